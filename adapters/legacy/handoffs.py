@@ -50,7 +50,7 @@ def _created(f: Fields) -> dict[str, Any]:
     ident = f.text("handoff_id", required=False) or handoff_id("legacy", f.ctx.source_system, f.record.dedupe_id)
     actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
     identifiers = f.customer_identifiers()
-    facts = {**f.declared_references(), "account_number": f.account_number(required=False)}
+    facts = {**f.declared_references(), "account_number": f.account_number(required=False, key=False)}
     try:
         request = HandoffRequest.parse(case_type, team, summary)
     except BadHandoffRequest as exc:

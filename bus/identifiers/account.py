@@ -34,6 +34,7 @@ from bus.identifiers.number_format import NumberFormat, described, in_format
 SETTING = "OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT"
 # The code of the rejection when the format does not give its own output back (``number_format.in_format``).
 UNSTABLE_FORMAT = "account-number-format"
+IBAN_CHECKSUM = "iban-checksum"  # the code of the rejection of an IBAN whose check digits are wrong
 SEPARATORS = re.compile(r"[\s.\-]")  # stdnum's IBAN separators (" -."), and any other whitespace
 _WHITESPACE = re.compile(r"\s")
 # A contract number as a channel types it, shown in the system of record's spelling by ``account_spelling``.
@@ -118,7 +119,7 @@ def normalise_account(value: str, system_format: NumberFormat | None = None) -> 
         if is_iban(compact):
             return compact
         if is_iban(compact[:2] + iban.calc_check_digits(compact) + compact[4:]):
-            raise NotAnIdentifier("iban-checksum", "IBAN fails its check digits (ISO 7064 mod 97-10)")
+            raise NotAnIdentifier(IBAN_CHECKSUM, "IBAN fails its check digits (ISO 7064 mod 97-10)")
     if system_format is not None:
         return in_format(value, system_format, UNSTABLE_FORMAT, SETTING)
     spelled = _WHITESPACE.sub("", value).upper()

@@ -458,6 +458,25 @@ async def test_tester27_f3_a_re_spelled_iban_or_re_padded_cif_is_a_duplicate_not
     assert (again.published_events, again.duplicates, again.changed) == (0, 2, 0)
 
 
+async def test_tester29_f8_a_line_keyed_by_a_mistyped_iban_is_rejected_with_its_line_number_not_published(
+    tmp_path: Path,
+) -> None:
+    """tester29 F8: the line of a joint account's IBAN with a check digit off published an AccountOpened keyed by it
+    (``0 rejected``, rc 0). It is a rejected line now (counted, dead-lettered with its line number, exit 3), its
+    holder's record with it; the other lines flow."""
+    publisher = _Publisher()
+    mistyped = HOLDER_ROWS[0].replace("FR763000", "FR773000").replace("C-0770002", "C-0770009")
+    report = await _holders_importer(tmp_path, publisher).import_file(
+        _export(tmp_path, "a1.csv", [mistyped, HOLDER_ROWS[1]]), HOLDERS_LAYOUT)
+    assert report.summary("a1.csv") == "a1.csv: 2 lines, 2 events published, 0 duplicates, 1 rejected"
+    assert list(report.rejected) == [2] and report.rejected[2].startswith(
+        "a1.csv line 2: field account_number is malformed: IBAN fails its check digits")
+    assert publisher.dead_letters == [report.rejected[2]] and "FR77" not in report.rejected[2]
+    assert {event.key for event in publisher.events if event.topic == "business"} == {"FR7630006000011234567890189"}
+    assert all(identifier["value"] != "C-0770009" for event in publisher.events
+               for identifier in event.event.value.get("customer_identifiers") or event.event.value["identifiers"])
+
+
 async def test_tester27_f4_batch_source_ids_carry_no_identifier_and_the_same_lines_later_dedupe_to_them(
     tmp_path: Path,
 ) -> None:

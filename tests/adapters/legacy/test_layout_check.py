@@ -64,3 +64,14 @@ def test_a_line_that_would_be_rejected_counts_nothing_dropped(tmp_path: Path) ->
     assert check.summary("clientes.csv") == (
         "clientes.csv: 2 lines checked, 1 would be published, 1 rejected, 1 identifier dropped (NATIONAL_ID 1) on "
         "line 2, 1 trait dropped (birth_date 1) on line 2")
+
+
+def test_tester29_f8_the_dry_run_rejects_a_line_keyed_by_a_mistyped_iban(tmp_path: Path) -> None:
+    """As the import does (tester29 F8): the line is printed with its reason, never its IBAN."""
+    export = tmp_path / "clientes.csv"
+    export.write_text(CORE_HEADER + "C-100007;50382917J;ES92 2100 0418 4502 0005 1332;corriente;12/04/1980\n"
+                      f"C-100001;50382917J;{IBAN};corriente;12/04/1980\n")
+    check = check_lines(export, CORE_LAYOUT, context(_settings(), LegacySettings(state_dir=tmp_path)))
+    assert check.rejected == {2: "field account_number is malformed: IBAN fails its check digits (ISO 7064 mod 97-10); "
+                                 "the record is keyed by it: correct the IBAN in the source"}
+    assert check.summary("clientes.csv").startswith("clientes.csv: 2 lines checked, 1 would be published, 1 rejected")

@@ -6,12 +6,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from adapters.base.errors import RejectedInput
 from adapters.base.mapper import MappedRecord
 from adapters.legacy.cli import context
 from adapters.legacy.config import LegacySettings, PollerSettings
 from adapters.legacy.ingress_outbox import outbox_record
 from adapters.legacy.layout import Layout
-from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from adapters.legacy.mapper import BUILDERS, BusinessRecord, LegacyContext, map_business
 from bus.config import OmnibusSettings
 from bus.identifiers.traits import TRAIT_KEYS
 from tests.adapters.legacy.support import outbox_rows
@@ -150,10 +153,56 @@ def test_tester14_m1_an_iban_spelled_out_in_an_export_is_one_account_for_identit
     assert business.event.value["customer_identifiers"] == [{"type": "ACCOUNT", "value": "FR7630006000011234567890189"}]
 
 
-def test_a_mistyped_iban_in_an_export_keeps_the_bill_and_drops_the_identifier(tmp_path: Path) -> None:
-    events = by_schema(map_business(bill(account_number="FR77 3000 6000 0112 3456 7890 189"), ctx(tmp_path)))
-    assert events["BillIssued"]["customer_identifiers"] == []
+MISTYPED_IBAN = "FR77 3000 6000 0112 3456 7890 189"  # FR76 3000 6000 0112 3456 7890 189, a check digit off
+# every business event keyed by its account number, with the fields it requires
+KEYED_RECORDS = {
+    "AccountOpened": {"account_type": "current"}, "AccountClosed": {},
+    "ProductSubscribed": {"subscription_id": "S-1", "product_code": "FIBRE"},
+    "ProductCancelled": {"subscription_id": "S-1", "product_code": "FIBRE"},
+    "BillIssued": {"bill_id": "F-1", "amount": "59.99", "period_start_date": "2024-03-01",
+                   "period_end_date": "2024-03-31", "due_date": "2024-04-15"},
+    "PaymentOverdue": {"bill_id": "F-1", "amount_due": "59.99", "due_date": "2024-04-15"},
+    "OrderStatusChanged": {"order_id": "O-1", "status": "OPEN"},
+}
+
+
+@pytest.mark.parametrize("event_type", sorted(KEYED_RECORDS))
+def test_tester29_f8_a_record_keyed_by_a_mistyped_iban_is_refused_not_published(
+    tmp_path: Path, event_type: str
+) -> None:
+    """tester29 F8: a line whose IBAN (its ``account_number``) failed its check digits published an ``AccountOpened``
+    keyed by it, masked ``ES****1332`` on the screen pop like the real joint account one check digit away. The record
+    is refused (dead-lettered by every source: file, outbox, poller) with the field and the reason, never the value;
+    the same number spelled right is published under its electronic form."""
+    assert set(KEYED_RECORDS) == set(BUILDERS)  # every business event is covered
+    fields = {**KEYED_RECORDS[event_type], "account_number": MISTYPED_IBAN}
+    with pytest.raises(RejectedInput) as refused:
+        map_business(BusinessRecord(event_type, fields, "l1", AT), ctx(tmp_path))
+    assert refused.value.code == "malformed_field"
+    assert refused.value.reason.startswith("field account_number is malformed: IBAN fails its check digits")
+    assert "3000" not in refused.value.reason and "FR7" not in refused.value.reason
+    right = {**fields, "account_number": "FR76 3000 6000 0112 3456 7890 189"}
+    (business, *_) = map_business(BusinessRecord(event_type, right, "l1", AT), ctx(tmp_path)).events
+    assert business.key == business.event.value["account_number"] == "FR7630006000011234567890189"
+
+
+def test_tester29_f8_an_outbox_row_keyed_by_a_mistyped_iban_is_refused_naming_its_row(tmp_path: Path) -> None:
+    record = outbox_record(7, "account", MISTYPED_IBAN, "AccountOpened", {"account_type": "current"}, AT)
+    with pytest.raises(RejectedInput, match="field account_number is malformed: IBAN fails its check digits"):
+        map_business(record, ctx(tmp_path))
+
+
+def test_a_mistyped_iban_that_keys_nothing_is_dropped_and_the_record_kept(tmp_path: Path) -> None:
+    """Not the key: the holder's bank account (``iban``) and a handoff's intake fact keep the record, as before; the
+    identifier is dropped (``iban-checksum``)."""
+    events = by_schema(map_business(bill(iban=MISTYPED_IBAN), ctx(tmp_path)))
+    assert events["BillIssued"]["account_number"] == "ACC-100234"
     assert [r["code"] for r in events["IdentifiersObserved"]["rejected_identifiers"]] == ["iban-checksum"]
+    created = map_business(BusinessRecord("HandoffCreated", {"case_type": "billing-dispute",
+                                                             "account_number": MISTYPED_IBAN}, "h1", AT),
+                           ctx(tmp_path))
+    (handoff,) = created.events
+    assert handoff.event.value["intake_facts"]["account_number"] == MISTYPED_IBAN
 
 
 def test_tester15_f5_a_billing_export_brings_the_holder_s_iban_as_an_account_identifier(tmp_path: Path) -> None:
