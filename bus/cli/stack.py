@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from bus.cli.progress import waiting
 from bus.cli.tables import report_console, report_table
-from bus.stack.local import LocalStack
+from bus.stack.local import STOPPED, LocalStack
 from bus.stack.maven import MavenError
 from bus.stack.process import StackError
 
@@ -32,12 +32,13 @@ def up(
     port: Annotated[int | None, typer.Option(help="Kafka client port (default: a free port)")] = None,
     registry: Annotated[bool, typer.Option("--registry/--no-registry", help="Also start the schema registry.")] = True,
     state_dir: StateDir = None,
-    wipe: Annotated[bool, typer.Option("--wipe", help="After a crash, start an empty cluster instead.")] = False,
+    wipe: Annotated[bool, typer.Option("--wipe", help="Start an empty cluster instead of the recorded one (after "
+                                       "'stack down' or a crash).")] = False,
 ) -> None:
     """Start the stack, print its addresses and exit, leaving it running in the background.
 
-    After a crash (the broker killed, ``stack.json`` left behind) the same broker comes back with its
-    topics on its port, and the registry keeps (or comes back with) its schema ids, unless ``--wipe``.
+    After ``stack down`` or a crash (the broker killed) the broker recorded in ``stack.json`` comes back with its
+    topics and data on its port, and the registry keeps (or comes back with) its schema ids, unless ``--wipe``.
     """
     stack = LocalStack(state_dir, port=port, registry=registry, detach=True, wipe=wipe)
     try:
@@ -63,7 +64,7 @@ def up(
 
 @app.command()
 def down(state_dir: StateDir = None) -> None:
-    """Stop the processes recorded by ``up`` (and only those)."""
+    """Stop the processes recorded by ``up`` (and only those); the data stays: ``up`` brings them back with it."""
     stack = LocalStack(state_dir)
     if stack.read_state() is None:
         console.print(f"no local stack recorded in {stack.state_file}")
@@ -74,6 +75,8 @@ def down(state_dir: StateDir = None) -> None:
         err.print(f"[red]stack down failed:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
     console.print("stopped: " + (", ".join(stopped) if stopped else "nothing was still running"))
+    console.print("the topics and data stay: 'omnibus stack up' brings them back, 'omnibus stack up --wipe' starts "
+                  "afresh", highlight=False)
 
 
 @app.command()
@@ -84,6 +87,9 @@ def status(state_dir: StateDir = None) -> None:
     if state is None:
         console.print(f"no local stack recorded in {stack.state_file}")
         raise typer.Exit(1)
+    if state.get(STOPPED):
+        console.print(f"the local stack recorded in {stack.state_file} was stopped by 'omnibus stack down': "
+                      "'omnibus stack up' brings it back with its data", highlight=False)
     table = report_table("component", "version", "state", "pid", "address", "log",
                          title=f"Omnibus local stack ({state['state_dir']})")
     healthy = True

@@ -6,12 +6,13 @@
 and only after ``/proc/<pid>/cmdline`` proves the pid is still that java process (see
 ``process.owns``): a stale state file never leads to killing an unrelated process.
 
-After a crash (``kill -9`` of the broker) the state file is still there: the next ``up`` restarts the
-same broker on its recorded ports with its data (``restarted`` in the state says so), unless asked to
+After a crash (``kill -9`` of the broker) or a clean ``down`` the state file is still there: the next ``up``
+restarts the same broker on its recorded ports with its data (``restarted`` in the state says so), unless asked to
 ``wipe``. A registry still running is left alone; a dead one comes back on its port with its schemas (its
 H2 database is on disk), so schema ids, and so the records already written, stay valid; when only the registry
-died, ``up`` brings back the registry alone. ``down`` removes
-the state file, so the next ``up`` after a clean stop starts a fresh cluster.
+died, ``up`` brings back the registry alone. ``down`` keeps the record, marked ``stopped``, so the next ``up``
+brings back the same cluster (tester30 F8: a ``down``/``up`` wiped every topic and moved the broker to another port
+while docs/run-yourself.md promised the opposite).
 
 Other processes find a running local stack through ``local_endpoints`` (the settings fall back to its broker
 when ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` is unset, and to its registry when ``OMNIBUS_REGISTRY__URL`` is unset
@@ -36,6 +37,7 @@ from bus.stack import registry as registry_mod
 from bus.stack.ports import is_listening
 
 STATE_FILE = "stack.json"
+STOPPED = "stopped"  # the state file's mark of a stack ``down`` stopped: ``up`` brings it back with its data
 
 
 def default_state_dir() -> Path:
@@ -218,7 +220,10 @@ class LocalStack:
             self.registry = None
 
     def down(self) -> list[str]:
-        """Stop what this object started, else what the state file records; return what was stopped."""
+        """Stop what this object started, else what the state file records; return what was stopped.
+
+        The state file stays, marked ``stopped`` (``STOPPED``): the next ``up`` brings back the same broker on its
+        ports with its topics and data, and the registry with its schemas; ``up --wipe`` starts afresh."""
         stopped = self.down_started()
         state = self.read_state()
         if state is not None:
@@ -226,7 +231,7 @@ class LocalStack:
                 part = state.get(name)
                 if part and part.get("pid") and process.terminate(int(part["pid"]), str(part["marker"])):
                     stopped.append(name)
-            self.state_file.unlink(missing_ok=True)
+            self._write_state({key: value for key, value in state.items() if key != "starting"} | {STOPPED: True})
         return stopped
 
     def read_state(self) -> dict[str, Any] | None:

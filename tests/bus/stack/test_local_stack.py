@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bus.cli.stack import app
 from bus.stack import process
-from bus.stack.local import LocalStack, registry_restart_state
+from bus.stack.local import STOPPED, LocalStack, registry_restart_state
 from bus.stack.ports import free_port, is_listening
 
 
@@ -37,6 +37,25 @@ def test_down_never_signals_a_process_it_does_not_own(tmp_path: Path) -> None:
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_down_keeps_the_record_marked_stopped_and_status_says_up_brings_it_back(tmp_path: Path) -> None:
+    """tester30 F8: ``down`` removed the state file, so the next ``up`` formatted a new cluster on another port
+    (every topic and record gone) while docs/run-yourself.md promised the same broker with its data."""
+    port = free_port()
+    recorded = {"kafka": {"pid": 2**22 + 7, "marker": "gone", "port": port,
+                          "bootstrap_servers": f"127.0.0.1:{port}"}, "registry": None}
+    (tmp_path / "stack.json").write_text(json.dumps(recorded))
+    runner = CliRunner()
+    down = runner.invoke(app, ["down", "--state-dir", str(tmp_path)])
+    assert down.exit_code == 0, down.output
+    assert "nothing was still running" in down.output and "stack up --wipe" in down.output
+    kept = json.loads((tmp_path / "stack.json").read_text())
+    assert kept[STOPPED] is True and kept["kafka"]["port"] == port  # what ``up`` restarts from
+    status = runner.invoke(app, ["status", "--state-dir", str(tmp_path)])
+    assert status.exit_code == 1 and "stopped by 'omnibus stack down'" in status.output, status.output
+    again = runner.invoke(app, ["down", "--state-dir", str(tmp_path)])
+    assert again.exit_code == 0 and json.loads((tmp_path / "stack.json").read_text())[STOPPED] is True
 
 
 @pytest.mark.kafka
@@ -65,7 +84,40 @@ def test_cli_up_status_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert down.exit_code == 0, down.output
     assert "stopped: kafka" in down.output
     assert not process.owns(pid, marker) and not is_listening(port)
-    assert not (state_dir / "stack.json").exists()
+    assert json.loads((state_dir / "stack.json").read_text())[STOPPED] is True  # ``up`` brings it back
+
+
+@pytest.mark.kafka
+@pytest.mark.slow  # two broker starts, ~40 s
+def test_up_after_down_brings_back_the_same_broker_with_its_topics(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tester30 F8: ``down`` then ``up`` gave an empty cluster on another port (a running import's published
+    records gone, every process pointed at a dead address)."""
+    from omnibus.cli import app as omnibus
+
+    state_dir = tmp_path / "state"
+    monkeypatch.delenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state_dir))
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "kept")
+    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "1")
+    runner = CliRunner()
+    try:
+        first = runner.invoke(app, ["up", "--no-registry"])
+        assert first.exit_code == 0, first.output
+        port = json.loads((state_dir / "stack.json").read_text())["kafka"]["port"]
+        applied = runner.invoke(omnibus, ["topics", "apply"])
+        assert applied.exit_code == 0 and "created" in applied.output, applied.output
+        assert runner.invoke(app, ["down"]).exit_code == 0
+
+        again = runner.invoke(app, ["up", "--no-registry"])
+        assert again.exit_code == 0, again.output
+        assert "restarted" in again.output and f"127.0.0.1:{port}" in again.output, again.output
+        kept = runner.invoke(omnibus, ["topics", "apply"])
+        assert kept.exit_code == 0 and "created" not in kept.output and "unchanged" in kept.output, kept.output
+    finally:
+        down = runner.invoke(app, ["down"])
+    assert down.exit_code == 0, down.output
 
 
 def _kill_broker(state_dir: Path) -> int:
@@ -390,7 +442,8 @@ def test_stack_up_interrupted_while_the_registry_starts_stops_what_it_started(tm
         signal.signal(signal.SIGINT, previous_handler)
         watcher.join(1)
         leftover = _processes_under(state_dir)
+        restored = LocalStack(state_dir).read_state()  # the interrupted ``up`` put back what it found: nothing
         LocalStack(state_dir).down()
         _leftovers_killed(state_dir)
     assert leftover == []
-    assert not (state_dir / "stack.json").exists()
+    assert restored is None
