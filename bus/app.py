@@ -100,6 +100,10 @@ def create_app(
         "web_bind": settings.web.bind,
         "web_host": settings.web.host,
         "TableManager": table_manager.TableManager,  # tables registered at start without faust's 1 s wait
+        # faust lets ~80 environment variables (WEB_PORT, WEB_HOST, BROKER_*, DATADIR...) override the options given
+        # here: an exported WEB_PORT moved every processor's web server off its OMNIBUS_ setting (tester30 F1). The
+        # settings above are the one translation; faust reads no variable of the environment.
+        "env": {},
     }
     options.update(overrides)
     app = faust.App(app_id, **options)

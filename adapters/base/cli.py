@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import signal
 from contextlib import AbstractAsyncContextManager
@@ -25,6 +26,8 @@ log = get_logger(__name__)
 # holds thousands of short-lived containers at once (events, records, bytes), and every young
 # collection walks all of them; the older generations as often as before, relative to it.
 GC_THRESHOLDS = (20_000, 10, 10)
+# bind() errors that a setting fixes: the port is taken, the address is not this host's, or the port is privileged
+UNBINDABLE = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 # A command importing files (import-batch, import-cdr) imported them, but lines were rejected (dead-lettered):
 # a scheduler must see it (tester12, tester17 M2); the codes are documented in docs/legacy-batch.md.
 EXIT_REJECTED_LINES = 3
@@ -117,13 +120,23 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def serve_until_signalled(
-    running: AbstractAsyncContextManager[RunningServer], name: str, **details: Any
+    running: AbstractAsyncContextManager[RunningServer], name: str, *, port_setting: str, **details: Any
 ) -> None:
-    """Serve until SIGTERM/SIGINT; leaving ``running`` drains in-flight requests and flushes Kafka."""
+    """Serve until SIGTERM/SIGINT; leaving ``running`` drains in-flight requests and flushes Kafka.
+
+    A port that cannot be bound (taken, not on this host, privileged) exits ``BAD_SETTINGS_EXIT`` with one
+    ``error:`` line naming ``port_setting``, the variable that sets it (tester30 F1: a taken port was a traceback)."""
     stop = stop_on_signals()
-    async with running as server:
-        settle_gc()
-        log.info(f"{name} ready", port=server.port, **details)
-        await stop.wait()
-        log.info(f"{name} stopping: draining in-flight requests")
+    listening = False
+    try:
+        async with running as server:
+            listening = True
+            settle_gc()
+            log.info(f"{name} ready", port=server.port, **details)
+            await stop.wait()
+            log.info(f"{name} stopping: draining in-flight requests")
+    except OSError as exc:
+        if listening or exc.errno not in UNBINDABLE:
+            raise
+        exit_with_message(f"{name}: cannot listen ({exc}): set {port_setting} (or --port) to a free port of this host")
     log.info(f"{name} stopped: everything accepted was flushed to Kafka")

@@ -25,7 +25,8 @@ def run_command(
     settings, branch_settings = load_or_exit(BranchSettings, ENV_PREFIX, host=host, port=port)
     running = running_branch_adapter(settings, branch_settings)
     unbound = sorted(set(branch_settings.terminal_tokens) - set(branch_settings.terminal_branches))
-    asyncio.run(serve_until_signalled(running, "branch adapter", terminals=len(branch_settings.terminal_tokens),
+    asyncio.run(serve_until_signalled(running, "branch adapter", port_setting=f"{ENV_PREFIX}PORT",
+                                      terminals=len(branch_settings.terminal_tokens),
                                       terminals_without_branch=len(unbound)))
 
 

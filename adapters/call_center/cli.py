@@ -42,7 +42,8 @@ def run_command(port: int = typer.Option(None, help="Overrides OMNIBUS_ADAPTER_C
     """Serve POST /v1/connect/ctr, /v1/asterisk/cdr and /v1/twilio/taskrouter until SIGTERM."""
     settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX, port=port)
     server = running(settings, adapter)
-    asyncio.run(serve_until_signalled(server, "call-center adapter", sites=sorted(adapter.sites)))
+    asyncio.run(serve_until_signalled(server, "call-center adapter", port_setting=f"{ENV_PREFIX}PORT",
+                                      sites=sorted(adapter.sites)))
 
 
 @app.command("import-cdr")

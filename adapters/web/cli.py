@@ -43,7 +43,8 @@ def run_command(
 
     def serve(worker: OmnibusSettings, reuse_port: bool) -> None:
         running = running_web_adapter(worker, web_settings, reuse_port=reuse_port)
-        asyncio.run(serve_until_signalled(running, "web hall", sources=sorted(web_settings.write_keys)))
+        asyncio.run(serve_until_signalled(running, "web hall", port_setting=f"{ENV_PREFIX}PORT",
+                                          sources=sorted(web_settings.write_keys)))
 
     raise typer.Exit(run_workers(workers, settings, serve))
 

@@ -44,6 +44,24 @@ def test_web_port_zero_is_a_free_port_not_faust_default(tmp_path: Path) -> None:
     assert str(app.conf.canonical_url).endswith(f":{app.conf.web_port}")  # what other workers are told
 
 
+@pytest.mark.parametrize(("variable", "value"), [("WEB_PORT", "53103"), ("WEB_BIND", "0.0.0.0"),
+                                                 ("WEB_HOST", "elsewhere.example"), ("BROKER_REQUEST_TIMEOUT", "7")])
+def test_faust_reads_no_variable_of_the_environment(
+    variable: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tester30 F1: an exported ``WEB_PORT`` (the name docs/run-yourself.md gives the web adapter's port) moved every
+    processor's web server off its ``OMNIBUS_..._WEB_PORT``, because faust lets its own variables override the
+    options the app is built with."""
+    def configured() -> tuple[object, ...]:
+        app = create_app("env", load_settings(metrics={"enabled": False}), web_port=56003, datadir=str(tmp_path))
+        return app.conf.web_port, app.conf.web_bind, str(app.conf.web_host), app.conf.broker_request_timeout
+
+    as_set = configured()
+    monkeypatch.setenv(variable, value)
+    assert configured() == as_set
+    assert as_set[0] == 56003
+
+
 @pytest.mark.kafka
 async def test_identity_worker_on_port_zero_logs_its_ports_and_writes_nothing(
     bootstrap_servers: str, tmp_path: Path

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import types
+from collections.abc import AsyncIterator
+
 import pytest
 
 from adapters.base.cli import FileReport, exit_interrupted
@@ -75,3 +79,40 @@ def test_f5_an_adapter_logs_at_start_up_the_defaults_a_setting_left_out(monkeypa
     assert line["log_level"] == "warning" and line["setting"] == "OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS"
     assert line["left_out"][:2] == ["EMAIL", "PHONE"]
     assert "leading '+' to add to the default" in line["event"]
+
+
+async def test_tester30_f1_a_port_that_cannot_be_bound_is_one_error_line_naming_its_setting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A taken port ended the web adapter in a rich traceback (``OSError: [Errno 98] ...``) instead of one line that
+    says which setting to change, as the processors' taken web port does (``bus.app.check_web_port``)."""
+    import socket
+
+    from aiohttp import web
+
+    from adapters.base.cli import serve_until_signalled
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+
+    @contextlib.asynccontextmanager
+    async def running() -> AsyncIterator[object]:
+        runner = web.AppRunner(web.Application())
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            yield types.SimpleNamespace(port=port)
+        finally:
+            await runner.cleanup()
+
+    try:
+        with pytest.raises(SystemExit) as exited:
+            await serve_until_signalled(running(), "web hall", port_setting="OMNIBUS_X__PORT")
+    finally:
+        taken.close()
+    assert exited.value.code == BAD_SETTINGS_EXIT
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines[-1].startswith("error: web hall: cannot listen (") and "set OMNIBUS_X__PORT" in lines[-1]
+    assert str(port) in lines[-1]
