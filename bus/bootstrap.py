@@ -13,6 +13,7 @@ Usage (a processor's ``run`` command)::
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from typing import Generic, NoReturn, TypeVar
 from aiokafka.errors import KafkaConnectionError
 
 from bus import shutdown
-from bus.config import MetricsSettings, OmnibusSettings, load_settings
+from bus.config import BOOTSTRAP_SERVERS_VARIABLE, MetricsSettings, OmnibusSettings, load_settings
 from bus.errors import ConfigError, SchemaRegistryError
 from bus.heartbeat import Heartbeat
 from bus.kafka_client import kafka_connection
@@ -100,13 +101,29 @@ def startup_failure_exit() -> Iterator[None]:
         with bad_settings_exit():
             yield
     except KafkaConnectionError as exc:
-        exit_with_message(f"cannot reach Kafka ({exc}); is the broker running, and is "
-                          "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS right?", KAFKA_UNAVAILABLE_EXIT)
+        exit_with_message(f"cannot reach Kafka ({exc}); {_where_kafka_was_looked_for()}", KAFKA_UNAVAILABLE_EXIT)
     except SchemaRegistryError as exc:  # tester9 #3: topics read, review list, replay printed a 390-line traceback
         if exc.retriable:
             exit_with_message(f"{exc}; is the registry running, and is OMNIBUS_REGISTRY__URL right?",
                               KAFKA_UNAVAILABLE_EXIT)
         exit_with_message(exc, COMMAND_FAILED_EXIT)
+
+
+def _where_kafka_was_looked_for() -> str:
+    """The hint of a Kafka connection failure: the variable given, else the local stack's record (tester30 F11: a
+    stack whose broker was down, or a shell outside the checkout, fell back to 127.0.0.1:9092, and the hint named a
+    variable the user never set)."""
+    if os.environ.get(BOOTSTRAP_SERVERS_VARIABLE):
+        return f"is the broker running, and is {BOOTSTRAP_SERVERS_VARIABLE} right?"
+    from bus.stack.local import LocalStack  # tooling: loaded only to explain a failure
+
+    stack = LocalStack()
+    if stack.read_state() is not None:
+        return (f"{BOOTSTRAP_SERVERS_VARIABLE} is unset and the local stack recorded in {stack.state_file} is not "
+                "running: start it with 'omnibus stack up' (or set the variable)")
+    return (f"{BOOTSTRAP_SERVERS_VARIABLE} is unset, so the default address was tried, and no local stack is recorded "
+            f"in {stack.state_file}: set the variable, run 'omnibus stack up', or set OMNIBUS_STACK_DIR to the "
+            "stack's directory when working outside its checkout")
 
 
 def start_process(

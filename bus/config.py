@@ -24,6 +24,7 @@ from bus.identifiers.settings import IdentifierSettings
 
 ENV_PREFIX = "OMNIBUS_"
 NESTED_DELIMITER = "__"
+BOOTSTRAP_SERVERS_VARIABLE = f"{ENV_PREFIX}KAFKA{NESTED_DELIMITER}BOOTSTRAP_SERVERS"
 
 # Variables read by the tooling (local stack, test fixtures) rather than by a running process.
 TOOLING_VARIABLES = frozenset(
@@ -251,7 +252,7 @@ def _with_local_stack(overrides: dict[str, object]) -> dict[str, object]:
     found = local_endpoints()
     if found is None:
         return overrides
-    given_servers = os.environ.get(f"{ENV_PREFIX}KAFKA{NESTED_DELIMITER}BOOTSTRAP_SERVERS")
+    given_servers = os.environ.get(BOOTSTRAP_SERVERS_VARIABLE)
     if isinstance(kafka, BaseModel | Mapping):
         given_servers = getattr(kafka, "bootstrap_servers", None) if isinstance(kafka, BaseModel) \
             else kafka.get("bootstrap_servers")

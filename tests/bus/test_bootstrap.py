@@ -225,3 +225,34 @@ def test_every_long_running_command_on_a_taken_metrics_port_exits_2_naming_port_
     _assert_one_line_exit_2(result)
     assert result.output.startswith("error: metrics endpoint 127.0.0.1:" + port), result.output
     assert "OMNIBUS_METRICS__PORT" in result.output
+
+
+@pytest.mark.parametrize("situation", ["variable set", "stack recorded, broker down", "nothing recorded"])
+def test_tester30_f11_a_kafka_connection_failure_says_where_kafka_was_looked_for(
+    situation: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the local stack's broker down (or in a shell outside the checkout) a command fell back to the default
+    address and asked whether ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` was right: a variable the user never set."""
+    import json
+
+    from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, startup_failure_exit
+    from bus.config import BOOTSTRAP_SERVERS_VARIABLE
+
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(tmp_path))
+    monkeypatch.delenv(BOOTSTRAP_SERVERS_VARIABLE, raising=False)
+    if situation == "variable set":
+        monkeypatch.setenv(BOOTSTRAP_SERVERS_VARIABLE, "broker.example:9092")
+    if situation == "stack recorded, broker down":
+        (tmp_path / "stack.json").write_text(json.dumps({"kafka": {"pid": 2**22 + 7, "marker": "gone", "port": 1},
+                                                         "stopped": True}))
+    from aiokafka.errors import KafkaConnectionError
+
+    with pytest.raises(SystemExit) as exited, startup_failure_exit():
+        raise KafkaConnectionError("Unable to bootstrap from [('127.0.0.1', 9092, <AddressFamily.AF_INET: 2>)]")
+    assert exited.value.code == KAFKA_UNAVAILABLE_EXIT
+    expected = {"variable set": f"is {BOOTSTRAP_SERVERS_VARIABLE} right?",
+                "stack recorded, broker down": f"local stack recorded in {tmp_path / 'stack.json'} is not running: "
+                                               "start it with 'omnibus stack up'",
+                "nothing recorded": "run 'omnibus stack up', or set OMNIBUS_STACK_DIR"}[situation]
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("error: cannot reach Kafka (") and expected in last, last
