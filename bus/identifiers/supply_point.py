@@ -11,6 +11,9 @@ closed). Spellings, one key each:
   and Austria's market locations), checked by the GS1 modulo-10 check digit (python-stdnum ``ean``);
 - an EIC (ENTSO-E Energy Identification Code, 16 characters, a check character: python-stdnum ``eu.eic``);
 - a Spanish CUPS (``ES`` + 16 digits + 2 check letters [+ 2]: python-stdnum ``es.cups``);
+- an Italian POD of an electricity point (``IT`` + the distributor's 3 digits + ``E`` + 8 or 9 digits, ARERA's
+  shape; no published check digit, so the shape alone is checked: a value that starts ``IT`` and a digit is a POD);
+  the 14-digit PDR of a gas point is taken as written, like a PRM;
 - any other number (a UK MPAN's 13 digits, a telecom's installation number): 6 to 34 letters, digits and ``-``.
 
 Spaces always go; ``.``, ``/``, ``_`` and ``-`` go from a value that is digits otherwise (``-`` is a character of an
@@ -36,6 +39,8 @@ _SPACES = re.compile(r"\s+")
 _GENERIC = re.compile(r"^[A-Z0-9][A-Z0-9-]*[A-Z0-9]$")
 _EIC_SHAPE = re.compile(r"^[0-9]{2}[A-Z][A-Z0-9-]{12}[A-Z0-9]$")
 _CUPS_SHAPE = re.compile(r"^ES[0-9]{16}[A-Z]{2}([0-9][A-Z])?$")
+_POD_START = re.compile(r"^IT[0-9]")
+_POD_SHAPE = re.compile(r"^IT[0-9]{3}E[0-9]{8,9}$")
 
 
 def normalise_supply_point(value: str) -> str:
@@ -51,9 +56,14 @@ def normalise_supply_point(value: str) -> str:
         upper = digits
     elif _EIC_SHAPE.match(upper):
         _check(eic.is_valid(upper), "an EIC")
+    elif _POD_START.match(digits):
+        if not _POD_SHAPE.match(digits):
+            raise NotAnIdentifier("supply-point-format", "an Italian POD is IT, the distributor's 3 digits, E and 8 "
+                                  "or 9 digits")
+        upper = digits
     if not MIN_CHARS <= len(upper) <= MAX_CHARS or not _GENERIC.match(upper):
         raise NotAnIdentifier("supply-point-format", f"a supply point number has {MIN_CHARS} to {MAX_CHARS} letters, "
-                              "digits and '-' (a PRM/PDL/PCE, an EAN/GSRN, an EIC, a CUPS, a line number)")
+                              "digits and '-' (a PRM/PDL/PCE, an EAN/GSRN, an EIC, a CUPS, a POD/PDR, a line number)")
     return upper
 
 

@@ -26,6 +26,10 @@ def test_the_contract_has_the_symbol_and_a_sentence_names_it() -> None:
     ("22xwattplus----g", "22XWATTPLUS----G"),  # an EIC, its check character right
     ("es 1234-123456789012-jy", "ES1234123456789012JY"),  # a Spanish CUPS, its check letters right
     ("ftth-0034-77812", "FTTH-0034-77812"),  # a telecom's installation number: kept, upper case
+    ("it001e00000001", "IT001E00000001"),  # an Italian POD (tester30 F10)
+    ("IT 012 E 123456789", "IT012E123456789"),  # a POD with 9 digits after the E, as printed with spaces
+    ("IT001-E-0000-0001", "IT001E00000001"),
+    ("08012345678901", "08012345678901"),  # an Italian PDR (gas, 14 digits): taken as written
 ])
 def test_every_spelling_of_one_number_is_one_key(raw: str, expected: str) -> None:
     assert NORMALISER.normalise("SUPPLY_POINT", raw) == Identifier("SUPPLY_POINT", expected)
@@ -37,6 +41,9 @@ def test_every_spelling_of_one_number_is_one_key(raw: str, expected: str) -> Non
     ("ES1234123456789012XY", "supply-point-checksum"),  # CUPS with wrong check letters
     ("97213", "supply-point-format"),  # too short to be a place's number
     ("PRM #14500000000003", "supply-point-format"),  # a character no scheme has
+    ("IT001X0001", "supply-point-format"),  # tester30 F10: not a POD's shape, taken as any string before
+    ("IT001E123", "supply-point-format"),  # a POD cut short
+    ("IT1234E12345678", "supply-point-format"),  # four digits for the distributor
 ])
 def test_a_wrong_number_is_refused_with_its_scheme_never_its_value(raw: str, code: str) -> None:
     result = NORMALISER.normalise("SUPPLY_POINT", raw)
