@@ -30,7 +30,9 @@ Only where the customer's state shows the time-order outcome (the attempts that 
   with its members) is merged without them, which then leave the survivor (``loser_split_off``).
 
 When none of that holds nothing moves and the limit refuses the step as before, so the rule only ever replaces an
-arrival-order refusal by the time-order outcome. Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
+arrival-order refusal by the time-order outcome. Where it fails only for want of applied ranks (an event in flight)
+or the resident's own rank-mate is all that stays, the refused step is decided again at a later ``apply``
+(``displace_late.py``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
 """
 
 from __future__ import annotations
