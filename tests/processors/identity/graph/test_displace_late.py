@@ -5,8 +5,9 @@ Bench draw 538 cut to three calls: ``{x1, e1}`` t0, ``{x1, u-1}`` t1, ``{x1, u-2
 anonymous e-mail's customer and u-2 is refused: ``{x1, e1, u-1}``, ``{u-2}``. Arriving t2 first and then t1 and t0
 in flight together (3 partitions interleaved), u-1's join reached u-2's customer before t0's: x1 ranked at t0, an
 event not applied there yet (or still at u-2's own rank, t0's visit not told yet), so u-1 was refused, and nothing
-decided it again when t0's join brought e1 to u-2: ``{x1, e1, u-2}``, ``{u-1}``. Draws 883, 1011 and 1092 are the
-same shape with other users and anonymous ids (the user ids in either order of rank). Measured:
+decided it again when t0's join brought e1 to u-2: ``{x1, e1, u-2}``, ``{u-1}``. Draws 883, 1011, 1092 and 2868 are
+the same shape with other users and anonymous ids (the user ids in either order of rank), 3018 with an e-mail of the
+later user's own. Measured:
 ``tests/bench/results/identity_email_order.md`` (branch order17).
 """
 
@@ -23,7 +24,6 @@ from processors.identity.graph.context import remember
 from processors.identity.graph.limits import member
 from processors.identity.graph.state import Awaited, CustomerState, decode_state, encode_state
 from processors.identity.rules import CO_OBSERVED
-from tests.bench.identity_email_order import differs
 from tests.processors.identity.graph.test_customer_merge_order import clusters, identify
 
 E, F = "e0@example.org", "e1@example.org"
@@ -40,7 +40,12 @@ def _shape(anonymous: str, email: str, earlier: str, later: str) -> tuple[list[d
 
 # Bench draws cut down to three calls (seed: calls at minutes 0-2, time-order customers).
 DRAWS = {538: _shape("x1", F, "u-1", "u-2"), 883: _shape("x0", F, "u-0", "u-1"), 1011: _shape("x1", F, "u-0", "u-2"),
-         1092: _shape("x1", F, "u-2", "u-1")}
+         1092: _shape("x1", F, "u-2", "u-1"), 2868: _shape("x0", F, "u-2", "u-1"),
+         # The later user's event brings an e-mail of its own, which stays with it.
+         3018: ([identify(anonymousId="x1", email=F), identify(anonymousId="x1", userId="u-2"),
+                 identify(anonymousId="x1", userId="u-1", email=E)],
+                {frozenset({"ANONYMOUS_ID:x1", f"EMAIL:{F}", "USER_ID:u-2"}),
+                 frozenset({f"EMAIL:{E}", "USER_ID:u-1"})})}
 INTERLEAVINGS = (3, 5, 7, 11)
 
 
