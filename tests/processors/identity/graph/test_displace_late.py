@@ -46,24 +46,17 @@ DRAWS = {538: _shape("x1", F, "u-1", "u-2"), 883: _shape("x0", F, "u-0", "u-1"),
                  identify(anonymousId="x1", userId="u-1", email=E)],
                 {frozenset({"ANONYMOUS_ID:x1", f"EMAIL:{F}", "USER_ID:u-2"}),
                  frozenset({f"EMAIL:{E}", "USER_ID:u-1"})})}
-INTERLEAVINGS = (3, 5, 7, 11)
+# Every order settled one by one (1 partition; these agreed before the rule too), and on 3 partitions with messages
+# interleaved (four interleavings; 2 to 4 of the 24 replays of each draw differed before).
+REPLAYS = [(1, None), (3, 3), (3, 5), (3, 7), (3, 11)]
 
 
+@pytest.mark.parametrize(("partitions", "interleave"), REPLAYS)
 @pytest.mark.parametrize("seed", sorted(DRAWS))
-def test_every_order_settled_one_by_one_gives_the_time_order_customers(seed: int) -> None:
-    """The six orders on 1 partition (they agreed before the rule too)."""
+def test_every_order_gives_the_time_order_customers(seed: int, partitions: int, interleave: int | None) -> None:
     calls, expected = DRAWS[seed]
     for order in itertools.permutations(range(len(calls))):
-        assert clusters(calls, order) == expected, order
-
-
-@pytest.mark.parametrize("seed", sorted(DRAWS))
-def test_every_order_interleaved_on_three_partitions_gives_the_time_order_customers(seed: int) -> None:
-    """Every order on 3 partitions, four interleavings each (2 to 4 of the 24 replays of each draw differed before)."""
-    calls, expected = DRAWS[seed]
-    for interleave in INTERLEAVINGS:
-        for order in itertools.permutations(range(len(calls))):
-            assert clusters(calls, order, partitions=3, seed=interleave) == expected, (interleave, order)
+        assert clusters(calls, order, partitions=partitions, seed=interleave) == expected, order
 
 
 def _entry(event_id: str = "ev-1", ranks: list[int] | None = None) -> Awaited:
