@@ -30,14 +30,24 @@ Only where the customer's state shows the time-order outcome (the attempts that 
   with its members) is merged without them, which then leave the survivor (``loser_split_off``).
 
 When none of that holds nothing moves and the limit refuses the step as before, so the rule only ever replaces an
-arrival-order refusal by the time-order outcome. Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
+arrival-order refusal by the time-order outcome. Where it fails only for want of applied ranks (an event in flight)
+or the resident's own rank-mate is all that stays, the refused step is decided again at a later ``apply``
+(``displace_late.py``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from processors.identity.graph import came_with, elsewhere, handoff_moves, moved_off, split_contacts, split_traits
+from processors.identity.graph import (
+    came_with,
+    displace_late,
+    elsewhere,
+    handoff_moves,
+    moved_off,
+    split_contacts,
+    split_traits,
+)
 from processors.identity.graph.contest import claims_on
 from processors.identity.graph.context import recalls, remember
 from processors.identity.graph.customer_steps import Node, assign, contested, noted, waived
@@ -54,9 +64,10 @@ from processors.identity.graph.limits import (
 )
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.commands import SplitInit
-from processors.identity.graph.messages.steps import Offer
+from processors.identity.graph.messages.steps import Offer, Visit
 from processors.identity.graph.outputs import Refused
-from processors.identity.graph.saga import customer_id, lineage
+from processors.identity.graph.saga import command_saga, customer_id, lineage
+from processors.identity.graph.state import Awaited
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import MAX_PER_CUSTOMER, kind_of
@@ -67,8 +78,12 @@ REASON = "a user id ranked before it reached the customer (limit of one)"
 
 
 def applied(ctx: Node, rank: int) -> None:
-    """An event of ``rank`` (``limits.event_rank``) was applied to this customer."""
+    """An event of ``rank`` (``limits.event_rank``) was applied to this customer: a step refused while it was in
+    flight is decided again (``displace_late.py``)."""
     ctx.state.ranks_applied = remember(ctx.state.ranks_applied, str(rank), RANKS_KEPT)
+    for entry in displace_late.due(ctx.state, rank):
+        if _again(ctx, entry):
+            displace_late.drop(ctx.state, entry)
 
 
 def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iterable[str]) -> list[str]:
@@ -79,9 +94,15 @@ def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iter
         return []
     ranks = {key: rank_of(ctx.policy, saga, key) for key in added}
     keep = {culprit, *linking}
-    return _leaving(ctx, saga, ranks[arriving[0]], keep, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
+    user, user_rank = arriving[0], ranks[arriving[0]]
+
+    def waiting(resident: str, rank: int, unapplied: list[int]) -> None:  # decided again when they are applied
+        displace_late.note(ctx.state, Awaited(unapplied, resident, rank, user, user_rank,
+                                              [culprit, *sorted(keep - {culprit})], saga.event_id, saga.channel))
+
+    return _leaving(ctx, saga, user_rank, keep, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
                     and judge(ctx, saga.traits, ctx.state.traits, [*added, culprit], rest)[0] is Decision.MERGE,
-                    came_with.followers(ctx.state.came_with, keep, ctx.state.members))
+                    came_with.followers(ctx.state.came_with, keep, ctx.state.members), waiting)
 
 
 def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | None,
@@ -100,10 +121,13 @@ def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | 
 
 
 def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
-             goes_ahead: Callable[[list[str]], bool], following: Iterable[str] = ()) -> list[str]:
+             goes_ahead: Callable[[list[str]], bool], following: Iterable[str] = (),
+             waiting: Callable[[str, int, list[int]], None] | None = None) -> list[str]:
     """The resident user id and its rank-mates, if they rank after ``arriving_rank`` and the event, what stays is
     settled before the resident (``_settled``, with the ranks ``_before`` the event) or ``following`` the linking
-    identifiers (``came_with.followers``) and the step ``goes_ahead`` with what stays; else none."""
+    identifiers (``came_with.followers``) and the step ``goes_ahead`` with what stays; else none. Where only ranks of
+    events not yet applied here keep it from being settled and the step would go ahead, ``waiting`` is told the
+    resident, its rank and those ranks (``displace_late.py``)."""
     members = ctx.state.members
     residents = [key for key in members if kind_of(key) == USER_ID]
     if len(residents) != 1:
@@ -121,7 +145,14 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
     # it (came_with.py): it stays whatever its rank, and the customer was not the resident's own.
     followed = set(following) & set(rest) - carried
     others = [value for key, value in ranks.items() if key not in carried | followed]
-    if not rest or (carried and not any(others) and not followed) or not _settled(ctx, others, rank):
+    if not rest:
+        return []
+    if (carried and not any(others) and not followed) or not _settled(ctx, others, rank):
+        # Not the time-order outcome yet: a rank in flight, or the linking identifier the resident's own as far as
+        # this customer knows (an earlier event's visit may still lower it). Decided again at a later apply.
+        unapplied = sorted({value for value in others if value and not recalls(ctx.state.ranks_applied, str(value))})
+        if waiting is not None and all(value < rank for value in others) and goes_ahead(rest):
+            waiting(residents[0], rank, unapplied)
         return []
     return moving if goes_ahead(rest) else []
 
@@ -144,6 +175,31 @@ def _before(saga: Saga, key: str, rank: int) -> int:
     """A member's ``rank`` before the event of ``saga``: the one its node knew (``Saga.prior_ranks``) if the event
     lowered it to its own at its visit; else ``rank``."""
     return saga.prior_ranks.get(key, rank) if rank == saga_key_rank(saga, key) else rank
+
+
+def _again(ctx: Node, entry: Awaited) -> bool:
+    """A user id refused at a join while ranks were in flight (``entry``), those events now applied here: where the
+    customer still holds the same resident at its rank and the linking identifiers, every other member settled
+    before the resident and the user id fits the limits without it, the resident leaves as at the join and the
+    refused user id's customer is linked to this one (``displace_late.py``). True when decided (or no longer
+    possible: another resident, a linking identifier gone); False while not settled yet."""
+    members = ctx.state.members
+    residents = [key for key in members if kind_of(key) == USER_ID]
+    rank = entry.resident_rank
+    if residents != [entry.resident] or member_rank(members[entry.resident]) != rank \
+            or not set(entry.linking) <= members.keys():
+        return True
+    moving = sorted(key for key in members if key not in entry.linking and member_rank(members[key]) == rank)
+    rest = [key for key in members if key not in moving]
+    saga = command_saga(entry.event_id, entry.channel, MAX_PER_CUSTOMER)
+    if not rest or not _settled(ctx, [member_rank(members[key]) for key in rest], rank):
+        return False
+    if not _fits(ctx, saga, rest, {entry.user: entry.user_rank}, entry.linking[0]):
+        return True
+    split_off(ctx, saga, moving)
+    late = displace_late.late_saga(entry)
+    ctx.send(late.ids[0], Visit(late))
+    return True
 
 
 def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:

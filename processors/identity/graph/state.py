@@ -152,6 +152,22 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     named: list[Person] = []
 
 
+class Awaited(msgspec.Struct, array_like=True, frozen=True):
+    """A user id the limit of one refused at a ``join`` while a member's rank was still in flight
+    (``displace_late.py``): the event ``event_id`` (``channel``) brought ``user`` (ranked ``user_rank``) through
+    ``linking``; the customer's ``resident`` user id ranked ``resident_rank``; ``ranks``: the members' ranks
+    (``limits.event_rank``) whose events were not yet applied here. Decided again once they are."""
+
+    ranks: list[int]
+    resident: str
+    resident_rank: int
+    user: str
+    user_rank: int
+    linking: list[str]
+    event_id: str
+    channel: str
+
+
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
     """A customer node (``cus_...``).
 
@@ -230,6 +246,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # customer holding no record, is owed the review time order gives it with a record's customer
     # (``holder_review.py``): asked once, at the first holders' pair with one. Moves with ``Offer.review_owed``.
     review_owed: list[str] = []
+    # User ids the limit of one refused while the rank of a member that ranks before the resident was in flight, with
+    # what deciding them again takes once those events are applied here (``displace_late.py``), the latest
+    # ``displace_late.MAX_AWAITED``. Not moved at a merge (an apply routed to the survivor finds none: as before).
+    awaited: list[Awaited] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):
