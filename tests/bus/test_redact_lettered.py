@@ -45,7 +45,7 @@ def test_what_was_masked_is_named_as_a_number() -> None:
     token("+34612345678"),
     token("0612345678"),
     CUSTOMER_ID_PREFIX + "6617eb225f7708740bb60f80",
-])
+], ids=["nid1", "card1", "nid1-f5", "card1-zeros", "tok-phone", "tok-digits", "cus"])  # tok: a per-process key
 def test_tokens_and_ids_omnibus_issues_pass_untouched(issued: str) -> None:
     text = f'{{"Attributes": {{"dni": "{issued}"}}}} and {issued}.'
     assert scrub_text(text) == text
