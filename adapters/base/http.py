@@ -27,6 +27,7 @@ UNDECODED = web.RequestKey("omnibus.undecoded", bool)  # RAW_BODY is still in it
 # letter of the request carries it, so that ``omnibus deadletters redrive`` maps a sealed body as the ingress would
 # have (tester29 F5).
 CONTEXT = web.RequestKey("omnibus.dead_letter_context", tuple)
+PATH_HEADER = "http.path"  # on every dead letter of an HTTP ingress: the path the body was posted to
 
 
 def note_context(request: web.Request, headers: Mapping[str, str]) -> None:
@@ -139,7 +140,7 @@ async def _read_within(request: web.Request, limit: int) -> bytes:
 
 
 def _raw_record(request: web.Request) -> RawRecord:
-    headers = [("http.path", request.path.encode()), *context_headers(request)]
+    headers = [(PATH_HEADER, request.path.encode()), *context_headers(request)]
     for name in ("Content-Type", "Content-Encoding") if request.get(UNDECODED) else ("Content-Type",):
         if request.headers.get(name):
             headers.append((name.lower(), request.headers[name].encode("utf-8", "replace")))

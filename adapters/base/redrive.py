@@ -14,8 +14,6 @@ from adapters.base.mapper import MappedRecord
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
 
-PATH_HEADER = "http.path"  # on every dead letter of an HTTP ingress: the path it was posted to
-
 
 class NotRemappable(OmnibusError):
     """The dead letter lacks what mapping its body needs; the message says what."""

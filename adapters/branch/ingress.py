@@ -18,7 +18,7 @@ from aiohttp import web
 
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
-from adapters.base.http import RunningServer, adapter_app, read_body, serving
+from adapters.base.http import PATH_HEADER, RunningServer, adapter_app, read_body, serving
 from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
@@ -108,7 +108,7 @@ def _raw_event(request: web.Request, terminal_id: str, branch_id: str, index: in
     return RawRecord(
         value=json.dumps(event, ensure_ascii=False, default=repr).encode("utf-8", "backslashreplace"),
         key=terminal_id.encode(),
-        headers=(("http.path", request.path.encode()), (TERMINAL_HEADER, terminal_id.encode()),
+        headers=((PATH_HEADER, request.path.encode()), (TERMINAL_HEADER, terminal_id.encode()),
                  (BRANCH_HEADER, branch_id.encode()), ("branch.upload_index", str(index).encode())),
     )
 

@@ -20,6 +20,7 @@ from multidict import MultiDict
 
 from adapters.base.errors import Unauthorized
 from adapters.base.http import (
+    PATH_HEADER,
     RunningServer,
     adapter_app,
     context_headers,
@@ -157,7 +158,7 @@ class CallCenterIngress:
             await self._publisher.submit([record], received_at=started)  # type: ignore[list-item]
             if record is not None and record.dropped_parts:  # the call went without them (tester28 F6)
                 raw = RawRecord(value=urlencode(form).encode(), headers=(
-                    ("http.path", b"/v1/twilio/taskrouter"), (SITE_HEADER, ctx.site_name.encode())))
+                    (PATH_HEADER, b"/v1/twilio/taskrouter"), (SITE_HEADER, ctx.site_name.encode())))
                 for dropped in record.dropped_parts:
                     await self._publisher.reject_part(raw, dropped)
             self._state.forget_timeline(sid)
@@ -256,7 +257,7 @@ def _access_key(request: web.Request) -> str | None:
 
 
 def _raw(request: web.Request, item: NativeItem) -> RawRecord:
-    headers = [("http.path", request.path.encode()), *context_headers(request)]
+    headers = [(PATH_HEADER, request.path.encode()), *context_headers(request)]
     if request.headers.get("Content-Type"):
         headers.append(("content-type", request.headers["Content-Type"].encode()))
     return RawRecord(value=item.raw, headers=tuple(headers))

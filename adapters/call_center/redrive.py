@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from adapters.base.redrive import PATH_HEADER, NotRemappable, events_of
+from adapters.base.http import PATH_HEADER
+from adapters.base.redrive import NotRemappable, events_of
 from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
 from adapters.call_center.config import CallCenterSettings
 from adapters.call_center.ingress_http import SITE_HEADER

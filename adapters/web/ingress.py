@@ -22,7 +22,7 @@ from aiohttp import web
 
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
-from adapters.base.http import RunningServer, adapter_app, note_context, read_body, serving
+from adapters.base.http import PATH_HEADER, RunningServer, adapter_app, note_context, read_body, serving
 from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.mapper import MappedRecord
@@ -31,7 +31,7 @@ from adapters.web import errors
 from adapters.web.config import MAX_BATCH_BYTES, MAX_EVENT_BYTES, WebSettings
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
 from adapters.web.openapi import openapi
-from adapters.web.reissue import PATH_HEADER, SOURCE_HEADER
+from adapters.web.reissue import SOURCE_HEADER
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 

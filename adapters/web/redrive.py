@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base.errors import RejectedInput
+from adapters.base.http import PATH_HEADER
 from adapters.base.redrive import NotRemappable, events_of
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
-from adapters.web.reissue import PATH_HEADER, SOURCE_HEADER
+from adapters.web.reissue import SOURCE_HEADER
 from bus.producer import Outgoing
 
 
