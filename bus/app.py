@@ -67,7 +67,7 @@ def create_app(
     Records arrive as bytes (``value_serializer="raw"``) and are decoded by ``bus.serde`` so that a
     poison record becomes a dead letter instead of faust's silent decode-error path.
     """
-    app_id = f"{settings.topics.prefix}.{name}"
+    app_id = group_id(name, settings)
     record_headers.install()  # a header key that is not UTF-8 is dead-lettered, not a crash loop (#13)
     strict = frozenset(spec.name(settings.topics) for spec in ALL_TOPICS if not spec.compacted)
     commit_gap.install(strict.__contains__)  # never commit past a record held back (faust-streaming #606)
@@ -116,6 +116,12 @@ def create_app(
     # a worker that never becomes ready (its watchdogs above start only then) stops to be started again
     startup_watchdog.install(app, name, stall_after_s=settings.startup.stall_after_s)
     return app
+
+
+def group_id(name: str, settings: OmnibusSettings) -> str:
+    """The id of the faust app ``name`` (``create_app``): ``<prefix>.<name>``, also its consumer group's id, under
+    which its committed offsets are found (``processors.verify.lag``)."""
+    return f"{settings.topics.prefix}.{name}"
 
 
 def private_datadir(app_id: str) -> str:

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -181,6 +181,23 @@ class ReadinessSettings(Section):
     broker_probe_s: float = Field(5.0, gt=0, description="How often the probe asks the brokers for metadata.")
 
 
+class DeadLetterSettings(Section):
+    seal_key: SecretStr | None = Field(
+        None, description="Key that seals the body an adapter's HTTP ingress refused into its dead letter "
+        "(AES-256-GCM, bus.sealing), so that omnibus deadletters redrive can re-submit it; at least 32 random "
+        "characters, the same on every adapter and where redrive runs. Unset: refused bodies are kept with their "
+        "national IDs and cards as tokens only, and cannot be re-driven.")
+
+    @field_validator("seal_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        from bus.sealing import MIN_SEAL_KEY_CHARS
+
+        if value is not None and len(value.get_secret_value()) < MIN_SEAL_KEY_CHARS:
+            raise ValueError(f"the seal key must be at least {MIN_SEAL_KEY_CHARS} characters")
+        return value
+
+
 class OmnibusSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -200,6 +217,7 @@ class OmnibusSettings(BaseSettings):
     readiness: ReadinessSettings = ReadinessSettings()
     startup: StartupSettings = StartupSettings()
     identifiers: IdentifierSettings = IdentifierSettings()  # OMNIBUS_IDENTIFIERS__*: see bus/identifiers
+    dead_letters: DeadLetterSettings = DeadLetterSettings()  # OMNIBUS_DEAD_LETTERS__*: see bus/sealing
 
 
 def unknown_environment_keys(environ: Mapping[str, str]) -> list[str]:

@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bus.envelope import DEAD_LETTER_IDS
 from bus.errors import DeserializationError, RawRecord
@@ -23,6 +24,9 @@ from bus.producer import EventProducer, Outgoing
 from bus.record_headers import header_key_bytes, is_utf8
 from bus.redact import Scrubbed, is_personal_field, scrub_text
 from bus.serde.base import Event
+
+if TYPE_CHECKING:  # cryptography is loaded only where a seal key is set
+    from bus.sealing import Sealer
 
 DEAD_LETTER_SCHEMA = "omnibus.deadletter.DeadLetter"
 MAX_REASON_CHARS = 2_000
@@ -41,6 +45,11 @@ LOCATION_HEADERS = frozenset({FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER,
 # malformed (expected date %d/%m/%Y, got '32/11/2026')``. Anchored at the start: the field name is the layout's.
 _MALFORMED_FIELD = re.compile(r"(?P<head> line \d+: field (?P<name>\w+) is malformed \(expected [^',]*, got )"
                               r"(?P<value>'.*'\))$")
+
+# A body refused at an adapter's ingress, sealed (``bus.sealing``) when the deployment sets a seal key, and the id of
+# that key: what ``omnibus deadletters redrive`` opens to re-submit it (tester29 F5). Never shown (``deadletters show``
+# prints its size); the sealed bytes hold no identifier in clear.
+SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER = "omnibus-sealed-body", "omnibus-seal-key-id"
 
 log = get_logger(__name__)
 
@@ -119,14 +128,20 @@ def _header(key: str, value: bytes | None) -> dict[str, object]:
 class DeadLetterWriter:
     """``protect`` rewrites the original key, value and header values before they are kept (adapters pass
     ``bus.identifiers.protect.SecretScrubber.scrub``, so refused input never puts a raw national ID or card
-    number on the topic); None keeps them byte for byte (processors: their input is a topic already)."""
+    number on the topic); None keeps them byte for byte (processors: their input is a topic already).
+
+    ``sealer``: input read from no topic (an HTTP body, a file's line) is also kept as it came, sealed for this
+    component (``bus.sealing``), in the header ``SEALED_BODY_HEADER``, with ``SEAL_KEY_ID_HEADER``; the adapters pass
+    one when ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` is set. A body over ``MAX_KEPT_VALUE_BYTES`` is not sealed (it is
+    kept cut, never re-driven)."""
 
     def __init__(self, producer: EventProducer, topic: str, component: str,
-                 protect: Callable[[bytes | None], bytes | None] | None = None) -> None:
+                 protect: Callable[[bytes | None], bytes | None] | None = None, sealer: Sealer | None = None) -> None:
         self._producer = producer
         self._topic = topic
         self._component = component
         self._protect = protect
+        self._sealer = sealer
 
     @property
     def topic(self) -> str:
@@ -138,10 +153,13 @@ class DeadLetterWriter:
     ) -> None:
         """Publish a dead letter for ``record`` and wait for Kafka's acknowledgement; ``dead_letter_id``: its id when
         the caller derives one (readers keep one dead letter per id: ``processors.deadletters``)."""
+        sealed = self._sealed(record)
         if self._protect is not None:
             protect = self._protect
             record = dataclasses.replace(record, key=protect(record.key), value=protect(record.value),
                                          headers=tuple((name, protect(value)) for name, value in record.headers))
+        if sealed:
+            record = dataclasses.replace(record, headers=(*record.headers, *sealed))
         event = dead_letter_event(
             record, reason=reason, error_type=error_type, component=self._component, correlation_id=correlation_id,
             given_id=dead_letter_id,
@@ -162,3 +180,11 @@ class DeadLetterWriter:
                 raise TypeError("a record is required for errors that do not carry one") from error
             record = error.record
         await self.write(record, reason=str(error), error_type=type(error).__name__)
+
+    def _sealed(self, record: RawRecord) -> tuple[tuple[str, bytes], ...]:
+        """The sealed-body headers of ``record`` (input read from no topic, whole), else none."""
+        if self._sealer is None or record.topic is not None or record.value is None or record.value_cut \
+                or len(record.value) > MAX_KEPT_VALUE_BYTES:
+            return ()
+        return ((SEALED_BODY_HEADER, self._sealer.seal(record.value, self._component)),
+                (SEAL_KEY_ID_HEADER, self._sealer.key_id.encode()))

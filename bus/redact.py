@@ -22,6 +22,12 @@ names a counter (``offset 12345678``, ``lag=1234567``) or before a unit (``12345
 UUID (an event or command id: a log line's id must match the same id printed elsewhere). A phone, e-mail, national
 ID or card number has none of these shapes.
 
+A run of digits is scrubbed with the letters and digits glued to it (a DNI's or NIE's letters, an IBAN's country, a
+supply point's), and so are an IBAN with letters in its account part and an Italian codice fiscale, whole, as
+``[digits]`` (tester29 F12: ``DNI [digits]E``). The tokens and ids Omnibus itself issues (``bus.issued_ids``:
+``nid1:``/``card1:`` tokens, ``tok:`` log tokens, customer ids) pass untouched: they stand for a value, and an operator
+compares them across outputs (tester29 F5: ``nid1:8ead8fb[digits]a40e…``).
+
 An identifier in its key form, ``TYPE:value`` (``PHONE:+33612345678``, ``USER_ID:jean.dupont``: the key of the identity
 graph's nodes (its blocking keys too, ``BLOCK:nb:JN:1991-01-02``: a name's code and a birth date) and of
 ``customer.identifiers.v1``, which a library prints at DEBUG, e.g. aiokafka's "Sending (key=... value=...)"), keeps
@@ -40,6 +46,8 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+
+from bus.issued_ids import ISSUED, LOG_TOKEN_HEX_DIGITS, LOG_TOKEN_PREFIX
 
 # Fields whose name says they hold an identifier, with the identifier kind (``omnibus.common.IdentifierType``) they
 # hold, for a display mask (``omnibus topics read``, ``omnibus deadletters show``); None: a generic name ("value")
@@ -79,6 +87,17 @@ _KEYED = rf"(?P<kind>{'|'.join(IDENTIFIER_KINDS + TRAIT_KEY_KINDS)})(?::|%3[aA])
 _PARTIAL_EMAIL = r"[\w.+-]+(?:@|%40)(?!\d)[\w-]*(?:\.[\w-]+)*"
 # Seven or more digits, possibly punctuated; never across ``..``, a range's two ends (``1970..2100``: tester19 F6).
 _DIGITS = re.compile(r"\+?\d(?:[\d\s()-]|\.(?!\.)){5,}\d")
+# Such a run with the letters and digits glued to it, whole (tester29 F12: ``DNI 12345678E`` became ``DNI [digits]E``):
+# a DNI's check letter (``12345678Z``, ``12345678-Z``), a NIE's letters (``X1234567L``), an IBAN's country and check
+# digits (``ES9121000418450200051332``), a supply point's (a CUPS ``ES0021000000000000AA``, a POD ``IT001E12345678``).
+# Starts where a word starts, so a word is tried once, not from each of its letters.
+_GLUED = rf"(?<![A-Za-z0-9])[A-Za-z0-9]*{_DIGITS.pattern}(?:[A-Za-z0-9]+|-[A-Za-z](?![A-Za-z0-9]))?"
+# Identifiers whose letters break their digits into runs shorter than seven: an IBAN in its print form with letters
+# in its account part (ISO 13616: ``GB29 NWBK 6016 1331 9268 19``), an Italian codice fiscale (DM 23/12/1976:
+# ``RSSMRA85T10A562S``). Scrubbed whole when they hold ``MIN_IDENTIFIER_DIGITS`` digits.
+_IBAN = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?"
+_CODICE_FISCALE = r"[A-Za-z]{6}\d{2}[A-Za-z]\d{2}[A-Za-z]\d{3}[A-Za-z]"
+_LETTERED = rf"(?<![A-Za-z0-9])(?:{_IBAN}|{_CODICE_FISCALE})(?![A-Za-z0-9])"
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
 CARD_DIGITS = range(15, 20)  # a PAN named as such when masked: Amex 15, Visa/Mastercard 16, up to 19 (ISO/IEC 7812)
@@ -122,20 +141,22 @@ _UUID = r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 _CALENDAR_DATE = (r"(?<![\w.+/-])(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}(?P<sep>[-/.])\d{1,2}(?P=sep)\d{4})"
                   r"(?![\w/]|[.-]\d|[T ]\d{1,2}:)")
 _SCRUBBED = re.compile(
-    f"(?P<keyed>{_KEYED})|(?P<uuid>{_UUID})|(?P<versioned>{_VERSIONED_DATE})|(?P<ip>{_IPV4})"
+    f"(?P<keyed>{_KEYED})|(?P<issued>{ISSUED.pattern})|(?P<uuid>{_UUID})|(?P<versioned>{_VERSIONED_DATE})|(?P<ip>{_IPV4})"
     f"|(?P<email>{_EMAIL.pattern}|{_PARTIAL_EMAIL})"
     f"|(?P<calendar>{_CALENDAR_DATE})"
     f"|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
-    f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<digits>{_DIGITS.pattern})"
+    f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<lettered>{_LETTERED})"
+    f"|(?P<digits>{_GLUED}|{_DIGITS.pattern})"
 )
 _ANY_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[A-Za-z]")
 _KEY = os.urandom(16)  # per process: tokens correlate lines of one process, never across systems
 
 
 def token(value: object) -> str:
     """A short, non-reversible stand-in for an identifier value."""
-    digest = hmac.new(_KEY, str(value).encode(), hashlib.sha256).hexdigest()[:10]
-    return f"tok:{digest}"
+    digest = hmac.new(_KEY, str(value).encode(), hashlib.sha256).hexdigest()[:LOG_TOKEN_HEX_DIGITS]
+    return f"{LOG_TOKEN_PREFIX}{digest}"
 
 
 # What ``scrub_text`` could change has one of these, or at least ``FEWEST_SCRUBBED_DIGITS`` digits (a calendar date
@@ -247,7 +268,7 @@ def _replacement_keeping_dates(match: re.Match[str]) -> str:
 def _replacement(match: re.Match[str]) -> str:
     if match.group("keyed"):
         return f"{match.group('kind')}:[value]"
-    if match.group("uuid") or match.group("versioned"):
+    if match.group("uuid") or match.group("versioned") or match.group("issued"):
         return match.group(0)
     if match.group("email"):
         return "[email]"
@@ -259,6 +280,8 @@ def _replacement(match: re.Match[str]) -> str:
         return _rounded(match.group(0)) if _digit_count(match.group(0)) >= MIN_IDENTIFIER_DIGITS else match.group(0)
     if match.group("port") or match.group("measure") or _digit_count(match.group(0)) < MIN_IDENTIFIER_DIGITS:
         return match.group(0)  # too few digits for any identifier (a dotted phone as a "version" has enough)
+    if match.group("lettered") or _LETTER.search(match.group(0)):  # its letters are the identifier's: whole
+        return "[digits]"
     # Not an address after all (an octet over 255): scrub it the way a number is scrubbed.
     return _DIGITS.sub("[digits]", match.group(0))
 

@@ -19,6 +19,7 @@ from bus.cli.lazy import Loader, lazy_group
 if TYPE_CHECKING:
     from bus.config import OmnibusSettings
     from processors.deadletters.new_id import Reissue
+    from processors.deadletters.sealed import Resubmit
     from processors.profile.book import ProfileBook
 
 
@@ -38,6 +39,13 @@ class Composition:
         from omnibus.reissues import reissues
 
         return reissues(settings)
+
+    def resubmits(self, settings: OmnibusSettings) -> dict[str, Resubmit]:
+        """Component name -> how ``deadletters redrive`` re-submits a body its HTTP ingress refused, opened from its
+        seal (``omnibus.resubmits``)."""
+        from omnibus.resubmits import resubmits
+
+        return resubmits(settings)
 
 
 @cache

@@ -4,7 +4,7 @@ OpenAPI, and a server that drains in-flight requests on shutdown."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +22,22 @@ from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
 
 RAW_BODY = web.RequestKey("omnibus.raw_body", bytes)
 UNDECODED = web.RequestKey("omnibus.undecoded", bool)  # RAW_BODY is still in its Content-Encoding
+# What mapping the request's body needs besides the body (the call center's site, the web hall's source, the counter's
+# terminal and branch), as dead-letter headers: a handler notes it once it knows it (``note_context``), and every dead
+# letter of the request carries it, so that ``omnibus deadletters redrive`` maps a sealed body as the ingress would
+# have (tester29 F5).
+CONTEXT = web.RequestKey("omnibus.dead_letter_context", tuple)
+PATH_HEADER = "http.path"  # on every dead letter of an HTTP ingress: the path the body was posted to
+
+
+def note_context(request: web.Request, headers: Mapping[str, str]) -> None:
+    """Add ``headers`` (dead-letter header name: text) to what the request's dead letters carry."""
+    request[CONTEXT] = (*request.get(CONTEXT, ()), *((name, value.encode()) for name, value in headers.items()))
+
+
+def context_headers(request: web.Request) -> tuple[tuple[str, bytes], ...]:
+    """The headers ``note_context`` noted for ``request`` (none yet: empty)."""
+    return tuple(request.get(CONTEXT, ()))
 PUBLISHER = web.AppKey("publisher", AdapterPublisher)
 log = get_logger(__name__)
 
@@ -124,7 +140,7 @@ async def _read_within(request: web.Request, limit: int) -> bytes:
 
 
 def _raw_record(request: web.Request) -> RawRecord:
-    headers = [("http.path", request.path.encode())]
+    headers = [(PATH_HEADER, request.path.encode()), *context_headers(request)]
     for name in ("Content-Type", "Content-Encoding") if request.get(UNDECODED) else ("Content-Type",):
         if request.headers.get(name):
             headers.append((name.lower(), request.headers[name].encode("utf-8", "replace")))

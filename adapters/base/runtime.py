@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from adapters.base.config import AdapterSettings, dedupe_file
 from adapters.base.dedupe import DedupeStore
@@ -20,6 +21,9 @@ from bus.identifiers.protect import SecretScrubber
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.serde import build_serde
+
+if TYPE_CHECKING:
+    from bus.sealing import Sealer
 from bus.topics import (
     CONTACT_EVENTS,
     DEAD_LETTERS,
@@ -47,6 +51,17 @@ def unacknowledged(producer: EventProducer) -> int:
     queued = sum(batch.builder.record_count() for queue in list(batches._queues.values())  # noqa: SLF001
                  for batch in list(queue)) if batches is not None else 0
     return queued + (shutdown.aiokafka_unacknowledged(client) if client is not None else 0)
+
+
+def sealer(settings: OmnibusSettings) -> Sealer | None:
+    """What seals a refused body into its dead letter (``bus.sealing``): with ``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, else
+    None (the body is kept with its national IDs and cards as tokens only, and cannot be re-driven)."""
+    key = settings.dead_letters.seal_key
+    if key is None:
+        return None
+    from bus.sealing import Sealer
+
+    return Sealer(key.get_secret_value())
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ async def adapter_runtime(
         # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
-                                        protect=scrubber.scrub)
+                                        protect=scrubber.scrub, sealer=sealer(settings))
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,
             retry_after_s=adapter_settings.retry_after_s,

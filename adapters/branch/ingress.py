@@ -18,7 +18,7 @@ from aiohttp import web
 
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
-from adapters.base.http import RunningServer, adapter_app, read_body, serving
+from adapters.base.http import PATH_HEADER, RunningServer, adapter_app, read_body, serving
 from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
@@ -32,6 +32,7 @@ from bus.errors import RawRecord
 
 NAME = "branch"  # the adapter's name: component adapter.branch in metrics, dead letters and probes
 UPLOAD_PATH = "/v1/counter/events"
+TERMINAL_HEADER, BRANCH_HEADER = "branch.terminal_id", "branch.branch_id"  # on an event's dead letter
 
 
 def _digest(token: str) -> bytes:
@@ -74,7 +75,8 @@ class BranchIngress:
         if len(events) > MAX_EVENTS_PER_BATCH:
             raise errors.bad_upload(f"{len(events)} events exceed the {MAX_EVENTS_PER_BATCH}-event limit per upload")
 
-        items = [Item(event, _raw_event(request, terminal_id, index, event)) for index, event in enumerate(events)]
+        items = [Item(event, _raw_event(request, terminal_id, branch_id, index, event))
+                 for index, event in enumerate(events)]
         outcome = await ingest(
             self._publisher, items,
             lambda _, event: self._mapper(event, terminal_id=terminal_id, branch_id=branch_id, received_at=received_at),
@@ -100,12 +102,14 @@ class BranchIngress:
         return terminal
 
 
-def _raw_event(request: web.Request, terminal_id: str, index: int, event: Any) -> RawRecord:
+def _raw_event(request: web.Request, terminal_id: str, branch_id: str, index: int, event: Any) -> RawRecord:
+    """A dead letter's value: the event's own JSON; its terminal and branch, what re-mapping it needs
+    (``adapters.branch.redrive``)."""
     return RawRecord(
         value=json.dumps(event, ensure_ascii=False, default=repr).encode("utf-8", "backslashreplace"),
         key=terminal_id.encode(),
-        headers=(("http.path", request.path.encode()), ("branch.terminal_id", terminal_id.encode()),
-                 ("branch.upload_index", str(index).encode())),
+        headers=((PATH_HEADER, request.path.encode()), (TERMINAL_HEADER, terminal_id.encode()),
+                 (BRANCH_HEADER, branch_id.encode()), ("branch.upload_index", str(index).encode())),
     )
 
 

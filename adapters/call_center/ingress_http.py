@@ -20,9 +20,12 @@ from multidict import MultiDict
 
 from adapters.base.errors import Unauthorized
 from adapters.base.http import (
+    PATH_HEADER,
     RunningServer,
     adapter_app,
+    context_headers,
     error_response,
+    note_context,
     read_body,
     serving,
 )
@@ -42,6 +45,7 @@ from bus.identifiers import IdentifierSettings
 from bus.logging import get_logger
 
 NAME = "call_center"  # the adapter's name: component adapter.call_center in metrics, dead letters and probes
+SITE_HEADER = "call_center.site"  # a dead letter's site (``adapters.base.http.note_context``): how it is re-mapped
 log = get_logger(__name__)
 TIMELINE_EVENTS = frozenset({"task.created", "task-queue.entered", "task-queue.moved", "reservation.accepted",
                              "task.wrapup"})
@@ -153,7 +157,8 @@ class CallCenterIngress:
             record = map_item(lambda native: mapper_taskrouter.map_task(native, timeline, ctx), form)
             await self._publisher.submit([record], received_at=started)  # type: ignore[list-item]
             if record is not None and record.dropped_parts:  # the call went without them (tester28 F6)
-                raw = RawRecord(value=urlencode(form).encode(), headers=(("http.path", b"/v1/twilio/taskrouter"),))
+                raw = RawRecord(value=urlencode(form).encode(), headers=(
+                    (PATH_HEADER, b"/v1/twilio/taskrouter"), (SITE_HEADER, ctx.site_name.encode())))
                 for dropped in record.dropped_parts:
                     await self._publisher.reject_part(raw, dropped)
             self._state.forget_timeline(sid)
@@ -196,6 +201,7 @@ class CallCenterIngress:
         site = self._settings.site_for_key(key) if key else None
         if site is None:
             raise Unauthorized("missing or unknown access key")
+        note_context(request, {SITE_HEADER: site})
         return self._contexts[site]
 
     def _verified_twilio_context(self, request: web.Request, form: MultiDict[str]) -> MapContext:
@@ -212,6 +218,7 @@ class CallCenterIngress:
         url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
         if token is None or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
             raise Unauthorized("X-Twilio-Signature does not match this request")
+        note_context(request, {SITE_HEADER: site})
         max_age_s = self._settings.twilio_max_age_s
         if max_age_s:
             age_s = _callback_age_s(form, time.time())
@@ -250,7 +257,7 @@ def _access_key(request: web.Request) -> str | None:
 
 
 def _raw(request: web.Request, item: NativeItem) -> RawRecord:
-    headers = [("http.path", request.path.encode())]
+    headers = [(PATH_HEADER, request.path.encode()), *context_headers(request)]
     if request.headers.get("Content-Type"):
         headers.append(("content-type", request.headers["Content-Type"].encode()))
     return RawRecord(value=item.raw, headers=tuple(headers))

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from adapters.base import wire
 from adapters.base.errors import RejectedInput, Unauthorized
-from adapters.base.http import RunningServer, adapter_app, read_body, serving
+from adapters.base.http import PATH_HEADER, RunningServer, adapter_app, note_context, read_body, serving
 from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.mapper import MappedRecord
@@ -31,6 +31,7 @@ from adapters.web import errors
 from adapters.web.config import MAX_BATCH_BYTES, MAX_EVENT_BYTES, WebSettings
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
 from adapters.web.openapi import openapi
+from adapters.web.reissue import SOURCE_HEADER
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 
@@ -104,6 +105,8 @@ class WebIngress:
         """The source name, the JSON object of the body, and whether its strings still need the UTF-8
         check (``wire.may_hold_surrogates``). Unauthenticated input is never dead-lettered."""
         source = self._basic_auth_source(request)
+        if source is not None:
+            note_context(request, {SOURCE_HEADER: source})
         media_type = request.content_type if request.headers.get("Content-Type") else ""
         if source is None:
             try:
@@ -115,6 +118,7 @@ class WebIngress:
             source = self._settings.source_for_key(str(payload.get("writeKey") or ""))
             if source is None:
                 raise Unauthorized("missing or unknown write key")
+            note_context(request, {SOURCE_HEADER: source})
             return source, payload, wire.may_hold_surrogates(body)
         body = await read_body(request, max_bytes=max_bytes)
         return source, _parse(body, media_type), wire.may_hold_surrogates(body)
@@ -182,7 +186,7 @@ def _raw_message(request: web.Request, source: str, index: int, message: Any) ->
     """A dead letter's value: the message's own JSON (what UTF-8 cannot carry escaped)."""
     return RawRecord(
         value=json.dumps(message, ensure_ascii=False, default=repr).encode("utf-8", "backslashreplace"),
-        headers=(("http.path", request.path.encode()), ("segment.source", source.encode()),
+        headers=((PATH_HEADER, request.path.encode()), (SOURCE_HEADER, source.encode()),
                  ("segment.batch_index", str(index).encode())),
     )
 

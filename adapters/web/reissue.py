@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base.handoff_request import HANDOFF_CREATED
+from adapters.base.http import PATH_HEADER
 from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.web.mapper import CALL_TYPES, DIGEST_LEFT_OUT, SegmentMapper
 from bus.errors import OmnibusError
@@ -33,7 +34,7 @@ from bus.errors import OmnibusError
 # RejectedInput codes of a message refused only for an id it carries (``adapters.base.ingest.id_conflict``,
 # ``adapters.web.errors.request_id_conflict``)
 REISSUED_CODES = frozenset({"id_conflict", "request_id_conflict"})
-PATH_HEADER, SOURCE_HEADER = "http.path", "segment.source"  # set by ``adapters.web.ingress._raw_message``
+SOURCE_HEADER = "segment.source"  # set by ``adapters.web.ingress._raw_message``, with the path (``PATH_HEADER``)
 CASE_FIELDS = ("request_id", "case_id")  # a service request's own case id, as ``SegmentMapper._handoff`` reads it
 
 

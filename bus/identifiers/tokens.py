@@ -3,7 +3,8 @@
 Token = prefix + the first 32 hex digits (128 bits) of HMAC-SHA-256(key, ``TYPE:canonical``) (RFC 2104):
 ``nid1:…`` for NATIONAL_ID, ``card1:…`` for CARD. Keyed, because a national ID has too few possible values
 for a plain hash to hide it; deterministic, so the same number seen on two channels links. The key is
-``OMNIBUS_IDENTIFIERS__HMAC_KEY`` (see ``bus.identifiers.settings``); changing it changes every token.
+``OMNIBUS_IDENTIFIERS__HMAC_KEY`` (see ``bus.identifiers.settings``); changing it changes every token. The shapes are
+declared in ``bus.issued_ids`` (the scrubber of free text passes them untouched).
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import hashlib
 import hmac
 
 from bus.identifiers.masking import NATIONAL_ID_TOKEN
-
-TOKEN_PREFIXES = {"NATIONAL_ID": "nid1:", "CARD": "card1:"}
-TOKEN_HEX_DIGITS = 32
+from bus.issued_ids import SECRET_TOKEN_HEX_DIGITS as TOKEN_HEX_DIGITS
+from bus.issued_ids import SECRET_TOKEN_PREFIXES as TOKEN_PREFIXES
 
 
 def token(key: bytes, kind: str, canonical: str) -> str:

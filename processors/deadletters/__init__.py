@@ -24,6 +24,7 @@ from bus.dead_letter import (
     FILE_LINE_HEADER,
     FILE_OFFSET_HEADER,
     LOCATION_HEADERS,
+    SEALED_BODY_HEADER,
     scrubbed_reason,
 )
 from bus.errors import DeserializationError
@@ -39,6 +40,7 @@ DEAD_LETTER_ID_HEADER = "omnibus-dead-letter-id"  # on a re-driven record: the d
 REDRIVEN_BY_HEADER = "omnibus-redriven-by"  # on a record ``redrive --new-id`` published: the operator's --by
 REDRIVE_REASON_HEADER = "omnibus-redrive-reason"  # and their --reason, scrubbed (``bus.cli.operator_text``)
 HIDDEN = "<hidden: --reveal shows it>"
+SEALED = "<sealed: %d bytes; redrive opens it>"  # a refused body kept sealed (``bus.sealing``): never shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,7 @@ def original(letter: DeadLetter, deserializer: Deserializer, *, reveal: bool = F
     key = f.get("key")
     key_text = None if key is None else bytes(key).decode("utf-8", "replace")
     headers = {h["key"]: _header_value(h["value"], reveal or h["key"] in LOCATION_HEADERS)
+               if h["key"] != SEALED_BODY_HEADER or h["value"] is None else SEALED % len(h["value"])
                for h in f.get("headers") or ()}
     return {"id": letter.id, **letter.summary(), **decoded,
             "key": key_text if reveal or key_text is None else masked_text(key_text), "headers": headers}

@@ -4,7 +4,8 @@
 prints one with its original decoded (identifier values masked unless ``--reveal``); ``redrive`` puts the selected
 ones back on their source topics, once (``processors.deadletters.redrive``), or with ``--new-id`` publishes web
 messages refused only for their id (by the web hall or, as ``duplicate_creation``, by the handoff tracker) under a
-derived one (``processors.deadletters.new_id``). The three read the
+derived one (``processors.deadletters.new_id``), and re-submits a body an adapter's HTTP ingress refused from its
+sealed copy, corrected by ``--set`` (``processors.deadletters.sealed``). The three read the
 dead-letter topic with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused
 some of the selection (the others are re-driven); 2 on a usage error.
 """
@@ -26,7 +27,8 @@ from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
 from processors.deadletters import DeadLetter, deserializer_for, original, read_dead_letters, select
 from processors.deadletters.new_id import Operator, redrive_new_id
-from processors.deadletters.redrive import redrive
+from processors.deadletters.redrive import Outcome, redrive
+from processors.deadletters.sealed import parse_corrections, redrive_sealed, sealed_body
 
 app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, show one decoded, re-drive them to their topic.")
 console = report_console()
@@ -41,6 +43,7 @@ SOURCE_TOPIC = typer.Option(None, "--source-topic",
                             help="Only those read from this topic (with or without the prefix); http: refused at HTTP; "
                                  "file: a line refused by a file import.")
 COMPONENT = typer.Option(None, "--component", help="Only those of this adapter or processor, e.g. adapter.web.")
+SEALED_REDRIVE = "a re-drive of a body refused at HTTP ingress"
 SINCE = typer.Option(None, "--since", help="Only those that failed since: an ISO time (UTC if no zone) or 30m, 2h, 7d.")
 
 
@@ -122,13 +125,41 @@ def show_command(
     typer.echo(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())
 
 
-def _operator(by: str | None, why: str | None) -> Operator:
-    """``--by`` and ``--why`` of ``--new-id``, both required, scrubbed as every operator's published text
-    (``bus.cli.operator_text``); exit 2 when one is missing or empty."""
+def _operator(by: str | None, why: str | None, what: str = "--new-id") -> Operator:
+    """``--by`` and ``--why`` of ``--new-id`` or of a re-submission from a sealed body (``what``), both required,
+    scrubbed as every operator's published text (``bus.cli.operator_text``); exit 2 when one is missing or empty."""
     if not by or not by.strip() or not why or not why.strip():
-        typer.echo("error: --new-id needs --by NAME and --why TEXT (recorded on each record it publishes)", err=True)
+        typer.echo(f"error: {what} needs --by NAME and --why TEXT (recorded on each record it publishes)", err=True)
         raise typer.Exit(2)
     return Operator(operator_id("--by", by), operator_text("--why", why))
+
+
+def _refused_at_http(letter: DeadLetter) -> bool:
+    """Refused at an adapter's HTTP ingress: read from no topic, and no file's line."""
+    return letter.fields.get("source_topic") is None and letter.source_kind == "http"
+
+
+def _redrive_plain(ctx: typer.Context, settings: OmnibusSettings, letters: list[DeadLetter],
+                   operator: Operator | None, corrections: dict[str, object], dry_run: bool) -> list[Outcome]:
+    """``redrive`` without ``--new-id``: those read from a topic put back as they were; those refused at HTTP ingress
+    re-submitted from their sealed bodies, corrected by ``--set`` (``processors.deadletters.sealed``), which needs
+    ``operator`` (``--by``/``--why``; exit 2 without)."""
+    at_http = [letter for letter in letters if _refused_at_http(letter)]
+    if (operator or corrections) and not at_http:
+        typer.echo("error: --by, --why and --set go with --new-id or with a body refused at HTTP ingress (a record "
+                   "read from a topic goes back as it was)", err=True)
+        raise typer.Exit(2)
+    if operator is None and any(sealed_body(letter) is not None for letter in at_http):
+        _operator(None, None, SEALED_REDRIVE)  # exits 2
+    outcomes = {o.letter.id: o for o in asyncio.run(redrive(settings, [x for x in letters if x not in at_http],
+                                                            dry_run=dry_run))}
+    if at_http:
+        compose = getattr(ctx.obj, "resubmits", None)  # handed in by the composition (omnibus.cli)
+        resubmits = compose(settings) if compose else {}
+        who = operator or Operator("", "")  # nothing sealed: each is refused, nothing is published
+        outcomes.update((o.letter.id, o) for o in asyncio.run(
+            redrive_sealed(settings, at_http, resubmits, who, corrections=corrections, dry_run=dry_run)))
+    return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]
 
 
 @app.command("redrive")
@@ -143,18 +174,27 @@ def redrive_command(
                                      "RejectedInput.id_conflict, RejectedInput.request_id_conflict; by the handoff "
                                      "tracker: IllegalTransition:duplicate_creation of a web service request) under "
                                      "an id derived from their content; needs --by and --why."),
-    by: str = typer.Option(None, "--by", help="With --new-id: who re-issues (recorded on each record published)."),
+    by: str = typer.Option(None, "--by", help="With --new-id or a body refused at HTTP ingress: who re-drives "
+                           "(recorded on each record published)."),
     why: str = typer.Option(None, "--why",
-                            help="With --new-id: why (recorded on each record published, scrubbed of identifier "
-                                 "values)."),
+                            help="With --new-id or a body refused at HTTP ingress: why (recorded on each record "
+                                 "published, scrubbed of identifier values)."),
+    set_: list[str] = typer.Option(None, "--set", metavar="FIELD=VALUE",
+                                   help="A body refused at HTTP ingress: set FIELD (a dotted path, e.g. "
+                                        "CustomerEndpoint.Address) to VALUE (JSON, else text) before it is mapped "
+                                        "again; repeat for several."),
     bootstrap_servers: str = BOOTSTRAP,
 ) -> None:
     """Put the selected dead letters back on their source topics with their original key, value and headers, on their
     partition, plus the headers ``omnibus-redriven-from`` (dead-letter topic/partition/offset) and
     ``omnibus-dead-letter-id``. Once: one already re-driven is skipped (the processors also drop a copy by its event
     id).
-    Refused, with why: those refused at HTTP ingress (the sender sends again), lines refused by a file import (correct
-    the line, import the file again), those whose value was not kept whole.
+    A body refused at an adapter's HTTP ingress (a CTR Firehose never sends again) is opened from its seal
+    (``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, the adapters' key), corrected with ``--set FIELD=VALUE``, mapped again by the
+    adapter that refused it and published (acks=all), with ``--by NAME --why TEXT`` recorded on each record.
+    Refused, with why: a body refused at HTTP ingress kept without its seal (the key was not set: the sender sends
+    again), lines refused by a file import (correct the line, import the file again), those whose value was not kept
+    whole.
     ``--new-id --by NAME --why TEXT``: a web message refused only because its messageId or request_id named other
     content is mapped again under ``<id>:<8 hex of its content digest>`` (the same each time: twice publishes once)
     and published with the headers above plus ``omnibus-redriven-by`` and ``omnibus-redrive-reason``; so is a web
@@ -164,19 +204,25 @@ def redrive_command(
         typer.echo("error: name dead letters by id, or select them with --reason, --error-type, --source-topic, "
                    "--component or --since", err=True)
         raise typer.Exit(2)
-    operator = _operator(by, why) if new_id else None
-    if not new_id and (by or why):
-        typer.echo("error: --by and --why go with --new-id (a plain re-drive puts the record back as it was)", err=True)
+    operator = _operator(by, why) if new_id else _operator(by, why, SEALED_REDRIVE) if by or why else None
+    try:
+        corrections = parse_corrections(set_ or [])
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if new_id and corrections:
+        typer.echo("error: --set corrects a body refused at HTTP ingress; --new-id re-issues a message as it was",
+                   err=True)
         raise typer.Exit(2)
     settings = _settings(bootstrap_servers)
     letters = _selected(settings, ids or [], reason, error_type, source_topic, component, since)
     missing = sorted(set(ids or ()) - {letter.id for letter in letters})
-    if operator is not None:
+    if new_id and operator is not None:
         compose = getattr(ctx.obj, "reissues", None)  # handed in by the composition (omnibus.cli)
         known = compose(settings) if compose else {}
         outcomes = asyncio.run(redrive_new_id(settings, letters, known, operator, dry_run=dry_run))
     else:
-        outcomes = asyncio.run(redrive(settings, letters, dry_run=dry_run))
+        outcomes = _redrive_plain(ctx, settings, letters, operator, corrections, dry_run)
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.action] = counts.get(outcome.action, 0) + 1

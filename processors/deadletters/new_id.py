@@ -104,7 +104,8 @@ def refusal(letter: DeadLetter, reissues: Mapping[str, Reissue]) -> str | None:
     return None
 
 
-def _headers(letter: DeadLetter, operator: Operator) -> tuple[tuple[str, bytes], ...]:
+def operator_headers(letter: DeadLetter, operator: Operator) -> tuple[tuple[str, bytes], ...]:
+    """The headers of a record an operator published from ``letter``: where from, its id, who and why."""
     return ((REDRIVEN_FROM_HEADER, letter.position.encode()), (DEAD_LETTER_ID_HEADER, letter.id.encode()),
             (REDRIVEN_BY_HEADER, operator.by.encode()), (REDRIVE_REASON_HEADER, operator.reason.encode()))
 
@@ -131,29 +132,52 @@ async def redrive_new_id(settings: OmnibusSettings, letters: Sequence[DeadLetter
                 reason = str(exc)
         if reason is not None:
             outcomes[letter.id] = Outcome(letter, "refused", reason=reason)
-    topics = {id_: {event.topic for event in reissued.events} for id_, (_, reissued) in ready.items()}
-    done = (await already_redriven(settings, [letter for letter, _ in ready.values()], topics=topics)
+    outcomes.update(await publish_once(
+        settings, {id_: Ready(letter, reissued.events, _as(reissued.new_ids)) for id_, (letter, reissued)
+                   in ready.items()}, operator, dry_run=dry_run, check_done=check_done,
+        published="dead letter published under a new id"))
+    return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A dead letter an operator publishes anew: its ``events`` and a ``note`` for the answer line (its new ids, or how
+    many events)."""
+
+    letter: DeadLetter
+    events: tuple[Outgoing, ...]
+    note: str
+
+
+async def publish_once(settings: OmnibusSettings, ready: Mapping[str, Ready], operator: Operator, *,
+                       dry_run: bool, check_done: bool, published: str, **logged: object) -> dict[str, Outcome]:
+    """Publish the events of each of ``ready`` (dead-letter id -> ``Ready``) with ``operator_headers``, once: a dead
+    letter whose id is found on its events' topics since it failed is ``already_redriven``; ``dry_run``: each
+    ``would_redrive``. ``published``: the log line of each letter sent, with ``logged`` (who and which dead letter,
+    never a value). Raises ``bus.errors.PublishError`` if Kafka does not acknowledge a record (those before it are
+    sent)."""
+    outcomes: dict[str, Outcome] = {}
+    topics = {id_: {event.topic for event in item.events} for id_, item in ready.items()}
+    done = (await already_redriven(settings, [item.letter for item in ready.values()], topics=topics)
             if check_done and ready else {})
     to_send = []
-    for id_, (letter, reissued) in ready.items():
+    for id_, item in ready.items():
         if id_ in done:
-            outcomes[id_] = Outcome(letter, "already_redriven", at=done[id_])
+            outcomes[id_] = Outcome(item.letter, "already_redriven", at=done[id_])
         elif dry_run:
-            outcomes[id_] = Outcome(letter, "would_redrive", at=f"{', '.join(sorted(topics[id_]))} "
-                                                                f"{_as(reissued.new_ids)}")
+            outcomes[id_] = Outcome(item.letter, "would_redrive", at=f"{', '.join(sorted(topics[id_]))} {item.note}")
         else:
-            to_send.append((letter, reissued))
+            to_send.append(item)
     if to_send:
         serializer, _ = build_serde(settings.registry)
         async with EventProducer(settings, serializer) as producer:
-            for letter, reissued in to_send:  # one at a time, in order: a failure leaves a clear line
-                headers = _headers(letter, operator)
+            for item in to_send:  # one at a time, in order: a failure leaves a clear line
+                headers = operator_headers(item.letter, operator)
                 metas = await producer.publish_many(
-                    [Outgoing(e.topic, e.key, e.event, (*e.headers, *headers)) for e in reissued.events])
+                    [Outgoing(e.topic, e.key, e.event, (*e.headers, *headers)) for e in item.events])
                 first = metas[0]
-                outcomes[letter.id] = Outcome(letter, "redriven", at=f"{first.topic}/{first.partition}/{first.offset} "
-                                                                     f"{_as(reissued.new_ids)}")
+                outcomes[item.letter.id] = Outcome(item.letter, "redriven",
+                                                   at=f"{first.topic}/{first.partition}/{first.offset} {item.note}")
                 # who and which dead letter, never the message's content (identifier values stay out of logs)
-                log.info("dead letter published under a new id", dead_letter_id=letter.id, by=operator.by,
-                         events=len(metas))
-    return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]
+                log.info(published, dead_letter_id=item.letter.id, by=operator.by, events=len(metas), **logged)
+    return outcomes

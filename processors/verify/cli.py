@@ -1,4 +1,5 @@
-"""``omnibus verify``: check a run from its topics; exit 0 when every check holds, 1 with the failures listed."""
+"""``omnibus verify``: check a run from its topics; exit 0 when every check holds, 1 with the failures listed,
+``NOT_READ_YET_EXIT`` when a processor has records it has not read yet (nothing judged: tester29 F11)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,22 @@ from bus.config import load_settings
 from processors.verify.report import MAX_LISTED, Report
 from processors.verify.run import PROCESSORS, verify
 
+# EX_TEMPFAIL of BSD's sysexits.h ("try again later"), as ``bus.lag_watchdog.WORKER_STALLED_EXIT``: a processor has
+# records it has not read yet, nothing was judged; not 1, which says something was lost or written wrong.
+NOT_READ_YET_EXIT = 75
+
 
 def render(report: Report, console: Console, *, list_figures: bool = False) -> None:
     """A table of the checks (status, checked, failed), the failures under it, then the figures; ``list_figures``:
     under them, the items of each figure that counts any (``Report.items``: contact, event, handoff and customer
     ids, never an identifier value; the first ``MAX_LISTED`` of each, with a count of the rest), else which figures
     list them."""
+    if not report.judged:
+        for unread in report.unread:
+            console.print(f"not judged: {unread.line()}", markup=False, highlight=False)
+        console.print(f"[yellow]nothing judged: records not read yet are not lost (exit {NOT_READ_YET_EXIT})"
+                      "[/yellow]")
+        return
     table = Table(title="omnibus verify")
     for column in ("check", "checked", "failed", "status"):
         table.add_column(column, justify="right" if column in ("checked", "failed") else "left")
@@ -64,11 +75,15 @@ def verify_command(
         False, "--list-figures", help=f"Under the figures, list what each one counts, item by item (the first "
         f"{MAX_LISTED}, with a count of the rest): contact, event, handoff and customer ids (recomputed and in the "
         "table), never identifier values."),
+    wait: float = typer.Option(0.0, "--wait", metavar="SECONDS", min=0.0, help=(
+        "While a processor's consumer group has records it has not read yet, read its lag again for up to SECONDS "
+        f"before judging; still unread then: nothing judged, exit {NOT_READ_YET_EXIT}.")),
 ) -> None:
     """Check a run from its topics: every accepted input reflected, duplicates with one event id, no stale
     row, each processor's table equal to a recomputation from its input log. Covers the identity and handoff
     processors only: not the KPI processor (``omnibus replay kpis`` recomputes its aggregates and
-    compares) nor the offer processor."""
+    compares) nor the offer processor. First each processor's consumer lag on its inputs: records it has not
+    read yet are not lost; while there are any (after ``--wait``), nothing is judged and the exit status is 75."""
     from bus.bootstrap import bad_settings_exit
 
     with bad_settings_exit():
@@ -78,10 +93,12 @@ def verify_command(
                 update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
     try:
         with bad_settings_exit():
-            report = verify(settings, processors=processor or PROCESSORS, ledger=ledger)
+            report = verify(settings, processors=processor or PROCESSORS, ledger=ledger, wait_s=wait)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     render(report, report_console(), list_figures=list_figures)
+    if not report.judged:
+        raise typer.Exit(NOT_READ_YET_EXIT)
     if not report.ok:
         raise typer.Exit(1)

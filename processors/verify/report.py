@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bus.identifiers.masking import mask
+from processors.verify.lag import Unread
 
 MAX_LISTED = 20  # failures listed per check, items per figure; the count is always complete
 # Figures that are totals of what was read, not of items to look at: the only ones ``--list-figures`` does not list.
@@ -40,10 +41,18 @@ class Report:
     # ``omnibus verify --list-figures`` prints them (tester17 N7: "contacts left by a claim 60" named none;
     # tester24 F11: the figures of a failing run listed nothing).
     items: dict[str, list[str]] = field(default_factory=dict)
+    # Records a processor has not read yet (``processors.verify.lag``): when any, no check ran (tester29 F11).
+    unread: list[Unread] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
+        return self.judged and all(check.ok for check in self.checks)
+
+    @property
+    def judged(self) -> bool:
+        """Whether the checks ran: not while a processor has records it has not read yet (``unread``), which would
+        otherwise count as lost."""
+        return not self.unread
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -90,8 +99,9 @@ class Report:
         return [f"{check.name}: {line}" for check in self.checks for line in check.failures]
 
     def lines(self) -> list[str]:
-        """Plain-text rendering: one line per check, its failures (up to ``MAX_LISTED``) under it."""
-        out = []
+        """Plain-text rendering: one line per check, its failures (up to ``MAX_LISTED``) under it; or, not judged,
+        what each processor has not read yet."""
+        out = [f"not judged: {u.line()}" for u in self.unread]
         for check in self.checks:
             status = "ok  " if check.ok else "FAIL"
             out.append(f"{status} {check.name} ({check.checked} checked, {len(check.failures)} failed)")

@@ -3,11 +3,14 @@
 The API the fault tests use (and ``omnibus verify``)::
 
     report = verify(settings, processors=("identity",), identity=identity_settings, ledger=path)
+    report = verify(settings, wait_s=60)          # wait up to a minute for the processors' consumer lag to be 0
     report = await averify(settings, ...)      # the same, off the event loop (a worker thread)
     report.ok, report.failures(), report.figures  # figures: events, lost, duplicates, conflicting, stale rows
 
-Topics are read with no consumer group, from offset 0 to the end offsets at the start (``read_topics``);
-nothing of the running processors is touched.
+First, each processor's consumer lag on the inputs it is judged on (``processors.verify.lag``): while it has
+records it has not read yet, nothing is judged and ``Report.unread`` says so (tester29 F11: unread records counted
+as "lost"). Then topics are read with no consumer group, from offset 0 to the end offsets at the start
+(``read_topics``); nothing of the running processors is touched.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bus.topics import (
     DEAD_LETTERS,
     HANDOFF_EVENTS,
     HANDOFF_TICKS,
+    IDENTITY_GRAPH,
     IDENTITY_REVIEWS,
     TopicSpec,
 )
@@ -36,6 +40,7 @@ from processors.replay.operators import MERGED
 from processors.verify.effects import check_copies, check_one_id_per_decision
 from processors.verify.identity import CREATED, check_identity
 from processors.verify.identity_outputs import IdentityOutputs, final_customer, merges
+from processors.verify.lag import Reader, wait_unread
 from processors.verify.ledger import check_ledger, read_ledger
 from processors.verify.placement import (
     Placements,
@@ -64,13 +69,29 @@ def _decision(record: Replayed) -> str | None:
     return None
 
 
+def readers(settings: OmnibusSettings, processors: Sequence[str], book: ProfileBook) -> list[Reader]:
+    """The consumer group of each of ``processors`` and the topics it reads that verify judges it on: identity's
+    inputs and its graph topic (its own protocol: a message unread there is a decision not taken yet), the
+    tracker's handoff events."""
+    from bus.app import group_id
+    from processors.handoffs.agent import APP_NAME as HANDOFFS
+    from processors.identity.agent import COMPONENT as IDENTITY
+    from processors.identity.agent import input_topics
+
+    topics = {IDENTITY: [*input_topics(book), IDENTITY_GRAPH], HANDOFFS: [HANDOFF_EVENTS]}
+    return [Reader(name, group_id(name, settings), tuple(spec.name(settings.topics) for spec in topics[name]))
+            for name in processors]
+
+
 def verify(
     settings: OmnibusSettings, *, processors: Sequence[str] = PROCESSORS, ledger: Path | None = None,
     identity: IdentitySettings | None = None, book: ProfileBook | None = None,
-    handoffs_policy: HandoffPolicy | Path | None = None,
+    handoffs_policy: HandoffPolicy | Path | None = None, wait_s: float = 0.0,
 ) -> Report:
     """Read the run back and check it; ``identity``/``book``/``handoffs_policy`` (a policy or its file): as the
-    workers ran (default: from the environment).
+    workers ran (default: from the environment). First the processors' consumer lag, read again for up to
+    ``wait_s`` seconds while any: a processor with records it has not read yet leaves the report not judged
+    (``Report.unread``, no check run).
 
     Raises ``ValueError`` for an unknown processor or a malformed ledger, ``TimeoutError`` when a topic
     does not deliver up to its end offsets.
@@ -84,6 +105,9 @@ def verify(
     from processors.replay.identity import profiles_changelog
 
     book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
+    unread = asyncio.run(wait_unread(settings, readers(settings, processors, book), wait_s))
+    if unread:
+        return Report(unread=unread)
     inputs_specs = {spec.suffix: spec for spec in input_topics(book)}
     inputs_specs[HANDOFF_EVENTS.suffix] = HANDOFF_EVENTS
     outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, IDENTITY_REVIEWS]

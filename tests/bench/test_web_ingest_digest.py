@@ -13,7 +13,9 @@ from tests.bench.web_ingest_digest import CALLS, digest
 # schema carrying an Identifier in the single-object header (``C3 01`` + 8 bytes); the bodies are the same: 7bd51865...
 # And again: the default identifier traits no longer read a national ID (branch webnid, tester29 F9: 5156 -> 5136
 # lines); with NATIONAL_ID put back in DEFAULT_IDENTIFIER_TRAITS the digest is 7bd51865... (the one before).
-GOLDEN = "3d8b331b08fdd61969bb13225abfc765b975bb79c758333e278bb6a72655394b"
+# And again: the free-text scrubber masks an IBAN whole, its country with its digits (branch ops30, tester29 F12's nit:
+# ``FR[digits]`` -> ``[digits]`` in 165 of the 5136 lines, nothing else; with the country put back: 3d8b331b...).
+GOLDEN = "e4a7fc00763b217d9ba400b1f52fbf7deb4028e21a7e1e2587f6aa5f1aa4431e"
 
 
 def test_the_fixed_calls_produce_the_bytes_and_answers_of_before() -> None:

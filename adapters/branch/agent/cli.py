@@ -90,11 +90,15 @@ def enqueue_command(
 
 @app.command("status")
 def status_command(journal: Path = JOURNAL_OPTION) -> None:
-    """Counts of pending, sent and rejected events, and why each rejected one was refused."""
+    """Counts of pending, sent and rejected events, why each rejected one was refused, and what the adapter left off
+    sent events (``left_off``: the event id, the part (identifiers, handoff, offer), the identifier's kind and the
+    reason code, never a value; kept as long as the sent event, ``SENT_RETENTION_S``). To correct one, see the
+    adapter's README, "Correcting what the adapter left off"."""
     store = Journal(_settings(journal).journal_path)
     try:
+        left_off = store.left_off()
         typer.echo(json.dumps({"counts": store.counts(), "rejected": [
             {"event_id": event_id, "reason": reason} for event_id, reason in store.rejected()
-        ]}, indent=2))
+        ], "left_off": {"count": len(left_off), "parts": left_off}}, indent=2))
     finally:
         store.close()

@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS journal (
 );
 CREATE INDEX IF NOT EXISTS journal_by_state ON journal (state, seq);
 """
+# What the adapter left off an accepted event (``uploader.dropped_summary``: ids, kinds and reason codes, never a
+# value), JSON, kept with the sent event until it is pruned (tester29 F13: only the agent's log said so). Added to a
+# journal made before it on first open.
+LEFT_OFF_COLUMN = "left_off"
 
 @functools.cache
 def _checker() -> CounterMapper:
@@ -60,6 +64,9 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(journal)")}
+        if LEFT_OFF_COLUMN not in columns:
+            self._db.execute(f"ALTER TABLE journal ADD COLUMN {LEFT_OFF_COLUMN} TEXT")
 
     def append(self, event: Mapping[str, Any]) -> str:
         return self.append_many([event])[0]
@@ -147,6 +154,23 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
 
+    def mark_left_off(self, items: Iterable[Mapping[str, object]]) -> None:
+        """Record what the adapter left off sent events: ``items`` of ``{"event_id", "part", ...}`` (``part``:
+        identifiers, handoff or offer; with the identifier's kind and the reason code), ids and codes only."""
+        by_event: dict[str, list[dict[str, object]]] = {}
+        for item in items:
+            by_event.setdefault(str(item["event_id"]), []).append({k: v for k, v in item.items() if k != "event_id"})
+        if not by_event:
+            return
+        self._db.executemany(f"UPDATE journal SET {LEFT_OFF_COLUMN} = ? WHERE event_id = ?",
+                             [(json.dumps(parts), event_id) for event_id, parts in by_event.items()])
+
+    def left_off(self) -> list[dict[str, object]]:
+        """Per part the adapter left off a sent event (journal order): ``{"event_id", "part", "kind"?, "code"}``."""
+        rows = self._db.execute(f"SELECT event_id, {LEFT_OFF_COLUMN} FROM journal WHERE {LEFT_OFF_COLUMN} IS NOT NULL"
+                                " ORDER BY seq").fetchall()
+        return [{"event_id": event_id, **part} for event_id, parts in rows for part in json.loads(parts)]
+
     def counts(self) -> dict[str, int]:
         counts = {"pending": 0, "sent": 0, "rejected": 0}
         counts.update(dict(self._db.execute("SELECT state, COUNT(*) FROM journal GROUP BY state").fetchall()))
@@ -157,7 +181,8 @@ class Journal:
         return self._db.execute("SELECT event_id, reason FROM journal WHERE state = 'rejected' ORDER BY seq").fetchall()
 
     def prune(self, older_than_s: float) -> int:
-        """Forget events sent more than ``older_than_s`` ago (rejected ones stay for the operator)."""
+        """Forget events sent more than ``older_than_s`` ago, with what the adapter left off them (rejected ones stay
+        for the operator)."""
         cursor = self._db.execute(
             "DELETE FROM journal WHERE state = 'sent' AND settled_at < ?", [time.time() - older_than_s]
         )

@@ -99,9 +99,10 @@ class Uploader:
         answer = _json(text)
         if 200 <= status < 300:
             self._journal.mark_sent(entry.event_id for entry in batch)
+            self._journal.mark_left_off(left_off(answer))  # ``counter-agent status`` shows them (tester29 F13)
             if dropped := dropped_summary(answer):
-                log.warning("the adapter left identifiers off accepted events; correct them at the terminal",
-                            dropped=dropped)
+                log.warning("the adapter left identifiers off accepted events; correct them at the terminal "
+                            "(counter-agent status lists them)", dropped=dropped)
             if handoffs := dropped_summary(answer, "dropped_handoffs", ("event_id", "code")):
                 log.warning("the adapter published transactions without the handoff they asked for (no kind, or a "
                             "value too long); open the handoff again at the terminal", dropped=handoffs)
@@ -140,6 +141,19 @@ def dropped_summary(answer: object, name: str = "dropped_identifiers",
     dropped = answer.get(name) if isinstance(answer, dict) else None
     items = dropped if isinstance(dropped, list) else []
     return [{key: item.get(key) for key in keys} for item in items if isinstance(item, dict)]
+
+
+# Each list of the adapter's 2xx answer that names what it left off accepted events, as the part ``counter-agent
+# status`` calls it, and the keys kept (ids, kinds and reason codes: the answer never holds a value).
+LEFT_OFF_LISTS = {"dropped_identifiers": ("identifiers", ("event_id", "kind", "code")),
+                  "dropped_handoffs": ("handoff", ("event_id", "code")),
+                  "dropped_offers": ("offer", ("event_id", "code"))}
+
+
+def left_off(answer: object) -> list[dict[str, object]]:
+    """Every part the adapter left off accepted events, ``{"event_id", "part", ...}`` (``LEFT_OFF_LISTS``)."""
+    return [{**item, "part": part} for name, (part, keys) in LEFT_OFF_LISTS.items()
+            for item in dropped_summary(answer, name, keys)]
 
 
 def _json(text: str) -> object:

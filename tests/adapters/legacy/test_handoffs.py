@@ -70,4 +70,4 @@ def test_a_resolution_a_back_office_system_writes_is_scrubbed_as_a_summary_is() 
     system's outbox row); the resolution is quoted in the customer's notification."""
     resolved = mapped("HandoffResolved", handoff_id="h1", by="agent-3",
                       resolution="Refund to card 4111 1111 1111 1111, IBAN FR7630006000011234567890189 noted")
-    assert resolved.value["resolution"] == "Refund to card [digits], IBAN FR[digits] noted"
+    assert resolved.value["resolution"] == "Refund to card [digits], IBAN [digits] noted"

@@ -102,3 +102,35 @@ def test_tester25_f8_every_figure_but_a_total_lists_what_it_counts() -> None:
     text = console.export_text()
     assert "contacts without an identifier:\n  - contact e-0\n" in text and "  … and 16 more" in text
     assert "events:" not in text  # a total: nothing to list
+
+
+def test_tester29_f11_records_not_read_yet_are_not_judged_lost_and_exit_75(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester29 F11: verify right after an import, identity still reading, said "lost 9999" and exit 1. With the
+    consumer lag read first it says what is not read yet, judges nothing, and exits ``NOT_READ_YET_EXIT``;
+    ``--wait`` reaches ``verify`` as seconds."""
+    from processors.verify import cli
+    from processors.verify.lag import Unread
+
+    seen: dict[str, object] = {}
+
+    def lagging(settings: object, **options: object) -> Report:
+        seen.update(options)
+        return Report(unread=[Unread("identity", "omnibus.identity", "omnibus.identity.observed.v1", 9999)])
+
+    monkeypatch.setattr(cli, "verify", lagging)
+    result = CliRunner().invoke(app, ["verify", "--wait", "30", "--bootstrap-servers", "127.0.0.1:1"],
+                                env={"COLUMNS": "300"})
+    assert result.exit_code == cli.NOT_READ_YET_EXIT == 75, result.output
+    assert seen["wait_s"] == 30
+    shown = " ".join(result.output.split())
+    assert ("not judged: identity has 9999 records not read yet on omnibus.identity.observed.v1 (consumer group "
+            "omnibus.identity); run again when its consumer lag is 0") in shown
+    assert "lost" not in shown.replace("not lost", "") and "FAIL" not in shown and "failure" not in shown
+
+
+def test_a_report_with_unread_records_is_not_ok_and_its_lines_say_so() -> None:
+    from processors.verify.lag import Unread
+
+    report = Report([Check("identity: a", 3)], unread=[Unread("handoffs", "o.handoffs", "o.handoff.events.v1", 1)])
+    assert not report.ok and not report.judged
+    assert report.lines()[0].startswith("not judged: handoffs has 1 records not read yet on o.handoff.events.v1")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS
@@ -97,6 +98,63 @@ async def test_a_tracked_handoff_run_verifies_and_an_event_the_tracker_never_saw
 
     async with EventProducer(settings, serializer) as producer:  # accepted while no tracker runs
         await producer.publish_many([Outgoing(topic, "Z", created("Z"))])
+    # tester29 F11: not read yet is not lost: the tracker's group has not committed it, nothing is judged.
     report = await averify(settings, processors=("handoffs",), handoffs_policy=POLICY)
-    assert report.figures["lost"] == 1
+    assert not report.judged and not report.ok and report.checks == [] and "lost" not in report.figures
+    assert [(u.processor, u.group, u.topic, u.records) for u in report.unread] == [
+        ("handoffs", f"{settings.topics.prefix}.handoffs", topic, 1)]
+    # The group moves past it (a tracker that skipped it): now it was read, and nothing reflects it: lost.
+    await commit_to_end(settings, f"{settings.topics.prefix}.handoffs", topic)
+    report = await averify(settings, processors=("handoffs",), handoffs_policy=POLICY)
+    assert report.judged and report.figures["lost"] == 1
     assert not report.check("handoffs: tracker table equals the recomputation from its inputs").ok
+
+
+async def commit_to_end(settings: OmnibusSettings, group: str, topic: str) -> None:
+    """Commit ``group``'s offsets on every partition of ``topic`` at its end, as a consumer that read them all."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
+        consumer.assign(tps)
+        await consumer.commit(dict(await consumer.end_offsets(tps)))
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.timeout(240)
+async def test_tester29_f11_verify_right_after_publishing_says_not_read_yet_then_waits_for_the_lag(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester29 F11: ``omnibus verify`` run right after an import, identity not caught up, said "lost 9999", exit 1.
+    Published with no identity worker reading: nothing judged, the unread records counted per topic, exit 75 from
+    the command; with the workers running, ``wait_s`` waits for the lag to reach 0 and the run verifies."""
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app
+    from processors.verify.cli import NOT_READ_YET_EXIT
+
+    settings = await settings_with_topics(bootstrap_servers, partitions=2)
+    identity = unlimited_settings()
+    items = workload(size=40, universe=20, seed=7)
+    await publish(settings, items)
+
+    report = await averify(settings, processors=("identity",), identity=identity)
+    assert not report.judged and report.checks == [] and "lost" not in report.figures
+    assert sum(u.records for u in report.unread) == len(items)
+    assert {u.group for u in report.unread} == {f"{settings.topics.prefix}.identity"}
+    env = {"OMNIBUS_TOPICS__PREFIX": settings.topics.prefix, "OMNIBUS_TOPICS__PARTITIONS": "2", "COLUMNS": "300"}
+    result = await asyncio.to_thread(CliRunner().invoke, app, [
+        "verify", "--processor", "identity", "--bootstrap-servers", bootstrap_servers], env=env)
+    assert result.exit_code == NOT_READ_YET_EXIT, result.output
+    shown = " ".join(result.output.split())
+    assert "records not read yet on" in shown and "run again when its consumer lag is 0" in shown
+    assert "FAIL" not in shown and "lost 0" not in shown
+
+    async with running_workers(settings, identity, tmp_path, 1):
+        report = await averify(settings, processors=("identity",), identity=identity, wait_s=120)
+    assert report.judged and report.ok, "\n".join(report.lines())
+    assert report.figures["lost"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -211,3 +212,50 @@ async def test_a_part_left_off_an_accepted_event_is_named_by_the_agent(
     assert outcome.progressed and journal.counts()["sent"] == 1
     ((event, fields),) = warnings
     assert said in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
+
+
+async def test_tester29_f13_what_the_adapter_left_off_is_kept_for_counter_agent_status(
+    adapter: tuple[StandInAdapter, str], journal: Journal
+) -> None:
+    """tester29 F13: a DNI with a wrong letter was left off an accepted transaction and only the agent's log said so;
+    ``counter-agent status`` said ``sent 3, rejected 0``. The journal keeps, per sent event, each part the adapter
+    left off (identifiers with their kind and code, a handoff, an offer answer), ids and codes only, and forgets them
+    with the event."""
+    from adapters.branch.agent.cli import app
+    from typer.testing import CliRunner
+
+    stand_in, url = adapter
+    a, b, c = journal.append_many([ticket("A1"), ticket("A2"), ticket("A3")])
+    answer = {"success": True, "accepted": 3, "duplicates": 0,
+              "dropped_identifiers": [{"index": 0, "event_id": a, "kind": "NATIONAL_ID", "code": "national-id-checksum",
+                                       "reason": "national ID check character does not match (es.dni)"}],
+              "dropped_handoffs": [{"index": 2, "event_id": c, "code": "bad_field", "reason": "kind is required"}]}
+    stand_in.script = [lambda upload: web.json_response(answer)]
+    assert (await upload_once(journal, url)).progressed and journal.counts()["sent"] == 3
+    expected = [{"event_id": a, "part": "identifiers", "kind": "NATIONAL_ID", "code": "national-id-checksum"},
+                {"event_id": c, "part": "handoff", "code": "bad_field"}]
+    assert journal.left_off() == expected
+    path = str(journal.path)
+    status = json.loads(CliRunner().invoke(app, ["status", "--journal", path]).stdout)
+    assert status["left_off"] == {"count": 2, "parts": expected}
+    assert status["counts"] == {"pending": 0, "sent": 3, "rejected": 0}
+    assert "check character" not in json.dumps(status)  # the codes, not the reasons (which may name a scheme's rule)
+    journal.prune(older_than_s=-1)
+    assert journal.left_off() == []
+
+
+def test_a_journal_made_before_left_off_is_opened_and_keeps_its_events(tmp_path: Path) -> None:
+    """A terminal's journal from before: opened, the column added, pending events still pending."""
+    import sqlite3
+
+    from adapters.branch.agent.journal import SCHEMA
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(str(path))
+    db.executescript(SCHEMA)  # the table as it was: no left_off column
+    db.execute("INSERT INTO journal (event_id, body, enqueued_at) VALUES ('e-1', '{}', 0)")
+    db.commit()
+    db.close()
+    journal = Journal(path)
+    assert journal.counts()["pending"] == 1 and journal.left_off() == []
+    journal.close()

@@ -1,0 +1,78 @@
+"""The adapters whose HTTP-ingress refusals ``deadletters redrive`` re-submits from their sealed bodies
+(``processors.deadletters.sealed.Resubmit``; tester29 F5): the web hall, the call center (CTR, Asterisk, TaskRouter)
+and the branch counter, one mechanism for all.
+
+Composed here, at the top (``omnibus.cli.Composition.resubmits``), so the dead-letter plumbing never imports an
+adapter; each adapter's settings (``OMNIBUS_ADAPTER_<NAME>__*``) are read as the adapter reads them, at the first
+body re-submitted to it, so a body maps as it would have been mapped and a bad setting of another adapter stops
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import cache
+
+from bus.config import OmnibusSettings, load_component_settings
+from bus.producer import Outgoing
+from processors.deadletters.sealed import NotResubmitted, Resubmit
+
+Remap = Callable[[bytes, Mapping[str, str], datetime], tuple[Outgoing, ...]]
+
+
+def _resubmit(build: Callable[[], Remap], adapter: str) -> Resubmit:
+    """``build``'s re-mapping (built once, at its first use), its refusals as ``NotResubmitted`` naming ``adapter``."""
+    from adapters.base.errors import RejectedInput
+    from adapters.base.redrive import NotRemappable
+
+    remap = cache(build)
+
+    def resubmit(body: bytes, headers: Mapping[str, str], received_at: datetime) -> tuple[Outgoing, ...]:
+        try:
+            return remap()(body, headers, received_at)
+        except NotRemappable as exc:
+            raise NotResubmitted(str(exc)) from exc
+        except RejectedInput as exc:
+            raise NotResubmitted(f"{adapter} refuses it again ({exc.code}: {exc.reason}); correct it with --set "
+                                 "FIELD=VALUE") from exc
+
+    return Resubmit(resubmit)
+
+
+def resubmits(settings: OmnibusSettings) -> dict[str, Resubmit]:
+    """Component name (a dead letter's ``source_component``) -> its ``Resubmit``."""
+    from adapters.base.runtime import adapter_component
+    from adapters.branch.ingress import NAME as BRANCH
+    from adapters.call_center.ingress_http import NAME as CALL_CENTER
+    from adapters.web.ingress import NAME as WEB
+
+    def web() -> Remap:
+        from adapters.web import redrive
+        from adapters.web.config import ENV_PREFIX, WebSettings
+        from adapters.web.mapper import SegmentMapper
+
+        mapper = SegmentMapper(load_component_settings(WebSettings, ENV_PREFIX), settings.topics, settings.identifiers)
+        return lambda body, headers, at: redrive.remapped(body, headers, at, mapper)
+
+    def call_center() -> Remap:
+        from adapters.call_center import redrive
+        from adapters.call_center.config import ENV_PREFIX, CallCenterSettings
+        from adapters.call_center.mapper import Topics
+
+        adapter = load_component_settings(CallCenterSettings, ENV_PREFIX)
+        topics = Topics.of(settings.topics)
+        return lambda body, headers, at: redrive.remapped(body, headers, at, adapter, topics, settings.identifiers)
+
+    def branch() -> Remap:
+        from adapters.branch import redrive
+        from adapters.branch.config import ENV_PREFIX, BranchSettings
+        from adapters.branch.mapper import CounterMapper
+
+        adapter = load_component_settings(BranchSettings, ENV_PREFIX)
+        mapper = CounterMapper(adapter, settings.topics, settings.identifiers)
+        return lambda body, headers, at: redrive.remapped(body, headers, at, mapper, adapter)
+
+    return {adapter_component(WEB): _resubmit(web, "the web hall"),
+            adapter_component(CALL_CENTER): _resubmit(call_center, "the call center"),
+            adapter_component(BRANCH): _resubmit(branch, "the branch adapter")}

@@ -1,0 +1,173 @@
+"""``redrive`` of input refused at an adapter's HTTP ingress: its sealed body opened, corrected, mapped again.
+
+A sender that never sends again (Amazon Connect's Firehose delivery, a Segment SDK after a 400, a counter agent that
+marked the event rejected) leaves a refused record only in its dead letter (tester29 F5: a CTR refused for a
+``DisconnectTimestamp`` without an offset was lost for good). With ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` set, the adapter
+keeps the body as it came, sealed (``bus.dead_letter.SEALED_BODY_HEADER``, ``bus.sealing``): no identifier in clear on
+the dead-letter topic. ``redrive ID --set FIELD=VALUE --by NAME --why TEXT`` opens it with the same key, sets the
+corrected fields (``corrected``), and the adapter that refused it maps it again with its own mapper (a ``Resubmit``
+per component, composed in ``omnibus.resubmits``: the web hall, the call center's CTR, Asterisk and TaskRouter
+paths, the branch counter), from the body and the context its dead letter names (the site, the source, the terminal
+and branch); the events are published with acks=all and the headers ``omnibus-redriven-from``,
+``omnibus-dead-letter-id``, ``omnibus-redriven-by`` and ``omnibus-redrive-reason``. Once, as ``redrive``: the topics
+it publishes on are read from the dead letter's ``failed_at`` for a record carrying its id; past that, the same
+body maps to the same event ids, which the processors drop as copies.
+
+Refused, with the reason: a dead letter without a sealed body (refused before the key was set, or by a deployment
+without it: the sender must send it again), with a body sealed under another key (its key id named), when this
+deployment has no key, a component with no ``Resubmit``, a correction that does not apply (``--set`` on a body that is
+no JSON object, or through a field that is no object), and a body the adapter refuses again (the reason given: correct
+it with ``--set``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bus.config import OmnibusSettings
+from bus.dead_letter import SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER
+from bus.errors import OmnibusError
+from bus.producer import Outgoing
+from bus.sealing import SEAL_KEY_VARIABLE, Sealer, SealError
+from processors.deadletters import DeadLetter
+from processors.deadletters.new_id import Operator, Ready, publish_once
+from processors.deadletters.redrive import Outcome, ingress_refusal
+
+# The refusal codes of input refused only for an id it reuses (``id_conflict``, ``request_id_conflict``): ``redrive
+# --new-id`` publishes it under a new id; re-submitted under its own, it would be refused again.
+ID_CONFLICT = "id_conflict"
+
+
+class NotResubmitted(OmnibusError):
+    """The adapter cannot map the body again (refused again, or its context is missing); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resubmit:
+    """How one adapter maps a refused body again: ``resubmit(body, headers, received_at)``, the body as it came (with
+    the corrections), the dead letter's headers (name: text; the context the ingress noted) and when it was received
+    (the dead letter's ``failed_at``) -> the events to publish; raises ``NotResubmitted``."""
+
+    resubmit: Callable[[bytes, Mapping[str, str], datetime], tuple[Outgoing, ...]]
+
+
+def sealed_body(letter: DeadLetter) -> tuple[bytes, str] | None:
+    """The sealed body of ``letter`` and the id of the key that sealed it, or None (none was kept)."""
+    found = {h["key"]: bytes(h["value"]) for h in letter.fields.get("headers") or ()
+             if h["key"] in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER) and h["value"] is not None}
+    if SEALED_BODY_HEADER not in found:
+        return None
+    return found[SEALED_BODY_HEADER], found.get(SEAL_KEY_ID_HEADER, b"").decode("ascii", "replace")
+
+
+def refusal(letter: DeadLetter, sealer: Sealer | None, resubmits: Mapping[str, Resubmit]) -> str | None:
+    """Why ``letter`` (refused at an HTTP ingress) cannot be re-submitted, or None."""
+    component = str(letter.fields["source_component"])
+    sealed = sealed_body(letter)
+    if sealed is None:
+        return (f"{ingress_refusal(letter)}; its body was not kept sealed (refused where {SEAL_KEY_VARIABLE} was not "
+                "set): there is no body to re-submit")
+    if str(letter.fields["error_type"]).endswith(ID_CONFLICT):
+        return f"{ingress_refusal(letter)}: refused only for its id, its content needs no correction"
+    if sealer is None:
+        return (f"its body is sealed, and {SEAL_KEY_VARIABLE} is not set here: set it to the adapters' key to "
+                "re-drive it")
+    if sealed[1] and sealed[1] != sealer.key_id:
+        return (f"its body was sealed under another key (key id {sealed[1]}; this {SEAL_KEY_VARIABLE}: "
+                f"{sealer.key_id}): re-drive it where the key it was sealed with is set")
+    if component not in resubmits:
+        return f"{component} has no re-submission (re-submitted: {', '.join(sorted(resubmits))})"
+    return None
+
+
+def parse_corrections(texts: Sequence[str]) -> dict[str, Any]:
+    """``--set FIELD=VALUE`` options -> {dotted field path: value}: a VALUE that reads as JSON (a number, true, null, a
+    quoted string, an object) is taken as such, anything else as text (``2026-12-03T09:44:00Z``). Raises
+    ``ValueError`` naming the option without ``=`` or with no field."""
+    out: dict[str, Any] = {}
+    for text in texts:
+        path, sep, value = text.partition("=")
+        if not sep or not path.strip():
+            raise ValueError(f"--set {text!r}: expected FIELD=VALUE (FIELD may be a dotted path, e.g. "
+                             "CustomerEndpoint.Address)")
+        try:
+            out[path.strip()] = json.loads(value)
+        except ValueError:
+            out[path.strip()] = value
+    return out
+
+
+def corrected(body: bytes, corrections: Mapping[str, Any]) -> bytes:
+    """``body`` (a JSON object) with each dotted field path set to its value (missing objects on the way created);
+    ``body`` as it is without corrections. Raises ``NotResubmitted`` when the body is no JSON object or a path goes
+    through a value that is no object."""
+    if not corrections:
+        return body
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise NotResubmitted("--set needs a JSON body; this one is not (a CDR line, a form): re-drive it without "
+                             "--set") from None
+    if not isinstance(document, dict):
+        raise NotResubmitted("--set needs a JSON object; this body is not one (an array of records?)")
+    for path, value in corrections.items():
+        names = path.split(".")
+        target = document
+        for depth, name in enumerate(names[:-1]):
+            target = target.setdefault(name, {})
+            if not isinstance(target, dict):
+                raise NotResubmitted(f"--set {path}: {'.'.join(names[:depth + 1])} is no object")
+        target[names[-1]] = value
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _headers(letter: DeadLetter) -> dict[str, str]:
+    return {h["key"]: bytes(h["value"]).decode("utf-8", "replace") for h in letter.fields.get("headers") or ()
+            if h["value"] is not None and h["key"] not in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER)}
+
+
+def _events(letter: DeadLetter, sealer: Sealer, resubmit: Resubmit, corrections: Mapping[str, Any],
+            ) -> tuple[Outgoing, ...]:
+    """The events of ``letter``'s body, opened, corrected and mapped again; raises ``NotResubmitted``."""
+    sealed = sealed_body(letter)
+    assert sealed is not None  # refusal() said so
+    component = str(letter.fields["source_component"])
+    try:
+        body = sealer.open(sealed[0], component)
+    except SealError as exc:
+        raise NotResubmitted(str(exc)) from exc
+    return resubmit.resubmit(corrected(body, corrections), _headers(letter), letter.fields["failed_at"])
+
+
+async def redrive_sealed(settings: OmnibusSettings, letters: Sequence[DeadLetter], resubmits: Mapping[str, Resubmit],
+                         operator: Operator, *, corrections: Mapping[str, Any] | None = None,
+                         sealer: Sealer | None = None, dry_run: bool = False, check_done: bool = True,
+                         ) -> list[Outcome]:
+    """Re-submit each of ``letters`` (see the module docstring); one ``Outcome`` each, in order. ``sealer``: default,
+    the deployment's key (``OMNIBUS_DEAD_LETTERS__SEAL_KEY``; None when unset). Raises ``bus.errors.PublishError`` if
+    Kafka does not acknowledge a record (the letters before it are sent)."""
+    if sealer is None and settings.dead_letters.seal_key is not None:
+        sealer = Sealer(settings.dead_letters.seal_key.get_secret_value())
+    outcomes: dict[str, Outcome] = {}
+    ready: dict[str, tuple[DeadLetter, tuple[Outgoing, ...]]] = {}
+    for letter in letters:
+        if letter.id in outcomes or letter.id in ready:
+            continue
+        reason = refusal(letter, sealer, resubmits)
+        if reason is None and sealer is not None:
+            try:
+                ready[letter.id] = (letter, _events(letter, sealer, resubmits[str(letter.fields["source_component"])],
+                                                    corrections or {}))
+            except NotResubmitted as exc:
+                reason = str(exc)
+        if reason is not None:
+            outcomes[letter.id] = Outcome(letter, "refused", reason=reason)
+    outcomes.update(await publish_once(
+        settings, {id_: Ready(letter, events, f"({len(events)} event(s))") for id_, (letter, events) in ready.items()},
+        operator, dry_run=dry_run, check_done=check_done, published="dead letter re-submitted from its sealed body",
+        corrected=sorted(corrections or {})))
+    return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]
