@@ -26,11 +26,13 @@ from processors.profile.book import ProfileState
 
 CONTACTS_TABLE = "identity-contacts"  # the contact records (split_contacts.py); changelog identity-<name>-changelog
 # The contacts table's RocksDB databases (one per partition, ``bus.key_partitioned_rocksdb``), faust's
-# ``RocksDBOptions``: ~3 MiB of memory each at most, whatever the number of records. A contact is written once and
-# read only at a merge, a split, a claim or a channel's cut (split_contacts.py): small write buffers (flushed to
-# disk at 1 MiB), a small block cache. faust's defaults (64 MiB buffers, 3 of them, a 2 GiB cache) are per
-# partition: a worker with 12 partitions could hold gigabytes.
-CONTACTS_ROCKSDB_OPTIONS = {"write_buffer_size": 1 << 20, "max_write_buffer_number": 2, "block_cache_size": 1 << 20,
+# ``RocksDBOptions``: under 1 MiB of memory each (two 256 KiB write buffers, a 256 KiB block cache, the files' index
+# and filters), whatever the number of records. A contact is written once and read only at a merge, a split, a claim
+# or a channel's cut (split_contacts.py): small buffers, flushed to disk at 256 KiB, and a small cache. faust's
+# defaults (64 MiB buffers, 3 of them, a 2 GiB cache) are per partition: a worker with 12 partitions could hold
+# gigabytes. 100,000 records of 280 bytes on 12 partitions: 3.7 MB held with these, 11.1 MB with 1 MiB buffers and
+# cache (tests/bench/results/identity_memory.md).
+CONTACTS_ROCKSDB_OPTIONS = {"write_buffer_size": 256 << 10, "max_write_buffer_number": 2, "block_cache_size": 256 << 10,
                             "target_file_size_base": 8 << 20}
 _GONE = object()
 

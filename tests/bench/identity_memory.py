@@ -476,6 +476,9 @@ def main() -> None:
         for part in ("identifier", "customer", "contact", "blocking", "graph", "profile", "total"):
             print(f"  {part:<10} {memory[f'{part}_bytes']:8.1f}")
         if on_disk:
+            heap = held_bytes(contacts)
+            print(f"  the same records in the heap (contacts_store memory, a dict of their own): "
+                  f"{(heap['container'] + heap['keys'] + heap['values']) / memory['identifiers']:.1f} B per identifier")
             print(f"  the contact records on disk: {disk['disk'] / memory['identifiers']:.1f} B per identifier "
                   f"({disk['disk']:,} B for {disk['entries']:,} records); in memory RocksDB's {disk['figures']} B, "
                   f"the resident set grew {disk['resident']:,} B while they were written")

@@ -4,8 +4,9 @@
 identity worker keeps them in (``IdentitySettings.contacts_store = "rocksdb"``: ``bus.key_partitioned_rocksdb`` with
 ``store.CONTACTS_ROCKSDB_OPTIONS``, one database per partition), as ``store.FaustTables`` writes them (one
 ``table.data[key] = value`` each), and reports RocksDB's own figures of the memory it holds (write buffers, block
-cache, index and filter blocks: ``KeyPartitionedRocksDB.memory_bytes``), the growth of the process's resident set
-over the writes (a cross-check: it holds nothing else new), and the bytes of the databases' files once flushed.
+cache, index and filter blocks: ``KeyPartitionedRocksDB.memory_bytes``) once every record was written and read back
+(the cache full), the growth of the process's resident set over the same (a cross-check: it holds nothing else new
+but the allocator's free lists), and the bytes of the databases' files once flushed.
 With ``restore``, a second store is restored from the same records through faust's restore path
 (``FencedTable.apply_changelog_batch``, batches of ``RESTORE_CHUNK``) and must hold every record, byte for byte.
 """
@@ -29,7 +30,9 @@ def resident_bytes() -> int:
     return int(line.split()[1]) * 1024
 
 
-def _table(datadir: str, name: str, partitions: int) -> Any:
+def contacts_table_in(datadir: str, name: str, partitions: int) -> Any:
+    """An identity worker's contacts table with ``contacts_store`` rocksdb (its databases in ``datadir``), on an app
+    that never connects: what ``store.FaustTables`` writes contact records to."""
     import faust
 
     from bus.config import TopicSettings
@@ -47,15 +50,15 @@ def contacts_on_disk(contacts: dict[bytes, bytes], partitions: int = PARTITIONS,
     over the writes; ``disk``: the files' bytes once the write buffers are flushed; ``restored``: the same figures of
     a store restored from the records (with ``restore``)."""
     with tempfile.TemporaryDirectory(prefix="omnibus-bench-contacts-") as datadir:
-        table = _table(datadir, "bench-contacts", partitions)
+        table = contacts_table_in(datadir, "bench-contacts", partitions)
         store = table.data
         before = resident_bytes()
         for key, value in contacts.items():
             store[key] = value
+        assert all(store.get(key) == value for key, value in contacts.items())  # reads fill the block cache too
         result: dict[str, Any] = {"resident": resident_bytes() - before, **_figures(store)}
-        assert all(store.get(key) == value for key, value in contacts.items())
         if restore:
-            again = _table(datadir + "/restored", "bench-contacts-restored", partitions)
+            again = contacts_table_in(datadir + "/restored", "bench-contacts-restored", partitions)
             _restore(again, contacts, partitions)
             result["restored"] = _figures(again.data)
             assert all(again.data.get(key) == value for key, value in contacts.items())
