@@ -1,4 +1,4 @@
-"""faust's RocksDB store for a key-partitioned table: values on disk, a key's partition derived from the key (#9 memory).
+"""faust's RocksDB store for a key-partitioned table: values on disk, each key's partition derived from it (#9 memory).
 
 faust's RocksDB store (``rocksdb://``, here through ``rocksdict``) keeps one database per changelog partition. It finds
 a key's database from the event being processed (``current_event()``) or, without one, from an LRU index or by asking
@@ -40,7 +40,7 @@ from bus.logging import get_logger
 
 log = get_logger(__name__)
 
-# RocksDB's figures of what a database holds in memory (``memory_bytes``): write buffers, block cache, index and filters.
+# RocksDB's figures of what a database holds in memory (``memory_bytes``): write buffers, block cache, index, filters.
 MEMORY_PROPERTIES = ("rocksdb.cur-size-all-mem-tables", "rocksdb.block-cache-usage",
                      "rocksdb.estimate-table-readers-mem")
 
@@ -122,11 +122,13 @@ class KeyPartitionedRocksDB(KeyPartitioning, RocksDBStore):
         (a tombstone deletes), each record in the database of its key's partition."""
         batches: defaultdict[Any, Any] = defaultdict(lambda: rocksdict.WriteBatch(raw_mode=True))
         for event in batch:
-            message = event.message
-            if message.value is None:
-                batches[self._db_of(message.key)].delete(message.key)
+            key, value = event.message.key, event.message.value
+            if key is None:
+                continue  # no key, no entry (faust's memory store would keep it under None)
+            if value is None:
+                batches[self._db_of(key)].delete(key)
             else:
-                batches[self._db_of(message.key)].put(message.key, message.value)
+                batches[self._db_of(key)].put(key, value)
         for db, writes in batches.items():
             db.write(writes)
 
