@@ -148,9 +148,9 @@ class IdentitySettings(BaseModel):
     contacts_store: Literal["rocksdb", "memory"] = Field(
         "rocksdb", description="Where a worker keeps the contact records a split or a merge moves (the "
         "identity-contacts table, each with its whole input record): rocksdb, on disk in the worker's own data "
-        "directory (under TMPDIR; about 300 bytes of disk a kept contact, a few MB of memory per partition "
-        "whatever their number), or memory, in the heap (about 260 bytes a contact; #9). Restored from the changelog "
-        "at every start either way.")
+        "directory (under TMPDIR; about 320 bytes of disk a kept contact, under 1 MiB of memory per partition "
+        "whatever their number), or memory, in the heap (about 200-260 bytes a contact; #9). Restored from the "
+        "changelog at every start either way.")
 
     @field_validator("hmac_key")
     @classmethod
