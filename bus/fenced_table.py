@@ -13,7 +13,8 @@
   partition, and is skipped (``omnibus_changelog_fenced_total``) instead of overwriting the new owner's state;
   markers are left out of the table;
 * a table of raw keys written by Kafka's default partitioner (``use_partitioner``) in faust's memory store
-  keeps its keys in ``bus.key_partitioned_store.KeyPartitionedStore``: no key -> partition index (#9 memory);
+  keeps its keys in ``bus.key_partitioned_store.KeyPartitionedStore``: no key -> partition index (#9 memory); in
+  RocksDB (``store="rocksdb://"``), in ``bus.key_partitioned_rocksdb.KeyPartitionedRocksDB``: on disk;
   ``partition_key`` (key bytes -> the bytes partitioned) for a table whose keys are written to the partition of a
   part of them (identity's contact records: their customer's);
 * a table of raw keys and values in faust's memory store takes its standby records in bulk from the fetch
@@ -60,12 +61,21 @@ class FencedTable(faust.Table):
         self._warned: set[int] = set()
 
     def _new_store_by_url(self, url: Any) -> Any:
-        """faust's store for ``url``; for ``memory://`` and raw keys partitioned by key, ``KeyPartitionedStore``."""
-        if str(url).startswith("memory:") and self.use_partitioner and self.key_serializer == "raw":
-            return KeyPartitionedStore(url, self.app, self, table_name=self.name, key_type=self.key_type,
-                                       key_serializer=self.key_serializer, value_serializer=self.value_serializer,
-                                       value_type=self.value_type, loop=self.loop, options=self.options)
-        return super()._new_store_by_url(url)
+        """faust's store for ``url``; for raw keys partitioned by key, ``KeyPartitionedStore`` (``memory://``) or
+        ``bus.key_partitioned_rocksdb.KeyPartitionedRocksDB`` (``rocksdb://``, ``rocksdict://``)."""
+        store: type[Any] | None = None
+        if self.use_partitioner and self.key_serializer == "raw":
+            if str(url).startswith("memory:"):
+                store = KeyPartitionedStore
+            elif str(url).startswith(("rocksdb:", "rocksdict:")):
+                from bus.key_partitioned_rocksdb import KeyPartitionedRocksDB  # rocksdict only where a table asks
+
+                store = KeyPartitionedRocksDB
+        if store is None:
+            return super()._new_store_by_url(url)
+        return store(url, self.app, self, table_name=self.name, key_type=self.key_type,
+                     key_serializer=self.key_serializer, value_serializer=self.value_serializer,
+                     value_type=self.value_type, loop=self.loop, options=self.options)
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP],
                            generation_id: int = 0) -> None:

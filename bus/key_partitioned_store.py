@@ -45,14 +45,13 @@ def derived_partition(key: Any, partitions: int, partition_key: PartitionKey | N
     return murmur2_positive(partition_key(key) if partition_key is not None else key) % partitions
 
 
-class KeyPartitionedStore(MemoryStore):
-    """faust's memory store (``memory://``) whose key -> partition index holds only the keys whose changelog
-    partition is not ``murmur2(key) % partitions`` (see the module). ``partitions``: the changelog's partition
-    count (the table's ``partitions``, else the app's ``topic_partitions``)."""
+class KeyPartitioning:
+    """What a store of a key-partitioned table knows of it: ``partitions``, the changelog's partition count (the
+    table's ``partitions``, else the app's ``topic_partitions``), and ``partition_key``, the table's rule for the
+    bytes a key's partition is computed from (``FencedTable.partition_key``; None: the whole key)."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._held: set[int] = set()  # partitions whose keys may be in ``data`` since the last scan
+    table: Any
+    app: Any
 
     @property
     def partitions(self) -> int:
@@ -61,6 +60,15 @@ class KeyPartitionedStore(MemoryStore):
     @property
     def partition_key(self) -> PartitionKey | None:
         return getattr(self.table, "partition_key", None)
+
+
+class KeyPartitionedStore(KeyPartitioning, MemoryStore):
+    """faust's memory store (``memory://``) whose key -> partition index holds only the keys whose changelog
+    partition is not ``murmur2(key) % partitions`` (see the module)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._held: set[int] = set()  # partitions whose keys may be in ``data`` since the last scan
 
     def _place(self, key: Any, partition: int, partitions: int) -> None:
         """Remember ``key``'s partition only when the rule would not give it."""

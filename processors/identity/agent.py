@@ -59,7 +59,7 @@ from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.publish import Publisher
 from processors.identity.rules import LinkPolicy
 from processors.identity.state_writes import StateWrites
-from processors.identity.store import CONTACTS_TABLE, FaustTables
+from processors.identity.store import CONTACTS_TABLE, FaustTables, contacts_table
 from processors.identity.view_feed import ViewFeed
 from processors.identity.wire import RoutingSerializer, reusable_records
 from processors.profile.book import ProfileBook
@@ -110,7 +110,9 @@ class IdentityProcessor:
         self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
         self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
         # A customer's contact records (split_contacts.py), on its partition: the store derives it (partition_key).
-        self.contacts = fenced_table(self.app, CONTACTS_TABLE, settings.topics, partition_key=partition_key, **table)
+        # On disk by default (identity.contacts_store): the largest part of the state, read only at merges and splits.
+        self.contacts = fenced_table(self.app, CONTACTS_TABLE, settings.topics, partition_key=partition_key,
+                                     **contacts_table(identity), **table)
         self.store = FaustTables(self.nodes, self.profiles, self.contacts, lambda: self.lifecycle.graph_partitions())
         progress = GraphProgress()
         self.publisher = Publisher(self.producer, announcer, self.graph_topic_name,

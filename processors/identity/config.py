@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -145,6 +145,12 @@ class IdentitySettings(BaseModel):
         "postcode) to review instead of merging it at MATCH_MERGE_AT. Off: on the quality bench it puts about a "
         "third of all people in the review queue (tests/bench/results/identity_quality.md).")
     web_port: int | None = Field(6066, ge=0, le=65535, description="Screen-pop HTTP port; unset disables it.")
+    contacts_store: Literal["rocksdb", "memory"] = Field(
+        "rocksdb", description="Where a worker keeps the contact records a split or a merge moves (the "
+        "identity-contacts table, each with its whole input record): rocksdb, on disk in the worker's own data "
+        "directory (under TMPDIR; about 320 bytes of disk a kept contact, under 1 MiB of memory per partition "
+        "whatever their number), or memory, in the heap (about 200-260 bytes a contact; #9). Restored from the "
+        "changelog at every start either way.")
 
     @field_validator("hmac_key")
     @classmethod

@@ -13,6 +13,7 @@ from faust.serializers import codecs
 
 from bus.fencing import fence_headers
 from bus.topic import KafkaRecord
+from processors.identity.config import IdentitySettings
 from processors.identity.graph.contact_codec import decode_contact, encode_contact
 from processors.identity.graph.context import NodeStore
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
@@ -24,7 +25,25 @@ from processors.identity.wire import partition_of
 from processors.profile.book import ProfileState
 
 CONTACTS_TABLE = "identity-contacts"  # the contact records (split_contacts.py); changelog identity-<name>-changelog
+# The contacts table's RocksDB databases (one per partition, ``bus.key_partitioned_rocksdb``), faust's
+# ``RocksDBOptions``: under 1 MiB of memory each (two 256 KiB write buffers, a 256 KiB block cache, the files' index
+# and filters), whatever the number of records. A contact is written once and read only at a merge, a split, a claim
+# or a channel's cut (split_contacts.py): small buffers, flushed to disk at 256 KiB, and a small cache. faust's
+# defaults (64 MiB buffers, 3 of them, a 2 GiB cache) are per partition: a worker with 12 partitions could hold
+# gigabytes. 100,000 records of 280 bytes on 12 partitions: 3.7 MB held with these, 11.1 MB with 1 MiB buffers and
+# cache (tests/bench/results/identity_memory.md).
+CONTACTS_ROCKSDB_OPTIONS = {"write_buffer_size": 256 << 10, "max_write_buffer_number": 2, "block_cache_size": 256 << 10,
+                            "target_file_size_base": 8 << 20}
 _GONE = object()
+
+
+def contacts_table(identity: IdentitySettings) -> dict[str, Any]:
+    """The faust table arguments of the contacts table's store (``IdentitySettings.contacts_store``): RocksDB with
+    ``CONTACTS_ROCKSDB_OPTIONS``, or the memory store (the app's default)."""
+    if identity.contacts_store == "rocksdb":
+        # the table's name as the URL's path: faust's "rocksdict://" alone is a false URL, taken for none (the app's)
+        return {"store": f"rocksdict:{CONTACTS_TABLE}", "options": dict(CONTACTS_ROCKSDB_OPTIONS)}
+    return {}
 
 
 class Overlay:

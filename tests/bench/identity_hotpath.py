@@ -30,6 +30,7 @@ import cProfile
 import gc
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from typing import Any
@@ -51,7 +52,7 @@ class _Table:
     value_serializer = "raw"
 
     def __init__(self, name: str) -> None:
-        self.data: dict[bytes, Any] = {}
+        self.data: Any = {}  # a dict, as faust's memory store holds it, or the contacts table's RocksDB store
         self.changelog_topic = _Topic(f"{name}-changelog")
 
 
@@ -75,8 +76,11 @@ def _done(coroutine: Any) -> Any:
     raise RuntimeError("the coroutine suspended")
 
 
-def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[str, float]:
-    """CPU per measured event of the worker's own work (see the module); ``profile``: cProfile stats file."""
+def run(events: int, warm: int, batch: int, profile: str | None = None, contacts_store: str = "memory",
+        datadir: str | None = None) -> dict[str, float]:
+    """CPU per measured event of the worker's own work (see the module); ``profile``: cProfile stats file;
+    ``contacts_store`` ``rocksdb``: the contact records in the worker's RocksDB store (``identity_memory_disk``, its
+    databases in ``datadir``), else in a dict as the memory store holds them."""
     from bus.config import load_settings
     from bus.consume import RecordDecoder
     from bus.serde import SerdeContext, build_serde
@@ -110,6 +114,10 @@ def run(events: int, warm: int, batch: int, profile: str | None = None) -> dict[
     graph = IdentityGraph(LinkPolicy(identity), book, load_event, dedupe_window=identity.dedupe_window)
     announcer = Announcer(settings.topics, load_event, reusable=reusable_records(settings))
     nodes, profiles, contacts = _Table("identity-nodes"), _Table("identity-profiles"), _Table(CONTACTS_TABLE)
+    if contacts_store == "rocksdb":
+        from tests.bench.identity_memory_disk import contacts_table_in
+
+        contacts.data = contacts_table_in(datadir or tempfile.mkdtemp(prefix="omnibus-hotpath-"), "hotpath", 4).data
     store = FaustTables(nodes, profiles, contacts, lambda: 4)
     topic = CONTACT_EVENTS.name(settings.topics)
 
@@ -219,9 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=500, help="records per intake batch")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", help="cProfile stats file of the first run")
+    parser.add_argument("--contacts-store", choices=("memory", "rocksdb"), default="memory",
+                        help="where the contact records are kept (IdentitySettings.contacts_store)")
     args = parser.parse_args(argv)
-    runs = [run(args.events, args.warm, args.batch, args.profile if index == 0 and args.profile else None)
-            for index in range(args.repeat)]
+    with tempfile.TemporaryDirectory(prefix="omnibus-hotpath-") as datadir:
+        runs = [run(args.events, args.warm, args.batch, args.profile if index == 0 and args.profile else None,
+                    args.contacts_store, f"{datadir}/{index}") for index in range(args.repeat)]
     cpu = [result["cpu_us_per_event"] for result in runs]
     print(f"cpu µs per event: runs {' / '.join(f'{value:.1f}' for value in cpu)}, median {statistics.median(cpu):.1f}"
           f"{' (first run profiled)' if args.profile else ''}")

@@ -82,12 +82,12 @@ def digesting() -> Iterator[dict[str, Any]]:
         time.time = clock
 
 
-def digest(events: int, warm: int, batch: int = 500) -> dict[str, Any]:
-    """The two digests (hex) and record counts of one ``identity_hotpath.run``."""
+def digest(events: int, warm: int, batch: int = 500, contacts_store: str = "memory") -> dict[str, Any]:
+    """The two digests (hex) and record counts of one ``identity_hotpath.run`` (``contacts_store``: its option)."""
     from tests.bench import identity_hotpath
 
     with digesting() as found:
-        identity_hotpath.run(events, warm, batch)
+        identity_hotpath.run(events, warm, batch, contacts_store=contacts_store)
     return {**found, "changelog": found["changelog"].hexdigest(), "outputs": found["outputs"].hexdigest()}
 
 
@@ -96,8 +96,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--warm", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--contacts-store", choices=("memory", "rocksdb"), default="memory")
     args = parser.parse_args()
-    result = digest(args.events, args.warm, args.batch)
+    result = digest(args.events, args.warm, args.batch, args.contacts_store)
     print(f"changelog {result['changelog']} ({result['changelog_records']} records), outputs {result['outputs']} "
           f"({result['output_records']} records)")
 

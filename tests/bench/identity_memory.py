@@ -136,10 +136,17 @@ def _people(identifiers: int, contacts: int = 1) -> Iterator[Event]:
 
 
 def build_tables(events: Iterable[Event]) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
-    """The node and profile tables' ``data`` as an identity worker holds them after ``events``: built with the
-    real intake, graph handlers and profile book in process (``Harness``), then every state written once
-    through ``store.FaustTables`` (msgpack / deflated bytes, the changelog's bytes) into a plain dict. The contact
-    records' table (``cus_.../...`` keys, ``split_contacts.py``) is counted with the nodes: part of the customers."""
+    """The node and profile tables' ``data`` as an identity worker holds them after ``events`` (``build_state``), the
+    contact records' table (``cus_.../...`` keys, ``split_contacts.py``) counted with the nodes, part of the customers:
+    a worker whose ``contacts_store`` is ``memory``."""
+    nodes, profiles, contacts = build_state(events)
+    return {**nodes, **contacts}, profiles
+
+
+def build_state(events: Iterable[Event]) -> tuple[dict[bytes, bytes], dict[bytes, bytes], dict[bytes, bytes]]:
+    """The node, profile and contacts tables' ``data`` after ``events``: built with the real intake, graph handlers
+    and profile book in process (``Harness``), then every state written once through ``store.FaustTables`` (msgpack
+    / compressed bytes, the changelog's bytes) into a plain dict each."""
     harness = Harness(settings())  # handlers on objects (faster), then written once as the tables hold them
     for event in events:
         harness.feed(event, topic=TOPIC)
@@ -153,7 +160,7 @@ def build_tables(events: Iterable[Event]) -> tuple[dict[bytes, bytes], dict[byte
     for key in list(store.contacts):
         tables.put_contact(key, store.contacts.pop(key))
     tables.drain_changelog(1)
-    return {**nodes.data, **contacts.data}, profiles.data
+    return nodes.data, profiles.data, contacts.data
 
 
 def _part(key: bytes) -> str:
@@ -209,7 +216,13 @@ def worker_report(processor: Any) -> dict[str, Any]:
         report[name] = {**held_bytes(store.data), "held_index": sys.getsizeof(store._key_partition),
                         "index_entries": len(store._key_partition), "store": type(store).__name__}
     # the contact records (their table's dict itself left out) with the nodes, as ``build_tables`` counts them
-    report["parts"] = parts_of({**processor.nodes.data.data, **processor.contacts.data.data})
+    contacts = processor.contacts.data
+    if hasattr(contacts, "memory_bytes"):  # on disk (contacts_store rocksdb): RocksDB's memory, its entries apart
+        report["contacts_on_disk"] = {**contacts.memory_bytes(),
+                                      "entries": sum(1 for _ in contacts.held())}
+        report["parts"] = parts_of(processor.nodes.data.data)
+    else:
+        report["parts"] = parts_of({**processor.nodes.data.data, **contacts.data})
     return report
 
 
@@ -374,15 +387,27 @@ async def _through_kafka(events: list[Event], workdir: Path) -> tuple[dict[str, 
                 await wait_for_group(settings, f"{settings.topics.prefix}.identity", 1, again)
                 await asyncio.sleep(wait_s)
             after = json.loads(restored.read_text())
-            if all(after[name]["entries"] == held[name]["entries"] for name in ("nodes", "profiles")):
+            if all(after[name]["entries"] == held[name]["entries"] for name in ("nodes", "profiles")) and \
+                    after.get("contacts_on_disk", {}).get("entries") == held.get("contacts_on_disk", {}).get("entries"):
                 break
         else:
             raise TimeoutError(f"the restarted worker did not restore every key: {after} against {held}")
     finally:
         broker.stop()
-    parts = {k: tuple(v) for k, v in held["parts"].items()}
-    return (per_identifier(held["nodes"], held["profiles"], parts),
-            per_identifier(after["nodes"], after["profiles"], {k: tuple(v) for k, v in after["parts"].items()}))
+    return _reported(held), _reported(after)
+
+
+def _reported(report: dict[str, Any]) -> dict[str, Any]:
+    """``per_identifier`` of a worker's report, the contact records' RocksDB memory (if on disk) as their part."""
+    result = per_identifier(report["nodes"], report["profiles"], {k: tuple(v) for k, v in report["parts"].items()})
+    if on_disk := report.get("contacts_on_disk"):
+        per = max(result["identifiers"], 1)
+        result["contact_bytes"] = sum(v for k, v in on_disk.items() if k not in ("disk", "entries")) / per
+        result["graph_bytes"] += result["contact_bytes"]
+        result["total_bytes"] += result["contact_bytes"]
+        result["contact_disk_bytes"] = on_disk["disk"] / per
+        result["contact_entries"] = on_disk["entries"]
+    return result
 
 
 def cross_check(identifiers: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -392,6 +417,23 @@ def cross_check(identifiers: int) -> tuple[dict[str, Any], dict[str, Any], dict[
     with tempfile.TemporaryDirectory(prefix="omnibus-memory-") as tmp:
         worker, restored = asyncio.run(_through_kafka(events, Path(tmp)))
     return table_memory(*build_tables(events)), worker, restored
+
+
+def _contacts_on_disk(contacts: dict[bytes, bytes], memory: dict[str, Any], restore: bool) -> dict[str, Any]:
+    """The contact records written to the RocksDB store (``identity_memory_disk``): RocksDB's memory counted as the
+    ``contact`` part of ``memory`` (per identifier, its totals updated); the figures returned."""
+    from tests.bench.identity_memory_disk import contacts_on_disk
+
+    started = time.process_time()
+    disk = contacts_on_disk(contacts, restore=restore)
+    per = max(memory["identifiers"], 1)
+    memory["contact_bytes"] = disk["memory"] / per
+    memory["graph_bytes"] += memory["contact_bytes"]
+    memory["total_bytes"] += memory["contact_bytes"]
+    print(f"  contact records written to RocksDB in {time.process_time() - started:.0f} s of CPU"
+          + (f"; restored: {disk['restored']['memory'] / per:.1f} B per identifier in memory, "
+             f"{disk['restored']['disk'] / per:.1f} on disk" if restore else ""))
+    return disk
 
 
 def main() -> None:
@@ -404,6 +446,8 @@ def main() -> None:
     parser.add_argument("--traced", action="store_true", help="check the arithmetic with tracemalloc")
     parser.add_argument("--restore", action="store_true",
                         help="also restore the tables in process through faust's and the identity tables' store")
+    parser.add_argument("--contacts-store", choices=("rocksdb", "memory"), default="rocksdb",
+                        help="where the contact records are kept, as IdentitySettings.contacts_store")
     parser.add_argument("--kafka", type=int, default=0, metavar="IDENTIFIERS",
                         help="cross-check: this many identifiers in process and through a worker on Kafka")
     args = parser.parse_args()
@@ -418,14 +462,26 @@ def main() -> None:
             print(cpu["profile"])
     if args.identifiers:
         started = time.process_time()
-        nodes, profiles = build_tables(_people(args.identifiers, args.contacts))
+        nodes, profiles, contacts = build_state(_people(args.identifiers, args.contacts))
         built = time.process_time() - started
+        on_disk = args.contacts_store == "rocksdb"
+        if not on_disk:
+            nodes = {**nodes, **contacts}
         memory = table_memory(nodes, profiles)
         print(f"Memory ({memory['identifiers']:,} identifiers, {memory['customers']:,} customer nodes, "
-              f"{args.contacts} contact(s) per person; built in "
-              f"{built:.0f} s of CPU), bytes per identifier:")
+              f"{args.contacts} contact(s) per person, {len(contacts):,} contact records in "
+              f"{args.contacts_store}; built in {built:.0f} s of CPU), bytes per identifier:")
+        if on_disk:
+            disk = _contacts_on_disk(contacts, memory, args.restore)
         for part in ("identifier", "customer", "contact", "blocking", "graph", "profile", "total"):
             print(f"  {part:<10} {memory[f'{part}_bytes']:8.1f}")
+        if on_disk:
+            heap = held_bytes(contacts)
+            print(f"  the same records in the heap (contacts_store memory, a dict of their own): "
+                  f"{(heap['container'] + heap['keys'] + heap['values']) / memory['identifiers']:.1f} B per identifier")
+            print(f"  the contact records on disk: {disk['disk'] / memory['identifiers']:.1f} B per identifier "
+                  f"({disk['disk']:,} B for {disk['entries']:,} records); in memory RocksDB's {disk['figures']} B, "
+                  f"the resident set grew {disk['resident']:,} B while they were written")
         print(f"  + faust's key -> partition index after a restore: {memory['restore_index_bytes']:.1f}")
         for name in ("nodes", "profiles"):
             table = memory[name]
