@@ -75,9 +75,9 @@ def tag(key: bytes, kind: str, value: str) -> str:
 
 
 def mask(kind: str, value: str) -> str:
-    """``untagged_mask(kind, value)``, followed by ``~`` and its tag (``tag``) when ``kind`` is one of ``TAGGED_KINDS`` and a
-    key is set (``tag_key``): ``EA-****0001~K7Q``, ``j***@example.org~2QD``. A value that is a tagged mask already is
-    returned as it is. ``ConfigError`` when the environment's key is too short."""
+    """``untagged_mask(kind, value)``, followed by ``~`` and its tag (``tag``) when ``kind`` is one of
+    ``TAGGED_KINDS`` and a key is set (``tag_key``): ``EA-****0001~K7Q``, ``j***@example.org~2QD``. A value that is a
+    tagged mask already is returned as it is. ``ConfigError`` when the environment's key is too short."""
     shown = untagged_mask(kind, value)
     if kind not in TAGGED_KINDS:
         return shown

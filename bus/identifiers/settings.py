@@ -20,7 +20,14 @@ from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
 
 from bus.identifiers.number_format import NumberFormat

@@ -28,10 +28,11 @@ REF = "#/components/schemas/"
 IDENTIFIER: Schema = closed({
     "type": {**TEXT, "description": "IdentifierType symbol: PHONE, EMAIL, ACCOUNT, NATIONAL_ID, CUSTOMER_NUMBER, "
                                "USER_ID, ..."},
-    "value": {**TEXT, "description": "Masked (bus/identifiers/masking.py): never the value itself. An account, customer "
-                                "number, supply point, e-mail address, web login, anonymous id or device ends with ~ "
-                                "and a 3-character keyed tag that tells apart values masked alike (EA-****0001~K7Q), "
-                                "the same in every answer and command; values still alike are numbered: (1), (2)."},
+    "value": {**TEXT, "description": "Masked (bus/identifiers/masking.py): never the value itself. An account, "
+                                "customer number, supply point, e-mail address, web login, anonymous id or device "
+                                "ends with ~ and a 3-character keyed tag that tells apart values masked alike "
+                                "(EA-****0001~K7Q), the same in every answer and command; values still alike are "
+                                "numbered: (1), (2)."},
 })
 
 SHARED_HINT: Schema = closed({
