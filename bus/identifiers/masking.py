@@ -77,9 +77,11 @@ def tag(key: bytes, kind: str, value: str) -> str:
 def mask(kind: str, value: str) -> str:
     """``untagged_mask(kind, value)``, followed by ``~`` and its tag (``tag``) when ``kind`` is one of
     ``TAGGED_KINDS`` and a key is set (``tag_key``): ``EA-****0001~K7Q``, ``j***@example.org~2QD``. A value that is a
-    tagged mask already is returned as it is. ``ConfigError`` when the environment's key is too short."""
+    tagged mask already is returned as it is, and so is an untagged one (a record of before the tags, a process
+    without the key): a tag of a mask's text would say two values masked alike are one. ``ConfigError`` when the
+    environment's key is too short."""
     shown = untagged_mask(kind, value)
-    if kind not in TAGGED_KINDS:
+    if kind not in TAGGED_KINDS or shown == value:
         return shown
     head, separator, end = value.rpartition(TAG_SEPARATOR)
     if separator and TAG.fullmatch(end) and untagged_mask(kind, head) == head:

@@ -12,8 +12,11 @@ import pytest
 from bus.errors import ConfigError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.identifiers.masking import TAGGED_KINDS, keyed, mask, mask_keys, tag, untagged_mask
+from bus.identifiers.model import Rejected
+from bus.identifiers.normaliser import IdentifierNormaliser
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.tokens import token
+from bus.redact import redact
 
 KEY = b"k" * 32
 
@@ -173,6 +176,22 @@ def test_a_tagged_mask_masked_again_is_as_it_was(mask_key: pytest.MonkeyPatch) -
     for kind, (value, _) in ALIKE.items():
         assert mask(kind, mask(kind, value)) == mask(kind, value), kind
     assert mask("USER_ID", "abcd~AAA") != "abcd~AAA"  # a value that only ends like a tag is masked
+
+
+def test_an_untagged_mask_is_never_tagged_as_if_it_were_a_value(mask_key: pytest.MonkeyPatch) -> None:
+    """A record published before the tags (or by a process without the key) holds ``EA-****0001`` for several
+    contracts; read again with the key (``topics read`` of a ``LinkRefused``), a tag of that text would be one tag for
+    all of them, saying they are one contract."""
+    for kind, (value, _) in ALIKE.items():
+        assert mask(kind, untagged_mask(kind, value)) == untagged_mask(kind, value), kind
+
+
+def test_a_log_line_keeps_a_mask_and_its_tag(mask_key: pytest.MonkeyPatch) -> None:
+    """The logs' scrubber (``bus.redact``) leaves a mask as it is: a refusal logged shows the tag the pop shows."""
+    refused = IdentifierNormaliser(block_placeholders=True).normalise("ACCOUNT", "EA-00000000")
+    assert isinstance(refused, Rejected) and TAGGED.search(refused.masked)
+    masks = [mask(kind, value) for kind, (value, _) in ALIKE.items()]
+    assert redact({"rejected": refused.as_record(), "masks": masks}) == {"rejected": refused.as_record(), "masks": masks}
 
 
 def test_the_key_is_never_in_a_mask_nor_in_a_refusal_of_a_short_one(no_key: pytest.MonkeyPatch) -> None:
