@@ -184,10 +184,10 @@ class IdentifierSettings(BaseModel):
 
 
 def environment_tag_key() -> bytes | None:
-    """``IdentifierSettings.tag_key()`` of this process's environment, read at each call (``OMNIBUS_IDENTIFIERS__
-    MASK_KEY``, else ``__HMAC_KEY``, else ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY``; None when none is set), so that a
-    command, a worker and a library function that has no settings at hand tag a mask alike. ``ConfigError`` when a set
-    key is shorter than ``MIN_KEY_CHARS`` (the process refused it at start already)."""
+    """``IdentifierSettings.tag_key()`` of this process's environment, read at each call:
+    ``OMNIBUS_IDENTIFIERS__MASK_KEY``, else ``__HMAC_KEY``, else ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY``; None when
+    none is set. So a command, a worker and a library function with no settings at hand tag a mask alike.
+    ``ConfigError`` when a set key is shorter than ``MIN_KEY_CHARS`` (a process refuses it at start already)."""
     names = (*(f"{ENV_PREFIX}{name.upper()}" for name in TAG_KEY_FIELDS), IDENTITY_KEY_VARIABLE)
     return _tag_key(tuple(os.environ.get(name) for name in names))
 
