@@ -23,6 +23,7 @@ from adapters.web.config import WebSettings
 from adapters.web.ingress import running_web_adapter
 from bus.clock import SystemClock
 from bus.config import OmnibusSettings
+from bus.identifiers.masking import keyed
 from bus.metrics import serve_metrics
 from bus.stack.ports import free_port
 from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
@@ -72,6 +73,9 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
     async with AsyncExitStack() as stack:
         if metrics is not None:
             stack.callback(metrics.stop)
+        # The keys are in these settings, not in the environment masks read theirs from: the pop's masks carry the tags
+        # the commands of another shell print with the exported key (``keep_running``).
+        stack.enter_context(keyed(settings.identifiers.tag_key()))
         web = await stack.enter_async_context(running_web_adapter(
             settings, WebSettings(port=0, write_keys={"portal": SecretStr(WRITE_KEY)})))
         branch = await stack.enter_async_context(running_branch_adapter(

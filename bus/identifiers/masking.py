@@ -1,9 +1,26 @@
-"""Masked display forms of identifiers: enough to recognise one on a screen, not enough to use it."""
+"""Masked display forms of identifiers: enough to recognise one on a screen, not enough to use it.
+
+A mask shows a few characters of the value (its last four, its first four, an e-mail's first letter and domain). Where
+those characters are often the same for two values, the mask is followed by a keyed tag that tells them apart
+(``TAGGED_KINDS``): ``EA-****0001~K7Q`` and ``EA-****0001~D2M`` are two contracts, ``EA-00200001`` and ``EA-00300001``
+(tester28 F10: five contracts all showed as ``EA-****0001`` on the screen pop, in ``identity pop``, the review lists
+and the dead letters). The tag is the first ``TAG_CHARS`` characters of the base32 (RFC 4648) of HMAC-SHA-256 (RFC
+2104) of ``mask:TYPE:value``, keyed by ``OMNIBUS_IDENTIFIERS__MASK_KEY``, else the token key (``HMAC_KEY``,
+``bus.identifiers.settings.IdentifierSettings.tag_key``): the same value has the same tag in every process, command
+and restart that holds the same key, and without the key the tag says nothing about the hidden characters (an unkeyed
+digest of an account's few hidden digits would give them away by brute force). No key: no tag, the masks of before
+(``mask_keys`` still numbers the masks that are alike in one list).
+"""
 
 from __future__ import annotations
 
+import base64
+import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from bus.identifiers.settings import environment_tag_key
 
 NATIONAL_ID_TOKEN = re.compile(r"^nid1:[0-9a-f]{32}$")
 CARD_TOKEN = re.compile(r"^card1:[0-9a-f]{32}$")  # bus.identifiers.tokens
@@ -17,9 +34,62 @@ LAST_FOUR_KINDS = ("ACCOUNT", "CARD", "CUSTOMER_NUMBER", "SUPPLY_POINT")
 # screen pop (``CA-****0002``, ``C-****0002``; tester26 F10). They say which system issued it, not whose it is.
 KEPT_PREFIX = re.compile(r"[A-Za-z]{1,4}[-_ /.]?(?=[\d*])")  # "*": a masked value masks as it is
 PREFIX_KINDS = ("ACCOUNT", "CUSTOMER_NUMBER")
+# Kinds whose mask is followed by a tag: the characters it shows are often the same for two values.
+# - ACCOUNT, CUSTOMER_NUMBER, SUPPLY_POINT: numbers a system issues in sequence, in a fixed width; the last four repeat
+#   every 10,000 numbers (tester28 F10: EA-00200001 ... EA-00700001), a building's meters are numbered alike;
+# - EMAIL: the first letter and the domain (``j***@gmail.com``), the same for every Jean and Julie of one provider;
+# - USER_ID, ANONYMOUS_ID, DEVICE: the first four characters, a shared prefix of a login scheme, of an IMEI (its
+#   model's type allocation code) or of a tool's ids (``anon-``, ``user-``).
+# Not tagged: PHONE, whose mask shows its country code, its length and its last four digits, which two numbers share
+# only by chance (one in 10,000 a pair); CARD, shown by its last four as PCI DSS allows, never next to a digest of its
+# number that could be correlated with it (PCI DSS 3.5.1: truncated and hashed forms of one PAN); and NATIONAL_ID,
+# never shown but as ``[national id]`` or by the end of its token (a keyed digest already).
+TAGGED_KINDS = ("ACCOUNT", "CUSTOMER_NUMBER", "SUPPLY_POINT", "EMAIL", "USER_ID", "ANONYMOUS_ID", "DEVICE")
+TAG_SEPARATOR = "~"
+TAG_CHARS = 3  # 15 bits: two values of one screen share a tag one time in 32,768
+TAG = re.compile(rf"[A-Z2-7]{{{TAG_CHARS}}}")  # RFC 4648 base32's alphabet
+_in_process: list[bytes | None] = []  # ``keyed``: a key given in process, innermost last
+
+
+@contextmanager
+def keyed(key: bytes | None) -> Iterator[None]:
+    """Within the block, masks are tagged with ``key`` (None: not tagged) instead of the environment's: for a process
+    that holds its settings in memory rather than in its environment (the demo runs every component in one process)."""
+    _in_process.append(key)
+    try:
+        yield
+    finally:
+        _in_process.pop()
+
+
+def tag_key() -> bytes | None:
+    """The key masks are tagged with: ``keyed``'s, else the environment's (``environment_tag_key``), else None."""
+    return _in_process[-1] if _in_process else environment_tag_key()
+
+
+def tag(key: bytes, kind: str, value: str) -> str:
+    """``TAG_CHARS`` base32 characters of HMAC-SHA-256(``key``, ``mask:KIND:value``): ``K7Q``."""
+    digest = hmac.digest(key, f"mask:{kind}:{value}".encode(), "sha256")
+    return base64.b32encode(digest[:5]).decode("ascii")[:TAG_CHARS]  # 5 bytes: 8 characters, the first 3 wanted
 
 
 def mask(kind: str, value: str) -> str:
+    """``untagged_mask(kind, value)``, followed by ``~`` and its tag (``tag``) when ``kind`` is one of
+    ``TAGGED_KINDS`` and a key is set (``tag_key``): ``EA-****0001~K7Q``, ``j***@example.org~2QD``. A value that is a
+    tagged mask already is returned as it is, and so is an untagged one (a record of before the tags, a process
+    without the key): a tag of a mask's text would say two values masked alike are one. ``ConfigError`` when the
+    environment's key is too short."""
+    shown = untagged_mask(kind, value)
+    if kind not in TAGGED_KINDS or shown == value:
+        return shown
+    head, separator, end = value.rpartition(TAG_SEPARATOR)
+    if separator and TAG.fullmatch(end) and untagged_mask(kind, head) == head:
+        return value
+    key = tag_key()
+    return shown if key is None else f"{shown}{TAG_SEPARATOR}{tag(key, kind, value)}"
+
+
+def untagged_mask(kind: str, value: str) -> str:
     """A display form that shows enough to recognise an identifier and not enough to use it.
 
     A card is shown by its own last four digits only when it is a number (``****1111``, as a receipt prints
@@ -27,7 +97,7 @@ def mask(kind: str, value: str) -> str:
     never read as the card's last four (new-user finding #6). An account and a customer number show their last four
     too (``LAST_FOUR_KINDS``), after the letters they start with (``KEPT_PREFIX``: ``CA-****0002``, ``C-****0002``).
     The same mask serves a log line and an answer to an authorised caller (the screen pop), so neither ever carries
-    more of a value than this."""
+    more of a value than this (``mask`` adds a tag to some)."""
     if kind == "PHONE":
         return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
     if kind == "EMAIL":
@@ -47,19 +117,19 @@ def mask(kind: str, value: str) -> str:
 
 
 def mask_keys(keys: Iterable[str]) -> list[str]:
-    """``TYPE:value`` keys as ``TYPE:masked``, in their order. Two different values with the same mask (accounts
-    1000009 and 2000009 are both ``****0009``) are told apart by a number in order of appearance,
-    ``ACCOUNT:****0009 (1)`` and ``ACCOUNT:****0009 (2)``, which says nothing more about either value; a mask
-    that no other value shares stays as it is (new-user finding #6)."""
+    """``TYPE:value`` keys as ``TYPE:masked``, in their order. Two different values with the same mask (two phones
+    ending alike; accounts 1000009 and 2000009 where no key tags them, both ``****0009``) are told apart by a number in
+    order of appearance, ``ACCOUNT:****0009 (1)`` and ``ACCOUNT:****0009 (2)``, which says nothing more about either
+    value; a mask that no other value shares stays as it is (new-user finding #6)."""
     parsed = [(kind, value) for kind, _, value in (key.partition(":") for key in keys)]
     values_of: dict[str, list[str]] = {}
     for kind, value in parsed:
-        shown = f"{kind}:{mask(kind, value)}"
-        if value not in values_of.setdefault(shown, []):
-            values_of[shown].append(value)
+        label = f"{kind}:{mask(kind, value)}"
+        if value not in values_of.setdefault(label, []):
+            values_of[label].append(value)
     masked = []
     for kind, value in parsed:
-        shown = f"{kind}:{mask(kind, value)}"
-        values = values_of[shown]
-        masked.append(f"{shown} ({values.index(value) + 1})" if len(values) > 1 else shown)
+        label = f"{kind}:{mask(kind, value)}"
+        values = values_of[label]
+        masked.append(f"{label} ({values.index(value) + 1})" if len(values) > 1 else label)
     return masked

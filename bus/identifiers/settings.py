@@ -4,6 +4,7 @@ One section for adapters and the identity processor, so a national ID tokenised 
 one tokenised by identity carry the same token. Example::
 
     OMNIBUS_IDENTIFIERS__HMAC_KEY=...                       # token key (>= 16 characters)
+    OMNIBUS_IDENTIFIERS__MASK_KEY=...                       # key of the tags on masks (unset: the token key)
     OMNIBUS_IDENTIFIERS__DEFAULT_REGION=FR                  # region of numbers written without +country
     OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES='["fr.nir", "es.dni"]'
     OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT='{"prefix": "C-"}'   # 770002, c-0770002 -> C-770002
@@ -14,10 +15,20 @@ from __future__ import annotations
 
 import importlib
 import os
+from functools import lru_cache
 from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bus.identifiers.number_format import NumberFormat
 
@@ -25,6 +36,8 @@ ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
 IDENTITY_KEY_VARIABLE = "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY"
 MIN_KEY_CHARS = 16
+# The fields ``tag_key`` reads, each from its variable (identity's is read by ``token_key`` itself).
+TAG_KEY_FIELDS = ("mask_key", "hmac_key")
 
 
 def check_region(value: str | None) -> str | None:
@@ -64,6 +77,14 @@ class IdentifierSettings(BaseModel):
         None,
         description="Key of the HMAC-SHA-256 that replaces national IDs and card numbers by tokens where they "
         f"enter. Unset: {IDENTITY_KEY_VARIABLE} is used; neither set: such values are rejected, never published.",
+    )
+    mask_key: SecretStr | None = Field(
+        None,
+        description="Key of the HMAC-SHA-256 whose 3-character tag follows the mask of an account, customer number, "
+        "supply point, e-mail address, web login, anonymous id or device (EA-****0001~K7Q), so that two values "
+        "showing alike are told apart on every screen (bus.identifiers.masking). Same value in every process and "
+        "command. Unset: the token key (hmac_key, else "
+        f"{IDENTITY_KEY_VARIABLE}); none: masks carry no tag.",
     )
     default_region: str | None = Field(
         None, description="Region (ISO alpha-2) for phone numbers written without +country when the adapter, "
@@ -122,7 +143,7 @@ class IdentifierSettings(BaseModel):
                              f"{ENV_PREFIX}NATIONAL_ID_SCHEMES (python-stdnum modules, e.g. [\"fr.nir\"])")
         return {**values, "national_id_schemes": NATIONAL_ID_SCHEMES_BY_REGION[region]}
 
-    @field_validator("hmac_key")
+    @field_validator("hmac_key", "mask_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_KEY_CHARS:
@@ -153,3 +174,31 @@ class IdentifierSettings(BaseModel):
             return self.hmac_key.get_secret_value().encode()
         fallback = os.environ.get(IDENTITY_KEY_VARIABLE, "")
         return fallback.encode() if len(fallback) >= MIN_KEY_CHARS else None
+
+    def tag_key(self) -> bytes | None:
+        """The key of the tags on masks (``bus.identifiers.masking``): ``mask_key``, else ``token_key()``, else
+        None (masks carry no tag)."""
+        if self.mask_key is not None:
+            return self.mask_key.get_secret_value().encode()
+        return self.token_key()
+
+
+def environment_tag_key() -> bytes | None:
+    """``IdentifierSettings.tag_key()`` of this process's environment, read at each call:
+    ``OMNIBUS_IDENTIFIERS__MASK_KEY``, else ``__HMAC_KEY``, else ``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY``; None when
+    none is set. So a command, a worker and a library function with no settings at hand tag a mask alike.
+    ``ConfigError`` when a set key is shorter than ``MIN_KEY_CHARS`` (a process refuses it at start already)."""
+    names = (*(f"{ENV_PREFIX}{name.upper()}" for name in TAG_KEY_FIELDS), IDENTITY_KEY_VARIABLE)
+    return _tag_key(tuple(os.environ.get(name) for name in names))
+
+
+@lru_cache(maxsize=4)  # the variables' values: a changed variable is read anew
+def _tag_key(values: tuple[str | None, ...]) -> bytes | None:
+    fields = {name: value for name, value in zip(TAG_KEY_FIELDS, values, strict=False) if value is not None}
+    try:
+        return IdentifierSettings.model_validate(fields).tag_key()
+    except ValidationError as exc:
+        from bus.config import describe_validation_error  # bus.config imports this module
+        from bus.errors import ConfigError
+
+        raise ConfigError(f"invalid IdentifierSettings settings: {describe_validation_error(exc, ENV_PREFIX)}") from exc

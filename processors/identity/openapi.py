@@ -28,12 +28,16 @@ REF = "#/components/schemas/"
 IDENTIFIER: Schema = closed({
     "type": {**TEXT, "description": "IdentifierType symbol: PHONE, EMAIL, ACCOUNT, NATIONAL_ID, CUSTOMER_NUMBER, "
                                "USER_ID, ..."},
-    "value": {**TEXT, "description": "Masked (bus/identifiers/masking.py): never the value itself."},
+    "value": {**TEXT, "description": "Masked (bus/identifiers/masking.py): never the value itself. An account, "
+                                "customer number, supply point, e-mail address, web login, anonymous id or device "
+                                "ends with ~ and a 3-character keyed tag that tells apart values masked alike "
+                                "(EA-****0001~K7Q), the same in every answer and command; values still alike are "
+                                "numbered: (1), (2)."},
 })
 
 SHARED_HINT: Schema = closed({
     "type": TEXT,
-    "value": {**TEXT, "description": "Masked."},
+    "value": {**TEXT, "description": "Masked, as in identifiers (the same form for the same value)."},
     "people": {"type": "integer", "minimum": 0,
                "description": "People who use it: the customers named plus without_customer."},
     "customer_ids": list_of(TEXT, "Current ids of the customers it is on; the keeper first."),

@@ -58,7 +58,8 @@ class Side:
 def masked_labels(identifiers: tuple[str, ...], sides: dict[str, Side], customers: tuple[str, ...]) -> dict[str, str]:
     """``TYPE:value`` -> ``TYPE:masked`` for a review's ``identifiers`` and its ``customers``' sides together, two
     values that mask alike numbered (``mask_keys``: ``PHONE:+33*****0003 (1)``, ``(2)``; tester12 saw the same mask
-    twice for two phones). Not a digest: an unkeyed digest of a few hidden digits gives them away by brute force."""
+    twice for two phones). An account's or an e-mail's mask carries its keyed tag (``bus.identifiers.masking``), the
+    one the screen pop shows; never an unkeyed digest, which would give a few hidden digits away by brute force."""
     keys = sorted({*identifiers, *(key for customer in customers if customer in sides
                                    for key in sides[customer].identifiers)})
     return dict(zip(keys, mask_keys(keys), strict=True))

@@ -232,9 +232,11 @@ class ScreenPop:
 
 
 def masked_values(keys: list[str]) -> dict[str, str]:
-    """``TYPE:value`` key -> its masked value in one answer, two values with the same mask numbered in key order
-    (``bus.identifiers.masking.mask_keys``: the number says nothing more about either value). Not a digest of the
-    value: an unkeyed digest of a phone's or an account's few hidden digits would give them away by brute force."""
+    """``TYPE:value`` key -> its masked value in one answer (``bus.identifiers.masking.mask``: an account's, an
+    e-mail's... followed by its keyed tag, ``EA-****0001~K7Q``, the same in every answer and command), two values with
+    the same mask (two phones ending alike; any two where no key is set) numbered in key order
+    (``bus.identifiers.masking.mask_keys``: the number says nothing more about either value). Never an unkeyed digest
+    of the value: one of a phone's or an account's few hidden digits would give them away by brute force."""
     unique = sorted(set(keys))
     return {key: label.partition(":")[2] for key, label in zip(unique, mask_keys(unique), strict=True)}
 

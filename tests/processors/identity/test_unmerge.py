@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from omnibus.cli import app as omnibus
+from bus.identifiers.masking import tag
 from bus.serde import Event
 from processors.identity.graph.messages.commands import SplitCustomer
 from processors.identity.unmerge import (
@@ -115,7 +116,9 @@ def test_the_unmerge_command_sends_one_split_of_both_and_records_who_why_and_whi
     assert customer == "cus_a" and isinstance(message, SplitCustomer)
     assert (message.ids, message.operator) == ([USER, EMAIL], "ops-7")
     assert message.reason == "undoes the merge of cus_b into cus_a (rule manual-merge, by tester20): two people"
-    assert "moves to one new customer: USER_ID:u-t2…, EMAIL:c***@example.net" in result.output
+    tags = {key: tag(HMAC_KEY.encode(), *key.split(":")) for key in (USER, EMAIL)}  # identity's key's (tester28 F10)
+    assert f"moves to one new customer: USER_ID:u-t2…~{tags[USER]}, EMAIL:c***@example.net~{tags[EMAIL]}" in \
+        result.output
     assert "stays with cus_a: PHONE:+33*****5678" in result.output and "claire.t20" not in result.output
 
 
