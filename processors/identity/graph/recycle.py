@@ -36,7 +36,7 @@ claimant is the account's customer (a joint account's: its keeper, not the holde
 from __future__ import annotations
 
 from processors.handoffs.outputs import CREATED
-from processors.identity.graph import handoff_records, split_contacts
+from processors.identity.graph import handoff_records, record_lines, split_contacts
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.handoff_moves import PLACED
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank, saga_rank
@@ -86,6 +86,10 @@ def on_record_visit(ctx: Node, saga: Saga) -> None:
             given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
             state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
             told = given
+            if saga.event is not None and saga.event.schema.startswith(NS):
+                # its line no longer gives what an earlier revision gave: that gift ends (record_lines.py, tester29 F4)
+                for key, rank in record_lines.withdrawn(ctx, saga, given):
+                    ctx.send(key, Closed(ctx.key, rank_time(rank)))
         if state.closed_at is not None:
             for key in told:
                 ctx.send(key, Closed(ctx.key, state.closed_at))
@@ -152,10 +156,11 @@ def _chain(state: IdentifierState) -> list[tuple[RecordGift, int | None]]:
 
 
 def _new_after(state: IdentifierState, gift: RecordGift, end: int) -> bool:
-    """Whether ``gift``'s accounts gave the identifier only after ``end``: a newer assignment. One that gave it before
-    too (a family plan's line beside a member's own closed contract, re-exported every night) held it alongside and
-    takes nothing at the closure."""
-    return all(rank_time(other.rank) > end for other in state.records if set(other.accounts) & set(gift.accounts))
+    """Whether ``gift``'s accounts gave the identifier only from ``end`` on: a newer assignment (at ``end`` itself: one
+    export that closes or changes the earlier line and gives the number to a new line, stamped with one file time,
+    tester29 F4). One that gave it before too (a family plan's line beside a member's own closed contract, re-exported
+    every night) held it alongside and takes nothing at the closure."""
+    return all(rank_time(other.rank) >= end for other in state.records if set(other.accounts) & set(gift.accounts))
 
 
 def _recycle(ctx: Node) -> None:

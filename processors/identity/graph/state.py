@@ -58,6 +58,17 @@ class RecordGift(msgspec.Struct, array_like=True, frozen=True):
     event_id: str
 
 
+class RecordLine(msgspec.Struct, array_like=True, frozen=True):
+    """The latest revision of one line of a system of record that gave an account's holder identifiers
+    (``record_lines.py``): the line's 6-byte hash, the revision's rank (``limits.event_rank``), whether its source
+    dated it, and the identifiers it gave (``recycle.recyclable``, sorted)."""
+
+    line: bytes
+    rank: int
+    dated: bool
+    gave: list[str]
+
+
 class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     """An identifier node's part in attributing a housemate's call (issue #8). ``traits``: IVR traits left here, the
     latest ``contact_join.MAX_CALLER_TRAITS`` by event time; ``awaiting``: contacts' visits waiting for theirs (at
@@ -150,6 +161,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # leaves them out: ``rules.holder_only``), sorted, at most ``evidence.MAX_EVIDENCE``: a login that fits two of
     # them that are two people waits for review (``fits_two.py``).
     named: list[Person] = []
+    # An account's node: the latest revision of each of its lines, by rank, at most ``record_lines.MAX_LINES``: a line
+    # that stops giving an identifier ends its gift (``record_lines.py``, tester29 F4).
+    lines: list[RecordLine] = []
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
