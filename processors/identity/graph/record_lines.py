@@ -31,17 +31,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bus.serde import Event
 from processors.identity.graph.context import Ctx, token_hash
 from processors.identity.graph.limits import saga_rank
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.state import IdentifierState, RecordLine
 from processors.identity.rules import RECORD_CHANNEL
+from processors.profile.sections.products import NS, UNDATED
 
 Node = Ctx[IdentifierState]
 
 MAX_LINES = 8  # lines of one account kept on its node: a joint account's holders, a family plan's lines
 REVISION = "@"  # ``adapters.legacy.revisions`` and the poller: a line's id, then ``@`` and its revision
-UNDATED = "undated"  # the business events' field: the source gave no time, ``occurred_at`` is the export's
 
 
 def line_of(source_system: str, source_event_id: str | None) -> bytes:
@@ -64,20 +65,37 @@ def newer(one: RecordLine, other: RecordLine) -> bool:
     return (one.dated, one.rank) > (other.dated, other.rank)
 
 
+def undated(ctx: Node, saga: Saga) -> bool | None:
+    """Whether a system of record's business event is undated (its source gave no time: ``UNDATED``); None for another
+    event (a record's ``IdentifiersObserved`` says nothing of it)."""
+    event = _business_event(ctx, saga)
+    return None if event is None else bool(event.value.get(UNDATED))
+
+
+def _business_event(ctx: Node, saga: Saga) -> Event | None:
+    if saga.event is None or not saga.event.schema.startswith(NS):
+        return None
+    return ctx.graph.load_event(saga.event)
+
+
 def withdrawn(ctx: Node, saga: Saga, given: list[str]) -> list[tuple[str, int]]:
     """At an account's node, a record's visit (its ``given`` identifiers, ``recycle.recyclable``): note the revision of
-    its line and answer what its line no longer gives, each with the instant (epoch µs) it stopped (see the module)."""
-    event = ctx.graph.load_event(saga.event) if saga.event is not None else None
+    its line and answer what its line no longer gives, each with the instant (epoch µs) it stopped (see the module).
+    Only a business event names a line (``undated`` is on it)."""
+    event = _business_event(ctx, saga)
     envelope = event.value.get("envelope") if event is not None else None
-    if not envelope:
+    if event is None or not envelope:
         return []
-    line = line_of(str(envelope.get("source_system") or ""), envelope.get("source_event_id"))
+    source = envelope.get("source_event_id")
+    line = line_of(str(envelope.get("source_system") or ""), source)
     if not line:
         return []
     state = ctx.state
-    revision = RecordLine(line, saga_rank(saga), not event.value.get(UNDATED), sorted(given))  # type: ignore[union-attr]
+    revision = RecordLine(line, saga_rank(saga), not event.value.get(UNDATED), sorted(given))
     kept = {entry.line: entry for entry in state.lines}
     known = kept.get(line)
+    if known is None and not given and REVISION not in str(source):
+        return []  # a line's first revision that gave nothing (a bill, an outbox row): nothing to keep
     if known is None or newer(revision, known):
         kept[line] = revision
     state.lines = sorted(kept.values(), key=lambda entry: entry.rank)[-MAX_LINES:]

@@ -54,6 +54,7 @@ CLOSURE = f"{NS}AccountClosed"
 MAX_GAVE = 8  # identifiers an account's records gave, kept on its node (a contract's numbers over its life)
 MAX_RECORDS = 8  # records that gave one identifier, kept on its node (the earliest and the latest)
 MAX_HOLDERS = 4  # customers a recycle or a release took it from whose contacts a late event still finds
+REOPENED = -1  # ``Closed.at`` of an account whose closure a dated record outranks (``closed_at``): void
 BANDS = ~(LATE_BAND | LATE_BAND << 1)  # ``limits.key_rank``'s band bits off: the event's own rank
 
 
@@ -77,22 +78,7 @@ def on_record_visit(ctx: Node, saga: Saga) -> None:
         return
     state = ctx.state
     if kind_of(ctx.key) == ACCOUNT:
-        at = saga.occurred_micros
-        if closes(saga):
-            if state.closed_at is None or at < state.closed_at:
-                state.closed_at = at
-            told = state.gave
-        else:
-            given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
-            state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
-            told = given
-            if saga.event is not None and saga.event.schema.startswith(NS):
-                # its line no longer gives what an earlier revision gave: that gift ends (record_lines.py, tester29 F4)
-                for key, rank in record_lines.withdrawn(ctx, saga, given):
-                    ctx.send(key, Closed(ctx.key, rank_time(rank)))
-        if state.closed_at is not None:
-            for key in told:
-                ctx.send(key, Closed(ctx.key, state.closed_at))
+        _at_account(ctx, saga)
         return
     accounts = sorted(key for key in saga.ids if kind_of(key) == ACCOUNT)
     if closes(saga) or not accounts or not recyclable(ctx, ctx.key):
@@ -105,10 +91,54 @@ def on_record_visit(ctx: Node, saga: Saga) -> None:
     _recycle(ctx)
 
 
+def _at_account(ctx: Node, saga: Saga) -> None:
+    """A record of this account visits its node: note a closure, the identifiers a record gave and its line's revision
+    (``record_lines.py``), and tell each identifier concerned the account's closure (``closed_at``) or that it is void
+    (``REOPENED``: an undated closure a dated record of the account outranks, tester28 F3's rule)."""
+    state, at = ctx.state, saga.occurred_micros
+    undated = record_lines.undated(ctx, saga)
+    before = closed_at(state)
+    if closes(saga):
+        if undated:
+            state.undated_closed_at = min(at, state.undated_closed_at if state.undated_closed_at is not None else at)
+        elif state.closed_at is None or at < state.closed_at:
+            state.closed_at = at
+        told = state.gave
+    else:
+        given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
+        state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
+        told = given
+        state.dated_record = state.dated_record or undated is False
+        # its line no longer gives what an earlier revision gave: that gift ends (record_lines.py, tester29 F4)
+        for key, rank in record_lines.withdrawn(ctx, saga, given):
+            ctx.send(key, Closed(ctx.key, rank_time(rank)))
+    now = closed_at(state)
+    if now != before:
+        told = state.gave
+    if now is not None or before is not None:
+        for key in told:
+            ctx.send(key, Closed(ctx.key, REOPENED if now is None else now))
+
+
+def closed_at(state: IdentifierState) -> int | None:
+    """An account's closure (epoch µs) as its facts rank (``record_lines.newer``'s rule, the screen pop's): a dated
+    ``AccountClosed``'s, else an undated one's unless a dated record of the account outranks it; None: open."""
+    if state.closed_at is not None:
+        return state.closed_at
+    return None if state.dated_record else state.undated_closed_at
+
+
 def on_closed(ctx: Node, message: Closed) -> None:
-    """Account ``account`` (one whose record gave this identifier) closed at ``at``."""
+    """Account ``account`` (one whose record gave this identifier) closed at ``at`` (``REOPENED``: its closure is void:
+    forgotten)."""
     state = ctx.state
     known = dict(state.closures)
+    if message.at == REOPENED:
+        if known.pop(message.account, None) is None:
+            return
+        state.closures = sorted(known.items())
+        _recycle(ctx)
+        return
     if known.get(message.account, message.at + 1) <= message.at:
         return
     known[message.account] = message.at

@@ -164,6 +164,10 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # An account's node: the latest revision of each of its lines, by rank, at most ``record_lines.MAX_LINES``: a line
     # that stops giving an identifier ends its gift (``record_lines.py``, tester29 F4).
     lines: list[RecordLine] = []
+    # An account's node: the earliest undated ``AccountClosed`` (epoch µs; ``closed_at`` keeps the dated ones), and
+    # whether a dated record of it came: it outranks an undated closure (``recycle.closed_at``, tester28 F3's rule).
+    undated_closed_at: int | None = None
+    dated_record: bool = False
 
 
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
