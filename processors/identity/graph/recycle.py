@@ -24,6 +24,14 @@ later instant is the better evidence of whose it is now. The rule, order-indepen
   ``release.stale`` and ``release.holder``, as an event that predates an operator's release): the move-out call
   and its handoff stay with the tenant who made them (tester28 F2).
 
+Two more ends of a record's gift, the same way (tester29 F4): a line of the system of record whose newer revision no
+longer gives the identifier (a customer-master export's changed line: ``record_lines.py``) tells it ``Closed`` at that
+revision's instant, and a later record of another account that gives it at or after that instant takes it. An
+account's facts rank as the screen pop ranks them (tester28 F3): a dated ``AccountClosed`` closes it
+(``closed_at``); an undated one (an export without ``occurred_at``: the file's time) only while no dated record of the
+account came (``undated_closed_at``, ``dated_record``); when a dated record voids it the account tells its identifiers
+``Closed`` with ``REOPENED`` and each forgets that closure and decides again.
+
 A record that arrives late may undo a recycle (a family plan's line from before the closure): the node notes
 ``recycled`` while a recycled record holds it, and then asks the earliest record to claim it back when that one is
 also its ``first_rank`` (an ordinary claim).
