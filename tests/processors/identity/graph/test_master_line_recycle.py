@@ -25,10 +25,10 @@ from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import Revision, content_digest, next_revision
 from bus.serde import Event
 from processors.identity.graph.messages.commands import ReleaseIdentifier
-from processors.identity.graph.outputs import Resolved, Send
+from processors.identity.graph.outputs import Send
 from processors.identity.graph.state import IdentifierState
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
-from tests.processors.identity.graph.test_number_recycling import run
+from tests.processors.identity.graph.test_number_recycling import placed, run
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness
 
@@ -84,9 +84,9 @@ class Export:
 
 
 def call(key: tuple[str, str], contact_id: str, at: datetime, traits: dict[str, str] | None = None) -> Items:
-    """A Connect CTR from the number (nothing from the IVR, or ``traits``); for an e-mail, a web identify instead is
-    not a call: the e-mail's kind is shown by the lines alone (``call`` then carries the mobile-less CTR's e-mail
-    attribute, which the call center does not read: it is left out)."""
+    """A Connect CTR from the number (nothing from the IVR, or ``traits``) at ``at``; for an e-mail (no call comes
+    from one) a CTR from a number nobody's line gave, which only keeps the four steps' orders: the e-mail's kind is
+    shown by its owner."""
     address = key[1] if key[0] == "PHONE" else "+34612000099"
     record = ctr(ContactId=contact_id, CustomerEndpoint={"Address": address, "Type": "TELEPHONE_NUMBER"},
                  Attributes=traits or {})
@@ -106,12 +106,9 @@ def owner(h: Harness, key: tuple[str, str]) -> str:
 
 
 def on(h: Harness, items: Items) -> set[str]:
-    """Where the contact events of ``items`` are now (each one's latest ``Resolved``), by person."""
-    ids = {event.value["envelope"]["event_id"] for event, topic in items if topic != OBSERVED}
-    latest = {r.triggering_event_id: root(h, r.customer_id) for r in h.decisions(Resolved)
-              if r.triggering_event_id in ids}
+    """Where the contact events of ``items`` are now, by person."""
     people = {holder(h, person): person for person in PEOPLE}
-    return {people.get(customer, customer) for customer in latest.values()}
+    return {people.get(customer, customer) for customer in placed(h, items)}
 
 
 def check(h: Harness, export: Export, blocks: dict[str, Items], context_: object) -> None:
