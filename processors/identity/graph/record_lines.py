@@ -8,7 +8,7 @@ gave the mobile M1, the next night's revision of his own line gives M2 instead: 
 no longer gives M1, and a later record of another account that gives M1 (Elena's new line) is the newer assignment,
 exactly as after his account's closure (``recycle.py``). The rule, order-independent, at the account's node:
 
-* it keeps the latest revision of each of its lines (``IdentifierState.lines``: the line's 6-byte hash, the
+* it keeps the latest revision of each of its lines (``AccountLines.lines``: the line's 6-byte hash, the
   revision's rank and whether it was dated, the identifiers it gave that ``recycle.recyclable`` names; at most
   ``MAX_LINES``, the latest kept); revisions rank as the screen pop ranks an account's facts: a dated one above an
   undated one (the business events' ``undated``: an export without ``occurred_at`` stamps its lines with the file's
@@ -31,11 +31,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from bus.serde import Event
 from processors.identity.graph.context import Ctx, token_hash
 from processors.identity.graph.limits import saga_rank
 from processors.identity.graph.messages.base import Saga
-from processors.identity.graph.state import IdentifierState, RecordLine
+from processors.identity.graph.state import AccountLines, IdentifierState, RecordLine
 from processors.identity.rules import RECORD_CHANNEL
 from processors.profile.sections.products import NS, UNDATED
 
@@ -92,15 +94,17 @@ def withdrawn(ctx: Node, saga: Saga, given: list[str]) -> list[tuple[str, int]]:
         return []
     state = ctx.state
     revision = RecordLine(line, saga_rank(saga), not event.value.get(UNDATED), sorted(given))
-    kept = {entry.line: entry for entry in state.lines}
+    facts = state.account or AccountLines()
+    kept = {entry.line: entry for entry in facts.lines}
     known = kept.get(line)
     if known is None and not given and REVISION not in str(source):
         return []  # a line's first revision that gave nothing (a bill, an outbox row): nothing to keep
     if known is None or newer(revision, known):
         kept[line] = revision
-    state.lines = sorted(kept.values(), key=lambda entry: entry.rank)[-MAX_LINES:]
+    lines = sorted(kept.values(), key=lambda entry: entry.rank)[-MAX_LINES:]
+    state.account = msgspec.structs.replace(facts, lines=lines)
     if known is None or known.rank == revision.rank:
         return []
     later, earlier = (revision, known) if newer(revision, known) else (known, revision)
-    still = {key for entry in state.lines if entry.line != line for key in entry.gave}
+    still = {key for entry in lines if entry.line != line for key in entry.gave}
     return [(key, later.rank) for key in earlier.gave if key not in later.gave and key not in still]

@@ -29,8 +29,8 @@ longer gives the identifier (a customer-master export's changed line: ``record_l
 revision's instant, and a later record of another account that gives it at or after that instant takes it. An
 account's facts rank as the screen pop ranks them (tester28 F3): a dated ``AccountClosed`` closes it
 (``closed_at``); an undated one (an export without ``occurred_at``: the file's time) only while no dated record of the
-account came (``undated_closed_at``, ``dated_record``); when a dated record voids it the account tells its identifiers
-``Closed`` with ``REOPENED`` and each forgets that closure and decides again.
+account came (``AccountLines.undated_closed_at``, ``dated_record``); when a dated record voids it the account tells
+its identifiers ``Closed`` with ``REOPENED`` and each forgets that closure and decides again.
 
 A record that arrives late may undo a recycle (a family plan's line from before the closure): the node notes
 ``recycled`` while a recycled record holds it, and then asks the earliest record to claim it back when that one is
@@ -43,6 +43,8 @@ claimant is the account's customer (a joint account's: its keeper, not the holde
 
 from __future__ import annotations
 
+import msgspec
+
 from processors.handoffs.outputs import CREATED
 from processors.identity.graph import handoff_records, record_lines, split_contacts
 from processors.identity.graph.context import Ctx
@@ -51,7 +53,7 @@ from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, sa
 from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.claims import Claim, Closed, HeldBefore, Recycle
 from processors.identity.graph.messages.steps import HandoffPlaced
-from processors.identity.graph.state import CustomerState, IdentifierState, RecordGift
+from processors.identity.graph.state import AccountLines, CustomerState, IdentifierState, RecordGift
 from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
 from processors.profile.sections.products import NS
 
@@ -108,7 +110,9 @@ def _at_account(ctx: Node, saga: Saga) -> None:
     before = closed_at(state)
     if closes(saga):
         if undated:
-            state.undated_closed_at = min(at, state.undated_closed_at if state.undated_closed_at is not None else at)
+            facts = state.account or AccountLines()
+            earliest = min(at, facts.undated_closed_at if facts.undated_closed_at is not None else at)
+            state.account = msgspec.structs.replace(facts, undated_closed_at=earliest)
         elif state.closed_at is None or at < state.closed_at:
             state.closed_at = at
         told = state.gave
@@ -116,7 +120,8 @@ def _at_account(ctx: Node, saga: Saga) -> None:
         given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
         state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
         told = given
-        state.dated_record = state.dated_record or undated is False
+        if undated is False and not (state.account and state.account.dated_record):
+            state.account = msgspec.structs.replace(state.account or AccountLines(), dated_record=True)
         # its line no longer gives what an earlier revision gave: that gift ends (record_lines.py, tester29 F4)
         for key, rank in record_lines.withdrawn(ctx, saga, given):
             ctx.send(key, Closed(ctx.key, rank_time(rank)))
@@ -131,9 +136,9 @@ def _at_account(ctx: Node, saga: Saga) -> None:
 def closed_at(state: IdentifierState) -> int | None:
     """An account's closure (epoch µs) as its facts rank (``record_lines.newer``'s rule, the screen pop's): a dated
     ``AccountClosed``'s, else an undated one's unless a dated record of the account outranks it; None: open."""
-    if state.closed_at is not None:
+    if state.closed_at is not None or state.account is None:
         return state.closed_at
-    return None if state.dated_record else state.undated_closed_at
+    return None if state.account.dated_record else state.account.undated_closed_at
 
 
 def on_closed(ctx: Node, message: Closed) -> None:
