@@ -24,6 +24,7 @@ from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.messages.base import EventRef, Saga
 from processors.identity.graph.messages.steps import Fast, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
+from processors.identity.graph.record_lines import revises
 from processors.identity.graph.recycle import closes
 from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
@@ -181,6 +182,7 @@ class Intake:
             saga = with_caller_traits(event, saga)
             joins = saga.traits_from is not None or saga.leaves_traits  # at the identifier nodes: never the fast path
             joins = joins or closes(saga)  # its account's node keeps the closure (graph/recycle.py)
+            joins = joins or revises(saga, envelope)  # and its lines' revisions (graph/record_lines.py)
             claim = self._view.claim(saga.ids) if self._view is not None and not (lookup_only or joins) else None
             node, message = (saga.ids[0], Visit(saga)) if claim is None else (claim[0], Fast(claim[1], saga))
             # (a repeat contact goes straight to its customer's root, which checks the claim: graph/fast_node.py)

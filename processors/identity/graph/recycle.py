@@ -24,6 +24,14 @@ later instant is the better evidence of whose it is now. The rule, order-indepen
   ``release.stale`` and ``release.holder``, as an event that predates an operator's release): the move-out call
   and its handoff stay with the tenant who made them (tester28 F2).
 
+Two more ends of a record's gift, the same way (tester29 F4): a line of the system of record whose newer revision no
+longer gives the identifier (a customer-master export's changed line: ``record_lines.py``) tells it ``Closed`` at that
+revision's instant, and a later record of another account that gives it at or after that instant takes it. An
+account's facts rank as the screen pop ranks them (tester28 F3): a dated ``AccountClosed`` closes it
+(``closed_at``); an undated one (an export without ``occurred_at``: the file's time) only while no dated record of the
+account came (``AccountLines.undated_closed_at``, ``dated_record``); when a dated record voids it the account tells
+its identifiers ``Closed`` with ``REOPENED`` and each forgets that closure and decides again.
+
 A record that arrives late may undo a recycle (a family plan's line from before the closure): the node notes
 ``recycled`` while a recycled record holds it, and then asks the earliest record to claim it back when that one is
 also its ``first_rank`` (an ordinary claim).
@@ -35,15 +43,17 @@ claimant is the account's customer (a joint account's: its keeper, not the holde
 
 from __future__ import annotations
 
+import msgspec
+
 from processors.handoffs.outputs import CREATED
-from processors.identity.graph import handoff_records, split_contacts
+from processors.identity.graph import handoff_records, record_lines, split_contacts
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.handoff_moves import PLACED
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank, saga_rank
 from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.claims import Claim, Closed, HeldBefore, Recycle
 from processors.identity.graph.messages.steps import HandoffPlaced
-from processors.identity.graph.state import CustomerState, IdentifierState, RecordGift
+from processors.identity.graph.state import AccountLines, CustomerState, IdentifierState, RecordGift
 from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
 from processors.profile.sections.products import NS
 
@@ -54,6 +64,7 @@ CLOSURE = f"{NS}AccountClosed"
 MAX_GAVE = 8  # identifiers an account's records gave, kept on its node (a contract's numbers over its life)
 MAX_RECORDS = 8  # records that gave one identifier, kept on its node (the earliest and the latest)
 MAX_HOLDERS = 4  # customers a recycle or a release took it from whose contacts a late event still finds
+REOPENED = -1  # ``Closed.at`` of an account whose closure a dated record outranks (``closed_at``): void
 BANDS = ~(LATE_BAND | LATE_BAND << 1)  # ``limits.key_rank``'s band bits off: the event's own rank
 
 
@@ -77,18 +88,7 @@ def on_record_visit(ctx: Node, saga: Saga) -> None:
         return
     state = ctx.state
     if kind_of(ctx.key) == ACCOUNT:
-        at = saga.occurred_micros
-        if closes(saga):
-            if state.closed_at is None or at < state.closed_at:
-                state.closed_at = at
-            told = state.gave
-        else:
-            given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
-            state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
-            told = given
-        if state.closed_at is not None:
-            for key in told:
-                ctx.send(key, Closed(ctx.key, state.closed_at))
+        _at_account(ctx, saga)
         return
     accounts = sorted(key for key in saga.ids if kind_of(key) == ACCOUNT)
     if closes(saga) or not accounts or not recyclable(ctx, ctx.key):
@@ -101,10 +101,57 @@ def on_record_visit(ctx: Node, saga: Saga) -> None:
     _recycle(ctx)
 
 
+def _at_account(ctx: Node, saga: Saga) -> None:
+    """A record of this account visits its node: note a closure, the identifiers a record gave and its line's revision
+    (``record_lines.py``), and tell each identifier concerned the account's closure (``closed_at``) or that it is void
+    (``REOPENED``: an undated closure a dated record of the account outranks, tester28 F3's rule)."""
+    state, at = ctx.state, saga.occurred_micros
+    undated = record_lines.undated(ctx, saga)
+    before = closed_at(state)
+    if closes(saga):
+        if undated:
+            facts = state.account or AccountLines()
+            earliest = min(at, facts.undated_closed_at if facts.undated_closed_at is not None else at)
+            state.account = msgspec.structs.replace(facts, undated_closed_at=earliest)
+        elif state.closed_at is None or at < state.closed_at:
+            state.closed_at = at
+        told = state.gave
+    else:
+        given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
+        state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
+        told = given
+        if undated is False and not (state.account and state.account.dated_record):
+            state.account = msgspec.structs.replace(state.account or AccountLines(), dated_record=True)
+        # its line no longer gives what an earlier revision gave: that gift ends (record_lines.py, tester29 F4)
+        for key, rank in record_lines.withdrawn(ctx, saga, given):
+            ctx.send(key, Closed(ctx.key, rank_time(rank)))
+    now = closed_at(state)
+    if now != before:
+        told = state.gave
+    if now is not None or before is not None:
+        for key in told:
+            ctx.send(key, Closed(ctx.key, REOPENED if now is None else now))
+
+
+def closed_at(state: IdentifierState) -> int | None:
+    """An account's closure (epoch µs) as its facts rank (``record_lines.newer``'s rule, the screen pop's): a dated
+    ``AccountClosed``'s, else an undated one's unless a dated record of the account outranks it; None: open."""
+    if state.closed_at is not None or state.account is None:
+        return state.closed_at
+    return None if state.account.dated_record else state.account.undated_closed_at
+
+
 def on_closed(ctx: Node, message: Closed) -> None:
-    """Account ``account`` (one whose record gave this identifier) closed at ``at``."""
+    """Account ``account`` (one whose record gave this identifier) closed at ``at`` (``REOPENED``: its closure is void:
+    forgotten)."""
     state = ctx.state
     known = dict(state.closures)
+    if message.at == REOPENED:
+        if known.pop(message.account, None) is None:
+            return
+        state.closures = sorted(known.items())
+        _recycle(ctx)
+        return
     if known.get(message.account, message.at + 1) <= message.at:
         return
     known[message.account] = message.at
@@ -152,10 +199,11 @@ def _chain(state: IdentifierState) -> list[tuple[RecordGift, int | None]]:
 
 
 def _new_after(state: IdentifierState, gift: RecordGift, end: int) -> bool:
-    """Whether ``gift``'s accounts gave the identifier only after ``end``: a newer assignment. One that gave it before
-    too (a family plan's line beside a member's own closed contract, re-exported every night) held it alongside and
-    takes nothing at the closure."""
-    return all(rank_time(other.rank) > end for other in state.records if set(other.accounts) & set(gift.accounts))
+    """Whether ``gift``'s accounts gave the identifier only from ``end`` on: a newer assignment (at ``end`` itself: one
+    export that closes or changes the earlier line and gives the number to a new line, stamped with one file time,
+    tester29 F4). One that gave it before too (a family plan's line beside a member's own closed contract, re-exported
+    every night) held it alongside and takes nothing at the closure."""
+    return all(rank_time(other.rank) >= end for other in state.records if set(other.accounts) & set(gift.accounts))
 
 
 def _recycle(ctx: Node) -> None:

@@ -58,6 +58,29 @@ class RecordGift(msgspec.Struct, array_like=True, frozen=True):
     event_id: str
 
 
+class RecordLine(msgspec.Struct, array_like=True, frozen=True):
+    """The latest revision of one line of a system of record that gave an account's holder identifiers
+    (``record_lines.py``): the line's 6-byte hash, the revision's rank (``limits.event_rank``), whether its source
+    dated it, and the identifiers it gave (``recycle.recyclable``, sorted)."""
+
+    line: bytes
+    rank: int
+    dated: bool
+    gave: list[str]
+
+
+class AccountLines(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
+    """What an account's node keeps of its records' dates and lines (replaced, never changed in place): ``lines`` the
+    latest revision of each of its lines, by rank, at most ``record_lines.MAX_LINES`` (a line that stops giving an
+    identifier ends its gift, ``record_lines.py``, tester29 F4); ``undated_closed_at`` its earliest undated
+    ``AccountClosed`` (epoch µs; ``IdentifierState.closed_at`` keeps the dated ones) and ``dated_record`` whether a
+    dated record of it came, which outranks an undated closure (``recycle.closed_at``, tester28 F3's rule)."""
+
+    lines: list[RecordLine] = []
+    undated_closed_at: int | None = None
+    dated_record: bool = False
+
+
 class Housemates(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     """An identifier node's part in attributing a housemate's call (issue #8). ``traits``: IVR traits left here, the
     latest ``contact_join.MAX_CALLER_TRAITS`` by event time; ``awaiting``: contacts' visits waiting for theirs (at
@@ -150,6 +173,8 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # leaves them out: ``rules.holder_only``), sorted, at most ``evidence.MAX_EVIDENCE``: a login that fits two of
     # them that are two people waits for review (``fits_two.py``).
     named: list[Person] = []
+    # An account's node: its lines' latest revisions and its undated closure (``AccountLines``; None: none known).
+    account: AccountLines | None = None
 
 
 class Awaited(msgspec.Struct, array_like=True, frozen=True):

@@ -88,13 +88,17 @@ def holder(h: Harness, person: str) -> str:
     return root(h, h.customer("CUSTOMER_NUMBER", PEOPLE[person]["customer_id"]) or "")
 
 
-def on(h: Harness, items: Items) -> set[str]:
-    """Where the contact events of ``items`` are now (each one's latest ``Resolved``), by person."""
+def placed(h: Harness, items: Items) -> set[str]:
+    """The customers (roots) the contact events of ``items`` are on now (each one's latest ``Resolved``)."""
     ids = {event.value["envelope"]["event_id"] for event, topic in items if topic != OBSERVED}
-    latest = {r.triggering_event_id: root(h, r.customer_id) for r in h.decisions(Resolved)
-              if r.triggering_event_id in ids}
+    return {root(h, r.customer_id) for r in {r.triggering_event_id: r for r in h.decisions(Resolved)
+                                            if r.triggering_event_id in ids}.values()}
+
+
+def on(h: Harness, items: Items) -> set[str]:
+    """Where the contact events of ``items`` are now, by person."""
     people = {holder(h, person): person for person in PEOPLE}
-    return {people.get(customer, customer) for customer in latest.values()}
+    return {people.get(customer, customer) for customer in placed(h, items)}
 
 
 def check(h: Harness, blocks: dict[str, Items], context_: object) -> None:
