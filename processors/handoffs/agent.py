@@ -36,10 +36,11 @@ from bus.topics import (
 )
 from processors import readiness
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
-from processors.handoffs.directory import CustomerDirectory, tier_fact
+from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
+from processors.handoffs.tier_facts import tier_fact
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"

@@ -12,73 +12,26 @@ re-checks exactly the handoffs a change concerns.
 
 from __future__ import annotations
 
-import json
 from collections import Counter as Tally
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bus.clock import to_micros
 from bus.serde import Event
 from bus.topics import moved_from
-from processors.handoffs.config import HandoffPolicy, TierPolicy, tier_key
+from processors.handoffs.config import HandoffPolicy, TierPolicy
 from processors.handoffs.outputs import CREATED
+from processors.handoffs.tier_facts import ACCOUNT_TYPE, TierFact, identifier_key
 from processors.identity.announcements import CUSTOMER_MERGED
 from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
-BUSINESS = "omnibus.business."
-ACCOUNT_TYPE = "ACCOUNT"
 CHANGES_KEPT = 50_000  # beyond this a lagging partition re-checks all its open handoffs
 SWEEP_EVERY_MS = 3_600_000  # one pass over the placements per hour of record time (``CustomerDirectory.retention_ms``)
 # ``CustomerDirectory.pruned`` keys (the maps that shrink), the metric's ``map`` label
 PLACEMENTS, CONTACT_MOVES = "placements", "contact_moves"
 ADDRESSES_KEPT = 8  # reachable identifiers of a customer kept in a handoff's state, for fallback notifications
-
-
-def identifier_key(identifier: dict[str, str]) -> str:
-    """``TYPE:value``, the key identity resolution publishes (values arrive normalised, see Identifier.avsc);
-    e-mail addresses are compared case-folded."""
-    kind, value = identifier["type"], identifier["value"].strip()
-    return f"{kind}:{value.casefold() if kind == 'EMAIL' else value}"
-
-
-@dataclass(frozen=True, slots=True)
-class TierFact:
-    """The latest fact about one account (``ACCOUNT:<number>``) or subscription (``SUBSCRIPTION:<id>``)."""
-
-    key: str
-    account: str
-    active: bool
-    at_us: int  # envelope.occurred_at of the business event: older facts never replace newer ones
-    event_id: str
-    schema: str
-    tier: str | None = None  # AccountOpened.service_tier in ``tier_key`` form (blank: None)
-    product_code: str | None = None
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> TierFact:
-        return cls(**json.loads(raw))
-
-
-def tier_fact(event: Event) -> TierFact | None:
-    """The tier fact a business event states, or None for events that say nothing about tiers."""
-    value, kind = event.value, event.schema.removeprefix(BUSINESS)
-    envelope = value["envelope"]
-    common = {"account": value.get("account_number", "").strip(), "at_us": to_micros(envelope["occurred_at"]),
-              "event_id": envelope["event_id"], "schema": event.schema}
-    if kind in ("AccountOpened", "AccountClosed"):
-        tier = tier_key(value.get("service_tier") or "")
-        return TierFact(f"{ACCOUNT_TYPE}:{common['account']}", active=kind == "AccountOpened",
-                        tier=tier or None, **common)
-    if kind in ("ProductSubscribed", "ProductCancelled"):
-        return TierFact(f"SUBSCRIPTION:{value['subscription_id']}", active=kind == "ProductSubscribed",
-                        product_code=value["product_code"], **common)
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +134,11 @@ class CustomerDirectory:
         self._changed(key, {c for c in (previous, customer_id) if c})
 
     def record(self, fact: TierFact) -> None:
+        """A fact of ``handoff.tier-facts.v1``; one ranking below the one held of its key (``TierFact.rank``: an
+        undated fact never outranks a dated one) changes nothing."""
         current = self._facts.get(fact.key)
-        if current is not None and (current.at_us, current.event_id) >= (fact.at_us, fact.event_id):
-            return  # an older (or the same) fact than the one held
+        if current is not None and current.rank >= fact.rank:
+            return  # a fact ranking below (or the same as) the one held
         self._facts[fact.key] = fact
         if not fact.key.startswith(ACCOUNT_TYPE + ":"):
             if current is not None and current.account != fact.account:

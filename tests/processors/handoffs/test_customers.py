@@ -14,7 +14,8 @@ import pytest
 from bus.serde import Event
 from bus.clock import ManualClock, from_micros, to_micros
 from processors.handoffs.config import HandoffPolicy, SlaPolicy, TierPolicy
-from processors.handoffs.directory import CustomerDirectory, tier_fact
+from processors.handoffs.directory import CustomerDirectory
+from processors.handoffs.tier_facts import tier_fact
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.state import DeadlineRule, TierSource
 from processors.handoffs.tracker import Destinations, HandoffTracker
