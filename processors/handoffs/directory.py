@@ -5,9 +5,9 @@ A derived, in-memory replica that every tracker worker reads whole, from offset 
 ``customer.contacts.v1`` (of which only identity's placements of handoffs, ``Placement``, and its merges are
 kept), ``customer.identifiers.v1`` (identity resolution's current customer of each identifier, key
 ``TYPE:value``) and ``handoff.tier-facts.v1`` (the tracker's digest of the legacy systems' account and product
-events, one record per account and per subscription, see ``TierFact``). Lookups never wait and never cross a
-partition: an unknown customer is None, and every change bumps ``version`` and is remembered, so the tracker
-re-checks exactly the handoffs a change concerns.
+events, one record per account, per subscription and per holder of an account: ``tier_facts``). Lookups never
+wait and never cross a partition: an unknown customer is None, and every change bumps ``version`` and is
+remembered, so the tracker re-checks exactly the handoffs a change concerns.
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ class CustomerDirectory:
     _keys: dict[str, set[str]] = field(default_factory=dict)  # customer id -> identifier keys
     _facts: dict[str, TierFact] = field(default_factory=dict)  # fact key -> fact
     _subscriptions: dict[str, set[str]] = field(default_factory=dict)  # account -> subscription fact keys
+    _held: dict[str, set[str]] = field(default_factory=dict)  # a holder's identifier key -> accounts it holds
     _placed: dict[str, Placement] = field(default_factory=dict)  # handoff id -> identity's placement
     _survivor: dict[str, str] = field(default_factory=dict)  # merged customer id -> survivor customer id
     # A moved contact takes its handoffs along (identity moves a call's contact events, not its HandoffCreated):
@@ -140,6 +141,11 @@ class CustomerDirectory:
         if current is not None and current.rank >= fact.rank:
             return  # a fact ranking below (or the same as) the one held
         self._facts[fact.key] = fact
+        if fact.holder is not None:  # one more holder of the account: a joint account's other line
+            self._held.setdefault(fact.holder, set()).add(fact.account)
+            holder = self._owner.get(fact.holder)
+            self._changed(None, {holder} if holder else set())
+            return
         if not fact.key.startswith(ACCOUNT_TYPE + ":"):
             if current is not None and current.account != fact.account:
                 self._subscriptions.get(current.account, set()).discard(fact.key)
@@ -293,15 +299,22 @@ class CustomerDirectory:
                 return owner
         return None
 
+    def accounts_of(self, customer_id: str) -> set[str]:
+        """The accounts the customer holds: those whose identifier identity gave them, and those of which one of
+        their keys is a holder (a joint account's other holders: the account's identifier is with one holder only)."""
+        keys = self._keys.get(customer_id, ())
+        accounts = {key.partition(":")[2] for key in keys if key.startswith(ACCOUNT_TYPE + ":")}
+        for key in keys:
+            accounts |= self._held.get(key, set())
+        return accounts
+
     def tier_of(self, customer_id: str, tiers: TierPolicy) -> CustomerTier | None:
-        """The highest tier (by ``tiers.order``) of the customer's open accounts and active subscriptions;
-        ties go to the latest fact."""
+        """The highest tier (by ``tiers.order``) of the open accounts and active subscriptions of every account the
+        customer holds (``accounts_of``); ties go to the latest fact."""
         best: tuple[int, int, str] | None = None
         found: CustomerTier | None = None
-        for key in self._keys.get(customer_id, ()):
-            if not key.startswith(ACCOUNT_TYPE + ":"):
-                continue
-            account = key.partition(":")[2]
+        for account in sorted(self.accounts_of(customer_id)):
+            key = f"{ACCOUNT_TYPE}:{account}"
             candidates = [self._facts.get(key), *(self._facts.get(k) for k in self._subscriptions.get(account, ()))]
             for fact in candidates:
                 if fact is None or not fact.active:

@@ -1,8 +1,12 @@
 """What the handoff tracker keeps of the legacy systems' account and product events: ``TierFact`` records on
-``handoff.tier-facts.v1`` (compacted, internal JSON), one per account and per subscription.
+``handoff.tier-facts.v1`` (compacted, internal JSON), one per account, per subscription and per holder of an account.
 
 - ``ACCOUNT:<number>``: the latest ``AccountOpened`` / ``AccountClosed`` of the account (open or not, its tier);
-- ``SUBSCRIPTION:<id>``: the latest ``ProductSubscribed`` / ``ProductCancelled`` (a product may give a tier).
+- ``SUBSCRIPTION:<id>``: the latest ``ProductSubscribed`` / ``ProductCancelled`` (a product may give a tier);
+- ``HOLDER:<number>|<identifier key>``: a holder of the account, by a key of the master record's line that opened it
+  (its customer number, national ID or card: ``HOLDER_KINDS``). A joint account has one ``AccountOpened`` line per
+  holder, all keyed by the account: identity gives the account's identifier to one of them (the first holder keeps
+  it), the other holders are found by their own keys (tester29 F2: the second holder's handoffs got the default tier).
 
 Which fact about one key wins (``TierFact.rank``): a dated fact above an undated one (the business events' ``undated``
 mark: a batch layout without ``occurred_at``, whose instant is only the export file's), then the later instant, then
@@ -16,12 +20,17 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bus.clock import to_micros
+from bus.identifiers.kinds import CARD, CUSTOMER_NUMBER, NATIONAL_ID
 from bus.serde import Event
 from processors.handoffs.config import tier_key
 
 BUSINESS = "omnibus.business."
 ACCOUNT_TYPE = "ACCOUNT"
 SUBSCRIPTION_TYPE = "SUBSCRIPTION"
+HOLDER_TYPE = "HOLDER"
+# A line's keys that name its holder alone: never a phone or an e-mail, which a household shares (a family e-mail on
+# every member's line would give each member every other's account).
+HOLDER_KINDS = frozenset({CUSTOMER_NUMBER, NATIONAL_ID, CARD})
 
 
 def identifier_key(identifier: dict[str, str]) -> str:
@@ -33,7 +42,8 @@ def identifier_key(identifier: dict[str, str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TierFact:
-    """The latest fact about one account (``ACCOUNT:<number>``) or subscription (``SUBSCRIPTION:<id>``)."""
+    """The latest fact about one account (``ACCOUNT:<number>``), subscription (``SUBSCRIPTION:<id>``) or holder of an
+    account (``HOLDER:<number>|<identifier key>``)."""
 
     key: str
     account: str
@@ -44,6 +54,7 @@ class TierFact:
     tier: str | None = None  # AccountOpened.service_tier in ``tier_key`` form (blank: None)
     product_code: str | None = None
     undated: bool = False  # the business event's mark: ``at_us`` is only the export file's time
+    holder: str | None = None  # a HOLDER fact's identifier key (``identifier_key``)
 
     @property
     def rank(self) -> tuple[bool, int, str]:
@@ -77,3 +88,16 @@ def tier_fact(event: Event) -> TierFact | None:
                         product_code=value["product_code"], **common)
     return None
 
+
+def tier_facts(event: Event) -> list[TierFact]:
+    """Every fact a business event states: ``tier_fact``'s, and for an ``AccountOpened`` one ``HOLDER`` fact per key
+    of its line's holder (``HOLDER_KINDS`` among ``customer_identifiers``)."""
+    fact = tier_fact(event)
+    if fact is None:
+        return []
+    if not fact.key.startswith(ACCOUNT_TYPE + ":") or not fact.active:
+        return [fact]
+    holders = sorted({identifier_key(identifier) for identifier in event.value.get("customer_identifiers") or ()
+                      if identifier.get("type") in HOLDER_KINDS})
+    return [fact, *(TierFact(f"{HOLDER_TYPE}:{fact.account}|{holder}", fact.account, True, fact.at_us, fact.event_id,
+                             fact.schema, undated=fact.undated, holder=holder) for holder in holders)]
