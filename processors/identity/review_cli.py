@@ -97,23 +97,20 @@ def _decide(review_id: str, *, accept: bool, operator: str, reason: str) -> None
     typer.echo(f"review {review_id} {'accepted' if accept else 'rejected'} by {operator} (command {command_id})")
 
 
+# The arguments of both decisions (one declaration: their help reads the same)
+REVIEW_ID = typer.Argument(..., help="Review id from `omnibus identity review list` (or its first characters, when no "
+                           "other review begins with them).")
+DECIDED_BY = typer.Option(..., "--by", help="Who decides (recorded with the decision).")
+DECIDED_WHY = typer.Option(..., "--reason", help="Why (recorded with the decision).")
+
+
 @review_app.command("accept")
-def review_accept(
-    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list` (or its first "
-                                    "characters, when no other review begins with them)."),
-    by: str = typer.Option(..., "--by", help="Who decides (recorded with the decision)."),
-    reason: str = typer.Option(..., help="Why (recorded with the decision)."),
-) -> None:
+def review_accept(review_id: str = REVIEW_ID, by: str = DECIDED_BY, reason: str = DECIDED_WHY) -> None:
     """Merge the two customers of a review."""
     _decide(review_id, accept=True, operator=by, reason=reason)
 
 
 @review_app.command("reject")
-def review_reject(
-    review_id: str = typer.Argument(..., help="Review id from `omnibus identity review list` (or its first "
-                                    "characters, when no other review begins with them)."),
-    by: str = typer.Option(..., "--by", help="Who decides (recorded with the decision)."),
-    reason: str = typer.Option(..., help="Why (recorded with the decision)."),
-) -> None:
+def review_reject(review_id: str = REVIEW_ID, by: str = DECIDED_BY, reason: str = DECIDED_WHY) -> None:
     """Keep the two customers of a review apart for good."""
     _decide(review_id, accept=False, operator=by, reason=reason)
