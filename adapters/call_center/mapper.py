@@ -50,7 +50,7 @@ from schemas.enums import CALL_INITIATION_METHODS
 CHANNEL = "CALL_CENTER"
 # An agent's offer answer on a call that carries no caller identifier (a withheld number, no identifier attribute):
 # published, it would name no customer; it is refused and listed in the answer's ``dropped_offers`` (as the counter
-# refuses one, ``adapters.branch.mapper``), never dropped without a word (mends: it was).
+# refuses one, ``adapters.branch.mapper``), never dropped without a word.
 NO_CALLER_OFFER = RejectedInput("an offer answer needs the caller's identifiers: the call carries none (a withheld "
                                 "number and no identifier attribute), so the answer was not recorded", code="bad_field")
 
