@@ -115,8 +115,9 @@ HANDOFF_NOTIFICATIONS = TopicSpec(
     carries=("omnibus.handoff.CustomerNotification",),
 )
 HANDOFF_TIER_FACTS = TopicSpec(
-    "handoff.tier-facts.v1", "Service-tier facts per account and subscription, digested from the business "
-    "events for the handoff tracker (compacted, internal JSON).", key="ACCOUNT:<number> or SUBSCRIPTION:<id>",
+    "handoff.tier-facts.v1", "Service-tier facts per account, subscription and holder of an account, digested from "
+    "the business events for the handoff tracker (compacted, internal JSON).",
+    key="ACCOUNT:<number>, SUBSCRIPTION:<id> or HOLDER:<number>|<identifier key>",
     compacted=True, retention_ms=-1, internal=True,
 )
 MARKETING_OFFERS = TopicSpec(

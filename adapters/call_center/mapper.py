@@ -48,6 +48,11 @@ from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MAR
 from schemas.enums import CALL_INITIATION_METHODS
 
 CHANNEL = "CALL_CENTER"
+# An agent's offer answer on a call that carries no caller identifier (a withheld number, no identifier attribute):
+# published, it would name no customer; it is refused and listed in the answer's ``dropped_offers`` (as the counter
+# refuses one, ``adapters.branch.mapper``), never dropped without a word.
+NO_CALLER_OFFER = RejectedInput("an offer answer needs the caller's identifiers: the call carries none (a withheld "
+                                "number and no identifier attribute), so the answer was not recorded", code="bad_field")
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,10 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     if seen is not None:
         events.append(seen)
     presentation_id = f"call:{call.source_system}:{call.contact_id}"
-    if call.offer is not None and call.caller and topics.offer_responses:
+    offer_refused = call.offer_refused
+    if call.offer is not None and not call.caller:
+        offer_refused = NO_CALLER_OFFER  # the offers processor finds an answer's customer by its identifiers
+    elif call.offer is not None and topics.offer_responses:
         offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
                                  identifiers=list(call.caller), agent_id=call.agent_id, presentation_id=presentation_id)
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
@@ -208,7 +216,7 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     # keyed by the contact, as the parts themselves: every version of the call's record names the same part
     dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
         (HANDOFF, call.handoff_refused, handoff_id("call", call.source_system, call.contact_id)),
-        (OFFER, call.offer_refused, presentation_id)) if refusal is not None)
+        (OFFER, offer_refused, presentation_id)) if refusal is not None)
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
                         dropped_traits=call.left_out_traits, dropped_parts=dropped)
 

@@ -52,7 +52,7 @@ from adapters.legacy import values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.account import IBAN_CHECKSUM, normalise_account
-from bus.identifiers.kinds import SUPPLY_POINT
+from bus.identifiers.kinds import ACCOUNT, SUPPLY_POINT
 from bus.identifiers.model import NotAnIdentifier
 from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
@@ -160,19 +160,25 @@ class Fields:
         ``key``: the number is the record's key (a business event's ``account_number`` and Kafka key). An IBAN with
         wrong check digits (``iban-checksum``) then refuses the record (``RejectedInput`` ``malformed_field``,
         dead-lettered, never the value in the reason): published, it opened an account under a mistyped IBAN, one
-        check digit away from a real account and masked as it is on the screen pop (tester29 F8). Not a key (a
-        handoff's intake fact), it is kept as written. Either way its ACCOUNT identifier is dropped."""
+        check digit away from a real account and masked as it is on the screen pop (tester29 F8). So does a placeholder
+        or test value (``0000000``, ``N/A``, ``-``: ``IdentifierNormaliser.is_placeholder``): published, every line
+        with it was one account of one customer. Not a key (a handoff's intake fact), either is kept as written.
+        Either way its ACCOUNT identifier is dropped."""
         raw = self.text("account_number", required=required)
         if raw is None:
             return None
         try:
-            return normalise_account(unicodedata.normalize("NFKC", raw).strip(),
-                                     self.ctx.normaliser.settings.account_number_format)
+            spelled = normalise_account(unicodedata.normalize("NFKC", raw).strip(),
+                                        self.ctx.normaliser.settings.account_number_format)
         except NotAnIdentifier as exc:
             if key and exc.code == IBAN_CHECKSUM:
                 raise RejectedInput(f"field account_number is malformed: {exc}; the record is keyed by it: correct "
                                     "the IBAN in the source", code="malformed_field") from None
-            return raw
+            spelled = raw
+        if key and self.ctx.normaliser.is_placeholder(ACCOUNT, raw):
+            raise RejectedInput("field account_number is a placeholder or test value, not an account's number; the "
+                                "record is keyed by it: put the account's number in the source", code="malformed_field")
+        return spelled
 
     def declared_references(self) -> dict[str, str]:
         """The record's fields named as a declared business reference, in any spelling (``References.declared_in``:

@@ -182,6 +182,19 @@ class IdentifierNormaliser:
         except NotAnIdentifier:
             return None
 
+    def is_placeholder(self, kind: str, raw: str) -> bool:
+        """Whether ``raw`` is a placeholder or a configured test value of ``kind`` (``0000000``, ``N/A``, ``-``), as
+        ``normalise`` with ``block_placeholders`` refuses one, whether or not this normaliser blocks them and without
+        counting a refusal: a record keyed by such a value (a legacy line's account number) is refused whole
+        (``adapters.legacy.mapper.Fields.account_number``)."""
+        kind = kinds.kind_of(str(kind))
+        text = unicodedata.normalize("NFKC", raw).strip()
+        try:
+            normalised = self._normalise(kind, text, self.region)
+        except NotAnIdentifier:
+            return bool(text) and self._placeholder(kind, text)
+        return normalised in self._blocked.get(kind, ()) or self._placeholder_in_format(kind, normalised)
+
     def collect(self, pairs: Iterable[tuple[str, object]], *, region: str | None = None) -> Found:
         """Normalise ``(type, raw)`` pairs, skipping absent values (None or blank)."""
         found = Found()

@@ -36,10 +36,11 @@ from bus.topics import (
 )
 from processors import readiness
 from processors.handoffs.config import HandoffPolicy, HandoffsSettings
-from processors.handoffs.directory import CustomerDirectory, tier_fact
+from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
+from processors.handoffs.tier_facts import tier_facts
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
 APP_NAME = "handoffs"
@@ -112,12 +113,12 @@ def build_worker(
                     record = raw_record(event.message)
                     decoded = await decoder.decode(record)
                     try:
-                        fact = tier_fact(decoded) if decoded is not None else None
+                        facts = tier_facts(decoded) if decoded is not None else []
                     except Exception as error:  # a record the digest cannot read must not stall the partition
                         await dead_letters.write(record, reason=f"{type(error).__name__}: {error}",
                                                  error_type="TierFactError")
                         continue
-                    if fact is not None:
+                    for fact in facts:
                         key, value = tier_fact_record(fact, policy.tiers)
                         await (await producer.ready()).send_raw(facts_topic, key, value)
 

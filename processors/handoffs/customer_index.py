@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from processors.handoffs.directory import Changes, identifier_key
+from processors.handoffs.directory import Changes
 from processors.handoffs.metrics import OPEN_STATUSES
+from processors.handoffs.tier_facts import identifier_key
 
 
 def _keys(state: Mapping[str, Any]) -> set[str]:

@@ -49,10 +49,11 @@ from dataclasses import dataclass, field
 from bus.serde import Event
 from processors.handoffs import deadlines
 from processors.handoffs.config import HandoffPolicy, tier_key
-from processors.handoffs.directory import BUSINESS, UNKNOWN, CustomerTier, CustomerView
+from processors.handoffs.directory import UNKNOWN, CustomerTier, CustomerView
 from processors.handoffs.metrics import count_unknown_tier
 from processors.handoffs.outputs import CREATED, STATUS_CHANGED
 from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
+from processors.handoffs.tier_facts import BUSINESS
 
 CUSTOMER_CAUSE = "omnibus.identity.IdentifierAssignment"
 PLACEMENT_CAUSE = "omnibus.identity.ContactPlacement"  # not a record of its own: identity's placement of the handoff

@@ -5,80 +5,33 @@ A derived, in-memory replica that every tracker worker reads whole, from offset 
 ``customer.contacts.v1`` (of which only identity's placements of handoffs, ``Placement``, and its merges are
 kept), ``customer.identifiers.v1`` (identity resolution's current customer of each identifier, key
 ``TYPE:value``) and ``handoff.tier-facts.v1`` (the tracker's digest of the legacy systems' account and product
-events, one record per account and per subscription, see ``TierFact``). Lookups never wait and never cross a
-partition: an unknown customer is None, and every change bumps ``version`` and is remembered, so the tracker
-re-checks exactly the handoffs a change concerns.
+events, one record per account, per subscription and per holder of an account: ``tier_facts``). Lookups never
+wait and never cross a partition: an unknown customer is None, and every change bumps ``version`` and is
+remembered, so the tracker re-checks exactly the handoffs a change concerns.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter as Tally
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bus.clock import to_micros
 from bus.serde import Event
 from bus.topics import moved_from
-from processors.handoffs.config import HandoffPolicy, TierPolicy, tier_key
+from processors.handoffs.config import HandoffPolicy, TierPolicy
 from processors.handoffs.outputs import CREATED
+from processors.handoffs.tier_facts import ACCOUNT_TYPE, TierFact, identifier_key
 from processors.identity.announcements import CUSTOMER_MERGED
 from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
-BUSINESS = "omnibus.business."
-ACCOUNT_TYPE = "ACCOUNT"
 CHANGES_KEPT = 50_000  # beyond this a lagging partition re-checks all its open handoffs
 SWEEP_EVERY_MS = 3_600_000  # one pass over the placements per hour of record time (``CustomerDirectory.retention_ms``)
 # ``CustomerDirectory.pruned`` keys (the maps that shrink), the metric's ``map`` label
 PLACEMENTS, CONTACT_MOVES = "placements", "contact_moves"
 ADDRESSES_KEPT = 8  # reachable identifiers of a customer kept in a handoff's state, for fallback notifications
-
-
-def identifier_key(identifier: dict[str, str]) -> str:
-    """``TYPE:value``, the key identity resolution publishes (values arrive normalised, see Identifier.avsc);
-    e-mail addresses are compared case-folded."""
-    kind, value = identifier["type"], identifier["value"].strip()
-    return f"{kind}:{value.casefold() if kind == 'EMAIL' else value}"
-
-
-@dataclass(frozen=True, slots=True)
-class TierFact:
-    """The latest fact about one account (``ACCOUNT:<number>``) or subscription (``SUBSCRIPTION:<id>``)."""
-
-    key: str
-    account: str
-    active: bool
-    at_us: int  # envelope.occurred_at of the business event: older facts never replace newer ones
-    event_id: str
-    schema: str
-    tier: str | None = None  # AccountOpened.service_tier in ``tier_key`` form (blank: None)
-    product_code: str | None = None
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), separators=(",", ":")).encode()
-
-    @classmethod
-    def from_json(cls, raw: bytes) -> TierFact:
-        return cls(**json.loads(raw))
-
-
-def tier_fact(event: Event) -> TierFact | None:
-    """The tier fact a business event states, or None for events that say nothing about tiers."""
-    value, kind = event.value, event.schema.removeprefix(BUSINESS)
-    envelope = value["envelope"]
-    common = {"account": value.get("account_number", "").strip(), "at_us": to_micros(envelope["occurred_at"]),
-              "event_id": envelope["event_id"], "schema": event.schema}
-    if kind in ("AccountOpened", "AccountClosed"):
-        tier = tier_key(value.get("service_tier") or "")
-        return TierFact(f"{ACCOUNT_TYPE}:{common['account']}", active=kind == "AccountOpened",
-                        tier=tier or None, **common)
-    if kind in ("ProductSubscribed", "ProductCancelled"):
-        return TierFact(f"SUBSCRIPTION:{value['subscription_id']}", active=kind == "ProductSubscribed",
-                        product_code=value["product_code"], **common)
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +102,7 @@ class CustomerDirectory:
     _keys: dict[str, set[str]] = field(default_factory=dict)  # customer id -> identifier keys
     _facts: dict[str, TierFact] = field(default_factory=dict)  # fact key -> fact
     _subscriptions: dict[str, set[str]] = field(default_factory=dict)  # account -> subscription fact keys
+    _held: dict[str, set[str]] = field(default_factory=dict)  # a holder's identifier key -> accounts it holds
     _placed: dict[str, Placement] = field(default_factory=dict)  # handoff id -> identity's placement
     _survivor: dict[str, str] = field(default_factory=dict)  # merged customer id -> survivor customer id
     # A moved contact takes its handoffs along (identity moves a call's contact events, not its HandoffCreated):
@@ -181,10 +135,17 @@ class CustomerDirectory:
         self._changed(key, {c for c in (previous, customer_id) if c})
 
     def record(self, fact: TierFact) -> None:
+        """A fact of ``handoff.tier-facts.v1``; one ranking below the one held of its key (``TierFact.rank``: an
+        undated fact never outranks a dated one) changes nothing."""
         current = self._facts.get(fact.key)
-        if current is not None and (current.at_us, current.event_id) >= (fact.at_us, fact.event_id):
-            return  # an older (or the same) fact than the one held
+        if current is not None and current.rank >= fact.rank:
+            return  # a fact ranking below (or the same as) the one held
         self._facts[fact.key] = fact
+        if fact.holder is not None:  # one more holder of the account: a joint account's other line
+            self._held.setdefault(fact.holder, set()).add(fact.account)
+            holder = self._owner.get(fact.holder)
+            self._changed(None, {holder} if holder else set())
+            return
         if not fact.key.startswith(ACCOUNT_TYPE + ":"):
             if current is not None and current.account != fact.account:
                 self._subscriptions.get(current.account, set()).discard(fact.key)
@@ -338,15 +299,22 @@ class CustomerDirectory:
                 return owner
         return None
 
+    def accounts_of(self, customer_id: str) -> set[str]:
+        """The accounts the customer holds: those whose identifier identity gave them, and those of which one of
+        their keys is a holder (a joint account's other holders: the account's identifier is with one holder only)."""
+        keys = self._keys.get(customer_id, ())
+        accounts = {key.partition(":")[2] for key in keys if key.startswith(ACCOUNT_TYPE + ":")}
+        for key in keys:
+            accounts |= self._held.get(key, set())
+        return accounts
+
     def tier_of(self, customer_id: str, tiers: TierPolicy) -> CustomerTier | None:
-        """The highest tier (by ``tiers.order``) of the customer's open accounts and active subscriptions;
-        ties go to the latest fact."""
+        """The highest tier (by ``tiers.order``) of the open accounts and active subscriptions of every account the
+        customer holds (``accounts_of``); ties go to the latest fact."""
         best: tuple[int, int, str] | None = None
         found: CustomerTier | None = None
-        for key in self._keys.get(customer_id, ()):
-            if not key.startswith(ACCOUNT_TYPE + ":"):
-                continue
-            account = key.partition(":")[2]
+        for account in sorted(self.accounts_of(customer_id)):
+            key = f"{ACCOUNT_TYPE}:{account}"
             candidates = [self._facts.get(key), *(self._facts.get(k) for k in self._subscriptions.get(account, ()))]
             for fact in candidates:
                 if fact is None or not fact.active:

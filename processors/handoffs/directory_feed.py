@@ -26,9 +26,10 @@ from bus.logging import get_logger
 from bus.serde import Deserializer, SerdeContext, writer_prefix
 from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS, moved_from
 from processors.handoffs.config import TierPolicy
-from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory, TierFact
+from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory
 from processors.handoffs.metrics import count_unknown_tier
 from processors.handoffs.outputs import CREATED
+from processors.handoffs.tier_facts import TierFact
 from processors.identity.announcements import CUSTOMER_MERGED
 from processors.identity.assignments import row_after_tombstone, supersedes, tombstone_version
 

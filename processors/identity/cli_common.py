@@ -1,5 +1,6 @@
-"""What the identity operator commands share (``cli.py``, ``pop_cli.py``, ``merge_cli.py``): their settings, the
-check of a decision's who and why, who holds which identifier now, and the one way to send a command to the graph."""
+"""What the identity operator commands share (``split_cli.py``, ``release_cli.py``, ``review_cli.py``, ``pop_cli.py``,
+``merge_cli.py``, ``cli_unmerge.py``): their settings, the check of a decision's who and why, an identifier named on
+the command line, who holds which identifier now, and the one way to send a command to the graph."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from bus.bootstrap import bad_settings_exit
 from bus.cli.operator_text import operator_text
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import ConfigError
+from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.config import IdentitySettings, load_identity_settings
 from processors.identity.graph.messages import AnyMessage
+from processors.identity.normalize import IdentifierNormalizer, Rejected
+from processors.identity.rules import kind_of
 from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
 
 
@@ -87,3 +91,37 @@ def current_customers(owners: dict[str, str], events: list[Event]) -> set[str]:
     from processors.identity.review_sides import customer_sides
 
     return set(customer_sides(events, owners))
+
+
+def _identifier_key_or_exit(normalizer: IdentifierNormalizer, label: str, item: str,
+                            region: str | None = None) -> str:
+    """The key of ``item`` (``TYPE:value``; a phone read in ``region`` when given, ``ValueError`` if unknown), else
+    exit 2 with one line naming it by ``label`` (``--identifier number 2``) and type, when valid, only: the raw text
+    may hold the value, which never reaches a terminal."""
+    kind, sep, value = item.partition(":")
+    if not sep:
+        typer.echo(f"error: {label} is not of the form TYPE:value "
+                   f"(TYPE one of {', '.join(IDENTIFIER_TYPES)})", err=True)
+        raise typer.Exit(2)
+    result = normalizer.normalize({"type": kind.strip().upper(), "value": value}, region=region, lookup=True)
+    if isinstance(result, Rejected):
+        named = f" ({result.type})" if result.type in IDENTIFIER_TYPES else ""
+        typer.echo(f"error: {label}{named} rejected: {result.reason}", err=True)
+        raise typer.Exit(2)
+    return result.key
+
+
+def _refuse_unknown(customer: str, keys: list[str], owners: dict[str, str], labels: list[str] | None = None) -> None:
+    """Exit 2 with one line unless ``customer`` is a current customer holding every key of ``keys``: a split (or a
+    release) of an unknown or merged-away id would be published and ignored by the graph (exit 0, nothing follows).
+    The line names identifiers by ``labels`` (default ``--identifier number N``) and type only (values stay off
+    terminals and logs)."""
+    if customer not in owners.values():
+        typer.echo(f"error: no current customer {customer} on customer.identifiers.v1 (unknown, or merged into "
+                   "another: look the identifier up in the screen pop for the current id)", err=True)
+        raise typer.Exit(2)
+    labels = labels or [f"--identifier number {position}" for position in range(1, len(keys) + 1)]
+    for label, key in zip(labels, keys, strict=True):
+        if owners.get(key) != customer:
+            typer.echo(f"error: {label} ({kind_of(key)}) is not held by customer {customer}", err=True)
+            raise typer.Exit(2)

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from bus.config import TimeZoneName, load_component_settings
+from bus.logging import get_logger
 from processors.offers.caps import ContactPolicy
 from processors.offers.definition import Channel
 from processors.offers.ranking import country_zone
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_OFFERS__"
+log = get_logger(__name__)
 
 
 class SignalSettings(BaseModel):
@@ -60,7 +62,14 @@ class OffersSettings(BaseModel):
 
     def in_region(self, region: str | None) -> OffersSettings:
         """These settings with ``default_timezone`` resolved for a deployment whose region (ISO 3166 alpha-2,
-        ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``) is ``region`` (``default_zone``)."""
+        ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``) is ``region`` (``default_zone``). Called once at the worker's start
+        (``agent.build_worker``): a region that gives no zone (a country of several zones, US, DE, ES, PT; or none
+        known) while ``DEFAULT_TIMEZONE`` is unset logs one warning naming the setting, since its customers' quiet hours
+        then run in UTC."""
+        if not self.default_timezone and region and not country_zone(region):
+            log.warning("offers: the deployment's region has several time zones (or none known), so quiet hours of "
+                        "customers without a one-zone country run in UTC; set their zone",
+                        region=region.upper(), setting=f"{ENV_PREFIX}DEFAULT_TIMEZONE")
         return self.model_copy(update={"default_timezone": default_zone(self.default_timezone, region)})
 
     @property

@@ -29,7 +29,8 @@ from pathlib import Path
 from bus.serde import Event
 from bus.clock import ManualClock, to_micros
 from processors.handoffs.config import HandoffPolicy, SlaPolicy, TierPolicy
-from processors.handoffs.directory import CustomerDirectory, TierFact
+from processors.handoffs.directory import CustomerDirectory
+from processors.handoffs.tier_facts import TierFact
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from tests.processors.handoffs.factories import SYSTEM, T0, FakeDeadLetters, created, record

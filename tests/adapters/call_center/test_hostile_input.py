@@ -201,6 +201,18 @@ async def test_a_malformed_offer_answer_costs_only_the_answer(client: TestClient
     assert dropped.part == "offer" and json.loads(raw.value or b"")["Attributes"]["offer_id"] == "fibre-upgrade"
 
 
+async def test_an_offer_answer_of_a_withheld_caller_is_named_in_the_answer(client: TestClient,
+                                                                         publisher: StandInPublisher) -> None:
+    """mends' leftover: a withheld caller's offer answer was dropped without a ``dropped_offers`` entry."""
+    body = json.dumps([ctr(CustomerEndpoint=None, Attributes={
+        "offer_id": "fibre-upgrade", "offer_version": "3", "offer_response": "accepted"})])
+    status, answer = await post(client, "/v1/connect/ctr", body)
+    assert status == 200 and answer["accepted"] == 1 and answer["rejected"] == []
+    assert [(d["index"], d["code"]) for d in answer["dropped_offers"]] == [(0, "bad_field")]
+    ((_, dropped),) = publisher.parts_rejected
+    assert dropped.part == "offer"
+
+
 async def test_a_task_whose_offer_answer_is_malformed_is_published_and_the_answer_dead_lettered(
     client: TestClient, publisher: StandInPublisher
 ) -> None:

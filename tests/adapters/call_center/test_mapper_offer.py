@@ -83,3 +83,41 @@ def test_taskrouter_task_attributes_carry_the_answer() -> None:
     terminal["TaskAttributes"] = json.dumps(json.loads(terminal["TaskAttributes"]) | {**OFFER, "offer_response": "accepted"})
     (out,) = offer_events(mapper_taskrouter.map_task(terminal, Timeline(), context("lyon")))
     assert out.event.value["response"] == "ACCEPTED"
+
+
+def _withheld_ctr(attributes: dict) -> MappedRecord:
+    """A Connect CTR from a withheld number (no ``CustomerEndpoint``) whose attributes name no identifier the site
+    reads (``accountNumber`` is not verified by default)."""
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["CustomerEndpoint"] = None
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **attributes}
+    return mapper_ctr.map_ctr(ctr, context())
+
+
+def _withheld_task(attributes: dict) -> MappedRecord:
+    """A TaskRouter task of a withheld caller: no ``from`` nor ``caller`` attribute."""
+    terminal = copy.deepcopy(sample("taskrouter_answered.json")[-1])
+    task = {name: value for name, value in json.loads(terminal["TaskAttributes"]).items() if name not in (
+        "from", "caller", "account_number")}
+    terminal["TaskAttributes"] = json.dumps(task | attributes)
+    return mapper_taskrouter.map_task(terminal, Timeline(), context("lyon"))
+
+
+@pytest.mark.parametrize("source", [_withheld_ctr, _withheld_task], ids=["CTR", "TaskRouter"])
+@pytest.mark.parametrize("response", ["declined", "accepted", "presented"])
+def test_an_offer_answer_on_a_call_without_a_caller_identifier_is_refused_and_named(
+        source: Callable[[dict], MappedRecord], response: str) -> None:
+    """mends' leftover: the answer was dropped without a word (no event, no ``dropped_offers``). It is refused as the
+    counter refuses one without the customer's identifiers: the call is published, the answer lists the refusal and
+    the ingest dead-letters the record for it."""
+    record = source({**OFFER, "offer_response": response})
+    assert not offer_events(record)
+    schemas = [o.event.schema for o in record.events]
+    assert "omnibus.contact.InteractionRecorded" in schemas
+    ((part, refused),) = [(dropped.part, dropped.refusal) for dropped in record.dropped_parts]
+    assert (part, refused.code) == ("offer", "bad_field") and "caller's identifiers" in refused.reason, refused
+
+
+@pytest.mark.parametrize("source", [_withheld_ctr, _withheld_task], ids=["CTR", "TaskRouter"])
+def test_a_call_without_a_caller_and_without_an_answer_drops_nothing(source: Callable[[dict], MappedRecord]) -> None:
+    assert source({}).dropped_parts == ()

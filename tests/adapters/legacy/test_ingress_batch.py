@@ -458,6 +458,20 @@ async def test_tester27_f3_a_re_spelled_iban_or_re_padded_cif_is_a_duplicate_not
     assert (again.published_events, again.duplicates, again.changed) == (0, 2, 0)
 
 
+async def test_a_line_keyed_by_a_placeholder_account_number_is_rejected_with_its_line_number(tmp_path: Path) -> None:
+    """legacy29's leftover: a line whose account number was ``0000000`` published its events keyed by it. It is a
+    rejected line (counted, dead-lettered with its line number); the other lines flow."""
+    publisher = _Publisher()
+    filler = HOLDER_ROWS[0].replace("FR7630006000011234567890189", "0000000")
+    report = await _holders_importer(tmp_path, publisher).import_file(
+        _export(tmp_path, "a1.csv", [filler, HOLDER_ROWS[1]]), HOLDERS_LAYOUT)
+    assert report.summary("a1.csv") == "a1.csv: 2 lines, 2 events published, 0 duplicates, 1 rejected"
+    assert list(report.rejected) == [2] and report.rejected[2].startswith(
+        "a1.csv line 2: field account_number is a placeholder or test value")
+    assert publisher.dead_letters == [report.rejected[2]]
+    assert {event.key for event in publisher.events if event.topic == "business"} == {"FR7630006000011234567890189"}
+
+
 async def test_tester29_f8_a_line_keyed_by_a_mistyped_iban_is_rejected_with_its_line_number_not_published(
     tmp_path: Path,
 ) -> None:

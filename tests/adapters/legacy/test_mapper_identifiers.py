@@ -192,6 +192,54 @@ def test_tester29_f8_an_outbox_row_keyed_by_a_mistyped_iban_is_refused_naming_it
         map_business(record, ctx(tmp_path))
 
 
+# filler an export writes where it has no account number: a repeated digit, a count, a word, a dash (the last two
+# are no account number at all: ``normalise_account`` refuses "-", and kept as written it keyed the record "-")
+PLACEHOLDER_ACCOUNTS = ["0000000", "000 000 000", "1234567", "N/A", "unknown", "-", "xxxxxx"]
+
+
+@pytest.mark.parametrize("placeholder", PLACEHOLDER_ACCOUNTS)
+@pytest.mark.parametrize("event_type", sorted(KEYED_RECORDS))
+def test_a_record_keyed_by_a_placeholder_account_number_is_refused_not_published(
+    tmp_path: Path, event_type: str, placeholder: str
+) -> None:
+    """legacy29's leftover, the kind of tester29 F8: a line whose ``account_number`` was a placeholder (``0000000``)
+    published its event keyed by it (only its identifier was dropped), so every such line was one account on the
+    screen pop of whoever held it. The record is refused with the field and the reason, never the value."""
+    fields = {**KEYED_RECORDS[event_type], "account_number": placeholder}
+    with pytest.raises(RejectedInput) as refused:
+        map_business(BusinessRecord(event_type, fields, "l1", AT), ctx(tmp_path))
+    assert refused.value.code == "malformed_field"
+    assert refused.value.reason.startswith("field account_number is a placeholder or test value")
+    assert placeholder not in refused.value.reason.removeprefix("field account_number")
+
+
+def test_an_account_number_in_a_system_formats_padding_is_no_placeholder(tmp_path: Path) -> None:
+    """tester28 F4's rule, kept for a key: a contract typed ``123456`` is billing's ``EA-00123456`` under a padded
+    format, somebody's number; a number that merely ends in a count (``4000 1234 5678``) is one too."""
+    settings = OmnibusSettings(identifiers=identifier_settings(account_number_format={"prefix": "EA-", "width": 8}))
+    formatted = context(settings, LegacySettings(state_dir=tmp_path))
+    (business, *_) = map_business(BusinessRecord("AccountClosed", {"account_number": "123456"}, "l1", AT),
+                                  formatted).events
+    assert business.key == "EA-00123456"
+    (other, *_) = map_business(BusinessRecord("AccountClosed", {"account_number": "4000 1234 5678"}, "l2", AT),
+                               ctx(tmp_path)).events
+    assert other.key == "400012345678"
+
+
+def test_an_outbox_row_keyed_by_a_placeholder_account_number_is_refused(tmp_path: Path) -> None:
+    record = outbox_record(8, "account", "0000000", "AccountOpened", {"account_type": "current"}, AT)
+    with pytest.raises(RejectedInput, match="field account_number is a placeholder or test value"):
+        map_business(record, ctx(tmp_path))
+
+
+def test_a_placeholder_account_number_that_keys_nothing_keeps_its_record(tmp_path: Path) -> None:
+    """Not the key: a handoff's intake fact keeps the record as written, as before."""
+    created = map_business(BusinessRecord("HandoffCreated", {"case_type": "billing-dispute",
+                                                             "account_number": "0000000"}, "h1", AT), ctx(tmp_path))
+    (handoff,) = created.events
+    assert handoff.event.value["intake_facts"]["account_number"] == "0000000"
+
+
 def test_a_mistyped_iban_that_keys_nothing_is_dropped_and_the_record_kept(tmp_path: Path) -> None:
     """Not the key: the holder's bank account (``iban``) and a handoff's intake fact keep the record, as before; the
     identifier is dropped (``iban-checksum``)."""

@@ -14,7 +14,8 @@ import pytest
 from bus.serde import Event
 from bus.clock import ManualClock, from_micros, to_micros
 from processors.handoffs.config import HandoffPolicy, SlaPolicy, TierPolicy
-from processors.handoffs.directory import CustomerDirectory, tier_fact
+from processors.handoffs.directory import CustomerDirectory
+from processors.handoffs.tier_facts import tier_fact, tier_facts
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.state import DeadlineRule, TierSource
 from processors.handoffs.tracker import Destinations, HandoffTracker
@@ -67,10 +68,12 @@ class World:
             self.directory.assign(f"{identifier['type']}:{identifier['value']}", customer)
 
     def business(self, *events: Event) -> None:
+        """The facts the tracker digests from each business event (``tier_facts``), recorded as the feed does."""
         for event in events:
-            fact = tier_fact(event)
-            assert fact is not None
-            self.directory.record(fact)
+            facts = tier_facts(event)
+            assert facts
+            for fact in facts:
+                self.directory.record(fact)
 
     async def send(self, event: Event) -> str:
         self.topic.append(event)

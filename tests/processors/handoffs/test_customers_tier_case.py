@@ -77,7 +77,7 @@ async def test_a_tier_the_policy_does_not_list_is_counted() -> None:
 
 
 def test_an_account_tier_is_digested_case_folded_and_counted_once_per_event_when_unknown() -> None:
-    from processors.handoffs.directory import tier_fact
+    from processors.handoffs.tier_facts import tier_fact
     from processors.handoffs.directory_feed import tier_fact_record
 
     def counted() -> float:

@@ -23,7 +23,8 @@ from bus.topics import (
 )
 from bus.clock import ManualClock
 from processors.handoffs.config import HandoffPolicy, SlaPolicy, TierPolicy
-from processors.handoffs.directory import CustomerDirectory, tier_fact
+from processors.handoffs.directory import CustomerDirectory
+from processors.handoffs.tier_facts import tier_fact
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.identity.assignments import tombstone_headers
 from tests.processors.handoffs.broker import Watcher, running_worker

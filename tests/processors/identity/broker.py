@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from bus.config import OmnibusSettings
+from bus.producer import EventProducer, Outgoing
 from bus.serde import SerdeContext, build_serde
 from bus.topics import CUSTOMER_IDENTIFIERS, IDENTITY_GRAPH, TopicSpec
 from processors.identity.agent import IdentityProcessor, input_topics
@@ -84,6 +86,28 @@ async def wait_until_quiet(settings: OmnibusSettings, specs: list[TopicSpec], gr
 
 def watched_topics(worker: IdentityProcessor) -> list[TopicSpec]:
     return [*input_topics(worker.book), IDENTITY_GRAPH]
+
+
+@dataclass(frozen=True)
+class OneWorker:
+    """One identity worker running on a broker, with a producer on its topics (``conftest.identity_worker``)."""
+
+    config: OmnibusSettings
+    worker: IdentityProcessor
+    producer: EventProducer
+
+    async def quiet(self, timeout_s: float = 90.0) -> None:
+        """Until the worker has committed every record of its topics (``wait_until_quiet``)."""
+        await wait_until_quiet(self.config, watched_topics(self.worker), self.worker.app.conf.id, timeout_s=timeout_s)
+
+    async def publish(self, records: Sequence[Outgoing]) -> None:
+        """``records`` published in one batch, then ``quiet``: what a test reads next includes them."""
+        await self.producer.publish_many(list(records))
+        await self.quiet()
+
+
+# ``conftest.identity_worker``: ``(identity=None, *, partitions=3, web_port=None)`` -> ``async with ... as run``
+WorkerFactory = Callable[..., AbstractAsyncContextManager[OneWorker]]
 
 
 async def assignments(settings: OmnibusSettings) -> dict[str, str]:

@@ -41,7 +41,7 @@ def test_split_never_echoes_a_rejected_identifier(monkeypatch: pytest.MonkeyPatc
 def test_split_refuses_an_unknown_customer_or_an_identifier_it_does_not_hold() -> None:
     import typer
 
-    from processors.identity.cli import _refuse_unknown
+    from processors.identity.cli_common import _refuse_unknown
 
     owners = {"ACCOUNT:A-1": "cus_a", "EMAIL:ann@x.org": "cus_a", "ACCOUNT:B-1": "cus_b"}
     _refuse_unknown("cus_a", ["ACCOUNT:A-1"], owners)  # a current customer holding it: no exit
@@ -98,7 +98,7 @@ def test_release_never_echoes_a_rejected_identifier(monkeypatch: pytest.MonkeyPa
 def test_release_names_the_identifier_it_refuses_by_type_only(capsys: pytest.CaptureFixture[str]) -> None:
     import typer
 
-    from processors.identity.cli import _refuse_unknown
+    from processors.identity.cli_common import _refuse_unknown
 
     with pytest.raises(typer.Exit):
         _refuse_unknown("cus_a", ["PHONE:+33699887701"], {"PHONE:+33699887701": "cus_b", "ACCOUNT:A": "cus_a"},

@@ -17,13 +17,15 @@ COMMANDS = {
     "merge": (["identity", "merge", "cus_a", "cus_b"], "processors.identity.merge_cli", "_settings_or_exit"),
     "unmerge": (["identity", "unmerge", "cus_b"], "processors.identity.cli_common", "_settings_or_exit"),
     "split": (["identity", "split", "--customer", "cus_a", "--identifier", "PHONE:+33612345678"],
-              "processors.identity.cli", "_keyed_settings_or_exit"),
+              "processors.identity.split_cli", "_keyed_settings_or_exit"),
     "move-contact": (["identity", "move-contact", "CALL-1", "--from", "cus_a", "--to", "cus_b"],
-                     "processors.identity.cli", "_settings_or_exit"),
+                     "processors.identity.release_cli", "_settings_or_exit"),
     "release": (["identity", "release", "PHONE", "+33612345678", "--customer", "cus_a"],
-                "processors.identity.cli", "_keyed_settings_or_exit"),
-    "review accept": (["identity", "review", "accept", "rev-1"], "processors.identity.cli", "_settings_or_exit"),
-    "review reject": (["identity", "review", "reject", "rev-1"], "processors.identity.cli", "_settings_or_exit"),
+                "processors.identity.release_cli", "_keyed_settings_or_exit"),
+    "review accept": (["identity", "review", "accept", "rev-1"], "processors.identity.review_cli",
+                      "_settings_or_exit"),
+    "review reject": (["identity", "review", "reject", "rev-1"], "processors.identity.review_cli",
+                      "_settings_or_exit"),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from omnibus.cli import app as omnibus
-from processors.identity import cli
+from processors.identity import release_cli
 from processors.identity.graph.messages.commands import ReleaseIdentifier
 from tests.processors.identity.support import HMAC_KEY
 
@@ -30,8 +30,8 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         sent.append((customer, message))
 
     monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", HMAC_KEY)
-    monkeypatch.setattr(cli, "_current_owners", owners)
-    monkeypatch.setattr(cli, "_publish", publish)
+    monkeypatch.setattr(release_cli, "_current_owners", owners)
+    monkeypatch.setattr(release_cli, "_publish", publish)
     return sent
 
 
@@ -69,7 +69,7 @@ def test_tester27_f7_the_answer_names_the_kind_with_its_label_and_article(
     async def owners(_settings: object) -> dict[str, str]:
         return {"ACCOUNT:ACC-100234": SOPHIE}
 
-    monkeypatch.setattr(cli, "_current_owners", owners)
+    monkeypatch.setattr(release_cli, "_current_owners", owners)
     result = CliRunner().invoke(omnibus, ["identity", "release", "ACCOUNT", "ACC-100234", "--customer", SOPHIE,
                                           "--by", "ops-tester", "--reason", "wrong holder"])
     assert result.exit_code == 0, result.output

@@ -1,11 +1,16 @@
 """The fast path's view of customer.identifiers.v1: the reader rule, bounded, one customer or no claim."""
 
-from pathlib import Path
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pytest
 
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.outputs import Assigned, Created, Lineage, Unassigned
+
+if TYPE_CHECKING:
+    from tests.processors.identity.broker import WorkerFactory
 
 
 def test_the_highest_version_wins_whatever_the_order_rows_arrive_in() -> None:
@@ -46,30 +51,24 @@ def test_an_eviction_tombstone_removes_the_identifier() -> None:
 @pytest.mark.kafka
 @pytest.mark.timeout(240)
 async def test_on_a_broker_repeat_contacts_take_the_fast_path_to_the_customer_of_their_first_contact(
-    bootstrap_servers: str, tmp_path: Path
+    identity_worker: WorkerFactory,
 ) -> None:
-    from bus.producer import EventProducer, Outgoing
-    from bus.serde import build_serde
+    from bus.producer import Outgoing
     from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS
     from processors.identity.graph.fast_node import FAST_PATH
-    from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
     from tests.processors.identity.support import interaction, settings
     from tests.support.kafka_io import read_dead_letters, read_events
-    from tests.support.settings import settings_with_topics
 
-    config = await settings_with_topics(bootstrap_servers, partitions=3)
-    serializer, _ = build_serde(config.registry)
     people = [[("PHONE", f"1390000{p:04d}"), ("EMAIL", f"p{p}@x.org")] for p in range(10)]
-    topic = CONTACT_EVENTS.name(config.topics)
     applied = FAST_PATH.labels(outcome="applied")._value.get()
-    async with running_workers(config, settings(), tmp_path, 1) as (worker,), EventProducer(config, serializer) as producer:
+    async with identity_worker(settings()) as run:
+        config, worker = run.config, run.worker
+        topic = CONTACT_EVENTS.name(config.topics)
         first = [interaction(person, minutes=index, interaction_id=f"first-{index}") for index, person in enumerate(people)]
-        await producer.publish_many([Outgoing(topic, f"p{i}", event) for i, event in enumerate(first)])
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+        await run.publish([Outgoing(topic, f"p{i}", event) for i, event in enumerate(first)])
         assert worker.view is not None and len(worker.view) == 20
         again = [interaction(person[::-1], minutes=20 + i, interaction_id=f"again-{i}") for i, person in enumerate(people)]
-        await producer.publish_many([Outgoing(topic, f"p{i}", event) for i, event in enumerate(again)])
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+        await run.publish([Outgoing(topic, f"p{i}", event) for i, event in enumerate(again)])
     # at least the ten repeats: a first contact redelivered by a rebalance at start finds its customer known and
     # takes the fast path too (at-least-once); where each landed is checked below
     assert FAST_PATH.labels(outcome="applied")._value.get() >= applied + 10

@@ -123,7 +123,7 @@ def test_identity_merge_refuses_two_customers_over_a_limit_of_any_type(monkeypat
 def test_identity_review_accept_refuses_two_customers_over_a_limit_of_any_type(monkeypatch: pytest.MonkeyPatch,
                                                                                kind: str, limit: int) -> None:
     """tester26 F9, the review's side: `identity review accept` refuses what `identity merge` refuses."""
-    from processors.identity import cli
+    from processors.identity import review_cli
     from processors.identity.review import REQUESTED
 
     requested = Event(REQUESTED, {
@@ -137,9 +137,9 @@ def test_identity_review_accept_refuses_two_customers_over_a_limit_of_any_type(m
     async def owners_read(_settings: object) -> dict[str, str]:
         return _over(kind, limit)
 
-    monkeypatch.setattr(cli, "_settings_or_exit", lambda: (None, settings()))
-    monkeypatch.setattr(cli, "_review_events", review_events)
-    monkeypatch.setattr(cli, "_current_owners", owners_read)
+    monkeypatch.setattr(review_cli, "_settings_or_exit", lambda: (None, settings()))
+    monkeypatch.setattr(review_cli, "_review_events", review_events)
+    monkeypatch.setattr(review_cli, "_current_owners", owners_read)
     result = CliRunner().invoke(omnibus, ["identity", "review", "accept", "rev-1", "--by", "ops-1", "--reason", "same"])
     _refused_as_operators_should_be(result, kind)
     assert "omnibus identity review reject rev-1" in result.output

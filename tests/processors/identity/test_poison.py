@@ -7,45 +7,41 @@ committed past without being recorded).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bus.dead_letter import dead_letter_event
 from bus.errors import RawRecord
-from bus.producer import EventProducer, Outgoing
+from bus.producer import Outgoing
 from bus.serde import SerdeContext, build_serde
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.intake import MAX_SAGA_BYTES
-from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.broker import WorkerFactory, assignments
 from tests.processors.identity.support import interaction, observed, unlimited_settings
 from tests.support.kafka_io import read_dead_letters
 from tests.support.poison import send_with_header_key
-from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.mark.timeout(180)
 async def test_poison_on_the_inputs_is_dead_lettered_and_the_events_around_it_are_processed(
-    bootstrap_servers: str, tmp_path: Path
+    bootstrap_servers: str, identity_worker: WorkerFactory
 ) -> None:
-    settings = await settings_with_topics(bootstrap_servers, partitions=1)
-    observed_topic, contact_topic = IDENTIFIERS_OBSERVED.name(settings.topics), CONTACT_EVENTS.name(settings.topics)
-    serializer, _ = build_serde(settings.registry)
-    header_poison = serializer(observed([("EMAIL", "header@example.org")]), SerdeContext(topic=observed_topic))
     stranger = dead_letter_event(RawRecord(value=b"x", topic="elsewhere"), reason="r", error_type="E", component="c")
     huge = interaction([("EMAIL", "huge@example.org")])
     huge.value["properties"] = {"notes": "n" * 900_000}
-    async with running_workers(settings, unlimited_settings(), tmp_path, 1) as (worker,):
-        async with EventProducer(settings, serializer) as producer:
-            await producer.publish(Outgoing(observed_topic, "a", observed([("EMAIL", "a@example.org")])))
-            await send_with_header_key(bootstrap_servers, observed_topic, 0, b"p", header_poison, b"\xff\xfe")
-            await producer.publish(Outgoing(observed_topic, "dl", stranger))
-            await producer.publish(Outgoing(contact_topic, "huge", huge))
-            await producer.publish(Outgoing(observed_topic, "c", observed([("EMAIL", "c@example.org")])))
-            await producer.publish(Outgoing(contact_topic, "d", interaction([("EMAIL", "d@example.org")])))
-        await wait_until_quiet(settings, watched_topics(worker), worker.app.conf.id, timeout_s=90)
+    async with identity_worker(unlimited_settings(), partitions=1) as run:
+        settings, producer = run.config, run.producer
+        observed_topic, contact_topic = IDENTIFIERS_OBSERVED.name(settings.topics), CONTACT_EVENTS.name(settings.topics)
+        serializer, _ = build_serde(settings.registry)
+        header_poison = serializer(observed([("EMAIL", "header@example.org")]), SerdeContext(topic=observed_topic))
+        await producer.publish(Outgoing(observed_topic, "a", observed([("EMAIL", "a@example.org")])))
+        await send_with_header_key(bootstrap_servers, observed_topic, 0, b"p", header_poison, b"\xff\xfe")
+        await producer.publish(Outgoing(observed_topic, "dl", stranger))
+        await producer.publish(Outgoing(contact_topic, "huge", huge))
+        await producer.publish(Outgoing(observed_topic, "c", observed([("EMAIL", "c@example.org")])))
+        await producer.publish(Outgoing(contact_topic, "d", interaction([("EMAIL", "d@example.org")])))
+        await run.quiet()
     owners = await assignments(settings)
     assert {"EMAIL:a@example.org", "EMAIL:c@example.org", "EMAIL:d@example.org"} <= set(owners)
     letters = {letter["source_offset"] if letter["source_topic"] == observed_topic else "huge": letter

@@ -108,7 +108,7 @@ def test_a_decision_refuses_a_blank_operator_or_reason_and_a_decided_review(caps
     from typer.testing import CliRunner
 
     from omnibus.cli import app
-    from processors.identity.cli import _no_open_review_exit
+    from processors.identity.review_refusals import _no_open_review_exit
 
     for by, reason in (("", "why"), ("ops-7", "  ")):
         result = CliRunner().invoke(app, ["identity", "review", "reject", "r1", "--by", by, "--reason", reason])
@@ -138,7 +138,7 @@ def test_the_list_shows_per_field_level_and_weight_and_never_folds_ids_at_80_col
 
     from rich.console import Console
 
-    from processors.identity.cli import print_reviews
+    from processors.identity.review_list import print_reviews
 
     h, review = _listed_review()
     matcher = LinkPolicy(h.config).matcher
@@ -173,7 +173,7 @@ def test_the_json_list_gives_the_weight_of_every_compared_field_and_masked_ident
         return [review], {}, [], {}
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("processors.identity.cli._listing", reviews)
+        patch.setattr("processors.identity.review_cli._listing", reviews)
         patch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "test-hmac-key-0123456789")
         result = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
     assert result.exit_code == 0, result.output
@@ -249,7 +249,7 @@ def test_once_one_request_of_a_pair_is_decided_its_other_requests_are_already_de
 ) -> None:
     import typer
 
-    from processors.identity.cli import _no_open_review_exit
+    from processors.identity.review_refusals import _no_open_review_exit
 
     events, survivors = _replay(order)
     (review,) = open_reviews(events, survivors)
@@ -358,7 +358,7 @@ def test_review_commands_need_no_token_key(monkeypatch: pytest.MonkeyPatch) -> N
 
     for variable in ("OMNIBUS_IDENTIFIERS__HMAC_KEY", "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY"):
         monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr("processors.identity.cli._listing", reviews)
+    monkeypatch.setattr("processors.identity.review_cli._listing", reviews)
     listed = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     from processors.identity import cli_common
@@ -394,7 +394,7 @@ def test_a_side_that_held_no_identifier_is_said_in_words_not_as_an_unknown_ident
 
     from rich.console import Console
 
-    from processors.identity.cli import print_reviews
+    from processors.identity.review_list import print_reviews
     from processors.identity.review import NO_IDENTIFIER
     from tests.processors.identity.graph.test_seek_landline import LEA, PAUL, identify, ivr_call
 
@@ -421,7 +421,7 @@ def test_tester27_f7_a_review_superseded_by_a_later_request_of_the_same_two_says
     import typer
     from rich.console import Console
 
-    from processors.identity.cli import _no_open_review_exit
+    from processors.identity.review_refusals import _no_open_review_exit
     from processors.identity.review import superseded_reviews
     from processors.identity.review_list import print_reviews
 

@@ -212,7 +212,7 @@ def test_a_review_whose_two_customers_have_merged_since_is_listed_as_closed(
     assert said.endswith("0 open review(s), 1 closed: their two customers have merged since")
     import typer
 
-    from processors.identity.cli import _no_open_review_exit
+    from processors.identity.review_refusals import _no_open_review_exit
 
     with pytest.raises(typer.Exit):  # not "already accepted": Hugo's review decided another pair, now the same one
         _no_open_review_exit(closed.review_id, reviews, survivors)

@@ -10,23 +10,20 @@ customer was, as ``NoIdentifier``). Read after the worker is quiet, counted per 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bus.config import OmnibusSettings
-from bus.producer import EventProducer, Outgoing
-from bus.serde import Event, build_serde
+from bus.producer import Outgoing
+from bus.serde import Event
 from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 from tests.processors.handoffs.factories import acknowledged, created
 from tests.processors.handoffs.test_profile_section import status_events
-from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.broker import WorkerFactory, assignments
 from tests.processors.identity.calls_broker import contact_keys
 from tests.processors.identity.graph.test_recycled_tenant import TIMINGS, Item
 from tests.processors.identity.graph.test_supply_point import PRM, line, meter_call
-from tests.processors.identity.support import matcher_settings
 from tests.support.kafka_io import read_dead_letters
-from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
 
@@ -45,10 +42,8 @@ def outgoing(config: OmnibusSettings, items: list[Item]) -> list[Outgoing]:
 
 @pytest.mark.timeout(300)
 async def test_on_a_broker_a_meter_only_caller_and_his_handoff_reach_the_holder_and_nothing_is_dead_lettered(
-    bootstrap_servers: str, tmp_path: Path
+    identity_worker: WorkerFactory,
 ) -> None:
-    config = await settings_with_topics(bootstrap_servers, partitions=3)
-    serializer, _ = build_serde(config.registry)
     timing = TIMINGS["ordered"]
     billing = line("claire", timing.claire)
     call = meter_call(timing.contact)
@@ -60,12 +55,10 @@ async def test_on_a_broker_a_meter_only_caller_and_his_handoff_reach_the_holder_
     nameless = Event(nameless.schema, {**nameless.value, "customer_identifiers": []})  # a withheld caller's handoff
     nameless_status = [(event, "handoff.events.v1")
                        for event in status_events(nameless, acknowledged("CASE-NOBODY", later))]
-    async with running_workers(config, matcher_settings(), tmp_path, 1) as (worker,), \
-            EventProducer(config, serializer) as producer:
-        await producer.publish_many(outgoing(config, billing))
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
-        await producer.publish_many(outgoing(config, [*call, *status, *nameless_status]))
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+    async with identity_worker() as run:
+        config = run.config
+        await run.publish(outgoing(config, billing))
+        await run.publish(outgoing(config, [*call, *status, *nameless_status]))
     owners = await assignments(config)
     claire = owners["ACCOUNT:EA-00200001"]
     assert owners[f"SUPPLY_POINT:{PRM}"] == claire

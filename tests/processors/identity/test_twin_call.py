@@ -15,46 +15,36 @@ Counted per event id (``calls_broker.contact_keys``) and read after the workers 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bus.producer import EventProducer
-from bus.serde import build_serde
 from bus.stack.ports import free_port
-from tests.processors.identity.broker import assignments, running_workers, wait_until_quiet, watched_topics
+from tests.processors.identity.broker import WorkerFactory, assignments
 from tests.processors.identity.calls_broker import batch, contact_keys, root, survivors
 from tests.processors.identity.graph.test_seek_twins import EMAILS, IVR_FIELDS, contact, household
-from tests.processors.identity.support import matcher_settings
 from tests.support.http import get_when_served
 from tests.support.kafka_io import read_dead_letters
-from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
 
 
 @pytest.mark.timeout(240)
 async def test_on_a_broker_the_late_twins_record_pulls_his_call_to_his_screen_pop(
-    bootstrap_servers: str, tmp_path: Path
+    identity_worker: WorkerFactory,
 ) -> None:
-    config = await settings_with_topics(bootstrap_servers, partitions=3)
-    serializer, _ = build_serde(config.registry)
     events = {**household("ann", "tom", "tim"), **contact("tim")}
     call_id = events["call"][0].value["envelope"]["event_id"]
-    async with running_workers(config, matcher_settings(), tmp_path, 1) as (worker,), \
-            EventProducer(config, serializer) as producer:
-        await producer.publish_many(batch(config, events, "tom"))  # Tom's customer keeps the phone
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
-        await producer.publish_many(batch(config, events, "call", "ivr"))  # Tim calls: his IVR traits, Tom's phone
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+    async with identity_worker() as run:
+        config = run.config
+        await run.publish(batch(config, events, "tom"))  # Tom's customer keeps the phone
+        await run.publish(batch(config, events, "call", "ivr"))  # Tim calls: his IVR traits, Tom's phone
         early = await contact_keys(config, call_id)
         tom_then = (await assignments(config))["ACCOUNT:2000002"]
         # Not lost, and not Tom's: under a customer of its own until Tim's record comes.
         assert len(early) == 1 and early[0] != tom_then
-        await producer.publish_many(batch(config, events, "tim", "ann"))  # Tim's record, then Ann's (claims the phone)
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+        await run.publish(batch(config, events, "tim", "ann"))  # Tim's record, then Ann's (claims the phone)
     owners = await assignments(config)
     ann, tom, tim = owners["ACCOUNT:1000001"], owners["ACCOUNT:2000002"], owners["ACCOUNT:3000003"]
     assert len({ann, tom, tim}) == 3 and owners["PHONE:+33600000001"] == ann
@@ -73,22 +63,18 @@ async def _screen_pop(http: aiohttp.ClientSession, port: int, kind: str, value: 
 
 @pytest.mark.timeout(240)
 async def test_on_a_broker_a_twin_who_never_carried_the_family_phone_gets_his_call(
-    bootstrap_servers: str, tmp_path: Path
+    identity_worker: WorkerFactory,
 ) -> None:
     """tester10 #2 as found: Tom's customer keeps the family phone; Tim's has his account and e-mail; Tim calls from
     the phone and the IVR takes his name and birth date: the call on a customer of its own, not Tom's, waiting for
     review with Tim's."""
-    config = await settings_with_topics(bootstrap_servers, partitions=3)
-    serializer, _ = build_serde(config.registry)
     events = {**household("tom", "tim", without_phone=("tim",)), **contact("tim", asked=IVR_FIELDS)}
     call_id = events["call"][0].value["envelope"]["event_id"]
     port = free_port()
-    async with running_workers(config, matcher_settings(), tmp_path, 1, web_ports=[port]) as (worker,), \
-            EventProducer(config, serializer) as producer:
-        await producer.publish_many(batch(config, events, "tom", "tim"))
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
-        await producer.publish_many(batch(config, events, "ivr", "call"))
-        await wait_until_quiet(config, watched_topics(worker), worker.app.conf.id)
+    async with identity_worker(web_port=port) as run:
+        config = run.config
+        await run.publish(batch(config, events, "tom", "tim"))
+        await run.publish(batch(config, events, "ivr", "call"))
         async with aiohttp.ClientSession() as http:
             tims = await _screen_pop(http, port, *EMAILS["tim"])
             keepers = await _screen_pop(http, port, "PHONE", "+33600000001")

@@ -88,9 +88,9 @@ def test_no_identifier_value_reaches_the_output() -> None:
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
     """The commands' topic reads answered from ``OWNERS`` and ``MERGES``'s event; what they publish, collected."""
-    import processors.identity.cli as cli
     import processors.identity.cli_common as cli_common
     import processors.identity.cli_unmerge as cli_unmerge
+    import processors.identity.split_cli as split_cli
 
     sent: list[tuple[str, Any]] = []
 
@@ -101,8 +101,8 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         sent.append((customer, message))
 
     monkeypatch.setattr(cli_unmerge, "read_owners_and_customer_events", read)
-    monkeypatch.setattr(cli, "read_owners_and_customer_events", read)
-    monkeypatch.setattr(cli, "_publish", publish)
+    monkeypatch.setattr(split_cli, "read_owners_and_customer_events", read)
+    monkeypatch.setattr(split_cli, "_publish", publish)
     monkeypatch.setattr(cli_common, "_publish", publish)
     monkeypatch.setenv("OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY", HMAC_KEY)
     return sent

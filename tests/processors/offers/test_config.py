@@ -49,3 +49,39 @@ def test_unset_the_default_zone_is_the_deployments_regions(region: str, zone: st
 def test_a_default_zone_set_wins_over_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", "America/Chicago")
     assert load_offers_settings().in_region("FR").zone == "America/Chicago"
+
+
+@pytest.fixture
+def fresh_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new lazy logger, first used inside ``capture_logs`` (see tests/bus/test_lag_watchdog.py)."""
+    from bus.logging import get_logger
+    from processors.offers import config
+
+    monkeypatch.setattr(config, "log", get_logger(config.__name__))
+
+
+@pytest.mark.usefixtures("fresh_log")
+@pytest.mark.parametrize("region", ["US", "DE", "ES", "PT", "ZZ"])
+def test_a_region_that_gives_no_zone_warns_once_at_start_naming_the_setting(region: str) -> None:
+    """offers29's leftover: a region of several zones (or none known) ran quiet hours in UTC without a word; the start
+    (``in_region``, once per worker) logs one warning with the region and the setting to set."""
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        assert load_offers_settings().in_region(region).zone == "UTC"
+    assert [(entry["log_level"], entry["region"], entry["setting"]) for entry in logs] == [
+        ("warning", region, "OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE")]
+    assert "UTC" in logs[0]["event"]
+
+
+@pytest.mark.usefixtures("fresh_log")
+@pytest.mark.parametrize("region", ["FR", None])
+def test_a_region_of_one_zone_no_region_or_a_zone_set_warns_nothing(region: str | None,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from structlog.testing import capture_logs
+
+    with capture_logs() as logs:
+        load_offers_settings().in_region(region)
+        monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", "America/Chicago")
+        load_offers_settings().in_region("US")
+    assert logs == []

@@ -25,6 +25,7 @@ from adapters.call_center.mapper_ctr import map_ctr
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from bus.identifiers import IdentifierSettings
 from bus.serde import Event
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
@@ -48,12 +49,18 @@ PEOPLE = {"namesake": NAMESAKE, "relative": RELATIVE}
 IDENTIFIERS = {"mobile": ("PHONE", MOBILE), "email": ("EMAIL", EMAIL)}
 
 
-def master_record() -> Items:
-    """What ``omnibus adapter legacy import-batch`` publishes for Jean's line of the core-banking export."""
-    mapped = map_business(BusinessRecord("AccountOpened", HOLDER, "core.csv:2", EXPORTED),
-                          LegacyContext("core-banking", BUSINESS, identity_topic=OBSERVED, phone_region="FR",
-                                        identifiers=PLAIN))
+def core_banking_line(fields: dict[str, str], region: str, identifiers: IdentifierSettings) -> Items:
+    """What ``omnibus adapter legacy import-batch`` publishes for a holder's line (``fields``) of a core-banking
+    export read in phone region ``region`` with ``identifiers``, exported at ``EXPORTED``."""
+    mapped = map_business(BusinessRecord("AccountOpened", fields, "core.csv:2", EXPORTED),
+                          LegacyContext("core-banking", BUSINESS, identity_topic=OBSERVED, phone_region=region,
+                                        identifiers=identifiers))
     return [(out.event, out.topic) for out in mapped.events]
+
+
+def master_record() -> Items:
+    """Jean's line of the core-banking export."""
+    return core_banking_line(HOLDER, "FR", PLAIN)
 
 
 def _topic(out: Any) -> str:

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from bus.serde import Event
-from processors.identity.cli import _refuse_two_people
+from processors.identity.review_refusals import _refuse_two_people
 from processors.identity.graph.messages.commands import ReleaseIdentifier
 from processors.identity.graph.outputs import Created, Linked, Merged, Refused, ReviewRequested, Send, Split
 from processors.identity.merge import merge_plan, merge_send

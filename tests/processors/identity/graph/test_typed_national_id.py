@@ -20,7 +20,6 @@ import pytest
 
 from adapters.call_center.mapper import MapContext, Topics
 from adapters.call_center.mapper_ctr import map_ctr
-from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
 from bus.serde import Event
@@ -28,9 +27,10 @@ from tests.adapters.call_center.support import call_center_settings
 from tests.adapters.call_center.test_mapper_identifiers import ctr
 from tests.adapters.web.support import web_settings
 from tests.bus.identifiers.support import identifier_settings
-from tests.processors.identity.graph.test_joint_holders import BUSINESS, CONTACTS, OBSERVED, feed, landed
-from tests.processors.identity.graph.test_keypad_customer_number import CALLED, EXPORTED
+from tests.processors.identity.graph.test_joint_holders import CONTACTS, OBSERVED, feed, landed
+from tests.processors.identity.graph.test_keypad_customer_number import CALLED
 from tests.processors.identity.graph.test_keypad_record_key import arrival
+from tests.processors.identity.graph.test_master_record import core_banking_line
 from tests.processors.identity.support import Harness
 from tests.processors.identity.support import matcher_settings as settings
 
@@ -44,11 +44,8 @@ Published = list[tuple[Event, str]]
 
 
 def master_record() -> Published:
-    """What ``omnibus adapter legacy import-batch`` publishes for Carmen's line of the core-banking export."""
-    mapped = map_business(BusinessRecord("AccountOpened", CARMEN, "core.csv:2", EXPORTED),
-                          LegacyContext("core-banking", BUSINESS, identity_topic=OBSERVED, phone_region="ES",
-                                        identifiers=SPAIN))
-    return [(out.event, out.topic) for out in mapped.events]
+    """Carmen's line of the core-banking export."""
+    return core_banking_line(CARMEN, "ES", SPAIN)
 
 
 def _routed(events: Any) -> Published:
