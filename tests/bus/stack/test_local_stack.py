@@ -96,11 +96,7 @@ def test_up_after_down_brings_back_the_same_broker_with_its_topics(
     records gone, every process pointed at a dead address)."""
     from omnibus.cli import app as omnibus
 
-    state_dir = tmp_path / "state"
-    monkeypatch.delenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", raising=False)
-    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state_dir))
-    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "kept")
-    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "1")
+    state_dir = _stack_environment(tmp_path, monkeypatch, prefix="kept")
     runner = CliRunner()
     try:
         first = runner.invoke(app, ["up", "--no-registry"])
@@ -118,6 +114,17 @@ def test_up_after_down_brings_back_the_same_broker_with_its_topics(
     finally:
         down = runner.invoke(app, ["down"])
     assert down.exit_code == 0, down.output
+
+
+def _stack_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, prefix: str) -> Path:
+    """The environment of a user who works with ``omnibus stack`` and gives no broker address: the stack's state dir
+    (returned), a topic prefix of one partition."""
+    state_dir = tmp_path / "state"
+    monkeypatch.delenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state_dir))
+    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", prefix)
+    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "1")
+    return state_dir
 
 
 def _kill_broker(state_dir: Path) -> int:
@@ -142,11 +149,7 @@ def test_up_after_kill_9_brings_back_the_same_broker_and_topics_apply_finds_it(
     """Issue #10 case 10."""
     from omnibus.cli import app as omnibus
 
-    state_dir = tmp_path / "state"
-    monkeypatch.delenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", raising=False)
-    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state_dir))
-    monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "crash")
-    monkeypatch.setenv("OMNIBUS_TOPICS__PARTITIONS", "1")
+    state_dir = _stack_environment(tmp_path, monkeypatch, prefix="crash")
     runner = CliRunner()
     try:
         assert runner.invoke(app, ["up", "--no-registry"]).exit_code == 0
