@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import came_with, displace, fits_two, holder_review, logins, weaker_login
+from processors.identity.graph import came_with, displace, fits_two, holder_review, logins, weaker_login, weigh_again
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -127,11 +127,14 @@ def on_join(ctx: Node, message: Join) -> None:
             else:
                 admit(ctx, key, version_of(saga, key), rank_of(ctx.policy, saga, key), lineage(saga), saga.event_id)
         came_with.note(ctx.policy, state, saga, [key for key in added if key not in giving])  # (displace.py)
+        if linking and housemate is None:  # taken unweighed: decided again if time order weighed it (weigh_again.py)
+            weigh_again.note(ctx, saga, [*added, *linking])
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
         if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them
             absorb_traits(ctx, saga.traits)
         saga.current, saga.pending = ctx.key, []
+        weigh_again.again(ctx)  # members ranked before an event taken unweighed may show time order weighed it
     proceed(ctx, saga, message.token)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from processors.identity.graph import came_with, displace, elsewhere, logins, moved_off, split_contacts
+from processors.identity.graph import came_with, displace, elsewhere, logins, moved_off, split_contacts, weigh_again
 from processors.identity.graph.customer_steps import Node, assign, dissolving
 from processors.identity.graph.evidence import absorb_traits, fits
 from processors.identity.graph.limits import evict, eviction, reassigned
@@ -54,6 +54,7 @@ def absorb(ctx: Node, message: Offer, saga: Saga, current: str, *, giving: Mappi
     logins.note(state, login_keys, message.members, own_members)
     came_with.merge(state, message.came_with)
     state.review_owed = sorted({*state.review_owed, *message.review_owed})
+    weigh_again.merge(ctx, message.unweighed)  # decided again below (customer_merge.on_offer) with the loser's members
     merge_profiles(ctx, message, saga, current)
     if message.traits:
         for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay

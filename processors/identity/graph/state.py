@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from processors.identity.graph.messages import AnyMessage
-from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary
+from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary, Unweighed
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import HouseholdCall, Seek, Visit
 
@@ -230,6 +230,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # customer holding no record, is owed the review time order gives it with a record's customer
     # (``holder_review.py``): asked once, at the first holders' pair with one. Moves with ``Offer.review_owed``.
     review_owed: list[str] = []
+    # The events whose identifiers it took unweighed (it made the customer, or a join through an owned identifier
+    # nothing was planned before), the latest ``weigh_again.MAX_UNWEIGHED``: decided again when an earlier-ranked
+    # event's members show that time order weighed them (``weigh_again.py``). Moves with ``Offer.unweighed``.
+    unweighed: list[Unweighed] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -1,0 +1,107 @@
+"""An event's identifiers a customer took unweighed are weighed again when an earlier-ranked event's members show that
+time order would have weighed them (issue #8 point 5, the order bench's "one user id or none" kind).
+
+Whether a ``join`` is weighed reads the customer's members at that instant (``customer_join._weighed_the_other_way``):
+a new identifier planned after the owned one that brought the event joins unweighed unless the customer holds a
+member planned before that one. Bench draw 99 cut to three calls: A ``{x0, e0}`` t0, B ``{x0, u-0}`` t1, C ``{x9,
+e0}`` t2. In time order C meets ``{x0, e0, u-0}`` through ``e0``; ``u-0`` is planned before ``e0``, so C is weighed:
+no trait on either side, a review, ``x9`` kept apart. Arriving A, C, B, C met ``{x0, e0}`` only and ``x9`` joined
+unweighed; B then brought ``u-0``, and nothing decided C again. Likewise an event that made its own customer because
+it came first (draw 94: C ``{x0, e1}`` t2 before B ``{x9, e1}`` t1) would, in time order, have met B's customer
+through ``e1``.
+
+The rule: decide from the evidence time order had, not from arrival. A customer keeps, for each event whose
+identifiers it took unweighed (``on_create``; a ``join`` through owned identifiers that was not weighed), the
+identifiers it brought with the rank it gave each (``Unweighed``; the latest ``MAX_UNWEIGHED``, moved along merges).
+Ranks only fall (``limits.py``), so once the customer's members say so, time order is read from them (``again``):
+the event's identifiers that an earlier event carried (member rank below the event's own) are the ones it met the
+customer through, the rest are the ones it brought (``new``); the members ranked before the event are the customer
+it met. Time order weighed it when one of its new identifiers is planned before the first linking one (a ``join`` of
+pending identifiers) or a member it met is (``_weighed_the_other_way``). Then it is weighed now, as then (its traits
+against the customer's, its identifiers against the members it met), and the record is dropped: if the matcher
+merges, nothing changes; if not, its new identifiers leave for a customer of their own (``customer_split.split_off``,
+announced as the processor's own split under the review's or the refusal's rule, not an operator's) and the review
+or refusal time order gave is announced (``evidence.kept_apart``). A record is kept while time order did not weigh it
+(a later member may still say otherwise) and dropped once nothing it brought is held apart from what it met.
+
+What this chose: an unweighed join is undone when the weight now keeps the two apart (a review or a refusal), since in
+time order they were never one customer; a join or merge that was weighed and merged is not decided again (its
+evidence was weighed; a later member changes whether a step is weighed, not what the matcher said on it), and the
+linking identifiers stay (the earlier event's, as in time order). Called where members join with their ranks
+(``customer_join.on_join``, ``customer_merge.on_offer`` after a merge) and where a rank falls (``rank_node.on_rekey``).
+Not covered: traits the event left in the customer's summary stay there (the summary is not per event), and a member
+ranked before the event that a later merge brought counts as one the event met.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from processors.identity.graph.customer_split import split_off
+from processors.identity.graph.customer_steps import Node, face
+from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.limits import HASH_BITS, member_rank, rank_of
+from processors.identity.graph.messages.base import Saga, Unweighed
+from processors.identity.graph.outputs import Lineage, Split
+from processors.identity.graph.saga import customer_id
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT
+
+MAX_UNWEIGHED = 8  # the latest events a customer keeps to decide again (``CustomerState.unweighed``)
+SEED_SUFFIX = "~weighed-again"  # seeds the id of the customer an event's identifiers leave for (with its event id)
+
+
+def note(ctx: Node, saga: Saga, keys: Iterable[str]) -> None:
+    """Keep the event of ``saga`` whose identifiers ``keys`` this customer took unweighed, with the rank it gave each
+    (those it ranks 0, an anonymous page view's, left out: they say nothing of time order)."""
+    ranks = {key: rank for key in sorted(set(keys)) if key in ctx.state.members
+             and (rank := rank_of(ctx.policy, saga, key))}
+    if ranks:
+        record = Unweighed(saga.event_id, saga.channel, ranks, saga.traits or None)
+        kept = [entry for entry in ctx.state.unweighed if entry.event_id != saga.event_id]
+        ctx.state.unweighed = [*kept, record][-MAX_UNWEIGHED:]
+
+
+def merge(ctx: Node, theirs: Iterable[Unweighed]) -> None:
+    """At a merge's survivor: the loser's records (``Offer.unweighed``) join its own, the latest kept."""
+    state = ctx.state
+    known = {entry.event_id for entry in state.unweighed}
+    state.unweighed = [*state.unweighed, *(entry for entry in theirs if entry.event_id not in known)][-MAX_UNWEIGHED:]
+
+
+def again(ctx: Node) -> None:
+    """Decide again each kept event that time order would have weighed, read from the members now (module
+    docstring); the oldest first."""
+    for entry in sorted(ctx.state.unweighed, key=lambda entry: min(entry.ranks.values())):
+        if entry in ctx.state.unweighed:
+            _decide(ctx, entry)
+
+
+def _decide(ctx: Node, entry: Unweighed) -> None:
+    state = ctx.state
+    members = state.members
+    held = {key: rank for key, rank in entry.ranks.items() if key in members}
+    new = sorted(key for key, rank in held.items() if (member_rank(members[key]) or rank) >= rank)  # 0: unranked
+    linking = ctx.policy.plan_order([key for key in held if key not in new])
+    if not new:
+        state.unweighed = [other for other in state.unweighed if other != entry]  # nothing it brought is held here
+        return
+    if not linking:
+        return  # it made the customer and met nobody: nothing to weigh yet
+    first, rank = linking[0], min(held[key] for key in new)
+    met = [key for key, value in members.items() if key not in held and 0 < member_rank(value) < rank]
+    if not any(ctx.policy.plan_order([key, first])[0] == key for key in [*new, *met]):
+        return  # time order did not weigh it (yet: a member ranked before it may still come)
+    state.unweighed = [other for other in state.unweighed if other != entry]
+    staying = [*met, *linking]
+    decision, score = judge(ctx, entry.traits, state.traits, [*new, *linking], staying)
+    if decision is Decision.MERGE or len(new) == len(members):
+        return
+    rule = MATCH_REVIEW if decision is Decision.REVIEW else MATCH_WEIGHT
+    rule_lineage = Lineage(entry.event_id, entry.channel, rule)
+    born = min(member_rank(members[key]) for key in new) >> HASH_BITS
+    new_id = customer_id(born, f"{entry.event_id}~{new[0]}{SEED_SUFFIX}")
+    pair = (ctx.policy.plan_order(new)[0], face(ctx, staying, first))
+    reason = "an earlier event's identifiers show that time order weighed this event's: kept apart as then"
+    split_off(ctx, new, Split(ctx.key, new_id, tuple(new), reason, rule_lineage), born, apart=False)
+    kept_apart(ctx, decision, score, rule_lineage, first, new_id, ctx.key, pair)
