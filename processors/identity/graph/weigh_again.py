@@ -69,6 +69,20 @@ def merge(ctx: Node, theirs: Iterable[Unweighed]) -> None:
     state.unweighed = [*state.unweighed, *(entry for entry in theirs if entry.event_id not in known)][-MAX_UNWEIGHED:]
 
 
+def carried(ctx: Node, event_id: str, ids: Iterable[str]) -> None:
+    """An event applied here (``event_id``, its identifiers ``ids``) carried a kept event's identifier that it still
+    ranks first on together with another member: it came after that event, and in time order it linked the two
+    again whatever the kept event's weighing gave (a repeat of the pair: bench draw 94 with ``{x0, e1}`` twice, which
+    time order merged by an offer at 10.3 bits after the review). The kept event is settled: its record is dropped."""
+    state = ctx.state
+    members = state.members
+    held = [key for key in ids if key in members]
+    if len(held) < 2:
+        return
+    state.unweighed = [entry for entry in state.unweighed if entry.event_id == event_id or not any(
+        key in entry.ranks and member_rank(members[key]) == entry.ranks[key] for key in held)]
+
+
 def again(ctx: Node) -> None:
     """Decide again each kept event that time order would have weighed, read from the members now (module
     docstring); the oldest first."""
