@@ -28,7 +28,7 @@ from processors.identity.graph import came_with, displace, fits_two, holder_revi
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
-from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
+from processors.identity.graph.limits import conflict, evict, give_way, rank_of, saga_rank, version_of
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Join, Release
 from processors.identity.graph.outputs import Refused
@@ -127,6 +127,7 @@ def on_join(ctx: Node, message: Join) -> None:
             else:
                 admit(ctx, key, version_of(saga, key), rank_of(ctx.policy, saga, key), lineage(saga), saga.event_id)
         came_with.note(ctx.policy, state, saga, [key for key in added if key not in giving])  # (displace.py)
+        weigh_again.joined(ctx, saga_rank(saga), [key for key in added if key not in giving])
         if linking and housemate is None:  # taken unweighed: decided again if time order weighed it (weigh_again.py)
             weigh_again.note(ctx, saga, [*added, *linking])
         for key in sorted(giving.keys() & members.keys()):

@@ -6,7 +6,6 @@ rank. ``rejoin``: an identifier evicted on a stale rank asks its customer to dec
 
 from __future__ import annotations
 
-from processors.identity.graph import weigh_again
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.limits import evict, loser, member, member_rank, member_version, ranks_of_kind
 from processors.identity.graph.messages.steps import Evict, Rejoin, Rekey
@@ -23,7 +22,6 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
     # page view made a member, a number a call without IVR data did.
     if key in members and (message.rank < member_rank(members[key]) or not member_rank(members[key])):
         members[key] = member(member_version(members[key]), message.rank)
-        weigh_again.again(ctx)  # an event this customer took unweighed may now rank after it (weigh_again.py)
 
 
 def on_rejoin(ctx: Node, message: Rejoin) -> None:

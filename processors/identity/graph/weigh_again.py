@@ -37,6 +37,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
+from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
@@ -62,11 +65,27 @@ def note(ctx: Node, saga: Saga, keys: Iterable[str]) -> None:
         ctx.state.unweighed = [*kept, record][-MAX_UNWEIGHED:]
 
 
-def merge(ctx: Node, theirs: Iterable[Unweighed]) -> None:
-    """At a merge's survivor: the loser's records (``Offer.unweighed``) join its own, the latest kept."""
+def merge(ctx: Node, theirs: Iterable[Unweighed], rank: int, own: Iterable[str], their_members: Iterable[str]) -> None:
+    """At a merge's survivor, by an event of ``rank`` (``limits.saga_rank``): the loser's records (``Offer.unweighed``)
+    join its own, the latest kept; each side's members reached the other side's kept events after them if the merging
+    event ranks after them (``joined``)."""
     state = ctx.state
     known = {entry.event_id for entry in state.unweighed}
-    state.unweighed = [*state.unweighed, *(entry for entry in theirs if entry.event_id not in known)][-MAX_UNWEIGHED:]
+    joined(ctx, rank, their_members)
+    added = [entry for entry in theirs if entry.event_id not in known]
+    state.unweighed = [*state.unweighed, *_after(added, rank, own)][-MAX_UNWEIGHED:]
+
+
+def joined(ctx: Node, rank: int, keys: Iterable[str]) -> None:
+    """Members ``keys`` joined this customer by a step of an event of ``rank``: for each kept event ranked before it,
+    they came after it (in time order too), so they are none it met (``Unweighed.after``)."""
+    ctx.state.unweighed = _after(ctx.state.unweighed, rank, keys)
+
+
+def _after(entries: Iterable[Unweighed], rank: int, keys: Iterable[str]) -> list[Unweighed]:
+    keys = sorted(set(keys))
+    return [msgspec.structs.replace(entry, after=sorted({*entry.after, *keys} - set(entry.ranks)))
+            if keys and rank > min(entry.ranks.values()) else entry for entry in entries]
 
 
 def carried(ctx: Node, event_id: str, ids: Iterable[str]) -> None:
@@ -103,9 +122,13 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
     if not linking:
         return  # it made the customer and met nobody: nothing to weigh yet
     first, rank = linking[0], min(held[key] for key in new)
-    met = [key for key, value in members.items() if key not in held and 0 < member_rank(value) < rank]
-    if not any(ctx.policy.plan_order([key, first])[0] == key for key in [*new, *met]):
+    met = [key for key, value in members.items()
+           if key not in held and key not in entry.after and 0 < member_rank(value) < rank]
+    before = [key for key in met if ctx.policy.plan_order([key, first])[0] == key]
+    if not before:
         return  # time order did not weigh it (yet: a member ranked before it may still come)
+    if not recalls(state.ranks_applied, str(member_rank(members[before[0]]))):
+        return  # a rank an event lowered at its visit while that event is still on its way is not final (displace.py)
     state.unweighed = [other for other in state.unweighed if other != entry]
     staying = [*met, *linking]
     decision, score = judge(ctx, entry.traits, state.traits, [*new, *linking], staying)

@@ -22,6 +22,7 @@ class Unweighed(msgspec.Struct, array_like=True, frozen=True):
     channel: str
     ranks: dict[str, int]
     traits: Summary | None = None
+    after: list[str] = []  # members that reached the customer by a step of an event ranked after it
 
 
 class EventRef(msgspec.Struct, array_like=True, frozen=True):

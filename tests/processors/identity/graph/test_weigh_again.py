@@ -36,9 +36,28 @@ def test_an_event_is_kept_with_the_ranks_it_gave_the_identifiers_held_here_the_l
         weigh_again.note(ctx, saga(f"evt-{index}", X, E, minute=index), [X, E])
     assert len(state.unweighed) == weigh_again.MAX_UNWEIGHED
     assert state.unweighed[-1].event_id == f"evt-{weigh_again.MAX_UNWEIGHED + 2}"
-    weigh_again.merge(ctx, [state.unweighed[-1], Unweighed("evt-0", "WEB", {F: 5})])  # a copy is not kept twice
+    weigh_again.merge(ctx, [state.unweighed[-1], Unweighed("evt-0", "WEB", {F: 5})], 0, [], [])  # no copy twice
     assert [entry.event_id for entry in state.unweighed].count(f"evt-{weigh_again.MAX_UNWEIGHED + 2}") == 1
     assert state.unweighed[-1].event_id == "evt-0"
+
+
+def test_members_a_later_ranked_step_brings_are_none_a_kept_event_met() -> None:
+    """A join or merge by an event ranked after a kept one brings members that came after it in time order too
+    (``Unweighed.after``); one ranked before it brings members it met. At a merge each side's kept events learn the
+    other side's members."""
+    first = saga("evt-1", X, E, minute=5)
+    rank = saga_rank(first)
+    state = CustomerState(created=True, members={X: member(1, rank), E: member(1, rank)})
+    ctx = node(state)
+    weigh_again.note(ctx, first, [X, E])
+    weigh_again.joined(ctx, rank - 1, [F])  # an earlier event's step: met
+    assert state.unweighed[0].after == []
+    weigh_again.joined(ctx, rank + 1, [F, X])  # a later event's step: after it (its own identifiers left out)
+    assert state.unweighed[0].after == [F]
+    theirs = Unweighed("evt-9", "WEB", {"EMAIL:other@example.org": rank + 5})
+    weigh_again.merge(ctx, [theirs], rank + 2, [X, E, F], ["EMAIL:other@example.org"])
+    assert [(entry.event_id, entry.after) for entry in state.unweighed] == [
+        ("evt-1", [F, "EMAIL:other@example.org"]), ("evt-9", [])]  # evt-9 ranks after the merging event
 
 
 def test_a_later_event_that_carries_a_kept_events_identifier_with_another_member_settles_it() -> None:
