@@ -15,7 +15,9 @@ does. And when nothing but identifiers tells the two apart (no traits on either 
 identifier with the earliest event's customer, as a refusal does (``contest.claims_on``: the event's side claims it if
 it ranks first): in time order the earliest event made the customer that holds it; ``customer_merge.on_offer`` applies
 the same rule where the pair meets as two customers (``test_customer_merge_order.py``). Two browsers of one e-mail
-(anonymous ids only, planned after the e-mail) are weighed in neither order and still join. Measured:
+(anonymous ids only, planned after the e-mail) are weighed in neither order and still join. A join taken unweighed
+because the members planned before the linking identifier were not here yet is kept and weighed again once an
+earlier-ranked event brings them (``weigh_again.py``). Measured:
 ``tests/bench/identity_email_order.py`` and ``tests/bench/results/identity_email_order.md``;
 ``test_customer_join_order.py``.
 """

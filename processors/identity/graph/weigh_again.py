@@ -15,22 +15,34 @@ identifiers it took unweighed (``on_create``; a ``join`` through owned identifie
 identifiers it brought with the rank it gave each (``Unweighed``; the latest ``MAX_UNWEIGHED``, moved along merges).
 Ranks only fall (``limits.py``), so once the customer's members say so, time order is read from them (``again``):
 the event's identifiers that an earlier event carried (member rank below the event's own) are the ones it met the
-customer through, the rest are the ones it brought (``new``); the members ranked before the event are the customer
-it met. Time order weighed it when one of its new identifiers is planned before the first linking one (a ``join`` of
-pending identifiers) or a member it met is (``_weighed_the_other_way``). Then it is weighed now, as then (its traits
-against the customer's, its identifiers against the members it met), and the record is dropped: if the matcher
-merges, nothing changes; if not, its new identifiers leave for a customer of their own (``customer_split.split_off``,
-announced as the processor's own split under the review's or the refusal's rule, not an operator's) and the review
-or refusal time order gave is announced (``evidence.kept_apart``). A record is kept while time order did not weigh it
-(a later member may still say otherwise) and dropped once nothing it brought is held apart from what it met.
+customer through (``linking``), the rest are the ones it brought (``new``); the members ranked before the event are
+the customer it met, except those a step of a later-ranked event brought (a ``join`` or a merge by an event that
+ranks after it: ``Unweighed.after``, ``joined``; in time order they came after it). Time order weighed it when a
+member it met is planned before the first linking identifier (``_weighed_the_other_way``), and that member's rank is
+an event's applied here (``CustomerState.ranks_applied``: a rank an event lowered at its visit while that event is
+still on its way is not final, as ``displace.py`` reads it). Then it is weighed now, as then (its traits against the
+customer's, its identifiers against the members it met), and the record is dropped: if the matcher merges, nothing
+changes; if not, its new identifiers leave for a customer of their own (``customer_split.split_off``, announced as
+the processor's own split under the review's or the refusal's rule, not an operator's: ``replay/operators.py``) and
+the review or refusal time order gave is announced (``evidence.kept_apart``). A record is kept while time order did
+not weigh it (a later member may still say otherwise), and dropped once nothing it brought is held here, or once a
+later event applied here carried one of its identifiers it still ranks first on with another member (``carried``:
+in time order that event linked the two again; read from ``Apply.ids``, which only an event with traits or claims
+carries).
 
-What this chose: an unweighed join is undone when the weight now keeps the two apart (a review or a refusal), since in
-time order they were never one customer; a join or merge that was weighed and merged is not decided again (its
-evidence was weighed; a later member changes whether a step is weighed, not what the matcher said on it), and the
-linking identifiers stay (the earlier event's, as in time order). Called where members join with their ranks
-(``customer_join.on_join``, ``customer_merge.on_offer`` after a merge) and where a rank falls (``rank_node.on_rekey``).
-Not covered: traits the event left in the customer's summary stay there (the summary is not per event), and a member
-ranked before the event that a later merge brought counts as one the event met.
+What this chose (issue #8 point 5): an unweighed join is undone when the weight now keeps the two apart (a review or
+a refusal), since in time order they were never one customer; a join or merge that was weighed and merged is not
+decided again (its evidence was weighed; a later member changes whether a step is weighed, not what the matcher said
+on it), and the linking identifiers stay (the earlier event's, as in time order). A pending-identifier ``join`` (one
+of the event's new identifiers planned before the linking one) is not read from ranks: the rekeys of one earlier
+event arrive one by one, and in between half its identifiers look like the kept event's own (measured: 261 draws of
+the order bench newly differed with it). Called where members join (``customer_join.on_join``,
+``customer_merge.on_offer`` after a merge) and where an event is applied (``customer_node.on_apply``: its rank is
+then final). Not covered: traits the event left in the customer's summary stay there (the summary is not per event);
+a decision taken on the events arrived so far is not taken back when a still earlier event that carried both sides
+arrives later (it meets the two as customers in an ``offer``, weighed), nor when time order weighed the pair in an
+``offer`` rather than a ``join`` (the identifier had a customer of its own: an anonymous page view); members an alias
+ranked (its ``previousId``'s rank, ``IdentifierState.aliased``) read as met when the alias linked them later.
 """
 
 from __future__ import annotations
