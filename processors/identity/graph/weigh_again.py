@@ -133,6 +133,8 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
         return
     if not linking:
         return  # it made the customer and met nobody: nothing to weigh yet
+    if any(held[key] < max(entry.ranks.values()) for key in new):
+        return  # its node ranked it before the event (an alias noted on it: its late link): not the event's to read
     first, rank = linking[0], min(held[key] for key in new)
     met = [key for key, value in members.items()
            if key not in held and key not in entry.after and 0 < member_rank(value) < rank]
