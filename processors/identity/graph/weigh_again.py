@@ -20,15 +20,18 @@ the customer it met, except those a step of a later-ranked event brought (a ``jo
 ranks after it: ``Unweighed.after``, ``joined``; in time order they came after it). Time order weighed it when a
 member it met is planned before the first linking identifier (``_weighed_the_other_way``), and that member's rank is
 an event's applied here (``CustomerState.ranks_applied``: a rank an event lowered at its visit while that event is
-still on its way is not final, as ``displace.py`` reads it). Then it is weighed now, as then (its traits against the
-customer's, its identifiers against the members it met), and the record is dropped: if the matcher merges, nothing
-changes; if not, its new identifiers leave for a customer of their own (``customer_split.split_off``, announced as
-the processor's own split under the review's or the refusal's rule, not an operator's: ``replay/operators.py``) and
-the review or refusal time order gave is announced (``evidence.kept_apart``). A record is kept while time order did
-not weigh it (a later member may still say otherwise), and dropped once nothing it brought is held here, or once a
-later event applied here carried one of its identifiers it still ranks first on with another member (``carried``:
-in time order that event linked the two again; read from ``Apply.ids``, which only an event with traits or claims
-carries).
+still on its way is not final, as ``displace.py`` reads it). An identifier the event carried with a rank below its
+own (its node ranked it before the event: an alias noted on an unowned anonymous id keeps the alias's rank,
+``IdentifierState.aliased``) is not read as the event's: the alias's late link, refused in one order while the event's
+customer held it, is not taken again after a split (bench draw 2568). Then it is weighed now, as then (its traits
+against the customer's, its identifiers against the members it met), and the record is dropped: if the matcher
+merges, nothing changes; if not, its new identifiers leave for a customer of their own (``customer_split.split_off``,
+announced as the processor's own split under the review's or the refusal's rule, not an operator's:
+``replay/operators.py``) and the review or refusal time order gave is announced (``evidence.kept_apart``). A record
+is kept while time order did not weigh it (a later member may still say otherwise), and dropped once nothing it
+brought is held here, or once a later event applied here carried one of its identifiers it still ranks first on with
+another member (``carried``: in time order that event linked the two again; read from ``Apply.ids``, which only an
+event with traits or claims carries).
 
 What this chose (issue #8 point 5): an unweighed join is undone when the weight now keeps the two apart (a review or
 a refusal), since in time order they were never one customer; a join or merge that was weighed and merged is not
@@ -41,8 +44,8 @@ the order bench newly differed with it). Called where members join (``customer_j
 then final). Not covered: traits the event left in the customer's summary stay there (the summary is not per event);
 a decision taken on the events arrived so far is not taken back when a still earlier event that carried both sides
 arrives later (it meets the two as customers in an ``offer``, weighed), nor when time order weighed the pair in an
-``offer`` rather than a ``join`` (the identifier had a customer of its own: an anonymous page view); members an alias
-ranked (its ``previousId``'s rank, ``IdentifierState.aliased``) read as met when the alias linked them later.
+``offer`` rather than a ``join`` (the identifier had a customer of its own: an anonymous page view); a trait-less
+repeat of the pair (its ``apply`` carries no identifiers) does not settle a record.
 """
 
 from __future__ import annotations
