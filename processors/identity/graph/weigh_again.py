@@ -58,7 +58,7 @@ from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
-from processors.identity.graph.limits import HASH_BITS, member_rank, rank_of
+from processors.identity.graph.limits import HASH_BITS, LATE_BAND, member_rank, rank_of
 from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.outputs import Lineage, Split
 from processors.identity.graph.saga import customer_id
@@ -153,7 +153,7 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
         return
     rule = MATCH_REVIEW if decision is Decision.REVIEW else MATCH_WEIGHT
     rule_lineage = Lineage(entry.event_id, entry.channel, rule)
-    born = min(member_rank(members[key]) for key in new) >> HASH_BITS
+    born = min(member_rank(members[key]) for key in new) % LATE_BAND >> HASH_BITS  # the instant, without the bands
     new_id = customer_id(born, f"{entry.event_id}~{new[0]}{SEED_SUFFIX}")
     pair = (ctx.policy.plan_order(new)[0], face(ctx, staying, first))
     reason = "an earlier event's identifiers show that time order weighed this event's: kept apart as then"
