@@ -15,7 +15,9 @@ does. And when nothing but identifiers tells the two apart (no traits on either 
 identifier with the earliest event's customer, as a refusal does (``contest.claims_on``: the event's side claims it if
 it ranks first): in time order the earliest event made the customer that holds it; ``customer_merge.on_offer`` applies
 the same rule where the pair meets as two customers (``test_customer_merge_order.py``). Two browsers of one e-mail
-(anonymous ids only, planned after the e-mail) are weighed in neither order and still join. Measured:
+(anonymous ids only, planned after the e-mail) are weighed in neither order and still join. A join taken unweighed
+because the members planned before the linking identifier were not here yet is kept and weighed again once an
+earlier-ranked event brings them (``weigh_again.py``). Measured:
 ``tests/bench/identity_email_order.py`` and ``tests/bench/results/identity_email_order.md``;
 ``test_customer_join_order.py``.
 """
@@ -24,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import came_with, displace, fits_two, holder_review, logins, weaker_login
+from processors.identity.graph import came_with, displace, fits_two, holder_review, logins, weaker_login, weigh_again
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
-from processors.identity.graph.limits import conflict, evict, give_way, rank_of, version_of
+from processors.identity.graph.limits import conflict, evict, give_way, rank_of, saga_rank, version_of
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Join, Release
 from processors.identity.graph.outputs import Refused
@@ -127,11 +129,15 @@ def on_join(ctx: Node, message: Join) -> None:
             else:
                 admit(ctx, key, version_of(saga, key), rank_of(ctx.policy, saga, key), lineage(saga), saga.event_id)
         came_with.note(ctx.policy, state, saga, [key for key in added if key not in giving])  # (displace.py)
+        weigh_again.joined(ctx, saga_rank(saga), [key for key in added if key not in giving])
+        if linking and housemate is None:  # taken unweighed: decided again if time order weighed it (weigh_again.py)
+            weigh_again.note(ctx, saga, [*added, *linking])
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
         if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them
             absorb_traits(ctx, saga.traits)
         saga.current, saga.pending = ctx.key, []
+        weigh_again.again(ctx)  # members ranked before an event taken unweighed may show time order weighed it
     proceed(ctx, saga, message.token)
 
 

@@ -20,6 +20,7 @@ from processors.identity.graph import (
     logins,
     split_contacts,
     weaker_login,
+    weigh_again,
 )
 from processors.identity.graph.apart_side import belongs, own_side
 from processors.identity.graph.claim_again import claim_again
@@ -77,6 +78,7 @@ def on_link(ctx: Node, message: Link) -> None:
             split_off=state.split_off, refusals=state.refusals, elsewhere=state.elsewhere, made_for=state.made_for,
             elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied, logins=state.logins,
             households=state.households, came_with=state.came_with, review_owed=state.review_owed,
+            unweighed=state.unweighed,
         ))
 
 
@@ -179,6 +181,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         absorb(ctx, message, saga, current, giving=giving, score=score,
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)
+        weigh_again.again(ctx)  # the two sides' members together may show that time order weighed an event
     if apart and (side := own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:
         saga.current = side  # kept apart: the event goes where its contact's first event went
     proceed(ctx, saga, message.token)
@@ -241,7 +244,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
         state.parent = message.survivor
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
         state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
-        state.came_with, state.review_owed = b"", []
+        state.came_with, state.review_owed, state.unweighed = b"", [], []
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)

@@ -26,15 +26,16 @@ from processors.identity.graph import (
     move_contact,
     moved_off,
     split_contacts,
-    split_traits,
     versions,
+    weigh_again,
 )
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.customer_join import on_join
 from processors.identity.graph.customer_merge import on_link, on_offer, on_offer_result
+from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, admit, assign, done, route
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, file_blocking, note_kept_apart
-from processors.identity.graph.limits import claimable, key_rank, member, rank_of, reassigned, version_of
+from processors.identity.graph.limits import claimable, key_rank, member, rank_of, version_of
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.commands import SplitCustomer, SplitInit
 from processors.identity.graph.messages.steps import Apply, Create, Note, Seek
@@ -69,6 +70,7 @@ def on_create(ctx: Node, message: Create) -> None:
     # that meets this customer meanwhile is weighed against them (issue #8 build 5).
     absorb_traits(ctx, saga.traits)
     came_with.note(ctx.policy, state, saga, message.add)  # what a user-less event brought together (displace.py)
+    weigh_again.note(ctx, saga, message.add)  # made unweighed: time order may have met a customer (weigh_again.py)
     created = Created(ctx.key, tuple(message.add), lineage(saga))
     ctx.emit(created)
     assign(ctx, message.add, state.members, ctx.key, created.event_id, saga.event_id)
@@ -90,6 +92,8 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
         ctx.send(*followed)
         return
     displace.applied(ctx, message.rank)  # its rank settles the members it ranked (displace.py)
+    weigh_again.carried(ctx, message.event_id, message.ids)  # a later event linked a kept one's pair again
+    weigh_again.again(ctx)  # ... or, its rank settled, an earlier event's members show time order weighed one
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
         # not on this screen pop, nor on its contact stream. The housemates kept apart through the family
@@ -179,30 +183,6 @@ def on_split(ctx: Node, message: SplitCustomer) -> None:
         return
     split_off(ctx, moving, Split(ctx.key, customer_id(message.at, message.token), tuple(moving), message.reason,
                                  rule_lineage, message.operator), message.at)
-
-
-def split_off(ctx: Node, moving: list[str], split: Split, at: int, *, apart: bool = True) -> None:
-    """Move the members ``moving`` (some, not all) to the new customer ``split.new_id`` with the contacts that follow
-    them, and announce ``split``; ``at``: the new customer's birth (µs). ``apart``: an operator's split keeps the two
-    apart for good (``do_not_merge``); a login that leaves a household's mailbox (``logins.py``) waits for review."""
-    state, new_id = ctx.state, split.new_id
-    members = state.members
-    versions = {key: reassigned(members.pop(key)) for key in moving}
-    if apart:
-        state.do_not_merge = sorted({*state.do_not_merge, new_id})
-    moved_off.note_identifiers(state, versions, new_id)
-    ctx.emit(split)
-    assign(ctx, moving, versions, new_id, split.event_id, None)
-    contacts, profile = split_contacts.hand_over(ctx, moving)
-    handoff_moves.note_moved(ctx, contacts, new_id)  # the handoffs that followed a contact: their later events too
-    traits = split_traits.at_split(ctx, profile)  # the matcher's summary divided as the names are
-    # Kept apart from the source, and from every customer an operator split off the source before: the moved
-    # identifiers were the source's when that split said they are not that customer's person (a rejected review's
-    # entry stays the source's: ``CustomerState.rejected``, two people who may still share an identifier).
-    kept = [ctx.key, *sorted(set(state.do_not_merge) - set(state.rejected) - {ctx.key, new_id})] if apart else []
-    ctx.send(new_id, SplitInit(versions, kept, at, shared=sorted(set(state.shared) & set(moving)),
-                               contacts=contacts, profile=profile, split_event_id=split.event_id, traits=traits,
-                               elsewhere=elsewhere.at_split(ctx, moving), moved_off=moved_off.by_hand(state)))
 
 
 def on_split_init(ctx: Node, message: SplitInit) -> None:

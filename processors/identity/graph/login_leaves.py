@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bus.identifiers.kinds import USER_ID
 from processors.identity.graph.context import node_digest
-from processors.identity.graph.customer_node import Node, split_off
+from processors.identity.graph.customer_node import Node
+from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import face
 from processors.identity.graph.evidence import judge, kept_apart
 from processors.identity.graph.limits import HASH_BITS, member_rank

@@ -13,7 +13,7 @@ So a root that merges through an e-mail at the ``login`` level, where the same p
 (``CustomerState.logins``; moves with ``Offer.logins``). When the mailbox's node keeps a record's evidence of
 another person than one it kept without a login (``evidence.another_record``: a housemate's billing line) it tells
 its owner (``Shared`` with ``household``), and the root (``login_leaves.py``) moves the noted members it still
-holds to a customer of their own, with the contacts that follow them (``customer_node.split_off``, not kept
+holds to a customer of their own, with the contacts that follow them (``customer_split.split_off``, not kept
 apart), and asks for the review time order asks for (``evidence.kept_apart``: ``match-review`` of the e-mail, the
 pair named by each side's highest-priority member). The review names the customer the login was on; in time order,
 the mailbox's keeper: which record's customer it names may differ by order, the clusters do not.

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from processors.identity.graph import came_with, displace, elsewhere, logins, moved_off, split_contacts
+from processors.identity.graph import came_with, displace, elsewhere, logins, moved_off, split_contacts, weigh_again
 from processors.identity.graph.customer_steps import Node, assign, dissolving
 from processors.identity.graph.evidence import absorb_traits, fits
-from processors.identity.graph.limits import evict, eviction, reassigned
+from processors.identity.graph.limits import evict, eviction, reassigned, saga_rank
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Offer, OfferResult, Unblock
 from processors.identity.graph.outputs import Merged
@@ -54,6 +54,8 @@ def absorb(ctx: Node, message: Offer, saga: Saga, current: str, *, giving: Mappi
     logins.note(state, login_keys, message.members, own_members)
     came_with.merge(state, message.came_with)
     state.review_owed = sorted({*state.review_owed, *message.review_owed})
+    # Decided again below (customer_merge.on_offer) with the loser's members.
+    weigh_again.merge(ctx, message.unweighed, saga_rank(saga), own_members, moved)
     merge_profiles(ctx, message, saga, current)
     if message.traits:
         for key in block_keys(message.traits):  # the loser's blocking entries go, the survivor's stay

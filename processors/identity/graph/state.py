@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from processors.identity.graph.messages import AnyMessage
-from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary
+from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary, Unweighed
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.steps import HouseholdCall, Seek, Visit
 
@@ -275,6 +275,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # what deciding them again takes once those events are applied here (``displace_late.py``), the latest
     # ``displace_late.MAX_AWAITED``. Not moved at a merge (an apply routed to the survivor finds none: as before).
     awaited: list[Awaited] = []
+    # The events whose identifiers it took unweighed (it made the customer, or a join through an owned identifier
+    # nothing was planned before), the latest ``weigh_again.MAX_UNWEIGHED``: decided again when an earlier-ranked
+    # event's members show that time order weighed them (``weigh_again.py``). Moves with ``Offer.unweighed``.
+    unweighed: list[Unweighed] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -11,6 +11,20 @@ Summary = dict[str, list[str]]  # matching.traits.Summary: trait name -> normali
 Member = tuple[int, int]  # limits.Member: a customer's member (assignment version, rank)
 
 
+class Unweighed(msgspec.Struct, array_like=True, frozen=True):
+    """An event whose identifiers a customer took without weighing them (it made the customer, or joined it through an
+    owned identifier with nothing planned before that one: ``customer_join._weighed_the_other_way``), as
+    ``weigh_again.py`` keeps it: ``ranks``: the identifiers it brought that the customer holds -> the rank it gave
+    each (``limits.rank_of``); ``traits``: its summary. Decided again once an earlier-ranked event's members show that
+    time order would have weighed it."""
+
+    event_id: str
+    channel: str
+    ranks: dict[str, int]
+    traits: Summary | None = None
+    after: list[str] = []  # members that reached the customer by a step of an event ranked after it
+
+
 class EventRef(msgspec.Struct, array_like=True, frozen=True):
     """The original record of an event (Avro bytes as published), carried to the customer that applies it."""
 

@@ -5,7 +5,16 @@ blocking proposals. Who sends each and what the receiver does: ``protocol.md``.
 
 from __future__ import annotations
 
-from processors.identity.graph.messages.base import EventRef, Member, Message, MovedTo, PlacedContact, Saga, Summary
+from processors.identity.graph.messages.base import (
+    EventRef,
+    Member,
+    Message,
+    MovedTo,
+    PlacedContact,
+    Saga,
+    Summary,
+    Unweighed,
+)
 
 
 class Visit(Message, tag="visit", frozen=True):
@@ -90,6 +99,7 @@ class Offer(Message, tag="offer", frozen=True):
     households: list[str] = []  # the loser's ``CustomerState.households``
     came_with: bytes = b""  # the loser's ``CustomerState.came_with`` (``came_with.py``)
     review_owed: list[str] = []  # the loser's ``CustomerState.review_owed`` (``holder_review.py``)
+    unweighed: list[Unweighed] = []  # the loser's ``CustomerState.unweighed`` (``weigh_again.py``)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

@@ -1,0 +1,161 @@
+"""An event's identifiers a customer took unweighed are weighed again when an earlier-ranked event's members show that
+time order would have weighed them (issue #8 point 5, the order bench's "one user id or none" kind).
+
+Whether a ``join`` is weighed reads the customer's members at that instant (``customer_join._weighed_the_other_way``):
+a new identifier planned after the owned one that brought the event joins unweighed unless the customer holds a
+member planned before that one. Bench draw 99 cut to three calls: A ``{x0, e0}`` t0, B ``{x0, u-0}`` t1, C ``{x9,
+e0}`` t2. In time order C meets ``{x0, e0, u-0}`` through ``e0``; ``u-0`` is planned before ``e0``, so C is weighed:
+no trait on either side, a review, ``x9`` kept apart. Arriving A, C, B, C met ``{x0, e0}`` only and ``x9`` joined
+unweighed; B then brought ``u-0``, and nothing decided C again. Likewise an event that made its own customer because
+it came first (draw 94: C ``{x0, e1}`` t2 before B ``{x9, e1}`` t1) would, in time order, have met B's customer
+through ``e1``.
+
+The rule: decide from the evidence time order had, not from arrival. A customer keeps, for each event whose
+identifiers it took unweighed (``on_create``; a ``join`` through owned identifiers that was not weighed), the
+identifiers it brought with the rank it gave each (``Unweighed``; the latest ``MAX_UNWEIGHED``, moved along merges).
+Ranks only fall (``limits.py``), so once the customer's members say so, time order is read from them (``again``):
+the event's identifiers that an earlier event carried (member rank below the event's own) are the ones it met the
+customer through (``linking``), the rest are the ones it brought (``new``); the members ranked before the event are
+the customer it met, except those a step of a later-ranked event brought (a ``join`` or a merge by an event that
+ranks after it: ``Unweighed.after``, ``joined``; in time order they came after it). Time order weighed it when a
+member it met is planned before the first linking identifier (``_weighed_the_other_way``), and that member's rank is
+an event's applied here (``CustomerState.ranks_applied``: a rank an event lowered at its visit while that event is
+still on its way is not final, as ``displace.py`` reads it). An identifier the event carried with a rank below its
+own (its node ranked it before the event: an alias noted on an unowned anonymous id keeps the alias's rank,
+``IdentifierState.aliased``) is not read as the event's: the alias's late link, refused in one order while the event's
+customer held it, is not taken again after a split (bench draw 2568). Then it is weighed now, as then (its traits
+against the customer's, its identifiers against the members it met), and the record is dropped: if the matcher
+merges, nothing changes; if not, its new identifiers leave for a customer of their own (``customer_split.split_off``,
+announced as the processor's own split under the review's or the refusal's rule, not an operator's:
+``replay/operators.py``) and the review or refusal time order gave is announced (``evidence.kept_apart``). A record
+is kept while time order did not weigh it (a later member may still say otherwise), and dropped once nothing it
+brought is held here, or once a later event applied here carried one of its identifiers it still ranks first on with
+another member (``carried``: in time order that event linked the two again; read from ``Apply.ids``, which only an
+event with traits or claims carries).
+
+What this chose (issue #8 point 5): an unweighed join is undone when the weight now keeps the two apart (a review or
+a refusal), since in time order they were never one customer; a join or merge that was weighed and merged is not
+decided again (its evidence was weighed; a later member changes whether a step is weighed, not what the matcher said
+on it), and the linking identifiers stay (the earlier event's, as in time order). A pending-identifier ``join`` (one
+of the event's new identifiers planned before the linking one) is not read from ranks: the rekeys of one earlier
+event arrive one by one, and in between half its identifiers look like the kept event's own (measured: 261 draws of
+the order bench newly differed with it). Called where members join (``customer_join.on_join``,
+``customer_merge.on_offer`` after a merge) and where an event is applied (``customer_node.on_apply``: its rank is
+then final). Not covered: traits the event left in the customer's summary stay there (the summary is not per event);
+a decision taken on the events arrived so far is not taken back when a still earlier event that carried both sides
+arrives later (it meets the two as customers in an ``offer``, weighed), nor when time order weighed the pair in an
+``offer`` rather than a ``join`` (the identifier had a customer of its own: an anonymous page view); a trait-less
+repeat of the pair (its ``apply`` carries no identifiers) does not settle a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from processors.identity.graph.context import recalls
+from processors.identity.graph.customer_split import split_off
+from processors.identity.graph.customer_steps import Node, face
+from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.limits import HASH_BITS, LATE_BAND, member_rank, rank_of
+from processors.identity.graph.messages.base import Saga, Unweighed
+from processors.identity.graph.outputs import Lineage, Split
+from processors.identity.graph.saga import customer_id
+from processors.identity.matching.weights import Decision
+from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT
+
+MAX_UNWEIGHED = 8  # the latest events a customer keeps to decide again (``CustomerState.unweighed``)
+SEED_SUFFIX = "~weighed-again"  # seeds the id of the customer an event's identifiers leave for (with its event id)
+
+
+def note(ctx: Node, saga: Saga, keys: Iterable[str]) -> None:
+    """Keep the event of ``saga`` whose identifiers ``keys`` this customer took unweighed, with the rank it gave each
+    (those it ranks 0, an anonymous page view's, left out: they say nothing of time order)."""
+    ranks = {key: rank for key in sorted(set(keys)) if key in ctx.state.members
+             and (rank := rank_of(ctx.policy, saga, key))}
+    if ranks:
+        record = Unweighed(saga.event_id, saga.channel, ranks, saga.traits or None)
+        kept = [entry for entry in ctx.state.unweighed if entry.event_id != saga.event_id]
+        ctx.state.unweighed = [*kept, record][-MAX_UNWEIGHED:]
+
+
+def merge(ctx: Node, theirs: Iterable[Unweighed], rank: int, own: Iterable[str], their_members: Iterable[str]) -> None:
+    """At a merge's survivor, by an event of ``rank`` (``limits.saga_rank``): the loser's records (``Offer.unweighed``)
+    join its own, the latest kept; each side's members reached the other side's kept events after them if the merging
+    event ranks after them (``joined``)."""
+    state = ctx.state
+    known = {entry.event_id for entry in state.unweighed}
+    joined(ctx, rank, their_members)
+    added = [entry for entry in theirs if entry.event_id not in known]
+    state.unweighed = [*state.unweighed, *_after(added, rank, own)][-MAX_UNWEIGHED:]
+
+
+def joined(ctx: Node, rank: int, keys: Iterable[str]) -> None:
+    """Members ``keys`` joined this customer by a step of an event of ``rank``: for each kept event ranked before it,
+    they came after it (in time order too), so they are none it met (``Unweighed.after``)."""
+    ctx.state.unweighed = _after(ctx.state.unweighed, rank, keys)
+
+
+def _after(entries: Iterable[Unweighed], rank: int, keys: Iterable[str]) -> list[Unweighed]:
+    keys = sorted(set(keys))
+    return [msgspec.structs.replace(entry, after=sorted({*entry.after, *keys} - set(entry.ranks)))
+            if keys and rank > min(entry.ranks.values()) else entry for entry in entries]
+
+
+def carried(ctx: Node, event_id: str, ids: Iterable[str]) -> None:
+    """An event applied here (``event_id``, its identifiers ``ids``) carried a kept event's identifier that it still
+    ranks first on together with another member: it came after that event, and in time order it linked the two
+    again whatever the kept event's weighing gave (a repeat of the pair: bench draw 94 with ``{x0, e1}`` twice, which
+    time order merged by an offer at 10.3 bits after the review). The kept event is settled: its record is dropped."""
+    state = ctx.state
+    members = state.members
+    held = [key for key in ids if key in members]
+    if len(held) < 2:
+        return
+    state.unweighed = [entry for entry in state.unweighed if entry.event_id == event_id or not any(
+        key in entry.ranks and member_rank(members[key]) == entry.ranks[key] for key in held)]
+
+
+def again(ctx: Node) -> None:
+    """Decide again each kept event that time order would have weighed, read from the members now (module
+    docstring); the oldest first."""
+    for entry in sorted(ctx.state.unweighed, key=lambda entry: min(entry.ranks.values())):
+        if entry in ctx.state.unweighed:
+            _decide(ctx, entry)
+
+
+def _decide(ctx: Node, entry: Unweighed) -> None:
+    state = ctx.state
+    members = state.members
+    held = {key: rank for key, rank in entry.ranks.items() if key in members}
+    new = sorted(key for key, rank in held.items() if (member_rank(members[key]) or rank) >= rank)  # 0: unranked
+    linking = ctx.policy.plan_order([key for key in held if key not in new])
+    if not new:
+        state.unweighed = [other for other in state.unweighed if other != entry]  # nothing it brought is held here
+        return
+    if not linking:
+        return  # it made the customer and met nobody: nothing to weigh yet
+    if any(held[key] < max(entry.ranks.values()) for key in new):
+        return  # its node ranked it before the event (an alias noted on it: its late link): not the event's to read
+    first, rank = linking[0], min(held[key] for key in new)
+    met = [key for key, value in members.items()
+           if key not in held and key not in entry.after and 0 < member_rank(value) < rank]
+    before = [key for key in met if ctx.policy.plan_order([key, first])[0] == key]
+    if not before:
+        return  # time order did not weigh it (yet: a member ranked before it may still come)
+    if not recalls(state.ranks_applied, str(member_rank(members[before[0]]))):
+        return  # a rank an event lowered at its visit while that event is still on its way is not final (displace.py)
+    state.unweighed = [other for other in state.unweighed if other != entry]
+    staying = [*met, *linking]
+    decision, score = judge(ctx, entry.traits, state.traits, [*new, *linking], staying)
+    if decision is Decision.MERGE or len(new) == len(members):
+        return
+    rule = MATCH_REVIEW if decision is Decision.REVIEW else MATCH_WEIGHT
+    rule_lineage = Lineage(entry.event_id, entry.channel, rule)
+    born = min(member_rank(members[key]) for key in new) % LATE_BAND >> HASH_BITS  # the instant, without the bands
+    new_id = customer_id(born, f"{entry.event_id}~{new[0]}{SEED_SUFFIX}")
+    pair = (ctx.policy.plan_order(new)[0], face(ctx, staying, first))
+    reason = "an earlier event's identifiers show that time order weighed this event's: kept apart as then"
+    split_off(ctx, new, Split(ctx.key, new_id, tuple(new), reason, rule_lineage), born, apart=False)
+    kept_apart(ctx, decision, score, rule_lineage, first, new_id, ctx.key, pair)
