@@ -191,7 +191,6 @@ def rejected_unknown_keys() -> float:
         "component": "call_center", "trait": "unknown", "code": "unknown-key"}) or 0.0
 
 
-
 def _without_times(values: list[Any]) -> str:
     """The events' values as JSON with every timestamp left out: a wall-clock ``received_at`` (``...:41.200046``)
     held the typed value's last four digits by chance and failed the test that they appear nowhere."""
