@@ -2,7 +2,7 @@
 
 Prepaid phone numbers are recycled: after a quarantine the operator gives a churned subscriber's number to someone
 else. Without a release the earliest event's customer keeps it for ever (``claim_node.py``): the new subscriber's
-calls pop the old one. The release travels like a split (a command keyed by the customer, ``cli.py``):
+calls pop the old one. The release travels like a split (a command keyed by the customer, ``release_cli.py``):
 
 * ``release_identifier`` at the customer's root (a merged-away id forwards to its survivor): the member leaves
   (with its ``shared`` and ``elsewhere`` marks, so the screen pop no longer lists it); its contacts, products and

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -17,7 +18,6 @@ from bus.config import TopicSettings
 from bus.identifiers.traits import TRAIT_KEYS
 from tests.adapters.call_center.support import call_center_settings, master_lines, sample
 from tests.bus.identifiers.support import identifier_settings
-
 
 READ_ACCOUNT = {"ACCOUNT": ["accountNumber"]}  # a contact flow that checked the account it asked for
 
@@ -158,7 +158,7 @@ def test_tester24_f3_a_customer_number_typed_on_the_keypad_is_not_read_by_defaul
             assert record.dropped_traits is not None and set(record.dropped_traits) >= {name}
             reason = record.dropped_traits[name]
             assert "VERIFIED_RECORD_ATTRIBUTES" in reason and "CUSTOMER_NUMBER" in reason and "770006" not in reason
-            assert "770006" not in json.dumps([o.event.value for o in record.events], default=str)
+            assert "770006" not in _without_times([o.event.value for o in record.events])
 
 
 def test_a_flow_naming_another_attribute_reads_it_and_leaves_the_unverified_one_off() -> None:
@@ -191,6 +191,11 @@ def rejected_unknown_keys() -> float:
         "component": "call_center", "trait": "unknown", "code": "unknown-key"}) or 0.0
 
 
+def _without_times(values: list[Any]) -> str:
+    """The events' values as JSON with every timestamp left out: a wall-clock ``received_at`` (``...:41.200046``)
+    held the typed value's last four digits by chance and failed the test that they appear nowhere."""
+    return json.dumps(values, default=lambda value: "" if isinstance(value, datetime) else str(value))
+
 @pytest.mark.parametrize(("name", "kind", "typed"), RECORD_KEY_SPELLINGS)
 def test_tester25_f2_a_record_key_typed_on_the_keypad_is_not_read_by_default_named_and_counted(
         name: str, kind: str, typed: str) -> None:
@@ -207,7 +212,7 @@ def test_tester25_f2_a_record_key_typed_on_the_keypad_is_not_read_by_default_nam
         assert record.dropped_traits is not None and name in record.dropped_traits
         reason = record.dropped_traits[name]
         assert reason.startswith("unknown-key: ") and "VERIFIED_RECORD_ATTRIBUTES" in reason and kind in reason
-        assert typed not in reason and typed[-4:] not in json.dumps([o.event.value for o in record.events], default=str)
+        assert typed not in reason and typed[-4:] not in _without_times([o.event.value for o in record.events])
     before = rejected_unknown_keys()
     map_ctr(ctr(Attributes={name: typed}), context())
     assert rejected_unknown_keys() == before + 1
