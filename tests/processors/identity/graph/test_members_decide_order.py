@@ -106,3 +106,20 @@ def test_where_the_weight_merges_the_event_stays_in_every_order() -> None:
     for order in itertools.permutations(range(3)):
         assert clusters(calls, order) == expected, order
         assert clusters(calls, order, partitions=3, seed=5) == expected, order
+
+
+# Draw 94 with the kept pair ``{x0, e1}`` sent twice (minutes 2 and 3): in time order the review keeps x0 apart and
+# the repeat's offer merges it back (10.3 bits); arriving in other orders, the repeat's apply carries no identifiers
+# (a trait-less event), so ``weigh_again.carried`` cannot see it settle the pair. Measured by order16 on scratch
+# replays: 29 of 72 differ where the base differed in none. Recorded here so that the regression stays in sight.
+REPEATED_PAIR = [*MEMBERS_DECIDE[94], identify(anonymousId="x0", email=F)]
+
+
+@pytest.mark.xfail(strict=True, reason="a repeat of a pair weigh_again kept apart merges it back in time order only: "
+                   "a trait-less repeat's apply carries no identifiers, so the other orders never see it (order16: "
+                   "29 of 72 scratch replays differ, 0 before weigh_again)")
+def test_a_kept_pair_sent_again_gives_the_same_customers_in_every_order() -> None:
+    expected = clusters(REPEATED_PAIR, (0, 1, 2, 3))
+    for order in itertools.permutations(range(4)):
+        assert clusters(REPEATED_PAIR, order) == expected, order
+        assert clusters(REPEATED_PAIR, order, partitions=3, seed=3) == expected, order
