@@ -9,6 +9,8 @@ from collections.abc import Callable
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from bus.config import OmnibusSettings
+
 POLL_S = 0.25
 
 
@@ -42,3 +44,31 @@ async def until_stable(bootstrap_servers: str, group: str, members: int, *, with
             await asyncio.sleep(POLL_S)
     finally:
         await admin.close()
+
+
+async def commit_to_end(settings: OmnibusSettings, group: str, topic: str) -> None:
+    """Commit ``group``'s offsets on every partition of ``topic`` at its end, as a consumer that read them all."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
+        consumer.assign(tps)
+        await consumer.commit(dict(await consumer.end_offsets(tps)))
+    finally:
+        await consumer.stop()
+
+
+async def caught_up(settings: OmnibusSettings, processors: tuple[str, ...]) -> None:
+    """Each of ``processors``' consumer groups committed at the end of every topic ``omnibus verify`` judges it on
+    (``processors.verify.run.readers``): what a processor that read everything leaves, for a test that runs verify
+    on records no worker of it consumed (verify leaves unread records unjudged, exit 75)."""
+    from processors.profile.book import ProfileBook
+    from processors.verify.run import readers
+
+    book = ProfileBook.from_registry(identifiers=settings.identifiers)
+    for reader in readers(settings, processors, book):
+        for topic in reader.topics:
+            await commit_to_end(settings, reader.group, topic)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
 from bus.topics import CUSTOMER_EVENTS, CUSTOMER_IDENTIFIERS
@@ -18,6 +17,7 @@ from processors.verify.run import averify
 from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
 from tests.processors.identity.support import unlimited_settings
 from tests.processors.identity.test_agent import publish, workload
+from tests.support.groups import commit_to_end
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
@@ -70,8 +70,8 @@ async def test_a_tracked_handoff_run_verifies_and_an_event_the_tracker_never_saw
 ) -> None:
     from datetime import timedelta
 
-    from bus.topics import HANDOFF_EVENTS
     from bus.clock import ManualClock
+    from bus.topics import HANDOFF_EVENTS
     from tests.processors.handoffs.broker import Watcher, running_worker
     from tests.processors.handoffs.factories import T0, accepted, acknowledged, created, resolved
     from tests.processors.handoffs.test_agent import POLICY
@@ -108,21 +108,6 @@ async def test_a_tracked_handoff_run_verifies_and_an_event_the_tracker_never_saw
     report = await averify(settings, processors=("handoffs",), handoffs_policy=POLICY)
     assert report.judged and report.figures["lost"] == 1
     assert not report.check("handoffs: tracker table equals the recomputation from its inputs").ok
-
-
-async def commit_to_end(settings: OmnibusSettings, group: str, topic: str) -> None:
-    """Commit ``group``'s offsets on every partition of ``topic`` at its end, as a consumer that read them all."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, group_id=group,
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
-        consumer.assign(tps)
-        await consumer.commit(dict(await consumer.end_offsets(tps)))
-    finally:
-        await consumer.stop()
 
 
 @pytest.mark.timeout(240)
