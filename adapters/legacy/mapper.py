@@ -5,7 +5,8 @@ loosely (``AccountOpened``, ``account_opened`` and ``account.opened`` are one ty
 event needs, as JSON or as text from a file:
 
 - every event: ``account_number`` (``OrderStatusChanged``: optional, ``order_id`` instead), and optional
-  identifiers ``national_id``, ``card_number``, ``phone``, ``email``, ``customer_id`` (the system's own customer
+  identifiers ``national_id``, ``card_number``, ``phone`` / ``mobile`` / ``landline`` (each a ``PHONE``: a
+  customer master's landline and mobile columns both), ``email``, ``customer_id`` (the system's own customer
   number: a ``CUSTOMER_NUMBER``, not the ``USER_ID`` of a web login), ``iban`` / ``bank_account``
   (the holder's bank account, e.g. a direct-debit IBAN: an ``ACCOUNT`` identifier as the web, counter and
   call-center adapters take it; tester15 F5), ``supply_point`` / ``meter_point_id`` (the number of the place the
@@ -116,14 +117,17 @@ BANK_ACCOUNT_FIELDS = ("iban", "bank_account")
 # The supply point the account serves (a meter's PRM/PDL or EAN, a line's installation number), under its standard
 # name and a utility export's usual one (tester28 F5: a layout mapping PRM to meter_point_id was refused).
 SUPPLY_POINT_FIELDS = ("supply_point", "meter_point_id")
+# A holder's phones: an export with a landline and a mobile column gives both (tester30 F6: a layout mapped one
+# ``phone``, so every mobile of an Italian customer master, TELEFONO beside CELLULARE, was lost).
+PHONE_FIELDS = ("phone", "mobile", "landline")
 # The fields holding one identifier each, with its kind, in the order a record's identifiers are listed: the
 # system of record's own customer number is a CUSTOMER_NUMBER, never a web login's USER_ID (tester21 F5, F16).
 IDENTIFIER_FIELD_KINDS: dict[str, str] = {
-    "account_number": "ACCOUNT", "national_id": "NATIONAL_ID", "card_number": "CARD", "phone": "PHONE",
-    "email": "EMAIL", "customer_id": "CUSTOMER_NUMBER", **dict.fromkeys(BANK_ACCOUNT_FIELDS, "ACCOUNT"),
-    **dict.fromkeys(SUPPLY_POINT_FIELDS, SUPPLY_POINT),
+    "account_number": "ACCOUNT", "national_id": "NATIONAL_ID", "card_number": "CARD",
+    **dict.fromkeys(PHONE_FIELDS, "PHONE"), "email": "EMAIL", "customer_id": "CUSTOMER_NUMBER",
+    **dict.fromkeys(BANK_ACCOUNT_FIELDS, "ACCOUNT"), **dict.fromkeys(SUPPLY_POINT_FIELDS, SUPPLY_POINT),
 }
-_TEXT_IDENTIFIER_FIELDS = ("phone", "email")  # read as text (``values.text``): a number or a list is refused
+_TEXT_IDENTIFIER_FIELDS = (*PHONE_FIELDS, "email")  # read as text (``values.text``): a number or a list is refused
 IDENTIFIER_FIELDS = (*IDENTIFIER_FIELD_KINDS, "customer_identifiers")
 
 

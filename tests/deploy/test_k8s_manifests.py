@@ -100,7 +100,8 @@ def test_every_http_adapter_pod_keeps_its_dedupe_file_on_a_volume(overlay: str, 
 def state_dirs(container: dict, env: dict[str, str], monkeypatch: pytest.MonkeyPatch, cwd: Path) -> list[Path]:
     """Where the container's command keeps local state, as the code decides it from the image's and the container's
     environment: the legacy adapter's state dir (``LegacySettings.state_dir``, ``--state-dir``), an HTTP adapter's
-    dedupe file (``adapters.base.config.dedupe_file``, whatever ``--workers``: tester11 #1)."""
+    dedupe file (``adapters.base.config.dedupe_file``, whatever ``--workers``: tester11 #1), an identity worker's
+    data directory under ``TMPDIR`` when its contact records are on disk (``bus.app.private_datadir``)."""
     from adapters.base.config import AdapterSettings, dedupe_file
 
     args = container["args"]
@@ -121,6 +122,10 @@ def state_dirs(container: dict, env: dict[str, str], monkeypatch: pytest.MonkeyP
                                   dedupe_in_memory=env.get(f"{prefix}DEDUPE_IN_MEMORY", "false") == "true")
         path = dedupe_file(args[1].replace("-", "_"), adapter)
         return [path.parent] if path else []
+    if args[:2] == ["identity", "run"]:  # the contacts' RocksDB, in the worker's data directory under TMPDIR
+        store = env.get("OMNIBUS_PROCESSOR_IDENTITY__CONTACTS_STORE",
+                        IdentitySettings.model_fields["contacts_store"].default)
+        return [Path(env.get("TMPDIR") or "/tmp")] if store != "memory" else []
     return []
 
 
@@ -145,6 +150,16 @@ def test_every_container_that_keeps_local_state_has_a_writable_volume_there(
                           and not m.get("readOnly") and state.is_relative_to(m["mountPath"])]
                 assert mounts, f"{workload['metadata']['name']}: no writable volume holds {state}"
     assert checked, "no container keeps local state: the legacy relay does"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_identity_worker_requests_the_ephemeral_storage_its_contact_records_take(overlay: str) -> None:
+    """The contact records moved from the heap to RocksDB on local disk (#9 memory): a pod that requests no
+    ephemeral storage is placed on a node without room for them and evicted when the node runs short."""
+    identity = next(doc for doc in of_kind(build(overlay), "StatefulSet")
+                    if doc["metadata"]["name"] == "omnibus-identity")
+    resources = identity["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert "ephemeral-storage" in resources["requests"] and "ephemeral-storage" in resources["limits"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -34,6 +34,8 @@ SPELLINGS = [
     ("customer_id", "C-0770002", "770002"),  # the CIF re-padded: the deployment's customer number format
     ("customer_id", "C-770002", "c 0770002"),
     ("phone", "+33612345678", "06 12 34 56 78"),
+    ("mobile", "+33612345679", "06 12 34 56 79"),  # a customer master's mobile column beside its landline
+    ("landline", "+33145678901", "01 45 67 89 01"),
     ("email", "Paul.Martin@Example.FR", "paul.martin@example.fr"),
     ("national_id", "1 85 05 78 006 084 91", "1850578006084 91"),
     ("card_number", "4111 1111 1111 1111", "4111-1111-1111-1111"),

@@ -124,6 +124,35 @@ def test_a_cdc_row_of_the_customer_table_names_its_customer_number(tmp_path: Pat
         assert all(item["type"] != "USER_ID" for item in identifiers), aggregate
 
 
+def _master_layout(landline_field: str, mobile_field: str) -> Layout:
+    return Layout.model_validate({
+        "name": "clienti", "format": "csv", "event": "AccountOpened", "delimiter": ";", "phone_region": "IT",
+        "fields": {"account_number": {"column": "NUM_CONTRATTO"}, "account_type": {"column": "TIPO"},
+                   landline_field: {"column": "TELEFONO"}, mobile_field: {"column": "CELLULARE"}},
+    })
+
+
+@pytest.mark.parametrize(("landline_field", "mobile_field"), [("landline", "mobile"), ("phone", "mobile")])
+def test_tester30_f6_a_customer_master_gives_its_landline_and_its_mobile(
+        tmp_path: Path, landline_field: str, mobile_field: str) -> None:
+    """An Italian customer master has TELEFONO and CELLULARE: a layout mapped one ``phone``, so every mobile was
+    lost (a household member calling from her own mobile was unknown). Each of ``phone``, ``mobile``, ``landline`` is
+    a PHONE, in the layout's region; a layout with ``mobile`` loads (it was an unknown field)."""
+    layout = _master_layout(landline_field, mobile_field)
+    fields = layout.parse("CA-0001;residenziale;06 1234 5678;348 123 4567",
+                          layout.columns_from("NUM_CONTRATTO;TIPO;TELEFONO;CELLULARE"))
+    events = by_schema(map_business(BusinessRecord("AccountOpened", fields, "clienti.csv:2", AT),
+                                    ctx(tmp_path, layout.phone_region)))
+    phones = {item["value"] for item in events["AccountOpened"]["customer_identifiers"] if item["type"] == "PHONE"}
+    assert phones == {"+390612345678", "+393481234567"}
+
+
+def test_a_mobile_that_is_no_phone_number_is_dropped_and_the_line_flows(tmp_path: Path) -> None:
+    events = by_schema(map_business(bill(mobile="not a number", phone="+33612345678"), ctx(tmp_path)))
+    identifiers = events["BillIssued"]["customer_identifiers"]
+    assert [item["value"] for item in identifiers if item["type"] == "PHONE"] == ["+33612345678"]
+
+
 def test_a_record_with_nothing_new_for_identity_is_only_the_business_event(tmp_path: Path) -> None:
     assert list(by_schema(map_business(bill(), ctx(tmp_path)))) == ["BillIssued"]
 
