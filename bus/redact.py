@@ -23,7 +23,8 @@ UUID (an event or command id: a log line's id must match the same id printed els
 ID or card number has none of these shapes.
 
 A run of digits is scrubbed with the letters and digits glued to it (a DNI's or NIE's letters, an IBAN's country, a
-supply point's), and so are an IBAN with letters in its account part and an Italian codice fiscale, whole, as
+supply point's), and so are an IBAN with letters in its account part, an Italian codice fiscale and a UK National
+Insurance number (six digits only), whole, as
 ``[digits]`` (tester29 F12: ``DNI [digits]E``). The tokens and ids Omnibus itself issues (``bus.issued_ids``:
 ``nid1:``/``card1:`` tokens, ``tok:`` log tokens, customer ids) pass untouched: they stand for a value, and an operator
 compares them across outputs (tester29 F5: ``nid1:8ead8fb[digits]a40e…``).
@@ -53,14 +54,15 @@ from bus.issued_ids import ISSUED, LOG_TOKEN_HEX_DIGITS, LOG_TOKEN_PREFIX
 # hold, for a display mask (``omnibus topics read``, ``omnibus deadletters show``); None: a generic name ("value")
 # whose kind the record says. The adapters leave properties so named off contact and handoff events
 # (``adapters.web.mapper``); ``pan`` (a card's primary account number) and ``nir`` (the French national ID) are
-# a bank portal's usual names (tester21 F6); ``dni``, ``nie``, ``nif`` a Spanish one's (an IVR attribute, tester29 F10).
+# a bank portal's usual names (tester21 F6); ``dni``, ``nie``, ``nif`` a Spanish one's (an IVR attribute, tester29 F10);
+# ``nino``, ``ni_number`` a UK one's (the National Insurance number).
 SENSITIVE_FIELDS: dict[str, str | None] = {
     "phone": "PHONE", "phone_number": "PHONE", "msisdn": "PHONE", "caller": "PHONE", "caller_id": "PHONE",
     "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",
     "id_number": "NATIONAL_ID", "ssn": "NATIONAL_ID", "account": "ACCOUNT", "account_number": "ACCOUNT",
     "iban": "ACCOUNT", "rib": "ACCOUNT", "card": "CARD", "card_number": "CARD", "card_no": "CARD", "pan": "CARD",
     "nir": "NATIONAL_ID", "nss": "NATIONAL_ID", "passport_number": "NATIONAL_ID", "tax_id": "NATIONAL_ID",
-    "dni": "NATIONAL_ID", "nie": "NATIONAL_ID", "nif": "NATIONAL_ID",
+    "dni": "NATIONAL_ID", "nie": "NATIONAL_ID", "nif": "NATIONAL_ID", "nino": "NATIONAL_ID", "ni_number": "NATIONAL_ID",
     "mobile": "PHONE", "telephone": "PHONE", "user_id": "USER_ID", "userid": "USER_ID",
     "customer_number": "CUSTOMER_NUMBER", "customer_no": "CUSTOMER_NUMBER", "cust_no": "CUSTOMER_NUMBER",
     "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,
@@ -98,6 +100,11 @@ _GLUED = rf"(?<![A-Za-z0-9])[A-Za-z0-9]*{_DIGITS.pattern}(?:[A-Za-z0-9]+|-[A-Za-
 _IBAN = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?"
 _CODICE_FISCALE = r"[A-Za-z]{6}\d{2}[A-Za-z]\d{2}[A-Za-z]\d{3}[A-Za-z]"
 _LETTERED = rf"(?<![A-Za-z0-9])(?:{_IBAN}|{_CODICE_FISCALE})(?![A-Za-z0-9])"
+# A UK National Insurance number (HMRC National Insurance Manual NIM39110: two prefix letters, six digits, a suffix
+# A-D; printed ``AB 12 34 56 C``): six digits, one fewer than any other identifier, so it is matched by its letters and
+# scrubbed whole whatever its digit count. The prefix letters HMRC never issues (D F I Q U V, O second) are left out.
+_NINO = (r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z][A-CEGHJ-NPR-TW-Za-ceghj-npr-tw-z]"
+         r"(?: ?\d{2}){3} ?[A-Da-d](?![A-Za-z0-9])")
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
 CARD_DIGITS = range(15, 20)  # a PAN named as such when masked: Amex 15, Visa/Mastercard 16, up to 19 (ISO/IEC 7812)
@@ -145,7 +152,7 @@ _SCRUBBED = re.compile(
     f"|(?P<email>{_EMAIL.pattern}|{_PARTIAL_EMAIL})"
     f"|(?P<calendar>{_CALENDAR_DATE})"
     f"|(?P<version>{_PRODUCT}|{_VERSION})|(?P<port>{_PORT})"
-    f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<lettered>{_LETTERED})"
+    f"|(?P<measure>{_DATE}|{_COUNTED})|(?P<decimal>{_DECIMAL})|(?P<lettered>{_LETTERED})|(?P<nino>{_NINO})"
     f"|(?P<digits>{_GLUED}|{_DIGITS.pattern})"
 )
 _ANY_DIGIT = re.compile(r"\d")
@@ -278,6 +285,8 @@ def _replacement(match: re.Match[str]) -> str:
         return match.group("ip")
     if match.group("decimal"):  # as written when too short for any identifier: "89.90 EUR", "1.50e3" (tester21 F7)
         return _rounded(match.group(0)) if _digit_count(match.group(0)) >= MIN_IDENTIFIER_DIGITS else match.group(0)
+    if match.group("nino"):
+        return "[digits]"
     if match.group("port") or match.group("measure") or _digit_count(match.group(0)) < MIN_IDENTIFIER_DIGITS:
         return match.group(0)  # too few digits for any identifier (a dotted phone as a "version" has enough)
     if match.group("lettered") or _LETTER.search(match.group(0)):  # its letters are the identifier's: whole

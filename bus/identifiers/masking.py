@@ -21,9 +21,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from bus.identifiers.settings import environment_tag_key
+from bus.issued_ids import SECRET_TOKEN_HEX_DIGITS, SECRET_TOKEN_PREFIXES
 
-NATIONAL_ID_TOKEN = re.compile(r"^nid1:[0-9a-f]{32}$")
-CARD_TOKEN = re.compile(r"^card1:[0-9a-f]{32}$")  # bus.identifiers.tokens
+
+def _secret_token(kind: str) -> re.Pattern[str]:
+    """The whole shape of a secret's keyed token (``bus.issued_ids``, issued by ``bus.identifiers.tokens``)."""
+    return re.compile(f"^{re.escape(SECRET_TOKEN_PREFIXES[kind])}[0-9a-f]{{{SECRET_TOKEN_HEX_DIGITS}}}$")
+
+
+NATIONAL_ID_TOKEN = _secret_token("NATIONAL_ID")
+CARD_TOKEN = _secret_token("CARD")
 # Kinds shown by their last four characters (``****0005``), as a statement prints an account: their first characters
 # are the issuer's, the same for every customer. A customer number (the bank's own CIF, which an agent reads back to
 # the caller) showed its first four, so C-770002 and C-770003 were both ``C-77…`` on the screen pop (tester25 F6).
@@ -104,9 +111,9 @@ def untagged_mask(kind: str, value: str) -> str:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
     if kind == "NATIONAL_ID":
-        return f"nid1:…{value[-4:]}" if NATIONAL_ID_TOKEN.match(value) else "[national id]"
+        return f"{SECRET_TOKEN_PREFIXES[kind]}…{value[-4:]}" if NATIONAL_ID_TOKEN.match(value) else "[national id]"
     if kind == "CARD" and CARD_TOKEN.match(value):
-        return f"card1:…{value[-4:]}"
+        return f"{SECRET_TOKEN_PREFIXES[kind]}…{value[-4:]}"
     if kind == "CARD" and not value.isdigit():
         return f"token …{value[-4:]}" if len(value) > 8 else "token …"
     if kind in LAST_FOUR_KINDS:

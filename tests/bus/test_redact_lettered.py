@@ -24,6 +24,21 @@ LETTERED = [
     ("CUPS ES0021000000000000AA", "CUPS [digits]"),  # Spanish supply point
     ("POD IT001E12345678 attivo", "POD [digits] attivo"),  # Italian supply point
     ("beneficiary: DNI 12345678E, thanks", "beneficiary: DNI [digits], thanks"),  # tester29 F12's own note
+    # UK National Insurance numbers: six digits only, one fewer than the digit rule scrubs (HMRC NIM39110)
+    ("NI number AB123456C on file", "NI number [digits] on file"),
+    ("NINO: AB 12 34 56 C.", "NINO: [digits]."),  # HMRC's printed form
+    ("ni no jk123456d please", "ni no [digits] please"),  # lower case, as a customer types it
+    ('{"nino": "ZX 123456 A"}', '{"nino": "[digits]"}'),
+]
+
+# Six-digit texts that are no National Insurance number: kept as written.
+NOT_NINO = [
+    "order AB123456 shipped",  # no suffix letter
+    "ref AB123456E",  # suffix beyond A-D
+    "code DA123456A",  # first prefix letter D is never issued
+    "code AO123456A",  # O is never a second prefix letter
+    "INC123456A opened",  # a longer word: three letters before the digits
+    "build AB1234567",  # a run of seven digits: scrubbed as digits, by the digit rule, not this one
 ]
 
 
@@ -74,3 +89,17 @@ def test_the_customer_id_shape_is_identitys() -> None:
 ])
 def test_text_without_an_identifier_is_kept(kept: str) -> None:
     assert scrub_text(kept) == kept
+
+
+@pytest.mark.parametrize("text", NOT_NINO[:-1])
+def test_six_digits_with_letters_that_are_no_national_insurance_number_are_kept(text: str) -> None:
+    assert scrub_text(text) == text
+    assert free_text(text) == text
+
+
+def test_seven_digits_after_two_letters_are_scrubbed_by_the_digit_rule() -> None:
+    assert scrub_text(NOT_NINO[-1]) == "build [digits]"
+
+
+def test_a_national_insurance_number_is_masked_as_a_number_in_what_an_operator_typed() -> None:
+    assert free_text_masked("customer gave AB 12 34 56 C") == ("customer gave [digits]", ("number",))

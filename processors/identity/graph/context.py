@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Generic, Protocol
 import msgspec
 
 from bus.envelope import key_digest
+from bus.issued_ids import CUSTOMER_ID_PREFIX
 from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.messages.base import ContactRecord, EventRef
 from processors.identity.graph.outputs import Output, Send
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from processors.identity.rules import LinkPolicy
     from processors.profile.book import ProfileBook, ProfileState
 
-CUSTOMER_PREFIX = "cus_"
+CUSTOMER_PREFIX = CUSTOMER_ID_PREFIX  # the graph's name for it (engine exports it); declared in bus.issued_ids
 SHORT_HASH_CHARS = 12  # 48 bits: a collision inside one node's window of a few dozen tokens is negligible
 TOKEN_HASH_BYTES = SHORT_HASH_CHARS // 2
 # Deferred messages a node keeps in its state (``waiting``, their encoded size in ``waiting_bytes``); beyond
