@@ -49,6 +49,7 @@ from functools import lru_cache
 from typing import Any
 
 from bus.issued_ids import ISSUED, LOG_TOKEN_HEX_DIGITS, LOG_TOKEN_PREFIX
+from bus.nino_format import PATTERN as NINO_PATTERN
 
 # Fields whose name says they hold an identifier, with the identifier kind (``omnibus.common.IdentifierType``) they
 # hold, for a display mask (``omnibus topics read``, ``omnibus deadletters show``); None: a generic name ("value")
@@ -100,11 +101,9 @@ _GLUED = rf"(?<![A-Za-z0-9])[A-Za-z0-9]*{_DIGITS.pattern}(?:[A-Za-z0-9]+|-[A-Za-
 _IBAN = r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?"
 _CODICE_FISCALE = r"[A-Za-z]{6}\d{2}[A-Za-z]\d{2}[A-Za-z]\d{3}[A-Za-z]"
 _LETTERED = rf"(?<![A-Za-z0-9])(?:{_IBAN}|{_CODICE_FISCALE})(?![A-Za-z0-9])"
-# A UK National Insurance number (HMRC National Insurance Manual NIM39110: two prefix letters, six digits, a suffix
-# A-D; printed ``AB 12 34 56 C``): six digits, one fewer than any other identifier, so it is matched by its letters and
-# scrubbed whole whatever its digit count. The prefix letters HMRC never issues (D F I Q U V, O second) are left out.
-_NINO = (r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z][A-CEGHJ-NPR-TW-Za-ceghj-npr-tw-z]"
-         r"(?: ?\d{2}){3} ?[A-Da-d](?![A-Za-z0-9])")
+# A UK National Insurance number (``bus.nino_format``: ``AB 12 34 56 C``): six digits, one fewer than any other
+# identifier, so it is matched by its letters and scrubbed whole whatever its digit count.
+_NINO = rf"(?<![A-Za-z0-9]){NINO_PATTERN}(?![A-Za-z0-9])"
 _IPV4 = r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\d.])"
 MIN_IDENTIFIER_DIGITS = 7
 CARD_DIGITS = range(15, 20)  # a PAN named as such when masked: Amex 15, Visa/Mastercard 16, up to 19 (ISO/IEC 7812)

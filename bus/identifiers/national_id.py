@@ -1,7 +1,8 @@
 """NATIONAL_ID: validated by the deployment's schemes with python-stdnum, then kept only as a token.
 
 ``national_id_schemes`` names python-stdnum modules (``cn.ric``, ``fr.nir``, ``es.dni``,
-``it.codicefiscale``, ``us.ssn``, ``br.cpf``, ``in_.aadhaar``...); the first scheme under which the value
+``it.codicefiscale``, ``us.ssn``, ``br.cpf``, ``in_.aadhaar``...) or ``gb.nino``, the UK National Insurance number,
+which python-stdnum lacks (``bus.identifiers.gb_nino``, the same interface); the first scheme under which the value
 is valid wins and gives its canonical (``compact``) form. Check digits, lengths and embedded dates are
 stdnum's rules (each module cites its source). Additions of ours, all documented here:
 
@@ -16,7 +17,6 @@ stay as they were).
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -26,6 +26,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 
 from bus.errors import OmnibusError
 from bus.identifiers.model import NotAnIdentifier
+from bus.identifiers.schemes import scheme_module
 from bus.identifiers.settings import ENV_PREFIX
 
 LEGACY_SCHEME = "cn.ric"
@@ -34,7 +35,7 @@ _HINTS = {"cn.ric": "18 characters: 17 digits and a digit or X"}
 
 
 def _module(scheme: str) -> ModuleType:
-    return importlib.import_module(f"stdnum.{scheme}")
+    return scheme_module(scheme)
 
 
 def national_id_check_char(first17: str) -> str:
@@ -95,12 +96,12 @@ def _reason(scheme: str, module: ModuleType, number: str, error: ValidationError
 # How many digits a number valid under a scheme holds, from the scheme's ``validate`` (python-stdnum) and
 # ``_upgrade_first_generation``: cn.ric 18 characters, 17 digits and a digit or X, or 15 digits (first generation);
 # fr.nir 15 characters, 14 digits with Corsica's 2A/2B; es.dni 8 digits and a letter; us.ssn 9, br.cpf 11,
-# in_.aadhaar 12 digits. Each scheme's ``compact`` deletes separators only, never a digit, so the count holds for the
-# text as written, counted with ``str.isdigit`` (python-stdnum's ``clean`` maps only such characters to a digit). A
-# scheme not listed may hold any number of digits (it.codicefiscale's omocodia letters: none). Checked by
-# tests/bus/identifiers/test_national_id.py.
+# in_.aadhaar 12 digits, gb.nino 6 (ours: ``bus.identifiers.gb_nino``). Each scheme's ``compact`` deletes separators
+# only, never a digit, so the count holds for the text as written, counted with ``str.isdigit`` (python-stdnum's
+# ``clean`` maps only such characters to a digit). A scheme not listed may hold any number of digits
+# (it.codicefiscale's omocodia letters: none). Checked by tests/bus/identifiers/test_national_id.py.
 DIGIT_COUNTS = {"cn.ric": range(15, 19), "fr.nir": range(14, 16), "es.dni": range(8, 9), "us.ssn": range(9, 10),
-                "br.cpf": range(11, 12), "in_.aadhaar": range(12, 13)}
+                "br.cpf": range(11, 12), "in_.aadhaar": range(12, 13), "gb.nino": range(6, 7)}
 
 
 def digit_counts(schemes: Sequence[str]) -> frozenset[int] | None:

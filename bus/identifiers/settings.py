@@ -13,7 +13,6 @@ one tokenised by identity carry the same token. Example::
 
 from __future__ import annotations
 
-import importlib
 import os
 from functools import lru_cache
 from typing import Annotated, Any
@@ -31,6 +30,7 @@ from pydantic import (
 )
 
 from bus.identifiers.number_format import NumberFormat
+from bus.identifiers.schemes import OWN_SCHEMES, scheme_module
 
 ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
@@ -60,7 +60,8 @@ PhoneRegion = Annotated[str | None, AfterValidator(check_region)]
 NATIONAL_ID_SCHEMES_BY_REGION: dict[str, tuple[str, ...]] = {
     "BE": ("be.nn",), "BG": ("bg.egn",), "BR": ("br.cpf",), "CA": ("ca.sin",), "CH": ("ch.ssn",), "CL": ("cl.rut",),
     "CN": ("cn.ric",), "CZ": ("cz.rc",), "DE": ("de.idnr",), "DK": ("dk.cpr",), "EE": ("ee.ik",),
-    "ES": ("es.dni", "es.nie"), "FI": ("fi.hetu",), "FR": ("fr.nir",), "GR": ("gr.amka",), "HR": ("hr.oib",),
+    "ES": ("es.dni", "es.nie"), "FI": ("fi.hetu",), "FR": ("fr.nir",), "GB": ("gb.nino",), "GR": ("gr.amka",),
+    "HR": ("hr.oib",),
     "IE": ("ie.pps",), "IL": ("il.idnr",), "IN": ("in_.aadhaar",), "IS": ("is_.kennitala",),
     "IT": ("it.codicefiscale",), "KR": ("kr.rrn",), "LT": ("lt.asmens",), "MX": ("mx.curp",), "MY": ("my.nric",),
     "NL": ("nl.bsn",), "NO": ("no.fodselsnummer",), "PL": ("pl.pesel",), "PT": ("pt.cc",), "RO": ("ro.cnp",),
@@ -155,10 +156,10 @@ class IdentifierSettings(BaseModel):
     def _known_schemes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for scheme in value:
             try:
-                module = importlib.import_module(f"stdnum.{scheme}")
+                module = scheme_module(scheme)
             except ImportError:
                 raise ValueError(f"unknown national ID scheme {scheme!r}: expected a python-stdnum module "
-                                 "such as cn.ric or fr.nir") from None
+                                 f"such as cn.ric or fr.nir, or one of {', '.join(OWN_SCHEMES)}") from None
             if not hasattr(module, "validate"):
                 raise ValueError(f"stdnum.{scheme} has no validate()")
         return value

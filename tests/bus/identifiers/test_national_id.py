@@ -27,7 +27,9 @@ VALID = [
     ("br.cpf", "390.533.447-05", "39053344705"),
     ("in_.aadhaar", "2341 2341 2346", "234123412346"),
     ("cn.ric", "11010519491231002x", "11010519491231002X"),
+    ("gb.nino", "ab 12 34 56 c", "AB123456C"),  # ours (HMRC NIM39110): python-stdnum has no module for it
 ]
+NO_CHECK_CHARACTER = ("us.ssn", "gb.nino")
 
 
 def normaliser(*schemes: str) -> IdentifierNormaliser:
@@ -64,14 +66,15 @@ def test_the_default_schemes_are_the_default_regions() -> None:
     assert IdentifierSettings(default_region="es").national_id_schemes == ("es.dni", "es.nie")
     assert IdentifierSettings(default_region="FR", national_id_schemes=("cn.ric",)).national_id_schemes == ("cn.ric",)
     assert IdentifierSettings().national_id_schemes == ("cn.ric",)
+    assert IdentifierSettings(default_region="GB").national_id_schemes == ("gb.nino",)
     with pytest.raises(ValueError, match="OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES"):
-        IdentifierSettings(default_region="GB")
+        IdentifierSettings(default_region="JP")
     for schemes in NATIONAL_ID_SCHEMES_BY_REGION.values():  # every listed scheme is an installed stdnum module
         IdentifierSettings(national_id_schemes=schemes)
     with pytest.MonkeyPatch.context() as env:  # as a deployment sets it
         env.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "FR")
         assert load_settings(kafka={"bootstrap_servers": "127.0.0.1:9"}).identifiers.national_id_schemes == ("fr.nir",)
-        env.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "GB")
+        env.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "JP")
         with pytest.raises(ConfigError, match="NATIONAL_ID_SCHEMES"):
             load_settings(kafka={"bootstrap_servers": "127.0.0.1:9"})
 
@@ -88,7 +91,7 @@ def test_each_scheme_accepts_its_numbers_in_any_spelling_and_tokenises_them(
     assert normaliser(scheme).normalise("NATIONAL_ID", result.value) == result  # a token is kept as it is
 
 
-@pytest.mark.parametrize(("scheme", "written", "canonical"), [v for v in VALID if v[0] != "us.ssn"])  # no check digit
+@pytest.mark.parametrize(("scheme", "written", "canonical"), [v for v in VALID if v[0] not in NO_CHECK_CHARACTER])
 def test_a_wrong_check_character_is_refused_and_never_echoed(scheme: str, written: str, canonical: str) -> None:
     last = canonical[-1]
     wrong = canonical[:-1] + (str((int(last) + 1) % 10) if last.isdigit() else "A" if last != "A" else "B")
@@ -139,7 +142,7 @@ def test_any_resident_id_with_a_right_check_character_is_one_token_and_any_other
 BOUNDS = [("cn.ric", "110105491231002", "110105194912310011"),
           ("fr.nir", "285022A00412355", "185057800608491"), ("es.dni", "54362315-K", "54362315K"),
           ("us.ssn", "536-90-4399", "536904399"), ("br.cpf", "390.533.447-05", "39053344705"),
-          ("in_.aadhaar", "2341 2341 2346", "234123412346")]
+          ("in_.aadhaar", "2341 2341 2346", "234123412346"), ("gb.nino", "AB 12 34 56 C", "ab123456d")]
 
 
 def _digits(text: str) -> int:
@@ -165,3 +168,32 @@ def test_the_digit_counts_of_several_schemes_are_their_union_and_an_unlisted_sch
     assert digit_counts(("cn.ric", "es.dni")) == {8, 15, 16, 17, 18}
     assert digit_counts(("fr.nir", "it.codicefiscale")) is None  # omocodia: a codice fiscale may hold no digit
     assert digit_counts(()) == frozenset()
+
+
+# UK National Insurance numbers (``gb.nino``, bus.identifiers.gb_nino; HMRC NIM39110): what HMRC never issues is
+# refused with the reason's kind, never the number.
+NINO_REFUSED = [
+    ("DA123456A", "national-id-component"),  # D is never a first prefix letter
+    ("AO123456A", "national-id-component"),  # O is never a second prefix letter
+    ("GB123456A", "national-id-component"),  # an unallocated prefix
+    ("TN123456A", "national-id-component"),  # a temporary reference number, not a person's
+    ("AB123456E", "national-id-component"),  # a suffix beyond D
+    ("AB12345C", "national-id-length"),
+    ("AB1234567", "national-id-format"),
+]
+
+
+@pytest.mark.parametrize(("written", "code"), NINO_REFUSED)
+def test_a_national_insurance_number_hmrc_never_issues_is_refused(written: str, code: str) -> None:
+    result = normaliser("gb.nino").normalise("NATIONAL_ID", written)
+    assert isinstance(result, Rejected) and result.code == code, result
+    assert written not in result.reason and "gb.nino" in result.reason
+
+
+def test_a_uk_deployment_checks_national_insurance_numbers_without_setting_schemes() -> None:
+    """A UK operator set ``OMNIBUS_IDENTIFIERS__DEFAULT_REGION=GB`` and every component refused to start: "no national
+    ID scheme is known for the default region GB" (python-stdnum has none for the National Insurance number)."""
+    uk = IdentifierNormaliser(identifier_settings(default_region="GB"))
+    accepted = uk.normalise("NATIONAL_ID", "AB 12 34 56 C")
+    assert isinstance(accepted, Identifier) and accepted == uk.normalise("NATIONAL_ID", "ab123456c")
+    assert "AB123456C" not in accepted.value
