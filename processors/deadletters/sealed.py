@@ -16,8 +16,8 @@ body maps to the same event ids, which the processors drop as copies.
 Refused, with the reason: a dead letter without a sealed body (refused before the key was set, or by a deployment
 without it: the sender must send it again), with a body sealed under another key (its key id named), when this
 deployment has no key, a component with no ``Resubmit``, a correction that does not apply (``--set`` on a body that is
-no JSON object, or through a field that is no object), and a body the adapter refuses again (the reason given: correct
-it with ``--set``).
+neither a JSON object nor a form, or through a field that is no object), and a body the adapter refuses again (the
+reason given: correct it with ``--set``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from bus.config import OmnibusSettings
 from bus.dead_letter import SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER
@@ -102,27 +103,64 @@ def parse_corrections(texts: Sequence[str]) -> dict[str, Any]:
 
 
 def corrected(body: bytes, corrections: Mapping[str, Any]) -> bytes:
-    """``body`` (a JSON object) with each dotted field path set to its value (missing objects on the way created);
-    ``body`` as it is without corrections. Raises ``NotResubmitted`` when the body is no JSON object or a path goes
-    through a value that is no object."""
+    """``body`` with each dotted field path set to its value; ``body`` as it is without corrections.
+
+    A JSON object: each path set in it (missing objects on the way created). A form (``application/x-www-form-
+    urlencoded``, WHATWG URL Standard: a TaskRouter callback, tester31 F8): the path's first name is a form field, the
+    rest a path inside that field's JSON object (``TaskAttributes.from``); a value that is no text is written as JSON.
+    Raises ``NotResubmitted`` when the body is neither, or a path goes through a value that is no object."""
     if not corrections:
         return body
     try:
         document = json.loads(body)
     except ValueError:
-        raise NotResubmitted("--set needs a JSON body; this one is not (a CDR line, a form): re-drive it without "
-                             "--set") from None
+        form = _form(body)
+        if form is None:
+            raise NotResubmitted("--set needs a JSON or form body; this one is neither (a CDR line?): re-drive it "
+                                 "without --set") from None
+        return _corrected_form(form, corrections)
     if not isinstance(document, dict):
         raise NotResubmitted("--set needs a JSON object; this body is not one (an array of records?)")
     for path, value in corrections.items():
-        names = path.split(".")
-        target = document
-        for depth, name in enumerate(names[:-1]):
-            target = target.setdefault(name, {})
-            if not isinstance(target, dict):
-                raise NotResubmitted(f"--set {path}: {'.'.join(names[:depth + 1])} is no object")
-        target[names[-1]] = value
+        _set(document, path, path.split("."), value)
     return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _set(document: dict[str, Any], path: str, names: Sequence[str], value: Any) -> None:
+    target = document
+    for depth, name in enumerate(names[:-1]):
+        target = target.setdefault(name, {})
+        if not isinstance(target, dict):
+            raise NotResubmitted(f"--set {path}: {'.'.join(names[:depth + 1])} is no object")
+    target[names[-1]] = value
+
+
+def _form(body: bytes) -> list[tuple[str, str]] | None:
+    """``body``'s fields if it is a form (``name=value&...``, UTF-8), else None."""
+    try:
+        text = body.decode("utf-8")
+        fields = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
+        return None
+    return fields if fields and "\n" not in text else None
+
+
+def _corrected_form(form: list[tuple[str, str]], corrections: Mapping[str, Any]) -> bytes:
+    fields = dict(form)  # a form's repeated names: the last wins, as the adapters read it (``dict(parse_qsl(...))``)
+    for path, value in corrections.items():
+        name, _, inner = path.partition(".")
+        if not inner:
+            fields[name] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            continue
+        try:
+            document = json.loads(fields.get(name) or "{}")
+        except ValueError:
+            raise NotResubmitted(f"--set {path}: form field {name} holds no JSON object") from None
+        if not isinstance(document, dict):
+            raise NotResubmitted(f"--set {path}: form field {name} holds no JSON object")
+        _set(document, path, inner.split("."), value)
+        fields[name] = json.dumps(document, ensure_ascii=False)
+    return urlencode(list(fields.items())).encode()
 
 
 def _headers(letter: DeadLetter) -> dict[str, str]:

@@ -66,7 +66,7 @@ def test_corrections_set_dotted_fields_json_or_text() -> None:
     assert body["DisconnectTimestamp"] == "2026-12-03T09:44:00Z" and body["CustomerEndpoint"]["Address"] == \
         "+34612345678" and body["Queue"] == {"Name": "tarjetas"} and body["Attributes"] == {"count": 3}
     assert corrected(b"line,of,cdr", {}) == b"line,of,cdr"
-    with pytest.raises(NotResubmitted, match="JSON body"):
+    with pytest.raises(NotResubmitted, match="JSON or form body"):
         corrected(b"line,of,cdr", {"a": 1})
     with pytest.raises(NotResubmitted, match="a.b is no object"):
         corrected(b'{"a": {"b": 1}}', {"a.b.c": 1})
@@ -165,3 +165,37 @@ def test_a_message_refused_only_for_its_id_is_pointed_to_new_id_sealed_or_not() 
                      letter(RawRecord(value=b"{}", headers=web), error_type="RejectedInput.request_id_conflict")):
         reason = refusal(conflict, SEALER, resubmits)
         assert reason is not None and "redrive --new-id" in reason
+
+
+def test_tester31_f8_a_taskrouter_callback_refused_for_its_attributes_is_re_driven_corrected(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester31 F8: a signed TaskRouter callback whose ``TaskAttributes`` was no JSON (a Flex plugin bug) was refused;
+    ``--set`` answered that it needs a JSON body (a callback is a form) and re-driving as is was refused again: the two
+    messages sent the operator in a circle, and Twilio never sends a refused callback again. ``--set`` now sets a form
+    field, or a field inside a form field's JSON object."""
+    from urllib.parse import parse_qsl, urlencode
+
+    from tests.adapters.call_center.support import LYON_KEY, LYON_TWILIO_TOKEN, LYON_WORKSPACE
+    from tests.adapters.call_center.support import sample as call_sample
+
+    env = {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": json.dumps({"lyon": {
+        "access_keys": [LYON_KEY], "twilio_workspace_sids": [LYON_WORKSPACE], "twilio_auth_token": LYON_TWILIO_TOKEN,
+        "phone_region": "FR"}})}
+    task = dict(call_sample("taskrouter_answered.json")[-1])
+    task["WorkspaceSid"] = LYON_WORKSPACE
+    good_attributes = task["TaskAttributes"]
+    task["TaskAttributes"] = good_attributes[:-1]  # cut short: no JSON
+    bad = sealed_letter(urlencode(task).encode(), "adapter.call_center",
+                        (("http.path", b"/v1/twilio/taskrouter"), ("call_center.site", b"lyon")))
+    (refused,) = dry_run([bad], {}, monkeypatch, env)
+    assert refused.action == "refused" and "TaskAttributes" in refused.reason, refused.reason
+    (outcome,) = dry_run([bad], {"TaskAttributes": json.loads(good_attributes)}, monkeypatch, env)
+    assert outcome.action == "would_redrive", outcome.reason
+    # A field inside the form field's JSON object, the form's other fields as they were.
+    fixed = corrected(urlencode({**task, "TaskAttributes": good_attributes}).encode(), {"TaskAttributes.queue": "x"})
+    fields = dict(parse_qsl(fixed.decode()))
+    assert json.loads(fields["TaskAttributes"]) == {**json.loads(good_attributes), "queue": "x"}
+    assert {name: value for name, value in fields.items() if name != "TaskAttributes"} == {
+        name: value for name, value in task.items() if name != "TaskAttributes"}
+    with pytest.raises(NotResubmitted, match="form field TaskSid holds no JSON object"):
+        corrected(fixed, {"TaskSid.inner": 1})
