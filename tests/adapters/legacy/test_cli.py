@@ -176,7 +176,7 @@ def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_val
     result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "accounts_layout.yaml"), str(export)])
     assert result.exit_code == 0, result.output
     assert ("accounts_2026-12-01.csv: 1 lines, 2 events published, 0 duplicates, 0 rejected, "
-            "2 identifiers dropped (EMAIL 1, PHONE 1) on line 2") in result.output, result.output
+            "2 identifiers dropped (EMAIL 1 malformed, PHONE 1 malformed) on line 2") in result.output, result.output
     assert "not-a-phone" not in result.output and "broken@" not in result.output
 
 
@@ -329,8 +329,8 @@ def test_tester29_f1_check_layout_prints_the_identifiers_and_traits_the_import_w
     result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
-        "accounts.csv: 2 lines checked, 2 would be published, 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) "
-        "on lines 2, 3, 1 trait dropped (birth_date 1) on line 2"]
+        "accounts.csv: 2 lines checked, 2 would be published, 0 rejected, 2 identifiers dropped (EMAIL 1 malformed, "
+        "PHONE 1 malformed) on lines 2, 3, 1 trait dropped (birth_date 1) on line 2"]
     assert "paul@" not in result.output and "123" not in result.output
 
 
