@@ -24,7 +24,7 @@ from bus.config import KafkaSettings
 from bus.kafka_client import connection_options
 
 
-class AdminClient(AIOKafkaAdminClient):  # type: ignore[misc] # aiokafka's admin client is untyped
+class AdminClient(AIOKafkaAdminClient):
     """``AIOKafkaAdminClient`` built from ``bus.kafka_client`` whose requests wait for a node not ready yet."""
 
     async def _send_request(self, request: Any, node_id: int | None = None) -> Any:

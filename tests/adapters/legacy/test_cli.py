@@ -340,7 +340,7 @@ def test_tester25_f5_an_import_to_a_prefix_without_topics_leaves_no_state_behind
     """tester25 F5: ``OMNIBUS_TOPICS__PREFIX=t25staging ... import-batch`` was refused for its missing topics (exit 2)
     after it had made ``targets/<cluster>~t25staging~<digest>/`` and its dedupe file: a folder per typo. The
     topics are checked with the cluster id, before any state."""
-    monkeypatch.setattr(import_target, "AIOKafkaAdminClient", MissingTopicAdmin)
+    monkeypatch.setattr(import_target, "admin_client", lambda kafka: MissingTopicAdmin())
     monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
     monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "t25staging")
     monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "false")

@@ -14,13 +14,13 @@ import pytest
 from adapters.web.ingress import running_web_adapter
 from bus.config import OmnibusSettings
 from bus.stack.ports import free_port
-from bus.topics import CONTACT_EVENTS
+from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
 from tests.adapters.web.support import basic_auth, web_settings
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
-IDENTIFY = {"type": "identify", "userId": "web-u-f9", "messageId": "m-mario-id-1", "traits": {"plan": "gas"}}
+IDENTIFY = {"type": "identify", "userId": "web-u-f9", "messageId": "m-mario-id-1", "traits": {"first_name": "Mario"}}
 
 
 def request(message_id: str, summary: str) -> dict[str, Any]:
@@ -50,7 +50,8 @@ async def test_tester30_f9_another_target_gets_what_the_portal_re_sends(bootstra
     # the same port and file, another target: the re-sent identify and a request under the same request_id land there
     assert await send(rebuilt, port, dedupe, IDENTIFY, request("m-req-2", "bolletta doppia, di nuovo")) == [
         (200, {"success": True})] * 2
-    landed = [item.event.value["envelope"]["source_event_id"] for item in await read_events(rebuilt, CONTACT_EVENTS)]
-    assert sorted(landed) == ["m-mario-id-1", "m-req-2"], landed
+    landed = {item.event.value["envelope"]["source_event_id"] for topic in (CONTACT_EVENTS, IDENTIFIERS_OBSERVED)
+              for item in await read_events(rebuilt, topic)}
+    assert landed == {"m-mario-id-1", "m-req-2"}, landed  # the identify (identifiers), the request (its contact)
     # the first target still remembers its own: a re-send there is a duplicate, as before
     assert await send(first, port, dedupe, IDENTIFY) == [(200, {"success": True, "duplicates": 1})]
