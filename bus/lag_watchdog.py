@@ -27,14 +27,15 @@ consumer's state, ``bus.consumer_state``). It recovers the others in two steps:
    worker process, then exit status ``WORKER_STALLED_EXIT``) so the orchestrator starts it afresh: a new
    consumer, a rebalance, a restore from the committed offsets. ``{action="exit"}``. Not while the worker moves and
    nothing holds the partition: while the committed offset of another of its input partitions moved within the last
-   ``stall_after_s`` and the partition is not paused inside aiokafka (where no seek and nothing of faust reaches),
-   it waits behind the worker's own backlog and is sought again instead (``{action="seek"}``), for up to
+   ``stall_after_s`` and the partition is not paused inside aiokafka (where no seek and nothing of faust reaches), it
+   waits behind the worker's own backlog and is sought again instead (``{action="seek"}``), for up to
    ``BEHIND_MAX_WINDOWS`` times ``stall_after_s`` (then the exit, as before: a stall the seek does not cure while the
-   worker moves must not hide for ever) (tester30 F13: after a broker restart under a 30,000-line import, the handoff tracker stopped
-   with every ``handoff.ticks.v1`` partition "stalled" while it worked through ``business.events.v1``, whose stream
-   buffers were full, and the offer processor with 2 records of one partition waiting while its other partitions moved
-   by thousands: faust's one fetch loop waits on a full stream buffer, so records of a partition in the fetch set wait
-   behind those of another; a restart, a rebalance and a table restore only delayed them further).
+   worker moves must not hide for ever) (tester30 F13: after a broker restart under a 30,000-line import, the handoff
+   tracker stopped with every ``handoff.ticks.v1`` partition "stalled" while it worked through
+   ``business.events.v1``, whose stream buffers were full, and the offer processor with 2 records of one partition
+   waiting while its other partitions moved by thousands: faust's one fetch loop waits on a full stream buffer, so
+   records of a partition in the fetch set wait behind those of another; a restart, a rebalance and a table restore
+   only delayed them further).
 
 A partition found stalled stays *known stalled* (``LagStallDetector.standing``, ``stalled_on(app)``) until its
 committed offset moves or nothing waits on it any more (a seek moves the position, not the commit, so it does not
