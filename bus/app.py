@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import faust
-from aiokafka.admin import AIOKafkaAdminClient
 
 from bus import (
     changelog_first,
@@ -38,9 +37,11 @@ from bus import (
     startup_watchdog,
     table_manager,
     takeover,
+    topic_watch,
 )
+from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
-from bus.kafka_client import connection_options, faust_broker_options
+from bus.kafka_client import faust_broker_options
 from bus.logging import get_logger
 from bus.stack.ports import free_port
 from bus.topic_check import require_topics
@@ -166,7 +167,7 @@ async def probe_cluster(settings: OmnibusSettings, topics: Iterable[str] = ()) -
     """Connect to the cluster once, check that it lists ``topics``, and leave. Raises ``KafkaConnectionError`` when no
     bootstrap server answers, ``MissingTopicError`` naming the topics of ``topics`` it does not list
     (``bus.topic_check``)."""
-    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    admin = admin_client(settings.kafka)
     await admin.start()
     try:
         await require_topics(admin.list_topics, topics)
@@ -204,7 +205,8 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
     Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
     among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69), and
     ``MissingTopicError`` (status 2) when a topic its agents read does not exist (``subscribed_topics``; tester24 F8:
-    faust would wait for partitions until ``bus.startup_watchdog`` ended it with status 75).
+    faust would wait for partitions until ``bus.startup_watchdog`` ended it with status 75); one deleted while it runs
+    ends it with status 75 and that line (``bus.topic_watch``).
     A fatal error once running (a table whose changelog has another partition count than its source topic)
     ends the process with one line and status 78 instead of a crash loop (``bus.worker_exit``). A stop that
     has not finished ``OMNIBUS_STOP__DEADLINE_S`` after SIGTERM ends it with status 124 (``bus.shutdown``).
@@ -214,8 +216,11 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
 
     if (taken := check_web_port(app, web_port_setting)) is not None:
         exit_with_message(taken)
-    asyncio.run(probe_cluster(settings, subscribed_topics(app, settings)))
+    read = subscribed_topics(app, settings)
+    asyncio.run(probe_cluster(settings, read))
     lag_watchdog.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
+    topic_watch.enable_exit()  # a topic it reads deleted while it runs ends it, to be started again (75, tester30 F8)
+    app.task(lambda: topic_watch.watch(settings, read, app.conf.id))
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON
     arm_stop_deadline(worker, app)

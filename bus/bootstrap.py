@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, NoReturn, TypeVar
 
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
 
 from bus import shutdown
 from bus.config import BOOTSTRAP_SERVERS_VARIABLE, MetricsSettings, OmnibusSettings, load_settings
@@ -34,6 +34,9 @@ T = TypeVar("T")
 BAD_SETTINGS_EXIT = 2  # the usage-error status of Unix tools (and of click)
 COMMAND_FAILED_EXIT = 1
 KAFKA_UNAVAILABLE_EXIT = 69  # EX_UNAVAILABLE of BSD's sysexits.h: a service the command needs cannot be reached
+# aiokafka's "Kafka cannot be reached": no bootstrap server answered, or a node it named did not take a connection
+# within the request timeout (``bus.admin_client``: a broker started a moment ago).
+UNREACHABLE_ERRORS = (KafkaConnectionError, NodeNotReadyError)
 
 
 @dataclass(frozen=True)
@@ -93,14 +96,13 @@ def bad_settings_exit() -> Iterator[None]:
 @contextmanager
 def startup_failure_exit() -> Iterator[None]:
     """One line and an exit status instead of a traceback when a command cannot start: a ``ConfigError``
-    (status 2), a Kafka cluster or schema registry that cannot be reached at all (aiokafka's
-    ``KafkaConnectionError``, a retriable ``SchemaRegistryError``: status 69) or a registry that refused a
-    request (status 1).
+    (status 2), a Kafka cluster or schema registry that cannot be reached at all (``UNREACHABLE_ERRORS``, a retriable
+    ``SchemaRegistryError``: status 69) or a registry that refused a request (status 1).
     Errors once running are not caught here: a worker that loses the broker later retries or dies loudly."""
     try:
         with bad_settings_exit():
             yield
-    except KafkaConnectionError as exc:
+    except UNREACHABLE_ERRORS as exc:
         exit_with_message(f"cannot reach Kafka ({exc}); {_where_kafka_was_looked_for()}", KAFKA_UNAVAILABLE_EXIT)
     except SchemaRegistryError as exc:  # tester9 #3: topics read, review list, replay printed a 390-line traceback
         if exc.retriable:

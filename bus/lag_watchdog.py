@@ -25,7 +25,17 @@ consumer's state, ``bus.consumer_state``). It recovers the others in two steps:
    processed again (at-least-once; processors dedupe on event ids). ``..._recoveries_total{action="seek"}``.
 2. if it is still stalled ``stall_after_s`` after that, the worker stops (``stop``, SIGTERM by default in a
    worker process, then exit status ``WORKER_STALLED_EXIT``) so the orchestrator starts it afresh: a new
-   consumer, a rebalance, a restore from the committed offsets. ``{action="exit"}``.
+   consumer, a rebalance, a restore from the committed offsets. ``{action="exit"}``. Not while the worker moves and
+   nothing holds the partition: while the committed offset of another of its input partitions moved within the last
+   ``stall_after_s`` and the partition is not paused inside aiokafka (where no seek and nothing of faust reaches), it
+   waits behind the worker's own backlog and is sought again instead (``{action="seek"}``), for up to
+   ``BEHIND_MAX_WINDOWS`` times ``stall_after_s`` (then the exit, as before: a stall the seek does not cure while the
+   worker moves must not hide for ever) (tester30 F13: after a broker restart under a 30,000-line import, the handoff
+   tracker stopped with every ``handoff.ticks.v1`` partition "stalled" while it worked through
+   ``business.events.v1``, whose stream buffers were full, and the offer processor with 2 records of one partition
+   waiting while its other partitions moved by thousands: faust's one fetch loop waits on a full stream buffer, so
+   records of a partition in the fetch set wait behind those of another; a restart, a rebalance and a table restore
+   only delayed them further).
 
 A partition found stalled stays *known stalled* (``LagStallDetector.standing``, ``stalled_on(app)``) until its
 committed offset moves or nothing waits on it any more (a seek moves the position, not the commit, so it does not
@@ -71,6 +81,7 @@ INTERVAL_S = 10.0
 READ_TIMEOUT_S = 30.0  # a tick's offsets read; faust's consumer thread answers in milliseconds when it works
 WORKER_STALLED_EXIT = 75  # EX_TEMPFAIL of BSD's sysexits.h: start again; nothing is wrong with the deployment
 CHANGELOG_SUFFIX = FAUST_CHANGELOG_SUFFIX
+BEHIND_MAX_WINDOWS = 10  # a partition waiting behind its moving worker is sought again for up to 10 stall windows
 
 END_LAG = Gauge(
     "omnibus_consumer_end_lag",
@@ -187,6 +198,15 @@ async def faust_progress(consumer: Any, partitions: Iterable[Any]) -> dict[Any, 
     return found
 
 
+def client_paused(consumer: Any) -> set[Any]:
+    """The partitions paused inside faust's aiokafka consumer (``AIOKafkaConsumer.paused``), behind faust's back:
+    no seek and nothing of faust resumes them. Empty when there is no aiokafka client (a stand-in consumer)."""
+    try:
+        return set(consumer._thread._ensure_consumer().paused())  # noqa: SLF001 - faust keeps no public view of it
+    except AttributeError:
+        return set()
+
+
 async def revive(consumer: Any, tp: Any, committed: int | None, *, routed: bool = True) -> int:
     """Put ``tp`` back into faust's fetch set (unless faust paused it on purpose, or no stream takes its records
     now: ``routed`` False) and seek it to ``committed``, or to its log start when it was never committed;
@@ -250,6 +270,10 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
     blind, held_detector, held_said = BlindSpell(stall_after_s), LagStallDetector(stall_after_s), LogWindow(
         stall_after_s, clock=clock)
 
+    committed_before: dict[Any, int | None] = {}  # each input partition's committed offset at the last check
+    moved_at: dict[Any, float] = {}  # each input partition's last check that saw its committed offset move
+    behind_since: dict[Any, float] = {}  # a stalled partition sought again while its worker moved: since when
+
     def cannot_judge(why: str, now: float) -> None:
         """A tick that judged nothing; after ``stall_after_s`` of them, what the consumer is doing is logged."""
         detector.reset()
@@ -283,6 +307,12 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             cannot_judge(f"offsets not read ({type(exc).__name__})", now)
             return
         blind.judged()
+        for tp, seen in read.items():
+            if committed_before.get(tp, seen.committed) != seen.committed:
+                moved_at[tp] = now
+        committed_before.clear()
+        committed_before.update({tp: seen.committed for tp, seen in read.items()})
+        moved = {tp for tp in read if now - moved_at.get(tp, -stall_after_s) < stall_after_s}
         progress = {tp: seen for tp, seen in read.items() if tp not in held}
         for tp in held_detector.check({tp: seen for tp, seen in read.items() if tp in held}, clock()):
             if held_said.due(tp) is not None:
@@ -302,7 +332,11 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             exported.add(tp)
         for tp in stalled:
             seen, labels = progress[tp], (component, tp.topic, str(tp.partition))
-            if detector.escalate(tp):
+            behind = (detector.escalate(tp) and bool(moved - {tp}) and tp not in client_paused(consumer)
+                      and now - behind_since.setdefault(tp, now) < BEHIND_MAX_WINDOWS * stall_after_s)
+            if not detector.escalate(tp) or not behind:
+                behind_since.pop(tp, None)
+            if detector.escalate(tp) and not behind:
                 reason = f"{tp.topic}[{tp.partition}] consumed nothing with {seen.lag} records waiting after a seek"
                 log.error(f"partition still stalled after a seek; {stop_outcome(stop)}", component=component,
                           topic=tp.topic, partition=tp.partition, lag=seen.lag, **consumer_state(app))
@@ -311,9 +345,12 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
                 (stop or exit_when_stuck)(reason)
                 continue
             offset = await revive(consumer, tp, seen.committed, routed=routed_by(app, tp))
-            log.warning("partition consumed nothing with records waiting; sought back and fetching again",
+            log.warning("partition consumed nothing with records waiting, while the worker's other partitions move: "
+                        "behind its backlog; sought back again, not stopped" if behind else
+                        "partition consumed nothing with records waiting; sought back and fetching again",
                         component=component, topic=tp.topic, partition=tp.partition, lag=seen.lag,
-                        position=seen.position, committed=seen.committed, sought=offset, **consumer_state(app))
+                        position=seen.position, committed=seen.committed, sought=offset,
+                        moving=len(moved - {tp}), **consumer_state(app))
             LAG_RECOVERIES.labels(*labels, "seek").inc()
             detector.recovered(tp, seen, now)
 

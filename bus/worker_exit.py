@@ -6,7 +6,8 @@ a crash loop inside a process that stayed up and looked healthy to its superviso
 the worker like SIGTERM would (state flushed, offsets committed as far as acknowledged) and the process then
 exits with ``WORKER_MISCONFIGURED_EXIT``; Kubernetes (or an operator) sees the cause in the pod's last line.
 A worker whose start-up stalled (``bus.startup_watchdog``) ends the same way with ``WORKER_STALLED_EXIT`` and a
-line saying why it never became ready. Any other crash of the worker (faust's own services) ends in one line and
+line saying why it never became ready, and one whose topics were deleted (``bus.topic_watch``) likewise, naming
+them. Any other crash of the worker (faust's own services) ends in one line and
 status 1 instead of faust's shutdown log and a re-raised traceback.
 
 A ``PartitionsMismatch`` is always a real one: a topic the metadata does not list yet (counted as 0 partitions
@@ -29,7 +30,7 @@ from typing import Any
 import faust
 from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 
-from bus import lag_watchdog, startup_watchdog
+from bus import lag_watchdog, startup_watchdog, topic_watch
 from bus.bootstrap import exit_with_message
 from bus.errors import ConfigError
 from bus.logging import get_logger
@@ -79,6 +80,8 @@ def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
             _last_line(f"{type(watch.error).__name__}: {watch.error}", WORKER_MISCONFIGURED_EXIT)
         if (never_ready := startup_watchdog.gave_up(app)) is not None:
             _last_line(never_ready, lag_watchdog.WORKER_STALLED_EXIT)
+        if (vanished := topic_watch.gone()) is not None:
+            _last_line(f"{vanished} (deleted while the worker ran)", topic_watch.RESTART_EXIT)
         if lag_watchdog.stuck_reason() is not None:
             _last_line(f"a partition stalled: {lag_watchdog.stuck_reason()}", lag_watchdog.WORKER_STALLED_EXIT)
         if exit_.code not in (0, None) and crash is not None:

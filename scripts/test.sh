@@ -10,4 +10,5 @@ bash scripts/lint.sh
 # Two test processes (pytest-xdist; OMNIBUS_TEST_WORKERS=0 runs one): each starts its own broker, registry and
 # PostgreSQL, and its own demo run when it runs a demo test (``xdist_group`` does not group with pytest 9.2 and
 # xdist 3.8: the worker's group suffix on the test id is not applied, so both workers may start one).
-.venv/bin/python -m pytest -n "${OMNIBUS_TEST_WORKERS:-2}" --dist loadgroup "$@"
+# Their stderr goes to .omnibus/test-stderr.log (scripts/pytest_logged.sh): pytest's report stays on the terminal.
+bash scripts/pytest_logged.sh -n "${OMNIBUS_TEST_WORKERS:-2}" --dist loadgroup "$@"

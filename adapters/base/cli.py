@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from adapters.base.errors import Misconfigured, Unavailable
 from adapters.base.http import RunningServer
-from bus import shutdown
+from bus import shutdown, topic_watch
 from bus.bootstrap import BAD_SETTINGS_EXIT, KAFKA_UNAVAILABLE_EXIT, exit_with_message, start_process
 from bus.config import OmnibusSettings, load_component_settings
 from bus.logging import get_logger
@@ -125,8 +125,10 @@ async def serve_until_signalled(
     """Serve until SIGTERM/SIGINT; leaving ``running`` drains in-flight requests and flushes Kafka.
 
     A port that cannot be bound (taken, not on this host, privileged) exits ``BAD_SETTINGS_EXIT`` with one
-    ``error:`` line naming ``port_setting``, the variable that sets it (tester30 F1: a taken port was a traceback)."""
+    ``error:`` line naming ``port_setting``, the variable that sets it (tester30 F1: a taken port was a traceback).
+    A topic it publishes to deleted while it serves stops it the same way, after the drain (``bus.topic_watch``)."""
     stop = stop_on_signals()
+    topic_watch.enable_exit()  # a topic it publishes to deleted while it runs: drain, flush, exit 75 (tester30 F8)
     listening = False
     try:
         async with running as server:
@@ -140,3 +142,11 @@ async def serve_until_signalled(
             raise
         exit_with_message(f"{name}: cannot listen ({exc}): set {port_setting} (or --port) to a free port of this host")
     log.info(f"{name} stopped: everything accepted was flushed to Kafka")
+    exit_when_topics_vanished(name)
+
+
+def exit_when_topics_vanished(name: str) -> None:
+    """Once a long-running adapter stopped: exit ``topic_watch.RESTART_EXIT`` (75) with the line a missing topic gets
+    at start when ``bus.topic_watch`` stopped it (a topic it publishes to was deleted); else return."""
+    if (vanished := topic_watch.gone()) is not None:
+        exit_with_message(f"{name}: {vanished} (deleted while the adapter ran)", topic_watch.RESTART_EXIT)

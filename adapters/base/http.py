@@ -283,8 +283,9 @@ async def serving(
     reuse_port: bool = False,
 ) -> AsyncIterator[RunningServer]:
     """An HTTP adapter on ``adapter_settings.host:port``; on exit it drains in-flight requests, then
-    flushes Kafka (leaving ``adapter_runtime``), so nothing it answered 2xx to is lost."""
-    async with adapter_runtime(name, settings, adapter_settings) as runtime:
+    flushes Kafka (leaving ``adapter_runtime``), so nothing it answered 2xx to is lost. Its dedupe file is the one of
+    the Kafka cluster and topic prefix it publishes to (``adapters.base.dedupe_target``: tester30 F9)."""
+    async with adapter_runtime(name, settings, adapter_settings, per_target_dedupe=True) as runtime:
         server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port, reuse_port=reuse_port)
         try:
             yield server

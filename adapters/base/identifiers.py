@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.base.mapper import PARTS, MappedRecord
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
+from bus.identifiers.placeholders import PLACEHOLDER_CODE
 from bus.identifiers.traits import travelling
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -178,6 +179,8 @@ def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: 
 
 
 SHOWN_LINES = 10  # a file summary lists the lines of dropped identifiers up to this many, else counts them
+# Why an identifier was dropped, as a file summary says it (tester30 F12: "dropped" said nothing of why).
+PLACEHOLDER, MALFORMED = "placeholder", "malformed"
 
 
 @dataclass
@@ -187,27 +190,34 @@ class DroppedTally:
     phone and e-mail was reported "1 lines, 2 events published, 0 duplicates, 0 rejected")."""
 
     kinds: Counter[str] = field(default_factory=Counter)  # identifier type (PHONE, EMAIL...) -> values dropped
+    why: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, PLACEHOLDER or MALFORMED) -> values
     lines: set[int] = field(default_factory=set)  # line numbers in the file (1 = its first line)
     noun: str = "identifier"  # what is counted: "trait" for a person's traits left out (tester15 F6)
 
     def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int | None]) -> None:
         """Count ``ChunkOutcome.accepted``; ``line_of(index)``: the line number of that item (None: not known)."""
         for entry in dropped_identifiers(accepted):
-            self.note(entry["kind"], line_of(entry["index"]))
+            self.note(entry["kind"], line_of(entry["index"]),
+                      PLACEHOLDER if entry["code"] == PLACEHOLDER_CODE else MALFORMED)
 
-    def note(self, kind: str, line: int | None) -> None:
-        """Count one value of ``kind`` dropped on ``line`` (None: not known)."""
+    def note(self, kind: str, line: int | None, why: str | None = None) -> None:
+        """Count one value of ``kind`` dropped on ``line`` (None: not known); ``why``: ``PLACEHOLDER`` (a filler or
+        test value: ``bus.identifiers.placeholders``) or ``MALFORMED`` (its type's check refused it), None for a
+        trait."""
         self.kinds[kind] += 1
+        if why is not None:
+            self.why[kind, why] += 1
         if line is not None:
             self.lines.add(line)
 
     def summary(self) -> str:
-        """``""`` when nothing was dropped, else e.g. ``2 identifiers dropped (EMAIL 1, PHONE 1) on line 2``;
-        more than ``SHOWN_LINES`` lines are counted, not listed. Always the types, never the values."""
+        """``""`` when nothing was dropped, else e.g. ``2 identifiers dropped (EMAIL 1 malformed, PHONE 1 placeholder)
+        on line 2``: per type and why (``note``; a type dropped for both reasons is counted once for each); more than
+        ``SHOWN_LINES`` lines are counted, not listed. Always the types, never the values."""
         total = sum(self.kinds.values())
         if not total:
             return ""
-        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.kinds.items()))
+        kinds = ", ".join(part for kind, count in sorted(self.kinds.items()) for part in self._counts(kind, count))
         text = f"{total} {self.noun}{'s' if total != 1 else ''} dropped ({kinds})"
         if not self.lines:
             return text
@@ -215,3 +225,9 @@ class DroppedTally:
             return f"{text} on {len(self.lines)} lines"
         numbers = ", ".join(str(number) for number in sorted(self.lines))
         return f"{text} on line{'s' if len(self.lines) != 1 else ''} {numbers}"
+
+    def _counts(self, kind: str, count: int) -> list[str]:
+        """``["CUSTOMER_NUMBER 2 placeholder", "CUSTOMER_NUMBER 1 malformed"]``; ``["birth_date 2"]`` when no reason
+        was given (traits)."""
+        reasons = [f"{kind} {self.why[kind, why]} {why}" for why in (PLACEHOLDER, MALFORMED) if self.why[kind, why]]
+        return reasons or [f"{kind} {count}"]

@@ -27,13 +27,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from aiokafka.admin import AIOKafkaAdminClient
-
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.config import AdapterSettings
+from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
 from bus.errors import OmnibusError
-from bus.kafka_client import connection_options
 from bus.topic_check import require_topics
 
 TARGETS_DIR = "targets"  # under the adapter's state directory: one folder per target
@@ -89,7 +87,7 @@ async def current_target(settings: OmnibusSettings, topics: Iterable[str] = ()) 
     ``MissingTopicError`` (exit 2) when the cluster does not list one of ``topics``, the names the import publishes
     to: checked here, before ``target_state_dir`` makes the target's folder, so a mistyped prefix leaves no folder
     behind (tester25 F5)."""
-    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    admin = admin_client(settings.kafka)
     await admin.start()
     try:
         cluster_id = (await admin.describe_cluster()).get("cluster_id")

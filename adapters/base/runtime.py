@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -9,9 +10,11 @@ from typing import TYPE_CHECKING
 
 from adapters.base.config import AdapterSettings, dedupe_file
 from adapters.base.dedupe import DedupeStore
+from adapters.base.dedupe_target import with_target_dedupe_file
+from adapters.base.import_target import current_target
 from adapters.base.outage_log import ENDED_MESSAGE, IMPORT_ENDED_MESSAGE, IMPORT_MESSAGE, MESSAGE
 from adapters.base.publisher import AdapterPublisher
-from bus import shutdown
+from bus import shutdown, topic_watch
 from bus.bootstrap import serve_metrics_or_exit
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
@@ -87,18 +90,24 @@ def published_topics(settings: OmnibusSettings, publishes: Sequence[TopicSpec] =
 async def adapter_runtime(
     name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings, heartbeat: Heartbeat | None = None,
     *, metrics: bool = True, importing: bool = False, publishes: Sequence[TopicSpec] = CHANNEL_TOPICS,
+    per_target_dedupe: bool = False,
 ) -> AsyncIterator[AdapterRuntime]:
     """Start the producer and dedupe store; on exit flush everything accepted, then close. ``heartbeat``: served as
     ``/live`` on the metrics port (an adapter with no HTTP server of its own: the legacy relay).
 
     ``publishes``: the topics the adapter publishes to (``DEAD_LETTERS`` too, always). Raises ``MissingTopicError``
     (a command: status 2, ``topic ... does not exist: run `omnibus topics apply```) when the broker's metadata does
-    not list one of them, before anything is published (tester24 F8: a missing topic waited as for an outage).
+    not list one of them, before anything is published (tester24 F8: a missing topic waited as for an outage); a
+    long-running adapter (not ``importing``) watches them while it runs (``bus.topic_watch``: one deleted then stops
+    it, and its command exits 75 with the line a missing topic gets at start).
 
     ``metrics``: serve ``/metrics`` on ``OMNIBUS_METRICS__PORT``; a port that cannot be bound exits 2 with one line
     (``bus.bootstrap.serve_metrics_or_exit``). A one-shot command (``import-batch``, ``import-cdr`` without
     ``--follow``) passes ``False``: it ends before any scrape would see it, and a fixed port would make a nightly
     import beside a running adapter, or two overlapping imports, fail; its counts are its summary lines.
+
+    ``per_target_dedupe``: an HTTP adapter's dedupe file is the one of the Kafka cluster and topic prefix it publishes
+    to (``adapters.base.dedupe_target``), resolved once the topics are found.
 
     ``importing``: a command importing files (``import-batch``, ``import-cdr``), which has no sender to answer 503:
     a publish waits for Kafka up to ``producer.give_up_after_s`` (the producer retries with backoff meanwhile),
@@ -110,9 +119,14 @@ async def adapter_runtime(
     await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     dedupe: DedupeStore | None = None
+    watching: asyncio.Task[None] | None = None
     try:
         await producer.require_topics(published_topics(settings, publishes))
+        if not importing:  # a topic deleted while it runs stops it (status 2); an import's publish finds it itself
+            watching = asyncio.create_task(topic_watch.watch(settings, published_topics(settings, publishes), name))
         # Only now: a missing topic (a mistyped prefix) leaves no dedupe file behind (tester25 F5).
+        if per_target_dedupe:  # the file of the cluster and prefix it publishes to (tester30 F9)
+            adapter_settings = with_target_dedupe_file(name, adapter_settings, await current_target(settings))
         dedupe_path = dedupe_file(name, adapter_settings)
         dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
         log.info("adapter dedupe store", adapter=name,
@@ -130,6 +144,8 @@ async def adapter_runtime(
         )
         yield AdapterRuntime(name, settings, adapter_settings, publisher, producer)
     finally:
+        if watching is not None:
+            watching.cancel()
         await producer.stop()
         if dedupe is not None:
             dedupe.close()

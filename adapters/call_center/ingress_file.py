@@ -44,7 +44,7 @@ class ImportReport:
 
     def summary(self, name: str) -> str:
         """The line ``import-cdr`` prints for the file ``name``, as ``import-batch`` does: ``Master.csv: 3 lines,
-        9 events published, 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1)]``."""
+        9 events published, 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)]``."""
         text = f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, " \
                f"{self.rejected} rejected"
         dropped = self.dropped.summary()

@@ -13,6 +13,7 @@ from adapters.base.cli import (
     REJECTED_OK_HELP,
     exit_interrupted,
     exit_when_rejected,
+    exit_when_topics_vanished,
     load_or_exit,
     rejected_exit_code,
     stop_on_signals,
@@ -34,6 +35,7 @@ from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import load_layout
 from adapters.legacy.layout_check import DEFAULT_LINES, check_lines
 from adapters.legacy.mapper import LegacyContext
+from bus import topic_watch
 from bus.bootstrap import exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
@@ -91,7 +93,9 @@ def relay_command() -> None:
                                 retry_after_s=adapter.retry_after_s, heartbeat=heartbeat)
             await relay.run(stop_on_signals())
 
+    topic_watch.enable_exit()
     asyncio.run(main())
+    exit_when_topics_vanished("legacy relay")
 
 
 @app.command("poll")
@@ -112,7 +116,9 @@ def poll_command() -> None:
             ]
             await asyncio.gather(*(poller.run(adapter.dsn(), stop) for poller in pollers))
 
+    topic_watch.enable_exit()
     asyncio.run(main())
+    exit_when_topics_vanished("legacy pollers")
 
 
 @app.command("import-batch")

@@ -2,9 +2,10 @@
 
 A line is published without an identifier its normaliser refuses (a DNI that is a digit run, an e-mail without a
 domain: ``rejected_identifiers`` on ``identity.observed.v1``) and without a trait that does not read as its layout
-type (a birth date ``31/02/1980``). The import's summary line counts both per type with their line numbers
-(``adapters.base.identifiers.DroppedTally``); the dry run counts them with the same code, so a layout that drops a
-national ID on every line is seen before the import (tester29 F1: ``check-layout`` said "5 would be published, 0
+type (a birth date ``31/02/1980``). The import's summary line counts both per type (identifiers also by why:
+placeholder or malformed) with their line numbers (``adapters.base.identifiers.DroppedTally``); the dry run counts
+them with the same code, so a layout that drops a national ID on every line is seen before the import (tester29 F1:
+``check-layout`` said "5 would be published, 0
 rejected", the import then "5 identifiers dropped (NATIONAL_ID 5) on lines 2, 3, 4, 5, 6").
 """
 
@@ -41,6 +42,6 @@ def count_dropped(
 
 def with_dropped(text: str, identifiers: DroppedTally, traits: DroppedTally, *more: str) -> str:
     """A file's summary line: ``text`` (its counts), then what its published lines lost and ``more``, each only
-    when not empty: ``accounts.csv: 1 lines, ..., 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) on line 2,
-    1 trait dropped (birth_date 1) on line 3``. Types and line numbers, never a value."""
+    when not empty: ``accounts.csv: 1 lines, ..., 0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1
+    placeholder) on line 2, 1 trait dropped (birth_date 1) on line 3``. Types and line numbers, never a value."""
     return ", ".join(part for part in (text, identifiers.summary(), traits.summary(), *more) if part)

@@ -75,11 +75,11 @@ class BatchReport:
     def summary(self, name: str) -> str:
         """The line ``import-batch`` prints for the file ``name``: ``bills.csv: already imported to cluster
         4L6g3nShT-eMCtK--X86sw, prefix omnibus on 2026-12-02T11:08:42+00:00 (sha256 9f86d081884c)``, or
-        ``accounts.csv: 1 lines, 2 events published, 0 duplicates, 1 changed, 0 rejected, 2 identifiers dropped
-        (EMAIL 1, PHONE 1) on line 2, 1 trait dropped (birth_date 1) on line 3`` (``changed``: lines published as a
-        newer fact of a key published before, only when some were; the last parts only when some were dropped:
-        identifiers are on ``identity.observed.v1`` as ``rejected_identifiers``; a trait that does not read as its
-        layout type is left out of its line's events)."""
+        ``accounts.csv: 1 lines, 2 events published, 0 duplicates, 1 changed, 0 rejected, 2 identifiers dropped (EMAIL 1
+        malformed, PHONE 1 placeholder) on line 2, 1 trait dropped (birth_date 1) on line 3`` (``changed``: lines
+        published as a newer fact of a key published before, only when some were; the last parts only when some were
+        dropped: identifiers are on ``identity.observed.v1`` as ``rejected_identifiers``; a trait that does not read as
+        its layout type is left out of its line's events)."""
         if self.already_imported:
             where = f" to {self.imported_to.describe()}" if self.imported_to else ""
             when = f" on {self.imported_at.isoformat(timespec='seconds')}" if self.imported_at else ""

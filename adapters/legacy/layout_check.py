@@ -36,9 +36,9 @@ class LineCheck:
     traits: DroppedTally = field(default_factory=trait_tally)
 
     def summary(self, name: str) -> str:
-        """``accounts.csv: 5 lines checked, 5 would be published, 0 rejected, 5 identifiers dropped (NATIONAL_ID 5)
-        on lines 2, 3, 4, 5, 6``: the last parts, only when some were dropped, as ``BatchReport.summary`` writes
-        them."""
+        """``accounts.csv: 5 lines checked, 5 would be published, 0 rejected, 5 identifiers dropped (NATIONAL_ID 5
+        malformed) on lines 2, 3, 4, 5, 6``: the last parts, only when some were dropped, as ``BatchReport.summary``
+        writes them."""
         text = (f"{name}: {self.lines} lines checked, {self.lines - len(self.rejected)} would be published, "
                 f"{len(self.rejected)} rejected")
         return with_dropped(text, self.dropped, self.traits)

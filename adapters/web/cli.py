@@ -28,15 +28,16 @@ def run_command(
     workers: int = typer.Option(1, help="Worker processes sharing the port (SO_REUSEPORT), each with its own "
                                 "producer; above 1 needs a fixed port (not 0); they share the dedupe file, "
                                 f"{ENV_PREFIX}DEDUPE_PATH, else $XDG_STATE_HOME/omnibus/web/dedupe-PORT.sqlite "
-                                "(~/.local/state/...), as a single process does. Worker i serves its metrics "
+                                "(~/.local/state/...), as a single process does: the file of the Kafka cluster and "
+                                "topic prefix they publish to, under targets/ beside it. Worker i serves its metrics "
                                 "on OMNIBUS_METRICS__PORT + i (each process counts its own)."),
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, host=host, port=port)
     dedupe_path = dedupe_file("web", web_settings)  # the workers share it (tester9 #4: a default, not a refusal)
     if workers > 1 and dedupe_path is not None:
-        typer.echo(f"web hall: the {workers} workers share the dedupe file {dedupe_path} ({ENV_PREFIX}DEDUPE_PATH)",
-                   err=True)
+        typer.echo(f"web hall: the {workers} workers share the dedupe file {dedupe_path} ({ENV_PREFIX}DEDUPE_PATH), "
+                   "the one of the Kafka cluster and topic prefix they publish to under targets/ beside it", err=True)
     problem = workers_refusal(workers, web_settings.port, dedupe_path)
     if problem:
         exit_with_message(f"web hall: {problem}")  # "error: ..." and status 2, like every bad setting

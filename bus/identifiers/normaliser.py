@@ -49,7 +49,7 @@ from bus.identifiers.metrics import REJECTED_IDENTIFIERS
 from bus.identifiers.model import BLOCKED, INVALID, Identifier, NotAnIdentifier, Rejected
 from bus.identifiers.national_id import LEGACY_SCHEME, canonical_national_id
 from bus.identifiers.phone import normalise_phone
-from bus.identifiers.placeholders import looks_like_placeholder
+from bus.identifiers.placeholders import PLACEHOLDER_CODE, looks_like_placeholder
 from bus.identifiers.settings import ENV_PREFIX, IdentifierSettings, check_region
 from bus.identifiers.supply_point import normalise_supply_point
 from bus.identifiers.tokens import is_token, token
@@ -239,7 +239,8 @@ class IdentifierNormaliser:
         return looks_like_placeholder(normalised, kind) and not (kind == kinds.ACCOUNT and is_iban(normalised))
 
     def _placeholder_rejected(self, kind: str, value: str) -> Rejected:
-        return self._rejected(kind, value, BLOCKED, "placeholder", f"{kind} value is a known placeholder or test value")
+        return self._rejected(kind, value, BLOCKED, PLACEHOLDER_CODE,
+                              f"{kind} value is a known placeholder or test value")
 
     def _rejected(self, kind: str, value: str, rule: str, code: str, reason: str) -> Rejected:
         counted_kind = kind if kind in kinds.IDENTIFIER_TYPES else kinds.UNKNOWN
@@ -265,7 +266,7 @@ class IdentifierNormaliser:
                 return value
             scheme, canonical = canonical_national_id(value, self.settings.national_id_schemes)
             if self._block and looks_like_placeholder(canonical[:-1], kind):
-                raise NotAnIdentifier("placeholder", "national ID is a placeholder")
+                raise NotAnIdentifier(PLACEHOLDER_CODE, "national ID is a placeholder")
             return self.token(kind, canonical if scheme == LEGACY_SCHEME else f"{scheme}:{canonical}")
         if kind == kinds.CARD:
             if is_token(kind, value):

@@ -10,6 +10,13 @@ A run of digits is a placeholder only when it is the whole number: a phone's nat
 (``+33 1 23 45 67 89``, ``+1 555 555 5555``; ITU-T E.164, as python-phonenumbers splits it), every digit of any
 other value (``123456789``, ``000 000 000``). A real number that merely ends in a run (the contract account
 ``4000 1234 5678``, New York's ``+1 212 345 6789``) is somebody's.
+
+A count after a letter prefix whose digits are zero-padded is a number a system of record's sequence issued
+(``B012345``, ``D-0123456``), not a filler: kept (tester30 F12: a billing system's ``B012345`` was dropped and its
+customer never found by number). It is the rule of a configured number format (``IdentifierNormaliser.
+_placeholder_in_format``: a number the format's width pads is never a count), read from the value itself: the
+leading zero is the padding. A count that fills its digits after the prefix (``C123456``, ``EA-123456``) and a digit
+repeated after it (``A000000``, the number zero; ``X111111``) stay placeholders, as they are under a format.
 """
 
 from __future__ import annotations
@@ -24,8 +31,11 @@ PLACEHOLDERS = frozenset({
     "unknown", "null", "none", "nil", "n/a", "na", "undefined", "test", "-", "0", "anonymous", "guest",
     "default", "xxx", "empty", "notset", "not set", "no", "void",
 })
+PLACEHOLDER_CODE = "placeholder"  # the reason code of a refused placeholder or test value, whichever check saw it
 _NOT_DIGITS = re.compile(r"\D")
 _SEPARATORS = re.compile(r"[\W_]")
+# whole value: letters, maybe separators, then zero-padded digits only (``B012345``)
+_PADDED_AFTER_LETTERS = re.compile(r"[^\W\d_]+[\W_]*0\d+")
 MIN_REPEATED = 5  # characters: "00000000-0000-0000-0000-000000000000" (a zeroed advertising id), "xxxxx"
 MIN_DIGITS = 5  # a shorter run ("1234") is too common in real short ids to call a filler
 COUNTING_UP, COUNTING_DOWN = "01234567890123456789", "98765432109876543210"
@@ -70,6 +80,11 @@ def looks_like_placeholder(value: str, kind: str) -> bool:
 
 
 def _digits_are_a_filler(kind: str, value: str) -> bool:
-    """Whether the significant digits of a mostly-digit ``value`` are one digit repeated or a count up or down."""
+    """Whether the significant digits of a mostly-digit ``value`` are one digit repeated, or a count up or down that
+    is not a zero-padded number after a letter prefix (the module)."""
     digits = significant_digits(kind, value)
-    return len(digits) >= MIN_DIGITS and (len(set(digits)) == 1 or digits in COUNTING_UP or digits in COUNTING_DOWN)
+    if len(digits) < MIN_DIGITS:
+        return False
+    if len(set(digits)) == 1:
+        return True
+    return (digits in COUNTING_UP or digits in COUNTING_DOWN) and not _PADDED_AFTER_LETTERS.fullmatch(value)

@@ -14,12 +14,11 @@ import time
 from typing import Any, NoReturn
 
 import faust
-from aiokafka.admin import AIOKafkaAdminClient
 
+from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.fencing import AssignmentFence
-from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.publish_retry import outage_retry
@@ -35,7 +34,7 @@ async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float =
     Waits up to ``wait_s`` for a topic created a moment ago: its metadata reaches every broker later.
     Raises ``ConfigError`` when the topic is still missing after ``wait_s`` seconds.
     """
-    admin = AIOKafkaAdminClient(**connection_options(settings.kafka))
+    admin = admin_client(settings.kafka)
     await admin.start()
     try:
         deadline = time.monotonic() + wait_s

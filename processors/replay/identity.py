@@ -11,7 +11,7 @@ their announcements, in turn (``processors.replay.releases``, ``processors.repla
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -32,7 +32,7 @@ from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
 from processors.profile.book import ProfileBook, ProfileState
 from processors.profile.sections._time import micros
-from processors.replay import Replayed, fenced
+from processors.replay import Progress, Replayed, fenced
 from processors.replay.operators import OperatorCommand, apply_command
 from processors.replay.releases import in_turn
 
@@ -40,6 +40,7 @@ T = TypeVar("T")
 
 NODES_TABLE = "identity-nodes"
 PROFILES_TABLE = "identity-profiles"
+PROGRESS_EVERY = 1_000  # records between two ``progress`` calls of ``recompute``
 
 
 def changelog() -> TopicSpec:
@@ -92,18 +93,25 @@ class Recomputed:
     not_replayed: list[OperatorCommand] = field(default_factory=list)
 
 
-def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
-              book: ProfileBook, commands: Iterable[OperatorCommand] = ()) -> Recomputed:
+def recompute(records: Sequence[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
+              book: ProfileBook, commands: Iterable[OperatorCommand] = (), *,
+              progress: Progress | None = None) -> Recomputed:
     """Every decoded input record through ``Intake`` and ``IdentityGraph``, run to rest after each one; each of
     the operators' ``commands`` (``operators.announced_commands``: releases, merges, splits) applied between the
-    records that reached Kafka before and after its announcement (``releases.in_turn``)."""
+    records that reached Kafka before and after its announcement (``releases.in_turn``). ``progress(done, total)``:
+    records gone through of ``len(records)``, every ``PROGRESS_EVERY`` records and at the end (tester30 F16)."""
     _, deserializer = build_serde(settings.registry)
     load_event = ref_loader(deserializer)
     intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)
     result = Recomputed(LocalGraph(IdentityGraph(LinkPolicy(identity), book, load_event,
                                                  dedupe_window=identity.dedupe_window)))
     contacts = CONTACT_EVENTS.name(settings.topics)
+    done = 0
     for record in in_turn(records, commands):
+        if progress is not None and isinstance(record, Replayed):
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                progress(done, len(records))
         if not isinstance(record, Replayed):
             if not apply_command(result.graph, record):
                 result.not_replayed.append(record)
@@ -127,10 +135,12 @@ def recompute(records: Iterable[Replayed], settings: OmnibusSettings, identity: 
         result.graph.submit(started)
         result.graph.run()
         result.applied += 1
+    if progress is not None:
+        progress(done, len(records))
     return result
 
 
-def rebuild(records: Iterable[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
+def rebuild(records: Sequence[Replayed], settings: OmnibusSettings, identity: IdentitySettings,
             book: ProfileBook) -> tuple[dict[str, list[str]], int]:
     """(clusters of the rebuilt graph, records applied)."""
     result = recompute(records, settings, identity, book)

@@ -83,8 +83,10 @@ def verify_command(
     row, each processor's table equal to a recomputation from its input log. Covers the identity and handoff
     processors only: not the KPI processor (``omnibus replay kpis`` recomputes its aggregates and
     compares) nor the offer processor. First each processor's consumer lag on its inputs: records it has not
-    read yet are not lost; while there are any (after ``--wait``), nothing is judged and the exit status is 75."""
+    read yet are not lost; while there are any (after ``--wait``), nothing is judged and the exit status is 75.
+    Each stage (the lag, reading the topics, each recomputation) draws its progress and rate on stderr."""
     from bus.bootstrap import bad_settings_exit
+    from processors.replay.cli import progress_bar
 
     with bad_settings_exit():
         settings = load_settings()
@@ -93,7 +95,8 @@ def verify_command(
                 update={"kafka": settings.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})})
     try:
         with bad_settings_exit():
-            report = verify(settings, processors=processor or PROCESSORS, ledger=ledger, wait_s=wait)
+            report = verify(settings, processors=processor or PROCESSORS, ledger=ledger, wait_s=wait,
+                            progress=progress_bar)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
+from bus.admin_client import AdminClient
 from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.kafka_client import connection_options
@@ -70,7 +70,7 @@ async def read_unread(settings: OmnibusSettings, readers: Sequence[Reader]) -> l
     """The records each of ``readers`` has not read yet, from the broker's committed and end offsets."""
     options = connection_options(settings.kafka)
     consumer = await start_or_close(AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None))
-    admin = AIOKafkaAdminClient(**options)
+    admin = AdminClient(**options)
     try:
         await admin.start()
         out: list[Unread] = []

@@ -5,18 +5,23 @@ The API the fault tests use (and ``omnibus verify``)::
     report = verify(settings, processors=("identity",), identity=identity_settings, ledger=path)
     report = verify(settings, wait_s=60)          # wait up to a minute for the processors' consumer lag to be 0
     report = await averify(settings, ...)      # the same, off the event loop (a worker thread)
+    report = verify(settings, progress=progress_bar)  # each stage's progress: ``omnibus verify``'s lines on stderr
     report.ok, report.failures(), report.figures  # figures: events, lost, duplicates, conflicting, stale rows
 
 First, each processor's consumer lag on the inputs it is judged on (``processors.verify.lag``): while it has
 records it has not read yet, nothing is judged and ``Report.unread`` says so (tester29 F11: unread records counted
 as "lost"). Then topics are read with no consumer group, from offset 0 to the end offsets at the start
 (``read_topics``); nothing of the running processors is touched.
+
+A run of ~65,000 events took minutes with nothing printed (tester30 F16): ``progress`` (a ``Stage``) is told each
+stage's name (the lag, the read, each recomputation) and gets a ``Progress`` to call with (done, total) records.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from bus.config import OmnibusSettings
@@ -35,7 +40,7 @@ from bus.topics import (
 from processors.handoffs.config import HandoffPolicy
 from processors.identity.config import IdentitySettings
 from processors.profile.book import ProfileBook
-from processors.replay import Replayed, read_topics
+from processors.replay import Progress, Replayed, read_topics
 from processors.replay.operators import MERGED
 from processors.verify.effects import check_copies, check_one_id_per_decision
 from processors.verify.identity import CREATED, check_identity
@@ -53,6 +58,14 @@ from processors.verify.placement import (
 from processors.verify.report import Report
 
 PROCESSORS = ("identity", "handoffs")
+# A stage's progress: called with the stage's name, it gives the ``Progress`` the stage reports (done, total) to,
+# for as long as the stage runs (``processors.replay.cli.progress_bar``: a line on stderr).
+Stage = Callable[[str], AbstractContextManager[Progress]]
+
+
+def _silent(what: str) -> AbstractContextManager[Progress]:
+    """The ``Stage`` of a caller that shows no progress (tests, the fault suite)."""
+    return nullcontext(lambda done, total: None)
 
 
 def _of(records: list[Replayed], settings: OmnibusSettings, *specs: TopicSpec) -> list[Replayed]:
@@ -86,12 +99,12 @@ def readers(settings: OmnibusSettings, processors: Sequence[str], book: ProfileB
 def verify(
     settings: OmnibusSettings, *, processors: Sequence[str] = PROCESSORS, ledger: Path | None = None,
     identity: IdentitySettings | None = None, book: ProfileBook | None = None,
-    handoffs_policy: HandoffPolicy | Path | None = None, wait_s: float = 0.0,
+    handoffs_policy: HandoffPolicy | Path | None = None, wait_s: float = 0.0, progress: Stage = _silent,
 ) -> Report:
     """Read the run back and check it; ``identity``/``book``/``handoffs_policy`` (a policy or its file): as the
     workers ran (default: from the environment). First the processors' consumer lag, read again for up to
     ``wait_s`` seconds while any: a processor with records it has not read yet leaves the report not judged
-    (``Report.unread``, no check run).
+    (``Report.unread``, no check run). ``progress``: each stage's progress (the module).
 
     Raises ``ValueError`` for an unknown processor or a malformed ledger, ``TimeoutError`` when a topic
     does not deliver up to its end offsets.
@@ -105,14 +118,17 @@ def verify(
     from processors.replay.identity import profiles_changelog
 
     book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
-    unread = asyncio.run(wait_unread(settings, readers(settings, processors, book), wait_s))
+    with progress("reading the processors' consumer lag"):
+        unread = asyncio.run(wait_unread(settings, readers(settings, processors, book), wait_s))
     if unread:
         return Report(unread=unread)
     inputs_specs = {spec.suffix: spec for spec in input_topics(book)}
     inputs_specs[HANDOFF_EVENTS.suffix] = HANDOFF_EVENTS
     outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, IDENTITY_REVIEWS]
     raw = [identity_changelog(), profiles_changelog(), handoffs_changelog(), HANDOFF_TICKS]
-    read = asyncio.run(read_topics(settings, [*inputs_specs.values(), *outputs, *raw], raw=raw))
+    specs = [*inputs_specs.values(), *outputs, *raw]
+    with progress(f"reading {len(specs)} topics") as reading:
+        read = asyncio.run(read_topics(settings, specs, raw=raw, progress=reading))
     records = read.records
     report = Report()
     report.count("undecodable records", read.undecodable)
@@ -123,9 +139,11 @@ def verify(
                      report)
     placements = read_placements(_of(records, settings, CUSTOMER_CONTACTS))
     if "identity" in processors:
-        _identity(settings, records, identity, book, dead_lettered, placements, report)
+        with progress("recomputing identity from its inputs") as recomputing:
+            _identity(settings, records, identity, book, dead_lettered, placements, report, recomputing)
     if "handoffs" in processors:
-        _handoffs(settings, records, handoffs_policy, dead_lettered, placements, report)
+        with progress("recomputing the handoffs"):
+            _handoffs(settings, records, handoffs_policy, dead_lettered, placements, report)
     return report
 
 
@@ -136,7 +154,7 @@ async def averify(settings: OmnibusSettings, **options: object) -> Report:
 
 def _identity(settings: OmnibusSettings, records: list[Replayed], identity: IdentitySettings | None,
               book: ProfileBook, dead_lettered: set[tuple[str, int, int]], placements: Placements,
-              report: Report) -> None:
+              report: Report, progress: Progress) -> None:
     from processors.identity.agent import input_topics
     from processors.identity.config import load_identity_settings
     from processors.replay.identity import changelog, profiles_changelog, recompute
@@ -145,7 +163,7 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
     identity = identity if identity is not None else load_identity_settings()
     customer_events = _of(records, settings, CUSTOMER_EVENTS)
     recomputed = recompute(_of(records, settings, *input_topics(book)), settings, identity, book,
-                           announced_commands(customer_events))
+                           announced_commands(customer_events), progress=progress)
     outputs = IdentityOutputs(
         assignments=_of(records, settings, CUSTOMER_IDENTIFIERS),
         customer_events=customer_events,

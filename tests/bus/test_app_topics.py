@@ -61,7 +61,7 @@ def test_a_worker_whose_input_topics_do_not_exist_stops_before_starting_naming_t
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app, settings, read = _app(tmp_path)
-    monkeypatch.setattr(bus_app, "AIOKafkaAdminClient", Admin)
+    monkeypatch.setattr(bus_app, "admin_client", lambda kafka: Admin())
     monkeypatch.setattr(Admin, "LISTED", [read[0]])
     started: list[bool] = []
     monkeypatch.setattr(bus_app.faust, "Worker", lambda *a, **k: started.append(True))

@@ -366,3 +366,51 @@ async def test_a_paused_partition_that_consumes_nothing_is_reported_and_left_to_
     held = [line for line in lines if line["event"].startswith("paused partition consumed nothing")]
     assert len(held) == 3 and held[0]["lag"] == 5 and held[0]["paused"] == {"contact.events": [0]}
     assert app.consumer.sought == []  # never sought: faust paused it and resumes it
+
+
+class _BusyConsumer(_Consumer):
+    """Partition 0 waits (5 records, nothing moves); partition 1's committed offset moves at every check: a worker
+    working through a backlog on partition 1 (tester30 F13). ``held``: partition 0 is paused inside aiokafka."""
+
+    def __init__(self, others_move: bool, held: bool = False) -> None:
+        super().__init__()
+        self.busy, self.others_move = TopicPartition("business.events", 1), others_move
+        self._committed_offset[self.busy] = 0
+        client = SimpleNamespace(paused=lambda: {self.tp} if held else set())
+        self._thread = SimpleNamespace(_ensure_consumer=lambda: client)
+
+    def assignment(self) -> set[Any]:
+        return {self.tp, self.busy}
+
+    async def highwaters(self, *tps: Any) -> dict[Any, int]:
+        if self.others_move:
+            self._committed_offset[self.busy] += 100
+        backlog = 10**6 if self.others_move else 0  # an idle worker: nothing waits on partition 1
+        return {tp: 8 if tp == self.tp else self._committed_offset[tp] + backlog for tp in tps}
+
+    async def position(self, tp: Any) -> int:
+        return self._committed_offset[tp]
+
+
+@pytest.mark.parametrize(("scenario", "windows", "stopped"), [
+    ("others move", lag_watchdog.BEHIND_MAX_WINDOWS, False), ("nothing else moves", 10, True),
+    ("held in aiokafka", 10, True), ("others move", 3, True)])
+async def test_tester30_f13_a_partition_waiting_behind_the_workers_backlog_is_sought_again_not_stopped(
+        scenario: str, windows: int, stopped: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester30 F13: after a broker restart the handoff tracker and the offer processor stopped (exit 75) with a
+    partition "stalled after a seek" while the worker's other partitions moved by thousands of records: it waited
+    behind the worker's own backlog. While another partition moves, it is sought again, for up to
+    ``BEHIND_MAX_WINDOWS`` stall windows; a worker where nothing else moves, or a partition paused inside aiokafka
+    (no seek reaches it), still stops at the second stall, and so does one still waiting after those windows."""
+    monkeypatch.setattr(lag_watchdog, "BEHIND_MAX_WINDOWS", windows)
+    app, ticks = _watched_app()
+    app.consumer = _BusyConsumer(scenario != "nothing else moves", held=scenario == "held in aiokafka")
+    stops: list[str] = []
+    now = [0.0]
+    lag_watchdog.install(app, "handoffs", stall_after_s=60, interval_s=10, stop=stops.append, clock=lambda: now[0])
+    for second in range(0, 400, 10):
+        now[0] = float(second)
+        await ticks[0]()
+    assert bool(stops) is stopped and len(app.consumer.sought) >= (1 if stopped else 5)  # sought once a minute
+    if stopped:
+        assert stops[0] == "contact.events[0] consumed nothing with 5 records waiting after a seek"

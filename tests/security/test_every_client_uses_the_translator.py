@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("omnibus", "bus", "adapters", "processors", "demo", "deploy")
 EXEMPT = ("bus/stack/",)
-CLIENTS = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient", "App"}
+CLIENTS = {"AIOKafkaConsumer", "AIOKafkaProducer", "AIOKafkaAdminClient", "AdminClient", "App"}
 CONNECTION_ARGUMENTS = {"bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_plain_username",
                         "sasl_plain_password", "ssl_context", "broker", "broker_credentials"}
 TRANSLATOR = ("connection_options(", "producer_options(", "faust_broker_options(", "kafka_connection(")

@@ -94,7 +94,7 @@ def test_a_restarted_adapter_counts_redeliveries_as_duplicates_and_publishes_not
     finally:
         first.send_signal(signal.SIGKILL)  # as the tester did: no drain, no goodbye
         first.communicate(timeout=60)
-    assert (tmp_path / "omnibus" / "web" / f"dedupe-{port}.sqlite").exists()
+    assert len(list((tmp_path / "omnibus" / "web").glob(f"targets/*/dedupe-{port}.sqlite"))) == 1  # its cluster's
 
     second = _start(environment, port, metrics_port)
     try:

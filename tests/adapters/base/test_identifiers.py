@@ -46,15 +46,27 @@ def test_a_file_summary_counts_dropped_identifiers_by_type_and_names_their_lines
     tally = DroppedTally()
     assert tally.summary() == ""
     tally.add(_accepted_with_refusals(("PHONE", "EMAIL")), lambda index: index + 2)
-    assert tally.summary() == "2 identifiers dropped (EMAIL 1, PHONE 1) on line 2"
+    assert tally.summary() == "2 identifiers dropped (EMAIL 1 malformed, PHONE 1 malformed) on line 2"
     tally.add(_accepted_with_refusals((), ("PHONE",)), lambda index: index + 7)
-    assert tally.summary() == "3 identifiers dropped (EMAIL 1, PHONE 2) on lines 2, 8"
+    assert tally.summary() == "3 identifiers dropped (EMAIL 1 malformed, PHONE 2 malformed) on lines 2, 8"
 
 
 def test_many_lines_of_dropped_identifiers_are_counted_and_unknown_lines_left_out() -> None:
     tally = DroppedTally()
     tally.add(_accepted_with_refusals(*[("EMAIL",)] * (SHOWN_LINES + 1)), lambda index: index + 2)
-    assert tally.summary() == f"{SHOWN_LINES + 1} identifiers dropped (EMAIL {SHOWN_LINES + 1}) on {SHOWN_LINES + 1} lines"
+    assert tally.summary() == f"{SHOWN_LINES + 1} identifiers dropped (EMAIL {SHOWN_LINES + 1} malformed) on {SHOWN_LINES + 1} lines"
     offsets = DroppedTally()
     offsets.add(_accepted_with_refusals(("NATIONAL_ID",)), lambda index: None)
-    assert offsets.summary() == "1 identifier dropped (NATIONAL_ID 1)"
+    assert offsets.summary() == "1 identifier dropped (NATIONAL_ID 1 malformed)"
+
+
+def test_tester30_f12_a_file_summary_says_why_each_identifier_was_dropped() -> None:
+    """tester30 F12: "5 identifiers dropped (CUSTOMER_NUMBER 5)" did not say whether the numbers were placeholders or
+    malformed."""
+    accepted = _accepted_with_refusals(("CUSTOMER_NUMBER", "EMAIL"), ("CUSTOMER_NUMBER",), ("CUSTOMER_NUMBER",))
+    for _, record in accepted[:2]:
+        record.events[0].event.value["rejected_identifiers"][0]["code"] = "placeholder"
+    tally = DroppedTally()
+    tally.add(accepted, lambda index: index + 2)
+    assert tally.summary() == ("4 identifiers dropped (CUSTOMER_NUMBER 2 placeholder, CUSTOMER_NUMBER 1 malformed, "
+                               "EMAIL 1 malformed) on lines 2, 3, 4")

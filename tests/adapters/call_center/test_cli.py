@@ -45,7 +45,7 @@ def test_tester25_f5_an_import_to_a_prefix_without_topics_leaves_no_state_behind
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """tester25 F5's kind (found on import-batch): import-cdr made its target's folder before the topic check."""
-    monkeypatch.setattr(import_target, "AIOKafkaAdminClient", MissingTopicAdmin)
+    monkeypatch.setattr(import_target, "admin_client", lambda kafka: MissingTopicAdmin())
     for name, value in _environment("127.0.0.1:1", "typo", tmp_path).items():
         monkeypatch.setenv(name, value)
     master = tmp_path / "Master.csv"

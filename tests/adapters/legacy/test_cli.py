@@ -176,7 +176,7 @@ def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_val
     result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "accounts_layout.yaml"), str(export)])
     assert result.exit_code == 0, result.output
     assert ("accounts_2026-12-01.csv: 1 lines, 2 events published, 0 duplicates, 0 rejected, "
-            "2 identifiers dropped (EMAIL 1, PHONE 1) on line 2") in result.output, result.output
+            "2 identifiers dropped (EMAIL 1 malformed, PHONE 1 malformed) on line 2") in result.output, result.output
     assert "not-a-phone" not in result.output and "broken@" not in result.output
 
 
@@ -329,8 +329,8 @@ def test_tester29_f1_check_layout_prints_the_identifiers_and_traits_the_import_w
     result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
-        "accounts.csv: 2 lines checked, 2 would be published, 0 rejected, 2 identifiers dropped (EMAIL 1, PHONE 1) "
-        "on lines 2, 3, 1 trait dropped (birth_date 1) on line 2"]
+        "accounts.csv: 2 lines checked, 2 would be published, 0 rejected, 2 identifiers dropped (EMAIL 1 malformed, "
+        "PHONE 1 malformed) on lines 2, 3, 1 trait dropped (birth_date 1) on line 2"]
     assert "paul@" not in result.output and "123" not in result.output
 
 
@@ -340,7 +340,7 @@ def test_tester25_f5_an_import_to_a_prefix_without_topics_leaves_no_state_behind
     """tester25 F5: ``OMNIBUS_TOPICS__PREFIX=t25staging ... import-batch`` was refused for its missing topics (exit 2)
     after it had made ``targets/<cluster>~t25staging~<digest>/`` and its dedupe file: a folder per typo. The
     topics are checked with the cluster id, before any state."""
-    monkeypatch.setattr(import_target, "AIOKafkaAdminClient", MissingTopicAdmin)
+    monkeypatch.setattr(import_target, "admin_client", lambda kafka: MissingTopicAdmin())
     monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
     monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "t25staging")
     monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "false")

@@ -197,8 +197,8 @@ async def test_tester15_f6_a_malformed_birth_date_loses_the_trait_not_the_accoun
     shutil.copy(SAMPLES / "energy_accounts.csv", path)
     report = await importer.import_file(path, layout)
     assert report.summary("a2.csv") == (  # the sample's phones 04 00 00 00 0x are no numbers; its IBAN is mistyped
-        "a2.csv: 2 lines, 4 events published, 0 duplicates, 0 rejected, 3 identifiers dropped (ACCOUNT 1, PHONE 2) on "
-        "lines 2, 3, 2 traits dropped (birth_date 2) on lines 2, 3")
+        "a2.csv: 2 lines, 4 events published, 0 duplicates, 0 rejected, 3 identifiers dropped (ACCOUNT 1 malformed, "
+        "PHONE 2 malformed) on lines 2, 3, 2 traits dropped (birth_date 2) on lines 2, 3")
     accounts = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
     assert sorted(value["account_number"] for value in accounts) == ["400055556666", "400055557777"]
     observed = {landed.event.value["traits"]["given_name"]: landed.event.value

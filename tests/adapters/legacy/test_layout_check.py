@@ -38,7 +38,7 @@ def test_tester29_f1_the_dry_run_counts_the_identifiers_the_import_would_drop(tm
     settings = _settings(default_region="ES", national_id_schemes=["es.dni", "es.nie"])
     check = check_lines(export, CORE_LAYOUT, context(settings, LegacySettings(state_dir=tmp_path)))
     assert check.summary("clientes.csv") == ("clientes.csv: 5 lines checked, 5 would be published, 0 rejected, "
-                                             "5 identifiers dropped (NATIONAL_ID 5) on lines 2, 3, 4, 5, 6")
+                                             "5 identifiers dropped (NATIONAL_ID 5 malformed) on lines 2, 3, 4, 5, 6")
     assert not check.rejected
 
 
@@ -49,7 +49,7 @@ def test_the_dry_run_says_what_the_import_of_the_same_sample_says(tmp_path: Path
     shutil.copy(SAMPLES / "energy_accounts.csv", path)
     layout = load_layout(SAMPLES / "energy_accounts_layout.yaml")
     check = check_lines(path, layout, context(_settings(), LegacySettings(state_dir=tmp_path), layout.phone_region))
-    imported = ("3 identifiers dropped (ACCOUNT 1, PHONE 2) on lines 2, 3, "
+    imported = ("3 identifiers dropped (ACCOUNT 1 malformed, PHONE 2 malformed) on lines 2, 3, "
                 "2 traits dropped (birth_date 2) on lines 2, 3")  # as test_tester15_f6 asserts of import-batch
     assert check.summary("a2.csv") == f"a2.csv: 2 lines checked, 2 would be published, 0 rejected, {imported}"
 
@@ -62,7 +62,7 @@ def test_a_line_that_would_be_rejected_counts_nothing_dropped(tmp_path: Path) ->
     settings = _settings(default_region="ES", national_id_schemes=["es.dni", "es.nie"])
     check = check_lines(export, CORE_LAYOUT, context(settings, LegacySettings(state_dir=tmp_path)))
     assert check.summary("clientes.csv") == (
-        "clientes.csv: 2 lines checked, 1 would be published, 1 rejected, 1 identifier dropped (NATIONAL_ID 1) on "
+        "clientes.csv: 2 lines checked, 1 would be published, 1 rejected, 1 identifier dropped (NATIONAL_ID 1 malformed) on "
         "line 2, 1 trait dropped (birth_date 1) on line 2")
 
 
@@ -75,3 +75,21 @@ def test_tester29_f8_the_dry_run_rejects_a_line_keyed_by_a_mistyped_iban(tmp_pat
     assert check.rejected == {2: "field account_number is malformed: IBAN fails its check digits (ISO 7064 mod 97-10); "
                                  "the record is keyed by it: correct the IBAN in the source"}
     assert check.summary("clientes.csv").startswith("clientes.csv: 2 lines checked, 1 would be published, 1 rejected")
+
+
+def test_tester30_f12_a_lettered_series_number_is_kept_and_the_summary_says_why_one_was_dropped(tmp_path: Path) -> None:
+    """tester30 F12, its sample: of five customer numbers (a letter and six zeros, three letter-prefixed counts, a bare
+    7-digit count) all five were "dropped", none said why. The zero-padded lettered counts are numbers a sequence
+    issued; the number zero, the count that fills its digits and the bare count are placeholders, and the summary says
+    so, and that a malformed e-mail was malformed."""
+    layout = Layout.model_validate({
+        "name": "clienti", "format": "csv", "event": "AccountOpened", "delimiter": ";", "key": ["account_number"],
+        "fields": {"account_number": {"column": "CONTRATTO"}, "account_type": {"value": "luce"},
+                   "customer_id": {"column": "COD_CLIENTE"}, "email": {"column": "EMAIL"}}})
+    export = tmp_path / "clienti.csv"
+    export.write_text("CONTRATTO;COD_CLIENTE;EMAIL\nCA-7001;A000000;\nCA-7002;B012345;\nCA-7003;C123456;\n"
+                      "CA-7004;D012345;not-an-email\nCA-7005;1234567;\n")
+    check = check_lines(export, layout, context(_settings(default_region="IT"), LegacySettings(state_dir=tmp_path)))
+    assert check.summary("clienti.csv") == (
+        "clienti.csv: 5 lines checked, 5 would be published, 0 rejected, 4 identifiers dropped "
+        "(CUSTOMER_NUMBER 3 placeholder, EMAIL 1 malformed) on lines 2, 4, 5, 6")
