@@ -140,6 +140,16 @@ MARKETING_INSTRUCTIONS_BRANCH = TopicSpec(
     "marketing.instructions.branch.v1", "Show / withdraw offer instructions for the branch counters.",
     key="customer id", carries=("omnibus.marketing.OfferInstruction",),
 )
+# Outbound pushes: each gateway reads its own topic (its own ACL), whose instructions carry the customer's addresses
+# of that kind only (phones for SMS, e-mails for EMAIL), the one identifier type the gateway needs to send.
+MARKETING_INSTRUCTIONS_SMS = TopicSpec(
+    "marketing.instructions.sms.v1", "Show / withdraw offer instructions for the SMS gateway (with the customer's "
+    "phone numbers).", key="customer id", carries=("omnibus.marketing.OfferInstruction",),
+)
+MARKETING_INSTRUCTIONS_EMAIL = TopicSpec(
+    "marketing.instructions.email.v1", "Show / withdraw offer instructions for the e-mail campaign tool (with the "
+    "customer's e-mail addresses).", key="customer id", carries=("omnibus.marketing.OfferInstruction",),
+)
 IDENTITY_GRAPH = TopicSpec(
     "identity.graph.v1", "Identity resolution's protocol messages between graph partitions (internal, msgpack).",
     key="identifier or customer id", internal=True,
@@ -186,5 +196,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     CUSTOMER_CONTACTS, HANDOFF_EVENTS, HANDOFF_TICKS, HANDOFF_NOTIFICATIONS, MARKETING_OFFERS, MARKETING_RESPONSES,
     DEAD_LETTERS, IDENTITY_GRAPH, HANDOFF_TIER_FACTS, KPI_AGGREGATES, KPI_PARTIALS, KPI_MERGES, KPI_TICKS,
     MARKETING_SIGNALS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH,
-    IDENTITY_REVIEWS,
+    IDENTITY_REVIEWS, MARKETING_INSTRUCTIONS_SMS, MARKETING_INSTRUCTIONS_EMAIL,
 )

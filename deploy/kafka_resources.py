@@ -41,6 +41,8 @@ from bus.topics import (
     KPI_TICKS,
     MARKETING_INSTRUCTIONS_BRANCH,
     MARKETING_INSTRUCTIONS_CALL_CENTER,
+    MARKETING_INSTRUCTIONS_EMAIL,
+    MARKETING_INSTRUCTIONS_SMS,
     MARKETING_OFFERS,
     MARKETING_RESPONSES,
     MARKETING_SIGNALS,
@@ -54,11 +56,13 @@ CONFIG_MAP = Path(__file__).resolve().parent / "k8s" / "base" / "config.yaml"
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """What one component does on Kafka; ``app`` is the faust application name of a processor."""
+    """What one component does on Kafka; ``app`` is the faust application name of a processor; ``group`` the
+    consumer group (``<prefix>.<group>``) of a consumer that is no faust processor (an outbound gateway)."""
 
     writes: tuple[TopicSpec, ...]
     reads: tuple[TopicSpec, ...] = ()
     app: str | None = None
+    group: str | None = None
 
 
 def _identity_reads() -> tuple[TopicSpec, ...]:
@@ -102,8 +106,14 @@ def components() -> dict[str, Access]:
             (*KPI_INPUTS, KPI_PARTIALS, KPI_MERGES, KPI_TICKS), app=KPIS_APP),
         "offers": Access(
             (MARKETING_SIGNALS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_INSTRUCTIONS_BRANCH,
+             MARKETING_INSTRUCTIONS_SMS, MARKETING_INSTRUCTIONS_EMAIL,
              MARKETING_OFFERS, DEAD_LETTERS),  # offer definitions: `omnibus offers` publishes them (campaigns.py)
             OFFER_INPUTS, app=OFFERS_APP),
+        # Marketing's outbound gateways (not deployed here: the company's SMS gateway and e-mail campaign tool): each
+        # reads only its own instruction topic, the one that carries the customers' phones / e-mails, and reports
+        # what it sent on the responses topic (processors/offers/README.md, "Outbound pushes").
+        "sms-gateway": Access((MARKETING_RESPONSES,), (MARKETING_INSTRUCTIONS_SMS,), group="sms-gateway"),
+        "email-gateway": Access((MARKETING_RESPONSES,), (MARKETING_INSTRUCTIONS_EMAIL,), group="email-gateway"),
     }
 
 
@@ -160,6 +170,8 @@ def users() -> list[dict[str, Any]]:
             app_id = f"{settings.prefix}.{access.app}"
             acls.append(_acl("group", app_id, ["Describe", "Read"]))
             acls.append(_acl("topic", f"{app_id}-", ["All"], "prefix"))
+        if access.group:
+            acls.append(_acl("group", f"{settings.prefix}.{access.group}", ["Describe", "Read"]))
         found.append({
             "apiVersion": API_VERSION, "kind": "KafkaUser",
             "metadata": {"name": user_name(component), "labels": _labels()},

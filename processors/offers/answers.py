@@ -62,6 +62,16 @@ def place(stores: Stores, event: Event, customer_id: str, moved: bool) -> str | 
     return key
 
 
+def place_push(stores: Stores, instruction: Event, customer_id: str) -> None:
+    """An outbound SHOW (``OfferInstruction`` to the SMS gateway or the e-mail campaign tool) is the contact its
+    gateway's report belongs to: the report's ``envelope.correlation_id`` is the instruction's ``envelope.event_id``
+    (processors/offers/README.md, *Outbound pushes*), placed on ``customer_id`` like a contact identity placed
+    (``place``), and kept as long (``retention.py``)."""
+    envelope = instruction.value["envelope"]
+    stores.directory[intake.PLACED + str(envelope["event_id"])] = [
+        customer_id, False, intake.micros(envelope["received_at"])]
+
+
 def record(state: CustomerState, event: Event, offer: Offer | None, settings: OffersSettings,
            batch: Batch) -> int | None:
     """Applies the presentation or answer ``event`` to ``state``; ``offer``: the catalogue's current version, None if

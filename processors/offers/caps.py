@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from processors.offers.definition import Cap, Offer
+from processors.offers.definition import Cap, Channel, Offer
 from processors.offers.quiet_hours import QuietHours
 from processors.offers.state import CustomerState
 
@@ -29,6 +29,7 @@ class Suppression(StrEnum):
     QUIET_HOURS = "quiet_hours"
     SNOOZED = "not_now"  # the customer said "not now" recently
     ANSWERED = "answered"  # presented after the customer answered: a channel that had not heard yet
+    NO_ADDRESS = "no_address"  # an outbound push (SMS, e-mail) for a customer with no address of its kind
     EXPIRED = "expired"  # presented outside the offer's validity
 
 
@@ -36,8 +37,9 @@ class ContactPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     caps: tuple[Cap, ...] = Field(
         default_factory=lambda: (Cap(max=3, per=7 * 86400), *(Cap(max=1, per=86400, channel=c)
-                                                               for c in ("WEB", "CALL_CENTER", "BRANCH"))),
-        description="Caps across all offers; without channel: across channels.")
+                                                               for c in Channel)),
+        description="Caps across all offers; without channel: across channels. Default: 3 in 7 days across "
+                    "channels, 1 a day on each channel (an SMS and an e-mail included).")
     quiet_hours: QuietHours | None = Field(default_factory=lambda: QuietHours(start="21:00", end="08:00"))
     not_now_days: float = Field(14.0, gt=0, description="After 'not now', not pitched again for this many days.")
 

@@ -45,7 +45,9 @@ class OffersSettings(BaseModel):
         description="IANA zone of customers whose country is unknown or has several zones; unset: the zone of "
                     "OMNIBUS_IDENTIFIERS__DEFAULT_REGION when that country has one (FR: Europe/Paris), else UTC.")
     push_channels: tuple[Channel, ...] = Field(
-        (Channel.CALL_CENTER, Channel.BRANCH), description="Channels told by instruction topics (the others pull).")
+        (Channel.CALL_CENTER, Channel.BRANCH, Channel.SMS, Channel.EMAIL),
+        description="Channels told by instruction topics (the others pull); an offer is pushed on those of its "
+                    "`channels` listed here.")
     pending_per_identifier: int = Field(50, gt=0, description="Events kept while their identifier is not resolved yet.")
     # 30 days: a channel's answer reaches Omnibus within minutes of its contact, identity places a contact within
     # seconds; what still waits after a month never will (an identifier identity refused, a contact never sent)

@@ -39,13 +39,19 @@ class Channel(StrEnum):
     WEB = "WEB"
     CALL_CENTER = "CALL_CENTER"
     BRANCH = "BRANCH"
+    SMS = "SMS"
+    EMAIL = "EMAIL"
 
 
 # The channels an offer is presented on while the customer is there: a portal session, the desk, an inbound call (the
 # agent's screen pop and query). Quiet hours hold back outbound pushes (an SMS, an e-mail, an outbound call: the
 # ``not_before`` of a push instruction), never an offer to a customer who came (tester28 F8: a customer on the portal
-# or at the desk at 08:13 in Paris was shown nothing). Every channel above is one.
+# or at the desk at 08:13 in Paris was shown nothing).
 CUSTOMER_PRESENT = frozenset({Channel.WEB, Channel.CALL_CENTER, Channel.BRANCH})
+# Marketing's outbound pushes (tester30 F4): an SMS gateway, an e-mail campaign tool. Never customer-present; each
+# reads its own instruction topic, whose instructions carry the customer's addresses of one identifier type only
+# (the one it sends to: ``outputs.address_keys``), and reports what it sent back on ``marketing.responses.v1``.
+OUTBOUND: dict[Channel, str] = {Channel.SMS: "PHONE", Channel.EMAIL: "EMAIL"}
 
 
 def _seconds(value: Any) -> Any:

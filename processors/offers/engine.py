@@ -29,11 +29,11 @@ from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.offers import answers, intake, machine, retention
 from processors.offers.answers import PRESENTED, RESPONDED
-from processors.offers.caps import US, not_before, suppression
+from processors.offers.caps import US, Suppression, not_before, suppression
 from processors.offers.config import OffersSettings
-from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, Offer
+from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, OUTBOUND, Channel, Offer
 from processors.offers.intake import OBSERVED
-from processors.offers.outputs import Batch, Emitter, Instruction
+from processors.offers.outputs import Batch, Emitter, Instruction, address_keys
 from processors.offers.ranking import fits, zone_of
 from processors.offers.signals import detect
 from processors.offers.state import CustomerState, merge, split
@@ -134,9 +134,9 @@ class OfferEngine:
         if not keys and event.schema == OBSERVED:  # e.g. a web page view with an anonymous id only: valid, no one
             batch.count("unresolved_skipped")
             return
-        if not keys:
-            raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
         placement = intake.placement_key(event) if event.schema != OBSERVED else None
+        if not keys and placement is None:  # a gateway's report needs none: its instruction places it
+            raise NoCustomer(f"{event.schema.rpartition('.')[2]} names no customer identifier")
         if placement is not None:  # an offer event of a contact: the customer identity placed that contact on
             holder = stores.directory.get(placement)
             if holder is not None:
@@ -233,12 +233,14 @@ class OfferEngine:
                     if shown and refresh != offer.offer_id:
                         continue
                     reason = suppression(state, offer, channel, now, zone, self.settings.policy, quiet_hours=False)
+                    if reason is None and not address_keys(channel, tuple(state.identifiers)):
+                        reason = Suppression.NO_ADDRESS  # an SMS for a customer without a phone: nowhere to send
                     if reason is not None and not shown:
                         batch.count("suppressed", reason.value, channel)
                         continue
                     self._push(state, Instruction("SHOW", channel, state.customer_id, tuple(state.identifiers), offer,
                                                   not_before=not_before(offer, now, zone, self.settings.policy),
-                                                  cause_id=cause_id), batch)
+                                                  cause_id=cause_id), batch, stores)
                 elif shown:
                     status = current.status if current else None
                     answered = current.answered_channel if current and current.status.answered else None
@@ -248,14 +250,21 @@ class OfferEngine:
                                                   offer, reason=why, answered_channel=answered, cause_id=cause_id,
                                                   started_us=started_us), batch)
 
-    def _push(self, state: CustomerState, item: Instruction, batch: Batch) -> None:
+    def _push(self, state: CustomerState, item: Instruction, batch: Batch, stores: Stores | None = None) -> None:
+        """Publishes ``item`` and records it on the customer's ``pushed`` channels. A SHOW to an outbound gateway
+        (SMS, EMAIL) is also a contact the gateway's report is placed by: ``PLACED:<instruction event id>`` -> this
+        customer in ``stores.directory`` (``answers.place``), so the OfferPresented / OfferResponded the gateway
+        publishes with that ``correlation_id`` counts for this customer, whoever else shares the phone or e-mail."""
         now_us = int(self.clock().timestamp() * US)
         current = state.offers.get(item.offer.offer_id) or machine.eligible(item.offer.version, now_us)
         pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if item.action == "SHOW" else [])
         state.offers[item.offer.offer_id] = replace(current, pushed=tuple(pushed))
-        batch.outgoing.append(self.emitter.instruction(item))
+        outgoing = self.emitter.instruction(item)
+        batch.outgoing.append(outgoing)
         batch.instructions.append(item)
         batch.count("instruction", item.channel, item.action)
+        if stores is not None and item.action == "SHOW" and Channel(item.channel) in OUTBOUND:
+            answers.place_push(stores, outgoing.event, state.customer_id)
 
     # --- offers and identity -------------------------------------------------------------------------
 

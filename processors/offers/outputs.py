@@ -19,17 +19,30 @@ from bus.serde import Event
 from bus.topics import (
     MARKETING_INSTRUCTIONS_BRANCH,
     MARKETING_INSTRUCTIONS_CALL_CENTER,
+    MARKETING_INSTRUCTIONS_EMAIL,
+    MARKETING_INSTRUCTIONS_SMS,
     MARKETING_SIGNALS,
     TopicSpec,
 )
-from processors.offers.definition import Offer
+from processors.offers.definition import OUTBOUND, Channel, Offer
 from processors.offers.signals import Signal
 
 OFFER_INSTRUCTION = "omnibus.marketing.OfferInstruction"
 RETENTION_SIGNAL = "omnibus.marketing.RetentionSignal"
 INSTRUCTION_TOPICS: dict[str, TopicSpec] = {
     "CALL_CENTER": MARKETING_INSTRUCTIONS_CALL_CENTER, "BRANCH": MARKETING_INSTRUCTIONS_BRANCH,
+    "SMS": MARKETING_INSTRUCTIONS_SMS, "EMAIL": MARKETING_INSTRUCTIONS_EMAIL,
 }
+
+
+def address_keys(channel: str, identifiers: tuple[str, ...]) -> tuple[str, ...]:
+    """The identifiers (keys ``TYPE:value``) an instruction for ``channel`` carries: for an outbound push
+    (``definition.OUTBOUND``: SMS, EMAIL) only the customer's addresses of that channel's type (phones for the SMS
+    gateway, e-mails for the campaign tool), in identity's order, so no other identifier (national id, account, card)
+    reaches a gateway; for the call center and the counters every identifier, as before. Empty: no address to send
+    to (the engine then pushes no SHOW: ``Suppression.NO_ADDRESS``)."""
+    kind = OUTBOUND.get(Channel(channel)) if channel in Channel.__members__ else None
+    return identifiers if kind is None else tuple(key for key in identifiers if key.partition(":")[0] == kind)
 
 
 def identifier_record(key: str) -> dict[str, str]:
@@ -99,11 +112,12 @@ class Emitter:
     def instruction(self, item: Instruction) -> Outgoing:
         offer = item.offer
         seed = f"{item.customer_id}|{offer.offer_id}|{offer.version}|{item.channel}|{item.action}|{item.cause_id}"
+        identifiers = address_keys(item.channel, item.identifiers)
         value = {
             "envelope": self._envelope(seed, item.cause_id), "action": item.action, "customer_id": item.customer_id,
             # one identifier locates the customer; all of them as lookup_identifiers, which identity does not link
-            "customer_identifiers": [identifier_record(k) for k in item.identifiers[:1]],
-            "lookup_identifiers": [identifier_record(k) for k in item.identifiers], "offer_id": offer.offer_id,
+            "customer_identifiers": [identifier_record(k) for k in identifiers[:1]],
+            "lookup_identifiers": [identifier_record(k) for k in identifiers], "offer_id": offer.offer_id,
             "offer_version": offer.version, "channel": item.channel, "title": offer.title,
             "content": offer.content_for(item.channel) if item.action == "SHOW" else "", "priority": offer.priority,
             "not_before": item.not_before, "valid_until": offer.valid_until if item.action == "SHOW" else None,

@@ -97,7 +97,7 @@ def test_tester14_n5_the_example_offer_file_passes_the_check_as_a_user_runs_it()
     result = runner.invoke(app, ["offers", "publish", "--check", str(example)])
     assert result.exit_code == 0 and "1 offer(s) valid" in result.output, result.output
     (offer,) = offer_file.load_offers(example)
-    assert set(offer.channels) == {"WEB", "CALL_CENTER", "BRANCH"} and offer.caps and offer.quiet_hours
+    assert set(offer.channels) == {"WEB", "CALL_CENTER", "BRANCH", "SMS", "EMAIL"} and offer.caps and offer.quiet_hours
 
 
 def test_withdraw_masks_a_card_in_its_reason_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,8 @@ def test_policy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE", "Europe/Paris")
     settings = load_offers_settings()
     assert settings.policy.caps[0].per == 7 * 86400 and settings.policy.quiet_hours.end == "07:30"
-    assert settings.default_timezone == "Europe/Paris" and settings.push_channels == ("CALL_CENTER", "BRANCH")
+    assert settings.default_timezone == "Europe/Paris"
+    assert settings.push_channels == ("CALL_CENTER", "BRANCH", "SMS", "EMAIL")
 
 
 @pytest.mark.parametrize(("name", "value"), [("DEFAULT_TIMEZONE", "Mars/Olympus"), ("POLICY", '{"caps": [{"max": 0, "per": "1d"}]}'),

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from processors.offers.caps import ContactPolicy, Suppression
-from processors.offers.definition import CUSTOMER_PRESENT, Cap, Channel
+from processors.offers.definition import CUSTOMER_PRESENT, OUTBOUND, Cap, Channel
 from processors.offers.machine import respond
 from processors.offers.ranking import choose, facts_of, fits, zone_of
 from tests.processors.offers.factories import T0, customer, offer, us
@@ -89,5 +89,13 @@ def test_quiet_hours_never_hide_an_offer_from_a_customer_who_is_present(channel:
     assert [o.offer_id for o in chosen.available] == ["a", "fibre"] and chosen.suppressed == []
 
 
-def test_every_channel_an_offer_has_is_one_where_the_customer_is_present() -> None:
-    assert set(Channel) == CUSTOMER_PRESENT
+def test_every_channel_an_offer_has_is_customer_present_or_an_outbound_push() -> None:
+    assert set(Channel) == CUSTOMER_PRESENT | set(OUTBOUND) and not CUSTOMER_PRESENT & set(OUTBOUND)
+
+
+@pytest.mark.parametrize("channel", sorted(OUTBOUND))
+def test_quiet_hours_hold_back_an_outbound_push(channel: str) -> None:
+    """tester30 F4: an SMS or an e-mail reaches a customer who is not there: quiet hours apply to it."""
+    now = T0.replace(hour=22, minute=30)
+    chosen = choose(customer(), [offer("fibre", channels=[channel])], channel, now, "UTC", QUIET)
+    assert chosen.available == [] and [r for _, r in chosen.suppressed] == [Suppression.QUIET_HOURS]

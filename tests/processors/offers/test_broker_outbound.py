@@ -1,0 +1,105 @@
+"""tester30 F4 end to end on the real broker: an offer pushed by SMS, held back by quiet hours, reported sent by the
+gateway, counted by the offer's cross-channel cap, and withdrawn from the SMS topic when accepted at the counter.
+
+Runs the demo's middleware (adapters; identity, handoffs and offer processors) under a fresh topic prefix; the SMS
+gateway is this test: it reads ``marketing.instructions.sms.v1`` and publishes its report on
+``marketing.responses.v1`` as processors/offers/README.md ("Outbound pushes") tells one to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from bus.envelope import envelope
+from bus.producer import EventProducer, Outgoing
+from bus.serde import Event, build_serde
+from bus.topics import MARKETING_RESPONSES
+from demo.offers import InstructionWatch
+from demo.services import BRANCH_ID, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY, demo_timezone, running_middleware
+from processors.offers.campaigns import publish
+from tests.processors.offers.factories import offer
+from tests.processors.offers.test_broker import get_json, until
+from tests.support.settings import settings_with_topics
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
+EMAIL, PHONE, USER = "anna.rossi@example.it", "+33612345678", "u-outbound-1"
+
+
+async def report_sent(settings: Any, shown: Event) -> None:
+    """The SMS gateway's report that it sent ``shown``: an OfferPresented on channel SMS whose correlation id is the
+    instruction's event id, echoing its customer_identifiers."""
+    value = shown.value
+    sent = Event("omnibus.marketing.OfferPresented", {
+        "envelope": envelope(event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, value["envelope"]["event_id"] + "|sent")),
+                             occurred_at=datetime.now(UTC), source_system="sms-gateway", channel="SMS",
+                             correlation_id=value["envelope"]["event_id"]),
+        "presentation_id": value["envelope"]["event_id"], "offer_id": value["offer_id"],
+        "offer_version": value["offer_version"], "channel": "SMS", "customer_identifiers": value["customer_identifiers"],
+        "agent_id": None})
+    serializer, _ = build_serde(settings.registry)
+    async with EventProducer(settings, serializer) as producer:
+        await producer.publish(Outgoing(MARKETING_RESPONSES.name(settings.topics), value["customer_id"], sent))
+
+
+async def test_sms_push_quiet_hours_report_cap_and_withdrawal(bootstrap_servers: str, tmp_path: Any) -> None:
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    watcher = InstructionWatch(settings)
+    await watcher.start()
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    local = datetime.now(ZoneInfo(demo_timezone(settings)))
+    quiet = {"start": (local - timedelta(hours=1)).strftime("%H:%M"), "end": (local + timedelta(hours=2)).strftime("%H:%M")}
+    try:
+        async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
+            identify = {"type": "identify", "messageId": "id-out-1", "userId": USER,
+                        "timestamp": datetime.now(UTC).isoformat(), "traits": {"email": EMAIL, "phone": PHONE}}
+            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
+                assert response.status == 200, await response.text()
+            # the offer's own quiet hours span now; its own cap: one presentation a week, on any channel
+            await publish(settings, [offer("boiler-care", channels=["WEB", "SMS", "BRANCH"], quiet_hours=quiet,
+                                           caps=[{"max": 1, "per": "7d"}],
+                                           content={"default": "Boiler care", "SMS": "Boiler care: reply YES"})])
+            lookup = f"{endpoints.offers}/customers/lookup/offers"
+            async def on_the_web() -> dict[str, Any] | None:
+                found = await get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL)
+                return found if found and found["offers"] else None
+
+            web = await until(on_the_web, 60, "the offer on the web")
+            customer = web["customer_id"]
+            assert [o["offer_id"] for o in web["offers"]] == ["boiler-care"]
+
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "SMS", "SHOW"))), 60, "the SMS SHOW")
+            (_, shown), = watcher.of(customer, "SMS", "SHOW")
+            assert shown.value["content"] == "Boiler care: reply YES"
+            assert [i["type"] for i in shown.value["lookup_identifiers"]] == ["PHONE"]  # the address, nothing else
+            held = shown.value["not_before"].astimezone(ZoneInfo(demo_timezone(settings)))
+            assert held.strftime("%H:%M") == quiet["end"] and held > local + timedelta(hours=1)
+
+            await report_sent(settings, shown)
+
+            async def capped() -> dict[str, Any] | None:
+                found = await get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL)
+                return found if found and found["suppressed"] else None
+
+            suppressed = (await until(capped, 60, "the SMS counted by the offer's cross-channel cap"))["suppressed"]
+            assert [(s["offer_id"], s["reason"]) for s in suppressed] == [("boiler-care", "offer_cap")]
+
+            visit = {"terminal_id": TERMINAL_ID, "branch_id": BRANCH_ID, "events": [{
+                "event_id": "out-ev-1", "kind": "transaction", "occurred_at": datetime.now(UTC).isoformat(),
+                "agent_id": "clerk.bianchi", "transaction": {"id": "out-tx-1", "type": "sale", "status": "completed"},
+                "identifiers": [{"type": "EMAIL", "value": EMAIL}],
+                "offer": {"offer_id": "boiler-care", "offer_version": 1, "response": "ACCEPTED"}}]}
+            async with http.post(f"{endpoints.branch}/v1/counter/events", json=visit,
+                                 headers={"Authorization": f"Bearer {TERMINAL_TOKEN}"}) as response:
+                assert response.status == 200, await response.text()
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "SMS", "WITHDRAW"))), 60, "the SMS WITHDRAW")
+            (_, withdraw), = watcher.of(customer, "SMS", "WITHDRAW")
+            assert (withdraw.value["reason"], withdraw.value["answered_channel"]) == ("ACCEPTED", "BRANCH")
+    finally:
+        await watcher.stop()
