@@ -42,10 +42,10 @@ _CONTACTS = tuple(f"omnibus.contact.{name}" for name in (
     "InteractionRecorded", "CallCompleted", "CounterTransaction", "QueueTicketChanged"))
 _HANDOFF_LIFECYCLE = tuple(f"omnibus.handoff.Handoff{name}" for name in (
     "Created", "Routed", "Acknowledged", "Accepted", "StatusChanged", "WaitingOnCustomer", "Resumed", "Transferred",
-    "DeadlineWarning", "Breached", "Escalated", "UnacknowledgedAlarm", "Resolved", "Closed", "Reopened"))
+    "DeadlineWarning", "Breached", "Escalated", "UnacknowledgedAlarm", "Resolved", "Closed", "Reopened", "FollowedUp"))
 _BUSINESS = tuple(f"omnibus.business.{name}" for name in (
     "AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued", "PaymentOverdue",
-    "OrderStatusChanged"))
+    "OrderStatusChanged", "CardStatusChanged"))
 
 CONTACT_EVENTS = TopicSpec(
     "contact.events.v1", "Contacts on every channel, as each channel reported them.", key="source entity id",
