@@ -56,7 +56,8 @@ IDENTIFIERS_OBSERVED = TopicSpec(
     carries=("omnibus.contact.IdentifiersObserved",),
 )
 BUSINESS_EVENTS = TopicSpec(
-    "business.events.v1", "Accounts, products, bills, payments and orders from legacy systems.", key="account",
+    "business.events.v1", "Accounts, products, bills, payments, orders and card statuses from legacy systems (a card's "
+    "also from the call center).", key="account (an order's id, a card's token, when the record names no account)",
     carries=_BUSINESS,
 )
 CUSTOMER_EVENTS = TopicSpec(

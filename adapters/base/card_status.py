@@ -11,24 +11,33 @@ the card and warns when a caller is looked up by it (``processors.profile.sectio
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from bus.serde import Event
 from schemas.enums import CARD_STATUSES
 
 CARD_STATUS_CHANGED = "omnibus.business.CardStatusChanged"
-# A card system's or an agent's words for a card's status (compared upper-case, runs of other characters as "_").
-CARD_STATUS_WORDS = {"OPEN": "ACTIVE", "ACTIVATED": "ACTIVE", "UNBLOCKED": "ACTIVE", "STOLEN": "BLOCKED",
-                     "LOST": "BLOCKED", "FRAUD": "BLOCKED", "LOCKED": "BLOCKED", "SUSPENDED": "BLOCKED",
-                     "HOT_CARDED": "BLOCKED", "CARD_BLOCKED": "BLOCKED", "REISSUED": "REPLACED",
-                     "RENEWED": "REPLACED", "CARD_REPLACED": "REPLACED", "CANCELED": "CANCELLED",
-                     "CLOSED": "CANCELLED", "EXPIRED": "CANCELLED"}
+# A card system's or an agent's words for a card's status, in English, Spanish and French (compared upper-case
+# without accents, runs of other characters as "_").
+CARD_STATUS_WORDS = {
+    **dict.fromkeys(("OPEN", "ACTIVATED", "UNBLOCKED", "ACTIVA", "DESBLOQUEADA"), "ACTIVE"),
+    **dict.fromkeys(("STOLEN", "LOST", "FRAUD", "LOCKED", "SUSPENDED", "HOT_CARDED", "CARD_BLOCKED", "ROBADA",
+                     "PERDIDA", "BLOQUEADA", "EXTRAVIADA", "FRAUDE", "VOLEE", "PERDUE", "BLOQUEE", "OPPOSITION",
+                     "OPPOSEE"), "BLOCKED"),
+    **dict.fromkeys(("REISSUED", "RENEWED", "CARD_REPLACED", "REEMPLAZADA", "SUSTITUIDA", "RENOVADA", "REEMITIDA",
+                     "REMPLACEE", "RENOUVELEE"), "REPLACED"),
+    **dict.fromkeys(("CANCELED", "CLOSED", "EXPIRED", "CANCELADA", "ANULADA", "CADUCADA", "ANNULEE", "RESILIEE",
+                     "EXPIREE"), "CANCELLED"),
+}
 
 
 def card_status(raw: str) -> str:
     """The common status (``omnibus.business.CardStatus``) of a card system's word: ``stolen`` and ``card-blocked``
-    -> ``BLOCKED``, ``reissued`` -> ``REPLACED``; a word it does not know -> ``UNKNOWN``."""
-    word = re.sub(r"[^A-Z]+", "_", raw.upper()).strip("_")
+    -> ``BLOCKED``, ``robada`` and ``volée`` too, ``reissued`` -> ``REPLACED``; a word it does not know ->
+    ``UNKNOWN``."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c))
+    word = re.sub(r"[^A-Z]+", "_", plain.upper()).strip("_")
     word = CARD_STATUS_WORDS.get(word, word)
     return word if word in CARD_STATUSES else "UNKNOWN"
 

@@ -63,6 +63,8 @@ def test_a_row_that_names_no_card_or_no_status_is_refused(tmp_path: Path, fields
     ("blocked", "BLOCKED"), ("LOST", "BLOCKED"), ("card-blocked", "BLOCKED"), ("hot carded", "BLOCKED"),
     ("replaced", "REPLACED"), ("Renewed", "REPLACED"), ("canceled", "CANCELLED"), ("expired", "CANCELLED"),
     ("active", "ACTIVE"), ("unblocked", "ACTIVE"), ("en revisión", "UNKNOWN"),
+    ("Robada", "BLOCKED"), ("bloqueada", "BLOCKED"), ("volée", "BLOCKED"), ("Opposition", "BLOCKED"),
+    ("reemplazada", "REPLACED"), ("remplacée", "REPLACED"), ("anulada", "CANCELLED"), ("résiliée", "CANCELLED"),
 ])
 def test_a_card_systems_words_map_to_the_common_statuses(word: str, status: str) -> None:
     assert card_status(word) == status
