@@ -57,7 +57,8 @@ IDENTIFIERS_OBSERVED = TopicSpec(
 )
 BUSINESS_EVENTS = TopicSpec(
     "business.events.v1", "Accounts, products, bills, payments, orders and card statuses from legacy systems (a card's "
-    "also from the call center).", key="account (an order's id, a card's token, when the record names no account)",
+    "also from the call center; a record that names no account is keyed by its order id or card token).",
+    key="account",
     carries=_BUSINESS,
 )
 CUSTOMER_EVENTS = TopicSpec(

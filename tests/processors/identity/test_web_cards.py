@@ -10,6 +10,7 @@ from __future__ import annotations
 from bus.serde import Event
 from tests.processors.identity.support import Harness, envelope, ident, observed
 from tests.processors.identity.support import matcher_settings as settings
+from tests.processors.identity.test_openapi import validate
 from tests.processors.identity.test_web_household import lookup
 
 BUSINESS = "business.events.v1"
@@ -45,6 +46,7 @@ def test_a_lookup_by_the_stolen_card_finds_luis_but_says_the_card_is_dead() -> N
     status = pop["identifier_status"]
     assert (status["type"], status["status"]) == ("CARD", "REPLACED") and status["value"].startswith("card1:")
     assert "no longer proves who the caller is" in status["note"] and stolen not in status["note"]
+    validate(pop)  # the published schema describes identifier_status and cards
     cards = pop["cards"]
     assert [c["status"] for c in cards] == ["REPLACED", "ACTIVE"]  # the dead card first
     assert cards[0]["replaced_by"] == cards[1]["card"] and cards[1]["replaces"] == cards[0]["card"]
