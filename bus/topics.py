@@ -42,10 +42,10 @@ _CONTACTS = tuple(f"omnibus.contact.{name}" for name in (
     "InteractionRecorded", "CallCompleted", "CounterTransaction", "QueueTicketChanged"))
 _HANDOFF_LIFECYCLE = tuple(f"omnibus.handoff.Handoff{name}" for name in (
     "Created", "Routed", "Acknowledged", "Accepted", "StatusChanged", "WaitingOnCustomer", "Resumed", "Transferred",
-    "DeadlineWarning", "Breached", "Escalated", "UnacknowledgedAlarm", "Resolved", "Closed", "Reopened"))
+    "DeadlineWarning", "Breached", "Escalated", "UnacknowledgedAlarm", "Resolved", "Closed", "Reopened", "FollowedUp"))
 _BUSINESS = tuple(f"omnibus.business.{name}" for name in (
     "AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued", "PaymentOverdue",
-    "OrderStatusChanged"))
+    "OrderStatusChanged", "CardStatusChanged"))
 
 CONTACT_EVENTS = TopicSpec(
     "contact.events.v1", "Contacts on every channel, as each channel reported them.", key="source entity id",
@@ -56,7 +56,9 @@ IDENTIFIERS_OBSERVED = TopicSpec(
     carries=("omnibus.contact.IdentifiersObserved",),
 )
 BUSINESS_EVENTS = TopicSpec(
-    "business.events.v1", "Accounts, products, bills, payments and orders from legacy systems.", key="account",
+    "business.events.v1", "Accounts, products, bills, payments, orders and card statuses from legacy systems (a card's "
+    "also from the call center; a record that names no account is keyed by its order id or card token).",
+    key="account",
     carries=_BUSINESS,
 )
 CUSTOMER_EVENTS = TopicSpec(

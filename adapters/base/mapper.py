@@ -35,8 +35,8 @@ class Claim:
 # The optional parts a record may carry besides what it reports, each published as events of its own: the back-office
 # handoff a call or a counter visit asked for, the answer to an offer its agent or clerk recorded. The sender's answer
 # lists a refused one under ``dropped_<part>s`` (``adapters.base.identifiers.dropped_fields``).
-HANDOFF, OFFER = "handoff", "offer"
-PARTS = (HANDOFF, OFFER)
+HANDOFF, OFFER, CARD_PART = "handoff", "offer", "card"  # CARD_PART: a card status a call recorded (tester29 F3)
+PARTS = (HANDOFF, OFFER, CARD_PART)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,10 @@ terminal and branch it came from:
 - a ``transaction.handoff`` section (``{"kind", "summary", "team"}``: the clerk hands the case to the back
   office) -> ``HandoffCreated`` on ``handoff.events.v1``, handoff id ``counter:<terminal>:<transaction id>``
   (``adapters.base.handoff_request``);
+- a ``transaction.follow_up`` section (``{"handoff_id", "summary"}``: the customer came back about a case already
+  open, a portal complaint's request id) -> ``HandoffFollowedUp`` on ``handoff.events.v1`` keyed by that handoff id
+  (``adapters.base.handoff_follow_up``); the visit's contact names the case (``properties.handoff_id``) and its
+  outcome is ``HANDED_OFF``;
 - an ``offer`` section (``{"offer_id", "offer_version", "response"}``: the clerk pitched an offer and
   recorded the answer) -> ``OfferPresented`` / ``OfferResponded`` on ``marketing.responses.v1``.
 
@@ -28,6 +32,7 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import FieldChecks, RejectedInput
+from adapters.base.handoff_follow_up import FollowUp
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
 from adapters.base.mapper import HANDOFF, OFFER, DroppedPart, MappedRecord, content_digest, content_id
@@ -37,7 +42,7 @@ from adapters.branch.config import BranchSettings
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers.kinds import kind_of
-from bus.identifiers.traits import phone_region, standard_traits
+from bus.identifiers.traits import PREFERRED_LANGUAGE, phone_region, standard_traits
 from bus.producer import Outgoing
 from bus.references import References
 from bus.serde import Event
@@ -173,7 +178,8 @@ class CounterMapper:
         # served with the family phone); the traits stay off contact events, which every subscriber reads.
         traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and traits else None
         if kind == "transaction":
-            outgoing = self._transaction(read, envelope, terminal_id, branch_id, found, traits_event_id)
+            outgoing = self._transaction(read, envelope, terminal_id, branch_id, found, traits_event_id,
+                                         (traits or {}).get(PREFERRED_LANGUAGE))
         else:
             outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
         offer, offer_refused = self._offer(event, found)
@@ -187,6 +193,8 @@ class CounterMapper:
         # keyed as the parts themselves: a re-upload of the event names the same part
         dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
             (HANDOFF, read.get("handoff_refused"), handoff_id("counter", terminal_id, read.get("transaction_id", ""))),
+            (HANDOFF, read.get("follow_up_refused"),
+             handoff_id("follow-up", terminal_id, read.get("transaction_id", ""))),
             (OFFER, offer_refused, presentation_id)) if refusal is not None)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out,
                             content_digest=digest, dropped_parts=dropped)
@@ -248,18 +256,20 @@ class CounterMapper:
         agent_id = checks(optional_text, event, "agent_id")
         amount = checks(cls._amount, transaction.get("amount"))
         request, refused = cls._handoff_request(transaction.get("handoff"))
+        follow_up, follow_up_refused = cls._follow_up(transaction.get("follow_up"))
         checks.refuse_any()
         return {"transaction_id": transaction_id, "status": status, "type": kind, "counter_id": counter_id,
                 "ticket_id": ticket_id, "agent_id": agent_id, "amount": amount, "handoff": request,
-                "handoff_refused": refused}
+                "handoff_refused": refused, "follow_up": follow_up, "follow_up_refused": follow_up_refused}
 
     def _transaction(
         self, read: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
-        traits_event_id: str | None,
+        traits_event_id: str | None, language: str | None = None,
     ) -> list[Outgoing]:
         transaction_id, status, kind = read["transaction_id"], read["status"], read["type"]
         counter_id, ticket_id, agent_id = read["counter_id"], read["ticket_id"], read["agent_id"]
         request: HandoffRequest | None = read["handoff"]
+        follow_up: FollowUp | None = read["follow_up"]
         value = {
             "envelope": envelope("transaction"),
             "transaction_id": transaction_id,
@@ -276,8 +286,10 @@ class CounterMapper:
         }
         facts = {"terminal_id": terminal_id, "branch_id": branch_id, "counter_id": counter_id, "ticket_id": ticket_id}
         # a visit that handed the case to the back office did not resolve it, whatever the transaction's status
-        # (tester10 #3: first-contact resolution counted it resolved; the web hall's service requests are HANDED_OFF)
-        outcome = HANDED_OFF if request is not None else TRANSACTION_OUTCOME[status]
+        # (tester10 #3: first-contact resolution counted it resolved; the web hall's service requests are HANDED_OFF);
+        # nor did a visit about a case the back office holds (tester29 F7), whose contact names the case
+        outcome = HANDED_OFF if request is not None or follow_up is not None else TRANSACTION_OUTCOME[status]
+        properties = {**facts, "handoff_id": follow_up.handoff_id if follow_up else None}
         contact = {
             "envelope": envelope("interaction"),
             "interaction_id": transaction_id,
@@ -287,20 +299,26 @@ class CounterMapper:
             "outcome": outcome,
             "agent_id": agent_id,
             "duration_ms": None,
-            "properties": {k: v for k, v in facts.items() if v is not None},
+            "properties": {k: v for k, v in properties.items() if v is not None},
             "traits_event_id": traits_event_id,
         }
+        actor = {"kind": "EMPLOYEE", "id": agent_id} if agent_id else {"kind": "SYSTEM", "id": terminal_id}
         outgoing = [
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.CounterTransaction", value)),
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.InteractionRecorded", contact)),
         ]
         if request is not None:
             handoff = handoff_id("counter", terminal_id, transaction_id)
-            actor = {"kind": "EMPLOYEE", "id": agent_id} if agent_id else {"kind": "SYSTEM", "id": terminal_id}
             outgoing.append(Outgoing(self._handoff_topic, handoff, request.event(
                 envelope=envelope("handoff"), handoff_id=handoff, channel="BRANCH", identifiers=found, site=branch_id,
                 interaction_id=transaction_id, actor=actor,
-                facts={**facts, "transaction_type": kind, "agent_id": agent_id}, traits_event_id=traits_event_id,
+                # the customer's language, for the tracker's notifications (processors.handoffs.notification_templates)
+                facts={**facts, "transaction_type": kind, "agent_id": agent_id, PREFERRED_LANGUAGE: language},
+                traits_event_id=traits_event_id,
+                references=self._references)))
+        if follow_up is not None:
+            outgoing.append(Outgoing(self._handoff_topic, follow_up.handoff_id, follow_up.event(
+                envelope=envelope("follow-up"), interaction_id=transaction_id, actor=actor,
                 references=self._references)))
         return outgoing
 
@@ -316,6 +334,16 @@ class CounterMapper:
             return HandoffRequest.parse(raw.get("kind"), raw.get("team"), raw.get("summary")), None
         except BadHandoffRequest as exc:
             return None, errors.bad_field(f"transaction.handoff.{exc.field.removeprefix('omnibus_handoff_')}", str(exc))
+
+    @staticmethod
+    def _follow_up(raw: Any) -> tuple[FollowUp | None, RejectedInput | None]:
+        """The case the customer came back about, or the refusal of a malformed section: the transaction is
+        published without it, as without a malformed ``handoff`` section."""
+        try:
+            return FollowUp.parse(raw), None
+        except BadHandoffRequest as exc:
+            field = f"transaction.follow_up.{exc.field}" if exc.field else "transaction.follow_up"
+            return None, errors.bad_field(field, str(exc))
 
     @staticmethod
     def _offer(event: dict[str, Any], found: list[Identifier]) -> tuple[OfferDisposition | None, RejectedInput | None]:

@@ -74,6 +74,16 @@ _TRANSACTION = {
                 "team": {"type": "string", "description": "Team the clerk asked for (kept as a fact)."},
             },
         },
+        "follow_up": {
+            "type": "object", "required": ["handoff_id"],
+            "description": "The customer came back about a case already open: the case records the follow-up "
+                           "(HandoffFollowedUp), no second case is opened (docs/handoffs.md).",
+            "properties": {
+                "handoff_id": {"type": "string", "description": "The open case's id, e.g. the portal's request id."},
+                "summary": {"type": "string", "description": "What the customer said about it, as the clerk wrote "
+                            "it (identifier values masked)."},
+            },
+        },
     },
 }
 _EVENT = {

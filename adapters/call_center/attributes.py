@@ -9,18 +9,20 @@ declares verified (``CallCenterSettings.verified_record_attributes``; adapters/c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from adapters.base.card_status import card_status
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest
 from adapters.base.offer_disposition import ATTRIBUTES, BadDisposition, OfferDisposition
 from adapters.call_center.config import CallCenterSettings
 from adapters.call_center.errors import malformed, missing
-from bus.identifiers.kinds import CLAIMABLE_KEYS, SUPPLY_POINT, label
+from bus.identifiers.kinds import CARD, CLAIMABLE_KEYS, SUPPLY_POINT, label
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, standard_traits
-from bus.redact import SENSITIVE_FIELDS
+from bus.redact import SENSITIVE_FIELDS, free_text
 
 
 def caller_number(raw: object) -> object:
@@ -119,3 +121,44 @@ def recorded_handoff(attributes: dict[str, Any], source: str) -> tuple[HandoffRe
     except BadHandoffRequest as exc:
         # a kind left out is named as missing, not as "malformed (is required ...)" (tester19 F17)
         return None, (missing if exc.missing else malformed)(f"Attributes.{exc.field}", source, str(exc))
+
+
+# Contact / task attributes with which the contact flow or the agent records a card's new status (tester29 F3).
+CARD_STATUS, CARD_STATUS_REASON = "omnibus_card_status", "omnibus_card_status_reason"
+MAX_CARD_WORD_CHARS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class CardReport:
+    """The card status the call recorded: for the card the contact flow verified (``card``, a CARD identifier)."""
+
+    card: dict[str, str]
+    status: str  # omnibus.business.CardStatus
+    source_status: str  # the attribute as written
+    reason: str | None = None
+
+
+def recorded_card_status(attributes: Mapping[str, Any], source: str, caller: Sequence[Mapping[str, str]]
+                         ) -> tuple[CardReport | None, RejectedInput | None]:
+    """``card_status`` and ``card_status_refused`` of a ``Call``: attribute ``omnibus_card_status`` (``blocked``,
+    ``stolen``, ``lost``, ``replaced``, ``cancelled``, ``active``: ``adapters.base.card_status``), with an optional
+    ``omnibus_card_status_reason``, for the card among the caller's identifiers (a CARD only the attribute names
+    ``VERIFIED_RECORD_SETTING`` declares verified give). A status for no verified card, or a word that is no card
+    status, is refused: the call is published without it (``MappedRecord.dropped_parts``, as a handoff)."""
+    raw, reason = attributes.get(CARD_STATUS), attributes.get(CARD_STATUS_REASON)
+    if raw in (None, ""):
+        return None, None
+    field = f"Attributes.{CARD_STATUS}"
+    if not isinstance(raw, str) or len(raw) > MAX_CARD_WORD_CHARS:
+        return None, malformed(field, source, f"must be text of at most {MAX_CARD_WORD_CHARS} characters")
+    status = card_status(raw)
+    if status == "UNKNOWN":
+        return None, malformed(field, source, "not a card status: blocked, stolen, lost, replaced, cancelled or active")
+    cards = [dict(identifier) for identifier in caller if identifier["type"] == CARD]
+    if not cards:
+        return None, missing(field, source, f"names no card: the contact flow verified none (a {CARD} attribute "
+                             f"{VERIFIED_RECORD_SETTING} names, e.g. cardNumber)")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_CARD_WORD_CHARS):
+        return None, malformed(f"Attributes.{CARD_STATUS_REASON}", source,
+                               f"must be text of at most {MAX_CARD_WORD_CHARS} characters")
+    return CardReport(cards[0], status, raw.strip(), free_text(reason.strip()) if reason and reason.strip() else None), None

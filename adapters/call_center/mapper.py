@@ -34,17 +34,20 @@ from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import HANDOFF, OFFER, DroppedPart, MappedRecord
+from adapters.base.card_status import card_status_event
+from adapters.base.mapper import CARD_PART, HANDOFF, OFFER, DroppedPart, MappedRecord
 from adapters.base.offer_disposition import OfferDisposition
+from adapters.call_center.attributes import CardReport
 from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
+from bus.identifiers.traits import PREFERRED_LANGUAGE
 from bus.producer import Outgoing
 from bus.references import References
 from bus.serde import Event
-from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
+from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 from schemas.enums import CALL_INITIATION_METHODS
 
 CHANNEL = "CALL_CENTER"
@@ -61,12 +64,13 @@ class Topics:
     identifiers_observed: str
     offer_responses: str = ""
     handoff_events: str = ""
+    business_events: str = ""  # a card status the call recorded (``CardStatusChanged``)
 
     @classmethod
     def of(cls, settings: TopicSettings) -> Topics:
         return cls(
             CONTACT_EVENTS.name(settings), IDENTIFIERS_OBSERVED.name(settings), MARKETING_RESPONSES.name(settings),
-            HANDOFF_EVENTS.name(settings),
+            HANDOFF_EVENTS.name(settings), BUSINESS_EVENTS.name(settings),
         )
 
 
@@ -132,6 +136,8 @@ class Call:
     handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
     handoff_refused: RejectedInput | None = None  # why the request cannot open one: the call goes without it
     offer_refused: RejectedInput | None = None  # why the recorded offer answer is not one: the call goes without it
+    card_status: CardReport | None = None  # a verified card's new status the call recorded (tester29 F3)
+    card_status_refused: RejectedInput | None = None  # why it is not one: the call goes without it
     ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
     supersedes: str | None = None  # ``version_id`` of the version this one replaces, once it was published
 
@@ -213,10 +219,14 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
         events.append(_handoff(call, call.handoff, topics.handoff_events, traits_event_id, ctx.references))
+    if call.card_status is not None and topics.business_events:
+        events.append(_card_status(call, call.card_status, topics.business_events))
     # keyed by the contact, as the parts themselves: every version of the call's record names the same part
     dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
         (HANDOFF, call.handoff_refused, handoff_id("call", call.source_system, call.contact_id)),
-        (OFFER, offer_refused, presentation_id)) if refusal is not None)
+        (OFFER, offer_refused, presentation_id),
+        (CARD_PART, call.card_status_refused, f"card:{call.source_system}:{call.contact_id}"))
+        if refusal is not None)
     return MappedRecord(dedupe_id=f"{call.source_system}:{call.version_id}", events=tuple(events),
                         dropped_traits=call.left_out_traits, dropped_parts=dropped)
 
@@ -248,7 +258,18 @@ def _handoff(
         envelope=_envelope(call, call.contact_id, "handoff"), handoff_id=handoff, channel=CHANNEL,
         identifiers=list(call.caller), site=call.site, interaction_id=call.contact_id, actor=actor,
         facts={**call.references, "contact_id": call.contact_id, "queue": call.queue, "agent_id": call.agent_id,
-               "disposition": call.disposition}, traits_event_id=traits_event_id, references=references))
+               "disposition": call.disposition,
+               # the caller's language (a ``language`` attribute), for the tracker's notifications
+               PREFERRED_LANGUAGE: call.traits.get(PREFERRED_LANGUAGE)},
+        traits_event_id=traits_event_id, references=references))
+
+
+def _card_status(call: Call, report: CardReport, topic: str) -> Outgoing:
+    """CardStatusChanged for the card the contact flow verified, keyed by its token; its event id derives from the
+    contact id alone (every version of the call's record states it once)."""
+    return Outgoing(topic, report.card["value"], card_status_event(
+        envelope=_envelope(call, call.contact_id, "card-status"), card=report.card, status=report.status,
+        source_status=report.source_status, reason=report.reason, identifiers=list(call.caller)))
 
 
 def _call_completed(call: Call, site: SiteSettings, traits_event_id: str | None) -> Event:

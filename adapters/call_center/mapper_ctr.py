@@ -29,6 +29,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.call_center.attributes import (
     caller_number,
     contact_traits,
+    recorded_card_status,
     recorded_handoff,
     recorded_offer,
     supply_points,
@@ -162,6 +163,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
     handoff, handoff_refused = recorded_handoff(attributes, SOURCE)  # refused: the call goes without it
     offer, offer_refused = recorded_offer(attributes, SOURCE)  # refused: the call goes without it
+    card, card_refused = recorded_card_status(attributes, SOURCE, caller.records())  # refused: the call goes on
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
@@ -189,6 +191,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         left_out_traits=left_out,
         offer=offer, offer_refused=offer_refused,
         handoff=handoff, handoff_refused=handoff_refused,
+        card_status=card, card_status_refused=card_refused,
         properties={k: str(v) for k, v in properties.items() if v},
         references=ctx.references.declared_in(attributes),
     )

@@ -22,6 +22,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.call_center.attributes import (
     caller_number,
     contact_traits,
+    recorded_card_status,
     recorded_handoff,
     recorded_offer,
     supply_points,
@@ -121,6 +122,11 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
     left_out: dict[str, str] = {}
     handoff, handoff_refused = recorded_handoff(attributes, SOURCE)  # refused: the call goes without it
     offer, offer_refused = recorded_offer(attributes, SOURCE)  # refused: the call goes without it
+    caller = ctx.normaliser.collect([
+        ("PHONE", caller_number(_text(number))), *verified_record_keys(attributes, ctx.settings, left_out),
+        *supply_points(attributes, ctx.settings),
+    ])
+    card, card_refused = recorded_card_status(attributes, SOURCE, caller.records())  # refused: the call goes on
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=sid,
@@ -138,14 +144,12 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         transferred_by_source="transfer" in (reason or "").lower() or bool(attributes.get("transferTargetSid")),
         kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
         ended=taskrouter_ended(kind, connected=connected_at is not None),
-        **Call.customer(ctx.normaliser.collect([
-            ("PHONE", caller_number(_text(number))), *verified_record_keys(attributes, ctx.settings, left_out),
-            *supply_points(attributes, ctx.settings),
-        ])),
+        **Call.customer(caller),
         traits=_traits(attributes, ctx, left_out),
         left_out_traits=left_out,
         offer=offer, offer_refused=offer_refused,
         handoff=handoff, handoff_refused=handoff_refused,
+        card_status=card, card_status_refused=card_refused,
         properties={k: str(v) for k, v in properties.items() if v},
         references=ctx.references.declared_in(attributes),
     )

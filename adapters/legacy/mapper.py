@@ -27,11 +27,15 @@ event needs, as JSON or as text from a file:
   ``due_date``; ``PaymentOverdue``: ``bill_id``, ``amount_due`` (+ ``currency``), ``due_date``,
   ``days_overdue`` (computed from the due date if absent);
 - ``OrderStatusChanged``: ``order_id``, ``status`` (the system's own word, mapped to the common
-  statuses; kept in ``source_status``), ``previous_status``, ``product_code``.
+  statuses; kept in ``source_status``), ``previous_status``, ``product_code``;
+- ``CardStatusChanged``: ``card_number`` (required: the card, published as its token), ``card_status`` (the
+  system's word: ``active``, ``blocked`` / ``stolen`` / ``lost``, ``replaced``, ``cancelled``...; kept in
+  ``source_status``), ``reason``, ``new_card_number`` (the card issued in its place), ``account_number`` optional
+  (tester29 F3: a card reported stolen stayed on the screen pop as any other card).
 
 Amounts are a decimal in major units (``"19.99"``), a ``{amount_minor, currency}`` object, or
 ``<name>_minor`` in minor units. Events go to ``business.events.v1`` keyed by account (by order when
-an order names no account).
+an order names no account, by the card's token when a card's record names none).
 """
 
 from __future__ import annotations
@@ -48,13 +52,14 @@ from adapters.base import clock
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import edge_normaliser, observed
+from adapters.base.card_status import card_status
 from adapters.base.mapper import MappedRecord
 from adapters.legacy import values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.account import IBAN_CHECKSUM, normalise_account
 from bus.identifiers.kinds import ACCOUNT, SUPPLY_POINT
-from bus.identifiers.model import NotAnIdentifier
+from bus.identifiers.model import NotAnIdentifier, Rejected
 from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
 from bus.references import References
@@ -218,6 +223,32 @@ def _order_status(raw: str | None) -> str | None:
     return word if word in ORDER_STATUSES else "UNKNOWN"
 
 
+def _card_token(f: Fields, name: str, raw: str | None) -> dict[str, str] | None:
+    """The CARD identifier (its token) of ``raw``, the record's ``name`` field; ``RejectedInput`` when it is not a
+    card number (the reason names the field and the rule, never the value)."""
+    if raw is None:
+        return None
+    card = f.ctx.normaliser.normalise("CARD", raw)
+    if isinstance(card, Rejected):
+        raise RejectedInput(f"field {name} is not a card number ({card.code}); the record is about that card: "
+                            "correct it in the source", code="malformed_field")
+    return card.as_record()
+
+
+def _card(f: Fields) -> dict[str, Any]:
+    # every field read before any is checked: ``event_reads`` finds what a builder reads by running it
+    number, new_number = f.text("card_number"), f.text("new_card_number", required=False)
+    source_status, reason = f.text("card_status"), f.text("reason", required=False)
+    account, identifiers = f.account_number(required=False), f.customer_identifiers()
+    card, replaced_by = _card_token(f, "card_number", number), _card_token(f, "new_card_number", new_number)
+    for known in (card, replaced_by):  # the card and the one issued in its place are the holder's
+        if known is not None and known not in identifiers:
+            identifiers.append(known)
+    return {"card": card, "status": card_status(source_status or ""), "source_status": source_status,
+            "reason": reason, "replaced_by": replaced_by, "account_number": account,
+            "customer_identifiers": identifiers}
+
+
 def _overdue_days(f: Fields, due: date | None) -> int:
     given = f.whole("days_overdue")
     if given is not None:
@@ -249,6 +280,7 @@ BUILDERS: dict[str, Builder] = {
         "previous_status": _order_status(f.text("previous_status", required=False)),
         "source_status": f.text("status"), "product_code": f.text("product_code", required=False),
     },
+    "CardStatusChanged": _card,
 }
 _CANONICAL = {re.sub(r"[^a-z]", "", name.lower()): name for name in (*BUILDERS, *HANDOFF_BUILDERS)}
 
@@ -375,7 +407,7 @@ def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
                                     source_system=ctx.source_system).apply(occurred_at)  # type: ignore[assignment]
     envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
                              source_event_id=record.dedupe_id, occurred_at=occurred_at)
-    key = body.get("account_number") or body.get("order_id")
+    key = body.get("account_number") or body.get("order_id") or (body.get("card") or {}).get("value")
     traits, seen = fields.traits(), None
     if ctx.identity_topic and (fields.found.rejected or (traits and fields.found.identifiers)):
         seen_envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",

@@ -33,7 +33,7 @@ from adapters.web.traits import TraitReader
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
-from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, source_names, standard_traits
+from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, PREFERRED_LANGUAGE, source_names, standard_traits
 from bus.producer import Outgoing
 from bus.redact import free_text
 from bus.references import References
@@ -310,6 +310,10 @@ class SegmentMapper:
         # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
         requested = fields.first_text(properties, "team")
         team = {REQUESTED_TEAM: requested} if requested else {}
+        # the SDK's context.locale (Segment's spec), the customer's language for the tracker's notifications
+        # (processors.handoffs.notification_templates) unless the request's properties name one
+        locale = fields.first_text(fields.obj(m.body, "context"), "locale")
+        language = {PREFERRED_LANGUAGE: locale} if locale else {}
         value = {
             "envelope": self._envelope(m, "handoff"),
             "handoff_id": handoff,
@@ -317,6 +321,7 @@ class SegmentMapper:
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
             "summary": self._references.text(summary),
             "intake_facts": {
+                **language,
                 **self._references.facts(
                     self._traits.drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS))),
                 **m.original(),
@@ -337,7 +342,8 @@ class SegmentMapper:
         """The portal's case id, claimed with the digest of the request it names: what the back office reads (kind,
         summary, facts, tier, team) and whose it is. The same request sent again under a new messageId is one case;
         another request under the id is refused, ``request_id_conflict`` (tester24 F17)."""
-        facts = {k: v for k, v in value["intake_facts"].items() if k != "original_timestamp"}
+        # the SDK's locale is not the request: a re-send from a browser in another language is the same case
+        facts = {k: v for k, v in value["intake_facts"].items() if k not in ("original_timestamp", PREFERRED_LANGUAGE)}
         request = {"case_type": value["case_type"], "summary": value["summary"], "facts": facts,
                    "service_tier": value["service_tier"], "customer": value["actor"]["id"]}
         # msgspec's sorted JSON, not ``content_digest``'s json.dumps: a fifth of the cost (the request is text only)

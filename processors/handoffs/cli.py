@@ -180,11 +180,11 @@ def _print_customers(rows: list[CustomerRow], month: str, output_format: Format)
 def print_customers(rows: list[CustomerRow], title: str, out: Console) -> None:
     """Per customer; below 120 columns handoffs, bounces and repeats only, customer ids whole on one line."""
     table = report_table("customer", "handoffs", "matters", "resolved", "bounces", "repeats (7 days)",
-                         "repeated case types",
+                         "repeated case types", "follow-ups",
                          narrow=("customer", "handoffs", "bounces", "repeats (7 days)"),
                          whole=("customer",), console=out, title=title)
     for r in rows:
         table.add_row(r.customer_id, str(r.handoffs), str(r.matters), str(r.resolved), str(r.bounces),
-                      str(r.repeats), r.repeat_case_types or "-")
+                      str(r.repeats), r.repeat_case_types or "-", str(r.follow_ups))
     out.print(table)
-    _wide_hint(table, out, "matters, resolved and repeated case types")
+    _wide_hint(table, out, "matters, resolved, repeated case types and follow-ups")

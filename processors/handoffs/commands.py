@@ -60,16 +60,19 @@ class HandoffView:
     deadline_at: datetime | None = None
     receiving_system: str | None = None
     resolved_by: dict | None = None
+    follow_ups: int = 0  # times the customer came back about it (HandoffStatusChanged.follow_ups)
 
     @property
     def is_open(self) -> bool:
         return self.status not in {status.value for status in Status if not status.is_open}
 
     def describe(self) -> str:
-        """One line: ``ROUTED with team finance, owner agent-1, version 3``."""
+        """One line: ``ROUTED with team finance, owner agent-1, version 3``, then ``, 2 follow-ups`` when the
+        customer came back about it."""
         owner = f", owner {self.owner['id']}" if self.owner else ""
         team = f" with team {self.team}" if self.team else ""
-        return f"{self.status or 'created (not routed yet)'}{team}{owner}, version {self.version}"
+        follow_ups = f", {self.follow_ups} follow-up{'s' if self.follow_ups > 1 else ''}" if self.follow_ups else ""
+        return f"{self.status or 'created (not routed yet)'}{team}{owner}, version {self.version}{follow_ups}"
 
 
 def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
@@ -90,7 +93,7 @@ def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
         elif schema == STATUS_CHANGED and value["version"] > view.version:
             view.status, view.version, view.team = value["status"], value["version"], value.get("team")
             view.owner, view.escalation_tier = value.get("owner"), value["escalation_tier"]
-            view.deadline_at = value.get("deadline_at")
+            view.deadline_at, view.follow_ups = value.get("deadline_at"), value.get("follow_ups") or 0
         elif schema == RESOLVED:
             view.resolved_by = value["actor"]
     return views

@@ -23,6 +23,7 @@ from bus.errors import ConfigError
 from bus.tick_gate import MAX_DEFER_S
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
+from processors.handoffs.notification_templates import BUILT_IN_TEMPLATES, check_templates
 from processors.handoffs.retention import CLOSED_KEPT_S, TOMBSTONE_KEPT_S, Retention
 from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 
@@ -140,17 +141,27 @@ class NotificationPolicy(Frozen):
     notification goes to the origin channel at the first such identifier the handoff came with (the one
     seen there), else to the first channel of ``fallback`` that can reach one of the customer's known
     identifiers, else to the origin channel without an address.
+
+    ``templates``: per language (BCP 47 tag), the text of each kind of notification; ``default_language``: the
+    language written in when the case does not say the customer's (``notification_templates``).
     """
 
     addresses: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
         "WEB": ("USER_ID", "EMAIL"), "CALL_CENTER": ("PHONE",), "BRANCH": ("PHONE", "EMAIL"),
     })
     fallback: tuple[str, ...] = ("WEB", "CALL_CENTER")
+    default_language: str = "en"
+    templates: dict[str, dict[str, str]] = Field(default_factory=lambda: {
+        lang: dict(by_kind) for lang, by_kind in BUILT_IN_TEMPLATES.items()})
 
     @model_validator(mode="after")
     def _known_names(self) -> NotificationPolicy:
         _check_names("notification channel", [*self.addresses, *self.fallback], CHANNELS)
         _check_names("identifier type", [t for types in self.addresses.values() for t in types], IDENTIFIER_TYPES)
+        check_templates(self.templates)
+        if self.default_language not in self.templates:
+            raise ValueError(f"notifications.default_language {self.default_language!r} has no templates "
+                             f"(languages: {', '.join(sorted(self.templates))})")
         return self
 
     @cached_property

@@ -9,6 +9,8 @@ A **matter** is one customer's run of handoffs of one case type where each was c
 ``REPEAT_WINDOW`` (7 days) of the previous one's resolution (or of its creation, if it was still open);
 a handoff that continues a matter is a **repeat**, and the customer is flagged. Handoffs count in the
 month they were created in; earlier ones still open a matter that a handoff of the month repeats.
+A **follow-up** is the customer coming back about one of their handoffs without a new one being opened (a counter
+visit naming the case, ``HandoffFollowedUp``); it counts in the month it happened in and flags the customer too.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bus.serde import Event
-from processors.handoffs.outputs import CREATED, RESOLVED, TRANSFERRED
+from processors.handoffs.outputs import CREATED, FOLLOWED_UP, RESOLVED, TRANSFERRED
 from processors.handoffs.report import month_bounds
 
 REPEAT_WINDOW = timedelta(days=7)
@@ -32,6 +34,7 @@ class _Handoff:
     customer_version: int = -1  # the tracker's version (HandoffStatusChanged.version) customer_id was read from
     resolved_at: datetime | None = None
     bounces: int = 0
+    follow_ups: list[datetime] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class CustomerRow:
     bounces: int  # transfers of those handoffs
     repeats: int  # handoffs created within 7 days of the previous one about the same case type
     repeat_case_types: str  # comma-separated, sorted
-    flagged: bool  # came back within 7 days about the same case type
+    flagged: bool  # came back within 7 days about the same case type, or about a case (a follow-up)
+    follow_ups: int = 0  # times the customer came back about one of their handoffs in the month (any handoff's)
 
 
 @dataclass
@@ -54,6 +58,7 @@ class _Tally:
     bounces: int = 0
     repeats: int = 0
     repeat_types: set[str] = field(default_factory=set)
+    follow_ups: int = 0
 
 
 def _handoffs(events: Iterable[Event]) -> dict[str, _Handoff]:
@@ -77,6 +82,8 @@ def _handoffs(events: Iterable[Event]) -> dict[str, _Handoff]:
             handoff.resolved_at = handoff.resolved_at or at
         elif event.schema == TRANSFERRED:
             handoff.bounces += 1
+        elif event.schema == FOLLOWED_UP:
+            handoff.follow_ups.append(at)
     return found
 
 
@@ -92,6 +99,8 @@ def compute_customer_report(events: Iterable[Event], month: str, timezone: str =
         matter, previous = 0, None
         for handoff in handoffs:
             assert handoff.created_at is not None
+            if follow_ups := sum(start <= at < end for at in handoff.follow_ups):
+                tallies.setdefault(customer, _Tally()).follow_ups += follow_ups
             repeat = previous is not None and handoff.created_at - _back_since(previous) <= REPEAT_WINDOW
             matter = matter if repeat else matter + 1
             previous = handoff
@@ -107,7 +116,7 @@ def compute_customer_report(events: Iterable[Event], month: str, timezone: str =
                 tally.repeat_types.add(case_type)
     return [
         CustomerRow(customer, t.handoffs, len(t.matters), t.resolved, t.bounces, t.repeats,
-                    ",".join(sorted(t.repeat_types)), t.repeats > 0)
+                    ",".join(sorted(t.repeat_types)), t.repeats > 0 or t.follow_ups > 0, t.follow_ups)
         for customer, t in sorted(tallies.items())
     ]
 

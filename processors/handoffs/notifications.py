@@ -2,7 +2,10 @@
 
 Internal moves (routing details, acknowledgements, transfers, escalations, warnings) are not told to the
 customer; a missed first deadline is ("DELAYED"), once per cycle. Channels render their own text from
-``kind`` and ``parameters``; ``message`` is a plain default.
+``kind`` and ``parameters``; ``message`` is the policy's template in the customer's language
+(``notification_templates``; ``parameters["language"]`` names the language it is written in).
+
+Key: the ``customer_id`` the notification names, else its handoff id (``notification_key``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from bus.clock import from_micros
 from bus.references import declared
 from bus.serde import Event
 from processors.handoffs.config import NotificationPolicy
+from processors.handoffs.notification_templates import preferred_language, render, template_language
 from processors.handoffs.outputs import (
     ACCEPTED,
     CLOSED,
@@ -28,15 +32,6 @@ from processors.handoffs.state import HandoffState
 KIND_BY_CAUSE = {
     CREATED: "RECEIVED", ACCEPTED: "IN_PROGRESS", WAITING: "WAITING_ON_CUSTOMER", RESUMED: "IN_PROGRESS",
     RESOLVED: "RESOLVED", CLOSED: "CLOSED", REOPENED: "REOPENED",
-}
-MESSAGES = {
-    "RECEIVED": "We have passed your request to our {team} team. We will get back to you by {deadline}.",
-    "IN_PROGRESS": "A member of our {team} team is working on your request.",
-    "WAITING_ON_CUSTOMER": "We need some information from you to continue with your request.",
-    "DELAYED": "Your request is taking longer than planned; it has been raised with a manager.",
-    "RESOLVED": "Your request has been resolved: {resolution}",
-    "CLOSED": "Your request is now closed.",
-    "REOPENED": "Your request has been reopened and is being handled again.",
 }
 SILENT_CLOSE_REASONS = frozenset({"DUPLICATE"})  # the customer hears about the case that is kept
 DEFAULT_POLICY = NotificationPolicy()
@@ -60,9 +55,10 @@ def notification(
         parameters["deadline"] = from_micros(state.deadline_us).isoformat()
     if resolution:
         parameters["resolution"] = resolution
-    message = MESSAGES[kind].format(
-        team=state.team or "back-office", deadline=parameters.get("deadline", "soon"), resolution=resolution or "",
-    )
+    lang = template_language(preferred_language(state.intake_facts), policy.templates, policy.default_language)
+    parameters["language"] = lang
+    message = render(policy.templates[lang][kind], team=state.team, deadline=parameters.get("deadline"),
+                     resolution=resolution, lang=lang)
     channel, address = delivery(policy, state)
     envelope = emitter.envelope(state, seed, occurred_us, causation_id)
     value = {
@@ -76,10 +72,11 @@ def notification(
 
 
 def notification_key(state: HandoffState) -> str:
-    """Notifications are keyed by customer id, so each customer's are in order on one partition; a handoff
-    whose customer is not known yet uses its handoff id until it is (then HandoffStatusChanged says so); so does
-    a RECEIVED sent before identity's placement is read (``transitions._create``, tester21 F20). A customer the
-    directory knows when a record is applied is followed before its notification goes out
+    """Notifications are keyed by customer id, so each customer's are in order on one partition (issue #15); a
+    notification whose ``customer_id`` is null is keyed by its handoff id. One rule, every notification:
+    key = ``customer_id`` if not null, else ``handoff_id``. A handoff's customer is null until the tracker knows
+    it; so it is on a RECEIVED sent before identity's placement is read (``transitions._create``, tester21 F20).
+    A customer the directory knows when a record is applied is followed before its notification goes out
     (``HandoffTracker.handle``, tester25 F1)."""
     return state.customer_id or state.handoff_id
 

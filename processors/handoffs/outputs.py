@@ -22,10 +22,11 @@ TRANSFERRED, WAITING, RESUMED = NS + "HandoffTransferred", NS + "HandoffWaitingO
 RESOLVED, CLOSED, REOPENED = NS + "HandoffResolved", NS + "HandoffClosed", NS + "HandoffReopened"
 ESCALATED, WARNING, BREACHED = NS + "HandoffEscalated", NS + "HandoffDeadlineWarning", NS + "HandoffBreached"
 ALARM, STATUS_CHANGED = NS + "HandoffUnacknowledgedAlarm", NS + "HandoffStatusChanged"
+FOLLOWED_UP = NS + "HandoffFollowedUp"
 NOTIFICATION = NS + "CustomerNotification"
 TRACKER_ONLY = frozenset({WARNING, BREACHED, ALARM, STATUS_CHANGED})
 LIFECYCLE = frozenset({CREATED, ROUTED, ACKNOWLEDGED, ACCEPTED, TRANSFERRED, WAITING, RESUMED, RESOLVED, CLOSED,
-                       REOPENED, ESCALATED}) | TRACKER_ONLY
+                       REOPENED, ESCALATED, FOLLOWED_UP}) | TRACKER_ONLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class Emitter:
             escalation_tier=state.tier, deadline_at=_instant(state.deadline_us if state.is_open else None),
             acknowledged=state.acknowledged, origin_channel=state.origin_channel, origin_site=state.origin_site,
             created_at=from_micros(state.created_at_us), deadline_lineage=lineage_record(state.lineage),
-            tier_source=state.tier_source.value,
+            tier_source=state.tier_source.value, follow_ups=state.follow_ups,
         )
 
     def warning(self, state: HandoffState, timer: Timer) -> Output:

@@ -152,6 +152,8 @@ class HandoffState:
     lineage: DeadlineLineage | None = None
     addresses: tuple[dict[str, str], ...] = ()  # the customer's reachable identifiers known elsewhere (fallback)
     customer_placed: bool = False  # customer_id came from identity's placement of the handoff, not an identifier
+    follow_ups: int = 0  # times the customer came back about the case on a front-line channel (HandoffFollowedUp)
+    followed_up_at_us: int | None = None  # the latest follow-up
 
     # --- derived ----------------------------------------------------------------------------------
 

@@ -77,7 +77,7 @@ def tier_fact(event: Event) -> TierFact | None:
     value, kind = event.value, event.schema.removeprefix(BUSINESS)
     envelope = value["envelope"]
     common: dict[str, Any] = {
-        "account": value.get("account_number", "").strip(), "at_us": to_micros(envelope["occurred_at"]),
+        "account": (value.get("account_number") or "").strip(), "at_us": to_micros(envelope["occurred_at"]),
         "event_id": envelope["event_id"], "schema": event.schema, "undated": bool(value.get("undated"))}
     if kind in ("AccountOpened", "AccountClosed"):
         tier = tier_key(value.get("service_tier") or "")

@@ -14,6 +14,7 @@ Resolved            ✗        RESOL.  RESOL.       RESOL.   ✗         ✗
 Closed              ✗        (5)     (5)          (5)      CLOSED    ✗
 Reopened            ✗        ✗       ✗            ✗        (4)       (4)       new cycle, tier 0, new deadline
 Escalated (by hand) ✗        =+1     =+1          =+1      ✗         ✗         from_tier must match; chain
+FollowedUp          ✗ (1)    =       =            =        =         =         the customer came back: counted
 Warning/Breached/   ✗        ✗       ✗            ✗        ✗         ✗         only the tracker emits them
 Alarm/StatusChanged
 ==================  =======  ======  ===========  =======  ========  ========  ======
@@ -45,6 +46,7 @@ from processors.handoffs.outputs import (
     CLOSED,
     CREATED,
     ESCALATED,
+    FOLLOWED_UP,
     REOPENED,
     RESOLVED,
     RESUMED,
@@ -277,6 +279,13 @@ def _reopened(state: HandoffState, value: dict, at: int, ctx: Context) -> _Chang
     return _Change(deadlines.start_resolution_clock(ctx.policy, state, at, hours))
 
 
+def _followed_up(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
+    """The customer came back about the case (a follow-up visit at a counter, tester29 F7): whatever its status,
+    the case counts it; the status, owner and deadline stay (the back office decides what it changes)."""
+    latest = max(at, state.followed_up_at_us) if state.followed_up_at_us is not None else at
+    return _Change(state.with_(follow_ups=state.follow_ups + 1, followed_up_at_us=latest))
+
+
 def _escalated_by_hand(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
     _require_open(state, "escalate")
     if value["from_tier"] != state.tier or value["to_tier"] != state.tier + 1:
@@ -292,5 +301,5 @@ HANDLERS: dict[str, Handler] = {
     CREATED: _created_again, ROUTED: _routed_by_hand, ACKNOWLEDGED: _acknowledged, ACCEPTED: _accepted,
     TRANSFERRED: _transferred,
     WAITING: _waiting, RESUMED: _resumed, RESOLVED: _resolved, CLOSED: _closed, REOPENED: _reopened,
-    ESCALATED: _escalated_by_hand,
+    ESCALATED: _escalated_by_hand, FOLLOWED_UP: _followed_up,
 }

@@ -17,6 +17,7 @@ from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH
 from processors.profile.registry import SECTIONS
 from processors.profile.section import ProfileSection
+from processors.profile.sections.cards import IDENTIFIER_STATUS_SCHEMA
 from processors.profile.shapes import TEXT, Schema, closed, list_of, nullable
 from processors.web_auth import UNAUTHORIZED
 
@@ -62,6 +63,7 @@ def customer_schema(sections: Iterable[ProfileSection | type[ProfileSection]] = 
                               "description": "Lookup: the hint for the identifier looked up; null when one person's."},
         "shared_identifiers": list_of({"$ref": REF + "SharedIdentifier"},
                                       "Every other identifier of the customer several people use, each once."),
+        "identifier_status": IDENTIFIER_STATUS_SCHEMA,
         **{section.name: section.render_schema for section in sections},
     }, description="The screen pop: one shape whatever the customer holds (a list is [] when empty, never null).")
 

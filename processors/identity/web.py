@@ -28,6 +28,7 @@ from processors.identity.normalize import Identifier, Rejected
 from processors.identity.openapi import CUSTOMER_PATH, LOOKUP_PATH, OPENAPI_PATH, openapi
 from processors.identity.wire import partition_of
 from processors.profile.masking import mask, mask_keys
+from processors.profile.sections.cards import identifier_status
 from processors.profile.sections.products import accounts_named
 from processors.readiness import Readiness, install, unavailable
 from processors.web_auth import authorization, guarded
@@ -155,11 +156,14 @@ class ScreenPop:
 
             {"customer_id", "identifiers": [{"type", "value" (masked)}], "merged_customer_ids": [ids],
              "split_customer_ids": [ids], "resolved_note": text or null,
-             "shared_identifier": shared_hint or null, "shared_identifiers": [shared_hint], <section>: ...}
+             "shared_identifier": shared_hint or null, "identifier_status": status or null,
+             "shared_identifiers": [shared_hint], <section>: ...}
 
         One shape whatever the customer holds: a list is ``[]`` when empty, never null (a section with no state
         yet renders empty, ``ProfileBook.render``); an object or a scalar with nothing to say is null.
         ``shared_identifier``: the hint of the identifier looked up (``lookup``; null by id);
+        ``identifier_status``: on a lookup by a card that is not active, its status and a note for the agent
+        (``processors.profile.sections.cards.identifier_status``); null otherwise.
         ``shared_identifiers``: every other identifier of the customer several people use, each once.
         ``split_customer_ids``: customers an operator split apart from this one or from one merged into it
         (``omnibus identity split``); ``resolved_note``: by id, why another customer answers for the id asked
@@ -194,6 +198,9 @@ class ScreenPop:
                 "split_customer_ids": (splits := split_offs(node)),
                 "resolved_note": resolved_note(requested, customer_id, splits),
                 "shared_identifier": hint,
+                # a caller quoting a blocked or replaced card is not matched silently (tester29 F3)
+                "identifier_status": identifier_status(looked_up[0].type, looked_up[0].value, shown[looked_up[0].key],
+                                                       found["profile"]) if looked_up is not None else None,
                 "shared_identifiers": await self.shared_identifiers(customer_id, node, shown, without=without,
                                                                    holds=holds),
                 **self.processor.book.render(found["profile"]),

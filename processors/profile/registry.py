@@ -11,6 +11,7 @@ from __future__ import annotations
 from processors.handoffs.profile_section import OpenHandoffsSection
 from processors.offers.profile_section import EligibleOffersSection
 from processors.profile.section import ProfileSection
+from processors.profile.sections.cards import CardsSection
 from processors.profile.sections.name import NameSection
 from processors.profile.sections.products import ProductsSection
 from processors.profile.sections.recent_contacts import RecentContactsSection
@@ -33,3 +34,4 @@ register(RecentContactsSection)
 register(OpenHandoffsSection)
 register(EligibleOffersSection)
 register(NameSection)
+register(CardsSection)

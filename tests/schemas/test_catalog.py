@@ -36,13 +36,13 @@ EXPECTED_EVENTS = {
 } | {
     "omnibus.business." + n
     for n in ("AccountOpened", "AccountClosed", "ProductSubscribed", "ProductCancelled", "BillIssued",
-              "PaymentOverdue", "OrderStatusChanged")
+              "PaymentOverdue", "OrderStatusChanged", "CardStatusChanged")
 } | {
     "omnibus.handoff." + n
     for n in ("HandoffCreated", "HandoffRouted", "HandoffAcknowledged", "HandoffAccepted", "HandoffTransferred",
               "HandoffWaitingOnCustomer", "HandoffResumed", "HandoffResolved", "HandoffClosed", "HandoffReopened",
               "HandoffDeadlineWarning", "HandoffBreached", "HandoffEscalated", "HandoffUnacknowledgedAlarm",
-              "CustomerNotification", "HandoffStatusChanged")
+              "CustomerNotification", "HandoffStatusChanged", "HandoffFollowedUp")
 } | {"omnibus.marketing." + n for n in ("OfferDefined", "OfferPresented", "OfferResponded", "OfferWithdrawn",
                                      "OfferInstruction", "RetentionSignal")} | {
     "omnibus.kpi.KpiAggregate",

@@ -74,7 +74,7 @@ def rank(entry: dict[str, Any]) -> tuple[bool, int]:
     return not entry.get(UNDATED, False), entry.get("at", 0)
 
 
-def _upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any], forget: tuple[str, ...] = (),
+def upsert(table: dict[str, Any], key: str, at: int, fields: dict[str, Any], forget: tuple[str, ...] = (),
             undated: bool = False) -> None:
     """Apply a fact of instant ``at`` (``undated``: its event's mark) to entry ``key``: ``fields`` set, ``forget``
     removed (an open entry stores no ``closed_at``: bytes of every customer's profile), unless the entry holds a fact
@@ -143,32 +143,32 @@ class ProductsSection(ProfileSection):
         undated = bool(value.get(UNDATED))
         number = self.account_number(str(value.get("account_number") or ""))
         if kind == "AccountOpened":
-            _upsert(state["accounts"], number, at, {
+            upsert(state["accounts"], number, at, {
                 "status": "OPEN", "account_type": value["account_type"], "service_tier": value.get("service_tier"),
             }, forget=(CLOSED_AT,), undated=undated)
         elif kind == "AccountClosed":
-            _upsert(state["accounts"], number, at, {"status": "CLOSED", CLOSED_AT: at}, undated=undated)
+            upsert(state["accounts"], number, at, {"status": "CLOSED", CLOSED_AT: at}, undated=undated)
         elif kind == "ProductSubscribed":
-            _upsert(state["products"], value["subscription_id"], at, {
+            upsert(state["products"], value["subscription_id"], at, {
                 "status": "ACTIVE", "product_code": value["product_code"], "product_name": value.get("product_name"),
                 "account_number": number, "since": micros(value.get("effective_at")) or at,
             }, forget=(CLOSED_AT,), undated=undated)
         elif kind == "ProductCancelled":
-            _upsert(state["products"], value["subscription_id"], at, {
+            upsert(state["products"], value["subscription_id"], at, {
                 "status": "CANCELLED", "product_code": value["product_code"], "account_number": number,
                 CLOSED_AT: micros(value.get("effective_at")) or at,
             }, undated=undated)
         elif kind == "OrderStatusChanged":
-            _upsert(state["orders"], value["order_id"], at, {
+            upsert(state["orders"], value["order_id"], at, {
                 "status": value["status"], "product_code": value.get("product_code"),
             }, undated=undated)
         elif kind == "BillIssued":
-            _upsert(state["bills"], value["bill_id"], at, {
+            upsert(state["bills"], value["bill_id"], at, {
                 "status": "ISSUED", "account_number": number, "amount": dict(value["amount"]),
                 "due_date": value["due_date"].isoformat(),
             }, undated=undated)
         elif kind == "PaymentOverdue":
-            _upsert(state["bills"], value["bill_id"], at, {
+            upsert(state["bills"], value["bill_id"], at, {
                 "status": "OVERDUE", "account_number": number, "amount": dict(value["amount_due"]),
                 "days_overdue": value["days_overdue"],
             }, undated=undated)

@@ -192,6 +192,7 @@ KEYED_RECORDS = {
                    "period_end_date": "2024-03-31", "due_date": "2024-04-15"},
     "PaymentOverdue": {"bill_id": "F-1", "amount_due": "59.99", "due_date": "2024-04-15"},
     "OrderStatusChanged": {"order_id": "O-1", "status": "OPEN"},
+    "CardStatusChanged": {"card_number": "4111111111111111", "card_status": "stolen"},
 }
 
 

@@ -46,6 +46,13 @@ def created(handoff_id: str, at: datetime = T0, *, case_type: str = "billing-dis
     })
 
 
+def followed_up(handoff_id: str, at: datetime, *, interaction_id: str = "TX-9031", **env: Any) -> Event:
+    """The customer came back about the case at a counter (``adapters.base.handoff_follow_up``)."""
+    return Event(NS + "HandoffFollowedUp", {"envelope": envelope(at, channel="BRANCH", **env), "handoff_id": handoff_id,
+                                            "interaction_id": interaction_id, "summary": "brought the statement",
+                                            "actor": FRONT})
+
+
 def acknowledged(handoff_id: str, at: datetime, **env: Any) -> Event:
     return Event(NS + "HandoffAcknowledged", {"envelope": envelope(at, **env), "handoff_id": handoff_id,
                                               "receiving_system": "finance-desk", "external_reference": "F-9",

@@ -62,6 +62,11 @@ def every_section_fed() -> dict[str, Any]:
         Event("omnibus.business.ProductCancelled", {
             "envelope": envelope("BUSINESS_SYSTEM", minutes=6), "account_number": "ACC-1", "customer_identifiers": [],
             "subscription_id": "sub-TV-BASIC", "product_code": "TV-BASIC", "reason": None, "effective_at": None}),
+        # a stolen card replaced by a new one (tester29 F3)
+        Event("omnibus.business.CardStatusChanged", {
+            "envelope": envelope("BUSINESS_SYSTEM", minutes=7), "card": ident("CARD", "card1:old"),
+            "status": "REPLACED", "reason": "stolen", "replaced_by": ident("CARD", "card1:new"),
+            "account_number": "ACC-1", "customer_identifiers": [], "source_status": "reissued"}),
     ]
     book, profile = ProfileBook.from_registry(ProfileLimits()), None
     for event in events:

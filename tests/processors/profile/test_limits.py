@@ -163,7 +163,7 @@ def test_limits_come_from_the_environment_and_are_checked(monkeypatch: pytest.Mo
     monkeypatch.setenv("OMNIBUS_PROCESSOR_PROFILE__OPEN_HANDOFFS", "0")
     with pytest.raises(ConfigError, match="OMNIBUS_PROCESSOR_PROFILE__OPEN_HANDOFFS"):
         load_profile_limits()
-    assert len(SECTIONS) == 5
+    assert len(SECTIONS) == 6
 
 
 @given(st.dictionaries(st.text(max_size=3), st.one_of(st.none(), st.integers(), st.booleans(), st.text(max_size=40),
