@@ -17,9 +17,9 @@
   RocksDB (``store="rocksdb://"``), in ``bus.key_partitioned_rocksdb.KeyPartitionedRocksDB``: on disk;
   ``partition_key`` (key bytes -> the bytes partitioned) for a table whose keys are written to the partition of a
   part of them (identity's contact records: their customer's);
-* a table of raw keys and values in faust's memory store takes its standby records in bulk from the fetch
-  (``bus.standby_apply``, ``apply_standby``: the fence, then the last record per key), not one by one
-  through faust's per-record path;
+* a table of raw keys and values in faust's memory store or a key-partitioned store (memory or RocksDB) takes its
+  standby records in bulk from the fetch (``bus.standby_apply``, ``apply_standby``: the fence, then the last record
+  per key), not one by one through faust's per-record path;
 * after a restore the owner writes the current value of each key whose late write it skipped again
   (``on_recovery_completed``), so the key's last record, the one compaction keeps, is the right one.
 """
@@ -39,7 +39,7 @@ from faust.types import TP, EventT, FutureMessage
 
 from bus.config import TopicSettings
 from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
-from bus.key_partitioned_store import KeyPartitionedStore, PartitionKey
+from bus.key_partitioned_store import KeyPartitionedStore, KeyPartitioning, PartitionKey
 from bus.logging import get_logger
 from bus.metrics import CHANGELOG_FENCED
 from bus.standby_apply import install as install_standby_apply
@@ -120,9 +120,10 @@ class FencedTable(faust.Table):
     @property
     def takes_standby_in_bulk(self) -> bool:
         """True when ``bus.standby_apply`` may hand this table its standby records as fetched: keys and values
-        are stored as the bytes they came in, in faust's memory store, and nothing listens to changelog events."""
+        are stored as the bytes they came in, in faust's memory store or a key-partitioned store (memory or RocksDB:
+        ``KeyPartitioning.apply_partition``), and nothing listens to changelog events."""
         return (self.key_serializer == "raw" and self.value_serializer == "raw"
-                and isinstance(self.data, MemoryStore) and self._on_changelog_event is None)
+                and isinstance(self.data, MemoryStore | KeyPartitioning) and self._on_changelog_event is None)
 
     def apply_standby(self, partition: int, records: Sequence[ConsumerRecord]) -> None:
         """Apply fetched records (one standby changelog partition, offset order) as faust's memory store would
@@ -137,7 +138,7 @@ class FencedTable(faust.Table):
             else:
                 CHANGELOG_FENCED.labels(table=self.name).inc()
         store = self.data
-        if isinstance(store, KeyPartitionedStore):
+        if isinstance(store, KeyPartitioning):  # KeyPartitionedStore, KeyPartitionedRocksDB
             store.apply_partition(partition, last)
             return
         assert isinstance(store, MemoryStore)  # takes_standby_in_bulk

@@ -61,6 +61,11 @@ class KeyPartitioning:
     def partition_key(self) -> PartitionKey | None:
         return getattr(self.table, "partition_key", None)
 
+    def apply_partition(self, partition: int, values: dict[bytes, bytes | None]) -> None:
+        """Apply the last value of each key of one standby changelog partition (None deletes the key), taken in bulk
+        from a fetch (``bus.fenced_table.FencedTable.apply_standby``)."""
+        raise NotImplementedError
+
 
 class KeyPartitionedStore(KeyPartitioning, MemoryStore):
     """faust's memory store (``memory://``) whose key -> partition index holds only the keys whose changelog

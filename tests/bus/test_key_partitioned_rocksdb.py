@@ -141,3 +141,24 @@ def test_after_a_restore_live_writes_and_a_recovery_it_holds_what_the_memory_sto
         for store in (disk, memory):
             recovered(store, then)
         assert dict(disk.held()) == dict(memory.data)
+
+
+def test_a_rocksdb_table_takes_its_standby_records_in_bulk_and_holds_what_faust_s_record_by_record_path_holds(
+        tmp_path: Path) -> None:
+    """#9, two workers: identity's contact records are in RocksDB by default, and their standby records went through
+    faust's per-record consumer path (~200 µs a record) while the memory tables' were taken in bulk."""
+    from tests.bus.test_standby_apply import record
+
+    one_by_one, bulk = table(tmp_path / "slow", "slow"), table(tmp_path / "bulk", "bulk")
+    assert bulk.takes_standby_in_bulk
+    written = keys(customers=6, each=2)
+    rows = [(partition_of(key), offset, key, b"v%d" % offset, 4) for offset, key in enumerate(written)]
+    rows += [(partition_of(key), len(rows) + n, key, value, version)  # a late stale write, a tombstone, a new value
+             for n, (key, value, version) in enumerate([(written[0], b"late", 3), (written[1], None, 4),
+                                                        (written[2], b"again", 4)])]
+    one_by_one.apply_changelog_batch([changelog_event(*row) for row in rows])
+    for partition in range(PARTITIONS):
+        bulk.apply_standby(partition, [record(*row, topic=CHANGELOG) for row in rows if row[0] == partition])
+    assert dict(bulk.data.held()) == dict(one_by_one.data.held())
+    assert dict(bulk.data.held())[written[0]] == b"v0" and written[1] not in bulk.data
+    assert bulk.data.get(written[2]) == b"again"

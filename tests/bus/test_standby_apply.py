@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,6 +12,7 @@ from bus import standby_apply
 from bus.config import TopicSettings
 from bus.fenced_table import FencedTable, fenced_table
 from bus.fencing import fence_headers, fence_marker
+from bus.partitioner import key_hash
 from tests.bus.test_fenced_table import changelog_event
 
 CHANGELOG = "identity-nodes-changelog"
@@ -114,3 +116,18 @@ def test_the_patch_installs_once_whichever_wrapper_comes_first() -> None:
         method = getattr(method, "__wrapped__", None)
     assert sum(getattr(m, "omnibus_standby_apply", False) for m in chain) == 1
     assert len(chain) <= 3  # faust's own, this module's and consume_bulk's at most
+
+
+def test_the_records_of_a_rocksdb_table_s_standby_partitions_are_taken_from_the_fetch_too(tmp_path: Path) -> None:
+    """#9, two workers: the identity-contacts table (RocksDB by default) replayed the other worker's changelog
+    through faust's per-record path; its standby records are taken in bulk like the memory tables'."""
+    contacts = fenced_table(faust.App("standby-apply-rocksdb", broker="kafka://127.0.0.1:1", store="memory://",
+                                      datadir=str(tmp_path)), "contacts", TopicSettings(), key_type=bytes,
+                            value_type=bytes, partitions=2, use_partitioner=True, store="rocksdict:contacts")
+    standby = TP(CHANGELOG, 0)
+    consumer = fetch_state({standby: contacts}, {standby}, set())
+    key = next(b"cus_%d" % n for n in range(100) if key_hash(b"cus_%d" % n) % 2 == 0)
+    records = {standby: [record(0, 0, key, b"a", 1), record(0, 1, key, b"b", 1)]}
+    assert standby_apply.take(consumer, records) == 2
+    assert records == {} and contacts.data.get(key) == b"b"
+    assert consumer.app.tables.recovery.standby_offsets[standby] == 1
