@@ -2,14 +2,15 @@
 
     cd TREE && PYTHONHASHSEED=0 PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_hotpath_digest --events 2000
 
-``tests.bench.identity_hotpath.run`` with, digested in order: every changelog record (topic, key, partition, value;
-a contact record's value as its plain msgpack array, whatever format the contacts table stores it in:
-``graph/contact_codec.py``), and every output record the announcer's serializer writes (topic and bytes). The
-clocks that stamp records are replaced (``time.time`` by a counter, the announcer's clock by a fixed instant plus a
-µs a call), so two runs of one tree give the same digests (with ``PYTHONHASHSEED`` fixed: set orders). Run it as a
-process of its own: the graph, its nodes and intake take ``time.time`` as a default argument when their modules are
-imported, so the counter must be in place before (``digesting`` puts it there first). The logic runs on trees that
-predate the contact codec too (their contact values are plain already).
+``tests.bench.identity_hotpath.run`` with, digested in order: every changelog record (topic, key, partition, value; a
+contact record's value as its plain msgpack array, whatever format the contacts table stores it in:
+``graph/contact_codec.py``; a customer's node state as its plain form, compressed or not: ``graph/customer_codec.py``),
+and every output record the announcer's serializer writes (topic and bytes). The clocks that stamp records are replaced
+(``time.time`` by a counter, the announcer's clock by a fixed instant plus a µs a call), so two runs of one tree give
+the same digests (with ``PYTHONHASHSEED`` fixed: set orders). Run it as a process of its own: the graph, its nodes and
+intake take ``time.time`` as a default argument when their modules are imported, so the counter must be in place before
+(``digesting`` puts it there first). The logic runs on trees that predate the contact and customer codecs too (their
+values are plain already).
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def digesting() -> Iterator[dict[str, Any]]:
         from processors.identity.graph.contact_codec import decode_contact
     except ImportError:  # a tree before the codec: its contact values are the plain array
         decode_contact = None
+    try:
+        from processors.identity.graph.customer_codec import plain_customer
+    except ImportError:  # a tree before the codec: its customer states are plain
+        def plain_customer(data: bytes) -> bytes:
+            return data
     found: dict[str, Any] = {"changelog": hashlib.sha256(), "outputs": hashlib.sha256(), "changelog_records": 0,
                              "output_records": 0}
     plain = msgspec.msgpack.Encoder()
@@ -56,6 +62,8 @@ def digesting() -> Iterator[dict[str, Any]]:
             value = record.value
             if value is not None and decode_contact is not None and "contacts" in record.topic:
                 value = plain.encode(decode_contact(value))
+            elif value is not None and "nodes" in record.topic:
+                value = plain_customer(value)
             found["changelog"].update(repr((record.topic, record.key, record.partition, value)).encode())
             found["changelog_records"] += 1
         return records

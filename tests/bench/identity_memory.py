@@ -180,6 +180,17 @@ def parts_of(nodes: dict[bytes, bytes]) -> dict[str, tuple[int, int]]:
     return {name: (count, held) for name, (count, held) in parts.items()}
 
 
+def plain_customers(nodes: dict[bytes, bytes]) -> int:
+    """Bytes the customer states of ``nodes`` would take more (or less) as allocated in their plain form, as the node
+    table held them before ``customer_codec.CUSTOMER_ZSTD_V1``, than as stored (0 on a tree before the codec)."""
+    try:
+        from processors.identity.graph.customer_codec import plain_customer
+    except ImportError:
+        return 0
+    return sum(allocated(sys.getsizeof(plain_customer(value))) - allocated(sys.getsizeof(value))
+               for key, value in nodes.items() if _part(key) == "customer")
+
+
 def table_memory(nodes: dict[bytes, bytes], profiles: dict[bytes, bytes]) -> dict[str, Any]:
     """Bytes per identifier of each part of the two tables (``held_bytes``): each part's keys and values,
     plus its share of its table's dict by entries; and faust's key -> partition index after a restore."""
@@ -482,6 +493,9 @@ def main() -> None:
             print(f"  the contact records on disk: {disk['disk'] / memory['identifiers']:.1f} B per identifier "
                   f"({disk['disk']:,} B for {disk['entries']:,} records); in memory RocksDB's {disk['figures']} B, "
                   f"the resident set grew {disk['resident']:,} B while they were written")
+        plain = plain_customers(nodes) / memory["identifiers"]
+        print(f"  customer states in their plain form (before customer_codec.CUSTOMER_ZSTD_V1): {plain:+.1f} B per "
+              f"identifier, total {memory['total_bytes'] + plain:.1f}")
         print(f"  + faust's key -> partition index after a restore: {memory['restore_index_bytes']:.1f}")
         for name in ("nodes", "profiles"):
             table = memory[name]

@@ -13,3 +13,13 @@ def test_a_contact_record_of_identity_s_contacts_changelog_decodes_to_its_fields
     fields = msgspec.to_builtins(RECORD, builtin_types=(bytes,))
     assert decoded_internal(encode_contact(RECORD)) == fields  # its keys and embedded record reach the scan
     assert decoded_internal(PLAIN) == fields
+
+
+def test_a_customer_s_node_state_decodes_to_its_fields_compressed_or_plain() -> None:
+    from processors.identity.graph.state import encode_state
+    from tests.processors.identity.graph.test_customer_codec import CUSTOMER
+    from tests.processors.identity.graph.test_customer_codec import PLAIN as PLAIN_CUSTOMER
+
+    fields = msgspec.to_builtins(CUSTOMER, builtin_types=(bytes,))
+    assert decoded_internal(encode_state(CUSTOMER)) == fields  # its members' keys reach the scan
+    assert decoded_internal(PLAIN_CUSTOMER) == msgspec.msgpack.decode(PLAIN_CUSTOMER)
