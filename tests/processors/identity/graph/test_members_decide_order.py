@@ -114,13 +114,15 @@ def test_where_the_weight_merges_the_event_stays_in_every_order() -> None:
 # so ``weigh_again.carried`` could not see it settle the pair; or it visited the two on one customer and arrived
 # after the split. Order16 measured 29 of 72 scratch replays differing where the base differed in none. Now a
 # trait-less apply carries the identifiers that had an owner (``Apply.linked``), and a repeat arriving after the
-# split links the pair again (``weigh_again.relinked``). The kind: the pair three times, the repeat bringing a new
-# identifier too (a join in some orders, an offer in time order), draw 99's shape repeated, through a phone.
+# split links the pair again (``weigh_again.relinked``). The kind: the pair three times, the repeat a page view (a
+# contact event), draw 99's shape repeated, through a phone; each met on one customer, as two customers (an offer) or
+# visited on one and applied after the split, as the 3-partition interleavings deliver them.
 REPEATED_PAIR = [*MEMBERS_DECIDE[94], MEMBERS_DECIDE[94][2]]
 REPEATS: dict[str, list[dict[str, Any]]] = {
     "94-twice": REPEATED_PAIR,
     "94-three-times": [*REPEATED_PAIR, MEMBERS_DECIDE[94][2]],
-    "94-with-a-new-identifier": [*MEMBERS_DECIDE[94], identify(anonymousId="x0", userId="u-5", email=F)],
+    "94-then-a-page-view": [*MEMBERS_DECIDE[94], {"type": "track", "event": "Viewed", "anonymousId": "x0",
+                                                  "context": {"traits": {"email": F}}}],
     "99-twice": [*MEMBERS_DECIDE[99], MEMBERS_DECIDE[99][2]],
     "phone-94-twice": [*THROUGH_A_PHONE["94"], THROUGH_A_PHONE["94"][2]],
 }
