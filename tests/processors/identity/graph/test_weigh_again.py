@@ -15,7 +15,7 @@ from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Apply, Offer
 from processors.identity.graph.saga import apply_message
 from processors.identity.graph.state import CustomerState, decode_state, encode_state
-from tests.processors.identity.graph.test_came_with import E, F, POLICY, X
+from tests.processors.identity.graph.test_came_with import POLICY, E, F, X
 
 
 def saga(event_id: str, *ids: str, minute: int = 1) -> Saga:
