@@ -92,7 +92,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
         ctx.send(*followed)
         return
     displace.applied(ctx, message.rank)  # its rank settles the members it ranked (displace.py)
-    weigh_again.carried(ctx, message.event_id, message.ids)  # a later event linked a kept one's pair again
+    weigh_again.carried(ctx, message.event_id, message.ids or message.linked)  # a later event linked a kept pair again
     weigh_again.again(ctx)  # ... or, its rank settled, an earlier event's members show time order weighed one
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):

@@ -284,11 +284,13 @@ def apply_message(saga: Saga) -> Apply:
     ids = own if claims or saga.traits else []
     # A contact's identifiers, recorded beside it for an operator's split (split_contacts.py).
     carried = split_contacts.carried(saga.event, own)
+    # Without a record's ``ids``: the ones that had an owner, if two or more (a repeat of a pair: weigh_again.carried).
+    linked = [] if ids else _linked(saga)
     if not claims and not household_only and not kept_apart and not ids:
         if carried:
             return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=saga_rank(saga),
-                         channel=saga.channel, carried=carried, unowned=list(saga.unowned))
-        return Apply(saga.event_id, saga.started_at, saga.traits, saga.event)
+                         channel=saga.channel, carried=carried, unowned=list(saga.unowned), linked=linked)
+        return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, linked=linked)
     # The ones it ranks first on: the housemate that takes a household-only record claims them (seek.py); another
     # person's record leaves for its own customer (own_customer.py).
     lowered = [key for index, key in enumerate(saga.ids)
@@ -296,4 +298,11 @@ def apply_message(saga: Saga) -> Apply:
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
                  household_only, kept_apart, ids, lowered, carried, saga.traits_of if household_only or ids else None,
                  unowned=list(saga.unowned) if carried else [],
-                 claims_record=bool(claims) and claims_only(saga))
+                 claims_record=bool(claims) and claims_only(saga), linked=linked)
+
+
+def _linked(saga: Saga) -> list[str]:
+    """The event's own identifiers that had an owner at its visit, if two or more (``Apply.linked``), else none: one
+    owned identifier links nothing again, and the message of most events stays as it was."""
+    linked = owned(saga)
+    return sorted(linked) if len(linked) > 1 else []

@@ -30,8 +30,10 @@ announced as the processor's own split under the review's or the refusal's rule,
 ``replay/operators.py``) and the review or refusal time order gave is announced (``evidence.kept_apart``). A record
 is kept while time order did not weigh it (a later member may still say otherwise), and dropped once nothing it
 brought is held here, or once a later event applied here carried one of its identifiers it still ranks first on with
-another member (``carried``: in time order that event linked the two again; read from ``Apply.ids``, which only an
-event with traits or claims carries).
+another member (``carried``: in time order that event linked the two again; read from ``Apply.ids``, which a record
+carries, else ``Apply.linked``, a trait-less event's identifiers that had an owner at its visit). A record decided
+again and kept apart stays as a mark (``Unweighed.left``): a later event that visited the pair on one customer
+before the split and arrives after it links the two again (``relinked``), as its ``offer`` did in time order.
 
 What this chose (issue #8 point 5): an unweighed join is undone when the weight now keeps the two apart (a review or
 a refusal), since in time order they were never one customer; a join or merge that was weighed and merged is not
@@ -44,12 +46,16 @@ the order bench newly differed with it). Called where members join (``customer_j
 then final). Not covered: traits the event left in the customer's summary stay there (the summary is not per event);
 a decision taken on the events arrived so far is not taken back when a still earlier event that carried both sides
 arrives later (it meets the two as customers in an ``offer``, weighed), nor when time order weighed the pair in an
-``offer`` rather than a ``join`` (the identifier had a customer of its own: an anonymous page view); a trait-less
-repeat of the pair (its ``apply`` carries no identifiers) does not settle a record.
+``offer`` rather than a ``join`` (the identifier had a customer of its own: an anonymous page view). A repeat of the
+pair is read only when it ranks after the kept event; ``relinked`` does not ask it (a trait-less ``apply`` carries no
+rank): an earlier repeat lowers the kept event's identifier below the kept event's rank once its visit is applied,
+and then nothing is split (measured on the shapes of ``test_members_decide_order.py``, every order, 1 and 3
+partitions; not shown for every interleaving).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import msgspec
@@ -60,13 +66,15 @@ from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, member_rank, rank_of
 from processors.identity.graph.messages.base import Saga, Unweighed
+from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Lineage, Split
-from processors.identity.graph.saga import customer_id
+from processors.identity.graph.saga import customer_id, new_saga
 from processors.identity.matching.weights import Decision
-from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT
+from processors.identity.rules import CO_OBSERVED, MATCH_REVIEW, MATCH_WEIGHT
 
 MAX_UNWEIGHED = 8  # the latest events a customer keeps to decide again (``CustomerState.unweighed``)
 SEED_SUFFIX = "~weighed-again"  # seeds the id of the customer an event's identifiers leave for (with its event id)
+TOKEN_PREFIX = "again~"  # the id of a kept-apart pair's link again (``relinked``): a hash, no identifier value
 
 
 def note(ctx: Node, saga: Saga, keys: Iterable[str]) -> None:
@@ -104,24 +112,46 @@ def _after(entries: Iterable[Unweighed], rank: int, keys: Iterable[str]) -> list
 
 
 def carried(ctx: Node, event_id: str, ids: Iterable[str]) -> None:
-    """An event applied here (``event_id``, its identifiers ``ids``) carried a kept event's identifier that it still
-    ranks first on together with another member: it came after that event, and in time order it linked the two
-    again whatever the kept event's weighing gave (a repeat of the pair: bench draw 94 with ``{x0, e1}`` twice, which
-    time order merged by an offer at 10.3 bits after the review). The kept event is settled: its record is dropped."""
+    """An event applied here (``event_id``, its identifiers ``ids``: a record's ``Apply.ids``, else the owned ones of
+    ``Apply.linked``) carried a kept event's identifier that it still ranks first on together with another member: it
+    came after that event, and in time order it linked the two again whatever the kept event's weighing gave (a
+    repeat of the pair: bench draw 94 with ``{x0, e1}`` twice, which time order merged by an offer at 10.3 bits after
+    the review). The kept event is settled: its record is dropped. Where the kept event was decided again already and
+    its identifiers left (``relinked``), the pair is linked again."""
     state = ctx.state
     members = state.members
+    ids = list(ids)
     held = [key for key in ids if key in members]
+    relinked(ctx, event_id, ids, held)
     if len(held) < 2:
         return
-    state.unweighed = [entry for entry in state.unweighed if entry.event_id == event_id or not any(
+    state.unweighed = [entry for entry in state.unweighed if entry.event_id == event_id or entry.left or not any(
         key in entry.ranks and member_rank(members[key]) == entry.ranks[key] for key in held)]
+
+
+def relinked(ctx: Node, event_id: str, ids: list[str], held: list[str]) -> None:
+    """The event ``event_id`` carried, together, a linking identifier of a kept event decided again (``Unweighed.left``)
+    and one of the identifiers that left: it visited them before the split and arrives after it. In time order it
+    came after the split (else ``carried`` settled the kept event first) and met the two customers in an ``offer``,
+    weighed: that link is made now (a look-up-only proposal of the two, weighed as an offer, the limits checked;
+    lineage rule ``co-observed``; its id a hash of the event and the kept event, the same on a redelivery)."""
+    state = ctx.state
+    for entry in [entry for entry in state.unweighed if entry.left]:
+        linking = [key for key in held if key in entry.ranks]
+        gone = [key for key in ids if key in entry.ranks and key not in state.members]
+        if linking and gone:
+            state.unweighed = [other for other in state.unweighed if other != entry]
+            digest = hashlib.sha256(f"{event_id}~{entry.event_id}".encode()).hexdigest()[:24]
+            saga = new_saga(TOKEN_PREFIX + digest, entry.channel, 0, [], None, 0.0, lookup_only=[linking[0], gone[0]])
+            saga = msgspec.structs.replace(saga, proposal=True, rule=CO_OBSERVED)
+            ctx.send(saga.ids[0], Visit(saga))
 
 
 def again(ctx: Node) -> None:
     """Decide again each kept event that time order would have weighed, read from the members now (module
     docstring); the oldest first."""
     for entry in sorted(ctx.state.unweighed, key=lambda entry: min(entry.ranks.values())):
-        if entry in ctx.state.unweighed:
+        if entry in ctx.state.unweighed and not entry.left:
             _decide(ctx, entry)
 
 
@@ -158,4 +188,5 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
     pair = (ctx.policy.plan_order(new)[0], face(ctx, staying, first))
     reason = "an earlier event's identifiers show that time order weighed this event's: kept apart as then"
     split_off(ctx, new, Split(ctx.key, new_id, tuple(new), reason, rule_lineage), born, apart=False)
+    state.unweighed = [*state.unweighed, msgspec.structs.replace(entry, left=new_id)][-MAX_UNWEIGHED:]  # relinked
     kept_apart(ctx, decision, score, rule_lineage, first, new_id, ctx.key, pair)

@@ -23,6 +23,8 @@ class Unweighed(msgspec.Struct, array_like=True, frozen=True):
     ranks: dict[str, int]
     traits: Summary | None = None
     after: list[str] = []  # members that reached the customer by a step of an event ranked after it
+    # Decided again and kept apart: the customer its identifiers left for (``weigh_again.relinked``); empty while kept.
+    left: str = ""
 
 
 class EventRef(msgspec.Struct, array_like=True, frozen=True):

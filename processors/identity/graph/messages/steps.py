@@ -153,6 +153,11 @@ class Apply(Message, tag="apply", frozen=True):
     # traits): ``claims`` rank in
     # ``limits.CLAIMED_BAND`` (``limits.key_rank``). False in records of earlier versions: they rank as before.
     claims_record: bool = False
+    # A trait-less event's identifiers that had an owner at its visit (two or more; ``ids`` holds a record's): applied
+    # where the customer holds two of them, it linked them again after the events that brought them, and settles a
+    # kept event of that pair (``weigh_again.carried``: a repeat of a pair kept apart). Empty in records of earlier
+    # versions: no record settled so, as before.
+    linked: list[str] = []
 
 
 class Seek(Message, tag="seek", frozen=True):

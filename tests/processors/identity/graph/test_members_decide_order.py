@@ -108,18 +108,41 @@ def test_where_the_weight_merges_the_event_stays_in_every_order() -> None:
         assert clusters(calls, order, partitions=3, seed=5) == expected, order
 
 
-# Draw 94 with the kept pair ``{x0, e1}`` sent twice (minutes 2 and 3): in time order the review keeps x0 apart and
-# the repeat's offer merges it back (10.3 bits); arriving in other orders, the repeat's apply carries no identifiers
-# (a trait-less event), so ``weigh_again.carried`` cannot see it settle the pair. Measured by order16 on scratch
-# replays: 29 of 72 differ where the base differed in none. Recorded here so that the regression stays in sight.
-REPEATED_PAIR = [*MEMBERS_DECIDE[94], identify(anonymousId="x0", email=F)]
+# Draw 94 with the kept pair ``{x0, e1}`` sent again (minutes 2 and 3): in time order the review keeps x0 apart and
+# the repeat's offer merges it back (10.3 bits). Arriving in other orders, the repeat was applied to the customer
+# holding both before the kept event was decided again, but its apply carried no identifiers (a trait-less event),
+# so ``weigh_again.carried`` could not see it settle the pair; or it visited the two on one customer and arrived
+# after the split. Order16 measured 29 of 72 scratch replays differing where the base differed in none. Now a
+# trait-less apply carries the identifiers that had an owner (``Apply.linked``), and a repeat arriving after the
+# split links the pair again (``weigh_again.relinked``). The kind: the pair three times, the repeat a page view (a
+# contact event), draw 99's shape repeated, through a phone; each met on one customer, as two customers (an offer) or
+# visited on one and applied after the split, as the 3-partition interleavings deliver them.
+REPEATED_PAIR = [*MEMBERS_DECIDE[94], MEMBERS_DECIDE[94][2]]
+REPEATS: dict[str, list[dict[str, Any]]] = {
+    "94-twice": REPEATED_PAIR,
+    "94-three-times": [*REPEATED_PAIR, MEMBERS_DECIDE[94][2]],
+    "94-then-a-page-view": [*MEMBERS_DECIDE[94], {"type": "track", "event": "Viewed", "anonymousId": "x0",
+                                                  "context": {"traits": {"email": F}}}],
+    "99-twice": [*MEMBERS_DECIDE[99], MEMBERS_DECIDE[99][2]],
+    "phone-94-twice": [*THROUGH_A_PHONE["94"], THROUGH_A_PHONE["94"][2]],
+}
 
 
-@pytest.mark.xfail(strict=True, reason="a repeat of a pair weigh_again kept apart merges it back in time order only: "
-                   "a trait-less repeat's apply carries no identifiers, so the other orders never see it (order16: "
-                   "29 of 72 scratch replays differ, 0 before weigh_again)")
 def test_a_kept_pair_sent_again_gives_the_same_customers_in_every_order() -> None:
     expected = clusters(REPEATED_PAIR, (0, 1, 2, 3))
+    assert len(expected) == 1  # the repeat merged the kept pair back in time order
     for order in itertools.permutations(range(4)):
         assert clusters(REPEATED_PAIR, order) == expected, order
         assert clusters(REPEATED_PAIR, order, partitions=3, seed=3) == expected, order
+
+
+@pytest.mark.parametrize("shape", sorted(REPEATS))
+@pytest.mark.parametrize("partitions,seeds", [(1, (None,)), (3, (3, 5, 7, 11))], ids=["1-partition", "3-partitions"])
+def test_every_repeat_of_a_kept_pair_gives_the_same_customers_in_every_order(
+        shape: str, partitions: int, seeds: tuple[int | None, ...]) -> None:
+    calls = REPEATS[shape]
+    events = len(segment(*calls))
+    expected = clusters(calls, tuple(range(events)))
+    for order in itertools.permutations(range(events)):
+        for seed in seeds:
+            assert clusters(calls, order, partitions=partitions, seed=seed) == expected, (order, seed)

@@ -13,9 +13,10 @@ from processors.identity.graph import weigh_again
 from processors.identity.graph.customer_codec import plain_customer
 from processors.identity.graph.limits import member, saga_rank
 from processors.identity.graph.messages.base import Saga, Unweighed
-from processors.identity.graph.messages.steps import Offer
+from processors.identity.graph.messages.steps import Apply, Offer
+from processors.identity.graph.saga import apply_message
 from processors.identity.graph.state import CustomerState, decode_state, encode_state
-from tests.processors.identity.graph.test_came_with import E, F, POLICY, X
+from tests.processors.identity.graph.test_came_with import POLICY, E, F, X
 
 
 def saga(event_id: str, *ids: str, minute: int = 1) -> Saga:
@@ -88,3 +89,40 @@ def test_states_and_offers_round_trip_and_those_written_before_decode_without_it
     before = array[:1 + Offer.__struct_fields__.index("unweighed")]
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(before), type=Offer) == msgspec.structs.replace(
         offer, unweighed=[])
+
+
+def test_a_decided_again_record_and_a_trait_less_apply_round_trip_and_older_ones_decode_without_them() -> None:
+    """``Unweighed.left`` (the customer a kept event's identifiers left for) and ``Apply.linked`` (a trait-less event's
+    owned identifiers): last fields, default empty; records written before them decode with them empty."""
+    entry = Unweighed("evt-1", "WEB", {E: 7 << 10, X: 7 << 10}, None, [F], left="cus_2")
+    array = msgspec.msgpack.decode(msgspec.msgpack.encode(entry))
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Unweighed) == entry
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Unweighed) == msgspec.structs.replace(
+        entry, left="")
+    apply = Apply("evt-2", 0.0, None, None, linked=[E, X])
+    array = msgspec.msgpack.decode(msgspec.msgpack.encode(apply))
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Apply) == apply
+    before = array[:1 + Apply.__struct_fields__.index("claims_record") + 1]
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(before), type=Apply) == msgspec.structs.replace(
+        apply, linked=[])
+
+
+def test_a_trait_less_event_carries_its_owned_identifiers_only_when_two_or_more_had_an_owner() -> None:
+    two = msgspec.structs.replace(saga("evt-1", X, E), seen={X: "cus_1", E: "cus_1"}, current="cus_1")
+    assert apply_message(two).linked == sorted([E, X])
+    one = msgspec.structs.replace(saga("evt-2", X, E), seen={X: "cus_1", E: ""}, current="cus_1")
+    assert apply_message(one).linked == []
+
+
+def test_a_later_event_carrying_the_pair_a_decided_again_record_split_links_it_again_once() -> None:
+    sent: list[Any] = []
+    state = CustomerState(created=True, members={E: member(1, 5 << 10)},
+                          unweighed=[Unweighed("evt-1", "WEB", {E: 7 << 10, X: 7 << 10}, left="cus_2")])
+    ctx = SimpleNamespace(state=state, policy=POLICY, key="cus_1", send=lambda *message: sent.append(message))
+    weigh_again.carried(ctx, "evt-3", [X, E])
+    assert [message[0] for message in sent] == [min(E, X)] and state.unweighed == []
+    visit = sent[0][1]
+    assert visit.saga.proposal and visit.saga.lookup_only == sorted([E, X])
+    assert visit.saga.event_id.startswith(weigh_again.TOKEN_PREFIX) and "example" not in visit.saga.event_id
+    weigh_again.carried(ctx, "evt-3", [X, E])  # a copy: nothing more
+    assert len(sent) == 1
