@@ -44,6 +44,7 @@ from processors.identity.graph import (
     displace_late,
     elsewhere,
     handoff_moves,
+    met_in_time,
     moved_off,
     split_contacts,
     split_traits,
@@ -59,10 +60,11 @@ from processors.identity.graph.limits import (
     member_rank,
     rank_of,
     reassigned,
-    saga_key_rank,
     saga_rank,
 )
 from processors.identity.graph.messages.base import Member, Saga
+from processors.identity.graph.met_in_time import before as _before
+from processors.identity.graph.met_in_time import reached as _reached
 from processors.identity.graph.messages.commands import SplitInit
 from processors.identity.graph.messages.steps import Offer, Visit
 from processors.identity.graph.outputs import Refused
@@ -169,12 +171,6 @@ def _settled(ctx: Node, ranks: Iterable[int], resident: int) -> bool:
     """Whether every rank ranks before ``resident`` (the resident user id's) and is that of an event applied here
     (0: unranked, no event)."""
     return all(rank < resident and (not rank or recalls(ctx.state.ranks_applied, str(rank))) for rank in ranks)
-
-
-def _before(saga: Saga, key: str, rank: int) -> int:
-    """A member's ``rank`` before the event of ``saga``: the one its node knew (``Saga.prior_ranks``) if the event
-    lowered it to its own at its visit; else ``rank``."""
-    return saga.prior_ranks.get(key, rank) if rank == saga_key_rank(saga, key) else rank
 
 
 def _again(ctx: Node, entry: Awaited) -> bool:
@@ -289,16 +285,22 @@ def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -
     the conditions on ``current``, 3 draws broke."""
     current_members, other_members = ((message.members, ctx.state.members) if message.swapped
                                       else (ctx.state.members, message.members))
-    current_traits = message.traits if message.swapped else ctx.state.traits
+    current_traits, other_traits = ((message.traits, ctx.state.traits) if message.swapped
+                                    else (ctx.state.traits, message.traits))
+    # Each side's ``CustomerState.ranks_applied``.
+    current_applied, applied = ((message.ranks_applied, ctx.state.ranks_applied) if message.swapped
+                                else (ctx.state.ranks_applied, message.ranks_applied))
     event = saga_rank(saga)
-    if saga.proposal or not other_members or not all(
-            _before(saga, key, member_rank(value)) > event for key, value in other_members.items()):
+    if saga.proposal or not other_members:
         return None
-    applied = ctx.state.ranks_applied if message.swapped else message.ranks_applied  # ``other``'s
+    if not all(_before(saga, key, member_rank(value)) > event for key, value in other_members.items()):
+        sides = ((current_members, current_traits, current_applied), (other_members, other_traits, applied))
+        return other if met_in_time.goes_over(ctx, saga, *sides) else None
     reached = _reached_first(saga, current_members, other_members, applied)
     before = {key: 0 < _before(saga, key, member_rank(value)) < event for key, value in current_members.items()}
     if any(before.values()):
-        if not (reached or all(before[key] for key in saga.ids if key in before)):
+        if not (reached or all(before[key] for key in saga.ids if key in before)
+                or met_in_time.came_later(saga, current_members, other_members, current_applied)):
             return None
     elif not (reached or _after_both(saga, current_members, other_members, applied)):
         return None
@@ -340,8 +342,3 @@ def _reached_first(saga: Saga, current: Mapping[str, Member], other: Mapping[str
         return False
     users = [member_rank(value) for key, value in current.items() if kind_of(key) == USER_ID]
     return recalls(applied, str(min(theirs))) and len(users) == 1 and 0 < users[0] < min(mine)
-
-
-def _reached(saga: Saga, side: Mapping[str, Member]) -> list[int]:
-    """The ranks (``_before`` the event's visit: when ``side`` got them) of the event's identifiers ``side`` holds."""
-    return [_before(saga, key, member_rank(side[key])) for key in saga.ids if key in side]
