@@ -49,9 +49,8 @@ from processors.identity.graph import (
     split_contacts,
     split_traits,
 )
-from processors.identity.graph.contest import claims_on
 from processors.identity.graph.context import recalls, remember
-from processors.identity.graph.customer_steps import Node, assign, contested, noted, waived
+from processors.identity.graph.customer_steps import Node, assign, waived
 from processors.identity.graph.evidence import judge
 from processors.identity.graph.limits import (
     HASH_BITS,
@@ -63,10 +62,10 @@ from processors.identity.graph.limits import (
     saga_rank,
 )
 from processors.identity.graph.messages.base import Member, Saga
-from processors.identity.graph.met_in_time import before as _before
-from processors.identity.graph.met_in_time import reached as _reached
 from processors.identity.graph.messages.commands import SplitInit
 from processors.identity.graph.messages.steps import Offer, Visit
+from processors.identity.graph.met_in_time import before as _before
+from processors.identity.graph.met_in_time import reached as _reached
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.saga import command_saga, customer_id, lineage
 from processors.identity.graph.state import Awaited
@@ -269,7 +268,7 @@ def loser_split_off(ctx: Node, saga: Saga, leaving: Mapping[str, Member]) -> Non
     split_off(ctx, saga, sorted(leaving))
 
 
-def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str | None:
+def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str, announced: bool = True) -> str | None:
     """At an offer the limit of one refuses (two user ids) whose event would go to ``current`` (the side it reached
     first): ``other`` (customer id) where, in time order, the event was kept apart from ``current`` and ``other`` grew
     from the event's own customer; else None (the event goes to ``current``, which claims what it ranks first on).
@@ -295,23 +294,18 @@ def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -
         return None
     if not all(_before(saga, key, member_rank(value)) > event for key, value in other_members.items()):
         sides = ((current_members, current_traits, current_applied), (other_members, other_traits, applied))
-        return other if met_in_time.goes_over(ctx, saga, *sides) else None
+        return other if met_in_time.goes_over(ctx, saga, *sides, (current, other), announced) else None
     reached = _reached_first(saga, current_members, other_members, applied)
     before = {key: 0 < _before(saga, key, member_rank(value)) < event for key, value in current_members.items()}
-    if any(before.values()):
-        if not (reached or all(before[key] for key in saga.ids if key in before)
-                or met_in_time.came_later(saga, current_members, other_members, current_applied)):
-            return None
-    elif not (reached or _after_both(saga, current_members, other_members, applied)):
+    # Whether ``current`` met the event's customer in time order and was weighed (else the limit refused it there).
+    weighed = (all(before[key] for key in saga.ids if key in before)
+               or met_in_time.came_later(saga, current_members, other_members, current_applied)
+               if any(before.values()) else _after_both(saga, current_members, other_members, applied))
+    if not (reached or weighed):
         return None
-    decision = judge(ctx, saga.traits, current_traits, saga.ids, current_members, saga)[0]
-    if decision is Decision.MERGE:
-        return None
-    claims = claims_on(ctx, decision, saga, current_traits)
-    for key in saga.ids:
-        if key in current_members:
-            (contested if claims else noted)(saga, key)
-    return other
+    side = (current_members, current_traits, current_applied)
+    return other if met_in_time.kept_from(ctx, saga, side, (current, other), other_members,
+                                          announced and weighed) else None
 
 
 def _after_both(saga: Saga, current: Mapping[str, Member], other: Mapping[str, Member], applied: bytes) -> bool:

@@ -6,22 +6,25 @@ order put it elsewhere. Here the cases where the side each customer got the even
 ranks (``before`` the event's visit) of the event's identifiers each side holds say when that side got them, so
 whether it held one when the event came (ranked before the event) or met the event's customer later.
 
-* ``goes_over``: the other side held an identifier of the event before the event, at the rank of an event applied to
-  it, and the side reached first held none (it met the event's customer later, and its user id ranks before what it
-  holds of the event: its own earliest event did not bring them); the matcher merges the event's identifiers with the
-  other side: in time order the event joined the other side and the first side, coming later, was refused by the
-  limit (bench draws 207, 985, 1330 cut to four calls: a login with the e-mail of an anonymous visitor that the other
-  user's anonymous id had already placed on the other user's customer). Or the other way round: the first side held
-  every identifier of the event it holds before the event (applied), the other side got its share after the event
-  and the matcher merges the event with the other side and not with the first: in time order the event was kept apart
-  from the first side and the other side joined it later (bench draw 1703: ``{u-0, e1}``, then ``{x0, e1}`` reviewed
-  beside it, then ``{x0, u-1}``). The event's identifiers that the first side holds are claimed (the first case: as
-  after the limit's refusal of the first side's later event) or claimed or noted as at a join kept apart by weight.
-* ``came_later``: with every member of the other side ranked after the event (``displace.met_first``'s first
-  branch), the first side held none of the event's identifiers before the event either, and got them before the other
-  side got its own, at the rank of an event applied to it: in time order the event made its own customer, the first
-  side met it first and was weighed (bench draw 878: ``{x1, e0}``, then ``{u-0, e0}`` reviewed beside it, then
-  ``{x1, u-1}`` joined it).
+* ``goes_over``, the event telling no user id (an anonymous visitor's): the other side held an identifier of the
+  event before the event, at the rank of an event applied to it, the side reached first held none (it got them
+  later; its user id ranks before them, so its own earliest event did not bring them) and the matcher merges the
+  event's identifiers with the other side: in time order the event joined the other side, and the first side's later
+  login with the e-mail was refused there by the limit (bench draws 207, 985, 1330, 1954, 2005 cut to four calls).
+  The event's identifiers the first side holds are claimed (``contested``), as after that refusal. A login goes to
+  its own user's customer as before (bench draw 2666 differed without that condition). Or the other way round
+  (any event): the first side held every identifier of the event it holds before the event (at applied ranks), the
+  other side got its share after the event, and the matcher merges the event with the other side and not with the
+  first: in time order the event was kept apart from the first side and the other side joined it later (bench draw
+  1703: ``{u-0, e1}``, then ``{x0, e1}`` reviewed beside it, then ``{x0, u-1}``).
+* ``came_later``: every member of the other side ranks after the event (``displace.met_first``'s first branch) and
+  the first side held none of the event's identifiers before the event either, but got them before the other side got
+  its own, at the rank of an event applied to it: in time order the event made its own customer and the first side
+  met it first, weighed (bench draw 878: ``{x1, e0}``, then ``{u-0, e0}`` reviewed beside it, then ``{x1, u-1}``).
+
+Where the first side is kept apart by weight (``kept_from``), its holdings of the event's identifiers are claimed or
+noted as at a join kept apart, and the review the matcher asks is requested between the two customers, as time order
+requests it (not where the other side reached the event first: the limit refused the first side there).
 
 Not covered: the first side's user id ranking with what it holds of the event (its earliest event brought them; an
 earlier event of that user may still be on its way with them, bench draw 2939), so the state does not tell the two
@@ -34,10 +37,11 @@ from collections.abc import Mapping
 
 from processors.identity.graph.contest import claims_on
 from processors.identity.graph.context import recalls
-from processors.identity.graph.customer_steps import Node, contested, noted
-from processors.identity.graph.evidence import judge
+from processors.identity.graph.customer_steps import Node, contested, face, noted
+from processors.identity.graph.evidence import judge, kept_apart
 from processors.identity.graph.limits import member_rank, saga_key_rank, saga_rank
 from processors.identity.graph.messages.base import Member, Saga
+from processors.identity.graph.saga import lineage
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import kind_of
@@ -57,32 +61,48 @@ def reached(saga: Saga, side: Mapping[str, Member]) -> list[int]:
     return [before(saga, key, member_rank(side[key])) for key in saga.ids if key in side]
 
 
-def goes_over(ctx: Node, saga: Saga, current: Side, other: Side) -> bool:
+def goes_over(ctx: Node, saga: Saga, current: Side, other: Side, ids: tuple[str, str], announced: bool) -> bool:
     """Whether the event of ``saga``, refused by the limit of one between ``current`` (the side it reached first) and
     ``other`` (which holds a member ranked before the event), goes to ``other`` as in time order (module docstring);
-    the event's identifiers ``current`` holds are then marked claimed (``contested``) or ``noted``."""
-    (mine_members, mine_traits, mine_applied), (their_members, their_traits, their_applied) = current, other
+    the event's identifiers ``current`` holds are then marked claimed (``contested``) or ``noted``, and a review the
+    matcher asks is requested (``kept_from``). ``ids``: the two customer ids, ``current``'s first."""
+    (mine_members, _, mine_applied), (their_members, their_traits, their_applied) = current, other
     event, mine, theirs = saga_rank(saga), reached(saga, mine_members), reached(saga, their_members)
     if not mine or not theirs or not all(mine) or not all(theirs):
         return False
     if min(theirs) < event < min(mine):  # the event joined ``other``; ``current`` came later
+        if any(kind_of(key) == USER_ID for key in saga.ids):
+            return False  # a login: its own user's customer is where it goes (bench draw 2666)
         if not (recalls(their_applied, str(min(theirs))) and _user_before(mine_members, min(mine))
                 and _merges(ctx, saga, their_traits, their_members)):
             return False
-        claims = True
-    elif max(mine) < event < min(theirs):  # kept apart from ``current``; ``other`` met it later
-        if not (all(recalls(mine_applied, str(rank)) for rank in mine) and _merges(ctx, saga, their_traits,
-                                                                                  their_members)):
-            return False
-        decision = judge(ctx, saga.traits, mine_traits, saga.ids, mine_members, saga)[0]
-        if decision is Decision.MERGE:
-            return False
-        claims = claims_on(ctx, decision, saga, mine_traits)
-    else:
+        for key in saga.ids:
+            if key in mine_members:
+                contested(saga, key)  # as after the limit's refusal of ``current``'s later event
+        return True
+    # Kept apart from ``current``, which held its share before the event; ``other`` met it later.
+    return (max(mine) < event < min(theirs) and all(recalls(mine_applied, str(rank)) for rank in mine)
+            and _merges(ctx, saga, their_traits, their_members)
+            and kept_from(ctx, saga, current, ids, other[0], announced))
+
+
+def kept_from(ctx: Node, saga: Saga, side: Side, ids: tuple[str, str], other: Mapping[str, Member],
+              announced: bool = True) -> bool:
+    """Whether the matcher keeps the event's identifiers apart from ``side`` (the one the event reached first,
+    ``ids[0]``): then the event's identifiers it holds are claimed (``contest.claims_on``) or noted, and a review is
+    requested between the two customers (``ids``; ``other``: the other side's members) where the matcher asks one,
+    as where the two met in time order, unless the refusal was ``announced`` before (a redelivery)."""
+    members, traits, _ = side
+    decision, score = judge(ctx, saga.traits, traits, saga.ids, members, saga)
+    if decision is Decision.MERGE:
         return False
+    claims = claims_on(ctx, decision, saga, traits)
     for key in saga.ids:
-        if key in mine_members:
+        if key in members:
             (contested if claims else noted)(saga, key)
+    if decision is Decision.REVIEW and announced:
+        kept_apart(ctx, decision, score, lineage(saga), None, *ids,
+                   (face(ctx, members, ids[0]), face(ctx, other, ids[1])))
     return True
 
 
