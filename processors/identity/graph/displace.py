@@ -281,7 +281,10 @@ def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str, a
     that ``current`` holds are then claimed or noted as at that join (``contest.claims_on``). Measured (bench seeds
     0-3499, the results file): minimal draws 122, 202, 237, 280 and bench draws 237, 280, 540, 720, 775, 1504, 1553,
     1791, 2841 agree, then 413, 735, 2192, 2775, 2848 (``_reached_first``, ``_after_both`` on applied ranks); without
-    the conditions on ``current``, 3 draws broke."""
+    the conditions on ``current``, 3 draws broke. Where ``other`` held a member before the event, or ``current`` got
+    the event's identifiers after it, the ranks at which each side got them decide (``met_in_time.py``); a review
+    the matcher asks where ``current`` was weighed in time order is requested unless the limit's refusal was not
+    ``announced`` now (a redelivery)."""
     current_members, other_members = ((message.members, ctx.state.members) if message.swapped
                                       else (ctx.state.members, message.members))
     current_traits, other_traits = ((message.traits, ctx.state.traits) if message.swapped
