@@ -46,7 +46,7 @@ from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import kind_of
 
-USER_ID = "USER_ID"
+USER_ID, ANONYMOUS_ID = "USER_ID", "ANONYMOUS_ID"
 Side = tuple[Mapping[str, Member], Summary | None, bytes]  # a customer's members, trait summary, ``ranks_applied``
 
 
@@ -68,11 +68,9 @@ def goes_over(ctx: Node, saga: Saga, current: Side, other: Side, ids: tuple[str,
     matcher asks is requested (``kept_from``). ``ids``: the two customer ids, ``current``'s first."""
     (mine_members, _, mine_applied), (their_members, their_traits, their_applied) = current, other
     event, mine, theirs = saga_rank(saga), reached(saga, mine_members), reached(saga, their_members)
-    if not mine or not theirs or not all(mine) or not all(theirs):
+    if not (mine and theirs and all(mine) and all(theirs) and visitor(saga)):
         return False
     if min(theirs) < event < min(mine):  # the event joined ``other``; ``current`` came later
-        if any(kind_of(key) == USER_ID for key in saga.ids):
-            return False  # a login: its own user's customer is where it goes (bench draw 2666)
         if not (recalls(their_applied, str(min(theirs))) and _user_before(mine_members, min(mine))
                 and _merges(ctx, saga, their_traits, their_members)):
             return False
@@ -111,8 +109,16 @@ def came_later(saga: Saga, current: Mapping[str, Member], other: Mapping[str, Me
     identifier of the event it holds after the event and before ``other`` got its own, the first at the rank of an
     event applied to it: it met the event's own customer first (module docstring; the caller weighs it)."""
     mine, theirs = reached(saga, current), reached(saga, other)
-    return bool(mine and theirs and all(mine) and saga_rank(saga) < min(mine) < min(theirs)
+    return bool(visitor(saga) and mine and theirs and all(mine) and saga_rank(saga) < min(mine) < min(theirs)
                 and recalls(applied, str(min(mine))))
+
+
+def visitor(saga: Saga) -> bool:
+    """Whether the event is an anonymous visitor's: it carries an anonymous id and no user id. Not a login (its own
+    user's customer is where it goes: bench draw 2666 differed without this), nor another channel's event (a family
+    plan's call whose account and line two members' customers hold: ``test_family_plan.py`` failed without it)."""
+    kinds = {kind_of(key) for key in saga.ids}
+    return ANONYMOUS_ID in kinds and USER_ID not in kinds
 
 
 def _user_before(side: Mapping[str, Member], rank: int) -> bool:
