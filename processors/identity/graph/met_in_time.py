@@ -6,25 +6,27 @@ order put it elsewhere. Here the cases where the side each customer got the even
 ranks (``before`` the event's visit) of the event's identifiers each side holds say when that side got them, so
 whether it held one when the event came (ranked before the event) or met the event's customer later.
 
-* ``goes_over``, the event telling no user id (an anonymous visitor's): the other side held an identifier of the
-  event before the event, at the rank of an event applied to it, the side reached first held none (it got them
-  later; its user id ranks before them, so its own earliest event did not bring them) and the matcher merges the
-  event's identifiers with the other side: in time order the event joined the other side, and the first side's later
-  login with the e-mail was refused there by the limit (bench draws 207, 985, 1330, 1954, 2005 cut to four calls).
-  The event's identifiers the first side holds are claimed (``contested``), as after that refusal. A login goes to
-  its own user's customer as before (bench draw 2666 differed without that condition). Or the other way round
-  (any event): the first side held every identifier of the event it holds before the event (at applied ranks), the
-  other side got its share after the event, and the matcher merges the event with the other side and not with the
-  first: in time order the event was kept apart from the first side and the other side joined it later (bench draw
-  1703: ``{u-0, e1}``, then ``{x0, e1}`` reviewed beside it, then ``{x0, u-1}``).
+* ``goes_over``: the other side held an identifier of the event before the event, at the rank of an event applied
+  to it, the side reached first held none (it got them later; its user id ranks before them, so its own earliest event
+  did not bring them) and the matcher merges the event's identifiers with the other side: in time order the event
+  joined the other side, and the first side's later login with the e-mail was refused there by the limit (bench draws
+  207, 985, 1330, 1954, 2005 cut to four calls). The event's identifiers the first side holds are claimed
+  (``contested``), as after that refusal. Or the other way round: the first side held every identifier of the event it
+  holds before the event (at applied ranks), the other side got its share after the event, and the matcher merges the
+  event with the other side and not with the first: in time order the event was kept apart from the first side and the
+  other side joined it later (bench draw 1703: ``{u-0, e1}``, then ``{x0, e1}`` reviewed beside it, then
+  ``{x0, u-1}``).
 * ``came_later``: every member of the other side ranks after the event (``displace.met_first``'s first branch) and
   the first side held none of the event's identifiers before the event either, but got them before the other side got
   its own, at the rank of an event applied to it: in time order the event made its own customer and the first side
   met it first, weighed (bench draw 878: ``{x1, e0}``, then ``{u-0, e0}`` reviewed beside it, then ``{x1, u-1}``).
 
-Where the first side is kept apart by weight (``kept_from``), its holdings of the event's identifiers are claimed or
-noted as at a join kept apart, and the review the matcher asks is requested between the two customers, as time order
-requests it (not where the other side reached the event first: the limit refused the first side there).
+Only for an anonymous visitor's event (``visitor``: an anonymous id, no user id): a login goes to its own user's
+customer (bench draw 2666 differed where it did not), another channel's event has ranks in channel bands (a family
+plan's call: ``test_family_plan.py`` failed where it did not). Where the first side is kept apart by weight
+(``kept_from``), its holdings of the event's identifiers are claimed or noted as at a join kept apart, and the review
+the matcher asks is requested between the two customers, as time order requests it (not where the other side reached
+the event first: the limit refused the first side there).
 
 Not covered: the first side's user id ranking with what it holds of the event (its earliest event brought them; an
 earlier event of that user may still be on its way with them, bench draw 2939), so the state does not tell the two
