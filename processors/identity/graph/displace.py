@@ -44,13 +44,13 @@ from processors.identity.graph import (
     displace_late,
     elsewhere,
     handoff_moves,
+    met_in_time,
     moved_off,
     split_contacts,
     split_traits,
 )
-from processors.identity.graph.contest import claims_on
 from processors.identity.graph.context import recalls, remember
-from processors.identity.graph.customer_steps import Node, assign, contested, noted, waived
+from processors.identity.graph.customer_steps import Node, assign, waived
 from processors.identity.graph.evidence import judge
 from processors.identity.graph.limits import (
     HASH_BITS,
@@ -59,12 +59,13 @@ from processors.identity.graph.limits import (
     member_rank,
     rank_of,
     reassigned,
-    saga_key_rank,
     saga_rank,
 )
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.commands import SplitInit
 from processors.identity.graph.messages.steps import Offer, Visit
+from processors.identity.graph.met_in_time import before as _before
+from processors.identity.graph.met_in_time import reached as _reached
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.saga import command_saga, customer_id, lineage
 from processors.identity.graph.state import Awaited
@@ -171,12 +172,6 @@ def _settled(ctx: Node, ranks: Iterable[int], resident: int) -> bool:
     return all(rank < resident and (not rank or recalls(ctx.state.ranks_applied, str(rank))) for rank in ranks)
 
 
-def _before(saga: Saga, key: str, rank: int) -> int:
-    """A member's ``rank`` before the event of ``saga``: the one its node knew (``Saga.prior_ranks``) if the event
-    lowered it to its own at its visit; else ``rank``."""
-    return saga.prior_ranks.get(key, rank) if rank == saga_key_rank(saga, key) else rank
-
-
 def _again(ctx: Node, entry: Awaited) -> bool:
     """A user id refused at a join while ranks were in flight (``entry``), those events now applied here: where the
     customer still holds the same resident at its rank and the linking identifiers, every other member settled
@@ -273,7 +268,7 @@ def loser_split_off(ctx: Node, saga: Saga, leaving: Mapping[str, Member]) -> Non
     split_off(ctx, saga, sorted(leaving))
 
 
-def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -> str | None:
+def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str, announced: bool = True) -> str | None:
     """At an offer the limit of one refuses (two user ids) whose event would go to ``current`` (the side it reached
     first): ``other`` (customer id) where, in time order, the event was kept apart from ``current`` and ``other`` grew
     from the event's own customer; else None (the event goes to ``current``, which claims what it ranks first on).
@@ -286,30 +281,34 @@ def met_first(ctx: Node, saga: Saga, message: Offer, current: str, other: str) -
     that ``current`` holds are then claimed or noted as at that join (``contest.claims_on``). Measured (bench seeds
     0-3499, the results file): minimal draws 122, 202, 237, 280 and bench draws 237, 280, 540, 720, 775, 1504, 1553,
     1791, 2841 agree, then 413, 735, 2192, 2775, 2848 (``_reached_first``, ``_after_both`` on applied ranks); without
-    the conditions on ``current``, 3 draws broke."""
+    the conditions on ``current``, 3 draws broke. Where ``other`` held a member before the event, or ``current`` got
+    the event's identifiers after it, the ranks at which each side got them decide (``met_in_time.py``); a review
+    the matcher asks where ``current`` was weighed in time order is requested unless the limit's refusal was not
+    ``announced`` now (a redelivery)."""
     current_members, other_members = ((message.members, ctx.state.members) if message.swapped
                                       else (ctx.state.members, message.members))
-    current_traits = message.traits if message.swapped else ctx.state.traits
+    current_traits, other_traits = ((message.traits, ctx.state.traits) if message.swapped
+                                    else (ctx.state.traits, message.traits))
+    # Each side's ``CustomerState.ranks_applied``.
+    current_applied, applied = ((message.ranks_applied, ctx.state.ranks_applied) if message.swapped
+                                else (ctx.state.ranks_applied, message.ranks_applied))
     event = saga_rank(saga)
-    if saga.proposal or not other_members or not all(
-            _before(saga, key, member_rank(value)) > event for key, value in other_members.items()):
+    if saga.proposal or not other_members:
         return None
-    applied = ctx.state.ranks_applied if message.swapped else message.ranks_applied  # ``other``'s
+    if not all(_before(saga, key, member_rank(value)) > event for key, value in other_members.items()):
+        sides = ((current_members, current_traits, current_applied), (other_members, other_traits, applied))
+        return other if met_in_time.goes_over(ctx, saga, *sides, (current, other), announced) else None
     reached = _reached_first(saga, current_members, other_members, applied)
     before = {key: 0 < _before(saga, key, member_rank(value)) < event for key, value in current_members.items()}
-    if any(before.values()):
-        if not (reached or all(before[key] for key in saga.ids if key in before)):
-            return None
-    elif not (reached or _after_both(saga, current_members, other_members, applied)):
+    # Whether ``current`` met the event's customer in time order and was weighed (else the limit refused it there).
+    weighed = (all(before[key] for key in saga.ids if key in before)
+               or met_in_time.came_later(saga, current_members, other_members, current_applied)
+               if any(before.values()) else _after_both(saga, current_members, other_members, applied))
+    if not (reached or weighed):
         return None
-    decision = judge(ctx, saga.traits, current_traits, saga.ids, current_members, saga)[0]
-    if decision is Decision.MERGE:
-        return None
-    claims = claims_on(ctx, decision, saga, current_traits)
-    for key in saga.ids:
-        if key in current_members:
-            (contested if claims else noted)(saga, key)
-    return other
+    side = (current_members, current_traits, current_applied)
+    return other if met_in_time.kept_from(ctx, saga, side, (current, other), other_members,
+                                          announced and weighed) else None
 
 
 def _after_both(saga: Saga, current: Mapping[str, Member], other: Mapping[str, Member], applied: bytes) -> bool:
@@ -340,8 +339,3 @@ def _reached_first(saga: Saga, current: Mapping[str, Member], other: Mapping[str
         return False
     users = [member_rank(value) for key, value in current.items() if kind_of(key) == USER_ID]
     return recalls(applied, str(min(theirs))) and len(users) == 1 and 0 < users[0] < min(mine)
-
-
-def _reached(saga: Saga, side: Mapping[str, Member]) -> list[int]:
-    """The ranks (``_before`` the event's visit: when ``side`` got them) of the event's identifiers ``side`` holds."""
-    return [_before(saga, key, member_rank(side[key])) for key in saga.ids if key in side]

@@ -32,9 +32,10 @@ def refuse(ctx: Node, message: Offer, saga: Saga, rule: str, reason: str, two: s
     loser_aliases, own_aliases = {loser, *message.aliases}, {ctx.key, *state.aliases}
     later = None
     if culprit is not None:
-        announce(ctx, Refused(culprit, reason, lineage(saga, rule), customer_id=current, other_customer_id=other),
-                 known=message.refusals)
-        if rule == MAX_PER_CUSTOMER and two and (later := displace.met_first(ctx, saga, message, current, other)):
+        first = announce(ctx, Refused(culprit, reason, lineage(saga, rule), customer_id=current,
+                                      other_customer_id=other), known=message.refusals)
+        if rule == MAX_PER_CUSTOMER and two and (later := displace.met_first(ctx, saga, message, current, other,
+                                                                             first)):
             pass  # the other side came after the event: it goes there, as in time order (displace.py)
         elif rule == SPLIT_DO_NOT_MERGE and fits_two.marked(saga, culprit):
             pass  # a login that fits two (a rejected review): as before the decision, neither claims nor is noted
