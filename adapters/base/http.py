@@ -4,7 +4,7 @@ OpenAPI, and a server that drains in-flight requests on shutdown."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +14,12 @@ from aiohttp import web
 from adapters.base.config import AdapterSettings
 from adapters.base.errors import RejectedInput, Unauthorized, Unavailable, is_outage
 from adapters.base.publisher import AdapterPublisher
-from adapters.base.runtime import AdapterRuntime, adapter_component, adapter_runtime
+from adapters.base.runtime import CHANNEL_TOPICS, AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError, OmnibusError, RawRecord
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
+from bus.topics import TopicSpec
 
 RAW_BODY = web.RequestKey("omnibus.raw_body", bytes)
 UNDECODED = web.RequestKey("omnibus.undecoded", bool)  # RAW_BODY is still in its Content-Encoding
@@ -281,11 +282,14 @@ async def serving(
     build_app: Callable[[AdapterRuntime], web.Application],
     *,
     reuse_port: bool = False,
+    publishes: Sequence[TopicSpec] = CHANNEL_TOPICS,
 ) -> AsyncIterator[RunningServer]:
     """An HTTP adapter on ``adapter_settings.host:port``; on exit it drains in-flight requests, then
     flushes Kafka (leaving ``adapter_runtime``), so nothing it answered 2xx to is lost. Its dedupe file is the one of
-    the Kafka cluster and topic prefix it publishes to (``adapters.base.dedupe_target``: tester30 F9)."""
-    async with adapter_runtime(name, settings, adapter_settings, per_target_dedupe=True) as runtime:
+    the Kafka cluster and topic prefix it publishes to (``adapters.base.dedupe_target``: tester30 F9). ``publishes``:
+    the topics it writes to, checked at start (``adapter_runtime``)."""
+    async with adapter_runtime(name, settings, adapter_settings, per_target_dedupe=True,
+                               publishes=publishes) as runtime:
         server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port, reuse_port=reuse_port)
         try:
             yield server

@@ -161,4 +161,5 @@ def recorded_card_status(attributes: Mapping[str, Any], source: str, caller: Seq
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_CARD_WORD_CHARS):
         return None, malformed(f"Attributes.{CARD_STATUS_REASON}", source,
                                f"must be text of at most {MAX_CARD_WORD_CHARS} characters")
-    return CardReport(cards[0], status, raw.strip(), free_text(reason.strip()) if reason and reason.strip() else None), None
+    written = free_text(reason.strip()) if reason and reason.strip() else None  # free text: no identifier values
+    return CardReport(cards[0], status, raw.strip(), written), None

@@ -33,7 +33,7 @@ from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, map_item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
-from adapters.base.runtime import AdapterRuntime
+from adapters.base.runtime import CHANNEL_TOPICS, AdapterRuntime
 from adapters.call_center import mapper_asterisk, mapper_ctr, mapper_taskrouter
 from adapters.call_center.config import CallCenterSettings
 from adapters.call_center.mapper import MapContext, NativeItem, Topics
@@ -43,6 +43,7 @@ from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 from bus.identifiers import IdentifierSettings
 from bus.logging import get_logger
+from bus.topics import BUSINESS_EVENTS
 
 NAME = "call_center"  # the adapter's name: component adapter.call_center in metrics, dead letters and probes
 SITE_HEADER = "call_center.site"  # a dead letter's site (``adapters.base.http.note_context``): how it is re-mapped
@@ -284,7 +285,8 @@ async def running(settings: OmnibusSettings, adapter: CallCenterSettings) -> Asy
                                  settings.identifiers).app()
 
     try:
-        async with serving(NAME, settings, adapter, ingress) as server:
+        # a card status a call recorded goes to business.events.v1 (CardStatusChanged)
+        async with serving(NAME, settings, adapter, ingress, publishes=(*CHANNEL_TOPICS, BUSINESS_EVENTS)) as server:
             yield server
     finally:
         for state in states:

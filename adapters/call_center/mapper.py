@@ -30,11 +30,11 @@ from functools import cached_property
 from typing import Any
 
 from adapters.base import clock
+from adapters.base.card_status import card_status_event
 from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.card_status import card_status_event
 from adapters.base.mapper import CARD_PART, HANDOFF, OFFER, DroppedPart, MappedRecord
 from adapters.base.offer_disposition import OfferDisposition
 from adapters.call_center.attributes import CardReport

@@ -49,10 +49,10 @@ from functools import cache, cached_property
 from typing import Any
 
 from adapters.base import clock
+from adapters.base.card_status import card_status
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import edge_normaliser, observed
-from adapters.base.card_status import card_status
 from adapters.base.mapper import MappedRecord
 from adapters.legacy import values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS

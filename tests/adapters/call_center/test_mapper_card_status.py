@@ -77,3 +77,32 @@ def test_a_taskrouter_task_records_it_the_same_way() -> None:
     form["TaskAttributes"] = json.dumps(attributes)
     (out,) = changes(mapper_taskrouter.map_task(form, Timeline(), context("lyon", **VERIFIED)))
     assert out.event.value["status"] == "BLOCKED"
+
+
+def test_the_adapter_checks_at_start_the_topic_card_statuses_go_to(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A missing business.events.v1 is named at start, as the channel topics are (``adapter_runtime``), not found
+    at the first call that records a card status."""
+    import asyncio
+    import contextlib
+
+    from adapters.call_center import ingress_http
+    from bus.config import OmnibusSettings
+    from bus.topics import BUSINESS_EVENTS
+    from tests.adapters.call_center.support import call_center_settings
+
+    checked: list = []
+
+    @contextlib.asynccontextmanager
+    async def serving(*args, publishes=(), **kwargs):  # type: ignore[no-untyped-def]
+        checked.extend(publishes)
+        yield None
+
+    monkeypatch.setattr(ingress_http, "serving", serving)
+
+    async def start() -> None:
+        async with ingress_http.running(OmnibusSettings(), call_center_settings(state_path=tmp_path / "s.sqlite")):
+            pass
+
+    asyncio.run(start())
+    assert BUSINESS_EVENTS in checked
