@@ -98,7 +98,8 @@ def _squashed(name: str) -> str:
     return "".join(character for character in name.casefold() if character.isalnum())
 
 
-def recorded_offer(attributes: dict[str, Any], source: str) -> tuple[OfferDisposition | None, RejectedInput | None]:
+def recorded_offer(attributes: dict[str, Any], source: str, within: str = "Attributes",
+                   ) -> tuple[OfferDisposition | None, RejectedInput | None]:
     """``offer`` and ``offer_refused`` of a ``Call``: the agent's offer disposition from contact / task attributes
     ``offer_id``, ``offer_version``, ``offer_response``, or the refusal of one half-recorded or malformed: the call
     is published without it (``MappedRecord.dropped_parts``; the same loss as tester28 F6's handoff: the whole call
@@ -106,16 +107,19 @@ def recorded_offer(attributes: dict[str, Any], source: str) -> tuple[OfferDispos
     try:
         return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES)), None
     except BadDisposition as exc:
-        return None, malformed(f"Attributes.{exc.field}", source, str(exc))
+        return None, malformed(f"{within}.{exc.field}", source, str(exc))
 
 
-def recorded_handoff(attributes: dict[str, Any], source: str) -> tuple[HandoffRequest | None, RejectedInput | None]:
+def recorded_handoff(attributes: dict[str, Any], source: str, within: str = "Attributes",
+                     ) -> tuple[HandoffRequest | None, RejectedInput | None]:
     """``handoff`` and ``handoff_refused`` of a ``Call``: the handoff the contact flow or the
     agent asked for, from contact / task attributes ``omnibus_handoff_kind``, ``_team``, ``_summary``
     (``adapters.base.handoff_request``), or the refusal of a request that cannot open one (a summary without the
-    kind): the call is published without it (``MappedRecord.dropped_parts``; tester28 F6: the call was lost)."""
+    kind): the call is published without it (``MappedRecord.dropped_parts``; tester28 F6: the call was lost).
+    ``within``: the name of the record's field that holds the attributes, as a refusal names it (a CTR's
+    ``Attributes``, a TaskRouter callback's ``TaskAttributes``: tester31 F9 was pointed at the CTR's name)."""
     try:
         return HandoffRequest.from_attributes(attributes), None
     except BadHandoffRequest as exc:
         # a kind left out is named as missing, not as "malformed (is required ...)" (tester19 F17)
-        return None, (missing if exc.missing else malformed)(f"Attributes.{exc.field}", source, str(exc))
+        return None, (missing if exc.missing else malformed)(f"{within}.{exc.field}", source, str(exc))
