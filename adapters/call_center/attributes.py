@@ -100,7 +100,8 @@ def _squashed(name: str) -> str:
     return "".join(character for character in name.casefold() if character.isalnum())
 
 
-def recorded_offer(attributes: dict[str, Any], source: str) -> tuple[OfferDisposition | None, RejectedInput | None]:
+def recorded_offer(attributes: dict[str, Any], source: str, within: str = "Attributes",
+                   ) -> tuple[OfferDisposition | None, RejectedInput | None]:
     """``offer`` and ``offer_refused`` of a ``Call``: the agent's offer disposition from contact / task attributes
     ``offer_id``, ``offer_version``, ``offer_response``, or the refusal of one half-recorded or malformed: the call
     is published without it (``MappedRecord.dropped_parts``; the same loss as tester28 F6's handoff: the whole call
@@ -108,19 +109,22 @@ def recorded_offer(attributes: dict[str, Any], source: str) -> tuple[OfferDispos
     try:
         return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES)), None
     except BadDisposition as exc:
-        return None, malformed(f"Attributes.{exc.field}", source, str(exc))
+        return None, malformed(f"{within}.{exc.field}", source, str(exc))
 
 
-def recorded_handoff(attributes: dict[str, Any], source: str) -> tuple[HandoffRequest | None, RejectedInput | None]:
+def recorded_handoff(attributes: dict[str, Any], source: str, within: str = "Attributes",
+                     ) -> tuple[HandoffRequest | None, RejectedInput | None]:
     """``handoff`` and ``handoff_refused`` of a ``Call``: the handoff the contact flow or the
     agent asked for, from contact / task attributes ``omnibus_handoff_kind``, ``_team``, ``_summary``
     (``adapters.base.handoff_request``), or the refusal of a request that cannot open one (a summary without the
-    kind): the call is published without it (``MappedRecord.dropped_parts``; tester28 F6: the call was lost)."""
+    kind): the call is published without it (``MappedRecord.dropped_parts``; tester28 F6: the call was lost).
+    ``within``: the name of the record's field that holds the attributes, as a refusal names it (a CTR's
+    ``Attributes``, a TaskRouter callback's ``TaskAttributes``: tester31 F9 was pointed at the CTR's name)."""
     try:
         return HandoffRequest.from_attributes(attributes), None
     except BadHandoffRequest as exc:
         # a kind left out is named as missing, not as "malformed (is required ...)" (tester19 F17)
-        return None, (missing if exc.missing else malformed)(f"Attributes.{exc.field}", source, str(exc))
+        return None, (missing if exc.missing else malformed)(f"{within}.{exc.field}", source, str(exc))
 
 
 # Contact / task attributes with which the contact flow or the agent records a card's new status (tester29 F3).
@@ -138,8 +142,8 @@ class CardReport:
     reason: str | None = None
 
 
-def recorded_card_status(attributes: Mapping[str, Any], source: str, caller: Sequence[Mapping[str, str]]
-                         ) -> tuple[CardReport | None, RejectedInput | None]:
+def recorded_card_status(attributes: Mapping[str, Any], source: str, caller: Sequence[Mapping[str, str]],
+                         within: str = "Attributes") -> tuple[CardReport | None, RejectedInput | None]:
     """``card_status`` and ``card_status_refused`` of a ``Call``: attribute ``omnibus_card_status`` (``blocked``,
     ``stolen``, ``lost``, ``replaced``, ``cancelled``, ``active``: ``adapters.base.card_status``), with an optional
     ``omnibus_card_status_reason``, for the card among the caller's identifiers (a CARD only the attribute names
@@ -148,7 +152,7 @@ def recorded_card_status(attributes: Mapping[str, Any], source: str, caller: Seq
     raw, reason = attributes.get(CARD_STATUS), attributes.get(CARD_STATUS_REASON)
     if raw in (None, ""):
         return None, None
-    field = f"Attributes.{CARD_STATUS}"
+    field = f"{within}.{CARD_STATUS}"
     if not isinstance(raw, str) or len(raw) > MAX_CARD_WORD_CHARS:
         return None, malformed(field, source, f"must be text of at most {MAX_CARD_WORD_CHARS} characters")
     status = card_status(raw)
@@ -159,7 +163,7 @@ def recorded_card_status(attributes: Mapping[str, Any], source: str, caller: Seq
         return None, missing(field, source, f"names no card: the contact flow verified none (a {CARD} attribute "
                              f"{VERIFIED_RECORD_SETTING} names, e.g. cardNumber)")
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_CARD_WORD_CHARS):
-        return None, malformed(f"Attributes.{CARD_STATUS_REASON}", source,
+        return None, malformed(f"{within}.{CARD_STATUS_REASON}", source,
                                f"must be text of at most {MAX_CARD_WORD_CHARS} characters")
     written = free_text(reason.strip()) if reason and reason.strip() else None  # free text: no identifier values
     return CardReport(cards[0], status, raw.strip(), written), None

@@ -35,6 +35,7 @@ from bus.identifiers.traits import standard_traits
 
 SOURCE_SYSTEM = "twilio-taskrouter"
 SOURCE = "TaskRouter callback"
+ATTRIBUTES = "TaskAttributes"  # the form field holding the task's attributes (a JSON object), as refusals name it
 TERMINAL_EVENTS = frozenset({"task.completed", "task.canceled", "task.timeout"})
 EARLIEST_S, LATEST_S = clock.EARLIEST.timestamp(), clock.LATEST.timestamp()
 MAX_QUEUE_TIME_S = 31 * 24 * 3600
@@ -120,13 +121,14 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
     channel = form.get("TaskChannelUniqueName") or ("voice" if attributes.get("call_sid") else "")
     properties = {"call_sid": attributes.get("call_sid"), "reason": reason, "task_event": kind}
     left_out: dict[str, str] = {}
-    handoff, handoff_refused = recorded_handoff(attributes, SOURCE)  # refused: the call goes without it
-    offer, offer_refused = recorded_offer(attributes, SOURCE)  # refused: the call goes without it
+    handoff, handoff_refused = recorded_handoff(attributes, SOURCE, ATTRIBUTES)  # refused: the call goes without it
+    offer, offer_refused = recorded_offer(attributes, SOURCE, ATTRIBUTES)  # refused: the call goes without it
     caller = ctx.normaliser.collect([
         ("PHONE", caller_number(_text(number))), *verified_record_keys(attributes, ctx.settings, left_out),
         *supply_points(attributes, ctx.settings),
     ])
-    card, card_refused = recorded_card_status(attributes, SOURCE, caller.records())  # refused: the call goes on
+    # refused: the call goes on
+    card, card_refused = recorded_card_status(attributes, SOURCE, caller.records(), ATTRIBUTES)
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=sid,
@@ -160,15 +162,15 @@ def map_task(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> Ma
 
 
 def _attributes(form: Mapping[str, str]) -> dict[str, Any]:
-    raw = form.get("TaskAttributes")
+    raw = form.get(ATTRIBUTES)
     if not raw:
         return {}
     try:
-        value = wire.loads(raw, "TaskAttributes")
+        value = wire.loads(raw, ATTRIBUTES)
     except RejectedInput as exc:
-        raise malformed("TaskAttributes", SOURCE, exc.reason) from exc
+        raise malformed(ATTRIBUTES, SOURCE, exc.reason) from exc
     if not isinstance(value, dict):
-        raise malformed("TaskAttributes", SOURCE, "not a JSON object")
+        raise malformed(ATTRIBUTES, SOURCE, "not a JSON object")
     return value
 
 
