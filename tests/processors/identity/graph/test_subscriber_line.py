@@ -9,10 +9,13 @@ member's MSISDN, tester18 F4), so the impostor's call ranked first on it. The sc
 impostor and Helen's own later untold calls landed on him (F4; dated and undated lines, a caller giving a name and
 birth date or a name only). A portal identify typing David's mobile with another name did the same (F11).
 
-Expected: the mobile stays with the subscriber's record, the impostor keeps a customer of his own, and a later call
-from the mobile that tells no one lands on the subscriber; in every arrival order, on 1 and 3 partitions. The events
-are built as the adapters publish them (the IVR through an Amazon Connect CTR: Flex's TaskRouter task carries the
-same caller number and traits).
+Identity cannot tell such a line from a family plan's (the holder's name beside a member's MSISDN): the deployment
+declares it, ``RECORD_LINES_NAME=user`` (``rules.master_record``): each line is then its user's master record, held by
+its account, and ``master.py`` keeps the mobile on the line's customer against any refused contact. The mobile stays
+with the subscriber's record, the impostor keeps a customer of his own, and a later call from the mobile that tells no
+one lands on the subscriber; in every arrival order, on 1 and 3 partitions. The events are built as the adapters
+publish them (the IVR through an Amazon Connect CTR: Flex's TaskRouter task carries the same caller number and
+traits).
 """
 
 from __future__ import annotations
@@ -44,10 +47,10 @@ CHANGED = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)  # a dated line's ``last_chang
 CALLED = EXPORTED + timedelta(hours=17)  # the impostor's call or sign-up, the next afternoon
 # Subscriber lines of the master (tester31's master_1.csv): each line's own user beside its account and phones.
 LINES: dict[str, dict[str, str]] = {
-    "helen": {"account_number": "40000005", "given_name": "Helen", "family_name": "King",
+    "helen": {"account_number": "40000005", "account_type": "mobile", "given_name": "Helen", "family_name": "King",
               "birth_date": "1970-05-05", "mobile": "+447911000051", "landline": "+442071006051",
               "email": "helen.king@example.co.uk"},
-    "david": {"account_number": "40000002", "given_name": "David", "family_name": "Hughes",
+    "david": {"account_number": "40000002", "account_type": "mobile", "given_name": "David", "family_name": "Hughes",
               "birth_date": "1970-03-14", "mobile": "+447911000021", "landline": "+442071006021",
               "email": "david.hughes@example.co.uk"},
 }
@@ -91,8 +94,11 @@ def portal_sign_up(number: str, traits: dict[str, str]) -> Items:
     return [(out.event, out.topic) for out in mapped.events]
 
 
+USER_LINES = matcher_settings(record_lines_name="user")  # the deployment's declaration: each line names its user
+
+
 def run(blocks: list[Items], order: tuple[int, ...], partitions: int, seed: int | None) -> Harness:
-    h = Harness(matcher_settings(), partitions=partitions, seed=seed)
+    h = Harness(USER_LINES, partitions=partitions, seed=seed)
     for index in order:
         for event, topic in blocks[index]:
             h.feed(event, topic, settle=partitions == 1)
@@ -123,13 +129,10 @@ def assert_subscriber_keeps_the_mobile(h: Harness, holder: str, impostor: Items,
     h.local.check_consistent()
 
 
-UNFIXED = pytest.mark.xfail(strict=True, reason="tester31 F4/F11: a record's mobile ranks after every other channel's "
-                                                "event (rules.holder_only), so the impostor's customer claims it")
 ORDERS = list(itertools.permutations(range(3)))
 ORDER_IDS = ["-".join(map(str, order)) for order in ORDERS]
 
 
-@UNFIXED
 @pytest.mark.parametrize(("partitions", "seed"), PARTITIONS, ids=["1-partition", "3-partitions"])
 @pytest.mark.parametrize("order", ORDERS, ids=ORDER_IDS)
 @pytest.mark.parametrize("caller", sorted(CALLERS))
@@ -144,7 +147,6 @@ def test_f4_an_impostors_call_leaves_the_subscribers_mobile_on_her_record(
     assert_subscriber_keeps_the_mobile(h, "helen", impostor, order)
 
 
-@UNFIXED
 @pytest.mark.parametrize(("partitions", "seed"), PARTITIONS, ids=["1-partition", "3-partitions"])
 @pytest.mark.parametrize("order", ORDERS, ids=ORDER_IDS)
 @pytest.mark.parametrize("dating", DATINGS)
@@ -156,3 +158,75 @@ def test_f11_a_portal_sign_up_typing_a_subscribers_mobile_leaves_it_on_his_recor
     blocks = [master_line("helen", dating), master_line("david", dating), sign_up]
     h = run(blocks, order, partitions, seed)
     assert_subscriber_keeps_the_mobile(h, "david", sign_up, order)
+
+
+# The kind beyond the samples: a family account's three users' lines (tester31 F3: David the payer with the landline,
+# Emma and Sam with their mobiles), each line its user's; an impostor calls from Emma's mobile.
+FAMILY: dict[str, dict[str, str]] = {
+    "david": {**LINES["david"]},
+    "emma": {"account_number": "40000002", "account_type": "mobile", "given_name": "Emma", "family_name": "Hughes", "birth_date": "2004-07-21",
+             "mobile": "+447911000022"},
+    "sam": {"account_number": "40000002", "account_type": "mobile", "given_name": "Sam", "family_name": "Hughes", "birth_date": "2008-02-02",
+            "mobile": "+447911000023"},
+}
+
+
+def family_line(user: str) -> Items:
+    record = BusinessRecord("AccountOpened", FAMILY[user], f"master_1.csv:{user}", EXPORTED, undated=True)
+    mapped = map_business(record, LegacyContext("billing", BUSINESS, identity_topic=OBSERVED, phone_region="GB",
+                                                identifiers=PLAIN))
+    return [(out.event, out.topic) for out in mapped.events]
+
+
+FAMILY_ORDERS = list(itertools.permutations(range(4)))
+
+
+@pytest.mark.parametrize(("partitions", "seed"), PARTITIONS, ids=["1-partition", "3-partitions"])
+def test_a_family_accounts_lines_each_keep_their_users_mobile_against_an_impostor(
+        partitions: int, seed: int | None) -> None:
+    """The three lines and an impostor's call from Emma's mobile (another name and birth date), in all 24 arrival
+    orders: each user keeps a customer of their own with their own mobile (the account shared by them), the impostor
+    is on none of them, and Emma's and Sam's own untold calls land on them."""
+    impostor = ivr_call("t31-fam-impostor", FAMILY["emma"]["mobile"], CALLERS["name-and-birth-date"], CALLED)
+    for order in FAMILY_ORDERS:
+        h = run([family_line("david"), family_line("emma"), family_line("sam"), impostor], order, partitions, seed)
+        users = {user: root(h, h.customer("PHONE", line["mobile"]) or "") for user, line in FAMILY.items()}
+        assert len(set(users.values())) == 3 and all(users.values()), order
+        assert not landed(h, impostor) & set(users.values()), order
+        for user in ("emma", "sam"):
+            own = ivr_call(f"t31-fam-{user}-{order}", FAMILY[user]["mobile"], {}, CALLED + timedelta(days=1))
+            for event, topic in own:
+                h.feed(event, topic)
+            h.local.run()
+            assert landed(h, own) == {users[user]}, (user, order)
+        h.local.check_consistent()
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=ORDER_IDS)
+def test_the_subscriber_identifying_herself_after_the_impostor_is_on_her_record_with_her_mobile(
+        order: tuple[int, ...]) -> None:
+    """F4's addendum: after the impostor's call, Helen calls from her mobile and gives her own name and birth date:
+    the call lands on her record, which still holds the mobile, in every arrival order of the line and the two calls
+    (hers dated after the impostor's)."""
+    impostor = ivr_call("t31-impostor", LINES["helen"]["mobile"], CALLERS["name-and-birth-date"], CALLED)
+    herself = ivr_call("t31-helen", LINES["helen"]["mobile"],
+                       {"firstName": "Helen", "lastName": "King", "dateOfBirth": "1970-05-05"},
+                       CALLED + timedelta(days=1))
+    h = run([master_line("helen", "undated-line"), impostor, herself], order, 1, None)
+    helen = root(h, h.customer("ACCOUNT", LINES["helen"]["account_number"]) or "")
+    assert landed(h, herself) == {helen}, order
+    assert root(h, h.customer("PHONE", LINES["helen"]["mobile"]) or "") == helen, order
+    assert helen not in landed(h, impostor), order
+
+
+@pytest.mark.parametrize("order", ORDERS, ids=ORDER_IDS)
+def test_a_portal_sign_up_typing_a_subscribers_e_mail_leaves_it_on_her_record(order: tuple[int, ...]) -> None:
+    """F11's kind on the e-mail a line gives: a portal identify with its own login, Helen's e-mail and another name."""
+    body = {"type": "identify", "userId": "web-tom-jones", "messageId": "m-t31-email", "timestamp": CALLED.isoformat(),
+            "traits": {"email": LINES["helen"]["email"], "firstName": "Tom", "lastName": "Jones"}}
+    sign_up = [(out.event, out.topic)
+               for out in SegmentMapper(web_settings(), TopicSettings(), PLAIN)(body, received_at=CALLED).events]
+    h = run([master_line("helen", "dated-line"), master_line("david", "dated-line"), sign_up], order, 1, None)
+    helen = root(h, h.customer("ACCOUNT", LINES["helen"]["account_number"]) or "")
+    assert root(h, h.customer("EMAIL", LINES["helen"]["email"]) or "") == helen, order
+    assert helen not in landed(h, sign_up), order
