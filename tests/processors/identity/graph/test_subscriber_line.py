@@ -37,7 +37,7 @@ from tests.adapters.call_center.test_mapper_identifiers import context, ctr
 from tests.adapters.web.support import web_settings
 from tests.bus.identifiers.support import identifier_settings
 from tests.processors.identity.graph.test_seek import root
-from tests.processors.identity.support import Harness, matcher_settings
+from tests.processors.identity.support import Harness, matcher_settings, replayed
 
 Items = list[tuple[Event, str]]
 OBSERVED, BUSINESS, CONTACTS = "identity.observed.v1", "business.events.v1", "contact.events.v1"
@@ -98,13 +98,7 @@ USER_LINES = matcher_settings(record_lines_name="user")  # the deployment's decl
 
 
 def run(blocks: list[Items], order: tuple[int, ...], partitions: int, seed: int | None) -> Harness:
-    h = Harness(USER_LINES, partitions=partitions, seed=seed)
-    for index in order:
-        for event, topic in blocks[index]:
-            h.feed(event, topic, settle=partitions == 1)
-    h.local.run()
-    h.local.check_consistent()
-    return h
+    return replayed(USER_LINES, [item for index in order for item in blocks[index]], partitions=partitions, seed=seed)
 
 
 def landed(h: Harness, items: Items) -> set[str]:
