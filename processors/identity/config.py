@@ -144,6 +144,12 @@ class IdentitySettings(BaseModel):
         False, description="Send a pair with no identifier in common (met on traits alone: same name, birth date, "
         "postcode) to review instead of merging it at MATCH_MERGE_AT. Off: on the quality bench it puts about a "
         "third of all people in the review queue (tests/bench/results/identity_quality.md).")
+    record_lines_name: Literal["holder", "user"] = Field(
+        "holder", description="Whom a system of record's line names beside its mobiles and e-mails. holder: the "
+        "account's holder (a family plan's billing line puts the payer's name beside each member's MSISDN; a member's "
+        "own sign-up takes their number). user: each line's own user (a telecom master, one line a subscription with "
+        "its user's name and birth date): the line keeps its mobile and e-mail against a caller or a sign-up refused "
+        "as another person (processors/identity/README.md, \"A subscriber's line keeps its mobile\").")
     web_port: int | None = Field(6066, ge=0, le=65535, description="Screen-pop HTTP port; unset disables it.")
     contacts_store: Literal["rocksdb", "memory"] = Field(
         "rocksdb", description="Where a worker keeps the contact records a split or a merge moves (the "

@@ -74,10 +74,22 @@ def holder_only(channel: str, key: str) -> bool:
     return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS and not household_line(key)
 
 
-def master_record(channel: str, keys: Iterable[str]) -> bool:
-    """Whether an event of ``channel`` that carried ``keys`` is a person's master record: a system of record's
-    (``RECORD_CHANNEL``) that names its holder by a key of ``PERSON_KINDS``."""
-    return channel == RECORD_CHANNEL and any(kind_of(key) in PERSON_KINDS for key in keys)
+def master_record(channel: str, keys: Iterable[str], user_lines: bool = False) -> str | None:
+    """The person key of the holder, where an event of ``channel`` that carried ``keys`` is a person's master record:
+    a system of record's (``RECORD_CHANNEL``) that names its holder by a key of ``PERSON_KINDS`` (the smallest); else
+    None.
+
+    ``user_lines`` (``IdentitySettings.record_lines_name`` "user"): the deployment's records name each line's own
+    user (a telecom master: one line a subscription, its user's name and birth date beside the account number and the
+    mobile, tester31 F4), so a record with no such key is its line's user's master record too, held by the line's
+    smallest record key (``RECORD_KINDS``: the account number)."""
+    if channel != RECORD_CHANNEL:
+        return None
+    keys = list(keys)
+    people = [key for key in keys if kind_of(key) in PERSON_KINDS]
+    if not people and user_lines:
+        people = [key for key in keys if kind_of(key) in RECORD_KINDS]
+    return min(people) if people else None
 
 
 def second_hand(channel: str, key: str) -> bool:
@@ -135,6 +147,7 @@ class LinkPolicy:
             unlinked_fields=tuple(settings.match_unlinked_fields),
         )
         self.blocking = settings.blocking
+        self.user_lines = settings.record_lines_name == "user"  # ``master_record``'s ``user_lines``
 
     def priority(self, kind: str) -> int:
         return self._priorities.get(kind, 0)

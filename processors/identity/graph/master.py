@@ -30,7 +30,7 @@ from processors.identity.graph.limits import claimable, saga_key_rank
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.state import IdentifierState, MasterRecord
-from processors.identity.rules import PERSON_KINDS, holder_only, kind_of, master_record
+from processors.identity.rules import holder_only, master_record
 
 Node = Ctx[IdentifierState]
 LAPSED = ""  # ``MasterRecord.holder`` once two holders' master records gave the identifier
@@ -76,9 +76,7 @@ def _holder(ctx: Node, saga: Saga) -> str | None:
     holder's own (``rules.holder_only``, claimable here); else None."""
     if saga.proposal or not holder_only(saga.channel, ctx.key) or not claimable(ctx.policy, ctx.key):
         return None
-    if not master_record(saga.channel, saga.ids):
-        return None
-    return min(key for key in saga.ids if kind_of(key) in PERSON_KINDS)
+    return master_record(saga.channel, saga.ids, ctx.policy.user_lines)
 
 
 def claims(state: IdentifierState, message: Claim) -> bool | None:

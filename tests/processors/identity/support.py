@@ -88,6 +88,17 @@ class Harness:
         return [d for d in self.local.decisions if isinstance(d, kind)]
 
 
+def replayed(config: IdentitySettings, items: Any, *, partitions: int = 1, seed: int | None = None) -> Harness:
+    """A harness fed ``items`` (``(event, topic)`` pairs) in that order: on one partition each settles before the
+    next; on several their messages interleave (``seed``). Run to the end and checked consistent."""
+    h = Harness(config, partitions=partitions, seed=seed)
+    for event, topic in items:
+        h.feed(event, topic, settle=partitions == 1)
+    h.local.run()
+    h.local.check_consistent()
+    return h
+
+
 def envelope(channel: str = "WEB", *, event_id: str | None = None, minutes: int = 0) -> dict[str, Any]:
     at = T0 + timedelta(minutes=minutes)
     return {

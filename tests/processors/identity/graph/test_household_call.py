@@ -33,7 +33,7 @@ from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
 from tests.processors.identity.graph.test_past_the_limit import counter_visit as desk_visit
 from tests.processors.identity.graph.test_past_the_limit import placed
 from tests.processors.identity.graph.test_seek import contact_ids, root
-from tests.processors.identity.support import Harness, matcher_settings
+from tests.processors.identity.support import Harness, matcher_settings, replayed
 
 Item = tuple[Event, str]
 BUSINESS = "business.events.v1"
@@ -94,13 +94,8 @@ def counter_visit(account: str) -> list[Item]:
 def replay(blocks: dict[str, list[Item]], order: tuple[str, ...], partitions: int) -> Harness:
     """The blocks in ``order``; with several partitions, their messages interleave (a seeded shuffle)."""
     seed = zlib.crc32("-".join(order).encode()) if partitions > 1 else None
-    h = Harness(matcher_settings(), partitions=partitions, seed=seed)
-    for name in order:
-        for event, topic in blocks[name]:
-            h.feed(event, topic, settle=partitions == 1)
-    h.local.run()
-    h.local.check_consistent()
-    return h
+    return replayed(matcher_settings(), [item for name in order for item in blocks[name]], partitions=partitions,
+                    seed=seed)
 
 
 def on_now(h: Harness, items: list[Item]) -> set[str]:
