@@ -353,9 +353,9 @@ async def test_tester28_f6_a_call_whose_handoff_request_has_no_kind_is_published
     assert len(await _calls(settings)) == 2  # the CTR's call and the task's
     assert not await read_events(settings, HANDOFF_EVENTS)
     letters = await read_dead_letters(settings)
-    assert sorted(letter["reason"] for letter in letters) == [
-        f"handoff refused, the rest of the record was published: {source}: {why}"
-        for source in ("CTR", "TaskRouter callback")]
+    assert sorted(letter["reason"] for letter in letters) == [  # each names its record's own field (tester31 F9)
+        f"handoff refused, the rest of the record was published: {source}: {why.replace('Attributes', field)}"
+        for source, field in (("CTR", "Attributes"), ("TaskRouter callback", "TaskAttributes"))]
     assert {letter["error_type"] for letter in letters} == {"RejectedInput.missing_field"}
     (from_connect,) = [letter for letter in letters if "CTR" in letter["reason"]]
     assert json.loads(from_connect["value"])["ContactId"] == ctr["ContactId"]
