@@ -115,9 +115,3 @@ def apply_release(graph: LocalGraph, release: Release) -> None:
                                                           release.operator, None, release.token, release.channel))])
     graph.run()
 
-
-def held_then(releases: Iterable[Release], identifier: str, instant: int) -> str | None:
-    """Who held ``identifier`` at ``instant`` (epoch µs) when a release took it off since: the customer (of the
-    running processor) that the earliest release after ``instant`` took it from; None when none did."""
-    later = [release for release in releases if release.identifier == identifier and release.at > instant]
-    return min(later, key=lambda release: release.at).customer_id if later else None

@@ -3,10 +3,11 @@
 A contact is an event of identity's contact input (a call, a counter visit, a web message) that carried identifiers.
 The recomputation (``processors.replay.identity``) resolves it to a customer; the running processor re-publishes it
 on ``customer.contacts.v1`` keyed by the customer it placed it on. It may rightly stand elsewhere than its
-identifiers' current customer: under the customer an identifier was released from (``releases.held_then``), a
-housemate kept apart through a shared identifier (``graph/seek.py``), where an operator moved it (``omnibus identity
-move-contact``), or as a copy a split or a claim re-published (``graph/split_contacts.py``, ``graph/claim_node.py``).
-Figures: ``LEFT_BY_A_CLAIM``, ``UNIDENTIFIED_CONTACTS``, ``THROUGH_SHARED_ONLY``, and ``lost``.
+identifiers' current customer: under the customer that held an identifier when the contact occurred, where a release
+or a claim moved it since (``processors.replay.holders``), a housemate kept apart through a shared identifier
+(``graph/seek.py``), where an operator moved it (``omnibus identity move-contact``), or as a copy a split or a claim
+re-published (``graph/split_contacts.py``, ``graph/claim_node.py``). Figures: ``LEFT_BY_A_CLAIM``,
+``UNIDENTIFIED_CONTACTS``, ``THROUGH_SHARED_ONLY``, and ``lost``.
 """
 
 from __future__ import annotations
@@ -17,17 +18,16 @@ from bus.serde import Event
 from processors.identity.graph.outputs import Resolved, moved_contact_id
 from processors.identity.graph.state import IdentifierState, NodeState
 from processors.identity.review import identifier_key
-from processors.identity.rules import EARLIEST_CLAIM, MANUAL_MOVE
+from processors.identity.rules import MANUAL_MOVE
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
-from processors.replay import Replayed
+from processors.replay.holders import HolderHistory, claimed, holder_history
 from processors.replay.identity import Recomputed
 from processors.replay.operators import MERGED, SPLIT
-from processors.replay.releases import Release, announced_releases, held_then
 from processors.verify.identity_outputs import IdentityOutputs, final_customer, record_key
 from processors.verify.report import Check, Report
 
-# The announcements on ``customer.events.v1`` after which a contact may stand elsewhere (besides ``SPLIT``).
-LINKED = "omnibus.identity.CustomerLinked"  # a claim's (rule ``earliest-claim``, ``_claimed``): contacts may follow
+# The announcements on ``customer.events.v1`` after which a contact may stand elsewhere (besides ``SPLIT`` and a
+# claim's ``CustomerLinked``, ``holders.claimed``).
 CONTACT_MOVED = "omnibus.identity.ContactMoved"  # an operator moved one contact (``omnibus identity move-contact``)
 CONTACT_SCHEMAS = RecentContactsSection.schemas  # the contacts a screen pop lists by a contact id
 REFLECTED = "identity: every resolved contact is on customer.contacts"
@@ -42,8 +42,8 @@ def check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
                    survivors: Mapping[str, str], topic_owner: Mapping[str, str], table: Mapping[str, NodeState],
                    report: Report) -> None:
     """Every contact the recomputation resolves is on ``customer.contacts``, keyed by the current customer of its
-    identifiers (of one an operator released since the contact occurred: the customer it was released from,
-    ``releases.held_then``) or by a customer kept apart from it through one of them (``_housemates``): by the
+    identifiers (of one a release or a claim moved since the contact occurred: the customer that held it then,
+    ``holders.holder_history``) or by a customer kept apart from it through one of them (``_housemates``): by the
     recomputation, or by the running node table (``table``), where a claim's giver is noted
     (``claim_node.on_give``), or by the customer an operator moved it to (``operator_moves``). A contact a split or a
     claim moved is re-published under its new customer (``_moved_copies``). One that is still only under a claim's
@@ -55,9 +55,7 @@ def check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     (``identity_outputs.merges``); ``topic_owner``: identifier key -> its customer id on ``customer.identifiers``."""
     expected = {d.triggering_event_id for d in recomputed.graph.decisions
                 if isinstance(d, Resolved) and d.event_ref and d.event_ref.topic == contacts_topic}
-    released: dict[str, list[Release]] = {}  # identifier -> its releases
-    for release in announced_releases(outputs.customer_events):
-        released.setdefault(release.identifier, []).append(release)
+    holders = holder_history(outputs.customer_events, recomputed.occurred_at)
     published: dict[str, set[str]] = {}
     events: dict[str, Event] = {}  # a contact's event id -> its event as published (its screen-pop contact id)
     copy_of = _moved_copies(outputs, expected)
@@ -77,7 +75,7 @@ def check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
         keys = recomputed.identifiers_of.get(event_id, [])
         occurred = recomputed.occurred_at.get(event_id, 0)
         owners = {owner for key in keys
-                  if (owner := _owner_then(key, occurred, released, topic_owner, survivors)) is not None}
+                  if (owner := _owner_then(key, occurred, holders, topic_owner, survivors)) is not None}
         if not owners or published[event_id] & (owners | moved_to.get(event_id, set())
                                                 | _housemates(recomputed.graph.store.nodes, keys, survivors)):
             continue
@@ -130,11 +128,12 @@ def _left_contact(event: Event, event_id: str, under: set[str], owners: set[str]
             f"{', '.join(sorted(owners))}")
 
 
-def _owner_then(key: str, occurred: int, released: Mapping[str, list[Release]], topic_owner: Mapping[str, str],
+def _owner_then(key: str, occurred: int, holders: HolderHistory, topic_owner: Mapping[str, str],
                 survivors: Mapping[str, str]) -> str | None:
-    """The customer ``key`` led to when an event that occurred at ``occurred`` (epoch µs) carried it: the one an
-    operator released it from since (``releases.held_then``), else its current one on the topic."""
-    then = held_then(released[key], key, occurred) if key in released else None
+    """The customer ``key`` led to when an event that occurred at ``occurred`` (epoch µs) carried it: the one that
+    held it then where a release or a claim moved it since (``HolderHistory.held_then``), else its current one on the
+    topic; followed through merges."""
+    then = holders.held_then(key, occurred)
     return final_customer(then, survivors) if then is not None else topic_owner.get(key)
 
 
@@ -145,7 +144,7 @@ def _moved_copies(outputs: IdentityOutputs, expected: set[str]) -> dict[str, str
     announced on ``customer.events.v1`` (``graph.outputs.moved_contact_id``)."""
     # the event ids of the announcements that move contacts: splits, contact moves, claims
     movers = [record.event.value["envelope"]["event_id"] for record in outputs.customer_events
-              if record.event is not None and (record.event.schema in (SPLIT, CONTACT_MOVED) or _claimed(record))]
+              if record.event is not None and (record.event.schema in (SPLIT, CONTACT_MOVED) or claimed(record))]
     copies: dict[str, str] = {}
     for record in outputs.contacts if movers else ():
         envelope = record.event.value["envelope"] if record.event is not None else {}
@@ -188,13 +187,6 @@ def operator_moves(outputs: IdentityOutputs, expected: set[str], survivors: Mapp
 def _moved_cause(targets: set[str]) -> str:
     """Why a contact an operator moved may be under the wrong customer: it is not where the operator put it."""
     return f" (an operator moved it to {', '.join(sorted(targets))}, where it is not)"
-
-
-def _claimed(record: Replayed) -> bool:
-    """Whether a customer event is the ``CustomerLinked`` of a claim (``graph/claim_node.py``): contacts may follow."""
-    event = record.event
-    lineage = (event.value.get("lineage") or {}) if event is not None and event.schema == LINKED else {}
-    return lineage.get("rule") == EARLIEST_CLAIM
 
 
 def _housemates(nodes: Mapping[str, NodeState], keys: Iterable[str], survivors: Mapping[str, str]) -> set[str]:

@@ -35,8 +35,6 @@ from processors.verify.reviews import (
 )
 from processors.verify.split_sharing import check_split_sharing
 
-CREATED = "omnibus.identity.CustomerCreated"  # one event id per customer created (``run``: one decision, one id)
-
 
 def reader_rows(assignments: Iterable[Replayed]) -> dict[str, Mapping[str, Any]]:
     """Identifier key -> its current ``IdentifierAssignment`` value: ``customer.identifiers.v1`` as a reader keeps the

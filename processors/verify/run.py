@@ -41,9 +41,10 @@ from processors.handoffs.config import HandoffPolicy
 from processors.identity.config import IdentitySettings
 from processors.profile.book import ProfileBook
 from processors.replay import Progress, Replayed, read_topics
+from processors.replay.holders import CREATED
 from processors.replay.operators import MERGED
 from processors.verify.effects import check_copies, check_one_id_per_decision
-from processors.verify.identity import CREATED, check_identity
+from processors.verify.identity import check_identity
 from processors.verify.identity_outputs import IdentityOutputs, final_customer, merges
 from processors.verify.lag import Reader, wait_unread
 from processors.verify.ledger import check_ledger, read_ledger

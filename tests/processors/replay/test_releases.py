@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from processors.identity.graph.state import IdentifierState
 from processors.replay import Replayed
-from processors.replay.releases import Release, announced_releases, apply_release, held_then, in_turn
+from processors.replay.releases import Release, announced_releases, apply_release, in_turn
 from tests.processors.identity.support import Harness, observed
 from tests.processors.verify.support import INPUT, customer_event
 
@@ -32,14 +32,6 @@ def test_a_release_goes_after_the_records_that_reached_kafka_before_it_in_their_
     release = Release("PHONE:+33699887701", 5_000, 5_000, "cmd", "cus_carol", "ops-1", "BACK_OFFICE")
     assert list(in_turn(records, [])) == records
     assert list(in_turn(records, [release])) == [records[0], records[2], records[3], release, records[1]]
-
-
-def test_who_held_it_then_is_the_customer_the_next_release_took_it_from() -> None:
-    first = Release("PHONE:1", 10, 10, "c1", "cus_carol", "ops", "BACK_OFFICE")
-    second = Release("PHONE:1", 20, 20, "c2", "cus_dave", "ops", "BACK_OFFICE")
-    assert [held_then([second, first], "PHONE:1", t) for t in (5, 10, 15, 25)] == ["cus_carol", "cus_dave",
-                                                                                  "cus_dave", None]
-    assert held_then([first], "PHONE:2", 5) is None
 
 
 def test_a_release_nobody_holds_in_the_recomputation_still_forgets_what_came_before() -> None:
