@@ -20,8 +20,9 @@ so unit tests can hand them crafted inputs:
   (``processors.verify.split_sharing``, tester22 F6: the flat's landline counted the split-off tenant "without a
   customer of their own").
 * ``contacts`` (with ``identity``): every contact the recomputation resolves is on ``customer.contacts.v1`` under
-  its customer (under the one an identifier was released from, for a contact that occurred before the release; a
-  housemate's, a claim's, or where an operator moved it); every contact on identity's contact input that carried an
+  its customer (under the one that held an identifier when the contact occurred, where a release or a claim such as
+  a recycled number's moved it since: ``processors.replay.holders``; a housemate's, a claim's, or where an operator
+  moved it); every contact on identity's contact input that carried an
   identifier is on ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5;
   one without an identifier is a figure, "contacts without an identifier").
 * ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
