@@ -1,4 +1,4 @@
-"""The verifier after claims and releases of one number (new-user finding F12 of tester31's successor, the kind).
+"""The verifier after claims and releases of one number (the last tester's new-user finding F12, and its kind).
 
 Billing recycles a landline from one tenant to the next (``graph/recycle.py``: the next tenant's customer claims it,
 ``CustomerLinked`` of rule ``earliest-claim``) and operators release it (``omnibus identity release``). Each tenant
