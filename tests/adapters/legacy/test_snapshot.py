@@ -70,6 +70,20 @@ async def test_an_account_the_next_snapshot_no_longer_lists_is_closed_once(tmp_p
     assert len(_closed(publisher)) == 1
 
 
+async def test_a_dated_snapshot_closes_with_a_dated_fact(tmp_path: Path) -> None:
+    """A layout whose lines are dated (a last-changed column): the closure is dated too, at the file's time, since an
+    undated close never closes an account a dated line opened (docs/legacy-batch.md, "A layout without
+    occurred_at")."""
+    publisher = _Publisher()
+    dated = Layout.model_validate({**SUBSCRIBERS, "occurred_at": "changed", "fields": {
+        **SUBSCRIBERS["fields"], "changed": {"value": "2026-11-02", "type": "date"}}})
+    importer = _importer(tmp_path, publisher)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), dated)
+    await importer.import_file(_night(tmp_path, "n2.csv", ALICE), dated)
+    (closed,) = _closed(publisher)
+    assert closed["undated"] is False
+
+
 async def test_a_delta_layout_never_closes_what_its_file_does_not_list(tmp_path: Path) -> None:
     publisher = _Publisher()
     importer, delta = _importer(tmp_path, publisher), Layout.model_validate({**SUBSCRIBERS, "snapshot": False})
