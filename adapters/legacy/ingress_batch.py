@@ -33,7 +33,7 @@ from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.dropped import count_dropped, trait_tally, with_dropped
 from adapters.legacy.errors import LayoutError
-from adapters.legacy.keys import key_parts, spelled_fields
+from adapters.legacy.keys import key_parts, key_spelling, spelled_fields
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import (
@@ -43,6 +43,7 @@ from adapters.legacy.revisions import (
     content_digest,
     next_revision,
 )
+from adapters.legacy.snapshot import SNAPSHOTS_FILE, GoneClosures, GoneTally, SnapshotLines
 from bus.envelope import key_digest
 from bus.errors import RawRecord
 from bus.identifiers import IdentifierNormaliser
@@ -61,6 +62,7 @@ class BatchReport:
     published_events: int = 0
     duplicates: int = 0
     changed: int = 0  # lines published as a newer fact: their key was published before with other content
+    gone: GoneTally = field(default_factory=GoneTally)  # a snapshot's lines gone since the previous one (``snapshot``)
     rejected: dict[int, str] = field(default_factory=dict)  # line number -> reason
     already_imported: bool = False
     imported_to: ImportTarget | None = None  # where the file was imported before (``already_imported``), if known
@@ -91,7 +93,7 @@ class BatchReport:
                 f"{changed}{len(self.rejected)} rejected")
         forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
                      "once the layout or the export is fixed") if self.not_remembered else ""
-        return with_dropped(text, self.dropped, self.traits, forgotten)
+        return with_dropped(text, self.dropped, self.traits, *self.gone.summary(), forgotten)
 
 
 def file_checksum(path: Path) -> str:
@@ -151,10 +153,15 @@ class BatchImporter:
                 report.imported_at = _completed_at(saved, checkpoint.path)
                 report.rejected_then = int(saved.get("rejected", 0))
                 return report
-            with closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions:
-                source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions)
+            with (closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions,
+                  closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed):
+                source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions, listed)
                 source.seek(saved)
                 await drain(source, self._publisher, retry=self._retry)
+                if layout.snapshot:
+                    closures = GoneClosures(layout.name, source.occurred_default, self._ctx, revisions, listed,
+                                            path.name, undated=layout.occurred_at is None)
+                    await closures.close(report.gone, checksum, source.tally["rejected"], self._publisher, self._retry)
         if source.tally["rejected"] and not source.tally["accepted"]:
             checkpoint.path.unlink(missing_ok=True)
             report.not_remembered = True
@@ -178,11 +185,13 @@ class _FileImport(ResumableSource[tuple[int, int]]):
 
     def __init__(
         self, importer: BatchImporter, path: Path, layout: Layout, handle: BinaryIO, checkpoint: Checkpoint,
-        report: BatchReport, columns: dict[str, int], revisions: RevisionStore,
+        report: BatchReport, columns: dict[str, int], revisions: RevisionStore, listed: SnapshotLines,
     ) -> None:
         self._importer, self._path, self._layout, self._handle = importer, path, layout, handle
         self._checkpoint, self._report = checkpoint, report
-        self._occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        self.occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        self._listed = listed
+        self._accounts: dict[int, str] = {}  # line number -> its account number as spelled (a snapshot's lines)
         self._columns = columns
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
         self._revisions = revisions
@@ -247,11 +256,14 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         if revision is not None:
             dedupe_id = revision.revision.line_id
         occurred = _occurred(fields, layout)
-        record = BusinessRecord(layout.event, fields, dedupe_id, occurred or self._occurred_default,
+        record = BusinessRecord(layout.event, fields, dedupe_id, occurred or self.occurred_default,
                                 undated=occurred is None)
         mapped = map_business(record, self._importer._ctx)
         if revision is not None:
             self._lines[number] = self._latest[revision.key] = revision
+        if layout.snapshot:
+            self._accounts[number] = key_spelling("account_number", fields["account_number"],
+                                                  self._importer._ctx.normaliser)
         return mapped
 
     def _revision(self, number: int, key: str, fields: dict[str, Any]) -> LineRevision:
@@ -300,16 +312,22 @@ class _FileImport(ResumableSource[tuple[int, int]]):
     def _note_revisions(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
         """Make the accepted lines' revisions their keys' latest; count the changed lines published now."""
         published = set(outcome.result.published_ids) if outcome.result else set()
-        accepted = []
+        accepted, listed = [], []
         for index, record in outcome.accepted:
-            revision = self._lines.get(batch.items[index].native[0])
+            number = batch.items[index].native[0]
+            revision = self._lines.get(number)
             if revision is None:
                 continue
             accepted.append(revision)
+            if number in self._accounts:
+                listed.append((revision.key, self._accounts[number]))
             if revision.changed and record.dedupe_id in published:
                 self._report.changed += 1
                 CHANGED.labels(adapter=self._importer._publisher.name).inc()
         self._revisions.save(accepted)
+        if self._layout.snapshot:
+            self._listed.mark(self._layout.name, self._report.checksum, listed)
+        self._accounts.clear()
         self._lines.clear()
         self._latest.clear()
 

@@ -10,6 +10,8 @@ A layout file (YAML or JSON) declares one file kind::
     skip_prefixes: ["HDR", "TRL"]  # header/trailer records to ignore
     key: [bill_id]               # business key: the same bill in another file is a duplicate
     on_change: dead-letter       # the same key with other content: dead-lettered (default publish: a newer fact)
+    snapshot: true               # every file lists every account: one a previous file listed and this one does not
+                                 # is closed (``adapters.legacy.snapshot``; AccountOpened with a key only)
     phone_region: FR             # phone numbers written without +country are French (default: the adapter's)
     fields:                      # event field -> where it is in the line
       account_number: {column: ACCOUNT_NO}          # csv: header name, or a 0-based index
@@ -60,6 +62,7 @@ FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
 # The layout types each reader of ``adapters.legacy.values`` takes (``mapper.EventReads.kinds``); ``text`` takes all.
+SNAPSHOT_EVENT = "AccountOpened"  # the one event a full snapshot lists (``snapshot``: its accounts)
 READER_TYPES: dict[str, tuple[FieldType, ...]] = {
     "day": ("string", *TIME_TYPES), "moment": ("string", *TIME_TYPES),
     "money": ("string", "int", "decimal"), "whole": ("string", "int", "decimal"),
@@ -94,6 +97,10 @@ class Layout(BaseModel):
     on_change: Literal["publish", "dead-letter"] = Field(
         "publish", description="A line whose key was published before with other content: published as a newer "
         "fact (master data), or dead-lettered (a one-shot fact such as a bill). Only with a key.",
+    )
+    snapshot: bool = Field(
+        False, description="Each file is a full snapshot (every account, every night): an account a previous snapshot "
+        "listed and this one does not is closed (adapters.legacy.snapshot). AccountOpened with a key only.",
     )
     occurred_at: str | None = Field(None, description="Field holding when the fact happened.")
     phone_region: PhoneRegion = Field(
@@ -136,6 +143,9 @@ class Layout(BaseModel):
         for name in (*self.key, *([self.occurred_at] if self.occurred_at else [])):
             if name not in self.fields:
                 raise ValueError(f"{name} is used as key/occurred_at but is not a field")
+        if self.snapshot and (self.event != SNAPSHOT_EVENT or not self.key or "account_number" not in self.fields):
+            raise ValueError("snapshot: a full snapshot closes the accounts it no longer lists: only an "
+                             f"{SNAPSHOT_EVENT} layout with a key and an account_number field can be one")
         references = frozenset(map(squashed, (info.context or {}).get(REFERENCES, ())))
         problems = [*self._unknown_fields(references), *self._missing_fields(), *self._unreadable_types()]
         if problems:  # every fault at once, before a line is read (tester24 F15)

@@ -57,7 +57,8 @@ def mapped_line(tmp_path: Path, layout_text: str, header: str, line: str) -> dic
     importer = SimpleNamespace(_ctx=legacy_context(), _chunk_lines=10)
     with export.open("rb") as handle:
         reading = _FileImport(importer, export, chosen, handle, Checkpoint(tmp_path / "checkpoint.json"),  # type: ignore[arg-type]
-                              BatchReport("0" * 64), chosen.columns_from(header), revisions=None)  # type: ignore[arg-type]
+                              BatchReport("0" * 64), chosen.columns_from(header), revisions=None,  # type: ignore[arg-type]
+                              listed=None)  # type: ignore[arg-type]
         record = reading.to_record(0, (2, line))
     assert record is not None
     return record.events[0].event.value

@@ -1,0 +1,161 @@
+"""A full snapshot (``snapshot: true`` in a layout): an account a previous snapshot listed and this one does not is
+closed (tester32 F2, a UK operator's nightly subscriber master).
+
+A delta export lists what changed; a full snapshot lists every account every night, so a line that is no longer
+there says something: the subscriber ported out, or the contract ended. Before, nothing was published for it, so the
+account's mobile stayed its holder's for good and the operator's next subscriber of the recycled number was contested
+or glued to the old one. A snapshot import now remembers, per layout, which keys the last snapshot listed and the
+account of each (``SnapshotLines``, ``batch/snapshots.sqlite`` beside the revisions); once every line of a file was
+read and acknowledged and none was rejected, each key listed before and not in this file is *gone*: it is published as
+an ``AccountClosed`` of its account (reason ``GONE_REASON``), which identity already reads (``processors/identity/
+graph/recycle.py``: the account tells the identifiers its records gave that they are closed, and a later record of
+another account that gives one takes it, its calls since included). The close is a revision of the line
+(``revisions.next_revision`` with ``GONE_DIGEST``: ``<key>@<16 hex>``), so ``graph/record_lines.py`` sees the line stop
+giving its identifiers too, a re-run after a crash derives the same id (the dedupe store drops it), and the line
+listed again later (a customer who comes back) is a changed line, published as a newer fact that reopens the account.
+
+What is not released:
+
+* a file of a layout without ``snapshot: true`` (a delta): it marks nothing and closes nothing;
+* a snapshot with a rejected line (its key may be one of those that look gone): nothing closed, the summary says so;
+* the first snapshot of a layout (nothing listed before), and a snapshot imported again (``already imported``);
+* a gone line whose account another line of this snapshot still lists (a family plan's ported-out line): closing
+  the account would end the others' lines; it is counted (``kept_open``) and left to ``omnibus identity release``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from adapters.base.errors import RejectedInput
+from adapters.base.ingest import ChunkOutcome, Item
+from adapters.base.mapper import MappedRecord
+from adapters.base.publisher import AdapterPublisher
+from adapters.base.resumable import Batch, ResumableSource, drain
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
+from adapters.legacy.revisions import LineRevision, RevisionStore, next_revision
+from bus.errors import RawRecord
+from bus.publish_retry import Retry
+
+SNAPSHOTS_FILE = "snapshots.sqlite"  # beside ``revisions.REVISIONS_FILE`` under the batch state
+CLOSING_EVENT = "AccountClosed"
+GONE_DIGEST = "gone"  # the revision content of a line a snapshot no longer lists (no ``content_digest`` is this)
+GONE_REASON = "no longer in the full snapshot"  # the AccountClosed's reason: no identifier, no file name
+
+
+@dataclass(frozen=True, slots=True)
+class GoneLine:
+    """A key the last snapshot of its layout listed (``key``: the plain line id) and the account its line named."""
+
+    key: str
+    account_number: str
+
+
+class SnapshotLines:
+    """Per layout, the keys its snapshots listed, each with its account and the checksum of the last snapshot file
+    that listed it, in a SQLite file (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path))
+        self._db.execute("CREATE TABLE IF NOT EXISTS listed (layout TEXT NOT NULL, key TEXT NOT NULL, "
+                         "account TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (layout, key)) WITHOUT ROWID")
+
+    def mark(self, layout: str, checksum: str, lines: Iterable[tuple[str, str]]) -> None:
+        """Record that the snapshot file ``checksum`` lists each (key, account number) of ``lines``."""
+        rows = [(layout, key, account, checksum) for key, account in lines]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO listed (layout, key, account, file) VALUES (?, ?, ?, ?)",
+                                 rows)
+
+    def gone(self, layout: str, checksum: str) -> tuple[list[GoneLine], list[GoneLine]]:
+        """The keys listed before that the file ``checksum`` does not list: (those to close, those whose account
+        this file still lists on another line), each in key order."""
+        rows = self._db.execute("SELECT key, account FROM listed WHERE layout = ? AND file != ? ORDER BY key",
+                                [layout, checksum]).fetchall()
+        still = {row[0] for row in self._db.execute(
+            "SELECT DISTINCT account FROM listed WHERE layout = ? AND file = ?", [layout, checksum])}
+        lines = [GoneLine(key, account) for key, account in rows]
+        return ([line for line in lines if line.account_number not in still],
+                [line for line in lines if line.account_number in still])
+
+    def forget(self, layout: str, keys: Iterable[str]) -> None:
+        with self._db:
+            self._db.executemany("DELETE FROM listed WHERE layout = ? AND key = ?", [(layout, key) for key in keys])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+@dataclass(slots=True)
+class GoneTally:
+    """What one snapshot file's import did with the lines gone since the previous snapshot."""
+
+    closed: int = 0  # accounts closed (their ``AccountClosed`` published now)
+    kept_open: int = 0  # gone lines whose account another line of the file lists: not closed
+    unsure: bool = False  # the file had rejected lines: nothing closed
+
+    def summary(self) -> tuple[str, ...]:
+        """The parts of the import's summary line, each only when it says something (``BatchReport.summary``)."""
+        return (f"{self.closed} accounts closed (gone from the snapshot)" if self.closed else "",
+                f"{self.kept_open} lines gone from the snapshot, their account still listed: not closed"
+                if self.kept_open else "",
+                "a snapshot with rejected lines: nothing closed" if self.unsure else "")
+
+
+class GoneClosures(ResumableSource[int]):
+    """The ``AccountClosed`` of the gone lines of one snapshot file, in one batch: ``closed`` counts those published
+    now. Each becomes its key's latest revision in ``revisions`` and is forgotten by ``lines`` once acknowledged;
+    refused, it stays listed (the next snapshot tries again). ``occurred_at``: the export's time (the file's), the
+    closure ``undated`` when the layout's lines are (no ``occurred_at``): a dated open outranks an undated close."""
+
+    def __init__(self, layout: str, occurred_at: datetime, ctx: LegacyContext, revisions: RevisionStore,
+                 lines: SnapshotLines, file_name: str, *, undated: bool = True) -> None:
+        self._layout, self._occurred_at, self._ctx, self._undated = layout, occurred_at, ctx, undated
+        self._revisions, self._lines, self._file_name = revisions, lines, file_name
+        self._gone: list[GoneLine] = []
+        self._revised: dict[int, LineRevision] = {}
+        self._read = False
+        self.closed = 0
+
+    async def close(self, tally: GoneTally, checksum: str, rejected: int, publisher: AdapterPublisher,
+                    retry: Retry | None) -> None:
+        """Once every line of the snapshot file ``checksum`` was read and acknowledged: close the accounts of the keys
+        it no longer lists, counted in ``tally``; nothing when ``rejected`` lines (this run's and those it resumes)."""
+        if rejected:
+            tally.unsure = True
+            return
+        self._gone, kept = self._lines.gone(self._layout, checksum)
+        await drain(self, publisher, retry=retry)
+        tally.closed, tally.kept_open = self.closed, len(kept)
+
+    async def next_batch(self) -> Batch[int] | None:
+        if self._read or not self._gone:
+            return None
+        self._read = True
+        headers = (("file", self._file_name.encode()), ("layout", self._layout.encode()))
+        items = [Item(line, RawRecord(value=b"", headers=headers)) for line in self._gone]
+        return Batch(items, len(items))
+
+    def to_record(self, index: int, native: Any) -> MappedRecord | None:
+        line: GoneLine = native
+        revision = next_revision(line.key, GONE_DIGEST, self._revisions.latest(line.key))
+        self._revised[index] = revision
+        fields = {"account_number": line.account_number, "reason": GONE_REASON}
+        return map_business(BusinessRecord(CLOSING_EVENT, fields, revision.revision.line_id, self._occurred_at,
+                                           undated=self._undated), self._ctx)
+
+    def describe(self, batch: Batch[int], index: int, error: RejectedInput) -> RejectedInput:
+        return RejectedInput(f"{self._file_name}: a line gone from the snapshot: {error.reason}", code=error.code)
+
+    async def commit(self, batch: Batch[int], outcome: ChunkOutcome) -> None:
+        published = set(outcome.result.published_ids) if outcome.result else set()
+        accepted = [self._revised[index] for index, _ in outcome.accepted]
+        self.closed += sum(1 for _, record in outcome.accepted if record.dedupe_id in published)
+        self._revisions.save(accepted)
+        self._lines.forget(self._layout, [revision.key for revision in accepted])

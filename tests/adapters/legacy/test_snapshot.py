@@ -1,0 +1,149 @@
+"""tester32 F2 (a UK mobile operator): a full snapshot master that no longer lists a subscriber closes the account.
+
+The nightly subscriber master lists every account; a customer who ported out is simply not in the next night's file.
+Before, nothing was published for the missing line, so the number stayed on the old customer for good. A layout with
+``snapshot: true`` closes each account the previous snapshot listed and this one does not (``AccountClosed``, a
+revision of the gone line: ``adapters.legacy.snapshot``); a delta layout never does; importing the same snapshot again
+closes nothing more.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.legacy.ingress_batch import BatchImporter
+from adapters.legacy.layout import Layout
+from adapters.legacy.mapper import LegacyContext
+from adapters.legacy.snapshot import GONE_REASON
+from bus.topics import BUSINESS_EVENTS
+from tests.adapters.legacy.test_ingress_batch import _Publisher, start_importer
+from tests.support.kafka_io import read_dead_letters, read_events
+from tests.support.settings import settings_with_topics
+
+CLOSED = "omnibus.business.AccountClosed"
+SUBSCRIBERS = {
+    "name": "subscribers", "format": "csv", "event": "AccountOpened", "key": ["account_number"], "snapshot": True,
+    "phone_region": "GB",
+    "fields": {"account_number": {"column": "ACCOUNT"}, "account_type": {"value": "mobile"},
+               "mobile": {"column": "MSISDN"}, "full_name": {"column": "NAME"}},
+}
+HEADER = "ACCOUNT,MSISDN,NAME"
+ALICE, BOB, CAROL = "UK-1001,07911 123401,Alice Reed", "UK-1002,07911 123402,Bob Hale", "UK-1003,07911 123403,Carol Ng"
+
+
+def _importer(tmp_path: Path, publisher: Any) -> BatchImporter:
+    ctx = LegacyContext("subscriber-master", "business", identity_topic="observed", phone_region="GB")
+    return BatchImporter(ctx, publisher, tmp_path / "state", chunk_lines=2)  # type: ignore[arg-type]
+
+
+def _night(tmp_path: Path, name: str, *rows: str) -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+def _closed(publisher: Any) -> list[dict[str, Any]]:
+    return [event.value for event in (out.event for out in publisher.events) if event.schema == CLOSED]
+
+
+async def test_an_account_the_next_snapshot_no_longer_lists_is_closed_once(tmp_path: Path) -> None:
+    """Night 2 has no Bob (ported out): his account is closed, undated (the export's time), as a revision of his line
+    (``@``: identity's record lines see the line stop giving his number), counted in the summary; night 3 (the same
+    accounts again, another file) and night 2 imported again close nothing more."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    first = await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), layout)
+    assert first.gone.closed == 0 and not _closed(publisher)
+    second = await importer.import_file(_night(tmp_path, "n2.csv", ALICE, CAROL), layout)
+    assert second.summary("n2.csv") == ("n2.csv: 2 lines, 0 events published, 2 duplicates, 0 rejected, "
+                                        "1 accounts closed (gone from the snapshot)")
+    (closed,) = _closed(publisher)
+    assert (closed["account_number"], closed["reason"], closed["undated"]) == ("UK-1002", GONE_REASON, True)
+    assert "@" in closed["envelope"]["source_event_id"]
+    third = await importer.import_file(_night(tmp_path, "n3.csv", CAROL, ALICE), layout)
+    again = await importer.import_file(tmp_path / "n2.csv", layout)
+    assert (third.gone.closed, third.published_events, again.already_imported) == (0, 0, True)
+    assert len(_closed(publisher)) == 1
+
+
+async def test_a_dated_snapshot_closes_with_a_dated_fact(tmp_path: Path) -> None:
+    """A layout whose lines are dated (a last-changed column): the closure is dated too, at the file's time, since an
+    undated close never closes an account a dated line opened (docs/legacy-batch.md, "A layout without
+    occurred_at")."""
+    publisher = _Publisher()
+    dated = Layout.model_validate({**SUBSCRIBERS, "occurred_at": "changed", "fields": {
+        **SUBSCRIBERS["fields"], "changed": {"value": "2026-11-02", "type": "date"}}})
+    importer = _importer(tmp_path, publisher)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), dated)
+    await importer.import_file(_night(tmp_path, "n2.csv", ALICE), dated)
+    (closed,) = _closed(publisher)
+    assert closed["undated"] is False
+
+
+async def test_a_delta_layout_never_closes_what_its_file_does_not_list(tmp_path: Path) -> None:
+    publisher = _Publisher()
+    importer, delta = _importer(tmp_path, publisher), Layout.model_validate({**SUBSCRIBERS, "snapshot": False})
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), delta)
+    second = await importer.import_file(_night(tmp_path, "n2.csv", CAROL), delta)
+    assert second.gone.closed == 0 and not _closed(publisher)
+
+
+async def test_a_subscriber_listed_again_after_the_closure_is_a_changed_line_that_reopens(tmp_path: Path) -> None:
+    """Bob comes back (the same line): not a duplicate of his line before the closure, a newer fact."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    for night, rows in (("n1.csv", (ALICE, BOB)), ("n2.csv", (ALICE,))):
+        await importer.import_file(_night(tmp_path, night, *rows), layout)
+    back = await importer.import_file(_night(tmp_path, "n3.csv", BOB, ALICE), layout)  # another file
+    assert (back.published_events, back.changed, back.gone.closed) == (2, 1, 0)  # his account and his identifiers
+
+
+async def test_a_snapshot_with_a_rejected_line_closes_nothing(tmp_path: Path) -> None:
+    """A line the import could not read may be one of the accounts that look gone: nothing is closed, and said so."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), layout)
+    second = await importer.import_file(_night(tmp_path, "n2.csv", ALICE, ",07911 123402,Bob Hale"), layout)
+    assert second.gone.closed == 0 and not _closed(publisher)
+    assert second.summary("n2.csv").endswith(", 1 rejected, a snapshot with rejected lines: nothing closed")
+
+
+async def test_a_gone_line_of_an_account_another_line_still_lists_is_counted_not_closed(tmp_path: Path) -> None:
+    """A family plan's line (keyed by account and mobile) ported out while the account's other lines stay: closing
+    the account would end theirs too."""
+    publisher = _Publisher()
+    family = Layout.model_validate({**SUBSCRIBERS, "key": ["account_number", "mobile"]})
+    importer = _importer(tmp_path, publisher)
+    payer, child = "UK-2001,07911 123411,Dan Shaw", "UK-2001,07911 123412,Dan Shaw"
+    await importer.import_file(_night(tmp_path, "n1.csv", payer, child), family)
+    second = await importer.import_file(_night(tmp_path, "n2.csv", payer), family)
+    assert (second.gone.closed, second.gone.kept_open) == (0, 1) and not _closed(publisher)
+    assert second.summary("n2.csv").endswith(", 1 lines gone from the snapshot, their account still listed: not closed")
+
+
+@pytest.mark.parametrize("change", [{"event": "BillIssued"}, {"key": []}])
+def test_only_a_keyed_account_layout_can_be_a_snapshot(change: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="snapshot: a full snapshot closes the accounts it no longer lists"):
+        Layout.model_validate({**SUBSCRIBERS, **change})
+
+
+@pytest.mark.kafka
+async def test_a_real_import_closes_the_gone_account_once_without_dead_letters(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """Against the broker: night 2 without Bob publishes one ``AccountClosed`` of his account, nothing dead-lettered;
+    a copy of night 2 under another name (a re-run of the export) closes nothing more."""
+    settings = await settings_with_topics(bootstrap_servers)
+    importer = await start_importer(exit_stack, settings, tmp_path / "state")
+    layout = Layout.model_validate(SUBSCRIBERS)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), layout)
+    second = await importer.import_file(_night(tmp_path, "n2.csv", ALICE, CAROL), layout)
+    rerun = await importer.import_file(_night(tmp_path, "n2-copy.csv", ALICE, CAROL, ""), layout)
+    assert (second.gone.closed, rerun.gone.closed, rerun.already_imported) == (1, 0, False)
+    events = [landed.event for landed in await read_events(settings, BUSINESS_EVENTS)]
+    assert [event.value["account_number"] for event in events if event.schema == CLOSED] == ["UK-1002"]
+    assert await read_dead_letters(settings) == []
