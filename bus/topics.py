@@ -146,7 +146,8 @@ MARKETING_INSTRUCTIONS_BRANCH = TopicSpec(
 # of that kind only (mobiles for SMS, e-mails for EMAIL), the one identifier type the gateway needs to send.
 MARKETING_INSTRUCTIONS_SMS = TopicSpec(
     "marketing.instructions.sms.v1", "Show / withdraw offer instructions for the SMS gateway (with the customer's "
-    "phone numbers that take an SMS: mobiles, and US/Canadian numbers; never a landline).", key="customer id", carries=("omnibus.marketing.OfferInstruction",),
+    "phone numbers that take an SMS: mobiles, and US/Canadian numbers; never a landline).", key="customer id",
+    carries=("omnibus.marketing.OfferInstruction",),
 )
 MARKETING_INSTRUCTIONS_EMAIL = TopicSpec(
     "marketing.instructions.email.v1", "Show / withdraw offer instructions for the e-mail campaign tool (with the "
