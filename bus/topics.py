@@ -143,10 +143,11 @@ MARKETING_INSTRUCTIONS_BRANCH = TopicSpec(
     key="customer id", carries=("omnibus.marketing.OfferInstruction",),
 )
 # Outbound pushes: each gateway reads its own topic (its own ACL), whose instructions carry the customer's addresses
-# of that kind only (phones for SMS, e-mails for EMAIL), the one identifier type the gateway needs to send.
+# of that kind only (mobiles for SMS, e-mails for EMAIL), the one identifier type the gateway needs to send.
 MARKETING_INSTRUCTIONS_SMS = TopicSpec(
     "marketing.instructions.sms.v1", "Show / withdraw offer instructions for the SMS gateway (with the customer's "
-    "phone numbers).", key="customer id", carries=("omnibus.marketing.OfferInstruction",),
+    "phone numbers that take an SMS: mobiles, and US/Canadian numbers; never a landline).", key="customer id",
+    carries=("omnibus.marketing.OfferInstruction",),
 )
 MARKETING_INSTRUCTIONS_EMAIL = TopicSpec(
     "marketing.instructions.email.v1", "Show / withdraw offer instructions for the e-mail campaign tool (with the "

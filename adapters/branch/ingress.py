@@ -25,7 +25,8 @@ from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime
 from adapters.branch import errors
 from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
-from adapters.branch.mapper import CounterMapper, required_text
+from adapters.branch.fields import required_text
+from adapters.branch.mapper import CounterMapper
 from adapters.branch.openapi import openapi
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord

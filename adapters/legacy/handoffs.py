@@ -45,7 +45,7 @@ def _employee(f: Fields, name: str = "by", *, required: bool = True) -> dict[str
 
 def _created(f: Fields) -> dict[str, Any]:
     # Every field is read before the request is parsed: a layout's fields are checked against what is read
-    # (adapters.legacy.mapper.event_fields).
+    # (adapters.legacy.reads.event_fields).
     case_type, team, summary = f.text("case_type"), f.text("team", required=False), f.text("summary", required=False)
     ident = f.text("handoff_id", required=False) or handoff_id("legacy", f.ctx.source_system, f.record.dedupe_id)
     actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}

@@ -51,7 +51,8 @@ from pydantic import (
 
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
-from adapters.legacy.mapper import canonical_event_type, event_fields, event_reads
+from adapters.legacy.mapper import canonical_event_type
+from adapters.legacy.reads import event_fields, event_reads
 from bus.config import describe_validation_error
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS, standard_key
@@ -61,7 +62,7 @@ REFERENCES = "references"  # the validation context's declared business referenc
 FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
-# The layout types each reader of ``adapters.legacy.values`` takes (``mapper.EventReads.kinds``); ``text`` takes all.
+# The layout types each reader of ``adapters.legacy.values`` takes (``reads.EventReads.kinds``); ``text`` takes all.
 SNAPSHOT_EVENT = "AccountOpened"  # the one event a full snapshot lists (``snapshot``: its accounts)
 READER_TYPES: dict[str, tuple[FieldType, ...]] = {
     "day": ("string", *TIME_TYPES), "moment": ("string", *TIME_TYPES),
@@ -154,7 +155,7 @@ class Layout(BaseModel):
 
     def _unknown_fields(self, references: frozenset[str]) -> list[str]:
         """A field the event does not read (tester15 F5: ``iban:``, a typo ``ibann:`` and ``whatever_field:``
-        were ignored without a word, their columns lost): the event's own fields (``mapper.event_fields``), a person's
+        were ignored without a word, their columns lost): the event's own fields (``reads.event_fields``), a person's
         traits under a spelling ``bus.identifiers.traits`` knows, the fields named as key or occurred_at, and, for an
         event that carries them (``EventReads.references``: ``HandoffCreated``), the declared business references
         ``references`` (``load_layout``'s, ``references.squashed``: any spelling; tester26 F11: a billing export's
@@ -172,7 +173,7 @@ class Layout(BaseModel):
     def _missing_fields(self) -> list[str]:
         """A field the event requires that the layout does not give (tester24 F15: a ``BillIssued`` layout without
         ``period_start_date`` was accepted, then every line of the file was dead-lettered): the required reads of the
-        event's builder (``mapper.event_reads``)."""
+        event's builder (``reads.event_reads``)."""
         missing = [f"{group[0]}{''.join(f' (or {other})' for other in group[1:])}"
                    for group in event_reads(self.event).required if not any(name in self.fields for name in group)]
         if not missing:

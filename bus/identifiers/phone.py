@@ -167,13 +167,32 @@ def normalise_phone(value: str, region: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# libphonenumber's number types an SMS reaches: a mobile, and a number that may be one (``FIXED_LINE_OR_MOBILE``: the
+# North American plan numbers landlines and mobiles alike, and the SMS gateway finds out). A landline, VoIP, toll-free,
+# premium-rate, shared-cost or pager number, or one whose type is unknown, does not.
+SMS_CAPABLE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
 @lru_cache(maxsize=4096)
+def number_type(e164: str) -> int | None:
+    """libphonenumber's ``PhoneNumberType`` of the E.164 number ``e164`` (``normalise_phone``'s form); None for one
+    that does not parse."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.number_type(parsed)
+
+
 def is_fixed_line(e164: str) -> bool:
     """Whether the E.164 number ``e164`` (``normalise_phone``'s form) is a fixed line by libphonenumber's number type
     (``FIXED_LINE``: a home's or an office's landline, several people's); a mobile, a number that may be either
     (``FIXED_LINE_OR_MOBILE``: the North American plan), VoIP or one that does not parse is not."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE
+    return number_type(e164) == phonenumbers.PhoneNumberType.FIXED_LINE
+
+
+def takes_sms(e164: str) -> bool:
+    """Whether an SMS can be sent to the E.164 number ``e164``: its libphonenumber number type is in
+    ``SMS_CAPABLE_TYPES`` (a mobile, or a North American number that may be one); a landline, or a number that does
+    not parse, cannot."""
+    return number_type(e164) in SMS_CAPABLE_TYPES

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bus.config import load_component_settings
+from bus.config import TimeZoneName, load_component_settings
 from bus.tick_gate import MAX_DEFER_S
 from bus.topics import DAY_MS, KPI_PARTIALS
+from processors.kpis.windows import UTC_DAYS
 
 ENV_PREFIX = "OMNIBUS_PROCESSOR_KPIS__"
 
@@ -29,6 +30,11 @@ class KpisSettings(BaseModel):
     horizon_days: float = Field(8.0, gt=0, description="Events older than this (by occurred_at, against the "
                                 "processor's clock) are too late to change their window; must exceed "
                                 "repeat_window_days.")
+    timezone: TimeZoneName = Field(
+        "UTC", description="The IANA time zone (zoneinfo) whose local midnight cuts the DAY windows, e.g. "
+        "Europe/Madrid: a day of the spring or autumn daylight saving change lasts 23 or 25 hours. HOUR windows are "
+        "UTC hours. A change applies to events counted after it; windows already counted keep their cut (their key "
+        "names their zone).")
     sites: tuple[str, ...] = Field((), description="Sites shown by name in Prometheus labels; others share "
                                    "'other' once max_site_labels names are in use.")
     max_site_labels: int = Field(50, ge=1, description="Distinct site label values before 'other'.")
@@ -57,6 +63,11 @@ class KpisSettings(BaseModel):
     @property
     def windows_kept_us(self) -> int:
         return int(self.windows_kept_days * 86_400 * 1_000_000)
+
+    @property
+    def day_zone(self) -> str:
+        """The zone that cuts days as window keys name it: ``UTC_DAYS`` (none) for UTC, as before zones existed."""
+        return UTC_DAYS if self.timezone == "UTC" else self.timezone
 
     def threshold_ms(self, site: str | None, stamped_ms: int | None) -> int | None:
         seconds = self.service_level_threshold_s.get(site or "", self.default_service_level_threshold_s)

@@ -217,7 +217,7 @@ class KpiLedger:
         if source in ("contacts", "offers") and event.schema != rules.CALL_COMPLETED:
             entity_key, before = _one_shot_keys(event)
             seen = entity_key in self.store or before in self.store
-            return entity_key, None, None if seen else rules.one_shot(event)
+            return entity_key, None, None if seen else rules.one_shot(event, self.settings.day_zone)
         if source == "contacts":
             entity_key = f"call:{event.value['envelope']['source_system']}:{event.value['contact_id']}"
             old = self._load(entity_key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
 from bus.serde import Event
 from processors.handoffs.metrics import age_bucket
@@ -26,7 +27,7 @@ from processors.kpis.state import (
     contribution_key,
     remember,
 )
-from processors.kpis.windows import GRANULARITIES, WindowKey, to_micros, window_ends_between, windows_of
+from processors.kpis.windows import GRANULARITIES, UTC_DAYS, to_micros, windows_ending_between, windows_of
 
 CONTACT, MARKETING, HANDOFF = "omnibus.contact.", "omnibus.marketing.", "omnibus.handoff."
 INTERACTION = CONTACT + "InteractionRecorded"
@@ -46,8 +47,9 @@ NOT_HANDLED = frozenset({"ABANDONED"})  # never reached anyone: outside first-co
 FAILED = frozenset({"UNRESOLVED", "HANDED_OFF", "TRANSFERRED", "ABANDONED"})  # not resolved, whatever follows
 
 
-def _count(found: Counter[str], instant_us: int, channel: str, site: str | None, measure: Measure | str) -> None:
-    for window in windows_of(instant_us, channel, site):
+def _count(found: Counter[str], instant_us: int, channel: str, site: str | None, measure: Measure | str,
+           zone: str) -> None:
+    for window in windows_of(instant_us, channel, site, zone):
         found[contribution_key(window.text(), str(measure))] += 1
 
 
@@ -58,24 +60,25 @@ def occurred_us(event: Event) -> int:
 # --- one-shot events: interactions and offers ---------------------------------------------------
 
 
-def one_shot(event: Event) -> OneShot | None:
-    """The entity of an interaction or offer event, with its contributions; None for other events."""
+def one_shot(event: Event, zone: str = UTC_DAYS) -> OneShot | None:
+    """The entity of an interaction or offer event, with its contributions; None for other events. ``zone``: the
+    IANA zone whose midnight cuts days (``KpisSettings.day_zone``)."""
     envelope, value = event.value["envelope"], event.value
     at, channel, site = occurred_us(event), str(envelope["channel"]), envelope.get("site")
     found: Counter[str] = Counter()
     if event.schema == INTERACTION:
-        _count(found, at, channel, site, Measure.INTERACTIONS)
+        _count(found, at, channel, site, Measure.INTERACTIONS, zone)
         if value["outcome"] != NO_OUTCOME:
-            _count(found, at, channel, site, Measure.CONTACTS)
+            _count(found, at, channel, site, Measure.CONTACTS, zone)
     elif event.schema == OFFER_PRESENTED:
-        _count(found, at, str(value.get("channel") or channel), site, Measure.OFFERS_PRESENTED)
+        _count(found, at, str(value.get("channel") or channel), site, Measure.OFFERS_PRESENTED, zone)
     elif event.schema == OFFER_RESPONDED:
         offer_channel = str(value.get("channel") or channel)
         if offer_channel in ASSISTED_CHANNELS:  # the pitch behind the answer (tester9 #7: the take rate stayed null)
-            _count(found, at, offer_channel, site, Measure.OFFERS_PRESENTED)
+            _count(found, at, offer_channel, site, Measure.OFFERS_PRESENTED, zone)
         measure = {"ACCEPTED": Measure.OFFERS_ACCEPTED, "DECLINED": Measure.OFFERS_DECLINED}.get(value["response"])
         if measure is not None:
-            _count(found, at, offer_channel, site, measure)
+            _count(found, at, offer_channel, site, measure, zone)
         if not found:
             return OneShot(at_us=at)
     else:
@@ -108,7 +111,7 @@ def call_contributions(call: CallFacts, settings: KpisSettings) -> Contributions
         return {}
 
     def add(measure: Measure) -> None:
-        _count(found, call.at_us, "CALL_CENTER", call.site, measure)
+        _count(found, call.at_us, "CALL_CENTER", call.site, measure, settings.day_zone)
 
     add(Measure.CALLS_QUEUED)
     if call.answered:
@@ -165,7 +168,7 @@ def customer_contributions(history: CustomerHistory, settings: KpisSettings) -> 
             if contact.outcome not in FAILED and (after is None or after.at_us - contact.at_us > window):
                 measures.append(Measure.FCR_RESOLVED)
         for measure in measures:
-            _count(found, contact.at_us, contact.channel, contact.site, measure)
+            _count(found, contact.at_us, contact.channel, contact.site, measure, settings.day_zone)
     return dict(found)
 
 
@@ -204,14 +207,15 @@ def _open_at(facts: HandoffFacts, instant_us: int) -> bool:
     return any(c.start_us <= instant_us and (c.end_us is None or instant_us < c.end_us) for c in facts.cycles)
 
 
-def handoff_contributions(facts: HandoffFacts, closed_through_us: int, floor_us: int) -> Contributions:
+def handoff_contributions(facts: HandoffFacts, closed_through_us: int, floor_us: int,
+                          zone: str = UTC_DAYS) -> Contributions:
     """Created, resolved (within the deadline or not) and the open snapshot at each window end ≤ closed_through."""
     if facts.created_us is None:
         return {}
     found: Counter[str] = Counter()
 
     def add(at: int, measure: Measure) -> None:
-        _count(found, at, facts.channel, facts.site, measure)
+        _count(found, at, facts.channel, facts.site, measure, zone)
 
     add(facts.created_us, Measure.HANDOFFS_CREATED)
     for cycle in facts.cycles:
@@ -222,10 +226,11 @@ def handoff_contributions(facts: HandoffFacts, closed_through_us: int, floor_us:
             add(cycle.resolved_us, Measure.HANDOFFS_RESOLVED_WITHIN_DEADLINE)
     for granularity in GRANULARITIES:
         after = max(facts.created_us, floor_us)
-        for end in window_ends_between(after, closed_through_us, granularity):
+        for window in windows_ending_between(after, closed_through_us, granularity, zone):
+            end = window.end_us
             if _open_at(facts, end):
                 band = age_bucket((end - facts.created_us) / 1e6)
-                key = WindowKey(granularity, end - granularity.length_us, facts.channel, facts.site)
+                key = replace(window, channel=facts.channel, site=facts.site)
                 found[contribution_key(key.text(), open_measure(band))] += 1
     return dict(found)
 
@@ -240,7 +245,7 @@ def contributions_of(entity: Entity, settings: KpisSettings, closed_through_us: 
     if isinstance(entity, CustomerHistory):
         return customer_contributions(entity, settings)
     if isinstance(entity, HandoffFacts):
-        return handoff_contributions(entity, closed_through_us, floor_us)
+        return handoff_contributions(entity, closed_through_us, floor_us, settings.day_zone)
     return entity.contributions
 
 

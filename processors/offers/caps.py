@@ -30,6 +30,7 @@ class Suppression(StrEnum):
     SNOOZED = "not_now"  # the customer said "not now" recently
     ANSWERED = "answered"  # presented after the customer answered: a channel that had not heard yet
     NO_ADDRESS = "no_address"  # an outbound push (SMS, e-mail) for a customer with no address of its kind
+    NO_MOBILE = "no_mobile"  # an SMS for a customer whose phones cannot take one (landlines: ``outputs.SENDABLE``)
     EXPIRED = "expired"  # presented outside the offer's validity
 
 

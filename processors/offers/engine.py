@@ -29,11 +29,11 @@ from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.offers import answers, intake, machine, retention
 from processors.offers.answers import PRESENTED, RESPONDED
-from processors.offers.caps import US, Suppression, not_before, suppression
+from processors.offers.caps import US, not_before, suppression
 from processors.offers.config import OffersSettings
 from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, OUTBOUND, Channel, Offer
 from processors.offers.intake import OBSERVED
-from processors.offers.outputs import Batch, Emitter, Instruction, address_keys
+from processors.offers.outputs import Batch, Emitter, Instruction, missing_address
 from processors.offers.ranking import fits, zone_of
 from processors.offers.signals import detect
 from processors.offers.state import CustomerState, merge, split
@@ -233,8 +233,8 @@ class OfferEngine:
                     if shown and refresh != offer.offer_id:
                         continue
                     reason = suppression(state, offer, channel, now, zone, self.settings.policy, quiet_hours=False)
-                    if reason is None and not address_keys(channel, tuple(state.identifiers)):
-                        reason = Suppression.NO_ADDRESS  # an SMS for a customer without a phone: nowhere to send
+                    if reason is None:  # an SMS for a customer without a mobile: nowhere to send
+                        reason = missing_address(channel, tuple(state.identifiers))
                     if reason is not None and not shown:
                         batch.count("suppressed", reason.value, channel)
                         continue

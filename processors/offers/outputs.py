@@ -14,6 +14,7 @@ from typing import Any
 
 from bus.config import TopicSettings
 from bus.envelope import PROCESSOR_CHANNEL, envelope, event_id
+from bus.identifiers.phone import takes_sms
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import (
@@ -24,6 +25,7 @@ from bus.topics import (
     MARKETING_SIGNALS,
     TopicSpec,
 )
+from processors.offers.caps import Suppression
 from processors.offers.definition import OUTBOUND, Channel, Offer
 from processors.offers.signals import Signal
 
@@ -35,14 +37,40 @@ INSTRUCTION_TOPICS: dict[str, TopicSpec] = {
 }
 
 
+# The addresses of its kind a gateway can send to, where not all can take it: an SMS reaches a mobile, not a landline
+# (libphonenumber's number type; a PHONE identifier carries no such notion).
+SENDABLE: dict[Channel, Callable[[str], bool]] = {Channel.SMS: takes_sms}
+
+
 def address_keys(channel: str, identifiers: tuple[str, ...]) -> tuple[str, ...]:
     """The identifiers (keys ``TYPE:value``) an instruction for ``channel`` carries: for an outbound push
-    (``definition.OUTBOUND``: SMS, EMAIL) only the customer's addresses of that channel's type (phones for the SMS
-    gateway, e-mails for the campaign tool), in identity's order, so no other identifier (national id, account, card)
-    reaches a gateway; for the call center and the counters every identifier, as before. Empty: no address to send
-    to (the engine then pushes no SHOW: ``Suppression.NO_ADDRESS``)."""
-    kind = OUTBOUND.get(Channel(channel)) if channel in Channel.__members__ else None
-    return identifiers if kind is None else tuple(key for key in identifiers if key.partition(":")[0] == kind)
+    (``definition.OUTBOUND``: SMS, EMAIL) only the customer's addresses of that channel's type the gateway can send to
+    (phones that take SMS, ``SENDABLE``, for the SMS gateway; e-mails for the campaign tool), in identity's order, so
+    no other identifier (national id, account, card, landline) reaches a gateway; for the call center and the counters
+    every identifier, as before. Empty: no address to send to (the engine then pushes no SHOW: ``missing_address``)."""
+    kind = _outbound_kind(channel)
+    if kind is None:
+        return identifiers
+    sendable = SENDABLE.get(Channel(channel), lambda value: True)
+    return tuple(key for key in identifiers if _kind_is(key, kind) and sendable(key.partition(":")[2]))
+
+
+def missing_address(channel: str, identifiers: tuple[str, ...]) -> Suppression | None:
+    """Why an instruction for ``channel`` has nowhere to go, or None when it has (``address_keys`` not empty):
+    ``NO_ADDRESS`` for a customer with no address of the channel's kind (an SMS, no phone), ``NO_MOBILE`` for one
+    whose phones all cannot take an SMS (landlines)."""
+    if address_keys(channel, identifiers):
+        return None
+    kind = _outbound_kind(channel)
+    return Suppression.NO_MOBILE if any(_kind_is(key, kind) for key in identifiers) else Suppression.NO_ADDRESS
+
+
+def _outbound_kind(channel: str) -> str | None:
+    return OUTBOUND.get(Channel(channel)) if channel in Channel.__members__ else None
+
+
+def _kind_is(key: str, kind: str | None) -> bool:
+    return key.partition(":")[0] == kind
 
 
 def identifier_record(key: str) -> dict[str, str]:

@@ -34,7 +34,8 @@ import msgspec
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages.base import Saga, Summary
 from processors.identity.graph.messages.steps import Visit
-from processors.identity.graph.state import CallerTraits, Housemates, IdentifierState
+from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.state_parts import CallerTraits, Housemates
 
 MAX_CALLER_TRAITS = 4  # calls with IVR traits whose contacts may still come, per identifier
 MAX_AWAITING = 4  # contacts waiting for their call's IVR traits, per identifier

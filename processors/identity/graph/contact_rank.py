@@ -29,7 +29,8 @@ import msgspec
 
 from processors.identity.graph.context import token_hash
 from processors.identity.graph.messages.base import Saga
-from processors.identity.graph.state import Housemates, IdentifierState
+from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.state_parts import Housemates
 
 
 def contact_of(saga: Saga) -> str | None:

@@ -27,7 +27,8 @@ from processors.identity.graph.messages.steps import Block, Shared
 from processors.identity.graph.outputs import Lineage, Refused, ReviewRequested, SharedMarked, SharedRevoked
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import TOLD
-from processors.identity.graph.state import CustomerState, IdentifierState, Person
+from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.identity.graph.state_parts import Person
 from processors.identity.matching.blocking import block_keys
 from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
 from processors.identity.matching.traits import Summary, combine

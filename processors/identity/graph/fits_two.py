@@ -39,7 +39,8 @@ from processors.identity.graph.evidence import MAX_EVIDENCE, person_of, two_peop
 from processors.identity.graph.holder_review import tells_person
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Shared
-from processors.identity.graph.state import IdentifierState, Person
+from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.state_parts import Person
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import kind_of
 

@@ -48,7 +48,8 @@ from processors.identity.graph.context import Ctx, node_digest
 from processors.identity.graph.customer_steps import route
 from processors.identity.graph.messages.steps import HouseholdCall, Link, Offer
 from processors.identity.graph.saga import TOLD, command_saga
-from processors.identity.graph.state import CustomerState, Housemates, IdentifierState
+from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.identity.graph.state_parts import Housemates
 from processors.identity.matching.traits import BIRTH, FAMILY, GIVEN, Summary
 from processors.identity.rules import HOUSEHOLD_CALL, kind_of
 

@@ -29,7 +29,8 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import claimable, saga_key_rank
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Claim
-from processors.identity.graph.state import IdentifierState, MasterRecord
+from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.state_parts import MasterRecord
 from processors.identity.rules import holder_only, master_record
 
 Node = Ctx[IdentifierState]

@@ -37,7 +37,8 @@ from bus.serde import Event
 from processors.identity.graph.context import Ctx, token_hash
 from processors.identity.graph.limits import saga_rank
 from processors.identity.graph.messages.base import Saga
-from processors.identity.graph.state import AccountLines, IdentifierState, RecordLine
+from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.state_parts import AccountLines, RecordLine
 from processors.identity.rules import RECORD_CHANNEL
 from processors.profile.sections.products import NS, UNDATED
 

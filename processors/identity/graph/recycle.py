@@ -53,7 +53,8 @@ from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, sa
 from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.claims import Claim, Closed, HeldBefore, Recycle
 from processors.identity.graph.messages.steps import HandoffPlaced
-from processors.identity.graph.state import AccountLines, CustomerState, IdentifierState, RecordGift
+from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.identity.graph.state_parts import AccountLines, RecordGift
 from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
 from processors.profile.sections.products import NS
 

@@ -75,7 +75,8 @@ from processors.identity.graph.messages.steps import Apply, Create, Link, Seek
 from processors.identity.graph.outputs import Unresolved
 from processors.identity.graph.saga import HOUSEMATE_TOKEN, command_saga, own_customer_id
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS
-from processors.identity.graph.state import CustomerState, Housemates, IdentifierState
+from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.identity.graph.state_parts import Housemates
 from processors.identity.matching.compare import trait_levels
 from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision

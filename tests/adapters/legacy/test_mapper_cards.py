@@ -12,7 +12,8 @@ import pytest
 
 from adapters.base.card_status import card_status
 from adapters.base.errors import RejectedInput
-from adapters.legacy.mapper import BusinessRecord, canonical_event_type, event_fields, map_business
+from adapters.legacy.mapper import BusinessRecord, canonical_event_type, map_business
+from adapters.legacy.reads import event_fields
 from schemas.catalog import default_catalog
 from tests.adapters.legacy.test_mapper_identifiers import by_schema, ctx
 from tests.bus.identifiers.support import normaliser

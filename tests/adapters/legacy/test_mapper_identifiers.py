@@ -298,16 +298,6 @@ def test_tester15_f5_a_billing_export_brings_the_holder_s_iban_as_an_account_ide
     assert events["AccountOpened"]["account_number"] == "400055556666"
 
 
-def test_every_event_reads_its_identifiers_and_its_own_fields() -> None:
-    from adapters.legacy.mapper import BANK_ACCOUNT_FIELDS, BUILDERS, event_fields
-
-    for event in BUILDERS:
-        assert {"account_number", "email", *BANK_ACCOUNT_FIELDS} <= event_fields(event), event
-    assert {"account_type", "service_tier"} <= event_fields("AccountOpened")
-    assert {"amount", "amount_minor", "currency", "due_date", "bill_id"} <= event_fields("BillIssued")
-    assert {"case_type", "team", "summary", "handoff_id", "by"} <= event_fields("HandoffCreated")
-
-
 def test_tester16_f8_a_records_own_country_reads_its_national_phone(tmp_path: Path) -> None:
     events = by_schema(map_business(bill(phone="0470 12 34 56", country="BE"), ctx(tmp_path, "FR")))
     assert {"type": "PHONE", "value": "+32470123456"} in events["BillIssued"]["customer_identifiers"]

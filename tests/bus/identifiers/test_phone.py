@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bus.identifiers import Identifier, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.metrics import REJECTED_IDENTIFIERS
 from bus.identifiers.model import NotAnIdentifier
-from bus.identifiers.phone import is_fixed_line, may_be_phone, normalise_phone
+from bus.identifiers.phone import is_fixed_line, may_be_phone, normalise_phone, takes_sms
 
 REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if phonenumbers.example_number(r) is not None)
 
@@ -69,6 +69,15 @@ def test_every_written_form_of_a_number_is_one_e164(home: str, caller: str) -> N
 def test_a_fixed_line_by_its_number_type(number: str, fixed: bool) -> None:
     """A French landline is a fixed line; a mobile, a North American number (either) and no number are not."""
     assert is_fixed_line(number) is fixed
+
+
+@pytest.mark.parametrize("number,sms", [("+33611001822", True), ("+393480000001", True), ("+14155550123", True),
+                                        ("+33147001122", False), ("+34912345678", False), ("+448001234567", False),
+                                        ("+33", False), ("", False)])
+def test_an_sms_reaches_a_mobile_or_a_north_american_number_not_a_landline(number: str, sms: bool) -> None:
+    """mends32: by libphonenumber's number type, MOBILE and FIXED_LINE_OR_MOBILE (the US and Canada) take an SMS; a
+    French or Spanish landline, a UK freephone and no number do not."""
+    assert takes_sms(number) is sms
 
 
 @pytest.mark.parametrize(("text", "region"), [("0033612345678", None), ("+33612345678", None), ("x+33 6 12", None),

@@ -84,6 +84,28 @@ def test_no_push_to_a_customer_without_an_address_of_the_channels_kind(channel: 
     assert instruction(linked, channel)["customer_identifiers"] == [ident(address)]
 
 
+LANDLINE, US_PHONE = "PHONE:+390612345678", "PHONE:+12015550123"  # a Rome landline; a US number, mobile or not
+
+
+def test_mends32_an_sms_carries_the_customers_mobiles_never_a_landline() -> None:
+    world = World()
+    world.created("cus_1", LANDLINE, PHONE, US_PHONE)
+    sms = instruction(world.feed(defined(offer("boiler", channels=["SMS"]))), "SMS")
+    assert sms["customer_identifiers"] == [ident(PHONE)]
+    assert sms["lookup_identifiers"] == [ident(PHONE), ident(US_PHONE)]  # FIXED_LINE_OR_MOBILE counts as a mobile
+
+
+def test_mends32_a_customer_with_only_a_landline_gets_no_sms_and_it_is_counted_as_no_mobile() -> None:
+    world = World()
+    world.created("cus_1", LANDLINE, EMAIL)
+    batch = world.feed(defined(offer("boiler", channels=["SMS", "EMAIL"])))
+    assert actions(batch) == [("SHOW", "EMAIL", "cus_1", "boiler")]
+    assert ("suppressed", ("no_mobile", "SMS")) in batch.counts
+    linked = world.feed(Event("omnibus.identity.CustomerLinked", {
+        "envelope": envelope(world.id()), "customer_id": "cus_1", "identifiers": [ident(PHONE)]}))
+    assert instruction(linked, "SMS")["lookup_identifiers"] == [ident(PHONE)]
+
+
 @pytest.mark.parametrize("identifiers", [(), (PHONE,)], ids=["no identifiers", "the address"])
 def test_the_gateways_report_counts_in_the_cross_channel_cap(identifiers: tuple[str, ...]) -> None:
     policy = ContactPolicy(caps=(Cap(max=1, per="7d"),), quiet_hours=None)

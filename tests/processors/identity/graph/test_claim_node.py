@@ -10,7 +10,8 @@ from processors.identity.graph.fast_node import FAST_PATH
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.steps import Block, Note, Release
 from processors.identity.graph.outputs import Assigned, Linked, Refused, Resolved, Send
-from processors.identity.graph.state import CustomerState, IdentifierState, Person, RecordGift
+from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.identity.graph.state_parts import Person, RecordGift
 from processors.identity.rules import EARLIEST_CLAIM, MATCH_WEIGHT
 from tests.processors.identity.support import Harness, interaction, matcher_settings
 

@@ -25,7 +25,8 @@ from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.serde import Event
 from processors.identity.graph.household_call import named_by, names_person, one_person
 from processors.identity.graph.outputs import Merged, Resolved, ReviewRequested
-from processors.identity.graph.state import IdentifierState, Person
+from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.state_parts import Person
 from processors.identity.matching.traits import summarize
 from processors.identity.rules import HOUSEHOLD_CALL
 from tests.adapters.call_center.test_mapper_identifiers import READ_ACCOUNT, context, ctr

@@ -24,7 +24,8 @@ import pytest
 
 from bus.serde import Event
 from processors.identity.graph.outputs import Resolved, ReviewRequested, Unresolved
-from processors.identity.graph.state import CustomerState, Housemates, IdentifierState
+from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.identity.graph.state_parts import Housemates
 from tests.processors.identity.graph.test_evidence import ANN
 from tests.processors.identity.graph.test_seek import FAMILY_PHONE, OBSERVED, contact_ids, observed, resolved_to, root
 from tests.processors.identity.support import Harness, interaction

@@ -11,10 +11,10 @@ from processors.identity.graph.state import (
     BlockState,
     CustomerState,
     IdentifierState,
-    Person,
     decode_state,
     encode_state,
 )
+from processors.identity.graph.state_parts import Person
 
 
 def test_states_round_trip_and_trailing_defaults_are_left_out() -> None:
