@@ -88,8 +88,13 @@ def _birth(owner_bytes: bytes) -> int:
     return int.from_bytes(owner_bytes[:7], "big") >> _BIRTH_SHIFT
 
 
+_ONE_BYTE = [bytes((value,)) for value in range(0x80)]  # the varints of one byte (a version, a hash's length)
+
+
 def _varint(value: int) -> bytes:
     """``value`` (>= 0) as LEB128: 7 bits a byte, the high bit set on all but the last."""
+    if value < 0x80:
+        return _ONE_BYTE[value]
     out = bytearray()
     while value > 0x7F:
         out.append(value & 0x7F | 0x80)
@@ -100,6 +105,8 @@ def _varint(value: int) -> bytes:
 
 def _read_varint(data: bytes, at: int) -> tuple[int, int]:
     """The LEB128 value at ``at`` and the offset after it; ``msgspec.DecodeError`` past the end."""
+    if at < len(data) and data[at] < 0x80:  # one byte: the usual version and length
+        return data[at], at + 1
     value = shift = 0
     while True:
         if at >= len(data):
