@@ -4,7 +4,9 @@
 
 ``tests.bench.identity_hotpath.run`` with, digested in order: every changelog record (topic, key, partition, value; a
 contact record's value as its plain msgpack array, whatever format the contacts table stores it in:
-``graph/contact_codec.py``; a customer's node state as its plain form, compressed or not: ``graph/customer_codec.py``),
+``graph/contact_codec.py``; a customer's node state as its plain form, compressed or not: ``graph/customer_codec.py``;
+an owned identifier's as its plain form, packed in either format or not: ``graph/identifier_codec.py``; a profile as
+its plain msgpack map, whichever format compressed it: ``graph/profile_codec.py``),
 and every output record the announcer's serializer writes (topic and bytes). The clocks that stamp records are replaced
 (``time.time`` by a counter, the announcer's clock by a fixed instant plus a µs a call), so two runs of one tree give
 the same digests (with ``PYTHONHASHSEED`` fixed: set orders). Run it as a process of its own: the graph, its nodes and
@@ -19,9 +21,10 @@ import argparse
 import contextlib
 import datetime
 import hashlib
+import importlib
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -40,6 +43,7 @@ def digesting() -> Iterator[dict[str, Any]]:
     ticks, micros, clock = itertools.count(), itertools.count(), time.time
     time.time = lambda: START_S + next(ticks) * TICK_S
     from processors.identity import announcements, store, wire
+    from processors.identity.graph.profile_codec import decode_profile
 
     try:
         from processors.identity.graph.contact_codec import decode_contact
@@ -50,6 +54,7 @@ def digesting() -> Iterator[dict[str, Any]]:
     except ImportError:  # a tree before the codec: its customer states are plain
         def plain_customer(data: bytes) -> bytes:
             return data
+    plain_node = _plain_node(plain_customer)
     found: dict[str, Any] = {"changelog": hashlib.sha256(), "outputs": hashlib.sha256(), "changelog_records": 0,
                              "output_records": 0}
     plain = msgspec.msgpack.Encoder()
@@ -63,7 +68,9 @@ def digesting() -> Iterator[dict[str, Any]]:
             if value is not None and decode_contact is not None and "contacts" in record.topic:
                 value = plain.encode(decode_contact(value))
             elif value is not None and "nodes" in record.topic:
-                value = plain_customer(value)
+                value = plain_node(value)
+            elif value is not None and "profiles" in record.topic:
+                value = plain.encode(decode_profile(value))
             found["changelog"].update(repr((record.topic, record.key, record.partition, value)).encode())
             found["changelog_records"] += 1
         return records
@@ -88,6 +95,32 @@ def digesting() -> Iterator[dict[str, Any]]:
         wire.RoutingSerializer.__call__ = serialize  # type: ignore[method-assign]
         announcements.Announcer.__init__ = announcer_init  # type: ignore[method-assign]
         time.time = clock
+
+
+def _plain_node(plain_customer: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    """A node value's plain form (``[tag, field, ...]``, msgpack): a compressed customer decompressed, a packed
+    identifier (``graph/identifier_codec.py``, or ``state.OWNED_IDENTIFIER_V1`` on a tree before it) decoded and
+    written plain, any other value as it is."""
+    from processors.identity.graph import state
+
+    codec = state if hasattr(state, "OWNED_IDENTIFIER_V1") else importlib.import_module(
+        "processors.identity.graph.identifier_codec")
+    first = codec.OWNED_IDENTIFIER_V1
+    packed = {*range(first, 0x100), getattr(codec, "OWNED_IDENTIFIER_V2", first)}
+    encoder = msgspec.msgpack.Encoder()
+
+    def plain(data: bytes) -> bytes:
+        data = plain_customer(data)
+        if not data or data[0] not in packed:
+            return data
+        node = state.decode_state(data)
+        values, defaults = msgspec.structs.astuple(node), msgspec.structs.astuple(type(node)())
+        end = len(values)
+        while end and values[end - 1] == defaults[end - 1]:
+            end -= 1
+        return encoder.encode((node.__struct_config__.tag, *values[:end]))
+
+    return plain
 
 
 def digest(events: int, warm: int, batch: int = 500, contacts_store: str = "memory") -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 A profile is ``{section name: section state}`` (``processors.profile.book``), JSON-compatible values; the identity
 graph keeps one per customer and moves parts of it with a merge, a split or a moved contact. ``encode_profile``
-writes the current format (``PROFILE_ZSTD_V3``); ``decode_profile`` reads every format ever written (V1, V2
-deflated, V3 zstd) and plain msgpack.
+writes the current format (``PROFILE_ZSTD_V4``); ``decode_profile`` reads every format ever written (V1, V2
+deflated, V3 and V4 zstd) and plain msgpack.
 """
 
 from __future__ import annotations
@@ -78,7 +78,29 @@ def zstd_codec(dictionary: bytes, level: int = 3) -> tuple[zstandard.ZstdCompres
             zstandard.ZstdDecompressor(dict_data=digested, format=zstandard.FORMAT_ZSTD1_MAGICLESS))
 
 
-_ZSTD_COMPRESSOR, _ZSTD_DECOMPRESSOR = zstd_codec(_PROFILE_ZDICT_V3)
+_V3_DECOMPRESSOR = zstd_codec(_PROFILE_ZDICT_V3)[1]
+
+# V4 (ids packed as in V2, V3's frame format and level): V3's dictionary followed by a whole one-contact profile of
+# each channel as the section writes it (``{"recent_contacts": {channel: [entry]}}``, the entry's keys in the
+# section's order with its ``version``, the id a zeroed packed UUID, the values that vary left None), the likeliest
+# last: zstd then matches a profile's head and its entries' keys as one run. ~118 -> ~86 bytes a one-contact
+# profile of tests/bench/identity_memory.py (a 124-byte object instead of 156: #9 point 5). Frozen like V3's.
+PROFILE_ZSTD_V4 = 0x04
+_ZEROED_ID = msgspec.msgpack.Ext(_HEX_ID, bytes(16))
+_VERSION_TEMPLATE = [_SOME_MICROS, 0]  # recent_contacts._mark: when its event was received (µs), a crc32
+_PROFILE_TEMPLATES_V4 = (
+    ("BRANCH", {"id": _ZEROED_ID, "at": _SOME_MICROS, "site": None, "kind": "COUNTER_TRANSACTION", "name": None,
+                "outcome": None, "agent_id": None, "version": _VERSION_TEMPLATE}),
+    ("CALL_CENTER", {"id": _ZEROED_ID, "at": _SOME_MICROS, "site": None, "kind": "CALL", "name": None,
+                     "agent_id": None, "duration_ms": None, "abandoned": False, "queue": None, "disposition": None,
+                     "version": _VERSION_TEMPLATE}),
+    ("CALL_CENTER", {"id": _ZEROED_ID, "at": _SOME_MICROS, "site": None, "kind": "CALL", "name": None,
+                     "outcome": "RESOLVED", "agent_id": None, "duration_ms": None, "disposition": None,
+                     "version": _VERSION_TEMPLATE}),
+)
+_PROFILE_ZDICT_V4 = _PROFILE_ZDICT_V3 + b"".join(
+    _ENCODER.encode({RecentContactsSection.name: {channel: [entry]}}) for channel, entry in _PROFILE_TEMPLATES_V4)
+_ZSTD_COMPRESSOR, _ZSTD_DECOMPRESSOR = zstd_codec(_PROFILE_ZDICT_V4)
 
 # Ids unpacked or packed lately, id -> its packed form: a profile is read, changed and written back within a batch,
 # and re-packing each kept id cost ~1.5 µs (#9); emptied when full (a batch's ids fit).
@@ -153,23 +175,26 @@ def _unpacked_id(code: int, data: memoryview) -> str:
 
 _PROFILE_DECODER = msgspec.msgpack.Decoder(dict[str, Any], ext_hook=_unpacked_id)
 _DEFLATED = (bytes((PROFILE_DEFLATE_V1,)), bytes((PROFILE_DEFLATE_V2,)))
-_ZSTD_MARK = bytes((PROFILE_ZSTD_V3,))
+_V3_MARK = bytes((PROFILE_ZSTD_V3,))
+_ZSTD_MARK = bytes((PROFILE_ZSTD_V4,))
 
 
 def encode_profile(profile: ProfileState) -> bytes:
     """A profile (``{section name: section state}``, JSON-compatible values): mark + compressed msgpack map
-    (``PROFILE_ZSTD_V3``: recent contacts' UUID ids as 16 bytes, zstd with a preset dictionary)."""
+    (``PROFILE_ZSTD_V4``: recent contacts' UUID ids as 16 bytes, zstd with a preset dictionary)."""
     return _ZSTD_MARK + _ZSTD_COMPRESSOR.compress(_ENCODER.encode(_with_packed_ids(profile)))
 
 
 def decode_profile(data: bytes) -> ProfileState:
-    """The profile in ``data`` (compressed with a known mark: V3 zstd, V1/V2 deflate; or a plain msgpack map).
+    """The profile in ``data`` (compressed with a known mark: V4/V3 zstd, V1/V2 deflate; or a plain msgpack map).
 
     Raises ``msgspec.DecodeError``, ``zstandard.ZstdError`` or ``zlib.error`` if it is none of them.
     """
     mark = data[:1]
     if mark == _ZSTD_MARK:
         data = _ZSTD_DECOMPRESSOR.decompress(data[1:])
+    elif mark == _V3_MARK:
+        data = _V3_DECOMPRESSOR.decompress(data[1:])
     elif mark in _DEFLATED:
         inflate = zlib.decompressobj(-PROFILE_WINDOW_BITS, _PROFILE_ZDICT_V1)
         data = inflate.decompress(data[1:]) + inflate.flush()

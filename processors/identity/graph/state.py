@@ -2,7 +2,7 @@
 
 A state is encoded as a msgpack array ``[type tag, field, ...]`` with trailing default fields left
 out (``array_like``, ``omit_defaults``). An identifier owned by a customer of the usual id form is packed
-further (``OWNED_IDENTIFIER_V1``): 31 bytes instead of 50, the state most nodes hold (#9 memory). A customer's
+further (``identifier_codec``): 23 bytes instead of 50, the state most nodes hold (#9 memory). A customer's
 plain form is stored compressed (``customer_codec.CUSTOMER_ZSTD_V1``): ~190 bytes instead of ~309.
 The faust tables keep these bytes (``store.FaustTables``) and the handlers work on decoded copies. Add a field
 only at the end of a Struct, with a default, so stored states still decode; a state written as JSON before
@@ -11,7 +11,6 @@ this format is read by ``legacy.decode_any_state``.
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from processors.identity.graph.customer_codec import compress_customer, plain_customer
+from processors.identity.graph.identifier_codec import owned_fields, pack_owned, plain_owned
 from processors.identity.graph.messages import AnyMessage
 from processors.identity.graph.messages.base import Member, MovedTo, PlacedContact, Summary, Unweighed
 from processors.identity.graph.messages.claims import Claim
@@ -239,58 +239,31 @@ _DEFAULTS = {cls: _defaults(cls) for cls in (IdentifierState, CustomerState, Blo
 _TAGS = {cls: cls.__struct_config__.tag for cls in (IdentifierState, CustomerState, BlockState)}
 
 
-# An identifier state whose owner is a customer id of ``saga.customer_id``'s form (``cus_`` + 24 lowercase hex
-# digits) is stored packed: one byte ``OWNED_IDENTIFIER_V1 + n`` (n = how many fields after ``owner`` follow,
-# trailing defaults left out), the id's 12 bytes, then those n fields msgpack-encoded one after the other. An
-# owned identifier takes 31 bytes instead of 50: a 64-byte ``bytes`` object in CPython instead of 88, 24 bytes less
-# per identifier as the table holds it (tests/bench/results/identity_memory.md). The mark bytes (0xE0-0xFF, msgpack
-# negative fixints) never begin a plain state (an array), nor a JSON one. Any other state is plain
-# ``[tag, field, ...]``; both decode.
-OWNED_IDENTIFIER_V1 = 0xE0
-_FIELDS_AFTER_OWNER = len(IdentifierState.__struct_fields__) - 1  # <= 31: the mark stays a negative fixint
-_PACKABLE_OWNER = re.compile(r"cus_[0-9a-f]{24}")
-_OWNER_BYTES = 12
-_IDENTIFIER_HEAD = b"\xa1i\xbc"  # the plain form's tag "i" and the header of a 28-character string
-
-
 def encode_state(state: NodeState) -> bytes:
     """``[tag, field, ...]`` without the trailing fields that hold their defaults (msgspec decodes a
     shorter array with the defaults filled in; it does not leave them out itself for array-like Structs),
-    or the packed form of an owned identifier (``OWNED_IDENTIFIER_V1``), or a customer's compressed
+    or the packed form of an owned identifier (``identifier_codec.pack_owned``), or a customer's compressed
     (``customer_codec.CUSTOMER_ZSTD_V1``)."""
     values = msgspec.structs.astuple(state)
     defaults = _DEFAULTS[type(state)]
     end = len(values)
     while end and values[end - 1] == defaults[end - 1]:
         end -= 1
-    if type(state) is IdentifierState and end and isinstance(owner := values[0], str) \
-            and _PACKABLE_OWNER.fullmatch(owner):
-        return b"".join((bytes((OWNED_IDENTIFIER_V1 + end - 1,)), bytes.fromhex(owner[4:]),
-                         *map(_ENCODER.encode, values[1:end])))
+    if type(state) is IdentifierState and (packed := pack_owned(values[:end])) is not None:
+        return packed
     plain = _ENCODER.encode((_TAGS[type(state)], *values[:end]))
     return compress_customer(plain) if type(state) is CustomerState else plain
 
 
 def decode_state(data: bytes) -> NodeState:
-    """The state in ``data``: plain, a packed identifier or a compressed customer (``legacy.decode_any_state`` also
-    reads the JSON format before msgpack).
+    """The state in ``data``: plain, a packed identifier (``identifier_codec``) or a compressed customer
+    (``legacy.decode_any_state`` also reads the JSON format before msgpack).
 
     Raises ``msgspec.DecodeError`` on anything else.
     """
-    data = plain_customer(data)
-    fields = data[0] - OWNED_IDENTIFIER_V1 if data else -1
-    if 0 <= fields <= _FIELDS_AFTER_OWNER:  # packed: rebuilt as the plain form [tag, owner, *fields]
-        if len(data) < 1 + _OWNER_BYTES + fields:
-            raise msgspec.DecodeError("a packed identifier state cut short")
-        owner = b"cus_" + data[1:1 + _OWNER_BYTES].hex().encode()
-        data = _array_header(fields + 2) + _IDENTIFIER_HEAD + owner + data[1 + _OWNER_BYTES:]
-    return _DECODER.decode(data)
-
-
-def _array_header(length: int) -> bytes:
-    """The msgpack header of an array of ``length`` items: a fixarray up to 15, else an array 16 (tag and owner with
-    14 fields or more: ``IdentifierState`` has 15)."""
-    return bytes((0x90 + length,)) if length < 16 else b"\xdc" + length.to_bytes(2, "big")
+    if (owned := owned_fields(data)) is not None:
+        return IdentifierState(*owned)
+    return _DECODER.decode(plain_owned(plain_customer(data)))
 
 
 def _container_fields(cls: type[NodeState]) -> tuple[str, ...]:

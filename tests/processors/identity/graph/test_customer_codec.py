@@ -9,10 +9,10 @@ import pytest
 
 from processors.identity.graph import customer_codec
 from processors.identity.graph.customer_codec import CUSTOMER_ZSTD_V1, compress_customer, plain_customer
+from processors.identity.graph.identifier_codec import OWNED_IDENTIFIER_V1
 from processors.identity.graph.messages.base import Unweighed
 from processors.identity.graph.messages.steps import Assign
 from processors.identity.graph.state import (
-    OWNED_IDENTIFIER_V1,
     BlockEntry,
     BlockState,
     CustomerState,

@@ -29,14 +29,17 @@ def test_states_round_trip_and_trailing_defaults_are_left_out() -> None:
 
 
 OWNER = "cus_62f4425e044002ad85f3884e"  # saga.customer_id's form: cus_ + 24 lowercase hex digits
+# The state below as ``identifier_codec.OWNED_IDENTIFIER_V1`` packed it (mark + 3 fields, the owner's 12 bytes, msgpack)
+PACKED_V1 = bytes.fromhex("e362f4425e044002ad85f3884e01c4066880e752d1ebcf18bd109781100334")
 
 
 def test_an_identifier_owned_by_a_usual_customer_id_is_packed_and_its_plain_form_still_decodes() -> None:
     owned = IdentifierState(owner=OWNER, version=1, recent=b"h\x80\xe7R\xd1\xeb", first_rank=1_782_599_270_400_000_820)
     packed, plain = encode_state(owned), msgspec.msgpack.encode(["i", OWNER, 1, b"h\x80\xe7R\xd1\xeb",
                                                                    1_782_599_270_400_000_820])
-    assert len(packed) == 31 and len(plain) == 50  # a 64-byte bytes object instead of an 88-byte one
-    assert decode_state(packed) == decode_state(plain) == owned  # states written before the packing decode
+    assert len(packed) == 23 and len(plain) == 50  # a 56-byte bytes object instead of an 88-byte one
+    # states written before the packing, and packed in the first packed form (V1, 31 bytes), decode
+    assert decode_state(packed) == decode_state(plain) == decode_state(PACKED_V1) == owned
     busy = IdentifierState(owner=OWNER, version=7, reserved_by="e-1", waiting=[Assign("cus_2", 1)], waiting_bytes=9,
                            shared=True, refused_with=["cus_3"], people=[Person({"gn": ["ann"]}, ["USER_ID:u-1"])])
     for state in (busy, IdentifierState(owner=OWNER), IdentifierState(owner=OWNER.upper()),
