@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable
@@ -54,6 +55,12 @@ def short_hash(token: str) -> str:
     return hashlib.blake2b(token.encode(), digest_size=TOKEN_HASH_BYTES).hexdigest()
 
 
+# One event's id is hashed 3-4 times on its way (its contact mark, the fast path's dedupe, its contact record, an
+# identifier's visit), often by handlers of one batch in a row: recent hashes are kept (#9).
+TOKEN_HASHES_KEPT = 4096
+
+
+@functools.lru_cache(maxsize=TOKEN_HASHES_KEPT)
 def token_hash(token: str) -> bytes:
     """The 6-byte (48-bit) hash a node keeps of a token it must recognise again."""
     return hashlib.blake2b(token.encode(), digest_size=TOKEN_HASH_BYTES).digest()

@@ -82,6 +82,12 @@ class MatchModel:
     population_bits: float = 0.0  # log2(customer base / training population): see the module's docstring
     review_unlinked: bool = False  # no identifier in common: review, never merge (MATCH_REVIEW_UNLINKED)
     unlinked_fields: tuple[str, ...] = ()  # no identifier in common: one must agree to merge (unlinked_evidence)
+    # The identifier kinds, read from ``mu`` once: a list was built from it at every use, about one per event of the
+    # hot-path bench (``customer_node._by_login``, each weighing's ``score``, ``compare`` and ``veto``, #9).
+    _identifier_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _login_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _telling_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _one_per_person_kinds: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.refuse_below > self.merge_at:
@@ -90,10 +96,21 @@ class MatchModel:
             for level, (m, u) in levels.items():
                 Level(level)  # raises on an unknown level name
                 bayes_factor_bits(m, u)
+        identifiers = tuple(name for name in self.mu if name.isupper())
+        derived = {
+            "_identifier_kinds": identifiers,
+            "_login_kinds": tuple(kind for kind in identifiers if Level.LOGIN in self.mu[kind]),
+            "_telling_kinds": tuple(kind for kind in identifiers
+                                    if kind in self.person_fields and "different" in self.mu[kind]),
+            "_one_per_person_kinds": tuple(kind for kind in identifiers
+                                           if self.mu[kind].get("different", (1.0, 1.0))[0] < 0.01),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # a frozen dataclass sets its own derived fields so
 
     @property
     def identifier_kinds(self) -> list[str]:
-        return [name for name in self.mu if name.isupper()]
+        return list(self._identifier_kinds)
 
     def weigh(self, levels: Mapping[str, Level], *, linked: bool = True) -> MatchScore:
         """Prior plus the Bayes factors of ``levels``; fields or levels absent from the table count 0.
@@ -111,11 +128,11 @@ class MatchModel:
     def login_kinds(self) -> list[str]:
         """Identifier types the table weighs apart (a ``login`` level) between a login and a known customer without
         one (``compare.login_level``): the e-mail by default."""
-        return [kind for kind in self.identifier_kinds if Level.LOGIN in self.mu[kind]]
+        return list(self._login_kinds)
 
     def linked(self, levels: Mapping[str, Level]) -> bool:
         """Whether some identifier type agrees in ``levels`` (the pair shares an identifier)."""
-        return any(levels.get(kind) in _IN_COMMON for kind in self.identifier_kinds)
+        return any(levels.get(kind) in _IN_COMMON for kind in self._identifier_kinds)
 
     def prior_of(self, levels: Mapping[str, Level]) -> float:
         """The prior (bits) a comparison with these ``levels`` starts from: the trained one when an identifier
@@ -126,7 +143,7 @@ class MatchModel:
     def telling_kinds(self) -> list[str]:
         """Identifier types in ``person_fields`` of which two values say two people (a ``different`` level):
         national ID, user id, account, card."""
-        return [kind for kind in self.identifier_kinds if kind in self.person_fields and "different" in self.mu[kind]]
+        return list(self._telling_kinds)
 
     def compare(self, traits_a: Summary | None, traits_b: Summary | None,
                 id_levels: Mapping[str, Level]) -> dict[str, Level]:
@@ -134,7 +151,7 @@ class MatchModel:
         close (one person's typo, ``compare.trait_levels``) only when no identifier type in ``telling_kinds``
         differs: twins born the same day whose names are one slip apart ("jean"/"joan") each have an account
         or user id of their own (issue #8)."""
-        slip = not any(id_levels.get(kind) is Level.DIFFERENT for kind in self.telling_kinds)
+        slip = not any(id_levels.get(kind) is Level.DIFFERENT for kind in self._telling_kinds)
         levels: dict[str, Level] = dict(trait_levels(traits_a or {}, traits_b or {}, self.thresholds, slip=slip))
         levels.update(id_levels)
         return levels
@@ -144,16 +161,15 @@ class MatchModel:
         """Compare two customers (trait summaries and ``TYPE:value`` identifier keys) and weigh them; without an
         identifier in common from the population's prior (``prior_of``). ``households``: keys known to be carried by
         two people or more, never at a ``login`` level (``compare.identifier_levels``)."""
-        levels = self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self.identifier_kinds,
-                                                                    self.login_kinds, households))
+        levels = self.compare(traits_a, traits_b, identifier_levels(ids_a, ids_b, self._identifier_kinds,
+                                                                    self._login_kinds, households))
         return self.weigh(levels, linked=self.linked(levels))
 
     @property
     def one_per_person_kinds(self) -> list[str]:
         """Identifier types one person practically never holds two of (m of ``different`` below 1 %: a national
         ID, a user id): sharing one says one person, as surely as two say two people."""
-        return [kind for kind in self.identifier_kinds
-                if kind in self.mu and self.mu[kind].get("different", (1.0, 1.0))[0] < 0.01]
+        return list(self._one_per_person_kinds)
 
     def veto(self, levels: Mapping[str, Level]) -> str | None:
         """The first field in ``vetoes`` whose level is ``different``, if any. A trait's veto (a given name, a
@@ -161,7 +177,7 @@ class MatchModel:
         of them spoilt ("xob" born 1951 and "Bob" without a birth date, one login), which arrival order
         otherwise decided on (issue #8 build 5); an identifier's veto (two national IDs) never does."""
         vetoed = [name for name in self.vetoes if levels.get(name) is Level.DIFFERENT]
-        if any(levels.get(kind) is Level.AGREE for kind in self.one_per_person_kinds):
+        if any(levels.get(kind) is Level.AGREE for kind in self._one_per_person_kinds):
             vetoed = [name for name in vetoed if name in self.mu and name.isupper()]
         return vetoed[0] if vetoed else None
 
