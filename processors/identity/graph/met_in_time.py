@@ -10,7 +10,9 @@ whether it held one when the event came (ranked before the event) or met the eve
   to it, the side reached first held none (it got them later; its user id ranks before them, so its own earliest event
   did not bring them) and the matcher merges the event's identifiers with the other side: in time order the event
   joined the other side, and the first side's later login with the e-mail was refused there by the limit (bench draws
-  207, 985, 1330, 1954, 2005 cut to four calls). The event's identifiers the first side holds are claimed
+  207, 985, 1330, 1954, 2005 cut to four calls). Also where the first side's user id ranks with what it holds of the
+  event (its login brought the e-mail) and the event's visit lowered each of those from that rank: no earlier event
+  had brought them to their nodes (bench draws 1503, 2739). The event's identifiers the first side holds are claimed
   (``contested``), as after that refusal. Or the other way round: the first side held every identifier of the event it
   holds before the event (at applied ranks), the other side got its share after the event, and the matcher merges the
   event with the other side and not with the first: in time order the event was kept apart from the first side and the
@@ -28,9 +30,10 @@ plan's call: ``test_family_plan.py`` failed where it did not). Where the first s
 the matcher asks is requested between the two customers, as time order requests it (not where the other side reached
 the event first: the limit refused the first side there).
 
-Not covered: the first side's user id ranking with what it holds of the event (its earliest event brought them; an
-earlier event of that user may still be on its way with them, bench draw 2939), so the state does not tell the two
-apart (bench draws 490, 1503, 2739, 3351 cut to four calls stay as they were).
+Not covered: the first side's user id ranking with what it holds of the event where the event did not lower them
+from that rank (an earlier event may have brought them: the state does not tell it from one of that user still on its
+way), nor ``displace._reached_first``'s like case (bench draw 2939); bench draws 490 and 3351 cut to four calls stay
+as they were (not traced).
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def goes_over(ctx: Node, saga: Saga, current: Side, other: Side, ids: tuple[str,
     if not (mine and theirs and all(mine) and all(theirs) and visitor(saga)):
         return False
     if min(theirs) < event < min(mine):  # the event joined ``other``; ``current`` came later
-        if not (recalls(their_applied, str(min(theirs))) and _user_before(mine_members, min(mine))
+        if not (recalls(their_applied, str(min(theirs))) and _user_before(saga, mine_members, min(mine))
                 and _merges(ctx, saga, their_traits, their_members)):
             return False
         for key in saga.ids:
@@ -123,10 +126,16 @@ def visitor(saga: Saga) -> bool:
     return ANONYMOUS_ID in kinds and USER_ID not in kinds
 
 
-def _user_before(side: Mapping[str, Member], rank: int) -> bool:
-    """Whether ``side``'s one user id ranks before ``rank`` (its earliest event did not bring what ranks so)."""
+def _user_before(saga: Saga, side: Mapping[str, Member], rank: int) -> bool:
+    """Whether ``side``'s one user id ranks before ``rank`` (its earliest event did not bring what ranks so), or with
+    it where the event's visit lowered each identifier of the event ``side`` holds from that very rank
+    (``Saga.prior_ranks``): its node knew no earlier event carrying it than the user's login, so no earlier event of
+    that user had brought it (one that had would have left its lower rank there, and the event would not have lowered
+    it: bench draw 2939's kind). Bench draws 1503 and 2739 differed without the second case."""
     users = [member_rank(value) for key, value in side.items() if kind_of(key) == USER_ID]
-    return len(users) == 1 and 0 < users[0] < rank
+    if len(users) != 1 or not 0 < users[0] <= rank:
+        return False
+    return users[0] < rank or all(saga.prior_ranks.get(key) == rank for key in saga.ids if key in side)
 
 
 def _merges(ctx: Node, saga: Saga, traits: Summary | None, members: Mapping[str, Member]) -> bool:
