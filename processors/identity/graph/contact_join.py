@@ -10,7 +10,8 @@ the two inside the graph, at the caller's identifier nodes, in either order:
 
 * the record (``Saga.leaves_traits``: an ``IdentifiersObserved`` of the call center with traits) leaves its traits at
   every identifier it visits (``Housemates.traits``: the latest ``MAX_CALLER_TRAITS`` by event time) and lets the
-  contacts waiting there for them go on;
+  contacts waiting there for them go on; a record whose traits none compare (a call flow's ``language`` alone) leaves
+  an empty summary, and its contacts go on as without traits (tester32 F5: they waited, on no customer);
 * a contact (``Saga.traits_from``) visits its first identifier with its traits if they are there, else waits there
   (``Housemates.awaiting``). It goes on with them as if they were its own: counted on the identifier's evidence,
   weighed, and sent to the housemate they fit (``seek.py``), never on the keeper's screen pop.
@@ -53,15 +54,15 @@ def join(ctx: Node, message: Visit) -> Visit | None:
     if ctx.state.housemates is not None:
         _expire(ctx, saga.occurred_micros - JOIN_HORIZON_MICROS)
         _release_fallen(ctx)
-    if saga.leaves_traits and saga.traits:
-        _leave(ctx, saga, saga.traits)
+    if saga.leaves_traits:  # its traits may summarise to nothing compared (a language alone): its contacts go on
+        _leave(ctx, saga, saga.traits or {})
         return message
     if saga.traits_from is None:
         return message
     box = ctx.state.housemates or Housemates()
     left = next((item for item in box.traits if item.event_id == saga.traits_from), None)
     if left is not None:
-        return Visit(_with_traits(saga, left.traits))
+        return Visit(_with_traits(saga, left.traits or None))
     if fell_off(box, saga):
         return Visit(_with_traits(saga, None))  # its record's traits fell off (or will on arrival): as today
     if any(waiting.saga.event_id == saga.event_id for waiting in box.awaiting):
@@ -109,7 +110,7 @@ def _leave(ctx: Node, saga: Saga, traits: Summary) -> None:
                   key=lambda item: (item.at, item.event_id))[-MAX_CALLER_TRAITS:]
     waiting = [visit for visit in box.awaiting if visit.saga.traits_from == saga.event_id]
     for visit in waiting:
-        ctx.send(ctx.key, Visit(_with_traits(visit.saga, traits)))
+        ctx.send(ctx.key, Visit(_with_traits(visit.saga, traits or None)))
     ctx.state.housemates = msgspec.structs.replace(
         box, traits=kept, awaiting=[visit for visit in box.awaiting if visit not in waiting])
     _release_fallen(ctx)  # the list may have filled above a waiting contact's record: it would fall off on arrival
