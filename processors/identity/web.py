@@ -226,12 +226,22 @@ class ScreenPop:
         """``shared_hint`` for an identifier's node as its owner holds it, customer ids followed to their survivors;
         ``shown``: the answer's masked values (``masked_values``); ``holds``: the account numbers this customer's
         own business lines named (``products.accounts_named``: a joint account's holder, ``shared_hint``'s
-        ``holder``), in their normal form (``ProfileBook.account_number``)."""
+        ``holder``), in their normal form (``ProfileBook.account_number``).
+
+        A former holder (``IdentifierState.released_from``: an operator's release, or a system of record that gave
+        the identifier to another customer, ``graph/recycle.py``) no longer uses it: neither it nor the person its
+        events showed counts, on the new holder's screen pop or on its own (a recycled mobile is not "used by 2
+        people" because its previous subscriber's line once carried it)."""
         kept_by = await self.current(node["owner"]) if node.get("owner") else None
+        former = {current for _, customer in node.get("released_from", [])
+                  if (current := await self.current(customer)) is not None and current != kept_by}
         customers = [kept_by] if kept_by else []
         for customer in node.get("kept_apart", []):
             if (current := await self.current(customer)) is not None and current not in customers:
                 customers.append(current)
+        gone = [customer for customer in customers if customer in former]
+        customers = [customer for customer in customers if customer not in former]
+        people = max(people - len(gone), len(customers))
         masked = shown.get(identifier.key) or mask(identifier.type, identifier.value)
         holder = identifier.type == ACCOUNT and identifier.value in (holds or ())
         return shared_hint(identifier.type, masked, shared=bool(node.get("shared")), people=people,
