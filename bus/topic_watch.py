@@ -93,16 +93,37 @@ async def missing_now(settings: OmnibusSettings, names: Iterable[str]) -> list[s
 async def watch(settings: OmnibusSettings, names: Iterable[str], component: str, *,
                 rule: VanishedTopics | None = None, interval_s: float | None = None,
                 stop: Callable[[MissingTopicError], None] = stop_for,
+                report: Callable[[frozenset[str]], None] | None = None,
                 clock: Callable[[], float] = time.monotonic) -> None:
     """Check ``names`` every ``interval_s`` seconds (None: ``CHECK_EVERY_S``) until cancelled (the module);
-    ``stop(error)`` once they are gone (then the watch ends)."""
+    ``stop(error)`` once they are gone (then the watch ends).
+
+    ``report``: instead of stopping, tell it the topics gone now after every answer (an empty set once they are
+    listed again) and go on watching: an HTTP adapter keeps taking what goes to its other topics and answers 503 for
+    what goes to a gone one (``AdapterPublisher.refuse_topics``; tester32 F10: a deleted offer-answers topic stopped
+    the card-dispute intake of every channel). Each change is logged once, as an error while any is gone."""
     names, rule = list(names), rule or VanishedTopics()
+    reported: frozenset[str] = frozenset()
     while True:
         await asyncio.sleep(CHECK_EVERY_S if interval_s is None else interval_s)
         missing = await missing_now(settings, names)
         if missing is None:
             continue
-        if vanished := rule.observe(missing, clock()):
+        vanished = rule.observe(missing, clock())
+        if report is not None:
+            gone_now = frozenset(vanished)
+            if gone_now != reported:
+                if gone_now:
+                    log.error("a topic this process publishes to was deleted: configuration, not an outage; what goes "
+                              "to it is refused with 503 until `omnibus topics apply`, the rest goes on",
+                              component=component, topics=sorted(gone_now), gone_after_s=rule.gone_after_s)
+                else:
+                    log.info("the deleted topics are back: publishing to them again", component=component,
+                             topics=sorted(reported))
+                report(gone_now)
+                reported = gone_now
+            continue
+        if vanished:
             error = MissingTopicError(vanished)
             log.error("a topic this process uses was deleted: configuration, not an outage; stopping",
                       component=component, topics=vanished, gone_after_s=rule.gone_after_s,

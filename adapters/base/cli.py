@@ -126,9 +126,9 @@ async def serve_until_signalled(
 
     A port that cannot be bound (taken, not on this host, privileged) exits ``BAD_SETTINGS_EXIT`` with one
     ``error:`` line naming ``port_setting``, the variable that sets it (tester30 F1: a taken port was a traceback).
-    A topic it publishes to deleted while it serves stops it the same way, after the drain (``bus.topic_watch``)."""
+    A topic it publishes to deleted while it serves does not stop it: what goes to that topic is answered 503 until
+    ``omnibus topics apply`` (``bus.topic_watch``, ``AdapterPublisher.refuse_topics``; tester32 F10)."""
     stop = stop_on_signals()
-    topic_watch.enable_exit()  # a topic it publishes to deleted while it runs: drain, flush, exit 75 (tester30 F8)
     listening = False
     try:
         async with running as server:
@@ -142,7 +142,6 @@ async def serve_until_signalled(
             raise
         exit_with_message(f"{name}: cannot listen ({exc}): set {port_setting} (or --port) to a free port of this host")
     log.info(f"{name} stopped: everything accepted was flushed to Kafka")
-    exit_when_topics_vanished(name)
 
 
 def exit_when_topics_vanished(name: str) -> None:

@@ -288,7 +288,7 @@ async def serving(
     flushes Kafka (leaving ``adapter_runtime``), so nothing it answered 2xx to is lost. Its dedupe file is the one of
     the Kafka cluster and topic prefix it publishes to (``adapters.base.dedupe_target``: tester30 F9). ``publishes``:
     the topics it writes to, checked at start (``adapter_runtime``)."""
-    async with adapter_runtime(name, settings, adapter_settings, per_target_dedupe=True,
+    async with adapter_runtime(name, settings, adapter_settings, per_target_dedupe=True, answers_senders=True,
                                publishes=publishes) as runtime:
         server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port, reuse_port=reuse_port)
         try:

@@ -75,6 +75,12 @@ class AdapterPublisher:
         self.outage_log = OutageLog(name, log.warning, message=outage_message, emit_ended=log.info,
                                     ended_message=outage_ended_message)
         self._missing_topic_log = OutageLog(name, log.error, message=MISSING_TOPIC_MESSAGE)
+        self._gone_topics: frozenset[str] = frozenset()  # deleted while it runs (``refuse_topics``)
+
+    def refuse_topics(self, topics: frozenset[str]) -> None:
+        """From now on answer 503 (``Misconfigured``) for a record with an event bound for one of ``topics``, without
+        publishing any of its events; an empty set takes them all back (``bus.topic_watch.watch``'s ``report``)."""
+        self._gone_topics = topics
 
     def encode_now(self, record: MappedRecord) -> MappedRecord | None:
         """``encode`` without the event loop, or None when an event's schema must first be fetched from
@@ -151,6 +157,8 @@ class AdapterPublisher:
                 kept[record.dedupe_id] = digest
                 fresh.append(record)
             events = [event for record in fresh for event in record.events]
+            if self._gone_topics and (gone := self._gone_topics.intersection(event.topic for event in events)):
+                raise self.misconfigured(MissingTopicError(sorted(gone)))  # nothing published, nothing remembered
             # every record checked by ``encode``: publish its bytes (a record with no events has none)
             encoded = ([value for record in fresh for value in record.encoded]
                        if all(record.encoded or not record.events for record in fresh) else None)

@@ -90,7 +90,7 @@ def published_topics(settings: OmnibusSettings, publishes: Sequence[TopicSpec] =
 async def adapter_runtime(
     name: str, settings: OmnibusSettings, adapter_settings: AdapterSettings, heartbeat: Heartbeat | None = None,
     *, metrics: bool = True, importing: bool = False, publishes: Sequence[TopicSpec] = CHANNEL_TOPICS,
-    per_target_dedupe: bool = False,
+    per_target_dedupe: bool = False, answers_senders: bool = False,
 ) -> AsyncIterator[AdapterRuntime]:
     """Start the producer and dedupe store; on exit flush everything accepted, then close. ``heartbeat``: served as
     ``/live`` on the metrics port (an adapter with no HTTP server of its own: the legacy relay).
@@ -98,8 +98,9 @@ async def adapter_runtime(
     ``publishes``: the topics the adapter publishes to (``DEAD_LETTERS`` too, always). Raises ``MissingTopicError``
     (a command: status 2, ``topic ... does not exist: run `omnibus topics apply```) when the broker's metadata does
     not list one of them, before anything is published (tester24 F8: a missing topic waited as for an outage); a
-    long-running adapter (not ``importing``) watches them while it runs (``bus.topic_watch``: one deleted then stops
-    it, and its command exits 75 with the line a missing topic gets at start).
+    long-running adapter (not ``importing``) watches them while it runs (``bus.topic_watch``): one deleted then stops
+    the legacy relay and pollers (their command exits 75 with the line a missing topic gets at start), while an
+    HTTP adapter (``answers_senders``) answers 503 for the records bound for it and goes on taking the rest.
 
     ``metrics``: serve ``/metrics`` on ``OMNIBUS_METRICS__PORT``; a port that cannot be bound exits 2 with one line
     (``bus.bootstrap.serve_metrics_or_exit``). A one-shot command (``import-batch``, ``import-cdr`` without
@@ -122,8 +123,6 @@ async def adapter_runtime(
     watching: asyncio.Task[None] | None = None
     try:
         await producer.require_topics(published_topics(settings, publishes))
-        if not importing:  # a topic deleted while it runs stops it (status 2); an import's publish finds it itself
-            watching = asyncio.create_task(topic_watch.watch(settings, published_topics(settings, publishes), name))
         # Only now: a missing topic (a mistyped prefix) leaves no dedupe file behind (tester25 F5).
         if per_target_dedupe:  # the file of the cluster and prefix it publishes to (tester30 F9)
             adapter_settings = with_target_dedupe_file(name, adapter_settings, await current_target(settings))
@@ -142,6 +141,11 @@ async def adapter_runtime(
             outage_message=IMPORT_MESSAGE if importing else MESSAGE,
             outage_ended_message=IMPORT_ENDED_MESSAGE if importing else ENDED_MESSAGE,
         )
+        if not importing:  # an import's publish finds a deleted topic itself
+            # an HTTP adapter refuses only what goes to a deleted topic; the relay and pollers stop (status 75)
+            report = publisher.refuse_topics if answers_senders else None
+            watching = asyncio.create_task(topic_watch.watch(settings, published_topics(settings, publishes), name,
+                                                             report=report))
         yield AdapterRuntime(name, settings, adapter_settings, publisher, producer)
     finally:
         if watching is not None:
