@@ -125,7 +125,8 @@ async def client(publisher: StandInPublisher) -> AsyncIterator[TestClient]:
 
 
 async def _upload(client: TestClient, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    response = await client.post(UPLOAD_PATH, data=json.dumps(body), headers={"Authorization": f"Bearer {TOKENS['CT-0142-03']}"})
+    headers = {"Authorization": f"Bearer {TOKENS['CT-0142-03']}"}
+    response = await client.post(UPLOAD_PATH, data=json.dumps(body), headers=headers)
     return response.status, await response.json()
 
 
@@ -143,7 +144,9 @@ async def test_the_reported_upload_is_answered_400_per_event_and_dead_lettered(
     assert json.loads(raw.value)["transaction"]["offer"] == OFFER and error.code == "unknown_field"
 
 
-async def test_a_key_beside_the_events_refuses_the_upload_whole(client: TestClient, publisher: StandInPublisher) -> None:
+async def test_a_key_beside_the_events_refuses_the_upload_whole(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
     status, answer = await _upload(client, {**reported(), "branch": "0142"})
     assert status == 400 and "unknown field 'branch' (did you mean 'branch_id'?)" in answer["error"]
     assert len(publisher.rejected) == 1 and publisher.submitted == []
