@@ -3,8 +3,9 @@
 - Retried by the terminal: Kafka did not acknowledge -> 503 + Retry-After (``Unavailable``). The
   counter agent backs off and re-sends; the adapter dedupes on (terminal id, client event id).
 - Dead-lettered, 400 to the terminal: a body that is not an upload (bad JSON, no terminal/branch id,
-  no events, over 512 KB or 1000 events), or single events that are malformed (unknown kind, no
-  event_id, missing ticket/transaction fields, bad timestamps or identifiers).
+  no events, over 512 KB or 1000 events, a key beside them), or single events that are malformed (unknown kind, no
+  event_id, missing ticket/transaction fields, bad timestamps or identifiers, a field the API does not declare
+  there: ``unknown_field``, naming its path and where a field of that name belongs, tester32 F8).
 - Mixed uploads: good events are published first (in upload order), each bad one is dead-lettered on
   its own, and the answer is 400 with ``accepted`` (event ids) and ``rejected`` (index, event_id,
   reason). The agent then marks the accepted ones sent and the rejected ones rejected, so one bad event
@@ -33,6 +34,11 @@ def missing(field: str) -> EventRejected:
 
 def bad_field(field: str, why: str) -> EventRejected:
     return EventRejected(f"'{field}' {why}", code="bad_field")
+
+
+def unknown_field(reason: str) -> EventRejected:
+    """A field the counter API does not declare there (``adapters.base.closed_fields`` gives the reason)."""
+    return EventRejected(reason, code="unknown_field")
 
 
 def unknown_kind(kind: object, known: list[str]) -> EventRejected:

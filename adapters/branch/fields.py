@@ -10,8 +10,11 @@ from typing import Any
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
 from adapters.branch import errors
+from schemas.enums import IDENTIFIER_TYPES
 
 MAX_ID_CHARS = 128
+# Web-session identifiers never come from a counter terminal.
+COUNTER_IDENTIFIER_TYPES = IDENTIFIER_TYPES - {"ANONYMOUS_ID", "USER_ID"}
 
 
 def optional_text(container: dict[str, Any], field: str, label: str | None = None) -> str | None:

@@ -17,7 +17,8 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base import wire
-from adapters.base.errors import RejectedInput, Unauthorized
+from adapters.base.closed_fields import unknown_fields
+from adapters.base.errors import RejectedInput, Unauthorized, combined
 from adapters.base.http import PATH_HEADER, RunningServer, adapter_app, read_body, serving
 from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
@@ -27,7 +28,7 @@ from adapters.branch import errors
 from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
 from adapters.branch.fields import required_text
 from adapters.branch.mapper import CounterMapper
-from adapters.branch.openapi import openapi
+from adapters.branch.openapi import UPLOAD, openapi
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 
@@ -118,6 +119,9 @@ def _parse(body: bytes) -> dict[str, Any]:
     upload = wire.parse(body)  # each event's tree is checked with the event: a bad one costs only itself
     if not isinstance(upload, dict):
         raise errors.bad_upload("body must be a JSON object with terminal_id, branch_id and events")
+    beside = {name: value for name, value in upload.items() if name != "events"}  # each event is checked with itself
+    if unknown := unknown_fields(beside, UPLOAD, top="the upload"):
+        raise combined([errors.unknown_field(reason) for reason in unknown])
     return upload
 
 

@@ -30,8 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import clock, wire
+from adapters.base.closed_fields import unknown_fields
 from adapters.base.envelope import make_envelope
-from adapters.base.errors import FieldChecks, RejectedInput
+from adapters.base.errors import FieldChecks, RejectedInput, combined
 from adapters.base.handoff_follow_up import FollowUp
 from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
@@ -39,22 +40,29 @@ from adapters.base.mapper import HANDOFF, OFFER, DroppedPart, MappedRecord, cont
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.branch import errors
 from adapters.branch.config import BranchSettings
-from adapters.branch.fields import optional_instant, optional_text, required_instant, required_text, section
+from adapters.branch.fields import (
+    COUNTER_IDENTIFIER_TYPES,
+    optional_instant,
+    optional_text,
+    required_instant,
+    required_text,
+    section,
+)
+from adapters.branch.openapi import EVENT
 from bus.config import TopicSettings
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers.kinds import kind_of
-from bus.identifiers.traits import PREFERRED_LANGUAGE, phone_region, standard_traits
+from bus.identifiers.traits import PREFERRED_LANGUAGE, TRAIT_KEYS, phone_region, standard_traits, unread_keys
 from bus.producer import Outgoing
 from bus.references import References
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
-from schemas.enums import IDENTIFIER_TYPES
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
 KINDS = [*TICKET_STATUS, "transaction"]
 TRANSACTION_OUTCOME = {"COMPLETED": "RESOLVED", "FAILED": "UNRESOLVED", "CANCELLED": "UNRESOLVED"}
-# Web-session identifiers never come from a counter terminal.
-COUNTER_IDENTIFIER_TYPES = IDENTIFIER_TYPES - {"ANONYMOUS_ID", "USER_ID"}
+
+
 class CounterMapper:
     def __init__(
         self, settings: BranchSettings, topics: TopicSettings, identifiers: IdentifierSettings | None = None
@@ -80,6 +88,8 @@ class CounterMapper:
         wire.check_tree(event, "the event")
         digest = content_digest(event)  # before anything reads it: what the terminal sent
         checks = FieldChecks()  # every field at fault named at once (tester18 F9); a section's own, at once too
+        for reason in unknown_fields(event, EVENT, top="the event"):  # a misplaced offer was lost (tester32 F8)
+            checks.add(errors.unknown_field(reason))
         client_id = checks(required_text, event, "event_id")
         kind = event.get("kind")
         if kind not in KINDS:
@@ -331,6 +341,8 @@ class CounterMapper:
             return {}
         if not isinstance(raw, dict):
             raise errors.bad_field("customer", "must be a JSON object")
+        if unread := unread_keys(raw):  # what standard_traits would skip unsaid (tester32 F8)
+            raise combined([errors.unknown_field(_unread_trait(name)) for name in unread])
         return standard_traits(raw, component="branch", left_out=left_out)
 
     def _identifiers(self, raw: Any, person: Any = None) -> Found:
@@ -354,3 +366,12 @@ class CounterMapper:
                 raise errors.bad_field("identifiers", f"has unknown type {ascii(item['type'])[:40]}")
             pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))
         return self._normaliser.collect(pairs, region=phone_region(person) if isinstance(person, dict) else None)
+
+
+def _unread_trait(name: str) -> str:
+    """Why the ``customer`` object's key ``name`` is refused: an identifier belongs in ``identifiers``."""
+    if kind_of(name) in COUNTER_IDENTIFIER_TYPES:
+        return (f"unknown field 'customer.{name}': an identifier belongs in 'identifiers', as "
+                f'{{"type": "{name.strip().lower()}", "value": ...}}')
+    traits = ", ".join(TRAIT_KEYS)
+    return f"unknown field 'customer.{name}': the customer's traits are {traits} (or their usual spellings)"

@@ -1,4 +1,10 @@
-"""OpenAPI 3.1 description of the branch counters' ingress (served at ``/openapi.json``)."""
+"""OpenAPI 3.1 description of the branch counters' ingress (served at ``/openapi.json``).
+
+The upload is our own contract, so its objects are closed (``additionalProperties: false``): ``UPLOAD`` and ``EVENT``
+are also what the ingress and the mapper refuse undeclared fields by (``adapters.base.closed_fields``, tester32 F8),
+so the description and the refusal cannot disagree. The ``customer`` object takes the traits' usual spellings
+(``bus.identifiers.traits``) and refuses any other key in the mapper.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from adapters.base.identifiers import (
     dropped_traits_openapi,
 )
 from adapters.base.offer_disposition import DISPOSITIONS
-from adapters.branch.mapper import COUNTER_IDENTIFIER_TYPES
+from adapters.branch.fields import COUNTER_IDENTIFIER_TYPES
 from bus.identifiers.kinds import ALIASES
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
@@ -24,7 +30,7 @@ def _either_case(symbols: frozenset[str] | set[str]) -> list[str]:
 
 
 _IDENTIFIER = {
-    "type": "object", "required": ["type", "value"],
+    "type": "object", "required": ["type", "value"], "additionalProperties": False,
     "properties": {
         "type": {"type": "string", "enum": _either_case(COUNTER_IDENTIFIER_TYPES | set(ALIASES)),
                  "description": "Case-insensitive. IBAN is read as ACCOUNT (published as ACCOUNT)."},
@@ -32,7 +38,7 @@ _IDENTIFIER = {
     },
 }
 _OFFER = {
-    "type": ["object", "null"], "required": ["offer_id", "offer_version", "response"],
+    "type": ["object", "null"], "required": ["offer_id", "offer_version", "response"], "additionalProperties": False,
     "description": "The clerk pitched an offer and recorded the customer's answer: OfferPresented (presented) or "
                    "OfferResponded on marketing.responses.v1, for the customer of the event's identifiers (required "
                    "with it). Null or absent: no offer.",
@@ -45,7 +51,7 @@ _OFFER = {
     },
 }
 _TICKET = {
-    "type": "object", "required": ["number", "service_type", "issued_at"],
+    "type": "object", "required": ["number", "service_type", "issued_at"], "additionalProperties": False,
     "properties": {
         "id": {"type": "string", "description": "Ticket id; default <branch>:<issue day>:<number>."},
         "number": {"type": "string", "description": "Printed number, e.g. A042."},
@@ -56,17 +62,17 @@ _TICKET = {
     },
 }
 _TRANSACTION = {
-    "type": "object", "required": ["id", "type", "status"],
+    "type": "object", "required": ["id", "type", "status"], "additionalProperties": False,
     "properties": {
         "id": {"type": "string"},
         "type": {"type": "string", "description": "e.g. cash-deposit, sim-replacement, address-change."},
         "status": {"type": "string", "enum": ["completed", "failed", "cancelled"]},
-        "amount": {"type": "object", "required": ["amount_minor", "currency"],
+        "amount": {"type": "object", "required": ["amount_minor", "currency"], "additionalProperties": False,
                    "properties": {"amount_minor": {"type": "integer"}, "currency": {"type": "string"}}},
         "counter_id": {"type": "string"},
         "ticket_id": {"type": "string"},
         "handoff": {
-            "type": "object", "required": ["kind"],
+            "type": "object", "required": ["kind"], "additionalProperties": False,
             "description": "Hand the case to the back office: opens one handoff per transaction (docs/handoffs.md).",
             "properties": {
                 "kind": {"type": "string", "description": "Case type, e.g. meter-dispute; routes it to a team."},
@@ -75,7 +81,7 @@ _TRANSACTION = {
             },
         },
         "follow_up": {
-            "type": "object", "required": ["handoff_id"],
+            "type": "object", "required": ["handoff_id"], "additionalProperties": False,
             "description": "The customer came back about a case already open: the case records the follow-up "
                            "(HandoffFollowedUp), no second case is opened (docs/handoffs.md).",
             "properties": {
@@ -86,8 +92,8 @@ _TRANSACTION = {
         },
     },
 }
-_EVENT = {
-    "type": "object", "required": ["event_id", "kind", "occurred_at"],
+EVENT = {
+    "type": "object", "required": ["event_id", "kind", "occurred_at"], "additionalProperties": False,
     "properties": {
         "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on "
                      "(a re-send with the same content is a duplicate; other content under it is refused, "
@@ -103,15 +109,17 @@ _EVENT = {
         "identifiers": {"type": "array", "items": _IDENTIFIER},
         "offer": _OFFER,
         "customer": {"type": "object", "description": "The person served, as the counter saw them: given_name, "
-                     "family_name, full_name, birth_date, address_line, postcode, city, country, preferred_language."},
+                     "family_name, full_name, birth_date, address_line, postcode, city, country, preferred_language "
+                     "(or their usual spellings, an address object); any other key refuses the event (unknown_field; "
+                     "an identifier goes in identifiers)."},
     },
 }
-_UPLOAD = {
-    "type": "object", "required": ["terminal_id", "branch_id", "events"],
+UPLOAD = {
+    "type": "object", "required": ["terminal_id", "branch_id", "events"], "additionalProperties": False,
     "properties": {
         "terminal_id": {"type": "string", "description": "Must be the terminal the bearer token belongs to."},
         "branch_id": {"type": "string"},
-        "events": {"type": "array", "minItems": 1, "maxItems": 1000, "items": _EVENT,
+        "events": {"type": "array", "minItems": 1, "maxItems": 1000, "items": EVENT,
                    "description": "In the order they happened on the terminal; published in this order."},
     },
 }
@@ -138,7 +146,7 @@ _DOCUMENT: dict[str, Any] = {
         "/v1/counter/events": {"post": {
             "summary": "Upload a terminal's events, in order; 512 KB and 1000 events per upload.",
             "security": [{"terminalToken": []}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _UPLOAD}}},
+            "requestBody": {"required": True, "content": {"application/json": {"schema": UPLOAD}}},
             "responses": {
                 "200": {"description": "Every event was acknowledged by Kafka (duplicates skipped).",
                         "content": {"application/json": {"schema": {"type": "object", "properties": {
@@ -155,7 +163,9 @@ _DOCUMENT: dict[str, Any] = {
                             "dropped_offers": dropped_offers_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events or an "
                                        "event_id already published with other content (code id_conflict): the good "
-                                       "ones were published (accepted), each rejected one dead-lettered.",
+                                       "ones were published (accepted), each rejected one dead-lettered. A field "
+                                       "this description does not declare where it was put is refused (code "
+                                       "unknown_field), naming its path and where a field of that name belongs.",
                         "content": {"application/json": {"schema": _ERROR}}},
                 "401": {"description": "Missing or unknown token, or a token of another terminal."},
                 "413": {"description": "Body over 512 KB."},

@@ -8,7 +8,11 @@ stdnum's rules (each module cites its source). Additions of ours, all documented
 
 - ``cn.ric``: a 15-digit first-generation resident ID (YYMMDD, no check character; GB 11643-1989) is
   upgraded to its 18-character form (century 19, ISO 7064 MOD 11-2 check character), as before;
-- a number whose embedded birth date is before 1900 or in the future is refused.
+- a number whose embedded birth date is before 1900 or in the future is refused;
+- ``PRINTED_GROUPING``: a scheme whose numbers are printed with their digits grouped by thousands where
+  python-stdnum's ``compact`` does not strip the group separator (``es.dni``: ``48.765.431-A``) has that separator
+  removed between digit groups only, before ``compact``; any other sign the scheme's ``compact`` keeps is refused
+  (tester32 F13). Every other separator accepted is the one the scheme's ``compact`` strips.
 
 The canonical form is turned into a token by ``bus.identifiers.tokens``; the scheme is part of the token
 input for every scheme except ``cn.ric`` (the only scheme before schemes were configurable: its tokens
@@ -51,6 +55,24 @@ def _upgrade_first_generation(text: str) -> str:
         upgraded = compact[:6] + "19" + compact[6:]
         return upgraded + national_id_check_char(upgraded)
     return compact
+
+
+# A scheme -> the separator its numbers are printed with between thousands groups that python-stdnum's ``compact``
+# keeps: the Spanish DNI is written 48.765.431-A in notarial, banking and administrative documents (python-stdnum's
+# es.dni strips only spaces and hyphens). Removed only between a digit and exactly three digits that end the number's
+# digits, so 4876.5431-A and 48765431.A are still refused.
+PRINTED_GROUPING = {"es.dni": "."}
+
+
+def _written(raw: str, scheme: str) -> str:
+    """``raw`` as the scheme's ``compact`` takes it: a first-generation cn.ric upgraded, ``PRINTED_GROUPING``
+    removed."""
+    if scheme == LEGACY_SCHEME:
+        return _upgrade_first_generation(raw)
+    separator = PRINTED_GROUPING.get(scheme)
+    if separator is None:
+        return raw
+    return re.sub(rf"(?<=\d){re.escape(separator)}(?=\d{{3}}(?!\d))", "", raw)
 
 
 def _birth_date(module: ModuleType, number: str) -> date | None:
@@ -127,7 +149,7 @@ def _valid(raw: str, scheme: str) -> str:
     """``raw``'s canonical form under ``scheme``; raises stdnum's ``ValidationError``, ``_TRIPPED`` or
     ``_BornOutOfRange``."""
     module = _module(scheme)
-    number = module.compact(_upgrade_first_generation(raw) if scheme == LEGACY_SCHEME else raw)
+    number = module.compact(_written(raw, scheme))
     module.validate(number)
     born = _birth_date(module, number)
     if born is not None and (born.year < 1900 or born > date.today()):
@@ -160,8 +182,7 @@ def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,)) -
             return scheme, _valid(raw, scheme)
         except ValidationError as error:
             module = _module(scheme)
-            text = _upgrade_first_generation(raw) if scheme == LEGACY_SCHEME else raw
-            first_error = first_error or _reason(scheme, module, module.compact(text), error)
+            first_error = first_error or _reason(scheme, module, module.compact(_written(raw, scheme)), error)
         except _TRIPPED:
             first_error = first_error or NotAnIdentifier("national-id-invalid", f"not a valid national ID for {scheme}")
         except _BornOutOfRange:

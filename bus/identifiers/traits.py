@@ -201,15 +201,25 @@ def standard_traits(
     return found
 
 
+_ADDRESS_OBJECTS, _ADDRESS_LISTS = ("address", "homeaddress", "postaladdress"), ("addresslines", "lines")
+
+
 def _flatten(fields: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
     for name, raw in fields.items():
-        if isinstance(raw, Mapping) and _squash(str(name)) in ("address", "homeaddress", "postaladdress"):
+        if isinstance(raw, Mapping) and _squash(str(name)) in _ADDRESS_OBJECTS:
             yield from ((str(inner), value) for inner, value in raw.items())
-        elif isinstance(raw, list) and _squash(str(name)) in ("addresslines", "lines"):
+        elif isinstance(raw, list) and _squash(str(name)) in _ADDRESS_LISTS:
             lines = [str(line) for line in raw if isinstance(line, str | int) and str(line).strip()]
             yield ADDRESS_LINE, ", ".join(lines) if lines else None
         else:
             yield str(name), raw
+
+
+def unread_keys(fields: Mapping[str, Any]) -> list[str]:
+    """The top-level keys of ``fields`` that ``standard_traits`` reads nothing from (neither a standard key, an alias
+    nor an address object or list of lines), in order: for a contract that refuses them (tester32 F8)."""
+    return [str(name) for name in fields
+            if standard_key(str(name)) is None and _squash(str(name)) not in (*_ADDRESS_OBJECTS, *_ADDRESS_LISTS)]
 
 
 def source_names(names: Iterable[str]) -> set[str]:

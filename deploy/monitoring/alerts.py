@@ -184,6 +184,18 @@ HANDOFFS = (
         "it keeps firing until they are resolved or re-timed, unlike the breach counter's one-hour window.",
     ),
     Alert(
+        "OmnibusHandoffEventsForUnknownCases",
+        'sum(increase(omnibus_handoff_illegal_transitions_total{reason="unknown_handoff"}[1h])) > 0',
+        "0m", "ticket",
+        "{{ $value | humanize }} handoff events in the last hour named a case nobody created",
+        "A follow-up (a customer back at the counter or on the portal about a case), an acknowledgement or a "
+        "back-office status row named a handoff id the tracker never saw created, most often a mistyped case id: "
+        "the channel was answered 2xx and the tracker dead-lettered the event, so the visit or update is on no case. "
+        "Too few to trip OmnibusDeadLetters, each one is a customer the back office does not hear about. List them "
+        "with `omnibus deadletters list --component handoffs --error-type unknown_handoff --since 1d` and record "
+        "them again under the right case id.",
+    ),
+    Alert(
         "OmnibusHandoffDirectoryNotReady",
         "omnibus_handoff_directory_ready == 0",
         "15m", "ticket",

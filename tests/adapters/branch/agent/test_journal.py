@@ -73,6 +73,17 @@ def test_an_event_the_adapter_would_refuse_is_refused_and_nothing_of_its_batch_r
     assert journal.counts()["pending"] == 0
 
 
+def test_tester32_f8_an_offer_put_in_the_ticket_is_refused_at_enqueue_saying_where_it_belongs(journal: Journal) -> None:
+    """The agent checks with the adapter's rules: the clerk hears at once, instead of a 200 that loses the pitch."""
+    offer = {"offer_id": "tarjeta-oro-2026", "offer_version": 1, "response": "presented"}
+    misplaced = ticket("A3")
+    misplaced["ticket"] = {**misplaced["ticket"], "offer": offer}
+    with pytest.raises(RejectedInput) as caught:
+        journal.append(misplaced)
+    assert caught.value.reason == "unknown field 'ticket.offer': 'offer' belongs at the event's level, not in 'ticket'"
+    assert journal.counts()["pending"] == 0
+
+
 def test_pending_respects_the_upload_limits_but_always_yields_one(journal: Journal) -> None:
     journal.append_many([ticket(f"A{i}") for i in range(10)])
     assert len(journal.pending(max_events=4, max_bytes=100_000)) == 4
