@@ -143,7 +143,9 @@ def import_batch_command(
     not describe a file (one ``error:`` line), or a topic it publishes to does not exist (``omnibus topics apply``),
     found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
-    until then; the summary says what was published, a re-run resumes). Layouts: docs/legacy-batch.md."""
+    until then; the summary says what was published, a re-run resumes). The summary also counts what published lines
+    lost (identifiers, traits) and card status words no list knows (published as UNKNOWN). Layouts (times in a local
+    ``timezone``, a card system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
@@ -188,8 +190,10 @@ def check_layout_command(
 ) -> None:
     """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
     Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
-    (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason); 2 the layout is invalid or does
-    not describe a file (one ``error:`` line). Layouts: docs/legacy-batch.md."""
+    (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason, e.g. a local time the clocks
+    skipped); 2 the layout is invalid or does not describe a file (one ``error:`` line). Each file's count also gives
+    what the lines would lose (identifiers, traits) and the card status words no list knows (published as UNKNOWN:
+    map them with the card_status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
