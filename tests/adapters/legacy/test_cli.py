@@ -379,3 +379,27 @@ def test_tester24_f8_an_import_to_a_prefix_whose_topics_were_never_created_exits
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert took < 60, took  # the interpreter's start and imports included; the check itself is one request
     assert not (tmp_path / "state").exists()  # tester25 F5: checked before the target's folder is made
+
+
+def test_tester32_check_layout_names_the_zone_refuses_a_skipped_time_and_counts_unknown_card_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester32 F3/F12 on the docs' card example: the zone is named, the spring-forward 02:30 is refused with its
+    reason, and a status word no list knows is counted (check-layout said "would be published, 0 rejected")."""
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens: nothing is published
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "k" * 32)
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES", '["es.dni", "es.nie"]')
+    layout = EXAMPLES / "tarjetas_layout.yaml"
+    export = tmp_path / "tarjetas.csv"
+    export.write_text((EXAMPLES / "tarjetas.csv").read_text()
+                      + "5105105105105100;retenida;;;51234567C;29/03/2026 02:30\n"
+                      + "5105105105105100;RETENIDA;;;51234567C;29/03/2026 03:30\n")
+    result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
+    assert result.exit_code == EXIT_REJECTED_LINES, result.output
+    assert result.output.splitlines() == [
+        f"layout {layout}: valid (CardStatusChanged, 6 fields, times without a zone in Europe/Madrid)",
+        "tarjetas.csv line 7: field changed_at is 2026-03-29 02:30:00, a time that does not exist in Europe/Madrid "
+        "(the clocks went forward over it): the export is not written in that zone's wall-clock time, or its clock is "
+        "wrong; correct the layout's timezone or the export",
+        "tarjetas.csv: 7 lines checked, 6 would be published, 1 rejected, 1 card status word unknown (RETENIDA 1) on "
+        "line 8: published as UNKNOWN; map them in the card_status field's status_words"]

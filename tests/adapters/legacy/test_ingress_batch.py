@@ -225,7 +225,8 @@ async def test_tester32_the_card_example_imports_in_madrid_time_and_counts_the_w
     layout = load_layout(EXAMPLES / "tarjetas_layout.yaml")
     importer = BatchImporter(context(settings, legacy, layout.phone_region, layout), runtime.publisher, tmp_path)
     path = tmp_path / "tarjetas.csv"
-    path.write_text((EXAMPLES / "tarjetas.csv").read_text() + "5105105105105100;EN REVISIÓN;;;51234567C;04/11/2026 09:00\n")
+    path.write_text((EXAMPLES / "tarjetas.csv").read_text()
+                    + "5105105105105100;EN REVISIÓN;;;51234567C;04/11/2026 09:00\n")
     report = await importer.import_file(path, layout)
     assert report.summary("tarjetas.csv") == (
         "tarjetas.csv: 6 lines, 6 events published, 0 duplicates, 0 rejected, 1 card status word unknown "

@@ -105,7 +105,7 @@ def test_identifiers_traits_and_the_fields_named_as_key_or_time_are_known() -> N
                            "occurred_at": "extracted_at", "fields": {
                                "account_number": {"column": 0}, "export_ref": {"column": 1},
                                "extracted_at": {"column": 2, "type": "timestamp"}, "DOB": {"column": 3}}})
-    for sample in sorted(SAMPLES.glob("*layout.yaml")):  # the documented examples stay valid
+    for sample in sorted(SAMPLES.glob("*layout.yaml")):  # the test samples stay valid (docs examples: tests/docs)
         if "typos" not in sample.name and "misspelt" not in sample.name:
             load_layout(sample)
 

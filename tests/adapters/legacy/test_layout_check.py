@@ -108,7 +108,8 @@ def test_tester32_f12_the_dry_run_counts_the_card_status_words_it_does_not_know(
     a known word now; words still unknown are counted by word, as written, with their lines."""
     export = tmp_path / "tarjetas.csv"
     export.write_text(TARJETAS_FILE)
-    check = check_lines(export, Layout.model_validate(TARJETAS), context(_settings(), LegacySettings(state_dir=tmp_path)))
+    layout = Layout.model_validate(TARJETAS)
+    check = check_lines(export, layout, context(_settings(), LegacySettings(state_dir=tmp_path)))
     assert check.summary("tarjetas.csv") == (
         "tarjetas.csv: 4 lines checked, 4 would be published, 0 rejected, 3 card status words unknown (Duplicado 1, "
         "EN REVISIÓN 1, duplicado 1) on lines 3, 4, 5: published as UNKNOWN; map them in the card_status field's "
