@@ -53,7 +53,7 @@ from pydantic import (
     model_validator,
 )
 
-from adapters.base.card_status import CARD_STATUS_FIELD, own_status_words
+from adapters.base.card_status import CARD_STATUS_CHANGED, CARD_STATUS_FIELD, own_status_words
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.mapper import canonical_event_type
@@ -69,6 +69,7 @@ FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
 # The layout types each reader of ``adapters.legacy.values`` takes (``reads.EventReads.kinds``); ``text`` takes all.
+CARD_EVENT = CARD_STATUS_CHANGED.rsplit(".", 1)[1]  # the one event whose card_status field takes status_words
 SNAPSHOT_EVENT = "AccountOpened"  # the one event a full snapshot lists (``snapshot``: its accounts)
 READER_TYPES: dict[str, tuple[FieldType, ...]] = {
     "day": ("string", *TIME_TYPES), "moment": ("string", *TIME_TYPES),
@@ -157,7 +158,7 @@ class Layout(BaseModel):
                 _check_format(name, spec.format)
             if spec.timezone is not None and spec.type not in TIME_TYPES:
                 raise ValueError(f"field {name}: timezone is for a date or timestamp field, this one is {spec.type}")
-            if spec.status_words is not None and (name != CARD_STATUS_FIELD or self.event != "CardStatusChanged"):
+            if spec.status_words is not None and (name != CARD_STATUS_FIELD or self.event != CARD_EVENT):
                 raise ValueError(f"field {name}: status_words maps a card system's words to card statuses: only "
                                  f"on the {CARD_STATUS_FIELD} field of a CardStatusChanged layout")
             if spec.value is not None:
