@@ -39,7 +39,7 @@ def _known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}") from exc
+        raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Madrid)") from exc
     return value
 
 

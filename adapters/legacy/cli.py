@@ -32,7 +32,7 @@ from adapters.legacy.errors import LayoutError, Unavailable
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_state
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
-from adapters.legacy.layout import load_layout
+from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.layout_check import DEFAULT_LINES, check_lines
 from adapters.legacy.mapper import LegacyContext
 from bus import topic_watch
@@ -46,13 +46,16 @@ PUBLISHES = (BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, HANDOFF_EVENTS)  # what ``co
 app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox relay, table pollers, batch files.")
 
 
-def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: str | None = None) -> LegacyContext:
-    """Mapping context of this system; ``phone_region`` of a poller or layout overrides the adapter's."""
+def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: str | None = None,
+            layout: Layout | None = None) -> LegacyContext:
+    """Mapping context of this system; ``phone_region`` of a poller or layout overrides the adapter's; a ``layout``'s
+    own card status words are read before the built-in ones."""
     return LegacyContext(
         adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency,
         identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), phone_region=phone_region or adapter.phone_region,
         identifiers=settings.identifiers, future_tolerance_s=adapter.future_tolerance_s,
         handoff_topic=HANDOFF_EVENTS.name(settings.topics), reference_fields=adapter.reference_fields,
+        card_status_words=layout.card_status_words if layout else {},
     )
 
 
@@ -140,7 +143,9 @@ def import_batch_command(
     not describe a file (one ``error:`` line), or a topic it publishes to does not exist (``omnibus topics apply``),
     found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
-    until then; the summary says what was published, a re-run resumes). Layouts: docs/legacy-batch.md."""
+    until then; the summary says what was published, a re-run resumes). The summary also counts what published lines
+    lost (identifiers, traits) and card status words no list knows (published as UNKNOWN). Layouts (times in a local
+    ``timezone``, a card system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
@@ -159,7 +164,7 @@ def import_batch_command(
         async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True,
                                    publishes=PUBLISHES) as runtime:
             importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
-                context(settings, adapter, layout.phone_region), runtime.publisher, states,
+                context(settings, adapter, layout.phone_region, layout), runtime.publisher, states,
                 chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings), target=target,
             )
             for path in files:
@@ -185,15 +190,18 @@ def check_layout_command(
 ) -> None:
     """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
     Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
-    (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason); 2 the layout is invalid or does
-    not describe a file (one ``error:`` line). Layouts: docs/legacy-batch.md."""
+    (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason, e.g. a local time the clocks
+    skipped); 2 the layout is invalid or does not describe a file (one ``error:`` line). Each file's count also gives
+    what the lines would lose (identifiers, traits) and the card status words no list knows (published as UNKNOWN:
+    map them with the card_status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
     except LayoutError as exc:
         exit_with_message(exc)
-    typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields)")
-    ctx, rejected = context(settings, adapter, layout.phone_region), False
+    zone = f", times without a zone in {layout.timezone}" if layout.timezone else ""
+    typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields{zone})")
+    ctx, rejected = context(settings, adapter, layout.phone_region, layout), False
     for path in files or []:
         try:
             check = check_lines(path, layout, ctx, lines)

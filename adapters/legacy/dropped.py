@@ -7,13 +7,20 @@ placeholder or malformed) with their line numbers (``adapters.base.identifiers.D
 them with the same code, so a layout that drops a national ID on every line is seen before the import (tester29 F1:
 ``check-layout`` said "5 would be published, 0
 rejected", the import then "5 identifiers dropped (NATIONAL_ID 5) on lines 2, 3, 4, 5, 6").
+
+A card status word no list knows is not lost (the event carries it as ``source_status``) but is published as
+``UNKNOWN``: both count it by word, as written (a status word is no identifier), so the layout's ``status_words`` can
+map it (tester32 F12: ``BLOQUEO POR FRAUDE`` was imported as UNKNOWN without a word).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from adapters.base.identifiers import DroppedTally
+from adapters.base.card_status import CARD_STATUS_CHANGED, CARD_STATUS_FIELD, UNKNOWN_STATUS
+from adapters.base.identifiers import SHOWN_LINES, DroppedTally
 from adapters.base.mapper import MappedRecord
 
 
@@ -45,3 +52,33 @@ def with_dropped(text: str, identifiers: DroppedTally, traits: DroppedTally, *mo
     when not empty: ``accounts.csv: 1 lines, ..., 0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1
     placeholder) on line 2, 1 trait dropped (birth_date 1) on line 3``. Types and line numbers, never a value."""
     return ", ".join(part for part in (text, identifiers.summary(), traits.summary(), *more) if part)
+
+
+@dataclass
+class UnknownStatuses:
+    """Card status words published as ``UNKNOWN`` (no built-in word, none of the layout's ``status_words``): how many
+    lines gave each word, as written, and on which lines."""
+
+    words: Counter[str] = field(default_factory=Counter)
+    lines: set[int] = field(default_factory=set)
+
+    def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int]) -> None:
+        """Count the ``CardStatusChanged`` events of ``accepted`` ((index, record) pairs) whose status is UNKNOWN."""
+        for index, record in accepted:
+            for outgoing in record.events:
+                value = outgoing.event.value
+                if outgoing.event.schema == CARD_STATUS_CHANGED and value["status"] == UNKNOWN_STATUS:
+                    self.words[str(value["source_status"])] += 1
+                    self.lines.add(line_of(index))
+
+    def summary(self) -> str:
+        """``""`` when every word was known, else ``2 card status words unknown (BLOQUEO POR FRAUDE 1, robo 1) on
+        lines 2, 5: published as UNKNOWN; map them in the card_status field's status_words``."""
+        total = sum(self.words.values())
+        if not total:
+            return ""
+        words = ", ".join(f"{word} {count}" for word, count in sorted(self.words.items()))
+        where = (f"on {len(self.lines)} lines" if len(self.lines) > SHOWN_LINES else
+                 f"on line{'s' if len(self.lines) != 1 else ''} {', '.join(map(str, sorted(self.lines)))}")
+        return (f"{total} card status word{'s' if total != 1 else ''} unknown ({words}) {where}: published as "
+                f"{UNKNOWN_STATUS}; map them in the {CARD_STATUS_FIELD} field's status_words")

@@ -31,7 +31,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
-from adapters.legacy.dropped import count_dropped, trait_tally, with_dropped
+from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.keys import key_parts, key_spelling, spelled_fields
 from adapters.legacy.layout import Layout
@@ -73,6 +73,7 @@ class BatchReport:
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published lines
     # traits left off published lines (a birth date 31/02/1980: the line flows without it; tester15 F6)
     traits: DroppedTally = field(default_factory=trait_tally)
+    statuses: UnknownStatuses = field(default_factory=UnknownStatuses)  # card status words published as UNKNOWN
 
     def summary(self, name: str) -> str:
         """The line ``import-batch`` prints for the file ``name``: ``bills.csv: already imported to cluster
@@ -93,7 +94,7 @@ class BatchReport:
                 f"{changed}{len(self.rejected)} rejected")
         forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
                      "once the layout or the export is fixed") if self.not_remembered else ""
-        return with_dropped(text, self.dropped, self.traits, *self.gone.summary(), forgotten)
+        return with_dropped(text, self.dropped, self.traits, self.statuses.summary(), *self.gone.summary(), forgotten)
 
 
 def file_checksum(path: Path) -> str:
@@ -304,6 +305,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         for index, error in outcome.refused:
             report.rejected[batch.items[index].native[0]] = error.reason
         # counted once the line's events were acknowledged
+        report.statuses.add(outcome.accepted, lambda index: batch.items[index].native[0])
         for trait in count_dropped(report.dropped, report.traits, outcome.accepted,
                                    lambda index: batch.items[index].native[0], self._left_out):
             REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()
@@ -378,8 +380,9 @@ def written_line_id(layout: Layout, fields: dict[str, Any]) -> str:
 
 
 def _occurred(fields: dict[str, Any], layout: Layout) -> datetime | None:
-    """The line's own time (its ``occurred_at`` field, a date at midnight UTC), or None: a layout without
-    ``occurred_at``, or a blank one (the caller stamps the file's modification time and marks the event undated)."""
+    """The line's own time (its ``occurred_at`` field: a time the layout's ``timezone`` already placed, else a naive
+    time read as UTC, a date at midnight UTC), or None: a layout without ``occurred_at``, or a blank one (the caller
+    stamps the file's modification time and marks the event undated)."""
     value = fields.get(layout.occurred_at) if layout.occurred_at else None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)

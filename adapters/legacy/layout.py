@@ -13,6 +13,8 @@ A layout file (YAML or JSON) declares one file kind::
     snapshot: true               # every file lists every account: one a previous file listed and this one does not
                                  # is closed (``adapters.legacy.snapshot``; AccountOpened with a key only)
     phone_region: FR             # phone numbers written without +country are French (default: the adapter's)
+    timezone: Europe/Madrid      # times written without a zone are this zone's wall-clock time (default: UTC;
+                                 # ``adapters.legacy.wall_clock`` for summer time); a field may name its own
     fields:                      # event field -> where it is in the line
       account_number: {column: ACCOUNT_NO}          # csv: header name, or a 0-based index
       amount: {column: AMOUNT, type: decimal}
@@ -20,6 +22,7 @@ A layout file (YAML or JSON) declares one file kind::
       currency: {value: EUR}                         # a constant
       bill_id: {start: 1, width: 12}                 # fixed-width: 1-based start, width in characters
       amount_due: {start: 13, width: 11, type: decimal, implied_decimals: 2}   # 00000012345 = 123.45
+      card_status: {column: ESTADO, status_words: {"BLOQ FRAUDE": BLOCKED}}   # a CardStatusChanged's own codes
 
 With ``key``, a line whose key was published before with other content (a customer who moved, in a
 customer-master export) is no duplicate: ``on_change: publish`` (the default) publishes it as a newer fact under an
@@ -38,6 +41,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -49,11 +53,13 @@ from pydantic import (
     model_validator,
 )
 
+from adapters.base.card_status import CARD_STATUS_CHANGED, CARD_STATUS_FIELD, own_status_words
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.mapper import canonical_event_type
 from adapters.legacy.reads import event_fields, event_reads
-from bus.config import describe_validation_error
+from adapters.legacy.wall_clock import day_start, local_instant
+from bus.config import TimeZoneName, describe_validation_error
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS, standard_key
 from bus.references import squashed
@@ -63,6 +69,7 @@ FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
 # The layout types each reader of ``adapters.legacy.values`` takes (``reads.EventReads.kinds``); ``text`` takes all.
+CARD_EVENT = CARD_STATUS_CHANGED.rsplit(".", 1)[1]  # the one event whose card_status field takes status_words
 SNAPSHOT_EVENT = "AccountOpened"  # the one event a full snapshot lists (``snapshot``: its accounts)
 READER_TYPES: dict[str, tuple[FieldType, ...]] = {
     "day": ("string", *TIME_TYPES), "moment": ("string", *TIME_TYPES),
@@ -80,6 +87,19 @@ class FieldSpec(BaseModel):
     type: FieldType = "string"
     format: str | None = Field(None, description="strptime format of a date/timestamp (default ISO-8601).")
     implied_decimals: int = Field(0, ge=0, description="Decimals implied by a decimal written without a point.")
+    timezone: TimeZoneName | None = Field(
+        None, description="IANA zone whose wall-clock time this date/timestamp field is written in (the layout's "
+        "timezone for this field only).",
+    )
+    status_words: dict[str, str] | None = Field(
+        None, description="The card_status field of a CardStatusChanged layout: the card system's own words -> "
+        "ACTIVE, BLOCKED, REPLACED or CANCELLED, before the built-in words (adapters.base.card_status).",
+    )
+
+    @field_validator("status_words")
+    @classmethod
+    def _standard_statuses(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else own_status_words(value)
 
 
 class Layout(BaseModel):
@@ -108,8 +128,11 @@ class Layout(BaseModel):
         None, description="Region (e.g. FR) of the file's phone numbers written without +country; unset: the "
         "adapter's phone_region.",
     )
+    timezone: TimeZoneName | None = Field(
+        None, description="IANA zone (e.g. Europe/Madrid) whose wall-clock time the file's dates and timestamps "
+        "written without a zone are; unset: UTC (adapters.legacy.wall_clock: summer time).",
+    )
     fields: dict[str, FieldSpec]
-
 
     @field_validator("encoding")
     @classmethod
@@ -133,6 +156,11 @@ class Layout(BaseModel):
         for name, spec in self.fields.items():
             if spec.format is not None:
                 _check_format(name, spec.format)
+            if spec.timezone is not None and spec.type not in TIME_TYPES:
+                raise ValueError(f"field {name}: timezone is for a date or timestamp field, this one is {spec.type}")
+            if spec.status_words is not None and (name != CARD_STATUS_FIELD or self.event != CARD_EVENT):
+                raise ValueError(f"field {name}: status_words maps a card system's words to card statuses: only "
+                                 f"on the {CARD_STATUS_FIELD} field of a CardStatusChanged layout")
             if spec.value is not None:
                 continue
             if self.format == "fixed-width" and (spec.start is None or spec.width is None):
@@ -199,6 +227,13 @@ class Layout(BaseModel):
                             f"it must be a time (type {' or '.join(TIME_TYPES)})")
         return problems
 
+    @property
+    def card_status_words(self) -> dict[str, str]:
+        """The layout's own card status words (``status_words`` of its card_status field, keyed as
+        ``card_status.status_word`` spells them); empty when it gives none."""
+        spec = self.fields.get(CARD_STATUS_FIELD)
+        return dict(spec.status_words or {}) if spec else {}
+
     def columns_from(self, header_line: str) -> dict[str, int]:
         names = next(csv.reader([header_line], delimiter=self.delimiter, quotechar=self.quotechar), [])
         positions = {name.strip(): index for index, name in enumerate(names)}
@@ -233,7 +268,7 @@ class Layout(BaseModel):
             else:
                 raw = None
             try:
-                fields[name] = _typed(raw.strip() if raw is not None else None, spec, name)
+                fields[name] = self._in_zone(name, spec, _typed(raw.strip() if raw is not None else None, spec, name))
             except RejectedInput as error:
                 trait = standard_key(name)
                 if trait is None or left_out is None:
@@ -242,6 +277,18 @@ class Layout(BaseModel):
                 left_out[trait] = error.reason
         return fields
 
+    def _in_zone(self, name: str, spec: FieldSpec, value: Any) -> Any:
+        """``value`` as the instant it names in the field's or the layout's ``timezone`` (``wall_clock``): a
+        timestamp written without a zone, and a date read as an instant (the ``occurred_at`` field, a field its event
+        reads as a time); unchanged without a timezone (UTC, as before), or for a date that stays a day."""
+        zone = spec.timezone or self.timezone
+        if zone is None or value is None:
+            return value
+        if spec.type == "timestamp":
+            return local_instant(value, ZoneInfo(zone), name)
+        if spec.type == "date" and (name == self.occurred_at or event_reads(self.event).kinds.get(name) == "moment"):
+            return day_start(value, ZoneInfo(zone))
+        return value
 
     def _check_length(self, line: str, cells: list[str] | None, columns: dict[str, int]) -> None:
         """Refuse a line cut short or run on (``RejectedInput``, code ``field_count``): an unquoted newline in an

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
-from adapters.legacy.dropped import count_dropped, trait_tally, with_dropped
+from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
 from adapters.legacy.ingress_batch import decoded, header_columns, line_id
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
@@ -28,12 +28,14 @@ DEFAULT_LINES = 100
 @dataclass
 class LineCheck:
     """``lines`` data lines read, ``rejected``: line number -> the reason the import would dead-letter it for;
-    ``dropped`` / ``traits``: the identifiers and traits the lines that would be published would lose."""
+    ``dropped`` / ``traits``: the identifiers and traits the lines that would be published would lose; ``statuses``:
+    their card status words no list knows."""
 
     lines: int = 0
     rejected: dict[int, str] = field(default_factory=dict)
     dropped: DroppedTally = field(default_factory=DroppedTally)
     traits: DroppedTally = field(default_factory=trait_tally)
+    statuses: UnknownStatuses = field(default_factory=UnknownStatuses)
 
     def summary(self, name: str) -> str:
         """``accounts.csv: 5 lines checked, 5 would be published, 0 rejected, 5 identifiers dropped (NATIONAL_ID 5
@@ -41,7 +43,7 @@ class LineCheck:
         writes them."""
         text = (f"{name}: {self.lines} lines checked, {self.lines - len(self.rejected)} would be published, "
                 f"{len(self.rejected)} rejected")
-        return with_dropped(text, self.dropped, self.traits)
+        return with_dropped(text, self.dropped, self.traits, self.statuses.summary())
 
 
 def check_lines(path: Path, layout: Layout, ctx: LegacyContext, limit: int = DEFAULT_LINES) -> LineCheck:
@@ -75,4 +77,5 @@ def check_lines(path: Path, layout: Layout, ctx: LegacyContext, limit: int = DEF
                 check.rejected[line] = error.reason
                 continue
             count_dropped(check.dropped, check.traits, [(line, mapped)], lambda index: index, {line: left_out})
+            check.statuses.add([(line, mapped)], lambda index: index)
     return check

@@ -43,13 +43,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
 from adapters.base import clock
-from adapters.base.card_status import card_status
+from adapters.base.card_status import CARD_STATUS_FIELD, card_status
 from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import edge_normaliser, observed
@@ -106,6 +106,8 @@ class LegacyContext:
     future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
     # business references a handoff's summary keeps whole (tester22 F4) and its intake facts carry (tester26 F11)
     reference_fields: tuple[str, ...] = ()
+    # a layout's own card status words (``Layout.card_status_words``), read before the built-in ones (tester32 F12)
+    card_status_words: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
@@ -238,13 +240,14 @@ def _card_token(f: Fields, name: str, raw: str | None) -> dict[str, str] | None:
 def _card(f: Fields) -> dict[str, Any]:
     # every field read before any is checked: ``reads.event_reads`` finds what a builder reads by running it
     number, new_number = f.text("card_number"), f.text("new_card_number", required=False)
-    source_status, reason = f.text("card_status"), f.text("reason", required=False)
+    source_status, reason = f.text(CARD_STATUS_FIELD), f.text("reason", required=False)
     account, identifiers = f.account_number(required=False), f.customer_identifiers()
     card, replaced_by = _card_token(f, "card_number", number), _card_token(f, "new_card_number", new_number)
     for known in (card, replaced_by):  # the card and the one issued in its place are the holder's
         if known is not None and known not in identifiers:
             identifiers.append(known)
-    return {"card": card, "status": card_status(source_status or ""), "source_status": source_status,
+    return {"card": card, "status": card_status(source_status or "", f.ctx.card_status_words),
+            "source_status": source_status,
             "reason": reason, "replaced_by": replaced_by, "account_number": account,
             "customer_identifiers": identifiers}
 

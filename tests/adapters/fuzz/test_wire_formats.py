@@ -39,7 +39,7 @@ from tests.adapters.call_center.support import (
 )
 from tests.adapters.call_center.support import sample as call_sample
 from tests.adapters.fuzz import servers, strategies
-from tests.adapters.legacy.support import SAMPLES as LEGACY_SAMPLES
+from tests.adapters.legacy.support import EXAMPLES as LEGACY_EXAMPLES
 from tests.support.selection import skip_if_session_runs
 from tests.adapters.legacy.support import legacy_context
 from tests.adapters.web.support import StandInPublisher, basic_auth
@@ -57,8 +57,8 @@ CTRS = [call_sample(name) for name in ("ctr_inbound_answered.json", "ctr_abandon
 TASK_FORMS = call_sample("taskrouter_answered.json") + call_sample("taskrouter_abandoned.json")
 COUNTER_EVENTS = [branch_sample(name)["events"][0] for name in (
     "ticket_issued_machine", "ticket_called_counter", "transaction_with_identifiers", "no_show_counter")]
-BILLS_LAYOUT = load_layout(LEGACY_SAMPLES / "bills_layout.yaml")
-BILL_LINES = (LEGACY_SAMPLES / "bills.csv").read_text().splitlines()
+BILLS_LAYOUT = load_layout(LEGACY_EXAMPLES / "bills_layout.yaml")
+BILL_LINES = (LEGACY_EXAMPLES / "bills.csv").read_text().splitlines()
 
 
 def _fuzz_settings(cases: int) -> settings:

@@ -12,7 +12,9 @@ from adapters.legacy.mapper import LegacyContext
 from bus.config import TopicSettings
 from bus.topics import BUSINESS_EVENTS
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).parent / "samples"  # files made to test a fault (a mistyped IBAN, a misspelt event)
+# the example layouts and files docs/legacy-batch.md offers to copy (tester32 F17): one copy, the tests read them there
+EXAMPLES = Path(__file__).parents[3] / "docs" / "examples" / "layouts"
 SOURCE = "billing-db"
 
 

@@ -26,7 +26,7 @@ from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.base.support import MissingTopicAdmin
-from tests.adapters.legacy.support import SAMPLES
+from tests.adapters.legacy.support import EXAMPLES, SAMPLES
 from tests.support.kafka_io import read_events
 from tests.support.ports import metrics_port_taken
 from tests.support.settings import settings_with_topics
@@ -70,8 +70,8 @@ def test_import_batch_reports_and_remembers_what_it_imported(
 ) -> None:
     settings = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
     export = tmp_path / "bills.csv"
-    shutil.copy(SAMPLES / "bills.csv", export)
-    arguments = ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)]
+    shutil.copy(EXAMPLES / "bills.csv", export)
+    arguments = ["import-batch", "--layout", str(EXAMPLES / "bills_layout.yaml"), str(export)]
     first = runner.invoke(app, arguments)
     assert first.exit_code == 0, first.output
     assert "bills.csv: 3 lines, 3 events published, 0 duplicates, 0 rejected" in first.output
@@ -89,8 +89,8 @@ def test_f6_a_file_imported_to_one_prefix_is_imported_in_full_to_another_from_th
     and a file imported there before names them and when."""
     first = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
     export = tmp_path / "bills.csv"
-    shutil.copy(SAMPLES / "bills.csv", export)
-    arguments = ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)]
+    shutil.copy(EXAMPLES / "bills.csv", export)
+    arguments = ["import-batch", "--layout", str(EXAMPLES / "bills_layout.yaml"), str(export)]
     assert runner.invoke(app, arguments).exit_code == 0
     second = asyncio.run(settings_with_topics(bootstrap_servers))
     monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", second.topics.prefix)  # the same state directory
@@ -117,8 +117,8 @@ def test_f6_state_of_an_earlier_version_stops_the_import_before_anything_is_publ
     monkeypatch.setattr(legacy_cli, "adapter_runtime", None)  # reached, it would fail with a TypeError
     monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "state"))
     Checkpoint(tmp_path / "state" / "batch" / "bills-0a1b.json").save({"file": "bills.csv", "complete": True})
-    result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"),
-                                 str(SAMPLES / "bills.csv")])
+    result = runner.invoke(app, ["import-batch", "--layout", str(EXAMPLES / "bills_layout.yaml"),
+                                 str(EXAMPLES / "bills.csv")])
     assert result.exit_code == 2, result.output
     assert "error: " in result.output and "--earlier-imports here" in result.output
     assert "cluster 4L6g3nShT-eMCtK--X86sw, prefix omnibus" in result.output
@@ -138,12 +138,12 @@ def test_import_batch_exits_3_when_a_line_is_rejected_and_0_with_rejected_ok(
     monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path
 ) -> None:
     _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
-    lines = (SAMPLES / "bills.csv").read_text(encoding="utf-8").splitlines()
+    lines = (EXAMPLES / "bills.csv").read_text(encoding="utf-8").splitlines()
     for name, extra in (("strict.csv", []), ("lenient.csv", ["--rejected-ok"])):
         export = tmp_path / name  # a bad amount on line 3; each file its own bills (a re-import is "already imported")
         rows = [lines[0], lines[1].replace("F2024", name[:3]), lines[2].replace("24,50", "vingt").replace("F2024", name[:3])]
         export.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        result = runner.invoke(app, ["import-batch", *extra, "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)])
+        result = runner.invoke(app, ["import-batch", *extra, "--layout", str(EXAMPLES / "bills_layout.yaml"), str(export)])
         assert f"{name}: 2 lines, 1 events published, 0 duplicates, 1 rejected" in result.output, result.output
         assert result.exit_code == (0 if extra else EXIT_REJECTED_LINES), result.output
 
@@ -156,9 +156,9 @@ def test_import_batch_needs_no_metrics_port_and_runs_beside_a_process_holding_it
     in ``OSError: [Errno 98] Address already in use``, a traceback and status 1. A one-shot import serves no metrics."""
     settings = _environment_on_the_broker(monkeypatch, bootstrap_servers, tmp_path)
     export = tmp_path / "bills.csv"
-    shutil.copy(SAMPLES / "bills.csv", export)
+    shutil.copy(EXAMPLES / "bills.csv", export)
     with metrics_port_taken(monkeypatch):
-        result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"), str(export)])
+        result = runner.invoke(app, ["import-batch", "--layout", str(EXAMPLES / "bills_layout.yaml"), str(export)])
     assert result.exit_code == 0, result.output
     assert "bills.csv: 3 lines, 3 events published" in result.output
     assert len(asyncio.run(read_events(settings, BUSINESS_EVENTS))) == 3
@@ -345,8 +345,8 @@ def test_tester25_f5_an_import_to_a_prefix_without_topics_leaves_no_state_behind
     monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", "t25staging")
     monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "false")
     monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__STATE_DIR", str(tmp_path / "state"))
-    result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "bills_layout.yaml"),
-                                 str(SAMPLES / "bills.csv")])
+    result = runner.invoke(app, ["import-batch", "--layout", str(EXAMPLES / "bills_layout.yaml"),
+                                 str(EXAMPLES / "bills.csv")])
     assert isinstance(result.exception, MissingTopicError), result.output  # ``omnibus.cli.main``: status 2
     assert str(result.exception).startswith("topics t25staging.business.events.v1, t25staging.identity.observed.v1,")
     assert not (tmp_path / "state").exists()
@@ -367,7 +367,7 @@ def test_tester24_f8_an_import_to_a_prefix_whose_topics_were_never_created_exits
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", "from omnibus.cli import main; main()", "adapter", "legacy", "import-batch",
-         "--layout", str(SAMPLES / "bills_layout.yaml"), str(SAMPLES / "bills.csv")],
+         "--layout", str(EXAMPLES / "bills_layout.yaml"), str(EXAMPLES / "bills.csv")],
         env=env, capture_output=True, text=True, timeout=120)  # before: 600 s (``GIVE_UP_AFTER_S``), then 69
     took = time.monotonic() - started
     assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
@@ -379,3 +379,27 @@ def test_tester24_f8_an_import_to_a_prefix_whose_topics_were_never_created_exits
     assert "Traceback" not in done.stderr and done.stdout == ""
     assert took < 60, took  # the interpreter's start and imports included; the check itself is one request
     assert not (tmp_path / "state").exists()  # tester25 F5: checked before the target's folder is made
+
+
+def test_tester32_check_layout_names_the_zone_refuses_a_skipped_time_and_counts_unknown_card_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """tester32 F3/F12 on the docs' card example: the zone is named, the spring-forward 02:30 is refused with its
+    reason, and a status word no list knows is counted (check-layout said "would be published, 0 rejected")."""
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")  # nothing listens: nothing is published
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "k" * 32)
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES", '["es.dni", "es.nie"]')
+    layout = EXAMPLES / "tarjetas_layout.yaml"
+    export = tmp_path / "tarjetas.csv"
+    export.write_text((EXAMPLES / "tarjetas.csv").read_text()
+                      + "5105105105105100;retenida;;;51234567C;29/03/2026 02:30\n"
+                      + "5105105105105100;RETENIDA;;;51234567C;29/03/2026 03:30\n")
+    result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
+    assert result.exit_code == EXIT_REJECTED_LINES, result.output
+    assert result.output.splitlines() == [
+        f"layout {layout}: valid (CardStatusChanged, 6 fields, times without a zone in Europe/Madrid)",
+        "tarjetas.csv line 7: field changed_at is 2026-03-29 02:30:00, a time that does not exist in Europe/Madrid "
+        "(the clocks went forward over it): the export is not written in that zone's wall-clock time, or its clock is "
+        "wrong; correct the layout's timezone or the export",
+        "tarjetas.csv: 7 lines checked, 6 would be published, 1 rejected, 1 card status word unknown (RETENIDA 1) on "
+        "line 8: published as UNKNOWN; map them in the card_status field's status_words"]

@@ -24,12 +24,12 @@ from adapters.legacy.revisions import REVISIONS_FILE, LineRevision, Revision, Re
 from bus.identifiers import IdentifierSettings
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.contract import AdapterContract, BadSample, Delivery, Sample
-from tests.adapters.legacy.support import SAMPLES, legacy_context, legacy_settings, utc
+from tests.adapters.legacy.support import EXAMPLES, SAMPLES, legacy_context, legacy_settings, utc
 from tests.support.kafka_io import read_dead_letters, read_events
 from tests.support.settings import settings_with_topics
 
-BILLS = load_layout(SAMPLES / "bills_layout.yaml")
-BILL_LINES = (SAMPLES / "bills.csv").read_text().splitlines()
+BILLS = load_layout(EXAMPLES / "bills_layout.yaml")
+BILL_LINES = (EXAMPLES / "bills.csv").read_text().splitlines()
 HEADER, BILL_ROWS = BILL_LINES[0], BILL_LINES[1:]
 BILL = "omnibus.business.BillIssued"
 
@@ -96,7 +96,7 @@ async def test_a_fixed_width_file_with_header_and_trailer_records(
 ) -> None:
     settings = await settings_with_topics(bootstrap_servers)
     importer = await start_importer(exit_stack, settings, tmp_path)
-    report = await importer.import_file(SAMPLES / "overdue.txt", load_layout(SAMPLES / "overdue_layout.yaml"))
+    report = await importer.import_file(EXAMPLES / "overdue.txt", load_layout(EXAMPLES / "overdue_layout.yaml"))
     assert (report.lines, report.published_events, report.rejected) == (2, 2, {})
     values = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
     assert sorted((v["bill_id"], v["amount_due"]["amount_minor"], v["days_overdue"]) for v in values) == [
@@ -109,7 +109,7 @@ async def test_a_crash_mid_file_resumes_at_the_first_unacknowledged_chunk(
 ) -> None:
     settings = await settings_with_topics(bootstrap_servers)
     path = tmp_path / "bills.csv"
-    shutil.copy(SAMPLES / "bills.csv", path)
+    shutil.copy(EXAMPLES / "bills.csv", path)
     real = ingress_batch.map_business
 
     def power_cut_on_the_third_bill(record: BusinessRecord, ctx: Any) -> Any:
@@ -139,9 +139,9 @@ async def test_a_file_imported_twice_or_its_facts_in_a_later_file_publish_nothin
 ) -> None:
     settings = await settings_with_topics(bootstrap_servers)
     importer = await start_importer(exit_stack, settings, tmp_path)
-    first = await importer.import_file(SAMPLES / "bills.csv", BILLS)
+    first = await importer.import_file(EXAMPLES / "bills.csv", BILLS)
     assert first.published_events == 3
-    assert (await importer.import_file(SAMPLES / "bills.csv", BILLS)).already_imported
+    assert (await importer.import_file(EXAMPLES / "bills.csv", BILLS)).already_imported
     later = tmp_path / "bills-2024-04-02.csv"  # yesterday's bills again, plus a new one
     later.write_text("\n".join([HEADER, *BILL_ROWS, BILL_ROWS[0].replace("0042117", "0042120")]) + "\n")
     again: BatchReport = await importer.import_file(later, BILLS)
@@ -156,10 +156,10 @@ async def test_without_a_business_key_the_file_checksum_and_line_identify_a_fact
     settings = await settings_with_topics(bootstrap_servers)
     keyless = Layout.model_validate({**BILLS.model_dump(), "key": ()})
     importer = await start_importer(exit_stack, settings, tmp_path)
-    assert (await importer.import_file(SAMPLES / "bills.csv", keyless)).published_events == 3
+    assert (await importer.import_file(EXAMPLES / "bills.csv", keyless)).published_events == 3
     for checkpoint in (tmp_path / "batch").iterdir():
         checkpoint.unlink()  # forget the file was imported: the dedupe store still knows its lines
-    again = await importer.import_file(SAMPLES / "bills.csv", keyless)
+    again = await importer.import_file(EXAMPLES / "bills.csv", keyless)
     assert (again.lines, again.duplicates, again.published_events) == (3, 3, 0)
     assert len(await _bills(settings)) == 3
 
@@ -208,6 +208,37 @@ async def test_tester15_f6_a_malformed_birth_date_loses_the_trait_not_the_accoun
     assert await read_dead_letters(settings) == []
 
 
+@pytest.mark.kafka
+async def test_tester32_the_card_example_imports_in_madrid_time_and_counts_the_words_it_does_not_know(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester32 F3: the 08:30 Madrid block was published at 08:30Z; F12: an unknown status word was imported without
+    a word. The docs' card example, with one line of a word neither list knows."""
+    from adapters.legacy.cli import context
+    from bus.config import OmnibusSettings
+
+    base = await settings_with_topics(bootstrap_servers)
+    settings = OmnibusSettings(kafka=base.kafka, topics=base.topics, identifiers=IdentifierSettings(
+        hmac_key="k" * 32, default_region="ES", national_id_schemes=["es.dni", "es.nie"]))
+    legacy = legacy_settings(tmp_path)
+    runtime = await exit_stack.enter_async_context(adapter_runtime("legacy", settings, legacy))
+    layout = load_layout(EXAMPLES / "tarjetas_layout.yaml")
+    importer = BatchImporter(context(settings, legacy, layout.phone_region, layout), runtime.publisher, tmp_path)
+    path = tmp_path / "tarjetas.csv"
+    path.write_text((EXAMPLES / "tarjetas.csv").read_text()
+                    + "5105105105105100;EN REVISIÓN;;;51234567C;04/11/2026 09:00\n")
+    report = await importer.import_file(path, layout)
+    assert report.summary("tarjetas.csv") == (
+        "tarjetas.csv: 6 lines, 6 events published, 0 duplicates, 0 rejected, 1 card status word unknown "
+        "(EN REVISIÓN 1) on line 7: published as UNKNOWN; map them in the card_status field's status_words")
+    cards = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
+    statuses = sorted((card["envelope"]["occurred_at"], card["source_status"], card["status"]) for card in cards)
+    assert [(word, status, at) for at, word, status in statuses] == [
+        ("BLOQUEADA", "BLOCKED", utc(2026, 11, 3, 7, 30)), ("SUSTITUIDA", "REPLACED", utc(2026, 11, 3, 7, 45)),
+        ("DUPLICADO", "REPLACED", utc(2026, 11, 3, 9, 2)), ("BLOQUEO POR FRAUDE", "BLOCKED", utc(2026, 11, 3, 10, 47)),
+        ("BLQ-PREV", "BLOCKED", utc(2026, 11, 3, 11, 5)), ("EN REVISIÓN", "UNKNOWN", utc(2026, 11, 4, 8))]
+
+
 async def test_tester17_n7_a_layout_that_no_longer_describes_a_file_imported_before_is_refused_not_already_imported(
     tmp_path: Path,
 ) -> None:
@@ -216,7 +247,7 @@ async def test_tester17_n7_a_layout_that_no_longer_describes_a_file_imported_bef
     from adapters.legacy.errors import LayoutError
 
     importer = BatchImporter(legacy_context(), None, tmp_path)  # type: ignore[arg-type]  # nothing to publish
-    path = SAMPLES / "bills.csv"
+    path = EXAMPLES / "bills.csv"
     importer.checkpoint(BILLS, ingress_batch.file_checksum(path)).save({"file": path.name, "complete": True})
     assert (await importer.import_file(path, BILLS)).already_imported
     renamed = BILLS.fields["due_date"].model_copy(update={"column": "DATE_ECHEANCE"})
@@ -230,7 +261,7 @@ async def test_f6_a_file_imported_before_names_the_cluster_prefix_and_time_it_wa
     belongs to the target that claimed that state, and its time is when it was written last."""
     target = ImportTarget("4L6g3nShT-eMCtK--X86sw", "omnibus")
     importer = BatchImporter(legacy_context(), None, tmp_path, target=target)  # type: ignore[arg-type]
-    path = SAMPLES / "bills.csv"
+    path = EXAMPLES / "bills.csv"
     checkpoint = importer.checkpoint(BILLS, ingress_batch.file_checksum(path))
     checkpoint.save({"file": path.name, "complete": True})
     os.utime(checkpoint.path, (1_764_670_000, 1_764_670_000))
@@ -295,7 +326,7 @@ async def test_f2_a_changed_line_of_a_one_shot_layout_is_dead_lettered_not_dropp
     settings = await settings_with_topics(bootstrap_servers)
     bills = Layout.model_validate({**BILLS.model_dump(), "on_change": "dead-letter"})
     importer = await start_importer(exit_stack, settings, tmp_path)
-    assert (await importer.import_file(SAMPLES / "bills.csv", bills)).published_events == 3
+    assert (await importer.import_file(EXAMPLES / "bills.csv", bills)).published_events == 3
     later = tmp_path / "bills-2024-04-02.csv"  # the first bill again, with another amount
     later.write_text("\n".join([HEADER, BILL_ROWS[0].replace("59,99", "69,99"), *BILL_ROWS[1:]]) + "\n")
     again = await importer.import_file(later, bills)
@@ -375,7 +406,7 @@ async def test_tester24_f15_a_file_of_which_every_line_was_rejected_is_imported_
     "already imported". Nothing was published, so nothing is remembered: the fixed layout publishes every line once."""
     publisher = _Publisher()
     importer = BatchImporter(legacy_context(), publisher, tmp_path, chunk_lines=2)  # type: ignore[arg-type]
-    path = SAMPLES / "bills.csv"
+    path = EXAMPLES / "bills.csv"
     wrong = await importer.import_file(path, ISO_DUE)
     assert wrong.published_events == 0 and len(wrong.rejected) == len(BILL_ROWS) and wrong.not_remembered
     assert wrong.summary("bills.csv").endswith(", every line rejected, nothing published: the file is not remembered "

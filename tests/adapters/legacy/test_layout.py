@@ -9,20 +9,20 @@ import pytest
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.layout import Layout, load_layout
-from tests.adapters.legacy.support import SAMPLES
+from tests.adapters.legacy.support import EXAMPLES, SAMPLES
 
 
 def test_a_csv_line_is_read_by_header_names() -> None:
-    layout = load_layout(SAMPLES / "bills_layout.yaml")
-    lines = (SAMPLES / "bills.csv").read_text().splitlines()
+    layout = load_layout(EXAMPLES / "bills_layout.yaml")
+    lines = (EXAMPLES / "bills.csv").read_text().splitlines()
     fields = layout.parse(lines[1], layout.columns_from(lines[0]))
     assert fields["amount"] == Decimal("59.99") and fields["due_date"] == date(2024, 4, 15)
     assert fields["currency"] == "EUR" and fields["account_number"] == "ACC-100234"
 
 
 def test_a_fixed_width_line_is_read_by_position_with_implied_decimals() -> None:
-    layout = load_layout(SAMPLES / "overdue_layout.yaml")
-    lines = (SAMPLES / "overdue.txt").read_text(encoding="latin-1").splitlines()
+    layout = load_layout(EXAMPLES / "overdue_layout.yaml")
+    lines = (EXAMPLES / "overdue.txt").read_text(encoding="latin-1").splitlines()
     assert layout.skips(lines[0]) and layout.skips(lines[-1])
     fields = layout.parse(lines[1], {})
     assert fields == {"account_number": "ACC-100234", "bill_id": "F2024-03-0042117", "amount_due": Decimal("59.99"),
@@ -38,8 +38,8 @@ def test_csv_columns_by_index_and_constants() -> None:
 
 
 def test_a_bad_value_names_its_field() -> None:
-    layout = load_layout(SAMPLES / "bills_layout.yaml")
-    lines = (SAMPLES / "bills.csv").read_text().splitlines()
+    layout = load_layout(EXAMPLES / "bills_layout.yaml")
+    lines = (EXAMPLES / "bills.csv").read_text().splitlines()
     with pytest.raises(RejectedInput, match=r"field due_date is malformed \(expected date %d/%m/%Y"):
         layout.parse(lines[1].replace("15/04/2024", "2024-04-15"), layout.columns_from(lines[0]))
 
@@ -77,7 +77,7 @@ def test_a_layout_that_is_not_yaml_names_its_file(tmp_path: Path) -> None:
 
 
 def test_a_header_lacking_a_named_column_is_a_layout_error() -> None:
-    layout = load_layout(SAMPLES / "bills_layout.yaml")
+    layout = load_layout(EXAMPLES / "bills_layout.yaml")
     with pytest.raises(LayoutError, match="the header line has no column .*'NUM_FACTURE'"):
         layout.columns_from("NUM_COMPTE;MONTANT_TTC")
 
@@ -105,7 +105,7 @@ def test_identifiers_traits_and_the_fields_named_as_key_or_time_are_known() -> N
                            "occurred_at": "extracted_at", "fields": {
                                "account_number": {"column": 0}, "export_ref": {"column": 1},
                                "extracted_at": {"column": 2, "type": "timestamp"}, "DOB": {"column": 3}}})
-    for sample in sorted(SAMPLES.glob("*layout.yaml")):  # the documented examples stay valid
+    for sample in sorted(SAMPLES.glob("*layout.yaml")):  # the test samples stay valid (docs examples: tests/docs)
         if "typos" not in sample.name and "misspelt" not in sample.name:
             load_layout(sample)
 
@@ -124,8 +124,8 @@ def test_tester15_f6_a_malformed_trait_is_left_out_not_the_line(line: int, writt
 
 
 def test_a_malformed_field_of_the_event_itself_still_refuses_the_line() -> None:
-    layout = load_layout(SAMPLES / "bills_layout.yaml")
-    lines = (SAMPLES / "bills.csv").read_text().splitlines()
+    layout = load_layout(EXAMPLES / "bills_layout.yaml")
+    lines = (EXAMPLES / "bills.csv").read_text().splitlines()
     with pytest.raises(RejectedInput, match="field due_date is malformed"):
         layout.parse(lines[1].replace("15/04/2024", "2024-04-15"), layout.columns_from(lines[0]), {})
 
@@ -154,8 +154,8 @@ def test_a_headerless_csv_line_without_the_columns_the_layout_reads_is_refused()
 
 
 def test_a_fixed_width_line_ending_before_the_last_field_is_refused() -> None:
-    layout = load_layout(SAMPLES / "overdue_layout.yaml")
-    line = (SAMPLES / "overdue.txt").read_text(encoding="latin-1").splitlines()[1]
+    layout = load_layout(EXAMPLES / "overdue_layout.yaml")
+    line = (EXAMPLES / "overdue.txt").read_text(encoding="latin-1").splitlines()[1]
     assert layout.parse(line[:64], {})["as_of"] == date(2024, 4, 27)  # the last field ends at character 64
     for cut in (line[:63], line[:20]):
         with pytest.raises(RejectedInput, match=rf"the line has {len(cut)} characters, the layout's last field "
@@ -166,7 +166,7 @@ def test_a_fixed_width_line_ending_before_the_last_field_is_refused() -> None:
 
 @pytest.mark.parametrize("header_line", ["", "  "])
 def test_tester21_f12_an_empty_file_is_named_empty_not_a_sentence_cut_short(header_line: str) -> None:
-    layout = load_layout(SAMPLES / "bills_layout.yaml")
+    layout = load_layout(EXAMPLES / "bills_layout.yaml")
     with pytest.raises(LayoutError, match=r"^the file has no header line \(it is empty, or its first line is blank") \
             as raised:
         layout.columns_from(header_line)
@@ -205,7 +205,7 @@ def test_tester24_f15_a_layout_without_a_required_field_of_its_event_is_refused_
 
 
 def _bills(**fields: dict) -> dict:
-    document = load_layout(SAMPLES / "bills_layout.yaml").model_dump()
+    document = load_layout(EXAMPLES / "bills_layout.yaml").model_dump()
     document["fields"] = {**document["fields"], **fields}
     return document
 
@@ -257,3 +257,23 @@ def test_every_fault_of_a_layout_is_named_at_once() -> None:
                                           if "typos" not in p.name and "misspelt" not in p.name))
 def test_the_sample_layouts_give_every_required_field(sample: str) -> None:
     load_layout(SAMPLES / sample)
+
+
+@pytest.mark.parametrize(("event", "field", "fields"), [
+    ("CardStatusChanged", "reason", {"card_number": {"column": 0}, "card_status": {"column": 1},
+                                     "reason": {"column": 2, "status_words": {"x": "BLOCKED"}}}),
+    ("OrderStatusChanged", "status", {"order_id": {"column": 0},
+                                      "status": {"column": 1, "status_words": {"x": "BLOCKED"}}}),
+])
+def test_status_words_belong_to_the_card_status_field_only(event: str, field: str, fields: dict) -> None:
+    """tester32 F12: a layout maps its card system's own words, on the field that holds them."""
+    with pytest.raises(ValueError, match=f"field {field}: status_words maps a card system's words to card statuses: "
+                                         "only on the card_status field of a CardStatusChanged layout"):
+        Layout.model_validate({"name": "x", "format": "csv", "event": event, "header": False, "fields": fields})
+
+
+def test_a_layouts_status_words_are_kept_as_the_mapper_reads_them() -> None:
+    layout = Layout.model_validate({"name": "x", "format": "csv", "event": "CardStatusChanged", "header": False,
+                                    "fields": {"card_number": {"column": 0}, "card_status": {
+                                        "column": 1, "status_words": {"Bloq. prev.": "blocked"}}}})
+    assert layout.card_status_words == {"BLOQ_PREV": "BLOCKED"}

@@ -93,3 +93,36 @@ def test_tester30_f12_a_lettered_series_number_is_kept_and_the_summary_says_why_
     assert check.summary("clienti.csv") == (
         "clienti.csv: 5 lines checked, 5 would be published, 0 rejected, 4 identifiers dropped "
         "(CUSTOMER_NUMBER 3 placeholder, EMAIL 1 malformed) on lines 2, 4, 5, 6")
+
+
+TARJETAS = {
+    "name": "tarjetas", "format": "csv", "event": "CardStatusChanged", "delimiter": ";",
+    "fields": {"card_number": {"column": "PAN"}, "card_status": {"column": "ESTADO"}, "reason": {"column": "MOTIVO"}},
+}
+TARJETAS_FILE = ("PAN;ESTADO;MOTIVO\n378282246310005;BLOQUEO POR FRAUDE;operativa sospechosa\n"
+                 "4111111111111111;duplicado;deterioro\n5555555555554444;EN REVISIÓN;\n4012888888881881;Duplicado;x\n")
+
+
+def test_tester32_f12_the_dry_run_counts_the_card_status_words_it_does_not_know(tmp_path: Path) -> None:
+    """tester32 F12: ``BLOQUEO POR FRAUDE`` was ``2 would be published, 0 rejected`` and UNKNOWN without a word. It is
+    a known word now; words still unknown are counted by word, as written, with their lines."""
+    export = tmp_path / "tarjetas.csv"
+    export.write_text(TARJETAS_FILE)
+    layout = Layout.model_validate(TARJETAS)
+    check = check_lines(export, layout, context(_settings(), LegacySettings(state_dir=tmp_path)))
+    assert check.summary("tarjetas.csv") == (
+        "tarjetas.csv: 4 lines checked, 4 would be published, 0 rejected, 3 card status words unknown (Duplicado 1, "
+        "EN REVISIÓN 1, duplicado 1) on lines 3, 4, 5: published as UNKNOWN; map them in the card_status field's "
+        "status_words")
+
+
+def test_a_layouts_own_status_words_are_no_longer_unknown(tmp_path: Path) -> None:
+    export = tmp_path / "tarjetas.csv"
+    export.write_text(TARJETAS_FILE)
+    own = {**TARJETAS, "fields": {**TARJETAS["fields"],  # type: ignore[dict-item]
+                                  "card_status": {"column": "ESTADO", "status_words": {"DUPLICADO": "REPLACED"}}}}
+    layout = Layout.model_validate(own)
+    check = check_lines(export, layout, context(_settings(), LegacySettings(state_dir=tmp_path), layout=layout))
+    assert check.summary("tarjetas.csv").endswith(
+        "0 rejected, 1 card status word unknown (EN REVISIÓN 1) on line 4: published as UNKNOWN; map them in the "
+        "card_status field's status_words")

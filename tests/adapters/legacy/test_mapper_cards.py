@@ -3,6 +3,8 @@ stolen stayed on the screen pop as any other card)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import fastavro
 import pytest
 
-from adapters.base.card_status import card_status
+from adapters.base.card_status import card_status, own_status_words
 from adapters.base.errors import RejectedInput
 from adapters.legacy.mapper import BusinessRecord, canonical_event_type, map_business
 from adapters.legacy.reads import event_fields
@@ -75,3 +77,40 @@ def test_a_layout_can_map_the_card_columns() -> None:
     assert canonical_event_type("CARD_STATUS_CHANGED") == "CardStatusChanged"
     assert {"card_number", "card_status", "new_card_number", "reason", "account_number"} <= event_fields(
         "CardStatusChanged")
+
+
+@pytest.mark.parametrize(("word", "status"), [
+    ("BLOQUEO POR FRAUDE", "BLOCKED"), ("BLOQUEADA FRAUDE", "BLOCKED"), ("robo", "BLOCKED"), ("extravío", "BLOCKED"),
+    ("bloqueo temporal", "BLOCKED"), ("Bloqueo por extravío", "BLOCKED"), ("baja", "CANCELLED"),
+    ("dada de baja", "CANCELLED"), ("duplicado", "UNKNOWN"),
+])
+def test_tester32_f12_common_spanish_core_banking_words(word: str, status: str) -> None:
+    """tester32 F12: these were UNKNOWN. ``duplicado`` stays so: the row may name the duplicate issued (active) or
+    the card it duplicates (replaced); the layout says which (``status_words``)."""
+    assert card_status(word) == status
+
+
+def test_a_systems_own_words_come_before_the_built_in_ones() -> None:
+    own = own_status_words({"Duplicado": "replaced", "BLOQ-FRAUDE": "BLOCKED", "robo": "cancelled"})
+    assert own == {"DUPLICADO": "REPLACED", "BLOQ_FRAUDE": "BLOCKED", "ROBO": "CANCELLED"}
+    assert [card_status(word, own) for word in ("duplicado", "bloq fraude", "Robo", "robada", "raro")] == [
+        "REPLACED", "BLOCKED", "CANCELLED", "BLOCKED", "UNKNOWN"]
+
+
+@pytest.mark.parametrize(("words", "problem"), [
+    ({"duplicado": "replacd"}, "'duplicado' is mapped to 'replacd', which is no card status (one of ACTIVE, BLOCKED, "
+                               "CANCELLED, REPLACED)"),
+    ({"duplicado": "UNKNOWN"}, "which is no card status"),
+    ({"Baja": "CANCELLED", "BAJA!": "BLOCKED"}, "'BAJA!' is given BLOCKED and CANCELLED"),
+    ({"--": "BLOCKED"}, "'--' has no letters"),
+])
+def test_own_words_that_say_nothing_clear_are_refused(words: dict[str, str], problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        own_status_words(words)
+
+
+def test_a_layouts_own_words_reach_the_event_and_keep_the_systems_word(tmp_path: Path) -> None:
+    mapped = map_business(card_row(card_status="DUPLICADO"),
+                          replace(ctx(tmp_path), card_status_words=own_status_words({"duplicado": "REPLACED"})))
+    value = mapped.events[0].event.value
+    assert (value["status"], value["source_status"]) == ("REPLACED", "DUPLICADO")

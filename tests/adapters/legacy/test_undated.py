@@ -18,7 +18,7 @@ import pytest
 from adapters.base.checkpoint import Checkpoint
 from adapters.legacy.ingress_batch import BatchReport, _FileImport
 from adapters.legacy.layout import Layout, load_layout
-from adapters.legacy.mapper import BusinessRecord, map_business
+from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from tests.adapters.legacy.support import legacy_context, utc
 
 EXPORTED = utc(2026, 12, 3, 7, 2, 11)  # the accounts export's modification time (the tester's import day)
@@ -48,13 +48,15 @@ def layout(tmp_path: Path, text: str) -> Layout:
     return load_layout(path)
 
 
-def mapped_line(tmp_path: Path, layout_text: str, header: str, line: str) -> dict[str, Any]:
-    """The business event ``import-batch`` publishes for ``line`` of a file exported at ``EXPORTED``."""
+def mapped_line(tmp_path: Path, layout_text: str, header: str, line: str,
+                ctx: LegacyContext | None = None) -> dict[str, Any]:
+    """The business event ``import-batch`` publishes for ``line`` of a file exported at ``EXPORTED``; ``ctx``: the
+    mapping context (default: ``legacy_context``, no token key)."""
     chosen = layout(tmp_path, layout_text)
     export = tmp_path / "export.csv"
     export.write_text(f"{header}\n{line}\n")
     os.utime(export, (EXPORTED.timestamp(), EXPORTED.timestamp()))
-    importer = SimpleNamespace(_ctx=legacy_context(), _chunk_lines=10)
+    importer = SimpleNamespace(_ctx=ctx or legacy_context(), _chunk_lines=10)
     with export.open("rb") as handle:
         reading = _FileImport(importer, export, chosen, handle, Checkpoint(tmp_path / "checkpoint.json"),  # type: ignore[arg-type]
                               BatchReport("0" * 64), chosen.columns_from(header), revisions=None,  # type: ignore[arg-type]

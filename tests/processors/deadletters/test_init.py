@@ -165,10 +165,10 @@ def test_the_reason_a_layout_gives_a_bad_due_date_is_read_by_its_fields_kind() -
     """The reason's wording is ``adapters.legacy.layout``'s: a change there must keep the due date readable."""
     from adapters.base.errors import RejectedInput
     from adapters.legacy.layout import load_layout
-    from tests.adapters.legacy.support import SAMPLES
+    from tests.adapters.legacy.support import EXAMPLES
 
-    bills = load_layout(SAMPLES / "bills_layout.yaml")
-    header, line = (SAMPLES / "bills.csv").read_text().splitlines()[:2]
+    bills = load_layout(EXAMPLES / "bills_layout.yaml")
+    header, line = (EXAMPLES / "bills.csv").read_text().splitlines()[:2]
     bad = line.replace(line.split(";")[5], "32/11/2026")  # ECHEANCE: the due date
     assert "32/11/2026" in bad
     with pytest.raises(RejectedInput) as refused:

@@ -1,0 +1,58 @@
+"""The example layouts docs/legacy-batch.md offers to copy load, and read their sample files as the import would
+(tester32 F17: the only complete examples lived under tests/; a customer master and a card-status export added)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.legacy.cli import context
+from adapters.legacy.config import LegacySettings
+from adapters.legacy.layout import load_layout
+from adapters.legacy.layout_check import check_lines
+from bus.config import OmnibusSettings
+from tests.adapters.legacy.support import EXAMPLES
+from tests.bus.identifiers.support import identifier_settings
+
+GUIDE = Path(__file__).parents[2] / "docs" / "legacy-batch.md"
+LAYOUTS = sorted(EXAMPLES.glob("*_layout.yaml"))
+# the import's identifier settings a Spanish bank sets (national IDs leave as tokens: a key is needed)
+SETTINGS = OmnibusSettings(identifiers=identifier_settings(default_region="ES",
+                                                           national_id_schemes=["es.dni", "es.nie"]))
+
+
+def sample_of(layout: Path) -> Path:
+    """The example file a layout reads: ``bills_layout.yaml`` reads ``bills.csv``."""
+    (sample,) = [path for path in EXAMPLES.iterdir()
+                 if path.stem == layout.name.removesuffix("_layout.yaml") and path.suffix != ".yaml"]
+    return sample
+
+
+def test_the_examples_include_a_customer_master_and_a_card_status_export() -> None:
+    assert {"bills", "overdue", "clientes", "tarjetas"} <= {p.name.removesuffix("_layout.yaml") for p in LAYOUTS}
+
+
+@pytest.mark.parametrize("layout_path", LAYOUTS, ids=lambda path: path.name)
+def test_each_example_layout_reads_every_line_of_its_sample_whole(layout_path: Path, tmp_path: Path) -> None:
+    """Valid, every line published, nothing dropped, every card status word known (check-layout's dry run)."""
+    layout = load_layout(layout_path)
+    sample = sample_of(layout_path)
+    check = check_lines(sample, layout, context(SETTINGS, LegacySettings(state_dir=tmp_path), layout.phone_region,
+                                                layout))
+    assert check.lines > 1
+    assert check.summary(sample.name) == f"{sample.name}: {check.lines} lines checked, {check.lines} would be " \
+                                         "published, 0 rejected"
+
+
+@pytest.mark.parametrize("layout_path", LAYOUTS, ids=lambda path: path.name)
+def test_the_guide_links_each_example_and_its_sample(layout_path: Path) -> None:
+    guide = GUIDE.read_text()
+    for path in (layout_path, sample_of(layout_path)):
+        assert f"(examples/layouts/{path.name})" in guide
+
+
+def test_no_example_is_left_in_the_test_tree() -> None:
+    """One copy: the tests read the examples from docs/examples/layouts."""
+    samples = Path(__file__).parents[1] / "adapters" / "legacy" / "samples"
+    assert not {path.name for path in samples.iterdir()} & {path.name for path in EXAMPLES.iterdir()}
