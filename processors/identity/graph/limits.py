@@ -22,7 +22,13 @@ from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Evict
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import (
-    UNTOLD_KINDS, LinkPolicy, claims_record, holder_only, kind_of, member_account, second_hand,
+    UNTOLD_KINDS,
+    LinkPolicy,
+    claims_record,
+    holder_only,
+    kind_of,
+    member_account,
+    second_hand,
 )
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
