@@ -331,9 +331,9 @@ def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
         seen_envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
                                       source_event_id=record.dedupe_id, occurred_at=occurred_at,
                                       discriminator="identifiers", correlation_id=envelope["event_id"])
-        seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key))
-        if seen is not None and body.get(roles.FIELD):  # the line's role travels with its holder's identifiers too
-            seen.event.value[roles.FIELD] = body[roles.FIELD]
+        # the line's role travels with its holder's identifiers too: both rank the account in identity
+        seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key),
+                        holder_role=body.get(roles.FIELD))
     # The event names the record with its holder's traits, as a call names its IVR record: identity weighs the
     # holder's identifiers with them (one line per holder of a joint account: the second holder's e-mail and phone
     # must not join the first holder's customer through the account, unweighed).

@@ -75,7 +75,7 @@ def test_the_role_is_on_the_business_event_and_on_the_lines_identifiers(kind: st
 
 def test_a_line_without_a_role_says_none() -> None:
     events = _mapped("AccountOpened", LINE)
-    assert events["AccountOpened"]["holder_role"] is None and "holder_role" not in events["IdentifiersObserved"]
+    assert events["AccountOpened"]["holder_role"] is None and events["IdentifiersObserved"]["holder_role"] is None
 
 
 def test_a_line_with_an_unknown_role_is_refused() -> None:
