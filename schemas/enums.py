@@ -46,3 +46,11 @@ HANDOFF_STATUSES = known_symbols("omnibus.handoff.HandoffStatus")
 CLOSE_REASONS = known_symbols("omnibus.handoff.CloseReason")
 NOTIFICATION_KINDS = known_symbols("omnibus.handoff.NotificationKind")
 ESCALATION_TRIGGERS = known_symbols("omnibus.handoff.EscalationTrigger")
+HOLDER_ROLES = known_symbols("omnibus.common.HolderRole")
+# The roles a producer writes by name (a family or joint account's lines: ``adapters/legacy/roles.py``), in the field
+# ``HOLDER_ROLE`` of ``AccountOpened``, ``ProductSubscribed`` and ``IdentifiersObserved``.
+PAYER, MEMBER = "PAYER", "MEMBER"
+HOLDER_ROLE = "holder_role"
+if not {PAYER, MEMBER} <= HOLDER_ROLES:
+    raise SchemaParseError(default_catalog().get("omnibus.common.HolderRole").path,
+                           f"omnibus.common.HolderRole lost {PAYER} or {MEMBER}")

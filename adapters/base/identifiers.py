@@ -21,6 +21,7 @@ from bus.identifiers.placeholders import PLACEHOLDER_CODE
 from bus.identifiers.traits import travelling
 from bus.producer import Outgoing
 from bus.serde import Event
+from schemas.enums import HOLDER_ROLE
 
 Identifier = dict[str, str]  # an omnibus.common.Identifier record: {"type": ..., "value": ...}
 OBSERVED_SCHEMA = "omnibus.contact.IdentifiersObserved"
@@ -41,7 +42,7 @@ def key_of(identifier: Mapping[str, str]) -> str:
 def observed(
     topic: str, envelope: dict[str, Any], found: Found | Sequence[Identifier], traits: Mapping[str, str] | None = None,
     *, rejected: Sequence[Rejected] = (), fallback_key: str, component: str = "adapter",
-    left_out: dict[str, str] | None = None,
+    left_out: dict[str, str] | None = None, holder_role: str | None = None,
 ) -> Outgoing | None:
     """The ``IdentifiersObserved`` of a record, or None when it has no identifier, rejection or trait.
 
@@ -49,7 +50,9 @@ def observed(
     ``rejected``. Keyed by the first identifier, else ``fallback_key`` (the key of the record's other events).
     Only the standard trait keys travel (``bus.identifiers.traits.travelling``: others are dropped and counted under
     ``component``; tester16 F6: a Segment trait ``imei`` reached every subscriber raw), and named in ``left_out``
-    (trait key -> reason, for the sender's answer: ``dropped_traits``).
+    (trait key -> reason, for the sender's answer: ``dropped_traits``). ``holder_role``: a system of record's line's
+    role on its account (``schemas.enums.HOLDER_ROLES``: ``adapters/legacy/roles.py``), None elsewhere; always
+    written, as every field of the schema is.
     """
     traits = travelling(traits, component=component, left_out=left_out)
     if isinstance(found, Found):
@@ -60,7 +63,7 @@ def observed(
         return None
     value = {
         "envelope": envelope, "identifiers": records, "traits": dict(traits) if traits else None,
-        "rejected_identifiers": [item.as_record() for item in refused],
+        "rejected_identifiers": [item.as_record() for item in refused], HOLDER_ROLE: holder_role,
     }
     return Outgoing(topic, key_of(records[0]) if records else fallback_key, Event(OBSERVED_SCHEMA, value))
 

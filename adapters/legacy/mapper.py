@@ -23,6 +23,9 @@ event needs, as JSON or as text from a file:
 - ``AccountOpened``: ``account_type``, ``service_tier``; ``AccountClosed``: ``reason``;
 - ``ProductSubscribed``/``ProductCancelled``: ``subscription_id``, ``product_code``, ``product_name`` /
   ``reason``, ``effective_at``;
+- ``AccountOpened`` and ``ProductSubscribed`` optionally ``holder_role``: the line's holder's role on a family or
+  joint account (``adapters.legacy.roles``: ``payer``, ``member``...), on the business event and its
+  ``IdentifiersObserved`` (identity gives the account to a payer before a member);
 - ``BillIssued``: ``bill_id``, ``amount`` (+ ``currency``), ``period_start_date``, ``period_end_date``,
   ``due_date``; ``PaymentOverdue``: ``bill_id``, ``amount_due`` (+ ``currency``), ``due_date``,
   ``days_overdue`` (computed from the due date if absent);
@@ -54,7 +57,7 @@ from adapters.base.envelope import make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import edge_normaliser, observed
 from adapters.base.mapper import MappedRecord
-from adapters.legacy import values
+from adapters.legacy import roles, values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.account import IBAN_CHECKSUM, normalise_account
@@ -217,6 +220,10 @@ def _account(f: Fields) -> dict[str, Any]:
     return {"account_number": f.account_number(), "customer_identifiers": f.customer_identifiers()}
 
 
+def _role(f: Fields) -> str | None:
+    return roles.holder_role(f.text(roles.FIELD, required=False))
+
+
 def _order_status(raw: str | None) -> str | None:
     if raw is None:
         return None
@@ -261,12 +268,12 @@ def _overdue_days(f: Fields, due: date | None) -> int:
 
 BUILDERS: dict[str, Builder] = {
     "AccountOpened": lambda f: {**_account(f), "account_type": f.text("account_type"),
-                                "service_tier": f.text("service_tier", required=False)},
+                                "service_tier": f.text("service_tier", required=False), "holder_role": _role(f)},
     "AccountClosed": lambda f: {**_account(f), "reason": f.text("reason", required=False)},
     "ProductSubscribed": lambda f: {**_account(f), "subscription_id": f.text("subscription_id"),
                                     "product_code": f.text("product_code"),
                                     "product_name": f.text("product_name", required=False),
-                                    "effective_at": f.moment("effective_at")},
+                                    "effective_at": f.moment("effective_at"), "holder_role": _role(f)},
     "ProductCancelled": lambda f: {**_account(f), "subscription_id": f.text("subscription_id"),
                                    "product_code": f.text("product_code"), "reason": f.text("reason", required=False),
                                    "effective_at": f.moment("effective_at")},
@@ -327,7 +334,9 @@ def map_business(record: BusinessRecord, ctx: LegacyContext) -> MappedRecord:
         seen_envelope = make_envelope(source_system=ctx.source_system, channel="BUSINESS_SYSTEM",
                                       source_event_id=record.dedupe_id, occurred_at=occurred_at,
                                       discriminator="identifiers", correlation_id=envelope["event_id"])
-        seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key))
+        # the line's role travels with its holder's identifiers too: both rank the account in identity
+        seen = observed(ctx.identity_topic, seen_envelope, fields.found, traits, fallback_key=str(key),
+                        holder_role=body.get(roles.FIELD))
     # The event names the record with its holder's traits, as a call names its IVR record: identity weighs the
     # holder's identifiers with them (one line per holder of a joint account: the second holder's e-mail and phone
     # must not join the first holder's customer through the account, unweighed).

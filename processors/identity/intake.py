@@ -30,8 +30,10 @@ from processors.identity.graph.saga import new_saga
 from processors.identity.matching.traits import summarize
 from processors.identity.metrics import EVENTS_WITHOUT_IDENTIFIER
 from processors.identity.normalize import Identifier, IdentifierNormalizer, Rejected
+from processors.identity.rules import RECORD_CHANNEL
 from processors.identity.wire import MAX_BUNDLE_BYTES, encode_message
 from processors.profile.book import ProfileBook
+from schemas.enums import HOLDER_ROLE, MEMBER
 
 IDENTIFIER_FIELDS = ("identifiers", "customer_identifiers", "caller_identifiers")
 # ALIAS_PREVIOUS_ID: the trait the web adapter sets on a Segment ``alias``: the earlier id, whatever its kind
@@ -130,6 +132,15 @@ def with_caller_traits(event: Event, saga: Saga) -> Saga:
     return saga
 
 
+def with_holder_role(event: Event, saga: Saga) -> Saga:
+    """A system of record's line of a member of its account (``holder_role`` MEMBER on the business event or on its
+    ``IdentifiersObserved``: a family plan's child) ranks its account after every payer's (``graph/limits.key_rank``,
+    tester32 F3)."""
+    if saga.channel == RECORD_CHANNEL and event.value.get(HOLDER_ROLE) == MEMBER:
+        return msgspec.structs.replace(saga, member_line=True)
+    return saga
+
+
 def _any_trait(event: Event) -> bool:
     """Whether the record carries a trait at all, compared or not: an adapter names it in its contact's
     ``traits_event_id`` whenever the caller gave any (a call flow's ``language`` alone), and the contact waits for it
@@ -187,6 +198,7 @@ class Intake:
                             ref, self._clock(), traits=summarize(traits), lookup_only=lookup_only,
                             correlation_id=envelope.get("correlation_id"))
             saga = with_caller_traits(event, saga)
+            saga = with_holder_role(event, saga)
             joins = saga.traits_from is not None or saga.leaves_traits  # at the identifier nodes: never the fast path
             joins = joins or closes(saga)  # its account's node keeps the closure (graph/recycle.py)
             joins = joins or revises(saga, envelope)  # and its lines' revisions (graph/record_lines.py)

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bus.identifiers.kinds import CUSTOMER_NUMBER, NATIONAL_ID, PHONE, RECORD_KEYS, SUPPLY_POINT
+from bus.identifiers.kinds import ACCOUNT, CUSTOMER_NUMBER, NATIONAL_ID, PHONE, RECORD_KEYS, SUPPLY_POINT
 from bus.identifiers.phone import is_fixed_line
 from processors.identity.config import IdentitySettings
 from processors.identity.matching.compare import Thresholds
@@ -72,6 +72,13 @@ def holder_only(channel: str, key: str) -> bool:
     other than a fixed line (``household_line``: each housemate's own account line carries the home's landline,
     tester20 F1)."""
     return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS and not household_line(key)
+
+
+def member_account(channel: str, key: str) -> bool:
+    """Whether ``key`` is what a system of record's line of an account's member (``holder_role`` MEMBER: a family
+    plan's child) ranks after every payer's line: the account (``ACCOUNT``, of the record's channel). The member's own
+    phone, e-mail and customer number rank as any record's (``graph/limits.key_rank``, tester32 F3)."""
+    return channel == RECORD_CHANNEL and kind_of(key) == ACCOUNT
 
 
 def master_record(channel: str, keys: Iterable[str], user_lines: bool = False) -> str | None:

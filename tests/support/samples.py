@@ -24,7 +24,7 @@ def identifiers_observed(phone: str, *, sequence: int = 0, email: str | None = N
     return Event(
         "omnibus.contact.IdentifiersObserved",
         {"envelope": envelope(source_event_id=f"seq-{sequence}"), "identifiers": identifiers, "traits": None,
-         "rejected_identifiers": []},
+         "rejected_identifiers": [], "holder_role": None},
     )
 
 

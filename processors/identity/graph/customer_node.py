@@ -144,7 +144,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     for key in message.claims if mine else ():
         if key not in ctx.state.members and claimable(ctx.policy, key):
             # By channel too, and after every record's when the event claimed a record's key (limits.key_rank).
-            rank = key_rank(message.rank, message.channel, key, message.claims_record)
+            rank = key_rank(message.rank, message.channel, key, message.claims_record, message.member_line)
             ctx.send(key, Claim(ctx.key, rank, message.event_id, message.channel, traits=ctx.state.traits))
 
 

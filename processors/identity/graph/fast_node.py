@@ -68,7 +68,7 @@ def holds(ctx: Node, claims: dict[str, int], saga: Saga, rank: int) -> bool:
         # An older event goes the slow way: it may lower the rank on the node, or predate a release (release.stale).
         # Not an anonymous page view, which ranks no anonymous id (limits.tells): repeat page views stay fast.
         if member_rank(value) and (kind_of(key) not in UNTOLD_KINDS or tells(ctx.policy, saga, key)):
-            if key_rank(rank, saga.channel, key, typed) < member_rank(value):
+            if key_rank(rank, saga.channel, key, typed, saga.member_line) < member_rank(value):
                 return False
     return bool(claims)
 

@@ -21,7 +21,15 @@ from collections.abc import Mapping
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Evict
 from processors.identity.graph.state import CustomerState
-from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, claims_record, holder_only, kind_of, second_hand
+from processors.identity.rules import (
+    UNTOLD_KINDS,
+    LinkPolicy,
+    claims_record,
+    holder_only,
+    kind_of,
+    member_account,
+    second_hand,
+)
 
 HASH_BITS = 10  # ties within one microsecond: 1 in 1024, then the identifier key decides
 # An event's rank, a BLAKE2b of its id, is asked 1.5 times per event of the hot-path bench (the fast path once; a
@@ -66,7 +74,7 @@ LATE_BAND = 1 << 62
 CLAIMED_BAND = 1 << 63
 
 
-def key_rank(rank: int, channel: str, key: str, claims: bool = False) -> int:
+def key_rank(rank: int, channel: str, key: str, claims: bool = False, member: bool = False) -> int:
     """The rank an event of ``rank`` (``event_rank``) that came through ``channel`` gives its identifier ``key``: its
     own, or ``LATE_BAND`` above it where another channel's event is the better evidence of whose ``key`` is, so that
     event's customer keeps it against this one's claim whatever the times and the arrival order (``claim_node.py``):
@@ -88,10 +96,16 @@ def key_rank(rank: int, channel: str, key: str, claims: bool = False) -> int:
     person's own contact that carries no other customer's record key still takes a family member's phone from the
     holder (tester18 F4).
 
+    ``member``: the event is a system of record's line of a member of its account (``rules.member_account``: a family
+    plan's child, ``holder_role`` MEMBER). Its account ranks in ``LATE_BAND`` too, after every payer's line and every
+    line that names no role, whatever the times and the arrival order, so the account's own facts (an overdue bill
+    that names the account alone) reach the payer's screen pop, not the child's (tester32 F3). Among the late band it
+    ranks by time: a family whose lines name no payer still has its account kept by its earliest line.
+
     Within a band, events rank by time: records among themselves (a joint account's two holders' lines), and the
     other channels among themselves.
     """
-    if holder_only(channel, key) or second_hand(channel, key):
+    if holder_only(channel, key) or second_hand(channel, key) or (member and member_account(channel, key)):
         return rank | LATE_BAND
     if claims:
         return rank | CLAIMED_BAND
@@ -100,7 +114,7 @@ def key_rank(rank: int, channel: str, key: str, claims: bool = False) -> int:
 
 def saga_key_rank(saga: Saga, key: str) -> int:
     """``key_rank`` of ``saga``'s event for ``key``."""
-    return key_rank(saga_rank(saga), saga.channel, key, claims_only(saga))
+    return key_rank(saga_rank(saga), saga.channel, key, claims_only(saga), saga.member_line)
 
 
 def claims_only(saga: Saga) -> bool:

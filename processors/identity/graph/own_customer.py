@@ -65,7 +65,8 @@ def leaves(ctx: Node, message: Apply) -> bool:
     contested = sorted({*message.claims, *firsts})
     lowered = sum(1 << index for index, key in enumerate(message.ids) if key in message.lowered)
     saga = Saga(message.event_id, message.channel, occurred, message.started_at, list(message.ids),
-                event=message.event, traits=message.traits, lowered=lowered, contested=contested)
+                event=message.event, traits=message.traits, lowered=lowered, contested=contested,
+                member_line=message.member_line)
     if state.traits:
         if not (firsts or message.claims):
             return False

@@ -298,7 +298,7 @@ def apply_message(saga: Saga) -> Apply:
     return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, claims, saga_rank(saga), saga.channel,
                  household_only, kept_apart, ids, lowered, carried, saga.traits_of if household_only or ids else None,
                  unowned=list(saga.unowned) if carried else [],
-                 claims_record=bool(claims) and claims_only(saga), linked=linked)
+                 claims_record=bool(claims) and claims_only(saga), linked=linked, member_line=saga.member_line)
 
 
 def _linked(saga: Saga) -> list[str]:

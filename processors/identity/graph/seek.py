@@ -152,7 +152,8 @@ def own_customer(ctx: Ctx[IdentifierState], apply: Apply) -> None:
     occurred = apply.rank >> HASH_BITS
     lowered = sum(1 << index for index, key in enumerate(apply.ids) if key in apply.lowered)
     saga = Saga(apply.event_id, apply.channel, occurred, apply.started_at, list(apply.ids), event=apply.event,
-                traits=apply.traits, lowered=lowered, contested=sorted(apply.lowered), noted=[ctx.key])
+                traits=apply.traits, lowered=lowered, contested=sorted(apply.lowered), noted=[ctx.key],
+                member_line=apply.member_line)
     # A call's events (CallCompleted, InteractionRecorded) took their traits from one IVR record and share its
     # instant: one customer for the call, whatever their order, even when their traits fit nobody (a first name).
     ctx.send(own_customer_id(occurred, apply.traits_of or apply.event_id), Create([], saga))

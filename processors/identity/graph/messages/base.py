@@ -151,6 +151,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     fits_two: int = 0
     # Household identifiers its new customer is owed a review through (``holder_review.owe``, on ``create``).
     review_owed: list[str] = []
+    # A system of record's line of a member of its account (``holder_role`` MEMBER: a family plan's child): its account
+    # ranks after every payer's line (``limits.key_rank``). False in sagas of earlier versions: they rank as before.
+    member_line: bool = False
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

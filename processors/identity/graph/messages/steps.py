@@ -158,6 +158,9 @@ class Apply(Message, tag="apply", frozen=True):
     # kept event of that pair (``weigh_again.carried``: a repeat of a pair kept apart). Empty in records of earlier
     # versions: no record settled so, as before.
     linked: list[str] = []
+    # ``Saga.member_line``: ``claims`` of its account rank after every payer's line (``limits.key_rank``). False in
+    # records of earlier versions: they rank as before.
+    member_line: bool = False
 
 
 class Seek(Message, tag="seek", frozen=True):

@@ -16,3 +16,20 @@ def test_a_saga_from_before_prior_ranks_decodes_with_none_and_a_new_one_round_tr
     assert msgspec.msgpack.decode(old, type=Saga) == saga
     lowered = msgspec.structs.replace(saga, prior_ranks={"USER_ID:u-1": 7 << 10})
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(lowered), type=Saga) == lowered
+
+
+def test_a_saga_and_an_apply_from_before_member_line_decode_as_no_member_line() -> None:
+    """``Saga.member_line`` and ``Apply.member_line`` (tester32 F3) are their last fields, default False: the arrays
+    written by a worker of the version before decode (graph records in flight across a deploy), and True travels."""
+    from processors.identity.graph.messages.steps import Apply
+
+    saga = Saga("evt-1", "BUSINESS_SYSTEM", 60_000_000, 0.0, ["ACCOUNT:FAM-1"], review_owed=["PHONE:+447911123412"])
+    member = msgspec.structs.replace(saga, member_line=True)
+    fields = msgspec.msgpack.decode(msgspec.msgpack.encode(member))
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(fields[:-1]), type=Saga) == saga
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(member), type=Saga) == member
+    apply = Apply("evt-1", 0.0, None, None, ["ACCOUNT:FAM-1"], 7 << 10, "BUSINESS_SYSTEM", linked=["a", "b"])
+    member_apply = msgspec.structs.replace(apply, member_line=True)
+    encoded = msgspec.msgpack.encode(member_apply)
+    assert msgspec.msgpack.decode(encoded, type=Apply) == member_apply
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(apply), type=Apply) == apply
