@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from string import Formatter
 from zoneinfo import ZoneInfo
 
@@ -81,6 +82,13 @@ def language_tag(tag: str, what: str) -> str:
     return tag
 
 
+@lru_cache(maxsize=256)
+def placeholders(template: str) -> frozenset[str]:
+    """The placeholder names ``template`` uses (``"{team}: {deadline}"``: team, deadline)."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(template) if name is not None)
+
+
+@lru_cache(maxsize=64)
 def cldr_locale(tag: str) -> Locale:
     """The CLDR locale (Babel) a message in language ``tag`` writes its dates in; raises ValueError when CLDR has
     none for it."""
@@ -102,7 +110,7 @@ def check_templates(templates: Mapping[str, Mapping[str, str]]) -> None:
         for kind, template in by_kind.items():
             if kind not in NOTIFICATION_KINDS:
                 raise ValueError(f"notification templates for {tag!r}: unknown kind {kind!r}")
-            names = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+            names = placeholders(template)
             if not names <= PLACEHOLDERS:
                 raise ValueError(f"notification template {tag}/{kind} uses {sorted(names - PLACEHOLDERS)}; "
                                  f"only {sorted(PLACEHOLDERS)} exist")
