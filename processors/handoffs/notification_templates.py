@@ -27,7 +27,7 @@ for (nearly every written language).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from string import Formatter
 from zoneinfo import ZoneInfo
@@ -82,7 +82,6 @@ def language_tag(tag: str, what: str) -> str:
     return tag
 
 
-@lru_cache(maxsize=256)
 def placeholders(template: str) -> frozenset[str]:
     """The placeholder names ``template`` uses (``"{team}: {deadline}"``: team, deadline)."""
     return frozenset(name for _, name, _, _ in Formatter().parse(template) if name is not None)
@@ -145,16 +144,31 @@ def readable_deadline(deadline: datetime, zone: ZoneInfo, lang: str, sent: datet
     ``zone``, by CLDR's patterns for the language (the day and month as its ``MMMMd`` skeleton, the year too when
     it is not the year the notification is ``sent`` in, the short time, joined by its date-time pattern):
     ``9 de diciembre, 9:15`` (es), ``December 9, 9:15 AM`` (en), ``January 5, 2027, 9:15 AM``."""
-    locale = cldr_locale(lang)
     local = deadline.astimezone(zone)
-    skeleton = "MMMMd" if local.year == sent.astimezone(zone).year else "yMMMMd"
-    day = format_skeleton(skeleton, local, locale=locale)
-    time = format_time(local, "short", locale=locale)
-    # as babel.dates.format_datetime joins them: CLDR's quotes around literal words dropped
-    joined = str(get_datetime_format("long", locale=locale)).replace("'", "").replace("{0}", time).replace("{1}", day)
+    day = _written_day(local.date(), lang, local.year != sent.astimezone(zone).year)
+    return _date_time_pattern(lang).replace("{0}", _written_time(local.time(), lang)).replace("{1}", day)
+
+
+# CLDR formatting (skeleton matching, month names) costs more than the rest of a notification: days and times of
+# day are few, so each is formatted once per language.
+@lru_cache(maxsize=4096)
+def _written_day(day: date, lang: str, with_year: bool) -> str:
+    at_noon = datetime.combine(day, time(12))
+    return format_skeleton("yMMMMd" if with_year else "MMMMd", at_noon, locale=cldr_locale(lang))
+
+
+@lru_cache(maxsize=4096)
+def _written_time(clock: time, lang: str) -> str:
     # CLDR's no-break spaces ("9:15\u202fAM") as plain ones: GSM 03.38 has neither, and one would send an English
     # SMS in UCS-2 (70 characters a part instead of 160)
-    return joined.translate(NO_BREAK_SPACES)
+    return format_time(clock, "short", locale=cldr_locale(lang)).translate(NO_BREAK_SPACES)
+
+
+@lru_cache(maxsize=64)
+def _date_time_pattern(lang: str) -> str:
+    """The language's long date-time pattern (``{1}, {0}``: date, time), as ``babel.dates.format_datetime`` uses
+    it: CLDR's quotes around literal words dropped."""
+    return str(get_datetime_format("long", locale=cldr_locale(lang))).replace("'", "").translate(NO_BREAK_SPACES)
 
 
 def render(template: str, *, lang: str, team: str | None = None, deadline: str | None = None,

@@ -21,7 +21,6 @@ from bus.references import declared
 from bus.serde import Event
 from processors.handoffs.config import HandoffPolicy, NotificationPolicy
 from processors.handoffs.notification_templates import (
-    placeholders,
     preferred_language,
     readable_deadline,
     render,
@@ -72,16 +71,16 @@ def notification(
         parameters["team"] = state.team
     if team_name:
         parameters["team_name"] = team_name
-    template, deadline = notices.templates[lang][kind], None
+    deadline = None
     if state.deadline_us is not None and state.is_open:
         zone = policy.calendar_of(state.team).timezone
         parameters["deadline"] = from_micros(state.deadline_us).isoformat()
         parameters["time_zone"] = zone.key
-        if "deadline" in placeholders(template):  # CLDR formatting costs more than the rest of the notification
-            deadline = readable_deadline(from_micros(state.deadline_us), zone, lang, from_micros(occurred_us))
+        deadline = readable_deadline(from_micros(state.deadline_us), zone, lang, from_micros(occurred_us))
     parameters.update(quoted or {})
     parameters["language"] = lang
-    message = render(template, lang=lang, team=team_name or state.team, deadline=deadline, **(quoted or {}))
+    message = render(notices.templates[lang][kind], lang=lang, team=team_name or state.team, deadline=deadline,
+                     **(quoted or {}))
     channel, address = delivery(notices, state)
     envelope = emitter.envelope(state, seed, occurred_us, causation_id)
     value = {
