@@ -30,15 +30,30 @@ def _plural_ending(kind: str) -> str:
     return "es" if kind.endswith("s") else "s"  # "e-mail addresses", "card numbers"
 
 
+def _counted(masked: tuple[str, ...]) -> str:
+    """``("date", "card number", "date")`` as ``2 dates, 1 card number``."""
+    return ", ".join(f"{count} {kind}{_plural_ending(kind) if count > 1 else ''}"
+                     for kind, count in Counter(masked).items())
+
+
 def masked_note(option: str, masked: tuple[str, ...]) -> str | None:
     """The ``note:`` line for what ``free_text_masked`` masked in ``option``'s text, e.g. ``note: --reason: masked
     1 card number, 1 e-mail address before publishing``; None when nothing was masked."""
     if not masked:
         return None
-    counts = ", ".join(f"{count} {kind}{_plural_ending(kind) if count > 1 else ''}"
-                       for kind, count in Counter(masked).items())
-    return (f"note: {option}: masked {counts} before publishing (identifier values never travel in free text; "
-            "the rest is published as typed)")
+    return (f"note: {option}: masked {_counted(masked)} before publishing (identifier values never travel in free "
+            "text; the rest is published as typed)")
+
+
+def customer_text_refusal(option: str, scrubbed: str, masked: tuple[str, ...], accept_flag: str) -> str:
+    """Why a text the customer is quoted (a handoff's ``resolve`` or ``hold --reason``) is not sent as masked without
+    the operator's say-so (tester32 F7: a refund date reached the customer's SMS as ``[date dd/dd/dddd]``): what
+    would be masked, by kind and count, the text the customer would read (``scrubbed``: no identifier value left), and
+    the two ways on. The scrubber cannot tell a refund date from a birth date, so it masks both."""
+    return (f"{option} is quoted to the customer and would reach them altered: {_counted(masked)} would be masked "
+            f"(identifier values never travel in free text), so the customer would read: {scrubbed!r}. Rewrite it "
+            "without them (a date in words, e.g. '4 December'; a card by its last four digits, e.g. 'the card ending "
+            f"0002'), or pass {accept_flag} to send it masked")
 
 
 def operator_text(option: str, text: str) -> str:
@@ -75,4 +90,4 @@ def operator_id(option: str, text: str) -> str:
     return given
 
 
-__all__ = ["masked_note", "operator_id", "operator_text"]
+__all__ = ["customer_text_refusal", "masked_note", "operator_id", "operator_text"]

@@ -4,10 +4,12 @@ PERSON`` and ``omnibus handoffs show HANDOFF_ID``: a back office works a handoff
 Each command reads ``handoff.events.v1`` (as ``reconcile`` does) to find the handoff, publishes one lifecycle
 event (``commands.build``) keyed by the handoff id, and prints its event id. The ``--reason`` text is scrubbed of
 identifier values first, as every channel's free text is, and a ``note:`` line on stderr says what was masked
-(``bus.cli.operator_text``). Exit 0: published (the tracker
+(``bus.cli.operator_text``); the text of ``hold`` and ``resolve``, quoted to the customer, is refused instead when
+the scrubber would alter it, unless ``--send-masked`` (``CUSTOMER_QUOTED``, tester32 F7). Exit 0: published (the tracker
 then applies it, or dead-letters it with the reason when the transition is illegal; ``show`` prints the
 outcome); 2: refused before publishing (unknown handoff, missing option, closed handoff, a transfer to a team the
-policy does not name without ``--allow-unknown-team``), one ``error:`` line; 69: Kafka unreachable
+policy does not name without ``--allow-unknown-team``, a customer-quoted text the scrubber would alter), one
+``error:`` line; 69: Kafka unreachable
 (``omnibus.cli.main``).
 """
 
@@ -24,13 +26,14 @@ from typing import NoReturn
 import typer
 
 from bus.bootstrap import bad_settings_exit, core_settings
-from bus.cli.operator_text import masked_note, operator_id
+from bus.cli.operator_text import customer_text_refusal, masked_note, operator_id
 from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
 from bus.replay import replay_topic
 from bus.serde import build_serde
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.commands import (
+    CUSTOMER_QUOTED,
     CommandRefused,
     HandoffView,
     Request,
@@ -44,6 +47,9 @@ from processors.handoffs.outputs import short_name
 from schemas.enums import CLOSE_REASONS
 
 BY_HELP = "Who does it (an employee id; recorded on the event and counted in the month-end report)."
+SEND_MASKED = "--send-masked"
+SEND_MASKED_HELP = ("Send the text with what the scrubber masks (a card number, a date, 7 digits or more, an e-mail "
+                    "address) replaced by [digits], [date ...], [email]; without it such a text is refused.")
 SHOW_HINT = "see the outcome with `omnibus handoffs show {id}`; a refusal is on deadletter.v1"
 
 
@@ -87,11 +93,16 @@ def unknown_team_guard(team: str | None, policy_file: Path | None, allow: bool) 
 
 
 def run(action: str, handoff_id: str, request: Request, bootstrap_servers: str | None = None,
-        check: Callable[[HandoffView], None] | None = None) -> None:
+        check: Callable[[HandoffView], None] | None = None, *, send_masked: bool = False) -> None:
     """Publish ``action`` on ``handoff_id`` (the commands' shared body), after ``check`` of the handoff as last
-    announced (it may refuse with ``_fail``); exits as the module doc says."""
+    announced (it may refuse with ``_fail``); exits as the module doc says. A text the customer is quoted
+    (``CUSTOMER_QUOTED``) that the scrubber would alter is refused unless ``send_masked``."""
     request = replace(request, by=operator_id("--by", request.by),  # never an e-mail login (tester25 F9)
                       owner=request.owner and operator_id("--owner", request.owner))
+    if action in CUSTOMER_QUOTED and not send_masked:
+        quoted, masked = scrubbed(request)
+        if masked:
+            _fail(customer_text_refusal("--reason", quoted.reason or "", masked, SEND_MASKED))
     settings = _settings(bootstrap_servers)
     view = _view(settings, handoff_id)
     reason = refusal(action, view)
@@ -168,10 +179,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("hold")
     def hold(handoff_id: str = handoff, by: str = by,
-             reason: str = typer.Option(None, help="What is asked of the customer."),
+             reason: str = typer.Option(None, help="What is asked of the customer, as the customer is told it (their "
+                                        "notification quotes it)."),
+             send_masked: bool = typer.Option(False, SEND_MASKED, help=SEND_MASKED_HELP),
              bootstrap_servers: str = servers) -> None:
         """Waiting on the customer: the resolution clock stops."""
-        run("hold", handoff_id, Request(by, reason=reason), bootstrap_servers)
+        run("hold", handoff_id, Request(by, reason=reason), bootstrap_servers, send_masked=send_masked)
 
     @app.command("resume")
     def resume(handoff_id: str = handoff, by: str = by, bootstrap_servers: str = servers) -> None:
@@ -183,9 +196,11 @@ def register(app: typer.Typer) -> None:
                 reason: str = typer.Option(..., help="What was done, in words the customer can be told."),
                 code: str = typer.Option(None, help="Structured resolution code."),
                 team: str = typer.Option(None, help="Team that resolved it (default: the handoff's team)."),
+                send_masked: bool = typer.Option(False, SEND_MASKED, help=SEND_MASKED_HELP),
                 bootstrap_servers: str = servers) -> None:
         """The case is solved (counted for --by in the month-end report)."""
-        run("resolve", handoff_id, Request(by, reason=reason, code=code, team=team), bootstrap_servers)
+        run("resolve", handoff_id, Request(by, reason=reason, code=code, team=team), bootstrap_servers,
+            send_masked=send_masked)
 
     @app.command("close")
     def close(handoff_id: str = handoff, by: str = by,

@@ -12,7 +12,7 @@ alone decides whether a transition is legal (``transitions.py``); what it refuse
 The operator's free text (``Request.reason``: a transfer's reason, a hold's request, a resolution, a reopening's
 reason) is scrubbed before it is put on the event (``scrubbed``, the channels' rule ``bus.redact.free_text``;
 tester24 F5), but the deployment's declared references (``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``; tester26 F8): a
-resolution is also quoted in the customer's notification.
+resolution and a hold's request are also quoted in the customer's notification (``CUSTOMER_QUOTED``).
 """
 
 from __future__ import annotations
@@ -185,6 +185,9 @@ ACTIONS: dict[str, Callable[[HandoffView, Request], tuple[str, dict]]] = {
     "acknowledge": _acknowledge, "accept": _accept, "transfer": _transfer, "hold": _hold, "resume": _resume,
     "resolve": _resolve, "close": _close, "reopen": _reopen, "escalate": _escalate,
 }
+# The actions whose --reason the customer's notification quotes (notifications.QUOTED_FIELDS: a resolution, what a
+# hold asks of the customer); the command refuses to send such a text altered by the scrubber unless told to.
+CUSTOMER_QUOTED = frozenset({"hold", "resolve"})
 
 
 def scrubbed(request: Request) -> tuple[Request, tuple[str, ...]]:
@@ -224,5 +227,5 @@ def refusal(action: str, view: HandoffView) -> str | None:
     return None
 
 
-__all__ = ["ACTIONS", "CommandRefused", "HandoffView", "Request", "build", "current_views", "refusal", "scrubbed",
-           "short_name"]
+__all__ = ["ACTIONS", "CUSTOMER_QUOTED", "CommandRefused", "HandoffView", "Request", "build", "current_views",
+           "refusal", "scrubbed", "short_name"]

@@ -23,7 +23,12 @@ from bus.errors import ConfigError
 from bus.tick_gate import MAX_DEFER_S
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
-from processors.handoffs.notification_templates import BUILT_IN_TEMPLATES, check_templates
+from processors.handoffs.notification_templates import (
+    BUILT_IN_TEMPLATES,
+    check_templates,
+    language_tag,
+    template_language,
+)
 from processors.handoffs.retention import CLOSED_KEPT_S, TOMBSTONE_KEPT_S, Retention
 from schemas.enums import CHANNELS, IDENTIFIER_TYPES
 
@@ -58,9 +63,26 @@ DEFAULT_CHAIN = (EscalationStep(role="team-lead"), EscalationStep(role="manager"
 
 class Team(Frozen):
     name: str
+    display_name: str | dict[str, str] | None = Field(
+        None, description="What customers are told the team is called (``{team}`` in their notifications): one name, "
+        "or one per language tag (``{es: disputas con tarjeta, en: card disputes}``, matched as templates are); "
+        "None, or no name for the language: the team's name (its id).")
     calendar: str = "default"
     receiving_system: str | None = Field(None, description="System expected to acknowledge; None: any system.")
     escalation_chain: tuple[EscalationStep, ...] = DEFAULT_CHAIN
+
+    @model_validator(mode="after")
+    def _display_name_languages(self) -> Team:
+        if isinstance(self.display_name, dict):
+            for tag in self.display_name:
+                language_tag(tag, f"team {self.name!r}: display_name language")
+        return self
+
+    def customer_name(self, lang: str) -> str | None:
+        """The team's ``display_name`` for a message in ``lang`` (RFC 4647 lookup); None when it has none."""
+        if not isinstance(self.display_name, dict):
+            return self.display_name
+        return self.display_name.get(template_language(lang, self.display_name, ""))
 
 
 class RoutingRule(Frozen):
@@ -225,6 +247,17 @@ class HandoffPolicy(Frozen):
     @property
     def _default_team(self) -> Team:
         return self._teams[self.default_team]
+
+    @cached_property
+    def _queue_teams(self) -> dict[str, Team]:
+        return {step.queue(team.name): team for team in self.teams for step in team.escalation_chain}
+
+    def customer_team_name(self, team: str | None, lang: str) -> str | None:
+        """What a customer is told ``team`` is called in ``lang`` (``Team.customer_name``); an escalation queue of a
+        team (``<team>/<role>``) is told by that team's name: the customer's case is still with it. None when the
+        policy gives no name (the notification then names the team by its id)."""
+        named = self._teams.get(team or "") or self._queue_teams.get(team or "")
+        return named.customer_name(lang) if named else None
 
     def calendar_name(self, team: str | None) -> str:
         return self.team(team).calendar

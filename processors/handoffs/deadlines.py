@@ -195,7 +195,7 @@ def _alarm_and_resend(
 def _breach(policy: HandoffPolicy, emitter: Emitter, state: HandoffState, timer: Timer, fired: Fired) -> HandoffState:
     fired.outputs.append(emitter.breached(state, timer))
     if state.tier == 0:
-        fired.outputs.extend(delayed_notification(emitter, state, timer.due_us, policy.notifications))
+        fired.outputs.extend(delayed_notification(emitter, state, timer.due_us, policy))
     if escalation_step(policy, state) is None:
         return state  # the top of the chain missed its deadline too: nothing left to escalate to
     from_team, from_owner, from_tier = state.team, state.owner, state.tier

@@ -1,42 +1,68 @@
 """The text of a customer notification, in the customer's language.
 
 A notification's ``message`` is rendered from a template per language and kind (``NotificationKind``), with the
-placeholders ``{team}``, ``{deadline}`` (ISO 8601, UTC) and ``{resolution}`` (the back office's words, as given).
+placeholders (``PLACEHOLDERS``):
+
+- ``{team}``: the name customers know the team by (``Team.display_name`` in the policy, per language), else its id;
+- ``{deadline}``: the deadline as a customer reads it, in the time zone of the team's calendar and the message's
+  language, by the Unicode CLDR's patterns (Babel): ``9 de diciembre, 9:15`` / ``December 9, 9:15 AM``; the year only
+  when it is not the notification's (``readable_deadline``);
+- ``{resolution}``: what the back office did (``HandoffResolved.resolution``), scrubbed;
+- ``{request}``: what is asked of the customer (``HandoffWaitingOnCustomer.request``, ``handoffs hold --reason``),
+  scrubbed.
+
+The notification's ``parameters`` keep the machine-readable values (``deadline`` in ISO 8601, UTC; ``team`` the id)
+for channels that render their own text (``processors.handoffs.notifications``).
+
 The language is the customer's preferred one where the channel said it when the case was opened (an intake fact
 under one of the spellings of the ``preferred_language`` trait: ``preferred_language``, ``language``, ``locale``;
 ``bus.identifiers.traits``), else the policy's ``default_language``. A tag is matched as BCP 47 lookup does
 (RFC 4647 section 3.4): ``es-ES`` takes ``es-ES`` templates, else ``es``, else the default language's.
 
 Built in: English (``en``) and Spanish (``es``). A deployment adds or replaces languages in its policy file
-(``notifications.templates``, ``processors/handoffs/policy.example.yaml``).
+(``notifications.templates``, ``processors/handoffs/policy.example.yaml``); each must be a language CLDR has dates
+for (nearly every written language).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, time
+from functools import lru_cache
 from string import Formatter
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, format_time, get_datetime_format
 
 from bus.identifiers.traits import PREFERRED_LANGUAGE, language, standard_key
 from schemas.enums import NOTIFICATION_KINDS
 
-PLACEHOLDERS = frozenset({"team", "deadline", "resolution"})
-# {team} while the case has no team, {deadline} while it has no deadline, per primary language subtag
-FALLBACK_WORDS = {"en": {"team": "back-office", "deadline": "soon"}, "es": {"team": "gestión", "deadline": "pronto"}}
+PLACEHOLDERS = frozenset({"team", "deadline", "resolution", "request"})
+# What a placeholder reads while its value is missing (no team yet, no deadline, a hold without a request), per
+# primary language subtag; other languages take the English words.
+FALLBACK_WORDS = {
+    "en": {"team": "back-office", "deadline": "soon", "request": "we will be in touch to tell you what we need."},
+    "es": {"team": "gestión", "deadline": "pronto",
+           "request": "le indicaremos cuál en breve."},
+}
+
+NO_BREAK_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 BUILT_IN_TEMPLATES: dict[str, dict[str, str]] = {
     "en": {
         "RECEIVED": "We have passed your request to our {team} team. We will get back to you by {deadline}.",
         "IN_PROGRESS": "A member of our {team} team is working on your request.",
-        "WAITING_ON_CUSTOMER": "We need some information from you to continue with your request.",
+        "WAITING_ON_CUSTOMER": "We need some information from you to continue with your request: {request}",
         "DELAYED": "Your request is taking longer than planned; it has been raised with a manager.",
         "RESOLVED": "Your request has been resolved: {resolution}",
         "CLOSED": "Your request is now closed.",
         "REOPENED": "Your request has been reopened and is being handled again.",
     },
     "es": {
-        "RECEIVED": "Hemos trasladado su solicitud a nuestro equipo de {team}. Le responderemos antes de {deadline}.",
+        "RECEIVED": "Hemos trasladado su solicitud a nuestro equipo de {team}. Le responderemos antes del {deadline}.",
         "IN_PROGRESS": "Una persona de nuestro equipo de {team} está trabajando en su solicitud.",
-        "WAITING_ON_CUSTOMER": "Necesitamos información suya para continuar con su solicitud.",
+        "WAITING_ON_CUSTOMER": "Necesitamos información suya para continuar con su solicitud: {request}",
         "DELAYED": "Su solicitud está tardando más de lo previsto; la hemos trasladado a un responsable.",
         "RESOLVED": "Su solicitud se ha resuelto: {resolution}",
         "CLOSED": "Su solicitud se ha cerrado.",
@@ -45,23 +71,45 @@ BUILT_IN_TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
+def language_tag(tag: str, what: str) -> str:
+    """``tag`` when it is a BCP 47 language tag in RFC 5646 casing; raises ValueError naming ``what`` otherwise."""
+    try:
+        cased = language(tag)
+    except ValueError:
+        raise ValueError(f"{what} {tag!r} is not a BCP 47 language tag") from None
+    if cased != tag:
+        raise ValueError(f"{what} {tag!r}: write it {cased!r}")
+    return tag
+
+
+def placeholders(template: str) -> frozenset[str]:
+    """The placeholder names ``template`` uses (``"{team}: {deadline}"``: team, deadline)."""
+    return frozenset(name for _, name, _, _ in Formatter().parse(template) if name is not None)
+
+
+@lru_cache(maxsize=64)
+def cldr_locale(tag: str) -> Locale:
+    """The CLDR locale (Babel) a message in language ``tag`` writes its dates in; raises ValueError when CLDR has
+    none for it."""
+    try:
+        return Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"notification language {tag!r} has no date formats in the Unicode CLDR (Babel)") from None
+
+
 def check_templates(templates: Mapping[str, Mapping[str, str]]) -> None:
-    """Raises ValueError unless each language is a BCP 47 tag in RFC 5646 casing, has a template for every kind
-    and uses no placeholder but ``PLACEHOLDERS``."""
+    """Raises ValueError unless each language is a BCP 47 tag in RFC 5646 casing that CLDR has dates for, has a
+    template for every kind and uses no placeholder but ``PLACEHOLDERS``."""
     for tag, by_kind in templates.items():
-        try:
-            cased = language(tag)
-        except ValueError:
-            raise ValueError(f"notification language {tag!r} is not a BCP 47 language tag") from None
-        if cased != tag:
-            raise ValueError(f"notification language {tag!r}: write it {cased!r}")
+        language_tag(tag, "notification language")
+        cldr_locale(tag)
         missing = sorted(kind for kind in NOTIFICATION_KINDS if kind not in by_kind)
         if missing:
             raise ValueError(f"notification templates for {tag!r} lack {', '.join(missing)}")
         for kind, template in by_kind.items():
             if kind not in NOTIFICATION_KINDS:
                 raise ValueError(f"notification templates for {tag!r}: unknown kind {kind!r}")
-            names = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+            names = placeholders(template)
             if not names <= PLACEHOLDERS:
                 raise ValueError(f"notification template {tag}/{kind} uses {sorted(names - PLACEHOLDERS)}; "
                                  f"only {sorted(PLACEHOLDERS)} exist")
@@ -91,8 +139,42 @@ def template_language(wanted: str | None, available: Mapping[str, object], defau
     return default
 
 
-def render(template: str, *, team: str | None, deadline: str | None, resolution: str | None, lang: str) -> str:
-    """``template`` with its placeholders filled; a missing team or deadline reads as the language's words."""
+def readable_deadline(deadline: datetime, zone: ZoneInfo, lang: str, sent: datetime) -> str:
+    """``deadline`` (an aware datetime) as a customer reads it in language ``lang``: the local date and time in
+    ``zone``, by CLDR's patterns for the language (the day and month as its ``MMMMd`` skeleton, the year too when
+    it is not the year the notification is ``sent`` in, the short time, joined by its date-time pattern):
+    ``9 de diciembre, 9:15`` (es), ``December 9, 9:15 AM`` (en), ``January 5, 2027, 9:15 AM``."""
+    local = deadline.astimezone(zone)
+    day = _written_day(local.date(), lang, local.year != sent.astimezone(zone).year)
+    return _date_time_pattern(lang).replace("{0}", _written_time(local.time(), lang)).replace("{1}", day)
+
+
+# CLDR formatting (skeleton matching, month names) costs more than the rest of a notification: days and times of
+# day are few, so each is formatted once per language.
+@lru_cache(maxsize=4096)
+def _written_day(day: date, lang: str, with_year: bool) -> str:
+    at_noon = datetime.combine(day, time(12))
+    return format_skeleton("yMMMMd" if with_year else "MMMMd", at_noon, locale=cldr_locale(lang))
+
+
+@lru_cache(maxsize=4096)
+def _written_time(clock: time, lang: str) -> str:
+    # CLDR's no-break spaces ("9:15\u202fAM") as plain ones: GSM 03.38 has neither, and one would send an English
+    # SMS in UCS-2 (70 characters a part instead of 160)
+    return format_time(clock, "short", locale=cldr_locale(lang)).translate(NO_BREAK_SPACES)
+
+
+@lru_cache(maxsize=64)
+def _date_time_pattern(lang: str) -> str:
+    """The language's long date-time pattern (``{1}, {0}``: date, time), as ``babel.dates.format_datetime`` uses
+    it: CLDR's quotes around literal words dropped."""
+    return str(get_datetime_format("long", locale=cldr_locale(lang))).replace("'", "").translate(NO_BREAK_SPACES)
+
+
+def render(template: str, *, lang: str, team: str | None = None, deadline: str | None = None,
+           resolution: str | None = None, request: str | None = None) -> str:
+    """``template`` with its ``PLACEHOLDERS`` filled; a missing value reads as the language's ``FALLBACK_WORDS``
+    (a resolution as nothing)."""
     words = FALLBACK_WORDS.get(lang.split("-")[0], FALLBACK_WORDS["en"])
     return template.format(team=team or words["team"], deadline=deadline or words["deadline"],
-                           resolution=resolution or "")
+                           resolution=resolution or "", request=request or words["request"])

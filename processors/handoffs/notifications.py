@@ -5,6 +5,12 @@ customer; a missed first deadline is ("DELAYED"), once per cycle. Channels rende
 ``kind`` and ``parameters``; ``message`` is the policy's template in the customer's language
 (``notification_templates``; ``parameters["language"]`` names the language it is written in).
 
+``parameters`` (strings): ``handoff_id``, ``case_type``, ``status``, ``language``; ``team`` (the team's id) and
+``team_name`` (what customers are told it is called, when the policy gives a name) while the case has a team;
+``deadline`` (ISO 8601, UTC) and ``time_zone`` (the IANA zone of the team's calendar, the one ``message`` writes
+the deadline in) while the case is open with a deadline; ``resolution`` on RESOLVED and ``request`` (what is asked
+of the customer) on WAITING_ON_CUSTOMER when given, both scrubbed (``bus.redact.free_text``).
+
 Key: the ``customer_id`` the notification names, else its handoff id (``notification_key``).
 """
 
@@ -13,8 +19,13 @@ from __future__ import annotations
 from bus.clock import from_micros
 from bus.references import declared
 from bus.serde import Event
-from processors.handoffs.config import NotificationPolicy
-from processors.handoffs.notification_templates import preferred_language, render, template_language
+from processors.handoffs.config import HandoffPolicy, NotificationPolicy
+from processors.handoffs.notification_templates import (
+    preferred_language,
+    readable_deadline,
+    render,
+    template_language,
+)
 from processors.handoffs.outputs import (
     ACCEPTED,
     CLOSED,
@@ -34,7 +45,9 @@ KIND_BY_CAUSE = {
     RESOLVED: "RESOLVED", CLOSED: "CLOSED", REOPENED: "REOPENED",
 }
 SILENT_CLOSE_REASONS = frozenset({"DUPLICATE"})  # the customer hears about the case that is kept
-DEFAULT_POLICY = NotificationPolicy()
+# The back office's words a notification quotes: the lifecycle record's field, also its placeholder and parameter
+QUOTED_FIELDS = {RESOLVED: "resolution", WAITING: "request"}
+DEFAULT_POLICY = HandoffPolicy()
 
 
 def notification_kind(cause: str, cause_value: dict) -> str | None:
@@ -46,20 +59,29 @@ def notification_kind(cause: str, cause_value: dict) -> str | None:
 
 def notification(
     emitter: Emitter, state: HandoffState, kind: str, occurred_us: int, causation_id: str | None,
-    *, seed: str, resolution: str | None = None, policy: NotificationPolicy = DEFAULT_POLICY,
+    *, seed: str, quoted: dict[str, str] | None = None, policy: HandoffPolicy = DEFAULT_POLICY,
 ) -> Output:
+    """The notification ``kind`` of ``state``; ``quoted``: the back office's words it quotes, by placeholder
+    (``QUOTED_FIELDS``), already scrubbed."""
+    notices = policy.notifications
     parameters = {"handoff_id": state.handoff_id, "case_type": state.case_type, "status": state.status.value}
+    lang = template_language(preferred_language(state.intake_facts), notices.templates, notices.default_language)
+    team_name = policy.customer_team_name(state.team, lang)
     if state.team:
         parameters["team"] = state.team
+    if team_name:
+        parameters["team_name"] = team_name
+    deadline = None
     if state.deadline_us is not None and state.is_open:
+        zone = policy.calendar_of(state.team).timezone
         parameters["deadline"] = from_micros(state.deadline_us).isoformat()
-    if resolution:
-        parameters["resolution"] = resolution
-    lang = template_language(preferred_language(state.intake_facts), policy.templates, policy.default_language)
+        parameters["time_zone"] = zone.key
+        deadline = readable_deadline(from_micros(state.deadline_us), zone, lang, from_micros(occurred_us))
+    parameters.update(quoted or {})
     parameters["language"] = lang
-    message = render(policy.templates[lang][kind], team=state.team, deadline=parameters.get("deadline"),
-                     resolution=resolution, lang=lang)
-    channel, address = delivery(policy, state)
+    message = render(notices.templates[lang][kind], lang=lang, team=team_name or state.team, deadline=deadline,
+                     **(quoted or {}))
+    channel, address = delivery(notices, state)
     envelope = emitter.envelope(state, seed, occurred_us, causation_id)
     value = {
         "envelope": envelope, "notification_id": envelope["event_id"], "handoff_id": state.handoff_id,
@@ -81,8 +103,8 @@ def notification_key(state: HandoffState) -> str:
     return state.customer_id or state.handoff_id
 
 
-def readdressed(outputs: list[Output], state: HandoffState, policy: NotificationPolicy = DEFAULT_POLICY
-                ) -> list[Output]:
+def readdressed(outputs: list[Output], state: HandoffState,
+                policy: NotificationPolicy = DEFAULT_POLICY.notifications) -> list[Output]:
     """``outputs`` with every customer notification keyed, named and addressed as for ``state``'s customer (the one
     the tracker followed right after the record that caused them); its id, kind and text are unchanged."""
     channel, address = delivery(policy, state)
@@ -108,21 +130,23 @@ def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict
 
 def change_notifications(
     emitter: Emitter, state: HandoffState, cause: str, cause_value: dict, occurred_us: int, causation_id: str,
-    policy: NotificationPolicy = DEFAULT_POLICY,
+    policy: HandoffPolicy = DEFAULT_POLICY,
 ) -> list[Output]:
     kind = notification_kind(cause, cause_value)
     if kind is None:
         return []
-    # A back office that speaks Kafka publishes HandoffResolved itself, unscrubbed: the customer's message is scrubbed
-    # here as the commands scrub theirs (bus.redact.free_text; text already scrubbed is returned as it is), keeping
-    # the deployment's declared references (a meter point id: bus.references.declared; tester26 F8).
-    resolution = (declared().text(cause_value.get("resolution") or "") or None) if cause == RESOLVED else None
+    # A back office that speaks Kafka publishes HandoffResolved (or HandoffWaitingOnCustomer) itself, unscrubbed: the
+    # words the customer is quoted are scrubbed here as the commands scrub theirs (bus.redact.free_text; text already
+    # scrubbed is returned as it is), keeping the deployment's declared references (a meter point id:
+    # bus.references.declared; tester26 F8).
+    field = QUOTED_FIELDS.get(cause)
+    words = declared().text(cause_value.get(field) or "") if field else ""
     return [notification(emitter, state, kind, occurred_us, causation_id, seed=f"notify:v{state.version}",
-                         resolution=resolution, policy=policy)]
+                         quoted={field: words} if field and words else None, policy=policy)]
 
 
 def delayed_notification(
-    emitter: Emitter, state: HandoffState, occurred_us: int, policy: NotificationPolicy = DEFAULT_POLICY,
+    emitter: Emitter, state: HandoffState, occurred_us: int, policy: HandoffPolicy = DEFAULT_POLICY,
 ) -> list[Output]:
     return [notification(emitter, state, "DELAYED", occurred_us, None, seed=f"notify:c{state.cycle}:delayed",
                          policy=policy)]

@@ -119,7 +119,7 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
         return Transition(state, changed=False)
     new_state = change.state.evolve(event_id=event_id)
     outputs = [*change.outputs, ctx.emitter.status_changed(new_state, schema, at, event_id)]
-    outputs += change_notifications(ctx.emitter, new_state, schema, value, at, event_id, ctx.policy.notifications)
+    outputs += change_notifications(ctx.emitter, new_state, schema, value, at, event_id, ctx.policy)
     return Transition(new_state, outputs, effects=change.effects)
 
 
@@ -145,8 +145,7 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
     # identifier (a joint account's keeper, tester21 F20), and a notification sent cannot be taken back. Until
     # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only.
     told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
-    outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"],
-                                    policy.notifications)
+    outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"], policy)
     return Transition(state, outputs, effects=[("received", team)])
 
 

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from omnibus.cli import app as omnibus
 from processors.handoffs import cli
+from processors.handoffs.commands import CUSTOMER_QUOTED
 from bus import undecodable
 from bus.replay import Replay
 from tests.processors.handoffs.scenario import run_scenario
@@ -185,8 +186,10 @@ CARD = "4111111111111111"
     ("transfer", "h3", "reason"), ("hold", "h3", "request"), ("resolve", "h3", "resolution"), ("reopen", "h1", "reason")])
 def test_a_card_number_in_a_reason_is_masked_before_publishing_and_the_operator_told(
         publishing: list, action: str, handoff: str, field: str) -> None:
-    """tester24 F5: ``hold`` and ``resolve --reason`` put a card number on handoff.events.v1 as typed."""
-    result = CliRunner().invoke(omnibus, ["handoffs", action, handoff, "--by", "fin-9", "--reason",
+    """tester24 F5: ``hold`` and ``resolve --reason`` put a card number on handoff.events.v1 as typed. (The customer
+    is quoted the text of ``hold`` and ``resolve``: masked, it is sent only with ``--send-masked``, tester32 F7.)"""
+    send_masked = ["--send-masked"] if action in CUSTOMER_QUOTED else []
+    result = CliRunner().invoke(omnibus, ["handoffs", action, handoff, "--by", "fin-9", *send_masked, "--reason",
                                           f"ref card {CARD[:4]} {CARD[4:8]} {CARD[8:12]} {CARD[12:]}, see support@example.fr"])
     assert result.exit_code == 0, result.output
     ((sent,),) = [publishing]
@@ -211,9 +214,49 @@ def test_a_declared_reference_in_any_spelling_of_its_name_is_published_whole_by_
     """tester26 F8/F11 through ``omnibus handoffs``: ``meter_point`` declared, an agent types ``Meter-Point: ...``;
     the command publishes it whole, masks the phone beside it, and its note counts the phone only."""
     reason = f"Gas restored, {name}: {PRM} checked; call 06 12 34 56 78"
+    send_masked = ["--send-masked"] if action in CUSTOMER_QUOTED else []
     with declared_references(DECLARED):
-        result = CliRunner().invoke(omnibus, ["handoffs", action, handoff, "--by", "fin-9", "--reason", reason])
+        result = CliRunner().invoke(omnibus, ["handoffs", action, handoff, "--by", "fin-9", *send_masked,
+                                              "--reason", reason])
     assert result.exit_code == 0, result.output
     ((sent,),) = [publishing]
     assert sent.event.value[field] == f"Gas restored, {name}: {PRM} checked; call [digits]"
     assert "note: --reason: masked 1 number before publishing" in result.stderr
+
+
+REFUND = "Hemos abonado 89,90 EUR en su cuenta el 04/12/2026; la tarjeta 4532 0151 1283 0002 sigue bloqueada"
+DOCUMENTS = "Necesitamos copia del DNI 48765431A y el justificante"
+
+
+@pytest.mark.parametrize(("action", "text", "would_be", "customer_reads"), [
+    ("resolve", REFUND, "1 date, 1 card number",
+     "Hemos abonado 89,90 EUR en su cuenta el [date dd/dd/dddd]; la tarjeta [digits] sigue bloqueada"),
+    ("hold", DOCUMENTS, "1 number", "Necesitamos copia del DNI [digits] y el justificante"),
+])
+def test_tester32_f7_a_customer_quoted_text_the_scrubber_would_alter_is_refused_unless_sent_masked(
+        publishing: list, action: str, text: str, would_be: str, customer_reads: str) -> None:
+    """tester32 F7: ``resolve --reason`` with a refund date and a card number sent the customer's SMS "[date
+    dd/dd/dddd]", with only a ``note:`` on stderr. The command now refuses, saying what would be masked and what the
+    customer would read (never a value); ``--send-masked`` sends it masked, as before."""
+    runner = CliRunner()
+    refused = runner.invoke(omnibus, ["handoffs", action, "h3", "--by", "E1042", "--reason", text])
+    assert refused.exit_code == 2 and not publishing, refused.output
+    assert refused.stderr.startswith(f"error: --reason is quoted to the customer and would reach them altered: "
+                                     f"{would_be} would be masked")
+    assert repr(customer_reads) in refused.stderr and "--send-masked" in refused.stderr
+    assert "0151" not in refused.stderr and "48765431" not in refused.stderr
+    sent_masked = runner.invoke(omnibus, ["handoffs", action, "h3", "--by", "E1042", "--reason", text,
+                                          "--send-masked"])
+    assert sent_masked.exit_code == 0, sent_masked.output
+    assert f"note: --reason: masked {would_be} before publishing" in sent_masked.stderr
+    ((sent,),) = [publishing]
+    assert sent.event.value["resolution" if action == "resolve" else "request"] == customer_reads
+
+
+@pytest.mark.parametrize("action", sorted(CUSTOMER_QUOTED))
+def test_tester32_f7_the_text_rewritten_as_the_refusal_suggests_is_sent_as_typed(publishing: list, action: str) -> None:
+    text = "Hemos abonado 89,90 EUR el 4 de diciembre; la tarjeta terminada en 0002 sigue bloqueada"
+    result = CliRunner().invoke(omnibus, ["handoffs", action, "h3", "--by", "E1042", "--reason", text])
+    assert result.exit_code == 0 and not result.stderr, result.output
+    ((sent,),) = [publishing]
+    assert sent.event.value["resolution" if action == "resolve" else "request"] == text

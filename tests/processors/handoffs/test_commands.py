@@ -184,3 +184,15 @@ def test_tester26_f8_a_declared_reference_in_a_reason_is_published_and_not_count
         event = build(action, view, request, T0)
     assert event.value[FREE_TEXT_ACTIONS[action]] == "Contract started; meter_point_id 14500000000001 index [digits]"
     assert masked == ("number",)
+
+
+def test_the_commands_refusing_altered_text_are_those_whose_event_the_customer_s_notification_quotes() -> None:
+    """``CUSTOMER_QUOTED`` (the CLI's refusal, tester32 F7) and ``notifications.QUOTED_FIELDS`` (what a notification
+    quotes, F6) name the same texts: a new quoted text cannot be sent altered without a word."""
+    from processors.handoffs.commands import CUSTOMER_QUOTED
+    from processors.handoffs.notifications import QUOTED_FIELDS
+
+    routed = HandoffView("h1", "c1", status="ROUTED", version=1, team="finance")
+    quoting = {action for action in ACTIONS
+               if build(action, routed, Request("a", reason="r", owner="b"), T0).schema in QUOTED_FIELDS}
+    assert quoting == CUSTOMER_QUOTED
