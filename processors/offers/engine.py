@@ -221,7 +221,8 @@ class OfferEngine:
         identifier, and one naming none reaches nobody's screen pop. ``_members`` syncs again when it comes."""
         if not state.identifiers:
             return
-        now, live = self.clock(), self.live_offers(stores)
+        # the higher priority (then the offer id) first: with room for fewer pushes, it gets the room, on any store
+        now, live = self.clock(), sorted(self.live_offers(stores), key=lambda o: (-o.priority, o.offer_id))
         zone = zone_of(state, self.settings.zone)
         fitting = {offer.offer_id for offer in live if fits(state, offer, now)}  # one rule evaluation per offer
         by_id = {offer.offer_id: offer for offer in live}

@@ -182,3 +182,10 @@ def test_a_redelivered_pitch_withdraws_once_and_a_replay_gives_the_same_instruct
     assert [o.event.value["envelope"]["event_id"] for b in replayed for o in b.outgoing] == [
         o.event.value["envelope"]["event_id"] for b in batches for o in b.outgoing]
     assert redelivered.event.value["envelope"]["event_id"] == replayed[1].outgoing[0].event.value["envelope"]["event_id"]
+
+
+def test_room_for_one_push_among_offers_goes_to_the_higher_priority() -> None:
+    world = world_with(ONE_A_DAY)
+    world.feed(defined(offer("loan", channels=["SMS"], priority=0)))
+    world.feed(defined(offer("gold", channels=["SMS"], priority=50)))
+    assert actions(world.created("cus_1", MOBILE)) == [("SHOW", "SMS", "cus_1", "gold")]
