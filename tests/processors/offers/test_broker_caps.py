@@ -9,17 +9,17 @@ gateways are this test, reading the instruction topics as processors/offers/READ
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import pytest
 
 from demo.offers import InstructionWatch
-from demo.services import BRANCH_ID, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY, running_middleware
+from demo.services import running_middleware
 from processors.offers.campaigns import publish
 from tests.processors.offers.factories import offer
 from tests.processors.offers.test_broker import get_json, until
+from tests.processors.offers.test_broker_outbound import counter_offer, identify
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
@@ -31,13 +31,9 @@ async def test_tester32_f9_one_push_a_day_and_the_counter_pitch_withdraws_it(boo
     settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
     watcher = InstructionWatch(settings)
     await watcher.start()
-    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
     try:
         async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
-            identify = {"type": "identify", "messageId": "id-caps-1", "userId": USER,
-                        "timestamp": datetime.now(UTC).isoformat(), "traits": {"email": EMAIL, "phone": PHONE}}
-            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
-                assert response.status == 200, await response.text()
+            await identify(http, endpoints.web, USER, EMAIL, PHONE)
             await publish(settings, [offer("tarjeta-oro", channels=["WEB", "BRANCH", "SMS", "EMAIL"],
                                            caps=[{"max": 1, "per": "1d"}])])
             lookup = f"{endpoints.offers}/customers/lookup/offers"
@@ -52,14 +48,7 @@ async def test_tester32_f9_one_push_a_day_and_the_counter_pitch_withdraws_it(boo
             web = await get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL)
             assert web and [o["offer_id"] for o in web["offers"]] == ["tarjeta-oro"]  # a customer who is there
 
-            visit = {"terminal_id": TERMINAL_ID, "branch_id": BRANCH_ID, "events": [{
-                "event_id": "caps-ev-1", "kind": "transaction", "occurred_at": datetime.now(UTC).isoformat(),
-                "agent_id": "gestor-17", "transaction": {"id": "caps-tx-1", "type": "consulta", "status": "completed"},
-                "identifiers": [{"type": "EMAIL", "value": EMAIL}],
-                "offer": {"offer_id": "tarjeta-oro", "offer_version": 1, "response": "presented"}}]}
-            async with http.post(f"{endpoints.branch}/v1/counter/events", json=visit,
-                                 headers={"Authorization": f"Bearer {TERMINAL_TOKEN}"}) as response:
-                assert response.status == 200, await response.text()
+            await counter_offer(http, endpoints.branch, "caps-1", EMAIL, "tarjeta-oro", "presented")
             await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "SMS", "WITHDRAW"))), 60, "the SMS WITHDRAW")
             (_, withdraw), = watcher.of(customer, "SMS", "WITHDRAW")
             assert withdraw.value["reason"] == "CAPPED"
