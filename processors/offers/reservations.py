@@ -59,17 +59,20 @@ def over_caps(state: CustomerState, offers: dict[str, Offer], fitting: Iterable[
     """The reservations to withdraw, with the reason (``CAPPED`` / ``MERGED``): taken oldest first (the survivor's
     before a merged customer's), each keeps its room if the presentations and the reservations kept so far leave it
     room under every cap it falls under. ``fitting``: ids of the live offers the customer still fits (the others are
-    withdrawn with their own reason)."""
+    withdrawn with their own reason, under the survivor's id: a merged customer's SHOW of a live offer is withdrawn
+    here, ``MERGED``, fitting or not)."""
     now_us = int(now.timestamp() * US)
     fit = set(fitting)
     kept: list[list[Any]] = []
     dropped: list[tuple[list[Any], str]] = []
     for row in sorted(outstanding(state, now_us), key=lambda r: (r[4] != state.customer_id, r[0])):
         offer = offers.get(row[2])
-        if offer is None or row[2] not in fit:
+        if offer is None:
             continue
-        if row[4] != state.customer_id:
+        if row[4] != state.customer_id:  # whether or not the survivor fits it: no one withdraws it under that id else
             dropped.append((row, MERGED))
+            continue
+        if row[2] not in fit:
             continue
         reason = suppression(replace(state, reserved=kept), offer, row[1], now, zone, policy, quiet_hours=False)
         if reason in (Suppression.CONTACT_CAP, Suppression.CHANNEL_CAP, Suppression.OFFER_CAP):

@@ -189,3 +189,16 @@ def test_room_for_one_push_among_offers_goes_to_the_higher_priority() -> None:
     world.feed(defined(offer("loan", channels=["SMS"], priority=0)))
     world.feed(defined(offer("gold", channels=["SMS"], priority=50)))
     assert actions(world.created("cus_1", MOBILE)) == [("SHOW", "SMS", "cus_1", "gold")]
+
+
+def test_a_merged_customers_sms_is_withdrawn_under_its_id_when_the_survivor_answered_the_offer() -> None:
+    world = world_with(ContactPolicy(quiet_hours=None))
+    world.created("cus_1", NID, MOBILE)
+    world.created("cus_2", OTHER_MOBILE)
+    world.feed(defined(offer("gold", channels=["SMS"])))
+    world.offer_event("OfferResponded", NID, "gold", "BRANCH", response="DECLINED")
+    merged = world.feed(Event("omnibus.identity.CustomerMerged", {
+        "envelope": envelope(world.id()), "survivor_customer_id": "cus_1", "merged_customer_id": "cus_2",
+        "moved_identifiers": [ident(OTHER_MOBILE)], "lineage": {}}))
+    assert reasons(merged) == [("WITHDRAW", "SMS", "MERGED")] and merged.outgoing[0].key == "cus_2"
+    assert world.customer("cus_1")["reserved"] == []
