@@ -221,9 +221,10 @@ class OfferEngine:
         identifier, and one naming none reaches nobody's screen pop. ``_members`` syncs again when it comes."""
         if not state.identifiers:
             return
-        # the higher priority (then the offer id) first: with room for fewer pushes, it gets the room, on any store
-        now, live = self.clock(), sorted(self.live_offers(stores), key=lambda o: (-o.priority, o.offer_id))
-        zone = zone_of(state, self.settings.zone)
+        # offers pushed somewhere, the higher priority (then the offer id) first: it gets the room a cap leaves
+        live = sorted((o for o in self.live_offers(stores) if set(self.settings.push_channels) & set(o.channels)),
+                      key=lambda o: (-o.priority, o.offer_id))
+        now, zone = self.clock(), zone_of(state, self.settings.zone)
         fitting = {offer.offer_id for offer in live if fits(state, offer, now)}  # one rule evaluation per offer
         by_id = {offer.offer_id: offer for offer in live}
         # outbound SHOWs a presentation (or a merge) left over a cap first, so what remains counts for new SHOWs
