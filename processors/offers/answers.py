@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bus.serde import Event
-from processors.offers import intake, machine
+from processors.offers import intake, machine, reservations
 from processors.offers.caps import US
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
@@ -86,6 +86,8 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     if event.schema == PRESENTED:
         shown = machine.present(previous, current, value["offer_version"], channel, at_us, via)
         state.offers[value["offer_id"]] = shown.state
+        # a gateway's report: the contact its SHOW reserved is a presentation now (counted once, in the ledger)
+        reservations.consume(state, value["offer_id"], channel, str(value["envelope"].get("correlation_id") or ""))
         state.ledger = sorted([*state.ledger, [at_us, channel, value["offer_id"], value["envelope"]["event_id"],
                                                list(via)]], key=lambda r: r[0])[-LEDGER_KEPT:]
         batch.count("presented", channel)

@@ -79,7 +79,9 @@ class Frozen(BaseModel):
 
 
 class Cap(Frozen):
-    """At most ``max`` presentations within ``per`` seconds; on one channel, or across all when ``channel`` is None."""
+    """At most ``max`` presentations within ``per`` seconds (a rolling window ending now, not a calendar day); on one
+    channel, or across all when ``channel`` is None. Outbound pushes instructed and not sent yet count too
+    (``reservations.py``)."""
 
     max: int = Field(ge=1)
     per: Seconds

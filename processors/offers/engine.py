@@ -27,11 +27,11 @@ from typing import Any
 from bus.errors import OmnibusError
 from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
-from processors.offers import answers, intake, machine, retention
+from processors.offers import answers, intake, machine, reservations, retention
 from processors.offers.answers import PRESENTED, RESPONDED
 from processors.offers.caps import US, not_before, suppression
 from processors.offers.config import OffersSettings
-from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, OUTBOUND, Channel, Offer
+from processors.offers.definition import OFFER_DEFINED, OFFER_WITHDRAWN, OUTBOUND, Offer
 from processors.offers.intake import OBSERVED
 from processors.offers.outputs import Batch, Emitter, Instruction, missing_address
 from processors.offers.ranking import fits, zone_of
@@ -221,11 +221,19 @@ class OfferEngine:
         identifier, and one naming none reaches nobody's screen pop. ``_members`` syncs again when it comes."""
         if not state.identifiers:
             return
-        now = self.clock()
-        zone = zone_of(state, self.settings.zone)
-        for offer in self.live_offers(stores):
+        # offers pushed somewhere, the higher priority (then the offer id) first: it gets the room a cap leaves
+        live = sorted((o for o in self.live_offers(stores) if set(self.settings.push_channels) & set(o.channels)),
+                      key=lambda o: (-o.priority, o.offer_id))
+        now, zone = self.clock(), zone_of(state, self.settings.zone)
+        fitting = {offer.offer_id for offer in live if fits(state, offer, now)}  # one rule evaluation per offer
+        by_id = {offer.offer_id: offer for offer in live}
+        # outbound SHOWs a presentation (or a merge) left over a cap first, so what remains counts for new SHOWs
+        for row, why in reservations.over_caps(state, by_id, fitting, now, zone, self.settings.policy):
+            self._push(state, Instruction("WITHDRAW", row[1], row[4], tuple(state.identifiers), by_id[row[2]],
+                                          reason=why, cause_id=cause_id), batch)
+        for offer in live:  # a push channel before another in PUSH_CHANNELS' order gets the room a cap leaves
             channels = [c.value for c in self.settings.push_channels if c in offer.channels]
-            fit = bool(channels) and fits(state, offer, now)  # one rule evaluation for every channel
+            fit = offer.offer_id in fitting
             for channel in channels:
                 current = state.offers.get(offer.offer_id)
                 shown = current is not None and channel in current.pushed
@@ -255,16 +263,20 @@ class OfferEngine:
         (SMS, EMAIL) is also a contact the gateway's report is placed by: ``PLACED:<instruction event id>`` -> this
         customer in ``stores.directory`` (``answers.place``), so the OfferPresented / OfferResponded the gateway
         publishes with that ``correlation_id`` counts for this customer, whoever else shares the phone or e-mail."""
-        now_us = int(self.clock().timestamp() * US)
-        current = state.offers.get(item.offer.offer_id) or machine.eligible(item.offer.version, now_us)
-        pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if item.action == "SHOW" else [])
-        state.offers[item.offer.offer_id] = replace(current, pushed=tuple(pushed))
+        now_us, offer_id = int(self.clock().timestamp() * US), item.offer.offer_id
+        current = state.offers.get(offer_id) or machine.eligible(item.offer.version, now_us)
+        reservations.release(state, offer_id, item.channel, item.customer_id)  # a new SHOW reserves anew below
+        stays = item.action == "SHOW" or reservations.held(state, offer_id, item.channel)  # a merged one's WITHDRAW
+        pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if stays else [])
+        state.offers[offer_id] = replace(current, pushed=tuple(pushed))
         outgoing = self.emitter.instruction(item)
         batch.outgoing.append(outgoing)
         batch.instructions.append(item)
         batch.count("instruction", item.channel, item.action)
-        if stores is not None and item.action == "SHOW" and Channel(item.channel) in OUTBOUND:
+        if stores is not None and item.action == "SHOW" and item.channel in OUTBOUND:
             answers.place_push(stores, outgoing.event, state.customer_id)
+            reservations.reserve(state, item.offer, item.channel, str(outgoing.event.value["envelope"]["event_id"]),
+                                 now_us)
 
     # --- offers and identity -------------------------------------------------------------------------
 

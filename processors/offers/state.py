@@ -5,6 +5,8 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 
 * ``offers``: offer id -> ``OfferState`` (status, version, where and when presented, the answer).
 * ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``.
+* ``reserved``: outbound pushes instructed and not presented yet, which the caps count as contacts
+  (``reservations.py``): ``[shown_us, channel, offer_id, instruction_event_id, customer_id, valid_until_us]``.
 * ``contacts``: recent contacts for facts and signals, ``[at_us, channel, matter, event_id, via]``.
 * ``products``: product code -> via; ``profile``: service tier, segment, region, city (text facts).
 * ``accounts``: account number -> open or closed, its segment, tier and products (``accounts.py``): the segment
@@ -73,6 +75,7 @@ class CustomerState:
     identifiers: list[str] = field(default_factory=list)
     offers: dict[str, OfferState] = field(default_factory=dict)
     ledger: list[list[Any]] = field(default_factory=list)
+    reserved: list[list[Any]] = field(default_factory=list)  # reservations.py
     contacts: list[list[Any]] = field(default_factory=list)
     products: dict[str, list[str]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # account_book.Accounts
@@ -93,7 +96,7 @@ class CustomerState:
         return {
             "customer_id": self.customer_id, "identifiers": self.identifiers,
             "offers": {k: v.to_dict() for k, v in self.offers.items()}, "ledger": self.ledger,
-            "contacts": self.contacts, "products": self.products, "accounts": self.accounts,
+            "reserved": self.reserved, "contacts": self.contacts, "products": self.products, "accounts": self.accounts,
             "profile": self.profile,
             "overdue": self.overdue, "fact_via": self.fact_via, "signals": self.signals, "applied": self.applied,
             "merged_into": self.merged_into,
@@ -146,6 +149,7 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
     result = CustomerState(
         customer_id=survivor.customer_id, identifiers=_union(survivor.identifiers, merged.identifiers),
         offers=offers, ledger=_by_event(survivor.ledger + merged.ledger, LEDGER_KEPT),
+        reserved=list({row[3]: row for row in survivor.reserved + merged.reserved}.values()),
         contacts=_by_event(survivor.contacts + merged.contacts, CONTACTS_KEPT),
         products={**survivor.products, **products}, accounts=accounts,
         profile={**merged.profile, **{k: v for k, v in survivor.profile.items() if v}},
@@ -168,7 +172,8 @@ def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple
         via_set = set(via)
         return (not via_set or bool(via_set - moved), bool(via_set & moved))
 
-    kept = CustomerState(customer_id=source.customer_id, profile=dict(source.profile),
+    # the SHOWs were keyed by the source: their reservations stay with it, whose sync withdraws what no longer fits
+    kept = CustomerState(customer_id=source.customer_id, profile=dict(source.profile), reserved=list(source.reserved),
                          overdue=dict(source.overdue), signals=dict(source.signals), applied=list(source.applied))
     new = CustomerState(customer_id=new_customer_id)
     for identifier in source.identifiers:

@@ -48,19 +48,37 @@ async def report_sent(settings: Any, shown: Event) -> None:
         await producer.publish(Outgoing(MARKETING_RESPONSES.name(settings.topics), value["customer_id"], sent))
 
 
+async def identify(http: aiohttp.ClientSession, web: str, user: str, email: str, phone: str) -> None:
+    """The web hall's Segment ``identify`` of ``user`` with their e-mail and phone (the demo's write key)."""
+    call = {"type": "identify", "messageId": f"id-{user}", "userId": user, "timestamp": datetime.now(UTC).isoformat(),
+            "traits": {"email": email, "phone": phone}}
+    async with http.post(f"{web}/v1/identify", json=call,
+                         headers={"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}) as answer:
+        assert answer.status == 200, await answer.text()
+
+
+async def counter_offer(http: aiohttp.ClientSession, branch: str, visit_id: str, email: str, offer_id: str,
+                        response: str) -> None:
+    """A counter visit (the demo's terminal) for the customer of ``email`` recording ``response`` to ``offer_id``."""
+    visit = {"terminal_id": TERMINAL_ID, "branch_id": BRANCH_ID, "events": [{
+        "event_id": f"ev-{visit_id}", "kind": "transaction", "occurred_at": datetime.now(UTC).isoformat(),
+        "agent_id": "clerk.bianchi", "transaction": {"id": f"tx-{visit_id}", "type": "sale", "status": "completed"},
+        "identifiers": [{"type": "EMAIL", "value": email}],
+        "offer": {"offer_id": offer_id, "offer_version": 1, "response": response}}]}
+    async with http.post(f"{branch}/v1/counter/events", json=visit,
+                         headers={"Authorization": f"Bearer {TERMINAL_TOKEN}"}) as answer:
+        assert answer.status == 200, await answer.text()
+
+
 async def test_sms_push_quiet_hours_report_cap_and_withdrawal(bootstrap_servers: str, tmp_path: Any) -> None:
     settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
     watcher = InstructionWatch(settings)
     await watcher.start()
-    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
     local = datetime.now(ZoneInfo(demo_timezone(settings)))
     quiet = {"start": (local - timedelta(hours=1)).strftime("%H:%M"), "end": (local + timedelta(hours=2)).strftime("%H:%M")}
     try:
         async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
-            identify = {"type": "identify", "messageId": "id-out-1", "userId": USER,
-                        "timestamp": datetime.now(UTC).isoformat(), "traits": {"email": EMAIL, "phone": PHONE}}
-            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
-                assert response.status == 200, await response.text()
+            await identify(http, endpoints.web, USER, EMAIL, PHONE)
             # the offer's own quiet hours span now; its own cap: one presentation a week, on any channel
             await publish(settings, [offer("boiler-care", channels=["WEB", "SMS", "BRANCH"], quiet_hours=quiet,
                                            caps=[{"max": 1, "per": "7d"}],
@@ -90,14 +108,7 @@ async def test_sms_push_quiet_hours_report_cap_and_withdrawal(bootstrap_servers:
             suppressed = (await until(capped, 60, "the SMS counted by the offer's cross-channel cap"))["suppressed"]
             assert [(s["offer_id"], s["reason"]) for s in suppressed] == [("boiler-care", "offer_cap")]
 
-            visit = {"terminal_id": TERMINAL_ID, "branch_id": BRANCH_ID, "events": [{
-                "event_id": "out-ev-1", "kind": "transaction", "occurred_at": datetime.now(UTC).isoformat(),
-                "agent_id": "clerk.bianchi", "transaction": {"id": "out-tx-1", "type": "sale", "status": "completed"},
-                "identifiers": [{"type": "EMAIL", "value": EMAIL}],
-                "offer": {"offer_id": "boiler-care", "offer_version": 1, "response": "ACCEPTED"}}]}
-            async with http.post(f"{endpoints.branch}/v1/counter/events", json=visit,
-                                 headers={"Authorization": f"Bearer {TERMINAL_TOKEN}"}) as response:
-                assert response.status == 200, await response.text()
+            await counter_offer(http, endpoints.branch, "out-1", EMAIL, "boiler-care", "ACCEPTED")
             await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "SMS", "WITHDRAW"))), 60, "the SMS WITHDRAW")
             (_, withdraw), = watcher.of(customer, "SMS", "WITHDRAW")
             assert (withdraw.value["reason"], withdraw.value["answered_channel"]) == ("ACCEPTED", "BRANCH")

@@ -52,3 +52,27 @@ def test_not_before_is_the_end_of_the_latest_quiet_span() -> None:
     # 21:00 in Tokyo: the policy ends 08:00, then the offer's own span runs to 10:00 (01:00 UTC).
     assert not_before(late, T0, "Asia/Tokyo", policy) == T0.replace(hour=1) + timedelta(days=1)
     assert not_before(offer(), T0, "Asia/Shanghai", policy) == T0
+
+
+def reserved(offer_id: str, channel: str, until: int | None = None) -> list:
+    return [us(T0), channel, offer_id, f"show-{offer_id}-{channel}", "cus_1", until]
+
+
+def test_tester32_f9_an_outbound_push_counts_the_pushes_reserved_on_other_channels_not_its_own() -> None:
+    across = ContactPolicy(caps=(Cap(max=1, per="1d"),), quiet_hours=None)
+    person = customer(reserved=[reserved("a", "SMS")])
+    assert suppression(person, offer("a"), "EMAIL", T0, "UTC", across) is Suppression.CONTACT_CAP
+    assert suppression(person, offer("a"), "SMS", T0, "UTC", across) is None  # it holds its own room
+    # a customer who is there comes first: the web, the counter and a call are not held back by a reservation
+    assert suppression(person, offer("a"), "WEB", T0, "UTC", across) is None
+    # an offer past its valid_until is sent by no gateway: its reservation no longer counts
+    lapsed = customer(reserved=[reserved("a", "SMS", until=us(T0 - HOUR))])
+    assert suppression(lapsed, offer("b"), "EMAIL", T0, "UTC", across) is None
+
+
+def test_tester32_f9_a_cap_is_the_reason_before_quiet_hours_for_an_outbound_push() -> None:
+    """The pull query for the SMS or e-mail channel names the cap holding the push back, not the night deferring it."""
+    policy = ContactPolicy(caps=(Cap(max=1, per="1d"),), quiet_hours=QuietHours(start="21:00", end="08:00"))
+    person = customer(ledger=ledger((HOUR, "BRANCH", "a")))
+    assert suppression(person, offer("a"), "SMS", T0, "Asia/Tokyo", policy) is Suppression.CONTACT_CAP
+    assert suppression(customer(), offer("a"), "SMS", T0, "Asia/Tokyo", policy) is Suppression.QUIET_HOURS

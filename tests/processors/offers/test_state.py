@@ -76,3 +76,14 @@ def test_merge_keeps_where_each_billing_fact_came_from() -> None:
     result = merge(survivor, merged)
     assert result.profile == {"segment": "business", "service_tier": "gold"}
     assert result.fact_via == {"segment": [ACCOUNT], "service_tier": [EMAIL], "overdue:b1": [EMAIL]}
+
+
+def test_tester32_f9_merge_keeps_each_reserved_push_once_and_split_leaves_them_with_the_source() -> None:
+    sms = [10, "SMS", "a", "show-1", "cus_1", None]
+    mail = [11, "EMAIL", "a", "show-2", "cus_2", None]
+    survivor = customer("cus_1", identifiers=[PHONE], reserved=[sms])
+    result = merge(survivor, customer("cus_2", identifiers=[EMAIL], reserved=[mail, sms]))
+    assert result.reserved == [sms, mail]
+    assert CustomerState.from_dict(result.to_dict()) == result
+    kept, new = split(result, "cus_3", {EMAIL})
+    assert kept.reserved == [sms, mail] and new.reserved == []  # the SHOWs were keyed by the source
