@@ -63,15 +63,16 @@ def test_every_order_interleaved_on_three_partitions_gives_the_time_order_custom
 
 
 # Bench draw 693 cut down: the e-mail's event visits x2 while u-1's customer holds it, and its join arrives there after
-# the claim took x2 away; the customer the join makes goes back to u-1's (nothing of the claim's rule reaches it).
-# 8 of its 24 interleaved replays differed before, this one is left.
+# u-0's alias claimed x2 away. The join now follows the claim (``moved_off.join_follows``): in time order the e-mail's
+# event met x2 on u-0's customer. Arriving 1, 0, 2 interleaved (seed 11), the join made a customer of e1, which went
+# back to u-1's: 1 of the 30 replays below differed before (branch order22).
 LATE_JOIN = [alias("x2", "u-0"), identify(anonymousId="x2", userId="u-1"), identify(anonymousId="x2", email=F)]
+LATE_JOIN_CUSTOMERS = {frozenset({"ANONYMOUS_ID:x2", f"EMAIL:{F}", "USER_ID:u-0"}), frozenset({"USER_ID:u-1"})}
 
 
-@pytest.mark.xfail(strict=True, reason="a join that reaches the giver after the claim moved its linking anonymous id "
-                                       "stays with the giver (bench draw 693, one interleaving of 24)")
-def test_a_join_that_arrives_after_the_claim_follows_the_anonymous_id() -> None:
-    """Arriving 1, 0, 2 interleaved (seed 11): the time-order customers, e1 with u-0."""
-    expected = {frozenset({"ANONYMOUS_ID:x2", f"EMAIL:{F}", "USER_ID:u-0"}), frozenset({"USER_ID:u-1"})}
-    assert clusters(LATE_JOIN, (0, 1, 2)) == expected
-    assert clusters(LATE_JOIN, (1, 0, 2), partitions=3, seed=11) == expected
+@pytest.mark.parametrize(("partitions", "interleave"), [(1, None), *((3, seed) for seed in INTERLEAVINGS)])
+def test_a_join_that_arrives_after_the_claim_follows_the_anonymous_id(partitions: int, interleave: int | None) -> None:
+    """Every order on 1 partition and on 3 interleaved: the time-order customers, e1 with u-0."""
+    for order in itertools.permutations(range(len(LATE_JOIN))):
+        assert clusters(LATE_JOIN, order, partitions=partitions, seed=interleave) == LATE_JOIN_CUSTOMERS, order
+
