@@ -26,7 +26,10 @@ later user-less event that reached a customer only through the anonymous id (``{
 it on the claimant's customer and brought its e-mail there. Arriving before the login (3 partitions interleaved:
 ``{x1, u-0}`` t2 first, then t0 and t1 in flight together), it brought the e-mail to the giver, which kept it. The
 member follows with a claim of the same rank and claimant, and the claimant learns the pair (``Adopt.came_with``),
-so the member follows again when an earlier login claims the anonymous id on (bench draw 1711). Measured (bench seeds
+so the member follows again when an earlier login claims the anonymous id on (bench draw 1711). Arriving after a
+later login that carried the anonymous id and the e-mail, the user-less event found both on that login's customer and
+was applied there: its ``apply`` notes the pair at its rank (``note_applied``), and the e-mail follows the earlier
+login's claim all the same (bench draws 618 and 1665). Measured (bench seeds
 0-3499, ``tests/bench/results/identity_email_order.md``, branch order14): 250 -> 232 differing draws, none newly.
 Moving such members with every claim was tried: 402 differed instead of 270 (branch aliases), 399 instead of 250
 (order14); with every kind of claimed identifier where the giver holds a user id, 8 draws that agreed differed.
@@ -59,6 +62,28 @@ def note(policy: LinkPolicy, state: CustomerState, saga: Saga, keys: Iterable[st
         for other in held if rank else ():
             if other != key:
                 kept = remember(kept, _pair(key, rank, other), MAX_CAME_WITH)
+    state.came_with = kept
+
+
+def note_applied(policy: LinkPolicy, state: CustomerState, linked: Iterable[str], rank: int) -> None:
+    """A trait-less event of ``rank`` (``Apply.rank``; 0 from an earlier version: nothing noted) carrying no
+    identifier of a type limited to one was applied here, where it found ``linked`` (``Apply.linked``: its identifiers
+    owned at its visit) together: each claimable member of them (``limits.claimable``: an e-mail, a phone) came with
+    each anonymous id of them held here, at the event's rank (``following_claim`` reads it back only while the member
+    still ranks there: the event ranked first on it). In time order the event may have found the anonymous id on an
+    earlier login's customer and brought the member there: arriving after a later login that carried both, it found
+    them on that login's customer, and the earlier login's claim of the anonymous id must take the member along
+    (bench draws 618 and 1665: ``{x1, u-1}`` t0, ``{x1, e0}`` t1, ``{x1, u-0, e0}`` t2, the last arriving first)."""
+    linked = list(linked)
+    if not rank or any(policy.limit(kind_of(key)) == 1 for key in linked):
+        return
+    members, kept = state.members, state.came_with
+    anonymous = [key for key in linked if key in members and kind_of(key) in UNTOLD_KINDS]
+    for key in linked:
+        if key in members and claimable(policy, key):
+            for other in anonymous:
+                if other != key:
+                    kept = remember(kept, _pair(key, rank, other), MAX_CAME_WITH)
     state.came_with = kept
 
 

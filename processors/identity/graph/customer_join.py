@@ -26,7 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from processors.identity.graph import came_with, displace, fits_two, holder_review, logins, weaker_login, weigh_again
+from processors.identity.graph import (
+    came_with,
+    displace,
+    fits_two,
+    holder_review,
+    logins,
+    moved_off,
+    weaker_login,
+    weigh_again,
+)
 from processors.identity.graph.contest import claims_on, contests
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -43,6 +52,9 @@ from processors.identity.rules import MAX_PER_CUSTOMER
 def on_join(ctx: Node, message: Join) -> None:
     """New identifiers join this customer; where a per-customer limit is exceeded, the largest ranks give way."""
     if not route(ctx, message, message.token):
+        return
+    if to := moved_off.join_follows(ctx, message):  # its linking anonymous id left by a claim since the visit
+        ctx.send(to, message)
         return
     saga, state = copy_saga(message.saga), ctx.state
     members = state.members

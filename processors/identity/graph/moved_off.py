@@ -24,7 +24,8 @@ order (``test_split_contacts_order.py``, ``test_claim_node_order.py``, ``test_mo
   an event that told its person (traits) stays (the matcher placed it: ``hand_over``'s ``untold_only``), and so does
   one that ranks first on the claimed identifier (``Apply.claims``: its own claim decides who keeps it). Not an
   identifier the kept-apart rule placed the event here through (``Apply.kept_apart``). A ``HandoffCreated`` opened
-  during a contact goes as that contact would (``handoff_records.origin``).
+  during a contact goes as that contact would (``handoff_records.origin``). A ``join`` through an anonymous id a claim
+  took away goes on to the claimant, undecided (``join_follows``, asked by ``customer_join.on_join``).
 * a contact (``contact_moved``, asked by ``move_contact.follow`` once the event is applied here): an event of the
   moved contact (its screen-pop id, ``recent_contacts.contact_id``) is applied here as the move's own events were
   (claims, traits: the identifiers stay where they are), then handed to the target with its record and profile
@@ -52,9 +53,10 @@ from processors.identity.graph import handoff_records
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.limits import HASH_BITS, member_version
 from processors.identity.graph.messages.base import EventRef, Member, MovedOff, MovedTo
-from processors.identity.graph.messages.steps import Apply
+from processors.identity.graph.messages.steps import Apply, Join
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS, goes, held_at_claim
 from processors.identity.graph.state import CustomerState
+from processors.identity.rules import UNTOLD_KINDS, kind_of
 from processors.profile.limits import short_key
 from processors.profile.sections.products import NS as BUSINESS
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
@@ -142,6 +144,26 @@ def follow(ctx: Ctx[CustomerState], message: Apply) -> tuple[str, Apply] | None:
     if to is None or to == ctx.key or to in state.aliases:
         return None
     return to, msgspec.structs.replace(message, followed=[*message.followed, ctx.key])
+
+
+def join_follows(ctx: Ctx[CustomerState], message: Join) -> str | None:
+    """Where a ``join`` that reached this root through an anonymous id (``Join.culprit``) a claim took away since the
+    event's visit goes instead: to the claimant (the customer of the anonymous id's earliest login), if the event
+    carries no identifier of a type limited to one, told no person (no traits) and did not rank first on it (its own
+    claim decides then). In time order such an event came after that login and met the anonymous id on the claimant's
+    customer, as ``came_with.following_claim`` moves what it brought when the join came first (bench draw 693; its
+    form in ``test_came_with_claim.py``). None: decided here."""
+    state, saga, key = ctx.state, message.saga, message.culprit
+    value = state.split_off.get(key)
+    if value is None or message.new or key in state.members or kind_of(key) not in UNTOLD_KINDS or saga.traits \
+            or any(ctx.policy.limit(kind_of(other)) == 1 for other in saga.ids):
+        return None
+    note = moved(value)
+    if not note.claim or note.to == ctx.key or note.to in state.aliases:
+        return None
+    if key in saga.ids and saga.lowered >> saga.ids.index(key) & 1:
+        return None
+    return note.to
 
 
 def contact_moved(ctx: Ctx[CustomerState], ref: EventRef | None) -> MovedOff | None:

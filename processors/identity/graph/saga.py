@@ -290,7 +290,8 @@ def apply_message(saga: Saga) -> Apply:
         if carried:
             return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=saga_rank(saga),
                          channel=saga.channel, carried=carried, unowned=list(saga.unowned), linked=linked)
-        return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, linked=linked)
+        return Apply(saga.event_id, saga.started_at, saga.traits, saga.event, rank=saga_rank(saga) if linked else 0,
+                     linked=linked)
     # The ones it ranks first on: the housemate that takes a household-only record claims them (seek.py); another
     # person's record leaves for its own customer (own_customer.py).
     lowered = [key for index, key in enumerate(saga.ids)

@@ -123,7 +123,9 @@ class Apply(Message, tag="apply", frozen=True):
     traits: Summary | None
     event: EventRef | None
     claims: list[str] = []  # the event's identifiers it ranks first on (``Saga.lowered``): claimed if not members
-    rank: int = 0  # the event's rank (``limits.event_rank``), for ``claims``
+    # The event's rank (``limits.event_rank``), for ``claims``, and a trait-less event's ``linked``
+    # (``came_with.note_applied``); 0 in a trait-less event's message of earlier versions.
+    rank: int = 0
     channel: str = ""
     household_only: bool = False  # every identifier of the event is one several people's events carried
     # The event's identifiers whose owner its side was kept apart from (``Saga.contested``): its customer notes

@@ -149,3 +149,24 @@ def test_adopts_round_trip_and_those_written_before_decode_without_the_pairs() -
     array = msgspec.msgpack.decode(encoded)
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Adopt) == msgspec.structs.replace(
         adopt, came_with=b"")
+
+
+def test_an_applied_trait_less_event_notes_what_it_found_with_the_anonymous_id() -> None:
+    """``{x1, e0}`` of rank 7 applied where x1 and e0 were both held (``Apply.linked``, ``Apply.rank``): e0 came with
+    x1 at 7, so it follows a claim of x1 ranked before (bench draws 618 and 1665); not a claim ranked after."""
+    state = CustomerState(created=True, members={X: member(1, 7 << 10), E: member(1, 7 << 10), U: member(1, 9 << 10)})
+    came_with.note_applied(POLICY, state, [E, X], 7 << 10)
+    assert came_with.followers(state.came_with, [X], state.members) == {E}
+    del state.members[X]
+    assert came_with.following_claim(POLICY, state, X, 6 << 10) == [E]
+    assert came_with.following_claim(POLICY, state, X, 8 << 10) == []
+
+
+def test_an_apply_of_an_earlier_version_or_with_a_user_id_notes_nothing() -> None:
+    """Rank 0 (an ``apply`` an earlier version wrote for a trait-less event) or a user id among ``linked`` (what a
+    user's own event found is that user's) notes nothing; nor does ``linked`` without an anonymous id."""
+    state = joined(E, U)
+    came_with.note_applied(POLICY, state, [E, X], 0)
+    came_with.note_applied(POLICY, state, [E, U, X], 7 << 10)
+    came_with.note_applied(POLICY, state, [E, F], 7 << 10)
+    assert state.came_with == b""
