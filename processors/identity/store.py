@@ -16,11 +16,18 @@ from bus.topic import KafkaRecord
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.contact_codec import decode_contact, encode_contact
 from processors.identity.graph.context import NodeStore
+from processors.identity.graph.customer_codec import (
+    CUSTOMER_WITH_PROFILE,
+    CUSTOMER_ZSTD_V1,
+    customer_part,
+    profile_part,
+    with_profile,
+)
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
 from processors.identity.graph.messages import ContactRecord
-from processors.identity.graph.profile_codec import encode_profile
+from processors.identity.graph.profile_codec import decode_profile, encode_profile
 from processors.identity.graph.split_contacts import partition_key
-from processors.identity.graph.state import NodeState, encode_state
+from processors.identity.graph.state import CustomerState, NodeState, encode_state
 from processors.identity.wire import partition_of
 from processors.profile.book import ProfileState
 
@@ -35,6 +42,7 @@ CONTACTS_TABLE = "identity-contacts"  # the contact records (split_contacts.py);
 CONTACTS_ROCKSDB_OPTIONS = {"write_buffer_size": 256 << 10, "max_write_buffer_number": 2, "block_cache_size": 256 << 10,
                             "target_file_size_base": 8 << 20}
 _GONE = object()
+_HOLDERS = (bytes((CUSTOMER_ZSTD_V1,)), bytes((CUSTOMER_WITH_PROFILE,)))  # node values a profile is kept in
 
 
 def contacts_table(identity: IdentitySettings) -> dict[str, Any]:
@@ -99,6 +107,11 @@ class FaustTables:
     key, and the changelog record is the same bytes.
     Values stored as JSON before this format are read too (``graph/legacy.py``).
 
+    A customer's profile is kept inside its node value (``customer_codec.CUSTOMER_WITH_PROFILE``: no key, object and
+    dict entry of its own, #9 point 5), so one changelog record carries both; the profile table keeps the profiles of
+    keys without a compressed customer state, and those written before this format, each read until its customer's
+    next profile write moves it into the node value (and tombstones the row).
+
     A change is written to the changelog partition of its key, computed with Kafka's default
     partitioner on the same bytes as the graph topic's record keys: a key's state, its changelog and
     its messages all live on the same partition number, so the worker that owns the partition holds
@@ -138,14 +151,33 @@ class FaustTables:
         return None if data is None else decode_any_state(data)
 
     def put_node(self, key: str, state: NodeState | None) -> None:
-        self._put(self.nodes, key, None if state is None else encode_state(state))
+        before = self.nodes.data.get(key.encode())
+        kept = None if before is None else profile_part(before)
+        value = None if state is None else encode_state(state)
+        if kept is not None:  # the customer's profile stays with it
+            if type(state) is CustomerState:
+                value = with_profile(value, kept)  # type: ignore[arg-type]
+            else:  # no customer state to keep it in (none written so): a row of its own again
+                self._put(self.profiles, key, kept)
+        self._put(self.nodes, key, value)
 
     def get_profile(self, key: str) -> ProfileState | None:
+        node = self.nodes.data.get(key.encode())
+        if node is not None and (held := profile_part(node)) is not None:
+            return decode_profile(held)
         data = self.profiles.data.get(key.encode())
         return None if data is None else decode_any_profile(data)
 
     def put_profile(self, key: str, profile: ProfileState | None) -> None:
-        self._put(self.profiles, key, None if profile is None else encode_profile(profile))
+        raw_key = key.encode()
+        node = self.nodes.data.get(raw_key)
+        if node is None or node[:1] not in _HOLDERS:
+            self._put(self.profiles, key, None if profile is None else encode_profile(profile))
+            return
+        customer = customer_part(node)
+        self._put(self.nodes, key, customer if profile is None else with_profile(customer, encode_profile(profile)))
+        if raw_key in self.profiles.data:  # a row written before the profile moved into the node value
+            self._put(self.profiles, key, None)
 
     def get_contact(self, key: str) -> ContactRecord | None:
         data = self.contacts.data.get(key.encode())

@@ -23,9 +23,11 @@ from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.identity.agent import COMPONENT, input_topics
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.context import is_customer
+from processors.identity.graph.customer_codec import profile_part
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.legacy import decode_any_profile, decode_any_state
 from processors.identity.graph.local import LocalGraph
+from processors.identity.graph.profile_codec import decode_profile
 from processors.identity.graph.state import CustomerState, NodeState
 from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
@@ -53,10 +55,23 @@ def profiles_changelog() -> TopicSpec:
     return TopicSpec(f"{COMPONENT}-{PROFILES_TABLE}-changelog", "faust table changelog (internal)", key="customer id")
 
 
-def running_profiles(records: Iterable[Replayed]) -> tuple[dict[str, ProfileState], int]:
-    """(the running processor's profiles by customer id from the profile changelog, values that did not decode), read
-    as a restore reads it (``fenced``)."""
-    return latest_by_key(records, lambda value: decode_any_profile(value) or {})
+def running_profiles(records: Iterable[Replayed],
+                     nodes: Iterable[Replayed] = ()) -> tuple[dict[str, ProfileState], int]:
+    """(the running processor's profiles by customer id, values that did not decode), read as a restore reads the
+    changelogs (``fenced``): a profile its customer's node value holds (``nodes``, the node changelog's records:
+    ``customer_codec.CUSTOMER_WITH_PROFILE``), else its row of the profile changelog (``records``)."""
+    profiles, undecodable = latest_by_key(records, lambda value: decode_any_profile(value) or {})
+    held, undecodable_held = latest_by_key(nodes, _held_profile)
+    for key, profile in held.items():
+        if profile is not None:
+            profiles[key] = profile
+    return profiles, undecodable + undecodable_held
+
+
+def _held_profile(value: bytes) -> ProfileState | None:
+    """The profile a node value holds, or None (see ``customer_codec.profile_part``)."""
+    part = profile_part(value)
+    return None if part is None else decode_profile(part) or {}
 
 
 def inputs(book: ProfileBook) -> list[TopicSpec]:

@@ -199,7 +199,7 @@ def _check_names(recomputed: Recomputed, outputs: IdentityOutputs, table: Mappin
     if outputs.profiles is None:
         return
     book = recomputed.graph.graph.book
-    running, undecodable = running_profiles(outputs.profiles)
+    running, undecodable = running_profiles(outputs.profiles, outputs.changelog)
     wanted = _names(recomputed.graph.store.nodes, recomputed.graph.store.profiles, book)
     found = _names(table, running, book)
     both = sorted(set(wanted) & set(found))

@@ -1,4 +1,4 @@
-"""What the identity hot-path bench writes, as two SHA-256 digests: a change that claims no behaviour change keeps both.
+"""What the identity hot-path bench writes, as SHA-256 digests: a change that claims no behaviour change keeps them.
 
     cd TREE && PYTHONHASHSEED=0 PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_hotpath_digest --events 2000
 
@@ -6,11 +6,14 @@
 contact record's value as its plain msgpack array, whatever format the contacts table stores it in:
 ``graph/contact_codec.py``; a customer's node state as its plain form, compressed or not: ``graph/customer_codec.py``;
 an owned identifier's as its plain form, packed in either format or not: ``graph/identifier_codec.py``; a profile as
-its plain msgpack map, whichever format compressed it: ``graph/profile_codec.py``),
-and every output record the announcer's serializer writes (topic and bytes). The clocks that stamp records are replaced
-(``time.time`` by a counter, the announcer's clock by a fixed instant plus a µs a call), so two runs of one tree give
-the same digests (with ``PYTHONHASHSEED`` fixed: set orders). Run it as a process of its own: the graph, its nodes and
-intake take ``time.time`` as a default argument when their modules are imported, so the counter must be in place before
+its plain msgpack map, whichever format compressed it: ``graph/profile_codec.py``), and every output record the
+announcer's serializer writes (topic and bytes); and ``tables``: at each drain, every node or profile key it wrote
+with its node state and profile as the tables read them back (plain msgpack, keys sorted), the same whichever table
+keeps a customer's profile (a row of its own, or its node value since ``customer_codec.CUSTOMER_WITH_PROFILE``,
+where the changelog digest differs). The clocks that stamp records are replaced (``time.time`` by a counter, the
+announcer's clock by a fixed instant plus a µs a call), so two runs of one tree give the same digests (with
+``PYTHONHASHSEED`` fixed: set orders). Run it as a process of its own: the graph, its nodes and intake take
+``time.time`` as a default argument when their modules are imported, so the counter must be in place before
 (``digesting`` puts it there first). The logic runs on trees that predate the contact and customer codecs too (their
 values are plain already).
 """
@@ -55,8 +58,8 @@ def digesting() -> Iterator[dict[str, Any]]:
         def plain_customer(data: bytes) -> bytes:
             return data
     plain_node = _plain_node(plain_customer)
-    found: dict[str, Any] = {"changelog": hashlib.sha256(), "outputs": hashlib.sha256(), "changelog_records": 0,
-                             "output_records": 0}
+    found: dict[str, Any] = {"changelog": hashlib.sha256(), "outputs": hashlib.sha256(), "tables": hashlib.sha256(),
+                             "changelog_records": 0, "output_records": 0, "table_keys": 0}
     plain = msgspec.msgpack.Encoder()
     drain, serialize, announcer_init = (store.FaustTables.drain_changelog, wire.RoutingSerializer.__call__,
                                         announcements.Announcer.__init__)
@@ -73,6 +76,11 @@ def digesting() -> Iterator[dict[str, Any]]:
                 value = plain.encode(decode_profile(value))
             found["changelog"].update(repr((record.topic, record.key, record.partition, value)).encode())
             found["changelog_records"] += 1
+        for key in sorted({record.key for record in records if "nodes" in record.topic or "profiles" in record.topic}):
+            node, profile = self.get_node(key.decode()), self.get_profile(key.decode())
+            found["tables"].update(repr((key, None if node is None else plain.encode(node),
+                                         None if profile is None else plain.encode(profile))).encode())
+            found["table_keys"] += 1
         return records
 
     def serialized(self: Any, event: Any, context: Any) -> bytes:
@@ -129,7 +137,7 @@ def digest(events: int, warm: int, batch: int = 500, contacts_store: str = "memo
 
     with digesting() as found:
         identity_hotpath.run(events, warm, batch, contacts_store=contacts_store)
-    return {**found, "changelog": found["changelog"].hexdigest(), "outputs": found["outputs"].hexdigest()}
+    return {**found, **{name: found[name].hexdigest() for name in ("changelog", "outputs", "tables")}}
 
 
 def main() -> None:
@@ -141,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     result = digest(args.events, args.warm, args.batch, args.contacts_store)
     print(f"changelog {result['changelog']} ({result['changelog_records']} records), outputs {result['outputs']} "
-          f"({result['output_records']} records)")
+          f"({result['output_records']} records), tables {result['tables']} ({result['table_keys']} keys)")
 
 
 if __name__ == "__main__":

@@ -191,6 +191,17 @@ def plain_customers(nodes: dict[bytes, bytes]) -> int:
                for key, value in nodes.items() if _part(key) == "customer")
 
 
+def held_profiles(nodes: dict[bytes, bytes]) -> tuple[int, int]:
+    """(customer values holding their profile, the profiles' bytes in them: ``customer_codec.CUSTOMER_WITH_PROFILE``),
+    part of the customer part; (0, 0) on a tree that keeps every profile as a row of the profile table."""
+    try:
+        from processors.identity.graph.customer_codec import profile_part
+    except ImportError:
+        return 0, 0
+    held = [part for key, value in nodes.items() if _part(key) == "customer" and (part := profile_part(value))]
+    return len(held), sum(map(len, held))
+
+
 def table_memory(nodes: dict[bytes, bytes], profiles: dict[bytes, bytes]) -> dict[str, Any]:
     """Bytes per identifier of each part of the two tables (``held_bytes``): each part's keys and values,
     plus its share of its table's dict by entries; and faust's key -> partition index after a restore."""
@@ -496,6 +507,9 @@ def main() -> None:
         plain = plain_customers(nodes) / memory["identifiers"]
         print(f"  customer states in their plain form (before customer_codec.CUSTOMER_ZSTD_V1): {plain:+.1f} B per "
               f"identifier, total {memory['total_bytes'] + plain:.1f}")
+        holding, held = held_profiles(nodes)
+        print(f"  profiles kept in their customer's value (no profile row): {holding:,}, "
+              f"{held / memory['identifiers']:.1f} B per identifier of the customer part")
         print(f"  + faust's key -> partition index after a restore: {memory['restore_index_bytes']:.1f}")
         for name in ("nodes", "profiles"):
             table = memory[name]

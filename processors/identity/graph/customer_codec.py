@@ -7,6 +7,10 @@ state zstd finds the repeated keys and ranks; a preset dictionary gives it what 
 head, the run of defaults, the identifier-type prefixes and the channels. ``compress_customer`` writes the current
 format (``CUSTOMER_ZSTD_V1``); ``plain_customer`` gives back the plain form, which ``state.decode_state`` reads, and
 returns any other value as it is (states written before the mark, identifiers, blocking nodes).
+
+A customer's profile (``profile_codec``, keyed by the same customer id) is kept inside its node value
+(``CUSTOMER_WITH_PROFILE``, ``with_profile`` / ``profile_part``) rather than as a row of its own: the row's key, its
+``bytes`` object and its dict entry were ~58 B per identifier of the memory bench (#9 point 5).
 """
 
 from __future__ import annotations
@@ -43,6 +47,64 @@ _COMPRESSOR, _DECOMPRESSOR = zstd_codec(_CUSTOMER_ZDICT_V1, CUSTOMER_LEVEL)
 _MARK = bytes((CUSTOMER_ZSTD_V1,))
 
 
+# A compressed customer state with its profile: the byte 0x02 (a msgpack positive fixint: no plain state, JSON state or
+# packed identifier begins so, ``identifier_codec.OWNED_IDENTIFIER_V2`` is 0x01), the length of the customer's value
+# as a LEB128 varint, that value (``CUSTOMER_ZSTD_V1``), then the profile as ``profile_codec.encode_profile`` wrote it
+# (its own mark and frame). The two stay separate frames: an event that changes only one re-encodes only that one.
+CUSTOMER_WITH_PROFILE = 0x02
+_WITH_PROFILE_MARK = bytes((CUSTOMER_WITH_PROFILE,))
+_LENGTH_BITS, _MORE = 7, 0x80
+
+
+def with_profile(customer: bytes, profile: bytes) -> bytes:
+    """The node value holding ``customer`` (a node value as ``state.encode_state`` writes a customer, or one this
+    function wrote: its customer part is taken) and ``profile`` (``encode_profile``'s bytes, not empty)."""
+    customer = customer_part(customer)
+    length, head = len(customer), bytearray(_WITH_PROFILE_MARK)
+    while length >= _MORE:
+        head.append(length & (_MORE - 1) | _MORE)
+        length >>= _LENGTH_BITS
+    head.append(length)
+    return b"".join((head, customer, profile))
+
+
+def _parts(data: bytes) -> tuple[int, int]:
+    """(where the customer's value begins, where it ends) in a ``CUSTOMER_WITH_PROFILE`` value.
+
+    Raises ``msgspec.DecodeError`` if the length runs past the value."""
+    length = shift = 0
+    at = 1
+    while True:
+        if at >= len(data):
+            raise msgspec.DecodeError("a customer with its profile cut short")
+        byte = data[at]
+        length |= (byte & (_MORE - 1)) << shift
+        at += 1
+        if not byte & _MORE:
+            break
+        shift += _LENGTH_BITS
+    if at + length > len(data):
+        raise msgspec.DecodeError("a customer with its profile cut short")
+    return at, at + length
+
+
+def customer_part(data: bytes) -> bytes:
+    """The customer's own value in a node value: without its profile if it holds one, else ``data`` as it is."""
+    if data[:1] != _WITH_PROFILE_MARK:
+        return data
+    begin, end = _parts(data)
+    return data[begin:end]
+
+
+def profile_part(data: bytes) -> bytes | None:
+    """The profile's bytes (``profile_codec.decode_profile`` reads them) held in a node value, or None if ``data`` holds
+    none (then the profile, if any, is a row of the profile table: values written before ``CUSTOMER_WITH_PROFILE``,
+    and the profiles of keys without a compressed customer state)."""
+    if data[:1] != _WITH_PROFILE_MARK:
+        return None
+    return data[_parts(data)[1]:]
+
+
 def compress_customer(plain: bytes) -> bytes:
     """A customer state's plain form (``["c", field, ...]``, msgpack) as the node table keeps it: ``CUSTOMER_ZSTD_V1``
     and the zstd frame."""
@@ -50,10 +112,12 @@ def compress_customer(plain: bytes) -> bytes:
 
 
 def plain_customer(data: bytes) -> bytes:
-    """The plain form of a stored node state: a compressed customer state (``CUSTOMER_ZSTD_V1``) decompressed, any
-    other value as it is.
+    """The plain form of a stored node state: a compressed customer state (``CUSTOMER_ZSTD_V1``, alone or with its
+    profile) decompressed, any other value as it is.
 
     Raises ``msgspec.DecodeError`` if a marked value is not a zstd frame of this format."""
+    if data[:1] == _WITH_PROFILE_MARK:
+        data = customer_part(data)
     if data[:1] != _MARK:
         return data
     try:

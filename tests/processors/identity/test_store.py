@@ -159,3 +159,73 @@ async def test_a_restarted_worker_restores_the_newer_state_when_a_stale_changelo
                 break
             await asyncio.sleep(0.5)
         assert [final[r.key] for r in (newer, unversioned)] == [newer.value, unversioned.value]
+
+
+def _plain_tables() -> list[SimpleNamespace]:
+    """The node, profile and contacts tables as ``FaustTables`` uses them: ``data``, the codec and changelog name."""
+    return [SimpleNamespace(data={}, value_serializer="raw", changelog_topic=SimpleNamespace(
+        get_topic_name=lambda name=name: f"identity-{name}-changelog")) for name in ("nodes", "profiles", "contacts")]
+
+
+PROFILE = {"recent_contacts": {"WEB": [{"id": "0" * 32, "at": 1_750_000_000_000_000, "kind": "LOGIN"}]}}
+
+
+def test_a_customers_profile_is_kept_in_its_node_value_one_changelog_record_for_both() -> None:
+    """#9 point 5 (memory33): no profile row (its key, object and dict entry were ~58 B per identifier); an event that
+    changes the customer and its profile writes one changelog record."""
+    from processors.identity.graph.customer_codec import CUSTOMER_WITH_PROFILE
+    from processors.identity.graph.state import CustomerState, encode_state
+    from processors.identity.store import FaustTables
+
+    nodes, profiles, contacts = _plain_tables()
+    store, key = FaustTables(nodes, profiles, contacts, lambda: 4), "cus_0123456789abcdef01234567"
+    customer = CustomerState(created=True, members={"EMAIL:a@x.org": (1, 2**61)})
+    store.put_node(key, customer)
+    store.put_profile(key, PROFILE)
+    (record,) = store.drain_changelog(1)
+    assert record.topic == "identity-nodes-changelog" and record.value == nodes.data[key.encode()]
+    assert record.value[0] == CUSTOMER_WITH_PROFILE and profiles.data == {}
+    assert store.get_node(key) == customer and store.get_profile(key) == PROFILE
+    changed = CustomerState(created=True, members={"EMAIL:a@x.org": (1, 2**61), "PHONE:+1": (1, 2**61)})
+    store.put_node(key, changed)  # the customer changes: its profile stays with it
+    assert store.get_node(key) == changed and store.get_profile(key) == PROFILE
+    store.put_profile(key, None)  # the profile goes: the customer's value alone again
+    assert nodes.data[key.encode()] == encode_state(changed) and store.get_profile(key) is None
+    assert [r.topic for r in store.drain_changelog(1)] == ["identity-nodes-changelog"]
+
+
+def test_a_profile_row_written_before_reads_and_its_next_write_moves_it_into_the_node_value() -> None:
+    """Upgrade (memory33): a profile table restored from a changelog written before holds the profile; it is read from
+    there until the customer's next profile write, which keeps it in the node value and tombstones the row."""
+    from processors.identity.graph.profile_codec import encode_profile
+    from processors.identity.graph.state import CustomerState
+    from processors.identity.store import FaustTables
+
+    nodes, profiles, contacts = _plain_tables()
+    store, key = FaustTables(nodes, profiles, contacts, lambda: 4), "cus_0123456789abcdef01234567"
+    store.put_node(key, CustomerState(created=True))
+    profiles.data[key.encode()] = encode_profile(PROFILE)  # as a restore of the older changelog reads it
+    store.drain_changelog(1)
+    assert store.get_profile(key) == PROFILE
+    store.put_profile(key, {**PROFILE, "products": {}})
+    written = {r.topic: r for r in store.drain_changelog(1)}
+    assert written["identity-profiles-changelog"].value is None and profiles.data == {}
+    assert store.get_profile(key) == {**PROFILE, "products": {}}
+
+
+def test_a_profile_without_a_customer_state_to_hold_it_is_a_row_and_goes_back_to_one_when_the_customer_goes() -> None:
+    from processors.identity.graph.state import CustomerState, IdentifierState
+    from processors.identity.store import FaustTables
+
+    nodes, profiles, contacts = _plain_tables()
+    store, key = FaustTables(nodes, profiles, contacts, lambda: 4), "cus_0123456789abcdef01234567"
+    store.put_profile(key, PROFILE)  # before its node state: a row
+    assert key.encode() in profiles.data and store.get_profile(key) == PROFILE
+    store.put_node("EMAIL:a@x.org", IdentifierState(owner=key))
+    store.put_profile("EMAIL:a@x.org", PROFILE)  # not a customer's value: a row too
+    assert b"EMAIL:a@x.org" in profiles.data and store.get_node("EMAIL:a@x.org") == IdentifierState(owner=key)
+    store.put_node(key, CustomerState(created=True))
+    store.put_profile(key, PROFILE)
+    assert key.encode() not in profiles.data
+    store.put_node(key, None)  # the node goes, its profile stays readable
+    assert store.get_node(key) is None and store.get_profile(key) == PROFILE and key.encode() in profiles.data

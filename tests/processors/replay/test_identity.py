@@ -27,3 +27,26 @@ def test_running_reads_the_changelog_latest_value_wins_and_tombstones_delete():
         Replayed("t", 0, 5, b"cus_5", None, b"\x00not json"),
     ])
     assert found == {"PHONE:+1": ["PHONE:+1", "USER_ID:u1"]} and undecodable == 1
+
+
+def test_running_profiles_reads_those_the_node_values_hold_over_the_rows_of_the_profile_changelog():
+    """memory33: a customer's profile is kept in its node value (``customer_codec.CUSTOMER_WITH_PROFILE``); verify's
+    screen-pop check reads it there, and a row of the profile changelog written before for the others."""
+    from processors.identity.graph.customer_codec import with_profile
+    from processors.identity.graph.profile_codec import encode_profile
+    from processors.replay.identity import running_profiles
+
+    def row(topic, offset, key, value):
+        return Replayed(f"v.identity-identity-{topic}-changelog", 0, offset, key.encode(), None, value)
+
+    customer = encode_state(CustomerState(created=True))
+    old, new, moved = {"products": {"a": 1}}, {"products": {"b": 2}}, {"products": {"c": 3}}
+    profiles = [row("profiles", 0, "cus_old", encode_profile(old)),
+                row("profiles", 1, "cus_moved", encode_profile(old)), row("profiles", 2, "cus_moved", None)]
+    nodes = [row("nodes", 0, "cus_old", customer),
+             row("nodes", 1, "cus_new", with_profile(customer, encode_profile(new))),
+             row("nodes", 2, "cus_moved", with_profile(customer, encode_profile(moved))),
+             row("nodes", 3, "cus_gone", with_profile(customer, encode_profile(new))),
+             row("nodes", 4, "cus_gone", None)]
+    assert running_profiles(profiles, nodes) == ({"cus_old": old, "cus_new": new, "cus_moved": moved}, 0)
+    assert running_profiles(profiles) == ({"cus_old": old}, 0)

@@ -84,3 +84,45 @@ def test_the_dictionary_of_v1_is_frozen() -> None:
     # stored states need these bytes to decompress: a better dictionary gets a new mark, this one stays
     digest = hashlib.sha256(customer_codec._CUSTOMER_ZDICT_V1).hexdigest()
     assert digest == "05f6ca9cd8f9011104c3c16026c3f88cf96563e4ca8e33b88112c5d81f21965a"
+
+
+def test_a_customer_with_its_profile_reads_back_both_parts_and_decodes_as_the_customer_alone() -> None:
+    """#9 point 5 (memory33): a customer's profile is kept inside its node value, no row of its own."""
+    from processors.identity.graph.customer_codec import (
+        CUSTOMER_WITH_PROFILE,
+        customer_part,
+        profile_part,
+        with_profile,
+    )
+
+    profile = b"\x04a profile frame"
+    for state in (CUSTOMER, CustomerState(created=True, members={f"PHONE:+86139{n:08d}": (n, RANK + n)
+                                                                 for n in range(2000)})):  # a 2- and a 3-byte length
+        stored = encode_state(state)
+        held = with_profile(stored, profile)
+        assert held[0] == CUSTOMER_WITH_PROFILE and len(held) <= len(stored) + len(profile) + 4
+        assert customer_part(held) == stored and profile_part(held) == profile
+        assert decode_state(held) == state and plain_customer(held) == plain_customer(stored)
+        assert with_profile(held, b"\x04another") == with_profile(stored, b"\x04another")  # its customer part taken
+    assert profile_part(encode_state(CUSTOMER)) is None and profile_part(PLAIN) is None
+    assert customer_part(PLAIN) is PLAIN
+
+
+def test_the_mark_of_a_customer_with_its_profile_begins_no_other_form() -> None:
+    from processors.identity.graph.customer_codec import CUSTOMER_WITH_PROFILE
+    from processors.identity.graph.identifier_codec import OWNED_IDENTIFIER_V2
+
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.msgpack.Decoder(list).decode(bytes((CUSTOMER_WITH_PROFILE,)))  # an int, never a state's array
+    assert CUSTOMER_WITH_PROFILE not in (CUSTOMER_ZSTD_V1, OWNED_IDENTIFIER_V2, ord("{"))
+    assert CUSTOMER_WITH_PROFILE < OWNED_IDENTIFIER_V1
+
+
+@pytest.mark.parametrize("data", [b"\x02", b"\x02\x80", b"\x02\x05\xc1\x00"])
+def test_a_customer_with_its_profile_cut_short_is_a_decode_error(data: bytes) -> None:
+    from processors.identity.graph.customer_codec import profile_part
+
+    with pytest.raises(msgspec.DecodeError):
+        decode_state(data)
+    with pytest.raises(msgspec.DecodeError):
+        profile_part(data)
