@@ -114,7 +114,7 @@ def _plain_node(plain_customer: Callable[[bytes], bytes]) -> Callable[[bytes], b
     codec = state if hasattr(state, "OWNED_IDENTIFIER_V1") else importlib.import_module(
         "processors.identity.graph.identifier_codec")
     first = codec.OWNED_IDENTIFIER_V1
-    packed = {*range(first, 0x100), getattr(codec, "OWNED_IDENTIFIER_V2", first)}
+    packed = {*range(first, 0x100), *getattr(codec, "V2_BANDS", (getattr(codec, "OWNED_IDENTIFIER_V2", first),))}
     encoder = msgspec.msgpack.Encoder()
 
     def plain(data: bytes) -> bytes:

@@ -34,7 +34,7 @@ from bus.topics import KPI_AGGREGATES
 from demo.run import run_demo
 from processors.identity.graph.contact_codec import CONTACT_ZSTD_V1, decode_contact
 from processors.identity.graph.customer_codec import CUSTOMER_WITH_PROFILE, CUSTOMER_ZSTD_V1
-from processors.identity.graph.identifier_codec import OWNED_IDENTIFIER_V1, OWNED_IDENTIFIER_V2
+from processors.identity.graph.identifier_codec import OWNED_IDENTIFIER_V1, V2_BANDS
 from processors.identity.graph.state import decode_state
 from tests.support.kafka_io import read_events
 
@@ -98,7 +98,7 @@ def decoded_internal(value: bytes) -> Any:
     if value[:1] == bytes((CONTACT_ZSTD_V1,)):  # a contacts-table record, compressed: its fields
         with contextlib.suppress(ValueError, msgspec.DecodeError, zstandard.ZstdError):
             return msgspec.to_builtins(decode_contact(value), builtin_types=(bytes,))
-    marks = (CUSTOMER_ZSTD_V1, CUSTOMER_WITH_PROFILE, OWNED_IDENTIFIER_V2)
+    marks = (CUSTOMER_ZSTD_V1, CUSTOMER_WITH_PROFILE, *V2_BANDS)
     if value[:1] and (value[0] >= OWNED_IDENTIFIER_V1 or value[0] in marks):
         # never a plain state: identity's packed form of an owned identifier's node state, or a customer's
         # compressed (alone or with its profile): its fields, as the plain form decodes them

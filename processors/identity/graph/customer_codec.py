@@ -48,9 +48,10 @@ _MARK = bytes((CUSTOMER_ZSTD_V1,))
 
 
 # A compressed customer state with its profile: the byte 0x02 (a msgpack positive fixint: no plain state, JSON state or
-# packed identifier begins so, ``identifier_codec.OWNED_IDENTIFIER_V2`` is 0x01), the length of the customer's value
-# as a LEB128 varint, that value (``CUSTOMER_ZSTD_V1``), then the profile as ``profile_codec.encode_profile`` wrote it
-# (its own mark and frame). The two stay separate frames: an event that changes only one re-encodes only that one.
+# packed identifier begins so, ``identifier_codec.V2_BANDS``' marks are 0x01, 0x03 and 0x05), the length of the
+# customer's value as a LEB128 varint, that value (``CUSTOMER_ZSTD_V1``), then the profile as
+# ``profile_codec.encode_profile`` wrote it (its own mark and frame). The two stay separate frames: an event that
+# changes only one re-encodes only that one.
 CUSTOMER_WITH_PROFILE = 0x02
 _WITH_PROFILE_MARK = bytes((CUSTOMER_WITH_PROFILE,))
 _LENGTH_BITS, _MORE = 7, 0x80

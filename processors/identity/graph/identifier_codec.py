@@ -12,9 +12,13 @@ Two packed forms, for an owner of ``saga.customer_id``'s form (``cus_`` + 24 low
   begins with it, ``saga.customer_id``; a rank begins with its event's instant, ``limits.event_rank``): an
   identifier whose first event made its customer differs by its 10 hash bits only. 23 bytes for the usual state: a
   56-byte object, 8 bytes less per identifier. Any value encodes (a distant rank takes more bytes).
+* ``OWNED_IDENTIFIER_V2_LATE`` (0x03) and ``OWNED_IDENTIFIER_V2_CLAIMED`` (0x05): V2 for a first rank in
+  ``limits.LATE_BAND`` or ``limits.CLAIMED_BAND`` (``limits.key_rank``: a record's key another channel has better
+  evidence for, an event's identifiers once it claims a record's key), its band named by the mark and taken off the
+  rank before the difference: 23 bytes again instead of the band's 9 varint bytes more (31, a 64-byte object).
 
-Neither mark begins a plain state (a msgpack array), a compressed customer (``customer_codec.CUSTOMER_ZSTD_V1``) or a
-JSON one (``{``). ``pack_owned`` writes, ``owned_fields`` / ``plain_owned`` read.
+None of these marks begins a plain state (a msgpack array), a compressed customer (``customer_codec.CUSTOMER_ZSTD_V1``)
+or a JSON one (``{``). ``pack_owned`` writes, ``owned_fields`` / ``plain_owned`` read.
 """
 
 from __future__ import annotations
@@ -26,6 +30,12 @@ import msgspec
 
 OWNED_IDENTIFIER_V1 = 0xE0
 OWNED_IDENTIFIER_V2 = 0x01
+OWNED_IDENTIFIER_V2_LATE = 0x03
+OWNED_IDENTIFIER_V2_CLAIMED = 0x05
+# each V2 mark -> the band its first rank is in (limits.LATE_BAND, limits.CLAIMED_BAND: checked by a test; limits
+# imports the states, which import this module)
+V2_BANDS = {OWNED_IDENTIFIER_V2: 0, OWNED_IDENTIFIER_V2_LATE: 1 << 62, OWNED_IDENTIFIER_V2_CLAIMED: 1 << 63}
+_BANDS_MARK = {band >> 62: bytes((mark,)) for mark, band in V2_BANDS.items()}  # rank >> 62 -> its mark
 _V1_MOST_FIELDS = 0xFF - OWNED_IDENTIFIER_V1  # the mark stays a negative fixint
 _PACKABLE_OWNER = re.compile(r"cus_[0-9a-f]{24}")
 _OWNER_BYTES = 12
@@ -33,30 +43,33 @@ _BIRTH_SHIFT = 4  # the id's first 13 hex digits are its birth instant (µs): it
 _RANK_SHIFT = 10  # limits.HASH_BITS: a rank is its event's instant shifted by the hash bits (checked by a test)
 _IDENTIFIER_HEAD = b"\xa1i\xbc"  # the plain form's tag "i" and the header of a 28-character string
 _ENCODER = msgspec.msgpack.Encoder()
-_V2_MARK = bytes((OWNED_IDENTIFIER_V2,))
 
 
 def pack_owned(values: tuple[Any, ...]) -> bytes | None:
     """An identifier state's fields from ``owner`` on (``msgspec.structs.astuple``, trailing defaults left out) in a
-    packed form: V2 for ``(owner, version, recent, first_rank)`` with ints and bytes, V1 for any other; None when
-    the owner is not of ``saga.customer_id``'s form (the state stays plain)."""
+    packed form: V2 for ``(owner, version, recent, first_rank)`` with ints and bytes (marked by the rank's band,
+    ``V2_BANDS``), V1 for any other; None when the owner is not of ``saga.customer_id``'s form (the state stays
+    plain)."""
     if not values or not isinstance(owner := values[0], str) or not _PACKABLE_OWNER.fullmatch(owner):
         return None
     owner_bytes = bytes.fromhex(owner[4:])
     if len(values) == 4:
         _, version, recent, first_rank = values
         if type(version) is int and version >= 0 and type(recent) is bytes and type(first_rank) is int:
-            difference = first_rank - (_birth(owner_bytes) << _RANK_SHIFT)
+            mark = _BANDS_MARK.get(first_rank >> 62, _BANDS_MARK[0])  # both bands, < 0 or >= 2**64: unbanded
+            difference = first_rank - V2_BANDS[mark[0]] - (_birth(owner_bytes) << _RANK_SHIFT)
             zigzag = difference * 2 if difference >= 0 else -difference * 2 - 1
-            return b"".join((_V2_MARK, owner_bytes, _varint(version), _varint(len(recent)), recent, _varint(zigzag)))
+            return b"".join((mark, owner_bytes, _varint(version), _varint(len(recent)), recent, _varint(zigzag)))
     return b"".join((bytes((OWNED_IDENTIFIER_V1 + len(values) - 1,)), owner_bytes, *map(_ENCODER.encode, values[1:])))
 
 
 def owned_fields(data: bytes) -> tuple[str, int, bytes, int] | None:
-    """``(owner, version, recent, first_rank)`` of a V2 packed state; None for any other value.
+    """``(owner, version, recent, first_rank)`` of a V2 packed state (any of ``V2_BANDS``' marks); None for any other
+    value.
 
     Raises ``msgspec.DecodeError`` if ``data`` is marked V2 but cut short or longer than its fields."""
-    if data[:1] != _V2_MARK:
+    band = V2_BANDS.get(data[0]) if data else None
+    if band is None:
         return None
     owner_bytes = data[1:1 + _OWNER_BYTES]
     if len(owner_bytes) < _OWNER_BYTES:
@@ -68,7 +81,7 @@ def owned_fields(data: bytes) -> tuple[str, int, bytes, int] | None:
     if len(recent) != length or at != len(data):
         raise msgspec.DecodeError("a packed identifier state of the wrong length")
     difference = zigzag >> 1 if not zigzag & 1 else -((zigzag + 1) >> 1)
-    return f"cus_{owner_bytes.hex()}", version, recent, (_birth(owner_bytes) << _RANK_SHIFT) + difference
+    return f"cus_{owner_bytes.hex()}", version, recent, band + (_birth(owner_bytes) << _RANK_SHIFT) + difference
 
 
 def plain_owned(data: bytes) -> bytes:

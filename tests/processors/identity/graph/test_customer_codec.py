@@ -110,11 +110,11 @@ def test_a_customer_with_its_profile_reads_back_both_parts_and_decodes_as_the_cu
 
 def test_the_mark_of_a_customer_with_its_profile_begins_no_other_form() -> None:
     from processors.identity.graph.customer_codec import CUSTOMER_WITH_PROFILE
-    from processors.identity.graph.identifier_codec import OWNED_IDENTIFIER_V2
+    from processors.identity.graph.identifier_codec import V2_BANDS
 
     with pytest.raises(msgspec.ValidationError):
         msgspec.msgpack.Decoder(list).decode(bytes((CUSTOMER_WITH_PROFILE,)))  # an int, never a state's array
-    assert CUSTOMER_WITH_PROFILE not in (CUSTOMER_ZSTD_V1, OWNED_IDENTIFIER_V2, ord("{"))
+    assert CUSTOMER_WITH_PROFILE not in (CUSTOMER_ZSTD_V1, *V2_BANDS, ord("{"))
     assert CUSTOMER_WITH_PROFILE < OWNED_IDENTIFIER_V1
 
 
