@@ -84,12 +84,18 @@ class Overlay:
 
     def commit(self) -> int:
         """Write every buffered change to the base store; returns how many."""
-        for key, state in self._nodes.items():
-            self._base.put_node(key, state)
-        for key, profile in self._profiles.items():
-            self._base.put_profile(key, profile)
-        for key, record in self._contacts.items():
-            self._base.put_contact(key, record)
+        base = self._base
+        if type(base) is Overlay:  # a message's transaction over its batch: the batch's maps take the changes as
+            base._nodes.update(self._nodes)  # its ``put_*`` would, key by key, in order, without a call each (#9)
+            base._profiles.update(self._profiles)
+            base._contacts.update(self._contacts)
+        else:
+            for key, state in self._nodes.items():
+                base.put_node(key, state)
+            for key, profile in self._profiles.items():
+                base.put_profile(key, profile)
+            for key, record in self._contacts.items():
+                base.put_contact(key, record)
         count = len(self._nodes) + len(self._profiles) + len(self._contacts)
         self._nodes.clear()
         self._profiles.clear()

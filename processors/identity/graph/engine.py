@@ -201,16 +201,21 @@ class IdentityGraph:
             CustomerState] | Ctx[BlockState]:
         stored = store.get_node(node)
         if is_customer(node):
-            customer = Ctx(self.config, store, node, _stored(stored, CustomerState, node), CustomerState())
+            customer = self._ctx(store, node, _stored(stored, CustomerState, node), CustomerState)
             _on_customer(customer, message)
             return customer
         if is_block(node):
-            block = Ctx(self.config, store, node, _stored(stored, BlockState, node), BlockState())
+            block = self._ctx(store, node, _stored(stored, BlockState, node), BlockState)
             _on_block(block, message)
             return block
-        identifier = Ctx(self.config, store, node, _stored(stored, IdentifierState, node), IdentifierState())
+        identifier = self._ctx(store, node, _stored(stored, IdentifierState, node), IdentifierState)
         _on_identifier(identifier, message)
         return identifier
+
+    def _ctx(self, store: NodeStore, node: str, original: S | None, fresh: type[S]) -> Ctx[S]:
+        """``node``'s ``Ctx``; an empty state of type ``fresh`` is built only for a node without one: most messages
+        go to a stored node, and an empty ``CustomerState`` is 17 new lists and dicts (#9)."""
+        return Ctx(self.config, store, node, original, fresh() if original is None else original)
 
     def handle(self, store: NodeStore, node: str, message: AnyMessage) -> list[Output]:
         """Handle ``message`` on ``node``; messages that come back to the same node are handled at once.

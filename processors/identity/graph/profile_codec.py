@@ -134,21 +134,26 @@ def _remember(contact_id: str, packed: msgspec.msgpack.Ext) -> None:
 
 
 def _with_packed_ids(profile: ProfileState) -> ProfileState:
-    """``profile`` with its recent contacts' UUID ids as ``Ext`` values (copies of what changes only)."""
+    """``profile`` with its recent contacts' UUID ids as ``Ext`` values: copies of what changes only, ``profile``
+    itself when no id packs (#9: no new lists and maps at each save of a profile whose ids are not UUIDs)."""
     contacts = profile.get(RecentContactsSection.name)
     if not isinstance(contacts, dict):
         return profile
-    packed = {channel: _channel_with_packed_ids(entries) if isinstance(entries, list) else entries
-              for channel, entries in contacts.items()}
-    return {**profile, RecentContactsSection.name: packed}
+    packed: dict[str, Any] | None = None
+    for channel, entries in contacts.items():
+        if isinstance(entries, list) and (channel_packed := _channel_with_packed_ids(entries)) is not None:
+            if packed is None:
+                packed = dict(contacts)  # the channels in their order: the same bytes as a map built anew
+            packed[channel] = channel_packed
+    return profile if packed is None else {**profile, RecentContactsSection.name: packed}
 
 
-def _channel_with_packed_ids(entries: list[Any]) -> list[Any]:
-    """A channel's ``entries``, each itself when its id does not pack (#9: no copy of an entry whose id is not a
-    UUID). One loop, without a call for an id of another length than a UUID's or packed before (in ``_PACKED_IDS``):
-    a profile is saved with all its kept contacts, ~8 an event (#9)."""
-    found = []
-    for entry in entries:
+def _channel_with_packed_ids(entries: list[Any]) -> list[Any] | None:
+    """A copy of a channel's ``entries`` with each UUID id packed, or None when none packs (an entry whose id is not a
+    UUID is itself, #9). One loop, without a call for an id of another length than a UUID's or packed before (in
+    ``_PACKED_IDS``): a profile is saved with all its kept contacts, ~8 an event (#9)."""
+    found: list[Any] | None = None
+    for index, entry in enumerate(entries):
         if isinstance(entry, dict) and "id" in entry:
             contact_id = entry["id"]
             if isinstance(contact_id, str) and len(contact_id) in _UUID_LENGTHS:
@@ -156,8 +161,9 @@ def _channel_with_packed_ids(entries: list[Any]) -> list[Any]:
                 if packed is None:
                     packed = _packed_id(contact_id)
                 if packed is not contact_id:
-                    entry = {**entry, "id": packed}
-        found.append(entry)
+                    if found is None:
+                        found = list(entries)
+                    found[index] = {**entry, "id": packed}
     return found
 
 

@@ -27,6 +27,27 @@ def test_an_overlay_buffers_writes_until_commit() -> None:
     assert base.get_node("B:2") is None and base.get_contact("cus_2/00") == "record"
 
 
+def test_transactions_hand_their_changes_to_the_batch_which_writes_each_key_once_in_first_write_order() -> None:
+    written: list[tuple[str, object]] = []
+    base = SimpleNamespace(put_node=lambda key, state: written.append((key, state)),
+                           put_profile=lambda key, profile: written.append((f"profile {key}", profile)),
+                           put_contact=lambda key, record: written.append((f"contact {key}", record)))
+    batch = Overlay(base)  # type: ignore[arg-type]
+    first, second = Overlay(batch), Overlay(batch)
+    first.put_node("A:1", "a1")  # type: ignore[arg-type]
+    first.put_node("B:2", "b1")  # type: ignore[arg-type]
+    first.put_profile("cus_1", {"s": 1})
+    assert first.commit() == 3
+    second.put_node("A:1", "a2")  # type: ignore[arg-type]
+    second.put_node("C:3", None)
+    second.put_contact("cus_1/00", None)
+    assert second.commit() == 3 and written == []
+    assert batch.get_node("A:1") == "a2" and batch.get_profile("cus_1") == {"s": 1}
+    assert batch.commit() == 5
+    assert written == [("A:1", "a2"), ("B:2", "b1"), ("C:3", None), ("profile cus_1", {"s": 1}),
+                       ("contact cus_1/00", None)]
+
+
 def test_a_contact_record_is_written_to_its_customers_partition_and_read_back() -> None:
     import faust
 

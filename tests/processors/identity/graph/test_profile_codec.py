@@ -129,3 +129,18 @@ def test_the_v4_dictionary_never_changes_and_a_v4_value_is_a_zstd_frame_without_
     assert msgspec.msgpack.decode(zstandard.ZstdDecompressor(dict_data=raw_content).decompress(frame),
                                   ext_hook=lambda code, data: (code, bytes(data)))["recent_contacts"]["WEB"] == \
         [{"id": "i-1", "at": 1}]
+
+
+def test_a_profile_whose_ids_do_not_pack_is_encoded_as_it_is_and_only_the_channels_with_uuids_are_copied() -> None:
+    from processors.identity.graph.profile_codec import _with_packed_ids
+
+    plain = {"recent_contacts": {"WEB": [{"id": "i-1", "at": 1}], "BRANCH": "not a list"}, "products": {}}
+    assert _with_packed_ids(plain) is plain  # no new map or list at each save (#9)
+    packed = _with_packed_ids(V2_PROFILE)
+    assert packed["recent_contacts"]["WEB"] is V2_PROFILE["recent_contacts"]["WEB"]
+    first, second = packed["recent_contacts"]["CALL_CENTER"]
+    assert (first["id"].code, first["id"].data.hex(), second["id"].data.hex()) == (
+        2, "a2243c643e0d4bb8a6189d3675b8eaba", "a2243c643e0d4bb8a6189d3675b8eabb")
+    assert V2_PROFILE["recent_contacts"]["CALL_CENTER"][0]["id"] == "a2243c64-3e0d-4bb8-a618-9d3675b8eaba"
+    assert msgspec.msgpack.encode(packed) == msgspec.msgpack.encode(
+        {"recent_contacts": {"CALL_CENTER": [first, second], "WEB": [{"id": "i-1", "at": 1}]}})
