@@ -2,29 +2,31 @@
 traits meet it, within the per-customer limits (``limits.give_way``); a housemate's identifier that reached
 the owner of a family identifier unweighed leaves for its own customer (see ``protocol.md``).
 
-**Whether a join is weighed does not depend on which event came first** (issue #8 point 4, the e-mail order
-residual). An event plans its identifiers by priority (``LinkPolicy.plan_order``); pending new ones that then meet
-a customer through an owned identifier are weighed (``new`` False). A new one planned *after* the owned identifier
-that brought the event here (``new`` True) used to join unweighed, so two identifies sharing an e-mail, A =
-``{anonymousId x1, email e}`` then B = ``{userId u, email e}``, were weighed in time order (B's user id is planned
-before the e-mail: +3.85 bits, no person field agrees, review) and merged unweighed in the other. The rule now:
-a ``new`` join is weighed too when the customer holds a member other than the linking identifiers that is planned
-before the first of them (``_weighed_the_other_way``): the event that brought that member, arriving second, would
-have been weighed through them. Weighed and not merged, the event leaves with its new identifiers as a housemate's
-does. And when nothing but identifiers tells the two apart (no traits on either side) a review keeps the linking
-identifier with the earliest event's customer, as a refusal does (``contest.claims_on``: the event's side claims it if
-it ranks first): in time order the earliest event made the customer that holds it; ``customer_merge.on_offer`` applies
-the same rule where the pair meets as two customers (``test_customer_merge_order.py``). Two browsers of one e-mail
-(anonymous ids only, planned after the e-mail) are weighed in neither order and still join. A join taken unweighed
-because the members planned before the linking identifier were not here yet is kept and weighed again once an
-earlier-ranked event brings them (``weigh_again.py``). Measured:
+**Whether a join is weighed does not depend on which event came first** (issue #8 point 4, the e-mail order residual).
+An event plans its identifiers by priority (``LinkPolicy.plan_order``); pending new ones that then meet a customer
+through an owned identifier are weighed (``new`` False). A new one planned *after* the owned identifier that brought the
+event here (``new`` True) used to join unweighed, so two identifies sharing an e-mail, A = ``{anonymousId x1, email e}``
+then B = ``{userId u, email e}``, were weighed in time order (B's user id is planned before the e-mail: +3.85 bits, no
+person field agrees, review) and merged unweighed in the other. The rule now: a ``new`` join is weighed too when the
+customer holds a member other than the linking identifiers that is planned before the first of them
+(``_weighed_the_other_way``): the event that brought that member, arriving second, would have been weighed through them;
+not a member ranked after the event where the event met the customer, in time order, through a linking identifier an
+applied earlier event brought (that member came later: bench draw 885). Weighed and not merged, the event leaves with
+its new identifiers as a housemate's does. And when nothing but identifiers tells the two apart (no traits on either
+side) a review keeps the linking identifier with the earliest event's customer, as a refusal does
+(``contest.claims_on``: the event's side claims it if it ranks first): in time order the earliest event made the
+customer that holds it; ``customer_merge.on_offer`` applies the same rule where the pair meets as two customers
+(``test_customer_merge_order.py``). Two browsers of one e-mail (anonymous ids only, planned after the e-mail) are
+weighed in neither order and still join. A join taken unweighed because the members planned before the linking
+identifier were not here yet is kept and weighed again once an earlier-ranked event brings them (``weigh_again.py``).
+Measured:
 ``tests/bench/identity_email_order.py`` and ``tests/bench/results/identity_email_order.md``;
 ``test_customer_join_order.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from processors.identity.graph import (
     came_with,
@@ -37,10 +39,11 @@ from processors.identity.graph import (
     weigh_again,
 )
 from processors.identity.graph.contest import claims_on, contests
+from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
-from processors.identity.graph.limits import conflict, evict, give_way, rank_of, saga_rank, version_of
-from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.limits import conflict, evict, give_way, member_rank, rank_of, saga_rank, version_of
+from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Join, Release
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.refusals import announce
@@ -86,7 +89,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
         housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking], saga)
-    elif linking and _weighed_the_other_way(ctx, members, linking):
+    elif linking and _weighed_the_other_way(ctx, saga, members, linking):
         # In the order where this customer's event came second, its identifier planned before the linking one would
         # have met this event's side through it as a pending one, weighed (``message.new`` False, below): weighed
         # here too, so the order of arrival does not decide whether the pair is weighed (module docstring).
@@ -170,10 +173,16 @@ def _linking(saga: Saga) -> list[str]:
     return [key for key in saga.plan[:saga.step] if saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
 
 
-def _weighed_the_other_way(ctx: Node, members: Iterable[str], linking: list[str]) -> bool:
+def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member], linking: list[str]) -> bool:
     """Whether a member other than the ``linking`` identifiers is planned before the first of them (``plan_order``:
     priority, then key): an event carrying it with the linking identifier, arriving after this one, would have met
-    this event's customer through a ``join`` of pending identifiers, which is weighed."""
-    first = linking[0]
-    return any(ctx.policy.plan_order([key, first])[0] == key for key in members if key not in linking)
-
+    this event's customer through a ``join`` of pending identifiers, which is weighed. Where a linking identifier
+    ranks before the event at the rank of an event applied here (``CustomerState.ranks_applied``: that earlier event
+    brought it and is no longer on its way with more), in time order this event met the customer through it, and only
+    the members ranked before the event count: one ranked after it came later, when this event's identifiers were
+    already members (as ``weigh_again`` reads the customer this event met; bench draw 885)."""
+    first, event = linking[0], saga_rank(saga)
+    met = any(0 < rank < event and recalls(ctx.state.ranks_applied, str(rank))
+              for rank in (member_rank(members[key]) for key in linking if key in members))
+    return any(ctx.policy.plan_order([key, first])[0] == key for key in members
+               if key not in linking and not (met and member_rank(members[key]) > event))
