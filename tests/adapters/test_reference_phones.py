@@ -13,12 +13,15 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from adapters.branch.errors import EventRejected
+from adapters.branch.mapper import CounterMapper
 from adapters.call_center.mapper import MapContext, Topics
 from adapters.call_center.mapper_ctr import map_ctr
 from adapters.call_center.mapper_taskrouter import Timeline, map_task
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.web.mapper import SegmentMapper
 from bus.config import TopicSettings
+from tests.adapters.branch.support import branch_settings, sample
 from tests.adapters.call_center.support import LYON_TWILIO_TOKEN, LYON_WORKSPACE, PARIS_KEY, call_center_settings
 from tests.adapters.call_center.test_mapper_identifiers import ctr, task
 from tests.adapters.web.support import web_settings
@@ -112,3 +115,43 @@ def test_a_legacy_work_order_keeps_the_declared_installation_and_masks_the_custo
     assert out.event.value["intake_facts"]["nota_servico"] == "[digits]"  # the customer's own phone
     assert out.event.value["summary"] == KEPT
 
+
+
+def _counter(references: Any, summary: str = SUMMARY, identifiers: list[dict[str, str]] | None = None,
+             ) -> dict[str, dict[str, Any]]:
+    upload = sample("transaction_with_identifiers")
+    event = upload["events"][0]
+    if identifiers is not None:
+        event["identifiers"] = identifiers
+    event["transaction"] |= {"references": references, "handoff": {"kind": "religacao", "summary": summary}}
+    mapper = CounterMapper(branch_settings(phone_region="BR"), TopicSettings(), DECLARED)
+    return by_schema(mapper(event, terminal_id=upload["terminal_id"], branch_id=upload["branch_id"]).events)
+
+
+def test_a_counter_transaction_carries_the_declared_installation_whole() -> None:
+    """The counter had no field to carry a declared reference: a clerk's summary quoting it was judged by the whole
+    test (a valid phone in region BR: masked). ``transaction.references`` carries it, under a declared name only."""
+    values = _counter({"instalacao": INSTALLATION})
+    assert values["InteractionRecorded"]["properties"]["instalacao"] == INSTALLATION
+    assert values["HandoffCreated"]["intake_facts"]["instalacao"] == INSTALLATION
+    assert values["HandoffCreated"]["summary"] == KEPT
+    assert _counter({}, SUMMARY)["HandoffCreated"]["summary"] == KEPT.replace(INSTALLATION, "[digits]")
+
+
+def test_a_counter_customer_s_own_phone_under_a_declared_name_is_masked() -> None:
+    values = _counter({"nota_servico": "11987654321", "Instalacao": "005511987654321"}, "nota_servico 11987654321",
+                      identifiers=[{"type": "PHONE", "value": CALLER}])
+    assert values["InteractionRecorded"]["properties"]["nota_servico"] == "[digits]"  # the customer's own
+    assert values["InteractionRecorded"]["properties"]["Instalacao"] == "[digits]"  # a 00CC phone: an identifier
+    assert values["HandoffCreated"]["intake_facts"]["nota_servico"] == "[digits]"
+    assert values["HandoffCreated"]["summary"] == "nota_servico [digits]"
+
+
+@pytest.mark.parametrize(("references", "says"), [
+    ({"conta": "123"}, "'transaction.references.conta' is no declared business reference"),
+    ({"instalacao": 3000000000}, "'transaction.references.instalacao' must be text"),
+    (["instalacao"], "'transaction.references' must be a JSON object"),
+])
+def test_a_counter_reference_under_an_undeclared_name_refuses_the_event(references: Any, says: str) -> None:
+    with pytest.raises(EventRejected, match=says):
+        _counter(references)
