@@ -32,7 +32,7 @@ group, alone or joined to its neighbours, that is a national ID, a phone in its 
 of 15 to 19 digits that passes the Luhn check (Amex 15, Visa and Mastercard 16, Maestro and UnionPay up to 19); and
 when it holds the record's own phone (a digit group the adapter's phone region reads as one of the record's
 ``PHONE`` identifiers: a contact flow that stored the caller's number under the reference's name). A number that
-is merely valid as a phone in the region is no longer scrubbed there (tester33 F2: with region BR, 18 % of SAP
+is merely valid as a phone in the region is no longer scrubbed there (tester33 F2: with region BR, one in five SAP
 installation numbers 3000000000-3099999999 are valid phone numbers and were masked): which installation a crew
 reconnects cannot depend on it. Card numbers of 13 and 14 digits are left to the declaration: the MPAN has 13 digits
 and the PRM 14, and one in ten of them passes the Luhn check.
