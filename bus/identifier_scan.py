@@ -53,11 +53,13 @@ class IdentifierScan:
         self._id_digits = digit_counts(national_id_schemes)  # None: any count
         self._fewest_id_digits = min(self._id_digits, default=0) if self._id_digits is not None else 0
 
-    def finds(self, value: str) -> bool:
+    def finds(self, value: str, phones: frozenset[str] | None = None) -> bool:
         """Whether an identifier is written in ``value`` (see the module docstring for which forms are), or a run
         of more than ``MAX_GROUPS`` digit groups. Every run of digit groups is tried, each group and each run of
         neighbouring groups with ``MIN_IDENTIFIER_DIGITS`` digits or more (no identifier has fewer), so no phone
-        hides behind a reference glued to it."""
+        hides behind a reference glued to it. ``phones`` (E.164): a phone in the region's national format counts
+        only when it is one of these (a declared reference's value, ``references.References.masked_reason``: the
+        record's own phones); None: every valid one counts. A ``00CC`` phone always counts."""
         if contains_iban(value):
             return True
         digit_count = decimal_digits(value)
@@ -65,9 +67,9 @@ class IdentifierScan:
             return True
         if digit_count < MIN_IDENTIFIER_DIGITS:
             return False  # no run of groups reaches the fewest digits an identifier has
-        return any(self._run_holds_one(run) for run in _DIGIT_RUN.findall(value))
+        return any(self._run_holds_one(run, phones) for run in _DIGIT_RUN.findall(value))
 
-    def _run_holds_one(self, run: str) -> bool:
+    def _run_holds_one(self, run: str, phones: frozenset[str] | None) -> bool:
         groups = _GROUP_SEPARATOR.split(run)
         if len(groups) > MAX_GROUPS:
             return True
@@ -85,7 +87,7 @@ class IdentifierScan:
                         self._may_be_national_id(len(digits)) and is_national_id(digits, self._schemes)):
                     return True
                 joined = run if last - first == len(groups) else "-".join(groups[first:last])
-                if may_be_phone(joined, self._region) and self._is_phone(joined):
+                if may_be_phone(joined, self._region) and self._is_phone(joined, phones):
                     return True
         return False
 
@@ -99,9 +101,12 @@ class IdentifierScan:
     def _may_be_national_id(self, digit_count: int) -> bool:
         return self._id_digits is None or digit_count in self._id_digits
 
-    def _is_phone(self, text: str) -> bool:
+    def _is_phone(self, text: str, phones: frozenset[str] | None) -> bool:
+        international = text.startswith("00")
+        if phones is not None and not phones and not international:
+            return False  # no phone of the record to compare with: only the 00CC form counts
         try:
-            normalise_phone(text, self._region)
+            number = normalise_phone(text, self._region)
         except NotAnIdentifier:
             return False
-        return True
+        return phones is None or international or number in phones

@@ -56,7 +56,8 @@ from bus.nino_format import PATTERN as NINO_PATTERN
 # whose kind the record says. The adapters leave properties so named off contact and handoff events
 # (``adapters.web.mapper``); ``pan`` (a card's primary account number) and ``nir`` (the French national ID) are
 # a bank portal's usual names (tester21 F6); ``dni``, ``nie``, ``nif`` a Spanish one's (an IVR attribute, tester29 F10);
-# ``nino``, ``ni_number`` a UK one's (the National Insurance number).
+# ``nino``, ``ni_number`` a UK one's (the National Insurance number); ``cpf`` (a person's) and ``cnpj`` (a company's) a
+# Brazilian one's (a Connect contact attribute ``cpf`` vanished uncounted, tester33 F11).
 SENSITIVE_FIELDS: dict[str, str | None] = {
     "phone": "PHONE", "phone_number": "PHONE", "msisdn": "PHONE", "caller": "PHONE", "caller_id": "PHONE",
     "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",
@@ -64,6 +65,7 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "iban": "ACCOUNT", "rib": "ACCOUNT", "card": "CARD", "card_number": "CARD", "card_no": "CARD", "pan": "CARD",
     "nir": "NATIONAL_ID", "nss": "NATIONAL_ID", "passport_number": "NATIONAL_ID", "tax_id": "NATIONAL_ID",
     "dni": "NATIONAL_ID", "nie": "NATIONAL_ID", "nif": "NATIONAL_ID", "nino": "NATIONAL_ID", "ni_number": "NATIONAL_ID",
+    "cpf": "NATIONAL_ID", "cnpj": "NATIONAL_ID",
     "mobile": "PHONE", "telephone": "PHONE", "user_id": "USER_ID", "userid": "USER_ID",
     "customer_number": "CUSTOMER_NUMBER", "customer_no": "CUSTOMER_NUMBER", "cust_no": "CUSTOMER_NUMBER",
     "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,

@@ -60,7 +60,8 @@ class AdapterSettings(ExtensibleDefaults):
 
     reference_fields: tuple[str, ...] = Field(
         (), description="Property names whose values are business references kept whole, never scrubbed to [digits] "
-        "(a utility's meter_point_id, meter_serial, reading_index: bus.references); a name that says it "
+        "(a utility's meter_point_id, meter_serial, reading_index: bus.references), but one written as an identifier "
+        "or holding the record's own phone (counted in omnibus_references_masked_total); a name that says it "
         "holds an identifier or a person's trait (phone, email, iban, card, birth_date...) is refused at start-up.",
     )
 

@@ -86,7 +86,8 @@ class HandoffRequest:
         """The ``HandoffCreated`` (every field filled); ``facts``: intake facts as text (None values dropped);
         ``traits_event_id``: the record with the customer's traits that the contact names too (identity places the
         handoff with them, as it places the contact: a joint account's other holder, tester21 F20); ``references``: the
-        adapter's declared business references, whose ``name: value`` pairs the summary keeps whole (tester22 F4)."""
+        adapter's declared business references, whose ``name: value`` pairs the summary keeps whole (tester22 F4):
+        a value ``facts`` holds under that name, or one with no identifier written in it (``References.text``)."""
         intake = {k: str(v) for k, v in facts.items() if v not in (None, "")}
         if self.team:
             intake[REQUESTED_TEAM] = self.team
@@ -96,7 +97,9 @@ class HandoffRequest:
             "customer_identifiers": identifiers,
             "case_type": self.kind,
             # what the agent or customer typed, without identifier values (the web's rule, tester21 F6)
-            "summary": (references.text(self.summary) if references else free_text(self.summary)) if self.summary
+            # a declared reference quoted as its intake fact has it is kept whole (tester33 F2)
+            "summary": (references.text(self.summary, intake) if references else free_text(self.summary))
+            if self.summary
             else f"{self.kind} handed off from {channel.lower().replace('_', ' ')}",
             "intake_facts": intake,
             "origin_channel": channel,

@@ -54,7 +54,7 @@ from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers.kinds import kind_of
 from bus.identifiers.traits import PREFERRED_LANGUAGE, TRAIT_KEYS, phone_region, standard_traits, unread_keys
 from bus.producer import Outgoing
-from bus.references import References
+from bus.references import References, phones_of
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
 
@@ -102,7 +102,8 @@ class CounterMapper:
         # the ticket's or transaction's own fields are named with the event's (tester19 F20)
         read: dict[str, Any] = {}
         if kind == "transaction":
-            read = checks(self._transaction_fields, event)
+            read = {**(checks(self._transaction_fields, event) or {}),
+                    "references": checks(self._transaction_references, event)}
         elif kind:
             read = checks(self._ticket_fields, event, kind)
         checks.refuse_any()
@@ -244,7 +245,9 @@ class CounterMapper:
         # (tester10 #3: first-contact resolution counted it resolved; the web hall's service requests are HANDED_OFF);
         # nor did a visit about a case the back office holds (tester29 F7), whose contact names the case
         outcome = HANDED_OFF if request is not None or follow_up is not None else TRANSACTION_OUTCOME[status]
-        properties = {**facts, "handoff_id": follow_up.handoff_id if follow_up else None}
+        # the declared references the clerk keyed, which the summary may quote (tester33 F2)
+        declared = self._references.facts(dict(read["references"] or {}), phones_of(found))
+        properties = {**declared, **facts, "handoff_id": follow_up.handoff_id if follow_up else None}
         contact = {
             "envelope": envelope("interaction"),
             "interaction_id": transaction_id,
@@ -268,7 +271,8 @@ class CounterMapper:
                 envelope=envelope("handoff"), handoff_id=handoff, channel="BRANCH", identifiers=found, site=branch_id,
                 interaction_id=transaction_id, actor=actor,
                 # the customer's language, for the tracker's notifications (processors.handoffs.notification_templates)
-                facts={**facts, "transaction_type": kind, "agent_id": agent_id, PREFERRED_LANGUAGE: language},
+                facts={**declared, **facts, "transaction_type": kind, "agent_id": agent_id,
+                       PREFERRED_LANGUAGE: language},
                 traits_event_id=traits_event_id,
                 references=self._references)))
         if follow_up is not None:
@@ -276,6 +280,25 @@ class CounterMapper:
                 envelope=envelope("follow-up"), interaction_id=transaction_id, actor=actor,
                 references=self._references)))
         return outgoing
+
+    def _transaction_references(self, event: dict[str, Any]) -> dict[str, str]:
+        """``transaction.references`` (name -> text) under the declared business references' names, in any spelling
+        (``References.declares``); ``EventRejected`` naming each other name or a value that is no text."""
+        transaction = event.get("transaction")
+        raw = transaction.get("references") if isinstance(transaction, dict) else None
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise errors.bad_field("transaction.references", "must be a JSON object of declared reference -> text")
+        checks = FieldChecks()
+        for name, value in raw.items():
+            if not self._references.declares(name):
+                checks.add(errors.bad_field(f"transaction.references.{name}", "is no declared business reference "
+                                            "(OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS, *_BRANCH__REFERENCE_FIELDS)"))
+            elif not isinstance(value, str):
+                checks.add(errors.bad_field(f"transaction.references.{name}", "must be text"))
+        checks.refuse_any()
+        return {name: value for name, value in raw.items() if value.strip()}
 
     @staticmethod
     def _handoff_request(raw: Any) -> tuple[HandoffRequest | None, RejectedInput | None]:

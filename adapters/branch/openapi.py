@@ -71,6 +71,13 @@ _TRANSACTION = {
                    "properties": {"amount_minor": {"type": "integer"}, "currency": {"type": "string"}}},
         "counter_id": {"type": "string"},
         "ticket_id": {"type": "string"},
+        "references": {
+            "type": "object", "additionalProperties": {"type": "string"},
+            "description": "Business references under the deployment's declared names (OMNIBUS_IDENTIFIERS__"
+                           "REFERENCE_FIELDS, OMNIBUS_ADAPTER_BRANCH__REFERENCE_FIELDS: a utility's installation "
+                           "number), kept whole in the contact's properties, the handoff's intake facts and its "
+                           "summary's 'name value' pairs (bus.references); another name refuses the event.",
+        },
         "handoff": {
             "type": "object", "required": ["kind"], "additionalProperties": False,
             "description": "Hand the case to the back office: opens one handoff per transaction (docs/handoffs.md).",

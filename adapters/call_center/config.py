@@ -111,11 +111,13 @@ class CallCenterSettings(AdapterSettings):
         description="Claimable key kind (ACCOUNT, CARD, CUSTOMER_NUMBER, NATIONAL_ID: bus.identifiers.kinds."
         "CLAIMABLE_KEYS) -> contact attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding one that "
         "the contact flow verified against the system of record (a PIN, a date of birth), first present wins, e.g. "
-        "{\"ACCOUNT\": [\"accountNumber\"], \"NATIONAL_ID\": [\"verifiedDni\"]}. None by default: an account, "
+        "{\"ACCOUNT\": [\"accountNumber\"], \"NATIONAL_ID\": [\"verifiedDni\"]} or a Brazilian flow's "
+        "{\"NATIONAL_ID\": [\"cpfVerificado\"]}. None by default: an account, "
         "customer number or national ID typed on the keypad is the caller's claim, and identity links what comes with "
         "it (the caller's phone, his call, his handoff) to its holder, so a caller who typed another customer's number "
         "moved his own phone to that customer (tester24 F3, tester25 F2; adapters/call_center/README.md). An attribute "
-        "named as one (accountNumber, account_number, iban, cardNumber, customerNumber, nationalId, dni, nie...) and "
+        "named as one (accountNumber, account_number, iban, cardNumber, customerNumber, nationalId, dni, nie, cpf, cnpj"
+        "...: bus.redact.SENSITIVE_FIELDS) and "
         "not listed is left off, named in the answer's dropped_traits and counted "
         "(omnibus_traits_rejected_total{code=\"unknown-key\"}).",
     )

@@ -38,6 +38,7 @@ from adapters.call_center.attributes import (
 from adapters.call_center.errors import RejectedInput, malformed, missing
 from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
 from adapters.call_center.outcome import connect_ended
+from bus.references import phones_of
 
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
@@ -158,6 +159,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
     traits = contact_traits(attributes, settings, left_out)
+    # the declared references, which may not carry the caller's own number (tester33 F2) and the note may quote
+    declared = ctx.references.declared_in(attributes, phones_of(caller.records()))
     disconnect_reason = _field(ctr, "DisconnectReason")
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
@@ -179,7 +182,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         agent_id=_field(agent, "Username", "Agent") or _arn_tail(_field(agent, "ARN", "Agent")),
         # an agent's note: scrubbed, but the declared references written in it kept (tester26 F11)
         disposition=ctx.references.text(
-            _optional_text(attributes.get(settings.connect_disposition_attribute)) or "") or None,
+            _optional_text(attributes.get(settings.connect_disposition_attribute)) or "", declared) or None,
         previous_contact_id=_field(ctr, "PreviousContactId"),
         next_contact_id=_field(ctr, "NextContactId"),
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
@@ -193,7 +196,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         handoff=handoff, handoff_refused=handoff_refused,
         card_status=card, card_status_refused=card_refused,
         properties={k: str(v) for k, v in properties.items() if v},
-        references=ctx.references.declared_in(attributes),
+        references=declared,
     )
 
 

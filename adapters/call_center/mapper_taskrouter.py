@@ -32,6 +32,7 @@ from adapters.call_center.errors import RejectedInput, malformed, missing
 from adapters.call_center.mapper import Call, MapContext, call_events
 from adapters.call_center.outcome import taskrouter_ended
 from bus.identifiers.traits import standard_traits
+from bus.references import phones_of
 
 SOURCE_SYSTEM = "twilio-taskrouter"
 SOURCE = "TaskRouter callback"
@@ -127,6 +128,8 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         ("PHONE", caller_number(_text(number))), *verified_record_keys(attributes, ctx.settings, left_out),
         *supply_points(attributes, ctx.settings),
     ])
+    # the declared references, which may not carry the caller's own number (tester33 F2) and the notes may quote
+    declared = ctx.references.declared_in(attributes, phones_of(caller.records()))
     # refused: the call goes on
     card, card_refused = recorded_card_status(attributes, SOURCE, caller.records(), ATTRIBUTES)
     return Call(
@@ -141,8 +144,8 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         enqueued_at=enqueued_at,
         connected_at=connected_at,
         agent_id=(timeline.agent_id or form.get("WorkerName") or form.get("WorkerSid")) if connected_at else None,
-        disposition=ctx.references.text(_text(attributes.get("disposition") or conversations.get("outcome")) or "")
-        or reason,
+        disposition=ctx.references.text(_text(attributes.get("disposition") or conversations.get("outcome")) or "",
+                                        declared) or reason,
         transferred_by_source="transfer" in (reason or "").lower() or bool(attributes.get("transferTargetSid")),
         kind=CHANNEL_KINDS.get(channel.lower(), "UNKNOWN"),
         ended=taskrouter_ended(kind, connected=connected_at is not None),
@@ -153,7 +156,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         handoff=handoff, handoff_refused=handoff_refused,
         card_status=card, card_status_refused=card_refused,
         properties={k: str(v) for k, v in properties.items() if v},
-        references=ctx.references.declared_in(attributes),
+        references=declared,
     )
 
 

@@ -65,7 +65,7 @@ from bus.identifiers.kinds import ACCOUNT, SUPPLY_POINT
 from bus.identifiers.model import NotAnIdentifier, Rejected
 from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
-from bus.references import References
+from bus.references import References, phones_of
 from bus.serde import Event
 from schemas.enums import ORDER_STATUSES
 
@@ -196,8 +196,9 @@ class Fields:
 
     def declared_references(self) -> dict[str, str]:
         """The record's fields named as a declared business reference, in any spelling (``References.declared_in``:
-        a utility's ``METER_POINT`` column or outbox field, tester26 F11), kept whole or scrubbed as a property is."""
-        return self.ctx.references.declared_in(self._values)
+        a utility's ``METER_POINT`` column or outbox field, tester26 F11), kept whole or scrubbed as a property is: a
+        value holding the record's own phone is scrubbed (``customer_identifiers`` read first, tester33 F2)."""
+        return self.ctx.references.declared_in(self._values, phones_of(self.found.records()))
 
     def customer_identifiers(self) -> list[dict[str, str]]:
         listed = self._values.get("customer_identifiers") or []

@@ -36,7 +36,7 @@ from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, PREFERRED_LANGUAGE, source_names, standard_traits
 from bus.producer import Outgoing
 from bus.redact import free_text
-from bus.references import References
+from bus.references import References, phones_of
 from bus.serde import Event
 from bus.topics import (
     CONTACT_EVENTS,
@@ -282,7 +282,7 @@ class SegmentMapper:
         # every value is free text the sender chose (a search box, a url's query, a dispute's note): scrubbed like
         # the name, whatever the property's name (tester21 F6: a card number under "pan" or "note"), but a declared
         # business reference (a meter point number, tester22 F4)
-        self._references.facts(self._traits.drop_identifiers(facts))
+        self._references.facts(self._traits.drop_identifiers(facts), phones_of(self._customer(m)))
         facts["source"] = m.source
         if m.device_time is not None:
             facts.update(m.original())
@@ -314,18 +314,16 @@ class SegmentMapper:
         # (processors.handoffs.notification_templates) unless the request's properties name one
         locale = fields.first_text(fields.obj(m.body, "context"), "locale")
         language = {PREFERRED_LANGUAGE: locale} if locale else {}
+        # the declared references among the properties, which the summary may quote (tester33 F2)
+        facts = self._references.facts(self._traits.drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)),
+                                       phones_of(self._customer(m)))
         value = {
             "envelope": self._envelope(m, "handoff"),
             "handoff_id": handoff,
             "customer_identifiers": self._customer(m),
             "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
-            "summary": self._references.text(summary),
-            "intake_facts": {
-                **language,
-                **self._references.facts(
-                    self._traits.drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS))),
-                **m.original(),
-                **team},
+            "summary": self._references.text(summary, facts),
+            "intake_facts": {**language, **facts, **m.original(), **team},
             "origin_channel": "WEB",
             "origin_site": self._settings.site,
             "origin_interaction_id": content_id(m.id_base, m.digest),

@@ -118,8 +118,13 @@ class IdentifierSettings(BaseModel):
         (), description="Names of business references (a utility's meter_point_id, meter_serial, reading_index) whose "
         "values every process keeps whole in the free text it scrubs: each adapter's properties and handoff summaries "
         "(besides its own REFERENCE_FIELDS), the handoff tracker's quote of a resolution in the customer's "
-        "notification, an operator command's --reason (bus.references). A name that says it holds an identifier or a "
-        "person's trait (phone, email, iban, card, birth_date...) is refused.",
+        "notification, an operator command's --reason (bus.references). A value under such a name is the field's "
+        "whatever digits it has (a 10-digit installation valid as a phone in the region is kept); it is scrubbed, and "
+        "counted "
+        "in omnibus_references_masked_total{field, reason}, only when written as an identifier (an e-mail, a +CC/00CC "
+        "phone, an IBAN, a national ID, a Luhn card of 15-19 digits, text with spaces) or when it is the record's own "
+        "phone. A name that says it holds an identifier or a person's trait (phone, email, iban, card, birth_date...) "
+        "is refused.",
     )
 
     _region = field_validator("default_region")(check_region)

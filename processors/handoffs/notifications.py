@@ -138,9 +138,10 @@ def change_notifications(
     # A back office that speaks Kafka publishes HandoffResolved (or HandoffWaitingOnCustomer) itself, unscrubbed: the
     # words the customer is quoted are scrubbed here as the commands scrub theirs (bus.redact.free_text; text already
     # scrubbed is returned as it is), keeping the deployment's declared references (a meter point id:
-    # bus.references.declared; tester26 F8).
+    # bus.references.declared; tester26 F8), whole when the handoff's intake facts hold it under that name
+    # (tester33 F2).
     field = QUOTED_FIELDS.get(cause)
-    words = declared().text(cause_value.get(field) or "") if field else ""
+    words = declared().text(cause_value.get(field) or "", state.intake_facts) if field else ""
     return [notification(emitter, state, kind, occurred_us, causation_id, seed=f"notify:v{state.version}",
                          quoted={field: words} if field and words else None, policy=policy)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
 
 from adapters.base.config import AdapterSettings
@@ -24,10 +25,15 @@ REFERENCES = {
     "prefixed": "PDL-14500000000001",
     "gas PCE": "GI123456",
 }
-IDENTIFIERS = {
+# A phone in the region's national format: under a declared name, scrubbed only when it is the record's own phone
+# (tester33 F2: any number valid as a phone in the region was scrubbed, 18 % of a Brazilian utility's installations)
+NATIONAL_PHONES = {
     "national phone": "0612345678",
     "dotted phone": "06.12.34.56.78",
     "phone glued to a reference": "0048211-0612345678",
+}
+OWN_PHONES = frozenset({"+33612345678"})
+IDENTIFIERS = {
     "international phone": "+33612345678",
     "00CC phone": "0033612345678",
     "e-mail": "luc.p@example.org",
@@ -49,6 +55,14 @@ def test_a_declared_reference_is_kept_whole(value: str) -> None:
 @pytest.mark.parametrize("value", IDENTIFIERS.values(), ids=IDENTIFIERS.keys())
 def test_an_identifier_under_a_declared_name_is_still_scrubbed(value: str) -> None:
     assert METER.facts({"meter_point_id": value})["meter_point_id"] != value
+
+
+@pytest.mark.parametrize("value", NATIONAL_PHONES.values(), ids=NATIONAL_PHONES.keys())
+def test_a_phone_under_a_declared_name_is_scrubbed_only_when_it_is_the_record_s_own(value: str) -> None:
+    assert METER.facts({"meter_point_id": value}, phones=frozenset({"+33622334455"}))["meter_point_id"] == value
+    assert METER.facts({"meter_point_id": value}, phones=OWN_PHONES)["meter_point_id"] != value
+    assert METER.masked_reason(value, OWN_PHONES) == "customer-phone"
+    assert not METER.is_reference(value)  # free text and undeclared names keep the whole test
 
 
 def test_an_undeclared_name_is_scrubbed_as_before() -> None:
@@ -202,3 +216,51 @@ def test_declared_in_carries_only_declared_text_values_and_scrubs_identifiers_un
         "meterPoint": "[digits]"}
     assert SPELLED.declared_in({"meter_point": 14500000000001, "flag": True}) == {"meter_point": "14500000000001"}
     assert References(()).declared_in({"meter_point": "14500000000001"}) == {}
+
+
+# tester33 F2: a Brazilian utility declares its SAP installation number (``ANLAGE``, CHAR10) and service note; with
+# region BR libphonenumber reads many 10-digit numbers as phones (3000123456 is no valid one, 3000000000 is)
+BR = References(("instalacao", "nota_servico"), region="BR", national_id_schemes=("br.cpf", "br.cnpj"))
+INSTALLATIONS = ("3000000000", "3012345678", "3099999999", "0700123456", "3000123456")
+CALLER = frozenset({"+5511987654321"})
+
+
+def _masked(field: str, reason: str) -> float:
+    return REGISTRY.get_sample_value("omnibus_references_masked_total", {"field": field, "reason": reason}) or 0.0
+
+
+@pytest.mark.parametrize("installation", INSTALLATIONS)
+def test_tester33_f2_a_declared_installation_is_kept_whole_whatever_it_looks_like(installation: str) -> None:
+    summary = f"Cliente pagou fatura vencida, pede religacao. instalacao {installation}"
+    facts = BR.facts({"instalacao": installation, "note": installation}, phones=CALLER)
+    assert facts == {"instalacao": installation, "note": "[digits]"}
+    assert BR.declared_in({"instalacao": installation}, CALLER) == {"instalacao": installation}
+    assert BR.text(summary, facts) == summary  # the record's own field vouches for the quoted value
+
+
+def test_tester33_f2_sap_installation_range_is_never_masked_but_for_the_caller_s_phone() -> None:
+    """Every 1000th number of 3000000000-3099999999 (the old rule masked 18 % of them): kept whole."""
+    assert [number for number in map(str, range(3_000_000_000, 3_100_000_000, 100_000))
+            if BR.masked_reason(number, CALLER) is not None] == []
+    assert not all(BR.is_reference(str(number)) for number in range(3_000_000_000, 3_000_100_000, 1000))
+
+
+def test_tester33_f2_the_record_s_own_phone_or_an_identifier_under_a_declared_name_is_masked_and_counted() -> None:
+    before = {reason: _masked("instalacao", reason) for reason in ("customer-phone", "identifier")}
+    facts = BR.facts({"instalacao": "11987654321"}, phones=CALLER)
+    assert facts == {"instalacao": "[digits]"}
+    assert BR.facts({"INSTALACAO": "005511987654321"})["INSTALACAO"] == "[digits]"  # a 00CC phone: anyone's
+    assert "865" not in BR.facts({"instalacao": "937.865.797-41"})["instalacao"]  # a CPF
+    assert _masked("instalacao", "customer-phone") == before["customer-phone"] + 1
+    assert _masked("instalacao", "identifier") == before["identifier"] + 2
+
+
+def test_tester33_f2_free_text_quotes_the_record_s_value_and_still_masks_a_phone_typed_in_it() -> None:
+    before = _masked("nota_servico", "free-text")
+    record = {"instalacao": "3000000000"}
+    assert BR.text("instalacao 3000000000; ligar 11 98765-4321", record) == "instalacao 3000000000; ligar [digits]"
+    # a pair no field of the record vouches for keeps the whole test: 3000000000 is a valid BR phone
+    assert BR.text("instalacao 3000000000", {}) == "instalacao [digits]"
+    assert BR.text("nota_servico 3000000000 ok", record) == "nota_servico [digits] ok"
+    assert BR.text("instalacao: 3000000000", {"instalacao": "[digits]"}) == "instalacao: [digits]"
+    assert _masked("nota_servico", "free-text") == before + 1

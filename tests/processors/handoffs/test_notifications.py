@@ -96,6 +96,26 @@ def test_tester26_f8_a_declared_reference_in_a_back_office_s_resolution_reaches_
     assert told["message"].endswith(told["parameters"]["resolution"])
 
 
+def test_tester33_f2_a_resolution_quotes_the_declared_reference_the_handoff_s_intake_facts_hold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``0312345678`` is a valid phone number in the deployment's region FR: the resolution keeps it whole after the
+    declared name when the handoff was opened with that value under it, and masks it otherwise."""
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", "FR")
+    ctx = context()
+    opened = created("h1", channel="WEB", identifiers=[PHONE, WEB_USER])
+    opened.value["intake_facts"] = {"instalacao": "0312345678"}
+    with declared_references("instalacao"):
+        state = apply(None, opened, ctx).state
+        state = apply(state, accepted("h1", T0 + H), ctx).state
+        told = []
+        for quoted in ("0312345678", "0312345679"):
+            event = resolved("h1", T0 + 2 * H)
+            event.value["resolution"] = f"Religada, instalacao {quoted}; ligar 06 12 34 56 78"
+            told += [o.event.value["parameters"]["resolution"] for o in apply(state, event, ctx).outputs
+                     if o.destination == "notifications"]
+    assert told == ["Religada, instalacao 0312345678; ligar [digits]", "Religada, instalacao [digits]; ligar [digits]"]
+
+
 @pytest.mark.parametrize("name", SPELLINGS)
 def test_a_declared_reference_in_any_spelling_of_its_name_reaches_the_customer_in_the_trackers_quote(name: str) -> None:
     """tester26 F8/F11 through the tracker: ``meter_point`` declared, a back office's own ``HandoffResolved`` writes
