@@ -145,7 +145,7 @@ def import_batch_command(
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
     until then; the summary says what was published, a re-run resumes). The summary also counts what published lines
     lost (identifiers, traits) and card status words no list knows (published as UNKNOWN). Layouts (times in a local
-    ``timezone``, a card system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
+    ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
@@ -191,7 +191,7 @@ def check_layout_command(
     """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
     Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
     (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason, e.g. a local time the clocks
-    skipped); 2 the layout is invalid or does not describe a file (one ``error:`` line). Each file's count also gives
+    skipped, an amount that reads two ways such as 1.500: declare the layout's ``number_locale``); 2 the layout is invalid or does not describe a file (one ``error:`` line). Each file's count also gives
     what the lines would lose (identifiers, traits) and the card status words no list knows (published as UNKNOWN:
     map them with the card_status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()

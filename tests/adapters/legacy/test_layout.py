@@ -277,3 +277,18 @@ def test_a_layouts_status_words_are_kept_as_the_mapper_reads_them() -> None:
                                     "fields": {"card_number": {"column": 0}, "card_status": {
                                         "column": 1, "status_words": {"Bloq. prev.": "blocked"}}}})
     assert layout.card_status_words == {"BLOQ_PREV": "BLOCKED"}
+
+
+@pytest.mark.parametrize(("declared", "reason"), [
+    ({"number_locale": "xx_QQ"}, "number_locale 'xx_QQ' is no known locale"),
+    ({"decimal_separator": ";"}, "decimal_separator ';'"),
+    ({"fields": {"order_id": {"column": 0, "decimal_separator": ","}}},
+     "field order_id: decimal_separator and thousands_separator are for a decimal field, this one is string"),
+])
+def test_tester33_f5_a_number_format_that_cannot_be_is_refused_at_load(declared: dict, reason: str) -> None:
+    document = {"name": "x", "format": "csv", "event": "OrderStatusChanged", "header": False,
+                "fields": {"order_id": {"column": 0}, "status": {"column": 1}}, **declared}
+    if "fields" in declared:
+        document["fields"] = {**declared["fields"], "status": {"column": 1}}
+    with pytest.raises(ValueError, match=reason):
+        Layout.model_validate(document)
