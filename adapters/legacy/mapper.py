@@ -101,7 +101,7 @@ class LegacyContext:
 
     source_system: str
     topic: str
-    default_currency: str = "EUR"
+    default_currency: str = values.NO_REGION_CURRENCY  # ``config.deployment_currency``
     identity_topic: str | None = None
     phone_region: str | None = None
     identifiers: IdentifierSettings | None = None

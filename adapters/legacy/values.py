@@ -15,6 +15,7 @@ from adapters.base.errors import RejectedInput
 from adapters.legacy.numbers import read_decimal
 from schemas.enums import IDENTIFIER_TYPES
 
+NO_REGION_CURRENCY = "EUR"  # the currency of amounts that name none in a deployment without a default region
 # ISO 4217 currencies whose minor unit is not the cent (everything else has 2 decimals).
 MINOR_DIGITS = {
     **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
