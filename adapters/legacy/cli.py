@@ -50,14 +50,14 @@ app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox re
 def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: str | None = None,
             layout: Layout | None = None) -> LegacyContext:
     """Mapping context of this system; ``phone_region`` of a poller or layout overrides the adapter's; a ``layout``'s
-    own card status words are read before the built-in ones."""
+    own card or order status words are read before the built-in ones."""
     return LegacyContext(
         adapter.source_system, BUSINESS_EVENTS.name(settings.topics),
         deployment_currency(adapter, settings.identifiers.default_region),
         identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), phone_region=phone_region or adapter.phone_region,
         identifiers=settings.identifiers, future_tolerance_s=adapter.future_tolerance_s,
         handoff_topic=HANDOFF_EVENTS.name(settings.topics), reference_fields=adapter.reference_fields,
-        card_status_words=layout.card_status_words if layout else {},
+        status_words=layout.status_words if layout else {},
     )
 
 
@@ -151,8 +151,9 @@ def import_batch_command(
     found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
     until then; the summary says what was published, a re-run resumes). The summary also counts what published lines
-    lost (identifiers, traits) and card status words no list knows (published as UNKNOWN). Layouts (times in a local
-    ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
+    lost (identifiers, traits) and card or order status words no list knows (published as UNKNOWN). Layouts (times
+    in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order system's
+    ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings(state_dir=state_dir)
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
@@ -198,9 +199,10 @@ def check_layout_command(
     """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
     Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
     (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason, e.g. a local time the clocks
-    skipped, an amount that reads two ways such as 1.500: declare the layout's ``number_locale``); 2 the layout is invalid or does not describe a file (one ``error:`` line). Each file's count also gives
-    what the lines would lose (identifiers, traits) and the card status words no list knows (published as UNKNOWN:
-    map them with the card_status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
+    skipped, an amount that reads two ways such as 1.500: declare the layout's ``number_locale``); 2 the layout is
+    invalid or does not describe a file (one ``error:`` line). Each file's count also gives what the lines would lose
+    (identifiers, traits) and the card or order status words no list knows (published as UNKNOWN: map them with the
+    status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))

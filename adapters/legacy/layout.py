@@ -26,6 +26,7 @@ A layout file (YAML or JSON) declares one file kind::
       amount_due: {start: 13, width: 11, type: decimal, implied_decimals: 2}   # 00000012345 = 123.45
       fee: {column: TAXA, type: decimal, decimal_separator: ","}   # this field's own number format
       card_status: {column: ESTADO, status_words: {"BLOQ FRAUDE": BLOCKED}}   # a CardStatusChanged's own codes
+                                                   # (an OrderStatusChanged's status field takes them too)
 
 With ``key``, a line whose key was published before with other content (a customer who moved, in a
 customer-master export) is no duplicate: ``on_change: publish`` (the default) publishes it as a newer fact under an
@@ -56,12 +57,12 @@ from pydantic import (
     model_validator,
 )
 
-from adapters.base.card_status import CARD_STATUS_CHANGED, CARD_STATUS_FIELD, own_status_words
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.mapper import canonical_event_type
 from adapters.legacy.numbers import UNDECLARED, DecimalFormat, declared_format, read_decimal
 from adapters.legacy.reads import event_fields, event_reads
+from adapters.legacy.statuses import STATUS_FIELDS
 from adapters.legacy.wall_clock import day_start, local_instant
 from bus.config import TimeZoneName, describe_validation_error
 from bus.identifiers.settings import PhoneRegion
@@ -73,7 +74,6 @@ FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
 # The layout types each reader of ``adapters.legacy.values`` takes (``reads.EventReads.kinds``); ``text`` takes all.
-CARD_EVENT = CARD_STATUS_CHANGED.rsplit(".", 1)[1]  # the one event whose card_status field takes status_words
 SNAPSHOT_EVENT = "AccountOpened"  # the one event a full snapshot lists (``snapshot``: its accounts)
 READER_TYPES: dict[str, tuple[FieldType, ...]] = {
     "day": ("string", *TIME_TYPES), "moment": ("string", *TIME_TYPES),
@@ -100,14 +100,10 @@ class FieldSpec(BaseModel):
     thousands_separator: str | None = Field(
         None, description="A decimal field's thousands separator (. , ' or a space), over the layout's.")
     status_words: dict[str, str] | None = Field(
-        None, description="The card_status field of a CardStatusChanged layout: the card system's own words -> "
-        "ACTIVE, BLOCKED, REPLACED or CANCELLED, before the built-in words (adapters.base.card_status).",
+        None, description="The card_status field of a CardStatusChanged layout, the status field of an "
+        "OrderStatusChanged one: the system's own words -> a common status (ACTIVE, BLOCKED... for a card; CREATED, "
+        "IN_PROGRESS, COMPLETED... for an order), before the built-in words (adapters.legacy.statuses).",
     )
-
-    @field_validator("status_words")
-    @classmethod
-    def _standard_statuses(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        return None if value is None else own_status_words(value)
 
 
 class Layout(BaseModel):
@@ -145,7 +141,8 @@ class Layout(BaseModel):
         "with (Babel's CLDR data: pt_BR 1.234,56, en_US 1,234.56); unset: adapters.legacy.numbers' rule, which refuses "
         "a number that reads two ways (1.500).",
     )
-    decimal_separator: str | None = Field(None, description="The file's decimal separator (. or ,), over number_locale.")
+    decimal_separator: str | None = Field(
+        None, description="The file's decimal separator (. or ,), over number_locale.")
     thousands_separator: str | None = Field(
         None, description="The file's thousands separator (. , ' or a space), over number_locale; with "
         "decimal_separator unset, the other of . and , is the decimal separator.")
@@ -180,9 +177,8 @@ class Layout(BaseModel):
             self.decimal_format(name)  # a separator or locale that cannot be: refused at load
             if spec.timezone is not None and spec.type not in TIME_TYPES:
                 raise ValueError(f"field {name}: timezone is for a date or timestamp field, this one is {spec.type}")
-            if spec.status_words is not None and (name != CARD_STATUS_FIELD or self.event != CARD_EVENT):
-                raise ValueError(f"field {name}: status_words maps a card system's words to card statuses: only "
-                                 f"on the {CARD_STATUS_FIELD} field of a CardStatusChanged layout")
+            if spec.status_words is not None:
+                self._check_status_words(name, spec.status_words)
             if spec.value is not None:
                 continue
             if self.format == "fixed-width" and (spec.start is None or spec.width is None):
@@ -249,12 +245,27 @@ class Layout(BaseModel):
                             f"it must be a time (type {' or '.join(TIME_TYPES)})")
         return problems
 
+    def _check_status_words(self, name: str, words: dict[str, str]) -> None:
+        """``ValueError`` when ``status_words`` are on a field that holds no status word, or map a word to no status
+        of the event's (``statuses.StatusField.own``)."""
+        owner = STATUS_FIELDS.get(self.event)
+        if owner is None or name != owner.field:
+            places = " or ".join(f"the {s.field} field of a{'n' if s.event[0] in 'AO' else ''} {s.event} layout"
+                                 for s in STATUS_FIELDS.values())
+            raise ValueError(f"field {name}: status_words maps a system's own status words to the common statuses: "
+                             f"only on {places}")
+        try:
+            owner.own(words)
+        except ValueError as exc:
+            raise ValueError(f"field {name}: {exc}") from None
+
     @property
-    def card_status_words(self) -> dict[str, str]:
-        """The layout's own card status words (``status_words`` of its card_status field, keyed as
-        ``card_status.status_word`` spells them); empty when it gives none."""
-        spec = self.fields.get(CARD_STATUS_FIELD)
-        return dict(spec.status_words or {}) if spec else {}
+    def status_words(self) -> dict[str, str]:
+        """The layout's own status words (``status_words`` of its card_status or order status field, keyed as
+        ``status_words.status_word`` spells them, each a common status); empty when it gives none."""
+        owner = STATUS_FIELDS.get(self.event)
+        spec = self.fields.get(owner.field) if owner else None
+        return owner.own(spec.status_words) if owner and spec and spec.status_words else {}
 
     def decimal_format(self, name: str) -> DecimalFormat:
         """How field ``name``'s decimals are written: its own separators, else the layout's, else its

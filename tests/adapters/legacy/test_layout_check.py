@@ -177,3 +177,23 @@ def test_a_fields_own_separators_win_over_the_layouts(tmp_path: Path) -> None:
     document["fields"]["amount_due"].update(decimal_separator=",", thousands_separator=".")
     rejected, amounts = _overdue(tmp_path, Layout.model_validate(document))
     assert not rejected and amounts[1]["amount_minor"] == 150000
+
+
+def test_tester33_f6_the_dry_run_maps_portuguese_order_statuses_and_counts_the_words_it_does_not_know(
+    tmp_path: Path,
+) -> None:
+    """tester33 F6: ``executada`` was published UNKNOWN without a word (``1 published, 0 rejected``). It is COMPLETED
+    now; ``suspensa`` (paused, or stopped for good?) is no built-in word and is counted, as card words are."""
+    export = tmp_path / "ordens.csv"
+    shutil.copy(BR_SAMPLES / "ordens_2026-12-01.csv", export)
+    layout = load_layout(BR_SAMPLES / "ordens.yaml")
+    settings = _settings(default_region="BR", national_id_schemes=["br.cpf", "br.cnpj"])
+    check = check_lines(export, layout, context(settings, LegacySettings(state_dir=tmp_path), layout=layout))
+    assert check.summary("ordens.csv") == (
+        "ordens.csv: 5 lines checked, 5 would be published, 0 rejected, 1 order status word unknown (suspensa 1) on "
+        "line 6: published as UNKNOWN; map them in the status field's status_words")
+    own = layout.model_dump()
+    own["fields"]["status"]["status_words"] = {"suspensa": "IN_PROGRESS"}
+    layout = Layout.model_validate(own)
+    check = check_lines(export, layout, context(settings, LegacySettings(state_dir=tmp_path), layout=layout))
+    assert check.summary("ordens.csv") == "ordens.csv: 5 lines checked, 5 would be published, 0 rejected"
