@@ -117,10 +117,10 @@ class LegacySettings(AdapterSettings):
         "$XDG_STATE_HOME/omnibus/legacy (~/.local/state/omnibus/legacy), not the working directory.",
     )
     default_currency: str | None = Field(
-        None, pattern=r"^[A-Z]{3}$", description="Currency (ISO 4217) of amounts that name none, on every path (outbox, "
-        "pollers, batch files). Unset: the currency of OMNIBUS_IDENTIFIERS__DEFAULT_REGION (BR: BRL; Babel's CLDR "
-        f"data), {NO_REGION_CURRENCY} without a region; a region without one currency of its own (PA: PAB and USD) "
-        "stops the adapter at start until this is set.",
+        None, pattern=r"^[A-Z]{3}$", description="Currency (ISO 4217) of amounts that name none, on every path "
+        "(outbox, pollers, batch files). Unset: the currency of OMNIBUS_IDENTIFIERS__DEFAULT_REGION (BR: BRL; "
+        f"Babel's CLDR data), {NO_REGION_CURRENCY} without a region; a region without one currency of its own (PA: "
+        "PAB and USD) stops the adapter at start until this is set.",
     )
     batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
     phone_region: PhoneRegion = Field(

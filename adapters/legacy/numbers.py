@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from adapters.base.errors import RejectedInput
 
@@ -105,10 +105,10 @@ def _undeclared(sign: str, body: str, raw: str, name: str, thousandths: bool) ->
     if set(body) - set("0123456789.,") or not body:
         return Decimal(raw.replace(",", "."))  # another shape (an exponent): read as before this module
     if _AMBIGUOUS.fullmatch(body) and not thousandths:
-        value = body.replace(",", ".")
+        value, separator = body.replace(",", "."), SEPARATOR_NAMES[body[-4]]
         raise RejectedInput(
-            f"field {name} is ambiguous ({raw[:30]!r} reads {Decimal(sign + value).normalize()} with a decimal {SEPARATOR_NAMES[body[-4]]} "
-            f"and {sign}{value.replace('.', '')} with a thousands {SEPARATOR_NAMES[body[-4]]}): declare the layout's "
+            f"field {name} is ambiguous ({raw[:30]!r} reads {Decimal(sign + value).normalize()} with a decimal "
+            f"{separator} and {sign}{value.replace('.', '')} with a thousands {separator}): declare the layout's "
             "number_locale (e.g. pt_BR) or decimal_separator and thousands_separator (docs/legacy-batch.md, Numbers)",
             code="malformed_field")
     last = max(body.rfind("."), body.rfind(","))
