@@ -69,6 +69,7 @@ from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS, standard_key
 from bus.references import squashed
 
+OCCURRED_AT = "occurred_at"  # the top-level key naming the field that holds when a line's fact happened
 REFERENCES = "references"  # the validation context's declared business references (``load_layout``)
 FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
@@ -212,9 +213,16 @@ class Layout(BaseModel):
                    and not (carried and squashed(name) in references)]
         if not unknown:
             return []
-        return [f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} reads "
-                f"{', '.join(sorted(event_fields(self.event)))}, and a person's traits ({', '.join(TRAIT_KEYS)} or "
-                "their usual spellings)"]
+        problem = (f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} reads "
+                   f"{', '.join(sorted(event_fields(self.event)))}, and a person's traits ({', '.join(TRAIT_KEYS)} or "
+                   "their usual spellings)")
+        if OCCURRED_AT in unknown:  # tester33 F7: the natural first try, whose fix was only in the Cards example
+            spec = self.fields[OCCURRED_AT]
+            column = f"{spec.column!r}" if spec.column is not None else "its column"
+            problem += (f"; {OCCURRED_AT} is a top-level key naming one of the fields, not a field: give the time its "
+                        f"own field under fields (e.g. changed_at, reading {column} as type {spec.type}) and write "
+                        f"{OCCURRED_AT}: changed_at at the top level (docs/legacy-batch.md, occurred_at)")
+        return [problem]
 
     def _missing_fields(self) -> list[str]:
         """A field the event requires that the layout does not give (tester24 F15: a ``BillIssued`` layout without

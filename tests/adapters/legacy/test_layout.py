@@ -314,3 +314,25 @@ def test_tester33_f5_a_number_format_that_cannot_be_is_refused_at_load(declared:
         document["fields"] = {**declared["fields"], "status": {"column": 1}}
     with pytest.raises(ValueError, match=reason):
         Layout.model_validate(document)
+
+
+def test_tester33_f7_occurred_at_written_as_a_field_names_the_fix() -> None:
+    """tester33 F7: ``occurred_at: {column: DATA_ALTERACAO, ...}`` under ``fields`` (a natural first try) was only an
+    unknown field; the fix was visible only in the Cards example."""
+    with pytest.raises(ValueError, match=re.escape(
+            "occurred_at is a top-level key naming one of the fields, not a field: give the time its own field under "
+            "fields (e.g. changed_at, reading 'DATA_ALTERACAO' as type date) and write occurred_at: changed_at at the "
+            "top level (docs/legacy-batch.md, occurred_at)")):
+        Layout.model_validate({"name": "contas", "format": "csv", "event": "AccountOpened", "delimiter": ";",
+                               "fields": {"account_number": {"column": "CONTA_CONTRATO"},
+                                          "account_type": {"column": "TIPO"},
+                                          "occurred_at": {"column": "DATA_ALTERACAO", "type": "date",
+                                                          "format": "%d/%m/%Y"}}})
+
+
+def test_occurred_at_naming_a_field_called_occurred_at_is_still_valid() -> None:
+    layout = Layout.model_validate({"name": "x", "format": "csv", "event": "AccountClosed", "header": False,
+                                    "occurred_at": "occurred_at",
+                                    "fields": {"account_number": {"column": 0},
+                                               "occurred_at": {"column": 1, "type": "date"}}})
+    assert layout.occurred_at == "occurred_at"
