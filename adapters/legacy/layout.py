@@ -214,8 +214,8 @@ class Layout(BaseModel):
         if not unknown:
             return []
         problem = (f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} "
-                   f"reads {', '.join(sorted(event_fields(self.event)))}, and a person's traits ({', '.join(TRAIT_KEYS)} or "
-                   "their usual spellings)")
+                   f"reads {', '.join(sorted(event_fields(self.event)))}, and a person's traits "
+                   f"({', '.join(TRAIT_KEYS)} or their usual spellings)")
         if OCCURRED_AT in unknown:  # tester33 F7: the natural first try, whose fix was only in the Cards example
             spec = self.fields[OCCURRED_AT]
             column = f"{spec.column!r}" if spec.column is not None else "its column"
