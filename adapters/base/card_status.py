@@ -10,21 +10,21 @@ the card and warns when a caller is looked up by it (``processors.profile.sectio
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.base.status_words import common_status
+from adapters.base.status_words import own_status_words as own_words
 from bus.serde import Event
 from schemas.enums import CARD_STATUSES
 
 CARD_STATUS_CHANGED = "omnibus.business.CardStatusChanged"
 CARD_STATUS_FIELD = "card_status"  # the field of a legacy record (or layout) holding the card system's word
-UNKNOWN_STATUS = "UNKNOWN"  # the status of a word no list knows (the agent is still warned: not ACTIVE)
 # A card system's or an agent's words for a card's status, in English, Spanish and French (compared upper-case
-# without accents, runs of other characters as "_": ``status_word``). Spanish core-banking phrases added for tester32
-# F12 (bloqueo por fraude, robo, extravío, baja, bloqueo temporal); ``duplicado`` is left out on purpose: a row may
-# name the duplicate issued (active) or the card it duplicates (replaced), so a layout says which (``status_words``).
+# without accents, runs of other characters as "_": ``status_words.status_word``). Spanish core-banking phrases
+# added for tester32 F12 (bloqueo por fraude, robo, extravío, baja, bloqueo temporal); ``duplicado`` is left out on
+# purpose: a row may name the duplicate issued (active) or the card it duplicates (replaced), so a layout says which
+# (``status_words``).
 CARD_STATUS_WORDS = {
     **dict.fromkeys(("OPEN", "ACTIVATED", "UNBLOCKED", "ACTIVA", "DESBLOQUEADA"), "ACTIVE"),
     **dict.fromkeys(("STOLEN", "LOST", "FRAUD", "LOCKED", "SUSPENDED", "HOT_CARDED", "CARD_BLOCKED", "ROBADA",
@@ -39,40 +39,17 @@ CARD_STATUS_WORDS = {
 }
 
 
-def status_word(raw: str) -> str:
-    """``raw`` as the word lists are keyed: upper case without accents, runs of other characters as ``_``
-    (``Bloqueo por fraude`` -> ``BLOQUEO_POR_FRAUDE``, ``extravío`` -> ``EXTRAVIO``)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c))
-    return re.sub(r"[^A-Z]+", "_", plain.upper()).strip("_")
-
-
 def own_status_words(words: Mapping[str, str]) -> dict[str, str]:
-    """A card system's own words (a layout's ``status_words``: word -> a status, any case) keyed as ``status_word``
-    spells them, each status upper-cased. Raises ``ValueError`` naming a status that is none of
-    ``omnibus.business.CardStatus`` (``UNKNOWN`` aside), a word without letters, or two spellings of one word given two
-    statuses."""
-    own: dict[str, str] = {}
-    standard = sorted(CARD_STATUSES - {UNKNOWN_STATUS})
-    for raw, status in words.items():
-        word, wanted = status_word(str(raw)), str(status).strip().upper()
-        if wanted not in standard:
-            raise ValueError(f"status_words: {raw!r} is mapped to {status!r}, which is no card status (one of "
-                             f"{', '.join(standard)})")
-        if not word:
-            raise ValueError(f"status_words: {raw!r} has no letters")
-        if own.setdefault(word, wanted) != wanted:
-            raise ValueError(f"status_words: {raw!r} is given {wanted} and {own[word]} (the same word, compared "
-                             "without case, accents or punctuation)")
-    return own
+    """A card system's own words (a layout's ``status_words`` on its card_status field) keyed as ``status_word``
+    spells them (``status_words.own_status_words``: ``ValueError`` for a status that is no card status)."""
+    return own_words(words, CARD_STATUSES, "card")
 
 
 def card_status(raw: str, own: Mapping[str, str] | None = None) -> str:
     """The common status (``omnibus.business.CardStatus``) of a card system's word: ``stolen`` and ``card-blocked``
     -> ``BLOCKED``, ``robada`` and ``volée`` too, ``reissued`` -> ``REPLACED``; ``own``: the system's own words first
     (``own_status_words``); a word none knows -> ``UNKNOWN``."""
-    word = status_word(raw)
-    word = (own or {}).get(word) or CARD_STATUS_WORDS.get(word, word)
-    return word if word in CARD_STATUSES else UNKNOWN_STATUS
+    return common_status(raw, CARD_STATUS_WORDS, CARD_STATUSES, own)
 
 
 def card_status_event(*, envelope: dict[str, Any], card: dict[str, str], status: str, source_status: str | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -27,7 +28,7 @@ from adapters.base.import_target import (
     with_target_dedupe,
 )
 from adapters.base.runtime import adapter_component, adapter_runtime, published_topics
-from adapters.legacy.config import ENV_PREFIX, LegacySettings
+from adapters.legacy.config import ENV_PREFIX, LegacySettings, deployment_currency
 from adapters.legacy.errors import LayoutError, Unavailable
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_state
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
@@ -36,7 +37,7 @@ from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.layout_check import DEFAULT_LINES, check_lines
 from adapters.legacy.mapper import LegacyContext
 from bus import topic_watch
-from bus.bootstrap import exit_with_message
+from bus.bootstrap import bad_settings_exit, exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
 from bus.publish_retry import outage_retry
@@ -49,13 +50,14 @@ app = typer.Typer(no_args_is_help=True, help="Legacy business systems: outbox re
 def context(settings: OmnibusSettings, adapter: LegacySettings, phone_region: str | None = None,
             layout: Layout | None = None) -> LegacyContext:
     """Mapping context of this system; ``phone_region`` of a poller or layout overrides the adapter's; a ``layout``'s
-    own card status words are read before the built-in ones."""
+    own card or order status words are read before the built-in ones."""
     return LegacyContext(
-        adapter.source_system, BUSINESS_EVENTS.name(settings.topics), adapter.default_currency,
+        adapter.source_system, BUSINESS_EVENTS.name(settings.topics),
+        deployment_currency(adapter, settings.identifiers.default_region),
         identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), phone_region=phone_region or adapter.phone_region,
         identifiers=settings.identifiers, future_tolerance_s=adapter.future_tolerance_s,
         handoff_topic=HANDOFF_EVENTS.name(settings.topics), reference_fields=adapter.reference_fields,
-        card_status_words=layout.card_status_words if layout else {},
+        status_words=layout.status_words if layout else {},
     )
 
 
@@ -65,8 +67,13 @@ def declared_references(settings: OmnibusSettings, adapter: LegacySettings) -> t
     return (*adapter.reference_fields, *settings.identifiers.reference_fields)
 
 
-def _settings() -> tuple[OmnibusSettings, LegacySettings]:
-    return load_or_exit(LegacySettings, ENV_PREFIX)
+def _settings(**overrides: Any) -> tuple[OmnibusSettings, LegacySettings]:
+    """Core and adapter settings; exits 2 with one line when the amounts' default currency cannot be told
+    (``config.deployment_currency``), before any path (outbox relay, pollers, batch files) reads an amount."""
+    settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, **overrides)
+    with bad_settings_exit():
+        deployment_currency(adapter, settings.identifiers.default_region)
+    return settings, adapter
 
 
 @app.command("install-outbox")
@@ -78,7 +85,7 @@ def install_outbox_command(
         table = load_component_settings(LegacySettings, ENV_PREFIX).outbox.table
         typer.echo(outbox_ddl(table))
         return
-    _, adapter = _settings()
+    _, adapter = load_or_exit(LegacySettings, ENV_PREFIX)  # reads no amount: the currency is not needed
     asyncio.run(install_outbox(adapter.dsn(), adapter.outbox.table))
     typer.echo(f"outbox {adapter.outbox.table} installed")
 
@@ -144,9 +151,10 @@ def import_batch_command(
     found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
     until then; the summary says what was published, a re-run resumes). The summary also counts what published lines
-    lost (identifiers, traits) and card status words no list knows (published as UNKNOWN). Layouts (times in a local
-    ``timezone``, a card system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
-    settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, state_dir=state_dir)
+    lost (identifiers, traits) and card or order status words no list knows (published as UNKNOWN). Layouts (times
+    in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order system's
+    ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
+    settings, adapter = _settings(state_dir=state_dir)
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
     except LayoutError as exc:  # one line naming the layout and what is wrong, before anything is published
@@ -191,9 +199,10 @@ def check_layout_command(
     """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
     Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
     (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason, e.g. a local time the clocks
-    skipped); 2 the layout is invalid or does not describe a file (one ``error:`` line). Each file's count also gives
-    what the lines would lose (identifiers, traits) and the card status words no list knows (published as UNKNOWN:
-    map them with the card_status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
+    skipped, an amount that reads two ways such as 1.500: declare the layout's ``number_locale``); 2 the layout is
+    invalid or does not describe a file (one ``error:`` line). Each file's count also gives what the lines would lose
+    (identifiers, traits) and the card or order status words no list knows (published as UNKNOWN: map them with the
+    status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))

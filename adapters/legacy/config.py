@@ -22,6 +22,8 @@ from pydantic import (
 
 from adapters.base.config import AdapterSettings
 from adapters.base.config import default_state_dir as base_default_state_dir
+from adapters.legacy.values import NO_REGION_CURRENCY
+from bus.errors import ConfigError
 from bus.identifiers.settings import PhoneRegion
 from bus.settings_defaults import ExtensibleDefaults
 
@@ -114,7 +116,12 @@ class LegacySettings(AdapterSettings):
         description="Poller positions, batch-file checkpoints and the dedupe file; default "
         "$XDG_STATE_HOME/omnibus/legacy (~/.local/state/omnibus/legacy), not the working directory.",
     )
-    default_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="Currency of amounts that name none.")
+    default_currency: str | None = Field(
+        None, pattern=r"^[A-Z]{3}$", description="Currency (ISO 4217) of amounts that name none, on every path "
+        "(outbox, pollers, batch files). Unset: the currency of OMNIBUS_IDENTIFIERS__DEFAULT_REGION (BR: BRL; "
+        f"Babel's CLDR data), {NO_REGION_CURRENCY} without a region; a region without one currency of its own (PA: "
+        "PAB and USD) stops the adapter at start until this is set.",
+    )
     batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
     phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) of this system's phone numbers written without +country (outbox, and "
@@ -142,3 +149,23 @@ class LegacySettings(AdapterSettings):
         if self.database_url is None:
             raise ValueError("database_url is not set (OMNIBUS_ADAPTER_LEGACY__DATABASE_URL)")
         return self.database_url.get_secret_value()
+
+
+def deployment_currency(adapter: LegacySettings, region: str | None) -> str:
+    """The currency of amounts that name none: ``default_currency`` when set, else the one currency in tender today in
+    ``region`` (``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``, ISO alpha-2: BR -> BRL, read with Babel's CLDR territory
+    data), else ``NO_REGION_CURRENCY`` without a region (tester33 F8: a Brazilian outbox's R$ 312,90 was published as
+    EUR). Raises ``ConfigError`` naming ``OMNIBUS_ADAPTER_LEGACY__DEFAULT_CURRENCY`` for a region with no or several
+    such currencies."""
+    if adapter.default_currency is not None:
+        return adapter.default_currency
+    if region is None:
+        return NO_REGION_CURRENCY
+    from babel.numbers import get_territory_currencies
+
+    currencies = get_territory_currencies(region, tender=True, non_tender=False)
+    if len(currencies) != 1:
+        found = f"{' and '.join(currencies)}" if currencies else "none"
+        raise ConfigError(f"the default region {region} has no single currency to give amounts that name none "
+                          f"(CLDR: {found}): set {ENV_PREFIX}DEFAULT_CURRENCY (ISO 4217, e.g. USD)")
+    return str(currencies[0])

@@ -8,9 +8,9 @@ them with the same code, so a layout that drops a national ID on every line is s
 ``check-layout`` said "5 would be published, 0
 rejected", the import then "5 identifiers dropped (NATIONAL_ID 5) on lines 2, 3, 4, 5, 6").
 
-A card status word no list knows is not lost (the event carries it as ``source_status``) but is published as
-``UNKNOWN``: both count it by word, as written (a status word is no identifier), so the layout's ``status_words`` can
-map it (tester32 F12: ``BLOQUEO POR FRAUDE`` was imported as UNKNOWN without a word).
+A card or order status word no list knows is not lost (the event carries it as ``source_status``) but is published
+as ``UNKNOWN``: both count it by word, as written (a status word is no identifier), so the layout's ``status_words``
+can map it (tester32 F12: ``BLOQUEO POR FRAUDE`` was imported as UNKNOWN without a word; tester33 F6: ``executada``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from adapters.base.card_status import CARD_STATUS_CHANGED, CARD_STATUS_FIELD, UNKNOWN_STATUS
 from adapters.base.identifiers import SHOWN_LINES, DroppedTally
 from adapters.base.mapper import MappedRecord
+from adapters.base.status_words import UNKNOWN_STATUS
+from adapters.legacy.statuses import STATUS_FIELDS, StatusField
 
 
 def trait_tally() -> DroppedTally:
@@ -56,29 +57,34 @@ def with_dropped(text: str, identifiers: DroppedTally, traits: DroppedTally, *mo
 
 @dataclass
 class UnknownStatuses:
-    """Card status words published as ``UNKNOWN`` (no built-in word, none of the layout's ``status_words``): how many
-    lines gave each word, as written, and on which lines."""
+    """Status words published as ``UNKNOWN`` (a card's or an order's: no built-in word, none of the layout's
+    ``status_words``): how many lines gave each word, as written, and on which lines."""
 
     words: Counter[str] = field(default_factory=Counter)
     lines: set[int] = field(default_factory=set)
+    owner: StatusField | None = None  # whose status the words are (a file has one event)
 
     def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int]) -> None:
-        """Count the ``CardStatusChanged`` events of ``accepted`` ((index, record) pairs) whose status is UNKNOWN."""
+        """Count the ``CardStatusChanged`` and ``OrderStatusChanged`` events of ``accepted`` ((index, record) pairs)
+        whose status is UNKNOWN."""
+        schemas = {owner.schema: owner for owner in STATUS_FIELDS.values()}
         for index, record in accepted:
             for outgoing in record.events:
-                value = outgoing.event.value
-                if outgoing.event.schema == CARD_STATUS_CHANGED and value["status"] == UNKNOWN_STATUS:
+                value, owner = outgoing.event.value, schemas.get(outgoing.event.schema)
+                if owner is not None and value["status"] == UNKNOWN_STATUS:
                     self.words[str(value["source_status"])] += 1
                     self.lines.add(line_of(index))
+                    self.owner = owner
 
     def summary(self) -> str:
         """``""`` when every word was known, else ``2 card status words unknown (BLOQUEO POR FRAUDE 1, robo 1) on
-        lines 2, 5: published as UNKNOWN; map them in the card_status field's status_words``."""
+        lines 2, 5: published as UNKNOWN; map them in the card_status field's status_words`` (``1 order status word
+        unknown (executada 1) on line 2: ...; map them in the status field's status_words``)."""
         total = sum(self.words.values())
-        if not total:
+        if not total or self.owner is None:
             return ""
         words = ", ".join(f"{word} {count}" for word, count in sorted(self.words.items()))
         where = (f"on {len(self.lines)} lines" if len(self.lines) > SHOWN_LINES else
                  f"on line{'s' if len(self.lines) != 1 else ''} {', '.join(map(str, sorted(self.lines)))}")
-        return (f"{total} card status word{'s' if total != 1 else ''} unknown ({words}) {where}: published as "
-                f"{UNKNOWN_STATUS}; map them in the {CARD_STATUS_FIELD} field's status_words")
+        return (f"{total} {self.owner.noun} status word{'s' if total != 1 else ''} unknown ({words}) {where}: "
+                f"published as {UNKNOWN_STATUS}; map them in the {self.owner.field} field's status_words")

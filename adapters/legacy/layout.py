@@ -15,6 +15,8 @@ A layout file (YAML or JSON) declares one file kind::
     phone_region: FR             # phone numbers written without +country are French (default: the adapter's)
     timezone: Europe/Madrid      # times written without a zone are this zone's wall-clock time (default: UTC;
                                  # ``adapters.legacy.wall_clock`` for summer time); a field may name its own
+    number_locale: pt_BR         # decimals written 1.234,56 (or decimal_separator / thousands_separator; a field
+                                 # may declare its own); undeclared: ``adapters.legacy.numbers`` (1.500 is refused)
     fields:                      # event field -> where it is in the line
       account_number: {column: ACCOUNT_NO}          # csv: header name, or a 0-based index
       amount: {column: AMOUNT, type: decimal}
@@ -22,7 +24,9 @@ A layout file (YAML or JSON) declares one file kind::
       currency: {value: EUR}                         # a constant
       bill_id: {start: 1, width: 12}                 # fixed-width: 1-based start, width in characters
       amount_due: {start: 13, width: 11, type: decimal, implied_decimals: 2}   # 00000012345 = 123.45
+      fee: {column: TAXA, type: decimal, decimal_separator: ","}   # this field's own number format
       card_status: {column: ESTADO, status_words: {"BLOQ FRAUDE": BLOCKED}}   # a CardStatusChanged's own codes
+                                                   # (an OrderStatusChanged's status field takes them too)
 
 With ``key``, a line whose key was published before with other content (a customer who moved, in a
 customer-master export) is no duplicate: ``on_change: publish`` (the default) publishes it as a newer fact under an
@@ -38,7 +42,7 @@ import csv
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
@@ -53,23 +57,24 @@ from pydantic import (
     model_validator,
 )
 
-from adapters.base.card_status import CARD_STATUS_CHANGED, CARD_STATUS_FIELD, own_status_words
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.mapper import canonical_event_type
+from adapters.legacy.numbers import UNDECLARED, DecimalFormat, declared_format, read_decimal
 from adapters.legacy.reads import event_fields, event_reads
+from adapters.legacy.statuses import STATUS_FIELDS
 from adapters.legacy.wall_clock import day_start, local_instant
 from bus.config import TimeZoneName, describe_validation_error
 from bus.identifiers.settings import PhoneRegion
 from bus.identifiers.traits import TRAIT_KEYS, standard_key
 from bus.references import squashed
 
+OCCURRED_AT = "occurred_at"  # the top-level key naming the field that holds when a line's fact happened
 REFERENCES = "references"  # the validation context's declared business references (``load_layout``)
 FieldType = Literal["string", "int", "decimal", "date", "timestamp"]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 TIME_TYPES: tuple[FieldType, ...] = ("date", "timestamp")
 # The layout types each reader of ``adapters.legacy.values`` takes (``reads.EventReads.kinds``); ``text`` takes all.
-CARD_EVENT = CARD_STATUS_CHANGED.rsplit(".", 1)[1]  # the one event whose card_status field takes status_words
 SNAPSHOT_EVENT = "AccountOpened"  # the one event a full snapshot lists (``snapshot``: its accounts)
 READER_TYPES: dict[str, tuple[FieldType, ...]] = {
     "day": ("string", *TIME_TYPES), "moment": ("string", *TIME_TYPES),
@@ -91,15 +96,15 @@ class FieldSpec(BaseModel):
         None, description="IANA zone whose wall-clock time this date/timestamp field is written in (the layout's "
         "timezone for this field only).",
     )
+    decimal_separator: str | None = Field(
+        None, description="A decimal field's decimal separator (. or ,), over the layout's (adapters.legacy.numbers).")
+    thousands_separator: str | None = Field(
+        None, description="A decimal field's thousands separator (. , ' or a space), over the layout's.")
     status_words: dict[str, str] | None = Field(
-        None, description="The card_status field of a CardStatusChanged layout: the card system's own words -> "
-        "ACTIVE, BLOCKED, REPLACED or CANCELLED, before the built-in words (adapters.base.card_status).",
+        None, description="The card_status field of a CardStatusChanged layout, the status field of an "
+        "OrderStatusChanged one: the system's own words -> a common status (ACTIVE, BLOCKED... for a card; CREATED, "
+        "IN_PROGRESS, COMPLETED... for an order), before the built-in words (adapters.legacy.statuses).",
     )
-
-    @field_validator("status_words")
-    @classmethod
-    def _standard_statuses(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        return None if value is None else own_status_words(value)
 
 
 class Layout(BaseModel):
@@ -132,6 +137,16 @@ class Layout(BaseModel):
         None, description="IANA zone (e.g. Europe/Madrid) whose wall-clock time the file's dates and timestamps "
         "written without a zone are; unset: UTC (adapters.legacy.wall_clock: summer time).",
     )
+    number_locale: str | None = Field(
+        None, description="Locale (e.g. pt_BR) whose decimal and thousands separators the file's decimals are written "
+        "with (Babel's CLDR data: pt_BR 1.234,56, en_US 1,234.56); unset: adapters.legacy.numbers' rule, which refuses "
+        "a number that reads two ways (1.500).",
+    )
+    decimal_separator: str | None = Field(
+        None, description="The file's decimal separator (. or ,), over number_locale.")
+    thousands_separator: str | None = Field(
+        None, description="The file's thousands separator (. , ' or a space), over number_locale; with "
+        "decimal_separator unset, the other of . and , is the decimal separator.")
     fields: dict[str, FieldSpec]
 
     @field_validator("encoding")
@@ -153,14 +168,18 @@ class Layout(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Layout:
+        declared_format(self.decimal_separator, self.thousands_separator, self.number_locale)  # refused at load
         for name, spec in self.fields.items():
             if spec.format is not None:
                 _check_format(name, spec.format)
+            if (spec.decimal_separator or spec.thousands_separator) and spec.type != "decimal":
+                raise ValueError(f"field {name}: decimal_separator and thousands_separator are for a decimal field, "
+                                 f"this one is {spec.type}")
+            self.decimal_format(name)  # a separator or locale that cannot be: refused at load
             if spec.timezone is not None and spec.type not in TIME_TYPES:
                 raise ValueError(f"field {name}: timezone is for a date or timestamp field, this one is {spec.type}")
-            if spec.status_words is not None and (name != CARD_STATUS_FIELD or self.event != CARD_EVENT):
-                raise ValueError(f"field {name}: status_words maps a card system's words to card statuses: only "
-                                 f"on the {CARD_STATUS_FIELD} field of a CardStatusChanged layout")
+            if spec.status_words is not None:
+                self._check_status_words(name, spec.status_words)
             if spec.value is not None:
                 continue
             if self.format == "fixed-width" and (spec.start is None or spec.width is None):
@@ -194,9 +213,16 @@ class Layout(BaseModel):
                    and not (carried and squashed(name) in references)]
         if not unknown:
             return []
-        return [f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} reads "
-                f"{', '.join(sorted(event_fields(self.event)))}, and a person's traits ({', '.join(TRAIT_KEYS)} or "
-                "their usual spellings)"]
+        problem = (f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {self.event} "
+                   f"reads {', '.join(sorted(event_fields(self.event)))}, and a person's traits "
+                   f"({', '.join(TRAIT_KEYS)} or their usual spellings)")
+        if OCCURRED_AT in unknown:  # tester33 F7: the natural first try, whose fix was only in the Cards example
+            spec = self.fields[OCCURRED_AT]
+            column = f"{spec.column!r}" if spec.column is not None else "its column"
+            problem += (f"; {OCCURRED_AT} is a top-level key naming one of the fields, not a field: give the time its "
+                        f"own field under fields (e.g. changed_at, reading {column} as type {spec.type}) and write "
+                        f"{OCCURRED_AT}: changed_at at the top level (docs/legacy-batch.md, occurred_at)")
+        return [problem]
 
     def _missing_fields(self) -> list[str]:
         """A field the event requires that the layout does not give (tester24 F15: a ``BillIssued`` layout without
@@ -227,12 +253,37 @@ class Layout(BaseModel):
                             f"it must be a time (type {' or '.join(TIME_TYPES)})")
         return problems
 
+    def _check_status_words(self, name: str, words: dict[str, str]) -> None:
+        """``ValueError`` when ``status_words`` are on a field that holds no status word, or map a word to no status
+        of the event's (``statuses.StatusField.own``)."""
+        owner = STATUS_FIELDS.get(self.event)
+        if owner is None or name != owner.field:
+            places = " or ".join(f"the {s.field} field of a{'n' if s.event[0] in 'AO' else ''} {s.event} layout"
+                                 for s in STATUS_FIELDS.values())
+            raise ValueError(f"field {name}: status_words maps a system's own status words to the common statuses: "
+                             f"only on {places}")
+        try:
+            owner.own(words)
+        except ValueError as exc:
+            raise ValueError(f"field {name}: {exc}") from None
+
     @property
-    def card_status_words(self) -> dict[str, str]:
-        """The layout's own card status words (``status_words`` of its card_status field, keyed as
-        ``card_status.status_word`` spells them); empty when it gives none."""
-        spec = self.fields.get(CARD_STATUS_FIELD)
-        return dict(spec.status_words or {}) if spec else {}
+    def status_words(self) -> dict[str, str]:
+        """The layout's own status words (``status_words`` of its card_status or order status field, keyed as
+        ``status_words.status_word`` spells them, each a common status); empty when it gives none."""
+        owner = STATUS_FIELDS.get(self.event)
+        spec = self.fields.get(owner.field) if owner else None
+        return owner.own(spec.status_words) if owner and spec and spec.status_words else {}
+
+    def decimal_format(self, name: str) -> DecimalFormat:
+        """How field ``name``'s decimals are written: its own separators, else the layout's, else its
+        ``number_locale``'s (``numbers.declared_format``; ``ValueError`` for one that cannot be)."""
+        spec = self.fields[name]
+        if spec.type != "decimal":
+            return UNDECLARED
+        if spec.decimal_separator or spec.thousands_separator:
+            return declared_format(spec.decimal_separator, spec.thousands_separator)
+        return declared_format(self.decimal_separator, self.thousands_separator, self.number_locale)
 
     def columns_from(self, header_line: str) -> dict[str, int]:
         names = next(csv.reader([header_line], delimiter=self.delimiter, quotechar=self.quotechar), [])
@@ -268,7 +319,8 @@ class Layout(BaseModel):
             else:
                 raw = None
             try:
-                fields[name] = self._in_zone(name, spec, _typed(raw.strip() if raw is not None else None, spec, name))
+                typed = _typed(raw.strip() if raw is not None else None, spec, name, self.decimal_format(name))
+                fields[name] = self._in_zone(name, spec, typed)
             except RejectedInput as error:
                 trait = standard_key(name)
                 if trait is None or left_out is None:
@@ -312,15 +364,15 @@ class Layout(BaseModel):
                                     f"character {end}", code="field_count")
 
 
-def _typed(raw: str | None, spec: FieldSpec, name: str) -> Any:
+def _typed(raw: str | None, spec: FieldSpec, name: str, number: DecimalFormat = UNDECLARED) -> Any:
     if not raw:
         return None
     try:
         if spec.type == "int":
             return int(raw)
         if spec.type == "decimal":
-            number = Decimal(raw.replace(",", "."))
-            return number.scaleb(-spec.implied_decimals) if spec.implied_decimals else number
+            amount = read_decimal(raw, name, number)
+            return amount.scaleb(-spec.implied_decimals) if spec.implied_decimals else amount
         if spec.type == "date":
             return datetime.strptime(raw, spec.format).date() if spec.format else datetime.fromisoformat(raw).date()
         if spec.type == "timestamp":

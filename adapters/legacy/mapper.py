@@ -30,7 +30,8 @@ event needs, as JSON or as text from a file:
   ``due_date``; ``PaymentOverdue``: ``bill_id``, ``amount_due`` (+ ``currency``), ``due_date``,
   ``days_overdue`` (computed from the due date if absent);
 - ``OrderStatusChanged``: ``order_id``, ``status`` (the system's own word, mapped to the common
-  statuses; kept in ``source_status``), ``previous_status``, ``product_code``;
+  statuses by English, Spanish and Portuguese words, ``adapters.legacy.statuses``; kept in ``source_status``),
+  ``previous_status``, ``product_code``;
 - ``CardStatusChanged``: ``card_number`` (required: the card, published as its token), ``card_status`` (the
   system's word: ``active``, ``blocked`` / ``stolen`` / ``lost``, ``replaced``, ``cancelled``...; kept in
   ``source_status``), ``reason``, ``new_card_number`` (the card issued in its place), ``account_number`` optional
@@ -59,6 +60,7 @@ from adapters.base.identifiers import edge_normaliser, observed
 from adapters.base.mapper import MappedRecord
 from adapters.legacy import roles, values
 from adapters.legacy.handoffs import HANDOFF_BUILDERS
+from adapters.legacy.statuses import ORDER_STATUS
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.account import IBAN_CHECKSUM, normalise_account
 from bus.identifiers.kinds import ACCOUNT, SUPPLY_POINT
@@ -67,13 +69,9 @@ from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
 from bus.references import References, phones_of
 from bus.serde import Event
-from schemas.enums import ORDER_STATUSES
 
 NAMESPACE = "omnibus.business"
 COMPONENT = "legacy"  # the component label of this adapter's identifier and trait metrics
-ORDER_STATUS_WORDS = {"NEW": "CREATED", "OPEN": "CREATED", "ACCEPTED": "CONFIRMED", "PROCESSING": "IN_PROGRESS",
-                      "ACTIVE": "IN_PROGRESS", "DISPATCHED": "SHIPPED", "DONE": "COMPLETED", "CLOSED": "COMPLETED",
-                      "CANCELED": "CANCELLED", "ERROR": "FAILED", "REJECTED": "FAILED"}
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ class LegacyContext:
 
     source_system: str
     topic: str
-    default_currency: str = "EUR"
+    default_currency: str = values.NO_REGION_CURRENCY  # ``config.deployment_currency``
     identity_topic: str | None = None
     phone_region: str | None = None
     identifiers: IdentifierSettings | None = None
@@ -109,8 +107,9 @@ class LegacyContext:
     future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
     # business references a handoff's summary keeps whole (tester22 F4) and its intake facts carry (tester26 F11)
     reference_fields: tuple[str, ...] = ()
-    # a layout's own card status words (``Layout.card_status_words``), read before the built-in ones (tester32 F12)
-    card_status_words: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # a layout's own status words (``Layout.status_words``: a card's or an order's, ``statuses``), read before the
+    # built-in ones (tester32 F12, tester33 F6)
+    status_words: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @cached_property
     def normaliser(self) -> IdentifierNormaliser:
@@ -225,14 +224,6 @@ def _role(f: Fields) -> str | None:
     return roles.holder_role(f.text(roles.FIELD, required=False))
 
 
-def _order_status(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    word = re.sub(r"[^A-Z]+", "_", raw.upper()).strip("_")
-    word = ORDER_STATUS_WORDS.get(word, word)
-    return word if word in ORDER_STATUSES else "UNKNOWN"
-
-
 def _card_token(f: Fields, name: str, raw: str | None) -> dict[str, str] | None:
     """The CARD identifier (its token) of ``raw``, the record's ``name`` field; ``RejectedInput`` when it is not a
     card number (the reason names the field and the rule, never the value)."""
@@ -254,7 +245,7 @@ def _card(f: Fields) -> dict[str, Any]:
     for known in (card, replaced_by):  # the card and the one issued in its place are the holder's
         if known is not None and known not in identifiers:
             identifiers.append(known)
-    return {"card": card, "status": card_status(source_status or "", f.ctx.card_status_words),
+    return {"card": card, "status": card_status(source_status or "", f.ctx.status_words),
             "source_status": source_status,
             "reason": reason, "replaced_by": replaced_by, "account_number": account,
             "customer_identifiers": identifiers}
@@ -287,8 +278,8 @@ BUILDERS: dict[str, Builder] = {
     "OrderStatusChanged": lambda f: {
         "order_id": f.text("order_id"), "account_number": f.account_number(required=False),
         "customer_identifiers": f.customer_identifiers(),
-        "status": _order_status(f.text("status")),
-        "previous_status": _order_status(f.text("previous_status", required=False)),
+        "status": ORDER_STATUS.status(f.text("status"), f.ctx.status_words),
+        "previous_status": ORDER_STATUS.status(f.text("previous_status", required=False), f.ctx.status_words),
         "source_status": f.text("status"), "product_code": f.text("product_code", required=False),
     },
     "CardStatusChanged": _card,

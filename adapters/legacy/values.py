@@ -12,8 +12,10 @@ from typing import Any
 
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
+from adapters.legacy.numbers import read_decimal
 from schemas.enums import IDENTIFIER_TYPES
 
+NO_REGION_CURRENCY = "EUR"  # the currency of amounts that name none in a deployment without a default region
 # ISO 4217 currencies whose minor unit is not the cent (everything else has 2 decimals).
 MINOR_DIGITS = {
     **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
@@ -93,11 +95,12 @@ def money(value: Any, minor: Any, name: str, currency: str) -> dict[str, Any]:
             raise _missing(name)
         count = whole(minor, f"{name}_minor")
         return {"amount_minor": count, "currency": currency}
-    try:
-        amount = Decimal(str(value).strip().replace(",", "."))
+    digits = MINOR_DIGITS.get(currency, 2)
+    try:  # text as a system writes it (1.234,56; 1.500 reads two ways: refused), a number as it is
+        amount = (read_decimal(value.strip(), name, minor_digits=digits) if isinstance(value, str)
+                  else Decimal(str(value)))
     except InvalidOperation as exc:
         raise _malformed(name, f"expected an amount, got {str(value)[:20]!r}") from exc
-    digits = MINOR_DIGITS.get(currency, 2)
     scaled = amount.scaleb(digits)
     if scaled != scaled.to_integral_value():
         raise _malformed(name, f"{amount} has more decimals than {currency} allows ({digits})")

@@ -46,6 +46,8 @@ from processors.profile.shapes import MONEY, TEXT, TIME, closed, list_of, nullab
 
 NS = "omnibus.business."
 FINAL_ORDER_STATUSES = frozenset({"COMPLETED", "DELIVERED", "CANCELLED", "FAILED"})
+UNKNOWN_ORDER_STATUS = "UNKNOWN"  # a word the order system's adapter could not map (``adapters.legacy.statuses``)
+SOURCE_STATUS = "source_status"  # the system's own word, kept in an order entry whose status is UNKNOWN
 KINDS = ("accounts", "products", "orders", "bills")
 DROPPED = "dropped"
 CLOSED_AT = "closed_at"  # of a closed account or a cancelled product, in its entry (micros) and on screen (ISO 8601)
@@ -119,8 +121,11 @@ class ProductsSection(ProfileSection):
             required=["subscription_id", "status", "since"]),
             "Active subscriptions (status ACTIVE) by id, then cancelled ones (status CANCELLED, closed_at: when the "
             "cancellation took effect), the latest cancelled first."),
-        "open_orders": list_of(closed({"order_id": TEXT, "status": TEXT, "product_code": nullable(TEXT)},
-                                      required=["order_id", "status"]), "Orders not in a final status."),
+        "open_orders": list_of(closed(
+            {"order_id": TEXT, "status": TEXT, "product_code": nullable(TEXT), "note": TEXT},
+            required=["order_id", "status"]),
+            "Orders not in a final status; one whose status is UNKNOWN (a word of the order system no list maps) "
+            "carries a note for the agent naming the word: it may be finished."),
         "overdue_bills": list_of(closed(
             {"bill_id": TEXT, "status": TEXT, "account_number": TEXT, "amount": MONEY, "due_date": TEXT,
              "days_overdue": {"type": "integer"}}, required=["bill_id", "status"]), "Bills overdue now."),
@@ -159,9 +164,11 @@ class ProductsSection(ProfileSection):
                 CLOSED_AT: micros(value.get("effective_at")) or at,
             }, undated=undated)
         elif kind == "OrderStatusChanged":
+            unknown = value["status"] == UNKNOWN_ORDER_STATUS and value.get(SOURCE_STATUS)
             upsert(state["orders"], value["order_id"], at, {
                 "status": value["status"], "product_code": value.get("product_code"),
-            }, undated=undated)
+                **({SOURCE_STATUS: value[SOURCE_STATUS]} if unknown else {}),
+            }, forget=(SOURCE_STATUS,), undated=undated)
         elif kind == "BillIssued":
             upsert(state["bills"], value["bill_id"], at, {
                 "status": "ISSUED", "account_number": number, "amount": dict(value["amount"]),
@@ -245,8 +252,8 @@ class ProductsSection(ProfileSection):
                 for k, v, closed_at in _open_then_closed("products", state)
             ],
             "open_orders": [
-                {"order_id": k, **_public(v)} for k, v in sorted(state.get("orders", {}).items())
-                if v["status"] not in FINAL_ORDER_STATUSES
+                {"order_id": k, **_public(v), **_unknown_status_note(v)}
+                for k, v in sorted(state.get("orders", {}).items()) if v["status"] not in FINAL_ORDER_STATUSES
             ],
             "overdue_bills": [
                 {"bill_id": k, **_public(v)} for k, v in sorted(state.get("bills", {}).items())
@@ -278,9 +285,19 @@ def accounts_named(state: dict[str, Any] | None) -> set[str]:
     return named
 
 
+def _unknown_status_note(entry: dict[str, Any]) -> dict[str, str]:
+    """``{"note": ...}`` for an order whose status is UNKNOWN, else nothing: listed among the open orders (it may be),
+    it must not read as open (tester33 F6: an executed disconnection, ``executada``, showed as an open order)."""
+    if entry.get("status") != UNKNOWN_ORDER_STATUS:
+        return {}
+    word = f" {entry[SOURCE_STATUS]!r}" if entry.get(SOURCE_STATUS) else ""
+    return {"note": f"status not known: the order system's word{word} maps to no common status, so this order may "
+                    "be finished or cancelled; check it in the order system before telling the customer it is open"}
+
+
 def _public(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as shown on screen: account numbers masked like every identifier."""
-    shown = {k: v for k, v in entry.items() if k not in ("at", "since", CLOSED_AT, UNDATED)}
+    shown = {k: v for k, v in entry.items() if k not in ("at", "since", CLOSED_AT, UNDATED, SOURCE_STATUS)}
     if shown.get("account_number"):
         shown["account_number"] = mask("ACCOUNT", shown["account_number"])
     return shown

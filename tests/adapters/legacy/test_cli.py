@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -20,13 +21,16 @@ from adapters.base.cli import EXIT_REJECTED_LINES
 from adapters.base import import_target
 from adapters.base.import_target import ImportTarget
 from adapters.legacy import cli as legacy_cli
-from adapters.legacy.cli import app, import_exit_code
+from adapters.legacy.cli import app, context, import_exit_code
+from adapters.legacy.config import LegacySettings
 from adapters.legacy.ingress_batch import BatchReport
+from adapters.legacy.mapper import BusinessRecord, map_business
 from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.base.support import MissingTopicAdmin
 from tests.adapters.legacy.support import EXAMPLES, SAMPLES
+from tests.bus.identifiers.support import identifier_settings
 from tests.support.kafka_io import read_events
 from tests.support.ports import metrics_port_taken
 from tests.support.settings import settings_with_topics
@@ -403,3 +407,40 @@ def test_tester32_check_layout_names_the_zone_refuses_a_skipped_time_and_counts_
         "wrong; correct the layout's timezone or the export",
         "tarjetas.csv: 7 lines checked, 6 would be published, 1 rejected, 1 card status word unknown (RETENIDA 1) on "
         "line 8: published as UNKNOWN; map them in the card_status field's status_words"]
+
+
+# tester33 F8: the outbox row of a Brazilian deployment whose amount names no currency
+BR_OVERDUE_ROW = {"account_number": "000700777001", "bill_id": "FAT-2026-11-0077001", "amount_due": "312.90",
+                  "due_date": "2026-11-10", "given_name": "Carlos", "family_name": "Souza"}
+
+
+@pytest.mark.parametrize(("region", "currency"), [("BR", "BRL"), ("ES", "EUR")])
+def test_tester33_f8_every_path_publishes_an_amount_without_a_currency_in_the_regions(
+    region: str, currency: str, tmp_path: Path,
+) -> None:
+    """The outbox relay, the pollers and the batch import all map through ``context``: R$ 312,90 was € 312,90."""
+    settings = OmnibusSettings(identifiers=identifier_settings(default_region=region, national_id_schemes=["br.cpf"]))
+    ctx = context(settings, LegacySettings(state_dir=tmp_path))
+    record = BusinessRecord("PaymentOverdue", BR_OVERDUE_ROW, "outbox:1", datetime(2026, 12, 4, tzinfo=UTC))
+    assert map_business(record, ctx).events[0].event.value["amount_due"] == {"amount_minor": 31290,
+                                                                             "currency": currency}
+
+
+@pytest.mark.parametrize("command", [
+    ["relay"], ["poll"], ["check-layout", "--layout", str(EXAMPLES / "bills_layout.yaml")],
+    ["import-batch", "--layout", str(EXAMPLES / "bills_layout.yaml"), str(EXAMPLES / "bills.csv")],
+])
+def test_tester33_f8_a_region_without_one_currency_stops_every_command_at_start(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """Panama tenders PAB and USD: which one an amount without a currency is cannot be guessed."""
+    for name, value in {"KAFKA__BOOTSTRAP_SERVERS": "127.0.0.1:1", "METRICS__ENABLED": "false",
+                        "ADAPTER_LEGACY__STATE_DIR": str(tmp_path), "IDENTIFIERS__DEFAULT_REGION": "PA",
+                        "IDENTIFIERS__NATIONAL_ID_SCHEMES": '["us.ssn"]'}.items():
+        monkeypatch.setenv(f"OMNIBUS_{name}", value)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "OMNIBUS_ADAPTER_LEGACY__DEFAULT_CURRENCY" in result.output
+    monkeypatch.setenv("OMNIBUS_ADAPTER_LEGACY__DEFAULT_CURRENCY", "USD")
+    if command[0] == "check-layout":
+        assert runner.invoke(app, command).exit_code == 0

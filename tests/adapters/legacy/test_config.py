@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.legacy.config import ENV_PREFIX, LegacySettings, PollerSettings
+from adapters.legacy.config import ENV_PREFIX, LegacySettings, PollerSettings, deployment_currency
 from bus.config import load_component_settings
+from bus.errors import ConfigError
 
 
 def test_published_ids_are_remembered_on_disk_by_default(tmp_path: Path) -> None:
@@ -63,3 +64,21 @@ def test_import_batch_takes_a_state_dir_option() -> None:
 
     result = CliRunner().invoke(app, ["adapter", "legacy", "import-batch", "--help"])
     assert result.exit_code == 0 and "--state-dir" in result.output
+
+
+@pytest.mark.parametrize(("region", "currency"), [("BR", "BRL"), ("FR", "EUR"), ("CH", "CHF"), ("US", "USD"),
+                                                  (None, "EUR")])
+def test_tester33_f8_amounts_without_a_currency_take_the_default_regions(region: str | None, currency: str) -> None:
+    """tester33 F8: a Brazilian deployment's outbox amount without a currency was published as EUR."""
+    assert deployment_currency(LegacySettings(), region) == currency
+
+
+def test_a_default_currency_set_wins_over_the_regions() -> None:
+    assert deployment_currency(LegacySettings(default_currency="USD"), "BR") == "USD"
+
+
+@pytest.mark.parametrize(("region", "found"), [("PA", "PAB and USD"), ("AQ", "none")])
+def test_a_region_without_one_currency_names_the_setting_to_set(region: str, found: str) -> None:
+    with pytest.raises(ConfigError, match=f"region {region} has no single currency .*CLDR: {found}.*: set "
+                                          f"{ENV_PREFIX}DEFAULT_CURRENCY"):
+        deployment_currency(LegacySettings(), region)

@@ -556,3 +556,38 @@ async def test_tester27_f4_lines_an_earlier_version_published_under_their_writte
     assert (report.published_events, report.duplicates, report.changed) == (2, 1, 1)
     (source_id,) = {event.event.value["envelope"]["source_event_id"] for event in publisher.events}
     assert re.fullmatch(r"batch:holders:key-[0-9a-f]{32}@[0-9a-f]{16}", source_id)
+
+
+@pytest.mark.kafka
+async def test_tester33_brazilian_orders_and_amounts_import_as_written_and_say_what_they_could_not_read(
+    exit_stack: AsyncExitStack, bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """tester33 F6: ``executada`` was published UNKNOWN, uncounted (``1 published, 0 rejected``); F5: ``1.500`` was
+    published as R$ 1,50. Orders map their Portuguese words and count the one no list knows; the overdue bill that
+    reads two ways is dead-lettered with the fix, the others published in BRL."""
+    from adapters.legacy.cli import context
+    from bus.config import OmnibusSettings
+
+    base = await settings_with_topics(bootstrap_servers)
+    settings = OmnibusSettings(kafka=base.kafka, topics=base.topics, identifiers=IdentifierSettings(
+        hmac_key="k" * 32, default_region="BR", national_id_schemes=["br.cpf", "br.cnpj"]))
+    legacy = legacy_settings(tmp_path)
+    runtime = await exit_stack.enter_async_context(adapter_runtime("legacy", settings, legacy))
+    orders, bills = load_layout(SAMPLES / "br" / "ordens.yaml"), load_layout(SAMPLES / "br" / "vencidas.yaml")
+    for layout, name in ((orders, "ordens_2026-12-01.csv"), (bills, "vencidas.csv")):
+        shutil.copy(SAMPLES / "br" / name, tmp_path / name)
+    imported = BatchImporter(context(settings, legacy, layout=orders), runtime.publisher, tmp_path)
+    report = await imported.import_file(tmp_path / "ordens_2026-12-01.csv", orders)
+    assert report.summary("ordens.csv") == (
+        "ordens.csv: 5 lines, 5 events published, 0 duplicates, 0 rejected, 1 order status word unknown (suspensa 1) "
+        "on line 6: published as UNKNOWN; map them in the status field's status_words")
+    imported = BatchImporter(context(settings, legacy, layout=bills), runtime.publisher, tmp_path)
+    report = await imported.import_file(tmp_path / "vencidas.csv", bills)
+    assert report.summary("vencidas.csv") == "vencidas.csv: 4 lines, 3 events published, 0 duplicates, 1 rejected"
+    events = [landed.event for landed in await read_events(settings, BUSINESS_EVENTS)]
+    assert sorted(event.value["status"] for event in events if event.schema.endswith("OrderStatusChanged")) == [
+        "CANCELLED", "COMPLETED", "CREATED", "IN_PROGRESS", "UNKNOWN"]
+    assert sorted(event.value["amount_due"]["amount_minor"] for event in events
+                  if event.schema.endswith("PaymentOverdue")) == [31290, 123456, 123456700]
+    [refused] = await read_dead_letters(settings)
+    assert "field amount_due is ambiguous ('1.500' reads 1.5 with a decimal point" in str(refused)

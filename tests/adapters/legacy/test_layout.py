@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -262,18 +263,76 @@ def test_the_sample_layouts_give_every_required_field(sample: str) -> None:
 @pytest.mark.parametrize(("event", "field", "fields"), [
     ("CardStatusChanged", "reason", {"card_number": {"column": 0}, "card_status": {"column": 1},
                                      "reason": {"column": 2, "status_words": {"x": "BLOCKED"}}}),
-    ("OrderStatusChanged", "status", {"order_id": {"column": 0},
-                                      "status": {"column": 1, "status_words": {"x": "BLOCKED"}}}),
+    ("OrderStatusChanged", "product_code", {"order_id": {"column": 0}, "status": {"column": 1},
+                                            "product_code": {"column": 2, "status_words": {"x": "COMPLETED"}}}),
+    ("AccountClosed", "reason", {"account_number": {"column": 0}, "reason": {"column": 1, "status_words": {"x": "y"}}}),
 ])
-def test_status_words_belong_to_the_card_status_field_only(event: str, field: str, fields: dict) -> None:
-    """tester32 F12: a layout maps its card system's own words, on the field that holds them."""
-    with pytest.raises(ValueError, match=f"field {field}: status_words maps a card system's words to card statuses: "
-                                         "only on the card_status field of a CardStatusChanged layout"):
+def test_status_words_belong_to_a_status_field_only(event: str, field: str, fields: dict) -> None:
+    """tester32 F12, tester33 F6: a layout maps its system's own words, on the field that holds them."""
+    with pytest.raises(ValueError, match=f"field {field}: status_words maps a system's own status words to the common "
+                                         "statuses: only on the card_status field of a CardStatusChanged layout or the "
+                                         "status field of an OrderStatusChanged layout"):
         Layout.model_validate({"name": "x", "format": "csv", "event": event, "header": False, "fields": fields})
+
+
+@pytest.mark.parametrize(("event", "fields", "problem"), [
+    ("OrderStatusChanged", {"order_id": {"column": 0}, "status": {"column": 1, "status_words": {"x": "BLOCKED"}}},
+     "field status: status_words: 'x' is mapped to 'BLOCKED', which is no order status (one of CANCELLED, "
+     "COMPLETED, CONFIRMED, CREATED, DELIVERED, FAILED, IN_PROGRESS, SHIPPED)"),
+    ("CardStatusChanged", {"card_number": {"column": 0}, "card_status": {"column": 1, "status_words": {"x": "DONE"}}},
+     "field card_status: status_words: 'x' is mapped to 'DONE', which is no card status"),
+])
+def test_status_words_map_to_the_events_own_statuses(event: str, fields: dict, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        Layout.model_validate({"name": "x", "format": "csv", "event": event, "header": False, "fields": fields})
+
+
+def test_tester33_f6_an_order_layouts_status_words_are_kept_as_the_mapper_reads_them() -> None:
+    layout = Layout.model_validate({"name": "x", "format": "csv", "event": "OrderStatusChanged", "header": False,
+                                    "fields": {"order_id": {"column": 0}, "status": {
+                                        "column": 1, "status_words": {"Religação pendente": "created"}}}})
+    assert layout.status_words == {"RELIGACAO_PENDENTE": "CREATED"}
 
 
 def test_a_layouts_status_words_are_kept_as_the_mapper_reads_them() -> None:
     layout = Layout.model_validate({"name": "x", "format": "csv", "event": "CardStatusChanged", "header": False,
                                     "fields": {"card_number": {"column": 0}, "card_status": {
                                         "column": 1, "status_words": {"Bloq. prev.": "blocked"}}}})
-    assert layout.card_status_words == {"BLOQ_PREV": "BLOCKED"}
+    assert layout.status_words == {"BLOQ_PREV": "BLOCKED"}
+
+
+@pytest.mark.parametrize(("declared", "reason"), [
+    ({"number_locale": "xx_QQ"}, "number_locale 'xx_QQ' is no known locale"),
+    ({"decimal_separator": ";"}, "decimal_separator ';'"),
+    ({"fields": {"order_id": {"column": 0, "decimal_separator": ","}}},
+     "field order_id: decimal_separator and thousands_separator are for a decimal field, this one is string"),
+])
+def test_tester33_f5_a_number_format_that_cannot_be_is_refused_at_load(declared: dict, reason: str) -> None:
+    document = {"name": "x", "format": "csv", "event": "OrderStatusChanged", "header": False,
+                "fields": {"order_id": {"column": 0}, "status": {"column": 1}}, **declared}
+    if "fields" in declared:
+        document["fields"] = {**declared["fields"], "status": {"column": 1}}
+    with pytest.raises(ValueError, match=reason):
+        Layout.model_validate(document)
+
+
+def test_tester33_f7_occurred_at_written_as_a_field_names_the_fix() -> None:
+    """tester33 F7: ``occurred_at: {column: DATA_ALTERACAO, ...}`` under ``fields`` (a natural first try) was only an
+    unknown field; the fix was visible only in the Cards example."""
+    with pytest.raises(ValueError, match=re.escape(
+            "occurred_at is a top-level key naming one of the fields, not a field: give the time its own field under "
+            "fields (e.g. changed_at, reading 'DATA_ALTERACAO' as type date) and write occurred_at: changed_at at the "
+            "top level (docs/legacy-batch.md, occurred_at)")):
+        Layout.model_validate({"name": "contas", "format": "csv", "event": "AccountOpened", "delimiter": ";",
+                               "fields": {"account_number": {"column": "CONTA_CONTRATO"},
+                                          "account_type": {"column": "TIPO"},
+                                          "occurred_at": {"column": "DATA_ALTERACAO", "type": "date",
+                                                          "format": "%d/%m/%Y"}}})
+
+
+def test_occurred_at_naming_a_field_called_occurred_at_is_still_valid() -> None:
+    layout = Layout.model_validate({"name": "x", "format": "csv", "event": "AccountClosed", "header": False,
+                                    "occurred_at": "occurred_at",
+                                    "fields": {"account_number": {"column": 0},
+                                               "occurred_at": {"column": 1, "type": "date"}}})
+    assert layout.occurred_at == "occurred_at"

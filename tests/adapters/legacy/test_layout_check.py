@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from adapters.legacy.cli import context
 from adapters.legacy.config import LegacySettings
 from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.layout_check import check_lines
+from adapters.legacy.mapper import BusinessRecord, map_business
 from bus.config import OmnibusSettings
 from tests.adapters.legacy.support import SAMPLES
 from tests.bus.identifiers.support import identifier_settings
@@ -126,3 +130,70 @@ def test_a_layouts_own_status_words_are_no_longer_unknown(tmp_path: Path) -> Non
     assert check.summary("tarjetas.csv").endswith(
         "0 rejected, 1 card status word unknown (EN REVISIÓN 1) on line 4: published as UNKNOWN; map them in the "
         "card_status field's status_words")
+
+
+BR_SAMPLES = SAMPLES / "br"
+
+
+def _overdue(tmp_path: Path, layout: Layout) -> tuple[dict[int, str], list[dict]]:
+    """check-layout's rejections of tester33's overdue bills (``br/vencidas.csv``) and the amounts it would publish."""
+    export = tmp_path / "vencidas.csv"
+    shutil.copy(BR_SAMPLES / "vencidas.csv", export)
+    settings = _settings(default_region="BR", national_id_schemes=["br.cpf", "br.cnpj"])
+    ctx = context(settings, LegacySettings(state_dir=tmp_path), layout=layout)
+    check = check_lines(export, layout, ctx)
+    header, *lines = export.read_text().splitlines()
+    amounts = []
+    for number, line in enumerate(lines, 2):
+        if number not in check.rejected:
+            record = BusinessRecord(layout.event, layout.parse(line, layout.columns_from(header)), str(number),
+                                    datetime(2026, 12, 1, tzinfo=UTC))
+            amounts.append(map_business(record, ctx).events[0].event.value["amount_due"])
+    return check.rejected, amounts
+
+
+def test_tester33_f5_an_undeclared_pt_br_amount_is_read_and_one_that_reads_two_ways_refused(tmp_path: Path) -> None:
+    """tester33 F5: ``1.234,56`` was refused as malformed, ``1.500`` (R$ 1.500) would be published as R$ 1,50. Both
+    separators read one way; ``1.500`` is refused with the fix, never guessed."""
+    rejected, amounts = _overdue(tmp_path, load_layout(BR_SAMPLES / "vencidas.yaml"))
+    assert rejected == {3: "field amount_due is ambiguous ('1.500' reads 1.5 with a decimal point and 1500 with a "
+                           "thousands point): declare the layout's number_locale (e.g. pt_BR) or decimal_separator and "
+                           "thousands_separator (docs/legacy-batch.md, Numbers)"}
+    assert [amount["amount_minor"] for amount in amounts] == [123456, 31290, 123456700]
+
+
+@pytest.mark.parametrize("declared", [{"number_locale": "pt_BR"}, {"thousands_separator": "."},
+                                      {"decimal_separator": ",", "thousands_separator": "."}])
+def test_tester33_f5_a_declared_pt_br_format_reads_r_1500(tmp_path: Path, declared: dict) -> None:
+    layout = load_layout(BR_SAMPLES / "vencidas.yaml").model_copy(update=declared)
+    rejected, amounts = _overdue(tmp_path, Layout.model_validate(layout.model_dump()))
+    assert not rejected
+    assert amounts == [{"amount_minor": minor, "currency": "BRL"} for minor in (123456, 150000, 31290, 123456700)]
+
+
+def test_a_fields_own_separators_win_over_the_layouts(tmp_path: Path) -> None:
+    document = load_layout(BR_SAMPLES / "vencidas.yaml").model_dump()
+    document["number_locale"] = "en_US"
+    document["fields"]["amount_due"].update(decimal_separator=",", thousands_separator=".")
+    rejected, amounts = _overdue(tmp_path, Layout.model_validate(document))
+    assert not rejected and amounts[1]["amount_minor"] == 150000
+
+
+def test_tester33_f6_the_dry_run_maps_portuguese_order_statuses_and_counts_the_words_it_does_not_know(
+    tmp_path: Path,
+) -> None:
+    """tester33 F6: ``executada`` was published UNKNOWN without a word (``1 published, 0 rejected``). It is COMPLETED
+    now; ``suspensa`` (paused, or stopped for good?) is no built-in word and is counted, as card words are."""
+    export = tmp_path / "ordens.csv"
+    shutil.copy(BR_SAMPLES / "ordens_2026-12-01.csv", export)
+    layout = load_layout(BR_SAMPLES / "ordens.yaml")
+    settings = _settings(default_region="BR", national_id_schemes=["br.cpf", "br.cnpj"])
+    check = check_lines(export, layout, context(settings, LegacySettings(state_dir=tmp_path), layout=layout))
+    assert check.summary("ordens.csv") == (
+        "ordens.csv: 5 lines checked, 5 would be published, 0 rejected, 1 order status word unknown (suspensa 1) on "
+        "line 6: published as UNKNOWN; map them in the status field's status_words")
+    own = layout.model_dump()
+    own["fields"]["status"]["status_words"] = {"suspensa": "IN_PROGRESS"}
+    layout = Layout.model_validate(own)
+    check = check_lines(export, layout, context(settings, LegacySettings(state_dir=tmp_path), layout=layout))
+    assert check.summary("ordens.csv") == "ordens.csv: 5 lines checked, 5 would be published, 0 rejected"

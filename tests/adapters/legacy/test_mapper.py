@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from adapters.base.errors import RejectedInput
@@ -34,6 +36,28 @@ def test_identifiers_of_the_holder_are_collected_and_normalised() -> None:
 def test_order_statuses_map_to_the_common_words_and_keep_the_original() -> None:
     value = mapped("OrderStatusChanged", order_id="O-1", status="Dispatched", previous_status="en attente")
     assert (value["status"], value["source_status"], value["previous_status"]) == ("SHIPPED", "Dispatched", "UNKNOWN")
+
+
+@pytest.mark.parametrize(("word", "status"), [
+    ("executada", "COMPLETED"), ("Concluída", "COMPLETED"), ("encerrada", "COMPLETED"), ("ejecutada", "COMPLETED"),
+    ("em execução", "IN_PROGRESS"), ("EM ANDAMENTO", "IN_PROGRESS"), ("en curso", "IN_PROGRESS"),
+    ("aberta", "CREATED"), ("abierta", "CREATED"), ("nueva", "CREATED"), ("confirmada", "CONFIRMED"),
+    ("cancelada", "CANCELLED"), ("anulado", "CANCELLED"), ("rechazada", "FAILED"), ("falhou", "FAILED"),
+    ("entregue", "DELIVERED"), ("despachado", "SHIPPED"), ("pendente", "UNKNOWN"), ("suspensa", "UNKNOWN"),
+])
+def test_tester33_f6_portuguese_and_spanish_order_statuses(word: str, status: str) -> None:
+    """tester33 F6: ``executada`` (an executed disconnection) was UNKNOWN and shown as an open order. Words that name
+    two statuses (``pendente``: created or confirmed?) stay UNKNOWN: the layout's ``status_words`` says which."""
+    value = mapped("OrderStatusChanged", order_id="OS-1", status=word, previous_status=word)
+    assert (value["status"], value["previous_status"], value["source_status"]) == (status, status, word)
+
+
+def test_a_layouts_own_order_words_come_first() -> None:
+    record = BusinessRecord("OrderStatusChanged", {"order_id": "OS-2", "status": "Aguardando equipe",
+                                                   "previous_status": "executada"}, "row-3", utc(2024, 4, 27))
+    ctx = replace(legacy_context(), status_words={"AGUARDANDO_EQUIPE": "CONFIRMED", "EXECUTADA": "FAILED"})
+    value = map_business(record, ctx).events[0].event.value
+    assert (value["status"], value["previous_status"]) == ("CONFIRMED", "FAILED")
 
 
 def test_orders_without_an_account_are_keyed_by_order() -> None:

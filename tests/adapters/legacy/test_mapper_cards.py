@@ -111,6 +111,6 @@ def test_own_words_that_say_nothing_clear_are_refused(words: dict[str, str], pro
 
 def test_a_layouts_own_words_reach_the_event_and_keep_the_systems_word(tmp_path: Path) -> None:
     mapped = map_business(card_row(card_status="DUPLICADO"),
-                          replace(ctx(tmp_path), card_status_words=own_status_words({"duplicado": "REPLACED"})))
+                          replace(ctx(tmp_path), status_words=own_status_words({"duplicado": "REPLACED"})))
     value = mapped.events[0].event.value
     assert (value["status"], value["source_status"]) == ("REPLACED", "DUPLICADO")

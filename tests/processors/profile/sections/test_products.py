@@ -206,3 +206,28 @@ def test_accounts_kept_under_another_spelling_become_one_row_at_the_next_event()
     assert set(state["accounts"]) == {"CA-900001"} and state["accounts"]["CA-900001"]["status"] == "CLOSED"
     assert state["products"]["sub-FIBER-1G"]["account_number"] == "CA-900001"
     assert section.holds(kept) == {"accounts/CA-900001"}
+
+
+def order_changed(status: str, source_status: str, minutes: int) -> Event:
+    return Event("omnibus.business.OrderStatusChanged", {
+        "envelope": envelope("BUSINESS_SYSTEM", minutes=minutes), "order_id": "OS-CORTE-778899",
+        "account_number": "000700123456", "customer_identifiers": [], "status": status, "previous_status": None,
+        "source_status": source_status, "product_code": "CORTE", "traits_event_id": None, "undated": False,
+    })
+
+
+def test_tester33_f6_an_order_of_unknown_status_is_listed_with_a_warning_naming_the_systems_word() -> None:
+    """tester33 F6: ``executada`` mapped to UNKNOWN was shown as an open order like any other. It is still listed
+    (it may be open), with a note: the agent must not read it as open."""
+    shown = SECTION.render(apply_all(order_changed("UNKNOWN", "suspensa", 1)))["open_orders"]
+    assert shown == [{"order_id": "OS-CORTE-778899", "status": "UNKNOWN", "product_code": "CORTE", "note": (
+        "status not known: the order system's word 'suspensa' maps to no common status, so this order may be finished "
+        "or cancelled; check it in the order system before telling the customer it is open")}]
+
+
+def test_an_order_whose_status_becomes_known_loses_the_word_and_the_note() -> None:
+    state = apply_all(order_changed("UNKNOWN", "suspensa", 1), order_changed("IN_PROGRESS", "em execução", 2))
+    assert state["orders"]["OS-CORTE-778899"].get("source_status") is None
+    assert SECTION.render(state)["open_orders"] == [
+        {"order_id": "OS-CORTE-778899", "status": "IN_PROGRESS", "product_code": "CORTE"}]
+    assert SECTION.render(apply_all(order_changed("COMPLETED", "executada", 3)))["open_orders"] == []
