@@ -105,11 +105,14 @@ def on_relinquish(ctx: Ctx[IdentifierState], message: Relinquish) -> None:
     if message.version <= state.version:
         return  # a copy, or a newer assignment (a claim, a split) superseded it
     # Afresh: what it kept of its holders' events (first rank, people, customers kept apart, a household's records,
-    # refusals, the shared flag) was the previous holder's. The dedupe window stays: copies are still copies.
+    # refusals, the shared flag) was the previous holder's. The dedupe window stays: copies are still copies. So do
+    # the system of record's facts (the records that gave it, their accounts' closures; an account's own lines):
+    # a tenant change or a recycle they tell later still gives it to the records' holder (recycle.py, tester33 F3).
     rank = max(message.at, 0) << HASH_BITS
     holders = sorted({*state.released_from, (rank, message.customer)})[-MAX_HOLDERS:]
     ctx.state = IdentifierState(version=message.version, recent=state.recent, released_below=rank,
-                                released_from=holders)
+                                released_from=holders, closed_at=state.closed_at, gave=state.gave,
+                                records=state.records, closures=state.closures, account=state.account)
     reason = f"released by an operator{': ' + message.reason if message.reason else ''}"
     ctx.emit(Refused(ctx.key, reason, _lineage(message), customer_id=message.customer, evicted=True,
                      operator=message.operator), Unassigned(ctx.key, message.version))
