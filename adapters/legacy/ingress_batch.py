@@ -190,7 +190,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
     def __init__(
         self, importer: BatchImporter, path: Path, layout: Layout, handle: BinaryIO, checkpoint: Checkpoint,
         report: BatchReport, columns: dict[str, int], revisions: RevisionStore, listed: SnapshotLines,
-        holders: HolderLines,
+        holders: HolderLines | None = None,
     ) -> None:
         self._importer, self._path, self._layout, self._handle = importer, path, layout, handle
         self._checkpoint, self._report = checkpoint, report
@@ -267,10 +267,11 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         mapped = map_business(record, self._importer._ctx)
         if revision is not None:
             self._lines[number] = self._latest[revision.key] = revision
-            holder = holder_of(mapped) if layout.current_holder else None
-            if holder is not None:  # a tenant change (adapters.legacy.tenant_change)
+            holders = self._holders if layout.current_holder else None
+            holder = holder_of(mapped) if holders is not None else None
+            if holders is not None and holder is not None:  # a tenant change (adapters.legacy.tenant_change)
                 self._named[number] = (revision.key, holder)
-                previous = self._holders.previous(layout.name, revision.key, self._report.checksum)
+                previous = holders.previous(layout.name, revision.key, self._report.checksum)
                 mapped = with_closure(mapped, fields["account_number"], holder, previous, occurred,
                                       self._importer._ctx)
         if layout.snapshot:
@@ -338,9 +339,10 @@ class _FileImport(ResumableSource[tuple[int, int]]):
                 self._report.changed += 1
                 CHANGED.labels(adapter=self._importer._publisher.name).inc()
         self._revisions.save(accepted)
-        self._holders.save(self._layout.name, self._report.checksum,
-                           [self._named[batch.items[index].native[0]] for index, _ in outcome.accepted
-                            if batch.items[index].native[0] in self._named])
+        if self._holders is not None:
+            self._holders.save(self._layout.name, self._report.checksum,
+                               [self._named[batch.items[index].native[0]] for index, _ in outcome.accepted
+                                if batch.items[index].native[0] in self._named])
         self._named.clear()
         if self._layout.snapshot:
             self._listed.mark(self._layout.name, self._report.checksum, listed)
