@@ -44,6 +44,7 @@ from adapters.legacy.revisions import (
     next_revision,
 )
 from adapters.legacy.snapshot import SNAPSHOTS_FILE, GoneClosures, GoneTally, SnapshotLines
+from adapters.legacy.tenant_change import HOLDERS_FILE, HolderLines, holder_of, with_closure
 from bus.envelope import key_digest
 from bus.errors import RawRecord
 from bus.identifiers import IdentifierNormaliser
@@ -155,8 +156,10 @@ class BatchImporter:
                 report.rejected_then = int(saved.get("rejected", 0))
                 return report
             with (closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions,
-                  closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed):
-                source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions, listed)
+                  closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed,
+                  closing(HolderLines(self._state_dir / "batch" / HOLDERS_FILE)) as holders):
+                source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions, listed,
+                                     holders)
                 source.seek(saved)
                 await drain(source, self._publisher, retry=self._retry)
                 if layout.snapshot:
@@ -187,11 +190,13 @@ class _FileImport(ResumableSource[tuple[int, int]]):
     def __init__(
         self, importer: BatchImporter, path: Path, layout: Layout, handle: BinaryIO, checkpoint: Checkpoint,
         report: BatchReport, columns: dict[str, int], revisions: RevisionStore, listed: SnapshotLines,
+        holders: HolderLines | None = None,
     ) -> None:
         self._importer, self._path, self._layout, self._handle = importer, path, layout, handle
         self._checkpoint, self._report = checkpoint, report
         self.occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        self._listed = listed
+        self._listed, self._holders = listed, holders
+        self._named: dict[int, tuple[str, str]] = {}  # line number -> (key, holder) (``current_holder``'s lines)
         self._accounts: dict[int, str] = {}  # line number -> its account number as spelled (a snapshot's lines)
         self._columns = columns
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
@@ -262,6 +267,13 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         mapped = map_business(record, self._importer._ctx)
         if revision is not None:
             self._lines[number] = self._latest[revision.key] = revision
+            holders = self._holders if layout.current_holder else None
+            holder = holder_of(mapped) if holders is not None else None
+            if holders is not None and holder is not None:  # a tenant change (adapters.legacy.tenant_change)
+                self._named[number] = (revision.key, holder)
+                previous = holders.previous(layout.name, revision.key, self._report.checksum)
+                mapped = with_closure(mapped, fields["account_number"], holder, previous, occurred,
+                                      self._importer._ctx)
         if layout.snapshot:
             self._accounts[number] = key_spelling("account_number", fields["account_number"],
                                                   self._importer._ctx.normaliser)
@@ -327,6 +339,11 @@ class _FileImport(ResumableSource[tuple[int, int]]):
                 self._report.changed += 1
                 CHANGED.labels(adapter=self._importer._publisher.name).inc()
         self._revisions.save(accepted)
+        if self._holders is not None:
+            self._holders.save(self._layout.name, self._report.checksum,
+                               [self._named[batch.items[index].native[0]] for index, _ in outcome.accepted
+                                if batch.items[index].native[0] in self._named])
+        self._named.clear()
         if self._layout.snapshot:
             self._listed.mark(self._layout.name, self._report.checksum, listed)
         self._accounts.clear()

@@ -10,6 +10,7 @@ A layout file (YAML or JSON) declares one file kind::
     skip_prefixes: ["HDR", "TRL"]  # header/trailer records to ignore
     key: [bill_id]               # business key: the same bill in another file is a duplicate
     on_change: dead-letter       # the same key with other content: dead-lettered (default publish: a newer fact)
+    current_holder: true         # a line names its account's one holder: a new national ID is a tenant change
     snapshot: true               # every file lists every account: one a previous file listed and this one does not
                                  # is closed (``adapters.legacy.snapshot``; AccountOpened with a key only)
     phone_region: FR             # phone numbers written without +country are French (default: the adapter's)
@@ -128,6 +129,12 @@ class Layout(BaseModel):
         False, description="Each file is a full snapshot (every account, every night): an account a previous snapshot "
         "listed and this one does not is closed (adapters.legacy.snapshot). AccountOpened with a key only.",
     )
+    current_holder: bool = Field(
+        False, description="Each line names its account's current single holder (a CIS keeping the contract account "
+        "when the tenant changes): a dated line naming another national ID than the previous file's one holder of its "
+        "key is a tenant change, published after the previous holder's AccountClosed (adapters.legacy.tenant_change)."
+        " AccountOpened keyed by account_number, with national_id and occurred_at.",
+    )
     occurred_at: str | None = Field(None, description="Field holding when the fact happened.")
     phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) of the file's phone numbers written without +country; unset: the "
@@ -194,6 +201,11 @@ class Layout(BaseModel):
         if self.snapshot and (self.event != SNAPSHOT_EVENT or not self.key or "account_number" not in self.fields):
             raise ValueError("snapshot: a full snapshot closes the accounts it no longer lists: only an "
                              f"{SNAPSHOT_EVENT} layout with a key and an account_number field can be one")
+        if self.current_holder and (self.event != SNAPSHOT_EVENT or self.key != ("account_number",)
+                                    or "national_id" not in self.fields or not self.occurred_at):
+            raise ValueError("current_holder: a tenant change is read from a dated line naming the account's holder: "
+                             f"only an {SNAPSHOT_EVENT} layout with key [account_number], a national_id field and "
+                             "occurred_at can be one")
         references = frozenset(map(squashed, (info.context or {}).get(REFERENCES, ())))
         problems = [*self._unknown_fields(references), *self._missing_fields(), *self._unreadable_types()]
         if problems:  # every fault at once, before a line is read (tester24 F15)

@@ -196,7 +196,8 @@ class ProfileBook:
 
     def split(self, profile: ProfileState | None, leaving: Sequence[Event], moved_ids: Collection[str] = (),
               held_ids: Collection[str] = (), claim: bool = False,
-              also: Mapping[str, Collection[str]] | None = None) -> tuple[ProfileState, ProfileState]:
+              also: Mapping[str, Collection[str]] | None = None,
+              since: int | None = None) -> tuple[ProfileState, ProfileState]:
         """``(the source's profile, the new customer's)`` after an operator's split hands the contacts of the events
         ``leaving`` to a new customer (each section's ``split``) and moves the identifier keys ``moved_ids`` while the
         source keeps ``held_ids``: the entries that ``follows`` says follow them go too (each section's ``part``).
@@ -204,7 +205,9 @@ class ProfileBook:
         nothing of whose traits an entry holds: a ``personal`` section's entries stay, but for those of ``leaving``,
         and so does an entry an event that told its person fed (``TOLD``: the matcher placed it by its traits).
         ``also``: section name -> entries that go whatever they came through (the handoffs opened during a moved
-        contact: ``processors.identity.graph.handoff_moves``).
+        contact: ``processors.identity.graph.handoff_moves``). ``since`` (epoch µs; a recycle's claim, a tenant change
+        of an account included): an entry that follows the moved identifiers but holds a fact from before it stays
+        (``ProfileSection.before``: the previous holder's history).
         Pure; a section left empty is left out, and so is the new customer's profile when nothing goes."""
         kept, moved = dict(profile or {}), {}
         via: Via = dict(kept.pop(VIA, None) or {})
@@ -218,7 +221,8 @@ class ProfileBook:
             known = via.get(section.name) or {}
             going = set() if claim and section.personal else \
                 {entry for entry, ids in known.items()
-                 if follows(ids, moved_via, held_via) and not (claim and TOLD in ids)}
+                 if follows(ids, moved_via, held_via) and not (claim and TOLD in ids)
+                 and not (since is not None and section.before(kept[section.name], entry, since))}
             going |= set((also or {}).get(section.name, ()))
             if going and stays:
                 stays, taken = section.part(stays, going)
@@ -236,6 +240,24 @@ class ProfileBook:
         if via_moved:
             moved[VIA] = via_moved
         return kept, moved
+
+    def held_before(self, profile: ProfileState | None, moved_ids: Collection[str], held_ids: Collection[str],
+                    since: int) -> dict[str, set[str]]:
+        """Section name -> the entries that follow ``moved_ids`` (as ``split``'s claim reads them: not ``TOLD``) and
+        hold a fact from before ``since`` (epoch µs, ``ProfileSection.before``): a previous holder's facts placed on
+        the holder a recycle or a tenant change gave the identifier to, which go back to her (``also`` of ``split``;
+        ``processors.identity.graph.held_before``)."""
+        profile = profile or {}
+        via: Via = profile.get(VIA) or {}
+        moved, held = {via_key(key) for key in moved_ids}, {via_key(key) for key in held_ids}
+        found: dict[str, set[str]] = {}
+        for section in self.sections:
+            state = profile.get(section.name)
+            entries = {entry for entry, ids in (via.get(section.name) or {}).items()
+                       if follows(ids, moved, held) and TOLD not in ids and section.before(state, entry, since)}
+            if state and entries and not section.personal:
+                found[section.name] = entries
+        return found
 
     def render(self, profile: ProfileState | None) -> dict[str, Any]:
         """Every registered section, rendered; a section with no state yet renders its empty state (``[]`` for a

@@ -126,6 +126,11 @@ class ProfileSection(ABC):
         ``going`` (keys as ``entries`` names them) follow the moved identifiers. Default: the source keeps all."""
         return state, None
 
+    def before(self, state: dict[str, Any] | None, entry: str, since: int) -> bool:
+        """Whether entry ``entry`` (as ``entries`` names it) holds a fact that occurred before ``since`` (epoch µs): it
+        stays with the previous holder at a recycle's claim (``ProfileBook.split``'s ``since``). Default: no time."""
+        return False
+
     def accepts(self, event: Event) -> bool:
         return event.schema in self.schemas
 

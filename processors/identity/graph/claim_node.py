@@ -110,18 +110,23 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return
     holder = recycle.holder_record(state)  # a system of record gave it to another after a closure (tester24 F14)
     since = holder[1] if holder is not None else None
-    if message.recycled and (holder is None or holder[0].rank != message.rank):
+    # The holder record's own event claims as a recycle does (its saga ranked here: recycle._note_gift, tester33 F3).
+    recycled = message.recycled or (since is not None and holder is not None and holder[0].rank == message.rank)
+    if recycled and (holder is None or holder[0].rank != message.rank):
         return  # a record or a closure came since: the holder they say claims
-    if not message.recycled and since is not None:
+    if not recycled and since is not None:
         return  # recycled: the records decide whose it is (recycle.py), not the earliest event
     by_master = master.claims(state, message) if since is None else None
     if by_master is False:
         return  # a person's master record gave it: only that record's claim moves it (master.py, tester27 F2)
     if since is None and not by_master and (state.first_rank is None or message.rank > state.first_rank):
         return  # an earlier event visited since: its customer claims (or holds) it
+    if not state.owner and recycled and since is not None and state.released_below is not None:
+        _adopt_released(ctx, message, since)  # released by hand, then the records named its holder (tester33 F3)
+        return
     if not state.owner or state.owner == message.customer:
         return
-    if message.recycled:
+    if recycled:
         state.recycled = since is not None
         if since is not None:
             recycle.note_giver(state, since)  # its contacts until then reach it still (tester28 F2)
@@ -136,6 +141,21 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token, message.traits, since, carried_with(state),
                                kept=master.undoable(state, message)))
+
+
+def _adopt_released(ctx: Ctx[IdentifierState], message: Claim, since: int) -> None:
+    """An operator released this identifier (``release.py``: nobody's), and a system of record's closure and later
+    record since say whose it is (a tenant change, ``tenancy.py``; a recycled number): it goes to that record's
+    customer, as a claim moves it, with nobody to give it (an operator who released the account and landline of a
+    tenant who left, before the closure was imported, found them on nobody for good)."""
+    state = ctx.state
+    token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
+    if recalls(state.recent, token):
+        return
+    state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
+    state.reserved_by, state.recycled = token, True
+    ctx.send(message.customer, Adopt(ctx.key, state.version + 1, message.rank, False, message.event_id,
+                                     message.channel, token))
 
 
 def carried_with(state: IdentifierState) -> list[str]:

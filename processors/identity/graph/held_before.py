@@ -33,23 +33,25 @@ from __future__ import annotations
 
 from bus.envelope import IDENTITY_DECISION_IDS
 from processors.identity.graph import recycle, split_contacts, versions
-from processors.identity.graph.context import Ctx
+from processors.identity.graph.context import Ctx, node_digest
 from processors.identity.graph.customer_steps import Node, route
 from processors.identity.graph.messages.claims import GiveBack, HeldBefore, HeldUntil
-from processors.identity.graph.messages.commands import MoveContact
+from processors.identity.graph.messages.commands import MoveContact, TakeContact
+from processors.identity.graph.profile_codec import encode_profile
 from processors.identity.graph.state import IdentifierState
 from processors.identity.graph.versions import OPERATOR
-from processors.identity.rules import EARLIEST_CLAIM
+from processors.identity.rules import EARLIEST_CLAIM, PERSON_KINDS, kind_of
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
 REASON = "occurred before a later record of billing gave its number to this customer: the earlier holder's"
 
 
 def on_held_before(ctx: Ctx[IdentifierState], message: HeldBefore) -> None:
-    """At the account of the record before a recycle: its owner held ``identifier`` until ``since``."""
+    """At the account of the record before a recycle (at a tenant change: the previous holder's person key,
+    ``tenancy.previous``): its owner held ``identifier`` until ``since``."""
     state = ctx.state
-    if state.reserved_by:
-        ctx.defer(message)  # the record's saga is still deciding the account's customer
+    if state.reserved_by or (not state.owner and kind_of(ctx.key) in PERSON_KINDS):
+        ctx.defer(message)  # the record's saga is still deciding the account's customer (or has not reached the key)
         return
     if state.owner:
         ctx.send(message.identifier, HeldUntil(state.owner, message.since))
@@ -85,3 +87,20 @@ def on_give_back(ctx: Node, message: GiveBack) -> None:
     for contact in sorted({contact_id(load(record.event)) for record in contacts}):
         token = IDENTITY_DECISION_IDS.derive(EARLIEST_CLAIM, contact, ctx.key, message.to)
         ctx.send(ctx.key, MoveContact(contact, message.to, OPERATOR, REASON, token, rule=EARLIEST_CLAIM))
+    _facts_back(ctx, message, held)
+
+
+def _facts_back(ctx: Node, message: GiveBack, held: set[str]) -> None:
+    """The screen pop's entries fed through the identifier alone by facts from before ``since`` (an account's bill
+    of the tenant who left, placed on the next tenant whose line came first: tester33 F3) go back to ``to``."""
+    book, profile = ctx.graph.book, ctx.store.get_profile(ctx.key)
+    going = book.held_before(profile, [message.identifier], held, message.since)
+    if not going:
+        return
+    stays, part = book.split(profile, [], also=going)
+    if not part:
+        return
+    ctx.store.put_profile(ctx.key, stays or None)
+    token = IDENTITY_DECISION_IDS.derive(EARLIEST_CLAIM, "facts", node_digest(message.identifier), ctx.key,
+                                         message.to, str(message.since), *sorted(set().union(*going.values())))
+    ctx.send(message.to, TakeContact([], encode_profile(part), token, token, ctx.key))

@@ -77,7 +77,10 @@ def on_visit(ctx: Node, message: Visit) -> None:
         _lower_rank(ctx, saga)
         count_person(ctx, saga)  # shared_after: on the evidence of the events that carry it, in any order
         fits_two.at_visit(ctx, saga)  # a login that fits two people's records: a review
-        recycle.on_record_visit(ctx, saga)  # a closed account's number a later record gave another (tester24 F14)
+    # A closed account's number a later record gave another (tester24 F14), a tenant change (tester33 F3): the records
+    # say whose it is also where an operator released it since (``claim_node._adopt_released``).
+    recycle.on_record_visit(ctx, saga)
+    if fresh:
         master.on_visit(ctx, saga)  # a person's master record: its holder's own mobile or e-mail (tester27 F1, F2)
     if fresh and claimable(ctx.policy, ctx.key) and (
             state.shared or (len(state.people) > 1 and people_count(ctx) > 1)):

@@ -36,9 +36,14 @@ A record that arrives late may undo a recycle (a family plan's line from before 
 ``recycled`` while a recycled record holds it, and then asks the earliest record to claim it back when that one is
 also its ``first_rank`` (an ordinary claim).
 
-Left: a closure is not undone by a later ``AccountOpened`` of the same account (a reopened contract); a record's
-account is read from the event's ``ACCOUNT`` identifiers (an IBAN beside the contract number counts as one); the
-claimant is the account's customer (a joint account's: its keeper, not the holder the record names).
+The same account's next tenancy (a dated line of another holder after its dated closure, tester33 F3) is a holder
+record too (``tenancy.py``): its claim goes through the new holder's person key, and the account's node reads its own
+holder the same way.
+
+Left: a closure is not undone by a later ``AccountOpened`` of the same account naming the same holder (a reopened
+contract); a record's account is read from the event's ``ACCOUNT`` identifiers (an IBAN beside the contract number
+counts as one); another account's recycled record claims for that account's customer (a joint account's: its
+keeper, not the holder the record names).
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.handoffs.outputs import CREATED
-from processors.identity.graph import handoff_records, record_lines, split_contacts
+from processors.identity.graph import handoff_records, record_lines, split_contacts, tenancy
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.handoff_moves import PLACED
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank, saga_rank
@@ -55,7 +60,7 @@ from processors.identity.graph.messages.claims import Claim, Closed, HeldBefore,
 from processors.identity.graph.messages.steps import HandoffPlaced
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.graph.state_parts import AccountLines, RecordGift
-from processors.identity.rules import RECORD_CHANNEL, RECORD_KINDS, kind_of
+from processors.identity.rules import PERSON_KINDS, RECORD_CHANNEL, RECORD_KINDS, kind_of
 from processors.profile.sections.products import NS
 
 Node = Ctx[IdentifierState]
@@ -87,19 +92,48 @@ def on_record_visit(ctx: Node, saga: Saga) -> None:
     """A system of record's event visits this node: note what it says for recycling (see the module)."""
     if saga.channel != RECORD_CHANNEL or saga.proposal:
         return
-    state = ctx.state
     if kind_of(ctx.key) == ACCOUNT:
         _at_account(ctx, saga)
         return
     accounts = sorted(key for key in saga.ids if kind_of(key) == ACCOUNT)
     if closes(saga) or not accounts or not recyclable(ctx, ctx.key):
         return
-    gift = RecordGift(saga_key_rank(saga, ctx.key), accounts, saga.event_id)
-    if gift in state.records:
+    _note_gift(ctx, saga, accounts)
+
+
+def _account_line(ctx: Node, saga: Saga) -> None:
+    """A record's visit (no closure) at its account's node: a line naming its holder is noted among the account's own
+    gifts (a bill is not: a monthly bill never pushes a line out of the last ``MAX_RECORDS``). A fact naming nobody
+    from before the current tenancy began, on an account a tenant change moved, tells the previous holder again: on
+    several partitions it may be applied on the new holder after the first give-back, which a second one undoes."""
+    if tenancy.holder_of(saga, record_lines.undated(ctx, saga)):
+        _note_gift(ctx, saga, [ctx.key])
         return
-    records = sorted([*state.records, gift], key=lambda item: (item.rank, item.event_id))
-    state.records = records if len(records) <= MAX_RECORDS else [records[0], *records[-MAX_RECORDS + 1:]]
-    _recycle(ctx)
+    held = holder_record(ctx.state)
+    if tenancy.names_nobody(saga) and held is not None and held[1] is not None and saga.occurred_micros < held[1]:
+        _held_before(ctx)
+
+
+def _held_before(ctx: Node) -> None:
+    """Tell the records' earlier holder (``held_before.py``) that it held this identifier until the holder took over."""
+    holder, giver = holder_record(ctx.state), giver_record(ctx.state)
+    if holder is not None and holder[1] is not None and giver is not None:
+        ctx.send(tenancy.previous(giver, holder[0]), HeldBefore(ctx.key, holder[1]))
+
+
+def _note_gift(ctx: Node, saga: Saga, accounts: list[str]) -> None:
+    """Note the record of ``saga`` among those that gave this identifier and decide again who holds it; the event
+    ranks on it (``saga.lowered``: its customer claims it when applied) when its record holds it by a recycle."""
+    state = ctx.state
+    holder = tenancy.holder_of(saga, record_lines.undated(ctx, saga))
+    gift = RecordGift(saga_key_rank(saga, ctx.key), accounts, saga.event_id, holder)
+    if gift not in state.records:
+        records = sorted([*state.records, gift], key=lambda item: (item.rank, item.event_id))
+        state.records = records if len(records) <= MAX_RECORDS else [records[0], *records[-MAX_RECORDS + 1:]]
+        _recycle(ctx)
+    held = holder_record(state)
+    if held is not None and held[1] is not None and held[0].event_id == saga.event_id:
+        saga.lowered |= 1 << saga.visited
 
 
 def _at_account(ctx: Node, saga: Saga) -> None:
@@ -114,13 +148,23 @@ def _at_account(ctx: Node, saga: Saga) -> None:
             facts = state.account or AccountLines()
             earliest = min(at, facts.undated_closed_at if facts.undated_closed_at is not None else at)
             state.account = msgspec.structs.replace(facts, undated_closed_at=earliest)
-        elif state.closed_at is None or at < state.closed_at:
-            state.closed_at = at
+        else:
+            if state.closed_at is None or at < state.closed_at:
+                state.closed_at = at
+            if (ctx.key, at) not in state.closures:  # each dated closure ends a tenancy (tenancy.py)
+                state.closures = tenancy.closures_with(state.closures, (ctx.key, at))
+                for key in state.gave:
+                    ctx.send(key, Closed(ctx.key, at))
+                _recycle(ctx)
         told = state.gave
     else:
         given = [key for key in saga.ids if key != ctx.key and recyclable(ctx, key)]
         state.gave = sorted({*state.gave, *given})[:MAX_GAVE]
         told = given
+        for key in given:  # the account's tenancies: every dated closure (tenancy.py)
+            for _, closure in state.closures:
+                ctx.send(key, Closed(ctx.key, closure))
+        _account_line(ctx, saga)  # who holds the account itself (tenancy.py)
         if undated is False and not (state.account and state.account.dated_record):
             state.account = msgspec.structs.replace(state.account or AccountLines(), dated_record=True)
         # its line no longer gives what an earlier revision gave: that gift ends (record_lines.py, tester29 F4)
@@ -146,17 +190,17 @@ def on_closed(ctx: Node, message: Closed) -> None:
     """Account ``account`` (one whose record gave this identifier) closed at ``at`` (``REOPENED``: its closure is void:
     forgotten)."""
     state = ctx.state
-    known = dict(state.closures)
     if message.at == REOPENED:
-        if known.pop(message.account, None) is None:
+        kept = [closure for closure in state.closures if closure[0] != message.account]
+        if len(kept) == len(state.closures):
             return
-        state.closures = sorted(known.items())
+        state.closures = kept
         _recycle(ctx)
         return
-    if known.get(message.account, message.at + 1) <= message.at:
+    if (message.account, message.at) in state.closures:
         return
-    known[message.account] = message.at
-    state.closures = sorted(known.items())
+    # Every instant kept (not the earliest alone): the same account's later tenancies end at later ones (tenancy.py).
+    state.closures = tenancy.closures_with(state.closures, (message.account, message.at))
     _recycle(ctx)
 
 
@@ -181,22 +225,32 @@ def _chain(state: IdentifierState) -> list[tuple[RecordGift, int | None]]:
     """The holder records one after the other, each with the instant it took over (``holder_record``)."""
     if not state.records or not state.closures:
         return []
-    closed = dict(state.closures)
     chain: list[tuple[RecordGift, int | None]] = [(state.records[0], None)]
     while True:
-        current = chain[-1][0]
-        ends = [closed[account] for account in current.accounts if account in closed]
+        current, began = chain[-1]
+        # A tenancy ends at a closure after it began (tenancy.py); another account's closure may be dated back.
+        tenant = len(chain) > 1 and tenancy.tenant_change(chain[-2][0], current)
+        ends = [at for account, at in state.closures
+                if account in current.accounts and (not tenant or began is None or at >= began)]
         if not ends:
             break
         end = min(ends)
-        later = next((gift for gift in state.records if gift.rank > current.rank and _new_after(state, gift, end)
-                      and not set(gift.accounts) & set(current.accounts)), None)
+        later = next((gift for gift in state.records if gift.rank > current.rank and _takes_over(state, current,
+                                                                                                 gift, end)), None)
         if later is None:
             break
         # The later holder holds it from the instant its record gave it, never before (tester28 F2): a closure billing
         # dates back (a move-out on the 30th exported days later) leaves the contacts until then the earlier holder's.
         chain.append((later, max(end, rank_time(later.rank))))
     return chain
+
+
+def _takes_over(state: IdentifierState, current: RecordGift, gift: RecordGift, end: int) -> bool:
+    """Whether ``gift`` holds it after ``current``'s account closed at ``end``: a record of another account that gave it
+    anew (``_new_after``), or a line of the same account naming another holder from ``end`` on (``tenancy.py``)."""
+    if tenancy.tenant_change(current, gift):
+        return tenancy.takes_over(current, gift, end, rank_time(gift.rank))
+    return _new_after(state, gift, end)
 
 
 def _new_after(state: IdentifierState, gift: RecordGift, end: int) -> bool:
@@ -220,16 +274,21 @@ def _recycle(ctx: Node) -> None:
         state.recycled = True
         giver = giver_record(state)  # its account's owner held it until then (held_before.py)
         if giver is not None:
-            ctx.send(giver.accounts[0], HeldBefore(ctx.key, since))
+            _held_before(ctx)
+            ctx.send(tenancy.claimant(giver, gift), Recycle(ctx.key, gift.rank, gift.event_id))
+            return
     if since is not None or (state.recycled and state.first_rank == gift.rank):
         ctx.send(gift.accounts[0], Recycle(ctx.key, gift.rank, gift.event_id))
 
 
 def on_recycle(ctx: Node, message: Recycle) -> None:
-    """At the account of the record that now holds ``identifier``: its owner claims it (``Claim`` ``recycled``)."""
+    """At the account of the record that now holds ``identifier`` (at a tenant change: the new holder's person key,
+    ``tenancy.claimant``): its owner claims it (``Claim`` ``recycled``)."""
     state = ctx.state
-    if state.reserved_by:
-        ctx.defer(message)  # the record's saga is still deciding the account's customer
+    if state.reserved_by or (not state.owner and kind_of(ctx.key) in PERSON_KINDS):
+        # the record's saga is still deciding the account's customer (or, at a person key nobody holds yet, has not
+        # reached it: its reservation and assignment come, and hand this back)
+        ctx.defer(message)
         return
     if state.owner:
         ctx.send(message.identifier, Claim(state.owner, message.rank, message.event_id, RECORD_CHANNEL,
@@ -250,12 +309,17 @@ def note_giver(state: IdentifierState, since: int, customer: str | None = None) 
 def held_then(state: IdentifierState, saga: Saga) -> bool:
     """Whether the event of ``saga`` occurred, on a recycled identifier, before the record that holds it now gave it,
     and a customer that held it then is known (``note_giver``): that customer's, not the new holder's. Never a system of
-    record's event (the records decide, ``holder_record``) nor a command saga (no event)."""
-    if saga.proposal or saga.channel == RECORD_CHANNEL or not state.released_from:
+    record's event (the records decide, ``holder_record``), but one that names no holder on an account a tenant change
+    moved (a bill of the tenant who left, ``tenancy.names_nobody``), nor a command saga (no event)."""
+    if saga.proposal or not state.released_from:
         return False
     held = holder_record(state)
     if held is None or held[1] is None:
         return False
+    if saga.channel == RECORD_CHANNEL:
+        giver = giver_record(state)
+        if giver is None or not tenancy.tenant_change(giver, held[0]) or not tenancy.names_nobody(saga):
+            return False
     rank = saga_rank(saga)
     return rank < held[1] << HASH_BITS and any(rank < below for below, _ in state.released_from)
 

@@ -40,6 +40,7 @@ from processors.identity.graph.messages.commands import Disown, ReleaseIdentifie
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.recycle import MAX_HOLDERS, held_then
 from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.tenancy import closures_with
 from processors.identity.rules import MANUAL_RELEASE, kind_of
 
 
@@ -105,11 +106,18 @@ def on_relinquish(ctx: Ctx[IdentifierState], message: Relinquish) -> None:
     if message.version <= state.version:
         return  # a copy, or a newer assignment (a claim, a split) superseded it
     # Afresh: what it kept of its holders' events (first rank, people, customers kept apart, a household's records,
-    # refusals, the shared flag) was the previous holder's. The dedupe window stays: copies are still copies.
+    # refusals, the shared flag) was the previous holder's. The dedupe window stays: copies are still copies. So do
+    # the system of record's facts (the records that gave it, their accounts' closures; an account's own lines):
+    # a tenant change or a recycle they tell later still gives it to the records' holder (recycle.py, tester33 F3).
+    # The release ends the gifts of the records before it as a closure would: a later record takes it from there.
     rank = max(message.at, 0) << HASH_BITS
     holders = sorted({*state.released_from, (rank, message.customer)})[-MAX_HOLDERS:]
+    closures = state.closures
+    for account in sorted({account for gift in state.records for account in gift.accounts}):
+        closures = closures_with(closures, (account, max(message.at, 0)))
     ctx.state = IdentifierState(version=message.version, recent=state.recent, released_below=rank,
-                                released_from=holders)
+                                released_from=holders, closed_at=state.closed_at, gave=state.gave,
+                                records=state.records, closures=closures, account=state.account)
     reason = f"released by an operator{': ' + message.reason if message.reason else ''}"
     ctx.emit(Refused(ctx.key, reason, _lineage(message), customer_id=message.customer, evicted=True,
                      operator=message.operator), Unassigned(ctx.key, message.version))

@@ -37,13 +37,16 @@ class MasterRecord(msgspec.Struct, array_like=True, frozen=True):
     holder: str
 
 
-class RecordGift(msgspec.Struct, array_like=True, frozen=True):
+class RecordGift(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     """A system of record's event (``event_id``) that gave an identifier the holder of ``accounts`` (its ``ACCOUNT``
-    keys), ranked ``rank`` on it (``limits.key_rank``): who holds a recycled number (``recycle.py``)."""
+    keys), ranked ``rank`` on it (``limits.key_rank``): who holds a recycled number (``recycle.py``). ``holder``: the
+    person key (``rules.PERSON_KINDS``) of a dated line that names its holder ("" otherwise): a later holder's line of
+    the same account after its closure is a tenant change (``tenancy.py``)."""
 
     rank: int
     accounts: list[str]
     event_id: str
+    holder: str = ""
 
 
 class RecordLine(msgspec.Struct, array_like=True, frozen=True):

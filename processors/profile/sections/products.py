@@ -207,6 +207,13 @@ class ProductsSection(ProfileSection):
         state = self._copy(state)
         return {f"{kind}/{key}" for kind in KINDS for key in state.get(kind) or {}}
 
+    def before(self, state: dict[str, Any] | None, entry: str, since: int) -> bool:
+        """Whether the fact that last changed ``entry`` (``<kind>/<id>``) occurred before ``since`` (epoch µs): an
+        account's bill of the tenant who left stays on her screen pop at the next tenant's move-in (tester33 F3)."""
+        kind, _, key = entry.partition("/")
+        found = ((state or {}).get(kind) or {}).get(key)
+        return isinstance(found, dict) and found.get("at", since) < since
+
     def part(self, state: dict[str, Any] | None,
              going: set[str]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         """The entries ``going`` (``<kind>/<id>``) to the new customer, the rest (and ``dropped``) stay."""
