@@ -17,8 +17,8 @@ from pathlib import Path
 
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
+from adapters.legacy.batch_lines import decoded, header_columns, line_id
 from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
-from adapters.legacy.ingress_batch import decoded, header_columns, line_id
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 

@@ -1,6 +1,6 @@
 """What was last published under each business key of a batch layout: a changed line is no duplicate.
 
-A keyed layout's line id is ``batch:<name>:key-<digest of the key>`` (``ingress_batch.line_id``, ``keys``), so the
+A keyed layout's line id is ``batch:<name>:key-<digest of the key>`` (``batch_lines.line_id``, ``keys``), so the
 same bill in the next export is a duplicate, however it spells its identifiers. A customer-master export keeps a moved
 customer's account number: the same key, other content (tester F2: the move was counted a duplicate and dropped). The
 store keeps, per key, a digest of the line's fields and the line id its events were published under; a line then is

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from adapters.legacy.ingress_batch import line_id
+from adapters.legacy.batch_lines import line_id
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.identifiers import IdentifierSettings

@@ -16,7 +16,7 @@ import pytest
 from adapters.base.errors import Unavailable
 from adapters.base.import_target import ImportTarget
 from adapters.base.runtime import adapter_runtime
-from adapters.legacy import ingress_batch
+from adapters.legacy import batch_lines, ingress_batch
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport
 from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
@@ -37,7 +37,7 @@ BILL = "omnibus.business.BillIssued"
 def _as_mapped(line: str) -> Any:
     fields = BILLS.parse(line, BILLS.columns_from(HEADER))
     ctx = legacy_context()
-    return map_business(BusinessRecord(BILLS.event, fields, ingress_batch.line_id(BILLS, fields, "0" * 64, 2,
+    return map_business(BusinessRecord(BILLS.event, fields, batch_lines.line_id(BILLS, fields, "0" * 64, 2,
                                                                                   ctx.normaliser),
                                        utc(2024, 4, 1)), ctx)
 
@@ -340,13 +340,13 @@ def test_tester19_f15_a_byte_not_in_the_layouts_encoding_is_a_layout_error_namin
 
     from adapters.legacy.errors import LayoutError
 
-    assert ingress_batch.decoded("Hélène".encode("latin-1"), "latin-1", 2) == "Hélène"
+    assert batch_lines.decoded("Hélène".encode("latin-1"), "latin-1", 2) == "Hélène"
     with pytest.raises(LayoutError, match=r"^line 2 is not utf-8: byte 0xE9 at byte 2 of the line; set the layout's "
                                           r"encoding to the file's \(e.g. `encoding: latin-1`\)"):
-        ingress_batch.decoded("Hélène".encode("latin-1"), "utf-8", 2)
+        batch_lines.decoded("Hélène".encode("latin-1"), "utf-8", 2)
     header = BytesIO((HEADER + ";REMARQUÉ").encode("latin-1") + b"\n")
     with pytest.raises(LayoutError, match=r"^line 1 is not utf-8-sig: byte 0xC9"):  # the header too: no traceback
-        ingress_batch.header_columns(header, BILLS)
+        batch_lines.header_columns(header, BILLS)
 
 
 @pytest.mark.kafka

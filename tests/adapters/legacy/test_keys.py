@@ -11,7 +11,7 @@ import pytest
 
 from adapters.base.checkpoint import Checkpoint
 from adapters.legacy.config import PollerSettings
-from adapters.legacy.ingress_batch import line_id
+from adapters.legacy.batch_lines import line_id
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.keys import is_personal, key_spelling
 from adapters.legacy.layout import Layout

@@ -1,0 +1,75 @@
+"""One line of a nightly export file (``adapters.legacy.ingress_batch``): its header's columns, its text in the
+layout's encoding, its id, and its own time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, BinaryIO
+
+from adapters.base.errors import RejectedInput
+from adapters.legacy.errors import LayoutError
+from adapters.legacy.keys import key_parts
+from adapters.legacy.layout import Layout
+from bus.envelope import key_digest
+from bus.identifiers import IdentifierNormaliser
+
+
+def header_columns(handle: BinaryIO, layout: Layout) -> dict[str, int]:
+    """Column name -> index from the header line ``handle`` is at (read past it), or ``{}`` for a layout without
+    one. Raises ``LayoutError`` when a column the layout names is missing (``Layout.columns_from``)."""
+    if not layout.header:
+        return {}
+    first = handle.readline()
+    return layout.columns_from(decoded(first, header_encoding(layout.encoding), 1).rstrip("\r\n"))
+
+
+def decoded(raw: bytes, encoding: str, number: int) -> str:
+    """Line ``number`` of a file (its bytes ``raw``) read in the layout's ``encoding``. Raises ``LayoutError`` (exit 2)
+    for a byte not valid in it, naming the line, the byte and the fix: a Latin-1 export read as UTF-8 published its
+    names with U+FFFD for every accent, for good (tester19 F15). Read before its chunk is published, so the lines
+    before it are published and a run with the encoding corrected resumes at its chunk."""
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start:exc.start + 1].hex().upper()
+        raise LayoutError(
+            f"line {number} is not {encoding}: byte 0x{bad} at byte {exc.start + 1} of the line; set the layout's "
+            "encoding to the file's (e.g. `encoding: latin-1`) and import it again") from None
+
+
+def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int,
+            normaliser: IdentifierNormaliser) -> str:
+    """The id of line ``number`` of the file ``checksum``: without a ``key``,
+    ``batch:<layout>:<checksum 32 hex>:<line>``; with one, ``batch:<layout>:key-<32 hex>``, a digest of the key's
+    columns each spelled as ``bus.identifiers`` normalises it (``adapters.legacy.keys``: a re-spelled IBAN is the same
+    key; no identifier value in an id). Raises ``RejectedInput`` (``missing_field``) for a key column without a
+    value."""
+    if not layout.key:
+        return f"batch:{layout.name}:{checksum[:32]}:{number}"
+    for name in layout.key:
+        if fields.get(name) in (None, ""):
+            raise RejectedInput(f"required field {name} is missing (it is part of the key)", code="missing_field")
+    return f"batch:{layout.name}:{key_digest(layout.name, key_parts(layout.key, fields, normaliser))}"
+
+
+def written_line_id(layout: Layout, fields: dict[str, Any]) -> str:
+    """The id an earlier version gave a keyed line: its key's columns as written, ``batch:<layout>:<a>|<b>``. Looked up
+    in the revisions only (``ingress_batch._FileImport._revision``), so a file imported before the upgrade is a
+    duplicate after it; never published again (tester27 F4)."""
+    return f"batch:{layout.name}:{'|'.join(str(fields[name]) for name in layout.key)}"
+
+
+def line_time(fields: dict[str, Any], layout: Layout) -> datetime | None:
+    """The line's own time (its ``occurred_at`` field: a time the layout's ``timezone`` already placed, else a naive
+    time read as UTC, a date at midnight UTC), or None: a layout without ``occurred_at``, or a blank one (the caller
+    stamps the file's modification time and marks the event undated)."""
+    value = fields.get(layout.occurred_at) if layout.occurred_at else None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+def header_encoding(encoding: str) -> str:
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
