@@ -19,6 +19,8 @@ What it leaves out, on purpose: the consumer, the producer (batches, lz4, reques
 The garbage collector is set as a worker sets it (``lifecycle.freeze_startup_objects``): with Python's defaults
 collections were a third of the CPU, which a worker does not spend.
 Deterministic input, one process, no broker: the figure moves with the machine's load far less than a worker's.
+``--mix repeat``: the measured events all repeat a combination of the warm ones (what a repeat contact costs alone);
+``--input-only``: only the input built, whose instructions two runs' difference counts too (subtract it).
 Two trees compare in one window by running it from each in turn (``cd TREE && PYTHONPATH=$PWD ...``, TREE a
 ``git archive`` of main): it has no ``--tree`` option.
 """
@@ -76,6 +78,30 @@ def _done(coroutine: Any) -> Any:
     raise RuntimeError("the coroutine suspended")
 
 
+def inputs(serializer: Any, topic: str, events: int, warm: int, mix: str = "contacts") -> list[_Record]:
+    """The bench's input records, Avro-encoded as the adapters encode them (``run``'s ``mix``). Building them is in
+    the difference between two runs' instruction counts too: ``--input-only`` measures that part alone."""
+    from bus.serde import SerdeContext
+    from tests.bench.identity_workload import contact_mix, repeat_contacts
+
+    items = contact_mix(warm + events) if mix == "contacts" else contact_mix(warm)
+    if mix == "repeat":
+        items += repeat_contacts(items, events)
+    return [_Record(topic, key.encode(), serializer(event, SerdeContext(topic=topic)), offset)
+            for offset, (_, key, event) in enumerate(items)]
+
+
+def _input_only(events: int, warm: int, mix: str) -> int:
+    """Builds ``run``'s input and nothing else (``--input-only``); returns how many records."""
+    from bus.config import load_settings
+    from bus.serde import build_serde
+    from bus.topics import CONTACT_EVENTS
+
+    settings = load_settings(metrics={"enabled": False})
+    serializer, _ = build_serde(settings.registry)
+    return len(inputs(serializer, CONTACT_EVENTS.name(settings.topics), events, warm, mix))
+
+
 def run(events: int, warm: int, batch: int, profile: str | None = None, contacts_store: str = "memory",
         datadir: str | None = None, mix: str = "contacts") -> dict[str, float]:
     """CPU per measured event of the worker's own work (see the module); ``profile``: cProfile stats file;
@@ -101,7 +127,6 @@ def run(events: int, warm: int, batch: int, profile: str | None = None, contacts
     from processors.identity.store import CONTACTS_TABLE, FaustTables, Overlay
     from processors.identity.wire import RoutingSerializer, bundle, decode_record, reusable_records
     from processors.profile.book import ProfileBook
-    from tests.bench.identity_workload import contact_mix, repeat_contacts
     from tests.processors.identity.support import settings as identity_settings
 
     freeze_startup_objects()  # the collector as a worker sets it (lifecycle.py): else GC is a third of the CPU
@@ -128,11 +153,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None, contacts
             raise error
 
     decoder = RecordDecoder(deserializer, _DeadLetters())  # type: ignore[arg-type]
-    items = contact_mix(warm + events) if mix == "contacts" else contact_mix(warm)
-    if mix == "repeat":
-        items += repeat_contacts(items, events)
-    records = [_Record(topic, key.encode(), serializer(event, SerdeContext(topic=topic)), offset)
-               for offset, (_, key, event) in enumerate(items)]
+    records = inputs(serializer, topic, events, warm, mix)
     written = Counter[str]()
     by_changelog = Counter[str]()  # changelog topic -> bytes (keys and values)
 
@@ -238,7 +259,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="the measured events: the contact mix going on (80%% repeat), or repeat contacts only")
     parser.add_argument("--contacts-store", choices=("memory", "rocksdb"), default="memory",
                         help="where the contact records are kept (IdentitySettings.contacts_store)")
+    parser.add_argument("--input-only", action="store_true",
+                        help="build and encode the input, nothing more: what two runs' difference counts besides the "
+                             "worker (subtract it from a cachegrind count)")
     args = parser.parse_args(argv)
+    if args.input_only:
+        print(f"input records {_input_only(args.events, args.warm, args.mix)}")
+        return
     with tempfile.TemporaryDirectory(prefix="omnibus-hotpath-") as datadir:
         runs = [run(args.events, args.warm, args.batch, args.profile if index == 0 and args.profile else None,
                     args.contacts_store, f"{datadir}/{index}", args.mix) for index in range(args.repeat)]
