@@ -272,8 +272,8 @@ def main(argv: list[str] | None = None) -> None:
     cpu = [result["cpu_us_per_event"] for result in runs]
     print(f"cpu µs per event: runs {' / '.join(f'{value:.1f}' for value in cpu)}, median {statistics.median(cpu):.1f}"
           f"{' (first run profiled)' if args.profile else ''}")
-    print(f"fast share {runs[-1]['fast_share']:.3f}, records per event {runs[-1]['records_per_event']:.2f}, changelog bytes per event "
-          f"{runs[-1]['changelog_bytes_per_event']:.0f}: "
+    print(f"fast share {runs[-1]['fast_share']:.3f}, records per event {runs[-1]['records_per_event']:.2f}, "
+          f"changelog bytes per event {runs[-1]['changelog_bytes_per_event']:.0f}: "
           + ", ".join(f"{name.split(' ')[1]} {value:.0f}" for name, value in runs[-1].items()
                       if name.startswith("changelog_bytes_per_event ")))
     sys.stdout.flush()
