@@ -166,12 +166,22 @@ class Intake:
     def identifiers(self, raw: list[dict[str, str]]) -> tuple[list[Identifier], list[Rejected]]:
         accepted: dict[str, Identifier] = {}
         rejected: list[Rejected] = []
+        # A contact names each identifier twice (its field, and the recent-contacts section's view of it): a raw
+        # (type, value) accepted once here is not normalised again, whose answer would be the same remembered
+        # ``Identifier`` (``IdentifierNormalizer.normalize``). A refusal is normalised again: it is counted each time.
+        seen: set[tuple[str, str]] = set()
         for item in raw:
+            kind, value = item.get("type"), item.get("value")
+            pair = (kind, value) if type(kind) is str and type(value) is str else None
+            if pair in seen:
+                continue
             result = self._normalizer.normalize(item)
             if isinstance(result, Rejected):
                 rejected.append(result)
             else:
                 accepted.setdefault(result.key, result)
+                if pair is not None:
+                    seen.add(pair)
         return list(accepted.values()), rejected
 
     def start(self, event: Event, ref: EventRef | None) -> list[Output]:

@@ -19,6 +19,8 @@ What it leaves out, on purpose: the consumer, the producer (batches, lz4, reques
 The garbage collector is set as a worker sets it (``lifecycle.freeze_startup_objects``): with Python's defaults
 collections were a third of the CPU, which a worker does not spend.
 Deterministic input, one process, no broker: the figure moves with the machine's load far less than a worker's.
+``--mix repeat``: the measured events all repeat a combination of the warm ones (what a repeat contact costs alone);
+``--input-only``: only the input built, whose instructions two runs' difference counts too (subtract it).
 Two trees compare in one window by running it from each in turn (``cd TREE && PYTHONPATH=$PWD ...``, TREE a
 ``git archive`` of main): it has no ``--tree`` option.
 """
@@ -76,11 +78,37 @@ def _done(coroutine: Any) -> Any:
     raise RuntimeError("the coroutine suspended")
 
 
+def inputs(serializer: Any, topic: str, events: int, warm: int, mix: str = "contacts") -> list[_Record]:
+    """The bench's input records, Avro-encoded as the adapters encode them (``run``'s ``mix``). Building them is in
+    the difference between two runs' instruction counts too: ``--input-only`` measures that part alone."""
+    from bus.serde import SerdeContext
+    from tests.bench.identity_workload import contact_mix, repeat_contacts
+
+    items = contact_mix(warm + events) if mix == "contacts" else contact_mix(warm)
+    if mix == "repeat":
+        items += repeat_contacts(items, events)
+    return [_Record(topic, key.encode(), serializer(event, SerdeContext(topic=topic)), offset)
+            for offset, (_, key, event) in enumerate(items)]
+
+
+def _input_only(events: int, warm: int, mix: str) -> int:
+    """Builds ``run``'s input and nothing else (``--input-only``); returns how many records."""
+    from bus.config import load_settings
+    from bus.serde import build_serde
+    from bus.topics import CONTACT_EVENTS
+
+    settings = load_settings(metrics={"enabled": False})
+    serializer, _ = build_serde(settings.registry)
+    return len(inputs(serializer, CONTACT_EVENTS.name(settings.topics), events, warm, mix))
+
+
 def run(events: int, warm: int, batch: int, profile: str | None = None, contacts_store: str = "memory",
-        datadir: str | None = None) -> dict[str, float]:
+        datadir: str | None = None, mix: str = "contacts") -> dict[str, float]:
     """CPU per measured event of the worker's own work (see the module); ``profile``: cProfile stats file;
     ``contacts_store`` ``rocksdb``: the contact records in the worker's RocksDB store (``identity_memory_disk``, its
-    databases in ``datadir``), else in a dict as the memory store holds them."""
+    databases in ``datadir``), else in a dict as the memory store holds them; ``mix`` ``repeat``: the measured events
+    all repeat a combination of the warm events (``identity_workload.repeat_contacts``), else the warm events' mix
+    goes on. ``fast_share`` in the result: the measured events intake sent the fast way (a ``Fast`` message)."""
     from bus.config import load_settings
     from bus.consume import RecordDecoder
     from bus.serde import SerdeContext, build_serde
@@ -99,7 +127,6 @@ def run(events: int, warm: int, batch: int, profile: str | None = None, contacts
     from processors.identity.store import CONTACTS_TABLE, FaustTables, Overlay
     from processors.identity.wire import RoutingSerializer, bundle, decode_record, reusable_records
     from processors.profile.book import ProfileBook
-    from tests.bench.identity_workload import contact_mix
     from tests.processors.identity.support import settings as identity_settings
 
     freeze_startup_objects()  # the collector as a worker sets it (lifecycle.py): else GC is a third of the CPU
@@ -126,9 +153,7 @@ def run(events: int, warm: int, batch: int, profile: str | None = None, contacts
             raise error
 
     decoder = RecordDecoder(deserializer, _DeadLetters())  # type: ignore[arg-type]
-    items = contact_mix(warm + events)
-    records = [_Record(topic, key.encode(), serializer(event, SerdeContext(topic=topic)), offset)
-               for offset, (_, key, event) in enumerate(items)]
+    records = inputs(serializer, topic, events, warm, mix)
     written = Counter[str]()
     by_changelog = Counter[str]()  # changelog topic -> bytes (keys and values)
 
@@ -177,7 +202,9 @@ def run(events: int, warm: int, batch: int, profile: str | None = None, contacts
             assert decoded is not None
             ref = event_ref(record.topic, decoded, record.value)
             load_event.keep(ref, decoded)
-            outputs.extend(intake.start(decoded, ref))
+            begun = intake.start(decoded, ref)
+            written["fast"] += any(isinstance(out, Send) and isinstance(out.message, Fast) for out in begun)
+            outputs.extend(begun)
         # repeat contacts applied at intake (ApplyHere: every partition is this worker's)
         overlay, kinds, published = Overlay(store), Counter[str](), []
         for output in outputs:
@@ -214,8 +241,9 @@ def run(events: int, warm: int, batch: int, profile: str | None = None, contacts
         profiler.dump_stats(profile)  # type: ignore[arg-type]
     cpu = time.process_time() - started
     count = len(records) - warm
-    out_records = sum(n for name, n in written.items() if name not in ("bytes", "changelog_bytes"))
+    out_records = sum(n for name, n in written.items() if name not in ("bytes", "changelog_bytes", "fast"))
     return {"events": count, "cpu_us_per_event": cpu / count * 1e6, "records_per_event": out_records / count,
+            "fast_share": written["fast"] / count,
             "changelog_bytes_per_event": written["changelog_bytes"] / count,
             **{f"changelog_bytes_per_event {topic}": size / count for topic, size in sorted(by_changelog.items())}}
 
@@ -227,17 +255,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=500, help="records per intake batch")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", help="cProfile stats file of the first run")
+    parser.add_argument("--mix", choices=("contacts", "repeat"), default="contacts",
+                        help="the measured events: the contact mix going on (80%% repeat), or repeat contacts only")
     parser.add_argument("--contacts-store", choices=("memory", "rocksdb"), default="memory",
                         help="where the contact records are kept (IdentitySettings.contacts_store)")
+    parser.add_argument("--input-only", action="store_true",
+                        help="build and encode the input, nothing more: what two runs' difference counts besides the "
+                             "worker (subtract it from a cachegrind count)")
     args = parser.parse_args(argv)
+    if args.input_only:
+        print(f"input records {_input_only(args.events, args.warm, args.mix)}")
+        return
     with tempfile.TemporaryDirectory(prefix="omnibus-hotpath-") as datadir:
         runs = [run(args.events, args.warm, args.batch, args.profile if index == 0 and args.profile else None,
-                    args.contacts_store, f"{datadir}/{index}") for index in range(args.repeat)]
+                    args.contacts_store, f"{datadir}/{index}", args.mix) for index in range(args.repeat)]
     cpu = [result["cpu_us_per_event"] for result in runs]
     print(f"cpu µs per event: runs {' / '.join(f'{value:.1f}' for value in cpu)}, median {statistics.median(cpu):.1f}"
           f"{' (first run profiled)' if args.profile else ''}")
-    print(f"records per event {runs[-1]['records_per_event']:.2f}, changelog bytes per event "
-          f"{runs[-1]['changelog_bytes_per_event']:.0f}: "
+    print(f"fast share {runs[-1]['fast_share']:.3f}, records per event {runs[-1]['records_per_event']:.2f}, "
+          f"changelog bytes per event {runs[-1]['changelog_bytes_per_event']:.0f}: "
           + ", ".join(f"{name.split(' ')[1]} {value:.0f}" for name, value in runs[-1].items()
                       if name.startswith("changelog_bytes_per_event ")))
     sys.stdout.flush()

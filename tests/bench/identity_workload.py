@@ -97,6 +97,20 @@ def contact_mix(count: int, *, repeat: float = 0.8, seed: int = 7) -> list[tuple
     return result
 
 
+def repeat_contacts(items: list[tuple[str, str, Event]], count: int, *, seed: int = 11) -> list[tuple[str, str, Event]]:
+    """``count`` contacts after ``items``, each repeating an identifier combination ``items`` carried (drawn at
+    random; the indices, hence times, go on from ``items``): an all-repeat input, to measure what a repeat contact
+    costs apart from new and linking events. Deterministic for a ``seed``."""
+    rng = random.Random(seed)
+    combos = list(dict.fromkeys(tuple((i["type"], i["value"]) for i in event.value["customer_identifiers"])
+                                for _, _, event in items))
+    result = []
+    for index in range(len(items), len(items) + count):
+        chosen = list(rng.choice(combos))
+        result.append((CONTACTS, f"{chosen[0][0]}:{chosen[0][1]}", _interaction(index, chosen, rng)))
+    return result
+
+
 def repeat_share(items: list[tuple[str, str, Event]]) -> float:
     """Share of events whose identifier combination an earlier event already carried."""
     seen: set[tuple[tuple[str, str], ...]] = set()

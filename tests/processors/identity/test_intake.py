@@ -47,6 +47,27 @@ def test_rejected_values_are_refused_with_a_masked_value_and_the_rest_goes_on() 
     assert "110105194912310021" not in repr(outputs)
 
 
+def test_a_contact_normalises_each_accepted_identifier_once_though_its_section_names_it_again() -> None:
+    """#9: a contact's identifiers come twice (``customer_identifiers`` and the recent-contacts section's view); the
+    second look-up of an accepted one is skipped, a refused one is normalised (and counted, refused) each time."""
+    normalizer = IdentifierNormalizer(settings())
+    seen: list[str] = []
+    normalize = normalizer.normalize
+
+    def counting(raw: dict[str, str], **kwargs: object) -> object:
+        seen.append(raw["type"])
+        return normalize(raw, **kwargs)  # type: ignore[arg-type]
+
+    normalizer.normalize = counting  # type: ignore[method-assign, assignment]
+    event = interaction([("PHONE", "+8613912345678"), ("EMAIL", "twice@x.org"), ("PHONE", "+8613800138000")])
+    assert len(raw_identifiers(event, BOOK)) == 6
+    outputs = Intake(normalizer, BOOK).start(event, None)
+    assert sorted(seen) == ["EMAIL", "PHONE", "PHONE", "PHONE"]  # the blocked phone twice, the others once
+    assert len([o for o in outputs if isinstance(o, Refused)]) == 2
+    (send,) = [o for o in outputs if isinstance(o, Send)]
+    assert send.message.saga.ids == ["EMAIL:twice@x.org", "PHONE:+8613912345678"]  # type: ignore[attr-defined]
+
+
 def test_an_event_without_usable_identifiers_starts_nothing() -> None:
     assert INTAKE.start(observed([]), None) == []
 
