@@ -2,7 +2,8 @@ import os
 import shutil
 import tempfile
 
-pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.postgres", "tests.fixtures.hypothesis", "tests.fixtures.demo"]
+pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.postgres", "tests.fixtures.hypothesis", "tests.fixtures.demo",
+                  "tests.fixtures.held_logs"]
 
 _STATE_HOME = tempfile.mkdtemp(prefix="omnibus-test-state-")
 
