@@ -67,6 +67,7 @@ from processors.identity.graph import (
     recycle,
     split_contacts,
     versions,
+    weigh_again,
 )
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, node_digest, recalls, remember
@@ -223,6 +224,8 @@ def on_give(ctx: Node, message: Give) -> None:
     # members they carried, so an operator's move of one of its contacts leaves it one of the identifier's users
     # while another of them carried it (release.moved_away).
     note_kept_apart(state.elsewhere, key)
+    # An event kept here that joined through it alone met the claimant's customer in time order (weigh_again.py).
+    weigh_again.claimed_away(ctx, key, member_rank(value), message.rank, message.customer, message.traits)
     elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
     household_call.ask(ctx)  # a call that came first, without identifiers now: its person may be the household's
     ctx.send(key, Note(ctx.key))

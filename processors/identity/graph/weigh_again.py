@@ -42,15 +42,16 @@ on it), and the linking identifiers stay (the earlier event's, as in time order)
 of the event's new identifiers planned before the linking one) is not read from ranks: the rekeys of one earlier
 event arrive one by one, and in between half its identifiers look like the kept event's own (measured: 261 draws of
 the order bench newly differed with it). Called where members join (``customer_join.on_join``,
-``customer_merge.on_offer`` after a merge) and where an event is applied (``customer_node.on_apply``: its rank is
-then final). Not covered: traits the event left in the customer's summary stay there (the summary is not per event);
-a decision taken on the events arrived so far is not taken back when a still earlier event that carried both sides
-arrives later (it meets the two as customers in an ``offer``, weighed), nor when time order weighed the pair in an
-``offer`` rather than a ``join`` (the identifier had a customer of its own: an anonymous page view). A repeat of the
-pair is read only when it ranks after the kept event; ``relinked`` does not ask it (a trait-less ``apply`` carries no
-rank): an earlier repeat lowers the kept event's identifier below the kept event's rank once its visit is applied,
-and then nothing is split (measured on the shapes of ``test_members_decide_order.py``, every order, 1 and 3
-partitions; not shown for every interleaving).
+``customer_merge.on_offer`` after a merge) and where an event is applied (``customer_node.on_apply``: its rank is then
+final); and where a claim takes the identifier a kept event joined through (``claimed_away``, from
+``claim_node.on_give``: the members cannot show time order then, the identifier has left). Not covered: traits the event
+left in the customer's summary stay there (the summary is not per event); a decision taken on the events arrived so far
+is not taken back when a still earlier event that carried both sides arrives later (it meets the two as customers in an
+``offer``, weighed), nor when time order weighed the pair in an ``offer`` rather than a ``join`` (the identifier had a
+customer of its own: an anonymous page view). A repeat of the pair is read only when it ranks after the kept event;
+``relinked`` does not ask it (a trait-less ``apply`` carries no rank): an earlier repeat lowers the kept event's
+identifier below the kept event's rank once its visit is applied, and then nothing is split (measured on the shapes of
+``test_members_decide_order.py``, every order, 1 and 3 partitions; not shown for every interleaving).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Lineage, Split
 from processors.identity.graph.saga import customer_id, new_saga
+from processors.identity.matching.traits import Summary
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import CO_OBSERVED, MATCH_REVIEW, MATCH_WEIGHT
 
@@ -181,12 +183,68 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
     decision, score = judge(ctx, entry.traits, state.traits, [*new, *linking], staying)
     if decision is Decision.MERGE or len(new) == len(members):
         return
-    rule = MATCH_REVIEW if decision is Decision.REVIEW else MATCH_WEIGHT
-    rule_lineage = Lineage(entry.event_id, entry.channel, rule)
+    pair = (ctx.policy.plan_order(new)[0], face(ctx, staying, first))
+    new_id = _split(ctx, entry, new, decision)
+    kept_apart(ctx, decision, score, Lineage(entry.event_id, entry.channel, _rule(decision)), first, new_id, ctx.key,
+               pair)
+
+
+def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, traits: Summary | None) -> None:
+    """This customer gave member ``key`` (its member rank here ``held_at``) to ``claimant``, whose event (``rank``, its
+    summary ``traits``) ranks first on it (``claim_node.on_give``, after the member left). A kept event that joined here
+    through ``key`` alone (an earlier event brought ``key``: another kept event ranked it before this one, or
+    ``held_at`` is below this one's and the rank of an event applied here) and ranks after the claimant met, in time
+    order, the claimant's customer through ``key``, not this one: its identifiers joined the others here only through
+    ``key``. Bench draw 2949 (one of 8 draws cut to it): A ``{x0, u-0, e0}`` t0, B ``{x1, e0}`` t1, C ``{x2, e0}`` t2.
+    In time order B and C each met A's customer, weighed (``u-0`` planned before ``e0``): a review each, ``x1`` and
+    ``x2`` apart. Arriving B, C, A, C joined B's customer unweighed, and A's claim of ``e0`` left ``x1`` and ``x2``
+    together. A ``held_at`` only the claimant's visit lowered (its event still on its way) says nothing: the kept event
+    may have brought ``key`` itself (bench draw 151: ``{u-0, e0}`` t0, ``{x0, e0}`` t1, ``alias x0 -> u-1`` t2 on 3
+    partitions; ``x0`` made the customer).
+
+    Weighed now as then as far as this customer knows the claimant: the event's summary against the claimant's
+    event's, its identifiers against ``key``. Kept apart (a review or a refusal): its identifiers leave for a customer
+    of their own (``customer_split.split_off``, as ``_decide`` does) and the review or refusal is announced, with the
+    claimant as the other customer. A merge leaves them here (not covered: in time order they joined the claimant)."""
+    state = ctx.state
+    members = state.members
+    applied = bool(held_at) and recalls(state.ranks_applied, str(held_at))
+    for entry in list(state.unweighed):
+        if entry.left or key not in entry.ranks or not rank < entry.ranks[key]:
+            continue
+        if not (applied and held_at < entry.ranks[key]) and not any(
+                0 < other.ranks.get(key, 0) < entry.ranks[key] for other in state.unweighed):
+            continue  # nothing shows that an earlier event brought it: this event may have
+        held = {other: value for other, value in entry.ranks.items() if other in members}
+        new = sorted(other for other, value in held.items() if (member_rank(members[other]) or value) >= value)
+        if len(new) < len(held) or not new:
+            continue  # it still links here through another identifier an earlier event brought, or nothing left
+        if len(new) == len(members):
+            state.unweighed = [other for other in state.unweighed if other != entry]  # they are this customer
+            continue
+        decision, score = judge(ctx, entry.traits, traits, [*new, key], [key])
+        state.unweighed = [other for other in state.unweighed if other != entry]
+        if decision is Decision.MERGE:
+            continue
+        new_id = _split(ctx, entry, new, decision)
+        kept_apart(ctx, decision, score, Lineage(entry.event_id, entry.channel, _rule(decision)), key, new_id,
+                   claimant, (ctx.policy.plan_order(new)[0], key))
+
+
+def _rule(decision: Decision) -> str:
+    """The lineage rule of a decision that keeps two apart: a review's or a refusal's."""
+    return MATCH_REVIEW if decision is Decision.REVIEW else MATCH_WEIGHT
+
+
+def _split(ctx: Node, entry: Unweighed, new: list[str], decision: Decision) -> str:
+    """The kept event's identifiers ``new`` leave for a customer of their own (its id returned), under the review's or
+    the refusal's rule; its record stays as a mark (``Unweighed.left``: ``relinked``)."""
+    state, members = ctx.state, ctx.state.members
     born = min(member_rank(members[key]) for key in new) % LATE_BAND >> HASH_BITS  # the instant, without the bands
     new_id = customer_id(born, f"{entry.event_id}~{new[0]}{SEED_SUFFIX}")
-    pair = (ctx.policy.plan_order(new)[0], face(ctx, staying, first))
     reason = "an earlier event's identifiers show that time order weighed this event's: kept apart as then"
-    split_off(ctx, new, Split(ctx.key, new_id, tuple(new), reason, rule_lineage), born, apart=False)
-    state.unweighed = [*state.unweighed, msgspec.structs.replace(entry, left=new_id)][-MAX_UNWEIGHED:]  # relinked
-    kept_apart(ctx, decision, score, rule_lineage, first, new_id, ctx.key, pair)
+    split = Split(ctx.key, new_id, tuple(new), reason, Lineage(entry.event_id, entry.channel, _rule(decision)))
+    split_off(ctx, new, split, born, apart=False)
+    kept = [other for other in state.unweighed if other != entry]
+    state.unweighed = [*kept, msgspec.structs.replace(entry, left=new_id)][-MAX_UNWEIGHED:]
+    return new_id
