@@ -137,7 +137,9 @@ class BatchImporter:
         whole file before. Raises ``LayoutError`` when ``layout`` does not describe the file (a column missing from
         its header; CLI exit 2), also for a file imported before: a changed layout is never answered "already
         imported" (tester17 N7), and for a line with a byte not valid in the layout's encoding (``decoded``).
-        ``Unavailable`` once ``retry`` gives up (``report`` says what was published).
+        ``Unavailable`` once ``retry`` gives up (``report`` says what was published). A snapshot layout's file is
+        "already imported" only when it is the last snapshot the layout imported: an earlier one come back is read
+        again as the whole list (``report.gone.read_again``; ``adapters.legacy.snapshot``).
         A file of which every line read was rejected and none published, in this run and the runs it resumes, is not
         remembered as imported (``report.not_remembered``): its checkpoint is removed, so the same file imported again
         once the layout is fixed is read in full, and nothing is published twice since nothing was (tester24 F15)."""
@@ -147,15 +149,18 @@ class BatchImporter:
         with open(path, "rb") as handle:
             columns = header_columns(handle, layout)
             saved = checkpoint.load() or {}
-            if saved.get("complete"):
-                report.already_imported = True
-                report.imported_to = self._target
-                report.imported_at = _completed_at(saved, checkpoint.path)
-                report.rejected_then = int(saved.get("rejected", 0))
-                return report
             with (closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions,
                   closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed,
                   closing(HolderLines(self._state_dir / "batch" / HOLDERS_FILE)) as holders):
+                if saved.get("complete"):
+                    if not layout.snapshot or listed.latest(layout.name) == checksum:
+                        report.already_imported = True
+                        report.imported_to = self._target
+                        report.imported_at = _completed_at(saved, checkpoint.path)
+                        report.rejected_then = int(saved.get("rejected", 0))
+                        return report
+                    # an earlier snapshot come back is tonight's whole list: read again in full (tester34 F5)
+                    report.gone.read_again, saved = True, {}
                 source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions, listed,
                                      holders)
                 source.seek(saved)
@@ -164,6 +169,8 @@ class BatchImporter:
                     closures = GoneClosures(layout.name, source.occurred_default, self._ctx, revisions, listed,
                                             path.name, undated=layout.occurred_at is None)
                     await closures.close(report.gone, checksum, source.tally["rejected"], self._publisher, self._retry)
+                    if source.tally["accepted"] or not source.tally["rejected"]:
+                        listed.imported(layout.name, checksum)
         if source.tally["rejected"] and not source.tally["accepted"]:
             checkpoint.path.unlink(missing_ok=True)
             report.not_remembered = True

@@ -18,7 +18,12 @@ What is not released:
 
 * a file of a layout without ``snapshot: true`` (a delta): it marks nothing and closes nothing;
 * a snapshot with a rejected line (its key may be one of those that look gone): nothing closed, the summary says so;
-* the first snapshot of a layout (nothing listed before), and a snapshot imported again (``already imported``);
+* the first snapshot of a layout (nothing listed before), and the latest snapshot imported again (``already
+  imported``). An *earlier* snapshot file that comes back (Wednesday's export byte-identical to Monday's, after
+  Tuesday's) is not "already imported": it is the newest list, read again in full, and what Tuesday listed and it
+  does not is closed, what it lists and Tuesday closed is reopened (tester34 F5, ``SnapshotLines.latest``);
+* an empty snapshot (a header and no line, or every line a blank): closing every account the layout ever listed is
+  what a failed export looks like, not a night's news; counted (``empty``), nothing closed;
 * a gone line whose account another line of this snapshot still lists (a family plan's ported-out line): closing
   the account would end the others' lines; it is counted (``kept_open``) and left to ``omnibus identity release``.
 """
@@ -40,12 +45,15 @@ from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import LineRevision, RevisionStore, next_revision
 from bus.errors import RawRecord
+from bus.logging import get_logger
 from bus.publish_retry import Retry
 
 SNAPSHOTS_FILE = "snapshots.sqlite"  # beside ``revisions.REVISIONS_FILE`` under the batch state
 CLOSING_EVENT = "AccountClosed"
 GONE_DIGEST = "gone"  # the revision content of a line a snapshot no longer lists (no ``content_digest`` is this)
 GONE_REASON = "no longer in the full snapshot"  # the AccountClosed's reason: no identifier, no file name
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,25 @@ class SnapshotLines:
         self._db = sqlite3.connect(str(path))
         self._db.execute("CREATE TABLE IF NOT EXISTS listed (layout TEXT NOT NULL, key TEXT NOT NULL, "
                          "account TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (layout, key)) WITHOUT ROWID")
+        # the checksum of the snapshot file each layout imported last (tester34 F5); an earlier version kept none
+        self._db.execute("CREATE TABLE IF NOT EXISTS latest (layout TEXT PRIMARY KEY, file TEXT NOT NULL) "
+                         "WITHOUT ROWID")
+
+    def latest(self, layout: str) -> str | None:
+        """The sha256 (hex) of the snapshot file ``layout`` imported last, or None before the first (or, after an
+        upgrade from a version that did not record it, before the next): only that file is "already imported"."""
+        row = self._db.execute("SELECT file FROM latest WHERE layout = ?", [layout]).fetchone()
+        return str(row[0]) if row else None
+
+    def imported(self, layout: str, checksum: str) -> None:
+        """Record that the snapshot file ``checksum`` is the one ``layout`` imported last."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO latest (layout, file) VALUES (?, ?)", [layout, checksum])
+
+    def lists_any(self, layout: str, checksum: str) -> bool:
+        """Whether the snapshot file ``checksum`` listed at least one key of ``layout``."""
+        return self._db.execute("SELECT 1 FROM listed WHERE layout = ? AND file = ? LIMIT 1",
+                                [layout, checksum]).fetchone() is not None
 
     def mark(self, layout: str, checksum: str, lines: Iterable[tuple[str, str]]) -> None:
         """Record that the snapshot file ``checksum`` lists each (key, account number) of ``lines``."""
@@ -99,13 +126,18 @@ class GoneTally:
     closed: int = 0  # accounts closed (their ``AccountClosed`` published now)
     kept_open: int = 0  # gone lines whose account another line of the file lists: not closed
     unsure: bool = False  # the file had rejected lines: nothing closed
+    empty: bool = False  # the file listed no line while earlier snapshots did: nothing closed
+    read_again: bool = False  # an earlier snapshot file than the layout's latest, read again as the whole list
 
     def summary(self) -> tuple[str, ...]:
         """The parts of the import's summary line, each only when it says something (``BatchReport.summary``)."""
         return (f"{self.closed} accounts closed (gone from the snapshot)" if self.closed else "",
                 f"{self.kept_open} lines gone from the snapshot, their account still listed: not closed"
                 if self.kept_open else "",
-                "a snapshot with rejected lines: nothing closed" if self.unsure else "")
+                "a snapshot with rejected lines: nothing closed" if self.unsure else "",
+                "an empty snapshot: nothing closed" if self.empty else "",
+                "an earlier snapshot than the last one imported: read again as the whole list"
+                if self.read_again else "")
 
 
 class GoneClosures(ResumableSource[int]):
@@ -126,11 +158,17 @@ class GoneClosures(ResumableSource[int]):
     async def close(self, tally: GoneTally, checksum: str, rejected: int, publisher: AdapterPublisher,
                     retry: Retry | None) -> None:
         """Once every line of the snapshot file ``checksum`` was read and acknowledged: close the accounts of the keys
-        it no longer lists, counted in ``tally``; nothing when ``rejected`` lines (this run's and those it resumes)."""
+        it no longer lists, counted in ``tally``; nothing when ``rejected`` lines (this run's and those it resumes) or
+        when the file listed no key at all (``tally.empty``)."""
         if rejected:
             tally.unsure = True
             return
         self._gone, kept = self._lines.gone(self._layout, checksum)
+        if (self._gone or kept) and not self._lines.lists_any(self._layout, checksum):
+            tally.empty = True
+            log.warning("an empty snapshot: nothing closed", file=self._file_name, layout=self._layout,
+                        listed_before=len(self._gone) + len(kept))
+            return
         await drain(self, publisher, retry=retry)
         tally.closed, tally.kept_open = self.closed, len(kept)
 

@@ -9,6 +9,7 @@ closes nothing more.
 
 from __future__ import annotations
 
+import sqlite3
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import LegacyContext
-from adapters.legacy.snapshot import GONE_REASON
+from adapters.legacy.snapshot import GONE_REASON, SNAPSHOTS_FILE
 from bus.topics import BUSINESS_EVENTS
 from tests.adapters.legacy.test_ingress_batch import _Publisher, start_importer
 from tests.support.kafka_io import read_dead_letters, read_events
@@ -53,7 +54,8 @@ def _closed(publisher: Any) -> list[dict[str, Any]]:
 async def test_an_account_the_next_snapshot_no_longer_lists_is_closed_once(tmp_path: Path) -> None:
     """Night 2 has no Bob (ported out): his account is closed, undated (the export's time), as a revision of his line
     (``@``: identity's record lines see the line stop giving his number), counted in the summary; night 3 (the same
-    accounts again, another file) and night 2 imported again close nothing more."""
+    accounts again, another file), night 3 imported again (``already imported``) and night 2 imported again (an
+    earlier snapshot: read again as the whole list, the same accounts as night 3) close nothing more."""
     publisher = _Publisher()
     importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
     first = await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), layout)
@@ -65,8 +67,10 @@ async def test_an_account_the_next_snapshot_no_longer_lists_is_closed_once(tmp_p
     assert (closed["account_number"], closed["reason"], closed["undated"]) == ("UK-1002", GONE_REASON, True)
     assert "@" in closed["envelope"]["source_event_id"]
     third = await importer.import_file(_night(tmp_path, "n3.csv", CAROL, ALICE), layout)
-    again = await importer.import_file(tmp_path / "n2.csv", layout)
-    assert (third.gone.closed, third.published_events, again.already_imported) == (0, 0, True)
+    latest = await importer.import_file(tmp_path / "n3.csv", layout)
+    earlier = await importer.import_file(tmp_path / "n2.csv", layout)
+    assert (third.gone.closed, third.published_events, latest.already_imported) == (0, 0, True)
+    assert (earlier.already_imported, earlier.gone.read_again, earlier.published_events) == (False, True, 0)
     assert len(_closed(publisher)) == 1
 
 
@@ -123,6 +127,71 @@ async def test_a_gone_line_of_an_account_another_line_still_lists_is_counted_not
     second = await importer.import_file(_night(tmp_path, "n2.csv", payer), family)
     assert (second.gone.closed, second.gone.kept_open) == (0, 1) and not _closed(publisher)
     assert second.summary("n2.csv").endswith(", 1 lines gone from the snapshot, their account still listed: not closed")
+
+
+async def test_an_earlier_snapshot_come_back_closes_what_the_latest_listed_and_it_does_not(tmp_path: Path) -> None:
+    """tester34 F5 (a Polish operator): Monday lists Alice, Tuesday Alice and Bob (a new subscriber), Wednesday's export
+    is byte-identical to Monday's (Bob's contract ended). Before, Wednesday was "already imported" and Bob's account
+    never closed; now only the layout's latest snapshot is: Wednesday is read as the whole list and Bob is closed."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    monday = _night(tmp_path, "monday.csv", ALICE)
+    await importer.import_file(monday, layout)
+    await importer.import_file(_night(tmp_path, "tuesday.csv", ALICE, BOB), layout)
+    wednesday = await importer.import_file(monday, layout)
+    assert (wednesday.already_imported, wednesday.gone.closed) == (False, 1)
+    assert [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002"]
+    assert wednesday.summary("monday.csv").endswith(
+        "1 accounts closed (gone from the snapshot), "
+        "an earlier snapshot than the last one imported: read again as the whole list")
+    redelivered = await importer.import_file(monday, layout)  # the same night's file again: a no-op
+    assert (redelivered.already_imported, redelivered.published_events) == (True, 0)
+    assert len(_closed(publisher)) == 1
+
+
+async def test_an_earlier_snapshot_come_back_reopens_what_the_latest_closed(tmp_path: Path) -> None:
+    """The other way round: Monday lists Alice and Bob, Tuesday only Alice (Bob closed), Wednesday is Monday's file
+    again (Bob reinstated): his line is published again as a newer fact, which reopens his account."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    monday = _night(tmp_path, "monday.csv", ALICE, BOB)
+    await importer.import_file(monday, layout)
+    tuesday = await importer.import_file(_night(tmp_path, "tuesday.csv", ALICE), layout)
+    wednesday = await importer.import_file(monday, layout)
+    assert tuesday.gone.closed == 1
+    assert (wednesday.already_imported, wednesday.changed, wednesday.published_events) == (False, 1, 2)
+    thursday = await importer.import_file(_night(tmp_path, "thursday.csv", ALICE), layout)
+    assert thursday.gone.closed == 1 and len(_closed(publisher)) == 2  # closed again, as a newer revision
+
+
+async def test_an_empty_snapshot_closes_nothing_and_says_so(tmp_path: Path) -> None:
+    """A header and no line (the export failed upstream) would close every account the layout listed: nothing is
+    closed, the summary says why, and the next real snapshot closes against the last one that listed accounts."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), layout)
+    empty = await importer.import_file(_night(tmp_path, "n2.csv"), layout)
+    assert (empty.gone.closed, empty.gone.empty, _closed(publisher)) == (0, True, [])
+    assert empty.summary("n2.csv") == ("n2.csv: 0 lines, 0 events published, 0 duplicates, 0 rejected, "
+                                       "an empty snapshot: nothing closed")
+    third = await importer.import_file(_night(tmp_path, "n3.csv", ALICE, CAROL), layout)
+    assert third.gone.closed == 1 and [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002"]
+
+
+async def test_after_an_upgrade_an_old_snapshot_file_is_read_again_once(tmp_path: Path) -> None:
+    """State of a version that did not record the latest snapshot (its ``latest`` table empty): a snapshot file it
+    imported is read once more when it comes back (the same lines: duplicates, nothing closed), then it is the
+    latest and "already imported"."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    night = _night(tmp_path, "n1.csv", ALICE, BOB)
+    await importer.import_file(night, layout)
+    with sqlite3.connect(tmp_path / "state" / "batch" / SNAPSHOTS_FILE) as db:
+        db.execute("DELETE FROM latest")
+    again = await importer.import_file(night, layout)
+    assert (again.already_imported, again.gone.read_again, again.published_events, again.duplicates) == (
+        False, True, 0, 2)
+    assert (await importer.import_file(night, layout)).already_imported
 
 
 @pytest.mark.parametrize("change", [{"event": "BillIssued"}, {"key": []}])
