@@ -5,7 +5,7 @@ view asks for one and the network alone decides who calls (README "Who may call 
 401 with ``WWW-Authenticate: Bearer`` and ``{"error": reason}`` unless the request carries
 ``Authorization: Bearer <one of the tokens>`` (RFC 6750, section 3). ``/live``, ``/ready``, ``/metrics`` and
 ``/openapi.json`` are never guarded (probes, Prometheus, the contract). Tokens are compared in constant time and
-never logged or echoed.
+never logged or echoed; a refusal is counted and logged (``bus.refused_credentials``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from faust.web import Request, Response, View
 from pydantic import SecretStr
+
+from bus.refused_credentials import CredentialRefusal, refusal_log, route_pattern
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="omnibus"'}
 # The same words in every guarded view's OpenAPI answers (processors/*/openapi.py).
@@ -25,19 +27,27 @@ UNAUTHORIZED = ("The deployment asks for bearer tokens (OMNIBUS_WEB__TOKENS) and
 ViewHandler = Callable[..., Awaitable[Response]]
 
 
-def refusal(authorization: str | None, tokens: Mapping[str, SecretStr]) -> str | None:
+class Refused(NamedTuple):
+    """Why a request is refused: ``reason`` is answered, ``cause`` counted and logged (``bus.refused_credentials``)."""
+
+    reason: str
+    cause: CredentialRefusal
+
+
+def refusal(authorization: str | None, tokens: Mapping[str, SecretStr]) -> Refused | None:
     """Why a request with this ``Authorization`` header is refused, or None when it may pass (or no token is set)."""
     if not tokens:
         return None
     scheme, _, given = (authorization or "").strip().partition(" ")
     if not authorization:
-        return "this endpoint needs a bearer token: send Authorization: Bearer <token> (OMNIBUS_WEB__TOKENS)"
+        return Refused("this endpoint needs a bearer token: send Authorization: Bearer <token> (OMNIBUS_WEB__TOKENS)",
+                       CredentialRefusal.MISSING)
     if scheme.lower() != "bearer" or not given.strip():
-        return "the Authorization header must be 'Bearer <token>'"
+        return Refused("the Authorization header must be 'Bearer <token>'", CredentialRefusal.MALFORMED)
     presented = given.strip().encode()
     # every token compared, so the time taken does not tell which caller's token came close
     matches = [hmac.compare_digest(presented, token.get_secret_value().encode()) for token in tokens.values()]
-    return None if any(matches) else "unknown bearer token"
+    return None if any(matches) else Refused("unknown bearer token", CredentialRefusal.UNKNOWN)
 
 
 def authorization(tokens: Mapping[str, SecretStr]) -> dict[str, str]:
@@ -47,14 +57,17 @@ def authorization(tokens: Mapping[str, SecretStr]) -> dict[str, str]:
     return {}
 
 
-def guarded(tokens: Mapping[str, SecretStr]) -> Callable[[ViewHandler], ViewHandler]:
-    """Decorate a faust view handler ``(self, request, **path) -> Response`` so it first checks the bearer token."""
+def guarded(tokens: Mapping[str, SecretStr], *, component: str) -> Callable[[ViewHandler], ViewHandler]:
+    """Decorate a faust view handler ``(self, request, **path) -> Response`` so it first checks the bearer token;
+    a refusal is counted and logged as ``component``'s (``bus.refused_credentials``: never the token)."""
 
     def decorate(handler: ViewHandler) -> ViewHandler:
         @functools.wraps(handler)
         async def checked(self: View, request: Request, *args: Any, **kwargs: Any) -> Response:
-            if tokens and (reason := refusal(request.headers.get("Authorization"), tokens)) is not None:
-                return self.error(401, reason, headers=dict(CHALLENGE))
+            if tokens and (refused := refusal(request.headers.get("Authorization"), tokens)) is not None:
+                refusal_log(component).refused(refused.cause, route=route_pattern(request),
+                                               peer=getattr(request, "remote", None))  # aiohttp's request
+                return self.error(401, refused.reason, headers=dict(CHALLENGE))
             return await handler(self, request, *args, **kwargs)
 
         return checked

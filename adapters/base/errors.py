@@ -2,7 +2,8 @@
 
 - ``RejectedInput``: the input itself is wrong. The sender gets a 4xx with the reason and the original
   bytes go to the dead-letter topic. Retrying the same input cannot help.
-- ``Unauthorized``: bad credentials. 401; not dead-lettered (it is not our data).
+- ``Unauthorized``: bad credentials. 401; not dead-lettered (it is not our data); counted and logged by its
+  ``cause`` (``bus.refused_credentials``).
 - ``Unavailable``: Kafka (or the registry) did not acknowledge. 503 with Retry-After; nothing was
   acknowledged, so the sender retries and nothing is lost. Every infrastructure outage becomes this
   (``is_outage``), including one met while writing the dead letter of refused input. A 503 for a send that
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar, cast
 
 from bus.errors import MissingTopicError, OmnibusError, PublishError
+from bus.refused_credentials import CredentialRefusal
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -83,9 +85,14 @@ def combined(refused: list[RejectedInput]) -> RejectedInput:
 
 
 class Unauthorized(OmnibusError):
-    def __init__(self, reason: str = "missing or unknown credentials") -> None:
+    """401: ``reason`` is answered to the caller (never a secret's value); ``cause`` is counted and logged
+    (``bus.refused_credentials``)."""
+
+    def __init__(self, reason: str = "missing or unknown credentials",
+                 cause: CredentialRefusal = CredentialRefusal.UNKNOWN) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.cause = cause
 
 
 class Unavailable(OmnibusError):

@@ -31,6 +31,7 @@ from adapters.branch.mapper import CounterMapper
 from adapters.branch.openapi import UPLOAD, openapi
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
+from bus.refused_credentials import CredentialRefusal
 
 NAME = "branch"  # the adapter's name: component adapter.branch in metrics, dead letters and probes
 UPLOAD_PATH = "/v1/counter/events"
@@ -65,12 +66,13 @@ class BranchIngress:
         upload = _parse(await read_body(request, max_bytes=MAX_BODY_BYTES))
         terminal_id = required_text(upload, "terminal_id")
         if terminal_id != terminal:
-            raise Unauthorized(f"this token does not belong to terminal {terminal_id!r}")
+            raise Unauthorized(f"this token does not belong to terminal {terminal_id!r}",
+                               CredentialRefusal.WRONG_TERMINAL)
         branch_id = required_text(upload, "branch_id")
         stands_in = self._settings.terminal_branches.get(terminal_id)
         if stands_in is not None and branch_id != stands_in:
             raise Unauthorized(f"terminal {terminal_id!r} stands in branch {stands_in!r}, not {branch_id!r} "
-                               "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_BRANCHES)")
+                               "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_BRANCHES)", CredentialRefusal.WRONG_TERMINAL)
         events = upload.get("events")
         if not isinstance(events, list) or not events:
             raise errors.bad_upload("'events' must be a non-empty array")
@@ -97,10 +99,11 @@ class BranchIngress:
     def _authenticate(self, request: web.Request) -> str:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("missing bearer token")
+            raise Unauthorized("missing bearer token",
+                               CredentialRefusal.MALFORMED if scheme else CredentialRefusal.MISSING)
         terminal = self._terminals.get(_digest(token.strip()))
         if terminal is None:
-            raise Unauthorized("unknown terminal token")
+            raise Unauthorized("unknown terminal token", CredentialRefusal.UNKNOWN)
         return terminal
 
 

@@ -43,6 +43,7 @@ from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 from bus.identifiers import IdentifierSettings
 from bus.logging import get_logger
+from bus.refused_credentials import CredentialRefusal
 from bus.topics import BUSINESS_EVENTS
 
 NAME = "call_center"  # the adapter's name: component adapter.call_center in metrics, dead letters and probes
@@ -138,7 +139,8 @@ class CallCenterIngress:
             return await self._taskrouter_event(form, ctx, started)
         async with self._state.hold(f"event:{event_sid}"):  # two copies racing: one passes, the other is a replay
             if self._state.twilio_event_seen(event_sid):
-                raise Unauthorized(f"replayed TaskRouter callback: event {event_sid} was already accepted")
+                raise Unauthorized(f"replayed TaskRouter callback: event {event_sid} was already accepted",
+                                   CredentialRefusal.REPLAYED)
             answer = await self._taskrouter_event(form, ctx, started)
             self._state.twilio_event_accepted(event_sid, time.time(), keep_s=2 * max_age_s)
         return answer
@@ -201,7 +203,8 @@ class CallCenterIngress:
         key = _access_key(request)
         site = self._settings.site_for_key(key) if key else None
         if site is None:
-            raise Unauthorized("missing or unknown access key")
+            raise Unauthorized("missing or unknown access key",
+                               CredentialRefusal.UNKNOWN if key else CredentialRefusal.MISSING)
         note_context(request, {SITE_HEADER: site})
         return self._contexts[site]
 
@@ -209,7 +212,8 @@ class CallCenterIngress:
         site = self._settings.site_for_workspace(form.get("WorkspaceSid", ""))
         signature = request.headers.get("X-Twilio-Signature", "")
         if site is None or not signature:
-            raise Unauthorized("unknown TaskRouter workspace or missing X-Twilio-Signature")
+            raise Unauthorized("unknown TaskRouter workspace or missing X-Twilio-Signature",
+                               CredentialRefusal.MISSING if not signature else CredentialRefusal.UNKNOWN)
         from twilio.request_validator import (
             RequestValidator,  # only sites using TaskRouter need twilio
         )
@@ -218,14 +222,15 @@ class CallCenterIngress:
         base = self._settings.public_base_url
         url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
         if token is None or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
-            raise Unauthorized("X-Twilio-Signature does not match this request")
+            # behind a proxy, Twilio signed another URL than this one: OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL
+            raise Unauthorized("X-Twilio-Signature does not match this request", CredentialRefusal.BAD_SIGNATURE)
         note_context(request, {SITE_HEADER: site})
         max_age_s = self._settings.twilio_max_age_s
         if max_age_s:
             age_s = _callback_age_s(form, time.time())
             if age_s is None or abs(age_s) > max_age_s:
                 raise Unauthorized(f"TaskRouter callback Timestamp is missing or more than {max_age_s:.0f} s from "
-                                   "our clock (a replayed or re-dated request)")
+                                   "our clock (a replayed or re-dated request)", CredentialRefusal.STALE)
         return self._contexts[site]
 
 

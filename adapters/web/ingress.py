@@ -34,6 +34,7 @@ from adapters.web.openapi import openapi
 from adapters.web.reissue import SOURCE_HEADER
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
+from bus.refused_credentials import CredentialRefusal
 
 NAME = "web"  # the adapter's name: component adapter.web in metrics, dead letters and probes
 JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
@@ -114,10 +115,11 @@ class WebIngress:
                 payload = _parse(body, media_type)
             except RejectedInput as error:
                 reason = f"no write key (no Basic auth) and the body cannot be read: {error.reason}"
-                raise Unauthorized(reason) from error
+                raise Unauthorized(reason, CredentialRefusal.MISSING) from error
             source = self._settings.source_for_key(str(payload.get("writeKey") or ""))
             if source is None:
-                raise Unauthorized("missing or unknown write key")
+                raise Unauthorized("missing or unknown write key",
+                                   CredentialRefusal.UNKNOWN if payload.get("writeKey") else CredentialRefusal.MISSING)
             note_context(request, {SOURCE_HEADER: source})
             return source, payload, wire.may_hold_surrogates(body)
         body = await read_body(request, max_bytes=max_bytes)
@@ -129,14 +131,15 @@ class WebIngress:
             return None
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic":
-            raise Unauthorized("only Basic auth with the write key as user name is supported")
+            raise Unauthorized("only Basic auth with the write key as user name is supported",
+                               CredentialRefusal.MALFORMED)
         try:
             user = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")[0]
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise Unauthorized("malformed Basic auth header") from exc
+            raise Unauthorized("malformed Basic auth header", CredentialRefusal.MALFORMED) from exc
         source = self._settings.source_for_key(user)
         if source is None:
-            raise Unauthorized("unknown write key")
+            raise Unauthorized("unknown write key", CredentialRefusal.UNKNOWN)
         return source
 
     # -- mapping, publishing, answering ------------------------------------------------------------

@@ -8,6 +8,7 @@ they are not current. Each alert has a ``promtool test rules`` case in ``tests/d
 Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_consumer_committed_offset``,
 ``omnibus_processor_ready`` (processors/readiness.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
 ``omnibus_adapter_records_received_total``/``_rejected_total`` (adapters/base/metrics.py);
+``omnibus_requests_unauthorized_total`` (bus/refused_credentials.py);
 ``omnibus_handoff_unacknowledged_alarms_total``, ``omnibus_handoff_breaches_total`` (a series per policy team from
 the start), ``omnibus_handoff_overdue`` (processors/handoffs/metrics.py); ``omnibus_consumer_commit_stalled``,
 ``omnibus_consumer_commit_stall_recoveries_total`` (bus/commit_watchdog.py); ``omnibus_consumer_lag_stalled``,
@@ -156,6 +157,21 @@ PIPELINE = (
         "the {{ $labels.adapter }} adapter refuses {{ $value | humanizePercentage }} of its input",
         "More than half of what a channel sends is refused: a changed source format, a rotated key or a "
         "misconfigured site. The refusals carry their reason on the dead-letter topic.",
+    ),
+    # tester34 F16: a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
+    Alert(
+        "OmnibusRefusingCredentials",
+        "sum by (component, reason) (rate(omnibus_requests_unauthorized_total[10m])) > 0.05",
+        "10m", "page",
+        "{{ $labels.component }} refuses {{ $value | humanize }} requests/s for their credentials "
+        "({{ $labels.reason }})",
+        "More than 3 requests a minute are answered 401: a channel's events are not arriving. bad_signature on "
+        "adapter.call_center: TaskRouter calls through a proxy or another host name than the adapter sees; set "
+        "OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL to the scheme and host Twilio calls. unknown or missing: a "
+        "rotated or mistyped write key (OMNIBUS_ADAPTER_WEB__WRITE_KEYS), terminal token "
+        "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS) or bearer token (OMNIBUS_WEB__TOKENS). stale or replayed: the "
+        "sender's clock, or a replay. wrong_terminal: a terminal configured with another terminal's id or branch. "
+        "The adapter's log says which route and peer (one line per minute and reason; never the credential).",
     ),
 )
 

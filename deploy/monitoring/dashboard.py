@@ -76,6 +76,9 @@ HEALTH = (
         ("sum by (adapter) (rate(omnibus_adapter_records_rejected_total[5m]))", "{{adapter}} refused"),
         ("sum by (adapter) (rate(omnibus_adapter_unavailable_total[5m]))", "{{adapter}} 503 (Kafka)"),
     ), unit="reqps"),
+    Panel("Requests refused for their credentials (401)", ((
+        "sum by (component, reason) (rate(omnibus_requests_unauthorized_total[5m]))", "{{component}} {{reason}}"),),
+        unit="reqps"),
     Panel("Adapter request-to-ack p99", ((
         "histogram_quantile(0.99, sum by (le, adapter) (rate(omnibus_adapter_ack_latency_seconds_bucket[5m])))",
         "{{adapter}}"),), unit="s"),

@@ -346,14 +346,14 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
 
     tokens = processor.settings.web.tokens
 
-    @guarded(tokens)
+    @guarded(tokens, component="identity")
     async def node_view(self: View, request: Request) -> Response:  # local state only: no routing needed
         if (waiting := readiness.waiting_for()) is not None:
             return unavailable(self, waiting)
         key = request.query.get("key", "")
         return self.json(screen_pop.local(key)) if key else self.error(400, "key is required")
 
-    @guarded(tokens)
+    @guarded(tokens, component="identity")
     async def lookup_view(self: View, request: Request) -> Response:
         if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)
@@ -374,7 +374,7 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             return unavailable(self, str(exc))
         return self.json(found) if found else self.error(404, "no customer has this identifier")
 
-    @guarded(tokens)
+    @guarded(tokens, component="identity")
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
         if (waiting := readiness.cannot_serve()) is not None:
             return unavailable(self, waiting)

@@ -86,7 +86,7 @@ def register_views(
     rebalancing: ``processors.readiness.Readiness.waiting_for``), answered 503 with Retry-After, as every
     processor's views are (``current`` asks the consumer for its assignment, which raises before it started);
     ``tokens``: the bearer tokens it asks for (``processors.web_auth``)."""
-    @guarded(tokens or {})
+    @guarded(tokens or {}, component="kpis")
     async def kpis_view(self: View, request: Request) -> Response:
         if (waiting := cannot_serve()) is not None:
             return unavailable(self, waiting)

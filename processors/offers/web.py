@@ -65,7 +65,7 @@ def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | No
     """The offers query (guarded by ``tokens``: ``processors.web_auth``) and its open ``/openapi.json``."""
     app = worker.app
 
-    @guarded(tokens or {})
+    @guarded(tokens or {}, component="offers")
     async def offers_view(self: View, request: Request, customer_id: str) -> Response:
         started = time.perf_counter()
         channel = request.query.get("channel", "").upper()

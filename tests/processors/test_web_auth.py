@@ -14,6 +14,7 @@ from bus.config import OmnibusSettings
 from processors.kpis.web import register_views
 from processors.readiness import install
 from processors.web_auth import authorization, refusal
+from tests.support.refusals import refusal_lines, refused_total
 
 TOKENS = {"crm": SecretStr("crm-token-0123456789"), "desk": SecretStr("desk-token-9876543210")}
 
@@ -115,3 +116,20 @@ async def test_the_screen_pop_and_the_offers_query_ask_for_the_token(path: str) 
         assert (await client.get("/live")).status == 200
     finally:
         await client.close()
+
+
+@pytest.mark.parametrize(("headers", "reason"), [
+    ({}, "missing"), ({"Authorization": "Basic Y3JtOnRva2Vu"}, "malformed"),
+    ({"Authorization": "Bearer old-crm-token-5555"}, "unknown"),
+])
+async def test_tester34_f16_a_refused_query_is_counted_and_logged_without_the_token(
+        guarded_client: TestClient, monkeypatch: pytest.MonkeyPatch, headers: dict[str, str], reason: str) -> None:
+    """The CRM calling with a rotated token got 401s that no metric or log line showed."""
+    before = refused_total("kpis", reason)
+    with refusal_lines(monkeypatch) as lines:
+        for _ in range(3):
+            assert (await guarded_client.get("/kpis", headers=headers)).status == 401
+    assert refused_total("kpis", reason) - before == 3
+    (line,) = lines
+    assert (line["component"], line["reason"], line["route"], line["refused"]) == ("kpis", reason, "/kpis", 1)
+    assert "old-crm-token-5555" not in str(lines) and "Y3JtOnRva2Vu" not in str(lines)

@@ -109,7 +109,8 @@ async def start_web(stack: AsyncExitStack, settings: OmnibusSettings, **override
 class StandInPublisher:
     """Records what an ingress submits and rejects, in place of Kafka (for HTTP-level unit tests)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "stand-in") -> None:
+        self.name = name  # the adapter's name: its 401s count as ``adapter.<name>`` (bus.refused_credentials)
         self.submitted: list[MappedRecord] = []
         self.rejected: list[tuple[RawRecord, RejectedInput]] = []
         self.parts_rejected: list[tuple[RawRecord, DroppedPart]] = []  # of published records (tester28 F6)
