@@ -22,14 +22,14 @@ from processors.offers.state import CustomerState
 ADDRESS_LOST = "ADDRESS_LOST"  # the WITHDRAW reason: the customer no longer holds the address the push went to
 
 
-def relinquish(directory: dict[str, str], keys: Iterable[str], customer_id: str,
+def relinquish(holder_of: Callable[[str], str | None], keys: Iterable[str], customer_id: str,
                customer: Callable[[str], CustomerState]) -> list[tuple[CustomerState, tuple[str, ...]]]:
     """The customers other than ``customer_id`` (through merges: ``customer``) whose identifiers held one of ``keys``
-    (``TYPE:value``) that ``directory`` names them holder of, each with those keys taken off (not saved) and its
-    identifiers before."""
+    (``TYPE:value``) that ``holder_of`` (the directory's lookup) names them holder of, each with those keys taken off
+    (not saved) and its identifiers before."""
     found: dict[str, tuple[CustomerState, tuple[str, ...]]] = {}
     for key in keys:
-        holder = directory.get(key)
+        holder = holder_of(key)
         if holder is None:
             continue
         previous = found[holder][0] if holder in found else customer(holder)

@@ -402,7 +402,7 @@ class OfferEngine:
     def _members(self, stores: Stores, customer_id: str, keys: list[str], batch: Batch, cause: str,
                  state: CustomerState | None = None) -> None:
         state = state or self.customer(stores, customer_id)
-        for previous, before in addresses.relinquish(stores.directory, keys, state.customer_id,
+        for previous, before in addresses.relinquish(stores.directory.get, keys, state.customer_id,
                                                      lambda held_by: self.customer(stores, held_by)):
             self._lost(stores, previous, before, batch, cause)  # a recycled number's former holder (tester36 F19)
         state.identifiers = list(dict.fromkeys([*state.identifiers, *keys]))
