@@ -53,7 +53,7 @@ from processors.handoffs.directory import UNKNOWN, CustomerTier, CustomerView
 from processors.handoffs.metrics import count_unknown_tier
 from processors.handoffs.outputs import CREATED, STATUS_CHANGED
 from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
-from processors.handoffs.tier_facts import BUSINESS
+from processors.handoffs.tier_facts import BUSINESS, identifier_key
 
 CUSTOMER_CAUSE = "omnibus.identity.IdentifierAssignment"
 PLACEMENT_CAUSE = "omnibus.identity.ContactPlacement"  # not a record of its own: identity's placement of the handoff
@@ -88,7 +88,7 @@ class Followed:
     cause: str
     causation_id: str | None
     retimed: DeadlineRule | None = None
-    announce: bool = True  # False when only the fallback addresses changed: saved, not published
+    announce: bool = True  # False when only what is saved unpublished changed (``follow``)
 
 
 def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us: int) -> Followed | None:
@@ -104,6 +104,8 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
         new = new.with_(customer_placed=True)
     if view.customer_id is not None and view.identifiers != state.addresses:
         new = new.with_(addresses=view.identifiers)
+    if view.customer_id is not None and view.relinquished != state.relinquished:
+        new = new.with_(relinquished=view.relinquished)  # announced: the events name the customer by the rest
     tier = view.tier if state.is_open else None  # a resolved or closed case's tier and deadline are its history
     if tier is not None and state.tier_source is not TierSource.TRUSTED_CHANNEL:
         settled = state.tier_source.settled and not corrected
@@ -116,7 +118,11 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
                 new, cause, causation = changed, tier.schema, tier.event_id
     if new == state:
         return None
-    announce = new.with_(addresses=state.addresses, customer_placed=state.customer_placed) != state
+    # saved, not published: the fallback addresses, the placed mark, and what a finished case's customer lost (its
+    # next record's events and notifications name the rest: a finished case is announced for its customer only)
+    relinquished = state.relinquished if not state.is_open else new.relinquished
+    announce = new.with_(addresses=state.addresses, customer_placed=state.customer_placed,
+                         relinquished=relinquished) != state
     return Followed(new, cause, causation, retimed, announce)
 
 
@@ -161,7 +167,9 @@ def announced_view(value: dict, state: HandoffState) -> CustomerView:
             placement = causation
     elif cause == PLACEMENT_CAUSE:
         placement = causation
-    return CustomerView(value.get("customer_id"), tier, state.addresses, placement)
+    named = {identifier_key(i) for i in value.get("customer_identifiers") or ()}
+    relinquished = tuple(sorted({identifier_key(i) for i in state.customer_identifiers} - named))
+    return CustomerView(value.get("customer_id"), tier, state.addresses, placement, relinquished)
 
 
 def creation_view(value: dict) -> CustomerView:

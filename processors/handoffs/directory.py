@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter as Tally
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +49,8 @@ class CustomerView:
     tier: CustomerTier | None = None
     identifiers: tuple[dict[str, str], ...] = ()  # all the customer's identifiers known to identity
     placement: str | None = None  # event id of identity's placement the customer comes from (None: an identifier)
+    # keys (TYPE:value) of the handoff's identifiers the customer held and holds no more (``CustomerDirectory.view``)
+    relinquished: tuple[str, ...] = ()
 
 
 UNKNOWN = CustomerView()
@@ -99,6 +101,8 @@ class CustomerDirectory:
     version: int = 0
     ready: bool = False  # set by the feed once it has read up to the end offsets seen at its start
     _owner: dict[str, str] = field(default_factory=dict)  # identifier key -> customer id
+    # identifier key -> the customers it was assigned to before (a recycled number's former holders), for ``view``
+    _former: dict[str, set[str]] = field(default_factory=dict)
     _keys: dict[str, set[str]] = field(default_factory=dict)  # customer id -> identifier keys
     _facts: dict[str, TierFact] = field(default_factory=dict)  # fact key -> fact
     _subscriptions: dict[str, set[str]] = field(default_factory=dict)  # account -> subscription fact keys
@@ -127,6 +131,7 @@ class CustomerDirectory:
             return
         if previous is not None:
             self._keys.get(previous, set()).discard(key)
+            self._former.setdefault(key, set()).add(previous)
         if customer_id is None:
             self._owner.pop(key, None)
         else:
@@ -328,7 +333,8 @@ class CustomerDirectory:
         return found
 
     def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
-             placed_before: str | None = None, *, by_identifier: bool = True) -> CustomerView:
+             placed_before: str | None = None, *, by_identifier: bool = True,
+             relinquished: Collection[str] = ()) -> CustomerView:
         """The handoff's customer, their tier and their reachable identifiers (UNKNOWN until ready).
 
         The customer is the one identity placed the handoff on (``placed_on``). When that placement is not held
@@ -338,6 +344,11 @@ class CustomerDirectory:
         has assigned (``customer_of``), unless ``by_identifier`` is False (a resolved or closed handoff:
         ``customers`` says why). An identifier shared or mistyped may belong to someone else: only the
         placement weighs the whole event (tester F1, F3).
+
+        ``CustomerView.relinquished``: the keys of ``identifiers`` the customer held and no longer holds (tester36
+        F4: a recycled number identity gave another subscriber, a released one, an e-mail another customer claimed),
+        in key order; ``relinquished``: those the handoff's state already says so (kept after a restart, when the
+        compacted identifiers topic no longer shows the former holder), unless the customer holds them again.
         """
         if not self.ready:
             return UNKNOWN
@@ -356,4 +367,15 @@ class CustomerDirectory:
         known = known[:ADDRESSES_KEPT]
         return CustomerView(customer_id, self.tier_of(customer_id, policy.tiers),
                             tuple({"type": k.partition(":")[0], "value": k.partition(":")[2]} for k in known),
-                            placement)
+                            placement, self._relinquished(customer_id, identifiers, relinquished))
+
+    def _relinquished(self, customer_id: str, identifiers: tuple[dict[str, str], ...],
+                      before: Collection[str]) -> tuple[str, ...]:
+        found = set()
+        for key in map(identifier_key, identifiers):
+            owner = self._owner.get(key)
+            if owner is not None and self.survivor_of(owner) == customer_id:
+                continue
+            if key in before or customer_id in {self.survivor_of(c) for c in self._former.get(key, ())}:
+                found.add(key)
+        return tuple(sorted(found))

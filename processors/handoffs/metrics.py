@@ -79,7 +79,9 @@ NOTIFICATIONS = Counter(
 CUSTOMER_UPDATES = Counter(
     "omnibus_handoff_customer_updates_total",
     "Handoffs updated from what identity and the legacy systems published: resolved (customer first known),"
-    " moved (merge or split), tier (service tier changed), retimed (deadline re-timed).", ["change"],
+    " moved (merge or split), tier (service tier changed), retimed (deadline re-timed), relinquished (its customer"
+    " no longer holds one of the handoff's phones or e-mails: recycled, released or claimed; never told there again)."
+    , ["change"],
 )
 BOUNCES_TO_RESOLVE = Histogram(
     "omnibus_handoff_bounces_to_resolve", "Transfers a handoff went through before it was resolved.", ["team"],
@@ -136,6 +138,11 @@ class HandoffMetrics:
             CUSTOMER_UPDATES.labels(change="tier").inc()
         if retimed is not None:
             CUSTOMER_UPDATES.labels(change="retimed").inc()
+        if set(new.relinquished) - set(old.relinquished):
+            CUSTOMER_UPDATES.labels(change="relinquished").inc()
+            # no identifier value: how many went, and whether a contact point the customer holds is left
+            log.info("a handoff's customer no longer holds some of its contact points", handoff_id=new.handoff_id,
+                     relinquished=len(new.relinquished), contact_left=bool(new.held_identifiers))
 
     def illegal(self, code: str, *, orphan_ack: bool = False) -> None:
         ILLEGAL.labels(reason=code).inc()

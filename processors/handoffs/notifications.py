@@ -85,7 +85,7 @@ def notification(
     envelope = emitter.envelope(state, seed, occurred_us, causation_id)
     value = {
         "envelope": envelope, "notification_id": envelope["event_id"], "handoff_id": state.handoff_id,
-        "customer_identifiers": [dict(i) for i in state.customer_identifiers],
+        "customer_identifiers": [dict(i) for i in state.held_identifiers],
         "channel": channel, "site": state.origin_site if channel == state.origin_channel else None, "kind": kind,
         "message": message, "parameters": parameters, "customer_id": state.customer_id, "address": address,
         "origin_channel": state.origin_channel,
@@ -117,8 +117,9 @@ def readdressed(outputs: list[Output], state: HandoffState,
 def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict[str, str] | None]:
     """(channel, address): the origin channel at an identifier it can reach (those the handoff came with
     first: the ones seen there), else the first fallback channel that can reach a known identifier, else
-    the origin channel without an address (``NotificationPolicy``)."""
-    known = (*state.customer_identifiers, *state.addresses)
+    the origin channel without an address (``NotificationPolicy``). Never an identifier its customer no longer
+    holds (``HandoffState.relinquished``: a recycled number's new subscriber hears nothing of the case, tester36 F4)."""
+    known = (*state.held_identifiers, *state.addresses)
     origin = state.origin_channel
     for channel, candidates in ((origin, known), *((c, known) for c in policy.fallback if c != origin)):
         for kind in policy.addresses.get(channel, ()):

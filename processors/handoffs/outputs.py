@@ -77,7 +77,7 @@ class Emitter:
             team=state.team, deadline_at=_instant(state.deadline_us), routing_rule=rule, actor=None,
             receiving_system=state.receiving_system, resend_count=state.resends, case_type=state.case_type,
             service_tier=state.service_tier, summary=state.summary, intake_facts=dict(state.intake_facts),
-            customer_identifiers=[dict(i) for i in state.customer_identifiers],
+            customer_identifiers=[dict(i) for i in state.held_identifiers],
         )
 
     def status_changed(
@@ -86,7 +86,7 @@ class Emitter:
         return self.event(
             STATUS_CHANGED, state, seed or f"status:v{state.version}", occurred_us, causation_id,
             version=state.version, status=state.status.value, cause=cause,
-            customer_identifiers=[dict(i) for i in state.customer_identifiers], case_type=state.case_type,
+            customer_identifiers=[dict(i) for i in state.held_identifiers], case_type=state.case_type,
             summary=state.summary, service_tier=state.service_tier, team=state.team, owner=state.owner,
             escalation_tier=state.tier, deadline_at=_instant(state.deadline_us if state.is_open else None),
             acknowledged=state.acknowledged, origin_channel=state.origin_channel, origin_site=state.origin_site,
@@ -139,3 +139,13 @@ def lineage_record(lineage: DeadlineLineage | None) -> dict[str, Any] | None:
 
 def _instant(micros: int | None) -> Any:
     return from_micros(micros) if micros is not None else None
+
+
+def named_by_held(outputs: list[Output], state: HandoffState) -> list[Output]:
+    """``outputs`` with every ``customer_identifiers`` of an event or notification of ``state``'s handoff those
+    ``state.held_identifiers`` names (tester36 F4: a record applied before the directory's news was followed was
+    computed with the number its customer has lost since)."""
+    held = [dict(i) for i in state.held_identifiers]
+    return [Output(o.destination, o.key, Event(o.event.schema, {**o.event.value, "customer_identifiers": held}))
+            if "customer_identifiers" in o.event.value and o.event.value.get("handoff_id") == state.handoff_id
+            else o for o in outputs]

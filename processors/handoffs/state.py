@@ -152,6 +152,9 @@ class HandoffState:
     lineage: DeadlineLineage | None = None
     addresses: tuple[dict[str, str], ...] = ()  # the customer's reachable identifiers known elsewhere (fallback)
     customer_placed: bool = False  # customer_id came from identity's placement of the handoff, not an identifier
+    # keys (TYPE:value) of customer_identifiers its customer no longer holds (recycled, released, claimed): never
+    # told of the case again, nor shown it (``held_identifiers``; ``CustomerDirectory.view``, tester36 F4)
+    relinquished: tuple[str, ...] = ()
     follow_ups: int = 0  # times the customer came back about the case on a front-line channel (HandoffFollowedUp)
     followed_up_at_us: int | None = None  # the latest follow-up
 
@@ -175,6 +178,17 @@ class HandoffState:
     def next_due_us(self) -> int | None:
         due = [t.due_us for t in self.timers if self.eligible(t)]
         return min(due) if due else None
+
+    @property
+    def held_identifiers(self) -> tuple[dict[str, str], ...]:
+        """What the handoff's events and notifications name the customer by: its ``customer_identifiers`` but those
+        its customer no longer holds (``relinquished``); when none is left, the customer's own reachable identifiers
+        identity knows (``addresses``), so identity still places the case's screen-pop entry on its customer."""
+        if not self.relinquished:
+            return self.customer_identifiers
+        from processors.handoffs.tier_facts import identifier_key  # tier_facts -> config -> retention -> here
+        held = tuple(i for i in self.customer_identifiers if identifier_key(i) not in self.relinquished)
+        return held or self.addresses
 
     def has_applied(self, event_id: str) -> bool:
         return event_id in self.applied
@@ -207,6 +221,7 @@ class HandoffState:
         data["tier_source"] = self.tier_source.value
         data["lineage"] = self.lineage.to_dict() if self.lineage else None
         data["addresses"] = [dict(a) for a in self.addresses]
+        data["relinquished"] = list(self.relinquished)
         data["next_due_us"] = self.next_due_us
         return data
 
@@ -221,6 +236,7 @@ class HandoffState:
         values["tier_source"] = TierSource(data.get("tier_source") or TierSource.CHANNEL)
         values["lineage"] = DeadlineLineage.from_dict(data["lineage"]) if data.get("lineage") else None
         values["addresses"] = tuple(dict(a) for a in data.get("addresses", ()))
+        values["relinquished"] = tuple(data.get("relinquished", ()))
         return cls(**values)
 
 

@@ -31,7 +31,15 @@ from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.notifications import readdressed
-from processors.handoffs.outputs import ACKNOWLEDGED, CREATED, LIFECYCLE, STATUS_CHANGED, Emitter, Output
+from processors.handoffs.outputs import (
+    ACKNOWLEDGED,
+    CREATED,
+    LIFECYCLE,
+    STATUS_CHANGED,
+    Emitter,
+    Output,
+    named_by_held,
+)
 from processors.handoffs.retention import Pruner, Retention, is_tombstone
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
@@ -121,6 +129,8 @@ class HandoffTracker:
             if new_state.customer_placed or event.schema != CREATED:
                 outputs = readdressed(outputs, new_state, self.policy.notifications)
             outputs = [*outputs, *extra]
+        if new_state.relinquished:  # the record's own events too: never the number its customer no longer holds
+            outputs = named_by_held(outputs, new_state)
         await self._publish(outputs)
         self._save(new_state)
         self.metrics.applied(event.schema, transition.state.team, transition.effects)
@@ -299,7 +309,8 @@ class HandoffTracker:
         try:
             kept = state.customer_placed or not state.is_open  # a finished case never takes an identifier's owner
             view = self.directory.view(state.handoff_id, state.customer_identifiers, self.policy,
-                                       state.customer_id if kept else None, by_identifier=state.is_open)
+                                       state.customer_id if kept else None, by_identifier=state.is_open,
+                                       relinquished=state.relinquished)
             followed = follow(self.policy, state, view, at_us)
         except Exception:  # one broken handoff must not stop the others
             log.exception("customer update failed for a handoff", handoff_id=state.handoff_id)

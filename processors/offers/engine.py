@@ -27,7 +27,7 @@ from typing import Any
 from bus.errors import OmnibusError
 from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
-from processors.offers import answers, intake, machine, reservations, retention
+from processors.offers import addresses, answers, intake, machine, reservations, retention
 from processors.offers.answers import PRESENTED, RESPONDED
 from processors.offers.caps import US, not_before, suppression
 from processors.offers.config import OffersSettings
@@ -327,7 +327,7 @@ class OfferEngine:
             keys = intake.keys_of(value.get("identifiers") or [value.get("identifier")])
             self._members(stores, value["customer_id"], keys, batch, cause)
         elif name == "LinkRefused" and value.get("evicted") and value.get("customer_id"):
-            self._evicted(stores, intake.keys_of([value["identifier"]]), value["customer_id"])
+            self._evicted(stores, intake.keys_of([value["identifier"]]), value["customer_id"], batch, cause)
         elif name == "CustomerMerged":
             survivor = self.customer(stores, value["survivor_customer_id"])
             merged_raw = stores.customers.get(value["merged_customer_id"])
@@ -375,20 +375,36 @@ class OfferEngine:
             if state.pushed and offer_id not in kept.offers:
                 kept.offers[offer_id] = replace(machine.eligible(state.version, now_us), pushed=state.pushed)
 
-    def _evicted(self, stores: Stores, keys: list[str], customer_id: str) -> None:
-        """A per-customer limit took ``keys`` off ``customer_id``: they name nobody now (unless linked since
-        to another customer: events of two customers are on different partitions, in no common order)."""
+    def _evicted(self, stores: Stores, keys: list[str], customer_id: str, batch: Batch, cause: str) -> None:
+        """A per-customer limit or an operator's release took ``keys`` off ``customer_id``: they name nobody now
+        (unless linked since to another customer: events of two customers are on different partitions, in no common
+        order), and what was pushed to them is withdrawn (``_lost``)."""
         state = self.customer(stores, customer_id)
+        before = tuple(state.identifiers)
         for key in keys:
             holder = stores.directory.get(key)
             if holder is not None and self.customer(stores, holder).customer_id == state.customer_id:
                 del stores.directory[key]
                 state.identifiers = [i for i in state.identifiers if i != key]
+        self._lost(stores, state, before, batch, cause)
+
+    def _lost(self, stores: Stores, state: CustomerState, before: tuple[str, ...], batch: Batch, cause: str) -> None:
+        """``state`` no longer holds some of ``before``: its pushes to them are withdrawn, and shown again at the
+        addresses it still holds (``addresses.py``, tester36 F19); saved."""
+        by_id = {offer.offer_id: offer for offer in self.live_offers(stores)}
+        for channel, offer_id in addresses.lost_pushes(state, before):
+            if offer_id in by_id:
+                self._push(state, Instruction("WITHDRAW", channel, state.customer_id, before, by_id[offer_id],
+                                              reason=addresses.ADDRESS_LOST, cause_id=cause), batch)
+        self.sync(stores, state, batch, cause_id=cause)
         self.save(stores, state)
 
     def _members(self, stores: Stores, customer_id: str, keys: list[str], batch: Batch, cause: str,
                  state: CustomerState | None = None) -> None:
         state = state or self.customer(stores, customer_id)
+        for previous, before in addresses.relinquish(stores.directory.get, keys, state.customer_id,
+                                                     lambda held_by: self.customer(stores, held_by)):
+            self._lost(stores, previous, before, batch, cause)  # a recycled number's former holder (tester36 F19)
         state.identifiers = list(dict.fromkeys([*state.identifiers, *keys]))
         for key in keys:
             stores.directory[key] = state.customer_id

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from processors.handoffs.outputs import CREATED
+from processors.handoffs.outputs import CREATED, ROUTED, STATUS_CHANGED
 from processors.handoffs.profile_section import OpenHandoffsSection
 from processors.identity.graph import moved_off, split_contacts
 from processors.identity.graph.context import Ctx
@@ -46,6 +46,8 @@ from processors.identity.graph.state import CustomerState, IdentifierState
 
 # The hand-over of a handoff's events to its creation's customer (``placed``): the step's ``event_id`` part.
 PLACED = "placed"
+# The tracker's events that name the case's customer (``follow``): its status changes and routings.
+NAMING = frozenset({STATUS_CHANGED, ROUTED})
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:
@@ -121,12 +123,24 @@ def forwarded(ctx: Ctx[CustomerState], message: Apply, to: str) -> None:
 
 def follow(ctx: Ctx[CustomerState], message: Apply) -> tuple[str, Apply] | None:
     """Where the handoff event ``message`` goes instead of this customer, and the ``apply`` to send there; None to
-    apply it here. What this customer holds of that handoff already goes there too."""
+    apply it here. What this customer holds of that handoff already goes there too.
+
+    A tracker's event that names another customer (``customer_id``: the tracker's customer of the case, from this
+    processor's placement) goes there whatever identifiers brought it here (tester36 F4: a recycled number's new
+    subscriber got his predecessor's case on the screen pop by the number the event still named); a stale name is
+    set right there by that customer's own notes of where the handoff went."""
     ref, notes = message.event, ctx.state.split_off
-    if ref is None or ref.schema not in SCHEMAS or ctx.key in message.followed or not notes:
+    if ref is None or ref.schema not in SCHEMAS or ctx.key in message.followed:
         return None
     event = ctx.graph.load_event(ref)
     key = handoff_id(event)
+    named = event.value.get("customer_id") if event.schema in NAMING else None
+    if named and named != ctx.key and named not in ctx.state.aliases and named not in message.followed:
+        _hand_over(ctx, key, named, "", message.event_id)
+        return named, msgspec.structs.replace(message, followed=[*message.followed, ctx.key], household_only=False,
+                                              kept_apart=[], claims=[], carried=[])
+    if not notes:
+        return None
     value = notes.get(moved_off.HANDOFF + key)
     if value is None or origin(event) is not None:  # its creation: applied here, then handed over (move_contact)
         return None

@@ -188,6 +188,7 @@ async def test_a_finished_case_never_takes_an_identifiers_new_owner_nor_a_tier()
     await world.tick(T0 + 2 * H)
     kept = world.state()
     assert (kept.customer_id, kept.service_tier, kept.version) == ("cus_claire", state.service_tier, state.version)
+    assert kept.relinquished == ("PHONE:" + LANDLINE["value"],)  # saved: its next record names Claire otherwise
     world.merged("cus_claire", "cus_luc")  # a merge of the customer it has is followed
     await world.tick(T0 + 3 * H)
     after = world.state()
