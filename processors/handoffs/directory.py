@@ -345,7 +345,7 @@ class CustomerDirectory:
         ``customers`` says why). An identifier shared or mistyped may belong to someone else: only the
         placement weighs the whole event (tester F1, F3).
 
-        ``CustomerView.relinquished``: the keys of ``identifiers`` the customer held and no longer holds (tester36
+        ``CustomerView.relinquished``: the keys of ``identifiers`` the customer held and no longer holds (tester34
         F4: a recycled number identity gave another subscriber, a released one, an e-mail another customer claimed),
         in key order; ``relinquished``: those the handoff's state already says so (kept after a restart, when the
         compacted identifiers topic no longer shows the former holder), unless the customer holds them again.

@@ -118,7 +118,7 @@ def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict
     """(channel, address): the origin channel at an identifier it can reach (those the handoff came with
     first: the ones seen there), else the first fallback channel that can reach a known identifier, else
     the origin channel without an address (``NotificationPolicy``). Never an identifier its customer no longer
-    holds (``HandoffState.relinquished``: a recycled number's new subscriber hears nothing of the case, tester36 F4)."""
+    holds (``HandoffState.relinquished``: a recycled number's new subscriber hears nothing of the case, tester34 F4)."""
     known = (*state.held_identifiers, *state.addresses)
     origin = state.origin_channel
     for channel, candidates in ((origin, known), *((c, known) for c in policy.fallback if c != origin)):

@@ -153,7 +153,7 @@ class HandoffState:
     addresses: tuple[dict[str, str], ...] = ()  # the customer's reachable identifiers known elsewhere (fallback)
     customer_placed: bool = False  # customer_id came from identity's placement of the handoff, not an identifier
     # keys (TYPE:value) of customer_identifiers its customer no longer holds (recycled, released, claimed): never
-    # told of the case again, nor shown it (``held_identifiers``; ``CustomerDirectory.view``, tester36 F4)
+    # told of the case again, nor shown it (``held_identifiers``; ``CustomerDirectory.view``, tester34 F4)
     relinquished: tuple[str, ...] = ()
     follow_ups: int = 0  # times the customer came back about the case on a front-line channel (HandoffFollowedUp)
     followed_up_at_us: int | None = None  # the latest follow-up

@@ -390,7 +390,7 @@ class OfferEngine:
 
     def _lost(self, stores: Stores, state: CustomerState, before: tuple[str, ...], batch: Batch, cause: str) -> None:
         """``state`` no longer holds some of ``before``: its pushes to them are withdrawn, and shown again at the
-        addresses it still holds (``addresses.py``, tester36 F19); saved."""
+        addresses it still holds (``addresses.py``, tester34 F19); saved."""
         by_id = {offer.offer_id: offer for offer in self.live_offers(stores)}
         for channel, offer_id in addresses.lost_pushes(state, before):
             if offer_id in by_id:
@@ -404,7 +404,7 @@ class OfferEngine:
         state = state or self.customer(stores, customer_id)
         for previous, before in addresses.relinquish(stores.directory.get, keys, state.customer_id,
                                                      lambda held_by: self.customer(stores, held_by)):
-            self._lost(stores, previous, before, batch, cause)  # a recycled number's former holder (tester36 F19)
+            self._lost(stores, previous, before, batch, cause)  # a recycled number's former holder (tester34 F19)
         state.identifiers = list(dict.fromkeys([*state.identifiers, *keys]))
         for key in keys:
             stores.directory[key] = state.customer_id

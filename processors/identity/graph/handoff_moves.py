@@ -126,7 +126,7 @@ def follow(ctx: Ctx[CustomerState], message: Apply) -> tuple[str, Apply] | None:
     apply it here. What this customer holds of that handoff already goes there too.
 
     A tracker's event that names another customer (``customer_id``: the tracker's customer of the case, from this
-    processor's placement) goes there whatever identifiers brought it here (tester36 F4: a recycled number's new
+    processor's placement) goes there whatever identifiers brought it here (tester34 F4: a recycled number's new
     subscriber got his predecessor's case on the screen pop by the number the event still named); a stale name is
     set right there by that customer's own notes of where the handoff went."""
     ref, notes = message.event, ctx.state.split_off

@@ -1,4 +1,4 @@
-"""tester36 F4: a recycled number's new subscriber hears nothing of, and is shown nothing of, its former holder's case.
+"""tester34 F4: a recycled number's new subscriber hears nothing of, and is shown nothing of, its former holder's case.
 
 Jan's mobile number goes to a new subscriber after the quarantine; identity gives it to the new customer on
 ``customer.identifiers.v1`` (a recycle's claim, ``processors/identity/graph/recycle.py``), or an operator releases it

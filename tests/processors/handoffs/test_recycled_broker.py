@@ -1,5 +1,5 @@
 """A recycled number on a real broker, through the real identity processor: the old subscriber's case is never told on
-the number once billing gave it to the new subscriber (tester36 F4).
+the number once billing gave it to the new subscriber (tester34 F4).
 
 Billing's master export gives Claire the mobile; she opens a call-center case from it; billing closes her contract and
 the next export gives the number to Nina (identity's recycle, ``processors/identity/graph/recycle.py``). The tracker

@@ -1,4 +1,4 @@
-"""tester36 F19: a recycled number (an address another customer holds now, or nobody) gets none of its former holder's
+"""tester34 F19: a recycled number (an address another customer holds now, or nobody) gets none of its former holder's
 offers; a push already instructed to it is withdrawn (``processors/offers/addresses.py``)."""
 
 from __future__ import annotations

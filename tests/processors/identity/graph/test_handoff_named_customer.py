@@ -1,4 +1,4 @@
-"""tester36 F4: a tracker's event of a case lands on the case's customer, not on whoever holds the identifier it names.
+"""tester34 F4: a tracker's event of a case lands on the case's customer, not on whoever holds the identifier it names.
 
 A recycled number's new subscriber got his predecessor's open case on the screen pop: the tracker's status event still
 named the number (written before the tracker read that identity gave it away), and identity placed it by the number.
