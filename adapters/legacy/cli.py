@@ -226,5 +226,7 @@ def check_layout_command(
 
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:
     """The exit code of an ``import-batch`` run: ``EXIT_REJECTED_LINES`` when a line of its files was rejected in this
-    run, unless ``rejected_ok``; else 0 (a nightly scheduler saw success with rejected lines: tester12)."""
-    return rejected_exit_code(any(report.rejected for report in reports), rejected_ok=rejected_ok)
+    run, or a snapshot was empty or older than the latest (``GoneTally.needs_a_look``), unless ``rejected_ok``; else 0
+    (a nightly scheduler saw success with rejected lines: tester12; with an empty export: tester35 F4)."""
+    return rejected_exit_code(any(report.rejected or report.gone.needs_a_look for report in reports),
+                              rejected_ok=rejected_ok)

@@ -82,6 +82,10 @@ class BatchReport:
         published as a newer fact of a key published before, only when some were; the last parts only when some were
         dropped: identifiers are on ``identity.observed.v1`` as ``rejected_identifiers``; a trait that does not read as
         its layout type is left out of its line's events)."""
+        if self.gone.older_than is not None:
+            return (f"{name}: older than the last snapshot of its layout imported (exported "
+                    f"{self.gone.older_than.isoformat(timespec='seconds')}): not imported, nothing published or "
+                    "closed; import the newest export")
         if self.already_imported:
             where = f" to {self.imported_to.describe()}" if self.imported_to else ""
             when = f" on {self.imported_at.isoformat(timespec='seconds')}" if self.imported_at else ""
@@ -139,7 +143,8 @@ class BatchImporter:
         imported" (tester17 N7), and for a line with a byte not valid in the layout's encoding (``decoded``).
         ``Unavailable`` once ``retry`` gives up (``report`` says what was published). A snapshot layout's file is
         "already imported" only when it is the last snapshot the layout imported: an earlier one come back is read
-        again as the whole list (``report.gone.read_again``; ``adapters.legacy.snapshot``).
+        again as the whole list (``report.gone.read_again``; ``adapters.legacy.snapshot``), and one older (by its
+        modification time) than the latest is not imported at all (``report.gone.older_than``).
         A file of which every line read was rejected and none published, in this run and the runs it resumes, is not
         remembered as imported (``report.not_remembered``): its checkpoint is removed, so the same file imported again
         once the layout is fixed is read in full, and nothing is published twice since nothing was (tester24 F15)."""
@@ -152,8 +157,15 @@ class BatchImporter:
             with (closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions,
                   closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed,
                   closing(HolderLines(self._state_dir / "batch" / HOLDERS_FILE)) as holders):
+                last = listed.latest(layout.name) if layout.snapshot else None
+                taken_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                if last is not None and last.checksum != checksum and taken_at < last.taken_at:
+                    report.gone.older_than = last.taken_at  # a late earlier night: its list is no news (tester35 F2)
+                    log.warning("a snapshot older than the last one imported: not imported", file=path.name,
+                                layout=layout.name, taken_at=taken_at.isoformat(), latest=last.taken_at.isoformat())
+                    return report
                 if saved.get("complete"):
-                    if not layout.snapshot or listed.latest(layout.name) == checksum:
+                    if not layout.snapshot or (last is not None and last.checksum == checksum):
                         report.already_imported = True
                         report.imported_to = self._target
                         report.imported_at = _completed_at(saved, checkpoint.path)
@@ -170,7 +182,7 @@ class BatchImporter:
                                             path.name, undated=layout.occurred_at is None)
                     await closures.close(report.gone, checksum, source.tally["rejected"], self._publisher, self._retry)
                     if source.tally["accepted"] or not source.tally["rejected"]:
-                        listed.imported(layout.name, checksum)
+                        listed.imported(layout.name, checksum, taken_at)
         if source.tally["rejected"] and not source.tally["accepted"]:
             checkpoint.path.unlink(missing_ok=True)
             report.not_remembered = True

@@ -23,7 +23,9 @@ What is not released:
   Tuesday's) is not "already imported": it is the newest list, read again in full, and what Tuesday listed and it
   does not is closed, what it lists and Tuesday closed is reopened (tester34 F5, ``SnapshotLines.latest``);
 * an empty snapshot (a header and no line, or every line a blank): closing every account the layout ever listed is
-  what a failed export looks like, not a night's news; counted (``empty``), nothing closed;
+  what a failed export looks like, not a night's news; counted (``empty``), nothing closed, ``import-batch`` exits 3;
+* a snapshot file older (by its modification time) than the layout's latest: a late or re-sent earlier night, whose
+  list is no news; not imported at all (``older_than``), ``import-batch`` exits 3 (tester35 F2);
 * a gone line whose account another line of this snapshot still lists (a family plan's ported-out line): closing
   the account would end the others' lines; it is counted (``kept_open``) and left to ``omnibus identity release``.
 """
@@ -57,6 +59,14 @@ log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class LatestSnapshot:
+    """The snapshot file a layout imported last: its sha256 (hex) and when it was exported (the file's time)."""
+
+    checksum: str
+    taken_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class GoneLine:
     """A key the last snapshot of its layout listed (``key``: the plain line id) and the account its line named."""
 
@@ -74,19 +84,22 @@ class SnapshotLines:
         self._db.execute("CREATE TABLE IF NOT EXISTS listed (layout TEXT NOT NULL, key TEXT NOT NULL, "
                          "account TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (layout, key)) WITHOUT ROWID")
         # the checksum of the snapshot file each layout imported last (tester34 F5); an earlier version kept none
-        self._db.execute("CREATE TABLE IF NOT EXISTS latest (layout TEXT PRIMARY KEY, file TEXT NOT NULL) "
-                         "WITHOUT ROWID")
+        self._db.execute("CREATE TABLE IF NOT EXISTS latest (layout TEXT PRIMARY KEY, file TEXT NOT NULL, "
+                         "taken_at TEXT NOT NULL) WITHOUT ROWID")
 
-    def latest(self, layout: str) -> str | None:
-        """The sha256 (hex) of the snapshot file ``layout`` imported last, or None before the first (or, after an
-        upgrade from a version that did not record it, before the next): only that file is "already imported"."""
-        row = self._db.execute("SELECT file FROM latest WHERE layout = ?", [layout]).fetchone()
-        return str(row[0]) if row else None
+    def latest(self, layout: str) -> LatestSnapshot | None:
+        """The snapshot file ``layout`` imported last, or None before the first (or, after an upgrade from a version
+        that did not record it, before the next): only that file is "already imported", and a file older than it
+        is no news (``BatchImporter.import_file``)."""
+        row = self._db.execute("SELECT file, taken_at FROM latest WHERE layout = ?", [layout]).fetchone()
+        return LatestSnapshot(str(row[0]), datetime.fromisoformat(row[1])) if row else None
 
-    def imported(self, layout: str, checksum: str) -> None:
-        """Record that the snapshot file ``checksum`` is the one ``layout`` imported last."""
+    def imported(self, layout: str, checksum: str, taken_at: datetime) -> None:
+        """Record that the snapshot file ``checksum``, exported at ``taken_at``, is the one ``layout`` imported
+        last."""
         with self._db:
-            self._db.execute("INSERT OR REPLACE INTO latest (layout, file) VALUES (?, ?)", [layout, checksum])
+            self._db.execute("INSERT OR REPLACE INTO latest (layout, file, taken_at) VALUES (?, ?, ?)",
+                             [layout, checksum, taken_at.isoformat()])
 
     def lists_any(self, layout: str, checksum: str) -> bool:
         """Whether the snapshot file ``checksum`` listed at least one key of ``layout``."""
@@ -127,7 +140,13 @@ class GoneTally:
     kept_open: int = 0  # gone lines whose account another line of the file lists: not closed
     unsure: bool = False  # the file had rejected lines: nothing closed
     empty: bool = False  # the file listed no line while earlier snapshots did: nothing closed
-    read_again: bool = False  # an earlier snapshot file than the layout's latest, read again as the whole list
+    read_again: bool = False  # a file identical to an earlier snapshot (not the latest), read as tonight's list
+    older_than: datetime | None = None  # the file is older than the latest snapshot (exported then): not imported
+
+    @property
+    def needs_a_look(self) -> bool:
+        """Whether the import left accounts unclosed that a person should look at (``import-batch`` exits 3)."""
+        return self.empty or self.older_than is not None
 
     def summary(self) -> tuple[str, ...]:
         """The parts of the import's summary line, each only when it says something (``BatchReport.summary``)."""
@@ -136,8 +155,8 @@ class GoneTally:
                 if self.kept_open else "",
                 "a snapshot with rejected lines: nothing closed" if self.unsure else "",
                 "an empty snapshot: nothing closed" if self.empty else "",
-                "an earlier snapshot than the last one imported: read again as the whole list"
-                if self.read_again else "")
+                "identical to an earlier night's snapshot: read again as tonight's whole list"
+                if self.read_again and not self.empty else "")
 
 
 class GoneClosures(ResumableSource[int]):

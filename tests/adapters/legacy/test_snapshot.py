@@ -9,13 +9,16 @@ closes nothing more.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.legacy.cli import import_exit_code
 from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import LegacyContext
@@ -68,9 +71,9 @@ async def test_an_account_the_next_snapshot_no_longer_lists_is_closed_once(tmp_p
     assert "@" in closed["envelope"]["source_event_id"]
     third = await importer.import_file(_night(tmp_path, "n3.csv", CAROL, ALICE), layout)
     latest = await importer.import_file(tmp_path / "n3.csv", layout)
-    earlier = await importer.import_file(tmp_path / "n2.csv", layout)
+    copy = await importer.import_file(_night(tmp_path, "n4.csv", ALICE, CAROL), layout)  # night 2's bytes, later
     assert (third.gone.closed, third.published_events, latest.already_imported) == (0, 0, True)
-    assert (earlier.already_imported, earlier.gone.read_again, earlier.published_events) == (False, True, 0)
+    assert (copy.already_imported, copy.gone.read_again, copy.published_events) == (False, True, 0)
     assert len(_closed(publisher)) == 1
 
 
@@ -135,16 +138,16 @@ async def test_an_earlier_snapshot_come_back_closes_what_the_latest_listed_and_i
     never closed; now only the layout's latest snapshot is: Wednesday is read as the whole list and Bob is closed."""
     publisher = _Publisher()
     importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
-    monday = _night(tmp_path, "monday.csv", ALICE)
-    await importer.import_file(monday, layout)
+    await importer.import_file(_night(tmp_path, "monday.csv", ALICE), layout)
     await importer.import_file(_night(tmp_path, "tuesday.csv", ALICE, BOB), layout)
-    wednesday = await importer.import_file(monday, layout)
+    wednesday_file = _night(tmp_path, "wednesday.csv", ALICE)  # byte-identical to Monday's
+    wednesday = await importer.import_file(wednesday_file, layout)
     assert (wednesday.already_imported, wednesday.gone.closed) == (False, 1)
     assert [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002"]
-    assert wednesday.summary("monday.csv").endswith(
+    assert wednesday.summary("wednesday.csv").endswith(
         "1 accounts closed (gone from the snapshot), "
-        "an earlier snapshot than the last one imported: read again as the whole list")
-    redelivered = await importer.import_file(monday, layout)  # the same night's file again: a no-op
+        "identical to an earlier night's snapshot: read again as tonight's whole list")
+    redelivered = await importer.import_file(wednesday_file, layout)  # the same night's file again: a no-op
     assert (redelivered.already_imported, redelivered.published_events) == (True, 0)
     assert len(_closed(publisher)) == 1
 
@@ -154,10 +157,9 @@ async def test_an_earlier_snapshot_come_back_reopens_what_the_latest_closed(tmp_
     again (Bob reinstated): his line is published again as a newer fact, which reopens his account."""
     publisher = _Publisher()
     importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
-    monday = _night(tmp_path, "monday.csv", ALICE, BOB)
-    await importer.import_file(monday, layout)
+    await importer.import_file(_night(tmp_path, "monday.csv", ALICE, BOB), layout)
     tuesday = await importer.import_file(_night(tmp_path, "tuesday.csv", ALICE), layout)
-    wednesday = await importer.import_file(monday, layout)
+    wednesday = await importer.import_file(_night(tmp_path, "wednesday.csv", ALICE, BOB), layout)  # Monday's bytes
     assert tuesday.gone.closed == 1
     assert (wednesday.already_imported, wednesday.changed, wednesday.published_events) == (False, 1, 2)
     thursday = await importer.import_file(_night(tmp_path, "thursday.csv", ALICE), layout)
@@ -176,6 +178,32 @@ async def test_an_empty_snapshot_closes_nothing_and_says_so(tmp_path: Path) -> N
                                        "an empty snapshot: nothing closed")
     third = await importer.import_file(_night(tmp_path, "n3.csv", ALICE, CAROL), layout)
     assert third.gone.closed == 1 and [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002"]
+
+
+async def test_a_snapshot_older_than_the_latest_is_not_imported_and_closes_nothing(tmp_path: Path) -> None:
+    """tester35 F2: Tuesday's file (Alice) arrives after Wednesday's (Alice, Bob, Carol), or one command names both in
+    the wrong order: closing Bob and Carol (Carol's closure dated before she opened) was wrong. A snapshot file older
+    (by its time) than the layout's latest is no news: not imported, nothing published or closed, said so, exit 3."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    tuesday = _night(tmp_path, "tuesday.csv", ALICE)
+    wednesday = _night(tmp_path, "wednesday.csv", ALICE, BOB, CAROL)
+    os.utime(tuesday, (time.time() - 86400, time.time() - 86400))
+    await importer.import_file(wednesday, layout)
+    late = await importer.import_file(tuesday, layout)
+    assert late.gone.older_than is not None and late.gone.needs_a_look and import_exit_code([late]) == 3
+    assert (late.published_events, late.lines, _closed(publisher)) == (0, 0, [])
+    assert "tuesday.csv: older than the last snapshot of its layout imported (exported " in late.summary("tuesday.csv")
+    thursday = await importer.import_file(_night(tmp_path, "thursday.csv", ALICE, CAROL), layout)
+    assert [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002"] and thursday.changed == 0
+
+
+async def test_an_empty_snapshot_makes_import_batch_exit_3(tmp_path: Path) -> None:
+    """tester35 F4: the empty export closed nothing but exited 0: a nightly scheduler saw success."""
+    importer, layout = _importer(tmp_path, _Publisher()), Layout.model_validate(SUBSCRIBERS)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), layout)
+    empty = await importer.import_file(_night(tmp_path, "n2.csv"), layout)
+    assert import_exit_code([empty]) == 3 and import_exit_code([empty], rejected_ok=True) == 0
 
 
 async def test_after_an_upgrade_an_old_snapshot_file_is_read_again_once(tmp_path: Path) -> None:
