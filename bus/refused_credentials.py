@@ -55,13 +55,16 @@ class RefusalLog:
         self.component = component
         self._window = LogWindow(window_s) if clock is None else LogWindow(window_s, clock=clock)
 
-    def refused(self, reason: CredentialRefusal, *, route: str, peer: str | None) -> None:
-        """Count one refusal; log it when a line is due (the first of its reason, then one per window)."""
+    def refused(self, reason: CredentialRefusal, *, route: str, peer: str | None,
+                forwarded_for: str | None = None) -> None:
+        """Count one refusal; log it when a line is due (the first of its reason, then one per window). The line's
+        ``refused``: how many of this reason since the last line, this one included. ``forwarded_for``: the
+        request's ``X-Forwarded-For`` (behind an ingress the peer is the ingress; the sender is in this header)."""
         REFUSED.labels(self.component, reason.value).inc()
         since_last_line = self._window.due(reason)
         if since_last_line is not None:
             log.warning("request refused for its credentials (401)", component=self.component, reason=reason.value,
-                        route=route, peer=peer, refused=since_last_line)
+                        route=route, peer=peer, forwarded_for=forwarded_for, refused=since_last_line)
 
 
 _LOGS: dict[str, RefusalLog] = {}  # component -> its refusal log (one log window per component and reason)
@@ -80,3 +83,10 @@ def route_pattern(request: Any) -> str:
     match_info = getattr(request, "match_info", None)
     resource = getattr(getattr(match_info, "route", None), "resource", None)
     return str(resource.canonical) if resource is not None else "unmatched"
+
+
+def forwarded_for(request: Any) -> str | None:
+    """The ``X-Forwarded-For`` header of ``request`` (the addresses the proxies saw), cut to 200 characters; None
+    without one. Logged as the sender says it: a hint for an operator, not an authentication."""
+    value = request.headers.get("X-Forwarded-For")
+    return str(value)[:200] if value else None

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from faust.web import Request, Response, View
 from pydantic import SecretStr
 
-from bus.refused_credentials import CredentialRefusal, refusal_log, route_pattern
+from bus.refused_credentials import CredentialRefusal, forwarded_for, refusal_log, route_pattern
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="omnibus"'}
 # The same words in every guarded view's OpenAPI answers (processors/*/openapi.py).
@@ -66,7 +66,8 @@ def guarded(tokens: Mapping[str, SecretStr], *, component: str) -> Callable[[Vie
         async def checked(self: View, request: Request, *args: Any, **kwargs: Any) -> Response:
             if tokens and (refused := refusal(request.headers.get("Authorization"), tokens)) is not None:
                 refusal_log(component).refused(refused.cause, route=route_pattern(request),
-                                               peer=getattr(request, "remote", None))  # aiohttp's request
+                                               peer=getattr(request, "remote", None),  # aiohttp's request
+                                               forwarded_for=forwarded_for(request))
                 return self.error(401, refused.reason, headers=dict(CHALLENGE))
             return await handler(self, request, *args, **kwargs)
 

@@ -19,7 +19,7 @@ from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError, OmnibusError, RawRecord
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
-from bus.refused_credentials import refusal_log, route_pattern
+from bus.refused_credentials import forwarded_for, refusal_log, route_pattern
 from bus.topics import TopicSpec
 
 RAW_BODY = web.RequestKey("omnibus.raw_body", bytes)
@@ -174,7 +174,8 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
         return error_response(error.status, error.reason, error.code)
     except Unauthorized as error:
         refused = refusal_log(adapter_component(publisher.name))
-        refused.refused(error.cause, route=route_pattern(request), peer=request.remote)
+        refused.refused(error.cause, route=route_pattern(request), peer=request.remote,
+                        forwarded_for=forwarded_for(request))
         return error_response(401, error.reason, "unauthorized", **{"WWW-Authenticate": 'Basic realm="omnibus"'})
     except Unavailable as error:
         return unavailable_response(error)

@@ -98,9 +98,11 @@ class BranchIngress:
 
     def _authenticate(self, request: web.Request) -> str:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if not scheme:
+            raise Unauthorized("missing bearer token", CredentialRefusal.MISSING)
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("missing bearer token",
-                               CredentialRefusal.MALFORMED if scheme else CredentialRefusal.MISSING)
+            raise Unauthorized("the Authorization header must be 'Bearer <terminal token>'",
+                               CredentialRefusal.MALFORMED)
         terminal = self._terminals.get(_digest(token.strip()))
         if terminal is None:
             raise Unauthorized("unknown terminal token", CredentialRefusal.UNKNOWN)

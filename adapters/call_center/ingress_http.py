@@ -223,7 +223,10 @@ class CallCenterIngress:
         url = f"{base.rstrip('/')}{request.path_qs}" if base else str(request.url)
         if token is None or not RequestValidator(token.get_secret_value()).validate(url, form, signature):
             # behind a proxy, Twilio signed another URL than this one: OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL
-            raise Unauthorized("X-Twilio-Signature does not match this request", CredentialRefusal.BAD_SIGNATURE)
+            checked = url.split("?", 1)[0]
+            raise Unauthorized(f"X-Twilio-Signature does not match this request, checked against {checked} (behind "
+                               "a proxy: OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL) with the site's auth token",
+                               CredentialRefusal.BAD_SIGNATURE)
         note_context(request, {SITE_HEADER: site})
         max_age_s = self._settings.twilio_max_age_s
         if max_age_s:

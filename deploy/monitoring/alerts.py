@@ -22,6 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 COMPONENT_JOBS = "omnibus-.*"  # scrape jobs are named after the Services: omnibus-<component>
+# What to check, per reason of omnibus_requests_unauthorized_total (bus/refused_credentials.py)
+CREDENTIALS_RUNBOOK = (
+    "The component's log has one line a minute per reason, 'request refused for its credentials (401)', with the "
+    "route, the peer and X-Forwarded-For (never the credential). bad_signature on adapter.call_center: TaskRouter "
+    "calls through a proxy or another host name than the adapter sees; set "
+    "OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL to the scheme and host Twilio calls (the 401's error names the "
+    "URL checked). unknown or missing: a rotated or mistyped write key (OMNIBUS_ADAPTER_WEB__WRITE_KEYS), terminal "
+    "token (OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS), access key or bearer token (OMNIBUS_WEB__TOKENS). malformed: "
+    "a sender using another scheme (Basic where Bearer is asked). stale or replayed: the sender's clock, or a "
+    "replay. wrong_terminal: a terminal configured with another terminal's id or branch."
+)
 PROCESSOR_JOBS = ("omnibus-identity", "omnibus-handoffs", "omnibus-kpis", "omnibus-offers")  # deploy/k8s/base
 
 
@@ -165,13 +176,17 @@ PIPELINE = (
         "10m", "page",
         "{{ $labels.component }} refuses {{ $value | humanize }} requests/s for their credentials "
         "({{ $labels.reason }})",
-        "More than 3 requests a minute are answered 401: a channel's events are not arriving. bad_signature on "
-        "adapter.call_center: TaskRouter calls through a proxy or another host name than the adapter sees; set "
-        "OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL to the scheme and host Twilio calls. unknown or missing: a "
-        "rotated or mistyped write key (OMNIBUS_ADAPTER_WEB__WRITE_KEYS), terminal token "
-        "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS) or bearer token (OMNIBUS_WEB__TOKENS). stale or replayed: the "
-        "sender's clock, or a replay. wrong_terminal: a terminal configured with another terminal's id or branch. "
-        "The adapter's log says which route and peer (one line per minute and reason; never the credential).",
+        "More than 3 requests a minute are answered 401: a channel's events are not arriving. " + CREDENTIALS_RUNBOOK,
+    ),
+    # tester35 F1: a counter terminal with a stale token backs off to about one upload a minute, below the page
+    Alert(
+        "OmnibusCredentialsKeptRefused",
+        "sum by (component, reason) (increase(omnibus_requests_unauthorized_total[10m])) >= 3",
+        "30m", "ticket",
+        "{{ $labels.component }} has refused credentials ({{ $labels.reason }}) for 30 minutes",
+        "At least 3 requests in every 10 minutes for half an hour are answered 401: a sender that retries slowly "
+        "(a counter terminal backing off, a nightly job) is locked out and its events wait on its side. "
+        + CREDENTIALS_RUNBOOK,
     ),
 )
 

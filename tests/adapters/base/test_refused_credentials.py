@@ -80,9 +80,11 @@ async def test_the_web_hall_counts_and_logs_each_kind_of_refused_write_key(
     payload = json.dumps({**web_sample("track_invoice_downloaded_analytics_js"), **body})
     line = await _refused_once(
         web_client, "adapter.web", reason, monkeypatch,
-        lambda: web_client.post("/v1/track", data=payload, headers={"Content-Type": "application/json", **headers}),
+        lambda: web_client.post("/v1/track", data=payload, headers={
+            "Content-Type": "application/json", "X-Forwarded-For": "203.0.113.7, 10.0.0.2", **headers}),
         "wk-rotated-0000")
     assert line["route"] == "/v1/track" and line["peer"] == "127.0.0.1"
+    assert line["forwarded_for"] == "203.0.113.7, 10.0.0.2"  # behind an ingress the peer is the ingress (tester35 F3)
 
 
 @pytest.fixture

@@ -40,6 +40,9 @@ async def test_a_callback_signed_for_the_public_url_passes_only_with_the_public_
         response = await client.post(TASKROUTER, data=urlencode(form), headers={
             "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
         assert response.status == status, await response.text()
+        if status == 401:  # the answer names the URL the signature was checked against (tester35 F7)
+            checked = str(client.make_url(TASKROUTER))
+            assert f"checked against {checked}" in (await response.json())["error"]
     state.close()
     assert refused_total("adapter.call_center", "bad_signature") - before == (status == 401)
     assert len(publisher.submitted) == (status == 204)
