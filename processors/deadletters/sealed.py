@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from bus.config import OmnibusSettings
-from bus.dead_letter import SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER
+from bus.dead_letter import REFUSED_PART_CONTEXT, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, refused_part
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
 from bus.sealing import SEAL_KEY_VARIABLE, Sealer, SealError
@@ -164,8 +164,13 @@ def _corrected_form(form: list[tuple[str, str]], corrections: Mapping[str, Any])
 
 
 def _headers(letter: DeadLetter) -> dict[str, str]:
-    return {h["key"]: bytes(h["value"]).decode("utf-8", "replace") for h in letter.fields.get("headers") or ()
-            if h["value"] is not None and h["key"] not in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER)}
+    """The context ``letter``'s ingress noted, and the part it is about (``REFUSED_PART_CONTEXT``) if only a part of
+    the record was refused: the re-mapping must open that part, or refuse the body again (redrive36)."""
+    context = {h["key"]: bytes(h["value"]).decode("utf-8", "replace") for h in letter.fields.get("headers") or ()
+               if h["value"] is not None and h["key"] not in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER)}
+    if (part := refused_part(str(letter.fields.get("reason") or ""))) is not None:
+        context[REFUSED_PART_CONTEXT] = part
+    return context
 
 
 def _events(letter: DeadLetter, sealer: Sealer, resubmit: Resubmit, corrections: Mapping[str, Any],
