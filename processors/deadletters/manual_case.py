@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from bus.config import OmnibusSettings
 from bus.envelope import envelope, event_id
-from bus.identifiers import IdentifierNormaliser, Identifier, load_identifier_settings
+from bus.identifiers import Identifier, IdentifierNormaliser, load_identifier_settings
 from bus.producer import Outgoing
 from bus.serde import Event
 from bus.topics import HANDOFF_EVENTS

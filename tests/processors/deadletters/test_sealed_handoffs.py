@@ -100,9 +100,9 @@ def test_a_record_refused_whole_is_re_driven_though_an_unrelated_part_stays_refu
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the part the dead letter is about must open: a task refused for its timestamps whose offer answer is
     refused (the part has a dead letter of its own) still goes, as before."""
-    from tests.processors.deadletters.test_sealed import sealed_letter
     from tests.adapters.call_center.support import LYON_WORKSPACE
     from tests.adapters.call_center.support import sample as call_sample
+    from tests.processors.deadletters.test_sealed import sealed_letter
 
     task = dict(call_sample("taskrouter_answered.json")[-1])
     task["WorkspaceSid"] = LYON_WORKSPACE
