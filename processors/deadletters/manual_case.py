@@ -28,14 +28,14 @@ from bus.serde import Event
 from bus.topics import HANDOFF_EVENTS
 from processors.deadletters import DeadLetter
 from processors.deadletters.new_id import Operator, Ready, publish_once
-from processors.deadletters.redrive import Outcome
+from processors.deadletters.redrive import LEGACY_COMPONENT, Outcome
 from processors.handoffs.outputs import CREATED
 
 SOURCE_SYSTEM = "omnibus-deadletters"  # the envelope's source of a case opened by hand
 # The channel a dead letter's component stands for (adapter.<name>, ``adapters.base.runtime.adapter_component``);
-# the legacy adapters' components start with ``adapter.legacy``. Others need ``--channel``.
+# the legacy adapter's (``redrive.LEGACY_COMPONENT``) is BUSINESS_SYSTEM. Others need ``--channel``.
 COMPONENT_CHANNELS = {"adapter.call_center": "CALL_CENTER", "adapter.web": "WEB", "adapter.branch": "BRANCH"}
-LEGACY_PREFIX, LEGACY_CHANNEL = "adapter.legacy", "BUSINESS_SYSTEM"
+LEGACY_CHANNEL = "BUSINESS_SYSTEM"
 CHANNELS = ("WEB", "CALL_CENTER", "BRANCH", "BUSINESS_SYSTEM", "BACK_OFFICE")  # omnibus.common.Channel's, for a case
 MAX_KIND_CHARS, MAX_SUMMARY_CHARS = 64, 1000  # as a channel's request (``adapters.base.handoff_request.MAX_CHARS``)
 
@@ -70,7 +70,7 @@ def channel_of(letter: DeadLetter, given: str | None) -> str:
             raise BadCase(f"--channel {given}: expected one of {', '.join(CHANNELS)}")
         return given.upper()
     component = str(letter.fields.get("source_component") or "")
-    if component.startswith(LEGACY_PREFIX):
+    if component.startswith(LEGACY_COMPONENT):
         return LEGACY_CHANNEL
     if component not in COMPONENT_CHANNELS:
         raise BadCase(f"{component or 'the dead letter'} names no channel: give --channel ({', '.join(CHANNELS)})")

@@ -36,7 +36,7 @@ from bus.producer import Outgoing
 from bus.sealing import SEAL_KEY_VARIABLE, Sealer, SealError
 from processors.deadletters import DeadLetter
 from processors.deadletters.new_id import Operator, Ready, publish_once
-from processors.deadletters.redrive import Outcome, ingress_refusal
+from processors.deadletters.redrive import LEGACY_COMPONENT, OPEN_CASE_HINT, Outcome, ingress_refusal
 
 # The refusal codes of input refused only for an id it reuses (``id_conflict``, ``request_id_conflict``): ``redrive
 # --new-id`` publishes it under a new id; re-submitted under its own, it would be refused again.
@@ -70,8 +70,10 @@ def refusal(letter: DeadLetter, sealer: Sealer | None, resubmits: Mapping[str, R
     component = str(letter.fields["source_component"])
     sealed = sealed_body(letter)
     if sealed is None:
+        if str(letter.fields["source_component"]).startswith(LEGACY_COMPONENT):
+            return ingress_refusal(letter)
         return (f"{ingress_refusal(letter)}; its body was not kept sealed (refused where {SEAL_KEY_VARIABLE} was not "
-                "set): there is no body to re-submit")
+                f"set): there is no body to re-submit; {OPEN_CASE_HINT}")
     if str(letter.fields["error_type"]).endswith(ID_CONFLICT):
         return f"{ingress_refusal(letter)}: refused only for its id, its content needs no correction"
     if sealer is None:

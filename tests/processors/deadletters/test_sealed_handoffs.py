@@ -111,3 +111,19 @@ def test_a_record_refused_whole_is_re_driven_though_an_unrelated_part_stays_refu
                           (("http.path", b"/v1/twilio/taskrouter"), ("call_center.site", b"lyon")))
     (outcome,) = dry_run([whole], {}, monkeypatch, call_center_env())
     assert outcome.action == "would_redrive", outcome.reason
+
+
+def test_a_request_that_cannot_be_re_driven_points_to_open_case() -> None:
+    """A body refused before the seal key was set, and a legacy outbox or poller row (read from a database, not a
+    topic, and never an HTTP body), are refused by ``redrive`` with the way out: ``open-case``."""
+    from processors.deadletters.sealed import refusal
+
+    unsealed = letter(RawRecord(value=b"{}", headers=(("http.path", b"/v1/twilio/taskrouter"),)),
+                      reason=part_refused_reason("handoff", "no kind"), component="adapter.call_center")
+    row = letter(RawRecord(value=b"{}", headers=(("outbox.table", b"outbox"), ("outbox.id", b"42"))),
+                 reason="HandoffCreated: case_type is required", component="adapter.legacy")
+    for dead in (unsealed, row):
+        reason = refusal(dead, SEALER, {})
+        assert reason is not None and "omnibus deadletters open-case ID --kind KIND" in reason, reason
+    legacy_reason = refusal(row, SEALER, {}) or ""
+    assert "outbox or poller" in legacy_reason and "HTTP" not in legacy_reason
