@@ -127,3 +127,21 @@ def test_a_request_that_cannot_be_re_driven_points_to_open_case() -> None:
         assert reason is not None and "omnibus deadletters open-case ID --kind KIND" in reason, reason
     legacy_reason = refusal(row, SEALER, {}) or ""
     assert "outbox or poller" in legacy_reason and "HTTP" not in legacy_reason
+
+
+def test_a_refused_web_service_request_is_re_driven_corrected_and_opens_its_case(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The web hall opens a handoff from a whole track (a service request without a kind takes the default kind, so
+    it has no refused handoff part): refused whole, it is re-driven corrected and opens its case."""
+    from tests.processors.deadletters.test_sealed import sealed_letter
+
+    track = {"type": "track", "messageId": "sr-36", "userId": "portal-ola", "event": "Service Request Submitted",
+             "timestamp": "wczoraj", "properties": {"request_id": "REQ-36", "case_type": "line-repair",
+                                                    "summary": "Brak sygnału"}}
+    bad = sealed_letter(json.dumps(track).encode(), "adapter.web",
+                        (("http.path", b"/v1/track"), ("segment.source", b"portal-web")))
+    env = {"OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal-web": "wk-portal-web-3f9a"})}
+    (refused,) = dry_run([bad], {}, monkeypatch, env)
+    assert refused.action == "refused" and "timestamp" in refused.reason, refused
+    (outcome,) = dry_run([bad], {"timestamp": "2026-12-03T09:00:00Z"}, monkeypatch, env)
+    assert outcome.action == "would_redrive" and HANDOFF_TOPIC in outcome.at, outcome
