@@ -30,14 +30,15 @@ from processors.deadletters import DeadLetter
 from processors.deadletters.new_id import Operator, Ready, publish_once
 from processors.deadletters.redrive import LEGACY_COMPONENT, Outcome
 from processors.handoffs.outputs import CREATED
+from schemas.enums import CHANNELS, UNKNOWN
 
 SOURCE_SYSTEM = "omnibus-deadletters"  # the envelope's source of a case opened by hand
 # The channel a dead letter's component stands for (adapter.<name>, ``adapters.base.runtime.adapter_component``);
 # the legacy adapter's (``redrive.LEGACY_COMPONENT``) is BUSINESS_SYSTEM. Others need ``--channel``.
 COMPONENT_CHANNELS = {"adapter.call_center": "CALL_CENTER", "adapter.web": "WEB", "adapter.branch": "BRANCH"}
 LEGACY_CHANNEL = "BUSINESS_SYSTEM"
-CHANNELS = ("WEB", "CALL_CENTER", "BRANCH", "BUSINESS_SYSTEM", "BACK_OFFICE")  # omnibus.common.Channel's, for a case
-MAX_KIND_CHARS, MAX_SUMMARY_CHARS = 64, 1000  # as a channel's request (``adapters.base.handoff_request.MAX_CHARS``)
+# as a channel's request (``adapters.base.handoff_request.MAX_CHARS``, which this plumbing does not import)
+MAX_KIND_CHARS, MAX_SUMMARY_CHARS = 64, 1000
 
 
 class BadCase(ValueError):
@@ -66,14 +67,15 @@ def manual_handoff_id(letter: DeadLetter) -> str:
 def channel_of(letter: DeadLetter, given: str | None) -> str:
     """``given`` (upper-cased, one of ``CHANNELS``), else the channel of the letter's component; raises ``BadCase``."""
     if given:
-        if given.upper() not in CHANNELS:
-            raise BadCase(f"--channel {given}: expected one of {', '.join(CHANNELS)}")
+        if given.upper() not in CHANNELS or given.upper() == UNKNOWN:
+            raise BadCase(f"--channel {given}: expected one of {', '.join(sorted(CHANNELS - {UNKNOWN}))}")
         return given.upper()
     component = str(letter.fields.get("source_component") or "")
     if component.startswith(LEGACY_COMPONENT):
         return LEGACY_CHANNEL
     if component not in COMPONENT_CHANNELS:
-        raise BadCase(f"{component or 'the dead letter'} names no channel: give --channel ({', '.join(CHANNELS)})")
+        raise BadCase(f"{component or 'the dead letter'} names no channel: give --channel (CALL_CENTER, WEB, BRANCH, "
+                      "BUSINESS_SYSTEM, BACK_OFFICE...)")
     return COMPONENT_CHANNELS[component]
 
 
