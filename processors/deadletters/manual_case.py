@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from bus.config import OmnibusSettings
 from bus.envelope import envelope, event_id
+from bus.errors import OmnibusError
 from bus.identifiers import Identifier, IdentifierNormaliser, load_identifier_settings
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -41,7 +42,7 @@ LEGACY_CHANNEL = "BUSINESS_SYSTEM"
 MAX_KIND_CHARS, MAX_SUMMARY_CHARS = 64, 1000
 
 
-class BadCase(ValueError):
+class BadCase(OmnibusError, ValueError):
     """An option of ``open-case`` cannot open a case; the message names the option, never an identifier's value."""
 
 
