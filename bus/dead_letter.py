@@ -51,6 +51,24 @@ _MALFORMED_FIELD = re.compile(r"(?P<head> line \d+: field (?P<name>\w+) is malfo
 # prints its size); the sealed bytes hold no identifier in clear.
 SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER = "omnibus-sealed-body", "omnibus-seal-key-id"
 
+# A record published without an optional part it carried (a handoff request, an offer answer, a card status:
+# ``adapters.base.mapper.DroppedPart``) dead-letters the part with the record's bytes under a reason that names it
+# (``part_refused_reason``). A re-drive of that dead letter must open the part (redrive36): ``redrive`` passes the part
+# to the adapter's re-mapping under ``REFUSED_PART_CONTEXT``, beside the context headers its ingress noted.
+_PART_REFUSED = " refused, the rest of the record was published: "
+REFUSED_PART_CONTEXT = "omnibus.refused_part"
+
+
+def part_refused_reason(part: str, why: str) -> str:
+    """``<part> refused, the rest of the record was published: <why>``: the reason of a refused part's dead letter."""
+    return f"{part}{_PART_REFUSED}{why}"
+
+
+def refused_part(reason: str) -> str | None:
+    """The part a dead letter's ``reason`` names (``part_refused_reason``), or None (a record refused whole)."""
+    part, sep, _ = reason.partition(_PART_REFUSED)
+    return part if sep and part.isidentifier() else None
+
 log = get_logger(__name__)
 
 

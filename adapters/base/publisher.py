@@ -29,7 +29,7 @@ from adapters.base.metrics import (
     UNAVAILABLE,
 )
 from adapters.base.outage_log import ENDED_MESSAGE, MESSAGE, MISSING_TOPIC_MESSAGE, OutageLog
-from bus.dead_letter import DeadLetterWriter
+from bus.dead_letter import DeadLetterWriter, part_refused_reason
 from bus.envelope import DEAD_LETTER_IDS
 from bus.errors import MissingTopicError, PublishError, RawRecord, SchemaRegistryError, SerializationError
 from bus.logging import get_logger
@@ -289,7 +289,7 @@ class AdapterPublisher:
             if await self._dedupe.seen_off_loop([part_id]):
                 return
             await self._dead_letter(raw, RejectedInput(
-                f"{dropped.part} refused, the rest of the record was published: {error.reason}", code=error.code,
+                part_refused_reason(dropped.part, error.reason), code=error.code,
                 status=error.status), dead_letter_id=DEAD_LETTER_IDS.derive(self.name, part_id))
             await self._dedupe.remember_off_loop([part_id])
 

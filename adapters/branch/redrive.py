@@ -29,4 +29,4 @@ def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime, map
         event: Any = json.loads(body)
     except ValueError:
         raise RejectedInput("the body is not JSON", code="bad_json") from None
-    return events_of([mapper(event, terminal_id=terminal, branch_id=branch, received_at=received_at)])
+    return events_of([mapper(event, terminal_id=terminal, branch_id=branch, received_at=received_at)], headers)

@@ -38,12 +38,14 @@ def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime, set
     path = headers.get(PATH_HEADER, "")
     if path.endswith("/connect/ctr"):
         items, _ = mapper_ctr.split_body(body)
-        return events_of(mapper_ctr.call_events(mapper_ctr.ctr_call(_read(item), ctx), ctx) for item in items)
+        return events_of([mapper_ctr.call_events(mapper_ctr.ctr_call(_read(item), ctx), ctx) for item in items],
+                         headers)
     if path.endswith("/asterisk/cdr"):
-        return events_of(mapper_asterisk.map_cdr(_read(item), ctx) for item in mapper_asterisk.split_lines(body))
+        return events_of([mapper_asterisk.map_cdr(_read(item), ctx) for item in mapper_asterisk.split_lines(body)],
+                         headers)
     if path.endswith("/twilio/taskrouter"):
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        return events_of([mapper_taskrouter.map_task(form, mapper_taskrouter.Timeline(), ctx)])
+        return events_of([mapper_taskrouter.map_task(form, mapper_taskrouter.Timeline(), ctx)], headers)
     raise NotRemappable(f"no call-center path re-maps {path or 'a body without its path'}")
 
 

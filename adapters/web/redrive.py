@@ -31,4 +31,4 @@ def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime,
     call = CALL_TYPES.get(headers.get(PATH_HEADER, "").rsplit("/", 1)[-1])  # None for /v1/batch: its "type"
     if call is None and isinstance(message, dict) and isinstance(message.get("batch"), list):
         raise NotRemappable("a whole batch refused before its messages were read: the sender must send it again")
-    return events_of([mapper(message, source=source, call=call, received_at=received_at)])
+    return events_of([mapper(message, source=source, call=call, received_at=received_at)], headers)

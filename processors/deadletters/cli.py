@@ -1,4 +1,5 @@
-"""``omnibus deadletters list | show | redrive``: look into the dead letters and put them back on their topics.
+"""``omnibus deadletters list | show | redrive | open-case``: look into the dead letters, put them back on their topics,
+or open by hand the case one asked for.
 
 ``list`` prints one row per dead letter (id, when, component, error type, reason, source, size); ``show ID``
 prints one with its original decoded (identifier values masked unless ``--reveal``); ``redrive`` puts the selected
@@ -234,3 +235,43 @@ def redrive_command(
     typer.echo(f"{summary}{' (dry run: nothing sent)' if dry_run else ''}", err=True)
     if missing or counts.get("refused"):
         raise typer.Exit(1)
+
+
+@app.command("open-case")
+def open_case_command(
+    dead_letter_id: str = typer.Argument(..., metavar="ID", help="A dead letter's id (deadletters list)."),
+    kind: str = typer.Option(..., "--kind", help="The kind of case (HandoffCreated.case_type), e.g. line-repair."),
+    identifier: list[str] = typer.Option(..., "--identifier", metavar="TYPE=VALUE",
+                                         help="The customer's identifier, e.g. PHONE=+48221234567; repeat for "
+                                              "several (never logged)."),
+    by: str = typer.Option(..., "--by", help="Who opens the case (its actor, recorded on the record)."),
+    why: str = typer.Option(..., "--why", help="Why (recorded on the record, scrubbed of identifier values)."),
+    summary: str = typer.Option(None, "--summary", help="The problem in a few words (scrubbed of identifier "
+                                "values); default: '<kind> opened by hand from dead letter <ID>'."),
+    channel: str = typer.Option(None, "--channel", help="The customer's channel, when the dead letter's component "
+                                "does not say it: WEB, CALL_CENTER, BRANCH, BUSINESS_SYSTEM, BACK_OFFICE."),
+    site: str = typer.Option(None, "--site", help="The call-center site or branch the customer came from."),
+    handoff_id: str = typer.Option(None, "--handoff-id", help="The case's id as its channel would have named it "
+                                   "(e.g. call:twilio-taskrouter:<task sid>); default deadletter:<ID>."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be published; send nothing."),
+    bootstrap_servers: str = BOOTSTRAP,
+) -> None:
+    """Open by hand the back-office case a dead letter asked for (a handoff request refused and not re-drivable):
+    one HandoffCreated on handoff.events.v1 (acks=all), with --by and --why recorded on it, once per dead letter
+    (``processors.deadletters.manual_case``). Exit 1 when no such dead letter, 2 on a bad option."""
+    from processors.deadletters.manual_case import BadCase, ManualCase, open_case
+
+    operator = _operator(by, why, "open-case")
+    settings = _settings(bootstrap_servers)
+    found = select(asyncio.run(read_dead_letters(settings)), ids=[dead_letter_id])
+    if not found:
+        typer.echo(f"error: no dead letter {dead_letter_id} on the dead-letter topic (deadletters list)", err=True)
+        raise typer.Exit(1)
+    case = ManualCase(kind, identifier, operator_text("--summary", summary) if summary else None, channel, site,
+                      handoff_id)
+    try:
+        outcome = asyncio.run(open_case(settings, found[0], case, operator, dry_run=dry_run))
+    except BadCase as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{outcome.action:<17} {outcome.letter.id}  from {outcome.letter.source}  {outcome.at}")

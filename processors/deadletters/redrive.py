@@ -39,6 +39,13 @@ from processors.deadletters import (
     DeadLetter,
 )
 
+# The legacy adapter's component (``adapters.base.runtime.adapter_component("legacy")``): its outbox and poller rows
+# come from a database, not a topic.
+LEGACY_COMPONENT = "adapter.legacy"
+# Where a refused request that cannot be re-driven still reaches the back office (``manual_case``; redrive36).
+OPEN_CASE_HINT = ("for a handoff it asked for, open the case by hand: omnibus deadletters open-case ID --kind KIND "
+                  "--identifier TYPE=VALUE --by NAME --why TEXT")
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -58,6 +65,10 @@ def ingress_refusal(letter: DeadLetter) -> str:
     file is "already imported"; a corrected line in a new file with the same layout is imported, a duplicate of a
     published line when the layout has a business ``key``). An HTTP body: the sender sends it again."""
     where = letter.location
+    if FILE_HEADER not in where and str(letter.fields.get("source_component") or "").startswith(LEGACY_COMPONENT):
+        return (f"refused by the legacy adapter's outbox or poller ({letter.source}): there is no topic to put it back "
+                f"on; the source system must report it again (a new outbox row; a polled row once it changes), or "
+                f"{OPEN_CASE_HINT}")
     if FILE_HEADER not in where:
         return ("refused at HTTP ingress: there is no topic to put it back on (the sender must send it again; a web "
                 "message refused only for its id, error type RejectedInput.id_conflict or "

@@ -30,13 +30,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from bus.config import OmnibusSettings
-from bus.dead_letter import SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER
+from bus.dead_letter import REFUSED_PART_CONTEXT, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, refused_part
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
 from bus.sealing import SEAL_KEY_VARIABLE, Sealer, SealError
 from processors.deadletters import DeadLetter
 from processors.deadletters.new_id import Operator, Ready, publish_once
-from processors.deadletters.redrive import Outcome, ingress_refusal
+from processors.deadletters.redrive import LEGACY_COMPONENT, OPEN_CASE_HINT, Outcome, ingress_refusal
 
 # The refusal codes of input refused only for an id it reuses (``id_conflict``, ``request_id_conflict``): ``redrive
 # --new-id`` publishes it under a new id; re-submitted under its own, it would be refused again.
@@ -70,8 +70,10 @@ def refusal(letter: DeadLetter, sealer: Sealer | None, resubmits: Mapping[str, R
     component = str(letter.fields["source_component"])
     sealed = sealed_body(letter)
     if sealed is None:
+        if str(letter.fields["source_component"]).startswith(LEGACY_COMPONENT):
+            return ingress_refusal(letter)
         return (f"{ingress_refusal(letter)}; its body was not kept sealed (refused where {SEAL_KEY_VARIABLE} was not "
-                "set): there is no body to re-submit")
+                f"set): there is no body to re-submit; {OPEN_CASE_HINT}")
     if str(letter.fields["error_type"]).endswith(ID_CONFLICT):
         return f"{ingress_refusal(letter)}: refused only for its id, its content needs no correction"
     if sealer is None:
@@ -164,8 +166,13 @@ def _corrected_form(form: list[tuple[str, str]], corrections: Mapping[str, Any])
 
 
 def _headers(letter: DeadLetter) -> dict[str, str]:
-    return {h["key"]: bytes(h["value"]).decode("utf-8", "replace") for h in letter.fields.get("headers") or ()
-            if h["value"] is not None and h["key"] not in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER)}
+    """The context ``letter``'s ingress noted, and the part it is about (``REFUSED_PART_CONTEXT``) if only a part of
+    the record was refused: the re-mapping must open that part, or refuse the body again (redrive36)."""
+    context = {h["key"]: bytes(h["value"]).decode("utf-8", "replace") for h in letter.fields.get("headers") or ()
+               if h["value"] is not None and h["key"] not in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER)}
+    if (part := refused_part(str(letter.fields.get("reason") or ""))) is not None:
+        context[REFUSED_PART_CONTEXT] = part
+    return context
 
 
 def _events(letter: DeadLetter, sealer: Sealer, resubmit: Resubmit, corrections: Mapping[str, Any],

@@ -81,6 +81,7 @@ OPERATOR_COMMANDS = [
     ["identity", "review", "accept", "r1", "--reason", "same person"],
     ["identity", "review", "reject", "r1", "--reason", "two people"],
     ["deadletters", "redrive", "d1", "--new-id", "--why", "refused for its id only"],
+    ["deadletters", "open-case", "d1", "--kind", "line-repair", "--identifier", "PHONE=+48221234567", "--why", "lost"],
 ]
 
 

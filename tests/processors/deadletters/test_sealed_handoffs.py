@@ -1,0 +1,147 @@
+"""Re-driving a refused handoff request (redrive36: a Polish telecom's TaskRouter task whose handoff attributes were
+refused): the call or transaction was published without the handoff, the request dead-lettered with the sealed body;
+``redrive`` maps the body again with the current settings and publishes the handoff only when it opens this time,
+else it is refused again with the reason (it used to answer ``would_redrive`` and publish the call without the
+handoff: the customer's request was lost a second time, silently)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bus.dead_letter import SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, part_refused_reason
+from bus.errors import RawRecord
+from processors.deadletters import DeadLetter
+from tests.processors.deadletters.test_init import letter
+from tests.processors.deadletters.test_sealed import AT, SEALER, dry_run
+
+HANDOFF_TOPIC = "omnibus.handoff.events.v1"
+
+
+def part_letter(body: bytes, component: str, context: tuple[tuple[str, bytes], ...], why: str,
+                code: str = "missing_field") -> DeadLetter:
+    """The dead letter ``reject_part`` writes for a refused handoff, with the sealed body."""
+    headers = (*context, (SEALED_BODY_HEADER, SEALER.seal(body, component)),
+               (SEAL_KEY_ID_HEADER, SEALER.key_id.encode()))
+    return letter(RawRecord(value=body, headers=headers), reason=part_refused_reason("handoff", why),
+                  error_type=f"RejectedInput.{code}", component=component, at=AT)
+
+
+def call_center_env() -> dict[str, str]:
+    from tests.adapters.call_center.support import LYON_KEY, LYON_TWILIO_TOKEN, LYON_WORKSPACE
+
+    return {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": json.dumps({"lyon": {
+        "access_keys": [LYON_KEY], "twilio_workspace_sids": [LYON_WORKSPACE], "twilio_auth_token": LYON_TWILIO_TOKEN,
+        "phone_region": "FR"}})}
+
+
+def task_letter(attributes: dict[str, Any]) -> DeadLetter:
+    from tests.adapters.call_center.support import LYON_WORKSPACE
+    from tests.adapters.call_center.support import sample as call_sample
+
+    task = dict(call_sample("taskrouter_answered.json")[-1])
+    task["WorkspaceSid"] = LYON_WORKSPACE
+    task["TaskAttributes"] = json.dumps({**json.loads(task["TaskAttributes"]), **attributes})
+    return part_letter(urlencode(task).encode(), "adapter.call_center",
+                       (("http.path", b"/v1/twilio/taskrouter"), ("call_center.site", b"lyon")),
+                       "twilio-taskrouter: 'TaskAttributes.omnibus_handoff_kind' is required to open a handoff")
+
+
+def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_once_corrected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tester's case: a task whose agent form gave the summary and team but no kind. Re-driven as it is, it is
+    refused again with the reason (not published without its handoff); ``--set TaskAttributes.omnibus_handoff_kind``
+    opens the handoff, under the id the call would have given it (the same on every re-drive: one case)."""
+    bad = task_letter({"omnibus_handoff_team": "repair", "omnibus_handoff_summary": "Brak sygnału od burzy"})
+    (refused,) = dry_run([bad], {}, monkeypatch, call_center_env())
+    assert refused.action == "refused", refused
+    assert "handoff" in refused.reason and "omnibus_handoff_kind" in refused.reason and "--set" in refused.reason
+    fix = {"TaskAttributes.omnibus_handoff_kind": "line-repair"}
+    (outcome,) = dry_run([bad], fix, monkeypatch, call_center_env())
+    assert outcome.action == "would_redrive", outcome.reason
+    assert HANDOFF_TOPIC in outcome.at
+
+
+def test_a_refused_ctr_handoff_is_re_driven_corrected(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.adapters.call_center.support import sample
+
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), "omnibus_handoff_kind": 7}
+    bad = part_letter(json.dumps(ctr).encode(), "adapter.call_center",
+                      (("http.path", b"/v1/connect/ctr"), ("call_center.site", b"lyon")),
+                      "amazon-connect: 'Attributes.omnibus_handoff_kind' must be text, got int", "malformed_field")
+    (refused,) = dry_run([bad], {}, monkeypatch, call_center_env())
+    assert refused.action == "refused" and "omnibus_handoff_kind" in refused.reason, refused
+    (outcome,) = dry_run([bad], {"Attributes.omnibus_handoff_kind": "meter-dispute"}, monkeypatch, call_center_env())
+    assert outcome.action == "would_redrive" and HANDOFF_TOPIC in outcome.at, outcome
+
+
+def test_a_refused_counter_handoff_is_re_driven_corrected(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.adapters.branch.support import TOKENS
+    from tests.adapters.branch.support import sample as branch_sample
+
+    event = copy.deepcopy(branch_sample("transaction_with_identifiers")["events"][0])
+    event["transaction"]["handoff"] = {"summary": "licznik liczy za dużo"}
+    bad = part_letter(json.dumps(event).encode(), "adapter.branch",
+                      (("http.path", b"/v1/counter/events"), ("branch.terminal_id", b"CT-0142-01"),
+                       ("branch.branch_id", b"0142")),
+                      "'transaction.handoff.kind' is required to open a handoff")
+    env = {"OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps(TOKENS)}
+    (refused,) = dry_run([bad], {}, monkeypatch, env)
+    assert refused.action == "refused" and "transaction.handoff.kind" in refused.reason, refused
+    (outcome,) = dry_run([bad], {"transaction.handoff.kind": "meter-dispute"}, monkeypatch, env)
+    assert outcome.action == "would_redrive" and HANDOFF_TOPIC in outcome.at, outcome
+
+
+def test_a_record_refused_whole_is_re_driven_though_an_unrelated_part_stays_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the part the dead letter is about must open: a task refused for its timestamps whose offer answer is
+    refused (the part has a dead letter of its own) still goes, as before."""
+    from tests.adapters.call_center.support import LYON_WORKSPACE
+    from tests.adapters.call_center.support import sample as call_sample
+    from tests.processors.deadletters.test_sealed import sealed_letter
+
+    task = dict(call_sample("taskrouter_answered.json")[-1])
+    task["WorkspaceSid"] = LYON_WORKSPACE
+    task["TaskAttributes"] = json.dumps({**json.loads(task["TaskAttributes"]), "omnibus_handoff_summary": "no kind"})
+    whole = sealed_letter(urlencode(task).encode(), "adapter.call_center",
+                          (("http.path", b"/v1/twilio/taskrouter"), ("call_center.site", b"lyon")))
+    (outcome,) = dry_run([whole], {}, monkeypatch, call_center_env())
+    assert outcome.action == "would_redrive", outcome.reason
+
+
+def test_a_request_that_cannot_be_re_driven_points_to_open_case() -> None:
+    """A body refused before the seal key was set, and a legacy outbox or poller row (read from a database, not a
+    topic, and never an HTTP body), are refused by ``redrive`` with the way out: ``open-case``."""
+    from processors.deadletters.sealed import refusal
+
+    unsealed = letter(RawRecord(value=b"{}", headers=(("http.path", b"/v1/twilio/taskrouter"),)),
+                      reason=part_refused_reason("handoff", "no kind"), component="adapter.call_center")
+    row = letter(RawRecord(value=b"{}", headers=(("outbox.table", b"outbox"), ("outbox.id", b"42"))),
+                 reason="HandoffCreated: case_type is required", component="adapter.legacy")
+    for dead in (unsealed, row):
+        reason = refusal(dead, SEALER, {})
+        assert reason is not None and "omnibus deadletters open-case ID --kind KIND" in reason, reason
+    legacy_reason = refusal(row, SEALER, {}) or ""
+    assert "outbox or poller" in legacy_reason and "HTTP" not in legacy_reason
+
+
+def test_a_refused_web_service_request_is_re_driven_corrected_and_opens_its_case(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The web hall opens a handoff from a whole track (a service request without a kind takes the default kind, so
+    it has no refused handoff part): refused whole, it is re-driven corrected and opens its case."""
+    from tests.processors.deadletters.test_sealed import sealed_letter
+
+    track = {"type": "track", "messageId": "sr-36", "userId": "portal-ola", "event": "Service Request Submitted",
+             "timestamp": "wczoraj", "properties": {"request_id": "REQ-36", "case_type": "line-repair",
+                                                    "summary": "Brak sygnału"}}
+    bad = sealed_letter(json.dumps(track).encode(), "adapter.web",
+                        (("http.path", b"/v1/track"), ("segment.source", b"portal-web")))
+    env = {"OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal-web": "wk-portal-web-3f9a"})}
+    (refused,) = dry_run([bad], {}, monkeypatch, env)
+    assert refused.action == "refused" and "timestamp" in refused.reason, refused
+    (outcome,) = dry_run([bad], {"timestamp": "2026-12-03T09:00:00Z"}, monkeypatch, env)
+    assert outcome.action == "would_redrive" and HANDOFF_TOPIC in outcome.at, outcome
