@@ -10,6 +10,9 @@ open entries (past it the oldest created goes, counted in ``dropped``) and ``clo
 
 At an operator's split a handoff (open, or its tombstone) follows the moved identifiers it came through
 (``ProfileBook``: every status event of it carried only identifiers that moved); ``dropped`` stays with the source.
+At a claim (a recycled number given to its new subscriber, ``processors/identity/graph/recycle.py``) an open case
+stays with the customer it was opened for: one opened before the claim's instant (``before``), and one the tracker
+named this customer in (``customer_id``: identity marks its entry ``TOLD``, ``ProfileBook.split``).
 """
 
 from __future__ import annotations
@@ -88,6 +91,12 @@ class OpenHandoffsSection(ProfileSection):
         kept, moved = sides[False], sides[True]
         return (kept if kept["open"] or kept["done"] or kept[DROPPED] else None), \
             (moved if moved["open"] or moved["done"] else None)
+
+    def before(self, state: dict[str, Any] | None, entry: str, since: int) -> bool:
+        """Whether the open case ``entry`` was created before ``since`` (epoch µs): the previous holder's case stays
+        his at a recycle's claim. A tombstone has no time: it follows, as at a split (no screen pop shows it)."""
+        created = ((state or {}).get("open") or {}).get(entry, {}).get("created_at")
+        return created is not None and created < since
 
     def _bounded(self, open_: dict[str, Any], done: dict[str, int], dropped: int) -> dict[str, Any]:
         open_, gone = keep_newest(open_, self.limits.open_handoffs,

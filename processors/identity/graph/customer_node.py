@@ -131,8 +131,10 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
         event = ctx.graph.load_event(ref)
         if book.wants(event):
             # The name only from a record the matcher takes as this person's (tester12 S1): not another's traits.
+            # Told: the event named its person, by traits or as the tracker's case customer (handoff_moves.names_here).
+            told = bool(message.traits) or handoff_moves.names_here(ctx, event)
             ctx.store.put_profile(ctx.key, book.apply(ctx.store.get_profile(ctx.key), event, message.carried,
-                                                      person=mine, told=bool(message.traits)))
+                                                      person=mine, told=told))
     split_contacts.note(ctx, message)  # which identifiers it carried: an operator's split may move it
     handoff_moves.note(ctx, message)  # a handoff opened during a contact: it follows the contact's moves
     handoff_moves.placed(ctx, message)  # ... and its later events come here, not to its identifiers' keeper

@@ -31,6 +31,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from bus.serde import Event
 from processors.handoffs.outputs import CREATED, ROUTED, STATUS_CHANGED
 from processors.handoffs.profile_section import OpenHandoffsSection
 from processors.identity.graph import moved_off, split_contacts
@@ -48,6 +49,13 @@ from processors.identity.graph.state import CustomerState, IdentifierState
 PLACED = "placed"
 # The tracker's events that name the case's customer (``follow``): its status changes and routings.
 NAMING = frozenset({STATUS_CHANGED, ROUTED})
+
+
+def names_here(ctx: Ctx[CustomerState], event: Event) -> bool:
+    """Whether ``event`` is a tracker's event naming this customer as its case's (``customer_id``): its screen pop
+    entry is this customer's whatever identifier brought it (``ProfileBook.apply``'s ``told``: it stays at a claim)."""
+    named = event.value.get("customer_id") if event.schema in NAMING else None
+    return bool(named) and (named == ctx.key or named in ctx.state.aliases)
 
 
 def note(ctx: Ctx[CustomerState], message: Apply) -> None:

@@ -59,3 +59,14 @@ def test_most_urgent_first_and_merge_of_two_customers() -> None:
     finished = fold(status_events(created("h1"), resolved("h1", T0 + H)))
     assert [e["handoff_id"] for e in SECTION.render(SECTION.merge(merged, finished))] == ["h2"]
     assert SECTION.merge(None, a) == a
+
+
+def test_an_open_case_created_before_a_recycles_instant_is_the_previous_holders() -> None:
+    """``before``: a recycle's claim (``ProfileBook.split``'s ``since``) leaves a case opened before it with its holder;
+    one opened at or after it, and a finished case's tombstone (no time), follow as at a split."""
+    state = fold([*status_events(created("h1", T0)), *status_events(created("h2", T0 - H), resolved("h2", T0))])
+    at = int(T0.timestamp() * 1_000_000)
+    assert SECTION.before(state, "h1", at + 1)
+    assert not SECTION.before(state, "h1", at)
+    assert not SECTION.before(state, "h2", at + 1)  # finished: a tombstone
+    assert not SECTION.before(state, "h-unknown", at + 1) and not SECTION.before(None, "h1", at + 1)
