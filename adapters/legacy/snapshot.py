@@ -198,13 +198,14 @@ class GoneTally:
         return (_counted(self.closed, "account", "closed (gone from the snapshot)"),
                 _counted(self.reopened, "account", "reopened (listed again after a snapshot closed it)"),
                 _counted(self.kept_open, "line", "gone from the snapshot, their account still listed: not closed"),
-                "a snapshot with rejected lines: nothing closed" if self.unsure else "",
-                self._refusal(again), "" if self.refused or not again else
+                self._nothing_closed(again), "" if self.unsure or self.refused or not again else
                 f"{again}: read again as tonight's whole list")
 
-    def _refusal(self, again: str) -> str:
-        """The one clause of a refused snapshot, ``again`` (read again) within it."""
+    def _nothing_closed(self, again: str) -> str:
+        """The one clause of a snapshot that closed nothing for a reason, ``again`` (read again) within it."""
         also = f" ({again})" if again else ""
+        if self.unsure:
+            return f"a snapshot with rejected lines{also}: nothing closed"
         if self.empty:
             return (f"an empty snapshot{also}: nothing closed; the next snapshot with lines closes what it no longer "
                     f"lists ({ALLOW_MASS_CLOSE} closes every account)")

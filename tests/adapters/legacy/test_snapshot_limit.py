@@ -210,3 +210,15 @@ def test_import_batch_exits_3_for_a_refused_snapshot_and_imports_it_with_allow_m
     allowed = runner.invoke(app, [*arguments, "--allow-mass-close"])
     assert allowed.exit_code == 0, allowed.output
     assert "n2.csv: 1 lines, 0 events published, 1 duplicates, 0 rejected, 2 accounts closed" in allowed.output
+
+
+async def test_a_snapshot_with_rejected_lines_read_again_says_it_in_one_clause(tmp_path: Path) -> None:
+    publisher = _Publisher()
+    importer = _importer(tmp_path, publisher)
+    rows = (*_base(2), ",07911 299999,No Account")  # the last line has no account number: rejected
+    await importer.import_file(_aged(_night(tmp_path, "n1.csv", *rows), 2), LAYOUT)
+    await importer.import_file(_aged(_night(tmp_path, "n2.csv", *_base(3)), 1), LAYOUT)
+    repeat = await importer.import_file(_night(tmp_path, "n3.csv", *rows), LAYOUT)  # night 1's bytes
+    assert repeat.gone.read_again and repeat.gone.unsure and not _closed(publisher)
+    assert repeat.summary("n3.csv").endswith(
+        ", 1 rejected, a snapshot with rejected lines (the same content as an earlier night's file): nothing closed")
