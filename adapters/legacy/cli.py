@@ -13,7 +13,6 @@ from adapters.base.cli import (
     EXIT_REJECTED_LINES,
     REJECTED_OK_HELP,
     exit_interrupted,
-    exit_when_rejected,
     exit_when_topics_vanished,
     load_or_exit,
     rejected_exit_code,
@@ -36,6 +35,7 @@ from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.layout_check import DEFAULT_LINES, check_lines
 from adapters.legacy.mapper import LegacyContext
+from adapters.legacy.snapshot import ALLOW_MASS_CLOSE, CloseLimit
 from bus import topic_watch
 from bus.bootstrap import bad_settings_exit, exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
@@ -142,6 +142,10 @@ def import_batch_command(
     ),
     rejected_ok: bool = typer.Option(False, "--rejected-ok", help=REJECTED_OK_HELP),
     earlier: Earlier | None = typer.Option(None, "--earlier-imports", help=EARLIER_HELP),
+    allow_mass_close: bool = typer.Option(
+        False, ALLOW_MASS_CLOSE, help=f"Close what a full snapshot no longer lists even beyond {ENV_PREFIX}"
+        "SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR, or when it is empty (checked by hand: not a truncated export).",
+    ),
 ) -> None:
     """Import export files; an interrupted import resumes, a file imported twice to the same Kafka cluster and topic
     prefix publishes nothing new there (the memory is per cluster and prefix: docs/legacy-batch.md).
@@ -150,8 +154,10 @@ def import_batch_command(
     not describe a file (one ``error:`` line), or a topic it publishes to does not exist (``omnibus topics apply``),
     found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
-    until then; the summary says what was published, a re-run resumes). The summary also counts what published lines
-    lost (identifiers, traits) and card or order status words no list knows (published as UNKNOWN). Layouts (times
+    until then; the summary says what was published, a re-run resumes); also 3 when a full snapshot closed nothing
+    because it is empty, older than the layout's latest, or would close more accounts than
+    SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it). The summary also counts what published
+    lines lost (identifiers, traits) and card or order status words no list knows (published as UNKNOWN). Layouts (times
     in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order system's
     ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings(state_dir=state_dir)
@@ -174,6 +180,8 @@ def import_batch_command(
             importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
                 context(settings, adapter, layout.phone_region, layout), runtime.publisher, states,
                 chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings), target=target,
+                close_limit=CloseLimit(adapter.snapshot_max_close_share, adapter.snapshot_max_close_floor,
+                                       waived=allow_mass_close),
             )
             for path in files:
                 try:
@@ -187,7 +195,11 @@ def import_batch_command(
         return reports
 
     reports = asyncio.run(main())
-    exit_when_rejected(any(report.rejected for report in reports), rejected_ok=rejected_ok)
+    code = import_exit_code(reports, rejected_ok=rejected_ok)
+    if code:
+        for reason in _exit_reasons(reports):
+            typer.echo(f"error: {reason}: exit {code} (--rejected-ok: exit 0)", err=True)
+        raise typer.Exit(code)
 
 
 @app.command("check-layout")
@@ -226,7 +238,23 @@ def check_layout_command(
 
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:
     """The exit code of an ``import-batch`` run: ``EXIT_REJECTED_LINES`` when a line of its files was rejected in this
-    run, or a snapshot was empty or older than the latest (``GoneTally.needs_a_look``), unless ``rejected_ok``; else 0
-    (a nightly scheduler saw success with rejected lines: tester12; with an empty export: tester35 F4)."""
+    run, or a snapshot was empty, older than the latest or would close more than its limit (``GoneTally.needs_a_look``),
+    unless ``rejected_ok``; else 0 (a nightly scheduler saw success with rejected lines: tester12; with an empty export:
+    tester35 F4; with a truncated one that closed the whole base)."""
     return rejected_exit_code(any(report.rejected or report.gone.needs_a_look for report in reports),
                               rejected_ok=rejected_ok)
+
+
+def _exit_reasons(reports: list[BatchReport]) -> list[str]:
+    """The ``error:`` lines of a run that exits ``EXIT_REJECTED_LINES``: one per kind of trouble, counts in the
+    files' summary lines."""
+    reasons = []
+    if any(report.rejected for report in reports):
+        reasons.append("lines were rejected (dead-lettered on deadletter.v1 with their file and line number)")
+    if any(report.gone.refused for report in reports):
+        reasons.append("a full snapshot closed nothing: it is empty, or would close more accounts than "
+                       f"{ENV_PREFIX}SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (its summary line counts them); check "
+                       f"the export, then import it again with {ALLOW_MASS_CLOSE}")
+    if any(report.gone.older_than is not None for report in reports):
+        reasons.append("a full snapshot older than its layout's latest was not imported: import the newest export")
+    return reasons

@@ -29,6 +29,10 @@ from bus.settings_defaults import ExtensibleDefaults
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
 FORMER_STATE_DIR = Path(".omnibus/legacy")  # the default before tester9 #9: relative to the working directory
+# a full snapshot that would close more than this share of the accounts listed before, and more than the floor, is
+# refused (``adapters.legacy.snapshot.CloseLimit``): a truncated export looks like the whole base gone
+SNAPSHOT_MAX_CLOSE_SHARE = 0.10
+SNAPSHOT_MAX_CLOSE_FLOOR = 10
 
 
 def default_state_dir() -> Path:
@@ -123,6 +127,15 @@ class LegacySettings(AdapterSettings):
         "PAB and USD) stops the adapter at start until this is set.",
     )
     batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
+    snapshot_max_close_share: float = Field(
+        SNAPSHOT_MAX_CLOSE_SHARE, ge=0, le=1, description="A full snapshot (snapshot: true layout) that would close "
+        "more than this share (0.10: 10 %) of the accounts listed before, and more than snapshot_max_close_floor, "
+        "closes nothing and import-batch exits 3 (a truncated export); --allow-mass-close imports it once checked.",
+    )
+    snapshot_max_close_floor: int = Field(
+        SNAPSHOT_MAX_CLOSE_FLOOR, ge=0, description="Accounts a full snapshot may always close, whatever the share "
+        "(a small base is not blocked by one closure); see snapshot_max_close_share.",
+    )
     phone_region: PhoneRegion = Field(
         None, description="Region (e.g. FR) of this system's phone numbers written without +country (outbox, and "
         "pollers and batch layouts that name none); unset: OMNIBUS_IDENTIFIERS__DEFAULT_REGION.",

@@ -43,7 +43,7 @@ from adapters.legacy.revisions import (
     content_digest,
     next_revision,
 )
-from adapters.legacy.snapshot import SNAPSHOTS_FILE, GoneClosures, GoneTally, SnapshotLines
+from adapters.legacy.snapshot import GONE_DIGEST, SNAPSHOTS_FILE, CloseLimit, GoneClosures, GoneTally, SnapshotLines
 from adapters.legacy.tenant_change import HOLDERS_FILE, HolderLines, holder_of, with_closure
 from bus.errors import RawRecord
 from bus.identifiers.metrics import REJECTED_TRAITS
@@ -119,13 +119,16 @@ class BatchImporter:
     """``state_dir``: the memory of imports to ``target`` (``adapters.base.import_target.target_state_dir``); its
     publisher's dedupe store must be that target's too. ``target`` is named in the summary of a file imported before.
     ``retry``: how a chunk Kafka did not acknowledge is tried again (``adapters.base.resumable.drain``); once it
-    gives up, ``import_file`` raises ``Unavailable`` and ``report`` holds what the file's run published so far."""
+    gives up, ``import_file`` raises ``Unavailable`` and ``report`` holds what the file's run published so far.
+    ``close_limit``: how many accounts one full snapshot may close (``adapters.legacy.snapshot.CloseLimit``; None:
+    its defaults)."""
 
     def __init__(
         self, ctx: LegacyContext, publisher: AdapterPublisher, state_dir: Path, *, chunk_lines: int = 500,
-        retry: Retry | None = None, target: ImportTarget | None = None,
+        retry: Retry | None = None, target: ImportTarget | None = None, close_limit: CloseLimit | None = None,
     ) -> None:
         self._target = target
+        self._close_limit = close_limit or CloseLimit()
         self._ctx = ctx
         self._publisher = publisher
         self._state_dir = state_dir
@@ -144,7 +147,9 @@ class BatchImporter:
         ``Unavailable`` once ``retry`` gives up (``report`` says what was published). A snapshot layout's file is
         "already imported" only when it is the last snapshot the layout imported: an earlier one come back is read
         again as the whole list (``report.gone.read_again``; ``adapters.legacy.snapshot``), and one older (by its
-        modification time) than the latest is not imported at all (``report.gone.older_than``).
+        modification time) than the latest is not imported at all (``report.gone.older_than``). A snapshot whose
+        closures are refused (empty, or beyond ``close_limit``: ``report.gone.refused``) publishes its lines but is
+        neither the latest nor remembered as imported: imported again, it is read again (its lines duplicates).
         A file of which every line read was rejected and none published, in this run and the runs it resumes, is not
         remembered as imported (``report.not_remembered``): its checkpoint is removed, so the same file imported again
         once the layout is fixed is read in full, and nothing is published twice since nothing was (tester24 F15)."""
@@ -158,8 +163,8 @@ class BatchImporter:
                   closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed,
                   closing(HolderLines(self._state_dir / "batch" / HOLDERS_FILE)) as holders):
                 last = listed.latest(layout.name) if layout.snapshot else None
-                taken_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                if last is not None and last.checksum != checksum and taken_at < last.taken_at:
+                taken_at = datetime.fromtimestamp(path.stat().st_mtime, UTC) if layout.snapshot else None
+                if last is not None and taken_at is not None and last.checksum != checksum and taken_at < last.taken_at:
                     report.gone.older_than = last.taken_at  # a late earlier night: its list is no news (tester35 F2)
                     log.warning("a snapshot older than the last one imported: not imported", file=path.name,
                                 layout=layout.name, taken_at=taken_at.isoformat(), latest=last.taken_at.isoformat())
@@ -176,13 +181,18 @@ class BatchImporter:
                 source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions, listed,
                                      holders)
                 source.seek(saved)
+                listed_before = listed.count(layout.name) if layout.snapshot else 0
                 await drain(source, self._publisher, retry=self._retry)
-                if layout.snapshot:
+                if taken_at is not None:  # a snapshot layout's file
                     closures = GoneClosures(layout.name, source.occurred_default, self._ctx, revisions, listed,
                                             path.name, undated=layout.occurred_at is None)
-                    await closures.close(report.gone, checksum, source.tally["rejected"], self._publisher, self._retry)
-                    if source.tally["accepted"] or not source.tally["rejected"]:
+                    await closures.close(report.gone, checksum, source.tally["rejected"], self._publisher, self._retry,
+                                         limit=self._close_limit, listed_before=listed_before)
+                    if not report.gone.refused and (source.tally["accepted"] or not source.tally["rejected"]):
                         listed.imported(layout.name, checksum, taken_at)
+        if report.gone.refused:  # its closures wait for the file imported again (once checked) or the next one
+            checkpoint.path.unlink(missing_ok=True)
+            return report
         if source.tally["rejected"] and not source.tally["accepted"]:
             checkpoint.path.unlink(missing_ok=True)
             report.not_remembered = True
@@ -215,6 +225,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         self._listed, self._holders = listed, holders
         self._named: dict[int, tuple[str, str]] = {}  # line number -> (key, holder) (``current_holder``'s lines)
         self._accounts: dict[int, str] = {}  # line number -> its account number as spelled (a snapshot's lines)
+        self._reopened: set[int] = set()  # lines of this chunk whose key's last revision was a snapshot's closure
         self._columns = columns
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
         self._revisions = revisions
@@ -309,6 +320,8 @@ class _FileImport(ResumableSource[tuple[int, int]]):
             earlier = last.revision if last else (
                 self._revisions.latest(key) or self._revisions.latest(written_line_id(self._layout, fields)))
             revision = next_revision(key, spelled, earlier, same=(content_digest(fields),))
+            if earlier is not None and earlier.digest == GONE_DIGEST:
+                self._reopened.add(number)
         if revision.changed and self._layout.on_change == "dead-letter":
             log.warning("a line's key was published before with other content: dead-lettered (on_change)",
                         file=self._path.name, line=number, layout=self._layout.name)
@@ -353,7 +366,10 @@ class _FileImport(ResumableSource[tuple[int, int]]):
             if number in self._accounts:
                 listed.append((revision.key, self._accounts[number]))
             if revision.changed and record.dedupe_id in published:
-                self._report.changed += 1
+                if number in self._reopened:  # listed again after a snapshot closed it
+                    self._report.gone.reopened += 1
+                else:
+                    self._report.changed += 1
                 CHANGED.labels(adapter=self._importer._publisher.name).inc()
         self._revisions.save(accepted)
         if self._holders is not None:
@@ -364,5 +380,6 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         if self._layout.snapshot:
             self._listed.mark(self._layout.name, self._report.checksum, listed)
         self._accounts.clear()
+        self._reopened.clear()
         self._lines.clear()
         self._latest.clear()

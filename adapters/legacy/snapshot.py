@@ -24,6 +24,12 @@ What is not released:
   does not is closed, what it lists and Tuesday closed is reopened (tester34 F5, ``SnapshotLines.latest``);
 * an empty snapshot (a header and no line, or every line a blank): closing every account the layout ever listed is
   what a failed export looks like, not a night's news; counted (``empty``), nothing closed, ``import-batch`` exits 3;
+* a snapshot that would close more than ``CloseLimit`` allows (by default more than 10 % of the keys listed before,
+  and more than 10): a truncated export (the transfer cut after a line) looks like the whole base gone; nothing
+  closed (``would_close``), ``import-batch`` exits 3 unless ``--allow-mass-close`` (``CloseLimit.waived``). An empty
+  or such a *refused* snapshot still publishes its lines (new and changed accounts), as a snapshot with rejected lines
+  does: only its closures wait. It is neither the layout's latest nor remembered as imported, so the same file
+  imported again (once checked, with the flag) is read again: its lines are duplicates, and then it closes;
 * a snapshot file older (by its modification time) than the layout's latest: a late or re-sent earlier night, whose
   list is no news; not imported at all (``older_than``), ``import-batch`` exits 3 (tester35 F2);
 * a gone line whose account another line of this snapshot still lists (a family plan's ported-out line): closing
@@ -44,6 +50,7 @@ from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
+from adapters.legacy.config import SNAPSHOT_MAX_CLOSE_FLOOR, SNAPSHOT_MAX_CLOSE_SHARE
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import LineRevision, RevisionStore, next_revision
 from bus.errors import RawRecord
@@ -54,6 +61,7 @@ SNAPSHOTS_FILE = "snapshots.sqlite"  # beside ``revisions.REVISIONS_FILE`` under
 CLOSING_EVENT = "AccountClosed"
 GONE_DIGEST = "gone"  # the revision content of a line a snapshot no longer lists (no ``content_digest`` is this)
 GONE_REASON = "no longer in the full snapshot"  # the AccountClosed's reason: no identifier, no file name
+ALLOW_MASS_CLOSE = "--allow-mass-close"  # import-batch's flag that waives ``CloseLimit``
 
 log = get_logger(__name__)
 
@@ -64,6 +72,25 @@ class LatestSnapshot:
 
     checksum: str
     taken_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CloseLimit:
+    """How many of the keys listed before one snapshot may close: more than ``share`` (0..1) of them *and* more than
+    ``floor`` is refused (``OMNIBUS_ADAPTER_LEGACY__SNAPSHOT_MAX_CLOSE_SHARE`` / ``..._FLOOR``); ``waived``: the
+    operator checked the file (``--allow-mass-close``)."""
+
+    share: float = SNAPSHOT_MAX_CLOSE_SHARE
+    floor: int = SNAPSHOT_MAX_CLOSE_FLOOR
+    waived: bool = False
+
+    def allows(self, closing: int, listed_before: int) -> bool:
+        """Whether closing ``closing`` keys of the ``listed_before`` the layout listed is within the limit."""
+        return self.waived or closing <= self.floor or closing <= self.share * listed_before
+
+    def describe(self) -> str:
+        """The limit in the summary's words: ``more than 10 % of them and more than 10``."""
+        return f"more than {self.share * 100:g} % of them and more than {self.floor}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +110,9 @@ class SnapshotLines:
         self._db = sqlite3.connect(str(path))
         self._db.execute("CREATE TABLE IF NOT EXISTS listed (layout TEXT NOT NULL, key TEXT NOT NULL, "
                          "account TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (layout, key)) WITHOUT ROWID")
-        # the checksum of the snapshot file each layout imported last (tester34 F5); an earlier version kept none
+        # per layout, the last snapshot file it applied (an empty or refused one is not: ``GoneTally.refused``): its
+        # sha256 (``file``) and the file's modification time (``taken_at``, the export's, ISO 8601 with its offset);
+        # only that file is "already imported", and a file older than it is not imported. An earlier version kept none
         self._db.execute("CREATE TABLE IF NOT EXISTS latest (layout TEXT PRIMARY KEY, file TEXT NOT NULL, "
                          "taken_at TEXT NOT NULL) WITHOUT ROWID")
 
@@ -100,6 +129,10 @@ class SnapshotLines:
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO latest (layout, file, taken_at) VALUES (?, ?, ?)",
                              [layout, checksum, taken_at.isoformat()])
+
+    def count(self, layout: str) -> int:
+        """How many keys of ``layout`` are listed (by its last snapshot, or an earlier one and not closed since)."""
+        return int(self._db.execute("SELECT COUNT(*) FROM listed WHERE layout = ?", [layout]).fetchone()[0])
 
     def lists_any(self, layout: str, checksum: str) -> bool:
         """Whether the snapshot file ``checksum`` listed at least one key of ``layout``."""
@@ -137,26 +170,55 @@ class GoneTally:
     """What one snapshot file's import did with the lines gone since the previous snapshot."""
 
     closed: int = 0  # accounts closed (their ``AccountClosed`` published now)
+    reopened: int = 0  # lines a snapshot had closed, listed again and published now (a changed line that reopens)
     kept_open: int = 0  # gone lines whose account another line of the file lists: not closed
     unsure: bool = False  # the file had rejected lines: nothing closed
     empty: bool = False  # the file listed no line while earlier snapshots did: nothing closed
+    would_close: int = 0  # keys the file would close beyond ``CloseLimit``: nothing closed
+    listed_before: int = 0  # keys listed before the file (of ``would_close``)
+    limit: CloseLimit | None = None  # the limit ``would_close`` is beyond
     read_again: bool = False  # a file identical to an earlier snapshot (not the latest), read as tonight's list
     older_than: datetime | None = None  # the file is older than the latest snapshot (exported then): not imported
 
     @property
+    def refused(self) -> bool:
+        """Whether the file's closures were refused as what a failed export looks like (empty, or beyond the limit):
+        its lines were published, it closed nothing, and is neither the latest snapshot nor remembered as imported."""
+        return self.empty or self.would_close > 0
+
+    @property
     def needs_a_look(self) -> bool:
         """Whether the import left accounts unclosed that a person should look at (``import-batch`` exits 3)."""
-        return self.empty or self.older_than is not None
+        return self.refused or self.older_than is not None
 
     def summary(self) -> tuple[str, ...]:
-        """The parts of the import's summary line, each only when it says something (``BatchReport.summary``)."""
-        return (f"{self.closed} accounts closed (gone from the snapshot)" if self.closed else "",
-                f"{self.kept_open} lines gone from the snapshot, their account still listed: not closed"
-                if self.kept_open else "",
-                "a snapshot with rejected lines: nothing closed" if self.unsure else "",
-                "an empty snapshot: nothing closed" if self.empty else "",
-                "identical to an earlier night's snapshot: read again as tonight's whole list"
-                if self.read_again and not self.empty else "")
+        """The parts of the import's summary line, each only when it says something (``BatchReport.summary``):
+        counts only, never a key or an account number."""
+        again = "the same content as an earlier night's file" if self.read_again else ""
+        return (_counted(self.closed, "account", "closed (gone from the snapshot)"),
+                _counted(self.reopened, "account", "reopened (listed again after a snapshot closed it)"),
+                _counted(self.kept_open, "line", "gone from the snapshot, their account still listed: not closed"),
+                self._nothing_closed(again), "" if self.unsure or self.refused or not again else
+                f"{again}: read again as tonight's whole list")
+
+    def _nothing_closed(self, again: str) -> str:
+        """The one clause of a snapshot that closed nothing for a reason, ``again`` (read again) within it."""
+        also = f" ({again})" if again else ""
+        if self.unsure:
+            return f"a snapshot with rejected lines{also}: nothing closed"
+        if self.empty:
+            return (f"an empty snapshot{also}: nothing closed; the next snapshot with lines closes what it no longer "
+                    f"lists ({ALLOW_MASS_CLOSE} closes every account)")
+        if self.would_close and self.limit is not None:
+            return (f"a snapshot that would close {self.would_close} of the {self.listed_before} accounts listed "
+                    f"before{also}, {self.limit.describe()}: nothing closed; check the export (a truncated file?), "
+                    f"then import it again with {ALLOW_MASS_CLOSE}")
+        return ""
+
+
+def _counted(count: int, noun: str, rest: str) -> str:
+    """``1 account closed ...``, ``2 accounts closed ...``; empty for 0."""
+    return f"{count} {noun}{'s' if count != 1 else ''} {rest}" if count else ""
 
 
 class GoneClosures(ResumableSource[int]):
@@ -175,18 +237,25 @@ class GoneClosures(ResumableSource[int]):
         self.closed = 0
 
     async def close(self, tally: GoneTally, checksum: str, rejected: int, publisher: AdapterPublisher,
-                    retry: Retry | None) -> None:
+                    retry: Retry | None, *, limit: CloseLimit, listed_before: int) -> None:
         """Once every line of the snapshot file ``checksum`` was read and acknowledged: close the accounts of the keys
-        it no longer lists, counted in ``tally``; nothing when ``rejected`` lines (this run's and those it resumes) or
-        when the file listed no key at all (``tally.empty``)."""
+        it no longer lists, counted in ``tally``; nothing when ``rejected`` lines (this run's and those it resumes),
+        and, unless ``limit.waived``, when the file listed no key at all (``tally.empty``) or would close more of the
+        ``listed_before`` keys than ``limit`` allows (``tally.would_close``). Logs a warning with counts only."""
         if rejected:
             tally.unsure = True
             return
         self._gone, kept = self._lines.gone(self._layout, checksum)
-        if (self._gone or kept) and not self._lines.lists_any(self._layout, checksum):
+        if not limit.waived and (self._gone or kept) and not self._lines.lists_any(self._layout, checksum):
             tally.empty = True
             log.warning("an empty snapshot: nothing closed", file=self._file_name, layout=self._layout,
                         listed_before=len(self._gone) + len(kept))
+            return
+        if not limit.allows(len(self._gone), listed_before):
+            tally.would_close, tally.listed_before, tally.limit = len(self._gone), listed_before, limit
+            log.warning("a snapshot that would close more accounts than the limit: nothing closed",
+                        file=self._file_name, layout=self._layout, would_close=len(self._gone),
+                        listed_before=listed_before, max_share=limit.share, floor=limit.floor)
             return
         await drain(self, publisher, retry=retry)
         tally.closed, tally.kept_open = self.closed, len(kept)

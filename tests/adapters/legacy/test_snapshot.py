@@ -65,7 +65,7 @@ async def test_an_account_the_next_snapshot_no_longer_lists_is_closed_once(tmp_p
     assert first.gone.closed == 0 and not _closed(publisher)
     second = await importer.import_file(_night(tmp_path, "n2.csv", ALICE, CAROL), layout)
     assert second.summary("n2.csv") == ("n2.csv: 2 lines, 0 events published, 2 duplicates, 0 rejected, "
-                                        "1 accounts closed (gone from the snapshot)")
+                                        "1 account closed (gone from the snapshot)")
     (closed,) = _closed(publisher)
     assert (closed["account_number"], closed["reason"], closed["undated"]) == ("UK-1002", GONE_REASON, True)
     assert "@" in closed["envelope"]["source_event_id"]
@@ -100,13 +100,16 @@ async def test_a_delta_layout_never_closes_what_its_file_does_not_list(tmp_path:
 
 
 async def test_a_subscriber_listed_again_after_the_closure_is_a_changed_line_that_reopens(tmp_path: Path) -> None:
-    """Bob comes back (the same line): not a duplicate of his line before the closure, a newer fact."""
+    """Bob comes back (the same line): not a duplicate of his line before the closure, a newer fact, counted as
+    reopened (not as a changed line: his line is as it was)."""
     publisher = _Publisher()
     importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
     for night, rows in (("n1.csv", (ALICE, BOB)), ("n2.csv", (ALICE,))):
         await importer.import_file(_night(tmp_path, night, *rows), layout)
     back = await importer.import_file(_night(tmp_path, "n3.csv", BOB, ALICE), layout)  # another file
-    assert (back.published_events, back.changed, back.gone.closed) == (2, 1, 0)  # his account and his identifiers
+    assert (back.published_events, back.changed, back.gone.reopened, back.gone.closed) == (2, 0, 1, 0)
+    assert back.summary("n3.csv") == ("n3.csv: 2 lines, 2 events published, 1 duplicates, 0 rejected, "
+                                      "1 account reopened (listed again after a snapshot closed it)")
 
 
 async def test_a_snapshot_with_a_rejected_line_closes_nothing(tmp_path: Path) -> None:
@@ -129,7 +132,7 @@ async def test_a_gone_line_of_an_account_another_line_still_lists_is_counted_not
     await importer.import_file(_night(tmp_path, "n1.csv", payer, child), family)
     second = await importer.import_file(_night(tmp_path, "n2.csv", payer), family)
     assert (second.gone.closed, second.gone.kept_open) == (0, 1) and not _closed(publisher)
-    assert second.summary("n2.csv").endswith(", 1 lines gone from the snapshot, their account still listed: not closed")
+    assert second.summary("n2.csv").endswith(", 1 line gone from the snapshot, their account still listed: not closed")
 
 
 async def test_an_earlier_snapshot_come_back_closes_what_the_latest_listed_and_it_does_not(tmp_path: Path) -> None:
@@ -145,8 +148,8 @@ async def test_an_earlier_snapshot_come_back_closes_what_the_latest_listed_and_i
     assert (wednesday.already_imported, wednesday.gone.closed) == (False, 1)
     assert [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002"]
     assert wednesday.summary("wednesday.csv").endswith(
-        "1 accounts closed (gone from the snapshot), "
-        "identical to an earlier night's snapshot: read again as tonight's whole list")
+        "1 account closed (gone from the snapshot), "
+        "the same content as an earlier night's file: read again as tonight's whole list")
     redelivered = await importer.import_file(wednesday_file, layout)  # the same night's file again: a no-op
     assert (redelivered.already_imported, redelivered.published_events) == (True, 0)
     assert len(_closed(publisher)) == 1
@@ -161,7 +164,8 @@ async def test_an_earlier_snapshot_come_back_reopens_what_the_latest_closed(tmp_
     tuesday = await importer.import_file(_night(tmp_path, "tuesday.csv", ALICE), layout)
     wednesday = await importer.import_file(_night(tmp_path, "wednesday.csv", ALICE, BOB), layout)  # Monday's bytes
     assert tuesday.gone.closed == 1
-    assert (wednesday.already_imported, wednesday.changed, wednesday.published_events) == (False, 1, 2)
+    assert (wednesday.already_imported, wednesday.gone.reopened, wednesday.changed, wednesday.published_events) == (
+        False, 1, 0, 2)
     thursday = await importer.import_file(_night(tmp_path, "thursday.csv", ALICE), layout)
     assert thursday.gone.closed == 1 and len(_closed(publisher)) == 2  # closed again, as a newer revision
 
@@ -174,8 +178,9 @@ async def test_an_empty_snapshot_closes_nothing_and_says_so(tmp_path: Path) -> N
     await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), layout)
     empty = await importer.import_file(_night(tmp_path, "n2.csv"), layout)
     assert (empty.gone.closed, empty.gone.empty, _closed(publisher)) == (0, True, [])
-    assert empty.summary("n2.csv") == ("n2.csv: 0 lines, 0 events published, 0 duplicates, 0 rejected, "
-                                       "an empty snapshot: nothing closed")
+    assert empty.summary("n2.csv") == (
+        "n2.csv: 0 lines, 0 events published, 0 duplicates, 0 rejected, an empty snapshot: nothing closed; the next "
+        "snapshot with lines closes what it no longer lists (--allow-mass-close closes every account)")
     third = await importer.import_file(_night(tmp_path, "n3.csv", ALICE, CAROL), layout)
     assert third.gone.closed == 1 and [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002"]
 
