@@ -50,8 +50,8 @@ def resubmits(settings: OmnibusSettings) -> dict[str, Resubmit]:
     """Component name (a dead letter's ``source_component``) -> its ``Resubmit``."""
     from adapters.base.runtime import adapter_component
     from adapters.branch.ingress import NAME as BRANCH
-    from adapters.legacy.mapper import COMPONENT as LEGACY
     from adapters.call_center.ingress_http import NAME as CALL_CENTER
+    from adapters.legacy.mapper import COMPONENT as LEGACY
     from adapters.web.ingress import NAME as WEB
 
     def web() -> Remap:

@@ -70,9 +70,10 @@ def ingress_refusal(letter: DeadLetter) -> str:
     again)."""
     where = letter.location
     if FILE_HEADER not in where and str(letter.fields.get("source_component") or "").startswith(LEGACY_COMPONENT):
-        return (f"refused by the legacy adapter's outbox relay or a poller, its row not kept sealed ({SEAL_KEY_VARIABLE} "
-                "was not set on the adapter): there is no topic to put it back on and no row to map again; the source "
-                f"system must report it again (a new outbox row; a polled row once it changes), or {OPEN_CASE_HINT}")
+        return (f"refused by the legacy adapter's outbox relay or a poller, its row not kept sealed "
+                f"({SEAL_KEY_VARIABLE} was not set on the adapter): there is no topic to put it back on and no row to "
+                "map again; the source system must report it again (a new outbox row; a polled row once it changes), "
+                f"or {OPEN_CASE_HINT}")
     if FILE_HEADER not in where:
         return ("refused at HTTP ingress: there is no topic to put it back on (the sender must send it again; a web "
                 "message refused only for its id, error type RejectedInput.id_conflict or "

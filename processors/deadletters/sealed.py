@@ -10,8 +10,9 @@ corrected fields (``corrected``), and the adapter that refused it maps it again 
 per component, composed in ``omnibus.resubmits``: the web hall, the call center's CTR, Asterisk and TaskRouter
 paths, the branch counter), from the body and the context its dead letter names (the site, the source, the terminal
 and branch). A row the legacy adapter's outbox relay or a poller refused is kept sealed the same way (it too was read
-from no topic) and mapped again by ``adapters.legacy.redrive`` with the adapter's current settings; the events are published with acks=all and the headers ``omnibus-redriven-from``,
-``omnibus-dead-letter-id``, ``omnibus-redriven-by`` and ``omnibus-redrive-reason``. Once, as ``redrive``: the topics
+from no topic) and mapped again by ``adapters.legacy.redrive`` with the adapter's current settings. The events are
+published with acks=all and the headers ``omnibus-redriven-from``, ``omnibus-dead-letter-id``,
+``omnibus-redriven-by`` and ``omnibus-redrive-reason``. Once, as ``redrive``: the topics
 it publishes on are read from the dead letter's ``failed_at`` for a record carrying its id; past that, the same
 body maps to the same event ids, which the processors drop as copies.
 
