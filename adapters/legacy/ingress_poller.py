@@ -34,6 +34,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -64,6 +65,9 @@ LATE_ROWS = Counter(
 # The headers of a polled row's dead letter: which poller read it from which table (``adapters.legacy.redrive``
 # finds the poller's settings by its name to map the row again).
 POLLER_HEADER, TABLE_HEADER = "poller", "table"
+# and the row's ``numeric`` columns (comma-separated names), which the row's JSON keeps as text: a re-drive reads them
+# back as the Decimals the poller mapped (``59.990`` as text reads two ways; a Decimal is no identifier's text)
+NUMERIC_HEADER = "poller.numeric"
 XID_COLUMN = "omnibus_xid"  # the widened writer id, added to each row read in xid mode
 HORIZON = sql.SQL("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 # xmin (32 bits) widened to the 64-bit id nearest the horizon: horizon + the signed 32-bit difference.
@@ -192,8 +196,10 @@ class TablePoller(ResumableSource[dict[str, Any]]):
 
     def _item(self, row: dict[str, Any]) -> Item:
         pk = row[self._spec.primary_key]
-        headers = ((POLLER_HEADER, self._spec.name.encode()), (TABLE_HEADER, self._spec.table.encode()))
         value = {k: v for k, v in row.items() if k != XID_COLUMN}
+        numeric = ",".join(name for name, v in value.items() if isinstance(v, Decimal))
+        headers = ((POLLER_HEADER, self._spec.name.encode()), (TABLE_HEADER, self._spec.table.encode()),
+                   *(((NUMERIC_HEADER, numeric.encode()),) if numeric else ()))
         return Item(value, RawRecord(value=json.dumps(value, default=str).encode(), key=str(pk).encode(),
                                      headers=headers))
 

@@ -28,13 +28,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from adapters.base.redrive import NotRemappable, events_of
 from adapters.legacy.cli import context
 from adapters.legacy.config import LegacySettings, PollerSettings
 from adapters.legacy.ingress_outbox import OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, outbox_record
-from adapters.legacy.ingress_poller import POLLER_HEADER, polled_record
+from adapters.legacy.ingress_poller import NUMERIC_HEADER, POLLER_HEADER, polled_record
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
@@ -49,14 +50,13 @@ def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime, set
     the dead letter's, name: text) mapped with ``adapter``'s settings; ``received_at`` is not used (a row carries its
     own time). Raises ``NotRemappable`` when the dead letter names neither path, a poller this deployment does not
     declare, or a row without the columns its poller keys it by; ``RejectedInput`` when the row is refused again."""
-    row = _row(body)
     if OUTBOX_ID_HEADER in headers:
         ctx = _context(settings, adapter, None)
-        record = _outbox(row)
+        record = _outbox(_row(body))
     elif POLLER_HEADER in headers:
         spec = _poller(adapter, headers[POLLER_HEADER])
         ctx = _context(settings, adapter, spec.phone_region)
-        record = polled_record(spec, ctx, _typed(row, spec))
+        record = polled_record(spec, ctx, _typed(_row(body), spec, headers.get(NUMERIC_HEADER, "")))
     else:
         raise NotRemappable(f"the dead letter names no outbox row ({OUTBOX_TABLE_HEADER}, {OUTBOX_ID_HEADER}) and "
                             f"no poller ({POLLER_HEADER}): it was not read by the relay or a poller")
@@ -98,9 +98,10 @@ def _poller(adapter: LegacySettings, name: str) -> PollerSettings:
                         "that table to re-drive its rows")
 
 
-def _typed(row: Mapping[str, Any], spec: PollerSettings) -> dict[str, Any]:
+def _typed(row: Mapping[str, Any], spec: PollerSettings, numeric: str) -> dict[str, Any]:
     """``row`` as the poller read it: its ``updated_at_column`` a datetime again (the dead letter keeps it as text,
-    ``datetime``'s own ``str``), so that its version id is the one the poller gave it."""
+    ``datetime``'s own ``str``), so that its version id is the one the poller gave it, and its ``numeric`` columns
+    (comma-separated names, ``ingress_poller.NUMERIC_HEADER``) Decimals again."""
     if spec.primary_key not in row or spec.updated_at_column not in row:
         raise NotRemappable(f"the row has no column {spec.primary_key} or {spec.updated_at_column} (poller "
                             f"{spec.name}'s primary_key and updated_at_column): set the poller as it read the row")
@@ -108,4 +109,8 @@ def _typed(row: Mapping[str, Any], spec: PollerSettings) -> dict[str, Any]:
         updated = datetime.fromisoformat(str(row[spec.updated_at_column]))
     except ValueError as exc:
         raise NotRemappable(f"the row's {spec.updated_at_column} is no time") from exc
-    return {**row, spec.updated_at_column: updated}
+    try:
+        numbers = {name: Decimal(str(row[name])) for name in numeric.split(",") if name and row.get(name) is not None}
+    except ArithmeticError as exc:
+        raise NotRemappable("a numeric column of the row is no number") from exc
+    return {**row, **numbers, spec.updated_at_column: updated}

@@ -41,6 +41,11 @@ def _event_ids(events: Any) -> list[str]:
     return [outgoing.event.value["envelope"]["event_id"] for outgoing in events]
 
 
+def _without_received_at(events: Any) -> list[dict[str, Any]]:
+    """The events' values but when the adapter received them (the re-drive's time, not the poll's)."""
+    return [{**e.event.value, "envelope": {**e.event.value["envelope"], "received_at": None}} for e in events]
+
+
 def _outbox_raw(row: dict[str, Any], created_at: datetime = AT) -> RawRecord:
     """What the relay dead-letters for ``row`` (``ingress_outbox._raw_row``), from the database's columns."""
     return _raw_row((row["id"], row["aggregate_type"], row["aggregate_id"], row["event_type"], row["payload"],
@@ -133,3 +138,21 @@ def test_a_refusal_again_names_the_field_never_an_identifier_value(tmp_path: Pat
     reason = str(refused.value)
     assert "the legacy adapter refuses it again" in reason and "account_type is missing" in reason
     assert "OMNIBUS_ADAPTER_LEGACY__" in reason and "612345678" not in reason
+
+
+def test_a_polled_numeric_column_is_read_back_as_the_number_the_poller_read(tmp_path: Path) -> None:
+    """A ``numeric(12,3)`` amount (``59.990``) and a ``numeric(20,0)`` account number are Decimals again on a re-drive,
+    as the poller read them: as the text the dead letter keeps, ``59.990`` reads two ways (the bill would be refused)
+    and a number would be read as an identifier's text where the poller refused it as none."""
+    from datetime import date
+    from decimal import Decimal
+
+    bills = {"name": "facturas", "table": "facturas", "primary_key": "bill_id", "event_type": "BillIssued"}
+    row = {"bill_id": "F-1", "account_number": Decimal("4455667788"), "amount": Decimal("59.990"), "currency": "EUR",
+           "period_start_date": date(2026, 11, 1), "period_end_date": date(2026, 11, 30), "due_date": date(2026, 12, 15),
+           "updated_at": datetime(2026, 12, 1, 9, tzinfo=UTC)}
+    raw, polled = _polled(bills, row, tmp_path)
+    events = remapped(raw.value or b"", _headers(raw), AT, SETTINGS, _adapter(tmp_path, bills))
+    assert _without_received_at(events) == _without_received_at(polled.events)
+    assert events[0].event.value["amount"] == {"amount_minor": 5999, "currency": "EUR"}
+    assert events[0].key == polled.events[0].key
