@@ -33,7 +33,7 @@ from typing import Any
 
 from adapters.base.redrive import NotRemappable, events_of
 from adapters.legacy.cli import context
-from adapters.legacy.config import LegacySettings, PollerSettings
+from adapters.legacy.config import ENV_PREFIX, LegacySettings, PollerSettings
 from adapters.legacy.ingress_outbox import OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, outbox_record
 from adapters.legacy.ingress_poller import NUMERIC_HEADER, POLLER_HEADER, polled_record
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
@@ -41,7 +41,7 @@ from bus.config import OmnibusSettings
 from bus.errors import ConfigError
 from bus.producer import Outgoing
 
-POLLERS_VARIABLE = "OMNIBUS_ADAPTER_LEGACY__POLLERS"
+POLLERS_VARIABLE = f"{ENV_PREFIX}POLLERS"
 
 
 def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime, settings: OmnibusSettings,

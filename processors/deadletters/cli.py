@@ -45,7 +45,7 @@ SOURCE_TOPIC = typer.Option(None, "--source-topic",
                             help="Only those read from this topic (with or without the prefix); http: refused at HTTP; "
                                  "file: a line refused by a file import.")
 COMPONENT = typer.Option(None, "--component", help="Only those of this adapter or processor, e.g. adapter.web.")
-SEALED_REDRIVE = "a re-drive of a body refused at HTTP ingress"
+SEALED_REDRIVE = "a re-drive of a body refused at HTTP ingress or of a legacy outbox or polled row"
 SINCE = typer.Option(None, "--since", help="Only those that failed since: an ISO time (UTC if no zone) or 30m, 2h, 7d.")
 
 
@@ -137,7 +137,8 @@ def _operator(by: str | None, why: str | None, what: str = "--new-id") -> Operat
 
 
 def _refused_at_http(letter: DeadLetter) -> bool:
-    """Refused at an adapter's HTTP ingress: read from no topic, and no file's line."""
+    """Refused at an adapter's HTTP ingress, or by the legacy adapter's outbox relay or a poller: read from no topic,
+    and no file's line (``processors.deadletters.sealed`` re-submits both)."""
     return letter.fields.get("source_topic") is None and letter.source_kind == "http"
 
 
