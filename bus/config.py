@@ -183,10 +183,11 @@ class ReadinessSettings(Section):
 
 class DeadLetterSettings(Section):
     seal_key: SecretStr | None = Field(
-        None, description="Key that seals the body an adapter's HTTP ingress refused into its dead letter "
-        "(AES-256-GCM, bus.sealing), so that omnibus deadletters redrive can re-submit it; at least 32 random "
-        "characters, the same on every adapter and where redrive runs. Unset: refused bodies are kept with their "
-        "national IDs and cards as tokens only, and cannot be re-driven.")
+        None, description="Key that seals the body an adapter's HTTP ingress refused, or the row the legacy "
+        "adapter's outbox relay or a poller refused, into its dead letter (AES-256-GCM, bus.sealing), so that omnibus "
+        "deadletters redrive can re-submit it; at least 32 random characters, the same on every adapter and where "
+        "redrive runs. Unset: refused bodies and rows are kept with their national IDs and cards as tokens only, and "
+        "cannot be re-driven.")
 
     @field_validator("seal_key")
     @classmethod

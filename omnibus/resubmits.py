@@ -1,6 +1,7 @@
-"""The adapters whose HTTP-ingress refusals ``deadletters redrive`` re-submits from their sealed bodies
+"""The adapters whose refusals ``deadletters redrive`` re-submits from their sealed bodies
 (``processors.deadletters.sealed.Resubmit``; tester29 F5): the web hall, the call center (CTR, Asterisk, TaskRouter)
-and the branch counter, one mechanism for all.
+and the branch counter at their HTTP ingress, and the legacy adapter's outbox relay and table pollers (a row, not a
+body: ``adapters.legacy.redrive``), one mechanism for all.
 
 Composed here, at the top (``omnibus.cli.Composition.resubmits``), so the dead-letter plumbing never imports an
 adapter; each adapter's settings (``OMNIBUS_ADAPTER_<NAME>__*``) are read as the adapter reads them, at the first
@@ -16,13 +17,18 @@ from functools import cache
 
 from bus.config import OmnibusSettings, load_component_settings
 from bus.producer import Outgoing
+from bus.redact import scrub_text
 from processors.deadletters.sealed import NotResubmitted, Resubmit
 
+# a legacy row is corrected by the adapter's settings (a poller's columns) or in the row itself
+LEGACY_CORRECTION = ("correct the adapter's settings (OMNIBUS_ADAPTER_LEGACY__*) or the row with --set FIELD=VALUE "
+                     "(an outbox row's payload.FIELD)")
 Remap = Callable[[bytes, Mapping[str, str], datetime], tuple[Outgoing, ...]]
 
 
-def _resubmit(build: Callable[[], Remap], adapter: str) -> Resubmit:
-    """``build``'s re-mapping (built once, at its first use), its refusals as ``NotResubmitted`` naming ``adapter``."""
+def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct it with --set FIELD=VALUE") -> Resubmit:
+    """``build``'s re-mapping (built once, at its first use), its refusals as ``NotResubmitted`` naming ``adapter``
+    and how to ``correct`` it, the reason scrubbed of identifier values as logs are (it is printed)."""
     from adapters.base.errors import RejectedInput
     from adapters.base.redrive import NotRemappable
 
@@ -34,8 +40,8 @@ def _resubmit(build: Callable[[], Remap], adapter: str) -> Resubmit:
         except NotRemappable as exc:
             raise NotResubmitted(str(exc)) from exc
         except RejectedInput as exc:
-            raise NotResubmitted(f"{adapter} refuses it again ({exc.code}: {exc.reason}); correct it with --set "
-                                 "FIELD=VALUE") from exc
+            raise NotResubmitted(f"{adapter} refuses it again ({exc.code}: {scrub_text(exc.reason)}); {correct}",
+                                 ) from exc
 
     return Resubmit(resubmit)
 
@@ -45,6 +51,7 @@ def resubmits(settings: OmnibusSettings) -> dict[str, Resubmit]:
     from adapters.base.runtime import adapter_component
     from adapters.branch.ingress import NAME as BRANCH
     from adapters.call_center.ingress_http import NAME as CALL_CENTER
+    from adapters.legacy.mapper import COMPONENT as LEGACY
     from adapters.web.ingress import NAME as WEB
 
     def web() -> Remap:
@@ -73,6 +80,14 @@ def resubmits(settings: OmnibusSettings) -> dict[str, Resubmit]:
         mapper = CounterMapper(adapter, settings.topics, settings.identifiers)
         return lambda body, headers, at: redrive.remapped(body, headers, at, mapper, adapter)
 
+    def legacy() -> Remap:
+        from adapters.legacy import redrive
+        from adapters.legacy.config import ENV_PREFIX, LegacySettings
+
+        adapter = load_component_settings(LegacySettings, ENV_PREFIX)
+        return lambda body, headers, at: redrive.remapped(body, headers, at, settings, adapter)
+
     return {adapter_component(WEB): _resubmit(web, "the web hall"),
             adapter_component(CALL_CENTER): _resubmit(call_center, "the call center"),
-            adapter_component(BRANCH): _resubmit(branch, "the branch adapter")}
+            adapter_component(BRANCH): _resubmit(branch, "the branch adapter"),
+            adapter_component(LEGACY): _resubmit(legacy, "the legacy adapter", LEGACY_CORRECTION)}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bus.errors import OmnibusError
+from bus.handoff_limits import MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
 from bus.redact import free_text
 from bus.serde import Event
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 # Attribute names on a Connect contact or a TaskRouter task (set by the contact flow or the agent's form).
 KIND, TEAM, SUMMARY = "omnibus_handoff_kind", "omnibus_handoff_team", "omnibus_handoff_summary"
 ATTRIBUTES = (KIND, TEAM, SUMMARY)
-MAX_CHARS = {KIND: 64, TEAM: 64, SUMMARY: 1000}
+MAX_CHARS = {KIND: MAX_KIND_CHARS, TEAM: MAX_TEAM_CHARS, SUMMARY: MAX_SUMMARY_CHARS}  # bus.handoff_limits
 REQUESTED_TEAM = "requested_team"  # intake_facts key of the team the front line asked for
 HANDOFF_CREATED = "omnibus.handoff.HandoffCreated"  # the schema of a handoff's creation, whichever channel opens it
 # InteractionRecorded.outcome of a contact that opened a handoff, whatever else it reports: the case left the

@@ -36,6 +36,8 @@ from bus.logging import get_logger
 
 OUTBOX_SQL = Path(__file__).with_name("outbox.sql")
 # The field an aggregate's id is, by aggregate type (a payload's own value of the field wins).
+# The headers of an outbox row's dead letter: its table and id (``adapters.legacy.redrive`` maps it again from them).
+OUTBOX_TABLE_HEADER, OUTBOX_ID_HEADER = "outbox.table", "outbox.id"
 AGGREGATE_FIELDS = {"account": "account_number", "order": "order_id", "customer": "customer_id"}
 log = get_logger(__name__)
 
@@ -161,7 +163,7 @@ def _raw_row(row: tuple, table: str) -> RawRecord:
     value = json.dumps({"id": row_id, "aggregate_type": aggregate_type, "aggregate_id": aggregate_id,
                         "event_type": event_type, "payload": payload, "created_at": created_at.isoformat()},
                        default=str).encode()
-    headers = (("outbox.table", table.encode()), ("outbox.id", str(row_id).encode()))
+    headers = ((OUTBOX_TABLE_HEADER, table.encode()), (OUTBOX_ID_HEADER, str(row_id).encode()))
     return RawRecord(value=value, key=str(aggregate_id).encode(), headers=headers)
 
 

@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -60,6 +62,12 @@ LATE_ROWS = Counter(
     "omnibus_adapter_late_rows_total",
     "Rows found behind an updated_at watermark (published late, not lost), by poller.", ["poller"],
 )
+# The headers of a polled row's dead letter: which poller read it from which table (``adapters.legacy.redrive``
+# finds the poller's settings by its name to map the row again).
+POLLER_HEADER, TABLE_HEADER = "poller", "table"
+# and the row's ``numeric`` columns (comma-separated names), which the row's JSON keeps as text: a re-drive reads them
+# back as the Decimals the poller mapped (``59.990`` as text reads two ways; a Decimal is no identifier's text)
+NUMERIC_HEADER = "poller.numeric"
 XID_COLUMN = "omnibus_xid"  # the widened writer id, added to each row read in xid mode
 HORIZON = sql.SQL("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 # xmin (32 bits) widened to the 64-bit id nearest the horizon: horizon + the signed 32-bit difference.
@@ -188,8 +196,10 @@ class TablePoller(ResumableSource[dict[str, Any]]):
 
     def _item(self, row: dict[str, Any]) -> Item:
         pk = row[self._spec.primary_key]
-        headers = (("poller", self._spec.name.encode()), ("table", self._spec.table.encode()))
         value = {k: v for k, v in row.items() if k != XID_COLUMN}
+        numeric = ",".join(name for name, v in value.items() if isinstance(v, Decimal))
+        headers = ((POLLER_HEADER, self._spec.name.encode()), (TABLE_HEADER, self._spec.table.encode()),
+                   *(((NUMERIC_HEADER, numeric.encode()),) if numeric else ()))
         return Item(value, RawRecord(value=json.dumps(value, default=str).encode(), key=str(pk).encode(),
                                      headers=headers))
 
@@ -227,23 +237,7 @@ class TablePoller(ResumableSource[dict[str, Any]]):
                         "watermark", poller=self._spec.name, rows=len(late))
 
     def _record(self, row: dict[str, Any]) -> BusinessRecord:
-        spec = self._spec
-        updated = row[spec.updated_at_column]
-        event_type = spec.event_type or str(row.get(spec.event_type_column or "") or "")
-        fields = {name: row.get(column) for name, column in spec.columns.items()} if spec.columns else dict(row)
-        occurred = fields.get("occurred_at")
-        version = f"poll:{spec.name}:{self._row_key(row, fields)}@{updated.isoformat()}"
-        return BusinessRecord(event_type, fields, version,
-                              moment(occurred if occurred else updated, "occurred_at"))  # type: ignore[arg-type]
-
-    def _row_key(self, row: dict[str, Any], fields: dict[str, Any]) -> str:
-        """The row's primary key in its versions' ids: as it is, or ``key-<32 hex>`` when the column holds an identifier
-        or a trait (an account number, a customer number: ``adapters.legacy.keys``), spelled as identity spells it."""
-        spec = self._spec
-        name = next((field for field, column in spec.columns.items() if column == spec.primary_key), spec.primary_key)
-        if not is_personal(name):
-            return str(row[spec.primary_key])
-        return key_digest(spec.name, key_parts([name], {**fields, name: row[spec.primary_key]}, self._ctx.normaliser))
+        return polled_record(self._spec, self._ctx, row)
 
     async def run(self, dsn: str, stop: asyncio.Event) -> None:
         """Poll every poll_interval_s until ``stop`` is set, riding out database and Kafka outages."""
@@ -264,6 +258,29 @@ class TablePoller(ResumableSource[dict[str, Any]]):
                 log.warning("database unreachable; retrying", poller=self._spec.name, error=str(exc))
                 wait = self._retry_after_s
             await _sleep(stop, wait)
+
+
+def polled_record(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, Any]) -> BusinessRecord:
+    """The business fact of one polled row version (``row``: column -> value, its ``updated_at_column`` a datetime):
+    its fields (``spec.columns`` picked, else every column), its version id ``poll:<poller>:<key>@<updated_at>``
+    (``row_key``), its time (``occurred_at`` if the row has one, else its ``updated_at``). Raises ``RejectedInput``
+    for a malformed ``occurred_at``."""
+    updated = row[spec.updated_at_column]
+    event_type = spec.event_type or str(row.get(spec.event_type_column or "") or "")
+    fields = {name: row.get(column) for name, column in spec.columns.items()} if spec.columns else dict(row)
+    occurred = fields.get("occurred_at")
+    version = f"poll:{spec.name}:{row_key(spec, ctx, row, fields)}@{updated.isoformat()}"
+    return BusinessRecord(event_type, fields, version,
+                          moment(occurred if occurred else updated, "occurred_at"))  # type: ignore[arg-type]
+
+
+def row_key(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, Any], fields: Mapping[str, Any]) -> str:
+    """The row's primary key in its versions' ids: as it is, or ``key-<32 hex>`` when the column holds an identifier
+    or a trait (an account number, a customer number: ``adapters.legacy.keys``), spelled as identity spells it."""
+    name = next((field for field, column in spec.columns.items() if column == spec.primary_key), spec.primary_key)
+    if not is_personal(name):
+        return str(row[spec.primary_key])
+    return key_digest(spec.name, key_parts([name], {**fields, name: row[spec.primary_key]}, ctx.normaliser))
 
 
 def _last_version(rows: list[dict[str, Any]], spec: PollerSettings) -> dict[str, Any]:

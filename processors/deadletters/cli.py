@@ -6,7 +6,8 @@ prints one with its original decoded (identifier values masked unless ``--reveal
 ones back on their source topics, once (``processors.deadletters.redrive``), or with ``--new-id`` publishes web
 messages refused only for their id (by the web hall or, as ``duplicate_creation``, by the handoff tracker) under a
 derived one (``processors.deadletters.new_id``), and re-submits a body an adapter's HTTP ingress refused from its
-sealed copy, corrected by ``--set`` (``processors.deadletters.sealed``). The three read the
+sealed copy, corrected by ``--set`` (``processors.deadletters.sealed``), as it does a row the legacy adapter's
+outbox relay or a poller refused. The three read the
 dead-letter topic with no consumer group. Exit status: 0; 1 when ``show`` finds no such id, or ``redrive`` refused
 some of the selection (the others are re-driven); 2 on a usage error.
 """
@@ -44,7 +45,7 @@ SOURCE_TOPIC = typer.Option(None, "--source-topic",
                             help="Only those read from this topic (with or without the prefix); http: refused at HTTP; "
                                  "file: a line refused by a file import.")
 COMPONENT = typer.Option(None, "--component", help="Only those of this adapter or processor, e.g. adapter.web.")
-SEALED_REDRIVE = "a re-drive of a body refused at HTTP ingress"
+SEALED_REDRIVE = "a re-drive of a body refused at HTTP ingress or of a legacy outbox or polled row"
 SINCE = typer.Option(None, "--since", help="Only those that failed since: an ISO time (UTC if no zone) or 30m, 2h, 7d.")
 
 
@@ -136,7 +137,8 @@ def _operator(by: str | None, why: str | None, what: str = "--new-id") -> Operat
 
 
 def _refused_at_http(letter: DeadLetter) -> bool:
-    """Refused at an adapter's HTTP ingress: read from no topic, and no file's line."""
+    """Refused at an adapter's HTTP ingress, or by the legacy adapter's outbox relay or a poller: read from no topic,
+    and no file's line (``processors.deadletters.sealed`` re-submits both)."""
     return letter.fields.get("source_topic") is None and letter.source_kind == "http"
 
 
@@ -190,9 +192,10 @@ def redrive_command(
     partition, plus the headers ``omnibus-redriven-from`` (dead-letter topic/partition/offset) and
     ``omnibus-dead-letter-id``. Once: one already re-driven is skipped (the processors also drop a copy by its event
     id).
-    A body refused at an adapter's HTTP ingress (a CTR Firehose never sends again) is opened from its seal
-    (``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, the adapters' key), corrected with ``--set FIELD=VALUE``, mapped again by the
-    adapter that refused it and published (acks=all), with ``--by NAME --why TEXT`` recorded on each record.
+    A body refused at an adapter's HTTP ingress (a CTR Firehose never sends again), or a row the legacy adapter's
+    outbox relay or a poller refused, is opened from its seal (``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, the adapters' key),
+    corrected with ``--set FIELD=VALUE``, mapped again by the adapter that refused it with its settings as they are
+    now and published (acks=all), with ``--by NAME --why TEXT`` recorded on each record.
     Refused, with why: a body refused at HTTP ingress kept without its seal (the key was not set: the sender sends
     again), lines refused by a file import (correct the line, import the file again), those whose value was not kept
     whole.

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from bus.config import OmnibusSettings
 from bus.envelope import envelope, event_id
 from bus.errors import OmnibusError
+from bus.handoff_limits import MAX_KIND_CHARS, MAX_SUMMARY_CHARS
 from bus.identifiers import Identifier, IdentifierNormaliser, load_identifier_settings
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -38,8 +39,6 @@ SOURCE_SYSTEM = "omnibus-deadletters"  # the envelope's source of a case opened 
 # the legacy adapter's (``redrive.LEGACY_COMPONENT``) is BUSINESS_SYSTEM. Others need ``--channel``.
 COMPONENT_CHANNELS = {"adapter.call_center": "CALL_CENTER", "adapter.web": "WEB", "adapter.branch": "BRANCH"}
 LEGACY_CHANNEL = "BUSINESS_SYSTEM"
-# as a channel's request (``adapters.base.handoff_request.MAX_CHARS``, which this plumbing does not import)
-MAX_KIND_CHARS, MAX_SUMMARY_CHARS = 64, 1000
 
 
 class BadCase(OmnibusError, ValueError):

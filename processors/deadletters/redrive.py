@@ -7,9 +7,10 @@ already carrying the id (a second run, or a run cut short after sending, sends n
 processors drop a copy all the same, on the event id inside the value (at-least-once with idempotent effects), so
 two operators re-driving at the same moment give two records and one effect.
 
-Refused, with the reason: a dead letter from HTTP ingress (no topic to put it back on: the sender sends again, or,
-for a message refused only for its id, ``processors.deadletters.new_id`` publishes it under a new one) or
-from a file import (correct the line and import it again),
+Refused, with the reason: a dead letter from HTTP ingress or the legacy adapter's outbox relay or pollers (no topic
+to put it back on: ``processors.deadletters.sealed`` maps its sealed body or row again; for a message refused only
+for its id, ``processors.deadletters.new_id`` publishes it under a new one) or from a file import (correct the line
+and import it again),
 one without its value or with only its first bytes (``value_truncated``), one whose source topic this deployment
 does not declare (or is internal to a processor), and one with a header key that is not UTF-8 (it would be
 dead-lettered again: ``bus.record_headers``).
@@ -30,6 +31,7 @@ from bus.dead_letter import FILE_HEADER, LAYOUT_HEADER
 from bus.kafka_client import connection_options
 from bus.producer import EventProducer
 from bus.record_headers import is_utf8
+from bus.sealing import SEAL_KEY_VARIABLE
 from bus.serde import build_serde
 from bus.topic import KafkaRecord
 from bus.topics import ALL_TOPICS
@@ -63,12 +65,15 @@ def ingress_refusal(letter: DeadLetter) -> str:
 
     A file's line: correct it and import it again, since a file import only reads (``docs/legacy-batch.md``: the same
     file is "already imported"; a corrected line in a new file with the same layout is imported, a duplicate of a
-    published line when the layout has a business ``key``). An HTTP body: the sender sends it again."""
+    published line when the layout has a business ``key``). An HTTP body, or a legacy outbox or polled row, kept
+    without its seal: the sender or source system sends it again (sealed, ``processors.deadletters.sealed`` maps it
+    again)."""
     where = letter.location
     if FILE_HEADER not in where and str(letter.fields.get("source_component") or "").startswith(LEGACY_COMPONENT):
-        return (f"refused by the legacy adapter's outbox or poller ({letter.source}): there is no topic to put it back "
-                f"on; the source system must report it again (a new outbox row; a polled row once it changes), or "
-                f"{OPEN_CASE_HINT}")
+        return (f"refused by the legacy adapter's outbox relay or a poller, its row not kept sealed "
+                f"({SEAL_KEY_VARIABLE} was not set on the adapter): there is no topic to put it back on and no row to "
+                "map again; the source system must report it again (a new outbox row; a polled row once it changes), "
+                f"or {OPEN_CASE_HINT}")
     if FILE_HEADER not in where:
         return ("refused at HTTP ingress: there is no topic to put it back on (the sender must send it again; a web "
                 "message refused only for its id, error type RejectedInput.id_conflict or "

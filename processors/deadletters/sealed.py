@@ -1,4 +1,5 @@
-"""``redrive`` of input refused at an adapter's HTTP ingress: its sealed body opened, corrected, mapped again.
+"""``redrive`` of input refused at an adapter's HTTP ingress or by the legacy adapter's outbox relay or pollers: its
+sealed body (or row) opened, corrected, mapped again.
 
 A sender that never sends again (Amazon Connect's Firehose delivery, a Segment SDK after a 400, a counter agent that
 marked the event rejected) leaves a refused record only in its dead letter (tester29 F5: a CTR refused for a
@@ -8,8 +9,10 @@ the dead-letter topic. ``redrive ID --set FIELD=VALUE --by NAME --why TEXT`` ope
 corrected fields (``corrected``), and the adapter that refused it maps it again with its own mapper (a ``Resubmit``
 per component, composed in ``omnibus.resubmits``: the web hall, the call center's CTR, Asterisk and TaskRouter
 paths, the branch counter), from the body and the context its dead letter names (the site, the source, the terminal
-and branch); the events are published with acks=all and the headers ``omnibus-redriven-from``,
-``omnibus-dead-letter-id``, ``omnibus-redriven-by`` and ``omnibus-redrive-reason``. Once, as ``redrive``: the topics
+and branch). A row the legacy adapter's outbox relay or a poller refused is kept sealed the same way (it too was read
+from no topic) and mapped again by ``adapters.legacy.redrive`` with the adapter's current settings. The events are
+published with acks=all and the headers ``omnibus-redriven-from``, ``omnibus-dead-letter-id``,
+``omnibus-redriven-by`` and ``omnibus-redrive-reason``. Once, as ``redrive``: the topics
 it publishes on are read from the dead letter's ``failed_at`` for a record carrying its id; past that, the same
 body maps to the same event ids, which the processors drop as copies.
 

@@ -114,8 +114,8 @@ def test_a_record_refused_whole_is_re_driven_though_an_unrelated_part_stays_refu
 
 
 def test_a_request_that_cannot_be_re_driven_points_to_open_case() -> None:
-    """A body refused before the seal key was set, and a legacy outbox or poller row (read from a database, not a
-    topic, and never an HTTP body), are refused by ``redrive`` with the way out: ``open-case``."""
+    """A body refused before the seal key was set, and a legacy outbox or poller row refused then (read from a
+    database, not a topic, and never an HTTP body), are refused by ``redrive`` with the way out: ``open-case``."""
     from processors.deadletters.sealed import refusal
 
     unsealed = letter(RawRecord(value=b"{}", headers=(("http.path", b"/v1/twilio/taskrouter"),)),
@@ -126,7 +126,27 @@ def test_a_request_that_cannot_be_re_driven_points_to_open_case() -> None:
         reason = refusal(dead, SEALER, {})
         assert reason is not None and "omnibus deadletters open-case ID --kind KIND" in reason, reason
     legacy_reason = refusal(row, SEALER, {}) or ""
-    assert "outbox or poller" in legacy_reason and "HTTP" not in legacy_reason
+    assert "outbox relay or a poller" in legacy_reason and "not kept sealed" in legacy_reason
+    assert "HTTP" not in legacy_reason
+
+
+def test_a_legacy_handoff_row_without_its_case_type_is_re_driven_corrected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The legacy kind of redrive36: an outbox row ``HandoffCreated`` without its ``case_type`` was refused and its
+    row kept sealed. Re-driven as it is it is refused again with the reason; with ``--set payload.case_type`` it
+    opens the case on the handoff topic, under the handoff id the row gives it."""
+    from tests.processors.deadletters.test_sealed import sealed_letter
+
+    row = {"id": 4201, "aggregate_type": "account", "aggregate_id": "ACC-100234", "event_type": "HandoffCreated",
+           "payload": {"summary": "Meter reads twice", "phone": "+33612345678"},
+           "created_at": "2026-12-03T09:40:00+00:00"}
+    sealed = sealed_letter(json.dumps(row).encode(), "adapter.legacy",
+                           (("outbox.table", b"omnibus_outbox"), ("outbox.id", b"4201")),
+                           error_type="RejectedInput.missing_field")
+    (refused,) = dry_run([sealed], {}, monkeypatch)
+    assert refused.action == "refused" and "case_type" in refused.reason, refused
+    assert "legacy adapter refuses it again" in refused.reason and "612345678" not in refused.reason
+    (outcome,) = dry_run([sealed], {"payload.case_type": "meter-dispute"}, monkeypatch)
+    assert outcome.action == "would_redrive" and HANDOFF_TOPIC in outcome.at, outcome
 
 
 def test_a_refused_web_service_request_is_re_driven_corrected_and_opens_its_case(
