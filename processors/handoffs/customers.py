@@ -22,7 +22,9 @@ The rules (issue #15):
   (same status, next version), so the CRM and ``omnibus report handoffs --by customer`` follow. It follows only
   identity's placement and the merges of the customer it has, never the identifier rule (an identifier's owner
   may change for reasons that are not this past case's, as a recycled phone number), and never its tier: a
-  finished case's tier and deadline are history. A reopened case is open again and follows everything.
+  finished case's tier and deadline are history. A reopened case is open again and follows everything. What its
+  customer lost (``HandoffState.relinquished``: a recycled or released number) is announced whatever the status, so
+  a replay rebuilds it (``announced_view``), with ``needs_contact`` as announced (``needs_a_contact``).
 * **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
   (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
   the tier on the event (the channel's guess); else the policy's default tier.
