@@ -112,9 +112,10 @@ HANDOFF_TICKS = TopicSpec(  # same partition count as HANDOFF_EVENTS: one co-par
     key="tick key of the partition", retention_ms=1 * DAY_MS, internal=True,
 )
 HANDOFF_NOTIFICATIONS = TopicSpec(
-    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel.",
+    "handoff.notifications.v1", "Customer-visible handoff progress, addressed to the channel, and recalls of "
+    "notifications a gateway still holding them drops.",
     key="customer id (handoff id while the tracker does not know the customer)",
-    carries=("omnibus.handoff.CustomerNotification",),
+    carries=("omnibus.handoff.CustomerNotification", "omnibus.handoff.CustomerNotificationRecalled"),
 )
 HANDOFF_TIER_FACTS = TopicSpec(
     "handoff.tier-facts.v1", "Service-tier facts per account, subscription and holder of an account, digested from "

@@ -22,7 +22,9 @@ The rules (issue #15):
   (same status, next version), so the CRM and ``omnibus report handoffs --by customer`` follow. It follows only
   identity's placement and the merges of the customer it has, never the identifier rule (an identifier's owner
   may change for reasons that are not this past case's, as a recycled phone number), and never its tier: a
-  finished case's tier and deadline are history. A reopened case is open again and follows everything.
+  finished case's tier and deadline are history. A reopened case is open again and follows everything. What its
+  customer lost (``HandoffState.relinquished``: a recycled or released number) is announced whatever the status, so
+  a replay rebuilds it (``announced_view``), with ``needs_contact`` as announced (``needs_a_contact``).
 * **Tier at creation.** The tier on HandoffCreated, if the origin channel is trusted
   (``tiers.trusted_channels``); else the customer's tier (highest active, ``TierPolicy``) if known; else
   the tier on the event (the channel's guess); else the policy's default tier.
@@ -51,6 +53,7 @@ from processors.handoffs import deadlines
 from processors.handoffs.config import HandoffPolicy, tier_key
 from processors.handoffs.directory import UNKNOWN, CustomerTier, CustomerView
 from processors.handoffs.metrics import count_unknown_tier
+from processors.handoffs.notifications import delivery
 from processors.handoffs.outputs import CREATED, STATUS_CHANGED
 from processors.handoffs.state import DeadlineRule, HandoffState, TierSource
 from processors.handoffs.tier_facts import BUSINESS, identifier_key
@@ -106,6 +109,9 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
         new = new.with_(addresses=view.identifiers)
     if view.customer_id is not None and view.relinquished != state.relinquished:
         new = new.with_(relinquished=view.relinquished)  # announced: the events name the customer by the rest
+    needs_contact = view.needs_contact if view.needs_contact is not None else needs_a_contact(policy, new)
+    if needs_contact != new.needs_contact:
+        new = new.with_(needs_contact=needs_contact)
     tier = view.tier if state.is_open else None  # a resolved or closed case's tier and deadline are its history
     if tier is not None and state.tier_source is not TierSource.TRUSTED_CHANNEL:
         settled = state.tier_source.settled and not corrected
@@ -118,12 +124,18 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
                 new, cause, causation = changed, tier.schema, tier.event_id
     if new == state:
         return None
-    # saved, not published: the fallback addresses, the placed mark, and what a finished case's customer lost (its
-    # next record's events and notifications name the rest: a finished case is announced for its customer only)
-    relinquished = state.relinquished if not state.is_open else new.relinquished
-    announce = new.with_(addresses=state.addresses, customer_placed=state.customer_placed,
-                         relinquished=relinquished) != state
+    # saved, not published: the fallback addresses and the placed mark. What the customer lost is announced whatever
+    # the case's status (the events name the customer by the rest), so a replay rebuilds it from the log.
+    announce = new.with_(addresses=state.addresses, customer_placed=state.customer_placed) != state
     return Followed(new, cause, causation, retimed, announce)
+
+
+def needs_a_contact(policy: HandoffPolicy, state: HandoffState) -> bool:
+    """Whether ``state``'s customer lost a contact point of the case (``relinquished``) and no channel the policy
+    allows can reach one the customer holds (``notifications.delivery`` finds no address): its notifications go to
+    the origin channel unaddressed until a phone or an e-mail of the customer is known again. A case that never had
+    one (a call from a withheld number) is not marked: nothing was lost."""
+    return bool(state.relinquished) and delivery(policy.notifications, state)[1] is None
 
 
 def _retier(
@@ -169,7 +181,8 @@ def announced_view(value: dict, state: HandoffState) -> CustomerView:
         placement = causation
     named = {identifier_key(i) for i in value.get("customer_identifiers") or ()}
     relinquished = tuple(sorted({identifier_key(i) for i in state.customer_identifiers} - named))
-    return CustomerView(value.get("customer_id"), tier, state.addresses, placement, relinquished)
+    return CustomerView(value.get("customer_id"), tier, state.addresses, placement, relinquished,
+                        bool(value.get("needs_contact")))
 
 
 def creation_view(value: dict) -> CustomerView:

@@ -51,6 +51,7 @@ class CustomerView:
     placement: str | None = None  # event id of identity's placement the customer comes from (None: an identifier)
     # keys (TYPE:value) of the handoff's identifiers the customer held and holds no more (``CustomerDirectory.view``)
     relinquished: tuple[str, ...] = ()
+    needs_contact: bool | None = None  # as a replay reads it announced (None: ``customers.follow`` decides)
 
 
 UNKNOWN = CustomerView()
@@ -367,10 +368,12 @@ class CustomerDirectory:
         known = known[:ADDRESSES_KEPT]
         return CustomerView(customer_id, self.tier_of(customer_id, policy.tiers),
                             tuple({"type": k.partition(":")[0], "value": k.partition(":")[2]} for k in known),
-                            placement, self._relinquished(customer_id, identifiers, relinquished))
+                            placement, self.no_longer_held(customer_id, identifiers, relinquished))
 
-    def _relinquished(self, customer_id: str, identifiers: tuple[dict[str, str], ...],
-                      before: Collection[str]) -> tuple[str, ...]:
+    def no_longer_held(self, customer_id: str, identifiers: Sequence[dict[str, str]],
+                       before: Collection[str] = ()) -> tuple[str, ...]:
+        """The keys of ``identifiers`` ``customer_id`` held (``before`` says so, or the directory saw it) and no
+        longer holds, in key order (``view``; the addresses a notification went to, ``recalls``)."""
         found = set()
         for key in map(identifier_key, identifiers):
             owner = self._owner.get(key)

@@ -14,6 +14,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from bus.logging import get_logger
 from processors.handoffs.config import HandoffPolicy, TierPolicy
+from processors.handoffs.outputs import RECALL
 
 log = get_logger(__name__)
 
@@ -39,6 +40,12 @@ BREACHES = Counter("omnibus_handoff_breaches_total", "Deadlines missed.", ["team
 OVERDUE = Gauge(
     "omnibus_handoff_overdue",
     "Open handoffs past their resolution deadline now, by team (a paused clock as of its pause).", ["team"],
+)
+NEEDING_CONTACT = Gauge(
+    "omnibus_handoff_needing_contact",
+    "Open handoffs whose customer no longer holds a contact point of the case (recycled, released or claimed) and"
+    " none a notification can reach is left (needs_contact: their notifications go out unaddressed), by team.",
+    ["team"],
 )
 ESCALATIONS = Counter("omnibus_handoff_escalations_total", "Escalations, automatic and by hand.", ["team", "trigger"])
 BOUNCES = Counter("omnibus_handoff_bounces_total", "Handoffs passed on by a team (transfers).", ["team"])
@@ -75,6 +82,11 @@ NOTIFICATIONS = Counter(
     " the channel can reach the customer at, false when no channel the policy allows can (an anonymous call, a web"
     " visitor with no user id): the channel can only tell the customer at their next contact.",
     ["channel", "kind", "addressed"],
+)
+RECALLS = Counter(
+    "omnibus_handoff_notifications_recalled_total",
+    "Customer notifications recalled (CustomerNotificationRecalled), by channel: published to a phone or e-mail the"
+    " customer lost since (recycled, released or claimed); a gateway still holding one drops it.", ["channel"],
 )
 CUSTOMER_UPDATES = Counter(
     "omnibus_handoff_customer_updates_total",
@@ -124,10 +136,15 @@ class HandoffMetrics:
                 UNKNOWN_TEAM_TRANSFERS.inc()
 
     def notified(self, outputs: Iterable[Any]) -> None:
-        """Count the CustomerNotification outputs among ``outputs`` (``outputs.Output``), once published."""
+        """Count the CustomerNotification and CustomerNotificationRecalled outputs among ``outputs``
+        (``outputs.Output``), once published."""
         for output in outputs:
-            if output.destination == "notifications":
-                value = output.event.value
+            if output.destination != "notifications":
+                continue
+            value = output.event.value
+            if output.event.schema == RECALL:
+                RECALLS.labels(channel=value["channel"]).inc()
+            else:
                 NOTIFICATIONS.labels(channel=value["channel"], kind=value["kind"],
                                      addressed="true" if value["address"] is not None else "false").inc()
 
@@ -186,6 +203,9 @@ class HandoffMetrics:
         overdue = count_overdue(states, now_us, self.team)
         for team in set(self._teams) | set(overdue):
             OVERDUE.labels(team=team).set(overdue.get(team, 0))
+        needing = count_needing_contact(states, self.team)
+        for team in set(self._teams) | set(needing):
+            NEEDING_CONTACT.labels(team=team).set(needing.get(team, 0))
 
 
 def age_bucket(age_s: float) -> str:
@@ -222,6 +242,14 @@ def count_overdue(
         if state["deadline_us"] < (state.get("paused_at_us") or now_us):
             overdue[team_label(state.get("team"))] += 1
     return overdue
+
+
+def count_needing_contact(
+    states: Iterable[Mapping[str, Any]], team_label: Any = lambda t: t or "other"
+) -> Tally[str]:
+    """Open handoffs marked ``needs_contact`` (``customers.needs_a_contact``), per team."""
+    return Tally(team_label(state.get("team")) for state in states
+                 if state and state.get("status") in OPEN_STATUSES and state.get("needs_contact"))
 
 
 def count_unknown_tier(tiers: TierPolicy, tier: str, source: str) -> bool:

@@ -39,6 +39,7 @@ from processors.handoffs.outputs import (
     Output,
 )
 from processors.handoffs.state import HandoffState
+from processors.handoffs.tier_facts import identifier_key
 
 KIND_BY_CAUSE = {
     CREATED: "RECEIVED", ACCEPTED: "IN_PROGRESS", WAITING: "WAITING_ON_CUSTOMER", RESUMED: "IN_PROGRESS",
@@ -112,6 +113,23 @@ def readdressed(outputs: list[Output], state: HandoffState,
              "site": state.origin_site if channel == state.origin_channel else None}
     return [Output(o.destination, notification_key(state), Event(NOTIFICATION, {**o.event.value, **again}))
             if o.event.schema == NOTIFICATION else o for o in outputs]
+
+
+def held_delivery(outputs: list[Output], state: HandoffState,
+                  policy: NotificationPolicy = DEFAULT_POLICY.notifications) -> list[Output]:
+    """``outputs`` with every customer notification of ``state``'s handoff addressed to an identifier its customer no
+    longer holds (``relinquished``) delivered anew (``delivery``), its key and customer unchanged: a record applied
+    before the directory's news was followed, and not re-addressed (a RECEIVED before identity's placement), was
+    addressed with the number its customer has lost since."""
+    def lost(value: dict) -> bool:
+        return bool(value.get("address")) and identifier_key(value["address"]) in state.relinquished
+
+    channel, address = delivery(policy, state)
+    again = {"channel": channel, "address": address, "site": state.origin_site if channel == state.origin_channel
+             else None}
+    return [Output(o.destination, o.key, Event(NOTIFICATION, {**o.event.value, **again}))
+            if o.event.schema == NOTIFICATION and o.event.value["handoff_id"] == state.handoff_id
+            and lost(o.event.value) else o for o in outputs]
 
 
 def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict[str, str] | None]:

@@ -24,6 +24,7 @@ ESCALATED, WARNING, BREACHED = NS + "HandoffEscalated", NS + "HandoffDeadlineWar
 ALARM, STATUS_CHANGED = NS + "HandoffUnacknowledgedAlarm", NS + "HandoffStatusChanged"
 FOLLOWED_UP = NS + "HandoffFollowedUp"
 NOTIFICATION = NS + "CustomerNotification"
+RECALL = NS + "CustomerNotificationRecalled"  # on the notifications topic: drop the notification it names if unsent
 TRACKER_ONLY = frozenset({WARNING, BREACHED, ALARM, STATUS_CHANGED})
 LIFECYCLE = frozenset({CREATED, ROUTED, ACKNOWLEDGED, ACCEPTED, TRANSFERRED, WAITING, RESUMED, RESOLVED, CLOSED,
                        REOPENED, ESCALATED, FOLLOWED_UP}) | TRACKER_ONLY
@@ -91,7 +92,7 @@ class Emitter:
             escalation_tier=state.tier, deadline_at=_instant(state.deadline_us if state.is_open else None),
             acknowledged=state.acknowledged, origin_channel=state.origin_channel, origin_site=state.origin_site,
             created_at=from_micros(state.created_at_us), deadline_lineage=lineage_record(state.lineage),
-            tier_source=state.tier_source.value, follow_ups=state.follow_ups,
+            tier_source=state.tier_source.value, follow_ups=state.follow_ups, needs_contact=state.needs_contact,
         )
 
     def warning(self, state: HandoffState, timer: Timer) -> Output:

@@ -39,6 +39,7 @@ def _entry(value: dict[str, Any]) -> dict[str, Any]:
         "escalation_tier": value["escalation_tier"], "deadline_at": micros(value.get("deadline_at")),
         "acknowledged": value["acknowledged"], "origin_channel": value["origin_channel"],
         "created_at": micros(value["created_at"]), "service_tier": value["service_tier"],
+        "needs_contact": bool(value.get("needs_contact")),
     }.items()}
 
 
@@ -51,6 +52,8 @@ class OpenHandoffsSection(ProfileSection):
         "team": nullable(TEXT), "owner_id": nullable(TEXT), "escalation_tier": {"type": "integer"},
         "deadline_at": nullable(TIME), "acknowledged": {"type": "boolean"}, "origin_channel": TEXT,
         "created_at": nullable(TIME), "service_tier": TEXT,
+        # the customer lost the case's contact points (a recycled number): ask for a new one (HandoffStatusChanged)
+        "needs_contact": {"type": "boolean"},
     }, required=["handoff_id", "version", "status", "case_type"]), "Open handoffs, earliest deadline first.")
 
     def identifiers(self, event: Event) -> list[dict[str, str]]:
@@ -111,7 +114,8 @@ class OpenHandoffsSection(ProfileSection):
             key=lambda e: (e["deadline_at"] is None, e["deadline_at"] or 0, e["handoff_id"]),
         )
         return [
-            {**e, "deadline_at": iso(e["deadline_at"]), "created_at": iso(e["created_at"]), "version": e["version"]}
+            {**e, "deadline_at": iso(e["deadline_at"]), "created_at": iso(e["created_at"]), "version": e["version"],
+             "needs_contact": bool(e.get("needs_contact"))}  # an entry kept from before the field: False
             for e in entries
         ]
 

@@ -59,6 +59,23 @@ class Timer:
 Actor = dict[str, str]  # {"kind": "EMPLOYEE", "id": "e-42"}, as in omnibus.common.Actor
 
 
+@dataclass(frozen=True, slots=True)
+class SentNotification:
+    """A customer notification published to an address, which a gateway may still hold unsent (``recalls``)."""
+
+    notification_id: str
+    key: str  # the record key it went out with: its recall goes under the same key, after it on the partition
+    channel: str
+    address: dict[str, str]  # the identifier it was addressed to, as in the notification
+
+    def to_list(self) -> list[Any]:
+        return [self.notification_id, self.key, self.channel, dict(self.address)]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> SentNotification:
+        return cls(str(raw[0]), str(raw[1]), str(raw[2]), dict(raw[3]))
+
+
 class TierSource(StrEnum):
     """Where a handoff's service tier came from (see ``customers`` for the rules)."""
 
@@ -155,6 +172,10 @@ class HandoffState:
     # keys (TYPE:value) of customer_identifiers its customer no longer holds (recycled, released, claimed): never
     # told of the case again, nor shown it (``held_identifiers``; ``CustomerDirectory.view``, tester34 F4)
     relinquished: tuple[str, ...] = ()
+    # the customer held a contact point of the case and none a notification can reach is left (``customers.follow``)
+    needs_contact: bool = False
+    # addressed notifications published, oldest first (the latest ``recalls.SENT_KEPT``): recalled if the address goes
+    sent: tuple[SentNotification, ...] = ()
     follow_ups: int = 0  # times the customer came back about the case on a front-line channel (HandoffFollowedUp)
     followed_up_at_us: int | None = None  # the latest follow-up
 
@@ -222,6 +243,7 @@ class HandoffState:
         data["lineage"] = self.lineage.to_dict() if self.lineage else None
         data["addresses"] = [dict(a) for a in self.addresses]
         data["relinquished"] = list(self.relinquished)
+        data["sent"] = [n.to_list() for n in self.sent]
         data["next_due_us"] = self.next_due_us
         return data
 
@@ -237,6 +259,7 @@ class HandoffState:
         values["lineage"] = DeadlineLineage.from_dict(data["lineage"]) if data.get("lineage") else None
         values["addresses"] = tuple(dict(a) for a in data.get("addresses", ()))
         values["relinquished"] = tuple(data.get("relinquished", ()))
+        values["sent"] = tuple(SentNotification.from_list(n) for n in data.get("sent", ()))
         return cls(**values)
 
 

@@ -30,7 +30,7 @@ from processors.handoffs.deadlines import fire_due
 from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
-from processors.handoffs.notifications import readdressed
+from processors.handoffs.notifications import held_delivery, readdressed
 from processors.handoffs.outputs import (
     ACKNOWLEDGED,
     CREATED,
@@ -40,6 +40,7 @@ from processors.handoffs.outputs import (
     Output,
     named_by_held,
 )
+from processors.handoffs.recalls import fallback_addresses, recalled, remembered
 from processors.handoffs.retention import Pruner, Retention, is_tombstone
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
@@ -130,7 +131,8 @@ class HandoffTracker:
                 outputs = readdressed(outputs, new_state, self.policy.notifications)
             outputs = [*outputs, *extra]
         if new_state.relinquished:  # the record's own events too: never the number its customer no longer holds
-            outputs = named_by_held(outputs, new_state)
+            outputs = held_delivery(named_by_held(outputs, new_state), new_state, self.policy.notifications)
+        new_state = remembered(new_state, outputs)
         await self._publish(outputs)
         self._save(new_state)
         self.metrics.applied(event.schema, transition.state.team, transition.effects)
@@ -232,6 +234,7 @@ class HandoffTracker:
                 self.metrics.scan_error()
                 continue
             if fired.kinds:  # otherwise a stale entry: the state's real due instant has its own entry
+                fired.state = remembered(fired.state, fired.outputs)
                 results.append(fired)
                 outputs.extend(fired.outputs)
         await self._publish(outputs)
@@ -299,8 +302,8 @@ class HandoffTracker:
             return True
         view = announced_view(value, state)
         followed = follow(self.policy, state, view, record_us(event))
-        if followed is not None:
-            self._save(followed.state.evolve())
+        if followed is not None:  # the recalls it published went to the notifications topic: ``sent`` forgets them
+            self._save(recalled(self.emitter, followed.state.evolve(), 0, None)[0])
         return True
 
     def _follow(self, state: HandoffState, at_us: int) -> tuple[HandoffState, list[Output]] | None:
@@ -318,12 +321,18 @@ class HandoffTracker:
             return None
         if followed is None:
             return None
+        # the notifications a gateway may still hold for an address the customer no longer holds: recalled
+        new = followed.state
+        also_lost = (self.directory.no_longer_held(new.customer_id, fallback_addresses(new))
+                     if new.customer_id is not None and new.sent else ())
+        new, recalls = recalled(self.emitter, new, at_us, followed.causation_id, also_lost)
         if not followed.announce:
-            return followed.state, []
-        new = followed.state.evolve()
+            return new, recalls
+        new = new.evolve()
         seed = f"customer:v{new.version}:{new.customer_id}:{new.service_tier}:{new.deadline_us}"
         self.metrics.customer_update(state, new, followed.retimed)
-        return new, [self.emitter.status_changed(new, followed.cause, at_us, followed.causation_id, seed=seed)]
+        return new, [self.emitter.status_changed(new, followed.cause, at_us, followed.causation_id, seed=seed),
+                     *recalls]
 
     # --- state and publishing ---------------------------------------------------------------------
 

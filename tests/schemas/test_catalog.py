@@ -42,7 +42,7 @@ EXPECTED_EVENTS = {
     for n in ("HandoffCreated", "HandoffRouted", "HandoffAcknowledged", "HandoffAccepted", "HandoffTransferred",
               "HandoffWaitingOnCustomer", "HandoffResumed", "HandoffResolved", "HandoffClosed", "HandoffReopened",
               "HandoffDeadlineWarning", "HandoffBreached", "HandoffEscalated", "HandoffUnacknowledgedAlarm",
-              "CustomerNotification", "HandoffStatusChanged", "HandoffFollowedUp")
+              "CustomerNotification", "CustomerNotificationRecalled", "HandoffStatusChanged", "HandoffFollowedUp")
 } | {"omnibus.marketing." + n for n in ("OfferDefined", "OfferPresented", "OfferResponded", "OfferWithdrawn",
                                      "OfferInstruction", "RetentionSignal")} | {
     "omnibus.kpi.KpiAggregate",

@@ -187,8 +187,11 @@ async def test_a_finished_case_never_takes_an_identifiers_new_owner_nor_a_tier()
     world.business(opened("C-100200", "premium"))
     await world.tick(T0 + 2 * H)
     kept = world.state()
-    assert (kept.customer_id, kept.service_tier, kept.version) == ("cus_claire", state.service_tier, state.version)
-    assert kept.relinquished == ("PHONE:" + LANDLINE["value"],)  # saved: its next record names Claire otherwise
+    assert (kept.customer_id, kept.service_tier, kept.deadline_us) == ("cus_claire", state.service_tier,
+                                                                       state.deadline_us)
+    # what Claire lost is announced (the next version, RESOLVED still), so a replay rebuilds it
+    assert kept.relinquished == ("PHONE:" + LANDLINE["value"],) and kept.version == state.version + 1
+    assert (changes(world)[-1]["customer_id"], changes(world)[-1]["status"]) == ("cus_claire", "RESOLVED")
     world.merged("cus_claire", "cus_luc")  # a merge of the customer it has is followed
     await world.tick(T0 + 3 * H)
     after = world.state()

@@ -4,7 +4,8 @@ the number once billing gave it to the new subscriber (tester34 F4).
 Billing's master export gives Claire the mobile; she opens a call-center case from it; billing closes her contract and
 the next export gives the number to Nina (identity's recycle, ``processors/identity/graph/recycle.py``). The tracker
 reads that the number is Nina's now: Claire's case stays Claire's, its next notification goes to Claire's e-mail on the
-web fallback, and its status events name Claire by her e-mail, not the number.
+web fallback, and its status events name Claire by her e-mail, not the number; the RECEIVED that went to the number
+is recalled (``CustomerNotificationRecalled``) for a gateway that still holds it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ async def test_the_old_subscribers_case_is_never_told_on_the_recycled_number(boo
         await producer.publish(Outgoing(names[HANDOFF_EVENTS.suffix], "h1", accepted("h1", T0 + H)))
         await watcher.until(lambda: any(e.value["kind"] == "IN_PROGRESS"
                                         for e in watcher.events("CustomerNotification")), what="IN_PROGRESS")
+        await watcher.until(lambda: bool(watcher.events("CustomerNotificationRecalled")), what="the recall")
+    received = next(e.value for e in watcher.events("CustomerNotification") if e.value["kind"] == "RECEIVED")
+    (recall,) = [e.value for e in watcher.events("CustomerNotificationRecalled")]  # once, only what went to the number
+    assert received["address"] == MOBILE and recall["notification_id"] == received["notification_id"]
+    assert (recall["reason"], recall["address"], recall["customer_id"]) == ("ADDRESS_LOST", MOBILE, claire)
     note = next(e.value for e in watcher.events("CustomerNotification") if e.value["kind"] == "IN_PROGRESS")
     assert note["customer_id"] == claire and note["address"] != MOBILE
     assert (note["channel"], note["address"]) == ("WEB", CLAIRES_EMAIL)
