@@ -18,11 +18,16 @@ from functools import cache
 from bus.config import OmnibusSettings, load_component_settings
 from bus.producer import Outgoing
 from bus.redact import scrub_text
+from processors.deadletters.redrive import OPEN_CASE_HINT
 from processors.deadletters.sealed import NotResubmitted, Resubmit
 
 # a legacy row is corrected by the adapter's settings (a poller's columns) or in the row itself
 LEGACY_CORRECTION = ("correct the adapter's settings (OMNIBUS_ADAPTER_LEGACY__*) or the row with --set FIELD=VALUE "
                      "(an outbox row's payload.FIELD)")
+# refusals of a body that is no JSON or form at all (cut short, another encoding): --set, which corrects a field of
+# one, cannot help; the case it asked for is opened by hand
+UNREADABLE_CODES = frozenset({"bad_json", "bad_encoding"})
+UNREADABLE_BODY = f"--set cannot correct a body that does not parse; {OPEN_CASE_HINT}"
 Remap = Callable[[bytes, Mapping[str, str], datetime], tuple[Outgoing, ...]]
 
 
@@ -40,7 +45,8 @@ def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct 
         except NotRemappable as exc:
             raise NotResubmitted(str(exc)) from exc
         except RejectedInput as exc:
-            raise NotResubmitted(f"{adapter} refuses it again ({exc.code}: {scrub_text(exc.reason)}); {correct}",
+            how = UNREADABLE_BODY if exc.code in UNREADABLE_CODES else correct
+            raise NotResubmitted(f"{adapter} refuses it again ({exc.code}: {scrub_text(exc.reason)}); {how}",
                                  ) from exc
 
     return Resubmit(resubmit)

@@ -29,7 +29,7 @@ from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
 from processors.deadletters import DeadLetter, deserializer_for, original, read_dead_letters, select
 from processors.deadletters.new_id import Operator, redrive_new_id
-from processors.deadletters.redrive import Outcome, redrive
+from processors.deadletters.redrive import Outcome, handled_before, redrive
 from processors.deadletters.sealed import parse_corrections, redrive_sealed, sealed_body
 
 app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, show one decoded, re-drive them to their topic.")
@@ -162,7 +162,8 @@ def _redrive_plain(ctx: typer.Context, settings: OmnibusSettings, letters: list[
         who = operator or Operator("", "")  # nothing sealed: each is refused, nothing is published
         outcomes.update((o.letter.id, o) for o in asyncio.run(
             redrive_sealed(settings, at_http, resubmits, who, corrections=corrections, dry_run=dry_run)))
-    return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]
+    # a refused letter re-driven or opened by hand before: answered so, not "correct it" (tester's bulk sweep)
+    return asyncio.run(handled_before(settings, [outcomes[id_] for id_ in dict.fromkeys(x.id for x in letters)]))
 
 
 @app.command("redrive")

@@ -34,7 +34,7 @@ from bus.record_headers import is_utf8
 from bus.sealing import SEAL_KEY_VARIABLE
 from bus.serde import build_serde
 from bus.topic import KafkaRecord
-from bus.topics import ALL_TOPICS
+from bus.topics import ALL_TOPICS, DEAD_LETTERS
 from processors.deadletters import (
     DEAD_LETTER_ID_HEADER,
     REDRIVEN_FROM_HEADER,
@@ -168,6 +168,27 @@ async def already_redriven(settings: OmnibusSettings, letters: Sequence[DeadLett
     finally:
         await consumer.stop()
     return found
+
+
+def event_topics(settings: OmnibusSettings) -> list[str]:
+    """The topics a re-drive or ``open-case`` may publish on: every topic of the deployment that carries events, but
+    the dead letters' own."""
+    return sorted({spec.name(settings.topics) for spec in ALL_TOPICS if not spec.internal and spec is not DEAD_LETTERS})
+
+
+async def handled_before(settings: OmnibusSettings, outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """``outcomes`` with each ``refused`` one whose dead letter was already handled, re-driven or opened as a case by
+    hand (a record carrying its id, ``omnibus-dead-letter-id``, on an event topic since it failed), answered
+    ``already_redriven`` instead: told to correct a letter already handled, an operator sweeping the dead letters
+    (``redrive --component ...``) could not tell it from an open one and might open its case a second time. Raises
+    ``TimeoutError`` as ``already_redriven``."""
+    refused = [outcome.letter for outcome in outcomes if outcome.action == "refused"]
+    if not refused:
+        return list(outcomes)
+    topics = event_topics(settings)
+    done = await already_redriven(settings, refused, topics={letter.id: topics for letter in refused})
+    return [Outcome(outcome.letter, "already_redriven", at=done[outcome.letter.id])
+            if outcome.action == "refused" and outcome.letter.id in done else outcome for outcome in outcomes]
 
 
 async def redrive(settings: OmnibusSettings, letters: Sequence[DeadLetter], *, dry_run: bool = False,

@@ -122,7 +122,7 @@ def corrected(body: bytes, corrections: Mapping[str, Any]) -> bytes:
         form = _form(body)
         if form is None:
             raise NotResubmitted("--set needs a JSON or form body; this one is neither (a CDR line?): re-drive it "
-                                 "without --set") from None
+                                 f"without --set, or {OPEN_CASE_HINT}") from None
         return _corrected_form(form, corrections)
     if not isinstance(document, dict):
         raise NotResubmitted("--set needs a JSON object; this body is not one (an array of records?)")

@@ -79,6 +79,11 @@ async def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_or_opened_by_
     assert (await run("deadletters", "open-case", b.id, *case, *who)).stdout.startswith("already_redriven")
     redriven_after = await run("deadletters", "redrive", b.id, *fix, *who)
     assert redriven_after.stdout.startswith("already_redriven"), redriven_after.output
+    # a sweep without the correction (the tester's `redrive --component ...` after a bad day): both were handled,
+    # one re-driven corrected and one opened by hand, so neither is "refused ... correct it with --set" (exit 0)
+    sweep = await run("deadletters", "redrive", a.id, b.id, *who)
+    assert sweep.exit_code == 0, sweep.output
+    assert [line.split()[0] for line in sweep.stdout.splitlines()] == ["already_redriven"] * 2, sweep.output
 
     created = [e for e in one_per_event_id(await read_events(settings, HANDOFF_EVENTS))
                if e.event.schema.endswith("HandoffCreated")]
