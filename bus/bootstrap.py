@@ -7,7 +7,7 @@ and the metrics endpoint started, its port logged.
 
 Usage (a processor's ``run`` command)::
 
-    process = start_process(lambda core: load_handoffs_settings())
+    process = start_process(lambda core: load_handoffs_settings(), metrics_of="handoffs")
     worker = build_worker(process.settings, process.component, ...)
 """
 
@@ -132,10 +132,11 @@ def start_process(
     component: Callable[[OmnibusSettings], T],
     *,
     settings: Callable[[], OmnibusSettings] = load_settings,
-    metrics: bool = True,
+    metrics_of: str | None = None,
 ) -> Process[T]:
     """Load the core settings and the component's (``component(core)``), configure logging, install the stop
-    deadline (``bus.shutdown``), serve metrics.
+    deadline (``bus.shutdown``), serve metrics when ``metrics_of`` names whose they are (``identity``: named in the
+    line that gives their port; None: a command that serves none, or whose runtime serves them).
 
     Exits 2 with one line on a ``ConfigError`` from either loader, or when the metrics port cannot be bound.
     """
@@ -145,16 +146,17 @@ def start_process(
         own = component(core)
     configure_logging(core.log.level, json_output=core.log.json_output)
     shutdown.install(core.stop.deadline_s)  # armed by the command's SIGTERM/SIGINT handler
-    server = serve_metrics_or_exit(core.metrics) if metrics else None
+    server = serve_metrics_or_exit(core.metrics, component=metrics_of) if metrics_of else None
     return Process(core, own, server)
 
 
-def serve_metrics_or_exit(settings: MetricsSettings, heartbeat: Heartbeat | None = None) -> MetricsServer | None:
+def serve_metrics_or_exit(settings: MetricsSettings, heartbeat: Heartbeat | None = None, *,
+                          component: str) -> MetricsServer | None:
     """``bus.metrics.serve_metrics``, or, when its port cannot be bound (taken: another process, a second copy of
     this one), exit 2 with one ``error:`` line naming the address and ``OMNIBUS_METRICS__PORT``, not a traceback
     and status 1 (tester13 S4). Every command that serves metrics starts them through here."""
     try:
-        return serve_metrics(settings, heartbeat)
+        return serve_metrics(settings, heartbeat, component=component)
     except OSError as exc:
         exit_with_message(f"metrics endpoint {settings.host}:{settings.port}: {exc.strerror or exc}: set "
                           "OMNIBUS_METRICS__PORT to a free port, or to 0 to let the system pick one (logged)")

@@ -12,6 +12,7 @@ module is imported, before any scrape, for every process (all of them import it 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from threading import Thread
@@ -104,14 +105,17 @@ def only_metrics(app: WsgiApp, heartbeat: Heartbeat | None = None) -> WsgiApp:
     return serve
 
 
-def serve_metrics(settings: MetricsSettings, heartbeat: Heartbeat | None = None) -> MetricsServer | None:
+def serve_metrics(settings: MetricsSettings, heartbeat: Heartbeat | None = None, *,
+                  component: str) -> MetricsServer | None:
     """Serve ``/metrics`` (and ``/live`` from ``heartbeat`` when given; nothing else: 404) on a background thread;
-    ``None`` when metrics are disabled."""
+    ``None`` when metrics are disabled. ``component``: whose metrics (``adapter.web``, ``identity``...), named with
+    the process id in the line that gives the port."""
     if not settings.enabled:
         return None
     server, thread = start_http_server(settings.port, addr=settings.host)
     server.set_app(only_metrics(make_wsgi_app(), heartbeat))
     metrics = MetricsServer(server, thread)
-    # Logged always: with port 0 this line is the only place that says which port was chosen.
-    log.info("metrics endpoint listening", host=settings.host, port=metrics.port, path=METRICS_PATH)
+    # Logged always: with port 0 this line is the only place that says which port was chosen, and whose it is.
+    log.info("metrics endpoint listening", component=component, pid=os.getpid(), host=settings.host,
+             port=metrics.port, path=METRICS_PATH)
     return metrics

@@ -6,14 +6,28 @@ key, a counter terminal with a stale token, a CRM calling the screen pop with an
 each looks to operations like a quiet channel. Every 401 of the adapters (``adapters.base.http.error_policy``) and of
 the processors' query views (``processors.web_auth.guarded``) counts in ``omnibus_requests_unauthorized_total``
 (labels ``component``: ``adapter.web``, ``adapter.branch``, ``adapter.call_center``, ``identity``, ``offers``,
-``kpis``; ``reason``: a ``CredentialRefusal``), which the alert ``OmnibusRefusingCredentials`` watches, and logs one
-WARNING line per component and reason per ``LOG_WINDOW_S`` seconds with how many were refused since the last one.
-The line names the route (its pattern, not the path: a path may hold an identifier) and the peer address; never a
-token, key, signature or identifier.
+``kpis``; ``reason``: a ``CredentialRefusal``), which the alerts ``OmnibusRefusingCredentials`` and
+``OmnibusCredentialsKeptRefused`` watch.
+
+The log (logger ``bus.refused_credentials``, a WARNING ``request refused for its credentials (401)``): the first
+refusal of a component and reason at once, then at most one line per ``LOG_WINDOW_S`` seconds. A line's ``refused``
+is how many of that reason were refused since the previous line. Refusals held within a window are written when the
+window ends (a timer on the process's event loop; without a running loop, with the next refusal), and those still
+held when the process exits at exit: a flood that stops shows its size a minute later at the latest, not with the
+next refusal hours later. Its other fields: ``component``, ``reason``, ``route`` (the route's pattern, not the path:
+a path may hold an identifier), ``peer`` (the address the request came from: behind an ingress, the ingress) and
+``forwarded_for`` (the request's ``X-Forwarded-For``, where an ingress names the sender); a line written at a
+window's end names those of the last refusal it counts. Never a token, key, signature or identifier.
+
+The ``WWW-Authenticate`` challenge of a 401 names the scheme its route asks for (RFC 9110 section 11.6.1):
+``BEARER_CHALLENGE`` (RFC 6750), ``BASIC_CHALLENGE`` (RFC 7617).
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -24,6 +38,9 @@ from bus.log_window import LogWindow
 from bus.logging import get_logger
 
 LOG_WINDOW_S = 60.0  # at most one line per component and reason per minute; the counter counts every refusal
+REALM = "omnibus"
+BEARER_CHALLENGE = f'Bearer realm="{REALM}"'  # Authorization: Bearer <token> (RFC 6750 section 3)
+BASIC_CHALLENGE = f'Basic realm="{REALM}"'  # Authorization: Basic <base64 of user:password> (RFC 7617)
 
 log = get_logger(__name__)
 
@@ -48,23 +65,57 @@ REFUSED = Counter(
 
 
 class RefusalLog:
-    """Counts and logs the 401s of one component (``adapter.web``, ``identity``...)."""
+    """Counts and logs the 401s of one component (``adapter.web``, ``identity``...). ``clock``: seconds, monotonic
+    (the log window's; the window-end timer runs on the event loop's own clock)."""
 
     def __init__(self, component: str, *, window_s: float = LOG_WINDOW_S,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.component = component
-        self._window = LogWindow(window_s) if clock is None else LogWindow(window_s, clock=clock)
+        self._window = LogWindow(window_s, clock=clock)
+        self._last: dict[CredentialRefusal, tuple[str, str | None, str | None]] = {}  # route, peer, forwarded_for
+        # reason -> the loop and timer writing its held count at the window's end
+        self._timers: dict[CredentialRefusal, tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = {}
 
     def refused(self, reason: CredentialRefusal, *, route: str, peer: str | None,
                 forwarded_for: str | None = None) -> None:
-        """Count one refusal; log it when a line is due (the first of its reason, then one per window). The line's
-        ``refused``: how many of this reason since the last line, this one included. ``forwarded_for``: the
-        request's ``X-Forwarded-For`` (behind an ingress the peer is the ingress; the sender is in this header)."""
+        """Count one refusal; log it when a line is due (the first of its reason, then one per window), else hold
+        it for the line at the window's end. ``forwarded_for``: the request's ``X-Forwarded-For`` (behind an
+        ingress the peer is the ingress; the sender is in this header)."""
         REFUSED.labels(self.component, reason.value).inc()
+        self._last[reason] = (route, peer, forwarded_for)
         since_last_line = self._window.due(reason)
         if since_last_line is not None:
-            log.warning("request refused for its credentials (401)", component=self.component, reason=reason.value,
-                        route=route, peer=peer, forwarded_for=forwarded_for, refused=since_last_line)
+            self._write(reason, since_last_line)
+        else:
+            self._end_window_later(reason)
+
+    def _end_window_later(self, reason: CredentialRefusal) -> None:
+        """Have the running event loop write the held count when the window ends (once per window)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a command, a plain call): the count goes with the next line, or at exit
+            return
+        scheduled = self._timers.get(reason)
+        if scheduled is None or scheduled[0] is not loop:  # none yet, or on a loop that has ended since
+            self._timers[reason] = (loop, loop.call_later(self._window.closes_in(reason), self._window_end, reason))
+
+    def flush(self) -> None:
+        """Write now the refusals held since each reason's last line (at exit: ``flush_refusals``)."""
+        for reason in self._window.held_kinds():
+            self._window_end(reason)  # type: ignore[arg-type]  # the window's kinds are reasons
+
+    def _window_end(self, reason: CredentialRefusal) -> None:
+        scheduled = self._timers.pop(reason, None)
+        if scheduled is not None:
+            scheduled[1].cancel()  # a no-op when it is the one running
+        held = self._window.take(reason)
+        if held:
+            self._write(reason, held)
+
+    def _write(self, reason: CredentialRefusal, refused: int) -> None:
+        route, peer, forwarded_for = self._last[reason]
+        log.warning("request refused for its credentials (401)", component=self.component, reason=reason.value,
+                    route=route, peer=peer, forwarded_for=forwarded_for, refused=refused)
 
 
 _LOGS: dict[str, RefusalLog] = {}  # component -> its refusal log (one log window per component and reason)
@@ -75,6 +126,14 @@ def refusal_log(component: str) -> RefusalLog:
     if component not in _LOGS:
         _LOGS[component] = RefusalLog(component)
     return _LOGS[component]
+
+
+@atexit.register
+def flush_refusals() -> None:
+    """Write the refusals every component's log still holds (registered to run at exit, before ``logging``'s own
+    shutdown: ``atexit`` runs the last registered first)."""
+    for refusals in list(_LOGS.values()):
+        refusals.flush()
 
 
 def route_pattern(request: Any) -> str:

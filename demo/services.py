@@ -68,7 +68,7 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             "identifiers": settings.identifiers.model_copy(update={"hmac_key": SecretStr(DEMO_HMAC_KEY)})})
     # Every component runs in this process and writes to prometheus_client's one registry: one /metrics serves
     # them all (each adapter's runtime would otherwise start its own, on a port printed nowhere).
-    metrics = serve_metrics(settings.metrics)  # None when the caller disabled metrics (tests)
+    metrics = serve_metrics(settings.metrics, component="demo")  # None when the caller disabled metrics (tests)
     settings = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"enabled": False})})
     async with AsyncExitStack() as stack:
         if metrics is not None:

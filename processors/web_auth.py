@@ -18,9 +18,15 @@ from typing import Any, NamedTuple
 from faust.web import Request, Response, View
 from pydantic import SecretStr
 
-from bus.refused_credentials import CredentialRefusal, forwarded_for, refusal_log, route_pattern
+from bus.refused_credentials import (
+    BEARER_CHALLENGE,
+    CredentialRefusal,
+    forwarded_for,
+    refusal_log,
+    route_pattern,
+)
 
-CHALLENGE = {"WWW-Authenticate": 'Bearer realm="omnibus"'}
+CHALLENGE = {"WWW-Authenticate": BEARER_CHALLENGE}
 # The same words in every guarded view's OpenAPI answers (processors/*/openapi.py).
 UNAUTHORIZED = ("The deployment asks for bearer tokens (OMNIBUS_WEB__TOKENS) and the request carries none of them: "
                 "WWW-Authenticate: Bearer, the reason in error. Not answered when no token is set.")
@@ -40,10 +46,10 @@ def refusal(authorization: str | None, tokens: Mapping[str, SecretStr]) -> Refus
         return None
     scheme, _, given = (authorization or "").strip().partition(" ")
     if not authorization:
-        return Refused("this endpoint needs a bearer token: send Authorization: Bearer <token> (OMNIBUS_WEB__TOKENS)",
+        return Refused("missing bearer token: this endpoint needs Authorization: Bearer <token> (OMNIBUS_WEB__TOKENS)",
                        CredentialRefusal.MISSING)
     if scheme.lower() != "bearer" or not given.strip():
-        return Refused("the Authorization header must be 'Bearer <token>'", CredentialRefusal.MALFORMED)
+        return Refused("malformed Authorization header: it must be 'Bearer <token>'", CredentialRefusal.MALFORMED)
     presented = given.strip().encode()
     # every token compared, so the time taken does not tell which caller's token came close
     matches = [hmac.compare_digest(presented, token.get_secret_value().encode()) for token in tokens.values()]

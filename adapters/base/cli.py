@@ -91,7 +91,7 @@ def load_or_exit(model: type[SettingsT], env_prefix: str, **overrides: Any) -> t
     """Core and adapter settings, logging configured (``bus.bootstrap``; the adapter runtime serves metrics);
     a bad setting exits 2 with every problem named on one line."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    process = start_process(lambda _: load_component_settings(model, env_prefix, **given), metrics=False)
+    process = start_process(lambda _: load_component_settings(model, env_prefix, **given))
     log_replaced_defaults(process.component, env_prefix)
     return process.settings, process.component
 

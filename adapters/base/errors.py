@@ -85,14 +85,17 @@ def combined(refused: list[RejectedInput]) -> RejectedInput:
 
 
 class Unauthorized(OmnibusError):
-    """401: ``reason`` is answered to the caller (never a secret's value); ``cause`` is counted and logged
-    (``bus.refused_credentials``)."""
+    """401: ``reason`` is answered to the caller (never a secret's value) and says what ``cause`` counts and logs
+    (``bus.refused_credentials``: "missing ...", "malformed ...", "unknown ..."). ``challenge``: the
+    ``WWW-Authenticate`` value naming the scheme the route asks for (``bus.refused_credentials.BEARER_CHALLENGE``,
+    ``BASIC_CHALLENGE``); None for a scheme with no standard challenge (a TaskRouter callback's signature), when
+    the 401 carries none."""
 
-    def __init__(self, reason: str = "missing or unknown credentials",
-                 cause: CredentialRefusal = CredentialRefusal.UNKNOWN) -> None:
+    def __init__(self, reason: str, cause: CredentialRefusal, *, challenge: str | None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.cause = cause
+        self.challenge = challenge
 
 
 class Unavailable(OmnibusError):

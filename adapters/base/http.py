@@ -176,7 +176,8 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
         refused = refusal_log(adapter_component(publisher.name))
         refused.refused(error.cause, route=route_pattern(request), peer=request.remote,
                         forwarded_for=forwarded_for(request))
-        return error_response(401, error.reason, "unauthorized", **{"WWW-Authenticate": 'Basic realm="omnibus"'})
+        challenge = {"WWW-Authenticate": error.challenge} if error.challenge else {}
+        return error_response(401, error.reason, "unauthorized", **challenge)
     except Unavailable as error:
         return unavailable_response(error)
     except MissingTopicError as error:  # configuration, no outage; the sender still retries (nothing acknowledged)

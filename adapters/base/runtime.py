@@ -114,7 +114,8 @@ async def adapter_runtime(
     a publish waits for Kafka up to ``producer.give_up_after_s`` (the producer retries with backoff meanwhile),
     not the ``publish_timeout_s`` an HTTP sender is answered within, and the outage warning says the import waits
     (tester15 F13: a 10 s broker outage ended a nightly import with a traceback)."""
-    metrics_server = serve_metrics_or_exit(settings.metrics, heartbeat) if metrics else None  # first: nothing to undo
+    metrics_server = (serve_metrics_or_exit(settings.metrics, heartbeat, component=adapter_component(name))
+                      if metrics else None)  # first: nothing to undo
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait

@@ -31,7 +31,7 @@ from adapters.branch.mapper import CounterMapper
 from adapters.branch.openapi import UPLOAD, openapi
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
-from bus.refused_credentials import CredentialRefusal
+from bus.refused_credentials import BEARER_CHALLENGE, CredentialRefusal
 
 NAME = "branch"  # the adapter's name: component adapter.branch in metrics, dead letters and probes
 UPLOAD_PATH = "/v1/counter/events"
@@ -67,12 +67,13 @@ class BranchIngress:
         terminal_id = required_text(upload, "terminal_id")
         if terminal_id != terminal:
             raise Unauthorized(f"this token does not belong to terminal {terminal_id!r}",
-                               CredentialRefusal.WRONG_TERMINAL)
+                               CredentialRefusal.WRONG_TERMINAL, challenge=BEARER_CHALLENGE)
         branch_id = required_text(upload, "branch_id")
         stands_in = self._settings.terminal_branches.get(terminal_id)
         if stands_in is not None and branch_id != stands_in:
             raise Unauthorized(f"terminal {terminal_id!r} stands in branch {stands_in!r}, not {branch_id!r} "
-                               "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_BRANCHES)", CredentialRefusal.WRONG_TERMINAL)
+                               "(OMNIBUS_ADAPTER_BRANCH__TERMINAL_BRANCHES)", CredentialRefusal.WRONG_TERMINAL,
+                               challenge=BEARER_CHALLENGE)
         events = upload.get("events")
         if not isinstance(events, list) or not events:
             raise errors.bad_upload("'events' must be a non-empty array")
@@ -97,15 +98,16 @@ class BranchIngress:
         return _rejection(accepted, [(index, events[index], error) for index, error in outcome.refused], dropped)
 
     def _authenticate(self, request: web.Request) -> str:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
         if not scheme:
-            raise Unauthorized("missing bearer token", CredentialRefusal.MISSING)
+            raise Unauthorized("missing bearer token: send Authorization: Bearer <terminal token>",
+                               CredentialRefusal.MISSING, challenge=BEARER_CHALLENGE)
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("the Authorization header must be 'Bearer <terminal token>'",
-                               CredentialRefusal.MALFORMED)
+            raise Unauthorized("malformed Authorization header: it must be 'Bearer <terminal token>' (no other "
+                               "scheme is accepted)", CredentialRefusal.MALFORMED, challenge=BEARER_CHALLENGE)
         terminal = self._terminals.get(_digest(token.strip()))
         if terminal is None:
-            raise Unauthorized("unknown terminal token", CredentialRefusal.UNKNOWN)
+            raise Unauthorized("unknown terminal token", CredentialRefusal.UNKNOWN, challenge=BEARER_CHALLENGE)
         return terminal
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     ConfigDict,
@@ -67,6 +68,12 @@ class SiteSettings(ExtensibleDefaults):
         return int(seconds * 1000)
 
 
+# What the prod overlay (PROD_OVERLAY) ships as OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL: no URL, so the adapter
+# refuses to start until the operator puts the host the TaskRouter workspace calls (an example host would start and
+# refuse every callback 401 bad_signature).
+PUBLIC_BASE_URL_PLACEHOLDER = "<set me: https://the host your TaskRouter workspace calls>"
+PROD_OVERLAY = "deploy/k8s/overlays/prod/kustomization.yaml"
+
 # The contact attributes a contact flow usually stores a meter or line number under (``supply_point_attributes``).
 SUPPLY_POINT_ATTRIBUTES = ("supply_point", "supplyPoint", "meter_point_id", "meterPointId")
 
@@ -84,7 +91,8 @@ class CallCenterSettings(AdapterSettings):
 
     sites: dict[str, SiteSettings] = Field(..., min_length=1, description="Site name -> its settings.")
     public_base_url: str | None = Field(
-        None, description="Scheme://host[:port] Twilio calls (behind a proxy the URL it signs differs from ours)."
+        None, description="Scheme://host[:port] Twilio calls (behind a proxy the URL it signs differs from ours), "
+        "with the path prefix the proxy strips if any; an http(s) URL with a host, or the adapter does not start."
     )
     max_body_bytes: int = Field(5 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     twilio_max_age_s: float = Field(
@@ -138,6 +146,22 @@ class CallCenterSettings(AdapterSettings):
     state_path: Path | None = Field(
         None, description="SQLite file for CTR versions and TaskRouter task timelines; None keeps them in memory."
     )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _an_absolute_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if value == PUBLIC_BASE_URL_PLACEHOLDER:
+            raise ValueError(f"is still the placeholder {PROD_OVERLAY} ships: put the scheme and host your TaskRouter "
+                             "workspace calls (https://call-center.yourcompany.com) there, or remove that patch if "
+                             "Twilio calls the adapter directly")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("not the scheme and host Twilio calls: give an http(s) URL with a "
+                             "host, e.g. https://call-center.yourcompany.com (a path prefix the proxy strips may "
+                             "follow; no query)")
+        return value
 
     @field_validator("verified_record_attributes")
     @classmethod

@@ -43,12 +43,17 @@ from bus.config import OmnibusSettings
 from bus.errors import RawRecord
 from bus.identifiers import IdentifierSettings
 from bus.logging import get_logger
-from bus.refused_credentials import CredentialRefusal
+from bus.refused_credentials import BASIC_CHALLENGE, BEARER_CHALLENGE, CredentialRefusal
 from bus.topics import BUSINESS_EVENTS
 
 NAME = "call_center"  # the adapter's name: component adapter.call_center in metrics, dead letters and probes
 SITE_HEADER = "call_center.site"  # a dead letter's site (``adapters.base.http.note_context``): how it is re-mapped
 log = get_logger(__name__)
+# The 401's WWW-Authenticate per route: a key route takes Bearer or Basic (X-Amz-Firehose-Access-Key has no scheme of
+# its own). A TaskRouter callback is signed (X-Twilio-Signature), a scheme with no standard challenge and no client
+# that would read one: its 401 carries none, and its error says what to fix.
+ACCESS_KEY_CHALLENGE = f"{BEARER_CHALLENGE}, {BASIC_CHALLENGE}"
+TASKROUTER_CHALLENGE = None
 TIMELINE_EVENTS = frozenset({"task.created", "task-queue.entered", "task-queue.moved", "reservation.accepted",
                              "task.wrapup"})
 
@@ -140,7 +145,7 @@ class CallCenterIngress:
         async with self._state.hold(f"event:{event_sid}"):  # two copies racing: one passes, the other is a replay
             if self._state.twilio_event_seen(event_sid):
                 raise Unauthorized(f"replayed TaskRouter callback: event {event_sid} was already accepted",
-                                   CredentialRefusal.REPLAYED)
+                                   CredentialRefusal.REPLAYED, challenge=TASKROUTER_CHALLENGE)
             answer = await self._taskrouter_event(form, ctx, started)
             self._state.twilio_event_accepted(event_sid, time.time(), keep_s=2 * max_age_s)
         return answer
@@ -201,19 +206,24 @@ class CallCenterIngress:
 
     def _context_by_key(self, request: web.Request) -> MapContext:
         key = _access_key(request)
-        site = self._settings.site_for_key(key) if key else None
+        if key is None:
+            raise Unauthorized("missing access key: send X-Amz-Firehose-Access-Key, Authorization: Bearer <key> or "
+                               "Basic auth with the key as user name", CredentialRefusal.MISSING,
+                               challenge=ACCESS_KEY_CHALLENGE)
+        site = self._settings.site_for_key(key)
         if site is None:
-            raise Unauthorized("missing or unknown access key",
-                               CredentialRefusal.UNKNOWN if key else CredentialRefusal.MISSING)
+            raise Unauthorized("unknown access key", CredentialRefusal.UNKNOWN, challenge=ACCESS_KEY_CHALLENGE)
         note_context(request, {SITE_HEADER: site})
         return self._contexts[site]
 
     def _verified_twilio_context(self, request: web.Request, form: MultiDict[str]) -> MapContext:
         site = self._settings.site_for_workspace(form.get("WorkspaceSid", ""))
         signature = request.headers.get("X-Twilio-Signature", "")
-        if site is None or not signature:
-            raise Unauthorized("unknown TaskRouter workspace or missing X-Twilio-Signature",
-                               CredentialRefusal.MISSING if not signature else CredentialRefusal.UNKNOWN)
+        if not signature:
+            raise Unauthorized("missing X-Twilio-Signature", CredentialRefusal.MISSING, challenge=TASKROUTER_CHALLENGE)
+        if site is None:
+            raise Unauthorized("unknown TaskRouter workspace (WorkspaceSid)", CredentialRefusal.UNKNOWN,
+                               challenge=TASKROUTER_CHALLENGE)
         from twilio.request_validator import (
             RequestValidator,  # only sites using TaskRouter need twilio
         )
@@ -226,14 +236,15 @@ class CallCenterIngress:
             checked = url.split("?", 1)[0]
             raise Unauthorized(f"X-Twilio-Signature does not match this request, checked against {checked} (behind "
                                "a proxy: OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL) with the site's auth token",
-                               CredentialRefusal.BAD_SIGNATURE)
+                               CredentialRefusal.BAD_SIGNATURE, challenge=TASKROUTER_CHALLENGE)
         note_context(request, {SITE_HEADER: site})
         max_age_s = self._settings.twilio_max_age_s
         if max_age_s:
             age_s = _callback_age_s(form, time.time())
             if age_s is None or abs(age_s) > max_age_s:
                 raise Unauthorized(f"TaskRouter callback Timestamp is missing or more than {max_age_s:.0f} s from "
-                                   "our clock (a replayed or re-dated request)", CredentialRefusal.STALE)
+                                   "our clock (a replayed or re-dated request)", CredentialRefusal.STALE,
+                                   challenge=TASKROUTER_CHALLENGE)
         return self._contexts[site]
 
 
@@ -251,18 +262,28 @@ def _callback_age_s(form: MultiDict[str], now_s: float) -> float | None:
 
 
 def _access_key(request: web.Request) -> str | None:
+    """The access key the request carries (``X-Amz-Firehose-Access-Key``, ``Authorization: Bearer <key>`` or Basic
+    auth with the key as user name); None when it carries no credentials. Raise ``Unauthorized`` (``malformed``) for
+    an ``Authorization`` header of another scheme, or one with an empty or undecodable key."""
     firehose = request.headers.get("X-Amz-Firehose-Access-Key")
     if firehose:
         return firehose
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    key: str | None = None
     if scheme.lower() == "bearer":
-        return value.strip() or None
-    if scheme.lower() == "basic":
+        key = value.strip()
+    elif scheme.lower() == "basic":
         try:
-            return base64.b64decode(value).decode().partition(":")[0] or None
-        except (ValueError, UnicodeDecodeError):
-            return None
-    return None
+            key = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+            key = None
+    if not key:
+        raise Unauthorized("malformed Authorization header: it must be 'Bearer <access key>' or Basic auth with the "
+                           "key as user name", CredentialRefusal.MALFORMED, challenge=ACCESS_KEY_CHALLENGE)
+    return key
 
 
 def _raw(request: web.Request, item: NativeItem) -> RawRecord:

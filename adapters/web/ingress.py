@@ -34,7 +34,7 @@ from adapters.web.openapi import openapi
 from adapters.web.reissue import SOURCE_HEADER
 from bus.config import OmnibusSettings
 from bus.errors import RawRecord
-from bus.refused_credentials import CredentialRefusal
+from bus.refused_credentials import BASIC_CHALLENGE, CredentialRefusal
 
 NAME = "web"  # the adapter's name: component adapter.web in metrics, dead letters and probes
 JSON_MEDIA_TYPES = frozenset({"", "application/json", "text/plain"})
@@ -114,12 +114,14 @@ class WebIngress:
                 body = await read_body(request, max_bytes=max_bytes)
                 payload = _parse(body, media_type)
             except RejectedInput as error:
-                reason = f"no write key (no Basic auth) and the body cannot be read: {error.reason}"
-                raise Unauthorized(reason, CredentialRefusal.MISSING) from error
-            source = self._settings.source_for_key(str(payload.get("writeKey") or ""))
+                reason = f"missing write key: no Basic auth, and the body cannot be read: {error.reason}"
+                raise Unauthorized(reason, CredentialRefusal.MISSING, challenge=BASIC_CHALLENGE) from error
+            if not payload.get("writeKey"):
+                raise Unauthorized("missing write key: send Basic auth with the write key as user name, or writeKey "
+                                   "in the body", CredentialRefusal.MISSING, challenge=BASIC_CHALLENGE)
+            source = self._settings.source_for_key(str(payload["writeKey"]))
             if source is None:
-                raise Unauthorized("missing or unknown write key",
-                                   CredentialRefusal.UNKNOWN if payload.get("writeKey") else CredentialRefusal.MISSING)
+                raise Unauthorized("unknown write key", CredentialRefusal.UNKNOWN, challenge=BASIC_CHALLENGE)
             note_context(request, {SOURCE_HEADER: source})
             return source, payload, wire.may_hold_surrogates(body)
         body = await read_body(request, max_bytes=max_bytes)
@@ -131,15 +133,16 @@ class WebIngress:
             return None
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic":
-            raise Unauthorized("only Basic auth with the write key as user name is supported",
-                               CredentialRefusal.MALFORMED)
+            raise Unauthorized("malformed Authorization header: only Basic auth with the write key as user name is "
+                               "supported", CredentialRefusal.MALFORMED, challenge=BASIC_CHALLENGE)
         try:
             user = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")[0]
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise Unauthorized("malformed Basic auth header", CredentialRefusal.MALFORMED) from exc
+            raise Unauthorized("malformed Basic auth header", CredentialRefusal.MALFORMED,
+                               challenge=BASIC_CHALLENGE) from exc
         source = self._settings.source_for_key(user)
         if source is None:
-            raise Unauthorized("unknown write key", CredentialRefusal.UNKNOWN)
+            raise Unauthorized("unknown write key", CredentialRefusal.UNKNOWN, challenge=BASIC_CHALLENGE)
         return source
 
     # -- mapping, publishing, answering ------------------------------------------------------------

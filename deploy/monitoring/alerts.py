@@ -3,7 +3,8 @@
 ``render_rule_file()`` is a plain Prometheus rule file (``rule_files:`` in prometheus.yml, checked by
 ``promtool check rules``); ``render_prometheus_rule()`` wraps the same groups in a Prometheus Operator
 ``PrometheusRule`` for Kubernetes. Both files are written by ``python -m deploy`` and a test fails when
-they are not current. Each alert has a ``promtool test rules`` case in ``tests/deploy/alerts.promtool.yaml``.
+they are not current. Each alert has a ``promtool test rules`` case in ``tests/deploy/alerts.promtool.yaml``, and
+a section in the runbook ``docs/alerts.md`` (``deploy.monitoring.runbook``) that its ``runbook_url`` points at.
 
 Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_consumer_committed_offset``,
 ``omnibus_processor_ready`` (processors/readiness.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
@@ -21,18 +22,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from deploy.monitoring.runbook import runbook_url
+
 COMPONENT_JOBS = "omnibus-.*"  # scrape jobs are named after the Services: omnibus-<component>
 # What to check, per reason of omnibus_requests_unauthorized_total (bus/refused_credentials.py)
 CREDENTIALS_RUNBOOK = (
-    "The component's log has one line a minute per reason, 'request refused for its credentials (401)', with the "
-    "route, the peer and X-Forwarded-For (never the credential). bad_signature on adapter.call_center: TaskRouter "
+    "Where to look: the log of the component named (the adapter's; identity's, offers' or kpis' for their queries), "
+    "logger bus.refused_credentials, line 'request refused for its credentials (401)', at most one a minute per "
+    "reason, with the fields route (the endpoint), peer (the caller's address: behind an ingress, the ingress), "
+    "forwarded_for (the request's X-Forwarded-For: the sender behind an ingress) and refused (how many since the "
+    "previous line); never the credential. By reason: bad_signature on adapter.call_center: TaskRouter "
     "calls through a proxy or another host name than the adapter sees; set "
     "OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL to the scheme and host Twilio calls (the 401's error names the "
     "URL checked). unknown or missing: a rotated or mistyped write key (OMNIBUS_ADAPTER_WEB__WRITE_KEYS), terminal "
     "token (OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS), access key or bearer token (OMNIBUS_WEB__TOKENS). malformed: "
-    "a sender using another scheme (Basic where Bearer is asked). stale or replayed: the sender's clock, or a "
-    "replay. wrong_terminal: a terminal configured with another terminal's id or branch."
+    "an Authorization header of another scheme or that does not decode (Basic sent where Bearer is asked, a token "
+    "sent without 'Bearer '): the sender's configuration. stale or replayed: the sender's clock, or a replay. "
+    "wrong_terminal: a terminal configured with another terminal's id or branch."
 )
+WHO_MAY_CALL = "README.md#who-may-call-what"  # the credentials each endpoint asks for, and their settings
 PROCESSOR_JOBS = ("omnibus-identity", "omnibus-handoffs", "omnibus-kpis", "omnibus-offers")  # deploy/k8s/base
 
 
@@ -44,6 +52,7 @@ class Alert:
     severity: str  # "page" wakes someone; "ticket" waits for working hours
     summary: str  # may use {{ $labels.x }} and {{ $value }}
     description: str
+    see: str = ""  # a section of the docs its runbook section links to, from the repository's root (README.md#...)
 
     def rule(self) -> dict[str, Any]:
         return {
@@ -51,7 +60,8 @@ class Alert:
             "expr": self.expr,
             "for": self.for_,
             "labels": {"severity": self.severity, "system": "omnibus"},
-            "annotations": {"summary": self.summary, "description": self.description},
+            "annotations": {"summary": self.summary, "description": self.description,
+                            "runbook_url": runbook_url(self.name)},
         }
 
 
@@ -141,7 +151,7 @@ PIPELINE = (
         "no {{ $labels.job }} worker has been scraped for 10 minutes",
         "Every worker of the processor has vanished (scaled to 0, Pending, deleted, or its ServiceMonitor gone): "
         "its up and lag series vanished with it, so OmnibusProcessorDown and the lag alerts cannot fire. "
-        "Nothing is consumed; check the Deployment or StatefulSet and its events (tester11 #2c).",
+        "Nothing is consumed; check the Deployment or StatefulSet and its events.",
     ),
     Alert(
         "OmnibusProcessorNotReady",
@@ -177,6 +187,7 @@ PIPELINE = (
         "{{ $labels.component }} refuses {{ $value | humanize }} requests/s for their credentials "
         "({{ $labels.reason }})",
         "More than 3 requests a minute are answered 401: a channel's events are not arriving. " + CREDENTIALS_RUNBOOK,
+        see=WHO_MAY_CALL,
     ),
     # tester35 F1: a counter terminal with a stale token backs off to about one upload a minute, below the page
     Alert(
@@ -187,6 +198,7 @@ PIPELINE = (
         "At least 3 requests in every 10 minutes for half an hour are answered 401: a sender that retries slowly "
         "(a counter terminal backing off, a nightly job) is locked out and its events wait on its side. "
         + CREDENTIALS_RUNBOOK,
+        see=WHO_MAY_CALL,
     ),
 )
 

@@ -56,13 +56,13 @@ def run_command(
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
     from bus.clock import SystemClock
-    from processors.handoffs.agent import build_worker
+    from processors.handoffs.agent import APP_NAME, build_worker
 
     def own_settings(_: OmnibusSettings) -> tuple[HandoffsSettings, Any]:
         handoffs = _handoffs_settings(policy_file)
         return handoffs, load_policy(handoffs.policy_file)
 
-    process = start_process(own_settings, settings=lambda: core_settings(bootstrap_servers))
+    process = start_process(own_settings, metrics_of=APP_NAME, settings=lambda: core_settings(bootstrap_servers))
     (handoffs, policy), settings = process.component, process.settings
     with bad_settings_exit():
         worker = build_worker(settings, handoffs, policy, SystemClock())

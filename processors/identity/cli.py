@@ -30,9 +30,9 @@ def run_command(
 ) -> None:
     """Run an identity-resolution worker (start several: the graph is partitioned across them)."""
     from bus.app import run_worker
-    from processors.identity.agent import IdentityProcessor
+    from processors.identity.agent import COMPONENT, IdentityProcessor
 
-    process = start_process(lambda _: load_identity_settings())
+    process = start_process(lambda _: load_identity_settings(), metrics_of=COMPONENT)
     settings, identity = process.settings, process.component
     book = getattr(ctx.obj, "profile_book", None)  # handed in by the composition (omnibus.cli)
     port = web_port if web_port is not None else identity.web_port

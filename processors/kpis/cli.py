@@ -34,13 +34,13 @@ def run_command(
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
     from bus.clock import SystemClock
-    from processors.kpis.agent import build_worker
+    from processors.kpis.agent import APP_NAME, build_worker
 
     def own_settings(_: OmnibusSettings) -> KpisSettings:
         kpis = load_kpis_settings()
         return kpis if web_port is None else kpis.model_copy(update={"web_port": web_port})
 
-    process = start_process(own_settings, settings=lambda: core_settings(bootstrap_servers))
+    process = start_process(own_settings, metrics_of=APP_NAME, settings=lambda: core_settings(bootstrap_servers))
     with bad_settings_exit():
         worker = build_worker(process.settings, process.component, SystemClock())
     run_worker(worker.app, process.settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT")

@@ -111,10 +111,11 @@ def run_command(bootstrap_servers: str = BOOTSTRAP) -> None:
     """Run the offer processor worker until interrupted (one worker: see processors/offers/README.md)."""
     from bus.app import run_worker
     from bus.bootstrap import bad_settings_exit, start_process
-    from processors.offers.agent import build_worker
+    from processors.offers.agent import APP_NAME, build_worker
     from processors.offers.config import ENV_PREFIX, load_offers_settings
 
-    process = start_process(lambda _: load_offers_settings(), settings=lambda: core_settings(bootstrap_servers))
+    process = start_process(lambda _: load_offers_settings(), metrics_of=APP_NAME,
+                            settings=lambda: core_settings(bootstrap_servers))
     with bad_settings_exit():
         worker = build_worker(process.settings, process.component)
     run_worker(worker.app, process.settings, web_port_setting=f"{ENV_PREFIX}WEB_PORT")

@@ -85,6 +85,7 @@ async def test_identity_worker_on_port_zero_logs_its_ports_and_writes_nothing(
             time.sleep(0.5)
         assert web and metrics, log.read_text()[-3000:]
         assert web["port"] not in (0, 6066) and metrics["port"] != 0
+        assert metrics["component"] == "identity" and metrics["pid"] == worker.pid  # whose port it is (F11)
         assert _answers(web["port"], "/") and _answers(metrics["port"], "/metrics")
     finally:
         worker.send_signal(signal.SIGTERM)

@@ -1,4 +1,5 @@
 import importlib
+import os
 import pkgutil
 import shutil
 import subprocess
@@ -6,6 +7,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from structlog.testing import capture_logs
 
 from bus.config import MetricsSettings
 from bus.metrics import DEAD_LETTERS, EVENTS_PUBLISHED, PUBLISH_LATENCY, serve_metrics
@@ -29,7 +31,7 @@ def scraped() -> str:
     EVENTS_PUBLISHED.labels(topic="omnibus.contact.events.v1").inc()
     PUBLISH_LATENCY.labels(topic="omnibus.contact.events.v1").observe(0.004)
     DEAD_LETTERS.labels(component="adapter.web", error_type="RejectedInput.bad_json").inc()
-    server = serve_metrics(MetricsSettings(port=0))
+    server = serve_metrics(MetricsSettings(port=0), component="test")
     assert server is not None
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as response:
@@ -71,7 +73,7 @@ def test_promtool_finds_no_naming_problems(scraped: str) -> None:
 
 def test_only_the_metrics_path_is_served() -> None:
     """A probe pointed at the metrics port by mistake (``/ready``, ``/``) gets a 404, not the metrics page."""
-    server = serve_metrics(MetricsSettings(port=0))
+    server = serve_metrics(MetricsSettings(port=0), component="test")
     assert server is not None
     try:
         for path in ("/ready", "/", "/metricsx"):
@@ -84,8 +86,19 @@ def test_only_the_metrics_path_is_served() -> None:
         server.stop()
 
 
+def test_the_line_giving_the_metrics_port_names_whose_it_is() -> None:
+    """tester35 F11: with OMNIBUS_METRICS__PORT=0 beside several processes, "metrics endpoint listening" named a port
+    and no component: the reader had to know which process wrote it."""
+    with capture_logs() as lines:
+        server = serve_metrics(MetricsSettings(port=0), component="adapter.web")
+    assert server is not None
+    server.stop()
+    (line,) = [line for line in lines if line["event"] == "metrics endpoint listening"]
+    assert (line["component"], line["pid"], line["port"]) == ("adapter.web", os.getpid(), server.port)
+
+
 def test_disabled_metrics_serve_nothing() -> None:
-    assert serve_metrics(MetricsSettings(enabled=False)) is None
+    assert serve_metrics(MetricsSettings(enabled=False), component="test") is None
 
 
 def test_a_heartbeat_is_served_as_live_on_the_metrics_port() -> None:
@@ -96,7 +109,7 @@ def test_a_heartbeat_is_served_as_live_on_the_metrics_port() -> None:
 
     now = [100.0]
     heartbeat = Heartbeat("adapter.legacy", 30, clock=lambda: now[0])
-    server = serve_metrics(MetricsSettings(port=0), heartbeat)
+    server = serve_metrics(MetricsSettings(port=0), heartbeat, component="test")
     assert server is not None
     try:
         url = f"http://127.0.0.1:{server.port}/live"
@@ -112,7 +125,7 @@ def test_a_heartbeat_is_served_as_live_on_the_metrics_port() -> None:
             assert response.status == 200
     finally:
         server.stop()
-    plain = serve_metrics(MetricsSettings(port=0))  # no heartbeat: /live is no path of the metrics port
+    plain = serve_metrics(MetricsSettings(port=0), component="test")  # no heartbeat: /live is not served
     assert plain is not None
     try:
         with pytest.raises(urllib.error.HTTPError) as missing:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from bus import refused_credentials
+from bus.log_window import LogWindow
 from bus.refused_credentials import LOG_WINDOW_S, CredentialRefusal, RefusalLog, route_pattern
 from tests.support.refusals import refusal_lines, refused_total
 
@@ -30,3 +34,42 @@ def test_a_request_that_matched_no_route_is_named_unmatched_not_by_its_path() ->
         path = "/customers/+33612345678"
 
     assert route_pattern(Bare()) == "unmatched"
+
+
+def test_refusals_held_in_a_window_are_written_when_it_ends_not_with_the_next_refusal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """tester35 F10: after a flood of 300 nothing was logged until one more request came a minute later, and a flood
+    that stopped never showed its size. The held count is written at the window's end, by the event loop."""
+
+    async def flood() -> None:
+        refusals = RefusalLog("adapter.test-window-end", window_s=0.2)
+        for peer in ("10.0.0.7", "10.0.0.8", "10.0.0.9"):
+            refusals.refused(CredentialRefusal.UNKNOWN, route="/v1/track", peer=peer, forwarded_for="203.0.113.7")
+        assert len(lines) == 1  # the first at once; the two others held
+        await asyncio.sleep(0.5)  # the window ends and nothing more comes
+
+    with refusal_lines(monkeypatch) as lines:
+        asyncio.run(flood())
+    assert [(line["refused"], line["peer"]) for line in lines] == [(1, "10.0.0.7"), (2, "10.0.0.9")]  # the last's
+    assert lines[1]["forwarded_for"] == "203.0.113.7" and lines[1]["route"] == "/v1/track"
+
+
+def test_refusals_still_held_are_written_at_exit_and_without_an_event_loop_with_the_next_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    with refusal_lines(monkeypatch) as lines:
+        refusals = refused_credentials.refusal_log("adapter.test-exit")
+        monkeypatch.setattr(refusals, "_window", LogWindow(LOG_WINDOW_S, clock=lambda: now[0]))
+        for _ in range(3):  # no running event loop (a plain call): no timer, held
+            refusals.refused(CredentialRefusal.MALFORMED, route="/v1/counter/events", peer="10.0.0.7")
+        assert [line["refused"] for line in lines] == [1]
+        refused_credentials.flush_refusals()  # what runs at exit (atexit)
+        refused_credentials.flush_refusals()  # written once
+    assert [line["refused"] for line in lines] == [1, 2]
+
+
+def test_the_refusal_log_reads_a_monotonic_clock_by_default_as_the_other_windows_do() -> None:
+    import inspect
+    import time
+
+    assert inspect.signature(RefusalLog).parameters["clock"].default is time.monotonic

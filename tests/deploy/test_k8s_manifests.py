@@ -22,7 +22,7 @@ from processors.handoffs.config import HandoffsSettings, load_policy
 from processors.identity.config import IdentitySettings
 from processors.kpis.config import KpisSettings
 from processors.offers.config import OffersSettings
-from tests.deploy.kustomize import K8S, OVERLAYS, build, containers, of_kind
+from tests.deploy.kustomize import K8S, OVERLAYS, ROOT, build, containers, of_kind
 
 COMPONENTS = {
     "OMNIBUS_ADAPTER_WEB__": WebSettings, "OMNIBUS_ADAPTER_BRANCH__": BranchSettings,
@@ -205,3 +205,16 @@ def test_the_prod_overlay_names_every_secret_the_dev_overlay_generates() -> None
 def _dev_secret_names() -> set[str]:
     return {name for doc in of_kind(build("dev"), "Secret") if _unhashed_name(doc) == "omnibus-secrets"
             for name in doc.get("data") or {}}
+
+
+def test_the_prod_overlay_ships_a_public_base_url_the_call_center_adapter_refuses_to_start_with() -> None:
+    """tester35 F12: the prod overlay shipped https://call-center.example.com, and an operator applying it as is got
+    every TaskRouter callback refused. It ships the placeholder the settings refuse (exit 2, naming the overlay)."""
+    from adapters.call_center.config import PROD_OVERLAY, PUBLIC_BASE_URL_PLACEHOLDER
+
+    assert PROD_KUSTOMIZATION == ROOT / PROD_OVERLAY
+    (value,) = [item.get("value") for container in containers(build("prod")) for item in container.get("env", [])
+                if item["name"] == "OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL"]
+    assert value == PUBLIC_BASE_URL_PLACEHOLDER
+    with pytest.raises(ValueError, match="still the placeholder"):
+        CallCenterSettings(sites={"a": {"access_keys": ["k"]}}, public_base_url=value)

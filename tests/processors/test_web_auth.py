@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bus.config import OmnibusSettings
+from bus.refused_credentials import BEARER_CHALLENGE
 from processors.kpis.web import register_views
 from processors.readiness import install
 from processors.web_auth import authorization, refusal
@@ -119,7 +120,7 @@ async def test_the_screen_pop_and_the_offers_query_ask_for_the_token(path: str) 
 
 
 @pytest.mark.parametrize(("headers", "reason"), [
-    ({}, "missing"), ({"Authorization": "Basic Y3JtOnRva2Vu"}, "malformed"),
+    ({}, "missing"), ({"Authorization": "Basic Y3JtOnRva2Vu"}, "malformed"), ({"Authorization": "Bearer "}, "malformed"),
     ({"Authorization": "Bearer old-crm-token-5555"}, "unknown"),
 ])
 async def test_tester34_f16_a_refused_query_is_counted_and_logged_without_the_token(
@@ -128,7 +129,10 @@ async def test_tester34_f16_a_refused_query_is_counted_and_logged_without_the_to
     before = refused_total("kpis", reason)
     with refusal_lines(monkeypatch) as lines:
         for _ in range(3):
-            assert (await guarded_client.get("/kpis", headers=headers)).status == 401
+            response = await guarded_client.get("/kpis", headers=headers)
+            assert response.status == 401
+            assert response.headers["WWW-Authenticate"] == BEARER_CHALLENGE
+            assert (await response.json())["error"].startswith(f"{reason} ")  # the answer says what is counted (F8)
     assert refused_total("kpis", reason) - before == 3
     (line,) = lines
     assert (line["component"], line["reason"], line["route"], line["refused"]) == ("kpis", reason, "/kpis", 1)

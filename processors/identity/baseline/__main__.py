@@ -18,7 +18,7 @@ async def _serve(worker: BaselineWorker) -> None:
 
 
 def main() -> None:
-    process = start_process(lambda core: BaselineWorker(core, load_identity_settings()), metrics=False)
+    process = start_process(lambda core: BaselineWorker(core, load_identity_settings()))
     asyncio.run(_serve(process.component))
 
 

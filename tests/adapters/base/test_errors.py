@@ -26,6 +26,7 @@ from bus.errors import (
     SerializationError,
 )
 from bus.producer import Outgoing, kafka_retriable
+from bus.refused_credentials import CredentialRefusal
 from bus.serde import Event
 from tests.support.http import adapter_client
 
@@ -44,7 +45,7 @@ def test_outages_are_outages(error: Exception) -> None:
 
 
 @pytest.mark.parametrize("error", [
-    RejectedInput("body is not JSON", code="bad_json"), Unauthorized(), ConfigError("bad setting"),
+    RejectedInput("body is not JSON", code="bad_json"), Unauthorized("unknown key", CredentialRefusal.UNKNOWN, challenge=None), ConfigError("bad setting"),
     SerializationError("does not match its schema"),
     SchemaRegistryError("schema registry answered 409 to register", status=409, retriable=False),
     ValueError("a bug"),

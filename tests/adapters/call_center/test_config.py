@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from adapters.call_center.config import ENV_PREFIX, CallCenterSettings
+from adapters.call_center.config import ENV_PREFIX, PUBLIC_BASE_URL_PLACEHOLDER, CallCenterSettings
 from bus.config import load_component_settings
 from bus.errors import ConfigError
 from tests.adapters.call_center.support import LYON_WORKSPACE, PARIS_KEY, call_center_settings
@@ -85,3 +87,26 @@ def test_a_former_record_key_setting_is_refused_by_name_with_what_replaced_it(
     with pytest.raises(ConfigError, match=f"{ENV_PREFIX}{former} \\(.*{says}.*VERIFIED_RECORD_ATTRIBUTES|"
                        f"{ENV_PREFIX}{former} \\(.*VERIFIED_RECORD_ATTRIBUTES.*{says}"):
         load_component_settings(CallCenterSettings, ENV_PREFIX)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (PUBLIC_BASE_URL_PLACEHOLDER, "still the placeholder deploy/k8s/overlays/prod/kustomization.yaml ships"),
+    ("call-center.acme.com", "not the scheme and host"),  # no scheme
+    ("ftp://call-center.acme.com", "not the scheme and host"),
+    ("https://", "not the scheme and host"),
+    ("https://call-center.acme.com/?x=1", "not the scheme and host"),
+])
+def test_tester35_f12_a_public_base_url_that_twilio_cannot_have_signed_stops_the_start(
+        monkeypatch: pytest.MonkeyPatch, value: str, message: str) -> None:
+    """The prod overlay shipped an example host: applied as is, the adapter started and refused every TaskRouter
+    callback. Its placeholder, or any value that is no http(s) URL with a host, is now a setting error (exit 2)."""
+    monkeypatch.setenv(f"{ENV_PREFIX}SITES", '{"paris": {"access_keys": ["k1"]}}')
+    monkeypatch.setenv(f"{ENV_PREFIX}PUBLIC_BASE_URL", value)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_component_settings(CallCenterSettings, ENV_PREFIX)
+
+
+@pytest.mark.parametrize("value", ["https://call-center.acme.com", "http://10.0.0.5:8080", "https://acme.com/cc/"])
+def test_a_public_base_url_with_a_scheme_and_host_and_maybe_a_path_prefix_is_taken(value: str) -> None:
+    assert call_center_settings(public_base_url=value).public_base_url == value
+    assert call_center_settings(public_base_url="").public_base_url is None  # set empty: unset

@@ -89,7 +89,7 @@ async def test_batch_context_is_a_default_for_each_message(client: TestClient, p
 
 @pytest.mark.parametrize(
     ("headers", "reason"),
-    [({}, "missing or unknown write key"), ({"Authorization": basic_auth("wk-nope")}, "unknown write key"),
+    [({}, "missing write key"), ({"Authorization": basic_auth("wk-nope")}, "unknown write key"),
      ({"Authorization": "Bearer abc"}, "Basic auth")],
 )
 async def test_bad_or_missing_write_key_is_401_and_not_dead_lettered(

@@ -90,7 +90,7 @@ async def test_prometheus_reads_a_kpi_scraped_from_the_processor(
     prometheus_port, config = prometheus
     settings = await settings_with_topics(bootstrap_servers)
     await apply_topics(settings, changelogs(settings))  # faust's own, ahead of its start: no metadata race
-    metrics = serve_metrics(MetricsSettings(port=0))
+    metrics = serve_metrics(MetricsSettings(port=0), component="test")
     assert metrics is not None
     worker = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.3), SystemClock(),
                           datadir=str(tmp_path / "kpis"))
