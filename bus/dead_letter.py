@@ -41,8 +41,9 @@ MAX_KEPT_VALUE_BYTES = 256 * 1024
 # (``accounts_2026-12-01.csv``) had its date scrubbed as a possible phone number (tester13 S3).
 FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER = "file", "file.line", "file.offset", "layout"
 LOCATION_HEADERS = frozenset({FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER})
-# A layout's typed field refused (``adapters.legacy.layout``), after the file name: `` line 9: field due_date is
-# malformed (expected date %d/%m/%Y, got '32/11/2026')``. Anchored at the start: the field name is the layout's.
+# A layout's typed field refused (``adapters.legacy.layout_fields.typed``), after the file name: `` line 9: field
+# due_date is malformed (expected date %d/%m/%Y, got '32/11/2026')``. Anchored at the start: the field name is the
+# layout's.
 _MALFORMED_FIELD = re.compile(r"(?P<head> line \d+: field (?P<name>\w+) is malformed \(expected [^',]*, got )"
                               r"(?P<value>'.*'\))$")
 

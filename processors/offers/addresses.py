@@ -4,11 +4,12 @@ Telecoms give a churned subscriber's mobile number to a new one after a quaranti
 the new holder (``CustomerLinked`` of a recycle's claim, ``processors/identity/graph/recycle.py``; a claim of another
 customer's e-mail likewise), and the offer processor's directory of identifiers (``Stores.directory``: key
 ``TYPE:value`` -> customer, from ``customer.events.v1``) still says who held it before. ``relinquish`` takes the keys
-off that customer (a released number, ``LinkRefused`` ``evicted``, is taken off the same way: ``OfferEngine._evicted``);
-``lost_pushes`` names the outbound pushes (SMS, EMAIL) already instructed to an address now gone, which the engine
-withdraws (reason ``ADDRESS_LOST``, to the addresses they were sent to) before ``sync`` shows them again at the
-addresses the customer still holds, if any: a push a gateway holds until quiet hours end never goes out to the number's
-new holder. The decision is the directory's state when the announcement is handled, never a timer.
+off that customer (a released number, ``LinkRefused`` ``evicted``, is taken off the same way:
+``identity_events.evicted``); ``lost_pushes`` names the outbound pushes (SMS, EMAIL) already instructed to an address
+now gone, which ``identity_events.lost`` withdraws (reason ``ADDRESS_LOST``, to the addresses they were sent to)
+before ``push.sync`` shows them again at the addresses the customer still holds, if any: a push a gateway holds until
+quiet hours end never goes out to the number's new holder. The decision is the directory's state when the
+announcement is handled, never a timer.
 """
 
 from __future__ import annotations

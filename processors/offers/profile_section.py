@@ -11,7 +11,7 @@ counted in ``dropped``) and ``withdrawn_offers`` instants of offers not shown (t
 An operator's split does not divide this section itself (``ProfileSection.split``'s default): the offer processor
 divides its offer state by the identifiers each offer came through and follows the split with instructions, a SHOW
 under the new customer for what it takes and a WITHDRAW under the source for what the source no longer fits
-(``processors/offers/engine.py``), so the two screen pops agree with it.
+(``processors/offers/identity_events.py``), so the two screen pops agree with it.
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def test_only_the_file_name_is_kept_identifiers_in_the_reason_are_still_scrubbed
 
 
 def test_the_reason_a_layout_gives_a_bad_due_date_is_read_by_its_fields_kind() -> None:
-    """The reason's wording is ``adapters.legacy.layout``'s: a change there must keep the due date readable."""
+    """The reason's wording is ``adapters.legacy.layout_fields``'s: a change there must keep the due date readable."""
     from adapters.base.errors import RejectedInput
     from adapters.legacy.layout import load_layout
     from tests.adapters.legacy.support import EXAMPLES

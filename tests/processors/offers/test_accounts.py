@@ -17,8 +17,8 @@ from processors.offers.campaigns import defined
 from processors.offers.ranking import facts_of
 from processors.offers.state import CustomerState, merge, split
 from tests.processors.offers.factories import T0, customer, offer, us
-from tests.processors.offers.test_engine import World, actions
 from tests.processors.offers.test_engine_placement import business, opened, placed, profile
+from tests.processors.offers.world import World, actions
 
 ALICE, BOB = "cus_alice", "cus_bob"
 ALICE_PHONE = "PHONE:+33478112233"

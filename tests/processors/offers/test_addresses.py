@@ -14,8 +14,8 @@ from processors.offers.config import OffersSettings
 from processors.offers.outputs import Batch
 from processors.offers.state import CustomerState
 from tests.processors.offers.factories import envelope, ident, offer
-from tests.processors.offers.test_engine import World, actions
-from tests.processors.offers.test_engine_outbound import instruction
+from tests.processors.offers.test_push_outbound import instruction
+from tests.processors.offers.world import World, actions
 
 MOBILE, OTHER_MOBILE = "PHONE:+48601234567", "PHONE:+48609876543"
 EMAIL, NID = "EMAIL:jan@example.pl", "NATIONAL_ID:44051401359"

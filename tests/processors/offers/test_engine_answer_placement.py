@@ -19,7 +19,7 @@ from processors.offers.campaigns import defined
 from processors.offers.outputs import Batch
 from processors.offers.store import Stores
 from tests.processors.offers.factories import envelope, ident, offer
-from tests.processors.offers.test_engine import World, actions
+from tests.processors.offers.world import World, actions
 
 # The Girard household: one landline and one e-mail, both kept by Paul; each their own contract.
 PAUL, MARIE = "cus_paul", "cus_marie"

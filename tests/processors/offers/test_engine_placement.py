@@ -16,7 +16,7 @@ from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.offers.campaigns import defined
 from tests.processors.offers.factories import T0, envelope, ident, offer
-from tests.processors.offers.test_engine import World, actions
+from tests.processors.offers.world import World, actions
 
 # The Moreau couple share one e-mail (Pierre keeps it); the Petit household one landline (Lucie keeps it).
 PIERRE, SYLVIE, ANNE, LUCIE = "cus_pierre", "cus_sylvie", "cus_anne", "cus_lucie"

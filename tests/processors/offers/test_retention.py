@@ -16,7 +16,6 @@ from processors.offers.outputs import Batch
 from processors.offers.retention import CLOCK_KEY
 from processors.offers.store import Stores
 from tests.processors.offers.factories import ident
-from tests.processors.offers.test_engine import SETTINGS, World
 from tests.processors.offers.test_engine_answer_placement import (
     LANDLINE,
     MARIE,
@@ -28,6 +27,7 @@ from tests.processors.offers.test_engine_answer_placement import (
     placed,
     status,
 )
+from tests.processors.offers.world import SETTINGS, World
 
 DAY = timedelta(days=1)
 RETENTION_DAYS = 30

@@ -21,8 +21,8 @@ from processors.offers.definition import Cap
 from processors.offers.ranking import choose
 from processors.offers.state import CustomerState
 from tests.processors.offers.factories import T0, envelope, ident, offer
-from tests.processors.offers.test_engine import World, actions
-from tests.processors.offers.test_engine_outbound import instruction, report
+from tests.processors.offers.test_push_outbound import instruction, report
+from tests.processors.offers.world import World, actions
 
 NID, MOBILE, MAIL = "NATIONAL_ID:48765431A", "PHONE:+34612345678", "EMAIL:pedro@example.es"
 OTHER_MOBILE = "PHONE:+34622111222"

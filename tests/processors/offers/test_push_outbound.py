@@ -20,7 +20,7 @@ from processors.offers.config import OffersSettings
 from processors.offers.definition import Cap
 from processors.offers.outputs import Batch
 from tests.processors.offers.factories import envelope, ident, offer
-from tests.processors.offers.test_engine import World, actions
+from tests.processors.offers.world import World, actions
 
 PHONE, EMAIL, NID = "PHONE:+393480000001", "EMAIL:anna@example.it", "NATIONAL_ID:RSSNNA62M60L219X"
 PUSHED = ["SMS", "EMAIL", "CALL_CENTER"]

@@ -1,5 +1,5 @@
-"""The engine on in-memory stores as identity changes customers: merges, evictions, splits and the contacts a split
-moved (the world and its helpers: test_engine.py)."""
+"""Identity's announcements on in-memory stores (``identity_events.py``): merges, evictions, splits and the contacts
+a split moved (the world and its helpers: world.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from processors.offers.campaigns import defined
 from processors.offers.outputs import Batch
 from processors.offers.store import Stores
 from tests.processors.offers.factories import T0, envelope, ident, offer
-from tests.processors.offers.test_engine import EMAIL, PHONE, World, actions
+from tests.processors.offers.world import EMAIL, PHONE, World, actions
 
 
 def test_merge_keeps_the_answer_given_under_the_other_identifier() -> None:

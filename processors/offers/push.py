@@ -1,0 +1,95 @@
+"""The push channels: after every change to a customer, SHOW what fits and WITHDRAW what does not.
+
+``sync`` brings every push channel in line with the customer's state: SHOW what fits now and is not shown yet
+(unless a cap forbids it: counted), WITHDRAW what is shown but no longer fits (an answer on any channel, expiry,
+withdrawal, facts that changed). ``push`` publishes one instruction and records it on the customer's ``pushed``
+channels (and, for an outbound gateway, the placement of its report and the reservation of its room under a cap).
+Both work for an ``OfferEngine`` (``engine.py``): its settings, emitter, clock and catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from processors.offers import answers, machine, reservations
+from processors.offers.caps import US, not_before, suppression
+from processors.offers.definition import OUTBOUND
+from processors.offers.outputs import Batch, Instruction, missing_address
+from processors.offers.ranking import fits, zone_of
+from processors.offers.state import CustomerState
+from processors.offers.store import Stores
+
+if TYPE_CHECKING:
+    from processors.offers.engine import OfferEngine
+
+
+def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch, *, cause_id: str,
+         started_us: int | None = None, refresh: str | None = None) -> None:
+    """SHOW / WITHDRAW on every push channel so it holds exactly what fits the customer now.
+
+    Nothing is pushed for a customer no identifier locates yet (a contact re-keyed on customer.contacts can
+    come before identity's announcement on customer.events): an instruction names the customer by an
+    identifier, and one naming none reaches nobody's screen pop. ``identity_events.members`` syncs again when it
+    comes."""
+    if not state.identifiers:
+        return
+    settings = engine.settings
+    # offers pushed somewhere, the higher priority (then the offer id) first: it gets the room a cap leaves
+    live = sorted((o for o in engine.live_offers(stores) if set(settings.push_channels) & set(o.channels)),
+                  key=lambda o: (-o.priority, o.offer_id))
+    now, zone = engine.clock(), zone_of(state, settings.zone)
+    fitting = {offer.offer_id for offer in live if fits(state, offer, now)}  # one rule evaluation per offer
+    by_id = {offer.offer_id: offer for offer in live}
+    # outbound SHOWs a presentation (or a merge) left over a cap first, so what remains counts for new SHOWs
+    for row, why in reservations.over_caps(state, by_id, fitting, now, zone, settings.policy):
+        push(engine, state, Instruction("WITHDRAW", row[1], row[4], tuple(state.identifiers), by_id[row[2]],
+                                        reason=why, cause_id=cause_id), batch)
+    for offer in live:  # a push channel before another in PUSH_CHANNELS' order gets the room a cap leaves
+        channels = [c.value for c in settings.push_channels if c in offer.channels]
+        fit = offer.offer_id in fitting
+        for channel in channels:
+            current = state.offers.get(offer.offer_id)
+            shown = current is not None and channel in current.pushed
+            if fit:
+                if shown and refresh != offer.offer_id:
+                    continue
+                reason = suppression(state, offer, channel, now, zone, settings.policy, quiet_hours=False)
+                if reason is None:  # an SMS for a customer without a mobile: nowhere to send
+                    reason = missing_address(channel, tuple(state.identifiers))
+                if reason is not None and not shown:
+                    batch.count("suppressed", reason.value, channel)
+                    continue
+                push(engine, state, Instruction("SHOW", channel, state.customer_id, tuple(state.identifiers), offer,
+                                                not_before=not_before(offer, now, zone, settings.policy),
+                                                cause_id=cause_id), batch, stores)
+            elif shown:
+                status = current.status if current else None
+                answered = current.answered_channel if current and current.status.answered else None
+                why = status.value if status and (status.answered or status.value == "NOT_NOW") else (
+                    "EXPIRED" if not offer.valid_at(now) else "NOT_ELIGIBLE")
+                push(engine, state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers),
+                                                offer, reason=why, answered_channel=answered, cause_id=cause_id,
+                                                started_us=started_us), batch)
+
+
+def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Batch,
+         stores: Stores | None = None) -> None:
+    """Publishes ``item`` and records it on the customer's ``pushed`` channels. A SHOW to an outbound gateway
+    (SMS, EMAIL) is also a contact the gateway's report is placed by: ``PLACED:<instruction event id>`` -> this
+    customer in ``stores.directory`` (``answers.place``), so the OfferPresented / OfferResponded the gateway
+    publishes with that ``correlation_id`` counts for this customer, whoever else shares the phone or e-mail."""
+    now_us, offer_id = int(engine.clock().timestamp() * US), item.offer.offer_id
+    current = state.offers.get(offer_id) or machine.eligible(item.offer.version, now_us)
+    reservations.release(state, offer_id, item.channel, item.customer_id)  # a new SHOW reserves anew below
+    stays = item.action == "SHOW" or reservations.held(state, offer_id, item.channel)  # a merged one's WITHDRAW
+    pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if stays else [])
+    state.offers[offer_id] = replace(current, pushed=tuple(pushed))
+    outgoing = engine.emitter.instruction(item)
+    batch.outgoing.append(outgoing)
+    batch.instructions.append(item)
+    batch.count("instruction", item.channel, item.action)
+    if stores is not None and item.action == "SHOW" and item.channel in OUTBOUND:
+        answers.place_push(stores, outgoing.event, state.customer_id)
+        reservations.reserve(state, item.offer, item.channel, str(outgoing.event.value["envelope"]["event_id"]),
+                             now_us)
