@@ -279,6 +279,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     came_with.merge(state, message.came_with)  # what follows the identifier (came_with.following_claim)
     _admit(ctx, key, message.version, rank, link, message.token)
     weigh_again_claimant.met_the_claimant(ctx, key, message.left)  # the giver's marks: time order met them here
+    weigh_again_claimant.took(ctx, message.event_id, key, rank)
     if first:
         file_blocking(ctx)
     if key in state.elsewhere:

@@ -21,12 +21,17 @@ event would have joined unweighed, and the customer it stayed on is told (``MetC
 again if it still holds nothing but the event's identifiers (``on_met_claimant``: a look-up-only proposal, weighed as
 an offer, the limits checked; lineage rule ``co-observed``, as ``weigh_again.relinked``). In the example: C's mark
 goes to B with ``e``, B keeps it (``u-0``), A's claim passes it to A, A holds nothing planned before ``e``, and
-``x2`` is linked with ``e`` again.
+``x2`` is linked with ``e`` again. That link is decided on the events arrived so far: a still earlier event that
+claims the identifier later splits the event off again (``weigh_again.claimed_away``), which reads that an earlier
+event brought the identifier from the claimant's record of its own event, naming the identifier its claim took
+(``took``; bench draw 517: without it the link stayed).
 
-Measured (``tests/bench/results/identity_email_order.md``, branch order26): the bench's draw 2547 no longer differs;
-no draw newly differs. Not covered: the same kind arriving B, C, A or B, A, C (C weighed against B's customer at its
-join and kept apart; order25's rule for it, "form 3", made draws 1132 and 2286 newly differ, and the repairs tried in
-order26 others: the results file), which stays a strict xfail in ``test_weigh_again_claimant.py``.
+Measured (``tests/bench/results/identity_email_order.md``, branch order26): the bench's draws 2547 and 1212 no longer
+differ; no draw newly differs. Not covered: the same kind arriving B, C, A or B, A, C (C weighed against B's customer
+at its join and kept apart; order25's rule for it, "form 3", made draws 1132 and 2286 newly differ, and the repairs
+tried in order26 others: the results file), which stays a strict xfail in ``test_weigh_again_claimant.py``; nor every
+interleaving of C, B, A (on 3 partitions 15 of 100 seeds still differ, 25 on main), nor a second browser that joined
+C's customer before the claims (its record ranks the e-mail after C's: no mark).
 """
 
 from __future__ import annotations
@@ -93,6 +98,16 @@ def met_the_claimant(ctx: Node, key: str, marks: Iterable[Unweighed]) -> None:
             ctx.state.unweighed = [*kept, entry][-MAX_UNWEIGHED:]
             continue
         ctx.send(entry.left, MetClaimant(key, entry))
+
+
+def took(ctx: Node, event_id: str, key: str, rank: int) -> None:
+    """This customer took member ``key`` (member rank ``rank``) by the claim of its event ``event_id``: the kept record
+    of that event names ``key`` too, with that rank, as if the event had brought it here (a later claim of ``key`` by
+    a still earlier event then reads that an earlier event brought it: ``weigh_again.claimed_away``)."""
+    state = ctx.state
+    state.unweighed = [msgspec.structs.replace(entry, ranks={**entry.ranks, key: rank})
+                       if entry.event_id == event_id and key not in entry.ranks and not entry.left else entry
+                       for entry in state.unweighed]
 
 
 def on_met_claimant(ctx: Node, message: MetClaimant) -> None:

@@ -76,8 +76,22 @@ def test_a_browser_whose_login_is_planned_before_the_e_mail_stays_apart_from_eve
     _agree(calls, list(itertools.permutations(range(3))), partitions, interleave)
 
 
-def test_bench_draw_2547_no_longer_differs_by_order() -> None:
+@pytest.mark.parametrize(("partitions", "interleave"), INTERLEAVINGS)
+def test_a_browser_linked_again_by_a_claimant_leaves_when_a_still_earlier_event_claims_the_e_mail(
+        partitions: int, interleave: int | None) -> None:
+    """The link a mark proposes is undone where a still earlier event shows time order weighed the event: A ``{x2, u-0,
+    e1}`` t0, B ``{x9, e1}`` t1, C ``{u-0, e1}`` t2, D ``{x1, e1}`` t3 (bench draw 517 cut). Arriving D, C, B, A, D's
+    mark reaches B's customer, which holds nothing planned before ``e1`` and links ``x1`` again; A's claim of ``e1``
+    then splits ``x1`` off as in time order (``weigh_again.claimed_away``) because B's record names ``e1`` since its
+    claim took it (``weigh_again_claimant.took``). Without that, ``x1`` stayed with ``x9`` (the draw newly differed)."""
+    calls = [identify(anonymousId="x2", userId="u-0"), identify(anonymousId="x9"), identify(userId="u-0"),
+             identify(anonymousId="x1")]
+    _agree(calls, list(itertools.permutations(range(4))), partitions, interleave)
+
+
+def test_bench_draws_2547_and_517_do_not_differ_by_order() -> None:
     assert not differs(2547)
+    assert not differs(517)
 
 
 @pytest.mark.xfail(strict=True, reason="issue #8 point 5: a join weighed against the customer met on arrival is not "
