@@ -1,14 +1,14 @@
 """``weigh_again_claimant``: an event that made a customer of its own, whose e-mail a claim then took, is passed on
 with the e-mail; the earliest event's customer, which in time order it met, takes it again (issue #8 point 5, the
-order bench's ``{x0, e}`` ``{x1, u-0, e}`` ``{x2, e}`` kind; branches order25, order26).
+order bench's ``{x0, e}`` ``{x1, u-0, e}`` ``{x2, e}`` kind).
 
 A ``{x0, e}`` t0, B ``{x1, u-0, e}`` t1, C ``{x2, e}`` t2. In time order B meets A's customer through ``e`` and is
 weighed (``u-0`` planned before ``e``: a review, ``x1`` and ``u-0`` apart); C meets A's customer (``x0`` planned after
 ``e``) and joins unweighed: ``{x0, x2, e}``, ``{x1, u-0}``. Arriving C first, C made ``{x2, e}``; B's claim took ``e``
 from it and A's claim took it from B, and ``x2`` stayed a customer of its own (bench draw 2547): fixed, C's event goes
 along with ``e`` as a mark. Arriving B first (B, C, A or B, A, C), C was weighed against B's customer at its join and
-kept apart: not fixed, a strict xfail (the rule tried for it, order25's "form 3", made draws 1132 and 2286 newly differ;
-the repairs tried in order26 made others differ: ``tests/bench/results/identity_email_order.md``).
+kept apart: not fixed, a strict xfail (the rule tried for it, "form 3", made draws 1132 and 2286 newly differ; the
+repairs tried made others differ: ``tests/bench/results/identity_email_order.md``).
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def test_bench_draws_2547_and_517_do_not_differ_by_order() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="issue #8 point 5: a join weighed against the customer met on arrival is not "
-                                       "decided again when a claim takes its linking e-mail (order25, order26: not "
-                                       "landed)")
+                                       "decided again when a claim takes its linking e-mail (not landed: the order "
+                                       "bench's results file)")
 @pytest.mark.parametrize(("partitions", "interleave"), INTERLEAVINGS)
 def test_a_browser_kept_apart_where_a_claim_takes_its_e_mail_joins_the_claimant_in_every_order(
         partitions: int, interleave: int | None) -> None:
