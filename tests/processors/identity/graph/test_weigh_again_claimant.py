@@ -16,13 +16,17 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import msgspec
 import pytest
 
+from processors.identity.graph.messages.base import Unweighed
+from processors.identity.graph.messages.claims import Adopt
 from tests.bench.identity_email_order import differs
 from tests.processors.identity.graph.test_alias import segment
 from tests.processors.identity.graph.test_shared_browser import replay
 
 E = "e@example.org"
+E_KEY, X2 = f"EMAIL:{E}", "ANONYMOUS_ID:x2"
 INTERLEAVINGS = [(1, None), (3, 3), (3, 5), (3, 7), (3, 11)]  # (partitions, seed of the interleaving)
 
 
@@ -103,3 +107,18 @@ def test_a_browser_kept_apart_where_a_claim_takes_its_e_mail_joins_the_claimant_
     """Every order in which B arrives first, on 1 partition and on 3 interleaved, gives the customers of time order."""
     _agree(CALLS, _orders(CALLS, 1), partitions, interleave)
 
+
+
+def test_a_mark_and_an_adopt_carrying_marks_round_trip_and_older_ones_decode_without_them() -> None:
+    """``Unweighed.through`` and ``Adopt.left`` are the last fields, default empty: a record or an ``adopt`` written
+    before them decodes with them empty."""
+    mark = Unweighed("evt-1", "WEB", {E_KEY: 7 << 10, X2: 7 << 10}, None, [], left="cus_2", through=E_KEY)
+    array = msgspec.msgpack.decode(msgspec.msgpack.encode(mark))
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Unweighed) == mark
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Unweighed) == msgspec.structs.replace(
+        mark, through="")
+    adopt = Adopt(E_KEY, 2, 5 << 10, False, "evt-2", "WEB", "claim~t", left=[mark])
+    array = msgspec.msgpack.decode(msgspec.msgpack.encode(adopt))
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Adopt) == adopt
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Adopt) == msgspec.structs.replace(
+        adopt, left=[])
