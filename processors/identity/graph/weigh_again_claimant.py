@@ -27,9 +27,9 @@ event brought the identifier from the claimant's record of its own event, naming
 (``took``; bench draw 517: without it the link stayed).
 
 Measured (``tests/bench/results/identity_email_order.md``): the bench's draws 1081, 1212 and 2547 no longer differ;
-no draw newly differs. Not covered: the same kind arriving B, C, A or B, A, C (C weighed against B's customer at its join and
-kept apart; the rule tried for it, "form 3" in the results file, made draws 1132 and 2286 newly differ, and the
-repairs tried made others differ), which stays a strict xfail in ``test_weigh_again_claimant.py``; nor every
+no draw newly differs. Not covered: the same kind arriving B, C, A or B, A, C (C weighed against B's customer at its
+join and kept apart; the rule tried for it, "form 3" in the results file, made draws 1132 and 2286 newly differ, and
+the repairs tried made others differ), which stays a strict xfail in ``test_weigh_again_claimant.py``; nor every
 interleaving of C, B, A (on 3 partitions 15 of 100 seeds still differ, 25 on main), nor a second browser that joined
 C's customer before the claims (its record ranks the e-mail after C's: no mark).
 """
