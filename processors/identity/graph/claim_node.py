@@ -68,6 +68,7 @@ from processors.identity.graph import (
     split_contacts,
     versions,
     weigh_again,
+    weigh_again_claimant,
 )
 from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, node_digest, recalls, remember
@@ -224,7 +225,9 @@ def on_give(ctx: Node, message: Give) -> None:
     # members they carried, so an operator's move of one of its contacts leaves it one of the identifier's users
     # while another of them carried it (release.moved_away).
     note_kept_apart(state.elsewhere, key)
-    # An event kept here that joined through it alone met the claimant's customer in time order (weigh_again.py).
+    # An event kept here that joined through it alone met the claimant's customer in time order (weigh_again.py);
+    # one that brought it itself goes along as a mark (weigh_again_claimant.py), read before claimed_away splits.
+    own = weigh_again_claimant.brought_it(ctx, key, member_rank(value), message.rank)
     weigh_again.claimed_away(ctx, key, member_rank(value), message.rank, message.customer, message.traits)
     elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
     household_call.ask(ctx)  # a call that came first, without identifiers now: its person may be the household's
@@ -245,7 +248,8 @@ def on_give(ctx: Node, message: Give) -> None:
     followers = came_with.following_claim(ctx.policy, state, key, message.rank)
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
                                      message.channel, message.token, contacts, profile, ctx.key,
-                                     moved_off.by_hand(state), came_with.pairs(state, key, followers)))
+                                     moved_off.by_hand(state), came_with.pairs(state, key, followers),
+                                     [*weigh_again_claimant.left_through(ctx, key, message.rank), *own]))
     for follower in followers:
         ctx.send(follower, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt,
                                  message.traits))
@@ -274,6 +278,8 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     moved_off.merge(state, message.moved_off)  # a contact moved off the giver: its later events follow the move
     came_with.merge(state, message.came_with)  # what follows the identifier (came_with.following_claim)
     _admit(ctx, key, message.version, rank, link, message.token)
+    weigh_again_claimant.met_the_claimant(ctx, key, message.left)  # the giver's marks: time order met them here
+    weigh_again_claimant.took(ctx, message.event_id, key, rank)
     if first:
         file_blocking(ctx)
     if key in state.elsewhere:

@@ -30,6 +30,7 @@ from processors.identity.graph import (
     release,
     seek,
     versions,
+    weigh_again_claimant,
 )
 from processors.identity.graph.context import (
     CUSTOMER_PREFIX,
@@ -41,7 +42,7 @@ from processors.identity.graph.context import (
 )
 from processors.identity.graph.messages import AnyMessage, GiveBack, HeldBefore, HeldUntil, kind
 from processors.identity.graph.messages.base import EventRef
-from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, Recycle
+from processors.identity.graph.messages.claims import Adopt, Claim, Closed, Give, MetClaimant, Recycle
 from processors.identity.graph.messages.commands import (
     Disown,
     MoveContact,
@@ -175,6 +176,8 @@ def _on_customer(ctx: Ctx[CustomerState], message: AnyMessage) -> None:
             handoff_moves.on_placed(ctx, message)
         case GiveBack():
             held_before.on_give_back(ctx, message)
+        case MetClaimant():
+            weigh_again_claimant.on_met_claimant(ctx, message)
         case _:
             raise ValueError(f"no handler for message kind {kind(message)!r} on a customer node")
 

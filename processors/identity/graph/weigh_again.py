@@ -138,7 +138,7 @@ def relinked(ctx: Node, event_id: str, ids: list[str], held: list[str]) -> None:
     weighed: that link is made now (a look-up-only proposal of the two, weighed as an offer, the limits checked;
     lineage rule ``co-observed``; its id a hash of the event and the kept event, the same on a redelivery)."""
     state = ctx.state
-    for entry in [entry for entry in state.unweighed if entry.left]:
+    for entry in [entry for entry in state.unweighed if entry.left and not entry.through]:
         linking = [key for key in held if key in entry.ranks]
         gone = [key for key in ids if key in entry.ranks and key not in state.members]
         if linking and gone:
@@ -213,7 +213,7 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
         if entry.left or key not in entry.ranks or not rank < entry.ranks[key]:
             continue
         if not (applied and held_at < entry.ranks[key]) and not any(
-                0 < other.ranks.get(key, 0) < entry.ranks[key] for other in state.unweighed):
+                0 < other.ranks.get(key, 0) < entry.ranks[key] for other in state.unweighed if not other.through):
             continue  # nothing shows that an earlier event brought it: this event may have
         held = {other: value for other, value in entry.ranks.items() if other in members}
         new = sorted(other for other, value in held.items() if (member_rank(members[other]) or value) >= value)

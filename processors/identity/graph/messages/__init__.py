@@ -23,6 +23,7 @@ from processors.identity.graph.messages.claims import (
     GiveBack,
     HeldBefore,
     HeldUntil,
+    MetClaimant,
     Recycle,
 )
 from processors.identity.graph.messages.commands import (
@@ -65,7 +66,8 @@ AnyMessage = (steps.Visit | steps.Assign | steps.Release | steps.Note | steps.Ev
               | steps.Shared | claims.Claim | claims.Give | claims.Adopt | steps.Seek | commands.MoveContact
               | commands.TakeContact | commands.ReleaseIdentifier | commands.Relinquish | steps.Placed
               | steps.AwaitOwner | commands.Disown | claims.Closed | claims.Recycle | steps.HandoffPlaced
-              | steps.HouseholdCall | claims.HeldBefore | claims.HeldUntil | claims.GiveBack)
+              | steps.HouseholdCall | claims.HeldBefore | claims.HeldUntil | claims.GiveBack
+              | claims.MetClaimant)
 
 
 def kind(message: Message) -> str:
@@ -77,7 +79,7 @@ def kind(message: Message) -> str:
 __all__ = [
     "Adopt", "AnyMessage", "Apply", "Assign", "AwaitOwner", "Block", "Claim", "Closed", "ContactRecord", "Create",
     "Disown", "EventRef", "Evict", "Fast", "Give", "GiveBack", "HandoffPlaced", "HeldBefore", "HeldUntil",
-    "HouseholdCall", "Join", "Link", "Message", "MoveContact", "MovedOff", "Note", "Offer", "OfferResult", "Placed",
-    "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release", "ReleaseIdentifier", "Relinquish", "Saga", "Seek",
-    "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
+    "HouseholdCall", "Join", "Link", "Message", "MetClaimant", "MoveContact", "MovedOff", "Note", "Offer",
+    "OfferResult", "Placed", "PlacedContact", "Recycle", "Rejoin", "Rekey", "Release", "ReleaseIdentifier",
+    "Relinquish", "Saga", "Seek", "Shared", "SplitCustomer", "SplitInit", "TakeContact", "Unblock", "Visit", "kind",
 ]

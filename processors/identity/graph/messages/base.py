@@ -25,6 +25,9 @@ class Unweighed(msgspec.Struct, array_like=True, frozen=True):
     after: list[str] = []  # members that reached the customer by a step of an event ranked after it
     # Decided again and kept apart: the customer its identifiers left for (``weigh_again.relinked``); empty while kept.
     left: str = ""
+    # A mark a claim passed on (``weigh_again_claimant``): the claimed identifier, which the event brought to the
+    # customer ``left`` names (where its other identifiers stayed). Empty in a record of this customer's own.
+    through: str = ""
 
 
 class EventRef(msgspec.Struct, array_like=True, frozen=True):

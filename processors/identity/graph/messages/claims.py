@@ -4,7 +4,7 @@ claims it, its owner gives it up, the claimant adopts it with the contacts that 
 
 from __future__ import annotations
 
-from processors.identity.graph.messages.base import ContactRecord, Message, MovedTo, Summary
+from processors.identity.graph.messages.base import ContactRecord, Message, MovedTo, Summary, Unweighed
 
 
 class Claim(Message, tag="claim", frozen=True):
@@ -66,6 +66,10 @@ class Adopt(Message, tag="adopt", frozen=True):
     # The giver's ``CustomerState.came_with`` pairs of the members that follow ``identifier`` with claims of their own
     # (``came_with.following_claim``): the claimant passes them on if a claim takes ``identifier`` on.
     came_with: bytes = b""
+    # The giver's marks (``Unweighed.through`` ``identifier``) of events ranked after the claim's that brought
+    # ``identifier`` and whose other identifiers stayed on a customer without it (``weigh_again_claimant``): the
+    # claimant decides them as time order met them (``met_the_claimant``). Empty in messages of earlier versions.
+    left: list[Unweighed] = []
 
 
 class Closed(Message, tag="closed", frozen=True):
@@ -107,3 +111,13 @@ class GiveBack(Message, tag="give_back", frozen=True):
     identifier: str
     to: str
     since: int
+
+
+class MetClaimant(Message, tag="met_claimant", frozen=True):
+    """To the customer an event's other identifiers stayed on when a claim took ``identifier`` (``Unweighed.left``):
+    the claimant's customer, which in time order the event met through ``identifier``, would have taken it unweighed
+    (``weigh_again_claimant.met_the_claimant``); ``mark``: the event's record. The receiver proposes the pair again if
+    it still holds none but the event's identifiers (``weigh_again_claimant.on_met_claimant``)."""
+
+    identifier: str
+    mark: Unweighed
