@@ -32,7 +32,13 @@ from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.batch_lines import (
-    EXPORTED_AT, decoded, export_time, header_columns, line_id, line_time, written_line_id,
+    EXPORTED_AT,
+    decoded,
+    export_time,
+    header_columns,
+    line_id,
+    line_time,
+    written_line_id,
 )
 from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
 from adapters.legacy.keys import key_spelling, spelled_fields
