@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from adapters.legacy.cli import import_exit_code
 from adapters.legacy import ingress_batch
+from adapters.legacy.cli import import_exit_code
 from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import LegacyContext

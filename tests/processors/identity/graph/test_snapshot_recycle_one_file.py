@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import random
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +38,7 @@ from processors.identity.graph.state import IdentifierState
 from tests.adapters.legacy.test_ingress_batch import _Publisher
 from tests.processors.identity.graph.test_master_line_recycle import Items, call
 from tests.processors.identity.graph.test_number_recycling import placed
+from tests.processors.identity.graph.test_number_recycling import run as recycling_run
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import HMAC_KEY, Harness, matcher_settings
 
@@ -89,18 +89,8 @@ async def nights(tmp_path: Path, night5: timedelta, *rows5: str) -> dict[str, It
 
 
 def run(items: Items, *, partitions: int = 1, seed: int | None = None) -> Harness:
-    """``items`` fed in that order, each settled (``seed`` None), or on ``partitions`` interleaved with at-least-once
-    copies (``test_number_recycling.run``'s way, with the Polish national-ID scheme)."""
-    h = Harness(matcher_settings(default_region="PL"), partitions=partitions, seed=seed,
-                duplicates=0.1 if seed is not None else 0.0)
-    steps = random.Random(seed)
-    for event, topic in items:
-        h.feed(event, topic, settle=seed is None)
-        for _ in range(steps.randint(0, 6) if seed is not None else 0):
-            h.local.step()
-    h.local.run()
-    h.local.check_consistent()
-    return h
+    """``test_number_recycling.run`` with the Polish national-ID scheme."""
+    return recycling_run(items, partitions=partitions, seed=seed, config=matcher_settings(default_region="PL"))
 
 
 def account_holder(h: Harness, account: str) -> str:
