@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
+from adapters.base import clock
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.keys import key_parts
 from adapters.legacy.layout import Layout
+from adapters.legacy.mapper import LegacyContext
 from bus.envelope import key_digest
 from bus.identifiers import IdentifierNormaliser
 
@@ -73,3 +75,21 @@ def line_time(fields: dict[str, Any], layout: Layout) -> datetime | None:
 
 def header_encoding(encoding: str) -> str:
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+EXPORTED_AT = "exported_at"  # the checkpoint's field: the instant every record of the file is stamped with
+
+
+def export_time(modified: datetime, saved: dict[str, Any], ctx: LegacyContext) -> datetime:
+    """The instant (UTC) a file's records that carry no time of their own are stamped with (an undated line, a
+    snapshot's closure): the file's modification time ``modified``, moved back once for the whole file when it lies
+    ahead of the importer's clock beyond ``ctx.future_tolerance_s`` (``adapters.base.clock.future_skew``), or the one
+    the checkpoint ``saved`` of an interrupted run of the file recorded (``EXPORTED_AT``). One instant for the file:
+    moved back record by record, each got its own mapping instant, and a snapshot's closures, mapped after its lines,
+    came after the new subscriber's line of the same number, which then took nothing (``processors/identity/graph/
+    recycle.py``'s one-export rule)."""
+    if saved.get(EXPORTED_AT):
+        return datetime.fromisoformat(saved[EXPORTED_AT])
+    skew = clock.future_skew(modified, datetime.now(UTC), tolerance_s=ctx.future_tolerance_s,
+                             source_system=ctx.source_system)
+    return skew.apply(modified) or modified

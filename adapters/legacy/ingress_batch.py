@@ -31,7 +31,15 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import CHANGED
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
-from adapters.legacy.batch_lines import decoded, header_columns, line_id, line_time, written_line_id
+from adapters.legacy.batch_lines import (
+    EXPORTED_AT,
+    decoded,
+    export_time,
+    header_columns,
+    line_id,
+    line_time,
+    written_line_id,
+)
 from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
 from adapters.legacy.keys import key_spelling, spelled_fields
 from adapters.legacy.layout import Layout
@@ -178,8 +186,9 @@ class BatchImporter:
                         return report
                     # an earlier snapshot come back is tonight's whole list: read again in full (tester34 F5)
                     report.gone.read_again, saved = True, {}
+                exported = export_time(taken_at, saved, self._ctx)  # one instant for the file's undated records
                 source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions, listed,
-                                     holders)
+                                     holders, exported)
                 source.seek(saved)
                 listed_before = listed.count(layout.name) if layout.snapshot else 0
                 await drain(source, self._publisher, retry=self._retry)
@@ -198,6 +207,7 @@ class BatchImporter:
             report.not_remembered = True
             return report
         checkpoint.save({"file": path.name, "offset": path.stat().st_size, "line": source.number, "complete": True,
+                         EXPORTED_AT: source.occurred_default.isoformat(),
                          "completed_at": datetime.now(UTC).isoformat(timespec="seconds"), **source.tally,
                          **(self._target.to_dict() if self._target else {})})
         return report
@@ -217,11 +227,12 @@ class _FileImport(ResumableSource[tuple[int, int]]):
     def __init__(
         self, importer: BatchImporter, path: Path, layout: Layout, handle: BinaryIO, checkpoint: Checkpoint,
         report: BatchReport, columns: dict[str, int], revisions: RevisionStore, listed: SnapshotLines,
-        holders: HolderLines | None = None,
+        holders: HolderLines | None = None, exported: datetime | None = None,
     ) -> None:
         self._importer, self._path, self._layout, self._handle = importer, path, layout, handle
         self._checkpoint, self._report = checkpoint, report
-        self.occurred_default = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        # the file's records without a time of their own: ``batch_lines.export_time``
+        self.occurred_default = exported or datetime.fromtimestamp(path.stat().st_mtime, UTC)
         self._listed, self._holders = listed, holders
         self._named: dict[int, tuple[str, str]] = {}  # line number -> (key, holder) (``current_holder``'s lines)
         self._accounts: dict[int, str] = {}  # line number -> its account number as spelled (a snapshot's lines)
@@ -338,7 +349,7 @@ class _FileImport(ResumableSource[tuple[int, int]]):
         self.tally["accepted"] += len(outcome.accepted)
         self.tally["rejected"] += len(outcome.refused)
         self._checkpoint.save({"file": self._path.name, "offset": offset, "line": number, "complete": False,
-                               **self.tally})
+                               EXPORTED_AT: self.occurred_default.isoformat(), **self.tally})
         report = self._report
         report.lines += len(batch.items)
         report.published_events += outcome.published_events

@@ -256,8 +256,9 @@ def _takes_over(state: IdentifierState, current: RecordGift, gift: RecordGift, e
 def _new_after(state: IdentifierState, gift: RecordGift, end: int) -> bool:
     """Whether ``gift``'s accounts gave the identifier only from ``end`` on: a newer assignment (at ``end`` itself: one
     export that closes or changes the earlier line and gives the number to a new line, stamped with one file time,
-    tester29 F4). One that gave it before too (a family plan's line beside a member's own closed contract, re-exported
-    every night) held it alongside and takes nothing at the closure."""
+    tester29 F4; the import moves a file time ahead of its clock back once per file, ``adapters.legacy.batch_lines.
+    export_time``, so its records keep one instant). One that gave it before too (a family plan's line beside a
+    member's own closed contract, re-exported every night) held it alongside and takes nothing at the closure."""
     return all(rank_time(other.rank) >= end for other in state.records if set(other.accounts) & set(gift.accounts))
 
 

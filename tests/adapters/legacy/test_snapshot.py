@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from adapters.legacy import ingress_batch
 from adapters.legacy.cli import import_exit_code
 from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.layout import Layout
@@ -249,3 +250,40 @@ async def test_a_real_import_closes_the_gone_account_once_without_dead_letters(
     events = [landed.event for landed in await read_events(settings, BUSINESS_EVENTS)]
     assert [event.value["account_number"] for event in events if event.schema == CLOSED] == ["UK-1002"]
     assert await read_dead_letters(settings) == []
+
+
+async def test_a_snapshot_whose_file_time_is_ahead_of_the_clock_stamps_one_instant(tmp_path: Path) -> None:
+    """A night whose modification time lies ahead of the importer's clock (an exporting host whose clock runs ahead,
+    a copy that kept its time): its lines and its closures are moved back once, to one instant no later than the
+    import, not each to its own mapping instant: a closure stamped after the new subscriber's line of the same number
+    kept the number with the old holder (``tests/processors/identity/graph/test_snapshot_recycle_one_file.py``)."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), layout)
+    ahead = time.time() + 6 * 3600
+    night = _night(tmp_path, "n2.csv", ALICE.replace("Reed", "Reed-Ng"), CAROL)
+    os.utime(night, (ahead, ahead))
+    start = len(publisher.events)
+    report = await importer.import_file(night, layout)
+    stamps = {out.event.value["envelope"]["occurred_at"] for out in publisher.events[start:]}
+    assert report.gone.closed == 1 and len(stamps) == 1
+    assert stamps.pop().timestamp() <= time.time()
+
+
+async def test_an_interrupted_import_resumes_with_the_instant_it_stamped(tmp_path: Path) -> None:
+    """The instant a file ahead of the clock was moved back to is kept in its checkpoint: the run that resumes it
+    stamps its remaining lines and its closures with it, not with its own clock."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), layout)
+    ahead = time.time() + 6 * 3600
+    night = _night(tmp_path, "n2.csv", CAROL, ALICE)
+    os.utime(night, (ahead, ahead))
+    stamped = "2026-01-02T03:04:05+00:00"
+    checkpoint = importer.checkpoint(layout, ingress_batch.file_checksum(night))
+    checkpoint.save({"file": night.name, "offset": len(f"{HEADER}\n".encode()), "line": 1, "complete": False,
+                     "accepted": 0, "rejected": 0, "exported_at": stamped})
+    start = len(publisher.events)
+    await importer.import_file(night, layout)
+    stamps = {out.event.value["envelope"]["occurred_at"] for out in publisher.events[start:]}
+    assert {stamp.isoformat() for stamp in stamps} == {stamped}

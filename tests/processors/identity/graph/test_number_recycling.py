@@ -22,6 +22,7 @@ import pytest
 from adapters.call_center.mapper_ctr import map_ctr
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.serde import Event
+from processors.identity.config import IdentitySettings
 from processors.identity.graph.outputs import Resolved
 from processors.identity.graph.state import IdentifierState
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
@@ -72,8 +73,12 @@ def call(contact_id: str, hour: int) -> Items:
             for out in map_ctr(native, context()).events]
 
 
-def run(items: Items, *, partitions: int = 1, seed: int | None = None) -> Harness:
-    h = Harness(matcher_settings(), partitions=partitions, seed=seed, duplicates=0.1 if seed is not None else 0.0)
+def run(items: Items, *, partitions: int = 1, seed: int | None = None,
+        config: IdentitySettings | None = None) -> Harness:
+    """``items`` in this order, each settled (``seed`` None), or interleaved on ``partitions`` by ``seed`` with
+    at-least-once copies; ``config``: the identity settings (default ``matcher_settings()``)."""
+    h = Harness(config or matcher_settings(), partitions=partitions, seed=seed,
+                duplicates=0.1 if seed is not None else 0.0)
     steps = random.Random(seed)
     for event, topic in items:
         h.feed(event, topic, settle=seed is None)
