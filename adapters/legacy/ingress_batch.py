@@ -171,7 +171,8 @@ class BatchImporter:
                   closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed,
                   closing(HolderLines(self._state_dir / "batch" / HOLDERS_FILE)) as holders):
                 last = listed.latest(layout.name) if layout.snapshot else None
-                taken_at = datetime.fromtimestamp(path.stat().st_mtime, UTC) if layout.snapshot else None
+                modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # the undated records' time
+                taken_at = modified if layout.snapshot else None  # a snapshot's export time: newest wins
                 if last is not None and taken_at is not None and last.checksum != checksum and taken_at < last.taken_at:
                     report.gone.older_than = last.taken_at  # a late earlier night: its list is no news (tester35 F2)
                     log.warning("a snapshot older than the last one imported: not imported", file=path.name,
@@ -186,7 +187,7 @@ class BatchImporter:
                         return report
                     # an earlier snapshot come back is tonight's whole list: read again in full (tester34 F5)
                     report.gone.read_again, saved = True, {}
-                exported = export_time(taken_at, saved, self._ctx)  # one instant for the file's undated records
+                exported = export_time(modified, saved, self._ctx)  # one instant for the file's undated records
                 source = _FileImport(self, path, layout, handle, checkpoint, report, columns, revisions, listed,
                                      holders, exported)
                 source.seek(saved)
