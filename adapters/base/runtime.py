@@ -56,11 +56,17 @@ def unacknowledged(producer: EventProducer) -> int:
     return queued + (shutdown.aiokafka_unacknowledged(client) if client is not None else 0)
 
 
-def sealer(settings: OmnibusSettings) -> Sealer | None:
+def sealer(settings: OmnibusSettings, component: str = "") -> Sealer | None:
     """What seals a refused body into its dead letter (``bus.sealing``): with ``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, else
-    None (the body is kept with its national IDs and cards as tokens only, and cannot be re-driven)."""
+    None (the body is kept with its national IDs and cards as tokens only, and cannot be re-driven), said once at start
+    by a warning naming ``component`` and the variable: an operator learnt it only when a refused customer request
+    could not be re-driven."""
     key = settings.dead_letters.seal_key
     if key is None:
+        from bus.sealing import SEAL_KEY_VARIABLE
+
+        log.warning("refused input will not be re-drivable: its dead letters keep no sealed body", component=component,
+                    setting=SEAL_KEY_VARIABLE)
         return None
     from bus.sealing import Sealer
 
@@ -134,7 +140,8 @@ async def adapter_runtime(
         # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
-                                        protect=scrubber.scrub, sealer=sealer(settings))
+                                        protect=scrubber.scrub,
+                                        sealer=sealer(settings, adapter_component(name)))
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,
             retry_after_s=adapter_settings.retry_after_s,

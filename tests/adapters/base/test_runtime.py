@@ -39,3 +39,21 @@ def test_tester25_f5_a_missing_topic_leaves_no_dedupe_file_behind(monkeypatch: p
     with pytest.raises(MissingTopicError, match="typo.contact.events.v1"):
         asyncio.run(start())
     assert not dedupe.parent.exists()
+
+
+def test_an_adapter_without_a_seal_key_says_at_start_that_refused_input_cannot_be_re_driven() -> None:
+    """Without ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` a refused body is kept unsealed and cannot be re-driven: a tester
+    learnt it only when a customer's case could not be; the adapter says so once, at start, naming the variable."""
+    from structlog.testing import capture_logs
+
+    from adapters.base.runtime import sealer
+
+    with capture_logs() as logs:
+        assert sealer(OmnibusSettings(), "adapter.call_center") is None
+    (line,) = [entry for entry in logs if entry["log_level"] == "warning"]
+    assert line["component"] == "adapter.call_center" and line["setting"] == "OMNIBUS_DEAD_LETTERS__SEAL_KEY"
+    key = "k" * 40
+    with capture_logs() as logs:
+        assert sealer(OmnibusSettings(dead_letters={"seal_key": key}), "adapter.web") is not None  # type: ignore[arg-type]
+    assert not [entry for entry in logs if entry["log_level"] == "warning"]
+    assert key not in repr(logs)
