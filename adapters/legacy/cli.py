@@ -156,7 +156,7 @@ def import_batch_command(
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
     until then; the summary says what was published, a re-run resumes); also 3 when a full snapshot closed nothing
     because it is empty, older than the layout's latest, or would close more accounts than
-    SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it). The summary also counts what published
+    SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it; --rejected-ok does not waive it). The summary also counts what published
     lines lost (identifiers, traits) and card or order status words no list knows (published as UNKNOWN). Layouts (times
     in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order system's
     ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
@@ -238,11 +238,14 @@ def check_layout_command(
 
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:
     """The exit code of an ``import-batch`` run: ``EXIT_REJECTED_LINES`` when a line of its files was rejected in this
-    run, or a snapshot was empty, older than the latest or would close more than its limit (``GoneTally.needs_a_look``),
-    unless ``rejected_ok``; else 0 (a nightly scheduler saw success with rejected lines: tester12; with an empty export:
-    tester35 F4; with a truncated one that closed the whole base)."""
-    return rejected_exit_code(any(report.rejected or report.gone.needs_a_look for report in reports),
-                              rejected_ok=rejected_ok)
+    run, unless ``rejected_ok``, or a snapshot was empty, older than the latest or would close more than its limit
+    (``GoneTally.needs_a_look``), whatever ``rejected_ok`` says (a job that tolerates a few bad lines every night must
+    still see a night whose closures were held back: ``--allow-mass-close`` is that waiver); else 0 (a nightly
+    scheduler saw success with rejected lines: tester12; with an empty export: tester35 F4; with a truncated one that
+    closed the whole base)."""
+    if any(report.gone.needs_a_look for report in reports):  # not a rejected line: --rejected-ok does not waive it
+        return EXIT_REJECTED_LINES
+    return rejected_exit_code(any(report.rejected for report in reports), rejected_ok=rejected_ok)
 
 
 def _exit_reasons(reports: list[BatchReport]) -> list[str]:
@@ -254,7 +257,7 @@ def _exit_reasons(reports: list[BatchReport]) -> list[str]:
     if any(report.gone.refused for report in reports):
         reasons.append("a full snapshot closed nothing: it is empty, or would close more accounts than "
                        f"{ENV_PREFIX}SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (its summary line counts them); check "
-                       f"the export, then import it again with {ALLOW_MASS_CLOSE}")
+                       f"the export, then import it again with {ALLOW_MASS_CLOSE} (--rejected-ok does not waive it)")
     if any(report.gone.older_than is not None for report in reports):
         reasons.append("a full snapshot older than its layout's latest was not imported: import the newest export")
     return reasons
