@@ -93,3 +93,10 @@ def export_time(modified: datetime, saved: dict[str, Any], ctx: LegacyContext) -
     skew = clock.future_skew(modified, datetime.now(UTC), tolerance_s=ctx.future_tolerance_s,
                              source_system=ctx.source_system)
     return skew.apply(modified) or modified
+
+
+def ahead_of_clock(at: datetime, ctx: LegacyContext) -> bool:
+    """Whether ``at`` lies ahead of the importer's clock beyond ``ctx.future_tolerance_s`` (``export_time`` moves such a
+    file time back): a snapshot's time remembered so before that rule is not compared with (it refused every export
+    dated before it as older)."""
+    return (at - datetime.now(UTC)).total_seconds() > ctx.future_tolerance_s

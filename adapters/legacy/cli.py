@@ -156,7 +156,8 @@ def import_batch_command(
     stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
     until then; the summary says what was published, a re-run resumes); also 3 when a full snapshot closed nothing
     because it is empty, older than the layout's latest, or would close more accounts than
-    SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it; --rejected-ok does not waive it). The summary also counts what published
+    SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it; --rejected-ok does not waive
+    it). The summary also counts what published
     lines lost (identifiers, traits) and card or order status words no list knows (published as UNKNOWN). Layouts (times
     in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order system's
     ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""

@@ -33,6 +33,7 @@ from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.batch_lines import (
     EXPORTED_AT,
+    ahead_of_clock,
     decoded,
     export_time,
     header_columns,
@@ -172,11 +173,18 @@ class BatchImporter:
                   closing(HolderLines(self._state_dir / "batch" / HOLDERS_FILE)) as holders):
                 last = listed.latest(layout.name) if layout.snapshot else None
                 modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)  # the undated records' time
-                taken_at = modified if layout.snapshot else None  # a snapshot's export time: newest wins
-                if last is not None and taken_at is not None and last.checksum != checksum and taken_at < last.taken_at:
-                    report.gone.older_than = last.taken_at  # a late earlier night: its list is no news (tester35 F2)
+                # a snapshot's export time, newest wins: as its records are stamped, never ahead of our clock (a file
+                # dated tomorrow, remembered as latest, refused every export until then as older)
+                taken_at = export_time(modified, {}, self._ctx) if layout.snapshot else None  # this file's own
+                latest_at = last.taken_at if last is not None else None
+                if latest_at is not None and ahead_of_clock(latest_at, self._ctx):  # remembered before that rule
+                    log.warning("the latest snapshot remembered is dated ahead of our clock: not compared",
+                                layout=layout.name, latest=latest_at.isoformat())
+                    latest_at = None
+                if latest_at and taken_at and last and last.checksum != checksum and taken_at < latest_at:
+                    report.gone.older_than = latest_at  # a late earlier night: its list is no news (tester35 F2)
                     log.warning("a snapshot older than the last one imported: not imported", file=path.name,
-                                layout=layout.name, taken_at=taken_at.isoformat(), latest=last.taken_at.isoformat())
+                                layout=layout.name, taken_at=taken_at.isoformat(), latest=latest_at.isoformat())
                     return report
                 if saved.get("complete"):
                     if not layout.snapshot or (last is not None and last.checksum == checksum):
@@ -199,7 +207,7 @@ class BatchImporter:
                     await closures.close(report.gone, checksum, source.tally["rejected"], self._publisher, self._retry,
                                          limit=self._close_limit, listed_before=listed_before)
                     if not report.gone.refused and (source.tally["accepted"] or not source.tally["rejected"]):
-                        listed.imported(layout.name, checksum, taken_at)
+                        listed.imported(layout.name, checksum, exported)
         if report.gone.refused:  # its closures wait for the file imported again (once checked) or the next one
             checkpoint.path.unlink(missing_ok=True)
             return report

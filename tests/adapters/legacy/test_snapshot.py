@@ -287,3 +287,21 @@ async def test_an_interrupted_import_resumes_with_the_instant_it_stamped(tmp_pat
     await importer.import_file(night, layout)
     stamps = {out.event.value["envelope"]["occurred_at"] for out in publisher.events[start:]}
     assert {stamp.isoformat() for stamp in stamps} == {stamped}
+
+
+async def test_a_snapshot_dated_ahead_of_the_clock_never_makes_the_next_exports_older(tmp_path: Path) -> None:
+    """A file whose time lies ahead of our clock (the exporting host's clock runs fast, ``cp -p``) was remembered as the
+    layout's latest with that time: every export until then was refused as older, exit 3, for days. Its time is moved
+    back as its records' is (``export_time``), and a latest remembered ahead of the clock before that is not compared."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate(SUBSCRIBERS)
+    tomorrow = _night(tmp_path, "tomorrow.csv", ALICE, BOB, CAROL)
+    os.utime(tomorrow, (time.time() + 86400, time.time() + 86400))
+    await importer.import_file(tomorrow, layout)
+    tonight = await importer.import_file(_night(tmp_path, "tonight.csv", ALICE, CAROL), layout)
+    assert tonight.gone.older_than is None and tonight.gone.closed == 1
+    with sqlite3.connect(tmp_path / "state" / "batch" / SNAPSHOTS_FILE) as db:  # as a release before the rule remembered it
+        db.execute("UPDATE latest SET taken_at = ?", ["2099-01-01T00:00:00+00:00"])
+    after = await importer.import_file(_night(tmp_path, "after.csv", ALICE), layout)
+    assert after.gone.older_than is None and after.gone.closed == 1
+    assert [closed["account_number"] for closed in _closed(publisher)] == ["UK-1002", "UK-1003"]
