@@ -22,7 +22,9 @@ from bus.serde import Deserializer, Event, SerdeContext
 from bus.topics import HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.messages.base import EventRef, Saga
-from processors.identity.graph.messages.steps import Fast, Visit
+from processors.identity.graph.handoff_moves import NAMING
+from processors.identity.graph.limits import event_rank
+from processors.identity.graph.messages.steps import Apply, Fast, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.graph.record_lines import revises
 from processors.identity.graph.recycle import closes
@@ -201,6 +203,12 @@ class Intake:
             found, _ = self.identifiers([{"type": kind, "value": traits[ALIAS_PREVIOUS_ID]} for kind in ALIAS_KINDS])
             keys = {i.key for i in identifiers}
             lookup_only = [i.key for i in found if i.key not in keys]
+        if not identifiers and (named := _named_customer(event)) is not None and ref is not None:
+            # the tracker's event of a case whose customer holds none of its contact points any longer (a recycled
+            # number): on the customer it names, as handoff_moves.follow places one that names identifiers too
+            occurred = _micros(envelope["occurred_at"])
+            apply = Apply(event_id, self._clock(), None, ref, rank=event_rank(occurred, event_id), channel=channel)
+            return [*outputs, Send(named, apply, encoded=encode_message(named, apply))]
         if not identifiers and self._book.reads(event.schema):
             return self._unplaced(event, outputs)
         if identifiers:
@@ -232,3 +240,8 @@ class Intake:
             raise NoIdentifier(f"{event.schema} names no customer (no identifier): a profile section reads it, "
                                "so it would be on no screen pop")
         return [*refusals, Unresolved(event.value["envelope"]["event_id"], self._clock())]
+
+
+def _named_customer(event: Event) -> str | None:
+    """The customer a tracker's status change or routing names (``customer_id``), or None."""
+    return (event.value.get("customer_id") or None) if event.schema in NAMING else None

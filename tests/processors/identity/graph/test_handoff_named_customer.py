@@ -55,3 +55,20 @@ def test_an_entry_already_on_the_other_pop_goes_to_the_named_customer() -> None:
     h.feed(named(acked, anns, BOBS_ACCOUNT), HANDOFFS)
     assert handoffs(h, bobs) == [] and handoffs(h, anns) == [HANDOFF]
     h.local.check_consistent()
+
+
+def test_a_status_event_naming_the_customer_and_no_identifier_lands_on_that_customer() -> None:
+    """The customer lost every contact point of the case (a recycled number, the case known only by it): the tracker's
+    next events name him by ``customer_id`` alone (``customer_identifiers: []``, ``needs_contact``). They were taken
+    for anonymous and dropped: his screen pop kept the case at its first version, open after it was resolved."""
+    h = Harness(settings())
+    anns, _ = ann_and_bob(h)
+    opened, (routed, acked, done) = dispute(contact=None, identifiers=(BOBS_ACCOUNT,))
+    h.feed(named(routed, anns, BOBS_ACCOUNT), HANDOFFS)
+    assert handoffs(h, anns) == [HANDOFF]
+    h.feed(named(acked, anns), HANDOFFS)
+    (entry,) = h.book.render(h.local.store.get_profile(anns))["open_handoffs"]
+    assert entry["version"] == acked.value["version"]
+    h.feed(named(done, anns), HANDOFFS)
+    assert handoffs(h, anns) == []
+    h.local.check_consistent()
