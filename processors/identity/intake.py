@@ -21,9 +21,9 @@ from bus.identifiers.traits import ALIAS_PREVIOUS_ID
 from bus.serde import Deserializer, Event, SerdeContext
 from bus.topics import HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.fastpath import AssignmentView
-from processors.identity.graph.messages.base import EventRef, Saga
 from processors.identity.graph.handoff_moves import NAMING
 from processors.identity.graph.limits import event_rank
+from processors.identity.graph.messages.base import EventRef, Saga
 from processors.identity.graph.messages.steps import Apply, Fast, Visit
 from processors.identity.graph.outputs import Lineage, Output, Refused, Send, Unresolved
 from processors.identity.graph.record_lines import revises
