@@ -86,9 +86,15 @@ def test_only_the_metrics_path_is_served() -> None:
         server.stop()
 
 
-def test_the_line_giving_the_metrics_port_names_whose_it_is() -> None:
+def test_the_line_giving_the_metrics_port_names_whose_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     """tester35 F11: with OMNIBUS_METRICS__PORT=0 beside several processes, "metrics endpoint listening" named a port
     and no component: the reader had to know which process wrote it."""
+    from bus import metrics as metrics_module
+    from bus.logging import get_logger
+
+    # a new lazy logger, first used inside capture_logs: the module's own may be cached by an earlier test in this
+    # process (structlog's cache_logger_on_first_use), and then capture_logs sees nothing (CI, 2026-12-04)
+    monkeypatch.setattr(metrics_module, "log", get_logger(metrics_module.__name__))
     with capture_logs() as lines:
         server = serve_metrics(MetricsSettings(port=0), component="adapter.web")
     assert server is not None
