@@ -41,12 +41,17 @@ def test_tester25_f5_a_missing_topic_leaves_no_dedupe_file_behind(monkeypatch: p
     assert not dedupe.parent.exists()
 
 
-def test_an_adapter_without_a_seal_key_says_at_start_that_refused_input_cannot_be_re_driven() -> None:
+def test_an_adapter_without_a_seal_key_says_at_start_that_refused_input_cannot_be_re_driven(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Without ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` a refused body is kept unsealed and cannot be re-driven: a tester
     learnt it only when a customer's case could not be; the adapter says so once, at start, naming the variable."""
     from structlog.testing import capture_logs
 
     from adapters.base.runtime import sealer
+    from bus.logging import get_logger
+
+    # a new lazy logger, first used inside capture_logs (the module's may be cached by an earlier test)
+    monkeypatch.setattr(runtime_module, "log", get_logger(runtime_module.__name__))
 
     with capture_logs() as logs:
         assert sealer(OmnibusSettings(), "adapter.call_center") is None
