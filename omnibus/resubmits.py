@@ -28,7 +28,7 @@ LEGACY_CORRECTION = ("correct the adapter's settings (OMNIBUS_ADAPTER_LEGACY__*)
 # one, cannot help; the case it asked for is opened by hand
 UNREADABLE_CODES = frozenset({"bad_json", "bad_encoding"})
 UNREADABLE_BODY = f"--set cannot correct a body that does not parse; {OPEN_CASE_HINT}"
-Remap = Callable[[bytes, Mapping[str, str], datetime], tuple[Outgoing, ...]]
+Remap = Callable[[bytes, Mapping[str, str], datetime, bytes | None], tuple[Outgoing, ...]]
 
 
 def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct it with --set FIELD=VALUE") -> Resubmit:
@@ -39,9 +39,10 @@ def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct 
 
     remap = cache(build)
 
-    def resubmit(body: bytes, headers: Mapping[str, str], received_at: datetime) -> tuple[Outgoing, ...]:
+    def resubmit(body: bytes, headers: Mapping[str, str], received_at: datetime,
+                 published: bytes | None) -> tuple[Outgoing, ...]:
         try:
-            return remap()(body, headers, received_at)
+            return remap()(body, headers, received_at, published)
         except NotRemappable as exc:
             raise NotResubmitted(str(exc)) from exc
         except RejectedInput as exc:
@@ -66,7 +67,7 @@ def resubmits(settings: OmnibusSettings) -> dict[str, Resubmit]:
         from adapters.web.mapper import SegmentMapper
 
         mapper = SegmentMapper(load_component_settings(WebSettings, ENV_PREFIX), settings.topics, settings.identifiers)
-        return lambda body, headers, at: redrive.remapped(body, headers, at, mapper)
+        return lambda body, headers, at, _published: redrive.remapped(body, headers, at, mapper)
 
     def call_center() -> Remap:
         from adapters.call_center import redrive
@@ -75,7 +76,8 @@ def resubmits(settings: OmnibusSettings) -> dict[str, Resubmit]:
 
         adapter = load_component_settings(CallCenterSettings, ENV_PREFIX)
         topics = Topics.of(settings.topics)
-        return lambda body, headers, at: redrive.remapped(body, headers, at, adapter, topics, settings.identifiers)
+        return lambda body, headers, at, _published: redrive.remapped(body, headers, at, adapter, topics,
+                                                                    settings.identifiers)
 
     def branch() -> Remap:
         from adapters.branch import redrive
@@ -84,14 +86,14 @@ def resubmits(settings: OmnibusSettings) -> dict[str, Resubmit]:
 
         adapter = load_component_settings(BranchSettings, ENV_PREFIX)
         mapper = CounterMapper(adapter, settings.topics, settings.identifiers)
-        return lambda body, headers, at: redrive.remapped(body, headers, at, mapper, adapter)
+        return lambda body, headers, at, published: redrive.remapped(body, headers, at, mapper, adapter, published)
 
     def legacy() -> Remap:
         from adapters.legacy import redrive
         from adapters.legacy.config import ENV_PREFIX, LegacySettings
 
         adapter = load_component_settings(LegacySettings, ENV_PREFIX)
-        return lambda body, headers, at: redrive.remapped(body, headers, at, settings, adapter)
+        return lambda body, headers, at, _published: redrive.remapped(body, headers, at, settings, adapter)
 
     return {adapter_component(WEB): _resubmit(web, "the web hall"),
             adapter_component(CALL_CENTER): _resubmit(call_center, "the call center"),

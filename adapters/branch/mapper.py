@@ -81,12 +81,18 @@ class CounterMapper:
         return self._normaliser.settings
 
     def __call__(
-        self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None
+        self, event: Any, *, terminal_id: str, branch_id: str, received_at: datetime | None = None,
+        published: Any = None,
     ) -> MappedRecord:
+        """The events of one counter event (a JSON object); raises ``RejectedInput``. Their ids derive from the
+        event's content digest; ``published``: a re-drive of a part refused while the rest of the record was
+        published (``adapters.branch.redrive``) passes the event as it came then, whose digest keeps the ids it
+        gave (the part's then name the same visit)."""
         if not isinstance(event, dict):
             raise errors.bad_upload("each event must be a JSON object")
         wire.check_tree(event, "the event")
-        digest = content_digest(event)  # before anything reads it: what the terminal sent
+        # before anything reads it: what the terminal sent
+        digest = content_digest(event if published is None else published)
         checks = FieldChecks()  # every field at fault named at once (tester18 F9); a section's own, at once too
         for reason in unknown_fields(event, EVENT, top="the event"):  # a misplaced offer was lost (tester32 F8)
             checks.add(errors.unknown_field(reason))

@@ -36,7 +36,7 @@ from processors.deadletters import (
     REDRIVEN_FROM_HEADER,
     DeadLetter,
 )
-from processors.deadletters.redrive import Outcome, already_redriven, ingress_refusal
+from processors.deadletters.redrive import Outcome, already_redriven, event_topics, ingress_refusal
 
 log = get_logger(__name__)
 REFUSED_AT_INGRESS = "RejectedInput."  # the error type's prefix of input an adapter refused (``AdapterPublisher``)
@@ -152,14 +152,17 @@ class Ready:
 async def publish_once(settings: OmnibusSettings, ready: Mapping[str, Ready], operator: Operator, *,
                        dry_run: bool, check_done: bool, published: str, **logged: object) -> dict[str, Outcome]:
     """Publish the events of each of ``ready`` (dead-letter id -> ``Ready``) with ``operator_headers``, once: a dead
-    letter whose id is found on its events' topics since it failed is ``already_redriven``; ``dry_run``: each
+    letter whose id is found on an event topic since it failed is ``already_redriven``; ``dry_run``: each
     ``would_redrive``. ``published``: the log line of each letter sent, with ``logged`` (who and which dead letter,
     never a value). Raises ``bus.errors.PublishError`` if Kafka does not acknowledge a record (those before it are
     sent)."""
     outcomes: dict[str, Outcome] = {}
     topics = {id_: {event.topic for event in item.events} for id_, item in ready.items()}
-    done = (await already_redriven(settings, [item.letter for item in ready.values()], topics=topics)
-            if check_done and ready else {})
+    # every event topic, not only those of the events to publish now: an earlier re-drive may have published on
+    # others (before a part was re-driven alone), and ``handled_before`` reads them all; one answer at every ask
+    every = event_topics(settings)
+    done = (await already_redriven(settings, [item.letter for item in ready.values()],
+                                   topics={id_: every for id_ in ready}) if check_done and ready else {})
     to_send = []
     for id_, item in ready.items():
         if id_ in done:

@@ -116,7 +116,9 @@ def redriven_record(letter: DeadLetter) -> KafkaRecord:
 async def already_redriven(settings: OmnibusSettings, letters: Sequence[DeadLetter], *,
                            topics: Mapping[str, Iterable[str]] | None = None,
                            timeout_s: float = 30.0) -> dict[str, str]:
-    """Dead-letter id -> ``topic/partition/offset`` of a record already re-driven from it, for ``letters``.
+    """Dead-letter id -> ``topic/partition/offset`` of a record already re-driven from it, for ``letters``: the
+    earliest written of them (by timestamp, then topic, partition, offset), the same at every ask whatever topics
+    are read and in whichever order they deliver (a re-drive publishes several events, on several topics).
 
     Reads each source topic (or the topics ``topics`` names for a dead letter's id: where ``--new-id`` publishes)
     from the earliest ``failed_at`` of the letters on it (a re-driven copy is written after its dead letter) to the
@@ -133,7 +135,7 @@ async def already_redriven(settings: OmnibusSettings, letters: Sequence[DeadLett
                "client_id": f"{settings.kafka.client_id}-redrive-{uuid.uuid4().hex[:6]}"}
     consumer = AIOKafkaConsumer(**options, enable_auto_commit=False, group_id=None)
     await start_or_close(consumer)
-    found: dict[str, str] = {}
+    found: dict[str, tuple[int, str, int, int]] = {}
     try:
         tps = [TopicPartition(topic, p) for topic in since for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not tps:
@@ -161,13 +163,14 @@ async def already_redriven(settings: OmnibusSettings, letters: Sequence[DeadLett
                     for name, value in m.headers or ():
                         id_ = value.decode(errors="replace") if name == DEAD_LETTER_ID_HEADER and value else None
                         if id_ in wanted:
-                            found.setdefault(id_, f"{tp.topic}/{tp.partition}/{m.offset}")
+                            at = (m.timestamp, tp.topic, tp.partition, m.offset)
+                            found[id_] = min(found.get(id_, at), at)
                 if messages and messages[-1].offset + 1 >= ends[tp]:
                     remaining.discard(tp)
             await asyncio.sleep(0)
     finally:
         await consumer.stop()
-    return found
+    return {id_: f"{topic}/{partition}/{offset}" for id_, (_, topic, partition, offset) in found.items()}
 
 
 def event_topics(settings: OmnibusSettings) -> list[str]:

@@ -52,11 +52,13 @@ class NotResubmitted(OmnibusError):
 
 @dataclass(frozen=True, slots=True)
 class Resubmit:
-    """How one adapter maps a refused body again: ``resubmit(body, headers, received_at)``, the body as it came (with
-    the corrections), the dead letter's headers (name: text; the context the ingress noted) and when it was received
-    (the dead letter's ``failed_at``) -> the events to publish; raises ``NotResubmitted``."""
+    """How one adapter maps a refused body again: ``resubmit(body, headers, received_at, published)``, the body as it
+    came (with the corrections), the dead letter's headers (name: text; the context the ingress noted), when it was
+    received (the dead letter's ``failed_at``) and, for a dead letter about a refused part, the body as it was
+    published without that part (before the corrections: a mapper whose event ids derive from the content keeps the
+    ids it gave then), else None -> the events to publish; raises ``NotResubmitted``."""
 
-    resubmit: Callable[[bytes, Mapping[str, str], datetime], tuple[Outgoing, ...]]
+    resubmit: Callable[[bytes, Mapping[str, str], datetime, bytes | None], tuple[Outgoing, ...]]
 
 
 def sealed_body(letter: DeadLetter) -> tuple[bytes, str] | None:
@@ -90,16 +92,34 @@ def refusal(letter: DeadLetter, sealer: Sealer | None, resubmits: Mapping[str, R
     return None
 
 
-def parse_corrections(texts: Sequence[str]) -> dict[str, Any]:
+class _Removed:
+    """The value of a correction that removes its field (``--unset FIELD``)."""
+
+    def __repr__(self) -> str:
+        return "REMOVED"
+
+
+REMOVED: Any = _Removed()
+
+
+def parse_corrections(texts: Sequence[str], removed: Sequence[str] = ()) -> dict[str, Any]:
     """``--set FIELD=VALUE`` options -> {dotted field path: value}: a VALUE that reads as JSON (a number, true, null, a
-    quoted string, an object) is taken as such, anything else as text (``2026-12-03T09:44:00Z``). Raises
-    ``ValueError`` naming the option without ``=`` or with no field."""
+    quoted string, an object) is taken as such, anything else as text (``2026-12-03T09:44:00Z``); and ``--unset
+    FIELD`` options (``removed``) -> {path: ``REMOVED``}: the field is taken out (a counter event's undeclared
+    ``customer.pesel``, refused ``unknown_field``). Raises ``ValueError`` naming the option without ``=`` or with no
+    field, or a field both set and removed."""
     out: dict[str, Any] = {}
+    for path in removed:
+        if not path.strip() or "=" in path:
+            raise ValueError(f"--unset {path!r}: expected FIELD (a dotted path, e.g. customer.pesel), no value")
+        out[path.strip()] = REMOVED
     for text in texts:
         path, sep, value = text.partition("=")
         if not sep or not path.strip():
             raise ValueError(f"--set {text!r}: expected FIELD=VALUE (FIELD may be a dotted path, e.g. "
                              "CustomerEndpoint.Address)")
+        if out.get(path.strip()) is REMOVED:
+            raise ValueError(f"--set {path.strip()} and --unset {path.strip()}: one or the other")
         try:
             out[path.strip()] = json.loads(value)
         except ValueError:
@@ -108,12 +128,15 @@ def parse_corrections(texts: Sequence[str]) -> dict[str, Any]:
 
 
 def corrected(body: bytes, corrections: Mapping[str, Any]) -> bytes:
-    """``body`` with each dotted field path set to its value; ``body`` as it is without corrections.
+    """``body`` with each dotted field path set to its value (taken out for ``REMOVED``); ``body`` as it is without
+    corrections.
 
-    A JSON object: each path set in it (missing objects on the way created). A form (``application/x-www-form-
-    urlencoded``, WHATWG URL Standard: a TaskRouter callback, tester31 F8): the path's first name is a form field, the
-    rest a path inside that field's JSON object (``TaskAttributes.from``); a value that is no text is written as JSON.
-    Raises ``NotResubmitted`` when the body is neither, or a path goes through a value that is no object."""
+    A JSON object: each path set in it (missing objects on the way created), or taken out (it must be there). A form
+    (``application/x-www-form-urlencoded``, WHATWG URL Standard: a TaskRouter callback, tester31 F8): the path's first
+    name is a form field, the rest a path inside that field's JSON object (``TaskAttributes.from``); a value that is
+    no text is written as JSON.
+    Raises ``NotResubmitted`` when the body is neither, a path goes through a value that is no object, or a field to
+    take out is not there."""
     if not corrections:
         return body
     try:
@@ -132,12 +155,16 @@ def corrected(body: bytes, corrections: Mapping[str, Any]) -> bytes:
 
 
 def _set(document: dict[str, Any], path: str, names: Sequence[str], value: Any) -> None:
+    option = "--unset" if value is REMOVED else "--set"
     target = document
     for depth, name in enumerate(names[:-1]):
-        target = target.setdefault(name, {})
+        target = target.get(name, {}) if value is REMOVED else target.setdefault(name, {})
         if not isinstance(target, dict):
-            raise NotResubmitted(f"--set {path}: {'.'.join(names[:depth + 1])} is no object")
-    target[names[-1]] = value
+            raise NotResubmitted(f"{option} {path}: {'.'.join(names[:depth + 1])} is no object")
+    if value is not REMOVED:
+        target[names[-1]] = value
+    elif target.pop(names[-1], REMOVED) is REMOVED:
+        raise NotResubmitted(f"--unset {path}: the body has no such field")
 
 
 def _form(body: bytes) -> list[tuple[str, str]] | None:
@@ -154,6 +181,10 @@ def _corrected_form(form: list[tuple[str, str]], corrections: Mapping[str, Any])
     fields = dict(form)  # a form's repeated names: the last wins, as the adapters read it (``dict(parse_qsl(...))``)
     for path, value in corrections.items():
         name, _, inner = path.partition(".")
+        if not inner and value is REMOVED:
+            if fields.pop(name, REMOVED) is REMOVED:
+                raise NotResubmitted(f"--unset {path}: the form has no such field")
+            continue
         if not inner:
             fields[name] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             continue
@@ -178,9 +209,16 @@ def _headers(letter: DeadLetter) -> dict[str, str]:
     return context
 
 
-def _events(letter: DeadLetter, sealer: Sealer, resubmit: Resubmit, corrections: Mapping[str, Any],
-            ) -> tuple[Outgoing, ...]:
-    """The events of ``letter``'s body, opened, corrected and mapped again; raises ``NotResubmitted``."""
+def resubmitted(letter: DeadLetter, sealer: Sealer, resubmit: Resubmit, corrections: Mapping[str, Any],
+                ) -> tuple[Outgoing, ...]:
+    """The events to publish for ``letter``: its body opened, corrected and mapped again; raises ``NotResubmitted``.
+
+    A dead letter about a refused part (``REFUSED_PART_CONTEXT``: a handoff, an offer answer, a card status) gives
+    that part's events only: the rest of its record was published when the part was refused, and published again it
+    would reach subscribers twice (a counter visit's digest changes with a correction: under new event ids, with the
+    other outcome). The body is mapped as it came too, and what it maps to, the events published then, is left out;
+    when it is refused now (the adapter's settings changed since), nothing can be told apart and every event goes,
+    under the ids the adapter gave it (the processors drop a copy)."""
     sealed = sealed_body(letter)
     assert sealed is not None  # refusal() said so
     component = str(letter.fields["source_component"])
@@ -188,7 +226,23 @@ def _events(letter: DeadLetter, sealer: Sealer, resubmit: Resubmit, corrections:
         body = sealer.open(sealed[0], component)
     except SealError as exc:
         raise NotResubmitted(str(exc)) from exc
-    return resubmit.resubmit(corrected(body, corrections), _headers(letter), letter.fields["failed_at"])
+    context = _headers(letter)
+    at = letter.fields["failed_at"]
+    if REFUSED_PART_CONTEXT not in context:
+        return resubmit.resubmit(corrected(body, corrections), context, at, None)
+    events = resubmit.resubmit(corrected(body, corrections), context, at, body)
+    as_published = {name: value for name, value in context.items() if name != REFUSED_PART_CONTEXT}
+    try:
+        published = {event_id_of(event) for event in resubmit.resubmit(body, as_published, at, body)}
+    except NotResubmitted:
+        return events
+    return tuple(event for event in events if event_id_of(event) not in published)
+
+
+def event_id_of(outgoing: Outgoing) -> str | None:
+    """The envelope's ``event_id`` of ``outgoing`` (every event carries one: ``bus.envelope``)."""
+    envelope = outgoing.event.value.get("envelope")
+    return envelope.get("event_id") if isinstance(envelope, Mapping) else None
 
 
 async def redrive_sealed(settings: OmnibusSettings, letters: Sequence[DeadLetter], resubmits: Mapping[str, Resubmit],
@@ -208,14 +262,23 @@ async def redrive_sealed(settings: OmnibusSettings, letters: Sequence[DeadLetter
         reason = refusal(letter, sealer, resubmits)
         if reason is None and sealer is not None:
             try:
-                ready[letter.id] = (letter, _events(letter, sealer, resubmits[str(letter.fields["source_component"])],
-                                                    corrections or {}))
+                ready[letter.id] = (letter, resubmitted(
+                    letter, sealer, resubmits[str(letter.fields["source_component"])], corrections or {}))
             except NotResubmitted as exc:
                 reason = str(exc)
         if reason is not None:
             outcomes[letter.id] = Outcome(letter, "refused", reason=reason)
     outcomes.update(await publish_once(
-        settings, {id_: Ready(letter, events, f"({len(events)} event(s))") for id_, (letter, events) in ready.items()},
+        settings, {id_: Ready(letter, events, _note(letter, events)) for id_, (letter, events) in ready.items()},
         operator, dry_run=dry_run, check_done=check_done, published="dead letter re-submitted from its sealed body",
         corrected=sorted(corrections or {})))
     return [outcomes[id_] for id_ in dict.fromkeys(letter.id for letter in letters)]
+
+
+def _note(letter: DeadLetter, events: Sequence[Outgoing]) -> str:
+    """What a re-drive of ``letter`` publishes, for its answer line: how many events, and for a refused part that
+    they are that part's only (the operator is told the rest is not published again)."""
+    part = refused_part(str(letter.fields.get("reason") or ""))
+    if part is None:
+        return f"({len(events)} event(s))"
+    return f"({len(events)} event(s): the {part} only, the rest of its record was published when it was refused)"

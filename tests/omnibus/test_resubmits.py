@@ -16,7 +16,7 @@ AT = datetime(2026, 12, 4, tzinfo=UTC)
 
 
 def refusing(code: str):
-    def remap(body: bytes, headers: object, at: datetime) -> tuple[()]:
+    def remap(body: bytes, headers: object, at: datetime, published: bytes | None) -> tuple[()]:
         raise RejectedInput("line 1 is not valid JSON: +48606600604", code=code)
     return _resubmit(lambda: remap, "the call center")
 
@@ -24,14 +24,14 @@ def refusing(code: str):
 @pytest.mark.parametrize("code", ["bad_json", "bad_encoding"])
 def test_a_body_that_does_not_parse_points_to_open_case_not_to_set(code: str) -> None:
     with pytest.raises(NotResubmitted) as refused:
-        refusing(code).resubmit(b'{"ContactId": "c-1"', {}, AT)
+        refusing(code).resubmit(b'{"ContactId": "c-1"', {}, AT, None)
     assert OPEN_CASE_HINT in str(refused.value) and "correct it with --set" not in str(refused.value)
     assert "606600604" not in str(refused.value)  # scrubbed as logs are
 
 
 def test_a_body_refused_for_a_field_is_still_corrected_with_set() -> None:
     with pytest.raises(NotResubmitted) as refused:
-        refusing("missing_field").resubmit(b"{}", {}, AT)
+        refusing("missing_field").resubmit(b"{}", {}, AT, None)
     assert "correct it with --set FIELD=VALUE" in str(refused.value)
 
 

@@ -165,3 +165,96 @@ def test_a_refused_web_service_request_is_re_driven_corrected_and_opens_its_case
     assert refused.action == "refused" and "timestamp" in refused.reason, refused
     (outcome,) = dry_run([bad], {"timestamp": "2026-12-03T09:00:00Z"}, monkeypatch, env)
     assert outcome.action == "would_redrive" and HANDOFF_TOPIC in outcome.at, outcome
+
+
+def counter_part_letter() -> tuple[DeadLetter, dict[str, str]]:
+    """A counter visit published without its handoff (the clerk left the kind out), and the branch adapter's env."""
+    from tests.adapters.branch.support import TOKENS
+    from tests.adapters.branch.support import sample as branch_sample
+
+    event = copy.deepcopy(branch_sample("transaction_with_identifiers")["events"][0])
+    event["transaction"]["handoff"] = {"summary": "Cambio de SIM pendiente"}
+    bad = part_letter(json.dumps(event).encode(), "adapter.branch",
+                      (("http.path", b"/v1/counter/events"), ("branch.terminal_id", b"CT-0142-01"),
+                       ("branch.branch_id", b"0142")),
+                      "'transaction.handoff.kind' is required to open a handoff")
+    return bad, {"OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps(TOKENS)}
+
+
+def as_published(bad: DeadLetter, component: str) -> tuple[Any, ...]:
+    """The events the adapter published when it refused the part: the body as it came, mapped without the part."""
+    from omnibus.resubmits import resubmits
+    from processors.deadletters.sealed import sealed_body
+    from tests.processors.deadletters.test_sealed import SETTINGS
+
+    sealed = sealed_body(bad)
+    assert sealed is not None
+    context = {h["key"]: bytes(h["value"]).decode() for h in bad.fields["headers"] if not h["key"].startswith(
+        "omnibus-seal")}
+    return resubmits(SETTINGS)[component].resubmit(SEALER.open(sealed[0], component), context, AT, None)
+
+
+def re_driven(bad: DeadLetter, component: str, corrections: dict[str, Any]) -> tuple[Any, ...]:
+    from omnibus.resubmits import resubmits
+    from processors.deadletters.sealed import resubmitted
+    from tests.processors.deadletters.test_sealed import SETTINGS
+
+    return resubmitted(bad, SEALER, resubmits(SETTINGS)[component], corrections)
+
+
+def test_a_counter_visits_refused_handoff_re_driven_publishes_the_handoff_alone_naming_the_published_visit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The visit went through when its handoff was refused. Re-driven with ``--set transaction.handoff.kind``, the
+    correction changed the content its event ids derive from, and the visit was published again under new ids with
+    the other outcome (HANDED_OFF beside RESOLVED): a CRM deduping on event id counted two visits. Now only the
+    handoff goes, and it names the visit that was published (one correlation, the same transaction)."""
+    bad, env = counter_part_letter()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    published = as_published(bad, "adapter.branch")
+    assert HANDOFF_TOPIC not in {e.topic for e in published} and len(published) >= 2
+    events = re_driven(bad, "adapter.branch", {"transaction.handoff.kind": "sim-swap"})
+    assert [(e.topic, e.event.schema) for e in events] == [(HANDOFF_TOPIC, "omnibus.handoff.HandoffCreated")]
+    (handoff,) = events
+    visit = {e.event.value["envelope"]["correlation_id"] for e in published}
+    assert {handoff.event.value["envelope"]["correlation_id"]} == visit
+    assert handoff.event.value["case_type"] == "sim-swap"
+    # the same handoff id and event at every re-drive, whatever the correction: one case
+    again = re_driven(bad, "adapter.branch", {"transaction.handoff.kind": "sim-swap", "transaction.status": "failed"})
+    assert [e.event.value["envelope"]["event_id"] for e in again] == [handoff.event.value["envelope"]["event_id"]]
+    (outcome,) = dry_run([bad], {"transaction.handoff.kind": "sim-swap"}, monkeypatch, env)
+    assert outcome.action == "would_redrive" and outcome.at.startswith(f"{HANDOFF_TOPIC} (1 event(s): the handoff "
+                                                                         "only"), outcome
+
+
+def test_every_adapters_refused_part_re_driven_goes_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kind, at the call center too: a CTR's and a TaskRouter task's refused handoff re-driven publish the
+    handoff, not the call, the contact and the identifiers again (under the same ids, a subscriber that does not
+    dedupe got them twice, and the answer counted 4 events where one was new)."""
+    from tests.adapters.call_center.support import sample
+
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), "omnibus_handoff_summary": "Sin línea"}
+    bad_ctr = part_letter(json.dumps(ctr).encode(), "adapter.call_center",
+                          (("http.path", b"/v1/connect/ctr"), ("call_center.site", b"lyon")),
+                          "amazon-connect: 'Attributes.omnibus_handoff_kind' is required to open a handoff")
+    bad_task = task_letter({"omnibus_handoff_team": "repair", "omnibus_handoff_summary": "Brak sygnału"})
+    for name, value in call_center_env().items():
+        monkeypatch.setenv(name, value)
+    for bad, fix in ((bad_ctr, {"Attributes.omnibus_handoff_kind": "line-repair"}),
+                     (bad_task, {"TaskAttributes.omnibus_handoff_kind": "line-repair"})):
+        events = re_driven(bad, "adapter.call_center", fix)
+        assert [e.event.schema for e in events] == ["omnibus.handoff.HandoffCreated"], events
+        published = {e.event.value["envelope"]["event_id"] for e in as_published(bad, "adapter.call_center")}
+        assert published and not published & {e.event.value["envelope"]["event_id"] for e in events}
+
+
+def test_a_record_refused_whole_is_re_driven_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing of a record refused whole was published: every event of it goes."""
+    from tests.processors.deadletters.test_sealed import CTR_PATH, SITE_ENV, ctr, sealed_letter
+
+    bad = sealed_letter(json.dumps(ctr("2026-12-03 09:44")).encode(), "adapter.call_center", CTR_PATH)
+    for name, value in SITE_ENV.items():
+        monkeypatch.setenv(name, value)
+    events = re_driven(bad, "adapter.call_center", {"DisconnectTimestamp": "2026-12-03T09:44:00+01:00"})
+    assert {e.topic for e in events} >= {"omnibus.contact.events.v1", "omnibus.identity.observed.v1"}

@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from typer.testing import CliRunner
 
 from adapters.call_center.ingress_http import running
-from bus.topics import HANDOFF_EVENTS
+from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 from omnibus.cli import app as omnibus
 from processors.deadletters import REDRIVEN_BY_HEADER
 from tests.adapters.call_center.support import LYON_KEY, LYON_TWILIO_TOKEN, LYON_WORKSPACE, call_center_settings, sample
@@ -70,6 +70,11 @@ async def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_or_opened_by_
     assert done.exit_code == 0 and done.stdout.startswith("redriven"), done.output
     again = await run("deadletters", "redrive", a.id, *fix, *who)
     assert again.exit_code == 0 and again.stdout.startswith("already_redriven"), again.output
+    # the handoff alone was published (the call went out when its handoff was refused), and every ask names the
+    # place the re-drive's record went: the same as the re-drive said (it named another topic at each ask)
+    assert "(1 event(s): the handoff only" in done.stdout, done.output
+    went = done.stdout.split()[4]
+    assert went.startswith(HANDOFF_EVENTS.name(settings.topics) + "/") and again.stdout.split()[4] == went
     case = ("--kind", "line-repair", "--identifier", "PHONE=+33478000001")
     by_hand_after = await run("deadletters", "open-case", a.id, *case, *who)
     assert by_hand_after.exit_code == 0 and by_hand_after.stdout.startswith("already_redriven"), by_hand_after.output
@@ -84,6 +89,7 @@ async def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_or_opened_by_
     sweep = await run("deadletters", "redrive", a.id, b.id, *who)
     assert sweep.exit_code == 0, sweep.output
     assert [line.split()[0] for line in sweep.stdout.splitlines()] == ["already_redriven"] * 2, sweep.output
+    assert [line.split()[4] for line in sweep.stdout.splitlines() if a.id in line] == [went], sweep.output
 
     created = [e for e in one_per_event_id(await read_events(settings, HANDOFF_EVENTS))
                if e.event.schema.endswith("HandoffCreated")]
@@ -96,3 +102,7 @@ async def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_or_opened_by_
         {"type": "PHONE", "value": "+33478000001"}]
     records = await read_raw(bootstrap_servers, HANDOFF_EVENTS.name(settings.topics))
     assert len(records) == 2 and {dict(r.headers)[REDRIVEN_BY_HEADER] for r in records} == {b"ops-kasia"}
+    for topic in (CONTACT_EVENTS, IDENTIFIERS_OBSERVED):  # the call and the caller were not published again
+        again_sent = [r for r in await read_raw(bootstrap_servers, topic.name(settings.topics))
+                      if REDRIVEN_BY_HEADER in dict(r.headers)]
+        assert again_sent == [], topic
