@@ -149,10 +149,11 @@ class DeadLetterWriter:
     ``bus.identifiers.protect.SecretScrubber.scrub``, so refused input never puts a raw national ID or card
     number on the topic); None keeps them byte for byte (processors: their input is a topic already).
 
-    ``sealer``: input read from no topic (an HTTP body, a file's line) is also kept as it came, sealed for this
-    component (``bus.sealing``), in the header ``SEALED_BODY_HEADER``, with ``SEAL_KEY_ID_HEADER``; the adapters pass
-    one when ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` is set. A body over ``MAX_KEPT_VALUE_BYTES`` is not sealed (it is
-    kept cut, never re-driven)."""
+    ``sealer``: input read from no topic (an HTTP body, a legacy outbox or polled row) is also kept as it came, sealed
+    for this component (``bus.sealing``), in the header ``SEALED_BODY_HEADER``, with ``SEAL_KEY_ID_HEADER``; the
+    adapters pass one when ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` is set. A body over ``MAX_KEPT_VALUE_BYTES`` is not
+    sealed (it is kept cut, never re-driven), nor is a file's line (``FILE_HEADER``): it is corrected in its file and
+    imported again, never re-driven, so a sealed copy would only keep its personal data longer."""
 
     def __init__(self, producer: EventProducer, topic: str, component: str,
                  protect: Callable[[bytes | None], bytes | None] | None = None, sealer: Sealer | None = None) -> None:
@@ -203,7 +204,7 @@ class DeadLetterWriter:
     def _sealed(self, record: RawRecord) -> tuple[tuple[str, bytes], ...]:
         """The sealed-body headers of ``record`` (input read from no topic, whole), else none."""
         if self._sealer is None or record.topic is not None or record.value is None or record.value_cut \
-                or len(record.value) > MAX_KEPT_VALUE_BYTES:
+                or len(record.value) > MAX_KEPT_VALUE_BYTES or any(name == FILE_HEADER for name, _ in record.headers):
             return ()
         return ((SEALED_BODY_HEADER, self._sealer.seal(record.value, self._component)),
                 (SEAL_KEY_ID_HEADER, self._sealer.key_id.encode()))

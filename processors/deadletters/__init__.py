@@ -24,6 +24,7 @@ from bus.dead_letter import (
     FILE_LINE_HEADER,
     FILE_OFFSET_HEADER,
     LOCATION_HEADERS,
+    SEAL_KEY_ID_HEADER,
     SEALED_BODY_HEADER,
     scrubbed_reason,
 )
@@ -180,9 +181,12 @@ def original(letter: DeadLetter, deserializer: Deserializer, *, reveal: bool = F
         decoded = _masked(decoded)
     key = f.get("key")
     key_text = None if key is None else bytes(key).decode("utf-8", "replace")
+    # a file's line sealed by an older release: never re-driven (it is imported again), so its seal is not listed
+    unsealable = FILE_HEADER in letter.location
     headers = {h["key"]: _header_value(h["value"], reveal or h["key"] in LOCATION_HEADERS)
                if h["key"] != SEALED_BODY_HEADER or h["value"] is None else SEALED % len(h["value"])
-               for h in f.get("headers") or ()}
+               for h in f.get("headers") or ()
+               if not (unsealable and h["key"] in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER))}
     return {"id": letter.id, **letter.summary(), **decoded,
             "key": key_text if reveal or key_text is None else masked_text(key_text), "headers": headers}
 

@@ -142,6 +142,17 @@ def _refused_at_http(letter: DeadLetter) -> bool:
     return letter.fields.get("source_topic") is None and letter.source_kind == "http"
 
 
+def _not_sealed(letters: list[DeadLetter]) -> str:
+    """What the selection holds instead of a sealed body or row, and how each kind is handled, for the exit-2 line."""
+    kinds = []
+    if any(letter.fields.get("source_topic") is None for letter in letters):  # none is at HTTP: a file's lines
+        kinds.append("a line refused by a file import is corrected in the file and the file imported again "
+                     "(redrive ID without them says how)")
+    if any(letter.fields.get("source_topic") is not None for letter in letters):
+        kinds.append("a record read from a topic goes back as it was (redrive ID without them)")
+    return "; ".join(kinds) or "nothing is selected"
+
+
 def _redrive_plain(ctx: typer.Context, settings: OmnibusSettings, letters: list[DeadLetter],
                    operator: Operator | None, corrections: dict[str, object], dry_run: bool) -> list[Outcome]:
     """``redrive`` without ``--new-id``: those read from a topic put back as they were; those refused at HTTP ingress
@@ -149,8 +160,8 @@ def _redrive_plain(ctx: typer.Context, settings: OmnibusSettings, letters: list[
     ``operator`` (``--by``/``--why``; exit 2 without)."""
     at_http = [letter for letter in letters if _refused_at_http(letter)]
     if (operator or corrections) and not at_http:
-        typer.echo("error: --by, --why and --set go with --new-id or with a body refused at HTTP ingress (a record "
-                   "read from a topic goes back as it was)", err=True)
+        typer.echo(f"error: --by, --why, --set and --unset go with --new-id or with {SEALED_REDRIVE}; "
+                   f"{_not_sealed(letters)}", err=True)
         raise typer.Exit(2)
     if operator is None and any(sealed_body(letter) is not None for letter in at_http):
         _operator(None, None, SEALED_REDRIVE)  # exits 2
@@ -187,6 +198,10 @@ def redrive_command(
                                    help="A body refused at HTTP ingress: set FIELD (a dotted path, e.g. "
                                         "CustomerEndpoint.Address) to VALUE (JSON, else text) before it is mapped "
                                         "again; repeat for several."),
+    unset: list[str] = typer.Option(None, "--unset", metavar="FIELD",
+                                    help="A body refused at HTTP ingress: take FIELD (a dotted path, e.g. "
+                                         "customer.pesel, refused as unknown_field) out before it is mapped again; "
+                                         "repeat for several."),
     bootstrap_servers: str = BOOTSTRAP,
 ) -> None:
     """Put the selected dead letters back on their source topics with their original key, value and headers, on their
@@ -195,8 +210,9 @@ def redrive_command(
     id).
     A body refused at an adapter's HTTP ingress (a CTR Firehose never sends again), or a row the legacy adapter's
     outbox relay or a poller refused, is opened from its seal (``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, the adapters' key),
-    corrected with ``--set FIELD=VALUE``, mapped again by the adapter that refused it with its settings as they are
-    now and published (acks=all), with ``--by NAME --why TEXT`` recorded on each record.
+    corrected with ``--set FIELD=VALUE`` (and ``--unset FIELD``), mapped again by the adapter that refused it with its
+    settings as they are now and published (acks=all), with ``--by NAME --why TEXT`` recorded on each record; for a
+    part refused while the rest of its record was published (a handoff), that part alone.
     Refused, with why: a body refused at HTTP ingress kept without its seal (the key was not set: the sender sends
     again), lines refused by a file import (correct the line, import the file again), those whose value was not kept
     whole.
@@ -211,13 +227,13 @@ def redrive_command(
         raise typer.Exit(2)
     operator = _operator(by, why) if new_id else _operator(by, why, SEALED_REDRIVE) if by or why else None
     try:
-        corrections = parse_corrections(set_ or [])
+        corrections = parse_corrections(set_ or [], unset or [])
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if new_id and corrections:
-        typer.echo("error: --set corrects a body refused at HTTP ingress; --new-id re-issues a message as it was",
-                   err=True)
+        typer.echo("error: --set and --unset correct a body refused at HTTP ingress; --new-id re-issues a message "
+                   "as it was", err=True)
         raise typer.Exit(2)
     settings = _settings(bootstrap_servers)
     letters = _selected(settings, ids or [], reason, error_type, source_topic, component, since)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bus.config import OmnibusSettings
 from bus.dead_letter import MAX_KEPT_VALUE_BYTES, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, DeadLetterWriter
 from bus.errors import RawRecord
 from bus.identifiers.protect import SecretScrubber
@@ -42,3 +43,23 @@ async def test_no_key_a_record_read_from_a_topic_or_a_cut_body_is_not_sealed() -
     await DeadLetterWriter(producer, "dl", "adapter.web", sealer=SEALER).write(  # type: ignore[arg-type]
         RawRecord(b"x" * (MAX_KEPT_VALUE_BYTES + 1)), reason="too large", error_type="x")
     assert all(SEALED_BODY_HEADER not in headers(o.event.value) for o in producer.published)
+
+
+async def test_a_file_line_is_never_sealed_and_show_lists_no_seal_an_older_release_kept() -> None:
+    """A line refused by a file import is corrected in its file and imported again, never re-driven: ``show`` listed
+    ``<sealed: 88 bytes; redrive opens it>`` on it, which redrive never opens. It is not sealed, and a seal kept by
+    an older release is not shown."""
+    from processors.deadletters import deserializer_for, original
+    from tests.processors.deadletters.test_init import letter as as_letter
+
+    line = RawRecord(b"ZG-0003;;602111222;Reklamacja", headers=(("file", b"cases.csv"), ("file.line", b"3")))
+    producer = Recorder()
+    await DeadLetterWriter(producer, "dl", "adapter.legacy", sealer=SEALER).write(  # type: ignore[arg-type]
+        line, reason="cases.csv line 3: required field case_type is missing", error_type="x")
+    (outgoing,) = producer.published
+    assert SEALED_BODY_HEADER not in headers(outgoing.event.value)
+    seal = ((SEALED_BODY_HEADER, SEALER.seal(line.value, "adapter.legacy")),
+            (SEAL_KEY_ID_HEADER, SEALER.key_id.encode()))
+    older = RawRecord(line.value, headers=(*line.headers, *seal))
+    shown = original(as_letter(older, component="adapter.legacy"), deserializer_for(OmnibusSettings()))
+    assert shown["headers"] == {"file": "cases.csv", "file.line": "3"} and shown["source"] == "file cases.csv line 3"

@@ -8,6 +8,7 @@ import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -199,3 +200,42 @@ def test_tester31_f8_a_taskrouter_callback_refused_for_its_attributes_is_re_driv
         name: value for name, value in task.items() if name != "TaskAttributes"}
     with pytest.raises(NotResubmitted, match="form field TaskSid holds no JSON object"):
         corrected(fixed, {"TaskSid.inner": 1})
+
+
+def test_unset_takes_a_field_out_of_a_json_body_or_a_form() -> None:
+    """``--set`` could not remove a field (only its parent object set whole): ``--unset FIELD`` takes it out."""
+    from processors.deadletters.sealed import REMOVED
+
+    found = parse_corrections(["customer.family_name=Nowicka"], ["customer.pesel", "note"])
+    assert found == {"customer.family_name": "Nowicka", "customer.pesel": REMOVED, "note": REMOVED}
+    body = json.loads(corrected(b'{"note": "x", "customer": {"given_name": "Ola", "pesel": "75030512346"}}', found))
+    assert body == {"customer": {"given_name": "Ola", "family_name": "Nowicka"}}
+    form = corrected(b"TaskSid=WT1&Extra=1&TaskAttributes=%7B%22pesel%22%3A+%221%22%2C+%22k%22%3A+2%7D",
+                     parse_corrections([], ["Extra", "TaskAttributes.pesel"]))
+    assert dict(parse_qsl(form.decode())) == {"TaskSid": "WT1", "TaskAttributes": '{"k": 2}'}
+    with pytest.raises(NotResubmitted, match="--unset customer.pesl: the body has no such field"):
+        corrected(b'{"customer": {"pesel": "1"}}', parse_corrections([], ["customer.pesl"]))
+    with pytest.raises(NotResubmitted, match="--unset Extra: the form has no such field"):
+        corrected(b"TaskSid=WT1", parse_corrections([], ["Extra"]))
+    with pytest.raises(ValueError, match="one or the other"):
+        parse_corrections(["a=1"], ["a"])
+    with pytest.raises(ValueError, match="expected FIELD"):
+        parse_corrections([], ["a=1"])
+
+
+def test_a_counter_event_refused_for_a_field_too_many_is_re_driven_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counter's commonest refusal, an undeclared field (``unknown_field``: a clerk's ``customer.pesel``), is
+    corrected by taking the field out."""
+    from tests.adapters.branch.support import TOKENS
+    from tests.adapters.branch.support import sample as branch_sample
+
+    event = copy.deepcopy(branch_sample("transaction_with_identifiers")["events"][0])
+    event["customer"] = {**(event.get("customer") or {}), "pesel": "75030512346"}
+    bad = sealed_letter(json.dumps(event).encode(), "adapter.branch",
+                        (("http.path", b"/v1/counter/events"), ("branch.terminal_id", b"CT-0142-01"),
+                         ("branch.branch_id", b"0142")), error_type="RejectedInput.unknown_field")
+    env = {"OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps(TOKENS)}
+    (refused,) = dry_run([bad], {}, monkeypatch, env)
+    assert refused.action == "refused" and "customer.pesel" in refused.reason, refused
+    (outcome,) = dry_run([bad], parse_corrections([], ["customer.pesel"]), monkeypatch, env)
+    assert outcome.action == "would_redrive", outcome.reason
