@@ -16,8 +16,13 @@ window ends (a timer on the process's event loop; without a running loop, with t
 held when the process exits at exit: a flood that stops shows its size a minute later at the latest, not with the
 next refusal hours later. Its other fields: ``component``, ``reason``, ``route`` (the route's pattern, not the path:
 a path may hold an identifier), ``peer`` (the address the request came from: behind an ingress, the ingress) and
-``forwarded_for`` (the request's ``X-Forwarded-For``, where an ingress names the sender); a line written at a
-window's end names those of the last refusal it counts. Never a token, key, signature or identifier.
+``forwarded_for`` (the request's ``X-Forwarded-For``, where an ingress names the sender) of the last refusal the
+line counts, and ``routes``, ``peers`` and ``forwarded_fors``: each route, peer and ``X-Forwarded-For`` of the
+refusals it counts with how many of them came by it (the ``MAX_NAMED`` commonest, the rest as ``other``): a
+line counting the refusals of two misconfigured senders names both. Never a token, key, signature or identifier.
+
+A 401's body is the adapters' error shape, ``{"error": reason, "code": "unauthorized"}`` (``unauthorized_body``),
+at every adapter and every guarded processor view.
 
 The ``WWW-Authenticate`` challenge of a 401 names the scheme its route asks for (RFC 9110 section 11.6.1):
 ``BEARER_CHALLENGE`` (RFC 6750), ``BASIC_CHALLENGE`` (RFC 7617).
@@ -28,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import time
+from collections import Counter as Tally
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
@@ -42,7 +48,16 @@ REALM = "omnibus"
 BEARER_CHALLENGE = f'Bearer realm="{REALM}"'  # Authorization: Bearer <token> (RFC 6750 section 3)
 BASIC_CHALLENGE = f'Basic realm="{REALM}"'  # Authorization: Basic <base64 of user:password> (RFC 7617)
 
+MAX_NAMED = 10  # routes, peers and X-Forwarded-For values a line names one by one; the rest are counted as "other"
+UNAUTHORIZED_CODE = "unauthorized"  # the ``code`` of every 401's body
+
 log = get_logger(__name__)
+
+
+def unauthorized_body(reason: str) -> dict[str, str]:
+    """The body of a 401: ``{"error": reason, "code": "unauthorized"}``, the adapters' error shape (an adapter's and
+    a processor's query view's alike: a caller matching on ``code`` finds every refusal)."""
+    return {"error": reason, "code": UNAUTHORIZED_CODE}
 
 
 class CredentialRefusal(StrEnum):
@@ -73,6 +88,8 @@ class RefusalLog:
         self.component = component
         self._window = LogWindow(window_s, clock=clock)
         self._last: dict[CredentialRefusal, tuple[str, str | None, str | None]] = {}  # route, peer, forwarded_for
+        # reason -> how many of the refusals since its last line came by each route, peer and X-Forwarded-For
+        self._sources: dict[CredentialRefusal, tuple[Tally[str], Tally[str], Tally[str]]] = {}
         # reason -> the loop and timer writing its held count at the window's end
         self._timers: dict[CredentialRefusal, tuple[asyncio.AbstractEventLoop, asyncio.TimerHandle]] = {}
 
@@ -83,6 +100,12 @@ class RefusalLog:
         ingress the peer is the ingress; the sender is in this header)."""
         REFUSED.labels(self.component, reason.value).inc()
         self._last[reason] = (route, peer, forwarded_for)
+        routes, peers, forwarded = self._sources.setdefault(reason, (Tally(), Tally(), Tally()))
+        routes[route] += 1
+        if peer:
+            peers[peer] += 1
+        if forwarded_for:
+            forwarded[forwarded_for] += 1
         since_last_line = self._window.due(reason)
         if since_last_line is not None:
             self._write(reason, since_last_line)
@@ -114,8 +137,17 @@ class RefusalLog:
 
     def _write(self, reason: CredentialRefusal, refused: int) -> None:
         route, peer, forwarded_for = self._last[reason]
+        routes, peers, forwarded = (_named(tally) for tally in self._sources.pop(reason, (Tally(),) * 3))
         log.warning("request refused for its credentials (401)", component=self.component, reason=reason.value,
-                    route=route, peer=peer, forwarded_for=forwarded_for, refused=refused)
+                    route=route, peer=peer, forwarded_for=forwarded_for, refused=refused, routes=routes, peers=peers,
+                    forwarded_fors=forwarded)
+
+
+def _named(tally: Tally[str]) -> dict[str, int]:
+    """``tally``'s ``MAX_NAMED`` commonest values with their counts, the rest summed under ``other``."""
+    named = dict(tally.most_common(MAX_NAMED))
+    rest = sum(tally.values()) - sum(named.values())
+    return {**named, "other": rest} if rest else named
 
 
 _LOGS: dict[str, RefusalLog] = {}  # component -> its refusal log (one log window per component and reason)

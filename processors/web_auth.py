@@ -2,8 +2,9 @@
 
 ``OMNIBUS_WEB__TOKENS`` (``bus.config.WebSettings.tokens``) maps a caller's name to its token; empty (the default), no
 view asks for one and the network alone decides who calls (README "Who may call what"). Set, a guarded view answers
-401 with ``WWW-Authenticate: Bearer`` and ``{"error": reason}`` unless the request carries
-``Authorization: Bearer <one of the tokens>`` (RFC 6750, section 3). ``/live``, ``/ready``, ``/metrics`` and
+401 with ``WWW-Authenticate: Bearer`` and ``{"error": reason, "code": "unauthorized"}`` (the adapters' shape:
+``bus.refused_credentials.unauthorized_body``) unless the request carries ``Authorization: Bearer <one of the
+tokens>`` (RFC 6750, section 3). ``/live``, ``/ready``, ``/metrics`` and
 ``/openapi.json`` are never guarded (probes, Prometheus, the contract). Tokens are compared in constant time and
 never logged or echoed; a refusal is counted and logged (``bus.refused_credentials``).
 """
@@ -24,6 +25,7 @@ from bus.refused_credentials import (
     forwarded_for,
     refusal_log,
     route_pattern,
+    unauthorized_body,
 )
 
 CHALLENGE = {"WWW-Authenticate": BEARER_CHALLENGE}
@@ -74,7 +76,7 @@ def guarded(tokens: Mapping[str, SecretStr], *, component: str) -> Callable[[Vie
                 refusal_log(component).refused(refused.cause, route=route_pattern(request),
                                                peer=getattr(request, "remote", None),  # aiohttp's request
                                                forwarded_for=forwarded_for(request))
-                return self.error(401, refused.reason, headers=dict(CHALLENGE))
+                return self.json(unauthorized_body(refused.reason), status=401, headers=dict(CHALLENGE))
             return await handler(self, request, *args, **kwargs)
 
         return checked

@@ -19,7 +19,7 @@ from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError, OmnibusError, RawRecord
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
-from bus.refused_credentials import forwarded_for, refusal_log, route_pattern
+from bus.refused_credentials import forwarded_for, refusal_log, route_pattern, unauthorized_body
 from bus.topics import TopicSpec
 
 RAW_BODY = web.RequestKey("omnibus.raw_body", bytes)
@@ -177,7 +177,7 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
         refused.refused(error.cause, route=route_pattern(request), peer=request.remote,
                         forwarded_for=forwarded_for(request))
         challenge = {"WWW-Authenticate": error.challenge} if error.challenge else {}
-        return error_response(401, error.reason, "unauthorized", **challenge)
+        return web.json_response(unauthorized_body(error.reason), status=401, headers=challenge or None)
     except Unavailable as error:
         return unavailable_response(error)
     except MissingTopicError as error:  # configuration, no outage; the sender still retries (nothing acknowledged)

@@ -70,7 +70,7 @@ def customer_schema(sections: Iterable[ProfileSection | type[ProfileSection]] = 
 
 ERROR: Schema = closed({
     "error": TEXT,
-    "code": {**TEXT, "description": "unavailable on a 503."},
+    "code": {**TEXT, "description": "unavailable on a 503, unauthorized on a 401."},
     "rule": {**TEXT, "description": "The normalisation rule that refused the identifier (400)."},
 }, required=["error"])
 _ERROR_BODY = {"content": {"application/json": {"schema": {"$ref": REF + "Error"}}}}

@@ -34,8 +34,8 @@ OFFERS_ANSWER: Schema = closed({
         "now; an offer accepted, declined or opted out of is not listed. Quiet hours hold back outbound pushes only, "
         "never an offer to the customer asking (quiet_hours is not given on these channels)."),
 })
-ERROR: Schema = closed({"error": TEXT}, description="400: bad channel or identifier; 401: no valid bearer token; "
-                       "404: unknown customer.")
+ERROR: Schema = closed({"error": TEXT, "code": {**TEXT, "description": "unauthorized on a 401."}}, required=["error"],
+                       description="400: bad channel or identifier; 401: no valid bearer token; 404: unknown customer.")
 
 _CHANNEL = {"name": "channel", "in": "query", "required": True,
             "schema": {"type": "string", "enum": [channel.value for channel in Channel]},

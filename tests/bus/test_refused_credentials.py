@@ -73,3 +73,27 @@ def test_the_refusal_log_reads_a_monotonic_clock_by_default_as_the_other_windows
     import time
 
     assert inspect.signature(RefusalLog).parameters["clock"].default is time.monotonic
+
+
+def test_a_windows_line_names_every_route_and_peer_it_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong write key on ``/v1/track`` (x6) and on ``/v1/batch`` (x1) within a minute, from two senders: the
+    window's line named ``/v1/track`` and one peer for all 7. It names each route, peer and X-Forwarded-For with its
+    count (the commonest ``MAX_NAMED``, the rest as ``other``), and its ``route``/``peer`` stay the last's."""
+    now = [0.0]
+    with refusal_lines(monkeypatch) as lines:
+        refusals = RefusalLog("adapter.test-sources", clock=lambda: now[0])
+        refusals.refused(CredentialRefusal.UNKNOWN, route="/v1/track", peer="10.0.0.7")  # logged at once
+        for _ in range(5):
+            refusals.refused(CredentialRefusal.UNKNOWN, route="/v1/track", peer="10.0.0.7")
+        refusals.refused(CredentialRefusal.UNKNOWN, route="/v1/batch", peer="10.0.0.8", forwarded_for="203.0.113.9")
+        for n in range(refused_credentials.MAX_NAMED + 2):
+            refusals.refused(CredentialRefusal.UNKNOWN, route="/v1/track", peer=f"10.1.0.{n}")
+        refusals.flush()
+    first, held = lines
+    assert (first["refused"], first["routes"], first["peers"], first["forwarded_fors"]) == (
+        1, {"/v1/track": 1}, {"10.0.0.7": 1}, {})
+    assert held["refused"] == 18 and held["routes"] == {"/v1/track": 17, "/v1/batch": 1}
+    assert held["peers"]["10.0.0.7"] == 5 and "10.0.0.8" in held["peers"] and sum(held["peers"].values()) == 18
+    assert len(held["peers"]) == refused_credentials.MAX_NAMED + 1 and held["peers"]["other"] == 4
+    assert held["forwarded_fors"] == {"203.0.113.9": 1}
+    assert held["peer"] == f"10.1.0.{refused_credentials.MAX_NAMED + 1}"  # the last refusal's, as before

@@ -137,3 +137,16 @@ async def test_tester34_f16_a_refused_query_is_counted_and_logged_without_the_to
     (line,) = lines
     assert (line["component"], line["reason"], line["route"], line["refused"]) == ("kpis", reason, "/kpis", 1)
     assert "old-crm-token-5555" not in str(lines) and "Y3JtOnRva2Vu" not in str(lines)
+
+
+async def test_every_refusal_answers_the_adapters_error_shape_with_its_code(guarded_client: TestClient) -> None:
+    """The screen pop's 401 was ``{"error": "unknown bearer token"}`` where every adapter's 401 carries
+    ``"code": "unauthorized"`` (integrating.md: "A 401"): a CRM matching on ``code`` missed it. One builder for
+    both."""
+    from bus.refused_credentials import unauthorized_body
+
+    for header in (None, "Bearer not-the-token", "Basic Y3JtOnRva2Vu"):
+        response = await guarded_client.get("/kpis", headers={"Authorization": header} if header else {})
+        body = await response.json()
+        assert response.status == 401 and body == unauthorized_body(body["error"]), body
+        assert body["code"] == "unauthorized"
