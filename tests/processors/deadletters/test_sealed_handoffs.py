@@ -80,16 +80,7 @@ def test_a_refused_ctr_handoff_is_re_driven_corrected(monkeypatch: pytest.Monkey
 
 
 def test_a_refused_counter_handoff_is_re_driven_corrected(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.adapters.branch.support import TOKENS
-    from tests.adapters.branch.support import sample as branch_sample
-
-    event = copy.deepcopy(branch_sample("transaction_with_identifiers")["events"][0])
-    event["transaction"]["handoff"] = {"summary": "licznik liczy za dużo"}
-    bad = part_letter(json.dumps(event).encode(), "adapter.branch",
-                      (("http.path", b"/v1/counter/events"), ("branch.terminal_id", b"CT-0142-01"),
-                       ("branch.branch_id", b"0142")),
-                      "'transaction.handoff.kind' is required to open a handoff")
-    env = {"OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps(TOKENS)}
+    bad, env = counter_part_letter()
     (refused,) = dry_run([bad], {}, monkeypatch, env)
     assert refused.action == "refused" and "transaction.handoff.kind" in refused.reason, refused
     (outcome,) = dry_run([bad], {"transaction.handoff.kind": "meter-dispute"}, monkeypatch, env)
