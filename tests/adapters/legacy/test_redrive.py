@@ -134,7 +134,7 @@ def test_a_refusal_again_names_the_field_never_an_identifier_value(tmp_path: Pat
     raw = _outbox_raw(row)
     legacy = resubmits(SETTINGS)["adapter.legacy"]
     with pytest.raises(NotResubmitted) as refused:
-        legacy.resubmit(raw.value or b"", _headers(raw), AT)
+        legacy.resubmit(raw.value or b"", _headers(raw), AT, None)
     reason = str(refused.value)
     assert "the legacy adapter refuses it again" in reason and "account_type is missing" in reason
     assert "OMNIBUS_ADAPTER_LEGACY__" in reason and "612345678" not in reason
