@@ -42,6 +42,7 @@ from adapters.legacy.batch_lines import (
     written_line_id,
 )
 from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
+from adapters.legacy.errors import NoHeaderLine
 from adapters.legacy.keys import key_spelling, spelled_fields
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
@@ -73,6 +74,7 @@ class BatchReport:
     gone: GoneTally = field(default_factory=GoneTally)  # a snapshot's lines gone since the previous one (``snapshot``)
     rejected: dict[int, str] = field(default_factory=dict)  # line number -> reason
     already_imported: bool = False
+    no_header: bool = False  # the file has no header line (empty, or its first line blank): nothing imported
     imported_to: ImportTarget | None = None  # where the file was imported before (``already_imported``), if known
     imported_at: datetime | None = None  # when that import ended
     rejected_then: int = 0  # lines the import of a file ``already_imported`` rejected
@@ -91,6 +93,9 @@ class BatchReport:
         published as a newer fact of a key published before, only when some were; the last parts only when some were
         dropped: identifiers are on ``identity.observed.v1`` as ``rejected_identifiers``; a trait that does not read as
         its layout type is left out of its line's events)."""
+        if self.no_header:
+            return (f"{name}: no header line (the file is empty, or its first line is blank: a failed export?): "
+                    "nothing imported, nothing published or closed; import the export again once it is complete")
         if self.gone.older_than is not None:
             return (f"{name}: older than the last snapshot of its layout imported (exported "
                     f"{self.gone.older_than.isoformat(timespec='seconds')}): not imported, nothing published or "
@@ -151,7 +156,8 @@ class BatchImporter:
     async def import_file(self, path: Path, layout: Layout) -> BatchReport:
         """Publish the lines of ``path`` not published yet; ``report.already_imported`` when this layout imported the
         whole file before. Raises ``LayoutError`` when ``layout`` does not describe the file (a column missing from
-        its header; CLI exit 2), also for a file imported before: a changed layout is never answered "already
+        its header; CLI exit 2; a file with no header line at all is ``report.no_header``, a failed export: CLI
+        exit 3), also for a file imported before: a changed layout is never answered "already
         imported" (tester17 N7), and for a line with a byte not valid in the layout's encoding (``decoded``).
         ``Unavailable`` once ``retry`` gives up (``report`` says what was published). A snapshot layout's file is
         "already imported" only when it is the last snapshot the layout imported: an earlier one come back is read
@@ -166,7 +172,13 @@ class BatchImporter:
         report = self.report = BatchReport(checksum)
         checkpoint = self.checkpoint(layout, checksum)
         with open(path, "rb") as handle:
-            columns = header_columns(handle, layout)
+            try:
+                columns = header_columns(handle, layout)
+            except NoHeaderLine:  # a failed export, not a wrong layout: nothing read, nothing remembered
+                report.no_header = True
+                log.warning("a file without its header line: not imported (a failed export?)", file=path.name,
+                            layout=layout.name)
+                return report
             saved = checkpoint.load() or {}
             with (closing(RevisionStore(self._state_dir / "batch" / REVISIONS_FILE)) as revisions,
                   closing(SnapshotLines(self._state_dir / "batch" / SNAPSHOTS_FILE)) as listed,
