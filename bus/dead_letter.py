@@ -41,6 +41,11 @@ MAX_KEPT_VALUE_BYTES = 256 * 1024
 # (``accounts_2026-12-01.csv``) had its date scrubbed as a possible phone number (tester13 S3).
 FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER = "file", "file.line", "file.offset", "layout"
 LOCATION_HEADERS = frozenset({FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER})
+# Headers the legacy adapter puts on a row it refused: the outbox table and the row's id (``adapters.legacy.
+# ingress_outbox``), or the poller's name and its table (``ingress_poller``). Where the row came from: ``deadletters
+# list`` shows it as its source, ``adapters.legacy.redrive`` maps the row again from them.
+OUTBOX_TABLE_HEADER, OUTBOX_ID_HEADER = "outbox.table", "outbox.id"
+POLLER_HEADER, POLLER_TABLE_HEADER = "poller", "table"
 # A layout's typed field refused (``adapters.legacy.layout_fields.typed``), after the file name: `` line 9: field
 # due_date is malformed (expected date %d/%m/%Y, got '32/11/2026')``. Anchored at the start: the field name is the
 # layout's.

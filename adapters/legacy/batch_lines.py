@@ -56,7 +56,7 @@ def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int,
 
 def written_line_id(layout: Layout, fields: dict[str, Any]) -> str:
     """The id an earlier version gave a keyed line: its key's columns as written, ``batch:<layout>:<a>|<b>``. Looked up
-    in the revisions only (``ingress_batch._FileImport._revision``), so a file imported before the upgrade is a
+    in the revisions only (``batch_file.FileImport._revision``), so a file imported before the upgrade is a
     duplicate after it; never published again (tester27 F4)."""
     return f"batch:{layout.name}:{'|'.join(str(fields[name]) for name in layout.key)}"
 

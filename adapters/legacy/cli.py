@@ -157,10 +157,10 @@ def import_batch_command(
     until then; the summary says what was published, a re-run resumes); also 3 when a full snapshot closed nothing
     because it is empty, older than the layout's latest, or would close more accounts than
     SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it; --rejected-ok does not waive
-    it). The summary also counts what published
-    lines lost (identifiers, traits) and card or order status words no list knows (published as UNKNOWN). Layouts (times
-    in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order system's
-    ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
+    it), and for a file without its header line (empty: a failed export; nothing imported). The summary also counts
+    what published lines lost (identifiers, traits) and card or order status words no list knows (published as
+    UNKNOWN). Layouts (times in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order
+    system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings(state_dir=state_dir)
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
@@ -198,8 +198,8 @@ def import_batch_command(
     reports = asyncio.run(main())
     code = import_exit_code(reports, rejected_ok=rejected_ok)
     if code:
-        for reason in _exit_reasons(reports):
-            typer.echo(f"error: {reason}: exit {code} (--rejected-ok: exit 0)", err=True)
+        for reason in exit_reasons(reports):
+            typer.echo(f"error: {reason}: exit {code}", err=True)
         raise typer.Exit(code)
 
 
@@ -244,21 +244,33 @@ def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -
     still see a night whose closures were held back: ``--allow-mass-close`` is that waiver); else 0 (a nightly
     scheduler saw success with rejected lines: tester12; with an empty export: tester35 F4; with a truncated one that
     closed the whole base)."""
-    if any(report.gone.needs_a_look for report in reports):  # not a rejected line: --rejected-ok does not waive it
+    if any(report.gone.needs_a_look or report.no_header for report in reports):  # --rejected-ok does not waive it
         return EXIT_REJECTED_LINES
     return rejected_exit_code(any(report.rejected for report in reports), rejected_ok=rejected_ok)
 
 
-def _exit_reasons(reports: list[BatchReport]) -> list[str]:
-    """The ``error:`` lines of a run that exits ``EXIT_REJECTED_LINES``: one per kind of trouble, counts in the
-    files' summary lines."""
+def exit_reasons(reports: list[BatchReport]) -> list[str]:
+    """The ``error:`` lines of a run that exits ``EXIT_REJECTED_LINES``: one per kind of trouble, each saying which
+    it is (a mail that keeps only stderr knows what to check), counts in the files' summary lines. Only rejected
+    lines are waived by ``--rejected-ok``."""
     reasons = []
     if any(report.rejected for report in reports):
-        reasons.append("lines were rejected (dead-lettered on deadletter.v1 with their file and line number)")
-    if any(report.gone.refused for report in reports):
-        reasons.append("a full snapshot closed nothing: it is empty, or would close more accounts than "
-                       f"{ENV_PREFIX}SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (its summary line counts them); check "
-                       f"the export, then import it again with {ALLOW_MASS_CLOSE} (--rejected-ok does not waive it)")
+        reasons.append("lines were rejected (dead-lettered on deadletter.v1 with their file and line number; "
+                       "--rejected-ok: exit 0)")
+    if any(report.no_header for report in reports):
+        reasons.append("an export file has no header line (it is empty, or its first line is blank: a failed export): "
+                       "nothing of it imported; check the export, then import it again (--rejected-ok does not "
+                       "waive it)")
+    if any(report.gone.empty for report in reports):
+        reasons.append("a full snapshot is empty (a header and no line, after snapshots that listed accounts): "
+                       f"nothing closed; check the export, then import it again ({ALLOW_MASS_CLOSE} closes every "
+                       "account; --rejected-ok does not waive it)")
+    if any(report.gone.would_close for report in reports):
+        reasons.append("a full snapshot would close more accounts than "
+                       f"{ENV_PREFIX}SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (its summary line counts them): nothing "
+                       f"closed; check the export (a truncated file?), then import it again with {ALLOW_MASS_CLOSE} "
+                       "(--rejected-ok does not waive it)")
     if any(report.gone.older_than is not None for report in reports):
-        reasons.append("a full snapshot older than its layout's latest was not imported: import the newest export")
+        reasons.append("a full snapshot older than its layout's latest was not imported: import the newest export "
+                       "(--rejected-ok does not waive it)")
     return reasons

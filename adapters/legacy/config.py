@@ -73,7 +73,10 @@ class PollerSettings(Section):
     updated_at_column: str = "updated_at"
     event_type: str | None = Field(None, description="Business event every row becomes, e.g. OrderStatusChanged.")
     event_type_column: str | None = Field(None, description="Column naming each row's event instead.")
-    columns: dict[str, str] = Field(default_factory=dict, description="Event field -> column (default: same name).")
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Event field -> column, for the fields whose column has another name: a "
+        "field not listed is read from its same-named column (a column a listed field reads is not also a field of "
+        "its own), e.g. {\"status\": \"estado\"}.")
     watermark: Literal["xid", "updated_at"] = Field(
         "xid",
         description="xid: read rows by the id of the transaction that wrote them, below PostgreSQL's oldest "

@@ -16,9 +16,14 @@ from __future__ import annotations
 from adapters.base.errors import RejectedInput, Unavailable
 from bus.errors import OmnibusError
 
-__all__ = ["LayoutError", "RejectedInput", "Unavailable"]
+__all__ = ["LayoutError", "NoHeaderLine", "RejectedInput", "Unavailable"]
 
 
 class LayoutError(OmnibusError):
     """A batch layout file is invalid, or the file does not match it (fatal: fix the layout)."""
 
+
+
+class NoHeaderLine(LayoutError):
+    """A file read with a layout that has a header has none: it is empty, or its first line is blank. What a failed
+    export looks like, not a layout that is wrong: ``import-batch`` imports nothing of it and exits 3, not 2."""

@@ -3,11 +3,11 @@
 A legacy ticketing or back-office system reports what it did with a handoff the way it reports any business
 fact (``mapper.BusinessRecord``), with these fields (text; ``by`` is the employee who did it):
 
-- ``HandoffCreated``: ``case_type``, ``summary``, optional ``handoff_id`` (default
-  ``legacy:<source system>:<row id>``), ``team`` (kept as ``intake_facts.requested_team``), and the customer's
-  identifiers as for every business event (``account_number``, ``phone``, ``email``...), and the declared business
-  references among its fields in any spelling (a ``METER_POINT`` column: intake facts, tester26 F11); origin channel
-  ``BUSINESS_SYSTEM``;
+- ``HandoffCreated``: ``case_type``, ``summary``, optional ``handoff_id`` (default: ``legacy_handoff_id``, e.g.
+  ``legacy:<source system>:outbox:<row id>`` for an outbox row), ``team`` (kept as ``intake_facts.requested_team``),
+  and the customer's identifiers as for every business event (``account_number``, ``phone``, ``email``...), and the
+  declared business references among its fields in any spelling (a ``METER_POINT`` column: intake facts, tester26
+  F11); origin channel ``BUSINESS_SYSTEM``;
 - ``HandoffAcknowledged``: ``handoff_id``, optional ``receiving_system`` (default: the source system),
   ``external_reference`` (the case's id in that system), ``by``;
 - ``HandoffAccepted``: ``handoff_id``, ``by`` (the owner), optional ``team``;
@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 
 
 
+def legacy_handoff_id(source_system: str, record_id: str) -> str:
+    """The id of the case a ``HandoffCreated`` record without ``handoff_id`` opens: ``legacy:<source system>:<record
+    id>``, the record id being its source's (``BusinessRecord.dedupe_id``): ``outbox:<row id>``
+    (``ingress_outbox.outbox_record_id``), ``poll:<poller>:<key>@<updated_at>`` (``ingress_poller.polled_record_id``),
+    ``batch:<layout>:<checksum 32 hex>:<line>`` or ``batch:<layout>:key-<32 hex>`` (``batch_lines.line_id``; a changed
+    keyed line ``...@<16 hex>``, ``revisions.next_revision``). docs/handoffs.md states these forms."""
+    return handoff_id("legacy", source_system, record_id)
+
+
 def _malformed(name: str, why: str) -> RejectedInput:
     return RejectedInput(f"field {name} is malformed: {why}", code="malformed_field")
 
@@ -47,7 +56,7 @@ def _created(f: Fields) -> dict[str, Any]:
     # Every field is read before the request is parsed: a layout's fields are checked against what is read
     # (adapters.legacy.reads.event_fields).
     case_type, team, summary = f.text("case_type"), f.text("team", required=False), f.text("summary", required=False)
-    ident = f.text("handoff_id", required=False) or handoff_id("legacy", f.ctx.source_system, f.record.dedupe_id)
+    ident = f.text("handoff_id", required=False) or legacy_handoff_id(f.ctx.source_system, f.record.dedupe_id)
     actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
     identifiers = f.customer_identifiers()
     facts = {**f.declared_references(), "account_number": f.account_number(required=False, key=False)}

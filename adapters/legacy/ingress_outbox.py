@@ -30,14 +30,13 @@ from adapters.base.runtime import adapter_component
 from adapters.legacy.config import OutboxSettings
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
+from bus.dead_letter import OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER
 from bus.errors import RawRecord
 from bus.heartbeat import Heartbeat
 from bus.logging import get_logger
 
 OUTBOX_SQL = Path(__file__).with_name("outbox.sql")
 # The field an aggregate's id is, by aggregate type (a payload's own value of the field wins).
-# The headers of an outbox row's dead letter: its table and id (``adapters.legacy.redrive`` maps it again from them).
-OUTBOX_TABLE_HEADER, OUTBOX_ID_HEADER = "outbox.table", "outbox.id"
 AGGREGATE_FIELDS = {"account": "account_number", "order": "order_id", "customer": "customer_id"}
 log = get_logger(__name__)
 
@@ -178,7 +177,14 @@ def outbox_record(
     fields = {**({implied: aggregate_id} if implied else {}), **payload}
     occurred = payload.get("occurred_at")
     occurred_at = _occurred(occurred, row_id) if occurred else created_at
-    return BusinessRecord(event_type, fields, f"outbox:{row_id}", occurred_at)
+    return BusinessRecord(event_type, fields, outbox_record_id(row_id), occurred_at)
+
+
+def outbox_record_id(row_id: int | str) -> str:
+    """The id of an outbox row's fact: ``outbox:<row id>`` (``row_id``: the table's ``id``). The dedupe store keeps it
+    as ``<source system>:outbox:<row id>``; a ``HandoffCreated`` row without ``handoff_id`` opens
+    ``legacy:<source system>:outbox:<row id>`` (``adapters.legacy.handoffs.legacy_handoff_id``)."""
+    return f"outbox:{row_id}"
 
 
 def _occurred(value: Any, row_id: int) -> Any:

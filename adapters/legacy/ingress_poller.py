@@ -52,6 +52,7 @@ from adapters.legacy.config import PollerSettings
 from adapters.legacy.keys import is_personal, key_parts
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
+from bus.dead_letter import POLLER_HEADER, POLLER_TABLE_HEADER
 from bus.envelope import key_digest
 from bus.errors import RawRecord
 from bus.logging import get_logger
@@ -62,9 +63,7 @@ LATE_ROWS = Counter(
     "omnibus_adapter_late_rows_total",
     "Rows found behind an updated_at watermark (published late, not lost), by poller.", ["poller"],
 )
-# The headers of a polled row's dead letter: which poller read it from which table (``adapters.legacy.redrive``
-# finds the poller's settings by its name to map the row again).
-POLLER_HEADER, TABLE_HEADER = "poller", "table"
+# A polled row's dead letter names its poller and table (``bus.dead_letter.POLLER_HEADER``, ``POLLER_TABLE_HEADER``)
 # and the row's ``numeric`` columns (comma-separated names), which the row's JSON keeps as text: a re-drive reads them
 # back as the Decimals the poller mapped (``59.990`` as text reads two ways; a Decimal is no identifier's text)
 NUMERIC_HEADER = "poller.numeric"
@@ -198,7 +197,7 @@ class TablePoller(ResumableSource[dict[str, Any]]):
         pk = row[self._spec.primary_key]
         value = {k: v for k, v in row.items() if k != XID_COLUMN}
         numeric = ",".join(name for name, v in value.items() if isinstance(v, Decimal))
-        headers = ((POLLER_HEADER, self._spec.name.encode()), (TABLE_HEADER, self._spec.table.encode()),
+        headers = ((POLLER_HEADER, self._spec.name.encode()), (POLLER_TABLE_HEADER, self._spec.table.encode()),
                    *(((NUMERIC_HEADER, numeric.encode()),) if numeric else ()))
         return Item(value, RawRecord(value=json.dumps(value, default=str).encode(), key=str(pk).encode(),
                                      headers=headers))
@@ -262,16 +261,33 @@ class TablePoller(ResumableSource[dict[str, Any]]):
 
 def polled_record(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, Any]) -> BusinessRecord:
     """The business fact of one polled row version (``row``: column -> value, its ``updated_at_column`` a datetime):
-    its fields (``spec.columns`` picked, else every column), its version id ``poll:<poller>:<key>@<updated_at>``
-    (``row_key``), its time (``occurred_at`` if the row has one, else its ``updated_at``). Raises ``RejectedInput``
-    for a malformed ``occurred_at``."""
+    its fields (``polled_fields``), its version id (``polled_record_id``), its time (``occurred_at`` if the row has
+    one, else its ``updated_at``). Raises ``RejectedInput`` for a malformed ``occurred_at``."""
     updated = row[spec.updated_at_column]
     event_type = spec.event_type or str(row.get(spec.event_type_column or "") or "")
-    fields = {name: row.get(column) for name, column in spec.columns.items()} if spec.columns else dict(row)
+    fields = polled_fields(spec, row)
     occurred = fields.get("occurred_at")
-    version = f"poll:{spec.name}:{row_key(spec, ctx, row, fields)}@{updated.isoformat()}"
+    version = polled_record_id(spec.name, row_key(spec, ctx, row, fields), updated)
     return BusinessRecord(event_type, fields, version,
                           moment(occurred if occurred else updated, "occurred_at"))  # type: ignore[arg-type]
+
+
+def polled_fields(spec: PollerSettings, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The event fields of a polled row (column -> value): each field ``spec.columns`` lists read from its column, every
+    other column under its own name (``PollerSettings.columns``: "default: same name"), except a column a listed field
+    reads (``{"status": "estado"}``: ``status``, no ``estado``). Before, a poller with ``columns`` read only the fields
+    it listed, so one entry left ``order_id`` or ``phone`` unread."""
+    renamed = set(spec.columns.values())
+    return {**{column: value for column, value in row.items() if column not in renamed},
+            **{name: row.get(column) for name, column in spec.columns.items()}}
+
+
+def polled_record_id(poller: str, key: str, updated_at: datetime) -> str:
+    """The id of one version of a polled row: ``poll:<poller>:<key>@<updated_at ISO 8601>`` (``key``: ``row_key``).
+    Each version is a fact of its own: a ``HandoffCreated`` row without ``handoff_id`` opens
+    ``legacy:<source system>:poll:<poller>:<key>@<updated_at>`` (``adapters.legacy.handoffs.legacy_handoff_id``), so a
+    row written again later with a new ``updated_at`` opens another case; a table of tickets names its own."""
+    return f"poll:{poller}:{key}@{updated_at.isoformat()}"
 
 
 def row_key(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, Any], fields: Mapping[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from adapters.base.errors import RejectedInput
-from adapters.legacy.errors import LayoutError
+from adapters.legacy.errors import LayoutError, NoHeaderLine
 from adapters.legacy.layout_fields import FieldSpec, typed
 from adapters.legacy.reads import event_reads
 from adapters.legacy.wall_clock import day_start, local_instant
@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 
 
 def columns_from(layout: Layout, header_line: str) -> dict[str, int]:
-    """Column name -> 0-based index of a CSV header line; ``LayoutError`` for a blank line or a column the layout
-    names that it lacks."""
+    """Column name -> 0-based index of a CSV header line; ``NoHeaderLine`` for a blank line (an empty file),
+    ``LayoutError`` for a column the layout names that it lacks."""
     names = next(csv.reader([header_line], delimiter=layout.delimiter, quotechar=layout.quotechar), [])
     positions = {name.strip(): index for index, name in enumerate(names)}
     wanted = {s.column for s in layout.fields.values() if isinstance(s.column, str)}
     if not header_line.strip():  # tester21 F12: an empty file read "...; it has" and stopped
-        raise LayoutError("the file has no header line (it is empty, or its first line is blank: a failed "
+        raise NoHeaderLine("the file has no header line (it is empty, or its first line is blank: a failed "
                           f"export?); the layout names the columns {', '.join(map(repr, sorted(wanted)))}")
     if missing := sorted(wanted - set(positions)):
         raise LayoutError(f"the header line has no column {', '.join(map(repr, missing))} (named in the layout); "

@@ -34,10 +34,11 @@ from typing import Any
 from adapters.base.redrive import NotRemappable, events_of
 from adapters.legacy.cli import context
 from adapters.legacy.config import ENV_PREFIX, LegacySettings, PollerSettings
-from adapters.legacy.ingress_outbox import OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, outbox_record
-from adapters.legacy.ingress_poller import NUMERIC_HEADER, POLLER_HEADER, polled_record
+from adapters.legacy.ingress_outbox import outbox_record
+from adapters.legacy.ingress_poller import NUMERIC_HEADER, polled_record
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.config import OmnibusSettings
+from bus.dead_letter import OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, POLLER_HEADER
 from bus.errors import ConfigError
 from bus.producer import Outgoing
 

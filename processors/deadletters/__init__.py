@@ -24,6 +24,10 @@ from bus.dead_letter import (
     FILE_LINE_HEADER,
     FILE_OFFSET_HEADER,
     LOCATION_HEADERS,
+    OUTBOX_ID_HEADER,
+    OUTBOX_TABLE_HEADER,
+    POLLER_HEADER,
+    POLLER_TABLE_HEADER,
     SEAL_KEY_ID_HEADER,
     SEALED_BODY_HEADER,
     scrubbed_reason,
@@ -36,6 +40,9 @@ from bus.topics import DEAD_LETTERS
 from processors.replay import read_topics
 from processors.replay.read_cli import masked_text, shown
 
+# The ``DeadLetter.source_kind`` of a record read from no topic that ``redrive`` re-submits from its sealed body
+# (``processors.deadletters.sealed``); the other, ``file``, is imported again instead.
+RESUBMITTED_KINDS = ("http", "outbox", "poller")
 REDRIVEN_FROM_HEADER = "omnibus-redriven-from"  # on a re-driven record: "<dead-letter topic>/<partition>/<offset>"
 DEAD_LETTER_ID_HEADER = "omnibus-dead-letter-id"  # on a re-driven record: the dead letter's id (what makes it once)
 REDRIVEN_BY_HEADER = "omnibus-redriven-by"  # on a record ``redrive --new-id`` published: the operator's --by
@@ -74,7 +81,9 @@ class DeadLetter:
     @property
     def source(self) -> str:
         """``topic/partition/offset`` it was read from; ``file <name> line <n>`` (``offset <bytes>``: older CDR
-        files) for a line refused by a file import; else ``http`` (refused at an adapter's HTTP ingress)."""
+        files) for a line refused by a file import; ``outbox <table> row <id>`` for a row the legacy outbox relay
+        refused, ``poller <name> table <table>`` for one a poller refused; else ``http`` (refused at an adapter's
+        HTTP ingress)."""
         f = self.fields
         if f.get("source_topic") is not None:
             return f"{f['source_topic']}/{f['source_partition']}/{f['source_offset']}"
@@ -83,12 +92,27 @@ class DeadLetter:
             at = (f" line {where[FILE_LINE_HEADER]}" if FILE_LINE_HEADER in where
                   else f" offset {where[FILE_OFFSET_HEADER]}" if FILE_OFFSET_HEADER in where else "")
             return f"file {where[FILE_HEADER]}{at}"
+        row = self._headers(OUTBOX_TABLE_HEADER, OUTBOX_ID_HEADER, POLLER_HEADER, POLLER_TABLE_HEADER)
+        if OUTBOX_ID_HEADER in row:
+            return f"outbox {row.get(OUTBOX_TABLE_HEADER, '?')} row {row[OUTBOX_ID_HEADER]}"
+        if POLLER_HEADER in row:
+            return f"poller {row[POLLER_HEADER]} table {row.get(POLLER_TABLE_HEADER, '?')}"
         return "http"
 
     @property
     def source_kind(self) -> str:
-        """What ``--source-topic`` matches when it was not read from a topic: ``file`` or ``http``."""
-        return "file" if FILE_HEADER in self.location else "http"
+        """What ``--source-topic`` matches when it was not read from a topic: ``file``, or one of
+        ``RESUBMITTED_KINDS`` (``outbox``, ``poller``, ``http``)."""
+        if FILE_HEADER in self.location:
+            return "file"
+        row = self._headers(OUTBOX_ID_HEADER, POLLER_HEADER)
+        return "outbox" if OUTBOX_ID_HEADER in row else "poller" if POLLER_HEADER in row else "http"
+
+    def _headers(self, *names: str) -> dict[str, str]:
+        """The headers ``names`` it carries, as text (name: value)."""
+        return {header["key"]: bytes(header["value"]).decode("utf-8", "replace")
+                for header in self.fields.get("headers") or ()
+                if header["key"] in names and header["value"] is not None}
 
     def reason_text(self) -> str:
         """The reason scrubbed as logs are, except the file name a file import starts it with (``<file> line 9: ...``),
@@ -136,8 +160,8 @@ def select(letters: Iterable[DeadLetter], *, ids: Iterable[str] = (), reason: st
            error_type: str | None = None, source_topic: str | None = None, component: str | None = None,
            since: datetime | None = None) -> list[DeadLetter]:
     """The dead letters matching every filter given: ``ids`` (any of them), ``reason`` and ``error_type``
-    (case-insensitive substrings), ``source_topic`` (with or without the prefix; ``http`` for HTTP ingress, ``file``
-    for a file import),
+    (case-insensitive substrings), ``source_topic`` (with or without the prefix; else a ``DeadLetter.source_kind``:
+    ``http`` for HTTP ingress, ``file`` for a file import, ``outbox`` / ``poller`` for the legacy adapter's rows),
     ``component`` (exact), ``since`` (failed at or after; a naive datetime is UTC)."""
     wanted = set(ids)
     if since is not None and since.tzinfo is None:

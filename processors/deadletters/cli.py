@@ -27,7 +27,14 @@ from bus.cli.operator_text import operator_id, operator_text
 from bus.cli.tables import report_console, report_table
 from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
-from processors.deadletters import DeadLetter, deserializer_for, original, read_dead_letters, select
+from processors.deadletters import (
+    RESUBMITTED_KINDS,
+    DeadLetter,
+    deserializer_for,
+    original,
+    read_dead_letters,
+    select,
+)
 from processors.deadletters.new_id import Operator, redrive_new_id
 from processors.deadletters.redrive import Outcome, handled_before, redrive
 from processors.deadletters.sealed import parse_corrections, redrive_sealed, sealed_body
@@ -43,7 +50,8 @@ REASON = typer.Option(None, "--reason", help="Only those whose reason contains t
 ERROR_TYPE = typer.Option(None, "--error-type", help="Only those whose error type contains this text, e.g. too_large.")
 SOURCE_TOPIC = typer.Option(None, "--source-topic",
                             help="Only those read from this topic (with or without the prefix); http: refused at HTTP; "
-                                 "file: a line refused by a file import.")
+                                 "file: a line refused by a file import; outbox, poller: a row the legacy "
+                                 "adapter's outbox relay or a poller refused.")
 COMPONENT = typer.Option(None, "--component", help="Only those of this adapter or processor, e.g. adapter.web.")
 SEALED_REDRIVE = "a re-drive of a body refused at HTTP ingress or of a legacy outbox or polled row"
 SINCE = typer.Option(None, "--since", help="Only those that failed since: an ISO time (UTC if no zone) or 30m, 2h, 7d.")
@@ -139,7 +147,7 @@ def _operator(by: str | None, why: str | None, what: str = "--new-id") -> Operat
 def _refused_at_http(letter: DeadLetter) -> bool:
     """Refused at an adapter's HTTP ingress, or by the legacy adapter's outbox relay or a poller: read from no topic,
     and no file's line (``processors.deadletters.sealed`` re-submits both)."""
-    return letter.fields.get("source_topic") is None and letter.source_kind == "http"
+    return letter.fields.get("source_topic") is None and letter.source_kind in RESUBMITTED_KINDS
 
 
 def _not_sealed(letters: list[DeadLetter]) -> str:

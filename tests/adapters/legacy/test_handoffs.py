@@ -9,6 +9,9 @@ import fastavro
 import pytest
 
 from adapters.base.errors import RejectedInput
+from adapters.legacy.config import PollerSettings
+from adapters.legacy.ingress_outbox import outbox_record
+from adapters.legacy.ingress_poller import polled_record
 from adapters.legacy.mapper import BusinessRecord, map_business
 from bus.config import TopicSettings
 from bus.topics import HANDOFF_EVENTS
@@ -71,3 +74,19 @@ def test_a_resolution_a_back_office_system_writes_is_scrubbed_as_a_summary_is() 
     resolved = mapped("HandoffResolved", handoff_id="h1", by="agent-3",
                       resolution="Refund to card 4111 1111 1111 1111, IBAN FR7630006000011234567890189 noted")
     assert resolved.value["resolution"] == "Refund to card [digits], IBAN [digits] noted"
+
+
+def test_a_created_row_without_handoff_id_opens_the_case_under_its_source_records_id() -> None:
+    """An outbox row's case is ``legacy:<source>:outbox:<row id>`` (docs/handoffs.md said ``legacy:<source>:<row
+    id>``, which ``handoffs show`` does not find), a polled row's ``legacy:<source>:poll:<poller>:<key>@<updated_at>``."""
+    ctx = replace(legacy_context(), handoff_topic=TOPIC)
+    fields = {"case_type": "number-porting", "summary": "Portabilidad bloqueada", "phone": "+34612000025"}
+    row = outbox_record(1, "ticket", "T-77", "HandoffCreated", fields, utc(2024, 4, 27))
+    (out,) = map_business(row, ctx).events
+    assert out.event.value["handoff_id"] == f"legacy:{ctx.source_system}:outbox:1"
+    spec = PollerSettings(name="tickets", table="tickets", primary_key="id", event_type="HandoffCreated")
+    polled = polled_record(spec, ctx, {"id": 5, **fields, "updated_at": utc(2024, 4, 27, 9)})
+    (out,) = map_business(polled, ctx).events
+    assert out.event.value["handoff_id"] == f"legacy:{ctx.source_system}:poll:tickets:5@2024-04-27T09:00:00+00:00"
+    named = outbox_record(2, "ticket", "T-78", "HandoffCreated", {**fields, "handoff_id": "TK-78"}, utc(2024, 4, 27))
+    assert map_business(named, ctx).events[0].event.value["handoff_id"] == "TK-78"

@@ -16,7 +16,7 @@ import pytest
 from adapters.base.errors import Unavailable
 from adapters.base.import_target import ImportTarget
 from adapters.base.runtime import adapter_runtime
-from adapters.legacy import batch_lines, ingress_batch
+from adapters.legacy import batch_file, batch_lines, ingress_batch
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport
 from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
@@ -110,14 +110,14 @@ async def test_a_crash_mid_file_resumes_at_the_first_unacknowledged_chunk(
     settings = await settings_with_topics(bootstrap_servers)
     path = tmp_path / "bills.csv"
     shutil.copy(EXAMPLES / "bills.csv", path)
-    real = ingress_batch.map_business
+    real = batch_file.map_business
 
     def power_cut_on_the_third_bill(record: BusinessRecord, ctx: Any) -> Any:
         if record.fields["bill_id"] == "F2024-03-0042119":
             raise KeyboardInterrupt("power cut")
         return real(record, ctx)
 
-    monkeypatch.setattr(ingress_batch, "map_business", power_cut_on_the_third_bill)
+    monkeypatch.setattr(batch_file, "map_business", power_cut_on_the_third_bill)
     async with AsyncExitStack() as crashing:
         importer = await start_importer(crashing, settings, tmp_path, batch_chunk_lines=1)
         with pytest.raises(KeyboardInterrupt):
@@ -127,7 +127,7 @@ async def test_a_crash_mid_file_resumes_at_the_first_unacknowledged_chunk(
     assert saved == {"file": "bills.csv", "line": 3, "complete": False, "accepted": 2, "rejected": 0,
                      "offset": len("\n".join(BILL_LINES[:3]).encode()) + 1}
 
-    monkeypatch.setattr(ingress_batch, "map_business", real)
+    monkeypatch.setattr(batch_file, "map_business", real)
     importer = await start_importer(exit_stack, settings, tmp_path, batch_chunk_lines=1)
     resumed = await importer.import_file(path, BILLS)
     assert (resumed.lines, resumed.published_events, resumed.duplicates) == (1, 1, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import AsyncExitStack
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import Unavailable
 from adapters.base.runtime import adapter_runtime
 from adapters.legacy.config import PollerSettings
-from adapters.legacy.ingress_poller import TablePoller
+from adapters.legacy.ingress_poller import TablePoller, polled_record
 from adapters.legacy.mapper import BusinessRecord, map_business
 from adapters.legacy.values import moment
 from bus.topics import BUSINESS_EVENTS
@@ -261,3 +261,18 @@ async def test_a_row_behind_the_updated_at_watermark_is_detected_reported_and_pu
     assert (first.published, second.published, second.late) == (["ORD-QUICK"], [], ["ORD-SLOW"])
     assert (await poller.run_once(conn)).late == []  # reported once: the dedupe store now knows it
     assert sorted(await _orders(settings)) == ["ORD-QUICK", "ORD-SLOW"]
+
+
+def test_a_field_columns_does_not_list_is_read_from_its_own_column() -> None:
+    """``columns`` maps the fields it lists; every other field is read from its same-named column ("default: same
+    name"): one entry for the table's Spanish ``estado`` column no longer leaves ``order_id`` and ``phone`` unread."""
+    spec = PollerSettings(name="pedidos", table="pedidos", primary_key="id", event_type="OrderStatusChanged",
+                          columns={"status": "estado"})
+    row = {"id": 7, "order_id": "P-1", "account_number": "ACC-100234", "estado": "enviado", "phone": "+34612000025",
+           "status": "legacy-code-9", "updated_at": datetime(2026, 12, 4, 9, tzinfo=UTC)}
+    record = polled_record(spec, legacy_context(), row)
+    assert record.fields["status"] == "enviado" and "estado" not in record.fields  # the listed column wins
+    assert (record.fields["order_id"], record.fields["phone"]) == ("P-1", "+34612000025")
+    event = map_business(record, legacy_context()).events[0].event.value
+    assert (event["order_id"], event["status"], event["source_status"]) == ("P-1", "SHIPPED", "enviado")
+    assert {i["type"] for i in event["customer_identifiers"]} >= {"ACCOUNT", "PHONE"}

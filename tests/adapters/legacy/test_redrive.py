@@ -110,6 +110,19 @@ def test_a_polled_row_refused_for_its_columns_maps_again_with_the_poller_set_rig
     assert polled_again.dedupe_id == f"billing-db:{version}"
 
 
+def test_one_columns_entry_is_enough_to_re_drive_a_row_refused_for_that_column(tmp_path: Path) -> None:
+    """integrating.md's recipe: the poller without ``columns`` refused the row (no ``status`` column); with only
+    ``{"status": "estado"}`` its other fields are still read from their own columns (it was refused again for
+    ``order_id``)."""
+    row = {"id": 1, "order_id": "P-1", "account_number": "ACC-100234", "estado": "enviado", "updated_at": AT}
+    plain = {**ORDERS, "primary_key": "id"}
+    raw, refused = _polled(plain, row, tmp_path)
+    assert isinstance(refused, RejectedInput) and "status is missing" in refused.reason
+    one = {**plain, "columns": {"status": "estado"}}
+    events = remapped(raw.value or b"", _headers(raw), AT, SETTINGS, _adapter(tmp_path, one))
+    assert (events[0].event.value["order_id"], events[0].event.value["status"]) == ("P-1", "SHIPPED")
+
+
 def test_a_row_of_a_poller_no_longer_declared_or_of_no_known_path_is_not_remappable(tmp_path: Path) -> None:
     row = {"order_id": "ORD-7", "account_number": "ACC-100234", "estado": "enviado", "updated_at": AT}
     raw, _ = _polled(FIXED, row, tmp_path)

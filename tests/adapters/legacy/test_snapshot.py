@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from adapters.legacy import ingress_batch
-from adapters.legacy.cli import import_exit_code
+from adapters.legacy.cli import exit_reasons, import_exit_code
 from adapters.legacy.ingress_batch import BatchImporter
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import LegacyContext
@@ -210,6 +210,43 @@ async def test_an_empty_snapshot_makes_import_batch_exit_3(tmp_path: Path) -> No
     await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), layout)
     empty = await importer.import_file(_night(tmp_path, "n2.csv"), layout)
     assert import_exit_code([empty]) == 3 and import_exit_code([empty], rejected_ok=True) == 3
+
+
+async def test_the_error_line_says_which_way_a_snapshot_closed_nothing(tmp_path: Path) -> None:
+    """A cron mail that keeps only stderr learnt "it is empty, or would close more accounts than ...": the ``error:``
+    line of each refusal names its own, and none offers ``--rejected-ok``, which does not waive it."""
+    importer, layout = _importer(tmp_path, _Publisher()), Layout.model_validate(SUBSCRIBERS)
+    await importer.import_file(_night(tmp_path, "n1.csv", *(f"UK-{n},07911 12{n},Name {n}" for n in range(2000, 2030))),
+                               layout)
+    empty = await importer.import_file(_night(tmp_path, "n2.csv"), layout)
+    cut = await importer.import_file(_night(tmp_path, "n3.csv", "UK-2000,07911 122000,Name 2000"), layout)
+    (said_empty,), (said_cut,) = exit_reasons([empty]), exit_reasons([cut])
+    assert said_empty.startswith("a full snapshot is empty") and "would close" not in said_empty
+    assert said_cut.startswith("a full snapshot would close more accounts") and "empty" not in said_cut
+    assert "--rejected-ok does not waive it" in said_empty and "--rejected-ok does not waive it" in said_cut
+
+
+@pytest.mark.parametrize("text", ["", "\n", "\n" + ALICE + "\n"])
+@pytest.mark.parametrize("snapshot", [True, False])
+async def test_a_file_without_its_header_line_is_a_failed_export_exit_3(
+        text: str, snapshot: bool, tmp_path: Path) -> None:
+    """A zero-byte export (the most common failed export) exited 2, "bad settings", where a header-only one exits 3:
+    a file with no header line is the export's fault, not the layout's. Nothing read, published or closed, not
+    remembered: the complete export imported next is read in full."""
+    publisher = _Publisher()
+    importer, layout = _importer(tmp_path, publisher), Layout.model_validate({**SUBSCRIBERS, "snapshot": snapshot})
+    await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), layout)
+    before = len(publisher.events)
+    failed = tmp_path / "n2.csv"
+    failed.write_text(text)
+    report = await importer.import_file(failed, layout)
+    assert (report.no_header, report.lines, len(publisher.events)) == (True, 0, before)
+    assert import_exit_code([report]) == 3 and import_exit_code([report], rejected_ok=True) == 3
+    assert report.summary("n2.csv").startswith("n2.csv: no header line (the file is empty, or its first line is blank")
+    assert exit_reasons([report])[0].startswith("an export file has no header line")
+    failed.write_text("\n".join([HEADER, ALICE, CAROL]) + "\n")
+    again = await importer.import_file(failed, layout)
+    assert (again.no_header, again.already_imported, again.published_events > 0) == (False, False, True)
 
 
 async def test_after_an_upgrade_an_old_snapshot_file_is_read_again_once(tmp_path: Path) -> None:

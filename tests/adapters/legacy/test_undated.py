@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from adapters.base.checkpoint import Checkpoint
-from adapters.legacy.ingress_batch import BatchReport, _FileImport
+from adapters.legacy.batch_file import FileImport
+from adapters.legacy.batch_report import BatchReport
 from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from tests.adapters.legacy.support import legacy_context, utc
@@ -56,11 +56,10 @@ def mapped_line(tmp_path: Path, layout_text: str, header: str, line: str,
     export = tmp_path / "export.csv"
     export.write_text(f"{header}\n{line}\n")
     os.utime(export, (EXPORTED.timestamp(), EXPORTED.timestamp()))
-    importer = SimpleNamespace(_ctx=ctx or legacy_context(), _chunk_lines=10)
     with export.open("rb") as handle:
-        reading = _FileImport(importer, export, chosen, handle, Checkpoint(tmp_path / "checkpoint.json"),  # type: ignore[arg-type]
-                              BatchReport("0" * 64), chosen.columns_from(header), revisions=None,  # type: ignore[arg-type]
-                              listed=None)  # type: ignore[arg-type]
+        reading = FileImport(ctx or legacy_context(), export, chosen, handle, Checkpoint(tmp_path / "checkpoint.json"),
+                             BatchReport("0" * 64), chosen.columns_from(header), revisions=None,  # type: ignore[arg-type]
+                             listed=None, chunk_lines=10)  # type: ignore[arg-type]
         record = reading.to_record(0, (2, line))
     assert record is not None
     return record.events[0].event.value

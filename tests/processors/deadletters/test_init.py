@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import typer
 
-from bus.dead_letter import dead_letter_event
+from adapters.legacy.ingress_outbox import _raw_row
+from bus.dead_letter import POLLER_HEADER, POLLER_TABLE_HEADER, dead_letter_event
 from bus.errors import RawRecord
 from bus.serde import Event, SerdeContext, SingleObjectDeserializer, SingleObjectSerializer
 from processors.deadletters import HIDDEN, DeadLetter, original, select
-from processors.deadletters.cli import parse_since
+from processors.deadletters.cli import _refused_at_http, parse_since
 from schemas.catalog import default_catalog
 from tests.support.references import declared_references
 
@@ -192,3 +193,19 @@ def test_tester26_f10_an_id_shaped_reference_is_shown_as_the_adapters_keep_it_an
     assert shown["summary"] == "case SR-[digits], call [digits]"
     with declared_references("meter_point_id"):
         assert original(dead, SingleObjectDeserializer(CATALOG))["value"]["meter_point_id"] == "14500000000001"
+
+
+def test_a_row_the_legacy_relay_or_a_poller_refused_says_where_it_came_from_not_http() -> None:
+    """``deadletters list`` and ``redrive`` said ``source http`` for an outbox row: an operator could not tell a row
+    of the legacy database from a request refused at HTTP ingress."""
+    row = (1, "ticket", "T-77", "HandoffCreated", {"summary": "Portabilidad bloqueada"}, T0)
+    outbox = letter(_raw_row(row, "omnibus_outbox"), component="adapter.legacy")
+    polled = letter(RawRecord(value=b"{}", headers=((POLLER_HEADER, b"pedidos"), (POLLER_TABLE_HEADER, b"pedidos"))),
+                    component="adapter.legacy")
+    http = letter(RawRecord(value=b"{}"))
+    assert (outbox.summary()["source"], polled.source, http.source) == (
+        "outbox omnibus_outbox row 1", "poller pedidos table pedidos", "http")
+    both = [outbox, polled, http]
+    assert (select(both, source_topic="outbox"), select(both, source_topic="poller")) == ([outbox], [polled])
+    assert select(both, source_topic="http") == [http]
+    assert all(_refused_at_http(each) for each in both)  # each re-submitted from its sealed body
