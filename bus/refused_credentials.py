@@ -9,7 +9,7 @@ the processors' query views (``processors.web_auth.guarded``) counts in ``omnibu
 ``kpis``; ``reason``: a ``CredentialRefusal``), which the alerts ``OmnibusRefusingCredentials`` and
 ``OmnibusCredentialsKeptRefused`` watch.
 
-The log (logger ``bus.refused_credentials``, a WARNING ``request refused for its credentials (401)``): the first
+The log (logger ``bus.refused_credentials``, a WARNING ``REFUSED_LINE``): the first
 refusal of a component and reason at once, then at most one line per ``LOG_WINDOW_S`` seconds. A line's ``refused``
 is how many of that reason were refused since the previous line. Refusals held within a window are written when the
 window ends (a timer on the process's event loop; without a running loop, with the next refusal), and those still
@@ -44,6 +44,7 @@ from bus.log_window import LogWindow
 from bus.logging import get_logger
 
 LOG_WINDOW_S = 60.0  # at most one line per component and reason per minute; the counter counts every refusal
+REFUSED_LINE = "request refused for its credentials (401)"  # the log line's event, named in the alerts' runbook
 REALM = "omnibus"
 BEARER_CHALLENGE = f'Bearer realm="{REALM}"'  # Authorization: Bearer <token> (RFC 6750 section 3)
 BASIC_CHALLENGE = f'Basic realm="{REALM}"'  # Authorization: Basic <base64 of user:password> (RFC 7617)
@@ -138,7 +139,7 @@ class RefusalLog:
     def _write(self, reason: CredentialRefusal, refused: int) -> None:
         route, peer, forwarded_for = self._last[reason]
         routes, peers, forwarded = (_named(tally) for tally in self._sources.pop(reason, (Tally(),) * 3))
-        log.warning("request refused for its credentials (401)", component=self.component, reason=reason.value,
+        log.warning(REFUSED_LINE, component=self.component, reason=reason.value,
                     route=route, peer=peer, forwarded_for=forwarded_for, refused=refused, routes=routes, peers=peers,
                     forwarded_fors=forwarded)
 

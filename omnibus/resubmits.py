@@ -24,9 +24,8 @@ from processors.deadletters.sealed import NotResubmitted, Resubmit
 # a legacy row is corrected by the adapter's settings (a poller's columns) or in the row itself
 LEGACY_CORRECTION = ("correct the adapter's settings (OMNIBUS_ADAPTER_LEGACY__*) or the row with --set FIELD=VALUE "
                      "(an outbox row's payload.FIELD)")
-# refusals of a body that is no JSON or form at all (cut short, another encoding): --set, which corrects a field of
-# one, cannot help; the case it asked for is opened by hand
-UNREADABLE_CODES = frozenset({"bad_json", "bad_encoding"})
+# refusals of a body that is no JSON or form at all (cut short, another encoding: adapters.base.errors.UNPARSED_CODES):
+# --set, which corrects a field of one, cannot help; the case it asked for is opened by hand
 UNREADABLE_BODY = f"--set cannot correct a body that does not parse; {OPEN_CASE_HINT}"
 Remap = Callable[[bytes, Mapping[str, str], datetime, bytes | None], tuple[Outgoing, ...]]
 
@@ -34,7 +33,7 @@ Remap = Callable[[bytes, Mapping[str, str], datetime, bytes | None], tuple[Outgo
 def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct it with --set FIELD=VALUE") -> Resubmit:
     """``build``'s re-mapping (built once, at its first use), its refusals as ``NotResubmitted`` naming ``adapter``
     and how to ``correct`` it, the reason scrubbed of identifier values as logs are (it is printed)."""
-    from adapters.base.errors import RejectedInput
+    from adapters.base.errors import UNPARSED_CODES, RejectedInput
     from adapters.base.redrive import NotRemappable
 
     remap = cache(build)
@@ -46,7 +45,7 @@ def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct 
         except NotRemappable as exc:
             raise NotResubmitted(str(exc)) from exc
         except RejectedInput as exc:
-            how = UNREADABLE_BODY if exc.code in UNREADABLE_CODES else correct
+            how = UNREADABLE_BODY if exc.code in UNPARSED_CODES else correct
             raise NotResubmitted(f"{adapter} refuses it again ({exc.code}: {scrub_text(exc.reason)}); {how}",
                                  ) from exc
 

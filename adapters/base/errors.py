@@ -29,6 +29,10 @@ from bus.refused_credentials import CredentialRefusal
 P = ParamSpec("P")
 T = TypeVar("T")
 MAX_NAMED = 10  # refusals one reason names; more are counted ("and 3 more"), so a reason stays bounded
+# ``RejectedInput.code`` of a body that does not parse at all, which no correction of one of its fields can mend
+BAD_JSON = "bad_json"  # not JSON (its syntax, or no JSON array or object where one is asked)
+BAD_ENCODING = "bad_encoding"  # not UTF-8 (or a lone surrogate), a Content-Encoding that does not decode, not base64
+UNPARSED_CODES = frozenset({BAD_JSON, BAD_ENCODING})
 
 
 class RejectedInput(OmnibusError):

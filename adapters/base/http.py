@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.base.config import AdapterSettings
-from adapters.base.errors import RejectedInput, Unauthorized, Unavailable, is_outage
+from adapters.base.errors import BAD_ENCODING, RejectedInput, Unauthorized, Unavailable, is_outage
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import CHANNEL_TOPICS, AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
@@ -102,7 +102,7 @@ def decode_body(body: bytes, content_encoding: str, *, max_bytes: int) -> bytes:
         except RejectedInput:
             raise
         except Exception as exc:  # zlib.error, brotli.error, ValueError: the bytes are not that coding
-            raise RejectedInput(f"body does not decode as {coding}: {exc}"[:300], code="bad_encoding") from exc
+            raise RejectedInput(f"body does not decode as {coding}: {exc}"[:300], code=BAD_ENCODING) from exc
     return body
 
 
@@ -114,7 +114,7 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
     try:
         received = await _read_within(request, request.client_max_size)
     except web.RequestPayloadError as exc:  # a broken chunked stream: nothing complete to keep
-        raise RejectedInput(f"body cannot be read: {exc}".replace("\n", " "), code="bad_encoding") from exc
+        raise RejectedInput(f"body cannot be read: {exc}".replace("\n", " "), code=BAD_ENCODING) from exc
     request[RAW_BODY], request[UNDECODED] = received, True
     if len(received) > request.client_max_size:  # refused, and dead-lettered with its first bytes (tester11 #4)
         raise RejectedInput(f"body too large: more than the server's {request.client_max_size}-byte limit",

@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import BAD_ENCODING, BAD_JSON, RejectedInput
 
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 40
@@ -64,7 +64,7 @@ def decode_text(body: bytes, what: str = "body") -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _refuse(f"{what} is not UTF-8 (byte {exc.start})", "bad_encoding") from exc
+        raise _refuse(f"{what} is not UTF-8 (byte {exc.start})", BAD_ENCODING) from exc
 
 
 def loads(body: bytes | str, what: str = "body", *, max_depth: int = MAX_DEPTH) -> Any:
@@ -102,7 +102,7 @@ def parse_with_json(body: bytes | str, what: str = "body") -> Any:
     except RecursionError as exc:
         raise _refuse(f"{what} nests deeper than {MAX_DEPTH} levels", "too_deep") from exc
     except json.JSONDecodeError as exc:
-        raise _refuse(f"{what} is not valid JSON: {exc}", "bad_json") from exc
+        raise _refuse(f"{what} is not valid JSON: {exc}", BAD_JSON) from exc
 
 
 _decode = msgspec.json.Decoder().decode
@@ -239,7 +239,7 @@ def _utf8(text: str, what: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise _refuse(f"{what} holds a lone UTF-16 surrogate ({exc.object[exc.start]!a})", "bad_encoding") from exc
+        raise _refuse(f"{what} holds a lone UTF-16 surrogate ({exc.object[exc.start]!a})", BAD_ENCODING) from exc
 
 
 def text(container: Mapping[str, Any], field: str, source: str, *, max_chars: int = 1024,

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import BAD_JSON, RejectedInput
 from bus.errors import ConfigError
 
 
@@ -52,4 +52,4 @@ def bad_upload(detail: str) -> RejectedInput:
 
 
 def bad_json(detail: str) -> RejectedInput:
-    return RejectedInput(f"body is not valid JSON: {detail}", code="bad_json")
+    return RejectedInput(f"body is not valid JSON: {detail}", code=BAD_JSON)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import BAD_JSON, RejectedInput
 from adapters.base.redrive import NotRemappable, events_of
 from adapters.branch.config import BranchSettings
 from adapters.branch.ingress import BRANCH_HEADER, TERMINAL_HEADER
@@ -37,4 +37,4 @@ def _read(body: bytes) -> Any:
     try:
         return json.loads(body)
     except ValueError:
-        raise RejectedInput("the body is not JSON", code="bad_json") from None
+        raise RejectedInput("the body is not JSON", code=BAD_JSON) from None

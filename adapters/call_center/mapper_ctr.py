@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.base import wire
-from adapters.base.errors import FieldChecks
+from adapters.base.errors import BAD_ENCODING, BAD_JSON, FieldChecks
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.attributes import (
     caller_number,
@@ -76,7 +76,7 @@ def split_body(body: bytes) -> tuple[list[NativeItem], FirehoseDelivery | None]:
     if isinstance(document, list):
         return [_item(_dumps(entry), entry) for entry in document], None
     raise RejectedInput("body is neither a CTR object, an array of CTRs, JSON lines nor a Firehose delivery",
-                        code="bad_json")
+                        code=BAD_JSON)
 
 
 def _item(raw: bytes, value: Any) -> NativeItem:
@@ -87,7 +87,7 @@ def _item(raw: bytes, value: Any) -> NativeItem:
     if isinstance(value, dict):
         return NativeItem(raw, value)
     return NativeItem(raw, error=RejectedInput(f"a CTR must be a JSON object, got {type(value).__name__}",
-                                               code="bad_json"))
+                                               code=BAD_JSON))
 
 
 def _json_lines(body: bytes) -> list[NativeItem]:
@@ -107,7 +107,7 @@ def _json_lines(body: bytes) -> list[NativeItem]:
 
 def _firehose_records(records: Any) -> list[NativeItem]:
     if not isinstance(records, list):
-        raise RejectedInput("Firehose delivery: records must be an array", code="bad_json")
+        raise RejectedInput("Firehose delivery: records must be an array", code=BAD_JSON)
     items = []
     for index, record in enumerate(records):
         data = record.get("data") if isinstance(record, dict) else None
@@ -115,7 +115,7 @@ def _firehose_records(records: Any) -> list[NativeItem]:
             raw = base64.b64decode(data or "", validate=True)
         except (binascii.Error, ValueError, TypeError) as exc:
             items.append(NativeItem(_dumps(record), error=RejectedInput(
-                f"Firehose record {index}: data is not base64 ({exc})", code="bad_encoding")))
+                f"Firehose record {index}: data is not base64 ({exc})", code=BAD_ENCODING)))
             continue
         try:
             items.append(_item(raw, wire.parse(raw, f"Firehose record {index} (not a JSON CTR)")))

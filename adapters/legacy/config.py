@@ -132,8 +132,9 @@ class LegacySettings(AdapterSettings):
     batch_chunk_lines: int = Field(500, gt=0, description="Lines published between two batch-file checkpoints.")
     snapshot_max_close_share: float = Field(
         SNAPSHOT_MAX_CLOSE_SHARE, ge=0, le=1, description="A full snapshot (snapshot: true layout) that would close "
-        "more than this share (0.10: 10 %) of the accounts listed before, and more than snapshot_max_close_floor, "
-        "closes nothing and import-batch exits 3 (a truncated export); --allow-mass-close imports it once checked.",
+        f"more than this share ({SNAPSHOT_MAX_CLOSE_SHARE:.2f}: {SNAPSHOT_MAX_CLOSE_SHARE * 100:g} %) of the accounts "
+        "listed before, and more than snapshot_max_close_floor, closes nothing and import-batch exits 3 (a truncated "
+        "export); --allow-mass-close imports it once checked.",
     )
     snapshot_max_close_floor: int = Field(
         SNAPSHOT_MAX_CLOSE_FLOOR, ge=0, description="Accounts a full snapshot may always close, whatever the share "

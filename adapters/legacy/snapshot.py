@@ -24,12 +24,13 @@ What is not released:
   does not is closed, what it lists and Tuesday closed is reopened (tester34 F5, ``SnapshotLines.latest``);
 * an empty snapshot (a header and no line, or every line a blank): closing every account the layout ever listed is
   what a failed export looks like, not a night's news; counted (``empty``), nothing closed, ``import-batch`` exits 3;
-* a snapshot that would close more than ``CloseLimit`` allows (by default more than 10 % of the keys listed before,
-  and more than 10): a truncated export (the transfer cut after a line) looks like the whole base gone; nothing
-  closed (``would_close``), ``import-batch`` exits 3 unless ``--allow-mass-close`` (``CloseLimit.waived``). An empty
-  or such a *refused* snapshot still publishes its lines (new and changed accounts), as a snapshot with rejected lines
-  does: only its closures wait. It is neither the layout's latest nor remembered as imported, so the same file
-  imported again (once checked, with the flag) is read again: its lines are duplicates, and then it closes;
+* a snapshot that would close more than ``CloseLimit`` allows (by default more than ``SNAPSHOT_MAX_CLOSE_SHARE`` of
+  the keys listed before, and more than ``SNAPSHOT_MAX_CLOSE_FLOOR``: ``config.py``): a truncated export (the transfer
+  cut after a line) looks like the whole base gone; nothing closed (``would_close``), ``import-batch`` exits 3 unless
+  ``--allow-mass-close`` (``CloseLimit.waived``). An empty or such a *refused* snapshot still publishes its lines
+  (new and changed accounts), as a snapshot with rejected lines does: only its closures wait. It is neither the
+  layout's latest nor remembered as imported, so the same file imported again (once checked, with the flag) is read
+  again: its lines are duplicates, and then it closes;
 * a snapshot file older (by its modification time) than the layout's latest: a late or re-sent earlier night, whose
   list is no news; not imported at all (``older_than``), ``import-batch`` exits 3 (tester35 F2);
 * a gone line whose account another line of this snapshot still lists (a family plan's ported-out line): closing
@@ -89,7 +90,7 @@ class CloseLimit:
         return self.waived or closing <= self.floor or closing <= self.share * listed_before
 
     def describe(self) -> str:
-        """The limit in the summary's words: ``more than 10 % of them and more than 10``."""
+        """The limit in the summary's words: ``more than <share as a percentage> % of them and more than <floor>``."""
         return f"more than {self.share * 100:g} % of them and more than {self.floor}"
 
 

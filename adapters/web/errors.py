@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import BAD_JSON, RejectedInput
 from bus.errors import ConfigError
 
 
@@ -64,7 +64,7 @@ def unknown_type(kind: object) -> MessageRejected:
 
 
 def bad_json(detail: str) -> RejectedInput:
-    return RejectedInput(f"body is not valid JSON: {detail}", code="bad_json")
+    return RejectedInput(f"body is not valid JSON: {detail}", code=BAD_JSON)
 
 
 def bad_shape(detail: str) -> RejectedInput:

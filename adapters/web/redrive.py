@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import BAD_JSON, RejectedInput
 from adapters.base.http import PATH_HEADER
 from adapters.base.redrive import NotRemappable, events_of
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
@@ -27,7 +27,7 @@ def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime,
     try:
         message: Any = json.loads(body)
     except ValueError:
-        raise RejectedInput("the body is not JSON", code="bad_json") from None
+        raise RejectedInput("the body is not JSON", code=BAD_JSON) from None
     call = CALL_TYPES.get(headers.get(PATH_HEADER, "").rsplit("/", 1)[-1])  # None for /v1/batch: its "type"
     if call is None and isinstance(message, dict) and isinstance(message.get("batch"), list):
         raise NotRemappable("a whole batch refused before its messages were read: the sender must send it again")

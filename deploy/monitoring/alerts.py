@@ -22,13 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bus.refused_credentials import LOG_WINDOW_S, REFUSED_LINE
 from deploy.monitoring.runbook import runbook_url
 
 COMPONENT_JOBS = "omnibus-.*"  # scrape jobs are named after the Services: omnibus-<component>
 # What to check, per reason of omnibus_requests_unauthorized_total (bus/refused_credentials.py)
 CREDENTIALS_RUNBOOK = (
     "Where to look: the log of the component named (the adapter's; identity's, offers' or kpis' for their queries), "
-    "logger bus.refused_credentials, line 'request refused for its credentials (401)', at most one a minute per "
+    f"logger bus.refused_credentials, line '{REFUSED_LINE}', at most one every {LOG_WINDOW_S:g} s per "
     "reason, with the fields route (the endpoint), peer (the caller's address: behind an ingress, the ingress), "
     "forwarded_for (the request's X-Forwarded-For: the sender behind an ingress) of the last refusal it counts, "
     "refused (how many since the previous line) and routes, peers and forwarded_fors (each endpoint, address and "

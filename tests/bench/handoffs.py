@@ -1,6 +1,10 @@
 """Handoff tracker benchmark: lifecycle transitions per second, and the deadline scan with 1 M open handoffs.
 
-    .venv/bin/python -m tests.bench.handoffs --handoffs 20000 --open 1000000 --ticks 120
+    .venv/bin/python -m tests.bench.handoffs --handoffs 20000 --open 1000000 --ticks 120 [--output FILE]
+
+Prints the report (a Markdown page); ``--output FILE`` also writes it to FILE, which it replaces. Without the flag
+nothing is written: ``tests/bench/results/handoffs.md`` keeps every earlier run, each section added by hand with its
+command and machine (as ``two_workers`` and ``state_growth``).
 
 In-process and without a broker: the real ``HandoffTracker`` (state machine, table codec, due index)
 on a dict table, publishing to a sink that Avro-encodes every output with the production serializer
@@ -41,7 +45,6 @@ from tests.processors.handoffs.factories import (
     SYSTEM, FakeDeadLetters, accepted, acknowledged, created, record, resolved,
 )
 
-RESULTS = Path(__file__).parent / "results" / "handoffs.md"
 START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 # Acknowledgement checks far away: the scan measures warnings, breaches and escalations.
 POLICY = HandoffPolicy(acknowledgement=AcknowledgementPolicy(timeout_minutes=30 * 24 * 60))
@@ -213,13 +216,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--open", type=int, default=1_000_000, help="Open handoffs in the scan run.")
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument("--ticks", type=int, default=120, help="Tick rounds in the scan run.")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=None,
+                        help="Also write the report to this file (replaced). Default: print only.")
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> str:
     text = report(args, await transitions(args.handoffs), await scan(args.open, args.partitions, args.ticks))
-    if args.output:
+    if args.output is not None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, encoding="utf-8")
     return text
