@@ -26,6 +26,7 @@ from processors.identity.assignments import current_rows
 from processors.identity.assignments_repair import GRACE_S
 from processors.replay import read_topics
 from tests.processors.identity.broker import clusters, wait_until_quiet
+from tests.processors.identity.pause_evidence import write_conflicts
 from tests.processors.identity.pause_worker import SESSION_TIMEOUT_S
 from tests.processors.identity.test_agent import expected_clusters, publish, workload
 from tests.faults.test_workers import assert_clean, figures, takeovers_in, until_ready, verified
@@ -104,6 +105,9 @@ async def test_a_worker_paused_beyond_the_session_timeout_leaves_no_stale_row(
     print(f"changelog records {late.records}, late writes skipped by the fence {late.skipped}, keys written again "
           f"by their owner {rewritten}, keys a last-write reader would get wrong {late.differing}")
     report = await verified(settings)  # the verifier (#13 build 4) over the same run
+    if not report.ok and (found := await write_conflicts(settings, tmp_path / "conflicts.txt")):
+        print(f"{found} decisions announced twice differently: their copies and graph messages in "
+              f"{tmp_path / 'conflicts.txt'}, beside the workers' logs")
     figures("worker-pause", f"an identity worker paused (SIGSTOP) {SESSION_TIMEOUT_S * 3:.0f} s, beyond its "
             f"{SESSION_TIMEOUT_S:.0f} s session timeout, then resumed (2 workers, {PARTITIONS} partitions)", report, 1,
             monitor.max_stall_s, takeovers_in([tmp_path / f"w{n}.log" for n in range(2)]), time.monotonic() - started,
