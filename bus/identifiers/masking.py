@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+import phonenumbers
+
 from bus.identifiers.settings import environment_tag_key
 from bus.issued_ids import SECRET_TOKEN_HEX_DIGITS, SECRET_TOKEN_PREFIXES
 
@@ -52,6 +54,15 @@ PREFIX_KINDS = ("ACCOUNT", "CUSTOMER_NUMBER")
 # number that could be correlated with it (PCI DSS 3.5.1: truncated and hashed forms of one PAN); and NATIONAL_ID,
 # never shown but as ``[national id]`` or by the end of its token (a keyed digest already).
 TAGGED_KINDS = ("ACCOUNT", "CUSTOMER_NUMBER", "SUPPLY_POINT", "EMAIL", "USER_ID", "ANONYMOUS_ID", "DEVICE")
+# A phone's mask (``phone_mask``): its last ``PHONE_SHOWN_DIGITS`` digits, and only when the number has at least
+# ``PHONE_SHOWN_FROM`` digits besides its country code (the shortest national numbers have 7, ITU-T E.164), so that
+# more of it stays hidden than shows.
+PHONE_SHOWN_DIGITS = 4
+PHONE_SHOWN_FROM = 8
+_E164 = re.compile(r"\+[1-9]\d{6,14}")  # what the normaliser makes of a phone (``bus.identifiers.phone``)
+_MASKED_PHONE = re.compile(r"(?:\+\d{0,3})?\*+\d{4}|\*+")  # ``+34*****1222``, ``*****1222``, ``****``
+_CARD_NUMBER = re.compile(r"(?=(?:[ -]?\d){12,19}$)\d[\d -]+")  # 12 to 19 digits (ISO/IEC 7812), as written
+_DOMAIN = re.compile(r"[\w-]+(?:\.[\w-]+)+")  # an e-mail's domain, else shown as ``…``
 TAG_SEPARATOR = "~"
 TAG_CHARS = 3  # 15 bits: two values of one screen share a tag one time in 32,768
 TAG = re.compile(rf"[A-Z2-7]{{{TAG_CHARS}}}")  # RFC 4648 base32's alphabet
@@ -106,14 +117,16 @@ def untagged_mask(kind: str, value: str) -> str:
     The same mask serves a log line and an answer to an authorised caller (the screen pop), so neither ever carries
     more of a value than this (``mask`` adds a tag to some)."""
     if kind == "PHONE":
-        return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
+        return phone_mask(value)
     if kind == "EMAIL":
         local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
+        return f"{local[:1]}***@{domain if _DOMAIN.fullmatch(domain) else '…'}"
     if kind == "NATIONAL_ID":
         return f"{SECRET_TOKEN_PREFIXES[kind]}…{value[-4:]}" if NATIONAL_ID_TOKEN.match(value) else "[national id]"
     if kind == "CARD" and CARD_TOKEN.match(value):
         return f"{SECRET_TOKEN_PREFIXES[kind]}…{value[-4:]}"
+    if kind == "CARD" and _CARD_NUMBER.fullmatch(value):  # as written: spaces or dashes between its groups
+        return "****" + re.sub(r"\D", "", value)[-4:]
     if kind == "CARD" and not value.isdigit():
         return f"token …{value[-4:]}" if len(value) > 8 else "token …"
     if kind in LAST_FOUR_KINDS:
@@ -121,6 +134,25 @@ def untagged_mask(kind: str, value: str) -> str:
         head = prefix.group(0) if prefix is not None and len(value) - prefix.end() > 4 else ""
         return head + "****" + value[-4:] if len(value) > 4 else "****"
     return value[:4] + "…" if len(value) > 4 else "…"
+
+
+def phone_mask(value: str) -> str:
+    """A phone's mask (ITU-T E.164 ``+CC`` then up to 14 digits): its country code, its length and its last four
+    digits, ``+34*****1222``. A value in any other form (a refused body's ``622111222`` or ``622 111 222``, written
+    without its country code; a number with spaces or dashes; a refused value), whose first characters are no country
+    code but the subscriber's own digits, shows its last four digits only, its other characters each as ``*``:
+    ``*****1222``. Fewer than ``PHONE_SHOWN_FROM`` digits show none. A phone mask is returned as it is."""
+    if _MASKED_PHONE.fullmatch(value):
+        return value
+    if _E164.fullmatch(value):
+        code = next((value[1:1 + size] for size in (1, 2, 3)
+                     if int(value[1:1 + size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE), "")
+        if len(value) - 1 - len(code) >= PHONE_SHOWN_FROM:
+            return f"+{code}" + "*" * (len(value) - 5 - len(code)) + value[-4:]
+    digits = re.sub(r"\D", "", value)
+    if len(digits) < PHONE_SHOWN_FROM:
+        return "*" * max(len(digits), 4)
+    return "*" * (len(digits) - PHONE_SHOWN_DIGITS) + digits[-PHONE_SHOWN_DIGITS:]
 
 
 def mask_keys(keys: Iterable[str]) -> list[str]:

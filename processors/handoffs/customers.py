@@ -131,11 +131,19 @@ def follow(policy: HandoffPolicy, state: HandoffState, view: CustomerView, at_us
 
 
 def needs_a_contact(policy: HandoffPolicy, state: HandoffState) -> bool:
-    """Whether ``state``'s customer lost a contact point of the case (``relinquished``) and no channel the policy
-    allows can reach one the customer holds (``notifications.delivery`` finds no address): its notifications go to
-    the origin channel unaddressed until a phone or an e-mail of the customer is known again. A case that never had
-    one (a call from a withheld number) is not marked: nothing was lost."""
-    return bool(state.relinquished) and delivery(policy.notifications, state)[1] is None
+    """Whether no channel the policy allows can reach the case's customer (``notifications.delivery`` finds no
+    address: its notifications go to the origin channel unaddressed) and either the customer lost a contact point of
+    the case (``relinquished``), until a phone or an e-mail of theirs is known again, or the case names nobody: no
+    identifier and no customer (``names_nobody``: a counter case with a name only, a call from a withheld number),
+    which no screen pop shows either. A case whose identifiers identity has not yet placed is not marked."""
+    if delivery(policy.notifications, state)[1] is not None:
+        return False
+    return bool(state.relinquished) or names_nobody(state)
+
+
+def names_nobody(state: HandoffState) -> bool:
+    """The case carries no identifier and no customer: nobody can be told of it, nor find it on a screen pop."""
+    return not state.customer_identifiers and state.customer_id is None
 
 
 def _retier(

@@ -43,8 +43,9 @@ OVERDUE = Gauge(
 )
 NEEDING_CONTACT = Gauge(
     "omnibus_handoff_needing_contact",
-    "Open handoffs whose customer no longer holds a contact point of the case (recycled, released or claimed) and"
-    " none a notification can reach is left (needs_contact: their notifications go out unaddressed), by team.",
+    "Open handoffs no notification can reach (needs_contact: their notifications go out unaddressed): their customer"
+    " no longer holds a contact point of the case (recycled, released or claimed), or they name no identifier and"
+    " no customer, by team.",
     ["team"],
 )
 ESCALATIONS = Counter("omnibus_handoff_escalations_total", "Escalations, automatic and by hand.", ["team", "trigger"])

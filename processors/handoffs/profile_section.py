@@ -52,7 +52,7 @@ class OpenHandoffsSection(ProfileSection):
         "team": nullable(TEXT), "owner_id": nullable(TEXT), "escalation_tier": {"type": "integer"},
         "deadline_at": nullable(TIME), "acknowledged": {"type": "boolean"}, "origin_channel": TEXT,
         "created_at": nullable(TIME), "service_tier": TEXT,
-        # the customer lost the case's contact points (a recycled number): ask for a new one (HandoffStatusChanged)
+        # no contact point of the customer is reachable (a recycled number): ask for a new one (HandoffStatusChanged)
         "needs_contact": {"type": "boolean"},
     }, required=["handoff_id", "version", "status", "case_type"]), "Open handoffs, earliest deadline first.")
 

@@ -140,6 +140,10 @@ class HandoffTracker:
             if effect == "unknown_team":  # the event id, not the handoff id: a legacy handoff id is free text
                 log.warning("handoff transferred to a team the policy does not name; it gets the default team's "
                             "calendar and escalation chain", team=team, event_id=envelope.get("event_id"))
+            elif effect == "names_nobody":  # counted by omnibus_handoff_needing_contact while it is open
+                log.warning("handoff created naming no identifier and no customer: its notifications reach nobody "
+                            "and no screen pop shows it (needs_contact)", team=team, event_id=envelope.get("event_id"),
+                            origin_channel=event.value.get("origin_channel"))
         return "applied"
 
     async def _refuse(self, record: RawRecord, event: Event, error: IllegalTransition) -> None:

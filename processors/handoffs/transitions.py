@@ -37,7 +37,7 @@ from bus.errors import OmnibusError
 from bus.serde import Event
 from processors.handoffs import deadlines
 from processors.handoffs.config import HandoffPolicy
-from processors.handoffs.customers import initial_tier
+from processors.handoffs.customers import initial_tier, names_nobody, needs_a_contact
 from processors.handoffs.directory import UNKNOWN, CustomerViews
 from processors.handoffs.notifications import change_notifications
 from processors.handoffs.outputs import (
@@ -140,13 +140,15 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
     team, rule = policy.route(state.case_type, state.service_tier)
     change = _route(state, team, rule, at, ctx, envelope["event_id"])
     state = change.state.evolve(event_id=envelope["event_id"])
+    state = state.with_(needs_contact=needs_a_contact(policy, state))  # on its first status change already
     outputs = [*change.outputs, ctx.emitter.status_changed(state, CREATED, at, envelope["event_id"])]
     # The first notification names no guessed customer: identity's placement may contradict the owner of one
     # identifier (a joint account's keeper, tester21 F20), and a notification sent cannot be taken back. Until
     # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only.
     told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
     outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"], policy)
-    return Transition(state, outputs, effects=[("received", team)])
+    effects = [("received", team), *((("names_nobody", team),) if names_nobody(state) else ())]
+    return Transition(state, outputs, effects=effects)
 
 
 def _route(state: HandoffState, team: str, rule: str | None, at: int, ctx: Context, cause_id: str) -> _Change:

@@ -86,6 +86,16 @@ def test_a_json_body_is_decoded_and_free_text_is_scrubbed_unless_revealed() -> N
     assert original(dead, SingleObjectDeserializer(CATALOG), reveal=True)["value"]["traits"]["email"] == EMAIL
 
 
+def test_a_refused_bodys_phone_written_without_its_country_code_shows_its_last_four_only() -> None:
+    """A web identify refused with its traits as sent (a Spanish portal writes ``622111222``, no ``+34``): ``show``
+    printed ``622**1222``, 7 of 9 digits, where a counter's or a call's dead letter shows ``[digits]``."""
+    body = (b'{"messageId": "m-bad-0002", "traits": {"email": "pedro.nokey@example.es", "phone": "622111222",'
+            b' "mobile": "+34 622 333 444", "telephone": "622-111-222", "firstName": "Pedro"}}')
+    traits = original(letter(RawRecord(value=body)), SingleObjectDeserializer(CATALOG))["value"]["traits"]
+    assert (traits["phone"], traits["mobile"], traits["telephone"]) == ("*****1222", "*******3444", "*****1222")
+    assert traits["email"] == "p***@example.es" and "622" not in repr(traits) and "nokey" not in repr(traits)
+
+
 def test_opaque_bytes_are_hex_shown_only_when_revealed_and_a_cut_body_says_so() -> None:
     dead = letter(RawRecord(value=b"\xff\xfe" + PHONE.encode(), value_cut=True, value_size=5_000_000))
     masked = original(dead, SingleObjectDeserializer(CATALOG))

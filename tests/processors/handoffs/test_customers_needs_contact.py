@@ -6,9 +6,13 @@ counted for open cases by ``omnibus_handoff_needing_contact``; a finished case's
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import REGISTRY
+from structlog.testing import capture_logs
 
 from bus.clock import to_micros
+from bus.logging import get_logger
+from processors.handoffs import tracker
 from processors.handoffs.outputs import NOTIFICATION
 from processors.handoffs.state import HandoffState
 from tests.processors.handoffs.factories import T0, accepted, created, resolved
@@ -38,15 +42,39 @@ async def test_losing_the_last_contact_point_marks_the_case_and_a_new_one_clears
     assert needing(team) == 0
 
 
-async def test_a_contact_point_left_is_no_need_and_a_case_that_never_had_one_is_not_marked() -> None:
+async def test_a_contact_point_left_is_no_need() -> None:
     world = Placed()
     await jans_case(world, MOBILE, JAN_EMAIL)
     world.assign("cus_new", MOBILE)
     await world.tick(T0 + 2 * H)
     assert world.state().relinquished == (MOBILE_KEY,) and not world.state().needs_contact
+
+
+async def test_a_case_naming_nobody_is_marked_logged_and_counted_from_its_creation(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A counter case with the customer's name only (``identifiers: []``), a call from a withheld number: it was
+    routed, its RECEIVED went to ``address: null`` and ``omnibus_handoff_needing_contact`` stayed 0, so nobody learnt
+    that the customer will never be told. Marked on its first status change, logged (no value), counted while open."""
+    monkeypatch.setattr(tracker, "log", get_logger(tracker.__name__))  # a new lazy logger, used inside capture_logs
     anonymous = Placed()
-    await anonymous.send(created("h1", identifiers=[]))  # a call from a withheld number: nothing was lost
-    assert not anonymous.state().needs_contact
+    nameless = created("h1")
+    nameless.value["customer_identifiers"] = []  # ``created`` gives a phone to an empty list
+    with capture_logs() as logs:
+        await anonymous.send(nameless)
+    state = anonymous.state()
+    assert state.needs_contact and last_change(anonymous)["needs_contact"] is True and state.version == 1
+    assert [entry["event"] for entry in logs if entry.get("origin_channel")] == [
+        "handoff created naming no identifier and no customer: its notifications reach nobody and no screen pop "
+        "shows it (needs_contact)"]
+    team = anonymous.tracker.metrics.team(state.team)
+    anonymous.tracker.refresh_metrics(to_micros(T0 + H))
+    assert needing(team) == 1
+    await anonymous.send(resolved("h1", T0 + 2 * H))
+    anonymous.tracker.refresh_metrics(to_micros(T0 + 2 * H))
+    assert needing(team) == 0
+    named = Placed()
+    await named.send(created("h2", identifiers=[MOBILE]))  # an identifier identity has not placed yet: not marked
+    assert not named.state("h2").needs_contact
 
 
 async def test_a_finished_cases_loss_is_announced_and_the_replay_rebuilds_it() -> None:
