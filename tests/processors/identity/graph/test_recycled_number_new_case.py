@@ -40,6 +40,7 @@ from tests.processors.identity.graph.test_number_recycling import (
     line,
     placed,
 )
+from tests.processors.identity.graph.test_number_recycling import run as shuffled
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, ident, interaction, matcher_settings
 
@@ -137,3 +138,18 @@ def test_a_case_opened_during_a_contact_placed_on_the_previous_holder_after_the_
     h, _ = run(visit, 7, "VISIT-C", case_first, "claire")
     assert root(h, h.customer("PHONE", MOBILE) or "") == holder(h, "nina")
     assert placed(h, visit) == {holder(h, "claire")}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_shuffled_on_three_partitions_the_case_naming_nobody_is_the_new_subscribers(seed: int) -> None:
+    """The running processor's way: Claire's line, the case and the snapshot interleaved on 3 partitions with
+    at-least-once copies, then the tracker's next status event."""
+    opened, acked = case(7)
+    parts = [line("claire", 1), opened, snapshot()]
+    order = [parts[0], *(parts[1:] if seed % 2 else parts[:0:-1])]
+    h = shuffled([item for part in order for item in part], partitions=3, seed=seed)
+    acked.value["customer_id"] = placed_on(h, opened[0][0])
+    h.feed(acked, HANDOFFS)
+    assert root(h, placed_on(h, opened[0][0])) == holder(h, "nina")
+    shows(h, "nina")
+    h.local.check_consistent()
