@@ -36,8 +36,6 @@ import msgspec
 from bus.envelope import IDENTITY_DECISION_IDS
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS
-from processors.handoffs.outputs import CREATED, STATUS_CHANGED
-from processors.identity.graph import handoff_records
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import EventRef, MoveContact, Placed, PlacedContact
 from processors.identity.graph.messages.base import ContactRecord
@@ -50,19 +48,13 @@ CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
 MAX_CONTACTS = 16  # recent contacts whose latest version an identifier keeps
 OPERATOR = "omnibus-identity"
 REASON = "a later version of the contact was placed on this customer"
-# The version a case opened during a contact stands for (``_case_placed``): before every version of the contact.
-CASE_VERSION = "~case"
 
 
 def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried: list[str],
            event: Event | None = None) -> None:
     """After the event ``event_id`` (``ref``, carrying identifier keys ``carried``; ``event``: ``ref`` decoded, if it
     was) was applied to this customer, or handed to it (a claim's, a split's or a move's contacts): tell its first
-    identifier if it is a contact, and each identifier it carried that this customer does not hold (a recycled
-    number's new subscriber's: a case opened during it, naming that number alone, finds it there, ``_case_placed``)."""
-    if ref is not None and ref.schema == CREATED and carried:
-        _case_placed(ctx, event_id, ref, carried, event)
-        return
+    identifier if it is a contact."""
     if ref is None or ref.schema not in CONTACT_SCHEMAS or not carried or not ctx.graph.book.reads(ref.schema):
         return  # not a contact; or a graph that keeps no screen pop (``baseline.resolver``: another stage does)
     event = event or ctx.graph.load_event(ref)
@@ -70,26 +62,7 @@ def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried
     if one_version(event, own_id):
         return
     contact = f"{event.value['envelope']['channel']}/{own_id}"
-    placement = Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key))
-    members = ctx.state.members
-    for key in [carried[0], *(key for key in carried[1:] if key not in members)]:
-        ctx.send(key, placement)
-
-
-def _case_placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef, carried: list[str],
-                 event: Event | None) -> None:
-    """A ``HandoffCreated`` opened during a contact is on this customer: told to its first identifier as the
-    earliest version of that contact (``CASE_VERSION``, instant 0), so wherever the contact's own versions are
-    (``on_placed``: the contact's channel and screen-pop id; the caller's number is both events' first identifier)
-    the case goes too (``MoveContact`` takes the handoffs opened during the contact, ``move_contact.py``): a case
-    naming a recycled number alone, opened during a visit identity placed on the previous holder by her customer
-    number, reached the number's new subscriber. Not where the contact is of one version (``one_version``: its
-    identifier keeps nothing of it) or named another identifier first."""
-    event = event or ctx.graph.load_event(ref)
-    origin, channel = handoff_records.origin(event), event.value.get("origin_channel")
-    if origin is None or not channel or not ctx.graph.book.reads(STATUS_CHANGED):
-        return
-    ctx.send(carried[0], Placed(PlacedContact(f"{channel}/{origin}", CASE_VERSION, 0, 0, event_id, ctx.key)))
+    ctx.send(carried[0], Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key)))
 
 
 def one_version(event: Event, own_id: str) -> bool:

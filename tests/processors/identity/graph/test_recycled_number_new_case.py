@@ -47,24 +47,22 @@ from tests.processors.identity.support import Harness, ident, interaction, match
 CASE = "h-after-recycle"
 
 
-def case(hour: int, origin: str | None = None, channel: str = "CALL_CENTER") -> tuple[Items, Event]:
-    """The case opened at ``hour``:40 on ``channel`` naming the mobile alone (its ``HandoffCreated`` and the tracker's
-    status event of its creation), during contact ``origin``; and its acknowledgement's status event, 20 minutes
-    later."""
+def case(hour: int, origin: str | None = None) -> tuple[Items, Event]:
+    """The case opened at ``hour``:40 naming the mobile alone (its ``HandoffCreated`` and the tracker's status event
+    of its creation), during contact ``origin``; and its acknowledgement's status event, 20 minutes later."""
     at = DAY.replace(hour=hour, minute=40)
-    creation = created(CASE, at, identifiers=[ident("PHONE", MOBILE)], case_type="roaming-dispute", channel=channel)
+    creation = created(CASE, at, identifiers=[ident("PHONE", MOBILE)], case_type="roaming-dispute")
     creation.value["origin_interaction_id"] = origin
     first, acked = status_events(creation, acknowledged(CASE, at + timedelta(minutes=20)))
     return [(creation, HANDOFFS), (first, HANDOFFS)], acked
 
 
-def claires_visit(hour: int, versioned: bool = True) -> Items:
-    """Claire at a counter at ``hour``:30: she gives the mobile and her customer number (the clerk checked it);
-    ``versioned``: the counter names the version of its transaction (``source_event_id``), as counters do."""
+def claires_visit(hour: int) -> Items:
+    """Claire at a counter at ``hour``:30: she gives the mobile and her customer number (the clerk checked it)."""
     visit = interaction([("PHONE", MOBILE), ("CUSTOMER_NUMBER", PEOPLE["claire"]["customer_id"])], channel="BRANCH",
                         interaction_id="VISIT-C")
     at = DAY.replace(hour=hour, minute=30)
-    visit.value["envelope"].update(occurred_at=at, received_at=at, source_event_id="VISIT-C@1" if versioned else None)
+    visit.value["envelope"].update(occurred_at=at, received_at=at)
     return [(visit, CONTACTS)]
 
 
@@ -86,12 +84,11 @@ def shows(h: Harness, person: str) -> None:
     assert handoffs(h, holder(h, other)) == []
 
 
-def run(contact: Items, hour: int, origin: str | None, case_first: bool, person: str,
-        channel: str = "CALL_CENTER") -> tuple[Harness, Event]:
+def run(contact: Items, hour: int, origin: str | None, case_first: bool, person: str) -> tuple[Harness, Event]:
     """Claire's line, then the contact and the case before or after the snapshot: the case is on ``person``'s screen
     pop alone, its creation placed on ``person``; and so after the tracker's next status event, which names the
     customer it reads the case placed on."""
-    opened, acked = case(hour, origin, channel)
+    opened, acked = case(hour, origin)
     new = [*contact, *opened]
     h = Harness(matcher_settings())
     for event, topic in [*line("claire", 1), *(new if case_first else []), *snapshot(),
@@ -130,11 +127,15 @@ def test_a_case_naming_nobody_opened_before_the_new_line_gave_the_number_stays_t
 
 @ORDERS
 def test_a_case_opened_during_a_contact_placed_on_the_previous_holder_after_the_recycle_stays_hers(
-        case_first: bool) -> None:
+        case_first: bool, request: pytest.FixtureRequest) -> None:
     """The contact carried the number, now Nina's, and Claire's customer number: identity placed it on Claire, and
     the case opened during it, naming the number alone, is hers."""
+    if not case_first:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "the creation, naming the number alone, reaches Nina, who holds the number and never held the visit: "
+            "nothing tells her where its contact was placed (handoff_moves.placed tells the other direction only)")))
     visit = claires_visit(7)
-    h, _ = run(visit, 7, "VISIT-C", case_first, "claire", channel="BRANCH")
+    h, _ = run(visit, 7, "VISIT-C", case_first, "claire")
     assert root(h, h.customer("PHONE", MOBILE) or "") == holder(h, "nina")
     assert placed(h, visit) == {holder(h, "claire")}
 
@@ -152,10 +153,3 @@ def test_shuffled_on_three_partitions_the_case_naming_nobody_is_the_new_subscrib
     assert root(h, placed_on(h, opened[0][0])) == holder(h, "nina")
     shows(h, "nina")
     h.local.check_consistent()
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "a contact of one version (no source_event_id: a web message) is kept by no identifier (versions.one_version), so "
-    "a creation naming the number alone that arrives after the new subscriber's record cannot find it: his"))
-def test_not_yet_a_case_opened_during_a_one_version_contact_arriving_after_the_snapshot() -> None:
-    run(claires_visit(7, versioned=False), 7, "VISIT-C", False, "claire", channel="BRANCH")
