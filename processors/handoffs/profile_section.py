@@ -11,8 +11,9 @@ open entries (past it the oldest created goes, counted in ``dropped``) and ``clo
 At an operator's split a handoff (open, or its tombstone) follows the moved identifiers it came through
 (``ProfileBook``: every status event of it carried only identifiers that moved); ``dropped`` stays with the source.
 At a claim (a recycled number given to its new subscriber, ``processors/identity/graph/recycle.py``) an open case
-stays with the customer it was opened for: one opened before the claim's instant (``before``), and one the tracker
-named this customer in (``customer_id``: identity marks its entry ``TOLD``, ``ProfileBook.split``).
+stays with the customer it was opened for: one opened before the claim's instant (``before``), one the tracker
+named this customer in (``customer_id``: identity marks its entry ``TOLD``, ``ProfileBook.split``), and one whose
+creation stays (opened during a contact that stays: ``ProfileBook.split``'s ``stay``).
 """
 
 from __future__ import annotations

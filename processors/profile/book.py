@@ -197,7 +197,8 @@ class ProfileBook:
     def split(self, profile: ProfileState | None, leaving: Sequence[Event], moved_ids: Collection[str] = (),
               held_ids: Collection[str] = (), claim: bool = False,
               also: Mapping[str, Collection[str]] | None = None,
-              since: int | None = None) -> tuple[ProfileState, ProfileState]:
+              since: int | None = None,
+              stay: Mapping[str, Collection[str]] | None = None) -> tuple[ProfileState, ProfileState]:
         """``(the source's profile, the new customer's)`` after an operator's split hands the contacts of the events
         ``leaving`` to a new customer (each section's ``split``) and moves the identifier keys ``moved_ids`` while the
         source keeps ``held_ids``: the entries that ``follows`` says follow them go too (each section's ``part``).
@@ -207,7 +208,9 @@ class ProfileBook:
         ``also``: section name -> entries that go whatever they came through (the handoffs opened during a moved
         contact: ``processors.identity.graph.handoff_moves``). ``since`` (epoch µs; a recycle's claim, a tenant change
         of an account included): an entry that follows the moved identifiers but holds a fact from before it stays
-        (``ProfileSection.before``: the previous holder's history).
+        (``ProfileSection.before``: the previous holder's history). ``stay``: section name -> entries that stay
+        whatever they came through (a handoff whose creation stays with its contact: ``handoff_records.staying``),
+        unless ``also`` names them.
         Pure; a section left empty is left out, and so is the new customer's profile when nothing goes."""
         kept, moved = dict(profile or {}), {}
         via: Via = dict(kept.pop(VIA, None) or {})
@@ -223,6 +226,7 @@ class ProfileBook:
                 {entry for entry, ids in known.items()
                  if follows(ids, moved_via, held_via) and not (claim and TOLD in ids)
                  and not (since is not None and section.before(kept[section.name], entry, since))}
+            going -= set((stay or {}).get(section.name, ()))
             going |= set((also or {}).get(section.name, ()))
             if going and stays:
                 stays, taken = section.part(stays, going)

@@ -112,7 +112,7 @@ def replay_kpis(settings: OmnibusSettings) -> Rebuilt:
 def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
     from bus.topics import HANDOFF_EVENTS, HANDOFF_TICKS
     from processors.handoffs.config import load_handoffs_settings, load_policy
-    from processors.replay.handoffs import changelog, rebuild, running
+    from processors.replay.handoffs import changelog, rebuild, running, shown
 
     handoffs = load_handoffs_settings()
     policy = load_policy(handoffs.policy_file)
@@ -125,7 +125,7 @@ def replay_handoffs(settings: OmnibusSettings) -> Rebuilt:
                                handoffs.retention)
     seconds = time.monotonic() - started
     current = running(r for r in state.records if r.topic == changelog().name(settings.topics))
-    return Rebuilt("handoff", rebuilt, current, applied, seconds)
+    return Rebuilt("handoff", rebuilt, current, applied, seconds, shown=shown)
 
 
 def replay_identity(settings: OmnibusSettings) -> Rebuilt:

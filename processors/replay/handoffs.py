@@ -20,6 +20,7 @@ from typing import Any
 
 from bus.clock import SystemClock, to_micros
 from bus.errors import RawRecord
+from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.topics import TopicSpec
 from processors.handoffs.agent import APP_NAME, TABLE_NAME
 from processors.handoffs.config import HandoffPolicy
@@ -30,8 +31,12 @@ from processors.handoffs.tracker import Destinations, HandoffTracker
 from processors.replay import Replayed, fenced
 
 DEFAULT_RETENTION = Retention()  # the settings' defaults; the CLIs pass HandoffsSettings.retention
+# ``relinquished`` and ``needs_contact``: the tracker announces every change of them (``customers.follow``, a finished
+# case's too), so the rebuild reads them back from its announcements (``customers.announced_view``).
 COMPARED = ("status", "team", "owner", "tier", "cycle", "acknowledged", "deadline_us", "resolved_at_us", "route",
-            "resends", "fired")
+            "resends", "fired", "relinquished", "needs_contact")
+# A compared field a changelog value written before the field existed lacks: read as ``HandoffState.from_dict`` does.
+ABSENT = {"relinquished": [], "needs_contact": False}
 
 
 def changelog(prefix_free_app: str = APP_NAME, table: str = TABLE_NAME) -> TopicSpec:
@@ -48,8 +53,18 @@ class _Nowhere:
 
 
 def view(state: dict[str, Any], fields: Sequence[str] = COMPARED) -> dict[str, Any]:
-    """The fields compared (default): what a subscriber or an operator would see differ."""
-    return {name: state.get(name) for name in fields}
+    """The fields compared (default): what a subscriber or an operator would see differ; one a state written before
+    it existed lacks has its default (``ABSENT``)."""
+    return {name: state.get(name, ABSENT.get(name)) for name in fields}
+
+
+def shown(text: str) -> str:
+    """How ``omnibus replay handoffs`` prints a key or a value's string: a handoff id as it is, an identifier key
+    (``TYPE:value``, the ``relinquished`` entries) masked as ``omnibus verify`` masks it (``verify.report.shown``)."""
+    from processors.verify.report import shown as masked
+
+    kind, sep, _ = text.partition(":")
+    return masked(text) if sep and kind in IDENTIFIER_TYPES else text
 
 
 async def rebuild_states(records: Iterable[Replayed], policy: HandoffPolicy, source_system: str, now_us: int,

@@ -1,8 +1,8 @@
 """The records of the handoffs opened during a contact, kept beside the contacts' (``handoff_moves.py``, the rules).
 
-A ``HandoffCreated`` that names its contact (``origin_interaction_id``) is recorded as a ``ContactRecord`` in the
-bucket ``CHANNEL`` of ``split_contacts`` (carried through merges), and so is every other lifecycle event of a handoff
-applied to the customer (the tracker's ``HandoffRouted``, ``HandoffStatusChanged``...: identity placed it there
+A ``HandoffCreated`` (naming its contact, ``origin_interaction_id``, or none) is recorded as a ``ContactRecord`` in
+the bucket ``CHANNEL`` of ``split_contacts`` (carried through merges), and so is every other lifecycle event of a
+handoff applied to the customer (the tracker's ``HandoffRouted``, ``HandoffStatusChanged``...: identity placed it there
 because of the handoff's contact too, whether it came before or after the creation; tester24 F6, where a move left
 them on the first customer's ``customer.contacts`` stream). The bucket keeps ``EVENTS_PER_HANDOFF`` records per
 handoff a channel keeps contacts (``split_contacts.kept_in``). Every move of contacts takes the handoffs opened
@@ -47,11 +47,21 @@ def is_handoff(record: ContactRecord) -> bool:
 
 
 def recorded(event: Event) -> bool:
-    """Whether a handoff's lifecycle ``event`` applied to a customer is recorded: a ``HandoffCreated`` opened during
-    a contact, any other event of a handoff (its creation may come later)."""
-    if event.schema == CREATED:
-        return origin(event) is not None
+    """Whether a handoff's lifecycle ``event`` applied to a customer is recorded: every event of a handoff (its
+    creation may come later). A ``HandoffCreated`` that names no contact too: it goes where a contact with its
+    identifiers would (``following``'s ``would_go``), so a case opened through a recycled number after the new
+    subscriber's record gave it follows the number with its screen-pop entry, and the tracker reads it placed there."""
     return event.schema in SCHEMAS and bool(event.value.get("handoff_id"))
+
+
+def staying(load: Load, records: Iterable[ContactRecord], going: Iterable[ContactRecord]) -> dict[str, set[str]]:
+    """The screen-pop entries (``ProfileBook.split``'s ``stay``) of the handoffs whose ``HandoffCreated`` is among
+    ``records`` and not ``going``: the case stays where identity placed its creation (the customer its contact was
+    placed on), whatever identifiers its status events named (a recycled number the source gives away)."""
+    gone = {record.event_id for record in going}
+    found = {handoff_id(load(record.event)) for record in records
+             if is_handoff(record) and record.event.schema == CREATED and record.event_id not in gone}
+    return {OpenHandoffsSection.name: found} if found else {}
 
 
 def following(load: Load, records: list[ContactRecord], going: list[ContactRecord],

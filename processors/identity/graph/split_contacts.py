@@ -302,7 +302,8 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str], untold_only: bool =
         return going, None
     events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
     stays, taken = book.split(profile, events, list(moved), list(state.members), claim=untold_only,
-                              also=handoff_records.entries(load, going), since=since)
+                              also=handoff_records.entries(load, going), since=since,
+                              stay=handoff_records.staying(load, records_now, going))
     if not taken:
         return going, None
     ctx.store.put_profile(ctx.key, stays or None)
