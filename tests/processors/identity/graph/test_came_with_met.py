@@ -19,6 +19,8 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from processors.identity.graph import came_with
 from processors.identity.graph.limits import member
@@ -28,9 +30,9 @@ from processors.identity.rules import LinkPolicy
 from tests.bench.identity_email_order import differs
 from tests.processors.identity.graph.test_alias import segment
 from tests.processors.identity.graph.test_shared_browser import replay
-from tests.processors.identity.support import settings
+from tests.processors.identity.support import settings as identity_settings
 
-POLICY = LinkPolicy(settings())
+POLICY = LinkPolicy(identity_settings())
 X0, E0, E1 = "ANONYMOUS_ID:x0", "EMAIL:e0@example.org", "EMAIL:e1@example.org"
 A_RANK, C_RANK, B_RANK = 5 << 10, 9 << 10, 7 << 10
 INTERLEAVINGS = [(1, None), (3, 3), (3, 5), (3, 7), (3, 11)]  # (partitions, seed of the interleaving)
@@ -89,6 +91,21 @@ def test_c_then_a_then_b_in_any_interleaving(seed: int) -> None:
     events = segment(*FORMS["login-browser"])
     expected = replay(events, range(3)).local.clusters()
     assert replay(events, (2, 0, 1), partitions=3, seed=seed).local.clusters() == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(["login-browser", "browser"]), order=st.permutations(range(3)),
+       partitions=st.sampled_from([1, 3, 7]), seed=st.integers(0, 10_000))
+def test_any_interleaving_but_b_c_a_gives_the_customers_of_time_order(name: str, order: list[int], partitions: int,
+                                                                      seed: int) -> None:
+    """Property: every arrival order (B, C, A left out where B logs in: not covered) on 1, 3 or 7 partitions, the
+    graph's messages interleaved by ``seed``, gives time order's customers. (B a login alone still differs in 6 of 450
+    such replays, seeds 0-29: not claimed here.)"""
+    if name != "browser" and tuple(order) == (1, 2, 0):
+        return
+    events = segment(*FORMS[name])
+    expected = replay(events, range(len(events))).local.clusters()
+    assert replay(events, order, partitions=partitions, seed=seed).local.clusters() == expected
 
 
 @pytest.mark.parametrize("draw", [23, 94, 456, 556, 628, 739, 2039, 2243, 3229])
