@@ -33,6 +33,16 @@ login's claim all the same (bench draws 618 and 1665). Measured (bench seeds
 0-3499, ``tests/bench/results/identity_email_order.md``, branch order14): 250 -> 232 differing draws, none newly.
 Moving such members with every claim was tried: 402 differed instead of 270 (branch aliases), 399 instead of 250
 (order14); with every kind of claimed identifier where the giver holds a user id, 8 draws that agreed differed.
+
+Read by ``rank_node.on_rekey`` and ``claim_node.on_give`` too (``lowered``, ``met_through``, ``given``): a user-less
+event that brought an e-mail to a customer it met through an earlier event's anonymous id (``{x0, e0}`` t0, ``{x1,
+u-0, e1}`` t1, ``{x0, e1}`` t2) met, in time order, t1's customer through the e-mail and t0's through ``x0``: an
+``offer``, weighed. Arriving before t1, it joined the e-mail to t0's customer, and t1's claim took it away, leaving
+two customers. The fall of either identifier's rank notes the pair (``met_through``, a hash of its own kind in the
+same bytes), and the claim proposes it again; where the claim came first (t2, t1, t0), the fall of ``x0`` reads that
+the claim took the e-mail (``given``). Measured (``tests/bench/results/identity_email_order.md``, branch order27):
+157 -> 148 differing draws, none newly; without the guard on a customer holding a user id (``_holds_one``) 141, but
+draws 1455 and 1957 newly differed.
 """
 
 from __future__ import annotations
@@ -121,6 +131,55 @@ def following_claim(policy: LinkPolicy, state: CustomerState, claimed: str, rank
                               if other != key))
 
 
+def lowered(policy: LinkPolicy, state: CustomerState, key: str, old: int, new: int) -> list[str]:
+    """Member ``key``'s rank falls from ``old`` to ``new`` (``rank_node.on_rekey``: an earlier event carries it). Where
+    an event without a user id brought ``key`` and another member here together at ``old`` (a pair of ``note``) and
+    an earlier event has carried the other since (its rank below ``old``), the user-less event met, in time order, the
+    earlier events' customers through the two: noted (``met_through``) for each of the two at the rank it holds now,
+    so that the claim of either by the earlier event that ranks first on it reads it once the rank the user-less event
+    gave is gone. Returned: the identifiers such an event brought with ``key`` that a claim took away before
+    (``given``): in time order the event met the claimant's customer through them and this one through ``key``, to be
+    proposed again. Nothing where this customer holds a user id (``_holds_one``)."""
+    kept, members = state.came_with, state.members
+    if _holds_one(policy, state):
+        return []
+    gone = sorted(other for other in state.elsewhere if other not in members and recalls(kept, _given(other))
+                  and recalls(kept, _pair(key, old, other)))
+    for other, value in members.items() if kept else ():
+        rank = member_rank(value)
+        if other == key or not 0 < rank < old:
+            continue
+        if recalls(kept, _pair(key, old, other)):
+            kept = remember(kept, _met(key, new, other), MAX_CAME_WITH)
+        if recalls(kept, _pair(other, old, key)):
+            kept = remember(kept, _met(other, rank, key), MAX_CAME_WITH)
+    state.came_with = kept
+    return gone
+
+
+def given(state: CustomerState, key: str) -> None:
+    """A claim took member ``key`` (``claim_node.on_give``): noted, for ``lowered``."""
+    state.came_with = remember(state.came_with, _given(key), MAX_CAME_WITH)
+
+
+def met_through(policy: LinkPolicy, state: CustomerState, key: str, rank: int) -> list[str]:
+    """The members through which an event without a user id, ranked after ``rank``, met this customer when it brought
+    ``key`` (``lowered``: ``key`` has ranked ``rank`` since), sorted. A claim of ``key`` by the event of ``rank``
+    takes it to another customer (``claim_node.on_give``): in time order that event's customer held ``key`` first, and
+    the later event met the two in an ``offer`` (bench draws 94, 556, 739: ``{x0, e0}`` t0, ``{x1, u-0, e1}`` t1,
+    ``{x0, e1}`` t2 arriving t2, t0, t1; ``tests/processors/identity/graph/test_came_with_met.py``)."""
+    if _holds_one(policy, state):
+        return []
+    return sorted(other for other in state.members if other != key and recalls(state.came_with, _met(key, rank, other)))
+
+
+def _holds_one(policy: LinkPolicy, state: CustomerState) -> bool:
+    """Whether ``state`` holds an identifier of a type limited to one (a user id): then the offer time order weighed may
+    have met another of that type on the claimant's side, brought by an event that has not arrived yet (bench draws
+    1455, 1957): nothing is proposed."""
+    return any(policy.limit(kind_of(key)) == 1 for key in state.members)
+
+
 def pairs(state: CustomerState, claimed: str, keys: Iterable[str]) -> bytes:
     """The pairs (``CustomerState.came_with``'s hashes) of ``keys``, members of ``state`` at their ranks, with
     ``claimed``: what a claimant learns with ``claimed`` (``Adopt.came_with``) of the members that follow it."""
@@ -132,3 +191,11 @@ def pairs(state: CustomerState, claimed: str, keys: Iterable[str]) -> bytes:
 
 def _pair(key: str, rank: int, other: str) -> str:
     return f"{key}|{rank}|{other}"
+
+
+def _met(key: str, rank: int, other: str) -> str:
+    return f"{key}|{rank}|met|{other}"
+
+
+def _given(key: str) -> str:
+    return f"{key}|given"

@@ -225,9 +225,13 @@ def on_give(ctx: Node, message: Give) -> None:
     # members they carried, so an operator's move of one of its contacts leaves it one of the identifier's users
     # while another of them carried it (release.moved_away).
     note_kept_apart(state.elsewhere, key)
+    came_with.given(state, key)  # an event that brought it with a member here met the claimant's customer (lowered)
     # An event kept here that joined through it alone met the claimant's customer in time order (weigh_again.py);
     # one that brought it itself goes along as a mark (weigh_again_claimant.py), read before claimed_away splits.
     own = weigh_again_claimant.brought_it(ctx, key, member_rank(value), message.rank)
+    # A later event without a user id that brought it with a member here met both customers: an offer in time order.
+    for other in came_with.met_through(ctx.policy, state, key, member_rank(value)):
+        weigh_again.propose(ctx, f"{message.token}~{other}", message.channel, [key, other])
     weigh_again.claimed_away(ctx, key, member_rank(value), message.rank, message.customer, message.traits)
     elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
     household_call.ask(ctx)  # a call that came first, without identifiers now: its person may be the household's

@@ -145,7 +145,7 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     if state.owner:
         # (known None: an event that did not rank it made it its owner's member unranked, rank 0, until now: an
         # anonymous id a page view brought, a number a call without IVR data brought, limits.tells)
-        ctx.send(state.owner, Rekey(ctx.key, rank))
+        ctx.send(state.owner, Rekey(ctx.key, rank, saga.channel))
 
 
 def on_assign(ctx: Node, message: Assign) -> None:

@@ -6,6 +6,7 @@ rank. ``rejoin``: an identifier evicted on a stale rank asks its customer to dec
 
 from __future__ import annotations
 
+from processors.identity.graph import came_with, weigh_again
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.limits import evict, loser, member, member_rank, member_version, ranks_of_kind
 from processors.identity.graph.messages.steps import Evict, Rejoin, Rekey
@@ -21,6 +22,11 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
     # Rank 0: unranked until an event that tells whose it is carries it (limits.tells): an anonymous id an anonymous
     # page view made a member, a number a call without IVR data did.
     if key in members and (message.rank < member_rank(members[key]) or not member_rank(members[key])):
+        old = member_rank(members[key])
+        # Whom a user-less event brought it with (read by claim_node.on_give), and what a claim took from the two:
+        for other in came_with.lowered(ctx.policy, ctx.state, key, old, message.rank):
+            if message.channel:
+                weigh_again.propose(ctx, f"{key}~{old}~{other}", message.channel, [key, other])
         members[key] = member(member_version(members[key]), message.rank)
 
 

@@ -143,10 +143,17 @@ def relinked(ctx: Node, event_id: str, ids: list[str], held: list[str]) -> None:
         gone = [key for key in ids if key in entry.ranks and key not in state.members]
         if linking and gone:
             state.unweighed = [other for other in state.unweighed if other != entry]
-            digest = hashlib.sha256(f"{event_id}~{entry.event_id}".encode()).hexdigest()[:24]
-            saga = new_saga(TOKEN_PREFIX + digest, entry.channel, 0, [], None, 0.0, lookup_only=[linking[0], gone[0]])
-            saga = msgspec.structs.replace(saga, proposal=True, rule=CO_OBSERVED)
-            ctx.send(saga.ids[0], Visit(saga))
+            propose(ctx, f"{event_id}~{entry.event_id}", entry.channel, [linking[0], gone[0]])
+
+
+def propose(ctx: Node, seed: str, channel: str, pair: list[str]) -> None:
+    """Link the two identifiers ``pair`` again: a look-up-only proposal (it visits both and meets their customers in
+    an ``offer``, weighed, the limits checked; lineage rule ``co-observed``), its id ``TOKEN_PREFIX`` and a hash of
+    ``seed`` (no identifier value; the same on a redelivery)."""
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
+    saga = new_saga(TOKEN_PREFIX + digest, channel, 0, [], None, 0.0, lookup_only=pair)
+    saga = msgspec.structs.replace(saga, proposal=True, rule=CO_OBSERVED)
+    ctx.send(saga.ids[0], Visit(saga))
 
 
 def again(ctx: Node) -> None:

@@ -36,7 +36,6 @@ C's customer before the claims (its record ranks the e-mail after C's: no mark).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 import msgspec
@@ -46,10 +45,7 @@ from processors.identity.graph.customer_steps import Node, route
 from processors.identity.graph.limits import member_rank
 from processors.identity.graph.messages.base import Unweighed
 from processors.identity.graph.messages.claims import MetClaimant
-from processors.identity.graph.messages.steps import Visit
-from processors.identity.graph.saga import new_saga
-from processors.identity.graph.weigh_again import MAX_UNWEIGHED, TOKEN_PREFIX
-from processors.identity.rules import CO_OBSERVED
+from processors.identity.graph.weigh_again import MAX_UNWEIGHED, propose
 
 
 def brought_it(ctx: Node, key: str, held_at: int, rank: int) -> list[Unweighed]:
@@ -126,7 +122,4 @@ def on_met_claimant(ctx: Node, message: MetClaimant) -> None:
     record = Unweighed(entry.event_id, entry.channel, entry.ranks, entry.traits)
     kept = [other for other in ctx.state.unweighed if other.event_id != entry.event_id]
     ctx.state.unweighed = [*kept, record][-MAX_UNWEIGHED:]
-    digest = hashlib.sha256(f"{entry.event_id}~{entry.left}".encode()).hexdigest()[:24]
-    saga = new_saga(TOKEN_PREFIX + digest, entry.channel, 0, [], None, 0.0, lookup_only=[message.identifier, own[0]])
-    saga = msgspec.structs.replace(saga, proposal=True, rule=CO_OBSERVED)
-    ctx.send(saga.ids[0], Visit(saga))
+    propose(ctx, f"{entry.event_id}~{entry.left}", entry.channel, [message.identifier, own[0]])

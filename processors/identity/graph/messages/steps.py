@@ -215,6 +215,9 @@ class Shared(Message, tag="shared", frozen=True):
 class Rekey(Message, tag="rekey", frozen=True):
     identifier: str
     rank: int
+    # The channel of the event that carried it: the lineage's of a pair proposed again (``came_with.lowered``). Empty
+    # in messages of earlier versions (nothing proposed).
+    channel: str = ""
 
 
 class Rejoin(Message, tag="rejoin", frozen=True):
