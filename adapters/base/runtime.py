@@ -56,20 +56,27 @@ def unacknowledged(producer: EventProducer) -> int:
     return queued + (shutdown.aiokafka_unacknowledged(client) if client is not None else 0)
 
 
-def sealer(settings: OmnibusSettings, component: str = "") -> Sealer | None:
+def sealer(settings: OmnibusSettings, component: str = "", *, importing: bool = False) -> Sealer | None:
     """What seals a refused body into its dead letter (``bus.sealing``): with ``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, else
     None (the body is kept with its national IDs and cards as tokens only, and cannot be re-driven), said once at start
-    by a warning naming ``component`` and the variable: an operator learnt it only when a refused customer request
-    could not be re-driven."""
+    by a warning naming ``component``, the variable and what to set it to (``to_do``): an operator learnt it only when
+    a refused customer request could not be re-driven; with the key, one info line says sealing is on (a rollout can
+    be checked). ``importing`` (``import-batch``): None, said nothing, as a file's line is never sealed
+    (``bus.dead_letter``)."""
     key = settings.dead_letters.seal_key
+    if importing:  # a file's refused line is corrected in its file and imported again, never re-driven: none is sealed
+        return None
     if key is None:
-        from bus.sealing import SEAL_KEY_VARIABLE
+        from bus.sealing import MIN_SEAL_KEY_CHARS, SEAL_KEY_VARIABLE
 
         log.warning("refused input will not be re-drivable: its dead letters keep no sealed body", component=component,
-                    setting=SEAL_KEY_VARIABLE)
+                    setting=SEAL_KEY_VARIABLE,
+                    to_do=f"set {SEAL_KEY_VARIABLE} to a random secret of at least {MIN_SEAL_KEY_CHARS} characters, "
+                    "the same on every adapter and wherever omnibus deadletters redrive runs (docs/integrating.md)")
         return None
     from bus.sealing import Sealer
 
+    log.info("refused input is kept sealed for re-drive", component=component)
     return Sealer(key.get_secret_value())
 
 
@@ -141,7 +148,7 @@ async def adapter_runtime(
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
                                         protect=scrubber.scrub,
-                                        sealer=sealer(settings, adapter_component(name)))
+                                        sealer=sealer(settings, adapter_component(name), importing=importing))
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,
             retry_after_s=adapter_settings.retry_after_s,

@@ -150,15 +150,15 @@ def import_batch_command(
     """Import export files; an interrupted import resumes, a file imported twice to the same Kafka cluster and topic
     prefix publishes nothing new there (the memory is per cluster and prefix: docs/legacy-batch.md).
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
-    of them were rejected and dead-lettered (0 with --rejected-ok); 2 bad settings or a layout that is invalid or does
-    not describe a file (one ``error:`` line), or a topic it publishes to does not exist (``omnibus topics apply``),
-    found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be reached at start, or
-    stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits and tries again
-    until then; the summary says what was published, a re-run resumes); also 3 when a full snapshot closed nothing
-    because it is empty, older than the layout's latest, or would close more accounts than
-    SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it; --rejected-ok does not waive
-    it), and for a file without its header line (empty: a failed export; nothing imported). The summary also counts
-    what published lines lost (identifiers, traits) and card or order status words no list knows (published as
+    of them were rejected and dead-lettered (0 with --rejected-ok, unless every line of a file was); 2 bad settings or a
+    layout that is invalid or does not describe a file (one ``error:`` line), or a topic it publishes to does not exist
+    (``omnibus topics apply``), found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be
+    reached at start, or stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits
+    and tries again until then; the summary says what was published, a re-run resumes); also 3 when a full snapshot
+    closed nothing because it is empty, older than the layout's latest, or would close more accounts than
+    SNAPSHOT_MAX_CLOSE_SHARE / _FLOOR allow (--allow-mass-close imports it; --rejected-ok does not waive it), and for a
+    file without its header line (empty: a failed export; nothing imported). The summary also counts what published
+    lines lost (identifiers, traits) and card or order status words no list knows (published as
     UNKNOWN). Layouts (times in a local ``timezone``, amounts in a ``number_locale`` such as pt_BR, a card or order
     system's ``status_words``): docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings(state_dir=state_dir)
@@ -240,12 +240,13 @@ def check_layout_command(
 def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -> int:
     """The exit code of an ``import-batch`` run: ``EXIT_REJECTED_LINES`` when a line of its files was rejected in this
     run, unless ``rejected_ok``, or a snapshot was empty, older than the latest or would close more than its limit
-    (``GoneTally.needs_a_look``), whatever ``rejected_ok`` says (a job that tolerates a few bad lines every night must
-    still see a night whose closures were held back: ``--allow-mass-close`` is that waiver); else 0 (a nightly
-    scheduler saw success with rejected lines: tester12; with an empty export: tester35 F4; with a truncated one that
-    closed the whole base)."""
-    if any(report.gone.needs_a_look or report.no_header for report in reports):  # --rejected-ok does not waive it
-        return EXIT_REJECTED_LINES
+    (``GoneTally.needs_a_look``), or a file had no header line or every line of it was rejected (``not_remembered``: a
+    changed export format publishes nothing), whatever ``rejected_ok`` says (a job that tolerates a few bad lines every
+    night must still see a night whose closures were held back: ``--allow-mass-close`` is that waiver); else 0 (a
+    nightly scheduler saw success with rejected lines: tester12; with an empty export: tester35 F4; with a truncated one
+    that closed the whole base)."""
+    if any(report.gone.needs_a_look or report.no_header or report.not_remembered for report in reports):
+        return EXIT_REJECTED_LINES  # --rejected-ok does not waive a night of which nothing was imported
     return rejected_exit_code(any(report.rejected for report in reports), rejected_ok=rejected_ok)
 
 
@@ -254,9 +255,13 @@ def exit_reasons(reports: list[BatchReport]) -> list[str]:
     it is (a mail that keeps only stderr knows what to check), counts in the files' summary lines. Only rejected
     lines are waived by ``--rejected-ok``."""
     reasons = []
-    if any(report.rejected for report in reports):
+    if any(report.rejected and not report.not_remembered for report in reports):
         reasons.append("lines were rejected (dead-lettered on deadletter.v1 with their file and line number; "
                        "--rejected-ok: exit 0)")
+    if any(report.not_remembered for report in reports):
+        reasons.append("every line of an export file was rejected, nothing of it published (a changed export format?): "
+                       "it is not remembered as imported; fix the layout or the export, then import it again "
+                       "(--rejected-ok does not waive it)")
     if any(report.no_header for report in reports):
         reasons.append("an export file has no header line (it is empty, or its first line is blank: a failed export): "
                        "nothing of it imported; check the export, then import it again (--rejected-ok does not "

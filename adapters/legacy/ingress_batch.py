@@ -137,6 +137,10 @@ class BatchImporter:
                     # an earlier snapshot come back is tonight's whole list: read again in full (tester34 F5)
                     report.gone.read_again, saved = True, {}
                 exported = export_time(modified, saved, self._ctx)  # one instant for the file's undated records
+                if exported < modified:  # said, not only counted: import-batch serves no metrics
+                    log.warning("an export file dated ahead of our clock: its records without a time of their own take "
+                                "the import's start (check the export host's clock)", file=path.name,
+                                layout=layout.name, ahead_s=round((modified - exported).total_seconds()))
                 source = FileImport(self._ctx, path, layout, handle, checkpoint, report, columns, revisions, listed,
                                     holders, exported, chunk_lines=self._chunk_lines, adapter=self._publisher.name)
                 source.seek(saved)

@@ -57,8 +57,14 @@ def test_an_adapter_without_a_seal_key_says_at_start_that_refused_input_cannot_b
         assert sealer(OmnibusSettings(), "adapter.call_center") is None
     (line,) = [entry for entry in logs if entry["log_level"] == "warning"]
     assert line["component"] == "adapter.call_center" and line["setting"] == "OMNIBUS_DEAD_LETTERS__SEAL_KEY"
+    assert "at least 32 characters" in line["to_do"] and "every adapter" in line["to_do"]  # what to do, not only what is lost
     key = "k" * 40
     with capture_logs() as logs:
         assert sealer(OmnibusSettings(dead_letters={"seal_key": key}), "adapter.web") is not None  # type: ignore[arg-type]
     assert not [entry for entry in logs if entry["log_level"] == "warning"]
+    assert [entry["component"] for entry in logs if entry["log_level"] == "info"] == ["adapter.web"]  # a rollout is checked
     assert key not in repr(logs)
+    with capture_logs() as logs:  # import-batch: a file's line is never re-driven, so no seal and no warning
+        assert sealer(OmnibusSettings(), "adapter.legacy", importing=True) is None
+        assert sealer(OmnibusSettings(dead_letters={"seal_key": key}), "adapter.legacy", importing=True) is None  # type: ignore[arg-type]
+    assert not logs

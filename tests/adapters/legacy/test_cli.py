@@ -137,6 +137,22 @@ def test_an_import_with_rejected_lines_exits_non_zero_unless_asked_not_to() -> N
     assert import_exit_code([clean, bad], rejected_ok=True) == 0
 
 
+def test_rejected_ok_does_not_waive_a_file_of_which_every_line_was_rejected() -> None:
+    """``--rejected-ok`` exited 0 for "every line rejected, nothing published": what a changed export format looks
+    like, a night of which nothing was imported, so a cron job could not tell it from a good one. It waives rejected
+    lines of a file that was imported, nothing else; the ``error:`` line says which it was."""
+    from adapters.legacy.cli import exit_reasons
+
+    some = BatchReport("a", lines=4, published_events=3, rejected={3: "bad amount"})
+    every = BatchReport("b", lines=2, rejected={1: "bad date", 2: "bad date"}, not_remembered=True)
+    assert import_exit_code([some], rejected_ok=True) == 0
+    assert import_exit_code([every], rejected_ok=True) == EXIT_REJECTED_LINES
+    assert import_exit_code([some, every], rejected_ok=True) == EXIT_REJECTED_LINES
+    (only,) = exit_reasons([every])
+    assert only.startswith("every line of an export file was rejected") and "--rejected-ok does not waive it" in only
+    assert len(exit_reasons([some, every])) == 2 and "--rejected-ok: exit 0" in exit_reasons([some, every])[0]
+
+
 @pytest.mark.kafka
 def test_import_batch_exits_3_when_a_line_is_rejected_and_0_with_rejected_ok(
     monkeypatch: pytest.MonkeyPatch, bootstrap_servers: str, tmp_path: Path

@@ -307,6 +307,26 @@ async def test_a_snapshot_whose_file_time_is_ahead_of_the_clock_stamps_one_insta
     assert stamps.pop().timestamp() <= time.time()
 
 
+async def test_a_file_dated_ahead_of_the_clock_is_said_in_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The move back was only counted in a metric, and ``import-batch`` serves none: a bank never learnt that its export
+    host's clock ran hours fast. One warning per file names it and how far ahead; a file on time says nothing."""
+    from structlog.testing import capture_logs
+
+    from bus.logging import get_logger
+
+    monkeypatch.setattr(ingress_batch, "log", get_logger(ingress_batch.__name__))  # a new lazy logger (cached ones hide)
+    importer, layout = _importer(tmp_path, _Publisher()), Layout.model_validate(SUBSCRIBERS)
+    with capture_logs() as logs:
+        await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB), layout)
+    assert not [line for line in logs if "ahead of our clock" in line["event"]]
+    night = _night(tmp_path, "n2.csv", ALICE, BOB, CAROL)
+    os.utime(night, (time.time() + 3 * 3600, time.time() + 3 * 3600))
+    with capture_logs() as logs:
+        await importer.import_file(night, layout)
+    (line,) = [line for line in logs if "ahead of our clock" in line["event"]]
+    assert line["log_level"] == "warning" and line["file"] == "n2.csv" and 3 * 3600 - 120 < line["ahead_s"] <= 3 * 3600
+
+
 async def test_an_interrupted_import_resumes_with_the_instant_it_stamped(tmp_path: Path) -> None:
     """The instant a file ahead of the clock was moved back to is kept in its checkpoint: the run that resumes it
     stamps its remaining lines and its closures with it, not with its own clock."""
