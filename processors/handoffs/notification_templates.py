@@ -139,14 +139,20 @@ def template_language(wanted: str | None, available: Mapping[str, object], defau
     return default
 
 
+# A calendar left in UTC (the policy's default) tells its time as UTC: a customer reads a bare time as his own.
+UTC_ZONE_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
+
+
 def readable_deadline(deadline: datetime, zone: ZoneInfo, lang: str, sent: datetime) -> str:
     """``deadline`` (an aware datetime) as a customer reads it in language ``lang``: the local date and time in
     ``zone``, by CLDR's patterns for the language (the day and month as its ``MMMMd`` skeleton, the year too when
     it is not the year the notification is ``sent`` in, the short time, joined by its date-time pattern):
-    ``9 de diciembre, 9:15`` (es), ``December 9, 9:15 AM`` (en), ``January 5, 2027, 9:15 AM``."""
+    ``9 de diciembre, 9:15`` (es), ``December 9, 9:15 AM`` (en), ``January 5, 2027, 9:15 AM``; in a UTC zone
+    (``UTC_ZONE_KEYS``: a calendar that names none) the time says so, ``9 de diciembre, 9:15 UTC``."""
     local = deadline.astimezone(zone)
     day = _written_day(local.date(), lang, local.year != sent.astimezone(zone).year)
-    return _date_time_pattern(lang).replace("{0}", _written_time(local.time(), lang)).replace("{1}", day)
+    written = _written_time(local.time(), lang) + (" UTC" if zone.key in UTC_ZONE_KEYS else "")
+    return _date_time_pattern(lang).replace("{0}", written).replace("{1}", day)
 
 
 # CLDR formatting (skeleton matching, month names) costs more than the rest of a notification: days and times of

@@ -84,10 +84,14 @@ def test_the_deadline_is_written_in_the_team_s_zone_at_the_deadline_s_own_offset
 
 
 def test_a_team_without_a_calendar_writes_the_deadline_in_the_policy_s_default_calendar_zone_else_utc() -> None:
-    """A team that names no calendar works on the policy's ``default`` one (UTC unless the policy sets its zone)."""
+    """A team that names no calendar works on the policy's ``default`` one (UTC unless the policy sets its zone). A
+    deadline in UTC says so: a Spanish customer told "antes del 5 de diciembre, 5:06" read 5:06 as Madrid's time, an
+    hour early (the guide's steps set no calendar zone)."""
     _, classic = opened(HandoffPolicy(), T0)  # round the clock, 20 hours from Monday 2 November 09:00 UTC
     assert classic["message"] == ("We have passed your request to our back-office team. "
-                                  "We will get back to you by November 3, 5:00 AM.")
+                                  "We will get back to you by November 3, 5:00 AM UTC.")
+    _, spanish = opened(HandoffPolicy(notifications={"default_language": "es"}), T0)  # type: ignore[arg-type]
+    assert spanish["message"].endswith("Le responderemos antes del 3 de noviembre, 5:00 UTC.")
     assert classic["parameters"]["time_zone"] == "UTC" and "team_name" not in classic["parameters"]
     madrid_default = bank({"name": "back-office"}, default_language="en",
                           calendars={"default": {"timezone": "Europe/Madrid"}})
@@ -173,3 +177,14 @@ def test_a_language_no_date_can_be_written_in_or_a_miscased_display_name_tag_is_
         policy: dict, says: str) -> None:
     with pytest.raises(ValidationError, match=says):
         HandoffPolicy.model_validate(policy)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Etc/Zulu"])
+def test_a_deadline_in_any_spelling_of_utc_says_utc_and_a_local_zone_says_nothing(zone: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from processors.handoffs.notification_templates import readable_deadline
+
+    deadline = datetime(2026, 12, 5, 5, 6, tzinfo=UTC)
+    assert readable_deadline(deadline, ZoneInfo(zone), "es", T0) == "5 de diciembre, 5:06 UTC"
+    assert readable_deadline(deadline, ZoneInfo("Europe/Madrid"), "es", T0) == "5 de diciembre, 6:06"
