@@ -8,8 +8,10 @@ dashes allowed, Luhn-valid, starting with 2-6 like the card networks' ranges) it
 values identity links on, which the normaliser keeps as they are when the dead letter is replayed. Without a
 token key they are masked instead. Phones and e-mail addresses are left: they travel normalised on topics anyway.
 
-Not found: national IDs written with spaces inside (e.g. ``1 85 05 78 006 084 36``), and card numbers whose
-digits are split by other characters; numbers right after ``+`` are phone numbers, not cards.
+National IDs written with spaces inside (a French NIR as printed on the card, ``2 95 10 99 126 111 93``; a DNI
+``12345678 Z``) are found too: a run of groups of digits (or single letters) separated by single spaces is tried
+whole, then its shorter spans, longest first. Not found: card numbers whose digits are split by other characters
+than spaces or dashes; numbers right after ``+`` are phone numbers, not cards.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from bus.identifiers.tokens import is_token
 _NATIONAL_ID = re.compile(r"(?<![0-9A-Za-z:])[0-9A-Za-z][0-9A-Za-z./-]{4,24}[0-9A-Za-z](?![0-9A-Za-z])")
 _CARD = re.compile(r"(?<![0-9A-Za-z+:])[2-6](?:[ -]?\d){11,18}(?![0-9A-Za-z])")  # not inside a word or token
 _MIN_DIGITS = 5  # a national ID of any scheme has more; fewer is a word, a code or a date
+# groups of digits (a letter or two after them: Corsica's 2A, a DNI's letter) or a lone letter, single spaces apart
+_SPACED_RUN = re.compile(r"(?<![0-9A-Za-z:+])(?:\d[0-9A-Za-z]{0,7}|[A-Za-z])(?: (?:\d[0-9A-Za-z]{0,7}|[A-Za-z])){1,11}"
+                         r"(?![0-9A-Za-z])")
 
 
 class SecretScrubber:
@@ -40,7 +45,7 @@ class SecretScrubber:
         if not data:
             return data
         text = data.decode("utf-8", errors="surrogateescape")
-        scrubbed = _CARD.sub(self._card, _NATIONAL_ID.sub(self._national_id, text))
+        scrubbed = _SPACED_RUN.sub(self._spaced, _CARD.sub(self._card, _NATIONAL_ID.sub(self._national_id, text)))
         return data if scrubbed == text else scrubbed.encode("utf-8", errors="surrogateescape")
 
     def _national_id(self, match: re.Match[str]) -> str:
@@ -52,6 +57,35 @@ class SecretScrubber:
         except NotAnIdentifier:
             return found
         result = self._normaliser.normalise(kinds.NATIONAL_ID, found)
+        return result.value if isinstance(result, Identifier) else "[national id]"
+
+    def _spaced(self, match: re.Match[str]) -> str:
+        """A run of space-separated groups with the national IDs written across some of them replaced: the whole run
+        first, then its spans of fewer groups, longest and leftmost first (the run may hold other words and numbers)."""
+        groups = match.group().split(" ")
+        out: list[str] = []
+        start = 0
+        while start < len(groups):
+            for end in range(len(groups), start + 1, -1):  # spans of two groups or more: one is the unspaced pass's
+                span = " ".join(groups[start:end])
+                if (replaced := self._national_id_in(span)) is not None:
+                    out.append(replaced)
+                    start = end
+                    break
+            else:
+                out.append(groups[start])
+                start += 1
+        return " ".join(out)
+
+    def _national_id_in(self, span: str) -> str | None:
+        """``span``'s token (or ``[national id]``) when it is a valid national ID, else None."""
+        if sum(char.isdigit() for char in span) < _MIN_DIGITS:
+            return None
+        try:
+            canonical_national_id(span, self._schemes)
+        except NotAnIdentifier:
+            return None
+        result = self._normaliser.normalise(kinds.NATIONAL_ID, span)
         return result.value if isinstance(result, Identifier) else "[national id]"
 
     def _card(self, match: re.Match[str]) -> str:

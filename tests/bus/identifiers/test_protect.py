@@ -49,3 +49,23 @@ def test_other_schemes_are_found_too() -> None:
                                                      national_id_schemes=["fr.nir"]))
     scrubbed = SecretScrubber(french).scrub(b"nir=295109912611193;")
     assert scrubbed is not None and b"295109912611193" not in scrubbed and scrubbed.startswith(b"nir=nid1:")
+
+
+def test_national_ids_written_with_spaces_inside_become_tokens_too() -> None:
+    """A NIR as printed on the French card (``2 95 10 99 126 111 93``) or a DNI with a space before its letter went onto
+    ``deadletter.v1`` raw: only unspaced IDs were found. Each becomes the token of its unspaced form, inside a run of
+    other words and numbers too, and what is no ID keeps every byte."""
+    both = IdentifierNormaliser(IdentifierSettings(hmac_key=SecretStr("test-hmac-key-0123456789"),
+                                                   national_id_schemes=["fr.nir", "es.dni"]))
+    scrubber = SecretScrubber(both)
+    nir, dni = both.normalise("NATIONAL_ID", "295109912611193").value, both.normalise("NATIONAL_ID", "12345678Z").value
+    body = '{"nir": "2 95 10 99 126 111 93", "note": "DNI 12345678 Z; tel 06 12 34 56 78, 2 a 3 12 34"}'.encode()
+    scrubbed = scrubber.scrub(body)
+    assert scrubbed is not None
+    text = scrubbed.decode()
+    assert text == f'{{"nir": "{nir}", "note": "DNI {dni}; tel 06 12 34 56 78, 2 a 3 12 34"}}'
+    assert scrubber.scrub(scrubbed) == scrubbed  # a token is found again as itself
+    embedded = scrubber.scrub(b"ref 7 2 95 10 99 126 111 93 9 end")  # the ID is a span of a longer run
+    assert embedded == f"ref 7 {nir} 9 end".encode()
+    plain = b"lines 1 2 3 4 5 6 7 8 9 10 11 12 13 14 and 12345 678 and A B C"
+    assert scrubber.scrub(plain) == plain
