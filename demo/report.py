@@ -76,7 +76,8 @@ async def summary(console: Console, settings: OmnibusSettings, customer: DemoCus
 
     console.print(Panel.fit(
         f"HTTP {rejected['status']}: {rejected['body'].get('error') or rejected['body']}\n"
-        "The original body is on the dead-letter topic with this reason: omnibus deadletters list, then show ID.",
+        "The original body is on the dead-letter topic with this reason, sealed for re-drive: with --keep-running,\n"
+        "omnibus deadletters list, then show ID (the stack stops when the demo ends).",
         title="A malformed identify from the portal",
     ))
     if profile is None:
@@ -167,6 +168,8 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         # tester21 F1: `omnibus identity pop` asks the screen pop at this port unless given --url
         "OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT": str(urlsplit(endpoints.screen_pop).port or ""),
         "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
+        # `omnibus deadletters redrive` of the demo's refused identify opens its sealed body with the adapters' key
+        "OMNIBUS_DEAD_LETTERS__SEAL_KEY": seal.get_secret_value() if (seal := settings.dead_letters.seal_key) else "",
     }
     if stack_dir:  # tester10 #13: `omnibus stack status` from the repository found no stack
         environment["OMNIBUS_STACK_DIR"] = stack_dir

@@ -49,6 +49,9 @@ DEMO_NATIONAL_ID_SCHEMES = ("fr.nir", "cn.ric")
 # A telecom's billing writes its customer numbers C-770002, which a caller types 770002 on the keypad: without the
 # format they were two customers, and the caller's phone left his billing record (tester24 F4). The environment wins.
 DEMO_CUSTOMER_NUMBER_FORMAT = {"prefix": "C-"}
+# A throw-away key, so the demo's refused identify is kept sealed and re-drivable (with --keep-running), and its
+# adapters do not each warn at start that a refusal cannot be re-driven. The environment wins.
+DEMO_SEAL_KEY = "demo-only-dead-letter-seal-key-not-for-production"
 
 
 def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
@@ -61,7 +64,9 @@ def demo_settings(state: dict[str, Any], metrics_port: int) -> OmnibusSettings:
         identifiers["national_id_schemes"] = DEMO_NATIONAL_ID_SCHEMES
     if "OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT" not in os.environ:
         identifiers["customer_number_format"] = DEMO_CUSTOMER_NUMBER_FORMAT
+    sealing = {} if "OMNIBUS_DEAD_LETTERS__SEAL_KEY" in os.environ else {"dead_letters": {"seal_key": DEMO_SEAL_KEY}}
     return load_settings(
+        **sealing,
         kafka={"bootstrap_servers": state["kafka"]["bootstrap_servers"]},
         registry={"url": registry.get("url")},
         topics={"partitions": 3},

@@ -205,3 +205,20 @@ def test_the_demo_asks_the_screen_pop_of_its_customer_by_the_lookup_url() -> Non
     url = urlsplit(report.lookup_url(_endpoints(), "fatou.okafor0@example.com"))
     assert url.path == "/customers/lookup"
     assert parse_qs(url.query) == {"type": ["EMAIL"], "value": ["fatou.okafor0@example.com"]}
+
+
+def test_the_demo_seals_its_refusals_with_a_throw_away_key_and_exports_it_unless_the_environment_gives_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its four adapters each warned at start that refused input cannot be re-driven (no seal key), a warning a demo
+    user cannot act on; its own refused identify could not be re-driven with --keep-running."""
+    from demo.run import DEMO_SEAL_KEY, demo_settings
+
+    state = {"kafka": {"bootstrap_servers": "127.0.0.1:9"}}
+    monkeypatch.delenv("OMNIBUS_DEAD_LETTERS__SEAL_KEY", raising=False)
+    settings = demo_settings(state, metrics_port=0)
+    assert settings.dead_letters.seal_key is not None and settings.dead_letters.seal_key.get_secret_value() == DEMO_SEAL_KEY
+    lines = rendered(lambda console: report.keep_running(console, _endpoints(), settings, shown=SHOWN))
+    assert f"export OMNIBUS_DEAD_LETTERS__SEAL_KEY={DEMO_SEAL_KEY}" in lines
+    own = "an-operator-s-own-seal-key-of-40-characters"
+    monkeypatch.setenv("OMNIBUS_DEAD_LETTERS__SEAL_KEY", own)
+    assert demo_settings(state, metrics_port=0).dead_letters.seal_key.get_secret_value() == own  # type: ignore[union-attr]
