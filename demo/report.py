@@ -99,10 +99,11 @@ def topics_table(counts: list[tuple[str, int]], settings: OmnibusSettings) -> Ta
 
 
 def shown_time(value: object) -> str:
-    """An ISO-8601 instant of the screen pop (``2026-11-30T12:41:32.032782+00:00``) as ``2026-11-30 12:41:32``, in
-    UTC and to the second (new-user finding #13: the due date was printed raw); anything else as it is."""
+    """An ISO-8601 instant of the screen pop (``2026-11-30T12:41:32.032782+00:00``) as ``2026-11-30 12:41:32 UTC``,
+    in UTC, to the second and saying so (new-user finding #13: the due date was printed raw; a contact time without
+    its zone was read as local beside a due date marked UTC); anything else as it is."""
     try:
-        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromisoformat(str(value)).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     except ValueError:
         return str(value or "")
 
@@ -124,7 +125,7 @@ def screen_pop_table(name: str, profile: dict[str, Any]) -> Table:
     for handoff in profile.get("open_handoffs") or []:
         pop.add_row("open handoff", f"{handoff.get('case_type')} -> {handoff.get('team')}, owner "
                     f"{handoff.get('owner_id') or 'none yet'} ({handoff.get('status')})\n"
-                    f"due {shown_time(handoff.get('deadline_at'))} UTC")
+                    f"due {shown_time(handoff.get('deadline_at'))}")
     # The looked-up identifier's hint (``shared_identifier``) first, then the customer's others, each once.
     for shared in [profile.get("shared_identifier"), *(profile.get("shared_identifiers") or [])]:
         if shared:

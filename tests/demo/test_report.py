@@ -103,7 +103,8 @@ def test_the_screen_pop_table_shows_every_identifier_whole_at_80_columns() -> No
     assert all(len(line) <= 80 for line in lines)
     for identifier in profile["identifiers"]:
         assert any(f"{identifier['type']} {identifier['value']}" in line for line in lines), identifier
-    assert "cus_66176f375d9be8a1650b3d33" in text and "2026-11-30 06:34:27 WEB_EVENT Offer Accepted" in text
+    # a contact time says its zone as the due date does: read without it, as local, beside a due date marked UTC
+    assert "cus_66176f375d9be8a1650b3d33" in text and "2026-11-30 06:34:27 UTC WEB_EVENT Offer Accepted" in text
     assert any("due 2026-11-30 12:41:32 UTC" in line for line in lines)  # new-user finding #13: not the raw instant
     assert "032782" not in text and "+00:00" not in text
 
