@@ -151,6 +151,8 @@ def test_rejected_ok_does_not_waive_a_file_of_which_every_line_was_rejected() ->
     (only,) = exit_reasons([every])
     assert only.startswith("every line of an export file was rejected") and "--rejected-ok does not waive it" in only
     assert len(exit_reasons([some, every])) == 2 and "--rejected-ok: exit 0" in exit_reasons([some, every])[0]
+    # with the flag, waived lines are no reason: the run exits 3 for the other file alone, and says only that
+    assert exit_reasons([some, every], rejected_ok=True) == [only]
 
 
 @pytest.mark.kafka
