@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from adapters.base.errors import BAD_JSON, RejectedInput
+from adapters.base.errors import RejectedInput
 from bus.errors import ConfigError
 
 
@@ -49,7 +49,3 @@ def unknown_kind(kind: object, known: list[str]) -> EventRejected:
 
 def bad_upload(detail: str) -> RejectedInput:
     return RejectedInput(detail, code="bad_upload")
-
-
-def bad_json(detail: str) -> RejectedInput:
-    return RejectedInput(f"body is not valid JSON: {detail}", code=BAD_JSON)

@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from adapters.base.errors import BAD_JSON, RejectedInput
+from adapters.base.errors import RejectedInput
 from bus.errors import ConfigError
 
 
@@ -61,10 +61,6 @@ def unknown_type(kind: object) -> MessageRejected:
         f"unknown message type {ascii(kind)[:60]}: expected identify, track, page, screen, group or alias",
         code="unknown_type",
     )
-
-
-def bad_json(detail: str) -> RejectedInput:
-    return RejectedInput(f"body is not valid JSON: {detail}", code=BAD_JSON)
 
 
 def bad_shape(detail: str) -> RejectedInput:
