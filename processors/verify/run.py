@@ -74,7 +74,9 @@ def _of(records: list[Replayed], settings: OmnibusSettings, *specs: TopicSpec) -
     return [r for r in records if r.topic in names]
 
 
-def _decision(record: Replayed) -> str | None:
+def customer_decision(record: Replayed) -> str | None:
+    """The decision a ``customer.events`` record announces, as the check ``one event id per decision`` names it:
+    ``customer ID created`` or ``customer ID merged away`` (None: another event)."""
     value = record.event.value if record.event is not None else {}
     if record.event is not None and record.event.schema == CREATED:
         return f"customer {value['customer_id']} created"
@@ -174,7 +176,7 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
     check_identity(recomputed, outputs, CONTACT_EVENTS.name(settings.topics), report)
     survivors = merges(outputs.customer_events)
     check_copies("customer.events", outputs.customer_events, report)
-    check_one_id_per_decision("customer.events", outputs.customer_events, report, _decision)
+    check_one_id_per_decision("customer.events", outputs.customer_events, report, customer_decision)
     check_copies("customer.contacts", outputs.contacts, report, lambda key: final_customer(key, survivors))
     check_one_customer_per_contact(placements, report)
     check_handoffs_with_their_contact(placements, report)

@@ -19,29 +19,17 @@ from bus.config import OmnibusSettings
 from bus.topics import CUSTOMER_EVENTS, IDENTITY_GRAPH
 from processors.identity.wire import decode_record
 from processors.replay import Replayed, read_topics
-from processors.replay.holders import CREATED
-from processors.replay.operators import MERGED
 from processors.verify.effects import content, event_id
+from processors.verify.run import customer_decision
 
 MESSAGE_CHARS = 2_000  # of one protocol message's repr: enough for an offer's members and its saga
 
 
-def decision(record: Replayed) -> str | None:
-    """``customer ID created`` or ``customer ID merged away``, as the verifier names the decision (None: another
-    event)."""
-    value = record.event.value if record.event is not None else {}
-    if record.event is not None and record.event.schema == CREATED:
-        return f"customer {value['customer_id']} created"
-    if record.event is not None and record.event.schema == MERGED:
-        return f"customer {value['merged_customer_id']} merged away"
-    return None
-
-
 def conflicts(records: list[Replayed]) -> dict[str, list[Replayed]]:
-    """The decisions (``decision``) whose copies differ in event id or content, with every copy."""
+    """The decisions (``customer_decision``) whose copies differ in event id or content, with every copy."""
     copies: dict[str, list[Replayed]] = defaultdict(list)
     for record in records:
-        if (made := decision(record)) is not None:
+        if (made := customer_decision(record)) is not None:
             copies[made].append(record)
     return {made: found for made, found in copies.items()
             if len({(event_id(r), repr(content(r.event.value))) for r in found}) > 1}  # type: ignore[union-attr]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from processors.verify.effects import check_copies, check_one_id_per_decision
 from processors.verify.report import Report
-from processors.verify.run import _decision
+from processors.verify.run import customer_decision
 from tests.processors.verify.support import customer_event
 
 
@@ -41,5 +41,5 @@ def test_one_decision_announced_under_two_event_ids_fails() -> None:
                customer_event("CustomerMerged", "cus_a", "m2", 2, survivor_customer_id="cus_a",
                               merged_customer_id="cus_c"),
                customer_event("CustomerCreated", "cus_a", "c1", 0, customer_id="cus_a")]
-    check = check_one_id_per_decision("customer.events", records, report, _decision)
+    check = check_one_id_per_decision("customer.events", records, report, customer_decision)
     assert check.checked == 2 and check.failures == ["customer cus_c merged away announced under 2 event ids"]
