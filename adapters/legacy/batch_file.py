@@ -121,7 +121,7 @@ class FileImport(ResumableSource[tuple[int, int]]):
             dedupe_id = revision.revision.line_id
         occurred = line_time(fields, layout)
         record = BusinessRecord(layout.event, fields, dedupe_id, occurred or self.occurred_default,
-                                undated=occurred is None)
+                                undated=occurred is None, record_key=revision.key if revision is not None else None)
         mapped = map_business(record, self._ctx)
         if revision is not None:
             self._lines[number] = self._latest[revision.key] = revision

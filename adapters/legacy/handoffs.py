@@ -4,7 +4,9 @@ A legacy ticketing or back-office system reports what it did with a handoff the 
 fact (``mapper.BusinessRecord``), with these fields (text; ``by`` is the employee who did it):
 
 - ``HandoffCreated``: ``case_type``, ``summary``, optional ``handoff_id`` (default: ``legacy_handoff_id``, e.g.
-  ``legacy:<source system>:outbox:<row id>`` for an outbox row), ``team`` (kept as ``intake_facts.requested_team``),
+  ``legacy:<source system>:outbox:<row id>`` for an outbox row; a polled row or keyed line is named after the row or
+  key, not its version, and names it in ``intake_facts.source_record``: every version is the same case,
+  ``bus.handoff_revisions``), ``team`` (kept as ``intake_facts.requested_team``),
   and the customer's identifiers as for every business event (``account_number``, ``phone``, ``email``...), and the
   declared business references among its fields in any spelling (a ``METER_POINT`` column: intake facts, tester26
   F11); origin channel ``BUSINESS_SYSTEM``;
@@ -16,8 +18,8 @@ fact (``mapper.BusinessRecord``), with these fields (text; ``by`` is the employe
 - ``HandoffClosed``: ``handoff_id``, optional ``close_reason`` (``CONFIRMED`` default, ``WITHDRAWN``,
   ``DUPLICATE``, ``AUTO_CLOSED``), ``by``.
 
-Events go to ``handoff.events.v1`` keyed by the handoff id, with ids from the row's id (a re-read row is a
-duplicate). The tracker decides whether the transition is legal (docs/handoffs.md).
+Events go to ``handoff.events.v1`` keyed by the handoff id, with ids from the row's id, or version's (a re-read row
+or version is a duplicate). The tracker decides whether the transition is legal (docs/handoffs.md).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
+from bus.handoff_revisions import SOURCE_RECORD_FACT
 from schemas.enums import CLOSE_REASONS
 
 if TYPE_CHECKING:
@@ -36,11 +39,19 @@ if TYPE_CHECKING:
 
 def legacy_handoff_id(source_system: str, record_id: str) -> str:
     """The id of the case a ``HandoffCreated`` record without ``handoff_id`` opens: ``legacy:<source system>:<record
-    id>``, the record id being its source's (``BusinessRecord.dedupe_id``): ``outbox:<row id>``
-    (``ingress_outbox.outbox_record_id``), ``poll:<poller>:<key>@<updated_at>`` (``ingress_poller.polled_record_id``),
-    ``batch:<layout>:<checksum 32 hex>:<line>`` or ``batch:<layout>:key-<32 hex>`` (``batch_lines.line_id``; a changed
-    keyed line ``...@<16 hex>``, ``revisions.next_revision``). docs/handoffs.md states these forms."""
+    id>``, the record id being its source's (``BusinessRecord.record_key``, else ``dedupe_id``): ``outbox:<row id>``
+    (``ingress_outbox.outbox_record_id``), ``poll:<poller>:<key>`` for every version of a polled row
+    (``ingress_poller.polled_row_id``), ``batch:<layout>:<checksum 32 hex>:<line>`` or, for every version of a keyed
+    line, ``batch:<layout>:key-<32 hex>`` (``batch_lines.line_id``). docs/handoffs.md states these forms."""
     return handoff_id("legacy", source_system, record_id)
+
+
+def source_record_fact(f: Fields) -> dict[str, str]:
+    """``{SOURCE_RECORD_FACT: legacy:<source system>:<record key>}`` for a record with versions (a polled row, a keyed
+    line), else ``{}``: the tracker reads a later version's ``HandoffCreated`` as the same case
+    (``bus.handoff_revisions``), whether the case is named by the record or by a ``handoff_id`` column."""
+    key = f.record.record_key
+    return {SOURCE_RECORD_FACT: legacy_handoff_id(f.ctx.source_system, key)} if key is not None else {}
 
 
 def _malformed(name: str, why: str) -> RejectedInput:
@@ -56,10 +67,12 @@ def _created(f: Fields) -> dict[str, Any]:
     # Every field is read before the request is parsed: a layout's fields are checked against what is read
     # (adapters.legacy.reads.event_fields).
     case_type, team, summary = f.text("case_type"), f.text("team", required=False), f.text("summary", required=False)
-    ident = f.text("handoff_id", required=False) or legacy_handoff_id(f.ctx.source_system, f.record.dedupe_id)
+    ident = f.text("handoff_id", required=False) or legacy_handoff_id(
+        f.ctx.source_system, f.record.record_key or f.record.dedupe_id)
     actor = _employee(f, required=False) or {"kind": "SYSTEM", "id": f.ctx.source_system}
     identifiers = f.customer_identifiers()
-    facts = {**f.declared_references(), "account_number": f.account_number(required=False, key=False)}
+    facts = {**f.declared_references(), "account_number": f.account_number(required=False, key=False),
+             **source_record_fact(f)}
     try:
         request = HandoffRequest.parse(case_type, team, summary)
     except BadHandoffRequest as exc:

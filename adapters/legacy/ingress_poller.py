@@ -261,15 +261,17 @@ class TablePoller(ResumableSource[dict[str, Any]]):
 
 def polled_record(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, Any]) -> BusinessRecord:
     """The business fact of one polled row version (``row``: column -> value, its ``updated_at_column`` a datetime):
-    its fields (``polled_fields``), its version id (``polled_record_id``), its time (``occurred_at`` if the row has
-    one, else its ``updated_at``). Raises ``RejectedInput`` for a malformed ``occurred_at``."""
+    its fields (``polled_fields``), its version id (``polled_record_id``) and row id (``polled_row_id``, the
+    ``record_key`` every version shares), its time (``occurred_at`` if the row has one, else its ``updated_at``).
+    Raises ``RejectedInput`` for a malformed ``occurred_at``."""
     updated = row[spec.updated_at_column]
     event_type = spec.event_type or str(row.get(spec.event_type_column or "") or "")
     fields = polled_fields(spec, row)
     occurred = fields.get("occurred_at")
-    version = polled_record_id(spec.name, row_key(spec, ctx, row, fields), updated)
-    return BusinessRecord(event_type, fields, version,
-                          moment(occurred if occurred else updated, "occurred_at"))  # type: ignore[arg-type]
+    polled_row = polled_row_id(spec.name, row_key(spec, ctx, row, fields))
+    return BusinessRecord(event_type, fields, polled_record_id(polled_row, updated),
+                          moment(occurred if occurred else updated, "occurred_at"),  # type: ignore[arg-type]
+                          record_key=polled_row)
 
 
 def polled_fields(spec: PollerSettings, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -282,12 +284,18 @@ def polled_fields(spec: PollerSettings, row: Mapping[str, Any]) -> dict[str, Any
             **{name: row.get(column) for name, column in spec.columns.items()}}
 
 
-def polled_record_id(poller: str, key: str, updated_at: datetime) -> str:
-    """The id of one version of a polled row: ``poll:<poller>:<key>@<updated_at ISO 8601>`` (``key``: ``row_key``).
-    Each version is a fact of its own: a ``HandoffCreated`` row without ``handoff_id`` opens
-    ``legacy:<source system>:poll:<poller>:<key>@<updated_at>`` (``adapters.legacy.handoffs.legacy_handoff_id``), so a
-    row written again later with a new ``updated_at`` opens another case; a table of tickets names its own."""
-    return f"poll:{poller}:{key}@{updated_at.isoformat()}"
+def polled_row_id(poller: str, key: str) -> str:
+    """The id of a polled row, the same for each of its versions: ``poll:<poller>:<key>`` (``key``: ``row_key``). A
+    ``HandoffCreated`` row without ``handoff_id`` opens ``legacy:<source system>:poll:<poller>:<key>``
+    (``adapters.legacy.handoffs.legacy_handoff_id``): the row updated later is the same case."""
+    return f"poll:{poller}:{key}"
+
+
+def polled_record_id(row_id: str, updated_at: datetime) -> str:
+    """The id of one version of a polled row: ``<polled_row_id>@<updated_at ISO 8601>``, e.g.
+    ``poll:tickets:T-1@2026-12-04T10:00:00+00:00``. Each version is a fact of its own (its events' ids derive from
+    it: the same version polled again is a copy, at least once)."""
+    return f"{row_id}@{updated_at.isoformat()}"
 
 
 def row_key(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, Any], fields: Mapping[str, Any]) -> str:

@@ -76,7 +76,9 @@ COMPONENT = "legacy"  # the component label of this adapter's identifier and tra
 
 @dataclass(frozen=True)
 class BusinessRecord:
-    """One fact with its source's id (``dedupe_id``: outbox row, row version, file line or business key).
+    """One fact with its source's id (``dedupe_id``: outbox row, row version, file line or business key, the
+    version a changed keyed line is; its events' ids derive from it) and the record it is a version of
+    (``record_key``: a ``HandoffCreated``'s case is named after it, ``adapters.legacy.handoffs``).
 
     ``undated``: the source gave no time for the fact, ``occurred_at`` is the export's (a batch file's modification
     time): the business event says so (its ``undated`` field), so a dated fact outranks it (tester28 F3)."""
@@ -86,6 +88,9 @@ class BusinessRecord:
     dedupe_id: str
     occurred_at: datetime
     undated: bool = False
+    # the record this fact is one version of, the same for each (a polled row ``poll:<poller>:<key>``, a keyed batch
+    # line ``batch:<layout>:key-<32 hex>``); None: a record with one version (an outbox row, an unkeyed line)
+    record_key: str | None = None
 
 
 @dataclass(frozen=True)

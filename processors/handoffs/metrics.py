@@ -15,6 +15,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from bus.logging import get_logger
 from processors.handoffs.config import HandoffPolicy, TierPolicy
 from processors.handoffs.outputs import RECALL
+from processors.handoffs.revisions import REVISED_FIELDS
 
 log = get_logger(__name__)
 
@@ -53,6 +54,12 @@ BOUNCES = Counter("omnibus_handoff_bounces_total", "Handoffs passed on by a team
 UNKNOWN_TEAM_TRANSFERS = Counter(
     "omnibus_handoff_transfers_to_unknown_team_total",
     "Transfers to a team the handoff policy does not name (handled with the default team's rules).",
+)
+REVISIONS = Counter(
+    "omnibus_handoff_revisions_total",
+    "Later versions of a case's source record (a polled ticket row updated, a keyed batch line changed) that changed"
+    " what its HandoffCreated describes, by field; applied=false: the case keeps its own (case_type,"
+    " customer_identifiers, origin_site: transfer it by hand).", ["field", "applied"],
 )
 UNKNOWN_TIER_SOURCES = ("account", "handoff")  # AccountOpened.service_tier, HandoffCreated.service_tier
 UNKNOWN_TIERS = Counter(
@@ -135,6 +142,8 @@ class HandoffMetrics:
                 ESCALATIONS.labels(team=self.team(team), trigger=str(detail)).inc()
             elif effect == "unknown_team":
                 UNKNOWN_TEAM_TRANSFERS.inc()
+            elif effect == "revised":
+                REVISIONS.labels(field=detail, applied=str(detail in REVISED_FIELDS).lower()).inc()
 
     def notified(self, outputs: Iterable[Any]) -> None:
         """Count the CustomerNotification and CustomerNotificationRecalled outputs among ``outputs``

@@ -3,7 +3,7 @@
 ==================  =======  ======  ===========  =======  ========  ========  ======
 event \\ status      (none)   ROUTED  IN_PROGRESS  WAITING  RESOLVED  CLOSED    notes
 ==================  =======  ======  ===========  =======  ========  ========  ======
-Created             ROUTED   ✗       ✗            ✗        ✗         ✗         routes at once; work order out
+Created             ROUTED   ✗ (6)   ✗ (6)        ✗ (6)    ✗ (6)     ✗ (6)     routes at once; work order out
 Routed (by hand)    ✗        ✗       ✗            ✗        ✗         ✗         legal only in CREATED
 Acknowledged        ✗ (1)    =       =            =        =         =         stops the ack alarms
 Accepted            ✗        IN_PR.  ✗ (2)        =        ✗         ✗         one owner: a second is illegal
@@ -22,7 +22,9 @@ Alarm/StatusChanged
 ✗ illegal (dead-lettered with the reason), = same status. (1) an acknowledgement for a handoff nobody
 created is reported (dead letter + metric). (2) the same owner accepting again is a no-op. (3) to
 IN_PROGRESS with a new owner, to ROUTED for a team queue. (4) to IN_PROGRESS with an owner, else ROUTED.
-(5) only WITHDRAWN, DUPLICATE or AUTO_CLOSED close an unresolved handoff. Re-deliveries (same event id)
+(5) only WITHDRAWN, DUPLICATE or AUTO_CLOSED close an unresolved handoff. (6) a later version of the source record
+the case was opened from (a polled ticket row updated) is the same case: a copy, or its summary and facts revised
+(``revisions``). Re-deliveries (same event id)
 are no-ops. Every applied change emits a HandoffStatusChanged; customer-visible ones a notification.
 """
 
@@ -58,6 +60,7 @@ from processors.handoffs.outputs import (
     Output,
     short_name,
 )
+from processors.handoffs.revisions import REVISED_FIELDS, changed_fields, is_later_version, revised
 from processors.handoffs.state import HandoffState, Status
 
 # a second HandoffCreated under a used handoff id; one of a web service request is re-issuable
@@ -111,6 +114,8 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
         return _create(value, at, ctx)
     if state.has_applied(event_id):
         return Transition(state, changed=False)
+    if schema == CREATED:
+        return _created_again(state, value, at, ctx, event_id)
     handler = HANDLERS.get(schema)
     if handler is None:
         raise IllegalTransition(f"{schema} is not a handoff lifecycle event", "not_lifecycle")
@@ -164,8 +169,18 @@ def _route(state: HandoffState, team: str, rule: str | None, at: int, ctx: Conte
     return _Change(state, [ctx.emitter.routed(state, at, cause_id, rule)])
 
 
-def _created_again(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
-    raise IllegalTransition("a handoff with this id already exists", DUPLICATE_CREATION)
+def _created_again(state: HandoffState, value: dict, at: int, ctx: Context, event_id: str) -> Transition:
+    """A ``HandoffCreated`` under a held id: a later version of the same source record is the same case (a copy, or
+    its summary and facts revised: ``revisions``); anything else is refused, ``duplicate_creation``."""
+    if not is_later_version(state, value):
+        raise IllegalTransition("a handoff with this id already exists", DUPLICATE_CREATION)
+    changed = changed_fields(state, value)
+    if not changed:
+        return Transition(state, changed=False)
+    new_state = (revised(state, value) if set(changed) & set(REVISED_FIELDS) else state).evolve(event_id=event_id)
+    # status unchanged and no notification: the customer heard of the case when it was created
+    return Transition(new_state, [ctx.emitter.status_changed(new_state, CREATED, at, event_id)],
+                      effects=[("revised", name) for name in changed])
 
 
 def _routed_by_hand(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
@@ -299,7 +314,7 @@ def _escalated_by_hand(state: HandoffState, value: dict, at: int, ctx: Context) 
 
 
 HANDLERS: dict[str, Handler] = {
-    CREATED: _created_again, ROUTED: _routed_by_hand, ACKNOWLEDGED: _acknowledged, ACCEPTED: _accepted,
+    ROUTED: _routed_by_hand, ACKNOWLEDGED: _acknowledged, ACCEPTED: _accepted,
     TRANSFERRED: _transferred,
     WAITING: _waiting, RESUMED: _resumed, RESOLVED: _resolved, CLOSED: _closed, REOPENED: _reopened,
     ESCALATED: _escalated_by_hand, FOLLOWED_UP: _followed_up,

@@ -78,7 +78,8 @@ def test_a_resolution_a_back_office_system_writes_is_scrubbed_as_a_summary_is() 
 
 def test_a_created_row_without_handoff_id_opens_the_case_under_its_source_records_id() -> None:
     """An outbox row's case is ``legacy:<source>:outbox:<row id>`` (docs/handoffs.md said ``legacy:<source>:<row
-    id>``, which ``handoffs show`` does not find), a polled row's ``legacy:<source>:poll:<poller>:<key>@<updated_at>``."""
+    id>``, which ``handoffs show`` does not find), a polled row's ``legacy:<source>:poll:<poller>:<key>`` (every
+    version of the row: test_handoff_versions)."""
     ctx = replace(legacy_context(), handoff_topic=TOPIC)
     fields = {"case_type": "number-porting", "summary": "Portabilidad bloqueada", "phone": "+34612000025"}
     row = outbox_record(1, "ticket", "T-77", "HandoffCreated", fields, utc(2024, 4, 27))
@@ -87,6 +88,6 @@ def test_a_created_row_without_handoff_id_opens_the_case_under_its_source_record
     spec = PollerSettings(name="tickets", table="tickets", primary_key="id", event_type="HandoffCreated")
     polled = polled_record(spec, ctx, {"id": 5, **fields, "updated_at": utc(2024, 4, 27, 9)})
     (out,) = map_business(polled, ctx).events
-    assert out.event.value["handoff_id"] == f"legacy:{ctx.source_system}:poll:tickets:5@2024-04-27T09:00:00+00:00"
+    assert out.event.value["handoff_id"] == f"legacy:{ctx.source_system}:poll:tickets:5"
     named = outbox_record(2, "ticket", "T-78", "HandoffCreated", {**fields, "handoff_id": "TK-78"}, utc(2024, 4, 27))
     assert map_business(named, ctx).events[0].event.value["handoff_id"] == "TK-78"

@@ -1,0 +1,16 @@
+"""A case opened from a source record that has versions: the intake fact that names the record.
+
+A legacy ticket table's row is polled again each time it is updated (``adapters.legacy.ingress_poller``), and a
+keyed batch line is published again once it changed (``adapters.legacy.revisions``): each version is a fact of its
+own (its own event id, so a re-read version is a copy), but every version is the same case. The legacy adapter names
+the case after the record (``adapters.legacy.handoffs.legacy_handoff_id`` of the record's key, not of its version)
+and writes that record's id in the ``HandoffCreated``'s ``intake_facts[SOURCE_RECORD_FACT]``. The tracker
+(``processors.handoffs.revisions``) reads a ``HandoffCreated`` under a handoff id it holds whose case names the same
+source record as a later version of that case (a copy when nothing it describes changed, else a revision), never as
+a second creation (``duplicate_creation``). One declaration, imported by both: neither imports the other.
+"""
+
+from __future__ import annotations
+
+# intake_facts key: ``legacy:<source system>:<record key>``, e.g. ``legacy:billing-db:poll:tickets:T-1``
+SOURCE_RECORD_FACT = "source_record"

@@ -1,0 +1,54 @@
+"""A ``HandoffCreated`` under a handoff id the tracker holds, for the same source record: a later version of the case.
+
+A legacy ticket row polled again after an update, or a keyed batch line that changed, publishes a ``HandoffCreated``
+of its new version under the case's id (its own event id: each version is a fact) naming the record it comes from
+(``intake_facts[SOURCE_RECORD_FACT]``, ``bus.handoff_revisions``). The case it opened is the same case:
+
+- what the creation describes is unchanged (``changed_fields`` empty: only a column the row's mapping does not read
+  moved its ``updated_at``): a copy, applied as a re-delivery is (no change, no output, no dead letter);
+- its ``summary`` or ``intake_facts`` changed: the case takes them (``REVISED_FIELDS``), one version more, and a
+  ``HandoffStatusChanged`` (cause ``HandoffCreated``, status unchanged, no notification: the customer was told of
+  the case once) carries them to subscribers;
+- its ``case_type``, customer identifiers or site changed: the tracker has no event that re-types, re-routes or
+  re-places a case (the back office transfers it: ``omnibus handoffs transfer``), so the case keeps its own; the
+  change is counted (``omnibus_handoff_revisions_total{field, applied="false"}``) and logged, never dead-lettered.
+
+Any other ``HandoffCreated`` under a held id (no source record, or another one: another request under a used
+``request_id``, two systems' rows naming one ``handoff_id``) is refused as before, ``duplicate_creation``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bus.handoff_revisions import SOURCE_RECORD_FACT
+from processors.handoffs.state import HandoffState
+
+REVISED_FIELDS = ("summary", "intake_facts")  # what a later version changes on the case
+KEPT_FIELDS = ("case_type", "customer_identifiers", "origin_site")  # what it cannot: counted, the case keeps its own
+
+
+def is_later_version(state: HandoffState, value: dict[str, Any]) -> bool:
+    """Whether ``value`` (a ``HandoffCreated``) names the source record ``state``'s case was opened from."""
+    record = state.intake_facts.get(SOURCE_RECORD_FACT)
+    return record is not None and (value.get("intake_facts") or {}).get(SOURCE_RECORD_FACT) == record
+
+
+def _identifiers(items: Any) -> frozenset[tuple[tuple[str, Any], ...]]:
+    return frozenset(tuple(sorted(dict(i).items())) for i in items or ())
+
+
+def changed_fields(state: HandoffState, value: dict[str, Any]) -> tuple[str, ...]:
+    """The fields of ``REVISED_FIELDS`` and ``KEPT_FIELDS`` in which the ``HandoffCreated`` ``value`` differs from
+    the case ``state`` (identifiers compared as a set), in that order; empty: a copy."""
+    now = {"summary": value["summary"], "intake_facts": dict(value.get("intake_facts") or {}),
+           "case_type": value["case_type"], "customer_identifiers": _identifiers(value["customer_identifiers"]),
+           "origin_site": value.get("origin_site")}
+    held = {"summary": state.summary, "intake_facts": dict(state.intake_facts), "case_type": state.case_type,
+            "customer_identifiers": _identifiers(state.customer_identifiers), "origin_site": state.origin_site}
+    return tuple(name for name in (*REVISED_FIELDS, *KEPT_FIELDS) if now[name] != held[name])
+
+
+def revised(state: HandoffState, value: dict[str, Any]) -> HandoffState:
+    """``state`` with the ``REVISED_FIELDS`` of the later version ``value``."""
+    return state.with_(summary=value["summary"], intake_facts=dict(value.get("intake_facts") or {}))

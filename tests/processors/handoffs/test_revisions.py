@@ -1,0 +1,78 @@
+"""A ``HandoffCreated`` of a later version of the source record a case was opened from (a polled ticket row updated,
+a keyed batch line changed) is the same case: a copy, or its summary and facts revised, never a second creation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bus.handoff_revisions import SOURCE_RECORD_FACT
+from bus.serde import Event
+from processors.handoffs.metrics import REVISIONS, HandoffMetrics
+from processors.handoffs.revisions import changed_fields, is_later_version
+from processors.handoffs.transitions import DUPLICATE_CREATION, IllegalTransition, apply
+from tests.processors.handoffs.factories import T0, accepted, context, created
+from tests.processors.handoffs.test_transitions import assert_on_the_contract, names, run
+
+RECORD = "legacy:billing-db:poll:tickets:T-1"
+H = timedelta(hours=1)
+
+
+def version(at_hours: int = 0, *, record: str | None = RECORD, **changes: object) -> Event:
+    """The ticket row's ``HandoffCreated`` at one version (its own event id), naming the source record."""
+    event = created("legacy:billing-db:poll:tickets:T-1", T0 + at_hours * H, channel="BUSINESS_SYSTEM")
+    value = {**event.value, "intake_facts": {"bill": "B-1", **({SOURCE_RECORD_FACT: record} if record else {})},
+             **changes}
+    return Event(event.schema, value)
+
+
+def test_a_later_version_with_the_same_content_is_a_copy_not_a_dead_letter() -> None:
+    state = run(version())
+    again = apply(state, version(2), context())
+    assert again.changed is False and again.outputs == [] and again.state is state
+
+
+def test_a_changed_summary_or_fact_revises_the_case_without_a_second_creation_or_notification() -> None:
+    state = run(version(), accepted("legacy:billing-db:poll:tickets:T-1", T0 + H))
+    later = version(2, summary="Bill is wrong; customer sent the meter photo",
+                    intake_facts={"bill": "B-2", SOURCE_RECORD_FACT: RECORD})
+    transition = apply(state, later, context())
+    assert_on_the_contract(transition)
+    new = transition.state
+    assert names(transition) == ["HandoffStatusChanged"]  # no HandoffRouted, no CustomerNotification
+    assert (new.summary, new.intake_facts["bill"]) == ("Bill is wrong; customer sent the meter photo", "B-2")
+    assert (new.status, new.owner, new.deadline_us, new.created_at_us) == (
+        state.status, state.owner, state.deadline_us, state.created_at_us)
+    assert new.version == state.version + 1 and transition.outputs[0].event.value["summary"] == new.summary
+    assert transition.effects == [("revised", "summary"), ("revised", "intake_facts")]
+    redelivered = apply(new, later, context())  # at least once: the same version again is a re-delivery
+    assert redelivered.changed is False
+
+
+def test_what_the_tracker_cannot_change_is_kept_and_counted() -> None:
+    state = run(version())
+    transition = apply(state, version(3, case_type="line-repair", origin_site="paris"), context())
+    assert (transition.state.case_type, transition.state.origin_site, transition.state.team) == (
+        state.case_type, state.origin_site, state.team)
+    assert transition.effects == [("revised", "case_type"), ("revised", "origin_site")]
+    before = REVISIONS.labels(field="case_type", applied="false")._value.get()
+    HandoffMetrics(context().policy).applied("omnibus.handoff.HandoffCreated", state.team, transition.effects)
+    assert REVISIONS.labels(field="case_type", applied="false")._value.get() == before + 1
+
+
+@pytest.mark.parametrize("first, second", [(None, None), (None, RECORD), (RECORD, None),
+                                           (RECORD, "legacy:billing-db:poll:tickets:T-2")])
+def test_any_other_creation_under_a_held_id_is_still_a_duplicate_creation(first, second) -> None:
+    """Another request under a used id (no source record, or another record's row naming the same ``handoff_id``)."""
+    with pytest.raises(IllegalTransition) as error:
+        apply(run(version(record=first)), version(1, record=second), context())
+    assert error.value.code == DUPLICATE_CREATION
+
+
+def test_identifiers_compare_as_a_set_and_the_source_record_is_read_from_the_facts() -> None:
+    phone, mail = {"type": "PHONE", "value": "+33612345678"}, {"type": "EMAIL", "value": "a@example.com"}
+    state = run(version(customer_identifiers=[phone, mail]))
+    assert is_later_version(state, version(1).value)
+    assert changed_fields(state, version(1, customer_identifiers=[mail, phone]).value) == ()
+    assert changed_fields(state, version(1, customer_identifiers=[phone]).value) == ("customer_identifiers",)
