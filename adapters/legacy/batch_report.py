@@ -10,6 +10,9 @@ from adapters.base.import_target import ImportTarget
 from adapters.legacy.dropped import UnknownStatuses, trait_tally, with_dropped
 from adapters.legacy.snapshot import GoneTally
 
+# what a file of a layout with a header that has none is said to be, by import-batch's summary and check-layout's
+NO_HEADER_LINE = "no header line (the file is empty, or its first line is blank: a failed export?)"
+
 
 @dataclass
 class BatchReport:
@@ -41,8 +44,8 @@ class BatchReport:
         dropped: identifiers are on ``identity.observed.v1`` as ``rejected_identifiers``; a trait that does not read as
         its layout type is left out of its line's events)."""
         if self.no_header:
-            return (f"{name}: no header line (the file is empty, or its first line is blank: a failed export?): "
-                    "nothing imported, nothing published or closed; import the export again once it is complete")
+            return (f"{name}: {NO_HEADER_LINE}: nothing imported, nothing published or closed; import the export "
+                    "again once it is complete")
         if self.gone.older_than is not None:
             return (f"{name}: older than the last snapshot of its layout imported (exported "
                     f"{self.gone.older_than.isoformat(timespec='seconds')}): not imported, nothing published or "

@@ -27,8 +27,9 @@ from adapters.base.import_target import (
     with_target_dedupe,
 )
 from adapters.base.runtime import adapter_component, adapter_runtime, published_topics
+from adapters.legacy.batch_report import NO_HEADER_LINE
 from adapters.legacy.config import ENV_PREFIX, LegacySettings, deployment_currency
-from adapters.legacy.errors import LayoutError, Unavailable
+from adapters.legacy.errors import LayoutError, NoHeaderLine, Unavailable
 from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_state
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
@@ -212,8 +213,10 @@ def check_layout_command(
     """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
     Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
     (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason, e.g. a local time the clocks
-    skipped, an amount that reads two ways such as 1.500: declare the layout's ``number_locale``); 2 the layout is
-    invalid or does not describe a file (one ``error:`` line). Each file's count also gives what the lines would lose
+    skipped, an amount that reads two ways such as 1.500: declare the layout's ``number_locale``), or a sample file of
+    a layout with a header has none (zero bytes, or a blank first line: a failed export, of which ``import-batch``
+    imports nothing and exits 3 too; nothing of it checked: give a complete export); 2 the layout is invalid or does
+    not describe a file (one ``error:`` line). Each file's count also gives what the lines would lose
     (identifiers, traits) and the card or order status words no list knows (published as UNKNOWN: map them with the
     status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()
@@ -223,17 +226,25 @@ def check_layout_command(
         exit_with_message(exc)
     zone = f", times without a zone in {layout.timezone}" if layout.timezone else ""
     typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields{zone})")
-    ctx, rejected = context(settings, adapter, layout.phone_region, layout), False
+    ctx, rejected, no_header = context(settings, adapter, layout.phone_region, layout), False, False
     for path in files or []:
         try:
             check = check_lines(path, layout, ctx, lines)
+        except NoHeaderLine:  # a failed export, not a layout that is wrong: the other files are still checked
+            typer.echo(f"{path.name}: {NO_HEADER_LINE}: nothing checked")
+            no_header = True
+            continue
         except LayoutError as exc:
             exit_with_message(f"layout {layout_path} does not describe {path}: {exc}")
         for number, reason in check.rejected.items():
             typer.echo(f"{path.name} line {number}: {reason}")
         typer.echo(check.summary(path.name))
         rejected = rejected or bool(check.rejected)
-    if rejected:
+    if no_header:
+        typer.echo(f"error: a sample file has no header line: the layout was not checked against it; give a sample "
+                   f"of a complete export (import-batch imports nothing of such a file): exit {EXIT_REJECTED_LINES}",
+                   err=True)
+    if rejected or no_header:
         raise typer.Exit(EXIT_REJECTED_LINES)
 
 

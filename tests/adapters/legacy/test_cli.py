@@ -331,6 +331,30 @@ def test_tester24_f15_check_layout_reads_a_sample_without_kafka_and_names_each_l
                                                                 "period_end_date"), invalid.output  # tester25 F4
 
 
+@pytest.mark.parametrize("sample", ["", "\n", "\nACC-1;F-1;59,99;EUR;01/11/2026;30/11/2026;15/12/2026\n"])
+def test_check_layout_on_a_sample_without_its_header_line_says_to_give_a_complete_export_exit_3(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sample: str
+) -> None:
+    """A zero-byte sample (or a blank first line) is a failed export, not a wrong layout: ``import-batch`` exits 3 for
+    it, importing nothing; ``check-layout`` exited 2 ("does not describe"). Now 3 as the import, naming what to do;
+    the other samples are still checked."""
+    monkeypatch.setenv("OMNIBUS_KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
+    layout = tmp_path / "bills.json"
+    layout.write_text(json.dumps(TESTER24_BILLS_LAYOUT))
+    empty, good = tmp_path / "bills_empty.csv", tmp_path / "bills.csv"
+    empty.write_text(sample)
+    good.write_text("NUM_COMPTE;NUM_FACTURE;MONTANT;DEVISE;DEBUT;FIN;ECHEANCE\n"
+                    "ACC-1;F-1;59,99;EUR;01/11/2026;30/11/2026;15/12/2026\n")
+    result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(empty), str(good)])
+    assert result.exit_code == EXIT_REJECTED_LINES, result.output
+    lines = result.output.splitlines()
+    assert ("bills_empty.csv: no header line (the file is empty, or its first line is blank: a failed export?): "
+            "nothing checked") in lines
+    assert "bills.csv: 1 lines checked, 1 would be published, 0 rejected" in lines
+    assert lines[-1].startswith("error: a sample file has no header line") and "complete export" in lines[-1]
+    assert lines[-1].endswith(f"exit {EXIT_REJECTED_LINES}") and "does not describe" not in result.output
+
+
 def test_tester29_f1_check_layout_prints_the_identifiers_and_traits_the_import_would_drop(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
