@@ -249,3 +249,49 @@ def test_a_record_refused_whole_is_re_driven_whole(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv(name, value)
     events = re_driven(bad, "adapter.call_center", {"DisconnectTimestamp": "2026-12-03T09:44:00+01:00"})
     assert {e.topic for e in events} >= {"omnibus.contact.events.v1", "omnibus.identity.observed.v1"}
+
+
+def test_a_visits_handoff_and_follow_up_both_refused_re_driven_twice_are_one_case_and_one_follow_up(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A counter visit whose ``handoff`` and ``follow_up`` were both refused left two dead letters of one body (part
+    ``handoff`` each). Re-driving one with only its own correction is refused again (the other part would be lost a
+    second time); corrected in both, each letter's re-drive publishes the handoff and the follow-up, the second under
+    the same event ids as the first (they derive from the published visit), so the tracker applies them once."""
+    from processors.handoffs.transitions import apply
+    from tests.processors.handoffs.factories import context, created
+
+    bad, env = counter_part_letter()
+    body = json.loads(SEALER.open(sealed_body_of(bad), "adapter.branch"))
+    body["transaction"]["follow_up"] = {"summary": "brought the bank statement"}  # no handoff_id
+    headers = (("http.path", b"/v1/counter/events"), ("branch.terminal_id", b"CT-0142-01"),
+               ("branch.branch_id", b"0142"))
+    raw = json.dumps(body).encode()
+    letters = (part_letter(raw, "adapter.branch", headers, "'transaction.handoff.kind' is required to open a handoff"),
+               part_letter(raw, "adapter.branch", headers, "'transaction.follow_up.handoff_id' is required"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    (alone,) = dry_run([letters[0]], {"transaction.handoff.kind": "sim-swap"}, monkeypatch, env)
+    assert alone.action == "refused" and "transaction.follow_up.handoff_id" in alone.reason, alone
+    fix = {"transaction.handoff.kind": "sim-swap", "transaction.follow_up.handoff_id": "REC-2026-000451"}
+    first, second = (re_driven(letter, "adapter.branch", fix) for letter in letters)
+    schemas = ["omnibus.handoff.HandoffCreated", "omnibus.handoff.HandoffFollowedUp"]
+    assert sorted(e.event.schema for e in first) == schemas and {e.topic for e in first} == {HANDOFF_TOPIC}
+    assert [e.event.value["envelope"]["event_id"] for e in second] == [
+        e.event.value["envelope"]["event_id"] for e in first]
+    states: dict[str, Any] = {"REC-2026-000451": apply(None, created("REC-2026-000451"), context()).state}
+    applied = []
+    for event in (*first, *second):
+        handoff = event.event.value["handoff_id"]
+        transition = apply(states.get(handoff), event.event, context())
+        states[handoff] = transition.state
+        applied.append(transition.changed)
+    assert applied == [True, True, False, False]  # the second re-drive's copies change nothing
+    assert states["REC-2026-000451"].follow_ups == 1 and len(states) == 2
+
+
+def sealed_body_of(bad: DeadLetter) -> bytes:
+    from processors.deadletters.sealed import sealed_body
+
+    sealed = sealed_body(bad)
+    assert sealed is not None
+    return sealed[0]
