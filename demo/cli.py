@@ -18,11 +18,19 @@ T = TypeVar("T")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
+# Loggers the demo shows from ERROR up only: lines of what the demo does on purpose or of load it makes on purpose
+DEMO_QUIET_LOGGERS = (
+    "bus.dead_letter",  # the malformed call it sends: it shows the 400 and the dead letter itself
+    "faust.transport.producer",  # "producer buffer full size N": faust holding a table's writers back, not a fault
+)
+
+
 def demo_logging() -> None:
-    """Warnings and errors only, and not the dead-letter warning: the demo sends a malformed call on purpose and
-    shows its 400 and dead letter itself; the warning printed a raw JSON line between its tables (tester9 #10)."""
+    """Warnings and errors only, and not ``DEMO_QUIET_LOGGERS``' warnings: each printed a raw JSON line between the
+    demo's tables that a first-time user read as something gone wrong."""
     configure_logging("WARNING")
-    logging.getLogger("bus.dead_letter").setLevel(logging.ERROR)
+    for name in DEMO_QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 async def _cancelled_by_signals(work: Coroutine[Any, Any, T]) -> T:

@@ -27,13 +27,15 @@ LEGACY_CORRECTION = ("correct the adapter's settings (OMNIBUS_ADAPTER_LEGACY__*)
 # refusals of a body that is no JSON or form at all (cut short, another encoding: adapters.base.errors.UNPARSED_CODES):
 # --set, which corrects a field of one, cannot help; the case it asked for is opened by hand
 UNREADABLE_BODY = f"--set cannot correct a body that does not parse; {OPEN_CASE_HINT}"
+# a field the adapter does not declare there (code UNKNOWN_FIELD): no value of it is accepted, so --set cannot mend it
+UNDECLARED_FIELD = "remove it with --unset FIELD (or --set its value under the field the adapter declares)"
 Remap = Callable[[bytes, Mapping[str, str], datetime, bytes | None], tuple[Outgoing, ...]]
 
 
 def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct it with --set FIELD=VALUE") -> Resubmit:
     """``build``'s re-mapping (built once, at its first use), its refusals as ``NotResubmitted`` naming ``adapter``
     and how to ``correct`` it, the reason scrubbed of identifier values as logs are (it is printed)."""
-    from adapters.base.errors import UNPARSED_CODES, RejectedInput
+    from adapters.base.errors import UNKNOWN_FIELD, UNPARSED_CODES, RejectedInput
     from adapters.base.redrive import NotRemappable
 
     remap = cache(build)
@@ -45,7 +47,8 @@ def _resubmit(build: Callable[[], Remap], adapter: str, correct: str = "correct 
         except NotRemappable as exc:
             raise NotResubmitted(str(exc)) from exc
         except RejectedInput as exc:
-            how = UNREADABLE_BODY if exc.code in UNPARSED_CODES else correct
+            how = (UNREADABLE_BODY if exc.code in UNPARSED_CODES else UNDECLARED_FIELD if exc.code == UNKNOWN_FIELD
+                   else correct)
             raise NotResubmitted(f"{adapter} refuses it again ({exc.code}: {scrub_text(exc.reason)}); {how}",
                                  ) from exc
 

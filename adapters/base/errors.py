@@ -33,6 +33,8 @@ MAX_NAMED = 10  # refusals one reason names; more are counted ("and 3 more"), so
 BAD_JSON = "bad_json"  # not JSON (its syntax, or no JSON array or object where one is asked)
 BAD_ENCODING = "bad_encoding"  # not UTF-8 (or a lone surrogate), a Content-Encoding that does not decode, not base64
 UNPARSED_CODES = frozenset({BAD_JSON, BAD_ENCODING})
+# ``RejectedInput.code`` of a field the API does not declare where it was sent: removed (``redrive --unset``), not set
+UNKNOWN_FIELD = "unknown_field"
 
 
 class RejectedInput(OmnibusError):

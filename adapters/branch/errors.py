@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import UNKNOWN_FIELD, RejectedInput
 from bus.errors import ConfigError
 
 
@@ -38,7 +38,7 @@ def bad_field(field: str, why: str) -> EventRejected:
 
 def unknown_field(reason: str) -> EventRejected:
     """A field the counter API does not declare there (``adapters.base.closed_fields`` gives the reason)."""
-    return EventRejected(reason, code="unknown_field")
+    return EventRejected(reason, code=UNKNOWN_FIELD)
 
 
 def unknown_kind(kind: object, known: list[str]) -> EventRejected:

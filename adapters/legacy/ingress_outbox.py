@@ -28,6 +28,7 @@ from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.base.runtime import adapter_component
 from adapters.legacy.config import OutboxSettings
+from adapters.legacy.errors import database_error
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
 from bus.dead_letter import OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER
@@ -134,6 +135,9 @@ class OutboxRelay(ResumableSource[list[int]]):
                         await self._wait_for_work(conn, stop)
             except psycopg.OperationalError as exc:
                 log.warning("outbox database unreachable; retrying", error=str(exc))
+                await _sleep(stop, self._retry_after_s)
+            except psycopg.Error as exc:
+                database_error(exc, "outbox relay", self._settings.table)
                 await _sleep(stop, self._retry_after_s)
 
     async def _wait_for_work(self, conn: psycopg.AsyncConnection[Any], stop: asyncio.Event) -> None:

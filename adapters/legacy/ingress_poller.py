@@ -49,6 +49,7 @@ from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
 from adapters.legacy.config import PollerSettings
+from adapters.legacy.errors import database_error
 from adapters.legacy.keys import is_personal, key_parts
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.values import moment
@@ -190,8 +191,10 @@ class TablePoller(ResumableSource[dict[str, Any]]):
         return rows, {**saved, **_last_version(rows, self._spec), "poller": self._spec.name}
 
     async def _fetch(self, query: sql.Composed, params: dict[str, Any]) -> list[dict[str, Any]]:
+        # Never prepared: psycopg prepares a query run five times, and a prepared ``SELECT *`` fails with "cached plan
+        # must not change result type" once a column is added to the table (a routine ALTER TABLE of the source).
         async with self._conn.cursor(row_factory=dict_row) as cursor:  # type: ignore[union-attr]
-            return await (await cursor.execute(query, params)).fetchall()
+            return await (await cursor.execute(query, params, prepare=False)).fetchall()
 
     def _item(self, row: dict[str, Any]) -> Item:
         pk = row[self._spec.primary_key]
@@ -255,6 +258,9 @@ class TablePoller(ResumableSource[dict[str, Any]]):
                 wait = exc.retry_after_s
             except psycopg.OperationalError as exc:
                 log.warning("database unreachable; retrying", poller=self._spec.name, error=str(exc))
+                wait = self._retry_after_s
+            except psycopg.Error as exc:
+                database_error(exc, f"poller {self._spec.name}", self._spec.table)
                 wait = self._retry_after_s
             await _sleep(stop, wait)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.base.errors import RejectedInput
+from adapters.base.errors import UNKNOWN_FIELD, RejectedInput
 from omnibus.resubmits import _resubmit
 from processors.deadletters.redrive import OPEN_CASE_HINT
 from processors.deadletters.sealed import NotResubmitted, corrected
@@ -33,6 +33,14 @@ def test_a_body_refused_for_a_field_is_still_corrected_with_set() -> None:
     with pytest.raises(NotResubmitted) as refused:
         refusing("missing_field").resubmit(b"{}", {}, AT, None)
     assert "correct it with --set FIELD=VALUE" in str(refused.value)
+
+
+def test_a_body_refused_for_a_field_the_adapter_does_not_declare_is_told_to_unset_it() -> None:
+    """Reported: a counter body refused for ``customer.pesel`` and re-driven as it was said "correct it with --set
+    FIELD=VALUE", where no value of an undeclared field is accepted: the way is ``--unset customer.pesel``."""
+    with pytest.raises(NotResubmitted) as refused:
+        refusing(UNKNOWN_FIELD).resubmit(b"{}", {}, AT, None)
+    assert "--unset FIELD" in str(refused.value) and "correct it with --set" not in str(refused.value)
 
 
 def test_set_on_a_body_that_is_neither_json_nor_a_form_names_open_case() -> None:
