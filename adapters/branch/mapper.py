@@ -22,6 +22,10 @@ Contact events are keyed by branch id: one terminal's events stay in upload orde
 issue (ticket machine) and call (counter terminal) land on the same partition. Event ids derive from
 (terminal id, client event id) and the event's content digest, so a re-upload maps to the same ids and another event
 under a reused event id to ids of its own, whichever adapter replica maps it (F1).
+
+The event's sections are read by ``adapters.branch.sections``, its customer by ``adapters.branch.customer``, its
+optional parts (handoff, follow-up, offer answer), each to a value or a refusal that costs only itself, by
+``adapters.branch.parts``; this module builds the visit's events.
 """
 
 from __future__ import annotations
@@ -32,27 +36,19 @@ from typing import Any
 from adapters.base import clock, wire
 from adapters.base.closed_fields import unknown_fields
 from adapters.base.envelope import make_envelope
-from adapters.base.errors import FieldChecks, RejectedInput, combined
+from adapters.base.errors import FieldChecks
 from adapters.base.handoff_follow_up import FollowUp
-from adapters.base.handoff_request import HANDED_OFF, BadHandoffRequest, HandoffRequest, handoff_id
+from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import HANDOFF, OFFER, DroppedPart, MappedRecord, content_digest, content_id
-from adapters.base.offer_disposition import BadDisposition, OfferDisposition
-from adapters.branch import errors
+from adapters.base.mapper import MappedRecord, content_digest, content_id
+from adapters.branch import customer, errors, parts
 from adapters.branch.config import BranchSettings
-from adapters.branch.fields import (
-    COUNTER_IDENTIFIER_TYPES,
-    optional_instant,
-    optional_text,
-    required_instant,
-    required_text,
-    section,
-)
+from adapters.branch.fields import optional_text, required_instant, required_text
 from adapters.branch.openapi import EVENT
+from adapters.branch.sections import TRANSACTION_OUTCOME, ticket_fields, transaction_fields, transaction_references
 from bus.config import TopicSettings
-from bus.identifiers import Found, IdentifierSettings
-from bus.identifiers.kinds import kind_of
-from bus.identifiers.traits import PREFERRED_LANGUAGE, TRAIT_KEYS, phone_region, standard_traits, unread_keys
+from bus.identifiers import IdentifierSettings
+from bus.identifiers.traits import PREFERRED_LANGUAGE
 from bus.producer import Outgoing
 from bus.references import References, phones_of
 from bus.serde import Event
@@ -60,7 +56,6 @@ from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MAR
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
 KINDS = [*TICKET_STATUS, "transaction"]
-TRANSACTION_OUTCOME = {"COMPLETED": "RESOLVED", "FAILED": "UNRESOLVED", "CANCELLED": "UNRESOLVED"}
 
 
 class CounterMapper:
@@ -102,16 +97,16 @@ class CounterMapper:
             checks.add(errors.unknown_kind(kind, KINDS))
             kind = ""
         occurred_at = checks(required_instant, event, "occurred_at")
-        customer = checks(self._identifiers, event.get("identifiers"), event.get("customer"))
+        person = checks(customer.identifiers, self._normaliser, event.get("identifiers"), event.get("customer"))
         left_out: dict[str, str] = {}
-        traits = checks(self._traits, event.get("customer"), left_out)
+        traits = checks(customer.traits, event.get("customer"), left_out)
         # the ticket's or transaction's own fields are named with the event's (tester19 F20)
         read: dict[str, Any] = {}
         if kind == "transaction":
-            read = {**(checks(self._transaction_fields, event) or {}),
-                    "references": checks(self._transaction_references, event)}
+            read = {**(checks(transaction_fields, event) or {}),
+                    "references": checks(transaction_references, event, self._references)}
         elif kind:
-            read = checks(self._ticket_fields, event, kind)
+            read = checks(ticket_fields, event, kind)
         checks.refuse_any()
         # A terminal clock running ahead is moved back to the receive time (adapters.base.clock); an
         # old time is legitimate (a terminal offline for a day uploads late).
@@ -119,7 +114,7 @@ class CounterMapper:
             occurred_at = clock.future_skew(  # type: ignore[assignment]
                 occurred_at, received_at, tolerance_s=self._settings.future_tolerance_s,
                 source_system=self._settings.source_system).apply(occurred_at)
-        found = customer.records()
+        found = person.records()
 
         correlation: list[str] = []  # the first event's id, shared by every event of the record (as the web hall's)
 
@@ -134,8 +129,8 @@ class CounterMapper:
             return made
 
         seen = None
-        if found or customer.rejected:  # traits alone name no one identity could attach them to
-            seen = observed(self._identity_topic, envelope("identifiers"), customer, traits, fallback_key=branch_id)
+        if found or person.rejected:  # traits alone name no one identity could attach them to
+            seen = observed(self._identity_topic, envelope("identifiers"), person, traits, fallback_key=branch_id)
         # The transaction names the record with the customer's traits (identity attributes it with them: a housemate
         # served with the family phone); the traits stay off contact events, which every subscriber reads.
         traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and traits else None
@@ -144,7 +139,7 @@ class CounterMapper:
                                          (traits or {}).get(PREFERRED_LANGUAGE))
         else:
             outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
-        offer, offer_refused = self._offer(event, found)
+        offer, offer_refused = parts.offer(event, found)
         presentation_id = content_id(f"counter:{terminal_id}:{client_id}", digest)
         if offer is not None:
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
@@ -152,31 +147,9 @@ class CounterMapper:
                 agent_id=optional_text(event, "agent_id"), presentation_id=presentation_id)))
         if seen is not None:
             outgoing.append(seen)
-        # keyed as the parts themselves: a re-upload of the event names the same part
-        dropped = tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
-            (HANDOFF, read.get("handoff_refused"), handoff_id("counter", terminal_id, read.get("transaction_id", ""))),
-            (HANDOFF, read.get("follow_up_refused"),
-             handoff_id("follow-up", terminal_id, read.get("transaction_id", ""))),
-            (OFFER, offer_refused, presentation_id)) if refusal is not None)
         return MappedRecord(dedupe_id=f"{terminal_id}:{client_id}", events=tuple(outgoing), dropped_traits=left_out,
-                            content_digest=digest, dropped_parts=dropped)
-
-    @staticmethod
-    def _ticket_fields(event: dict[str, Any], kind: str) -> dict[str, Any]:
-        """The ``ticket`` section's fields, read; ``EventRejected`` naming every one at fault."""
-        ticket = section(event, "ticket")
-        checks = FieldChecks()
-        number = checks(required_text, ticket, "number", "ticket.number")
-        issued_at = checks(required_instant, ticket, "issued_at", "ticket.issued_at")
-        at_counter = kind in ("ticket_called", "ticket_served")
-        counter_id = checks(required_text if at_counter else optional_text, ticket, "counter_id", "ticket.counter_id")
-        called_at = (None if kind == "ticket_called"
-                     else checks(optional_instant, ticket, "called_at", "ticket.called_at"))
-        given_id = checks(optional_text, ticket, "id", "ticket.id")
-        service_type = checks(required_text, ticket, "service_type", "ticket.service_type")
-        checks.refuse_any()
-        return {"number": number, "issued_at": issued_at, "counter_id": counter_id, "called_at": called_at,
-                "given_id": given_id, "service_type": service_type}
+                            content_digest=digest,
+                            dropped_parts=parts.dropped_parts(read, offer_refused, terminal_id, presentation_id))
 
     def _ticket(
         self, read: dict[str, Any], kind: str, envelope: Any, occurred_at: datetime, branch_id: str,
@@ -200,29 +173,6 @@ class CounterMapper:
             "customer_identifiers": found,
         }
         return Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.QueueTicketChanged", value))
-
-    @classmethod
-    def _transaction_fields(cls, event: dict[str, Any]) -> dict[str, Any]:
-        """The ``transaction`` section's fields (and the event's ``agent_id``), read; ``EventRejected`` naming
-        every one at fault."""
-        transaction = section(event, "transaction")
-        checks = FieldChecks()
-        transaction_id = checks(required_text, transaction, "id", "transaction.id")
-        status = str(transaction.get("status") or "").upper()
-        if status not in TRANSACTION_OUTCOME:
-            known = ", ".join(s.lower() for s in TRANSACTION_OUTCOME)
-            checks.add(errors.bad_field("transaction.status", f"must be one of {known}"))
-        kind = checks(required_text, transaction, "type", "transaction.type")
-        counter_id = checks(optional_text, transaction, "counter_id", "transaction.counter_id")
-        ticket_id = checks(optional_text, transaction, "ticket_id", "transaction.ticket_id")
-        agent_id = checks(optional_text, event, "agent_id")
-        amount = checks(cls._amount, transaction.get("amount"))
-        request, refused = cls._handoff_request(transaction.get("handoff"))
-        follow_up, follow_up_refused = cls._follow_up(transaction.get("follow_up"))
-        checks.refuse_any()
-        return {"transaction_id": transaction_id, "status": status, "type": kind, "counter_id": counter_id,
-                "ticket_id": ticket_id, "agent_id": agent_id, "amount": amount, "handoff": request,
-                "handoff_refused": refused, "follow_up": follow_up, "follow_up_refused": follow_up_refused}
 
     def _transaction(
         self, read: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
@@ -286,121 +236,3 @@ class CounterMapper:
                 envelope=envelope("follow-up"), interaction_id=transaction_id, actor=actor,
                 references=self._references)))
         return outgoing
-
-    def _transaction_references(self, event: dict[str, Any]) -> dict[str, str]:
-        """``transaction.references`` (name -> text) under the declared business references' names, in any spelling
-        (``References.declares``); ``EventRejected`` naming each other name or a value that is no text."""
-        transaction = event.get("transaction")
-        raw = transaction.get("references") if isinstance(transaction, dict) else None
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            raise errors.bad_field("transaction.references", "must be a JSON object of declared reference -> text")
-        checks = FieldChecks()
-        for name, value in raw.items():
-            if not self._references.declares(name):
-                checks.add(errors.bad_field(f"transaction.references.{name}", "is no declared business reference "
-                                            "(OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS, *_BRANCH__REFERENCE_FIELDS)"))
-            elif not isinstance(value, str):
-                checks.add(errors.bad_field(f"transaction.references.{name}", "must be text"))
-        checks.refuse_any()
-        return {name: value for name, value in raw.items() if value.strip()}
-
-    @staticmethod
-    def _handoff_request(raw: Any) -> tuple[HandoffRequest | None, RejectedInput | None]:
-        """The handoff the clerk asked for, or the refusal of a request that cannot open one (a summary without the
-        kind): the transaction is published without it (``MappedRecord.dropped_parts``, tester28 F6)."""
-        if raw is None:
-            return None, None
-        if not isinstance(raw, dict):
-            return None, errors.bad_field("transaction.handoff", 'must be {"kind": ..., "summary": ..., "team": ...}')
-        try:
-            return HandoffRequest.parse(raw.get("kind"), raw.get("team"), raw.get("summary")), None
-        except BadHandoffRequest as exc:
-            return None, errors.bad_field(f"transaction.handoff.{exc.field.removeprefix('omnibus_handoff_')}", str(exc))
-
-    @staticmethod
-    def _follow_up(raw: Any) -> tuple[FollowUp | None, RejectedInput | None]:
-        """The case the customer came back about, or the refusal of a malformed section: the transaction is
-        published without it, as without a malformed ``handoff`` section."""
-        try:
-            return FollowUp.parse(raw), None
-        except BadHandoffRequest as exc:
-            field = f"transaction.follow_up.{exc.field}" if exc.field else "transaction.follow_up"
-            return None, errors.bad_field(field, str(exc))
-
-    @staticmethod
-    def _offer(event: dict[str, Any], found: list[Identifier]) -> tuple[OfferDisposition | None, RejectedInput | None]:
-        """The offer answer the clerk recorded, or the refusal of one that is malformed or names no customer: the
-        event is published without it (``MappedRecord.dropped_parts``; as tester28 F6's handoff, an optional part
-        costs only itself)."""
-        raw = event.get("offer")
-        if raw is None:
-            return None, None
-        if not isinstance(raw, dict):
-            return None, errors.bad_field("offer", "must be a JSON object")
-        try:
-            offer = OfferDisposition.parse(raw.get("offer_id"), raw.get("offer_version"), raw.get("response"))
-        except BadDisposition as exc:
-            field = {"offer_response": "response"}.get(exc.field, exc.field)
-            return None, errors.bad_field(f"offer.{field}", str(exc))
-        if offer is not None and not found:
-            return None, errors.bad_field("offer", "an offer answer needs the customer's identifiers")
-        return offer, None
-
-    @staticmethod
-    def _amount(raw: Any) -> dict[str, Any] | None:
-        if raw is None:
-            return None
-        if not isinstance(raw, dict):
-            raise errors.bad_field("transaction.amount", "must be {\"amount_minor\": <integer>, \"currency\": \"EUR\"}")
-        minor, currency = raw.get("amount_minor"), raw.get("currency")
-        checks = FieldChecks()  # both named at once (tester21 F11: the currency was named a round trip later)
-        if isinstance(minor, bool) or not isinstance(minor, int) or abs(minor) >= 2**63:
-            checks.add(errors.bad_field("transaction.amount.amount_minor", "must be a whole number of minor units"))
-        if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
-            checks.add(errors.bad_field("transaction.amount.currency", "must be an ISO 4217 code such as EUR"))
-        checks.refuse_any()
-        return {"amount_minor": minor, "currency": str(currency).upper()}
-
-    def _traits(self, raw: Any, left_out: dict[str, str]) -> dict[str, str]:
-        """The ``customer`` object (name, date of birth, address...) as standard traits; bad values left out (their
-        keys and why in ``left_out``)."""
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            raise errors.bad_field("customer", "must be a JSON object")
-        if unread := unread_keys(raw):  # what standard_traits would skip unsaid (tester32 F8)
-            raise combined([errors.unknown_field(_unread_trait(name)) for name in unread])
-        return standard_traits(raw, component="branch", left_out=left_out)
-
-    def _identifiers(self, raw: Any, person: Any = None) -> Found:
-        """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive (``iban`` is an ACCOUNT), values
-        normalised; a national phone in the region of the ``customer`` object's ``country``, if any, else the
-        branch's (tester16 F8).
-
-        A value that cannot be an identifier (a mistyped phone) is never guessed: it is kept as a
-        rejection, and the event itself is still worth publishing.
-        """
-        if raw is None:
-            return Found()
-        if not isinstance(raw, list):
-            raise errors.bad_field("identifiers", "must be a list of {type, value}")
-        pairs: list[tuple[str, str]] = []
-        for item in raw:
-            if not isinstance(item, dict) or not isinstance(item.get("type"), str):
-                raise errors.bad_field("identifiers", "must be a list of {type, value}")
-            kind = kind_of(item["type"])  # an input alias (IBAN) is read as its contract type (ACCOUNT)
-            if kind not in COUNTER_IDENTIFIER_TYPES:
-                raise errors.bad_field("identifiers", f"has unknown type {ascii(item['type'])[:40]}")
-            pairs.append((kind, required_text(item, "value", f"identifiers[{kind}].value")))
-        return self._normaliser.collect(pairs, region=phone_region(person) if isinstance(person, dict) else None)
-
-
-def _unread_trait(name: str) -> str:
-    """Why the ``customer`` object's key ``name`` is refused: an identifier belongs in ``identifiers``."""
-    if kind_of(name) in COUNTER_IDENTIFIER_TYPES:
-        return (f"unknown field 'customer.{name}': an identifier belongs in 'identifiers', as "
-                f'{{"type": "{name.strip().lower()}", "value": ...}}')
-    traits = ", ".join(TRAIT_KEYS)
-    return f"unknown field 'customer.{name}': the customer's traits are {traits} (or their usual spellings)"

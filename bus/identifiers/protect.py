@@ -50,14 +50,10 @@ class SecretScrubber:
 
     def _national_id(self, match: re.Match[str]) -> str:
         found = match.group()
-        if sum(char.isdigit() for char in found) < _MIN_DIGITS or is_token(kinds.NATIONAL_ID, found):
+        if is_token(kinds.NATIONAL_ID, found):
             return found
-        try:  # checked first without the normaliser, whose refusals count in a metric: most candidates are not IDs
-            canonical_national_id(found, self._schemes)
-        except NotAnIdentifier:
-            return found
-        result = self._normaliser.normalise(kinds.NATIONAL_ID, found)
-        return result.value if isinstance(result, Identifier) else "[national id]"
+        replaced = self._national_id_in(found)
+        return found if replaced is None else replaced
 
     def _spaced(self, match: re.Match[str]) -> str:
         """A run of space-separated groups with the national IDs written across some of them replaced: the whole run
@@ -81,7 +77,7 @@ class SecretScrubber:
         """``span``'s token (or ``[national id]``) when it is a valid national ID, else None."""
         if sum(char.isdigit() for char in span) < _MIN_DIGITS:
             return None
-        try:
+        try:  # checked first without the normaliser, whose refusals count in a metric: most candidates are not IDs
             canonical_national_id(span, self._schemes)
         except NotAnIdentifier:
             return None

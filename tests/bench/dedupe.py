@@ -1,7 +1,10 @@
 """Adapter dedupe store: remembering a batch of source ids in one SQLite transaction, next to one
 commit per id (what ``DedupeStore.remember`` did before), measured in the same run on the same disk.
 
-    .venv/bin/python -m tests.bench.dedupe --batches 200 --batch-size 100
+    .venv/bin/python -m tests.bench.dedupe --batches 200 --batch-size 100 [--output FILE]
+
+Prints the report; ``--output FILE`` also writes it to FILE (``tests.bench.output``): ``results/dedupe.md`` keeps
+the runs, each added by hand.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.base.dedupe import DedupeStore
+from tests.bench.output import add_output, write
 
-RESULTS = Path(__file__).parent / "results" / "dedupe.md"
 
 
 def per_batch_ms(store: DedupeStore, batches: int, size: int, *, one_commit_per_id: bool) -> list[float]:
@@ -63,16 +66,19 @@ def report(results: dict[str, list[float]], batches: int, size: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=100)
-    parser.add_argument("--no-write", action="store_true", help="Print only; do not update the results file.")
-    args = parser.parse_args()
-    text = report(run(args.batches, args.batch_size), args.batches, args.batch_size)
+    add_output(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> str:
+    args = parse(argv)
+    text = write(report(run(args.batches, args.batch_size), args.batches, args.batch_size), args.output)
     print(text)
-    if not args.no_write:
-        RESULTS.write_text(text)
+    return text
 
 
 if __name__ == "__main__":

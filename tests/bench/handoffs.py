@@ -41,6 +41,7 @@ from processors.handoffs.config import AcknowledgementPolicy, HandoffPolicy
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
 from schemas.catalog import default_catalog
+from tests.bench.output import add_output, write
 from tests.processors.handoffs.factories import (
     SYSTEM, FakeDeadLetters, accepted, acknowledged, created, record, resolved,
 )
@@ -216,17 +217,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--open", type=int, default=1_000_000, help="Open handoffs in the scan run.")
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument("--ticks", type=int, default=120, help="Tick rounds in the scan run.")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="Also write the report to this file (replaced). Default: print only.")
+    add_output(parser)
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> str:
-    text = report(args, await transitions(args.handoffs), await scan(args.open, args.partitions, args.ticks))
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-    return text
+    return write(report(args, await transitions(args.handoffs), await scan(args.open, args.partitions, args.ticks)),
+                 args.output)
 
 
 if __name__ == "__main__":

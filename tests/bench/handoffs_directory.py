@@ -1,6 +1,9 @@
 """The tracker's customer directory: memory per identifier, lookup cost, and following changes on ticks.
 
-    .venv/bin/python -m tests.bench.handoffs_directory --customers 300000 --open 100000 --changes 1000
+    .venv/bin/python -m tests.bench.handoffs_directory --customers 300000 --open 100000 --changes 1000 [--output FILE]
+
+Prints the report; ``--output FILE`` also writes it to FILE (``tests.bench.output``): ``results/handoffs_directory.md``
+keeps the runs, each added by hand.
 
 In-process, no broker: a ``CustomerDirectory`` filled the way the directory feed fills it (3 identifiers
 and one account per customer, half of the accounts with a tier, one subscription each), then a
@@ -24,7 +27,6 @@ import platform
 import time
 import tracemalloc
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bus.serde import Event
 from bus.clock import ManualClock, to_micros
@@ -33,9 +35,9 @@ from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.tier_facts import TierFact
 from processors.handoffs.outputs import Emitter
 from processors.handoffs.tracker import Destinations, HandoffTracker
+from tests.bench.output import add_output, write
 from tests.processors.handoffs.factories import SYSTEM, T0, FakeDeadLetters, created, record
 
-RESULTS = Path(__file__).parent / "results" / "handoffs_directory.md"
 POLICY = HandoffPolicy(sla=(SlaPolicy(service_tiers=("premium",), resolve_within_hours=4),),
                        tiers=TierPolicy(products={"CARE-PLUS": "premium"}))
 
@@ -116,10 +118,8 @@ async def run(args: argparse.Namespace) -> str:
     rounds = await drain(tracker, args.partitions, now)
     full_s, rechecked = sum(rounds), len(rounds)
 
-    text = report(args, fill_s, directory_bytes, plain_bytes, identifiers, view_s, get_s, retimed, follow_s,
-                  rechecked, full_s, tracker.batch_size)
-    Path(args.output).write_text(text)
-    return text
+    return write(report(args, fill_s, directory_bytes, plain_bytes, identifiers, view_s, get_s, retimed, follow_s,
+                        rechecked, full_s, tracker.batch_size), args.output)
 
 
 def report(args, fill_s, directory_bytes, plain_bytes, identifiers, view_s, get_s, retimed, follow_s,  # type: ignore[no-untyped-def]
@@ -156,7 +156,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=1_000)
     parser.add_argument("--partitions", type=int, default=12)
-    parser.add_argument("--output", default=str(RESULTS))
+    add_output(parser)
     args = parser.parse_args(argv)
     args.load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return args

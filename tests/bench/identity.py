@@ -1,7 +1,10 @@
 """Benchmark (#9 "Done when"): the identity processor beside a bare aiokafka loop, a bare faust pass-through
 and the single-writer baseline, with Kafka in the loop; its scaling, latency and state memory.
 
-    .venv/bin/python -m tests.bench.identity --events 20000 --memory-identifiers 1000000
+    .venv/bin/python -m tests.bench.identity --events 20000 --memory-identifiers 1000000 [--output FILE]
+
+Prints the report; ``--output FILE`` also writes it to FILE (``tests.bench.output``): ``results/identity.md`` keeps
+the runs, each section added by hand.
 
 Every run is a worker process (``tests.bench.identity_worker``) on a fresh set of topics of one local
 broker. Input: ``identity_workload.contact_mix`` (contacts; 80% repeat an identifier combination seen
@@ -45,6 +48,7 @@ from tests.bench.identity_state import baseline_memory
 from tests.bench.identity_floors import FLOOR_KINDS
 from tests.bench.identity_worker import PASS_THROUGH, SINK
 from tests.bench.identity_workload import CONTACTS, contact_mix
+from tests.bench.output import add_output, write
 from tests.support.settings import settings_with_topics
 
 try:  # the proto package's measurement, part by part, once it has landed
@@ -52,7 +56,6 @@ try:  # the proto package's measurement, part by part, once it has landed
 except ImportError:
     from tests.bench.identity_state import state_memory
 
-RESULTS = Path(__file__).parent / "results" / "identity.md"
 WARMUP = 200  # events a live-loaded run sends first and waits for (workers assigned and running)
 WARMUP_S = 120.0  # the longest wait for them
 IDLE_S = 5.0  # warmed-up live workers measured idle this long before the input is loaded
@@ -224,7 +227,7 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
                   latencies, parts, memory, base_memory, problems, floor_live, floor_latencies)
 
 
-def main(argv: list[str] | None = None) -> str:
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--partitions", type=int, default=4)
@@ -233,8 +236,12 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--skip-scaling", action="store_true", help="no one- and two-worker live runs")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds one run may take")
     parser.add_argument("--bootstrap-servers", default=os.environ.get("OMNIBUS_TEST_BOOTSTRAP"))
-    parser.add_argument("--output", type=Path, default=RESULTS)
-    args = parser.parse_args(argv)
+    add_output(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> str:
+    args = parse(argv)
     with tempfile.TemporaryDirectory(prefix="omnibus-bench-") as tmp:
         workdir = Path(tmp)
         broker = None
@@ -249,9 +256,7 @@ def main(argv: list[str] | None = None) -> str:
         finally:
             if broker is not None:
                 broker.stop()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report, encoding="utf-8")
-    print(report)
+    print(write(report, args.output))
     return report
 
 

@@ -5,7 +5,10 @@ The naive counter adds one to ``(hour, channel, site, measure)`` per event: no d
 no repeat contact, no late events. The ratio is what one way of counting that survives redelivery and
 late events costs per event. Workload: a synthetic day of contacts, calls, customer contacts and handoffs.
 
-    .venv/bin/python -m tests.bench.kpis --events 20000
+    .venv/bin/python -m tests.bench.kpis --events 20000 [--output FILE]
+
+Prints the report; ``--output FILE`` also writes it to FILE (``tests.bench.output``): ``results/kpis.md`` keeps
+the runs, each added by hand.
 """
 
 from __future__ import annotations
@@ -17,15 +20,14 @@ import random
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import KpiLedger
 from processors.kpis.rollup import Rollup
 from processors.kpis.rules import occurred_us
+from tests.bench.output import add_output, write
 from tests.processors.kpis.factories import T0, call, handoff, interaction
 
-RESULTS = Path(__file__).parent / "results" / "kpis.md"
 PARTITIONS = 12
 
 
@@ -90,14 +92,19 @@ def report(events: int, ledger: float, naive: float) -> str:
     ])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
-    args = parser.parse_args()
+    add_output(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> str:
+    args = parse(argv)
     items = workload(args.events)
-    text = report(args.events, ledger_rate(items), naive_rate(items))
-    RESULTS.write_text(text)
+    text = write(report(args.events, ledger_rate(items), naive_rate(items)), args.output)
     print(text)
+    return text
 
 
 if __name__ == "__main__":

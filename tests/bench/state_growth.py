@@ -30,7 +30,6 @@ import platform
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bus.clock import ManualClock
@@ -53,6 +52,7 @@ from processors.offers.engine import OfferEngine
 from processors.offers.outputs import Batch, Emitter
 from processors.offers.retention import CLOCK_KEY
 from processors.offers.store import Stores
+from tests.bench.output import add_output, write
 from tests.processors.handoffs import factories as handoff_events
 from tests.processors.offers.factories import T0, envelope, ident, offer
 
@@ -186,7 +186,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lost", type=int, default=20, help="offer answers per day identity never places")
     parser.add_argument("--handoff-days", type=int, default=730, help="days of the handoff table run")
     parser.add_argument("--handoffs", type=int, default=20, help="handoffs created (and closed) per day")
-    parser.add_argument("--output", type=Path, default=None)
+    add_output(parser)
     return parser.parse_args(argv)
 
 
@@ -222,10 +222,7 @@ def run(args: argparse.Namespace) -> str:
         f"| KPI rollup windows JSON size | {windows['bytes'] / 1e6:.1f} MB | {windows_all['bytes'] / 1e6:.1f} MB |",
         "",
     ]
-    text = "\n".join(lines)
-    if args.output is not None:
-        args.output.write_text(text)
-    return text
+    return write("\n".join(lines), args.output)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Takeover benchmark (#13 build 3): how long a worker needs to take over identity partitions, and where it goes.
 
-    .venv/bin/python -m tests.bench.takeover --events 300 1200
+    .venv/bin/python -m tests.bench.takeover --events 300 1200 [--output FILE]
 
 For each ``--events`` size and each changelog compaction setting (``VARIANTS``: the broker's defaults, as
 before #13's compaction settings, and the project's settings scaled down from hours to seconds so that
@@ -17,7 +17,8 @@ the bench sees them act), on a real KRaft broker started here, with identity wor
 Per takeover: restore (assignment -> tables restored) and caught up (assignment -> lag 0), from the
 workers' ``takeover restored`` / ``caught up`` log lines (``bus/takeover.py``), and the wall time from
 the kill (or the start) to caught up, which adds the failure detection (the session timeout).
-Results: ``tests/bench/results/takeover.md``.
+Prints the report; ``--output FILE`` also writes it to FILE (``tests.bench.output``): ``results/takeover.md`` keeps
+the runs, each added by hand.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from aiokafka.structs import TopicPartition
 from bus.config import OmnibusSettings
 from bus.stack.kafka import KafkaBroker
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED, IDENTITY_GRAPH
+from tests.bench.output import add_output, write
 from tests.processors.identity.broker import wait_until_quiet
 from tests.processors.identity.pause_worker import SESSION_TIMEOUT_S
 from tests.processors.identity.test_agent import publish, workload
@@ -47,7 +49,6 @@ from tests.support.settings import settings_with_topics
 
 PARTITIONS = 4
 INPUTS = [IDENTIFIERS_OBSERVED, CONTACT_EVENTS, IDENTITY_GRAPH]
-RESULTS = Path(__file__).resolve().parent / "results" / "takeover.md"
 SETTLE_S = 45.0
 _SETTING = "OMNIBUS_TOPICS__CHANGELOG_"
 VARIANTS = {  # environment of the workers, which create the changelog topics (bus.fenced_table.changelog_configs)
@@ -148,7 +149,8 @@ async def one_size(bootstrap: str, events: int, directory: Path, variant: str) -
     return row
 
 
-async def main(sizes: list[int]) -> None:
+async def main(sizes: list[int], output: Path | None = None) -> str:
+    """The report of a run at each of ``sizes`` (events), also written to ``output`` when one is named."""
     with tempfile.TemporaryDirectory() as tmp:
         broker = KafkaBroker(Path(tmp) / "stack")
         broker.start()
@@ -177,11 +179,16 @@ async def main(sizes: list[int]) -> None:
         lines.append(f"| {row['events']} | {row['variant']} | {row['processing_s']:.1f} | {row['changelog']} | "
                      f"{row['left']} | "
                      + " | ".join(f"{v:.2f}" for v in (*row["cold"], *row["standby"])) + " |")
-    RESULTS.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return write("\n".join(lines) + "\n", output)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[300, 1200])
+    add_output(parser)
+    return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, nargs="+", default=[300, 1200])
-    asyncio.run(main(parser.parse_args().events))
+    args = parse()
+    print(asyncio.run(main(args.events, args.output)))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tests.bench.identity import NO_STANDBY, WARMUP, Measured, measure
 from tests.bench.identity_workload import contact_mix
+from tests.bench.output import add_output, write
 
 RESULTS = Path(__file__).parent / "results" / "two_workers.md"
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trees", nargs="+", default=["this@."], help="LABEL@DIR source trees to compare")
     parser.add_argument("--no-standby", action="store_true")
     parser.add_argument("--timeout", type=float, default=900.0)
-    parser.add_argument("--output", type=Path, default=None)
+    add_output(parser)
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="cProfile every worker into DIR/<tree>-<run>/ (CPU figures then include the profiler)")
     args = parser.parse_args(argv)
@@ -99,9 +100,7 @@ def main(argv: list[str] | None = None) -> None:
             page = asyncio.run(run(args, broker.bootstrap_servers, Path(tmp)))
         finally:
             broker.stop()
-    print(page)
-    if args.output:
-        args.output.write_text(page)
+    print(write(page, args.output))
 
 
 if __name__ == "__main__":

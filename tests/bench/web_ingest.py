@@ -2,6 +2,10 @@
 aiokafka producer loop publishing the same number of equally sized Avro events, in the same run.
 
     .venv/bin/python -m tests.bench.web_ingest --events 20000 --batch-size 100 --senders 4 [--workers 1,2 --rounds 3]
+        [--output FILE]
+
+Prints the report; ``--output FILE`` also writes it to FILE (``tests.bench.output``): ``results/web_ingest.md``
+keeps the runs, each section added by hand.
 
 Adapter side: the web hall runs as its own process (``adapter web run``, as deployed); ``--senders``
 concurrent clients in this process POST pre-built ``/v1/batch`` bodies of ``--batch-size`` track calls.
@@ -52,10 +56,10 @@ from bus.stack.ports import distinct_free_ports
 from bus.stack.registry import SchemaRegistryServer
 from bus.topics import CONTACT_EVENTS
 from tests.bench import web_ingest_floors as floors
+from tests.bench.output import add_output, write
 from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = Path(__file__).parent / "results" / "web_ingest.md"
 WRITE_KEY = "wk-bench"
 BASIC_AUTH = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()  # as analytics.js sends the key
 
@@ -444,7 +448,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bootstrap", help="Use this broker instead of starting one.")
     parser.add_argument("--registry", help="'start': start a schema registry (Apicurio) for the run; a URL: use "
                                            "that Confluent-compatible registry. Default: none (single-object framing).")
-    parser.add_argument("--output", type=Path, default=RESULTS, help=f"Markdown report (default {RESULTS}).")
+    add_output(parser)
     args = parser.parse_args(argv)
     args.load_at_start = getloadavg()
     return args
@@ -462,9 +466,7 @@ def main(argv: list[str] | None = None) -> str:
             bootstrap = servers.enter_context(KafkaBroker(Path(tmp))).bootstrap_servers
             broker = f"Apache Kafka {DEFAULT_VERSION} (KRaft, one node, started for the run)"
         text = asyncio.run(run(args, bootstrap, broker, registry_url))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
-    print(text)
+    print(write(text, args.output))
     return text
 
 
