@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +44,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from adapters.base.checkpoint import Checkpoint
-from adapters.base.errors import Unavailable
+from adapters.base.errors import RejectedInput, Unavailable
 from adapters.base.ingest import ChunkOutcome, Item, ingest
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
@@ -206,7 +207,7 @@ class TablePoller(ResumableSource[dict[str, Any]]):
                                      headers=headers))
 
     def to_record(self, index: int, native: Any) -> MappedRecord | None:
-        return map_business(self._record(native), self._ctx)
+        return map_polled(self._spec, self._record(native), self._ctx)
 
     async def commit(self, batch: Batch[dict[str, Any]], outcome: ChunkOutcome) -> None:
         self._checkpoint.save(batch.position)
@@ -278,6 +279,22 @@ def polled_record(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, An
     return BusinessRecord(event_type, fields, polled_record_id(polled_row, updated),
                           moment(occurred if occurred else updated, "occurred_at"),  # type: ignore[arg-type]
                           record_key=polled_row)
+
+
+def map_polled(spec: PollerSettings, record: BusinessRecord, ctx: LegacyContext) -> MappedRecord | None:
+    """``map_business`` of a polled row's ``record``; a refusal (``RejectedInput``) that names a field ``spec.columns``
+    reads from a column of another name names that column too: ``required field case_type is missing (poller tickets
+    reads case_type from column tipo_caso)``. The row's dead letter shows its columns, and the row is corrected by
+    them (``redrive --set tipo_caso=...``)."""
+    try:
+        return map_business(record, ctx)
+    except RejectedInput as exc:
+        read = [f"{name} from column {column}" for name, column in spec.columns.items()
+                if name != column and re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", exc.reason)]
+        if not read:
+            raise
+        raise RejectedInput(f"{exc.reason} (poller {spec.name} reads {', '.join(read)})", code=exc.code,
+                            status=exc.status) from exc
 
 
 def polled_fields(spec: PollerSettings, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from adapters.base.redrive import NotRemappable, events_of
 from adapters.legacy.cli import context
 from adapters.legacy.config import ENV_PREFIX, LegacySettings, PollerSettings
 from adapters.legacy.ingress_outbox import outbox_record
-from adapters.legacy.ingress_poller import NUMERIC_HEADER, polled_record
+from adapters.legacy.ingress_poller import NUMERIC_HEADER, map_polled, polled_record
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.config import OmnibusSettings
 from bus.dead_letter import OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, POLLER_HEADER
@@ -58,6 +58,7 @@ def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime, set
         spec = _poller(adapter, headers[POLLER_HEADER])
         ctx = _context(settings, adapter, spec.phone_region)
         record = polled_record(spec, ctx, _typed(_row(body), spec, headers.get(NUMERIC_HEADER, "")))
+        return events_of([map_polled(spec, record, ctx)], headers)
     else:
         raise NotRemappable(f"the dead letter names no outbox row ({OUTBOX_TABLE_HEADER}, {OUTBOX_ID_HEADER}) and "
                             f"no poller ({POLLER_HEADER}): it was not read by the relay or a poller")

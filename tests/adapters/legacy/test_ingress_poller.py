@@ -13,10 +13,10 @@ import psycopg
 import pytest
 
 from adapters.base.checkpoint import Checkpoint
-from adapters.base.errors import Unavailable
+from adapters.base.errors import RejectedInput, Unavailable
 from adapters.base.runtime import adapter_runtime
 from adapters.legacy.config import PollerSettings
-from adapters.legacy.ingress_poller import TablePoller, polled_record
+from adapters.legacy.ingress_poller import TablePoller, map_polled, polled_record
 from adapters.legacy.mapper import BusinessRecord, map_business
 from adapters.legacy.values import moment
 from bus.topics import BUSINESS_EVENTS
@@ -276,3 +276,24 @@ def test_a_field_columns_does_not_list_is_read_from_its_own_column() -> None:
     event = map_business(record, legacy_context()).events[0].event.value
     assert (event["order_id"], event["status"], event["source_status"]) == ("P-1", "SHIPPED", "enviado")
     assert {i["type"] for i in event["customer_identifiers"]} >= {"ACCOUNT", "PHONE"}
+
+
+@pytest.mark.parametrize(("columns", "named"), [
+    ({"status": "estado"}, "(poller pedidos reads status from column estado)"),
+    ({"status": "status", "order_id": "pedido"}, None),  # the field missing is read from its own name: nothing to add
+])
+def test_a_row_refused_for_a_field_read_from_another_column_names_the_column(
+    columns: dict[str, str], named: str | None
+) -> None:
+    """Reported: a ticket row refused for ``case_type``, read from ``tipo_caso``, said ``required field case_type is
+    missing``; ``redrive --set case_type=...`` then changed nothing, as the row (its dead letter shows its columns) has
+    no such column."""
+    spec = PollerSettings(name="pedidos", table="pedidos", primary_key="id", event_type="OrderStatusChanged",
+                          columns=columns)
+    row = {"id": 7, "order_id": "P-1", "pedido": "P-1", "account_number": "ACC-100234", "estado": None,
+           "status": None, "updated_at": datetime(2026, 12, 4, 9, tzinfo=UTC)}
+    with pytest.raises(RejectedInput) as refused:
+        map_polled(spec, polled_record(spec, legacy_context(), row), legacy_context())
+    assert refused.value.reason.startswith("required field status is missing")
+    assert refused.value.reason.endswith(named) if named else "column" not in refused.value.reason
+    assert refused.value.code == "missing_field"

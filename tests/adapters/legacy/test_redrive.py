@@ -98,7 +98,8 @@ def test_a_polled_row_refused_for_its_columns_maps_again_with_the_poller_set_rig
     row = {"order_id": "ORD-7", "account_number": "ACC-100234", "estado": "enviado", "updated_at": updated_at}
     raw, refused = _polled(MISMAPPED, row, tmp_path)
     assert isinstance(refused, RejectedInput) and "status is missing" in refused.reason
-    with pytest.raises(RejectedInput, match="status is missing"):  # the settings as they were: refused again
+    assert refused.reason.endswith("(poller orders reads status from column estado_pedido)")  # what to --set
+    with pytest.raises(RejectedInput, match=r"status is missing \(poller orders reads status from column estado_pedido"):
         remapped(raw.value or b"", _headers(raw), AT, SETTINGS, _adapter(tmp_path, MISMAPPED))
     events = remapped(raw.value or b"", _headers(raw), AT, SETTINGS, _adapter(tmp_path, FIXED))
     assert events[0].event.value["status"] == "SHIPPED" and events[0].event.value["source_status"] == "enviado"
