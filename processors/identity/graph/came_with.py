@@ -113,6 +113,15 @@ def followers(kept: bytes, linking: Iterable[str], members: Mapping[str, Member]
         recalls(kept, _pair(key, member_rank(value), other)) for other in through)}
 
 
+def brought_by_user_less(state: CustomerState, key: str) -> bool:
+    """Whether an event without a user id brought member ``key`` here with another member whose rank is that event's
+    (a pair of ``note`` at that member's rank, the event visited it): the event that made ``key`` a member carried no
+    login, so a login here came by another identifier (``customer_join._weighed_the_other_way``)."""
+    kept = state.came_with
+    return bool(kept) and any(recalls(kept, _pair(key, member_rank(value), other))
+                              for other, value in state.members.items() if other != key and member_rank(value))
+
+
 def following_claim(policy: LinkPolicy, state: CustomerState, claimed: str, rank: int) -> list[str]:
     """The members of ``state`` (the giver's, ``claimed`` already dropped) that follow ``claimed`` to the customer a
     claim of ``rank`` (``Give.rank``: the claimant's event, ``limits.event_rank``) takes it to, sorted: for an anonymous

@@ -180,9 +180,18 @@ def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member],
     ranks before the event at the rank of an event applied here (``CustomerState.ranks_applied``: that earlier event
     brought it and is no longer on its way with more), in time order this event met the customer through it, and only
     the members ranked before the event count: one ranked after it came later, when this event's identifiers were
-    already members (as ``weigh_again`` reads the customer this event met; bench draw 885)."""
+    already members (as ``weigh_again`` reads the customer this event met; bench draw 885). Likewise where the event is
+    the first on the linking identifier (its member rank is the one this event gives it) and an event without a user
+    id brought that identifier here (``came_with.brought_by_user_less``): in time order this event made the customer
+    and the members ranked after it came later, each weighed by its own event then (where a login brought the linking
+    identifier, ``{x1, e}`` t0, ``{u, e}`` t1 arriving t1 first, it counts: weighed, as time order weighs t1). The
+    order bench's ``{x0, e}`` t0, ``{x1, e}`` t1, ``{x1, u-0}`` t2 kind (arriving t2, t1, t0 the login made t0's join
+    a review; ``test_customer_join_order.py``)."""
     first, event = linking[0], saga_rank(saga)
     met = any(0 < rank < event and recalls(ctx.state.ranks_applied, str(rank))
               for rank in (member_rank(members[key]) for key in linking if key in members))
+    first_on = first in members and member_rank(members[first]) == rank_of(ctx.policy, saga, first) \
+        and came_with.brought_by_user_less(ctx.state, first)
     return any(ctx.policy.plan_order([key, first])[0] == key for key in members
-               if key not in linking and not (met and member_rank(members[key]) > event))
+               if key not in linking and not (met and member_rank(members[key]) > event)
+               and not (first_on and member_rank(members[key]) > event))

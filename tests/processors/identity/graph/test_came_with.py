@@ -172,3 +172,21 @@ def test_an_apply_of_an_earlier_version_or_with_a_user_id_notes_nothing() -> Non
     came_with.note_applied(POLICY, state, [E, U, X], 7 << 10)
     came_with.note_applied(POLICY, state, [E, F], 7 << 10)
     assert state.came_with == b""
+
+
+def test_an_identifier_a_user_less_event_brought_with_a_member_it_visited() -> None:
+    """``brought_by_user_less``: ``{x1, e0}`` joined e0 through x1 (x1 ranked at the event's rank since its visit);
+    still so when an earlier event lowers e0's rank; not for an event with a user id, nor for a member whose rank is
+    not the event's (nothing shows the event visited it)."""
+    state = CustomerState(created=True, members={X: member(1, 7 << 10), E: member(1, 7 << 10)})
+    came_with.note(POLICY, state, saga(X, E), [E])
+    assert came_with.brought_by_user_less(state, E)
+    state.members[E] = member(1, 3 << 10)
+    assert came_with.brought_by_user_less(state, E)
+    assert not came_with.brought_by_user_less(state, X)
+    login = CustomerState(created=True, members={X: member(1, 7 << 10), E: member(1, 7 << 10), U: member(1, 7 << 10)})
+    came_with.note(POLICY, login, saga(X, E, U), [E, U])
+    assert not came_with.brought_by_user_less(login, E)
+    earlier = joined(E)
+    came_with.note(POLICY, earlier, saga(X, E), [E])
+    assert not came_with.brought_by_user_less(earlier, E)
