@@ -128,7 +128,7 @@ class IdentityProcessor:
         self.bulk = BulkIntake(self.app, names, self.fence, self.intake_batch, self._crash,
                                batch_size=identity.batch_size)
         self.lifecycle = Lifecycle(self.app, settings, self.producer, self.repair, self.fence,
-                                   self.graph_topic_name, default_partitions=partitions)
+                                   self.graph_topic_name, default_partitions=partitions, writes=writes)
         started, crash = self.lifecycle.ensure_started, self.lifecycle.crash
         generation = lambda: self.app.consumer_generation_id  # noqa: E731 - the changelog's fence version
         self.graph_agent = GraphAgent(identity, self.graph, self.store, self.publisher, self.producer,

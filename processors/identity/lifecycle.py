@@ -24,6 +24,7 @@ from bus.producer import EventProducer
 from bus.publish_retry import outage_retry
 from processors.identity.assignments_repair import AssignmentRepair
 from processors.identity.bulk_intake import BulkIntake
+from processors.identity.state_writes import StateWrites
 
 log = get_logger(__name__, component="identity")
 
@@ -55,6 +56,10 @@ async def partition_count(settings: OmnibusSettings, topic: str, wait_s: float =
 # collector still took 0.26 of the hot-path bench's CPU-seconds over 6,000 events, 0.13 at 100,000, its peak RSS
 # unchanged (114 MB; ``results/identity.md``).
 YOUNG_COLLECTION_AFTER = 100_000
+# How long a worker whose partitions are revoked waits for its changelog writes in flight (``StateWrites.drained``):
+# a produce round trip when Kafka answers; bounded well within the session timeout (``bus.takeover``), which bounds
+# the rebalance faust runs this in.
+DRAIN_ON_REVOKE_S = 5.0
 _FROZEN = False
 
 
@@ -75,11 +80,14 @@ def freeze_startup_objects() -> None:
 class Lifecycle:
     """Starts and stops what faust does not own (``stages``: the bulk stages, stopped first at shutdown);
     ``graph_partitions()`` is the graph topic's partition count
-    (``default`` from the settings until the cluster answered). Connects itself to the app's signals."""
+    (``default`` from the settings until the cluster answered). Connects itself to the app's signals: on a
+    revocation, the fence learns it and the worker waits for its state ``writes`` in flight (``StateWrites.drained``)
+    before it rejoins the group."""
 
     def __init__(self, app: faust.App, settings: OmnibusSettings, producer: EventProducer, repair: AssignmentRepair,
-                 fence: AssignmentFence, graph_topic: str, *, default_partitions: int) -> None:
-        self.app, self.settings, self.producer, self.repair = app, settings, producer, repair
+                 fence: AssignmentFence, graph_topic: str, *, default_partitions: int,
+                 writes: StateWrites | None = None) -> None:
+        self.app, self.settings, self.producer, self.repair, self.writes = app, settings, producer, repair, writes
         self.stages: tuple[BulkIntake, ...] = ()  # the bulk stages, stopped at shutdown before the producer
         self.fence, self.graph_topic, self.default_partitions = fence, graph_topic, default_partitions
         self.cluster_partitions: int | None = None  # read from the cluster: bundles are grouped by partition
@@ -122,6 +130,8 @@ class Lifecycle:
 
     async def _on_revoked(self, app: faust.App, /, *_: Any, **__: Any) -> None:
         self.fence.revoked()
+        if self.writes is not None:
+            await self.writes.drained(DRAIN_ON_REVOKE_S)
 
     async def _on_shutdown(self, app: faust.App, /, *_: Any, **__: Any) -> None:
         for stage in self.stages:

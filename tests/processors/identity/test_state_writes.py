@@ -34,3 +34,40 @@ async def test_a_batch_after_one_whose_changelog_failed_does_not_count_as_done()
         await first
     with pytest.raises(PublishError, match="earlier batch"):
         await second
+
+
+async def test_drained_waits_for_every_changelog_in_flight() -> None:
+    writes = StateWrites()
+    changelog: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    writes.settled(changelog)
+    drained = asyncio.create_task(writes.drained(5.0))
+    await asyncio.sleep(0.01)
+    assert not drained.done()
+    changelog.set_result(None)
+    assert await asyncio.wait_for(drained, 1) is True
+
+
+async def test_drained_waits_for_the_batch_that_holds_the_lock_to_hand_its_changelog_over() -> None:
+    writes = StateWrites()
+    changelog: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    await writes.lock.acquire()  # a batch between reading its states and handing its changelog over
+    drained = asyncio.create_task(writes.drained(5.0))
+    await asyncio.sleep(0.01)
+    writes.settled(changelog)
+    writes.lock.release()
+    await asyncio.sleep(0.01)
+    assert not drained.done()  # its changelog, handed over after the wait began, is waited for too
+    changelog.set_result(None)
+    assert await asyncio.wait_for(drained, 1) is True
+
+
+async def test_drained_ends_on_a_refused_changelog_and_after_its_time_on_one_never_answered() -> None:
+    writes = StateWrites()
+    refused: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    first = writes.settled(refused)
+    refused.set_exception(PublishError("not acknowledged", retriable=True))
+    assert await writes.drained(1.0) is True  # the refusal is its batch's to raise
+    with pytest.raises(PublishError):
+        await first
+    writes.settled(asyncio.get_running_loop().create_future())
+    assert await writes.drained(0.05) is False

@@ -106,13 +106,18 @@ class TakenOver(LocalGraph):
         draw = self.rng.random()
         if draw < self.takeover:
             self.takeovers += 1
-            self.store.restore(partition, self.rng.randint(0, len(self.since_commit[partition])))
+            self.restore(partition)
             self.queues[partition].extendleft(reversed(self.since_commit[partition]))  # replayed first
             self.since_commit[partition] = []
         elif draw < self.takeover + self.commit:
             self.store.commit(partition)
             self.since_commit[partition] = []
         return True
+
+    def restore(self, partition: int) -> None:
+        """The partition's states as the next owner restores them: where a random batch since the commit left them."""
+        assert self.rng is not None
+        self.store.restore(partition, self.rng.randint(0, len(self.since_commit[partition])))
 
 
 def announced(decisions: list[Output]) -> tuple[dict[str, set[str]], dict[str, set[tuple[Any, ...]]]]:

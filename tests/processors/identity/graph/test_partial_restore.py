@@ -1,0 +1,114 @@
+"""A batch whose changelog a takeover restores only in part: some of its tables, or some of its keys.
+
+A graph batch writes its states to three changelogs (node, profile and contact-record tables,
+``processors/identity/graph_agent.py``), and a new owner fences each changelog partition with a marker of its own
+(``bus.fenced_table``): a record of the old owner that lands before the marker is restored, one after it is skipped as
+a late write. A changelog still on its way when the markers are written can straddle them, per table or per produce
+request: the new owner restores part of the batch, then replays the batch's records on that mix, while what the first
+processing published stands. ``StateWrites.drained`` keeps it from happening in a rebalance (a revoked worker waits for
+its changelog before it rejoins); a worker stopped while its changelog was half sent (a pause past the session
+timeout) can still leave one.
+
+Modelled here on the protocol alone (the ``LocalGraph`` harness of ``test_replay_announcements``): at a takeover, the
+writes of the messages before a random point are kept, those of the next few messages (the straddling batch) are kept
+only for some tables, or only for some keys, and the later ones undone; the whole stretch is handled again, first.
+
+* The announcements hold: one event id per customer created or merged away, one content per event id (the pause
+  test's verifier checks; the reported failure was not reproduced this way).
+* The state does not: a replayed message whose node states say it is done is skipped, so the tables restored as
+  before the batch stay so, and contact records end up apart from their customer's index (strict ``xfail``, kept
+  until a restore applies or skips a batch whole in every table).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from processors.identity.fastpath import AssignmentView
+from tests.processors.identity.graph.test_replay_announcements import TakenOver, UndoStore, announced
+from tests.processors.identity.support import Harness, unlimited_settings
+from tests.processors.identity.test_agent import workload
+
+TABLES = ("nodes", "profiles", "contacts")
+Keep = Callable[[str, str], bool]  # (table, key) -> the straddling batch's write restored
+
+
+class PartialStore(UndoStore):
+    def restore_partly(self, partition: int, written: int, straddling: int, keep: Keep) -> None:
+        """The writes of the partition's first ``written`` messages since the commit kept; of the next ``straddling``
+        ones, those ``keep`` names; the later ones undone."""
+        for handled, table, key, old in reversed(self.undo[partition]):
+            if handled < written:
+                break
+            if handled < written + straddling and keep(table, key):
+                continue
+            if old is None:
+                getattr(self, table).pop(key, None)
+            else:
+                getattr(self, table)[key] = old
+        self.commit(partition)
+
+
+class PartlyTakenOver(TakenOver):
+    """``TakenOver`` whose takeovers restore a straddling batch of up to ``batch`` messages in part: ``by="table"``
+    keeps one or two of its tables, ``by="key"`` each of its keys by a coin toss."""
+
+    def __init__(self, *args: Any, by: str, batch: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store: PartialStore = PartialStore(self.partitions)
+        self.by, self.batch = by, batch
+
+    def keep(self) -> Keep:
+        rng = self.rng
+        assert rng is not None
+        if self.by == "table":
+            kept = set(rng.sample(TABLES, rng.randint(1, 2)))
+            return lambda table, key: table in kept
+        tossed: dict[tuple[str, str], bool] = {}
+        return lambda table, key: tossed.setdefault((table, key), rng.random() < 0.5)
+
+    def restore(self, partition: int) -> None:
+        assert self.rng is not None
+        written = self.rng.randint(0, len(self.since_commit[partition]))
+        self.store.restore_partly(partition, written, self.rng.randint(1, self.batch), self.keep())
+
+
+def run(seed: int, by: str, monkeypatch: pytest.MonkeyPatch) -> PartlyTakenOver:
+    """The workload of ``test_agent`` under takeovers that restore in part; its event ids drawn from ``seed`` too, so
+    that a run is the same every time (partitions are hashes of the ids)."""
+    rng = random.Random(seed)
+    ids = random.Random(seed)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4))
+    harness = Harness(unlimited_settings(), partitions=4, seed=seed, view=AssignmentView())
+    harness.local = local = PartlyTakenOver(harness.local.graph, partitions=4, rng=random.Random(seed), takeover=0.02,
+                                            commit=0.03, by=by, batch=6)
+    for topic, event in workload(size=240, universe=60, seed=13 + seed):
+        harness.feed(event, topic=topic, settle=False)
+        for _ in range(rng.randint(0, 12)):
+            local.step()
+    local.run()
+    assert local.takeovers > 10
+    return local
+
+
+@pytest.mark.parametrize(("seed", "by"), [(0, "table"), (1, "table"), (0, "key"), (2, "key")])
+def test_a_batch_restored_in_part_still_announces_each_decision_once(seed: int, by: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    ids, contents = announced(run(seed, by, monkeypatch).decisions)
+    assert any(name.endswith("merged away") for name in ids), "the workload must merge customers"
+    assert {name: found for name, found in ids.items() if len(found) > 1} == {}
+    assert {found: seen for found, seen in contents.items() if len(seen) > 1} == {}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a replay skips what its node states say is done: tables restored as before the batch stay so (contact records "
+    "apart from their customer's index); the restore does not apply or skip a batch whole"))
+@pytest.mark.parametrize(("seed", "by"), [(0, "table"), (2, "key")])
+def test_a_batch_restored_in_part_leaves_the_graph_consistent(seed: int, by: str, monkeypatch: pytest.MonkeyPatch,
+                                                              ) -> None:
+    run(seed, by, monkeypatch).check_consistent()
