@@ -18,11 +18,13 @@ from bus import shutdown, topic_watch
 from bus.bootstrap import serve_metrics_or_exit
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
+from bus.dead_letter_clear import ClearCopy
 from bus.heartbeat import Heartbeat
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.protect import SecretScrubber
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.references import References
 from bus.serde import build_serde
 
 if TYPE_CHECKING:
@@ -144,10 +146,11 @@ async def adapter_runtime(
         dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
         log.info("adapter dedupe store", adapter=name,
                  path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
-        # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
+        # Refused input is kept as its clear copy: national IDs and cards as tokens, phones and e-mails masked, free
+        # text scrubbed (``bus.dead_letter_clear``); as it came only sealed.
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
-                                        protect=scrubber.scrub,
+                                        clear=ClearCopy(scrubber, References.deployment(settings.identifiers)),
                                         sealer=sealer(settings, adapter_component(name), importing=importing))
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,
