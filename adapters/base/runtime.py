@@ -60,7 +60,7 @@ def unacknowledged(producer: EventProducer) -> int:
 
 def sealer(settings: OmnibusSettings, component: str = "", *, importing: bool = False) -> Sealer | None:
     """What seals a refused body into its dead letter (``bus.sealing``): with ``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, else
-    None (the body is kept with its national IDs and cards as tokens only, and cannot be re-driven), said once at start
+    None (the body is kept only as the dead letter's clear copy, ``bus.dead_letter_clear``, and cannot be re-driven), said once at start
     by a warning naming ``component``, the variable and what to set it to (``to_do``): an operator learnt it only when
     a refused customer request could not be re-driven; with the key, one info line says sealing is on (a rollout can
     be checked). ``importing`` (``import-batch``): None, said nothing, as a file's line is never sealed

@@ -98,3 +98,45 @@ def test_a_reference_and_a_token_are_kept() -> None:
     shown = json.loads(tokens.value(json.dumps(body).encode()) or b"")
     assert shown["handoff_id"] == "SR-2026-0002"
     assert shown["dni"] == "nid1:" + "a" * 32 and shown["customer_number"].startswith("C-****")
+
+
+def _adapters_refused_input() -> dict[str, RawRecord]:
+    """Refused input as each adapter hands it to its dead-letter writer, naming a phone in national and spaced forms,
+    an e-mail and a summary naming both (the shapes of ``adapters.*.ingress*``: a web message and a counter event
+    as their JSON, a CTR, a TaskRouter form, an Asterisk CDR line, an outbox row keyed by its aggregate id, a polled
+    row keyed by its primary key, a line of a file import)."""
+    from datetime import UTC, datetime
+
+    from adapters.legacy.ingress_outbox import _raw_row
+
+    handoff = {"omnibus_handoff_kind": "line-repair", "omnibus_handoff_summary": SUMMARY}
+    web = {"type": "identify", "messageId": "m-1", "traits": {"phone": "677123456", "email": "marta.ruiz@example.es"},
+           "context": {"traits": {"mobile": "677 123 456"}}, "properties": handoff}
+    ctr = {"ContactId": "c-1", "CustomerEndpoint": {"Type": "TELEPHONE_NUMBER", "Address": "677 123 456"},
+           "Attributes": {**handoff, "callback": "677123456"}}
+    form = urlencode({"TaskSid": "WT1", "TaskAttributes": json.dumps({"from": "677 123 456", **handoff})})
+    cdr = f'"","677123456","600","from-internal","""Marta"" <677 123 456>",,,"{SUMMARY}"'
+    counter = {"event_id": "e-1", "customer": {"phone": "677 123 456", "email": "marta.ruiz@example.es"},
+               "handoff": {"kind": "line-repair", "summary": SUMMARY}}
+    outbox = _raw_row((7, "customer", "677123456", "CaseOpened", {"phone": "677 123 456", "summary": SUMMARY},
+                       datetime(2026, 12, 3, tzinfo=UTC)), "billing.outbox")
+    polled = {"msisdn": "677123456", "contact_email": "marta.ruiz@example.es", "notes": SUMMARY}
+    return {
+        "web": RawRecord(json.dumps(web).encode(), headers=(("http.path", b"/v1/identify"),)),
+        "call_center ctr": RawRecord(json.dumps(ctr).encode(), headers=(("http.path", b"/v1/connect/ctr"),)),
+        "call_center taskrouter": RawRecord(form.encode(), headers=(("http.path", b"/v1/twilio/taskrouter"),)),
+        "call_center asterisk": RawRecord(cdr.encode(), headers=(("http.path", b"/v1/asterisk/cdr"),)),
+        "branch": RawRecord(json.dumps(counter).encode(), key=b"T-0042", headers=(("branch.terminal", b"T-0042"),)),
+        "legacy outbox": outbox,
+        "legacy poller": RawRecord(json.dumps(polled).encode(), key=b"677 123 456", headers=(("poller", b"lines"),)),
+        "legacy file": RawRecord(f"ZG-0003;677 123 456;marta.ruiz@example.es;{SUMMARY}".encode(),
+                                 headers=(("file", b"cases.csv"), ("file.line", b"3"))),
+    }
+
+
+@pytest.mark.parametrize("adapter", sorted(_adapters_refused_input()))
+def test_no_adapter_s_refused_input_keeps_a_phone_an_e_mail_or_a_summary_readable(adapter: str) -> None:
+    """fix40, the kind: every adapter's dead letter, value, key and headers."""
+    cleared = clear_copy().record(_adapters_refused_input()[adapter])
+    for part in (cleared.value, cleared.key, *(value for _, value in cleared.headers)):
+        assert_unreadable(part)
