@@ -60,11 +60,11 @@ def unacknowledged(producer: EventProducer) -> int:
 
 def sealer(settings: OmnibusSettings, component: str = "", *, importing: bool = False) -> Sealer | None:
     """What seals a refused body into its dead letter (``bus.sealing``): with ``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, else
-    None (the body is kept only as the dead letter's clear copy, ``bus.dead_letter_clear``, and cannot be re-driven), said once at start
-    by a warning naming ``component``, the variable and what to set it to (``to_do``): an operator learnt it only when
-    a refused customer request could not be re-driven; with the key, one info line says sealing is on (a rollout can
-    be checked). ``importing`` (``import-batch``): None, said nothing, as a file's line is never sealed
-    (``bus.dead_letter``)."""
+    None (the body is kept only as the dead letter's clear copy, ``bus.dead_letter_clear``, and cannot be re-driven),
+    said once at start by a warning naming ``component``, the variable and what to set it to (``to_do``): an operator
+    learnt it only when a refused customer request could not be re-driven; with the key, one info line says sealing is
+    on (a rollout can be checked). ``importing`` (``import-batch``): None, said nothing, as a file's line is never
+    sealed (``bus.dead_letter``)."""
     key = settings.dead_letters.seal_key
     if importing:  # a file's refused line is corrected in its file and imported again, never re-driven: none is sealed
         return None
