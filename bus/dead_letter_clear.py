@@ -77,20 +77,27 @@ class ClearCopy:
                                    headers=(*headers, (CLEAR_COPY_HEADER, MASKED)))
 
     def value(self, data: bytes | None) -> bytes | None:
-        """A refused value's clear copy: JSON and forms field by field, anything else as free text."""
+        """A refused value's clear copy: JSON and forms field by field, anything else as free text. Never raises:
+        refused input is hostile at times (nesting too deep to walk, lone surrogates), and is then scrubbed whole."""
         data = self._secrets.scrub(data)
         if not data:
             return data
         text = data.decode("utf-8", errors="surrogateescape")
         try:
+            return self._structured(text)
+        except (ValueError, RecursionError):  # UnicodeError is a ValueError
+            return _encoded(free_text(text))
+
+    def _structured(self, text: str) -> bytes:
+        try:
             document = json.loads(text)
         except ValueError:
             document = None
-        if isinstance(document, dict | list):
-            return _encoded(json.dumps(self.field(document), ensure_ascii=False))
+        if isinstance(document, dict | list):  # ASCII: a lone surrogate or an undecodable byte stays an escape
+            return json.dumps(self.field(document)).encode("ascii")
         form = _form(text)
         if form is not None:
-            return _encoded(urlencode([(name, self._form_field(name, value)) for name, value in form]))
+            return urlencode([(name, self._form_field(name, value)) for name, value in form]).encode("ascii")
         return _encoded(free_text(text))
 
     def key(self, data: bytes | None) -> bytes | None:
@@ -139,7 +146,7 @@ class ClearCopy:
             except ValueError:
                 pass
             else:
-                return json.dumps(self.field(document, name), ensure_ascii=False)
+                return json.dumps(self.field(document, name))
         cleared = self.field(value, name)
         return cleared if isinstance(cleared, str) else str(cleared)
 
@@ -168,4 +175,9 @@ def _form(text: str) -> list[tuple[str, str]] | None:
 
 
 def _encoded(text: str) -> bytes:
-    return text.encode("utf-8", errors="surrogateescape")
+    """``text`` as UTF-8, the bytes it was decoded from with ``surrogateescape`` as they came; a lone surrogate that
+    stands for no byte (``\\ud800`` from a JSON escape) as its escape."""
+    try:
+        return text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="backslashreplace")

@@ -140,3 +140,12 @@ def test_no_adapter_s_refused_input_keeps_a_phone_an_e_mail_or_a_summary_readabl
     cleared = clear_copy().record(_adapters_refused_input()[adapter])
     for part in (cleared.value, cleared.key, *(value for _, value in cleared.headers)):
         assert_unreadable(part)
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000, b'{"a": "\\ud800 677123456"}', b'{"n": NaN, "phone": "677123456"}',
+    "a=\ud800".encode("utf-8", "surrogatepass"), b"\xff\xfe677123456", b'{"a": ' * 3000 + b"1" + b"}" * 3000])
+def test_hostile_input_never_breaks_the_clear_copy(body: bytes) -> None:
+    """Refused input is hostile at times: the clear copy is written whatever it holds (the dead letter must be)."""
+    cleared = clear_copy().value(body)
+    assert cleared is not None and b"677123456" not in cleared
