@@ -221,7 +221,7 @@ async def test_a_web_message_refused_for_its_id_is_published_under_a_new_id_once
     (refused,) = await until_dead_letters(settings, 1)
     assert refused.fields["error_type"] == "RejectedInput.id_conflict"
 
-    plain = await asyncio.to_thread(cli, env, "redrive", refused.id)
+    plain = await asyncio.to_thread(cli, env, "redrive", refused.id, "--by", "ops-anna", "--why", "x")
     assert plain.exit_code == 1 and "redrive --new-id" in plain.stdout, plain.output
     new_id = ["redrive", refused.id, "--new-id", "--by", "ops-anna", "--why", "portal reused a messageId"]
     dry = await asyncio.to_thread(cli, env, *new_id, "--dry-run")
