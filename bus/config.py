@@ -186,8 +186,8 @@ class DeadLetterSettings(Section):
         None, description="Key that seals the body an adapter's HTTP ingress refused, or the row the legacy "
         "adapter's outbox relay or a poller refused, into its dead letter (AES-256-GCM, bus.sealing), so that omnibus "
         "deadletters redrive can re-submit it; at least 32 random characters, the same on every adapter and where "
-        "redrive runs. Unset: refused bodies and rows are kept with their national IDs and cards as tokens only, and "
-        "cannot be re-driven.")
+        "redrive runs. Unset: refused bodies and rows are kept only as the dead letter's clear copy (national IDs and "
+        "cards as tokens, phones and e-mails masked, free text scrubbed), and cannot be re-driven.")
 
     @field_validator("seal_key")
     @classmethod

@@ -1,7 +1,8 @@
 """The dead-letter writer: a record that cannot be processed is kept, with why, and the flow moves on.
 
-The dead letter holds the original key, value and headers byte for byte (an HTTP body over ``MAX_KEPT_VALUE_BYTES``
-as its first bytes, marked ``value_truncated``; a record read from a topic always whole), the reason in words, the
+The dead letter holds the original key, value and headers: a record read from a topic byte for byte and whole, input
+an adapter refused as its clear copy, no identifier readable in it (``bus.dead_letter_clear``; an HTTP body over
+``MAX_KEPT_VALUE_BYTES`` as its first bytes, marked ``value_truncated``), the reason in words, the
 error type, and where the record came from (topic/partition/offset, or none for HTTP input), so an
 operator can fix the cause and replay it. If the dead letter itself cannot be written the error
 propagates: the caller must then not acknowledge or commit, because a silent drop is never an option.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from bus.redact import Scrubbed, is_personal_field, scrub_text
 from bus.serde.base import Event
 
 if TYPE_CHECKING:  # cryptography is loaded only where a seal key is set
+    from bus.dead_letter_clear import ClearCopy
     from bus.sealing import Sealer
 
 DEAD_LETTER_SCHEMA = "omnibus.deadletter.DeadLetter"
@@ -150,9 +152,10 @@ def _header(key: str, value: bytes | None) -> dict[str, object]:
 
 
 class DeadLetterWriter:
-    """``protect`` rewrites the original key, value and header values before they are kept (adapters pass
-    ``bus.identifiers.protect.SecretScrubber.scrub``, so refused input never puts a raw national ID or card
-    number on the topic); None keeps them byte for byte (processors: their input is a topic already).
+    """``clear`` rewrites the original key, value and header values before they are kept (adapters pass a
+    ``bus.dead_letter_clear.ClearCopy``, so refused input never puts a national ID, card number, phone, e-mail or
+    free-text identifier readable on the topic); None keeps them byte for byte (processors: their input is a topic
+    already, normalised and scrubbed by an adapter).
 
     ``sealer``: input read from no topic (an HTTP body, a legacy outbox or polled row) is also kept as it came, sealed
     for this component (``bus.sealing``), in the header ``SEALED_BODY_HEADER``, with ``SEAL_KEY_ID_HEADER``; the
@@ -161,11 +164,11 @@ class DeadLetterWriter:
     imported again, never re-driven, so a sealed copy would only keep its personal data longer."""
 
     def __init__(self, producer: EventProducer, topic: str, component: str,
-                 protect: Callable[[bytes | None], bytes | None] | None = None, sealer: Sealer | None = None) -> None:
+                 clear: ClearCopy | None = None, sealer: Sealer | None = None) -> None:
         self._producer = producer
         self._topic = topic
         self._component = component
-        self._protect = protect
+        self._clear = clear
         self._sealer = sealer
 
     @property
@@ -179,10 +182,8 @@ class DeadLetterWriter:
         """Publish a dead letter for ``record`` and wait for Kafka's acknowledgement; ``dead_letter_id``: its id when
         the caller derives one (readers keep one dead letter per id: ``processors.deadletters``)."""
         sealed = self._sealed(record)
-        if self._protect is not None:
-            protect = self._protect
-            record = dataclasses.replace(record, key=protect(record.key), value=protect(record.value),
-                                         headers=tuple((name, protect(value)) for name, value in record.headers))
+        if self._clear is not None:
+            record = self._clear.record(record)
         if sealed:
             record = dataclasses.replace(record, headers=(*record.headers, *sealed))
         event = dead_letter_event(

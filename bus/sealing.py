@@ -1,11 +1,11 @@
 """Sealing a refused body for an operator's re-drive: authenticated encryption under a deployment key (tester29 F5).
 
-An HTTP sender that never sends again (Amazon Connect's Firehose delivery, a Segment SDK after a 400) leaves its
-refused body only in the dead letter, whose kept copy has its national IDs and cards as tokens
-(``bus.identifiers.protect``) and is shown masked. To re-drive it, the body must be kept as it came, without putting
-its identifier values in clear on the dead-letter topic: it is kept *sealed*, AES-256-GCM (NIST SP 800-38D) under a
-key derived from ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` with HKDF-SHA-256 (RFC 5869), a random 96-bit nonce per body, the
-component's name as associated data (a body sealed for the web hall does not open as the call center's).
+An HTTP sender that never sends again (Amazon Connect's Firehose delivery, a Segment SDK after a 400) leaves its refused
+body only in the dead letter, whose clear copy has its national IDs and cards as tokens, its phones and e-mails masked
+and its free text scrubbed (``bus.dead_letter_clear``). To re-drive it, the body must be kept as it came, without
+putting its identifier values in clear on the dead-letter topic: it is kept *sealed*, AES-256-GCM (NIST SP 800-38D)
+under a key derived from ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` with HKDF-SHA-256 (RFC 5869), a random 96-bit nonce per
+body, the component's name as associated data (a body sealed for the web hall does not open as the call center's).
 
 Through ``cryptography`` (the Python Cryptographic Authority's binding to OpenSSL, audited and maintained, already
 installed with the registry client's dependencies): no cipher written here.

@@ -181,8 +181,8 @@ IDENTITY_REVIEWS = TopicSpec(
 )
 DEAD_LETTERS = TopicSpec(
     "deadletter.v1", "Records that could not be processed, with the original bytes and the reason (refused input:"
-    " national IDs and cards tokenised, phones, e-mails, names and free text as sent; README, \"What a dead letter"
-    " holds\").",
+    " its clear copy, national IDs and cards tokenised, phones and e-mails masked, free text scrubbed; README,"
+    " \"What a dead letter holds\").",
     key="original key", retention_ms=30 * DAY_MS, partitions=3, carries=("omnibus.deadletter.DeadLetter",),
 )
 

@@ -21,16 +21,22 @@ def web_reissue(settings: OmnibusSettings) -> Reissue:
     from adapters.web.config import ENV_PREFIX, WebSettings
     from adapters.web.mapper import SegmentMapper
     from adapters.web.reissue import REISSUED_CODES, NotReissuable, reissued
+    from bus.sealing import Sealer
+    from processors.deadletters.sealed import NotResubmitted, value_as_sent
 
     mapper = SegmentMapper(load_component_settings(WebSettings, ENV_PREFIX), settings.topics, settings.identifiers)
+    key = settings.dead_letters.seal_key
+    sealer = None if key is None else Sealer(key.get_secret_value())
 
     def reissue(letter: DeadLetter) -> Reissued:
         f = letter.fields
         headers = {h["key"]: bytes(h["value"]).decode("utf-8", "replace")
                    for h in f.get("headers") or () if h["value"] is not None}
         code = str(f["error_type"])[len(REFUSED_AT_INGRESS):]
-        try:
-            new_ids, record = reissued(code, bytes(f["value"]), headers, f["failed_at"], mapper)
+        try:  # the message as it came: the dead letter's clear copy has its identifiers masked (fix40)
+            new_ids, record = reissued(code, value_as_sent(letter, sealer), headers, f["failed_at"], mapper)
+        except NotResubmitted as exc:
+            raise NotReissued(str(exc)) from exc
         except NotReissuable as exc:
             raise NotReissued(str(exc)) from exc
         except RejectedInput as exc:

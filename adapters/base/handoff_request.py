@@ -28,6 +28,19 @@ ATTRIBUTES = (KIND, TEAM, SUMMARY)
 MAX_CHARS = {KIND: MAX_KIND_CHARS, TEAM: MAX_TEAM_CHARS, SUMMARY: MAX_SUMMARY_CHARS}  # bus.handoff_limits
 REQUESTED_TEAM = "requested_team"  # intake_facts key of the team the front line asked for
 HANDOFF_CREATED = "omnibus.handoff.HandoffCreated"  # the schema of a handoff's creation, whichever channel opens it
+# What the answer to the clerk or agent says of a case that names no identifier of the customer: the tracker marks it
+# needs_contact from its first status (``processors.handoffs.customers.names_nobody``, the gauge
+# ``omnibus_handoff_needing_contact``), said while the customer is still at the counter or on the line.
+NAMES_NOBODY = ("this case names no phone, e-mail or other identifier of the customer: nobody will be notified of "
+                "it, nor see it on a screen pop; add a phone or e-mail")
+
+
+def names_nobody(event: Event) -> str | None:
+    """The ``handoff_id`` of ``event`` when it is a ``HandoffCreated`` that names no identifier of the customer
+    (``customer_identifiers`` empty), else None."""
+    if event.schema != HANDOFF_CREATED or event.value.get("customer_identifiers"):
+        return None
+    return str(event.value["handoff_id"])
 # InteractionRecorded.outcome of a contact that opened a handoff, whatever else it reports: the case left the
 # front line (first-contact resolution counts it as not resolved, docs/kpis.md)
 HANDED_OFF = "HANDED_OFF"

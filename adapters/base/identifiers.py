@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.base.handoff_request import NAMES_NOBODY, names_nobody
 from adapters.base.mapper import PARTS, MappedRecord
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.placeholders import PLACEHOLDER_CODE
@@ -112,14 +113,36 @@ def dropped_parts(
             for index, record in accepted for dropped in record.dropped_parts if dropped.part == part]
 
 
+def handoffs_naming_nobody(
+    accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
+) -> list[dict[str, Any]]:
+    """The cases opened by accepted records that name no identifier of the customer
+    (``adapters.base.handoff_request.names_nobody``): nobody will be notified of them nor see them on a screen pop.
+    Arguments as ``dropped_identifiers``; one entry per case: ``{"index": 0, "handoff_id": "SR-2026-0002", "reason":
+    NAMES_NOBODY}``."""
+    return [_entry(index, labels, handoff_id=handoff_id, reason=NAMES_NOBODY)
+            for index, record in accepted for outgoing in record.events
+            if (handoff_id := names_nobody(outgoing.event)) is not None]
+
+
 def dropped_fields(accepted: Sequence[tuple[int, MappedRecord]], **labels: Sequence[str | None]) -> dict[str, Any]:
     """The answer's ``dropped_identifiers``, ``dropped_traits`` and ``dropped_<part>s`` of every optional part
-    (``dropped_handoffs``, ``dropped_offers``), each only when not empty (arguments as ``dropped_identifiers``), to
-    merge into the body of a 2xx or partial answer."""
+    (``dropped_handoffs``, ``dropped_offers``), and ``handoffs_naming_nobody``, each only when not empty (arguments as
+    ``dropped_identifiers``), to merge into the body of a 2xx or partial answer."""
     lists = {"dropped_identifiers": dropped_identifiers(accepted, **labels),
              "dropped_traits": dropped_traits(accepted, **labels),
-             **{f"dropped_{part}s": dropped_parts(accepted, part, **labels) for part in PARTS}}
+             **{f"dropped_{part}s": dropped_parts(accepted, part, **labels) for part in PARTS},
+             "handoffs_naming_nobody": handoffs_naming_nobody(accepted, **labels)}
     return {name: entries for name, entries in lists.items() if entries}
+
+
+def handoffs_naming_nobody_openapi(id_field: str | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of ``handoffs_naming_nobody`` (``id_field``: the sender's id echoed per entry)."""
+    return _dropped_openapi(id_field, {"handoff_id": {"type": "string", "description": "The case opened."}},
+                            "Present only when an accepted record opened a back-office case (handoff) that names no "
+                            "phone, e-mail or other identifier of the customer: the case is open, but nobody will be "
+                            "notified of it nor see it on a screen pop (the tracker marks it needs_contact); add a "
+                            "phone or e-mail while the customer is still there.")
 
 
 def _entry(index: int, labels: Mapping[str, Sequence[str | None]], **fields: str) -> dict[str, Any]:
@@ -234,3 +257,32 @@ class DroppedTally:
         was given (traits)."""
         reasons = [f"{kind} {self.why[kind, why]} {why}" for why in (PLACEHOLDER, MALFORMED) if self.why[kind, why]]
         return reasons or [f"{kind} {count}"]
+
+
+@dataclass
+class NobodyTally:
+    """The cases opened by a file import's published lines that name no identifier of the customer
+    (``handoffs_naming_nobody``), for its summary line: how many, on which lines (never their content)."""
+
+    cases: int = 0
+    lines: set[int] = field(default_factory=set)
+
+    def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int | None]) -> None:
+        """Count ``ChunkOutcome.accepted``; ``line_of(index)``: the line number of that item (None: not known)."""
+        for entry in handoffs_naming_nobody(accepted):
+            self.cases += 1
+            if (line := line_of(entry["index"])) is not None:
+                self.lines.add(line)
+
+    def summary(self) -> str:
+        """``""`` when every case named someone, else ``1 case names nobody on line 3: nobody will be notified of it,
+        nor see it on a screen pop; add a phone or e-mail``."""
+        if not self.cases:
+            return ""
+        many = self.cases != 1
+        where = (f" on {len(self.lines)} lines" if len(self.lines) > SHOWN_LINES else
+                 f" on line{'s' if len(self.lines) != 1 else ''} {', '.join(map(str, sorted(self.lines)))}"
+                 if self.lines else "")
+        them = "them" if many else "it"
+        return (f"{self.cases} case{'s name' if many else ' names'} nobody{where}: nobody will be notified of {them}, "
+                f"nor see {them} on a screen pop; add a phone or e-mail")

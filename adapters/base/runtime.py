@@ -18,11 +18,13 @@ from bus import shutdown, topic_watch
 from bus.bootstrap import serve_metrics_or_exit
 from bus.config import OmnibusSettings
 from bus.dead_letter import DeadLetterWriter
+from bus.dead_letter_clear import ClearCopy
 from bus.heartbeat import Heartbeat
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.protect import SecretScrubber
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.references import References
 from bus.serde import build_serde
 
 if TYPE_CHECKING:
@@ -58,11 +60,11 @@ def unacknowledged(producer: EventProducer) -> int:
 
 def sealer(settings: OmnibusSettings, component: str = "", *, importing: bool = False) -> Sealer | None:
     """What seals a refused body into its dead letter (``bus.sealing``): with ``OMNIBUS_DEAD_LETTERS__SEAL_KEY``, else
-    None (the body is kept with its national IDs and cards as tokens only, and cannot be re-driven), said once at start
-    by a warning naming ``component``, the variable and what to set it to (``to_do``): an operator learnt it only when
-    a refused customer request could not be re-driven; with the key, one info line says sealing is on (a rollout can
-    be checked). ``importing`` (``import-batch``): None, said nothing, as a file's line is never sealed
-    (``bus.dead_letter``)."""
+    None (the body is kept only as the dead letter's clear copy, ``bus.dead_letter_clear``, and cannot be re-driven),
+    said once at start by a warning naming ``component``, the variable and what to set it to (``to_do``): an operator
+    learnt it only when a refused customer request could not be re-driven; with the key, one info line says sealing is
+    on (a rollout can be checked). ``importing`` (``import-batch``): None, said nothing, as a file's line is never
+    sealed (``bus.dead_letter``)."""
     key = settings.dead_letters.seal_key
     if importing:  # a file's refused line is corrected in its file and imported again, never re-driven: none is sealed
         return None
@@ -144,10 +146,11 @@ async def adapter_runtime(
         dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
         log.info("adapter dedupe store", adapter=name,
                  path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
-        # Refused input is kept whole, but its national IDs and card numbers become the tokens it would have carried.
+        # Refused input is kept as its clear copy: national IDs and cards as tokens, phones and e-mails masked, free
+        # text scrubbed (``bus.dead_letter_clear``); as it came only sealed.
         scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
         dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
-                                        protect=scrubber.scrub,
+                                        clear=ClearCopy(scrubber, References.deployment(settings.identifiers)),
                                         sealer=sealer(settings, adapter_component(name), importing=importing))
         publisher = AdapterPublisher(
             name, producer, dedupe, dead_letters,

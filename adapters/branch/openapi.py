@@ -16,6 +16,7 @@ from adapters.base.identifiers import (
     dropped_identifiers_openapi,
     dropped_offers_openapi,
     dropped_traits_openapi,
+    handoffs_naming_nobody_openapi,
 )
 from adapters.base.offer_disposition import DISPOSITIONS
 from adapters.branch.fields import COUNTER_IDENTIFIER_TYPES
@@ -142,6 +143,7 @@ _ERROR = {
         "dropped_traits": dropped_traits_openapi("event_id"),
         "dropped_handoffs": dropped_handoffs_openapi("event_id"),
         "dropped_offers": dropped_offers_openapi("event_id"),
+        "handoffs_naming_nobody": handoffs_naming_nobody_openapi("event_id"),
     },
 }
 
@@ -167,7 +169,8 @@ _DOCUMENT: dict[str, Any] = {
                             "dropped_identifiers": dropped_identifiers_openapi("event_id"),
                             "dropped_traits": dropped_traits_openapi("event_id"),
                             "dropped_handoffs": dropped_handoffs_openapi("event_id"),
-                            "dropped_offers": dropped_offers_openapi("event_id")}}}}},
+                            "dropped_offers": dropped_offers_openapi("event_id"),
+                            "handoffs_naming_nobody": handoffs_naming_nobody_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events or an "
                                        "event_id already published with other content (code id_conflict): the good "
                                        "ones were published (accepted), each rejected one dead-lettered. A field "

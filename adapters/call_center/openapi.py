@@ -10,6 +10,7 @@ from adapters.base.identifiers import (
     dropped_identifiers_openapi,
     dropped_offers_openapi,
     dropped_traits_openapi,
+    handoffs_naming_nobody_openapi,
 )
 from adapters.call_center.mapper_ctr import REQUIRED_FIELDS
 
@@ -34,6 +35,7 @@ _SUMMARY = {
         "dropped_traits": dropped_traits_openapi(),
         "dropped_handoffs": dropped_handoffs_openapi(),
         "dropped_offers": dropped_offers_openapi(),
+        "handoffs_naming_nobody": handoffs_naming_nobody_openapi(),
     },
 }
 

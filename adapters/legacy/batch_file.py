@@ -178,6 +178,7 @@ class FileImport(ResumableSource[tuple[int, int]]):
             report.rejected[batch.items[index].native[0]] = error.reason
         # counted once the line's events were acknowledged
         report.statuses.add(outcome.accepted, lambda index: batch.items[index].native[0])
+        report.nobody.add(outcome.accepted, lambda index: batch.items[index].native[0])
         for trait in count_dropped(report.dropped, report.traits, outcome.accepted,
                                    lambda index: batch.items[index].native[0], self._left_out):
             REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from adapters.base.identifiers import DroppedTally
+from adapters.base.identifiers import DroppedTally, NobodyTally
 from adapters.base.import_target import ImportTarget
 from adapters.legacy.dropped import UnknownStatuses, trait_tally, with_dropped
 from adapters.legacy.snapshot import GoneTally
@@ -34,6 +34,7 @@ class BatchReport:
     # traits left off published lines (a birth date 31/02/1980: the line flows without it; tester15 F6)
     traits: DroppedTally = field(default_factory=trait_tally)
     statuses: UnknownStatuses = field(default_factory=UnknownStatuses)  # card status words published as UNKNOWN
+    nobody: NobodyTally = field(default_factory=NobodyTally)  # cases opened naming no identifier of the customer
 
     def summary(self, name: str) -> str:
         """The line ``import-batch`` prints for the file ``name``: ``bills.csv: already imported to cluster
@@ -61,4 +62,5 @@ class BatchReport:
                 f"{changed}{len(self.rejected)} rejected")
         forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
                      "once the layout or the export is fixed") if self.not_remembered else ""
-        return with_dropped(text, self.dropped, self.traits, self.statuses.summary(), *self.gone.summary(), forgotten)
+        return with_dropped(text, self.dropped, self.traits, self.statuses.summary(), self.nobody.summary(),
+                            *self.gone.summary(), forgotten)

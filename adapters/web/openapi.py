@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
-from adapters.base.identifiers import dropped_identifiers_openapi, dropped_traits_openapi
+from adapters.base.identifiers import (
+    dropped_identifiers_openapi,
+    dropped_traits_openapi,
+    handoffs_naming_nobody_openapi,
+)
 from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
@@ -86,6 +90,7 @@ _ERROR = {
         },
         "dropped_identifiers": dropped_identifiers_openapi("messageId"),
         "dropped_traits": dropped_traits_openapi("messageId"),
+        "handoffs_naming_nobody": handoffs_naming_nobody_openapi("messageId"),
     },
 }
 _RESPONSES = {

@@ -1,12 +1,13 @@
 """National IDs and card numbers inside raw input, replaced by the tokens an adapter would have published.
 
-A refused request is kept as a dead letter with its original bytes so that it can be repaired and replayed
-(``bus/dead_letter.py``). Those bytes must not carry a raw national ID or card number onto a topic (issue #13
-build 7: tokenise at the adapter), so ``SecretScrubber`` rewrites them first: every valid national ID (the
-deployment's python-stdnum schemes) becomes its ``nid1:`` token and every card number (12-19 digits, spaces or
-dashes allowed, Luhn-valid, starting with 2-6 like the card networks' ranges) its ``card1:`` token — the very
-values identity links on, which the normaliser keeps as they are when the dead letter is replayed. Without a
-token key they are masked instead. Phones and e-mail addresses are left: they travel normalised on topics anyway.
+A refused request is kept as a dead letter with its clear copy, to see why it was refused (``bus/dead_letter.py``,
+``bus/dead_letter_clear.py``; as it came only sealed, to be repaired and re-driven). Those bytes must not carry a raw
+national ID or card number onto a topic (issue #13 build 7: tokenise at the adapter), so ``SecretScrubber`` rewrites
+them first: every valid national ID (the deployment's python-stdnum schemes) becomes its ``nid1:`` token and every card
+number (12-19 digits, spaces or dashes allowed, Luhn-valid, starting with 2-6 like the card networks' ranges) its
+``card1:`` token — the very values identity links on. Without a token key they are masked instead. Phones, e-mail
+addresses and free text are left to the rest of the clear copy (``bus.dead_letter_clear``), which masks and scrubs them
+after this pass.
 
 National IDs written with spaces inside (a French NIR as printed on the card, ``2 95 10 99 126 111 93``; a DNI
 ``12345678 Z``) are found too: a run of groups of digits (or single letters) separated by single spaces is tried

@@ -37,7 +37,7 @@ from processors.deadletters import (
 )
 from processors.deadletters.new_id import Operator, redrive_new_id
 from processors.deadletters.redrive import Outcome, handled_before, redrive
-from processors.deadletters.sealed import parse_corrections, redrive_sealed, sealed_body
+from processors.deadletters.sealed import parse_corrections, redrive_sealed, revealed, sealed_body
 
 app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, show one decoded, re-drive them to their topic.")
 console = report_console()
@@ -119,19 +119,28 @@ def show_command(
     dead_letter_id: str = typer.Argument(..., metavar="ID", help="A dead letter's id (deadletters list)."),
     reveal: bool = typer.Option(False, "--reveal",
                                 help="Show identifier values and undecodable bytes as they are (personal data: "
-                                     "only where you may see them; never logged)."),
+                                     "only where you may see them; never logged): refused input as it came, opened "
+                                     "from its sealed body with OMNIBUS_DEAD_LETTERS__SEAL_KEY."),
     bootstrap_servers: str = BOOTSTRAP,
 ) -> None:
     """Show one dead letter with its original record decoded: Avro by the registry's schema, JSON, else hex. Identifier
-    values are masked and opaque bytes hidden unless ``--reveal``."""
+    values are masked and opaque bytes hidden unless ``--reveal``, which shows refused input as it came when its
+    sealed body opens here (else its clear copy, said on stderr)."""
     settings = _settings(bootstrap_servers)
     found = select(asyncio.run(read_dead_letters(settings)), ids=[dead_letter_id])
     if not found:
         typer.echo(f"error: no dead letter {dead_letter_id} on the dead-letter topic (deadletters list)", err=True)
         raise typer.Exit(1)
+    letter = found[0]
     if reveal:  # who looked at what, never the values themselves
         log.warning("dead letter shown with its identifier values", dead_letter_id=dead_letter_id)
-    shown = original(found[0], deserializer_for(settings), reveal=reveal)
+        key = settings.dead_letters.seal_key  # the value as it came is only sealed (bus.dead_letter_clear)
+        if key is not None:
+            from bus.sealing import Sealer
+        letter, why = revealed(letter, None if key is None else Sealer(key.get_secret_value()))
+        if why is not None:
+            typer.echo(f"note: {why}", err=True)
+    shown = original(letter, deserializer_for(settings), reveal=reveal)
     typer.echo(msgspec.json.format(msgspec.json.encode(shown), indent=2).decode())
 
 

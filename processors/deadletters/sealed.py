@@ -25,6 +25,7 @@ reason given: correct it with ``--set``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from bus.config import OmnibusSettings
 from bus.dead_letter import REFUSED_PART_CONTEXT, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, refused_part
+from bus.dead_letter_clear import CLEAR_COPY_HEADER
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
 from bus.sealing import SEAL_KEY_VARIABLE, Sealer, SealError
@@ -68,6 +70,39 @@ def sealed_body(letter: DeadLetter) -> tuple[bytes, str] | None:
     if SEALED_BODY_HEADER not in found:
         return None
     return found[SEALED_BODY_HEADER], found.get(SEAL_KEY_ID_HEADER, b"").decode("ascii", "replace")
+
+
+def value_as_sent(letter: DeadLetter, sealer: Sealer | None) -> bytes:
+    """The value ``letter`` was refused with, as it came: its sealed body opened with ``sealer``; a dead letter of an
+    older release, which kept no clear copy (``bus.dead_letter_clear.CLEAR_COPY_HEADER``) but the value as sent (its
+    national IDs and cards as tokens), that value. Raises ``NotResubmitted`` when its only copy is the clear one
+    (no identifier readable in it: nothing to map again), or when the sealed body does not open here."""
+    sealed = sealed_body(letter)
+    headers = letter.fields.get("headers") or ()
+    if sealed is None:
+        if any(h["key"] == CLEAR_COPY_HEADER for h in headers):
+            raise NotResubmitted(f"its body was not kept sealed (refused where {SEAL_KEY_VARIABLE} was not set) and "
+                                 "its dead letter holds it with its identifiers masked: the sender must send it again")
+        return bytes(letter.fields["value"])
+    if sealer is None:
+        raise NotResubmitted(f"its body is sealed, and {SEAL_KEY_VARIABLE} is not set here: set it to the adapters' "
+                             "key to re-drive it")
+    try:
+        return sealer.open(sealed[0], str(letter.fields["source_component"]))
+    except SealError as exc:
+        raise NotResubmitted(str(exc)) from exc
+
+
+def revealed(letter: DeadLetter, sealer: Sealer | None) -> tuple[DeadLetter, str | None]:
+    """``letter`` with its value as it came, for ``show --reveal``, and None; or ``letter`` as it is and why its value
+    is not the one sent (its clear copy, ``bus.dead_letter_clear``, when no sealed body opens here)."""
+    try:
+        value = value_as_sent(letter, sealer)
+    except NotResubmitted as exc:
+        return letter, f"shown as its clear copy (identifiers masked): {exc}"
+    if sealed_body(letter) is None:
+        return letter, None
+    return dataclasses.replace(letter, fields={**letter.fields, "value": value, "value_truncated": False}), None
 
 
 def refusal(letter: DeadLetter, sealer: Sealer | None, resubmits: Mapping[str, Resubmit]) -> str | None:
@@ -199,11 +234,14 @@ def _corrected_form(form: list[tuple[str, str]], corrections: Mapping[str, Any])
     return urlencode(list(fields.items())).encode()
 
 
+_NOT_CONTEXT = (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER, CLEAR_COPY_HEADER)  # headers the writer adds
+
+
 def _headers(letter: DeadLetter) -> dict[str, str]:
     """The context ``letter``'s ingress noted, and the part it is about (``REFUSED_PART_CONTEXT``) if only a part of
     the record was refused: the re-mapping must open that part, or refuse the body again (redrive36)."""
     context = {h["key"]: bytes(h["value"]).decode("utf-8", "replace") for h in letter.fields.get("headers") or ()
-               if h["value"] is not None and h["key"] not in (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER)}
+               if h["value"] is not None and h["key"] not in _NOT_CONTEXT}
     if (part := refused_part(str(letter.fields.get("reason") or ""))) is not None:
         context[REFUSED_PART_CONTEXT] = part
     return context

@@ -5,10 +5,8 @@ from __future__ import annotations
 from bus.config import OmnibusSettings
 from bus.dead_letter import MAX_KEPT_VALUE_BYTES, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, DeadLetterWriter
 from bus.errors import RawRecord
-from bus.identifiers.protect import SecretScrubber
 from bus.sealing import Sealer
-from tests.bus.identifiers.support import normaliser
-from tests.bus.test_dead_letter_protect import Recorder
+from tests.bus.test_dead_letter_protect import Recorder, clear_copy
 
 SEALER = Sealer("s" * 32)
 BODY = b'{"ContactId": "c-1", "Attributes": {"dni": "11010519491231002X"}, "CustomerEndpoint": {"Address": "+34612345678"}}'
@@ -23,7 +21,7 @@ async def test_a_refused_http_body_is_kept_sealed_beside_its_protected_copy() ->
     the body as it came, and only the deployment's key opens it."""
     producer = Recorder()
     writer = DeadLetterWriter(producer, "dl", "adapter.call_center",  # type: ignore[arg-type]
-                              protect=SecretScrubber(normaliser()).scrub, sealer=SEALER)
+                              clear=clear_copy(), sealer=SEALER)
     await writer.write(RawRecord(BODY, headers=(("http.path", b"/v1/connect/ctr"),)), reason="bad", error_type="x")
     (outgoing,) = producer.published
     letter = outgoing.event.value

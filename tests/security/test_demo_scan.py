@@ -26,8 +26,6 @@ from tests.support.demo_run import DEMO_CUSTOMERS, DemoRun
 
 pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.slow, pytest.mark.timeout(900)]
 REGION = "FR"  # the demo's callers are French numbers
-# A dead letter's original key, value and header values: refused input, kept to be repaired and replayed.
-RAW_PATHS = frozenset({"key", "value.record.key", "value.record.value", "value.record.headers"})
 
 
 def key_text(key: bytes | None) -> str | None:
@@ -71,13 +69,14 @@ def test_a_demo_run_shows_no_identifier_where_it_must_not_be(demo_run: DemoRun, 
             headers = {name: value.decode("utf-8", errors="replace") for name, value in message.headers if value}
             findings += scan_record(where, key_text(message.key),
                                     {"record": message.decoded, "headers": headers},
-                                    raw_paths=RAW_PATHS if topic == dead_letters else (), region=REGION,
+                                    region=REGION,  # a dead letter's input too: its clear copy (fix40)
                                     known=national_ids, embedded_records=topic in identity_internal,
                                     accounts=accounts, number_paths={"key"} if topic == keyed_by_account else ())
     assert scanned > 200, scanned
     summary = sorted({f"{f.kind} at {f.where.split('[')[0]} {f.where.split(' ', 1)[-1]}" for f in findings})
     assert not findings, f"{len(findings)} identifiers in plain text ({scanned} records, {len(lines)} lines):\n" + \
         "\n".join(summary[:80])
-    (dead_letter,) = records[dead_letters]  # the demo's malformed identify: kept, with tokens for the secrets
-    assert b"x@example.com" in dead_letter.decoded["value"] and b"nid1:" in dead_letter.decoded["value"]
+    (dead_letter,) = records[dead_letters]  # the demo's malformed identify: kept, tokens for the secrets, e-mail masked
+    value = dead_letter.decoded["value"]
+    assert b"x@example.com" not in value and b"x***@example.com" in value and b"nid1:" in value
     assert dead_letter.decoded["value"].count(b"card1:") == 1

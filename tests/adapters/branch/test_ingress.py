@@ -341,3 +341,27 @@ async def test_f1_a_reupload_through_another_replica_keeps_its_presentation_and_
                             for k in (first_kafka, second_kafka))
         assert other[field] == one[field] and other["envelope"]["event_id"] == one["envelope"]["event_id"]
         assert len(_kept(kept_by_event_id(first_kafka, second_kafka), schema)) == 1
+
+
+async def test_a_case_that_names_nobody_is_said_to_the_clerk_while_the_customer_is_there(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """A counter case opened with a name only is needs_contact from its first status (the tracker's gauge
+    ``omnibus_handoff_needing_contact``): the answer says so, by event id, so the clerk asks for a phone or e-mail;
+    a case that names the customer is not listed."""
+    body = three_events()
+    named = body["events"][1]
+    named["transaction"]["handoff"] = {"kind": "line-repair", "summary": "router broken"}
+    nobody = {**json.loads(json.dumps(named)), "event_id": "e-nobody-1", "identifiers": [],
+              "customer": {"given_name": "Marta"}}
+    nobody["transaction"]["id"] = "tx-nobody-1"
+    body["events"].append(nobody)
+    status, answer = await upload(client, body)
+    assert status == 200 and answer["success"] is True and answer["accepted"] == 4
+    (entry,) = answer["handoffs_naming_nobody"]
+    assert (entry["index"], entry["event_id"]) == (3, "e-nobody-1") and entry["handoff_id"].endswith("tx-nobody-1")
+    assert "nobody will be notified" in entry["reason"] and "screen pop" in entry["reason"] and \
+        "add a phone or e-mail" in entry["reason"]
+    spec = await (await client.get("/openapi.json")).json()
+    ok = spec["paths"][UPLOAD_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert "handoffs_naming_nobody" in ok["properties"]

@@ -359,3 +359,25 @@ async def test_tester28_f6_a_call_whose_handoff_request_has_no_kind_is_published
     assert {letter["error_type"] for letter in letters} == {"RejectedInput.missing_field"}
     (from_connect,) = [letter for letter in letters if "CTR" in letter["reason"]]
     assert json.loads(from_connect["value"])["ContactId"] == ctr["ContactId"]
+
+
+@pytest.mark.kafka
+async def test_a_call_s_case_that_names_nobody_is_said_in_the_answer(start_server: Any, bootstrap_servers: str) -> None:
+    """A call from a withheld number whose agent opened a case, no account given: the case is needs_contact from its
+    first status; the answer says nobody will be notified of it nor see it on a screen pop, and names it. A case
+    whose call names the caller is not listed."""
+    settings = await settings_with_topics(bootstrap_servers)
+    _, session = await start_server(settings)
+    sampled = sample("ctr_inbound_answered.json")
+    handoff = {"omnibus_handoff_kind": "line-repair", "omnibus_handoff_summary": "router broken"}
+    nobody = {**sampled, "ContactId": "c-withheld-0001", "CustomerEndpoint": None,
+              "Attributes": {"disposition": "handoff", **handoff}}
+    named = {**sampled, "ContactId": "c-named-0001", "Attributes": {**sampled["Attributes"], **handoff}}
+    async with session.post("/v1/connect/ctr", json=[named, nobody],
+                            headers={"Authorization": f"Bearer {PARIS_KEY}"}) as r:
+        assert r.status == 200, await r.text()
+        reply = await r.json()
+    assert reply["accepted"] == 2 and reply["rejected"] == [], reply
+    (entry,) = reply["handoffs_naming_nobody"]
+    assert entry["index"] == 1 and "c-withheld-0001" in entry["handoff_id"], entry
+    assert "nobody will be notified" in entry["reason"] and "add a phone or e-mail" in entry["reason"]

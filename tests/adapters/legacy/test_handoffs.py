@@ -91,3 +91,24 @@ def test_a_created_row_without_handoff_id_opens_the_case_under_its_source_record
     assert out.event.value["handoff_id"] == f"legacy:{ctx.source_system}:poll:tickets:5"
     named = outbox_record(2, "ticket", "T-78", "HandoffCreated", {**fields, "handoff_id": "TK-78"}, utc(2024, 4, 27))
     assert map_business(named, ctx).events[0].event.value["handoff_id"] == "TK-78"
+
+
+def test_an_import_summary_says_which_lines_opened_a_case_that_names_nobody() -> None:
+    """A case row without a phone, e-mail or account is needs_contact from its first status; the import's summary
+    line says so with its line, never its content (the counter's and call center's answers list it:
+    ``handoffs_naming_nobody``)."""
+    from adapters.base.mapper import MappedRecord
+    from adapters.legacy.batch_report import BatchReport
+
+    ctx = replace(legacy_context(), handoff_topic=TOPIC)
+    named = map_business(BusinessRecord("handoff.created", {"case_type": "x", "phone": "+33612345678"}, "r-1",
+                                        utc(2024, 4, 27)), ctx)
+    nobody = map_business(BusinessRecord("handoff.created", {"case_type": "x", "summary": "Marta, no number"},
+                                         "r-2", utc(2024, 4, 27)), ctx)
+    report = BatchReport("c" * 64, lines=2, published_events=2)
+    lines = {0: 2, 1: 3}
+    report.nobody.add([(0, MappedRecord("r-1", named.events)), (1, MappedRecord("r-2", nobody.events))],
+                      lines.__getitem__)
+    assert report.summary("cases.csv") == (
+        "cases.csv: 2 lines, 2 events published, 0 duplicates, 0 rejected, 1 case names nobody on line 3: nobody "
+        "will be notified of it, nor see it on a screen pop; add a phone or e-mail")

@@ -80,3 +80,26 @@ def test_a_declared_reference_in_any_spelling_of_its_name_is_kept_in_the_why(
         operator = _operator("ops-1", f"portal bug; {name}={PRM} per the customer on 06 12 34 56 78")
     assert operator == Operator("ops-1", f"portal bug; {name}={PRM} per the customer on [digits]")
     assert "note: --why: masked 1 number before publishing" in capsys.readouterr().err
+
+
+def test_a_masked_clear_copy_is_re_issued_from_its_sealed_body_and_refused_without_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """fix40: the clear copy has the message's phone and e-mail masked; ``--new-id`` maps the message as it came, from
+    its sealed body, never the masked copy (which would publish ``*****3456`` as a phone)."""
+    from bus.dead_letter import SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER
+    from bus.dead_letter_clear import CLEAR_COPY_HEADER, MASKED
+    from bus.sealing import Sealer
+
+    key = "seal-key-for-the-tests-0123456789abcdef"
+    monkeypatch.setenv("OMNIBUS_DEAD_LETTERS__SEAL_KEY", key)
+    sealer, keyed = Sealer(key), OmnibusSettings(dead_letters={"seal_key": key})  # type: ignore[arg-type]
+    sent = b'{"userId": "u-1", "messageId": "m-1", "event": "Invoice Paid", "timestamp": "2026-11-02T08:59:00Z", ' \
+           b'"context": {"traits": {"phone": "+34677123456"}}}'
+    masked = sent.replace(b"+34677123456", b"+34*****3456")
+    sealed = web_letter(value=masked, headers=(*WEB, (CLEAR_COPY_HEADER, MASKED), (
+        SEALED_BODY_HEADER, sealer.seal(sent, "adapter.web")), (SEAL_KEY_ID_HEADER, sealer.key_id.encode())))
+    unsealed = web_letter(value=masked, headers=(*WEB, (CLEAR_COPY_HEADER, MASKED)))
+    outcomes = asyncio.run(redrive_new_id(keyed, [sealed, unsealed], reissues(keyed),
+                                          Operator("ops-1", "portal bug"), dry_run=True, check_done=False))
+    assert [o.action for o in outcomes] == ["would_redrive", "refused"]
+    assert "identifiers masked" in (outcomes[1].reason or "") and "send it again" in (outcomes[1].reason or "")

@@ -239,3 +239,24 @@ def test_a_counter_event_refused_for_a_field_too_many_is_re_driven_without_it(mo
     assert refused.action == "refused" and "customer.pesel" in refused.reason, refused
     (outcome,) = dry_run([bad], parse_corrections([], ["customer.pesel"]), monkeypatch, env)
     assert outcome.action == "would_redrive", outcome.reason
+
+
+def test_reveal_shows_the_body_as_it_came_and_says_when_only_the_clear_copy_is_there() -> None:
+    """fix40: the clear copy has its identifiers masked; ``show --reveal`` opens the sealed body where the key is, and
+    says why it shows the clear copy where it cannot (no key here, no seal kept); a dead letter of an older release,
+    which carried the value as sent, is shown as it is."""
+    from bus.dead_letter_clear import CLEAR_COPY_HEADER, MASKED
+    from processors.deadletters.sealed import revealed, value_as_sent
+
+    sent = b'{"phone": "+34677123456"}'
+    masked = (CLEAR_COPY_HEADER, MASKED)
+    sealed = sealed_letter(sent, "adapter.web", (masked,))
+    sealed.fields["value"] = b'{"phone": "+34*****3456"}'
+    shown, why = revealed(sealed, SEALER)
+    assert shown.fields["value"] == sent and why is None
+    shown, why = revealed(sealed, None)
+    assert shown is sealed and why is not None and "is not set here" in why
+    unsealed = letter(RawRecord(value=b'{"phone": "+34*****3456"}', headers=(masked,)))
+    assert "not kept sealed" in (revealed(unsealed, SEALER)[1] or "")
+    older = letter(RawRecord(value=sent))
+    assert revealed(older, SEALER) == (older, None) and value_as_sent(older, None) == sent

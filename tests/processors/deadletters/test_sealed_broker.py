@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 KEY = "a-deployment-seal-key-of-32-chars-or-more"
 SITE = {"madrid": {"access_keys": ["madrid-firehose-key-1"], "timezone": "Europe/Madrid", "phone_region": "ES"}}
 CALLER = "+34612345678"
+SUMMARY = "llamar al 677 123 456 o marta.ruiz@example.es"
 
 
 def ctr(contact: str, disconnect: str) -> dict[str, Any]:
@@ -39,12 +40,18 @@ async def test_tester29_f5_a_refused_ctr_is_re_driven_corrected_once_with_who_di
     settings = await settings_with_topics(bootstrap_servers, dead_letters={"seal_key": KEY}, log={"level": "WARNING"})
     adapter = call_center_settings(sites=SITE, state_path=str(tmp_path / "state.sqlite3"))
     body = [ctr("c-bad-0001", "2026-12-03 09:44"), ctr("c-good-0001", "2024-03-05T09:14:10Z")]
+    body[0]["Attributes"] = {**body[0].get("Attributes", {}), "note": SUMMARY, "email": "marta.ruiz@example.es"}
     async with running(settings, adapter) as server, aiohttp.ClientSession() as http:
         async with http.post(f"http://127.0.0.1:{server.port}/v1/connect/ctr", json=body,
                              headers={"X-Amz-Firehose-Access-Key": "madrid-firehose-key-1"}) as response:
             answer = await response.json()
     assert answer["accepted"] == 1 and answer["rejected"][0]["index"] == 0, answer
     (letter,) = await until_dead_letters(settings, 1)
+    # fix40: the record on deadletter.v1 holds no identifier readable; its structure and field names stay
+    kept = bytes(letter.fields["value"]).decode()
+    for readable in (CALLER, "612345678", "677 123 456", "marta.ruiz"):
+        assert readable not in kept, readable
+    assert json.loads(kept)["Attributes"]["note"] == "llamar al [digits] o [email]" and "DisconnectTimestamp" in kept
 
     env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
            "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_REGISTRY__URL": "", "OMNIBUS_METRICS__ENABLED": "false",
@@ -54,6 +61,11 @@ async def test_tester29_f5_a_refused_ctr_is_re_driven_corrected_once_with_who_di
     no_key = await asyncio.to_thread(CliRunner().invoke, omnibus, args, env=env)
     assert no_key.exit_code == 1 and "OMNIBUS_DEAD_LETTERS__SEAL_KEY is not set here" in no_key.stdout, no_key.output
     keyed = {**env, "OMNIBUS_DEAD_LETTERS__SEAL_KEY": KEY}
+    show = ["deadletters", "show", letter.id, "--reveal"]
+    masked = await asyncio.to_thread(CliRunner().invoke, omnibus, show, env=env)
+    assert masked.exit_code == 0 and CALLER not in masked.stdout and "clear copy" in masked.stderr, masked.output
+    revealed = await asyncio.to_thread(CliRunner().invoke, omnibus, show, env=keyed)
+    assert revealed.exit_code == 0 and CALLER in revealed.stdout and SUMMARY in revealed.stdout, revealed.output
     done = await asyncio.to_thread(CliRunner().invoke, omnibus, args, env=keyed)
     assert done.exit_code == 0 and done.stdout.startswith("redriven"), done.output
     again = await asyncio.to_thread(CliRunner().invoke, omnibus, args, env=keyed)
