@@ -23,6 +23,14 @@ customer: on ``customer.contacts.v1`` and on the wrong person's screen pop. Now:
   (``follow``, before ``customer_node.on_apply`` applies it), with what the source already held of that handoff (a
   status change applied before the move): the same screen pops and placements whatever the arrival order
   (``test_handoff_moves*.py``).
+* **Where its contact is**: a creation that names only identifiers its contact's customer does not hold (a recycled
+  number, now the new subscriber's, given at the previous holder's counter visit with her customer number) reaches
+  their owner, who never held the contact. The customer a contact is applied to tells those identifiers where it is
+  (``contact_placed``; at a recycled number's claim the previous holder tells the claimant so for her contacts that
+  stay, ``recycle.handoffs_stay``); their owner hands the cases opened during it over, and notes where later ones go
+  (``moved_off.note_origin``, followed by ``move_contact.follow``). The note moves cases only, never the contact:
+  a contact's own versions decide where it is (``versions.py``; the placement told as a version moved a login's
+  contact back and forth between two housemates of a shared mailbox).
 """
 
 from __future__ import annotations

@@ -330,15 +330,15 @@ def handoffs_stay(ctx: Ctx[CustomerState], key: str, claimant: str, going: list[
     """At the giver of a recycled ``key`` (``claim_node.on_give``): the handoffs opened during its contacts that stay
     (before the new holder held it, ``hand_over``'s ``since``) and carried ``key`` stand here, and the tracker's later
     events of them, which name ``key`` again, reach ``claimant`` first: tell it to send them here
-    (``handoff_moves.on_placed``, as a creation placed on a customer not holding its identifiers does)."""
+    (``handoff_moves.on_placed``, as a creation placed on a customer not holding its identifiers does). So for its
+    contacts that stay and carried ``key``: a case opened during one, naming ``key`` alone, that reaches the claimant
+    later comes here (``handoff_moves.contact_placed``)."""
     gone = {record.event_id for record in going}
     load = ctx.graph.load_event
     for record in split_contacts.kept(ctx):
         if record.event_id in gone or key not in record.ids:
             continue
         if record.event.schema in split_contacts.CONTACT_SCHEMAS and ctx.graph.book.reads(STATUS_CHANGED):
-            # A contact that stays: a case opened during it, naming ``key`` alone, that reaches the claimant later
-            # comes here (``handoff_moves.contact_placed``).
             tell_contact(ctx, [claimant], record.event_id, contact_id(load(record.event)), f"~{ctx.key}")
         if not handoff_records.is_handoff(record) or record.event.schema != CREATED:
             continue

@@ -7,8 +7,10 @@ that number then (the domain brief: one customer, shared identifiers glue no str
 on the channel they came from):
 
 * naming no contact, or opened during a call from the number, it is Nina's: the number was hers;
-* opened during a contact identity placed on Claire (a counter visit where she gave the number and her customer
-  number), it is Claire's: the case follows the contact's placement, not the number.
+* opened during a contact identity placed on Claire (a counter visit or a call where she gave the number and her
+  customer number, a web session with the number and her e-mail), it is Claire's: the case follows the contact's
+  placement, not the number, also when its creation reaches Nina first (the contact and the case after the
+  snapshot, or the contact before it and the case after; before, it landed on Nina).
 
 Each in both arrival orders (the case before the snapshot is processed, or after), then the tracker's next status
 event, which names the customer identity placed the creation on (its directory reads the creation's placement on
