@@ -141,6 +141,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     ctx.emit(Resolved(ctx.key, ref, message.event_id, message.started_at))
     if not move_contact.follow(ctx, message):  # its contact an operator moved off here meanwhile: it follows
         versions.placed(ctx, message.event_id, ref, message.carried, event)  # its contact's versions: one customer
+        handoff_moves.contact_placed(ctx, message, event)  # ... and the cases opened during it, with it
         late_owner.await_owner(ctx, message, event)  # here while its own identifier was nobody's: follows its owner
     # The event ranks first on these: they belong here (claim_node.py). Not if its traits contradict this
     # customer: it reached it unweighed through a household identifier planned first, and a housemate's

@@ -23,6 +23,14 @@ customer: on ``customer.contacts.v1`` and on the wrong person's screen pop. Now:
   (``follow``, before ``customer_node.on_apply`` applies it), with what the source already held of that handoff (a
   status change applied before the move): the same screen pops and placements whatever the arrival order
   (``test_handoff_moves*.py``).
+* **Where its contact is**: a creation that names only identifiers its contact's customer does not hold (a recycled
+  number, now the new subscriber's, given at the previous holder's counter visit with her customer number) reaches
+  their owner, who never held the contact. The customer a contact is applied to tells those identifiers where it is
+  (``contact_placed``; at a recycled number's claim the previous holder tells the claimant so for her contacts that
+  stay, ``recycle.handoffs_stay``); their owner hands the cases opened during it over, and notes where later ones go
+  (``moved_off.note_origin``, followed by ``move_contact.follow``). The note moves cases only, never the contact:
+  a contact's own versions decide where it is (``versions.py``; the placement told as a version moved a login's
+  contact back and forth between two housemates of a shared mailbox).
 """
 
 from __future__ import annotations
@@ -44,9 +52,12 @@ from processors.identity.graph.messages.commands import TakeContact
 from processors.identity.graph.messages.steps import Apply, HandoffPlaced
 from processors.identity.graph.profile_codec import encode_profile
 from processors.identity.graph.state import CustomerState, IdentifierState
+from processors.profile.sections.recent_contacts import contact_id
 
 # The hand-over of a handoff's events to its creation's customer (``placed``): the step's ``event_id`` part.
 PLACED = "placed"
+# The hand-over of the cases opened during a contact to the customer it was placed on (``contact_placed``).
+OPENED = "opened"
 # The tracker's events that name the case's customer (``follow``): its status changes and routings.
 NAMING = frozenset({STATUS_CHANGED, ROUTED})
 
@@ -83,6 +94,28 @@ def placed(ctx: Ctx[CustomerState], message: Apply) -> None:
         ctx.send(key, placement)
 
 
+def contact_placed(ctx: Ctx[CustomerState], message: Apply, event: Event | None = None) -> None:
+    """A contact event (``message``; ``event``: its event, if decoded) was applied here: tell the identifiers it
+    carried that this customer does not hold where it is (``on_placed``'s contact form). A case opened during it that
+    names those identifiers alone (a recycled number, now the new subscriber's, given at the previous holder's counter
+    visit with her customer number) reaches their owner first, whatever the arrival order; it goes here, with its
+    contact. Nothing for another event, nor in a graph that keeps no screen pop of cases."""
+    ref = message.event
+    if ref is None or ref.schema not in split_contacts.CONTACT_SCHEMAS or not ctx.graph.book.reads(STATUS_CHANGED):
+        return
+    foreign = sorted(set(message.carried) - set(ctx.state.members))
+    if foreign:
+        tell_contact(ctx, foreign, message.event_id, contact_id(event or ctx.graph.load_event(ref)))
+
+
+def tell_contact(ctx: Ctx[CustomerState], to: list[str], event_id: str, contact: str, part: str = "") -> None:
+    """Tell ``to`` (identifier keys, or a customer: a recycled number's claimant) that contact ``contact`` (its
+    screen-pop id) of event ``event_id`` is on this customer (``part``: a token part, ``recycle.handoffs_stay``)."""
+    placement = HandoffPlaced("", ctx.key, f"{event_id}~{OPENED}{part}", contact)
+    for key in to:
+        ctx.send(key, placement)
+
+
 def on_placed_identifier(ctx: Ctx[IdentifierState], message: HandoffPlaced) -> None:
     """At an identifier the creation carried: its owner, if another customer, takes the placement."""
     owner = ctx.state.owner
@@ -100,11 +133,34 @@ def on_placed(ctx: Ctx[CustomerState], message: HandoffPlaced) -> None:
     to, state = message.customer, ctx.state
     if to == ctx.key or to in state.aliases:
         return
+    if message.contact:
+        _opened_during(ctx, message)
+        return
     noted = state.split_off.get(moved_off.HANDOFF + message.handoff)
     if noted is not None and (went := moved_off.moved(noted)).by and went.to != to:
         return
     _hand_over(ctx, message.handoff, to, message.token, PLACED)
     moved_off.note_handoff(state, message.handoff, to, message.token)
+
+
+def _opened_during(ctx: Ctx[CustomerState], message: HandoffPlaced) -> None:
+    """Contact ``message.contact`` is on ``message.customer``: the cases opened during it that this customer holds go
+    there, and those arriving later follow (``moved_off.note_origin``). Not where an event of the contact is here too
+    (its versions decide, ``versions.py``), nor a case a move took elsewhere."""
+    load, state, to = ctx.graph.load_event, ctx.state, message.customer
+    kept = split_contacts.kept(ctx)
+    if any(record.event.schema in split_contacts.CONTACT_SCHEMAS and contact_id(load(record.event)) == message.contact
+           for record in kept):
+        return
+    moved_off.note_origin(state, message.contact, to, message.token)
+    opened = {handoff_id(event) for record in kept if is_handoff(record) and record.event.schema == CREATED
+              and origin(event := load(record.event)) == message.contact}
+    for key in sorted(opened):
+        noted = state.split_off.get(moved_off.HANDOFF + key)
+        if noted is not None and (went := moved_off.moved(noted)).by and went.to != to:
+            continue
+        _hand_over(ctx, key, to, message.token, PLACED)
+        moved_off.note_handoff(state, key, to, message.token)
 
 
 def note_moved(ctx: Ctx[CustomerState], records: Iterable[ContactRecord], to: str, by: str = "") -> None:

@@ -123,9 +123,10 @@ def on_take_contact(ctx: Node, message: TakeContact) -> None:
         return
     done(ctx, token)
     state, book = ctx.state, ctx.graph.book
-    if any(key.startswith(moved_off.CONTACT) for key in state.split_off):  # moved back here: no longer elsewhere
-        moved_off.received(state, {moved_off.CONTACT + contact_id(ctx.graph.load_event(record.event))
-                                   for record in message.contacts if _is_contact(record)})
+    if any(key.startswith((moved_off.CONTACT, moved_off.ORIGIN)) for key in state.split_off):  # here: not elsewhere
+        here = {contact_id(ctx.graph.load_event(record.event)) for record in message.contacts if _is_contact(record)}
+        moved_off.received(state, {prefix + contact for contact in here
+                                   for prefix in (moved_off.CONTACT, moved_off.ORIGIN)})
     handoff_moves.received(ctx, message.contacts)
     split_contacts.join(ctx, message.contacts)
     if message.profile:

@@ -69,6 +69,10 @@ CONTACT = "contact~"
 MOVABLE = RecentContactsSection.schemas | {CREATED}
 # Key of a moved handoff's note (it followed the contact it was opened during): this prefix and its handoff id.
 HANDOFF = "handoff~"
+# Key of a note that a contact carrying an identifier held here was placed on another customer (``note_origin``):
+# this prefix and its screen-pop id. At most ``MAX_ORIGINS`` of them, the latest, so they never crowd out the rest.
+ORIGIN = "origin~"
+MAX_ORIGINS = 8
 
 
 def moved(value: MovedTo) -> MovedOff:
@@ -99,6 +103,17 @@ def note_handoff(state: CustomerState, handoff: str, to: str, by: str = "") -> N
     """Handoff ``handoff`` (``short_key`` of its id) followed its contact to ``to`` (``handoff_moves.py``; ``by``: the
     move's announcement id, if an operator's or a rule's move): its later events follow."""
     _note(state, HANDOFF + handoff, MovedOff(to, by=by))
+
+
+def note_origin(state: CustomerState, contact: str, to: str, by: str) -> None:
+    """Contact ``contact`` (its screen-pop id), which carried an identifier this customer holds, was placed on ``to``
+    (``handoff_moves.contact_placed``; ``by``: the placement's token): a case opened during it that reaches this
+    customer later, through that identifier alone, goes there (``move_contact.follow``)."""
+    _note(state, ORIGIN + short_key(contact), MovedOff(to, by=by))
+    origins = [key for key in state.split_off if key.startswith(ORIGIN)]
+    if len(origins) > MAX_ORIGINS:
+        state.split_off = {key: value for key, value in state.split_off.items()
+                           if key not in origins[:-MAX_ORIGINS]}
 
 
 def _note(state: CustomerState, key: str, value: MovedOff) -> None:
@@ -168,7 +183,8 @@ def join_follows(ctx: Ctx[CustomerState], message: Join) -> str | None:
 
 def contact_moved(ctx: Ctx[CustomerState], ref: EventRef | None) -> MovedOff | None:
     """Where an operator moved the contact of the event ``ref`` (decoded only if this customer moved one), or the
-    handoff a ``HandoffCreated`` opened during a contact opens (``handoff_moves.py``): with its contact, or after."""
+    handoff a ``HandoffCreated`` opened during a contact opens (``handoff_moves.py``): with its contact, or after, or
+    where that contact was placed (``note_origin``)."""
     notes = ctx.state.split_off
     if ref is None or not notes or ref.schema not in MOVABLE:
         return None
@@ -176,7 +192,7 @@ def contact_moved(ctx: Ctx[CustomerState], ref: EventRef | None) -> MovedOff | N
     if ref.schema == CREATED:
         contact = handoff_records.origin(event)
         value = None if contact is None else notes.get(HANDOFF + handoff_records.handoff_id(event)) or \
-            notes.get(CONTACT + contact)
+            notes.get(CONTACT + contact) or notes.get(ORIGIN + contact)
     else:
         value = notes.get(CONTACT + contact_id(event)) if any(k.startswith(CONTACT) for k in notes) else None
     return None if value is None else moved(value)

@@ -50,10 +50,10 @@ from __future__ import annotations
 
 import msgspec
 
-from processors.handoffs.outputs import CREATED
+from processors.handoffs.outputs import CREATED, STATUS_CHANGED
 from processors.identity.graph import handoff_records, record_lines, split_contacts, tenancy
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.handoff_moves import PLACED
+from processors.identity.graph.handoff_moves import PLACED, tell_contact
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank, saga_rank
 from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.claims import Claim, Closed, HeldBefore, Recycle
@@ -62,6 +62,7 @@ from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.graph.state_parts import AccountLines, RecordGift
 from processors.identity.rules import PERSON_KINDS, RECORD_CHANNEL, RECORD_KINDS, kind_of
 from processors.profile.sections.products import NS
+from processors.profile.sections.recent_contacts import contact_id
 
 Node = Ctx[IdentifierState]
 
@@ -329,12 +330,17 @@ def handoffs_stay(ctx: Ctx[CustomerState], key: str, claimant: str, going: list[
     """At the giver of a recycled ``key`` (``claim_node.on_give``): the handoffs opened during its contacts that stay
     (before the new holder held it, ``hand_over``'s ``since``) and carried ``key`` stand here, and the tracker's later
     events of them, which name ``key`` again, reach ``claimant`` first: tell it to send them here
-    (``handoff_moves.on_placed``, as a creation placed on a customer not holding its identifiers does)."""
+    (``handoff_moves.on_placed``, as a creation placed on a customer not holding its identifiers does). So for its
+    contacts that stay and carried ``key``: a case opened during one, naming ``key`` alone, that reaches the claimant
+    later comes here (``handoff_moves.contact_placed``)."""
     gone = {record.event_id for record in going}
     load = ctx.graph.load_event
     for record in split_contacts.kept(ctx):
-        if (record.event_id in gone or not handoff_records.is_handoff(record) or record.event.schema != CREATED
-                or key not in record.ids):
+        if record.event_id in gone or key not in record.ids:
+            continue
+        if record.event.schema in split_contacts.CONTACT_SCHEMAS and ctx.graph.book.reads(STATUS_CHANGED):
+            tell_contact(ctx, [claimant], record.event_id, contact_id(load(record.event)), f"~{ctx.key}")
+        if not handoff_records.is_handoff(record) or record.event.schema != CREATED:
             continue
         event = load(record.event)
         if handoff_records.origin(event) is not None:

@@ -248,11 +248,16 @@ class Placed(Message, tag="placed", frozen=True):
 class HandoffPlaced(Message, tag="handoff_placed", frozen=True):
     """A handoff's ``HandoffCreated`` is on ``customer`` (``handoff_moves.placed``): to each identifier it carried,
     which passes it to its owner; an owner that is not ``customer`` hands what it holds of the handoff over and sends
-    its later events there. ``handoff``: its ``short_key`` id; ``token``: derived from the creation's event id."""
+    its later events there. ``handoff``: its ``short_key`` id; ``token``: derived from the creation's event id.
+
+    With ``contact`` (a contact's screen-pop id, ``recent_contacts.contact_id``; ``handoff`` empty): that contact is
+    on ``customer`` (``handoff_moves.contact_placed``), so the owner sends there the cases opened during it, held now
+    or arriving later. A trailing field: an old worker reads it as a placement of no handoff, which moves nothing."""
 
     handoff: str
     customer: str
     token: str
+    contact: str = ""
 
 
 class AwaitOwner(Message, tag="await_owner", frozen=True):

@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from bus.serde import Event
+from processors.identity.graph.outputs import Resolved
 from tests.processors.identity.graph.test_joint_holders import (
     ACCOUNT,
     EMMA,
@@ -69,4 +70,27 @@ def test_the_handoff_opened_by_the_other_holder_lands_on_her_in_every_order(
         names = [event.schema.rsplit(".", 1)[1] for event, _ in order]
         assert landed(h, items[0][0]) == {emma}, names  # her visit (as before)
         assert landed(h, items[1][0]) == {emma}, names  # ... and the case it opened
+        h.local.check_consistent()
+
+
+@pytest.mark.parametrize(("channel", "identifiers"), [
+    ("BRANCH", [ACCOUNT]), ("CALL_CENTER", [UNKNOWN_PHONE, ACCOUNT]),
+], ids=["counter", "call-center"])
+def test_a_case_naming_the_joint_account_alone_follows_the_other_holders_visit_in_every_order(
+        channel: str, identifiers: list[tuple[str, str]]) -> None:
+    """The case names the account alone and not her traits (a back-office form filled in after the visit): it
+    reaches the account's keeper, Luc, who never held the visit (or held it before her traits came); it goes where
+    the visit is, on Emma (``handoff_moves.contact_placed``): its latest placement, which the tracker reads."""
+    items = visit(channel, identifiers)
+    case = items[1][0]
+    case.value.update(customer_identifiers=[ident(*ACCOUNT)], traits_event_id=None)
+    for order in every_order(items):
+        h = Harness(settings())
+        feed(h, [*billing_line("luc", 2), *billing_line("emma", 3)])
+        feed(h, order)
+        emma = root(h, h.customer(*EMMA_EMAIL) or "")
+        names = [event.schema.rsplit(".", 1)[1] for event, _ in order]
+        assert landed(h, items[0][0]) == {emma}, names
+        [*_, latest] = [r for r in h.decisions(Resolved) if r.triggering_event_id == case.value["envelope"]["event_id"]]
+        assert root(h, latest.customer_id) == emma, names
         h.local.check_consistent()
