@@ -3,7 +3,7 @@
 An adapter's dead letter of refused input (an HTTP body, a line of a file import, an outbox or polled row) keeps a copy
 of that input in clear, for an operator to see why it was refused and what to correct. The brief: identifier values
 never appear in logs, secrets never travel raw on topics; a refused record is protected at least as well as the topic
-it was meant for (fix40: phones, e-mails and a handoff summary ``llamar al 677 123 456 o marta.ruiz@example.es``
+it was meant for (before, its phones, e-mails and a handoff summary ``llamar al 677 123 456 o marta.ruiz@example.es``
 travelled as sent, when every other topic carries them scrubbed). So the clear copy is rewritten, by the rules the
 rest of Omnibus already applies:
 
@@ -45,10 +45,10 @@ from bus.dead_letter import (
 )
 from bus.errors import RawRecord
 from bus.identifiers.kinds import IDENTIFIER_TYPES
-from bus.identifiers.masking import mask, phone_mask
+from bus.identifiers.masking import mask, phone_mask, record_kind
 from bus.identifiers.protect import SecretScrubber
 from bus.issued_ids import ISSUED
-from bus.redact import MIN_IDENTIFIER_DIGITS, SENSITIVE_FIELDS, free_text
+from bus.redact import MIN_IDENTIFIER_DIGITS, field_kind, free_text
 from bus.references import References
 
 # On a dead letter whose key, value and headers are the clear copy (not the input as sent): ``masked``.
@@ -118,13 +118,14 @@ class ClearCopy:
     def field(self, value: Any, name: str | None = None) -> Any:
         """A decoded JSON ``value`` (under the field ``name``) as its clear copy, the same shape."""
         if isinstance(value, dict):
-            if value.get("type") in IDENTIFIER_TYPES and isinstance(value.get("value"), str | int):
+            record = record_kind(value)
+            if record is not None:
                 return {**{k: self.field(v, str(k)) for k, v in value.items()},
-                        "value": _masked(value["type"], str(value["value"]))}
+                        "value": _masked(record, str(value["value"]))}
             return {k: self.field(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.field(item, name) for item in value]
-        kind = SENSITIVE_FIELDS.get((name or "").lower())
+        kind = field_kind(name)
         if isinstance(value, str):
             if kind is not None:
                 return _masked(kind, value)

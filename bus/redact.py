@@ -75,6 +75,22 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "supply_point": "SUPPLY_POINT",
 }
 SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS)
+
+
+def squashed(name: str) -> str:
+    """A field's name compared whatever its spelling: case-folded, letters and digits only (``nationalId``,
+    ``national_id`` and ``NATIONAL-ID`` are ``nationalid``)."""
+    return "".join(character for character in name.casefold() if character.isalnum())
+
+
+_SQUASHED_FIELDS = {squashed(name): kind for name, kind in SENSITIVE_FIELDS.items()}
+
+
+def field_kind(name: str | None) -> str | None:
+    """The identifier kind a field's ``name`` says it holds (``SENSITIVE_FIELDS``, any spelling: ``squashed``;
+    ``traits.nationalId`` as a Segment SDK sends it is a ``NATIONAL_ID``), else None (also for the generic ``value``,
+    masked where it holds an identifier record: ``bus.identifiers.masking.record_kind``)."""
+    return _SQUASHED_FIELDS.get(squashed(name)) if name else None
 # Every identifier kind (``omnibus.common.IdentifierType``, checked in tests/bus/test_redact.py): ``schemas.enums`` is
 # not imported by the logging of every process for it (half a second).
 IDENTIFIER_KINDS = tuple(sorted({kind for kind in SENSITIVE_FIELDS.values() if kind is not None}))

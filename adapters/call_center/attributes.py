@@ -22,7 +22,7 @@ from adapters.call_center.errors import malformed, missing
 from bus.identifiers.kinds import CARD, CLAIMABLE_KEYS, SUPPLY_POINT, label
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, standard_traits
-from bus.redact import SENSITIVE_FIELDS, free_text
+from bus.redact import SENSITIVE_FIELDS, free_text, squashed
 
 
 def caller_number(raw: object) -> object:
@@ -36,7 +36,7 @@ def caller_number(raw: object) -> object:
 # Attribute names that say they hold a claimable key (``bus.redact.SENSITIVE_FIELDS`` of the ``CLAIMABLE_KEYS`` kinds,
 # compared ``squashed``) -> its kind: ``accountNumber``, ``account_number``, ``iban``, ``cardNumber``, ``pan``,
 # ``customerNumber``, ``cust_no``, ``nationalId``, ``dni``, ``nie`` (tester29 F10: a DNI was ignored without a word)...
-CLAIMABLE_KEY_NAMES: dict[str, str] = {name.replace("_", ""): kind for name, kind in SENSITIVE_FIELDS.items()
+CLAIMABLE_KEY_NAMES: dict[str, str] = {squashed(name): kind for name, kind in SENSITIVE_FIELDS.items()
                                        if kind is not None and kind in CLAIMABLE_KEYS}
 VERIFIED_RECORD_SETTING = "OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_RECORD_ATTRIBUTES"
 
@@ -69,7 +69,7 @@ def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSett
             found.append((kind, value))
     listed = {name for names in verified.values() for name in names}
     for name, value in attributes.items():
-        named = CLAIMABLE_KEY_NAMES.get(_squashed(name))
+        named = CLAIMABLE_KEY_NAMES.get(squashed(name))
         if named is not None and name not in listed and value not in (None, ""):
             left_out[name] = unverified_record_key(named)
             REJECTED_TRAITS.labels("call_center", UNKNOWN_TRAIT, UNKNOWN_KEY).inc()
@@ -94,10 +94,6 @@ def contact_traits(attributes: Mapping[str, Any], settings: CallCenterSettings, 
     fields = {name: value for name, value in attributes.items()
               if name not in not_traits or name in settings.trait_attributes}
     return standard_traits(fields, names=settings.trait_attributes, component="call_center", left_out=left_out)
-
-
-def _squashed(name: str) -> str:
-    return "".join(character for character in name.casefold() if character.isalnum())
 
 
 def recorded_offer(attributes: dict[str, Any], source: str, within: str = "Attributes",

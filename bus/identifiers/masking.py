@@ -17,11 +17,12 @@ from __future__ import annotations
 import base64
 import hmac
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 import phonenumbers
 
+from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.identifiers.settings import environment_tag_key
 from bus.issued_ids import SECRET_TOKEN_HEX_DIGITS, SECRET_TOKEN_PREFIXES
 
@@ -89,6 +90,29 @@ def tag(key: bytes, kind: str, value: str) -> str:
     """``TAG_CHARS`` base32 characters of HMAC-SHA-256(``key``, ``mask:KIND:value``): ``K7Q``."""
     digest = hmac.digest(key, f"mask:{kind}:{value}".encode(), "sha256")
     return base64.b32encode(digest[:5]).decode("ascii")[:TAG_CHARS]  # 5 bytes: 8 characters, the first 3 wanted
+
+
+_TOKEN_IN_TEXT = re.compile("|".join(f"(?<![0-9A-Za-z]){re.escape(prefix)}[0-9a-f]{{{SECRET_TOKEN_HEX_DIGITS}}}"
+                                     f"(?![0-9a-f])" for prefix in SECRET_TOKEN_PREFIXES.values()))
+_TOKEN_KINDS = {prefix: kind for kind, prefix in SECRET_TOKEN_PREFIXES.items()}
+
+
+def masked_tokens(text: str) -> str:
+    """``text`` with each secret's token in it (``nid1:…``, ``card1:…``: a national ID or card an adapter tokenised in
+    free text, ``bus.identifiers.protect``) shown by its end, as ``mask`` shows a token: ``DNI nid1:…e823``."""
+    return _TOKEN_IN_TEXT.sub(lambda found: mask(_TOKEN_KINDS[found.group().partition(":")[0] + ":"], found.group()),
+                              text)
+
+
+def record_kind(value: Mapping[str, object]) -> str | None:
+    """The kind of an identifier record: ``{"type": "PHONE", "value": "+34622111222"}`` as every event carries them, or
+    ``{"type": "phone", "value": "622 111 222"}`` as the counter API takes them (``type`` one of
+    ``bus.identifiers.kinds.IDENTIFIER_TYPES`` in any case, ``value`` text or a number); None for any other mapping.
+    Where a record is shown, its ``value`` is masked by its kind (``mask``), whatever the field's generic name."""
+    kind, held = value.get("type"), value.get("value")
+    if not isinstance(kind, str) or kind.upper() not in IDENTIFIER_TYPES:
+        return None
+    return kind.upper() if isinstance(held, str | int) and not isinstance(held, bool) else None
 
 
 def mask(kind: str, value: str) -> str:

@@ -24,8 +24,8 @@ from bus.cli.json_lines import json_line
 from bus.config import load_settings
 from bus.errors import OmnibusError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
-from bus.identifiers.masking import mask
-from bus.redact import SENSITIVE_FIELDS
+from bus.identifiers.masking import mask, masked_tokens, record_kind
+from bus.redact import SENSITIVE_FIELDS, field_kind
 from bus.topics import ALL_TOPICS, TopicSpec
 from processors.replay import Replayed, TopicsReplay, read_topics
 
@@ -51,8 +51,10 @@ def topic_spec(name: str, prefix: str) -> TopicSpec:
 
 
 def masked_text(text: str) -> str:
+    """``text`` as shown: an identifier's key form (``TYPE:value``) masked by its kind, else each secret's token in it
+    by its end (``bus.identifiers.masking.masked_tokens``)."""
     kind, sep, value = text.partition(":")
-    return f"{kind}:{mask(kind, value)}" if sep and kind in IDENTIFIER_TYPES else text
+    return f"{kind}:{mask(kind, value)}" if sep and kind in IDENTIFIER_TYPES else masked_tokens(text)
 
 
 def shown(value: Any, name: str | None = None) -> Any:
@@ -62,13 +64,14 @@ def shown(value: Any, name: str | None = None) -> Any:
     if isinstance(value, Decimal):  # Avro's decimal logical type (amounts)
         return str(value)
     if isinstance(value, dict):
-        if value.get("type") in IDENTIFIER_TYPES and isinstance(value.get("value"), str):
-            return {**{k: shown(v, k) for k, v in value.items()}, "value": mask(value["type"], value["value"])}
+        record = record_kind(value)
+        if record is not None:
+            return {**{k: shown(v, k) for k, v in value.items()}, "value": mask(record, str(value["value"]))}
         return {key: shown(item, str(key)) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [shown(item, name) for item in value]
     if isinstance(value, str):
-        kind = SENSITIVE_FIELDS.get((name or "").lower())
+        kind = field_kind(name)
         if kind is not None:  # a generic name ("value") is masked where it holds an identifier record, not by name
             return mask(kind, value)
         return masked_text(value)

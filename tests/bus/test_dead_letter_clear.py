@@ -149,3 +149,11 @@ def test_hostile_input_never_breaks_the_clear_copy(body: bytes) -> None:
     """Refused input is hostile at times: the clear copy is written whatever it holds (the dead letter must be)."""
     cleared = clear_copy().value(body)
     assert cleared is not None and b"677123456" not in cleared
+
+
+def test_a_counter_bodys_lower_case_identifier_records_show_their_masks() -> None:
+    """The counter API's ``{"type": "phone", ...}`` (lower case) is an identifier record: its mask, not ``[digits]``."""
+    body = json.dumps({"identifiers": [{"type": "phone", "value": "677 123 456"},
+                                       {"type": "email", "value": "marta.ruiz@example.es"}]}).encode()
+    cleared = json.loads(clear_copy().value(body) or b"")
+    assert [item["value"] for item in cleared["identifiers"]] == ["*****3456", "m***@example.es"]

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bus.logging import configure_logging, get_logger
-from bus.redact import may_hold_identifier, redact, scrub_text, token
+from bus.redact import field_kind, may_hold_identifier, redact, scrub_text, token
 
 
 @pytest.fixture(autouse=True)
@@ -440,3 +440,14 @@ def test_tester27_f6_f7_a_birth_date_stays_masked(name: str, text: str) -> None:
 
     for shown in (redact({name: text})[name], References(()).facts({name: text})[name], scrub_text(text)):
         assert "1980" not in shown, shown
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("nationalId", "NATIONAL_ID"), ("national_id", "NATIONAL_ID"), ("NATIONAL-ID", "NATIONAL_ID"),
+    ("phoneNumber", "PHONE"), ("eMail", "EMAIL"), ("dni", "NATIONAL_ID"), ("value", None), ("summary", None),
+    (None, None), ("", None),
+])
+def test_a_fields_name_says_its_identifier_kind_whatever_its_spelling(name: str | None, kind: str | None) -> None:
+    """Reported: ``deadletters show`` masked ``traits.dni`` by its kind but printed ``traits.nationalId`` (a Segment
+    SDK's spelling) otherwise."""
+    assert field_kind(name) == kind

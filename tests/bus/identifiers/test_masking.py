@@ -11,7 +11,16 @@ import pytest
 
 from bus.errors import ConfigError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
-from bus.identifiers.masking import TAGGED_KINDS, keyed, mask, mask_keys, tag, untagged_mask
+from bus.identifiers.masking import (
+    TAGGED_KINDS,
+    keyed,
+    mask,
+    mask_keys,
+    masked_tokens,
+    record_kind,
+    tag,
+    untagged_mask,
+)
 from bus.identifiers.model import Rejected
 from bus.identifiers.normaliser import IdentifierNormaliser
 from bus.identifiers.settings import IdentifierSettings
@@ -204,3 +213,23 @@ def test_the_key_is_never_in_a_mask_nor_in_a_refusal_of_a_short_one(no_key: pyte
     with pytest.raises(ConfigError) as refused:
         mask("ACCOUNT", "EA-00200001")
     assert "MASK_KEY" in str(refused.value) and "short-secret" not in str(refused.value)
+
+
+@pytest.mark.parametrize(("record", "kind"), [
+    ({"type": "PHONE", "value": "+34622111222"}, "PHONE"),  # as every event carries them
+    ({"type": "phone", "value": "622 111 222"}, "PHONE"),  # as the counter API takes them
+    ({"type": "national_id", "value": "12345678Z"}, "NATIONAL_ID"),
+    ({"type": "Account", "value": 400012345678}, "ACCOUNT"),
+    ({"type": "phone", "value": True}, None),
+    ({"type": "phone"}, None),
+    ({"type": "invoice", "value": "F-1"}, None),
+    ({"type": 3, "value": "x"}, None),
+])
+def test_an_identifier_record_is_known_by_its_type_in_any_case(record: dict[str, object], kind: str | None) -> None:
+    assert record_kind(record) == kind
+
+
+def test_a_secrets_token_inside_text_shows_by_its_end() -> None:
+    nid, card = token(b"k" * 32, "NATIONAL_ID", "12345678Z"), token(b"k" * 32, "CARD", "4111111111111111")
+    assert masked_tokens(f"DNI {nid}, tarjeta {card}.") == f"DNI {mask('NATIONAL_ID', nid)}, tarjeta {mask('CARD', card)}."
+    assert masked_tokens(f"x{nid}") == f"x{nid}" and masked_tokens("nid1:abc") == "nid1:abc"  # not a token's shape

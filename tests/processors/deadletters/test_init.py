@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,6 +95,22 @@ def test_a_refused_bodys_phone_written_without_its_country_code_shows_its_last_f
     traits = original(letter(RawRecord(value=body)), SingleObjectDeserializer(CATALOG))["value"]["traits"]
     assert (traits["phone"], traits["mobile"], traits["telephone"]) == ("*****1222", "*******3444", "*****1222")
     assert traits["email"] == "p***@example.es" and "622" not in repr(traits) and "nokey" not in repr(traits)
+
+
+def test_a_counter_bodys_typed_identifiers_and_camel_case_traits_show_by_the_one_mask_rule() -> None:
+    """Reported: ``show`` printed a counter body's ``{"type": "phone", "value": ...}`` as ``[digits]`` and its e-mail
+    as ``[email]`` (its types are lower case), a ``traits.nationalId`` and a token inside a summary whole: the README's
+    rule shows a phone by its last four, an e-mail by its first letter and domain, a token by its end."""
+    nid, card = "nid1:" + "c2e79fbf64897e7364b3023291aae823", "card1:" + "187c08aa36c124f4c051f5f8ea55a952"
+    body = json.dumps({"identifiers": [{"type": "national_id", "value": nid}, {"type": "phone", "value": "622 111 222"},
+                                       {"type": "email", "value": "marta.ruiz@example.es"}, {"type": "card", "value": card}],
+                       "traits": {"nationalId": nid, "phoneNumber": "622111222"},
+                       "summary": f"DNI {nid}, tarjeta {card}"}).encode()
+    shown = original(letter(RawRecord(value=body)), SingleObjectDeserializer(CATALOG))["value"]
+    assert [item["value"] for item in shown["identifiers"]] == ["nid1:…e823", "*****1222", "m***@example.es",
+                                                                "card1:…a952"]
+    assert shown["traits"] == {"nationalId": "nid1:…e823", "phoneNumber": "*****1222"}
+    assert shown["summary"] == "DNI nid1:…e823, tarjeta card1:…a952"
 
 
 def test_opaque_bytes_are_hex_shown_only_when_revealed_and_a_cut_body_says_so() -> None:
