@@ -30,28 +30,12 @@ from typing import Any
 import pytest
 
 from processors.identity.fastpath import AssignmentView
-from tests.processors.identity.graph.test_replay_announcements import TakenOver, UndoStore, announced
+from tests.processors.identity.graph.test_replay_announcements import TakenOver, announced
 from tests.processors.identity.support import Harness, unlimited_settings
 from tests.processors.identity.test_agent import workload
 
 TABLES = ("nodes", "profiles", "contacts")
 Keep = Callable[[str, str], bool]  # (table, key) -> the straddling batch's write restored
-
-
-class PartialStore(UndoStore):
-    def restore_partly(self, partition: int, written: int, straddling: int, keep: Keep) -> None:
-        """The writes of the partition's first ``written`` messages since the commit kept; of the next ``straddling``
-        ones, those ``keep`` names; the later ones undone."""
-        for handled, table, key, old in reversed(self.undo[partition]):
-            if handled < written:
-                break
-            if handled < written + straddling and keep(table, key):
-                continue
-            if old is None:
-                getattr(self, table).pop(key, None)
-            else:
-                getattr(self, table)[key] = old
-        self.commit(partition)
 
 
 class PartlyTakenOver(TakenOver):
@@ -60,7 +44,6 @@ class PartlyTakenOver(TakenOver):
 
     def __init__(self, *args: Any, by: str, batch: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.store: PartialStore = PartialStore(self.partitions)
         self.by, self.batch = by, batch
 
     def keep(self) -> Keep:
@@ -75,7 +58,7 @@ class PartlyTakenOver(TakenOver):
     def restore(self, partition: int) -> None:
         assert self.rng is not None
         written = self.rng.randint(0, len(self.since_commit[partition]))
-        self.store.restore_partly(partition, written, self.rng.randint(1, self.batch), self.keep())
+        self.store.restore(partition, written, self.rng.randint(1, self.batch), self.keep())
 
 
 def run(seed: int, by: str, monkeypatch: pytest.MonkeyPatch) -> PartlyTakenOver:

@@ -19,6 +19,7 @@ import copy
 import random
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -58,12 +59,16 @@ class UndoStore(MemoryStore):
         self._note("contacts", key)
         super().put_contact(key, record)
 
-    def restore(self, partition: int, written: int) -> None:
+    def restore(self, partition: int, written: int, straddling: int = 0,
+                keep: Callable[[str, str], bool] = lambda table, key: False) -> None:
         """The partition's states as its changelog holds them: the writes of its first ``written`` messages since the
-        commit kept, the later ones undone."""
+        commit kept; of the next ``straddling`` ones, those ``keep`` (table, key) names (a restore in part:
+        ``test_partial_restore``); the later ones undone."""
         for handled, table, key, old in reversed(self.undo[partition]):
             if handled < written:
                 break
+            if handled < written + straddling and keep(table, key):
+                continue
             if old is None:
                 getattr(self, table).pop(key, None)
             else:
