@@ -14,3 +14,7 @@ from __future__ import annotations
 
 # intake_facts key: ``legacy:<source system>:<record key>``, e.g. ``legacy:billing-db:poll:tickets:T-1``
 SOURCE_RECORD_FACT = "source_record"
+# intake_facts key: the version's instant (ISO 8601, UTC) where the source orders its versions (a polled row's
+# ``updated_at``): an older version arriving after a newer one (a refused row re-driven after the source system updated
+# it) changes nothing. Not a change of the case itself: two versions differing only in it are copies.
+SOURCE_VERSION_FACT = "source_version"

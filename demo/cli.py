@@ -63,6 +63,6 @@ def demo(
         console.print("[yellow]Stopped; the local stack and its data are removed.[/]")
         raise typer.Exit(130) from None
     if not ok:
-        console.print("[red]The demo did not see every channel reach the screen pop.[/]")
+        console.print("[red]The demo did not see every step it waits for (the red line above says which).[/]")
         raise typer.Exit(1)
     console.print("[green]Every channel reached the customer's screen pop.[/]")

@@ -146,7 +146,8 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
             await _why_not_on_screen_pop(http, endpoints, watch, customer_id, answers, console)
         except Exception as exc:  # noqa: BLE001 - a diagnostic must never be what stops the demo
             console.print(f"(could not say why the offer is missing from the screen pop: {exc!r})")
-    counter = await offered("BRANCH", "PHONE", customer.phone)
+    # waited for like the others: under load the counter's view of the offer comes seconds after the web hall's
+    counter = await _until(lambda: offered("BRANCH", "PHONE", customer.phone)) or []
     published = [", ".join(web or []) or "-", ", ".join(counter) or "-", "SHOW" if shown else "-",
                  ", ".join(pop or []) or "-"]
     if web:  # the web hall showed it: an OfferPresented, the denominator of the acceptance KPI
@@ -161,7 +162,14 @@ async def offer_journey(http: aiohttp.ClientSession, endpoints: Endpoints, watch
     after = [", ".join(web_after) or WITHDRAWN, ", ".join(counter_after) or WITHDRAWN, latency,
              ", ".join(pop_after) or WITHDRAWN]
     console.print(offer_table(customer.name, published, after))
-    return bool(web and counter and shown and pop and withdrawn) and not (web_after or counter_after or pop_after)
+    missed = [step for step, seen in (("the web hall's offer", web), ("the counter's offer", counter),
+                                      ("the call center's SHOW", shown), ("the screen pop's offer", pop),
+                                      ("the call center's WITHDRAW", withdrawn)) if not seen]
+    missed += [f"{step} still offered after the acceptance" for step, left in (
+        ("the web hall", web_after), ("the counter", counter_after), ("the screen pop", pop_after)) if left]
+    if missed:
+        console.print(f"[red]Not seen within {STEP_TIMEOUT_S:.0f} s: {'; '.join(missed)}.[/]")
+    return not missed
 
 
 async def _offer_track(http: aiohttp.ClientSession, endpoints: Endpoints, customer: DemoCustomer, event: str) -> None:

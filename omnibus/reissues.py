@@ -33,7 +33,7 @@ def web_reissue(settings: OmnibusSettings) -> Reissue:
         headers = {h["key"]: bytes(h["value"]).decode("utf-8", "replace")
                    for h in f.get("headers") or () if h["value"] is not None}
         code = str(f["error_type"])[len(REFUSED_AT_INGRESS):]
-        try:  # the message as it came: the dead letter's clear copy has its identifiers masked (fix40)
+        try:  # the message as it came: the dead letter's clear copy has its identifiers masked
             new_ids, record = reissued(code, value_as_sent(letter, sealer), headers, f["failed_at"], mapper)
         except NotResubmitted as exc:
             raise NotReissued(str(exc)) from exc

@@ -25,11 +25,12 @@ or version is a duplicate). The tracker decides whether the transition is legal 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
-from bus.handoff_revisions import SOURCE_RECORD_FACT
+from bus.handoff_revisions import SOURCE_RECORD_FACT, SOURCE_VERSION_FACT
 from schemas.enums import CLOSE_REASONS
 
 if TYPE_CHECKING:
@@ -49,9 +50,15 @@ def legacy_handoff_id(source_system: str, record_id: str) -> str:
 def source_record_fact(f: Fields) -> dict[str, str]:
     """``{SOURCE_RECORD_FACT: legacy:<source system>:<record key>}`` for a record with versions (a polled row, a keyed
     line), else ``{}``: the tracker reads a later version's ``HandoffCreated`` as the same case
-    (``bus.handoff_revisions``), whether the case is named by the record or by a ``handoff_id`` column."""
-    key = f.record.record_key
-    return {SOURCE_RECORD_FACT: legacy_handoff_id(f.ctx.source_system, key)} if key is not None else {}
+    (``bus.handoff_revisions``), whether the case is named by the record or by a ``handoff_id`` column. A polled row
+    adds ``SOURCE_VERSION_FACT``, its version's ``updated_at`` (ISO 8601, UTC): an older version (a refused row
+    re-driven after the source updated it) does not roll the case back."""
+    record = f.record
+    if record.record_key is None:
+        return {}
+    version = record.record_version
+    return {SOURCE_RECORD_FACT: legacy_handoff_id(f.ctx.source_system, record.record_key),
+            **({SOURCE_VERSION_FACT: version.astimezone(UTC).isoformat()} if version is not None else {})}
 
 
 def _malformed(name: str, why: str) -> RejectedInput:

@@ -278,7 +278,7 @@ def polled_record(spec: PollerSettings, ctx: LegacyContext, row: Mapping[str, An
     polled_row = polled_row_id(spec.name, row_key(spec, ctx, row, fields))
     return BusinessRecord(event_type, fields, polled_record_id(polled_row, updated),
                           moment(occurred if occurred else updated, "occurred_at"),  # type: ignore[arg-type]
-                          record_key=polled_row)
+                          record_key=polled_row, record_version=updated)
 
 
 def map_polled(spec: PollerSettings, record: BusinessRecord, ctx: LegacyContext) -> MappedRecord | None:

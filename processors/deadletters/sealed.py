@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from bus.config import OmnibusSettings
-from bus.dead_letter import REFUSED_PART_CONTEXT, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, refused_part
+from bus.dead_letter import FILE_HEADER, REFUSED_PART_CONTEXT, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, refused_part
 from bus.dead_letter_clear import CLEAR_COPY_HEADER
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
@@ -80,6 +80,9 @@ def value_as_sent(letter: DeadLetter, sealer: Sealer | None) -> bytes:
     sealed = sealed_body(letter)
     headers = letter.fields.get("headers") or ()
     if sealed is None:
+        if any(h["key"] == CLEAR_COPY_HEADER for h in headers) and FILE_HEADER in letter.location:
+            raise NotResubmitted(f"a line a file import refused is never kept sealed: read it as it came in its file "
+                                 f"({letter.source}), correct it there and import the file again")
         if any(h["key"] == CLEAR_COPY_HEADER for h in headers):
             raise NotResubmitted(f"its body was not kept sealed (refused where {SEAL_KEY_VARIABLE} was not set) and "
                                  "its dead letter holds it with its identifiers masked: the sender must send it again")

@@ -13,25 +13,50 @@ of its new version under the case's id (its own event id: each version is a fact
   re-places a case (the back office transfers it: ``omnibus handoffs transfer``), so the case keeps its own; the
   change is counted (``omnibus_handoff_revisions_total{field, applied="false"}``) and logged, never dead-lettered.
 
+A version older than the one the case holds (``intake_facts[SOURCE_VERSION_FACT]``, a polled row's ``updated_at``: a
+refused row re-driven after the source system updated it) changes nothing: the case keeps the newer, and the older is
+counted (``field="older_version"``) and logged. Where a version changes only what the case keeps, nothing is published
+either (the case as announced is unchanged); the event id is remembered, so a re-delivery is not counted again.
+
 Any other ``HandoffCreated`` under a held id (no source record, or another one: another request under a used
 ``request_id``, two systems' rows naming one ``handoff_id``) is refused as before, ``duplicate_creation``.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from bus.handoff_revisions import SOURCE_RECORD_FACT
-from processors.handoffs.state import HandoffState
+from bus.handoff_revisions import SOURCE_RECORD_FACT, SOURCE_VERSION_FACT
+from processors.handoffs.state import APPLIED_IDS_KEPT, HandoffState
 
 REVISED_FIELDS = ("summary", "intake_facts")  # what a later version changes on the case
 KEPT_FIELDS = ("case_type", "customer_identifiers", "origin_site")  # what it cannot: counted, the case keeps its own
+OLDER_VERSION = "older_version"  # an older version than the case's: counted under this ``field``, nothing changed
 
 
 def is_later_version(state: HandoffState, value: dict[str, Any]) -> bool:
     """Whether ``value`` (a ``HandoffCreated``) names the source record ``state``'s case was opened from."""
     record = state.intake_facts.get(SOURCE_RECORD_FACT)
     return record is not None and (value.get("intake_facts") or {}).get(SOURCE_RECORD_FACT) == record
+
+
+def is_older_version(state: HandoffState, value: dict[str, Any]) -> bool:
+    """Whether ``value`` is a version of the source record older than (or as old as) the one ``state`` holds, both
+    stating their versions (``SOURCE_VERSION_FACT``); False where either does not."""
+    theirs = (value.get("intake_facts") or {}).get(SOURCE_VERSION_FACT)
+    held = state.intake_facts.get(SOURCE_VERSION_FACT)
+    return theirs is not None and held is not None and datetime.fromisoformat(theirs) <= datetime.fromisoformat(held)
+
+
+def noted(state: HandoffState, event_id: str) -> HandoffState:
+    """``state`` with ``event_id`` remembered (a re-delivery is then a copy), nothing else changed: no new version."""
+    return state.with_(applied=(*state.applied, event_id)[-APPLIED_IDS_KEPT:])
+
+
+def _facts(value: Any) -> dict[str, Any]:
+    """Intake facts as compared: without the version, which every version has its own of."""
+    return {name: fact for name, fact in dict(value or {}).items() if name != SOURCE_VERSION_FACT}
 
 
 def _identifiers(items: Any) -> frozenset[tuple[tuple[str, Any], ...]]:
@@ -41,10 +66,10 @@ def _identifiers(items: Any) -> frozenset[tuple[tuple[str, Any], ...]]:
 def changed_fields(state: HandoffState, value: dict[str, Any]) -> tuple[str, ...]:
     """The fields of ``REVISED_FIELDS`` and ``KEPT_FIELDS`` in which the ``HandoffCreated`` ``value`` differs from
     the case ``state`` (identifiers compared as a set), in that order; empty: a copy."""
-    now = {"summary": value["summary"], "intake_facts": dict(value.get("intake_facts") or {}),
+    now = {"summary": value["summary"], "intake_facts": _facts(value.get("intake_facts")),
            "case_type": value["case_type"], "customer_identifiers": _identifiers(value["customer_identifiers"]),
            "origin_site": value.get("origin_site")}
-    held = {"summary": state.summary, "intake_facts": dict(state.intake_facts), "case_type": state.case_type,
+    held = {"summary": state.summary, "intake_facts": _facts(state.intake_facts), "case_type": state.case_type,
             "customer_identifiers": _identifiers(state.customer_identifiers), "origin_site": state.origin_site}
     return tuple(name for name in (*REVISED_FIELDS, *KEPT_FIELDS) if now[name] != held[name])
 

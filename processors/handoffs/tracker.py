@@ -42,7 +42,7 @@ from processors.handoffs.outputs import (
 )
 from processors.handoffs.recalls import fallback_addresses, recalled, remembered
 from processors.handoffs.retention import Pruner, Retention, is_tombstone
-from processors.handoffs.revisions import KEPT_FIELDS
+from processors.handoffs.revisions import KEPT_FIELDS, OLDER_VERSION
 from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import Context, IllegalTransition, apply
 
@@ -144,6 +144,10 @@ class HandoffTracker:
             elif effect == "revised" and team in KEPT_FIELDS:  # counted by omnibus_handoff_revisions_total
                 log.warning("a later version of the case's source record changed what the tracker cannot change on a "
                             "case; the case keeps its own (transfer it by hand)", field=team,
+                            event_id=envelope.get("event_id"))
+            elif effect == "revised" and team == OLDER_VERSION:  # counted likewise
+                log.warning("an older version of the case's source record arrived after a newer one (a refused row "
+                            "re-driven after the source updated it); the case keeps the newer",
                             event_id=envelope.get("event_id"))
             elif effect == "names_nobody":  # counted by omnibus_handoff_needing_contact while it is open
                 log.warning("handoff created naming no identifier and no customer: its notifications reach nobody "

@@ -60,7 +60,15 @@ from processors.handoffs.outputs import (
     Output,
     short_name,
 )
-from processors.handoffs.revisions import REVISED_FIELDS, changed_fields, is_later_version, revised
+from processors.handoffs.revisions import (
+    OLDER_VERSION,
+    REVISED_FIELDS,
+    changed_fields,
+    is_later_version,
+    is_older_version,
+    noted,
+    revised,
+)
 from processors.handoffs.state import HandoffState, Status
 
 # a second HandoffCreated under a used handoff id; one of a web service request is re-issuable
@@ -174,13 +182,17 @@ def _created_again(state: HandoffState, value: dict, at: int, ctx: Context, even
     its summary and facts revised: ``revisions``); anything else is refused, ``duplicate_creation``."""
     if not is_later_version(state, value):
         raise IllegalTransition("a handoff with this id already exists", DUPLICATE_CREATION)
+    if is_older_version(state, value):  # a refused row re-driven after the source updated it: the case keeps the newer
+        return Transition(noted(state, event_id), effects=[("revised", OLDER_VERSION)])
     changed = changed_fields(state, value)
     if not changed:
         return Transition(state, changed=False)
-    new_state = (revised(state, value) if set(changed) & set(REVISED_FIELDS) else state).evolve(event_id=event_id)
+    effects = [("revised", name) for name in changed]
+    if not set(changed) & set(REVISED_FIELDS):  # only what the case keeps: counted, the case as announced unchanged
+        return Transition(noted(state, event_id), effects=effects)
+    new_state = revised(state, value).evolve(event_id=event_id)
     # status unchanged and no notification: the customer heard of the case when it was created
-    return Transition(new_state, [ctx.emitter.status_changed(new_state, CREATED, at, event_id)],
-                      effects=[("revised", name) for name in changed])
+    return Transition(new_state, [ctx.emitter.status_changed(new_state, CREATED, at, event_id)], effects=effects)
 
 
 def _routed_by_hand(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:

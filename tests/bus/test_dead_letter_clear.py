@@ -1,4 +1,4 @@
-"""The clear copy of refused input holds no phone, e-mail or free-text identifier readable (fix40): in a JSON value,
+"""The clear copy of refused input holds no phone, e-mail or free-text identifier readable: in a JSON value,
 a form, a text line, the key and the headers, whatever the spelling."""
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _adapters_refused_input() -> dict[str, RawRecord]:
 
 @pytest.mark.parametrize("adapter", sorted(_adapters_refused_input()))
 def test_no_adapter_s_refused_input_keeps_a_phone_an_e_mail_or_a_summary_readable(adapter: str) -> None:
-    """fix40, the kind: every adapter's dead letter, value, key and headers."""
+    """The kind: every adapter's dead letter, value, key and headers."""
     cleared = clear_copy().record(_adapters_refused_input()[adapter])
     for part in (cleared.value, cleared.key, *(value for _, value in cleared.headers)):
         assert_unreadable(part)

@@ -69,7 +69,7 @@ def test_a_demo_run_shows_no_identifier_where_it_must_not_be(demo_run: DemoRun, 
             headers = {name: value.decode("utf-8", errors="replace") for name, value in message.headers if value}
             findings += scan_record(where, key_text(message.key),
                                     {"record": message.decoded, "headers": headers},
-                                    region=REGION,  # a dead letter's input too: its clear copy (fix40)
+                                    region=REGION,  # a dead letter's input too: its clear copy
                                     known=national_ids, embedded_records=topic in identity_internal,
                                     accounts=accounts, number_paths={"key"} if topic == keyed_by_account else ())
     assert scanned > 200, scanned

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from adapters.legacy.layout import load_layout
 from adapters.legacy.mapper import map_business
 from adapters.legacy.revisions import RevisionStore
 from bus.config import TopicSettings
-from bus.handoff_revisions import SOURCE_RECORD_FACT
+from bus.handoff_revisions import SOURCE_RECORD_FACT, SOURCE_VERSION_FACT
 from bus.topics import HANDOFF_EVENTS
 from tests.adapters.legacy.support import legacy_context, utc
 
@@ -101,3 +102,11 @@ def test_a_changed_line_of_a_keyed_layout_is_the_same_case(tmp_path: Path) -> No
     assert two["handoff_id"] == one["handoff_id"] == one["intake_facts"][SOURCE_RECORD_FACT]
     assert two["intake_facts"][SOURCE_RECORD_FACT] == one["handoff_id"]
     assert two["envelope"]["event_id"] != one["envelope"]["event_id"] and two["summary"] == "Photo sent"
+
+
+def test_a_polled_version_states_its_instant_so_an_older_one_cannot_roll_the_case_back() -> None:
+    """The tracker keeps the newer of two versions (``processors.handoffs.revisions``) by ``source_version``, the row's
+    ``updated_at`` in UTC, whatever zone the table gives it."""
+    madrid = timezone(timedelta(hours=1))
+    value = polled({**TICKET, "updated_at": utc(2026, 12, 4, 15).astimezone(madrid)})
+    assert value["intake_facts"][SOURCE_VERSION_FACT] == "2026-12-04T15:00:00+00:00"

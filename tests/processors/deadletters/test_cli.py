@@ -93,7 +93,7 @@ async def test_an_adapters_refusals_are_listed_shown_masked_or_revealed_and_neve
     body = json.loads(shown.stdout)
     assert body["format"] == "json" and body["value"]["messageId"] == "m-1" and body["value"]["userId"] != "u-dl-1"
     assert EMAIL not in shown.output and PHONE not in shown.output
-    # no seal key: the dead letter holds the clear copy only (fix40), which --reveal shows, saying so
+    # no seal key: the dead letter holds the clear copy only, which --reveal shows, saying so
     revealed = await asyncio.to_thread(cli, env, "show", missing["id"], "--reveal")
     assert revealed.exit_code == 0 and "clear copy" in revealed.stderr, revealed.output
     assert EMAIL not in revealed.output and PHONE not in revealed.output  # the log says who looked, not what
@@ -194,7 +194,7 @@ async def test_a_line_refused_by_import_batch_keeps_its_file_name_shows_as_text_
     shown = json.loads((await asyncio.to_thread(cli, env, "show", refused.id)).stdout)
     assert shown["headers"]["file"] == "accounts_2026-12-01.csv" and shown["format"] == "text"
     assert "06 55 44 33 22" not in json.dumps(shown)
-    # a file's line is never sealed: --reveal shows its clear copy, the phone scrubbed (fix40); the file has the line
+    # a file's line is never sealed: --reveal shows its clear copy, the phone scrubbed; the file has the line
     revealed = json.loads((await asyncio.to_thread(cli, env, "show", refused.id, "--reveal")).stdout)
     assert revealed["format"] == "text" and "06 55 44 33 22" not in revealed["value"] and revealed["value"] != bad
     dry = await asyncio.to_thread(cli, env, "redrive", refused.id, "--dry-run")
@@ -207,7 +207,7 @@ async def test_a_web_message_refused_for_its_id_is_published_under_a_new_id_once
     """tester25 F3, its sample: "Payment Method Updated" under the messageId of an earlier "Invoice Viewed" was
     refused (400 id_conflict), and ``redrive`` answered "there is no topic to put it back on (the sender must send it
     again)", which a Segment SDK never does. ``--new-id`` publishes it once, saying who and why."""
-    key = "a-deployment-seal-key-of-32-chars-or-more"  # the message as it came is kept only sealed (fix40)
+    key = "a-deployment-seal-key-of-32-chars-or-more"  # the message as it came is kept only sealed
     settings = await settings_with_topics(bootstrap_servers, registry={"url": schema_registry.url},
                                           log={"level": "WARNING"}, dead_letters={"seal_key": key})
     env = {**env_of(settings), "OMNIBUS_DEAD_LETTERS__SEAL_KEY": key}

@@ -84,7 +84,7 @@ def test_a_declared_reference_in_any_spelling_of_its_name_is_kept_in_the_why(
 
 def test_a_masked_clear_copy_is_re_issued_from_its_sealed_body_and_refused_without_one(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """fix40: the clear copy has the message's phone and e-mail masked; ``--new-id`` maps the message as it came, from
+    """The clear copy has the message's phone and e-mail masked; ``--new-id`` maps the message as it came, from
     its sealed body, never the masked copy (which would publish ``*****3456`` as a phone)."""
     from bus.dead_letter import SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER
     from bus.dead_letter_clear import CLEAR_COPY_HEADER, MASKED

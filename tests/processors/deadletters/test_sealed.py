@@ -242,7 +242,7 @@ def test_a_counter_event_refused_for_a_field_too_many_is_re_driven_without_it(mo
 
 
 def test_reveal_shows_the_body_as_it_came_and_says_when_only_the_clear_copy_is_there() -> None:
-    """fix40: the clear copy has its identifiers masked; ``show --reveal`` opens the sealed body where the key is, and
+    """The clear copy has its identifiers masked; ``show --reveal`` opens the sealed body where the key is, and
     says why it shows the clear copy where it cannot (no key here, no seal kept); a dead letter of an older release,
     which carried the value as sent, is shown as it is."""
     from bus.dead_letter_clear import CLEAR_COPY_HEADER, MASKED
@@ -260,3 +260,18 @@ def test_reveal_shows_the_body_as_it_came_and_says_when_only_the_clear_copy_is_t
     assert "not kept sealed" in (revealed(unsealed, SEALER)[1] or "")
     older = letter(RawRecord(value=sent))
     assert revealed(older, SEALER) == (older, None) and value_as_sent(older, None) == sent
+
+
+
+def test_reveal_of_a_file_line_says_the_line_is_in_its_file_not_that_a_key_was_missing() -> None:
+    """Reported: ``show --reveal`` of a line ``import-batch`` refused said it was refused where the seal key was not
+    set and that the sender must send it again; a file's line is never sealed (the key was set), and is corrected in
+    its file."""
+    from bus.dead_letter_clear import CLEAR_COPY_HEADER, MASKED
+    from processors.deadletters.sealed import revealed
+    from tests.processors.deadletters.test_init import file_line
+
+    line = file_line(**{CLEAR_COPY_HEADER: MASKED})
+    shown, why = revealed(line, SEALER)
+    assert shown is line and why is not None
+    assert "never kept sealed" in why and "accounts_2026-12-01.csv line 9" in why and "is not set" not in why

@@ -47,7 +47,7 @@ async def test_tester29_f5_a_refused_ctr_is_re_driven_corrected_once_with_who_di
             answer = await response.json()
     assert answer["accepted"] == 1 and answer["rejected"][0]["index"] == 0, answer
     (letter,) = await until_dead_letters(settings, 1)
-    # fix40: the record on deadletter.v1 holds no identifier readable; its structure and field names stay
+    # the record on deadletter.v1 holds no identifier readable; its structure and field names stay
     kept = bytes(letter.fields["value"]).decode()
     for readable in (CALLER, "612345678", "677 123 456", "marta.ruiz"):
         assert readable not in kept, readable

@@ -54,7 +54,7 @@ async def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_or_opened_by_
                 assert response.status < 300, await response.text()
     letters = await until_dead_letters(settings, 2)
     assert all(letter.fields["reason"].startswith("handoff refused") for letter in letters), letters
-    # the clear copy scrubs a SID's long digit run (fix40): the letters are told apart by their sealed forms
+    # the clear copy scrubs a SID's long digit run: the letters are told apart by their sealed forms
     sent = {x.id: value_as_sent(x, Sealer(KEY)) for x in letters}
     (a,) = [x for x in letters if first.encode() in sent[x.id]]
     (b,) = [x for x in letters if second.encode() in sent[x.id]]

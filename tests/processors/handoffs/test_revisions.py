@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from bus.handoff_revisions import SOURCE_RECORD_FACT
+from bus.handoff_revisions import SOURCE_RECORD_FACT, SOURCE_VERSION_FACT
 from bus.serde import Event
 from processors.handoffs.metrics import REVISIONS, HandoffMetrics
-from processors.handoffs.revisions import changed_fields, is_later_version
+from processors.handoffs.revisions import OLDER_VERSION, changed_fields, is_later_version
 from processors.handoffs.transitions import DUPLICATE_CREATION, IllegalTransition, apply
 from tests.processors.handoffs.factories import T0, accepted, context, created
 from tests.processors.handoffs.test_transitions import assert_on_the_contract, names, run
@@ -76,3 +76,42 @@ def test_identifiers_compare_as_a_set_and_the_source_record_is_read_from_the_fac
     assert is_later_version(state, version(1).value)
     assert changed_fields(state, version(1, customer_identifiers=[mail, phone]).value) == ()
     assert changed_fields(state, version(1, customer_identifiers=[phone]).value) == ("customer_identifiers",)
+
+
+def at_version(hours: int, **changes: object) -> Event:
+    """The row's version ``hours`` after T0, stating its ``updated_at`` as the poller does (``SOURCE_VERSION_FACT``)."""
+    facts = {"bill": "B-1", SOURCE_RECORD_FACT: RECORD, SOURCE_VERSION_FACT: (T0 + hours * H).isoformat()}
+    return version(hours, **{"intake_facts": facts, **changes})
+
+
+def test_an_older_version_arriving_after_a_newer_one_does_not_roll_the_case_back() -> None:
+    """Reported: a refused ticket row re-driven after the source system had updated it (the newer version applied)
+    put the case's summary back to the older text, counted as a revision."""
+    newer = at_version(3, summary="Photo received; reading corrected")
+    state = run(at_version(0), newer)
+    assert state.summary == "Photo received; reading corrected"
+    older = at_version(1, summary="Estimated reading")  # the re-driven version
+    transition = apply(state, older, context())
+    assert transition.outputs == [] and transition.effects == [("revised", OLDER_VERSION)]
+    assert (transition.state.summary, transition.state.version) == (state.summary, state.version)
+    assert transition.state.intake_facts[SOURCE_VERSION_FACT] == (T0 + 3 * H).isoformat()
+    assert apply(transition.state, older, context()).changed is False  # again: a re-delivery, not counted twice
+    before = REVISIONS.labels(field=OLDER_VERSION, applied="false")._value.get()
+    HandoffMetrics(context().policy).applied("omnibus.handoff.HandoffCreated", state.team, transition.effects)
+    assert REVISIONS.labels(field=OLDER_VERSION, applied="false")._value.get() == before + 1
+
+
+def test_versions_that_differ_only_in_their_instant_are_copies() -> None:
+    state = run(at_version(0))
+    assert changed_fields(state, at_version(2).value) == ()
+    assert apply(state, at_version(2), context()).changed is False
+
+
+def test_a_version_changing_only_what_the_case_keeps_publishes_nothing() -> None:
+    """Reported: a changed case type (counted, not applied) published a HandoffStatusChanged identical to the one
+    before, one version later."""
+    state, retyped = run(at_version(0)), at_version(2, case_type="line-repair")
+    transition = apply(state, retyped, context())
+    assert transition.outputs == [] and transition.effects == [("revised", "case_type")]
+    assert transition.state.version == state.version and transition.state.case_type == state.case_type
+    assert apply(transition.state, retyped, context()).changed is False  # a re-delivery is not counted again
