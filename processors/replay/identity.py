@@ -11,11 +11,13 @@ their announcements, in turn (``processors.replay.releases``, ``processors.repla
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 import msgspec
+import zstandard
 
 from bus.config import OmnibusSettings
 from bus.serde import build_serde
@@ -32,6 +34,7 @@ from processors.identity.graph.state import CustomerState, NodeState
 from processors.identity.intake import Intake, event_ref, raw_identifiers, ref_loader
 from processors.identity.normalize import IdentifierNormalizer
 from processors.identity.rules import LinkPolicy
+from processors.identity.store import CONTACTS_TABLE
 from processors.profile.book import ProfileBook, ProfileState
 from processors.profile.sections._time import micros
 from processors.replay import Progress, Replayed, fenced
@@ -42,6 +45,9 @@ T = TypeVar("T")
 
 NODES_TABLE = "identity-nodes"
 PROFILES_TABLE = "identity-profiles"
+# What the table codecs raise on a value in none of their formats (``profile_codec.decode_profile``,
+# ``contact_codec.decode_contact``, ``legacy.decode_any_state``): counted as undecodable, not fatal to a reader.
+UNDECODABLE = (ValueError, msgspec.DecodeError, zstandard.ZstdError, zlib.error)
 PROGRESS_EVERY = 1_000  # records between two ``progress`` calls of ``recompute``
 
 
@@ -53,6 +59,12 @@ def changelog() -> TopicSpec:
 def profiles_changelog() -> TopicSpec:
     """faust's changelog of the profile table (the screen pops' sections, ``agent.py``)."""
     return TopicSpec(f"{COMPONENT}-{PROFILES_TABLE}-changelog", "faust table changelog (internal)", key="customer id")
+
+
+def contacts_changelog() -> TopicSpec:
+    """faust's changelog of the contacts table (a customer's contact records, ``graph/split_contacts.py``)."""
+    return TopicSpec(f"{COMPONENT}-{CONTACTS_TABLE}-changelog", "faust table changelog (internal)",
+                     key="customer id/contact hash")
 
 
 def running_profiles(records: Iterable[Replayed],
@@ -191,7 +203,7 @@ def latest_by_key(records: Iterable[Replayed], decode: Callable[[bytes], T]) -> 
             continue
         try:
             table[key] = decode(record.value)
-        except (ValueError, msgspec.DecodeError):
+        except UNDECODABLE:
             undecodable += 1
     return table, undecodable
 

@@ -25,6 +25,10 @@ so unit tests can hand them crafted inputs:
   moved it); every contact on identity's contact input that carried an
   identifier is on ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5;
   one without an identifier is a figure, "contacts without an identifier").
+* ``contact records`` (with ``identity``): in the running tables, every record of the contacts table is named by its
+  customer's contact index (node table) and every entry of an index has its record (a merged-away customer keeps
+  neither); a batch restored in part after a rebalance breaks it (``processors.verify.contact_records``; figures
+  "contact records without an index entry", "index entries without a contact record").
 * ``handoffs``: every accepted handoff event is reflected in the tracker's table; the table's changelog
   equals the recomputation from ``handoff.events.v1`` (``processors.replay.handoffs``); each handoff identity placed
   (its ``HandoffCreated`` on ``customer.contacts.v1``) is on that customer in the tracker's table and in its latest

@@ -80,11 +80,12 @@ def verify_command(
         f"before judging; still unread then: nothing judged, exit {NOT_READ_YET_EXIT}.")),
 ) -> None:
     """Check a run from its topics: every accepted input reflected, duplicates with one event id, no stale
-    row, each processor's table equal to a recomputation from its input log. Covers the identity and handoff
-    processors only: not the KPI processor (``omnibus replay kpis`` recomputes its aggregates and
-    compares) nor the offer processor. First each processor's consumer lag on its inputs: records it has not
-    read yet are not lost; while there are any (after ``--wait``), nothing is judged and the exit status is 75.
-    Each stage (the lag, reading the topics, each recomputation) draws its progress and rate on stderr."""
+    row, each processor's table equal to a recomputation from its input log, identity's contact records named by
+    their customers' contact indexes. Covers the identity and handoff processors only: not the KPI processor
+    (``omnibus replay kpis`` recomputes its aggregates and compares) nor the offer processor. First each
+    processor's consumer lag on its inputs: records it has not read yet are not lost; while there are any (after
+    ``--wait``), nothing is judged and the exit status is 75. Each stage (the lag, reading the topics, each
+    recomputation) draws its progress and rate on stderr."""
     from bus.bootstrap import bad_settings_exit
     from processors.replay.cli import progress_bar
 

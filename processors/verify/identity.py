@@ -3,7 +3,8 @@
 Inputs are the records of identity's input topics (the ledger); outputs (``identity_outputs.IdentityOutputs``) are
 read back from ``customer.identifiers.v1``, ``customer.events.v1``, ``customer.contacts.v1``, the node table's
 changelog and ``deadletter.v1``. Customer ids are minted by the protocol, so assignments are compared by what they
-mean: which identifiers belong together (a cluster). The contacts' checks are ``processors.verify.contacts``; a
+mean: which identifiers belong together (a cluster). The contacts' checks are ``processors.verify.contacts``; the
+contact records against their customers' indexes, ``processors.verify.contact_records``; a
 split-off customer's shared identifiers, ``processors.verify.split_sharing``; what reviews excuse,
 ``processors.verify.reviews``. The node-table check is Kafka Streams' exactly-once system test (see
 ``processors.verify``).
@@ -21,6 +22,7 @@ from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, running_nodes, running_profiles
 from processors.replay.operators import MERGED as MERGED  # re-exported: operator commands import it from here
+from processors.verify.contact_records import check_contact_records
 from processors.verify.contacts import check_contacts
 from processors.verify.identity_outputs import IdentityOutputs, final_customer, merges, record_key
 from processors.verify.report import Check, Report, shown
@@ -136,6 +138,8 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 
     table_nodes, undecodable = running_nodes(outputs.changelog)
     check_contacts(recomputed, outputs, contacts_topic, survivors, topic_owner, table_nodes, report)
+    if outputs.contact_records is not None:
+        check_contact_records(table_nodes, outputs.contact_records, recomputed.contacts, report)
 
     _check_names(recomputed, outputs, table_nodes, report)
 

@@ -25,6 +25,8 @@ class IdentityOutputs:
     dead_lettered: set[tuple[str, int, int]] = field(default_factory=set)  # (topic, partition, offset)
     reviews: list[Replayed] = field(default_factory=list)  # identity.reviews.v1 (requests and decisions)
     profiles: list[Replayed] | None = None  # the profile table's changelog (raw); None: not read, names unchecked
+    # the contacts table's changelog (raw); None: not read, contact records unchecked (``verify.contact_records``)
+    contact_records: list[Replayed] | None = None
 
 
 def record_key(record: Replayed) -> str:

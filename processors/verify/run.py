@@ -118,7 +118,7 @@ def verify(
     from processors.identity.agent import input_topics
     from processors.replay.handoffs import changelog as handoffs_changelog
     from processors.replay.identity import changelog as identity_changelog
-    from processors.replay.identity import profiles_changelog
+    from processors.replay.identity import contacts_changelog, profiles_changelog
 
     book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
     with progress("reading the processors' consumer lag"):
@@ -128,7 +128,7 @@ def verify(
     inputs_specs = {spec.suffix: spec for spec in input_topics(book)}
     inputs_specs[HANDOFF_EVENTS.suffix] = HANDOFF_EVENTS
     outputs = [CUSTOMER_IDENTIFIERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, DEAD_LETTERS, IDENTITY_REVIEWS]
-    raw = [identity_changelog(), profiles_changelog(), handoffs_changelog(), HANDOFF_TICKS]
+    raw = [identity_changelog(), profiles_changelog(), contacts_changelog(), handoffs_changelog(), HANDOFF_TICKS]
     specs = [*inputs_specs.values(), *outputs, *raw]
     with progress(f"reading {len(specs)} topics") as reading:
         read = asyncio.run(read_topics(settings, specs, raw=raw, progress=reading))
@@ -160,7 +160,7 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
               report: Report, progress: Progress) -> None:
     from processors.identity.agent import input_topics
     from processors.identity.config import load_identity_settings
-    from processors.replay.identity import changelog, profiles_changelog, recompute
+    from processors.replay.identity import changelog, contacts_changelog, profiles_changelog, recompute
     from processors.replay.operators import announced_commands
 
     identity = identity if identity is not None else load_identity_settings()
@@ -172,7 +172,8 @@ def _identity(settings: OmnibusSettings, records: list[Replayed], identity: Iden
         customer_events=customer_events,
         contacts=_of(records, settings, CUSTOMER_CONTACTS), changelog=_of(records, settings, changelog()),
         dead_lettered=dead_lettered, reviews=_of(records, settings, IDENTITY_REVIEWS),
-        profiles=_of(records, settings, profiles_changelog()))
+        profiles=_of(records, settings, profiles_changelog()),
+        contact_records=_of(records, settings, contacts_changelog()))
     check_identity(recomputed, outputs, CONTACT_EVENTS.name(settings.topics), report)
     survivors = merges(outputs.customer_events)
     check_copies("customer.events", outputs.customer_events, report)

@@ -50,3 +50,15 @@ def test_running_profiles_reads_those_the_node_values_hold_over_the_rows_of_the_
              row("nodes", 4, "cus_gone", None)]
     assert running_profiles(profiles, nodes) == ({"cus_old": old, "cus_new": new, "cus_moved": moved}, 0)
     assert running_profiles(profiles) == ({"cus_old": old}, 0)
+
+
+def test_a_table_value_with_a_codec_mark_on_something_else_counts_as_undecodable():
+    """A profile or contact record whose mark says zstd (or deflate) but whose frame is not: counted, not raised
+    (a verifier that read such a record stopped with ``ZstdError``)."""
+    from processors.identity.graph.profile_codec import PROFILE_ZSTD_V4, encode_profile
+    from processors.replay.identity import running_profiles
+
+    good = Replayed("p", 0, 0, b"cus_a", None, encode_profile({}))
+    bad = [Replayed("p", 0, 1 + i, f"cus_{i}".encode(), None, bytes((mark,)) + b"not a frame")
+           for i, mark in enumerate((PROFILE_ZSTD_V4, 0x01, 0x02))]
+    assert running_profiles([good, *bad]) == ({"cus_a": {}}, 3)
