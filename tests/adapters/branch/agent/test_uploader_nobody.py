@@ -5,17 +5,15 @@ status`` lists it. Before, only software reading the adapter's answer itself saw
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from aiohttp import web
 from typer.testing import CliRunner
 
 from adapters.base.handoff_request import NAMES_NOBODY
 from adapters.branch.agent.cli import app
 from adapters.branch.agent.journal import Journal
 from tests.adapters.branch.agent.test_journal import ticket
-from tests.adapters.branch.agent.test_uploader import StandInAdapter, adapter, journal, upload_once
+from tests.adapters.branch.agent.test_uploader import StandInAdapter, adapter, journal, warned
 
 __all__ = ["adapter", "journal"]  # the fixtures this module's tests use
 
@@ -25,18 +23,10 @@ CASE = "counter:CT-0142-03:TX-CT-0142-03-000981"
 async def test_a_case_naming_nobody_is_told_to_the_clerk_and_kept_for_status(
     adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stand_in, url = adapter
     (a,) = journal.append_many([ticket("A1")])
     answer = {"success": True, "accepted": 1, "duplicates": 0,
               "handoffs_naming_nobody": [{"index": 0, "event_id": a, "handoff_id": CASE, "reason": NAMES_NOBODY}]}
-    stand_in.script = [lambda upload: web.json_response(answer)]
-    from adapters.branch.agent import uploader
-
-    warnings: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(uploader.log, "warning", lambda event, **fields: warnings.append((event, fields)))
-    outcome = await upload_once(journal, url)
-    assert outcome.progressed and journal.counts()["sent"] == 1
-    ((event, fields),) = warnings
+    ((event, fields),) = await warned(journal, adapter, answer, monkeypatch)
     assert "name no phone, e-mail or account" in event and fields == {"cases": [{"event_id": a, "handoff_id": CASE}]}
     expected = [{"event_id": a, "part": "handoff_naming_nobody", "handoff_id": CASE}]
     assert journal.left_off() == expected
