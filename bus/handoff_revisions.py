@@ -4,7 +4,10 @@ A legacy ticket table's row is polled again each time it is updated (``adapters.
 keyed batch line is published again once it changed (``adapters.legacy.revisions``): each version is a fact of its
 own (its own event id, so a re-read version is a copy), but every version is the same case. The legacy adapter names
 the case after the record (``adapters.legacy.handoffs.legacy_handoff_id`` of the record's key, not of its version)
-and writes that record's id in the ``HandoffCreated``'s ``intake_facts[SOURCE_RECORD_FACT]``. The tracker
+and writes that record's id in the ``HandoffCreated``'s ``intake_facts[SOURCE_RECORD_FACT]``. A branch counter's
+transaction is such a record too: a corrected upload (same terminal and transaction id, a new ``event_id`` or other
+content) gets event ids of its own under the case ``counter:<terminal>:<transaction id>``
+(``adapters.branch.mapper``), which names itself as its source record. The tracker
 (``processors.handoffs.revisions``) reads a ``HandoffCreated`` under a handoff id it holds whose case names the same
 source record as a later version of that case (a copy when nothing it describes changed, else a revision), never as
 a second creation (``duplicate_creation``). One declaration, imported by both: neither imports the other.
@@ -12,7 +15,8 @@ a second creation (``duplicate_creation``). One declaration, imported by both: n
 
 from __future__ import annotations
 
-# intake_facts key: ``legacy:<source system>:<record key>``, e.g. ``legacy:billing-db:poll:tickets:T-1``
+# intake_facts key: ``legacy:<source system>:<record key>``, e.g. ``legacy:billing-db:poll:tickets:T-1``, or the
+# counter's ``counter:<terminal>:<transaction id>``
 SOURCE_RECORD_FACT = "source_record"
 # intake_facts key: the version's instant (ISO 8601, UTC) where the source orders its versions (a polled row's
 # ``updated_at``): an older version arriving after a newer one (a refused row re-driven after the source system updated

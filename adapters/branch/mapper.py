@@ -10,7 +10,9 @@ terminal and branch it came from:
   ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``;
 - a ``transaction.handoff`` section (``{"kind", "summary", "team"}``: the clerk hands the case to the back
   office) -> ``HandoffCreated`` on ``handoff.events.v1``, handoff id ``counter:<terminal>:<transaction id>``
-  (``adapters.base.handoff_request``);
+  (``adapters.base.handoff_request``), which its ``intake_facts.source_record`` names too: a corrected upload of
+  the transaction (a new ``event_id``, or other content) has ids of its own but is the same case, a later version
+  the tracker applies (``bus.handoff_revisions``);
 - a ``transaction.follow_up`` section (``{"handoff_id", "summary"}``: the customer came back about a case already
   open, a portal complaint's request id) -> ``HandoffFollowedUp`` on ``handoff.events.v1`` keyed by that handoff id
   (``adapters.base.handoff_follow_up``); the visit's contact names the case (``properties.handoff_id``) and its
@@ -47,6 +49,7 @@ from adapters.branch.fields import optional_text, required_instant, required_tex
 from adapters.branch.openapi import EVENT
 from adapters.branch.sections import TRANSACTION_OUTCOME, ticket_fields, transaction_fields, transaction_references
 from bus.config import TopicSettings
+from bus.handoff_revisions import SOURCE_RECORD_FACT
 from bus.identifiers import IdentifierSettings
 from bus.identifiers.traits import PREFERRED_LANGUAGE
 from bus.producer import Outgoing
@@ -226,9 +229,11 @@ class CounterMapper:
             outgoing.append(Outgoing(self._handoff_topic, handoff, request.event(
                 envelope=envelope("handoff"), handoff_id=handoff, channel="BRANCH", identifiers=found, site=branch_id,
                 interaction_id=transaction_id, actor=actor,
-                # the customer's language, for the tracker's notifications (processors.handoffs.notification_templates)
+                # the customer's language, for the tracker's notifications (processors.handoffs.notification_templates);
+                # the transaction is the case's source record: a corrected upload (another event id, the same
+                # transaction) is a later version of the case, not a second creation (bus.handoff_revisions)
                 facts={**declared, **facts, "transaction_type": kind, "agent_id": agent_id,
-                       PREFERRED_LANGUAGE: language},
+                       PREFERRED_LANGUAGE: language, SOURCE_RECORD_FACT: handoff},
                 traits_event_id=traits_event_id,
                 references=self._references)))
         if follow_up is not None:

@@ -1,7 +1,8 @@
 """A ``HandoffCreated`` under a handoff id the tracker holds, for the same source record: a later version of the case.
 
-A legacy ticket row polled again after an update, or a keyed batch line that changed, publishes a ``HandoffCreated``
-of its new version under the case's id (its own event id: each version is a fact) naming the record it comes from
+A legacy ticket row polled again after an update, a keyed batch line that changed, or a counter transaction the
+terminal uploaded again corrected (``adapters.branch.mapper``) publishes a ``HandoffCreated`` of its new version
+under the case's id (its own event id: each version is a fact) naming the record it comes from
 (``intake_facts[SOURCE_RECORD_FACT]``, ``bus.handoff_revisions``). The case it opened is the same case:
 
 - what the creation describes is unchanged (``changed_fields`` empty: only a column the row's mapping does not read

@@ -110,6 +110,10 @@ class Uploader:
                 log.warning("the adapter published events without the offer answer they recorded (an offer id, "
                             "version or response missing or malformed); record the answer again at the terminal",
                             dropped=offers)
+            if nobody := dropped_summary(answer, "handoffs_naming_nobody", ("event_id", "handoff_id")):
+                log.warning("the adapter opened cases that name no phone, e-mail or account of the customer: nobody "
+                            "will be told of them; record the customer's identifiers at the terminal while they are "
+                            "at the counter (counter-agent status lists them)", cases=nobody)
             return Outcome(progressed=True)
         if status == 400 and isinstance(answer, dict) and isinstance(answer.get("rejected"), list):
             return self._settle_mixed(batch, answer)
@@ -144,10 +148,13 @@ def dropped_summary(answer: object, name: str = "dropped_identifiers",
 
 
 # Each list of the adapter's 2xx answer that names what it left off accepted events, as the part ``counter-agent
-# status`` calls it, and the keys kept (ids, kinds and reason codes: the answer never holds a value).
+# status`` calls it, and the keys kept (ids, kinds and reason codes: the answer never holds a value); and the cases
+# opened that name no identifier of the customer (``handoffs_naming_nobody``: the case was opened, its customer's
+# identifiers are what is missing; the tracker marks it needs_contact).
 LEFT_OFF_LISTS = {"dropped_identifiers": ("identifiers", ("event_id", "kind", "code")),
                   "dropped_handoffs": ("handoff", ("event_id", "code")),
-                  "dropped_offers": ("offer", ("event_id", "code"))}
+                  "dropped_offers": ("offer", ("event_id", "code")),
+                  "handoffs_naming_nobody": ("handoff_naming_nobody", ("event_id", "handoff_id"))}
 
 
 def left_off(answer: object) -> list[dict[str, object]]:

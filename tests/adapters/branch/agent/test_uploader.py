@@ -187,6 +187,21 @@ async def test_identifiers_left_off_accepted_events_are_named_by_the_agent(
     assert dropped_summary({"success": True}) == [] and dropped_summary(None) == []
 
 
+async def warned(journal: Journal, adapter: tuple[StandInAdapter, str], answer: dict[str, Any],
+                 monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """The agent's warnings when it uploads the journal's one event and the adapter answers ``answer`` (2xx); the
+    event counts as sent."""
+    from adapters.branch.agent import uploader
+
+    stand_in, url = adapter
+    stand_in.script = [lambda upload: web.json_response(answer)]
+    warnings: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(uploader.log, "warning", lambda event, **fields: warnings.append((event, fields)))
+    outcome = await upload_once(journal, url)
+    assert outcome.progressed and journal.counts()["sent"] == 1
+    return warnings
+
+
 @pytest.mark.parametrize(("name", "reason", "said"), [
     ("dropped_handoffs", "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)",
      "without the handoff they asked for"),  # tester28 F6
@@ -199,18 +214,10 @@ async def test_a_part_left_off_an_accepted_event_is_named_by_the_agent(
     """The adapter publishes an event whose handoff has no kind, or whose offer answer is malformed, and lists the
     part in ``dropped_handoffs`` / ``dropped_offers``: the agent tells the clerk to do it again, and the event counts
     as sent."""
-    stand_in, url = adapter
     (a,) = journal.append_many([ticket("A1")])
     answer = {"success": True, "accepted": 1, "duplicates": 0,
               name: [{"index": 0, "event_id": a, "code": "bad_field", "reason": reason}]}
-    stand_in.script = [lambda upload: web.json_response(answer)]
-    from adapters.branch.agent import uploader
-
-    warnings: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(uploader.log, "warning", lambda event, **fields: warnings.append((event, fields)))
-    outcome = await upload_once(journal, url)
-    assert outcome.progressed and journal.counts()["sent"] == 1
-    ((event, fields),) = warnings
+    ((event, fields),) = await warned(journal, adapter, answer, monkeypatch)
     assert said in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
 
 
