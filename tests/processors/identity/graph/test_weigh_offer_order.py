@@ -29,16 +29,11 @@ from typing import Any
 import pytest
 
 from tests.processors.identity.graph.test_alias import segment
+from tests.processors.identity.graph.test_customer_merge_order import identify
 from tests.processors.identity.graph.test_shared_browser import replay
 
 E0, E1 = "e0@example.org", "e1@example.org"
 INTERLEAVINGS = [(1, None), (3, 3), (3, 5), (3, 7), (3, 11)]
-
-
-def identify(**fields: Any) -> dict[str, Any]:
-    """A Segment identify; ``email`` goes into its traits."""
-    email = fields.pop("email", None)
-    return {"type": "identify", **fields, **({"traits": {"email": email}} if email else {})}
 
 
 FORMS: dict[str, list[dict[str, Any]]] = {
