@@ -6,6 +6,12 @@ Then, arriving last, an untold call from the landline (nothing from the IVR) dat
 it occurred while the number was hers, so it and its case are hers (``graph/recycle.py`` ``held_then``), as they are
 without her counter visit (``test_recycled_tenant.py``). Two timings: days apart, and the running stack's (seconds
 apart, the lines as an outbox relays them: account, name, phone and e-mail; the tracker's status event of each case).
+The running processor has the fast path (``processors.identity.fastpath``): a repeat contact whose identifiers its
+view reads on one customer goes straight to that customer's root, which applies it unless an identifier's member rank
+is later than the event. Daniel adopted the landline with the rank the giver had (Claire's earliest), so her late
+call passed there and landed on his screen pop, with its case, with or without her visit (on main too); the
+recycled claim's adoption now ranks it from the instant Daniel took it over, and the call goes the slow way to the
+node, which sends it to her (``recycle.held_then``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import pytest
 from adapters.branch.mapper import CounterMapper
 from adapters.call_center.mapper_ctr import map_ctr
 from bus.config import TopicSettings
+from processors.identity.fastpath import AssignmentView
 from tests.adapters.branch.support import branch_settings
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
 from tests.processors.handoffs.test_profile_section import status_events
@@ -39,6 +46,7 @@ from tests.processors.identity.graph.test_recycled_tenant import (
     holder,
     line,
 )
+from tests.processors.identity.support import Harness, matcher_settings
 
 ORDERED = TIMINGS["ordered"]  # her line 20/11, closure 30/11, his line 1/12
 T0 = datetime(2026, 12, 4, 22, 39, 8, tzinfo=UTC)
@@ -116,3 +124,35 @@ def test_as_the_running_stack_timed_it_the_late_call_and_its_case_are_hers(seed:
     items = [*outbox_line("claire", SECONDS.claire), *visit, *closure(SECONDS), *outbox_line("daniel", SECONDS.daniel),
              *late]
     both_hers(run(items) if seed is None else run(items, partitions=3, seed=seed), visit, late)
+
+
+def fast(items: list[Item]) -> Harness:
+    """``items`` in this order, each settled, through the fast path as the running processor has it."""
+    h = Harness(matcher_settings(), view=AssignmentView())
+    for event, topic in items:
+        h.feed(event, topic)
+    h.local.run()
+    h.local.check_consistent()
+    return h
+
+
+@pytest.mark.parametrize("visit_first", [True, False], ids=["after-her-visit", "no-visit"])
+def test_through_the_fast_path_the_late_call_and_its_case_are_hers(visit_first: bool) -> None:
+    """The reported sample (``after-her-visit``) and the rest of the kind: her late untold call, her visit or not."""
+    visit = with_status(named_visit(T0 + timedelta(seconds=4))) if visit_first else []
+    late = with_status(untold_call(T0 + timedelta(seconds=5)))
+    h = fast([*outbox_line("claire", SECONDS.claire), *visit, *closure(SECONDS),
+              *outbox_line("daniel", SECONDS.daniel), *late])
+    if visit:
+        both_hers(h, visit, late)
+    check(h, late, "late call")
+    assert handoffs(h, holder(h, "daniel")) == []
+
+
+def test_through_the_fast_path_his_own_call_after_his_line_is_his() -> None:
+    """The other side: an untold call from the landline after Daniel's line goes to him (the fast path or not)."""
+    visit = with_status(named_visit(T0 + timedelta(seconds=4)))
+    his = with_status(untold_call(T0 + timedelta(seconds=20)))
+    h = fast([*outbox_line("claire", SECONDS.claire), *visit, *closure(SECONDS),
+              *outbox_line("daniel", SECONDS.daniel), *his])
+    assert handoffs(h, holder(h, "daniel")) == ["call:amazon-connect:ctr-claire-late"]
