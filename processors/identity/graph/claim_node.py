@@ -75,7 +75,7 @@ from processors.identity.graph.context import Ctx, node_digest, recalls, remembe
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
-from processors.identity.graph.limits import evict, give_way, member_rank, member_version, reassigned
+from processors.identity.graph.limits import HASH_BITS, evict, give_way, member_rank, member_version, reassigned
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.steps import Evict, Link, Note, Release
@@ -253,7 +253,8 @@ def on_give(ctx: Node, message: Give) -> None:
     ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
                                      message.channel, message.token, contacts, profile, ctx.key,
                                      moved_off.by_hand(state), came_with.pairs(state, key, followers),
-                                     [*weigh_again_claimant.left_through(ctx, key, message.rank), *own]))
+                                     [*weigh_again_claimant.left_through(ctx, key, message.rank), *own],
+                                     message.since))
     for follower in followers:
         ctx.send(follower, Claim(message.customer, message.rank, message.event_id, message.channel, message.attempt,
                                  message.traits))
@@ -281,7 +282,10 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     moved_off.received(state, [key])  # back here: where it went before is no longer where it is
     moved_off.merge(state, message.moved_off)  # a contact moved off the giver: its later events follow the move
     came_with.merge(state, message.came_with)  # what follows the identifier (came_with.following_claim)
-    _admit(ctx, key, message.version, rank, link, message.token)
+    # Recycled: its member rank is the instant the claimant took it over, so that the fast path (``fast_node.holds``)
+    # sends an event from before it the slow way, to the previous holder (``recycle.held_then``), not here.
+    held = rank if message.since is None else max(rank, max(message.since, 0) << HASH_BITS)
+    _admit(ctx, key, message.version, held, link, message.token)
     weigh_again_claimant.met_the_claimant(ctx, key, message.left)  # the giver's marks: time order met them here
     weigh_again_claimant.took(ctx, message.event_id, key, rank)
     if first:

@@ -70,6 +70,9 @@ class Adopt(Message, tag="adopt", frozen=True):
     # ``identifier`` and whose other identifiers stayed on a customer without it (``weigh_again_claimant``): the
     # claimant decides them as time order met them (``met_the_claimant``). Empty in messages of earlier versions.
     left: list[Unweighed] = []
+    # A recycled claim's (``Give.since``, epoch µs): the claimant holds it from then; an event from before goes the
+    # slow way to the node, which sends it to the customer that held it then (``recycle.held_then``). None: not one.
+    since: int | None = None
 
 
 class Closed(Message, tag="closed", frozen=True):

@@ -110,8 +110,8 @@ def test_a_browser_kept_apart_where_a_claim_takes_its_e_mail_joins_the_claimant_
 
 
 def test_a_mark_and_an_adopt_carrying_marks_round_trip_and_older_ones_decode_without_them() -> None:
-    """``Unweighed.through`` and ``Adopt.left`` are the last fields, default empty: a record or an ``adopt`` written
-    before them decodes with them empty."""
+    """``Unweighed.through`` and ``Adopt.left`` (then ``Adopt.since``, a recycled claim's instant) are the last
+    fields, default empty: a record or an ``adopt`` written before them decodes with them empty."""
     mark = Unweighed("evt-1", "WEB", {E_KEY: 7 << 10, X2: 7 << 10}, None, [], left="cus_2", through=E_KEY)
     array = msgspec.msgpack.decode(msgspec.msgpack.encode(mark))
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Unweighed) == mark
@@ -120,5 +120,6 @@ def test_a_mark_and_an_adopt_carrying_marks_round_trip_and_older_ones_decode_wit
     adopt = Adopt(E_KEY, 2, 5 << 10, False, "evt-2", "WEB", "claim~t", left=[mark])
     array = msgspec.msgpack.decode(msgspec.msgpack.encode(adopt))
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Adopt) == adopt
-    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Adopt) == msgspec.structs.replace(
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Adopt) == adopt  # without ``since``
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-2]), type=Adopt) == msgspec.structs.replace(
         adopt, left=[])
