@@ -30,9 +30,8 @@ from typing import Any
 import pytest
 
 from processors.identity.fastpath import AssignmentView
-from tests.processors.identity.graph.test_replay_announcements import TakenOver, announced
+from tests.processors.identity.graph.test_replay_announcements import TakenOver, announced, drive
 from tests.processors.identity.support import Harness, unlimited_settings
-from tests.processors.identity.test_agent import workload
 
 TABLES = ("nodes", "profiles", "contacts")
 Keep = Callable[[str, str], bool]  # (table, key) -> the straddling batch's write restored
@@ -64,18 +63,12 @@ class PartlyTakenOver(TakenOver):
 def run(seed: int, by: str, monkeypatch: pytest.MonkeyPatch) -> PartlyTakenOver:
     """The workload of ``test_agent`` under takeovers that restore in part; its event ids drawn from ``seed`` too, so
     that a run is the same every time (partitions are hashes of the ids)."""
-    rng = random.Random(seed)
     ids = random.Random(seed)
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4))
     harness = Harness(unlimited_settings(), partitions=4, seed=seed, view=AssignmentView())
     harness.local = local = PartlyTakenOver(harness.local.graph, partitions=4, rng=random.Random(seed), takeover=0.02,
                                             commit=0.03, by=by, batch=6)
-    for topic, event in workload(size=240, universe=60, seed=13 + seed):
-        harness.feed(event, topic=topic, settle=False)
-        for _ in range(rng.randint(0, 12)):
-            local.step()
-    local.run()
-    assert local.takeovers > 10
+    drive(harness, local, seed)
     return local
 
 

@@ -139,18 +139,24 @@ def announced(decisions: list[Output]) -> tuple[dict[str, set[str]], dict[str, s
     return ids, contents
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_a_partition_replayed_from_its_restored_state_announces_each_decision_once(seed: int) -> None:
+def drive(harness: Harness, local: TakenOver, seed: int) -> None:
+    """``test_agent``'s workload fed to ``harness`` with ``local``'s steps between events (as many as ``seed``'s draws
+    say), then run until quiet; more than ten takeovers asserted."""
     rng = random.Random(seed)
-    harness = Harness(unlimited_settings(), partitions=4, seed=seed, view=AssignmentView())
-    harness.local = local = TakenOver(harness.local.graph, partitions=4, rng=random.Random(seed), takeover=0.02,
-                                      commit=0.03)
     for topic, event in workload(size=240, universe=60, seed=13 + seed):
         harness.feed(event, topic=topic, settle=False)
         for _ in range(rng.randint(0, 12)):
             local.step()
     local.run()
     assert local.takeovers > 10
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_partition_replayed_from_its_restored_state_announces_each_decision_once(seed: int) -> None:
+    harness = Harness(unlimited_settings(), partitions=4, seed=seed, view=AssignmentView())
+    harness.local = local = TakenOver(harness.local.graph, partitions=4, rng=random.Random(seed), takeover=0.02,
+                                      commit=0.03)
+    drive(harness, local, seed)
     ids, contents = announced(local.decisions)
     assert any(name.endswith("merged away") for name in ids), "the workload must merge customers"
     assert {name: found for name, found in ids.items() if len(found) > 1} == {}
