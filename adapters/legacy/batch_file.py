@@ -19,7 +19,7 @@ from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import CHANGED
 from adapters.base.resumable import Batch, ResumableSource
-from adapters.legacy.batch_lines import EXPORTED_AT, decoded, line_id, line_time, written_line_id
+from adapters.legacy.batch_lines import EXPORTED_AT, file_records, line_id, line_time, written_line_id
 from adapters.legacy.batch_report import BatchReport
 from adapters.legacy.dropped import count_dropped
 from adapters.legacy.keys import key_spelling, spelled_fields
@@ -83,28 +83,21 @@ class FileImport(ResumableSource[tuple[int, int]]):
     async def next_batch(self) -> Batch[tuple[int, int]] | None:
         layout, handle = self._layout, self._handle
         items: list[Item] = []
-        pending, start, read_any = b"", self.number + 1, False
-        while len(items) < self._chunk_lines:
-            line = handle.readline()
-            if not line:
-                break
-            read_any = True
-            self.number += 1
-            pending += line
-            if layout.format == "csv" and pending.count(layout.quotechar.encode()) % 2:
-                continue  # a quoted field spans lines
-            text = decoded(pending, layout.encoding, start).rstrip("\r\n")
-            if not layout.skips(text):
+        read_any = False
+        for record in file_records(handle, layout, self.number):
+            read_any, self.number = True, record.last
+            if record.text is None:
                 headers: tuple[tuple[str, bytes], ...] = (
-                    ("file", self._path.name.encode()), ("file.line", str(start).encode()),
-                    ("layout", layout.name.encode()),
-                )
-                items.append(Item((start, text), RawRecord(value=pending.rstrip(b"\r\n"), headers=headers)))
-            pending, start = b"", self.number + 1
-        if pending.strip():  # only at the end of the file: a record cut inside a quoted field
-            headers = (("file", self._path.name.encode()), ("file.line", str(start).encode()))
-            items.append(Item((start, ""), RawRecord(value=pending, headers=headers), RejectedInput(
-                "the file ends inside a quoted field", code="truncated")))
+                    ("file", self._path.name.encode()), ("file.line", str(record.line).encode()))
+                items.append(Item((record.line, ""), RawRecord(value=record.raw, headers=headers), RejectedInput(
+                    "the file ends inside a quoted field", code="truncated")))
+            elif not layout.skips(record.text):
+                headers = (("file", self._path.name.encode()), ("file.line", str(record.line).encode()),
+                           ("layout", layout.name.encode()))
+                items.append(Item((record.line, record.text),
+                                  RawRecord(value=record.raw.rstrip(b"\r\n"), headers=headers)))
+            if len(items) >= self._chunk_lines:
+                break
         if not read_any:
             return None
         return Batch(items, (handle.tell(), self.number))

@@ -1,8 +1,10 @@
-"""One line of a nightly export file (``adapters.legacy.ingress_batch``): its header's columns, its text in the
-layout's encoding, its id, and its own time."""
+"""One line of a nightly export file (``adapters.legacy.ingress_batch``): its header's columns, its records, its text
+in the layout's encoding, its id, and its own time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
@@ -23,6 +25,37 @@ def header_columns(handle: BinaryIO, layout: Layout) -> dict[str, int]:
         return {}
     first = handle.readline()
     return layout.columns_from(decoded(first, header_encoding(layout.encoding), 1).rstrip("\r\n"))
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """One record of an export file: ``line``, the number of its first line; ``raw``, its bytes as read, line end
+    included (a CSV record whose quoted field spans lines holds all of them); ``text``, those bytes decoded without
+    the line end, or None for the record the file ends inside a quoted field of; ``last``, the number of its last
+    line (the lines read so far)."""
+
+    line: int
+    raw: bytes
+    text: str | None
+    last: int
+
+
+def file_records(handle: BinaryIO, layout: Layout, number: int) -> Iterator[FileRecord]:
+    """The records of the file from where ``handle`` is, ``number`` lines read before it: one line each, except a CSV
+    record with a quoted field that spans lines (an odd count of the layout's ``quotechar``). Reads no line beyond the
+    record it yields, so ``handle.tell()`` is the position after it. The one reader of ``import-batch``
+    (``batch_file.FileImport``) and ``check-layout`` (``layout_check``). Raises ``LayoutError`` for a record not valid
+    in the layout's encoding (``decoded``)."""
+    pending, start = b"", number + 1
+    while line := handle.readline():
+        number += 1
+        pending += line
+        if layout.format == "csv" and pending.count(layout.quotechar.encode()) % 2:
+            continue  # a quoted field spans lines
+        yield FileRecord(start, pending, decoded(pending, layout.encoding, start).rstrip("\r\n"), number)
+        pending, start = b"", number + 1
+    if pending.strip():  # only at the end of the file: a record cut inside a quoted field
+        yield FileRecord(start, pending, None, number)
 
 
 def decoded(raw: bytes, encoding: str, number: int) -> str:

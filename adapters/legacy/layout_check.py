@@ -17,7 +17,7 @@ from pathlib import Path
 
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
-from adapters.legacy.batch_lines import decoded, header_columns, line_id
+from adapters.legacy.batch_lines import file_records, header_columns, line_id
 from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
 from adapters.legacy.layout import Layout
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
@@ -57,15 +57,10 @@ def check_lines(path: Path, layout: Layout, ctx: LegacyContext, limit: int = DEF
         for _ in range(layout.skip_lines):
             handle.readline()
             number += 1
-        pending, start = b"", number + 1
-        while check.lines < limit and (raw := handle.readline()):
-            number += 1
-            pending += raw
-            if layout.format == "csv" and pending.count(layout.quotechar.encode()) % 2:
-                continue  # a quoted field spans lines
-            text = decoded(pending, layout.encoding, start).rstrip("\r\n")
-            line, pending, start = start, b"", number + 1
-            if layout.skips(text):
+        records = file_records(handle, layout, number)
+        while check.lines < limit and (record := next(records, None)) is not None:  # no record read past the limit
+            line, text = record.line, record.text
+            if text is None or layout.skips(text):  # None: the file ends in a quoted field (import-batch refuses it)
                 continue
             check.lines += 1
             left_out: dict[str, str] = {}
