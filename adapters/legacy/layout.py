@@ -65,9 +65,10 @@ from adapters.legacy.layout_rules import check_status_words, missing_fields, unk
 from adapters.legacy.mapper import canonical_event_type
 from adapters.legacy.numbers import UNDECLARED, DecimalFormat, declared_format
 from adapters.legacy.statuses import STATUS_FIELDS
-from bus.config import TimeZoneName, describe_validation_error
+from bus.config import TimeZoneName
 from bus.identifiers.settings import PhoneRegion
 from bus.references import squashed
+from bus.validation_errors import describe_validation_error
 
 REFERENCES = "references"  # the validation context's declared business references (``load_layout``)
 SNAPSHOT_EVENT = "AccountOpened"  # the one event a full snapshot lists (``snapshot``: its accounts)

@@ -31,6 +31,7 @@ from pydantic import (
 
 from bus.identifiers.number_format import NumberFormat
 from bus.identifiers.schemes import OWN_SCHEMES, scheme_module
+from bus.validation_errors import describe_validation_error
 
 ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
@@ -204,7 +205,6 @@ def _tag_key(values: tuple[str | None, ...]) -> bytes | None:
     try:
         return IdentifierSettings.model_validate(fields).tag_key()
     except ValidationError as exc:
-        from bus.config import describe_validation_error  # bus.config imports this module
         from bus.errors import ConfigError
 
         raise ConfigError(f"invalid IdentifierSettings settings: {describe_validation_error(exc, ENV_PREFIX)}") from exc

@@ -18,9 +18,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
-from bus.config import describe_validation_error, load_component_settings
+from bus.config import load_component_settings
 from bus.errors import ConfigError
 from bus.tick_gate import MAX_DEFER_S
+from bus.validation_errors import describe_validation_error
 from processors.handoffs.calendar import BusinessCalendar
 from processors.handoffs.calendar_config import Frozen, TeamCalendar
 from processors.handoffs.notification_templates import (

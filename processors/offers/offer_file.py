@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bus.config import validation_reason
 from bus.errors import OmnibusError
+from bus.validation_errors import validation_reason
 from processors.offers.definition import Offer
 
 

@@ -3,14 +3,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
-from bus.config import (
-    WireFormat,
-    describe_validation_error,
-    load_component_settings,
-    load_settings,
-    unknown_environment_keys,
-)
+from bus.config import WireFormat, load_component_settings, load_settings, unknown_environment_keys
 from bus.errors import ConfigError
+from bus.validation_errors import describe_validation_error
 
 
 @pytest.fixture(autouse=True)
