@@ -47,7 +47,7 @@ SHARED_HINT: Schema = closed({
     "kept_by": {**nullable(TEXT), "description": "The customer a contact carrying it alone goes to; null: nobody."},
     "links": {"type": "boolean", "description": "False once shared past shared_after: it links nobody."},
     "note": {**TEXT, "description": "The same facts in a sentence for the agent (ask who is calling)."},
-}, description="An identifier several people use (web.shared_hint).")
+}, description="An identifier several people use (pop_hints.shared_hint).")
 
 
 def customer_schema(sections: Iterable[ProfileSection | type[ProfileSection]] = SECTIONS) -> Schema:
