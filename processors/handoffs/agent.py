@@ -40,6 +40,7 @@ from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.directory_feed import DirectoryFeed, tier_fact_record
 from processors.handoffs.metrics import HandoffMetrics
 from processors.handoffs.outputs import Emitter
+from processors.handoffs.placements import Placements
 from processors.handoffs.tier_facts import tier_facts
 from processors.handoffs.tracker import Destinations, HandoffTracker
 
@@ -74,7 +75,7 @@ def build_worker(
 
     ticker = Ticker(app, ticks_topic, partition_count, clock, handoffs.tick_tolerance_s, inputs=(events_topic,))
     gate = TickGate(handoffs.tick_max_defer_s, committed=ticker.committed)
-    directory = CustomerDirectory(retention_ms=int(handoffs.directory_retention_s * 1000)) \
+    directory = CustomerDirectory(placements=Placements(retention_ms=int(handoffs.directory_retention_s * 1000))) \
         if handoffs.follow_customers else None
     feed = DirectoryFeed(settings, directory, deserializer) if directory is not None else None
     tracker = HandoffTracker(

@@ -2,8 +2,8 @@
 tiers of their accounts and products.
 
 A derived, in-memory replica that every tracker worker reads whole, from offset 0 (see ``directory_feed``):
-``customer.contacts.v1`` (of which only identity's placements of handoffs, ``Placement``, and its merges are
-kept), ``customer.identifiers.v1`` (identity resolution's current customer of each identifier, key
+``customer.contacts.v1`` (of which only identity's placements of handoffs, kept in ``placements.Placements``, and its
+merges are kept), ``customer.identifiers.v1`` (identity resolution's current customer of each identifier, key
 ``TYPE:value``) and ``handoff.tier-facts.v1`` (the tracker's digest of the legacy systems' account and product
 events, one record per account, per subscription and per holder of an account: ``tier_facts``). Lookups never
 wait and never cross a partition: an unknown customer is None, and every change bumps ``version`` and is
@@ -12,25 +12,21 @@ remembered, so the tracker re-checks exactly the handoffs a change concerns.
 
 from __future__ import annotations
 
-from collections import Counter as Tally
 from collections import deque
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from bus.serde import Event
 from bus.topics import moved_from
 from processors.handoffs.config import HandoffPolicy, TierPolicy
 from processors.handoffs.outputs import CREATED
+from processors.handoffs.placements import Placement, Placements
 from processors.handoffs.tier_facts import ACCOUNT_TYPE, TierFact, identifier_key
 from processors.identity.announcements import CUSTOMER_MERGED
-from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
 CHANGES_KEPT = 50_000  # beyond this a lagging partition re-checks all its open handoffs
-SWEEP_EVERY_MS = 3_600_000  # one pass over the placements per hour of record time (``CustomerDirectory.retention_ms``)
-# ``CustomerDirectory.pruned`` keys (the maps that shrink), the metric's ``map`` label
-PLACEMENTS, CONTACT_MOVES = "placements", "contact_moves"
 ADDRESSES_KEPT = 8  # reachable identifiers of a customer kept in a handoff's state, for fallback notifications
 
 
@@ -65,27 +61,6 @@ class CustomerViews(Protocol):
              placed_before: str | None = None) -> CustomerView: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Identity placed a handoff on a customer: a HandoffCreated re-published on ``customer.contacts.v1``."""
-
-    customer_id: str  # the record's key
-    event_id: str  # the record's envelope.event_id (a moved record's is derived from the split or move)
-    moved: bool  # an operator's split or contact move re-published it (``bus.topics.MOVED_FROM_HEADER``)
-    at_ms: int  # the record's Kafka timestamp, ms
-
-    @classmethod
-    def of_record(cls, key: bytes, value: Mapping[str, Any], headers: Sequence[tuple[str, bytes | None]] | None,
-                  timestamp_ms: int) -> Placement:
-        """The placement a record of ``customer.contacts.v1`` says (its key, decoded value, headers, timestamp): the
-        tracker's feed and ``omnibus verify`` read it this one way."""
-        return cls(key.decode(), value["envelope"]["event_id"], moved_from(headers) is not None, timestamp_ms)
-
-    def supersedes(self, other: Placement) -> bool:
-        """A move wins over the original placement; among equals the later record (identity announcements)."""
-        return (self.moved, self.at_ms) >= (other.moved, other.at_ms)
-
-
 # The contact events whose moved copies move their contact's handoffs (the screen pop's: a call, a counter visit).
 MOVABLE_CONTACTS = RecentContactsSection.schemas
 
@@ -108,20 +83,11 @@ class CustomerDirectory:
     _facts: dict[str, TierFact] = field(default_factory=dict)  # fact key -> fact
     _subscriptions: dict[str, set[str]] = field(default_factory=dict)  # account -> subscription fact keys
     _held: dict[str, set[str]] = field(default_factory=dict)  # a holder's identifier key -> accounts it holds
-    _placed: dict[str, Placement] = field(default_factory=dict)  # handoff id -> identity's placement
+    # identity's placements of the handoffs and moves of their contacts, kept for a retention of record time
+    placements: Placements = field(default_factory=Placements)
     _survivor: dict[str, str] = field(default_factory=dict)  # merged customer id -> survivor customer id
-    # A moved contact takes its handoffs along (identity moves a call's contact events, not its HandoffCreated):
-    _origin: dict[str, str] = field(default_factory=dict)  # handoff id -> screen-pop id of the contact that opened it
-    _opened: dict[str, set[str]] = field(default_factory=dict)  # screen-pop contact id -> handoff ids it opened
-    _contact_moved: dict[str, Placement] = field(default_factory=dict)  # screen-pop contact id -> its latest move
     _changes: deque[tuple[int, str | None, frozenset[str], str | None]] = field(
         default_factory=lambda: deque(maxlen=CHANGES_KEPT))
-    # Placements and contact moves are kept this long (ms) of record time (None: all, as ``omnibus verify`` reads):
-    # the newest record timestamp read from customer.contacts.v1 is the clock, never the wall clock (``_advance``).
-    retention_ms: int | None = None
-    pruned: Tally[str] = field(default_factory=Tally)  # map -> entries dropped, drained by the feed's counter
-    _newest_ms: int = 0
-    _swept_ms: int = 0
 
     # --- feeding ----------------------------------------------------------------------------------
 
@@ -160,30 +126,16 @@ class CustomerDirectory:
         self._changed(None, {owner} if owner else set())
 
     def place(self, handoff_id: str, placement: Placement, origin: str | None = None) -> None:
-        """Identity placed (or an operator moved) handoff ``handoff_id``, opened during contact ``origin`` (its
-        ``origin_interaction_id``, as the screen pop shows it: ``recent_contacts.contact_id``); an older placement
-        than the one held (``Placement.supersedes``) changes nothing."""
-        before = self.placement_of(handoff_id)
-        if origin:
-            self._origin[handoff_id] = short_key(origin)
-            self._opened.setdefault(short_key(origin), set()).add(handoff_id)
-        current = self._placed.get(handoff_id)
-        if current is None or placement.supersedes(current):
-            self._placed[handoff_id] = placement
-        self._replaced(handoff_id, before)
+        """Identity placed (or an operator moved) handoff ``handoff_id``, opened during contact ``origin``
+        (``Placements.place``)."""
+        if self.placements.place(handoff_id, placement, origin):
+            self._changed(None, set(), handoff_id)
 
     def move_contact(self, contact: str, placement: Placement) -> None:
-        """Identity moved contact ``contact`` (screen-pop id; a re-published contact event with ``MOVED_FROM_HEADER``:
-        an operator's move-contact, a split, a claim, the latest-version or late-owner rule) to
-        ``placement.customer_id``: the handoffs opened during it follow, as if their HandoffCreated had moved."""
-        key = short_key(contact)
-        handoffs = self._opened.get(key, set())
-        before = {handoff_id: self.placement_of(handoff_id) for handoff_id in handoffs}
-        current = self._contact_moved.get(key)
-        if current is None or placement.supersedes(current):
-            self._contact_moved[key] = placement
-        for handoff_id in handoffs:
-            self._replaced(handoff_id, before[handoff_id])
+        """Identity moved contact ``contact`` (screen-pop id): the handoffs opened during it follow
+        (``Placements.move_contact``)."""
+        for handoff_id in self.placements.move_contact(contact, placement):
+            self._changed(None, set(), handoff_id)
 
     def read(self, key: bytes, event: Event, headers: Sequence[tuple[str, bytes | None]] | None,
              timestamp_ms: int) -> None:
@@ -200,54 +152,7 @@ class CustomerDirectory:
             self.move_contact(contact_id(event), Placement.of_record(key, event.value, headers, timestamp_ms))
         else:
             return
-        self._advance(timestamp_ms)
-
-    def _advance(self, at_ms: int) -> None:
-        """A placement or move of record time ``at_ms`` was read: the clock moves to it if newer, and once it has moved
-        ``SWEEP_EVERY_MS`` past the last sweep, what is older than ``retention_ms`` before it goes (``_sweep``). Driven
-        by the records alone, so a replica restarted from offset 0 ends with the same maps."""
-        if self.retention_ms is None or at_ms <= self._newest_ms:
-            return
-        self._newest_ms = at_ms
-        if not self._swept_ms:
-            self._swept_ms = at_ms
-        elif at_ms - self._swept_ms >= SWEEP_EVERY_MS:
-            self._swept_ms = at_ms
-            self._sweep(at_ms - self.retention_ms)
-
-    def _sweep(self, before_ms: int) -> None:
-        """Drops the placements read before ``before_ms`` (with the contact each handoff was opened during), and the
-        moves of contacts none of whose handoffs is still held. A handoff keeps its customer: the tracker saved it in
-        its state (``HandoffState.customer_placed``, the fallback ``view`` follows, as after a restart when the topic's
-        retention has deleted the placement). No change is recorded: no handoff's customer changes."""
-        for handoff_id, placement in list(self._placed.items()):
-            if placement.at_ms >= before_ms:
-                continue
-            moved = self._contact_moved.get(self._origin.get(handoff_id, ""))
-            if moved is not None and moved.at_ms >= before_ms:
-                continue  # its contact moved since: kept with the move
-            del self._placed[handoff_id]
-            self.pruned[PLACEMENTS] += 1
-            if (origin := self._origin.pop(handoff_id, None)) is not None:
-                opened = self._opened.get(origin, set())
-                opened.discard(handoff_id)
-                if not opened:
-                    self._opened.pop(origin, None)
-        for contact, move in list(self._contact_moved.items()):
-            if move.at_ms < before_ms and not self._opened.get(contact):
-                del self._contact_moved[contact]
-                self.pruned[CONTACT_MOVES] += 1
-
-    def placement_of(self, handoff_id: str) -> Placement | None:
-        """Identity's placement of the handoff as read (before merges): its HandoffCreated's, or the move of the
-        contact it was opened during if that supersedes it (``read``); None when neither was read."""
-        own, move = self._placed.get(handoff_id), self._contact_moved.get(self._origin.get(handoff_id, ""))
-        return move if move is not None and (own is None or move.supersedes(own)) else own
-
-    def _replaced(self, handoff_id: str, before: Placement | None) -> None:
-        after = self.placement_of(handoff_id)
-        if after is not None and (before is None or before.customer_id != after.customer_id):
-            self._changed(None, set(), handoff_id)
+        self.placements.advance(timestamp_ms)
 
     def merge(self, merged_id: str, survivor_id: str) -> None:
         """Identity merged customer ``merged_id`` into ``survivor_id`` (CustomerMerged): its placements follow."""
@@ -285,7 +190,7 @@ class CustomerDirectory:
     def placed_on(self, handoff_id: str) -> tuple[str, str] | None:
         """(customer id, placement event id) of identity's placement of the handoff, through every merge since;
         None when identity's placement has not been read."""
-        placement = self.placement_of(handoff_id)
+        placement = self.placements.of(handoff_id)
         return None if placement is None else (self.survivor_of(placement.customer_id), placement.event_id)
 
     def survivor_of(self, customer_id: str) -> str:

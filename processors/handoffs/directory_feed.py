@@ -131,9 +131,10 @@ class DirectoryFeed(TopicFollower):
         if event.schema in MOVABLE_CONTACTS:
             self._moved_only.add(prefix)
         self.directory.read(key, event, headers, timestamp_ms)
-        for name, count in self.directory.pruned.items():
+        pruned = self.directory.placements.pruned
+        for name, count in pruned.items():
             PRUNED.labels(map=name, reason="expired").inc(count)
-        self.directory.pruned.clear()
+        pruned.clear()
 
     def _wanted(self, value: bytes, headers: Sequence[tuple[str, bytes]] | None) -> bool:
         """Whether a contacts record is decoded: its writer schema is kept or not known yet, or it is a contact

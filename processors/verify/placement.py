@@ -3,7 +3,7 @@ events of one contact together on one customer (tester20 F4: verify passed a han
 while identity had placed its call on the housemate, and one call's events on two customers).
 
 A placement is a record of ``customer.contacts.v1``: the event re-published under the customer identity placed it on
-(the record's key), read as the tracker's directory reads it (``processors.handoffs.directory.Placement``: a copy an
+(the record's key), read as the tracker's directory reads it (``processors.handoffs.placements.Placement``: a copy an
 operator's split or a contact move re-published, ``bus.topics.MOVED_FROM_HEADER``, wins over the original; among
 equals the later record), through every ``CustomerMerged`` on that topic (``CustomerDirectory.merge``). A contact is
 the events the adapters mapped from one source record (a call, a counter visit, a web message): they share
@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bus.serde import Event
-from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory, Placement
+from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory
 from processors.handoffs.outputs import CREATED, ROUTED, STATUS_CHANGED
+from processors.handoffs.placements import Placement
 from processors.identity.announcements import CUSTOMER_MERGED
 from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import ID_FIELDS, contact_id

@@ -35,7 +35,8 @@ from typing import Any
 from bus.clock import ManualClock
 from bus.config import TopicSettings
 from bus.serde import Event
-from processors.handoffs.directory import CustomerDirectory, Placement
+from processors.handoffs.directory import CustomerDirectory
+from processors.handoffs.placements import Placement, Placements
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.outputs import CREATED
 from processors.handoffs.outputs import Emitter as HandoffEmitter
@@ -105,7 +106,7 @@ def offers_run(days: int, contacts: int, lost: int, retention_s: float) -> dict[
 
 
 def handoffs_run(days: int, contacts: int, retention_ms: int | None) -> dict[str, Any]:
-    directory = CustomerDirectory(ready=True, retention_ms=retention_ms)
+    directory = CustomerDirectory(ready=True, placements=Placements(retention_ms=retention_ms))
     tracemalloc.start()
     n = 0
     start_ms = int(T0.timestamp() * 1000)
@@ -119,7 +120,7 @@ def handoffs_run(days: int, contacts: int, retention_ms: int | None) -> dict[str
                 directory.move_contact(f"c-{n}", Placement(f"cus_{(n + 1) % 5000}", f"m-{n}", True, at_ms + 1))
     size = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
-    d = directory
+    d = directory.placements
     return {"placed": len(d._placed), "origin": len(d._origin), "opened": len(d._opened),  # noqa: SLF001
             "contact_moved": len(d._contact_moved), "bytes": size}  # noqa: SLF001
 

@@ -1,7 +1,7 @@
 """The customer directory forgets identity's placements and contact moves past its record-time retention.
 
-The reported kind: ``CustomerDirectory``'s per-handoff and per-contact maps (``_placed``, ``_origin``, ``_opened``,
-``_contact_moved``) only grew, one entry per handoff and per moved contact for the life of the worker. They are now
+The reported kind: ``CustomerDirectory``'s per-handoff and per-contact maps (``Placements._placed``, ``_origin``,
+``_opened``, ``_contact_moved``) only grew, one entry per handoff and per moved contact for the life of the worker. They are now
 kept ``retention_ms`` of record time (the newest Kafka timestamp read on customer.contacts.v1, never the wall
 clock), the window a replica restarted from offset 0 reads back anyway.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from bus.serde import Event
-from processors.handoffs.directory import SWEEP_EVERY_MS
+from processors.handoffs.placements import SWEEP_EVERY_MS
 from tests.processors.handoffs.factories import T0, created
 from tests.processors.handoffs.test_customers import H
 from tests.processors.handoffs.test_customers_moved_contact import call, opened_during
@@ -23,7 +23,7 @@ RETENTION_MS = 7 * DAY_MS
 
 def world() -> Placed:
     placed = Placed()
-    placed.directory.retention_ms = RETENTION_MS
+    placed.directory.placements.retention_ms = RETENTION_MS
     return placed
 
 
@@ -33,7 +33,7 @@ def handoff(handoff_id: str, contact: str | None = None) -> Event:
 
 
 def sizes(placed: Placed) -> tuple[int, int, int, int]:
-    d = placed.directory
+    d = placed.directory.placements
     return len(d._placed), len(d._origin), len(d._opened), len(d._contact_moved)  # noqa: SLF001
 
 
@@ -99,9 +99,9 @@ def test_a_replica_reading_the_same_records_again_ends_with_the_same_maps() -> N
         for customer, event, moved_from, at_ms in records:
             placed.contact(customer, event, moved_from=moved_from, at_ms=at_ms)
     assert sizes(first) == sizes(second) and sizes(first)[0] <= 9
-    d1, d2 = first.directory, second.directory
-    assert (d1._placed, d1._origin, d1._opened, d1._contact_moved) == (  # noqa: SLF001
-        d2._placed, d2._origin, d2._opened, d2._contact_moved)  # noqa: SLF001
+    p1, p2 = first.directory.placements, second.directory.placements
+    assert (p1._placed, p1._origin, p1._opened, p1._contact_moved) == (  # noqa: SLF001
+        p2._placed, p2._origin, p2._opened, p2._contact_moved)  # noqa: SLF001
 
 
 async def test_a_handoff_whose_placement_left_keeps_the_customer_identity_placed_it_on() -> None:

@@ -49,13 +49,13 @@ def placed(h: Harness, event: Event) -> list[tuple[str, str]]:
 
 def ends_on(h: Harness, event: Event, customer: str, left: str) -> bool:
     """The event is under ``customer``, or was under ``left`` and a copy naming ``left`` is under ``customer`` (a
-    moved copy beats the original for every reader: ``processors.handoffs.directory.Placement``); duplicates aside."""
+    moved copy beats the original for every reader: ``processors.handoffs.placements.Placement``); duplicates aside."""
     return set(placed(h, event)) in ({(customer, "")}, {(left, ""), (customer, left)})
 
 
 def stands_on(h: Harness, event: Event, customer: str) -> bool:
     """Where every reader places the event is ``customer``, through merges: its moved copies if any (a copy beats the
-    original), else its originals (``processors.handoffs.directory.Placement``), re-deliveries included."""
+    original), else its originals (``processors.handoffs.placements.Placement``), re-deliveries included."""
     where = placed(h, event)
     copies = {root(h, c) for c, moved_from in where if moved_from}
     return (copies or {root(h, c) for c, _ in where}) == {root(h, customer)}
