@@ -283,7 +283,7 @@ def _open_then_closed(kind: str, state: dict[str, Any]) -> list[tuple[str, dict[
 def accounts_named(state: dict[str, Any] | None) -> set[str]:
     """The account numbers (as the business events spell them) the products section's ``state`` names: its
     accounts' and those its products and bills name. A customer's own business line put them there: a joint
-    account's holder whose own line named the account (the screen pop's note on it, ``identity/web.py``)."""
+    account's holder whose own line named the account (the screen pop's note on it, ``identity/pop_hints.py``)."""
     state = state or {}
     named = set(state.get("accounts") or {})
     for kind in ("products", "bills"):

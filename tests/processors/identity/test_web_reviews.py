@@ -5,7 +5,7 @@ went to review; the operator rejected it ("mother and son"), and the phone's loo
 kept apart share it, and the agent must ask who is calling, as after a refusal. The customer of the visit claims
 nothing (``contest.contests``), but both screen pops name the two (``customer_steps.noted``).
 Finding 10: ``"people": 1`` beside two customer ids and ``"people": 3`` beside two read as contradictions: the
-hint's counts come from the list it gives (``web.shared_hint``).
+hint's counts come from the list it gives (``pop_hints.shared_hint``).
 """
 
 from __future__ import annotations
