@@ -139,7 +139,8 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
 def _create(value: dict, at: int, ctx: Context) -> Transition:
     policy, envelope = ctx.policy, value["envelope"]
     identifiers = tuple(dict(i) for i in value["customer_identifiers"])
-    view = ctx.directory.view(value["handoff_id"], identifiers, policy) if ctx.directory is not None else UNKNOWN
+    view = (ctx.directory.view(value["handoff_id"], identifiers, policy, wary=True) if ctx.directory is not None
+            else UNKNOWN)
     tier = initial_tier(policy, value.get("service_tier"), value["origin_channel"], view)
     state = HandoffState(
         handoff_id=value["handoff_id"], status=Status.CREATED, case_type=value["case_type"], service_tier=tier.tier,
@@ -157,9 +158,13 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
     outputs = [*change.outputs, ctx.emitter.status_changed(state, CREATED, at, envelope["event_id"])]
     # The first notification names no guessed customer: identity's placement may contradict the owner of one
     # identifier (a joint account's keeper, tester21 F20), and a notification sent cannot be taken back. Until
-    # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only.
-    told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
-    outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"], policy)
+    # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only; where only one that
+    # changed hands could name a customer (a recycled number) it waits for the placement (``received_notification``).
+    if view.unsettled and view.customer_id is None:
+        state = state.with_(received_held=True)
+    else:
+        told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
+        outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"], policy)
     effects = [("received", team), *((("names_nobody", team),) if names_nobody(state) else ())]
     return Transition(state, outputs, effects=effects)
 
