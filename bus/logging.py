@@ -10,7 +10,8 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -352,6 +353,23 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
     if logging.getLevelName(level) != logging.DEBUG:
         for name in PER_REQUEST_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(library_level or "NOTSET")))
+
+
+@contextmanager
+def recomputing(*packages: str) -> Iterator[None]:
+    """While a command recomputes processors' state from their old input (``omnibus verify``, ``omnibus replay``),
+    the lines of ``packages`` (``"processors.handoffs"``) below ERROR are not shown: they are the processor's own
+    warnings about input of long ago, which a log shipper reading the command's stderr would count again as new; what
+    the recomputation finds, the command reports."""
+    loggers = [logging.getLogger(name) for name in packages]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def flush_repeats() -> None:

@@ -113,8 +113,10 @@ class FileImport(ResumableSource[tuple[int, int]]):
         if revision is not None:
             dedupe_id = revision.revision.line_id
         occurred = line_time(fields, layout)
-        record = BusinessRecord(layout.event, fields, dedupe_id, occurred or self.occurred_default,
-                                undated=occurred is None, record_key=revision.key if revision is not None else None)
+        at = occurred or self.occurred_default  # a keyed line's version: its date, else its file's (an export's)
+        record = BusinessRecord(layout.event, fields, dedupe_id, at, undated=occurred is None,
+                                record_key=revision.key if revision is not None else None,
+                                record_version=at if revision is not None else None)
         mapped = map_business(record, self._ctx)
         if revision is not None:
             self._lines[number] = self._latest[revision.key] = revision

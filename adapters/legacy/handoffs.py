@@ -50,9 +50,10 @@ def legacy_handoff_id(source_system: str, record_id: str) -> str:
 def source_record_fact(f: Fields) -> dict[str, str]:
     """``{SOURCE_RECORD_FACT: legacy:<source system>:<record key>}`` for a record with versions (a polled row, a keyed
     line), else ``{}``: the tracker reads a later version's ``HandoffCreated`` as the same case
-    (``bus.handoff_revisions``), whether the case is named by the record or by a ``handoff_id`` column. A polled row
-    adds ``SOURCE_VERSION_FACT``, its version's ``updated_at`` (ISO 8601, UTC): an older version (a refused row
-    re-driven after the source updated it) does not roll the case back."""
+    (``bus.handoff_revisions``), whether the case is named by the record or by a ``handoff_id`` column. With it
+    ``SOURCE_VERSION_FACT`` (ISO 8601, UTC), its version's instant: a polled row's ``updated_at``, a keyed line's date
+    (else its file's): an older version (a refused row re-driven after the source updated it, an older export
+    imported after a newer one) does not roll the case back."""
     record = f.record
     if record.record_key is None:
         return {}

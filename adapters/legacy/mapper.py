@@ -91,7 +91,8 @@ class BusinessRecord:
     # the record this fact is one version of, the same for each (a polled row ``poll:<poller>:<key>``, a keyed batch
     # line ``batch:<layout>:key-<32 hex>``); None: a record with one version (an outbox row, an unkeyed line)
     record_key: str | None = None
-    # the instant of this version where the source orders them (a polled row's ``updated_at``), else None
+    # the instant of this version where the source orders them (a polled row's ``updated_at``, a keyed line's date or
+    # else its file's ``exported_at`` / modification time), else None
     record_version: datetime | None = None
 
 

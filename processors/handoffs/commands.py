@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bus.envelope import envelope, event_id
+from bus.handoff_revisions import SOURCE_RECORD_FACT
 from bus.errors import OmnibusError
 from bus.references import declared
 from bus.serde import Event
@@ -61,6 +62,12 @@ class HandoffView:
     receiving_system: str | None = None
     resolved_by: dict | None = None
     follow_ups: int = 0  # times the customer came back about it (HandoffStatusChanged.follow_ups)
+    # what the case describes as the tracker last announced it (a revised summary shows here once applied)
+    case_type: str | None = None
+    summary: str | None = None
+    service_tier: str | None = None
+    customer_id: str | None = None
+    source_record: str | None = None  # HandoffCreated.intake_facts.source_record: the record every version is of
 
     @property
     def is_open(self) -> bool:
@@ -84,7 +91,9 @@ def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
         if not handoff_id:
             continue
         if schema == CREATED and handoff_id not in views:
-            views[handoff_id] = HandoffView(handoff_id, value["envelope"]["correlation_id"])
+            views[handoff_id] = HandoffView(
+                handoff_id, value["envelope"]["correlation_id"], case_type=value["case_type"],
+                summary=value["summary"], source_record=(value.get("intake_facts") or {}).get(SOURCE_RECORD_FACT))
         view = views.get(handoff_id)
         if view is None:
             continue
@@ -94,6 +103,8 @@ def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
             view.status, view.version, view.team = value["status"], value["version"], value.get("team")
             view.owner, view.escalation_tier = value.get("owner"), value["escalation_tier"]
             view.deadline_at, view.follow_ups = value.get("deadline_at"), value.get("follow_ups") or 0
+            view.case_type, view.summary = value.get("case_type", view.case_type), value.get("summary", view.summary)
+            view.service_tier, view.customer_id = value.get("service_tier"), value.get("customer_id")
         elif schema == RESOLVED:
             view.resolved_by = value["actor"]
     return views

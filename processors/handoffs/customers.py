@@ -220,6 +220,6 @@ class AnnouncedCreations:
             self.views.setdefault(event.value["handoff_id"], creation_view(event.value))
 
     def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
-             placed_before: str | None = None) -> CustomerView:
+             placed_before: str | None = None, *, wary: bool = False) -> CustomerView:
         """The customer view handoff ``handoff_id`` was created with (``UNKNOWN`` when none was announced)."""
         return self.views.get(handoff_id, UNKNOWN)

@@ -48,6 +48,15 @@ def resolution_timers(
     return tuple(t for t in timers if t.marker not in state.fired)
 
 
+def pass_over_late_warnings(state: HandoffState, sent_us: int) -> HandoffState:
+    """``state`` with the warnings of its resolution clock due before ``sent_us`` (the work order's sending, later
+    than the contact for a case uploaded late) marked fired without firing: nobody could act on them."""
+    late = {t.marker for t in state.timers if t.kind is TimerKind.WARNING and t.due_us < sent_us}
+    if not late:
+        return state
+    return state.with_(timers=tuple(t for t in state.timers if t.marker not in late), fired=state.fired | late)
+
+
 def _acknowledgement_timers(state: HandoffState) -> tuple[Timer, ...]:
     return tuple(t for t in state.timers if t.kind is TimerKind.ACK)
 
@@ -199,7 +208,10 @@ def _breach(policy: HandoffPolicy, emitter: Emitter, state: HandoffState, timer:
     if escalation_step(policy, state) is None:
         return state  # the top of the chain missed its deadline too: nothing left to escalate to
     from_team, from_owner, from_tier = state.team, state.owner, state.tier
-    state, step = escalate(policy, state, timer.due_us)
+    # The next tier's clock starts at the breach, or at the work order's sending when the case came in late (already
+    # breached): else each tier of the chain would breach at once (``transitions._route``).
+    started = max(timer.due_us, state.routed_at_us or timer.due_us)
+    state, step = escalate(policy, state, started)
     to_team, to_owner = escalation_target(state, step)
     state = state.evolve()
     fired.outputs.append(emitter.escalated(

@@ -48,6 +48,9 @@ class CustomerView:
     # keys (TYPE:value) of the handoff's identifiers the customer held and holds no more (``CustomerDirectory.view``)
     relinquished: tuple[str, ...] = ()
     needs_contact: bool | None = None  # as a replay reads it announced (None: ``customers.follow`` decides)
+    # keys of the handoff's identifiers another customer held before their holder (a recycled number), while identity
+    # has not placed the handoff: whose case it is waits for the placement (``CustomerDirectory.changed_hands``)
+    unsettled: tuple[str, ...] = ()
 
 
 UNKNOWN = CustomerView()
@@ -58,7 +61,7 @@ class CustomerViews(Protocol):
     the tracker announced at creation (``customers.AnnouncedCreations``)."""
 
     def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
-             placed_before: str | None = None) -> CustomerView: ...
+             placed_before: str | None = None, *, wary: bool = False) -> CustomerView: ...
 
 
 # The contact events whose moved copies move their contact's handoffs (the screen pop's: a call, a counter visit).
@@ -201,14 +204,28 @@ class CustomerDirectory:
             seen.add(survivor)
         return customer_id
 
-    def customer_of(self, identifiers: tuple[dict[str, str], ...]) -> str | None:
-        """The customer of the first of ``identifiers`` identity resolution has assigned (the fallback of ``view``
-        while identity's placement of the handoff is unknown)."""
+    def customer_of(self, identifiers: tuple[dict[str, str], ...], skip: Collection[str] = ()) -> str | None:
+        """The customer of the first of ``identifiers`` identity resolution has assigned, but those whose key is in
+        ``skip`` (the fallback of ``view`` while identity's placement of the handoff is unknown)."""
         for identifier in identifiers:
-            owner = self._owner.get(identifier_key(identifier))
+            key = identifier_key(identifier)
+            owner = None if key in skip else self._owner.get(key)
             if owner is not None:
                 return owner
         return None
+
+    def changed_hands(self, identifiers: Sequence[dict[str, str]]) -> tuple[str, ...]:
+        """The keys of ``identifiers`` a customer held before their current holder, other than one merged into that
+        holder (a recycled number given to a new subscriber, a released one, one split or claimed away), in key order.
+        A contact from such an identifier may be its former holder's, dated before the move and arriving after it:
+        only identity's placement, which weighs the contact's time, says whose case it opened."""
+        found = set()
+        for key in map(identifier_key, identifiers):
+            owner = self._owner.get(key)
+            holder = None if owner is None else self.survivor_of(owner)
+            if any(self.survivor_of(former) != holder for former in self._former.get(key, ())):
+                found.add(key)
+        return tuple(sorted(found))
 
     def accounts_of(self, customer_id: str) -> set[str]:
         """The accounts the customer holds: those whose identifier identity gave them, and those of which one of
@@ -240,7 +257,7 @@ class CustomerDirectory:
 
     def view(self, handoff_id: str, identifiers: tuple[dict[str, str], ...], policy: HandoffPolicy,
              placed_before: str | None = None, *, by_identifier: bool = True,
-             relinquished: Collection[str] = ()) -> CustomerView:
+             relinquished: Collection[str] = (), wary: bool = False) -> CustomerView:
         """The handoff's customer, their tier and their reachable identifiers (UNKNOWN until ready).
 
         The customer is the one identity placed the handoff on (``placed_on``). When that placement is not held
@@ -249,7 +266,11 @@ class CustomerDirectory:
         through the merges read. With neither, the current customer of the first of ``identifiers`` identity
         has assigned (``customer_of``), unless ``by_identifier`` is False (a resolved or closed handoff:
         ``customers`` says why). An identifier shared or mistyped may belong to someone else: only the
-        placement weighs the whole event (tester F1, F3).
+        placement weighs the whole event (tester F1, F3). One another customer held before its holder
+        (``changed_hands``: a recycled number's previous holder's call arriving after the move named the new
+        subscriber until the placement came) names the customer only where no other of ``identifiers`` does, and
+        never for a new handoff (``wary``: ``transitions._create``), which ``CustomerView.unsettled`` then tells
+        to wait for the placement (``HandoffState.received_held``).
 
         ``CustomerView.relinquished``: the keys of ``identifiers`` the customer held and no longer holds (tester34
         F4: a recycled number identity gave another subscriber, a released one, an e-mail another customer claimed),
@@ -260,20 +281,25 @@ class CustomerDirectory:
             return UNKNOWN
         placed = self.placed_on(handoff_id)
         customer_id: str | None
+        unsettled: tuple[str, ...] = ()
         if placed is not None:
             customer_id, placement = placed
+        elif placed_before:
+            customer_id, placement = self.survivor_of(placed_before), None
         else:
-            placement = None
-            customer_id = (self.survivor_of(placed_before) if placed_before
-                           else self.customer_of(identifiers) if by_identifier else None)
+            placement, changed = None, self.changed_hands(identifiers) if by_identifier else ()
+            customer_id = self.customer_of(identifiers, skip=changed) if by_identifier else None
+            if customer_id is None and changed and not wary:
+                customer_id = self.customer_of(identifiers)
+            unsettled = changed if wary else ()
         if customer_id is None:
-            return UNKNOWN
+            return CustomerView(unsettled=unsettled) if unsettled else UNKNOWN
         reachable = policy.notifications.reachable_types
         known = sorted(k for k in self._keys.get(customer_id, ()) if k.partition(":")[0] in reachable)
         known = known[:ADDRESSES_KEPT]
         return CustomerView(customer_id, self.tier_of(customer_id, policy.tiers),
                             tuple({"type": k.partition(":")[0], "value": k.partition(":")[2]} for k in known),
-                            placement, self.no_longer_held(customer_id, identifiers, relinquished))
+                            placement, self.no_longer_held(customer_id, identifiers, relinquished), unsettled=unsettled)
 
     def no_longer_held(self, customer_id: str, identifiers: Sequence[dict[str, str]],
                        before: Collection[str] = ()) -> tuple[str, ...]:

@@ -57,7 +57,8 @@ UNKNOWN_TEAM_TRANSFERS = Counter(
 )
 REVISIONS = Counter(
     "omnibus_handoff_revisions_total",
-    "Later versions of a case's source record (a polled ticket row updated, a keyed batch line changed) that changed"
+    "Later versions of a case's source record (a polled ticket row updated, a keyed batch line changed, a counter's"
+    " transaction corrected and uploaded again) that changed"
     " what its HandoffCreated describes, by field; applied=false: the case keeps its own (case_type,"
     " customer_identifiers, origin_site: transfer it by hand).", ["field", "applied"],
 )

@@ -165,6 +165,21 @@ def change_notifications(
                          quoted={field: words} if field and words else None, policy=policy)]
 
 
+def received_notification(
+    emitter: Emitter, state: HandoffState, at_us: int, causation_id: str | None, policy: HandoffPolicy = DEFAULT_POLICY,
+) -> tuple[HandoffState, list[Output]]:
+    """The RECEIVED notification held at creation (``HandoffState.received_held``: an identifier of the case changed
+    hands, so its holder may not be the contact's customer), now that identity has placed the case: ``state`` with
+    it no longer held, and the notification addressed as for the placed customer (never an identifier they no longer
+    hold); none for a case finished meanwhile. ``state`` unchanged and no output while not held or not placed."""
+    if not state.received_held or not state.customer_placed:
+        return state, []
+    state = state.with_(received_held=False)
+    if not state.is_open:
+        return state, []
+    return state, change_notifications(emitter, state, CREATED, {}, at_us, causation_id or state.handoff_id, policy)
+
+
 def delayed_notification(
     emitter: Emitter, state: HandoffState, occurred_us: int, policy: HandoffPolicy = DEFAULT_POLICY,
 ) -> list[Output]:

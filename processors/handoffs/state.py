@@ -172,6 +172,9 @@ class HandoffState:
     # keys (TYPE:value) of customer_identifiers its customer no longer holds (recycled, released, claimed): never
     # told of the case again, nor shown it (``held_identifiers``; ``CustomerDirectory.view``, tester34 F4)
     relinquished: tuple[str, ...] = ()
+    # its first notification (RECEIVED) waits for identity's placement: an identifier of the case changed hands
+    # (``CustomerView.unsettled``), so its holder now may not be the contact's customer (``transitions._create``)
+    received_held: bool = False
     # the customer held a contact point of the case and none a notification can reach is left (``customers.follow``)
     needs_contact: bool = False
     # addressed notifications published, oldest first (the latest ``recalls.SENT_KEPT``): recalled if the address goes

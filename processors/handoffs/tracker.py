@@ -30,7 +30,7 @@ from processors.handoffs.deadlines import fire_due
 from processors.handoffs.directory import CustomerDirectory
 from processors.handoffs.due_index import DueIndex
 from processors.handoffs.metrics import HandoffMetrics
-from processors.handoffs.notifications import held_delivery, readdressed
+from processors.handoffs.notifications import held_delivery, readdressed, received_notification
 from processors.handoffs.outputs import (
     ACKNOWLEDGED,
     CREATED,
@@ -316,7 +316,8 @@ class HandoffTracker:
         view = announced_view(value, state)
         followed = follow(self.policy, state, view, record_us(event))
         if followed is not None:  # the recalls it published went to the notifications topic: ``sent`` forgets them
-            self._save(recalled(self.emitter, followed.state.evolve(), 0, None)[0])
+            state = recalled(self.emitter, followed.state.evolve(), 0, None)[0]
+            self._save(received_notification(self.emitter, state, 0, None, self.policy)[0])  # and any held RECEIVED
         return True
 
     def _follow(self, state: HandoffState, at_us: int) -> tuple[HandoffState, list[Output]] | None:
@@ -325,7 +326,8 @@ class HandoffTracker:
         try:
             kept = state.customer_placed or not state.is_open  # a finished case never takes an identifier's owner
             view = self.directory.view(state.handoff_id, state.customer_identifiers, self.policy,
-                                       state.customer_id if kept else None, by_identifier=state.is_open,
+                                       state.customer_id if kept else None,
+                                       by_identifier=state.is_open and not state.received_held,
                                        relinquished=state.relinquished)
             followed = follow(self.policy, state, view, at_us)
         except Exception:  # one broken handoff must not stop the others
@@ -340,12 +342,14 @@ class HandoffTracker:
                      if new.customer_id is not None and new.sent else ())
         new, recalls = recalled(self.emitter, new, at_us, followed.causation_id, also_lost)
         if not followed.announce:
-            return new, recalls
+            new, received = received_notification(self.emitter, new, at_us, followed.causation_id, self.policy)
+            return new, [*recalls, *received]
         new = new.evolve()
         seed = f"customer:v{new.version}:{new.customer_id}:{new.service_tier}:{new.deadline_us}"
         self.metrics.customer_update(state, new, followed.retimed)
-        return new, [self.emitter.status_changed(new, followed.cause, at_us, followed.causation_id, seed=seed),
-                     *recalls]
+        announced = self.emitter.status_changed(new, followed.cause, at_us, followed.causation_id, seed=seed)
+        new, received = received_notification(self.emitter, new, at_us, followed.causation_id, self.policy)
+        return new, [announced, *recalls, *received]
 
     # --- state and publishing ---------------------------------------------------------------------
 

@@ -139,7 +139,8 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
 def _create(value: dict, at: int, ctx: Context) -> Transition:
     policy, envelope = ctx.policy, value["envelope"]
     identifiers = tuple(dict(i) for i in value["customer_identifiers"])
-    view = ctx.directory.view(value["handoff_id"], identifiers, policy) if ctx.directory is not None else UNKNOWN
+    view = (ctx.directory.view(value["handoff_id"], identifiers, policy, wary=True) if ctx.directory is not None
+            else UNKNOWN)
     tier = initial_tier(policy, value.get("service_tier"), value["origin_channel"], view)
     state = HandoffState(
         handoff_id=value["handoff_id"], status=Status.CREATED, case_type=value["case_type"], service_tier=tier.tier,
@@ -151,30 +152,47 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
         tier_source=tier.source, tier_event_id=tier.event_id, addresses=view.identifiers,
     )
     team, rule = policy.route(state.case_type, state.service_tier)
-    change = _route(state, team, rule, at, ctx, envelope["event_id"])
+    change = _route(state, team, rule, at, ctx, envelope["event_id"], sent_us=_received_us(envelope, at))
     state = change.state.evolve(event_id=envelope["event_id"])
     state = state.with_(needs_contact=needs_a_contact(policy, state))  # on its first status change already
     outputs = [*change.outputs, ctx.emitter.status_changed(state, CREATED, at, envelope["event_id"])]
     # The first notification names no guessed customer: identity's placement may contradict the owner of one
     # identifier (a joint account's keeper, tester21 F20), and a notification sent cannot be taken back. Until
-    # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only.
-    told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
-    outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"], policy)
+    # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only; where only one that
+    # changed hands could name a customer (a recycled number) it waits for the placement (``received_notification``).
+    if view.unsettled and view.customer_id is None:
+        state = state.with_(received_held=True)
+    else:
+        told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
+        outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"], policy)
     effects = [("received", team), *((("names_nobody", team),) if names_nobody(state) else ())]
     return Transition(state, outputs, effects=effects)
 
 
-def _route(state: HandoffState, team: str, rule: str | None, at: int, ctx: Context, cause_id: str) -> _Change:
-    policy = ctx.policy
+def _route(state: HandoffState, team: str, rule: str | None, at: int, ctx: Context, cause_id: str, *,
+           sent_us: int | None = None) -> _Change:
+    """Route the case to ``team``: its resolution clock starts at ``at`` (the contact's time: the customer has waited
+    since), the work order goes out at ``sent_us`` (default ``at``; later for a case uploaded late: a counter-agent
+    offline for days, a late CTR), and the back office's acknowledgement is awaited from then. Warnings already due
+    by then are passed over (``deadlines.pass_over_late_warnings``); a breach already due fires once, at the next scan,
+    and the next tier's clock starts at the sending (``deadlines.fire_due``), not along the whole chain at once."""
+    policy, sent_us = ctx.policy, at if sent_us is None else max(at, sent_us)
     state = state.with_(
         status=Status.ROUTED, team=team, receiving_system=policy.team(team).receiving_system,
-        route=state.route + 1, routed_at_us=at, resends=0, acknowledged=False,
+        route=state.route + 1, routed_at_us=sent_us, resends=0, acknowledged=False,
     )
     state = deadlines.start_resolution_clock(
         policy, state, at, policy.resolve_within_hours(state.case_type, state.service_tier)
     )
-    state = deadlines.start_acknowledgement_clock(policy, state, at)
+    state = deadlines.pass_over_late_warnings(state, sent_us)
+    state = deadlines.start_acknowledgement_clock(policy, state, sent_us)
     return _Change(state, [ctx.emitter.routed(state, at, cause_id, rule)])
+
+
+def _received_us(envelope: dict, at: int) -> int:
+    """When the adapter received the record (``envelope.received_at``, µs), never before its ``occurred_at``."""
+    received = envelope.get("received_at")
+    return at if received is None else max(at, to_micros(received))
 
 
 def _created_again(state: HandoffState, value: dict, at: int, ctx: Context, event_id: str) -> Transition:

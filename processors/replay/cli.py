@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressC
 
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import RawRecord
+from bus.logging import recomputing
 from bus.topics import TopicSpec
 from processors.replay import Progress as ProgressCallback
 from processors.replay import Replayed, TopicsReplay, read_topics
@@ -152,7 +153,8 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
 
     commands = announced_commands(of(CUSTOMER_EVENTS))
     started = time.monotonic()
-    result = recompute(records.records, settings, identity, book, commands)
+    with recomputing("processors.identity"):
+        result = recompute(records.records, settings, identity, book, commands)
     seconds = time.monotonic() - started
     current, undecodable = running(state.records)
     if undecodable:

@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from bus.config import OmnibusSettings
+from bus.logging import recomputing
 from bus.topics import (
     CONTACT_EVENTS,
     CUSTOMER_CONTACTS,
@@ -142,10 +143,10 @@ def verify(
                      report)
     placements = read_placements(_of(records, settings, CUSTOMER_CONTACTS))
     if "identity" in processors:
-        with progress("recomputing identity from its inputs") as recomputing:
-            _identity(settings, records, identity, book, dead_lettered, placements, report, recomputing)
+        with progress("recomputing identity from its inputs") as stage, recomputing("processors.identity"):
+            _identity(settings, records, identity, book, dead_lettered, placements, report, stage)
     if "handoffs" in processors:
-        with progress("recomputing the handoffs"):
+        with progress("recomputing the handoffs"), recomputing("processors.handoffs"):
             _handoffs(settings, records, handoffs_policy, dead_lettered, placements, report)
     return report
 

@@ -283,3 +283,23 @@ def test_every_library_line_at_info_folds_not_only_warnings(logger: str, templat
     assert [limiter.filter(record) for record in records].count(True) == 1
     limiter.flush(written.append)
     assert [getattr(record, "repeated", None) for record in written] == [49]
+
+
+def test_a_recomputation_does_not_show_the_processors_warnings_about_old_input_again(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Reported: ``omnibus verify`` printed the handoff tracker's warnings of its recomputation (an older version of a
+    case's source record...) with today's timestamp and the live tracker's logger name; a log shipper reading a
+    cron job's stderr counted them as new. Its report says what the recomputation found; its errors still show."""
+    from bus.logging import recomputing
+
+    configure_logging("INFO", library_level="WARNING")
+    tracker = get_logger("processors.handoffs.tracker")
+    with recomputing("processors.handoffs"):
+        tracker.warning("an older version of the case's source record arrived after a newer one")
+        get_logger("processors.verify.run").warning("the command's own line")
+        tracker.error("a failure of the recomputation itself")
+    tracker.warning("a live line after it")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [json.loads(line)["event"] for line in lines] == [
+        "the command's own line", "a failure of the recomputation itself", "a live line after it"]
+    assert logging.getLogger("processors.handoffs").level == logging.NOTSET

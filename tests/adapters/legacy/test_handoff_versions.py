@@ -110,3 +110,43 @@ def test_a_polled_version_states_its_instant_so_an_older_one_cannot_roll_the_cas
     madrid = timezone(timedelta(hours=1))
     value = polled({**TICKET, "updated_at": utc(2026, 12, 4, 15).astimezone(madrid)})
     assert value["intake_facts"][SOURCE_VERSION_FACT] == "2026-12-04T15:00:00+00:00"
+
+
+def test_a_keyed_line_states_its_version_so_an_older_export_cannot_roll_the_case_back(tmp_path: Path) -> None:
+    """Reported: a nightly export of 1 December imported after the one of 5 December put the case's summary back. A
+    keyed line states its version as a polled row does: its date, else its file's (here the modification time)."""
+    import os
+
+    (tmp_path / "cases.yaml").write_text(LAYOUT)
+    layout = load_layout(tmp_path / "cases.yaml")
+    header = "TICKET;KIND;SUMMARY"
+
+    def version(name: str, line: str, mtime: float) -> str:
+        export = tmp_path / name
+        export.write_text(f"{header}\n{line}\n")
+        os.utime(export, (mtime, mtime))
+        with export.open("rb") as handle:
+            reading = FileImport(CTX, export, layout, handle, Checkpoint(tmp_path / f"{name}.json"),
+                                 BatchReport("0" * 64), layout.columns_from(header),
+                                 revisions=RevisionStore(tmp_path / "revisions.sqlite"),
+                                 listed=None, chunk_lines=10)  # type: ignore[arg-type]
+            mapped = reading.to_record(0, (2, line))
+        assert mapped is not None
+        return str(mapped.events[0].event.value["intake_facts"][SOURCE_VERSION_FACT])
+
+    newer = version("cases_0512.csv", "T-1;meter-dispute;Refund issued", utc(2026, 12, 5, 1).timestamp())
+    older = version("cases_0112.csv", "T-1;meter-dispute;Double charge", utc(2026, 12, 1, 23).timestamp())
+    assert (newer, older) == ("2026-12-05T01:00:00+00:00", "2026-12-01T23:00:00+00:00")
+
+
+def test_an_unkeyed_line_states_no_version(tmp_path: Path) -> None:
+    (tmp_path / "cases.yaml").write_text(LAYOUT.replace("key: [ticket]\n", "").replace("  ticket: {column: TICKET}\n", ""))
+    layout = load_layout(tmp_path / "cases.yaml")
+    export = tmp_path / "cases.csv"
+    export.write_text("TICKET;KIND;SUMMARY\nT-1;meter-dispute;Estimated reading\n")
+    with export.open("rb") as handle:
+        reading = FileImport(CTX, export, layout, handle, Checkpoint(tmp_path / "checkpoint.json"),
+                             BatchReport("0" * 64), layout.columns_from("TICKET;KIND;SUMMARY"), revisions=None,
+                             listed=None, chunk_lines=10)  # type: ignore[arg-type]
+        mapped = reading.to_record(0, (2, "T-1;meter-dispute;Estimated reading"))
+    assert mapped is not None and SOURCE_VERSION_FACT not in mapped.events[0].event.value["intake_facts"]
