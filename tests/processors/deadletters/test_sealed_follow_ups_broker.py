@@ -5,24 +5,20 @@ then, corrected, publishes the follow-up alone and says so (it said "handoff" at
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 from contextlib import AsyncExitStack
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from bus.topics import HANDOFF_EVENTS
-from omnibus.cli import app as omnibus
 from tests.adapters.branch.support import TOKENS, sample, start_branch
 from tests.processors.deadletters.test_cli import until_dead_letters
+from tests.processors.deadletters.test_sealed_handoffs_broker import KEY, omnibus_cli
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
-KEY = "a-deployment-seal-key-of-32-chars-or-more"
 CASE = "REC-2026-000451"
 
 
@@ -40,13 +36,7 @@ async def test_a_refused_follow_up_is_dead_lettered_and_re_driven_as_a_follow_up
     (letter,) = await until_dead_letters(settings, 1)
     assert letter.fields["reason"].startswith("follow-up refused, the rest of the record was published: "), letter
 
-    env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
-           "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_REGISTRY__URL": "", "OMNIBUS_METRICS__ENABLED": "false",
-           "OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps(TOKENS), "OMNIBUS_DEAD_LETTERS__SEAL_KEY": KEY}
-
-    def run(*args: str) -> Any:
-        return asyncio.to_thread(CliRunner().invoke, omnibus, list(args), env=env)
-
+    run = omnibus_cli(bootstrap_servers, settings, {"OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps(TOKENS)})
     who = ("--by", "ops-marta", "--why", "the clerk left the case id out")
     as_is = await run("deadletters", "redrive", letter.id, *who)
     assert as_is.exit_code == 1 and "the follow-up is refused again" in as_is.stdout, as_is.output
