@@ -67,15 +67,31 @@ _PART_REFUSED = " refused, the rest of the record was published: "
 REFUSED_PART_CONTEXT = "omnibus.refused_part"
 
 
+# A counter's refused follow-up was dead-lettered as a ``handoff`` before it was a part of its own; its reason names
+# its field (``adapters.branch.parts``), so ``refused_part`` still reads it as the follow-up it is.
+_FOLLOW_UP_WRITTEN_AS_HANDOFF = ("handoff", "'transaction.follow_up", "follow_up")
+
+
+def part_words(part: str) -> str:
+    """A part (``adapters.base.mapper.PARTS``) as a reason or an answer names it: ``follow_up`` -> ``follow-up``."""
+    return part.replace("_", "-")
+
+
 def part_refused_reason(part: str, why: str) -> str:
-    """``<part> refused, the rest of the record was published: <why>``: the reason of a refused part's dead letter."""
-    return f"{part}{_PART_REFUSED}{why}"
+    """``<part> refused, the rest of the record was published: <why>``: the reason of a refused part's dead letter,
+    the part in words (``part_words``: ``follow-up refused, ...``)."""
+    return f"{part_words(part)}{_PART_REFUSED}{why}"
 
 
 def refused_part(reason: str) -> str | None:
-    """The part a dead letter's ``reason`` names (``part_refused_reason``), or None (a record refused whole)."""
-    part, sep, _ = reason.partition(_PART_REFUSED)
-    return part if sep and part.isidentifier() else None
+    """The part a dead letter's ``reason`` names (``part_refused_reason``: ``follow-up`` -> ``follow_up``), or None (a
+    record refused whole). A counter's follow-up dead-lettered as a ``handoff`` by an older adapter is ``follow_up``."""
+    words, sep, why = reason.partition(_PART_REFUSED)
+    part = words.replace("-", "_")
+    if not sep or not part.isidentifier():
+        return None
+    written_as, field, follow_up = _FOLLOW_UP_WRITTEN_AS_HANDOFF
+    return follow_up if part == written_as and why.startswith(field) else part
 
 log = get_logger(__name__)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 # counter's ``counter:<terminal>:<transaction id>``
 SOURCE_RECORD_FACT = "source_record"
 # intake_facts key: the version's instant (ISO 8601, UTC) where the source orders its versions (a polled row's
-# ``updated_at``): an older version arriving after a newer one (a refused row re-driven after the source system updated
-# it) changes nothing. Not a change of the case itself: two versions differing only in it are copies.
+# ``updated_at``, a counter transaction's ``occurred_at``): an older version arriving after a newer one (a refused row
+# or upload re-driven after the newer was applied) changes nothing; one stating the same instant is taken in arrival
+# order. Not a change of the case itself: two versions differing only in it are copies.
 SOURCE_VERSION_FACT = "source_version"

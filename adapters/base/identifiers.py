@@ -127,8 +127,9 @@ def handoffs_naming_nobody(
 
 def dropped_fields(accepted: Sequence[tuple[int, MappedRecord]], **labels: Sequence[str | None]) -> dict[str, Any]:
     """The answer's ``dropped_identifiers``, ``dropped_traits`` and ``dropped_<part>s`` of every optional part
-    (``dropped_handoffs``, ``dropped_offers``), and ``handoffs_naming_nobody``, each only when not empty (arguments as
-    ``dropped_identifiers``), to merge into the body of a 2xx or partial answer."""
+    (``dropped_handoffs``, ``dropped_follow_ups``, ``dropped_offers``, ``dropped_cards``), and
+    ``handoffs_naming_nobody``, each only when not empty (arguments as ``dropped_identifiers``), to merge into the body
+    of a 2xx or partial answer."""
     lists = {"dropped_identifiers": dropped_identifiers(accepted, **labels),
              "dropped_traits": dropped_traits(accepted, **labels),
              **{f"dropped_{part}s": dropped_parts(accepted, part, **labels) for part in PARTS},
@@ -176,6 +177,14 @@ def dropped_handoffs_openapi(id_field: str | None = None) -> dict[str, Any]:
         id_field, "missing_field: a team or summary without the kind; malformed_field: a value that is not text or "
         "too long", "asked for a back-office handoff that could not be opened (a summary or team without the kind of "
         "case, a value that is not text or too long)", "the handoff request")
+
+
+def dropped_follow_ups_openapi(id_field: str | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of ``dropped_follow_ups`` (``id_field``: the sender's id echoed per entry)."""
+    return _dropped_part_openapi(
+        id_field, "bad_field: a follow-up without the handoff_id of the case, or a value that is not text or too long",
+        "recorded a follow-up on a case already open that could not be recorded (no handoff_id of the case, a value "
+        "that is not text or too long)", "the follow-up")
 
 
 def dropped_offers_openapi(id_field: str | None = None) -> dict[str, Any]:

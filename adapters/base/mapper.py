@@ -33,10 +33,12 @@ class Claim:
 
 
 # The optional parts a record may carry besides what it reports, each published as events of its own: the back-office
-# handoff a call or a counter visit asked for, the answer to an offer its agent or clerk recorded. The sender's answer
-# lists a refused one under ``dropped_<part>s`` (``adapters.base.identifiers.dropped_fields``).
-HANDOFF, OFFER, CARD_PART = "handoff", "offer", "card"  # CARD_PART: a card status a call recorded (tester29 F3)
-PARTS = (HANDOFF, OFFER, CARD_PART)
+# handoff a call or a counter visit asked for, the follow-up on a case already open a counter visit recorded
+# (``HandoffFollowedUp``), the answer to an offer its agent or clerk recorded. The sender's answer lists a refused one
+# under ``dropped_<part>s`` (``adapters.base.identifiers.dropped_fields``); its dead letter's reason and its re-drive's
+# answer name it in words (``bus.dead_letter.part_words``: ``follow-up``).
+HANDOFF, FOLLOW_UP, OFFER, CARD_PART = "handoff", "follow_up", "offer", "card"  # CARD_PART: a card status (tester29 F3)
+PARTS = (HANDOFF, FOLLOW_UP, OFFER, CARD_PART)
 
 
 @dataclass(frozen=True, slots=True)

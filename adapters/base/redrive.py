@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from adapters.base.errors import RejectedInput
 from adapters.base.mapper import MappedRecord
-from bus.dead_letter import REFUSED_PART_CONTEXT
+from bus.dead_letter import REFUSED_PART_CONTEXT, part_words
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
 
@@ -25,7 +25,7 @@ def events_of(records: Iterable[MappedRecord | None], context: Mapping[str, str]
     """The events of ``records`` in order (None: a record the mapper skips, as an older CTR version).
 
     ``context``: the dead letter's (``processors.deadletters.sealed``); when it names the part the dead letter is about
-    (``REFUSED_PART_CONTEXT``: a handoff request, an offer answer, a card status published without), raises
+    (``REFUSED_PART_CONTEXT``: a handoff request, a follow-up, an offer answer, a card status published without), raises
     ``RejectedInput`` with the part's reason if a record still drops that part: re-driven, the record would be
     published again without it, and the request lost a second time (redrive36)."""
     part = context.get(REFUSED_PART_CONTEXT)
@@ -33,6 +33,6 @@ def events_of(records: Iterable[MappedRecord | None], context: Mapping[str, str]
     for record in kept:
         for dropped in record.dropped_parts:
             if dropped.part == part:
-                raise RejectedInput(f"the {part} is refused again: {dropped.refusal.reason}",
+                raise RejectedInput(f"the {part_words(part)} is refused again: {dropped.refusal.reason}",
                                     code=dropped.refusal.code, status=dropped.refusal.status)
     return tuple(event for record in kept for event in record.events)

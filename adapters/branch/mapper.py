@@ -12,7 +12,7 @@ terminal and branch it came from:
   office) -> ``HandoffCreated`` on ``handoff.events.v1``, handoff id ``counter:<terminal>:<transaction id>``
   (``adapters.base.handoff_request``), which its ``intake_facts.source_record`` names too: a corrected upload of
   the transaction (a new ``event_id``, or other content) has ids of its own but is the same case, a later version
-  the tracker applies (``bus.handoff_revisions``);
+  the tracker applies (``bus.handoff_revisions``), ordered by the event's ``occurred_at`` (``transaction_version``);
 - a ``transaction.follow_up`` section (``{"handoff_id", "summary"}``: the customer came back about a case already
   open, a portal complaint's request id) -> ``HandoffFollowedUp`` on ``handoff.events.v1`` keyed by that handoff id
   (``adapters.base.handoff_follow_up``); the visit's contact names the case (``properties.handoff_id``) and its
@@ -32,7 +32,7 @@ optional parts (handoff, follow-up, offer answer), each to a value or a refusal 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.base import clock, wire
@@ -49,13 +49,24 @@ from adapters.branch.fields import optional_text, required_instant, required_tex
 from adapters.branch.openapi import EVENT
 from adapters.branch.sections import TRANSACTION_OUTCOME, ticket_fields, transaction_fields, transaction_references
 from bus.config import TopicSettings
-from bus.handoff_revisions import SOURCE_RECORD_FACT
+from bus.handoff_revisions import SOURCE_RECORD_FACT, SOURCE_VERSION_FACT
 from bus.identifiers import IdentifierSettings
 from bus.identifiers.traits import PREFERRED_LANGUAGE
 from bus.producer import Outgoing
 from bus.references import References, phones_of
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES
+
+
+def transaction_version(occurred_at: datetime) -> str:
+    """The version a counter transaction's ``HandoffCreated`` states (``intake_facts[SOURCE_VERSION_FACT]``, ISO 8601
+    UTC): its event's ``occurred_at``, the only time the counter sends (no time a record was written or corrected:
+    the counter agent's journal time stays on the terminal). An upload older than the one the case holds, re-driven
+    after it, then leaves the case as it is; two uploads stating one time are applied in the order they arrive
+    (``processors.handoffs.revisions.is_older_version``), as before, so a correction that keeps the transaction's
+    ``occurred_at`` is never refused as older."""
+    return occurred_at.astimezone(UTC).isoformat()
+
 
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
 KINDS = [*TICKET_STATUS, "transaction"]
@@ -139,7 +150,7 @@ class CounterMapper:
         traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and traits else None
         if kind == "transaction":
             outgoing = self._transaction(read, envelope, terminal_id, branch_id, found, traits_event_id,
-                                         (traits or {}).get(PREFERRED_LANGUAGE))
+                                         (traits or {}).get(PREFERRED_LANGUAGE), occurred_at)
         else:
             outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
         offer, offer_refused = parts.offer(event, found)
@@ -179,7 +190,7 @@ class CounterMapper:
 
     def _transaction(
         self, read: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
-        traits_event_id: str | None, language: str | None = None,
+        traits_event_id: str | None, language: str | None, occurred_at: datetime,
     ) -> list[Outgoing]:
         transaction_id, status, kind = read["transaction_id"], read["status"], read["type"]
         counter_id, ticket_id, agent_id = read["counter_id"], read["ticket_id"], read["agent_id"]
@@ -231,9 +242,11 @@ class CounterMapper:
                 interaction_id=transaction_id, actor=actor,
                 # the customer's language, for the tracker's notifications (processors.handoffs.notification_templates);
                 # the transaction is the case's source record: a corrected upload (another event id, the same
-                # transaction) is a later version of the case, not a second creation (bus.handoff_revisions)
+                # transaction) is a later version of the case, not a second creation (bus.handoff_revisions), of
+                # the version its occurred_at states: the record carries no time it was corrected at
                 facts={**declared, **facts, "transaction_type": kind, "agent_id": agent_id,
-                       PREFERRED_LANGUAGE: language, SOURCE_RECORD_FACT: handoff},
+                       PREFERRED_LANGUAGE: language, SOURCE_RECORD_FACT: handoff,
+                       SOURCE_VERSION_FACT: transaction_version(occurred_at)},
                 traits_event_id=traits_event_id,
                 references=self._references)))
         if follow_up is not None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import (
+    dropped_follow_ups_openapi,
     dropped_handoffs_openapi,
     dropped_identifiers_openapi,
     dropped_offers_openapi,
@@ -142,6 +143,7 @@ _ERROR = {
         "dropped_identifiers": dropped_identifiers_openapi("event_id"),
         "dropped_traits": dropped_traits_openapi("event_id"),
         "dropped_handoffs": dropped_handoffs_openapi("event_id"),
+        "dropped_follow_ups": dropped_follow_ups_openapi("event_id"),
         "dropped_offers": dropped_offers_openapi("event_id"),
         "handoffs_naming_nobody": handoffs_naming_nobody_openapi("event_id"),
     },
@@ -169,6 +171,7 @@ _DOCUMENT: dict[str, Any] = {
                             "dropped_identifiers": dropped_identifiers_openapi("event_id"),
                             "dropped_traits": dropped_traits_openapi("event_id"),
                             "dropped_handoffs": dropped_handoffs_openapi("event_id"),
+                            "dropped_follow_ups": dropped_follow_ups_openapi("event_id"),
                             "dropped_offers": dropped_offers_openapi("event_id"),
                             "handoffs_naming_nobody": handoffs_naming_nobody_openapi("event_id")}}}}},
                 "400": {"description": "Malformed upload (dead-lettered whole), or malformed events or an "

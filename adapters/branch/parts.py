@@ -12,7 +12,7 @@ from adapters.base.errors import RejectedInput
 from adapters.base.handoff_follow_up import FollowUp
 from adapters.base.handoff_request import BadHandoffRequest, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier
-from adapters.base.mapper import HANDOFF, OFFER, DroppedPart
+from adapters.base.mapper import FOLLOW_UP, HANDOFF, OFFER, DroppedPart
 from adapters.base.offer_disposition import BadDisposition, OfferDisposition
 from adapters.branch import errors
 
@@ -68,5 +68,5 @@ def dropped_parts(
     transaction_id = read.get("transaction_id", "")
     return tuple(DroppedPart(part, refusal, key) for part, refusal, key in (
         (HANDOFF, read.get("handoff_refused"), handoff_id("counter", terminal_id, transaction_id)),
-        (HANDOFF, read.get("follow_up_refused"), handoff_id("follow-up", terminal_id, transaction_id)),
+        (FOLLOW_UP, read.get("follow_up_refused"), handoff_id("follow-up", terminal_id, transaction_id)),
         (OFFER, offer_refused, presentation_id)) if refusal is not None)

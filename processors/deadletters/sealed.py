@@ -34,7 +34,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from bus.config import OmnibusSettings
-from bus.dead_letter import FILE_HEADER, REFUSED_PART_CONTEXT, SEAL_KEY_ID_HEADER, SEALED_BODY_HEADER, refused_part
+from bus.dead_letter import (
+    FILE_HEADER,
+    REFUSED_PART_CONTEXT,
+    SEAL_KEY_ID_HEADER,
+    SEALED_BODY_HEADER,
+    part_words,
+    refused_part,
+)
 from bus.dead_letter_clear import CLEAR_COPY_HEADER
 from bus.errors import OmnibusError
 from bus.producer import Outgoing
@@ -322,4 +329,5 @@ def _note(letter: DeadLetter, events: Sequence[Outgoing]) -> str:
     part = refused_part(str(letter.fields.get("reason") or ""))
     if part is None:
         return f"({len(events)} event(s))"
-    return f"({len(events)} event(s): the {part} only, the rest of its record was published when it was refused)"
+    return (f"({len(events)} event(s): the {part_words(part)} only, the rest of its record was published when it was "
+            "refused)")

@@ -14,10 +14,12 @@ under the case's id (its own event id: each version is a fact) naming the record
   re-places a case (the back office transfers it: ``omnibus handoffs transfer``), so the case keeps its own; the
   change is counted (``omnibus_handoff_revisions_total{field, applied="false"}``) and logged, never dead-lettered.
 
-A version older than the one the case holds (``intake_facts[SOURCE_VERSION_FACT]``, a polled row's ``updated_at``: a
-refused row re-driven after the source system updated it) changes nothing: the case keeps the newer, and the older is
-counted (``field="older_version"``) and logged. Where a version changes only what the case keeps, nothing is published
-either (the case as announced is unchanged); the event id is remembered, so a re-delivery is not counted again.
+A version older than the one the case holds (``intake_facts[SOURCE_VERSION_FACT]``, a polled row's ``updated_at``, a
+counter transaction's ``occurred_at``: a refused row or upload re-driven after a newer version) changes nothing: the
+case keeps the newer, and the older is counted (``field="older_version"``) and logged; one stating the same instant
+is taken in arrival order (``is_older_version``). Where a version changes only what the case keeps, nothing is
+published either (the case as announced is unchanged); the event id is remembered, so a re-delivery is not counted
+again.
 
 Any other ``HandoffCreated`` under a held id (no source record, or another one: another request under a used
 ``request_id``, two systems' rows naming one ``handoff_id``) is refused as before, ``duplicate_creation``.
@@ -43,11 +45,14 @@ def is_later_version(state: HandoffState, value: dict[str, Any]) -> bool:
 
 
 def is_older_version(state: HandoffState, value: dict[str, Any]) -> bool:
-    """Whether ``value`` is a version of the source record older than (or as old as) the one ``state`` holds, both
-    stating their versions (``SOURCE_VERSION_FACT``); False where either does not."""
+    """Whether ``value`` is a version of the source record older than the one ``state`` holds, both stating their
+    versions (``SOURCE_VERSION_FACT``); False where either does not. Two versions stating one instant are taken in the
+    order they arrive: a counter correction keeps its transaction's ``occurred_at`` (``adapters.branch.mapper.
+    transaction_version``), and a row updated twice within its ``updated_at``'s resolution changed all the same; the
+    same version again is a copy (``changed_fields`` empty)."""
     theirs = (value.get("intake_facts") or {}).get(SOURCE_VERSION_FACT)
     held = state.intake_facts.get(SOURCE_VERSION_FACT)
-    return theirs is not None and held is not None and datetime.fromisoformat(theirs) <= datetime.fromisoformat(held)
+    return theirs is not None and held is not None and datetime.fromisoformat(theirs) < datetime.fromisoformat(held)
 
 
 def noted(state: HandoffState, event_id: str) -> HandoffState:

@@ -91,9 +91,9 @@ def enqueue_command(
 @app.command("status")
 def status_command(journal: Path = JOURNAL_OPTION) -> None:
     """Counts of pending, sent and rejected events, why each rejected one was refused, and what the adapter left off
-    sent events (``left_off``: the event id, the part (identifiers, handoff, offer, or handoff_naming_nobody with the
-    case's ``handoff_id``: a case opened naming no identifier of the customer), the identifier's kind and the reason
-    code, never a value; kept as long as the sent event, ``SENT_RETENTION_S``). To correct one, see the
+    sent events (``left_off``: the event id, the part (identifiers, handoff, follow_up, offer, or handoff_naming_nobody
+    with the case's ``handoff_id``: a case opened naming no identifier of the customer), the identifier's kind and the
+    reason code, never a value; kept as long as the sent event, ``SENT_RETENTION_S``). To correct one, see the
     adapter's README, "Correcting what the adapter left off"."""
     store = Journal(_settings(journal).journal_path)
     try:

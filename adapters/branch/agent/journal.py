@@ -156,8 +156,8 @@ class Journal:
 
     def mark_left_off(self, items: Iterable[Mapping[str, object]]) -> None:
         """Record what the adapter left off sent events: ``items`` of ``{"event_id", "part", ...}`` (``part``:
-        identifiers, handoff, offer or handoff_naming_nobody; with the identifier's kind and the reason code, or the
-        case's handoff id), ids and codes only."""
+        identifiers, handoff, follow_up, offer or handoff_naming_nobody; with the identifier's kind and the reason code,
+        or the case's handoff id), ids and codes only."""
         by_event: dict[str, list[dict[str, object]]] = {}
         for item in items:
             by_event.setdefault(str(item["event_id"]), []).append({k: v for k, v in item.items() if k != "event_id"})

@@ -106,6 +106,10 @@ class Uploader:
             if handoffs := dropped_summary(answer, "dropped_handoffs", ("event_id", "code")):
                 log.warning("the adapter published transactions without the handoff they asked for (no kind, or a "
                             "value too long); open the handoff again at the terminal", dropped=handoffs)
+            if follow_ups := dropped_summary(answer, "dropped_follow_ups", ("event_id", "code")):
+                log.warning("the adapter published transactions without the follow-up they recorded (no handoff_id of "
+                            "the case, or a value too long); record the follow-up again at the terminal",
+                            dropped=follow_ups)
             if offers := dropped_summary(answer, "dropped_offers", ("event_id", "code")):
                 log.warning("the adapter published events without the offer answer they recorded (an offer id, "
                             "version or response missing or malformed); record the answer again at the terminal",
@@ -139,9 +143,9 @@ class Uploader:
 def dropped_summary(answer: object, name: str = "dropped_identifiers",
                     keys: tuple[str, ...] = ("event_id", "kind", "code")) -> list[dict[str, object]]:
     """What the adapter left off accepted events, by ``keys`` of the answer's list ``name``: identifiers (a mistyped
-    NIR) by event id, type and reason code, ``dropped_handoffs`` (a handoff without its kind, tester28 F6) or
-    ``dropped_offers`` (a malformed offer answer): the answer never holds the values (tester9 #5), and the events
-    themselves were accepted."""
+    NIR) by event id, type and reason code, ``dropped_handoffs`` (a handoff without its kind, tester28 F6),
+    ``dropped_follow_ups`` (a follow-up without the case's ``handoff_id``) or ``dropped_offers`` (a malformed offer
+    answer): the answer never holds the values (tester9 #5), and the events themselves were accepted."""
     dropped = answer.get(name) if isinstance(answer, dict) else None
     items = dropped if isinstance(dropped, list) else []
     return [{key: item.get(key) for key in keys} for item in items if isinstance(item, dict)]
@@ -153,6 +157,7 @@ def dropped_summary(answer: object, name: str = "dropped_identifiers",
 # identifiers are what is missing; the tracker marks it needs_contact).
 LEFT_OFF_LISTS = {"dropped_identifiers": ("identifiers", ("event_id", "kind", "code")),
                   "dropped_handoffs": ("handoff", ("event_id", "code")),
+                  "dropped_follow_ups": ("follow_up", ("event_id", "code")),
                   "dropped_offers": ("offer", ("event_id", "code")),
                   "handoffs_naming_nobody": ("handoff_naming_nobody", ("event_id", "handoff_id"))}
 

@@ -150,6 +150,9 @@ BAD_PARTS = {
     "handoff without kind (tester28 F6)": (
         ("transaction", "handoff"), {"summary": "no kind given"}, "handoff",
         "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)"),
+    "follow-up without the case's handoff_id": (
+        ("transaction", "follow_up"), {"summary": "brought the bank statement"}, "follow_up",
+        "'transaction.follow_up.handoff_id' is required: the id of the open case the customer came back about"),
     "offer answer that is none": (
         ("offer",), {"offer_id": "green-tariff", "offer_version": 1, "response": "perhaps"}, "offer",
         "'offer.response' must be one of accepted, declined, not_now, opted_out, presented"),

@@ -10,6 +10,7 @@ from io import BytesIO
 import fastavro
 import pytest
 
+from adapters.base.mapper import FOLLOW_UP
 from adapters.branch.openapi import OPENAPI
 from schemas.catalog import default_catalog
 from tests.adapters.branch.support import sample
@@ -70,7 +71,7 @@ def test_a_bad_follow_up_costs_only_itself(follow_up: object, reason: str) -> No
     record = mapped(with_follow_up(follow_up))
     assert not of(record, FOLLOWED_UP) and of(record, "omnibus.contact.CounterTransaction")
     ((part, refused),) = [(dropped.part, dropped.refusal) for dropped in record.dropped_parts]
-    assert part == "handoff" and refused.code == "bad_field" and refused.reason.startswith(reason), refused
+    assert part == FOLLOW_UP and refused.code == "bad_field" and refused.reason.startswith(reason), refused
     assert "no case named" not in refused.reason
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from adapters.base.handoff_request import handoff_id
-from adapters.base.mapper import HANDOFF, OFFER
+from adapters.base.mapper import FOLLOW_UP, HANDOFF, OFFER
 from adapters.branch import parts
 from adapters.branch.errors import EventRejected
 
@@ -42,7 +42,7 @@ def test_a_refused_part_is_keyed_as_the_part_itself_so_every_upload_of_the_visit
     dropped = parts.dropped_parts(read, offer, "CT-0142-03", "presentation-1")
     assert [(d.part, d.refusal, d.key) for d in dropped] == [
         (HANDOFF, handoff, handoff_id("counter", "CT-0142-03", "TX-9")),
-        (HANDOFF, follow_up, handoff_id("follow-up", "CT-0142-03", "TX-9")),
+        (FOLLOW_UP, follow_up, handoff_id("follow-up", "CT-0142-03", "TX-9")),
         (OFFER, offer, "presentation-1"),
     ]
     assert parts.dropped_parts(read, offer, "CT-0142-03", "presentation-1") == dropped

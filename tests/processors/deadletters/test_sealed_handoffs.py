@@ -23,11 +23,11 @@ HANDOFF_TOPIC = "omnibus.handoff.events.v1"
 
 
 def part_letter(body: bytes, component: str, context: tuple[tuple[str, bytes], ...], why: str,
-                code: str = "missing_field") -> DeadLetter:
-    """The dead letter ``reject_part`` writes for a refused handoff, with the sealed body."""
+                code: str = "missing_field", part: str = "handoff") -> DeadLetter:
+    """The dead letter ``reject_part`` writes for a refused handoff (or another ``part``), with the sealed body."""
     headers = (*context, (SEALED_BODY_HEADER, SEALER.seal(body, component)),
                (SEAL_KEY_ID_HEADER, SEALER.key_id.encode()))
-    return letter(RawRecord(value=body, headers=headers), reason=part_refused_reason("handoff", why),
+    return letter(RawRecord(value=body, headers=headers), reason=part_refused_reason(part, why),
                   error_type=f"RejectedInput.{code}", component=component, at=AT)
 
 
@@ -253,10 +253,12 @@ def test_a_record_refused_whole_is_re_driven_whole(monkeypatch: pytest.MonkeyPat
 
 def test_a_visits_handoff_and_follow_up_both_refused_re_driven_twice_are_one_case_and_one_follow_up(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A counter visit whose ``handoff`` and ``follow_up`` were both refused left two dead letters of one body (part
-    ``handoff`` each). Re-driving one with only its own correction is refused again (the other part would be lost a
-    second time); corrected in both, each letter's re-drive publishes the handoff and the follow-up, the second under
-    the same event ids as the first (they derive from the published visit), so the tracker applies them once."""
+    """A counter visit whose ``handoff`` and ``follow_up`` were both refused left two dead letters of one body, both
+    reasons starting ``handoff refused`` (as an adapter before the follow-up was a part of its own wrote them; the
+    follow-up's reason names its field, so it is read as the follow-up). The handoff's letter re-driven with its own
+    correction publishes the handoff alone (the follow-up has its letter); corrected in both, each letter's re-drive
+    publishes the handoff and the follow-up, the second under the same event ids as the first (they derive from the
+    published visit), so the tracker applies them once."""
     from processors.handoffs.transitions import apply
     from tests.processors.handoffs.factories import context, created
 
@@ -271,7 +273,11 @@ def test_a_visits_handoff_and_follow_up_both_refused_re_driven_twice_are_one_cas
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     (alone,) = dry_run([letters[0]], {"transaction.handoff.kind": "sim-swap"}, monkeypatch, env)
-    assert alone.action == "refused" and "transaction.follow_up.handoff_id" in alone.reason, alone
+    assert alone.action == "would_redrive", alone
+    assert [e.event.schema for e in re_driven(letters[0], "adapter.branch", {"transaction.handoff.kind": "sim-swap"})
+            ] == ["omnibus.handoff.HandoffCreated"]
+    (still,) = dry_run([letters[1]], {"transaction.handoff.kind": "sim-swap"}, monkeypatch, env)
+    assert still.action == "refused" and "the follow-up is refused again" in still.reason, still
     fix = {"transaction.handoff.kind": "sim-swap", "transaction.follow_up.handoff_id": "REC-2026-000451"}
     first, second = (re_driven(letter, "adapter.branch", fix) for letter in letters)
     schemas = ["omnibus.handoff.HandoffCreated", "omnibus.handoff.HandoffFollowedUp"]

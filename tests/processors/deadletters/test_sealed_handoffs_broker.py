@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,6 +31,18 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(300)]
 KEY = "a-deployment-seal-key-of-32-chars-or-more"
 SITES = {"lyon": {"access_keys": [LYON_KEY], "twilio_workspace_sids": [LYON_WORKSPACE],
                   "twilio_auth_token": LYON_TWILIO_TOKEN, "phone_region": "FR"}}
+
+
+def omnibus_cli(bootstrap_servers: str, settings: Any, adapter: dict[str, str]) -> Callable[..., Awaitable[Any]]:
+    """``omnibus`` run in a thread with the test's broker and topics, the seal key and the ``adapter``'s settings."""
+    env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
+           "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_REGISTRY__URL": "", "OMNIBUS_METRICS__ENABLED": "false",
+           "OMNIBUS_DEAD_LETTERS__SEAL_KEY": KEY, **adapter}
+
+    def run(*args: str) -> Awaitable[Any]:
+        return asyncio.to_thread(CliRunner().invoke, omnibus, list(args), env=env)
+
+    return run
 
 
 def task(sid: str) -> dict[str, str]:
@@ -59,13 +72,7 @@ async def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_or_opened_by_
     (a,) = [x for x in letters if first.encode() in sent[x.id]]
     (b,) = [x for x in letters if second.encode() in sent[x.id]]
 
-    env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
-           "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_REGISTRY__URL": "", "OMNIBUS_METRICS__ENABLED": "false",
-           "OMNIBUS_ADAPTER_CALL_CENTER__SITES": json.dumps(SITES), "OMNIBUS_DEAD_LETTERS__SEAL_KEY": KEY}
-
-    def run(*args: str) -> Any:
-        return asyncio.to_thread(CliRunner().invoke, omnibus, list(args), env=env)
-
+    run = omnibus_cli(bootstrap_servers, settings, {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": json.dumps(SITES)})
     who = ("--by", "ops-kasia", "--why", "agent form left the kind out")
     as_is = await run("deadletters", "redrive", a.id, *who)
     assert as_is.exit_code == 1 and "refused" in as_is.stdout and "omnibus_handoff_kind" in as_is.stdout, as_is.output

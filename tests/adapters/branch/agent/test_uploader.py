@@ -205,6 +205,8 @@ async def warned(journal: Journal, adapter: tuple[StandInAdapter, str], answer: 
 @pytest.mark.parametrize(("name", "reason", "said"), [
     ("dropped_handoffs", "'transaction.handoff.kind' is required to open a handoff (the kind of case, e.g. line-repair)",
      "without the handoff they asked for"),  # tester28 F6
+    ("dropped_follow_ups", "'transaction.follow_up.handoff_id' is required: the id of the open case ...",
+     "without the follow-up they recorded"),
     ("dropped_offers", "'offer.response' must be one of accepted, ...", "without the offer answer"),
 ])
 async def test_a_part_left_off_an_accepted_event_is_named_by_the_agent(
