@@ -10,8 +10,9 @@ u-1, so nothing moved: the earlier login was refused, and the customer went to w
 Sample, cut from the order bench's draw 1011 (``tests/bench/identity_email_order.py``): A ``{anonymousId x0, email
 e0}`` t0, B ``{x0, userId u-0}`` t1, C ``{x0, u-1}`` t2, D ``{u-1, e1}`` t3. Time order: ``{x0, e0, u-0}`` and ``{u-1,
 e1}``; arriving A, C, D, B: ``{x0, e0, u-1, e1}`` and ``{u-0}``. The other forms below are the four-identify cuts of
-draws 538/3018, 1092/2528, 1220, 1666, 1871 and 2558 (the later login's later event brought an e-mail, an anonymous id
-of its own, or merged a customer u-1 already had).
+draws 1092/2528, 1220, 1666, 1871 and 2558 (the later login's later event brought an e-mail, an anonymous id of its
+own, or merged a customer u-1 already had); draws 538/3018's form (the later login had a customer of its own first) is
+``test_came_with_own.py``'s.
 
 A member ranked after the resident that no user-less event brought (``came_with.brought_by_user_less``) and that the
 step's event does not carry came, in time order, with the resident's later events: at a join it now leaves with the
@@ -46,10 +47,6 @@ FORMS: dict[str, list[dict[str, Any]]] = {
     "both-carry-the-email": [identify(anonymousId="x0", email=E0), identify(anonymousId="x0", userId="u-0", email=E1),
                              identify(anonymousId="x0", userId="u-1", email=E1),
                              identify(anonymousId="x1", userId="u-1", email=E1)],
-    # Draws 538, 3018: the later login had a customer of its own before it reached the shared browser.
-    "later-login-had-a-customer": [identify(anonymousId="x0", email=E0), identify(anonymousId="x0", userId="u-0"),
-                                   identify(anonymousId="x1", userId="u-1"),
-                                   identify(anonymousId="x0", userId="u-1", email=E1)],
     # Draw 1220.
     "later-login-carries-the-first-email": [identify(anonymousId="x0", email=E0),
                                             identify(anonymousId="x0", userId="u-0", email=E1),
