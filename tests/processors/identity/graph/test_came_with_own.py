@@ -1,13 +1,16 @@
 """What a user's own later event brought goes where that user goes when an earlier-ranked user displaces it (#8 point 5):
-the minimal forms of bench draws 538 and 625, strict xfails (branch order20 measured a rule and did not land it).
+the minimal forms of bench draws 538 and 625. 538's form on one partition is fixed (``displace._came_after``, the
+shared-browser forms of ``test_displace_order.py``); its interleavings and 625's form stay strict xfails (branch
+order20 measured a rule that recorded the pairs and did not land it).
 
 Bench draw 538 cut to four calls: ``{x1, e1}`` t0, ``{x1, u-1}`` t1, ``{x2, u-2}`` t2, ``{x1, u-2, e0}`` t3. In time
 order u-1 joins the anonymous visitor's customer through x1, u-2 makes its own with x2, and u-2's later event brings
 e0 to u-2's customer (its user id links first) while its x1 link is refused by the limit of one. Arriving t3 first,
 u-2's customer holds x1 and e0 too; u-1's login, ranked before u-2, finds e0 ranked after u-2 there and the
-displacement rule (``displace._settled``) refuses to move u-2 out: nothing records that u-2's own event brought e0.
-On main 39 of its 120 replays (every order on 1 partition and on 3 partitions interleaved with seeds 3/5/7/11)
-differ.
+displacement rule (``displace._settled``) refused to move u-2 out: nothing records that u-2's own event brought e0.
+At a join, a member ranked after the resident that no user-less event brought now leaves with it
+(``displace._came_after``): every order on one partition agrees, and 14 of its 120 replays (every order on 1
+partition and on 3 partitions interleaved with seeds 3/5/7/11) differ instead of 39.
 
 Bench draw 625 cut to four calls: ``{x2, e0}`` t0, ``{x2, u-2, e1}`` t1, ``alias x2 -> u-1`` t2, ``{u-1, e1}`` t3.
 Arriving t0, t2, t3, t1, the alias merges u-1 into the visitor's customer and u-1's own later event brings e1 there;
@@ -54,13 +57,12 @@ def test_in_time_order_the_resident_keeps_what_its_own_event_brought() -> None:
     assert clusters(CARRIED, (0, 1, 2, 3)) == CARRIED_CUSTOMERS
 
 
-@pytest.mark.xfail(strict=True, reason="draw 538's form: 6 of the 24 orders give u-2 everything and u-1 nothing "
-                                       "(what u-2's own later event brought is not known as u-2's)")
 def test_every_order_on_one_partition_gives_the_time_order_customers() -> None:
+    """6 of the 24 orders gave u-2 everything and u-1 nothing before ``displace._came_after``."""
     assert _every_order(RESIDENT, 1, None) == []
 
 
-@pytest.mark.xfail(strict=True, reason="draw 538's form: 33 of the 96 interleaved replays differ")
+@pytest.mark.xfail(strict=True, reason="draw 538's form: 14 of the 96 interleaved replays differ (a rank in flight)")
 def test_every_interleaving_gives_the_time_order_customers() -> None:
     assert [interleave for interleave in (3, 5, 7, 11) if _every_order(RESIDENT, 3, interleave)] == []
 
