@@ -62,7 +62,8 @@ CLEAR_COPY_HEADER, MASKED = "omnibus-clear-copy", b"masked"
 
 # Headers kept as they are (national IDs and cards tokenised only): where the input came from, what a re-drive maps
 # again from (an outbox row's id may have seven digits and more).
-KEPT_HEADERS = LOCATION_HEADERS | {FILE_ENCODING_HEADER, OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, POLLER_HEADER, POLLER_TABLE_HEADER}
+KEPT_HEADERS = LOCATION_HEADERS | {FILE_ENCODING_HEADER, OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, POLLER_HEADER,
+                                   POLLER_TABLE_HEADER}
 
 
 class ClearCopy:

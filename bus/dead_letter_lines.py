@@ -11,14 +11,14 @@ A file import (``adapters.legacy`` ``import-batch`` with a layout, CSV or fixed 
   (a line cut inside a quoted field at the end of the file, a CDR written in another charset) is shown as its escape
   (``\\xf3``), the rest of the line read;
 - a column the layout maps to an identifier (``LineShape.identifiers``: a customer number, a phone, an e-mail, an
-  account, a supply point, a national ID, a card) shows its mask (``bus.identifiers.masking.mask``: ``C-****5009``,
-  ``*****3456``, ``m***@example.es``), a national ID or card number its token (``nid1:…``: ``SecretScrubber``) and
-  ``[national id]`` / its mask when it is no valid one;
+  account, a supply point, a national ID, a card) shows its mask (``bus.identifiers.masking.mask``: ``C-5009`` as
+  ``****5009``, ``*****3456``, ``m***@example.es``), a national ID or card number its token (``nid1:…``:
+  ``SecretScrubber``) and ``[national id]`` / its mask when it is no valid one;
 - every other column is scrubbed as free text, as the whole line was before (``bus.redact.free_text``: a number of
   seven digits or more becomes ``[digits]``, a date keeps its shape), after the national IDs and cards in it became
   their tokens;
-- the line keeps its shape: a CSV line its separator, quote character and column order; a fixed-width line its
-  columns where they were (a masked or scrubbed value padded with spaces to its column's width; a token or mask
+- the line keeps its shape: a CSV line its separator, its columns in their order, each quoted as it was; a fixed-width
+  line its columns where they were (a masked or scrubbed value padded with spaces to its column's width; a token or mask
   longer than its column pushes the rest of the line right).
 
 The file's encoding is said in the dead letter's ``FILE_ENCODING_HEADER`` when the clear copy's bytes are not the
@@ -28,8 +28,6 @@ file's (an encoding other than UTF-8).
 from __future__ import annotations
 
 import codecs
-import csv
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -74,24 +72,42 @@ def decoded_line(data: bytes, shape: LineShape) -> str:
 
 def clear_line(data: bytes, shape: LineShape, secrets: Callable[[str], str]) -> bytes:
     """The clear copy of a file's line ``data`` (its bytes as read, no line end), UTF-8 (see the module docstring).
-    ``secrets``: text with its national IDs and card numbers as their tokens (``SecretScrubber``). A CSV line the
-    ``csv`` module cannot read (a NUL byte) is scrubbed whole as free text."""
+    ``secrets``: text with its national IDs and card numbers as their tokens (``SecretScrubber``)."""
     text = decoded_line(data, shape)
 
     def cell(value: str, kind: str | None) -> str:
         return _cell(value, kind, secrets)
 
     if shape.delimiter is None:
-        return _fixed_width(text, shape.spans, cell).encode("utf-8", errors="backslashreplace")
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=shape.delimiter, quotechar=shape.quotechar))
-    except csv.Error:
-        return free_text(secrets(text)).encode("utf-8", errors="backslashreplace")
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=shape.delimiter, quotechar=shape.quotechar, lineterminator="\n")
-    for row in rows:  # one row; a quoted field that spans lines is one row too
-        writer.writerow([cell(value, shape.identifiers.get(index)) for index, value in enumerate(row)])
-    return out.getvalue().removesuffix("\n").encode("utf-8", errors="backslashreplace")
+        cleared = _fixed_width(text, shape.spans, cell)
+    else:
+        quote = shape.quotechar
+        cleared = shape.delimiter.join(_csv_cell(raw, shape.identifiers.get(index), quote, cell)
+                                       for index, raw in enumerate(_csv_split(text, shape.delimiter, quote)))
+    return cleared.encode("utf-8", errors="backslashreplace")
+
+
+def _csv_split(text: str, delimiter: str, quotechar: str) -> list[str]:
+    """``text``'s columns as written (a quoted one with its quotes), split at each ``delimiter`` outside quotes
+    (RFC 4180: a quote inside a quoted field is doubled); a line cut inside a quoted field ends in it."""
+    cells, start, quoted = [], 0, False
+    for index, char in enumerate(text):
+        if char == quotechar:
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            cells.append(text[start:index])
+            start = index + 1
+    cells.append(text[start:])
+    return cells
+
+
+def _csv_cell(raw: str, kind: str | None, quote: str, cell: Cell) -> str:
+    """A column as written, its value as its ``cell``: quoted again when it was (its quotes doubled)."""
+    if raw[:1] != quote:
+        return cell(raw, kind)
+    closed = len(raw) >= 2 and raw.endswith(quote)
+    value = (raw[1:-1] if closed else raw[1:]).replace(quote * 2, quote)
+    return quote + cell(value, kind).replace(quote, quote * 2) + (quote if closed else "")
 
 
 def _cell(value: str, kind: str | None, secrets: Callable[[str], str]) -> str:
@@ -107,7 +123,8 @@ def _cell(value: str, kind: str | None, secrets: Callable[[str], str]) -> str:
 
 def _fixed_width(text: str, spans: tuple[tuple[int, int, str | None], ...], cell: Cell) -> str:
     """A fixed-width line's clear copy: each field's span as its ``cell``, padded with spaces to its width (a
-    scrubbed ``[digits]`` too); the text between and after the fields as free text. Overlapping fields are one span, an identifier's if either is one."""
+    scrubbed ``[digits]`` too); the text between and after the fields as free text. Overlapping fields are one span,
+    an identifier's if either is one."""
     merged: list[tuple[int, int, str | None]] = []
     for start, end, kind in sorted((start - 1, start - 1 + width, kind) for start, width, kind in spans):
         if merged and start < merged[-1][1]:

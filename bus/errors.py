@@ -75,7 +75,8 @@ class RawRecord:
     offset: int | None = None
     value_cut: bool = False  # ``value`` is only the first bytes of what was sent (an HTTP body over the size limit)
     value_size: int | None = None  # with ``value_cut``: the size sent, when the sender declared it (Content-Length)
-    # a file's line whose columns its import knows: how its dead letter's clear copy reads it (``bus.dead_letter_lines``)
+    # a file's line whose columns its import knows: how its dead letter's clear copy reads it
+    # (``bus.dead_letter_lines``)
     line: LineShape | None = None
 
 
