@@ -39,8 +39,9 @@ SOURCE = "Master.csv"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TRANSFER_APPS = frozenset({"Transfer", "BlindTransfer", "AttendedTransfer"})
 MAX_CALL_S = 31 * 24 * 3600  # no call lasts a month; larger durations are corrupt lines
-# A refused CDR line (a Master.csv file's, a POSTed body's), as its dead letter's clear copy reads it (``bus.dead_letter_lines``): the
-# calling and called numbers (``src``, ``dst``: the customer's, by direction) masked as phones, the rest free text.
+# A refused CDR line (a Master.csv file's, a POSTed body's), as its dead letter's clear copy reads it
+# (``bus.dead_letter_lines``): the calling and called numbers (``src``, ``dst``: the customer's, by direction) masked
+# as phones, the rest free text.
 CDR_LINE = LineShape(delimiter=",", identifiers={ASTERISK_BASE_COLUMNS.index(name): PHONE for name in ("src", "dst")})
 
 
