@@ -52,7 +52,7 @@ class LineShape:
     encoding: str = "utf-8"
     delimiter: str | None = None
     quotechar: str = '"'
-    identifiers: Mapping[int, str] = field(default_factory=dict)
+    identifiers: Mapping[int, str] = field(default_factory=dict, hash=False)  # hashed by its other fields
     spans: tuple[tuple[int, int, str | None], ...] = ()
 
     @property
