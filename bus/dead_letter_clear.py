@@ -16,8 +16,12 @@ rest of Omnibus already applies:
   free text they publish, a declared business reference kept (``bus.references.References.facts``: ``[digits]``,
   ``[email]``; an identifier's key form ``PHONE:+34...`` shows its mask); a number of a field that names an
   identifier is masked too, any other number with enough digits for one is scrubbed;
-- any other value (a CSV line of a file import or an Asterisk CDR, text that is not JSON) is scrubbed whole as free
-  text (``bus.redact.free_text``); bytes that are not UTF-8 are read as they come (``surrogateescape``), the rest kept;
+- a line of a file import whose columns the import knows (``RawRecord.line``: a layout's CSV or fixed-width line, an
+  Asterisk CDR) is decoded in the file's encoding and keeps its shape, each column the layout maps to an identifier
+  masked, the others scrubbed as free text (``bus.dead_letter_lines``); the file's encoding is then said in a header
+  (``FILE_ENCODING_HEADER``) when it is not UTF-8;
+- any other value (text that is not JSON) is scrubbed whole as free text (``bus.redact.free_text``); bytes that are
+  not UTF-8 are read as they come (``surrogateescape``), the rest kept;
 - the key (an outbox row's aggregate id, a poller's primary key, a terminal id: a legacy line may be keyed by a phone)
   shows its mask: an identifier's key form by its kind, an e-mail address as one, any other value with enough digits
   for an identifier by its last four digits (``bus.identifiers.masking.phone_mask``: ``*****3456``);
@@ -43,6 +47,7 @@ from bus.dead_letter import (
     POLLER_HEADER,
     POLLER_TABLE_HEADER,
 )
+from bus.dead_letter_lines import FILE_ENCODING_HEADER, clear_line
 from bus.errors import RawRecord
 from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.identifiers.masking import mask, phone_mask, record_kind
@@ -57,7 +62,8 @@ CLEAR_COPY_HEADER, MASKED = "omnibus-clear-copy", b"masked"
 
 # Headers kept as they are (national IDs and cards tokenised only): where the input came from, what a re-drive maps
 # again from (an outbox row's id may have seven digits and more).
-KEPT_HEADERS = LOCATION_HEADERS | {OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, POLLER_HEADER, POLLER_TABLE_HEADER}
+KEPT_HEADERS = LOCATION_HEADERS | {FILE_ENCODING_HEADER, OUTBOX_ID_HEADER, OUTBOX_TABLE_HEADER, POLLER_HEADER,
+                                   POLLER_TABLE_HEADER}
 
 
 class ClearCopy:
@@ -73,8 +79,20 @@ class ClearCopy:
         """``record`` with its key, value and header values as the clear copy, and ``CLEAR_COPY_HEADER`` added."""
         headers = tuple((name, self._secrets.scrub(value) if name in KEPT_HEADERS else self._text(value))
                         for name, value in record.headers)
-        return dataclasses.replace(record, key=self.key(record.key), value=self.value(record.value),
+        shape = record.line
+        if shape is None or record.value is None:
+            value = self.value(record.value)
+        else:  # a file's line whose columns are known: read by them
+            value = clear_line(record.value, shape, self._secret_text)
+            if shape.reencoded:
+                headers = (*headers, (FILE_ENCODING_HEADER, shape.encoding.encode()))
+        return dataclasses.replace(record, key=self.key(record.key), value=value,
                                    headers=(*headers, (CLEAR_COPY_HEADER, MASKED)))
+
+    def _secret_text(self, text: str) -> str:
+        """``text`` with its national IDs and card numbers as their tokens."""
+        scrubbed = self._secrets.scrub(text.encode("utf-8", errors="surrogateescape"))
+        return text if scrubbed is None else scrubbed.decode("utf-8", errors="surrogateescape")
 
     def value(self, data: bytes | None) -> bytes | None:
         """A refused value's clear copy: JSON and forms field by field, anything else as free text. Never raises:

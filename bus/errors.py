@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 # The root lives in the lowest layer (the contract's errors derive from it); import it from here.
 from schemas.errors import OmnibusError
+
+if TYPE_CHECKING:
+    from bus.dead_letter_lines import LineShape
 
 __all__ = [
     "ConfigError", "DeserializationError", "MissingTopicError", "OmnibusError", "PublishError", "RawRecord",
@@ -71,6 +75,9 @@ class RawRecord:
     offset: int | None = None
     value_cut: bool = False  # ``value`` is only the first bytes of what was sent (an HTTP body over the size limit)
     value_size: int | None = None  # with ``value_cut``: the size sent, when the sender declared it (Content-Length)
+    # a file's line whose columns its import knows: how its dead letter's clear copy reads it
+    # (``bus.dead_letter_lines``)
+    line: LineShape | None = None
 
 
 class DeserializationError(OmnibusError):

@@ -134,7 +134,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
                 headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),
                            ("file.offset", str(position).encode()))
                 items.append(Item((number + 1, raw.decode("utf-8", errors="replace")),
-                                  RawRecord(value=raw, headers=headers)))
+                                  RawRecord(value=raw, headers=headers, line=mapper_asterisk.CDR_LINE)))
             position += len(pending)
             number += pending.count(b"\n") + (not pending.endswith(b"\n"))
             pending = b""

@@ -290,7 +290,7 @@ def _raw(request: web.Request, item: NativeItem) -> RawRecord:
     headers = [(PATH_HEADER, request.path.encode()), *context_headers(request)]
     if request.headers.get("Content-Type"):
         headers.append(("content-type", request.headers["Content-Type"].encode()))
-    return RawRecord(value=item.raw, headers=tuple(headers))
+    return RawRecord(value=item.raw, headers=tuple(headers), line=item.line)
 
 
 def _summary(outcome: BatchOutcome) -> web.Response:

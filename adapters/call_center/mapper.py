@@ -42,6 +42,7 @@ from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
+from bus.dead_letter_lines import LineShape
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.traits import PREFERRED_LANGUAGE
 from bus.producer import Outgoing
@@ -102,6 +103,7 @@ class NativeItem:
     raw: bytes
     record: Any = None
     error: RejectedInput | None = None
+    line: LineShape | None = None  # a CSV line's columns, for its dead letter's clear copy (``bus.dead_letter_lines``)
 
 
 @dataclass(frozen=True)

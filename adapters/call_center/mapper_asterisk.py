@@ -31,12 +31,18 @@ from adapters.call_center.config import ASTERISK_BASE_COLUMNS
 from adapters.call_center.errors import RejectedInput, malformed
 from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events
 from adapters.call_center.outcome import asterisk_ended
+from bus.dead_letter_lines import LineShape
+from bus.identifiers.kinds import PHONE
 
 SOURCE_SYSTEM = "asterisk"
 SOURCE = "Master.csv"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 TRANSFER_APPS = frozenset({"Transfer", "BlindTransfer", "AttendedTransfer"})
 MAX_CALL_S = 31 * 24 * 3600  # no call lasts a month; larger durations are corrupt lines
+# A refused CDR line (a Master.csv file's, a POSTed body's), as its dead letter's clear copy reads it
+# (``bus.dead_letter_lines``): the calling and called numbers (``src``, ``dst``: the customer's, by direction) masked
+# as phones, the rest free text.
+CDR_LINE = LineShape(delimiter=",", identifiers={ASTERISK_BASE_COLUMNS.index(name): PHONE for name in ("src", "dst")})
 
 
 def split_lines(body: bytes) -> list[NativeItem]:
@@ -45,7 +51,7 @@ def split_lines(body: bytes) -> list[NativeItem]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = body.decode("latin-1")  # cdr_csv writes bytes as the channel drivers gave them
-    items = [NativeItem(raw.encode(), record=raw) for raw in _records(text)]
+    items = [NativeItem(raw.encode(), record=raw, line=CDR_LINE) for raw in _records(text)]
     if not items:
         raise RejectedInput("body holds no CDR line", code="empty")
     return items

@@ -24,6 +24,7 @@ from adapters.legacy.batch_report import BatchReport
 from adapters.legacy.dropped import count_dropped
 from adapters.legacy.keys import key_spelling, spelled_fields
 from adapters.legacy.layout import Layout
+from adapters.legacy.line_shape import line_shape
 from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import LineRevision, RevisionStore, content_digest, next_revision
 from adapters.legacy.snapshot import GONE_DIGEST, SnapshotLines
@@ -57,6 +58,7 @@ class FileImport(ResumableSource[tuple[int, int]]):
         self._accounts: dict[int, str] = {}  # line number -> its account number as spelled (a snapshot's lines)
         self._reopened: set[int] = set()  # lines of this chunk whose key's last revision was a snapshot's closure
         self._columns = columns
+        self._shape = line_shape(layout, columns)  # a refused line's clear copy (``bus.dead_letter_lines``)
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
         self._revisions = revisions
         # this chunk's lines of a keyed layout (a chunk tried again maps its lines again: the same revisions), and
@@ -89,13 +91,14 @@ class FileImport(ResumableSource[tuple[int, int]]):
             if record.text is None:
                 headers: tuple[tuple[str, bytes], ...] = (
                     ("file", self._path.name.encode()), ("file.line", str(record.line).encode()))
-                items.append(Item((record.line, ""), RawRecord(value=record.raw, headers=headers), RejectedInput(
-                    "the file ends inside a quoted field", code="truncated")))
+                items.append(Item((record.line, ""), RawRecord(value=record.raw, headers=headers, line=self._shape),
+                                  RejectedInput("the file ends inside a quoted field", code="truncated")))
             elif not layout.skips(record.text):
                 headers = (("file", self._path.name.encode()), ("file.line", str(record.line).encode()),
                            ("layout", layout.name.encode()))
                 items.append(Item((record.line, record.text),
-                                  RawRecord(value=record.raw.rstrip(b"\r\n"), headers=headers)))
+                                  RawRecord(value=record.raw.rstrip(b"\r\n"), headers=headers,
+                                            line=self._shape)))
             if len(items) >= self._chunk_lines:
                 break
         if not read_any:

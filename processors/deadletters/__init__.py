@@ -190,7 +190,8 @@ def original(letter: DeadLetter, deserializer: Deserializer, *, reveal: bool = F
     """The original record, decoded where it can be.
 
     ``{"format": "avro", "schema", "value"}`` (the registry's schema of its id), ``{"format": "json", "value"}``,
-    ``{"format": "text", "value"}`` (UTF-8 that is not JSON: a file's line), ``{"format": "hex", "value"}``, or
+    ``{"format": "text", "value"}`` (UTF-8 that is not JSON: a file's line; a file's line an older release kept in
+    another encoding, its bytes not valid in UTF-8 as escapes, ``n\\xf3mina``), ``{"format": "hex", "value"}``, or
     ``{"format": "none"}``, with ``truncated``, ``size``, the ``key`` and the
     ``headers`` (name: value). Without ``reveal``, identifier values are masked as ``omnibus topics read`` masks
     them, and what cannot be read field by field (hex, text, header values) is hidden."""
@@ -240,6 +241,8 @@ def _decode(value: bytes, letter: DeadLetter, deserializer: Deserializer) -> dic
     try:  # a line of a file import (CSV, fixed-width, a CDR), or a body that is not JSON: shown as the text it is
         return {"format": "text", "value": value.decode("utf-8")}
     except UnicodeDecodeError:
+        if FILE_HEADER in letter.location:  # a line an older release kept in its file's encoding (a Latin-1 export)
+            return {"format": "text", "value": value.decode("utf-8", errors="backslashreplace")}
         return {"format": "hex", "value": value.hex()}
 
 

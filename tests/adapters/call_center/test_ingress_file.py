@@ -95,4 +95,27 @@ async def test_a_bad_line_is_dead_lettered_with_its_offset_and_reading_goes_on(
     assert len(await _contacts(settings)) == 2
     (letter,) = await read_dead_letters(settings)
     headers = {h["key"]: h["value"] for h in letter["headers"]}
-    assert letter["value"] == bad.encode() and headers["file.offset"] == str(len(master_lines()[0]) + 1).encode()
+    # its clear copy: the src column (the caller's number) masked whatever it holds, the quotes as written
+    assert letter["value"] == b'"","****"' and headers["file.offset"] == str(len(master_lines()[0]) + 1).encode()
+
+
+async def test_a_refused_cdr_line_is_kept_as_its_columns_the_calling_and_called_numbers_masked(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """The clear copy of a refused line (``bus.dead_letter_lines``): the caller's number is masked in its column
+    (``src``), the caller ID's scrubbed, the other columns kept, so the operator finds the one that was wrong."""
+    import csv
+
+    settings = await settings_with_topics(bootstrap_servers)
+    master = tmp_path / "Master.csv"
+    bad = master_lines()[0].replace('"2024-03-05 10:09:31"', '"yesterday"')
+    master.write_text(f"{bad}\n{master_lines()[1]}\n")
+    report = await _import(settings, master, tmp_path)
+    assert (report.lines, report.rejected) == (2, 1)
+    (letter,) = await read_dead_letters(settings)
+    text = letter["value"].decode("utf-8")
+    assert "0612345678" not in text and "12345678" not in text
+    (columns,) = csv.reader([text])
+    assert len(columns) == len(next(csv.reader([bad])))  # the same columns, in their order
+    assert columns[1] == "******5678" and columns[4] == '"Jean Dupont" <[digits]>'
+    assert columns[3] == "from-pstn" and columns[9] == "yesterday" and columns[14] == "ANSWERED"

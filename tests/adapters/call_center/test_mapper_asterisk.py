@@ -80,3 +80,17 @@ def test_tester19_f7_a_cdr_that_ends_before_it_starts_is_refused() -> None:
     line = master_lines()[0].replace('"2024-03-05 10:14:10"', '"2024-03-04 10:14:10"')
     with pytest.raises(RejectedInput, match=r"field end is malformed \(before start"):
         mapper_asterisk.map_cdr(line, context())
+
+
+def test_a_cdr_lines_clear_copy_masks_the_calling_and_called_numbers_in_their_columns() -> None:
+    """A refused CDR (a POSTed body's line or a Master.csv file's) is dead-lettered by its columns
+    (``bus.dead_letter_lines``): ``src`` and ``dst`` masked, the caller ID scrubbed, the rest and the quoting kept."""
+    from bus.dead_letter_lines import clear_line
+
+    line = master_lines()[2]  # outbound: dst is the customer's number
+    (item,) = mapper_asterisk.split_lines(f"{line}\n".encode())
+    assert item.line is mapper_asterisk.CDR_LINE
+    cleared = clear_line(item.raw, item.line, str).decode()
+    assert "0144556677" not in cleared and "1001" in cleared  # an agent's extension is no customer's number
+    assert cleared.startswith('"","****","******6677","from-internal","""Agent 1001"" <1001>",')
+    assert '"SIP/trunk-orange/[digits],60"' in cleared and cleared.endswith('"callback-done"')

@@ -146,8 +146,14 @@ def test_a_refused_file_line_keeps_its_file_name_and_says_it_came_from_the_file(
 def test_a_refused_file_line_is_shown_as_its_text_with_reveal() -> None:
     revealed = original(file_line(), SingleObjectDeserializer(CATALOG), reveal=True)
     assert revealed["format"] == "text" and revealed["value"] == f"ELEC-5009;x;31/02/2022;Ana;Lima;{EMAIL}"
+    # a line an older release kept in its Latin-1 file's bytes: read, the byte not valid in UTF-8 as its escape (it
+    # was a hex blob); a release that reads the line by its layout keeps it as UTF-8 (bus.dead_letter_lines)
     latin1 = original(file_line(line="Hélène".encode("latin-1")), SingleObjectDeserializer(CATALOG), reveal=True)
-    assert latin1["format"] == "hex"  # not UTF-8: the bytes as they are
+    assert latin1["format"] == "text" and latin1["value"] == "H\\xe9l\\xe8ne"
+    hidden = original(file_line(line="Hélène".encode("latin-1")), SingleObjectDeserializer(CATALOG))
+    assert hidden["format"] == "text" and hidden["value"] == HIDDEN
+    body = letter(RawRecord(value="Hélène".encode("latin-1")))  # a body that is not UTF-8: no file, its bytes
+    assert original(body, SingleObjectDeserializer(CATALOG), reveal=True)["format"] == "hex"
 
 
 @pytest.mark.parametrize(("field", "value", "shown"), [
