@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bus.envelope import envelope, event_id
-from bus.handoff_revisions import SOURCE_RECORD_FACT
 from bus.errors import OmnibusError
+from bus.handoff_revisions import SOURCE_RECORD_FACT
 from bus.references import declared
 from bus.serde import Event
 from processors.handoffs.outputs import (
