@@ -35,6 +35,7 @@ from bus.envelope import IDENTITY_DECISION_IDS
 from processors.identity.graph import recycle, split_contacts, versions
 from processors.identity.graph.context import Ctx, node_digest
 from processors.identity.graph.customer_steps import Node, route
+from processors.identity.graph.limits import held_from, member, member_rank, member_version
 from processors.identity.graph.messages.claims import GiveBack, HeldBefore, HeldUntil
 from processors.identity.graph.messages.commands import MoveContact, TakeContact
 from processors.identity.graph.profile_codec import encode_profile
@@ -75,8 +76,13 @@ def on_give_back(ctx: Node, message: GiveBack) -> None:
     if not route(ctx, message):
         return
     state, key = ctx.state, message.identifier
-    if message.to == ctx.key or message.to in state.aliases or key not in state.members:
+    value = state.members.get(key)
+    if message.to == ctx.key or message.to in state.aliases or value is None:
         return
+    # It is this customer's from ``since`` on: the earlier holder's older record lowered its member rank here
+    # (``rank_node.on_rekey``) when it came after this customer held it; raised, her untold contact from before goes
+    # the slow way to her (``limits.held_from``), not through the fast path here.
+    state.members[key] = member(member_version(value), held_from(member_rank(value), message.since))
     kept = split_contacts.kept(ctx)
     held = split_contacts.held_at_claim([key], set(state.members) - {key})
     going = [record for record in split_contacts.leaving(kept, [key], held) if record.at < message.since
