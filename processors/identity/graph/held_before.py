@@ -15,7 +15,9 @@ the node knows no earlier holder to send a late one to. The records say who held
 * ``on_held_until`` at the identifier: when the record chain still says so and the number is another customer's, the
   earlier holder is noted with the releases' holders (``recycle.note_giver``: a contact before ``since`` that visits
   later goes to it, ``release.stale``), and ``give_back`` goes to the holder;
-* ``on_give_back`` at the holder's root: each of its contacts that occurred before ``since``, carried the number and
+* ``on_give_back`` at the holder's root: its member rank of the number rises to ``since`` (the earlier holder's older
+  record lowered it, ``rank_node.on_rekey``; the fast path then sends her contacts from before it the slow way); each
+  of its contacts that occurred before ``since``, carried the number and
   none of its other identifiers (a fixed line aside, ``split_contacts.held_at_claim``) and told no person (the matcher
   placed a named call by its traits) moves to the earlier holder as an operator's ``move-contact`` does
   (``move_contact.py``: ``ContactMoved`` with rule ``earliest-claim`` and operator ``omnibus-identity``, the handoffs
