@@ -75,7 +75,7 @@ from processors.identity.graph.context import Ctx, node_digest, recalls, remembe
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import file_blocking, note_kept_apart
 from processors.identity.graph.identifier_node import CLAIM_PREFIX
-from processors.identity.graph.limits import HASH_BITS, evict, give_way, member_rank, member_version, reassigned
+from processors.identity.graph.limits import evict, give_way, held_from, member_rank, member_version, reassigned
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import Adopt, Claim, Give
 from processors.identity.graph.messages.steps import Evict, Link, Note, Release
@@ -284,8 +284,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     came_with.merge(state, message.came_with)  # what follows the identifier (came_with.following_claim)
     # Recycled: its member rank is the instant the claimant took it over, so that the fast path (``fast_node.holds``)
     # sends an event from before it the slow way, to the previous holder (``recycle.held_then``), not here.
-    held = rank if message.since is None else max(rank, max(message.since, 0) << HASH_BITS)
-    _admit(ctx, key, message.version, held, link, message.token)
+    _admit(ctx, key, message.version, held_from(rank, message.since), link, message.token)
     weigh_again_claimant.met_the_claimant(ctx, key, message.left)  # the giver's marks: time order met them here
     weigh_again_claimant.took(ctx, message.event_id, key, rank)
     if first:

@@ -9,8 +9,10 @@ so the root checks the claim against its own member list, the only authority on 
   claimed assignment version (a merge, split or eviction changes the version or the membership);
 * no claimed identifier is shared (``CustomerState.shared``: members whose node says they stopped
   linking, told by ``shared``), since a shared identifier would be refused on its node, not linked;
-* the event ranks no earlier than the rank the root keeps for each claimed member of a limited type
-  (an older event lowers the rank on the identifier node, which only a visit does);
+* the event ranks no earlier than the rank the root keeps for each claimed member of a limited type, and occurred
+  no earlier than that rank's instant (an older event lowers the rank on the identifier node, which only a visit
+  does; a recycled member ranks from the instant its holder took it over, ``limits.held_from``, and an event from
+  before goes to the customer that held it then, ``recycle.held_then``, whatever band its rank is in);
 * its traits say nothing the customer's summary does not (``evidence.known_traits``): a contact with a
   new value (a household member on the family phone, or a new form of this person's name) is counted
   towards ``shared_after`` on its identifier nodes, which only a visit does.
@@ -35,7 +37,7 @@ from prometheus_client import Counter
 from processors.identity.graph.context import recalls_hash, remember_hash, token_hash
 from processors.identity.graph.customer_node import Node, _route, on_apply
 from processors.identity.graph.evidence import known_traits
-from processors.identity.graph.limits import claims_only, key_rank, member_rank, member_version, saga_rank, tells
+from processors.identity.graph.limits import BANDS, claims_only, key_rank, member_rank, member_version, saga_rank, tells
 from processors.identity.graph.login_leaves import on_household
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Fast, Shared, Visit
@@ -67,8 +69,11 @@ def holds(ctx: Node, claims: dict[str, int], saga: Saga, rank: int) -> bool:
             return False
         # An older event goes the slow way: it may lower the rank on the node, or predate a release (release.stale).
         # Not an anonymous page view, which ranks no anonymous id (limits.tells): repeat page views stay fast.
+        # Nor one that occurred before the member's rank whatever its band: a recycled member ranks from the instant
+        # its holder took it over (``limits.held_from``), and a call that gave a supply point alone ranks it late.
         if member_rank(value) and (kind_of(key) not in UNTOLD_KINDS or tells(ctx.policy, saga, key)):
-            if key_rank(rank, saga.channel, key, typed, saga.member_line) < member_rank(value):
+            held = member_rank(value)
+            if key_rank(rank, saga.channel, key, typed, saga.member_line) < held or rank < held & BANDS:
                 return False
     return bool(claims)
 

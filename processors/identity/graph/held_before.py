@@ -15,7 +15,9 @@ the node knows no earlier holder to send a late one to. The records say who held
 * ``on_held_until`` at the identifier: when the record chain still says so and the number is another customer's, the
   earlier holder is noted with the releases' holders (``recycle.note_giver``: a contact before ``since`` that visits
   later goes to it, ``release.stale``), and ``give_back`` goes to the holder;
-* ``on_give_back`` at the holder's root: each of its contacts that occurred before ``since``, carried the number and
+* ``on_give_back`` at the holder's root: its member rank of the number rises to ``since`` (the earlier holder's older
+  record lowered it, ``rank_node.on_rekey``; the fast path then sends her contacts from before it the slow way); each
+  of its contacts that occurred before ``since``, carried the number and
   none of its other identifiers (a fixed line aside, ``split_contacts.held_at_claim``) and told no person (the matcher
   placed a named call by its traits) moves to the earlier holder as an operator's ``move-contact`` does
   (``move_contact.py``: ``ContactMoved`` with rule ``earliest-claim`` and operator ``omnibus-identity``, the handoffs
@@ -35,6 +37,7 @@ from bus.envelope import IDENTITY_DECISION_IDS
 from processors.identity.graph import recycle, split_contacts, versions
 from processors.identity.graph.context import Ctx, node_digest
 from processors.identity.graph.customer_steps import Node, route
+from processors.identity.graph.limits import held_from, member, member_rank, member_version
 from processors.identity.graph.messages.claims import GiveBack, HeldBefore, HeldUntil
 from processors.identity.graph.messages.commands import MoveContact, TakeContact
 from processors.identity.graph.profile_codec import encode_profile
@@ -75,8 +78,13 @@ def on_give_back(ctx: Node, message: GiveBack) -> None:
     if not route(ctx, message):
         return
     state, key = ctx.state, message.identifier
-    if message.to == ctx.key or message.to in state.aliases or key not in state.members:
+    value = state.members.get(key)
+    if message.to == ctx.key or message.to in state.aliases or value is None:
         return
+    # It is this customer's from ``since`` on: the earlier holder's older record lowered its member rank here
+    # (``rank_node.on_rekey``) when it came after this customer held it; raised, her untold contact from before goes
+    # the slow way to her (``limits.held_from``), not through the fast path here.
+    state.members[key] = member(member_version(value), held_from(member_rank(value), message.since))
     kept = split_contacts.kept(ctx)
     held = split_contacts.held_at_claim([key], set(state.members) - {key})
     going = [record for record in split_contacts.leaving(kept, [key], held) if record.at < message.since

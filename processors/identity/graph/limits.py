@@ -56,6 +56,13 @@ def reassigned(value: Member) -> Member:
 
 
 @functools.lru_cache(maxsize=EVENT_RANKS_KEPT)
+def held_from(rank: int, since: int | None) -> int:
+    """A member's rank (``member``) on the customer that holds a recycled identifier from ``since`` (epoch µs,
+    ``recycle.holder_record``; None: not recycled): never before that instant, so the fast path (``fast_node.holds``)
+    sends an event from before it the slow way, to the customer that held it then (``recycle.held_then``)."""
+    return rank if since is None else max(rank, max(since, 0) << HASH_BITS)
+
+
 def event_rank(occurred_micros: int, event_id: str) -> int:
     """``occurred_micros << HASH_BITS`` + the low ``HASH_BITS`` of a blake2b hash of ``event_id``."""
     digest = int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=2).digest(), "big")
@@ -72,6 +79,7 @@ LATE_BAND = 1 << 62
 # Above the late band (ranks stay below 2**64, an unsigned 64-bit int): the ranks an event that claims a record's key
 # (``rules.claims_record``) gives its other identifiers, after every record's and every other event's (``key_rank``).
 CLAIMED_BAND = 1 << 63
+BANDS = ~(LATE_BAND | CLAIMED_BAND)  # ``key_rank``'s band bits off: the event's own rank (``event_rank``)
 
 
 def key_rank(rank: int, channel: str, key: str, claims: bool = False, member: bool = False) -> int:

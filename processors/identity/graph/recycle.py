@@ -54,7 +54,7 @@ from processors.handoffs.outputs import CREATED, STATUS_CHANGED
 from processors.identity.graph import handoff_records, record_lines, split_contacts, tenancy
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.handoff_moves import PLACED, tell_contact
-from processors.identity.graph.limits import HASH_BITS, LATE_BAND, claimable, saga_key_rank, saga_rank
+from processors.identity.graph.limits import BANDS, HASH_BITS, claimable, saga_key_rank, saga_rank
 from processors.identity.graph.messages.base import ContactRecord, Saga
 from processors.identity.graph.messages.claims import Claim, Closed, HeldBefore, Recycle
 from processors.identity.graph.messages.steps import HandoffPlaced
@@ -72,7 +72,6 @@ MAX_GAVE = 8  # identifiers an account's records gave, kept on its node (a contr
 MAX_RECORDS = 8  # records that gave one identifier, kept on its node (the earliest and the latest)
 MAX_HOLDERS = 4  # customers a recycle or a release took it from whose contacts a late event still finds
 REOPENED = -1  # ``Closed.at`` of an account whose closure a dated record outranks (``closed_at``): void
-BANDS = ~(LATE_BAND | LATE_BAND << 1)  # ``limits.key_rank``'s band bits off: the event's own rank
 
 
 def rank_time(rank: int) -> int:

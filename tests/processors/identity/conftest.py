@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
     from processors.identity.config import IdentitySettings
     from tests.processors.identity.broker import OneWorker, WorkerFactory
@@ -37,3 +37,14 @@ def identity_worker(bootstrap_servers: str, tmp_path: Path) -> WorkerFactory:
             yield OneWorker(config, worker, producer)
 
     return start
+
+
+@pytest.fixture(params=[False, True], ids=["graph", "fast-path"])
+def both_paths(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``pytestmark = pytest.mark.usefixtures("both_paths")``: the module's tests run with harnesses (``support.Harness``)
+    that send every event the slow way, then through the fast path's view as the running processor has it."""
+    from tests.processors.identity.support import FAST_PATH
+
+    token = FAST_PATH.set(request.param)
+    yield
+    FAST_PATH.reset(token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,11 @@ def unlimited_settings() -> IdentitySettings:
     return settings(max_per_customer=UNLIMITED, shared_after=UNLIMITED)
 
 
+# Whether a ``Harness`` made without a ``view`` takes one (the fast path as the running processor has it): set by the
+# ``both_paths`` fixture (``conftest.py``), which runs a test without the fast path, then through it.
+FAST_PATH: ContextVar[bool] = ContextVar("fast_path", default=False)
+
+
 class Harness:
     """Intake + graph + local delivery, with events given as (channel, [(type, value), ...])."""
 
@@ -51,8 +57,9 @@ class Harness:
         duplicates: float = 0.0, view: AssignmentView | None = None,
     ) -> None:
         """``view``: the fast path's view (``processors.identity.fastpath``), fed with the assignments
-        decided before each event arrives; None sends every event the slow way."""
+        decided before each event arrives; None sends every event the slow way (unless ``FAST_PATH``: a new view)."""
         self.config = config or settings()
+        view = view if view is not None or not FAST_PATH.get() else AssignmentView()
         self.book = ProfileBook.from_registry()
         self.normalizer = IdentifierNormalizer(self.config)
         self.view = view

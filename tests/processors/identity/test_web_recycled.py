@@ -35,6 +35,8 @@ from tests.processors.identity.graph.test_master_line_recycle import (
 from tests.processors.identity.support import Harness
 from tests.processors.identity.test_web_household import lookup, screen_pop
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 
 def pop_of(h: Harness, customer: str) -> dict[str, Any]:
     """``GET /customers/{id}`` (its view's steps, without the HTTP)."""

@@ -8,6 +8,8 @@ Now a ``HandoffStatusChanged`` or ``HandoffRouted`` naming the case's customer (
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 
 from tests.processors.handoffs.factories import T0, acknowledged, resolved
@@ -16,6 +18,8 @@ from tests.processors.identity.graph.test_handoff_moves import HANDOFF, HANDOFFS
 from tests.processors.identity.graph.test_move_contact import BOBS_ACCOUNT, PHONE
 from tests.processors.identity.graph.test_move_contact_order import ann_and_bob
 from tests.processors.identity.support import Harness, ident, interaction, settings
+
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
 
 
 def named(event, customer: str, *identifiers: tuple[str, str]):

@@ -32,6 +32,8 @@ from tests.processors.identity.graph.test_number_recycling import placed, run
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 OBSERVED, BUSINESS, CONTACTS = "identity.observed.v1", "business.events.v1", "contact.events.v1"
 Items = list[tuple[Event, str]]
 NIGHTS = {1: datetime(2026, 11, 3, 2, tzinfo=UTC), 2: datetime(2026, 11, 4, 2, tzinfo=UTC),

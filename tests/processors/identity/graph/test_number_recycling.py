@@ -23,11 +23,14 @@ from adapters.call_center.mapper_ctr import map_ctr
 from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from bus.serde import Event
 from processors.identity.config import IdentitySettings
+from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.outputs import Resolved
 from processors.identity.graph.state import IdentifierState
 from tests.adapters.call_center.test_mapper_identifiers import context, ctr
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, matcher_settings
+
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
 
 OBSERVED, BUSINESS, CONTACTS = "identity.observed.v1", "business.events.v1", "contact.events.v1"
 MOBILE = "+33633445566"
@@ -74,11 +77,12 @@ def call(contact_id: str, hour: int) -> Items:
 
 
 def run(items: Items, *, partitions: int = 1, seed: int | None = None,
-        config: IdentitySettings | None = None) -> Harness:
+        config: IdentitySettings | None = None, view: AssignmentView | None = None) -> Harness:
     """``items`` in this order, each settled (``seed`` None), or interleaved on ``partitions`` by ``seed`` with
-    at-least-once copies; ``config``: the identity settings (default ``matcher_settings()``)."""
+    at-least-once copies; ``config``: the identity settings (default ``matcher_settings()``); ``view``: the fast
+    path's (``Harness``)."""
     h = Harness(config or matcher_settings(), partitions=partitions, seed=seed,
-                duplicates=0.1 if seed is not None else 0.0)
+                duplicates=0.1 if seed is not None else 0.0, view=view)
     steps = random.Random(seed)
     for event, topic in items:
         h.feed(event, topic, settle=seed is None)

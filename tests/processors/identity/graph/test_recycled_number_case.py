@@ -34,6 +34,8 @@ from tests.processors.identity.graph.test_number_recycling import (
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, ident, matcher_settings
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 CASE = "h-roaming-charge"
 claires_call = call("CALL-C", 2)  # Claire's call from the mobile, during which the case is opened
 

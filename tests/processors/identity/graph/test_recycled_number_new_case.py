@@ -47,6 +47,8 @@ from tests.processors.identity.graph.test_number_recycling import run as shuffle
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness, ident, interaction, matcher_settings
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 CASE = "h-after-recycle"
 
 

@@ -37,6 +37,8 @@ from tests.processors.identity.graph.test_number_recycling import run
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 OBSERVED, BUSINESS, CONTACTS, HANDOFFS = ("identity.observed.v1", "business.events.v1", "contact.events.v1",
                                           "handoff.events.v1")
 LANDLINE, NUMBER = "04 72 00 00 03", "+33472000003"

@@ -33,6 +33,8 @@ from tests.processors.identity.support import (
     product_subscribed,
 )
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 PHONE = ("PHONE", "+33699887701")
 CAROL, DAVE = ("USER_ID", "u-carol"), ("USER_ID", "u-dave")
 TRAITS = {"u-carol": {"given_name": "Carol", "family_name": "Dupont", "birth_date": "1950-01-20"},

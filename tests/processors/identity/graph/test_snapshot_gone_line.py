@@ -34,6 +34,8 @@ from tests.processors.identity.graph.test_master_line_recycle import (
 )
 from tests.processors.identity.graph.test_number_recycling import run
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 
 class _Revisions:
     """The revision store's one read ``GoneClosures`` makes: the export's latest revision of each key."""

@@ -42,6 +42,8 @@ from tests.processors.identity.graph.test_number_recycling import run as recycli
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import HMAC_KEY, Harness, matcher_settings
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 OBSERVED, BUSINESS = "identity.observed.v1", "business.events.v1"
 IDENTIFIERS = IdentifierSettings(default_region="PL", national_id_schemes=("pl.pesel",), hmac_key=HMAC_KEY)
 SUBSCRIBERS = {  # the tester's subs_layout.yaml (docs/legacy-batch.md's full-snapshot example)

@@ -43,6 +43,8 @@ from tests.processors.identity.graph.test_recycled_tenant import (
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import Harness
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 PRM = "14500000000003"
 MOBILES = {"claire": ("06 11 22 33 01", "+33611223301"), "daniel": ("06 11 22 33 02", "+33611223302")}
 

@@ -26,6 +26,8 @@ from tests.processors.identity.graph.test_joint_holder_lines import PRODUCTS, he
 from tests.processors.identity.graph.test_seek import root
 from tests.processors.identity.support import HMAC_KEY, Harness, matcher_settings
 
+pytestmark = pytest.mark.usefixtures("both_paths")  # without the fast path, then through it
+
 OBSERVED, BUSINESS = "identity.observed.v1", "business.events.v1"
 ACCOUNT, INSTALLATION, LANDLINE = "000700123456", "3000123456", "(11) 3456-7890"
 PEOPLE = {  # the tester's contas_2026-12-01.csv and contas_2026-12-02.csv
