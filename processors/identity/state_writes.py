@@ -25,11 +25,13 @@ as contact records their customer's index does not name (``tests/processors/iden
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bus.errors import PublishError
 from bus.logging import get_logger
+from bus.producer import EventProducer
+from bus.topic import KafkaRecord
 
 log = get_logger(__name__, component="identity")
 
@@ -41,10 +43,13 @@ class StateWrites:
         self.lock = asyncio.Lock()
         self._last: asyncio.Future[None] | None = None
 
-    def settled(self, changelog: Awaitable[Any]) -> asyncio.Future[None]:
-        """Completes once ``changelog`` and every changelog handed over before it are acknowledged; raises what
-        ``changelog`` raises (``PublishError``). Call under ``lock``, right after the hand-over."""
-        settled = asyncio.ensure_future(self._settle(self._last, changelog))
+    def settled(self, changelog: Awaitable[Any], done: Callable[[], Awaitable[Any]] | None = None,
+                ) -> asyncio.Future[None]:
+        """Completes once ``changelog`` and every changelog handed over before it are acknowledged, and then what
+        ``done()`` sends (the batch's done markers, ``bus.batch_restore``: after every earlier batch's, so that a
+        writer's markers land in seq order); raises what ``changelog`` or ``done()`` raises (``PublishError``). Call
+        under ``lock``, right after the hand-over."""
+        settled = asyncio.ensure_future(self._settle(self._last, changelog, done))
         self._last = settled
         return settled
 
@@ -67,10 +72,21 @@ class StateWrites:
             await asyncio.wait([last])
 
     @staticmethod
-    async def _settle(before: asyncio.Future[None] | None, changelog: Awaitable[Any]) -> None:
+    async def _settle(before: asyncio.Future[None] | None, changelog: Awaitable[Any],
+                      done: Callable[[], Awaitable[Any]] | None) -> None:
         if before is not None:
             await asyncio.wait([before])  # its end, not its outcome: an error is raised to its own batch
         await changelog
         if before is not None and (before.cancelled() or before.exception() is not None):
             raise PublishError("an earlier batch's changelog was not acknowledged: this batch may have read its "
                                "states, so it does not count as done either", retriable=True)
+        if done is not None:
+            await done()
+
+
+def done_sender(producer: EventProducer, markers: Sequence[KafkaRecord]) -> Callable[[], Awaitable[Any]] | None:
+    """``settled``'s ``done`` for a batch's done markers (``FaustTables.done_markers``): sent and acknowledged
+    (``EventProducer.send_batched``, ``PublishError``); None when there are none."""
+    if not markers:
+        return None
+    return lambda: producer.send_batched(markers)
