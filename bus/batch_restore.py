@@ -76,11 +76,12 @@ def record_batch(headers: Headers) -> Batch | None:
     return None
 
 
-def done_marker(batch: str, version: int) -> tuple[bytes, bytes, tuple[tuple[str, bytes], ...]]:
-    """``(key, value, headers)`` of the done marker of batch ``batch`` (``<writer>:<seq>``), written under fencing
-    ``version``: a fence marker's key prefix (``bus.fencing.is_marker``: no table entry, skipped by every reader)."""
-    writer, _, seq = batch.rpartition(":")
-    return DONE_PREFIX + writer.encode(), seq.encode(), fence_headers(version)
+def done_marker(batch: Batch, version: int) -> tuple[bytes, bytes, tuple[tuple[str, bytes], ...]]:
+    """``(key, value, headers)`` of the done marker of ``batch`` (``(writer, seq)``, ``record_batch``), written under
+    fencing ``version``: a fence marker's key prefix (``bus.fencing.is_marker``: no table entry, skipped by every
+    reader)."""
+    writer, seq = batch
+    return DONE_PREFIX + writer.encode(), str(seq).encode(), fence_headers(version)
 
 
 def done_of(key: Any, value: Any) -> Batch | None:

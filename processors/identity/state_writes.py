@@ -20,6 +20,10 @@ Without the wait, a changelog still on its way could land partly before the mark
 (skipped as late writes): a batch restored in part, some keys as after it and some as before. The replay of its
 records then finds the batch done where its node states say so, and leaves the rest as before it, for good: seen
 as contact records their customer's index does not name (``tests/processors/identity/graph/test_partial_restore.py``).
+A worker stopped while it sent (a pause past the session timeout, a kill) is not covered by the wait: there each batch's
+done markers (``done`` of ``settled``, ``bus.batch_restore``), sent after its changelog and every earlier batch's
+markers are acknowledged and before it counts as done, tell the new owner which batches it restored whole; it takes
+back the rest.
 """
 
 from __future__ import annotations
@@ -61,8 +65,8 @@ class StateWrites:
             await asyncio.wait_for(self._drain(), within_s)
             return True
         except TimeoutError:
-            log.warning("changelog writes still in flight when the partitions were revoked; a restore may apply "
-                        "a batch in part", waited_s=within_s)
+            log.warning("changelog writes still in flight when the partitions were revoked; the new owner takes "
+                        "back a batch without its done marker and handles its input again", waited_s=within_s)
             return False
 
     async def _drain(self) -> None:

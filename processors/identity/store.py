@@ -168,10 +168,10 @@ class FaustTables:
         version = record_version(records[0].headers)
         batch = record_batch(records[0].headers)
         assert batch is not None  # drain_changelog's
-        key, value, headers = done_marker(f"{batch[0]}:{batch[1]}", version)
+        key, value, headers = done_marker(batch, version)
         topic = self._changelogs.get(id(self.nodes)) or self._changelog_of(self.nodes)
         return [KafkaRecord(topic[0], key, value, headers, partition)
-                for partition in sorted({record.partition for record in records})]
+                for partition in sorted({record.partition for record in records if record.partition is not None})]
 
     def get_node(self, key: str) -> NodeState | None:
         data = self.nodes.data.get(key.encode())

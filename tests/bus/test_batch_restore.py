@@ -30,7 +30,7 @@ def test_a_record_without_a_readable_batch_header_has_no_batch() -> None:
 
 
 def test_a_done_marker_is_a_fence_marker_to_every_reader_and_names_its_batch() -> None:
-    key, value, headers = done_marker("w1:12", 5)
+    key, value, headers = done_marker(("w1", 12), 5)
     assert is_marker(key) and record_version(headers) == 5
     assert done_of(key, value) == ("w1", 12)
     assert done_of(b"cus_1", b"12") is None

@@ -154,7 +154,7 @@ def batch_event(partition: int, offset: int, key: bytes, value: bytes | None, ve
     return event
 
 
-def done_event(partition: int, offset: int, batch: str, version: int) -> Any:
+def done_event(partition: int, offset: int, batch: tuple[str, int], version: int) -> Any:
     key, value, headers = done_marker(batch, version)
     message = SimpleNamespace(partition=partition, offset=offset, headers=list(headers), value=value, key=key)
     return SimpleNamespace(key=key, value=value, message=message)
@@ -184,7 +184,7 @@ async def restored_together(cut: str | None) -> tuple[dict[str, FencedTable], li
     for name, table in tables.items():
         events = [batch_event(0, 0, b"k1", b"w1-" + name.encode(), 7, "w:1")]
         if name == "nodes":
-            events.append(done_event(0, 1, "w:1", 7))
+            events.append(done_event(0, 1, ("w", 1), 7))
         if name != cut:
             events.append(batch_event(0, 2, b"k1", b"w2-" + name.encode(), 7, "w:2"))
             events.append(batch_event(0, 3, b"k2", b"w2-" + name.encode(), 7, "w:2"))
@@ -215,7 +215,7 @@ async def test_a_batch_with_its_done_marker_stays_as_restored() -> None:
     nodes._active, nodes._generation = {0}, 8  # noqa: SLF001 - as on_rebalance leaves them
     nodes.batches.start(8)  # type: ignore[union-attr]
     nodes.apply_changelog_batch([batch_event(0, 0, b"k1", b"v1", 7, "w:1"), batch_event(0, 1, b"k2", b"v2", 7, "w:2"),
-                                 done_event(0, 2, "w:2", 7)])
+                                 done_event(0, 2, ("w", 2), 7)])
     await nodes.on_recovery_completed({TP(nodes.changelog_topic_name, 0)}, set())
     assert dict(nodes.data) == {b"k1": b"v1", b"k2": b"v2"}
 
