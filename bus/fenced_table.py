@@ -21,7 +21,10 @@
   standby records in bulk from the fetch (``bus.standby_apply``, ``apply_standby``: the fence, then the last record
   per key), not one by one through faust's per-record path;
 * after a restore the owner writes the current value of each key whose late write it skipped again
-  (``on_recovery_completed``), so the key's last record, the one compaction keeps, is the right one.
+  (``on_recovery_completed``), so the key's last record, the one compaction keeps, is the right one;
+* tables restored together that share a ``DoneBatches`` (``batches``) restore a batch whole or not at all: after
+  the restore, each takes back what it applied of a batch whose done marker it did not see, and writes those keys
+  again (``bus.batch_restore``).
 """
 
 from __future__ import annotations
@@ -37,11 +40,12 @@ from faust.stores.memory import Store as MemoryStore
 from faust.streams import current_event
 from faust.types import TP, EventT, FutureMessage
 
+from bus.batch_restore import DoneBatches, TailUndo, done_of, record_batch
 from bus.config import TopicSettings
 from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
 from bus.key_partitioned_store import KeyPartitionedStore, KeyPartitioning, PartitionKey
 from bus.logging import get_logger
-from bus.metrics import CHANGELOG_FENCED
+from bus.metrics import BATCHES_TAKEN_BACK, CHANGELOG_FENCED
 from bus.standby_apply import install as install_standby_apply
 
 log = get_logger(__name__)
@@ -51,10 +55,13 @@ MARKER_TIMEOUT_S = 10.0  # within faust's rebalance, itself bounded by the sessi
 class FencedTable(faust.Table):
     """``faust.Table`` with fenced changelog records (see the module)."""
 
-    def __init__(self, *args: Any, partition_key: PartitionKey | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, partition_key: PartitionKey | None = None, batches: DoneBatches | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.partition_key = partition_key  # KeyPartitionedStore: which bytes of a key give its partition
         self.fence = ChangelogFence()
+        self.batches = batches  # shared by the tables a batch writes (bus.batch_restore); None: record by record
+        self._tail = TailUndo()
         self._active: set[int] = set()  # changelog partitions this worker owned in generation ``_generation``
         self._generation = UNVERSIONED
         self._late: set[tuple[int, Any]] = set()  # (partition, key) of late writes skipped in active partitions
@@ -87,6 +94,10 @@ class FencedTable(faust.Table):
         active = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == name}
         kept = self._active if generation_id == self._generation + 1 else set()  # a generation missed: all taken
         self._active, self._generation = active, generation_id
+        if self.batches is not None:
+            self.batches.start(generation_id)
+            for partition in active - kept:
+                self._tail.clear(partition)
         if active - kept and generation_id >= 0:
             try:
                 await asyncio.wait_for(self._mark(sorted(active - kept), generation_id), MARKER_TIMEOUT_S)
@@ -104,17 +115,32 @@ class FencedTable(faust.Table):
 
     def apply_changelog_batch(self, batch: Iterable[EventT]) -> None:
         admitted = []
+        batches = self.batches
+        pending: dict[Any, Any] = {}  # key -> value admitted earlier in this call (not in the store yet)
         for event in batch:
             message = event.message
-            if self.fence.admits(message.partition, message.offset, message.headers):
-                if message.partition in self._active and self.fence.highest(message.partition) > self._generation:
-                    self._ahead(message.partition)
+            partition = message.partition
+            restored = batches is not None and partition in self._active
+            if restored:
+                last = self.fence.last_offset(partition)
+                if last is None or message.offset <= last:  # read from the start again: a new restore
+                    self._tail.clear(partition)
+            if self.fence.admits(partition, message.offset, message.headers):
+                if partition in self._active and self.fence.highest(partition) > self._generation:
+                    self._ahead(partition)
                 if not is_marker(message.key):
                     admitted.append(event)
+                    if restored:
+                        key = event.key
+                        before = pending[key] if key in pending else self.data.get(key)
+                        self._tail.applied(partition, record_batch(message.headers), key, before)
+                        pending[key] = event.value
+                elif restored and (done := done_of(message.key, message.value)) is not None:
+                    batches.add(partition, done)  # type: ignore[union-attr]
             else:
                 CHANGELOG_FENCED.labels(table=self.name).inc()
-                if message.partition in self._active:
-                    self._late.add((message.partition, event.key))
+                if partition in self._active:
+                    self._late.add((partition, event.key))
         super().apply_changelog_batch(admitted)
 
     @property
@@ -166,6 +192,7 @@ class FencedTable(faust.Table):
         this it would drop the new owner's record and keep the stale one."""
         await super().on_recovery_completed(active_tps, standby_tps)
         late, self._late = self._late, set()
+        late |= self._take_back_partial_batches()
         keys = [(partition, key) for partition, key in sorted(late, key=repr) if partition in self._active]
         if not keys:
             return
@@ -175,6 +202,33 @@ class FencedTable(faust.Table):
         except (TimeoutError, KafkaError) as exc:  # faust does not look at this callback's errors: say it here
             log.warning("changelog keys not written again after late writes; compaction may keep the late ones",
                         table=self.name, keys=len(keys), error_type=type(exc).__name__)
+
+    def _take_back_partial_batches(self) -> set[tuple[int, Any]]:
+        """Give every key that a batch without its done marker (or a later batch of its writer) wrote in an active
+        partition restored the value it had before (``bus.batch_restore``); the (partition, key) pairs to write to
+        the changelog again."""
+        tail, self._tail = self._tail, TailUndo()
+        if self.batches is None:
+            return set()
+        keys: set[tuple[int, Any]] = set()
+        for partition in sorted(self._active):
+            rollback = tail.roll_back(partition, self.batches.of(partition))
+            for key, before in rollback.values.items():
+                if before is None:
+                    if key in self.data:
+                        del self.data[key]
+                else:
+                    self.data[key] = before
+                keys.add((partition, key))
+            if rollback.beyond:
+                log.error("a batch restored without its done marker began before the records kept to take it back: "
+                          "it stays in part", table=self.name, partition=partition)
+            if rollback.values:
+                BATCHES_TAKEN_BACK.labels(table=self.name).inc(len(rollback.batches))
+                log.warning("batches restored without their done marker taken back: their input is handled again",
+                            table=self.name, partition=partition, batches=len(rollback.batches),
+                            keys=len(rollback.values), kept_as_written_later=rollback.kept)
+        return keys
 
     async def _rewrite(self, keys: list[tuple[int, Any]]) -> None:
         sent = []

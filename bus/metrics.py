@@ -66,6 +66,12 @@ CHANGELOG_FENCED = Counter(
     "Changelog records skipped at restore: written late by a worker that had lost the partition (bus.fencing).",
     ["table"],
 )
+BATCHES_TAKEN_BACK = Counter(
+    "omnibus_changelog_batches_taken_back_total",
+    "Batches a restore took back because it did not see their done marker: their input is handled again "
+    "(bus.batch_restore).",
+    ["table"],
+)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import faust
 
 from bus import group_lease
 from bus.app import create_app
+from bus.batch_restore import DoneBatches
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder
 from bus.dead_letter import DeadLetterWriter
@@ -106,7 +107,9 @@ class IdentityProcessor:
         # bytes keys, written to the partition of their graph messages (see FaustTables).
         # msgpack values (store.FaustTables), kept as bytes: value_type=bytes is faust's raw serializer.
         # Fenced (bus.fenced_table): a late changelog write of a worker that lost the partition loses at restore.
-        table = {"key_type": bytes, "value_type": bytes, "partitions": partitions, "use_partitioner": True}
+        # A batch restored whole or not at all in the three tables (bus.batch_restore): they share the done markers.
+        table = {"key_type": bytes, "value_type": bytes, "partitions": partitions, "use_partitioner": True,
+                 "batches": DoneBatches()}
         self.nodes = fenced_table(self.app, "identity-nodes", settings.topics, **table)
         self.profiles = fenced_table(self.app, "identity-profiles", settings.topics, **table)
         # A customer's contact records (split_contacts.py), on its partition: the store derives it (partition_key).

@@ -29,7 +29,7 @@ from processors.identity.graph.messages import kind
 from processors.identity.graph.messages.steps import Fast
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.publish import Publisher
-from processors.identity.state_writes import StateWrites
+from processors.identity.state_writes import StateWrites, done_sender
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.wire import partition_of
 
@@ -88,8 +88,9 @@ class ApplyHere:
             if not allowed() or not self.fence.allows(stamp, owned):
                 return False  # published, states not written, inputs not acknowledged: the next owner replays
             batch.commit()
-            changelog = await self.producer.hand_over(self.store.drain_changelog(self.generation()))
-            done = self.writes.settled(changelog)
+            written = self.store.drain_changelog(self.generation())
+            changelog = await self.producer.hand_over(written)
+            done = self.writes.settled(changelog, done_sender(self.producer, self.store.done_markers(written)))
         await done  # outside the lock: the next batch runs meanwhile (state_writes.py)
         self.publisher.after(published, kinds)
         return True

@@ -42,7 +42,7 @@ from processors.identity.graph.messages import AnyMessage, kind
 from processors.identity.graph.outputs import Output, Send
 from processors.identity.graph_progress import GraphProgress
 from processors.identity.publish import Publisher
-from processors.identity.state_writes import StateWrites
+from processors.identity.state_writes import StateWrites, done_sender
 from processors.identity.store import FaustTables, Overlay
 from processors.identity.wire import decode_record, encode_record, partition_of
 
@@ -148,8 +148,10 @@ class GraphAgent:
         # the worker already wrote in this one (repeat contacts applied at intake), a restore would skip it as
         # a fenced-out worker's late write. A worker fenced out has not joined the new generation: its
         # generation is the old one, below the new owner's marker (bus.fencing).
-        changelog = await self.producer.hand_over(self.store.drain_changelog(self.generation()))
-        return self._written(records, self.writes.settled(changelog), outputs, kinds)
+        written = self.store.drain_changelog(self.generation())
+        changelog = await self.producer.hand_over(written)
+        settled = self.writes.settled(changelog, done_sender(self.producer, self.store.done_markers(written)))
+        return self._written(records, settled, outputs, kinds)
 
     async def _written(self, records: Sequence[Any], settled: Awaitable[None], outputs: list[Output],
                        kinds: Counter[str]) -> None:

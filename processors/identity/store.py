@@ -11,7 +11,8 @@ from typing import Any
 
 from faust.serializers import codecs
 
-from bus.fencing import fence_headers
+from bus.batch_restore import BatchIds, batch_header, done_marker, record_batch
+from bus.fencing import fence_headers, record_version
 from bus.topic import KafkaRecord
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.contact_codec import decode_contact, encode_contact
@@ -131,7 +132,9 @@ class FaustTables:
 
     Every record carries the batch's fencing version (``bus.fencing``: the consumer-group generation its
     input records were fetched in), and the tables are ``bus.fenced_table.FencedTable``s: a record a
-    paused worker sends after it lost the partition is skipped at restore, and by ``omnibus verify``.
+    paused worker sends after it lost the partition is skipped at restore, and by ``omnibus verify``. Every record
+    also carries its batch's id (header ``omnibus-batch``, ``bus.batch_restore``), so that a restore that saw part of
+    a batch skipped takes the rest back in all three tables.
     """
 
     def __init__(self, nodes: Any, profiles: Any, contacts: Any, partitions: Callable[[], int]) -> None:
@@ -142,15 +145,33 @@ class FaustTables:
         # (changelog topic, key) -> (value or None for a tombstone, partition); a dict keeps insertion order
         self._pending: dict[tuple[str, bytes], tuple[bytes | None, int]] = {}
         self._changelogs: dict[int, tuple[str, Callable[[bytes], bytes] | None]] = {}  # id(table) -> topic, codec
+        self._batches = BatchIds()
 
     def drain_changelog(self, version: int) -> list[KafkaRecord]:
         """The changelog records queued since the last call, one per changed key (the last value), each with
-        the fencing ``version`` of the batch that changed it (``bus.fencing.batch_version``)."""
-        headers = fence_headers(version)
+        the fencing ``version`` of the batch that changed it (``bus.fencing.batch_version``) and a new batch id
+        (``bus.batch_restore``: one per call, in the order the records are handed to the producer)."""
+        if not self._pending:
+            return []
+        headers = (*fence_headers(version), batch_header(self._batches.next()))
         records = [KafkaRecord(topic, key, value, headers, partition)
                    for (topic, key), (value, partition) in self._pending.items()]
         self._pending.clear()
         return records
+
+    def done_markers(self, records: list[KafkaRecord]) -> list[KafkaRecord]:
+        """The done markers of the batch ``drain_changelog`` gave as ``records``: one in the node table's changelog
+        per partition the batch wrote (``bus.batch_restore.done_marker``), to send once ``records`` and every earlier
+        batch's markers are acknowledged; none for no records."""
+        if not records:
+            return []
+        version = record_version(records[0].headers)
+        batch = record_batch(records[0].headers)
+        assert batch is not None  # drain_changelog's
+        key, value, headers = done_marker(batch, version)
+        topic = self._changelogs.get(id(self.nodes)) or self._changelog_of(self.nodes)
+        return [KafkaRecord(topic[0], key, value, headers, partition)
+                for partition in sorted({record.partition for record in records if record.partition is not None})]
 
     def get_node(self, key: str) -> NodeState | None:
         data = self.nodes.data.get(key.encode())

@@ -5,8 +5,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import faust
+import pytest
 from faust.types import TP
 
+from bus.batch_restore import DoneBatches, batch_header, done_marker
 from bus.config import TopicSettings
 from bus.fenced_table import FencedTable, fenced_table
 from bus.fencing import fence_headers, fence_marker, is_marker
@@ -142,3 +144,90 @@ def test_a_marker_through_a_json_tables_serializers_is_still_a_marker_on_the_top
     assert is_marker(on_topic) and is_marker(codecs.loads("json", on_topic))
     assert codecs.loads("json", codecs.dumps("json", value)) == value
     assert not is_marker(codecs.dumps("json", "handoff-1"))
+
+
+def batch_event(partition: int, offset: int, key: bytes, value: bytes | None, version: int, batch: str | None,
+                ) -> Any:
+    event = changelog_event(partition, offset, key, value, version)
+    if batch is not None:
+        event.message.headers.append(batch_header(batch))
+    return event
+
+
+def done_event(partition: int, offset: int, batch: tuple[str, int], version: int) -> Any:
+    key, value, headers = done_marker(batch, version)
+    message = SimpleNamespace(partition=partition, offset=offset, headers=list(headers), value=value, key=key)
+    return SimpleNamespace(key=key, value=value, message=message)
+
+
+async def restored_together(cut: str | None) -> tuple[dict[str, FencedTable], list[tuple[str, bytes, bytes | None]]]:
+    """Three tables restored in generation 8 from partition 0 of their changelogs: batch w:1 whole, with its done
+    marker; batch w:2 in all three tables except ``cut`` (never landed), no done marker; w:3 in nodes only."""
+    app = faust.App("batch-restore-test", broker="kafka://127.0.0.1:1", store="memory://")
+    batches = DoneBatches()
+    tables = {name: fenced_table(app, name, TopicSettings(), key_type=bytes, value_type=bytes, partitions=2,
+                                 batches=batches) for name in ("nodes", "profiles", "contacts")}
+    sent: list[tuple[str, bytes, bytes | None]] = []
+    for name, table in tables.items():
+        async def send(_name: str = name, **kwargs: Any) -> Any:
+            sent.append((_name, kwargs["key"], kwargs["value"]))
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+
+        table.changelog_topic.send = send  # type: ignore[method-assign]
+    app.assignor.assigned_actives = lambda: {TP(t.changelog_topic_name, 0) for t in tables.values()}  # type: ignore[method-assign]
+    for table in tables.values():
+        await table.on_rebalance(set(), set(), set(), 8)
+    sent.clear()
+    app.consumer_generation_id = 8
+    for name, table in tables.items():
+        events = [batch_event(0, 0, b"k1", b"w1-" + name.encode(), 7, "w:1")]
+        if name == "nodes":
+            events.append(done_event(0, 1, ("w", 1), 7))
+        if name != cut:
+            events.append(batch_event(0, 2, b"k1", b"w2-" + name.encode(), 7, "w:2"))
+            events.append(batch_event(0, 3, b"k2", b"w2-" + name.encode(), 7, "w:2"))
+        if name == "nodes":
+            events.append(batch_event(0, 4, b"k3", b"w3", 7, "w:3"))
+        events.append(changelog_event(0, 5, fence_marker(8)[0], b"taken", 8))
+        table.apply_changelog_batch(events)
+    for table in tables.values():
+        await table.on_recovery_completed({TP(table.changelog_topic_name, 0)}, set())
+    return tables, sent
+
+
+@pytest.mark.parametrize("cut", ["nodes", "profiles", "contacts"])
+async def test_a_batch_cut_in_one_changelog_is_taken_back_in_all_three_with_the_later_ones(cut: str) -> None:
+    tables, sent = await restored_together(cut)
+    for name, table in tables.items():
+        assert dict(table.data) == {b"k1": b"w1-" + name.encode()}, name  # as after w:1
+    assert sorted(sent) == sorted([(name, b"k1", b"w1-" + name.encode()) for name in tables if name != cut]
+                                  + [(name, b"k2", None) for name in tables if name != cut] + [("nodes", b"k3", None)])
+
+
+async def test_a_batch_with_its_done_marker_stays_as_restored() -> None:
+    app = faust.App("batch-done-test", broker="kafka://127.0.0.1:1", store="memory://")
+    nodes = fenced_table(app, "nodes", TopicSettings(), key_type=bytes, value_type=bytes, partitions=2,
+                         batches=DoneBatches())
+    app.assignor.assigned_actives = lambda: {TP(nodes.changelog_topic_name, 0)}  # type: ignore[method-assign]
+    nodes.changelog_topic.send = None  # type: ignore[assignment,method-assign]  # nothing to write
+    nodes._active, nodes._generation = {0}, 8  # noqa: SLF001 - as on_rebalance leaves them
+    nodes.batches.start(8)  # type: ignore[union-attr]
+    nodes.apply_changelog_batch([batch_event(0, 0, b"k1", b"v1", 7, "w:1"), batch_event(0, 1, b"k2", b"v2", 7, "w:2"),
+                                 done_event(0, 2, ("w", 2), 7)])
+    await nodes.on_recovery_completed({TP(nodes.changelog_topic_name, 0)}, set())
+    assert dict(nodes.data) == {b"k1": b"v1", b"k2": b"v2"}
+
+
+async def test_records_written_before_batch_ids_restore_as_before() -> None:
+    app = faust.App("batch-upgrade-test", broker="kafka://127.0.0.1:1", store="memory://")
+    nodes = fenced_table(app, "nodes", TopicSettings(), key_type=bytes, value_type=bytes, partitions=2,
+                         batches=DoneBatches())
+    nodes.changelog_topic.send = None  # type: ignore[assignment,method-assign]  # nothing to write
+    nodes._active, nodes._generation = {0}, 8  # noqa: SLF001 - as on_rebalance leaves them
+    nodes.batches.start(8)  # type: ignore[union-attr]
+    nodes.apply_changelog_batch([changelog_event(0, 0, b"k1", b"old", None), changelog_event(0, 1, b"k1", b"v1", 6),
+                                 changelog_event(0, 2, b"k2", b"v2", 7)])
+    await nodes.on_recovery_completed({TP(nodes.changelog_topic_name, 0)}, set())
+    assert dict(nodes.data) == {b"k1": b"v1", b"k2": b"v2"}

@@ -51,6 +51,9 @@ class Store:
     def drain_changelog(self, version: int) -> list[Any]:
         return []
 
+    def done_markers(self, records: list[Any]) -> list[Any]:
+        return []
+
 
 class Producer:
     async def send_batched(self, records: list[Any]) -> None:

@@ -34,6 +34,9 @@ class Store:
         self.versions.append(version)
         return []
 
+    def done_markers(self, records: list[Any]) -> list[Any]:
+        return []
+
 
 async def _started() -> None:
     pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -71,3 +72,49 @@ async def test_drained_ends_on_a_refused_changelog_and_after_its_time_on_one_nev
         await first
     writes.settled(asyncio.get_running_loop().create_future())
     assert await writes.drained(0.05) is False
+
+
+async def test_a_batchs_done_markers_go_after_its_changelog_and_the_earlier_batchs_markers_and_it_waits_for_them(
+) -> None:
+    writes = StateWrites()
+    loop = asyncio.get_running_loop()
+    sent: list[str] = []
+    first_changelog, second_changelog = loop.create_future(), loop.create_future()
+    first_marker: asyncio.Future[None] = loop.create_future()
+
+    def done(name: str, acknowledged: asyncio.Future[None] | None = None) -> Any:
+        async def send() -> None:
+            sent.append(name)
+            if acknowledged is not None:
+                await acknowledged
+        return send
+
+    first = writes.settled(first_changelog, done("first", first_marker))
+    second = writes.settled(second_changelog, done("second"))
+    second_changelog.set_result(None)
+    await asyncio.sleep(0.01)
+    assert sent == []  # nothing before its own changelog is acknowledged, nor before an earlier batch's markers
+    first_changelog.set_result(None)
+    await asyncio.sleep(0.01)
+    assert sent == ["first"] and not first.done() and not second.done()  # not done before its markers are
+    first_marker.set_result(None)
+    await asyncio.wait_for(second, 1)
+    assert sent == ["first", "second"] and first.done()
+
+
+async def test_a_refused_changelog_sends_no_done_marker() -> None:
+    writes = StateWrites()
+    loop = asyncio.get_running_loop()
+    sent: list[str] = []
+    refused: asyncio.Future[None] = loop.create_future()
+
+    async def send() -> None:
+        sent.append("marker")
+
+    first = writes.settled(refused, send)
+    second = writes.settled(asyncio.sleep(0), send)
+    refused.set_exception(PublishError("not acknowledged", retriable=True))
+    for batch in (first, second):
+        with pytest.raises(PublishError):
+            await batch
+    assert sent == []

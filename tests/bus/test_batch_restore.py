@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from bus.batch_restore import (
+    BATCH_HEADER,
+    BatchIds,
+    DoneBatches,
+    TailUndo,
+    batch_header,
+    done_marker,
+    done_of,
+    record_batch,
+)
+from bus.fencing import is_marker, record_version
+
+
+def test_a_writers_batch_ids_count_from_one_and_read_back_from_the_header() -> None:
+    ids = BatchIds("w1")
+    first, second = ids.next(), ids.next()
+    assert (first, second) == ("w1:1", "w1:2")
+    assert record_batch([batch_header(second)]) == ("w1", 2)
+    assert record_batch({BATCH_HEADER: b"w1:7"}) == ("w1", 7)
+    assert BatchIds().writer != BatchIds().writer  # one token per store
+
+
+def test_a_record_without_a_readable_batch_header_has_no_batch() -> None:
+    assert record_batch(None) is None
+    assert record_batch([("omnibus-fence", b"3")]) is None
+    assert record_batch([(BATCH_HEADER, b"no-seq")]) is None
+    assert record_batch([(BATCH_HEADER, b"w1:x")]) is None
+
+
+def test_a_done_marker_is_a_fence_marker_to_every_reader_and_names_its_batch() -> None:
+    key, value, headers = done_marker(("w1", 12), 5)
+    assert is_marker(key) and record_version(headers) == 5
+    assert done_of(key, value) == ("w1", 12)
+    assert done_of(b"cus_1", b"12") is None
+    assert done_of(key, None) is None
+
+
+def test_done_batches_keep_the_highest_seq_per_writer_and_partition_and_forget_an_earlier_generation() -> None:
+    done = DoneBatches()
+    done.start(4)
+    done.add(0, ("w1", 3))
+    done.add(0, ("w1", 2))
+    done.add(0, ("w2", 1))
+    done.add(1, ("w1", 9))
+    assert done.of(0) == {"w1": 3, "w2": 1}
+    done.start(4)  # another table of the same restore
+    assert done.of(1) == {"w1": 9}
+    done.start(5)
+    assert done.of(0) == {}
+
+
+def test_a_batch_above_its_writers_done_marker_is_taken_back_with_every_later_batch_of_that_writer() -> None:
+    tail = TailUndo()
+    tail.applied(0, ("w1", 1), b"a", None)
+    tail.applied(0, ("w1", 2), b"a", b"a1")
+    tail.applied(0, ("w1", 2), b"b", b"b0")
+    tail.applied(0, ("w1", 3), b"c", None)
+    tail.applied(1, ("w1", 2), b"z", None)  # another partition: its own done markers
+    rollback = tail.roll_back(0, {"w1": 1})
+    assert rollback.values == {b"a": b"a1", b"b": b"b0", b"c": None}
+    assert rollback.batches == [("w1", 2), ("w1", 3)] and not rollback.beyond
+    assert tail.roll_back(0, {"w1": 3}).values == {}
+
+
+def test_a_writer_without_any_done_marker_has_all_its_batches_taken_back() -> None:
+    tail = TailUndo()
+    tail.applied(0, ("w1", 4), b"a", b"before")
+    assert tail.roll_back(0, {}).values == {b"a": b"before"}
+
+
+def test_a_key_written_again_after_the_batch_by_a_record_not_taken_back_keeps_its_value() -> None:
+    tail = TailUndo()
+    tail.applied(0, ("old", 7), b"a", b"a0")
+    tail.applied(0, ("old", 7), b"b", b"b0")
+    tail.applied(0, None, b"a", b"a-taken-back-before")  # the owner's rewrite after an earlier take-back
+    tail.applied(0, ("new", 1), b"b", b"b-old")
+    rollback = tail.roll_back(0, {"new": 1})
+    assert rollback.values == {} and rollback.kept == 2
+
+
+def test_records_without_a_batch_before_any_with_one_are_not_kept() -> None:
+    tail = TailUndo(runs=2)
+    for index in range(100):  # a changelog written before batch ids: restored as before, nothing kept
+        tail.applied(0, None, str(index).encode(), None)
+    tail.applied(0, ("w1", 1), b"a", b"legacy")
+    assert tail.roll_back(0, {}).values == {b"a": b"legacy"}
+
+
+def test_a_batch_not_done_whose_first_runs_were_let_go_is_reported_beyond() -> None:
+    tail = TailUndo(runs=2)
+    tail.applied(0, ("w1", 1), b"a", None)
+    tail.applied(0, ("w2", 1), b"b", None)
+    tail.applied(0, ("w1", 1), b"c", None)  # a run of w1:1 again: the first one is let go
+    rollback = tail.roll_back(0, {})
+    assert rollback.beyond and b"a" not in rollback.values
+    assert not tail.roll_back(0, {"w1": 1, "w2": 1}).beyond
