@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import copy
 import itertools
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from bus.handoff_revisions import SOURCE_RECORD_FACT
 from bus.serde import Event
 from processors.identity.graph.outputs import ContactMoved
 from processors.identity.graph.versions import NODE_PREFIX, node_of
 from processors.identity.rules import CORRECTED_VERSION
 from tests.adapters.branch.test_mapper import mapped
 from tests.adapters.branch.test_mapper_handoff import with_handoff
-from tests.processors.handoffs.factories import T0, acknowledged
+from tests.processors.handoffs.factories import T0, acknowledged, created
 from tests.processors.handoffs.test_profile_section import status_events
 from tests.processors.identity.graph.test_handoff_moves import HANDOFFS, handoffs, stands_on
 from tests.processors.identity.graph.test_seek import OBSERVED, contact_ids, root
@@ -33,6 +35,7 @@ from tests.processors.identity.support import matcher_settings as settings
 CONTACTS = "contact.events.v1"
 ANA_PHONE, TYPO_PHONE, PEDRO_PHONE = "+34 612 345 678", "+34 612 345 679", "+34 622 555 111"
 CORRECTION = "0b7e1f7c-2d1a-4c55-9e0a-7f3c2b1d4e55"
+TICKET = "legacy:tickets-db:poll:tickets:501"
 
 
 def upload(phone: str, event_id: str | None = None, summary: str = "Tarjeta retenida en cajero") -> dict[str, Any]:
@@ -135,3 +138,35 @@ def test_the_correction_that_landed_elsewhere_moves_by_the_corrected_version_rul
 def test_the_versions_of_one_contact_meet_on_one_node_whatever_identifiers_they_carry() -> None:
     assert node_of("BRANCH/abc") == node_of("BRANCH/abc") and node_of("BRANCH/abc").startswith(NODE_PREFIX)
     assert len({node_of(f"BRANCH/{n}") for n in range(200)}) > 150  # spread over the nodes
+
+
+def ticket_version(phone_event: Event, hours: int) -> Event:
+    """A polled ticket row's ``HandoffCreated`` (no contact: ``adapters/legacy/handoffs.py``) naming the phone of
+    ``phone_event``, at its version ``hours`` after T0."""
+    phone = next(i for i in phone_event.value["identifiers"] if i["type"].lower() == "phone")
+    event = created(TICKET, T0 + timedelta(hours=hours), channel="BUSINESS_SYSTEM", identifiers=[phone])
+    return Event(event.schema, {**event.value, "origin_interaction_id": None,
+                                "intake_facts": {SOURCE_RECORD_FACT: TICKET}})
+
+
+@pytest.mark.parametrize("corrected_phone", [TYPO_PHONE, PEDRO_PHONE])
+def test_a_ticket_rows_later_version_with_another_phone_leaves_the_case_on_anas_screen_pop(
+        corrected_phone: str) -> None:
+    """A ticket row or keyed batch line opens a case without a contact: each version is placed by its own
+    identifiers, and the case (the screen pop's ``open_handoffs``, the tracker's events) is where the tracker keeps
+    it, Ana's; the later version's ``HandoffCreated`` copy stands where its phone leads (docs/subscribers.md,
+    "Versions of one case": read the case from the tracker's ``HandoffStatusChanged``)."""
+    items = scene(corrected_phone)
+    first = ticket_version(observed_of(items["v1"]), 0)
+    later = ticket_version(observed_of(items["v2"]), 2)
+    status = status_events(first, acknowledged(TICKET, T0 + timedelta(hours=1)))
+    h = Harness(settings())
+    for event, topic in [*items["ana"], *items.get("pedro", []), (first, HANDOFFS), *((s, HANDOFFS) for s in status),
+                         (later, HANDOFFS)]:
+        h.feed(event, topic)
+    h.local.run()
+    anas = ana(h, items)
+    assert TICKET in handoffs(h, anas)
+    assert all(stands_on(h, event, anas) for event in (first, *status))
+    others = {root(h, c) for c in h.local.store.profiles} - {anas}
+    assert all(TICKET not in handoffs(h, other) for other in others)
