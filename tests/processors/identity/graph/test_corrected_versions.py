@@ -170,3 +170,14 @@ def test_a_ticket_rows_later_version_with_another_phone_leaves_the_case_on_anas_
     assert all(stands_on(h, event, anas) for event in (first, *status))
     others = {root(h, c) for c in h.local.store.profiles} - {anas}
     assert all(TICKET not in handoffs(h, other) for other in others)
+
+
+@pytest.mark.parametrize("order", [("ana", "v1", "v2", "v3", "status"), ("ana", "v3", "v2", "status", "v1"),
+                                   ("v2", "v3", "ana", "v1", "status")], ids="-".join)
+def test_a_second_correction_with_the_same_new_phone_joins_the_contact_too(order: tuple[str, ...]) -> None:
+    """The versions of the new phone follow the contact's first identifier, not their own latest's customer."""
+    items = scene(TYPO_PHONE)
+    items["v3"] = published(upload(TYPO_PHONE, "5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f", summary="Tarjeta retenida"))
+    h = run(order, items)
+    assert_all_on_ana(h, items)
+    assert all(stands_on(h, event, ana(h, items)) for event, topic in items["v3"] if topic != OBSERVED)
