@@ -18,6 +18,9 @@ CO_OBSERVED = "co-observed"
 MANUAL_SPLIT = "manual-split"
 MANUAL_MOVE = "manual-move"  # an operator moved one contact to another customer (identity move-contact)
 LATEST_VERSION = "latest-version"  # a contact's earlier version moved to the customer of its latest (versions.py)
+# A corrected version of a contact that names another first identifier (a counter upload whose phone was corrected)
+# moved to the customer of the contact's first identifier, where its case stays (versions.py).
+CORRECTED_VERSION = "corrected-version"
 # A contact placed on a household's keeper while an identifier it carried was nobody's moved to that identifier's
 # first owner (graph/late_owner.py).
 LATE_OWNER = "late-owner"

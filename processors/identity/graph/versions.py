@@ -5,31 +5,38 @@ A channel may report one contact again once it changed: Amazon Connect re-sends 
 counter re-sends a transaction whose status changed. Each version has its own event ids
 (``adapters/call_center/mapper.py``) and its own saga, so two versions may be placed on two customers: the first,
 told nobody, follows the family phone to its keeper; the update, with the caller's traits, goes to the housemate
-they fit (``seek.py``). The contact then stays on the customer of its *latest* version:
+they fit (``seek.py``). The contact then stays on one customer:
 
-* the customer that applies a contact event (``customer_node.on_apply``), or takes one over (a claim's, a split's
-  or a move's), tells the event's first identifier (``Placed``): which contact (its channel and screen-pop id,
-  ``recent_contacts.contact_id``), which version (its source system and ``source_event_id``, which a call's events
-  of one report share; events without one are one version), in what order (when it occurred, when its source
-  received it, its event id: the later the newer; a CTR's versions share their occurred time) and where; not a
+* the customer that applies a contact event, or takes one over (a claim's, a split's or a move's), tells the
+  contact's versions node (``Placed``; ``node_of``: one of ``NODES`` by the contact, so every version meets there,
+  whatever identifiers it carries): which contact (its channel and screen-pop id, ``recent_contacts.contact_id``),
+  which version (its source system and ``source_event_id``, which a call's events of one report share; events
+  without one are one version), in what order (when it occurred, when its source received it, its event id: the
+  later the newer; a CTR's versions share their occurred time), through which first identifier and where; not a
   contact that is one version whatever comes (``one_version``: a web message, an event naming no version);
-* that identifier keeps the latest version of each recent contact (``IdentifierState.contacts``) and, when a
-  version lands on another customer than the latest, moves the contact from the one to the other as an operator's
-  ``move-contact`` does (``move_contact.py``: ``ContactMoved`` with rule ``latest-version``, the moved events
-  re-published under the target with new ids, their originals as causes); an older version that lands later is
-  moved to the latest's customer the same way.
+* the node keeps, per first identifier, the latest version of each recent contact and the order of its earliest
+  (``IdentifierState.contacts``). Versions with one first identifier (a CTR updated with the IVR's traits) are on
+  the customer of the latest: when one lands elsewhere, the contact moves there as an operator's ``move-contact``
+  does (``move_contact.py``: ``ContactMoved`` with rule ``latest-version``, the moved events re-published under the
+  target with new ids, their originals as causes); an older version that lands later is moved the same way;
+* a corrected version that names another first identifier (a counter upload re-sent with the phone corrected, a
+  ticket row's or a keyed batch line's later version with another number) is not another person's contact: the
+  tracker keeps the case's identifiers (``bus.handoff_revisions``), so the contact stays with the versions of the
+  first identifier its earliest version came with, and a version elsewhere moves there (rule
+  ``corrected-version``; before, it stayed on the customer of its own identifiers, the case and its later events
+  with it: one contact on two customers).
 
-Every version of one contact carries the same first identifier (the caller's number: the adapters list it first),
-so one node sees them all. Bounded without timers: the latest ``MAX_CONTACTS`` contacts by event time per
-identifier; a version of one that fell off (older than all kept, a day of calls on one line later) is placed as it
-comes. Idempotent: a copy of ``Placed`` changes nothing, and a move's id derives from the contact, its source and
-the latest version (a copy of the move is dropped at the source, ``move_contact.on_move_contact``). An event an
-operator's move took on tells where it went; another event of the same version only updates where it is. Known
-limit: an operator's move of a contact while two of its versions are still on their way may be undone by the latest
-version's rule (a stale ``Placed``).
+Bounded without timers: the latest ``MAX_CONTACTS`` contacts by event time per node; a version of one that fell off
+(older than all kept) is placed as it comes. Idempotent: a copy of ``Placed`` changes nothing, and a move's id
+derives from the contact, its source and the version (a copy of the move is dropped at the source,
+``move_contact.on_move_contact``). An event an operator's move took on tells where it went; another event of the
+same version only updates where it is. Known limit: an operator's move of a contact while two of its versions are
+still on their way may be undone by these rules (a stale ``Placed``).
 """
 
 from __future__ import annotations
+
+import zlib
 
 import msgspec
 
@@ -40,14 +47,19 @@ from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages import EventRef, MoveContact, Placed, PlacedContact
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.state import CustomerState, IdentifierState
-from processors.identity.rules import LATEST_VERSION
+from processors.identity.rules import CORRECTED_VERSION, LATEST_VERSION
 from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import contact_id, version, version_order
 
 CONTACT_SCHEMAS = frozenset(CONTACT_EVENTS.carries)
-MAX_CONTACTS = 16  # recent contacts whose latest version an identifier keeps
+MAX_CONTACTS = 16  # recent contacts whose versions a versions node keeps
+# The versions nodes (``node_of``): 16,384 × 16 recent contacts; at 100,000 versioned contacts a day a correction
+# within two days of its first version still finds it.
+NODES = 1 << 14
+NODE_PREFIX = "VERSIONS:"
 OPERATOR = "omnibus-identity"
-REASON = "a later version of the contact was placed on this customer"
+REASONS = {LATEST_VERSION: "a later version of the contact was placed on this customer",
+           CORRECTED_VERSION: "the contact's first version, whose identifiers its case keeps, is on this customer"}
 
 
 def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried: list[str],
@@ -62,7 +74,8 @@ def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried
     if one_version(event, own_id):
         return
     contact = f"{event.value['envelope']['channel']}/{own_id}"
-    ctx.send(carried[0], Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key)))
+    ctx.send(node_of(contact), Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key,
+                                                    carried[0])))
 
 
 def one_version(event: Event, own_id: str) -> bool:
@@ -75,38 +88,75 @@ def one_version(event: Event, own_id: str) -> bool:
     return not source_event_id or short_key(source_event_id) == own_id
 
 
+def node_of(contact: str) -> str:
+    """The graph node where the versions of ``contact`` (its channel and screen-pop id) meet, whatever identifiers
+    each carries: one of ``NODES``, by the contact's CRC-32."""
+    return f"{NODE_PREFIX}{zlib.crc32(contact.encode()) % NODES}"
+
+
 def on_placed(ctx: Ctx[IdentifierState], message: Placed) -> None:
-    """At the identifier: keep the contact's latest version, and move the contact to its customer if a version is
-    elsewhere."""
+    """At the contact's versions node (``node_of``): keep, per first identifier, the contact's latest version there
+    and its earliest's order; move the versions elsewhere to the contact's customer (the module's rules)."""
     state = ctx.state
     incoming = message.placed
-    known = next((item for item in state.contacts if item.contact == incoming.contact), None)
-    if known is None:
-        if len(state.contacts) >= MAX_CONTACTS and incoming.at < min(item.at for item in state.contacts):
+    incoming = msgspec.structs.replace(incoming, first=_order(incoming))
+    entries = [item for item in state.contacts if item.contact == incoming.contact]
+    if not entries:
+        if _kept_contacts(state) >= MAX_CONTACTS and incoming.at < min(item.at for item in state.contacts):
             return  # older than every contact kept here: placed as it came
-        _keep(state, incoming)
+        _keep(state, incoming.contact, [incoming])
         return
-    if known.version == incoming.version:
+    home = min(entries, key=_first).via
+    moves: dict[str, tuple[str, str, str]] = {}  # source customer -> (target, rule, the version's event id)
+    known = next((item for item in entries if item.via == incoming.via), None)
+    if known is None:
+        entries.append(incoming)
+    elif known.version == incoming.version:
         # Another event of the same version, a copy, or one an operator's move or a split took on: it is where it was
         # put last (its events follow one another there: ``move_contact.follow``, ``moved_off.py``).
-        if known.customer != incoming.customer:
-            _keep(state, msgspec.structs.replace(known, customer=incoming.customer))
-        return
-    latest, earlier = (incoming, known) if _order(incoming) > _order(known) else (known, incoming)
-    if earlier.customer != latest.customer:
-        token = IDENTITY_DECISION_IDS.derive(LATEST_VERSION, incoming.contact, earlier.customer, latest.event_id)
-        ctx.send(earlier.customer, MoveContact(incoming.contact.partition("/")[2], latest.customer, OPERATOR, REASON,
-                                               token, rule=LATEST_VERSION))
-    _keep(state, latest)
+        entries = [msgspec.structs.replace(item, customer=incoming.customer) if item is known else item
+                   for item in entries]
+    else:
+        latest, earlier = (incoming, known) if _order(incoming) > _order(known) else (known, incoming)
+        latest = msgspec.structs.replace(latest, first=min(_first(known), _first(incoming)))
+        if incoming.via == home and earlier.customer != latest.customer:
+            moves[earlier.customer] = (latest.customer, LATEST_VERSION, latest.event_id)
+            entries = [msgspec.structs.replace(item, customer=latest.customer)
+                       if item.customer == earlier.customer else item for item in entries]  # the move takes them
+        entries = [latest if item.via == incoming.via else item for item in entries]
+    anchor = min(entries, key=_first)
+    for item in entries:
+        if item.customer != anchor.customer:
+            moves.setdefault(item.customer, (anchor.customer, CORRECTED_VERSION, item.event_id))
+    entries = [msgspec.structs.replace(item, customer=anchor.customer) for item in entries]
+    for source, (target, rule, event_id) in moves.items():
+        token = IDENTITY_DECISION_IDS.derive(rule, incoming.contact, source, event_id)
+        ctx.send(source, MoveContact(incoming.contact.partition("/")[2], target, OPERATOR, REASONS[rule], token,
+                                     rule=rule))
+    _keep(state, incoming.contact, entries)
 
 
 def _order(item: PlacedContact) -> tuple[int, int, str]:
     return item.at, item.received, item.event_id
 
 
-def _keep(state: IdentifierState, item: PlacedContact) -> None:
-    kept = [other for other in state.contacts if other.contact != item.contact]
-    state.contacts = sorted([*kept, item], key=lambda other: (other.at, other.contact))[-MAX_CONTACTS:]
+def _first(item: PlacedContact) -> tuple[int, int, str]:
+    return item.first or _order(item)
+
+
+def _kept_contacts(state: IdentifierState) -> int:
+    return len({item.contact for item in state.contacts})
+
+
+def _keep(state: IdentifierState, contact: str, entries: list[PlacedContact]) -> None:
+    """Keep ``entries`` as ``contact``'s, and the latest ``MAX_CONTACTS`` contacts by event time."""
+    kept = [other for other in state.contacts if other.contact != contact] + entries
+    latest: dict[str, int] = {}
+    for item in kept:
+        latest[item.contact] = max(latest.get(item.contact, item.at), item.at)
+    staying = set(sorted(latest, key=lambda name: (latest[name], name))[-MAX_CONTACTS:])
+    state.contacts = sorted((item for item in kept if item.contact in staying),
+                            key=lambda item: (item.at, item.contact, item.via))
 
 
 def told(ctx: Ctx[CustomerState], records: list[ContactRecord]) -> set[str]:

@@ -115,3 +115,26 @@ def test_a_version_changing_only_what_the_case_keeps_publishes_nothing() -> None
     assert transition.outputs == [] and transition.effects == [("revised", "case_type")]
     assert transition.state.version == state.version and transition.state.case_type == state.case_type
     assert apply(transition.state, retyped, context()).changed is False  # a re-delivery is not counted again
+
+
+def test_a_subscriber_reads_the_case_from_the_latest_status_change_not_the_latest_creation() -> None:
+    """docs/subscribers.md, "Versions of one case": every ``HandoffCreated`` version is published, those the tracker
+    refused too (an older version re-driven, a case type the case never took); the tracker's latest
+    ``HandoffStatusChanged`` is the case (tester finding F12: a CRM took the re-driven old summary and the refused type
+    from the latest creation)."""
+    published: list[Event] = []
+    state = None
+    for creation in (at_version(0, summary="Sin fibra desde ayer"), at_version(3, summary="Técnico citado el lunes"),
+                     at_version(1, summary="Sin servicio de fibra"),  # the older version, re-driven
+                     at_version(4, summary="Técnico citado el lunes", case_type="line-repair")):
+        transition = apply(state, creation, context())
+        published += [creation, *(out.event for out in transition.outputs)]
+        state = transition.state
+    last_created = [e for e in published if e.schema.endswith("HandoffCreated")][-1]
+    last_status = max((e for e in published if e.schema.endswith("HandoffStatusChanged")),
+                      key=lambda e: e.value["version"])
+    assert last_created.value["case_type"] == "line-repair"  # what the source said, refused
+    assert (last_status.value["summary"], last_status.value["case_type"]) == (
+        "Técnico citado el lunes", at_version(0).value["case_type"])  # the case
+    assert (state.summary, state.case_type, state.version) == (
+        last_status.value["summary"], last_status.value["case_type"], last_status.value["version"])

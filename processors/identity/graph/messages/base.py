@@ -74,7 +74,9 @@ MovedTo = str | MovedOff  # a ``split_off`` value: a customer id alone (a split,
 class PlacedContact(msgspec.Struct, array_like=True, frozen=True):
     """A contact event's version and where it is (``versions.py``): the contact (its channel and screen-pop id), the
     version (its source system and ``source_event_id``: a call's events of one report share it), its order (when it
-    occurred, when its source received it, epoch µs; its event id) and its customer."""
+    occurred, when its source received it, epoch µs; its event id) and its customer; ``via``: the first identifier
+    key the version carried ("" for none); ``first``: the order (occurred, received, event id) of the earliest
+    version kept with that identifier (``versions.py``; entries kept before it was: their own order)."""
 
     contact: str
     version: str
@@ -82,6 +84,8 @@ class PlacedContact(msgspec.Struct, array_like=True, frozen=True):
     received: int
     event_id: str
     customer: str
+    via: str = ""
+    first: tuple[int, int, str] | None = None
 
 
 class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
