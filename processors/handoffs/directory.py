@@ -304,12 +304,15 @@ class CustomerDirectory:
     def no_longer_held(self, customer_id: str, identifiers: Sequence[dict[str, str]],
                        before: Collection[str] = ()) -> tuple[str, ...]:
         """The keys of ``identifiers`` ``customer_id`` held (``before`` says so, or the directory saw it) and no
-        longer holds, in key order (``view``; the addresses a notification went to, ``recalls``)."""
+        longer holds, and those that changed hands to another customer (``changed_hands``: a recycled number's new
+        subscriber's, which a late contact of its previous holder carries beside an identifier of her own), in key
+        order (``view``; the addresses a notification went to, ``recalls``)."""
         found = set()
+        moved = set(self.changed_hands(identifiers))
         for key in map(identifier_key, identifiers):
             owner = self._owner.get(key)
             if owner is not None and self.survivor_of(owner) == customer_id:
                 continue
-            if key in before or customer_id in {self.survivor_of(c) for c in self._former.get(key, ())}:
+            if key in before or key in moved or customer_id in {self.survivor_of(c) for c in self._former.get(key, ())}:
                 found.add(key)
         return tuple(sorted(found))

@@ -127,3 +127,20 @@ async def test_a_rebuild_from_the_announcements_holds_no_notification_it_sent() 
     await world.tick(T0 + H)
     rebuilt = HandoffState.from_dict((await replay(world, T0 + H))["h1"])
     assert (rebuilt.customer_id, rebuilt.received_held) == ("cus_maria", False)
+
+
+async def test_a_late_visit_with_the_old_number_and_a_new_e_mail_is_never_told_at_the_number() -> None:
+    """Reported after the first fix: the previous holder's late counter visit carried her old number and an e-mail
+    nobody held; identity placed it on a new customer holding only the e-mail, who never held the number, so the
+    "no longer holds" rule did not keep it: RECEIVED and DELAYED went to the number, the new subscriber's."""
+    world = recycled()
+    new_email = {"type": "EMAIL", "value": "maria.nueva@example.es"}
+    late = created("h1", identifiers=[MOBILE, new_email])
+    await world.send(late)
+    world.assign("cus_visit", new_email)  # identity made a customer of the visit, holding the e-mail only
+    world.contact("cus_visit", late)
+    await world.tick(T0 + H)
+    state = world.state()
+    assert state.customer_id == "cus_visit" and state.relinquished == (MOBILE_KEY,)
+    assert notifications(world) and all(n["address"] != MOBILE for n in notifications(world))
+    assert MOBILE not in world.published("HandoffStatusChanged")[-1].event.value["customer_identifiers"]
