@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from processors.handoffs.calendar import rebase_us
 from processors.handoffs.config import EscalationStep, HandoffPolicy
-from processors.handoffs.notifications import delayed_notification
+from processors.handoffs.notifications import delayed_notification, late_received
 from processors.handoffs.outputs import ESCALATED, Emitter, Output
 from processors.handoffs.state import DeadlineLineage, DeadlineRule, HandoffState, Timer, TimerKind
 
@@ -203,14 +203,17 @@ def _alarm_and_resend(
 
 def _breach(policy: HandoffPolicy, emitter: Emitter, state: HandoffState, timer: Timer, fired: Fired) -> HandoffState:
     fired.outputs.append(emitter.breached(state, timer))
-    if state.tier == 0:
-        fired.outputs.extend(delayed_notification(emitter, state, timer.due_us, policy))
-    if escalation_step(policy, state) is None:
-        return state  # the top of the chain missed its deadline too: nothing left to escalate to
-    from_team, from_owner, from_tier = state.team, state.owner, state.tier
-    # The next tier's clock starts at the breach, or at the work order's sending when the case came in late (already
-    # breached): else each tier of the chain would breach at once (``transitions._route``).
+    # Decided at the breach, or at the work order's sending when the case came in late (already breached): the next
+    # tier's clock starts then (else each tier of the chain would breach at once: ``transitions._route``), and the
+    # customer's notification is sent then.
     started = max(timer.due_us, state.routed_at_us or timer.due_us)
+    if state.tier == 0:
+        fired.outputs.extend(delayed_notification(emitter, state, started, policy))
+    if escalation_step(policy, state) is None:  # the top of the chain missed its deadline too: nothing to escalate to
+        state, received = late_received(emitter, state, started, policy)
+        fired.outputs.extend(received)
+        return state
+    from_team, from_owner, from_tier = state.team, state.owner, state.tier
     state, step = escalate(policy, state, started)
     to_team, to_owner = escalation_target(state, step)
     state = state.evolve()
@@ -220,5 +223,7 @@ def _breach(policy: HandoffPolicy, emitter: Emitter, state: HandoffState, timer:
     ))
     fired.outputs.append(emitter.status_changed(state, ESCALATED, timer.due_us, None))
     fired.escalations += 1
+    state, received = late_received(emitter, state, started, policy)  # quoting the deadline the escalation gave
+    fired.outputs.extend(received)
     return state
 

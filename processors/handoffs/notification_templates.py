@@ -6,7 +6,10 @@ placeholders (``PLACEHOLDERS``):
 - ``{team}``: the name customers know the team by (``Team.display_name`` in the policy, per language), else its id;
 - ``{deadline}``: the deadline as a customer reads it, in the time zone of the team's calendar and the message's
   language, by the Unicode CLDR's patterns (Babel): ``9 de diciembre, 9:15`` / ``December 9, 9:15 AM``; the year only
-  when it is not the notification's (``readable_deadline``);
+  when it is not the notification's (``readable_deadline``). A RECEIVED fills it only with a deadline still ahead
+  when it is sent: a case routed after its deadline sends its RECEIVED with the breach, quoting the deadline the
+  escalation gives, or none (the fallback words) with nothing to escalate to (``notifications.first_notification``,
+  docs/handoffs.md "The customer's notifications");
 - ``{resolution}``: what the back office did (``HandoffResolved.resolution``), scrubbed;
 - ``{request}``: what is asked of the customer (``HandoffWaitingOnCustomer.request``, ``handoffs hold --reason``),
   scrubbed.

@@ -8,10 +8,21 @@ customer; a missed first deadline is ("DELAYED"), once per cycle. Channels rende
 ``parameters`` (strings): ``handoff_id``, ``case_type``, ``status``, ``language``; ``team`` (the team's id) and
 ``team_name`` (what customers are told it is called, when the policy gives a name) while the case has a team;
 ``deadline`` (ISO 8601, UTC) and ``time_zone`` (the IANA zone of the team's calendar, the one ``message`` writes
-the deadline in) while the case is open with a deadline; ``resolution`` on RESOLVED and ``request`` (what is asked
-of the customer) on WAITING_ON_CUSTOMER when given, both scrubbed (``bus.redact.free_text``).
+the deadline in) while the case is open with a deadline (a RECEIVED: one still ahead when it is sent);
+``resolution`` on RESOLVED and ``request`` (what is asked of the customer) on WAITING_ON_CUSTOMER when given, both
+scrubbed (``bus.redact.free_text``).
 
 Key: the ``customer_id`` the notification names, else its handoff id (``notification_key``).
+
+Envelope ``occurred_at``: when the tracker decided to send it, in the time of the input it followed (state, not the
+wall clock: a replay decides the same): a lifecycle record's ``occurred_at``; for a RECEIVED at routing the work
+order's sending (``received_at`` of a case uploaded late); for a RECEIVED released by identity's placement the time
+of the record or tick that followed it; for a DELAYED, or a RECEIVED sent with a late case's breach, the breach's
+decision (the missed deadline, or the sending when the case came in after it).
+
+A RECEIVED never quotes a deadline already past when it is sent (``received_notification``): a case routed at or
+after its deadline, or whose held RECEIVED is released after it, sends its RECEIVED with the breach, quoting the
+deadline the escalation gives, and no DELAYED (the customer was never told the deadline it missed).
 """
 
 from __future__ import annotations
@@ -38,7 +49,7 @@ from processors.handoffs.outputs import (
     Emitter,
     Output,
 )
-from processors.handoffs.state import HandoffState
+from processors.handoffs.state import HandoffState, TimerKind
 from processors.handoffs.tier_facts import identifier_key
 
 KIND_BY_CAUSE = {
@@ -61,9 +72,10 @@ def notification_kind(cause: str, cause_value: dict) -> str | None:
 def notification(
     emitter: Emitter, state: HandoffState, kind: str, occurred_us: int, causation_id: str | None,
     *, seed: str, quoted: dict[str, str] | None = None, policy: HandoffPolicy = DEFAULT_POLICY,
+    quote_deadline: bool = True,
 ) -> Output:
     """The notification ``kind`` of ``state``; ``quoted``: the back office's words it quotes, by placeholder
-    (``QUOTED_FIELDS``), already scrubbed."""
+    (``QUOTED_FIELDS``), already scrubbed; ``quote_deadline`` False: no deadline in its text or parameters."""
     notices = policy.notifications
     parameters = {"handoff_id": state.handoff_id, "case_type": state.case_type, "status": state.status.value}
     lang = template_language(preferred_language(state.intake_facts), notices.templates, notices.default_language)
@@ -73,7 +85,7 @@ def notification(
     if team_name:
         parameters["team_name"] = team_name
     deadline = None
-    if state.deadline_us is not None and state.is_open:
+    if state.deadline_us is not None and state.is_open and quote_deadline:
         zone = policy.calendar_of(state.team).timezone
         parameters["deadline"] = from_micros(state.deadline_us).isoformat()
         parameters["time_zone"] = zone.key
@@ -169,19 +181,53 @@ def received_notification(
     emitter: Emitter, state: HandoffState, at_us: int, causation_id: str | None, policy: HandoffPolicy = DEFAULT_POLICY,
 ) -> tuple[HandoffState, list[Output]]:
     """The RECEIVED notification held at creation (``HandoffState.received_held``: an identifier of the case changed
-    hands, so its holder may not be the contact's customer), now that identity has placed the case: ``state`` with
-    it no longer held, and the notification addressed as for the placed customer (never an identifier they no longer
-    hold); none for a case finished meanwhile. ``state`` unchanged and no output while not held or not placed."""
+    hands, so its holder may not be the contact's customer), now (``at_us``) that identity has placed the case:
+    ``state`` with it no longer held, and the notification as ``first_notification`` decides it (addressed as for the
+    placed customer, never an identifier they no longer hold); none for a case finished meanwhile. ``state``
+    unchanged and no output while not held or not placed."""
     if not state.received_held or not state.customer_placed:
         return state, []
-    state = state.with_(received_held=False)
+    return first_notification(emitter, state.with_(received_held=False), at_us, causation_id or state.handoff_id,
+                              policy, seed=f"notify:v{state.version}")
+
+
+def first_notification(
+    emitter: Emitter, state: HandoffState, at_us: int, causation_id: str | None, policy: HandoffPolicy = DEFAULT_POLICY,
+    *, seed: str,
+) -> tuple[HandoffState, list[Output]]:
+    """The RECEIVED of ``state`` decided at ``at_us`` (µs; its envelope's ``occurred_at``): ``state`` and the
+    notification, which never quotes a deadline already past at ``at_us``. A deadline past whose breach is still to
+    fire (a case routed after it, a held RECEIVED released after it): none yet, ``state`` marked ``received_late``
+    (the breach sends it, quoting the deadline its escalation gives: ``late_received``). A deadline past whose breach
+    fired with nothing left to escalate to: the RECEIVED quotes none (the language's fallback words). None for a
+    finished case. Keyed and named by its customer once identity placed the case, else by the handoff alone
+    (``transitions._create``)."""
     if not state.is_open:
+        return state.with_(received_late=False), []
+    past = state.deadline_us is not None and state.deadline_us <= at_us
+    if past and state.paused_at_us is None and any(t.kind is TimerKind.BREACH for t in state.timers):
+        return state.with_(received_late=True), []
+    told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
+    return state.with_(received_late=False), [notification(
+        emitter, told, "RECEIVED", at_us, causation_id, seed=seed, policy=policy, quote_deadline=not past)]
+
+
+def late_received(
+    emitter: Emitter, state: HandoffState, at_us: int, policy: HandoffPolicy = DEFAULT_POLICY,
+) -> tuple[HandoffState, list[Output]]:
+    """At a breach decided at ``at_us`` (after its escalation, if any): the RECEIVED that waited for it
+    (``received_late``), as ``first_notification`` decides it; ``state`` unchanged and no output otherwise."""
+    if not state.received_late:
         return state, []
-    return state, change_notifications(emitter, state, CREATED, {}, at_us, causation_id or state.handoff_id, policy)
+    return first_notification(emitter, state, at_us, None, policy, seed=f"notify:c{state.cycle}:received-late")
 
 
 def delayed_notification(
     emitter: Emitter, state: HandoffState, occurred_us: int, policy: HandoffPolicy = DEFAULT_POLICY,
 ) -> list[Output]:
+    """The DELAYED of a first deadline missed, decided at ``occurred_us``; none while the customer was never told a
+    deadline (its RECEIVED still held or waiting for this breach: ``first_notification``)."""
+    if state.received_held or state.received_late:
+        return []
     return [notification(emitter, state, "DELAYED", occurred_us, None, seed=f"notify:c{state.cycle}:delayed",
                          policy=policy)]

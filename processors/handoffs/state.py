@@ -175,6 +175,10 @@ class HandoffState:
     # its first notification (RECEIVED) waits for identity's placement: an identifier of the case changed hands
     # (``CustomerView.unsettled``), so its holder now may not be the contact's customer (``transitions._create``)
     received_held: bool = False
+    # its RECEIVED waits for the breach of a deadline already past when it was due to go out (a case routed late, a
+    # held RECEIVED released late): it then goes out quoting the deadline the escalation gives, in place of a DELAYED
+    # (``notifications.received_notification``)
+    received_late: bool = False
     # the customer held a contact point of the case and none a notification can reach is left (``customers.follow``)
     needs_contact: bool = False
     # addressed notifications published, oldest first (the latest ``recalls.SENT_KEPT``): recalled if the address goes

@@ -317,7 +317,7 @@ class HandoffTracker:
         followed = follow(self.policy, state, view, record_us(event))
         if followed is not None:  # the recalls it published went to the notifications topic: ``sent`` forgets them
             state = recalled(self.emitter, followed.state.evolve(), 0, None)[0]
-            self._save(received_notification(self.emitter, state, 0, None, self.policy)[0])  # and any held RECEIVED
+            self._save(received_notification(self.emitter, state, record_us(event), None, self.policy)[0])  # held
         return True
 
     def _follow(self, state: HandoffState, at_us: int) -> tuple[HandoffState, list[Output]] | None:

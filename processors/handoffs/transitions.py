@@ -41,7 +41,7 @@ from processors.handoffs import deadlines
 from processors.handoffs.config import HandoffPolicy
 from processors.handoffs.customers import initial_tier, names_nobody, needs_a_contact
 from processors.handoffs.directory import UNKNOWN, CustomerViews
-from processors.handoffs.notifications import change_notifications
+from processors.handoffs.notifications import change_notifications, first_notification
 from processors.handoffs.outputs import (
     ACCEPTED,
     ACKNOWLEDGED,
@@ -152,7 +152,8 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
         tier_source=tier.source, tier_event_id=tier.event_id, addresses=view.identifiers,
     )
     team, rule = policy.route(state.case_type, state.service_tier)
-    change = _route(state, team, rule, at, ctx, envelope["event_id"], sent_us=_received_us(envelope, at))
+    sent_us = _received_us(envelope, at)
+    change = _route(state, team, rule, at, ctx, envelope["event_id"], sent_us=sent_us)
     state = change.state.evolve(event_id=envelope["event_id"])
     state = state.with_(needs_contact=needs_a_contact(policy, state))  # on its first status change already
     outputs = [*change.outputs, ctx.emitter.status_changed(state, CREATED, at, envelope["event_id"])]
@@ -160,11 +161,13 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
     # identifier (a joint account's keeper, tester21 F20), and a notification sent cannot be taken back. Until
     # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only; where only one that
     # changed hands could name a customer (a recycled number) it waits for the placement (``received_notification``).
+    # It goes out at the work order's sending and never quotes a deadline already past then (``first_notification``).
     if view.unsettled and view.customer_id is None:
         state = state.with_(received_held=True)
     else:
-        told = state if state.customer_placed else state.with_(customer_id=None, addresses=())
-        outputs += change_notifications(ctx.emitter, told, CREATED, value, at, envelope["event_id"], policy)
+        state, received = first_notification(ctx.emitter, state, sent_us, envelope["event_id"], policy,
+                                             seed=f"notify:v{state.version}")
+        outputs += received
     effects = [("received", team), *((("names_nobody", team),) if names_nobody(state) else ())]
     return Transition(state, outputs, effects=effects)
 

@@ -36,8 +36,8 @@ def test_a_case_uploaded_after_its_deadline_is_breached_and_escalated_once() -> 
     assert state.routed_at_us == to_micros(T0 + LATE) and state.clock_started_us == to_micros(T0)
     fired = fire_due(ctx.policy, ctx.emitter, state, to_micros(T0 + LATE))
     assert [(name, detail) for name, detail, _ in facts(fired)] == [
-        ("HandoffBreached", None), ("CustomerNotification", "DELAYED"), ("HandoffEscalated", 1),
-        ("HandoffStatusChanged", 1)]
+        ("HandoffBreached", None), ("HandoffEscalated", 1), ("HandoffStatusChanged", 1),
+        ("CustomerNotification", "RECEIVED")]  # its first message, with the new deadline: test_notifications_late_case
     escalation = fired.outputs[2].event.value
     assert escalation["deadline_at"] == T0 + LATE + 20 * H  # the tier's full time, from the sending
     later = fire_due(ctx.policy, ctx.emitter, fired.state, to_micros(T0 + LATE + H))
