@@ -138,19 +138,16 @@ def register(app: typer.Typer) -> None:
     @app.command("show")
     def show(handoff_id: str = handoff, as_json: bool = typer.Option(False, "--json"),
              bootstrap_servers: str = servers) -> None:
-        """The handoff's status, team, owner and version as the tracker last announced them, with its case type,
-        summary (a correction's once the tracker applied it), service tier, customer and source record."""
+        """The handoff's status, team, owner, version and deadline as the tracker last announced them, with its
+        escalation tier, the deadlines it missed, the contact's time (and when it was received, if later), case type,
+        summary (a correction's once the tracker applied it), service tier, customer and source record; times in
+        ISO 8601, UTC, to the second."""
         view = _view(_settings(bootstrap_servers), handoff_id)
         if as_json:
-            typer.echo(json.dumps({**vars(view), "deadline_at": view.deadline_at and view.deadline_at.isoformat()}))
+            typer.echo(json.dumps(view.to_json()))
         else:
-            deadline = f", deadline {view.deadline_at.isoformat()}" if view.deadline_at else ""
-            typer.echo(f"{handoff_id}: {view.describe()}{deadline}")
-            for label, value in (("case type", view.case_type), ("summary", view.summary),
-                                 ("service tier", view.service_tier), ("customer", view.customer_id),
-                                 ("source record", view.source_record)):
-                if value:
-                    typer.echo(f"  {label}: {value}")
+            for line in view.lines():
+                typer.echo(line)
 
     @app.command("acknowledge")
     def acknowledge(handoff_id: str = handoff, by: str = by,

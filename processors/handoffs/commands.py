@@ -18,8 +18,9 @@ resolution and a hold's request are also quoted in the customer's notification (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
 
 from bus.envelope import envelope, event_id
 from bus.errors import OmnibusError
@@ -29,6 +30,7 @@ from bus.serde import Event
 from processors.handoffs.outputs import (
     ACCEPTED,
     ACKNOWLEDGED,
+    BREACHED,
     CLOSED,
     CREATED,
     ESCALATED,
@@ -68,6 +70,9 @@ class HandoffView:
     service_tier: str | None = None
     customer_id: str | None = None
     source_record: str | None = None  # HandoffCreated.intake_facts.source_record: the record every version is of
+    contact_at: datetime | None = None  # the contact's time (HandoffCreated.envelope.occurred_at: the clock's start)
+    received_at: datetime | None = None  # when the channel's adapter received it (later for a case uploaded late)
+    breaches: list[dict] = field(default_factory=list)  # {"deadline_at", "escalation_tier"} per HandoffBreached
 
     @property
     def is_open(self) -> bool:
@@ -81,6 +86,36 @@ class HandoffView:
         follow_ups = f", {self.follow_ups} follow-up{'s' if self.follow_ups > 1 else ''}" if self.follow_ups else ""
         return f"{self.status or 'created (not routed yet)'}{team}{owner}, version {self.version}{follow_ups}"
 
+    def lines(self) -> list[str]:
+        """``omnibus handoffs show``'s text: ``describe`` and the deadline, then one ``  label: value`` line per fact
+        known (escalation tier, breaches, contact time, case type, summary, service tier, customer, source record).
+        Instants in ISO 8601, UTC, to the second (``instant``)."""
+        deadline = f", deadline {instant(self.deadline_at)}" if self.deadline_at else ""
+        missed = "; ".join(f"{instant(b['deadline_at'])} (tier {b['escalation_tier']})" for b in self.breaches)
+        contact = instant(self.contact_at) if self.contact_at else None
+        if contact and self.received_at and instant(self.received_at) != contact:
+            contact += f", received {instant(self.received_at)}"
+        facts = (("escalation tier", str(self.escalation_tier) if self.escalation_tier else None),
+                 ("deadlines missed", missed), ("contact", contact), ("case type", self.case_type),
+                 ("summary", self.summary), ("service tier", self.service_tier), ("customer", self.customer_id),
+                 ("source record", self.source_record))
+        return [f"{self.handoff_id}: {self.describe()}{deadline}",
+                *(f"  {label}: {value}" for label, value in facts if value)]
+
+    def to_json(self) -> dict[str, Any]:
+        """``omnibus handoffs show --json``: every field, instants in ISO 8601 as published."""
+        def iso(at: datetime | None) -> str | None:
+            return at.isoformat() if at else None
+
+        return {**vars(self), "deadline_at": iso(self.deadline_at), "contact_at": iso(self.contact_at),
+                "received_at": iso(self.received_at),
+                "breaches": [{**b, "deadline_at": iso(b["deadline_at"])} for b in self.breaches]}
+
+
+def instant(at: datetime) -> str:
+    """``at`` in ISO 8601, UTC, to the second: ``2026-12-05T22:15:06+00:00``."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
 
 def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
     """Handoff id -> its view, from the topic's events in (partition, offset) order."""
@@ -91,9 +126,11 @@ def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
         if not handoff_id:
             continue
         if schema == CREATED and handoff_id not in views:
+            envelope = value["envelope"]
             views[handoff_id] = HandoffView(
-                handoff_id, value["envelope"]["correlation_id"], case_type=value["case_type"],
-                summary=value["summary"], source_record=(value.get("intake_facts") or {}).get(SOURCE_RECORD_FACT))
+                handoff_id, envelope["correlation_id"], case_type=value["case_type"],
+                summary=value["summary"], source_record=(value.get("intake_facts") or {}).get(SOURCE_RECORD_FACT),
+                contact_at=envelope["occurred_at"], received_at=envelope.get("received_at"))
         view = views.get(handoff_id)
         if view is None:
             continue
@@ -107,6 +144,8 @@ def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
             view.service_tier, view.customer_id = value.get("service_tier"), value.get("customer_id")
         elif schema == RESOLVED:
             view.resolved_by = value["actor"]
+        elif schema == BREACHED:
+            view.breaches.append({"deadline_at": value["deadline_at"], "escalation_tier": value["escalation_tier"]})
     return views
 
 
