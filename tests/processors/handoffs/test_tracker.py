@@ -170,7 +170,7 @@ async def test_a_record_the_rules_choke_on_is_dead_lettered_not_fatal(monkeypatc
 
 
 async def test_a_handoff_the_scan_chokes_on_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
-    import processors.handoffs.tracker as module
+    import processors.handoffs.deadline_scan as module
     from processors.handoffs.metrics import SCAN_ERRORS
 
     store: dict = {}
