@@ -131,6 +131,8 @@ def apply(state: HandoffState | None, event: Event, ctx: Context) -> Transition:
     if change is None:  # a repeat of what is already true (same owner accepting twice, second ack)
         return Transition(state, changed=False)
     new_state = change.state.evolve(event_id=event_id)
+    if new_state.received_late and not new_state.is_open:  # finished before its breach: no RECEIVED, even if reopened
+        new_state = new_state.with_(received_late=False)
     outputs = [*change.outputs, ctx.emitter.status_changed(new_state, schema, at, event_id)]
     outputs += change_notifications(ctx.emitter, new_state, schema, value, at, event_id, ctx.policy)
     return Transition(new_state, outputs, effects=change.effects)

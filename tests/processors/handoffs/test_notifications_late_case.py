@@ -19,9 +19,11 @@ from bus.serde import Event
 from processors.handoffs.config import HandoffPolicy, Team
 from processors.handoffs.deadlines import fire_due
 from processors.handoffs.notification_templates import BUILT_IN_TEMPLATES, readable_deadline, render
+from processors.handoffs.state import HandoffState
 from processors.handoffs.transitions import apply
-from tests.processors.handoffs.factories import T0, context, created, resolved
-from tests.processors.handoffs.test_customers import World
+from processors.replay.handoffs import view
+from tests.processors.handoffs.factories import T0, context, created, reopened, resolved
+from tests.processors.handoffs.test_customers import World, replay
 from tests.processors.handoffs.test_customers_recycled import MOBILE, notifications
 from tests.processors.handoffs.test_customers_recycled_late import MARIA_EMAIL, recycled
 from tests.processors.handoffs.test_deadlines import facts
@@ -101,12 +103,28 @@ def test_with_nothing_to_escalate_to_the_received_quotes_no_deadline() -> None:
     assert sent_at(received) == T0 + LATE
 
 
-def test_a_late_case_resolved_before_its_breach_is_never_told_received() -> None:
+def test_a_late_case_resolved_before_its_breach_is_never_told_received_even_once_reopened() -> None:
     ctx = context()
     state = apply(None, uploaded(LATE), ctx).state
-    state = apply(state, resolved("h1", T0 + LATE + timedelta(seconds=1)), ctx).state
-    fired = fire_due(ctx.policy, ctx.emitter, state, to_micros(T0 + LATE + H))
+    resolution = apply(state, resolved("h1", T0 + LATE + timedelta(seconds=1)), ctx)
+    assert [n["kind"] for n in told(resolution.outputs)] == ["RESOLVED"] and not resolution.state.received_late
+    fired = fire_due(ctx.policy, ctx.emitter, resolution.state, to_micros(T0 + LATE + H))
     assert told(fired.outputs) == []
+    again = apply(resolution.state, reopened("h1", T0 + LATE + 2 * H), ctx)
+    fired = fire_due(ctx.policy, ctx.emitter, again.state, to_micros(T0 + LATE + 30 * H))
+    assert [n["kind"] for n in told(fired.outputs)] == ["DELAYED"]  # the reopened cycle's, as for any case
+
+
+def test_a_deadline_passing_before_the_tracker_reads_the_case_is_decided_at_its_sending() -> None:
+    """The work order went out a minute before the deadline and the tracker read it after (consumer lag): the
+    tracker decides in its input's time, as a replay would, so the RECEIVED quotes the deadline still ahead at the
+    sending and the breach then sends the DELAYED."""
+    ctx = context()
+    creation = apply(None, uploaded(20 * H - timedelta(minutes=1)), ctx)
+    (received,) = told(creation.outputs)
+    assert received["parameters"]["deadline"] == (T0 + 20 * H).isoformat()
+    fired = fire_due(ctx.policy, ctx.emitter, creation.state, to_micros(T0 + 20 * H + timedelta(minutes=5)))
+    assert [n["kind"] for n in told(fired.outputs)] == ["DELAYED"]
 
 
 async def test_a_held_received_released_after_the_breach_quotes_the_escalated_deadline() -> None:
@@ -142,3 +160,20 @@ async def test_the_tracker_tells_the_reported_case_once() -> None:
     await world.tick(T0 + LATE + timedelta(seconds=4))
     assert [n["kind"] for n in notifications(world)] == ["RECEIVED"]
     assert notifications(world)[0]["parameters"]["deadline"] == (T0 + LATE + 20 * H).isoformat()
+
+
+@pytest.mark.parametrize("placed_late", [False, True], ids=["a case routed late", "a held RECEIVED released late"])
+async def test_a_rebuild_from_the_topic_equals_the_running_tracker(placed_late: bool) -> None:
+    """``omnibus replay``/``verify`` rebuild the table from ``handoff.events.v1``: the same rules give the same row."""
+    world = recycled()
+    late = created("h1", identifiers=[MOBILE]) if placed_late else uploaded(LATE)
+    await world.send(late)
+    until = T0 + 21 * H if placed_late else T0 + LATE + H
+    if placed_late:
+        world.contact("cus_maria", late)
+    await world.tick(until)
+    live = world.state()
+    rebuilt = HandoffState.from_dict((await replay(world, until))["h1"])
+    assert view(rebuilt.to_dict()) == view(live.to_dict())
+    assert (rebuilt.received_late, rebuilt.received_held, rebuilt.tier) == (False, False, 1) == (
+        live.received_late, live.received_held, live.tier)
