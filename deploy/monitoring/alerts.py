@@ -8,7 +8,8 @@ a section in the runbook ``docs/alerts.md`` (``deploy.monitoring.runbook``) that
 
 Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_consumer_committed_offset``,
 ``omnibus_processor_ready`` (processors/readiness.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
-``omnibus_adapter_records_received_total``/``_rejected_total`` (adapters/base/metrics.py);
+``omnibus_adapter_records_received_total``/``_rejected_total``/``omnibus_adapter_unavailable_total``
+(adapters/base/metrics.py);
 ``omnibus_requests_unauthorized_total`` (bus/refused_credentials.py);
 ``omnibus_handoff_unacknowledged_alarms_total``, ``omnibus_handoff_breaches_total`` (a series per policy team from
 the start), ``omnibus_handoff_overdue`` (processors/handoffs/metrics.py); ``omnibus_consumer_commit_stalled``,
@@ -22,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.base import outage_log
 from bus.refused_credentials import LOG_WINDOW_S, REFUSED_LINE
 from deploy.monitoring.runbook import runbook_url
 
@@ -181,6 +183,22 @@ PIPELINE = (
         "the {{ $labels.adapter }} adapter refuses {{ $value | humanizePercentage }} of its input",
         "More than half of what a channel sends is refused: a changed source format, a rotated key or a "
         "misconfigured site. The refusals carry their reason on the dead-letter topic.",
+    ),
+    # A broker outage answers every channel 503 while adapters stay ready by design (README "Operating it"):
+    # this is the page that says so. Every 2-minute window with a 503 for 5 minutes: a lone timeout does not page.
+    Alert(
+        "OmnibusAdapterAnswering503",
+        "sum by (adapter) (increase(omnibus_adapter_unavailable_total[2m])) > 0",
+        "5m", "page",
+        "the {{ $labels.adapter }} adapter has answered 503 for 5 minutes: Kafka does not acknowledge",
+        "The adapter answers 503 with Retry-After to its senders because Kafka (or the schema registry) did not "
+        "acknowledge within the timeout: the channel's events wait on the senders' side, which retry; nothing "
+        "acknowledged is lost. Where to look: the adapter's log line "
+        f"'{outage_log.MESSAGE}' (the reason and how many were answered, at most one every {outage_log.WINDOW_S:g} s), "
+        "then the brokers (running, reachable from the adapter, disk space, the "
+        "partitions' leaders) and the registry. Processors show the same outage: their /ready says 'no broker "
+        "answered for N s' and omnibus_consumer_lag_age_seconds grows.",
+        see="README.md#operating-it",
     ),
     # tester34 F16: a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
     Alert(

@@ -100,4 +100,7 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
     state.offers[value["offer_id"]] = answered
     batch.count("response", value["response"], channel)
+    status = machine.RESPONSES.get(value["response"])
+    if previous is not None and status is not None and not machine.answered_over(previous, status, at_us, channel):
+        batch.count("answer_not_applied", value["response"], channel)
     return intake.micros(value["envelope"]["received_at"])

@@ -3,15 +3,17 @@
 eligible -> presented (channel, instant, version) -> accepted | declined | opted out (answers: the offer
 is withdrawn everywhere and never pitched again) | not now (snoozed, pitched again after the snooze)
 | expired (the offer's validity ended or it was withdrawn). A presentation of an older version than the
-current one is accepted but reported as version drift. An answer is final: a later presentation (a
-channel that had not heard yet) or a later answer does not change it.
+current one is accepted but reported as version drift. An answer is final for pitching: a later presentation
+(a channel that had not heard yet) does not change it. Of two final answers the one ``state.answer_order`` puts
+first stands, whatever order they are read in: an acceptance over an opt-out over a decline, then the earlier
+(declined at the counter, accepted on the next call: accepted, as the KPIs count the sale).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from processors.offers.state import OfferState, OfferStatus
+from processors.offers.state import OfferState, OfferStatus, answer_order
 
 RESPONSES = {"ACCEPTED": OfferStatus.ACCEPTED, "DECLINED": OfferStatus.DECLINED, "NOT_NOW": OfferStatus.NOT_NOW,
              "OPTED_OUT": OfferStatus.OPTED_OUT}
@@ -45,15 +47,25 @@ def present(state: OfferState | None, current_version: int, shown_version: int, 
 
 def respond(state: OfferState | None, current_version: int, response: str, channel: str, at_us: int,
             via: tuple[str, ...], snooze_us: int) -> OfferState:
-    """The state after an answer; ``UNKNOWN`` or an answer after a final one changes nothing but ``via``."""
+    """The state after an answer; ``UNKNOWN``, a ``NOT_NOW`` after a final answer, or a final answer that
+    ``answered_over`` the recorded one does not stand over changes nothing but ``via``."""
     base = state or eligible(current_version, at_us)
     merged_via = tuple(dict.fromkeys([*base.via, *via]))
     status = RESPONSES.get(response)
-    if status is None or base.status.answered:
+    if status is None or not answered_over(base, status, at_us, channel):
         return replace(base, via=merged_via)
     return replace(base, status=status, updated_us=max(base.updated_us, at_us), answered_channel=channel,
                    answered_us=at_us, via=merged_via,
                    snoozed_until_us=at_us + snooze_us if status is OfferStatus.NOT_NOW else None)
+
+
+def answered_over(state: OfferState, status: OfferStatus, at_us: int, channel: str) -> bool:
+    """Whether an answer ``status`` given at ``at_us`` (event time, us) on ``channel`` replaces ``state``'s: always
+    over no final answer; over a final one only if it is final too and ``answer_order`` puts it first."""
+    if not state.status.answered:
+        return True
+    return status.answered and answer_order(status, at_us, channel) < answer_order(
+        state.status, state.answered_us, state.answered_channel)
 
 
 def expire(state: OfferState, at_us: int) -> OfferState:

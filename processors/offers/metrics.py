@@ -24,6 +24,11 @@ UNKNOWN_OFFER = Counter("omnibus_offers_unknown_offer_total",
                         "channel's typo, or an offer never loaded).", ["event", "channel"])
 AFTER_ANSWER = Counter("omnibus_offers_presented_after_answer_total",
                        "Presentations of an offer the customer had already answered.", ["channel"])
+ANSWER_NOT_APPLIED = Counter(
+    "omnibus_offers_answers_not_applied_total",
+    "Answers that left the customer's recorded answer as it was (processors/offers/machine.py): a not-now or a "
+    "decline after an acceptance or an opt-out, or the later of two answers of one kind; counted in "
+    "omnibus_offers_responses_total too.", ["response", "channel"])
 INSTRUCTIONS = Counter("omnibus_offers_instructions_total", "Show / withdraw instructions sent to push channels.",
                        ["channel", "action"])
 SIGNALS = Counter("omnibus_offers_signals_total", "Retention signals published, by kind.", ["kind"])
@@ -45,7 +50,8 @@ QUERY_LATENCY = Histogram("omnibus_offers_query_seconds", "Offer query answer ti
 
 _COUNTERS = {
     "presented": PRESENTED, "response": RESPONSES, "suppressed": SUPPRESSED, "version_drift": VERSION_DRIFT,
-    "presented_after_answer": AFTER_ANSWER, "instruction": INSTRUCTIONS, "signal": SIGNALS,
+    "presented_after_answer": AFTER_ANSWER, "answer_not_applied": ANSWER_NOT_APPLIED, "instruction": INSTRUCTIONS,
+    "signal": SIGNALS,
     "unknown_offer": UNKNOWN_OFFER, "pruned": PRUNED,
 }
 

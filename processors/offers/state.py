@@ -45,6 +45,17 @@ class OfferStatus(StrEnum):
         return self in (OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.OPTED_OUT)
 
 
+# Which final answer stands when a customer gave two: a sale stands over a refusal, an opt-out over a decline
+# (a decline at the counter, then an acceptance on the next call, is a sale whichever is read first).
+ANSWER_PRECEDENCE = {OfferStatus.ACCEPTED: 3, OfferStatus.OPTED_OUT: 2, OfferStatus.DECLINED: 1}
+
+
+def answer_order(status: OfferStatus, answered_us: int | None, channel: str | None) -> tuple[int, int, str]:
+    """The sort key of a final answer, the one that stands first: the strongest (``ANSWER_PRECEDENCE``), then the
+    earliest in event time (us), then the channel's name; the same whatever order the answers are read in."""
+    return (-ANSWER_PRECEDENCE[status], answered_us or 0, channel or "")
+
+
 @dataclass(frozen=True, slots=True)
 class OfferState:
     status: OfferStatus
@@ -112,11 +123,16 @@ def _union(left: list[str] | tuple[str, ...], right: list[str] | tuple[str, ...]
 
 
 def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
-    """An answer wins over no answer (the later answer if both answered); presentations add."""
+    """An answer wins over no answer (of two answers, the one ``answer_order`` puts first, as when one customer
+    gave both); else the later update; presentations add."""
     def rank(state: OfferState) -> tuple[int, int]:
         return (1 if state.status.answered else 0, state.answered_us or state.updated_us)
 
-    winner, other = (left, right) if rank(left) >= rank(right) else (right, left)
+    if left.status.answered and right.status.answered:
+        winner, other = sorted((left, right), key=lambda state: answer_order(
+            state.status, state.answered_us, state.answered_channel))
+    else:
+        winner, other = (left, right) if rank(left) >= rank(right) else (right, left)
     presented = [s for s in (left, right) if s.last_presented_us is not None]
     last = max(presented, key=lambda s: s.last_presented_us or 0) if presented else winner
     return replace(

@@ -1,5 +1,7 @@
+import pytest
+
 from processors.offers.machine import expire, pitchable, present, respond, revise
-from processors.offers.state import OfferStatus
+from processors.offers.state import OfferState, OfferStatus, _merge_offer
 
 DAY_US = 86_400 * 1_000_000
 
@@ -44,3 +46,43 @@ def test_expiry_keeps_answers_and_a_revision_revives() -> None:
     assert revise(expired, 2, 20).status is OfferStatus.ELIGIBLE
     accepted = respond(shown, 1, "ACCEPTED", "WEB", 5, (), DAY_US)
     assert expire(accepted, 10) is accepted and revise(accepted, 2, 20) is accepted
+
+
+def _answers(*answers: tuple[str, str, int]) -> OfferState:
+    state = None
+    for response, channel, at_us in answers:
+        state = respond(state, 1, response, channel, at_us, (), DAY_US)
+    assert state is not None
+    return state
+
+
+@pytest.mark.parametrize("first, second, stands", [
+    (("DECLINED", "BRANCH", 100), ("ACCEPTED", "CALL_CENTER", 200), OfferStatus.ACCEPTED),
+    (("ACCEPTED", "WEB", 100), ("DECLINED", "CALL_CENTER", 200), OfferStatus.ACCEPTED),
+    (("DECLINED", "BRANCH", 100), ("OPTED_OUT", "SMS", 200), OfferStatus.OPTED_OUT),
+    (("OPTED_OUT", "SMS", 100), ("ACCEPTED", "WEB", 200), OfferStatus.ACCEPTED),
+    (("DECLINED", "BRANCH", 100), ("NOT_NOW", "CALL_CENTER", 200), OfferStatus.DECLINED),
+])
+def test_of_two_answers_the_same_one_stands_in_either_order(first: tuple[str, str, int],
+                                                             second: tuple[str, str, int],
+                                                             stands: OfferStatus) -> None:
+    """Declined at the counter, accepted on the next call: the offer state kept DECLINED (the first answer was
+    final) while the KPIs counted the sale; read in the other order it was ACCEPTED."""
+    in_order, reversed_order = _answers(first, second), _answers(second, first)
+    assert in_order.status is reversed_order.status is stands
+    assert (in_order.answered_channel, in_order.answered_us) == (
+        reversed_order.answered_channel, reversed_order.answered_us)
+
+
+def test_two_answers_of_one_kind_keep_the_earlier() -> None:
+    for state in (_answers(("DECLINED", "WEB", 100), ("DECLINED", "BRANCH", 200)),
+                  _answers(("DECLINED", "BRANCH", 200), ("DECLINED", "WEB", 100))):
+        assert (state.answered_channel, state.answered_us) == ("WEB", 100)
+
+
+def test_a_merge_keeps_the_answer_one_customer_giving_both_would_keep() -> None:
+    declined = _answers(("DECLINED", "BRANCH", 100))
+    accepted = _answers(("ACCEPTED", "CALL_CENTER", 200))
+    for left, right in ((declined, accepted), (accepted, declined)):
+        merged = _merge_offer(left, right)
+        assert (merged.status, merged.answered_channel) == (OfferStatus.ACCEPTED, "CALL_CENTER")

@@ -78,3 +78,19 @@ def test_a_contact_ahead_of_its_customer_announcement_pushes_nothing_the_screen_
     announced = world.created("cus_1", PHONE)
     assert actions(announced) == [("SHOW", "CALL_CENTER", "cus_1", "fibre"), ("SHOW", "BRANCH", "cus_1", "fibre")]
     assert all(o.event.value["customer_identifiers"] == [ident(PHONE)] for o in announced.outgoing)
+
+
+def test_declined_at_the_counter_then_accepted_on_a_call_is_a_sale() -> None:
+    """The offer state kept DECLINED, silently, while the KPIs counted the call's acceptance; a decline after the
+    sale leaves it a sale and is counted as an answer not applied."""
+    world = World()
+    world.created("cus_1", PHONE, EMAIL)
+    world.feed(defined(offer("fibre")))
+    world.offer_event("OfferResponded", PHONE, "fibre", "BRANCH", response="DECLINED")
+    accepted = world.offer_event("OfferResponded", PHONE, "fibre", "CALL_CENTER", response="ACCEPTED")
+    state = world.customer("cus_1")["offers"]["fibre"]
+    assert (state["status"], state["answered_channel"]) == ("ACCEPTED", "CALL_CENTER")
+    assert not any(name == "answer_not_applied" for name, _ in accepted.counts)
+    declined = world.offer_event("OfferResponded", EMAIL, "fibre", "WEB", response="DECLINED")
+    assert ("answer_not_applied", ("DECLINED", "WEB")) in declined.counts and not declined.instructions
+    assert world.customer("cus_1")["offers"]["fibre"]["status"] == "ACCEPTED"
