@@ -29,7 +29,7 @@ correction is the tracker's (``docs/handoffs.md``, "A corrected contact identifi
 
 Known limit: where the version was applied before the holder's own record reached identity, no claim took the
 identifier (the record ranks after a person's own contact, ``limits.key_rank``), so it stays with the version's
-customer; ``omnibus identity release`` or ``split`` moves it by hand.
+customer; an operator merges that customer into the holder's (``omnibus identity merge``).
 
 Idempotent: the node's step token derives from the move's announcement, the identifier and its version; a copy that
 finds the identifier moved on does nothing.
