@@ -92,7 +92,10 @@ def revised(state: HandoffState, value: dict[str, Any]) -> HandoffState:
 
 def corrected(state: HandoffState, value: dict[str, Any]) -> HandoffState:
     """``state`` with the contact identifiers of the later version ``value`` as corrected
-    (``HandoffState.corrected_identifiers``) when they differ from the case's and the case is open; else ``state``."""
-    if not state.is_open or _identifiers(value["customer_identifiers"]) == _identifiers(state.customer_identifiers):
+    (``HandoffState.corrected_identifiers``) when they differ from the case's, none when they are the case's again
+    (a correction undone), while the case is open; else ``state``."""
+    if not state.is_open:
         return state
-    return state.with_(corrected_identifiers=tuple(dict(i) for i in value["customer_identifiers"] or ()))
+    same = _identifiers(value["customer_identifiers"]) == _identifiers(state.customer_identifiers)
+    now = () if same else tuple(dict(i) for i in value["customer_identifiers"] or ())
+    return state.with_(corrected_identifiers=now)

@@ -86,6 +86,12 @@ def test_a_resolved_case_keeps_its_identifiers_and_address() -> None:
     assert after.corrected_identifiers == () and delivery(DEFAULT_POLICY.notifications, after)[1] == TYPO
 
 
+def test_a_correction_undone_by_a_later_version_addresses_the_cases_own_identifiers_again() -> None:
+    state = corrected_case((TYPO,))
+    again = apply(state, version([TYPO], 2, "Cargo en el extranjero (otra vez)"), context()).state
+    assert again.corrected_identifiers == () and notice_address(again) == TYPO
+
+
 def test_the_correction_survives_a_restart() -> None:
     state = corrected_case((TYPO, RIGHT))
     assert HandoffState.from_dict(state.to_dict()) == state
