@@ -60,7 +60,8 @@ REVISIONS = Counter(
     "Later versions of a case's source record (a polled ticket row updated, a keyed batch line changed, a counter's"
     " transaction corrected and uploaded again) that changed"
     " what its HandoffCreated describes, by field; applied=false: the case keeps its own (case_type,"
-    " customer_identifiers, origin_site: transfer it by hand).", ["field", "applied"],
+    " customer_identifiers, origin_site; corrected customer_identifiers re-address an open case's notices).",
+    ["field", "applied"],
 )
 UNKNOWN_TIER_SOURCES = ("account", "handoff")  # AccountOpened.service_tier, HandoffCreated.service_tier
 UNKNOWN_TIERS = Counter(

@@ -148,8 +148,10 @@ def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict
     """(channel, address): the origin channel at an identifier it can reach (those the handoff came with
     first: the ones seen there), else the first fallback channel that can reach a known identifier, else
     the origin channel without an address (``NotificationPolicy``). Never an identifier its customer no longer
-    holds (``HandoffState.relinquished``: a recycled number's new subscriber hears nothing of the case, tester34 F4)."""
-    known = (*state.held_identifiers, *state.addresses)
+    holds (``HandoffState.relinquished``: a recycled number's new subscriber hears nothing of the case, tester34 F4).
+    A case whose contact identifiers a later version corrected (``HandoffState.corrected_identifiers``) reaches only
+    a corrected one its customer holds (``addresses``, as identity places them), else no address (``revisions``)."""
+    known = (*state.held_identifiers, *state.addresses) if not state.corrected_identifiers else corrected_held(state)
     origin = state.origin_channel
     for channel, candidates in ((origin, known), *((c, known) for c in policy.fallback if c != origin)):
         for kind in policy.addresses.get(channel, ()):
@@ -157,6 +159,12 @@ def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict
                 if identifier["type"] == kind:
                     return channel, {"type": identifier["type"], "value": identifier["value"]}
     return origin, None
+
+
+def corrected_held(state: HandoffState) -> tuple[dict[str, str], ...]:
+    """The corrected contact identifiers of ``state`` its customer holds (``addresses``) and did not lose."""
+    held = {identifier_key(a) for a in state.addresses} - set(state.relinquished)
+    return tuple(i for i in state.corrected_identifiers if identifier_key(i) in held)
 
 
 def change_notifications(

@@ -11,8 +11,13 @@ under the case's id (its own event id: each version is a fact) naming the record
   ``HandoffStatusChanged`` (cause ``HandoffCreated``, status unchanged, no notification: the customer was told of
   the case once) carries them to subscribers;
 - its ``case_type``, customer identifiers or site changed: the tracker has no event that re-types, re-routes or
-  re-places a case (the back office transfers it: ``omnibus handoffs transfer``), so the case keeps its own; the
-  change is counted (``omnibus_handoff_revisions_total{field, applied="false"}``) and logged, never dead-lettered.
+  re-places a case, so the case keeps its own (identity places the case by them, ``bus.handoff_revisions``); the
+  change is counted (``omnibus_handoff_revisions_total{field, applied="false"}``) and logged, never dead-lettered;
+- its customer identifiers changed while the case is open (a counter upload's phone corrected: a typo fixed, or
+  another customer's number): the case's later notices go to a corrected identifier the case's customer holds, as
+  identity places it (``HandoffState.addresses``), else to no address (``corrected``, ``notifications.delivery``):
+  never again to the identifier the correction replaced (a stranger's number, if in service), never to another
+  customer's. A closed or resolved case is history: unchanged.
 
 A version older than the one the case holds (``intake_facts[SOURCE_VERSION_FACT]``, a polled row's ``updated_at``, a
 counter transaction's ``occurred_at``: a refused row or upload re-driven after a newer version) changes nothing: the
@@ -83,3 +88,14 @@ def changed_fields(state: HandoffState, value: dict[str, Any]) -> tuple[str, ...
 def revised(state: HandoffState, value: dict[str, Any]) -> HandoffState:
     """``state`` with the ``REVISED_FIELDS`` of the later version ``value``."""
     return state.with_(summary=value["summary"], intake_facts=dict(value.get("intake_facts") or {}))
+
+
+def corrected(state: HandoffState, value: dict[str, Any]) -> HandoffState:
+    """``state`` with the contact identifiers of the later version ``value`` as corrected
+    (``HandoffState.corrected_identifiers``) when they differ from the case's, none when they are the case's again
+    (a correction undone), while the case is open; else ``state``."""
+    if not state.is_open:
+        return state
+    same = _identifiers(value["customer_identifiers"]) == _identifiers(state.customer_identifiers)
+    now = () if same else tuple(dict(i) for i in value["customer_identifiers"] or ())
+    return state.with_(corrected_identifiers=now)

@@ -185,6 +185,10 @@ class HandoffState:
     sent: tuple[SentNotification, ...] = ()
     follow_ups: int = 0  # times the customer came back about the case on a front-line channel (HandoffFollowedUp)
     followed_up_at_us: int | None = None  # the latest follow-up
+    # A later version of its source record corrected the contact identifiers while the case was open (a counter
+    # upload's phone fixed): the corrected ones. Its notices then go to one of them its customer holds, else nowhere,
+    # never to the identifiers it replaced (``notifications.delivery``, ``revisions.corrected``).
+    corrected_identifiers: tuple[dict[str, str], ...] = ()
 
     # --- derived ----------------------------------------------------------------------------------
 
@@ -250,6 +254,7 @@ class HandoffState:
         data["lineage"] = self.lineage.to_dict() if self.lineage else None
         data["addresses"] = [dict(a) for a in self.addresses]
         data["relinquished"] = list(self.relinquished)
+        data["corrected_identifiers"] = [dict(i) for i in self.corrected_identifiers]
         data["sent"] = [n.to_list() for n in self.sent]
         data["next_due_us"] = self.next_due_us
         return data
@@ -266,6 +271,7 @@ class HandoffState:
         values["lineage"] = DeadlineLineage.from_dict(data["lineage"]) if data.get("lineage") else None
         values["addresses"] = tuple(dict(a) for a in data.get("addresses", ()))
         values["relinquished"] = tuple(data.get("relinquished", ()))
+        values["corrected_identifiers"] = tuple(dict(i) for i in data.get("corrected_identifiers", ()))
         values["sent"] = tuple(SentNotification.from_list(n) for n in data.get("sent", ()))
         return cls(**values)
 

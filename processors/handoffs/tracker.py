@@ -84,7 +84,8 @@ class HandoffTracker(DeadlineScans):
                             "calendar and escalation chain", team=team, event_id=envelope.get("event_id"))
             elif effect == "revised" and team in KEPT_FIELDS:  # counted by omnibus_handoff_revisions_total
                 log.warning("a later version of the case's source record changed what the tracker cannot change on a "
-                            "case; the case keeps its own (transfer it by hand)", field=team,
+                            "case; the case keeps its own (corrected contact identifiers re-address its notices: "
+                            "docs/handoffs.md)", field=team,
                             event_id=envelope.get("event_id"))
             elif effect == "revised" and team == OLDER_VERSION:  # counted likewise
                 log.warning("an older version of the case's source record arrived after a newer one (a refused row "

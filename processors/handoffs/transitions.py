@@ -64,6 +64,7 @@ from processors.handoffs.revisions import (
     OLDER_VERSION,
     REVISED_FIELDS,
     changed_fields,
+    corrected,
     is_later_version,
     is_older_version,
     noted,
@@ -212,8 +213,8 @@ def _created_again(state: HandoffState, value: dict, at: int, ctx: Context, even
         return Transition(state, changed=False)
     effects = [("revised", name) for name in changed]
     if not set(changed) & set(REVISED_FIELDS):  # only what the case keeps: counted, the case as announced unchanged
-        return Transition(noted(state, event_id), effects=effects)
-    new_state = revised(state, value).evolve(event_id=event_id)
+        return Transition(corrected(noted(state, event_id), value), effects=effects)
+    new_state = corrected(revised(state, value), value).evolve(event_id=event_id)
     # status unchanged and no notification: the customer heard of the case when it was created
     return Transition(new_state, [ctx.emitter.status_changed(new_state, CREATED, at, event_id)], effects=effects)
 

@@ -66,6 +66,7 @@ from processors.identity.graph import (
     moved_off,
     recycle,
     split_contacts,
+    vacate,
     versions,
     weigh_again,
     weigh_again_claimant,
@@ -105,7 +106,11 @@ def dissolve_saga(message: Give) -> Saga:
 
 
 def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
-    """The customer of an event that ranked first on this identifier does not hold it: move it there."""
+    """The customer of an event that ranked first on this identifier does not hold it: move it there; or a corrected
+    version's customer gives it up (``Claim.vacated_by``, ``vacate.py``)."""
+    if message.vacated_by:
+        vacate.on_vacate(ctx, message)
+        return
     state = ctx.state
     if state.reserved_by:
         ctx.defer(message)  # a saga's reservation or another move: decide once it ends
@@ -140,6 +145,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
+    state.claimed_from = (state.owner, state.version + 1)  # the adopt's version (``vacate.on_vacate``)
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token, message.traits, since, carried_with(state),
                                kept=master.undoable(state, message)))
@@ -289,6 +295,7 @@ def on_adopt(ctx: Node, message: Adopt) -> None:
     weigh_again_claimant.took(ctx, message.event_id, key, rank)
     if first:
         file_blocking(ctx)
+    vacate.adopted(ctx, key, message.event_id, message.channel)  # a corrected version's customer gives it back
     if key in state.elsewhere:
         state.elsewhere = [other for other in state.elsewhere if other != key]
     if message.shared:

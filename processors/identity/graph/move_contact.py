@@ -29,14 +29,22 @@ the move's own were (``follow``, ``moved_off.py``): the same outputs in either o
 from __future__ import annotations
 
 from processors.handoffs.outputs import CREATED
-from processors.identity.graph import handoff_moves, handoff_records, moved_off, release, split_contacts, versions
+from processors.identity.graph import (
+    handoff_moves,
+    handoff_records,
+    moved_off,
+    release,
+    split_contacts,
+    vacate,
+    versions,
+)
 from processors.identity.graph.customer_steps import Node, done, route
 from processors.identity.graph.messages.base import ContactRecord
 from processors.identity.graph.messages.commands import MoveContact, TakeContact
 from processors.identity.graph.messages.steps import Apply
 from processors.identity.graph.outputs import ContactMoved, Lineage, Resolved
 from processors.identity.graph.profile_codec import decode_profile, encode_profile
-from processors.identity.rules import MANUAL_MOVE
+from processors.identity.rules import CORRECTED_VERSION, MANUAL_MOVE
 from processors.profile.limits import short_key
 from processors.profile.sections.recent_contacts import RecentContactsSection, contact_id
 
@@ -84,6 +92,8 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
         taken = encode_profile(part) if part else None
     handoff_moves.note_moved(ctx, going, message.to, moved.event_id)
     ctx.send(message.to, TakeContact(going, taken, moved.event_id, source=ctx.key))
+    if message.rule == CORRECTED_VERSION:  # what the version took or brought leaves with it (``vacate.py``)
+        vacate.moved(ctx, going, moved.event_id, message.channel)
 
 
 def follow(ctx: Node, message: Apply) -> bool:

@@ -107,6 +107,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     named: list[Person] = []
     # An account's node: its lines' latest revisions and its undated closure (``AccountLines``; None: none known).
     account: AccountLines | None = None
+    # The customer a claim took it from and the assignment version the claim gave (``claim_node.on_claim``): where a
+    # corrected version's customer that took it gives it back (``vacate.py``) while that version still stands.
+    claimed_from: tuple[str, int] | None = None
 
 
 class Awaited(msgspec.Struct, array_like=True, frozen=True):
@@ -211,6 +214,9 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # nothing was planned before), the latest ``weigh_again.MAX_UNWEIGHED``: decided again when an earlier-ranked
     # event's members show that time order weighed them (``weigh_again.py``). Moves with ``Offer.unweighed``.
     unweighed: list[Unweighed] = []
+    # Left with nothing of its own by a corrected version of a contact that moved to its first version's customer
+    # (``vacate.py``): what a claim of that version's gives it after leaves it too.
+    vacated: bool = False
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -20,6 +20,8 @@ class Claim(Message, tag="claim", frozen=True):
     # A system of record gave it to ``customer``'s account after the earlier holder's account closed (``recycle.py``):
     # the claim moves it whatever the ranks.
     recycled: bool = False
+    # A corrected version's customer gives it back (``vacate.py``): that customer (``customer`` is then "").
+    vacated_by: str = ""
 
 
 class Give(Message, tag="give", frozen=True):
