@@ -182,7 +182,7 @@ PIPELINE = (
         "More than half of what a channel sends is refused: a changed source format, a rotated key or a "
         "misconfigured site. The refusals carry their reason on the dead-letter topic.",
     ),
-    # tester34 F16: a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
+    # a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
     Alert(
         "OmnibusRefusingCredentials",
         "sum by (component, reason) (rate(omnibus_requests_unauthorized_total[10m])) > 0.05",
@@ -192,7 +192,7 @@ PIPELINE = (
         "More than 3 requests a minute are answered 401: a channel's events are not arriving. " + CREDENTIALS_RUNBOOK,
         see=WHO_MAY_CALL,
     ),
-    # tester35 F1: a counter terminal with a stale token backs off to about one upload a minute, below the page
+    # a counter terminal with a stale token backs off to about one upload a minute, below the page
     Alert(
         "OmnibusCredentialsKeptRefused",
         "sum by (component, reason) (increase(omnibus_requests_unauthorized_total[10m])) >= 3",
