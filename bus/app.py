@@ -102,7 +102,7 @@ def create_app(
         "web_host": settings.web.host,
         "TableManager": table_manager.TableManager,  # tables registered at start without faust's 1 s wait
         # faust lets ~80 environment variables (WEB_PORT, WEB_HOST, BROKER_*, DATADIR...) override the options given
-        # here: an exported WEB_PORT moved every processor's web server off its OMNIBUS_ setting (tester30 F1). The
+        # here: an exported WEB_PORT moved every processor's web server off its OMNIBUS_ setting. The
         # settings above are the one translation; faust reads no variable of the environment.
         "env": {},
     }
@@ -204,7 +204,7 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
 
     Raises aiokafka's ``KafkaConnectionError`` before starting when no broker answers at all (faust would log it
     among its shutdown lines and exit 1; ``bus.bootstrap.startup_failure_exit`` makes it one line and status 69), and
-    ``MissingTopicError`` (status 2) when a topic its agents read does not exist (``subscribed_topics``; tester24 F8:
+    ``MissingTopicError`` (status 2) when a topic its agents read does not exist (``subscribed_topics``;
     faust would wait for partitions until ``bus.startup_watchdog`` ended it with status 75); one deleted while it runs
     ends it with status 75 and that line (``bus.topic_watch``).
     A fatal error once running (a table whose changelog has another partition count than its source topic)
@@ -219,7 +219,7 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
     read = subscribed_topics(app, settings)
     asyncio.run(probe_cluster(settings, read))
     lag_watchdog.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
-    topic_watch.enable_exit()  # a topic it reads deleted while it runs ends it, to be started again (75, tester30 F8)
+    topic_watch.enable_exit()  # a topic it reads deleted while it runs ends it, to be started again (75)
     app.task(lambda: topic_watch.watch(settings, read, app.conf.id))
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)
     worker.spinner = None  # faust draws a terminal spinner even into a pipe; log lines must stay JSON

@@ -104,7 +104,7 @@ def startup_failure_exit() -> Iterator[None]:
             yield
     except UNREACHABLE_ERRORS as exc:
         exit_with_message(f"cannot reach Kafka ({exc}); {_where_kafka_was_looked_for()}", KAFKA_UNAVAILABLE_EXIT)
-    except SchemaRegistryError as exc:  # tester9 #3: topics read, review list, replay printed a 390-line traceback
+    except SchemaRegistryError as exc:  # topics read, review list, replay printed a 390-line traceback
         if exc.retriable:
             exit_with_message(f"{exc}; is the registry running, and is OMNIBUS_REGISTRY__URL right?",
                               KAFKA_UNAVAILABLE_EXIT)
@@ -112,7 +112,7 @@ def startup_failure_exit() -> Iterator[None]:
 
 
 def _where_kafka_was_looked_for() -> str:
-    """The hint of a Kafka connection failure: the variable given, else the local stack's record (tester30 F11: a
+    """The hint of a Kafka connection failure: the variable given, else the local stack's record (a
     stack whose broker was down, or a shell outside the checkout, fell back to 127.0.0.1:9092, and the hint named a
     variable the user never set)."""
     if os.environ.get(BOOTSTRAP_SERVERS_VARIABLE):
@@ -154,7 +154,7 @@ def serve_metrics_or_exit(settings: MetricsSettings, heartbeat: Heartbeat | None
                           component: str) -> MetricsServer | None:
     """``bus.metrics.serve_metrics``, or, when its port cannot be bound (taken: another process, a second copy of
     this one), exit 2 with one ``error:`` line naming the address and ``OMNIBUS_METRICS__PORT``, not a traceback
-    and status 1 (tester13 S4). Every command that serves metrics starts them through here."""
+    and status 1. Every command that serves metrics starts them through here."""
     try:
         return serve_metrics(settings, heartbeat, component=component)
     except OSError as exc:

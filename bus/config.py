@@ -251,7 +251,7 @@ def load_settings(**overrides: object) -> OmnibusSettings:
     ``omnibus stack up`` is running (its ``stack.json`` in ``$OMNIBUS_STACK_DIR`` or ``<repo>/.omnibus``),
     its broker is used, so ``omnibus topics apply`` right after ``stack up`` needs no address. So is its registry,
     when no registry URL is given and the broker is the stack's: without it the records written with the
-    registry's schemas do not decode (tester15 F10: ``offers list`` answered "0 offer(s)" with 7 live). An empty
+    registry's schemas do not decode (``offers list`` answered "0 offer(s)" with 7 live). An empty
     ``OMNIBUS_REGISTRY__URL`` keeps registry-free mode.
     """
     unknown = unknown_environment_keys(os.environ)

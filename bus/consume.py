@@ -91,7 +91,7 @@ async def stop_on_failure(app: Any, event: Any) -> AsyncIterator[None]:
     faust's stream acknowledges the current event in a ``finally`` also when the agent's body raised, and its
     supervisor restarts the crashed agent on the next record: a record that hit an outage (the schema registry
     unreachable, a send that Kafka never acknowledged) was committed past, neither processed nor dead-lettered
-    (tester9 #1: the KPI agent crashed on the registry outage and went on counting). The event is held back
+    (the KPI agent crashed on the registry outage and went on counting). The event is held back
     (``hold_back``) and the worker stopped with the error (``app.crash``), as the batch agents do; the worker
     that next owns the partition takes the record again. Records the rules cannot take are the agent's to
     dead-letter inside the block: only what escapes it stops the worker.

@@ -95,7 +95,7 @@ def split(consumer: Any, records: Any, active: set[Any] | None,
     stamps each event it starts: faust's consumer thread (``AIOKafkaConsumerThread.verify_event_path``) logs at
     ERROR "Stream has not started processing TP(...) ... 3) The agent processing the stream is hanging" for a
     partition with records past its fetch position and no stamp after ``stream_processing_timeout`` (300 s), so
-    every partition taken here read as hanging while identity worked normally (tester15 F9; faust-streaming #166
+    every partition taken here read as hanging while identity worked normally (faust-streaming #166
     shows the same line). Stamped here, the check keeps its meaning: a stage that stops taking records (its queue
     full, its partitions paused) leaves the stamp to age, and faust reports "Stream stopped processing"."""
     taken: dict[Any, list[ConsumerRecord]] = {}

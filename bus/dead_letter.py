@@ -40,7 +40,7 @@ MAX_KEPT_VALUE_BYTES = 256 * 1024
 
 # Headers a file import puts on a refused line (``adapters.legacy.ingress_batch``, ``call_center.ingress_file``):
 # where the line is, never personal data, so shown as they are. A nightly export named by date
-# (``accounts_2026-12-01.csv``) had its date scrubbed as a possible phone number (tester13 S3).
+# (``accounts_2026-12-01.csv``) had its date scrubbed as a possible phone number.
 FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER = "file", "file.line", "file.offset", "layout"
 LOCATION_HEADERS = frozenset({FILE_HEADER, FILE_LINE_HEADER, FILE_OFFSET_HEADER, LAYOUT_HEADER})
 # Headers the legacy adapter puts on a row it refused: the outbox table and the row's id (``adapters.legacy.
@@ -55,13 +55,13 @@ _MALFORMED_FIELD = re.compile(r"(?P<head> line \d+: field (?P<name>\w+) is malfo
                               r"(?P<value>'.*'\))$")
 
 # A body refused at an adapter's ingress, sealed (``bus.sealing``) when the deployment sets a seal key, and the id of
-# that key: what ``omnibus deadletters redrive`` opens to re-submit it (tester29 F5). Never shown (``deadletters show``
+# that key: what ``omnibus deadletters redrive`` opens to re-submit it. Never shown (``deadletters show``
 # prints its size); the sealed bytes hold no identifier in clear.
 SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER = "omnibus-sealed-body", "omnibus-seal-key-id"
 
 # A record published without an optional part it carried (a handoff request, an offer answer, a card status:
 # ``adapters.base.mapper.DroppedPart``) dead-letters the part with the record's bytes under a reason that names it
-# (``part_refused_reason``). A re-drive of that dead letter must open the part (redrive36): ``redrive`` passes the part
+# (``part_refused_reason``). A re-drive of that dead letter must open the part: ``redrive`` passes the part
 # to the adapter's re-mapping under ``REFUSED_PART_CONTEXT``, beside the context headers its ingress noted.
 _PART_REFUSED = " refused, the rest of the record was published: "
 REFUSED_PART_CONTEXT = "omnibus.refused_part"
@@ -100,8 +100,8 @@ def scrubbed_reason(reason: str, location: Mapping[str, str]) -> Scrubbed:
     """A dead letter's ``reason`` scrubbed as logs are, except the file name a file import starts it with
     (``<file> line 9: ...``; ``location``: its ``LOCATION_HEADERS``, name: text), kept as it is, and a calendar date
     in the refused value of a layout's field declared not personal (``bus.redact.is_personal_field``: a due date or
-    an opening date is shown, a birth date keeps its shape only; tester17 N2). One rule for ``deadletters list`` and
-    the log line of ``DeadLetterWriter.write`` (tester19 F6: the log masked what the list showed)."""
+    an opening date is shown, a birth date keeps its shape only). One rule for ``deadletters list`` and
+    the log line of ``DeadLetterWriter.write`` (the log masked what the list showed)."""
     name = location.get(FILE_HEADER)
     for prefix in {name, name.rsplit("/", 1)[-1]} if name else ():
         if reason.startswith(f"{prefix} "):

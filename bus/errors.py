@@ -50,7 +50,7 @@ class PublishError(OmnibusError):
 
 
 class MissingTopicError(ConfigError, PublishError):
-    """The broker answered, and its metadata does not list ``topics``: configuration, not an outage (tester24 F8).
+    """The broker answered, and its metadata does not list ``topics``: configuration, not an outage.
 
     Never retriable: waiting does not create a topic. A command ends with status 2 on it (a ``ConfigError``,
     ``bus.bootstrap``); the message names the topics and the fix (``TOPICS_APPLY_HINT``)."""
@@ -86,7 +86,7 @@ class DeserializationError(OmnibusError):
     ``unframed``: the value is in neither framing Omnibus writes (``bus.serde``: the Confluent wire format, or the
     single-object encoding of a schema of the catalog), so no registry setting would decode it: a poison record that
     a producer outside Omnibus wrote, which the processors dead-letter, not a sign that the reader uses the wrong
-    registry (tester28 F7)."""
+    registry."""
 
     def __init__(self, message: str, *, record: RawRecord, unframed: bool = False) -> None:
         super().__init__(message)

@@ -1,7 +1,7 @@
 """A liveness signal for a process that serves no HTTP of its own: its loop beats, ``/live`` reads the beat.
 
 The legacy outbox relay served only ``/metrics``, so Kubernetes had no probe for it: a relay wedged on a database
-statement that never returns was never restarted (tester11 #8). Its loop calls ``Heartbeat.beat()`` at each step
+statement that never returns was never restarted. Its loop calls ``Heartbeat.beat()`` at each step
 (each batch, each wait for work, each wait for the advisory lock or after an outage); the metrics server answers
 ``GET /live`` from its own thread (``bus.metrics.serve_metrics``), 200 while the last beat is at most ``within_s``
 seconds old, else 503, with the probe body every process answers (``bus.readiness``). Because the answer comes from

@@ -8,7 +8,7 @@ every process (``bus.redact`` reads it; ``bus.identifiers`` would load phonenumb
 - A customer id (``processors.identity.graph.saga``): ``CUSTOMER_ID_PREFIX`` + ``CUSTOMER_ID_HEX_DIGITS`` hex digits.
 
 None of them is an identifier value: they are what stands for one (or for a customer), and an operator compares them
-across outputs (tester29 F5: ``nid1:8ead8fb[digits]a40e…`` in a dead letter could not be compared with identity's
+across outputs (``nid1:8ead8fb[digits]a40e…`` in a dead letter could not be compared with identity's
 tokens). ``ISSUED`` finds any of them in a text.
 """
 

@@ -30,7 +30,7 @@ consumer's state, ``bus.consumer_state``). It recovers the others in two steps:
    ``stall_after_s`` and the partition is not paused inside aiokafka (where no seek and nothing of faust reaches), it
    waits behind the worker's own backlog and is sought again instead (``{action="seek"}``), for up to
    ``BEHIND_MAX_WINDOWS`` times ``stall_after_s`` (then the exit, as before: a stall the seek does not cure while the
-   worker moves must not hide for ever) (tester30 F13: after a broker restart under a 30,000-line import, the handoff
+   worker moves must not hide for ever) (after a broker restart under a 30,000-line import, the handoff
    tracker stopped with every ``handoff.ticks.v1`` partition "stalled" while it worked through
    ``business.events.v1``, whose stream buffers were full, and the offer processor with 2 records of one partition
    waiting while its other partitions moved by thousands: faust's one fetch loop waits on a full stream buffer, so
@@ -39,8 +39,8 @@ consumer's state, ``bus.consumer_state``). It recovers the others in two steps:
 
 A partition found stalled stays *known stalled* (``LagStallDetector.standing``, ``stalled_on(app)``) until its
 committed offset moves or nothing waits on it any more (a seek moves the position, not the commit, so it does not
-count as progress): the worker's ``/ready`` answers 503 meanwhile and names it (``processors.readiness``; tester16
-F5: ``/ready`` said 200 for two minutes while four of identity's partitions stood still with 123-138 records
+count as progress): the worker's ``/ready`` answers 503 meanwhile and names it (``processors.readiness``; ``/ready``
+said 200 for two minutes while four of identity's partitions stood still with 123-138 records
 waiting and half the new users' screen pops answered 404).
 
 Why ``stall_after_s`` is a minute and not less, although a stall costs an interactive screen pop that long: the
@@ -249,7 +249,7 @@ NOT_STOPPED = "not stopped: this process runs no worker of its own (a demo, a te
 def stop_outcome(stop: Callable[[str], None] | None = None) -> str:
     """What calling ``stop`` (None: ``exit_when_stuck``) does in this process, for the watchdogs' log lines:
     ``STOPPING`` in a worker process (``enable_exit``) or with a ``stop`` of the caller's, else ``NOT_STOPPED``
-    (tester17 N5: the demo logged a restart at ERROR that never came)."""
+    (the demo logged a restart at ERROR that never came)."""
     return STOPPING if _worker_process or stop not in (None, exit_when_stuck) else NOT_STOPPED
 
 

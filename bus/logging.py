@@ -46,13 +46,13 @@ class _CurrentStderrHandler(logging.StreamHandler):
 REPEAT_WINDOW_S = 30.0
 # The least level of the library lines ``RepeatLimiter`` folds. INFO, not WARNING: after a broker restart aiokafka wrote
 # "OffsetCommit failed for group %s due to a coordinator error (%s), will find new coordinator and retry" at INFO, once
-# per partition and commit, 312 lines in 4 s (tester28 F15). DEBUG is left whole: who asks for it reads every line.
+# per partition and commit, 312 lines in 4 s. DEBUG is left whole: who asks for it reads every line.
 FOLDED_FROM_LEVEL = logging.INFO
 # Loggers whose every line is a record of its own, never folded: an access log, a line per HTTP request (a probe, a
 # screen-pop query), is read whole.
 UNFOLDED_LOGGERS = frozenset({"aiohttp.access"})
 # A number inside a library's message, for the fold key only: faust formats its own ("producer buffer full size 104",
-# an f-string), so each line differed from the last and none was folded (tester17 N3: 844 lines in 12 min).
+# an f-string), so each line differed from the last and none was folded (844 lines in 12 min).
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
@@ -180,8 +180,8 @@ ROUTINE_LIBRARY_WARNINGS = {
 
 
 # Library lines print records' keys and values (bytes) and messages holding them, at DEBUG mostly: faust.topics
-# "send: topic=%r k=%r v=%r ..." for every record sent (a changelog's too: tester15 F7 read names, addresses,
-# postcodes, user ids and an IBAN's letters there), aiokafka's "Sending (key=%s value=%s) to %s", faust's consumer
+# "send: topic=%r k=%r v=%r ..." for every record sent (a changelog's too: names, addresses, postcodes, user ids and
+# an IBAN's letters were read there), aiokafka's "Sending (key=%s value=%s) to %s", faust's consumer
 # "DROPPED MESSAGE ROFF %r: k=%r v=%r", its stream's "Skipping message %r ..." and producer's "_on_published error
 # ... message <FutureMessage ...>" (a message's repr shows its key and value), aiokafka's connection "Request to
 # %s:%d %d: %s" (a produce request's record batches; a fetch response's). A record's content holds identifiers
@@ -303,11 +303,11 @@ def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]
 
 LIBRARY_LOGGERS = ("aiokafka", "kafka", "httpx", "httpx2", "httpcore", "httpcore2", "faust", "mode", "aiohttp.access")
 # Libraries whose DEBUG lines trace the customer data they work on, as text: celpy, the offers' CEL evaluator, logs
-# each evaluation's activation (a customer's city, segment, products; found running offers at DEBUG, tester15 F7).
+# each evaluation's activation (a customer's city, segment, products; found running offers at DEBUG).
 # Shown from INFO whatever the level.
 DATA_TRACE_LOGGERS = ("celpy",)
 # HTTP clients (the schema registry's): their INFO is one line per request, "HTTP Request: GET ... 200 OK", in every
-# process (tester11 #9). Shown from WARNING whatever the level, except at DEBUG.
+# process. Shown from WARNING whatever the level, except at DEBUG.
 PER_REQUEST_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")  # httpx2 logs through httpcore2
 
 

@@ -4,7 +4,7 @@ Names follow Prometheus conventions: base units (seconds, bytes), ``_total`` on 
 drawn from small fixed sets (topic, component, error type), never from identifiers or free text.
 
 No ``*_created`` series: prometheus_client exports, by default, one per counter, histogram and summary child (the
-time it was created), which roughly doubled the series every process exports (tester11 #6) and which no rule or
+time it was created), which roughly doubled the series every process exports and which no rule or
 panel of ours reads (``increase``/``rate`` handle counter resets). ``disable_created_metrics()`` runs when this
 module is imported, before any scrape, for every process (all of them import it through the producer).
 """

@@ -41,7 +41,7 @@ def kafka_retriable(error: KafkaError) -> bool:
     """Whether trying ``error``'s publish again can succeed: aiokafka's own flag, and also a
     ``KafkaTimeoutError`` (which aiokafka marks not retriable): the broker did not answer in time, the
     idempotent producer keeps the records, and the same publish succeeds once the broker is back
-    (tester11 #6: broker-outage timeouts were counted ``retriable="false"``)."""
+    (broker-outage timeouts were counted ``retriable="false"``)."""
     return bool(error.retriable) or isinstance(error, KafkaTimeoutError)
 
 

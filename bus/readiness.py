@@ -17,13 +17,13 @@ fields (``ProbeBody``; ``PROBE_SCHEMA`` describes it in the adapters' OpenAPI):
   a processor that does not own its partitions yet);
 - ``lag_age_s`` (number or null, seconds): how old ``max_lag`` may be: the time since a broker last answered the
   worker (the high watermarks the lag is computed from came from it); null with ``max_lag`` null, or when the
-  broker is not watched. During a broker outage ``max_lag`` stays what it was last seen, and this grows (tester11
-  #5: a frozen ``max_lag`` looked current for 75 s);
+  broker is not watched. During a broker outage ``max_lag`` stays what it was last seen, and this grows (a frozen
+  ``max_lag`` looked current for 75 s);
 - ``behind`` (object): ``{"topic[partition]": lag in records}`` for each partition over the processor's limit,
   empty when none;
 - ``stalled`` (object): ``{"topic[partition]": lag in records}`` for each partition the lag watchdog knows stalled
   (records wait and nothing was consumed for its ``stall_after_s``, until the committed offset moves again:
-  ``bus.lag_watchdog``), empty when none; any makes a processor not ready (tester16 F5: a stall hid behind a
+  ``bus.lag_watchdog``), empty when none; any makes a processor not ready (a stall hid behind a
   ``max_lag`` under the limit).
 
 The status codes: ``/live`` answers 200 while the process's event loop runs (503 when ``live`` is false);

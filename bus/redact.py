@@ -15,7 +15,7 @@ digits (``0.5123456789``, ``+1.2e-05``, seconds; never followed by another digit
 17 digits otherwise read as a card number or a phone (Luhn passes one time in ten; with 6 digits, "0.0491685"
 still read as the German number 00 49 1685), and four digits hold no identifier whatever was written with a dot;
 one with fewer than ``MIN_IDENTIFIER_DIGITS`` digits in all is kept as written (``89.90``, ``1.50e3``: an amount
-in a customer's text, tester21 F7);
+in a customer's text);
 an ISO 8601 timestamp with its time of day (``2026-11-30T09:48:12.376616+00:00``; a bare date may be a birth
 date, a trait: it keeps only its shape, ``[date dddd-dd-dd]``, in any spelling); and an integer after a word that
 names a counter (``offset 12345678``, ``lag=1234567``) or before a unit (``1234567 bytes``, ``12345678 µs``); and a
@@ -25,9 +25,9 @@ ID or card number has none of these shapes.
 A run of digits is scrubbed with the letters and digits glued to it (a DNI's or NIE's letters, an IBAN's country, a
 supply point's), and so are an IBAN with letters in its account part, an Italian codice fiscale and a UK National
 Insurance number (six digits only), whole, as
-``[digits]`` (tester29 F12: ``DNI [digits]E``). The tokens and ids Omnibus itself issues (``bus.issued_ids``:
+``[digits]`` (``DNI [digits]E``). The tokens and ids Omnibus itself issues (``bus.issued_ids``:
 ``nid1:``/``card1:`` tokens, ``tok:`` log tokens, customer ids) pass untouched: they stand for a value, and an operator
-compares them across outputs (tester29 F5: ``nid1:8ead8fb[digits]a40e…``).
+compares them across outputs (``nid1:8ead8fb[digits]a40e…``).
 
 An identifier in its key form, ``TYPE:value`` (``PHONE:+33612345678``, ``USER_ID:jean.dupont``: the key of the identity
 graph's nodes (its blocking keys too, ``BLOCK:nb:JN:1991-01-02``: a name's code and a birth date) and of
@@ -55,9 +55,9 @@ from bus.nino_format import PATTERN as NINO_PATTERN
 # hold, for a display mask (``omnibus topics read``, ``omnibus deadletters show``); None: a generic name ("value")
 # whose kind the record says. The adapters leave properties so named off contact and handoff events
 # (``adapters.web.mapper``); ``pan`` (a card's primary account number) and ``nir`` (the French national ID) are
-# a bank portal's usual names (tester21 F6); ``dni``, ``nie``, ``nif`` a Spanish one's (an IVR attribute, tester29 F10);
+# a bank portal's usual names; ``dni``, ``nie``, ``nif`` a Spanish one's (an IVR attribute);
 # ``nino``, ``ni_number`` a UK one's (the National Insurance number); ``cpf`` (a person's) and ``cnpj`` (a company's) a
-# Brazilian one's (a Connect contact attribute ``cpf`` vanished uncounted, tester33 F11).
+# Brazilian one's (a Connect contact attribute ``cpf`` vanished uncounted).
 SENSITIVE_FIELDS: dict[str, str | None] = {
     "phone": "PHONE", "phone_number": "PHONE", "msisdn": "PHONE", "caller": "PHONE", "caller_id": "PHONE",
     "customer_endpoint": "PHONE", "email": "EMAIL", "e_mail": "EMAIL", "national_id": "NATIONAL_ID",
@@ -71,7 +71,7 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,
     "identifiers": None,
     # Only the standard name: a utility's ``meter_point_id`` stays a name ``REFERENCE_FIELDS`` may keep whole, as before
-    # the kind existed (tester28 F5's deployment declares it so); its identifier is read all the same.
+    # the kind existed (a utility's deployment declares it so); its identifier is read all the same.
     "supply_point": "SUPPLY_POINT",
 }
 SENSITIVE_KEYS = frozenset(SENSITIVE_FIELDS)
@@ -95,7 +95,7 @@ def field_kind(name: str | None) -> str | None:
 # not imported by the logging of every process for it (half a second).
 IDENTIFIER_KINDS = tuple(sorted({kind for kind in SENSITIVE_FIELDS.values() if kind is not None}))
 # Node keys made of a person's traits: identity's blocking keys (``BLOCK:nb:<name code>:<birth date>``,
-# ``processors.identity.matching.blocking.PREFIX``, checked in tests/bus/test_redact.py; tester14 S3).
+# ``processors.identity.matching.blocking.PREFIX``, checked in tests/bus/test_redact.py).
 TRAIT_KEY_KINDS = ("BLOCK",)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -106,9 +106,9 @@ _KEYED = rf"(?P<kind>{'|'.join(IDENTIFIER_KINDS + TRAIT_KEY_KINDS)})(?::|%3[aA])
 # An e-mail address cut short (no dot in its domain yet, or nothing after the @) or URL-encoded (%40).
 # Not a name and its version (``faust@1.10``).
 _PARTIAL_EMAIL = r"[\w.+-]+(?:@|%40)(?!\d)[\w-]*(?:\.[\w-]+)*"
-# Seven or more digits, possibly punctuated; never across ``..``, a range's two ends (``1970..2100``: tester19 F6).
+# Seven or more digits, possibly punctuated; never across ``..``, a range's two ends (``1970..2100``).
 _DIGITS = re.compile(r"\+?\d(?:[\d\s()-]|\.(?!\.)){5,}\d")
-# Such a run with the letters and digits glued to it, whole (tester29 F12: ``DNI 12345678E`` became ``DNI [digits]E``):
+# Such a run with the letters and digits glued to it, whole (``DNI 12345678E`` became ``DNI [digits]E``):
 # a DNI's check letter (``12345678Z``, ``12345678-Z``), a NIE's letters (``X1234567L``), an IBAN's country and check
 # digits (``ES9121000418450200051332``), a supply point's (a CUPS ``ES0021000000000000AA``, a POD ``IT001E12345678``).
 # Starts where a word starts, so a word is tried once, not from each of its letters.
@@ -139,7 +139,7 @@ _NOT_CONTINUED = rf"(?![\s().-]+\d|\.\d)(?:(?={_UNIT}(?!\w))|(?!\w))"
 _DECIMAL = r"(?<![\w.+-])[+-]?\d{1,6}\.\d+(?:[eE][+-]?\d{1,3})?" + _NOT_CONTINUED
 # ISO 8601 / RFC 3339 in every spelling a system writes one: ``T``, ``t`` or a space before the time, ``24:00`` (the
 # end of a day), a decimal fraction with a point or a comma, ``Z``/``z`` or an offset with or without its minutes; and
-# the basic format (``20261203T140000Z``). A time of day says a moment, never a birth date (tester27 F6: a
+# the basic format (``20261203T140000Z``). A time of day says a moment, never a birth date (a
 # notification's timestamp ``2026-12-03t14:00:00z``, as a channel's API wrote it, was scrubbed).
 _DAY = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 _ZONE = r"(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)"
@@ -148,7 +148,7 @@ _DATE = (rf"(?<![\w.+-])(?:{_DAY}[Tt ](?:[01]\d|2[0-4]):[0-5]\d(?::[0-5]\d(?:[.,
          rf"{_ZONE}?(?!\w|[.-]\d)")
 # A calendar date named a version by the word before it: ``version 2024-05-01``, ``"FormatVersion": "2017-03-10"``
 # (an Amazon Connect CTR's ``AWSContactTraceRecordFormatVersion``), ``api-version=2024-05-01``: the release of a format,
-# never a person's birth (tester27 F7). Kept whole, the label with it.
+# never a person's birth. Kept whole, the label with it.
 _VERSIONED_DATE = (r"(?i:version)(?:[\"']?\s*[:=]\s*[\"']?|\s+)"
                    r"\d{4}[-/.]\d{1,2}(?:[-/.]\d{1,2})?(?![\w/]|[.-]\d)")
 COUNTER_WORDS = ("offset", "offsets", "highwater", "watermark", "lag", "generation", "epoch")
@@ -159,7 +159,7 @@ _COUNTED = f"(?:{_COUNTER})\\d+{_NOT_CONTINUED}|(?<![\\w.+-])\\d+(?= ?{_UNIT}(?!
 _UUID = r"(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w-])"
 # A calendar date without a time of day (``1980-02-01``, ``1980/02/01``, ``31/02/1980``, ``31.02.1980``,
 # ``31-02-1980``): it may be a birth date, personal data, so only its shape is kept (``[date dd/dd/dddd]``),
-# whatever its spelling and whether it is a real date (tester15 F11: ``31/02/1980`` was shown, ``1980-02-01`` became
+# whatever its spelling and whether it is a real date (``31/02/1980`` was shown, ``1980-02-01`` became
 # ``[digits]``). The shape tells an operator which spelling a refused value had. A date with its time of day is a
 # ``_DATE`` (kept).
 _CALENDAR_DATE = (r"(?<![\w.+/-])(?:\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}(?P<sep>[-/.])\d{1,2}(?P=sep)\d{4})"
@@ -221,8 +221,8 @@ def scrub_text(text: str, *, dates: bool = True) -> str:
 
 def free_text(value: str) -> str:
     """``value`` (free text an adapter publishes: an event or page name, a property's value, a handoff's summary)
-    without identifier values: ``scrub_text``, run only when ``may_hold_identifier`` (the test ~1 us, the scrub ~100;
-    tester19 F12, tester21 F6). Text that holds no identifier is returned as it is, byte for byte."""
+    without identifier values: ``scrub_text``, run only when ``may_hold_identifier`` (the test ~1 us, the scrub ~100).
+    Text that holds no identifier is returned as it is, byte for byte."""
     return scrub_text(value) if value and may_hold_identifier(value) else value
 
 
@@ -279,7 +279,7 @@ _WORDS = re.compile(r"[^a-z0-9]+")
 def is_moment_field(name: str) -> bool:
     """Whether a field called ``name`` holds a moment or a version (its last word is one of ``MOMENT_WORDS``) and no
     personal data (no word of ``BIRTH_WORDS``, not ``is_personal_field``): its dates are kept
-    (``scrub_text(value, dates=False)``; tester27 F6, F7:
+    (``scrub_text(value, dates=False)``, F7:
     a notification's deadline and a CTR's format version were shown as ``[date dddd-dd-dd]``)."""
     words = [word for word in _WORDS.split(_CAMEL.sub("_", name).lower()) if word]
     return bool(words) and words[-1] in MOMENT_WORDS and BIRTH_WORDS.isdisjoint(words) and not is_personal_field(name)
@@ -300,7 +300,7 @@ def _replacement(match: re.Match[str]) -> str:
         return f"[date {_ANY_DIGIT.sub('d', match.group(0))}]"
     if match.group("ip") and _is_ipv4(match.group("ip").partition(":")[0]):
         return match.group("ip")
-    if match.group("decimal"):  # as written when too short for any identifier: "89.90 EUR", "1.50e3" (tester21 F7)
+    if match.group("decimal"):  # as written when too short for any identifier: "89.90 EUR", "1.50e3"
         return _rounded(match.group(0)) if _digit_count(match.group(0)) >= MIN_IDENTIFIER_DIGITS else match.group(0)
     if match.group("nino"):
         return "[digits]"

@@ -1,4 +1,4 @@
-"""Business references an operator declares kept whole in the free text an adapter scrubs (tester22 F4).
+"""Business references an operator declares kept whole in the free text an adapter scrubs.
 
 Every property value, page field and handoff summary an adapter publishes is scrubbed of identifier values
 (``bus.redact.free_text``): a run of seven or more digits becomes ``[digits]``. A utility's meter point number
@@ -18,7 +18,7 @@ customer's notification, an operator command's ``--reason``; ``declared``) or fo
   record holds under that name, else only when no identifier is written in it (``is_reference``: free text may hold
   a phone the customer dictated).
 
-A name matches in any spelling of its words (tester26 F11: a declared ``meter_point`` is a billing export's
+A name matches in any spelling of its words (a declared ``meter_point`` is a billing export's
 ``METER_POINT``, a contact flow's ``meterPoint``, an agent's ``Meter-Point``): letters and digits compared
 case-folded (``squashed``), and in free text its words joined by nothing, ``-``, ``_`` or a space.
 
@@ -32,7 +32,7 @@ group, alone or joined to its neighbours, that is a national ID, a phone in its 
 of 15 to 19 digits that passes the Luhn check (Amex 15, Visa and Mastercard 16, Maestro and UnionPay up to 19); and
 when it holds the record's own phone (a digit group the adapter's phone region reads as one of the record's
 ``PHONE`` identifiers: a contact flow that stored the caller's number under the reference's name). A number that
-is merely valid as a phone in the region is no longer scrubbed there (tester33 F2: with region BR, one in five SAP
+is merely valid as a phone in the region is no longer scrubbed there (with region BR, one in five SAP
 installation numbers 3000000000-3099999999 are valid phone numbers and were masked): which installation a crew
 reconnects cannot depend on it. Card numbers of 13 and 14 digits are left to the declaration: the MPAN has 13 digits
 and the PRM 14, and one in ten of them passes the Luhn check.
@@ -72,7 +72,7 @@ NO_PHONES: frozenset[str] = frozenset()
 # Words that make a property name an identifier's, whatever else it says (``contact_phone``, ``ibanRef``): the words
 # of the names in ``SENSITIVE_FIELDS`` that name an identifier, without the generic ones (``meter_point_id`` is not).
 # ``supply_point`` (SUPPLY_POINT) names a place's number, not a person's: its words stay declarable, so a utility's
-# ``meter_point_id`` or ``delivery_point`` reference is kept as before the kind existed (tester28 F5).
+# ``meter_point_id`` or ``delivery_point`` reference is kept as before the kind existed.
 GENERIC_WORDS = frozenset(("id", "no", "number", "e", "value", "identifier", "identifiers", "endpoint", "supply",
                            "point"))
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -183,7 +183,7 @@ class References:
 
     def declares(self, name: str) -> bool:
         """Whether ``name`` is a declared reference's, in any spelling (``squashed``: ``meterPoint`` is a declared
-        ``meter_point``'s, tester26 F11)."""
+        ``meter_point``'s)."""
         return squashed(name) in self._names
 
     def declared_in(self, fields: Mapping[str, object], phones: frozenset[str] = NO_PHONES) -> dict[str, str]:
@@ -207,7 +207,7 @@ class References:
     def masked_reason(self, value: str, phones: frozenset[str] = NO_PHONES) -> str | None:
         """Why a declared field's ``value`` is not kept whole (``IDENTIFIER``: written as an identifier;
         ``CUSTOMER_PHONE``: it holds one of ``phones``, the record's own, E.164), or None: kept whole, whatever digits
-        it has (a number that is merely valid as a phone in the region is the field's, tester33 F2)."""
+        it has (a number that is merely valid as a phone in the region is the field's)."""
         if REFERENCE.fullmatch(value) is None or self._scan.finds(value, NO_PHONES):
             return IDENTIFIER
         if phones and self._scan.finds(value, phones):

@@ -1,4 +1,4 @@
-"""Requests refused for their credentials (HTTP 401): counted and logged, never silently (tester34 F16).
+"""Requests refused for their credentials (HTTP 401): counted and logged, never silently.
 
 A TaskRouter workspace behind a reverse proxy whose public URL the call-center adapter was not told
 (``OMNIBUS_ADAPTER_CALL_CENTER__PUBLIC_BASE_URL``: Twilio signs the URL it called), a portal sending a rotated write

@@ -1,4 +1,4 @@
-"""Sealing a refused body for an operator's re-drive: authenticated encryption under a deployment key (tester29 F5).
+"""Sealing a refused body for an operator's re-drive: authenticated encryption under a deployment key.
 
 An HTTP sender that never sends again (Amazon Connect's Firehose delivery, a Segment SDK after a 400) leaves its refused
 body only in the dead letter, whose clear copy has its national IDs and cards as tokens, its phones and e-mails masked

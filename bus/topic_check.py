@@ -1,6 +1,6 @@
 """A topic a process publishes to or reads from exists: a missing one is configuration, not an outage.
 
-tester24 F8: an import to a second topic prefix whose topics were never created waited 10 minutes as for a broker
+an import to a second topic prefix whose topics were never created waited 10 minutes as for a broker
 outage ("Kafka has not acknowledged for 90 s", then exit 69), although the broker answered every request. aiokafka
 reports a topic its metadata does not list as a retriable ``UnknownTopicOrPartitionError`` (after
 ``request_timeout_ms`` of metadata refreshes), and a produce to a topic deleted meanwhile expires as a

@@ -4,7 +4,7 @@ At start every processor checks the topics it reads and every adapter those it p
 ``error: topic ... does not exist: run `omnibus topics apply```, status 2). Topics that vanish later (the local
 broker wiped, topics deleted) were found only by a publish that failed: the handoff tracker, the offer and KPI
 processors and the adapters kept running, unready never, while aiokafka logged ``Topic ... not found in cluster
-metadata`` about 900 times a second (tester30 F8: ``"repeated": 26682`` in 30 s).
+metadata`` about 900 times a second (``"repeated": 26682`` in 30 s).
 
 ``watch`` asks the cluster every ``CHECK_EVERY_S`` seconds which of the process's topics it lists
 (``bus.topic_check.missing_topics``, through ``bus.admin_client``). A topic the cluster answers without for
@@ -100,7 +100,7 @@ async def watch(settings: OmnibusSettings, names: Iterable[str], component: str,
 
     ``report``: instead of stopping, tell it the topics gone now after every answer (an empty set once they are
     listed again) and go on watching: an HTTP adapter keeps taking what goes to its other topics and answers 503 for
-    what goes to a gone one (``AdapterPublisher.refuse_topics``; tester32 F10: a deleted offer-answers topic stopped
+    what goes to a gone one (``AdapterPublisher.refuse_topics``; a deleted offer-answers topic stopped
     the card-dispute intake of every channel). Each change is logged once, as an error while any is gone."""
     names, rule = list(names), rule or VanishedTopics()
     reported: frozenset[str] = frozenset()

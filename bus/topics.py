@@ -72,7 +72,7 @@ CUSTOMER_IDENTIFIERS = TopicSpec(
 )
 # Identity re-publishes every contact, business record and handoff event under the customer it placed it on (the
 # screen pop's): a reader keeping facts per customer takes that placement, never re-derives it from an identifier
-# the event shares with a housemate's (a family phone or e-mail: tester15 F3).
+# the event shares with a housemate's (a family phone or e-mail).
 CUSTOMER_CONTACTS = TopicSpec(
     "customer.contacts.v1", "Every contact, business record and handoff event re-keyed by the customer identity "
     "placed it on, in order across channels.", key="customer id",

@@ -3,14 +3,14 @@
 A command that reads Avro records (``omnibus offers list``, ``deadletters list``, ``identity review list``,
 ``topics read``, reports) skips a record whose value does not decode with the schemas it can reach, and answers
 with the rest. Read with the wrong registry, or none (``OMNIBUS_REGISTRY__URL`` unset), every record is skipped:
-``offers list`` answered "0 offer(s)" with 7 live and ``deadletters list`` "0 dead letter(s)" with 4, exit 0
-(tester15 F10). The readers (``bus.replay.replay_topic``, ``processors.replay.read_topics``) note what they skipped
+``offers list`` answered "0 offer(s)" with 7 live and ``deadletters list`` "0 dead letter(s)" with 4, exit 0.
+The readers (``bus.replay.replay_topic``, ``processors.replay.read_topics``) note what they skipped
 here; after the command's answer, the ``omnibus`` command (``omnibus.cli``) writes one ``error:`` line on stderr
 with the counts per topic and the registry used, and exits ``UNDECODABLE_EXIT`` (a command that ends with a
 status of its own keeps it, and writes the line too). ``topics read`` prints such a record as a line of its own
-(``{"undecodable": "<N bytes>"}``) and notes it ``shown=True``: the line says so (tester19 F21: it said "left out").
+(``{"undecodable": "<N bytes>"}``) and notes it ``shown=True``: the line says so (it said "left out").
 
-A poison record is different (tester28 F7): a value in neither framing Omnibus writes (``bus.serde.framing``;
+A poison record is different: a value in neither framing Omnibus writes (``bus.serde.framing``;
 ``DeserializationError.unframed``) was written by a producer outside Omnibus, and no registry setting would decode
 it. The processors dead-letter it; a command that meets it leaves it out, names it by topic, partition and offset
 in one ``warning:`` line that points at ``omnibus deadletters``, and keeps its own exit status. One such record

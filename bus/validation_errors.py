@@ -38,7 +38,7 @@ def describe_validation_error(exc: ValidationError, env_prefix: str | None = Non
 
 
 # What pydantic writes before the message of an error a validator raised (``Value error, BillIssued requires ...``):
-# its own wording, which tells a reader nothing (tester25 F4).
+# its own wording, which tells a reader nothing.
 VALIDATOR_PREFIXES = {"value_error": "Value error, ", "assertion_error": "Assertion failed, "}
 
 

@@ -150,7 +150,7 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
     environment other ``omnibus`` commands (``verify``, ``identity review list``, ``identity pop``, ``kpis run``,
     ``stack status`` / ``stack up`` after a crash: ``OMNIBUS_STACK_DIR``) need for this stack. ``shown``: the id of the
     customer whose screen pop the demo showed (None: none was found), whose screen pop URL is printed: it answers 200
-    (tester27 F7: the banner's lookup of ``u-1@example.org``, whom nothing had posted yet, answered 404)."""
+    (the banner's lookup of ``u-1@example.org``, whom nothing had posted yet, answered 404)."""
     from demo.services import DEMO_HMAC_KEY, OFFERS_POLICY, POLICY, SITE_KEY, TERMINAL_ID, TERMINAL_TOKEN, WRITE_KEY
 
     found = settings.identifiers.customer_number_format
@@ -166,13 +166,13 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         # an import-batch of a billing export in another shell spells its customer numbers as the demo's call center
         "OMNIBUS_IDENTIFIERS__CUSTOMER_NUMBER_FORMAT": f"'{json.dumps(number_format)}'" if number_format else "",
         "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": DEMO_HMAC_KEY,
-        # tester21 F1: `omnibus identity pop` asks the screen pop at this port unless given --url
+        # `omnibus identity pop` asks the screen pop at this port unless given --url
         "OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT": str(urlsplit(endpoints.screen_pop).port or ""),
         "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY),
         # `omnibus deadletters redrive` of the demo's refused identify opens its sealed body with the adapters' key
         "OMNIBUS_DEAD_LETTERS__SEAL_KEY": seal.get_secret_value() if (seal := settings.dead_letters.seal_key) else "",
     }
-    if stack_dir:  # tester10 #13: `omnibus stack status` from the repository found no stack
+    if stack_dir:  # else `omnibus stack status` from the repository finds no stack
         environment["OMNIBUS_STACK_DIR"] = stack_dir
 
     quiet = OFFERS_POLICY.quiet_hours
@@ -207,7 +207,7 @@ def keep_running(console: Console, endpoints: Endpoints, settings: OmnibusSettin
         f"metrics (Prometheus)    {endpoints.metrics or '(disabled)'}",
         "    every component's: they all run in this one process",
         "OpenAPI descriptions at /openapi.json on each adapter.",
-        # tester19 F22: a script's background job ignores SIGINT, so say how a script stops it
+        # a script's background job ignores SIGINT, so say how a script stops it
         f"Ctrl-C, or `kill -TERM {os.getpid()}` from a script, stops and removes everything.",
     ):
         console.print(line, soft_wrap=True, markup=False, highlight=False)

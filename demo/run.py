@@ -47,7 +47,7 @@ DEMO_PHONE_REGION = "FR"  # the demo's people are French: a number posted as 06 
 # resident ID cards (demo.people.resident_id), and a new user's French NIR is accepted too. The environment wins.
 DEMO_NATIONAL_ID_SCHEMES = ("fr.nir", "cn.ric")
 # A telecom's billing writes its customer numbers C-770002, which a caller types 770002 on the keypad: without the
-# format they were two customers, and the caller's phone left his billing record (tester24 F4). The environment wins.
+# format they were two customers, and the caller's phone left his billing record. The environment wins.
 DEMO_CUSTOMER_NUMBER_FORMAT = {"prefix": "C-"}
 # A throw-away key, so the demo's refused identify is kept sealed and re-drivable (with --keep-running), and its
 # adapters do not each warn at start that a refusal cannot be re-driven. The environment wins.

@@ -44,7 +44,7 @@ SITE, SITE_KEY = "paris", "demo-paris-firehose-key"
 DEMO_HMAC_KEY = "demo-only-national-id-hmac-key"
 POLICY = Path(__file__).resolve().parents[1] / "processors" / "handoffs" / "policy.example.yaml"
 # No quiet hours in the demo: it must show the same thing whatever the time of day (the "Still running" banner
-# says so, tester19 F13). An offer's own quiet hours still apply.
+# says so). An offer's own quiet hours still apply.
 OFFERS_POLICY = ContactPolicy(quiet_hours=None)
 
 
@@ -127,7 +127,7 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
 
 def demo_timezone(settings: OmnibusSettings) -> str:
     """The offers' zone for customers of unknown country: ``OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE`` if set, else
-    the zone of the demo's phone region (FR → Europe/Paris: tester16 N4, the demo said region FR and used UTC)."""
+    the zone of the demo's phone region (FR → Europe/Paris: the demo said region FR and used UTC)."""
     configured = os.environ.get("OMNIBUS_PROCESSOR_OFFERS__DEFAULT_TIMEZONE")
     return default_zone(configured, settings.identifiers.default_region)
 

@@ -11,7 +11,7 @@ from demo.people import DemoCustomer
 DEMO_NAMESPACE = uuid.UUID("0d3e9a3c-5a1b-4c6e-9f00-000000000d3e")
 # The demo's IVR checks the account number the caller types against his date of birth, so its call center reads that
 # attribute as the caller's ACCOUNT (OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_RECORD_ATTRIBUTES; none by default: a number
-# an unchecking flow takes is the caller's claim, tester25 F2).
+# an unchecking flow takes is the caller's claim).
 VERIFIED_BY_THE_IVR: dict[str, tuple[str, ...]] = {"ACCOUNT": ("accountNumber",)}
 
 

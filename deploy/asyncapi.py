@@ -11,6 +11,7 @@ result in CI (tests/deploy/test_asyncapi.py). Format: https://www.asyncapi.com/d
 from __future__ import annotations
 
 import re
+import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,8 @@ def _project_version() -> str:
 
 
 def topics_table(settings: TopicSettings | None = None) -> str:
-    """The public topics as a Markdown table, and the internal ones to skip (for docs/subscribers.md)."""
+    """The public topics as a Markdown table, and the internal ones to skip (for docs/subscribers.md), that note's
+    prose in lines of at most 120 characters, as the user documents' (tests/docs/test_prose_width.py)."""
     settings = settings or TopicSettings()
     rows = ["| topic | key | records | what |", "|---|---|---|---|"]
     for spec in ALL_TOPICS:
@@ -157,4 +159,5 @@ def topics_table(settings: TopicSettings | None = None) -> str:
             records = ", ".join(f"`{name.rsplit('.', 1)[-1]}`" for name in spec.carries)
             key = spec.key.replace("|", "&#124;")
             rows.append(f"| `{spec.name(settings)}` | {key} | {records} | {spec.description} |")
-    return "\n".join(rows) + "\n\n" + _internal_note(settings) + "\n"
+    note = textwrap.fill(_internal_note(settings), 120, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(rows) + "\n\n" + note + "\n"

@@ -90,7 +90,7 @@ def components() -> dict[str, Access]:
     adapter_writes = (CONTACT_EVENTS, IDENTIFIERS_OBSERVED, MARKETING_RESPONSES, HANDOFF_EVENTS, DEAD_LETTERS)
     return {
         "adapter-web": Access(adapter_writes),
-        # and the card statuses its contact flows and agents record (CardStatusChanged, tester29 F3)
+        # and the card statuses its contact flows and agents record (CardStatusChanged)
         "adapter-call-center": Access((*adapter_writes, BUSINESS_EVENTS)),
         "adapter-branch": Access(adapter_writes),
         "adapter-legacy": Access((BUSINESS_EVENTS, IDENTIFIERS_OBSERVED, HANDOFF_EVENTS, DEAD_LETTERS)),

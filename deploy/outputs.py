@@ -71,7 +71,7 @@ def outputs() -> dict[Path, Callable[[], str]]:
         # the HTTP contracts the processors serve at /openapi.json, for readers without a running worker
         Path("docs/openapi/identity.json"): lambda: to_json(_identity_openapi()),
         Path("docs/openapi/offers.json"): lambda: to_json(_offers_openapi()),
-        # every setting of every process, from the settings classes (tester28 F12, F13)
+        # every setting of every process, from the settings classes
         Path("docs/settings.md"): _settings_reference,
     }
 

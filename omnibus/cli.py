@@ -102,7 +102,7 @@ HELPS = {
 
 def _undecodable_exit(*_: object, **__: object) -> None:
     """After a command's answer: records it read but could not decode make it fail, in one ``error:`` line with
-    status 65 (``bus.undecodable``; tester15 F10: "0 offer(s)", exit 0, with 7 offers live)."""
+    status 65 (``bus.undecodable``; "0 offer(s)", exit 0, with 7 offers live)."""
     from bus.undecodable import exit_if_skipped
 
     exit_if_skipped()

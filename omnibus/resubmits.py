@@ -1,5 +1,5 @@
 """The adapters whose refusals ``deadletters redrive`` re-submits from their sealed bodies
-(``processors.deadletters.sealed.Resubmit``; tester29 F5): the web hall, the call center (CTR, Asterisk, TaskRouter)
+(``processors.deadletters.sealed.Resubmit``): the web hall, the call center (CTR, Asterisk, TaskRouter)
 and the branch counter at their HTTP ingress, and the legacy adapter's outbox relay and table pollers (a row, not a
 body: ``adapters.legacy.redrive``), one mechanism for all.
 

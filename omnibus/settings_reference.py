@@ -1,6 +1,6 @@
 """Every setting of every Omnibus process, with its default and meaning: ``docs/settings.md``, rendered by
 ``python -m deploy`` from the settings classes themselves (their fields, defaults and descriptions), so a setting
-cannot be added without appearing there (tester28 F12: the counter agent's five settings were in
+cannot be added without appearing there (the counter agent's five settings were in
 ``adapters/branch/agent/config.py`` only; F13: the processors' web ports were in no table).
 
 ``SECTIONS`` lists each settings class under its environment prefix; ``tests/omnibus/test_settings_reference.py``
@@ -104,7 +104,7 @@ def _json(value: Any) -> str:
         return str(value)
 
 
-# Who found a rule ("tester24 F3") is history for commit messages and tests, not for a user document
+# Who found a rule (a tester's finding number) is history for commit messages and tests, not for a user document
 # (tests/docs/test_readme.py): left out of the descriptions rendered here.
 _TRACKER = re.compile(r"\btester\d+(?: [A-Z]+\d+)?(?:[,;] ?)?")
 

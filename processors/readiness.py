@@ -8,11 +8,11 @@ answer (each condition a component adds with ``install(checks=...)``, e.g. the s
 owns every graph partition: a new user saw ``/ready`` 200 while every screen pop answered 503) and *caught up*: on
 every input partition it owns, the consumer lag (high watermark minus committed offset, in records) is
 at most ``max_lag``, and *in touch with a broker*: some broker answered a metadata request within
-``broker_timeout_s`` (``BrokerContact``; tester10 #8: identity's ``/ready`` said 200 40 s after the broker was
+``broker_timeout_s`` (``BrokerContact``; identity's ``/ready`` said 200 40 s after the broker was
 killed, so Kubernetes kept sending screen pops to a worker that could not see a single new event), and *moving*:
 no input partition it owns is known stalled by the lag watchdog (``bus.lag_watchdog.stalled_on``: records wait and
 neither its position nor its committed offset moved for the watchdog's ``stall_after_s``, until its committed offset
-moves again; tester16 F5: ``/ready`` said 200 with ``max_lag`` 138 for two minutes while four partitions stood still
+moves again; ``/ready`` said 200 with ``max_lag`` 138 for two minutes while four partitions stood still
 and half the new users' screen pops answered 404). The views keep answering from the tables meanwhile (as they do
 when behind): only ``/ready`` turns.
 ``GET /live`` answers 200 while the event loop runs (the liveness probe), broker or not: a restart would not bring
@@ -189,7 +189,7 @@ class Readiness:
         for tp in consumer.assignment():
             if is_faust_internal(tp.topic):
                 # table changelogs are read by recovery, the assignor's leader topic by no one: never committed by
-                # this group, so no lag (tester11 #6: the leader topic was exported as consumer lag)
+                # this group, so no lag (the leader topic was exported as consumer lag)
                 continue
             highwater = consumer.highwater(tp)
             # faust keeps the last commit per partition on its Consumer; the ConsumerT interface does not declare it.

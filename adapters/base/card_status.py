@@ -1,7 +1,7 @@
 """A payment card's status, as an issuer's system or the call center says it -> ``omnibus.business.CardStatusChanged``.
 
 A card reported stolen or lost is blocked; a new card replaces it. Until Omnibus knew it, the screen pop showed the
-dead card as any other and a caller quoting it was matched to its holder silently (tester29 F3). The legacy adapter
+dead card as any other and a caller quoting it was matched to its holder silently. The legacy adapter
 maps a ``CardStatusChanged`` row (``adapters.legacy.mapper``), the call center an ``omnibus_card_status`` contact
 attribute for the card its contact flow verified (``adapters.call_center.attributes``); identity's screen pop marks
 the card and warns when a caller is looked up by it (``processors.profile.sections.products``, docs/legacy-batch.md
@@ -22,8 +22,8 @@ CARD_STATUS_CHANGED = "omnibus.business.CardStatusChanged"
 CARD_STATUS_FIELD = "card_status"  # the field of a legacy record (or layout) holding the card system's word
 # A card system's or an agent's words for a card's status, in English, Spanish and French (compared upper-case
 # without accents, runs of other characters as "_": ``status_words.status_word``). Spanish core-banking phrases
-# added for tester32 F12 (bloqueo por fraude, robo, extravío, baja, bloqueo temporal); ``duplicado`` is left out on
-# purpose: a row may name the duplicate issued (active) or the card it duplicates (replaced), so a layout says which
+# (bloqueo por fraude, robo, extravío, baja, bloqueo temporal) are known; ``duplicado`` is left out on purpose: a row
+# may name the duplicate issued (active) or the card it duplicates (replaced), so a layout says which
 # (``status_words``).
 CARD_STATUS_WORDS = {
     **dict.fromkeys(("OPEN", "ACTIVATED", "UNBLOCKED", "ACTIVA", "DESBLOQUEADA"), "ACTIVE"),

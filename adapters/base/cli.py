@@ -29,7 +29,7 @@ GC_THRESHOLDS = (20_000, 10, 10)
 # bind() errors that a setting fixes: the port is taken, the address is not this host's, or the port is privileged
 UNBINDABLE = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 # A command importing files (import-batch, import-cdr) imported them, but lines were rejected (dead-lettered):
-# a scheduler must see it (tester12, tester17 M2); the codes are documented in docs/legacy-batch.md.
+# a scheduler must see it; the codes are documented in docs/legacy-batch.md.
 EXIT_REJECTED_LINES = 3
 REJECTED_OK_HELP = f"Exit 0 when lines were rejected (dead-lettered) instead of {EXIT_REJECTED_LINES}."
 
@@ -61,13 +61,13 @@ def exit_interrupted(name: str, report: FileReport | None, error: Unavailable, w
     """End an import (import-batch, import-cdr) Kafka stopped acknowledging for ``waited_s`` seconds
     (``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S``): print what the file ``name``'s run published (``report``, marked
     ``(interrupted)``), then one ``error:`` line (no traceback) and exit ``KAFKA_UNAVAILABLE_EXIT`` (69,
-    docs/legacy-batch.md; tester15 F13). What Kafka acknowledged is checkpointed, so the same command resumes after
+    docs/legacy-batch.md). What Kafka acknowledged is checkpointed, so the same command resumes after
     it. The stop that follows (a flush to a broker that does not answer) is bounded by the stop deadline
     (``bus.shutdown``), still 69.
 
     ``Misconfigured`` (a topic does not exist, found at once: nothing waited) ends it the same way with status 2
-    (``BAD_SETTINGS_EXIT``) and the error's reason, which names the topics and ``omnibus topics apply`` (tester24 F8:
-    it waited 600 s, then said Kafka cannot be reached)."""
+    (``BAD_SETTINGS_EXIT``) and the error's reason, which names the topics and ``omnibus topics apply`` (it
+    waited 600 s, then said Kafka cannot be reached)."""
     if report is not None:
         typer.echo(f"{report.summary(name)} (interrupted)")
     if isinstance(error, Misconfigured):
@@ -125,9 +125,9 @@ async def serve_until_signalled(
     """Serve until SIGTERM/SIGINT; leaving ``running`` drains in-flight requests and flushes Kafka.
 
     A port that cannot be bound (taken, not on this host, privileged) exits ``BAD_SETTINGS_EXIT`` with one
-    ``error:`` line naming ``port_setting``, the variable that sets it (tester30 F1: a taken port was a traceback).
+    ``error:`` line naming ``port_setting``, the variable that sets it (a taken port was a traceback).
     A topic it publishes to deleted while it serves does not stop it: what goes to that topic is answered 503 until
-    ``omnibus topics apply`` (``bus.topic_watch``, ``AdapterPublisher.refuse_topics``; tester32 F10)."""
+    ``omnibus topics apply`` (``bus.topic_watch``, ``AdapterPublisher.refuse_topics``)."""
     stop = stop_on_signals()
     listening = False
     try:

@@ -1,4 +1,4 @@
-"""Fields a sender put where our own contract declares none: refused, never silently ignored (tester32 F8).
+"""Fields a sender put where our own contract declares none: refused, never silently ignored.
 
 An adapter's own request format (the branch counters' upload, not a third party's such as Segment's spec) is
 described by its OpenAPI schema; an object of it with ``additionalProperties: false`` is closed. ``unknown_fields``

@@ -22,7 +22,7 @@ def state_home() -> Path:
 
 def default_state_dir(adapter: str, former: Path) -> Path:
     """``<state_home>/<adapter>`` (``~/.local/state/omnibus/legacy``), whatever the working directory. A deployment
-    that kept its state in ``former`` (a default relative to the working directory, before tester9 #9) keeps using
+    that kept its state in ``former`` (a default relative to the working directory, as it was before) keeps using
     it while the new place does not exist, so an upgrade neither re-reads from the start nor republishes a file."""
     current = state_home() / adapter
     if not current.exists() and former.is_dir():
@@ -83,7 +83,7 @@ def dedupe_file(adapter: str, settings: AdapterSettings) -> Path | None:
     it; the workers of one instance do). ``None`` (in memory) only when opted out (``dedupe_in_memory``) or on
     port 0, which picks a new port at every start, so no earlier instance's sender can be redelivering to it.
 
-    tester11 #1: the default was memory for a single process, so a restarted adapter published again the
+    the default was memory for a single process, so a restarted adapter published again the
     redeliveries of everything it had acknowledged before.
     """
     if settings.dedupe_in_memory:

@@ -4,7 +4,7 @@ The source ids an HTTP adapter (web, branch, call center) or the legacy relay pu
 prefix it published them to. Kept per port (``adapters.base.config.dedupe_file``), an adapter pointed at another or
 a rebuilt cluster (a fail-over, a staging cluster on the same ports, a local stack started afresh) answered every
 re-sent message "duplicate" and refused every re-sent service request as a ``request_id_conflict``: nothing reached
-the new cluster (tester30 F9). ``import-batch`` keeps its state per cluster id and prefix
+the new cluster. ``import-batch`` keeps its state per cluster id and prefix
 (``adapters.base.import_target``); the same rule here:
 
 - the dedupe file of a target (``ImportTarget``: the cluster id its brokers report, and the prefix) is

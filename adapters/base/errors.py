@@ -10,7 +10,7 @@
   timed out does not mean nothing landed: the send goes on and Kafka may take it; the sender's retry of the
   same source ids is then a duplicate (``publisher``), never a second copy.
 - ``Misconfigured``: Kafka answered, but a topic the adapter publishes to does not exist (``MissingTopicError``):
-  configuration, not an outage (tester24 F8). A sender still gets the 503 with Retry-After (nothing was
+  configuration, not an outage. A sender still gets the 503 with Retry-After (nothing was
   acknowledged; its retry succeeds once the topics exist); nothing retries it as an outage, and a command
   importing files stops at once with status 2. At start-up the adapter does not start at all
   (``adapters.base.runtime``).
@@ -49,7 +49,7 @@ class RejectedInput(OmnibusError):
 
 class FieldChecks:
     """Runs a record's independent field reads and refuses the record once, naming every field that failed
-    (tester18 F9: a CTR missing three required fields was refused naming only the first).
+    (a CTR missing three required fields was refused naming only the first).
 
     ``checks(read, *args)`` returns ``read(*args)``, or None (typed as the read's result) when it raised
     ``RejectedInput``, which is kept; ``refuse_any()`` then raises ``combined`` of the kept ones. Use no value

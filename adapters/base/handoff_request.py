@@ -99,8 +99,8 @@ class HandoffRequest:
               traits_event_id: str | None, references: References | None = None) -> Event:
         """The ``HandoffCreated`` (every field filled); ``facts``: intake facts as text (None values dropped);
         ``traits_event_id``: the record with the customer's traits that the contact names too (identity places the
-        handoff with them, as it places the contact: a joint account's other holder, tester21 F20); ``references``: the
-        adapter's declared business references, whose ``name: value`` pairs the summary keeps whole (tester22 F4):
+        handoff with them, as it places the contact: a joint account's other holder); ``references``: the
+        adapter's declared business references, whose ``name: value`` pairs the summary keeps whole:
         a value ``facts`` holds under that name, or one with no identifier written in it (``References.text``)."""
         intake = {k: str(v) for k, v in facts.items() if v not in (None, "")}
         if self.team:
@@ -110,8 +110,8 @@ class HandoffRequest:
             "handoff_id": handoff_id,
             "customer_identifiers": identifiers,
             "case_type": self.kind,
-            # what the agent or customer typed, without identifier values (the web's rule, tester21 F6)
-            # a declared reference quoted as its intake fact has it is kept whole (tester33 F2)
+            # what the agent or customer typed, without identifier values (the web's rule)
+            # a declared reference quoted as its intake fact has it is kept whole
             "summary": (references.text(self.summary, intake) if references else free_text(self.summary))
             if self.summary
             else f"{self.kind} handed off from {channel.lower().replace('_', ' ')}",

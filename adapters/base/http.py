@@ -27,7 +27,7 @@ UNDECODED = web.RequestKey("omnibus.undecoded", bool)  # RAW_BODY is still in it
 # What mapping the request's body needs besides the body (the call center's site, the web hall's source, the counter's
 # terminal and branch), as dead-letter headers: a handler notes it once it knows it (``note_context``), and every dead
 # letter of the request carries it, so that ``omnibus deadletters redrive`` maps a sealed body as the ingress would
-# have (tester29 F5).
+# have.
 CONTEXT = web.RequestKey("omnibus.dead_letter_context", tuple)
 PATH_HEADER = "http.path"  # on every dead letter of an HTTP ingress: the path the body was posted to
 
@@ -116,7 +116,7 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
     except web.RequestPayloadError as exc:  # a broken chunked stream: nothing complete to keep
         raise RejectedInput(f"body cannot be read: {exc}".replace("\n", " "), code=BAD_ENCODING) from exc
     request[RAW_BODY], request[UNDECODED] = received, True
-    if len(received) > request.client_max_size:  # refused, and dead-lettered with its first bytes (tester11 #4)
+    if len(received) > request.client_max_size:  # refused, and dead-lettered with its first bytes
         raise RejectedInput(f"body too large: more than the server's {request.client_max_size}-byte limit",
                             code="too_large", status=413)
     body = decode_body(received, request.headers.get("Content-Encoding", ""), max_bytes=max_bytes)
@@ -215,7 +215,7 @@ def http_error(request: web.Request, error: web.HTTPException) -> web.Response:
 # The probes every adapter serves, named as the processors' (``/live``, ``/ready``; ``/healthz`` kept for existing
 # probes), with the processors' body (``bus.readiness``). An adapter listens only once its producer is connected,
 # so all three answer alike: running and ready. It stays ready during a broker or registry outage, on purpose
-# (tester11 #5): every replica shares that broker, so taking them all out of the Service would turn our
+# every replica shares that broker, so taking them all out of the Service would turn our
 # "503 + Retry-After, nothing acknowledged is lost" (``error_policy``) into the load balancer's connection refusals
 # and 502s, which senders do not retry alike; the outage shows in ``omnibus_adapter_unavailable_total``.
 HEALTH_PATHS = (LIVE_PATH, READY_PATH, "/healthz")
@@ -291,7 +291,7 @@ async def serving(
 ) -> AsyncIterator[RunningServer]:
     """An HTTP adapter on ``adapter_settings.host:port``; on exit it drains in-flight requests, then
     flushes Kafka (leaving ``adapter_runtime``), so nothing it answered 2xx to is lost. Its dedupe file is the one of
-    the Kafka cluster and topic prefix it publishes to (``adapters.base.dedupe_target``: tester30 F9). ``publishes``:
+    the Kafka cluster and topic prefix it publishes to (``adapters.base.dedupe_target``). ``publishes``:
     the topics it writes to, checked at start (``adapter_runtime``)."""
     async with adapter_runtime(name, settings, adapter_settings, per_target_dedupe=True, answers_senders=True,
                                publishes=publishes) as runtime:

@@ -4,7 +4,7 @@ Every adapter normalises with ``bus.identifiers.IdentifierNormaliser`` (one rule
 publishes what it could not normalise as ``rejected_identifiers`` on an ``IdentifiersObserved`` event,
 so a bad value is never dropped without trace while the rest of the record flows. Placeholders (``unknown``,
 ``000000000``) are refused here too, on the normalised value (``edge_normaliser``), so the sender's answer lists
-them in ``dropped_identifiers`` like any other value left off (tester14 N1); identity still refuses its own
+them in ``dropped_identifiers`` like any other value left off; identity still refuses its own
 configured test values (``OMNIBUS_IDENTITY__BLOCKED_VALUES``), which adapters do not know.
 """
 
@@ -50,7 +50,7 @@ def observed(
     ``found`` is what the normaliser found (identifiers and rejections), or identifier records plus
     ``rejected``. Keyed by the first identifier, else ``fallback_key`` (the key of the record's other events).
     Only the standard trait keys travel (``bus.identifiers.traits.travelling``: others are dropped and counted under
-    ``component``; tester16 F6: a Segment trait ``imei`` reached every subscriber raw), and named in ``left_out``
+    ``component``; a Segment trait ``imei`` reached every subscriber raw), and named in ``left_out``
     (trait key -> reason, for the sender's answer: ``dropped_traits``). ``holder_role``: a system of record's line's
     role on its account (``schemas.enums.HOLDER_ROLES``: ``adapters/legacy/roles.py``), None elsewhere; always
     written, as every field of the schema is.
@@ -72,7 +72,7 @@ def observed(
 def dropped_identifiers(
     accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
 ) -> list[dict[str, Any]]:
-    """What an answer tells the sender about identifiers left off accepted records (tester9 #5).
+    """What an answer tells the sender about identifiers left off accepted records.
 
     ``accepted`` is ``ChunkOutcome.accepted`` ((index, record) pairs); ``labels`` name extra fields per
     index, e.g. ``event_id=[...]`` (the sender's ids, by input index). One entry per refused value:
@@ -94,7 +94,7 @@ def dropped_identifiers(
 def dropped_traits(
     accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
 ) -> list[dict[str, Any]]:
-    """What an answer tells the sender about traits left off accepted records (tester18 F9: a bad birth date was
+    """What an answer tells the sender about traits left off accepted records (a bad birth date was
     dropped silently). Arguments as ``dropped_identifiers``; one entry per trait:
     ``{"index": 0, "event_id": "e1", "trait": "birth_date", "reason": "not a date of birth (...)"}``, never the value.
     """
@@ -106,7 +106,7 @@ def dropped_parts(
     accepted: Iterable[tuple[int, MappedRecord]], part: str, **labels: Sequence[str | None]
 ) -> list[dict[str, Any]]:
     """The ``part`` (``adapters.base.mapper.PARTS``) refused on records published without it
-    (``MappedRecord.dropped_parts``, tester28 F6). Arguments as ``dropped_identifiers``; one entry per refused part:
+    (``MappedRecord.dropped_parts``). Arguments as ``dropped_identifiers``; one entry per refused part:
     ``{"index": 0, "code": "missing_field", "reason": "CTR: field Attributes.omnibus_handoff_kind is required to open
     a handoff (...)"}``."""
     return [_entry(index, labels, code=dropped.refusal.code, reason=dropped.refusal.reason)
@@ -214,20 +214,20 @@ def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: 
 
 
 SHOWN_LINES = 10  # a file summary lists the lines of dropped identifiers up to this many, else counts them
-# Why an identifier was dropped, as a file summary says it (tester30 F12: "dropped" said nothing of why).
+# Why an identifier was dropped, as a file summary says it ("dropped" said nothing of why).
 PLACEHOLDER, MALFORMED = "placeholder", "malformed"
 
 
 @dataclass
 class DroppedTally:
     """Identifiers left off the accepted records of a file import (``import-batch``, ``import-cdr``), for its summary
-    line: how many of each type, and on which lines. The values are never kept (tester13 M3: a line with a malformed
+    line: how many of each type, and on which lines. The values are never kept (a line with a malformed
     phone and e-mail was reported "1 lines, 2 events published, 0 duplicates, 0 rejected")."""
 
     kinds: Counter[str] = field(default_factory=Counter)  # identifier type (PHONE, EMAIL...) -> values dropped
     why: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, PLACEHOLDER or MALFORMED) -> values
     lines: set[int] = field(default_factory=set)  # line numbers in the file (1 = its first line)
-    noun: str = "identifier"  # what is counted: "trait" for a person's traits left out (tester15 F6)
+    noun: str = "identifier"  # what is counted: "trait" for a person's traits left out
 
     def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int | None]) -> None:
         """Count ``ChunkOutcome.accepted``; ``line_of(index)``: the line number of that item (None: not known)."""

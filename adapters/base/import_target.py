@@ -86,7 +86,7 @@ async def current_target(settings: OmnibusSettings, topics: Iterable[str] = ()) 
     prefix. Raises aiokafka's ``KafkaConnectionError`` when no bootstrap server answers (a command: exit 69), and
     ``MissingTopicError`` (exit 2) when the cluster does not list one of ``topics``, the names the import publishes
     to: checked here, before ``target_state_dir`` makes the target's folder, so a mistyped prefix leaves no folder
-    behind (tester25 F5)."""
+    behind."""
     admin = admin_client(settings.kafka)
     await admin.start()
     try:

@@ -151,7 +151,7 @@ async def ingest(
     for index, refusal in outcome.refused:
         await publisher.reject(items[index].dead_letter(), refusal)  # ``Unavailable`` if not acknowledged
     for index, record in outcome.accepted:
-        for dropped in record.dropped_parts:  # published without a part it carried (tester28 F6)
+        for dropped in record.dropped_parts:  # published without a part it carried
             await publisher.reject_part(items[index].dead_letter(), dropped)
     return outcome
 

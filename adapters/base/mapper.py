@@ -25,7 +25,7 @@ class Claim:
     """Another id a record names that must not name other content: ``id`` in the dedupe store's namespace (it must
     not look like a source id), ``digest`` of what the record says under it, ``refusal`` builds the answer when that
     id was published with another digest (built only then: a web service request's ``request_id`` reused for another
-    request, tester24 F17)."""
+    request)."""
 
     id: str
     digest: bytes
@@ -37,7 +37,7 @@ class Claim:
 # (``HandoffFollowedUp``), the answer to an offer its agent or clerk recorded. The sender's answer lists a refused one
 # under ``dropped_<part>s`` (``adapters.base.identifiers.dropped_fields``); its dead letter's reason and its re-drive's
 # answer name it in words (``bus.dead_letter.part_words``: ``follow-up``).
-HANDOFF, FOLLOW_UP, OFFER, CARD_PART = "handoff", "follow_up", "offer", "card"  # CARD_PART: a card status (tester29 F3)
+HANDOFF, FOLLOW_UP, OFFER, CARD_PART = "handoff", "follow_up", "offer", "card"  # CARD_PART: a card status
 PARTS = (HANDOFF, FOLLOW_UP, OFFER, CARD_PART)
 
 
@@ -45,7 +45,7 @@ PARTS = (HANDOFF, FOLLOW_UP, OFFER, CARD_PART)
 class DroppedPart:
     """An optional part of a record (``part``: one of ``PARTS``) refused while the rest of the record is published,
     and why (``refusal``, whose reason names the field, never its value). ``adapters.base.ingest`` dead-letters it
-    with the record's bytes and the answer lists it; tester28 F6: a CTR whose agent gave a handoff summary without the
+    with the record's bytes and the answer lists it; a CTR whose agent gave a handoff summary without the
     kind, or a malformed offer answer, was refused whole, and Connect (through Firehose) never reads the answer, so
     the call was lost for want of an optional part. ``key``: the id the part would have had (a handoff's id, an offer
     answer's presentation id), the same for every delivery and every version of the record: its dead letter is written
@@ -88,8 +88,8 @@ def content_digest(native: Any, *, leave_out: Collection[str] = (), kind: str | 
     """SHA-256 (32 bytes) of ``native`` (a JSON object) as JSON with sorted keys, without its top-level fields
     ``leave_out`` (what a sender changes at each retry: Segment's ``sentAt``) and with ``kind`` (what the path named, a
     web call type); None for anything but an object. A ``MappedRecord``'s ``content_digest``: a re-send is a duplicate
-    with the same event ids, another record under its id a conflict with ids of its own (tester19 F18: a counter reused
-    an id for a refund; tester22 F7: a portal reused a ``messageId``, and the other event was dropped as a duplicate;
+    with the same event ids, another record under its id a conflict with ids of its own (a counter reused
+    an id for a refund; a portal reused a ``messageId``, and the other event was dropped as a duplicate;
     F1: on another adapter replica it was published under the first one's event ids)."""
     if not isinstance(native, dict):
         return None

@@ -1,12 +1,12 @@
 """One warning line per outage, not one per refused request: the adapter's own record that it answers 503.
 
-tester12: while Kafka or the schema registry was down, an adapter answered 503 (``omnibus_adapter_unavailable_total``
+while Kafka or the schema registry was down, an adapter answered 503 (``omnibus_adapter_unavailable_total``
 counted them) and wrote no line of its own: aiokafka's folded lines for Kafka, nothing at all for the registry. Each
 503 now goes through ``OutageLog.note``: the first of an outage is logged at once, then at most one line per
 ``window_s`` seconds with how many were answered since the last line. The reason is the infrastructure error's text
 (cut to ``MAX_REASON_CHARS``), never the input: no identifier value can reach the log through it.
 
-tester17 N1: a command importing files waits for Kafka up to ``producer.give_up_after_s`` (600 s) before its one
+a command importing files waits for Kafka up to ``producer.give_up_after_s`` (600 s) before its one
 ``Unavailable``; it said nothing meanwhile. ``AdapterPublisher`` now notes each ``WINDOW_S`` of waiting here, and
 ``ended`` writes one line when Kafka acknowledges again after a logged outage (the next outage logs at once).
 """
@@ -22,11 +22,11 @@ from bus.log_window import LogWindow
 WINDOW_S = 30.0
 MAX_REASON_CHARS = 300
 MESSAGE = "answering 503 (retry later): infrastructure unavailable"
-# A command importing files has no sender to answer: it waits and tries the same lines again (tester15 F13).
+# A command importing files has no sender to answer: it waits and tries the same lines again.
 IMPORT_MESSAGE = "infrastructure unavailable: the import waits and tries again"
 ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged"
 IMPORT_ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged, the import goes on"
-# Kafka answered without a topic the adapter publishes to (tester24 F8): configuration, logged as an error.
+# Kafka answered without a topic the adapter publishes to: configuration, logged as an error.
 MISSING_TOPIC_MESSAGE = "a topic does not exist: configuration, not an outage"
 
 

@@ -109,7 +109,7 @@ class AdapterPublisher:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         except SchemaRegistryError as exc:
             raise self.unavailable(f"schema registry unavailable: {exc}") from exc
-        # dropped_traits and dropped_parts kept: the answer lists them (tester19 F8: lost here, so no answer had them)
+        # dropped_traits and dropped_parts kept: the answer lists them (lost here, so no answer had them)
         return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest,
                             record.claims, record.dropped_parts)
 
@@ -117,8 +117,8 @@ class AdapterPublisher:
         """Publish the events of records not published before; wait for Kafka's acknowledgement.
 
         A record whose id was published (before or earlier in ``records``) with another ``content_digest`` is a
-        conflict (``SubmitResult.conflicts``), not a duplicate: the source reused an id for another record (tester19
-        F18). This check sees what this process's dedupe store saw; another record under a reused id that another
+        conflict (``SubmitResult.conflicts``), not a duplicate: the source reused an id for another record. This check
+        sees what this process's dedupe store saw; another record under a reused id that another
         replica published is published here too, under event ids of its own (``MappedRecord.content_digest``). An id
         published without a digest (a store of before) stays a duplicate. A fresh record whose ``Claim`` names an id
         remembered with another digest is a conflict too (``SubmitResult.claim_conflicts``); its claims are
@@ -178,7 +178,7 @@ class AdapterPublisher:
     def count_duplicates(self, records: int) -> None:
         """Count ``records`` native records answered as duplicates in ``omnibus_adapter_duplicates_total``: those
         ``submit`` skipped by id, and those an ingress skipped itself as an older or equal version of a published one
-        (a re-sent CTR). One count for every record a sender is told is a duplicate (tester21 F13)."""
+        (a re-sent CTR). One count for every record a sender is told is a duplicate."""
         DUPLICATES.labels(adapter=self.name).inc(records)
 
     async def _publish(self, events: list, ids: list[str], encoded: list[KafkaRecord] | None = None) -> None:
@@ -203,7 +203,7 @@ class AdapterPublisher:
     async def _acknowledged(self, publish: asyncio.Future) -> None:
         """Wait for ``publish`` up to ``publish_timeout_s`` (then ``TimeoutError``), noting each ``outage_log.window_s``
         of waiting in the outage log: an import waits up to ``producer.give_up_after_s`` and must not be silent
-        meanwhile (tester17 N1); a sender's 10 s wait is one step, as before. An acknowledgement after a logged
+        meanwhile; a sender's 10 s wait is one step, as before. An acknowledgement after a logged
         outage writes its end (``OutageLog.ended``)."""
         waited = 0.0
         while True:

@@ -1,4 +1,4 @@
-"""What every adapter's re-mapping of a refused body shares (``omnibus deadletters redrive``; tester29 F5).
+"""What every adapter's re-mapping of a refused body shares (``omnibus deadletters redrive``).
 
 Each HTTP ingress maps a re-driven body with its own mapper (``adapters.web.redrive``, ``adapters.call_center.redrive``,
 ``adapters.branch.redrive``), from the body as it came (opened from its seal, corrected) and the context its dead
@@ -27,7 +27,7 @@ def events_of(records: Iterable[MappedRecord | None], context: Mapping[str, str]
     ``context``: the dead letter's (``processors.deadletters.sealed``); when it names the part the dead letter is about
     (``REFUSED_PART_CONTEXT``: a handoff request, a follow-up, an offer answer, a card status published without), raises
     ``RejectedInput`` with the part's reason if a record still drops that part: re-driven, the record would be
-    published again without it, and the request lost a second time (redrive36)."""
+    published again without it, and the request lost a second time."""
     part = context.get(REFUSED_PART_CONTEXT)
     kept = [record for record in records if record is not None]
     for record in kept:

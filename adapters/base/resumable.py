@@ -13,7 +13,7 @@ A source (a file reader, a table poller, an outbox relay) supplies only what is 
 
 ``drain`` runs the loop until the source has nothing more; ``Unavailable`` (Kafka did not acknowledge)
 propagates with the position unchanged, at once, or, given a ``retry`` (a command importing files, which has no
-sender to answer 503: tester15 F13), once the retry gave up on the chunk (``bus.publish_retry``: backoff up to
+sender to answer 503), once the retry gave up on the chunk (``bus.publish_retry``: backoff up to
 ``producer.give_up_after_s``); a chunk tried again is deduped (``adapters.base.publisher``).
 """
 

@@ -112,7 +112,7 @@ async def adapter_runtime(
 
     ``publishes``: the topics the adapter publishes to (``DEAD_LETTERS`` too, always). Raises ``MissingTopicError``
     (a command: status 2, ``topic ... does not exist: run `omnibus topics apply```) when the broker's metadata does
-    not list one of them, before anything is published (tester24 F8: a missing topic waited as for an outage); a
+    not list one of them, before anything is published (a missing topic waited as for an outage); a
     long-running adapter (not ``importing``) watches them while it runs (``bus.topic_watch``): one deleted then stops
     the legacy relay and pollers (their command exits 75 with the line a missing topic gets at start), while an
     HTTP adapter (``answers_senders``) answers 503 for the records bound for it and goes on taking the rest.
@@ -128,7 +128,7 @@ async def adapter_runtime(
     ``importing``: a command importing files (``import-batch``, ``import-cdr``), which has no sender to answer 503:
     a publish waits for Kafka up to ``producer.give_up_after_s`` (the producer retries with backoff meanwhile),
     not the ``publish_timeout_s`` an HTTP sender is answered within, and the outage warning says the import waits
-    (tester15 F13: a 10 s broker outage ended a nightly import with a traceback)."""
+    (a 10 s broker outage ended a nightly import with a traceback)."""
     metrics_server = (serve_metrics_or_exit(settings.metrics, heartbeat, component=adapter_component(name))
                       if metrics else None)  # first: nothing to undo
     serializer, _ = build_serde(settings.registry)
@@ -139,8 +139,8 @@ async def adapter_runtime(
     watching: asyncio.Task[None] | None = None
     try:
         await producer.require_topics(published_topics(settings, publishes))
-        # Only now: a missing topic (a mistyped prefix) leaves no dedupe file behind (tester25 F5).
-        if per_target_dedupe:  # the file of the cluster and prefix it publishes to (tester30 F9)
+        # Only now: a missing topic (a mistyped prefix) leaves no dedupe file behind.
+        if per_target_dedupe:  # the file of the cluster and prefix it publishes to
             adapter_settings = with_target_dedupe_file(name, adapter_settings, await current_target(settings))
         dedupe_path = dedupe_file(name, adapter_settings)
         dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)

@@ -17,7 +17,7 @@ from bus.identifiers.traits import TRAIT_KEYS, phone_region, standard_traits, un
 def identifiers(normaliser: IdentifierNormaliser, raw: Any, person: Any = None) -> Found:
     """``[{"type": "phone", "value": "+33..."}]``: types are case-insensitive (``iban`` is an ACCOUNT), values
     normalised by ``normaliser``; a national phone in the region of the ``customer`` object's (``person``)
-    ``country``, if any, else the branch's (tester16 F8). Raises ``EventRejected`` for a list that is not one of
+    ``country``, if any, else the branch's. Raises ``EventRejected`` for a list that is not one of
     ``{type, value}`` or names a type a counter does not take (``COUNTER_IDENTIFIER_TYPES``).
 
     A value that cannot be an identifier (a mistyped phone) is never guessed: it is kept as a
@@ -46,7 +46,7 @@ def traits(raw: Any, left_out: dict[str, str]) -> dict[str, str]:
         return {}
     if not isinstance(raw, dict):
         raise errors.bad_field("customer", "must be a JSON object")
-    if unread := unread_keys(raw):  # what standard_traits would skip unsaid (tester32 F8)
+    if unread := unread_keys(raw):  # what standard_traits would skip unsaid
         raise combined([errors.unknown_field(_unread_trait(name)) for name in unread])
     return standard_traits(raw, component="branch", left_out=left_out)
 

@@ -5,7 +5,7 @@
 - Dead-lettered, 400 to the terminal: a body that is not an upload (bad JSON, no terminal/branch id,
   no events, over 512 KB or 1000 events, a key beside them), or single events that are malformed (unknown kind, no
   event_id, missing ticket/transaction fields, bad timestamps or identifiers, a field the API does not declare
-  there: ``unknown_field``, naming its path and where a field of that name belongs, tester32 F8).
+  there: ``unknown_field``, naming its path and where a field of that name belongs).
 - Mixed uploads: good events are published first (in upload order), each bad one is dead-lettered on
   its own, and the answer is 400 with ``accepted`` (event ids) and ``rejected`` (index, event_id,
   reason). The agent then marks the accepted ones sent and the rejected ones rejected, so one bad event

@@ -90,7 +90,7 @@ class BranchIngress:
         # dedupe ids are "<terminal>:<event_id>"
         accepted = [record.dedupe_id[len(terminal_id) + 1 :] for _, record in outcome.accepted]
         # identifiers and traits left off accepted events (a mistyped NIR, a birth date that is none): listed, never
-        # their values (tester9 #5, tester18 F9)
+        # their values
         dropped = dropped_fields(outcome.accepted, event_id=[_event_id(event) for event in events])
         if not outcome.refused:
             body: dict[str, Any] = {"success": True, "accepted": len(accepted), "duplicates": outcome.duplicates}

@@ -102,8 +102,8 @@ class CounterMapper:
         wire.check_tree(event, "the event")
         # before anything reads it: what the terminal sent
         digest = content_digest(event if published is None else published)
-        checks = FieldChecks()  # every field at fault named at once (tester18 F9); a section's own, at once too
-        for reason in unknown_fields(event, EVENT, top="the event"):  # a misplaced offer was lost (tester32 F8)
+        checks = FieldChecks()  # every field at fault named at once; a section's own, at once too
+        for reason in unknown_fields(event, EVENT, top="the event"):  # a misplaced offer was lost
             checks.add(errors.unknown_field(reason))
         client_id = checks(required_text, event, "event_id")
         kind = event.get("kind")
@@ -114,7 +114,7 @@ class CounterMapper:
         person = checks(customer.identifiers, self._normaliser, event.get("identifiers"), event.get("customer"))
         left_out: dict[str, str] = {}
         traits = checks(customer.traits, event.get("customer"), left_out)
-        # the ticket's or transaction's own fields are named with the event's (tester19 F20)
+        # the ticket's or transaction's own fields are named with the event's
         read: dict[str, Any] = {}
         if kind == "transaction":
             read = {**(checks(transaction_fields, event) or {}),
@@ -212,10 +212,10 @@ class CounterMapper:
         }
         facts = {"terminal_id": terminal_id, "branch_id": branch_id, "counter_id": counter_id, "ticket_id": ticket_id}
         # a visit that handed the case to the back office did not resolve it, whatever the transaction's status
-        # (tester10 #3: first-contact resolution counted it resolved; the web hall's service requests are HANDED_OFF);
-        # nor did a visit about a case the back office holds (tester29 F7), whose contact names the case
+        # (first-contact resolution counted it resolved; the web hall's service requests are HANDED_OFF);
+        # nor did a visit about a case the back office holds, whose contact names the case
         outcome = HANDED_OFF if request is not None or follow_up is not None else TRANSACTION_OUTCOME[status]
-        # the declared references the clerk keyed, which the summary may quote (tester33 F2)
+        # the declared references the clerk keyed, which the summary may quote
         declared = self._references.facts(dict(read["references"] or {}), phones_of(found))
         properties = {**declared, **facts, "handoff_id": follow_up.handoff_id if follow_up else None}
         contact = {

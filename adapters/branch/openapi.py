@@ -1,7 +1,7 @@
 """OpenAPI 3.1 description of the branch counters' ingress (served at ``/openapi.json``).
 
 The upload is our own contract, so its objects are closed (``additionalProperties: false``): ``UPLOAD`` and ``EVENT``
-are also what the ingress and the mapper refuse undeclared fields by (``adapters.base.closed_fields``, tester32 F8),
+are also what the ingress and the mapper refuse undeclared fields by (``adapters.base.closed_fields``),
 so the description and the refusal cannot disagree. The ``customer`` object takes the traits' usual spellings
 (``bus.identifiers.traits``) and refuses any other key in the mapper.
 """

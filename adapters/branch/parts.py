@@ -1,7 +1,7 @@
 """A counter event's optional parts, each read to its value or to its refusal: the handoff the clerk asked for
 (``transaction.handoff``), the case the customer came back about (``transaction.follow_up``) and the offer answer
 (``offer``). A refused part costs only itself: the event is published without it and the part is dead-lettered
-(``MappedRecord.dropped_parts``; tester28 F6), keyed as the part itself so that a re-upload of the event, and a
+(``MappedRecord.dropped_parts``), keyed as the part itself so that a re-upload of the event, and a
 re-drive of the part (``adapters.branch.redrive``), name the same part."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from adapters.branch import errors
 
 def handoff_request(raw: Any) -> tuple[HandoffRequest | None, RejectedInput | None]:
     """The handoff the clerk asked for, or the refusal of a request that cannot open one (a summary without the
-    kind): the transaction is published without it (``MappedRecord.dropped_parts``, tester28 F6)."""
+    kind): the transaction is published without it (``MappedRecord.dropped_parts``)."""
     if raw is None:
         return None, None
     if not isinstance(raw, dict):
@@ -42,7 +42,7 @@ def follow_up(raw: Any) -> tuple[FollowUp | None, RejectedInput | None]:
 
 def offer(event: dict[str, Any], found: list[Identifier]) -> tuple[OfferDisposition | None, RejectedInput | None]:
     """The offer answer the clerk recorded, or the refusal of one that is malformed or names no customer: the
-    event is published without it (``MappedRecord.dropped_parts``; as tester28 F6's handoff, an optional part
+    event is published without it (``MappedRecord.dropped_parts``; as a handoff request, an optional part
     costs only itself)."""
     raw = event.get("offer")
     if raw is None:

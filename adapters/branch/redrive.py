@@ -1,5 +1,5 @@
 """A counter event refused at the branch adapter's ingress, mapped again from its sealed body (``omnibus deadletters
-redrive``; tester29 F5): as ``BranchIngress._upload`` maps it, for the terminal and branch its dead letter names."""
+redrive``): as ``BranchIngress._upload`` maps it, for the terminal and branch its dead letter names."""
 
 from __future__ import annotations
 

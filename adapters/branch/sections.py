@@ -1,5 +1,5 @@
 """A counter event's ``ticket`` and ``transaction`` sections, read: every field at fault named at once in one
-``EventRejected`` (tester18 F9, a section's own with the event's: tester19 F20); their optional parts
+``EventRejected`` (a section's own with the event's); their optional parts
 (``transaction.handoff``, ``transaction.follow_up``) read to a value or a refusal by ``adapters.branch.parts``."""
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def transaction_references(event: dict[str, Any], references: References) -> dic
 
 def _amount(raw: Any) -> dict[str, Any] | None:
     """``transaction.amount``: ``{"amount_minor": <integer>, "currency": <ISO 4217>}``, both named at once when at
-    fault (tester21 F11: the currency was named a round trip later)."""
+    fault (the currency was named a round trip later)."""
     if raw is None:
         return None
     if not isinstance(raw, dict):

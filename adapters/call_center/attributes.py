@@ -35,7 +35,7 @@ def caller_number(raw: object) -> object:
 
 # Attribute names that say they hold a claimable key (``bus.redact.SENSITIVE_FIELDS`` of the ``CLAIMABLE_KEYS`` kinds,
 # compared ``squashed``) -> its kind: ``accountNumber``, ``account_number``, ``iban``, ``cardNumber``, ``pan``,
-# ``customerNumber``, ``cust_no``, ``nationalId``, ``dni``, ``nie`` (tester29 F10: a DNI was ignored without a word)...
+# ``customerNumber``, ``cust_no``, ``nationalId``, ``dni``, ``nie`` (a DNI was ignored without a word)...
 CLAIMABLE_KEY_NAMES: dict[str, str] = {squashed(name): kind for name, kind in SENSITIVE_FIELDS.items()
                                        if kind is not None and kind in CLAIMABLE_KEYS}
 VERIFIED_RECORD_SETTING = "OMNIBUS_ADAPTER_CALL_CENTER__VERIFIED_RECORD_ATTRIBUTES"
@@ -58,9 +58,9 @@ def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSett
     ``dni``: ``CLAIMABLE_KEY_NAMES``) is left off: noted in ``left_out`` (attribute name -> reason, the answer's
     ``dropped_traits``; never the value) and counted
     (``omnibus_traits_rejected_total{component="call_center", trait="unknown", code="unknown-key"}``: Firehose never
-    reads the answer, tester25 F10). A number the caller typed that the flow did not check against the system
-    of record would move the caller's phone, call and handoff to that number's holder in identity (tester24 F3,
-    tester25 F2); so would a national ID, which is no secret (tester29 F10)."""
+    reads the answer). A number the caller typed that the flow did not check against the system
+    of record would move the caller's phone, call and handoff to that number's holder in identity; so would a national
+    ID, which is no secret."""
     verified = settings.verified_record_attributes
     found: list[tuple[str, object]] = []
     for kind in sorted(verified):  # one order, however the setting is written
@@ -78,7 +78,7 @@ def verified_record_keys(attributes: Mapping[str, Any], settings: CallCenterSett
 
 def supply_points(attributes: Mapping[str, Any], settings: CallCenterSettings) -> list[tuple[str, object]]:
     """``(SUPPLY_POINT, value)`` of the first attribute ``settings.supply_point_attributes`` names that is present (a
-    meter's or a line's number the caller gave or the flow looked up), else nothing (tester28 F5)."""
+    meter's or a line's number the caller gave or the flow looked up), else nothing."""
     value = next((attributes[name] for name in settings.supply_point_attributes
                   if attributes.get(name) not in (None, "")), None)
     return [] if value is None else [(SUPPLY_POINT, value)]
@@ -88,7 +88,7 @@ def contact_traits(attributes: Mapping[str, Any], settings: CallCenterSettings, 
                    not_traits: frozenset[str] = frozenset()) -> dict[str, str]:
     """The standard traits among a contact's attributes (CTR ``Attributes``, TaskRouter ``TaskAttributes``): under a
     trait's usual spellings (``bus.identifiers.traits.ALIASES``: ``firstName``, ``lastName``, ``dateOfBirth``...) or
-    as ``settings.trait_attributes`` maps them; one rule for every platform (tester26 F7). Those that did not
+    as ``settings.trait_attributes`` maps them; one rule for every platform. Those that did not
     normalise go to ``left_out`` (standard key -> why). ``not_traits``: attribute names the platform fills with
     something else (Flex's ``name``: the caller's number), read only when ``trait_attributes`` names them."""
     fields = {name: value for name, value in attributes.items()
@@ -100,7 +100,7 @@ def recorded_offer(attributes: dict[str, Any], source: str, within: str = "Attri
                    ) -> tuple[OfferDisposition | None, RejectedInput | None]:
     """``offer`` and ``offer_refused`` of a ``Call``: the agent's offer disposition from contact / task attributes
     ``offer_id``, ``offer_version``, ``offer_response``, or the refusal of one half-recorded or malformed: the call
-    is published without it (``MappedRecord.dropped_parts``; the same loss as tester28 F6's handoff: the whole call
+    is published without it (``MappedRecord.dropped_parts``; as a handoff request: the whole call
     was refused for its wrap-up form's offer fields)."""
     try:
         return OfferDisposition.parse(*(attributes.get(name) for name in ATTRIBUTES)), None
@@ -113,17 +113,17 @@ def recorded_handoff(attributes: dict[str, Any], source: str, within: str = "Att
     """``handoff`` and ``handoff_refused`` of a ``Call``: the handoff the contact flow or the
     agent asked for, from contact / task attributes ``omnibus_handoff_kind``, ``_team``, ``_summary``
     (``adapters.base.handoff_request``), or the refusal of a request that cannot open one (a summary without the
-    kind): the call is published without it (``MappedRecord.dropped_parts``; tester28 F6: the call was lost).
+    kind): the call is published without it (``MappedRecord.dropped_parts``; the call was lost).
     ``within``: the name of the record's field that holds the attributes, as a refusal names it (a CTR's
-    ``Attributes``, a TaskRouter callback's ``TaskAttributes``: tester31 F9 was pointed at the CTR's name)."""
+    ``Attributes``, a TaskRouter callback's ``TaskAttributes``: a callback's refusal pointed at the CTR's name)."""
     try:
         return HandoffRequest.from_attributes(attributes), None
     except BadHandoffRequest as exc:
-        # a kind left out is named as missing, not as "malformed (is required ...)" (tester19 F17)
+        # a kind left out is named as missing, not as "malformed (is required ...)"
         return None, (missing if exc.missing else malformed)(f"{within}.{exc.field}", source, str(exc))
 
 
-# Contact / task attributes with which the contact flow or the agent records a card's new status (tester29 F3).
+# Contact / task attributes with which the contact flow or the agent records a card's new status.
 CARD_STATUS, CARD_STATUS_REASON = "omnibus_card_status", "omnibus_card_status_reason"
 MAX_CARD_WORD_CHARS = 64
 

@@ -33,7 +33,7 @@ from adapters.call_center.mapper import MapContext, Topics
 from bus.bootstrap import exit_with_message
 from bus.publish_retry import outage_retry
 
-FORMER_STATE_DIR = Path(".omnibus/call-center")  # import-cdr's default before tester17 M2
+FORMER_STATE_DIR = Path(".omnibus/call-center")  # import-cdr's former default (kept read)
 app = typer.Typer(no_args_is_help=True, help="Call-center adapter: Connect CTRs, Asterisk CDRs, TaskRouter.")
 
 
@@ -80,14 +80,14 @@ def import_cdr_command(
         except EarlierStateError as exc:  # before anything is published
             exit_with_message(exc)
         importing = with_target_dedupe(import_settings(adapter, root), states, root)
-        # Metrics only while following (long-running); a one-shot import needs no port (tester13 S4).
+        # Metrics only while following (long-running); a one-shot import needs no port.
         async with adapter_runtime("call_center", settings, importing, metrics=follow, importing=True) as runtime:
             ctx = MapContext(site, adapter.sites[site], Topics.of(settings.topics), adapter, settings.identifiers)
             reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, states),
                                    retry=outage_retry(settings))
             try:
                 report = await (reader.follow(stop_on_signals()) if follow else reader.read_available(to_end=True))
-            except Unavailable as exc:  # tester15 F13: was a traceback and exit 1
+            except Unavailable as exc:  # was a traceback and exit 1
                 exit_interrupted(path.name, reader.report, exc, settings.producer.give_up_after_s)
         typer.echo(report.summary(path.name))
         return report

@@ -123,7 +123,7 @@ class CallCenterSettings(AdapterSettings):
         "{\"NATIONAL_ID\": [\"cpfVerificado\"]}. None by default: an account, "
         "customer number or national ID typed on the keypad is the caller's claim, and identity links what comes with "
         "it (the caller's phone, his call, his handoff) to its holder, so a caller who typed another customer's number "
-        "moved his own phone to that customer (tester24 F3, tester25 F2; adapters/call_center/README.md). An attribute "
+        "moved his own phone to that customer (adapters/call_center/README.md). An attribute "
         "named as one (accountNumber, account_number, iban, cardNumber, customerNumber, nationalId, dni, nie, cpf, cnpj"
         "...: bus.redact.SENSITIVE_FIELDS) and "
         "not listed is left off, named in the answer's dropped_traits and counted "
@@ -134,7 +134,7 @@ class CallCenterSettings(AdapterSettings):
         description="Contact attributes (Connect CTR Attributes, TaskRouter TaskAttributes) holding the number of the "
         "place the call is about, read as a SUPPLY_POINT identifier, first present wins: a utility's metering point "
         "(PRM/PDL, EAN, EIC), a telecom's line or installation number. Identity links the call to the holder of that "
-        "place's contract, so a caller who gives only a meter number is not nobody (tester28 F5); a number typed by "
+        "place's contract, so a caller who gives only a meter number is not nobody; a number typed by "
         "a caller is his claim, as a record key is: it never takes his phone from the customer billing gave it to. "
         "[] reads none.",
     )

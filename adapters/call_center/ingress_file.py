@@ -5,7 +5,7 @@ line before it, so a crash resumes at the first unacknowledged chunk; re-read li
 dedupe store drops. Only complete lines are read (cdr_csv appends a line at a time, and a quoted field
 may span lines). A rotated or truncated file (new inode, or shorter than the offset) is read from the
 start. A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
-prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on (tester17 M2).
+prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on.
 The loop itself is ``adapters.base.resumable``; this module says what a position and a record are.
 """
 

@@ -164,7 +164,7 @@ class CallCenterIngress:
                 return web.Response(status=204)
             record = map_item(lambda native: mapper_taskrouter.map_task(native, timeline, ctx), form)
             await self._publisher.submit([record], received_at=started)  # type: ignore[list-item]
-            if record is not None and record.dropped_parts:  # the call went without them (tester28 F6)
+            if record is not None and record.dropped_parts:  # the call went without them
                 raw = RawRecord(value=urlencode(form).encode(), headers=(
                     (PATH_HEADER, b"/v1/twilio/taskrouter"), (SITE_HEADER, ctx.site_name.encode())))
                 for dropped in record.dropped_parts:
@@ -201,7 +201,7 @@ class CallCenterIngress:
             published_events=outcome.published_events,
             duplicates=outcome.duplicates + stale,
             rejected=rejected,
-            dropped=dropped_fields(outcome.accepted),  # tester9 #5, tester18 F9: never the values
+            dropped=dropped_fields(outcome.accepted),  # never the values
         )
 
     def _context_by_key(self, request: web.Request) -> MapContext:
@@ -304,8 +304,7 @@ def _summary(outcome: BatchOutcome) -> web.Response:
 @asynccontextmanager
 async def running(settings: OmnibusSettings, adapter: CallCenterSettings) -> AsyncIterator[RunningServer]:
     """The ingress serving on ``adapter.host:port``; on exit, drain requests then flush the producer. The state file
-    (``state_path``) is opened once the runtime found every topic it publishes to: a missing one leaves none behind
-    (tester25 F5)."""
+    (``state_path``) is opened once the runtime found every topic it publishes to: a missing one leaves none behind."""
     states: list[CallCenterState] = []
 
     def ingress(runtime: AdapterRuntime) -> web.Application:

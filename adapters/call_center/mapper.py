@@ -132,13 +132,13 @@ class Call:
     left_out_traits: dict[str, str] = field(default_factory=dict)  # trait key -> why it was left out (the answer)
     properties: dict[str, str] = field(default_factory=dict)
     # declared business references among the contact's attributes (``References.declared_in``: a meter point),
-    # carried into the contact's properties and the handoff's intake facts (tester26 F11)
+    # carried into the contact's properties and the handoff's intake facts
     references: dict[str, str] = field(default_factory=dict)
     offer: OfferDisposition | None = None  # the agent's recorded answer to an offer, if any
     handoff: HandoffRequest | None = None  # the agent's or the IVR's request to open a back-office handoff
     handoff_refused: RejectedInput | None = None  # why the request cannot open one: the call goes without it
     offer_refused: RejectedInput | None = None  # why the recorded offer answer is not one: the call goes without it
-    card_status: CardReport | None = None  # a verified card's new status the call recorded (tester29 F3)
+    card_status: CardReport | None = None  # a verified card's new status the call recorded
     card_status_refused: RejectedInput | None = None  # why it is not one: the call goes without it
     ended: str | None = None  # the outcome the source's own end state implies (adapters.call_center.outcome)
     supersedes: str | None = None  # ``version_id`` of the version this one replaces, once it was published

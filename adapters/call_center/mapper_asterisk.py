@@ -92,7 +92,7 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
     answer = _time(row, "answer", zone)
     duration = _seconds(row, "duration")
     end = _time(row, "end", zone) or clock.in_range(start + timedelta(seconds=duration), "start + duration", SOURCE)
-    if end < start:  # the call would be dated by an end before it began (tester19 F7, there on a Connect CTR)
+    if end < start:  # the call would be dated by an end before it began (there on a Connect CTR)
         raise malformed("end", SOURCE, "before start: a call ends after it starts")
     answered = row["disposition"] == "ANSWERED" and answer is not None
     queued = row["lastapp"] == "Queue"

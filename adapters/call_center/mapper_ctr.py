@@ -43,7 +43,7 @@ from bus.references import phones_of
 SOURCE_SYSTEM = "amazon-connect"
 SOURCE = "CTR"
 CHANNEL_KINDS = {"VOICE": "CALL", "CHAT": "CHAT", "EMAIL": "EMAIL", "TASK": "UNKNOWN"}
-# The CTR fields without which a record is refused (400, dead-lettered), and why (tester14 N6: the OpenAPI and the
+# The CTR fields without which a record is refused (400, dead-lettered), and why (the OpenAPI and the
 # README list them from here). Times are ISO 8601 with an offset or Z, as Connect writes them.
 REQUIRED_FIELDS: dict[str, str] = {
     "ContactId": "the contact's id: the call's id downstream",
@@ -145,7 +145,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     enqueued_at = checks(iso_time, queue.get("EnqueueTimestamp"), "Queue.EnqueueTimestamp", SOURCE, required=False)
     dequeued_at = checks(iso_time, queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", SOURCE, required=False)
     if initiated_at is not None and disconnected_at is not None and disconnected_at < initiated_at:
-        # not dated by either alone: the call would move to the day it "ended" (tester19 F7)
+        # not dated by either alone: the call would move to the day it "ended"
         checks.add(malformed("DisconnectTimestamp", SOURCE,
                              "before InitiationTimestamp: a contact ends after it starts"))
     checks.refuse_any()
@@ -159,7 +159,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     ])
     # Contact attributes the IVR or agent captured (name, date of birth, postcode...) as standard traits.
     traits = contact_traits(attributes, settings, left_out)
-    # the declared references, which may not carry the caller's own number (tester33 F2) and the note may quote
+    # the declared references, which may not carry the caller's own number and the note may quote
     declared = ctx.references.declared_in(attributes, phones_of(caller.records()))
     disconnect_reason = _field(ctr, "DisconnectReason")
     properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
@@ -180,7 +180,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         dequeued_at=dequeued_at,
         connected_at=connected_at,
         agent_id=_field(agent, "Username", "Agent") or _arn_tail(_field(agent, "ARN", "Agent")),
-        # an agent's note: scrubbed, but the declared references written in it kept (tester26 F11)
+        # an agent's note: scrubbed, but the declared references written in it kept
         disposition=ctx.references.text(
             _optional_text(attributes.get(settings.connect_disposition_attribute)) or "", declared) or None,
         previous_contact_id=_field(ctr, "PreviousContactId"),

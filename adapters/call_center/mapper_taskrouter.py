@@ -114,8 +114,8 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
     created = form.get("TaskDateCreated")
     initiated_at = twilio_time(created, "TaskDateCreated") if created else (enqueued_at or ended_at)
     connected_at = timeline.connected_at or _answered_by_flex(conversations, enqueued_at, kind)
-    # typed by an agent or a flow: without identifier values, like every free text on a contact (tester21 F6)
-    # (the declared business references written in it kept whole, tester26 F11)
+    # typed by an agent or a flow: without identifier values, like every free text on a contact
+    # (the declared business references written in it kept whole)
     reason = ctx.references.text(str(form.get("TaskCompletedReason") or form.get("TaskCanceledReason") or "")) or None
     outbound = str(attributes.get("direction", "inbound")).startswith("outbound")
     number = (attributes.get("outbound_to") or attributes.get("to")) if outbound else attributes.get("from")
@@ -128,7 +128,7 @@ def task_call(form: Mapping[str, str], timeline: Timeline, ctx: MapContext) -> C
         ("PHONE", caller_number(_text(number))), *verified_record_keys(attributes, ctx.settings, left_out),
         *supply_points(attributes, ctx.settings),
     ])
-    # the declared references, which may not carry the caller's own number (tester33 F2) and the notes may quote
+    # the declared references, which may not carry the caller's own number and the notes may quote
     declared = ctx.references.declared_in(attributes, phones_of(caller.records()))
     # refused: the call goes on
     card, card_refused = recorded_card_status(attributes, SOURCE, caller.records(), ATTRIBUTES)
@@ -191,7 +191,7 @@ FLEX_NOT_TRAITS = frozenset(("name",))
 
 def _traits(attributes: dict[str, Any], ctx: MapContext, left_out: dict[str, str]) -> dict[str, str]:
     """The task's attributes read as the Connect CTR mapper reads a contact's (``contact_traits``: ``firstName``,
-    ``lastName``, ``dateOfBirth``... and ``trait_attributes``; tester26 F7), but Flex's top-level ``name``
+    ``lastName``, ``dateOfBirth``... and ``trait_attributes``), but Flex's top-level ``name``
     (``FLEX_NOT_TRAITS``), then Flex Insights' ``customers`` object (name, email, city, country...) for the traits
     the attributes do not give (those that did not normalise: key -> why, in ``left_out``)."""
     found = contact_traits(attributes, ctx.settings, left_out, not_traits=FLEX_NOT_TRAITS)

@@ -1,5 +1,5 @@
 """A call report refused at the call center's HTTP ingress, mapped again from its sealed body (``omnibus deadletters
-redrive``; tester29 F5): as the ingress maps each path's records, for the site its dead letter names.
+redrive``): as the ingress maps each path's records, for the site its dead letter names.
 
 - ``/v1/connect/ctr``: the body cut as ``mapper_ctr.split_body`` cuts it (one CTR, an array, JSON lines, a Firehose
   delivery), each CTR mapped; the version the adapter's state file knows is not consulted: the processors keep the

@@ -61,7 +61,7 @@ def file_records(handle: BinaryIO, layout: Layout, number: int) -> Iterator[File
 def decoded(raw: bytes, encoding: str, number: int) -> str:
     """Line ``number`` of a file (its bytes ``raw``) read in the layout's ``encoding``. Raises ``LayoutError`` (exit 2)
     for a byte not valid in it, naming the line, the byte and the fix: a Latin-1 export read as UTF-8 published its
-    names with U+FFFD for every accent, for good (tester19 F15). Read before its chunk is published, so the lines
+    names with U+FFFD for every accent, for good. Read before its chunk is published, so the lines
     before it are published and a run with the encoding corrected resumes at its chunk."""
     try:
         return raw.decode(encoding)
@@ -90,7 +90,7 @@ def line_id(layout: Layout, fields: dict[str, Any], checksum: str, number: int,
 def written_line_id(layout: Layout, fields: dict[str, Any]) -> str:
     """The id an earlier version gave a keyed line: its key's columns as written, ``batch:<layout>:<a>|<b>``. Looked up
     in the revisions only (``batch_file.FileImport._revision``), so a file imported before the upgrade is a
-    duplicate after it; never published again (tester27 F4)."""
+    duplicate after it; never published again."""
     return f"batch:{layout.name}:{'|'.join(str(fields[name]) for name in layout.key)}"
 
 

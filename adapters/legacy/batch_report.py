@@ -28,10 +28,10 @@ class BatchReport:
     imported_to: ImportTarget | None = None  # where the file was imported before (``already_imported``), if known
     imported_at: datetime | None = None  # when that import ended
     rejected_then: int = 0  # lines the import of a file ``already_imported`` rejected
-    # every line read was rejected, none published: the file is not remembered as imported (tester24 F15)
+    # every line read was rejected, none published: the file is not remembered as imported
     not_remembered: bool = False
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published lines
-    # traits left off published lines (a birth date 31/02/1980: the line flows without it; tester15 F6)
+    # traits left off published lines (a birth date 31/02/1980: the line flows without it)
     traits: DroppedTally = field(default_factory=trait_tally)
     statuses: UnknownStatuses = field(default_factory=UnknownStatuses)  # card status words published as UNKNOWN
     nobody: NobodyTally = field(default_factory=NobodyTally)  # cases opened naming no identifier of the customer

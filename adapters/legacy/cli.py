@@ -179,7 +179,7 @@ def import_batch_command(
         importing = with_target_dedupe(adapter, states, adapter.state_dir)
         async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True,
                                    publishes=PUBLISHES) as runtime:
-            importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage (tester15 F13)
+            importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage
                 context(settings, adapter, layout.phone_region, layout), runtime.publisher, states,
                 chunk_lines=adapter.batch_chunk_lines, retry=outage_retry(settings), target=target,
                 close_limit=CloseLimit(adapter.snapshot_max_close_share, adapter.snapshot_max_close_floor,
@@ -254,7 +254,7 @@ def import_exit_code(reports: list[BatchReport], *, rejected_ok: bool = False) -
     (``GoneTally.needs_a_look``), or a file had no header line or every line of it was rejected (``not_remembered``: a
     changed export format publishes nothing), whatever ``rejected_ok`` says (a job that tolerates a few bad lines every
     night must still see a night whose closures were held back: ``--allow-mass-close`` is that waiver); else 0 (a
-    nightly scheduler saw success with rejected lines: tester12; with an empty export: tester35 F4; with a truncated one
+    nightly scheduler saw success with rejected lines, with an empty export, and with a truncated one
     that closed the whole base)."""
     if any(report.gone.needs_a_look or report.no_header or report.not_remembered for report in reports):
         return EXIT_REJECTED_LINES  # --rejected-ok does not waive a night of which nothing was imported

@@ -28,7 +28,7 @@ from bus.identifiers.settings import PhoneRegion
 from bus.settings_defaults import ExtensibleDefaults
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_LEGACY__"
-FORMER_STATE_DIR = Path(".omnibus/legacy")  # the default before tester9 #9: relative to the working directory
+FORMER_STATE_DIR = Path(".omnibus/legacy")  # the former default: relative to the working directory
 # a full snapshot that would close more than this share of the accounts listed before, and more than the floor, is
 # refused (``adapters.legacy.snapshot.CloseLimit``): a truncated export looks like the whole base gone
 SNAPSHOT_MAX_CLOSE_SHARE = 0.10
@@ -171,7 +171,7 @@ class LegacySettings(AdapterSettings):
 def deployment_currency(adapter: LegacySettings, region: str | None) -> str:
     """The currency of amounts that name none: ``default_currency`` when set, else the one currency in tender today in
     ``region`` (``OMNIBUS_IDENTIFIERS__DEFAULT_REGION``, ISO alpha-2: BR -> BRL, read with Babel's CLDR territory
-    data), else ``NO_REGION_CURRENCY`` without a region (tester33 F8: a Brazilian outbox's R$ 312,90 was published as
+    data), else ``NO_REGION_CURRENCY`` without a region (a Brazilian outbox's R$ 312,90 was published as
     EUR). Raises ``ConfigError`` naming ``OMNIBUS_ADAPTER_LEGACY__DEFAULT_CURRENCY`` for a region with no or several
     such currencies."""
     if adapter.default_currency is not None:

@@ -4,13 +4,13 @@ A line is published without an identifier its normaliser refuses (a DNI that is 
 domain: ``rejected_identifiers`` on ``identity.observed.v1``) and without a trait that does not read as its layout
 type (a birth date ``31/02/1980``). The import's summary line counts both per type (identifiers also by why:
 placeholder or malformed) with their line numbers (``adapters.base.identifiers.DroppedTally``); the dry run counts
-them with the same code, so a layout that drops a national ID on every line is seen before the import (tester29 F1:
-``check-layout`` said "5 would be published, 0
+them with the same code, so a layout that drops a national ID on every line is seen before the import
+(``check-layout`` said "5 would be published, 0
 rejected", the import then "5 identifiers dropped (NATIONAL_ID 5) on lines 2, 3, 4, 5, 6").
 
 A card or order status word no list knows is not lost (the event carries it as ``source_status``) but is published
 as ``UNKNOWN``: both count it by word, as written (a status word is no identifier), so the layout's ``status_words``
-can map it (tester32 F12: ``BLOQUEO POR FRAUDE`` was imported as UNKNOWN without a word; tester33 F6: ``executada``).
+can map it (``BLOQUEO POR FRAUDE`` was imported as UNKNOWN without a word; ``executada``).
 """
 
 from __future__ import annotations

@@ -8,13 +8,13 @@ fact (``mapper.BusinessRecord``), with these fields (text; ``by`` is the employe
   key, not its version, and names it in ``intake_facts.source_record``: every version is the same case,
   ``bus.handoff_revisions``), ``team`` (kept as ``intake_facts.requested_team``),
   and the customer's identifiers as for every business event (``account_number``, ``phone``, ``email``...), and the
-  declared business references among its fields in any spelling (a ``METER_POINT`` column: intake facts, tester26
-  F11); origin channel ``BUSINESS_SYSTEM``;
+  declared business references among its fields in any spelling (a ``METER_POINT`` column: intake facts); origin channel
+  ``BUSINESS_SYSTEM``;
 - ``HandoffAcknowledged``: ``handoff_id``, optional ``receiving_system`` (default: the source system),
   ``external_reference`` (the case's id in that system), ``by``;
 - ``HandoffAccepted``: ``handoff_id``, ``by`` (the owner), optional ``team``;
 - ``HandoffResolved``: ``handoff_id``, ``resolution`` (free text the customer is told: scrubbed of identifier values
-  as a summary is, its declared references kept; tester24 F5), ``by``, optional ``resolution_code``, ``team``;
+  as a summary is, its declared references kept), ``by``, optional ``resolution_code``, ``team``;
 - ``HandoffClosed``: ``handoff_id``, optional ``close_reason`` (``CONFIRMED`` default, ``WITHDRAWN``,
   ``DUPLICATE``, ``AUTO_CLOSED``), ``by``.
 

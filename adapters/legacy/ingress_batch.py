@@ -87,7 +87,7 @@ class BatchImporter:
         whole file before. Raises ``LayoutError`` when ``layout`` does not describe the file (a column missing from
         its header; CLI exit 2; a file with no header line at all is ``report.no_header``, a failed export: CLI
         exit 3), also for a file imported before: a changed layout is never answered "already
-        imported" (tester17 N7), and for a line with a byte not valid in the layout's encoding (``decoded``).
+        imported", and for a line with a byte not valid in the layout's encoding (``decoded``).
         ``Unavailable`` once ``retry`` gives up (``report`` says what was published). A snapshot layout's file is
         "already imported" only when it is the last snapshot the layout imported: an earlier one come back is read
         again as the whole list (``report.gone.read_again``; ``adapters.legacy.snapshot``), and one older (by its
@@ -96,7 +96,7 @@ class BatchImporter:
         neither the latest nor remembered as imported: imported again, it is read again (its lines duplicates).
         A file of which every line read was rejected and none published, in this run and the runs it resumes, is not
         remembered as imported (``report.not_remembered``): its checkpoint is removed, so the same file imported again
-        once the layout is fixed is read in full, and nothing is published twice since nothing was (tester24 F15)."""
+        once the layout is fixed is read in full, and nothing is published twice since nothing was."""
         checksum = file_checksum(path)
         report = self.report = BatchReport(checksum)
         checkpoint = self.checkpoint(layout, checksum)
@@ -123,7 +123,7 @@ class BatchImporter:
                                 layout=layout.name, latest=latest_at.isoformat())
                     latest_at = None
                 if latest_at and taken_at and last and last.checksum != checksum and taken_at < latest_at:
-                    report.gone.older_than = latest_at  # a late earlier night: its list is no news (tester35 F2)
+                    report.gone.older_than = latest_at  # a late earlier night: its list is no news
                     log.warning("a snapshot older than the last one imported: not imported", file=path.name,
                                 layout=layout.name, taken_at=taken_at.isoformat(), latest=latest_at.isoformat())
                     return report
@@ -134,7 +134,7 @@ class BatchImporter:
                         report.imported_at = _completed_at(saved, checkpoint.path)
                         report.rejected_then = int(saved.get("rejected", 0))
                         return report
-                    # an earlier snapshot come back is tonight's whole list: read again in full (tester34 F5)
+                    # an earlier snapshot come back is tonight's whole list: read again in full
                     report.gone.read_again, saved = True, {}
                 exported = export_time(modified, saved, self._ctx)  # one instant for the file's undated records
                 if exported < modified:  # said, not only counted: import-batch serves no metrics

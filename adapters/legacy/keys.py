@@ -3,7 +3,7 @@
 A batch layout's ``key`` columns name a fact across exports, a polled table's primary key a row across versions.
 Both become ids: the line's or row version's ``source_event_id``, its dedupe id and, derived from them, its event ids.
 
-- One spelling (tester27 F3): a key column holding an identifier (``IDENTIFIER_FIELD_KINDS``: ``account_number``,
+- One spelling: a key column holding an identifier (``IDENTIFIER_FIELD_KINDS``: ``account_number``,
   ``iban``, ``customer_id``, ``phone``...; or a name ``bus.redact.SENSITIVE_FIELDS`` says holds one, for a polled
   table's columns) is spelled as ``bus.identifiers`` normalises it, with the source's phone region and the record's
   own country, as the record's identifiers are: ``fr76 3000 6000 ...`` and ``FR7630006000...`` are one key, and so is
@@ -13,7 +13,7 @@ Both become ids: the line's or row version's ``source_event_id``, its dedupe id 
   refuses (an IBAN with wrong check digits) and any other column (``bill_id``) keep their text, NFKC and trimmed.
   A line's content is compared with its key's last one with its identifiers spelled so too (``spelled_fields``): the
   re-spelled line is a duplicate, not a changed line published as a newer fact.
-- No identifier value (tester27 F4): a batch line's id carries a digest of its key's spelled parts
+- No identifier value: a batch line's id carries a digest of its key's spelled parts
   (``bus.envelope.key_digest``) instead of the parts, ``batch:<layout>:key-<32 hex>``, whatever the key's columns (a
   layout may key on a name and a birth date); a polled row's version does when the table's primary key is personal
   (``is_personal``), ``poll:<poller>:key-<32 hex>@<updated_at>``. Ids are printed by ``omnibus topics read``, logged

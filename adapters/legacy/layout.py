@@ -174,7 +174,7 @@ class Layout(BaseModel):
                              "occurred_at can be one")
         references = frozenset(map(squashed, (info.context or {}).get(REFERENCES, ())))
         problems = [*unknown_fields(self, references), *missing_fields(self), *unreadable_types(self)]
-        if problems:  # every fault at once, before a line is read (tester24 F15)
+        if problems:  # every fault at once, before a line is read
             raise ValueError("; ".join(problems))
         return self
 

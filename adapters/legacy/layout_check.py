@@ -2,10 +2,10 @@
 
 The layout itself is checked when it is loaded (``layout.load_layout``: unknown, missing or mistyped fields of its
 event); this reads the header and maps the first data lines to their events (``mapper.map_business``), so a
-layout that reads every line wrong (a date format, a column shifted) is seen before a nightly file is dead-lettered
-(tester24 F15). What a line that would be published would lose is counted as the import counts it (identifiers its
+layout that reads every line wrong (a date format, a column shifted) is seen before a nightly file is dead-lettered.
+What a line that would be published would lose is counted as the import counts it (identifiers its
 normaliser refuses, traits that do not read as their type: ``adapters.legacy.dropped``), so a layout that drops a
-national ID on every line is seen before the import too (tester29 F1). Events are not encoded against their Avro
+national ID on every line is seen before the import too. Events are not encoded against their Avro
 schemas here: the import does that before publishing.
 """
 

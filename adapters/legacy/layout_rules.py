@@ -30,11 +30,11 @@ READER_TYPES: dict[str, tuple[FieldType, ...]] = {
 
 
 def unknown_fields(layout: Layout, references: frozenset[str]) -> list[str]:
-    """A field the event does not read (tester15 F5: ``iban:``, a typo ``ibann:`` and ``whatever_field:``
+    """A field the event does not read (``iban:``, a typo ``ibann:`` and ``whatever_field:``
     were ignored without a word, their columns lost): the event's own fields (``reads.event_fields``), a person's
     traits under a spelling ``bus.identifiers.traits`` knows, the fields named as key or occurred_at, and, for an
     event that carries them (``EventReads.references``: ``HandoffCreated``), the declared business references
-    ``references`` (``load_layout``'s, ``references.squashed``: any spelling; tester26 F11: a billing export's
+    ``references`` (``load_layout``'s, ``references.squashed``: any spelling; a billing export's
     meter point column)."""
     known = event_fields(layout.event) | {*layout.key, *([layout.occurred_at] if layout.occurred_at else [])}
     carried = event_reads(layout.event).references
@@ -45,7 +45,7 @@ def unknown_fields(layout: Layout, references: frozenset[str]) -> list[str]:
     problem = (f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {layout.event} "
                f"reads {', '.join(sorted(event_fields(layout.event)))}, and a person's traits "
                f"({', '.join(TRAIT_KEYS)} or their usual spellings)")
-    if OCCURRED_AT in unknown:  # tester33 F7: the natural first try, whose fix was only in the Cards example
+    if OCCURRED_AT in unknown:  # the natural first try, whose fix was only in the Cards example
         spec = layout.fields[OCCURRED_AT]
         column = f"{spec.column!r}" if spec.column is not None else "its column"
         problem += (f"; {OCCURRED_AT} is a top-level key naming one of the fields, not a field: give the time its "
@@ -55,7 +55,7 @@ def unknown_fields(layout: Layout, references: frozenset[str]) -> list[str]:
 
 
 def missing_fields(layout: Layout) -> list[str]:
-    """A field the event requires that the layout does not give (tester24 F15: a ``BillIssued`` layout without
+    """A field the event requires that the layout does not give (a ``BillIssued`` layout without
     ``period_start_date`` was accepted, then every line of the file was dead-lettered): the required reads of the
     event's builder (``reads.event_reads``)."""
     missing = [f"{group[0]}{''.join(f' (or {other})' for other in group[1:])}"

@@ -30,7 +30,7 @@ def columns_from(layout: Layout, header_line: str) -> dict[str, int]:
     names = next(csv.reader([header_line], delimiter=layout.delimiter, quotechar=layout.quotechar), [])
     positions = {name.strip(): index for index, name in enumerate(names)}
     wanted = {s.column for s in layout.fields.values() if isinstance(s.column, str)}
-    if not header_line.strip():  # tester21 F12: an empty file read "...; it has" and stopped
+    if not header_line.strip():  # an empty file read "...; it has" and stopped
         raise NoHeaderLine("the file has no header line (it is empty, or its first line is blank: a failed "
                           f"export?); the layout names the columns {', '.join(map(repr, sorted(wanted)))}")
     if missing := sorted(wanted - set(positions)):
@@ -43,7 +43,7 @@ def parse(layout: Layout, line: str, columns: dict[str, int],
           left_out: dict[str, str] | None = None) -> dict[str, Any]:
     """The typed fields of one data line; ``RejectedInput`` names the first bad one. A person's trait that does not
     read as its type (a birth date 31/02/1980) is left out instead, its standard key and reason put in
-    ``left_out``: the line's event still flows, as the other adapters drop a bad trait (tester15 F6)."""
+    ``left_out``: the line's event still flows, as the other adapters drop a bad trait."""
     cells = (next(csv.reader([line], delimiter=layout.delimiter, quotechar=layout.quotechar), [])
              if layout.format == "csv" else None)
     _check_length(layout, line, cells, columns)
@@ -87,7 +87,7 @@ def _in_zone(layout: Layout, name: str, spec: FieldSpec, value: Any) -> Any:
 def _check_length(layout: Layout, line: str, cells: list[str] | None, columns: dict[str, int]) -> None:
     """Refuse a line cut short or run on (``RejectedInput``, code ``field_count``): an unquoted newline in an
     export splits one record into two half lines, which would otherwise be published with their missing fields
-    empty (tester19 F5). CSV with a header: a field count other than the header's; without one: fewer fields than
+    empty. CSV with a header: a field count other than the header's; without one: fewer fields than
     the last column the layout reads; fixed-width: a line ending before the layout's last field does."""
     if cells is not None and columns:
         expected = max(columns.values()) + 1  # the header's field count (its last cell's index + 1)

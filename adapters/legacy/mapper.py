@@ -9,9 +9,9 @@ event needs, as JSON or as text from a file:
   customer master's landline and mobile columns both), ``email``, ``customer_id`` (the system's own customer
   number: a ``CUSTOMER_NUMBER``, not the ``USER_ID`` of a web login), ``iban`` / ``bank_account``
   (the holder's bank account, e.g. a direct-debit IBAN: an ``ACCOUNT`` identifier as the web, counter and
-  call-center adapters take it; tester15 F5), ``supply_point`` / ``meter_point_id`` (the number of the place the
-  account supplies: a metering point's PRM/PDL, EAN or EIC, a line's installation number: a ``SUPPLY_POINT``,
-  tester28 F5) (a list ``customer_identifiers`` of ``{type, value}`` is also taken),
+  call-center adapters take it), ``supply_point`` / ``meter_point_id`` (the number of the place the
+  account supplies: a metering point's PRM/PDL, EAN or EIC, a line's installation number: a ``SUPPLY_POINT``) (a list
+  ``customer_identifiers`` of ``{type, value}`` is also taken),
   normalised by ``bus.identifiers`` with the source's phone region; national IDs and card numbers leave as tokens
   only;
 - optionally a person's traits under the standard keys or their usual spellings (``given_name`` /
@@ -35,7 +35,7 @@ event needs, as JSON or as text from a file:
 - ``CardStatusChanged``: ``card_number`` (required: the card, published as its token), ``card_status`` (the
   system's word: ``active``, ``blocked`` / ``stolen`` / ``lost``, ``replaced``, ``cancelled``...; kept in
   ``source_status``), ``reason``, ``new_card_number`` (the card issued in its place), ``account_number`` optional
-  (tester29 F3: a card reported stolen stayed on the screen pop as any other card).
+  (a card reported stolen stayed on the screen pop as any other card).
 
 Amounts are a decimal in major units (``"19.99"``), a ``{amount_minor, currency}`` object, or
 ``<name>_minor`` in minor units. Events go to ``business.events.v1`` keyed by account (by order when
@@ -81,7 +81,7 @@ class BusinessRecord:
     (``record_key``: a ``HandoffCreated``'s case is named after it, ``adapters.legacy.handoffs``).
 
     ``undated``: the source gave no time for the fact, ``occurred_at`` is the export's (a batch file's modification
-    time): the business event says so (its ``undated`` field), so a dated fact outranks it (tester28 F3)."""
+    time): the business event says so (its ``undated`` field), so a dated fact outranks it."""
 
     event_type: str
     fields: Mapping[str, Any]
@@ -113,10 +113,10 @@ class LegacyContext:
     identifiers: IdentifierSettings | None = None
     handoff_topic: str | None = None  # None: rows of the handoff types are refused (adapters/legacy/handoffs.py)
     future_tolerance_s: float = clock.DEFAULT_FUTURE_TOLERANCE_S
-    # business references a handoff's summary keeps whole (tester22 F4) and its intake facts carry (tester26 F11)
+    # business references a handoff's summary keeps whole and its intake facts carry
     reference_fields: tuple[str, ...] = ()
     # a layout's own status words (``Layout.status_words``: a card's or an order's, ``statuses``), read before the
-    # built-in ones (tester32 F12, tester33 F6)
+    # built-in ones
     status_words: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @cached_property
@@ -132,13 +132,13 @@ Builder = Callable[["Fields"], dict[str, Any]]
 # The holder's bank account (a direct-debit IBAN), an ACCOUNT identifier beside the record's own account_number.
 BANK_ACCOUNT_FIELDS = ("iban", "bank_account")
 # The supply point the account serves (a meter's PRM/PDL or EAN, a line's installation number), under its standard
-# name and a utility export's usual one (tester28 F5: a layout mapping PRM to meter_point_id was refused).
+# name and a utility export's usual one (a layout mapping PRM to meter_point_id was refused).
 SUPPLY_POINT_FIELDS = ("supply_point", "meter_point_id")
-# A holder's phones: an export with a landline and a mobile column gives both (tester30 F6: a layout mapped one
+# A holder's phones: an export with a landline and a mobile column gives both (a layout mapped one
 # ``phone``, so every mobile of an Italian customer master, TELEFONO beside CELLULARE, was lost).
 PHONE_FIELDS = ("phone", "mobile", "landline")
 # The fields holding one identifier each, with its kind, in the order a record's identifiers are listed: the
-# system of record's own customer number is a CUSTOMER_NUMBER, never a web login's USER_ID (tester21 F5, F16).
+# system of record's own customer number is a CUSTOMER_NUMBER, never a web login's USER_ID.
 IDENTIFIER_FIELD_KINDS: dict[str, str] = {
     "account_number": "ACCOUNT", "national_id": "NATIONAL_ID", "card_number": "CARD",
     **dict.fromkeys(PHONE_FIELDS, "PHONE"), "email": "EMAIL", "customer_id": "CUSTOMER_NUMBER",
@@ -176,12 +176,12 @@ class Fields:
 
     def account_number(self, *, required: bool = True, key: bool = True) -> str | None:
         """The record's account number spelled as its ACCOUNT identifier is (``bus.identifiers.account``, in
-        ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT`` when set: tester26 F5), so the business event, its Kafka key,
-        the screen pop's accounts and identity's node agree (tester14 M1).
+        ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT`` when set), so the business event, its Kafka key,
+        the screen pop's accounts and identity's node agree.
         ``key``: the number is the record's key (a business event's ``account_number`` and Kafka key). An IBAN with
         wrong check digits (``iban-checksum``) then refuses the record (``RejectedInput`` ``malformed_field``,
         dead-lettered, never the value in the reason): published, it opened an account under a mistyped IBAN, one
-        check digit away from a real account and masked as it is on the screen pop (tester29 F8). So does a placeholder
+        check digit away from a real account and masked as it is on the screen pop. So does a placeholder
         or test value (``0000000``, ``N/A``, ``-``: ``IdentifierNormaliser.is_placeholder``): published, every line
         with it was one account of one customer. Not a key (a handoff's intake fact), either is kept as written.
         Either way its ACCOUNT identifier is dropped."""
@@ -203,8 +203,8 @@ class Fields:
 
     def declared_references(self) -> dict[str, str]:
         """The record's fields named as a declared business reference, in any spelling (``References.declared_in``:
-        a utility's ``METER_POINT`` column or outbox field, tester26 F11), kept whole or scrubbed as a property is: a
-        value holding the record's own phone is scrubbed (``customer_identifiers`` read first, tester33 F2)."""
+        a utility's ``METER_POINT`` column or outbox field), kept whole or scrubbed as a property is: a
+        value holding the record's own phone is scrubbed (``customer_identifiers`` read first)."""
         return self.ctx.references.declared_in(self._values, phones_of(self.found.records()))
 
     def customer_identifiers(self) -> list[dict[str, str]]:
@@ -216,7 +216,7 @@ class Fields:
             *((kind, self.text(name, required=False) if name in _TEXT_IDENTIFIER_FIELDS else self._values.get(name))
               for name, kind in IDENTIFIER_FIELD_KINDS.items()),
             *listed_pairs,
-        ], region=phone_region(self._values))  # the record's own country reads its national phones (tester16 F8)
+        ], region=phone_region(self._values))  # the record's own country reads its national phones
         return self.found.records()
 
     def traits(self) -> dict[str, str]:
@@ -306,7 +306,7 @@ def canonical_event_type(raw: str) -> str:
     return found
 
 
-# tester21 F15: a core-banking CDC stream is mostly rows of the customer table (CustomerAddressChanged...), which
+# a core-banking CDC stream is mostly rows of the customer table (CustomerAddressChanged...), which
 # were refused naming only the account and billing types. The facts of a customer's own record travel with their
 # accounts' AccountOpened, as a master-data export's changed line does (docs/legacy-batch.md, "Master data").
 CUSTOMER_RECORD_WORDS = ("customer", "client", "person", "party", "address", "phone", "email", "contact")

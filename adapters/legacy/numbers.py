@@ -7,7 +7,7 @@ separator is refused. Undeclared, a number is read as before (one point or comma
 additions that cannot be misread: both separators (``1.234,56``: the last one is the decimal separator, the others
 group thousands) and one separator repeated (``1.234.567``: thousands). A number that reads two ways (``1.500``:
 1.5 with a decimal point, 1500 with a thousands point, as R$ 1.500 is written in Brazil) is refused with the fix,
-never guessed: it was published as 1.50 (tester33 F5).
+never guessed: it was published as 1.50.
 
 Errors: ``RejectedInput`` (code ``malformed_field``) naming the field and the convention, as
 ``adapters.legacy.values`` does (``read_decimal``); ``ValueError`` for a declaration that cannot be a number format

@@ -1,4 +1,4 @@
-"""A holder's role on a family or joint account, read from a layout's ``holder_role`` column (F3 of tester32).
+"""A holder's role on a family or joint account, read from a layout's ``holder_role`` column.
 
 A customer master or billing export lists such an account as one line per holder. The words sources write for who
 pays are many (``Payer``, ``Bill payer``, ``Account holder``, ``Primary``; ``Member``, ``User``, ``Child``,

@@ -1,5 +1,5 @@
 """A full snapshot (``snapshot: true`` in a layout): an account a previous snapshot listed and this one does not is
-closed (tester32 F2, a UK operator's nightly subscriber master).
+closed (a UK operator's nightly subscriber master).
 
 A delta export lists what changed; a full snapshot lists every account every night, so a line that is no longer
 there says something: the subscriber ported out, or the contract ended. Before, nothing was published for it, so the
@@ -21,7 +21,7 @@ What is not released:
 * the first snapshot of a layout (nothing listed before), and the latest snapshot imported again (``already
   imported``). An *earlier* snapshot file that comes back (Wednesday's export byte-identical to Monday's, after
   Tuesday's) is not "already imported": it is the newest list, read again in full, and what Tuesday listed and it
-  does not is closed, what it lists and Tuesday closed is reopened (tester34 F5, ``SnapshotLines.latest``);
+  does not is closed, what it lists and Tuesday closed is reopened (``SnapshotLines.latest``);
 * an empty snapshot (a header and no line, or every line a blank): closing every account the layout ever listed is
   what a failed export looks like, not a night's news; counted (``empty``), nothing closed, ``import-batch`` exits 3;
 * a snapshot that would close more than ``CloseLimit`` allows (by default more than ``SNAPSHOT_MAX_CLOSE_SHARE`` of
@@ -32,7 +32,7 @@ What is not released:
   layout's latest nor remembered as imported, so the same file imported again (once checked, with the flag) is read
   again: its lines are duplicates, and then it closes;
 * a snapshot file older (by its modification time) than the layout's latest: a late or re-sent earlier night, whose
-  list is no news; not imported at all (``older_than``), ``import-batch`` exits 3 (tester35 F2);
+  list is no news; not imported at all (``older_than``), ``import-batch`` exits 3;
 * a gone line whose account another line of this snapshot still lists (a family plan's ported-out line): closing
   the account would end the others' lines; it is counted (``kept_open``) and left to ``omnibus identity release``.
 """

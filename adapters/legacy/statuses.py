@@ -4,7 +4,7 @@ A card status export (``CardStatusChanged``'s ``card_status``) and an order or f
 (``OrderStatusChanged``'s ``status`` and ``previous_status``) write their system's words: English, Spanish and
 Portuguese ones are built in (``adapters.base.card_status``, ``ORDER_STATUS_WORDS``), a layout maps its own with
 ``status_words`` on that field (``Layout.status_words``), and a word none knows is published ``UNKNOWN`` with the word
-kept (``source_status``), counted by ``check-layout`` and the import (``adapters.legacy.dropped``). tester33 F6:
+kept (``source_status``), counted by ``check-layout`` and the import (``adapters.legacy.dropped``):
 ``executada`` (an executed disconnection) was UNKNOWN, without a word, and shown as an open order.
 """
 
@@ -19,7 +19,7 @@ from schemas.enums import CARD_STATUSES, ORDER_STATUSES
 
 NAMESPACE = "omnibus.business"
 # An order system's words for an order's status, compared as ``status_words.status_word`` spells them: English, and
-# the Portuguese and Spanish words that name one status only (tester33 F6). Left out on purpose: ``pendente`` /
+# the Portuguese and Spanish words that name one status only. Left out on purpose: ``pendente`` /
 # ``pendiente`` (created or confirmed?) and ``suspensa`` / ``suspendida`` (paused or stopped for good?): a layout says
 # which (``status_words``).
 ORDER_STATUS_WORDS = {

@@ -1,5 +1,5 @@
 """A CIS export that lists each contract account's current holder: a new holder's national ID on the account's line is
-a tenant change (``current_holder: true`` in a layout; tester33 F3, a Brazilian distributor's contract accounts).
+a tenant change (``current_holder: true`` in a layout, a Brazilian distributor's contract accounts).
 
 A utility's CIS keeps the contract account (and the installation) when the tenant changes; its accounts export lists
 the account's current holder, and the next night's line of the same account names the new tenant (another national

@@ -1,4 +1,4 @@
-"""Times an export writes without a zone, read as the wall-clock time of the layout's ``timezone`` (tester32 F3).
+"""Times an export writes without a zone, read as the wall-clock time of the layout's ``timezone``.
 
 A Spanish core-banking export writes ``03/12/2026 08:30``, Madrid time; read as UTC, a card blocked at 07:30Z was
 recorded at 08:30Z, after a fraudulent call it preceded. A layout (or one of its fields) names the IANA zone its

@@ -34,7 +34,7 @@ def run_command(
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, host=host, port=port)
-    dedupe_path = dedupe_file("web", web_settings)  # the workers share it (tester9 #4: a default, not a refusal)
+    dedupe_path = dedupe_file("web", web_settings)  # the workers share it (a default, not a refusal)
     if workers > 1 and dedupe_path is not None:
         typer.echo(f"web hall: the {workers} workers share the dedupe file {dedupe_path} ({ENV_PREFIX}DEDUPE_PATH), "
                    "the one of the Kafka cluster and topic prefix they publish to under targets/ beside it", err=True)

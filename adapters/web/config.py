@@ -25,16 +25,16 @@ OFFER_KINDS = frozenset({"PRESENTED"}) | OFFER_RESPONSES
 # ID): one typed in a web form is the visitor's claim, not the system of record's word, and identity links what comes
 # with it to the record's holder, so a visitor who typed another customer's number or DNI joined his login, e-mail and
 # phone to that customer's master record and took its one login place; the real customer's login then landed apart
-# (tester25 F7, tester29 F9; tests/processors/identity/graph/test_keypad_record_key.py, test_typed_national_id.py). A
+# (tests/processors/identity/graph/test_keypad_record_key.py, test_typed_national_id.py). A
 # portal whose back end writes the value it verified opts in with
 # OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS='+{"ACCOUNT": ["accountNumber"]}' (or NATIONAL_ID...).
 DEFAULT_IDENTIFIER_TRAITS: dict[str, tuple[str, ...]] = {
     "EMAIL": ("email",),
     "PHONE": ("phone", "mobile", "phoneNumber", "msisdn"),
-    "DEVICE": ("imei", "deviceId"),  # a handset's IMEI is a device identifier (tester16 F6)
+    "DEVICE": ("imei", "deviceId"),  # a handset's IMEI is a device identifier
 }
 # Trait spellings of a claimable key that the defaults do not read (those of ``bus.redact.SENSITIVE_FIELDS`` and these,
-# read by default before tester25 F7 and tester29 F9): one a deployment does not name is dropped and counted, and the
+# once read by default): one a deployment does not name is dropped and counted, and the
 # answer's dropped_traits names its kind and how to read it.
 CLAIMABLE_KEY_TRAITS: dict[str, tuple[str, ...]] = {
     "ACCOUNT": ("account", "accountNumber", "account_number", "accountId", "iban"),

@@ -41,7 +41,7 @@ def missing_field(call: str, field: str) -> MessageRejected:
 def request_id_conflict(field: str, value: str) -> MessageRejected:
     """A service request under a case id (``properties.request_id``/``case_id``) this adapter process already
     published with another request: the handoff tracker would refuse it as "a handoff with this id already exists"
-    after a 200, and its text would reach the back office only as a dead letter (tester24 F17)."""
+    after a 200, and its text would reach the back office only as a dead letter."""
     return MessageRejected(
         f"properties.{field} {value[:100]!r} was already used for another service request (other summary, kind, "
         "facts or customer): one case id names one request; send the new request with a case id of its own, or as "

@@ -141,7 +141,7 @@ def text_map(
 
 def required_text(values: Mapping[str, Any], call: str, *names: str, prefix: str = "") -> str:
     """``first_text`` of ``names``, which the ``call`` needs. ``MessageRejected``: ``bad_field`` (``'event' must be a
-    string``) when the first present one is not text, else ``missing_field`` (tester19 F9: ``"event": ["a"]`` was
+    string``) when the first present one is not text, else ``missing_field`` (``"event": ["a"]`` was
     reported as missing). ``prefix`` names where the fields are (``properties.``)."""
     found = first_text(values, *names)
     if found is not None:

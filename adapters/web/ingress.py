@@ -153,7 +153,7 @@ class WebIngress:
     ) -> web.Response:
         # a dead letter's bytes are serialised only for a message that is refused; the mapper digests each message's
         # content: the same messageId with another event is refused (id_conflict) where this process published the
-        # first (tester22 F7), and has event ids of its own wherever it is published (F1)
+        # first, and has event ids of its own wherever it is published (F1)
         items = [Item((call, message), functools.partial(_raw_message, request, source, index, message))
                  for index, (call, message) in enumerate(messages)]
 
@@ -171,17 +171,17 @@ class WebIngress:
         outcome = await ingest(self._publisher, items, to_record, received_at=started,
                                retry_after_s=self._settings.retry_after_s)
         # identifiers left off accepted messages (an e-mail that is not one): listed, never their values
-        # (tester9 #5); Segment's SDKs read only the status, so the extra field costs them nothing
-        # (tester9 #5), as are traits left off (a birth date that is none; tester18 F9)
+        #; Segment's SDKs read only the status, so the extra field costs them nothing
+        # as are traits left off (a birth date that is none)
         dropped = dropped_fields(outcome.accepted, messageId=[_message_id(message) for _, message in messages])
         # re-sends among the accepted messages, published nothing: counted as the counter's answer counts them
-        # (tester25 F3: the answer did not say a message was a duplicate); left out at 0, so the usual answer stays
+        # (the answer did not say a message was a duplicate); left out at 0, so the usual answer stays
         # Segment's own ``{"success": true}``
         duplicates = {"duplicates": outcome.duplicates} if outcome.duplicates else {}
         if not outcome.refused:
             return web.json_response({"success": True, **duplicates, **dropped})
         # by index, as ``rejected`` lists them: one messageId may be both, its first event published and another
-        # event under it refused (tester25 F3)
+        # event under it refused
         accepted = [{"index": index, "messageId": _message_id(messages[index][1])} for index, _ in outcome.accepted]
         bad = [(index, messages[index][1], error) for index, error in outcome.refused]
         return _rejection(accepted, bad, {"duplicates": outcome.duplicates, **dropped}, single=single,

@@ -88,7 +88,7 @@ class _Message:
     @property
     def id_base(self) -> str:
         """The messageId the ids built from it (handoff, interaction, presentation) derive from, with ``digest``: a
-        redriven message's original one, so that they carry one suffix, never two (tester26 F10)."""
+        redriven message's original one, so that they carry one suffix, never two."""
         return self.reissued_from or self.message_id
 
     def original(self) -> dict[str, str]:
@@ -148,12 +148,12 @@ class SegmentMapper:
         """Map one message; ``call`` is the type the URL names (/v1/track), which wins over ``type``;
         ``reissued_from``: the messageId a redrive replaced by a derived one (``adapters.web.reissue``), and
         ``reissued_digest`` the refused message's content digest, whose suffix that messageId ends with: the ids built
-        from it (handoff, interaction, presentation) and the event ids end with the same (tester27 F5)."""
+        from it (handoff, interaction, presentation) and the event ids end with the same."""
         if not isinstance(message, dict):
             raise errors.bad_shape("a Segment message must be a JSON object")
         named = call or message.get("type") or ""
         kind = CALL_TYPES.get(named, "") if isinstance(named, str) else ""
-        checks = FieldChecks()  # every field at fault named at once (tester18 F9)
+        checks = FieldChecks()  # every field at fault named at once
         if not kind:
             checks.add(errors.unknown_type(message.get("type")))
         received = received_at or datetime.now(UTC)
@@ -189,7 +189,7 @@ class SegmentMapper:
 
     def _identify(self, m: _Message) -> list[Outgoing]:
         # RudderStack's SDKs put identify traits in context.traits rather than at the root. Only the standard traits
-        # travel: any other key (``imei``, ``plan``...) is dropped and counted by ``observed`` (tester16 F6).
+        # travel: any other key (``imei``, ``plan``...) is dropped and counted by ``observed``.
         traits = {**fields.obj(fields.obj(m.body, "context"), "traits"), **fields.obj(m.body, "traits")}
         found = Found().extend(m.customer).extend(self._traits.identifiers(fields.obj(m.body, "traits")))
         m.left_out = {}
@@ -210,7 +210,7 @@ class SegmentMapper:
     def _alias(self, m: _Message) -> list[Outgoing]:
         user_id = fields.text_id(m.body, "userId")
         previous = fields.text_id(m.body, "previousId")
-        if not user_id or not previous:  # both named when both are missing (tester18 F9)
+        if not user_id or not previous:  # both named when both are missing
             raise combined([errors.missing_field("alias", name)
                             for name, value in (("userId", user_id), ("previousId", previous)) if not value])
         # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
@@ -280,8 +280,8 @@ class SegmentMapper:
         facts = fields.text_map(page, only=PAGE_FIELDS) if page else {}
         fields.text_map(properties, into=facts)
         # every value is free text the sender chose (a search box, a url's query, a dispute's note): scrubbed like
-        # the name, whatever the property's name (tester21 F6: a card number under "pan" or "note"), but a declared
-        # business reference (a meter point number, tester22 F4)
+        # the name, whatever the property's name (a card number under "pan" or "note"), but a declared
+        # business reference (a meter point number)
         self._references.facts(self._traits.drop_identifiers(facts), phones_of(self._customer(m)))
         facts["source"] = m.source
         if m.device_time is not None:
@@ -307,14 +307,14 @@ class SegmentMapper:
         handoff = given or content_id(handoff_id("web", m.source, m.id_base), m.digest)
         summary = fields.first_text(properties, "summary", "description", "subject") or event
         # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
-        # configured default: the event itself asks for the handoff) routes (docs/handoffs.md, tester19 F17)
+        # configured default: the event itself asks for the handoff) routes (docs/handoffs.md)
         requested = fields.first_text(properties, "team")
         team = {REQUESTED_TEAM: requested} if requested else {}
         # the SDK's context.locale (Segment's spec), the customer's language for the tracker's notifications
         # (processors.handoffs.notification_templates) unless the request's properties name one
         locale = fields.first_text(fields.obj(m.body, "context"), "locale")
         language = {PREFERRED_LANGUAGE: locale} if locale else {}
-        # the declared references among the properties, which the summary may quote (tester33 F2)
+        # the declared references among the properties, which the summary may quote
         facts = self._references.facts(self._traits.drop_identifiers(fields.text_map(properties, skip=HANDOFF_FIELDS)),
                                        phones_of(self._customer(m)))
         value = {
@@ -339,7 +339,7 @@ class SegmentMapper:
     def _case_claim(case_id: str, properties: dict[str, Any], value: dict[str, Any]) -> Claim:
         """The portal's case id, claimed with the digest of the request it names: what the back office reads (kind,
         summary, facts, tier, team) and whose it is. The same request sent again under a new messageId is one case;
-        another request under the id is refused, ``request_id_conflict`` (tester24 F17)."""
+        another request under the id is refused, ``request_id_conflict``."""
         # the SDK's locale is not the request: a re-send from a browser in another language is the same case
         facts = {k: v for k, v in value["intake_facts"].items() if k not in ("original_timestamp", PREFERRED_LANGUAGE)}
         request = {"case_type": value["case_type"], "summary": value["summary"], "facts": facts,

@@ -1,5 +1,5 @@
 """A web message refused at the web hall's ingress, mapped again from its sealed body (``omnibus deadletters
-redrive``; tester29 F5): as ``_single``/``_batch`` map it, with the source its write key named and the call its path
+redrive``): as ``_single``/``_batch`` map it, with the source its write key named and the call its path
 named (a batch's message: its ``type``)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A message the web hall refused only for its id, mapped again under an id derived from it, for an operator
-(``omnibus deadletters redrive --new-id``; tester25 F3).
+(``omnibus deadletters redrive --new-id``).
 
 A Segment SDK drops a message answered 400, so a message refused as ``id_conflict`` (another event under a used
 ``messageId``) or ``request_id_conflict`` (another service request under a used ``request_id``/``case_id``) is
@@ -11,8 +11,8 @@ gets the same new id, hence the same event ids, so re-issuing it twice (or two d
 publishes events the processors drop as copies. The new id cannot be one a sender chose unless it put a digest
 suffix in its own ids. The ids the mapper builds from the messageId (the handoff's, the interaction's) derive from
 the original one, with one suffix: ``web:portal:tr-1:<8 hex>``, not ``web:portal:tr-1:<8 hex>:<8 hex>``; and that
-suffix is the new messageId's (the refused message's digest, not that of the message with its new id: tester27 F5,
-the printed messageId ended otherwise than the handoff it opened). The case a request opens is among the new ids.
+suffix is the new messageId's (the refused message's digest, not that of the message with its new id: the printed
+messageId ended otherwise than the handoff it opened). The case a request opens is among the new ids.
 
 Only those two codes qualify: every other refusal is about the content, which a new id would not mend (the sender
 corrects and sends it).
@@ -80,6 +80,6 @@ def reissued(code: str, value: bytes, headers: Mapping[str, str], failed_at: dat
 
 def opened(record: MappedRecord, named: Mapping[str, str]) -> dict[str, str]:
     """``handoff_id`` -> the id of the case ``record`` opens, unless ``named`` has it already (a request's new case id
-    is its handoff's): what the operator looks the re-issued request up by (tester27 F5)."""
+    is its handoff's): what the operator looks the re-issued request up by."""
     created = [event.event.value["handoff_id"] for event in record.events if event.event.schema == HANDOFF_CREATED]
     return {"handoff_id": created[0]} if created and created[0] not in named.values() else {}

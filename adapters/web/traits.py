@@ -2,14 +2,14 @@
 
 * Read: the names ``WebSettings.identifier_traits`` gives, per identifier kind (``DEFAULT_IDENTIFIER_TRAITS``; a
   deployment adds to them with a leading +), in ``traits`` or ``context.traits``. A national-format phone is read in
-  the region of the traits' own ``country`` (tester16 F8).
+  the region of the traits' own ``country``.
 * Named and left off: a trait whose name says it holds an identifier (``bus.redact.SENSITIVE_FIELDS`` of
   ``PROPERTY_IDENTIFIER_KINDS``, ``CLAIMABLE_KEY_TRAITS``; names compared ``squashed``) that those names do not give.
   The answer's ``dropped_traits`` says how to read it (session 20 F5: a portal's ``customerNumber``); a key a master
   record holds (account, card, customer number, national ID) typed in a web form is the visitor's claim, not read by
-  default (tester25 F7, tester29 F9).
+  default.
 * Kept off the events: properties named like an identifier are never copied onto contact and handoff events, which
-  every subscriber reads (tester16 F6: an imei, an msisdn).
+  every subscriber reads (an imei, an msisdn).
 
 Pure but for the ``omnibus_identifiers_rejected_total`` count of an unread ``context.traits`` identifier.
 """
@@ -26,7 +26,7 @@ from bus.identifiers.traits import UNKNOWN_KEY, UNKNOWN_TRAIT, phone_region
 from bus.redact import SENSITIVE_FIELDS
 
 # Property names that hold a person's identifier (``bus.redact.SENSITIVE_FIELDS`` of these kinds): left off the
-# properties copied onto contact and handoff events, which every subscriber reads (tester16 F6: an imei, msisdn).
+# properties copied onto contact and handoff events, which every subscriber reads (an imei, msisdn).
 PROPERTY_IDENTIFIER_KINDS = frozenset(("PHONE", "EMAIL", "NATIONAL_ID", "ACCOUNT", "CARD", "DEVICE", "CUSTOMER_NUMBER"))
 # Trait names that say they hold an identifier (``bus.redact.SENSITIVE_FIELDS`` and ``CLAIMABLE_KEY_TRAITS``,
 # compared ``squashed``): one that ``identifier_traits`` does not name is dropped with a reason saying how to read it
@@ -45,7 +45,7 @@ IDENTIFIER_NAMES.update({squashed(name): kind for kind, names in CLAIMABLE_KEY_T
 
 def unread_identifier_reason(kind: str) -> str:
     """The ``dropped_traits`` reason of a trait named as an identifier of ``kind`` that is not read as one: a key a
-    master record holds (``CLAIMABLE_KEYS``) says it is the visitor's claim (tester25 F7, tester29 F9)."""
+    master record holds (``CLAIMABLE_KEYS``) says it is the visitor's claim."""
     if kind in CLAIMABLE_KEYS:
         return (f"{UNKNOWN_KEY}: {label(kind)} ({kind}) typed in a web form is the visitor's claim, left off "
                 "(read only under the names OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS gives, for a value the portal's "
@@ -71,7 +71,7 @@ class TraitReader:
         """Identifiers in traits (``identifier_traits`` names), normalised; refused values kept as rejections.
 
         A national-format phone is read in the region of the traits' own ``country`` (ISO 3166, an alpha-3 or name
-        too), else the adapter's ``phone_region``; a ``+CC`` or ``00CC`` number keeps its own (tester16 F8: ``0470 12
+        too), else the adapter's ``phone_region``; a ``+CC`` or ``00CC`` number keeps its own (``0470 12
         34 56`` with ``country: BE`` was read as French)."""
         if not traits:
             return Found()
@@ -90,7 +90,7 @@ class TraitReader:
     def unread_context(self, context_traits: dict[str, Any], left_out: dict[str, str] | None) -> dict[str, str] | None:
         """``left_out`` (the answer's ``dropped_traits``, None while empty) with each non-empty ``context.traits``
         name that says it holds an identifier ``identifier_traits`` does not read, each counted (an
-        ``accountNumber`` on a track call, tester25 F7): only identify calls carry traits on, so without this it
+        ``accountNumber`` on a track call): only identify calls carry traits on, so without this it
         would be left off without a word."""
         for name in context_traits:
             kind = None if name in self.read_names else IDENTIFIER_NAMES.get(squashed(name))

@@ -29,7 +29,7 @@ def plain(text: str) -> str:
 
 def _flags_show_no_type() -> None:
     """typer (0.2x with click 8.3) prints every option's value type in ``--help``, ``<bool>`` beside flags too
-    (``--help <bool>``, ``--dry-run <bool>``: tester11 #9), though a flag takes no value: show none for flags and
+    (``--help <bool>``, ``--dry-run <bool>``), though a flag takes no value: show none for flags and
     counters. Idempotent."""
     shown = TyperOption.display_type_rich
     if getattr(shown, "flags_show_no_type", False):

@@ -3,17 +3,17 @@
 
 A handoff summary, a call's disposition or a web property is scrubbed at the adapter (``bus.redact.free_text``,
 README "Nothing lost, nothing silent"); an operator's text goes onto topics every CRM reads (``handoff.events.v1``)
-and, for a resolution, into the customer's notification, so it gets the same rule (tester24 F5): a card number, an
+and, for a resolution, into the customer's notification, so it gets the same rule: a card number, an
 IBAN's or a national ID's digits, a phone number (any run of 7 digits or more) becomes ``[digits]``, an e-mail
 address ``[email]``. The value of a business reference the deployment declares
-(``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``: ``meter_point_id: 14500000000001``) is kept, as in a channel's summary
-(tester26 F8). A company's own support number or address is masked too: the scrubber cannot tell it from the
+(``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``: ``meter_point_id: 14500000000001``) is kept, as in a channel's summary.
+A company's own support number or address is masked too: the scrubber cannot tell it from the
 customer's, and a channel's summary masks it the same way; the channel's notification template is where it belongs.
 The command prints one ``note:`` line on stderr naming what it masked, by kind and count, never the value.
 
 Who did it (``--by``, a handoff's ``--owner``) is published as typed and counted per person in the month-end report,
 so it is not scrubbed but refused when it holds what the scrubber would mask (``operator_id``): an e-mail login, a
-phone number (tester25 F9: ``--by jane.doe@bank.example`` went raw onto ``handoff.events.v1``).
+phone number (``--by jane.doe@bank.example`` went raw onto ``handoff.events.v1``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def masked_note(option: str, masked: tuple[str, ...]) -> str | None:
 
 def customer_text_refusal(option: str, scrubbed: str, masked: tuple[str, ...], accept_flag: str) -> str:
     """Why a text the customer is quoted (a handoff's ``resolve`` or ``hold --reason``) is not sent as masked without
-    the operator's say-so (tester32 F7: a refund date reached the customer's SMS as ``[date dd/dd/dddd]``): what
+    the operator's say-so (a refund date reached the customer's SMS as ``[date dd/dd/dddd]``): what
     would be masked, by kind and count, the text the customer would read (``scrubbed``: no identifier value left), and
     the two ways on. The scrubber cannot tell a refund date from a birth date, so it masks both."""
     return (f"{option} is quoted to the customer and would reach them altered: {_counted(masked)} would be masked "

@@ -1,4 +1,4 @@
-"""ACCOUNT: a bank account number, one value whatever its spelling (tester14 M1).
+"""ACCOUNT: a bank account number, one value whatever its spelling.
 
 - An IBAN (ISO 13616) in any spelling (``FR76 3000 6000 0112 3456 7890 189``, ``fr7630006000011234567890189``,
   with dashes or dots) becomes its electronic form: no separators, upper case (python-stdnum ``iban.compact``).
@@ -12,7 +12,7 @@
 - With a system-of-record format (``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``, a ``NumberFormat``:
   ``bus.identifiers.number_format``, as for customer numbers), an account number that is not an IBAN and matches it
   is written as the system of record writes it: a utility's contract typed as ``900001`` or ``ca900001`` is billing's
-  ``CA-900001`` under ``{"prefix": "CA-"}`` (tester26 F5: a nameless customer with a look-alike masked account).
+  ``CA-900001`` under ``{"prefix": "CA-"}`` (a nameless customer with a look-alike masked account).
   One that does not match keeps the spelling above.
 
 An IBAN is also sent as ``type: IBAN``, an input alias of ACCOUNT (``kinds.ALIASES``).
@@ -95,7 +95,7 @@ def contains_iban(text: str) -> bool:
 
 def account_spelling(system_format: NumberFormat | None) -> str:
     """What a sender's documentation says of an ACCOUNT value (the OpenAPI documents), from the rules of
-    ``normalise_account`` and the deployment's ``system_format`` (tester28 F16: the branch adapter's document said
+    ``normalise_account`` and the deployment's ``system_format`` (the branch adapter's document said
     that account numbers only "lose their spaces and are upper-cased" while its format made a counter's ``300001``
     billing's ``EA-00300001``)."""
     return ("ACCOUNT (or IBAN): an IBAN in any spelling (spaces, dashes, lower case) is one value, its electronic form "

@@ -3,7 +3,7 @@
 A mask shows a few characters of the value (its last four, its first four, an e-mail's first letter and domain). Where
 those characters are often the same for two values, the mask is followed by a keyed tag that tells them apart
 (``TAGGED_KINDS``): ``EA-****0001~K7Q`` and ``EA-****0001~D2M`` are two contracts, ``EA-00200001`` and ``EA-00300001``
-(tester28 F10: five contracts all showed as ``EA-****0001`` on the screen pop, in ``identity pop``, the review lists
+(five contracts all showed as ``EA-****0001`` on the screen pop, in ``identity pop``, the review lists
 and the dead letters). The tag is the first ``TAG_CHARS`` characters of the base32 (RFC 4648) of HMAC-SHA-256 (RFC
 2104) of ``mask:TYPE:value``, keyed by ``OMNIBUS_IDENTIFIERS__MASK_KEY``, else the token key (``HMAC_KEY``,
 ``bus.identifiers.settings.IdentifierSettings.tag_key``): the same value has the same tag in every process, command
@@ -36,17 +36,17 @@ NATIONAL_ID_TOKEN = _secret_token("NATIONAL_ID")
 CARD_TOKEN = _secret_token("CARD")
 # Kinds shown by their last four characters (``****0005``), as a statement prints an account: their first characters
 # are the issuer's, the same for every customer. A customer number (the bank's own CIF, which an agent reads back to
-# the caller) showed its first four, so C-770002 and C-770003 were both ``C-77…`` on the screen pop (tester25 F6).
+# the caller) showed its first four, so C-770002 and C-770003 were both ``C-77…`` on the screen pop.
 # A supply point number too: its first digits are the grid's or the operator's (a French PRM's, a GSRN's ``5414``).
 LAST_FOUR_KINDS = ("ACCOUNT", "CARD", "CUSTOMER_NUMBER", "SUPPLY_POINT")
 # The letters an account or a customer number starts with (a billing system's ``CA-``, a bank's ``C-``, an IBAN's
 # country): kept before the mask, so that a contract number and a customer number ending alike are told apart on one
-# screen pop (``CA-****0002``, ``C-****0002``; tester26 F10). They say which system issued it, not whose it is.
+# screen pop (``CA-****0002``, ``C-****0002``). They say which system issued it, not whose it is.
 KEPT_PREFIX = re.compile(r"[A-Za-z]{1,4}[-_ /.]?(?=[\d*])")  # "*": a masked value masks as it is
 PREFIX_KINDS = ("ACCOUNT", "CUSTOMER_NUMBER")
 # Kinds whose mask is followed by a tag: the characters it shows are often the same for two values.
 # - ACCOUNT, CUSTOMER_NUMBER, SUPPLY_POINT: numbers a system issues in sequence, in a fixed width; the last four repeat
-#   every 10,000 numbers (tester28 F10: EA-00200001 ... EA-00700001), a building's meters are numbered alike;
+#   every 10,000 numbers (EA-00200001 ... EA-00700001), a building's meters are numbered alike;
 # - EMAIL: the first letter and the domain (``j***@gmail.com``), the same for every Jean and Julie of one provider;
 # - USER_ID, ANONYMOUS_ID, DEVICE: the first four characters, a shared prefix of a login scheme, of an IMEI (its
 #   model's type allocation code) or of a tool's ids (``anon-``, ``user-``).

@@ -11,8 +11,8 @@ stdnum's rules (each module cites its source). Additions of ours, all documented
 - a number whose embedded birth date is before 1900 or in the future is refused;
 - ``PRINTED_GROUPING``: a scheme whose numbers are printed with their digits grouped by thousands where
   python-stdnum's ``compact`` does not strip the group separator (``es.dni``: ``48.765.431-A``) has that separator
-  removed between digit groups only, before ``compact``; any other sign the scheme's ``compact`` keeps is refused
-  (tester32 F13). Every other separator accepted is the one the scheme's ``compact`` strips.
+  removed between digit groups only, before ``compact``; any other sign the scheme's ``compact`` keeps is refused.
+  Every other separator accepted is the one the scheme's ``compact`` strips.
 
 The canonical form is turned into a token by ``bus.identifiers.tokens``; the scheme is part of the token
 input for every scheme except ``cn.ric`` (the only scheme before schemes were configurable: its tokens

@@ -26,10 +26,10 @@ values and configured test values are refused with rule ``blocked-value``, alway
 the decision does not depend on how the value was written (an account or customer number in its system of
 record's format on the number that format writes, whatever the prefix: ``123456`` under ``{"prefix": "EA-",
 "width": 8}`` is ``EA-00123456``, somebody's, and ``0000000`` under ``{"prefix": "C-"}`` is ``C-0``, the number
-zero; tester28 F4: the value as typed was judged too, and dropped the contract ``123456``; a number the width pads is
+zero; the value as typed was judged too, and dropped the contract ``123456``; a number the width pads is
 never a count or a run: ``1234567`` is ``EA-01234567``, somebody's); a valid IBAN is never
 taken for a run of digits (its check digits say it was issued, and a run such as ``1234567890`` inside it is
-chance: tester14 N1).
+chance).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ class IdentifierNormaliser:
             normalised = self._normalise(kind, text, region)
         except NotAnIdentifier as exc:
             # a filler that its type's own parser refuses (phone ``000000000``, e-mail ``unknown``) is still a
-            # placeholder: one code for one kind of value, whichever check sees it first (tester18 F9)
+            # placeholder: one code for one kind of value, whichever check sees it first
             if self._block and text and self._placeholder(kind, text):
                 return self._placeholder_rejected(kind, text)
             return self._rejected(kind, text, INVALID, exc.code, str(exc))
@@ -218,8 +218,8 @@ class IdentifierNormaliser:
         """Whether ``normalised`` is a placeholder; a number in its system of record's format (``number_format``:
         ``account_number_format``, ``customer_number_format``) is judged by the number the format writes, as
         the system of record holds it, whatever its prefix: ``EA-00123456`` (typed ``123456``) is somebody's,
-        ``C-0`` (typed ``0000000``: the number zero) and ``CUST-1234567890`` are not. tester28 F4: the value was
-        judged as typed too, and the contract ``123456`` was dropped.
+        ``C-0`` (typed ``0000000``: the number zero) and ``CUST-1234567890`` are not (the value was
+        judged as typed too, and the contract ``123456`` was dropped).
 
         A number the format's ``width`` pads (``NumberFormat.padded``) is never a run or a count: the zeros are the
         format's, and a number short of the width is one the system of record's sequence issued, not a filler typed

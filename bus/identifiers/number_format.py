@@ -72,7 +72,7 @@ class NumberFormat(BaseModel):
     def number(self, canonical: str) -> str | None:
         """The number of a value ``canonical`` writes in this format (``"EA-00123456"`` → ``"00123456"`` under
         ``{"prefix": "EA-", "width": 8}``), or None for a value not in it (another system's ``CB-770002``): what the
-        placeholder rule judges (``bus.identifiers.placeholders``; tester28 F4)."""
+        placeholder rule judges (``bus.identifiers.placeholders``)."""
         compact = canonical.translate(self._table)
         prefix = self._compact_prefix
         body = compact[len(prefix):] if prefix and compact.startswith(prefix) else compact

@@ -4,7 +4,7 @@ Checked on the normalised value (so ``123 456 789`` and ``123456789`` are one de
 reports the value (masked) in ``rejected_identifiers`` and its answer's ``dropped_identifiers``, and again by
 identity before linking, both with rule ``blocked-value`` (``IdentifierNormaliser(block_placeholders=True)``).
 A filler that its type's parser refuses (phone ``000000000``, e-mail ``unknown``) is checked as written and gets
-the same code ``placeholder``, not the parser's (tester18 F9).
+the same code ``placeholder``, not the parser's.
 
 A run of digits is a placeholder only when it is the whole number: a phone's national significant number
 (``+33 1 23 45 67 89``, ``+1 555 555 5555``; ITU-T E.164, as python-phonenumbers splits it), every digit of any
@@ -12,7 +12,7 @@ other value (``123456789``, ``000 000 000``). A real number that merely ends in 
 ``4000 1234 5678``, New York's ``+1 212 345 6789``) is somebody's.
 
 A count after a letter prefix whose digits are zero-padded is a number a system of record's sequence issued
-(``B012345``, ``D-0123456``), not a filler: kept (tester30 F12: a billing system's ``B012345`` was dropped and its
+(``B012345``, ``D-0123456``), not a filler: kept (a billing system's ``B012345`` was dropped and its
 customer never found by number). It is the rule of a configured number format (``IdentifierNormaliser.
 _placeholder_in_format``: a number the format's width pads is never a count), read from the value itself: the
 leading zero is the padding. A count that fills its digits after the prefix (``C123456``, ``EA-123456``) and a digit

@@ -4,7 +4,7 @@ screen pop's and the offers query's) gives where it describes an identifier's va
 Written from the normalisers' own rules and the deployment's settings (``IdentifierSettings``: the account and the
 customer number formats), never as a fixed text: a document served by a deployment whose
 ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT`` is ``{"prefix": "EA-", "width": 8}`` says that a counter's
-``300001`` becomes ``EA-00300001`` (tester28 F16: the branch adapter's said the number only lost its spaces). A
+``300001`` becomes ``EA-00300001`` (the branch adapter's said the number only lost its spaces). A
 document is declared once with ``VALUE_RULES`` where the rules go, and ``with_value_rules`` writes them in for the
 deployment that serves it.
 """

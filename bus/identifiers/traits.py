@@ -20,7 +20,7 @@ A value that cannot be normalised (a birth date of 31/02/1980) is left out and c
 (``omnibus_traits_rejected_total``, code ``invalid``); the event still flows. Only these keys, and the web
 adapter's two protocol keys (``alias_previous_id``, ``group_id``), travel in ``IdentifiersObserved.traits``
 (``travelling``): any other key a source sends (a Segment trait ``imei``, ``plan``...) is dropped and counted
-(code ``unknown-key``), since every subscriber of ``identity.observed.v1`` reads them (tester16 F6).
+(code ``unknown-key``), since every subscriber of ``identity.observed.v1`` reads them.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def standard_traits(
     ``names`` maps a source field to a standard key (``{"CustomerFirstName": "given_name"}``) for sources whose
     spellings are not aliases. A nested address object (Segment's ``address: {street, city, postalCode,
     country}``) is read too. Values that do not normalise are counted and left out; ``left_out`` receives their
-    standard key -> ``left_out_reason`` (for the sender's answer; tester18 F9).
+    standard key -> ``left_out_reason`` (for the sender's answer).
     """
     found: dict[str, str] = {}
     own = {_squash(source): key for source, key in (names or {}).items()}
@@ -217,7 +217,7 @@ def _flatten(fields: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
 
 def unread_keys(fields: Mapping[str, Any]) -> list[str]:
     """The top-level keys of ``fields`` that ``standard_traits`` reads nothing from (neither a standard key, an alias
-    nor an address object or list of lines), in order: for a contract that refuses them (tester32 F8)."""
+    nor an address object or list of lines), in order: for a contract that refuses them."""
     return [str(name) for name in fields
             if standard_key(str(name)) is None and _squash(str(name)) not in (*_ADDRESS_OBJECTS, *_ADDRESS_LISTS)]
 
@@ -235,7 +235,7 @@ def travelling(
 ) -> dict[str, str]:
     """The traits of ``traits`` that may travel in ``IdentifiersObserved.traits`` (``TRAVELLING_KEYS``); each other
     key is dropped and counted (``omnibus_traits_rejected_total{trait="unknown", code="unknown-key"}``), and
-    ``left_out`` receives it -> ``UNKNOWN_KEY_REASON`` (for the sender's answer; tester21 F10: a ``nir`` trait was
+    ``left_out`` receives it -> ``UNKNOWN_KEY_REASON`` (for the sender's answer; a ``nir`` trait was
     dropped without a word to its sender)."""
     kept: dict[str, str] = {}
     for key, value in (traits or {}).items():
@@ -251,8 +251,8 @@ def travelling(
 def phone_region(fields: Mapping[str, Any], *, names: Mapping[str, str] | None = None) -> str | None:
     """The phone region of a record's national-format numbers: its own ``country`` (under a spelling ``standard_traits``
     reads, or as ``names`` maps it) as ISO 3166-1 alpha-2, or None when it has none a phone region can be (then the
-    source's region applies). A ``+CC``/``00CC`` number keeps its own country whatever this says (tester16 F8:
-    ``0470 12 34 56`` with ``country: BE`` was read in the adapter's region FR, someone else's number)."""
+    source's region applies). A ``+CC``/``00CC`` number keeps its own country whatever this says
+    (``0470 12 34 56`` with ``country: BE`` was read in the adapter's region FR, someone else's number)."""
     own = {_squash(source): key for source, key in (names or {}).items()}
     for name, raw in _flatten(fields):
         if (own.get(_squash(name)) or standard_key(name)) == COUNTRY:

@@ -1,4 +1,4 @@
-"""The two framings Omnibus writes a value in, and whether a value is in either (tester28 F7).
+"""The two framings Omnibus writes a value in, and whether a value is in either.
 
 Confluent (with a registry): magic byte 0, a 4-byte big-endian schema id, then the Avro body. Single-object (the Avro
 specification's encoding, registry-free): ``C3 01``, the 8-byte CRC-64-AVRO fingerprint of the writer schema, then
@@ -31,7 +31,7 @@ def single_object_framed(data: bytes) -> bool:
 
 def catalog_single_object(data: bytes, catalog: SchemaCatalog) -> bool:
     """``data`` is single-object framed with the fingerprint of a schema of ``catalog``: written by a registry-free
-    Omnibus (the marker and 8 arbitrary bytes alone would not say so: tester28 F7's poison was ``C3 01``, 8 times
+    Omnibus (the marker and 8 arbitrary bytes alone would not say so: a poison record was ``C3 01``, 8 times
     ``11``, then ``body``)."""
     if not single_object_framed(data):
         return False

@@ -11,7 +11,7 @@ restarts the same broker on its recorded ports with its data (``restarted`` in t
 ``wipe``. A registry still running is left alone; a dead one comes back on its port with its schemas (its
 H2 database is on disk), so schema ids, and so the records already written, stay valid; when only the registry
 died, ``up`` brings back the registry alone. ``down`` keeps the record, marked ``stopped``, so the next ``up``
-brings back the same cluster (tester30 F8: a ``down``/``up`` wiped every topic and moved the broker to another port
+brings back the same cluster (a ``down``/``up`` wiped every topic and moved the broker to another port
 while docs/run-yourself.md promised the opposite).
 
 Other processes find a running local stack through ``local_endpoints`` (the settings fall back to its broker
@@ -53,7 +53,7 @@ def default_state_dir() -> Path:
 def registry_restart_state(state: dict[str, Any], registry: dict[str, Any]) -> dict[str, Any]:
     """The state file after ``up`` brought back the registry alone: the running broker as recorded (without the
     checks ``status`` added), ``registry`` (its ``describe()``), ``restarted_registry`` true and ``restarted``
-    false, whatever an earlier ``up`` wrote: that broker was not restarted now (tester11 #7: a stale
+    false, whatever an earlier ``up`` wrote: that broker was not restarted now (a stale
     ``"restarted": true`` made ``stack up`` say it restarted the broker when only the registry came back)."""
     kept = {k: v for k, v in state.items() if k not in ("kafka", "registry", "restarted", "restarted_registry")}
     return kept | {"kafka": _recorded(state["kafka"]),
@@ -100,7 +100,7 @@ class LocalStack:
         previous: dict[str, Any] = (running or {}).get("kafka") or {}
         registry_was = (running or {}).get("registry") or {}
         if previous.get("alive") and self.want_registry and registry_was.get("port") and not registry_was.get("alive"):
-            return self._restart_registry(running or {}, registry_was)  # tester10 #4: only the registry died
+            return self._restart_registry(running or {}, registry_was)  # only the registry died
         if previous.get("alive"):
             raise process.StackError(
                 f"a local stack from {self.state_file} is already running "

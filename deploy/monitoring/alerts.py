@@ -194,13 +194,13 @@ PIPELINE = (
         "The adapter answers 503 with Retry-After to its senders because Kafka (or the schema registry) did not "
         "acknowledge within the timeout: the channel's events wait on the senders' side, which retry; nothing "
         "acknowledged is lost. Where to look: the adapter's log line "
-        f"'{outage_log.MESSAGE}' (the reason and how many were answered, at most one every {outage_log.WINDOW_S:g} s), "
-        "then the brokers (running, reachable from the adapter, disk space, the "
+        f"'{outage_log.MESSAGE}' (the reason and how many were answered, at most one every "
+        f"{outage_log.WINDOW_S:g} s), then the brokers (running, reachable from the adapter, disk space, the "
         "partitions' leaders) and the registry. Processors show the same outage: their /ready says 'no broker "
         "answered for N s' and omnibus_consumer_lag_age_seconds grows.",
         see="README.md#operating-it",
     ),
-    # tester34 F16: a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
+    # a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
     Alert(
         "OmnibusRefusingCredentials",
         "sum by (component, reason) (rate(omnibus_requests_unauthorized_total[10m])) > 0.05",
@@ -210,7 +210,7 @@ PIPELINE = (
         "More than 3 requests a minute are answered 401: a channel's events are not arriving. " + CREDENTIALS_RUNBOOK,
         see=WHO_MAY_CALL,
     ),
-    # tester35 F1: a counter terminal with a stale token backs off to about one upload a minute, below the page
+    # a counter terminal with a stale token backs off to about one upload a minute, below the page
     Alert(
         "OmnibusCredentialsKeptRefused",
         "sum by (component, reason) (increase(omnibus_requests_unauthorized_total[10m])) >= 3",

@@ -117,7 +117,7 @@ class DeadLetter:
     def reason_text(self) -> str:
         """The reason scrubbed as logs are, except the file name a file import starts it with (``<file> line 9: ...``),
         which is kept as it is, and a calendar date in the refused value of a layout's field declared not personal
-        (``bus.redact.is_personal_field``: a due date is shown, a birth date keeps its shape only; tester17 N2)."""
+        (``bus.redact.is_personal_field``: a due date is shown, a birth date keeps its shape only)."""
         return str(scrubbed_reason(str(self.fields["reason"]), self.location))
 
     @property
@@ -257,7 +257,7 @@ def _masked(decoded: dict[str, Any]) -> dict[str, Any]:
 def _scrubbed(value: Any, name: str | None = None) -> Any:
     """Free text (a name, a note) may hold an e-mail or a number too: scrubbed as logs are, but a business reference
     under its field's ``name`` kept as the adapters keep it in a property (``bus.references.References.facts``): an
-    id-named field's ``SR-2026-0002`` (``handoff_id``), a declared ``meter_point_id`` (tester26 F10: a handoff's
+    id-named field's ``SR-2026-0002`` (``handoff_id``), a declared ``meter_point_id`` (a handoff's
     dead letter showed ``"handoff_id": "SR-[digits]"``)."""
     if isinstance(value, str):
         return scrub_text(value) if name is None else declared().facts({name: value})[name]

@@ -1,5 +1,5 @@
 """``omnibus deadletters open-case ID``: an operator opens, by hand, the back-office case a dead-lettered record asked
-for (redrive36: a TaskRouter task whose handoff attributes were refused could neither be re-driven nor opened, and
+for (a TaskRouter task whose handoff attributes were refused could neither be re-driven nor opened, and
 the customer's request was lost).
 
 The operator gives what a case needs on the command line (the kind of case, the customer's identifiers, a summary;

@@ -2,7 +2,7 @@
 
 A message an adapter refused at its HTTP ingress has no topic to go back on, and a Segment SDK never sends again a
 message answered 400: one refused only because its id named other content (``id_conflict``,
-``request_id_conflict``) would be lost once its dead letter expires (tester25 F3). The adapter that refused it maps
+``request_id_conflict``) would be lost once its dead letter expires. The adapter that refused it maps
 it again (a ``Reissue`` per component: ``adapters.web.reissue`` for ``adapter.web``) under a new id derived from
 its content, and its events are published with the headers ``omnibus-redriven-from``, ``omnibus-dead-letter-id``,
 ``omnibus-redriven-by`` and ``omnibus-redrive-reason`` (who asked and why, as every operator command records).

@@ -44,7 +44,7 @@ from processors.deadletters import (
 # The legacy adapter's component (``adapters.base.runtime.adapter_component("legacy")``): its outbox and poller rows
 # come from a database, not a topic.
 LEGACY_COMPONENT = "adapter.legacy"
-# Where a refused request that cannot be re-driven still reaches the back office (``manual_case``; redrive36).
+# Where a refused request that cannot be re-driven still reaches the back office (``manual_case``).
 OPEN_CASE_HINT = ("for a handoff it asked for, open the case by hand: omnibus deadletters open-case ID --kind KIND "
                   "--identifier TYPE=VALUE --by NAME --why TEXT")
 

@@ -2,7 +2,7 @@
 sealed body (or row) opened, corrected, mapped again.
 
 A sender that never sends again (Amazon Connect's Firehose delivery, a Segment SDK after a 400, a counter agent that
-marked the event rejected) leaves a refused record only in its dead letter (tester29 F5: a CTR refused for a
+marked the event rejected) leaves a refused record only in its dead letter (a CTR refused for a
 ``DisconnectTimestamp`` without an offset was lost for good). With ``OMNIBUS_DEAD_LETTERS__SEAL_KEY`` set, the adapter
 keeps the body as it came, sealed (``bus.dead_letter.SEALED_BODY_HEADER``, ``bus.sealing``): no identifier in clear on
 the dead-letter topic. ``redrive ID --set FIELD=VALUE --by NAME --why TEXT`` opens it with the same key, sets the
@@ -177,7 +177,7 @@ def corrected(body: bytes, corrections: Mapping[str, Any]) -> bytes:
     corrections.
 
     A JSON object: each path set in it (missing objects on the way created), or taken out (it must be there). A form
-    (``application/x-www-form-urlencoded``, WHATWG URL Standard: a TaskRouter callback, tester31 F8): the path's first
+    (``application/x-www-form-urlencoded``, WHATWG URL Standard: a TaskRouter callback): the path's first
     name is a form field, the rest a path inside that field's JSON object (``TaskAttributes.from``); a value that is
     no text is written as JSON.
     Raises ``NotResubmitted`` when the body is neither, a path goes through a value that is no object, or a field to
@@ -249,7 +249,7 @@ _NOT_CONTEXT = (SEALED_BODY_HEADER, SEAL_KEY_ID_HEADER, CLEAR_COPY_HEADER)  # he
 
 def _headers(letter: DeadLetter) -> dict[str, str]:
     """The context ``letter``'s ingress noted, and the part it is about (``REFUSED_PART_CONTEXT``) if only a part of
-    the record was refused: the re-mapping must open that part, or refuse the body again (redrive36)."""
+    the record was refused: the re-mapping must open that part, or refuse the body again."""
     context = {h["key"]: bytes(h["value"]).decode("utf-8", "replace") for h in letter.fields.get("headers") or ()
                if h["value"] is not None and h["key"] not in _NOT_CONTEXT}
     if (part := refused_part(str(letter.fields.get("reason") or ""))) is not None:

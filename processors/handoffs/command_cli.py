@@ -5,7 +5,7 @@ Each command reads ``handoff.events.v1`` (as ``reconcile`` does) to find the han
 event (``commands.build``) keyed by the handoff id, and prints its event id. The ``--reason`` text is scrubbed of
 identifier values first, as every channel's free text is, and a ``note:`` line on stderr says what was masked
 (``bus.cli.operator_text``); the text of ``hold`` and ``resolve``, quoted to the customer, is refused instead when
-the scrubber would alter it, unless ``--send-masked`` (``CUSTOMER_QUOTED``, tester32 F7). Exit 0: published (the tracker
+the scrubber would alter it, unless ``--send-masked`` (``CUSTOMER_QUOTED``). Exit 0: published (the tracker
 then applies it, or dead-letters it with the reason when the transition is illegal; ``show`` prints the
 outcome); 2: refused before publishing (unknown handoff, missing option, closed handoff, a transfer to a team the
 policy does not name without ``--allow-unknown-team``, a customer-quoted text the scrubber would alter), one
@@ -97,7 +97,7 @@ def run(action: str, handoff_id: str, request: Request, bootstrap_servers: str |
     """Publish ``action`` on ``handoff_id`` (the commands' shared body), after ``check`` of the handoff as last
     announced (it may refuse with ``_fail``); exits as the module doc says. A text the customer is quoted
     (``CUSTOMER_QUOTED``) that the scrubber would alter is refused unless ``send_masked``."""
-    request = replace(request, by=operator_id("--by", request.by),  # never an e-mail login (tester25 F9)
+    request = replace(request, by=operator_id("--by", request.by),  # never an e-mail login
                       owner=request.owner and operator_id("--owner", request.owner))
     if action in CUSTOMER_QUOTED and not send_masked:
         quoted, masked = scrubbed(request)

@@ -10,8 +10,8 @@ acknowledgement or acceptance by the same person is a no-op; a stale transfer is
 alone decides whether a transition is legal (``transitions.py``); what it refuses goes to ``deadletter.v1``.
 
 The operator's free text (``Request.reason``: a transfer's reason, a hold's request, a resolution, a reopening's
-reason) is scrubbed before it is put on the event (``scrubbed``, the channels' rule ``bus.redact.free_text``;
-tester24 F5), but the deployment's declared references (``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``; tester26 F8): a
+reason) is scrubbed before it is put on the event (``scrubbed``, the channels' rule ``bus.redact.free_text``), but the
+deployment's declared references (``OMNIBUS_IDENTIFIERS__REFERENCE_FIELDS``): a
 resolution and a hold's request are also quoted in the customer's notification (``CUSTOMER_QUOTED``).
 """
 
@@ -242,7 +242,7 @@ CUSTOMER_QUOTED = frozenset({"hold", "resolve"})
 
 def scrubbed(request: Request) -> tuple[Request, tuple[str, ...]]:
     """``request`` with its free text (``reason``) scrubbed of identifier values (``bus.redact.free_text``), but the
-    deployment's declared references (``bus.references.declared``: a meter point id; tester26 F8), and what was masked
+    deployment's declared references (``bus.references.declared``: a meter point id), and what was masked
     (``bus.redact.free_text_masked``: ``"card number"``, ``"e-mail address"``, ``"number"``...)."""
     if not request.reason:
         return request, ()

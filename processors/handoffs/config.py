@@ -39,7 +39,7 @@ CLASSIC_RESOLVE_HOURS = 20.0
 
 def tier_key(tier: str) -> str:
     """The one form the tracker compares, ranks and publishes service tier names in: stripped and case-folded
-    (``" GOLD"`` -> ``"gold"``). Billing exports write upper-case codes, policy files lower case (tester20 F5)."""
+    (``" GOLD"`` -> ``"gold"``). Billing exports write upper-case codes, policy files lower case."""
     return tier.strip().casefold()
 
 

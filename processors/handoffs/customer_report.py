@@ -2,7 +2,7 @@
 
 Computed from ``handoff.events.v1`` alone, like the team report. A handoff belongs to the last customer
 id the tracker published for it (its outputs carry ``customer_id`` once the customer is known, and follow
-identity's placement, merges, splits and contact moves whatever the case's status, tester25 F1); a
+identity's placement, merges, splits and contact moves whatever the case's status); a
 HandoffStatusChanged of an older ``version`` than one already read (a stale copy) never overrides it. Handoffs
 whose customer never became known are left out.
 A **matter** is one customer's run of handoffs of one case type where each was created within

@@ -11,13 +11,13 @@ The rules (issue #15):
   ``omnibus.identity.ContactPlacement``, causation the placement's event id). Until the placement is read,
   the customer is the current customer of the first of the handoff's identifiers identity has assigned
   (``CustomerDirectory.customer_of``; cause ``omnibus.identity.IdentifierAssignment``), and the placement
-  corrects it when it arrives; the RECEIVED notification sent before it names no customer (tester21 F20: the
+  corrects it when it arrives; the RECEIVED notification sent before it names no customer (the
   first identifier, a joint IBAN, belongs to the keeper; identity places the handoff on the holder the clerk or
   the IVR named, ``HandoffCreated.traits_event_id``). Once placed, the handoff keeps its placed customer
   (``customer_placed`` in its state, followed through merges) even when the placement has left the 7-day
   contacts topic, so a restart never hands it back to the identifier rule. A handoff never loses a customer it
   had because an identifier was unassigned.
-* **Whatever its status** (tester25 F1). A resolved or closed handoff follows identity's placement too (a
+* **Whatever its status**. A resolved or closed handoff follows identity's placement too (a
   placement read after the resolution, an operator's split, merge or contact move), announced the same way
   (same status, next version), so the CRM and ``omnibus report handoffs --by customer`` follow. It follows only
   identity's placement and the merges of the customer it has, never the identifier rule (an identifier's owner
@@ -209,7 +209,7 @@ class AnnouncedCreations:
     """What the tracker's directory said of each handoff when it was created, read back from its own
     announcements on ``handoff.events.v1`` (``omnibus replay``, ``omnibus verify``: a rebuild has no directory).
     Serves ``view`` as the directory does at creation, so the rebuild's HandoffCreated starts on the customer
-    and tier the running tracker had (tester22 F3: a gold customer known at creation was rebuilt on the default
+    and tier the running tracker had (a gold customer known at creation was rebuilt on the default
     tier)."""
 
     views: dict[str, CustomerView] = field(default_factory=dict)

@@ -272,8 +272,8 @@ class CustomerDirectory:
         never for a new handoff (``wary``: ``transitions._create``), which ``CustomerView.unsettled`` then tells
         to wait for the placement (``HandoffState.received_held``).
 
-        ``CustomerView.relinquished``: the keys of ``identifiers`` the customer held and no longer holds (tester34
-        F4: a recycled number identity gave another subscriber, a released one, an e-mail another customer claimed),
+        ``CustomerView.relinquished``: the keys of ``identifiers`` the customer held and no longer holds (a recycled
+        number identity gave another subscriber, a released one, an e-mail another customer claimed),
         in key order; ``relinquished``: those the handoff's state already says so (kept after a restart, when the
         compacted identifiers topic no longer shows the former holder), unless the customer holds them again.
         """

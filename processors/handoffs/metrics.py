@@ -28,7 +28,7 @@ RESOLVE_BUCKETS_S = (900, 3600, 2 * 3600, 4 * 3600, 8 * 3600, 20 * 3600, 24 * 36
 OPEN_STATUSES = frozenset({"CREATED", "ROUTED", "IN_PROGRESS", "WAITING_ON_CUSTOMER"})
 
 # The label of an age band, on this gauge and on ``omnibus_kpi_open_handoffs`` alike: one name for one idea
-# (tester11 #6: ``age`` here, ``age_band`` there, so no dashboard query could join or reuse them).
+# (``age`` here, ``age_band`` there, so no dashboard query could join or reuse them).
 AGE_BAND_LABEL = "age_band"
 OPEN = Gauge("omnibus_handoff_open", "Open handoffs by team and age band since creation.", ["team", AGE_BAND_LABEL])
 UNACKNOWLEDGED = Gauge("omnibus_handoff_unacknowledged", "Open handoffs no receiving system acknowledged.", ["team"])
@@ -102,8 +102,8 @@ CUSTOMER_UPDATES = Counter(
     "omnibus_handoff_customer_updates_total",
     "Handoffs updated from what identity and the legacy systems published: resolved (customer first known),"
     " moved (merge or split), tier (service tier changed), retimed (deadline re-timed), relinquished (its customer"
-    " no longer holds one of the handoff's phones or e-mails: recycled, released or claimed; never told there again)."
-    , ["change"],
+    " no longer holds one of the handoff's phones or e-mails: recycled, released or claimed; never told there again).",
+    ["change"],
 )
 BOUNCES_TO_RESOLVE = Histogram(
     "omnibus_handoff_bounces_to_resolve", "Transfers a handoff went through before it was resolved.", ["team"],
@@ -121,7 +121,7 @@ class HandoffMetrics:
     def __init__(self, policy: HandoffPolicy) -> None:
         self._policy = policy
         self._gauge_keys: set[tuple[str, str]] = set()
-        # Every team's series exists from the start (tester11 #2a): increase() over a counter born at its first
+        # Every team's series exists from the start: increase() over a counter born at its first
         # breach sees nothing, so the first breach of each team after a start never alerted.
         self._teams = (*(team.name for team in policy.teams), "other")
         for team in self._teams:

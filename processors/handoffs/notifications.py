@@ -110,9 +110,9 @@ def notification_key(state: HandoffState) -> str:
     """Notifications are keyed by customer id, so each customer's are in order on one partition (issue #15); a
     notification whose ``customer_id`` is null is keyed by its handoff id. One rule, every notification:
     key = ``customer_id`` if not null, else ``handoff_id``. A handoff's customer is null until the tracker knows
-    it; so it is on a RECEIVED sent before identity's placement is read (``transitions._create``, tester21 F20).
+    it; so it is on a RECEIVED sent before identity's placement is read (``transitions._create``).
     A customer the directory knows when a record is applied is followed before its notification goes out
-    (``HandoffTracker.handle``, tester25 F1)."""
+    (``HandoffTracker.handle``)."""
     return state.customer_id or state.handoff_id
 
 
@@ -148,7 +148,7 @@ def delivery(policy: NotificationPolicy, state: HandoffState) -> tuple[str, dict
     """(channel, address): the origin channel at an identifier it can reach (those the handoff came with
     first: the ones seen there), else the first fallback channel that can reach a known identifier, else
     the origin channel without an address (``NotificationPolicy``). Never an identifier its customer no longer
-    holds (``HandoffState.relinquished``: a recycled number's new subscriber hears nothing of the case, tester34 F4).
+    holds (``HandoffState.relinquished``: a recycled number's new subscriber hears nothing of the case).
     A case whose contact identifiers a later version corrected (``HandoffState.corrected_identifiers``) reaches only
     a corrected one its customer holds (``addresses``, as identity places them), else no address (``revisions``)."""
     known = (*state.held_identifiers, *state.addresses) if not state.corrected_identifiers else corrected_held(state)
@@ -177,8 +177,7 @@ def change_notifications(
     # A back office that speaks Kafka publishes HandoffResolved (or HandoffWaitingOnCustomer) itself, unscrubbed: the
     # words the customer is quoted are scrubbed here as the commands scrub theirs (bus.redact.free_text; text already
     # scrubbed is returned as it is), keeping the deployment's declared references (a meter point id:
-    # bus.references.declared; tester26 F8), whole when the handoff's intake facts hold it under that name
-    # (tester33 F2).
+    # bus.references.declared), whole when the handoff's intake facts hold it under that name.
     field = QUOTED_FIELDS.get(cause)
     words = declared().text(cause_value.get(field) or "", state.intake_facts) if field else ""
     return [notification(emitter, state, kind, occurred_us, causation_id, seed=f"notify:v{state.version}",

@@ -144,7 +144,7 @@ def _instant(micros: int | None) -> Any:
 
 def named_by_held(outputs: list[Output], state: HandoffState) -> list[Output]:
     """``outputs`` with every ``customer_identifiers`` of an event or notification of ``state``'s handoff those
-    ``state.held_identifiers`` names (tester34 F4: a record applied before the directory's news was followed was
+    ``state.held_identifiers`` names (a record applied before the directory's news was followed was
     computed with the number its customer has lost since)."""
     held = [dict(i) for i in state.held_identifiers]
     return [Output(o.destination, o.key, Event(o.event.schema, {**o.event.value, "customer_identifiers": held}))

@@ -170,7 +170,7 @@ class HandoffState:
     addresses: tuple[dict[str, str], ...] = ()  # the customer's reachable identifiers known elsewhere (fallback)
     customer_placed: bool = False  # customer_id came from identity's placement of the handoff, not an identifier
     # keys (TYPE:value) of customer_identifiers its customer no longer holds (recycled, released, claimed): never
-    # told of the case again, nor shown it (``held_identifiers``; ``CustomerDirectory.view``, tester34 F4)
+    # told of the case again, nor shown it (``held_identifiers``; ``CustomerDirectory.view``)
     relinquished: tuple[str, ...] = ()
     # its first notification (RECEIVED) waits for identity's placement: an identifier of the case changed hands
     # (``CustomerView.unsettled``), so its holder now may not be the contact's customer (``transitions._create``)

@@ -6,11 +6,11 @@
 - ``HOLDER:<number>|<identifier key>``: a holder of the account, by a key of the master record's line that opened it
   (its customer number, national ID or card: ``HOLDER_KINDS``). A joint account has one ``AccountOpened`` line per
   holder, all keyed by the account: identity gives the account's identifier to one of them (the first holder keeps
-  it), the other holders are found by their own keys (tester29 F2: the second holder's handoffs got the default tier).
+  it), the other holders are found by their own keys (the second holder's handoffs got the default tier).
 
 Which fact about one key wins (``TierFact.rank``): a dated fact above an undated one (the business events' ``undated``
 mark: a batch layout without ``occurred_at``, whose instant is only the export file's), then the later instant, then
-the event id, in either arrival order, as the screen pop's products and the offers' accounts rank them (tester28 F3).
+the event id, in either arrival order, as the screen pop's products and the offers' accounts rank them.
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def _create(value: dict, at: int, ctx: Context) -> Transition:
     state = state.with_(needs_contact=needs_a_contact(policy, state))  # on its first status change already
     outputs = [*change.outputs, ctx.emitter.status_changed(state, CREATED, at, envelope["event_id"])]
     # The first notification names no guessed customer: identity's placement may contradict the owner of one
-    # identifier (a joint account's keeper, tester21 F20), and a notification sent cannot be taken back. Until
+    # identifier (a joint account's keeper), and a notification sent cannot be taken back. Until
     # placed it is keyed by the handoff id, addressed to the handoff's own identifiers only; where only one that
     # changed hands could name a customer (a recycled number) it waits for the placement (``received_notification``).
     # It goes out at the work order's sending and never quotes a deadline already past then (``first_notification``).
@@ -332,7 +332,7 @@ def _reopened(state: HandoffState, value: dict, at: int, ctx: Context) -> _Chang
 
 
 def _followed_up(state: HandoffState, value: dict, at: int, ctx: Context) -> _Change:
-    """The customer came back about the case (a follow-up visit at a counter, tester29 F7): whatever its status,
+    """The customer came back about the case (a follow-up visit at a counter): whatever its status,
     the case counts it; the status, owner and deadline stay (the back office decides what it changes)."""
     latest = max(at, state.followed_up_at_us) if state.followed_up_at_us is not None else at
     return _Change(state.with_(follow_ups=state.follow_ups + 1, followed_up_at_us=latest))

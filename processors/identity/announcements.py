@@ -7,7 +7,7 @@
   a tombstone (with its version in a header, ``assignments``) when a per-customer limit evicted it.
 * ``identity.reviews.v1`` (key: review id): MergeReviewRequested, MergeReviewDecided.
 * ``customer.contacts.v1`` (key: customer id): every contact, business and handoff event, unchanged, re-keyed by the
-  customer it was placed on (the screen pop's: a reader keeping facts per customer follows this, tester15 F3);
+  customer it was placed on (the screen pop's: a reader keeping facts per customer follows this);
   plus a CustomerMerged under the merged id, so a reader of one key learns where its story goes on; a contact an
   operator's split or contact move moved, again under the new customer, with an id derived from the split or the move
   (``moved_contact_id``) and the customer it left in a header (``bus.topics.MOVED_FROM_HEADER``).

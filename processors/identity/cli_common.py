@@ -48,7 +48,7 @@ def _checked_decision_text(option: str, text: str) -> str:
 
 def _checked_reason(text: str) -> str:
     """A decision's ``--reason``: ``_checked_decision_text``, then scrubbed of identifier values as every channel's
-    free text is, with a ``note:`` line saying what was masked (``bus.cli.operator_text``; tester24 F5): the
+    free text is, with a ``note:`` line saying what was masked (``bus.cli.operator_text``): the
     reason travels in the announcement every subscriber reads."""
     return operator_text("--reason", _checked_decision_text("--reason", text))
 
@@ -87,7 +87,7 @@ def current_customers(owners: dict[str, str], events: list[Event]) -> set[str]:
     """The customers an operator command may name: every customer ``customer.events.v1`` created or split off that no
     merge ended, and every holder of an identifier (``owners``). Also those that hold no identifier any more (every
     one released, or a call's own customer, ``seek.own_customer``): their contacts, products and name are still on
-    their screen pop, which only ``merge`` or ``move-contact`` can bring to the right customer (tester21 F8)."""
+    their screen pop, which only ``merge`` or ``move-contact`` can bring to the right customer."""
     from processors.identity.review_sides import customer_sides
 
     return set(customer_sides(events, owners))

@@ -1,4 +1,4 @@
-"""``omnibus identity unmerge CUSTOMER --by NAME --reason TEXT``: give back a customer a merge ended (tester20 F3).
+"""``omnibus identity unmerge CUSTOMER --by NAME --reason TEXT``: give back a customer a merge ended.
 
 Registered on ``processors.identity.cli.app``; the rule is ``processors.identity.unmerge``. The command reads
 ``customer.identifiers.v1`` and ``customer.events.v1``, then sends one ``SplitCustomer`` to the customer that holds

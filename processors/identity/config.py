@@ -38,10 +38,10 @@ DEFAULT_PRIORITIES = {
     "SUPPLY_POINT": 40, "DEVICE": 30, "ANONYMOUS_ID": 10,
 }
 # At most this many identifiers of a type on one customer. One customer number and one login per person, each of its
-# own type, so neither takes the other's place (tester21 F5, F16); a deployment with two systems of record that
+# own type, so neither takes the other's place; a deployment with two systems of record that
 # number their customers each raises CUSTOMER_NUMBER to 2. A supply point is a place's (a meter, a line's socket): a
 # customer holds one per home or site, and a limit above one makes it claimable, so the recycled-number rule moves it to
-# the next tenant (graph/recycle.py; tester28 F5). It is no trait of a person: the matcher does not weigh it
+# the next tenant (graph/recycle.py). It is no trait of a person: the matcher does not weigh it
 # (matching/defaults.py has no m/u for it), as a household's landline tells no one apart.
 # The setting of ``IdentitySettings.max_per_customer``, as operators' refusals name it.
 MAX_PER_CUSTOMER_SETTING = "OMNIBUS_PROCESSOR_IDENTITY__MAX_PER_CUSTOMER"
@@ -138,7 +138,7 @@ class IdentitySettings(BaseModel):
     match_unlinked_fields: tuple[str, ...] = Field(
         DEFAULT_UNLINKED_FIELDS, description="A merge of two customers with no identifier in common needs one of these "
         "fields to agree (exact or close) besides its weight; otherwise it goes to review. Name and birth date are "
-        "no secret (tester21 F18). Empty: the weight alone decides, as before.")
+        "no secret. Empty: the weight alone decides, as before.")
     blocking: bool = Field(True, description="Look for candidates without a common identifier (blocking index).")
     match_review_unlinked: bool = Field(
         False, description="Send a pair with no identifier in common (met on traits alone: same name, birth date, "

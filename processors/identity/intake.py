@@ -63,7 +63,7 @@ class NoIdentifier(OmnibusError, ValueError):
 # it may be: counted and ``Unresolved``. Any other event a section reads must name its customer.
 ANONYMOUS_CONTACTS = "omnibus.contact."
 # So is the handoff opened during such a contact: its lifecycle events (the tracker's ``HandoffStatusChanged`` repeats
-# the creation's identifiers, none) are normal traffic, not poison (tester28 F5: each was dead-lettered). The tracker
+# the creation's identifiers, none) are normal traffic, not poison (each was dead-lettered). The tracker
 # tracks the case all the same (owner, deadlines, escalation, the month-end report), with no customer. Identity does
 # not hold them until the contact is attributed: a contact without an identifier is never linked later (nothing
 # names it again), so they would wait for ever; a later event of the case that names a customer is placed as usual.
@@ -136,8 +136,8 @@ def with_caller_traits(event: Event, saga: Saga) -> Saga:
 
 def with_holder_role(event: Event, saga: Saga) -> Saga:
     """A system of record's line of a member of its account (``holder_role`` MEMBER on the business event or on its
-    ``IdentifiersObserved``: a family plan's child) ranks its account after every payer's (``graph/limits.key_rank``,
-    tester32 F3)."""
+    ``IdentifiersObserved``: a family plan's child) ranks its account after every payer's
+    (``graph/limits.key_rank``)."""
     if saga.channel == RECORD_CHANNEL and event.value.get(HOLDER_ROLE) == MEMBER:
         return msgspec.structs.replace(saga, member_line=True)
     return saga
@@ -146,7 +146,7 @@ def with_holder_role(event: Event, saga: Saga) -> Saga:
 def _any_trait(event: Event) -> bool:
     """Whether the record carries a trait at all, compared or not: an adapter names it in its contact's
     ``traits_event_id`` whenever the caller gave any (a call flow's ``language`` alone), and the contact waits for it
-    at its identifier even when none of them is compared (tester32 F5: such calls were on no customer)."""
+    at its identifier even when none of them is compared (such calls were on no customer)."""
     return any((event.value.get("traits") or {}).values())
 
 

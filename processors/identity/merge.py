@@ -98,7 +98,7 @@ def over_limit(policy: LinkPolicy, first: Collection[str], second: Collection[st
 
     The same check for every limited type and for every operator decision (``identity merge``, ``identity review
     accept``): the graph refuses a second identifier of a type limited to one on an operator's link as on any other
-    (``customer_steps.waived``: tester26 F9, two portal logins were merged), and would evict what exceeds a larger
+    (``customer_steps.waived``: two portal logins were merged), and would evict what exceeds a larger
     limit from the merged customer, which an operator did not ask for. Not for ``identity review reject``: it merges
     nothing, and the graph records it whatever the two hold."""
     mine, theirs = set(first), set(second)
@@ -115,7 +115,7 @@ def over_limit(policy: LinkPolicy, first: Collection[str], second: Collection[st
 
 def two_people(kind: str, first: str, second: str) -> str:
     """Why an operator's merge of ``first`` and ``second`` is refused, and the commands that merge them if one of
-    their two ``kind`` identifiers was mistyped (tester21 F8: a national ID two digits off that keeps its check
+    their two ``kind`` identifiers was mistyped (a national ID two digits off that keeps its check
     character): release it, which leaves its customer without it, then merge (by customer id, ``merge_send``)."""
     return (f"{first} and {second} hold two different {kind} identifiers (one per person, {MAX_PER_CUSTOMER_SETTING} "
             f"{kind} 1): two people. If one {kind} was mistyped, release it (omnibus identity release {kind} VALUE "

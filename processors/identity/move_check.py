@@ -1,8 +1,8 @@
 """Where a contact stands now, for ``omnibus identity move-contact`` to refuse a move that would move nothing.
 
 The graph moves a contact only from the customer that records it (``graph/move_contact.py``); any other ``--from``
-gave a ``ContactMoved`` with ``moved_event_ids: []`` while the command said it was requested and exited 0 (tester22
-F8 addendum: a lost call, on no customer, could not be moved at all).
+gave a ``ContactMoved`` with ``moved_event_ids: []`` while the command said it was requested and exited 0 (a lost call,
+on no customer, could not be moved at all).
 
 A contact is named by the id its screen-pop entry shows (``recent_contacts[].id``, ``recent_contacts.contact_id``),
 and stands on every customer one of its events was placed on and not moved off since. Two events of two contacts may

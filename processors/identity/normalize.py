@@ -51,7 +51,7 @@ class IdentifierNormalizer:
             blocked=settings.blocked_values, key=key.encode(),
         )
         # an agent's screen-pop query is not channel data: its typos are counted under their own component
-        # (tester9 #6), so an alert on the channels' rejected identifiers does not fire on them
+        # so an alert on the channels' rejected identifiers does not fire on them
         self._lookups = IdentifierNormaliser(
             shared, region=settings.default_region, component=LOOKUP_COMPONENT, block_placeholders=True,
             blocked=settings.blocked_values, key=key.encode(),

@@ -19,7 +19,7 @@ def pop_command(
     customer: str = typer.Option(None, help="A customer id instead of an identifier (merges followed)."),
     region: str = typer.Option(None, help="Phone region the number is dialled in (ISO 3166-1 alpha-2, e.g. FR) "
                                "when not the deployment's default."),
-    # "(default: ...)", not "[default: ...]": rich reads a bracket as markup and printed "address ." (tester21 F1)
+    # "(default: ...)", not "[default: ...]": rich reads a bracket as markup and printed "address ."
     url: str = typer.Option(None, help="A running identity worker's screen-pop address (default: "
                             f"127.0.0.1 at the port in {ENV_PREFIX}WEB_PORT, which the demo's printed exports set)."),
     timeout_s: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds to wait for the answer."),
@@ -35,7 +35,7 @@ def pop_command(
         raise typer.Exit(2)
     settings, identity = _settings_or_exit()
     if url is None:
-        if identity.web_port == 0:  # the worker took a free port: only its log says which (tester28 F13)
+        if identity.web_port == 0:  # the worker took a free port: only its log says which
             from bus.app import PORT_CHOSEN_EVENT
 
             typer.echo(f"error: {ENV_PREFIX}WEB_PORT is 0, so the worker took a free port, written in its log line "

@@ -55,7 +55,7 @@ def shared_hint(kind: str, masked: str, *, shared: bool, people: int, customer_i
         {"type": "PHONE", "value": masked, "people": 3, "customer_ids": [keeper, other, ...],
          "without_customer": 1, "kept_by": keeper or None, "links": bool, "note": text}
 
-    One source for the counts (tester8's finding 10: ``"people": 1`` beside two customers, ``"people": 3`` beside
+    One source for the counts (``"people": 1`` was shown beside two customers, ``"people": 3`` beside
     two): the hint's ``people`` is the customers it names plus ``without_customer``, the people the evidence shows
     beyond them (a caller whose events carried nothing else has no customer of its own); customers kept apart by
     a rule count as the people they are kept apart as. The note says the same numbers.

@@ -90,7 +90,7 @@ def closed_reviews(events: Iterable[Event], survivors: Mapping[str, str]) -> lis
 def superseded_reviews(events: Iterable[Event], survivors: Mapping[str, str] | None = None) -> dict[str, str]:
     """Requested, never decided, and replaced by a later request of the same two current customers, which is the one
     listed (``open_reviews``): review id -> the id of the open review that replaced it. Its id no longer vanishes from
-    ``review list`` without a word (tester27 F7): it is decided as the one that replaced it."""
+    ``review list`` without a word: it is decided as the one that replaced it."""
     return _undecided(events, survivors or {})[2]
 
 
@@ -200,7 +200,7 @@ def resolved_review_id(given: str, open_ids: Iterable[str], known_ids: Iterable[
     (case-insensitive, at least ``MIN_REVIEW_ID_PREFIX`` characters: the short id an operator copies, a UUID's
     first group), else the one known review id (decided or merged since, for the error that says so); ``given``
     unchanged when it begins none. Raises ``AmbiguousReviewId`` naming the reviews it begins when several
-    (tester15 F12: ``review accept fec68f08`` answered "no open review fec68f08")."""
+    (``review accept fec68f08`` answered "no open review fec68f08")."""
     open_set, known = set(open_ids), set(known_ids)
     prefix = given.strip().lower()
     if given in open_set | known or len(prefix) < MIN_REVIEW_ID_PREFIX:
@@ -291,7 +291,7 @@ def evidence(review: OpenReview, matcher: MatchModel) -> list[FieldEvidence]:
 
 
 # How a review names a side that held no identifier when it was requested: a call's own customer (``seek.py``), which
-# the graph names by its customer id and the record by type ``UNKNOWN`` (tester17 M3 saw ``UNKNOWN:…``).
+# the graph names by its customer id and the record by type ``UNKNOWN`` (a review showed ``UNKNOWN:…``).
 NO_IDENTIFIER = "none (one of the two held no identifier)"
 
 

@@ -25,7 +25,7 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     compare (``missing``, 0 bits) are named on one line, and a side known by nothing but what the two have in
     common is said in words (``review_sides.only_in_common``), so are two national IDs (``review_sides.mistyped``).
     The compared traits' values (names, birth date, postcode) are not shown: ``MergeReviewRequested`` carries their
-    levels only, and the line says where the names are (tester12; the proposal to carry them masked:
+    levels only, and the line says where the names are (the proposal to carry them masked:
     /work/notes/screenpop12.md).
 
     The customers are the current ones (``review.open_reviews`` with the merges): a side requested under a record
@@ -33,7 +33,7 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     the advice are the survivor's (tester F4). ``closed``: requests whose two customers have merged since
     (``review.closed_reviews``), one line each after the open ones: nothing to decide. ``superseded``: requests a
     later request of the same two customers replaced (``review.superseded_reviews``, id -> the open one's id), one
-    line each naming the review to decide instead (tester27 F7: the id vanished from the list without a word)."""
+    line each naming the review to decide instead (the id vanished from the list without a word)."""
     from rich.console import Console
 
     from processors.identity.review import as_json

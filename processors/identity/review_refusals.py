@@ -20,7 +20,7 @@ def _no_open_review_exit(review_id: str, events: list[Event], survivors: dict[st
     decided_id = decided_as(review_id, events, survivors)
     decided = decided_reviews(events).get(decided_id) if decided_id is not None else None
     superseded_by = superseded_reviews(events, survivors).get(review_id)
-    if superseded_by is not None:  # tester27 F7: answered "no open review", as if it never was
+    if superseded_by is not None:  # answered "no open review", as if it never was
         typer.echo(f"error: review {review_id} was superseded by review {superseded_by}, a later request for the same "
                    f"two customers: decide that one (omnibus identity review accept|reject {superseded_by})", err=True)
     elif decided is not None:
@@ -37,7 +37,7 @@ def _refuse_two_people(review_id: str, review: OpenReview, owners: dict[str, str
                        identity: IdentitySettings) -> None:
     """Exit 2 with one line when the review's two customers would hold together more identifiers of a type than its
     per-customer limit allows (``merge.over_limit``, as ``identity merge`` refuses: two national IDs, a review
-    ``matching.mistyped`` opens; two portal logins, tester26 F9): the graph would refuse the accept's link
+    ``matching.mistyped`` opens; two portal logins): the graph would refuse the accept's link
     (``LinkRefused`` ``max-per-customer``) after the CLI said "accepted". The line says how to merge them if one was
     mistyped."""
     from processors.identity.merge import held_by, over_limit

@@ -57,7 +57,7 @@ class Side:
 
 def masked_labels(identifiers: tuple[str, ...], sides: dict[str, Side], customers: tuple[str, ...]) -> dict[str, str]:
     """``TYPE:value`` -> ``TYPE:masked`` for a review's ``identifiers`` and its ``customers``' sides together, two
-    values that mask alike numbered (``mask_keys``: ``PHONE:+33*****0003 (1)``, ``(2)``; tester12 saw the same mask
+    values that mask alike numbered (``mask_keys``: ``PHONE:+33*****0003 (1)``, ``(2)``; a review showed the same mask
     twice for two phones). An account's or an e-mail's mask carries its keyed tag (``bus.identifiers.masking``), the
     one the screen pop shows; never an unkeyed digest, which would give a few hidden digits away by brute force."""
     keys = sorted({*identifiers, *(key for customer in customers if customer in sides
@@ -143,8 +143,8 @@ def only_in_common(review: Any, common: list[str], sides: dict[str, Side]) -> st
 def mistyped(review: Any, vetoes: tuple[str, ...]) -> str | None:
     """A sentence for the operator when the two customers of ``review`` (an ``OpenReview``) hold two different
     identifiers of a type the matcher vetoes (``match_vetoes``: two national IDs), a review ``matching.mistyped``
-    opens: accept is refused while both hold one, so it names the commands that merge them if one was mistyped
-    (tester21 F8). None otherwise."""
+    opens: accept is refused while both hold one, so it names the commands that merge them if one was mistyped.
+    None otherwise."""
     kinds = sorted(name for name, level in review.levels.items()
                    if level == "different" and name in vetoes and name in IDENTIFIER_TYPES)
     if not kinds:

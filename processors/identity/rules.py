@@ -39,6 +39,12 @@ EARLIEST_CLAIM = "earliest-claim"  # a shared identifier moved to the customer o
 # of the household of the identifier it came through: graph/household_call.py), not on the traits' weight.
 HOUSEHOLD_CALL = "household-call"
 ALIAS_LINK = "alias"  # an alias that came before its previous id had an owner, linked once it has one
+# Every rule a ``Lineage.rule`` names (with the identifier refusals of ``bus.identifiers.model``): the source of the
+# list that schemas/identity/Lineage.avsc's doc of ``rule`` explains word by word (a test checks it names each).
+LINEAGE_RULES = (CO_OBSERVED, EARLIEST_CLAIM, BLOCKING_CANDIDATE, ALIAS_LINK, REVIEW_ACCEPTED, MANUAL_MERGE,
+                 MANUAL_SPLIT, MANUAL_MOVE, LATEST_VERSION, CORRECTED_VERSION, HOUSEHOLD_CALL, LATE_OWNER,
+                 MANUAL_RELEASE, MAX_PER_CUSTOMER, SHARED_IDENTIFIER, SPLIT_DO_NOT_MERGE, MATCH_WEIGHT, MATCH_REVIEW,
+                 REVIEW_REJECTED)
 
 
 # Identifier kinds that say nothing about who uses them: a browser's Segment ``anonymousId`` (a family PC's
@@ -51,36 +57,35 @@ UNTOLD_KINDS = frozenset({"ANONYMOUS_ID"})
 # export and its CDC alike) names the holder of the account it is about, and what it gave that holder: the account
 # (an IBAN is one, ``bus.identifiers.kinds.ALIASES``) and the account's cards. On those it ranks before every other
 # channel's event whatever the times, and among records by time: a web, counter or call-center event that carries
-# them is weaker evidence of who holds them (tester21 F9: a portal identify with Paul's national ID and Alice's card
+# them is weaker evidence of who holds them (a portal identify with Paul's national ID and Alice's card
 # took her card to Paul). Its other identifiers may be a family member's (a family plan's line: the holder's name
-# beside each MSISDN, tester18 F4): on those it ranks after every person's own contact. Both: ``graph/limits.key_rank``.
+# beside each MSISDN): on those it ranks after every person's own contact. Both: ``graph/limits.key_rank``.
 # The customer number is the record's own key for its holder (billing's ``C-770004``): a record names it, every other
-# channel only claims it (a number typed on an IVR keypad or in a web form, tester24 F3).
+# channel only claims it (a number typed on an IVR keypad or in a web form).
 RECORD_CHANNEL = "BUSINESS_SYSTEM"
 RECORD_KINDS = RECORD_KEYS  # one declaration: ``bus.identifiers.kinds.RECORD_KEYS``
 # A record that names its holder by a key one person has (the customer number of core banking's customer file, a
 # national ID) is the person's master record: the mobile and e-mail beside it are the holder's own contact details,
-# not a family plan's lines (those name an account, tester18 F4). Another person's contact refused against the
-# holder never takes them (tester27 F1, F2: ``graph/master.py``).
+# not a family plan's lines (those name an account). Another person's contact refused against the
+# holder never takes them (``graph/master.py``).
 PERSON_KINDS = frozenset({CUSTOMER_NUMBER, NATIONAL_ID})
 # What a record gives its holder that anyone may read off a statement, a meter or a socket: its keys, and the supply
 # point it serves (``household_line``). Another channel's event only claims one (``second_hand``): a caller who
-# gives a meter number reaches its holder, and never takes his own phone to him (tester28 F5, tester25 F2).
+# gives a meter number reaches its holder, and never takes his own phone to him.
 CLAIMED_KINDS = RECORD_KINDS | {SUPPLY_POINT}
 
 
 def holder_only(channel: str, key: str) -> bool:
     """Whether an event of ``channel`` names the holder of its account, not who uses its identifier ``key``: a
     business record's identifiers other than those it gives the holder (``RECORD_CHANNEL``, ``RECORD_KINDS``) and
-    other than a fixed line (``household_line``: each housemate's own account line carries the home's landline,
-    tester20 F1)."""
+    other than a fixed line (``household_line``: each housemate's own account line carries the home's landline)."""
     return channel == RECORD_CHANNEL and kind_of(key) not in RECORD_KINDS and not household_line(key)
 
 
 def member_account(channel: str, key: str) -> bool:
     """Whether ``key`` is what a system of record's line of an account's member (``holder_role`` MEMBER: a family
     plan's child) ranks after every payer's line: the account (``ACCOUNT``, of the record's channel). The member's own
-    phone, e-mail and customer number rank as any record's (``graph/limits.key_rank``, tester32 F3)."""
+    phone, e-mail and customer number rank as any record's (``graph/limits.key_rank``)."""
     return channel == RECORD_CHANNEL and kind_of(key) == ACCOUNT
 
 
@@ -91,7 +96,7 @@ def master_record(channel: str, keys: Iterable[str], user_lines: bool = False) -
 
     ``user_lines`` (``IdentitySettings.record_lines_name`` "user"): the deployment's records name each line's own
     user (a telecom master: one line a subscription, its user's name and birth date beside the account number and the
-    mobile, tester31 F4), so a record with no such key is its line's user's master record too, held by the line's
+    mobile), so a record with no such key is its line's user's master record too, held by the line's
     smallest record key (``RECORD_KINDS``: the account number)."""
     if channel != RECORD_CHANNEL:
         return None
@@ -105,7 +110,7 @@ def master_record(channel: str, keys: Iterable[str], user_lines: bool = False) -
 def second_hand(channel: str, key: str) -> bool:
     """Whether an event of ``channel`` is weaker evidence of who holds ``key`` than a system of record's: ``key`` is of
     a kind a record gives its holder (``CLAIMED_KINDS``: an account, an IBAN, a card, a customer number, a supply point)
-    and ``channel`` is not the record's (``RECORD_CHANNEL``): web, counter, call center (tester21 F9, tester24 F3)."""
+    and ``channel`` is not the record's (``RECORD_CHANNEL``): web, counter, call center."""
     return channel != RECORD_CHANNEL and kind_of(key) in CLAIMED_KINDS
 
 
@@ -113,15 +118,15 @@ def claims_record(channel: str, keys: Iterable[str]) -> bool:
     """Whether an event of ``channel`` that carried ``keys`` claims a record's key (``second_hand``: an account, card
     or customer number typed on an IVR keypad or in a web form): it may reach that record's holder by what anyone who
     read a statement can type, so it is weaker evidence of whose its other identifiers are than any record and any
-    other event (tester25 F2, F7: ``graph/limits.key_rank``)."""
+    other event (``graph/limits.key_rank``)."""
     return any(second_hand(channel, key) for key in keys)
 
 
 def household_line(key: str) -> bool:
     """Whether ``key`` (``TYPE:value``) is a home's identifier, used by whoever lives there: a fixed line
     (``bus.identifiers.phone.is_fixed_line``), where a mobile is one person's device (libphonenumber's number type),
-    or a supply point number (``SUPPLY_POINT``: a meter's, a line's socket), which billing gives each tenant in turn
-    (tester28 F5). Every rule of a home's landline holds for it: a record ranks it by its own time, it is no witness
+    or a supply point number (``SUPPLY_POINT``: a meter's, a line's socket), which billing gives each tenant in turn.
+    Every rule of a home's landline holds for it: a record ranks it by its own time, it is no witness
     of a person, and once the holder's account closed a later tenant's record takes it (``graph/recycle.py``)."""
     kind, _, value = key.partition(":")
     return kind == SUPPLY_POINT or (kind == PHONE and is_fixed_line(value))

@@ -1,4 +1,4 @@
-"""Undoing a merge (``omnibus identity unmerge``), and what a split moves and leaves (tester20 F3).
+"""Undoing a merge (``omnibus identity unmerge``), and what a split moves and leaves.
 
 A merge is announced once, as ``CustomerMerged`` on ``customer.events.v1``: ``merged_customer_id`` ceased to exist
 and ``moved_identifiers`` are every identifier it held then (its members, and so those of the customers merged into
@@ -118,8 +118,8 @@ def split_plan(customer: str, keys: Iterable[str], owners: Mapping[str, str]) ->
 
 
 def parted(plan: SplitPlan, merges: Mapping[str, MergeRecord]) -> list[MergeRecord]:
-    """The merges into ``plan.source`` whose identifiers the split parts: some move, some the source keeps (tester20
-    F3: a merge undone one identifier at a time). Not the merge ``plan`` undoes."""
+    """The merges into ``plan.source`` whose identifiers the split parts: some move, some the source keeps (a merge
+    undone one identifier at a time). Not the merge ``plan`` undoes."""
     moving, staying, now = set(plan.moving), set(plan.staying), survivors(merges)
     return [record for record in merges.values()
             if record != plan.merge and final_customer(record.survivor, now) == plan.source

@@ -173,7 +173,7 @@ class ScreenPop:
         identifier a lookup started from, with its node and people count (``identifier_node``).
 
         Masked values are told apart within the answer (``masked_values``): two accounts ending alike show as
-        ``****1001 (1)`` and ``****1001 (2)``, in identifiers and hints alike (tester12)."""
+        ``****1001 (1)`` and ``****1001 (2)``, in identifiers and hints alike."""
         requested = customer_id if looked_up is None else None  # by id (GET /customers/{id})
         without = looked_up[0].key if looked_up is not None else None
         for _ in range(MAX_MERGE_HOPS):
@@ -200,7 +200,7 @@ class ScreenPop:
                 "split_customer_ids": (splits := split_offs(node)),
                 "resolved_note": resolved_note(requested, customer_id, splits),
                 "shared_identifier": hint,
-                # a caller quoting a blocked or replaced card is not matched silently (tester29 F3)
+                # a caller quoting a blocked or replaced card is not matched silently
                 "identifier_status": identifier_status(looked_up[0].type, looked_up[0].value, shown[looked_up[0].key],
                                                        found["profile"]) if looked_up is not None else None,
                 "shared_identifiers": await self.shared_identifiers(customer_id, node, shown, without=without,

@@ -74,7 +74,7 @@ def one_shot(event: Event, zone: str = UTC_DAYS) -> OneShot | None:
         _count(found, at, str(value.get("channel") or channel), site, Measure.OFFERS_PRESENTED, zone)
     elif event.schema == OFFER_RESPONDED:
         offer_channel = str(value.get("channel") or channel)
-        if offer_channel in ASSISTED_CHANNELS:  # the pitch behind the answer (tester9 #7: the take rate stayed null)
+        if offer_channel in ASSISTED_CHANNELS:  # the pitch behind the answer (the take rate stayed null)
             _count(found, at, offer_channel, site, Measure.OFFERS_PRESENTED, zone)
         measure = {"ACCEPTED": Measure.OFFERS_ACCEPTED, "DECLINED": Measure.OFFERS_DECLINED}.get(value["response"])
         if measure is not None:

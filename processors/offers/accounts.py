@@ -1,7 +1,7 @@
 """A customer's accounts as the offer processor keeps them: which are open, and the facts only open ones give (pure).
 
 A tenant who moved out (her only contract closed by billing's ``AccountClosed``) is no "electricity customer" any
-more, and a former gold customer no gold one (tester22 F1). ``CustomerState.accounts`` maps the account number in
+more, and a former gold customer no gold one. ``CustomerState.accounts`` maps the account number in
 its normal form (``processors.profile.about.account_number`` in the deployment's
 ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT``: ``intake.apply_business`` gives every number so) to an entry::
 
@@ -10,7 +10,7 @@ its normal form (``processors.profile.about.account_number`` in the deployment's
 
 * ``status``, ``at`` (``envelope.occurred_at``, microseconds) and ``undated`` (the business event's mark: its
   instant is only the export file's time) come from the ``AccountOpened`` / ``AccountClosed`` that ranks first: a
-  dated fact above an undated one whatever their instants (tester28 F3: an undated master export's open, stamped at
+  dated fact above an undated one whatever their instants (an undated master export's open, stamped at
   the export, lost the account's close dated three days before), then the later instant, and at the same rank a
   close wins, so a close delivered before its open, or a redelivered open, leaves the account closed; a later
   ``AccountOpened`` reopens it. ``""``: the account is known only from a product subscribed or cancelled on it.

@@ -1,4 +1,4 @@
-"""An address a customer no longer holds gets none of their offers (tester34 F19).
+"""An address a customer no longer holds gets none of their offers.
 
 Telecoms give a churned subscriber's mobile number to a new one after a quarantine; identity then links the number to
 the new holder (``CustomerLinked`` of a recycle's claim, ``processors/identity/graph/recycle.py``; a claim of another

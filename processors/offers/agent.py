@@ -49,7 +49,7 @@ from processors.offers.store import Stores, TableMap
 
 APP_NAME = "offers"
 # Billing and handoff events come on CUSTOMER_CONTACTS, under the customer identity placed them on (not read from
-# their own topics: resolving them by an identifier gave a housemate's facts to a family phone's keeper, tester15 F3).
+# their own topics: resolving them by an identifier gave a housemate's facts to a family phone's keeper).
 INPUT_TOPICS: tuple[TopicSpec, ...] = (
     MARKETING_OFFERS, CUSTOMER_EVENTS, CUSTOMER_CONTACTS, MARKETING_RESPONSES, IDENTIFIERS_OBSERVED,
 )

@@ -1,6 +1,6 @@
 """An offer presentation or answer: where it counts and what it records on the customer (pure).
 
-Where: on the customer identity placed the contact it was recorded with (``intake.placement_key``; tester19 F10).
+Where: on the customer identity placed the contact it was recorded with (``intake.placement_key``).
 ``place`` keeps that placement in the directory as identity's copy of the contact arrives on
 ``customer.contacts.v1``; an event whose placement or identifiers are not known yet waits in ``pending`` (``park``)
 until the engine releases it. What: ``record`` applies it to the customer's offer state (``machine``) and, for a
@@ -80,7 +80,7 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     value, via = event.value, intake.identifier_keys(event)
     current = offer.version if offer else value["offer_version"]
     at_us, channel = intake.occurred_us(event), value["channel"]
-    if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted (tester19 F19)
+    if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted
         batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", channel)
     previous = state.offers.get(value["offer_id"])
     if event.schema == PRESENTED:

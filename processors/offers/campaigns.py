@@ -52,7 +52,7 @@ def defined(offer: Offer, now: datetime | None = None) -> Event:
 
 def withdrawn(offer: Offer, reason: str | None, now: datetime | None = None) -> Event:
     """``OfferWithdrawn`` for ``offer``; ``reason`` (an operator's free text) scrubbed of identifier values as every
-    channel's free text is (``bus.redact.free_text``; tester24 F5)."""
+    channel's free text is (``bus.redact.free_text``)."""
     now = now or datetime.now(UTC)
     reason = free_text(reason) if reason else reason
     seed = f"{offer.offer_id}:{offer.version}:withdrawn:{now.isoformat()}"

@@ -38,8 +38,8 @@ class OffersSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     policy: ContactPolicy = Field(default_factory=ContactPolicy)
     signals: SignalSettings = Field(default_factory=SignalSettings)
-    # Unset: the deployment's region's zone (tester28 F8: DEFAULT_REGION=FR ran quiet hours in UTC), never a fixed
-    # market's (tester15 F4: the old Asia/Shanghai default hid offers to French customers from 13:00 UTC)
+    # Unset: the deployment's region's zone (DEFAULT_REGION=FR ran quiet hours in UTC), never a fixed
+    # market's (the old Asia/Shanghai default hid offers to French customers from 13:00 UTC)
     default_timezone: TimeZoneName | None = Field(
         None,
         description="IANA zone of customers whose country is unknown or has several zones; unset: the zone of "

@@ -45,10 +45,10 @@ class Channel(StrEnum):
 
 # The channels an offer is presented on while the customer is there: a portal session, the desk, an inbound call (the
 # agent's screen pop and query). Quiet hours hold back outbound pushes (an SMS, an e-mail, an outbound call: the
-# ``not_before`` of a push instruction), never an offer to a customer who came (tester28 F8: a customer on the portal
+# ``not_before`` of a push instruction), never an offer to a customer who came (a customer on the portal
 # or at the desk at 08:13 in Paris was shown nothing).
 CUSTOMER_PRESENT = frozenset({Channel.WEB, Channel.CALL_CENTER, Channel.BRANCH})
-# Marketing's outbound pushes (tester30 F4): an SMS gateway, an e-mail campaign tool. Never customer-present; each
+# Marketing's outbound pushes: an SMS gateway, an e-mail campaign tool. Never customer-present; each
 # reads its own instruction topic, whose instructions carry the customer's addresses of one identifier type only
 # (the one it sends to: ``outputs.address_keys``), and reports what it sent back on ``marketing.responses.v1``.
 OUTBOUND: dict[Channel, str] = {Channel.SMS: "PHONE", Channel.EMAIL: "EMAIL"}

@@ -4,9 +4,9 @@
 records to publish (instructions, signals) and what the metrics count. Contacts, billing records (accounts,
 products, arrears, orders) and handoff events count for the customer identity placed them on: their copy on
 ``customer.contacts.v1``, keyed by that customer (the screen pop's), never the keeper of an identifier they
-share with a housemate (tester15 F3). Offer presentations and answers (``answers.py``), which identity does not
+share with a housemate. Offer presentations and answers (``answers.py``), which identity does not
 re-publish, go where identity placed the contact they were recorded with (``intake.placement_key``: the contact's
-copy shares their ``correlation_id``; tester19 F10), waiting in ``pending`` until it is placed. An offer event with no
+copy shares their ``correlation_id``), waiting in ``pending`` until it is placed. An offer event with no
 contact of its own and identity observations are found through the directory of identifiers kept from
 ``customer.events.v1``, by their most specific identifier first (``intake.ranked_keys``); one whose identifiers are
 not assigned yet waits in ``pending`` and is handled when identity resolution announces one of them; what waits

@@ -103,7 +103,7 @@ def evicted(engine: OfferEngine, stores: Stores, keys: list[str], customer_id: s
 def lost(engine: OfferEngine, stores: Stores, state: CustomerState, before: tuple[str, ...], batch: Batch,
          cause: str) -> None:
     """``state`` no longer holds some of ``before``: its pushes to them are withdrawn, and shown again at the
-    addresses it still holds (``addresses.py``, tester34 F19); saved."""
+    addresses it still holds (``addresses.py``); saved."""
     by_id = {offer.offer_id: offer for offer in engine.live_offers(stores)}
     for channel, offer_id in addresses.lost_pushes(state, before):
         if offer_id in by_id:
@@ -120,7 +120,7 @@ def members(engine: OfferEngine, stores: Stores, customer_id: str, keys: list[st
     state = state or engine.customer(stores, customer_id)
     for previous, before in addresses.relinquish(stores.directory.get, keys, state.customer_id,
                                                  lambda held_by: engine.customer(stores, held_by)):
-        lost(engine, stores, previous, before, batch, cause)  # a recycled number's former holder (tester34 F19)
+        lost(engine, stores, previous, before, batch, cause)  # a recycled number's former holder
     state.identifiers = list(dict.fromkeys([*state.identifiers, *keys]))
     for key in keys:
         stores.directory[key] = state.customer_id

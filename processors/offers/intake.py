@@ -11,7 +11,7 @@
   ``AccountClosed``, ``accounts.py``: a closed account's segment, tier and products no longer count), arrears, each
   with the identifiers it
   came through (``via``), so that a split moves it with them: an account's own, when it came through it
-  (``processors.profile.about``, the rule identity's screen pop follows too, tester17 M1). A business event
+  (``processors.profile.about``, the rule identity's screen pop follows too). A business event
   counts for the customer identity placed it on (its copy on ``customer.contacts.v1``, ``engine.py``), never for
   the keeper of a shared identifier.
 """
@@ -133,7 +133,7 @@ def apply_business(state: CustomerState, event: Event, account_format: NumberFor
     value, via = event.value, about(event, identifier_keys(event, account_format), account_format)
     name = event.schema.removeprefix(BUSINESS)
     number = account_number(str(value.get("account_number") or ""), account_format)
-    at_us, undated = occurred_us(event), bool(value.get("undated"))  # undated: only the export's time (tester28 F3)
+    at_us, undated = occurred_us(event), bool(value.get("undated"))  # undated: only the export's time
     if name == "ProductSubscribed":
         code = value["product_code"]
         if account_book.subscribed(state.accounts, number, code, via, at_us, undated):

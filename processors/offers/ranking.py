@@ -4,7 +4,7 @@ Used by the pull query (``GET /customers/{id}/offers?channel=WEB``), the push in
 screen pop. An offer is *available* when it is valid now, on that channel, matches the eligibility rule
 and the customer has not answered it (or the "not now" snooze is over); it is then *suppressed* with a
 reason when a cap or quiet hours forbid presenting it now, or while the customer's "not now" lasts (``not_now``;
-tester19 F21: a snoozed offer just disappeared). Quiet hours do not apply on a channel where the customer is present
+a snoozed offer just disappeared). Quiet hours do not apply on a channel where the customer is present
 (``definition.CUSTOMER_PRESENT``: every channel an offer has), only to outbound pushes. An offer answered for good
 (accepted, declined, opted out) or expired is not listed at all. Ranking: priority (high first), then the offer
 presented least recently, then offer id.

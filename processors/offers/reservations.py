@@ -1,4 +1,4 @@
-"""Outbound pushes as reserved contacts, so that no cap is exceeded by SHOWs already instructed (tester32 F9).
+"""Outbound pushes as reserved contacts, so that no cap is exceeded by SHOWs already instructed.
 
 A SHOW on an outbound channel (``definition.OUTBOUND``: the SMS gateway, the e-mail campaign tool) is a contact
 the gateway will make at or after its ``not_before`` without asking again. From the SHOW until the gateway reports it

@@ -10,9 +10,9 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 * ``contacts``: recent contacts for facts and signals, ``[at_us, channel, matter, event_id, via]``.
 * ``products``: product code -> via; ``profile``: service tier, segment, region, city (text facts).
 * ``accounts``: account number -> open or closed, its segment, tier and products (``accounts.py``): the segment
-  and tier in ``profile`` are the open accounts' (tester22 F1).
+  and tier in ``profile`` are the open accounts'.
 * ``fact_via``: billing's profile facts and arrears -> via (``"segment"``, ``"service_tier"``, ``"overdue:" + bill
-  id``): a split moves them with their identifiers, like products (tester15 F3).
+  id``): a split moves them with their identifiers, like products.
 * ``signals``: signal kind -> end of its deduplication window (us); ``applied``: recent event ids.
 """
 

@@ -3,7 +3,7 @@
 A split divides what a customer holds by the identifiers each fact came through (``book.follows``). A billing line
 of a customer master carries the account and the holder's IBAN, e-mail and phone together; its account record (and
 the tier and segment it sets) is about the account number, so it goes wherever the ACCOUNT identifier goes, and
-is never kept by the source that keeps the e-mail nor counted by both customers (tester17 M1).
+is never kept by the source that keeps the e-mail nor counted by both customers.
 
 Account numbers are compared as identity keys them: ``normalise_account`` with the deployment's
 ``OMNIBUS_IDENTIFIERS__ACCOUNT_NUMBER_FORMAT`` (``system_format``), so a business event a producer other than an

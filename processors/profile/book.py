@@ -14,7 +14,7 @@ the rest stays, as contacts do (``processors/identity/graph/split_contacts.py``)
 ``VIA_KEYS_PER_ENTRY`` identifiers, or with no record of them (applied before this record existed), stays with the
 source: nothing tells whose it is. An entry an event that told its person fed (its traits: a joint account's holder's
 own line with her name and birth date) is marked ``TOLD`` and stays at a claim (``split``'s ``claim``): the matcher
-placed it by them, as a contact that told its person stays (``split_contacts.hand_over``, tester18 F1).
+placed it by them, as a contact that told its person stays (``split_contacts.hand_over``).
 Contacts are divided by their own record (``split``'s ``leaving``), offers by the offer processor
 (``processors/offers/profile_section.py``).
 """

@@ -170,7 +170,7 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
 
 def replayed_note(commands: Sequence[OperatorCommand], not_replayed: int, review_pairs: int) -> str | None:
     """What ``replay identity`` replayed and joined before comparing (None: nothing to say): the operators'
-    ``commands`` it read and replayed (``operators.announced_commands``), by kind (tester22 F13: "0 operator split(s)"
+    ``commands`` it read and replayed (``operators.announced_commands``), by kind ("0 operator split(s)"
     after four of them counted something else than the decisions read), ``not_replayed`` of them the recomputation
     had no customer for, and the ``review_pairs`` joined because a review links them."""
     from processors.replay.operators import OperatorMerge, OperatorSplit

@@ -8,7 +8,7 @@ which customer a contact that carried it belongs, ``processors.verify.contacts``
 * a claim (``CustomerLinked`` of rule ``earliest-claim``, ``graph/claim_node.py``), e.g. a number a system of record
   recycled to a new subscriber (``graph/recycle.py``): the claimant holds it from the instant its triggering event
   occurred (the recycled record's), the customer it was taken from (the giver) before; the giver keeps the contacts
-  from before (``split_contacts.hand_over``'s ``since``, tester28 F2).
+  from before (``split_contacts.hand_over``'s ``since``).
 
 Each such moment closes a tenure: ``Tenure(until, customer_id)``. The giver of a claim is the last other customer
 the announcements linked the identifier to before it (``CustomerCreated``, ``CustomerLinked``), in the order they

@@ -126,7 +126,7 @@ def recompute(records: Sequence[Replayed], settings: OmnibusSettings, identity: 
     """Every decoded input record through ``Intake`` and ``IdentityGraph``, run to rest after each one; each of
     the operators' ``commands`` (``operators.announced_commands``: releases, merges, splits) applied between the
     records that reached Kafka before and after its announcement (``releases.in_turn``). ``progress(done, total)``:
-    records gone through of ``len(records)``, every ``PROGRESS_EVERY`` records and at the end (tester30 F16)."""
+    records gone through of ``len(records)``, every ``PROGRESS_EVERY`` records and at the end."""
     _, deserializer = build_serde(settings.registry)
     load_event = ref_loader(deserializer)
     intake = Intake(IdentifierNormalizer(identity, settings.identifiers), book)

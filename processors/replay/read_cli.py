@@ -81,8 +81,8 @@ def shown(value: Any, name: str | None = None) -> Any:
 def shown_key(record: Replayed) -> str | None:
     """The record's key as text, masked like the value: a ``TYPE:value`` key, and a key its topic declares to be an
     identifier (``TopicSpec.key`` naming one of ``SENSITIVE_FIELDS``: ``business.events.v1`` is keyed by the
-    account number; a dead letter by its original record's key, so by the original topic's). tester15 F12: the
-    value's ``account_number`` was ``****5678`` and the key ``"400012345678"``."""
+    account number; a dead letter by its original record's key, so by the original topic's): the
+    value's ``account_number`` was shown ``****5678`` beside the key ``"400012345678"``."""
     if record.key is None:
         return None
     text = record.key.decode("utf-8", "replace")
@@ -118,7 +118,7 @@ def line(record: Replayed) -> str:
 
 def newest(records: list[Replayed], last: int) -> list[Replayed]:
     """The ``last`` newest of ``records`` across partitions, by Kafka timestamp (then partition, offset), oldest
-    first: what ``--last N`` promises (N in total, tester9 #8: it gave N per partition)."""
+    first: what ``--last N`` promises (N in total, it gave N per partition)."""
     ordered = sorted(records, key=lambda r: (r.timestamp_ms or 0, r.partition, r.offset))
     return ordered[-last:]
 
@@ -158,7 +158,7 @@ def read_command(
 
 def limit_note(replay: TopicsReplay, printed: list[Replayed], last: int) -> str | None:
     """The stderr line saying that ``--last`` left older records out, or None when every record was printed. A new
-    user read the default 20 of 1,500 records as all that had landed (tester28 F11)."""
+    user read the default 20 of 1,500 records as all that had landed."""
     if len(replay.records) <= len(printed) and not replay.earlier:
         return None
     return f"{len(printed)} records shown, the newest (--last {last}); older ones are left out: --last N for more"

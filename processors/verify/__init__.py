@@ -17,14 +17,14 @@ so unit tests can hand them crafted inputs:
   direction in the figures (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own
   review requests excuse nothing: no operator can decide them. A customer an operator split off is named, in the
   table, by every shared identifier the recomputation keeps its identifiers' customer apart through
-  (``processors.verify.split_sharing``, tester22 F6: the flat's landline counted the split-off tenant "without a
+  (``processors.verify.split_sharing``, the flat's landline counted the split-off tenant "without a
   customer of their own").
 * ``contacts`` (with ``identity``): every contact the recomputation resolves is on ``customer.contacts.v1`` under
   its customer (under the one that held an identifier when the contact occurred, where a release or a claim such as
   a recycled number's moved it since: ``processors.replay.holders``; a housemate's, a claim's, or where an operator
   moved it); every contact on identity's contact input that carried an
-  identifier is on ``customer.contacts.v1`` under some customer, resolved by the recomputation or not (tester18 F5;
-  one without an identifier is a figure, "contacts without an identifier").
+  identifier is on ``customer.contacts.v1`` under some customer, resolved by the recomputation or not
+  (one without an identifier is a figure, "contacts without an identifier").
 * ``contact records`` (with ``identity``): in the running tables, every record of the contacts table is named by its
   customer's contact index (node table) and every entry of an index has its record (a merged-away customer keeps
   neither); a batch restored in part after a rebalance breaks it (``processors.verify.contact_records``; figures

@@ -1,5 +1,5 @@
 """``omnibus verify``: check a run from its topics; exit 0 when every check holds, 1 with the failures listed,
-``NOT_READ_YET_EXIT`` when a processor has records it has not read yet (nothing judged: tester29 F11)."""
+``NOT_READ_YET_EXIT`` when a processor has records it has not read yet (nothing judged)."""
 
 from __future__ import annotations
 

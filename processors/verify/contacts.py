@@ -93,7 +93,7 @@ def check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 def _check_on_some_customer(recomputed: Recomputed, expected: set[str], published: Mapping[str, set[str]],
                             report: Report) -> None:
     """Every contact identity took from its input with an identifier is on ``customer.contacts`` under some customer,
-    whether or not the recomputation resolves it (tester18 F5: a late call from a released number, unresolved by
+    whether or not the recomputation resolves it (a late call from a released number, unresolved by
     both, passed the check above, which fails a resolved one; each counts once in ``lost``). One with no usable
     identifier (number withheld) can reach no customer: counted as ``UNIDENTIFIED_CONTACTS``, not failed; nor can
     one whose identifiers are all shared (past ``shared_after``: they link nobody, the screen pop's ``links: false``)
@@ -101,7 +101,7 @@ def _check_on_some_customer(recomputed: Recomputed, expected: set[str], publishe
     IVR traits from a landline four tenants' records carried failed as lost)."""
     contacts = list(dict.fromkeys(recomputed.contacts))
     identified = [event_id for event_id in contacts if recomputed.identifiers_of.get(event_id)]
-    # a figure only when there are some (the usual report stays as it was); listed by event id (tester25 F8)
+    # a figure only when there are some (the usual report stays as it was); listed by event id
     unidentified = [f"contact {event_id}" for event_id in contacts if not recomputed.identifiers_of.get(event_id)]
     if unidentified:
         report.count_items(UNIDENTIFIED_CONTACTS, unidentified)

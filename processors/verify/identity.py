@@ -74,7 +74,7 @@ def owners(nodes: Mapping[str, NodeState]) -> dict[str, str]:
 
 def customer_ids(keys: Iterable[str], owner: Mapping[str, str]) -> str:
     """The customer ids ``owner`` (identifier key -> customer id) gives ``keys``, sorted and comma-separated, or
-    ``none``: how a report names a group to the operator (ids, never identifier values: tester24 F7, a masked
+    ``none``: how a report names a group to the operator (ids, never identifier values: a masked
     ``ACCOUNT:****0002`` named two customers)."""
     return ", ".join(sorted({owner[key] for key in keys if key in owner})) or "none"
 
@@ -198,7 +198,7 @@ def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[s
 def _check_names(recomputed: Recomputed, outputs: IdentityOutputs, table: Mapping[str, NodeState],
                  report: Report) -> None:
     """Each customer's screen-pop name (given name and surname, case aside) is the one the recomputation shows for
-    the customer of the same identifiers (tester12 S1: a housemate's name on the family phone's keeper, in some
+    the customer of the same identifiers (a housemate's name on the family phone's keeper, in some
     arrival orders only). Customers grouped differently are the grouping checks' business; no names are printed."""
     if outputs.profiles is None:
         return

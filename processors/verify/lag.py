@@ -1,8 +1,8 @@
-"""Consumer lag before judging: records a processor has not read yet are not lost (tester29 F11).
+"""Consumer lag before judging: records a processor has not read yet are not lost.
 
 ``omnibus verify`` compares each processor's outputs with a recomputation from its input topics. Records the
 processor has not read yet (its consumer group's committed offset below the partition's end offset) have no
-output *yet*: judged, they would count as "lost" (tester29 F11: verify run right after a 3,000-line import reported
+output *yet*: judged, they would count as "lost" (verify run right after a 3,000-line import reported
 "lost 9999" and exit 1; the same run verified clean once identity's ``omnibus_consumer_lag`` was 0). So the lag is
 read first, from the broker, as ``kafka-consumer-groups --describe`` reads it: per partition, the log end offset
 minus the group's committed offset (minus the log start offset where the group committed nothing).

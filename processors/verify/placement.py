@@ -1,5 +1,5 @@
 """Identity's placement of contacts, checked where others read it: the tracker's customer of each handoff, and the
-events of one contact together on one customer (tester20 F4: verify passed a handoff tracked on the phone keeper
+events of one contact together on one customer (verify passed a handoff tracked on the phone keeper
 while identity had placed its call on the housemate, and one call's events on two customers).
 
 A placement is a record of ``customer.contacts.v1``: the event re-published under the customer identity placed it on
@@ -119,7 +119,7 @@ def _body(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def check_one_customer_per_contact(placements: Placements, report: Report) -> Check:
     """Every event of one contact stands on one customer; a contact on more fails, naming its events' kinds per
-    customer and the customer ids (never an identifier value: tester24 F7), and counts in ``SPREAD``."""
+    customer and the customer ids (never an identifier value), and counts in ``SPREAD``."""
     members: dict[str, list[str]] = {}
     for event_id, contact in placements.contact.items():
         members.setdefault(contact, []).append(event_id)
@@ -164,7 +164,7 @@ def check_handoff_customers(placements: Placements, table: Mapping[str, Mapping[
     """For every handoff identity placed, the customer of the tracker's table (``table``: handoff id -> its state's
     ``customer_id`` and ``status``) and of its latest announcement (``announced_customers``) is identity's placement,
     through every merge. A handoff elsewhere fails (``ELSEWHERE``) whatever its status: the tracker follows a
-    resolved or closed case too, within a tick (``processors.handoffs.customers``, tester25 F1). The failure names
+    resolved or closed case too, within a tick (``processors.handoffs.customers``). The failure names
     the handoff's status and the customer ids, ``no customer`` where a side names none. A handoff not in the table
     is the lost check's."""
     directory = placements.directory

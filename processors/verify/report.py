@@ -9,7 +9,7 @@ from processors.verify.lag import Unread
 
 MAX_LISTED = 20  # failures listed per check, items per figure; the count is always complete
 # Figures that are totals of what was read, not of items to look at: the only ones ``--list-figures`` does not list.
-# Every other figure is counted with its items (``count_item``, ``count_items``; tester25 F8: "contacts without an
+# Every other figure is counted with its items (``count_item``, ``count_items``; "contacts without an
 # identifier 36" was counted with ``count`` and listed none).
 TOTALS = ("events", "undecodable records")
 
@@ -38,10 +38,10 @@ class Report:
     figures: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures (e.g. customers awaiting review)
     # What a figure counts, one line per item (contact, event, handoff and customer ids, never an identifier value):
-    # ``omnibus verify --list-figures`` prints them (tester17 N7: "contacts left by a claim 60" named none;
-    # tester24 F11: the figures of a failing run listed nothing).
+    # ``omnibus verify --list-figures`` prints them ("contacts left by a claim 60" named none;
+    # the figures of a failing run listed nothing).
     items: dict[str, list[str]] = field(default_factory=dict)
-    # Records a processor has not read yet (``processors.verify.lag``): when any, no check ran (tester29 F11).
+    # Records a processor has not read yet (``processors.verify.lag``): when any, no check ran.
     unread: list[Unread] = field(default_factory=list)
 
     @property

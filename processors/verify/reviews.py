@@ -89,7 +89,7 @@ def check_splits(customer_events: Iterable[Replayed], owner: Mapping[str, str], 
     (``owner``: identifier -> customer id on ``customer.identifiers.v1``; ``current``: a customer id followed
     through merges), nor is it the source's again on the topic; the graph refuses every merge of the two since
     (``CustomerState.do_not_merge``, ``rules.SPLIT_DO_NOT_MERGE``). Checked whatever the recomputation groups
-    (tester10 #6: checked only where the recomputation grouped the moved identifiers with others, it counted 0 after
+    (checked only where the recomputation grouped the moved identifiers with others, it counted 0 after
     an accepted review's wrong merge). At most one failure per split. A split whose two customers are one again was
     undone by an operator's merge (``omnibus identity merge``: no other merge passes the do-not-merge)."""
     splits = announced_splits(customer_events)

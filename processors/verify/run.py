@@ -9,11 +9,11 @@ The API the fault tests use (and ``omnibus verify``)::
     report.ok, report.failures(), report.figures  # figures: events, lost, duplicates, conflicting, stale rows
 
 First, each processor's consumer lag on the inputs it is judged on (``processors.verify.lag``): while it has
-records it has not read yet, nothing is judged and ``Report.unread`` says so (tester29 F11: unread records counted
+records it has not read yet, nothing is judged and ``Report.unread`` says so (unread records counted
 as "lost"). Then topics are read with no consumer group, from offset 0 to the end offsets at the start
 (``read_topics``); nothing of the running processors is touched.
 
-A run of ~65,000 events took minutes with nothing printed (tester30 F16): ``progress`` (a ``Stage``) is told each
+A run of ~65,000 events took minutes with nothing printed: ``progress`` (a ``Stage``) is told each
 stage's name (the lag, the read, each recomputation) and gets a ``Progress`` to call with (done, total) records.
 """
 

@@ -1,4 +1,4 @@
-"""A split-off customer is named by the shared identifiers its own events carried (tester22 F6).
+"""A split-off customer is named by the shared identifiers its own events carried.
 
 The person an operator split off was kept apart, before a merge or as her own events made her, from an identifier's
 keeper through the shared identifiers they carried (a flat's landline: ``IdentifierState.kept_apart``). After the

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE INDEX IF NOT EXISTS journal_by_state ON journal (state, seq);
 """
 # What the adapter left off an accepted event (``uploader.dropped_summary``: ids, kinds and reason codes, never a
-# value), JSON, kept with the sent event until it is pruned (tester29 F13: only the agent's log said so). Added to a
+# value), JSON, kept with the sent event until it is pruned (only the agent's log said so). Added to a
 # journal made before it on first open.
 LEFT_OFF_COLUMN = "left_off"
 
@@ -76,7 +76,7 @@ class Journal:
 
         An event whose event_id is already journaled is not recorded twice (a retried enqueue). Raises
         ``RejectedInput`` with the reason for an event the adapter would refuse, or for another event under an
-        event_id already journaled (code ``id_conflict``: it would be lost as a copy; tester19 F18).
+        event_id already journaled (code ``id_conflict``: it would be lost as a copy).
         """
         given = [dict(event) for event in events]
         rows = [self._prepared(dict(event)) for event in given]

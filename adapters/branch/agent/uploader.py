@@ -99,21 +99,16 @@ class Uploader:
         answer = _json(text)
         if 200 <= status < 300:
             self._journal.mark_sent(entry.event_id for entry in batch)
-            self._journal.mark_left_off(left_off(answer))  # ``counter-agent status`` shows them (tester29 F13)
+            self._journal.mark_left_off(left_off(answer))  # ``counter-agent status`` shows them
             if dropped := dropped_summary(answer):
-                log.warning("the adapter left identifiers off accepted events; correct them at the terminal "
-                            "(counter-agent status lists them)", dropped=dropped)
-            if handoffs := dropped_summary(answer, "dropped_handoffs", ("event_id", "code")):
-                log.warning("the adapter published transactions without the handoff they asked for (no kind, or a "
-                            "value too long); open the handoff again at the terminal", dropped=handoffs)
-            if follow_ups := dropped_summary(answer, "dropped_follow_ups", ("event_id", "code")):
-                log.warning("the adapter published transactions without the follow-up they recorded (no handoff_id of "
-                            "the case, or a value too long); record the follow-up again at the terminal",
-                            dropped=follow_ups)
-            if offers := dropped_summary(answer, "dropped_offers", ("event_id", "code")):
-                log.warning("the adapter published events without the offer answer they recorded (an offer id, "
-                            "version or response missing or malformed); record the answer again at the terminal",
-                            dropped=offers)
+                log.warning("the adapter left identifiers off accepted events (each entry's kind and code say which "
+                            "and why); correct them at the terminal on the ticket's next status event of the visit, "
+                            "next to an identifier the customer is known by, never by sending the transaction again "
+                            "(counter-agent status lists them; adapters/branch/README.md, \"Correcting what the "
+                            "adapter left off\")", dropped=dropped)
+            for name, (said, keys) in PARTS_LEFT_OFF.items():
+                if parts := dropped_summary(answer, name, keys):
+                    log.warning(f"{said}; {PART_REMEDIES}", dropped=parts)
             if nobody := dropped_summary(answer, "handoffs_naming_nobody", ("event_id", "handoff_id")):
                 log.warning("the adapter opened cases that name no phone, e-mail or account of the customer: nobody "
                             "will be told of them; record the customer's identifiers at the terminal while they are "
@@ -143,9 +138,9 @@ class Uploader:
 def dropped_summary(answer: object, name: str = "dropped_identifiers",
                     keys: tuple[str, ...] = ("event_id", "kind", "code")) -> list[dict[str, object]]:
     """What the adapter left off accepted events, by ``keys`` of the answer's list ``name``: identifiers (a mistyped
-    NIR) by event id, type and reason code, ``dropped_handoffs`` (a handoff without its kind, tester28 F6),
+    NIR) by event id, type and reason code, ``dropped_handoffs`` (a handoff without its kind),
     ``dropped_follow_ups`` (a follow-up without the case's ``handoff_id``) or ``dropped_offers`` (a malformed offer
-    answer): the answer never holds the values (tester9 #5), and the events themselves were accepted."""
+    answer): the answer never holds the values, and the events themselves were accepted."""
     dropped = answer.get(name) if isinstance(answer, dict) else None
     items = dropped if isinstance(dropped, list) else []
     return [{key: item.get(key) for key in keys} for item in items if isinstance(item, dict)]
@@ -160,6 +155,24 @@ LEFT_OFF_LISTS = {"dropped_identifiers": ("identifiers", ("event_id", "kind", "c
                   "dropped_follow_ups": ("follow_up", ("event_id", "code")),
                   "dropped_offers": ("offer", ("event_id", "code")),
                   "handoffs_naming_nobody": ("handoff_naming_nobody", ("event_id", "handoff_id"))}
+
+
+# The warning for each optional part the adapter left off accepted events, and the keys of its list kept in the log:
+# the reason is the refusal of the part's validation (its field and what is wrong with it: missing, not text, too
+# long, not one of the values), never the value (``adapters.branch.parts``). Its remedies are those of
+# adapters/branch/README.md, "Correcting what the adapter left off".
+PARTS_LEFT_OFF = {
+    "dropped_handoffs": ("the adapter published transactions without the handoff they asked for",
+                         ("event_id", "code", "reason")),
+    "dropped_follow_ups": ("the adapter published transactions without the follow-up they recorded",
+                           ("event_id", "code", "reason")),
+    "dropped_offers": ("the adapter published events without the offer answer they recorded",
+                       ("event_id", "code", "reason")),
+}
+PART_REMEDIES = ("each entry's reason says why; record the part again at the terminal as a new event, or an operator "
+                 "corrects its dead letter (omnibus deadletters list) and re-drives it, which publishes the part alone "
+                 "(counter-agent status lists them; adapters/branch/README.md, \"Correcting what the adapter left "
+                 "off\")")
 
 
 def left_off(answer: object) -> list[dict[str, object]]:

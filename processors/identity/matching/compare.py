@@ -5,7 +5,7 @@ similarity ≥ ``name_close``, except two given names that are both real, differ
 ``different`` however close: ``given_names.distinct``; dates: one digit off, two neighbouring digits swapped or
 day and month transposed; addresses: token-sort ratio ≥ ``address_close`` percent); postcodes have no ``close``: one
 digit off is another town as a rule (31000 Toulouse, 33000 Bordeaux), and the labelled set has no postcode typos to
-train a close level on (tester14 S1); ``different``; ``missing`` when either side has no value. An address
+train a close level on; ``different``; ``missing`` when either side has no value. An address
 line is compared where it is (``place_level``): one that agrees (exact or close) in another place (postcodes, else
 towns, or countries that differ) is ``elsewhere``, no evidence either way (``defaults.py``); a postcode that
 agrees in two countries is ``different``; towns are compared only where the postcodes cannot be. Identifier types
@@ -66,7 +66,7 @@ def given_level(a: str, b: str, limits: Thresholds) -> Level:
     """``name_level``, except that two real first names, different and not variants of one another, are
     ``different`` whatever their similarity ("jean"/"jeanne" 0.97, "marie"/"maria" 0.92: twins, issue #8);
     two nicknames of one name ("bill"/"william", "bob"/"rob": ``given_names.nicknames``) are ``close`` however
-    unlike their spelling (tester15 F8: "Bill Bernard" was refused as another person than William, born the same
+    unlike their spelling ("Bill Bernard" was refused as another person than William, born the same
     day at the same postcode); a real name and a misspelling of it ("lucy"/"lncy") compare as ``name_level`` says."""
     if a == b:
         return Level.EXACT
@@ -78,7 +78,7 @@ def given_level(a: str, b: str, limits: Thresholds) -> Level:
 def date_level(a: str, b: str, limits: Thresholds) -> Level:
     """ISO dates: exact; close when one typing slip apart (a digit mistyped, or two neighbouring digits swapped:
     "1957"/"1975", "1990"/"1909", day "12"/"21"; optimal string alignment distance 1) or day and month swapped;
-    else different. A swapped pair of digits was a second customer and no review (tester18 F10: the birth date's
+    else different. A swapped pair of digits was a second customer and no review (the birth date's
     veto refused one person's records)."""
     if a == b:
         return Level.EXACT
@@ -98,7 +98,7 @@ def address_level(a: str, b: str, limits: Thresholds) -> Level:
 def postcode_level(a: str, b: str, limits: Thresholds) -> Level:
     """Exact or different, never close: a postcode one digit off names another place (French, German and US
     postcodes: 31000 Toulouse / 33000 Bordeaux), so it is no evidence of one person, and a close level's weight
-    (+3.9 bits) tipped namesakes born the same day in two towns into a merge (tester14 S1)."""
+    (+3.9 bits) tipped namesakes born the same day in two towns into a merge."""
     return Level.EXACT if a == b else Level.DIFFERENT
 
 
@@ -196,7 +196,7 @@ def conflicting_given(first: Sequence[str], second: Sequence[str]) -> bool:
     (``given_names.distinct``): whatever else the two sides agree on, they name two people. A customer keeps every
     given name its records carried ("bill" beside "william"), so agreement through one of them, a nickname two
     names share ("bill": William's and Robert's), must not hide the names the sides disagree on: twins merged
-    through a third record's nickname (tester17 S1). A name both sides hold excuses nothing of its own: one person
+    through a third record's nickname. A name both sides hold excuses nothing of its own: one person
     known by two real names ("jean", "pierre") still agrees with a record of either."""
     only_first = [name for name in first if name not in second]
     only_second = [name for name in second if name not in first]

@@ -10,7 +10,7 @@ anonymous id or a device agrees for different people about as rarely as an e-mai
 level (``compare.login_level``: a login meeting a known customer without one), which the labelled set never meets.
 A level the labelled set has no example of is not given a hand-set m that makes it evidence: postcodes have no
 "close" level (``compare.postcode_level``; none of 6 029 true pairs on the training seed has two postcodes one edit
-apart, 193 of 300 000 random pairs of two people do, tester14 S1). Nor is an address line that agrees in another
+apart, 193 of 300 000 random pairs of two people do). Nor is an address line that agrees in another
 place (``compare.place_level``: the postcodes, else the towns, or the countries differ): its level ``elsewhere`` is
 left out of the table (0 bits). On the training seed no pair of one person's records has it and 60 of the 28.3 million
 pairs of two people's do (strangers on one faker street name in two towns; the 1 126 pairs of housemates on one line
@@ -39,7 +39,7 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     "given_name": {"exact": (0.818, 0.00399), "close": (0.173, 0.0015), "different": (0.00912, 0.995)},
     "family_name": {"exact": (0.832, 0.0022), "close": (0.157, 0.00322), "different": (0.0107, 0.995)},
     # birth_date retrained 2026-12-02 (--train --people 3000 --seed 8) when two neighbouring digits swapped ("1957" /
-    # "1975") became "close" (compare.date_level, tester18 F10): close u 0.00112 -> 0.00116 (the random pairs whose
+    # "1975") became "close" (compare.date_level): close u 0.00112 -> 0.00116 (the random pairs whose
     # dates are one swap apart); m unchanged, 0.0512: the labelled set corrupts a date by one digit or by day and month
     # swapped, never by a swap of two digits, so a swap weighs as the typos it was trained on, +5.5 bits
     "birth_date": {"exact": (0.948, 5.09e-05), "close": (0.0512, 0.00116), "different": (0.00127, 0.999)},
@@ -49,7 +49,7 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     "address": {"exact": (0.827, 5.89e-05), "close": (0.142, 3.53e-05), "different": (0.0309, 1.0)},
     "USER_ID": {"agree": (1.0, 9.83e-08), "different": (0.000391, 1.0)},
     # by policy, as USER_ID (the labelled set has no system of record's customer numbers): one number per customer
-    # in its system of record; until tester21 F5 a layout's customer_id was a USER_ID and weighed exactly this
+    # in its system of record; before, a layout's customer_id was a USER_ID and weighed exactly this
     "CUSTOMER_NUMBER": {"agree": (1.0, 9.83e-08), "different": (0.000391, 1.0)},
     "ACCOUNT": {"agree": (0.889, 2.2e-07), "different": (0.111, 1.0)},
     # "login": an e-mail in common between a login (USER_ID) and a known customer without one (a customer number,
@@ -67,7 +67,7 @@ DEFAULT_MU: dict[str, dict[str, tuple[float, float]]] = {
     # gives everyone one of each, which would make any difference damning). Postcodes have no "close" level
     # (compare.postcode_level): the labelled set has no postcode typos (its m was the smoothing's 0.01) while a
     # postcode one digit off is another town, and the old (0.01, 0.000675), +3.9 bits, merged two namesakes born
-    # the same day in Toulouse and Bordeaux (tester14 S1); one edit now weighs as "different", -4.6 bits.
+    # the same day in Toulouse and Bordeaux; one edit now weighs as "different", -4.6 bits.
     "postcode": {"exact": (0.95, 7.37e-05), "different": (0.04, 0.999)},
     "PHONE": {"agree": (0.85, 7.01e-05), "different": (0.15, 1.0)},
     # by policy, as the postcode's "different": the labelled set has no towns. A town is compared only where the
@@ -85,7 +85,7 @@ TRAINED_POPULATION = 3000  # people in the training set (--people 3000) the prio
 # People the customer base holds (a bank's or an operator's: millions): a pair met on traits alone (no
 # identifier in common) starts from a prior log2(DEFAULT_POPULATION / TRAINED_POPULATION) = 8.4 bits lower, so
 # one name and birth date (+30 bits) with an account and a phone that differ (-5.9) is a review, not a merge
-# (weights.population_bits; tester8's finding 3). OMNIBUS_PROCESSOR_IDENTITY__MATCH_POPULATION sets it.
+# (weights.population_bits). OMNIBUS_PROCESSOR_IDENTITY__MATCH_POPULATION sets it.
 DEFAULT_POPULATION = 1_000_000
 DEFAULT_MERGE_AT = 6.0  # bits of posterior odds: P(match) ≥ 0.985
 DEFAULT_REFUSE_BELOW = -4.0  # bits: P(match) < 0.06; between the two: review
@@ -96,7 +96,7 @@ DEFAULT_VETOES = ("NATIONAL_ID", "given_name", "birth_date")
 DEFAULT_PERSON_FIELDS = ("given_name", "birth_date", "NATIONAL_ID", "CUSTOMER_NUMBER", "USER_ID", "ACCOUNT", "CARD",
                          "ANONYMOUS_ID")
 # A merge with no identifier in common (a blocking candidate, met on traits alone) needs one of these to agree as well
-# (else: review). Name and birth date are public: a stranger who types a customer's (tester21 F18: "Lefebre" for
+# (else: review). Name and birth date are public: a stranger who types a customer's ("Lefebre" for
 # "Lefebvre", no address) weighed +7.1 bits and took the customer's screen pop with an e-mail of his own. Where the
 # customer lives is what a namesake or an impostor does not share. On the quality bench (seed 8) it sends 12 more
 # pairs of one person to review, each with a side whose records gave neither field or each only the one the other

@@ -15,7 +15,7 @@ Sources (libraries, no list of our own):
 * diminutives: ``nicknames`` (Apache-2.0, hand-curated English names and nicknames, 1 151 names with theirs listed,
   github.com/carltonnorthern/nicknames): a name is a variant of another when the shorter is listed as a nickname
   of the longer ("bill"/"william", "liz"/"elizabeth"), and two names are when both are listed as nicknames of a longer
-  third ("bob"/"rob", "bill"/"billy": Robert's, William's; tester15 F8), unless they are two forms of one stem
+  third ("bob"/"rob", "bill"/"billy": Robert's, William's), unless they are two forms of one stem
   ("maria"/"marie", "rosa"/"rose", "kate"/"katie": the same letters but the final vowels), or Faker's lists give
   them different sexes ("jean", a man's name in French, and "jenny", both Jeanette's in the list), or the third is
   a compound of two known names ("rose"/"mary" of "rosemary"): the list is made for genealogy, where records use
@@ -92,7 +92,7 @@ def _nicknames() -> dict[str, frozenset[str]]:
     listed = {folded(name): frozenset(folded(nick) for nick in nicks)
               for name, nicks in NickNamer().nickname_lookup.items()}
     # The list spells names the English way: a French spelling of one ("catherine", "elisabeth": ``spelling``) has
-    # the nicknames of every spelling of it the list has (tester17 N6: "kate" is listed under "katherine" only).
+    # the nicknames of every spelling of it the list has ("kate" is listed under "katherine" only).
     by_spelling: dict[str, set[str]] = {}
     for name, nicks in listed.items():
         by_spelling.setdefault(spelling(name), set()).update(nicks)

@@ -1,7 +1,7 @@
 """Two identifiers of a type one person holds one of (two national IDs): two people, unless one was mistyped.
 
 A national ID whose check character is valid can still be wrong: a clerk's slip of two digits may keep the French
-NIR's key (tester21 F8: a ghost "Alice Martin" born the same day made beside Alice, silently). So where the two sides
+NIR's key (a ghost "Alice Martin" born the same day made beside Alice, silently). So where the two sides
 of a pair met on traits alone (blocking, no identifier in common) hold two identifiers of a type limited to one per
 customer that the matcher vetoes (``match_vetoes``: the national ID; not a user id, whose second is another login),
 that veto yields to a review, never to a merge, when everything else says one person: the pair's Fellegi–Sunter

@@ -117,7 +117,7 @@ def combine(first: Summary | None, second: Summary | None) -> Summary:
 def _kept_given(names: set[str]) -> list[str]:
     """The given names a customer keeps: real first names before others (typos), longer before shorter (a full name
     before its nicknames). Keeping the alphabetically smallest dropped "william" beside "bill", "billy" and a typo,
-    and the customer then compared close with William's twin Robert through "bill" (tester17 S1)."""
+    and the customer then compared close with William's twin Robert through "bill"."""
     from processors.identity.matching.given_names import is_known  # it folds names with this module's ``fold``
 
     kept = sorted(names, key=lambda name: (not is_known(name), -len(name), name))[:MAX_VALUES]

@@ -17,7 +17,7 @@ in a larger population; so does the u of an identifier's agreement (a mistyped a
 meets a given record about 1/N as often), and the two cancel for a pair that shares an identifier. A trait's u
 (how common a name or a birth date is in the population) does not shrink: a pair met on traits alone (blocking,
 no identifier in common) gets the population's prior. Same name and birth date is near-certain among 3 000 people
-and a namesake born the same day is to be expected among millions (tester8's finding 3, issue #8).
+and a namesake born the same day is to be expected among millions (issue #8).
 Source: Fellegi & Sunter, "A Theory for Record Linkage", JASA 64 (1969); the log2 form as in Splink.
 """
 
@@ -195,7 +195,7 @@ class MatchModel:
         """Whether a pair may merge on its weight as far as identifiers go: it shares one (``linked``), or a field in
         ``unlinked_fields`` agrees (exact or close; none set: any pair). Name and birth date are no secret: a stranger
         who types a customer's, even misspelt, with an e-mail of his own weighs +7 to +10 bits against a customer with
-        no e-mail or address on file (tester21 F18); the address and postcode are what a namesake or an impostor does
+        no e-mail or address on file; the address and postcode are what a namesake or an impostor does
         not share. A pure function of the levels, so of the two sides, not of the order they met in."""
         agreeing = (Level.EXACT, Level.CLOSE)
         return (not self.unlinked_fields or self.linked(levels)
@@ -208,9 +208,9 @@ class MatchModel:
         if decision is Decision.MERGE and not self.person_evidence(score.levels):
             return Decision.REVIEW  # only household-level agreement (surname, address, phone): ask
         if decision is Decision.MERGE and self.review_unlinked and not self.linked(score.levels):
-            return Decision.REVIEW  # traits alone: an operator decides (a bank's namesakes, tester12 S2)
+            return Decision.REVIEW  # traits alone: an operator decides (a bank's namesakes)
         if decision is Decision.MERGE and not self.unlinked_evidence(score.levels):
-            return Decision.REVIEW  # public traits alone (name, birth date): an operator decides (tester21 F18)
+            return Decision.REVIEW  # public traits alone (name, birth date): an operator decides
         return decision
 
     def decide_weight(self, weight: float) -> Decision:

@@ -2,7 +2,7 @@
 
 Fed by ``CardStatusChanged`` (``business.events.v1``: an issuer's system through the legacy adapter, or the call
 center's ``omnibus_card_status`` attribute; ``adapters.base.card_status``). Without it a stolen card stayed on the
-screen pop as any other card and a caller quoting it was matched to its holder silently (tester29 F3). A card
+screen pop as any other card and a caller quoting it was matched to its holder silently. A card
 ``REPLACED`` with a ``replaced_by`` makes the new card an entry of its own, ``ACTIVE``, that ``replaces`` the old one.
 
 The rule of one fact per card, as the products': each entry remembers the instant of the fact that last changed it

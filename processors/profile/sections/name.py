@@ -4,7 +4,7 @@ Fed by the traits of ``IdentifiersObserved`` (the standard keys of ``bus/identif
 ``family_name``, or ``full_name`` split by nameparser when the parts are missing), the only events that carry a
 person's name, and only those the matcher placed on this customer as its person (``personal``: identity does not feed
 it a record whose traits it refuses here, and a claim that moves a family phone to its earliest event's customer leaves
-the name observations that came through it where the matcher put them; tester12 S1: a housemate's IVR name followed
+the name observations that came through it where the matcher put them; a housemate's IVR name followed
 the phone to its keeper, in the arrival orders where her records came first).
 
 **The rule** (``shown``; ``name_choice``), the same in every arrival order (event time, never arrival): the given

@@ -4,8 +4,8 @@ Account numbers are rendered masked, like every identifier in the screen pop.
 
 Each entry remembers the instant (``envelope.occurred_at``) of the fact that last changed it and
 ignores older facts, so replays and late or reordered events never resurrect a cancelled product. A fact whose
-event is ``undated`` (a batch layout without ``occurred_at``: its instant is only the export file's time, tester28
-F3) never outranks a dated one, whatever the instants, in either arrival order; between two undated facts, or two
+event is ``undated`` (a batch layout without ``occurred_at``: its instant is only the export file's time) never outranks
+a dated one, whatever the instants, in either arrival order; between two undated facts, or two
 dated ones, the later instant wins. Its entry is marked ``"undated": true`` (no mark: dated, as every entry kept
 before the mark).
 
@@ -209,7 +209,7 @@ class ProductsSection(ProfileSection):
 
     def before(self, state: dict[str, Any] | None, entry: str, since: int) -> bool:
         """Whether the fact that last changed ``entry`` (``<kind>/<id>``) occurred before ``since`` (epoch µs): an
-        account's bill of the tenant who left stays on her screen pop at the next tenant's move-in (tester33 F3)."""
+        account's bill of the tenant who left stays on her screen pop at the next tenant's move-in."""
         kind, _, key = entry.partition("/")
         found = ((state or {}).get(kind) or {}).get(key)
         return isinstance(found, dict) and found.get("at", since) < since
@@ -294,7 +294,7 @@ def accounts_named(state: dict[str, Any] | None) -> set[str]:
 
 def _unknown_status_note(entry: dict[str, Any]) -> dict[str, str]:
     """``{"note": ...}`` for an order whose status is UNKNOWN, else nothing: listed among the open orders (it may be),
-    it must not read as open (tester33 F6: an executed disconnection, ``executada``, showed as an open order)."""
+    it must not read as open (an executed disconnection, ``executada``, showed as an open order)."""
     if entry.get("status") != UNKNOWN_ORDER_STATUS:
         return {}
     word = f" {entry[SOURCE_STATUS]!r}" if entry.get(SOURCE_STATUS) else ""

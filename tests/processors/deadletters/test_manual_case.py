@@ -1,4 +1,4 @@
-"""``omnibus deadletters open-case``: the case an operator opens by hand from a dead letter (redrive36), for every
+"""``omnibus deadletters open-case``: the case an operator opens by hand from a dead letter, for every
 channel whose requests are dead-lettered; the broker run is in ``test_sealed_handoffs_broker``."""
 
 from __future__ import annotations

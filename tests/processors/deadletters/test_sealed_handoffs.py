@@ -1,4 +1,4 @@
-"""Re-driving a refused handoff request (redrive36: a Polish telecom's TaskRouter task whose handoff attributes were
+"""Re-driving a refused handoff request (a Polish telecom's TaskRouter task whose handoff attributes were
 refused): the call or transaction was published without the handoff, the request dead-lettered with the sealed body;
 ``redrive`` maps the body again with the current settings and publishes the handoff only when it opens this time,
 else it is refused again with the reason (it used to answer ``would_redrive`` and publish the call without the
@@ -122,7 +122,7 @@ def test_a_request_that_cannot_be_re_driven_points_to_open_case() -> None:
 
 
 def test_a_legacy_handoff_row_without_its_case_type_is_re_driven_corrected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The legacy kind of redrive36: an outbox row ``HandoffCreated`` without its ``case_type`` was refused and its
+    """The legacy kind of the same loss: an outbox row ``HandoffCreated`` without its ``case_type`` was refused and its
     row kept sealed. Re-driven as it is it is refused again with the reason; with ``--set payload.case_type`` it
     opens the case on the handoff topic, under the handoff id the row gives it."""
     from tests.processors.deadletters.test_sealed import sealed_letter

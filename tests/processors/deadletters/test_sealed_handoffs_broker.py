@@ -1,7 +1,7 @@
-"""redrive36 on the project's own broker, as the tester did it: a TaskRouter task whose agent form asked for a handoff
-without its kind is published without it and the request dead-lettered; ``redrive`` as it is refuses it again with
-the reason, ``redrive --set`` opens it, once; ``open-case`` opens another task's case by hand, once; and whichever of
-the two comes second for a dead letter publishes nothing (one case per request)."""
+"""Re-driving a refused handoff request on the project's own broker, as the tester did it: a TaskRouter task whose
+agent form asked for a handoff without its kind is published without it and the request dead-lettered; ``redrive`` as
+it is refuses it again with the reason, ``redrive --set`` opens it, once; ``open-case`` opens another task's case by
+hand, once; and whichever of the two comes second for a dead letter publishes nothing (one case per request)."""
 
 from __future__ import annotations
 

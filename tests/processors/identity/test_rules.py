@@ -1,4 +1,9 @@
-from processors.identity.rules import LinkPolicy
+import json
+import re
+from pathlib import Path
+
+from bus.identifiers.model import BLOCKED, INVALID
+from processors.identity.rules import LINEAGE_RULES, LinkPolicy
 from tests.processors.identity.support import settings
 
 POLICY = LinkPolicy(settings(max_per_customer={"EMAIL": 2}, shared_after={"PHONE": 3}))
@@ -20,3 +25,12 @@ def test_only_an_addition_breaches_a_limit() -> None:
 
 def test_shared_after_the_threshold() -> None:
     assert not POLICY.is_shared("PHONE", 3) and POLICY.is_shared("PHONE", 4)
+
+
+def test_the_lineage_schema_explains_every_rule_lineage_names() -> None:
+    """One list of rules (``rules.LINEAGE_RULES``), explained in schemas/identity/Lineage.avsc's doc of ``rule``:
+    ``corrected-version`` was carried in lineage and missing from the doc subscribers read."""
+    schema = json.loads((Path(__file__).parents[3] / "schemas" / "identity" / "Lineage.avsc").read_text())
+    (doc,) = [field["doc"] for field in schema["fields"] if field["name"] == "rule"]
+    named = set(re.findall(r"[a-z]+(?:-[a-z]+)*", doc))
+    assert not {*LINEAGE_RULES, INVALID, BLOCKED} - named

@@ -220,7 +220,44 @@ async def test_a_part_left_off_an_accepted_event_is_named_by_the_agent(
     answer = {"success": True, "accepted": 1, "duplicates": 0,
               name: [{"index": 0, "event_id": a, "code": "bad_field", "reason": reason}]}
     ((event, fields),) = await warned(journal, adapter, answer, monkeypatch)
-    assert said in event and fields == {"dropped": [{"event_id": a, "code": "bad_field"}]}
+    assert said in event and fields == {"dropped": [{"event_id": a, "code": "bad_field", "reason": reason}]}
+    assert "record the part again at the terminal" in event and "re-drives it" in event
+
+
+@pytest.mark.parametrize("reason", [
+    "'transaction.follow_up.handoff_id' must be text, got int",
+    "'transaction.follow_up.handoff_id' longer than 64 characters",
+    "'transaction.follow_up.handoff_id' is required: the id of the open case the customer came back about",
+    "'transaction.follow_up.summary' must be text, got list",
+])
+async def test_a_refused_follow_up_is_warned_with_its_own_reason_and_both_remedies(
+    adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch, reason: str,
+) -> None:
+    """A follow-up whose handoff_id is a number (a cause the warning's fixed words did not name), too long, missing,
+    or whose summary is not text: the warning carries the adapter's reason (the field and what is wrong, never the
+    value) and both remedies of the branch README, recording it again or re-driving the corrected dead letter."""
+    (a,) = journal.append_many([ticket("A1")])
+    answer = {"success": True, "accepted": 1, "duplicates": 0,
+              "dropped_follow_ups": [{"index": 0, "event_id": a, "code": "bad_field", "reason": reason}]}
+    ((event, fields),) = await warned(journal, adapter, answer, monkeypatch)
+    assert fields["dropped"] == [{"event_id": a, "code": "bad_field", "reason": reason}]
+    assert "no handoff_id of the case, or a value too long" not in event
+    assert "record the part again at the terminal" in event and "corrects its dead letter" in event
+    assert journal.left_off() == [{"event_id": a, "part": "follow_up", "code": "bad_field"}]
+
+
+async def test_identifiers_left_off_are_warned_with_the_way_to_correct_them(
+    adapter: tuple[StandInAdapter, str], journal: Journal, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Identifiers left off: the warning says how the branch README corrects them (the visit's next ticket status
+    event next to a known identifier), not by sending the transaction again; kind and code only."""
+    (a,) = journal.append_many([ticket("A1")])
+    answer = {"success": True, "accepted": 1, "duplicates": 0, "dropped_identifiers": [{
+        "index": 0, "event_id": a, "kind": "NATIONAL_ID", "code": "national-id-checksum",
+        "reason": "national ID check character does not match (es.dni)"}]}
+    ((event, fields),) = await warned(journal, adapter, answer, monkeypatch)
+    assert "next status event" in event and "never by sending the transaction again" in event
+    assert fields == {"dropped": [{"event_id": a, "kind": "NATIONAL_ID", "code": "national-id-checksum"}]}
 
 
 async def test_tester29_f13_what_the_adapter_left_off_is_kept_for_counter_agent_status(
