@@ -40,7 +40,7 @@ from faust.stores.memory import Store as MemoryStore
 from faust.streams import current_event
 from faust.types import TP, EventT, FutureMessage
 
-from bus.batch_restore import DoneBatches, TailUndo, done_of, record_batch
+from bus.batch_restore import DoneBatches, TailUndo, done_of, record_batch, take_back
 from bus.config import TopicSettings
 from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
 from bus.key_partitioned_store import KeyPartitionedStore, KeyPartitioning, PartitionKey
@@ -213,13 +213,8 @@ class FencedTable(faust.Table):
         keys: set[tuple[int, Any]] = set()
         for partition in sorted(self._active):
             rollback = tail.roll_back(partition, self.batches.of(partition))
-            for key, before in rollback.values.items():
-                if before is None:
-                    if key in self.data:
-                        del self.data[key]
-                else:
-                    self.data[key] = before
-                keys.add((partition, key))
+            take_back(self.data, rollback)
+            keys.update((partition, key) for key in rollback.values)
             if rollback.beyond:
                 log.error("a batch restored without its done marker began before the records kept to take it back: "
                           "it stays in part", table=self.name, partition=partition)
