@@ -32,8 +32,14 @@ A reader of the changelogs (``omnibus verify``, ``omnibus replay identity``) tak
 (``restored_changelog``), so it compares what the owner holds after its restore, also before the owner's rewrite
 lands.
 
-What it does not cover: a standby replica promoted to active without a restore from the start of the changelog (a
-persistent store's restore begins at its last offset) keeps no tail to take back.
+A standby replica (applied in bulk, ``FencedTable.apply_standby``: no tail) promoted to active is restored from the
+start of the changelog: faust-streaming 0.15.3 seeks a partition newly active to its earliest offset when the store
+keeps no offset (``faust/tables/recovery.py``: ``Recovery._add`` and ``on_rebalance`` keep an active offset only for a
+partition active before, ``_build_offsets`` takes the earliest one; ``persisted_offset`` is None for faust's memory
+store and for ``bus.key_partitioned_rocksdb``). The replica's copy is dropped as that restore starts
+(``FencedTable._forget``), so the tail's value before a batch is the restore's.
+``tests/bus/test_fenced_table_promotion.py`` pins that rule: a persistent store that restored from its last offset
+would keep no tail of what it held before.
 """
 
 from __future__ import annotations
