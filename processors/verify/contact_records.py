@@ -11,8 +11,9 @@ one behind. ``LocalGraph.check_consistent`` checks the same in the harness (``te
 Both tables are read as their owner holds them after a restore (``processors.replay.identity.latest_by_key``: the
 fence skips a late write, a batch without its done marker is taken back). A merged-away customer's index is emptied
 and its records deleted when its merge is done (``customer_merge.py``): one left behind fails here too. A state saved
-before the index kept its records inline (``CustomerState.contact_records``): not in the table, not checked. Figures: ``UNINDEXED`` and ``MISSING``, listed
-by customer id and contact event id (or the table key, when no event id of the run hashes to it): no identifier.
+before the index kept its records inline (``CustomerState.contact_records``): not in the table, not checked. Figures:
+``UNINDEXED`` and ``MISSING``, listed by customer id and contact event id (or the table key, when no event id of the
+run hashes to it): no identifier.
 """
 
 from __future__ import annotations
