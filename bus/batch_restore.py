@@ -175,8 +175,9 @@ class TailUndo:
 
     def roll_back(self, partition: Hashable, done: Mapping[str, int]) -> Rollback:
         """The values that take back, in ``partition``, every write of a batch above its writer's ``done`` seq (a
-        writer without one: all its batches); a key written again after them by a record not taken back (another
-        writer's, or one without a batch) keeps its value (counted in ``kept``)."""
+        writer without one: all its batches): each key gets its value before the first such write after the last
+        record not taken back that wrote it (another writer's, or one without a batch, such as the rewrite after an
+        earlier take-back); a key whose last write is such a record keeps its value (counted in ``kept``)."""
         values: dict[Any, Any] = {}
         later: set[Any] = set()
         batches: list[Batch] = []
@@ -186,15 +187,13 @@ class TailUndo:
                 batches.append(run.batch)  # type: ignore[arg-type]
             for key, before in run.writes:
                 if undone:
-                    if key not in values and key not in later:
-                        values[key] = before
+                    values.setdefault(key, before)
                 elif key in values:
+                    del values[key]  # written again by a record that stays: nothing before it is taken back
                     later.add(key)
-        for key in later:
-            values.pop(key, None)
         dropped = self._dropped.get(partition, {})
         beyond = any(seq > done.get(writer, 0) for writer, seq in dropped.items())
-        return Rollback(values, batches, len(later), beyond)
+        return Rollback(values, batches, len(later - values.keys()), beyond)
 
 
 def take_back(store: MutableMapping[Any, Any], rollback: Rollback) -> None:

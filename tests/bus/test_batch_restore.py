@@ -87,6 +87,21 @@ def test_a_key_written_again_after_the_batch_by_a_record_not_taken_back_keeps_it
     assert rollback.values == {} and rollback.kept == 2
 
 
+def test_a_key_a_later_batch_not_done_wrote_after_the_rewrite_goes_back_to_the_rewrite() -> None:
+    """Two stops in one partition: w1:7 cut and taken back, the owner's rewrite of its keys, then the owner's own
+    batch w2:1 cut too. The next restore takes w2:1 back to the rewrite's value, not keeps w2:1's write."""
+    tail = TailUndo()
+    tail.applied(0, ("w1", 7), b"a", b"a0")
+    tail.applied(0, None, b"a", b"a7")  # the rewrite after w1:7 was taken back: a0 again
+    tail.applied(0, ("w2", 1), b"a", b"a0")
+    tail.applied(0, ("w2", 1), b"b", None)
+    rollback = tail.roll_back(0, {})
+    assert rollback.values == {b"a": b"a0", b"b": None} and rollback.kept == 0
+    assert rollback.batches == [("w1", 7), ("w2", 1)]
+    tail.applied(0, None, b"a", b"a1")  # written again after w2:1 too: stays
+    assert tail.roll_back(0, {}).values == {b"b": None} and tail.roll_back(0, {}).kept == 1
+
+
 def test_records_without_a_batch_before_any_with_one_are_not_kept() -> None:
     tail = TailUndo(runs=2)
     for index in range(100):  # a changelog written before batch ids: restored as before, nothing kept
