@@ -28,19 +28,29 @@ from the state before the batch, with effects deduplicated on event ids. A done 
 marker is a late write, skipped like the rest. Records without the batch header (written before it existed) restore
 as before, record by record; a batch whose records began before the runs kept is logged, not taken back.
 
-What it does not cover: a standby replica promoted to active without a restore from the start of the changelog (a
-persistent store's restore begins at its last offset) keeps no tail to take back.
+A reader of the changelogs (``omnibus verify``, ``omnibus replay identity``) takes the same batches back
+(``restored_changelog``), so it compares what the owner holds after its restore, also before the owner's rewrite
+lands.
+
+A standby replica (applied in bulk, ``FencedTable.apply_standby``: no tail) promoted to active is restored from the
+start of the changelog: faust-streaming 0.15.3 seeks a partition newly active to its earliest offset when the store
+keeps no offset (``faust/tables/recovery.py``: ``Recovery._add`` and ``on_rebalance`` keep an active offset only for a
+partition active before, ``_build_offsets`` takes the earliest one; ``persisted_offset`` is None for faust's memory
+store and for ``bus.key_partitioned_rocksdb``). The replica's copy is dropped as that restore starts
+(``FencedTable._forget``), so the tail's value before a batch is the restore's.
+``tests/bus/test_fenced_table_promotion.py`` pins that rule: a persistent store that restored from its last offset
+would keep no tail of what it held before.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bus.fencing import MARKER_PREFIX, Headers, fence_headers
+from bus.fencing import MARKER_PREFIX, ChangelogFence, Headers, fence_headers, is_marker
 
 BATCH_HEADER = "omnibus-batch"
 DONE_PREFIX = (MARKER_PREFIX + "batch:").encode()  # a done marker's key, then its writer
@@ -165,8 +175,9 @@ class TailUndo:
 
     def roll_back(self, partition: Hashable, done: Mapping[str, int]) -> Rollback:
         """The values that take back, in ``partition``, every write of a batch above its writer's ``done`` seq (a
-        writer without one: all its batches); a key written again after them by a record not taken back (another
-        writer's, or one without a batch) keeps its value (counted in ``kept``)."""
+        writer without one: all its batches): each key gets its value before the first such write after the last
+        record not taken back that wrote it (another writer's, or one without a batch, such as the rewrite after an
+        earlier take-back); a key whose last write is such a record keeps its value (counted in ``kept``)."""
         values: dict[Any, Any] = {}
         later: set[Any] = set()
         batches: list[Batch] = []
@@ -176,12 +187,83 @@ class TailUndo:
                 batches.append(run.batch)  # type: ignore[arg-type]
             for key, before in run.writes:
                 if undone:
-                    if key not in values and key not in later:
-                        values[key] = before
+                    values.setdefault(key, before)
                 elif key in values:
+                    del values[key]  # written again by a record that stays: nothing before it is taken back
                     later.add(key)
-        for key in later:
-            values.pop(key, None)
         dropped = self._dropped.get(partition, {})
         beyond = any(seq > done.get(writer, 0) for writer, seq in dropped.items())
-        return Rollback(values, batches, len(later), beyond)
+        return Rollback(values, batches, len(later - values.keys()), beyond)
+
+
+def take_back(store: MutableMapping[Any, Any], rollback: Rollback) -> None:
+    """Give each key of ``rollback`` its value before the batches taken back in ``store`` (no value: deleted)."""
+    for key, before in rollback.values.items():
+        if before is None:
+            if key in store:
+                del store[key]
+        else:
+            store[key] = before
+
+
+@dataclass(slots=True)
+class ChangelogRecord:
+    """One changelog record as a reader hands it to ``restored_changelog``: ``partition`` any hashable id,
+    ``key``/``value`` raw bytes (value None: a tombstone), ``headers`` the Kafka headers."""
+
+    partition: Hashable
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+def done_batches(records: Iterable[ChangelogRecord]) -> DoneBatches:
+    """The done markers of the changelog that carries them (identity's node table's), as a restore reads them:
+    through the fence (``bus.fencing.ChangelogFence``: a marker written late is skipped). ``records`` in offset
+    order per partition."""
+    fence, done = ChangelogFence(), DoneBatches()
+    for record in records:
+        if fence.admits(record.partition, record.offset, record.headers):
+            batch = done_of(record.key, record.value)
+            if batch is not None:
+                done.add(record.partition, batch)
+    return done
+
+
+def restored_changelog(records: Iterable[ChangelogRecord], done: DoneBatches, decode: Callable[[bytes], Any],
+                       on_undecodable: Callable[[ChangelogRecord, Exception], None],
+                       errors: tuple[type[Exception], ...]) -> dict[bytes, Any]:
+    """A changelog's table as its owner holds it after a restore from the start (``FencedTable``): through the fence
+    (late writes and markers left out), the last value per key (a tombstone removes the key), then every batch
+    without its done marker in ``done`` (``done_batches``) taken back as the restore takes it back (``TailUndo``, the
+    last ``TAIL_BATCHES`` runs per partition). Returns raw key -> ``decode(value)``; a value whose ``decode``
+    raises one of ``errors`` is left out (the key keeps its earlier value) and handed to ``on_undecodable``.
+    ``records`` in offset order per partition."""
+    table: dict[bytes, Any] = {}
+    tail = TailUndo()
+    fence = ChangelogFence()
+    partitions: list[Hashable] = []
+    for record in _admitted(records, fence):
+        if record.partition not in partitions:
+            partitions.append(record.partition)
+        key = record.key
+        assert key is not None  # _admitted
+        tail.applied(record.partition, record_batch(record.headers), key, table.get(key))
+        if record.value is None:
+            table.pop(key, None)
+            continue
+        try:
+            table[key] = decode(record.value)
+        except errors as exc:
+            on_undecodable(record, exc)
+    for partition in partitions:
+        take_back(table, tail.roll_back(partition, done.of(partition)))
+    return table
+
+
+def _admitted(records: Iterable[ChangelogRecord], fence: ChangelogFence) -> Iterator[ChangelogRecord]:
+    for record in records:
+        if fence.admits(record.partition, record.offset, record.headers) and record.key is not None \
+                and not is_marker(record.key):
+            yield record

@@ -24,7 +24,8 @@
   (``on_recovery_completed``), so the key's last record, the one compaction keeps, is the right one;
 * tables restored together that share a ``DoneBatches`` (``batches``) restore a batch whole or not at all: after
   the restore, each takes back what it applied of a batch whose done marker it did not see, and writes those keys
-  again (``bus.batch_restore``).
+  again (``bus.batch_restore``); a restore from the start of a partition first drops what a standby replica held of
+  it (``_forget``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from faust.stores.memory import Store as MemoryStore
 from faust.streams import current_event
 from faust.types import TP, EventT, FutureMessage
 
-from bus.batch_restore import DoneBatches, TailUndo, done_of, record_batch
+from bus.batch_restore import DoneBatches, TailUndo, done_of, record_batch, take_back
 from bus.config import TopicSettings
 from bus.fencing import UNVERSIONED, ChangelogFence, batch_version, fence_headers, fence_marker, is_marker
 from bus.key_partitioned_store import KeyPartitionedStore, KeyPartitioning, PartitionKey
@@ -125,6 +126,8 @@ class FencedTable(faust.Table):
                 last = self.fence.last_offset(partition)
                 if last is None or message.offset <= last:  # read from the start again: a new restore
                     self._tail.clear(partition)
+                    if last is not None:
+                        self._forget(partition)
             if self.fence.admits(partition, message.offset, message.headers):
                 if partition in self._active and self.fence.highest(partition) > self._generation:
                     self._ahead(partition)
@@ -142,6 +145,20 @@ class FencedTable(faust.Table):
                 if partition in self._active:
                     self._late.add((partition, event.key))
         super().apply_changelog_batch(admitted)
+
+    def _forget(self, partition: int) -> None:
+        """Drop what the store holds of ``partition`` (a standby replica's copy, applied with no tail) as a restore
+        of it starts from the start of the changelog (faust's rule for a store that keeps no offset, pinned by
+        ``tests/bus/test_fenced_table_promotion.py``): the restore rebuilds it, and a key's value before a batch it
+        takes back is then the restore's (none, for a key the batch created), not the copy's."""
+        store = self.data
+        if isinstance(store, KeyPartitioning):  # KeyPartitionedStore, KeyPartitionedRocksDB
+            store.drop_partition(partition)
+        elif isinstance(store, MemoryStore):
+            index = store._key_partition
+            for key in [key for key, held in index.items() if held == partition]:
+                store.data.pop(key, None)
+                index.pop(key, None)
 
     @property
     def takes_standby_in_bulk(self) -> bool:
@@ -213,13 +230,8 @@ class FencedTable(faust.Table):
         keys: set[tuple[int, Any]] = set()
         for partition in sorted(self._active):
             rollback = tail.roll_back(partition, self.batches.of(partition))
-            for key, before in rollback.values.items():
-                if before is None:
-                    if key in self.data:
-                        del self.data[key]
-                else:
-                    self.data[key] = before
-                keys.add((partition, key))
+            take_back(self.data, rollback)
+            keys.update((partition, key) for key in rollback.values)
             if rollback.beyond:
                 log.error("a batch restored without its done marker began before the records kept to take it back: "
                           "it stays in part", table=self.name, partition=partition)

@@ -66,6 +66,10 @@ class KeyPartitioning:
         from a fetch (``bus.fenced_table.FencedTable.apply_standby``)."""
         raise NotImplementedError
 
+    def drop_partition(self, partition: int) -> None:
+        """Remove every key of ``partition`` (a standby replica's copy, before a restore rebuilds it)."""
+        raise NotImplementedError
+
 
 class KeyPartitionedStore(KeyPartitioning, MemoryStore):
     """faust's memory store (``memory://``) whose key -> partition index holds only the keys whose changelog
@@ -120,6 +124,14 @@ class KeyPartitionedStore(KeyPartitioning, MemoryStore):
 
     def drop_partitions_but(self, active: set[int]) -> int:
         """Remove every key whose partition is not in ``active``; returns how many were removed."""
+        return self._drop(lambda partition: partition not in active)
+
+    def drop_partition(self, partition: int) -> None:
+        """Remove every key of ``partition``."""
+        self._drop(lambda held: held == partition)
+        self._held.discard(partition)
+
+    def _drop(self, dropped: Callable[[int], bool]) -> int:
         index, partitions, partition_key = self._key_partition, self.partitions, self.partition_key
         gone = []
         for key in self.data:
@@ -128,7 +140,7 @@ class KeyPartitionedStore(KeyPartitioning, MemoryStore):
                 partition = derived_partition(key, partitions, partition_key)
                 if partition is None:
                     continue  # written live, partition unknown: kept, as faust's store keeps it
-            if partition not in active:
+            if dropped(partition):
                 gone.append(key)
         for key in gone:
             del self.data[key]

@@ -19,6 +19,7 @@ from typing import TypeVar
 import msgspec
 import zstandard
 
+from bus.batch_restore import ChangelogRecord, DoneBatches, done_batches, restored_changelog
 from bus.config import OmnibusSettings
 from bus.serde import build_serde
 from bus.topics import CONTACT_EVENTS, TopicSpec
@@ -37,7 +38,7 @@ from processors.identity.rules import LinkPolicy
 from processors.identity.store import CONTACTS_TABLE
 from processors.profile.book import ProfileBook, ProfileState
 from processors.profile.sections._time import micros
-from processors.replay import Progress, Replayed, fenced
+from processors.replay import Progress, Replayed
 from processors.replay.operators import OperatorCommand, apply_command
 from processors.replay.releases import in_turn
 
@@ -69,11 +70,14 @@ def contacts_changelog() -> TopicSpec:
 
 def running_profiles(records: Iterable[Replayed],
                      nodes: Iterable[Replayed] = ()) -> tuple[dict[str, ProfileState], int]:
-    """(the running processor's profiles by customer id, values that did not decode), read as a restore reads the
-    changelogs (``fenced``): a profile its customer's node value holds (``nodes``, the node changelog's records:
+    """(the running processor's profiles by customer id, values that did not decode), read as the owner holds them
+    after a restore (``latest_by_key``: the fence, a batch without its done marker in the node changelog taken back):
+    a profile its customer's node value holds (``nodes``, the node changelog's records:
     ``customer_codec.CUSTOMER_WITH_PROFILE``), else its row of the profile changelog (``records``)."""
-    profiles, undecodable = latest_by_key(records, lambda value: decode_any_profile(value) or {})
-    held, undecodable_held = latest_by_key(nodes, _held_profile)
+    nodes = list(nodes)
+    done = done_in(nodes)
+    profiles, undecodable = latest_by_key(records, lambda value: decode_any_profile(value) or {}, done)
+    held, undecodable_held = latest_by_key(nodes, _held_profile, done)
     for key, profile in held.items():
         if profile is not None:
             profiles[key] = profile
@@ -183,29 +187,31 @@ def running(records: Iterable[Replayed]) -> tuple[dict[str, list[str]], int]:
 def running_nodes(records: Iterable[Replayed]) -> tuple[dict[str, NodeState], int]:
     """(the running graph's node states by key from the changelog, values that did not decode as node states).
 
-    The changelog is read as a restore reads it (``bus.fencing.ChangelogFence``): a late write of a worker
-    that had lost the partition is skipped.
+    The changelog is read as its owner holds it after a restore (``latest_by_key``): a late write of a worker that
+    had lost the partition is skipped (``bus.fencing.ChangelogFence``), a batch without its done marker taken back.
     """
-    return latest_by_key(records, decode_any_state)
+    records = list(records)
+    return latest_by_key(records, decode_any_state, done_in(records))
 
 
-def latest_by_key(records: Iterable[Replayed], decode: Callable[[bytes], T]) -> tuple[dict[str, T], int]:
-    """A changelog's table as a restore rebuilds it: the last decoded value per key, a tombstone removing its key,
-    read through the fence (``fenced``); with how many values did not decode."""
-    table: dict[str, T] = {}
+def latest_by_key(records: Iterable[Replayed], decode: Callable[[bytes], T],
+                  done: DoneBatches) -> tuple[dict[str, T], int]:
+    """One of identity's changelogs (``records``: its records, raw, in offset order per partition) as its owner holds
+    it after a restore (``bus.batch_restore.restored_changelog``): the last decoded value per key, a tombstone removing
+    its key, read through the fence, and a batch without its done marker in ``done`` (``done_in``: the node
+    changelog's markers) taken back; with how many values did not decode."""
     undecodable = 0
-    for record in fenced(records):
-        if record.key is None:
-            continue
-        key = record.key.decode()
-        if record.value is None:
-            table.pop(key, None)
-            continue
-        try:
-            table[key] = decode(record.value)
-        except UNDECODABLE:
-            undecodable += 1
-    return table, undecodable
+
+    def count(_record: ChangelogRecord, _error: Exception) -> None:
+        nonlocal undecodable
+        undecodable += 1
+
+    table = restored_changelog((ChangelogRecord(r.partition, r.offset, r.key, r.value, r.headers) for r in records),
+                               done, decode, count, UNDECODABLE)
+    return {key.decode(): value for key, value in table.items()}, undecodable
 
 
-
+def done_in(nodes: Iterable[Replayed]) -> DoneBatches:
+    """The done markers of identity's batches in the node changelog's records (``nodes``, raw, in offset order per
+    partition: ``bus.batch_restore.done_batches``)."""
+    return done_batches(ChangelogRecord(r.partition, r.offset, r.key, r.value, r.headers) for r in nodes)

@@ -8,17 +8,19 @@ changelogs: one table's records before the new owner's fence markers, the other'
 names, or an index entry without its record: a split or a merge then moves a contact that is not there, or leaves
 one behind. ``LocalGraph.check_consistent`` checks the same in the harness (``test_partial_restore.py``).
 
-Both tables are read as a restore reads their changelogs (``processors.replay.identity.latest_by_key``: the fence
-skips a late write). A merged-away customer's index is emptied and its records deleted when its merge is done
-(``customer_merge.py``): one left behind fails here too. A state saved before the index kept its records inline
-(``CustomerState.contact_records``): not in the table, not checked. Figures: ``UNINDEXED`` and ``MISSING``, listed
-by customer id and contact event id (or the table key, when no event id of the run hashes to it): no identifier.
+Both tables are read as their owner holds them after a restore (``processors.replay.identity.latest_by_key``: the
+fence skips a late write, a batch without its done marker is taken back). A merged-away customer's index is emptied
+and its records deleted when its merge is done (``customer_merge.py``): one left behind fails here too. A state saved
+before the index kept its records inline (``CustomerState.contact_records``): not in the table, not checked. Figures:
+``UNINDEXED`` and ``MISSING``, listed by customer id and contact event id (or the table key, when no event id of the
+run hashes to it): no identifier.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from bus.batch_restore import DoneBatches
 from processors.identity.graph.contact_codec import decode_contact
 from processors.identity.graph.context import token_hash
 from processors.identity.graph.split_contacts import KEY_SEPARATOR, keys_of
@@ -33,13 +35,14 @@ MISSING = "index entries without a contact record"  # a figure (``check_contact_
 
 
 def check_contact_records(nodes: Mapping[str, NodeState], changelog: Iterable[Replayed], event_ids: Iterable[str],
-                          report: Report) -> Check:
+                          report: Report, *, done: DoneBatches) -> Check:
     """Every record of the contacts table (``changelog``: its changelog, raw) is named by the ``contact_index`` of
     the customer its key starts with, in ``nodes`` (the running node table: ``running_nodes``), and every entry of a
     customer's index has its record. ``event_ids``: the contact events of the run (``Recomputed.contacts``), to name
-    an entry without a record by its event id. Checked: records and entries, each key once; a value that does not
-    decode fails. Failures count in ``UNINDEXED`` and ``MISSING``."""
-    records, undecodable = latest_by_key(changelog, decode_contact)
+    an entry without a record by its event id; ``done``: the node changelog's done markers (``done_in``), so that a
+    batch cut by a stop is taken back as the owner takes it back. Checked: records and entries, each key once; a value
+    that does not decode fails. Failures count in ``UNINDEXED`` and ``MISSING``."""
+    records, undecodable = latest_by_key(changelog, decode_contact, done)
     indexed = {key: customer for customer, state in nodes.items() if isinstance(state, CustomerState)
                for key in keys_of(customer, state.contact_index)}
     check = report.add(Check(CONTACT_RECORDS, len(set(records) | set(indexed))))

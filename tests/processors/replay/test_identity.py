@@ -62,3 +62,25 @@ def test_a_table_value_with_a_codec_mark_on_something_else_counts_as_undecodable
     bad = [Replayed("p", 0, 1 + i, f"cus_{i}".encode(), None, bytes((mark,)) + b"not a frame")
            for i, mark in enumerate((PROFILE_ZSTD_V4, 0x01, 0x02))]
     assert running_profiles([good, *bad]) == ({"cus_a": {}}, 3)
+
+
+def test_running_reads_the_node_changelog_as_its_owner_holds_it_with_a_cut_batch_taken_back():
+    """``replay identity`` compares what the owner holds: batch w1:2, without its done marker (cut by a stop), is
+    taken back as the owner's restore takes it back (``bus.batch_restore``); w1:1, done, stays."""
+    from bus.batch_restore import batch_header, done_marker
+    from bus.fencing import fence_headers
+
+    def written(offset: int, key: str, state, batch: str) -> Replayed:
+        return Replayed("t", 0, offset, key.encode(), None, encode_state(state),
+                        (*fence_headers(1), batch_header(batch)))
+
+    marker_key, marker_value, marker_headers = done_marker(("w1", 1), 1)
+    one = CustomerState(created=True, members={"USER_ID:u1": (1, 0)})
+    two = CustomerState(created=True, members={"USER_ID:u1": (1, 0), "PHONE:+1": (1, 0)})
+    other = CustomerState(created=True, members={"USER_ID:u2": (1, 0)})
+    records = [written(0, "cus_1", one, "w1:1"), Replayed("t", 0, 1, marker_key, None, marker_value, marker_headers),
+               written(2, "cus_1", two, "w1:2"), written(3, "cus_2", other, "w1:2")]
+    assert running(records) == ({"USER_ID:u1": ["USER_ID:u1"]}, 0)
+    done_key, done_value, done_headers = done_marker(("w1", 2), 1)
+    finished = [*records, Replayed("t", 0, 4, done_key, None, done_value, done_headers)]
+    assert running(finished) == ({"PHONE:+1": ["PHONE:+1", "USER_ID:u1"], "USER_ID:u2": ["USER_ID:u2"]}, 0)
