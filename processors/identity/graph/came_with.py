@@ -166,6 +166,29 @@ def lowered(policy: LinkPolicy, state: CustomerState, key: str, old: int, new: i
     return gone
 
 
+def fell(policy: LinkPolicy, state: CustomerState, key: str, old: int, new: int) -> None:
+    """Member ``key``'s rank falls from ``old`` to ``new`` (``rank_node.on_rekey``). Where an event without a user id
+    brought ``key`` here at ``old`` (a pair of ``note``), the members planned before ``key`` (``plan_order``) that
+    ranked here before ``old`` and that the event did not carry were here when it came: it met them (weighed then, as
+    its own join or offer), and an event of rank ``new`` did not meet them through ``key`` in time order
+    (``met_before``). Not where the event carried them: a login's ``{u, e}`` met the customer with them."""
+    kept, members = state.came_with, state.members
+    if not kept or not any(recalls(kept, _pair(key, old, other)) for other in members if other != key):
+        return
+    for other, value in members.items():
+        if other != key and 0 < member_rank(value) < old and policy.plan_order([other, key])[0] == other \
+                and not recalls(kept, _pair(key, old, other)):
+            kept = remember(kept, _fell(key, new, other), MAX_CAME_WITH)
+    state.came_with = kept
+
+
+def met_before(state: CustomerState, key: str, other: str, rank: int) -> bool:
+    """Whether member ``other`` was here before the event that brought member ``key`` (``fell``), and the event of
+    ``rank`` (``limits.event_rank``) lowered ``key``'s rank to its own: it came first on ``key``, before ``key`` met
+    ``other`` here. Not where a still earlier event lowered it since: that one may have brought the two together."""
+    return member_rank(state.members[key]) == rank and recalls(state.came_with, _fell(key, rank, other))
+
+
 def given(state: CustomerState, key: str) -> None:
     """A claim took member ``key`` (``claim_node.on_give``): noted, for ``lowered``."""
     state.came_with = remember(state.came_with, _given(key), MAX_CAME_WITH)
@@ -204,6 +227,10 @@ def _pair(key: str, rank: int, other: str) -> str:
 
 def _met(key: str, rank: int, other: str) -> str:
     return f"{key}|{rank}|met|{other}"
+
+
+def _fell(key: str, rank: int, other: str) -> str:
+    return f"{key}|{rank}|fell|{other}"
 
 
 def _given(key: str) -> str:

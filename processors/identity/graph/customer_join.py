@@ -186,12 +186,19 @@ def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member],
     and the members ranked after it came later, each weighed by its own event then (where a login brought the linking
     identifier, ``{x1, e}`` t0, ``{u, e}`` t1 arriving t1 first, it counts: weighed, as time order weighs t1). The
     order bench's ``{x0, e}`` t0, ``{x1, e}`` t1, ``{x1, u-0}`` t2 kind (arriving t2, t1, t0 the login made t0's join
-    a review; ``test_customer_join_order.py``)."""
+    a review; ``test_customer_join_order.py``). And a member that was here before a later event brought the linking
+    identifier does not count: that event met it (weighed then), and in time order this one, earlier on the linking
+    identifier, met nobody here through it (``came_with.fell``, read once this event lowered its rank, or the linking
+    identifier still ranking after the event; bench draw 2594's ``{u-2, x2, e0}`` t0, ``{x0, e1}`` t1, ``{x2, e1}`` t2
+    arriving t0, t2, t1: ``test_came_with_fell.py``)."""
     first, event = linking[0], saga_rank(saga)
     met = any(0 < rank < event and recalls(ctx.state.ranks_applied, str(rank))
               for rank in (member_rank(members[key]) for key in linking if key in members))
     first_on = first in members and member_rank(members[first]) == rank_of(ctx.policy, saga, first) \
         and came_with.brought_by_user_less(ctx.state, first)
+    later = first in members and member_rank(members[first]) > event
     return any(ctx.policy.plan_order([key, first])[0] == key for key in members
                if key not in linking and not (met and member_rank(members[key]) > event)
-               and not (first_on and member_rank(members[key]) > event))
+               and not (first_on and member_rank(members[key]) > event)
+               and not (later and member_rank(members[key]) < member_rank(members[first]))
+               and not (first in members and came_with.met_before(ctx.state, first, key, event)))

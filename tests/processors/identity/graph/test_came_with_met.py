@@ -9,8 +9,9 @@ A's customer; B's visit lowered ``e1``'s rank there to its own and B's claim too
 nothing remembered that C had met both. Now the fall of a rank notes whom the user-less event came with
 (``lowered``) and the claim reads it (``met_through``): the pair is proposed again and weighed as then. Arriving C,
 B, A, C made the customer and B's claim took ``e1`` before A lowered ``x0``: the fall of ``x0`` reads that the claim
-took what C brought with it (``given``) and proposes the pair. Arriving B, C, A is not covered, nor A holding a user
-id (strict xfails).
+took what C brought with it (``given``) and proposes the pair. Arriving B, C, A is not covered (strict xfails). A
+holding a user id (a giver holding one proposes nothing) agrees in every order since B's join is not weighed on the
+user id that was on A's customer before C brought ``e1`` there (``came_with.fell``, ``test_came_with_fell.py``).
 """
 
 from __future__ import annotations
@@ -54,15 +55,9 @@ FORMS = {  # B of each form: a login with a browser, a login alone, a browser al
                 identify("e1@example.org", anonymousId="x1"), identify("e1@example.org", anonymousId="x0")],
 }
 # Still differing (strict xfails): B, C, A (C weighed at its join against B's customer, kept apart with x0 alone; A then
-# brings e0 to x0's customer, where time order weighed the two customers in C's offer and merged them); and A with a
-# login (a giver holding a user id proposes nothing: ``came_with._holds_one``).
+# brings e0 to x0's customer, where time order weighed the two customers in C's offer and merged them).
 BCA = "B, C, A: C weighed at its join against B's customer"
-HOLDS_ONE = "A holds a user id: nothing proposed (bench draws 1455, 1957)"
-LEFT = {**{(name, (1, 2, 0), partitions, seed): BCA
-           for name in ("login-browser", "login") for partitions, seed in INTERLEAVINGS},
-        **{("a-login", order, partitions, seed): HOLDS_ONE
-           for order, partitions, seed in [((0, 2, 1), 1, None), ((0, 2, 1), 3, 3), ((0, 2, 1), 3, 5),
-                                           ((0, 2, 1), 3, 11), ((2, 0, 1), 1, None), ((2, 0, 1), 3, 11)]}}
+LEFT = {(name, (1, 2, 0), partitions, seed): BCA for name in ("login-browser", "login") for partitions, seed in INTERLEAVINGS}
 
 
 def _cases() -> list[Any]:
