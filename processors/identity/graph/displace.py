@@ -239,8 +239,9 @@ def _again(ctx: Node, entry: Awaited) -> bool:
     # A member at the refused event's own rank (its visit lowered it: it carried it) was there by then in time order,
     # where the event met the customer through a linking identifier settled before it (else that member may be the
     # resident's own, bench draw 1456's cut); that event is applied to the refused user id's customer, never here.
-    carried = entry.user_rank if any(0 < member_rank(members[key]) < entry.user_rank
-                                      and _settled(ctx, [member_rank(members[key])], rank) for key in entry.linking) else 0
+    met = any(0 < member_rank(members[key]) < entry.user_rank and _settled(ctx, [member_rank(members[key])], rank)
+              for key in entry.linking)
+    carried = entry.user_rank if met else 0
     if not rest or not _settled(ctx, [value for key in rest if (value := member_rank(members[key])) != carried], rank):
         return False
     if not _fits(ctx, saga, rest, {entry.user: entry.user_rank}, entry.linking[0]):
