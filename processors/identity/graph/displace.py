@@ -35,7 +35,11 @@ Only where the customer's state shows the time-order outcome (the attempts that 
 When none of that holds nothing moves and the limit refuses the step as before, so the rule only ever replaces an
 arrival-order refusal by the time-order outcome. Where it fails only for want of applied ranks (an event in flight)
 or the resident's own rank-mate is all that stays, the refused step is decided again at a later ``apply``
-(``displace_late.py``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
+(``displace_late.py``); so is a join where the resident's later members would leave with it but a linking identifier
+still ranks with the resident (an earlier event's visit may yet lower it: ``_await_later``). There a member at the
+refused event's own rank counts as settled where a linking identifier ranks before it at an applied rank (the event
+carried it; its apply never comes here). A join of the resident's own later event that arrives after it moved out
+follows it (``moved_off.join_follows``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
 """
 
 from __future__ import annotations
@@ -142,8 +146,21 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
     if not rank or not arriving_rank or arriving_rank >= rank or event >= rank:
         return []
     moving = sorted(key for key in members if key not in keep and member_rank(members[key]) == rank)
-    if later and not any(_before(saga, key, member_rank(members[key])) == rank for key in keep & members.keys()):
-        moving += sorted(_came_after(ctx.state, saga.ids, keep, rank))
+    after = sorted(_came_after(ctx.state, saga.ids, keep, rank)) if later else []
+    if after and not any(_before(saga, key, member_rank(members[key])) == rank for key in keep & members.keys()):
+        moving, after = moving + after, []
+    if not (decided := _decide(ctx, saga, rank, moving, residents[0], goes_ahead, following, waiting)) and after \
+            and waiting is not None:
+        _await_later(ctx, [*moving, *after], rank, goes_ahead, lambda unapplied: waiting(residents[0], rank, unapplied))
+    return decided
+
+
+def _decide(ctx: Node, saga: Saga, rank: int, moving: list[str], resident: str,
+            goes_ahead: Callable[[list[str]], bool], following: Iterable[str],
+            waiting: Callable[[str, int, list[int]], None] | None) -> list[str]:
+    """``moving`` if what stays is settled before the resident (ranked ``rank``) and the step goes ahead; else none,
+    ``waiting`` told where only ranks in flight keep it from being settled (``_leaving``)."""
+    members = ctx.state.members
     rest = [key for key in members if key not in moving]
     ranks = {key: _before(saga, key, member_rank(members[key])) for key in rest}
     # A rank-mate of the resident that the event carries and ranked earlier at its visit came with the event in time
@@ -160,9 +177,22 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
         # this customer knows (an earlier event's visit may still lower it). Decided again at a later apply.
         unapplied = sorted({value for value in others if value and not recalls(ctx.state.ranks_applied, str(value))})
         if waiting is not None and all(value < rank for value in others) and goes_ahead(rest):
-            waiting(residents[0], rank, unapplied)
+            waiting(resident, rank, unapplied)
         return []
     return moving if goes_ahead(rest) else []
+
+
+def _await_later(ctx: Node, moving: list[str], rank: int, goes_ahead: Callable[[list[str]], bool],
+                 waiting: Callable[[list[int]], None]) -> None:
+    """A join refused although, with the resident's later members (``_came_after``) leaving too, what stays ranks
+    before the resident (``rank``) and the step would go ahead: a linking identifier still ranked with the resident
+    before the event's visit, or a later member, kept them. An earlier event in flight may yet lower that rank (its
+    visit, then its apply here: 3 partitions interleaved), so the step is decided again at every later apply
+    (``_again``, which reads the ranks then held and waits while one is still the resident's or unapplied)."""
+    members = ctx.state.members
+    rest = [key for key in members if key not in moving]
+    if rest and all(member_rank(members[key]) < rank for key in rest) and goes_ahead(rest):
+        waiting([])
 
 
 def _came_after(state: CustomerState, carried: Iterable[str], keep: set[str], rank: int) -> set[str]:
@@ -206,7 +236,13 @@ def _again(ctx: Node, entry: Awaited) -> bool:
     moving += sorted(_came_after(ctx.state, (), set(entry.linking), rank))
     rest = [key for key in members if key not in moving]
     saga = command_saga(entry.event_id, entry.channel, MAX_PER_CUSTOMER)
-    if not rest or not _settled(ctx, [member_rank(members[key]) for key in rest], rank):
+    # A member at the refused event's own rank (its visit lowered it: it carried it) was there by then in time order,
+    # where the event met the customer through a linking identifier settled before it (else that member may be the
+    # resident's own, bench draw 1456's cut); that event is applied to the refused user id's customer, never here.
+    met = any(0 < member_rank(members[key]) < entry.user_rank and _settled(ctx, [member_rank(members[key])], rank)
+              for key in entry.linking)
+    carried = entry.user_rank if met else 0
+    if not rest or not _settled(ctx, [value for key in rest if (value := member_rank(members[key])) != carried], rank):
         return False
     if not _fits(ctx, saga, rest, {entry.user: entry.user_rank}, entry.linking[0]):
         return True

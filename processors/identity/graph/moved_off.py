@@ -25,7 +25,8 @@ order (``test_split_contacts_order.py``, ``test_claim_node_order.py``, ``test_mo
   one that ranks first on the claimed identifier (``Apply.claims``: its own claim decides who keeps it). Not an
   identifier the kept-apart rule placed the event here through (``Apply.kept_apart``). A ``HandoffCreated`` opened
   during a contact goes as that contact would (``handoff_records.origin``). A ``join`` through an anonymous id a claim
-  took away goes on to the claimant, undecided (``join_follows``, asked by ``customer_join.on_join``).
+  took away goes on to the claimant, undecided (``join_follows``, asked by ``customer_join.on_join``); so does one of
+  an event whose user id the limit of one moved out since its visit, to that user id's customer (``_displaced``).
 * a contact (``contact_moved``, asked by ``move_contact.follow`` once the event is applied here): an event of the
   moved contact (its screen-pop id, ``recent_contacts.contact_id``) is applied here as the move's own events were
   (claims, traits: the identifiers stay where they are), then handed to the target with its record and profile
@@ -48,6 +49,7 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
+from bus.identifiers.kinds import USER_ID
 from processors.handoffs.outputs import CREATED
 from processors.identity.graph import handoff_records
 from processors.identity.graph.context import Ctx
@@ -167,9 +169,14 @@ def join_follows(ctx: Ctx[CustomerState], message: Join) -> str | None:
     carries no identifier of a type limited to one, told no person (no traits) and did not rank first on it (its own
     claim decides then). In time order such an event came after that login and met the anonymous id on the claimant's
     customer, as ``came_with.following_claim`` moves what it brought when the join came first (bench draw 693; its
-    form in ``test_came_with_claim.py``). None: decided here."""
+    form in ``test_came_with_claim.py``). First, a ``join`` of an event whose one user id left this customer since
+    its visit (not among the identifiers it adds) goes where that user id went (``_displaced``). None: decided here."""
     state, saga, key = ctx.state, message.saga, message.culprit
     value = state.split_off.get(key)
+    users = [other for other in saga.ids if kind_of(other) == USER_ID and other not in message.add
+             and other not in state.members and other in state.split_off]
+    if len(users) == 1 and (to := _displaced(ctx, moved(state.split_off[users[0]]))):
+        return to
     if value is None or message.new or key in state.members or kind_of(key) not in UNTOLD_KINDS or saga.traits \
             or any(ctx.policy.limit(kind_of(other)) == 1 for other in saga.ids):
         return None
@@ -177,6 +184,17 @@ def join_follows(ctx: Ctx[CustomerState], message: Join) -> str | None:
     if not note.claim or note.to == ctx.key or note.to in state.aliases:
         return None
     if key in saga.ids and saga.lowered >> saga.ids.index(key) & 1:
+        return None
+    return note.to
+
+
+def _displaced(ctx: Ctx[CustomerState], note: MovedOff) -> str | None:
+    """Where a ``join`` of an event whose user id left this customer since the event's visit goes: to the user id's
+    customer, where the limit of one moved it out (``displace.split_off``: no do-not-merge, unlike an operator's
+    split). In time order the event met the user id on that customer (a shared browser's later login's later event,
+    its rank in flight on 3 partitions: ``test_displace_order.py``). None: decided here."""
+    state = ctx.state
+    if note.claim or note.to == ctx.key or note.to in state.aliases or note.to in state.do_not_merge:
         return None
     return note.to
 

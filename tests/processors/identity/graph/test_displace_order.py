@@ -18,8 +18,17 @@ A member ranked after the resident that no user-less event brought (``came_with.
 step's event does not carry came, in time order, with the resident's later events: at a join it now leaves with the
 resident (``displace._came_after``), unless a linking identifier ranked (before the event's visit) with the resident,
 that is came with it (the guard form, cut from draw 1456 while this was being written). Every order on one partition
-gives the time-order clusters; interleaved on three partitions some orders still differ (a rank in flight), kept as
-strict xfails.
+gives the time-order clusters.
+
+Interleaved on three partitions, a rank is still in flight when the earlier login arrives. Three ways it differed, now
+decided from the ranks the customer will hold: (1) the linking anonymous id ranks with the resident only because the
+earliest event's visit has not lowered it yet, so the guard holds for now: the join is refused and decided again at
+each later apply (``displace._await_later``, ``_again``), which moves the resident and its later members once what
+stays ranks before it at applied ranks; (2) a member the refused event carried ranks at that event's own rank, never
+applied here (its apply goes to the refused login's customer): ``_again`` counts it as there by then where the event
+met the customer through a linking identifier settled before it; (3) the resident's later event, visited before the
+resident moved out and joining after, followed the user id to its new customer (``moved_off.join_follows``) instead of
+leaving its e-mail behind. What still differs is listed in ``STILL_DIFFERING`` (strict xfails).
 """
 
 from __future__ import annotations
@@ -76,6 +85,15 @@ GUARD = [identify(anonymousId="x0", email=E1), identify(anonymousId="x1", userId
 
 IN_FLIGHT = ("interleaved on three partitions, a member's rank can still be in flight when the earlier login arrives "
              "(module docstring): not fixed")
+# The interleavings that still differ (form, seed): 1 to 6 of the 24 orders each. Where the earlier login's step is an
+# offer (its customer and the later login's met through a user-less event that reached both), the resident's later
+# members do not leave with it (``displace.at_offer_loser``: a try that moved them made bench draw 2939 differ, its
+# resident's earliest event still in flight); the rest are a claim and a join crossing (not traced to the end).
+STILL_DIFFERING = {("both-carry-the-email", 3), ("later-event-brings-the-first-email", 5),
+                   ("later-event-brings-the-first-email", 11), ("own-customer-through-the-email", 3),
+                   ("own-customer-through-the-email", 5),
+                   *((form, seed) for form in ("later-login-carries-the-first-email", "own-customer-with-the-email")
+                     for seed in (3, 5, 7, 11))}
 
 
 def _differing(calls: list[dict[str, Any]], partitions: int, interleave: int | None) -> list[tuple[int, ...]]:
@@ -92,11 +110,13 @@ def test_the_earlier_login_keeps_the_shared_browser_in_every_order(form: str) ->
     assert _differing(FORMS[form], 1, None) == []
 
 
-@pytest.mark.xfail(strict=True, reason=IN_FLIGHT)
-@pytest.mark.parametrize("form", sorted(FORMS))
-@pytest.mark.parametrize("interleave", [3, 5])
+@pytest.mark.parametrize(("form", "interleave"), [
+    pytest.param(form, seed, marks=[pytest.mark.xfail(strict=True, reason=IN_FLIGHT)]
+                 if (form, seed) in STILL_DIFFERING else [])
+    for form in sorted(FORMS) for seed in (3, 5, 7, 11)])
 def test_the_earlier_login_keeps_the_shared_browser_interleaved(form: str, interleave: int) -> None:
-    """Every order interleaved on three partitions gives time order's clusters."""
+    """Every order interleaved on three partitions gives time order's clusters (main: 121 of the forms' 672 such
+    replays differed, in 26 of these 28 cases; now 42, in 13)."""
     assert _differing(FORMS[form], 3, interleave) == []
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from bus.serde import SerdeContext
 from processors.identity.graph import moved_off
 from processors.identity.graph.messages.base import MovedOff
@@ -86,3 +88,23 @@ def test_a_split_noted_by_an_earlier_version_still_decodes_and_is_followed() -> 
     assert root(h, a).split_off == {phone: b}
     event_id = late_call(h, a, phone)
     assert [d.customer_id for d in h.decisions(Resolved) if d.triggering_event_id == event_id] == [b]
+
+
+class _At(NamedTuple):
+    """The two fields ``moved_off._displaced`` reads of a customer's handler context."""
+
+    key: str
+    state: CustomerState
+
+
+def test_a_join_follows_a_user_id_the_limit_of_one_moved_out_not_one_an_operator_split_off() -> None:
+    """``join_follows``'s first rule (``_displaced``): a user id moved out by the limit of one (``displace.split_off``:
+    no do-not-merge) takes its event's late ``join`` along; an operator's split (do-not-merge), a claim or a note
+    naming the customer itself decide nothing. The orders it fixes: ``test_displace_order.py``."""
+    note = MovedOff("cus_b", 2)
+    assert moved_off._displaced(_At("cus_a", CustomerState(created=True)), note) == "cus_b"  # type: ignore[arg-type]
+    split = CustomerState(created=True, do_not_merge=["cus_b"])
+    assert moved_off._displaced(_At("cus_a", split), note) is None  # type: ignore[arg-type]
+    claimed = MovedOff("cus_b", 2, claim=True)
+    assert moved_off._displaced(_At("cus_a", CustomerState(created=True)), claimed) is None  # type: ignore[arg-type]
+    assert moved_off._displaced(_At("cus_b", CustomerState(created=True)), note) is None  # type: ignore[arg-type]
