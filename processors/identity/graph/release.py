@@ -112,7 +112,9 @@ def on_relinquish(ctx: Ctx[IdentifierState], message: Relinquish) -> None:
     # a tenant change or a recycle they tell later still gives it to the records' holder (recycle.py, tester33 F3).
     # The release ends the gifts of the records before it as a closure would: a later record takes it from there.
     rank = max(message.at, 0) << HASH_BITS
-    holders = sorted({*state.released_from, (rank, message.customer)})[-MAX_HOLDERS:]
+    # (no customer: a recomputation's release of a number its grouping gave nobody, ``replay.releases.apply_release``)
+    holders = sorted({*state.released_from, (rank, message.customer)} if message.customer else state.released_from
+                     )[-MAX_HOLDERS:]
     closures = state.closures
     for account in sorted({account for gift in state.records for account in gift.accounts}):
         closures = closures_with(closures, (account, max(message.at, 0)))
