@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 from processors.identity.graph.local import LocalGraph
 from processors.identity.graph.messages.commands import ReleaseIdentifier, Relinquish
 from processors.identity.graph.outputs import Send
-from processors.identity.graph.state import IdentifierState
+from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.review import identifier_key
 from processors.identity.rules import MANUAL_RELEASE
 from processors.profile.sections._time import micros
@@ -111,7 +111,11 @@ def apply_release(graph: LocalGraph, release: Release) -> None:
     else:
         node = graph.store.nodes.get(release.identifier)
         version = node.version if isinstance(node, IdentifierState) else 0
-        graph.submit([Send(release.identifier, Relinquish(release.customer_id, version + 1, release.at,
+        # The released customer is its holder then only if the recomputation has it: else the identifier's late events
+        # would be led to a customer that never comes (``graph/saga.held_then``).
+        named = graph.store.nodes.get(release.customer_id)
+        customer = release.customer_id if isinstance(named, CustomerState) and named.created else ""
+        graph.submit([Send(release.identifier, Relinquish(customer, version + 1, release.at,
                                                           release.operator, None, release.token, release.channel))])
     graph.run()
 

@@ -47,7 +47,7 @@ from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Join, Release
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.refusals import announce
-from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, copy_saga, lineage, pending_customer_id
+from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, copy_saga, held_for, lineage, pending_customer_id
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MAX_PER_CUSTOMER
 
@@ -61,6 +61,12 @@ def on_join(ctx: Node, message: Join) -> None:
         return
     saga, state = copy_saga(message.saga), ctx.state
     members = state.members
+
+    def held(keys: list[str]) -> list[str]:
+        """Those of ``keys`` the event carried for this customer, which held them then (``saga.held_then``): they weigh
+        as they did then, as its members."""
+        return [key for key in keys if key not in members and held_for(saga, key)]
+
     added = [key for key in message.add if key not in members]
     culprit = message.culprit
     if not message.new and conflict(ctx.policy, members, dict.fromkeys(added, 0), waived(saga)):
@@ -79,7 +85,7 @@ def on_join(ctx: Node, message: Join) -> None:
     decision, score = Decision.MERGE, None
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
-        decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], members, saga)
+        decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], [*members, *held([culprit])], saga)
     fitting = fits_two.capped(saga, culprit, decision)  # a login that fits two people's records: a review
     if fitting:
         decision = Decision.REVIEW
@@ -93,7 +99,8 @@ def on_join(ctx: Node, message: Join) -> None:
         # In the order where this customer's event came second, its identifier planned before the linking one would
         # have met this event's side through it as a pending one, weighed (``message.new`` False, below): weighed
         # here too, so the order of arrival does not decide whether the pair is weighed (module docstring).
-        housemate, persons = judge(ctx, saga.traits, state.traits, [*added, *linking], members, saga), True
+        housemate, persons = judge(ctx, saga.traits, state.traits, [*added, *linking], [*members, *held(linking)],
+                                   saga), True
     if housemate is not None and housemate[0] is not Decision.MERGE:
         # Not this person, or not surely (the rule of a merge): the event leaves this customer with its new
         # identifier (the linking ones stay), as when the new one was planned first and met it through them.

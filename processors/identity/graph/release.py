@@ -15,11 +15,12 @@ calls pop the old one. The release travels like a split (a command keyed by the 
   and a tombstone on ``customer.identifiers.v1``, as an eviction by a limit), and starts afresh: no first rank, no
   people, no customers kept apart, no shared flag, no refusals remembered. It keeps the release's rank
   (``IdentifierState.released_below``): an event that occurred before the release carried it for the previous
-  holder (an offline counter's late upload, a replay) and no longer links, ranks, counts or claims it
-  (``stale``), so it never takes the number back. It still reaches a customer: the node keeps who held it until
-  each release (``IdentifierState.released_from``), and an event that no identifier leads to a customer goes to its
-  identifier's holder at the event's instant (``holder``, ``saga.advance``): a late call from the number lands on the
-  previous subscriber's history, never on nobody's (tester18 F5). The next event that occurred after the release
+  holder (an offline counter's late upload, a replay) and no longer ranks, counts or claims it (``stale``), so it
+  never takes the number back. It leads the event only to the customer that held it at the event's instant: the
+  node keeps who held it until each release (``IdentifierState.released_from``, ``holder``), and phase 2 reads it as
+  that customer's, as it was then (``saga.held_then``): a late call from the number lands on the previous
+  subscriber's history, never on nobody's (tester18 F5), and the identifiers nobody held a late event brings join
+  that customer. The next event that occurred after the release
   and carries it makes or joins the customer its other identifiers lead to (the new subscriber's identify), and
   ranks first on it from then on. A move that reserved the node (a claim) ends first; a release whose version a newer
   assignment superseded is dropped, so a stale command never undoes a newer claim.
@@ -111,7 +112,9 @@ def on_relinquish(ctx: Ctx[IdentifierState], message: Relinquish) -> None:
     # a tenant change or a recycle they tell later still gives it to the records' holder (recycle.py, tester33 F3).
     # The release ends the gifts of the records before it as a closure would: a later record takes it from there.
     rank = max(message.at, 0) << HASH_BITS
-    holders = sorted({*state.released_from, (rank, message.customer)})[-MAX_HOLDERS:]
+    # (no customer: a recomputation's release of a number its grouping gave nobody, ``replay.releases.apply_release``)
+    holders = sorted({*state.released_from, (rank, message.customer)} if message.customer else state.released_from
+                     )[-MAX_HOLDERS:]
     closures = state.closures
     for account in sorted({account for gift in state.records for account in gift.accounts}):
         closures = closures_with(closures, (account, max(message.at, 0)))

@@ -165,6 +165,27 @@ def owned(saga: Saga) -> set[str]:
             if status not in (NEW, SHARED, UNKNOWN) and key not in saga.lookup_only}
 
 
+def held_then(saga: Saga) -> set[str]:
+    """An event that carried an identifier for the customer that held it when it occurred (released or recycled
+    since: ``release.holder``, ``Saga.released_to``) and no identifier another customer owns: that identifier leads
+    it to that holder as it did then, so the identifiers it brings that nobody held join that holder, weighed as in
+    time order (processors/identity/README.md, "Release an identifier": a contact belongs to whoever held the number
+    when it occurred, also when it arrives after the move). Marks it owned by that holder in ``saga.seen`` (phase 2
+    only: the node is not touched, and the event ranks and claims nothing there) and returns the owned keys; none when
+    the event carried no such identifier."""
+    key = next((key for key in saga.plan if saga.seen.get(key) == UNKNOWN and key not in saga.lookup_only), None)
+    if key is None or saga.proposal or saga.released_to is None:
+        return set()
+    saga.seen[key] = saga.released_to
+    return {key}
+
+
+def held_for(saga: Saga, key: str) -> bool:
+    """Whether ``key`` leads the event to its customer because that customer held it when the event occurred
+    (``held_then``), not because it holds it now."""
+    return saga.released_to is not None and saga.seen.get(key) == saga.released_to
+
+
 def copy_saga(saga: Saga) -> Saga:
     """A copy safe to change (messages kept in a node's queue share their saga otherwise)."""
     return msgspec.structs.replace(saga, seen=dict(saga.seen), pending=list(saga.pending),
@@ -200,6 +221,8 @@ def advance(saga: Saga, policy: LinkPolicy) -> list[Output]:
     plan, seen, event_id = saga.plan, saga.seen, saga.event_id
     # Led to its customer only by identifiers several people share, telling no person: its new ones join nobody.
     mine = owned(saga)
+    if saga.step == 0 and saga.released_to is not None:
+        mine |= held_then(saga)
     household = household_keys(policy, saga, mine)
     untold = not saga.proposal and untold_through_shared(policy, saga, household, mine)
     # ... unless they are fixed lines and it brings a new account: that names its customer (deciding.py).

@@ -134,8 +134,9 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # A contact that took its caller's traits from another record (``traits_from`` once joined): that record's event
     # id, which a call's events (CallCompleted, InteractionRecorded) share: one own customer for all (``seek.py``).
     traits_of: str | None = None
-    # The customer that held an identifier of ``ids`` when the event occurred, before an operator released it
-    # (``release.holder``): the event goes there if no identifier leads it to a customer (tester18 F5).
+    # The customer that held an identifier of ``ids`` when the event occurred, before an operator released it or a
+    # recycle moved it (``release.holder``): phase 2 reads that identifier as its (``saga.held_then``), so the event
+    # goes there and its identifiers nobody held join it (tester18 F5).
     released_to: str | None = None
     # Who merged and why: an operator's merge (``saga.merge_saga``, rule ``manual-merge``), carried to the announcement.
     operator: str | None = None
