@@ -36,6 +36,12 @@ class Suppression(StrEnum):
     NO_MOBILE = "no_mobile"  # an SMS for a customer whose phones cannot take one (landlines: ``outputs.SENDABLE``)
     EXPIRED = "expired"  # presented outside the offer's validity
 
+    @property
+    def capped(self) -> bool:
+        """A cap (the policy's across channels or on the channel, the offer's own) would be exceeded: the one rule a
+        pull query, a SHOW held back and a SHOW withdrawn ``CAPPED`` on every push channel follow."""
+        return self in (Suppression.CONTACT_CAP, Suppression.CHANNEL_CAP, Suppression.OFFER_CAP)
+
 
 class ContactPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

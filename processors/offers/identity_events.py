@@ -3,8 +3,9 @@
 ``apply`` takes one announcement: ``CustomerCreated`` / ``CustomerLinked`` give a customer identifiers
 (``members``: the directory points them at it and what waited for them in ``pending`` is handled); ``LinkRefused``
 with ``evicted`` takes one off (``evicted``); ``CustomerMerged`` merges the merged customer's state into the
-survivor's; ``CustomerSplit`` splits the source's state by the moved identifiers; ``ContactMoved`` releases the
-contacts an operator moved. A customer that lost an address has what was pushed to it withdrawn (``lost``,
+survivor's (its SHOWs on the call center and counters withdrawn ``MERGED`` under its id, ``push.merged_away``);
+``CustomerSplit`` splits the source's state by the moved identifiers; ``ContactMoved`` releases the contacts an
+operator moved. A customer that lost an address has what was pushed to it withdrawn (``lost``,
 ``addresses.py``). Each works for an ``OfferEngine`` (``engine.py``) and ends with the push channels in line
 (``push.sync``).
 """
@@ -18,7 +19,7 @@ from bus.serde import Event
 from processors.offers import addresses, intake, machine
 from processors.offers.caps import US
 from processors.offers.outputs import Batch, Instruction
-from processors.offers.push import push, sync
+from processors.offers.push import merged_away, push, sync
 from processors.offers.state import CustomerState, merge, split
 from processors.offers.store import Stores
 
@@ -38,13 +39,15 @@ def apply(engine: OfferEngine, stores: Stores, event: Event, batch: Batch) -> No
         evicted(engine, stores, intake.keys_of([value["identifier"]]), value["customer_id"], batch, cause)
     elif name == "CustomerMerged":
         survivor = engine.customer(stores, value["survivor_customer_id"])
-        merged_raw = stores.customers.get(value["merged_customer_id"])
+        merged_raw, adopted = stores.customers.get(value["merged_customer_id"]), frozenset[tuple[str, str]]()
         if merged_raw is not None and not CustomerState.from_dict(merged_raw).merged_into:
-            survivor = merge(survivor, CustomerState.from_dict(merged_raw))
+            merged = CustomerState.from_dict(merged_raw)
+            adopted = merged_away(engine, stores, merged, survivor, batch, cause)
+            survivor = merge(survivor, merged)
         stores.customers[value["merged_customer_id"]] = CustomerState(
             customer_id=value["merged_customer_id"], merged_into=survivor.customer_id).to_dict()
         moved = intake.keys_of(value["moved_identifiers"])
-        members(engine, stores, survivor.customer_id, moved, batch, cause, state=survivor)
+        members(engine, stores, survivor.customer_id, moved, batch, cause, state=survivor, adopted=adopted)
     elif name == "ContactMoved":
         contact_moved(engine, stores, value, batch, cause)
     elif name == "CustomerSplit":
@@ -114,9 +117,10 @@ def lost(engine: OfferEngine, stores: Stores, state: CustomerState, before: tupl
 
 
 def members(engine: OfferEngine, stores: Stores, customer_id: str, keys: list[str], batch: Batch, cause: str,
-            state: CustomerState | None = None) -> None:
+            state: CustomerState | None = None, adopted: frozenset[tuple[str, str]] = frozenset()) -> None:
     """``keys`` now name ``customer_id`` (its ``state`` when the caller holds it): a former holder of one loses it
-    (``addresses.relinquish``), the directory points them here, and what waited for them is handled."""
+    (``addresses.relinquish``), the directory points them here, and what waited for them is handled; ``adopted``:
+    a merged customer's SHOWs to SHOW again under this id or withdraw here (``push.merged_away``)."""
     state = state or engine.customer(stores, customer_id)
     for previous, before in addresses.relinquish(stores.directory.get, keys, state.customer_id,
                                                  lambda held_by: engine.customer(stores, held_by)):
@@ -127,5 +131,5 @@ def members(engine: OfferEngine, stores: Stores, customer_id: str, keys: list[st
     engine.save(stores, state)
     engine.release(stores, keys, batch)  # what waited for these identifiers first: it may hold an answer
     state = engine.customer(stores, state.customer_id)
-    sync(engine, stores, state, batch, cause_id=cause)
+    sync(engine, stores, state, batch, cause_id=cause, adopted=adopted)
     engine.save(stores, state)

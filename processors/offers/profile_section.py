@@ -11,7 +11,9 @@ counted in ``dropped``) and ``withdrawn_offers`` instants of offers not shown (t
 An operator's split does not divide this section itself (``ProfileSection.split``'s default): the offer processor
 divides its offer state by the identifiers each offer came through and follows the split with instructions, a SHOW
 under the new customer for what it takes and a WITHDRAW under the source for what the source no longer fits
-(``processors/offers/identity_events.py``), so the two screen pops agree with it.
+(``processors/offers/identity_events.py``), so the two screen pops agree with it. A merge folds the merged
+customer's section in (``merge``); its WITHDRAWs reason ``MERGED`` (keyed by the merged id, in no order with the
+survivor's instructions) change nothing here: the survivor's SHOW or WITHDRAW of each offer decides.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, ClassVar
 from bus.serde import Event
 from bus.topics import MARKETING_INSTRUCTIONS_CALL_CENTER, TopicSpec
 from processors.offers.outputs import OFFER_INSTRUCTION
+from processors.offers.reservations import MERGED
 from processors.profile.limits import MAX_CONTENT_CHARS, keep_newest, short_key, short_text
 from processors.profile.section import ProfileSection
 from processors.profile.sections._time import iso, micros, occurred_micros
@@ -48,6 +51,8 @@ class EligibleOffersSection(ProfileSection):
         offer_id = short_key(value["offer_id"])
         if at_us < seen.get(offer_id, 0):
             return {"shown": shown, "seen": seen, DROPPED: dropped}
+        if value["action"] != "SHOW" and value.get("reason") == MERGED:
+            return {"shown": shown, "seen": seen, DROPPED: dropped}  # the survivor's instructions decide (merge)
         seen[offer_id] = at_us
         if value["action"] == "SHOW":
             shown[offer_id] = {"version": value["offer_version"], "title": short_text(value["title"]),

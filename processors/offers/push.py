@@ -4,7 +4,8 @@
 (unless a cap forbids it: counted), WITHDRAW what is shown but no longer fits (an answer on any channel, expiry,
 withdrawal, facts that changed). ``push`` publishes one instruction and records it on the customer's ``pushed``
 channels (and, for an outbound gateway, the placement of its report and the reservation of its room under a cap).
-Both work for an ``OfferEngine`` (``engine.py``): its settings, emitter, clock and catalogue.
+``merged_away`` withdraws a merged customer's SHOWs on the customer-present push channels under its id.
+All work for an ``OfferEngine`` (``engine.py``): its settings, emitter, clock and catalogue.
 """
 
 from __future__ import annotations
@@ -25,8 +26,13 @@ if TYPE_CHECKING:
 
 
 def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch, *, cause_id: str,
-         started_us: int | None = None, refresh: str | None = None) -> None:
+         started_us: int | None = None, refresh: str | None = None,
+         adopted: frozenset[tuple[str, str]] = frozenset()) -> None:
     """SHOW / WITHDRAW on every push channel so it holds exactly what fits the customer now.
+
+    ``refresh``: an offer id SHOWn again where shown (a new version); ``adopted``: (offer id, channel) pairs the
+    state holds shown from a merged customer (``merged_away``), SHOWn again under this customer's id if they fit
+    within the caps, else WITHDRAWn under it like any other.
 
     Nothing is pushed for a customer no identifier locates yet (a contact re-keyed on customer.contacts can
     come before identity's announcement on customer.events): an instruction names the customer by an
@@ -52,9 +58,15 @@ def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch
             current = state.offers.get(offer.offer_id)
             shown = current is not None and channel in current.pushed
             if fit:
-                if shown and refresh != offer.offer_id:
-                    continue
                 reason = suppression(state, offer, channel, now, zone, settings.policy, quiet_hours=False)
+                if shown and channel not in OUTBOUND and reason is not None and reason.capped:
+                    # a customer-present push (an agent's, a clerk's screen) filled past a cap: the same rule as
+                    # the pull query; SHOWn again like any SHOW a cap holds back (outbound: reservations above)
+                    push(engine, state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers),
+                                                    offer, reason=reservations.CAPPED, cause_id=cause_id), batch)
+                    continue
+                if shown and refresh != offer.offer_id and (offer.offer_id, channel) not in adopted:
+                    continue
                 if reason is None:  # an SMS for a customer without a mobile: nowhere to send
                     reason = missing_address(channel, tuple(state.identifiers))
                 if reason is not None and not shown:
@@ -93,3 +105,26 @@ def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Ba
         answers.place_push(stores, outgoing.event, state.customer_id)
         reservations.reserve(state, item.offer, item.channel, str(outgoing.event.value["envelope"]["event_id"]),
                              now_us)
+
+
+def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, survivor: CustomerState, batch: Batch,
+                cause_id: str) -> frozenset[tuple[str, str]]:
+    """A merge: WITHDRAW, reason ``MERGED`` and keyed by the merged customer's id, its SHOWs on the customer-present
+    push channels (call center, counters: a subscriber keeping SHOWs per key drops them; its outbound ones are
+    withdrawn by their reservations, ``reservations.over_caps``). Returns the (offer id, channel) pairs the survivor
+    did not hold itself, for ``sync(adopted=...)`` once merged: they stand under the survivor's id (SHOWn there)
+    within the caps, else are withdrawn there, which is what the screen pop (merges followed) listens to."""
+    by_id = {offer.offer_id: offer for offer in engine.live_offers(stores)}
+    adopted: set[tuple[str, str]] = set()
+    offers = dict(merged.offers)  # the merge still folds them in shown: the survivor's sync decides each
+    for offer_id, current in sorted(offers.items()):
+        if offer_id not in by_id:
+            continue
+        mine = survivor.offers.get(offer_id)
+        for channel in (c for c in current.pushed if c not in OUTBOUND):
+            push(engine, merged, Instruction("WITHDRAW", channel, merged.customer_id, tuple(merged.identifiers),
+                                             by_id[offer_id], reason=reservations.MERGED, cause_id=cause_id), batch)
+            if mine is None or channel not in mine.pushed:
+                adopted.add((offer_id, channel))
+    merged.offers = offers
+    return frozenset(adopted)

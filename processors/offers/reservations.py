@@ -22,11 +22,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from processors.offers.caps import US, ContactPolicy, Suppression, outstanding, suppression
+from processors.offers.caps import US, ContactPolicy, outstanding, suppression
 from processors.offers.definition import Offer
 from processors.offers.state import CustomerState
 
-CAPPED = "CAPPED"  # WITHDRAW reason: a presentation on another channel filled a cap this push would exceed
+CAPPED = "CAPPED"  # WITHDRAW reason: a presentation filled a cap this push would exceed (any push channel)
 MERGED = "MERGED"  # WITHDRAW reason: the SHOW was keyed by a customer merged away; the survivor's stands or follows
 
 
@@ -75,7 +75,7 @@ def over_caps(state: CustomerState, offers: dict[str, Offer], fitting: Iterable[
         if row[2] not in fit:
             continue
         reason = suppression(replace(state, reserved=kept), offer, row[1], now, zone, policy, quiet_hours=False)
-        if reason in (Suppression.CONTACT_CAP, Suppression.CHANNEL_CAP, Suppression.OFFER_CAP):
+        if reason is not None and reason.capped:
             dropped.append((row, CAPPED))
         else:
             kept.append(row)

@@ -1,6 +1,6 @@
 """tester32 F9 end to end on the real broker: an offer on the web, the counter, SMS and e-mail with its own cap of one
 contact a day is pushed by SMS only (the e-mail held back, the pull query says why), and the counter pitch that
-fills the cap withdraws the SMS from the gateway's topic with reason ``CAPPED``.
+fills the cap withdraws the SMS from the gateway's topic, and the counter's own SHOW, with reason ``CAPPED``.
 
 Runs the demo's middleware (adapters; identity, handoffs and offer processors) under a fresh topic prefix; the
 gateways are this test, reading the instruction topics as processors/offers/README.md ("Outbound pushes") says.
@@ -52,6 +52,11 @@ async def test_tester32_f9_one_push_a_day_and_the_counter_pitch_withdraws_it(boo
             await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "SMS", "WITHDRAW"))), 60, "the SMS WITHDRAW")
             (_, withdraw), = watcher.of(customer, "SMS", "WITHDRAW")
             assert withdraw.value["reason"] == "CAPPED"
+            # the counter's own SHOW too: the clerk's screen follows the cap like the counter's pull query
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "BRANCH", "WITHDRAW"))), 60,
+                        "the counter's WITHDRAW")
+            (_, clerk), = watcher.of(customer, "BRANCH", "WITHDRAW")
+            assert clerk.value["reason"] == "CAPPED"
             await until(lambda: held_back("SMS"), 30, "the SMS held back by the counter pitch")
             assert not watcher.of(customer, "EMAIL", "SHOW")  # never two pushes for one allowed contact
     finally:

@@ -98,7 +98,7 @@ def test_a_split_withdraws_from_the_source_an_offer_that_went_whole_to_the_new_c
         "customer_identifiers": [ident(PHONE)], "subscription_id": "s1", "product_code": "DSL", "product_name": "DSL",
         "effective_at": T0}), "cus_1", from_contacts=True)
     assert actions(shown) == [("SHOW", "CALL_CENTER", "cus_1", "tv")]
-    world.offer_event("OfferPresented", PHONE, "tv", "CALL_CENTER")
+    world.offer_event("OfferPresented", PHONE, "tv", "WEB")  # on the call center it fills its day: CAPPED
     split = Event("omnibus.identity.CustomerSplit", {
         "envelope": envelope(world.id()), "source_customer_id": "cus_1", "new_customer_id": "cus_9",
         "moved_identifiers": [ident(PHONE), ident(account)], "reason": "two people", "lineage": {}})
@@ -114,7 +114,7 @@ def test_a_split_keeps_on_the_source_an_offer_it_still_fits() -> None:
     world = World()
     world.created("cus_1", PHONE, EMAIL)
     world.feed(defined(offer("fibre", channels=["CALL_CENTER"])))
-    world.offer_event("OfferPresented", PHONE, "fibre", "CALL_CENTER")
+    world.offer_event("OfferPresented", PHONE, "fibre", "WEB")
     batch = world.feed(Event("omnibus.identity.CustomerSplit", {
         "envelope": envelope(world.id()), "source_customer_id": "cus_1", "new_customer_id": "cus_9",
         "moved_identifiers": [ident(PHONE)], "reason": "two people", "lineage": {}}))

@@ -46,3 +46,12 @@ def test_merge_keeps_the_later_instruction_per_offer() -> None:
 
 def test_registered_in_the_screen_pop() -> None:
     assert "eligible_offers" in [s.name for s in ProfileBook.from_registry().sections]
+
+
+def test_a_merged_customers_withdrawal_changes_nothing_the_survivors_instructions_decide() -> None:
+    """A merge's WITHDRAW ``MERGED`` (keyed by the merged id, in no order with the survivor's SHOW of the offer)."""
+    emitter = Emitter(TopicSettings(), "test", lambda: T0 + timedelta(seconds=1))
+    merged = emitter.instruction(Instruction("WITHDRAW", "CALL_CENTER", "cus_2", ("EMAIL:b@x.org",), offer("fibre"),
+                                             reason="MERGED", cause_id="merge")).event
+    shown = SECTION.apply(None, instruction("SHOW"))
+    assert SECTION.apply(shown, merged) == shown

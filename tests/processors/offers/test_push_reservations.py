@@ -69,14 +69,15 @@ def test_tester32_f9_one_a_day_offer_on_sms_email_and_the_counter_makes_one_cont
 
     world.now = datetime.fromisoformat("2026-12-03T20:07:00+00:00")
     pitched = world.offer_event("OfferPresented", NID, "tarjeta-oro-2026", "BRANCH")
-    assert reasons(pitched) == [("WITHDRAW", "SMS", "CAPPED")]
+    assert reasons(pitched) == [("WITHDRAW", "SMS", "CAPPED"), ("WITHDRAW", "CALL_CENTER", "CAPPED"),
+                                ("WITHDRAW", "BRANCH", "CAPPED")]  # the agent's and the clerk's too: one a day
     assert pull(world, "SMS", [gold]) == pull(world, "EMAIL", [gold]) == [("tarjeta-oro-2026", "offer_cap")]
 
     world.now = datetime.fromisoformat("2026-12-04T20:00:00+00:00")  # rolling: 24 hours after the pitch, not a day
     assert not next_event(world).instructions
     world.now = datetime.fromisoformat("2026-12-04T20:08:00+00:00")
     again = next_event(world)
-    assert [a[:2] for a in actions(again)] == [("SHOW", "SMS")]
+    assert [a[:2] for a in actions(again)] == [("SHOW", "CALL_CENTER"), ("SHOW", "BRANCH"), ("SHOW", "SMS")]
     assert instruction(again, "SMS")["not_before"] == datetime.fromisoformat("2026-12-05T08:00:00+00:00")
 
 
@@ -172,7 +173,7 @@ def counter_pitch_day() -> tuple[World, list[Any]]:
 
 def test_a_redelivered_pitch_withdraws_once_and_a_replay_gives_the_same_instructions() -> None:
     world, batches = counter_pitch_day()
-    assert reasons(batches[1]) == [("WITHDRAW", "SMS", "CAPPED")]
+    assert reasons(batches[1]) == [("WITHDRAW", "SMS", "CAPPED"), ("WITHDRAW", "BRANCH", "CAPPED")]
     redelivered = batches[1].outgoing[0]
     pitch = Event("omnibus.marketing.OfferPresented", {
         "envelope": envelope("ev-2", world.now, "BRANCH"), "offer_id": "gold", "offer_version": 1,
