@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bus import registry_outage
+from bus.config import RegistrySettings
 from bus.consume import RecordDecoder, carried_by
 from bus.dead_letter import dead_letter_event
 from bus.errors import RawRecord, SchemaRegistryError
@@ -12,7 +13,6 @@ from bus.serde import ConfluentDeserializer, SerdeContext, build_serde
 from bus.serde.avro_body import encode_body
 from bus.serde.framing import CONFLUENT_HEADER
 from schemas.catalog import default_catalog
-from bus.config import RegistrySettings
 from tests.support.samples import identifiers_observed
 
 SERIALIZER, DESERIALIZER = build_serde(RegistrySettings())
