@@ -184,8 +184,9 @@ def subscribed_topics(app: faust.App, settings: OmnibusSettings) -> list[str]:
 
 
 def arm_stop_deadline(worker: faust.Worker, app: faust.App) -> None:
-    """SIGTERM/SIGINT (faust's ``_schedule_shutdown``, also reached by ``bus.worker_exit``'s own SIGTERM) starts the
-    process's stop deadline; past it, the records read but not committed are counted (``bus.shutdown``)."""
+    """SIGTERM/SIGINT (faust's ``_schedule_shutdown``, also reached by ``bus.worker_exit``'s own SIGTERM) and a crash
+    of the app (``app.crash``: exit status 1 then) start the process's stop deadline; past it, the records read but
+    not committed are counted (``bus.shutdown``)."""
     schedule = worker._schedule_shutdown  # noqa: SLF001 - mode's one entry of every signalled stop
 
     def schedule_shutdown(signum: Any) -> None:
@@ -194,6 +195,16 @@ def arm_stop_deadline(worker: faust.Worker, app: faust.App) -> None:
 
     worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign,assignment] # noqa: SLF001
     shutdown.track("uncommitted_records", lambda: shutdown.faust_uncommitted(app.consumer))
+    crash = app.crash
+
+    async def crash_and_bound_the_stop(reason: BaseException) -> None:
+        # A crash stops the worker without a signal: its stop is bounded too, and ends with the crash's status.
+        from bus.worker_exit import WORKER_CRASHED_EXIT
+
+        shutdown.arm(WORKER_CRASHED_EXIT)
+        await crash(reason)
+
+    app.crash = crash_and_bound_the_stop  # type: ignore[method-assign]
 
 
 def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: str | None = None) -> None:

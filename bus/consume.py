@@ -12,9 +12,10 @@ import structlog
 from aiokafka import AIOKafkaConsumer
 
 from bus.dead_letter import DeadLetterWriter
-from bus.errors import DeserializationError, RawRecord
+from bus.errors import DeserializationError, RawRecord, SchemaRegistryError
 from bus.metrics import DECODE_FAILURES
 from bus.record_headers import is_utf8
+from bus.registry_outage import is_outage, until_registry_answers
 from bus.serde.base import Deserializer, Event, SerdeContext
 from bus.topics import ALL_TOPICS
 
@@ -41,7 +42,9 @@ def raw_record(message: Any) -> RawRecord:
 
 class RecordDecoder:
     """Decodes raw records; a record that does not decode, or is of a type its topic does not carry (a
-    processor would skip it unseen, #13), is dead-lettered and ``None`` returned."""
+    processor would skip it unseen, #13), is dead-lettered and ``None`` returned. While the schema registry does
+    not answer, ``decode`` waits and retries (``bus.registry_outage``): the record is neither failed nor
+    dead-lettered."""
 
     def __init__(self, deserializer: Deserializer, dead_letters: DeadLetterWriter) -> None:
         self._deserializer = deserializer
@@ -56,7 +59,13 @@ class RecordDecoder:
             if not all(is_utf8(key) for key, _ in record.headers):
                 # Kafka's protocol says a header key is a String (UTF-8); see bus.record_headers.
                 raise DeserializationError("a header key is not UTF-8", record=record)
-            event = self._deserializer(record.value, ctx)
+            try:
+                event = self._deserializer(record.value, ctx)
+            except SchemaRegistryError as error:
+                if not is_outage(error):
+                    raise
+                # A registry that does not answer is waited for, never a failed record (bus.registry_outage).
+                event = await until_registry_answers(lambda: self._deserializer(record.value, ctx))
             carried = carried_by(record.topic or "")
             if carried is not None and event.schema not in carried:
                 raise DeserializationError(

@@ -70,6 +70,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
+from bus import registry_outage
 from bus.consumer_state import consumer_state, task_chains
 from bus.log_window import LogWindow
 from bus.logging import get_logger
@@ -290,6 +291,7 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             blind.judged()
             return
         why = ("rebalancing" if app.rebalancing else "restoring tables" if getattr(app, "in_recovery", False)
+               else "waiting for the schema registry" if registry_outage.OUTAGE.ongoing()
                else None if consumer.flow_active else "flow stopped")
         if why is not None:
             cannot_judge(why, now)

@@ -15,6 +15,12 @@ whichever worker takes the partition next.
 
 The timer is a thread, not an asyncio task: it has to fire even when the event loop is stuck in a flush.
 
+A worker's stop that begins without a signal (a crash: ``bus.app.run_worker`` arms the deadline when the app
+crashes, with the crash's status) is bounded the same way: a crashed worker hung in faust's stop (waiting on a
+commit, "Wait for streams...") stayed up for minutes with ``/live`` 200 and ignored SIGTERM, so neither Kubernetes
+nor a restart loop started it again. And once a stop has lasted ``hung_after_s()`` (``HUNG_STOP_S``, at most the
+deadline), ``hung_stop()`` says so and a processor's ``/live`` answers 503 (``processors.readiness``).
+
 Usage: ``bus.bootstrap.start_process`` installs the deadline from the settings; a command's signal handler
 calls ``arm()``; a component names what it would abandon with ``track(what, count)``.
 """
@@ -24,6 +30,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -31,6 +38,7 @@ from bus.lag_watchdog import CHANGELOG_SUFFIX
 from bus.logging import flush_repeats, get_logger
 
 STOP_DEADLINE_EXIT = 124  # what GNU timeout(1) exits with when the command timed out
+HUNG_STOP_S = 20.0  # a stop unfinished after this many seconds is hung: /live 503 (processors stop within ~15 s)
 UNKNOWN = -1  # a count that could not be taken (the structure changed under the reading thread)
 log = get_logger(__name__)
 
@@ -51,6 +59,8 @@ class StopDeadline:
         self._counters: dict[str, Counter] = {}
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self._clock = time.monotonic
+        self.armed_at: float | None = None  # when the stop began (``time.monotonic``), None before
 
     def track(self, what: str, count: Counter) -> None:
         """Report ``count()`` under ``what`` (e.g. ``unacknowledged_events``) if the deadline passes."""
@@ -72,6 +82,11 @@ class StopDeadline:
             self._timer.daemon = True  # a process that stopped in time exits without waiting for it
             self._timer.name = "omnibus-stop-deadline"
             self._timer.start()
+            self.armed_at = self._clock()
+
+    def stopping_for(self) -> float | None:
+        """Seconds since the stop began (``arm``), None while no stop began."""
+        return None if self.armed_at is None else self._clock() - self.armed_at
 
     def disarm(self) -> None:
         """Cancel the clock (a stop that finished in time; tests)."""
@@ -79,6 +94,7 @@ class StopDeadline:
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = None
+            self.armed_at = None
 
     def abandoned(self) -> dict[str, int]:
         """Every tracked count now; ``UNKNOWN`` for one that could not be taken."""
@@ -125,6 +141,21 @@ def arm(exit_status: int | None = None) -> None:
     ``StopDeadline.arm``."""
     if _process_deadline is not None:
         _process_deadline.arm(exit_status)
+
+
+def hung_after_s(deadline: StopDeadline) -> float:
+    """How long a stop may last before it is hung: ``HUNG_STOP_S``, at most ``deadline``'s own seconds."""
+    return min(HUNG_STOP_S, deadline.deadline_s)
+
+
+def hung_stop() -> str | None:
+    """Why this process's stop is hung (it began more than ``hung_after_s`` seconds ago and has not ended), or
+    None: no stop began, or it is young."""
+    deadline = _process_deadline
+    if deadline is None or (stopping := deadline.stopping_for()) is None or stopping <= hung_after_s(deadline):
+        return None
+    return (f"the worker's stop has not finished for {stopping:.0f} s (hung after {hung_after_s(deadline):g} s); "
+            f"the process exits {deadline.deadline_s:g} s after the stop began")
 
 
 def track(what: str, count: Counter) -> None:

@@ -9,7 +9,8 @@ owns every graph partition: a new user saw ``/ready`` 200 while every screen pop
 every input partition it owns, the consumer lag (high watermark minus committed offset, in records) is
 at most ``max_lag``, and *in touch with a broker*: some broker answered a metadata request within
 ``broker_timeout_s`` (``BrokerContact``; identity's ``/ready`` said 200 40 s after the broker was
-killed, so Kubernetes kept sending screen pops to a worker that could not see a single new event), and *moving*:
+killed, so Kubernetes kept sending screen pops to a worker that could not see a single new event), and *decoding*:
+no record waits for a schema registry that does not answer (``bus.registry_outage``), and *moving*:
 no input partition it owns is known stalled by the lag watchdog (``bus.lag_watchdog.stalled_on``: records wait and
 neither its position nor its committed offset moved for the watchdog's ``stall_after_s``, until its committed offset
 moves again; ``/ready`` said 200 with ``max_lag`` 138 for two minutes while four partitions stood still
@@ -18,7 +19,8 @@ when behind): only ``/ready`` turns.
 ``GET /live`` answers 200 while the event loop runs (the liveness probe), broker or not: a restart would not bring
 the broker back, and the worker reconnects by itself; it answers 503 only once a worker that never became ready
 gives up and stops itself (``bus.startup_watchdog``: its start-up made no progress for
-``OMNIBUS_STARTUP__STALL_AFTER_S``). Both answer the
+``OMNIBUS_STARTUP__STALL_AFTER_S``), or once its stop has lasted ``bus.shutdown.HUNG_STOP_S`` (a stop hung on a
+commit; the stop deadline then ends the process). Both answer the
 body every probe answers, adapters' too (``bus.readiness.probe_body``: component, status, live, ready, reason,
 partitions, max_lag, lag_age_s, behind, stalled); ``/ready`` answers it with 503 and ``Retry-After`` when not ready.
 
@@ -43,7 +45,7 @@ from faust.exceptions import ConsumerNotStarted
 from faust.web import Request, Response, View
 from prometheus_client import Gauge
 
-from bus import lag_watchdog, startup_watchdog
+from bus import lag_watchdog, registry_outage, shutdown, startup_watchdog
 from bus.config import ReadinessSettings
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, READY_PATH, ProbeBody, probe_body
@@ -215,20 +217,24 @@ class Readiness:
         lost = self.broker.lost() if self.broker is not None else None
         age = self.broker.silent_s() if self.broker is not None else None
         stalled = dict(self.stalled()) if self.stalled is not None else {}
-        ready = not behind and not stalled and lost is None
+        registry = registry_outage.OUTAGE.reason()
+        ready = not behind and not stalled and lost is None and registry is None
         READY.labels(self.component).set(1 if ready else 0)
         if age is not None:
             LAG_AGE.labels(self.component).set(age)
-        return ready, probe_body(self.component, ready=ready, reason=lost or stall_reason(stalled)
+        return ready, probe_body(self.component, ready=ready, reason=lost or registry or stall_reason(stalled)
                                  or f"consumer lag above {self.max_lag} records",
                                  partitions=len(lags), max_lag=max((lag for lag, _ in lags.values()), default=0),
                                  lag_age_s=age, behind=behind, stalled=stalled)
 
     def live(self) -> ProbeBody:
         """What ``/live`` answers: the probe body, whatever reading the state meets (liveness never fails on it);
-        ``live`` false only when the worker's start-up stalled and it is stopping (``bus.startup_watchdog``)."""
+        ``live`` false only when the worker's start-up stalled and it is stopping (``bus.startup_watchdog``), or
+        when its stop is hung (``bus.shutdown.hung_stop``)."""
         if (stalled := startup_watchdog.gave_up(self.app)) is not None:
             return probe_body(self.component, live=False, reason=stalled)
+        if (hung := shutdown.hung_stop()) is not None:
+            return probe_body(self.component, live=False, reason=hung)
         try:
             return self.state()[1]
         except Exception as error:  # a liveness answer must not depend on the consumer's internals

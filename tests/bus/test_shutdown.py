@@ -168,3 +168,28 @@ async def test_adapter_and_processor_exit_within_the_deadline_when_the_broker_is
                       ["unacknowledged_events"], int)
     assert isinstance(json.loads(next(line for line in kpis_log.splitlines() if "stop deadline passed" in line))
                       ["uncommitted_records"], int)
+
+
+async def test_a_crash_of_the_app_starts_the_stop_deadline_with_the_crash_status(monkeypatch) -> None:
+    """A crashed worker hung in faust's stop for minutes, ignoring SIGTERM: its stop is bounded like a signalled
+    one, and the process then exits with the crash's status 1."""
+    from bus import app as bus_app
+
+    exits: list[int] = []
+    deadline = shutdown.StopDeadline(40.0, exit=exits.append)
+    monkeypatch.setattr(shutdown, "_process_deadline", deadline)
+    crashed: list[BaseException] = []
+
+    async def crash(reason: BaseException) -> None:
+        crashed.append(reason)
+
+    app = SimpleNamespace(crash=crash, consumer=None)
+    bus_app.arm_stop_deadline(SimpleNamespace(_schedule_shutdown=lambda signum: None), app)  # type: ignore[arg-type]
+    error = RuntimeError("boom")
+    try:
+        await app.crash(error)
+        assert crashed == [error] and deadline.armed and deadline.stopping_for() is not None
+        deadline.expire()
+        assert exits == [1]
+    finally:
+        deadline.disarm()

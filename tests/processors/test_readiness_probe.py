@@ -225,3 +225,50 @@ def test_live_is_false_with_the_reason_once_a_stalled_start_up_gives_up() -> Non
     jsonschema.validate(body, PROBE_SCHEMA)
     assert (body["live"], body["ready"], body["status"]) == (False, False, "unavailable")
     assert body["reason"] == watch.gave_up
+
+
+def test_a_record_waiting_for_the_schema_registry_makes_ready_503_with_the_reason_and_live_stays_200(
+        monkeypatch) -> None:
+    """A registry restarted after the broker crashed identity, handoffs and offers; now the record waits (the agent
+    retries the look-up, ``bus.registry_outage``) and ``/ready`` says why, until the registry answers."""
+    from bus import registry_outage
+    from bus.errors import SchemaRegistryError
+
+    now = [50.0]
+    outage = registry_outage.RegistryOutage(clock=lambda: now[0])
+    monkeypatch.setattr(registry_outage, "OUTAGE", outage)
+    readiness = Readiness(worker(committed={0: 10}), "handoffs-test")
+    outage.failed(SchemaRegistryError("schema registry at http://r unreachable: [Errno 111] Connection refused",
+                                      retriable=True))
+    now[0] += 12
+    ready, body = readiness.state()
+    jsonschema.validate(body, PROBE_SCHEMA)
+    assert not ready and body["reason"].startswith("the schema registry has not answered for 12 s")
+    assert readiness.live()["live"] is True  # a restart would not bring the registry back
+    outage.answered()
+    assert readiness.state()[0] is True
+
+
+def test_live_turns_false_once_a_stop_has_lasted_longer_than_the_hung_bound(monkeypatch) -> None:
+    """A crashed worker hung in faust's stop (waiting on a commit) answered /live 200 for minutes: Kubernetes never
+    restarted it."""
+    from bus import shutdown
+
+    exits: list[int] = []
+    deadline = shutdown.StopDeadline(40.0, exit=exits.append)
+    now = [0.0]
+    deadline._clock = lambda: now[0]  # noqa: SLF001
+    monkeypatch.setattr(shutdown, "_process_deadline", deadline)
+    readiness = Readiness(worker(committed={0: 10}), "offers-test")
+    assert readiness.live()["live"] is True
+    deadline.arm(1)
+    try:
+        now[0] = shutdown.HUNG_STOP_S - 1
+        assert readiness.live()["live"] is True  # a stop in progress is not hung yet
+        now[0] = shutdown.HUNG_STOP_S + 1
+        body = readiness.live()
+        jsonschema.validate(body, PROBE_SCHEMA)
+        assert body["live"] is False and "stop has not finished for 21 s" in body["reason"]
+    finally:
+        deadline.disarm()
+    assert exits == []

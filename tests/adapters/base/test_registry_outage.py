@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
-from bus.stack.ports import free_port
-from bus.stack.registry import RegistryUnavailable, SchemaRegistryServer
 from tests.adapters.web.support import basic_auth, sample, start_web
 from tests.support.kafka_io import read_dead_letters
+from tests.support.registry import stoppable_registry
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.registry]
@@ -38,12 +37,7 @@ def _rejected() -> float:
 async def test_refused_input_with_the_registry_stopped_is_a_503_then_a_400_when_it_is_back(
     bootstrap_servers: str, tmp_path: Path
 ) -> None:
-    # its own registry on a fixed port with its data kept, so it comes back where the adapter looks, with its schemas
-    registry = SchemaRegistryServer(tmp_path / "registry", port=free_port(), keep_data=True)
-    try:
-        registry.start()
-    except RegistryUnavailable as exc:
-        pytest.skip(f"schema registry unavailable on this machine: {exc}")
+    registry = stoppable_registry(tmp_path / "registry")  # comes back where the clients look, with its schemas
     try:
         settings = await settings_with_topics(bootstrap_servers, registry={"url": registry.url})
         good = sample("track_offer_viewed_analytics_js")

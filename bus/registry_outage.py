@@ -1,0 +1,140 @@
+"""A schema registry that does not answer is an outage, like a broker that does not answer: a processor waits.
+
+A processor decodes a record of the Confluent wire format with the writer schema the registry holds under the
+record's schema id (``bus.serde.confluent``); an id it has not cached yet costs one look-up. When the registry
+did not answer (connection refused, a timeout, a 5xx or 429: ``SchemaRegistryError.retriable``), the worker
+crashed on the first such record with exit status 1, which a loop restarting on 75 does not restart, and some
+workers then hung in their stop (a registry restarted after the broker, as ``omnibus stack up`` does, stopped the
+screen pop, the handoff clocks and offer withdrawals for good).
+
+Now the look-up is retried (``until_registry_answers``), with a delay doubling from ``FIRST_DELAY_S`` up to
+``MAX_DELAY_S``, for as long as the registry does not answer: the record is neither failed nor dead-lettered,
+its partition does not move (nothing skipped, nothing lost), and processing goes on when the registry answers.
+Meanwhile the process-wide ``OUTAGE`` says so: ``/ready`` answers 503 with ``reason()`` (``processors.readiness``),
+``omnibus_schema_registry_unreachable`` is 1, each retry counts in
+``omnibus_schema_registry_lookup_retries_total``, one warning line opens the outage window and one info line
+closes it, and the lag watchdog does not judge the waiting partition stalled (``bus.lag_watchdog``).
+
+A registry that answers that it has no such schema id (404, any 4xx) is not an outage: the record is poison and
+the deserializer raises ``DeserializationError``, which the processor dead-letters (``bus.consume.RecordDecoder``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from prometheus_client import Counter, Gauge
+
+from bus.errors import SchemaRegistryError
+from bus.logging import get_logger
+
+FIRST_DELAY_S = 0.5  # the first retry: a registry restarting answers again within seconds
+MAX_DELAY_S = 10.0  # the longest wait between two look-ups: a registry back is seen within this many seconds
+
+REGISTRY_UNREACHABLE = Gauge(
+    "omnibus_schema_registry_unreachable",
+    "1 while a schema look-up of this process waits for a registry that does not answer (bus.registry_outage); "
+    "0 otherwise.",
+)
+LOOKUP_RETRIES = Counter(
+    "omnibus_schema_registry_lookup_retries_total",
+    "Schema look-ups retried because the schema registry did not answer (bus.registry_outage).",
+)
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when ``error`` says the registry did not answer (unreachable, a timeout, 5xx, 429): wait and retry.
+    A registry that answered no (404 "no such schema id", any other 4xx) is not an outage."""
+    return isinstance(error, SchemaRegistryError) and error.retriable
+
+
+def retry_delay(attempt: int, *, first_s: float = FIRST_DELAY_S, max_s: float = MAX_DELAY_S) -> float:
+    """Seconds to wait before look-up ``attempt`` + 1 (``attempt`` 1: after the first failure): ``first_s``
+    doubled per failed attempt, at most ``max_s``."""
+    return min(max_s, first_s * 2 ** max(0, attempt - 1))
+
+
+@dataclass
+class RegistryOutage:
+    """Whether this process waits for the registry now: ``since`` (``clock`` seconds, monotonic) the first failed
+    look-up of the current outage, None when there is none. ``failed`` and ``answered`` are called by the retry
+    loop; readiness reads ``reason``."""
+
+    clock: Callable[[], float] = time.monotonic
+    since: float | None = field(default=None, init=False)
+    waiting: int = field(default=0, init=False)  # look-ups waiting now (several agents may wait at once)
+    last_error: str = field(default="", init=False)
+
+    def failed(self, error: BaseException) -> None:
+        """A look-up found the registry not answering (``error``: the retriable ``SchemaRegistryError``)."""
+        self.last_error = str(error)
+        if self.since is None:
+            self.since = self.clock()
+            REGISTRY_UNREACHABLE.set(1)
+            log.warning("schema registry does not answer: processing waits and retries the look-up; /ready is 503 "
+                        "until it answers", error=self.last_error)
+
+    def answered(self) -> None:
+        """A look-up got its answer: the outage (if any) is over."""
+        if self.since is not None and self.waiting == 0:
+            log.info("schema registry answers again: processing goes on",
+                     waited_s=round(self.clock() - self.since, 1))
+            self.since = None
+            REGISTRY_UNREACHABLE.set(0)
+
+    def left(self) -> None:
+        """A waiting look-up was cancelled (the worker stops, a rebalance): with none left waiting, no outage is
+        known any more (the next look-up finds out again)."""
+        if self.since is not None and self.waiting == 0:
+            self.since = None
+            REGISTRY_UNREACHABLE.set(0)
+
+    def ongoing(self) -> bool:
+        return self.since is not None
+
+    def reason(self) -> str | None:
+        """The ``/ready`` reason during an outage, None otherwise."""
+        if self.since is None:
+            return None
+        return (f"the schema registry has not answered for {self.clock() - self.since:.0f} s: processing waits "
+                f"and retries ({self.last_error})")
+
+
+OUTAGE = RegistryOutage()  # the process's one registry (``OmnibusSettings.registry``)
+
+
+async def until_registry_answers(lookup: Callable[[], T], *, outage: RegistryOutage | None = None,
+                                 sleep: Callable[[float], Awaitable[object]] | None = None) -> T:
+    """``lookup()``'s result, calling it again after ``retry_delay`` for as long as it raises an outage
+    (``is_outage``); any other exception propagates at once (a 4xx becomes the deserializer's
+    ``DeserializationError``: poison, dead-lettered). Cancellation (a stop, a rebalance) ends the wait."""
+    outage, sleep = outage or OUTAGE, sleep or asyncio.sleep
+    attempt = 0
+    while True:
+        try:
+            result = lookup()
+        except SchemaRegistryError as error:
+            if not is_outage(error):
+                raise
+            attempt += 1
+            outage.failed(error)
+            LOOKUP_RETRIES.inc()
+            outage.waiting += 1
+            try:
+                await sleep(retry_delay(attempt))
+            except asyncio.CancelledError:
+                outage.waiting -= 1
+                outage.left()
+                raise
+            outage.waiting -= 1
+            continue
+        if attempt:
+            outage.answered()
+        return result

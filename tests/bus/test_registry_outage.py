@@ -1,0 +1,118 @@
+"""``bus.registry_outage``: a registry that does not answer is waited for; one that answers "no such id" is not."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bus.errors import SchemaRegistryError
+from bus.registry_outage import (
+    FIRST_DELAY_S,
+    MAX_DELAY_S,
+    REGISTRY_UNREACHABLE,
+    RegistryOutage,
+    is_outage,
+    retry_delay,
+    until_registry_answers,
+)
+
+UNREACHABLE = SchemaRegistryError("schema registry at http://r unreachable: [Errno 111] Connection refused",
+                                  retriable=True)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class Lookup:
+    """Fails with ``errors`` in turn, then answers ``"schema"``."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors, self.calls = list(errors), 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "schema"
+
+
+def test_an_unreachable_registry_5xx_and_429_are_outages_a_4xx_is_not() -> None:
+    assert is_outage(UNREACHABLE)
+    assert is_outage(SchemaRegistryError("answered 503", status=503, retriable=True))
+    assert is_outage(SchemaRegistryError("answered 429", status=429, retriable=True))
+    assert not is_outage(SchemaRegistryError("answered 404 to get schema id 9: not found", status=404))
+    assert not is_outage(ValueError("not a registry error"))
+
+
+def test_the_delay_doubles_from_the_first_up_to_the_cap() -> None:
+    delays = [retry_delay(attempt) for attempt in range(1, 10)]
+    assert delays[0] == FIRST_DELAY_S and delays[1] == 2 * FIRST_DELAY_S
+    assert delays == sorted(delays) and max(delays) == MAX_DELAY_S
+
+
+async def test_a_lookup_waits_through_an_outage_and_answers_when_the_registry_does() -> None:
+    clock = FakeClock()
+    outage = RegistryOutage(clock=clock)
+    seen: list[str | None] = []
+
+    async def sleep(seconds: float) -> None:
+        seen.append(outage.reason())
+        await clock.sleep(seconds)
+
+    lookup = Lookup(*[UNREACHABLE] * 6)
+    assert await until_registry_answers(lookup, outage=outage, sleep=sleep) == "schema"
+    assert lookup.calls == 7
+    assert clock.slept == [retry_delay(n) for n in range(1, 7)]
+    assert all(reason is not None and "schema registry has not answered" in reason for reason in seen)
+    assert "Connection refused" in (seen[-1] or "")
+    assert outage.reason() is None and not outage.ongoing()  # answered: /ready follows the rest again
+    assert REGISTRY_UNREACHABLE._value.get() == 0  # noqa: SLF001
+
+
+async def test_a_registry_that_answers_no_is_not_waited_for() -> None:
+    clock = FakeClock()
+    outage = RegistryOutage(clock=clock)
+    missing = SchemaRegistryError("schema registry answered 404 to get schema id 9", status=404)
+    with pytest.raises(SchemaRegistryError) as raised:
+        await until_registry_answers(Lookup(missing), outage=outage, sleep=clock.sleep)
+    assert raised.value is missing and clock.slept == [] and not outage.ongoing()
+
+
+async def test_the_outage_window_is_logged_once_when_it_opens_and_once_when_it_closes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from structlog.testing import capture_logs
+
+    from bus import registry_outage
+    from bus.logging import get_logger
+
+    monkeypatch.setattr(registry_outage, "log", get_logger(registry_outage.__name__))  # first used in capture_logs
+    clock = FakeClock()
+    outage = RegistryOutage(clock=clock)
+    with capture_logs() as lines:
+        await until_registry_answers(Lookup(*[UNREACHABLE] * 5), outage=outage, sleep=clock.sleep)
+    events = [line["event"] for line in lines]
+    assert len(events) == 2, events
+    assert "does not answer" in events[0] and "answers again" in events[1]
+    assert lines[1]["waited_s"] == sum(clock.slept)
+
+
+async def test_a_wait_cancelled_by_a_stop_leaves_no_outage_behind() -> None:
+    outage = RegistryOutage()
+
+    async def stopped(seconds: float) -> None:
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await until_registry_answers(Lookup(UNREACHABLE), outage=outage, sleep=stopped)
+    assert not outage.ongoing() and outage.waiting == 0
