@@ -75,10 +75,9 @@ from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, node_digest, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import file_blocking, note_kept_apart
-from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import evict, give_way, held_from, member_rank, member_version, reassigned
 from processors.identity.graph.messages.base import Saga
-from processors.identity.graph.messages.claims import Adopt, Claim, Give
+from processors.identity.graph.messages.claims import CLAIM_PREFIX, Adopt, Claim, Give
 from processors.identity.graph.messages.steps import Evict, Link, Note, Release
 from processors.identity.graph.outputs import Lineage, Linked
 from processors.identity.graph.saga import ANONYMOUS, TOLD, command_saga

@@ -16,6 +16,7 @@ from processors.identity.graph.evidence import count_person, note_kept_apart, pe
 from processors.identity.graph.late_owner import on_owner
 from processors.identity.graph.limits import claimable, saga_key_rank, saga_rank, tells
 from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.claims import CLAIM_PREFIX
 from processors.identity.graph.messages.steps import Assign, Evict, Note, Rejoin, Rekey, Release, Visit
 from processors.identity.graph.outputs import Lineage, Refused, Unassigned
 from processors.identity.graph.refusals import announce
@@ -38,7 +39,6 @@ from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_
 
 Node = Ctx[IdentifierState]
 
-CLAIM_PREFIX = "claim~"  # a reservation taken by a claim (``claim_node.py``), not by a saga: no event id starts so
 
 
 def on_visit(ctx: Node, message: Visit) -> None:

@@ -39,10 +39,9 @@ from __future__ import annotations
 
 from processors.identity.graph.context import Ctx, node_digest, recalls, remember
 from processors.identity.graph.customer_steps import Node
-from processors.identity.graph.identifier_node import CLAIM_PREFIX
 from processors.identity.graph.limits import member_rank
 from processors.identity.graph.messages.base import ContactRecord
-from processors.identity.graph.messages.claims import Claim, Give
+from processors.identity.graph.messages.claims import CLAIM_PREFIX, Claim, Give
 from processors.identity.graph.state import IdentifierState
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from processors.identity.graph.messages.base import ContactRecord, Message, MovedTo, Summary, Unweighed
 
+CLAIM_PREFIX = "claim~"  # a reservation taken by a claim (``claim_node.py``), not by a saga: no event id starts so
+
 
 class Claim(Message, tag="claim", frozen=True):
     """To an identifier: the event ``event_id`` of rank ``rank``, which ranks first on it, was applied to
