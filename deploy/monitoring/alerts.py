@@ -15,7 +15,8 @@ Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_co
 the start), ``omnibus_handoff_overdue`` (processors/handoffs/metrics.py); ``omnibus_consumer_commit_stalled``,
 ``omnibus_consumer_commit_stall_recoveries_total`` (bus/commit_watchdog.py); ``omnibus_consumer_lag_stalled``,
 ``omnibus_consumer_lag_stall_recoveries_total`` (bus/lag_watchdog.py); ``omnibus_handoff_directory_ready``
-(processors/handoffs/directory_feed.py); ``up`` (Prometheus itself, per scrape target).
+(processors/handoffs/directory_feed.py); ``omnibus_schema_registry_unreachable`` (bus/registry_outage.py); ``up``
+(Prometheus itself, per scrape target).
 """
 
 from __future__ import annotations
@@ -199,6 +200,16 @@ PIPELINE = (
         "partitions' leaders) and the registry. Processors show the same outage: their /ready says 'no broker "
         "answered for N s' and omnibus_consumer_lag_age_seconds grows.",
         see="README.md#operating-it",
+    ),
+    # A registry outage holds every record whose writer schema a process has not cached: processors wait, not crash
+    Alert(
+        "OmnibusSchemaRegistryUnreachable",
+        f'max by (job, instance) (omnibus_schema_registry_unreachable{{job=~"{COMPONENT_JOBS}"}}) > 0',
+        "5m", "page",
+        "{{ $labels.job }} ({{ $labels.instance }}) has waited 5 minutes for a schema registry that does not answer",
+        "A schema look-up of the process waits and retries (bus/registry_outage.py): the partition holding the record "
+        "does not move, nothing is dead-lettered or lost, the processor's /ready answers 503 naming the registry. "
+        "Check the registry (running, reachable, its storage); processing goes on by itself once it answers.",
     ),
     # a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
     Alert(
