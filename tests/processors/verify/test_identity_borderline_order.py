@@ -8,12 +8,10 @@ alike, or verify fails a healthy deployment ("groups apart in the recomputation,
 
 from __future__ import annotations
 
-import pytest
-
 from processors.profile.book import ProfileBook
 from processors.replay.identity import clusters, recompute
 from tests.processors.identity.graph.test_alias import CONTACTS, OBSERVED
-from tests.processors.identity.graph.test_borderline_join_order import COUNTER, REASON, WEB, blocks
+from tests.processors.identity.graph.test_borderline_join_order import COUNTER, WEB, blocks
 from tests.processors.identity.support import matcher_settings
 from tests.processors.verify.support import CONTACTS_IN, INPUT, SETTINGS, record
 
@@ -32,6 +30,5 @@ def test_the_login_read_first_groups_the_three_identifiers() -> None:
     assert [len(members) for members in recomputed(WEB, COUNTER).values()] == [3]
 
 
-@pytest.mark.xfail(strict=True, reason=REASON)
 def test_the_visit_read_first_groups_them_as_the_login_read_first() -> None:
     assert recomputed(COUNTER, WEB) == recomputed(WEB, COUNTER)
