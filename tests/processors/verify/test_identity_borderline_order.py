@@ -1,4 +1,4 @@
-"""``omnibus verify``'s recomputation on a login, a phone-only counter visit and a call of one second (issue #8 point 5).
+"""``omnibus verify``'s recomputation: a login, a phone-only counter visit and a call of one second (issue #8 pt 5).
 
 The live processor took the login first and placed the visit on its customer; the recomputation reads its inputs by
 topic and partition, so it may take the visit first and keep the phone apart (the module docstring of
