@@ -47,18 +47,18 @@ def _topic(event: Event) -> str:
     return OBSERVED if event.schema.endswith("IdentifiersObserved") else CONTACTS
 
 
-def web_identify() -> list[Item]:
+def web_identify(person: dict[str, str] | None = None) -> list[Item]:
     message = {"type": "identify", "userId": USER, "messageId": "run2-m-1000",
                "timestamp": AT.isoformat().replace("+00:00", "Z"),
-               "traits": {"email": EMAIL, "phone": PHONE, "firstName": GIVEN, "lastName": FAMILY}}
+               "traits": {"email": EMAIL, "phone": PHONE, **(person or {"firstName": GIVEN, "lastName": FAMILY})}}
     web = SegmentMapper(web_settings(), TopicSettings())
     return [(o.event, _topic(o.event)) for o in web(message, source="portal-web", received_at=AT).events]
 
 
-def counter_visit() -> list[Item]:
+def counter_visit(person: dict[str, str] | None = None) -> list[Item]:
     native = {"event_id": "run2-ev-1000", "kind": "transaction", "occurred_at": AT.isoformat(), "agent_id": "clerk-1",
               "identifiers": [{"type": "phone", "value": PHONE}],
-              "customer": {"given_name": GIVEN, "family_name": FAMILY},
+              "customer": person or {"given_name": GIVEN, "family_name": FAMILY},
               "transaction": {"id": "TX-run2-1000", "type": "card-dispute", "status": "completed"}}
     mapper = CounterMapper(branch_settings(), TopicSettings())
     return [(o.event, _topic(o.event))
@@ -72,15 +72,20 @@ def call() -> list[Item]:
     return [(o.event, _topic(o.event)) for o in map_ctr(native, context()).events]
 
 
-def blocks() -> list[list[Item]]:
+def blocks(housemates: bool = False) -> list[list[Item]]:
+    """The login, the visit and the call; ``housemates``: the visit is another member of the household's (another
+    given name and birth date on the family phone)."""
+    if housemates:
+        return [web_identify({"firstName": "Pablo", "lastName": FAMILY, "birthday": "1990-07-08"}),
+                counter_visit({"given_name": "Maria", "family_name": FAMILY, "birth_date": "1961-02-03"}), call()]
     return [web_identify(), counter_visit(), call()]
 
 
-def replay(order: tuple[int, ...], partitions: int, seed: int | None) -> Harness:
+def replay(order: tuple[int, ...], partitions: int, seed: int | None, housemates: bool = False) -> Harness:
     """The blocks in ``order``; with ``seed``, some graph messages let through between arrivals."""
     h = Harness(matcher_settings(), partitions=partitions, seed=seed)
     rng = random.Random(seed)
-    parts = blocks()
+    parts = blocks(housemates)
     for index in order:
         for event, topic in parts[index]:
             h.feed(event, topic=topic, settle=seed is None)
@@ -115,3 +120,13 @@ def test_the_login_the_names_visit_and_the_call_give_one_customer_in_every_order
     expected = replay((WEB, COUNTER, CALL), partitions, seed).local.clusters()
     assert len(customers(h)) == 1, order
     assert h.local.clusters() == expected, order
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_housemates_visit_with_another_given_name_and_birth_date_stays_apart_in_every_order(
+        order: tuple[int, ...]) -> None:
+    """The rule reads agreeing traits only: a ``different`` given name or birth date keeps the two people apart, as on
+    main in every order: two customers, the login's holding its user id and e-mail."""
+    h = replay(order, 1, None, housemates=True)
+    assert sorted(len(c) for c in h.local.clusters()) == [1, 2], order
+    assert h.customer("USER_ID", USER) is not None and h.customer("USER_ID", USER) == h.customer("EMAIL", EMAIL)
