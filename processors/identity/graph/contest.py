@@ -79,6 +79,21 @@ def claims_on(ctx: Node, decision: Decision, saga: Saga, *sides: Summary | None)
     return decision is Decision.REVIEW and not any(sides)
 
 
+def held_whole(ctx: Node, saga: Saga, members: Iterable[str], known: Summary | None) -> bool:
+    """Whether the customer a join weighs the event against holds only identifiers the event carries and traits
+    that agree with the event's (one at least exact or close, none ``different``; a side whose traits the other
+    lacks altogether, a call's postcode against a counter's name, is still weighed): in the order where the event came
+    first, the contacts that made this customer carried nothing it lacks and were placed on its customer unweighed. So
+    the join is one person's whichever came first (issue #8 point 5: the same input in any order gives the same
+    clusters): a login with a phone, a family name and a given name the counter refused, after a counter visit with
+    the phone and the family name alone, of the same second."""
+    held = set(members)
+    if not held or not held <= set(saga.ids) or not saga.traits or not known:
+        return False
+    levels = set(trait_levels(saga.traits, known, ctx.policy.matcher.thresholds).values())
+    return Level.DIFFERENT not in levels and bool(levels & {Level.EXACT, Level.CLOSE})
+
+
 def only_rejected(loser_aliases: set[str], state: CustomerState, own_aliases: set[str], offer: Offer) -> bool:
     """The two sides are kept apart by rejected reviews only (no split): who keeps the identifier they share
     is the earliest event's customer, as after a refusal (claim_node.py); a split's placement stands."""

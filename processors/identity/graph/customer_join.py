@@ -38,7 +38,7 @@ from processors.identity.graph import (
     weaker_login,
     weigh_again,
 )
-from processors.identity.graph.contest import claims_on, contests
+from processors.identity.graph.contest import claims_on, contests, held_whole
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import Node, admit, contested, face, noted, proceed, route, waived
 from processors.identity.graph.evidence import absorb_traits, consistent_traits, judge, kept_apart
@@ -86,6 +86,8 @@ def on_join(ctx: Node, message: Join) -> None:
     if culprit not in giving and not message.new and added:
         # The event's new identifiers (and its traits) meet an existing customer through ``culprit``.
         decision, score = judge(ctx, saga.traits, state.traits, [*added, culprit], [*members, *held([culprit])], saga)
+        if decision is Decision.REVIEW and held_whole(ctx, saga, members, state.traits):
+            decision = Decision.MERGE  # what the order with the event first gives (contest.held_whole)
     fitting = fits_two.capped(saga, culprit, decision)  # a login that fits two people's records: a review
     if fitting:
         decision = Decision.REVIEW
