@@ -4,6 +4,7 @@ PostgreSQL, the real broker and the real tracker worker, no dead letter (``bus.h
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +22,6 @@ from bus.topics import HANDOFF_EVENTS
 from processors.handoffs.config import HandoffPolicy
 from tests.adapters.legacy.support import SOURCE, legacy_context, legacy_settings
 from tests.processors.handoffs.broker import Watcher, running_worker
-from tests.processors.handoffs.factories import T0
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
@@ -57,7 +57,9 @@ async def test_an_updated_ticket_row_stays_one_case_without_a_dead_letter(
     exit_stack.push_async_callback(watcher.stop)
     case = f"legacy:{SOURCE}:poll:tickets:T-1"
     polling = poller("tickets.json")
-    async with running_worker(settings, HandoffPolicy(), ManualClock(T0)):
+    # the tracker's clock after the adapter's receipt (wall clock): the rows' deadline passed long before their
+    # sending, so the case breaches at its sending and the customer's RECEIVED comes with the breach
+    async with running_worker(settings, HandoffPolicy(), ManualClock(datetime.now(UTC) + timedelta(minutes=5))):
         await write("Estimated reading", "2024-03-05T10:00:00+00:00")
         assert (await polling.run_once(conn)).published == ["T-1"]
         await write("Estimated reading", "2024-03-05T11:00:00+00:00")  # updated, nothing the case shows changed
@@ -72,6 +74,8 @@ async def test_an_updated_ticket_row_stays_one_case_without_a_dead_letter(
         await watcher.until(lambda: any(s["summary"].endswith("photo of the meter sent") for s in statuses()),
                             what="the case's revised summary")
         await watcher.until(lambda: len(watcher.events("HandoffCreated")) >= 4, what="the four creations read")
+        await watcher.until(lambda: any(n.value["kind"] == "RECEIVED" for n in watcher.events("CustomerNotification")),
+                            what="the customer's RECEIVED")
     created = [e.value for e in watcher.events("HandoffCreated")]
     assert {c["handoff_id"] for c in created} == {case}
     assert {c["intake_facts"][SOURCE_RECORD_FACT] for c in created} == {case}
