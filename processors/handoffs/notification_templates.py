@@ -8,8 +8,9 @@ placeholders (``PLACEHOLDERS``):
   language, by the Unicode CLDR's patterns (Babel): ``9 de diciembre, 9:15`` / ``December 9, 9:15 AM``; the year only
   when it is not the notification's (``readable_deadline``). A RECEIVED fills it only with a deadline still ahead
   when it is sent: a case routed after its deadline sends its RECEIVED with the breach, quoting the deadline the
-  escalation gives, or none (the fallback words) with nothing to escalate to (``notifications.first_notification``,
-  docs/handoffs.md "The customer's notifications");
+  escalation gives, or none with nothing to escalate to (``notifications.first_notification``, docs/handoffs.md
+  "The customer's notifications"): the kind's *undated* text then (``undated_kind``: ``RECEIVED:undated``, "We will
+  get back to you as soon as we can"), where the language has one;
 - ``{resolution}``: what the back office did (``HandoffResolved.resolution``), scrubbed;
 - ``{request}``: what is asked of the customer (``HandoffWaitingOnCustomer.request``, ``handoffs hold --reason``),
   scrubbed.
@@ -42,6 +43,9 @@ from bus.identifiers.traits import PREFERRED_LANGUAGE, language, standard_key
 from schemas.enums import NOTIFICATION_KINDS
 
 PLACEHOLDERS = frozenset({"team", "deadline", "resolution", "request"})
+# A template key ``<KIND>:undated`` is the kind's text for a notification with no deadline to quote; optional per
+# language and kind (a language without one writes the kind's own text with the fallback words).
+UNDATED_SUFFIX = ":undated"
 # What a placeholder reads while its value is missing (no team yet, no deadline, a hold without a request), per
 # primary language subtag; other languages take the English words.
 FALLBACK_WORDS = {
@@ -55,6 +59,8 @@ NO_BREAK_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 BUILT_IN_TEMPLATES: dict[str, dict[str, str]] = {
     "en": {
         "RECEIVED": "We have passed your request to our {team} team. We will get back to you by {deadline}.",
+        "RECEIVED:undated": "We have passed your request to our {team} team. "
+                            "We will get back to you as soon as we can.",
         "IN_PROGRESS": "A member of our {team} team is working on your request.",
         "WAITING_ON_CUSTOMER": "We need some information from you to continue with your request: {request}",
         "DELAYED": "Your request is taking longer than planned; it has been raised with a manager.",
@@ -64,6 +70,8 @@ BUILT_IN_TEMPLATES: dict[str, dict[str, str]] = {
     },
     "es": {
         "RECEIVED": "Hemos trasladado su solicitud a nuestro equipo de {team}. Le responderemos antes del {deadline}.",
+        "RECEIVED:undated": "Hemos trasladado su solicitud a nuestro equipo de {team}. "
+                            "Le responderemos lo antes posible.",
         "IN_PROGRESS": "Una persona de nuestro equipo de {team} está trabajando en su solicitud.",
         "WAITING_ON_CUSTOMER": "Necesitamos información suya para continuar con su solicitud: {request}",
         "DELAYED": "Su solicitud está tardando más de lo previsto; la hemos trasladado a un responsable.",
@@ -85,6 +93,17 @@ def language_tag(tag: str, what: str) -> str:
     return tag
 
 
+def undated_kind(kind: str) -> str:
+    """The template key of ``kind``'s text without a deadline (``RECEIVED``: ``RECEIVED:undated``)."""
+    return kind + UNDATED_SUFFIX
+
+
+def template_for(by_kind: Mapping[str, str], kind: str, *, dated: bool) -> str:
+    """The template of ``kind`` in one language's ``by_kind``: its undated text when there is no deadline to quote
+    (``dated`` False) and the language has one, else the kind's own."""
+    return by_kind[kind] if dated else by_kind.get(undated_kind(kind), by_kind[kind])
+
+
 def placeholders(template: str) -> frozenset[str]:
     """The placeholder names ``template`` uses (``"{team}: {deadline}"``: team, deadline)."""
     return frozenset(name for _, name, _, _ in Formatter().parse(template) if name is not None)
@@ -102,7 +121,8 @@ def cldr_locale(tag: str) -> Locale:
 
 def check_templates(templates: Mapping[str, Mapping[str, str]]) -> None:
     """Raises ValueError unless each language is a BCP 47 tag in RFC 5646 casing that CLDR has dates for, has a
-    template for every kind and uses no placeholder but ``PLACEHOLDERS``."""
+    template for every kind and uses no placeholder but ``PLACEHOLDERS``; an undated text (``undated_kind``) is
+    optional and must not use ``{deadline}``."""
     for tag, by_kind in templates.items():
         language_tag(tag, "notification language")
         cldr_locale(tag)
@@ -110,9 +130,13 @@ def check_templates(templates: Mapping[str, Mapping[str, str]]) -> None:
         if missing:
             raise ValueError(f"notification templates for {tag!r} lack {', '.join(missing)}")
         for kind, template in by_kind.items():
-            if kind not in NOTIFICATION_KINDS:
+            dated_kind = kind.removesuffix(UNDATED_SUFFIX)
+            if dated_kind not in NOTIFICATION_KINDS:
                 raise ValueError(f"notification templates for {tag!r}: unknown kind {kind!r}")
             names = placeholders(template)
+            if dated_kind != kind and "deadline" in names:
+                raise ValueError(f"notification template {tag}/{kind} is the text without a deadline: it cannot "
+                                 "use {deadline}")
             if not names <= PLACEHOLDERS:
                 raise ValueError(f"notification template {tag}/{kind} uses {sorted(names - PLACEHOLDERS)}; "
                                  f"only {sorted(PLACEHOLDERS)} exist")

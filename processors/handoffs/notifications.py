@@ -35,6 +35,7 @@ from processors.handoffs.notification_templates import (
     preferred_language,
     readable_deadline,
     render,
+    template_for,
     template_language,
 )
 from processors.handoffs.outputs import (
@@ -92,7 +93,8 @@ def notification(
         deadline = readable_deadline(from_micros(state.deadline_us), zone, lang, from_micros(occurred_us))
     parameters.update(quoted or {})
     parameters["language"] = lang
-    message = render(notices.templates[lang][kind], lang=lang, team=team_name or state.team, deadline=deadline,
+    template = template_for(notices.templates[lang], kind, dated=deadline is not None)
+    message = render(template, lang=lang, team=team_name or state.team, deadline=deadline,
                      **(quoted or {}))
     channel, address = delivery(notices, state)
     envelope = emitter.envelope(state, seed, occurred_us, causation_id)

@@ -72,5 +72,8 @@ def test_a_notification_is_keyed_by_the_customer_it_names_else_by_its_handoff() 
     assert all(key == (note["customer_id"] or note["handoff_id"]) for key, note in told({}))
 
 
-def test_every_built_in_language_has_every_kind() -> None:
-    assert all(set(by_kind) == set(NOTIFICATION_KINDS) for by_kind in BUILT_IN_TEMPLATES.values())
+def test_every_built_in_language_has_every_kind_and_the_same_undated_texts() -> None:
+    from processors.handoffs.notification_templates import undated_kind
+
+    expected = set(NOTIFICATION_KINDS) | {undated_kind("RECEIVED")}
+    assert all(set(by_kind) == expected for by_kind in BUILT_IN_TEMPLATES.values())

@@ -167,6 +167,24 @@ def test_a_team_s_display_name_per_language_one_for_all_and_its_escalation_queue
     assert policy.customer_team_name("bizum", "es") is None and policy.customer_team_name("nowhere", "es") is None
 
 
+def test_a_policy_language_without_an_undated_text_writes_its_own_with_the_fallback_words_and_one_may_be_added(
+) -> None:
+    from processors.handoffs.notification_templates import template_for
+
+    by_kind = {kind: f"{kind} by {{deadline}}" for kind in NOTIFICATION_KINDS}
+    assert template_for(by_kind, "RECEIVED", dated=False) == "RECEIVED by {deadline}"
+    undated = {**by_kind, "RECEIVED:undated": "RECEIVED shortly"}
+    assert template_for(undated, "RECEIVED", dated=False) == "RECEIVED shortly"
+    assert template_for(undated, "RECEIVED", dated=True) == "RECEIVED by {deadline}"
+    HandoffPolicy.model_validate({"notifications": {"default_language": "pt-BR", "templates": {"pt-BR": undated}}})
+    with pytest.raises(ValidationError, match="without a deadline: it cannot use"):
+        HandoffPolicy.model_validate({"notifications": {"default_language": "pt-BR", "templates": {
+            "pt-BR": {**by_kind, "RECEIVED:undated": "by {deadline}"}}}})
+    with pytest.raises(ValidationError, match="unknown kind 'WAVED:undated'"):
+        HandoffPolicy.model_validate({"notifications": {"default_language": "pt-BR", "templates": {
+            "pt-BR": {**by_kind, "WAVED:undated": "x"}}}})
+
+
 @pytest.mark.parametrize(("policy", "says"), [
     ({"notifications": {"default_language": "tlh",
                         "templates": {"tlh": {kind: "x" for kind in NOTIFICATION_KINDS}}}},

@@ -103,6 +103,19 @@ def test_with_nothing_to_escalate_to_the_received_quotes_no_deadline() -> None:
     assert sent_at(received) == T0 + LATE
 
 
+@pytest.mark.parametrize(("language", "says"), [
+    ("en", "We will get back to you as soon as we can."), ("es", "Le responderemos lo antes posible.")])
+def test_a_received_with_no_deadline_to_quote_reads_as_a_sentence_not_the_fallback_word(
+        language: str, says: str) -> None:
+    """Seen: "We will get back to you by soon." / "Le responderemos antes del pronto." The built-in languages
+    write the kind's undated text (``RECEIVED:undated``)."""
+    ctx = context(HandoffPolicy(teams=(Team(name="back-office", escalation_chain=()),)))
+    creation = apply(None, uploaded(LATE, language), ctx)
+    (received,) = told(fire_due(ctx.policy, ctx.emitter, creation.state, to_micros(T0 + LATE)).outputs)
+    assert received["message"].endswith(says)
+    assert "soon." not in received["message"].replace(says, "") and "pronto" not in received["message"]
+
+
 def test_a_late_case_resolved_before_its_breach_is_never_told_received_even_once_reopened() -> None:
     ctx = context()
     state = apply(None, uploaded(LATE), ctx).state
