@@ -45,7 +45,8 @@ def _entry(event: Event) -> tuple[str, dict[str, Any]]:
         }
     if kind == "CallCompleted":
         return value[ID_FIELDS[kind]], {
-            **common, "kind": "CALL", "name": value.get("disposition"), "agent_id": value.get("agent_id"),
+            # named by its queue, as the call's InteractionRecorded names it: one name whichever comes first
+            **common, "kind": "CALL", "name": value.get("queue"), "agent_id": value.get("agent_id"),
             "duration_ms": value["talk_ms"], "abandoned": value["abandoned"], "queue": value.get("queue"),
             "disposition": value.get("disposition"),
         }
