@@ -210,9 +210,10 @@ class DeadLetterWriter:
         await self._producer.publish(Outgoing(self._topic, key, event))
         DEAD_LETTERS.labels(component=self._component, error_type=error_type).inc()
         log.warning(
-            "dead-lettered a record",
+            "dead-lettered a record",  # the id is what `omnibus deadletters show / redrive` name
             component=self._component, error_type=error_type, reason=scrubbed_reason(reason, _location(record)),
-            source_topic=record.topic, source_partition=record.partition, source_offset=record.offset,
+            dead_letter_id=event.value["dead_letter_id"], source_topic=record.topic,
+            source_partition=record.partition, source_offset=record.offset,
         )
 
     async def write_error(self, error: Exception, record: RawRecord | None = None) -> None:

@@ -99,3 +99,32 @@ def test_a_dead_letter_id_the_caller_derives_is_kept() -> None:
     http = RawRecord(value=b"ctr")
     event = dead_letter_event(http, reason="r", error_type="E", component="call-center", given_id="fixed-id")
     assert event.value["dead_letter_id"] == "fixed-id"
+
+
+@pytest.mark.parametrize("given_id", [None, "fixed-id"])
+def test_the_log_line_of_a_dead_letter_names_its_id_as_the_deadletters_commands_do(
+        monkeypatch: pytest.MonkeyPatch, given_id: str | None) -> None:
+    """An operator went from a "dead-lettered a record" log line of an HTTP refusal (no topic, partition or offset) to
+    the record by time and reason alone: the line names the dead letter's id (``omnibus deadletters show ID``)."""
+    import asyncio
+
+    from bus import dead_letter
+
+    published: list = []
+    lines: list[tuple[str, dict]] = []
+
+    class Producer:
+        async def publish(self, outgoing) -> None:  # type: ignore[no-untyped-def]
+            published.append(outgoing)
+
+    class Log:
+        def warning(self, event: str, **fields: object) -> None:
+            lines.append((event, fields))
+
+    monkeypatch.setattr(dead_letter, "log", Log())
+    writer = dead_letter.DeadLetterWriter(Producer(), "omnibus.deadletter.v1", "adapter.web")  # type: ignore[arg-type]
+    asyncio.run(writer.write(RawRecord(value=b"{}"), reason="'userId' was refused", error_type="RejectedInput",
+                             dead_letter_id=given_id))
+    ((event, fields),) = lines
+    assert event == "dead-lettered a record"
+    assert fields["dead_letter_id"] == published[0].event.value["dead_letter_id"] == (given_id or fields["dead_letter_id"])
