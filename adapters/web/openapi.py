@@ -28,22 +28,28 @@ _CALLS = {
 }
 _SHORT = {"identify": "i", "track": "t", "page": "p", "screen": "s", "group": "g", "alias": "a"}
 
+# A portal whose user ids are numbers sends them as JSON numbers: an id or a name given as a whole number is read as
+# its decimal text (``adapters.web.fields.text_id``, ``first_text``), as the adapter always did; a fraction, a boolean,
+# an object or a list is refused (400 bad_field). The contract says so rather than "string" alone.
+_TEXT_OR_NUMBER = {"type": ["string", "integer"]}
+_AS_TEXT = " A whole number is taken as its decimal text."
+
 _MESSAGE = {
     "type": "object",
     "description": "A Segment message (Segment Spec). userId or anonymousId is required.",
     "properties": {
         "type": {"type": "string", "enum": list(_CALLS)},
-        "messageId": {"type": "string", "description": "Sender's id: a re-send of a message under it is a "
+        "messageId": {**_TEXT_OR_NUMBER, "description": "Sender's id: a re-send of a message under it is a "
                       "duplicate; another event under a used id is refused (id_conflict) by a replica that "
-                      "published the first, else published under event ids of its own."},
-        "userId": {"type": "string"},
-        "anonymousId": {"type": "string"},
+                      "published the first, else published under event ids of its own." + _AS_TEXT},
+        "userId": {**_TEXT_OR_NUMBER, "description": _AS_TEXT.strip()},
+        "anonymousId": {**_TEXT_OR_NUMBER, "description": _AS_TEXT.strip()},
         "timestamp": {"type": "string", "format": "date-time"},
         "originalTimestamp": {"type": "string", "format": "date-time"},
         "sentAt": {"type": "string", "format": "date-time",
                    "description": "Device time at sending: timestamp is corrected by sentAt - receive time."},
-        "event": {"type": "string", "description": "track: name of the event (required)."},
-        "name": {"type": "string", "description": "page/screen: name of the page or screen."},
+        "event": {**_TEXT_OR_NUMBER, "description": "track: name of the event (required)." + _AS_TEXT},
+        "name": {**_TEXT_OR_NUMBER, "description": "page/screen: name of the page or screen." + _AS_TEXT},
         "properties": {"type": "object"},
         "traits": {"type": "object", "description": (
             "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default "
@@ -53,8 +59,9 @@ _MESSAGE = {
             "A national-format phone is read in the region of the traits' country, else the adapter's. "
             f"{VALUE_RULES}")},
         "context": {"type": "object"},
-        "groupId": {"type": "string", "description": f"group: required; an ACCOUNT identifier. {VALUE_RULES}"},
-        "previousId": {"type": "string", "description": "alias: required."},
+        "groupId": {**_TEXT_OR_NUMBER,
+                    "description": f"group: required; an ACCOUNT identifier.{_AS_TEXT} {VALUE_RULES}"},
+        "previousId": {**_TEXT_OR_NUMBER, "description": "alias: required." + _AS_TEXT},
         "writeKey": {"type": "string", "description": "Write key, when not given by Basic auth."},
     },
     "additionalProperties": True,

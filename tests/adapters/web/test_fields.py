@@ -39,3 +39,22 @@ def test_a_text_map_holds_the_wanted_keys_in_order_without_nulls(
     assert list(fields.text_map(values, only=only, skip=skip).items()) == list(wanted(only, skip).items())
     assert fields.text_map(values, skip=skip) == wanted(list(values), skip)
     assert fields.text_map(values) == wanted(list(values), [])
+
+
+def test_the_openapi_contract_says_which_fields_take_a_whole_number_and_the_reader_agrees() -> None:
+    """A user id sent as a number was accepted (as its text) where the served OpenAPI said ``string``: the contract now
+    says ``string`` or ``integer`` for every field read as an id or a name, and nothing else is read so."""
+    import pytest
+
+    from adapters.web.errors import MessageRejected
+    from adapters.web.openapi import OPENAPI
+
+    message = OPENAPI["components"]["schemas"]["Message"]["properties"]
+    numeric = {"messageId", "userId", "anonymousId", "event", "name", "groupId", "previousId"}
+    assert {name for name, spec in message.items() if spec.get("type") == ["string", "integer"]} == numeric
+    for name in numeric:
+        assert fields.first_text({name: 98765431}, name) == "98765431"
+    assert fields.text_id({"userId": 98765431}, "userId") == "98765431"
+    for refused in (1.5, True, [1], {"a": 1}):
+        with pytest.raises(MessageRejected, match="must be a string"):
+            fields.text_id({"userId": refused}, "userId")
