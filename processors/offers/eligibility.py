@@ -17,11 +17,13 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from bus.errors import OmnibusError
+from processors.offers import rule_types
 from processors.offers.facts import FACT_TYPES, CustomerFacts, activation, sample_activation
 
 
 class RuleError(OmnibusError, ValueError):
-    """The rule does not parse, names an unknown fact, or does not give a boolean."""
+    """The rule does not parse, names an unknown fact, compares a fact with a literal of another kind
+    (``rule_types``), or does not give a boolean."""
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +75,9 @@ def _program(source: str) -> Any:
     if unknown:
         known = ", ".join(sorted(FACT_TYPES))
         raise RuleError(f"eligibility names an unknown fact {unknown[0]!r}; known facts: {known}")
+    odd = rule_types.mismatch(ast)
+    if odd is not None:
+        raise RuleError(f"eligibility compares values of different kinds: {odd}")
     return _env().program(ast)
 
 
