@@ -152,6 +152,24 @@ def required_text(values: Mapping[str, Any], call: str, *names: str, prefix: str
     raise errors.missing_field(call, prefix + names[0])
 
 
+def limited_text(values: Mapping[str, Any], *names: str, limit: int, prefix: str = "properties.") -> str | None:
+    """``first_text`` of ``names`` for a field with a length limit (a handoff's kind, team, summary:
+    ``bus.handoff_limits``): the first present one must be text (or a whole number) of at most ``limit`` characters
+    without its surrounding spaces, else ``MessageRejected`` ``bad_field`` naming it (``prefix`` + name), never its
+    value; None when none is present."""
+    for name in names:
+        value = values.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise errors.bad_field(prefix + name, "must be a string")
+        text = str(value).strip()
+        if len(text) > limit:
+            raise errors.bad_field(prefix + name, f"is longer than {limit} characters")
+        return text
+    return None
+
+
 def first_text(values: Mapping[str, Any], *names: str) -> str | None:
     for name in names:
         value = values.get(name)

@@ -31,6 +31,7 @@ from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from adapters.web.traits import TraitReader
 from bus.config import TopicSettings
+from bus.handoff_limits import MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, PREFERRED_LANGUAGE, source_names, standard_traits
@@ -305,10 +306,13 @@ class SegmentMapper:
         # another request under a reused messageId (on another replica) is a case of its own (docs/handoffs.md)
         given = fields.first_text(properties, "request_id", "case_id")
         handoff = given or content_id(handoff_id("web", m.source, m.id_base), m.digest)
-        summary = fields.first_text(properties, "summary", "description", "subject") or event
+        # the texts every channel's request is held to (bus.handoff_limits): one that is not text or too long is
+        # refused with the message (400 bad_field), as a malformed offer answer is, never cut or replaced
+        summary = fields.limited_text(properties, "summary", "description", "subject", limit=MAX_SUMMARY_CHARS) or event
+        kind = fields.limited_text(properties, "case_type", "category", limit=MAX_KIND_CHARS)
         # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the
         # configured default: the event itself asks for the handoff) routes (docs/handoffs.md)
-        requested = fields.first_text(properties, "team")
+        requested = fields.limited_text(properties, "team", limit=MAX_TEAM_CHARS)
         team = {REQUESTED_TEAM: requested} if requested else {}
         # the SDK's context.locale (Segment's spec), the customer's language for the tracker's notifications
         # (processors.handoffs.notification_templates) unless the request's properties name one
@@ -321,7 +325,7 @@ class SegmentMapper:
             "envelope": self._envelope(m, "handoff"),
             "handoff_id": handoff,
             "customer_identifiers": self._customer(m),
-            "case_type": fields.first_text(properties, "case_type", "category") or self._settings.default_case_type,
+            "case_type": kind or self._settings.default_case_type,
             "summary": self._references.text(summary, facts),
             "intake_facts": {**language, **facts, **m.original(), **team},
             "origin_channel": "WEB",

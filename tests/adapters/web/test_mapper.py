@@ -263,3 +263,32 @@ def test_tester19_f17_a_service_request_with_a_team_and_no_kind_gets_the_default
     handoff = values(mapped(message))["HandoffCreated"]
     assert handoff["case_type"] == "web-service-request"
     assert handoff["intake_facts"] == {"requested_team": "finance"}
+
+
+@pytest.mark.parametrize(("properties", "field", "why"), [
+    ({"case_type": "k" * 300, "request_id": "REQ-78"}, "properties.case_type", "is longer than 64 characters"),
+    ({"case_type": ["x"], "summary": "y"}, "properties.case_type", "must be a string"),
+    ({"category": "c" * 65}, "properties.category", "is longer than 64 characters"),
+    ({"summary": "y" * 5000}, "properties.summary", "is longer than 1000 characters"),
+    ({"description": {"text": "y"}}, "properties.description", "must be a string"),
+    ({"team": "t" * 65}, "properties.team", "is longer than 64 characters"),
+    ({"team": True}, "properties.team", "must be a string"),
+])
+def test_a_service_requests_texts_are_held_to_the_limits_of_every_channels_handoff(
+        properties: dict, field: str, why: str) -> None:
+    """A 300-character kind and a 5000-character summary were published as sent, a list kind replaced by the default
+    in silence: the web hall now holds a request to ``bus.handoff_limits`` as the counter and the call center do; the
+    message is refused naming the field (400 bad_field, a dead letter), as a malformed offer answer is."""
+    message = {"type": "track", "userId": "u-1", "messageId": "sr-limits", "event": "Service Request Submitted",
+               "properties": properties}
+    with pytest.raises(RejectedInput) as refused:
+        mapped(message)
+    assert str(refused.value) == f"'{field}' {why}" and "y" * 50 not in str(refused.value)
+
+
+def test_a_service_requests_texts_at_their_limits_are_published_whole() -> None:
+    message = {"type": "track", "userId": "u-1", "messageId": "sr-at-limits", "event": "Service Request Submitted",
+               "properties": {"case_type": "k" * 64, "summary": "y" * 1000, "team": "t" * 64}}
+    handoff = values(mapped(message))["HandoffCreated"]
+    assert (len(handoff["case_type"]), len(handoff["summary"])) == (64, 1000)
+    assert handoff["intake_facts"]["requested_team"] == "t" * 64
