@@ -33,6 +33,7 @@ from processors.identity.graph import (
     displace,
     fits_two,
     holder_review,
+    joined,
     logins,
     moved_off,
     weaker_login,
@@ -153,6 +154,9 @@ def on_join(ctx: Node, message: Join) -> None:
             else:
                 admit(ctx, key, version_of(saga, key), rank_of(ctx.policy, saga, key), lineage(saga), saga.event_id)
         came_with.note(ctx.policy, state, saga, [key for key in added if key not in giving])  # (displace.py)
+        joined.came(ctx.policy, state, [key for key in added if key not in giving],
+                    [key for key in (_linking(saga) or [culprit]) if key in members and key not in added],
+                    saga_rank(saga))
         weigh_again.joined(ctx, saga_rank(saga), [key for key in added if key not in giving])
         if linking and housemate is None:  # taken unweighed: decided again if time order weighed it (weigh_again.py)
             weigh_again.note(ctx, saga, [*added, *linking])
@@ -210,4 +214,5 @@ def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member],
                if key not in linking and not (met and member_rank(members[key]) > event)
                and not (first_on and member_rank(members[key]) > event)
                and not (later and member_rank(members[key]) < member_rank(members[first]))
-               and not (first in members and came_with.met_before(ctx.state, first, key, event)))
+               and not (first in members and came_with.met_before(ctx.state, first, key, event))
+               and not joined.since(ctx.policy, ctx.state, key, first) > event)

@@ -65,6 +65,7 @@ from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.joined import since as together_since
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, member_rank, rank_of
 from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Visit
@@ -180,7 +181,8 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
     first, rank = linking[0], min(held[key] for key in new)
     met = [key for key, value in members.items()
            if key not in held and key not in entry.after and 0 < member_rank(value) < rank]
-    before = [key for key in met if ctx.policy.plan_order([key, first])[0] == key]
+    before = [key for key in met if ctx.policy.plan_order([key, first])[0] == key
+              and not together_since(ctx.policy, state, key, first) > rank]  # (customer_join._weighed_the_other_way)
     if not before:
         return  # time order did not weigh it (yet: a member ranked before it may still come)
     if not recalls(state.ranks_applied, str(member_rank(members[before[0]]))):
