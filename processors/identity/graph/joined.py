@@ -13,6 +13,8 @@ where that is later than both their ranks show:
 - ``came``: an event of rank r joined new identifiers through linking ones: a member with each linking identifier
   only since a later rank is with the new ones only since then too.
 
+An event applied here that carried two members (``carried``) has held them together since its rank at the latest.
+
 Read (``since``) where a join is weighed because of a member planned before the linking identifier
 (``customer_join._weighed_the_other_way``, ``weigh_again``): a member with the linking identifier only since a rank
 after the event's was not there when the event came in time order. The latest ``MAX_JOINED``; they move with
@@ -21,9 +23,11 @@ after the event's was not there when the event came in time order. The latest ``
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 
 from processors.identity.graph.limits import member_rank
+from processors.identity.graph.messages.base import Member
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import LinkPolicy
 
@@ -48,7 +52,7 @@ def merged(policy: LinkPolicy, state: CustomerState, own: Iterable[str], theirs:
         for two in theirs:
             after = max(rank, via(one, own), via(two, theirs))
             if one != two and after > max(member_rank(members[one]), member_rank(members[two])):
-                kept = _kept(policy, kept, [(one, two)], after)
+                kept = _kept(policy, members, kept, [(one, two)], after)
     state.joined = kept
 
 
@@ -58,7 +62,7 @@ def fell(policy: LinkPolicy, state: CustomerState, key: str, old: int, new: int)
     members = state.members
     pairs = [(key, other) for other, value in members.items()
              if other != key and 0 < member_rank(value) < old and member_rank(value) != new]
-    state.joined = _kept(policy, dict(state.joined), pairs, old)
+    state.joined = _kept(policy, members, dict(state.joined), pairs, old)
 
 
 def came(policy: LinkPolicy, state: CustomerState, added: Iterable[str], linking: Iterable[str], rank: int) -> None:
@@ -73,7 +77,7 @@ def came(policy: LinkPolicy, state: CustomerState, added: Iterable[str], linking
             continue
         after = min(since(policy, state, other, key) for key in linking)
         if after > rank:
-            kept = _kept(policy, kept, [(other, key) for key in added], after)
+            kept = _kept(policy, state.members, kept, [(other, key) for key in added], after)
     state.joined = kept
 
 
@@ -85,6 +89,25 @@ def together(policy: LinkPolicy, state: CustomerState, key: str, other: str) -> 
                else 0)
 
 
+def carried(policy: LinkPolicy, state: CustomerState, keys: Iterable[str], rank: int) -> None:
+    """An event of ``rank`` applied here (``customer_node.on_apply``) carried ``keys`` (``Apply.ids``, else
+    ``Apply.linked``): the members among them have been together since ``rank`` at the latest; a pair kept with a later
+    rank is kept at ``rank``, or dropped where their ranks show it (``{u-0, e0}`` t0 arriving after t3's merge)."""
+    if not state.joined or not rank:
+        return
+    members = state.members
+    held = [key for key in keys if key in members]
+    kept = dict(state.joined)
+    for one, two in itertools.combinations(held, 2):
+        name = _key(*policy.plan_order([one, two]))
+        if kept.get(name, 0) > rank:
+            if rank > max(member_rank(members[one]), member_rank(members[two])):
+                kept[name] = rank
+            else:
+                del kept[name]
+    state.joined = kept
+
+
 def since(policy: LinkPolicy, state: CustomerState, key: str, other: str) -> int:
     """The rank since which members ``key`` and ``other`` have been together where later than their ranks show, else 0
     (together since their ranks, or a pair no longer kept)."""
@@ -93,9 +116,13 @@ def since(policy: LinkPolicy, state: CustomerState, key: str, other: str) -> int
     return state.joined.get(_key(*policy.plan_order([key, other])), 0)
 
 
-def _kept(policy: LinkPolicy, kept: dict[str, int], pairs: Iterable[tuple[str, str]], rank: int) -> dict[str, int]:
-    """``kept`` with each pair noted at ``rank`` (the later of it and a rank kept), the latest ``MAX_JOINED``."""
+def _kept(policy: LinkPolicy, members: Mapping[str, Member], kept: dict[str, int], pairs: Iterable[tuple[str, str]],
+          rank: int) -> dict[str, int]:
+    """``kept`` with each pair noted at ``rank`` (the later of it and a rank kept), the latest ``MAX_JOINED``; not a
+    pair of one rank (one event carried both: ``{u-0, e0}`` t0 whose visits lowered both, its offer on its way)."""
     for one, two in pairs:
+        if member_rank(members[one]) == member_rank(members[two]):
+            continue
         name = _key(*policy.plan_order([one, two]))
         noted = max(rank, kept.pop(name, 0))
         kept[name] = noted
