@@ -156,7 +156,7 @@ def on_join(ctx: Node, message: Join) -> None:
         came_with.note(ctx.policy, state, saga, [key for key in added if key not in giving])  # (displace.py)
         joined.came(ctx.policy, state, [key for key in added if key not in giving],
                     [key for key in (_linking(saga) or [culprit]) if key in members and key not in added],
-                    saga_rank(saga))
+                    saga.ids, saga_rank(saga))
         weigh_again.joined(ctx, saga_rank(saga), [key for key in added if key not in giving])
         if linking and housemate is None:  # taken unweighed: decided again if time order weighed it (weigh_again.py)
             weigh_again.note(ctx, saga, [*added, *linking])
