@@ -203,7 +203,10 @@ def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member],
     identifier does not count: that event met it (weighed then), and in time order this one, earlier on the linking
     identifier, met nobody here through it (``came_with.fell``, read once this event lowered its rank, or the linking
     identifier still ranking after the event; bench draw 2594's ``{u-2, x2, e0}`` t0, ``{x0, e1}`` t1, ``{x2, e1}`` t2
-    arriving t0, t2, t1: ``test_came_with_fell.py``)."""
+    arriving t0, t2, t1: ``test_came_with_fell.py``). Nor a member that has been with the linking identifier only since
+    an event ranked after this one, through another identifier (``joined.since``): in time order it came after, and the
+    event that linked them met this one's identifiers then (bench draw 686's ``{u-0}`` t0, ``{x1, e0}`` t1, ``{x9, e0}``
+    t2, ``{u-0, x1}`` t3: ``test_joined_order.py``)."""
     first, event = linking[0], saga_rank(saga)
     met = any(0 < rank < event and recalls(ctx.state.ranks_applied, str(rank))
               for rank in (member_rank(members[key]) for key in linking if key in members))

@@ -18,7 +18,8 @@ the event's identifiers that an earlier event carried (member rank below the eve
 customer through (``linking``), the rest are the ones it brought (``new``); the members ranked before the event are
 the customer it met, except those a step of a later-ranked event brought (a ``join`` or a merge by an event that
 ranks after it: ``Unweighed.after``, ``joined``; in time order they came after it). Time order weighed it when a
-member it met is planned before the first linking identifier (``_weighed_the_other_way``), and that member's rank is
+member it met is planned before the first linking identifier (``_weighed_the_other_way``; not one with that identifier
+only since a later event, through another: ``joined.since``, bench draw 686), and that member's rank is
 an event's applied here (``CustomerState.ranks_applied``: a rank an event lowered at its visit while that event is
 still on its way is not final, as ``displace.py`` reads it). An identifier the event carried with a rank below its
 own (its node ranked it before the event: an alias noted on an unowned anonymous id keeps the alias's rank,
