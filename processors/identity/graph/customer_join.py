@@ -33,6 +33,7 @@ from processors.identity.graph import (
     displace,
     fits_two,
     holder_review,
+    joined,
     logins,
     moved_off,
     weaker_login,
@@ -153,6 +154,9 @@ def on_join(ctx: Node, message: Join) -> None:
             else:
                 admit(ctx, key, version_of(saga, key), rank_of(ctx.policy, saga, key), lineage(saga), saga.event_id)
         came_with.note(ctx.policy, state, saga, [key for key in added if key not in giving])  # (displace.py)
+        joined.came(ctx.policy, state, [key for key in added if key not in giving],
+                    [key for key in (_linking(saga) or [culprit]) if key in members and key not in added],
+                    saga.ids, saga_rank(saga))
         weigh_again.joined(ctx, saga_rank(saga), [key for key in added if key not in giving])
         if linking and housemate is None:  # taken unweighed: decided again if time order weighed it (weigh_again.py)
             weigh_again.note(ctx, saga, [*added, *linking])
@@ -199,7 +203,10 @@ def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member],
     identifier does not count: that event met it (weighed then), and in time order this one, earlier on the linking
     identifier, met nobody here through it (``came_with.fell``, read once this event lowered its rank, or the linking
     identifier still ranking after the event; bench draw 2594's ``{u-2, x2, e0}`` t0, ``{x0, e1}`` t1, ``{x2, e1}`` t2
-    arriving t0, t2, t1: ``test_came_with_fell.py``)."""
+    arriving t0, t2, t1: ``test_came_with_fell.py``). Nor a member that has been with the linking identifier only since
+    an event ranked after this one, through another identifier (``joined.since``): in time order it came after, and the
+    event that linked them met this one's identifiers then (bench draw 686's ``{u-0}`` t0, ``{x1, e0}`` t1, ``{x9, e0}``
+    t2, ``{u-0, x1}`` t3: ``test_joined_order.py``)."""
     first, event = linking[0], saga_rank(saga)
     met = any(0 < rank < event and recalls(ctx.state.ranks_applied, str(rank))
               for rank in (member_rank(members[key]) for key in linking if key in members))
@@ -210,4 +217,5 @@ def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member],
                if key not in linking and not (met and member_rank(members[key]) > event)
                and not (first_on and member_rank(members[key]) > event)
                and not (later and member_rank(members[key]) < member_rank(members[first]))
-               and not (first in members and came_with.met_before(ctx.state, first, key, event)))
+               and not (first in members and came_with.met_before(ctx.state, first, key, event))
+               and not joined.since(ctx.policy, ctx.state, key, first) > event)

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from processors.identity.graph import came_with, displace, elsewhere, logins, moved_off, split_contacts, weigh_again
+from processors.identity.graph import (
+    came_with,
+    displace,
+    elsewhere,
+    joined,
+    logins,
+    moved_off,
+    split_contacts,
+    weigh_again,
+)
 from processors.identity.graph.customer_steps import Node, assign, dissolving
 from processors.identity.graph.evidence import absorb_traits, fits
 from processors.identity.graph.limits import evict, eviction, reassigned, saga_rank
@@ -53,6 +62,7 @@ def absorb(ctx: Node, message: Offer, saga: Saga, current: str, *, giving: Mappi
     logins.merge(state, message.logins, message.households)
     logins.note(state, login_keys, message.members, own_members)
     came_with.merge(state, message.came_with)
+    joined.merged(ctx.policy, state, own_members, moved, saga.ids, saga_rank(saga), message.joined)  # (joined.py)
     state.review_owed = sorted({*state.review_owed, *message.review_owed})
     # Decided again below (customer_merge.on_offer) with the loser's members.
     weigh_again.merge(ctx, message.unweighed, saga_rank(saga), own_members, moved)

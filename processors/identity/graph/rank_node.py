@@ -6,7 +6,7 @@ rank. ``rejoin``: an identifier evicted on a stale rank asks its customer to dec
 
 from __future__ import annotations
 
-from processors.identity.graph import came_with, weigh_again
+from processors.identity.graph import came_with, joined, weigh_again
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.limits import evict, loser, member, member_rank, member_version, ranks_of_kind
 from processors.identity.graph.messages.steps import Evict, Rejoin, Rekey
@@ -25,6 +25,7 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
         old = member_rank(members[key])
         if old:  # the members planned before it that were here when it came (customer_join._weighed_the_other_way)
             came_with.fell(ctx.policy, ctx.state, key, old, message.rank)
+            joined.fell(ctx.policy, ctx.state, key, old, message.rank)  # with whom since which rank
         # Whom a user-less event brought it with (read by claim_node.on_give), and what a claim took from the two:
         for other in came_with.lowered(ctx.policy, ctx.state, key, old, message.rank):
             if message.channel:

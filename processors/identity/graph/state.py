@@ -217,6 +217,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # Left with nothing of its own by a corrected version of a contact that moved to its first version's customer
     # (``vacate.py``): what a claim of that version's gives it after leaves it too.
     vacated: bool = False
+    # Pairs of members that came together only at a merge (``joined.py``): ``"member|other"`` -> the rank of the event
+    # whose ``offer`` merged their two customers (``limits.event_rank``), the member planned before the other, the
+    # latest ``joined.MAX_JOINED``. Moves with ``Offer.joined``.
+    joined: dict[str, int] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

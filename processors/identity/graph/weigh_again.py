@@ -18,7 +18,8 @@ the event's identifiers that an earlier event carried (member rank below the eve
 customer through (``linking``), the rest are the ones it brought (``new``); the members ranked before the event are
 the customer it met, except those a step of a later-ranked event brought (a ``join`` or a merge by an event that
 ranks after it: ``Unweighed.after``, ``joined``; in time order they came after it). Time order weighed it when a
-member it met is planned before the first linking identifier (``_weighed_the_other_way``), and that member's rank is
+member it met is planned before the first linking identifier (``_weighed_the_other_way``; not one with that identifier
+only since a later event, through another: ``joined.since``, bench draw 686), and that member's rank is
 an event's applied here (``CustomerState.ranks_applied``: a rank an event lowered at its visit while that event is
 still on its way is not final, as ``displace.py`` reads it). An identifier the event carried with a rank below its
 own (its node ranked it before the event: an alias noted on an unowned anonymous id keeps the alias's rank,
@@ -65,6 +66,7 @@ from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
+from processors.identity.graph.joined import since as together_since
 from processors.identity.graph.limits import HASH_BITS, LATE_BAND, member_rank, rank_of
 from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Visit
@@ -180,7 +182,8 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
     first, rank = linking[0], min(held[key] for key in new)
     met = [key for key, value in members.items()
            if key not in held and key not in entry.after and 0 < member_rank(value) < rank]
-    before = [key for key in met if ctx.policy.plan_order([key, first])[0] == key]
+    before = [key for key in met if ctx.policy.plan_order([key, first])[0] == key
+              and not together_since(ctx.policy, state, key, first) > rank]  # (customer_join._weighed_the_other_way)
     if not before:
         return  # time order did not weigh it (yet: a member ranked before it may still come)
     if not recalls(state.ranks_applied, str(member_rank(members[before[0]]))):

@@ -100,6 +100,7 @@ class Offer(Message, tag="offer", frozen=True):
     came_with: bytes = b""  # the loser's ``CustomerState.came_with`` (``came_with.py``)
     review_owed: list[str] = []  # the loser's ``CustomerState.review_owed`` (``holder_review.py``)
     unweighed: list[Unweighed] = []  # the loser's ``CustomerState.unweighed`` (``weigh_again.py``)
+    joined: dict[str, int] = {}  # the loser's ``CustomerState.joined`` (``joined.py``)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):
