@@ -139,9 +139,9 @@ def register(app: typer.Typer) -> None:
     def show(handoff_id: str = handoff, as_json: bool = typer.Option(False, "--json"),
              bootstrap_servers: str = servers) -> None:
         """The handoff's status, team, owner, version and deadline as the tracker last announced them, with its
-        escalation tier, the deadlines it missed, the contact's time (and when it was received, if later), case type,
-        summary (a correction's once the tracker applied it), service tier, customer and source record; times in
-        ISO 8601, UTC, to the second."""
+        escalation tier, the deadlines it missed, the contact's time (and when it was received, if later), when and
+        by whom the back office acknowledged it (or not yet), case type, summary (a correction's once the tracker
+        applied it), service tier, customer and source record; times in ISO 8601, UTC, to the second."""
         view = _view(_settings(bootstrap_servers), handoff_id)
         if as_json:
             typer.echo(json.dumps(view.to_json()))

@@ -1,7 +1,8 @@
 """A back office's commands on a handoff, as the lifecycle events the tracker consumes.
 
 ``current_views(events)`` folds ``handoff.events.v1`` into what a command needs to know of each handoff (its
-latest ``HandoffStatusChanged``: status, team, owner, version; the receiving system of its latest work order).
+latest ``HandoffStatusChanged``: status, team, owner, version, whether acknowledged; the receiving system of its
+latest work order; when and by whom it was acknowledged: ``acknowledgements``).
 ``build(action, view, request, now)`` is the event for one command. Its id derives from the handoff, the
 action, the status version the command was based on, and the command's own fields
 (``bus.envelope.event_id``): the same command given twice before the tracker applied it is one event, which
@@ -27,6 +28,7 @@ from bus.errors import OmnibusError
 from bus.handoff_revisions import SOURCE_RECORD_FACT
 from bus.references import declared
 from bus.serde import Event
+from processors.handoffs.acknowledgements import ACKNOWLEDGING, Acknowledgement, acknowledgement
 from processors.handoffs.outputs import (
     ACCEPTED,
     ACKNOWLEDGED,
@@ -73,6 +75,8 @@ class HandoffView:
     contact_at: datetime | None = None  # the contact's time (HandoffCreated.envelope.occurred_at: the clock's start)
     received_at: datetime | None = None  # when the channel's adapter received it (later for a case uploaded late)
     breaches: list[dict] = field(default_factory=list)  # {"deadline_at", "escalation_tier"} per HandoffBreached
+    acknowledged: bool = False  # the tracker's HandoffStatusChanged.acknowledged: the back office has the case
+    acknowledgement: Acknowledgement | None = None  # when and by whom, while ``acknowledged`` (``acknowledgements``)
 
     @property
     def is_open(self) -> bool:
@@ -88,19 +92,30 @@ class HandoffView:
 
     def lines(self) -> list[str]:
         """``omnibus handoffs show``'s text: ``describe`` and the deadline, then one ``  label: value`` line per fact
-        known (escalation tier, breaches, contact time, case type, summary, service tier, customer, source record).
-        Instants in ISO 8601, UTC, to the second (``instant``)."""
+        known (escalation tier, breaches, contact time, acknowledgement, case type, summary, service tier, customer,
+        source record). Instants in ISO 8601, UTC, to the second (``instant``)."""
         deadline = f", deadline {instant(self.deadline_at)}" if self.deadline_at else ""
         missed = "; ".join(f"{instant(b['deadline_at'])} (tier {b['escalation_tier']})" for b in self.breaches)
         contact = instant(self.contact_at) if self.contact_at else None
         if contact and self.received_at and instant(self.received_at) != contact:
             contact += f", received {instant(self.received_at)}"
         facts = (("escalation tier", str(self.escalation_tier) if self.escalation_tier else None),
-                 ("deadlines missed", missed), ("contact", contact), ("case type", self.case_type),
+                 ("deadlines missed", missed), ("contact", contact), ("acknowledged", self._acknowledged_text()),
+                 ("case type", self.case_type),
                  ("summary", self.summary), ("service tier", self.service_tier), ("customer", self.customer_id),
                  ("source record", self.source_record))
         return [f"{self.handoff_id}: {self.describe()}{deadline}",
                 *(f"  {label}: {value}" for label, value in facts if value)]
+
+    def _acknowledged_text(self) -> str | None:
+        """``2026-12-05T08:10:00+00:00 by tester (receiving system finance-desk)``; ``not yet (awaited from
+        finance-desk)`` while the routed case is open and unacknowledged; None otherwise (not routed yet, or finished
+        unacknowledged: withdrawn)."""
+        if self.acknowledgement is not None:
+            return f"{instant(self.acknowledgement.at)} {self.acknowledgement.details()}".rstrip()
+        if self.status is None or not self.is_open:
+            return None
+        return f"not yet (awaited from {self.receiving_system})" if self.receiving_system else "not yet"
 
     def to_json(self) -> dict[str, Any]:
         """``omnibus handoffs show --json``: every field, instants in ISO 8601 as published."""
@@ -109,7 +124,8 @@ class HandoffView:
 
         return {**vars(self), "deadline_at": iso(self.deadline_at), "contact_at": iso(self.contact_at),
                 "received_at": iso(self.received_at),
-                "breaches": [{**b, "deadline_at": iso(b["deadline_at"])} for b in self.breaches]}
+                "breaches": [{**b, "deadline_at": iso(b["deadline_at"])} for b in self.breaches],
+                "acknowledgement": self.acknowledgement.to_json() if self.acknowledgement else None}
 
 
 def instant(at: datetime) -> str:
@@ -120,6 +136,7 @@ def instant(at: datetime) -> str:
 def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
     """Handoff id -> its view, from the topic's events in (partition, offset) order."""
     views: dict[str, HandoffView] = {}
+    acknowledging: dict[str, dict] = {}  # event id -> value of a lifecycle event that may acknowledge its case
     for event in events:
         value, schema = event.value, event.schema
         handoff_id = value.get("handoff_id")
@@ -134,6 +151,8 @@ def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
         view = views.get(handoff_id)
         if view is None:
             continue
+        if schema in ACKNOWLEDGING:
+            acknowledging[value["envelope"]["event_id"]] = value
         if schema == ROUTED and value.get("receiving_system"):
             view.receiving_system = value["receiving_system"]
         elif schema == STATUS_CHANGED and value["version"] > view.version:
@@ -142,6 +161,11 @@ def current_views(events: Iterable[Event]) -> dict[str, HandoffView]:
             view.deadline_at, view.follow_ups = value.get("deadline_at"), value.get("follow_ups") or 0
             view.case_type, view.summary = value.get("case_type", view.case_type), value.get("summary", view.summary)
             view.service_tier, view.customer_id = value.get("service_tier"), value.get("customer_id")
+            if not value["acknowledged"]:
+                view.acknowledgement = None
+            elif view.acknowledgement is None:  # it turned true: the event it applied says who
+                view.acknowledgement = acknowledgement(value, acknowledging.get(value["envelope"]["causation_id"]))
+            view.acknowledged = value["acknowledged"]
         elif schema == RESOLVED:
             view.resolved_by = value["actor"]
         elif schema == BREACHED:

@@ -81,4 +81,5 @@ async def test_a_call_opens_a_handoff_the_tracker_routes_and_the_cli_acknowledge
         assert ack.event.value["external_reference"] == "RD-118"
         shown = await asyncio.to_thread(CliRunner().invoke, omnibus, ["handoffs", "show", handoff_id], env=env)
         assert shown.exit_code == 0 and "ROUTED with team repair" in shown.output, shown.output
+        assert " by dispatcher-4 (receiving system repair-dispatch, its case RD-118)\n" in shown.output, shown.output
     assert len(_of(landed, "HandoffCreated")) == 1

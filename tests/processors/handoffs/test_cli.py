@@ -130,6 +130,23 @@ def test_a_command_on_an_unknown_or_closed_handoff_is_refused_in_one_line(comman
     assert bad_close.exit_code == 2 and "--reason must be one of AUTO_CLOSED, CONFIRMED" in bad_close.output
 
 
+def test_show_says_when_and_by_whom_a_case_was_acknowledged_or_that_it_is_not_yet(command_replay: None) -> None:
+    """Reported: after ``handoffs acknowledge`` only ``version`` moved in ``show``, and ``--json`` had no
+    acknowledgement. h1 was acknowledged by its receiving system, h3 never (the scenario's lost handoff)."""
+    runner = CliRunner()
+    h1 = runner.invoke(omnibus, ["handoffs", "show", "h1"])
+    assert h1.exit_code == 0 and "  acknowledged: 2026-11-02T09:06:00+00:00 by finance-desk (its case F-9)\n" in (
+        h1.output), h1.output
+    as_json = json.loads(runner.invoke(omnibus, ["handoffs", "show", "h1", "--json"]).output)
+    assert as_json["acknowledged"] is True and as_json["acknowledgement"] == {
+        "at": "2026-11-02T09:06:00+00:00", "event": "HandoffAcknowledged", "by": None,
+        "receiving_system": "finance-desk", "external_reference": "F-9"}
+    h3 = runner.invoke(omnibus, ["handoffs", "show", "h3"])
+    assert h3.exit_code == 0 and "  acknowledged: not yet\n" in h3.output, h3.output
+    h3_json = json.loads(runner.invoke(omnibus, ["handoffs", "show", "h3", "--json"]).output)
+    assert h3_json["acknowledged"] is False and h3_json["acknowledgement"] is None
+
+
 class RecordingProducer:
     """Stands in for the producer of a command whose replay is served from memory (no broker in this file)."""
 
