@@ -2,9 +2,10 @@
 
 The reader keeps a checkpoint (byte offset, inode) that advances only after Kafka acknowledged every
 line before it, so a crash resumes at the first unacknowledged chunk; re-read lines are duplicates the
-dedupe store drops. Only complete lines are read (cdr_csv appends a line at a time, and a quoted field
-may span lines). A rotated or truncated file (new inode, or shorter than the offset) is read from the
-start. A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
+dedupe store drops. Only complete lines are read (cdr_csv appends a line at a time), one record each: a line
+cut inside a quoted field is dead-lettered alone (``unclosed quote``), never joined to the lines after it.
+A rotated or truncated file (new inode, or shorter than the offset) is read from the start.
+A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
 prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on.
 The loop itself is ``adapters.base.resumable``; this module says what a position and a record are.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from adapters.base import csv_lines
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
@@ -116,28 +118,26 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         return total
 
     async def next_batch(self) -> Batch[tuple[int, int]] | None:
-        """Up to ``chunk_lines`` complete records after the position (a quoted field may span lines)."""
+        """Up to ``chunk_lines`` complete lines after the position, one record each: cdr_csv never writes a record
+        over two lines, so a line that ends inside a quoted field was cut mid-write and is refused alone
+        (``adapters.base.csv_lines``); the lines after it are records of their own."""
         assert self._handle is not None
         handle, (position, number) = self._handle, self._position
         handle.seek(position)
         items: list[Item] = []
-        pending = b""
         while len(items) < self._chunk_lines:
             line = handle.readline()
             if not line or (not line.endswith(b"\n") and not self._to_end):
                 break  # the end, or a line still being written
-            pending += line
-            if pending.count(b'"') % 2 and line.endswith(b"\n"):
-                continue  # a quoted field spans lines
-            if pending.strip():
-                raw = pending.rstrip(b"\r\n")
+            if line.strip():
+                raw = line.rstrip(b"\r\n")
                 headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),
                            ("file.offset", str(position).encode()))
+                error = csv_lines.unclosed_quote() if csv_lines.quote_open(raw) else None
                 items.append(Item((number + 1, raw.decode("utf-8", errors="replace")),
-                                  RawRecord(value=raw, headers=headers, line=mapper_asterisk.CDR_LINE)))
-            position += len(pending)
-            number += pending.count(b"\n") + (not pending.endswith(b"\n"))
-            pending = b""
+                                  RawRecord(value=raw, headers=headers, line=mapper_asterisk.CDR_LINE), error))
+            position += len(line)
+            number += 1
         if position == self._position[0]:
             return None
         return Batch(items, (position, number))

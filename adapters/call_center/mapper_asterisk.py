@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from adapters.base import clock
+from adapters.base import clock, csv_lines
 from adapters.base.mapper import MappedRecord
 from adapters.call_center.attributes import caller_number
 from adapters.call_center.config import ASTERISK_BASE_COLUMNS
@@ -46,27 +45,20 @@ CDR_LINE = LineShape(delimiter=",", identifiers={ASTERISK_BASE_COLUMNS.index(nam
 
 
 def split_lines(body: bytes) -> list[NativeItem]:
-    """Cut CSV text into CDR records (a quoted field may span lines); bytes kept per record."""
+    """Cut CSV text into CDR records, one per line (cdr_csv never writes a record over two lines); bytes kept per
+    record. A line that ends inside a quoted field was cut mid-write: refused alone (``adapters.base.csv_lines``),
+    the lines after it records of their own."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = body.decode("latin-1")  # cdr_csv writes bytes as the channel drivers gave them
-    items = [NativeItem(raw.encode(), record=raw, line=CDR_LINE) for raw in _records(text)]
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    items = [NativeItem(line.encode(), record=line, line=CDR_LINE,
+                        error=csv_lines.unclosed_quote() if csv_lines.quote_open(line.encode()) else None)
+             for line in lines if line.strip()]
     if not items:
         raise RejectedInput("body holds no CDR line", code="empty")
     return items
-
-
-def _records(text: str) -> Iterator[str]:
-    pending = ""
-    for line in text.splitlines():
-        pending = f"{pending}\n{line}" if pending else line
-        if pending.count('"') % 2 == 0:  # quotes balanced: the record is complete
-            if pending.strip():
-                yield pending
-            pending = ""
-    if pending.strip():
-        yield pending
 
 
 def parse_line(line: str, columns: tuple[str, ...]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from adapters.base.checkpoint import Checkpoint
+from adapters.base.csv_lines import unclosed_quote
 from adapters.base.errors import RejectedInput
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
@@ -86,13 +87,13 @@ class FileImport(ResumableSource[tuple[int, int]]):
         layout, handle = self._layout, self._handle
         items: list[Item] = []
         read_any = False
-        for record in file_records(handle, layout, self.number):
+        for record in file_records(handle, layout, self.number, self._columns):
             read_any, self.number = True, record.last
             if record.text is None:
                 headers: tuple[tuple[str, bytes], ...] = (
                     ("file", self._path.name.encode()), ("file.line", str(record.line).encode()))
                 items.append(Item((record.line, ""), RawRecord(value=record.raw, headers=headers, line=self._shape),
-                                  RejectedInput("the file ends inside a quoted field", code="truncated")))
+                                  unclosed_quote()))
             elif not layout.skips(record.text):
                 headers = (("file", self._path.name.encode()), ("file.line", str(record.line).encode()),
                            ("layout", layout.name.encode()))

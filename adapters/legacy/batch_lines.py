@@ -9,10 +9,12 @@ from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
 from adapters.base import clock
+from adapters.base.csv_lines import quote_open
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.keys import key_parts
 from adapters.legacy.layout import Layout
+from adapters.legacy.line_fields import whole_record
 from adapters.legacy.mapper import LegacyContext
 from bus.envelope import key_digest
 from bus.identifiers import IdentifierNormaliser
@@ -31,8 +33,8 @@ def header_columns(handle: BinaryIO, layout: Layout) -> dict[str, int]:
 class FileRecord:
     """One record of an export file: ``line``, the number of its first line; ``raw``, its bytes as read, line end
     included (a CSV record whose quoted field spans lines holds all of them); ``text``, those bytes decoded without
-    the line end, or None for the record the file ends inside a quoted field of; ``last``, the number of its last
-    line (the lines read so far)."""
+    the line end, or None for a line cut inside a quoted field (``adapters.base.csv_lines``: refused alone);
+    ``last``, the number of its last line (the lines read so far)."""
 
     line: int
     raw: bytes
@@ -40,22 +42,44 @@ class FileRecord:
     last: int
 
 
-def file_records(handle: BinaryIO, layout: Layout, number: int) -> Iterator[FileRecord]:
-    """The records of the file from where ``handle`` is, ``number`` lines read before it: one line each, except a CSV
-    record with a quoted field that spans lines (an odd count of the layout's ``quotechar``). Reads no line beyond the
-    record it yields, so ``handle.tell()`` is the position after it. The one reader of ``import-batch``
-    (``batch_file.FileImport``) and ``check-layout`` (``layout_check``). Raises ``LayoutError`` for a record not valid
-    in the layout's encoding (``decoded``)."""
-    pending, start = b"", number + 1
+def file_records(handle: BinaryIO, layout: Layout, number: int, columns: dict[str, int]) -> Iterator[FileRecord]:
+    """The records of the file from where ``handle`` is, ``number`` lines read before it; ``columns``: the header's
+    (``header_columns``). One line each, except a CSV record whose quoted field spans lines (RFC 4180): a line left
+    inside a quoted field (an odd count of the layout's ``quotechar``) is joined to the next lines until the quote
+    closes, unless a next line is on its own a whole record of the layout (``line_fields.whole_record``) or the file
+    ends first: then the line was cut mid-write, is yielded alone with ``text`` None, and the lines after it are read
+    again as records of their own, so none is swallowed by it. Reads no line beyond the record it yields, so
+    ``handle.tell()`` is the position after it. The one reader of ``import-batch`` (``batch_file.FileImport``) and
+    ``check-layout`` (``layout_check``). Raises ``LayoutError`` for a record not valid in the layout's encoding
+    (``decoded``)."""
+    quote = layout.quotechar.encode()
     while line := handle.readline():
         number += 1
-        pending += line
-        if layout.format == "csv" and pending.count(layout.quotechar.encode()) % 2:
-            continue  # a quoted field spans lines
-        yield FileRecord(start, pending, decoded(pending, layout.encoding, start).rstrip("\r\n"), number)
-        pending, start = b"", number + 1
-    if pending.strip():  # only at the end of the file: a record cut inside a quoted field
-        yield FileRecord(start, pending, None, number)
+        if layout.format != "csv" or not quote_open(line, quote):
+            yield FileRecord(number, line, decoded(line, layout.encoding, number).rstrip("\r\n"), number)
+            continue
+        start, after_first = number, handle.tell()
+        joined = _joined(handle, layout, line, columns)
+        if joined is None:
+            handle.seek(after_first)  # the line was cut: the lines after it are read again, on their own
+            yield FileRecord(start, line, None, start)
+            continue
+        number = start + joined.count(b"\n") - 1 + (not joined.endswith(b"\n"))
+        yield FileRecord(start, joined, decoded(joined, layout.encoding, start).rstrip("\r\n"), number)
+
+
+def _joined(handle: BinaryIO, layout: Layout, line: bytes, columns: dict[str, int]) -> bytes | None:
+    """``line`` (left inside a quoted field) and the next lines up to the one that closes the field, when together
+    they are a whole record of the layout (``line_fields.whole_record``: RFC 4180 quoting, its field count); None
+    when the file ends first, a next line is a whole record on its own, or the joined lines are no record."""
+    pending, quote = line, layout.quotechar.encode()
+    while following := handle.readline():
+        if whole_record(layout, following.decode(layout.encoding, "replace"), columns):
+            return None
+        pending += following
+        if not quote_open(pending, quote):
+            return pending if whole_record(layout, pending.decode(layout.encoding, "replace"), columns) else None
+    return None
 
 
 def decoded(raw: bytes, encoding: str, number: int) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from adapters.base.csv_lines import unclosed_quote
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
 from adapters.legacy.batch_lines import file_records, header_columns, line_id
@@ -57,12 +58,15 @@ def check_lines(path: Path, layout: Layout, ctx: LegacyContext, limit: int = DEF
         for _ in range(layout.skip_lines):
             handle.readline()
             number += 1
-        records = file_records(handle, layout, number)
+        records = file_records(handle, layout, number, columns)
         while check.lines < limit and (record := next(records, None)) is not None:  # no record read past the limit
             line, text = record.line, record.text
-            if text is None or layout.skips(text):  # None: the file ends in a quoted field (import-batch refuses it)
+            if text is not None and layout.skips(text):
                 continue
             check.lines += 1
+            if text is None:  # cut inside a quoted field: refused alone (``batch_lines.file_records``)
+                check.rejected[line] = unclosed_quote().reason
+                continue
             left_out: dict[str, str] = {}
             try:
                 fields = layout.parse(text, columns, left_out)

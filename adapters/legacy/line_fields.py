@@ -13,6 +13,7 @@ import csv
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from adapters.base.csv_lines import quote_open
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError, NoHeaderLine
 from adapters.legacy.layout_fields import FieldSpec, typed
@@ -68,6 +69,22 @@ def parse(layout: Layout, line: str, columns: dict[str, int],
             fields[name] = None
             left_out[trait] = error.reason
     return fields
+
+
+def whole_record(layout: Layout, line: str, columns: dict[str, int]) -> bool:
+    """Whether ``line`` (a CSV layout's record of one line or several, line end included or not) is a whole record of
+    the layout: no quoted field left open, quoting as RFC 4180 has it (a closing quote followed by the delimiter or
+    the end), and the field count ``parse`` accepts (``_check_length``). A line after one left inside a quoted field
+    that is such a record is taken as the next record, not as the rest of the field (``batch_lines.file_records``)."""
+    text = line.rstrip("\r\n")
+    if quote_open(text.encode(), layout.quotechar.encode()):
+        return False
+    try:
+        cells = next(csv.reader([text], delimiter=layout.delimiter, quotechar=layout.quotechar, strict=True), [])
+        _check_length(layout, text, cells, columns)
+    except (csv.Error, RejectedInput):
+        return False
+    return True
 
 
 def _in_zone(layout: Layout, name: str, spec: FieldSpec, value: Any) -> Any:

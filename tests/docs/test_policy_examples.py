@@ -30,7 +30,7 @@ def example_tiers(tmp_path: Path) -> set[str]:
     tiers: set[str] = set()
     with open(EXAMPLES / "clientes.csv", "rb") as handle:
         columns = header_columns(handle, layout)
-        for record in file_records(handle, layout, 1 if layout.header else 0):
+        for record in file_records(handle, layout, 1 if layout.header else 0, columns):
             assert record.text is not None
             fields = layout.parse(record.text, columns, {})
             dedupe_id = line_id(layout, fields, "0" * 64, record.line, ctx.normaliser)

@@ -35,18 +35,21 @@ async def test_a_line_with_an_overflowing_duration_is_refused_and_the_rest_impor
     assert publisher.rejected[0][1].reason.startswith("Master.csv line 2: ")  # as import-batch (tester17 M2)
 
 
-async def test_line_numbers_count_lines_inside_quotes_and_survive_a_resume(tmp_path: Path) -> None:
+async def test_line_numbers_count_every_line_and_survive_a_resume(tmp_path: Path) -> None:
     """tester17 M2: the dead letter names the line (import-batch does), not only a byte offset; a checkpoint written
-    before line numbers (offset only) still gives the right line."""
+    before line numbers (offset only) still gives the right line. cdr_csv never writes a record over two lines: a
+    quoted field broken over two is two lines refused (unclosed quote), each its own."""
     lines = master_lines()
     spanning = lines[0].replace('"billing,t,,,300"', '"billing,t,\n,,300"', 1)  # a quoted field over two lines
     assert spanning != lines[0]
     master = tmp_path / "Master.csv"
     master.write_text("\n".join([spanning, lines[1], '"","garbage"']) + "\n")
     publisher = StandInPublisher()
-    await _reader(master, tmp_path, publisher).read_available()
-    (raw, error), = publisher.rejected
-    assert dict(raw.headers)["file.line"] == b"4" and error.reason.startswith("Master.csv line 4: ")
+    report = await _reader(master, tmp_path, publisher).read_available()
+    assert [dict(raw.headers)["file.line"] for raw, _ in publisher.rejected] == [b"1", b"2", b"4"]
+    assert [error.code for _, error in publisher.rejected] == ["truncated", "truncated", "bad_columns"]
+    assert publisher.rejected[2][1].reason.startswith("Master.csv line 4: ")
+    assert (report.lines, report.rejected) == (4, 3)
     Checkpoint(tmp_path / "checkpoint.json").save(
         {"inode": master.stat().st_ino, "offset": len(spanning) + len(lines[1]) + 2})  # no "line": an older one
     again = StandInPublisher()

@@ -61,10 +61,12 @@ def test_more_columns_than_configured_are_refused() -> None:
         mapper_asterisk.map_cdr(master_lines()[0] + ',"extra"', context())
 
 
-def test_a_quoted_field_may_span_lines() -> None:
+def test_a_cdr_is_one_line_so_a_quoted_field_broken_over_two_is_two_lines_refused() -> None:
+    """cdr_csv never writes a record over two lines: each half ends inside a quoted field (``unclosed quote``), and
+    neither takes the line after it (``tests/adapters/call_center/test_ingress_file_cut.py``)."""
     two = master_lines()[1].replace('"repairs,t,,,300"', '"repairs\nline two"')
-    items = mapper_asterisk.split_lines(f"{master_lines()[0]}\n{two}\n".encode())
-    assert len(items) == 2 and "line two" in items[1].record
+    items = mapper_asterisk.split_lines(f"{master_lines()[0]}\n{two}\n{master_lines()[2]}\n".encode())
+    assert [item.error.code if item.error else None for item in items] == [None, "truncated", "truncated", None]
 
 
 @pytest.mark.parametrize(("change", "reason"), [
