@@ -65,7 +65,7 @@ class RecordDecoder:
                 if not is_outage(error):
                     raise
                 # A registry that does not answer is waited for, never a failed record (bus.registry_outage).
-                event = await until_registry_answers(lambda: self._deserializer(record.value, ctx))
+                event = await until_registry_answers(lambda: self._deserializer(record.value, ctx), off_loop=True)
             carried = carried_by(record.topic or "")
             if carried is not None and event.schema not in carried:
                 raise DeserializationError(

@@ -9,6 +9,7 @@ and, if it cares, what happens once it has read up to the end offsets seen at it
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -19,6 +20,7 @@ from bus.consume import start_or_close
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.publish_retry import outage_retry
+from bus.registry_outage import is_outage, until_registry_answers
 from bus.tasks import cancel_and_wait
 from bus.topics import TopicSpec
 
@@ -116,21 +118,45 @@ class TopicFollower:
                 continue
             for tp, records in batch.items():
                 for record in records:
-                    self._deliver(record)
+                    waiting = self._deliver(record)
+                    if waiting is not None:
+                        await self._deliver_when_registry_answers(record, waiting)
                 if records and tp in self._catch_up and records[-1].offset + 1 >= self._catch_up[tp]:
                     del self._catch_up[tp]
             self._check_caught_up()
             await asyncio.sleep(0)  # let the agents run between large catch-up batches
 
-    def _deliver(self, record: ConsumerRecord) -> None:
-        """Hand one record to ``on_record`` and every listener. A reader that raises is logged and skipped for
-        this record: an exception here would end the follower's task, silently, and every reader with it."""
-        for reader in (self.on_record, *self.listeners):
+    def _readers(self) -> list[Callable[[ConsumerRecord], None]]:
+        return [self.on_record, *self.listeners]
+
+    def _deliver(self, record: ConsumerRecord, start: int = 0) -> int | None:
+        """Hand one record to ``on_record`` and every listener, from the ``start``-th reader on. A reader that
+        raises is logged and skipped for this record: an exception here would end the follower's task, silently,
+        and every reader with it. One that meets a schema registry that does not answer (``is_outage``) is not
+        skipped: its index is returned (None when every reader took the record), for the follower to wait."""
+        readers = self._readers()
+        for index in range(start, len(readers)):
             try:
-                reader(record)
-            except Exception:  # noqa: BLE001 - one reader's bug must not stop the others or later records
+                readers[index](record)
+            except Exception as error:  # noqa: BLE001 - one reader's bug must not stop the others or later records
+                if is_outage(error):
+                    return index
                 log.exception("a topic follower's reader failed on a record; skipped", follower=self.name,
                               topic=record.topic, partition=record.partition, offset=record.offset)
+        return None
+
+    async def _deliver_when_registry_answers(self, record: ConsumerRecord, waiting: int | None) -> None:
+        """Deliver ``record`` from reader ``waiting`` on, each reader that meets a registry outage retried until the
+        registry answers (``bus.registry_outage``): the follower reads nothing further meanwhile, so no row is
+        skipped and the replica stays in its topics' order."""
+        while waiting is not None:
+            reader = self._readers()[waiting]
+            try:
+                await until_registry_answers(functools.partial(reader, record))
+            except Exception:  # noqa: BLE001 - as ``_deliver``: a reader's bug skips the record for that reader
+                log.exception("a topic follower's reader failed on a record; skipped", follower=self.name,
+                              topic=record.topic, partition=record.partition, offset=record.offset)
+            waiting = self._deliver(record, waiting + 1)
 
     def _check_caught_up(self) -> None:
         if not self._catch_up and not self.caught_up:

@@ -34,6 +34,7 @@ from bus.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES, PUBLISH_LATENCY
 from bus.partitioner import CachedMurmur2Partitioner
 from bus.producer_batches import PartitionBatches
 from bus.publish_retry import Backoff, Retry, kafka_retriable
+from bus.registry_outage import until_registry_answers
 from bus.serde.base import Event, Serializer
 from bus.topic import Headers, KafkaRecord, Topics
 from bus.topic_check import missing_after_failure, require_topics
@@ -63,10 +64,17 @@ START = ""  # the ``topic`` label of ``omnibus_publish_failures_total`` for a fa
 
 
 class EventProducer:
-    """``serializer``: the default serialisation of every topic, or a ``Topics`` naming some topics' own."""
+    """``serializer``: the default serialisation of every topic, or a ``Topics`` naming some topics' own.
 
-    def __init__(self, settings: OmnibusSettings, serializer: Serializer | Topics) -> None:
+    ``wait_for_registry``: a record whose schema must first be registered (the first of its type after a start, a
+    new schema version) waits while the schema registry does not answer (``bus.registry_outage``) instead of raising
+    its ``SchemaRegistryError``: a processor's worker, whose input is then not committed past the record. False for
+    an adapter (it answers 503 with Retry-After) and a command (it ends with status 69)."""
+
+    def __init__(self, settings: OmnibusSettings, serializer: Serializer | Topics, *,
+                 wait_for_registry: bool = False) -> None:
         self._topics = serializer if isinstance(serializer, Topics) else Topics(serializer)
+        self._wait_for_registry = wait_for_registry
         self._options = {**producer_options(settings), "partitioner": CachedMurmur2Partitioner()}
         self._retry = Retry(Backoff(max_s=settings.producer.retry_backoff_max_ms / 1000,
                                     give_up_after_s=settings.producer.give_up_after_s))
@@ -146,11 +154,18 @@ class EventProducer:
         return self._topics.serialize_now(item.topic, item.key, item.event, item.headers)
 
     async def encode(self, item: Outgoing | Tombstone) -> KafkaRecord:
-        """Serialize ``item`` the way its topic does; a first registry round trip runs off the event loop."""
+        """Serialize ``item`` the way its topic does; a first registry round trip runs off the event loop.
+        Raises ``SerializationError``, and ``SchemaRegistryError`` unless ``wait_for_registry`` (then an outage is
+        waited for)."""
         if isinstance(item, Tombstone):
             return KafkaRecord(item.topic, item.key.encode(), None, tuple(item.headers))
         if self._topics.needs_io(item.topic, item.event, item.headers):
-            return await asyncio.to_thread(self._topics.serialize, item.topic, item.key, item.event, item.headers)
+            def serialize() -> KafkaRecord:
+                return self._topics.serialize(item.topic, item.key, item.event, item.headers)
+
+            if self._wait_for_registry:
+                return await until_registry_answers(serialize, off_loop=True)
+            return await asyncio.to_thread(serialize)
         return self._topics.serialize(item.topic, item.key, item.event, item.headers)
 
     async def publish(self, item: Outgoing | Tombstone) -> RecordMetadata:

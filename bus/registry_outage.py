@@ -17,6 +17,14 @@ closes it, and the lag watchdog does not judge the waiting partition stalled (``
 
 A registry that answers that it has no such schema id (404, any 4xx) is not an outage: the record is poison and
 the deserializer raises ``DeserializationError``, which the processor dead-letters (``bus.consume.RecordDecoder``).
+
+Every run-time registry call of a processor goes through ``until_registry_answers``, so all of them wait the same
+way: the decode of an input record (``bus.consume.RecordDecoder``); the registration of an output schema, the first
+record of a type after a start or a new schema version (``bus.producer.EventProducer`` built with
+``wait_for_registry``); a stored event decoded again (identity's ``RefLoader``, through the graph handler and the
+announcer); and the rows of a followed topic (``bus.follow.TopicFollower``: identity's fast-path view and assignment
+repair, the handoff tracker's customer directory), whose readers let an outage through (``is_outage``) rather than
+skip the row. An adapter does not wait: it answers 503 with Retry-After (``adapters.base.errors``).
 """
 
 from __future__ import annotations
@@ -111,15 +119,22 @@ OUTAGE = RegistryOutage()  # the process's one registry (``OmnibusSettings.regis
 
 
 async def until_registry_answers(lookup: Callable[[], T], *, outage: RegistryOutage | None = None,
-                                 sleep: Callable[[float], Awaitable[object]] | None = None) -> T:
+                                 sleep: Callable[[float], Awaitable[object]] | None = None,
+                                 off_loop: bool = False) -> T:
     """``lookup()``'s result, calling it again after ``retry_delay`` for as long as it raises an outage
     (``is_outage``); any other exception propagates at once (a 4xx becomes the deserializer's
-    ``DeserializationError``: poison, dead-lettered). Cancellation (a stop, a rebalance) ends the wait."""
+    ``DeserializationError``: poison, dead-lettered). Cancellation (a stop, a rebalance) ends the wait.
+
+    ``lookup`` is any step whose registry look-up or registration may meet the outage: a decode, a serialization
+    that registers its schema, a handler that decodes a stored event; it must be safe to run again (a step that
+    changed state before it failed undoes it or works on a copy). ``off_loop``: run each call in a thread
+    (``asyncio.to_thread``), for a step that touches no event-loop state: a registry that hangs rather than
+    refuses then blocks no other task for the client's timeout."""
     outage, sleep = outage or OUTAGE, sleep or asyncio.sleep
     attempt = 0
     while True:
         try:
-            result = lookup()
+            result = await asyncio.to_thread(lookup) if off_loop else lookup()
         except SchemaRegistryError as error:
             if not is_outage(error):
                 raise

@@ -207,9 +207,12 @@ PIPELINE = (
         f'max by (job, instance) (omnibus_schema_registry_unreachable{{job=~"{COMPONENT_JOBS}"}}) > 0',
         "5m", "page",
         "{{ $labels.job }} ({{ $labels.instance }}) has waited 5 minutes for a schema registry that does not answer",
-        "A schema look-up of the process waits and retries (bus/registry_outage.py): the partition holding the record "
-        "does not move, nothing is dead-lettered or lost, the processor's /ready answers 503 naming the registry. "
-        "Check the registry (running, reachable, its storage); processing goes on by itself once it answers.",
+        "A schema look-up or registration of the process waits and retries (bus/registry_outage.py): the decode of "
+        "an input record, the registration of an output schema (a record's first of its type since the start, a "
+        "new schema version), a stored event decoded again (identity), a row of a followed topic (identity's "
+        "fast-path view, the handoff directory). The partition holding the record does not move, nothing is "
+        "produced for it, dead-lettered or lost, the processor's /ready answers 503 naming the registry. Check the "
+        "registry (running, reachable, its storage); processing goes on by itself once it answers.",
     ),
     # a 401 is not dead-lettered (not our data), so nothing else shows a channel locked out
     Alert(

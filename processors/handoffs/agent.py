@@ -61,7 +61,7 @@ def build_worker(
     settings: OmnibusSettings, handoffs: HandoffsSettings, policy: HandoffPolicy, clock: Clock, **faust_overrides: Any
 ) -> HandoffWorker:
     serializer, deserializer = build_serde(settings.registry)
-    producer = LazyProducer(lambda: EventProducer(settings, serializer))
+    producer = LazyProducer(lambda: EventProducer(settings, serializer, wait_for_registry=True))
     # The writer only calls ``publish``, which the lazily started producer provides.
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)

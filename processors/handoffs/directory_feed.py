@@ -9,7 +9,8 @@ unassigned) and ``handoff.tier-facts.v1`` (``TierFact`` JSON), reads
 them from offset 0 and then follows them. The directory is marked ready once the feed has read up to the end
 offsets seen at its start; until then the tracker treats every customer as unknown (default tier, re-timed
 later), so a start never blocks a partition. Records that cannot be read are counted and skipped (their
-keys are identifiers and are never logged). ``tier_fact_record`` is the other half: what the tracker
+keys are identifiers and are never logged); a record whose writer schema the registry does not answer for is not
+skipped: the feed waits for the registry (``bus.follow``). ``tier_fact_record`` is the other half: what the tracker
 publishes on the facts topic for a business event.
 """
 
@@ -23,6 +24,7 @@ from prometheus_client import Counter, Gauge
 from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
 from bus.logging import get_logger
+from bus.registry_outage import is_outage
 from bus.serde import Deserializer, SerdeContext, writer_prefix
 from bus.topics import CUSTOMER_CONTACTS, CUSTOMER_IDENTIFIERS, HANDOFF_TIER_FACTS, moved_from
 from processors.handoffs.config import TierPolicy
@@ -115,6 +117,8 @@ class DirectoryFeed(TopicFollower):
             elif value is not None:
                 self.directory.record(TierFact.from_json(value))
         except Exception as error:  # a poison record must not stop the replica
+            if is_outage(error):
+                raise  # the registry did not answer: the follower waits and calls again (bus.follow)
             UNREADABLE.labels(topic=topic).inc()
             log.warning("directory record skipped", topic=topic, partition=partition, offset=offset,
                         error_type=type(error).__name__)

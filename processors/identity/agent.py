@@ -91,7 +91,7 @@ class IdentityProcessor:
         self.settings, self.identity = settings, identity
         self.app = create_app(COMPONENT, settings, web_port=web_port, **app_overrides)
         serializer, deserializer = build_serde(settings.registry)
-        self.producer = EventProducer(settings, RoutingSerializer(serializer))
+        self.producer = EventProducer(settings, RoutingSerializer(serializer), wait_for_registry=True)
         self.book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
         self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from bus.fencing import AssignmentFence
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.registry_outage import is_outage
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.messages import kind
 from processors.identity.graph.messages.steps import Fast
@@ -73,8 +74,10 @@ class ApplyHere:
                 transaction = Overlay(batch)
                 try:
                     produced = self.graph.handle(transaction, send.node, send.message)
-                except Exception:
-                    log.exception("graph handler failed at intake; sent to the graph topic", kind=kind(send.message))
+                except Exception as error:  # the graph agent handles it (and waits for a registry that does not answer)
+                    if not is_outage(error):
+                        log.exception("graph handler failed at intake; sent to the graph topic",
+                                      kind=kind(send.message))
                     published.append(send)
                     continue
                 transaction.commit()

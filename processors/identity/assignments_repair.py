@@ -41,6 +41,7 @@ from bus.follow import TopicFollower
 from bus.log_window import LogWindow
 from bus.logging import get_logger
 from bus.publish_retry import retriable
+from bus.registry_outage import is_outage
 from bus.serde import SerdeContext
 from bus.tasks import cancel_and_wait
 from bus.topics import CUSTOMER_IDENTIFIERS
@@ -220,7 +221,9 @@ class AssignmentRepair:
             return
         try:
             version = int(self._deserialize(record.value, record).get("version") or 0)
-        except Exception:  # noqa: BLE001 - a row nobody can read cannot be judged; readers skip it too
+        except Exception as error:  # noqa: BLE001 - a row nobody can read cannot be judged; readers skip it too
+            if is_outage(error):
+                raise  # the registry did not answer: the follower waits and calls again (bus.follow)
             return
         self.rows.observe(key, version, False, self._clock())
 

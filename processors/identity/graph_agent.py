@@ -31,10 +31,11 @@ from aiokafka.structs import ConsumerRecord
 
 from bus.consume import hold_back, raw_record
 from bus.dead_letter import DeadLetterWriter
-from bus.errors import RawRecord
+from bus.errors import RawRecord, SchemaRegistryError
 from bus.fencing import AssignmentFence
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.registry_outage import is_outage, until_registry_answers
 from bus.take_batches import take_events
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.engine import IdentityGraph
@@ -163,9 +164,17 @@ class GraphAgent:
     async def _handle(
         self, batch: Overlay, outputs: list[Output], kinds: Counter[str], record: Any, node: str, body: AnyMessage,
     ) -> None:
-        transaction = Overlay(batch)
+        def attempt() -> tuple[Overlay, list[Output]]:  # on a copy: run again whole after a registry outage
+            transaction = Overlay(batch)
+            return transaction, self.graph.handle(transaction, node, body)
+
         try:
-            produced = self.graph.handle(transaction, node, body)
+            try:
+                transaction, produced = attempt()
+            except SchemaRegistryError as error:  # a stored event decoded again (``intake.RefLoader``)
+                if not is_outage(error):
+                    raise
+                transaction, produced = await until_registry_answers(attempt)  # waits: never dead-lettered
         except Exception as exc:  # a message the protocol cannot take must not stall the partition
             log.exception("graph handler failed", kind=kind(body))
             failed = RawRecord(value=encode_record([(node, body)]), key=node.encode(), topic=record.topic,

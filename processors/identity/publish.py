@@ -13,8 +13,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from bus.errors import SchemaRegistryError
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing, Tombstone
+from bus.registry_outage import is_outage, until_registry_answers
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
 from processors.identity.fastpath import AssignmentView
@@ -43,12 +45,22 @@ class Publisher:
             items.append(Outgoing(self.graph_topic, key, encoded_graph_event(record)))
         for output in outputs:
             if not isinstance(output, Send):
-                items.extend(self.announcer.outgoing(output))
+                try:
+                    items.extend(self.announcer.outgoing(output))
+                except SchemaRegistryError as error:
+                    if not is_outage(error):
+                        raise
+                    items.extend(await self._outgoing_when_registry_answers(output))
         if items:  # one Kafka batch per partition, not one send per record (EventProducer.send_batched)
             graph_records = sum(1 for item in items if item.topic == self.graph_topic)
             acknowledged = await self.producer.publish_many(items, batched=True)
             for meta in acknowledged[:graph_records]:  # the graph's records come first
                 self.progress.produced(meta.partition, meta.offset)
+
+    async def _outgoing_when_registry_answers(self, output: Output) -> list[Outgoing | Tombstone]:
+        """The announcer's records of ``output`` once the stored event it decodes again (``intake.RefLoader``) could
+        be read: the schema registry did not answer, so the batch waits (``bus.registry_outage``), unpublished."""
+        return await until_registry_answers(lambda: self.announcer.outgoing(output))
 
     def after(self, outputs: list[Output], kinds: Counter[str]) -> None:
         """What follows a batch whose states are written: the view learns, metrics move, shared ids are logged."""

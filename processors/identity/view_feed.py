@@ -3,7 +3,8 @@
 A worker learns its own assignments as it publishes them (``AssignmentView.learn_outputs``); the rows
 decided by the other workers arrive here: a consumer outside the group reads every partition of the
 compacted topic from the start and keeps following it. A row it cannot decode is skipped (the view
-is only a guess, checked at the customer's root); a tombstone removes the identifier.
+is only a guess, checked at the customer's root); a tombstone removes the identifier. A row whose writer schema
+the registry does not answer for is not skipped: the feed waits (``bus.follow``, ``bus.registry_outage``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aiokafka import ConsumerRecord
 from bus.config import OmnibusSettings
 from bus.follow import TopicFollower
 from bus.logging import get_logger
+from bus.registry_outage import is_outage
 from bus.serde import Deserializer, SerdeContext
 from bus.topics import CUSTOMER_IDENTIFIERS
 from processors.identity.fastpath import AssignmentView
@@ -48,5 +50,7 @@ class ViewFeed(TopicFollower):
             row = self._deserializer(value, SerdeContext(topic=self._topic, key=key)).value
             self.last_row = (value, row)
             self._view.learn(identifier, row["customer_id"], int(row.get("version") or 0))
-        except Exception:  # noqa: BLE001 - a row the view cannot read only costs the slow path
+        except Exception as error:  # noqa: BLE001 - a row the view cannot read only costs the slow path
+            if is_outage(error):
+                raise  # the registry did not answer: the follower waits and calls again (bus.follow)
             log.warning("fast-path view skipped a row it could not decode", topic=self._topic)

@@ -89,7 +89,7 @@ def _json_table(app: faust.App, name: str, partitions: int, topics: TopicSetting
 
 def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **faust_overrides: Any) -> KpiWorker:
     serializer, deserializer = build_serde(settings.registry)
-    producer = LazyProducer(lambda: EventProducer(settings, serializer))
+    producer = LazyProducer(lambda: EventProducer(settings, serializer, wait_for_registry=True))
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from bus.dead_letter import DeadLetterWriter
 from bus.errors import RawRecord
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.registry_outage import until_registry_answers
 from bus.serde import Event
 from bus.topic import KafkaRecord
 from bus.topics import placed_topics
@@ -152,10 +154,12 @@ class ProfileStage(Stage):
             if work["k"] == APPLY and work.get("ev") is not None:
                 ref = EventRef(*work["ev"])
                 if self.book.takes(ref.schema):
-                    event: Event = self.load_event(ref)
+                    # a stored event decoded again waits while the registry does not answer (bus.registry_outage)
+                    event: Event = await until_registry_answers(functools.partial(self.load_event, ref))
                     profiles[customer] = self.book.apply(profiles.get(customer), event)
                 if not replaying:
-                    out.extend(self.announcer.outgoing(Resolved(customer, ref, work["e"], work["t0"])))
+                    resolved = Resolved(customer, ref, work["e"], work["t0"])
+                    out.extend(await until_registry_answers(functools.partial(self.announcer.outgoing, resolved)))
             elif work["k"] == MERGE:
                 moved = profiles.pop(customer, None)
                 if moved and not replaying:

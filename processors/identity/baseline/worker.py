@@ -43,7 +43,7 @@ class BaselineWorker:
         group = f"{settings.topics.prefix}.{COMPONENT}"
         book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
         serializer, deserializer = build_serde(settings.registry)
-        self.producer = EventProducer(settings, RoutingSerializer(serializer))
+        self.producer = EventProducer(settings, RoutingSerializer(serializer), wait_for_registry=True)
         load_event = ref_loader(deserializer)
         announcer = Announcer(settings.topics, load_event)
         dead_letters = DeadLetterWriter(self.producer, DEAD_LETTERS.name(settings.topics), COMPONENT)

@@ -3,12 +3,20 @@ without its ``dropped_traits``, so no 2xx answer named a bad birth date though t
 
 from __future__ import annotations
 
+import pytest
+
 from adapters.base.dedupe import DedupeStore
+from adapters.base.errors import Unavailable
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
-from bus.producer import Outgoing
-from bus.serde import Event
+from bus import registry_outage
+from bus.producer import EventProducer, Outgoing
+from bus.serde import ConfluentSerializer, Event
 from bus.topic import KafkaRecord
+from schemas.catalog import default_catalog
+from tests.bus.test_producer_registry_wait import DownRegistry
+from tests.support.samples import identifiers_observed
+from tests.support.settings import isolated_settings
 
 
 class EncodingKafka:
@@ -39,3 +47,17 @@ def test_encode_now_keeps_the_dropped_traits() -> None:
 async def test_encode_keeps_the_dropped_traits() -> None:
     encoded = await publisher().encode(RECORD)
     assert encoded.encoded and encoded.dropped_traits == RECORD.dropped_traits
+
+
+async def test_an_event_whose_schema_cannot_be_registered_is_unavailable_503_with_retry_after_not_a_wait() -> None:
+    """The first event of a type since the adapter started needs its schema registered: with the registry down the
+    adapter's producer (no ``wait_for_registry``) raises at once, and the publisher answers 503 with Retry-After."""
+    registry = DownRegistry(failures=1)
+    producer = EventProducer(isolated_settings("127.0.0.1:9"),
+                             ConfluentSerializer(default_catalog(), registry))  # type: ignore[arg-type]
+    real = AdapterPublisher("encode-test", producer, DedupeStore(None, 60), None, retry_after_s=7)
+    record = MappedRecord("b", (Outgoing("acme.identity.observed.v1", "k", identifiers_observed("+8613800000001")),))
+    with pytest.raises(Unavailable) as raised:
+        await real.encode(record)
+    assert raised.value.retry_after_s == 7 and "schema registry unavailable" in raised.value.reason
+    assert registry.calls == 1 and not registry_outage.OUTAGE.ongoing()
