@@ -16,9 +16,11 @@ partition of the KPI worker at 81 s, each fetched but never handed on: position 
 offset unset, nothing committed; ``tests/bench/first_record.py``).
 
 ``install`` replaces faust 0.15's ``AIOKafkaConsumerThread._fetch_records`` (run in the consumer's thread) with one
-that asks aiokafka for a copy of the active set taken when the thread runs it (nothing when it is empty), and that
-gives back what the worker's loop paused meanwhile: a partition of the answer no longer active (nor buffered) is
-sought back to its first record returned, and left out, so it is fetched again once faust resumes it.
+that fetches nothing while the set is empty, hands aiokafka a view of the live set that is never "empty"
+(``LiveView``: a partition faust resumes during the wait is still returned at once, one it pauses no longer), and
+gives back what the worker's loop paused between aiokafka's last look and the answer: a partition of the answer no
+longer active (nor buffered) is sought back to its first record returned, and left out, so it is fetched again
+once faust resumes it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,23 @@ from typing import Any
 from bus.logging import get_logger
 
 log = get_logger(__name__)
+
+
+class LiveView:
+    """faust's live active-partition set as aiokafka's ``Fetcher.fetched_records`` reads it (``if partitions and tp
+    not in partitions``): membership as the set has it at each look, and never falsy, which aiokafka would read as
+    every assigned partition."""
+
+    __slots__ = ("partitions",)
+
+    def __init__(self, partitions: Set[Any]) -> None:
+        self.partitions = partitions
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, tp: object) -> bool:
+        return tp in self.partitions
 
 
 def taken_back(records: Mapping[Any, list[Any]], active: Set[Any], buffered: Set[Any]) -> dict[Any, int]:
@@ -52,9 +71,9 @@ async def fetch_records(thread: Any, consumer: Any, active_partitions: Set[Any] 
     fetcher = consumer._fetcher  # noqa: SLF001 - faust reads aiokafka's fetcher directly too
     if consumer._closed or fetcher._closed:  # noqa: SLF001
         raise ConsumerStoppedError()
-    asked = None if active_partitions is None else frozenset(active_partitions)
-    if asked is not None and not asked:
-        return {}  # aiokafka would read an empty set as every partition
+    if active_partitions is not None and not active_partitions:
+        return {}  # nothing faust hands on now; aiokafka would read the empty set as every partition
+    asked = None if active_partitions is None else LiveView(active_partitions)
     with fetcher._subscriptions.fetch_context():  # noqa: SLF001
         records: dict[Any, list[Any]] = await fetcher.fetched_records(asked, timeout=timeout,
                                                                       max_records=max_records)

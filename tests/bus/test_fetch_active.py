@@ -38,6 +38,14 @@ def test_a_partition_neither_active_nor_buffered_is_taken_back_from_its_first_re
     assert fetch_active.taken_back(fetched, active={A, B}, buffered=set()) == {}
 
 
+def test_the_live_view_is_never_empty_and_follows_the_set() -> None:
+    live: set[Any] = set()
+    view = fetch_active.LiveView(live)
+    assert view and A not in view  # aiokafka's `if partitions and tp not in partitions`: nothing, not everything
+    live.add(A)
+    assert A in view and B not in view
+
+
 @dataclass
 class FaustSide:
     """What the patched fetch reads of faust's consumer."""
@@ -122,7 +130,7 @@ async def test_a_partition_paused_while_the_fetch_waits_is_fetched_again_once_re
         stream, restore = TopicPartition(topic, 0), TopicPartition(topic, 1)
         await until(lambda: stream in consumer._fetcher._records)  # noqa: SLF001
         active = {restore}  # faust's live set: only the partition being read, the stream partition paused
-        fetch = asyncio.ensure_future(faust_fetch()(Thread(), consumer, active, timeout=10.0))
+        fetch = asyncio.ensure_future(faust_fetch()(Thread(), consumer, active, timeout=3.0))
         await asyncio.sleep(0.3)
         active.clear()  # the restore is done: faust pauses its partition while the fetch still waits
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
@@ -140,3 +148,24 @@ async def test_a_partition_paused_while_the_fetch_waits_is_fetched_again_once_re
             for tp, batch in (await faust_fetch()(Thread(), consumer, active, timeout=5.0)).items():
                 got.setdefault(tp, []).extend(r.offset for r in batch)
         assert got == {stream: [0, 1], restore: [0]}
+
+
+@pytest.mark.kafka
+async def test_a_partition_resumed_while_the_fetch_waits_is_handed_on_by_that_fetch(
+        bootstrap_servers: str, topic_factory: Callable[..., str]) -> None:
+    topic = topic_factory(partitions=2)
+    async with assigned(bootstrap_servers, topic, {0: 2}) as consumer:
+        stream, restore = TopicPartition(topic, 0), TopicPartition(topic, 1)
+        await until(lambda: stream in consumer._fetcher._records)  # noqa: SLF001
+        active = {restore}
+        fetch = asyncio.ensure_future(faust_fetch()(Thread(), consumer, active, timeout=20.0))
+        await asyncio.sleep(0.3)
+        active.add(stream)  # the end of the restore: faust resumes the stream partition
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, b"v", key=b"k", partition=1)  # a record wakes the waiting fetch
+        finally:
+            await producer.stop()
+        fetched = await asyncio.wait_for(fetch, 10.0)  # by this fetch, not after its 20 s
+        assert [r.offset for r in fetched[stream]] == [0, 1]
