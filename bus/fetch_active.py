@@ -20,7 +20,9 @@ that fetches nothing while the set is empty, hands aiokafka a view of the live s
 (``LiveView``: a partition faust resumes during the wait is still returned at once, one it pauses no longer), and
 gives back what the worker's loop paused between aiokafka's last look and the answer: a partition of the answer no
 longer active (nor buffered) is sought back to its first record returned, and left out, so it is fetched again
-once faust resumes it.
+once faust resumes it. ``bus.changelog_rewind`` found the same empty set for changelog partitions and takes their
+records back after the fetch (still needed for a fetch answered while faust's flow stops); stream partitions were
+left to the rebalance's seek, which in some starts did not cover them.
 """
 
 from __future__ import annotations
