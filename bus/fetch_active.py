@@ -103,4 +103,5 @@ def install() -> None:
         return await fetch_records(self, consumer, active_partitions, timeout, max_records)
 
     _fetch_records.omnibus_fetch_active = True  # type: ignore[attr-defined]
+    _fetch_records.__wrapped__ = AIOKafkaConsumerThread._fetch_records  # type: ignore[attr-defined]  # noqa: SLF001
     AIOKafkaConsumerThread._fetch_records = _fetch_records  # type: ignore[method-assign]  # noqa: SLF001
