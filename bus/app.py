@@ -24,6 +24,7 @@ from bus import (
     commit_gap,
     commit_watchdog,
     declared_topics,
+    fetch_active,
     fetch_wait,
     lag_watchdog,
     partition_check,
@@ -75,6 +76,7 @@ def create_app(
     seek_uncommitted.install()  # records fetched mid-rebalance are read again on a never-committed partition
     seek_before_resume.install()  # a worker starts at the committed offsets: no record handled twice at start
     fetch_wait.install()  # a fetch waits at most 500 ms (faust: 1.5 s, twice at every rebalance's end)
+    fetch_active.install()  # a fetch returns only partitions faust hands on: no record skipped at a start (fetch47)
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
     # a changelog faust creates is in the broker's metadata before its consumer subscribes; a broker lost meanwhile
     # is waited for (producer.give_up_after_s)
