@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
+from bus import lag_watchdog
 from bus.cli.progress import waiting
 from bus.config import OmnibusSettings
 from bus.kafka_client import connection_options
@@ -41,9 +42,9 @@ priority: 50
 eligibility: '!("FIBRE-1G" in products)'
 caps: [{{max: 2, per: 7d}}]
 """
-# Each step waits a minute. A worker's start used to leave a partition's first records to the lag watchdog's seek a
-# minute later (the step gave up a second before it); bus.fetch_active no longer skips them, the watchdog stays.
-STEP_TIMEOUT_S = 60.0
+# A partition that fetches nothing with records waiting is sought again by the workers' lag watchdog after
+# STALL_AFTER_S (plus up to a check interval): a step waits past that cure, or the demo gives up a second before it.
+STEP_TIMEOUT_S = lag_watchdog.STALL_AFTER_S + 2 * lag_watchdog.INTERVAL_S + 10.0
 
 
 class TopicWatch:

@@ -68,3 +68,10 @@ def test_a_step_not_seen_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not ok
     assert "Not seen within 0 s: the counter's offer; the call center's WITHDRAW." in " ".join(shown.split())
 
+
+def test_a_step_waits_past_the_lag_watchdogs_cure() -> None:
+    """A partition that fetched nothing was sought again by the lag watchdog after its minute, the moment the demo's
+    60 s step gave up: the web hall's offer was reported missing a second before it arrived."""
+    from bus import lag_watchdog
+
+    assert offers.STEP_TIMEOUT_S > lag_watchdog.STALL_AFTER_S + lag_watchdog.INTERVAL_S
