@@ -62,6 +62,7 @@ from processors.identity.graph import (
     handoff_moves,
     holder_review,
     household_call,
+    late_claim,
     master,
     moved_off,
     recycle,
@@ -125,8 +126,11 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     by_master = master.claims(state, message) if since is None else None
     if by_master is False:
         return  # a person's master record gave it: only that record's claim moves it (master.py, tester27 F2)
-    if since is None and not by_master and (state.first_rank is None or message.rank > state.first_rank):
-        return  # an earlier event visited since: its customer claims (or holds) it
+    # An earlier event visited since: its customer claims (or holds) it; the owner merges into the claimant only where
+    # time order would have joined them (late_claim.py).
+    later = since is None and not by_master and late_claim.overtaken(state.first_rank, message.rank)
+    if since is None and not by_master and state.first_rank is None:
+        return
     if not state.owner and recycled and since is not None and state.released_below is not None:
         _adopt_released(ctx, message, since)  # released by hand, then the records named its holder (tester33 F3)
         return
@@ -136,7 +140,9 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         state.recycled = since is not None
         if since is not None:
             recycle.note_giver(state, since)  # its contacts until then reach it still (tester28 F2)
+    # An overtaken claim has a token of its own: the same event's claim that ranks first again is no copy of it.
     token = claim_token(message.event_id, ctx.key, message.attempt, state.version)
+    token += late_claim.SUFFIX if later else ""
     if recalls(state.recent, token):
         # A copy of a claim that moved nothing (the owner's merge into the claimant was refused: the version
         # stands): reserved again under the same token, the owner would take its ``give`` for a copy and never
@@ -147,7 +153,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     state.claimed_from = (state.owner, state.version + 1)  # the adopt's version (``vacate.on_vacate``)
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token, message.traits, since, carried_with(state),
-                               kept=master.undoable(state, message)))
+                               kept=master.undoable(state, message), later=later))
 
 
 def _adopt_released(ctx: Ctx[IdentifierState], message: Claim, since: int) -> None:
@@ -205,8 +211,11 @@ def on_give(ctx: Node, message: Give) -> None:
         # person keeps what the record gave it against a claimant that tells none (holder_review.py, tester26 F6).
         ctx.send(key, Release(message.token))
         return
+    if message.later and not late_claim.merges(ctx, message):
+        ctx.send(key, Release(message.token))  # overtaken by an earlier event: the identifier stays (late_claim.py)
+        return
     _done(ctx, message.token)
-    if message.since is None and not message.kept and len(state.members) == 1 and (
+    if message.later or message.since is None and not message.kept and len(state.members) == 1 and (
             not _all_told(ctx) or not another_person(ctx, message.traits)):
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events

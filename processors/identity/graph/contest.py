@@ -88,9 +88,15 @@ def held_whole(ctx: Node, saga: Saga, members: Iterable[str], known: Summary | N
     clusters): a login with a phone, a family name and a given name the counter refused, after a counter visit with
     the phone and the family name alone, of the same second."""
     held = set(members)
-    if not held or not held <= set(saga.ids) or not saga.traits or not known:
+    return bool(held) and held <= set(saga.ids) and agrees(ctx, saga.traits, known)
+
+
+def agrees(ctx: Node, traits: Summary | None, known: Summary | None) -> bool:
+    """Whether two trait summaries agree as ``held_whole`` reads them: one field at least ``exact`` or ``close``, none
+    ``different``; False when either side has no trait."""
+    if not traits or not known:
         return False
-    levels = set(trait_levels(saga.traits, known, ctx.policy.matcher.thresholds).values())
+    levels = set(trait_levels(traits, known, ctx.policy.matcher.thresholds).values())
     return Level.DIFFERENT not in levels and bool(levels & {Level.EXACT, Level.CLOSE})
 
 

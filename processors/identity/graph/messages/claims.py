@@ -46,6 +46,10 @@ class Give(Message, tag="give", frozen=True):
     # A person's master record's claim (``master.py``): the giver stays a customer of its own, never merges into the
     # claimant, so the move can be undone if another holder's master record gives the identifier too.
     kept: bool = False
+    # The claim ranks after an earlier event that visited the identifier since the claimant was kept apart from its
+    # owner (``late_claim.py``): the owner merges into the claimant where time order would have (it holds nothing but
+    # the identifier, its traits agree with the claimant's), else it keeps the identifier. False in earlier messages.
+    later: bool = False
 
 
 class Adopt(Message, tag="adopt", frozen=True):

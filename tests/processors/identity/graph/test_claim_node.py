@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
+from bus.serde import Event
 from processors.identity.fastpath import AssignmentView
 from processors.identity.graph.claim_node import carried_with
 from processors.identity.graph.fast_node import FAST_PATH
@@ -12,8 +15,9 @@ from processors.identity.graph.messages.steps import Block, Note, Release
 from processors.identity.graph.outputs import Assigned, Linked, Refused, Resolved, Send
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.graph.state_parts import Person, RecordGift
+from processors.identity.matching.traits import GIVEN
 from processors.identity.rules import EARLIEST_CLAIM, MATCH_WEIGHT
-from tests.processors.identity.support import Harness, interaction, matcher_settings
+from tests.processors.identity.support import Harness, envelope, ident, interaction, matcher_settings
 
 ANN = {"given_name": "Ann", "family_name": "Lee", "birth_date": "1980-01-01", "address_line": "1 Main Street",
        "postcode": "75001"}
@@ -112,13 +116,43 @@ def handle(h: Harness, node: str, message: Any) -> list[Any]:
     return h.local.graph.handle(h.local.store, node, message)
 
 
-def test_a_claim_that_no_longer_ranks_first_is_dropped() -> None:
+def test_a_claim_that_no_longer_ranks_first_moves_nothing_from_an_owner_time_order_kept_apart() -> None:
+    """An earlier event visited since: the owner is asked (``Give.later``, ``late_claim.py``); Bob holds his account
+    beside the phone and tells another person than Ann, so he keeps it and the reservation ends."""
     h, ann, bob = family()
     phone = h.key(*PHONE)
     node = h.local.store.nodes[phone]
     assert isinstance(node, IdentifierState) and node.first_rank is not None
-    assert handle(h, phone, Claim(ann, node.first_rank + 1, "later", "WEB")) == []
-    assert h.local.store.nodes[phone] == node
+    (give,) = handle(h, phone, Claim(ann, node.first_rank + 1, "later", "WEB"))
+    assert isinstance(give.message, Give) and give.message.later and give.node == bob
+    (release,) = handle(h, bob, give.message)
+    assert isinstance(release.message, Release) and release.node == phone
+    assert handle(h, phone, release.message) == []
+    after = h.local.store.nodes[phone]
+    assert isinstance(after, IdentifierState) and (after.owner, after.version, after.reserved_by) == (
+        node.owner, node.version, None)
+
+
+def test_a_claim_that_no_longer_ranks_first_merges_an_owner_holding_only_it_whose_traits_agree() -> None:
+    """A call made a customer of the phone alone; an earlier event applied to it since left traits that agree with
+    Ann's: in time order Ann's later event joined that customer, so it merges into hers (``late_claim.merges``); with
+    Bob's traits it keeps the phone."""
+    h = Harness(matcher_settings(), view=AssignmentView())
+    h.feed(interaction([PHONE]))
+    h.feed(Event("omnibus.contact.IdentifiersObserved", {
+        "envelope": envelope("WEB", minutes=5), "identifiers": [ident("ACCOUNT", "1000001")], "traits": ANN,
+    }), topic="identity.observed.v1")
+    owner, ann = h.customer(*PHONE), h.customer("ACCOUNT", "1000001")
+    assert owner is not None and ann is not None and owner != ann
+    state, claimant = h.local.store.nodes[owner], h.local.store.nodes[ann]
+    assert isinstance(state, CustomerState) and isinstance(claimant, CustomerState) and claimant.traits
+    give = Give(h.key(*PHONE), ann, 1, "later", "WEB", 0, "claim~t~late", claimant.traits, later=True)
+    state.traits = {**claimant.traits, GIVEN: ["bob"]}  # another given name: two people
+    (release,) = handle(h, owner, give)
+    assert isinstance(release.message, Release)
+    state.traits = dict(claimant.traits)
+    (link,) = handle(h, owner, msgspec.structs.replace(give, token="claim~u~late"))
+    assert link.node == ann and link.message.saga.rule == EARLIEST_CLAIM
 
 
 def test_a_claim_reserves_the_identifier_until_the_move_ends_and_a_copy_of_give_does_nothing() -> None:
