@@ -23,12 +23,12 @@ So a corrected version never takes an identifier from the customer that held it:
   gives it to the customer the contact moved to, and merges into it the same way: no customer is left without name,
   account or contact (before, it stayed there, and an operator merged it by hand);
 * the node then forgets the correction (``forget_correction``): it ranks the identifier by the earliest system of
-  record's line that gave it (``IdentifierState.records``), else by the next event that carries it, never by the
-  version's events (``ranked_by_correction``: one still on its way no longer ranks it). So the holder's line claims it
-  whenever it comes: at once where it came before the correction was given up (``Recycle`` to its account, whose owner
-  claims, ``reclaims``), on its visit where it comes after (``record_visit``); and the holder's rank is his line's
-  again, not the correction's. Its person and customer are no evidence of who uses it (``forget_evidence``,
-  ``corrected_only``): the holder's screen pop names no second user for it;
+  record's line that gave it (``IdentifierState.records``), else (nobody held it) by the next event that carries it,
+  never by the version's events (``ranked_by_correction``: one still on its way no longer ranks it). So the holder's
+  line claims it whenever it comes: at once where it came before the correction was given up (``Recycle`` to its
+  account, whose owner claims, ``reclaims``), on its visit where it comes after (``record_visit``); and the holder's
+  rank is his line's again, not the correction's. Its person and customer are no evidence of who uses it
+  (``forget_evidence``, ``corrected_only``): the holder's screen pop names no second user for it;
 * a contact's versions stay together when one of its identifiers is claimed (``versions.with_first_version``): its
   versions go where its earliest goes, and an identifier only a correction placed and only those versions carried
   follows them (``followed``: the first upload's phone claimed by its owner's own record takes the contact and the
@@ -132,7 +132,7 @@ def on_vacate(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
-    forget_correction(state)
+    forget_correction(state, to != message.customer)
     forget_evidence(state, message.vacated_by, message.traits)
     # The holder's own rank again (his line's: ``forget_correction``), which the giver hands on (``rank_given_back``).
     rank = state.first_rank if state.first_rank is not None and to != message.customer else message.rank
@@ -157,13 +157,15 @@ def record_visit(ctx: Ctx[IdentifierState], saga: Saga) -> None:
         ctx.send(gift.accounts[0], Recycle(ctx.key, gift.rank, gift.event_id))
 
 
-def forget_correction(state: IdentifierState) -> None:
+def forget_correction(state: IdentifierState, to_holder: bool) -> None:
     """The node no longer ranks the identifier by the corrected version (``IdentifierState.vacated_rank``: its rank,
-    0 where it ranked nothing): by the earliest system of record's line that gave it, else by nothing yet (the next
-    event that carries it ranks it)."""
+    0 where it ranked nothing): by the earliest system of record's line that gave it, else, given back to a holder
+    (``to_holder``) whose own rank it no longer knows (a web sign-up's), by the version's still (his events ranked
+    after it: nothing ranks between), else by nothing yet (the next event that carries it ranks it)."""
     rank = state.first_rank
     state.vacated_rank = rank if rank is not None and all(gift.rank != rank for gift in state.records) else 0
-    state.first_rank = min((gift.rank for gift in state.records), default=None)
+    if state.records or not to_holder:
+        state.first_rank = min((gift.rank for gift in state.records), default=None)
 
 
 def forget_evidence(state: IdentifierState, customer: str, traits: Summary | None) -> None:
