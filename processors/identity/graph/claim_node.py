@@ -76,7 +76,15 @@ from processors.identity.graph.contest import another_person
 from processors.identity.graph.context import Ctx, node_digest, recalls, remember
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.evidence import file_blocking, note_kept_apart
-from processors.identity.graph.limits import evict, give_way, held_from, member_rank, member_version, reassigned
+from processors.identity.graph.limits import (
+    evict,
+    give_way,
+    held_from,
+    member,
+    member_rank,
+    member_version,
+    reassigned,
+)
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import CLAIM_PREFIX, Adopt, Claim, Give
 from processors.identity.graph.messages.steps import Evict, Link, Note, Release
@@ -116,6 +124,8 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         ctx.defer(message)  # a saga's reservation or another move: decide once it ends
         return
     holder = recycle.holder_record(state)  # a system of record gave it to another after a closure (tester24 F14)
+    if holder is None:
+        message = vacate.reclaims(state, message)  # a record's holder after a correction gave it up (vacate.py)
     since = holder[1] if holder is not None else None
     # The holder record's own event claims as a recycle does (its saga ranked here: recycle._note_gift, tester33 F3).
     recycled = message.recycled or (since is not None and holder is not None and holder[0].rank == message.rank)
@@ -150,10 +160,12 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return
     state.recent = remember(state.recent, token, ctx.graph.dedupe_window)
     state.reserved_by = token
-    state.claimed_from = (state.owner, state.version + 1)  # the adopt's version (``vacate.on_vacate``)
+    # The adopt's version (``vacate.on_vacate``); none once a correction gave it up: a holder's claim, kept.
+    state.claimed_from = (state.owner, state.version + 1) if state.vacated_rank is None else None
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token, message.traits, since, carried_with(state),
-                               kept=master.undoable(state, message), later=later))
+                               kept=master.undoable(state, message), later=later,
+                               corrected=vacate.corrected_only(state, message)))
 
 
 def _adopt_released(ctx: Ctx[IdentifierState], message: Claim, since: int) -> None:
@@ -221,6 +233,8 @@ def on_give(ctx: Node, message: Give) -> None:
         # would be on no screen pop. In the order where the earliest event came first, this customer's events
         # met that event's customer through it and were applied there: so this customer merges into the
         # claimant, identifier, contacts and all (``customer_steps.dissolving``), its traits only if they fit.
+        value = state.members[key]
+        state.members[key] = member(member_version(value), vacate.rank_given_back(message, member_rank(value)))
         ctx.send(message.customer, Link(ctx.key, False, None, f"{message.token}#merge", dissolve_saga(message)))
         return
     # (Its traits another person's than the claimant's, and every contact on it told its person, by its latest
@@ -238,7 +252,8 @@ def on_give(ctx: Node, message: Give) -> None:
     # This customer's events carried it too: both screen pops name the two (web.py), and it records which of its
     # members they carried, so an operator's move of one of its contacts leaves it one of the identifier's users
     # while another of them carried it (release.moved_away).
-    note_kept_apart(state.elsewhere, key)
+    if not message.corrected:  # (held by a correction alone: not kept apart through it, vacate.corrected_only)
+        note_kept_apart(state.elsewhere, key)
     came_with.given(state, key)  # an event that brought it with a member here met the claimant's customer (lowered)
     # An event kept here that joined through it alone met the claimant's customer in time order (weigh_again.py);
     # one that brought it itself goes along as a mark (weigh_again_claimant.py), read before claimed_away splits.
@@ -249,7 +264,8 @@ def on_give(ctx: Node, message: Give) -> None:
     weigh_again.claimed_away(ctx, key, member_rank(value), message.rank, message.customer, message.traits)
     elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
     household_call.ask(ctx)  # a call that came first, without identifiers now: its person may be the household's
-    ctx.send(key, Note(ctx.key))
+    if not message.corrected:
+        ctx.send(key, Note(ctx.key))
     shared = key in state.shared
     if shared:
         state.shared = [other for other in state.shared if other != key]
@@ -258,13 +274,16 @@ def on_give(ctx: Node, message: Give) -> None:
     # (a housemate's call with her IVR traits): the matcher placed it by them.
     # (Recycled: the contacts before the closure stay, the previous holder's history.)
     contacts, profile = split_contacts.hand_over(ctx, [key], untold_only=True, since=message.since)
+    # A number only a correction of one of those contacts placed here follows it (vacate.py).
+    vacate.followed(ctx, contacts, split_contacts.kept(ctx), key, message.customer, message.event_id, message.channel)
     handoff_moves.note_moved(ctx, contacts, message.customer)  # the handoffs that followed a contact: later events too
     if message.since is not None:
         recycle.handoffs_stay(ctx, key, message.customer, contacts)  # and those that stayed: here (tester28 F2)
     # What a user-less event brought with a claimed anonymous id alone, after the claim's event, follows it: in time
     # order it came to the claimant's customer (came_with.py); the claimant learns the pairs, to pass them on.
     followers = came_with.following_claim(ctx.policy, state, key, message.rank)
-    ctx.send(message.customer, Adopt(key, member_version(value) + 1, member_rank(value), shared, message.event_id,
+    rank = vacate.rank_given_back(message, member_rank(value))  # a give-back: the holder's own rank (vacate.py)
+    ctx.send(message.customer, Adopt(key, member_version(value) + 1, rank, shared, message.event_id,
                                      message.channel, message.token, contacts, profile, ctx.key,
                                      moved_off.by_hand(state), came_with.pairs(state, key, followers),
                                      [*weigh_again_claimant.left_through(ctx, key, message.rank), *own],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from processors.identity.graph import contact_rank, fits_two, household_call, master, recycle
+from processors.identity.graph import contact_rank, fits_two, household_call, master, recycle, vacate
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
@@ -35,7 +35,7 @@ from processors.identity.graph.saga import (
 )
 from processors.identity.graph.seek import offer_parked, propose_housemates
 from processors.identity.graph.state import IdentifierState
-from processors.identity.rules import MAX_PER_CUSTOMER, SHARED_IDENTIFIER, kind_of
+from processors.identity.rules import MAX_PER_CUSTOMER, RECORD_CHANNEL, SHARED_IDENTIFIER, kind_of
 
 Node = Ctx[IdentifierState]
 
@@ -80,6 +80,8 @@ def on_visit(ctx: Node, message: Visit) -> None:
     # A closed account's number a later record gave another (tester24 F14), a tenant change (tester33 F3): the records
     # say whose it is also where an operator released it since (``claim_node._adopt_released``).
     recycle.on_record_visit(ctx, saga)
+    if fresh and saga.channel == RECORD_CHANNEL:
+        vacate.record_visit(ctx, saga)  # its holder's line after a correction gave it up (vacate.py)
     if fresh:
         master.on_visit(ctx, saga)  # a person's master record: its holder's own mobile or e-mail (tester27 F1, F2)
     if fresh and claimable(ctx.policy, ctx.key) and (
@@ -130,6 +132,8 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     if saga.proposal or ctx.policy.limit(kind_of(ctx.key)) is None or not tells(ctx.policy, saga, ctx.key):
         return  # (an anonymous page view does not rank its anonymous id: its earliest login does, limits.tells)
     state, rank = ctx.state, saga_key_rank(saga, ctx.key)
+    if vacate.ranked_by_correction(state, rank):
+        return  # a corrected version's event whose customer gave it up: it ranks it no longer
     known = state.first_rank
     if known is not None and rank > known:
         if contact_rank.ranks_with_its_contact(state, saga):

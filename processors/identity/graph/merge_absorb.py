@@ -51,6 +51,7 @@ def absorb(ctx: Node, message: Offer, saga: Saga, current: str, *, giving: Mappi
     state.do_not_merge = sorted({*state.do_not_merge, *message.do_not_merge} - ended)
     state.rejected = sorted({*state.rejected, *message.rejected} - ended)
     state.aliases = sorted({*state.aliases, loser, *message.aliases})
+    state.vacated = False  # it holds the loser's now: nothing a claim gives it later is given back (vacate.py)
     if message.shared:
         state.shared = sorted({*state.shared, *message.shared})
     if message.contacts:  # the loser's contacts, with the identifiers each carried (split_contacts.py)

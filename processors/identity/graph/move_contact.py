@@ -93,7 +93,7 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     handoff_moves.note_moved(ctx, going, message.to, moved.event_id)
     ctx.send(message.to, TakeContact(going, taken, moved.event_id, source=ctx.key))
     if message.rule == CORRECTED_VERSION:  # what the version took or brought leaves with it (``vacate.py``)
-        vacate.moved(ctx, going, moved.event_id, message.channel)
+        vacate.moved(ctx, going, moved.event_id, message.channel, message.to)
 
 
 def follow(ctx: Node, message: Apply) -> bool:

@@ -292,6 +292,8 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str], untold_only: bool =
     if untold_only and going:  # nor one whose later version told its person (``versions.told``)
         told = versions.told(ctx, [r for r in records_now if r.event.schema in versions.CONTACT_SCHEMAS])
         going = [record for record in going if record.event_id not in told]
+    if untold_only and going:  # a contact's versions go where its earliest goes (``versions.with_first_version``)
+        going = versions.with_first_version(ctx, contacts, going)
     load = ctx.graph.load_event  # the handoffs opened during those contacts go with them (``handoff_moves.py``)
     going += handoff_records.following(load, records_now, going, follow)
     if going:

@@ -110,6 +110,9 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # The customer a claim took it from and the assignment version the claim gave (``claim_node.on_claim``): where a
     # corrected version's customer that took it gives it back (``vacate.py``) while that version still stands.
     claimed_from: tuple[str, int] | None = None
+    # The rank a corrected version gave it before its customer gave it up (``vacate.on_vacate``): events of that
+    # instant (the version's, still on their way) no longer rank it (``vacate.ranked_by_correction``).
+    vacated_rank: int | None = None
 
 
 class Awaited(msgspec.Struct, array_like=True, frozen=True):

@@ -174,3 +174,31 @@ def told(ctx: Ctx[CustomerState], records: list[ContactRecord]) -> set[str]:
         if any(record.told for order, record in versions if order[2] == latest[2]):
             found.update(record.event_id for _, record in versions)
     return found
+
+
+
+def with_first_version(ctx: Ctx[CustomerState], records: list[ContactRecord],
+                       going: list[ContactRecord]) -> list[ContactRecord]:
+    """Of ``records`` (contact events applied here), those a claim hands over (``split_contacts.hand_over``) once the
+    versions of one contact go where its earliest version here goes: ``going`` with a version of a contact whose
+    earliest stays left out, and the other versions of one whose earliest goes added. A counter upload corrected with
+    another number stays with the first upload's phone, as ``corrected-version`` moves it (before, the claim of the
+    corrected number took the correction and its case to that number's holder, and the claim of the first upload's
+    phone left the correction behind: one contact on two customers until the versions node moved it)."""
+    first: dict[str, tuple[tuple[int, int, str], str]] = {}
+    contact_of: dict[str, str] = {}
+    for record in records:
+        if record.event.schema not in CONTACT_SCHEMAS:
+            continue
+        event = ctx.graph.load_event(record.event)
+        contact = contact_of[record.event_id] = f"{event.value['envelope']['channel']}/{contact_id(event)}"
+        order = (*version_order(event), version(event))
+        if contact not in first or order < first[contact][0]:
+            first[contact] = (order, record.event_id)
+    gone = {record.event_id for record in going}
+    if len(first) == len(contact_of):  # one version of each contact here: nothing to keep together
+        return going
+
+    return [record for record in records if record.event_id in contact_of
+            and first[contact_of[record.event_id]][1] in gone] + [record for record in going
+                                                                  if record.event_id not in contact_of]

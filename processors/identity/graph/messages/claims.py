@@ -22,8 +22,12 @@ class Claim(Message, tag="claim", frozen=True):
     # A system of record gave it to ``customer``'s account after the earlier holder's account closed (``recycle.py``):
     # the claim moves it whatever the ranks.
     recycled: bool = False
-    # A corrected version's customer gives it back (``vacate.py``): that customer (``customer`` is then "").
+    # A corrected version's customer gives it back (``vacate.py``): that customer (``customer`` is then the customer
+    # the version moved to, where no claim took it from another: "" when the giver keeps something of its own).
     vacated_by: str = ""
+    # With ``vacated_by``: the contact whose correction brought it went to ``customer`` with a claim of another of its
+    # identifiers (``vacate.followed``): it follows there if only that correction placed it.
+    following: bool = False
 
 
 class Give(Message, tag="give", frozen=True):
@@ -50,6 +54,9 @@ class Give(Message, tag="give", frozen=True):
     # owner (``late_claim.py``): the owner merges into the claimant where time order would have (it holds nothing but
     # the identifier, its traits agree with the claimant's), else it keeps the identifier. False in earlier messages.
     later: bool = False
+    # The giver held it by a corrected version alone, which gave it up (``vacate.corrected_only``): it was not kept
+    # apart from the claimant through it, and neither screen pop names the other for it.
+    corrected: bool = False
 
 
 class Adopt(Message, tag="adopt", frozen=True):

@@ -132,7 +132,8 @@ def test_the_correction_that_landed_elsewhere_moves_by_the_corrected_version_rul
     h = run(("ana", "v1", "v2", "status"), items)
     moved = h.decisions(ContactMoved)
     assert moved and {m.lineage.rule for m in moved} == {CORRECTED_VERSION}
-    assert all(m.target_id == ana(h, items) for m in moved)
+    # (the customer the correction made for the number nobody held merges into Ana's: either id may survive)
+    assert all(root(h, m.target_id) == ana(h, items) for m in moved)
 
 
 def test_the_versions_of_one_contact_meet_on_one_node_whatever_identifiers_they_carry() -> None:

@@ -3,20 +3,27 @@
 The reported sample: a counter transaction uploaded with Juan's phone, then corrected with Luis's (his billing line,
 account A-1002). The version moved to Juan's customer (``corrected-version``), but the customer the correction made
 (no name, no account, no contact) kept Luis's phone, which its claim had taken from him, and Luis's own calls landed
-on it. Now the phone goes back to Luis and that customer merges into him, in every arrival order of the two versions
-and Luis's call once his billing line is known; and ``omnibus verify`` holds. The rest of the kind: the correction
-to a web customer's e-mail, to another customer's national id, to a phone nobody held; on 3 partitions.
+on it. Now the phone goes back to Luis and that customer merges into him, in every arrival order of the two versions,
+Luis's billing line and Luis's call (also where the correction came before his line: its claim took nothing then,
+and his line claims it once the correction gave it up); and ``omnibus verify`` holds. The rest of the kind: the
+correction to a web customer's e-mail, to another customer's national id, to a phone nobody held (it goes to the
+first upload's customer with the contact, no empty customer left); on 3 partitions, the holder's line interleaved too.
+The number given back is ranked by the holder's line again, not by the correction, and the screen pop names no second
+person or customer for it.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 from typing import Any
 
 import pytest
 
 from bus.serde import Event
+from processors.identity.graph.limits import member_rank
 from processors.identity.graph.outputs import Linked, Merged
+from processors.identity.graph.state import IdentifierState
 from tests.processors.identity.graph.test_corrected_versions import CORRECTION, OBSERVED, published, upload
 from tests.processors.identity.graph.test_handoff_moves import stands_on
 from tests.processors.identity.graph.test_seek import root
@@ -74,16 +81,22 @@ def scene(first: tuple[str, str], corrected: tuple[str, str], holder: list[tuple
     return {"holder": holder, "v1": counter(first), "v2": counter(corrected, CORRECTION), "call": luis_calls(corrected)}
 
 
-def run(items: Items, order: tuple[str, ...], *, partitions: int = 1, seed: int | None = None) -> Harness:
+def run(items: Items, order: tuple[str, ...], *, partitions: int = 1, seed: int | None = None,
+        interleaved: bool = False) -> Harness:
     """``items`` fed in ``order``: on one partition each settles before the next; on several the holder's records
-    first, then the rest with their messages interleaved (``seed``)."""
+    first, then the rest with their messages interleaved (``seed``); ``interleaved``: the holder's records too, where
+    ``order`` puts them, a few graph messages let through between arrivals (as ``test_shared_browser.replay``)."""
     if partitions == 1:
         return replayed(settings(), [pair for name in order for pair in items[name]])
     h = Harness(settings(), partitions=partitions, seed=seed)
-    for event, topic in items["holder"]:
-        h.feed(event, topic)
-    for event, topic in (pair for name in order if name != "holder" for pair in items[name]):
+    rng = random.Random(seed)
+    if not interleaved:
+        for event, topic in items["holder"]:
+            h.feed(event, topic)
+    for event, topic in (pair for name in order if interleaved or name != "holder" for pair in items[name]):
         h.feed(event, topic, settle=False)
+        for _ in range(rng.randint(0, 6) if interleaved else 0):
+            h.local.step()
     h.local.run()
     h.local.check_consistent()
     return h
@@ -140,6 +153,7 @@ def web_customer(identifiers: list[tuple[str, str]]) -> list[tuple[Event, str]]:
 KIND = {
     "email-of-a-web-customer": (("EMAIL", JUAN_MAIL), ("EMAIL", LUIS_MAIL),
                                 web_customer([("EMAIL", LUIS_MAIL), ("PHONE", "+34 622 000 099")])),
+    "email-of-a-billing-customer": (("EMAIL", JUAN_MAIL), ("EMAIL", LUIS_MAIL), billing([("EMAIL", LUIS_MAIL)])),
     "national-id-of-a-billing-customer": (("NATIONAL_ID", JUAN_ID), ("NATIONAL_ID", LUIS_ID),
                                           billing([("NATIONAL_ID", LUIS_ID)])),
     "phone-of-a-web-customer": (("PHONE", JUAN_PHONE), ("PHONE", LUIS_PHONE),
@@ -166,19 +180,119 @@ def _own(holder: list[tuple[Event, str]]) -> tuple[str, str]:
     return own[0]["type"], own[0]["value"]
 
 
-@pytest.mark.parametrize("order", [("v1", "v2", "call"), ("v2", "v1", "call"), ("v2", "call", "v1")], ids="-".join)
-def test_a_number_nobody_held_stays_off_the_first_customer_and_the_contact_stays_on_it(
+NOBODYS_ORDERS = list(itertools.permutations(("v1", "v2", "call")))
+
+
+@pytest.mark.parametrize("order", NOBODYS_ORDERS, ids="-".join)
+def test_a_number_nobody_held_goes_with_the_contact_to_the_first_customer_leaving_no_empty_customer(
         order: tuple[str, ...]) -> None:
-    """Documented choice: nothing of Juan's confirms the number the clerk typed; it stays on the customer the
-    correction made for it (as an unknown number's first contact makes one), where its holder's call finds it."""
+    """Limit 1 of the give-back (before: the number stayed on a customer the correction made, without name, account
+    or contact): it goes to the customer of the first upload, with the contact, as a fixed typo's number is the
+    visitor's; the next call with it finds him. A holder's own line that comes later still takes it (below)."""
     items = scene(("PHONE", JUAN_PHONE), ("PHONE", NEW_PHONE), [])
     h = run(items, order)
-    juan, new = holder_of(h, ("PHONE", JUAN_PHONE)), holder_of(h, ("PHONE", NEW_PHONE))
-    assert juan is not None and new is not None and new != juan
+    juan = holder_of(h, ("PHONE", JUAN_PHONE))
+    assert juan is not None and holder_of(h, ("PHONE", NEW_PHONE)) == juan
     for event, topic in items["v1"] + items["v2"]:
         if topic != OBSERVED:
             assert stands_on(h, event, juan), event.schema
-    assert all(stands_on(h, event, new) for event, _ in items["call"])
+    assert all(stands_on(h, event, juan) for event, _ in items["call"])
+    assert {root(h, c) for c in h.local.store.profiles} == {juan}, "an empty customer left by the correction"
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("order", NOBODYS_ORDERS[::2], ids="-".join)
+def test_a_number_nobody_held_on_three_partitions_too(order: tuple[str, ...], seed: int) -> None:
+    items = scene(("PHONE", JUAN_PHONE), ("PHONE", NEW_PHONE), [])
+    h = run(items, order, partitions=3, seed=seed, interleaved=True)
+    juan = holder_of(h, ("PHONE", JUAN_PHONE))
+    assert juan is not None and holder_of(h, ("PHONE", NEW_PHONE)) == juan
+    assert {root(h, c) for c in h.local.store.profiles} == {juan}
+
+
+ALL_ORDERS = list(itertools.permutations(("holder", "v1", "v2", "call")))
+# The orders in which the correction came before the holder's line (its claim took nothing, limit 2 of the give-back).
+LATE_HOLDER = [order for order in ALL_ORDERS if order.index("v2") < order.index("holder")]
+
+
+@pytest.mark.parametrize("order", ALL_ORDERS, ids="-".join)
+def test_the_corrected_phone_ends_with_its_billing_holder_in_every_arrival_order(order: tuple[str, ...]) -> None:
+    """Limit 2 of the give-back (before: in the 3 of 6 orders of the versions and the billing line where the
+    correction came first, the number stayed with the correction's customer, and Luis's calls landed there)."""
+    items = scene(("PHONE", JUAN_PHONE), ("PHONE", LUIS_PHONE), billing([("PHONE", LUIS_PHONE)]))
+    h = run(items, order)
+    assert_kept_by_its_holder(h, items, ("PHONE", LUIS_PHONE), holder_of(h, ("ACCOUNT", "A-1002")))
+
+
+def _clusters(h: Harness, identifiers: list[tuple[str, str]]) -> set[frozenset[tuple[str, str]]]:
+    """The identifiers grouped by the customer that holds them (None: nobody's, each alone)."""
+    groups: dict[str, set[tuple[str, str]]] = {}
+    for identifier in identifiers:
+        groups.setdefault(holder_of(h, identifier) or repr(identifier), set()).add(identifier)
+    return {frozenset(group) for group in groups.values()}
+
+
+def test_every_arrival_order_gives_the_same_customers() -> None:
+    """Issue #8 point 5: the same input in any order gives the same clusters."""
+    identifiers = [("PHONE", JUAN_PHONE), ("PHONE", LUIS_PHONE), ("ACCOUNT", "A-1002")]
+    found = set()
+    for order in ALL_ORDERS:
+        items = scene(("PHONE", JUAN_PHONE), ("PHONE", LUIS_PHONE), billing([("PHONE", LUIS_PHONE)]))
+        found.add(frozenset(_clusters(run(items, order), identifiers)))
+    assert found == {frozenset({frozenset({("PHONE", JUAN_PHONE)}),
+                                frozenset({("PHONE", LUIS_PHONE), ("ACCOUNT", "A-1002")})})}
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("order", LATE_HOLDER[::2], ids="-".join)
+def test_a_late_billing_line_on_three_partitions_too(order: tuple[str, ...], seed: int) -> None:
+    items = scene(("PHONE", JUAN_PHONE), ("PHONE", LUIS_PHONE), billing([("PHONE", LUIS_PHONE)]))
+    h = run(items, order, partitions=3, seed=seed, interleaved=True)
+    assert_kept_by_its_holder(h, items, ("PHONE", LUIS_PHONE), holder_of(h, ("ACCOUNT", "A-1002")))
+
+
+@pytest.mark.parametrize("order", [("v1", "v2", "holder", "call"), ("v2", "holder", "v1", "call"),
+                                   ("v2", "v1", "call", "holder")], ids="-".join)
+@pytest.mark.parametrize("kind", sorted(KIND))
+def test_every_kind_of_identifier_goes_to_a_holder_that_comes_after_the_correction(
+        kind: str, order: tuple[str, ...]) -> None:
+    first, corrected, holder = KIND[kind]
+    items = scene(first, corrected, holder)
+    h = run(items, order)
+    luis = root(h, h.customer(*_own(holder)))
+    assert holder_of(h, corrected) == luis
+    assert_kept_by_its_holder(h, items, corrected, luis, first)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(("holder", "v1", "v2"))), ids="-".join)
+def test_the_number_given_back_ranks_by_its_holders_line_not_by_the_correction(order: tuple[str, ...]) -> None:
+    """Limit 3 of the give-back: the identifier's rank (the earliest event that carried it, which decides a later
+    claim) and the holder's member rank (which a per-customer limit reads) are the billing line's again, not the
+    correction's that was given up."""
+    items = scene(("PHONE", JUAN_PHONE), ("PHONE", LUIS_PHONE), billing([("PHONE", LUIS_PHONE)]))
+    h = run(items, order)
+    node_key = h.key("PHONE", LUIS_PHONE)
+    node = h.local.store.get_node(node_key)
+    assert isinstance(node, IdentifierState) and node.records
+    assert node.first_rank == min(gift.rank for gift in node.records)
+    luis = holder_of(h, ("ACCOUNT", "A-1002"))
+    assert luis is not None and member_rank(h.local.roots()[luis].members[node_key]) == node.first_rank
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(("holder", "v1", "v2", "call")))[::3], ids="-".join)
+def test_the_screen_pop_names_no_second_user_of_the_number_given_back(order: tuple[str, ...]) -> None:
+    """Limit 4 of the give-back: the correction's person and customer are no evidence of who uses the number once it
+    was given up (before, Luis's screen pop could say it was kept apart from Juan's customer, or used by 2 people once
+    a call of his told his name)."""
+    items = scene(("PHONE", JUAN_PHONE), ("PHONE", LUIS_PHONE), billing([("PHONE", LUIS_PHONE)]))
+    h = run(items, order)
+    luis = holder_of(h, ("ACCOUNT", "A-1002"))
+    node = h.local.store.get_node(h.key("PHONE", LUIS_PHONE))
+    assert isinstance(node, IdentifierState)
+    assert {root(h, customer) for customer in node.kept_apart} <= {luis}
+    assert not any(person.traits and person.traits.get("gn") == ["juan"] for person in node.people)
+    juan = holder_of(h, ("PHONE", JUAN_PHONE))
+    assert juan is not None and h.key("PHONE", LUIS_PHONE) not in h.local.roots()[juan].elsewhere
 
 
 def test_the_give_back_is_a_claim_to_the_holder_and_a_merge_of_what_the_correction_made() -> None:
