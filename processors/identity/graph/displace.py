@@ -169,9 +169,11 @@ def _decide(ctx: Node, saga: Saga, rank: int, moving: list[str], resident: str,
     # A rank-mate of the resident that the event carries and ranked earlier at its visit came with the event in time
     # order: it stays, where something else stays that came before (else the customer was the resident's own).
     carried = {key for key, value in ranks.items() if value == rank and key in saga.prior_ranks}
-    # One ranked after the resident came with it, by its later events, unless the event met the customer through
-    # something there before it: then, in time order, the event brought it there, before the resident (draw 625).
-    if any(0 < value < saga_rank(saga) for key, value in ranks.items() if key not in saga.prior_ranks):
+    # One ranked after the resident came with it, by its later events, unless the event met the customer through an
+    # identifier it carries that was there before it: then, in time order, the event brought it, before the resident
+    # (bench draw 625; not through what it carries alone, which may be the resident's own: draws 1684, 2165).
+    if any(0 < value < saga_rank(saga) for key, value in ranks.items()
+           if key in saga.ids and key not in saga.prior_ranks):
         carried |= {key for key, value in ranks.items() if value > rank and key in saga.prior_ranks}
     # A member an event without a user id brought with a linking identifier went where that identifier went, after
     # it (came_with.py): it stays whatever its rank, and the customer was not the resident's own.
