@@ -39,7 +39,13 @@ or the resident's own rank-mate is all that stays, the refused step is decided a
 still ranks with the resident (an earlier event's visit may yet lower it: ``_await_later``). There a member at the
 refused event's own rank counts as settled where a linking identifier ranks before it at an applied rank (the event
 carried it; its apply never comes here). A join of the resident's own later event that arrives after it moved out
-follows it (``moved_off.join_follows``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
+follows it (``moved_off.join_follows``). Such a join is awaited also where the linking identifier ranked after the
+resident (its earliest event's visit may yet lower it), and decided again at the resident's rank as it stands then
+(its own earliest event may have lowered it since). At an ``offer`` whose event carries no user id the loser's
+members that came after its resident leave with it; at the survivor, those no user-less event made a member. A
+member the deciding event carries that ranked after the resident stays with the event where the event met the
+customer through an identifier there before it (bench draw 625). A fall of a moved resident's rank follows it to its
+new customer (``rank_follows``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
 """
 
 from __future__ import annotations

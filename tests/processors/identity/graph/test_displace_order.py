@@ -28,7 +28,11 @@ stays ranks before it at applied ranks; (2) a member the refused event carried r
 applied here (its apply goes to the refused login's customer): ``_again`` counts it as there by then where the event
 met the customer through a linking identifier settled before it; (3) the resident's later event, visited before the
 resident moved out and joining after, followed the user id to its new customer (``moved_off.join_follows``) instead of
-leaving its e-mail behind. What still differs is listed in ``STILL_DIFFERING`` (strict xfails).
+leaving its e-mail behind. Since order36 also: (4) where the earlier login's step is an offer whose loser holds the
+resident (a user-less event met both customers), the loser's later members leave with it (``at_offer_loser``), and a
+fall of the moved resident's rank follows it (``displace.rank_follows``: bench draw 2939, below); (5) a join whose
+linking identifier ranked after the resident is awaited too, and decided again at the resident's rank as it has
+fallen since. What still differs is listed in ``STILL_DIFFERING`` (strict xfails).
 """
 
 from __future__ import annotations
