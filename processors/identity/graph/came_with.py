@@ -117,9 +117,22 @@ def brought_by_user_less(state: CustomerState, key: str) -> bool:
     """Whether an event without a user id brought member ``key`` here with another member whose rank is that event's
     (a pair of ``note`` at that member's rank, the event visited it): the event that made ``key`` a member carried no
     login, so a login here came by another identifier (``customer_join._weighed_the_other_way``)."""
-    kept = state.came_with
+    return brought_by(state.came_with, state.members, key)
+
+
+def brought_by(kept: bytes, members: Mapping[str, Member], key: str) -> bool:
+    """``brought_by_user_less`` read from a customer's pairs (``kept``: ``CustomerState.came_with``) and ``members``,
+    as an ``Offer`` carries them (``Offer.came_with``, ``Offer.members``)."""
     return bool(kept) and any(recalls(kept, _pair(key, member_rank(value), other))
-                              for other, value in state.members.items() if other != key and member_rank(value))
+                              for other, value in members.items() if other != key and member_rank(value))
+
+
+def made_by_user_less(state: CustomerState, key: str) -> bool:
+    """Whether an event without a user id made member ``key`` a member here at the rank it still holds (a pair of
+    ``note`` at ``key``'s own rank, with any member the event found here, at whatever rank that one holds)."""
+    kept, members = state.came_with, state.members
+    rank = member_rank(members[key]) if key in members else 0
+    return bool(kept and rank) and any(recalls(kept, _pair(key, rank, other)) for other in members if other != key)
 
 
 def following_claim(policy: LinkPolicy, state: CustomerState, claimed: str, rank: int) -> list[str]:

@@ -39,7 +39,13 @@ or the resident's own rank-mate is all that stays, the refused step is decided a
 still ranks with the resident (an earlier event's visit may yet lower it: ``_await_later``). There a member at the
 refused event's own rank counts as settled where a linking identifier ranks before it at an applied rank (the event
 carried it; its apply never comes here). A join of the resident's own later event that arrives after it moved out
-follows it (``moved_off.join_follows``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
+follows it (``moved_off.join_follows``). Such a join is awaited also where the linking identifier ranked after the
+resident (its earliest event's visit may yet lower it), and decided again at the resident's rank as it stands then
+(its own earliest event may have lowered it since). At an ``offer`` whose event carries no user id the loser's
+members that came after its resident leave with it; at the survivor, those no user-less event made a member. A
+member the deciding event carries that ranked after the resident stays with the event where the event met the
+customer through an identifier there before it (bench draw 625). A fall of a moved resident's rank follows it to its
+new customer (``rank_follows``). Measured: ``tests/bench/identity_email_order.py``, seeds 0-3499.
 """
 
 from __future__ import annotations
@@ -125,12 +131,13 @@ def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | 
     ranks = {key: member_rank(value) for key, value in loser.items()}
     return _leaving(ctx, saga, ranks[arriving[0]], {culprit}, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
                     and judge(ctx, traits, ctx.state.traits, [*loser, culprit], [*rest, culprit])[0] is Decision.MERGE,
-                    came_with.followers(ctx.state.came_with, [culprit], ctx.state.members))
+                    came_with.followers(ctx.state.came_with, [culprit], ctx.state.members), later=True, offer=True)
 
 
 def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
              goes_ahead: Callable[[list[str]], bool], following: Iterable[str] = (),
-             waiting: Callable[[str, int, list[int]], None] | None = None, later: bool = False) -> list[str]:
+             waiting: Callable[[str, int, list[int]], None] | None = None, later: bool = False,
+             offer: bool = False) -> list[str]:
     """The resident user id and its rank-mates, if they rank after ``arriving_rank`` and the event, what stays is
     settled before the resident (``_settled``, with the ranks ``_before`` the event) or ``following`` the linking
     identifiers (``came_with.followers``) and the step ``goes_ahead`` with what stays; else none. Where only ranks of
@@ -146,12 +153,14 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
     if not rank or not arriving_rank or arriving_rank >= rank or event >= rank:
         return []
     moving = sorted(key for key in members if key not in keep and member_rank(members[key]) == rank)
-    after = sorted(_came_after(ctx.state, saga.ids, keep, rank)) if later else []
+    after = sorted(key for key in _came_after(ctx.state, saga.ids, keep, rank)
+                   if not (offer and came_with.made_by_user_less(ctx.state, key))) if later else []
+    leaving = [*moving, *after]
     if after and not any(_before(saga, key, member_rank(members[key])) == rank for key in keep & members.keys()):
-        moving, after = moving + after, []
+        moving = leaving
     if not (decided := _decide(ctx, saga, rank, moving, residents[0], goes_ahead, following, waiting)) and after \
             and waiting is not None:
-        _await_later(ctx, [*moving, *after], rank, goes_ahead, lambda unapplied: waiting(residents[0], rank, unapplied))
+        _await_later(ctx, leaving, rank, goes_ahead, lambda unapplied: waiting(residents[0], rank, unapplied))
     return decided
 
 
@@ -166,6 +175,12 @@ def _decide(ctx: Node, saga: Saga, rank: int, moving: list[str], resident: str,
     # A rank-mate of the resident that the event carries and ranked earlier at its visit came with the event in time
     # order: it stays, where something else stays that came before (else the customer was the resident's own).
     carried = {key for key, value in ranks.items() if value == rank and key in saga.prior_ranks}
+    # One ranked after the resident came with it, by its later events, unless the event met the customer through an
+    # identifier it carries that was there before it: then, in time order, the event brought it, before the resident
+    # (bench draw 625; not through what it carries alone, which may be the resident's own: draws 1684, 2165).
+    if any(0 < value < saga_rank(saga) for key, value in ranks.items()
+           if key in saga.ids and key not in saga.prior_ranks):
+        carried |= {key for key, value in ranks.items() if value > rank and key in saga.prior_ranks}
     # A member an event without a user id brought with a linking identifier went where that identifier went, after
     # it (came_with.py): it stays whatever its rank, and the customer was not the resident's own.
     followed = set(following) & set(rest) - carried
@@ -228,9 +243,12 @@ def _again(ctx: Node, entry: Awaited) -> bool:
     possible: another resident, a linking identifier gone); False while not settled yet."""
     members = ctx.state.members
     residents = [key for key in members if kind_of(key) == USER_ID]
-    rank = entry.resident_rank
-    if residents != [entry.resident] or member_rank(members[entry.resident]) != rank \
-            or not set(entry.linking) <= members.keys():
+    if residents != [entry.resident] or not set(entry.linking) <= members.keys():
+        return True
+    # The resident's rank may have fallen since (its earliest event's visit): its rank-mates are those of the rank it
+    # holds now, while it still ranks after the refused user id.
+    rank = member_rank(members[entry.resident])
+    if not entry.user_rank < rank <= entry.resident_rank:
         return True
     moving = sorted(key for key in members if key not in entry.linking and member_rank(members[key]) == rank)
     moving += sorted(_came_after(ctx.state, (), set(entry.linking), rank))
@@ -250,6 +268,20 @@ def _again(ctx: Node, entry: Awaited) -> bool:
     late = displace_late.late_saga(entry)
     ctx.send(late.ids[0], Visit(late))
     return True
+
+
+def rank_follows(ctx: Node, key: str) -> str | None:
+    """Where a fall of identifier ``key``'s rank (``Rekey``, sent at an earlier event's visit) goes instead of this
+    customer, which no longer holds ``key``: the customer a move that was not a claim (``split_off`` here, an
+    operator's split) took it to (``CustomerState.split_off``), not this one nor one merged into it; None: dropped.
+    A resident moved out while its earliest event was still on its way keeps the rank of its later event there, and
+    ranks after a user id it ranks before in time order (bench draw 2939, 3 partitions interleaved)."""
+    state = ctx.state
+    value = state.split_off.get(key)
+    if value is None:
+        return None
+    note = moved_off.moved(value)
+    return None if note.claim or note.to == ctx.key or note.to in state.aliases else note.to
 
 
 def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:
@@ -292,6 +324,10 @@ def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
     if not rank or not arriving or arriving >= rank or event >= rank:
         return []
     moving = sorted(key for key in loser if key != culprit and member_rank(loser[key]) == rank)
+    if not any(kind_of(key) == USER_ID for key in saga.ids):
+        moving += sorted(key for key in loser if key != culprit and key not in saga.ids
+                         and member_rank(loser[key]) > rank
+                         and not came_with.brought_by(message.came_with, loser, key))
     rest = [key for key in loser if key not in moving]
     # A member the event carries whose rank it lowered from the resident's came with the event in time order: it
     # stays without ranking before it. Not the linking identifier: the resident's own, which its earliest event (maybe

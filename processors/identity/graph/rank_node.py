@@ -6,7 +6,7 @@ rank. ``rejoin``: an identifier evicted on a stale rank asks its customer to dec
 
 from __future__ import annotations
 
-from processors.identity.graph import came_with, joined, weigh_again
+from processors.identity.graph import came_with, displace, joined, weigh_again
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.limits import evict, loser, member, member_rank, member_version, ranks_of_kind
 from processors.identity.graph.messages.steps import Evict, Rejoin, Rekey
@@ -19,6 +19,9 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
     if not _route(ctx, message):
         return
     members, key = ctx.state.members, message.identifier
+    if key not in members and (to := displace.rank_follows(ctx, key)) is not None:
+        ctx.send(to, message)  # it moved out since the event's visit: its rank falls where it went
+        return
     # Rank 0: unranked until an event that tells whose it is carries it (limits.tells): an anonymous id an anonymous
     # page view made a member, a number a call without IVR data did.
     if key in members and (message.rank < member_rank(members[key]) or not member_rank(members[key])):
