@@ -10,6 +10,7 @@ an agent typed. Counted in characters of the text without its surrounding spaces
 
 from __future__ import annotations
 
+MAX_CASE_ID_CHARS = 128  # a case id the front line names itself (a portal's ``request_id``): the handoff id and key
 MAX_KIND_CHARS = 64  # ``HandoffCreated.case_type``
 MAX_TEAM_CHARS = 64  # the team the front line asked for (``intake_facts["requested_team"]``)
 MAX_SUMMARY_CHARS = 1000  # ``HandoffCreated.summary``, and a follow-up's summary

@@ -185,7 +185,8 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
     except OmnibusError as error:  # an outage no adapter code turned into ``Unavailable``: still a 503
         if not is_outage(error):
             raise
-        return unavailable_response(publisher.unavailable(f"{type(error).__name__}: {error}"[:300]))
+        reason = f"{type(error).__name__}: a service the adapter needs did not answer"
+        return unavailable_response(publisher.unavailable(reason, detail=str(error)[:300]))
     except web.HTTPException as error:
         if error.status < 400:
             raise

@@ -108,7 +108,7 @@ class AdapterPublisher:
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         except SchemaRegistryError as exc:
-            raise self.unavailable(f"schema registry unavailable: {exc}") from exc
+            raise self.unavailable("schema registry unavailable", detail=str(exc)) from exc
         # dropped_traits and dropped_parts kept: the answer lists them (lost here, so no answer had them)
         return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest,
                             record.claims, record.dropped_parts)
@@ -198,7 +198,7 @@ class AdapterPublisher:
         except MissingTopicError as exc:
             raise self.misconfigured(exc) from exc
         except (PublishError, SchemaRegistryError) as exc:
-            raise self.unavailable(f"events not acknowledged by Kafka: {exc}") from exc
+            raise self.unavailable("events not acknowledged by Kafka", detail=str(exc)) from exc
 
     async def _acknowledged(self, publish: asyncio.Future) -> None:
         """Wait for ``publish`` up to ``publish_timeout_s`` (then ``TimeoutError``), noting each ``outage_log.window_s``
@@ -219,12 +219,13 @@ class AdapterPublisher:
             self.outage_log.ended()
             return
 
-    def unavailable(self, reason: str) -> Unavailable:
+    def unavailable(self, reason: str, *, detail: str | None = None) -> Unavailable:
         """The 503 for an outage (``is_outage``), counted in ``omnibus_adapter_unavailable_total`` and logged
         (``outage_log``: one warning per outage and window, not per request): the one place an infrastructure error
-        becomes the sender's "retry later"."""
+        becomes the sender's "retry later". ``reason`` is what the sender reads; ``detail`` (the client's error: a
+        registry's or broker's internal address, an errno) goes to the log only, never to a caller outside."""
         UNAVAILABLE.labels(adapter=self.name).inc()
-        self.outage_log.note(reason)
+        self.outage_log.note(f"{reason}: {detail}" if detail else reason)
         return Unavailable(reason, retry_after_s=self._retry_after_s)
 
     def misconfigured(self, error: MissingTopicError) -> Misconfigured:
@@ -302,7 +303,7 @@ class AdapterPublisher:
         except Exception as exc:
             if not is_outage(exc):
                 raise
-            raise self.unavailable(f"cannot record the rejection: {exc}") from exc
+            raise self.unavailable("cannot record the rejection", detail=str(exc)) from exc
 
 
 def dropped_part_id(dropped: DroppedPart) -> str:

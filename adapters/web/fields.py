@@ -22,7 +22,7 @@ def text_id(message: Mapping[str, Any], field: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise errors.bad_field(field, "must be a string")
+        raise errors.bad_field(field, "must be a string or a whole number")
     text = str(value).strip()
     if len(text) > MAX_ID_CHARS:
         raise errors.bad_field(field, f"is longer than {MAX_ID_CHARS} characters")
@@ -148,7 +148,7 @@ def required_text(values: Mapping[str, Any], call: str, *names: str, prefix: str
         return found
     present = next((name for name in names if values.get(name) not in (None, "")), None)
     if present is not None and (isinstance(values[present], bool) or not isinstance(values[present], str | int)):
-        raise errors.bad_field(prefix + present, "must be a string")
+        raise errors.bad_field(prefix + present, "must be a string or a whole number")
     raise errors.missing_field(call, prefix + names[0])
 
 
@@ -162,7 +162,7 @@ def limited_text(values: Mapping[str, Any], *names: str, limit: int, prefix: str
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         if isinstance(value, bool) or not isinstance(value, str | int):
-            raise errors.bad_field(prefix + name, "must be a string")
+            raise errors.bad_field(prefix + name, "must be a string or a whole number")
         text = str(value).strip()
         if len(text) > limit:
             raise errors.bad_field(prefix + name, f"is longer than {limit} characters")

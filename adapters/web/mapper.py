@@ -31,7 +31,7 @@ from adapters.web import errors, fields
 from adapters.web.config import WebSettings
 from adapters.web.traits import TraitReader
 from bus.config import TopicSettings
-from bus.handoff_limits import MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
+from bus.handoff_limits import MAX_CASE_ID_CHARS, MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
 from bus.identifiers import Found, IdentifierSettings
 from bus.identifiers import Identifier as NormalisedId
 from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, PREFERRED_LANGUAGE, source_names, standard_traits
@@ -304,10 +304,10 @@ class SegmentMapper:
     def _handoff(self, m: _Message, event: str, properties: dict[str, Any]) -> Outgoing:
         # the portal's own case id as given; else the messageId's, with the content's digest: a re-send keeps it,
         # another request under a reused messageId (on another replica) is a case of its own (docs/handoffs.md)
-        given = fields.first_text(properties, "request_id", "case_id")
-        handoff = given or content_id(handoff_id("web", m.source, m.id_base), m.digest)
         # the texts every channel's request is held to (bus.handoff_limits): one that is not text or too long is
         # refused with the message (400 bad_field), as a malformed offer answer is, never cut or replaced
+        given = fields.limited_text(properties, "request_id", "case_id", limit=MAX_CASE_ID_CHARS)
+        handoff = given or content_id(handoff_id("web", m.source, m.id_base), m.digest)
         summary = fields.limited_text(properties, "summary", "description", "subject", limit=MAX_SUMMARY_CHARS) or event
         kind = fields.limited_text(properties, "case_type", "category", limit=MAX_KIND_CHARS)
         # the team the portal asked for is kept as the other channels keep it; the kind (case_type, else the

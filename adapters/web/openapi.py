@@ -11,6 +11,7 @@ from adapters.base.identifiers import (
     handoffs_naming_nobody_openapi,
 )
 from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
+from bus.handoff_limits import MAX_CASE_ID_CHARS, MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
 
@@ -50,7 +51,12 @@ _MESSAGE = {
                    "description": "Device time at sending: timestamp is corrected by sentAt - receive time."},
         "event": {**_TEXT_OR_NUMBER, "description": "track: name of the event (required)." + _AS_TEXT},
         "name": {**_TEXT_OR_NUMBER, "description": "page/screen: name of the page or screen." + _AS_TEXT},
-        "properties": {"type": "object"},
+        "properties": {"type": "object", "description": (
+            "A service request track (an event of OMNIBUS_ADAPTER_WEB__SERVICE_REQUEST_EVENTS) opens a back-office "
+            f"case from: request_id or case_id (the case's id, at most {MAX_CASE_ID_CHARS} characters), case_type or "
+            f"category (at most {MAX_KIND_CHARS}), team (at most {MAX_TEAM_CHARS}), summary, description or subject "
+            f"(at most {MAX_SUMMARY_CHARS}), service_tier; a value over its limit or not text is refused "
+            "(bad_field).")},
         "traits": {"type": "object", "description": (
             "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default "
             f"{_DEFAULT_TRAITS}; an account, card or customer number or a national ID only when the deployment adds "

@@ -5,8 +5,8 @@ cel-python evaluates such a comparison without an error (CEL's heterogeneous equ
 ``langdef.md``, "Equality"), so evaluating the rule on sample facts (``eligibility.Rule``) does not find it and the
 offer would reach no one. ``mismatch`` reads the compiled rule (cel-python's Lark tree) and names the first one, so
 ``omnibus offers publish --check`` refuses it. Only a fact compared with a literal (or a list of literals) is judged:
-a fact against a fact or an expression is left to that evaluation, as is a number fact against a double literal (which
-cel-python refuses there: no overload for int and double).
+a fact against a fact or an expression is left to that evaluation. A number fact against ``1.0`` or ``1u`` is named
+too: cel-python has no overload for an int and a double or uint, and its own message names its classes.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from processors.offers.facts import FACT_TYPES
 COMPARISONS = frozenset({"relation_eq", "relation_ne", "relation_lt", "relation_le", "relation_gt", "relation_ge",
                          "relation_in"})
 # cel-python's literal token -> the kind of value it is, as a rule's author reads it
-LITERAL_KINDS = {"STRING_LIT": "text", "MLSTRING_LIT": "text", "INT_LIT": "a number", "UINT_LIT": "a number",
-                 "FLOAT_LIT": "a number", "BOOL_LIT": "true or false", "NULL_LIT": "null", "BYTES_LIT": "bytes"}
-FACT_KINDS = {str: "text", int: "a number", list: "a list of text"}
+# (cel-python compares an int only with an int: ``1u`` and ``1.0`` have no overload with a number fact)
+LITERAL_KINDS = {"STRING_LIT": "text", "MLSTRING_LIT": "text", "INT_LIT": "a whole number",
+                 "UINT_LIT": "an unsigned number (write it without the u)", "FLOAT_LIT": "a decimal number (CEL "
+                 "compares a whole number only with a whole number)", "BOOL_LIT": "true or false", "NULL_LIT": "null",
+                 "BYTES_LIT": "bytes"}
+FACT_KINDS = {str: "text", int: "a whole number", list: "a list of text"}
 
 
 def _only_child(tree: Any) -> Any:

@@ -123,13 +123,20 @@ def _apps(publisher: AdapterPublisher) -> dict[str, tuple[web.Application, str, 
 async def test_refused_input_with_the_registry_down_is_a_503_with_retry_after(adapter: str) -> None:
     name = f"errors-test-{adapter}"
     publisher = _publisher(name)
+    logged: list[dict] = []
+    publisher.outage_log._emit = lambda message, **fields: logged.append(fields)  # noqa: SLF001
     app, path, body, headers = _apps(publisher)[adapter]
     async with adapter_client(app) as client:
         response = await client.post(path, data=body, headers=headers)
         assert response.status == 503, (response.status, await response.text())
         assert response.content_type == "application/json"
         assert response.headers["Retry-After"] == "7"
-        assert (await response.json())["code"] == "unavailable"
+        answer = await response.json()
+        assert answer["code"] == "unavailable"
+        # the sender outside reads that the service is unavailable, never its internal address (reported: the
+        # registry's URL and errno went to Amazon Firehose); the adapter's log keeps them
+        assert "127.0.0.1" not in await response.text() and "Errno" not in answer["error"], answer
+        assert any("127.0.0.1" in line["reason"] for line in logged), logged
     assert count("omnibus_adapter_unavailable_total", adapter=name) == 1
     assert sum(sample.value for metric in REGISTRY.collect() for sample in metric.samples
                if sample.name == "omnibus_adapter_records_rejected_total" and sample.labels["adapter"] == name) == 0

@@ -58,3 +58,12 @@ def test_the_openapi_contract_says_which_fields_take_a_whole_number_and_the_read
     for refused in (1.5, True, [1], {"a": 1}):
         with pytest.raises(MessageRejected, match="must be a string"):
             fields.text_id({"userId": refused}, "userId")
+
+
+def test_the_openapi_contract_names_a_service_requests_fields_and_their_limits() -> None:
+    from adapters.web.openapi import OPENAPI
+    from bus.handoff_limits import MAX_CASE_ID_CHARS, MAX_KIND_CHARS, MAX_SUMMARY_CHARS
+
+    said = OPENAPI["components"]["schemas"]["Message"]["properties"]["properties"]["description"]
+    assert all(name in said for name in ("request_id", "case_type", "team", "summary", "service_tier"))
+    assert all(str(limit) in said for limit in (MAX_CASE_ID_CHARS, MAX_KIND_CHARS, MAX_SUMMARY_CHARS))

@@ -267,12 +267,15 @@ def test_tester19_f17_a_service_request_with_a_team_and_no_kind_gets_the_default
 
 @pytest.mark.parametrize(("properties", "field", "why"), [
     ({"case_type": "k" * 300, "request_id": "REQ-78"}, "properties.case_type", "is longer than 64 characters"),
-    ({"case_type": ["x"], "summary": "y"}, "properties.case_type", "must be a string"),
+    ({"case_type": ["x"], "summary": "y"}, "properties.case_type", "must be a string or a whole number"),
     ({"category": "c" * 65}, "properties.category", "is longer than 64 characters"),
     ({"summary": "y" * 5000}, "properties.summary", "is longer than 1000 characters"),
-    ({"description": {"text": "y"}}, "properties.description", "must be a string"),
+    ({"description": {"text": "y"}}, "properties.description", "must be a string or a whole number"),
     ({"team": "t" * 65}, "properties.team", "is longer than 64 characters"),
-    ({"team": True}, "properties.team", "must be a string"),
+    ({"team": True}, "properties.team", "must be a string or a whole number"),
+    ({"request_id": "R" * 20_000}, "properties.request_id", "is longer than 128 characters"),
+    ({"case_id": "C" * 129}, "properties.case_id", "is longer than 128 characters"),
+    ({"request_id": ["REQ-1"]}, "properties.request_id", "must be a string or a whole number"),
 ])
 def test_a_service_requests_texts_are_held_to_the_limits_of_every_channels_handoff(
         properties: dict, field: str, why: str) -> None:
@@ -288,7 +291,7 @@ def test_a_service_requests_texts_are_held_to_the_limits_of_every_channels_hando
 
 def test_a_service_requests_texts_at_their_limits_are_published_whole() -> None:
     message = {"type": "track", "userId": "u-1", "messageId": "sr-at-limits", "event": "Service Request Submitted",
-               "properties": {"case_type": "k" * 64, "summary": "y" * 1000, "team": "t" * 64}}
+               "properties": {"case_type": "k" * 64, "summary": "y" * 1000, "team": "t" * 64, "request_id": "R" * 128}}
     handoff = values(mapped(message))["HandoffCreated"]
-    assert (len(handoff["case_type"]), len(handoff["summary"])) == (64, 1000)
+    assert (len(handoff["case_type"]), len(handoff["summary"]), len(handoff["handoff_id"])) == (64, 1000, 128)
     assert handoff["intake_facts"]["requested_team"] == "t" * 64

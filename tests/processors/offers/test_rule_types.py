@@ -13,17 +13,19 @@ from processors.offers.eligibility import Rule, RuleError
 
 
 @pytest.mark.parametrize(("source", "says"), [
-    ('days_overdue == "zero"', 'days_overdue is a number, "zero" is text: never equal'),
-    ('days_overdue != "0"', 'days_overdue is a number, "0" is text: never equal'),
-    ('contacts_7d > "3"', 'contacts_7d is a number, "3" is text: not comparable'),
-    ("region == 34", "region is text, 34 is a number: never equal"),
+    ('days_overdue == "zero"', 'days_overdue is a whole number, "zero" is text: never equal'),
+    ('days_overdue != "0"', 'days_overdue is a whole number, "0" is text: never equal'),
+    ('contacts_7d > "3"', 'contacts_7d is a whole number, "3" is text: not comparable'),
+    ("region == 34", "region is text, 34 is a whole number: never equal"),
     ("service_tier == true", "service_tier is text, true is true or false: never equal"),
     ('service_tier in ["GOLD", 1]', "service_tier is text, 1 in its list is not: it never matches"),
-    ("days_overdue in [0, \"none\"]", 'days_overdue is a number, "none" in its list is not: it never matches'),
-    ("1 in products", "products is a list of text, 1 is a number: it is never in it"),
+    ("days_overdue in [0, \"none\"]", 'days_overdue is a whole number, "none" in its list is not: it never matches'),
+    ("1 in products", "products is a list of text, 1 is a whole number: it is never in it"),
     ('products == "FIBRE"', 'products is a list of text, "FIBRE" is text: never equal'),
     ('"A" in service_tier', 'service_tier is text, not a list'),
-    ('segment == "x" && (region == "FR" || days_overdue == "0")', 'days_overdue is a number, "0" is text'),
+    ('segment == "x" && (region == "FR" || days_overdue == "0")', 'days_overdue is a whole number, "0" is text'),
+    ("contacts_7d < 5.5", "contacts_7d is a whole number, 5.5 is a decimal number"),
+    ("days_overdue == 1u", "days_overdue is a whole number, 1u is an unsigned number"),
 ])
 def test_a_fact_compared_with_a_literal_of_another_kind_is_refused_naming_both(source: str, says: str) -> None:
     with pytest.raises(RuleError, match="eligibility compares values of different kinds") as raised:
@@ -50,4 +52,4 @@ def test_offers_publish_check_refuses_the_example_with_a_number_compared_with_te
     broken.write_text(example.replace("days_overdue == 0", 'days_overdue == "zero"'), encoding="utf-8")
     result = CliRunner().invoke(app, ["offers", "publish", "--check", str(broken)])
     assert result.exit_code == 2, result.output
-    assert "days_overdue is a number" in result.output
+    assert "days_overdue is a whole number" in result.output
