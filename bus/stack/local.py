@@ -278,13 +278,16 @@ class LocalEndpoints:
 
 def local_endpoints(state_dir: Path | None = None) -> LocalEndpoints | None:
     """The endpoints of the live local stack recorded in ``state_dir`` (default ``default_state_dir()``), or None
-    when there is none or its broker is not running."""
+    when there is none or its broker is not running. Its registry's URL whenever the stack recorded one, also while
+    that registry is down: the records on the stack's topics are in its framing, so a command started during the
+    outage waits for it or says it does not answer (``bus.registry_outage``), never writes or reads registry-free
+    (it published records every processor then dead-lettered); no URL only for a stack whose registry never ran."""
     state = LocalStack(state_dir).status() or {}
     kafka_part, registry_part = state.get("kafka") or {}, state.get("registry") or {}
     if not (kafka_part.get("alive") and kafka_part.get("listening")):
         return None
-    registry_up = registry_part.get("alive") and registry_part.get("listening") and registry_part.get("url")
-    return LocalEndpoints(str(kafka_part["bootstrap_servers"]), str(registry_part["url"]) if registry_up else None)
+    registry_url = registry_part.get("url")
+    return LocalEndpoints(str(kafka_part["bootstrap_servers"]), str(registry_url) if registry_url else None)
 
 
 def _recorded(part: dict[str, Any]) -> dict[str, Any] | None:

@@ -134,8 +134,11 @@ def test_settings_take_the_local_stacks_registry_with_its_broker(monkeypatch: py
     assert not load_settings().registry.url
 
 
-def test_the_local_stacks_registry_is_taken_only_while_it_answers(monkeypatch: pytest.MonkeyPatch,
+def test_the_local_stacks_registry_is_taken_also_while_it_is_down(monkeypatch: pytest.MonkeyPatch,
                                                                     tmp_path: Path) -> None:
+    """Reported: an import started while the stack's registry was down ran registry-free (``C3 01``) and exited 0;
+    every processor dead-lettered its records and a re-import said "already imported". A recorded registry is the
+    stack's framing: a command uses it and meets the outage; no registry only when the stack never ran one."""
     import json
 
     import bus.stack.local as local
@@ -148,9 +151,13 @@ def test_the_local_stacks_registry_is_taken_only_while_it_answers(monkeypatch: p
     monkeypatch.setattr(local, "is_listening", lambda port: port in listening)
     assert local.local_endpoints(tmp_path) == local.LocalEndpoints("127.0.0.1:1", "http://127.0.0.1:2/apis/ccompat/v7")
     listening.discard(2)
-    assert local.local_endpoints(tmp_path) == local.LocalEndpoints("127.0.0.1:1", None)
+    assert local.local_endpoints(tmp_path) == local.LocalEndpoints("127.0.0.1:1", "http://127.0.0.1:2/apis/ccompat/v7")
     listening.discard(1)
     assert local.local_endpoints(tmp_path) is None
+    listening.add(1)
+    (tmp_path / local.STATE_FILE).write_text(json.dumps({  # a stack whose registry could not run here
+        "kafka": {"pid": 1, "marker": "k", "port": 1, "bootstrap_servers": "127.0.0.1:1"}}))
+    assert local.local_endpoints(tmp_path) == local.LocalEndpoints("127.0.0.1:1", None)
 
 
 def test_a_missing_component_setting_names_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
