@@ -59,7 +59,8 @@ def import_cdr_command(
     earlier: Earlier | None = typer.Option(None, "--earlier-imports", help=EARLIER_HELP),
 ) -> None:
     """Publish a Master.csv from where the last import to this Kafka cluster and topic prefix stopped (resumable,
-    duplicates dropped; the memory is per cluster and prefix, as import-batch's). Exit codes as
+    duplicates dropped; the memory is per cluster and prefix, as import-batch's). A last line without its newline is
+    left for the next run (Asterisk may still be writing it), and the summary says so. Exit codes as
     ``import-batch`` (docs/legacy-batch.md): 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``)
     lines were rejected and dead-lettered with their line number (0 with --rejected-ok); 69 Kafka unreachable at
     start, or a broker outage longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (waited through until then; one
@@ -86,7 +87,7 @@ def import_cdr_command(
             reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, states),
                                    retry=outage_retry(settings))
             try:
-                report = await (reader.follow(stop_on_signals()) if follow else reader.read_available(to_end=True))
+                report = await (reader.follow(stop_on_signals()) if follow else reader.read_available())
             except Unavailable as exc:  # was a traceback and exit 1
                 exit_interrupted(path.name, reader.report, exc, settings.producer.give_up_after_s)
         typer.echo(report.summary(path.name))

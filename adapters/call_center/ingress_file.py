@@ -3,7 +3,9 @@
 The reader keeps a checkpoint (byte offset, inode) that advances only after Kafka acknowledged every
 line before it, so a crash resumes at the first unacknowledged chunk; re-read lines are duplicates the
 dedupe store drops. Only complete lines are read (cdr_csv appends a line at a time), one record each: a line
-cut inside a quoted field is dead-lettered alone (``unclosed quote``), never joined to the lines after it.
+cut inside a quoted field is dead-lettered alone (``unclosed quote``), never joined to the lines after it. A last line
+without its newline is left unread (the checkpoint stays before it), by a one-shot import as while following: Asterisk
+may still be writing it; the summary says so, and a later run reads it once its newline is there.
 A rotated or truncated file (new inode, or shorter than the offset) is read from the start.
 A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
 prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on.
@@ -43,14 +45,19 @@ class ImportReport:
     duplicates: int = 0
     rejected: int = 0
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published CDRs (no line numbers)
+    unended: int = 0  # the line number of a last line left unread for want of its newline (0: none)
 
     def summary(self, name: str) -> str:
         """The line ``import-cdr`` prints for the file ``name``, as ``import-batch`` does: ``Master.csv: 3 lines,
-        9 events published, 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)]``."""
+        9 events published, 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)][, 1 line not ended
+        yet (line 4, no newline), left for the next run]``: a left line is neither counted nor rejected."""
         text = f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, " \
                f"{self.rejected} rejected"
         dropped = self.dropped.summary()
-        return f"{text}, {dropped}" if dropped else text
+        text = f"{text}, {dropped}" if dropped else text
+        if self.unended:
+            text += f", 1 line not ended yet (line {self.unended}, no newline), left for the next run"
+        return text
 
 
 class CdrFileReader(ResumableSource[tuple[int, int]]):
@@ -68,7 +75,6 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         self._handle: BinaryIO | None = None
         self._position = (0, 0)
         self._inode = 0
-        self._to_end = False
         self._report = ImportReport()
         self._retry = retry  # how a chunk Kafka did not acknowledge is tried again (adapters.base.resumable.drain)
 
@@ -88,13 +94,13 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         """What the current (or last) read published so far."""
         return self._report
 
-    async def read_available(self, *, to_end: bool = False) -> ImportReport:
+    async def read_available(self) -> ImportReport:
         """Publish every complete record from the checkpoint to the end of the file as it is now.
 
-        A last line without a newline is still being written by Asterisk and is left for the next
-        read, unless ``to_end`` (a one-off import of a finished file): then it is a record too.
+        A last line without a newline may still be being written by Asterisk: it is left for the next read (the
+        checkpoint stays before it) and the report's ``unended`` names it, a one-shot import's as a follow's.
         """
-        self._report, self._to_end = ImportReport(), to_end
+        self._report = ImportReport()
         with open(self._path, "rb") as handle:
             self._position, self._inode = self._start(handle), self._path.stat().st_ino
             self._handle = handle
@@ -111,6 +117,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             report = await self.read_available()
             for name in ("lines", "published_events", "duplicates", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.unended = report.unended  # the last read's: a line still without its newline when stopped
             try:
                 await asyncio.wait_for(stop.wait(), poll_s)
             except TimeoutError:
@@ -127,8 +134,9 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         items: list[Item] = []
         while len(items) < self._chunk_lines:
             line = handle.readline()
-            if not line or (not line.endswith(b"\n") and not self._to_end):
-                break  # the end, or a line still being written
+            if not line.endswith(b"\n"):
+                self._report.unended = number + 1 if line.strip() else 0  # blanks are no record to wait for
+                break  # the end, or a line still being written: left for the next read
             if line.strip():
                 raw = line.rstrip(b"\r\n")
                 headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),

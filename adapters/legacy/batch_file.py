@@ -89,14 +89,13 @@ class FileImport(ResumableSource[tuple[int, int]]):
         read_any = False
         for record in file_records(handle, layout, self.number, self._columns):
             read_any, self.number = True, record.last
+            # every refused line's dead letter names its layout (a cut one too), so that redrive names import-batch
+            headers = (("file", self._path.name.encode()), ("file.line", str(record.line).encode()),
+                       ("layout", layout.name.encode()))
             if record.text is None:
-                headers: tuple[tuple[str, bytes], ...] = (
-                    ("file", self._path.name.encode()), ("file.line", str(record.line).encode()))
                 items.append(Item((record.line, ""), RawRecord(value=record.raw, headers=headers, line=self._shape),
                                   unclosed_quote()))
             elif not layout.skips(record.text):
-                headers = (("file", self._path.name.encode()), ("file.line", str(record.line).encode()),
-                           ("layout", layout.name.encode()))
                 items.append(Item((record.line, record.text),
                                   RawRecord(value=record.raw.rstrip(b"\r\n"), headers=headers,
                                             line=self._shape)))

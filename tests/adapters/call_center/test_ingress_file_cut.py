@@ -36,7 +36,7 @@ async def test_the_reported_file_refuses_the_cut_line_and_publishes_the_calls_af
     master = tmp_path / "Master.csv"
     master.write_text(f"{cdr(20)}\n{CUT}{cdr(22)}\n{cdr(23)}\n{cdr(24)}\n")  # the 612345622 call glued to the cut
     publisher = StandInPublisher()
-    report = await _reader(master, tmp_path, publisher).read_available(to_end=True)
+    report = await _reader(master, tmp_path, publisher).read_available()
     assert report.summary("Master.csv") == "Master.csv: 4 lines, 9 events published, 0 duplicates, 1 rejected"
     (raw, error), = publisher.rejected
     assert error.code == "truncated" and error.reason.startswith("Master.csv line 2: unclosed quote")
@@ -47,12 +47,12 @@ async def test_a_cut_last_line_is_refused_and_lines_appended_later_are_read_from
     master = tmp_path / "Master.csv"
     master.write_text(f"{cdr(20)}\n\"garbage line with no columns\n")
     publisher = StandInPublisher()
-    report = await _reader(master, tmp_path, publisher).read_available(to_end=True)
+    report = await _reader(master, tmp_path, publisher).read_available()
     assert (report.lines, report.rejected, _refused_lines(publisher)) == (2, 1, [2])
     with master.open("a") as handle:
         handle.write(f"{cdr(23)}\n{cdr(24)}\n")
     again = StandInPublisher()
-    report = await _reader(master, tmp_path, again).read_available(to_end=True)
+    report = await _reader(master, tmp_path, again).read_available()
     assert report.summary("Master.csv") == "Master.csv: 2 lines, 6 events published, 0 duplicates, 0 rejected"
 
 
@@ -60,19 +60,50 @@ async def test_a_cut_first_line_two_cut_lines_and_a_crlf_file(tmp_path: Path) ->
     master = tmp_path / "Master.csv"
     master.write_bytes(f"{CUT}\r\n{cdr(22)}\r\n{CUT}\r\n{CUT}\r\n{cdr(23)}\r\n".encode())
     publisher = StandInPublisher()
-    report = await _reader(master, tmp_path, publisher).read_available(to_end=True)
+    report = await _reader(master, tmp_path, publisher).read_available()
     assert (report.lines, report.rejected, report.published_events) == (5, 3, 6)
     assert _refused_lines(publisher) == [1, 3, 4]
     assert all(not raw.value.endswith(b"\r") for raw, _ in publisher.rejected)
 
 
-async def test_a_cut_line_still_being_written_is_left_while_following_and_refused_at_the_end(tmp_path: Path) -> None:
+async def test_a_half_written_last_line_is_left_by_a_one_shot_import_and_published_once_complete(
+    tmp_path: Path,
+) -> None:
+    """The reported sample: a one-shot import while Asterisk was writing call 52 refused its first 70 bytes as cut and
+    checkpointed past them; the next run refused the rest as another cut line: call 52 was never published."""
     master = tmp_path / "Master.csv"
-    master.write_text(f"{cdr(20)}\n{CUT}")  # no newline yet: Asterisk may still be writing it
+    whole = cdr(52)
+    master.write_text(f"{cdr(51)}\n{whole[:70]}")  # no newline yet: Asterisk is still writing it
     publisher = StandInPublisher()
-    assert (await _reader(master, tmp_path, publisher).read_available()).lines == 1 and not publisher.rejected
-    report = await _reader(master, tmp_path, publisher).read_available(to_end=True)
-    assert (report.lines, report.rejected, _refused_lines(publisher)) == (1, 1, [2])
+    report = await _reader(master, tmp_path, publisher).read_available()
+    assert report.summary("Master.csv") == ("Master.csv: 1 lines, 3 events published, 0 duplicates, 0 rejected, "
+                                            "1 line not ended yet (line 2, no newline), left for the next run")
+    assert not publisher.rejected and report.rejected == 0  # import-cdr exits 0, as for a clean run
+    with master.open("a") as handle:
+        handle.write(f"{whole[70:]}\n{cdr(53)}\n")  # Asterisk finishes the line, writes another
+    again = StandInPublisher()
+    report = await _reader(master, tmp_path, again).read_available()
+    assert report.summary("Master.csv") == "Master.csv: 2 lines, 6 events published, 0 duplicates, 0 rejected"
+    published = [record.dedupe_id.split("/")[1].split("@")[0] for record in again.submitted]  # the calls' uniqueids
+    assert not again.rejected and published == ["1733390052.1", "1733390053.1"]
+
+
+async def test_a_file_that_ends_in_a_cut_line_that_never_grows_says_so_at_every_run(tmp_path: Path) -> None:
+    """Never read, never silently ignored: each run's summary names the line; a newline makes it a line to read (here
+    a cut one, refused)."""
+    master = tmp_path / "Master.csv"
+    master.write_text(f"{cdr(20)}\n{CUT}")
+    publisher = StandInPublisher()
+    assert (await _reader(master, tmp_path, publisher).read_available()).lines == 1
+    for _ in range(2):
+        report = await _reader(master, tmp_path, publisher).read_available()
+        assert (report.lines, report.rejected, report.unended) == (0, 0, 2) and not publisher.rejected
+        summary = report.summary("Master.csv")
+        assert summary.endswith(", 1 line not ended yet (line 2, no newline), left for the next run")
+    with master.open("a") as handle:
+        handle.write("\n")
+    report = await _reader(master, tmp_path, publisher).read_available()
+    assert (report.lines, report.rejected, report.unended, _refused_lines(publisher)) == (1, 1, 0, [2])
 
 
 def test_a_posted_body_refuses_the_cut_line_alone_and_keeps_the_calls_after_it() -> None:

@@ -21,8 +21,9 @@ COLUMNS = header_columns(BytesIO(HEADER), BILLS)
 ROOT = Path(__file__).parents[3]
 
 
-def bill(n: int, email: str = "a.b@example.fr", end: str = "\n") -> bytes:
-    return f"ACC-20000{n};F2026-11-000{n};01/12/2026;01/11/2026;30/11/2026;15/12/2026;20,00;EUR;{email}{end}".encode()
+def bill(n: int, email: str = "a.b@example.fr", end: str = "\n", amount: str = "20,00") -> bytes:
+    return (f"ACC-20000{n};F2026-11-000{n};01/12/2026;01/11/2026;30/11/2026;15/12/2026;{amount};EUR;{email}{end}"
+            .encode())
 
 
 def cut_bills() -> bytes:
