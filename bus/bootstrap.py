@@ -23,7 +23,13 @@ from typing import Generic, NoReturn, TypeVar
 from aiokafka.errors import KafkaConnectionError, NodeNotReadyError
 
 from bus import shutdown
-from bus.config import BOOTSTRAP_SERVERS_VARIABLE, MetricsSettings, OmnibusSettings, load_settings
+from bus.config import (
+    BOOTSTRAP_SERVERS_VARIABLE,
+    REGISTRY_URL_VARIABLE,
+    MetricsSettings,
+    OmnibusSettings,
+    load_settings,
+)
 from bus.errors import ConfigError, SchemaRegistryError
 from bus.heartbeat import Heartbeat
 from bus.kafka_client import kafka_connection
@@ -106,9 +112,24 @@ def startup_failure_exit() -> Iterator[None]:
         exit_with_message(f"cannot reach Kafka ({exc}); {_where_kafka_was_looked_for()}", KAFKA_UNAVAILABLE_EXIT)
     except SchemaRegistryError as exc:  # topics read, review list, replay printed a 390-line traceback
         if exc.retriable:
-            exit_with_message(f"{exc}; is the registry running, and is OMNIBUS_REGISTRY__URL right?",
-                              KAFKA_UNAVAILABLE_EXIT)
+            exit_with_message(f"{exc}; {registry_hint()}", KAFKA_UNAVAILABLE_EXIT)
         exit_with_message(exc, COMMAND_FAILED_EXIT)
+
+
+def registry_hint() -> str:
+    """The hint of a schema registry that does not answer: the variable given, else the local stack's registry
+    (a command on ``omnibus stack`` uses its recorded registry also while it is down, ``bus.stack.local``; the hint
+    named a variable the user never set)."""
+    if os.environ.get(REGISTRY_URL_VARIABLE):
+        return f"is the registry running, and is {REGISTRY_URL_VARIABLE} right?"
+    from bus.stack.local import LocalStack  # tooling: loaded only to explain a failure
+
+    stack = LocalStack()
+    registry = (stack.read_state() or {}).get("registry") or {}
+    if registry.get("url"):
+        return (f"the schema registry of the local stack recorded in {stack.state_file} does not answer: "
+                "'omnibus stack up' brings it back with its schemas (or set the variable)")
+    return f"is the registry running, and is {REGISTRY_URL_VARIABLE} right?"
 
 
 def _where_kafka_was_looked_for() -> str:

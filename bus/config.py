@@ -28,6 +28,7 @@ from bus.validation_errors import describe_validation_error
 ENV_PREFIX = "OMNIBUS_"
 NESTED_DELIMITER = "__"
 BOOTSTRAP_SERVERS_VARIABLE = f"{ENV_PREFIX}KAFKA{NESTED_DELIMITER}BOOTSTRAP_SERVERS"
+REGISTRY_URL_VARIABLE = f"{ENV_PREFIX}REGISTRY{NESTED_DELIMITER}URL"
 
 # Variables read by the tooling (local stack, test fixtures) rather than by a running process.
 TOOLING_VARIABLES = frozenset(

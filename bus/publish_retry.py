@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
-from bus.errors import OmnibusError
+from bus.errors import OmnibusError, SchemaRegistryError
 from bus.log_window import LogWindow
 from bus.logging import get_logger
 
@@ -106,10 +106,18 @@ class Retry:
         failures = self._warnings.due(what)
         if failures is None:
             return
-        log.warning("Kafka refused an operation for a transient reason; retrying", operation=what,
+        log.warning(f"{_who_refused(error)} for a transient reason; retrying", operation=what,
                     error_type=type(error).__name__, error=str(error)[:300], attempt=attempt + 1,
                     failures_since_last_line=failures, retry_in_s=round(delay_s, 2),
                     gives_up_after_s=self.backoff.give_up_after_s)
+
+
+def _who_refused(error: BaseException) -> str:
+    """Who the retry warning blames: the schema registry when it did not answer (an import's chunk fails with the
+    adapter's ``Unavailable`` caused by a ``SchemaRegistryError``: the line said Kafka), else Kafka."""
+    if isinstance(error, SchemaRegistryError) or isinstance(error.__cause__, SchemaRegistryError):
+        return "the schema registry did not answer an operation"
+    return "Kafka refused an operation"
 
 
 def outage_retry(settings: OmnibusSettings) -> Retry:

@@ -15,8 +15,9 @@ from pydantic import BaseModel
 from adapters.base.errors import Misconfigured, Unavailable
 from adapters.base.http import RunningServer
 from bus import shutdown, topic_watch
-from bus.bootstrap import BAD_SETTINGS_EXIT, KAFKA_UNAVAILABLE_EXIT, exit_with_message, start_process
+from bus.bootstrap import BAD_SETTINGS_EXIT, KAFKA_UNAVAILABLE_EXIT, exit_with_message, registry_hint, start_process
 from bus.config import OmnibusSettings, load_component_settings
+from bus.errors import SchemaRegistryError
 from bus.logging import get_logger
 from bus.settings_defaults import EXTEND, replaced_defaults
 
@@ -63,7 +64,8 @@ def exit_interrupted(name: str, report: FileReport | None, error: Unavailable, w
     ``(interrupted)``), then one ``error:`` line (no traceback) and exit ``KAFKA_UNAVAILABLE_EXIT`` (69,
     docs/legacy-batch.md). What Kafka acknowledged is checkpointed, so the same command resumes after
     it. The stop that follows (a flush to a broker that does not answer) is bounded by the stop deadline
-    (``bus.shutdown``), still 69.
+    (``bus.shutdown``), still 69. The same for a schema registry that did not answer (the error's cause a
+    ``SchemaRegistryError``): the line then says how to bring it back (``bus.bootstrap.registry_hint``).
 
     ``Misconfigured`` (a topic does not exist, found at once: nothing waited) ends it the same way with status 2
     (``BAD_SETTINGS_EXIT``) and the error's reason, which names the topics and ``omnibus topics apply`` (it
@@ -75,7 +77,8 @@ def exit_interrupted(name: str, report: FileReport | None, error: Unavailable, w
         exit_with_message(f"{error.reason}; the lines before were published: run the same command again to resume "
                           f"{name}", BAD_SETTINGS_EXIT)
     shutdown.arm(KAFKA_UNAVAILABLE_EXIT)
-    exit_with_message(f"{error.reason} (tried again for {waited_s:g} s, OMNIBUS_PRODUCER__GIVE_UP_AFTER_S); the "
+    hint = f"; {registry_hint()}" if isinstance(error.__cause__, SchemaRegistryError) else ""
+    exit_with_message(f"{error.reason} (tried again for {waited_s:g} s, OMNIBUS_PRODUCER__GIVE_UP_AFTER_S){hint}; the "
                       f"lines before were published: run the same command again to resume {name}",
                       KAFKA_UNAVAILABLE_EXIT)
 

@@ -256,3 +256,37 @@ def test_tester30_f11_a_kafka_connection_failure_says_where_kafka_was_looked_for
                 "nothing recorded": "run 'omnibus stack up', or set OMNIBUS_STACK_DIR"}[situation]
     last = capsys.readouterr().err.splitlines()[-1]
     assert last.startswith("error: cannot reach Kafka (") and expected in last, last
+
+
+@pytest.mark.parametrize("situation", ["variable set", "stack's registry down", "no registry recorded"])
+def test_a_registry_that_does_not_answer_says_which_one_and_how_to_bring_it_back(
+    situation: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reported: ``omnibus handoffs acknowledge`` during an outage of the local stack's registry blamed
+    ``OMNIBUS_REGISTRY__URL is unset``. A command on the stack uses its recorded registry also while it is down
+    (``bus.stack.local.local_endpoints``); the line says that registry does not answer and how to bring it back."""
+    import json
+
+    from bus.bootstrap import KAFKA_UNAVAILABLE_EXIT, startup_failure_exit
+    from bus.config import REGISTRY_URL_VARIABLE
+    from bus.errors import SchemaRegistryError
+
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(tmp_path))
+    monkeypatch.delenv(REGISTRY_URL_VARIABLE, raising=False)
+    if situation == "variable set":
+        monkeypatch.setenv(REGISTRY_URL_VARIABLE, "http://registry.example:8081")
+    registry = {"pid": 2**22 + 8, "marker": "gone", "port": 2, "url": "http://127.0.0.1:2/apis/ccompat/v7"}
+    (tmp_path / "stack.json").write_text(json.dumps({
+        "kafka": {"pid": 2**22 + 7, "marker": "gone", "port": 1, "bootstrap_servers": "127.0.0.1:1"},
+        "registry": None if situation == "no registry recorded" else registry}))
+
+    with pytest.raises(SystemExit) as exited, startup_failure_exit():
+        raise SchemaRegistryError("schema registry at http://127.0.0.1:2 unreachable: refused", retriable=True)
+    assert exited.value.code == KAFKA_UNAVAILABLE_EXIT
+    expected = {"variable set": f"is the registry running, and is {REGISTRY_URL_VARIABLE} right?",
+                "stack's registry down": f"the schema registry of the local stack recorded in "
+                                         f"{tmp_path / 'stack.json'} does not answer: 'omnibus stack up' brings",
+                "no registry recorded": f"is {REGISTRY_URL_VARIABLE} right?"}[situation]
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("error: schema registry at") and expected in last, last
+    assert "unset" not in last, last

@@ -103,3 +103,41 @@ async def test_run_raises_a_lasting_error_without_waiting() -> None:
     with pytest.raises(PublishError):
         await Retry(Backoff(), sleep=clock.sleep, clock=clock).run(operation, what="send")
     assert clock.slept == []
+
+
+async def test_the_retry_warning_blames_the_registry_when_the_registry_did_not_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import on ``omnibus stack`` whose registry was down logged "Kafka refused an operation" while it waited
+    for the registry: the warning names the one that did not answer."""
+    from structlog.testing import capture_logs
+
+    from bus import publish_retry
+    from bus.errors import OmnibusError, SchemaRegistryError
+    from bus.logging import get_logger
+
+    class Unavailable(OmnibusError):  # the adapter's outage error (adapters.base.errors), which bus does not import
+        retriable = True
+
+    monkeypatch.setattr(publish_retry, "log", get_logger(publish_retry.__name__))  # first used in capture_logs
+    causes: list[OmnibusError] = [SchemaRegistryError("unreachable", retriable=True),
+                                  PublishError("no leader", retriable=True)]
+    for cause, blamed in zip(causes, ("the schema registry did not answer", "Kafka refused"), strict=True):
+        clock, failures = FakeClock(), [cause]
+
+        async def operation(failures: list[OmnibusError] = failures) -> str:
+            if failures:
+                raise Unavailable("not acknowledged") from failures.pop()
+            return "acknowledged"
+
+        with capture_logs() as lines:
+            await Retry(Backoff(), sleep=clock.sleep, clock=clock).run(operation, what="import")
+        assert [line["event"].startswith(blamed) for line in lines] == [True], lines
+    with capture_logs() as lines:  # the registry's own error, not wrapped
+        registry_down = [SchemaRegistryError("unreachable", retriable=True)]
+
+        async def lookup() -> None:
+            if registry_down:
+                raise registry_down.pop()
+
+        await Retry(Backoff(), sleep=FakeClock().sleep, clock=FakeClock()).run(lookup, what="register")
+    assert lines[0]["event"].startswith("the schema registry did not answer"), lines

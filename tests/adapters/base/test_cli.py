@@ -116,3 +116,33 @@ async def test_tester30_f1_a_port_that_cannot_be_bound_is_one_error_line_naming_
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert lines[-1].startswith("error: web hall: cannot listen (") and "set OMNIBUS_X__PORT" in lines[-1]
     assert str(port) in lines[-1]
+
+
+def test_an_import_the_registry_did_not_answer_ends_in_69_saying_how_to_bring_it_back(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory,
+) -> None:
+    """An import on ``omnibus stack`` while its registry is down waits as for a broker outage, then ends in 69; its
+    line names the registry and ``omnibus stack up`` (it said only "schema registry unavailable")."""
+    import json
+    from pathlib import Path
+
+    from bus.errors import SchemaRegistryError
+
+    state = Path(str(tmp_path))
+    (state / "stack.json").write_text(json.dumps({"registry": {"url": "http://127.0.0.1:2/apis/ccompat/v7"}}))
+    monkeypatch.setenv("OMNIBUS_STACK_DIR", str(state))
+    monkeypatch.delenv("OMNIBUS_REGISTRY__URL", raising=False)
+    monkeypatch.setattr(shutdown, "_process_deadline", shutdown.StopDeadline(60, exit=lambda code: None))
+    error = Unavailable("schema registry unavailable", retry_after_s=5)
+    error.__cause__ = SchemaRegistryError("schema registry at http://127.0.0.1:2 unreachable", retriable=True)
+
+    with pytest.raises(SystemExit) as exited:
+        exit_interrupted("overdue.txt", BatchReport("c" * 64, lines=0, published_events=0), error, 20)
+    err = capsys.readouterr().err
+    assert exited.value.code == KAFKA_UNAVAILABLE_EXIT
+    assert err.startswith("error: schema registry unavailable (tried again for 20 s, OMNIBUS_PRODUCER__GIVE_UP_AFTER_S")
+    assert "does not answer: 'omnibus stack up' brings it back" in err and err.count("\n") == 1, err
+    assert "run the same command again to resume overdue.txt" in err
+    deadline = shutdown.current()
+    assert deadline is not None
+    deadline.disarm()
