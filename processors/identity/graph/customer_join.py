@@ -158,7 +158,8 @@ def on_join(ctx: Node, message: Join) -> None:
                     [key for key in (_linking(saga) or [culprit]) if key in members and key not in added],
                     saga.ids, saga_rank(saga))
         weigh_again.joined(ctx, saga_rank(saga), [key for key in added if key not in giving])
-        if linking and housemate is None:  # taken unweighed: decided again if time order weighed it (weigh_again.py)
+        if linking and (housemate is None or weigh_again.met_late(saga, linking)):
+            # taken unweighed, or weighed through what a later event brought: decided again as time order weighed it
             weigh_again.note(ctx, saga, [*added, *linking])
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))

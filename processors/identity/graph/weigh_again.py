@@ -53,6 +53,11 @@ customer of its own: an anonymous page view). A repeat of the pair is read only 
 ``relinked`` does not ask it (a trait-less ``apply`` carries no rank): an earlier repeat lowers the kept event's
 identifier below the kept event's rank once its visit is applied, and then nothing is split (measured on the shapes of
 ``test_members_decide_order.py``, every order, 1 and 3 partitions; not shown for every interleaving).
+
+An event that met nobody in time order but reached this customer through identifiers an event ranked after it brought,
+one that claimed a record's key and told no person (a portal's ``group`` naming the holder's account before the same
+user's ``identify``), is kept too, weighed or not (``met_late``), and weighed at its apply as the later event's
+``offer`` weighed it in time order (``_met_none``; ``test_group_account_order.py``).
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
 from processors.identity.graph.joined import since as together_since
-from processors.identity.graph.limits import HASH_BITS, LATE_BAND, member_rank, rank_of
+from processors.identity.graph.limits import BANDS, CLAIMED_BAND, HASH_BITS, LATE_BAND, member_rank, rank_of, saga_rank
 from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Lineage, Split
@@ -87,9 +92,26 @@ def note(ctx: Node, saga: Saga, keys: Iterable[str]) -> None:
     ranks = {key: rank for key in sorted(set(keys)) if key in ctx.state.members
              and (rank := rank_of(ctx.policy, saga, key))}
     if ranks:
-        record = Unweighed(saga.event_id, saga.channel, ranks, saga.traits or None)
+        prior = {key: rank for key, rank in saga.prior_ranks.items() if key in ranks}
+        record = Unweighed(saga.event_id, saga.channel, ranks, saga.traits or None, prior=prior)
         kept = [entry for entry in ctx.state.unweighed if entry.event_id != saga.event_id]
         ctx.state.unweighed = [*kept, record][-MAX_UNWEIGHED:]
+
+
+def met_late(saga: Saga, keys: Iterable[str]) -> bool:
+    """Whether the event of ``saga`` reached a customer through ``keys`` that an event ranked after it brought there:
+    its visit lowered each from a later rank (``Saga.prior_ranks``, compared without bands). A join weighed through
+    them counted them as the customer's; in time order the event met nobody (``_met_none``)."""
+    rank = saga_rank(saga) & BANDS
+    return all((prior := saga.prior_ranks.get(key)) is not None and claimed_later(prior, rank) for key in keys)
+
+
+def claimed_later(prior: int, rank: int) -> bool:
+    """Whether ``prior``, an identifier's rank before an event of ``rank`` (without bands) lowered it, is a later
+    event's that claimed a record's key and told no person (``limits.CLAIMED_BAND``: a portal's ``group`` naming an
+    account, card or customer number; a keypad's account): such an event's link to the record's holder was weighed
+    on the key alone, not against what the earlier event brought (``_met_none``)."""
+    return bool(prior & CLAIMED_BAND) and prior & BANDS > rank
 
 
 def merge(ctx: Node, theirs: Iterable[Unweighed], rank: int, own: Iterable[str], their_members: Iterable[str]) -> None:
@@ -176,7 +198,8 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
         state.unweighed = [other for other in state.unweighed if other != entry]  # nothing it brought is held here
         return
     if not linking:
-        return  # it made the customer and met nobody: nothing to weigh yet
+        _met_none(ctx, entry, new)  # it made the customer and met nobody, or a later event linked it here unweighed
+        return
     if any(held[key] < max(entry.ranks.values()) for key in new):
         return  # its node ranked it before the event (an alias noted on it: its late link): not the event's to read
     first, rank = linking[0], min(held[key] for key in new)
@@ -197,6 +220,43 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
     new_id = _split(ctx, entry, new, decision)
     kept_apart(ctx, decision, score, Lineage(entry.event_id, entry.channel, _rule(decision)), first, new_id, ctx.key,
                pair)
+
+
+def _met_none(ctx: Node, entry: Unweighed, new: list[str]) -> None:
+    """A kept event that met nobody here: the identifiers it reached this customer through were brought by an event
+    ranked after it (``Unweighed.prior``, that event applied here), while members ranked before it are held (not
+    joined after it). In time order it made a customer of its own with what came to this one at or after its time
+    (``side``), and the later event met that customer and the members before it in an ``offer``, weighed (issue #8
+    point 5: a portal user's ``group`` naming a customer's account, read before the same user's ``identify``, joined
+    the user id to the account's holder on the account alone, and the identify then joined her through the user id,
+    unweighed). Weighed now as then: the event's summary against the customer's, ``side`` against the members before
+    it, the identifiers it reached them through seen by both (``contest.weigh_offer``'s ``seen``). A merge leaves
+    them (the record dropped); a review or a refusal sends ``side`` to a customer of its own, as ``_decide`` does.
+    Ranks are compared without their bands (``limits.key_rank``): a record ranks its holder's e-mail after every
+    other channel's event, not after her login. Not covered: the later event's identifier on this side is not known
+    here, so the one ``seen`` is the event's own (a user id weighs about as a record's key)."""
+    state = ctx.state
+    members = state.members
+    rank = min(entry.ranks[key] for key in new) & BANDS
+    if not entry.prior or not all(claimed_later(prior, rank) for prior in entry.prior.values()):
+        return  # it made the customer, or met it through an identifier an earlier event brought (a record's, banded)
+    later = [prior & BANDS for prior in entry.prior.values()]
+    if not all(recalls(state.ranks_applied, str(value)) for value in [rank, *later]):
+        return  # it (all its identifiers here) or the later event is still on its way: a rank may still fall
+    ranked = {key: member_rank(value) & BANDS for key, value in members.items() if key not in entry.after}
+    met = [key for key, value in ranked.items() if 0 < value < rank]
+    side = [key for key, value in ranked.items() if value >= rank]
+    if not met or not recalls(state.ranks_applied, str(max(ranked[key] for key in met))):
+        return  # nothing ranked before it here (so far), or a rank lowered at a visit still on its way is not final
+    state.unweighed = [other for other in state.unweighed if other != entry]
+    seen = [key for key in entry.prior if key in members]
+    decision, score = judge(ctx, entry.traits, state.traits, side, [*met, *seen])
+    if decision is Decision.MERGE:
+        return
+    pair = (ctx.policy.plan_order(side)[0], face(ctx, met, met[0]))
+    new_id = _split(ctx, entry, sorted(side), decision)
+    kept_apart(ctx, decision, score, Lineage(entry.event_id, entry.channel, _rule(decision)), pair[0], new_id,
+               ctx.key, pair)
 
 
 def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, traits: Summary | None) -> None:

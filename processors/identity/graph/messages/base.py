@@ -28,6 +28,9 @@ class Unweighed(msgspec.Struct, array_like=True, frozen=True):
     # A mark a claim passed on (``weigh_again_claimant``): the claimed identifier, which the event brought to the
     # customer ``left`` names (where its other identifiers stayed). Empty in a record of this customer's own.
     through: str = ""
+    # Of its identifiers an event had brought before it, the rank each had before its visit lowered it
+    # (``Saga.prior_ranks``): whether it met this customer through them in time order (``weigh_again._met_none``).
+    prior: dict[str, int] = {}
 
 
 class EventRef(msgspec.Struct, array_like=True, frozen=True):
