@@ -43,9 +43,12 @@ def segment(*messages: dict[str, Any], web: WebSettings | None = None) -> list[t
 
 
 def run(events: list[tuple[Event, str]], order: tuple[int, ...], *, partitions: int = 1, seed: int | None = None,
-        **overrides: Any) -> Harness:
-    """``events`` in ``order``, some messages let through between arrivals when ``seed`` is given."""
+        before: list[tuple[Event, str]] | None = None, **overrides: Any) -> Harness:
+    """``events`` in ``order``, some messages let through between arrivals when ``seed`` is given; ``before``: events
+    fed first, each settled (a bank's master records)."""
     h = Harness(settings(**overrides), partitions=partitions, seed=seed)
+    for event, topic in before or []:
+        h.feed(event, topic)
     rng = random.Random(seed)
     for index in order:
         event, topic = events[index]

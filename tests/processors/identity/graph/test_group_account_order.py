@@ -14,16 +14,15 @@ weighed it (``weigh_again._met_none``). The same for a ``groupId`` read as a car
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
 
 from bus.serde import Event
 from tests.processors.identity.graph.test_alias import every_order
+from tests.processors.identity.graph.test_alias import run as alias_run
 from tests.processors.identity.graph.test_customer_number import LINES, master_line, portal
 from tests.processors.identity.support import Harness
-from tests.processors.identity.support import matcher_settings as settings
 
 JULIE = LINES["julie"]
 USER, EMAIL, PHONE = "u-web-41", "regd.41@example.es", "06 99 00 01 41"
@@ -45,20 +44,9 @@ def calls(kind: str, traits: dict[str, str]) -> list[tuple[Event, str]]:
 
 def run(events: list[tuple[Event, str]], order: tuple[int, ...], partitions: int = 1,
         seed: int | None = None) -> Harness:
-    """The master records (settled), then ``events`` in ``order``, some messages let through between arrivals when
-    ``seed`` is given (``test_alias.run``)."""
-    h = Harness(settings(), partitions=partitions, seed=seed)
-    for event, topic in [*master_line("alice", 2), *master_line("julie", 6), *master_line("gina", 7)]:
-        h.feed(event, topic)
-    rng = random.Random(seed)
-    for index in order:
-        event, topic = events[index]
-        h.feed(event, topic=topic, settle=seed is None)
-        for _ in range(rng.randint(0, 6) if seed is not None else 0):
-            h.local.step()
-    h.local.run()
-    h.local.check_consistent()
-    return h
+    """The master records (settled), then ``events`` in ``order`` (``test_alias.run``)."""
+    masters = [*master_line("alice", 2), *master_line("julie", 6), *master_line("gina", 7)]
+    return alias_run(events, order, partitions=partitions, seed=seed, before=masters)
 
 
 def sides(h: Harness, kind: str) -> tuple[str | None, str | None, str | None, str | None]:
