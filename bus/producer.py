@@ -59,7 +59,7 @@ class Tombstone:
     headers: Headers = field(default_factory=tuple)
 
 
-__all__ = ["EventProducer", "LazyProducer", "Outgoing", "Tombstone", "kafka_retriable"]
+__all__ = ["EventProducer", "LazyProducer", "Outgoing", "Tombstone", "kafka_retriable", "worker_producer"]
 START = ""  # the ``topic`` label of ``omnibus_publish_failures_total`` for a failed start (no topic yet)
 
 
@@ -273,6 +273,13 @@ class EventProducer:
     async def send_raw(self, topic: str, key: bytes | None, value: bytes, headers: Headers = ()) -> RecordMetadata:
         """Publish bytes that are already encoded (the dead-letter writer uses this)."""
         return (await self.send([KafkaRecord(topic, key, value, tuple(headers))]))[0]
+
+
+def worker_producer(settings: OmnibusSettings, serializer: Serializer | Topics) -> EventProducer:
+    """The producer of a processor's worker: a record waits while the schema registry does not answer
+    (``wait_for_registry``), since the worker's input is not committed past it. Every processor builds its producer
+    here, so they all behave alike in a registry outage (``bus.registry_outage``)."""
+    return EventProducer(settings, serializer, wait_for_registry=True)
 
 
 class LazyProducer:

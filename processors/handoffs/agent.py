@@ -22,7 +22,7 @@ from bus.consume import RecordDecoder, raw_record, stop_on_failure
 from bus.dead_letter import DeadLetterWriter
 from bus.fenced_table import fenced_table
 from bus.logging import get_logger
-from bus.producer import EventProducer, LazyProducer
+from bus.producer import LazyProducer, worker_producer
 from bus.serde import build_serde
 from bus.tick_gate import TickGate
 from bus.ticks import BadTick, Ticker
@@ -61,7 +61,7 @@ def build_worker(
     settings: OmnibusSettings, handoffs: HandoffsSettings, policy: HandoffPolicy, clock: Clock, **faust_overrides: Any
 ) -> HandoffWorker:
     serializer, deserializer = build_serde(settings.registry)
-    producer = LazyProducer(lambda: EventProducer(settings, serializer, wait_for_registry=True))
+    producer = LazyProducer(lambda: worker_producer(settings, serializer))
     # The writer only calls ``publish``, which the lazily started producer provides.
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)

@@ -30,7 +30,7 @@ from bus.consume import RecordDecoder
 from bus.dead_letter import DeadLetterWriter
 from bus.fenced_table import fenced_table
 from bus.fencing import AssignmentFence
-from bus.producer import EventProducer
+from bus.producer import worker_producer
 from bus.serde import build_serde
 from bus.topics import (
     BUSINESS_EVENTS,
@@ -91,7 +91,7 @@ class IdentityProcessor:
         self.settings, self.identity = settings, identity
         self.app = create_app(COMPONENT, settings, web_port=web_port, **app_overrides)
         serializer, deserializer = build_serde(settings.registry)
-        self.producer = EventProducer(settings, RoutingSerializer(serializer), wait_for_registry=True)
+        self.producer = worker_producer(settings, RoutingSerializer(serializer))
         self.book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
         self.normalizer = IdentifierNormalizer(identity, settings.identifiers)
         self.load_event = ref_loader(deserializer)

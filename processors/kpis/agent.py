@@ -27,7 +27,7 @@ from bus.errors import ConfigError, RawRecord
 from bus.fenced_table import fenced_table
 from bus.logging import get_logger
 from bus.metrics import TICK_SCANS
-from bus.producer import EventProducer, LazyProducer, Outgoing
+from bus.producer import LazyProducer, Outgoing, worker_producer
 from bus.serde import build_serde
 from bus.tick_gate import Outcome, TickGate
 from bus.ticks import BadTick, Ticker
@@ -89,7 +89,7 @@ def _json_table(app: faust.App, name: str, partitions: int, topics: TopicSetting
 
 def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **faust_overrides: Any) -> KpiWorker:
     serializer, deserializer = build_serde(settings.registry)
-    producer = LazyProducer(lambda: EventProducer(settings, serializer, wait_for_registry=True))
+    producer = LazyProducer(lambda: worker_producer(settings, serializer))
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)  # type: ignore[arg-type]
     decoder = RecordDecoder(deserializer, dead_letters)
     app = create_app(APP_NAME, settings, web_port=kpis.web_port, **faust_overrides)

@@ -28,7 +28,7 @@ from bus.errors import RawRecord
 from bus.fenced_table import fenced_table
 from bus.identifiers import IdentifierNormaliser
 from bus.logging import get_logger
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, Outgoing, worker_producer
 from bus.serde import build_serde
 from bus.topics import (
     CUSTOMER_CONTACTS,
@@ -120,7 +120,7 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), **faust_overrides: Any) -> OffersWorker:
     offers = offers.in_region(settings.identifiers.default_region)  # quiet hours in the deployment's zone (F8)
     serializer, deserializer = build_serde(settings.registry)
-    producer = EventProducer(settings, serializer, wait_for_registry=True)
+    producer = worker_producer(settings, serializer)
     app = create_app(APP_NAME, settings, web_port=offers.web_port, **faust_overrides)
     readiness.install(app, APP_NAME, broker=settings.readiness)  # /live, /ready, consumer-lag gauges
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")

@@ -1,7 +1,7 @@
 """A real schema registry stopped while a processor's producer must register an output schema, then started again.
 
 A processor whose first record of a type after its start (or a new schema version) came while the registry was down
-exited 1. Its producer (``EventProducer(wait_for_registry=True)``) now waits: the record is not encoded, so not
+exited 1. Its producer (``worker_producer``, every processor's) now waits: the record is not encoded, so not
 produced, until the registry answers; an adapter's producer (the default) still raises at once, for its 503.
 """
 
@@ -15,7 +15,7 @@ import pytest
 from bus import registry_outage
 from bus.config import RegistrySettings
 from bus.errors import SchemaRegistryError
-from bus.producer import EventProducer, Outgoing
+from bus.producer import EventProducer, Outgoing, worker_producer
 from bus.serde import SerdeContext, build_serde
 from tests.support.registry import stoppable_registry
 from tests.support.samples import identifiers_observed
@@ -32,7 +32,7 @@ async def test_a_processor_s_registration_waits_while_the_registry_is_stopped_an
         settings = isolated_settings("127.0.0.1:9", registry={"url": registry.url})
         event = identifiers_observed("+8613800000001")
         serializer, _ = build_serde(settings.registry)  # a worker that has not registered this schema yet
-        waiting = EventProducer(settings, serializer, wait_for_registry=True)
+        waiting = worker_producer(settings, serializer)
         adapter = EventProducer(settings, build_serde(settings.registry)[0])
 
         registry.stop()

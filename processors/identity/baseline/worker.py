@@ -13,7 +13,7 @@ import asyncio
 from bus.config import OmnibusSettings
 from bus.consume import RecordDecoder
 from bus.dead_letter import DeadLetterWriter
-from bus.producer import EventProducer
+from bus.producer import worker_producer
 from bus.serde import build_serde
 from bus.topic_admin import apply_topics
 from bus.topics import DEAD_LETTERS
@@ -43,7 +43,7 @@ class BaselineWorker:
         group = f"{settings.topics.prefix}.{COMPONENT}"
         book = book if book is not None else ProfileBook.from_registry(identifiers=settings.identifiers)
         serializer, deserializer = build_serde(settings.registry)
-        self.producer = EventProducer(settings, RoutingSerializer(serializer), wait_for_registry=True)
+        self.producer = worker_producer(settings, RoutingSerializer(serializer))
         load_event = ref_loader(deserializer)
         announcer = Announcer(settings.topics, load_event)
         dead_letters = DeadLetterWriter(self.producer, DEAD_LETTERS.name(settings.topics), COMPONENT)
