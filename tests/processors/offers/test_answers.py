@@ -135,3 +135,21 @@ def test_three_answers_on_three_channels_fill_the_default_caps() -> None:
     apply(alone, offer_event("e4", "BRANCH", "DECLINED"))
     assert suppression(alone, insurance, "BRANCH", now, "UTC", SETTINGS.policy) is Suppression.CHANNEL_CAP
     assert suppression(alone, insurance, "CALL_CENTER", now, "UTC", SETTINGS.policy) is None
+
+
+def test_an_answer_pitched_after_the_customers_answer_or_of_an_old_version_is_counted_like_a_presentation() -> None:
+    """Declined at the counter, then pitched and accepted on a call: a pitch after the answer (the acceptance stands,
+    ``machine``); an answer to version 1 of an offer at version 2 is version drift."""
+    person = customer()
+    batch = apply(
+        person,
+        offer_event("e1", "BRANCH", "DECLINED"),
+        offer_event("e2", "CALL_CENTER", "ACCEPTED", T0 + MINUTE),
+    )
+    assert [c for c in batch.counts if c[0] == "presented_after_answer"] == [
+        ("presented_after_answer", ("CALL_CENTER",))
+    ]
+    assert person.offers["savings"].status is OfferStatus.ACCEPTED
+    drifted = Batch()
+    record(customer(), offer_event("e3", "BRANCH", "NOT_NOW"), offer("savings", version=2), SETTINGS, drifted)
+    assert ("version_drift", ("BRANCH",)) in drifted.counts
