@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
+from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, offer_channel, presented_on
 from bus.serde import Event
 from processors.handoffs.metrics import age_bucket
 from processors.kpis.config import KpisSettings
@@ -29,19 +30,15 @@ from processors.kpis.state import (
 )
 from processors.kpis.windows import GRANULARITIES, UTC_DAYS, to_micros, windows_ending_between, windows_of
 
-CONTACT, MARKETING, HANDOFF = "omnibus.contact.", "omnibus.marketing.", "omnibus.handoff."
+CONTACT, HANDOFF = "omnibus.contact.", "omnibus.handoff."
 INTERACTION = CONTACT + "InteractionRecorded"
 CALL_COMPLETED = CONTACT + "CallCompleted"
-OFFER_PRESENTED, OFFER_RESPONDED = MARKETING + "OfferPresented", MARKETING + "OfferResponded"
 HANDOFF_CREATED, HANDOFF_RESOLVED = HANDOFF + "HandoffCreated", HANDOFF + "HandoffResolved"
 HANDOFF_CLOSED, HANDOFF_REOPENED, HANDOFF_BREACHED = (
     HANDOFF + "HandoffClosed", HANDOFF + "HandoffReopened", HANDOFF + "HandoffBreached")
 CUSTOMER_MERGED = "omnibus.identity.CustomerMerged"
 HANDOFF_FACTS = frozenset({HANDOFF_CREATED, HANDOFF_RESOLVED, HANDOFF_CLOSED, HANDOFF_REOPENED, HANDOFF_BREACHED})
 
-# Where a representative pitches an offer the processor pushed (a SHOW instruction on the clerk's or agent's
-# screen) and records the customer's answer: each recorded answer is its own presentation (docs/kpis.md)
-ASSISTED_CHANNELS = frozenset({"BRANCH", "CALL_CENTER"})
 NO_OUTCOME = "NOT_APPLICABLE"  # a page view or a tracked event: an interaction, not a contact
 NOT_HANDLED = frozenset({"ABANDONED"})  # never reached anyone: outside first-contact resolution
 FAILED = frozenset({"UNRESOLVED", "HANDED_OFF", "TRANSFERRED", "ABANDONED"})  # not resolved, whatever follows
@@ -70,15 +67,14 @@ def one_shot(event: Event, zone: str = UTC_DAYS) -> OneShot | None:
         _count(found, at, channel, site, Measure.INTERACTIONS, zone)
         if value["outcome"] != NO_OUTCOME:
             _count(found, at, channel, site, Measure.CONTACTS, zone)
-    elif event.schema == OFFER_PRESENTED:
-        _count(found, at, str(value.get("channel") or channel), site, Measure.OFFERS_PRESENTED, zone)
-    elif event.schema == OFFER_RESPONDED:
-        offer_channel = str(value.get("channel") or channel)
-        if offer_channel in ASSISTED_CHANNELS:  # the pitch behind the answer (the take rate stayed null)
-            _count(found, at, offer_channel, site, Measure.OFFERS_PRESENTED, zone)
-        measure = {"ACCEPTED": Measure.OFFERS_ACCEPTED, "DECLINED": Measure.OFFERS_DECLINED}.get(value["response"])
+    elif event.schema in (OFFER_PRESENTED, OFFER_RESPONDED):
+        # an OfferPresented, or an answer at the counter or in the call center: the pitch behind it
+        if (presented := presented_on(event)) is not None:
+            _count(found, at, presented, site, Measure.OFFERS_PRESENTED, zone)
+        answer = value.get("response") if event.schema == OFFER_RESPONDED else None
+        measure = {"ACCEPTED": Measure.OFFERS_ACCEPTED, "DECLINED": Measure.OFFERS_DECLINED}.get(str(answer))
         if measure is not None:
-            _count(found, at, offer_channel, site, measure, zone)
+            _count(found, at, offer_channel(event), site, measure, zone)
         if not found:
             return OneShot(at_us=at)
     else:

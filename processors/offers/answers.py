@@ -4,13 +4,16 @@ Where: on the customer identity placed the contact it was recorded with (``intak
 ``place`` keeps that placement in the directory as identity's copy of the contact arrives on
 ``customer.contacts.v1``; an event whose placement or identifiers are not known yet waits in ``pending`` (``park``)
 until the engine releases it. What: ``record`` applies it to the customer's offer state (``machine``) and, for a
-presentation, to the ledger the contact caps count.
+presentation, to the ledger the contact caps and the reservations count. A presentation is what the KPIs count as one
+(``bus.offer_presentations.presented_on``): an ``OfferPresented``, and an answer a clerk or an agent recorded (the
+pitch behind it), each once by its event id.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, presented_on
 from bus.serde import Event
 from processors.offers import intake, machine, reservations
 from processors.offers.caps import US
@@ -20,7 +23,7 @@ from processors.offers.outputs import Batch, Expired
 from processors.offers.state import LEDGER_KEPT, CustomerState
 from processors.offers.store import Stores, from_json, to_json
 
-PRESENTED, RESPONDED = "omnibus.marketing.OfferPresented", "omnibus.marketing.OfferResponded"
+PRESENTED, RESPONDED = OFFER_PRESENTED, OFFER_RESPONDED
 
 
 def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings,
@@ -75,27 +78,44 @@ def place_push(stores: Stores, instruction: Event, customer_id: str) -> None:
 def record(state: CustomerState, event: Event, offer: Offer | None, settings: OffersSettings,
            batch: Batch) -> int | None:
     """Applies the presentation or answer ``event`` to ``state``; ``offer``: the catalogue's current version, None if
-    unknown. Returns an answer's ``received_at`` in us (the start of the accept-to-withdraw latency), None for a
-    presentation."""
-    value, via = event.value, intake.identifier_keys(event)
+    unknown. An answer recorded at the counter or in the call center is its pitch's presentation first
+    (``presented_on``). Returns an answer's ``received_at`` in us (the start of the accept-to-withdraw latency), None
+    for a presentation."""
+    value = event.value
     current = offer.version if offer else value["offer_version"]
-    at_us, channel = intake.occurred_us(event), value["channel"]
     if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted
-        batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", channel)
-    previous = state.offers.get(value["offer_id"])
+        batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", value["channel"])
+    if (channel := presented_on(event)) is not None:
+        _presented(state, event, current, channel, batch)
     if event.schema == PRESENTED:
-        shown = machine.present(previous, current, value["offer_version"], channel, at_us, via)
-        state.offers[value["offer_id"]] = shown.state
         # a gateway's report: the contact its SHOW reserved is a presentation now (counted once, in the ledger)
-        reservations.consume(state, value["offer_id"], channel, str(value["envelope"].get("correlation_id") or ""))
-        state.ledger = sorted([*state.ledger, [at_us, channel, value["offer_id"], value["envelope"]["event_id"],
-                                               list(via)]], key=lambda r: r[0])[-LEDGER_KEPT:]
-        batch.count("presented", channel)
-        if shown.drift:
-            batch.count("version_drift", channel)
-        if shown.after_answer:
-            batch.count("presented_after_answer", channel)
+        reservations.consume(state, value["offer_id"], value["channel"],
+                             str(value["envelope"].get("correlation_id") or ""))
         return None
+    return _answered(state, event, current, settings, batch)
+
+
+def _presented(state: CustomerState, event: Event, current: int, channel: str, batch: Batch) -> None:
+    """The offer was presented on ``channel``: on its state (``machine.present``) and in the ledger the caps count,
+    once per event id (a redelivered copy the customer's ``applied`` ids no longer remember adds no row)."""
+    value, via, at_us = event.value, intake.identifier_keys(event), intake.occurred_us(event)
+    event_id = value["envelope"]["event_id"]
+    shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel, at_us, via)
+    state.offers[value["offer_id"]] = shown.state
+    if all(row[3] != event_id for row in state.ledger):
+        state.ledger = sorted([*state.ledger, [at_us, channel, value["offer_id"], event_id, list(via)]],
+                              key=lambda r: r[0])[-LEDGER_KEPT:]
+    batch.count("presented", channel)
+    if shown.drift:
+        batch.count("version_drift", channel)
+    if shown.after_answer:
+        batch.count("presented_after_answer", channel)
+
+
+def _answered(state: CustomerState, event: Event, current: int, settings: OffersSettings, batch: Batch) -> int:
+    """The answer ``event`` on the offer's state (``machine.respond``); returns its ``received_at`` in us."""
+    value, via, at_us = event.value, intake.identifier_keys(event), intake.occurred_us(event)
+    channel, previous = value["channel"], state.offers.get(value["offer_id"])
     snooze_us = int(settings.policy.not_now_days * 86400 * US)
     answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
     state.offers[value["offer_id"]] = answered

@@ -1,8 +1,9 @@
 """The contact policy: cross-channel frequency caps and quiet hours, and why a presentation is suppressed.
 
-Caps count presentations in the customer's ledger, whatever channel reported them, plus the outbound pushes
-instructed and not presented yet (``CustomerState.reserved``, ``reservations.py``: an SMS the gateway will send is
-a contact already): a cap without a channel counts every channel together ("at most 3 offer contacts in 7 days"), a
+Caps count presentations in the customer's ledger, whatever channel reported them (what the KPIs count as one,
+``bus.offer_presentations``: an ``OfferPresented``, and an answer a clerk or an agent recorded), plus the outbound
+pushes instructed and not presented yet (``CustomerState.reserved``, ``reservations.py``: an SMS the gateway will send
+is a contact already): a cap without a channel counts every channel together ("at most 3 offer contacts in 7 days"), a
 cap with one counts that channel only ("1 a day on the call center"). An offer's own caps count only that offer.
 The window is rolling: ``per: 1d`` is the 24 hours before now, not a calendar day. Quiet hours are
 in the customer's time zone (``QuietHours``); the policy's apply to every offer, an offer may add its own.

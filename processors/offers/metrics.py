@@ -12,7 +12,10 @@ from prometheus_client import Counter, Histogram
 
 from bus.metrics import LATENCY_BUCKETS_S
 
-PRESENTED = Counter("omnibus_offers_presented_total", "Offer presentations reported by a channel.", ["channel"])
+PRESENTED = Counter("omnibus_offers_presented_total",
+                    "Offer presentations, as the caps and the KPIs count them (bus/offer_presentations.py): an "
+                    "OfferPresented, and an answer recorded at a counter or in the call center (the pitch behind it).",
+                    ["channel"])
 RESPONSES = Counter("omnibus_offers_responses_total", "Answers to offers (ACCEPTED, DECLINED, NOT_NOW, OPTED_OUT).",
                     ["response", "channel"])
 SUPPRESSED = Counter("omnibus_offers_suppressed_total", "Offers that fit but were not presented, by reason.",

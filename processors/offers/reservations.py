@@ -6,9 +6,10 @@ presented (an ``OfferPresented`` on that channel: a presentation in the ledger f
 or until the offer's ``valid_until`` passes, it *reserves* a contact under every cap it falls under (the policy's
 across channels and on its channel, the offer's own): ``caps.suppression`` counts presentations in the cap's window
 plus the outstanding reservations, so presentations + reservations never exceed a cap. A counter pitch, a call or
-a web presentation that fills a cap leaves reservations that no longer fit: ``over_caps`` names them (the oldest
-reservation keeps its room first) and the engine WITHDRAWs them with reason ``CAPPED``; the offer is SHOWn again
-by the same rule as any SHOW a cap holds back, at the customer's next event once the window has room.
+a web presentation (an answer a clerk or an agent recorded is one: ``bus.offer_presentations``) that fills a cap
+leaves reservations that no longer fit: ``over_caps`` names them (the oldest reservation keeps its room first) and
+the engine WITHDRAWs them with reason ``CAPPED``; the offer is SHOWn again by the same rule as any SHOW a cap holds
+back, at the customer's next event once the window has room.
 
 Row of ``CustomerState.reserved``: ``[shown_us, channel, offer_id, instruction_event_id, customer_id,
 valid_until_us or None]``; ``customer_id`` is the one the SHOW was keyed by (after a merge, the merged customer's

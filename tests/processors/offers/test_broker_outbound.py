@@ -1,5 +1,6 @@
 """tester30 F4 end to end on the real broker: an offer pushed by SMS, held back by quiet hours, reported sent by the
-gateway, counted by the offer's cross-channel cap, and withdrawn from the SMS topic when accepted at the counter.
+gateway, counted by the offer's cross-channel cap, and withdrawn from the SMS topic when accepted at the counter;
+that acceptance is the counter's pitch of the day (``bus.offer_presentations``): the next offer is not pitched there.
 
 Runs the demo's middleware (adapters; identity, handoffs and offer processors) under a fresh topic prefix; the SMS
 gateway is this test: it reads ``marketing.instructions.sms.v1`` and publishes its report on
@@ -112,5 +113,20 @@ async def test_sms_push_quiet_hours_report_cap_and_withdrawal(bootstrap_servers:
             await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "SMS", "WITHDRAW"))), 60, "the SMS WITHDRAW")
             (_, withdraw), = watcher.of(customer, "SMS", "WITHDRAW")
             assert (withdraw.value["reason"], withdraw.value["answered_channel"]) == ("ACCEPTED", "BRANCH")
+
+            # the clerk's recorded answer is the pitch behind it: the counter's one offer contact of the day (the
+            # default policy), so marketing's next offer waits there; the web, with 2 of 3 contacts this week, has it
+            await publish(settings, [offer("fibre", channels=["WEB", "BRANCH"])])
+
+            async def held_at_the_counter() -> dict[str, Any] | None:
+                found = await get_json(http, lookup, channel="BRANCH", type="EMAIL", value=EMAIL)
+                return found if found and found["suppressed"] else None
+
+            counter = await until(held_at_the_counter, 60, "the counter's answer counted by the counter's cap")
+            assert counter["offers"] == [] and [(s["offer_id"], s["reason"]) for s in counter["suppressed"]] == [
+                ("fibre", "channel_cap")]
+            web = await get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL)
+            assert web and [o["offer_id"] for o in web["offers"]] == ["fibre"]
+            assert not [e for _, e in watcher.of(customer, "BRANCH", "SHOW") if e.value["offer_id"] == "fibre"]
     finally:
         await watcher.stop()

@@ -20,6 +20,7 @@ from processors.offers.definition import Cap
 from processors.offers.outputs import Batch
 from processors.offers.profile_section import EligibleOffersSection
 from tests.processors.offers.factories import T0, envelope, ident, offer
+from tests.processors.offers.test_push_outbound import instruction, report
 from tests.processors.offers.test_push_reservations import next_event, pull, reasons, world_with
 from tests.processors.offers.world import World, actions
 
@@ -191,3 +192,98 @@ def test_a_merge_that_fills_the_cap_withdraws_the_survivors_shows_by_the_survivo
     world.now = datetime.fromisoformat("2026-06-09T12:01:00+00:00")
     assert [a[:3] for a in actions(next_event(world))] == [("SHOW", "CALL_CENTER", "cus_1"),
                                                            ("SHOW", "BRANCH", "cus_1")]
+
+
+# --- an answer a clerk or an agent records is the pitch behind it (bus.offer_presentations) -----------------------
+
+
+def pitched_three_ways() -> tuple[World, list[Batch]]:
+    """The reported case, default policy: one offer viewed on the web, declined at the counter, accepted on a call,
+    on one day; then marketing publishes another offer."""
+    world = world_with(ContactPolicy(quiet_hours=None))
+    batches = [world.created("cus_1", NID, MOBILE, MAIL)]
+    batches.append(world.feed(defined(offer("savings", channels=PRESENT, caps=[{"max": 2, "per": "7d"}]))))
+    for channel, answer in (("WEB", None), ("BRANCH", "DECLINED"), ("CALL_CENTER", "ACCEPTED")):
+        world.now += timedelta(minutes=10)
+        if answer is None:
+            batches.append(world.offer_event("OfferPresented", NID, "savings", channel))
+        else:
+            batches.append(world.offer_event("OfferResponded", NID, "savings", channel, response=answer))
+    world.now += timedelta(minutes=10)
+    batches.append(world.feed(defined(offer("insurance", channels=PRESENT))))
+    return world, batches
+
+
+def test_answers_at_the_counter_and_on_a_call_count_in_the_caps_across_channels() -> None:
+    world, batches = pitched_three_ways()
+    published = batches[-1]
+    assert not published.instructions  # no SHOW for the agent or the clerk: a 4th contact in the week
+    assert {labels for name, labels in published.counts if name == "suppressed"} == {
+        ("contact_cap", "CALL_CENTER"), ("contact_cap", "BRANCH")}
+    insurance = [offer("insurance", channels=PRESENT)]
+    for channel in PRESENT:  # the pull query of every channel the customer is on says why
+        assert pull(world, channel, insurance) == [("insurance", "contact_cap")]
+    assert screen_pop(*batches) == []
+    assert [row[1] for row in world.customer("cus_1")["ledger"]] == ["WEB", "BRANCH", "CALL_CENTER"]
+    presented = [labels for b in batches for name, labels in b.counts if name == "presented"]
+    assert presented == [("WEB",), ("BRANCH",), ("CALL_CENTER",)]  # omnibus_offers_presented_total
+
+
+def test_a_resent_answer_counts_once() -> None:
+    world, _ = pitched_three_ways()
+    resent = Event("omnibus.marketing.OfferResponded", {
+        "envelope": envelope("ev-4", world.now, "CALL_CENTER"), "offer_id": "savings", "offer_version": 1,
+        "channel": "CALL_CENTER", "customer_identifiers": [ident(NID)], "agent_id": None, "presentation_id": "p-4",
+        "response": "ACCEPTED"})
+    assert world.customer("cus_1")["applied"].count("ev-4") == 1  # the call's answer, as first read
+    batch = world.feed(resent)
+    assert not batch.outgoing and not batch.counts
+    assert len(world.customer("cus_1")["ledger"]) == 3
+
+
+def test_an_answer_that_fills_a_cap_withdraws_the_other_offers_shows_and_reservations() -> None:
+    """An answer at the counter is a contact: with one a day across channels, the clerk's decline of one offer
+    withdraws the agent's and the clerk's SHOWs of another, and its SMS, ``CAPPED`` (the answered one: ``DECLINED``)."""
+    world = world_with(ContactPolicy(caps=(Cap(max=1, per="1d"),), quiet_hours=None))
+    world.created("cus_1", NID, MOBILE)
+    world.feed(defined(offer("loan", channels=PRESENT, priority=10)))
+    shown = world.feed(defined(offer("gold", channels=[*PRESENT, "SMS"])))
+    assert ("SHOW", "SMS", None) in reasons(shown)
+    declined = world.offer_event("OfferResponded", NID, "loan", "BRANCH", response="DECLINED")
+    assert sorted(reasons(declined)) == sorted([
+        ("WITHDRAW", "SMS", "CAPPED"), ("WITHDRAW", "CALL_CENTER", "CAPPED"), ("WITHDRAW", "BRANCH", "CAPPED"),
+        ("WITHDRAW", "CALL_CENTER", "DECLINED"), ("WITHDRAW", "BRANCH", "DECLINED")])
+    assert world.customer("cus_1")["reserved"] == []
+    world.now = T0 + timedelta(hours=24, minutes=1)  # the rolling day has room again
+    assert [a[:2] for a in actions(next_event(world))] == [("SHOW", "CALL_CENTER"), ("SHOW", "BRANCH"),
+                                                           ("SHOW", "SMS")]
+
+
+def test_a_gateways_report_and_the_yes_reply_to_it_are_one_contact() -> None:
+    """The SMS's presentation is the gateway's report; the customer's YES to it is its answer, not a second one."""
+    world = world_with(ContactPolicy(quiet_hours=None))
+    world.created("cus_1", NID, MOBILE)
+    sms = instruction(world.feed(defined(offer("gold", channels=["SMS"]))), "SMS")
+    world.feed(report(world, sms))
+    world.feed(report(world, sms, "OfferResponded", response="ACCEPTED"))
+    assert [row[1] for row in world.customer("cus_1")["ledger"]] == ["SMS"]
+    assert world.customer("cus_1")["offers"]["gold"]["status"] == "ACCEPTED"
+
+
+def test_a_merge_counts_both_customers_answers_once() -> None:
+    """Two customers' answers at the counter, each one contact of the day on the counter, are two contacts of one
+    person once identity merges them, counted once each however often the merge is read."""
+    world = world_with(ContactPolicy(caps=(Cap(max=2, per="7d"),), quiet_hours=None))
+    world.created("cus_1", NID)
+    world.created("cus_2", OTHER_MAIL)
+    world.feed(defined(offer("gold", channels=PRESENT)))
+    world.feed(defined(offer("loan", channels=PRESENT)))
+    world.offer_event("OfferResponded", NID, "loan", "BRANCH", response="DECLINED")
+    world.offer_event("OfferResponded", OTHER_MAIL, "loan", "CALL_CENTER", response="NOT_NOW")
+    assert shown_on(world, "cus_1", "CALL_CENTER") == shown_on(world, "cus_2", "CALL_CENTER") == ["gold"]
+    merged = merge(world)
+    assert ("cus_1", "CALL_CENTER", "CAPPED") in [
+        (o.key, o.event.value["channel"], o.event.value["reason"]) for o in merged.outgoing]
+    assert [row[1] for row in world.customer("cus_1")["ledger"]] == ["BRANCH", "CALL_CENTER"]
+    merge(world)
+    assert len(world.customer("cus_1")["ledger"]) == 2
