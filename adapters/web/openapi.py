@@ -178,7 +178,9 @@ _DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "Omnibus web-hall adapter (Segment HTTP Tracking API)",
         "version": "1",
-        "description": "Segment-compatible ingress. 32 KB per message, 500 KB per batch; CORS enabled.",
+        "description": "Segment-compatible ingress. 32 KB per message, 500 KB per batch; CORS enabled. An integer "
+                       f"anywhere in a message has at most {MAX_INT_DIGITS} digits: a longer one refuses the message "
+                       "(400 bad_number).",
     },
     "paths": _paths(),
     "components": {

@@ -145,7 +145,7 @@ def test_the_contract_and_the_adapter_agree_on_every_id_and_name_field() -> None
         for value in values:
             valid = validator.is_valid({"userId": "u-1", name: value})
             if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= limit:
-                # never read: the body holding it is refused whole (``adapters.base.wire``, bad_number)
+                # never read: the message holding it is refused (``adapters.base.wire``, bad_number)
                 assert not valid, (name, value)
                 continue
             try:

@@ -437,3 +437,18 @@ async def test_a_numeric_message_id_is_echoed_as_the_text_it_is_read_as(
     status, answer = await post_json(client, "/v1/batch", batch)
     assert status == 200 and answer["accepted"] == [{"index": 0, "messageId": "424243"}]
     assert [(r["messageId"], r["code"]) for r in answer["rejected"]] == [("424244", "bad_field")]
+
+
+async def test_an_id_of_more_digits_than_the_contract_allows_refuses_its_message_only(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """tester48 F4: a 300-digit userId, valid by the schema served then, was refused; the contract now says at most 40
+    digits (``exclusiveMaximum``), and the adapter refuses such a message alone, as the contract says."""
+    client, _, dead_letters = deduping
+    batch = {"batch": [{**track("Bill Viewed", messageId="t48-long"), "type": "track", "userId": 10**40},
+                       {**track("Bill Viewed", messageId="t48-short"), "type": "track",
+                        "userId": 7302918465120938475610293847561029384756}]}  # 40 digits
+    status, answer = await post_json(client, "/v1/batch", batch)
+    assert status == 200 and answer["accepted"] == [{"index": 1, "messageId": "t48-short"}]
+    assert [(r["index"], r["code"]) for r in answer["rejected"]] == [(0, "bad_number")]
+    assert "at most 40" in answer["rejected"][0]["reason"] and len(dead_letters.reasons) == 1
