@@ -1,27 +1,35 @@
-"""Changelog records fetched while their partition is paused are fetched again, not lost (CI: a restore stall).
+"""Changelog records a fetch returned that faust will not hand on are fetched again, not lost (CI: a restore stall).
 
 faust pauses and resumes partitions only in its own bookkeeping (``Consumer._active_partitions``); aiokafka keeps
-fetching every assigned partition in the background. faust's fetch (``Consumer._wait_next_records``) hands that
-set *object* to the consumer's thread, where ``Fetcher.fetched_records(partitions)`` waits up to a second for data
-and filters with ``if partitions and tp not in partitions``. When faust pauses the last active partition during
-that wait (a rebalance: ``pause_partitions(assignment)``; the end of a table restore: ``pause_partitions(active_tps)``),
-the set is empty and the fetch returns the buffered records of *every* assigned partition, with aiokafka's position
-moved past them. faust then drops the records of partitions that are paused (``Consumer.getmany``: ``tp in
-active_partitions``), or all of them while its flow is stopped, and seeks back only stream partitions
-(``perform_seek``, to their committed offsets). A changelog partition stays past the dropped records:
+fetching every assigned partition in the background, and a fetch moves aiokafka's position past the records it
+returns. faust's ``Consumer.getmany`` drops the records of a partition that is not active (paused), and all of them
+while its flow is stopped (a rebalance), and seeks back only stream partitions (``perform_seek``, to their committed
+offsets). A changelog partition whose fetched records were dropped stays past them:
 
 * an active restore that lost them before faust resumed the partition waits for records that will never come
   ("No event received for active tp ... since recovery start", the remainder never moves:
   ``tests/processors/identity/test_web.py`` in CI, 18 records left on ``identity-nodes-changelog[3]``);
-* a standby partition lost them for good until the next rebalance; and ``bus.standby_apply``, which took them
-  from the fetch as they came, applied records fetched *after* faust had read the partition's highwater and
+* a standby partition lost them for good until the next rebalance; and ``bus.standby_apply``, which takes them
+  from the fetch as they come, applied records fetched *after* faust had read the partition's highwater and
   before it compared it with the standby offset: faust's ``ConsistencyError`` "persisted offset 24 > highwater
   19" (faust-streaming #158 reports the same).
 
-``undelivered`` takes such records out of a fetched map, and ``rewind`` seeks each partition back to its first
-one, in the consumer's thread, unless something else (faust's recovery) has moved the position since the fetch.
-The records come again once faust resumes the partition; the restore and the standby skip what they already
-applied by offset, so nothing is applied twice.
+The fetch is no longer faust's own. faust 0.15's ``AIOKafkaConsumerThread._fetch_records`` handed aiokafka its live
+active set, which aiokafka's ``Fetcher.fetched_records`` reads, when empty, as every assigned partition: pausing the
+last active partition during the fetch's wait (a rebalance's ``pause_partitions(assignment)``, the end of a table
+restore's ``pause_partitions(active_tps)``) returned the records of every paused partition. ``bus.fetch_active``
+(installed by ``bus.app.create_app``) replaced it: it asks for nothing while the set is empty, never hands
+aiokafka an empty view, and in the consumer's thread seeks back a partition faust paused during the wait. Two cases
+stay for this module, which looks at the answer where faust's ``Consumer._wait_next_records`` returns it (wrapped by
+``bus.standby_apply``), as ``getmany`` will: a fetch answered after faust stopped its flow (``fetch_active`` checks
+the flow only before its wait), whose records ``getmany`` drops for every partition; and a partition faust paused
+between the thread's answer and this look.
+
+``undelivered`` takes the records of such changelog partitions out of a fetched map, and ``rewind`` seeks each
+partition back to its first one, in the consumer's thread, unless something else (faust's recovery) has moved the
+position since the fetch. The records come again once faust resumes the partition; the restore and the standby skip
+what they already applied by offset, so nothing is applied twice. Stream partitions are left to the rebalance's
+seeks (``bus.seek_before_resume``, ``bus.seek_uncommitted``) and to ``bus.fetch_active``.
 """
 
 from __future__ import annotations

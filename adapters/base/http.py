@@ -13,10 +13,11 @@ from aiohttp import web
 
 from adapters.base.config import AdapterSettings
 from adapters.base.errors import BAD_ENCODING, RejectedInput, Unauthorized, Unavailable, is_outage
+from adapters.base.outage_log import KAFKA, REGISTRY
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import CHANNEL_TOPICS, AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
-from bus.errors import MissingTopicError, OmnibusError, RawRecord
+from bus.errors import MissingTopicError, OmnibusError, RawRecord, SchemaRegistryError
 from bus.logging import get_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
 from bus.refused_credentials import forwarded_for, refusal_log, route_pattern, unauthorized_body
@@ -186,7 +187,8 @@ async def error_policy(request: web.Request, handler: Handler) -> web.StreamResp
         if not is_outage(error):
             raise
         reason = f"{type(error).__name__}: a service the adapter needs did not answer"
-        return unavailable_response(publisher.unavailable(reason, detail=str(error)[:300]))
+        down = REGISTRY if isinstance(error, SchemaRegistryError) else KAFKA
+        return unavailable_response(publisher.unavailable(reason, detail=str(error)[:300], down=down))
     except web.HTTPException as error:
         if error.status < 400:
             raise

@@ -24,8 +24,16 @@ MAX_REASON_CHARS = 300
 MESSAGE = "answering 503 (retry later): infrastructure unavailable"
 # A command importing files has no sender to answer: it waits and tries the same lines again.
 IMPORT_MESSAGE = "infrastructure unavailable: the import waits and tries again"
-ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged"
-IMPORT_ENDED_MESSAGE = "infrastructure available again: Kafka acknowledged, the import goes on"
+# The line an outage ends with names what was down: after a schema registry outage it said "Kafka acknowledged"
+# (``{again}``: ``AGAIN`` of what ``note`` was told was down).
+ENDED_MESSAGE = "infrastructure available again: {again}"
+IMPORT_ENDED_MESSAGE = "infrastructure available again: {again}, the import goes on"
+KAFKA, REGISTRY = "Kafka", "the schema registry"
+AGAIN = {
+    frozenset({KAFKA}): "Kafka acknowledged",
+    frozenset({REGISTRY}): "the schema registry answers",
+    frozenset({KAFKA, REGISTRY}): "the schema registry answers and Kafka acknowledged",
+}
 # Kafka answered without a topic the adapter publishes to: configuration, logged as an error.
 MISSING_TOPIC_MESSAGE = "a topic does not exist: configuration, not an outage"
 
@@ -33,9 +41,10 @@ MISSING_TOPIC_MESSAGE = "a topic does not exist: configuration, not an outage"
 class OutageLog:
     """Rate-limited warnings for one adapter's 503 answers. ``clock``: seconds, monotonic; ``emit``: the logger's
     ``warning`` (``emit(message, adapter=, reason=, answered=)``, ``answered``: the 503s since the last line,
-    this one included); ``message``: ``MESSAGE``, or ``IMPORT_MESSAGE`` in a command importing files; ``emit_ended``
-    (the logger's ``info``; None: ``emit``) writes ``ended_message`` (``ENDED_MESSAGE`` or ``IMPORT_ENDED_MESSAGE``)
-    with ``outage_s``, the seconds since the outage's first line."""
+    this one included, ``down``: what did not answer, ``KAFKA`` or ``REGISTRY``); ``message``: ``MESSAGE``, or
+    ``IMPORT_MESSAGE`` in a command importing files; ``emit_ended`` (the logger's ``info``; None: ``emit``) writes
+    ``ended_message`` (``ENDED_MESSAGE`` or ``IMPORT_ENDED_MESSAGE``, its ``{again}`` naming what was down during the
+    outage) with ``outage_s``, the seconds since the outage's first line."""
 
     def __init__(self, adapter: str, emit: Callable[..., Any], *, window_s: float = WINDOW_S,
                  clock: Callable[[], float] = time.monotonic, message: str = MESSAGE,
@@ -47,25 +56,33 @@ class OutageLog:
         self._clock = clock
         self._window = LogWindow(window_s, clock=clock)
         self._since: float | None = None  # when the current outage's first line was written
+        self._down: set[str] = set()  # what was noted down during the current outage (``KAFKA``, ``REGISTRY``)
 
     @property
     def window_s(self) -> float:
         return self._window.window_s
 
-    def note(self, reason: str) -> None:
-        """One 503 answered for ``reason``: logged if none was in the last ``window_s`` seconds, else counted."""
+    def note(self, reason: str, *, down: str = KAFKA) -> None:
+        """One 503 answered for ``reason``, ``down`` (``KAFKA`` or ``REGISTRY``) not answering: logged if none was in
+        the last ``window_s`` seconds, else counted."""
+        self._down.add(down)
         answered = self._window.due()
         if answered is not None:
             self._emit(self.message, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=answered,
-                       retry_window_s=self._window.window_s)
+                       retry_window_s=self._window.window_s, down=down)
             if self._since is None:
                 self._since = self._clock()
 
     def ended(self) -> None:
-        """Kafka acknowledged: one ``ended_message`` line if an outage was logged since the last one, and the next
-        outage is logged at once; nothing otherwise (the usual case: a cheap check)."""
+        """Kafka acknowledged: one ``ended_message`` line if an outage was logged since the last one, naming what was
+        down (the schema registry, Kafka or both), and the next outage is logged at once; nothing otherwise (the usual
+        case: a cheap check)."""
         if self._since is None:
+            self._down.clear()
             return
-        self._emit_ended(self.ended_message, adapter=self.adapter, outage_s=round(self._clock() - self._since, 1))
+        again = AGAIN.get(frozenset(self._down), AGAIN[frozenset({KAFKA})])
+        self._emit_ended(self.ended_message.format(again=again), adapter=self.adapter,
+                         outage_s=round(self._clock() - self._since, 1))
         self._since = None
+        self._down.clear()
         self._window = LogWindow(self._window.window_s, clock=self._clock)

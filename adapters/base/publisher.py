@@ -28,7 +28,7 @@ from adapters.base.metrics import (
     REJECTED,
     UNAVAILABLE,
 )
-from adapters.base.outage_log import ENDED_MESSAGE, MESSAGE, MISSING_TOPIC_MESSAGE, OutageLog
+from adapters.base.outage_log import ENDED_MESSAGE, KAFKA, MESSAGE, MISSING_TOPIC_MESSAGE, REGISTRY, OutageLog
 from bus.dead_letter import DeadLetterWriter, part_refused_reason
 from bus.envelope import DEAD_LETTER_IDS
 from bus.errors import MissingTopicError, PublishError, RawRecord, SchemaRegistryError, SerializationError
@@ -108,7 +108,7 @@ class AdapterPublisher:
         except SerializationError as exc:
             raise RejectedInput(f"input maps to an invalid event: {exc}"[:500], code="unmappable") from exc
         except SchemaRegistryError as exc:
-            raise self.unavailable("schema registry unavailable", detail=str(exc)) from exc
+            raise self.unavailable("schema registry unavailable", detail=str(exc), down=REGISTRY) from exc
         # dropped_traits and dropped_parts kept: the answer lists them (lost here, so no answer had them)
         return MappedRecord(record.dedupe_id, record.events, encoded, record.dropped_traits, record.content_digest,
                             record.claims, record.dropped_parts)
@@ -197,7 +197,9 @@ class AdapterPublisher:
             raise RejectedInput(f"input maps to an invalid event: {exc}", code="unmappable") from exc
         except MissingTopicError as exc:
             raise self.misconfigured(exc) from exc
-        except (PublishError, SchemaRegistryError) as exc:
+        except SchemaRegistryError as exc:  # an event's schema registered at its first publish: the registry's outage
+            raise self.unavailable("schema registry unavailable", detail=str(exc), down=REGISTRY) from exc
+        except PublishError as exc:
             raise self.unavailable("events not acknowledged by Kafka", detail=str(exc)) from exc
 
     async def _acknowledged(self, publish: asyncio.Future) -> None:
@@ -219,13 +221,14 @@ class AdapterPublisher:
             self.outage_log.ended()
             return
 
-    def unavailable(self, reason: str, *, detail: str | None = None) -> Unavailable:
+    def unavailable(self, reason: str, *, detail: str | None = None, down: str = KAFKA) -> Unavailable:
         """The 503 for an outage (``is_outage``), counted in ``omnibus_adapter_unavailable_total`` and logged
         (``outage_log``: one warning per outage and window, not per request): the one place an infrastructure error
         becomes the sender's "retry later". ``reason`` is what the sender reads; ``detail`` (the client's error: a
-        registry's or broker's internal address, an errno) goes to the log only, never to a caller outside."""
+        registry's or broker's internal address, an errno) goes to the log only, never to a caller outside; ``down``:
+        what did not answer (``outage_log.KAFKA`` or ``REGISTRY``), which the line that ends the outage names."""
         UNAVAILABLE.labels(adapter=self.name).inc()
-        self.outage_log.note(f"{reason}: {detail}" if detail else reason)
+        self.outage_log.note(f"{reason}: {detail}" if detail else reason, down=down)
         return Unavailable(reason, retry_after_s=self._retry_after_s)
 
     def misconfigured(self, error: MissingTopicError) -> Misconfigured:
@@ -303,7 +306,8 @@ class AdapterPublisher:
         except Exception as exc:
             if not is_outage(exc):
                 raise
-            raise self.unavailable("cannot record the rejection", detail=str(exc)) from exc
+            raise self.unavailable("cannot record the rejection", detail=str(exc),
+                                   down=REGISTRY if isinstance(exc, SchemaRegistryError) else KAFKA) from exc
 
 
 def dropped_part_id(dropped: DroppedPart) -> str:

@@ -11,7 +11,7 @@ A source (a file reader, a table poller, an outbox relay) supplies only what is 
   called only after Kafka acknowledged the chunk's events and dead letters, so a crash re-reads at most
   one chunk, whose records the dedupe store and deterministic event ids absorb.
 
-``drain`` runs the loop until the source has nothing more; ``Unavailable`` (Kafka did not acknowledge)
+``drain`` runs the loop until the source has nothing more; ``Unavailable`` (Kafka or the schema registry down)
 propagates with the position unchanged, at once, or, given a ``retry`` (a command importing files, which has no
 sender to answer 503), once the retry gave up on the chunk (``bus.publish_retry``: backoff up to
 ``producer.give_up_after_s``); a chunk tried again is deduped (``adapters.base.publisher``).
@@ -62,7 +62,8 @@ async def drain(
     source: ResumableSource[Any], publisher: AdapterPublisher, *, retry_after_s: int = 5, retry: Retry | None = None
 ) -> int:
     """Ingest every batch the source has now; return how many batches were committed. ``retry``: how a chunk
-    Kafka did not acknowledge (``Unavailable``) is tried again; None: ``Unavailable`` is raised at once."""
+    Kafka did not acknowledge, or whose schemas the registry did not answer for (``Unavailable``), is tried again;
+    None: ``Unavailable`` is raised at once."""
     committed = 0
     while (batch := await source.next_batch()) is not None:
         chunk = partial(ingest, publisher, batch.items, source.to_record, retry_after_s=retry_after_s,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from adapters.base import csv_lines
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
+from adapters.base.import_summary import add_published_kinds, events_text
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
@@ -40,8 +42,9 @@ log = get_logger(__name__)
 
 @dataclass
 class ImportReport:
-    lines: int = 0
+    lines: int = 0  # a CDR is one line: records and lines are one count
     published_events: int = 0
+    event_kinds: Counter[str] = field(default_factory=Counter)  # the events published, by kind (``import_summary``)
     duplicates: int = 0
     rejected: int = 0
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published CDRs (no line numbers)
@@ -49,10 +52,11 @@ class ImportReport:
 
     def summary(self, name: str) -> str:
         """The line ``import-cdr`` prints for the file ``name``, as ``import-batch`` does: ``Master.csv: 3 lines,
-        9 events published, 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)][, 1 line not ended
-        yet (line 4, no newline), left for the next run]``: a left line is neither counted nor rejected."""
-        text = f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, " \
-               f"{self.rejected} rejected"
+        9 events published (3 A, 3 B, 3 C), 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)][,
+        1 line not ended yet (line 4, no newline), left for the next run]`` (the events' kinds when there are several,
+        ``adapters.base.import_summary``): a left line is neither counted nor rejected."""
+        text = f"{name}: {self.lines} lines, {events_text(self.published_events, self.event_kinds)}, " \
+               f"{self.duplicates} duplicates, {self.rejected} rejected"
         dropped = self.dropped.summary()
         text = f"{text}, {dropped}" if dropped else text
         if self.unended:
@@ -117,6 +121,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             report = await self.read_available()
             for name in ("lines", "published_events", "duplicates", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.event_kinds.update(report.event_kinds)
             total.unended = report.unended  # the last read's: a line still without its newline when stopped
             try:
                 await asyncio.wait_for(stop.wait(), poll_s)
@@ -165,6 +170,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
                         reason=error.reason)
         self._report.lines += len(batch.items)
         self._report.published_events += outcome.published_events
+        add_published_kinds(self._report.event_kinds, outcome)
         self._report.duplicates += outcome.duplicates
         self._report.rejected += len(outcome.refused)
         self._report.dropped.add(outcome.accepted, lambda index: batch.items[index].native[0])

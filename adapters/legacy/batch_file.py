@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.csv_lines import unclosed_quote
 from adapters.base.errors import RejectedInput
+from adapters.base.import_summary import add_published_kinds
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.metrics import CHANGED
@@ -67,6 +68,8 @@ class FileImport(ResumableSource[tuple[int, int]]):
         self._lines: dict[int, LineRevision] = {}
         self._latest: dict[str, LineRevision] = {}
         self.number = 1 if layout.header else 0  # lines read so far (``header_columns`` read the header)
+        # this chunk's records spanning several lines (a quoted field with a line break): first line -> lines after it
+        self._spans: dict[int, int] = {}
         # lines accepted (published or duplicates) and rejected so far, with the runs this one resumes
         self.tally = {"accepted": 0, "rejected": 0}
 
@@ -99,6 +102,8 @@ class FileImport(ResumableSource[tuple[int, int]]):
                 items.append(Item((record.line, record.text),
                                   RawRecord(value=record.raw.rstrip(b"\r\n"), headers=headers,
                                             line=self._shape)))
+                if record.last > record.line:
+                    self._spans[record.line] = record.last - record.line
             if len(items) >= self._chunk_lines:
                 break
         if not read_any:
@@ -169,7 +174,10 @@ class FileImport(ResumableSource[tuple[int, int]]):
                                EXPORTED_AT: self.occurred_default.isoformat(), **self.tally})
         report = self._report
         report.lines += len(batch.items)
+        report.physical_lines += len(batch.items) + sum(self._spans.values())
+        self._spans.clear()
         report.published_events += outcome.published_events
+        add_published_kinds(report.event_kinds, outcome)
         report.duplicates += outcome.duplicates
         self._note_revisions(batch, outcome)
         for index, error in outcome.refused:

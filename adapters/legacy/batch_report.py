@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from adapters.base.identifiers import DroppedTally, NobodyTally
+from adapters.base.import_summary import events_text, records_text
 from adapters.base.import_target import ImportTarget
 from adapters.legacy.dropped import UnknownStatuses, trait_tally, with_dropped
 from adapters.legacy.snapshot import GoneTally
@@ -17,8 +19,10 @@ NO_HEADER_LINE = "no header line (the file is empty, or its first line is blank:
 @dataclass
 class BatchReport:
     checksum: str
-    lines: int = 0
+    lines: int = 0  # records read (a record whose quoted field holds a line break spans several lines)
+    physical_lines: int = 0  # the lines those records span (``lines`` when each is one line)
     published_events: int = 0
+    event_kinds: Counter[str] = field(default_factory=Counter)  # the events published, by kind (``import_summary``)
     duplicates: int = 0
     changed: int = 0  # lines published as a newer fact: their key was published before with other content
     gone: GoneTally = field(default_factory=GoneTally)  # a snapshot's lines gone since the previous one (``snapshot``)
@@ -39,11 +43,13 @@ class BatchReport:
     def summary(self, name: str) -> str:
         """The line ``import-batch`` prints for the file ``name``: ``bills.csv: already imported to cluster
         4L6g3nShT-eMCtK--X86sw, prefix omnibus on 2026-12-02T11:08:42+00:00 (sha256 9f86d081884c)``, or
-        ``accounts.csv: 1 lines, 2 events published, 0 duplicates, 1 changed, 0 rejected, 2 identifiers dropped (EMAIL 1
-        malformed, PHONE 1 placeholder) on line 2, 1 trait dropped (birth_date 1) on line 3`` (``changed``: lines
-        published as a newer fact of a key published before, only when some were; the last parts only when some were
-        dropped: identifiers are on ``identity.observed.v1`` as ``rejected_identifiers``; a trait that does not read as
-        its layout type is left out of its line's events)."""
+        ``accounts.csv: 1 lines, 2 events published (1 CustomerUpdated, 1 IdentifiersObserved), 0 duplicates, 1 changed,
+        0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1 placeholder) on line 2, 1 trait dropped
+        (birth_date 1) on line 3`` (``3 records (4 lines)`` when a quoted field holds a line break; the events' kinds
+        when there are several, ``adapters.base.import_summary``; ``changed``: lines published as a newer fact of a key
+        published before, only when some were; the last parts only when some were dropped: identifiers are on
+        ``identity.observed.v1`` as ``rejected_identifiers``, in an ``IdentifiersObserved`` of their own; a trait that
+        does not read as its layout type is left out of its line's events)."""
         if self.no_header:
             return (f"{name}: {NO_HEADER_LINE}: nothing imported, nothing published or closed; import the export "
                     "again once it is complete")
@@ -58,7 +64,8 @@ class BatchReport:
                     "(dead-lettered): import the corrected lines in a new file") if self.rejected_then else ""
             return f"{name}: already imported{where}{when} (sha256 {self.checksum[:12]}){then}"
         changed = f"{self.changed} changed, " if self.changed else ""
-        text = (f"{name}: {self.lines} lines, {self.published_events} events published, {self.duplicates} duplicates, "
+        text = (f"{name}: {records_text(self.lines, self.physical_lines or self.lines)}, "
+                f"{events_text(self.published_events, self.event_kinds)}, {self.duplicates} duplicates, "
                 f"{changed}{len(self.rejected)} rejected")
         forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
                      "once the layout or the export is fixed") if self.not_remembered else ""

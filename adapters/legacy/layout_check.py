@@ -18,6 +18,7 @@ from pathlib import Path
 from adapters.base.csv_lines import unclosed_quote
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
+from adapters.base.import_summary import records_text
 from adapters.legacy.batch_lines import file_records, header_columns, line_id
 from adapters.legacy.dropped import UnknownStatuses, count_dropped, trait_tally, with_dropped
 from adapters.legacy.layout import Layout
@@ -28,11 +29,12 @@ DEFAULT_LINES = 100
 
 @dataclass
 class LineCheck:
-    """``lines`` data lines read, ``rejected``: line number -> the reason the import would dead-letter it for;
-    ``dropped`` / ``traits``: the identifiers and traits the lines that would be published would lose; ``statuses``:
-    their card status words no list knows."""
+    """``lines`` data records read (spanning ``physical_lines`` lines), ``rejected``: line number -> the reason the
+    import would dead-letter it for; ``dropped`` / ``traits``: the identifiers and traits the lines that would be
+    published would lose; ``statuses``: their card status words no list knows."""
 
-    lines: int = 0
+    lines: int = 0  # records read (a record whose quoted field holds a line break spans several lines)
+    physical_lines: int = 0  # the lines those records span
     rejected: dict[int, str] = field(default_factory=dict)
     dropped: DroppedTally = field(default_factory=DroppedTally)
     traits: DroppedTally = field(default_factory=trait_tally)
@@ -41,9 +43,10 @@ class LineCheck:
     def summary(self, name: str) -> str:
         """``accounts.csv: 5 lines checked, 5 would be published, 0 rejected, 5 identifiers dropped (NATIONAL_ID 5
         malformed) on lines 2, 3, 4, 5, 6``: the last parts, only when some were dropped, as ``BatchReport.summary``
-        writes them."""
-        text = (f"{name}: {self.lines} lines checked, {self.lines - len(self.rejected)} would be published, "
-                f"{len(self.rejected)} rejected")
+        writes them; ``3 records (4 lines) checked`` when a quoted field holds a line break
+        (``adapters.base.import_summary``)."""
+        text = (f"{name}: {records_text(self.lines, self.physical_lines or self.lines)} checked, "
+                f"{self.lines - len(self.rejected)} would be published, {len(self.rejected)} rejected")
         return with_dropped(text, self.dropped, self.traits, self.statuses.summary())
 
 
@@ -64,6 +67,7 @@ def check_lines(path: Path, layout: Layout, ctx: LegacyContext, limit: int = DEF
             if text is not None and layout.skips(text):
                 continue
             check.lines += 1
+            check.physical_lines += record.last - line + 1
             if text is None:  # cut inside a quoted field: refused alone (``batch_lines.file_records``)
                 check.rejected[line] = unclosed_quote().reason
                 continue

@@ -11,19 +11,84 @@ from typing import Any
 
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
+from adapters.base.wire import MAX_INT_DIGITS
 from adapters.web import errors
 
 MAX_ID_CHARS = 256
+# The fields of a message the contract types ``string`` or ``integer`` (``adapters.web.openapi``): read as text, a
+# whole number as its decimal text, so ``424242`` and ``"424242"`` are one id, and one content (``one_spelling``).
+TEXT_OR_NUMBER_FIELDS = ("messageId", "userId", "anonymousId", "event", "name", "groupId", "previousId")
+# The ids of ``properties`` read so: a service request's case id, an offer's id and presentation. Not an offer's
+# version: a number, not an id, which SDKs send as a number as often as as text; one spelling of it would change the
+# digest, and so the event ids, of the messages already sent with the other (the event ids of those with text ids
+# stay what they were, ``one_spelling``).
+TEXT_OR_NUMBER_PROPERTIES = ("request_id", "case_id", "offer_id", "offerId", "presentation_id", "presentationId")
+# A whole number written with a fraction or an exponent (``770002.0``, ``1e3``: JSON Schema 2020-12 calls it an
+# integer) reaches us as a double, which holds every whole number exactly only below 2**53: a larger one is refused
+# rather than read as digits the sender never wrote (``1e25`` is 10000000000000000905969664 as a double).
+MAX_EXACT_FLOAT = 2**53
+NOT_TEXT = (f"must be a string or a whole number (at most {MAX_INT_DIGITS} digits; written with a fraction or an "
+            f"exponent, below 2^53)")
+
+
+def whole_text(value: Any) -> str | None:
+    """``value`` as the text an id is read as: a string as it is, a whole number (an integer, or a float with no
+    fractional part below ``MAX_EXACT_FLOAT``) as its decimal text, ``770002.0`` as ``"770002"``; None for anything
+    else (a fraction, a boolean, an object, a list, null). Integers of more than ``MAX_INT_DIGITS`` digits never get
+    here: ``adapters.base.wire`` refuses the body holding one."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is float and value.is_integer() and abs(value) < MAX_EXACT_FLOAT:
+        return str(int(value))
+    return None
+
+
+def one_spelling(message: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``message`` with every id it spells as a whole number (``TEXT_OR_NUMBER_FIELDS``, and
+    ``TEXT_OR_NUMBER_PROPERTIES`` in ``properties``) as its text: what its content digest and a generated messageId
+    are computed from, so a re-send under ``"424242"`` of a message first sent under ``424242`` is a duplicate, not
+    another event under a used id. ``message`` itself when it spells none so (the common case: no copy), so the
+    digest of a message of text ids is the one it always was."""
+    changed = _texts(message, TEXT_OR_NUMBER_FIELDS)
+    properties = message.get("properties")
+    if not isinstance(properties, dict):
+        properties = {}
+    in_properties = _texts(properties, TEXT_OR_NUMBER_PROPERTIES) if properties else None
+    if changed is None and in_properties is None:
+        return message
+    result = {**message, **(changed or {})}
+    if in_properties is not None:
+        result["properties"] = {**properties, **in_properties}
+    return result
+
+
+def _texts(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, str] | None:
+    """The ``names`` of ``values`` holding a whole number (``whole_text``), as their text; None when none does."""
+    found: dict[str, str] | None = None
+    for name in names:
+        value = values.get(name)
+        if value is None or type(value) is str:
+            continue
+        text = whole_text(value)
+        if text is not None:
+            found = found or {}
+            found[name] = text
+    return found
 
 
 def text_id(message: Mapping[str, Any], field: str) -> str | None:
-    """A Segment id field (userId, anonymousId, groupId, previousId...) as text; numbers are allowed."""
+    """A Segment id field (userId, anonymousId, groupId, previousId...) as text; whole numbers are allowed
+    (``whole_text``). ``MessageRejected`` ``bad_field`` for any other value or a text over ``MAX_ID_CHARS``."""
     value = message.get(field)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise errors.bad_field(field, "must be a string or a whole number")
-    text = str(value).strip()
+    whole = whole_text(value)
+    if whole is None:
+        raise errors.bad_field(field, NOT_TEXT)
+    text = whole.strip()
     if len(text) > MAX_ID_CHARS:
         raise errors.bad_field(field, f"is longer than {MAX_ID_CHARS} characters")
     return text or None
@@ -35,7 +100,7 @@ def message_id(message: Mapping[str, Any], call: str = "") -> str:
     given = text_id(message, "messageId")
     if given:
         return given
-    canonical = json.dumps([call, message], sort_keys=True, separators=(",", ":"), default=str)
+    canonical = json.dumps([call, one_spelling(message)], sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
@@ -147,8 +212,8 @@ def required_text(values: Mapping[str, Any], call: str, *names: str, prefix: str
     if found is not None:
         return found
     present = next((name for name in names if values.get(name) not in (None, "")), None)
-    if present is not None and (isinstance(values[present], bool) or not isinstance(values[present], str | int)):
-        raise errors.bad_field(prefix + present, "must be a string or a whole number")
+    if present is not None and whole_text(values[present]) is None:
+        raise errors.bad_field(prefix + present, NOT_TEXT)
     raise errors.missing_field(call, prefix + names[0])
 
 
@@ -161,9 +226,10 @@ def limited_text(values: Mapping[str, Any], *names: str, limit: int, prefix: str
         value = values.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise errors.bad_field(prefix + name, "must be a string or a whole number")
-        text = str(value).strip()
+        whole = whole_text(value)
+        if whole is None:
+            raise errors.bad_field(prefix + name, NOT_TEXT)
+        text = whole.strip()
         if len(text) > limit:
             raise errors.bad_field(prefix + name, f"is longer than {limit} characters")
         return text
@@ -171,9 +237,11 @@ def limited_text(values: Mapping[str, Any], *names: str, limit: int, prefix: str
 
 
 def first_text(values: Mapping[str, Any], *names: str) -> str | None:
+    """The first of ``names`` in ``values`` that is non-blank text or a whole number (``whole_text``), without its
+    surrounding spaces; None when none is."""
     for name in names:
-        value = values.get(name)
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
+        text = whole_text(values.get(name))
+        if text is not None and text.strip():
+            return text.strip()
     return None
 

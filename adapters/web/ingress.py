@@ -27,7 +27,7 @@ from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
-from adapters.web import errors
+from adapters.web import errors, fields
 from adapters.web.config import MAX_BATCH_BYTES, MAX_EVENT_BYTES, WebSettings
 from adapters.web.mapper import CALL_TYPES, SegmentMapper
 from adapters.web.openapi import openapi
@@ -207,9 +207,9 @@ def _parse(body: bytes, media_type: str) -> dict[str, Any]:
 
 
 def _message_id(message: Any) -> str | None:
-    """The sender's messageId as the answer may echo it: text only (the response schema says string)."""
-    value = message.get("messageId") if isinstance(message, dict) else None
-    return value if isinstance(value, str) else None
+    """The sender's messageId as the answer may echo it: as text (the response schema says string), a whole number
+    as the text it is read as (``fields.whole_text``)."""
+    return fields.whole_text(message.get("messageId")) if isinstance(message, dict) else None
 
 
 def _message_label(index: int, message: Any) -> str:

@@ -97,6 +97,13 @@ class _Message:
         return {"original_timestamp": self.device_time.isoformat()} if self.device_time else {}
 
 
+def message_digest(message: dict[str, Any], kind: str | None) -> bytes | None:
+    """A message's ``content_digest`` as a ``kind`` call (``None``: its own ``type`` is not digested), its ids in one
+    spelling (``fields.one_spelling``: ``424242`` and ``"424242"`` are one content), ``DIGEST_LEFT_OUT`` left out:
+    what its event ids derive from and a re-send is told from another event by."""
+    return content_digest(fields.one_spelling(message), leave_out=DIGEST_LEFT_OUT, kind=kind)
+
+
 class SegmentMapper:
     def __init__(
         self, settings: WebSettings, topics: TopicSettings, identifiers: IdentifierSettings | None = None
@@ -173,7 +180,7 @@ class SegmentMapper:
         # the person's identifiers are already distinct: without identifiers in traits they are the customer's
         customer = Found().extend(person).extend(in_traits) if in_traits.identifiers or in_traits.rejected else person
         person_records = person.records()
-        digest = reissued_digest or content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=kind)
+        digest = reissued_digest or message_digest(message, kind)
         parsed = _Message(message, source, message_id, occurred_at, received, person_records, customer,
                           person_records if customer is person else customer.records(), None, digest, device_time,
                           reissued_from=reissued_from)

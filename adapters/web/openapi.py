@@ -10,7 +10,9 @@ from adapters.base.identifiers import (
     dropped_traits_openapi,
     handoffs_naming_nobody_openapi,
 )
+from adapters.base.wire import MAX_INT_DIGITS
 from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
+from adapters.web.fields import MAX_ID_CHARS
 from bus.handoff_limits import MAX_CASE_ID_CHARS, MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
@@ -30,21 +32,30 @@ _CALLS = {
 _SHORT = {"identify": "i", "track": "t", "page": "p", "screen": "s", "group": "g", "alias": "a"}
 
 # A portal whose user ids are numbers sends them as JSON numbers: an id or a name given as a whole number is read as
-# its decimal text (``adapters.web.fields.text_id``, ``first_text``), as the adapter always did; a fraction, a boolean,
-# an object or a list is refused (400 bad_field). The contract says so rather than "string" alone.
-_TEXT_OR_NUMBER = {"type": ["string", "integer"]}
-_AS_TEXT = " A whole number is taken as its decimal text."
+# its decimal text (``adapters.web.fields.whole_text``), as the adapter always did; a fraction, a boolean, an object or
+# a list is refused (400 bad_field). The contract says so rather than "string" alone, with the limits the adapter
+# holds it to: integers of at most ``MAX_INT_DIGITS`` digits (``adapters.base.wire``), ids of at most ``MAX_ID_CHARS``
+# characters (``fields.text_id``). JSON Schema 2020-12 calls ``770002.0`` an integer: it is read as 770002.
+_TEXT_OR_NUMBER: dict[str, Any] = {"type": ["string", "integer"], "exclusiveMaximum": 10**MAX_INT_DIGITS,
+                                   "exclusiveMinimum": -(10**MAX_INT_DIGITS)}
+_ID = {**_TEXT_OR_NUMBER, "maxLength": MAX_ID_CHARS}
+_AS_TEXT = (f" A whole number (at most {MAX_INT_DIGITS} digits) is taken as its decimal text, so 424242 and "
+            "\"424242\" are one id; one written with a fraction or an exponent (770002.0, 1e3) below 2^53 "
+            "(9007199254740992) is taken as the whole number it is, a larger one is refused (a double does not hold "
+            "its digits): send those as text.")
+_ID_TEXT = _AS_TEXT + f" At most {MAX_ID_CHARS} characters."
 
 _MESSAGE = {
     "type": "object",
     "description": "A Segment message (Segment Spec). userId or anonymousId is required.",
     "properties": {
         "type": {"type": "string", "enum": list(_CALLS)},
-        "messageId": {**_TEXT_OR_NUMBER, "description": "Sender's id: a re-send of a message under it is a "
-                      "duplicate; another event under a used id is refused (id_conflict) by a replica that "
-                      "published the first, else published under event ids of its own." + _AS_TEXT},
-        "userId": {**_TEXT_OR_NUMBER, "description": _AS_TEXT.strip()},
-        "anonymousId": {**_TEXT_OR_NUMBER, "description": _AS_TEXT.strip()},
+        "messageId": {**_ID, "description": "Sender's id: a re-send of a message under it is a duplicate, also "
+                      "with its ids in their other spelling (number or text); another event under a used id is "
+                      "refused (id_conflict) by a replica that published the first, else published under event ids "
+                      "of its own." + _ID_TEXT},
+        "userId": {**_ID, "description": _ID_TEXT.strip()},
+        "anonymousId": {**_ID, "description": _ID_TEXT.strip()},
         "timestamp": {"type": "string", "format": "date-time"},
         "originalTimestamp": {"type": "string", "format": "date-time"},
         "sentAt": {"type": "string", "format": "date-time",
@@ -55,8 +66,9 @@ _MESSAGE = {
             "A service request track (an event of OMNIBUS_ADAPTER_WEB__SERVICE_REQUEST_EVENTS) opens a back-office "
             f"case from: request_id or case_id (the case's id, at most {MAX_CASE_ID_CHARS} characters), case_type or "
             f"category (at most {MAX_KIND_CHARS}), team (at most {MAX_TEAM_CHARS}), summary, description or subject "
-            f"(at most {MAX_SUMMARY_CHARS}), service_tier; a value over its limit or not text is refused "
-            "(bad_field).")},
+            f"(at most {MAX_SUMMARY_CHARS}), service_tier; a value over its limit, or neither text nor a whole "
+            "number, is refused (bad_field). An offer event's offer_id and presentation_id and these case ids "
+            "are read as ids are:" + _AS_TEXT)},
         "traits": {"type": "object", "description": (
             "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default "
             f"{_DEFAULT_TRAITS}; an account, card or customer number or a national ID only when the deployment adds "
@@ -65,9 +77,8 @@ _MESSAGE = {
             "A national-format phone is read in the region of the traits' country, else the adapter's. "
             f"{VALUE_RULES}")},
         "context": {"type": "object"},
-        "groupId": {**_TEXT_OR_NUMBER,
-                    "description": f"group: required; an ACCOUNT identifier.{_AS_TEXT} {VALUE_RULES}"},
-        "previousId": {**_TEXT_OR_NUMBER, "description": "alias: required." + _AS_TEXT},
+        "groupId": {**_ID, "description": f"group: required; an ACCOUNT identifier.{_ID_TEXT} {VALUE_RULES}"},
+        "previousId": {**_ID, "description": "alias: required." + _ID_TEXT},
         "writeKey": {"type": "string", "description": "Write key, when not given by Basic auth."},
     },
     "additionalProperties": True,
@@ -167,7 +178,9 @@ _DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "Omnibus web-hall adapter (Segment HTTP Tracking API)",
         "version": "1",
-        "description": "Segment-compatible ingress. 32 KB per message, 500 KB per batch; CORS enabled.",
+        "description": "Segment-compatible ingress. 32 KB per message, 500 KB per batch; CORS enabled. An integer "
+                       f"anywhere in a message has at most {MAX_INT_DIGITS} digits: a longer one refuses the message "
+                       "(400 bad_number).",
     },
     "paths": _paths(),
     "components": {

@@ -27,8 +27,9 @@ from typing import Any
 
 from adapters.base.handoff_request import HANDOFF_CREATED
 from adapters.base.http import PATH_HEADER
-from adapters.base.mapper import MappedRecord, content_digest, content_id
-from adapters.web.mapper import CALL_TYPES, DIGEST_LEFT_OUT, SegmentMapper
+from adapters.base.mapper import MappedRecord, content_id
+from adapters.web import fields
+from adapters.web.mapper import CALL_TYPES, SegmentMapper, message_digest
 from bus.errors import OmnibusError
 
 # RejectedInput codes of a message refused only for an id it carries (``adapters.base.ingest.id_conflict``,
@@ -56,22 +57,23 @@ def reissued(code: str, value: bytes, headers: Mapping[str, str], failed_at: dat
         message: Any = json.loads(value)
     except ValueError as exc:
         raise NotReissuable("the dead letter's value is not a JSON message") from exc
-    message_id = message.get("messageId") if isinstance(message, dict) else None
-    if not source or not isinstance(message_id, str):
+    # a messageId the portal sent as a whole number is its text, as the mapper read it (``fields.whole_text``)
+    message_id = fields.whole_text(message.get("messageId")) if isinstance(message, dict) else None
+    if not source or not message_id:
         raise NotReissuable("the dead letter is not a web message with a messageId and its write key's source")
     call = CALL_TYPES.get(headers.get(PATH_HEADER, "").rsplit("/", 1)[-1])  # None for /v1/batch: its "type"
     kind = call or message.get("type")
-    digest = content_digest(message, leave_out=DIGEST_LEFT_OUT, kind=CALL_TYPES.get(kind) if isinstance(kind, str)
-                            else None)
+    digest = message_digest(message, CALL_TYPES.get(kind) if isinstance(kind, str) else None)
     new_ids = {"messageId": content_id(message_id, digest)}
     changed = {**message, "messageId": new_ids["messageId"]}
     if code == "request_id_conflict":
         properties = message.get("properties")
-        case_field = next((name for name in CASE_FIELDS if isinstance(properties, dict)
-                           and isinstance(properties.get(name), str) and properties[name].strip()), None)
+        given = {name: (fields.whole_text(properties.get(name)) or "").strip() for name in CASE_FIELDS} if isinstance(
+            properties, dict) else {}
+        case_field = next((name for name, text in given.items() if text), None)
         if case_field is None:
             raise NotReissuable("the dead letter's message names no request_id or case_id")
-        new_ids[case_field] = content_id(properties[case_field].strip(), digest)
+        new_ids[case_field] = content_id(given[case_field], digest)
         changed["properties"] = {**properties, case_field: new_ids[case_field]}
     record = mapper(changed, source=source, call=call, received_at=failed_at, reissued_from=message_id,
                     reissued_digest=digest)

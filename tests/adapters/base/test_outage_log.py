@@ -10,7 +10,7 @@ import pytest
 from adapters.base.dedupe import DedupeStore
 from adapters.base.errors import Unavailable
 from adapters.base.mapper import MappedRecord
-from adapters.base.outage_log import IMPORT_ENDED_MESSAGE, IMPORT_MESSAGE, MESSAGE, OutageLog
+from adapters.base.outage_log import IMPORT_ENDED_MESSAGE, IMPORT_MESSAGE, KAFKA, MESSAGE, REGISTRY, OutageLog
 from adapters.base.publisher import AdapterPublisher
 from bus.errors import PublishError, SchemaRegistryError
 from bus.producer import Outgoing
@@ -99,7 +99,8 @@ async def test_an_import_waiting_for_kafka_says_so_each_window_and_when_it_goes_
     result = await publisher.submit([MappedRecord("id-1", (event,))])
     assert result.published_events == 1
     messages = [line["message"] for line in lines.lines]
-    assert messages[0] == IMPORT_MESSAGE and messages[-1] == IMPORT_ENDED_MESSAGE and 2 <= len(messages) <= 3
+    ended = IMPORT_ENDED_MESSAGE.format(again="Kafka acknowledged")
+    assert messages[0] == IMPORT_MESSAGE and messages[-1] == ended and 2 <= len(messages) <= 3
     assert "has not acknowledged for 0.1 s" in lines.lines[0]["reason"] and lines.lines[-1]["outage_s"] >= 0
     kafka.delay_s = 0
     await publisher.submit([MappedRecord("id-2", (event,))])  # no outage now: no line
@@ -115,3 +116,40 @@ async def test_a_sender_answered_within_its_timeout_gets_no_waiting_line() -> No
         await publisher.submit([MappedRecord("id-1", (event,))])
     (line,) = lines.lines
     assert "did not acknowledge within 0.05 s" in line["reason"]
+
+
+@pytest.mark.parametrize(("down", "again"), [
+    ([KAFKA], "Kafka acknowledged"),
+    ([REGISTRY], "the schema registry answers"),
+    ([REGISTRY, KAFKA, REGISTRY], "the schema registry answers and Kafka acknowledged"),
+])
+def test_the_line_that_ends_an_outage_names_what_was_down(down: list[str], again: str) -> None:
+    """After a schema registry outage an import's last line said "Kafka acknowledged": it names what did not answer
+    during the outage; the next outage starts afresh."""
+    lines = Lines()
+    outage = OutageLog("legacy", lines, clock=Clock(), message=IMPORT_MESSAGE, ended_message=IMPORT_ENDED_MESSAGE)
+    for what in down:
+        outage.note("x", down=what)
+    outage.ended()
+    assert lines.lines[0]["down"] == down[0]
+    assert lines.lines[-1]["message"] == f"infrastructure available again: {again}, the import goes on"
+    outage.note("y")  # Kafka alone this time
+    outage.ended()
+    assert lines.lines[-1]["message"] == "infrastructure available again: Kafka acknowledged, the import goes on"
+
+
+async def test_a_registry_that_does_not_answer_at_publish_is_said_so_and_its_end_names_it() -> None:
+    """An event's schema is registered at its first publish: a registry outage there was answered "events not
+    acknowledged by Kafka", and its end "Kafka acknowledged"."""
+    lines = Lines()
+    down = DownKafka(SchemaRegistryError("schema registry unreachable: connection refused", retriable=True))
+    publisher = AdapterPublisher("legacy", down, DedupeStore(None, 60), None, retry_after_s=5)  # type: ignore[arg-type]
+    publisher.outage_log = OutageLog("legacy", lines, clock=Clock(), message=IMPORT_MESSAGE,
+                                     ended_message=IMPORT_ENDED_MESSAGE)
+    with pytest.raises(Unavailable, match="schema registry unavailable") as refused:
+        await publisher.submit([MappedRecord("id-1", (Outgoing("t", "k", Event("s", {})),))])
+    assert isinstance(refused.value.__cause__, SchemaRegistryError)
+    assert lines.lines[0]["down"] == REGISTRY and "Kafka" not in lines.lines[0]["reason"]
+    publisher.outage_log.ended()
+    assert lines.lines[-1]["message"] == (
+        "infrastructure available again: the schema registry answers, the import goes on")

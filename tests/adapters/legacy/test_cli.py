@@ -197,7 +197,8 @@ def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_val
     shutil.copy(SAMPLES / "accounts_bad_identifiers.csv", export)
     result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "accounts_layout.yaml"), str(export)])
     assert result.exit_code == 0, result.output
-    assert ("accounts_2026-12-01.csv: 1 lines, 2 events published, 0 duplicates, 0 rejected, "
+    assert ("accounts_2026-12-01.csv: 1 lines, 2 events published (1 AccountOpened, 1 IdentifiersObserved), "
+            "0 duplicates, 0 rejected, "
             "2 identifiers dropped (EMAIL 1 malformed, PHONE 1 malformed) on line 2") in result.output, result.output
     assert "not-a-phone" not in result.output and "broken@" not in result.output
 

@@ -200,8 +200,9 @@ async def test_tester15_f6_a_malformed_birth_date_loses_the_trait_not_the_accoun
     shutil.copy(SAMPLES / "energy_accounts.csv", path)
     report = await importer.import_file(path, layout)
     assert report.summary("a2.csv") == (  # the sample's phones 04 00 00 00 0x are no numbers; its IBAN is mistyped
-        "a2.csv: 2 lines, 4 events published, 0 duplicates, 0 rejected, 3 identifiers dropped (ACCOUNT 1 malformed, "
-        "PHONE 2 malformed) on lines 2, 3, 2 traits dropped (birth_date 2) on lines 2, 3")
+        "a2.csv: 2 lines, 4 events published (2 AccountOpened, 2 IdentifiersObserved), 0 duplicates, 0 rejected, "
+        "3 identifiers dropped (ACCOUNT 1 malformed, PHONE 2 malformed) on lines 2, 3, 2 traits dropped (birth_date 2) "
+        "on lines 2, 3")
     accounts = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
     assert sorted(value["account_number"] for value in accounts) == ["400055556666", "400055557777"]
     observed = {landed.event.value["traits"]["given_name"]: landed.event.value
@@ -499,7 +500,8 @@ async def test_a_line_keyed_by_a_placeholder_account_number_is_rejected_with_its
     filler = HOLDER_ROWS[0].replace("FR7630006000011234567890189", "0000000")
     report = await _holders_importer(tmp_path, publisher).import_file(
         _export(tmp_path, "a1.csv", [filler, HOLDER_ROWS[1]]), HOLDERS_LAYOUT)
-    assert report.summary("a1.csv") == "a1.csv: 2 lines, 2 events published, 0 duplicates, 1 rejected"
+    assert report.summary("a1.csv") == (
+        "a1.csv: 2 lines, 2 events published (1 AccountOpened, 1 IdentifiersObserved), 0 duplicates, 1 rejected")
     assert list(report.rejected) == [2] and report.rejected[2].startswith(
         "a1.csv line 2: field account_number is a placeholder or test value")
     assert publisher.dead_letters == [report.rejected[2]]
@@ -516,7 +518,8 @@ async def test_tester29_f8_a_line_keyed_by_a_mistyped_iban_is_rejected_with_its_
     mistyped = HOLDER_ROWS[0].replace("FR763000", "FR773000").replace("C-0770002", "C-0770009")
     report = await _holders_importer(tmp_path, publisher).import_file(
         _export(tmp_path, "a1.csv", [mistyped, HOLDER_ROWS[1]]), HOLDERS_LAYOUT)
-    assert report.summary("a1.csv") == "a1.csv: 2 lines, 2 events published, 0 duplicates, 1 rejected"
+    assert report.summary("a1.csv") == (
+        "a1.csv: 2 lines, 2 events published (1 AccountOpened, 1 IdentifiersObserved), 0 duplicates, 1 rejected")
     assert list(report.rejected) == [2] and report.rejected[2].startswith(
         "a1.csv line 2: field account_number is malformed: IBAN fails its check digits")
     assert publisher.dead_letters == [report.rejected[2]] and "FR77" not in report.rejected[2]

@@ -109,7 +109,8 @@ async def test_a_subscriber_listed_again_after_the_closure_is_a_changed_line_tha
         await importer.import_file(_night(tmp_path, night, *rows), layout)
     back = await importer.import_file(_night(tmp_path, "n3.csv", BOB, ALICE), layout)  # another file
     assert (back.published_events, back.changed, back.gone.reopened, back.gone.closed) == (2, 0, 1, 0)
-    assert back.summary("n3.csv") == ("n3.csv: 2 lines, 2 events published, 1 duplicates, 0 rejected, "
+    assert back.summary("n3.csv") == ("n3.csv: 2 lines, 2 events published (1 AccountOpened, 1 IdentifiersObserved), "
+                                      "1 duplicates, 0 rejected, "
                                       "1 account reopened (listed again after a snapshot closed it)")
 
 

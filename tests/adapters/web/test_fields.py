@@ -67,3 +67,102 @@ def test_the_openapi_contract_names_a_service_requests_fields_and_their_limits()
     said = OPENAPI["components"]["schemas"]["Message"]["properties"]["properties"]["description"]
     assert all(name in said for name in ("request_id", "case_type", "team", "summary", "service_tier"))
     assert all(str(limit) in said for limit in (MAX_CASE_ID_CHARS, MAX_KIND_CHARS, MAX_SUMMARY_CHARS))
+
+
+# -- an id in either spelling, number or text (a whole number is its decimal text) ---------------------------------
+
+
+def test_a_whole_number_is_its_decimal_text_in_every_spelling_json_schema_calls_an_integer() -> None:
+    """OpenAPI 3.1 (JSON Schema 2020-12) calls ``770002.0`` an integer: it is read as 770002, as ``1e3`` is 1000; a
+    fraction, a boolean, a list, null or a double too large to hold its digits is no whole number."""
+    assert [fields.whole_text(v) for v in ("770002", 770002, 770002.0, 1e3, -5.0, 0.0, 2.0**53 - 1)] == [
+        "770002", "770002", "770002", "1000", "-5", "0", "9007199254740991"]
+    assert [fields.whole_text(v) for v in (1.5, True, False, [1], {"a": 1}, None, 2.0**53, 1e25, -1e300)] == [None] * 9
+
+
+def test_a_float_with_no_fraction_is_read_as_the_whole_number_by_every_reader_the_others_told_the_rule() -> None:
+    import pytest
+
+    from adapters.web.errors import MessageRejected
+
+    assert fields.text_id({"userId": 770002.0}, "userId") == "770002"
+    assert fields.first_text({"event": 12.0}, "event") == "12"
+    assert fields.required_text({"event": 12.0}, "track", "event") == "12"
+    assert fields.limited_text({"team": 7.0}, "team", limit=64) == "7"
+    for read in (lambda v: fields.text_id({"userId": v}, "userId"),
+                 lambda v: fields.required_text({"event": v}, "track", "event"),
+                 lambda v: fields.limited_text({"team": v}, "team", limit=64)):
+        for refused in (770002.5, 1e25, True):
+            with pytest.raises(MessageRejected, match=r"must be a string or a whole number \(at most 40 digits"):
+                read(refused)
+
+
+def test_one_spelling_makes_every_id_text_and_leaves_a_message_of_text_ids_as_it_is() -> None:
+    texts = {"messageId": "424242", "userId": "u-1", "properties": {"request_id": "REQ-1"}}
+    assert fields.one_spelling(texts) is texts  # no copy: its digest is the one it always was
+    for name in fields.TEXT_OR_NUMBER_FIELDS:
+        assert fields.one_spelling({name: 424242, "other": 7}) == {name: "424242", "other": 7}
+        assert fields.one_spelling({name: 424242.0}) == {name: "424242"}
+    for name in fields.TEXT_OR_NUMBER_PROPERTIES:
+        numeric = {"userId": 5, "properties": {name: 77, "amount": 12, "offer_version": 3}}
+        assert fields.one_spelling(numeric) == {"userId": "5",
+                                                "properties": {name: "77", "amount": 12, "offer_version": 3}}
+        assert numeric["properties"][name] == 77  # the message itself is left as it came (its dead letter's value)
+    # what is no whole number stays as it is, for the reader to refuse
+    assert fields.one_spelling({"userId": 1.5, "messageId": True}) == {"userId": 1.5, "messageId": True}
+
+
+def test_a_generated_message_id_is_one_whatever_the_spelling_of_the_ids() -> None:
+    """A message without a messageId is named by a digest of its content: a re-send with its userId in the other
+    spelling is the same message, not a new one published twice."""
+    assert fields.message_id({"userId": 770002, "event": "Bill Viewed"}, "track") == fields.message_id(
+        {"userId": "770002", "event": "Bill Viewed"}, "track")
+    assert fields.message_id({"userId": 770002.0, "event": 3}, "track") == fields.message_id(
+        {"userId": "770002", "event": "3"}, "track")
+    assert fields.message_id({"userId": "770002"}, "track") != fields.message_id({"userId": "770003"}, "track")
+
+
+def test_the_contract_and_the_adapter_agree_on_every_id_and_name_field() -> None:
+    """tester48 F4: a 300-digit userId was valid by the served schema and refused ("at most 40" digits); a userId of
+    300 characters likewise. Each value below is valid by ``components.schemas.Message`` exactly when the adapter
+    reads it, for every field the contract types string-or-integer; the one kind the schema cannot tell apart (a
+    whole number written as a double of 2^53 or more) the field's description names."""
+    import jsonschema
+
+    from adapters.base.wire import MAX_INT_DIGITS
+    from adapters.web.errors import MessageRejected
+    from adapters.web.openapi import OPENAPI
+
+    message = OPENAPI["components"]["schemas"]["Message"]
+    validator = jsonschema.Draft202012Validator(message)
+    limit = 10**MAX_INT_DIGITS
+    values: list[object] = [424242, "424242", 770002.0, limit - 1, -(limit - 1), limit, -limit, 10**300, 1.5, True,
+                            "x" * fields.MAX_ID_CHARS, "x" * (fields.MAX_ID_CHARS + 1), "7" * 300]
+    for name in fields.TEXT_OR_NUMBER_FIELDS:
+        spec = message["properties"][name]
+        assert "2^53" in spec["description"] and f"at most {MAX_INT_DIGITS} digits" in spec["description"]
+        read_as_id = name not in ("event", "name")  # read by ``text_id``, held to MAX_ID_CHARS
+        for value in values:
+            valid = validator.is_valid({"userId": "u-1", name: value})
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= limit:
+                # never read: the message holding it is refused (``adapters.base.wire``, bad_number)
+                assert not valid, (name, value)
+                continue
+            try:
+                text = fields.text_id({name: value}, name) if read_as_id else fields.required_text(
+                    {name: value}, "track", name)
+                accepted = text is not None
+            except MessageRejected:
+                accepted = False
+            assert valid == accepted, (name, str(value)[:20], valid, accepted)
+
+
+def test_the_wire_refuses_a_body_with_an_integer_the_contract_calls_too_long() -> None:
+    import pytest
+
+    from adapters.base.errors import RejectedInput
+    from adapters.base.wire import MAX_INT_DIGITS, loads
+
+    assert loads(b'{"userId": ' + b"9" * MAX_INT_DIGITS + b"}")["userId"] == 10**MAX_INT_DIGITS - 1
+    with pytest.raises(RejectedInput, match=f"at most {MAX_INT_DIGITS}"):
+        loads(b'{"userId": ' + b"1" + b"0" * MAX_INT_DIGITS + b"}")

@@ -343,3 +343,112 @@ async def test_f17_a_request_without_a_case_id_of_its_own_claims_nothing(
     assert (await post_json(client, "/v1/track", service_request("Bill charged twice", "m-a")))[0] == 200
     assert (await post_json(client, "/v1/track", service_request("Meter not read", "m-b")))[0] == 200
     assert not dead_letters.records
+
+
+# -- an id re-sent in its other spelling, number or text (tester48 F4) ------------------------------------------------
+
+
+async def test_tester48_f4_a_message_re_sent_with_its_message_id_as_text_is_a_duplicate(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """The sample: ``messageId: 424242``, then the same track with ``messageId: "424242"``, was answered 400 ``id
+    ... was already published with other content`` and dead-lettered; the contract says a whole number is taken as
+    its decimal text and a re-send under the id is a duplicate."""
+    client, kafka, dead_letters = deduping
+    first = track("Bill Viewed", messageId=424242)
+    assert await post_json(client, "/v1/track", first) == (200, {"success": True})
+    published = len(kafka.published)
+    again = track("Bill Viewed", messageId="424242")
+    assert await post_json(client, "/v1/track", again) == (200, {"success": True, "duplicates": 1})
+    assert await post_json(client, "/v1/track", first) == (200, {"success": True, "duplicates": 1})
+    assert len(kafka.published) == published and not dead_letters.reasons
+    # another event under it is still another event, in either spelling
+    status, answer = await post_json(client, "/v1/track", track("Bill Paid", messageId="424242"))
+    assert (status, answer["code"]) == (400, "id_conflict")
+
+
+@pytest.mark.parametrize(("field", "number", "text"), [
+    ("userId", 770002, "770002"), ("userId", 770002.0, "770002"), ("anonymousId", 9001, "9001"),
+    ("event", 12, "12"), ("messageId", 5.0, "5"),
+])
+async def test_every_id_of_a_message_in_its_other_spelling_is_the_same_message(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters], field: str, number: object, text: str
+) -> None:
+    """Not only the messageId: a re-send whose userId, anonymousId or event name is spelled as text where the first
+    spelled it as a number (or as a double with no fraction, ``770002.0``), or the other way round, is a duplicate,
+    through a single call or a batch."""
+    client, kafka, dead_letters = deduping
+    message = {**track("Bill Viewed", messageId=f"t48-{field}-{text}"), field: number}
+    assert await post_json(client, "/v1/track", message) == (200, {"success": True})
+    published = len(kafka.published)
+    again = {**message, field: text, "type": "track"}
+    assert await post_json(client, "/v1/track", again) == (200, {"success": True, "duplicates": 1})
+    assert await post_json(client, "/v1/batch", {"batch": [again]}) == (200, {"success": True, "duplicates": 1})
+    assert len(kafka.published) == published and not dead_letters.reasons
+
+
+@pytest.mark.parametrize(("call", "field"), [("group", "groupId"), ("alias", "previousId"), ("page", "name"),
+                                             ("screen", "name")])
+async def test_every_call_type_re_sent_with_its_own_id_in_the_other_spelling_is_a_duplicate(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters], call: str, field: str
+) -> None:
+    client, kafka, dead_letters = deduping
+    message = {"userId": "portal-luc", "messageId": f"t48-{call}", "groupId": "g-1", "previousId": "anon-1",
+               field: 31337}
+    assert await post_json(client, f"/v1/{call}", message) == (200, {"success": True})
+    published = len(kafka.published)
+    assert await post_json(client, f"/v1/{call}", {**message, field: "31337"}) == (
+        200, {"success": True, "duplicates": 1})
+    assert len(kafka.published) == published and not dead_letters.reasons
+
+
+@pytest.mark.parametrize("field", ["request_id", "case_id"])
+async def test_a_service_request_re_sent_with_its_case_id_in_the_other_spelling_is_a_duplicate(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters], field: str
+) -> None:
+    client, kafka, dead_letters = deduping
+    number: Any = 4242
+    first = case_request("my bill is wrong", "t48-req", case_field=field, case_id=number)
+    assert await post_json(client, "/v1/track", first) == (200, {"success": True})
+    published = len(kafka.published)
+    again = case_request("my bill is wrong", "t48-req", case_field=field, case_id="4242")
+    assert await post_json(client, "/v1/track", again) == (200, {"success": True, "duplicates": 1})
+    assert len(kafka.published) == published and not dead_letters.reasons
+
+
+async def test_a_message_without_a_message_id_re_sent_with_its_user_id_as_text_is_published_once(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    client, kafka, _ = deduping
+    message = {"userId": 770002, "event": "Bill Viewed", "timestamp": "2026-12-02T07:00:00Z"}
+    assert await post_json(client, "/v1/track", message) == (200, {"success": True})
+    published = len(kafka.published)
+    assert await post_json(client, "/v1/track", {**message, "userId": "770002"}) == (
+        200, {"success": True, "duplicates": 1})
+    assert len(kafka.published) == published
+
+
+async def test_a_numeric_message_id_is_echoed_as_the_text_it_is_read_as(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    client, _, _ = deduping
+    batch = {"batch": [{**track("Bill Viewed", messageId=424243), "type": "track"},
+                       {**track("Bill Viewed", messageId=424244.0), "type": "track", "userId": 1.5}]}
+    status, answer = await post_json(client, "/v1/batch", batch)
+    assert status == 200 and answer["accepted"] == [{"index": 0, "messageId": "424243"}]
+    assert [(r["messageId"], r["code"]) for r in answer["rejected"]] == [("424244", "bad_field")]
+
+
+async def test_an_id_of_more_digits_than_the_contract_allows_refuses_its_message_only(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """tester48 F4: a 300-digit userId, valid by the schema served then, was refused; the contract now says at most 40
+    digits (``exclusiveMaximum``), and the adapter refuses such a message alone, as the contract says."""
+    client, _, dead_letters = deduping
+    batch = {"batch": [{**track("Bill Viewed", messageId="t48-long"), "type": "track", "userId": 10**40},
+                       {**track("Bill Viewed", messageId="t48-short"), "type": "track",
+                        "userId": 7302918465120938475610293847561029384756}]}  # 40 digits
+    status, answer = await post_json(client, "/v1/batch", batch)
+    assert status == 200 and answer["accepted"] == [{"index": 1, "messageId": "t48-short"}]
+    assert [(r["index"], r["code"]) for r in answer["rejected"]] == [(0, "bad_number")]
+    assert "at most 40" in answer["rejected"][0]["reason"] and len(dead_letters.reasons) == 1

@@ -211,3 +211,30 @@ async def test_tester27_f5_a_redriven_message_has_one_suffix_the_printed_message
     for created in values(record.events, CREATED):
         assert created["handoff_id"] in new_ids.values() and _suffix(created["origin_interaction_id"]) == suffix
     assert {contact["interaction_id"] for contact in values(record.events, CONTACT)} == {new_ids["messageId"]}
+
+
+async def test_a_message_refused_under_a_numeric_message_id_or_case_id_is_reissued_as_its_text(
+    web: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    """A portal that sends its ids as numbers (the contract allows it) gets the same re-issue: the dead letter of a
+    message refused under ``messageId: 31337`` was "not a web message with a messageId"; a request refused for its
+    numeric ``request_id`` named "no request_id or case_id"."""
+    client, _, dead_letters = web
+    number: Any = 31337
+    assert (await post_json(client, "/v1/track", track("Invoice Viewed", message_id=number)))[0] == 200
+    assert (await post_json(client, "/v1/track", track("Payment Method Updated", message_id=number)))[0] == 400
+    case: Any = 42
+    assert (await post_json(client, "/v1/track", case_request("attempt 1", "m-num-1", case_id=case)))[0] == 200
+    assert (await post_json(client, "/v1/track", case_request("attempt 2", "m-num-2", case_id=case)))[0] == 400
+    (conflict, _), (request, request_error) = dead_letters.records
+    new_ids, record = reissued("id_conflict", conflict.value, headers(conflict), FAILED_AT, mapper())
+    assert new_ids["messageId"].startswith("31337:")
+    # the same as the refused message spelled with text ids: one digest, one new id
+    as_text = mapper()(track("Payment Method Updated", message_id="31337"), source="portal-web", call="track")
+    assert as_text.content_digest is not None and new_ids["messageId"].endswith(as_text.content_digest.hex()[:8])
+    (contact,) = values(record.events, CONTACT)
+    assert contact["name"] == "Payment Method Updated"
+    new_ids, record = reissued(request_error.partition(".")[2], request.value, headers(request), FAILED_AT, mapper())
+    assert new_ids["request_id"].startswith("42:")
+    (created,) = values(record.events, CREATED)
+    assert created["handoff_id"] == new_ids["request_id"] and created["summary"] == "attempt 2"

@@ -50,3 +50,34 @@ async def test_another_event_under_a_used_message_id_on_the_other_replica_lands_
               if item.event.value["envelope"]["source_event_id"] == "f1-reused"]
     kept = {value["envelope"]["event_id"]: value["name"] for value in landed}  # a subscriber's dedupe
     assert len(landed) == 3 and sorted(kept.values()) == ["Bill Paid", "Bill Viewed"]
+
+
+async def test_a_message_re_sent_with_its_ids_in_their_other_spelling_is_one_message_on_every_replica(
+    bootstrap_servers: str,
+) -> None:
+    """tester48 F4 end to end: ``messageId: 424242`` with ``userId: 770002.0`` (JSON Schema's integer), then the same
+    track with ``"424242"`` and ``"770002"``. The replica that published the first answers the re-send as a
+    duplicate and publishes nothing; another replica publishes it under the first one's event ids, which a subscriber
+    drops. Nothing is dead-lettered."""
+    settings = await settings_with_topics(bootstrap_servers, partitions=1)
+    auth = {"Authorization": basic_auth()}
+    first = {"type": "track", "userId": 770002.0, "messageId": 424242, "event": "Bill Viewed",
+             "sentAt": "2026-12-02T07:00:00Z", "properties": {"bill_id": "B-78"}}
+    again = {**first, "userId": "770002", "messageId": "424242", "sentAt": "2026-12-02T07:00:05Z"}
+    answers = []
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(aiohttp.ClientSession())
+        urls = []
+        for _ in range(2):
+            server = await stack.enter_async_context(running_web_adapter(settings, web_settings()))
+            urls.append(f"http://127.0.0.1:{server.port}/v1/track")
+        for url, message in [(urls[0], first), (urls[0], again), (urls[1], again)]:
+            async with http.post(url, json=message, headers=auth) as response:
+                answers.append((response.status, await response.json()))
+    assert answers == [(200, {"success": True}), (200, {"success": True, "duplicates": 1}), (200, {"success": True})]
+
+    landed = [item.event.value for item in await read_events(settings, CONTACT_EVENTS)
+              if item.event.value["envelope"]["source_event_id"] == "424242"]
+    assert len(landed) == 2 and len({value["envelope"]["event_id"] for value in landed}) == 1
+    assert {value["interaction_id"] for value in landed} == {landed[0]["interaction_id"]}
+    assert {identifier["value"] for value in landed for identifier in value["customer_identifiers"]} == {"770002"}
