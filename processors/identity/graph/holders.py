@@ -40,7 +40,22 @@ def merge(ctx: Ctx[CustomerState], message: Offer, saga: Saga, limit_reason: str
     if {message.loser, *message.aliases} & set(state.do_not_merge) or {ctx.key, *state.aliases} & set(
             message.do_not_merge):
         return False
-    return weigh_offer(ctx, message, saga, household(message, state))[0] is Decision.MERGE
+    decision = weigh_offer(ctx, message, saga, household(message, state))[0]
+    return decision is Decision.MERGE or decision is Decision.REVIEW and browsers(ctx, message, state)
+
+
+def browsers(ctx: Ctx[CustomerState], message: Offer, state: CustomerState) -> bool:
+    """Whether the two sides hold nothing planned before the first identifier both carried (``plan_order``: anonymous
+    ids beside an e-mail): an event of either, meeting the other through it, would have joined unweighed
+    (``customer_join``: two browsers of one e-mail are weighed in neither order), so a review here is time order's
+    join, not a second review of two people. Bench draw 1859: ``{x0, e0}`` t0, ``{x2, u-0, e0}`` t1, ``{x1, e0}`` t2
+    arriving t1, t2, t0: t2's join was weighed against t1's login, which t0's claim of ``e0`` then took apart."""
+    both = carried_by_both(message, state)
+    if not both:
+        return False
+    first = ctx.policy.plan_order(both)[0]
+    return all(key in both or ctx.policy.plan_order([first, key])[0] == first
+               for key in [*state.members, *message.members])
 
 
 def household(message: Offer, state: CustomerState) -> list[str]:
