@@ -51,8 +51,8 @@ def browsers(ctx: Ctx[CustomerState], message: Offer, state: CustomerState) -> b
     join, not a second review of two people. Bench draw 1859: ``{x0, e0}`` t0, ``{x2, u-0, e0}`` t1, ``{x1, e0}`` t2
     arriving t1, t2, t0: t2's join was weighed against t1's login, which t0's claim of ``e0`` then took apart."""
     both = carried_by_both(message, state)
-    if not both:
-        return False
+    if not both or not all(key in state.members or key in message.members for key in both):
+        return False  # (two kept apart from its keeper: each met the keeper, weighed, never the other; draw 2949)
     first = ctx.policy.plan_order(both)[0]
     return all(key in both or ctx.policy.plan_order([first, key])[0] == first
                for key in [*state.members, *message.members])
