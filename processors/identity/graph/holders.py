@@ -18,6 +18,12 @@ holders' own records were weighed when they met; a review here would be the pair
 (``test_customer_join_order.py``). So the login, its contacts and the e-mail its claim took go to the holder whose
 traits agree, in every arrival order (``test_holders.py``). Not covered: a login whose given name both holders bear
 (twins-like) merges at the keeper, where the other holder is not weighed.
+
+Two browsers of one e-mail (issue #8 point 5): a pair holding nothing planned before the identifier both carried
+(anonymous ids beside the e-mail), one side keeping it, merges where the matcher reviews it (``browsers``): either
+side's event, meeting the other through it, joins unweighed (``customer_join``). Such a pair is proposed where a
+browser's join was weighed against a login that held the e-mail until its earliest event's claim took it (bench draw
+1859, ``test_holders_browsers.py``). Measured: ``tests/bench/results/identity_email_order.md`` (branch order39).
 """
 
 from __future__ import annotations
