@@ -144,6 +144,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         rule, reason = MAX_PER_CUSTOMER, limit_reason
     elif saga.reject:
         rule, reason = REVIEW_REJECTED, "an operator rejected this merge"
+    elif holders_pair and holders.browsers(ctx, message, state):
+        pass  # two browsers of one e-mail: time order joined them unweighed (holders.browsers)
     elif not saga.force and not named:  # an operator's accept skips the weight, and so does a named call
         decision, score = weigh_offer(ctx, message, saga, holders.household(message, state) if holders_pair else ())
     fitting = score is not None and fits_two.capped(saga, culprit, decision)  # a login that fits two: a review

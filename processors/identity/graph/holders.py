@@ -18,6 +18,12 @@ holders' own records were weighed when they met; a review here would be the pair
 (``test_customer_join_order.py``). So the login, its contacts and the e-mail its claim took go to the holder whose
 traits agree, in every arrival order (``test_holders.py``). Not covered: a login whose given name both holders bear
 (twins-like) merges at the keeper, where the other holder is not weighed.
+
+Two browsers of one e-mail (issue #8 point 5): a pair holding nothing planned before the identifier both carried
+(anonymous ids beside the e-mail), one side keeping it, merges where the matcher reviews it (``browsers``): either
+side's event, meeting the other through it, joins unweighed (``customer_join``). Such a pair is proposed where a
+browser's join was weighed against a login that held the e-mail until its earliest event's claim took it (bench draw
+1859, ``test_holders_browsers.py``). Measured: ``tests/bench/results/identity_email_order.md`` (branch order39).
 """
 
 from __future__ import annotations
@@ -40,7 +46,22 @@ def merge(ctx: Ctx[CustomerState], message: Offer, saga: Saga, limit_reason: str
     if {message.loser, *message.aliases} & set(state.do_not_merge) or {ctx.key, *state.aliases} & set(
             message.do_not_merge):
         return False
-    return weigh_offer(ctx, message, saga, household(message, state))[0] is Decision.MERGE
+    decision = weigh_offer(ctx, message, saga, household(message, state))[0]
+    return decision is Decision.MERGE or decision is Decision.REVIEW and browsers(ctx, message, state)
+
+
+def browsers(ctx: Ctx[CustomerState], message: Offer, state: CustomerState) -> bool:
+    """Whether the two sides hold nothing planned before the first identifier both carried (``plan_order``: anonymous
+    ids beside an e-mail): an event of either, meeting the other through it, would have joined unweighed
+    (``customer_join``: two browsers of one e-mail are weighed in neither order), so a review here is time order's
+    join, not a second review of two people. Bench draw 1859: ``{x0, e0}`` t0, ``{x2, u-0, e0}`` t1, ``{x1, e0}`` t2
+    arriving t1, t2, t0: t2's join was weighed against t1's login, which t0's claim of ``e0`` then took apart."""
+    both = carried_by_both(message, state)
+    if not both or not all(key in state.members or key in message.members for key in both):
+        return False  # (two kept apart from its keeper: each met the keeper, weighed, never the other; draw 2949)
+    first = ctx.policy.plan_order(both)[0]
+    return all(key in both or ctx.policy.plan_order([first, key])[0] == first
+               for key in [*state.members, *message.members])
 
 
 def household(message: Offer, state: CustomerState) -> list[str]:

@@ -98,13 +98,18 @@ def test_bench_draws_2547_and_517_do_not_differ_by_order() -> None:
     assert not differs(517)
 
 
-@pytest.mark.xfail(strict=True, reason="issue #8 point 5: a join weighed against the customer met on arrival is not "
-                                       "decided again when a claim takes its linking e-mail (not landed: the order "
-                                       "bench's results file)")
-@pytest.mark.parametrize(("partitions", "interleave"), INTERLEAVINGS)
+# B, C, A on one partition and some interleavings weigh the holders' pair before A keeps the e-mail (holders.browsers).
+_LEFT_B_FIRST = pytest.mark.xfail(strict=True, reason="issue #8 point 5: the holders' pair of C's and A's customers is "
+                                  "weighed before A's claim of the e-mail arrives (the order bench's results file)")
+
+
+@pytest.mark.parametrize(("partitions", "interleave"), [
+    pytest.param(*case, marks=[] if case in ((3, 5), (3, 11)) else [_LEFT_B_FIRST]) for case in INTERLEAVINGS])
 def test_a_browser_kept_apart_where_a_claim_takes_its_e_mail_joins_the_claimant_in_every_order(
         partitions: int, interleave: int | None) -> None:
-    """Every order in which B arrives first, on 1 partition and on 3 interleaved, gives the customers of time order."""
+    """Every order in which B arrives first, on 1 partition and on 3 interleaved, gives the customers of time order
+    (``graph/holders.py`` ``browsers``: C's customer and A's, proposed by the e-mail, merge as time order joined
+    them)."""
     _agree(CALLS, _orders(CALLS, 1), partitions, interleave)
 
 
