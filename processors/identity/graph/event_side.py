@@ -10,9 +10,11 @@ does not carry (no trait, no identifier but ``x0``), so whether it was read firs
 decided as that join (issue #8 point 5, bench draw 905: ``{u-2, e0}`` t0, ``track x0`` t1, ``{x0, e0}`` t2,
 ``{x9, e0}`` t3).
 
-The side counts as the event's where its members and the identifiers its events carried that another customer keeps
-(``CustomerState.elsewhere``) are all among the event's identifiers, and its traits all among the event's: a customer
-made by an event carrying more (``{x9, e1}`` kept apart from ``e1``'s customer) told more, and stays an offer's side.
+The side counts as the event's where an event made it (``CustomerState.made_for``: not a customer a split or a claim
+left), its members are all among the event's identifiers and its traits all among the event's, and nothing its events
+carried is kept elsewhere (``elsewhere``) or left it (``split_off``, its own or the other side's): a customer made by an
+event carrying more (``{x9, e1}`` kept apart from ``e1``'s customer, or ``{x1, e1}`` whose ``e1`` a still earlier login
+claimed) told more, and stays an offer's side (bench draws 1706, 94 with its last event twice, 517).
 The join's conditions read the other side's state: this root's, or what the offer carries of the offering one.
 """
 
@@ -50,11 +52,11 @@ def event_only(ctx: Node, message: Offer, saga: Saga) -> EventSide | None:
     state = ctx.state
     offering = CustomerState(members=message.members, traits=message.traits, elsewhere=message.elsewhere,
                              ranks_applied=message.ranks_applied, came_with=message.came_with, joined=message.joined,
-                             split_off=message.split_off)
+                             split_off=message.split_off, made_for=message.made_for)
     for loser, mine, other in ((True, offering, state), (False, state, offering)):
-        if not mine.members or mine.elsewhere or not set(mine.members) <= set(saga.ids) \
-                or not told(mine.traits, saga.traits):
-            continue
+        if not mine.members or not mine.made_for or mine.elsewhere or mine.split_off \
+                or not set(mine.members) <= set(saga.ids) or not told(mine.traits, saga.traits):
+            continue  # not made by an event, or its events carried more (kept elsewhere, split or claimed off)
         if any(key in other.split_off for key in mine.members):
             continue  # the other side split them off: they came with an event of its own, which carried more
         linking = [key for key in saga.ids if key in other.members and key not in mine.members]
