@@ -53,16 +53,21 @@ PAGE_VIEW_BETWEEN = [identify(userId="u-2", email=E0), track("x0"), identify(ano
 # login is weighed against ``{x0, x9, e0}``: a review, ``e0`` to A).
 LEFT = [(1, 2, 3, 0), (1, 3, 2, 0), (3, 1, 2, 0)]
 
-# Guards: an event whose side told more than it carries is an offer's side as before (0 of 120 replays differ on main
-# and now). The customer ``{x0}`` made by ``{x0, e1}`` kept apart from ``e1``'s (its ``elsewhere``), met again by the
-# same event: merged in every order. ``{x9}`` made by ``{x9, e1}``, kept apart, or split off by ``weigh_again``.
+# Guards: an event whose side told more than it carries is an offer's side as before. The customer ``{x0}`` made by
+# ``{x0, e1}`` kept apart from ``e1``'s (its ``elsewhere``), met again by the same event: merged in every order.
+# ``{x9}`` made by ``{x9, e1}``, kept apart, or split off by ``weigh_again``.
 GUARDS: dict[str, list[dict[str, Any]]] = {
     "repeat-of-a-kept-pair": [identify(anonymousId="x9", email=E0), identify(anonymousId="x9", email=E1),
                               identify(anonymousId="x0", email=E1), identify(anonymousId="x0", email=E1)],
     "told-more": [identify(anonymousId="x2", email=E0), identify(anonymousId="x2", userId="u-2", email=E1),
                   identify(anonymousId="x9", email=E1), identify(anonymousId="x9", email=E0)],
+    # Draw 517's cut: where a still earlier login claims ``e1`` from the repeat's ``{x1, e1}``, ``{x1}`` is a customer
+    # a split left (no ``made_for``): an offer's side (the whole draw differed with it read as the event's).
+    "claimed-off": [identify(anonymousId="x2", userId="u-0", email=E1), identify(anonymousId="x1", email=E1),
+                    identify(anonymousId="x1", email=E1)],
 }
-GUARD_DIFFERING = {"repeat-of-a-kept-pair": 0, "told-more": 11}  # replays differing on main 62149eb4, and now
+# Replays differing on main 62149eb4, and now.
+GUARD_DIFFERING = {"repeat-of-a-kept-pair": 0, "told-more": 11, "claimed-off": 12}
 
 
 def _differing(calls: list[dict[str, Any]]) -> int:
