@@ -116,7 +116,7 @@ def followers(kept: bytes, linking: Iterable[str], members: Mapping[str, Member]
 def brought_by_user_less(state: CustomerState, key: str) -> bool:
     """Whether an event without a user id brought member ``key`` here with another member whose rank is that event's
     (a pair of ``note`` at that member's rank, the event visited it): the event that made ``key`` a member carried no
-    login, so a login here came by another identifier (``customer_join._weighed_the_other_way``)."""
+    login, so a login here came by another identifier (``customer_join.weighed_the_other_way``)."""
     return brought_by(state.came_with, state.members, key)
 
 

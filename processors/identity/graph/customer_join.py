@@ -9,7 +9,7 @@ event here (``new`` True) used to join unweighed, so two identifies sharing an e
 then B = ``{userId u, email e}``, were weighed in time order (B's user id is planned before the e-mail: +3.85 bits, no
 person field agrees, review) and merged unweighed in the other. The rule now: a ``new`` join is weighed too when the
 customer holds a member other than the linking identifiers that is planned before the first of them
-(``_weighed_the_other_way``): the event that brought that member, arriving second, would have been weighed through them;
+(``weighed_the_other_way``): the event that brought that member, arriving second, would have been weighed through them;
 not a member ranked after the event where the event met the customer, in time order, through a linking identifier an
 applied earlier event brought (that member came later: bench draw 885). Weighed and not merged, the event leaves with
 its new identifiers as a housemate's does. And when nothing but identifiers tells the two apart (no traits on either
@@ -49,8 +49,9 @@ from processors.identity.graph.messages.steps import Join, Release
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import NEW, SHARED, UNKNOWN, copy_saga, held_for, lineage, pending_customer_id
+from processors.identity.graph.state import CustomerState
 from processors.identity.matching.weights import Decision, MatchScore
-from processors.identity.rules import MAX_PER_CUSTOMER
+from processors.identity.rules import MAX_PER_CUSTOMER, LinkPolicy
 
 
 def on_join(ctx: Node, message: Join) -> None:
@@ -98,7 +99,7 @@ def on_join(ctx: Node, message: Join) -> None:
         # The event reached this customer through an owned identifier planned before its new ones, unweighed
         # (saga.advance): a housemate's personal e-mail must not join the owner of the family e-mail.
         housemate = judge(ctx, saga.traits, state.traits, linking, [*members, *linking], saga)
-    elif linking and _weighed_the_other_way(ctx, saga, members, linking):
+    elif linking and weighed_the_other_way(ctx.policy, state, saga, members, linking):
         # In the order where this customer's event came second, its identifier planned before the linking one would
         # have met this event's side through it as a pending one, weighed (``message.new`` False, below): weighed
         # here too, so the order of arrival does not decide whether the pair is weighed (module docstring).
@@ -187,7 +188,8 @@ def _linking(saga: Saga) -> list[str]:
     return [key for key in saga.plan[:saga.step] if saga.seen.get(key) not in (NEW, SHARED, UNKNOWN)]
 
 
-def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member], linking: list[str]) -> bool:
+def weighed_the_other_way(policy: LinkPolicy, state: CustomerState, saga: Saga, members: Mapping[str, Member],
+                          linking: list[str]) -> bool:
     """Whether a member other than the ``linking`` identifiers is planned before the first of them (``plan_order``:
     priority, then key): an event carrying it with the linking identifier, arriving after this one, would have met
     this event's customer through a ``join`` of pending identifiers, which is weighed. Where a linking identifier
@@ -209,14 +211,14 @@ def _weighed_the_other_way(ctx: Node, saga: Saga, members: Mapping[str, Member],
     event that linked them met this one's identifiers then (bench draw 686's ``{u-0}`` t0, ``{x1, e0}`` t1, ``{x9, e0}``
     t2, ``{u-0, x1}`` t3: ``test_joined_order.py``)."""
     first, event = linking[0], saga_rank(saga)
-    met = any(0 < rank < event and recalls(ctx.state.ranks_applied, str(rank))
+    met = any(0 < rank < event and recalls(state.ranks_applied, str(rank))
               for rank in (member_rank(members[key]) for key in linking if key in members))
-    first_on = first in members and member_rank(members[first]) == rank_of(ctx.policy, saga, first) \
-        and came_with.brought_by_user_less(ctx.state, first)
+    first_on = first in members and member_rank(members[first]) == rank_of(policy, saga, first) \
+        and came_with.brought_by_user_less(state, first)
     later = first in members and member_rank(members[first]) > event
-    return any(ctx.policy.plan_order([key, first])[0] == key for key in members
+    return any(policy.plan_order([key, first])[0] == key for key in members
                if key not in linking and not (met and member_rank(members[key]) > event)
                and not (first_on and member_rank(members[key]) > event)
                and not (later and member_rank(members[key]) < member_rank(members[first]))
-               and not (first in members and came_with.met_before(ctx.state, first, key, event))
-               and not joined.since(ctx.policy, ctx.state, key, first) > event)
+               and not (first in members and came_with.met_before(state, first, key, event))
+               and not joined.since(policy, state, key, first) > event)

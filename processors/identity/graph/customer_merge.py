@@ -37,6 +37,8 @@ from processors.identity.graph.customer_steps import (
     route,
     waived,
 )
+from processors.identity.graph.event_side import EventSide, event_only
+from processors.identity.graph.event_side import weigh as weigh_event_side
 from processors.identity.graph.evidence import kept_apart
 from processors.identity.graph.household_call import HOUSEHOLD_TOKEN
 from processors.identity.graph.limits import conflict, give_way, member_rank
@@ -122,6 +124,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
     two = conflict(ctx.policy, members, message.members, waived(saga))
     limit_reason = two or (giving.get(culprit) if culprit is not None else None)
     decision, score = Decision.MERGE, None
+    event_side: EventSide | None = None  # the offering side holds only the event's: weighed as its join (event_side.py)
     rule: str | None = None  # set, with its reason, when a rule refuses the merge outright
     reason = ""
     giver_members = message.members if current == loser else members
@@ -147,15 +150,24 @@ def on_offer(ctx: Node, message: Offer) -> None:
     elif holders_pair and holders.browsers(ctx, message, state):
         pass  # two browsers of one e-mail: time order joined them unweighed (holders.browsers)
     elif not saga.force and not named:  # an operator's accept skips the weight, and so does a named call
-        decision, score = weigh_offer(ctx, message, saga, holders.household(message, state) if holders_pair else ())
+        event_side = event_only(ctx, message, saga)
+        households = holders.household(message, state) if holders_pair else ()
+        decision, score = weigh_offer(ctx, message, saga, households) if event_side is None else \
+            weigh_event_side(ctx, event_side, saga, [*message.households, *households])
     fitting = score is not None and fits_two.capped(saga, culprit, decision)  # a login that fits two: a review
     if fitting:
         decision = Decision.REVIEW
     apart = housemates or rule is not None or (decision is not Decision.MERGE and score is not None)
     # A merge that stands on the e-mail's login level alone: its login leaves if the mailbox shows two (logins.py).
     seen = [culprit] if culprit is not None else []
-    login_keys = [] if apart or score is None else logins.stood_on(
-        score, [*message.members, *seen], [*members, *seen], lambda also: weigh_offer(ctx, message, saga, also)[0])
+    if apart or score is None:
+        login_keys = []
+    elif event_side is not None:
+        login_keys = logins.stood_on(score, event_side.ids, list(members),
+                                     lambda also: weigh_event_side(ctx, event_side, saga, also)[0])
+    else:
+        login_keys = logins.stood_on(score, [*message.members, *seen], [*members, *seen],
+                                     lambda also: weigh_offer(ctx, message, saga, also)[0])
     own_members = list(members)
     if rule == REVIEW_REJECTED:  # never merge these two again, on either side
         state.do_not_merge = sorted({*state.do_not_merge, *loser_aliases})
@@ -173,12 +185,21 @@ def on_offer(ctx: Node, message: Offer) -> None:
                    known=message.refusals)
         if fitting:  # neither claimed nor noted beside its keeper (fits_two.py)
             pass
+        elif event_side is not None:  # kept apart as the event's join: it claims what that join claims
+            if claims_on(ctx, decision, saga, event_side.other.traits):
+                for key in event_side.linking:
+                    contested(saga, key)
+            else:
+                noted(saga, event_side.linking[0])
         elif culprit is not None and claims_on(ctx, decision, saga, state.traits, message.traits):  # contest.py
             contested(saga, culprit)
         elif culprit is not None:  # under review, claiming nothing: the screen pops still name the two
             noted(saga, culprit)
         ctx.send(loser, OfferResult(message.token, False, reviewed=decision is Decision.REVIEW))  # holder_review.owed
-        saga.current = belongs(ctx, saga, message, current, other)
+        if event_side is not None:  # the event stays on the side that holds nothing but its own identifiers
+            saga.current = loser if event_side.loser else ctx.key
+        else:
+            saga.current = belongs(ctx, saga, message, current, other)
     else:
         absorb(ctx, message, saga, current, giving=giving, score=score,
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,

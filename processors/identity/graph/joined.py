@@ -19,7 +19,7 @@ An event applied here that carried two members (``carried``) links the pairs thr
 with a later rank is kept at the earliest such path's.
 
 Read (``since``) where a join is weighed because of a member planned before the linking identifier
-(``customer_join._weighed_the_other_way``, ``weigh_again``): a member with the linking identifier only since a rank
+(``customer_join.weighed_the_other_way``, ``weigh_again``): a member with the linking identifier only since a rank
 after the event's, through another identifier, was not there when the event came in time order, and the event that
 linked them did not meet this one's identifiers through the linking one (draw 686: ``{u-0, x1}`` t3 met ``{x1, e0}``
 t1 through ``x1``, an offer, weighed). Not a pair an event carried itself: in time order that event met this one's

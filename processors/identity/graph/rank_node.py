@@ -26,7 +26,7 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
     # page view made a member, a number a call without IVR data did.
     if key in members and (message.rank < member_rank(members[key]) or not member_rank(members[key])):
         old = member_rank(members[key])
-        if old:  # the members planned before it that were here when it came (customer_join._weighed_the_other_way)
+        if old:  # the members planned before it that were here when it came (customer_join.weighed_the_other_way)
             came_with.fell(ctx.policy, ctx.state, key, old, message.rank)
             joined.fell(ctx.policy, ctx.state, key, old, message.rank)  # with whom since which rank
         # Whom a user-less event brought it with (read by claim_node.on_give), and what a claim took from the two:

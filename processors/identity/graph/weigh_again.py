@@ -1,7 +1,7 @@
 """An event's identifiers a customer took unweighed are weighed again when an earlier-ranked event's members show that
 time order would have weighed them (issue #8 point 5, the order bench's "one user id or none" kind).
 
-Whether a ``join`` is weighed reads the customer's members at that instant (``customer_join._weighed_the_other_way``):
+Whether a ``join`` is weighed reads the customer's members at that instant (``customer_join.weighed_the_other_way``):
 a new identifier planned after the owned one that brought the event joins unweighed unless the customer holds a
 member planned before that one. Bench draw 99 cut to three calls: A ``{x0, e0}`` t0, B ``{x0, u-0}`` t1, C ``{x9,
 e0}`` t2. In time order C meets ``{x0, e0, u-0}`` through ``e0``; ``u-0`` is planned before ``e0``, so C is weighed:
@@ -18,7 +18,7 @@ the event's identifiers that an earlier event carried (member rank below the eve
 customer through (``linking``), the rest are the ones it brought (``new``); the members ranked before the event are
 the customer it met, except those a step of a later-ranked event brought (a ``join`` or a merge by an event that
 ranks after it: ``Unweighed.after``, ``joined``; in time order they came after it). Time order weighed it when a
-member it met is planned before the first linking identifier (``_weighed_the_other_way``; not one with that identifier
+member it met is planned before the first linking identifier (``weighed_the_other_way``; not one with that identifier
 only since a later event, through another: ``joined.since``, bench draw 686), and that member's rank is
 an event's applied here (``CustomerState.ranks_applied``: a rank an event lowered at its visit while that event is
 still on its way is not final, as ``displace.py`` reads it). An identifier the event carried with a rank below its
@@ -206,7 +206,7 @@ def _decide(ctx: Node, entry: Unweighed) -> None:
     met = [key for key, value in members.items()
            if key not in held and key not in entry.after and 0 < member_rank(value) < rank]
     before = [key for key in met if ctx.policy.plan_order([key, first])[0] == key
-              and not together_since(ctx.policy, state, key, first) > rank]  # (customer_join._weighed_the_other_way)
+              and not together_since(ctx.policy, state, key, first) > rank]  # (customer_join.weighed_the_other_way)
     if not before:
         return  # time order did not weigh it (yet: a member ranked before it may still come)
     if not recalls(state.ranks_applied, str(member_rank(members[before[0]]))):

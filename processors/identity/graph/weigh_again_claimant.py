@@ -15,7 +15,7 @@ ranks after the claim's, the event goes along as a mark (``Unweighed.left``: the
 identifiers stay on; ``Unweighed.through``: the identifier) in ``Adopt.left``. The claimant reads it as time order's
 join of the event with its own customer through that identifier (``met_the_claimant``): weighed if one of the event's
 other identifiers is planned before it (a pending join, as ``customer_join.on_join`` weighs it) or a member the
-claimant holds with a rank before the event's is (``customer_join._weighed_the_other_way``): then the claimant keeps
+claimant holds with a rank before the event's is (``customer_join.weighed_the_other_way``): then the claimant keeps
 the mark, and a later claim of the identifier by a still earlier event passes it on (``left_through``); else the
 event would have joined unweighed, and the customer it stayed on is told (``MetClaimant``), which proposes the pair
 again if it still holds nothing but the event's identifiers (``on_met_claimant``: a look-up-only proposal, weighed as

@@ -13,7 +13,7 @@ Member = tuple[int, int]  # limits.Member: a customer's member (assignment versi
 
 class Unweighed(msgspec.Struct, array_like=True, frozen=True):
     """An event whose identifiers a customer took without weighing them (it made the customer, or joined it through an
-    owned identifier with nothing planned before that one: ``customer_join._weighed_the_other_way``), as
+    owned identifier with nothing planned before that one: ``customer_join.weighed_the_other_way``), as
     ``weigh_again.py`` keeps it: ``ranks``: the identifiers it brought that the customer holds -> the rank it gave
     each (``limits.rank_of``); ``traits``: its summary. Decided again once an earlier-ranked event's members show that
     time order would have weighed it."""

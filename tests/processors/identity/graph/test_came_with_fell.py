@@ -1,5 +1,5 @@
 """``came_with.fell`` / ``met_before``: a join is not weighed on a member the linking identifier met after the event
-in time order (issue #8 point 5, ``customer_join._weighed_the_other_way``).
+in time order (issue #8 point 5, ``customer_join.weighed_the_other_way``).
 
 Sample (order bench draw 2594's cut form): A ``{userId u-2, anonymousId x2, email e0}`` t0, B ``{anonymousId x0, email
 e1}`` t1, C ``{anonymousId x2, email e1}`` t2. In time order C links A's customer (through ``x2``) and B's (through

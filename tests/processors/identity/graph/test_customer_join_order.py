@@ -81,7 +81,7 @@ def test_every_pair_of_identifies_sharing_an_e_mail_gives_the_same_customers_in_
 # then meets the customer through x2 and is weighed: one customer. Arriving t0, t2, t1, x9's event met ``{x2, e, u-1}``
 # and the login, planned before the e-mail, made it weighed: a review, x9 kept apart. A member ranked after the event,
 # where the event met the customer through an identifier ranked before it, no longer counts (``customer_join.
-# _weighed_the_other_way``). 11, 7 and 5 of the 30 replays of each below differed before (branch order23).
+# weighed_the_other_way``). 11, 7 and 5 of the 30 replays of each below differed before (branch order23).
 LOGIN_LATER: dict[int, tuple[list[dict[str, Any]], frozenset[str]]] = {
     885: ([identify(anonymousId="x2", email=E), identify(anonymousId="x9", email=E),
            {"type": "identify", "anonymousId": "x2", "userId": "u-1"}],

@@ -1,5 +1,5 @@
 """``joined.py``: a join is not weighed on a member that has been with the linking identifier only since an event
-ranked after it (issue #8 point 5, ``customer_join._weighed_the_other_way``, ``weigh_again``).
+ranked after it (issue #8 point 5, ``customer_join.weighed_the_other_way``, ``weigh_again``).
 
 Sample (order bench draw 686's cut form): A ``{userId u-0}`` t0, B ``{anonymousId x1, email e0}`` t1, C
 ``{anonymousId x9, email e0}`` t2, D ``{anonymousId x1, userId u-0}`` t3. In time order C joins B's customer through

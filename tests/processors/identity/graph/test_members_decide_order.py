@@ -5,7 +5,7 @@ never decided again when a later-arriving, earlier-dated event added members (``
 
 Bench draws 94 and 99 cut to three calls (order14's minimizer). Draw 94: in time order ``{x9, e1}`` meets the customer
 ``{x9, e0}`` and joins it; ``{x0, e1}`` then meets ``{x9, e0, e1}`` through ``e1``, where a member planned before the
-linking e-mail (``e0``: equal priority, key order) makes the join weighed (``customer_join._weighed_the_other_way``):
+linking e-mail (``e0``: equal priority, key order) makes the join weighed (``customer_join.weighed_the_other_way``):
 no trait on either side, a review, ``x0`` kept apart. Arriving first, ``{x0, e1}`` made its own customer, and the later
 ``{x9, e1}`` merged the two unweighed the same way, so ``x0`` ended on the one customer. Draw 99: ``{x9, e0}`` joined
 ``{x0, e0}`` unweighed before ``{x0, u-0}`` (earlier) brought the user id planned before ``e0``. Both were strict xfails

@@ -15,7 +15,7 @@ Smallest case, cut from the order bench's draw 3229 (``tests/bench/identity_emai
 C ``{anonymousId x2, email e1}`` t2. In time order C reaches B's customer through ``e1`` (planned first) and links A's
 through ``x2``: the offer weighs ``{x2, e1, u-1}`` against ``{x2, e0}``, anonymous id agreeing, e-mail different: +6.99
 bits, a merge, one customer. Arriving B, C, A, C's ``x2`` is new: its join at B's customer is weighed (``u-1`` is
-planned before ``e1``, ``customer_join._weighed_the_other_way``): ``{x2, e1}`` against ``{e1, u-1}``, the e-mail
+planned before ``e1``, ``customer_join.weighed_the_other_way``): ``{x2, e1}`` against ``{e1, u-1}``, the e-mail
 agreeing, the anonymous id missing: +3.85 bits, a review; A then joins C's ``{x2}`` (+10.28 bits): two customers.
 Measured on base41 (every order on 1 partition and on 3 with seeds 3/5/7/11): 5 of 30 replays differ; the mirror form 12
 of 30.
