@@ -16,6 +16,7 @@ from bus.config import OmnibusSettings, load_settings
 from demo import report
 from demo.offers import OFFER_CHANNELS, WITHDRAWN, offer_table
 from demo.services import SITE_KEY, TERMINAL_TOKEN, WRITE_KEY, Endpoints, demo_timezone
+from tests.support.ports import refused_url
 
 BOX = "│╭╮╰╯┃┏┓┗┛"
 
@@ -141,16 +142,16 @@ def test_tester21_f1_the_printed_exports_point_identity_pop_at_the_demos_screen_
     """Sourcing the printed ``export`` lines left ``omnibus identity pop`` asking port 6066 (its default): no worker."""
     from typer.testing import CliRunner
 
-    from bus.stack.ports import free_port
     from omnibus.cli import app as omnibus
 
-    endpoints = dataclasses.replace(_endpoints(), screen_pop=f"http://127.0.0.1:{free_port()}")  # nothing there
-    lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings(), shown=SHOWN))
-    for line in lines:
-        if line.startswith("export "):
-            name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
-            monkeypatch.setenv(name, value)
-    result = CliRunner().invoke(omnibus, ["identity", "pop", "EMAIL", "u-1@example.org", "--timeout", "2"])
+    with refused_url() as nothing_there:
+        endpoints = dataclasses.replace(_endpoints(), screen_pop=nothing_there)
+        lines = rendered(lambda console: report.keep_running(console, endpoints, OmnibusSettings(), shown=SHOWN))
+        for line in lines:
+            if line.startswith("export "):
+                name, _, value = shlex.split(line.removeprefix("export "))[0].partition("=")
+                monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(omnibus, ["identity", "pop", "EMAIL", "u-1@example.org", "--timeout", "2"])
     assert result.exit_code == 69, result.output
     assert f"no identity worker answered at {endpoints.screen_pop}/customers/lookup" in result.output, result.output
 

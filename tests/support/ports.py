@@ -1,4 +1,5 @@
-"""A metrics port some other process already holds, for the commands that must say so in one line or not need it."""
+"""Ports for tests: a metrics port some other process already holds (the commands must say so in one line or not
+need it), and an address where nothing listens."""
 
 from __future__ import annotations
 
@@ -21,3 +22,14 @@ def metrics_port_taken(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.setenv("OMNIBUS_METRICS__HOST", "127.0.0.1")
         monkeypatch.setenv("OMNIBUS_METRICS__PORT", port)
         yield port
+
+
+@contextmanager
+def refused_url() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` where a connection is refused for the whole block: the port is bound but not
+    listening (Linux answers a SYN to it with a reset), so no other process can take it meanwhile. A port drawn
+    with ``free_port`` and left unbound could be taken by another test's server on a busy machine (the client then
+    met a 404 instead of a refused connection)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"

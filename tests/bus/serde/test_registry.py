@@ -13,7 +13,7 @@ import pytest
 from bus.config import RegistrySettings
 from bus.errors import SchemaRegistryError
 from bus.serde.registry import SchemaRegistryClient
-from bus.stack.ports import free_port
+from tests.support.ports import refused_url
 
 
 class _Answers(BaseHTTPRequestHandler):
@@ -54,9 +54,9 @@ def test_an_answer_is_retriable_only_for_5xx(answering: tuple[str, int]) -> None
 
 
 def test_an_unreachable_registry_is_retriable_and_fails_fast() -> None:
-    client = SchemaRegistryClient(RegistrySettings(url=f"http://127.0.0.1:{free_port()}", timeout_s=5))
-    started = time.monotonic()
-    with pytest.raises(SchemaRegistryError, match="unreachable") as caught:
+    with refused_url() as url, pytest.raises(SchemaRegistryError, match="unreachable") as caught:
+        client = SchemaRegistryClient(RegistrySettings(url=url, timeout_s=5))
+        started = time.monotonic()
         client.register("t-omnibus.test.Thing", {"type": "record", "name": "Thing", "fields": []})
     assert caught.value.retriable
     assert time.monotonic() - started < 3  # no retries with backoff inside: the caller decides

@@ -18,6 +18,7 @@ from omnibus.cli import app as omnibus
 from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
 from tests.processors.identity.support import interaction, settings
 from tests.support.http import get_when_served
+from tests.support.ports import refused_url
 from tests.support.settings import settings_with_topics
 
 
@@ -28,8 +29,9 @@ def test_pop_needs_an_identifier_or_a_customer(args: list[str]) -> None:
 
 
 def test_pop_without_a_worker_exits_69_naming_the_address_not_the_value() -> None:
-    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    result = CliRunner().invoke(omnibus, ["identity", "pop", "PHONE", "+33612345678", "--url", url, "--timeout", "5"])
+    with refused_url() as url:  # nothing listens there
+        result = CliRunner().invoke(omnibus, ["identity", "pop", "PHONE", "+33612345678", "--url", url,
+                                              "--timeout", "5"])
     assert result.exit_code == 69, result.output
     assert result.output.startswith(f"error: no identity worker answered at {url}/customers/lookup")
     assert "612345678" not in result.output
