@@ -3,7 +3,8 @@
 Each worker owns half of the windows table's partitions; with the manifests' two replicas a dashboard behind the
 Service got a different half per request (``partial: true``). The worker asked now gathers the other's windows
 (``processors/kpis/peers.py``), so both answer the same twelve hourly windows, ``partial: false``; asked ``from`` a
-plain date (answered 500 before).
+plain date (answered 500 before). With one killed, the other says which partitions it lacks and why until the group
+moves them to it.
 """
 
 from __future__ import annotations
@@ -92,5 +93,20 @@ async def test_either_of_two_workers_answers_every_window(bootstrap_servers: str
                                            f"every window from the worker on {port}", 120.0)
             assert body["missing"] == [] and all(a["granularity"] == Granularity.HOUR for a in body["aggregates"])
         assert owned(web[0]) and owned(web[1])  # still two owners: the answers were gathered, not one worker's own
+
+        # kill -9 of the second: until the group moves its partitions (the 10 s session timeout) the first cannot
+        # ask it, and says so, naming them; then it owns every partition and answers every window again
+        lost = owned(web[1])
+        two.process.kill()
+
+        def honest_half() -> dict[str, Any] | None:
+            status, body = get(web[0], "/kpis?granularity=HOUR")
+            return body if status == 200 and body["partial"] else None
+
+        body = await asyncio.to_thread(one.wait_for, honest_half, "a partial answer naming what it lacks", 30.0)
+        assert [sorted(lost)] == [item["partitions"] for item in body["missing"]], body["missing"]
+        assert "did not answer" in body["missing"][0]["reason"]
+        assert {partition_of(f"HOUR|{to_micros(datetime.fromisoformat(a['window_start']))}|{a['channel']}|"
+                             f"{a['site'] or ''}", PARTITIONS) for a in body["aggregates"]}.isdisjoint(lost)
+        await asyncio.to_thread(one.wait_for, lambda: answered(web[0]), "every window once the group moved", 120.0)
     assert_clean_exit(one)
-    assert_clean_exit(two)
