@@ -51,6 +51,14 @@ def to_micros(instant: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def read_instant(text: str) -> datetime:
+    """An instant a user typed: ISO 8601, a date (its midnight) or a time; UTC when it names no zone (``2026-03-01``,
+    ``2026-03-01T10:00``), the one rule of every command option and HTTP query parameter that takes a time.
+    Raises ``ValueError`` (fromisoformat's) for anything else."""
+    value = datetime.fromisoformat(text.strip())
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
 

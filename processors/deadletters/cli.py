@@ -25,6 +25,7 @@ from rich.text import Text
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.operator_text import operator_id, operator_text
 from bus.cli.tables import report_console, report_table
+from bus.clock import read_instant
 from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
 from processors.deadletters import (
@@ -66,10 +67,9 @@ def parse_since(text: str | None, now: datetime | None = None) -> datetime | Non
     if found:
         return (now or datetime.now(UTC)) - timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
     try:
-        moment = datetime.fromisoformat(text.strip())
+        return read_instant(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is neither an ISO time nor a duration such as 30m, 2h, 7d") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _settings(bootstrap_servers: str | None) -> OmnibusSettings:

@@ -16,7 +16,7 @@ from bus.serde import Event, build_serde
 from bus.topics import IDENTITY_GRAPH
 from processors.identity.cli_common import _checked_reason, _current_owners, _settings_or_exit
 from processors.identity.graph.messages.base import EventRef
-from processors.identity.review_list import print_reviews
+from processors.identity.review_list import print_reviews, review_lines
 from processors.identity.review_reads import _listing, _review_events
 from processors.identity.review_refusals import _no_open_review_exit, _refuse_two_people
 from processors.identity.wire import RoutingSerializer, encode_record, encoded_graph_event
@@ -31,15 +31,14 @@ def review_list(
     as_json: bool = typer.Option(False, "--json", help=f"{JSON_LINES_HELP} (ids, weight, per-field level and weight)"),
 ) -> None:
     """Merge candidates waiting for a decision: per compared field its level and weight (bits), identifiers
-    by kind and masked."""
-    from processors.identity.review import as_json as review_json
+    by kind and masked; then the requests closed (merged since) or superseded (``--json``: each with its state)."""
     from processors.identity.rules import LinkPolicy
 
     settings, identity = _settings_or_exit()
     reviews, sides, closed, superseded = asyncio.run(_listing(settings))
     matcher = LinkPolicy(identity).matcher
     if as_json:
-        echo_json_lines(review_json(review, matcher, sides) for review in reviews)
+        echo_json_lines(review_lines(reviews, matcher, sides, closed, superseded))
         return
     print_reviews(reviews, matcher, sides=sides, closed=closed, superseded=superseded)
 

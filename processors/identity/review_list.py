@@ -1,8 +1,10 @@
-"""``omnibus identity review list`` as text: one block per open review, within any terminal width."""
+"""``omnibus identity review list`` as text: one block per open review, within any terminal width; and as JSON Lines
+(``--json``): the same reviews, open, closed and superseded, one per line."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from bus.cli.tables import report_table
 from bus.identifiers.kinds import IDENTIFIER_TYPES
@@ -13,6 +15,26 @@ if TYPE_CHECKING:
 
     from processors.identity.matching.weights import MatchModel
     from processors.identity.review import OpenReview
+
+
+def review_lines(reviews: list[OpenReview], matcher: MatchModel, sides: dict[str, Side] | None = None,
+                 closed: list[OpenReview] | None = None, superseded: dict[str, str] | None = None
+                 ) -> Iterator[dict[str, Any]]:
+    """What ``print_reviews`` lists, a review per line, each with its ``state``: ``open`` (``review.as_json``),
+    ``closed`` (``closed_because: "merged"``: the two customers named by ``requested_as`` have merged into
+    ``customer_id`` since, nothing to decide) and ``superseded`` (``superseded_by``: the open review of the same two
+    customers to decide instead). A script reading ``--json`` saw none but the open ones: a request it had seen
+    vanished without a word."""
+    from processors.identity.review import as_json
+
+    for review in reviews:
+        yield {**as_json(review, matcher, sides), "state": "open"}
+    for review in closed or ():
+        yield {"review_id": review.review_id, "state": "closed", "closed_because": "merged",
+               "customer_id": review.customer_id,
+               "requested_as": list(review.requested_as or (review.customer_id, review.other_customer_id))}
+    for review_id, by in (superseded or {}).items():
+        yield {"review_id": review_id, "state": "superseded", "superseded_by": by}
 
 
 def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Console | None = None,

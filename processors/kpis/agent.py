@@ -48,6 +48,7 @@ from processors import readiness
 from processors.kpis import metrics
 from processors.kpis.config import KpisSettings
 from processors.kpis.ledger import Change, KpiLedger, Source, decode_move, encode_move
+from processors.kpis.peers import Held, http_fetch, owners
 from processors.kpis.retention import WindowsKept
 from processors.kpis.rollup import Rollup, decode_partial, encode_partial, partition_of
 from processors.kpis.web import register_views
@@ -205,9 +206,14 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
 
     ticker.publish_every(kpis.tick_interval_s, producer, name=f"{APP_NAME}.ticker")
 
+    def owned_partitions() -> set[int]:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}
+
+    def windows_of(partitions: set[int]) -> dict[str, dict[str, int]]:
+        return rollup.current(lambda key: partition_of(key, partials_count) in partitions)
+
     def owned_windows() -> dict[str, dict[str, int]]:
-        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}
-        return rollup.current(lambda key: partition_of(key, partials_count) in owned)
+        return windows_of(owned_partitions())
 
     @app.timer(kpis.metrics_refresh_s, name=f"{APP_NAME}.gauges")
     async def refresh_gauges() -> None:
@@ -222,7 +228,7 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
         await producer.stop()
 
     if kpis.web_port is not None:
-        register_views(app, owned_windows, lambda: len(
-            {tp.partition for tp in app.consumer.assignment() if tp.topic == partials_topic}) < partials_count,
-            cannot_serve=probes.waiting_for, tokens=settings.web.tokens)
+        held = Held(partials_count, owned_partitions, windows_of, lambda: owners(app, WINDOWS_TABLE))
+        register_views(app, held, http_fetch(app, settings.web.tokens), cannot_serve=probes.waiting_for,
+                       tokens=settings.web.tokens)
     return KpiWorker(app, ledger, rollup, producer, kpi_metrics, owned_windows)

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from bus.bootstrap import core_settings
 from bus.cli.tables import report_console, report_table
+from bus.clock import read_instant
 from bus.config import OmnibusSettings
 from bus.topics import KPI_AGGREGATES
 from processors.kpis.config import ENV_PREFIX, KpisSettings, load_kpis_settings
@@ -48,10 +49,9 @@ def run_command(
 
 def _instant(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text)
+        return read_instant(text)
     except ValueError as exc:
         raise typer.BadParameter(f"{text!r} is not an ISO-8601 date or instant") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 PENDING = "pending"  # a snapshot taken at the window's end (open handoffs) for a window that has not ended

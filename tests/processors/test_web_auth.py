@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from bus.config import OmnibusSettings
 from bus.refused_credentials import BEARER_CHALLENGE
+from processors.kpis.peers import Held
 from processors.kpis.web import register_views
 from processors.readiness import install
 from processors.web_auth import authorization, refusal
@@ -23,7 +24,7 @@ TOKENS = {"crm": SecretStr("crm-token-0123456789"), "desk": SecretStr("desk-toke
 async def client_for(tokens: dict[str, SecretStr]) -> TestClient:
     app = faust.App("web-auth-test", broker="memory://", store="memory://", web_enabled=True)
     install(app, "kpis", broker=OmnibusSettings().readiness)
-    register_views(app, lambda: {}, lambda: False, tokens=tokens)
+    register_views(app, Held(1, lambda: {0}, lambda partitions: {}), tokens=tokens)
     client = TestClient(TestServer(await app.web.wsgi()))
     await client.start_server()
     return client
@@ -37,6 +38,7 @@ async def guarded_client() -> AsyncIterator[TestClient]:
 
 
 async def test_a_query_without_a_token_is_refused_with_a_reason(guarded_client: TestClient) -> None:
+    assert (await guarded_client.get("/kpis/partitions?partitions=0")).status == 401  # the workers' own view too
     response = await guarded_client.get("/kpis")
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")

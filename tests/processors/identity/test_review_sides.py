@@ -217,3 +217,41 @@ def test_a_review_whose_two_customers_have_merged_since_is_listed_as_closed(
     with pytest.raises(typer.Exit):  # not "already accepted": Hugo's review decided another pair, now the same one
         _no_open_review_exit(closed.review_id, reviews, survivors)
     assert "its two customers have merged since" in capsys.readouterr().err
+
+
+def test_review_list_json_lists_the_closed_and_superseded_reviews_the_text_lists_each_with_its_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """New-user finding: with 12 closed reviews and none open, ``review list`` named the 12, ``review list --json``
+    printed nothing (it passed the open ones only). Now every line the text lists is a JSON line saying its state."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from omnibus.cli import app
+    from processors.identity.review import closed_reviews
+
+    h, reviews = father_and_son_through_a_phone_only_record()
+    frank, hugo = h.customer(*FRANK_NID), h.customer("USER_ID", "hugo.m")
+    survivors = {**{m.merged_id: m.survivor_id for m in h.decisions(Merged)}, frank: hugo}
+    (closed,) = closed_reviews(reviews, survivors)
+    (still_open,) = open_reviews(reviews, {m.merged_id: m.survivor_id for m in h.decisions(Merged)})
+
+    async def listing(_: object) -> tuple[list, dict, list, dict]:
+        return [still_open], {}, [closed], {"rev-earlier": still_open.review_id}
+
+    monkeypatch.setattr("processors.identity.review_cli._listing", listing)
+    monkeypatch.setattr("processors.identity.review_cli._settings_or_exit", lambda: (None, h.config))
+    text = CliRunner().invoke(app, ["identity", "review", "list"])
+    listed = CliRunner().invoke(app, ["identity", "review", "list", "--json"])
+    assert text.exit_code == 0 and listed.exit_code == 0, (text.output, listed.output)
+    lines = [json.loads(line) for line in listed.output.splitlines()]
+    assert [(line["review_id"], line["state"]) for line in lines] == [
+        (still_open.review_id, "open"), (closed.review_id, "closed"), ("rev-earlier", "superseded")]
+    assert lines[0]["fields"] and lines[0]["customer_id"] == still_open.customer_id
+    assert lines[1]["closed_because"] == "merged" and lines[1]["customer_id"] == hugo
+    assert frank in lines[1]["requested_as"]
+    assert lines[2]["superseded_by"] == still_open.review_id
+    for line in lines:  # the text names the same reviews
+        assert line["review_id"] in text.output
+    assert "1 open review(s), 1 closed" in text.output

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -41,7 +41,8 @@ def test_query_filters_are_read_case_insensitively_and_bad_values_refused_with_w
     assert filters({}) == {"granularity": None, "start": None, "end": None, "channel": None, "site": None}
     for query, says in (({"granularity": "WEEK"}, "granularity must be one of HOUR, DAY, not 'WEEK'"),
                         ({"channel": "fax"}, "channel must be one of "),
-                        ({"from": "yesterday"}, "from/to must be ISO-8601 instants")):
+                        ({"from": "yesterday"}, "from must be an ISO-8601 date or instant"),
+                        ({"to": "2026-13-01"}, "to must be an ISO-8601 date or instant")):
         with pytest.raises(BadQuery, match=says):
             filters(query)
 
@@ -55,6 +56,7 @@ async def test_the_view_answers_503_with_retry_after_while_the_worker_cannot_rea
 
     from faust.exceptions import ConsumerNotStarted
 
+    from processors.kpis.peers import Held
     from processors.kpis.web import register_views
 
     views: dict[str, Any] = {}
@@ -66,11 +68,64 @@ async def test_the_view_answers_503_with_retry_after_while_the_worker_cannot_rea
         raise ConsumerNotStarted("Consumer thread not yet started")
 
     waiting: list[str | None] = ["the worker is starting or stopping"]
-    register_views(app, not_started, lambda: False, cannot_serve=lambda: waiting[0])
+    register_views(app, Held(1, not_started, lambda partitions: {}), cannot_serve=lambda: waiting[0])
     await views["/kpis"](view, SimpleNamespace(query={}))
     assert answers == [(503, {"Retry-After": "2"})]
     waiting[0] = None
     views.clear()
-    register_views(app, lambda: {}, lambda: False, cannot_serve=lambda: waiting[0])
+    register_views(app, Held(1, lambda: {0}, lambda partitions: {}), cannot_serve=lambda: waiting[0])
     await views["/kpis"](view, SimpleNamespace(query={}))
     assert answers[-1][0] == 200
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    ("2026-12-05", datetime(2026, 12, 5, tzinfo=UTC)),  # a plain date: its UTC midnight
+    ("2026-12-05T10:00:00", datetime(2026, 12, 5, 10, tzinfo=UTC)),  # a time without zone: UTC's
+    ("2026-12-05T10:00:00+01:00", datetime(2026, 12, 5, 9, tzinfo=UTC)),
+    ("2026-12-05T10:00:00Z", datetime(2026, 12, 5, 10, tzinfo=UTC)),
+])
+def test_a_date_or_a_time_without_zone_is_read_as_utc_as_the_report_command_reads_it(given, read):
+    """``from=2026-12-05`` (or a time without zone) was answered 500: the naive datetime reached ``to_micros``.
+    Now both parameters read it as ``omnibus report kpis --from`` does (UTC when no zone is named)."""
+    wanted = filters({"from": given, "to": given})
+    assert wanted["start"] == read and wanted["end"] == read
+    select(WINDOWS, **wanted)  # no naive datetime reaches to_micros
+
+
+def test_the_report_command_and_the_view_read_an_instant_by_one_rule():
+    from processors.kpis.cli import _instant
+
+    for given in ("2026-12-05", "2026-12-05T10:00:00", "2026-12-05T10:00:00-05:00"):
+        assert _instant(given) == filters({"from": given})["start"]
+
+
+class _Answers(list):
+    def __call__(self, body, status=200, headers=None):
+        self.append((status, body))
+
+
+def _view_app(held, fetch=None):
+    from types import SimpleNamespace
+
+    from processors.kpis.web import register_views
+
+    views: dict = {}
+    app = SimpleNamespace(page=lambda path, name: lambda handler: views.setdefault(path, handler))
+    register_views(app, held, fetch)
+    answers = _Answers()
+    view = SimpleNamespace(json=answers, error=lambda status, text: answers.append((status, {"error": text})))
+    return views, view, answers
+
+
+async def test_the_view_answers_a_plain_date_not_500():
+    from types import SimpleNamespace
+
+    from processors.kpis.peers import Held
+
+    views, view, answers = _view_app(Held(1, lambda: {0}, lambda partitions: dict(WINDOWS)))
+    await views["/kpis"](view, SimpleNamespace(query={"from": "2026-03-02", "to": "2026-03-03"}))
+    assert answers[-1][0] == 200 and len(answers[-1][1]["aggregates"]) == 2
+    await views["/kpis"](view, SimpleNamespace(query={"from": "2026-03-02T10:00:00"}))
+    assert [a["channel"] for a in answers[-1][1]["aggregates"]] == ["WEB"]
+    await views["/kpis"](view, SimpleNamespace(query={"to": "tomorrow"}))
+    assert answers[-1][0] == 400 and answers[-1][1]["error"].startswith("to must be")
