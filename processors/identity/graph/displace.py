@@ -68,6 +68,7 @@ from processors.identity.graph.evidence import judge
 from processors.identity.graph.limits import (
     HASH_BITS,
     conflict,
+    deciding_rank,
     give_way,
     member_rank,
     rank_of,
@@ -122,8 +123,9 @@ def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iter
 def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | None,
              traits: Summary | None) -> list[str]:
     """At the survivor of an offer: the members that give way to the loser's user id (``loser``: its members), or
-    none. Not for a proposal (an alias's late link or blocking: no event ranks it) nor without a linking identifier."""
-    if culprit is None or saga.proposal:
+    none. Not for a proposal that no event ranks (blocking, a review) nor without a linking identifier; an alias's late
+    link decides at the alias's rank (``limits.deciding_rank``)."""
+    if culprit is None or deciding_rank(saga) is None:
         return []
     arriving = [key for key in loser if kind_of(key) == USER_ID and key not in ctx.state.members]
     if len(arriving) != 1:
@@ -149,7 +151,7 @@ def _leaving(ctx: Node, saga: Saga, arriving_rank: int, keep: set[str],
     residents = [key for key in members if kind_of(key) == USER_ID]
     if len(residents) != 1:
         return []
-    rank, event = member_rank(members[residents[0]]), saga_rank(saga)
+    rank, event = member_rank(members[residents[0]]), deciding_rank(saga) or 0
     if not rank or not arriving_rank or arriving_rank >= rank or event >= rank:
         return []
     moving = sorted(key for key in members if key not in keep and member_rank(members[key]) == rank)
@@ -178,7 +180,7 @@ def _decide(ctx: Node, saga: Saga, rank: int, moving: list[str], resident: str,
     # One ranked after the resident came with it, by its later events, unless the event met the customer through an
     # identifier it carries that was there before it: then, in time order, the event brought it, before the resident
     # (bench draw 625; not through what it carries alone, which may be the resident's own: draws 1684, 2165).
-    if any(0 < value < saga_rank(saga) for key, value in ranks.items()
+    if any(0 < value < (deciding_rank(saga) or 0) for key, value in ranks.items()
            if key in saga.ids and key not in saga.prior_ranks):
         carried |= {key for key, value in ranks.items() if value > rank and key in saga.prior_ranks}
     # A member an event without a user id brought with a linking identifier went where that identifier went, after
@@ -314,13 +316,14 @@ def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:
     ``Offer.ranks_applied``, or is a rank-mate of the resident the event carries, not the linking identifier). The
     loser is locked: the survivor merges it without them and then moves them out (``loser_split_off``)."""
     loser, culprit = message.members, message.culprit
-    if culprit is None or saga.proposal:
+    if culprit is None or deciding_rank(saga) is None:
         return []
     mine = [key for key in ctx.state.members if kind_of(key) == USER_ID]
     residents = [key for key in loser if kind_of(key) == USER_ID and key not in ctx.state.members]
     if len(mine) != 1 or len(residents) != 1:
         return []
-    rank, event, arriving = member_rank(loser[residents[0]]), saga_rank(saga), member_rank(ctx.state.members[mine[0]])
+    rank, event, arriving = member_rank(loser[residents[0]]), deciding_rank(saga) or 0, member_rank(
+        ctx.state.members[mine[0]])
     if not rank or not arriving or arriving >= rank or event >= rank:
         return []
     moving = sorted(key for key in loser if key != culprit and member_rank(loser[key]) == rank)

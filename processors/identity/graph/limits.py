@@ -22,6 +22,7 @@ from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Evict
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import (
+    ALIAS_LINK,
     UNTOLD_KINDS,
     LinkPolicy,
     claims_record,
@@ -71,6 +72,19 @@ def event_rank(occurred_micros: int, event_id: str) -> int:
 
 def saga_rank(saga: Saga) -> int:
     return event_rank(saga.occurred_micros, saga.event_id)
+
+
+def deciding_rank(saga: Saga) -> int | None:
+    """The rank (``event_rank``) of the event a step decides for: the saga's own event's, or for an alias's late
+    link (``saga.alias_saga``, rule ``ALIAS_LINK``) the rank of the alias it links for, which it carries as its
+    previous id's ``node_ranks`` (the link is made when the previous id gets an owner, but in time order it was made
+    when the alias came); None for another proposal (blocking, a review: no event ranks it) or a late link of an
+    alias noted without a rank (an earlier version's ``aliased_to``)."""
+    if not saga.proposal:
+        return saga_rank(saga)
+    if saga.rule == ALIAS_LINK and len(saga.node_ranks) == 1:
+        return next(iter(saga.node_ranks.values()))
+    return None
 
 
 # Above every event time (``event_rank`` < 2**62 until the year 2112): the ranks an event gives the identifiers it is
