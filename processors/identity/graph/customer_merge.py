@@ -204,6 +204,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         absorb(ctx, message, saga, current, giving=giving, score=score,
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)
+        weigh_again.aliased(ctx, saga)  # an alias's late link settles the kept events it links again
         weigh_again.again(ctx)  # the two sides' members together may show that time order weighed an event
     if apart and (side := own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:
         saga.current = side  # kept apart: the event goes where its contact's first event went

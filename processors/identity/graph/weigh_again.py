@@ -72,7 +72,16 @@ from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
 from processors.identity.graph.evidence import judge, kept_apart
 from processors.identity.graph.joined import since as together_since
-from processors.identity.graph.limits import BANDS, CLAIMED_BAND, HASH_BITS, LATE_BAND, member_rank, rank_of, saga_rank
+from processors.identity.graph.limits import (
+    BANDS,
+    CLAIMED_BAND,
+    HASH_BITS,
+    LATE_BAND,
+    deciding_rank,
+    member_rank,
+    rank_of,
+    saga_rank,
+)
 from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Lineage, Split
@@ -153,6 +162,25 @@ def carried(ctx: Node, event_id: str, ids: Iterable[str]) -> None:
         return
     state.unweighed = [entry for entry in state.unweighed if entry.event_id == event_id or entry.left or not any(
         key in entry.ranks and member_rank(members[key]) == entry.ranks[key] for key in held)]
+
+
+def aliased(ctx: Node, saga: Saga) -> None:
+    """An alias's late link (``saga.alias_saga``: its previous id and user id, look-up only) merged here: in time
+    order the alias linked the two when it came, after each kept event ranked before it (``limits.deciding_rank``),
+    weighed as an ``offer``, whatever the kept event's weighing gave; such a kept event whose identifier the alias
+    named and that still ranks first on it is settled (as by ``carried``). Bench draw 191 cut to three calls: ``{x1,
+    e0, u-1}`` t0, ``{x0, e0}`` t1, ``alias x0 -> u-1`` t2, arriving t2, t1, t0: t1's ``x0`` was split off at t0's
+    apply although the alias links it to ``u-1`` after."""
+    rank = deciding_rank(saga)
+    if not saga.proposal or rank is None:
+        return
+    members = ctx.state.members
+    held = [key for key in saga.lookup_only if key in members]
+    if len(held) < 2:
+        return
+    ctx.state.unweighed = [entry for entry in ctx.state.unweighed if entry.left or not any(
+        key in entry.ranks and entry.ranks[key] < rank and member_rank(members[key]) == entry.ranks[key]
+        for key in held)]
 
 
 def relinked(ctx: Node, event_id: str, ids: list[str], held: list[str]) -> None:
