@@ -41,7 +41,7 @@ from processors.identity.graph.event_side import EventSide, event_only
 from processors.identity.graph.event_side import weigh as weigh_event_side
 from processors.identity.graph.evidence import kept_apart
 from processors.identity.graph.household_call import HOUSEHOLD_TOKEN
-from processors.identity.graph.limits import conflict, give_way, member_rank
+from processors.identity.graph.limits import conflict, deciding_rank, give_way, member_rank
 from processors.identity.graph.merge_absorb import absorb
 from processors.identity.graph.merge_refusal import refuse
 from processors.identity.graph.messages.base import Member, Saga
@@ -204,6 +204,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
         absorb(ctx, message, saga, current, giving=giving, score=score,
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)
+        _alias_applied(ctx, saga, message)
         weigh_again.aliased(ctx, saga)  # an alias's late link settles the kept events it links again
         weigh_again.again(ctx)  # the two sides' members together may show that time order weighed an event
     if apart and (side := own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:
@@ -240,6 +241,17 @@ def _two_user_ids(ctx: Node, saga: Saga, message: Offer) -> tuple[Offer, dict[st
         message = msgspec.structs.replace(message, members={
             key: value for key, value in message.members.items() if key not in leaving})
     return message, leaving_members
+
+
+def _alias_applied(ctx: Node, saga: Saga, message: Offer) -> None:
+    """An alias's late link merged here (``saga.alias_saga``, ``limits.deciding_rank``): where the alias's event was
+    applied at the loser (``Offer.ranks_applied``, the alias's user id's customer), its rank counts as applied here
+    too (``displace.applied``): the members it ranks are final, and time order is read from them (``weigh_again``:
+    ``{x0, e1}`` t0, ``alias x0 -> u-0`` t1, ``{x9, e1}`` t2 arriving alias first, ``x9``'s join was taken unweighed
+    and never weighed against ``u-0``, bench draw 727)."""
+    rank = deciding_rank(saga)
+    if saga.proposal and rank is not None and recalls(message.ranks_applied, str(rank)):
+        displace.applied(ctx, rank)
 
 
 def overrides(saga: Saga) -> bool:
