@@ -17,8 +17,13 @@ contacts stay in order; the caller's identifiers also go to ``identity.observed.
   its ``envelope.causation_id`` is the same event of that version (``Call.supersedes``), and every version shares
   the contact id (``interaction_id`` / ``contact_id``) and ``envelope.correlation_id``. Identity keeps every version
   of one contact on the customer of the latest (``processors/identity/graph/versions.py``);
-- ``HandoffCreated`` and the offer response per *contact*: their ids derive from the contact id alone (one case,
-  one answer, whatever the version).
+- ``HandoffCreated`` per *contact*: its id derives from the contact id alone (one case, whatever the version);
+- the agent's offer answer (``OfferPresented`` / ``OfferResponded``) per *contact and answer*: its id derives from the
+  contact id and what was recorded (``OfferDisposition.digest``), its ``presentation_id`` from the contact alone. A
+  later version with the same answer repeats the event (a copy, dropped by event id); one whose answer changed (the
+  agent recorded ``accepted`` in after-contact work over the call's ``presented``) is a new event of the same pitch,
+  which the KPIs and the offer processor apply as a revision of it (``bus.offer_presentations.pitch_of``): one
+  presentation, the newer answer.
 """
 
 from __future__ import annotations
@@ -216,7 +221,8 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     if call.offer is not None and not call.caller:
         offer_refused = NO_CALLER_OFFER  # the offers processor finds an answer's customer by its identifiers
     elif call.offer is not None and topics.offer_responses:
-        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
+        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer", content=call.offer.digest()),
+                                 channel=CHANNEL,
                                  identifiers=list(call.caller), agent_id=call.agent_id, presentation_id=presentation_id)
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
@@ -233,12 +239,14 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
                         dropped_traits=call.left_out_traits, dropped_parts=dropped)
 
 
-def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None) -> dict:
+def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None,
+              content: bytes | None = None) -> dict:
+    """``content``: the digest of what the event states, where its id must name it (``bus.envelope.event_id``)."""
     return make_envelope(
         source_system=call.source_system, channel=CHANNEL, source_event_id=source_event_id,
         occurred_at=call.disconnected_at, discriminator=discriminator, site=call.site,
         correlation_id=event_id(call.source_system, call.contact_id, "contact"),  # shared by the contact's events
-        causation_id=causation_id,
+        causation_id=causation_id, content=content,
     )
 
 
