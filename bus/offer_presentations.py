@@ -10,6 +10,13 @@ records: two presentations, for the take rate and the contact caps alike. On the
 presentation reported on its own and is none: the web's ``Offer Accepted`` after its ``Offer Viewed``, an SMS's YES
 reply after the gateway's report. Each event counts once, by its ``envelope.event_id`` (a re-sent answer is one).
 
+A representative's record may come again in a later version (``pitch_of``): Amazon Connect re-sends a contact's CTR
+when it changes (after-contact work: the agent's answer added or corrected), a counter uploads a corrected
+transaction. A version whose answer is unchanged is the same event (its id derives from the pitch and the answer) and
+is dropped as a copy; a changed answer is an event of its own that *revises the pitch*: counted once as a
+presentation, its answer applied, and of two versions the newer (``pitch_order``) stands, whatever order they are
+read in.
+
 The KPIs (``processors.kpis.rules``: ``offers_presented``) and the offer processor (``processors.offers.answers``:
 the ledger its contact caps and reservations count, ``omnibus_offers_presented_total``) import this one
 declaration: neither imports the other.
@@ -17,6 +24,7 @@ declaration: neither imports the other.
 
 from __future__ import annotations
 
+from bus.clock import to_micros
 from bus.serde import Event
 
 OFFER_PRESENTED = "omnibus.marketing.OfferPresented"
@@ -40,3 +48,23 @@ def presented_on(event: Event) -> str | None:
     if event.schema == OFFER_RESPONDED and (channel := offer_channel(event)) in ASSISTED_CHANNELS:
         return channel
     return None
+
+
+def pitch_of(event: Event) -> str | None:
+    """The pitch a representative's offer event reports, the same in every version of its record:
+    ``<channel>|<source system>|<presentation_id>`` (a call's ``call:<system>:<contact id>``, a counter transaction's
+    ``counter:<terminal>:<transaction id>``); None for an event that is no presentation on an assisted channel or
+    names no presentation. Two events of one pitch are two versions of one presentation, not two presentations."""
+    channel = presented_on(event)
+    presentation = event.value.get("presentation_id")
+    if channel not in ASSISTED_CHANNELS or not presentation:
+        return None
+    return f"{channel}|{event.value['envelope']['source_system']}|{presentation}"
+
+
+def pitch_order(event: Event) -> tuple[int, int]:
+    """(occurred, received) in epoch us: of two versions of one pitch the later is the newer (docs/subscribers.md,
+    "Versions of one contact": a CTR's versions share their occurred time and the adapter publishes them in their
+    ``LastUpdateTimestamp`` order, dropping older ones; a corrected counter transaction states its own time)."""
+    envelope = event.value["envelope"]
+    return to_micros(envelope["occurred_at"]), to_micros(envelope["received_at"])

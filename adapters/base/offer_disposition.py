@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.base.mapper import content_digest
 from bus.errors import OmnibusError
 from bus.serde import Event
 
@@ -49,6 +50,15 @@ class OfferDisposition:
             known = ", ".join(sorted(s.lower() for s in DISPOSITIONS))
             raise BadDisposition("offer_response", f"must be one of {known}")
         return cls(offer_id.strip(), int(str(version)), symbol)
+
+    def digest(self) -> bytes:
+        """SHA-256 (32 bytes) of what was recorded (offer, version, disposition): the content an event id names where
+        one record reports the answer again in later versions (``bus.offer_presentations.pitch_of``): an unchanged
+        answer keeps its event id (a copy), a changed one gets its own (a revision of the pitch)."""
+        digest = content_digest({"offer_id": self.offer_id, "offer_version": self.offer_version,
+                                 "response": self.response})
+        assert digest is not None  # an object always has one
+        return digest
 
     def event(self, *, envelope: dict[str, Any], channel: str, identifiers: list[dict[str, str]],
               agent_id: str | None, presentation_id: str) -> Event:

@@ -18,7 +18,12 @@ terminal and branch it came from:
   (``adapters.base.handoff_follow_up``); the visit's contact names the case (``properties.handoff_id``) and its
   outcome is ``HANDED_OFF``;
 - an ``offer`` section (``{"offer_id", "offer_version", "response"}``: the clerk pitched an offer and
-  recorded the answer) -> ``OfferPresented`` / ``OfferResponded`` on ``marketing.responses.v1``.
+  recorded the answer) -> ``OfferPresented`` / ``OfferResponded`` on ``marketing.responses.v1``. On a transaction
+  its presentation is the transaction's, ``counter:<terminal>:<transaction id>``, and its event id derives from that
+  and the answer (``OfferDisposition.digest``): a corrected upload with the same answer repeats the event (a copy),
+  one with another answer is a later version of the same pitch, which the KPIs and the offer processor apply as one
+  presentation with the newer answer (``bus.offer_presentations.pitch_of``, ordered by ``occurred_at``, then
+  receipt). On a ticket event the presentation is the event's (``counter:<terminal>:<event id>:<digest>``).
 
 Contact events are keyed by branch id: one terminal's events stay in upload order, and a ticket's
 issue (ticket machine) and call (counter terminal) land on the same partition. Event ids derive from
@@ -37,7 +42,7 @@ from typing import Any
 
 from adapters.base import clock, wire
 from adapters.base.closed_fields import unknown_fields
-from adapters.base.envelope import make_envelope
+from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import FieldChecks
 from adapters.base.handoff_follow_up import FollowUp
 from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
@@ -154,10 +159,17 @@ class CounterMapper:
         else:
             outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
         offer, offer_refused = parts.offer(event, found)
-        presentation_id = content_id(f"counter:{terminal_id}:{client_id}", digest)
+        # a transaction's pitch is the transaction's, whatever upload of it records the answer (the module docstring)
+        transaction_record = handoff_id("counter", terminal_id, read["transaction_id"]) if kind == "transaction" \
+            else None
+        presentation_id = transaction_record or content_id(f"counter:{terminal_id}:{client_id}", digest)
         if offer is not None:
+            stamped = envelope("offer")
+            if transaction_record is not None:
+                stamped["event_id"] = event_id(self._settings.source_system, transaction_record,
+                                               f"{terminal_id}/offer", offer.digest())
             outgoing.append(Outgoing(self._offer_topic, key_of(found[0]), offer.event(
-                envelope=envelope("offer"), channel="BRANCH", identifiers=found,
+                envelope=stamped, channel="BRANCH", identifiers=found,
                 agent_id=optional_text(event, "agent_id"), presentation_id=presentation_id)))
         if seen is not None:
             outgoing.append(seen)

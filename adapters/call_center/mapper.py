@@ -17,8 +17,17 @@ contacts stay in order; the caller's identifiers also go to ``identity.observed.
   its ``envelope.causation_id`` is the same event of that version (``Call.supersedes``), and every version shares
   the contact id (``interaction_id`` / ``contact_id``) and ``envelope.correlation_id``. Identity keeps every version
   of one contact on the customer of the latest (``processors/identity/graph/versions.py``);
-- ``HandoffCreated`` and the offer response per *contact*: their ids derive from the contact id alone (one case,
-  one answer, whatever the version).
+- ``HandoffCreated`` per *contact and request*: its handoff id derives from the contact id alone (one case, whatever
+  the version), its event id from the contact id and what it states: a later version with the same request repeats
+  the event (a copy), one whose summary, team or facts changed is a later version of the case the tracker revises
+  (``bus.handoff_revisions``: the contact names itself as the source record, its ``LastUpdateTimestamp`` the
+  version);
+- the agent's offer answer (``OfferPresented`` / ``OfferResponded``) per *contact and answer*: its id derives from the
+  contact id and what was recorded (``OfferDisposition.digest``), its ``presentation_id`` from the contact alone. A
+  later version with the same answer repeats the event (a copy, dropped by event id); one whose answer changed (the
+  agent recorded ``accepted`` in after-contact work over the call's ``presented``) is a new event of the same pitch,
+  which the KPIs and the offer processor apply as a revision of it (``bus.offer_presentations.pitch_of``): one
+  presentation, the newer answer.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from adapters.base.envelope import event_id, make_envelope
 from adapters.base.errors import RejectedInput
 from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
-from adapters.base.mapper import CARD_PART, HANDOFF, OFFER, DroppedPart, MappedRecord
+from adapters.base.mapper import CARD_PART, HANDOFF, OFFER, DroppedPart, MappedRecord, content_digest
 from adapters.base.offer_disposition import OfferDisposition
 from adapters.call_center.attributes import CardReport
 from adapters.call_center.config import CallCenterSettings, SiteSettings
@@ -43,6 +52,7 @@ from adapters.call_center.errors import malformed, missing
 from adapters.call_center.outcome import ABANDONED, TRANSFERRED, UNKNOWN, wrap_up_outcome
 from bus.config import TopicSettings
 from bus.dead_letter_lines import LineShape
+from bus.handoff_revisions import SOURCE_RECORD_FACT, SOURCE_VERSION_FACT
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
 from bus.identifiers.traits import PREFERRED_LANGUAGE
 from bus.producer import Outgoing
@@ -216,7 +226,8 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     if call.offer is not None and not call.caller:
         offer_refused = NO_CALLER_OFFER  # the offers processor finds an answer's customer by its identifiers
     elif call.offer is not None and topics.offer_responses:
-        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer"), channel=CHANNEL,
+        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer", content=call.offer.digest()),
+                                 channel=CHANNEL,
                                  identifiers=list(call.caller), agent_id=call.agent_id, presentation_id=presentation_id)
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:
@@ -233,12 +244,14 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
                         dropped_traits=call.left_out_traits, dropped_parts=dropped)
 
 
-def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None) -> dict:
+def _envelope(call: Call, source_event_id: str, discriminator: str, causation_id: str | None = None,
+              content: bytes | None = None) -> dict:
+    """``content``: the digest of what the event states, where its id must name it (``bus.envelope.event_id``)."""
     return make_envelope(
         source_system=call.source_system, channel=CHANNEL, source_event_id=source_event_id,
         occurred_at=call.disconnected_at, discriminator=discriminator, site=call.site,
         correlation_id=event_id(call.source_system, call.contact_id, "contact"),  # shared by the contact's events
-        causation_id=causation_id,
+        causation_id=causation_id, content=content,
     )
 
 
@@ -252,18 +265,33 @@ def _version_envelope(call: Call, discriminator: str) -> dict:
 def _handoff(
     call: Call, request: HandoffRequest, topic: str, traits_event_id: str | None, references: References
 ) -> Outgoing:
-    """HandoffCreated: its handoff id and event id derive from the contact id alone, so every version of the
-    call's record names the same case; it names the caller's traits as the contact does (``traits_event_id``)."""
+    """HandoffCreated: its handoff id derives from the contact id alone, so every version of the call's record names
+    the same case, which it names as its source record (``bus.handoff_revisions``), with the version's
+    ``LastUpdateTimestamp`` where the source has one; its event id derives from the contact id and what it states
+    (``_stated``): a later version stating the same is the same event, one with another summary, team or facts (the
+    agent's after-contact work) a later version of the case, which the tracker revises. It names the caller's traits as
+    the contact does (``traits_event_id``)."""
     handoff = handoff_id("call", call.source_system, call.contact_id)
     actor = {"kind": "EMPLOYEE", "id": call.agent_id} if call.agent_id else {"kind": "SYSTEM", "id": call.source_system}
-    return Outgoing(topic, handoff, request.event(
+    created = request.event(
         envelope=_envelope(call, call.contact_id, "handoff"), handoff_id=handoff, channel=CHANNEL,
         identifiers=list(call.caller), site=call.site, interaction_id=call.contact_id, actor=actor,
         facts={**call.references, "contact_id": call.contact_id, "queue": call.queue, "agent_id": call.agent_id,
                "disposition": call.disposition,
                # the caller's language (a ``language`` attribute), for the tracker's notifications
-               PREFERRED_LANGUAGE: call.traits.get(PREFERRED_LANGUAGE)},
-        traits_event_id=traits_event_id, references=references))
+               PREFERRED_LANGUAGE: call.traits.get(PREFERRED_LANGUAGE), SOURCE_RECORD_FACT: handoff,
+               SOURCE_VERSION_FACT: call.updated_at.astimezone(UTC).isoformat() if call.updated_at else None},
+        traits_event_id=traits_event_id, references=references)
+    stamped = _envelope(call, call.contact_id, "handoff", content=_stated(created.value))
+    return Outgoing(topic, handoff, Event(created.schema, {**created.value, "envelope": stamped}))
+
+
+def _stated(created: dict[str, Any]) -> bytes | None:
+    """The digest of what a ``HandoffCreated`` states of its case: not its envelope, its version
+    (``SOURCE_VERSION_FACT``) or the version's traits record, which every version has its own of."""
+    facts = {name: fact for name, fact in created["intake_facts"].items() if name != SOURCE_VERSION_FACT}
+    return content_digest({**{name: value for name, value in created.items() if name not in (
+        "envelope", "traits_event_id")}, "intake_facts": facts})
 
 
 def _card_status(call: Call, report: CardReport, topic: str) -> Outgoing:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, offer_channel, presented_on
+from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, offer_channel, pitch_order, presented_on
 from bus.serde import Event
 from processors.handoffs.metrics import age_bucket
 from processors.kpis.config import KpisSettings
@@ -80,6 +80,18 @@ def one_shot(event: Event, zone: str = UTC_DAYS) -> OneShot | None:
     else:
         return None
     return OneShot(contributions=dict(found), at_us=at)
+
+
+def pitch_update(current: OneShot | None, event: Event, zone: str = UTC_DAYS) -> OneShot | None:
+    """A version of a representative's pitch (``bus.offer_presentations.pitch_of``): it replaces what ``current``, the
+    version counted so far, contributed, if it is newer (``pitch_order``: an older version read later, or a copy, is
+    None: nothing changes). One presentation per pitch, with the newer version's answer (docs/kpis.md, "One record
+    per pitch")."""
+    occurred, received = pitch_order(event)
+    if current is not None and (occurred, received) <= (current.at_us, current.received_us):
+        return None
+    counted = one_shot(event, zone)
+    return None if counted is None else counted.with_(received_us=received)
 
 
 # --- calls: service level and abandonment --------------------------------------------------------

@@ -48,10 +48,12 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class OneShot(Entity):
-    """An event counted once when first seen (InteractionRecorded, OfferPresented, OfferResponded)."""
+    """An event counted once when first seen (InteractionRecorded, OfferPresented, OfferResponded), or the latest
+    version of a representative's pitch (``rules.pitch_update``)."""
 
     kind: ClassVar[str] = "one-shot"
     at_us: int = 0
+    received_us: int = 0  # a pitch's version: its envelope's received_at (us); 0 for the others
 
 
 @dataclass(frozen=True, slots=True)

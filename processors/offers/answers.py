@@ -6,14 +6,17 @@ Where: on the customer identity placed the contact it was recorded with (``intak
 until the engine releases it. What: ``record`` applies it to the customer's offer state (``machine``) and, for a
 presentation, to the ledger the contact caps and the reservations count. A presentation is what the KPIs count as one
 (``bus.offer_presentations.presented_on``): an ``OfferPresented``, and an answer a clerk or an agent recorded (the
-pitch behind it), each once by its event id.
+pitch behind it), each once by its event id. A representative's record may come again in a later version with another
+answer (``bus.offer_presentations.pitch_of``: a CTR updated in after-contact work, a corrected counter transaction):
+its ledger row is the pitch's, which the newer version revises (one presentation) and whose answer it applies; an
+older version read after it changes nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, presented_on
+from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, pitch_of, pitch_order, presented_on
 from bus.serde import Event
 from processors.offers import intake, machine, reservations
 from processors.offers.caps import US
@@ -85,8 +88,8 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     current = offer.version if offer else value["offer_version"]
     if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted
         batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", value["channel"])
-    if (channel := presented_on(event)) is not None:
-        _presented(state, event, current, channel, batch)
+    if (channel := presented_on(event)) is not None and not _presented(state, event, current, channel, batch):
+        return None  # an older version of a pitch whose newer one is applied
     if event.schema == PRESENTED:
         # a gateway's report: the contact its SHOW reserved is a presentation now (counted once, in the ledger)
         reservations.consume(state, value["offer_id"], value["channel"],
@@ -95,21 +98,50 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     return _answered(state, event, current, settings, batch)
 
 
-def _presented(state: CustomerState, event: Event, current: int, channel: str, batch: Batch) -> None:
+def _presented(state: CustomerState, event: Event, current: int, channel: str, batch: Batch) -> bool:
     """The offer was presented on ``channel``: on its state (``machine.present``) and in the ledger the caps count,
-    once per event id (a redelivered copy the customer's ``applied`` ids no longer remember adds no row)."""
+    once per event id (a redelivered copy the customer's ``applied`` ids no longer remember adds no row), or for a
+    representative's pitch once per pitch (``_revised``). False: an older version of a pitch, not applied."""
     value, via, at_us = event.value, intake.identifier_keys(event), intake.occurred_us(event)
-    event_id = value["envelope"]["event_id"]
+    pitch = pitch_of(event)
+    row_id = pitch or value["envelope"]["event_id"]
+    known = next((row for row in state.ledger if row[3] == row_id), None)
+    if pitch is not None and known is not None:
+        return _revised(state, known, event, current, channel, batch)
     shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel, at_us, via)
     state.offers[value["offer_id"]] = shown.state
-    if all(row[3] != event_id for row in state.ledger):
-        state.ledger = sorted([*state.ledger, [at_us, channel, value["offer_id"], event_id, list(via)]],
+    if known is None:
+        row = [at_us, channel, value["offer_id"], row_id, list(via)]
+        state.ledger = sorted([*state.ledger, row + [pitch_order(event)[1]] if pitch else row],
                               key=lambda r: r[0])[-LEDGER_KEPT:]
     batch.count("presented", channel)
     if shown.drift:
         batch.count("version_drift", channel)
     if shown.after_answer:
         batch.count("presented_after_answer", channel)
+    return True
+
+
+def _revised(state: CustomerState, known: list[Any], event: Event, current: int, channel: str, batch: Batch) -> bool:
+    """A version of the pitch whose ledger row is ``known`` (``[at_us, channel, offer_id, pitch, via, received_us]``):
+    a newer one (``pitch_order``) takes the row over, not another presentation (an offer it names anew is presented
+    on its state); an older one, read after it, is not applied (False), nor is a copy of the one applied (a
+    redelivery past the ids the customer remembers). Counted by outcome, ``revised`` or ``stale``."""
+    value, via = event.value, intake.identifier_keys(event)
+    occurred_us, received_us = pitch_order(event)
+    applied = (int(known[0]), int(known[5]) if len(known) > 5 else 0)
+    if (occurred_us, received_us) <= applied:
+        if (occurred_us, received_us) < applied:
+            batch.count("pitch_version", channel, "stale")
+        return False
+    if known[2] != value["offer_id"]:  # the agent corrected which offer was pitched
+        shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel,
+                                occurred_us, via)
+        state.offers[value["offer_id"]] = shown.state
+    known[:] = [occurred_us, channel, value["offer_id"], known[3], sorted({*known[4], *via}), received_us]
+    state.ledger = sorted(state.ledger, key=lambda r: r[0])
+    batch.count("pitch_version", channel, "revised")
+    return True
 
 
 def _answered(state: CustomerState, event: Event, current: int, settings: OffersSettings, batch: Batch) -> int:

@@ -32,6 +32,11 @@ ANSWER_NOT_APPLIED = Counter(
     "Answers that left the customer's recorded answer as it was (processors/offers/machine.py): a not-now or a "
     "decline after an acceptance or an opt-out, or the later of two answers of one kind; counted in "
     "omnibus_offers_responses_total too.", ["response", "channel"])
+PITCH_VERSIONS = Counter(
+    "omnibus_offers_pitch_versions_total",
+    "Later versions of a representative's recorded pitch with another answer (bus/offer_presentations.py: an "
+    "updated CTR, a corrected counter transaction), by outcome: revised (the newer version, applied to the same "
+    "presentation) or stale (an older version read after a newer one, not applied).", ["channel", "outcome"])
 INSTRUCTIONS = Counter("omnibus_offers_instructions_total", "Show / withdraw instructions sent to push channels.",
                        ["channel", "action"])
 SIGNALS = Counter("omnibus_offers_signals_total", "Retention signals published, by kind.", ["kind"])
@@ -54,7 +59,7 @@ QUERY_LATENCY = Histogram("omnibus_offers_query_seconds", "Offer query answer ti
 _COUNTERS = {
     "presented": PRESENTED, "response": RESPONSES, "suppressed": SUPPRESSED, "version_drift": VERSION_DRIFT,
     "presented_after_answer": AFTER_ANSWER, "answer_not_applied": ANSWER_NOT_APPLIED, "instruction": INSTRUCTIONS,
-    "signal": SIGNALS,
+    "signal": SIGNALS, "pitch_version": PITCH_VERSIONS,
     "unknown_offer": UNKNOWN_OFFER, "pruned": PRUNED,
 }
 

@@ -4,7 +4,9 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 (``TYPE:value``) it arrived through (``via``): that is what a split divides by. Shapes:
 
 * ``offers``: offer id -> ``OfferState`` (status, version, where and when presented, the answer).
-* ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``.
+* ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``; a
+  representative's pitch, which later versions revise (``bus.offer_presentations.pitch_of``), as
+  ``[at_us, channel, offer_id, pitch, via, received_us]`` of its newest version applied.
 * ``reserved``: outbound pushes instructed and not presented yet, which the caps count as contacts
   (``reservations.py``): ``[shown_us, channel, offer_id, instruction_event_id, customer_id, valid_until_us]``.
 * ``contacts``: recent contacts for facts and signals, ``[at_us, channel, matter, event_id, via]``.
@@ -143,7 +145,8 @@ def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
 
 
 def _by_event(rows: list[list[Any]], kept: int) -> list[list[Any]]:
-    unique = {row[3]: row for row in rows}
+    """One row per event id (or pitch: the newest version's, by ``[at_us, ..., received_us]``), the latest ``kept``."""
+    unique = {row[3]: row for row in sorted(rows, key=lambda row: (row[0], row[5] if len(row) > 5 else 0))}
     return sorted(unique.values(), key=lambda row: row[0])[-kept:]
 
 

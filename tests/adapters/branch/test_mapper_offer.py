@@ -64,3 +64,34 @@ def test_a_bad_offer_section_costs_only_the_offer(offer: object, name: str, frag
     ((part, refused),) = [(dropped.part, dropped.refusal) for dropped in record.dropped_parts]
     assert (part, refused.code) == ("offer", "bad_field") and refused.reason.startswith(fragment), refused
     assert "perhaps" not in refused.reason
+
+
+def _upload(response: str, event_id: str = "d4fab2a5-8e6c-4b1d-8f3a-5b7c9d1e3f44", amount: int = 4990) -> dict:
+    """The sample transaction recording ``response``, uploaded as ``event_id`` (a corrected upload: another)."""
+    upload = with_offer({"offer_id": "fibre-upgrade", "offer_version": 2, "response": response})
+    upload["events"][0]["event_id"] = event_id
+    upload["events"][0]["transaction"]["amount"]["amount_minor"] = amount
+    return upload
+
+
+def _offer(upload: dict) -> dict:
+    (value,) = [o.event.value for o in mapped(upload).events if o.event.schema.startswith("omnibus.marketing.")]
+    return value
+
+
+def test_a_corrected_transaction_with_another_answer_is_a_new_event_of_the_same_pitch() -> None:
+    """The clerk corrects the transaction (another event id, the amount fixed) and the answer with it: the answer
+    has an event id of its own and names the transaction's pitch, which the KPIs and the offer processor revise
+    (``bus.offer_presentations.pitch_of``) instead of counting a second presentation."""
+    first, corrected = _offer(_upload("presented")), _offer(_upload("accepted", "e-corrected", amount=5990))
+    assert first["presentation_id"] == corrected["presentation_id"] == "counter:CT-0142-03:TX-CT-0142-03-000981"
+    assert first["envelope"]["event_id"] != corrected["envelope"]["event_id"]
+    assert corrected["response"] == "ACCEPTED"
+
+
+def test_a_corrected_transaction_with_the_same_answer_repeats_its_event() -> None:
+    """Only the amount was corrected: the answer is a copy of the one published (dropped by its event id)."""
+    ids = {_offer(upload)["envelope"]["event_id"] for upload in (
+        _upload("declined"), _upload("declined"), _upload("declined", "e-corrected", amount=5990))}
+    assert len(ids) == 1
+

@@ -5,16 +5,19 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adapters.base.mapper import MappedRecord
 from adapters.call_center import mapper_ctr, mapper_taskrouter
 from adapters.call_center.state import Timeline
+from bus.serde import Event
 from tests.adapters.call_center.support import context, sample
 from tests.adapters.call_center.test_mapper_handoff import _ctr_with, _task_with
 
 OFFER = {"offer_id": "fibre-upgrade", "offer_version": "3", "offer_response": "declined"}
+RECEIVED = datetime(2030, 1, 1, 1, tzinfo=UTC)  # when the adapter received the first version
 
 
 def offer_events(record) -> list:  # type: ignore[no-untyped-def]
@@ -30,11 +33,89 @@ def test_connect_contact_attributes_carry_the_answer() -> None:
     assert (value["offer_id"], value["offer_version"], value["response"], value["channel"]) == (
         "fibre-upgrade", 3, "DECLINED", "CALL_CENTER")
     assert value["agent_id"] and value["customer_identifiers"][0]["type"] == "PHONE"
-    # a later version of the same CTR repeats the same event id: the answer counts once
+    # a later version of the same CTR with the same answer repeats the same event id: the answer counts once
     again = copy.deepcopy(ctr)
     again["LastUpdateTimestamp"] = "2030-01-01T00:00:00Z"
     assert offer_events(mapper_ctr.map_ctr(again, context()))[0].event.value["envelope"]["event_id"] == \
         value["envelope"]["event_id"]
+
+
+def published_answers(*responses: str) -> list[Event]:
+    """The offer events of one CTR's versions as the adapter publishes them: version ``n`` records ``responses[n]``
+    (its ``LastUpdateTimestamp`` a minute after the one before, naming the one before as published), received a
+    second after the one before (the adapter publishes a contact's versions in their order)."""
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    published, found = None, []
+    for n, response in enumerate(responses):
+        ctr = {**ctr, "LastUpdateTimestamp": f"2030-01-01T00:{n:02d}:00Z",
+               "Attributes": {**(ctr.get("Attributes") or {}), **OFFER, "offer_response": response}}
+        (out,) = offer_events(mapper_ctr.map_ctr(ctr, context(), published))
+        published = mapper_ctr.ctr_call(ctr, context()).updated_at
+        envelope = {**out.event.value["envelope"], "received_at": RECEIVED + timedelta(seconds=n)}
+        found.append(Event(out.event.schema, {**out.event.value, "envelope": envelope}))
+    return found
+
+
+def test_versions_with_the_same_answer_are_one_event_and_a_changed_answer_another() -> None:
+    ids = [event.value["envelope"]["event_id"] for event in published_answers("presented", "presented", "accepted")]
+    assert ids[0] == ids[1] != ids[2]
+
+
+def _versions(first: str, later: str) -> tuple[dict, dict]:
+    """The offer event of a CTR's first version recording ``first`` and of its later version recording ``later``."""
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **OFFER, "offer_response": first}
+    update = copy.deepcopy(ctr)
+    update["LastUpdateTimestamp"] = "2030-01-01T00:00:00Z"  # after-contact work: the agent records the answer
+    update["Attributes"]["offer_response"] = later
+    published = mapper_ctr.ctr_call(ctr, context()).updated_at
+    (one,) = offer_events(mapper_ctr.map_ctr(ctr, context()))
+    (two,) = offer_events(mapper_ctr.map_ctr(update, context(), published))
+    return one.event.value, two.event.value
+
+
+def test_a_later_version_with_another_answer_is_a_new_event_of_the_same_pitch() -> None:
+    """The offers49 finding: the first version said ``presented``, the later one ``accepted``; the acceptance had the
+    presentation's event id and both processors dropped it as a copy. It has an id of its own now, and names the same
+    presentation (the pitch the KPIs and the offer processor revise: ``bus.offer_presentations.pitch_of``)."""
+    first, later = _versions("presented", "accepted")
+    assert first["envelope"]["event_id"] != later["envelope"]["event_id"]
+    assert later["response"] == "ACCEPTED" and "response" not in first
+    assert first["presentation_id"] == later["presentation_id"]
+    assert first["envelope"]["correlation_id"] == later["envelope"]["correlation_id"]
+    assert first["envelope"]["occurred_at"] == later["envelope"]["occurred_at"]  # the call's end: one pitch
+
+
+@pytest.mark.parametrize(("first", "later"), [("declined", "accepted"), ("accepted", "declined"),
+                                               ("presented", "not_now"), ("accepted", "presented")])
+def test_every_changed_answer_gets_its_own_event_id(first: str, later: str) -> None:
+    one, two = _versions(first, later)
+    assert one["envelope"]["event_id"] != two["envelope"]["event_id"]
+    assert one["presentation_id"] == two["presentation_id"]
+
+
+def test_another_offer_or_version_recorded_later_gets_its_own_event_id() -> None:
+    ctr = copy.deepcopy(sample("ctr_inbound_answered.json"))
+    ctr["Attributes"] = {**(ctr.get("Attributes") or {}), **OFFER}
+    ids = set()
+    for change in ({}, {"offer_version": "4"}, {"offer_id": "tv-bundle"}):
+        ctr["Attributes"] = {**ctr["Attributes"], **OFFER, **change}
+        (out,) = offer_events(mapper_ctr.map_ctr(ctr, context()))
+        ids.add(out.event.value["envelope"]["event_id"])
+    assert len(ids) == 3
+
+
+def test_taskrouter_a_later_event_with_another_answer_gets_its_own_event_id() -> None:
+    """A TaskRouter task reported again (its attributes updated in wrap-up) is the same kind of record."""
+    terminal = copy.deepcopy(sample("taskrouter_answered.json")[-1])
+    ids, presentations = set(), set()
+    for response in ("presented", "accepted", "accepted"):
+        terminal["TaskAttributes"] = json.dumps(json.loads(terminal["TaskAttributes"]) | {
+            **OFFER, "offer_response": response})
+        (out,) = offer_events(mapper_taskrouter.map_task(terminal, Timeline(), context("lyon")))
+        ids.add(out.event.value["envelope"]["event_id"])
+        presentations.add(out.event.value["presentation_id"])
+    assert len(ids) == 2 and len(presentations) == 1
 
 
 def test_the_answer_shares_the_correlation_of_the_calls_contact_events() -> None:

@@ -83,6 +83,15 @@ def ctr(phone: str, minutes: float, wait_s: float | None) -> dict:
     }
 
 
+def ctr_versions(record: dict, *responses: str) -> list[dict]:
+    """The versions Connect sends of one CTR whose agent recorded an answer to offer ``o1``: ``responses[n]`` in
+    version ``n``, each updated a minute after the one before (after-contact work, ``LastUpdateTimestamp``)."""
+    updated = datetime.fromisoformat(record["LastUpdateTimestamp"])
+    return [{**record, "LastUpdateTimestamp": iso(updated + timedelta(minutes=n)),
+             "Attributes": {"offer_id": "o1", "offer_version": "1", "offer_response": response}}
+            for n, response in enumerate(responses)]
+
+
 def counter_transaction(phone: str, minutes: float) -> dict:
     return {"terminal_id": TERMINAL, "branch_id": "0001", "events": [{
         "event_id": str(uuid.uuid4()), "kind": "transaction", "occurred_at": iso(at(minutes)), "agent_id": "E-1",
@@ -117,6 +126,9 @@ EXPECTED = {
         "repeat_contacts_7d": 3,
         "fcr_eligible": 3, "fcr_resolved": 3,  # B's abandoned call reached no one
         "calls_queued": 4, "calls_answered": 3, "calls_answered_within_threshold": 2, "calls_abandoned": 1,
+        # A's agent pitched o1 (the CTR's first version) and recorded the acceptance in after-contact work (its
+        # later version): one presentation, one acceptance (offers49's finding: the acceptance was dropped)
+        "offers_presented": 1, "offers_accepted": 1,
     },
     ("BRANCH", "0001"): {"interactions": 1, "contacts": 1, "identified_contacts": 1, "fcr_eligible": 1,
                          "fcr_resolved": 1},
@@ -125,7 +137,7 @@ EXPECTED_KPIS = {
     ("WEB", ""): {"first_contact_resolution": 0.0, "repeat_contact_rate_7d": 1 / 4, "offer_acceptance": 0.5,
                   "handoff_deadline_compliance": 0.5, "service_level": None},
     ("CALL_CENTER", "paris"): {"first_contact_resolution": 1.0, "repeat_contact_rate_7d": 3 / 4,
-                               "service_level": 2 / 4, "abandonment_rate": 1 / 4},
+                               "service_level": 2 / 4, "abandonment_rate": 1 / 4, "offer_acceptance": 1.0},
     ("BRANCH", "0001"): {"first_contact_resolution": 1.0, "repeat_contact_rate_7d": 0.0},
 }
 
@@ -205,7 +217,8 @@ async def test_known_journeys_give_the_hand_computed_kpis(
             track("uD", sr, 30, request_id="h2"), track("uD", sr, 120, request_id="h3"),
         ]}, segment)
         connect = {"X-Amz-Firehose-Access-Key": SITE_KEY}
-        for record in (ctr(PHONE_A, 60, 10), ctr(PHONE_B, 80, None), ctr(PHONE_B, 100, 40)):
+        for record in (*ctr_versions(ctr(PHONE_A, 60, 10), "presented", "accepted"), ctr(PHONE_B, 80, None),
+                       ctr(PHONE_B, 100, 40)):
             await post(http, f"http://127.0.0.1:{call_center.port}/v1/connect/ctr", record, connect)
         await post(http, f"http://127.0.0.1:{branch.port}/v1/counter/events", counter_transaction(PHONE_C, 120),
                    {"Authorization": f"Bearer {TOKEN}"})

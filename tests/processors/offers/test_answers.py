@@ -15,6 +15,7 @@ from processors.offers.caps import ContactPolicy, Suppression, suppression
 from processors.offers.config import OffersSettings
 from processors.offers.outputs import Batch
 from processors.offers.state import CustomerState, OfferStatus
+from tests.adapters.call_center.test_mapper_offer import published_answers
 from tests.processors.offers.factories import T0, customer, envelope, ident, offer, us
 
 PHONE = "PHONE:+33612000001"
@@ -44,6 +45,12 @@ def offer_event(
     return Event(RESPONDED, {**value, "response": response})
 
 
+def pitch(channel: str, event_id: str) -> str:
+    """The ledger row id of ``offer_event(event_id, channel, ...)`` on an assisted channel: its pitch
+    (``bus.offer_presentations.pitch_of``: channel, source system, presentation id)."""
+    return f"{channel}|test|p-{event_id}"
+
+
 def apply(state: CustomerState, *events: Event) -> Batch:
     batch = Batch()
     for event in events:
@@ -60,7 +67,7 @@ def presented(batch: Batch) -> list[str]:
 def test_an_answer_at_the_counter_or_on_a_call_is_a_presentation_in_the_ledger(channel: str, response: str) -> None:
     person = customer()
     batch = apply(person, offer_event("e1", channel, response))
-    assert [row[:4] for row in person.ledger] == [[us(T0), channel, "savings", "e1"]]
+    assert [row[:4] for row in person.ledger] == [[us(T0), channel, "savings", pitch(channel, "e1")]]
     assert person.ledger[0][4] == [PHONE]  # through the identifier it came by: a split moves it with it
     assert presented(batch) == [channel]  # omnibus_offers_presented_total
     assert ("response", (response, channel)) in batch.counts
@@ -83,7 +90,7 @@ def test_presented_then_the_answer_of_the_same_pitch_are_two_records_as_the_kpis
     for the take rate and the caps alike."""
     person = customer()
     apply(person, offer_event("e1", "BRANCH"), offer_event("e2", "BRANCH", "DECLINED", T0 + MINUTE))
-    assert [row[3] for row in person.ledger] == ["e1", "e2"]
+    assert [row[3] for row in person.ledger] == [pitch("BRANCH", "e1"), pitch("BRANCH", "e2")]
     assert person.offers["savings"].presentations == 2
 
 
@@ -92,7 +99,7 @@ def test_a_resent_answer_is_one_presentation() -> None:
     holds one row per event id."""
     person = customer()
     apply(person, offer_event("e1", "CALL_CENTER", "ACCEPTED"), offer_event("e1", "CALL_CENTER", "ACCEPTED"))
-    assert [row[3] for row in person.ledger] == ["e1"]
+    assert [row[3] for row in person.ledger] == [pitch("CALL_CENTER", "e1")]
 
 
 def test_answers_read_in_any_order_give_the_same_ledger_and_answer() -> None:
@@ -114,7 +121,7 @@ def test_a_merge_counts_each_answer_once() -> None:
     apply(survivor, offer_event("e1", "BRANCH", "DECLINED"))
     apply(merged, offer_event("e1", "BRANCH", "DECLINED"), offer_event("e2", "CALL_CENTER", "ACCEPTED", T0 + MINUTE))
     one = customer_state.merge(survivor, merged)
-    assert [row[3] for row in one.ledger] == ["e1", "e2"]
+    assert [row[3] for row in one.ledger] == [pitch("BRANCH", "e1"), pitch("CALL_CENTER", "e2")]
 
 
 def test_three_answers_on_three_channels_fill_the_default_caps() -> None:
@@ -153,3 +160,94 @@ def test_an_answer_pitched_after_the_customers_answer_or_of_an_old_version_is_co
     drifted = Batch()
     record(customer(), offer_event("e3", "BRANCH", "NOT_NOW"), offer("savings", version=2), SETTINGS, drifted)
     assert ("version_drift", ("BRANCH",)) in drifted.counts
+
+
+# --- a representative's record in later versions: one pitch, its newer answer (bus.offer_presentations.pitch_of) ---
+
+
+def versions(state: CustomerState, *events: Event) -> Batch:
+    batch = Batch()
+    for event in events:
+        if not state.seen(event.value["envelope"]["event_id"]):  # as the engine does (``CustomerState.seen``)
+            state.mark(event.value["envelope"]["event_id"])
+            record(state, event, offer(event.value["offer_id"]), SETTINGS, batch)
+    return batch
+
+
+def pitch_versions(batch: Batch) -> list[str]:
+    return [labels[1] for name, labels in batch.counts if name == "pitch_version"]
+
+
+def test_a_later_ctr_version_recording_the_acceptance_applies_it_to_the_same_presentation() -> None:
+    """The offers49 finding: the first version of the call's CTR said ``presented``, the later one ``accepted``; the
+    acceptance had the first one's event id and was dropped (the offer not withdrawn). It is applied now, and the
+    pitch stays one presentation in the ledger and the metric."""
+    presented_first, accepted = published_answers("presented", "accepted")
+    person = customer()
+    batch = versions(person, presented_first, accepted)
+    (row,) = person.ledger
+    assert row[1:3] == ["CALL_CENTER", "fibre-upgrade"] and row[3].startswith("CALL_CENTER|amazon-connect|call:")
+    state = person.offers["fibre-upgrade"]
+    assert state.status is OfferStatus.ACCEPTED and state.presentations == 1
+    assert presented(batch) == ["CALL_CENTER"] and pitch_versions(batch) == ["revised"]
+    assert ("response", ("ACCEPTED", "CALL_CENTER")) in batch.counts
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0), (2, 0, 1), (0, 2, 1), (1, 0, 2)], ids=str)
+def test_any_order_of_the_versions_gives_one_presentation_and_the_newest_answer(order: tuple[int, ...]) -> None:
+    """An older version read after a newer one (another partition, a re-driven dead letter) is not applied."""
+    published = published_answers("presented", "declined", "accepted")
+    person = customer()
+    batch = versions(person, *(published[index] for index in order))
+    assert len(person.ledger) == 1 and person.offers["fibre-upgrade"].status is OfferStatus.ACCEPTED
+    assert person.offers["fibre-upgrade"].presentations == 1 and presented(batch) == ["CALL_CENTER"]
+    stale = sum(1 for n, index in enumerate(order) if any(index < earlier for earlier in order[:n]))
+    assert pitch_versions(batch).count("stale") == stale
+
+
+def test_a_version_with_the_same_answer_is_a_copy() -> None:
+    first, same = published_answers("declined", "declined")
+    person = customer()
+    batch = versions(person, first, same, first)
+    assert len(person.ledger) == 1 and presented(batch) == ["CALL_CENTER"] and pitch_versions(batch) == []
+    assert [name for name, _ in batch.counts].count("response") == 1
+
+
+def test_a_copy_past_the_remembered_ids_changes_nothing() -> None:
+    presented_first, accepted = published_answers("presented", "accepted")
+    person = customer()
+    batch = apply(person, presented_first, accepted, accepted, presented_first)
+    assert len(person.ledger) == 1 and pitch_versions(batch) == ["revised", "stale"]
+
+
+def test_a_later_version_never_reopens_an_answer() -> None:
+    """An acceptance corrected to a decline: the customer answered, every channel stops pitching either way; the
+    stronger answer stands (``machine.answered_over``), the KPIs count the newer one."""
+    accepted, declined = published_answers("accepted", "declined")
+    person = customer()
+    versions(person, accepted, declined)
+    assert person.offers["fibre-upgrade"].status is OfferStatus.ACCEPTED and len(person.ledger) == 1
+
+
+def test_a_merge_keeps_the_newest_version_of_a_pitch() -> None:
+    """Two versions applied on two customers identity merges later: one row, the newer version's."""
+    presented_first, accepted = published_answers("presented", "accepted")
+    survivor, merged = customer("cus_1"), customer("cus_2")
+    versions(survivor, accepted)
+    versions(merged, presented_first)
+    for one in (customer_state.merge(survivor, merged), customer_state.merge(merged, survivor)):
+        (row,) = one.ledger
+        assert row == survivor.ledger[0]
+
+
+def test_two_pitches_of_one_offer_at_the_counter_stay_two_presentations() -> None:
+    """docs/kpis.md, "One record per pitch": two records (two presentation ids) are two presentations; only versions
+    of one record (one presentation id) are one."""
+    person = customer()
+    first, second = offer_event("e1", "BRANCH"), offer_event("e2", "BRANCH", "ACCEPTED", T0 + MINUTE)
+    corrected = Event(second.schema, {**second.value, "response": "DECLINED",
+                                      "envelope": {**second.value["envelope"], "event_id": "e3",
+                                                   "received_at": T0 + 2 * MINUTE}})
+    batch = versions(person, first, second, corrected)
+    assert len(person.ledger) == 2 and person.offers["savings"].presentations == 2
+    assert pitch_versions(batch) == ["revised"]

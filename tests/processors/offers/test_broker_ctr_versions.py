@@ -1,0 +1,91 @@
+"""On the real broker: an agent's answer recorded in a later version of a call's CTR reaches the offer processor.
+
+offers49's finding: the first version of the CTR said ``presented`` and the later one (after-contact work, a later
+``LastUpdateTimestamp``) ``accepted``; the acceptance had the first version's event id and was dropped, so the offer
+stayed SHOWn at the counter. Through the call-center adapter's HTTP ingress, the identity and offer processors (the
+demo's middleware) on the test broker under a fresh topic prefix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from demo.offers import InstructionWatch
+from demo.services import SITE_KEY, WRITE_KEY, running_middleware
+from processors.offers.campaigns import publish
+from tests.processors.offers.factories import offer
+from tests.processors.offers.test_broker import get_json, until
+from tests.support.settings import settings_with_topics
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
+EMAIL, PHONE, USER = "rui.costa@example.org", "+8613912345601", "u-ctr-versions-1"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def ctr_version(response: str, updated: datetime, start: datetime) -> dict[str, Any]:
+    """One version of the call's CTR, the agent's answer in its contact attributes."""
+    connected, end = start + timedelta(seconds=20), start + timedelta(minutes=4)
+    return {
+        "ContactId": "ctr-versions-0001", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+        "InitiationTimestamp": _iso(start), "DisconnectTimestamp": _iso(end), "LastUpdateTimestamp": _iso(updated),
+        "CustomerEndpoint": {"Address": PHONE, "Type": "TELEPHONE_NUMBER"},
+        "Queue": {"Name": "sales", "EnqueueTimestamp": _iso(start + timedelta(seconds=5)),
+                  "DequeueTimestamp": _iso(connected)},
+        "Agent": {"Username": "agent7", "ConnectedToAgentTimestamp": _iso(connected)},
+        "Attributes": {"offer_id": "fibre-upgrade", "offer_version": "1", "offer_response": response},
+        "DisconnectReason": "AGENT_DISCONNECT",
+    }
+
+
+async def test_an_acceptance_in_a_later_ctr_version_withdraws_the_offer(bootstrap_servers: str, tmp_path: Any) -> None:
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    watcher = InstructionWatch(settings)
+    await watcher.start()
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    connect = {"X-Amz-Firehose-Access-Key": SITE_KEY}
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    try:
+        async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
+            identify = {"type": "identify", "messageId": "id-ctr-1", "userId": USER, "timestamp": _iso(start),
+                        "traits": {"email": EMAIL, "phone": PHONE}}
+            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
+                assert response.status == 200, await response.text()
+            await publish(settings, [offer("fibre-upgrade", title="Fibre 1 Gbit/s", priority=10)])
+            lookup = f"{endpoints.offers}/customers/lookup/offers"
+
+            async def listed(channel: str) -> list[str]:
+                found = await get_json(http, lookup, channel=channel, type="EMAIL", value=EMAIL)
+                return [o["offer_id"] for o in (found or {}).get("offers") or []]
+
+            web = await until(lambda: get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL), 60,
+                              "the web query")
+            customer = web["customer_id"]
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "BRANCH", "SHOW"))), 60,
+                        "the counter's SHOW")
+
+            # the call: the agent pitched it (first version), then recorded the acceptance in after-contact work
+            for response_recorded, updated in (("presented", start + timedelta(minutes=4)),
+                                               ("accepted", start + timedelta(minutes=6))):
+                body = ctr_version(response_recorded, updated, start)
+                async with http.post(f"{endpoints.call_center}/v1/connect/ctr", json=body, headers=connect) as answer:
+                    assert answer.status == 200, await answer.text()
+
+            def accepted() -> list[Any]:  # the pitch itself may withdraw it first, CAPPED (a presentation)
+                return [e for _, e in watcher.of(customer, "BRANCH", "WITHDRAW") if e.value["reason"] == "ACCEPTED"]
+
+            await until(lambda: asyncio.sleep(0, accepted()), 60,
+                        "the counter's WITHDRAW after the acceptance of the CTR's later version")
+            (withdraw,) = accepted()
+            assert withdraw.value["answered_channel"] == "CALL_CENTER"
+            for channel in ("WEB", "BRANCH", "CALL_CENTER"):
+                assert await listed(channel) == []
+    finally:
+        await watcher.stop()
