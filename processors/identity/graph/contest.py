@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.evidence import judge, with_event
+from processors.identity.graph.evidence import households, judge, with_event
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.state import CustomerState
@@ -35,8 +35,29 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ())
         loser_traits = with_event(ctx, loser_traits, saga.traits)
     else:
         own_traits = with_event(ctx, own_traits, saga.traits)
-    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
-                 also=[*message.households, *also])
+    also = [*message.households, *also]
+    between = linking_both(message, saga, state) if culprit is not None else []
+    if not {*households(saga), *state.households, *message.households} & set(between):
+        return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
+                     also=also)
+    # The event reached each side through an identifier it holds, one of them a household's: weighed with the event
+    # on either side, the weaker decision stands.
+    to_loser = [key for key in between if key in state.members]
+    to_own = [key for key in between if key in message.members]
+    on_loser = judge(ctx, loser_traits, own_traits, [*message.members, *to_loser], list(state.members), saga, also=also)
+    on_own = judge(ctx, loser_traits, own_traits, list(message.members), [*state.members, *to_own], saga, also=also)
+    return min(on_loser, on_own, key=lambda weighed: (_STRENGTH[weighed[0]], weighed[1].weight))
+
+
+# Decisions from the weakest to the strongest, to pick the weaker of two weighings.
+_STRENGTH = {Decision.REFUSE: 0, Decision.REVIEW: 1, Decision.MERGE: 2}
+
+
+def linking_both(message: Offer, saga: Saga, state: CustomerState) -> list[str]:
+    """The event's identifiers (``saga.ids``, or a proposal's ``lookup_only``) that either side of an offer holds: the
+    ones through which the event met the two customers, the culprit among them, sorted."""
+    return sorted({key for key in [*saga.ids, *saga.lookup_only] if key in message.members or key in state.members}
+                  | ({message.culprit} if message.culprit is not None else set()))
 
 
 def carried_by_both(message: Offer, state: CustomerState) -> list[str]:
