@@ -25,7 +25,15 @@ BIRTH_DATE = TRAIT_FIELDS[BIRTH]  # the birth date's name in the m/u table and t
 
 def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ()) -> tuple[Decision, MatchScore]:
     """The matcher on the two sides of an offer, the event's traits counted on its own (``current``) side; ``also``:
-    keys weighed as a household's (``evidence.judge``)."""
+    keys weighed as a household's (``evidence.judge``).
+
+    The event met each side through identifiers it carries (``linking_both``); the culprit, the one through which it
+    met the second, is counted on both sides. Which one that is depends on the path (time order's offer, a later
+    arrival's, a relink's): ``{x2, e0}`` meeting ``{x2, e1}`` and ``{x1, u-1, e0}`` weighs +6.99 bits with ``x2`` on
+    both sides (a merge) and +3.85 with ``e0`` (a review). Where one of the linking identifiers is a household's
+    (its node holds two people's evidence, ``evidence.households``, or either side knows it so), the pair is weighed
+    with the linking identifiers on either side and the weaker decision stands, in every order the same (issue #8
+    point 5, bench draw 657's cut form; ``test_offer_household_order.py``)."""
     state, culprit = ctx.state, message.culprit
     # The event saw ``culprit`` with the other side: it agrees on both. A blocking proposal has none, but the two
     # sides may still have carried one identifier (``carried_by_both``).
@@ -40,8 +48,6 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ())
     if not {*households(saga), *state.households, *message.households} & set(between):
         return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
                      also=also)
-    # The event reached each side through an identifier it holds, one of them a household's: weighed with the event
-    # on either side, the weaker decision stands.
     to_loser = [key for key in between if key in state.members]
     to_own = [key for key in between if key in message.members]
     on_loser = judge(ctx, loser_traits, own_traits, [*message.members, *to_loser], list(state.members), saga, also=also)
