@@ -30,10 +30,10 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ())
     The event met each side through identifiers it carries (``linking_both``); the culprit, the one through which it
     met the second, is counted on both sides. Which one that is depends on the path (time order's offer, a later
     arrival's, a relink's): ``{x2, e0}`` meeting ``{x2, e1}`` and ``{x1, u-1, e0}`` weighs +6.99 bits with ``x2`` on
-    both sides (a merge) and +3.85 with ``e0`` (a review). Where one of the linking identifiers is a household's
-    (its node holds two people's evidence, ``evidence.households``, or either side knows it so), the pair is weighed
-    with the linking identifiers on either side and the weaker decision stands, in every order the same (issue #8
-    point 5, bench draw 657's cut form; ``test_offer_household_order.py``)."""
+    both sides (a merge) and +3.85 with ``e0`` (a review). Where each side holds one of the linking identifiers and one
+    of them is a household's (its node holds two people's evidence, ``evidence.households``, or either side knows it
+    so), the pair is weighed with the linking identifiers on either side and the weaker decision stands, the same in
+    every order (issue #8 point 5, bench draw 657's cut form; ``test_offer_household_order.py``)."""
     state, culprit = ctx.state, message.culprit
     # The event saw ``culprit`` with the other side: it agrees on both. A blocking proposal has none, but the two
     # sides may still have carried one identifier (``carried_by_both``).
@@ -45,11 +45,11 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ())
         own_traits = with_event(ctx, own_traits, saga.traits)
     also = [*message.households, *also]
     between = linking_both(message, saga, state) if culprit is not None else []
-    if not {*households(saga), *state.households, *message.households} & set(between):
-        return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
-                     also=also)
     to_loser = [key for key in between if key in state.members]
     to_own = [key for key in between if key in message.members]
+    if not (to_loser and to_own and {*households(saga), *state.households, *message.households} & set(between)):
+        return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
+                     also=also)
     on_loser = judge(ctx, loser_traits, own_traits, [*message.members, *to_loser], list(state.members), saga, also=also)
     on_own = judge(ctx, loser_traits, own_traits, list(message.members), [*state.members, *to_own], saga, also=also)
     return min(on_loser, on_own, key=lambda weighed: (_STRENGTH[weighed[0]], weighed[1].weight))
