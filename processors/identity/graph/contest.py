@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.evidence import judge, with_event
+from processors.identity.graph.evidence import households, judge, with_event
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.state import CustomerState
@@ -25,7 +25,15 @@ BIRTH_DATE = TRAIT_FIELDS[BIRTH]  # the birth date's name in the m/u table and t
 
 def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ()) -> tuple[Decision, MatchScore]:
     """The matcher on the two sides of an offer, the event's traits counted on its own (``current``) side; ``also``:
-    keys weighed as a household's (``evidence.judge``)."""
+    keys weighed as a household's (``evidence.judge``).
+
+    The event met each side through identifiers it carries (``linking_both``); the culprit, the one through which it
+    met the second, is counted on both sides. Which one that is depends on the path (time order's offer, a later
+    arrival's, a relink's): ``{x2, e0}`` meeting ``{x2, e1}`` and ``{x1, u-1, e0}`` weighs +6.99 bits with ``x2`` on
+    both sides (a merge) and +3.85 with ``e0`` (a review). Where each side holds one of the linking identifiers and one
+    of them is a household's (its node holds two people's evidence, ``evidence.households``, or either side knows it
+    so), the pair is weighed with the linking identifiers on either side and the weaker decision stands, the same in
+    every order (issue #8 point 5, bench draw 657's cut form; ``test_offer_household_order.py``)."""
     state, culprit = ctx.state, message.culprit
     # The event saw ``culprit`` with the other side: it agrees on both. A blocking proposal has none, but the two
     # sides may still have carried one identifier (``carried_by_both``).
@@ -35,8 +43,27 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ())
         loser_traits = with_event(ctx, loser_traits, saga.traits)
     else:
         own_traits = with_event(ctx, own_traits, saga.traits)
-    return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
-                 also=[*message.households, *also])
+    also = [*message.households, *also]
+    between = linking_both(message, saga, state) if culprit is not None else []
+    to_loser = [key for key in between if key in state.members]
+    to_own = [key for key in between if key in message.members]
+    if not (to_loser and to_own and {*households(saga), *state.households, *message.households} & set(between)):
+        return judge(ctx, loser_traits, own_traits, [*message.members, *seen], [*state.members, *seen], saga,
+                     also=also)
+    on_loser = judge(ctx, loser_traits, own_traits, [*message.members, *to_loser], list(state.members), saga, also=also)
+    on_own = judge(ctx, loser_traits, own_traits, list(message.members), [*state.members, *to_own], saga, also=also)
+    return min(on_loser, on_own, key=lambda weighed: (_STRENGTH[weighed[0]], weighed[1].weight))
+
+
+# Decisions from the weakest to the strongest, to pick the weaker of two weighings.
+_STRENGTH = {Decision.REFUSE: 0, Decision.REVIEW: 1, Decision.MERGE: 2}
+
+
+def linking_both(message: Offer, saga: Saga, state: CustomerState) -> list[str]:
+    """The event's identifiers (``saga.ids``, or a proposal's ``lookup_only``) that either side of an offer holds: the
+    ones through which the event met the two customers, the culprit among them, sorted."""
+    return sorted({key for key in [*saga.ids, *saga.lookup_only] if key in message.members or key in state.members}
+                  | ({message.culprit} if message.culprit is not None else set()))
 
 
 def carried_by_both(message: Offer, state: CustomerState) -> list[str]:
