@@ -37,6 +37,10 @@ consumer's state, ``bus.consumer_state``). It recovers the others in two steps:
    records of a partition in the fetch set wait behind those of another; a restart, a rebalance and a table restore
    only delayed them further).
 
+A worker that stops consuming on purpose, all of its inputs at once, says why with ``hold_while`` (a processor that
+runs as one worker and holds only part of its partitions: ``processors.sole_worker``): while that reason holds the
+watchdog judges nothing (no warning, no seek, no exit): its partitions wait for the worker's own decision.
+
 A partition found stalled stays *known stalled* (``LagStallDetector.standing``, ``stalled_on(app)``) until its
 committed offset moves or nothing waits on it any more (a seek moves the position, not the commit, so it does not
 count as progress): the worker's ``/ready`` answers 503 meanwhile and names it (``processors.readiness``; ``/ready``
@@ -105,6 +109,8 @@ LAG_RECOVERIES = Counter(
 
 log = get_logger(__name__)
 _detectors: weakref.WeakKeyDictionary[Any, LagStallDetector] = weakref.WeakKeyDictionary()  # app -> its watchdog's
+# app -> why its worker consumes nothing on purpose now (None: it consumes), ``hold_while``
+_holds: weakref.WeakKeyDictionary[Any, Callable[[], str | None]] = weakref.WeakKeyDictionary()
 _stuck: list[str] = []  # why this process stopped itself (read by bus.worker_exit)
 _worker_process: list[bool] = []  # set by bus.app.run_worker: this process is one worker and may stop itself
 
@@ -177,6 +183,18 @@ def stalled_on(app: Any) -> dict[str, int]:
     if detector is None:
         return {}
     return {f"{tp.topic}[{tp.partition}]": lag for tp, lag in sorted(detector.standing().items())}
+
+
+def hold_while(app: Any, reason: Callable[[], str | None]) -> None:
+    """While ``reason()`` names one, faust ``app``'s worker consumes nothing on purpose (its partitions paused and
+    its records held back): its watchdog judges no partition then (none is stalled, none is sought back)."""
+    _holds[app] = reason
+
+
+def held_on_purpose(app: Any) -> str | None:
+    """Why faust ``app``'s worker consumes nothing on purpose now (``hold_while``), None when it consumes."""
+    reason = _holds.get(app)
+    return reason() if reason is not None else None
 
 
 def input_partitions(consumer: Any) -> list[Any]:
@@ -295,6 +313,11 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
                else None if consumer.flow_active else "flow stopped")
         if why is not None:
             cannot_judge(why, now)
+            return
+        if held_on_purpose(app) is not None:  # the worker's own decision, said by it (hold_while): nothing stalls
+            detector.reset()
+            held_detector.reset()
+            blind.judged()
             return
         # A partition faust pauses on purpose (back pressure: bulk intake holds its inputs while a batch waits) is
         # waiting on its own processing, not stalled; the commit watchdog covers processing that never completes.

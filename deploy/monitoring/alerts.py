@@ -7,7 +7,8 @@ they are not current. Each alert has a ``promtool test rules`` case in ``tests/d
 a section in the runbook ``docs/alerts.md`` (``deploy.monitoring.runbook``) that its ``runbook_url`` points at.
 
 Metrics used and where they are declared: ``omnibus_consumer_lag``, ``omnibus_consumer_committed_offset``,
-``omnibus_processor_ready`` (processors/readiness.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
+``omnibus_processor_ready`` (processors/readiness.py);
+``omnibus_one_worker_split`` (processors/sole_worker.py); ``omnibus_dead_letters_total`` (bus/metrics.py);
 ``omnibus_adapter_records_received_total``/``_rejected_total``/``omnibus_adapter_unavailable_total``
 (adapters/base/metrics.py);
 ``omnibus_requests_unauthorized_total`` (bus/refused_credentials.py);
@@ -165,6 +166,21 @@ PIPELINE = (
         "15m", "ticket",
         "{{ $labels.component }} has not been ready for 15 minutes",
         "A worker runs but does not own its partitions or is more than its lag limit behind.",
+    ),
+    Alert(
+        "OmnibusOneWorkerSplit",
+        "max by (component) (omnibus_one_worker_split) > 0",
+        "2m", "page",
+        "{{ $labels.component }} runs as more than one worker: it processes nothing",
+        "A processor that runs as one worker (processors/scaling.py: offers) has a second worker in its consumer "
+        "group, which took part of the partitions: each worker holds back every record, writes and publishes nothing, "
+        "and answers /ready and its queries with 503. Offers, answers and customers wait (none is lost). Find the "
+        "second worker: the error line 'holds only part of its inputs' partitions' names how many of how many "
+        "partitions each holds (also omnibus_one_worker_partitions_held and omnibus_one_worker_partitions); "
+        "`kubectl get pods -l app.kubernetes.io/component=processor-offers` (replicas and strategy of the Deployment "
+        "must be 1 and Recreate), or a second `omnibus offers run` on the same topics. Stop it: the worker left holds "
+        "every partition again and goes on from the committed offsets.",
+        see="processors/offers/README.md#one-worker",
     ),
     Alert(
         "OmnibusDeadLetters",

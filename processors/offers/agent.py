@@ -5,8 +5,12 @@ signals) are published and acknowledged first, and only then are the table write
 in between replays the batch on the old state and republishes the same event ids.
 
 The tables are looked up by any key (customer ids, identifiers, offer ids), so a worker must hold all
-their partitions: run **one worker** (with a standby for fail-over). Scaling out needs the inputs
-re-keyed by customer id first (see ``processors/offers/README.md``).
+their partitions: the processor runs as **one worker** (``processors.scaling``). A second worker in its consumer
+group (faust has no passive standby: it would take half the partitions) makes both process nothing and say so
+(``processors.sole_worker``: records held back, ``/ready`` and the query 503, an error line, the alert
+``OmnibusOneWorkerSplit``) until one stops; the one left goes on from the committed offsets. Fail-over is the
+orchestrator starting the one worker again. Scaling out needs the inputs re-keyed by customer id first (see
+``processors/offers/README.md``).
 """
 
 from __future__ import annotations
@@ -40,12 +44,13 @@ from bus.topics import (
     TopicSpec,
     moved_from,
 )
-from processors import readiness
+from processors import readiness, sole_worker
 from processors.offers import metrics
 from processors.offers.config import OffersSettings
 from processors.offers.engine import NoCustomer, OfferEngine
 from processors.offers.outputs import Batch, Emitter, Expired
 from processors.offers.store import Stores, TableMap
+from processors.scaling import runs_as_one_worker
 
 APP_NAME = "offers"
 # Billing and handoff events come on CUSTOMER_CONTACTS, under the customer identity placed them on (not read from
@@ -86,6 +91,7 @@ class OffersWorker:
     producer: EventProducer
     normaliser: IdentifierNormaliser
     clock: PhaseClock = field(default_factory=PhaseClock)
+    guard: sole_worker.SoleWorkerGuard | None = None  # None: no guard (a processor declared to run as several)
     _started: bool = False
     _lock: asyncio.Lock | None = None
 
@@ -122,7 +128,10 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     serializer, deserializer = build_serde(settings.registry)
     producer = worker_producer(settings, serializer)
     app = create_app(APP_NAME, settings, web_port=offers.web_port, **faust_overrides)
-    readiness.install(app, APP_NAME, broker=settings.readiness)  # /live, /ready, consumer-lag gauges
+    inputs = {spec.name(settings.topics): spec.partition_count(settings.topics) for spec in INPUT_TOPICS}
+    guard = sole_worker.install(app, APP_NAME, inputs) if runs_as_one_worker(APP_NAME) else None
+    # /live, /ready (503 while a second worker splits the partitions), consumer-lag gauges
+    readiness.install(app, APP_NAME, broker=settings.readiness, checks=(guard.reason,) if guard else ())
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
     tables = {
@@ -133,7 +142,7 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     engine = OfferEngine(offers, Emitter(settings.topics, offers.source_system, clock), clock,
                          account_format=settings.identifiers.account_number_format)
     worker = OffersWorker(app, engine, tables, offers, producer,
-                          IdentifierNormaliser(settings.identifiers, component=APP_NAME))
+                          IdentifierNormaliser(settings.identifiers, component=APP_NAME), guard=guard)
     dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), APP_NAME)
     decoder = RecordDecoder(deserializer, dead_letters)
     contacts_topic = CUSTOMER_CONTACTS.name(settings.topics)
@@ -141,7 +150,13 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     source = app.topic(*(spec.name(settings.topics) for spec in INPUT_TOPICS), key_serializer="raw",
                        value_serializer="raw")
 
+    def admitted(events: Sequence[faust.EventT]) -> bool:
+        """False (the events held back) while this worker holds only part of the partitions (``sole_worker``)."""
+        return guard is None or guard.admits(events)
+
     async def handle_batch(events: Sequence[faust.EventT]) -> None:
+        if not admitted(events):
+            return
         await worker.ready()
         stores, batch, phases = worker.stores(), Batch(), worker.clock
         phases.batches, phases.records = phases.batches + 1, phases.records + len(events)
@@ -168,6 +183,8 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
             attempt.commit()
             batch.merge(produced)
             phases.add("engine", started)
+        if not admitted(events):  # a second worker joined meanwhile: nothing published, no table written
+            return
         if batch.outgoing:
             started = time.perf_counter()
             encoded = [await producer.encode(item) for item in batch.outgoing]

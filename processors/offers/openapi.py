@@ -34,8 +34,9 @@ OFFERS_ANSWER: Schema = closed({
         "now; an offer accepted, declined or opted out of is not listed. Quiet hours hold back outbound pushes only, "
         "never an offer to the customer asking (quiet_hours is not given on these channels)."),
 })
-ERROR: Schema = closed({"error": TEXT, "code": {**TEXT, "description": "unauthorized on a 401."}}, required=["error"],
-                       description="400: bad channel or identifier; 401: no valid bearer token; 404: unknown customer.")
+ERROR: Schema = closed({"error": TEXT, "code": {**TEXT, "description": "unauthorized on a 401, unavailable on a 503."}},
+                       required=["error"], description="400: bad channel or identifier; 401: no valid bearer token; "
+                       "404: unknown customer; 503: this worker holds only part of the partitions.")
 
 _CHANNEL = {"name": "channel", "in": "query", "required": True,
             "schema": {"type": "string", "enum": [channel.value for channel in Channel]},
@@ -48,7 +49,10 @@ def _answers() -> dict[str, Any]:
                     "content": {"application/json": {"schema": {"$ref": REF + "Offers"}}}},
             "400": {"description": "Unknown channel, or an identifier that does not normalise.", **_ERROR_BODY},
             "401": {"description": UNAUTHORIZED, **_ERROR_BODY},
-            "404": {"description": "No customer has this identifier, or an unknown customer id.", **_ERROR_BODY}}
+            "404": {"description": "No customer has this identifier, or an unknown customer id.", **_ERROR_BODY},
+            "503": {"description": "A second offers worker holds part of the partitions (the processor runs as one "
+                                   "worker): retry after Retry-After seconds; the error says how many this one holds.",
+                    **_ERROR_BODY}}
 
 
 _DOCUMENT: dict[str, Any] = {

@@ -9,7 +9,9 @@ customer asking is there, ``definition.CUSTOMER_PRESENT``).
 
 Identifier values are normalised by ``bus.identifiers`` like everywhere else (``OMNIBUS_IDENTIFIERS__*``,
 whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's
-tables (one worker, see ``agent``). ``GET /openapi.json``: the answer's contract (``openapi.py``).
+tables (one worker, see ``agent``): while a second worker splits the partitions it is 503 with ``Retry-After`` and
+the reason (``processors.sole_worker``), never a 404 for a customer the other worker holds.
+``GET /openapi.json``: the answer's contract (``openapi.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from processors.offers.definition import Channel
 from processors.offers.openapi import BY_ID_PATH, OPENAPI_PATH, openapi
 from processors.offers.ranking import choose
 from processors.offers.store import Stores
+from processors.readiness import unavailable
 from processors.web_auth import guarded
 
 if TYPE_CHECKING:
@@ -71,6 +74,8 @@ def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | No
         channel = request.query.get("channel", "").upper()
         if channel not in Channel.__members__:
             return self.error(400, f"channel must be one of {', '.join(Channel.__members__)}")
+        if worker.guard is not None and (split := worker.guard.reason()) is not None:
+            return unavailable(self, split)  # part of the tables only: a 404 here would be a wrong answer
         if customer_id == LOOKUP:
             query = request.query
             key, refused = identifier_key(worker.normaliser, query.get("type", ""), query.get("value", ""))

@@ -368,6 +368,34 @@ async def test_a_paused_partition_that_consumes_nothing_is_reported_and_left_to_
     assert app.consumer.sought == []  # never sought: faust paused it and resumes it
 
 
+@pytest.mark.usefixtures("fresh_log")
+async def test_a_worker_holding_its_partitions_on_purpose_is_neither_reported_nor_sought_nor_stopped() -> None:
+    """A one-worker processor that holds only part of its partitions pauses them and says why itself
+    (processors/sole_worker.py): the watchdog judges nothing meanwhile, and judges again once the hold ends."""
+    from structlog.testing import capture_logs
+
+    app, ticks = _watched_app()
+    app.consumer._paused_partitions.add(app.consumer.tp)
+    held: list[str | None] = ["this worker holds 5 of the 10 partitions of its inputs"]
+    lag_watchdog.hold_while(app, lambda: held[0])
+    now, stops = [0.0], []
+    lag_watchdog.install(app, "offers", stall_after_s=60, interval_s=10, stop=stops.append, clock=lambda: now[0])
+    with capture_logs() as lines:
+        for second in range(0, 300, 10):
+            now[0] = float(second)
+            await ticks[0]()
+    assert lag_watchdog.held_on_purpose(app) == held[0]
+    assert [line for line in lines if line["log_level"] in ("warning", "error")] == []
+    assert app.consumer.sought == [] and stops == [] and lag_watchdog.stalled_on(app) == {}
+    held[0] = None  # it holds every partition again: a stall is a stall
+    app.consumer._paused_partitions.clear()
+    with capture_logs() as lines:
+        for second in range(300, 400, 10):
+            now[0] = float(second)
+            await ticks[0]()
+    assert lag_watchdog.held_on_purpose(app) is None and app.consumer.sought
+
+
 class _BusyConsumer(_Consumer):
     """Partition 0 waits (5 records, nothing moves); partition 1's committed offset moves at every check: a worker
     working through a backlog on partition 1 (tester30 F13). ``held``: partition 0 is paused inside aiokafka."""

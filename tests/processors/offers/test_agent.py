@@ -39,3 +39,18 @@ def test_the_dead_letter_keeps_the_records_coordinates_so_a_replay_writes_it_und
 def test_an_event_parked_before_origins_were_kept_is_dead_lettered_on_the_responses_topic() -> None:
     record = asyncio.run(expired_record(Encoder(), expired(None), RESPONSES))  # type: ignore[arg-type]
     assert (record.topic, record.offset, record.value) == (RESPONSES, None, b"ev-9")
+
+
+def test_the_worker_guards_itself_as_a_processor_that_runs_as_one_worker() -> None:
+    """processors/scaling.py declares offers one worker: its worker is built with the guard (tester49 F2), whose
+    reason is also a readiness check (``/ready`` 503 while split)."""
+    from bus.config import load_settings
+    from processors.offers.agent import build_worker
+    from processors.offers.config import OffersSettings
+    from processors.scaling import runs_as_one_worker
+    from processors.sole_worker import SoleWorkerGuard
+
+    settings = load_settings(topics={"prefix": "t-guard", "partitions": 4}, metrics={"enabled": False})
+    worker = build_worker(settings, OffersSettings())
+    assert runs_as_one_worker(APP_NAME) and isinstance(worker.guard, SoleWorkerGuard)
+    assert sum(worker.guard.partitions().values()) == 5 * 4  # five inputs of four partitions, before any metadata
