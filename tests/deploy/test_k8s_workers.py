@@ -48,3 +48,16 @@ def test_a_one_worker_processor_never_runs_two_pods(overlay: str, component: str
 def test_offers_is_declared_to_run_as_one_worker_and_the_others_to_scale_out() -> None:
     assert runs_as_one_worker("offers")
     assert not any(runs_as_one_worker(name) for name in ("identity", "handoffs", "kpis"))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("component", [name for name, workers in PROCESSORS.items() if workers is Workers.SEVERAL])
+def test_a_scaled_out_processor_tells_the_other_workers_its_pod_address(overlay: str, component: str) -> None:
+    """Workers of one group call each other at ``OMNIBUS_WEB__HOST`` (identity's lookups routed to the owner, a KPI
+    query's windows fetched from their owners): left at its default 127.0.0.1, every pod names the same address and
+    none reaches another (kpis49: ``/kpis`` answered ``partial`` naming the setting)."""
+    workload = processor_workloads(overlay)[component]
+    container = workload["spec"]["template"]["spec"]["containers"][0]
+    host = next((env for env in container.get("env", []) if env["name"] == "OMNIBUS_WEB__HOST"), None)
+    assert host == {"name": "OMNIBUS_WEB__HOST", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}, \
+        f"{workload['metadata']['name']}: OMNIBUS_WEB__HOST from the pod's IP"
