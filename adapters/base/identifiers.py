@@ -18,6 +18,7 @@ from typing import Any
 from adapters.base.handoff_request import NAMES_NOBODY, names_nobody
 from adapters.base.mapper import PARTS, MappedRecord
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
+from bus.identifiers.national_id import LEGACY_SCHEME, NO_SCHEME_CODE, SCHEMES_VARIABLE
 from bus.identifiers.placeholders import PLACEHOLDER_CODE
 from bus.identifiers.traits import travelling
 from bus.producer import Outgoing
@@ -216,6 +217,9 @@ def _dropped_openapi(id_field: str | None, fields: dict[str, Any], description: 
 SHOWN_LINES = 10  # a file summary lists the lines of dropped identifiers up to this many, else counts them
 # Why an identifier was dropped, as a file summary says it ("dropped" said nothing of why).
 PLACEHOLDER, MALFORMED = "placeholder", "malformed"
+# A national ID refused while the deployment set no scheme (``NO_SCHEME_CODE``): not "malformed", the setting it needs.
+NO_SCHEME = f"refused by the default scheme {LEGACY_SCHEME}: none set, see {SCHEMES_VARIABLE}"
+_WHY = {PLACEHOLDER_CODE: PLACEHOLDER, NO_SCHEME_CODE: NO_SCHEME}  # a reason code -> its words; any other: MALFORMED
 
 
 @dataclass
@@ -233,12 +237,12 @@ class DroppedTally:
         """Count ``ChunkOutcome.accepted``; ``line_of(index)``: the line number of that item (None: not known)."""
         for entry in dropped_identifiers(accepted):
             self.note(entry["kind"], line_of(entry["index"]),
-                      PLACEHOLDER if entry["code"] == PLACEHOLDER_CODE else MALFORMED)
+                      _WHY.get(entry["code"], MALFORMED))
 
     def note(self, kind: str, line: int | None, why: str | None = None) -> None:
         """Count one value of ``kind`` dropped on ``line`` (None: not known); ``why``: ``PLACEHOLDER`` (a filler or
-        test value: ``bus.identifiers.placeholders``) or ``MALFORMED`` (its type's check refused it), None for a
-        trait."""
+        test value: ``bus.identifiers.placeholders``), ``NO_SCHEME`` (a national ID while no scheme is set) or
+        ``MALFORMED`` (its type's check refused it), None for a trait."""
         self.kinds[kind] += 1
         if why is not None:
             self.why[kind, why] += 1
@@ -264,7 +268,8 @@ class DroppedTally:
     def _counts(self, kind: str, count: int) -> list[str]:
         """``["CUSTOMER_NUMBER 2 placeholder", "CUSTOMER_NUMBER 1 malformed"]``; ``["birth_date 2"]`` when no reason
         was given (traits)."""
-        reasons = [f"{kind} {self.why[kind, why]} {why}" for why in (PLACEHOLDER, MALFORMED) if self.why[kind, why]]
+        reasons = [f"{kind} {self.why[kind, why]} {why}" for why in (PLACEHOLDER, NO_SCHEME, MALFORMED)
+                   if self.why[kind, why]]
         return reasons or [f"{kind} {count}"]
 
 

@@ -4,17 +4,49 @@ name, and the code ``missing`` / ``bad_field`` / ``out_of_range``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
+from adapters.base.whole_ids import texts_of, whole_text
 from adapters.branch import errors
 from schemas.enums import IDENTIFIER_TYPES
 
 MAX_ID_CHARS = 128
 # Web-session identifiers never come from a counter terminal.
 COUNTER_IDENTIFIER_TYPES = IDENTIFIER_TYPES - {"ANONYMOUS_ID", "USER_ID"}
+# The ids of a counter event, by section ("": the event itself), that the contract types ``string`` or ``integer``
+# (``adapters.branch.openapi``): read as text, a whole number as its decimal text, so ``5550001`` and ``"5550001"``
+# are one id and one content (``one_spelling``), as the web adapter reads its ids (``adapters.base.whole_ids``).
+TEXT_OR_NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
+    "": ("event_id", "agent_id"),
+    "ticket": ("id", "number", "counter_id"),
+    "transaction": ("id", "counter_id", "ticket_id"),
+}
+NOT_TEXT = "must be a string or a whole number"
+
+
+def one_spelling(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``event`` with every id of ``TEXT_OR_NUMBER_FIELDS`` it spells as a whole number as its text: what its content
+    digest is computed from, so a re-send under ``"5550001"`` of an event first sent under ``5550001`` is a duplicate,
+    not other content under a used id (``id_conflict``). ``event`` itself when it spells none so (the common case),
+    so the digest of an event of text ids is the one it always was."""
+    result: dict[str, Any] | None = None
+    for section, names in TEXT_OR_NUMBER_FIELDS.items():
+        values = event if not section else event.get(section)
+        if not isinstance(values, dict):
+            continue
+        changed = texts_of(values, names)
+        if changed is None:
+            continue
+        result = result if result is not None else dict(event)
+        if section:
+            result[section] = {**values, **changed}
+        else:
+            result.update(changed)
+    return event if result is None else result
 
 
 def optional_text(container: dict[str, Any], field: str, label: str | None = None) -> str | None:
@@ -22,9 +54,10 @@ def optional_text(container: dict[str, Any], field: str, label: str | None = Non
     name = label or field
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise errors.bad_field(name, "must be a string")
-    result = str(value).strip()
+    whole = whole_text(value)  # a whole number is its text: 5550001 is "5550001"
+    if whole is None:
+        raise errors.bad_field(name, NOT_TEXT)
+    result = whole.strip()
     if len(result) > MAX_ID_CHARS:
         raise errors.bad_field(name, f"is longer than {MAX_ID_CHARS} characters")
     return result

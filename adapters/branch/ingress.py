@@ -24,6 +24,7 @@ from adapters.base.identifiers import dropped_fields
 from adapters.base.ingest import Item, ingest, partly_rejected
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import AdapterRuntime
+from adapters.base.whole_ids import whole_text
 from adapters.branch import errors
 from adapters.branch.config import MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH, BranchSettings
 from adapters.branch.fields import required_text
@@ -133,9 +134,9 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 
 def _event_id(event: Any) -> str | None:
-    """An event's ``event_id`` as an answer may echo it: text only (the answer's schema says string)."""
-    value = event.get("event_id") if isinstance(event, dict) else None
-    return value if isinstance(value, str) else None
+    """An event's ``event_id`` as an answer may echo it: as text, a whole number as its text (the answer's schema
+    says string; ``adapters.base.whole_ids``)."""
+    return whole_text(event.get("event_id")) if isinstance(event, dict) else None
 
 
 def _rejection(

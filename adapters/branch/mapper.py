@@ -50,7 +50,7 @@ from adapters.base.identifiers import Identifier, edge_normaliser, key_of, obser
 from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.branch import customer, errors, parts
 from adapters.branch.config import BranchSettings
-from adapters.branch.fields import optional_text, required_instant, required_text
+from adapters.branch.fields import one_spelling, optional_text, required_instant, required_text
 from adapters.branch.openapi import EVENT
 from adapters.branch.sections import TRANSACTION_OUTCOME, ticket_fields, transaction_fields, transaction_references
 from bus.config import TopicSettings
@@ -106,7 +106,8 @@ class CounterMapper:
             raise errors.bad_upload("each event must be a JSON object")
         wire.check_tree(event, "the event")
         # before anything reads it: what the terminal sent
-        digest = content_digest(event if published is None else published)
+        # over its ids as text: 5550001 and "5550001" are one content (fields.one_spelling)
+        digest = content_digest(one_spelling(event if published is None else published))
         checks = FieldChecks()  # every field at fault named at once; a section's own, at once too
         for reason in unknown_fields(event, EVENT, top="the event"):  # a misplaced offer was lost
             checks.add(errors.unknown_field(reason))

@@ -20,7 +20,8 @@ from adapters.base.identifiers import (
     handoffs_naming_nobody_openapi,
 )
 from adapters.base.offer_disposition import DISPOSITIONS
-from adapters.branch.fields import COUNTER_IDENTIFIER_TYPES
+from adapters.base.whole_ids import TEXT_OR_NUMBER_SCHEMA
+from adapters.branch.fields import COUNTER_IDENTIFIER_TYPES, TEXT_OR_NUMBER_FIELDS
 from bus.identifiers.kinds import ALIASES
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
@@ -107,7 +108,8 @@ EVENT = {
         "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on "
                      "(a re-send with the same content is a duplicate; other content under it is refused, "
                      "id_conflict, by an adapter replica that published the first, else published under event ids "
-                     "of its own)."},
+                     "of its own). A whole number is read as its decimal text: 5550001 and \"5550001\" are one id, "
+                     "and an event re-sent with its ids spelt the other way is a duplicate."},
         "kind": {
             "type": "string", "enum": ["ticket_issued", "ticket_called", "ticket_served", "no_show", "transaction"]
         },
@@ -123,6 +125,19 @@ EVENT = {
                      "an identifier goes in identifiers)."},
     },
 }
+
+
+def _ids_as_text_or_number() -> None:
+    """Type the counter's ids (``fields.TEXT_OR_NUMBER_FIELDS``) as the mapper reads them: text, or a whole number
+    read as its decimal text (``adapters.base.whole_ids``), as the web adapter's contract types its ids."""
+    sections: dict[str, dict[str, Any]] = {"": EVENT, "ticket": _TICKET, "transaction": _TRANSACTION}
+    for section, names in TEXT_OR_NUMBER_FIELDS.items():
+        properties: dict[str, Any] = sections[section]["properties"]
+        for name in names:
+            properties[name] = {**properties[name], **TEXT_OR_NUMBER_SCHEMA}
+
+
+_ids_as_text_or_number()
 UPLOAD = {
     "type": "object", "required": ["terminal_id", "branch_id", "events"], "additionalProperties": False,
     "properties": {

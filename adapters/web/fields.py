@@ -11,6 +11,7 @@ from typing import Any
 
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
+from adapters.base.whole_ids import texts_of, whole_text
 from adapters.base.wire import MAX_INT_DIGITS
 from adapters.web import errors
 
@@ -23,27 +24,8 @@ TEXT_OR_NUMBER_FIELDS = ("messageId", "userId", "anonymousId", "event", "name", 
 # digest, and so the event ids, of the messages already sent with the other (the event ids of those with text ids
 # stay what they were, ``one_spelling``).
 TEXT_OR_NUMBER_PROPERTIES = ("request_id", "case_id", "offer_id", "offerId", "presentation_id", "presentationId")
-# A whole number written with a fraction or an exponent (``770002.0``, ``1e3``: JSON Schema 2020-12 calls it an
-# integer) reaches us as a double, which holds every whole number exactly only below 2**53: a larger one is refused
-# rather than read as digits the sender never wrote (``1e25`` is 10000000000000000905969664 as a double).
-MAX_EXACT_FLOAT = 2**53
 NOT_TEXT = (f"must be a string or a whole number (at most {MAX_INT_DIGITS} digits; written with a fraction or an "
             f"exponent, below 2^53)")
-
-
-def whole_text(value: Any) -> str | None:
-    """``value`` as the text an id is read as: a string as it is, a whole number (an integer, or a float with no
-    fractional part below ``MAX_EXACT_FLOAT``) as its decimal text, ``770002.0`` as ``"770002"``; None for anything
-    else (a fraction, a boolean, an object, a list, null). Integers of more than ``MAX_INT_DIGITS`` digits never get
-    here: ``adapters.base.wire`` refuses the body holding one."""
-    kind = type(value)
-    if kind is str:
-        return value
-    if kind is int:
-        return str(value)
-    if kind is float and value.is_integer() and abs(value) < MAX_EXACT_FLOAT:
-        return str(int(value))
-    return None
 
 
 def one_spelling(message: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -52,31 +34,17 @@ def one_spelling(message: Mapping[str, Any]) -> Mapping[str, Any]:
     are computed from, so a re-send under ``"424242"`` of a message first sent under ``424242`` is a duplicate, not
     another event under a used id. ``message`` itself when it spells none so (the common case: no copy), so the
     digest of a message of text ids is the one it always was."""
-    changed = _texts(message, TEXT_OR_NUMBER_FIELDS)
+    changed = texts_of(message, TEXT_OR_NUMBER_FIELDS)
     properties = message.get("properties")
     if not isinstance(properties, dict):
         properties = {}
-    in_properties = _texts(properties, TEXT_OR_NUMBER_PROPERTIES) if properties else None
+    in_properties = texts_of(properties, TEXT_OR_NUMBER_PROPERTIES) if properties else None
     if changed is None and in_properties is None:
         return message
     result = {**message, **(changed or {})}
     if in_properties is not None:
         result["properties"] = {**properties, **in_properties}
     return result
-
-
-def _texts(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, str] | None:
-    """The ``names`` of ``values`` holding a whole number (``whole_text``), as their text; None when none does."""
-    found: dict[str, str] | None = None
-    for name in names:
-        value = values.get(name)
-        if value is None or type(value) is str:
-            continue
-        text = whole_text(value)
-        if text is not None:
-            found = found or {}
-            found[name] = text
-    return found
 
 
 def text_id(message: Mapping[str, Any], field: str) -> str | None:

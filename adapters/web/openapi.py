@@ -10,6 +10,7 @@ from adapters.base.identifiers import (
     dropped_traits_openapi,
     handoffs_naming_nobody_openapi,
 )
+from adapters.base.whole_ids import TEXT_OR_NUMBER_SCHEMA
 from adapters.base.wire import MAX_INT_DIGITS
 from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
 from adapters.web.fields import MAX_ID_CHARS
@@ -32,12 +33,11 @@ _CALLS = {
 _SHORT = {"identify": "i", "track": "t", "page": "p", "screen": "s", "group": "g", "alias": "a"}
 
 # A portal whose user ids are numbers sends them as JSON numbers: an id or a name given as a whole number is read as
-# its decimal text (``adapters.web.fields.whole_text``), as the adapter always did; a fraction, a boolean, an object or
-# a list is refused (400 bad_field). The contract says so rather than "string" alone, with the limits the adapter
-# holds it to: integers of at most ``MAX_INT_DIGITS`` digits (``adapters.base.wire``), ids of at most ``MAX_ID_CHARS``
-# characters (``fields.text_id``). JSON Schema 2020-12 calls ``770002.0`` an integer: it is read as 770002.
-_TEXT_OR_NUMBER: dict[str, Any] = {"type": ["string", "integer"], "exclusiveMaximum": 10**MAX_INT_DIGITS,
-                                   "exclusiveMinimum": -(10**MAX_INT_DIGITS)}
+# its decimal text (``adapters.base.whole_ids.whole_text``), as the adapter always did; a fraction, a boolean, an
+# object or a list is refused (400 bad_field). The contract says so rather than "string" alone, with the limits the
+# adapter holds it to: integers of at most ``MAX_INT_DIGITS`` digits (``adapters.base.wire``), ids of at most
+# ``MAX_ID_CHARS`` characters (``fields.text_id``). JSON Schema 2020-12 calls ``770002.0`` an integer: read as 770002.
+_TEXT_OR_NUMBER: dict[str, Any] = TEXT_OR_NUMBER_SCHEMA
 _ID = {**_TEXT_OR_NUMBER, "maxLength": MAX_ID_CHARS}
 _AS_TEXT = (f" A whole number (at most {MAX_INT_DIGITS} digits) is taken as its decimal text, so 424242 and "
             "\"424242\" are one id; one written with a fraction or an exponent (770002.0, 1e3) below 2^53 "

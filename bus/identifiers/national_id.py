@@ -35,6 +35,9 @@ from bus.identifiers.settings import ENV_PREFIX
 
 LEGACY_SCHEME = "cn.ric"
 SCHEMES_VARIABLE = f"{ENV_PREFIX}NATIONAL_ID_SCHEMES"
+# The reason code of a national ID refused while no scheme is configured (neither the schemes nor a default region
+# set, so only the default cn.ric was tried): apart from one malformed under a scheme the deployment chose.
+NO_SCHEME_CODE = "national-id-no-scheme"
 _HINTS = {"cn.ric": "18 characters: 17 digits and a digit or X"}
 
 
@@ -170,11 +173,13 @@ def is_national_id(raw: str, schemes: Sequence[str]) -> bool:
     return False
 
 
-def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,)) -> tuple[str, str]:
+def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,),
+                          configured: bool = True) -> tuple[str, str]:
     """``(scheme, canonical form)`` of the first scheme ``raw`` is valid under.
 
     Raises ``NotAnIdentifier`` with the first scheme's reason (check character, length, date of
-    birth, region...), never echoing the number.
+    birth, region...), never echoing the number; ``configured`` False (the schemes are the default, the deployment
+    set none): code ``NO_SCHEME_CODE`` whatever the reason, the reason naming the setting to set.
     """
     first_error: NotAnIdentifier | None = None
     for scheme in schemes:
@@ -189,6 +194,10 @@ def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,)) -
             first_error = first_error or NotAnIdentifier(
                 "national-id-component", f"national ID date of birth is out of range ({scheme})")
     assert first_error is not None  # schemes is never empty (IdentifierSettings requires one)
+    if not configured:  # a Spanish DNI refused "malformed" by the default cn.ric sent a new user nowhere
+        raise NotAnIdentifier(NO_SCHEME_CODE, f"{first_error}; no national ID scheme is configured: set "
+                                              f"{SCHEMES_VARIABLE} (e.g. [\"es.dni\", \"es.nie\"]) or the "
+                                              f"default region")
     # Say which setting chose the schemes: a French NIR refused "(cn.ric)" left a new user guessing (finding #7).
     raise NotAnIdentifier(first_error.code, f"{first_error}; {SCHEMES_VARIABLE} names the schemes checked "
                                             f"(now {', '.join(schemes)})")

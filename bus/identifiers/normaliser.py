@@ -264,7 +264,8 @@ class IdentifierNormaliser:
         if kind == kinds.NATIONAL_ID:
             if is_token(kind, value):
                 return value
-            scheme, canonical = canonical_national_id(value, self.settings.national_id_schemes)
+            scheme, canonical = canonical_national_id(value, self.settings.national_id_schemes,
+                                                      configured=self.settings.national_id_schemes_configured)
             if self._block and looks_like_placeholder(canonical[:-1], kind):
                 raise NotAnIdentifier(PLACEHOLDER_CODE, "national ID is a placeholder")
             return self.token(kind, canonical if scheme == LEGACY_SCHEME else f"{scheme}:{canonical}")

@@ -175,6 +175,12 @@ class IdentifierSettings(BaseModel):
     def _lower_domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(domain.strip().lower() for domain in value)
 
+    @property
+    def national_id_schemes_configured(self) -> bool:
+        """Whether the deployment chose the national ID schemes (set them, or a default region that names them);
+        False: the default ``LEGACY_SCHEMES`` apply, and a refused national ID says so (``NO_SCHEME_CODE``)."""
+        return "national_id_schemes" in self.model_fields_set
+
     def token_key(self) -> bytes | None:
         """The HMAC key: this section's, else identity's (``OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY``), else None."""
         if self.hmac_key is not None:

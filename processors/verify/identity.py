@@ -79,6 +79,17 @@ def customer_ids(keys: Iterable[str], owner: Mapping[str, str]) -> str:
     return ", ".join(sorted({owner[key] for key in keys if key in owner})) or "none"
 
 
+def customers_of_groups(groups: Iterable[Iterable[str]], owner: Mapping[str, str]) -> str:
+    """``groups`` (each a set of identifier keys counted as one customer, the customers a review links joined:
+    ``reviews.joined``) named by the customer ids ``owner`` gives their keys: ``2 customer(s) (cus_a, cus_b)``, the
+    count that of the ids listed, then the ids a review links, ``; a review links cus_a + cus_b``. A failure line said
+    "spread over 1 customer(s)" of a group holding two reviewed customers, and listed both."""
+    per_group = sorted({tuple(sorted({owner[key] for key in group if key in owner})) for group in groups})
+    ids = sorted({customer for ids_of_group in per_group for customer in ids_of_group})
+    linked = "; ".join(" + ".join(ids_of_group) for ids_of_group in per_group if len(ids_of_group) > 1)
+    return f"{len(ids)} customer(s) ({', '.join(ids) or 'none'}{f'; a review links {linked}' if linked else ''})"
+
+
 def decided_pairs(outputs: IdentityOutputs) -> Pairs:
     """Every pair of identifiers an open or decided review of the running processor links (``reviews.review_pairs``):
     what the recomputation cannot know, as operators decide reviews on the graph topic. Operators' merges, splits and
@@ -124,10 +135,9 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
         held = {found_joined[found[key]] for key in cluster if key in found}
         if held and held != {cluster}:
             outside = len(frozenset().union(*held) - cluster)
-            together.fail(f"customer of {shown(min(cluster))}: {len(cluster)} identifier(s) recomputed "
-                          f"({customer_ids(cluster, expected)}), on the topic spread over {len(held)} customer(s) "
-                          f"({customer_ids(frozenset().union(*held), topic_owner)}) with {outside} other "
-                          "identifier(s)")
+            together.fail(f"customer of {shown(min(cluster))}: {len(cluster)} identifier(s) recomputed on "
+                          f"{customers_of_groups([cluster], expected)}, on the topic (customer.identifiers) spread "
+                          f"over {customers_of_groups(held, topic_owner)} with {outside} other identifier(s)")
 
     merged_away = set(survivors)
     stale = report.add(Check("identity: no current row names a merged-away customer", len(rows)))

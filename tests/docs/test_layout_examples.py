@@ -56,3 +56,36 @@ def test_no_example_is_left_in_the_test_tree() -> None:
     """One copy: the tests read the examples from docs/examples/layouts."""
     samples = Path(__file__).parents[1] / "adapters" / "legacy" / "samples"
     assert not {path.name for path in samples.iterdir()} & {path.name for path in EXAMPLES.iterdir()}
+
+
+NATIONAL_ID_LAYOUTS = [path for path in LAYOUTS if "national_id" in load_layout(path).fields]
+
+
+def test_the_spanish_examples_are_among_those_naming_a_national_id() -> None:
+    assert {"clientes_layout.yaml", "tarjetas_layout.yaml"} <= {path.name for path in NATIONAL_ID_LAYOUTS}
+
+
+@pytest.mark.parametrize("layout_path", NATIONAL_ID_LAYOUTS, ids=lambda path: path.name)
+def test_a_layout_naming_a_national_id_says_which_setting_checks_it_where_it_is_read_first(layout_path: Path) -> None:
+    """tester50 F16: the Spanish layouts named only the HMAC key, and every DNI was dropped (exit 0) without
+    ``OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES``: the header and the ``national_id`` line now name it."""
+    lines = layout_path.read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines[:next(i for i, line in enumerate(lines) if not line.startswith("#"))])
+    assert "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES" in header and "OMNIBUS_IDENTIFIERS__HMAC_KEY" in header
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("national_id:"))
+    comment = " ".join(line.partition("#")[2] for line in lines[at:at + 2] if line.startswith(" ") and "#" in line)
+    assert "NATIONAL_ID_SCHEMES" in comment
+
+
+@pytest.mark.parametrize("layout_path", NATIONAL_ID_LAYOUTS, ids=lambda path: path.name)
+def test_without_the_schemes_a_layouts_national_ids_are_said_dropped_for_want_of_a_scheme(
+        layout_path: Path, tmp_path: Path) -> None:
+    """tester50 F16: ``clientes.csv: ... 3 identifiers dropped (NATIONAL_ID 3 malformed)`` of valid DNIs checked under
+    the default cn.ric: now the summary names the missing setting, not a malformed number."""
+    layout = load_layout(layout_path)
+    sample = sample_of(layout_path)
+    bare = OmnibusSettings(identifiers=identifier_settings())
+    check = check_lines(sample, layout, context(bare, LegacySettings(state_dir=tmp_path), layout.phone_region, layout))
+    summary = check.summary(sample.name)
+    assert "refused by the default scheme cn.ric: none set, see OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES" in summary
+    assert "NATIONAL_ID" in summary and "malformed" not in summary

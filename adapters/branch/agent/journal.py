@@ -19,8 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.base.whole_ids import whole_text
 from adapters.branch.config import BranchSettings
 from adapters.branch.errors import EventRejected
+from adapters.branch.fields import one_spelling
 from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
 
@@ -107,7 +109,7 @@ class Journal:
         for event, event_id, body in named:
             before = earlier.setdefault(event_id, body)
             journaled = {k: v for k, v in json.loads(before).items() if k in event or k != "occurred_at"}
-            if journaled != event:
+            if one_spelling(journaled) != one_spelling(event):  # 5550001 and "5550001" are one id, as the adapter reads
                 raise EventRejected(f"event_id {event_id!r} is journaled already for another event: a retried "
                                     "enqueue must repeat it unchanged, another event needs an id of its own",
                                     code="id_conflict")
@@ -117,7 +119,9 @@ class Journal:
         event.setdefault("event_id", str(uuid.uuid4()))
         event.setdefault("occurred_at", datetime.now().astimezone().isoformat())
         _checker()(event, terminal_id="check", branch_id="check")  # raises RejectedInput with the reason
-        return str(event["event_id"]), json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        event_id = whole_text(event["event_id"])  # 5550001.0 is "5550001", as the adapter reads it
+        assert event_id is not None  # the check refuses any other value
+        return event_id, json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
     def pending(self, *, max_events: int, max_bytes: int) -> list[Entry]:
         """The oldest unsent events, in journal order, within the upload's size limits (at least one)."""

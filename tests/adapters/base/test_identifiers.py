@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from adapters.base.envelope import make_envelope
 from adapters.base.identifiers import OBSERVED_SCHEMA, SHOWN_LINES, DroppedTally, key_of, observed
 from adapters.base.mapper import MappedRecord
+from bus.identifiers.national_id import NO_SCHEME_CODE
 from bus.producer import Outgoing
 from bus.serde import Event
 from tests.bus.identifiers.support import normaliser
@@ -70,3 +71,14 @@ def test_tester30_f12_a_file_summary_says_why_each_identifier_was_dropped() -> N
     tally.add(accepted, lambda index: index + 2)
     assert tally.summary() == ("4 identifiers dropped (CUSTOMER_NUMBER 2 placeholder, CUSTOMER_NUMBER 1 malformed, "
                                "EMAIL 1 malformed) on lines 2, 3, 4")
+
+
+def test_a_national_id_refused_for_want_of_a_scheme_is_counted_apart_from_a_malformed_one() -> None:
+    """tester50 F16: "NATIONAL_ID 3 malformed" of valid DNIs the deployment had set no scheme for."""
+    accepted = _accepted_with_refusals(("NATIONAL_ID",), ("NATIONAL_ID",), ("NATIONAL_ID",))
+    for _, record in accepted[:2]:
+        record.events[0].event.value["rejected_identifiers"][0]["code"] = NO_SCHEME_CODE
+    tally = DroppedTally()
+    tally.add(accepted, lambda index: index + 2)
+    assert tally.summary() == ("3 identifiers dropped (NATIONAL_ID 2 refused by the default scheme cn.ric: none set, "
+                               "see OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES, NATIONAL_ID 1 malformed) on lines 2, 3, 4")

@@ -369,3 +369,39 @@ async def test_a_case_that_names_nobody_is_said_to_the_clerk_while_the_customer_
     spec = await (await client.get("/openapi.json")).json()
     ok = spec["paths"][UPLOAD_PATH]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert "handoffs_naming_nobody" in ok["properties"]
+
+
+@pytest.mark.parametrize(("first", "again"), [
+    ({"event_id": 5550001}, {"event_id": "5550001"}),  # the reported sample
+    ({"event_id": "5550001"}, {"event_id": 5550001.0}),
+    ({"agent_id": 42}, {"agent_id": "42"}),
+    ({"transaction": {"id": 77, "type": "payment", "status": "completed", "counter_id": 3, "ticket_id": 9}},
+     {"transaction": {"id": "77", "type": "payment", "status": "completed", "counter_id": "3", "ticket_id": "9"}}),
+])
+async def test_tester50_f15_an_id_sent_as_a_whole_number_and_as_its_text_is_one_id_and_one_content(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters], first: dict[str, Any], again: dict[str, Any]
+) -> None:
+    """tester50 F15: ``"event_id": 5550001`` was accepted, then the same event with ``"5550001"`` refused as an
+    id_conflict (400, dead-lettered). A counter's ids are read as the web adapter reads its own
+    (``adapters.base.whole_ids``): a whole number is its text, so the re-send is a duplicate."""
+    client, kafka, dead_letters = deduping
+
+    def body(change: dict[str, Any]) -> dict[str, Any]:
+        event = {"event_id": "5550001", "kind": "transaction", "occurred_at": "2026-12-02T01:00:00+00:00",
+                 "transaction": {"id": "t50-tx", "type": "payment", "status": "completed"},
+                 "identifiers": [{"type": "ACCOUNT", "value": "EL-7700011"}], **change}
+        return {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": [event]}
+
+    assert await upload(client, body(first)) == (200, {"success": True, "accepted": 1, "duplicates": 0})
+    published = len(kafka.published)
+    assert await upload(client, body(again)) == (200, {"success": True, "accepted": 1, "duplicates": 1})
+    assert len(kafka.published) == published and not dead_letters.reasons
+
+
+async def test_tester50_f15_a_refused_event_sent_with_a_numeric_id_is_echoed_by_its_text(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters]
+) -> None:
+    client, _, _ = deduping
+    event = {"event_id": 5550002, "kind": "ticket_printed", "occurred_at": "2026-12-02T01:00:00+00:00"}
+    status, answer = await upload(client, {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": [event]})
+    assert status == 400 and answer["rejected"][0]["event_id"] == "5550002"

@@ -117,7 +117,9 @@ def test_a_mistyped_phone_is_dropped_but_the_event_is_kept() -> None:
          "ISO 4217"),
         ({"identifiers": [{"type": "shoe_size", "value": "42"}]}, "unknown type"),
         ({"identifiers": "+33612345678"}, "list of {type, value}"),
-        ({"event_id": {"id": 1}}, "'event_id' must be a string"),
+        ({"event_id": {"id": 1}}, "'event_id' must be a string or a whole number"),
+        ({"event_id": 5550001.5}, "'event_id' must be a string or a whole number"),
+        ({"event_id": True}, "'event_id' must be a string or a whole number"),
     ],
 )
 def test_malformed_events_are_refused_with_a_reason(change: dict[str, Any], fragment: str) -> None:

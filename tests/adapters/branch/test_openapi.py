@@ -15,6 +15,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from adapters.branch.fields import TEXT_OR_NUMBER_FIELDS
+from adapters.branch.openapi import EVENT as OPENAPI_EVENT
 from adapters.branch.openapi import OPENAPI
 from tests.adapters.branch.support import SAMPLES, sample
 from tests.adapters.branch.test_mapper import mapped
@@ -73,3 +75,15 @@ def test_the_offer_section_is_described_with_the_answers_the_mapper_takes() -> N
     validator = jsonschema.Draft202012Validator(offer)
     assert not validator.is_valid({"offer_id": "tv", "offer_version": 0, "response": "accepted"})
     assert not validator.is_valid({"offer_id": "tv", "offer_version": 1, "response": "perhaps"})
+
+
+def test_tester50_f15_the_counters_ids_are_typed_as_the_mapper_reads_them() -> None:
+    """tester50 F15: the contract said ``event_id`` ``{"type": "string"}`` while the adapter took 5550001; it now
+    types every id the mapper reads a whole number of as its text (``fields.TEXT_OR_NUMBER_FIELDS``) string or
+    integer, as the web adapter's contract does."""
+    event = OPENAPI_EVENT
+    for section, names in TEXT_OR_NUMBER_FIELDS.items():
+        properties = (event if not section else event["properties"][section])["properties"]
+        for name in names:
+            assert properties[name]["type"] == ["string", "integer"], (section, name)
+    assert "5550001" in event["properties"]["event_id"]["description"]

@@ -50,11 +50,12 @@ def test_identify_traits_become_normalised_identifiers_and_the_rest_stay_traits(
         {"type": "PHONE", "value": "+33612345678"},
         {"type": "ACCOUNT", "value": "ACC-0042-7781"},
     ]
-    # Not a resident ID under the default scheme (cn.ric): kept as a rejection, masked, never raw.
+    # Not a resident ID under the default scheme (cn.ric), none set: kept as a rejection, masked, never raw.
     assert observed["rejected_identifiers"] == [{
-        "type": "NATIONAL_ID", "masked": "[national id]", "rule": "invalid-identifier", "code": "national-id-length",
-        "reason": "national ID has the wrong length for cn.ric (18 characters: 17 digits and a digit or X); "
-                  "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES names the schemes checked (now cn.ric)",
+        "type": "NATIONAL_ID", "masked": "[national id]", "rule": "invalid-identifier", "code": "national-id-no-scheme",
+        "reason": "national ID has the wrong length for cn.ric (18 characters: 17 digits and a digit or X); no "
+                  "national ID scheme is configured: set OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES "
+                  "(e.g. [\"es.dni\", \"es.nie\"]) or the default region",
     }]
     assert observed["traits"] == {"full_name": "Marie Dupont", "preferred_language": "fr"}
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bus.identifiers import Identifier, IdentifierNormaliser, Rejected
 from bus.identifiers.national_id import (
     DIGIT_COUNTS,
+    NO_SCHEME_CODE,
     canonical_national_id,
     digit_counts,
     is_national_id,
@@ -197,3 +198,24 @@ def test_a_uk_deployment_checks_national_insurance_numbers_without_setting_schem
     accepted = uk.normalise("NATIONAL_ID", "AB 12 34 56 C")
     assert isinstance(accepted, Identifier) and accepted == uk.normalise("NATIONAL_ID", "ab123456c")
     assert "AB123456C" not in accepted.value
+
+
+@pytest.mark.parametrize("written", ["12345678Z", "X1234567L", "110101199003077", "11010119900307711X"])
+def test_a_national_id_refused_while_no_scheme_is_set_says_the_setting_is_missing(written: str) -> None:
+    """tester50 F16: valid DNIs were counted "NATIONAL_ID 3 malformed" when the deployment set no scheme (the default
+    cn.ric checked them). A refusal under the default scheme now has its own code and names the setting; a refusal
+    under a scheme the deployment set (or its region chose) keeps its own code."""
+    unset = IdentifierNormaliser(identifier_settings())
+    refused = unset.normalise("NATIONAL_ID", written)
+    assert isinstance(refused, Rejected) and refused.code == NO_SCHEME_CODE, refused
+    assert "OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES" in refused.reason and written not in refused.reason
+    for chosen in (identifier_settings(national_id_schemes=["cn.ric"]), identifier_settings(default_region="CN")):
+        result = IdentifierNormaliser(chosen).normalise("NATIONAL_ID", written)
+        assert isinstance(result, Rejected) and result.code != NO_SCHEME_CODE and result.code.startswith("national-id")
+
+
+def test_a_national_id_valid_under_the_default_scheme_is_kept_while_no_scheme_is_set() -> None:
+    accepted = IdentifierNormaliser(identifier_settings()).normalise("NATIONAL_ID", "11010519491231002X")
+    assert isinstance(accepted, Identifier)
+    spanish = IdentifierNormaliser(identifier_settings(default_region="ES")).normalise("NATIONAL_ID", "12345678Z")
+    assert isinstance(spanish, Identifier)

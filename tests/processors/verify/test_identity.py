@@ -6,7 +6,7 @@ from processors.identity.graph.state import encode_state
 from processors.profile.book import ProfileBook
 from processors.replay import Replayed
 from processors.replay.identity import recompute
-from processors.verify.identity import check_identity
+from processors.verify.identity import check_identity, customers_of_groups
 from processors.verify.report import Report
 from processors.verify.reviews import TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED
 from tests.processors.identity.support import observed, unlimited_settings
@@ -50,8 +50,8 @@ def test_identifiers_split_over_two_customers_are_not_grouped_as_recomputed() ->
     report = checked(run, outputs)
     recomputed = run.recomputed.graph.customer_of(run.keys[0])
     assert report.check("identity: identifiers are grouped as the recomputation groups them").failures == [
-        f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed ({recomputed}), on the topic spread over 2 "
-        "customer(s) (cus_a, cus_z) with 0 other identifier(s)"]
+        f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed on 1 customer(s) ({recomputed}), on the topic "
+        "(customer.identifiers) spread over 2 customer(s) (cus_a, cus_z) with 0 other identifier(s)"]
 
 
 def test_a_table_that_differs_from_the_recomputation_fails() -> None:
@@ -159,7 +159,7 @@ def test_tester24_f7_each_failing_grouping_check_names_the_customer_ids_on_both_
     (lost,) = report.check("identity: every identifier of an accepted input is assigned").failures
     assert f"recomputed customer {mine})" in lost and report.items["lost"] == [lost]
     (spread,) = report.check("identity: identifiers are grouped as the recomputation groups them").failures
-    assert f"({mine}), on the topic spread over 2 customer(s) (cus_a, cus_z)" in spread
+    assert f"({mine}), on the topic (customer.identifiers) spread over 2 customer(s) (cus_a, cus_z)" in spread
     table = report.check("identity: node table equals the recomputation from its inputs").failures
     assert table == [f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed, 2 in the table "
                      f"(recomputed {mine}; in the table {theirs})"]
@@ -186,3 +186,18 @@ def test_tester24_f7_a_customer_on_one_side_only_is_named_by_its_customer_ids() 
     assert only_table == [f"customer of EMAIL:a***@example.org only in the table (recomputed none; in the table "
                           f"{mine})"]
     assert "611223344" not in _everything_printed(report)
+
+
+def test_tester50_f12_a_grouping_failure_counts_the_customer_ids_it_lists() -> None:
+    """tester50 F12: "spread over 1 customer(s) (cus_b, cus_c)" and "recomputed (cus_r, cus_s)" for "the customer": a
+    group the customers a review links are joined into was counted once and its ids all listed. The count is now that
+    of the ids listed, and the ids a review links are said to be."""
+    owner = {"k1": "cus_b", "k2": "cus_c", "k3": "cus_d", "k4": "cus_e", "k5": "cus_e"}
+    assert customers_of_groups([frozenset({"k1", "k2"})], owner) == "2 customer(s) (cus_b, cus_c; a review links " \
+                                                                    "cus_b + cus_c)"
+    assert customers_of_groups([frozenset({"k1", "k2"}), frozenset({"k3"})], owner) == \
+        "3 customer(s) (cus_b, cus_c, cus_d; a review links cus_b + cus_c)"
+    assert customers_of_groups([frozenset({"k4", "k5"})], owner) == "1 customer(s) (cus_e)"
+    assert customers_of_groups([frozenset({"k1", "k2"}), frozenset({"k3", "k4"})], owner) == \
+        "4 customer(s) (cus_b, cus_c, cus_d, cus_e; a review links cus_b + cus_c; cus_d + cus_e)"
+    assert customers_of_groups([frozenset({"unowned"})], owner) == "0 customer(s) (none)"

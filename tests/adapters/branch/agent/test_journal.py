@@ -58,6 +58,16 @@ def test_tester19_f18_another_event_under_a_journaled_event_id_is_refused_not_dr
     assert journal.counts()["pending"] == 1
 
 
+@pytest.mark.parametrize(("first", "again"), [(5550001, "5550001"), ("5550001", 5550001.0)])
+def test_tester50_f15_an_event_id_as_a_whole_number_and_as_its_text_is_one_event(
+        journal: Journal, first: object, again: object) -> None:
+    """As the adapter reads it (``adapters.base.whole_ids``): a retried enqueue spelling the id (or the ticket's
+    number) the other way is the same event, journaled once under the id's text."""
+    assert journal.append(ticket("42", event_id=first)) == "5550001"
+    assert journal.append(ticket(42, event_id=again)) == "5550001"  # type: ignore[arg-type]
+    assert journal.counts() == {"pending": 1, "sent": 0, "rejected": 0}
+
+
 def test_a_retried_enqueue_without_its_time_is_the_same_event(journal: Journal) -> None:
     """The journal filled occurred_at in at the first enqueue: not a difference of the caller's event."""
     untimed = {k: v for k, v in ticket("A1", event_id="e-1").items() if k != "occurred_at"}

@@ -1,0 +1,54 @@
+"""Ids a sender may write as text or as a whole number: ``424242`` and ``"424242"`` are one id, and one content.
+
+A channel's contract types such an id ``string`` or ``integer``; the adapter reads it as its text (``whole_text``)
+and computes its content digest (``adapters.base.mapper.content_digest``: a re-send is a duplicate, other content
+under a used id a conflict) over the record with those ids as text (``texts_of``), so that a re-send that spells an
+id the other way is a duplicate, not a conflict. Used by the web adapter (``adapters.web.fields``) and the counter
+(``adapters.branch.spelling``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from adapters.base.wire import MAX_INT_DIGITS
+
+# A whole number written with a fraction or an exponent (``770002.0``, ``1e3``: JSON Schema 2020-12 calls it an
+# integer) reaches us as a double, which holds every whole number exactly only below 2**53: a larger one is refused
+# rather than read as digits the sender never wrote (``1e25`` is 10000000000000000905969664 as a double).
+MAX_EXACT_FLOAT = 2**53
+# The contract of such an id (OpenAPI 3.1, JSON Schema 2020-12): text, or an integer of at most ``MAX_INT_DIGITS``
+# digits (``adapters.base.wire`` refuses a longer one); JSON Schema calls ``770002.0`` an integer: read as 770002.
+TEXT_OR_NUMBER_SCHEMA: dict[str, Any] = {"type": ["string", "integer"], "exclusiveMaximum": 10**MAX_INT_DIGITS,
+                                         "exclusiveMinimum": -(10**MAX_INT_DIGITS)}
+
+
+def whole_text(value: Any) -> str | None:
+    """``value`` as the text an id is read as: a string as it is, a whole number (an integer, or a float with no
+    fractional part below ``MAX_EXACT_FLOAT``) as its decimal text, ``770002.0`` as ``"770002"``; None for anything
+    else (a fraction, a boolean, an object, a list, null). Integers of more than ``adapters.base.wire.MAX_INT_DIGITS``
+    digits never get here: ``adapters.base.wire`` refuses the body holding one."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is int:
+        return str(value)
+    if kind is float and value.is_integer() and abs(value) < MAX_EXACT_FLOAT:
+        return str(int(value))
+    return None
+
+
+def texts_of(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, str] | None:
+    """The ``names`` of ``values`` holding a whole number (``whole_text``), as their text; None when none does (the
+    common case: the caller then keeps ``values`` as they are, and a digest over them stays the one it was)."""
+    found: dict[str, str] | None = None
+    for name in names:
+        value = values.get(name)
+        if value is None or type(value) is str:
+            continue
+        text = whole_text(value)
+        if text is not None:
+            found = found or {}
+            found[name] = text
+    return found
