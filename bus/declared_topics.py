@@ -19,6 +19,11 @@ and kpis with status 1 (tests/faults/test_broker.py, strike during start-up). Th
 with the producer's backoff (``bus.publish_retry``) while the error is retriable, for up to
 ``producer.give_up_after_s``, like any other publish: the worker rides out the outage and starts once the broker
 is back. CreateTopics of a topic that exists is no error to faust, so a try the broker took before it died is safe.
+
+A worker told to stop (SIGTERM) while its tables declare their changelogs stops its producer under the declaration:
+faust's ``_ensure_producer`` then raises ``NotReady: Producer service not yet started`` and the worker ended with
+status 1 instead of 0 (CI, ``tests/bus/test_app_ports.py``, 2026-12-05). Once the process's stop began
+(``bus.shutdown``), that error cancels the declaration as the stop cancels the rest of the start.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from faust.exceptions import NotReady
 
+from bus import shutdown
 from bus.errors import OmnibusError
 from bus.logging import get_logger
 from bus.publish_retry import Backoff, Retry, process_outage_retry, set_process_give_up
@@ -80,7 +87,12 @@ def listed_after_create(original: Callable[..., Awaitable[None]], retry: Callabl
             if self.app.conf.topic_allow_declare:  # faust creates nothing otherwise: nothing to wait for
                 await wait_until_listed(self._ensure_producer().client, topic)
 
-        await (retry or process_outage_retry)().run(declare, what="declare topic")
+        try:
+            await (retry or process_outage_retry)().run(declare, what="declare topic")
+        except NotReady as exc:
+            if not shutdown.stop_began():
+                raise
+            raise asyncio.CancelledError(f"declaring {topic!r}: the worker is stopping") from exc
 
     create_topic.omnibus_listed_after_create = True  # type: ignore[attr-defined]
     return create_topic

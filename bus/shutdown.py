@@ -136,6 +136,11 @@ def current() -> StopDeadline | None:
     return _process_deadline
 
 
+def stop_began() -> bool:
+    """Whether this process's stop began (a signal or a crash armed its deadline); False when none was installed."""
+    return _process_deadline is not None and _process_deadline.armed
+
+
 def arm(exit_status: int | None = None) -> None:
     """Start the process's stop clock; nothing when none was installed (a library use, a test). ``exit_status``: see
     ``StopDeadline.arm``."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,9 +11,10 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaClient
-
 from aiokafka.errors import KafkaConnectionError, KafkaError
+from faust.exceptions import NotReady
 
+from bus import shutdown
 from bus.app import create_app
 from bus.declared_topics import TopicNotListed, listed_after_create, wait_until_listed
 from bus.publish_retry import Backoff, Retry
@@ -84,6 +86,41 @@ async def test_a_declaration_the_broker_dropped_is_tried_again_until_listed() ->
     create_topic = listed_after_create(create, lambda: retry())
     await create_topic(producer(Listing(fails=2)), "app-state-changelog", 2, 1)
     assert tries == ["app-state-changelog"] * 4  # closed; listed? no metadata (twice); created and listed
+
+
+def stopped_producer() -> Any:
+    """faust's aiokafka ``Producer`` after its stop: ``_ensure_producer`` raises ``NotReady``."""
+
+    def ensure() -> Any:
+        raise NotReady("Producer service not yet started")
+
+    return SimpleNamespace(app=SimpleNamespace(conf=SimpleNamespace(topic_allow_declare=True)), _ensure_producer=ensure)
+
+
+async def created(self: Any, topic: str, partitions: int, replication: int, **kwargs: Any) -> None:
+    return None
+
+
+async def test_a_declaration_the_worker_s_stop_interrupts_is_cancelled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGTERM while the tables declare their changelogs: the producer stopped under the declaration; the worker
+    ended with status 1 (CI, tests/bus/test_app_ports.py) where a stop is status 0."""
+    deadline = shutdown.StopDeadline(3600, exit=lambda status: None)
+    monkeypatch.setattr(shutdown, "_process_deadline", deadline)
+    deadline.arm()
+    try:
+        with pytest.raises(asyncio.CancelledError, match="the worker is stopping"):
+            await listed_after_create(created, lambda: retry())(stopped_producer(), "app-state-changelog", 2, 1)
+    finally:
+        deadline.disarm()
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["no-deadline", "deadline-not-armed"])
+async def test_a_producer_not_started_while_no_stop_began_is_an_error(monkeypatch: pytest.MonkeyPatch,
+                                                                      installed: bool) -> None:
+    deadline = shutdown.StopDeadline(3600, exit=lambda status: None) if installed else None
+    monkeypatch.setattr(shutdown, "_process_deadline", deadline)
+    with pytest.raises(NotReady, match="not yet started"):
+        await listed_after_create(created, lambda: retry())(stopped_producer(), "app-state-changelog", 2, 1)
 
 
 @pytest.mark.kafka
