@@ -23,7 +23,7 @@ from processors.offers.caps import US
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
 from processors.offers.outputs import Batch, Expired
-from processors.offers.state import LEDGER_KEPT, CustomerState
+from processors.offers.state import LEDGER_KEPT, CustomerState, OfferState, first_answer_us
 from processors.offers.store import Stores, from_json, to_json
 
 PRESENTED, RESPONDED = OFFER_PRESENTED, OFFER_RESPONDED
@@ -152,7 +152,23 @@ def _answered(state: CustomerState, event: Event, current: int, settings: Offers
     answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
     state.offers[value["offer_id"]] = answered
     batch.count("response", value["response"], channel)
+    _after_answer(state, value["offer_id"], previous, answered, batch)
     status = machine.RESPONSES.get(value["response"])
     if previous is not None and status is not None and not machine.answered_over(previous, status, at_us, channel):
         batch.count("answer_not_applied", value["response"], channel)
     return intake.micros(value["envelope"]["received_at"])
+
+
+def _after_answer(state: CustomerState, offer_id: str, previous: OfferState | None, answered: OfferState,
+                  batch: Batch) -> None:
+    """A final answer earlier in event time than the first one known (or the first): the presentations of the offer
+    in the ledger made after it and read before it are presentations after the answer (counted on their channel).
+    Those after the first answer known were counted already, when read (``machine.present``) or at its arrival: each
+    presentation is counted once, in any order of arrival (a presentation that left the ledger is not)."""
+    first = first_answer_us(answered)
+    before = first_answer_us(previous) if previous is not None else None
+    if first is None or first == before:
+        return
+    for row in state.ledger:
+        if row[2] == offer_id and first < int(row[0]) and (before is None or int(row[0]) <= before):
+            batch.count("presented_after_answer", str(row[1]))

@@ -69,6 +69,8 @@ class OfferState:
     answered_channel: str | None = None
     answered_us: int | None = None
     snoozed_until_us: int | None = None  # NOT_NOW: not pitched again before this instant
+    # the earliest final answer in event time (us), whichever stands: a presentation after it is one after the answer
+    first_answered_us: int | None = None
     via: tuple[str, ...] = ()
     pushed: tuple[str, ...] = ()  # push channels holding an active SHOW instruction
 
@@ -80,6 +82,14 @@ class OfferState:
     def from_dict(cls, raw: dict[str, Any]) -> OfferState:
         return cls(**{**raw, "status": OfferStatus(raw["status"]), "via": tuple(raw.get("via", ())),
                       "pushed": tuple(raw.get("pushed", ()))})
+
+
+def first_answer_us(state: OfferState) -> int | None:
+    """The instant (event time, us) of the customer's first final answer to the offer, None before one; for a state
+    kept before ``first_answered_us`` was, its standing answer's."""
+    if state.first_answered_us is not None:
+        return state.first_answered_us
+    return state.answered_us if state.status.answered else None
 
 
 @dataclass(slots=True)
@@ -137,8 +147,10 @@ def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
         winner, other = (left, right) if rank(left) >= rank(right) else (right, left)
     presented = [s for s in (left, right) if s.last_presented_us is not None]
     last = max(presented, key=lambda s: s.last_presented_us or 0) if presented else winner
+    firsts = [first for first in (first_answer_us(left), first_answer_us(right)) if first is not None]
     return replace(
         winner, version=max(left.version, right.version), presentations=left.presentations + right.presentations,
+        first_answered_us=min(firsts, default=None),
         last_channel=last.last_channel, last_presented_us=last.last_presented_us,
         via=tuple(_union(winner.via, other.via)), pushed=tuple(_union(winner.pushed, other.pushed)),
     )
