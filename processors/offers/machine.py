@@ -7,7 +7,8 @@ current one is accepted but reported as version drift. An answer is final for pi
 (a channel that had not heard yet) does not change it, and one made after the first final answer in event time is
 reported (``after_answer``; ``answers`` counts those read before the answer when it arrives). Of two final
 answers the one ``state.answer_order`` puts first stands, whatever order they are read in: an acceptance over an
-opt-out over a decline, then the earlier (declined at the counter, accepted on the next call: accepted, as the KPIs count the sale).
+opt-out over a decline, then the earlier (declined at the counter, accepted on the next call: accepted, as the
+KPIs count the sale).
 """
 
 from __future__ import annotations
