@@ -67,8 +67,11 @@ def respond(state: OfferState | None, current_version: int, response: str, chann
 
 
 def answered_over(state: OfferState, status: OfferStatus, at_us: int, channel: str) -> bool:
-    """Whether an answer ``status`` given at ``at_us`` (event time, us) on ``channel`` replaces ``state``'s: always
-    over no final answer; over a final one only if it is final too and ``answer_order`` puts it first."""
+    """Whether an answer ``status`` given at ``at_us`` (event time, us) on ``channel`` replaces ``state``'s: over no
+    answer always; over a "not now" unless it is a "not now" given earlier (the later one's snooze stands, in any
+    order of arrival); over a final one only if it is final too and ``answer_order`` puts it first."""
+    if state.status is OfferStatus.NOT_NOW and status is OfferStatus.NOT_NOW:
+        return at_us > (state.answered_us or 0)
     if not state.status.answered:
         return True
     return status.answered and answer_order(status, at_us, channel) < answer_order(

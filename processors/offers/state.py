@@ -135,10 +135,12 @@ def _union(left: list[str] | tuple[str, ...], right: list[str] | tuple[str, ...]
 
 
 def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
-    """An answer wins over no answer (of two answers, the one ``answer_order`` puts first, as when one customer
-    gave both); else the later update; presentations add."""
+    """A final answer wins over none (of two, the one ``answer_order`` puts first, as when one customer gave both);
+    else a "not now" over no answer (a presentation does not end a snooze, ``machine.present``; of two, the later
+    given); else the later update; presentations add. The same as one customer reading both sides' events."""
     def rank(state: OfferState) -> tuple[int, int]:
-        return (1 if state.status.answered else 0, state.answered_us or state.updated_us)
+        tier = 2 if state.status.answered else 1 if state.status is OfferStatus.NOT_NOW else 0
+        return (tier, state.answered_us or state.updated_us)
 
     if left.status.answered and right.status.answered:
         winner, other = sorted((left, right), key=lambda state: answer_order(
