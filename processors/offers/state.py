@@ -16,6 +16,8 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 * ``fact_via``: billing's profile facts and arrears -> via (``"segment"``, ``"service_tier"``, ``"overdue:" + bill
   id``): a split moves them with their identifiers, like products.
 * ``signals``: signal kind -> end of its deduplication window (us); ``applied``: recent event ids.
+* ``pitches``: a representative's pitch -> its newest version applied, ``[occurred_us, received_us, offer_id]``, kept
+  by age (``pitches.py``), not by the ledger's count: a later version is never a new presentation within it.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class OfferState:
     snoozed_until_us: int | None = None  # NOT_NOW: not pitched again before this instant
     # the earliest final answer in event time (us), whichever stands: a presentation after it is one after the answer
     first_answered_us: int | None = None
+    # the representative's pitch (bus.offer_presentations.pitch_of) whose version gave the answer standing, if one did
+    answered_pitch: str | None = None
     via: tuple[str, ...] = ()
     pushed: tuple[str, ...] = ()  # push channels holding an active SHOW instruction
 
@@ -108,6 +112,7 @@ class CustomerState:
     signals: dict[str, int] = field(default_factory=dict)
     applied: list[str] = field(default_factory=list)
     merged_into: str | None = None  # set when this customer was merged away
+    pitches: dict[str, list[Any]] = field(default_factory=dict)  # pitch -> newest version applied (pitches.py)
 
     def seen(self, event_id: str) -> bool:
         return event_id in self.applied
@@ -122,7 +127,7 @@ class CustomerState:
             "reserved": self.reserved, "contacts": self.contacts, "products": self.products, "accounts": self.accounts,
             "profile": self.profile,
             "overdue": self.overdue, "fact_via": self.fact_via, "signals": self.signals, "applied": self.applied,
-            "merged_into": self.merged_into,
+            "merged_into": self.merged_into, "pitches": self.pitches,
         }
 
     @classmethod
@@ -164,6 +169,12 @@ def _by_event(rows: list[list[Any]], kept: int) -> list[list[Any]]:
     return sorted(unique.values(), key=lambda row: row[0])[-kept:]
 
 
+def _newest_pitches(left: dict[str, list[Any]], right: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Per pitch, the newer version's entry (``[occurred_us, received_us, offer_id]``, ``pitches.py``)."""
+    return {pitch: max((side[pitch] for side in (left, right) if pitch in side), key=lambda entry: entry[:2])
+            for pitch in {*left, *right}}
+
+
 def _accounts_known(state: CustomerState) -> bool:
     """Whether the segment and tier come from the accounts (one was opened or closed since ``accounts`` is kept)."""
     return any(entry["status"] for entry in state.accounts.values())
@@ -191,6 +202,7 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
         signals={k: max(survivor.signals.get(k, 0), merged.signals.get(k, 0))
                  for k in {*survivor.signals, *merged.signals}},
         applied=_union(survivor.applied, merged.applied)[-APPLIED_IDS_KEPT:],
+        pitches=_newest_pitches(survivor.pitches, merged.pitches),
     )
     if derived:
         account_book.refresh(result.accounts, result.profile, result.fact_via)
@@ -207,8 +219,10 @@ def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple
 
     # the SHOWs were keyed by the source: their reservations stay with it, whose sync withdraws what no longer fits
     kept = CustomerState(customer_id=source.customer_id, profile=dict(source.profile), reserved=list(source.reserved),
-                         overdue=dict(source.overdue), signals=dict(source.signals), applied=list(source.applied))
-    new = CustomerState(customer_id=new_customer_id)
+                         overdue=dict(source.overdue), signals=dict(source.signals), applied=list(source.applied),
+                         pitches=dict(source.pitches))
+    # a pitch's identity goes to both: a later version is no new presentation on the part its identifiers lead to
+    new = CustomerState(customer_id=new_customer_id, pitches=dict(source.pitches))
     for identifier in source.identifiers:
         (new if identifier in moved else kept).identifiers.append(identifier)
     for offer_id, state in source.offers.items():
