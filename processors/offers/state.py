@@ -77,15 +77,23 @@ class OfferState:
     answered_pitch: str | None = None
     via: tuple[str, ...] = ()
     pushed: tuple[str, ...] = ()  # push channels holding an active SHOW instruction
+    # (push channel, instant in us) of the latest instruction under this customer's id on it (push.merged_away)
+    instructed: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        return {**raw, "status": self.status.value, "via": list(self.via), "pushed": list(self.pushed)}
+        return {**raw, "status": self.status.value, "via": list(self.via), "pushed": list(self.pushed),
+                "instructed": [list(pair) for pair in self.instructed]}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> OfferState:
         return cls(**{**raw, "status": OfferStatus(raw["status"]), "via": tuple(raw.get("via", ())),
-                      "pushed": tuple(raw.get("pushed", ()))})
+                      "pushed": tuple(raw.get("pushed", ())),
+                      "instructed": tuple((str(c), int(t)) for c, t in raw.get("instructed", ()))})
+
+    def instructed_us(self, channel: str) -> int | None:
+        """The instant (us) of the latest instruction on ``channel`` under this customer's id, None if not known."""
+        return dict(self.instructed).get(channel)
 
 
 def first_answer_us(state: OfferState) -> int | None:
@@ -140,9 +148,10 @@ def _union(left: list[str] | tuple[str, ...], right: list[str] | tuple[str, ...]
 
 
 def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
-    """A final answer wins over none (of two, the one ``answer_order`` puts first, as when one customer gave both);
-    else a "not now" over no answer (a presentation does not end a snooze, ``machine.present``; of two, the later
-    given); else the later update; presentations add. The same as one customer reading both sides' events."""
+    """``right`` folded into ``left``, the survivor's. A final answer wins over none (of two, the one ``answer_order``
+    puts first, as when one customer gave both); else a "not now" over no answer (a presentation does not end a
+    snooze, ``machine.present``; of two, the later given); else the later update; presentations add. The same as one
+    customer reading both sides' events."""
     def rank(state: OfferState) -> tuple[int, int]:
         tier = 2 if state.status.answered else 1 if state.status is OfferStatus.NOT_NOW else 0
         return (tier, state.answered_us or state.updated_us)
@@ -160,6 +169,7 @@ def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
         first_answered_us=min(firsts, default=None),
         last_channel=last.last_channel, last_presented_us=last.last_presented_us,
         via=tuple(_union(winner.via, other.via)), pushed=tuple(_union(winner.pushed, other.pushed)),
+        instructed=left.instructed,  # the survivor's: the instructions under its id
     )
 
 
@@ -184,7 +194,8 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
     """``merged`` folded into ``survivor``: answers win over no answer, cap counters add (pure)."""
     offers = dict(survivor.offers)
     for offer_id, state in merged.offers.items():
-        offers[offer_id] = _merge_offer(offers[offer_id], state) if offer_id in offers else state
+        offers[offer_id] = _merge_offer(offers[offer_id], state) if offer_id in offers else replace(
+            state, instructed=())  # none under the survivor's id yet
     products = {code: _union(survivor.products.get(code, []), via) for code, via in merged.products.items()}
     derived = _accounts_known(survivor) or _accounts_known(merged)
     accounts = account_book.merged(*(
