@@ -14,16 +14,17 @@ older version read after it changes nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, pitch_of, pitch_order, presented_on
 from bus.serde import Event
-from processors.offers import intake, machine, reservations
+from processors.offers import intake, machine, pitches, reservations
 from processors.offers.caps import US
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
 from processors.offers.outputs import Batch, Expired
-from processors.offers.state import LEDGER_KEPT, CustomerState
+from processors.offers.state import LEDGER_KEPT, CustomerState, OfferState, first_answer_us
 from processors.offers.store import Stores, from_json, to_json
 
 PRESENTED, RESPONDED = OFFER_PRESENTED, OFFER_RESPONDED
@@ -88,7 +89,9 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     current = offer.version if offer else value["offer_version"]
     if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted
         batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", value["channel"])
-    if (channel := presented_on(event)) is not None and not _presented(state, event, current, channel, batch):
+    retention_us = int(settings.retention_s * US)
+    if (channel := presented_on(event)) is not None and not _presented(state, event, current, channel, retention_us,
+                                                                          batch):
         return None  # an older version of a pitch whose newer one is applied
     if event.schema == PRESENTED:
         # a gateway's report: the contact its SHOW reserved is a presentation now (counted once, in the ledger)
@@ -98,22 +101,25 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     return _answered(state, event, current, settings, batch)
 
 
-def _presented(state: CustomerState, event: Event, current: int, channel: str, batch: Batch) -> bool:
+def _presented(state: CustomerState, event: Event, current: int, channel: str, retention_us: int,
+               batch: Batch) -> bool:
     """The offer was presented on ``channel``: on its state (``machine.present``) and in the ledger the caps count,
     once per event id (a redelivered copy the customer's ``applied`` ids no longer remember adds no row), or for a
-    representative's pitch once per pitch (``_revised``). False: an older version of a pitch, not applied."""
+    representative's pitch once per pitch (``pitches.known``, ``_revised``). False: an older version of a pitch, not
+    applied."""
     value, via, at_us = event.value, intake.identifier_keys(event), intake.occurred_us(event)
     pitch = pitch_of(event)
+    if pitch is not None and (entry := pitches.known(state, pitch)) is not None:
+        return _revised(state, pitch, entry, event, current, channel, retention_us, batch)
     row_id = pitch or value["envelope"]["event_id"]
-    known = next((row for row in state.ledger if row[3] == row_id), None)
-    if pitch is not None and known is not None:
-        return _revised(state, known, event, current, channel, batch)
     shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel, at_us, via)
     state.offers[value["offer_id"]] = shown.state
-    if known is None:
+    if not any(row[3] == row_id for row in state.ledger):
         row = [at_us, channel, value["offer_id"], row_id, list(via)]
         state.ledger = sorted([*state.ledger, row + [pitch_order(event)[1]] if pitch else row],
                               key=lambda r: r[0])[-LEDGER_KEPT:]
+    if pitch is not None:
+        pitches.remember(state, pitch, *pitch_order(event), value["offer_id"], retention_us)
     batch.count("presented", channel)
     if shown.drift:
         batch.count("version_drift", channel)
@@ -122,24 +128,34 @@ def _presented(state: CustomerState, event: Event, current: int, channel: str, b
     return True
 
 
-def _revised(state: CustomerState, known: list[Any], event: Event, current: int, channel: str, batch: Batch) -> bool:
-    """A version of the pitch whose ledger row is ``known`` (``[at_us, channel, offer_id, pitch, via, received_us]``):
-    a newer one (``pitch_order``) takes the row over, not another presentation (an offer it names anew is presented
-    on its state); an older one, read after it, is not applied (False), nor is a copy of the one applied (a
-    redelivery past the ids the customer remembers). Counted by outcome, ``revised`` or ``stale``."""
+def _revised(state: CustomerState, pitch: str, entry: list[Any], event: Event, current: int, channel: str,
+             retention_us: int, batch: Batch) -> bool:
+    """A version of ``pitch``, whose newest version applied is ``entry`` (``[occurred_us, received_us, offer_id]``):
+    a newer one (``pitch_order``) takes the pitch over, not another presentation (its ledger row, if the ledger still
+    holds it; an offer it names anew is presented on its state), and the answer the pitch gave, if it stands and no
+    later different presentation followed, is taken back for the newer version's (``pitches.take_back``); an older one,
+    read after it, is not applied (False), nor is a copy of the one applied (a redelivery past the ids the customer
+    remembers). Counted by outcome, ``revised`` or ``stale``."""
     value, via = event.value, intake.identifier_keys(event)
     occurred_us, received_us = pitch_order(event)
-    applied = (int(known[0]), int(known[5]) if len(known) > 5 else 0)
+    applied = (int(entry[0]), int(entry[1]))
     if (occurred_us, received_us) <= applied:
         if (occurred_us, received_us) < applied:
             batch.count("pitch_version", channel, "stale")
         return False
-    if known[2] != value["offer_id"]:  # the agent corrected which offer was pitched
+    before = state.offers.get(str(entry[2]))
+    if before is not None and before.answered_pitch == pitch and not pitches.followed(state, str(entry[2]), pitch,
+                                                                                        applied[0]):
+        state.offers[str(entry[2])] = pitches.take_back(before)
+    if entry[2] != value["offer_id"]:  # the agent corrected which offer was pitched
         shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel,
                                 occurred_us, via)
         state.offers[value["offer_id"]] = shown.state
-    known[:] = [occurred_us, channel, value["offer_id"], known[3], sorted({*known[4], *via}), received_us]
+    for row in state.ledger:
+        if row[3] == pitch:
+            row[:] = [occurred_us, channel, value["offer_id"], pitch, sorted({*row[4], *via}), received_us]
     state.ledger = sorted(state.ledger, key=lambda r: r[0])
+    pitches.remember(state, pitch, occurred_us, received_us, value["offer_id"], retention_us)
     batch.count("pitch_version", channel, "revised")
     return True
 
@@ -149,10 +165,29 @@ def _answered(state: CustomerState, event: Event, current: int, settings: Offers
     value, via, at_us = event.value, intake.identifier_keys(event), intake.occurred_us(event)
     channel, previous = value["channel"], state.offers.get(value["offer_id"])
     snooze_us = int(settings.policy.not_now_days * 86400 * US)
+    status = machine.RESPONSES.get(value["response"])
+    stands = status is not None and (previous is None or machine.answered_over(previous, status, at_us, channel))
     answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
+    if stands:  # which pitch gave it, if a representative's did (``pitches.take_back``)
+        answered = replace(answered, answered_pitch=pitch_of(event))
     state.offers[value["offer_id"]] = answered
     batch.count("response", value["response"], channel)
-    status = machine.RESPONSES.get(value["response"])
-    if previous is not None and status is not None and not machine.answered_over(previous, status, at_us, channel):
+    _after_answer(state, value["offer_id"], previous, answered, batch)
+    if previous is not None and status is not None and not stands:
         batch.count("answer_not_applied", value["response"], channel)
     return intake.micros(value["envelope"]["received_at"])
+
+
+def _after_answer(state: CustomerState, offer_id: str, previous: OfferState | None, answered: OfferState,
+                  batch: Batch) -> None:
+    """A final answer earlier in event time than the first one known (or the first): the presentations of the offer
+    in the ledger made after it and read before it are presentations after the answer (counted on their channel).
+    Those after the first answer known were counted already, when read (``machine.present``) or at its arrival: each
+    presentation is counted once, in any order of arrival (a presentation that left the ledger is not)."""
+    first = first_answer_us(answered)
+    before = first_answer_us(previous) if previous is not None else None
+    if first is None or first == before:
+        return
+    for row in state.ledger:
+        if row[2] == offer_id and first < int(row[0]) and (before is None or int(row[0]) <= before):
+            batch.count("presented_after_answer", str(row[1]))

@@ -19,7 +19,7 @@ from bus.serde import Event
 from processors.offers import addresses, intake, machine
 from processors.offers.caps import US
 from processors.offers.outputs import Batch, Instruction
-from processors.offers.push import merged_away, push, sync
+from processors.offers.push import NONE_ADOPTED, Adopted, merged_away, push, sync
 from processors.offers.state import CustomerState, merge, split
 from processors.offers.store import Stores
 
@@ -39,7 +39,7 @@ def apply(engine: OfferEngine, stores: Stores, event: Event, batch: Batch) -> No
         evicted(engine, stores, intake.keys_of([value["identifier"]]), value["customer_id"], batch, cause)
     elif name == "CustomerMerged":
         survivor = engine.customer(stores, value["survivor_customer_id"])
-        merged_raw, adopted = stores.customers.get(value["merged_customer_id"]), frozenset[tuple[str, str]]()
+        merged_raw, adopted = stores.customers.get(value["merged_customer_id"]), NONE_ADOPTED
         if merged_raw is not None and not CustomerState.from_dict(merged_raw).merged_into:
             merged = CustomerState.from_dict(merged_raw)
             adopted = merged_away(engine, stores, merged, survivor, batch, cause)
@@ -117,7 +117,7 @@ def lost(engine: OfferEngine, stores: Stores, state: CustomerState, before: tupl
 
 
 def members(engine: OfferEngine, stores: Stores, customer_id: str, keys: list[str], batch: Batch, cause: str,
-            state: CustomerState | None = None, adopted: frozenset[tuple[str, str]] = frozenset()) -> None:
+            state: CustomerState | None = None, adopted: Adopted = NONE_ADOPTED) -> None:
     """``keys`` now name ``customer_id`` (its ``state`` when the caller holds it): a former holder of one loses it
     (``addresses.relinquish``), the directory points them here, and what waited for them is handled; ``adopted``:
     a merged customer's SHOWs to SHOW again under this id or withdraw here (``push.merged_away``)."""

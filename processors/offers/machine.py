@@ -4,16 +4,18 @@ eligible -> presented (channel, instant, version) -> accepted | declined | opted
 is withdrawn everywhere and never pitched again) | not now (snoozed, pitched again after the snooze)
 | expired (the offer's validity ended or it was withdrawn). A presentation of an older version than the
 current one is accepted but reported as version drift. An answer is final for pitching: a later presentation
-(a channel that had not heard yet) does not change it. Of two final answers the one ``state.answer_order`` puts
-first stands, whatever order they are read in: an acceptance over an opt-out over a decline, then the earlier
-(declined at the counter, accepted on the next call: accepted, as the KPIs count the sale).
+(a channel that had not heard yet) does not change it, and one made after the first final answer in event time is
+reported (``after_answer``; ``answers`` counts those read before the answer when it arrives). Of two final
+answers the one ``state.answer_order`` puts first stands, whatever order they are read in: an acceptance over an
+opt-out over a decline, then the earlier (declined at the counter, accepted on the next call: accepted, as the
+KPIs count the sale).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from processors.offers.state import OfferState, OfferStatus, answer_order
+from processors.offers.state import OfferState, OfferStatus, answer_order, first_answer_us
 
 RESPONSES = {"ACCEPTED": OfferStatus.ACCEPTED, "DECLINED": OfferStatus.DECLINED, "NOT_NOW": OfferStatus.NOT_NOW,
              "OPTED_OUT": OfferStatus.OPTED_OUT}
@@ -34,8 +36,9 @@ def present(state: OfferState | None, current_version: int, shown_version: int, 
             via: tuple[str, ...]) -> Presented:
     base = state or eligible(current_version, at_us)
     drift = shown_version < current_version
-    after_answer = base.status.answered
-    status = base.status if after_answer or base.status is OfferStatus.NOT_NOW else OfferStatus.PRESENTED
+    first = first_answer_us(base)
+    after_answer = first is not None and at_us > first  # by event time, not by arrival
+    status = base.status if base.status.answered or base.status is OfferStatus.NOT_NOW else OfferStatus.PRESENTED
     if base.status is OfferStatus.EXPIRED:
         status = OfferStatus.EXPIRED
     new = replace(base, status=status, version=max(base.version, current_version),
@@ -48,20 +51,27 @@ def present(state: OfferState | None, current_version: int, shown_version: int, 
 def respond(state: OfferState | None, current_version: int, response: str, channel: str, at_us: int,
             via: tuple[str, ...], snooze_us: int) -> OfferState:
     """The state after an answer; ``UNKNOWN``, a ``NOT_NOW`` after a final answer, or a final answer that
-    ``answered_over`` the recorded one does not stand over changes nothing but ``via``."""
+    ``answered_over`` the recorded one does not stand over changes nothing but ``via`` (and, for a final answer, the
+    instant of the first one, ``first_answered_us``)."""
     base = state or eligible(current_version, at_us)
     merged_via = tuple(dict.fromkeys([*base.via, *via]))
     status = RESPONSES.get(response)
+    first = first_answer_us(base)
+    if status is not None and status.answered:
+        first = at_us if first is None else min(first, at_us)
     if status is None or not answered_over(base, status, at_us, channel):
-        return replace(base, via=merged_via)
+        return replace(base, via=merged_via, first_answered_us=first)
     return replace(base, status=status, updated_us=max(base.updated_us, at_us), answered_channel=channel,
-                   answered_us=at_us, via=merged_via,
+                   answered_us=at_us, via=merged_via, first_answered_us=first,
                    snoozed_until_us=at_us + snooze_us if status is OfferStatus.NOT_NOW else None)
 
 
 def answered_over(state: OfferState, status: OfferStatus, at_us: int, channel: str) -> bool:
-    """Whether an answer ``status`` given at ``at_us`` (event time, us) on ``channel`` replaces ``state``'s: always
-    over no final answer; over a final one only if it is final too and ``answer_order`` puts it first."""
+    """Whether an answer ``status`` given at ``at_us`` (event time, us) on ``channel`` replaces ``state``'s: over no
+    answer always; over a "not now" unless it is a "not now" given earlier (the later one's snooze stands, in any
+    order of arrival); over a final one only if it is final too and ``answer_order`` puts it first."""
+    if state.status is OfferStatus.NOT_NOW and status is OfferStatus.NOT_NOW:
+        return at_us > (state.answered_us or 0)
     if not state.status.answered:
         return True
     return status.answered and answer_order(status, at_us, channel) < answer_order(

@@ -26,7 +26,8 @@ UNKNOWN_OFFER = Counter("omnibus_offers_unknown_offer_total",
                         "Presentations and answers naming an offer id not in the catalogue (kept as reported; a "
                         "channel's typo, or an offer never loaded).", ["event", "channel"])
 AFTER_ANSWER = Counter("omnibus_offers_presented_after_answer_total",
-                       "Presentations of an offer the customer had already answered.", ["channel"])
+                       "Presentations of an offer made after the customer's first final answer to it, by event time "
+                       "(occurred_at), whatever order they arrive in.", ["channel"])
 ANSWER_NOT_APPLIED = Counter(
     "omnibus_offers_answers_not_applied_total",
     "Answers that left the customer's recorded answer as it was (processors/offers/machine.py): a not-now or a "

@@ -10,7 +10,7 @@ All work for an ``OfferEngine`` (``engine.py``): its settings, emitter, clock an
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from processors.offers import answers, machine, reservations
@@ -25,14 +25,26 @@ if TYPE_CHECKING:
     from processors.offers.engine import OfferEngine
 
 
+@dataclass(frozen=True, slots=True)
+class Adopted:
+    """What a merge left shown from the merged customer (``merged_away``): ``pairs``, (offer id, channel) the
+    survivor did not hold shown itself; ``settled``, those of them its own WITHDRAW, later than the merged customer's
+    SHOW, already outranks under its id."""
+
+    pairs: frozenset[tuple[str, str]] = frozenset()
+    settled: frozenset[tuple[str, str]] = frozenset()
+
+
+NONE_ADOPTED = Adopted()
+
+
 def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch, *, cause_id: str,
-         started_us: int | None = None, refresh: str | None = None,
-         adopted: frozenset[tuple[str, str]] = frozenset()) -> None:
+         started_us: int | None = None, refresh: str | None = None, adopted: Adopted = NONE_ADOPTED) -> None:
     """SHOW / WITHDRAW on every push channel so it holds exactly what fits the customer now.
 
-    ``refresh``: an offer id SHOWn again where shown (a new version); ``adopted``: (offer id, channel) pairs the
-    state holds shown from a merged customer (``merged_away``), SHOWn again under this customer's id if they fit
-    within the caps, else WITHDRAWn under it like any other.
+    ``refresh``: an offer id SHOWn again where shown (a new version); ``adopted``: what a merge left shown from the
+    merged customer (``merged_away``): SHOWn again under this customer's id if it fits within the caps, else
+    WITHDRAWn under it like any other, unless this customer's own WITHDRAW already outranks it (``Adopted.settled``).
 
     Nothing is pushed for a customer no identifier locates yet (a contact re-keyed on customer.contacts can
     come before identity's announcement on customer.events): an instruction names the customer by an
@@ -62,10 +74,13 @@ def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch
                 if shown and channel not in OUTBOUND and reason is not None and reason.capped:
                     # a customer-present push (an agent's, a clerk's screen) filled past a cap: the same rule as
                     # the pull query; SHOWn again like any SHOW a cap holds back (outbound: reservations above)
+                    if (offer.offer_id, channel) in adopted.settled:
+                        _settle(state, offer.offer_id, channel)
+                        continue
                     push(engine, state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers),
                                                     offer, reason=reservations.CAPPED, cause_id=cause_id), batch)
                     continue
-                if shown and refresh != offer.offer_id and (offer.offer_id, channel) not in adopted:
+                if shown and refresh != offer.offer_id and (offer.offer_id, channel) not in adopted.pairs:
                     continue
                 if reason is None:  # an SMS for a customer without a mobile: nowhere to send
                     reason = missing_address(channel, tuple(state.identifiers))
@@ -75,6 +90,8 @@ def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch
                 push(engine, state, Instruction("SHOW", channel, state.customer_id, tuple(state.identifiers), offer,
                                                 not_before=not_before(offer, now, zone, settings.policy),
                                                 cause_id=cause_id), batch, stores)
+            elif shown and (offer.offer_id, channel) in adopted.settled:
+                _settle(state, offer.offer_id, channel)
             elif shown:
                 status = current.status if current else None
                 answered = current.answered_channel if current and current.status.answered else None
@@ -96,7 +113,10 @@ def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Ba
     reservations.release(state, offer_id, item.channel, item.customer_id)  # a new SHOW reserves anew below
     stays = item.action == "SHOW" or reservations.held(state, offer_id, item.channel)  # a merged one's WITHDRAW
     pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if stays else [])
-    state.offers[offer_id] = replace(current, pushed=tuple(pushed))
+    instructed = current.instructed
+    if item.customer_id == state.customer_id:  # not a merged customer's reservation withdrawn here
+        instructed = (*((c, at) for c, at in instructed if c != item.channel), (item.channel, now_us))
+    state.offers[offer_id] = replace(current, pushed=tuple(pushed), instructed=instructed)
     outgoing = engine.emitter.instruction(item)
     batch.outgoing.append(outgoing)
     batch.instructions.append(item)
@@ -108,14 +128,17 @@ def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Ba
 
 
 def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, survivor: CustomerState, batch: Batch,
-                cause_id: str) -> frozenset[tuple[str, str]]:
+                cause_id: str) -> Adopted:
     """A merge: WITHDRAW, reason ``MERGED`` and keyed by the merged customer's id, its SHOWs on the customer-present
     push channels (call center, counters: a subscriber keeping SHOWs per key drops them; its outbound ones are
     withdrawn by their reservations, ``reservations.over_caps``). Returns the (offer id, channel) pairs the survivor
     did not hold itself, for ``sync(adopted=...)`` once merged: they stand under the survivor's id (SHOWn there)
-    within the caps, else are withdrawn there, which is what the screen pop (merges followed) listens to."""
+    within the caps, else are withdrawn there, which is what the screen pop (merges followed, the later instruction
+    of each offer standing) listens to; ``settled`` among them, those the survivor withdrew itself after the merged
+    customer's SHOW: a WITHDRAW already outranks that SHOW there, none is sent again."""
     by_id = {offer.offer_id: offer for offer in engine.live_offers(stores)}
     adopted: set[tuple[str, str]] = set()
+    settled: set[tuple[str, str]] = set()
     offers = dict(merged.offers)  # the merge still folds them in shown: the survivor's sync decides each
     for offer_id, current in sorted(offers.items()):
         if offer_id not in by_id:
@@ -126,5 +149,15 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
                                              by_id[offer_id], reason=reservations.MERGED, cause_id=cause_id), batch)
             if mine is None or channel not in mine.pushed:
                 adopted.add((offer_id, channel))
+                shown_us, withdrawn_us = current.instructed_us(channel), mine.instructed_us(channel) if mine else None
+                # strictly later: at one instant the WITHDRAW is sent again, as before
+                if shown_us is not None and withdrawn_us is not None and withdrawn_us > shown_us:
+                    settled.add((offer_id, channel))
     merged.offers = offers
-    return frozenset(adopted)
+    return Adopted(frozenset(adopted), frozenset(settled))
+
+
+def _settle(state: CustomerState, offer_id: str, channel: str) -> None:
+    """A merged customer's SHOW the survivor's own later WITHDRAW outranks: no longer held, nothing sent."""
+    current = state.offers[offer_id]
+    state.offers[offer_id] = replace(current, pushed=tuple(c for c in current.pushed if c != channel))

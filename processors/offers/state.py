@@ -16,6 +16,8 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 * ``fact_via``: billing's profile facts and arrears -> via (``"segment"``, ``"service_tier"``, ``"overdue:" + bill
   id``): a split moves them with their identifiers, like products.
 * ``signals``: signal kind -> end of its deduplication window (us); ``applied``: recent event ids.
+* ``pitches``: a representative's pitch -> its newest version applied, ``[occurred_us, received_us, offer_id]``, kept
+  by age (``pitches.py``), not by the ledger's count: a later version is never a new presentation within it.
 """
 
 from __future__ import annotations
@@ -69,17 +71,37 @@ class OfferState:
     answered_channel: str | None = None
     answered_us: int | None = None
     snoozed_until_us: int | None = None  # NOT_NOW: not pitched again before this instant
+    # the earliest final answer in event time (us), whichever stands: a presentation after it is one after the answer
+    first_answered_us: int | None = None
+    # the representative's pitch (bus.offer_presentations.pitch_of) whose version gave the answer standing, if one did
+    answered_pitch: str | None = None
     via: tuple[str, ...] = ()
     pushed: tuple[str, ...] = ()  # push channels holding an active SHOW instruction
+    # (push channel, instant in us) of the latest instruction under this customer's id on it (push.merged_away)
+    instructed: tuple[tuple[str, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        return {**raw, "status": self.status.value, "via": list(self.via), "pushed": list(self.pushed)}
+        return {**raw, "status": self.status.value, "via": list(self.via), "pushed": list(self.pushed),
+                "instructed": [list(pair) for pair in self.instructed]}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> OfferState:
         return cls(**{**raw, "status": OfferStatus(raw["status"]), "via": tuple(raw.get("via", ())),
-                      "pushed": tuple(raw.get("pushed", ()))})
+                      "pushed": tuple(raw.get("pushed", ())),
+                      "instructed": tuple((str(c), int(t)) for c, t in raw.get("instructed", ()))})
+
+    def instructed_us(self, channel: str) -> int | None:
+        """The instant (us) of the latest instruction on ``channel`` under this customer's id, None if not known."""
+        return dict(self.instructed).get(channel)
+
+
+def first_answer_us(state: OfferState) -> int | None:
+    """The instant (event time, us) of the customer's first final answer to the offer, None before one; for a state
+    kept before ``first_answered_us`` was, its standing answer's."""
+    if state.first_answered_us is not None:
+        return state.first_answered_us
+    return state.answered_us if state.status.answered else None
 
 
 @dataclass(slots=True)
@@ -98,6 +120,7 @@ class CustomerState:
     signals: dict[str, int] = field(default_factory=dict)
     applied: list[str] = field(default_factory=list)
     merged_into: str | None = None  # set when this customer was merged away
+    pitches: dict[str, list[Any]] = field(default_factory=dict)  # pitch -> newest version applied (pitches.py)
 
     def seen(self, event_id: str) -> bool:
         return event_id in self.applied
@@ -112,7 +135,7 @@ class CustomerState:
             "reserved": self.reserved, "contacts": self.contacts, "products": self.products, "accounts": self.accounts,
             "profile": self.profile,
             "overdue": self.overdue, "fact_via": self.fact_via, "signals": self.signals, "applied": self.applied,
-            "merged_into": self.merged_into,
+            "merged_into": self.merged_into, "pitches": self.pitches,
         }
 
     @classmethod
@@ -125,10 +148,13 @@ def _union(left: list[str] | tuple[str, ...], right: list[str] | tuple[str, ...]
 
 
 def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
-    """An answer wins over no answer (of two answers, the one ``answer_order`` puts first, as when one customer
-    gave both); else the later update; presentations add."""
+    """``right`` folded into ``left``, the survivor's. A final answer wins over none (of two, the one ``answer_order``
+    puts first, as when one customer gave both); else a "not now" over no answer (a presentation does not end a
+    snooze, ``machine.present``; of two, the later given); else the later update; presentations add. The same as one
+    customer reading both sides' events."""
     def rank(state: OfferState) -> tuple[int, int]:
-        return (1 if state.status.answered else 0, state.answered_us or state.updated_us)
+        tier = 2 if state.status.answered else 1 if state.status is OfferStatus.NOT_NOW else 0
+        return (tier, state.answered_us or state.updated_us)
 
     if left.status.answered and right.status.answered:
         winner, other = sorted((left, right), key=lambda state: answer_order(
@@ -137,10 +163,13 @@ def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
         winner, other = (left, right) if rank(left) >= rank(right) else (right, left)
     presented = [s for s in (left, right) if s.last_presented_us is not None]
     last = max(presented, key=lambda s: s.last_presented_us or 0) if presented else winner
+    firsts = [first for first in (first_answer_us(left), first_answer_us(right)) if first is not None]
     return replace(
         winner, version=max(left.version, right.version), presentations=left.presentations + right.presentations,
+        first_answered_us=min(firsts, default=None),
         last_channel=last.last_channel, last_presented_us=last.last_presented_us,
         via=tuple(_union(winner.via, other.via)), pushed=tuple(_union(winner.pushed, other.pushed)),
+        instructed=left.instructed,  # the survivor's: the instructions under its id
     )
 
 
@@ -148,6 +177,12 @@ def _by_event(rows: list[list[Any]], kept: int) -> list[list[Any]]:
     """One row per event id (or pitch: the newest version's, by ``[at_us, ..., received_us]``), the latest ``kept``."""
     unique = {row[3]: row for row in sorted(rows, key=lambda row: (row[0], row[5] if len(row) > 5 else 0))}
     return sorted(unique.values(), key=lambda row: row[0])[-kept:]
+
+
+def _newest_pitches(left: dict[str, list[Any]], right: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Per pitch, the newer version's entry (``[occurred_us, received_us, offer_id]``, ``pitches.py``)."""
+    return {pitch: max((side[pitch] for side in (left, right) if pitch in side), key=lambda entry: entry[:2])
+            for pitch in {*left, *right}}
 
 
 def _accounts_known(state: CustomerState) -> bool:
@@ -159,7 +194,8 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
     """``merged`` folded into ``survivor``: answers win over no answer, cap counters add (pure)."""
     offers = dict(survivor.offers)
     for offer_id, state in merged.offers.items():
-        offers[offer_id] = _merge_offer(offers[offer_id], state) if offer_id in offers else state
+        offers[offer_id] = _merge_offer(offers[offer_id], state) if offer_id in offers else replace(
+            state, instructed=())  # none under the survivor's id yet
     products = {code: _union(survivor.products.get(code, []), via) for code, via in merged.products.items()}
     derived = _accounts_known(survivor) or _accounts_known(merged)
     accounts = account_book.merged(*(
@@ -177,6 +213,7 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
         signals={k: max(survivor.signals.get(k, 0), merged.signals.get(k, 0))
                  for k in {*survivor.signals, *merged.signals}},
         applied=_union(survivor.applied, merged.applied)[-APPLIED_IDS_KEPT:],
+        pitches=_newest_pitches(survivor.pitches, merged.pitches),
     )
     if derived:
         account_book.refresh(result.accounts, result.profile, result.fact_via)
@@ -193,8 +230,10 @@ def split(source: CustomerState, new_customer_id: str, moved: set[str]) -> tuple
 
     # the SHOWs were keyed by the source: their reservations stay with it, whose sync withdraws what no longer fits
     kept = CustomerState(customer_id=source.customer_id, profile=dict(source.profile), reserved=list(source.reserved),
-                         overdue=dict(source.overdue), signals=dict(source.signals), applied=list(source.applied))
-    new = CustomerState(customer_id=new_customer_id)
+                         overdue=dict(source.overdue), signals=dict(source.signals), applied=list(source.applied),
+                         pitches=dict(source.pitches))
+    # a pitch's identity goes to both: a later version is no new presentation on the part its identifiers lead to
+    new = CustomerState(customer_id=new_customer_id, pitches=dict(source.pitches))
     for identifier in source.identifiers:
         (new if identifier in moved else kept).identifiers.append(identifier)
     for offer_id, state in source.offers.items():

@@ -220,15 +220,6 @@ def test_a_copy_past_the_remembered_ids_changes_nothing() -> None:
     assert len(person.ledger) == 1 and pitch_versions(batch) == ["revised", "stale"]
 
 
-def test_a_later_version_never_reopens_an_answer() -> None:
-    """An acceptance corrected to a decline: the customer answered, every channel stops pitching either way; the
-    stronger answer stands (``machine.answered_over``), the KPIs count the newer one."""
-    accepted, declined = published_answers("accepted", "declined")
-    person = customer()
-    versions(person, accepted, declined)
-    assert person.offers["fibre-upgrade"].status is OfferStatus.ACCEPTED and len(person.ledger) == 1
-
-
 def test_a_merge_keeps_the_newest_version_of_a_pitch() -> None:
     """Two versions applied on two customers identity merges later: one row, the newer version's."""
     presented_first, accepted = published_answers("presented", "accepted")

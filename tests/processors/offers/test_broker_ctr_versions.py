@@ -89,3 +89,48 @@ async def test_an_acceptance_in_a_later_ctr_version_withdraws_the_offer(bootstra
                 assert await listed(channel) == []
     finally:
         await watcher.stop()
+
+
+async def test_an_acceptance_taken_back_in_a_later_ctr_version_shows_the_offer_again(bootstrap_servers: str,
+                                                                                       tmp_path: Any) -> None:
+    """The agent recorded ``accepted``, then corrected it to ``presented`` in after-contact work: the newer version
+    stands in the offer state as in the KPIs (``processors/offers/pitches.py``), so the counter, WITHDRAWn
+    ``ACCEPTED``, gets the offer SHOWn again and the web lists it again."""
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    watcher = InstructionWatch(settings)
+    await watcher.start()
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    connect = {"X-Amz-Firehose-Access-Key": SITE_KEY}
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    try:
+        async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
+            identify = {"type": "identify", "messageId": "id-ctr-2", "userId": USER, "timestamp": _iso(start),
+                        "traits": {"email": EMAIL, "phone": PHONE}}
+            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
+                assert response.status == 200, await response.text()
+            await publish(settings, [offer("fibre-upgrade", title="Fibre 1 Gbit/s", priority=10)])
+            lookup = f"{endpoints.offers}/customers/lookup/offers"
+            web = await until(lambda: get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL), 60,
+                              "the web query")
+            customer = web["customer_id"]
+            await until(lambda: asyncio.sleep(0, bool(watcher.of(customer, "BRANCH", "SHOW"))), 60,
+                        "the counter's SHOW")
+
+            def branch(action: str, reason: str | None = None) -> list[Any]:
+                return [e for _, e in watcher.of(customer, "BRANCH", action) if reason in (None, e.value["reason"])]
+
+            async def post(response_recorded: str, minutes: int) -> None:
+                body = ctr_version(response_recorded, start + timedelta(minutes=minutes), start)
+                async with http.post(f"{endpoints.call_center}/v1/connect/ctr", json=body, headers=connect) as answer:
+                    assert answer.status == 200, await answer.text()
+
+            await post("accepted", 4)
+            await until(lambda: asyncio.sleep(0, branch("WITHDRAW", "ACCEPTED")), 60, "the WITHDRAW ACCEPTED")
+            shows = len(branch("SHOW"))
+            await post("presented", 6)
+            await until(lambda: asyncio.sleep(0, len(branch("SHOW")) > shows), 60,
+                        "the counter's SHOW again after the acceptance was taken back")
+            found = await get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL)
+            assert [o["offer_id"] for o in (found or {}).get("offers") or []] == ["fibre-upgrade"]
+    finally:
+        await watcher.stop()

@@ -26,6 +26,7 @@ def test_merge_keeps_the_answer_given_under_the_other_identifier() -> None:
     assert actions(batch) == [("WITHDRAW", "CALL_CENTER", "cus_1", "fibre")]
     assert world.customer("cus_2")["merged_into"] == "cus_1"
     assert world.customer("cus_1")["offers"]["fibre"]["status"] == "DECLINED"
+    world.now += timedelta(seconds=1)
     later = world.offer_event("OfferPresented", EMAIL, "fibre", "BRANCH")  # the e-mail now leads to cus_1
     assert ("presented_after_answer", ("BRANCH",)) in later.counts
 

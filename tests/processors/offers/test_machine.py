@@ -86,3 +86,15 @@ def test_a_merge_keeps_the_answer_one_customer_giving_both_would_keep() -> None:
     for left, right in ((declined, accepted), (accepted, declined)):
         merged = _merge_offer(left, right)
         assert (merged.status, merged.answered_channel) == (OfferStatus.ACCEPTED, "CALL_CENTER")
+
+
+def test_of_two_not_nows_the_later_given_stands_in_either_order() -> None:
+    early = (1, "NOT_NOW", "CALL_CENTER", 100, (), DAY_US)
+    late = (1, "NOT_NOW", "BRANCH", 300, (), DAY_US)
+    for first, second in ((early, late), (late, early)):
+        state = respond(respond(None, *first), *second)
+        assert (state.answered_us, state.snoozed_until_us, state.answered_channel) == (300, 300 + DAY_US, "BRANCH")
+    # a presentation does not end a snooze, nor does a merge with a later presentation
+    snoozed = respond(None, *early)
+    shown = present(None, 1, 1, "WEB", 200, ()).state
+    assert _merge_offer(snoozed, shown).status is OfferStatus.NOT_NOW is _merge_offer(shown, snoozed).status

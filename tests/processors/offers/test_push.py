@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bus.serde import Event
 from processors.offers.campaigns import defined
 from processors.offers.caps import ContactPolicy
@@ -22,7 +24,8 @@ def test_accept_on_web_withdraws_from_every_push_channel() -> None:
     assert batch.instructions[0].started_us is not None
     assert world.customer("cus_1")["offers"]["fibre"]["status"] == "ACCEPTED"
     assert ("response", ("ACCEPTED", "WEB")) in batch.counts
-    # a channel that had not heard yet pitches it anyway: counted, the answer stands, nothing re-shown
+    # a channel that had not heard yet pitches it anyway (a second later): counted, the answer stands, nothing re-shown
+    world.now += timedelta(seconds=1)
     late = world.offer_event("OfferPresented", PHONE, "fibre", "CALL_CENTER")
     assert ("presented_after_answer", ("CALL_CENTER",)) in late.counts and not late.instructions
 

@@ -2,11 +2,14 @@ from datetime import timedelta
 
 import pytest
 
+from bus.serde import Event
 from processors.offers.caps import ContactPolicy, Suppression
 from processors.offers.definition import CUSTOMER_PRESENT, OUTBOUND, Cap, Channel
 from processors.offers.machine import respond
 from processors.offers.ranking import choose, facts_of, fits, zone_of
+from processors.offers.state import merge
 from tests.processors.offers.factories import T0, customer, offer, us
+from tests.processors.offers.test_answers import apply, offer_event
 
 OPEN = ContactPolicy(caps=(), quiet_hours=None)
 
@@ -99,3 +102,35 @@ def test_quiet_hours_hold_back_an_outbound_push(channel: str) -> None:
     now = T0.replace(hour=22, minute=30)
     chosen = choose(customer(), [offer("fibre", channels=[channel])], channel, now, "UTC", QUIET)
     assert chosen.available == [] and [r for _, r in chosen.suppressed] == [Suppression.QUIET_HOURS]
+
+
+# --- a snooze and a full cap at once: ``not_now`` is the reason, in any arrival order and across a merge ---
+
+
+def _snooze_and_cap_events() -> list[Event]:
+    hour = timedelta(hours=1)
+    return [offer_event("nn", "CALL_CENTER", "NOT_NOW", T0 - 3 * hour, offer_id="later"),
+            offer_event("seen", "WEB", None, T0 - 2 * hour, offer_id="later"),
+            offer_event("other", "BRANCH", None, T0 - hour, offer_id="fibre"),
+            offer_event("nn2", "CALL_CENTER", "NOT_NOW", T0 - 4 * hour, offer_id="later")]
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (1, 2, 3, 0), (3, 2, 1, 0), (1, 0, 3, 2)], ids=str)
+@pytest.mark.parametrize("cut", [0, 1, 2, 3, 4])
+def test_a_snooze_is_named_before_a_full_cap_whatever_the_order_or_the_merge(order: tuple[int, ...], cut: int) -> None:
+    """tester50 F2: the not-now of a call and the contact cap both hold. The customer's own answer is the reason
+    (``not_now``, as the push channels' WITHDRAW says), not the cap: also when the events came to two customers
+    identity merged later (before, the merge kept the later update, a presentation, and lost the snooze)."""
+    events = [_snooze_and_cap_events()[index] for index in order]
+    left, right = customer("cus_1"), customer("cus_2")
+    apply(left, *events[:cut])
+    apply(right, *events[cut:])
+    policy = ContactPolicy(quiet_hours=None, caps=(Cap(max=3, per=7 * 86400),))
+    for person in (merge(left, right), merge(right, left)):
+        state = person.offers["later"]
+        assert state.status.value == "NOT_NOW" and state.snoozed_until_us == us(T0 - 3 * timedelta(hours=1)) + int(
+            14 * 86400 * 1e6)
+        for channel in ("WEB", "CALL_CENTER", "BRANCH"):
+            chosen = choose(person, [offer("later"), offer("fibre")], channel, T0, "UTC", policy)
+            assert dict((o.offer_id, r) for o, r in chosen.suppressed)["later"] is Suppression.SNOOZED
+            assert not fits(person, offer("later"), T0)  # the push channels withdraw it NOT_NOW

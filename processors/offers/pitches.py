@@ -1,0 +1,56 @@
+"""A representative's pitch across the versions of its record, on one customer's offer state (pure).
+
+A pitch (``bus.offer_presentations.pitch_of``: a call's or a counter transaction's presentation of an offer) may come
+again in a later version with another answer. ``CustomerState.pitches`` keeps, per pitch, its newest version applied:
+``[occurred_us, received_us, offer_id]`` (``bus.offer_presentations.pitch_order``), so that a later version is known
+as one, not a new presentation, whatever the ledger the caps count (``LEDGER_KEPT`` rows) still holds. Entries are
+kept by age: ``remember`` drops those received more than the retention (``OffersSettings.retention_s``, 30 days by
+default) before the version it records, the window in which the contact placement that places a version is kept
+(``answers.place``, ``retention.py``); the KPIs keep theirs for their horizon (8 days), past which they count no event.
+
+The newer version's answer stands in the offer state as in the KPIs (docs/kpis.md, "One record per pitch"): when the
+answer standing is the pitch's own (``OfferState.answered_pitch``) and no later different presentation of the offer
+followed it (``followed``), ``take_back`` removes it before the newer version is applied as any answer. Otherwise the
+newer version is an answer like any other (``machine.answered_over``: an acceptance stands over a decline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from processors.offers.state import CustomerState, OfferState, OfferStatus
+
+
+def known(state: CustomerState, pitch: str) -> list[Any] | None:
+    """The newest version applied of ``pitch``, ``[occurred_us, received_us, offer_id]``, or None: a new pitch. A state
+    kept before ``pitches`` was finds it in its ledger row (``[at_us, channel, offer_id, pitch, via, received_us]``)."""
+    entry = state.pitches.get(pitch)
+    if entry is not None:
+        return entry
+    row = next((row for row in state.ledger if row[3] == pitch and len(row) > 5), None)
+    return None if row is None else [int(row[0]), int(row[5]), row[2]]
+
+
+def remember(state: CustomerState, pitch: str, occurred_us: int, received_us: int, offer_id: str,
+             retention_us: int) -> None:
+    """``pitch``'s newest version applied is the one occurred and received at these instants (epoch us); entries
+    received more than ``retention_us`` before it are forgotten."""
+    since = received_us - retention_us
+    kept = {key: entry for key, entry in state.pitches.items() if int(entry[1]) >= since}
+    kept[pitch] = [occurred_us, received_us, offer_id]
+    state.pitches = kept
+
+
+def followed(state: CustomerState, offer_id: str, pitch: str, since_us: int) -> bool:
+    """Whether a presentation of ``offer_id`` other than ``pitch`` happened after ``since_us`` (event time, us; in the
+    ledger: a web view, another call or counter pitch, a gateway's send)."""
+    return any(row[2] == offer_id and row[3] != pitch and int(row[0]) > since_us for row in state.ledger)
+
+
+def take_back(offer: OfferState) -> OfferState:
+    """The pitch's own answer leaves the offer state: presented, no answer (the newer version is applied next)."""
+    final = offer.status.answered
+    first = None if final and offer.first_answered_us in (None, offer.answered_us) else offer.first_answered_us
+    return replace(offer, status=OfferStatus.PRESENTED, answered_channel=None, answered_us=None,
+                   snoozed_until_us=None, answered_pitch=None, first_answered_us=first)
