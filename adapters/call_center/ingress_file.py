@@ -26,7 +26,7 @@ from adapters.base import csv_lines
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
-from adapters.base.import_summary import add_published_kinds, events_text
+from adapters.base.import_summary import add_published_kinds, duplicates_text, events_text
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
@@ -56,7 +56,7 @@ class ImportReport:
         1 line not ended yet (line 4, no newline), left for the next run]`` (the events' kinds when there are several,
         ``adapters.base.import_summary``): a left line is neither counted nor rejected."""
         text = f"{name}: {self.lines} lines, {events_text(self.published_events, self.event_kinds)}, " \
-               f"{self.duplicates} duplicates, {self.rejected} rejected"
+               f"{duplicates_text(self.duplicates, self.lines, self.lines)}, {self.rejected} rejected"
         dropped = self.dropped.summary()
         text = f"{text}, {dropped}" if dropped else text
         if self.unended:
@@ -173,7 +173,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         add_published_kinds(self._report.event_kinds, outcome)
         self._report.duplicates += outcome.duplicates
         self._report.rejected += len(outcome.refused)
-        self._report.dropped.add(outcome.accepted, lambda index: batch.items[index].native[0])
+        self._report.dropped.add(outcome.published_now, lambda index: batch.items[index].native[0])
 
 
 def _blocks(handle: BinaryIO, size: int, block: int = 1 << 20) -> Iterator[bytes]:
