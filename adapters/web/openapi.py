@@ -78,7 +78,9 @@ _MESSAGE = {
             f"{VALUE_RULES}")},
         "context": {"type": "object"},
         "groupId": _id(f"group: required; an ACCOUNT identifier. {VALUE_RULES}"),
-        "previousId": _id("alias: required."),
+        "previousId": _id("alias: required; the earlier id, anonymous or a user id: a placeholder or test value "
+                          "neither accepts (98765, undefined) refuses the alias (400 bad_field), as an anonymousId "
+                          "alone would be."),
         "writeKey": {"type": "string", "description": "Write key, when not given by Basic auth."},
     },
     "additionalProperties": True,
