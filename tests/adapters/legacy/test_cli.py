@@ -449,8 +449,8 @@ def test_tester32_check_layout_names_the_zone_refuses_a_skipped_time_and_counts_
         "tarjetas.csv line 7: field changed_at is 2026-03-29 02:30:00, a time that does not exist in Europe/Madrid "
         "(the clocks went forward over it): the export is not written in that zone's wall-clock time, or its clock is "
         "wrong; correct the layout's timezone or the export",
-        "tarjetas.csv: 7 lines checked, 6 would be published as 6 events, 1 rejected, 1 card status word unknown (RETENIDA 1) on "
-        "line 8: published as UNKNOWN; map them in the card_status field's status_words"]
+        "tarjetas.csv: 7 lines checked, 6 would be published as 6 events, 1 rejected, 1 card status word unknown "
+        "(RETENIDA 1) on line 8: published as UNKNOWN; map them in the card_status field's status_words"]
 
 
 # tester33 F8: the outbox row of a Brazilian deployment whose amount names no currency

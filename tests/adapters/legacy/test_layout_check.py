@@ -135,9 +135,9 @@ def test_tester32_f12_the_dry_run_counts_the_card_status_words_it_does_not_know(
     layout = Layout.model_validate(TARJETAS)
     check = check_lines(export, layout, context(_settings(), LegacySettings(state_dir=tmp_path)))
     assert check.summary("tarjetas.csv") == (
-        "tarjetas.csv: 4 lines checked, 4 would be published as 4 events, 0 rejected, 3 card status words unknown (Duplicado 1, "
-        "EN REVISIÓN 1, duplicado 1) on lines 3, 4, 5: published as UNKNOWN; map them in the card_status field's "
-        "status_words")
+        "tarjetas.csv: 4 lines checked, 4 would be published as 4 events, 0 rejected, 3 card status words unknown "
+        "(Duplicado 1, EN REVISIÓN 1, duplicado 1) on lines 3, 4, 5: published as UNKNOWN; map them in the "
+        "card_status field's status_words")
 
 
 def test_a_layouts_own_status_words_are_no_longer_unknown(tmp_path: Path) -> None:
@@ -210,8 +210,8 @@ def test_tester33_f6_the_dry_run_maps_portuguese_order_statuses_and_counts_the_w
     settings = _settings(default_region="BR", national_id_schemes=["br.cpf", "br.cnpj"])
     check = check_lines(export, layout, context(settings, LegacySettings(state_dir=tmp_path), layout=layout))
     assert check.summary("ordens.csv") == (
-        "ordens.csv: 5 lines checked, 5 would be published as 5 events, 0 rejected, 1 order status word unknown (suspensa 1) on "
-        "line 6: published as UNKNOWN; map them in the status field's status_words")
+        "ordens.csv: 5 lines checked, 5 would be published as 5 events, 0 rejected, 1 order status word unknown "
+        "(suspensa 1) on line 6: published as UNKNOWN; map them in the status field's status_words")
     own = layout.model_dump()
     own["fields"]["status"]["status_words"] = {"suspensa": "IN_PROGRESS"}
     layout = Layout.model_validate(own)
