@@ -68,7 +68,11 @@ SENSITIVE_FIELDS: dict[str, str | None] = {
     "cpf": "NATIONAL_ID", "cnpj": "NATIONAL_ID",
     "mobile": "PHONE", "telephone": "PHONE", "user_id": "USER_ID", "userid": "USER_ID",
     "customer_number": "CUSTOMER_NUMBER", "customer_no": "CUSTOMER_NUMBER", "cust_no": "CUSTOMER_NUMBER",
-    "anonymous_id": "ANONYMOUS_ID", "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,
+    "anonymous_id": "ANONYMOUS_ID",
+    # a Segment alias's earlier id (``previousId``, the trait ``alias_previous_id``): anonymous or an earlier user id,
+    # masked as an anonymous id (the kind it is checked as first: ``bus.identifiers.traits.ALIAS_KINDS``)
+    "previous_id": "ANONYMOUS_ID", "alias_previous_id": "ANONYMOUS_ID",
+    "device_id": "DEVICE", "imei": "DEVICE", "value": None, "identifier": None,
     "identifiers": None,
     # Only the standard name: a utility's ``meter_point_id`` stays a name ``REFERENCE_FIELDS`` may keep whole, as before
     # the kind existed (a utility's deployment declares it so); its identifier is read all the same.

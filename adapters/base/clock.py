@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prometheus_client import Counter
 
@@ -27,6 +28,24 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 DEFAULT_FUTURE_TOLERANCE_S = 300.0
 _NONE = timedelta(0)  # built once: these run per record
+
+# The contract of a source time (OpenAPI 3.1): an RFC 3339 date-time whose year is in the range (a pattern: JSON Schema
+# has no bound on a date-time; at the range's edges a UTC offset may still carry a time outside it, which is refused).
+# It spells the years of EARLIEST..LATEST (tests/adapters/base/test_clock_contract.py holds it to them).
+YEAR_PATTERN = "^(19[7-9][0-9]|20[0-9][0-9])-"
+
+
+def date_time_schema(description: str = "", *, offset_required: bool) -> dict[str, Any]:
+    """The OpenAPI schema of a source time read with ``in_range``: ``format: date-time``, its year bounded by
+    ``YEAR_PATTERN``, and a description that says the range and what a time without a UTC offset is (read as UTC by
+    the web adapter, ``offset_required`` False; refused by the counter's, True), then ``description``."""
+    offset = ("A time without a UTC offset is refused (400 bad_field)." if offset_required else
+              "A time without a UTC offset is read as UTC.")
+    said = (f"ISO 8601 date-time, e.g. 2026-12-05T08:00:00Z, from {EARLIEST.date().isoformat()} to before "
+            f"{LATEST.date().isoformat()} (UTC): outside it the record is refused (400 out_of_range). {offset} "
+            f"{description}").strip()
+    return {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN, "description": said}
+
 
 CORRECTED = Counter(
     "omnibus_adapter_clock_corrections_total",

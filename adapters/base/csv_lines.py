@@ -2,14 +2,18 @@
 refusal it gets.
 
 RFC 4180 quotes a field with the quote character and doubles a quote inside it (``""``), so a record's quote
-characters come in pairs: a line (or run of lines) with an odd count ends inside a quoted field. Asterisk's
-``Master.csv`` never writes a record over two lines, so such a CDR line is cut (``adapters.call_center``); an export
-may quote a field with a line break, so a legacy batch reader joins lines only while no line on its own is a whole
-record of the layout (``adapters.legacy.batch_lines``). Either way the cut line is refused alone, and the lines after
-it are read as lines of their own: never swallowed into it.
+characters come in pairs: a line (or run of lines) with an odd count ends inside a quoted field. A field may hold a
+line break: an export's (``adapters.legacy.batch_lines``), and a CDR's (Asterisk's cdr_csv quotes every text field,
+doubles a quote and copies any other byte, a line break too, then ends the record with its newline in one write:
+``adapters.call_center``). Both readers join such a line to the next ones by one rule, ``closing_lines``: up to the
+line that closes the quote, while no line on its own is a whole record and the joined lines are one. Otherwise the
+line was cut mid-write: it is refused alone, and the lines after it are read as lines of their own, never swallowed.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from adapters.base.errors import RejectedInput
 
@@ -22,7 +26,46 @@ def quote_open(raw: bytes, quotechar: bytes = b'"') -> bool:
     return raw.count(quotechar) % 2 == 1
 
 
-def unclosed_quote() -> RejectedInput:
-    """The refusal of a line that ends inside a quoted field (code ``truncated``): its dead letter names the line."""
+@dataclass(frozen=True)
+class Closing:
+    """What ``closing_lines`` found after a line left inside a quoted field: ``raw``, the line and the next ones up to
+    the one that closes the field, when together they are a whole record (else None); ``lines``, how many lines
+    ``raw`` holds; ``closed``: whether a later line closed the field (True with ``raw`` None: the lines joined are no
+    record); ``waiting``: the lines ran out on one not ended yet (a file still being written)."""
+
+    raw: bytes | None
+    lines: int = 1
+    closed: bool = False
+    waiting: bool = False
+
+
+def closing_lines(first: bytes, following: Iterable[bytes], is_record: Callable[[bytes], bool],
+                  quotechar: bytes = b'"', *, growing: bool = False) -> Closing:
+    """``first`` (a line left inside a quoted field: ``quote_open``) joined to the ``following`` lines (with their line
+    ends) up to the one that closes the field, when together they are a whole record (``is_record`` of the joined
+    bytes). Not joined when a following line is a whole record on its own, when the joined lines are none, or when
+    the lines end first: then ``first`` was cut. ``growing``: the file is still being appended to (a Master.csv), so a
+    last line without its line end is not written yet: ``Closing.waiting``. Consumes ``following`` no further than
+    the lines it looked at."""
+    pending, lines = first, 1
+    for line in following:
+        if growing and not line.endswith(b"\n"):
+            return Closing(None, waiting=True)
+        if is_record(line):
+            return Closing(None)
+        pending, lines = pending + line, lines + 1
+        if not quote_open(pending, quotechar):
+            return Closing(pending, lines, closed=True) if is_record(pending) else Closing(None, closed=True)
+    return Closing(None)
+
+
+def unclosed_quote(closed: bool = False) -> RejectedInput:
+    """The refusal of a line that ends inside a quoted field (code ``truncated``): its dead letter names the line.
+    ``closed``: a later line closes the field, but the lines joined are no record (``Closing.closed``): not said to
+    be cut mid-write then."""
+    if closed:
+        return RejectedInput("unclosed quote: the line ends inside a quoted field that a later line closes, but the "
+                             "lines joined are no record of the file; the lines after it were read on their own",
+                             code=UNCLOSED_QUOTE_CODE)
     return RejectedInput("unclosed quote: the line ends inside a quoted field (cut mid-write?); the lines after it "
                          "were read on their own", code=UNCLOSED_QUOTE_CODE)

@@ -92,6 +92,13 @@ def dropped_identifiers(
     return dropped
 
 
+def kept_identifier_types(record: MappedRecord) -> list[str]:
+    """The type of every identifier ``record`` publishes to identity (its ``IdentifiersObserved`` events'
+    ``identifiers``, one entry per value), beside which ``dropped_identifiers`` names those it left off."""
+    return [identifier["type"] for outgoing in record.events if outgoing.event.schema == OBSERVED_SCHEMA
+            for identifier in outgoing.event.value.get("identifiers") or ()]
+
+
 def dropped_traits(
     accepted: Iterable[tuple[int, MappedRecord]], **labels: Sequence[str | None]
 ) -> list[dict[str, Any]]:

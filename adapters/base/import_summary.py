@@ -5,7 +5,9 @@ A CSV record whose quoted field holds a line break (RFC 4180) spans several phys
 records may be 4 lines long: the summary says ``3 records (4 lines)`` then, and ``3 lines`` when every record is one
 line (a CDR file always). A record may publish more than one event (a legacy line whose identifier was dropped adds
 an ``IdentifiersObserved`` carrying the refusal; a CDR line is a contact, its caller's identifiers and the call), so
-``4 events published`` names its kinds when there are several: ``(3 BillIssued, 1 IdentifiersObserved)``.
+``4 events published`` names its kinds when there are several: ``(3 BillIssued, 1 IdentifiersObserved)``. The
+duplicates beside them are records (``2 duplicate lines``), and what a record lost (``1 identifier dropped``) is
+counted only for the records published now: a duplicate published nothing.
 """
 
 from __future__ import annotations
@@ -28,11 +30,33 @@ def events_text(events: int, kinds: Mapping[str, int], verb: str = "published") 
     """``4 events published (3 BillIssued, 1 IdentifiersObserved)``: ``events`` and, when they are of several
     kinds, how many of each (``kinds``: short schema name -> events, most first, then by name); ``4 events
     published`` when they are of one kind or none."""
-    text = f"{events} events {verb}"
+    return f"{events} events {verb}{kinds_text(kinds, ' ')}"
+
+
+def as_events_text(events: int, kinds: Mapping[str, int]) -> str:
+    """``as 4 events (3 BillIssued, 1 IdentifiersObserved)``: what records would be published as (``check-layout``
+    says ``2 would be published as 4 events``), their kinds named as ``events_text`` names them."""
+    return f"as {events} events{kinds_text(kinds, ' ')}"
+
+
+def kinds_text(kinds: Mapping[str, int], before: str = "") -> str:
+    """``(3 BillIssued, 1 IdentifiersObserved)`` after ``before`` when ``kinds`` holds events of several kinds, else
+    ``""``."""
     if len([kind for kind, count in kinds.items() if count]) < 2:
-        return text
+        return ""
     ordered = sorted(((count, kind) for kind, count in kinds.items() if count), key=lambda item: (-item[0], item[1]))
-    return f"{text} ({', '.join(f'{count} {kind}' for count, kind in ordered)})"
+    return f"{before}({', '.join(f'{count} {kind}' for count, kind in ordered)})"
+
+
+def duplicates_text(duplicates: int, records: int, lines: int) -> str:
+    """``2 duplicate lines`` (``2 duplicate records`` when the file's ``records`` span more ``lines``, as
+    ``records_text`` says them): records published before, which published nothing now; ``0 duplicates`` when none.
+    The unit is said because the events beside it are events (``3 events published``), and a duplicate is a record
+    whatever events it would have published."""
+    if not duplicates:
+        return "0 duplicates"
+    noun = "line" if records == lines else "record"
+    return f"{duplicates} duplicate {noun}{'' if duplicates == 1 else 's'}"
 
 
 def event_kind(schema: str) -> str:

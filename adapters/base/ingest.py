@@ -65,6 +65,15 @@ class ChunkOutcome:
     def duplicates(self) -> int:
         return self.result.duplicate_records if self.result else 0
 
+    @property
+    def published_now(self) -> list[tuple[int, MappedRecord]]:
+        """The (index, record) pairs of ``accepted`` published now: not the duplicates, which published nothing (an
+        import counts what its published records lost among these only)."""
+        if self.result is None or not self.result.published_ids:
+            return []
+        published = set(self.result.published_ids)
+        return [(index, record) for index, record in self.accepted if record.dedupe_id in published]
+
 
 def partly_rejected(rejected: int, accepted: int, noun: str, details: str) -> str:
     """The sentence a sender reads when some items of one request were refused: ``2 of 5 events rejected (the

@@ -56,7 +56,8 @@ class OutageLog:
         self._clock = clock
         self._window = LogWindow(window_s, clock=clock)
         self._since: float | None = None  # when the current outage's first line was written
-        self._down: set[str] = set()  # what was noted down during the current outage (``KAFKA``, ``REGISTRY``)
+        self._down: set[str] = set()  # noted down and not proven answering since (``KAFKA``, ``REGISTRY``)
+        self._was_down: set[str] = set()  # everything noted down during the current outage, for its end line
 
     @property
     def window_s(self) -> float:
@@ -66,6 +67,7 @@ class OutageLog:
         """One 503 answered for ``reason``, ``down`` (``KAFKA`` or ``REGISTRY``) not answering: logged if none was in
         the last ``window_s`` seconds, else counted."""
         self._down.add(down)
+        self._was_down.add(down)
         answered = self._window.due()
         if answered is not None:
             self._emit(self.message, adapter=self.adapter, reason=reason[:MAX_REASON_CHARS], answered=answered,
@@ -74,15 +76,26 @@ class OutageLog:
                 self._since = self._clock()
 
     def ended(self) -> None:
-        """Kafka acknowledged: one ``ended_message`` line if an outage was logged since the last one, naming what was
-        down (the schema registry, Kafka or both), and the next outage is logged at once; nothing otherwise (the usual
-        case: a cheap check)."""
-        if self._since is None:
-            self._down.clear()
+        """Everything answers again: ``up`` of both ``KAFKA`` and ``REGISTRY``."""
+        self.up(KAFKA, REGISTRY)
+
+    def up(self, *answering: str) -> None:
+        """``answering`` (``KAFKA``, ``REGISTRY``) proved it answers: a Kafka acknowledgement proves Kafka, not the
+        registry, which a publish of cached schemas never asks. Once nothing noted down is left unproven, one
+        ``ended_message`` line if an outage was logged since the last one, naming what was down (the schema
+        registry, Kafka or both), and the next outage is logged at once; nothing otherwise (the usual case: a cheap
+        check)."""
+        if not self._down:
             return
-        again = AGAIN.get(frozenset(self._down), AGAIN[frozenset({KAFKA})])
+        self._down.difference_update(answering)
+        if self._down:  # still down (the registry after a publish that did not ask it): the outage goes on
+            return
+        if self._since is None:
+            self._was_down.clear()
+            return
+        again = AGAIN.get(frozenset(self._was_down), AGAIN[frozenset({KAFKA})])
         self._emit_ended(self.ended_message.format(again=again), adapter=self.adapter,
                          outage_s=round(self._clock() - self._since, 1))
         self._since = None
-        self._down.clear()
+        self._was_down.clear()
         self._window = LogWindow(self._window.window_s, clock=self._clock)

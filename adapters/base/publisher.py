@@ -34,6 +34,7 @@ from bus.envelope import DEAD_LETTER_IDS
 from bus.errors import MissingTopicError, PublishError, RawRecord, SchemaRegistryError, SerializationError
 from bus.logging import get_logger
 from bus.producer import EventProducer
+from bus.serde.registry import registry_answers
 from bus.topic import KafkaRecord
 
 log = get_logger(__name__)
@@ -76,6 +77,8 @@ class AdapterPublisher:
                                     ended_message=outage_ended_message)
         self._missing_topic_log = OutageLog(name, log.error, message=MISSING_TOPIC_MESSAGE)
         self._gone_topics: frozenset[str] = frozenset()  # deleted while it runs (``refuse_topics``)
+        # ``registry_answers()`` when the registry was last noted down; None: not down (``_answering``)
+        self._registry_down_at: int | None = None
 
     def refuse_topics(self, topics: frozenset[str]) -> None:
         """From now on answer 503 (``Misconfigured``) for a record with an event bound for one of ``topics``, without
@@ -218,8 +221,16 @@ class AdapterPublisher:
                     raise
                 self.outage_log.note(f"Kafka has not acknowledged for {waited:g} s")
                 continue
-            self.outage_log.ended()
+            self.outage_log.up(*self._answering())
             return
+
+    def _answering(self) -> tuple[str, ...]:
+        """What a Kafka acknowledgement proves answers: Kafka, and the schema registry only if it answered a request
+        since it was noted down (``bus.serde.registry.registry_answers``), not at a publish of cached schemas."""
+        if self._registry_down_at is not None and registry_answers() <= self._registry_down_at:
+            return (KAFKA,)
+        self._registry_down_at = None
+        return (KAFKA, REGISTRY)
 
     def unavailable(self, reason: str, *, detail: str | None = None, down: str = KAFKA) -> Unavailable:
         """The 503 for an outage (``is_outage``), counted in ``omnibus_adapter_unavailable_total`` and logged
@@ -228,6 +239,8 @@ class AdapterPublisher:
         registry's or broker's internal address, an errno) goes to the log only, never to a caller outside; ``down``:
         what did not answer (``outage_log.KAFKA`` or ``REGISTRY``), which the line that ends the outage names."""
         UNAVAILABLE.labels(adapter=self.name).inc()
+        if down == REGISTRY:
+            self._registry_down_at = registry_answers()
         self.outage_log.note(f"{reason}: {detail}" if detail else reason, down=down)
         return Unavailable(reason, retry_after_s=self._retry_after_s)
 

@@ -18,10 +18,26 @@ from adapters.base.wire import MAX_INT_DIGITS
 # integer) reaches us as a double, which holds every whole number exactly only below 2**53: a larger one is refused
 # rather than read as digits the sender never wrote (``1e25`` is 10000000000000000905969664 as a double).
 MAX_EXACT_FLOAT = 2**53
-# The contract of such an id (OpenAPI 3.1, JSON Schema 2020-12): text, or an integer of at most ``MAX_INT_DIGITS``
-# digits (``adapters.base.wire`` refuses a longer one); JSON Schema calls ``770002.0`` an integer: read as 770002.
-TEXT_OR_NUMBER_SCHEMA: dict[str, Any] = {"type": ["string", "integer"], "exclusiveMaximum": 10**MAX_INT_DIGITS,
-                                         "exclusiveMinimum": -(10**MAX_INT_DIGITS)}
+# The contract of such an id (OpenAPI 3.1, JSON Schema 2020-12): text, or an integer below 2^53 in magnitude. JSON
+# Schema calls ``770002.0`` and ``1e20`` integers alike, and cannot tell the spellings apart: bounded at
+# ``MAX_EXACT_FLOAT``, every number the contract accepts is read (``whole_text``) whatever its spelling, where a bound
+# of 10^40 let ``1e20`` and ``9007199254740993.0`` through that the reader refuses. An integer written in digits alone
+# is still read up to ``MAX_INT_DIGITS`` digits (``adapters.base.wire``), beyond the contract: the rule says so.
+TEXT_OR_NUMBER_SCHEMA: dict[str, Any] = {"type": ["string", "integer"], "exclusiveMaximum": MAX_EXACT_FLOAT,
+                                         "exclusiveMinimum": -MAX_EXACT_FLOAT}
+# The first sentence of the description of every such field, in every channel's contract.
+WHOLE_NUMBER_RULE = (
+    f"Text, or a whole number below 2^53 ({MAX_EXACT_FLOAT}) in magnitude, read as its decimal text in any spelling: "
+    "424242, 424242.0 and 4.24242e5 are the id \"424242\"; one written with a fraction or an exponent from 2^53 up "
+    "(1e20, 9007199254740993.0) is refused (400 bad_field: a double does not hold its digits); one written in digits "
+    f"alone is also read beyond 2^53, at most {MAX_INT_DIGITS} digits; send a larger id as text.")
+
+
+def text_or_number_schema(description: str = "", **more: Any) -> dict[str, Any]:
+    """The contract of a field read by ``whole_text``: ``TEXT_OR_NUMBER_SCHEMA`` and ``more`` (a ``maxLength``), its
+    description ``WHOLE_NUMBER_RULE`` then ``description``."""
+    said = f"{WHOLE_NUMBER_RULE} {description}".strip()
+    return {**TEXT_OR_NUMBER_SCHEMA, **more, "description": said}
 
 
 def whole_text(value: Any) -> str | None:

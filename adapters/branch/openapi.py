@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.base.clock import date_time_schema
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import (
     dropped_follow_ups_openapi,
@@ -20,7 +21,7 @@ from adapters.base.identifiers import (
     handoffs_naming_nobody_openapi,
 )
 from adapters.base.offer_disposition import DISPOSITIONS
-from adapters.base.whole_ids import TEXT_OR_NUMBER_SCHEMA
+from adapters.base.whole_ids import text_or_number_schema
 from adapters.branch.fields import COUNTER_IDENTIFIER_TYPES, TEXT_OR_NUMBER_FIELDS
 from bus.identifiers.kinds import ALIASES
 from bus.identifiers.settings import IdentifierSettings
@@ -59,8 +60,8 @@ _TICKET = {
         "id": {"type": "string", "description": "Ticket id; default <branch>:<issue day>:<number>."},
         "number": {"type": "string", "description": "Printed number, e.g. A042."},
         "service_type": {"type": "string"},
-        "issued_at": {"type": "string", "format": "date-time"},
-        "called_at": {"type": "string", "format": "date-time", "description": "For served/no_show: gives wait_ms."},
+        "issued_at": date_time_schema(offset_required=True),
+        "called_at": date_time_schema("For served/no_show: gives wait_ms.", offset_required=True),
         "counter_id": {"type": "string", "description": "Required for ticket_called and ticket_served."},
     },
 }
@@ -108,12 +109,12 @@ EVENT = {
         "event_id": {"type": "string", "description": "Assigned by the terminal; unique per terminal; deduped on "
                      "(a re-send with the same content is a duplicate; other content under it is refused, "
                      "id_conflict, by an adapter replica that published the first, else published under event ids "
-                     "of its own). A whole number is read as its decimal text: 5550001 and \"5550001\" are one id, "
-                     "and an event re-sent with its ids spelt the other way is a duplicate."},
+                     "of its own). 5550001 and \"5550001\" are one id, and an event re-sent with its ids spelt the "
+                     "other way is a duplicate."},
         "kind": {
             "type": "string", "enum": ["ticket_issued", "ticket_called", "ticket_served", "no_show", "transaction"]
         },
-        "occurred_at": {"type": "string", "format": "date-time", "description": "With a UTC offset."},
+        "occurred_at": date_time_schema(offset_required=True),
         "agent_id": {"type": "string"},
         "ticket": _TICKET,
         "transaction": _TRANSACTION,
@@ -134,7 +135,8 @@ def _ids_as_text_or_number() -> None:
     for section, names in TEXT_OR_NUMBER_FIELDS.items():
         properties: dict[str, Any] = sections[section]["properties"]
         for name in names:
-            properties[name] = {**properties[name], **TEXT_OR_NUMBER_SCHEMA}
+            spec = properties[name]
+            properties[name] = {**spec, **text_or_number_schema(spec.get("description", ""))}
 
 
 _ids_as_text_or_number()

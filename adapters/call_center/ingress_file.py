@@ -2,10 +2,12 @@
 
 The reader keeps a checkpoint (byte offset, inode) that advances only after Kafka acknowledged every
 line before it, so a crash resumes at the first unacknowledged chunk; re-read lines are duplicates the
-dedupe store drops. Only complete lines are read (cdr_csv appends a line at a time), one record each: a line
-cut inside a quoted field is dead-lettered alone (``unclosed quote``), never joined to the lines after it. A last line
-without its newline is left unread (the checkpoint stays before it), by a one-shot import as while following: Asterisk
-may still be writing it; the summary says so, and a later run reads it once its newline is there.
+dedupe store drops. Only complete lines are read (cdr_csv appends a record at a time), one record each, but a record
+whose quoted field holds a line break (a ``userfield`` set with one: cdr_csv writes it inside the quotes), read whole
+(``adapters.base.csv_lines.closing_lines``, as ``import-batch`` reads an export's); a line cut inside a quoted field is
+dead-lettered alone (``unclosed quote``), never joined to the lines after it. A last line without its newline (or a
+record whose last line has none yet) is left unread (the checkpoint stays before it), by a one-shot import as while
+following: Asterisk may still be writing it; the summary says so, and a later run reads it once its newline is there.
 A rotated or truncated file (new inode, or shorter than the offset) is read from the start.
 A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
 prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on.
@@ -26,7 +28,7 @@ from adapters.base import csv_lines
 from adapters.base.checkpoint import Checkpoint
 from adapters.base.errors import RejectedInput
 from adapters.base.identifiers import DroppedTally
-from adapters.base.import_summary import add_published_kinds, events_text
+from adapters.base.import_summary import add_published_kinds, duplicates_text, events_text, records_text
 from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
@@ -42,7 +44,8 @@ log = get_logger(__name__)
 
 @dataclass
 class ImportReport:
-    lines: int = 0  # a CDR is one line: records and lines are one count
+    lines: int = 0  # CDRs read (one whose quoted field holds a line break spans several lines)
+    physical_lines: int = 0  # the lines those CDRs span (``lines`` when each is one line)
     published_events: int = 0
     event_kinds: Counter[str] = field(default_factory=Counter)  # the events published, by kind (``import_summary``)
     duplicates: int = 0
@@ -55,8 +58,9 @@ class ImportReport:
         9 events published (3 A, 3 B, 3 C), 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)][,
         1 line not ended yet (line 4, no newline), left for the next run]`` (the events' kinds when there are several,
         ``adapters.base.import_summary``): a left line is neither counted nor rejected."""
-        text = f"{name}: {self.lines} lines, {events_text(self.published_events, self.event_kinds)}, " \
-               f"{self.duplicates} duplicates, {self.rejected} rejected"
+        lines = self.physical_lines or self.lines
+        text = f"{name}: {records_text(self.lines, lines)}, {events_text(self.published_events, self.event_kinds)}, " \
+               f"{duplicates_text(self.duplicates, self.lines, lines)}, {self.rejected} rejected"
         dropped = self.dropped.summary()
         text = f"{text}, {dropped}" if dropped else text
         if self.unended:
@@ -80,6 +84,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         self._position = (0, 0)
         self._inode = 0
         self._report = ImportReport()
+        self._spans: dict[int, int] = {}  # first line number of a record read -> the lines it spans
         self._retry = retry  # how a chunk Kafka did not acknowledge is tried again (adapters.base.resumable.drain)
 
     def _start(self, handle: BinaryIO) -> tuple[int, int]:
@@ -119,7 +124,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         total = ImportReport()
         while not stop.is_set():
             report = await self.read_available()
-            for name in ("lines", "published_events", "duplicates", "rejected"):
+            for name in ("lines", "physical_lines", "published_events", "duplicates", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             total.event_kinds.update(report.event_kinds)
             total.unended = report.unended  # the last read's: a line still without its newline when stopped
@@ -130,27 +135,42 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         return total
 
     async def next_batch(self) -> Batch[tuple[int, int]] | None:
-        """Up to ``chunk_lines`` complete lines after the position, one record each: cdr_csv never writes a record
-        over two lines, so a line that ends inside a quoted field was cut mid-write and is refused alone
-        (``adapters.base.csv_lines``); the lines after it are records of their own."""
+        """Up to ``chunk_lines`` complete records after the position, one line each but a record whose quoted field
+        holds a line break, read whole up to its closing quote (``adapters.base.csv_lines.closing_lines``); a line
+        left inside a quoted field otherwise was cut mid-write and is refused alone; the lines after it are records of
+        their own."""
         assert self._handle is not None
         handle, (position, number) = self._handle, self._position
         handle.seek(position)
         items: list[Item] = []
+        columns = self._ctx.settings.asterisk_columns
         while len(items) < self._chunk_lines:
             line = handle.readline()
             if not line.endswith(b"\n"):
                 self._report.unended = number + 1 if line.strip() else 0  # blanks are no record to wait for
                 break  # the end, or a line still being written: left for the next read
+            spans, error = 1, None
+            if csv_lines.quote_open(line):
+                after_first = handle.tell()
+                closing = csv_lines.closing_lines(line, iter(handle.readline, b""),
+                                                  lambda raw: mapper_asterisk.whole_cdr(raw, columns), growing=True)
+                if closing.waiting:  # its next lines are not all written yet: the record is left for the next read
+                    self._report.unended = number + 1
+                    break
+                if closing.raw is None:
+                    error = csv_lines.unclosed_quote(closing.closed)
+                    handle.seek(after_first)  # the line was cut: the lines after it are read again, on their own
+                else:
+                    line, spans = closing.raw, closing.lines
             if line.strip():
                 raw = line.rstrip(b"\r\n")
                 headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),
                            ("file.offset", str(position).encode()))
-                error = csv_lines.unclosed_quote() if csv_lines.quote_open(raw) else None
                 items.append(Item((number + 1, raw.decode("utf-8", errors="replace")),
                                   RawRecord(value=raw, headers=headers, line=mapper_asterisk.CDR_LINE), error))
+                self._spans[number + 1] = spans
             position += len(line)
-            number += 1
+            number += spans
         if position == self._position[0]:
             return None
         return Batch(items, (position, number))
@@ -169,11 +189,12 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             log.warning("refused a CDR line", file=self._path.name, line=batch.items[index].native[0],
                         reason=error.reason)
         self._report.lines += len(batch.items)
+        self._report.physical_lines += sum(self._spans.pop(item.native[0], 1) for item in batch.items)
         self._report.published_events += outcome.published_events
         add_published_kinds(self._report.event_kinds, outcome)
         self._report.duplicates += outcome.duplicates
         self._report.rejected += len(outcome.refused)
-        self._report.dropped.add(outcome.accepted, lambda index: batch.items[index].native[0])
+        self._report.dropped.add(outcome.published_now, lambda index: batch.items[index].native[0])
 
 
 def _blocks(handle: BinaryIO, size: int, block: int = 1 << 20) -> Iterator[bytes]:

@@ -44,21 +44,47 @@ MAX_CALL_S = 31 * 24 * 3600  # no call lasts a month; larger durations are corru
 CDR_LINE = LineShape(delimiter=",", identifiers={ASTERISK_BASE_COLUMNS.index(name): PHONE for name in ("src", "dst")})
 
 
-def split_lines(body: bytes) -> list[NativeItem]:
-    """Cut CSV text into CDR records, one per line (cdr_csv never writes a record over two lines); bytes kept per
-    record. A line that ends inside a quoted field was cut mid-write: refused alone (``adapters.base.csv_lines``),
-    the lines after it records of their own."""
+def split_lines(body: bytes, columns: tuple[str, ...] | None = None) -> list[NativeItem]:
+    """Cut CSV text into CDR records, one per line, but a record whose quoted field holds a line break (cdr_csv writes
+    a ``userfield`` or caller name set with one as it is, inside the quotes): its lines up to the closing quote are
+    one record when together they are a CDR (``whole_cdr``; ``columns``: the site's, the most cdr.conf may write).
+    A line left inside a quoted field otherwise was cut mid-write: refused alone (``adapters.base.csv_lines``), the
+    lines after it records of their own. Bytes kept per record."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = body.decode("latin-1")  # cdr_csv writes bytes as the channel drivers gave them
-    lines = [line.removesuffix("\r") for line in text.split("\n")]
-    items = [NativeItem(line.encode(), record=line, line=CDR_LINE,
-                        error=csv_lines.unclosed_quote() if csv_lines.quote_open(line.encode()) else None)
-             for line in lines if line.strip()]
+    lines = [f"{line}\n".encode() for line in text.split("\n")]
+    items, at = [], 0
+    while at < len(lines):
+        line, at = lines[at], at + 1
+        error = None
+        if csv_lines.quote_open(line):
+            closing = csv_lines.closing_lines(line, iter(lines[at:]), lambda raw: whole_cdr(raw, columns))
+            if closing.raw is None:
+                error = csv_lines.unclosed_quote(closing.closed)
+            else:
+                line, at = closing.raw, at + closing.lines - 1
+        record = line.decode().removesuffix("\n").removesuffix("\r")
+        if record.strip():
+            items.append(NativeItem(record.encode(), record=record, line=CDR_LINE, error=error))
     if not items:
         raise RejectedInput("body holds no CDR line", code="empty")
     return items
+
+
+def whole_cdr(raw: bytes, columns: tuple[str, ...] | None = None) -> bool:
+    """Whether ``raw`` (a line, or the lines of one record, with its line end) is on its own a whole CDR: its quotes
+    closed, and as many columns as a CDR has (``ASTERISK_BASE_COLUMNS``, up to ``columns``; any number beyond the base
+    ones when None): what ``adapters.base.csv_lines.closing_lines`` joins a record's lines by."""
+    if csv_lines.quote_open(raw):
+        return False
+    text = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
+    try:
+        rows = list(csv.reader([text], strict=False))
+    except (csv.Error, ValueError):
+        return False
+    return len(rows) == 1 and len(ASTERISK_BASE_COLUMNS) <= len(rows[0]) <= len(columns or rows[0])
 
 
 def parse_line(line: str, columns: tuple[str, ...]) -> dict[str, str]:

@@ -182,10 +182,11 @@ class FileImport(ResumableSource[tuple[int, int]]):
         self._note_revisions(batch, outcome)
         for index, error in outcome.refused:
             report.rejected[batch.items[index].native[0]] = error.reason
-        # counted once the line's events were acknowledged
-        report.statuses.add(outcome.accepted, lambda index: batch.items[index].native[0])
-        report.nobody.add(outcome.accepted, lambda index: batch.items[index].native[0])
-        for trait in count_dropped(report.dropped, report.traits, outcome.accepted,
+        # counted once the line's events were acknowledged, for the lines published now (a duplicate lost nothing now)
+        published_now = outcome.published_now
+        report.statuses.add(published_now, lambda index: batch.items[index].native[0])
+        report.nobody.add(published_now, lambda index: batch.items[index].native[0])
+        for trait in count_dropped(report.dropped, report.traits, published_now,
                                    lambda index: batch.items[index].native[0], self._left_out):
             REJECTED_TRAITS.labels(COMPONENT, trait, INVALID).inc()
         self._left_out.clear()

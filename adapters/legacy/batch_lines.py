@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
 from adapters.base import clock
-from adapters.base.csv_lines import quote_open
+from adapters.base.csv_lines import closing_lines, quote_open
 from adapters.base.errors import RejectedInput
 from adapters.legacy.errors import LayoutError
 from adapters.legacy.keys import key_parts
@@ -72,14 +72,9 @@ def _joined(handle: BinaryIO, layout: Layout, line: bytes, columns: dict[str, in
     """``line`` (left inside a quoted field) and the next lines up to the one that closes the field, when together
     they are a whole record of the layout (``line_fields.whole_record``: RFC 4180 quoting, its field count); None
     when the file ends first, a next line is a whole record on its own, or the joined lines are no record."""
-    pending, quote = line, layout.quotechar.encode()
-    while following := handle.readline():
-        if whole_record(layout, following.decode(layout.encoding, "replace"), columns):
-            return None
-        pending += following
-        if not quote_open(pending, quote):
-            return pending if whole_record(layout, pending.decode(layout.encoding, "replace"), columns) else None
-    return None
+    return closing_lines(line, iter(handle.readline, b""),
+                         lambda raw: whole_record(layout, raw.decode(layout.encoding, "replace"), columns),
+                         layout.quotechar.encode()).raw
 
 
 def decoded(raw: bytes, encoding: str, number: int) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from adapters.base.identifiers import DroppedTally, NobodyTally
-from adapters.base.import_summary import events_text, records_text
+from adapters.base.import_summary import duplicates_text, events_text, records_text
 from adapters.base.import_target import ImportTarget
 from adapters.legacy.dropped import UnknownStatuses, trait_tally, with_dropped
 from adapters.legacy.snapshot import GoneTally
@@ -45,11 +45,12 @@ class BatchReport:
         4L6g3nShT-eMCtK--X86sw, prefix omnibus on 2026-12-02T11:08:42+00:00 (sha256 9f86d081884c)``, or
         ``accounts.csv: 1 lines, 2 events published (1 CustomerUpdated, 1 IdentifiersObserved), 0 duplicates, 1 changed,
         0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1 placeholder) on line 2, 1 trait dropped
-        (birth_date 1) on line 3`` (``3 records (4 lines)`` when a quoted field holds a line break; the events' kinds
-        when there are several, ``adapters.base.import_summary``; ``changed``: lines published as a newer fact of a key
-        published before, only when some were; the last parts only when some were dropped: identifiers are on
-        ``identity.observed.v1`` as ``rejected_identifiers``, in an ``IdentifiersObserved`` of their own; a trait that
-        does not read as its layout type is left out of its line's events)."""
+        (birth_date 1) on line 3`` (``2 duplicate lines`` when some were, counted in lines or records as the file's are;
+        what lines lost only of those published now; ``3 records (4 lines)`` when a quoted field holds a line break; the
+        events' kinds when there are several, ``adapters.base.import_summary``; ``changed``: lines published as a newer
+        fact of a key published before, only when some were; the last parts only when some were dropped: identifiers are
+        on ``identity.observed.v1`` as ``rejected_identifiers``, in an ``IdentifiersObserved`` of their own; a trait
+        that does not read as its layout type is left out of its line's events)."""
         if self.no_header:
             return (f"{name}: {NO_HEADER_LINE}: nothing imported, nothing published or closed; import the export "
                     "again once it is complete")
@@ -64,9 +65,9 @@ class BatchReport:
                     "(dead-lettered): import the corrected lines in a new file") if self.rejected_then else ""
             return f"{name}: already imported{where}{when} (sha256 {self.checksum[:12]}){then}"
         changed = f"{self.changed} changed, " if self.changed else ""
-        text = (f"{name}: {records_text(self.lines, self.physical_lines or self.lines)}, "
-                f"{events_text(self.published_events, self.event_kinds)}, {self.duplicates} duplicates, "
-                f"{changed}{len(self.rejected)} rejected")
+        lines = self.physical_lines or self.lines
+        text = (f"{name}: {records_text(self.lines, lines)}, {events_text(self.published_events, self.event_kinds)}, "
+                f"{duplicates_text(self.duplicates, self.lines, lines)}, {changed}{len(self.rejected)} rejected")
         forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
                      "once the layout or the export is fixed") if self.not_remembered else ""
         return with_dropped(text, self.dropped, self.traits, self.statuses.summary(), self.nobody.summary(),

@@ -34,7 +34,7 @@ from adapters.legacy.ingress_batch import BatchImporter, BatchReport, has_batch_
 from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_ddl
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import Layout, load_layout
-from adapters.legacy.layout_check import DEFAULT_LINES, check_lines
+from adapters.legacy.layout_check import DEFAULT_LINES, check_lines, unpublished_error
 from adapters.legacy.mapper import LegacyContext
 from adapters.legacy.snapshot import ALLOW_MASS_CLOSE, CloseLimit
 from bus import topic_watch
@@ -211,14 +211,16 @@ def check_layout_command(
     lines: int = typer.Option(DEFAULT_LINES, "--lines", min=1, help="Data lines of each file to read."),
 ) -> None:
     """Check a layout against its event, and optionally the first lines of sample files, publishing nothing (no
-    Kafka needed). Exit codes: 0 the layout is valid and every line read would be published; 3
-    (``EXIT_REJECTED_LINES``) lines would be rejected (each printed with its reason, e.g. a local time the clocks
-    skipped, an amount that reads two ways such as 1.500: declare the layout's ``number_locale``), or a sample file of
-    a layout with a header has none (zero bytes, or a blank first line: a failed export, of which ``import-batch``
-    imports nothing and exits 3 too; nothing of it checked: give a complete export); 2 the layout is invalid or does
-    not describe a file (one ``error:`` line). Each file's count also gives what the lines would lose
-    (identifiers, traits) and the card or order status words no list knows (published as UNKNOWN: map them with the
-    status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
+    Kafka needed). Exit codes: 0 the layout is valid and every line read would be published with what it reads; 3
+    (``EXIT_REJECTED_LINES``) something read would not reach Kafka as the layout means it: lines would be rejected
+    (each printed with its reason, e.g. a local time the clocks skipped, an amount that reads two ways such as 1.500:
+    declare the layout's ``number_locale``), an identifier type would be dropped from every line that holds one (a
+    national ID while no scheme is set: OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES; a column that holds something
+    else), or a sample file of a layout with a header has none (zero bytes, or a blank first line: a failed export, of
+    which ``import-batch`` imports nothing and exits 3 too; nothing of it checked: give a complete export); 2 the
+    layout is invalid or does not describe a file (one ``error:`` line). Each file's count also gives what the lines
+    would lose (identifiers, traits) and the card or order status words no list knows (published as UNKNOWN: map them
+    with the status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
@@ -227,6 +229,7 @@ def check_layout_command(
     zone = f", times without a zone in {layout.timezone}" if layout.timezone else ""
     typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields{zone})")
     ctx, rejected, no_header = context(settings, adapter, layout.phone_region, layout), False, False
+    checks = []
     for path in files or []:
         try:
             check = check_lines(path, layout, ctx, lines)
@@ -240,11 +243,15 @@ def check_layout_command(
             typer.echo(f"{path.name} line {number}: {reason}")
         typer.echo(check.summary(path.name))
         rejected = rejected or bool(check.rejected)
+        checks.append(check)
     if no_header:
         typer.echo(f"error: a sample file has no header line: the layout was not checked against it; give a sample "
                    f"of a complete export (import-batch imports nothing of such a file): exit {EXIT_REJECTED_LINES}",
                    err=True)
-    if rejected or no_header:
+    unpublished = unpublished_error(checks)
+    if unpublished:
+        typer.echo(f"error: {unpublished}: exit {EXIT_REJECTED_LINES}", err=True)
+    if rejected or no_header or unpublished:
         raise typer.Exit(EXIT_REJECTED_LINES)
 
 

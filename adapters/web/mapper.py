@@ -32,9 +32,16 @@ from adapters.web.config import WebSettings
 from adapters.web.traits import TraitReader
 from bus.config import TopicSettings
 from bus.handoff_limits import MAX_CASE_ID_CHARS, MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
-from bus.identifiers import Found, IdentifierSettings
+from bus.identifiers import Found, IdentifierSettings, Rejected
 from bus.identifiers import Identifier as NormalisedId
-from bus.identifiers.traits import ALIAS_PREVIOUS_ID, GROUP_ID, PREFERRED_LANGUAGE, source_names, standard_traits
+from bus.identifiers.traits import (
+    ALIAS_KINDS,
+    ALIAS_PREVIOUS_ID,
+    GROUP_ID,
+    PREFERRED_LANGUAGE,
+    source_names,
+    standard_traits,
+)
 from bus.producer import Outgoing
 from bus.redact import free_text
 from bus.references import References, phones_of
@@ -222,7 +229,13 @@ class SegmentMapper:
             raise combined([errors.missing_field("alias", name)
                             for name, value in (("userId", user_id), ("previousId", previous)) if not value])
         # previousId is the earlier id whatever its kind (anonymous or an earlier user id): identity looks it
-        # up as either and never makes a customer of it (processors/identity/intake.py, ALIAS_PREVIOUS_ID).
+        # up as either and never makes a customer of it (processors/identity/intake.py, ALIAS_PREVIOUS_ID). Checked
+        # here as either: one both refuse (a placeholder such as 12345) links nothing, and is refused with its rule
+        # as a lone anonymousId is, not published as a trait.
+        refused = [result for kind in ALIAS_KINDS
+                   if isinstance(result := self._normaliser.normalise(kind, previous), Rejected)]
+        if len(refused) == len(ALIAS_KINDS):
+            raise errors.bad_field("previousId", f"was refused: {refused[0].reason}")
         anonymous_id = fields.text_id(m.body, "anonymousId")
         person = self._normaliser.collect([("USER_ID", user_id), ("ANONYMOUS_ID", anonymous_id)])
         return [self._observed(m, person, {ALIAS_PREVIOUS_ID: previous})]

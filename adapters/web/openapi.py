@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.base.clock import date_time_schema
 from adapters.base.http import HEALTH_OPENAPI, unavailable_description
 from adapters.base.identifiers import (
     dropped_identifiers_openapi,
     dropped_traits_openapi,
     handoffs_naming_nobody_openapi,
 )
-from adapters.base.whole_ids import TEXT_OR_NUMBER_SCHEMA
+from adapters.base.whole_ids import WHOLE_NUMBER_RULE, text_or_number_schema
 from adapters.base.wire import MAX_INT_DIGITS
 from adapters.web.config import DEFAULT_IDENTIFIER_TRAITS
 from adapters.web.fields import MAX_ID_CHARS
@@ -35,40 +36,39 @@ _SHORT = {"identify": "i", "track": "t", "page": "p", "screen": "s", "group": "g
 # A portal whose user ids are numbers sends them as JSON numbers: an id or a name given as a whole number is read as
 # its decimal text (``adapters.base.whole_ids.whole_text``), as the adapter always did; a fraction, a boolean, an
 # object or a list is refused (400 bad_field). The contract says so rather than "string" alone, with the limits the
-# adapter holds it to: integers of at most ``MAX_INT_DIGITS`` digits (``adapters.base.wire``), ids of at most
-# ``MAX_ID_CHARS`` characters (``fields.text_id``). JSON Schema 2020-12 calls ``770002.0`` an integer: read as 770002.
-_TEXT_OR_NUMBER: dict[str, Any] = TEXT_OR_NUMBER_SCHEMA
-_ID = {**_TEXT_OR_NUMBER, "maxLength": MAX_ID_CHARS}
-_AS_TEXT = (f" A whole number (at most {MAX_INT_DIGITS} digits) is taken as its decimal text, so 424242 and "
-            "\"424242\" are one id; one written with a fraction or an exponent (770002.0, 1e3) below 2^53 "
-            "(9007199254740992) is taken as the whole number it is, a larger one is refused (a double does not hold "
-            "its digits): send those as text.")
-_ID_TEXT = _AS_TEXT + f" At most {MAX_ID_CHARS} characters."
+# adapter holds it to (``whole_ids.TEXT_OR_NUMBER_SCHEMA``: a number below 2^53, the rule first in the description),
+# ids of at most ``MAX_ID_CHARS`` characters (``fields.text_id``).
+_LONGEST = f"At most {MAX_ID_CHARS} characters."
+
+
+def _id(description: str = "") -> dict[str, Any]:
+    """An id's contract: text of at most ``MAX_ID_CHARS`` characters or a whole number, the rule first."""
+    return text_or_number_schema(f"{description} {_LONGEST}".strip(), maxLength=MAX_ID_CHARS)
 
 _MESSAGE = {
     "type": "object",
     "description": "A Segment message (Segment Spec). userId or anonymousId is required.",
     "properties": {
         "type": {"type": "string", "enum": list(_CALLS)},
-        "messageId": {**_ID, "description": "Sender's id: a re-send of a message under it is a duplicate, also "
-                      "with its ids in their other spelling (number or text); another event under a used id is "
-                      "refused (id_conflict) by a replica that published the first, else published under event ids "
-                      "of its own." + _ID_TEXT},
-        "userId": {**_ID, "description": _ID_TEXT.strip()},
-        "anonymousId": {**_ID, "description": _ID_TEXT.strip()},
-        "timestamp": {"type": "string", "format": "date-time"},
-        "originalTimestamp": {"type": "string", "format": "date-time"},
-        "sentAt": {"type": "string", "format": "date-time",
-                   "description": "Device time at sending: timestamp is corrected by sentAt - receive time."},
-        "event": {**_TEXT_OR_NUMBER, "description": "track: name of the event (required)." + _AS_TEXT},
-        "name": {**_TEXT_OR_NUMBER, "description": "page/screen: name of the page or screen." + _AS_TEXT},
+        "messageId": _id("Sender's id: a re-send of a message under it is a duplicate, also with its ids in their "
+                         "other spelling (number or text); another event under a used id is refused (id_conflict) by a "
+                         "replica that published the first, else published under event ids of its own."),
+        "userId": _id(),
+        "anonymousId": _id(),
+        "timestamp": date_time_schema("When it happened, by the device's clock (else originalTimestamp, else the "
+                                      "receive time).", offset_required=False),
+        "originalTimestamp": date_time_schema(offset_required=False),
+        "sentAt": date_time_schema("Device time at sending: timestamp is corrected by sentAt - receive time.",
+                                   offset_required=False),
+        "event": text_or_number_schema("track: name of the event (required)."),
+        "name": text_or_number_schema("page/screen: name of the page or screen."),
         "properties": {"type": "object", "description": (
             "A service request track (an event of OMNIBUS_ADAPTER_WEB__SERVICE_REQUEST_EVENTS) opens a back-office "
             f"case from: request_id or case_id (the case's id, at most {MAX_CASE_ID_CHARS} characters), case_type or "
             f"category (at most {MAX_KIND_CHARS}), team (at most {MAX_TEAM_CHARS}), summary, description or subject "
             f"(at most {MAX_SUMMARY_CHARS}), service_tier; a value over its limit, or neither text nor a whole "
             "number, is refused (bad_field). An offer event's offer_id and presentation_id and these case ids "
-            "are read as ids are:" + _AS_TEXT)},
+            "are read as ids are: " + WHOLE_NUMBER_RULE)},
         "traits": {"type": "object", "description": (
             "identify: the keys of OMNIBUS_ADAPTER_WEB__IDENTIFIER_TRAITS become identifiers (by default "
             f"{_DEFAULT_TRAITS}; an account, card or customer number or a national ID only when the deployment adds "
@@ -77,8 +77,10 @@ _MESSAGE = {
             "A national-format phone is read in the region of the traits' country, else the adapter's. "
             f"{VALUE_RULES}")},
         "context": {"type": "object"},
-        "groupId": {**_ID, "description": f"group: required; an ACCOUNT identifier.{_ID_TEXT} {VALUE_RULES}"},
-        "previousId": {**_ID, "description": "alias: required." + _ID_TEXT},
+        "groupId": _id(f"group: required; an ACCOUNT identifier. {VALUE_RULES}"),
+        "previousId": _id("alias: required; the earlier id, anonymous or a user id: a placeholder or test value "
+                          "neither accepts (98765, undefined) refuses the alias (400 bad_field), as an anonymousId "
+                          "alone would be."),
         "writeKey": {"type": "string", "description": "Write key, when not given by Basic auth."},
     },
     "additionalProperties": True,
@@ -162,9 +164,9 @@ def _paths() -> dict[str, Any]:
         "properties": {
             "batch": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Message"}},
             "context": {"type": "object", "description": "Defaults for every message's context."},
-            "sentAt": {"type": "string", "format": "date-time",
-                       "description": "Device time at sending, for messages without their own: timestamps are "
-                                      "corrected by its skew to the receive time (Segment's rule)."},
+            "sentAt": date_time_schema("Device time at sending, for messages without their own: timestamps are "
+                                       "corrected by its skew to the receive time (Segment's rule).",
+                                       offset_required=False),
             "writeKey": {"type": "string"},
         },
     }

@@ -43,6 +43,9 @@ TRAIT_KEYS = (GIVEN_NAME, FAMILY_NAME, FULL_NAME, BIRTH_DATE, ADDRESS_LINE, POST
 MAX_TRAIT_CHARS = 256
 # Keys of the web adapter's protocol, read by identity (an alias's earlier id; a group's id when it is no identifier)
 ALIAS_PREVIOUS_ID, GROUP_ID = "alias_previous_id", "group_id"
+# The kinds an alias's previous id is looked up as (the earlier id, whatever its kind: identity's intake) and checked
+# as at the edge (the web adapter refuses an alias whose previousId every one of them refuses, a placeholder).
+ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
 TRAVELLING_KEYS = frozenset((*TRAIT_KEYS, ALIAS_PREVIOUS_ID, GROUP_ID))
 INVALID, UNKNOWN_KEY = "invalid", "unknown-key"  # codes of omnibus_traits_rejected_total
 UNKNOWN_TRAIT = "unknown"  # its trait label for a key that is none of TRAVELLING_KEYS (keys are not bounded)

@@ -31,6 +31,23 @@ except ImportError:
     import httpx  # type: ignore[no-redef]
 
 
+_ANSWERS_LOCK = threading.Lock()
+_answers = 0  # requests a schema registry answered in this process (``registry_answers``)
+
+
+def registry_answers() -> int:
+    """How many requests a schema registry answered in this process so far (any client, any call): an adapter that
+    noted the registry down ends that outage only once this count moved past its note (``adapters.base.publisher``),
+    not at a publish whose schemas were all cached, which never asked it."""
+    return _answers
+
+
+def _answered() -> None:
+    global _answers
+    with _ANSWERS_LOCK:
+        _answers += 1
+
+
 def _schema_text(schema: dict[str, Any]) -> str:
     return json.dumps(schema, separators=(",", ":"), sort_keys=True)
 
@@ -80,7 +97,7 @@ class SchemaRegistryClient:
 
     def _call(self, what: str, function: Any, *args: Any) -> Any:
         try:
-            return function(*args)
+            result = function(*args)
         except ConfluentRegistryError as exc:
             status = exc.http_status_code if exc.http_status_code and exc.http_status_code > 0 else None
             raise SchemaRegistryError(
@@ -89,3 +106,5 @@ class SchemaRegistryClient:
             ) from exc
         except (httpx.TransportError, OSError) as exc:
             raise SchemaRegistryError(f"schema registry at {self._url} unreachable: {exc}", retriable=True) from exc
+        _answered()
+        return result

@@ -17,7 +17,7 @@ from datetime import datetime
 import msgspec
 
 from bus.errors import OmnibusError
-from bus.identifiers.traits import ALIAS_PREVIOUS_ID
+from bus.identifiers.traits import ALIAS_KINDS, ALIAS_PREVIOUS_ID
 from bus.serde import Deserializer, Event, SerdeContext
 from bus.topics import HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 from processors.identity.fastpath import AssignmentView
@@ -39,8 +39,8 @@ from schemas.enums import HOLDER_ROLE, MEMBER
 
 IDENTIFIER_FIELDS = ("identifiers", "customer_identifiers", "caller_identifiers")
 # ALIAS_PREVIOUS_ID: the trait the web adapter sets on a Segment ``alias``: the earlier id, whatever its kind
-# (anonymous or an earlier user id). It is looked up as either, and never reserved nor creates a customer.
-ALIAS_KINDS = ("ANONYMOUS_ID", "USER_ID")
+# (anonymous or an earlier user id). It is looked up as either (``ALIAS_KINDS``), and never reserved nor creates a
+# customer.
 
 
 # A saga message (the event's identifiers, trait summary and, for contacts, the original record)

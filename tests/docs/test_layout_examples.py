@@ -41,8 +41,9 @@ def test_each_example_layout_reads_every_line_of_its_sample_whole(layout_path: P
     check = check_lines(sample, layout, context(SETTINGS, LegacySettings(state_dir=tmp_path), layout.phone_region,
                                                 layout))
     assert check.lines > 1
-    assert check.summary(sample.name) == f"{sample.name}: {check.lines} lines checked, {check.lines} would be " \
-                                         "published, 0 rejected"
+    summary = check.summary(sample.name)
+    assert summary.startswith(f"{sample.name}: {check.lines} lines checked, {check.lines} would be published as ")
+    assert summary.endswith(", 0 rejected") and not check.unpublished_identifiers()
 
 
 @pytest.mark.parametrize("layout_path", LAYOUTS, ids=lambda path: path.name)
@@ -89,3 +90,25 @@ def test_without_the_schemes_a_layouts_national_ids_are_said_dropped_for_want_of
     summary = check.summary(sample.name)
     assert "refused by the default scheme cn.ric: none set, see OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES" in summary
     assert "NATIONAL_ID" in summary and "malformed" not in summary
+
+
+@pytest.mark.parametrize("layout_path", NATIONAL_ID_LAYOUTS, ids=lambda path: path.name)
+def test_without_the_schemes_check_layout_exits_3_and_says_no_national_id_would_be_published(
+        layout_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """small55: ``check-layout`` of the Spanish examples exited 0 while every DNI was dropped for want of a scheme: a
+    layout that publishes none of an identifier it reads is a "nothing usable" outcome, exit 3 as a rejected line."""
+    from typer.testing import CliRunner
+
+    from adapters.base.cli import EXIT_REJECTED_LINES
+    from adapters.legacy.cli import app
+
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__HMAC_KEY", "k" * 32)
+    monkeypatch.delenv("OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES", raising=False)
+    monkeypatch.delenv("OMNIBUS_IDENTIFIERS__DEFAULT_REGION", raising=False)
+    command = ["check-layout", "--layout", str(layout_path), str(sample_of(layout_path))]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == EXIT_REJECTED_LINES, result.output
+    assert ("error: no NATIONAL_ID of a sample would be published (every one read would be dropped, see its summary "
+            "line): set OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES") in result.output, result.output
+    monkeypatch.setenv("OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES", '["es.dni", "es.nie"]')
+    assert CliRunner().invoke(app, command).exit_code == 0

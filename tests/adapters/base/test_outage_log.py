@@ -153,3 +153,41 @@ async def test_a_registry_that_does_not_answer_at_publish_is_said_so_and_its_end
     publisher.outage_log.ended()
     assert lines.lines[-1]["message"] == (
         "infrastructure available again: the schema registry answers, the import goes on")
+
+
+class UpKafka:
+    """Kafka acknowledges; the events' schemas are cached (no registry round trip) unless ``registry`` registers."""
+
+    def __init__(self, registry: Any = None) -> None:
+        self.registry = registry
+
+    async def publish_many(self, items: list[Outgoing], *args: Any, **kwargs: Any) -> list[object]:
+        if self.registry is not None:
+            self.registry.register("t-value", {"type": "string"})  # a new schema: one round trip
+        return [object() for _ in items]
+
+
+async def test_tester50_f13_a_cached_publish_does_not_end_a_registry_outage_a_registry_answer_does() -> None:
+    """tester50 F13: 12 ms after a 503 for a schema registry that was down, a publish of a cached schema logged
+    "infrastructure available again: the schema registry answers" (outage_s 0.0) while it was still down. A Kafka
+    acknowledgement ends what it proves (Kafka); the registry's part ends once the registry answered a request."""
+    from bus.config import RegistrySettings
+    from bus.serde.registry import SchemaRegistryClient
+
+    lines = Lines()
+    registry = SchemaRegistryClient(RegistrySettings(url="http://registry.invalid:8081"))
+    registry._client = type("Answering", (), {"register_schema": lambda self, subject, schema: 7})()  # type: ignore
+    down = DownKafka(SchemaRegistryError("schema registry unreachable: connection refused", retriable=True))
+    publisher = AdapterPublisher("web", down, DedupeStore(None, 60), None, retry_after_s=5)  # type: ignore[arg-type]
+    publisher.outage_log = OutageLog("web", lines, clock=Clock())
+    with pytest.raises(Unavailable):
+        await publisher.submit([MappedRecord("id-1", (Outgoing("t", "k", Event("s", {})),))])
+    assert [line["down"] for line in lines.lines] == [REGISTRY]
+    publisher._producer = UpKafka()  # type: ignore[assignment]
+    await publisher.submit([MappedRecord("id-2", (Outgoing("t", "k", Event("s", {})),))])
+    assert len(lines.lines) == 1, lines.lines  # the registry was not asked: its outage is not over
+    publisher._producer = UpKafka(registry)  # type: ignore[assignment]
+    await publisher.submit([MappedRecord("id-3", (Outgoing("t", "k", Event("s", {})),))])
+    assert lines.lines[-1]["message"] == "infrastructure available again: the schema registry answers"
+    await publisher.submit([MappedRecord("id-4", (Outgoing("t", "k", Event("s", {})),))])
+    assert len(lines.lines) == 2  # over: no second end line

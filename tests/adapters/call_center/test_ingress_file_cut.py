@@ -1,5 +1,6 @@
 """A ``Master.csv`` line cut inside a quoted field (a crash or a full disk mid-write, Asterisk then appending the next
-records): cdr_csv never writes a record over two lines, so the cut line is refused alone (``unclosed quote``) and
+records): its quote is not closed by lines that make one CDR with it (a CDR whose field holds a line break is read
+whole: ``test_ingress_file_multiline.py``), so the cut line is refused alone (``unclosed quote``) and
 every line after it is a CDR of its own, in a file (``import-cdr``, resumable) and in a POSTed body. Before, the open
 quote swallowed every later line: ``1 lines, 3 events published, 0 rejected``, exit 0, and re-runs read nothing."""
 

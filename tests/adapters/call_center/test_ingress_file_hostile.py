@@ -37,8 +37,8 @@ async def test_a_line_with_an_overflowing_duration_is_refused_and_the_rest_impor
 
 async def test_line_numbers_count_every_line_and_survive_a_resume(tmp_path: Path) -> None:
     """tester17 M2: the dead letter names the line (import-batch does), not only a byte offset; a checkpoint written
-    before line numbers (offset only) still gives the right line. cdr_csv never writes a record over two lines: a
-    quoted field broken over two is two lines refused (unclosed quote), each its own."""
+    before line numbers (offset only) still gives the right line. A quoted field broken over two lines is one CDR
+    of two lines (cdr_csv writes a line break inside the quotes as it is, tester50 F5), numbered by its first."""
     lines = master_lines()
     spanning = lines[0].replace('"billing,t,,,300"', '"billing,t,\n,,300"', 1)  # a quoted field over two lines
     assert spanning != lines[0]
@@ -46,10 +46,10 @@ async def test_line_numbers_count_every_line_and_survive_a_resume(tmp_path: Path
     master.write_text("\n".join([spanning, lines[1], '"","garbage"']) + "\n")
     publisher = StandInPublisher()
     report = await _reader(master, tmp_path, publisher).read_available()
-    assert [dict(raw.headers)["file.line"] for raw, _ in publisher.rejected] == [b"1", b"2", b"4"]
-    assert [error.code for _, error in publisher.rejected] == ["truncated", "truncated", "bad_columns"]
-    assert publisher.rejected[2][1].reason.startswith("Master.csv line 4: ")
-    assert (report.lines, report.rejected) == (4, 3)
+    assert [dict(raw.headers)["file.line"] for raw, _ in publisher.rejected] == [b"4"]
+    assert [error.code for _, error in publisher.rejected] == ["bad_columns"]
+    assert publisher.rejected[0][1].reason.startswith("Master.csv line 4: ")
+    assert (report.lines, report.physical_lines, report.rejected) == (3, 4, 1)
     Checkpoint(tmp_path / "checkpoint.json").save(
         {"inode": master.stat().st_ino, "offset": len(spanning) + len(lines[1]) + 2})  # no "line": an older one
     again = StandInPublisher()

@@ -90,4 +90,4 @@ def test_check_layout_through_the_cli_counts_the_cut_line_as_rejected_and_reads_
     assert result.returncode == EXIT_REJECTED_LINES, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert "bills_cut.csv line 3: unclosed quote: the line ends inside a quoted field" in result.stdout, lines
-    assert lines[-1] == "bills_cut.csv: 4 lines checked, 3 would be published, 1 rejected"
+    assert lines[-1] == "bills_cut.csv: 4 lines checked, 3 would be published as 3 events, 1 rejected"

@@ -40,7 +40,7 @@ async def test_tester48_f9_a_record_over_two_lines_is_one_record_of_two_lines(tm
     assert len(publisher.submitted) == 3
     check = check_lines(path, load_layout(SAMPLES / "accounts_layout.yaml"), legacy_context())
     assert check.summary("accounts.csv") == (
-        "accounts.csv: 3 records (4 lines) checked, 3 would be published, 0 rejected")
+        "accounts.csv: 3 records (4 lines) checked, 3 would be published as 3 events, 0 rejected")
 
 
 async def test_every_shape_of_multi_line_records_counts_its_lines(tmp_path: Path) -> None:

@@ -322,7 +322,7 @@ def test_tester24_f15_check_layout_reads_a_sample_without_kafka_and_names_each_l
         f"layout {layout}: valid (BillIssued, 7 fields)",
         "bills.csv line 3: field amount is malformed (expected decimal, got '12x')",
         "bills.csv line 4: field due_date is malformed (expected date %d/%m/%Y, got '32/12/2026')",
-        "bills.csv: 4 lines checked, 2 would be published, 2 rejected"]
+        "bills.csv: 4 lines checked, 2 would be published as 2 events, 2 rejected"]
     assert runner.invoke(app, ["check-layout", "--layout", str(layout), "--lines", "1", str(export)]).exit_code == 0
     assert runner.invoke(app, ["check-layout", "--layout", str(layout)]).exit_code == 0
     fields = {name: spec for name, spec in TESTER24_BILLS_LAYOUT["fields"].items() if name != "period_end_date"}  # type: ignore[attr-defined]
@@ -351,7 +351,7 @@ def test_check_layout_on_a_sample_without_its_header_line_says_to_give_a_complet
     lines = result.output.splitlines()
     assert ("bills_empty.csv: no header line (the file is empty, or its first line is blank: a failed export?): "
             "nothing checked") in lines
-    assert "bills.csv: 1 lines checked, 1 would be published, 0 rejected" in lines
+    assert "bills.csv: 1 lines checked, 1 would be published as 1 events, 0 rejected" in lines
     assert lines[-1].startswith("error: a sample file has no header line") and "complete export" in lines[-1]
     assert lines[-1].endswith(f"exit {EXIT_REJECTED_LINES}") and "does not describe" not in result.output
 
@@ -376,8 +376,9 @@ def test_tester29_f1_check_layout_prints_the_identifiers_and_traits_the_import_w
     result = runner.invoke(app, ["check-layout", "--layout", str(layout), str(export)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == [
-        "accounts.csv: 2 lines checked, 2 would be published, 0 rejected, 2 identifiers dropped (EMAIL 1 malformed, "
-        "PHONE 1 malformed) on lines 2, 3, 1 trait dropped (birth_date 1) on line 2"]
+        "accounts.csv: 2 lines checked, 2 would be published as 4 events (2 AccountOpened, 2 IdentifiersObserved), "
+        "0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1 malformed) on lines 2, 3, 1 trait dropped "
+        "(birth_date 1) on line 2"]
     assert "paul@" not in result.output and "123" not in result.output
 
 
@@ -448,8 +449,8 @@ def test_tester32_check_layout_names_the_zone_refuses_a_skipped_time_and_counts_
         "tarjetas.csv line 7: field changed_at is 2026-03-29 02:30:00, a time that does not exist in Europe/Madrid "
         "(the clocks went forward over it): the export is not written in that zone's wall-clock time, or its clock is "
         "wrong; correct the layout's timezone or the export",
-        "tarjetas.csv: 7 lines checked, 6 would be published, 1 rejected, 1 card status word unknown (RETENIDA 1) on "
-        "line 8: published as UNKNOWN; map them in the card_status field's status_words"]
+        "tarjetas.csv: 7 lines checked, 6 would be published as 6 events, 1 rejected, 1 card status word unknown "
+        "(RETENIDA 1) on line 8: published as UNKNOWN; map them in the card_status field's status_words"]
 
 
 # tester33 F8: the outbox row of a Brazilian deployment whose amount names no currency

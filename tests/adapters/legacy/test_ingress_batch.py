@@ -288,7 +288,7 @@ def test_f6_state_of_an_earlier_version_is_its_batch_checkpoints_or_revisions(tm
 def test_f2_the_summary_counts_changed_lines_only_when_there_are_some() -> None:
     report = BatchReport("0" * 64, lines=4, published_events=4, duplicates=2, changed=1)
     assert report.summary("accounts_2.csv") == (
-        "accounts_2.csv: 4 lines, 4 events published, 2 duplicates, 1 changed, 0 rejected")
+        "accounts_2.csv: 4 lines, 4 events published, 2 duplicate lines, 1 changed, 0 rejected")
     assert BatchReport("0" * 64, lines=1, published_events=1).summary("a.csv") == (
         "a.csv: 1 lines, 1 events published, 0 duplicates, 0 rejected")
 
@@ -315,8 +315,8 @@ async def test_f2_a_changed_master_record_is_a_newer_fact_not_a_duplicate(
         summaries.append((await importer.import_file(path, layout)).summary(name))
     assert summaries == [
         "a1.csv: 2 lines, 2 events published, 0 duplicates, 0 rejected",
-        "a2.csv: 3 lines, 2 events published, 1 duplicates, 1 changed, 0 rejected",
-        "a3.csv: 3 lines, 1 events published, 2 duplicates, 1 changed, 0 rejected",
+        "a2.csv: 3 lines, 2 events published, 1 duplicate line, 1 changed, 0 rejected",
+        "a3.csv: 3 lines, 1 events published, 2 duplicate lines, 1 changed, 0 rejected",
     ]
     accounts = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
     paul_ids = [value["envelope"]["event_id"] for value in accounts if value["account_number"] == "400055556666"]

@@ -41,9 +41,23 @@ def test_tester29_f1_the_dry_run_counts_the_identifiers_the_import_would_drop(tm
                                             for n in range(1, 6)))
     settings = _settings(default_region="ES", national_id_schemes=["es.dni", "es.nie"])
     check = check_lines(export, CORE_LAYOUT, context(settings, LegacySettings(state_dir=tmp_path)))
-    assert check.summary("clientes.csv") == ("clientes.csv: 5 lines checked, 5 would be published, 0 rejected, "
-                                             "5 identifiers dropped (NATIONAL_ID 5 malformed) on lines 2, 3, 4, 5, 6")
+    assert check.summary("clientes.csv") == (
+        "clientes.csv: 5 lines checked, 5 would be published as 10 events (5 AccountOpened, 5 IdentifiersObserved), "
+        "0 rejected, 5 identifiers dropped (NATIONAL_ID 5 malformed) on lines 2, 3, 4, 5, 6")
     assert not check.rejected
+    assert check.unpublished_identifiers() == ["NATIONAL_ID"]  # none of them would be published: check-layout exits 3
+
+
+def test_an_identifier_dropped_on_some_lines_only_is_still_published(tmp_path: Path) -> None:
+    """The exit-3 rule counts a type none of whose values would be published, not one malformed value among good
+    ones (a data error the import reports, not a layout or a setting that reads every line wrong)."""
+    export = tmp_path / "clientes.csv"
+    export.write_text(CORE_HEADER + f"C-100001;45678912S;{IBAN};corriente;12/04/1980\n"
+                      + f"C-100002;45678912A;{IBAN};corriente;12/04/1980\n")
+    settings = _settings(default_region="ES", national_id_schemes=["es.dni", "es.nie"])
+    check = check_lines(export, CORE_LAYOUT, context(settings, LegacySettings(state_dir=tmp_path)))
+    assert "1 identifier dropped (NATIONAL_ID 1 malformed) on line 3" in check.summary("clientes.csv")
+    assert check.unpublished_identifiers() == []
 
 
 def test_the_dry_run_says_what_the_import_of_the_same_sample_says(tmp_path: Path) -> None:
@@ -55,7 +69,9 @@ def test_the_dry_run_says_what_the_import_of_the_same_sample_says(tmp_path: Path
     check = check_lines(path, layout, context(_settings(), LegacySettings(state_dir=tmp_path), layout.phone_region))
     imported = ("3 identifiers dropped (ACCOUNT 1 malformed, PHONE 2 malformed) on lines 2, 3, "
                 "2 traits dropped (birth_date 2) on lines 2, 3")  # as test_tester15_f6 asserts of import-batch
-    assert check.summary("a2.csv") == f"a2.csv: 2 lines checked, 2 would be published, 0 rejected, {imported}"
+    assert check.summary("a2.csv") == (
+        f"a2.csv: 2 lines checked, 2 would be published as 4 events (2 AccountOpened, 2 IdentifiersObserved), "
+        f"0 rejected, {imported}")
 
 
 def test_a_line_that_would_be_rejected_counts_nothing_dropped(tmp_path: Path) -> None:
@@ -66,7 +82,8 @@ def test_a_line_that_would_be_rejected_counts_nothing_dropped(tmp_path: Path) ->
     settings = _settings(default_region="ES", national_id_schemes=["es.dni", "es.nie"])
     check = check_lines(export, CORE_LAYOUT, context(settings, LegacySettings(state_dir=tmp_path)))
     assert check.summary("clientes.csv") == (
-        "clientes.csv: 2 lines checked, 1 would be published, 1 rejected, 1 identifier dropped (NATIONAL_ID 1 malformed) on "
+        "clientes.csv: 2 lines checked, 1 would be published as 2 events (1 AccountOpened, 1 IdentifiersObserved), "
+        "1 rejected, 1 identifier dropped (NATIONAL_ID 1 malformed) on "
         "line 2, 1 trait dropped (birth_date 1) on line 2")
 
 
@@ -78,7 +95,9 @@ def test_tester29_f8_the_dry_run_rejects_a_line_keyed_by_a_mistyped_iban(tmp_pat
     check = check_lines(export, CORE_LAYOUT, context(_settings(), LegacySettings(state_dir=tmp_path)))
     assert check.rejected == {2: "field account_number is malformed: IBAN fails its check digits (ISO 7064 mod 97-10); "
                                  "the record is keyed by it: correct the IBAN in the source"}
-    assert check.summary("clientes.csv").startswith("clientes.csv: 2 lines checked, 1 would be published, 1 rejected")
+    assert check.summary("clientes.csv").startswith(
+        "clientes.csv: 2 lines checked, 1 would be published as 2 events (1 AccountOpened, 1 IdentifiersObserved), "
+        "1 rejected")
 
 
 def test_tester30_f12_a_lettered_series_number_is_kept_and_the_summary_says_why_one_was_dropped(tmp_path: Path) -> None:
@@ -95,7 +114,8 @@ def test_tester30_f12_a_lettered_series_number_is_kept_and_the_summary_says_why_
                       "CA-7004;D012345;not-an-email\nCA-7005;1234567;\n")
     check = check_lines(export, layout, context(_settings(default_region="IT"), LegacySettings(state_dir=tmp_path)))
     assert check.summary("clienti.csv") == (
-        "clienti.csv: 5 lines checked, 5 would be published, 0 rejected, 4 identifiers dropped "
+        "clienti.csv: 5 lines checked, 5 would be published as 9 events (5 AccountOpened, 4 IdentifiersObserved), "
+        "0 rejected, 4 identifiers dropped "
         "(CUSTOMER_NUMBER 3 placeholder, EMAIL 1 malformed) on lines 2, 4, 5, 6")
 
 
@@ -115,9 +135,9 @@ def test_tester32_f12_the_dry_run_counts_the_card_status_words_it_does_not_know(
     layout = Layout.model_validate(TARJETAS)
     check = check_lines(export, layout, context(_settings(), LegacySettings(state_dir=tmp_path)))
     assert check.summary("tarjetas.csv") == (
-        "tarjetas.csv: 4 lines checked, 4 would be published, 0 rejected, 3 card status words unknown (Duplicado 1, "
-        "EN REVISIÓN 1, duplicado 1) on lines 3, 4, 5: published as UNKNOWN; map them in the card_status field's "
-        "status_words")
+        "tarjetas.csv: 4 lines checked, 4 would be published as 4 events, 0 rejected, 3 card status words unknown "
+        "(Duplicado 1, EN REVISIÓN 1, duplicado 1) on lines 3, 4, 5: published as UNKNOWN; map them in the "
+        "card_status field's status_words")
 
 
 def test_a_layouts_own_status_words_are_no_longer_unknown(tmp_path: Path) -> None:
@@ -190,10 +210,10 @@ def test_tester33_f6_the_dry_run_maps_portuguese_order_statuses_and_counts_the_w
     settings = _settings(default_region="BR", national_id_schemes=["br.cpf", "br.cnpj"])
     check = check_lines(export, layout, context(settings, LegacySettings(state_dir=tmp_path), layout=layout))
     assert check.summary("ordens.csv") == (
-        "ordens.csv: 5 lines checked, 5 would be published, 0 rejected, 1 order status word unknown (suspensa 1) on "
-        "line 6: published as UNKNOWN; map them in the status field's status_words")
+        "ordens.csv: 5 lines checked, 5 would be published as 5 events, 0 rejected, 1 order status word unknown "
+        "(suspensa 1) on line 6: published as UNKNOWN; map them in the status field's status_words")
     own = layout.model_dump()
     own["fields"]["status"]["status_words"] = {"suspensa": "IN_PROGRESS"}
     layout = Layout.model_validate(own)
     check = check_lines(export, layout, context(settings, LegacySettings(state_dir=tmp_path), layout=layout))
-    assert check.summary("ordens.csv") == "ordens.csv: 5 lines checked, 5 would be published, 0 rejected"
+    assert check.summary("ordens.csv") == "ordens.csv: 5 lines checked, 5 would be published as 5 events, 0 rejected"

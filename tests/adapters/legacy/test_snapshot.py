@@ -65,7 +65,7 @@ async def test_an_account_the_next_snapshot_no_longer_lists_is_closed_once(tmp_p
     first = await importer.import_file(_night(tmp_path, "n1.csv", ALICE, BOB, CAROL), layout)
     assert first.gone.closed == 0 and not _closed(publisher)
     second = await importer.import_file(_night(tmp_path, "n2.csv", ALICE, CAROL), layout)
-    assert second.summary("n2.csv") == ("n2.csv: 2 lines, 0 events published, 2 duplicates, 0 rejected, "
+    assert second.summary("n2.csv") == ("n2.csv: 2 lines, 0 events published, 2 duplicate lines, 0 rejected, "
                                         "1 account closed (gone from the snapshot)")
     (closed,) = _closed(publisher)
     assert (closed["account_number"], closed["reason"], closed["undated"]) == ("UK-1002", GONE_REASON, True)
@@ -110,7 +110,7 @@ async def test_a_subscriber_listed_again_after_the_closure_is_a_changed_line_tha
     back = await importer.import_file(_night(tmp_path, "n3.csv", BOB, ALICE), layout)  # another file
     assert (back.published_events, back.changed, back.gone.reopened, back.gone.closed) == (2, 0, 1, 0)
     assert back.summary("n3.csv") == ("n3.csv: 2 lines, 2 events published (1 AccountOpened, 1 IdentifiersObserved), "
-                                      "1 duplicates, 0 rejected, "
+                                      "1 duplicate line, 0 rejected, "
                                       "1 account reopened (listed again after a snapshot closed it)")
 
 

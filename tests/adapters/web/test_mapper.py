@@ -149,6 +149,21 @@ def test_alias_links_the_anonymous_visitor_to_the_user() -> None:
     assert old_user["traits"] == {"alias_previous_id": "u-old"}
 
 
+@pytest.mark.parametrize("previous", [98765, "98765", 98765.0, "undefined", "00000000"])
+def test_tester50_f10_an_alias_whose_previous_id_is_a_placeholder_is_refused_as_an_anonymous_id_would_be(
+        previous: object) -> None:
+    """tester50 F10: ``identify {"anonymousId": 98765}`` was refused (a known placeholder) while ``alias
+    {"previousId": "98765"}`` was published with it: the previousId is now checked as the ids identity looks it up as
+    (``ALIAS_KINDS``), and refused by both it refuses the alias, named with its rule, as a lone anonymousId is."""
+    from adapters.web.errors import MessageRejected
+
+    with pytest.raises(MessageRejected, match="'previousId' was refused: .*placeholder") as refused:
+        mapped({"type": "alias", "userId": "u-o", "previousId": previous, "messageId": "m-o-9"})
+    assert refused.value.code == "bad_field" and "98765" not in str(refused.value)
+    with pytest.raises(MessageRejected, match="'anonymousId' was refused: .*placeholder"):
+        mapped({"type": "identify", "anonymousId": previous, "messageId": "m-o-8"})
+
+
 def test_group_id_becomes_the_configured_identifier() -> None:
     assert {"type": "ACCOUNT", "value": "ACC-0042-7781"} in values(mapped(sample("group_analytics_python")))[
         "IdentifiersObserved"]["identifiers"]

@@ -50,6 +50,15 @@ def test_a_line_masks_identifiers_in_the_key_and_the_record_and_shows_bytes_by_t
     assert json.loads(line(Replayed("t", 0, 2, b"PHONE:+33612345678", None, None)))["event"] == {"tombstone": True}
 
 
+def test_tester50_f10_an_alias_previous_id_is_masked_as_the_ids_beside_it() -> None:
+    """``topics read identity.observed.v1`` printed ``"alias_previous_id": "48151623"`` whole beside the masked
+    ``USER_ID`` of the same kind of value: the trait names an id (bus.redact.SENSITIVE_FIELDS)."""
+    alias = Event("omnibus.contact.IdentifiersObserved", {
+        "identifiers": [{"type": "USER_ID", "value": "73920184"}], "traits": {"alias_previous_id": "48151623"}})
+    text = line(Replayed("omnibus.identity.observed.v1", 0, 3, b"USER_ID:73920184", alias))
+    assert "48151623" not in text and "73920184" not in text and "alias_previous_id" in text
+
+
 def test_a_key_its_topic_declares_an_identifier_is_masked_like_the_value() -> None:
     """tester15 F12: ``topics read business.events.v1`` masked ``account_number`` (``****5678``) but printed the key
     ``"400012345678"``; a dead letter is keyed by its original record's key."""
