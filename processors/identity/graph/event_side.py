@@ -25,6 +25,7 @@ from typing import NamedTuple
 from processors.identity.graph.customer_join import weighed_the_other_way
 from processors.identity.graph.customer_steps import Node
 from processors.identity.graph.evidence import fits, judge
+from processors.identity.graph.limits import BANDS, member_rank, saga_rank
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.state import CustomerState
@@ -54,9 +55,11 @@ def event_only(ctx: Node, message: Offer, saga: Saga) -> EventSide | None:
                              ranks_applied=message.ranks_applied, came_with=message.came_with, joined=message.joined,
                              split_off=message.split_off, made_for=message.made_for)
     for loser, mine, other in ((True, offering, state), (False, state, offering)):
-        if not mine.members or not mine.made_for or mine.elsewhere or mine.split_off \
-                or not set(mine.members) <= set(saga.ids) or not told(mine.traits, saga.traits):
+        if not mine.members or not mine.made_for or mine.elsewhere or mine.split_off:
             continue  # not made by an event, or its events carried more (kept elsewhere, split or claimed off)
+        if not (set(mine.members) <= set(saga.ids) and told(mine.traits, saga.traits)) \
+                and not held_after(mine, saga):
+            continue  # it holds what the event does not carry, and held some of it at the event's rank
         if any(key in other.split_off for key in mine.members):
             continue  # the other side split them off: they came with an event of its own, which carried more
         linking = [key for key in saga.ids if key in other.members and key not in mine.members]
@@ -64,6 +67,13 @@ def event_only(ctx: Node, message: Offer, saga: Saga) -> EventSide | None:
                 and weighed_the_other_way(ctx.policy, other, saga, other.members, linking):
             return EventSide(loser, [*mine.members, *linking], linking, other)
     return None
+
+
+def held_after(side: CustomerState, saga: Saga) -> bool:
+    """Whether every member of ``side`` ranks at or after the event of ``saga`` (ranks without their bands): at the
+    event's rank the side held nothing, so whatever it holds and tells came with events ranked after it."""
+    rank = saga_rank(saga) & BANDS
+    return all(member_rank(value) & BANDS >= rank for value in side.members.values())
 
 
 def weigh(ctx: Node, side: EventSide, saga: Saga, also: list[str]) -> tuple[Decision, MatchScore]:
