@@ -16,6 +16,12 @@ carried is kept elsewhere (``elsewhere``) or left it (``split_off``, its own or 
 event carrying more (``{x9, e1}`` kept apart from ``e1``'s customer, or ``{x1, e1}`` whose ``e1`` a still earlier login
 claimed) told more, and stays an offer's side (bench draws 1706, 94 with its last event twice, 517).
 The join's conditions read the other side's state: this root's, or what the offer carries of the offering one.
+
+A side counts as the event's too where it held nothing at the event's rank (``held_after``): every member ranks at or
+after the event, so what it holds and tells came with events ranked after it, and in time order the event met the
+other side alone, in a join (bench draw 2183's core: ``{x2, u-1, e0}`` t0, ``{x0, e0}`` t1, ``{x0, e1}`` t2 arriving
+t0, t2, t1: t1's offer met ``{x0, e1}``, made by t2). Not covered: an event ranked before the decided one that arrives
+after it and carried a member of that side (the side held it then: an offer in time order) does not decide it again.
 """
 
 from __future__ import annotations
