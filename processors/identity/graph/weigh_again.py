@@ -82,7 +82,7 @@ from processors.identity.graph.limits import (
     rank_of,
     saga_rank,
 )
-from processors.identity.graph.messages.base import Member, Saga, Unweighed
+from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.outputs import Lineage, Split
 from processors.identity.graph.saga import customer_id, new_saga
@@ -311,8 +311,7 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
         if entry.left or key not in entry.ranks or not rank < entry.ranks[key]:
             continue
         if not (applied and held_at < entry.ranks[key]) and not any(
-                0 < other.ranks.get(key, 0) < entry.ranks[key] for other in state.unweighed if not other.through) \
-                and not _met_before(state.members, entry):
+                0 < other.ranks.get(key, 0) < entry.ranks[key] for other in state.unweighed if not other.through):
             continue  # nothing shows that an earlier event brought it: this event may have
         held = {other: value for other, value in entry.ranks.items() if other in members}
         new = sorted(other for other, value in held.items() if (member_rank(members[other]) or value) >= value)
@@ -328,14 +327,6 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
         new_id = _split(ctx, entry, new, decision)
         kept_apart(ctx, decision, score, Lineage(entry.event_id, entry.channel, _rule(decision)), key, new_id,
                    claimant, (ctx.policy.plan_order(new)[0], key))
-
-
-def _met_before(members: dict[str, Member], entry: Unweighed) -> bool:
-    """Whether the customer holds a member the kept event did not carry, ranked before it and not joined after it
-    (``Unweighed.after``): the event did not make the customer, it met it."""
-    rank = min(entry.ranks.values()) & BANDS
-    return any(0 < member_rank(value) & BANDS < rank for key, value in members.items()
-               if key not in entry.ranks and key not in entry.after)
 
 
 def _rule(decision: Decision) -> str:
