@@ -1,6 +1,5 @@
 """``event_side.held_after``: an offer one side of which held nothing at its event's rank is weighed as the event's join
-at the other side; ``weigh_again.claimed_away``: a kept event that met a customer ranked before it joined through the
-identifier a claim takes (issue #8 point 5, "each arrival weighs its last event").
+at the other side (issue #8 point 5, "each arrival weighs its last event").
 
 Sample (the core of order bench draw 2183): A ``{anonymousId x2, userId u-1, email e0}`` t0, B ``{anonymousId x0,
 email e0}`` t1, C ``{anonymousId x0, email e1}`` t2. In time order B meets A's customer through ``e0`` with ``x0`` new;
@@ -10,17 +9,11 @@ customer ``{x0, e1}`` through ``x0`` and A's through ``e0``: an offer with ``x0`
 But every member of C's customer ranks after B (``e1`` at C's t2, ``x0`` at B's own t1 since its visit): at B's rank
 it held nothing, so time order's join is weighed.
 
-Draw 905's form: A ``{userId u-2, email e0}`` t0, ``track x0`` t1, C ``{x0, e0}`` t2, D ``{x9, e0}`` t3, arriving A
-last: C joined the page view's customer (weighed, merged), D joined through ``e0`` unweighed; A's claim of ``e0`` then
-leaves ``x9`` with ``x0``. D's join is weighed again as in time order (against A, a review) where the customer holds a
-member ranked before D that D did not carry (``x0``, C's): D met that customer, it did not make it, so it joined through
-the ``e0`` an earlier event brought (before, only an earlier kept event's rank of ``e0`` or ``e0``'s rank where it was
-final showed it: A's visit had lowered it).
-
-Left (strict xfails): the core of draw 498, A ``{x2, e1}`` t0, B ``{x1, u-0, e1}`` t1, C ``{x1, e1}`` t2, arriving A
-last. In time order B's join at A's customer is a review and C then links the two in an offer (``x1`` on both sides,
-+10.28); arriving B, C, A, C is applied to B's customer with nothing new and A's join is the only weighing (the kind
-"a later browser event repeats a pair its login's join split" of the results page). Measured:
+Left (strict xfails): draw 905's form arriving the login last (``test_event_side_order.py``: 25 of 120 replays, as
+before); the core of draw 498, A ``{x2, e1}`` t0, B ``{x1, u-0, e1}`` t1, C ``{x1, e1}`` t2, arriving A last. In time
+order B's join at A's customer is a review and C then links the two in an offer (``x1`` on both sides, +10.28);
+arriving B, C, A, C is applied to B's customer with nothing new and A's join is the only weighing (the kind "a later
+browser event repeats a pair its login's join split" of the results page). Measured:
 ``tests/bench/results/identity_email_order.md``.
 """
 
@@ -33,7 +26,6 @@ import pytest
 
 from tests.processors.identity.graph.test_alias import segment
 from tests.processors.identity.graph.test_customer_merge_order import identify
-from tests.processors.identity.graph.test_event_side_order import track
 from tests.processors.identity.graph.test_shared_browser import replay
 
 INTERLEAVINGS = [(1, None), (3, 3), (3, 5), (3, 7), (3, 11)]  # (partitions, seed of the interleaving)
@@ -53,9 +45,6 @@ FORMS: dict[str, list[dict[str, Any]]] = {
     # Draw 1704's cut: 11 of 30.
     "1704": [identify(anonymousId="x0", email=E1), identify(userId="u-2", email=E1),
              identify(anonymousId="x0", email=E0)],
-    # Draw 905's form (module docstring): 25 of 120.
-    "905": [identify(userId="u-2", email=E0), track("x0"), identify(anonymousId="x0", email=E0),
-            identify(anonymousId="x9", email=E0)],
 }
 
 # Draw 498's core (module docstring): B and C before A differ, on one partition and interleaved.
