@@ -63,9 +63,8 @@ def event_only(ctx: Node, message: Offer, saga: Saga) -> EventSide | None:
     for loser, mine, other in ((True, offering, state), (False, state, offering)):
         if not mine.members or not mine.made_for or mine.elsewhere or mine.split_off:
             continue  # not made by an event, or its events carried more (kept elsewhere, split or claimed off)
-        if not (set(mine.members) <= set(saga.ids) and told(mine.traits, saga.traits)) \
-                and not held_after(mine, saga):
-            continue  # it holds what the event does not carry, and held some of it at the event's rank
+        if not told(mine.traits, saga.traits) or not (set(mine.members) <= set(saga.ids) or held_after(mine, saga)):
+            continue  # it tells what the event does not, or holds what it does not carry and held some at its rank
         if any(key in other.split_off for key in mine.members):
             continue  # the other side split them off: they came with an event of its own, which carried more
         linking = [key for key in saga.ids if key in other.members and key not in mine.members]
