@@ -18,10 +18,12 @@ claimed) told more, and stays an offer's side (bench draws 1706, 94 with its las
 The join's conditions read the other side's state: this root's, or what the offer carries of the offering one.
 
 A side counts as the event's too where it held nothing at the event's rank (``held_after``): every member ranks at or
-after the event, so what it holds and tells came with events ranked after it, and in time order the event met the
-other side alone, in a join (bench draw 2183's core: ``{x2, u-1, e0}`` t0, ``{x0, e0}`` t1, ``{x0, e1}`` t2 arriving
-t0, t2, t1: t1's offer met ``{x0, e1}``, made by t2). Not covered: an event ranked before the decided one that arrives
-after it and carried a member of that side (the side held it then: an offer in time order) does not decide it again.
+after the event, so what it holds came with events ranked after it, and in time order the event met the other side
+alone, in a join (bench draw 2183's core: ``{x2, u-1, e0}`` t0, ``{x0, e0}`` t1, ``{x0, e1}`` t2 arriving t0, t2, t1:
+t1's offer met ``{x0, e1}``, made by t2). Its traits must still be among the event's: a side that tells a person the
+event does not stays an offer's side (read as the event's join, the quality bench merged a household pair). Not
+covered: an event ranked before the decided one that arrives after it and carried a member of that side (the side
+held it then: an offer in time order) does not decide it again.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def event_only(ctx: Node, message: Offer, saga: Saga) -> EventSide | None:
 
 def held_after(side: CustomerState, saga: Saga) -> bool:
     """Whether every member of ``side`` ranks at or after the event of ``saga`` (ranks without their bands): at the
-    event's rank the side held nothing, so whatever it holds and tells came with events ranked after it."""
+    event's rank the side held nothing, so whatever it holds came with events ranked after it."""
     rank = saga_rank(saga) & BANDS
     return all(member_rank(value) & BANDS >= rank for value in side.members.values())
 
