@@ -16,6 +16,14 @@ carried is kept elsewhere (``elsewhere``) or left it (``split_off``, its own or 
 event carrying more (``{x9, e1}`` kept apart from ``e1``'s customer, or ``{x1, e1}`` whose ``e1`` a still earlier login
 claimed) told more, and stays an offer's side (bench draws 1706, 94 with its last event twice, 517).
 The join's conditions read the other side's state: this root's, or what the offer carries of the offering one.
+
+A side counts as the event's too where it held nothing at the event's rank (``held_after``): every member ranks at or
+after the event, so what it holds came with events ranked after it, and in time order the event met the other side
+alone, in a join (bench draw 2183's core: ``{x2, u-1, e0}`` t0, ``{x0, e0}`` t1, ``{x0, e1}`` t2 arriving t0, t2, t1:
+t1's offer met ``{x0, e1}``, made by t2). Its traits must still be among the event's: a side that tells a person the
+event does not stays an offer's side (read as the event's join, the quality bench merged a household pair). Not
+covered: an event ranked before the decided one that arrives after it and carried a member of that side (the side
+held it then: an offer in time order) does not decide it again.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import NamedTuple
 from processors.identity.graph.customer_join import weighed_the_other_way
 from processors.identity.graph.customer_steps import Node
 from processors.identity.graph.evidence import fits, judge
+from processors.identity.graph.limits import BANDS, member_rank, saga_rank
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Offer
 from processors.identity.graph.state import CustomerState
@@ -54,9 +63,10 @@ def event_only(ctx: Node, message: Offer, saga: Saga) -> EventSide | None:
                              ranks_applied=message.ranks_applied, came_with=message.came_with, joined=message.joined,
                              split_off=message.split_off, made_for=message.made_for)
     for loser, mine, other in ((True, offering, state), (False, state, offering)):
-        if not mine.members or not mine.made_for or mine.elsewhere or mine.split_off \
-                or not set(mine.members) <= set(saga.ids) or not told(mine.traits, saga.traits):
+        if not mine.members or not mine.made_for or mine.elsewhere or mine.split_off:
             continue  # not made by an event, or its events carried more (kept elsewhere, split or claimed off)
+        if not told(mine.traits, saga.traits) or not (set(mine.members) <= set(saga.ids) or held_after(mine, saga)):
+            continue  # it tells what the event does not, or holds what it does not carry and held some at its rank
         if any(key in other.split_off for key in mine.members):
             continue  # the other side split them off: they came with an event of its own, which carried more
         linking = [key for key in saga.ids if key in other.members and key not in mine.members]
@@ -64,6 +74,13 @@ def event_only(ctx: Node, message: Offer, saga: Saga) -> EventSide | None:
                 and weighed_the_other_way(ctx.policy, other, saga, other.members, linking):
             return EventSide(loser, [*mine.members, *linking], linking, other)
     return None
+
+
+def held_after(side: CustomerState, saga: Saga) -> bool:
+    """Whether every member of ``side`` ranks at or after the event of ``saga`` (ranks without their bands): at the
+    event's rank the side held nothing, so whatever it holds came with events ranked after it."""
+    rank = saga_rank(saga) & BANDS
+    return all(member_rank(value) & BANDS >= rank for value in side.members.values())
 
 
 def weigh(ctx: Node, side: EventSide, saga: Saga, also: list[str]) -> tuple[Decision, MatchScore]:
