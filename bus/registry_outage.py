@@ -25,6 +25,11 @@ record of a type after a start or a new schema version (``bus.producer.EventProd
 announcer); and the rows of a followed topic (``bus.follow.TopicFollower``: identity's fast-path view and assignment
 repair, the handoff tracker's customer directory), whose readers let an outage through (``is_outage``) rather than
 skip the row. An adapter does not wait: it answers 503 with Retry-After (``adapters.base.errors``).
+
+A registry that hangs (accepts connections, never answers) fails a request only after the client's timeout
+(``RegistrySettings.timeout_s``, 10 s: a worker's session timeout). No registry round trip of a processor is made
+on its event loop: a step run there is run within ``lookups_off_loop`` (the client defers the round trip,
+``RegistryLookupDeferred``), and ``until_registry_answers`` makes it in a thread, then runs the step again.
 """
 
 from __future__ import annotations
