@@ -15,7 +15,7 @@ from bus.dead_letter import DeadLetterWriter
 from bus.errors import DeserializationError, RawRecord, SchemaRegistryError
 from bus.metrics import DECODE_FAILURES
 from bus.record_headers import is_utf8
-from bus.registry_outage import is_outage, until_registry_answers
+from bus.registry_outage import is_outage, lookups_off_loop, until_registry_answers
 from bus.serde.base import Deserializer, Event, SerdeContext
 from bus.topics import ALL_TOPICS
 
@@ -60,7 +60,8 @@ class RecordDecoder:
                 # Kafka's protocol says a header key is a String (UTF-8); see bus.record_headers.
                 raise DeserializationError("a header key is not UTF-8", record=record)
             try:
-                event = self._deserializer(record.value, ctx)
+                with lookups_off_loop():  # a writer schema not cached yet is fetched in a thread, as the retries are
+                    event = self._deserializer(record.value, ctx)
             except SchemaRegistryError as error:
                 if not is_outage(error):
                     raise

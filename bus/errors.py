@@ -7,7 +7,7 @@ where they came from: exactly what the dead-letter writer needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError", "DeserializationError", "MissingTopicError", "OmnibusError", "PublishError", "RawRecord",
-    "SchemaRegistryError", "SerializationError",
+    "RegistryLookupDeferred", "SchemaRegistryError", "SerializationError",
 ]
 TOPICS_APPLY_HINT = "run `omnibus topics apply` (or check OMNIBUS_TOPICS__PREFIX)"
 
@@ -33,12 +33,24 @@ class SerializationError(OmnibusError):
 
 
 class SchemaRegistryError(OmnibusError):
-    """The schema registry refused a request or could not be reached."""
+    """The schema registry refused a request or could not be reached. ``lookup``: the registry call that failed,
+    to be made again by itself (it caches what it gets): ``bus.registry_outage`` makes it off the event loop before
+    it runs the step that needed it again, so a registry that hangs blocks no other task on each retry."""
 
-    def __init__(self, message: str, *, status: int | None = None, retriable: bool = False) -> None:
+    def __init__(self, message: str, *, status: int | None = None, retriable: bool = False,
+                 lookup: Callable[[], object] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.retriable = retriable
+        self.lookup = lookup
+
+
+class RegistryLookupDeferred(SchemaRegistryError):
+    """A schema look-up or registration not made on the event loop (``bus.registry_outage.lookups_off_loop``):
+    ``lookup`` makes it, in a thread, before the step that needed it runs again. Not an outage by itself."""
+
+    def __init__(self, what: str, lookup: Callable[[], object]) -> None:
+        super().__init__(f"{what}: made off the event loop", retriable=True, lookup=lookup)
 
 
 class PublishError(OmnibusError):

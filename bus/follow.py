@@ -20,7 +20,7 @@ from bus.consume import start_or_close
 from bus.kafka_client import connection_options
 from bus.logging import get_logger
 from bus.publish_retry import outage_retry
-from bus.registry_outage import is_outage, until_registry_answers
+from bus.registry_outage import is_outage, lookups_off_loop, until_registry_answers
 from bus.tasks import cancel_and_wait
 from bus.topics import TopicSpec
 
@@ -137,7 +137,8 @@ class TopicFollower:
         readers = self._readers()
         for index in range(start, len(readers)):
             try:
-                readers[index](record)
+                with lookups_off_loop():  # a schema not cached yet is fetched in a thread (bus.registry_outage)
+                    readers[index](record)
             except Exception as error:  # noqa: BLE001 - one reader's bug must not stop the others or later records
                 if is_outage(error):
                     return index

@@ -25,19 +25,26 @@ record of a type after a start or a new schema version (``bus.producer.EventProd
 announcer); and the rows of a followed topic (``bus.follow.TopicFollower``: identity's fast-path view and assignment
 repair, the handoff tracker's customer directory), whose readers let an outage through (``is_outage``) rather than
 skip the row. An adapter does not wait: it answers 503 with Retry-After (``adapters.base.errors``).
+
+A registry that hangs (accepts connections, never answers) fails a request only after the client's timeout
+(``RegistrySettings.timeout_s``, 10 s: a worker's session timeout). No registry round trip of a processor is made
+on its event loop: a step run there is run within ``lookups_off_loop`` (the client defers the round trip,
+``RegistryLookupDeferred``), and ``until_registry_answers`` makes it in a thread, then runs the step again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from prometheus_client import Counter, Gauge
 
-from bus.errors import SchemaRegistryError
+from bus.errors import RegistryLookupDeferred, SchemaRegistryError
 from bus.logging import get_logger
 
 FIRST_DELAY_S = 0.5  # the first retry: a registry restarting answers again within seconds
@@ -55,6 +62,38 @@ LOOKUP_RETRIES = Counter(
 
 log = get_logger(__name__)
 T = TypeVar("T")
+
+
+_OFF_LOOP: contextvars.ContextVar[bool] = contextvars.ContextVar("registry_lookups_off_loop", default=False)
+
+
+@contextmanager
+def lookups_off_loop() -> Iterator[None]:
+    """Within: a registry round trip (a schema not cached yet) is not made but raised as ``RegistryLookupDeferred``
+    (``bus.serde.registry``), which ``until_registry_answers`` makes in a thread before it runs the step again.
+    For a step on the event loop that may be run again (``until_registry_answers``'s contract): a registry that
+    accepts connections and never answers then blocks no other task (heartbeats, ``/live``) for the client's
+    timeout. A thread's calls are not affected (``asyncio.to_thread`` runs them in a copy of the context taken
+    before, or after, this block)."""
+    token = _OFF_LOOP.set(True)
+    try:
+        yield
+    finally:
+        _OFF_LOOP.reset(token)
+
+
+def deferring_lookups() -> bool:
+    """True within ``lookups_off_loop``: the registry client defers a round trip instead of making it."""
+    return _OFF_LOOP.get()
+
+
+def _made(call: Callable[[], T]) -> T:
+    """``call()`` with its round trips made (in the thread ``until_registry_answers`` runs it in)."""
+    token = _OFF_LOOP.set(False)
+    try:
+        return call()
+    finally:
+        _OFF_LOOP.reset(token)
 
 
 def is_outage(error: BaseException) -> bool:
@@ -129,15 +168,40 @@ async def until_registry_answers(lookup: Callable[[], T], *, outage: RegistryOut
     that registers its schema, a handler that decodes a stored event; it must be safe to run again (a step that
     changed state before it failed undoes it or works on a copy). ``off_loop``: run each call in a thread
     (``asyncio.to_thread``), for a step that touches no event-loop state: a registry that hangs rather than
-    refuses then blocks no other task for the client's timeout."""
+    refuses then blocks no other task for the client's timeout (``RegistrySettings.timeout_s``).
+
+    A step that must run on the loop (it touches the worker's state: the graph handler, the announcer, a follower's
+    reader) runs within ``lookups_off_loop``: the registry call it needs (the error's ``lookup``) is made alone in a
+    thread, retried there while the registry does not answer, and the step runs again once it answered (the answer
+    cached, the step then needs no round trip). A registry that hangs so never blocks the loop."""
     outage, sleep = outage or OUTAGE, sleep or asyncio.sleep
     attempt = 0
+    pending: Callable[[], object] | None = None  # the registry call the step needs, made alone off the loop
     while True:
         try:
-            result = await asyncio.to_thread(lookup) if off_loop else lookup()
+            answered_no = False
+            if pending is not None:
+                try:
+                    await asyncio.to_thread(_made, pending)
+                except SchemaRegistryError as error:
+                    if is_outage(error):
+                        raise
+                    answered_no = True  # the step meets the same answer (a 4xx) itself and says what it means
+                pending = None
+            if off_loop:
+                result = await asyncio.to_thread(_made, lookup)
+            elif answered_no:
+                result = lookup()
+            else:
+                with lookups_off_loop():
+                    result = lookup()
         except SchemaRegistryError as error:
             if not is_outage(error):
                 raise
+            if not off_loop:
+                pending = error.lookup or pending  # the call the step needs, or the one that failed again
+            if isinstance(error, RegistryLookupDeferred):
+                continue  # not an outage (yet): make the call in a thread now
             attempt += 1
             outage.failed(error)
             LOOKUP_RETRIES.inc()

@@ -10,6 +10,7 @@ the adapter answers 503, as before.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from typing import Any
@@ -23,7 +24,8 @@ from confluent_kafka.schema_registry.error import (
 )
 
 from bus.config import RegistrySettings
-from bus.errors import SchemaRegistryError
+from bus.errors import RegistryLookupDeferred, SchemaRegistryError
+from bus.registry_outage import deferring_lookups
 
 try:  # the HTTP library the registry client runs on: httpx2 where installed, else httpx (as confluent-kafka does)
     import httpx2 as httpx
@@ -74,8 +76,8 @@ class SchemaRegistryClient:
         cached = self._ids.get((subject, text))
         if cached is not None:
             return cached
-        schema_id = int(self._call(f"register under {subject}", self._client.register_schema, subject,
-                                   Schema(text, "AVRO")))
+        schema_id = int(self._call(f"register under {subject}", functools.partial(self.register, subject, schema),
+                                   self._client.register_schema, subject, Schema(text, "AVRO")))
         with self._lock:
             self._ids[(subject, text)] = schema_id
             self._schemas.setdefault(schema_id, schema)
@@ -86,7 +88,8 @@ class SchemaRegistryClient:
         cached = self._schemas.get(schema_id)
         if cached is not None:
             return cached
-        found = self._call(f"get schema id {schema_id}", self._client.get_schema, schema_id)
+        found = self._call(f"get schema id {schema_id}", functools.partial(self.schema_by_id, schema_id),
+                           self._client.get_schema, schema_id)
         schema = json.loads(found.schema_str)
         with self._lock:
             self._schemas[schema_id] = schema
@@ -95,16 +98,23 @@ class SchemaRegistryClient:
     def is_cached(self, subject: str, schema: dict[str, Any]) -> bool:
         return (subject, _schema_text(schema)) in self._ids
 
-    def _call(self, what: str, function: Any, *args: Any) -> Any:
+    def _call(self, what: str, again: Any, function: Any, *args: Any) -> Any:
+        """``function(*args)``, its errors as ``SchemaRegistryError`` carrying ``again`` (the public call that
+        caches its answer) as ``lookup``. A registry that accepts the connection and never answers fails after
+        ``RegistrySettings.timeout_s`` (httpx's read timeout, a ``TransportError``): an outage, like a refusal.
+        Within ``bus.registry_outage.lookups_off_loop`` nothing is sent: ``RegistryLookupDeferred`` is raised."""
+        if deferring_lookups():
+            raise RegistryLookupDeferred(what, again)
         try:
             result = function(*args)
         except ConfluentRegistryError as exc:
             status = exc.http_status_code if exc.http_status_code and exc.http_status_code > 0 else None
             raise SchemaRegistryError(
                 f"schema registry answered {status} to {what}: {exc.error_message}", status=status,
-                retriable=status is None or status >= 500 or status == 429,
+                retriable=status is None or status >= 500 or status == 429, lookup=again,
             ) from exc
         except (httpx.TransportError, OSError) as exc:
-            raise SchemaRegistryError(f"schema registry at {self._url} unreachable: {exc}", retriable=True) from exc
+            raise SchemaRegistryError(f"schema registry at {self._url} unreachable: {exc}", retriable=True,
+                                      lookup=again) from exc
         _answered()
         return result

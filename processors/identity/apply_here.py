@@ -24,7 +24,7 @@ from collections.abc import Callable
 from bus.fencing import AssignmentFence
 from bus.logging import get_logger
 from bus.producer import EventProducer
-from bus.registry_outage import is_outage
+from bus.registry_outage import is_outage, lookups_off_loop
 from processors.identity.graph.engine import IdentityGraph
 from processors.identity.graph.messages import kind
 from processors.identity.graph.messages.steps import Fast
@@ -72,8 +72,9 @@ class ApplyHere:
             kinds: Counter[str] = Counter()
             for send in here:
                 transaction = Overlay(batch)
-                try:
-                    produced = self.graph.handle(transaction, send.node, send.message)
+                try:  # a schema not cached yet is not fetched here, on the loop: the graph agent fetches it off it
+                    with lookups_off_loop():
+                        produced = self.graph.handle(transaction, send.node, send.message)
                 except Exception as error:  # the graph agent handles it (and waits for a registry that does not answer)
                     if not is_outage(error):
                         log.exception("graph handler failed at intake; sent to the graph topic",

@@ -35,7 +35,7 @@ from bus.errors import RawRecord, SchemaRegistryError
 from bus.fencing import AssignmentFence
 from bus.logging import get_logger
 from bus.producer import EventProducer
-from bus.registry_outage import is_outage, until_registry_answers
+from bus.registry_outage import is_outage, lookups_off_loop, until_registry_answers
 from bus.take_batches import take_events
 from processors.identity.config import IdentitySettings
 from processors.identity.graph.engine import IdentityGraph
@@ -170,7 +170,8 @@ class GraphAgent:
 
         try:
             try:
-                transaction, produced = attempt()
+                with lookups_off_loop():  # a schema not cached yet is fetched in a thread: the loop never waits
+                    transaction, produced = attempt()
             except SchemaRegistryError as error:  # a stored event decoded again (``intake.RefLoader``)
                 if not is_outage(error):
                     raise

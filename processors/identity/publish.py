@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from bus.errors import SchemaRegistryError
 from bus.logging import get_logger
 from bus.producer import EventProducer, Outgoing, Tombstone
-from bus.registry_outage import is_outage, until_registry_answers
+from bus.registry_outage import is_outage, lookups_off_loop, until_registry_answers
 from processors.identity import metrics
 from processors.identity.announcements import Announcer
 from processors.identity.fastpath import AssignmentView
@@ -46,7 +46,8 @@ class Publisher:
         for output in outputs:
             if not isinstance(output, Send):
                 try:
-                    items.extend(self.announcer.outgoing(output))
+                    with lookups_off_loop():  # a schema not cached yet is fetched in a thread (bus.registry_outage)
+                        items.extend(self.announcer.outgoing(output))
                 except SchemaRegistryError as error:
                     if not is_outage(error):
                         raise

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
-from bus.errors import SchemaRegistryError
+from bus.errors import RegistryLookupDeferred, SchemaRegistryError
 from bus.registry_outage import (
     FIRST_DELAY_S,
     MAX_DELAY_S,
     REGISTRY_UNREACHABLE,
     RegistryOutage,
+    deferring_lookups,
     is_outage,
+    lookups_off_loop,
     retry_delay,
     until_registry_answers,
 )
@@ -116,3 +119,79 @@ async def test_a_wait_cancelled_by_a_stop_leaves_no_outage_behind() -> None:
     with pytest.raises(asyncio.CancelledError):
         await until_registry_answers(Lookup(UNREACHABLE), outage=outage, sleep=stopped)
     assert not outage.ongoing() and outage.waiting == 0
+
+
+class Remote:
+    """A registry call (``SchemaRegistryError.lookup``): fails with ``errors`` in turn, then caches its answer;
+    records the thread of each call."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors, self.threads, self.cached = list(errors), [], False
+
+    def __call__(self) -> None:
+        self.threads.append(threading.get_ident())
+        assert not deferring_lookups()  # a call made here is made, not deferred again
+        if self.errors:
+            raise self.errors.pop(0)
+        self.cached = True
+
+
+class OnLoopStep:
+    """A step that must run on the loop (it changes the worker's state) and needs what ``remote`` fetches: within
+    ``lookups_off_loop`` it defers the call while not cached, as ``bus.serde.registry`` does."""
+
+    def __init__(self, remote: Remote) -> None:
+        self.remote, self.threads = remote, []
+
+    def __call__(self) -> str:
+        self.threads.append(threading.get_ident())
+        if not self.remote.cached:
+            assert deferring_lookups()
+            raise RegistryLookupDeferred("get schema id 9", self.remote)
+        return "done"
+
+
+async def test_a_round_trip_a_step_on_the_loop_needs_is_made_in_a_thread_and_the_step_run_again() -> None:
+    clock = FakeClock()
+    outage = RegistryOutage(clock=clock)
+    remote = Remote()
+    step = OnLoopStep(remote)
+    assert await until_registry_answers(step, outage=outage, sleep=clock.sleep) == "done"
+    loop_thread = threading.get_ident()
+    assert step.threads == [loop_thread, loop_thread] and remote.threads[0] != loop_thread
+    assert clock.slept == [] and not outage.ongoing()  # a deferred call is no outage
+
+
+async def test_while_the_registry_does_not_answer_only_its_call_is_retried_in_a_thread_not_the_step() -> None:
+    clock = FakeClock()
+    outage = RegistryOutage(clock=clock)
+    timed_out = SchemaRegistryError("schema registry at http://r unreachable: timed out", retriable=True)
+    remote = Remote(timed_out, timed_out, timed_out)
+    step = OnLoopStep(remote)
+    assert await until_registry_answers(step, outage=outage, sleep=clock.sleep) == "done"
+    assert len(step.threads) == 2 and len(remote.threads) == 4  # the step: deferred, then done
+    assert threading.get_ident() not in remote.threads
+    assert clock.slept == [retry_delay(n) for n in range(1, 4)] and not outage.ongoing()
+
+
+def test_only_a_call_within_lookups_off_loop_is_deferred() -> None:
+    assert not deferring_lookups()
+    with lookups_off_loop():
+        assert deferring_lookups()
+    assert not deferring_lookups()
+
+
+async def test_a_call_the_registry_answers_no_to_is_met_by_the_step_itself() -> None:
+    """A 4xx is the step's to judge (the deserializer makes it a poison record): it runs again, its calls made."""
+    missing = SchemaRegistryError("schema registry answered 404 to get schema id 9", status=404)
+    remote = Remote(missing)
+    outage = RegistryOutage()
+
+    def step() -> str:
+        if deferring_lookups():
+            raise RegistryLookupDeferred("get schema id 9", remote)
+        raise ValueError("schema id 9 unknown to the registry")  # what the deserializer raises on the 404
+
+    with pytest.raises(ValueError, match="unknown to the registry"):
+        await until_registry_answers(step, outage=outage)
+    assert len(remote.threads) == 1 and not outage.ongoing()

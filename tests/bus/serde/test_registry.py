@@ -11,9 +11,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from bus.config import RegistrySettings
-from bus.errors import SchemaRegistryError
+from bus.errors import RegistryLookupDeferred, SchemaRegistryError
+from bus.registry_outage import lookups_off_loop
 from bus.serde.registry import SchemaRegistryClient
 from tests.support.ports import refused_url
+from tests.support.stall_proxy import StallProxy
 
 
 class _Answers(BaseHTTPRequestHandler):
@@ -65,3 +67,28 @@ def test_an_unreachable_registry_is_retriable_and_fails_fast() -> None:
 def test_no_url_is_refused() -> None:
     with pytest.raises(SchemaRegistryError, match="OMNIBUS_REGISTRY__URL"):
         SchemaRegistryClient(RegistrySettings())
+
+
+def test_a_registry_that_accepts_and_never_answers_is_retriable_after_the_timeout() -> None:
+    proxy = StallProxy(("127.0.0.1", 9))
+    proxy.stall()  # accepts and reads, never answers: a dead load balancer, a stuck JVM
+    try:
+        client = SchemaRegistryClient(RegistrySettings(url=f"http://127.0.0.1:{proxy.port}", timeout_s=1))
+        started = time.monotonic()
+        with pytest.raises(SchemaRegistryError, match="unreachable") as caught:
+            client.schema_by_id(7)
+        waited = time.monotonic() - started
+    finally:
+        proxy.close()
+    assert caught.value.retriable and caught.value.lookup is not None
+    assert 0.9 < waited < 5  # the settings' timeout, not the library's default nor forever
+
+
+def test_within_lookups_off_loop_no_round_trip_is_made_but_deferred_to_its_lookup() -> None:
+    with refused_url() as url:
+        client = SchemaRegistryClient(RegistrySettings(url=url, timeout_s=5))
+        with lookups_off_loop(), pytest.raises(RegistryLookupDeferred) as deferred:
+            client.schema_by_id(7)
+        assert deferred.value.retriable and deferred.value.lookup is not None
+        with pytest.raises(SchemaRegistryError, match="unreachable"):  # the call itself, made where it is run
+            deferred.value.lookup()

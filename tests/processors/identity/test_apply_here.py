@@ -6,7 +6,9 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+from bus.errors import RegistryLookupDeferred
 from bus.fencing import AssignmentFence
+from bus.registry_outage import deferring_lookups
 from processors.identity.apply_here import ApplyHere
 from processors.identity.graph.messages.steps import Fast
 from processors.identity.graph.outputs import Output, Send
@@ -96,3 +98,26 @@ async def test_while_the_worker_rebalances_repeat_contacts_go_by_the_graph_topic
     rebalancing[0] = True  # a rebalance began while the batch waited for the state lock
     assert await applier.apply(selected, [send], lambda: True)
     assert graph.handled == [] and publisher.published == [send]
+
+
+class LoadingGraph(Graph):
+    """A root that decodes a stored event again (``intake.RefLoader``) whose writer schema is not cached yet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[bool] = []
+
+    def handle(self, store: Any, node: str, message: Any) -> list[Output]:
+        self.loads.append(deferring_lookups())
+        if deferring_lookups():  # what bus.serde.registry raises there rather than wait on the loop
+            raise RegistryLookupDeferred("get schema id 9", lambda: None)
+        return super().handle(store, node, message)
+
+
+async def test_a_schema_not_cached_at_intake_is_not_fetched_on_the_loop_the_contact_goes_by_the_graph_topic() -> None:
+    """A registry that hangs would block the worker's loop for its timeout on each such contact."""
+    graph, publisher = LoadingGraph(), Publisher()
+    applier = here(graph, publisher, [False])
+    send = repeat_contact()
+    assert await applier.apply(applier.select([send]), [send], lambda: True)
+    assert graph.loads == [True] and graph.handled == [] and publisher.published == [send]

@@ -1,0 +1,119 @@
+"""``omnibus kpis run`` with its schema registry hanging mid-stream (accepting connections, never answering), then
+healed.
+
+A registry that refuses is waited for (``test_registry_outage_run.py``). One that hangs fails a request only after
+the client's timeout (``OMNIBUS_REGISTRY__TIMEOUT_S``, 10 s), as long as the worker's session timeout: a look-up made
+on the event loop then stops its heartbeats and ``/live`` for that long. Here the worker has read a contact (its
+schema id cached); then the registry hangs, and contacts and a handoff (a schema the worker has not seen) arrive.
+Throughout the hang ``/live`` answers 200 within its 2 s, ``/ready`` says 503 why, the worker keeps its partitions
+(no rebalance); once healed it counts every contact and the handoff once, nothing dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bus.producer import EventProducer, Outgoing
+from bus.serde import build_serde
+from bus.stack.ports import distinct_free_ports
+from bus.topic_admin import apply_topics
+from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, KPI_AGGREGATES
+from processors.kpis.agent import changelogs
+from tests.bus.test_startup_watchdog import http_status
+from tests.processors.kpis.factories import handoff, interaction
+from tests.processors.kpis.test_registry_outage_run import _metric
+from tests.support.kafka_io import one_per_event_id, read_dead_letters, read_events
+from tests.support.processes import assert_clean_exit, omnibus_command
+from tests.support.settings import settings_with_topics
+from tests.support.stall_proxy import hanging_registry
+
+pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.slow, pytest.mark.timeout(480)]
+CONTACTS = 5
+HANG_S = 30.0  # how long the registry hangs once the worker waits for it: three client timeouts
+# aiokafka's lines of a worker that lost its group membership (its first join revokes ``set()``: not one of them)
+REBALANCED = ("Revoking previously assigned partitions {", "Heartbeat session expired", "because it is rebalancing")
+
+
+def _live_within(url: str) -> float | None:
+    """Seconds ``/live`` took to answer 200; None when it did not within 2 s (or answered otherwise)."""
+    started = time.monotonic()
+    answer = http_status(url)
+    return time.monotonic() - started if answer and answer[0] == 200 else None
+
+
+async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_registry_and_loses_nothing(
+        bootstrap_servers: str, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    with hanging_registry(tmp_path / "registry") as (registry, proxy):
+        config = await settings_with_topics(bootstrap_servers, partitions=2, registry={"url": registry.url})
+        await apply_topics(config, changelogs(config))
+        web_port, metrics_port = distinct_free_ports(2)
+        env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
+               "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_REGISTRY__URL": proxy.url_of(registry.url),
+               "OMNIBUS_METRICS__PORT": str(metrics_port), "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(web_port),
+               "OMNIBUS_PROCESSOR_KPIS__TICK_INTERVAL_S": "1"}
+        ready_url, live_url = f"http://127.0.0.1:{web_port}/ready", f"http://127.0.0.1:{web_port}/live"
+        contacts, handoffs = CONTACT_EVENTS.name(config.topics), HANDOFF_EVENTS.name(config.topics)
+        now = datetime.now(UTC)
+        serializer, _ = build_serde(config.registry)  # the test writes through the registry itself
+        with omnibus_command(["kpis", "run"], env, work) as worker:
+            async with EventProducer(config, serializer) as producer:
+                scanned = 'outcome="scanned"'
+                await asyncio.to_thread(
+                    worker.wait_for, lambda: _metric(metrics_port, "omnibus_tick_scans_total", scanned) >= 4,
+                    "the clock to tick on every partition", 180)
+                await producer.publish(Outgoing(contacts, "c-old", interaction(now - timedelta(days=30))))
+                created = handoff("HandoffCreated", "h-1", now, origin_site="paris")
+                await producer.encode(Outgoing(handoffs, "h-1", created))  # registered here, never seen by the worker
+                await asyncio.to_thread(
+                    worker.wait_for, lambda: _metric(metrics_port, "omnibus_kpi_too_late_events_total") >= 1,
+                    "the worker to decode the first contact, too late to count", 60)
+                await asyncio.to_thread(worker.wait_for, lambda: (http_status(ready_url) or (0, {}))[0] == 200,
+                                        "/ready 200 before the hang", 120)
+
+                proxy.stall()
+                hung_at = time.time()
+                for number in range(CONTACTS):
+                    await producer.publish(Outgoing(contacts, f"c-{number}", interaction(now, outcome="RESOLVED")))
+                await producer.publish(Outgoing(handoffs, "h-1", created))
+                lives: list[float | None] = []
+                reasons: list[str] = []
+                deadline = time.monotonic() + HANG_S
+                while time.monotonic() < deadline:
+                    lives.append(await asyncio.to_thread(_live_within, live_url))
+                    ready = await asyncio.to_thread(http_status, ready_url)
+                    if ready and ready[0] == 503:
+                        reasons.append(str(ready[1].get("reason")))
+                    await asyncio.sleep(0.5)
+                assert worker.process.poll() is None, worker.process.returncode
+                print(f"/live during the hang: {len(lives)} probes, longest "
+                      f"{max((s for s in lives if s is not None), default=0):.2f} s, unanswered {lives.count(None)}")
+                assert None not in lives, "the worker's event loop was blocked: /live did not answer within 2 s"
+                assert any("schema registry" in reason for reason in reasons), reasons
+
+            proxy.heal()
+            healed_at = time.time()
+
+            def counted() -> list | None:
+                landed = one_per_event_id(asyncio.run(read_events(config, KPI_AGGREGATES)))
+                day = [a.event.value for a in landed if a.event.value["granularity"] == "DAY"]
+                done = (any(a["site"] == "paris" and a["channel"] == "CALL_CENTER" and a["contacts"] == CONTACTS
+                            for a in day) and any(a["handoffs_created"] >= 1 for a in day))
+                return day if done else None
+
+            await asyncio.to_thread(worker.wait_for, counted, "every contact and the handoff counted", 180)
+            print(f"counted {time.time() - healed_at:.1f} s after the heal (hang began {healed_at - hung_at:.0f} s "
+                  "before it)")
+            await asyncio.to_thread(worker.wait_for, lambda: (http_status(ready_url) or (0, {}))[0] == 200,
+                                    "/ready 200 once the registry answers", 120)
+        assert_clean_exit(worker)
+        assert await read_dead_letters(config) == []
+        rebalanced = [line for line in worker.lines if any(words in line for words in REBALANCED)]
+        print("rebalance lines:", len(rebalanced), rebalanced[:3])
+        assert rebalanced == [], rebalanced[:5]
