@@ -43,6 +43,12 @@ same bytes), and the claim proposes it again; where the claim came first (t2, t1
 the claim took the e-mail (``given``). Measured (``tests/bench/results/identity_email_order.md``, branch order27):
 157 -> 148 differing draws, none newly; without the guard on a customer holding a user id (``_holds_one``) 141, but
 draws 1455 and 1957 newly differed.
+
+Read by ``claim_node.on_give`` too (``carried``, ``carried_with``, ``linked_in``, ``came_in``): a user-less event
+applied where two of its identifiers were members ranked before it met them together (``{x9, e0}`` t0, ``{x1, u-0,
+e0}`` t1, ``{x1, e0}`` t2 arriving t1, t2, t0); a claim of one of them at a giver holding a user id proposes the pair
+again (order39's rule, bench draw 153). Its merge notes the claimant's side, which leaves again when a still earlier
+event claims the giver's member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed).
 """
 
 from __future__ import annotations
