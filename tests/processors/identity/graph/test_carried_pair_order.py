@@ -39,6 +39,11 @@ FORMS: dict[str, list[dict[str, Any]]] = {
         identify(anonymousId="x9", email=E1),
         identify(anonymousId="x9", email=E1),
     ],
+    "47": [
+        identify(anonymousId="x2", email=E0),
+        identify(anonymousId="x0", userId="u-0", email=E0),
+        identify(anonymousId="x0", email=E0),
+    ],
     "2434": [
         identify(anonymousId="x2", userId="u-1", email=E0),
         identify(anonymousId="x0", email=E0),
@@ -73,6 +78,14 @@ LEFT: dict[str, list[tuple[int, int | None, tuple[int, ...]]]] = {
     "153": [(1, None, (2, 1, 0)), (3, 3, (2, 1, 0)), (3, 11, (2, 1, 0))],
     "1728": [(1, None, (2, 1, 0)), (3, 3, (2, 1, 0)), (3, 7, (2, 1, 0)), (3, 11, (2, 1, 0))],
     "1991": _LOGIN_FIRST,
+    "47": [
+        (1, None, (2, 1, 0)),
+        (3, 3, (2, 1, 0)),
+        (3, 5, (2, 1, 0)),
+        (3, 7, (2, 0, 1)),
+        (3, 7, (2, 1, 0)),
+        (3, 11, (2, 1, 0)),
+    ],
     "2434": _LOGIN_FIRST,
     "1299": [
         (1, None, (1, 2, 0)),
