@@ -43,6 +43,12 @@ same bytes), and the claim proposes it again; where the claim came first (t2, t1
 the claim took the e-mail (``given``). Measured (``tests/bench/results/identity_email_order.md``, branch order27):
 157 -> 148 differing draws, none newly; without the guard on a customer holding a user id (``_holds_one``) 141, but
 draws 1455 and 1957 newly differed.
+
+Read by ``claim_node.on_give`` too (``carried``, ``carried_with``, ``linked_in``, ``came_in``): a user-less event
+applied where two of its identifiers were members ranked before it met them together (``{x9, e0}`` t0, ``{x1, u-0,
+e0}`` t1, ``{x1, e0}`` t2 arriving t1, t2, t0); a claim of one of them at a giver holding a user id proposes the pair
+again (order39's rule, bench draw 153). Its merge notes the claimant's side, which leaves again when a still earlier
+event claims the giver's member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed).
 """
 
 from __future__ import annotations
@@ -95,6 +101,90 @@ def note_applied(policy: LinkPolicy, state: CustomerState, linked: Iterable[str]
                 if other != key:
                     kept = remember(kept, _pair(key, rank, other), MAX_CAME_WITH)
     state.came_with = kept
+
+
+def carried(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], rank: int) -> None:
+    """An event of ``rank`` (``Apply.rank``) carrying no identifier of a type limited to one was applied here, where it
+    found members ``ids`` (``Apply.ids``, else ``Apply.linked``) that ranked before it: it brought none of them, it met
+    them together. Each pair is noted (a hash of its own kind, at the rank the first of the two holds), read by
+    ``carried_with`` when a claim takes one of them."""
+    ids = list(dict.fromkeys(ids))
+    if any(policy.limit(kind_of(key)) == 1 for key in ids):
+        return
+    members = state.members
+    held = [key for key in ids if key in members and 0 < member_rank(members[key]) < rank]
+    kept = state.came_with
+    for key in held:
+        for other in held:
+            if other != key:
+                kept = remember(kept, _carried(key, member_rank(members[key]), other), MAX_CAME_WITH)
+    state.came_with = kept
+
+
+def carried_fell(state: CustomerState, key: str, old: int, new: int) -> None:
+    """Member ``key``'s rank falls from ``old`` to ``new`` (``rank_node.on_rekey``: an earlier event carries it, often
+    the one whose claim takes it next): the pairs ``carried`` noted at ``old`` hold at ``new`` too."""
+    kept = state.came_with
+    if not kept:
+        return
+    for other in state.members:
+        if other != key and recalls(kept, _carried(key, old, other)):
+            kept = remember(kept, _carried(key, new, other), MAX_CAME_WITH)
+    state.came_with = kept
+
+
+def carried_with(policy: LinkPolicy, state: CustomerState, key: str, rank: int) -> list[str]:
+    """The members a user-less event applied here carried together with member ``key`` while ``key`` ranked ``rank``
+    here, both ranked before that event (``carried``), sorted. A claim of ``key`` by an earlier event takes it to
+    another customer (``claim_node.on_give``): in time order that event's customer held ``key`` first, the other
+    member was elsewhere (a weighing kept the event that brought it apart: why they are two customers), and the later
+    event met the two in an ``offer``, weighed (bench draw 153: ``{x9, e0}`` t0, ``{x1, u-0, e0}`` t1, ``{x1, e0}`` t2
+    arriving t1, t2, t0: t1's join at ``{x9, e0}`` a review in time order, t2's offer merged at 10.3 bits; arriving
+    last, t0's claim of ``e0`` left ``{x1, u-0}`` apart). Only where this customer holds a user id (``_holds_one``,
+    the other way round from ``met_through``): one without may be given one by an event ranked before the later one
+    that has not arrived yet, and in time order that login made the later event's offer meet two user ids (bench draw
+    540: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t3, ``{x2, e0}`` t4 arriving t1, t4, ..., t0, t3)."""
+    kept = state.came_with
+    if not kept or not _holds_one(policy, state):
+        return []
+    return sorted(other for other in state.members if other != key and recalls(kept, _carried(key, rank, other)))
+
+
+def proposed(state: CustomerState, key: str) -> None:
+    """A pair ``carried_with`` gave was proposed again from this customer, ``key`` the member it keeps (``claim_node.
+    on_give``): read by ``linked_in`` where the proposal merges, to tell this side from the claimant's."""
+    state.came_with = remember(state.came_with, _proposed(key), MAX_CAME_WITH)
+
+
+def linked_in(state: CustomerState, pair: Iterable[str], own: Iterable[str], theirs: Iterable[str],
+              their_kept: bytes) -> None:
+    """A proposal of a pair ``carried_with`` gave merged here (``customer_merge.on_offer``): ``own`` this root's
+    members before it, ``theirs`` the loser's, ``their_kept`` the loser's ``came_with``. The side that does not hold
+    the giver's member (``proposed``) is the claimant's: each of its members is noted as linked in through the giver's
+    member (read by ``came_in`` when a claim takes that member)."""
+    own, theirs = list(own), list(theirs)
+    for key in pair:
+        if key in theirs and recalls(their_kept, _proposed(key)):
+            side = own
+        elif key in own and recalls(state.came_with, _proposed(key)):
+            side = theirs
+        else:
+            continue
+        kept = state.came_with
+        for other in side:
+            kept = remember(kept, _came_in(other, key), MAX_CAME_WITH)
+        state.came_with = kept
+        return
+
+
+def came_in(state: CustomerState, key: str) -> list[str]:
+    """The members a pair proposal through member ``key`` linked in (``linked_in``), sorted: ``key`` claimed away by
+    an earlier event, in time order the later event that carried the pair met ``key`` on the claimant's customer,
+    and never linked them to this one (``claim_node.on_give``)."""
+    kept = state.came_with
+    if not kept:
+        return []
+    return sorted(other for other in state.members if recalls(kept, _came_in(other, key)))
 
 
 def merge(state: CustomerState, theirs: bytes) -> None:
@@ -244,6 +334,18 @@ def _met(key: str, rank: int, other: str) -> str:
 
 def _fell(key: str, rank: int, other: str) -> str:
     return f"{key}|{rank}|fell|{other}"
+
+
+def _carried(key: str, rank: int, other: str) -> str:
+    return f"{key}|{rank}|carried|{other}"
+
+
+def _proposed(key: str) -> str:
+    return f"{key}|carried-proposed"
+
+
+def _came_in(member_key: str, key: str) -> str:
+    return f"{member_key}|came-in|{key}"
 
 
 def _given(key: str) -> str:

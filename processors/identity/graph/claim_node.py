@@ -261,6 +261,13 @@ def on_give(ctx: Node, message: Give) -> None:
     # A later event without a user id that brought it with a member here met both customers: an offer in time order.
     for other in came_with.met_through(ctx.policy, state, key, member_rank(value)):
         weigh_again.propose(ctx, f"{message.token}~{other}", message.channel, [key, other])
+    # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
+    for other in came_with.carried_with(ctx.policy, state, key, member_rank(value)):
+        came_with.proposed(state, other)
+        weigh_again.propose(ctx, f"{message.token}~carried~{other}", message.channel, [key, other],
+                            weigh_again.CARRIED_PREFIX)
+    # ... and a pair proposed so that linked members here through it: in time order that event met it at the claimant.
+    weigh_again.unlinked(ctx, key, message.event_id, message.channel)
     weigh_again.claimed_away(ctx, key, member_rank(value), message.rank, message.customer, message.traits)
     elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
     household_call.ask(ctx)  # a call that came first, without identifiers now: its person may be the household's

@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    came_with,
     displace,
     fits_two,
     holder_review,
@@ -205,6 +206,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)
         _alias_applied(ctx, saga, message)
+        if saga.event_id.startswith(weigh_again.CARRIED_PREFIX):  # which side the pair linked in (came_with.py)
+            came_with.linked_in(state, saga.lookup_only, own_members, message.members, message.came_with)
         weigh_again.aliased(ctx, saga)  # an alias's late link settles the kept events it links again
         weigh_again.again(ctx)  # the two sides' members together may show that time order weighed an event
     if apart and (side := own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:

@@ -28,6 +28,7 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
         old = member_rank(members[key])
         if old:  # the members planned before it that were here when it came (customer_join.weighed_the_other_way)
             came_with.fell(ctx.policy, ctx.state, key, old, message.rank)
+            came_with.carried_fell(ctx.state, key, old, message.rank)  # a later event met it with another member
             joined.fell(ctx.policy, ctx.state, key, old, message.rank)  # with whom since which rank
         # Whom a user-less event brought it with (read by claim_node.on_give), and what a claim took from the two:
         for other in came_with.lowered(ctx.policy, ctx.state, key, old, message.rank):

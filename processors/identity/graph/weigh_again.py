@@ -67,6 +67,7 @@ from collections.abc import Iterable
 
 import msgspec
 
+from processors.identity.graph import came_with
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
@@ -93,6 +94,7 @@ from processors.identity.rules import CO_OBSERVED, MATCH_REVIEW, MATCH_WEIGHT
 MAX_UNWEIGHED = 8  # the latest events a customer keeps to decide again (``CustomerState.unweighed``)
 SEED_SUFFIX = "~weighed-again"  # seeds the id of the customer an event's identifiers leave for (with its event id)
 TOKEN_PREFIX = "again~"  # the id of a kept-apart pair's link again (``relinked``): a hash, no identifier value
+CARRIED_PREFIX = "again~carried~"  # ... of a pair a later event carried, proposed at a claim (``came_with.carried``)
 
 
 def note(ctx: Node, saga: Saga, keys: Iterable[str]) -> None:
@@ -198,12 +200,12 @@ def relinked(ctx: Node, event_id: str, ids: list[str], held: list[str]) -> None:
             propose(ctx, f"{event_id}~{entry.event_id}", entry.channel, [linking[0], gone[0]])
 
 
-def propose(ctx: Node, seed: str, channel: str, pair: list[str]) -> None:
+def propose(ctx: Node, seed: str, channel: str, pair: list[str], prefix: str = TOKEN_PREFIX) -> None:
     """Link the two identifiers ``pair`` again: a look-up-only proposal (it visits both and meets their customers in
-    an ``offer``, weighed, the limits checked; lineage rule ``co-observed``), its id ``TOKEN_PREFIX`` and a hash of
+    an ``offer``, weighed, the limits checked; lineage rule ``co-observed``), its id ``prefix`` and a hash of
     ``seed`` (no identifier value; the same on a redelivery)."""
     digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
-    saga = new_saga(TOKEN_PREFIX + digest, channel, 0, [], None, 0.0, lookup_only=pair)
+    saga = new_saga(prefix + digest, channel, 0, [], None, 0.0, lookup_only=pair)
     saga = msgspec.structs.replace(saga, proposal=True, rule=CO_OBSERVED)
     ctx.send(saga.ids[0], Visit(saga))
 
@@ -327,6 +329,26 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
         new_id = _split(ctx, entry, new, decision)
         kept_apart(ctx, decision, score, Lineage(entry.event_id, entry.channel, _rule(decision)), key, new_id,
                    claimant, (ctx.policy.plan_order(new)[0], key))
+
+
+def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
+    """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``): the members a pair
+    proposal through ``key`` linked in (``came_with.came_in``) leave for a customer of their own. In time order the
+    later event that carried ``key`` with the claimant's member met ``key`` on that earlier event's customer, and
+    linked nothing to this one (bench draw 3421's cut: ``{x1, u-2, e0}`` t0, ``{u-1, e1}`` t1, ``{x9, e0}`` t2,
+    ``{x1, u-1, e0}`` t3, ``{x1, e0}`` t4 arriving t3, t4, t2, t1, t0: t2's claim of ``e0`` proposed ``x1`` with
+    ``e0`` again and merged ``{x9, e0}`` into ``{x1, u-1}``; t0's claims then took ``x1`` and ``e0``, and ``x9``
+    stayed with ``u-1``, where time order kept it a customer of its own). Announced as the processor's split under
+    the proposal's rule (``co-observed``), not an operator's."""
+    state = ctx.state
+    leaving = came_with.came_in(state, key)
+    if not leaving or len(leaving) == len(state.members):
+        return
+    born = min(member_rank(state.members[other]) for other in leaving) % LATE_BAND >> HASH_BITS
+    new_id = customer_id(born, f"{message_event_id}~{leaving[0]}~{key}{SEED_SUFFIX}")
+    reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as in time order"
+    split = Split(ctx.key, new_id, tuple(leaving), reason, Lineage(message_event_id, channel, CO_OBSERVED))
+    split_off(ctx, leaving, split, born, apart=False)
 
 
 def _rule(decision: Decision) -> str:
