@@ -13,7 +13,8 @@ Left (strict xfails): draw 905's form arriving the login last (``test_event_side
 before); the core of draw 498, A ``{x2, e1}`` t0, B ``{x1, u-0, e1}`` t1, C ``{x1, e1}`` t2, arriving A last. In time
 order B's join at A's customer is a review and C then links the two in an offer (``x1`` on both sides, +10.28);
 arriving B, C, A, C is applied to B's customer with nothing new and A's join is the only weighing (the kind "a later
-browser event repeats a pair its login's join split" of the results page). Measured:
+browser event repeats a pair its login's join split" of the results page); the carried pair proposed again at the
+earliest claim (``test_carried_pair_order.py``) leaves only C, B, A on one partition of it. Measured:
 ``tests/bench/results/identity_email_order.md``.
 """
 
@@ -47,10 +48,12 @@ FORMS: dict[str, list[dict[str, Any]]] = {
              identify(anonymousId="x0", email=E0)],
 }
 
-# Draw 498's core (module docstring): B and C before A differ, on one partition and interleaved.
+# Draw 498's core (module docstring): B and C before A differed, on one partition and interleaved (10 of 30 on
+# round4 2e851f2a); with the carried pair proposed again at the earliest claim (``weigh_again.CARRIED_PREFIX``,
+# test_carried_pair_order.py) only C, B, A on one partition still differs.
 LEFT_FORM = [identify(anonymousId="x2", email=E1), identify(anonymousId="x1", userId="u-0", email=E1),
              identify(anonymousId="x1", email=E1)]
-LEFT = {(1, None): [(1, 2, 0), (2, 1, 0)], **{(3, seed): [(1, 0, 2), (1, 2, 0)] for seed in (3, 5, 7, 11)}}
+LEFT = {(1, None): [(2, 1, 0)]}
 
 # Guard: the repeat of an earlier event still on its way. A ``{x0, u-0, e0}`` t0, B ``{x2, e1}`` t1, C ``{x2, e0}``
 # t2, D ``{x2, e1}`` t3 arriving A, D, C, B: C's offer meets D's customer, which holds nothing ranked before C yet,
@@ -91,7 +94,7 @@ def test_a_repeat_of_a_split_pair_agrees_where_the_login_is_not_last(partitions:
     expected = replay(events, range(len(events))).local.clusters()
     assert len(expected) == 1
     for order in _orders(LEFT_FORM):
-        if order not in LEFT[(partitions, interleave)]:
+        if order not in LEFT.get((partitions, interleave), ()):
             assert replay(events, order, partitions=partitions, seed=interleave).local.clusters() == expected, order
 
 
@@ -100,7 +103,7 @@ def test_a_repeat_of_a_split_pair_agrees_where_the_login_is_not_last(partitions:
 @pytest.mark.xfail(strict=True, reason="B, C before A: C carried nothing new at B's customer, never weighed after")
 def test_a_repeat_of_a_split_pair_arriving_before_the_login(
         partitions: int, interleave: int | None, order: tuple[int, ...]) -> None:
-    """Draw 498's core, the login last: not fixed (module docstring)."""
+    """Draw 498's core, C, B, A on one partition: not fixed (module docstring)."""
     events = segment(*LEFT_FORM)
     expected = replay(events, range(len(events))).local.clusters()
     assert replay(events, order, partitions=partitions, seed=interleave).local.clusters() == expected
