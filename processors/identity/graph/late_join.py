@@ -31,6 +31,7 @@ import hashlib
 
 import msgspec
 
+from processors.identity.graph import came_with
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_steps import Node
 from processors.identity.graph.limits import member_rank, saga_rank
@@ -38,7 +39,7 @@ from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Visit
 from processors.identity.graph.saga import new_saga
 from processors.identity.graph.state import LateJoin
-from processors.identity.rules import CO_OBSERVED
+from processors.identity.rules import CO_OBSERVED, UNTOLD_KINDS, kind_of
 
 MAX_LATE = 4  # weighed joins a root remembers, the latest: an older one is not decided again
 TOKEN_PREFIX = "latejoin~"
@@ -77,16 +78,41 @@ def applied(ctx: Node) -> None:
             continue
         _drop(ctx, entry)
         if all(member_rank(members[key]) > entry.rank for key in _before(ctx, entry.linking)):
-            late = late_saga(entry)
+            late = late_saga(f"{entry.event_id}~{entry.linking}", entry.channel, [entry.linking, entry.added[0]])
             ctx.send(late.ids[0], Visit(late))
 
 
-def late_saga(entry: LateJoin) -> Saga:
-    """The link of the event's identifiers' customer with this one: look-up only, no weight (``force``: time order
-    took the event unweighed), the limits checked. Lineage rule ``co-observed`` (the event carried both); its id a hash
-    of the event (an identifier value never travels in an id), the same on a redelivery."""
-    digest = hashlib.sha256(f"{entry.event_id}~{entry.linking}".encode()).hexdigest()[:24]
-    saga = new_saga(TOKEN_PREFIX + digest, entry.channel, 0, [], None, 0.0, lookup_only=[entry.linking, entry.added[0]])
+def given(ctx: Node, key: str, rank: int) -> list[str]:
+    """The members to link again with member ``key``, which a claim whose event ranks ``rank`` takes
+    (``claim_node.on_give``, after the member left): the anonymous ids planned after ``key`` that a trait-less event
+    without a user id, ranked after the claim's and applied here, found with it (``came_with.note_applied``; the
+    anonymous id still ranks at that event's rank), where every member planned before ``key`` ranks after that event.
+    In time order that event came after the claim's, met the claimant's customer through ``key`` with nothing planned
+    before it there, and joined it unweighed; the later login joined them both (the login on the second browser,
+    ``{A, e}`` t1, ``{B, e}`` t2, ``{u, B, e}`` t3 arriving t3 first). Linked by ``late_saga``; nothing where no member
+    is planned before ``key`` (``came_with.met_through`` proposes those)."""
+    state = ctx.state
+    before = _before(ctx, key)
+    if not before:
+        return []
+
+    def met(other: str, held: int) -> bool:
+        return rank < held and recalls(state.ranks_applied, str(held)) \
+            and all(member_rank(state.members[first]) > held for first in before) \
+            and came_with.brought_together(state, key, held, other)
+
+    return sorted(other for other, value in state.members.items()
+                  if kind_of(other) in UNTOLD_KINDS and ctx.policy.plan_order([key, other])[0] == key
+                  and met(other, member_rank(value)))
+
+
+def late_saga(seed: str, channel: str, pair: list[str]) -> Saga:
+    """The link of the two identifiers ``pair``'s customers: look-up only, no weight (``force``: time order took the
+    event unweighed), the limits checked. Lineage rule ``co-observed`` (the event carried both); its id a hash of
+    ``seed`` (the event's id or the claim's token: an identifier value never travels in an id), the same on a
+    redelivery."""
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:24]
+    saga = new_saga(TOKEN_PREFIX + digest, channel, 0, [], None, 0.0, lookup_only=pair)
     return msgspec.structs.replace(saga, proposal=True, rule=CO_OBSERVED, force=True)
 
 
