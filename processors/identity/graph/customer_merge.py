@@ -47,7 +47,7 @@ from processors.identity.graph.merge_refusal import refuse
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Link, Offer, OfferResult
 from processors.identity.graph.profile_codec import encode_profile
-from processors.identity.graph.saga import HOUSEMATE_TOKEN, copy_saga, lineage
+from processors.identity.graph.saga import HOUSEMATE_TOKEN, OWNER_TOKEN, copy_saga, lineage
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import (
     EARLIEST_CLAIM,
@@ -136,7 +136,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
     # weight; any other pair it proposed stays apart unannounced (blocking weighs it as before).
     named = message.token.startswith(HOUSEHOLD_TOKEN) and household_call.attributes(message, state)
     housemates = (holders_pair and not holders.merge(ctx, message, saga, limit_reason)) or (
-        message.token.startswith(HOUSEHOLD_TOKEN) and not named)
+        message.token.startswith(HOUSEHOLD_TOKEN) and not named) or (
+        message.token.startswith(OWNER_TOKEN) and not holders_pair)  # a new owner's pair: holders.py's alone
     if housemates:
         pass
     elif dissolving(saga) and set(giver_members) - set(saga.lookup_only):

@@ -32,6 +32,7 @@ from processors.identity.graph.contest import carried_by_both, weigh_offer
 from processors.identity.graph.context import Ctx
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Offer
+from processors.identity.graph.saga import OWNER_TOKEN
 from processors.identity.graph.state import CustomerState
 from processors.identity.matching.weights import Decision
 
@@ -47,6 +48,8 @@ def merge(ctx: Ctx[CustomerState], message: Offer, saga: Saga, limit_reason: str
             message.do_not_merge):
         return False
     decision = weigh_offer(ctx, message, saga, household(message, state))[0]
+    if message.token.startswith(OWNER_TOKEN):  # a new owner's pair (seek.propose_owner): time order's join only
+        return decision is not Decision.REFUSE and browsers(ctx, message, state)
     return decision is Decision.MERGE or decision is Decision.REVIEW and browsers(ctx, message, state)
 
 
