@@ -24,6 +24,9 @@ Two browsers of one e-mail (issue #8 point 5): a pair holding nothing planned be
 side's event, meeting the other through it, joins unweighed (``customer_join``). Such a pair is proposed where a
 browser's join was weighed against a login that held the e-mail until its earliest event's claim took it (bench draw
 1859, ``test_holders_browsers.py``). Measured: ``tests/bench/results/identity_email_order.md`` (branch order39).
+Where that pair was weighed while the earliest browser's claim of the identifier was on its way (neither side held
+it), the identifier proposes its new owner with each customer kept apart through it (``seek.propose_owner``): such a
+pair merges only by ``browsers`` (branch order43).
 """
 
 from __future__ import annotations
