@@ -7,7 +7,9 @@ partitions B's join was weighed against the login's customer before A's earlier 
 review, B apart), or A's join was and its claim took the e-mail from the login's customer after B's event had been
 applied there (A apart with the e-mail). Now the weighed join is linked again once the e-mail's earliest event is
 applied (``late_join.applied``), and the claim links the browser a later event brought with the e-mail
-(``late_join.given``). A login earlier by event time than the second browser weighs it in every order (guards).
+(``late_join.given``); a browser kept apart through the e-mail is proposed with the e-mail's new owner
+(``seek.propose_owner``). A login earlier by event time than the second browser, or one without a browser, is
+weighed in every order as in time order (guards).
 """
 
 from __future__ import annotations
@@ -47,9 +49,8 @@ GUARDS: dict[str, list[dict[str, Any]]] = {
 }
 LAYOUTS = ((1, None), (3, 3), (3, 5), (3, 7), (3, 11))
 TWELVE = ((12, 3), (12, 5), (12, 7), (12, 11))
-# Three browsers, the login on the last: B's join weighed at the login's customer, then A's claim of the e-mail
-# arriving before C's link is decided (not traced further).
-THREE_LEFT = {((3, 1, 0, 2), 3, 3), ((3, 1, 0, 2), 3, 11), ((3, 1, 2, 0), 3, 3)}
+# A login without a browser (the e-mail alone): time order weighs it against the browsers' customer (a review).
+NO_BROWSER: list[dict[str, Any]] = [identify(anonymousId="A", email=E), identify(anonymousId="B", email=E), LOGIN]
 
 
 def _clusters(calls: list[dict[str, Any]], order: tuple[int, ...], partitions: int = 1,
@@ -84,21 +85,29 @@ def test_on_twelve_partitions_too(name: str, order: tuple[int, ...], partitions:
     assert _clusters(calls, order, partitions, seed) == _everything(calls)
 
 
-def _three_cases(calls: list[dict[str, Any]], left: set[tuple[tuple[int, ...], int, int | None]]) -> list[Any]:
-    return [pytest.param(order, partitions, seed, id=f"{''.join(map(str, order))}-{partitions}-{seed}",
-                         marks=[pytest.mark.xfail(strict=True, reason="B stays apart")]
-                         if (order, partitions, seed) in left else [])
-            for order in itertools.permutations(range(4)) for partitions, seed in LAYOUTS]
+THREE_CASES = [(order, partitions, seed) for order in itertools.permutations(range(4)) for partitions, seed in LAYOUTS]
 
 
-@pytest.mark.parametrize(("order", "partitions", "seed"), _three_cases(THREE, set()))
+@pytest.mark.parametrize(("order", "partitions", "seed"), THREE_CASES)
 def test_three_browsers_and_a_login_on_the_first(order: tuple[int, ...], partitions: int, seed: int | None) -> None:
     assert _clusters(THREE, order, partitions, seed) == _everything(THREE)
 
 
-@pytest.mark.parametrize(("order", "partitions", "seed"), _three_cases(THREE_ON_THE_LAST, THREE_LEFT))
+@pytest.mark.parametrize(("order", "partitions", "seed"), THREE_CASES)
 def test_three_browsers_and_a_login_on_the_last(order: tuple[int, ...], partitions: int, seed: int | None) -> None:
+    """B's join weighed at the login's customer, then A's claim of the e-mail: C joins A's customer (late_join) and
+    B, kept apart through the e-mail, is proposed with its new owner (``seek.propose_owner``)."""
     assert _clusters(THREE_ON_THE_LAST, order, partitions, seed) == _everything(THREE_ON_THE_LAST)
+
+
+@pytest.mark.parametrize(("partitions", "seed"), (*LAYOUTS, *TWELVE))
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_a_login_without_a_browser_stays_apart_as_in_time_order(
+    order: tuple[int, ...], partitions: int, seed: int | None
+) -> None:
+    want = _clusters(NO_BROWSER, (0, 1, 2))
+    assert len(want) == 2
+    assert _clusters(NO_BROWSER, order, partitions, seed) == want
 
 
 @pytest.mark.parametrize(("partitions", "seed"), LAYOUTS)
