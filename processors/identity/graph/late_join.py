@@ -7,7 +7,8 @@ Browser A types the family e-mail (``{A, e}`` t1), browser B types it (``{B, e}`
 ``{A, B, e, u}``. Arriving login first, B's event met the login's customer ``{u, A, e}``, where ``u`` is planned before
 ``e`` and A's earlier event, still on its way, had not yet lowered ``e``'s rank: weighed, a review (+3.9 bits, nothing
 but identifiers on either side), B on a customer of its own; A's event, applied after, changed nothing. On three
-partitions arrivals t3, t1, t2 and t3, t2, t1 left B apart (tester50 F8; on twelve partitions 021 did too).
+partitions arrivals t3, t1, t2 and t3, t2, t1 left B apart (on twelve partitions 021 did too; the household
+scenes' S2).
 
 The rule: a trait-less event whose join was weighed that way is remembered (``note``: the linking identifier not
 settled before the event at the join, every member planned before it ranking after the event; in
@@ -19,10 +20,13 @@ proposal, ``force``, the limits checked, lineage rule ``co-observed``), as ``dis
 id. Where a member planned before it ranks before the event by then, time order weighed it too: the entry is dropped.
 Not moved at a merge (as ``awaited``); the review the join requested stays open.
 
+The login on the second browser (``{u, B, e}`` t3 arriving first): A's join is weighed and its claim takes ``e``,
+while B's event, applied on the login's customer before the claim, met A's customer in time order: ``given``, read at
+the claim's ``give``, links B the same way.
+
 Measured: ``tests/bench/results/identity_email_order.md`` (branch order43); ``test_late_join.py``,
-``test_household_scenes.py``. Not covered: the login on the second browser (``{u, B, e}`` t3 arriving first): A's
-event is weighed and its claim takes ``e``, while B's event, applied on the login's customer before the claim, is not
-remembered as having met A's customer (``came_with.met_through`` proposes nothing beside a user id).
+``test_household_scenes.py``. Not covered: a merge of the keeper before the linking identifier's earliest event is
+applied (the entries stay behind), and the review the weighed join requested, which stays open.
 """
 
 from __future__ import annotations
