@@ -202,6 +202,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         else:
             saga.current = belongs(ctx, saga, message, current, other)
     else:
+        if message.token.startswith(OWNER_TOKEN):  # a new owner's pair: its kept events joined through the identifier
+            message = holders.met_through(ctx, message, state)
         absorb(ctx, message, saga, current, giving=giving, score=score,
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)
