@@ -308,6 +308,12 @@ def met_through(policy: LinkPolicy, state: CustomerState, key: str, rank: int) -
     return sorted(other for other in state.members if other != key and recalls(state.came_with, _met(key, rank, other)))
 
 
+def brought_together(state: CustomerState, key: str, rank: int, other: str) -> bool:
+    """Whether a trait-less event without a user id, of ``rank``, found ``key`` with the anonymous id ``other`` here
+    (a pair of ``note_applied``)."""
+    return recalls(state.came_with, _pair(key, rank, other))
+
+
 def _holds_one(policy: LinkPolicy, state: CustomerState) -> bool:
     """Whether ``state`` holds an identifier of a type limited to one (a user id): then the offer time order weighed may
     have met another of that type on the claimant's side, brought by an event that has not arrived yet (bench draws

@@ -63,6 +63,7 @@ from processors.identity.graph import (
     holder_review,
     household_call,
     late_claim,
+    late_join,
     master,
     moved_off,
     recycle,
@@ -87,7 +88,7 @@ from processors.identity.graph.limits import (
 )
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.claims import CLAIM_PREFIX, Adopt, Claim, Give
-from processors.identity.graph.messages.steps import Evict, Link, Note, Release
+from processors.identity.graph.messages.steps import Evict, Link, Note, Release, Visit
 from processors.identity.graph.outputs import Lineage, Linked
 from processors.identity.graph.saga import ANONYMOUS, TOLD, command_saga
 from processors.identity.graph.state import IdentifierState
@@ -268,6 +269,10 @@ def on_give(ctx: Node, message: Give) -> None:
                             weigh_again.CARRIED_PREFIX)
     # ... and a pair proposed so that linked members here through it: in time order that event met it at the claimant.
     weigh_again.unlinked(ctx, key, message.event_id, message.channel)
+    # ... and one beside a later login that brought it with an anonymous id met the claimant unweighed (late_join.py).
+    for other in late_join.given(ctx, key, message.rank)[:1]:
+        late = late_join.late_saga(f"{message.token}~{other}", message.channel, [key, other])
+        ctx.send(late.ids[0], Visit(late))
     weigh_again.claimed_away(ctx, key, member_rank(value), message.rank, message.customer, message.traits)
     elsewhere.given_up(state, key, split_contacts.kept(ctx), message.carried_with)
     household_call.ask(ctx)  # a call that came first, without identifiers now: its person may be the household's

@@ -34,6 +34,7 @@ from processors.identity.graph import (
     fits_two,
     holder_review,
     joined,
+    late_join,
     logins,
     moved_off,
     weaker_login,
@@ -114,6 +115,8 @@ def on_join(ctx: Node, message: Join) -> None:
             for key in linking:
                 if key in members:
                     contested(saga, key)
+        if persons and housemate[0] is Decision.REVIEW:  # time order may have met nobody planned before it
+            late_join.note(ctx, saga, linking[0], added)
         saga.current, saga.pending = None, [culprit]
     elif culprit in giving and message.new:  # the new identifier ranks last: dropped; the event stays here
         announce(ctx, Refused(culprit, giving[culprit], lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key))

@@ -48,7 +48,7 @@ from processors.identity.graph.merge_refusal import refuse
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.messages.steps import Link, Offer, OfferResult
 from processors.identity.graph.profile_codec import encode_profile
-from processors.identity.graph.saga import HOUSEMATE_TOKEN, copy_saga, lineage
+from processors.identity.graph.saga import HOUSEMATE_TOKEN, OWNER_TOKEN, copy_saga, lineage
 from processors.identity.matching.weights import Decision
 from processors.identity.rules import (
     EARLIEST_CLAIM,
@@ -137,7 +137,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
     # weight; any other pair it proposed stays apart unannounced (blocking weighs it as before).
     named = message.token.startswith(HOUSEHOLD_TOKEN) and household_call.attributes(message, state)
     housemates = (holders_pair and not holders.merge(ctx, message, saga, limit_reason)) or (
-        message.token.startswith(HOUSEHOLD_TOKEN) and not named)
+        message.token.startswith(HOUSEHOLD_TOKEN) and not named) or (
+        message.token.startswith(OWNER_TOKEN) and not holders_pair)  # a new owner's pair: holders.py's alone
     if housemates:
         pass
     elif dissolving(saga) and set(giver_members) - set(saga.lookup_only):
@@ -202,6 +203,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         else:
             saga.current = belongs(ctx, saga, message, current, other)
     else:
+        if message.token.startswith(OWNER_TOKEN):  # a new owner's pair: its kept events joined through the identifier
+            message = holders.met_through(ctx, message, state)
         absorb(ctx, message, saga, current, giving=giving, score=score,
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)

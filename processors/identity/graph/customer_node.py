@@ -23,6 +23,7 @@ from processors.identity.graph import (
     handoff_moves,
     household_call,
     joined,
+    late_join,
     late_owner,
     move_contact,
     moved_off,
@@ -99,6 +100,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     joined.carried(ctx.policy, ctx.state, message.ids or message.linked, message.rank)  # pairs linked through it
     weigh_again.carried(ctx, message.event_id, message.ids or message.linked)  # a later event linked a kept pair again
     weigh_again.again(ctx)  # ... or, its rank settled, an earlier event's members show time order weighed one
+    late_join.applied(ctx)  # a join weighed only for a later login: its linking identifier's earliest event came
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
         # not on this screen pop, nor on its contact stream. The housemates kept apart through the family

@@ -24,14 +24,20 @@ Two browsers of one e-mail (issue #8 point 5): a pair holding nothing planned be
 side's event, meeting the other through it, joins unweighed (``customer_join``). Such a pair is proposed where a
 browser's join was weighed against a login that held the e-mail until its earliest event's claim took it (bench draw
 1859, ``test_holders_browsers.py``). Measured: ``tests/bench/results/identity_email_order.md`` (branch order39).
+Where that pair was weighed while the earliest browser's claim of the identifier was on its way (neither side held
+it), the identifier proposes its new owner with each customer kept apart through it (``seek.propose_owner``): such a
+pair merges only by ``browsers`` (branch order43).
 """
 
 from __future__ import annotations
 
+import msgspec
+
 from processors.identity.graph.contest import carried_by_both, weigh_offer
 from processors.identity.graph.context import Ctx
-from processors.identity.graph.messages.base import Saga
+from processors.identity.graph.messages.base import Saga, Unweighed
 from processors.identity.graph.messages.steps import Offer
+from processors.identity.graph.saga import OWNER_TOKEN
 from processors.identity.graph.state import CustomerState
 from processors.identity.matching.weights import Decision
 
@@ -47,6 +53,8 @@ def merge(ctx: Ctx[CustomerState], message: Offer, saga: Saga, limit_reason: str
             message.do_not_merge):
         return False
     decision = weigh_offer(ctx, message, saga, household(message, state))[0]
+    if message.token.startswith(OWNER_TOKEN):  # a new owner's pair (seek.propose_owner): time order's join only
+        return decision is not Decision.REFUSE and browsers(ctx, message, state)
     return decision is Decision.MERGE or decision is Decision.REVIEW and browsers(ctx, message, state)
 
 
@@ -62,6 +70,30 @@ def browsers(ctx: Ctx[CustomerState], message: Offer, state: CustomerState) -> b
     first = ctx.policy.plan_order(both)[0]
     return all(key in both or ctx.policy.plan_order([first, key])[0] == first
                for key in [*state.members, *message.members])
+
+
+def met_through(ctx: Ctx[CustomerState], message: Offer, state: CustomerState) -> Offer:
+    """A new owner's pair merging by ``browsers`` (``seek.propose_owner``): the side not holding the identifier both
+    carried was kept apart through it, so each of its kept events (``CustomerState.unweighed``, its own) names that
+    identifier at the event's rank, as if it had joined through it (``weigh_again_claimant.took`` does the like): a
+    still earlier event's claim of the identifier then splits it off again as time order weighed it
+    (``weigh_again.claimed_away``; bench draw 517's cut, ``test_weigh_again_claimant.py``). Returns the offer, its
+    loser's records named so; the survivor's are named in place."""
+    both = carried_by_both(message, state)
+    if not both:
+        return message
+    first = ctx.policy.plan_order(both)[0]
+
+    def named(entries: list[Unweighed]) -> list[Unweighed]:
+        return [msgspec.structs.replace(entry, ranks={**entry.ranks, first: max(entry.ranks.values())})
+                if entry.ranks and first not in entry.ranks and not entry.left and not entry.through else entry
+                for entry in entries]
+
+    if first in state.members and first not in message.members:
+        return msgspec.structs.replace(message, unweighed=named(message.unweighed))
+    if first in message.members and first not in state.members:
+        state.unweighed = named(state.unweighed)
+    return message
 
 
 def household(message: Offer, state: CustomerState) -> list[str]:

@@ -33,7 +33,7 @@ from processors.identity.graph.saga import (
     lineage,
     plan,
 )
-from processors.identity.graph.seek import offer_parked, propose_housemates
+from processors.identity.graph.seek import offer_parked, propose_housemates, propose_owner
 from processors.identity.graph.state import IdentifierState
 from processors.identity.rules import MAX_PER_CUSTOMER, RECORD_CHANNEL, SHARED_IDENTIFIER, kind_of
 
@@ -164,6 +164,7 @@ def on_assign(ctx: Node, message: Assign) -> None:
             ctx.send(late.ids[0], Visit(late))
         state.aliased, state.aliased_to = [], []
         offer_parked(ctx, state.owner)  # a housemate's record parked here may be the new owner's (seek.py)
+        propose_owner(ctx)  # a customer kept apart through it may be the new owner's in time order (seek.py)
         household_call.on_customer_came(ctx, state.owner, owner=True)  # a named call's household (household_call.py)
         on_owner(ctx)  # contacts placed elsewhere while it was nobody's move to its owner (late_owner.py)
     _end_reservation(ctx, message.token)

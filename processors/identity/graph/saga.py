@@ -78,6 +78,9 @@ def contact_mark(correlation_id: str | None, ids: list[str]) -> bytes:
 # Prefix of the proposals an identifier sends between customers kept apart through it (``seek.propose_housemates``):
 # decided only where one side holds no identifier (``customer_merge.on_offer``).
 HOUSEMATE_TOKEN = "hm:"
+# The same between a new owner and each customer kept apart through the identifier (``seek.propose_owner``): merged
+# only where time order joined the two unweighed (``holders.browsers``).
+OWNER_TOKEN = HOUSEMATE_TOKEN + "o"
 
 
 def command_saga(token: str, channel: str, rule: str) -> Saga:

@@ -73,7 +73,7 @@ from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Apply, Create, Link, Seek
 from processors.identity.graph.outputs import Unresolved
-from processors.identity.graph.saga import HOUSEMATE_TOKEN, command_saga, own_customer_id
+from processors.identity.graph.saga import HOUSEMATE_TOKEN, OWNER_TOKEN, command_saga, own_customer_id
 from processors.identity.graph.split_contacts import CONTACT_SCHEMAS
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.graph.state_parts import Housemates
@@ -170,6 +170,22 @@ def propose_housemates(ctx: Ctx[IdentifierState], customer: str) -> None:
             continue
         low, high = sorted((customer, other))
         token = f"{HOUSEMATE_TOKEN}{node_digest(ctx.key)}:{low}:{high}"  # no identifier value in ids (F1)
+        ctx.send(high, Link(low, False, None, f"{token}#0", command_saga(token, "PROCESSOR", BLOCKING_CANDIDATE)))
+
+
+def propose_owner(ctx: Ctx[IdentifierState]) -> None:
+    """The identifier has a new owner (``identifier_node.on_assign``): propose it with each customer kept apart through
+    the identifier, as ``propose_housemates`` does (``OWNER_TOKEN``, with the assignment's version: once per owner).
+    Merged only where neither holds anything planned before the identifier (``holders.browsers``): a browser kept apart
+    from a login's customer that then lost the identifier to the earliest browser's claim met that browser's customer
+    in time order and joined it unweighed (``{x0, e}`` t0, ``{x2, u, e}`` t1, ``{x1, e}`` t2 arriving t1, t2, t0: the
+    holders' pair of the two browsers was weighed while the claim was on its way; ``test_holders_browsers.py``)."""
+    owner = ctx.state.owner
+    for other in ctx.state.kept_apart:
+        if owner is None or other == owner:
+            continue
+        low, high = sorted((owner, other))
+        token = f"{OWNER_TOKEN}{ctx.state.version}:{node_digest(ctx.key)}:{low}:{high}"
         ctx.send(high, Link(low, False, None, f"{token}#0", command_saga(token, "PROCESSOR", BLOCKING_CANDIDATE)))
 
 

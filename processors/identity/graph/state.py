@@ -131,6 +131,19 @@ class Awaited(msgspec.Struct, array_like=True, frozen=True):
     channel: str
 
 
+class LateJoin(msgspec.Struct, array_like=True, frozen=True):
+    """A trait-less event's join weighed and kept apart only because a member planned before its linking identifier
+    was here (``late_join.py``): the event ``event_id`` (``channel``, rank ``rank``, ``limits.event_rank``) met the
+    customer through ``linking`` with its new identifiers ``added``. Decided again once ``linking``'s earliest event
+    is applied here."""
+
+    event_id: str
+    channel: str
+    rank: int
+    linking: str
+    added: list[str]
+
+
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
     """A customer node (``cus_...``).
 
@@ -224,6 +237,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # whose ``offer`` merged their two customers (``limits.event_rank``), the member planned before the other, the
     # latest ``joined.MAX_JOINED``. Moves with ``Offer.joined``.
     joined: dict[str, int] = {}
+    # Trait-less events whose join was weighed only because of a member that ranks after them, the latest
+    # ``late_join.MAX_LATE``: linked again once the linking identifier's earliest event is applied here
+    # (``late_join.py``). Not moved at a merge.
+    late_joins: list[LateJoin] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

@@ -7,8 +7,8 @@ weighed (``u-0`` planned before ``e``: a review, ``x1`` and ``u-0`` apart); C me
 ``e``) and joins unweighed: ``{x0, x2, e}``, ``{x1, u-0}``. Arriving C first, C made ``{x2, e}``; B's claim took ``e``
 from it and A's claim took it from B, and ``x2`` stayed a customer of its own (bench draw 2547): fixed, C's event goes
 along with ``e`` as a mark. Arriving B first (B, C, A or B, A, C), C was weighed against B's customer at its join and
-kept apart: not fixed, a strict xfail (the rule tried for it, "form 3", made draws 1132 and 2286 newly differ; the
-repairs tried made others differ: ``tests/bench/results/identity_email_order.md``).
+kept apart; the holders' pair of C's and A's customers merges it (``holders.browsers``), and where that pair was
+weighed before A's claim of the e-mail arrived, the e-mail's new owner is proposed again (``seek.propose_owner``).
 """
 
 from __future__ import annotations
@@ -98,18 +98,13 @@ def test_bench_draws_2547_and_517_do_not_differ_by_order() -> None:
     assert not differs(517)
 
 
-# B, C, A on one partition and some interleavings weigh the holders' pair before A keeps the e-mail (holders.browsers).
-_LEFT_B_FIRST = pytest.mark.xfail(strict=True, reason="issue #8 point 5: the holders' pair of C's and A's customers is "
-                                  "weighed before A's claim of the e-mail arrives (the order bench's results file)")
-
-
-@pytest.mark.parametrize(("partitions", "interleave"), [
-    pytest.param(*case, marks=[] if case in ((3, 5), (3, 11)) else [_LEFT_B_FIRST]) for case in INTERLEAVINGS])
+@pytest.mark.parametrize(("partitions", "interleave"), INTERLEAVINGS)
 def test_a_browser_kept_apart_where_a_claim_takes_its_e_mail_joins_the_claimant_in_every_order(
         partitions: int, interleave: int | None) -> None:
     """Every order in which B arrives first, on 1 partition and on 3 interleaved, gives the customers of time order
     (``graph/holders.py`` ``browsers``: C's customer and A's, proposed by the e-mail, merge as time order joined
-    them)."""
+    them; where that pair was weighed before A's claim of the e-mail arrived, A's customer, the e-mail's new owner, is
+    proposed with C's again: ``seek.propose_owner``)."""
     _agree(CALLS, _orders(CALLS, 1), partitions, interleave)
 
 
