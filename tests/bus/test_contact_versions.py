@@ -22,7 +22,8 @@ def test_every_version_of_a_ctr_is_one_contact() -> None:
 
 
 def test_the_later_last_update_is_the_newer_whichever_is_received_last() -> None:
-    newer, older_read_last = ctr_version("c-0002", 2), ctr_version("c-0002", 1, received_after_s=3)
+    newer, older_read_last = ctr_version("c-0002", 2), ctr_version("c-0002", 1, received_after_s=63)
+    assert older_read_last.value["envelope"]["received_at"] > newer.value["envelope"]["received_at"]
     assert version_order(newer) > version_order(older_read_last)
 
 

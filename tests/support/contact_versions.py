@@ -30,11 +30,11 @@ def ctr_version(contact_id: str, version: int, *, received_after_s: float = 0.0,
                 outcome: str = "RESOLVED", disposition: str = "bill-explained", phone: str = "+33612340031",
                 end: datetime = CALL_END) -> Event:
     """Version ``version`` (1, 2, ...) of the CTR of ``contact_id``: its ``LastUpdateTimestamp`` ``version`` minutes
-    after the call's end; received ``received_after_s`` seconds after the call's end plus two minutes (a later
-    ``received_after_s`` with an earlier ``version``: an older version reaching a replica last). Its event id is
+    after the call's end, received a minute after that plus ``received_after_s`` seconds (version 1 with
+    ``received_after_s`` 63: received 3 s after version 2, an older version reaching a replica last). Its event id is
     ``<contact>/v<version>``."""
     updated = end + timedelta(minutes=version)
-    received = end + timedelta(minutes=2, seconds=received_after_s)
+    received = updated + timedelta(minutes=1, seconds=received_after_s)
     envelope = _envelope(f"{contact_id}/v{version}", end, received, "CALL_CENTER", "amazon-connect",
                          f"{contact_id}@{updated.isoformat()}", caused_by)
     return Event(INTERACTION, {

@@ -37,7 +37,7 @@ ONE_RESOLVED_CONTACT = {"interactions": 1, "contacts": 1, "identified_contacts":
 @pytest.mark.parametrize("older_last", [False, True], ids=["in-order", "older-last"])
 def test_two_versions_of_one_call_are_one_contact(caused: bool, older_last: bool) -> None:
     """c-0032: v1 to one replica, v2 (later ``LastUpdateTimestamp``) to the other; or v2 first and v1 3 s later."""
-    v1 = ctr_version("c-0032", 1, received_after_s=3 if older_last else 0)
+    v1 = ctr_version("c-0032", 1, received_after_s=63 if older_last else 0)
     v2 = ctr_version("c-0032", 2, caused_by="c-0032/v1" if caused else None)
     pipeline = Pipeline()
     _feed(pipeline, "cus_32", *((v2, v1) if older_last else (v1, v2)))
@@ -49,7 +49,7 @@ def test_two_versions_of_one_call_are_one_contact(caused: bool, older_last: bool
 def test_the_newest_version_s_outcome_decides_first_contact_resolution(caused: bool, older_last: bool) -> None:
     """c-0071 / c-0072: the wrap-up code changed in after-contact work (v1 unresolved, v2 resolved)."""
     v1 = ctr_version("c-0071", 1, outcome="UNRESOLVED", disposition="bill-explained",
-                     received_after_s=3 if older_last else 0)
+                     received_after_s=63 if older_last else 0)
     v2 = ctr_version("c-0071", 2, outcome="RESOLVED", disposition="resolved", caused_by="c-0071/v1" if caused else None)
     pipeline = Pipeline()
     _feed(pipeline, "cus_71", *((v2, v1) if older_last else (v1, v2)))

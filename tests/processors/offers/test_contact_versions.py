@@ -37,7 +37,7 @@ def _state(world: World) -> CustomerState:
 def _ctr_pair(caused: bool, reversed_: bool) -> list[Event]:
     """v1 then v2 of one call at one replica (v2 naming v1 when ``caused``), or (``reversed_``) v2 at one replica
     and v1 at another, 3 s later."""
-    v1 = ctr_version("c-0031", 1, received_after_s=3 if reversed_ else 0)
+    v1 = ctr_version("c-0031", 1, received_after_s=63 if reversed_ else 0)
     v2 = ctr_version("c-0031", 2, caused_by="c-0031/v1" if caused else None)
     return [v2, v1] if reversed_ else [v1, v2]
 
@@ -57,7 +57,7 @@ def test_a_ctr_updated_after_the_call_is_one_contact_and_no_repeat_contact(cause
 def test_the_newer_version_s_matter_stands_whatever_the_order(reversed_: bool) -> None:
     world = World()
     world.created("cus_1", PHONE)
-    v1 = ctr_version("c-0070", 1, disposition="bill-explained", received_after_s=3 if reversed_ else 0)
+    v1 = ctr_version("c-0070", 1, disposition="bill-explained", received_after_s=63 if reversed_ else 0)
     v2 = ctr_version("c-0070", 2, disposition="resolved")
     _signals(world, *([v2, v1] if reversed_ else [v1, v2]))
     (row,) = _state(world).contacts
@@ -68,7 +68,7 @@ def test_an_older_version_read_last_raises_no_signal_its_newer_one_did_not() -> 
     world = World()
     world.created("cus_1", PHONE)
     newer = ctr_version("c-0009", 2, disposition="bill-explained")
-    older = ctr_version("c-0009", 1, disposition="cancel contract", received_after_s=3)
+    older = ctr_version("c-0009", 1, disposition="cancel contract", received_after_s=63)
     assert _signals(world, newer, older) == []
 
 

@@ -119,7 +119,7 @@ def test_an_older_version_received_last_at_another_replica_changes_nothing(cause
     """Tester51 F2: v2 (``handed-off``) at one replica, v1 (``bill-explained``) at the other 3 s later: the entry
     shows v2's disposition, as the case shows v2's summary (both ordered by ``LastUpdateTimestamp``)."""
     v1 = ctr_version("c-0002", 1, disposition="bill-explained", outcome="RESOLVED",
-                     received_after_s=3 if older_last else 0)
+                     received_after_s=63 if older_last else 0)
     v2 = ctr_version("c-0002", 2, disposition="handed-off", outcome="HANDED_OFF",
                      caused_by="c-0002/v1" if caused else None)
     state = None
