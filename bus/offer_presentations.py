@@ -24,7 +24,7 @@ declaration: neither imports the other.
 
 from __future__ import annotations
 
-from bus.clock import to_micros
+from bus.contact_versions import version_order
 from bus.serde import Event
 
 OFFER_PRESENTED = "omnibus.marketing.OfferPresented"
@@ -63,8 +63,9 @@ def pitch_of(event: Event) -> str | None:
 
 
 def pitch_order(event: Event) -> tuple[int, int]:
-    """(occurred, received) in epoch us: of two versions of one pitch the later is the newer (docs/subscribers.md,
-    "Versions of one contact": a CTR's versions share their occurred time and the adapter publishes them in their
-    ``LastUpdateTimestamp`` order, dropping older ones; a corrected counter transaction states its own time)."""
-    envelope = event.value["envelope"]
-    return to_micros(envelope["occurred_at"]), to_micros(envelope["received_at"])
+    """(occurred, received) in epoch us, the offer processor's order of a pitch's versions (``processors.offers``:
+    its ledger and pitches keep these two instants). It is ``bus.contact_versions.version_order`` without the source
+    version, which the KPIs use whole: a CTR's versions share their occurred time, so of two versions received by two
+    adapter replicas the later ``LastUpdateTimestamp`` is the newer only by ``version_order``; a corrected counter
+    transaction states its own time, so both orders agree there."""
+    return version_order(event)[1:]

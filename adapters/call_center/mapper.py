@@ -226,8 +226,11 @@ def call_events(call: Call, ctx: MapContext) -> MappedRecord:
     if call.offer is not None and not call.caller:
         offer_refused = NO_CALLER_OFFER  # the offers processor finds an answer's customer by its identifiers
     elif call.offer is not None and topics.offer_responses:
-        offer = call.offer.event(envelope=_envelope(call, call.contact_id, "offer", content=call.offer.digest()),
-                                 channel=CHANNEL,
+        # its id names the pitch and the answer (a version with the same answer is a copy); its source event id the
+        # version, whose ``LastUpdateTimestamp`` orders it (``bus.contact_versions``) on any replica
+        stamped = {**_envelope(call, call.contact_id, "offer", content=call.offer.digest()),
+                   "source_event_id": call.version_id}
+        offer = call.offer.event(envelope=stamped, channel=CHANNEL,
                                  identifiers=list(call.caller), agent_id=call.agent_id, presentation_id=presentation_id)
         events.append(Outgoing(topics.offer_responses, key_of(call.caller[0]), offer))
     if call.handoff is not None and topics.handoff_events:

@@ -38,6 +38,7 @@ from adapters.call_center.attributes import (
 from adapters.call_center.errors import RejectedInput, malformed, missing
 from adapters.call_center.mapper import Call, MapContext, NativeItem, call_events, iso_time
 from adapters.call_center.outcome import connect_ended
+from bus.contact_versions import versioned_id
 from bus.references import phones_of
 
 SOURCE_SYSTEM = "amazon-connect"
@@ -201,8 +202,9 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
 
 
 def version_id(contact_id: str, last_update: datetime) -> str:
-    """The id of one version of a contact's CTR (its dedupe id): ``ContactId@LastUpdateTimestamp`` (ISO 8601)."""
-    return f"{contact_id}@{last_update.isoformat()}"
+    """The id of one version of a contact's CTR (its dedupe id and ``source_event_id``):
+    ``ContactId@LastUpdateTimestamp`` (ISO 8601), the form ``bus.contact_versions`` orders a contact's versions by."""
+    return versioned_id(contact_id, last_update)
 
 
 def superseding(call: Call, published: datetime | None) -> Call:

@@ -26,6 +26,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from bus.contact_versions import contact_key
 from bus.offer_presentations import pitch_of
 from bus.serde import Event
 from processors.kpis import rules
@@ -90,13 +91,14 @@ def _one_shot_keys(event: Event) -> tuple[str, str]:
     """The store key of a one-shot event, and the key it had before contacts were keyed (``e:`` and its
     ``causation_id`` or event id; such entries are gone one horizon after an upgrade, when this may go). An interaction
     counts once per contact: every version of it (an updated CTR, docs/subscribers.md "Versions of one contact": its
-    own event ids, the contact's ``interaction_id``) has one key, however many there are and whatever their order;
-    a representative's offer event has its pitch's (``bus.offer_presentations.pitch_of``: every version of it one
-    key, the newer replacing what the older counted); any other offer event counts once per event id."""
+    own event ids, the contact's ``interaction_id``) has one key (``bus.contact_versions.contact_key``), however many
+    there are and whatever their order, the newer replacing what the older counted; a representative's offer event
+    has its pitch's (``bus.offer_presentations.pitch_of``: the same); any other offer event counts once per event
+    id."""
     envelope = event.value["envelope"]
     before = f"e:{envelope.get('causation_id') or envelope['event_id']}"
-    if event.schema == rules.INTERACTION:
-        return f"i:{envelope['channel']}|{envelope['source_system']}|{event.value['interaction_id']}", before
+    if event.schema == rules.INTERACTION and (contact := contact_key(event)) is not None:
+        return f"i:{contact}", before
     if (pitch := pitch_of(event)) is not None:
         return f"o:{pitch}", before
     return before, before
@@ -220,11 +222,11 @@ class KpiLedger:
     def _update(self, event: Event, source: Source) -> tuple[str, Entity | None, Entity | None]:
         if source in ("contacts", "offers") and event.schema != rules.CALL_COMPLETED:
             entity_key, before = _one_shot_keys(event)
-            if entity_key.startswith("o:"):  # a pitch: its newer version replaces what the older one counted
+            if entity_key.startswith(("o:", "i:")):  # a pitch, a contact: its newer version replaces the older
                 old = self._load(entity_key)
-                if old is None and before in self.store:  # counted by its event id before pitches were kept
+                if old is None and before in self.store:  # counted by its event id before versions were kept
                     return entity_key, None, None
-                return entity_key, old, rules.pitch_update(old, event, self.settings.day_zone)  # type: ignore[arg-type]
+                return entity_key, old, rules.version_update(old, event, self.settings.day_zone)  # type: ignore[arg-type]
             seen = entity_key in self.store or before in self.store
             return entity_key, None, None if seen else rules.one_shot(event, self.settings.day_zone)
         if source == "contacts":

@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, offer_channel, pitch_order, presented_on
+from bus.contact_versions import contact_key, version_order
+from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, offer_channel, presented_on
 from bus.serde import Event
 from processors.handoffs.metrics import age_bucket
 from processors.kpis.config import KpisSettings
@@ -82,16 +83,18 @@ def one_shot(event: Event, zone: str = UTC_DAYS) -> OneShot | None:
     return OneShot(contributions=dict(found), at_us=at)
 
 
-def pitch_update(current: OneShot | None, event: Event, zone: str = UTC_DAYS) -> OneShot | None:
-    """A version of a representative's pitch (``bus.offer_presentations.pitch_of``): it replaces what ``current``, the
-    version counted so far, contributed, if it is newer (``pitch_order``: an older version read later, or a copy, is
-    None: nothing changes). One presentation per pitch, with the newer version's answer (docs/kpis.md, "One record
-    per pitch")."""
-    occurred, received = pitch_order(event)
-    if current is not None and (occurred, received) <= (current.at_us, current.received_us):
+def version_update(current: OneShot | None, event: Event, zone: str = UTC_DAYS) -> OneShot | None:
+    """A version of a contact (``bus.contact_versions.contact_key``) or of a representative's pitch
+    (``bus.offer_presentations.pitch_of``): it replaces what ``current``, the version counted so far, contributed, if
+    it is newer (``bus.contact_versions.version_order``: an older version read later, or a copy, is None: nothing
+    changes). One contact per contact and one presentation per pitch, as the newer version says (docs/kpis.md, "One
+    record per pitch", "A later version of one contact")."""
+    source, occurred, received = version_order(event)
+    if current is not None and (source, occurred, received) <= current.version:
         return None
     counted = one_shot(event, zone)
-    return None if counted is None else counted.with_(received_us=received)
+    return None if counted is None else counted.with_(received_us=received, source_version_us=source)
+
 
 
 # --- calls: service level and abandonment --------------------------------------------------------
@@ -141,18 +144,28 @@ def contact_of(event: Event) -> CustomerContact | None:
         return None
     envelope = event.value["envelope"]
     return CustomerContact(envelope["event_id"], occurred_us(event), str(envelope["channel"]),
-                           envelope.get("site") or "", event.value["outcome"])
+                           envelope.get("site") or "", event.value["outcome"], contact_key(event) or "",
+                           version_order(event))
 
 
 def with_contacts(current: CustomerHistory | None, added: Iterable[CustomerContact]) -> CustomerHistory | None:
-    """The history with ``added`` merged in (by event id, in time order); None when nothing is new."""
-    contacts = current.contacts if current else ()
-    known = {c.event_id for c in contacts}
-    new = [c for c in added if c.event_id not in known]
-    if not new:
+    """The history with ``added`` merged in, in time order: one entry per contact (``CustomerContact.identity``), its
+    newest version's (a later version of a contact replaces the earlier one's entry, its outcome with it; an older
+    version, or an event id known already, changes nothing); None when nothing changed."""
+    contacts = list(current.contacts if current else ())
+    changed = False
+    for contact in added:
+        if any(known.event_id == contact.event_id for known in contacts):
+            continue
+        same = next((known for known in contacts if known.identity == contact.identity), None)
+        if same is not None and contact.version <= same.version:
+            continue
+        contacts = [known for known in contacts if known is not same] + [contact]
+        changed = True
+    if not changed:
         return None
     base = current or CustomerHistory()
-    return base.with_(contacts=tuple(sorted((*contacts, *new), key=lambda c: c.order)))
+    return base.with_(contacts=tuple(sorted(contacts, key=lambda c: c.order)))
 
 
 def customer_update(current: CustomerHistory | None, event: Event) -> CustomerHistory | None:

@@ -48,12 +48,17 @@ class Entity:
 
 @dataclass(frozen=True, slots=True)
 class OneShot(Entity):
-    """An event counted once when first seen (InteractionRecorded, OfferPresented, OfferResponded), or the latest
-    version of a representative's pitch (``rules.pitch_update``)."""
+    """An event counted once (OfferPresented, OfferResponded), or the newest version read of a contact
+    (InteractionRecorded) or of a representative's pitch (``rules.version_update``)."""
 
     kind: ClassVar[str] = "one-shot"
     at_us: int = 0
-    received_us: int = 0  # a pitch's version: its envelope's received_at (us); 0 for the others
+    received_us: int = 0  # a version's envelope received_at (us); 0 for the others
+    source_version_us: int = 0  # a version's source version (``bus.contact_versions.version_order``), else 0
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        return self.source_version_us, self.at_us, self.received_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,18 +81,34 @@ class CallFacts(Entity):
 
 @dataclass(frozen=True, slots=True)
 class CustomerContact:
+    """One contact of a customer, as its newest version read says: ``contact`` the contact it is a version of
+    (``bus.contact_versions.contact_key``; "" when kept before it was, or an event naming none: then its event id
+    names it) and ``version`` that version's order (``bus.contact_versions.version_order``, µs)."""
+
     event_id: str
     at_us: int
     channel: str
     site: str
     outcome: str
+    contact: str = ""
+    version: tuple[int, int, int] = (0, 0, 0)
 
     def to_list(self) -> list[Any]:
-        return [self.event_id, self.at_us, self.channel, self.site, self.outcome]
+        return [self.event_id, self.at_us, self.channel, self.site, self.outcome, self.contact, list(self.version)]
 
     @classmethod
     def from_list(cls, raw: list[Any]) -> CustomerContact:
+        """From ``to_list``'s list, or the five fields kept before the contact and version were."""
+        if len(raw) > 6:
+            source, occurred, received = raw[6]
+            return cls(str(raw[0]), int(raw[1]), str(raw[2]), str(raw[3]), str(raw[4]), str(raw[5]),
+                       (int(source), int(occurred), int(received)))
         return cls(str(raw[0]), int(raw[1]), str(raw[2]), str(raw[3]), str(raw[4]))
+
+    @property
+    def identity(self) -> str:
+        """What two versions of one contact share: its contact, else its event id."""
+        return self.contact or self.event_id
 
     @property
     def order(self) -> tuple[int, str]:

@@ -2,9 +2,11 @@
 
 * identifiers: ``customer_identifiers``, ``caller_identifiers``, ``identifiers`` and a business
   event's ``account_number`` (as ``ACCOUNT:...``), as keys ``TYPE:value`` (identity resolution's keys).
-* contacts: one row per ``InteractionRecorded`` of a conversation kind (a call, a counter visit or
-  transaction, a chat, an e-mail; not page views), ``[at_us, channel, matter, event_id, via]``; the
-  matter is the agent's disposition when recorded, else the queue / transaction type / event name. A copy
+* contacts: one row per contact of a conversation kind (a call, a counter visit or transaction, a chat, an
+  e-mail; not page views), from its ``InteractionRecorded``, ``[at_us, channel, matter, event_id, via, contact,
+  version]`` (``contact_rows.py``); the matter is the agent's disposition when recorded, else the queue / transaction
+  type / event name. A later version of the contact (``bus.contact_versions``: an updated CTR, a corrected counter
+  transaction, with or without a ``causation_id``) replaces its row; an older one read later changes nothing. A copy
   an operator's split re-published under the new customer (``bus.topics.MOVED_FROM_HEADER``) is the same
   contact: its row carries the original's id (its ``causation_id``), so it counts once (as in the KPIs).
 * business facts: products held, service tier and segment (account type) of the OPEN accounts (``AccountOpened`` /
@@ -21,10 +23,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bus.contact_versions import contact_key, version_order
 from bus.identifiers.number_format import NumberFormat
 from bus.serde import Event
 from processors.identity.config import DEFAULT_PRIORITIES
 from processors.offers import accounts as account_book
+from processors.offers import contact_rows
 from processors.offers.state import CONTACTS_KEPT, OVERDUE_FACT, CustomerState
 from processors.profile.about import about, account_number
 
@@ -104,17 +108,21 @@ def contact_id(event: Event, *, moved: bool = False) -> str:
 
 
 def contact_row(event: Event, *, moved: bool = False) -> list[Any] | None:
+    """The row of a conversation's ``InteractionRecorded`` (``contact_rows.py``), or None for any other event."""
     if event.schema != CONTACT + "InteractionRecorded" or event.value.get("kind") not in CONVERSATIONS:
         return None
     return [occurred_us(event), event.value["envelope"]["channel"], matter_of(event.value),
-            contact_id(event, moved=moved), list(identifier_keys(event))]
+            contact_id(event, moved=moved), list(identifier_keys(event)), contact_key(event),
+            list(version_order(event))]
 
 
 def add_contact(state: CustomerState, row: list[Any]) -> bool:
-    """Adds the row unless a row of the same contact id is there already; True when it was added."""
-    if any(existing[3] == row[3] for existing in state.contacts):
+    """Adds the row, or replaces the row of an older version of its contact; False when nothing changed (a row of
+    the same id, or of this or a newer version of the contact, is there: ``contact_rows.with_row``)."""
+    rows = contact_rows.with_row(state.contacts, row, CONTACTS_KEPT)
+    if rows is None:
         return False
-    state.contacts = sorted([*state.contacts, row], key=lambda r: r[0])[-CONTACTS_KEPT:]
+    state.contacts = rows
     return True
 
 

@@ -9,7 +9,8 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
   ``[at_us, channel, offer_id, pitch, via, received_us]`` of its newest version applied.
 * ``reserved``: outbound pushes instructed and not presented yet, which the caps count as contacts
   (``reservations.py``): ``[shown_us, channel, offer_id, instruction_event_id, customer_id, valid_until_us]``.
-* ``contacts``: recent contacts for facts and signals, ``[at_us, channel, matter, event_id, via]``.
+* ``contacts``: recent contacts for facts and signals, one per contact (its newest version),
+  ``[at_us, channel, matter, event_id, via, contact, version]`` (``contact_rows.py``).
 * ``products``: product code -> via; ``profile``: service tier, segment, region, city (text facts).
 * ``accounts``: account number -> open or closed, its segment, tier and products (``accounts.py``): the segment
   and tier in ``profile`` are the open accounts'.
@@ -27,6 +28,7 @@ from enum import StrEnum
 from typing import Any
 
 from processors.offers import accounts as account_book
+from processors.offers import contact_rows
 
 APPLIED_IDS_KEPT = 128
 LEDGER_KEPT = 200
@@ -205,7 +207,7 @@ def merge(survivor: CustomerState, merged: CustomerState) -> CustomerState:
         customer_id=survivor.customer_id, identifiers=_union(survivor.identifiers, merged.identifiers),
         offers=offers, ledger=_by_event(survivor.ledger + merged.ledger, LEDGER_KEPT),
         reserved=list({row[3]: row for row in survivor.reserved + merged.reserved}.values()),
-        contacts=_by_event(survivor.contacts + merged.contacts, CONTACTS_KEPT),
+        contacts=contact_rows.newest(survivor.contacts + merged.contacts, CONTACTS_KEPT),
         products={**survivor.products, **products}, accounts=accounts,
         profile={**merged.profile, **{k: v for k, v in survivor.profile.items() if v}},
         overdue={**merged.overdue, **survivor.overdue},

@@ -8,9 +8,13 @@ keyed by the contact's id within its channel, so the channel-specific event abou
 event changes nothing.
 
 A contact may come in several versions (an updated CTR: docs/subscribers.md "Versions of one contact"); the entry
-shows the latest by the versions' own order (``version_order``), whatever order their events are applied or merged
-in (issue #8 F13: an update's RESOLVED went back to UNKNOWN when the graph applied the first version after it). An
-entry keeps which version it shows as ``version``: ``[received µs, CRC-32 of the version]``, a few bytes (#9).
+shows the latest by the versions' own order (``bus.contact_versions.version_order``: the source's version, a CTR's
+``LastUpdateTimestamp``, then when it occurred, then when it was received), whatever order their events are applied or
+merged in, and whichever adapter replica received which (issue #8 F13: an update's RESOLVED went back to UNKNOWN when
+the graph applied the first version after it; an older version received last at another adapter replica showed
+its disposition). An entry keeps which version it shows as ``version``: ``[received µs, CRC-32 of the version]`` and,
+where the source states one, its source version (µs) third; a few bytes (#9). An entry kept before the source version
+was ranks as source version 0.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from bus.clock import to_micros
+from bus import contact_versions
 from bus.serde import Event
 from bus.topics import CONTACT_EVENTS, TopicSpec
 from processors.profile.limits import short_key, short_texts
@@ -69,21 +73,23 @@ def version(event: Event) -> str:
 
 
 def version_order(event: Event) -> tuple[int, int]:
-    """(occurred, received) in epoch µs: of two versions of one contact, the later is the newer (a CTR's versions
-    share their occurred time; the adapter publishes a contact's versions in their ``LastUpdateTimestamp`` order and
-    drops older ones, so they are received in that order)."""
-    envelope = event.value["envelope"]
-    return to_micros(envelope["occurred_at"]), to_micros(envelope["received_at"])
+    """(occurred, received) in epoch µs (``bus.contact_versions.version_order`` without the source version): the
+    order identity's versions node (``processors.identity.graph.versions``) keeps a contact's versions in."""
+    return contact_versions.version_order(event)[1:]
 
 
 def _mark(event: Event) -> list[int]:
-    """What an entry keeps of the version it shows (``version``): when it was received, and a digest of its id."""
-    return [version_order(event)[1], zlib.crc32(version(event).encode())]
+    """What an entry keeps of the version it shows (``version``): when it was received, a digest of its id, and its
+    source version where the source states one."""
+    source, _, received = contact_versions.version_order(event)
+    return [received, zlib.crc32(version(event).encode()), *([source] if source else [])]
 
 
-def _rank(entry: dict[str, Any]) -> tuple[int, int, int]:
-    """The order of the version an entry shows; an entry written before versions were kept is one version."""
-    return entry["at"], *entry.get("version", (0, 0))
+def _rank(entry: dict[str, Any]) -> tuple[int, int, int, int]:
+    """The order of the version an entry shows (``bus.contact_versions.version_order``, then the digest); an entry
+    written before versions were kept is one version."""
+    received, digest, *source = entry.get("version", (0, 0))
+    return (source[0] if source else 0), entry["at"], received, digest
 
 
 def _other_version(entry: dict[str, Any], other: dict[str, Any]) -> bool:

@@ -12,6 +12,7 @@ import pytest
 from adapters.base.mapper import MappedRecord
 from adapters.call_center import mapper_ctr, mapper_taskrouter
 from adapters.call_center.state import Timeline
+from bus.contact_versions import version_order
 from bus.serde import Event
 from tests.adapters.call_center.support import context, sample
 from tests.adapters.call_center.test_mapper_handoff import _ctr_with, _task_with
@@ -59,6 +60,18 @@ def published_answers(*responses: str) -> list[Event]:
 def test_versions_with_the_same_answer_are_one_event_and_a_changed_answer_another() -> None:
     ids = [event.value["envelope"]["event_id"] for event in published_answers("presented", "presented", "accepted")]
     assert ids[0] == ids[1] != ids[2]
+
+
+def test_an_answer_names_its_ctr_version_so_that_any_replica_s_versions_are_ordered() -> None:
+    """Its ``source_event_id`` is the version's ``ContactId@LastUpdateTimestamp`` (``bus.contact_versions``), the
+    same as the call's ``InteractionRecorded``: an older version published last by another replica is the older."""
+    presented, accepted, again = published_answers("presented", "accepted", "accepted")
+    ids = [event.value["envelope"]["source_event_id"] for event in (presented, accepted, again)]
+    assert [source_id.partition("@")[2] for source_id in ids] == [
+        "2030-01-01T00:00:00+00:00", "2030-01-01T00:01:00+00:00", "2030-01-01T00:02:00+00:00"]
+    assert accepted.value["envelope"]["event_id"] == again.value["envelope"]["event_id"]  # the same answer: a copy
+    late = {**presented.value["envelope"], "received_at": RECEIVED + timedelta(minutes=5), "causation_id": None}
+    assert version_order(Event(presented.schema, {**presented.value, "envelope": late})) < version_order(accepted)
 
 
 def _versions(first: str, later: str) -> tuple[dict, dict]:

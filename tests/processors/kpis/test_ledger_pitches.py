@@ -1,4 +1,4 @@
-"""A representative's pitch counted once, with its newer version's answer (``rules.pitch_update``): the call-center
+"""A representative's pitch counted once, with its newer version's answer (``rules.version_update``): the call-center
 CTR whose later version records the answer (offers49's finding) and the counter's corrected transaction."""
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from processors.profile.limits import MAX_TEXT_CHARS, ProfileLimits
 from processors.profile.sections.recent_contacts import RecentContactsSection
 from tests.adapters.call_center.test_mapper_ctr import published_versions
 from tests.processors.identity.support import interaction
+from tests.support.contact_versions import ctr_version
 
 SECTION = RecentContactsSection()
 
@@ -110,3 +111,21 @@ def test_a_merge_keeps_the_entry_of_the_latest_version_whichever_customer_surviv
     merged = SECTION.merge(older, newer) if older_survives else SECTION.merge(newer, older)
     assert _shown(merged) == ("UNRESOLVED", "unresolved", "billing")
     assert SECTION.merge(older, older) == older  # one version on both: the survivor's
+
+
+@pytest.mark.parametrize("caused", [True, False], ids=["same-replica", "other-replica"])
+@pytest.mark.parametrize("older_last", [False, True], ids=["in-order", "older-last"])
+def test_an_older_version_received_last_at_another_replica_changes_nothing(caused: bool, older_last: bool) -> None:
+    """Tester51 F2: v2 (``handed-off``) at one replica, v1 (``bill-explained``) at the other 3 s later: the entry
+    shows v2's disposition, as the case shows v2's summary (both ordered by ``LastUpdateTimestamp``)."""
+    v1 = ctr_version("c-0002", 1, disposition="bill-explained", outcome="RESOLVED",
+                     received_after_s=63 if older_last else 0)
+    v2 = ctr_version("c-0002", 2, disposition="handed-off", outcome="HANDED_OFF",
+                     caused_by="c-0002/v1" if caused else None)
+    state = None
+    for event in (v2, v1) if older_last else (v1, v2):
+        state = SECTION.apply(state, event)
+    (entry,) = SECTION.render(state or {})
+    assert (entry["disposition"], entry["outcome"]) == ("handed-off", "HANDED_OFF")
+    other = SECTION.apply(None, v1)
+    assert SECTION.merge(other, state) == state and SECTION.render(SECTION.merge(state, other))[0] == entry
