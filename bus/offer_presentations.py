@@ -24,7 +24,7 @@ declaration: neither imports the other.
 
 from __future__ import annotations
 
-from bus.contact_versions import version_order
+from bus.contact_versions import VersionOrder, version_order
 from bus.serde import Event
 
 OFFER_PRESENTED = "omnibus.marketing.OfferPresented"
@@ -62,10 +62,9 @@ def pitch_of(event: Event) -> str | None:
     return f"{channel}|{event.value['envelope']['source_system']}|{presentation}"
 
 
-def pitch_order(event: Event) -> tuple[int, int]:
-    """(occurred, received) in epoch us, the offer processor's order of a pitch's versions (``processors.offers``:
-    its ledger and pitches keep these two instants). It is ``bus.contact_versions.version_order`` without the source
-    version, which the KPIs use whole: a CTR's versions share their occurred time, so of two versions received by two
-    adapter replicas the later ``LastUpdateTimestamp`` is the newer only by ``version_order``; a corrected counter
-    transaction states its own time, so both orders agree there."""
-    return version_order(event)[1:]
+def pitch_order(event: Event) -> VersionOrder:
+    """``(source version, occurred, received)`` in epoch us: the order of a pitch's versions, the KPIs' and the offer
+    processor's alike (``bus.contact_versions.version_order``): a CTR's versions share their occurred time, so of two
+    versions received by two adapter replicas the later ``LastUpdateTimestamp`` is the newer whichever was read
+    last; a corrected counter transaction states its own time."""
+    return version_order(event)

@@ -24,7 +24,7 @@ from processors.offers.caps import US
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
 from processors.offers.outputs import Batch, Expired
-from processors.offers.state import LEDGER_KEPT, CustomerState, OfferState, first_answer_us
+from processors.offers.state import LEDGER_KEPT, CustomerState, OfferState, first_answer_us, pitch_entry_order
 from processors.offers.store import Stores, from_json, to_json
 
 PRESENTED, RESPONDED = OFFER_PRESENTED, OFFER_RESPONDED
@@ -116,10 +116,10 @@ def _presented(state: CustomerState, event: Event, current: int, channel: str, r
     state.offers[value["offer_id"]] = shown.state
     if not any(row[3] == row_id for row in state.ledger):
         row = [at_us, channel, value["offer_id"], row_id, list(via)]
-        state.ledger = sorted([*state.ledger, row + [pitch_order(event)[1]] if pitch else row],
+        state.ledger = sorted([*state.ledger, row + [pitch_order(event)[2]] if pitch else row],
                               key=lambda r: r[0])[-LEDGER_KEPT:]
     if pitch is not None:
-        pitches.remember(state, pitch, *pitch_order(event), value["offer_id"], retention_us)
+        pitches.remember(state, pitch, pitch_order(event), value["offer_id"], retention_us)
     batch.count("presented", channel)
     if shown.drift:
         batch.count("version_drift", channel)
@@ -130,22 +130,23 @@ def _presented(state: CustomerState, event: Event, current: int, channel: str, r
 
 def _revised(state: CustomerState, pitch: str, entry: list[Any], event: Event, current: int, channel: str,
              retention_us: int, batch: Batch) -> bool:
-    """A version of ``pitch``, whose newest version applied is ``entry`` (``[occurred_us, received_us, offer_id]``):
+    """A version of ``pitch``, whose newest version applied is ``entry`` (``pitches.known``):
     a newer one (``pitch_order``) takes the pitch over, not another presentation (its ledger row, if the ledger still
     holds it; an offer it names anew is presented on its state), and the answer the pitch gave, if it stands and no
     later different presentation followed, is taken back for the newer version's (``pitches.take_back``); an older one,
     read after it, is not applied (False), nor is a copy of the one applied (a redelivery past the ids the customer
     remembers). Counted by outcome, ``revised`` or ``stale``."""
     value, via = event.value, intake.identifier_keys(event)
-    occurred_us, received_us = pitch_order(event)
-    applied = (int(entry[0]), int(entry[1]))
-    if (occurred_us, received_us) <= applied:
-        if (occurred_us, received_us) < applied:
+    order = pitch_order(event)
+    _, occurred_us, received_us = order
+    applied = pitch_entry_order(entry)
+    if order <= applied:
+        if order < applied:
             batch.count("pitch_version", channel, "stale")
         return False
     before = state.offers.get(str(entry[2]))
     if before is not None and before.answered_pitch == pitch and not pitches.followed(state, str(entry[2]), pitch,
-                                                                                        applied[0]):
+                                                                                        int(entry[0])):
         state.offers[str(entry[2])] = pitches.take_back(before)
     if entry[2] != value["offer_id"]:  # the agent corrected which offer was pitched
         shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel,
@@ -155,7 +156,7 @@ def _revised(state: CustomerState, pitch: str, entry: list[Any], event: Event, c
         if row[3] == pitch:
             row[:] = [occurred_us, channel, value["offer_id"], pitch, sorted({*row[4], *via}), received_us]
     state.ledger = sorted(state.ledger, key=lambda r: r[0])
-    pitches.remember(state, pitch, occurred_us, received_us, value["offer_id"], retention_us)
+    pitches.remember(state, pitch, order, value["offer_id"], retention_us)
     batch.count("pitch_version", channel, "revised")
     return True
 

@@ -17,7 +17,8 @@ Instants are microseconds since the epoch. Every piece of evidence remembers the
 * ``fact_via``: billing's profile facts and arrears -> via (``"segment"``, ``"service_tier"``, ``"overdue:" + bill
   id``): a split moves them with their identifiers, like products.
 * ``signals``: signal kind -> end of its deduplication window (us); ``applied``: recent event ids.
-* ``pitches``: a representative's pitch -> its newest version applied, ``[occurred_us, received_us, offer_id]``, kept
+* ``pitches``: a representative's pitch -> its newest version applied, ``[occurred_us, received_us, offer_id,
+  source_version_us]``, kept
   by age (``pitches.py``), not by the ledger's count: a later version is never a new presentation within it.
 """
 
@@ -181,9 +182,16 @@ def _by_event(rows: list[list[Any]], kept: int) -> list[list[Any]]:
     return sorted(unique.values(), key=lambda row: row[0])[-kept:]
 
 
+def pitch_entry_order(entry: list[Any]) -> tuple[int, int, int]:
+    """A ``pitches`` entry's version as ``bus.offer_presentations.pitch_order`` orders it: ``(source version,
+    occurred, received)`` in epoch us; an entry kept before the source version was (3 items) states 0 for it."""
+    return (int(entry[3]) if len(entry) > 3 else 0), int(entry[0]), int(entry[1])
+
+
 def _newest_pitches(left: dict[str, list[Any]], right: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """Per pitch, the newer version's entry (``[occurred_us, received_us, offer_id]``, ``pitches.py``)."""
-    return {pitch: max((side[pitch] for side in (left, right) if pitch in side), key=lambda entry: entry[:2])
+    """Per pitch, the newer version's entry (``[occurred_us, received_us, offer_id, source_version_us]``,
+    ``pitches.py``)."""
+    return {pitch: max((side[pitch] for side in (left, right) if pitch in side), key=pitch_entry_order)
             for pitch in {*left, *right}}
 
 

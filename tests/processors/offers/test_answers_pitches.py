@@ -146,3 +146,23 @@ def test_pitches_are_kept_by_age_and_survive_a_merge_and_a_round_trip() -> None:
     late = offer_event("late", "BRANCH", "DECLINED", received + timedelta(days=31), offer_id="other")
     versions(left, late)
     assert list(left.pitches) == [pitch("BRANCH", "late")]
+
+
+@pytest.mark.parametrize(("first", "later", "status"), [
+    ("presented", "accepted", OfferStatus.ACCEPTED), ("accepted", "declined", OfferStatus.DECLINED),
+    ("accepted", "presented", OfferStatus.PRESENTED),
+])
+def test_an_older_version_another_replica_publishes_last_is_stale(first: str, later: str, status: OfferStatus) -> None:
+    """Two call-center adapter replicas: the newer CTR version (a later ``LastUpdateTimestamp``) is received first by
+    one, the older later by the other, with no ``causation_id``. The older is stale (``pitch_order`` reads the
+    source version first, as the KPIs do): it takes back no answer and counts as no revision."""
+    older, newer = published_answers(first, later)
+    late = {**older.value["envelope"], "received_at": newer.value["envelope"]["received_at"] + timedelta(minutes=5),
+            "causation_id": None}
+    older_last = Event(older.schema, {**older.value, "envelope": late})
+    person = customer()
+    batch = versions(person, newer, older_last)
+    assert person.offers[OFFER].status is status and len(person.ledger) == 1
+    assert pitch_versions(batch) == ["stale"]
+    kpis = kpi_answer([newer, older_last])
+    assert kpis[0] == 1 and kpis[1] == (status.value if status.value in KPI_ANSWERS.values() else None)
