@@ -1,4 +1,4 @@
-"""One contact id, one issuer: two sources' equal ids taken for one contact (tester51 F10).
+"""One contact id, one issuer: two sources' equal ids taken for one contact.
 
 A contact's id (``recent_contacts.contact_id``: an ``InteractionRecorded.interaction_id``, a ``CallCompleted``'s
 ``contact_id``, a ``CounterTransaction``'s ``transaction_id``) names one contact; identity keeps its versions on one
