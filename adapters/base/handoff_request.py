@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from adapters.base.issuers import scoped_id
 from bus.errors import OmnibusError
 from bus.handoff_limits import MAX_KIND_CHARS, MAX_SUMMARY_CHARS, MAX_TEAM_CHARS
 from bus.redact import free_text
@@ -57,8 +58,9 @@ class BadHandoffRequest(OmnibusError, ValueError):
 
 def handoff_id(channel_prefix: str, source_system: str, record_id: str) -> str:
     """``<channel>:<source system>:<record id>``, e.g. ``call:amazon-connect:<ContactId>``: one handoff per
-    contact or transaction, however often its record is re-sent."""
-    return f"{channel_prefix}:{source_system}:{record_id}"
+    contact or transaction, however often its record is re-sent; the record id scoped by its issuer
+    (``adapters.base.issuers``)."""
+    return scoped_id(channel_prefix, source_system, record_id)
 
 
 def _text(value: Any, field: str) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr
 
 from adapters.base.config import AdapterSettings
 from bus.identifiers.settings import PhoneRegion
@@ -26,6 +26,13 @@ class BranchSettings(AdapterSettings):
         "listed may name any branch (the adapter says how many at start).",
     )
     source_system: str = Field("branch-terminal", description="envelope.source_system of every event.")
+    scoped_ids_from: AwareDatetime | None = Field(
+        None, description="Transactions that occurred before this instant (ISO 8601 with its offset) keep the bare "
+        "transaction id as their transaction_id and interaction_id, as they were published before ids were scoped by "
+        "terminal, so their re-sends stay duplicates; set it to the upgrade's time on a deployment that published "
+        "counter transactions before (README, upgrade notes); unset: every transaction's ids are "
+        "counter:<terminal>:<transaction id>.",
+    )
     phone_region: PhoneRegion = Field(
         None, description="Region for phone numbers written without a country code (e.g. FR); unset: "
         "OMNIBUS_IDENTIFIERS__DEFAULT_REGION, else +CC or 00CC is required.",

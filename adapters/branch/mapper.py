@@ -4,7 +4,9 @@ One native event (as a terminal uploads it, see ``tests/adapters/branch/samples`
 terminal and branch it came from:
 
 - ``ticket_issued | ticket_called | ticket_served | no_show`` -> ``QueueTicketChanged``;
-- ``transaction`` -> ``CounterTransaction`` and the ``InteractionRecorded`` contact it counts as;
+- ``transaction`` -> ``CounterTransaction`` and the ``InteractionRecorded`` contact it counts as, whose
+  ``transaction_id`` and ``interaction_id`` are ``counter:<terminal>:<transaction id>`` (``CounterMapper.contact_id``):
+  a terminal numbers its own transactions, so two terminals' equal ids are two visits (``adapters.base.issuers``);
 - any event carrying customer identifiers or a ``customer`` object (a person's name, date of birth,
   address, under the standard trait keys of ``bus.identifiers.traits`` or their usual spellings) -> also
   ``IdentifiersObserved``, with the identifiers that could not be normalised as ``rejected_identifiers``;
@@ -47,6 +49,7 @@ from adapters.base.errors import FieldChecks
 from adapters.base.handoff_follow_up import FollowUp
 from adapters.base.handoff_request import HANDED_OFF, HandoffRequest, handoff_id
 from adapters.base.identifiers import Identifier, edge_normaliser, key_of, observed
+from adapters.base.issuers import issued_id
 from adapters.base.mapper import MappedRecord, content_digest, content_id
 from adapters.branch import customer, errors, parts
 from adapters.branch.config import BranchSettings
@@ -73,6 +76,8 @@ def transaction_version(occurred_at: datetime) -> str:
     return occurred_at.astimezone(UTC).isoformat()
 
 
+# A transaction's ids scoped by its terminal (``adapters.base.issuers``): its contact, its case, its pitch.
+TRANSACTION_KIND = "counter"
 TICKET_STATUS = {"ticket_issued": "ISSUED", "ticket_called": "CALLED", "ticket_served": "SERVED", "no_show": "NO_SHOW"}
 KINDS = [*TICKET_STATUS, "transaction"]
 
@@ -88,6 +93,13 @@ class CounterMapper:
         self._identity_topic = IDENTIFIERS_OBSERVED.name(topics)
         self._offer_topic = MARKETING_RESPONSES.name(topics)
         self._handoff_topic = HANDOFF_EVENTS.name(topics)
+
+    def contact_id(self, terminal_id: str, transaction_id: str, occurred_at: datetime) -> str:
+        """The ``interaction_id`` of a transaction's contact: ``counter:<terminal>:<transaction id>``, as its case and
+        pitch (``adapters.base.issuers``: a terminal numbers its own transactions, two terminals' ``T-100`` are two
+        visits); the bare transaction id for a transaction that occurred before ``scoped_ids_from``, as it was
+        published then (a re-send stays a duplicate)."""
+        return issued_id(TRANSACTION_KIND, terminal_id, transaction_id, occurred_at, self._settings.scoped_ids_from)
 
     @property
     def identifiers(self) -> IdentifierSettings:
@@ -128,6 +140,7 @@ class CounterMapper:
         elif kind:
             read = checks(ticket_fields, event, kind)
         checks.refuse_any()
+        source_time = occurred_at  # as the terminal sent it: what a re-send states again (``contact_id``)
         # A terminal clock running ahead is moved back to the receive time (adapters.base.clock); an
         # old time is legitimate (a terminal offline for a day uploads late).
         if received_at is not None:
@@ -155,14 +168,15 @@ class CounterMapper:
         # served with the family phone); the traits stay off contact events, which every subscriber reads.
         traits_event_id = seen.event.value["envelope"]["event_id"] if seen is not None and traits else None
         if kind == "transaction":
+            contact = self.contact_id(terminal_id, read["transaction_id"], source_time)
             outgoing = self._transaction(read, envelope, terminal_id, branch_id, found, traits_event_id,
-                                         (traits or {}).get(PREFERRED_LANGUAGE), occurred_at)
+                                         (traits or {}).get(PREFERRED_LANGUAGE), occurred_at, contact)
         else:
             outgoing = [self._ticket(read, kind, envelope, occurred_at, branch_id, found)]
         offer, offer_refused = parts.offer(event, found)
         # a transaction's pitch is the transaction's, whatever upload of it records the answer (the module docstring)
-        transaction_record = handoff_id("counter", terminal_id, read["transaction_id"]) if kind == "transaction" \
-            else None
+        transaction_record = handoff_id(TRANSACTION_KIND, terminal_id, read["transaction_id"]) \
+            if kind == "transaction" else None
         presentation_id = transaction_record or content_id(f"counter:{terminal_id}:{client_id}", digest)
         if offer is not None:
             stamped = envelope("offer")
@@ -203,7 +217,7 @@ class CounterMapper:
 
     def _transaction(
         self, read: dict[str, Any], envelope: Any, terminal_id: str, branch_id: str, found: list[Identifier],
-        traits_event_id: str | None, language: str | None, occurred_at: datetime,
+        traits_event_id: str | None, language: str | None, occurred_at: datetime, contact_id: str,
     ) -> list[Outgoing]:
         transaction_id, status, kind = read["transaction_id"], read["status"], read["type"]
         counter_id, ticket_id, agent_id = read["counter_id"], read["ticket_id"], read["agent_id"]
@@ -211,7 +225,7 @@ class CounterMapper:
         follow_up: FollowUp | None = read["follow_up"]
         value = {
             "envelope": envelope("transaction"),
-            "transaction_id": transaction_id,
+            "transaction_id": contact_id,  # the visit's screen-pop id, as its contact's (``contact_id``)
             "branch_id": branch_id,
             "counter_id": counter_id,
             "terminal_id": terminal_id,
@@ -233,7 +247,7 @@ class CounterMapper:
         properties = {**declared, **facts, "handoff_id": follow_up.handoff_id if follow_up else None}
         contact = {
             "envelope": envelope("interaction"),
-            "interaction_id": transaction_id,
+            "interaction_id": contact_id,
             "customer_identifiers": found,
             "kind": "COUNTER_TRANSACTION",
             "name": kind,
@@ -249,10 +263,10 @@ class CounterMapper:
             Outgoing(self._contact_topic, branch_id, Event("omnibus.contact.InteractionRecorded", contact)),
         ]
         if request is not None:
-            handoff = handoff_id("counter", terminal_id, transaction_id)
+            handoff = handoff_id(TRANSACTION_KIND, terminal_id, transaction_id)
             outgoing.append(Outgoing(self._handoff_topic, handoff, request.event(
                 envelope=envelope("handoff"), handoff_id=handoff, channel="BRANCH", identifiers=found, site=branch_id,
-                interaction_id=transaction_id, actor=actor,
+                interaction_id=contact_id, actor=actor,
                 # the customer's language, for the tracker's notifications (processors.handoffs.notification_templates);
                 # the transaction is the case's source record: a corrected upload (another event id, the same
                 # transaction) is a later version of the case, not a second creation (bus.handoff_revisions), of
@@ -264,6 +278,6 @@ class CounterMapper:
                 references=self._references)))
         if follow_up is not None:
             outgoing.append(Outgoing(self._handoff_topic, follow_up.handoff_id, follow_up.event(
-                envelope=envelope("follow-up"), interaction_id=transaction_id, actor=actor,
+                envelope=envelope("follow-up"), interaction_id=contact_id, actor=actor,
                 references=self._references)))
         return outgoing

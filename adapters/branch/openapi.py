@@ -68,7 +68,8 @@ _TICKET = {
 _TRANSACTION = {
     "type": "object", "required": ["id", "type", "status"], "additionalProperties": False,
     "properties": {
-        "id": {"type": "string"},
+        "id": {"type": "string", "description": "The terminal's own transaction id, unique per terminal and never "
+               "reused by it; published as counter:<terminal>:<id> (README, \"Ids are the terminal's\")."},
         "type": {"type": "string", "description": "e.g. cash-deposit, sim-replacement, address-change."},
         "status": {"type": "string", "enum": ["completed", "failed", "cancelled"]},
         "amount": {"type": "object", "required": ["amount_minor", "currency"], "additionalProperties": False,

@@ -22,6 +22,7 @@ from processors.replay import Replayed
 from processors.replay.compare import compare
 from processors.replay.identity import Recomputed, clusters, done_in, running_nodes, running_profiles
 from processors.replay.operators import MERGED as MERGED  # re-exported: operator commands import it from here
+from processors.verify.contact_issuers import check_contact_issuers
 from processors.verify.contact_records import check_contact_records
 from processors.verify.contacts import check_contacts
 from processors.verify.identity_outputs import IdentityOutputs, final_customer, merges, record_key
@@ -148,6 +149,7 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
 
     table_nodes, undecodable = running_nodes(outputs.changelog)
     check_contacts(recomputed, outputs, contacts_topic, survivors, topic_owner, table_nodes, report)
+    check_contact_issuers(outputs.contacts, report)
     if outputs.contact_records is not None:
         check_contact_records(table_nodes, outputs.contact_records, recomputed.contacts, report,
                               done=done_in(outputs.changelog))

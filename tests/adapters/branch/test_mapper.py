@@ -60,7 +60,8 @@ def test_a_transaction_is_also_a_contact_and_links_its_identifiers() -> None:
     assert transaction["amount"] == {"amount_minor": 4990, "currency": "EUR"}
     assert (transaction["terminal_id"], transaction["ticket_id"]) == ("CT-0142-03", "0142:2024-05-02:A042")
     assert (contact["kind"], contact["name"], contact["outcome"]) == ("COUNTER_TRANSACTION", "bill-payment", "RESOLVED")
-    assert contact["interaction_id"] == transaction["transaction_id"]
+    # one id for the visit, scoped by its terminal (adapters.base.issuers)
+    assert contact["interaction_id"] == transaction["transaction_id"] == "counter:CT-0142-03:TX-CT-0142-03-000981"
     assert events["IdentifiersObserved"]["identifiers"] == [
         {"type": "ACCOUNT", "value": "ACC-0042-7781"}, {"type": "PHONE", "value": "+33612345678"},
     ]

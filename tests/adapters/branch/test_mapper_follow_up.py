@@ -39,7 +39,7 @@ def test_a_follow_up_names_the_open_case_on_the_handoff_topic() -> None:
     value = out.event.value
     assert (out.topic, out.key, value["handoff_id"]) == ("omnibus.handoff.events.v1", "REC-2026-000451",
                                                          "REC-2026-000451")
-    assert value["interaction_id"] == upload["events"][0]["transaction"]["id"]
+    assert value["interaction_id"] == f"counter:{upload['terminal_id']}:{upload['events'][0]['transaction']['id']}"
     assert "4111111111111111" not in value["summary"] and value["summary"].startswith("Brought the statement")
     assert value["actor"] == {"kind": "EMPLOYEE", "id": "E-2231"}
     assert (value["envelope"]["channel"], value["envelope"]["site"]) == ("BRANCH", upload["branch_id"])

@@ -34,7 +34,7 @@ def test_a_transaction_with_a_handoff_opens_one_per_transaction() -> None:
     assert (value["case_type"], value["origin_channel"], value["origin_site"]) == (
         "meter-dispute", "BRANCH", upload["branch_id"])
     assert value["intake_facts"]["requested_team"] == "metering" and value["customer_identifiers"]
-    assert value["origin_interaction_id"] == event["transaction"]["id"]
+    assert value["origin_interaction_id"] == value["handoff_id"]  # the contact, scoped by its terminal
     # re-uploaded: the same case under the same event id
     (again,) = handoffs(mapped(copy.deepcopy(upload)))
     assert again.event.value["envelope"]["event_id"] == value["envelope"]["event_id"]

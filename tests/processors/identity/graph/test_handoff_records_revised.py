@@ -40,4 +40,5 @@ def test_a_corrected_counter_upload_shows_its_case_and_its_visit_once() -> None:
     profile = h.book.render(h.local.store.get_profile(customer))
     (case,) = profile["open_handoffs"]
     assert (case["handoff_id"], case["summary"]) == (first.value["handoff_id"], CORRECTED)
-    assert [c["id"] for c in profile["recent_contacts"] if c["channel"] == "BRANCH"] == ["TX-CT-0142-03-000981"]
+    assert [c["id"] for c in profile["recent_contacts"] if c["channel"] == "BRANCH"] == [
+        "counter:CT-0142-03:TX-CT-0142-03-000981"]

@@ -38,6 +38,7 @@ BERNARD = {"given_name": "Bernard", "family_name": "Leroy", "birth_date": "1962-
 BERNARD_PHONE, BERNARD_ACCOUNT = "+33644556677", "ACC-BL-1962"
 JEAN_1970 = {"given_name": "Jean", "family_name": "Dupont", "birth_date": "1970-01-13", "postcode": "13005"}
 JEAN_1985 = {**JEAN_1970, "birth_date": "1985-07-13"}
+VISIT = "counter:CT-0142-01:TX-v-bl-1"  # the visit's contact id: its transaction id scoped by its terminal
 JEANS = {"jean-1970": (JEAN_1970, "ACC-JD-1970", "+33601020304"),
          "jean-1985": (JEAN_1985, "ACC-JD-1985", "+33601020305")}
 
@@ -97,7 +98,7 @@ def test_a_caller_with_the_keepers_name_and_another_birth_date_is_not_put_on_the
     are not a typo of his (two digits off, another decade): on a customer of the call's own, never the keeper's."""
     h, keeper, where = bernard_called({**BERNARD, "birth_date": birth_date})
     assert where and keeper not in where
-    assert contact_ids(h, keeper) == {"TX-v-bl-1"}
+    assert contact_ids(h, keeper) == {VISIT}
 
 
 @pytest.mark.parametrize("caller", [
@@ -110,7 +111,7 @@ def test_a_caller_with_the_keepers_name_and_another_birth_date_is_not_put_on_the
 def test_the_keepers_own_call_or_a_typo_of_his_birth_date_stays_on_his_screen_pop(
         caller: dict[str, str] | None) -> None:
     h, keeper, where = bernard_called(caller)
-    assert where == {keeper} and contact_ids(h, keeper) == {"TX-v-bl-1", "call-y-2"}
+    assert where == {keeper} and contact_ids(h, keeper) == {VISIT, "call-y-2"}
 
 
 def test_a_transposed_day_and_month_is_the_keepers_typo_not_another_person() -> None:
