@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
-from adapters.base.whole_ids import whole_text
+from adapters.base.whole_ids import id_text
 from adapters.branch import errors
 from schemas.enums import IDENTIFIER_TYPES
 
@@ -29,14 +29,6 @@ TEXT_OR_NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
 # Whole numbers the contract also takes as their digits (``"offer_version": "1"`` is version 1): digested as numbers.
 NUMBER_OR_TEXT_FIELDS: dict[str, tuple[str, ...]] = {"offer": ("offer_version",)}
 NOT_TEXT = "must be a string or a whole number"
-
-
-def id_text(value: Any) -> str | None:
-    """An id as it is read and as its content is digested: a whole number as its decimal text
-    (``adapters.base.whole_ids.whole_text``), white space around it off (``" 5550003"`` is ``"5550003"``); None for
-    what is neither text nor a whole number (a fraction, a boolean, an object)."""
-    whole = whole_text(value)
-    return None if whole is None else whole.strip()
 
 
 def _number_of(value: Any) -> Any:

@@ -19,9 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.base.whole_ids import id_text
 from adapters.branch.config import BranchSettings
 from adapters.branch.errors import EventRejected
-from adapters.branch.fields import id_text, one_spelling
+from adapters.branch.fields import one_spelling
 from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
 
