@@ -18,8 +18,10 @@ from typing import Any
 from adapters.base.handoff_request import NAMES_NOBODY, names_nobody
 from adapters.base.mapper import PARTS, MappedRecord
 from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings, Rejected
-from bus.identifiers.national_id import LEGACY_SCHEME, NO_SCHEME_CODE, SCHEMES_VARIABLE
+from bus.identifiers.national_id import LEGACY_SCHEME, NO_SCHEME_CODE, SCHEMES_VARIABLE, schemes_checked
+from bus.identifiers.normaliser import NO_TOKEN_KEY_CODE
 from bus.identifiers.placeholders import PLACEHOLDER_CODE
+from bus.identifiers.settings import HMAC_KEY_VARIABLE
 from bus.identifiers.traits import travelling
 from bus.producer import Outgoing
 from bus.serde import Event
@@ -226,7 +228,20 @@ SHOWN_LINES = 10  # a file summary lists the lines of dropped identifiers up to 
 PLACEHOLDER, MALFORMED = "placeholder", "malformed"
 # A national ID refused while the deployment set no scheme (``NO_SCHEME_CODE``): not "malformed", the setting it needs.
 NO_SCHEME = f"refused by the default scheme {LEGACY_SCHEME}: none set, see {SCHEMES_VARIABLE}"
-_WHY = {PLACEHOLDER_CODE: PLACEHOLDER, NO_SCHEME_CODE: NO_SCHEME}  # a reason code -> its words; any other: MALFORMED
+# A national ID or card number while no token key is set (``NO_TOKEN_KEY_CODE``): they leave only as tokens.
+NO_KEY = f"not tokenised: no HMAC key set, see {HMAC_KEY_VARIABLE}"
+_WHY = {PLACEHOLDER_CODE: PLACEHOLDER, NO_SCHEME_CODE: NO_SCHEME, NO_TOKEN_KEY_CODE: NO_KEY}  # a code -> its words
+_ORDER = {why: rank for rank, why in enumerate((PLACEHOLDER, NO_SCHEME, NO_KEY, MALFORMED))}  # then any other words
+
+
+def why_dropped(code: str, reason: str) -> str:
+    """What a file summary says of an identifier refused with ``code`` and ``reason``: ``_WHY``'s words, else
+    ``malformed under fr.nir, see OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES`` for a national ID refused under the schemes
+    the deployment chose (their names, the setting that chooses them), else ``MALFORMED``."""
+    if code in _WHY:
+        return _WHY[code]
+    schemes = schemes_checked(reason)
+    return f"malformed under {' or '.join(schemes)}, see {SCHEMES_VARIABLE}" if schemes else MALFORMED
 
 
 @dataclass
@@ -236,25 +251,30 @@ class DroppedTally:
     phone and e-mail was reported "1 lines, 2 events published, 0 duplicates, 0 rejected")."""
 
     kinds: Counter[str] = field(default_factory=Counter)  # identifier type (PHONE, EMAIL...) -> values dropped
-    why: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, PLACEHOLDER or MALFORMED) -> values
+    why: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, words of ``why_dropped``) -> values
     lines: set[int] = field(default_factory=set)  # line numbers in the file (1 = its first line)
     noun: str = "identifier"  # what is counted: "trait" for a person's traits left out
 
     def add(self, accepted: Iterable[tuple[int, MappedRecord]], line_of: Callable[[int], int | None]) -> None:
         """Count ``ChunkOutcome.accepted``; ``line_of(index)``: the line number of that item (None: not known)."""
         for entry in dropped_identifiers(accepted):
-            self.note(entry["kind"], line_of(entry["index"]),
-                      _WHY.get(entry["code"], MALFORMED))
+            self.note(entry["kind"], line_of(entry["index"]), why_dropped(entry["code"], entry["reason"]))
 
     def note(self, kind: str, line: int | None, why: str | None = None) -> None:
         """Count one value of ``kind`` dropped on ``line`` (None: not known); ``why``: ``PLACEHOLDER`` (a filler or
-        test value: ``bus.identifiers.placeholders``), ``NO_SCHEME`` (a national ID while no scheme is set) or
-        ``MALFORMED`` (its type's check refused it), None for a trait."""
+        test value: ``bus.identifiers.placeholders``), ``NO_SCHEME`` (a national ID while no scheme is set), ``NO_KEY``
+        (no token key set) or ``MALFORMED`` (its type's check refused it; ``why_dropped`` names a national ID's
+        schemes), None for a trait."""
         self.kinds[kind] += 1
         if why is not None:
             self.why[kind, why] += 1
         if line is not None:
             self.lines.add(line)
+
+    @property
+    def for_want_of_a_setting(self) -> bool:
+        """Whether some were dropped because a setting is missing (``NO_SCHEME``, ``NO_KEY``), not for their data."""
+        return any(self.why[kind, why] for kind, why in self.why if why in (NO_SCHEME, NO_KEY))
 
     def summary(self) -> str:
         """``""`` when nothing was dropped, else e.g. ``2 identifiers dropped (EMAIL 1 malformed, PHONE 1 placeholder)
@@ -275,8 +295,9 @@ class DroppedTally:
     def _counts(self, kind: str, count: int) -> list[str]:
         """``["CUSTOMER_NUMBER 2 placeholder", "CUSTOMER_NUMBER 1 malformed"]``; ``["birth_date 2"]`` when no reason
         was given (traits)."""
-        reasons = [f"{kind} {self.why[kind, why]} {why}" for why in (PLACEHOLDER, NO_SCHEME, MALFORMED)
-                   if self.why[kind, why]]
+        whys = sorted((why for named, why in self.why if named == kind), key=lambda why: (_ORDER.get(why, len(_ORDER)),
+                                                                                             why))
+        reasons = [f"{kind} {self.why[kind, why]} {why}" for why in whys if self.why[kind, why]]
         return reasons or [f"{kind} {count}"]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.base.mapper import content_digest
+from adapters.base.whole_ids import whole_text
 from bus.errors import OmnibusError
 from bus.serde import Event
 
@@ -41,7 +42,10 @@ class OfferDisposition:
         """None when no offer was recorded (all three empty); raises ``BadDisposition`` when half-recorded."""
         if offer_id in (None, "") and version in (None, "") and response in (None, ""):
             return None
-        if not isinstance(offer_id, str) or not offer_id.strip():
+        offer_text = whole_text(offer_id)  # a whole number is its text, as every id (adapters.base.whole_ids)
+        if offer_text is None and offer_id not in (None, ""):
+            raise BadDisposition("offer_id", "must be a string or a whole number")
+        if offer_text is None or not offer_text.strip():
             raise BadDisposition("offer_id", "is required with an offer response")
         if isinstance(version, bool) or not str(version or "").strip().isdigit() or int(str(version)) < 1:
             raise BadDisposition("offer_version", "must be a whole number from 1")
@@ -49,7 +53,7 @@ class OfferDisposition:
         if symbol not in DISPOSITIONS:
             known = ", ".join(sorted(s.lower() for s in DISPOSITIONS))
             raise BadDisposition("offer_response", f"must be one of {known}")
-        return cls(offer_id.strip(), int(str(version)), symbol)
+        return cls(offer_text.strip(), int(str(version).strip()), symbol)
 
     def digest(self) -> bytes:
         """SHA-256 (32 bytes) of what was recorded (offer, version, disposition): the content an event id names where

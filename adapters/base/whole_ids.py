@@ -55,15 +55,23 @@ def whole_text(value: Any) -> str | None:
     return None
 
 
+def id_text(value: Any) -> str | None:
+    """An id as it is read and as its content is digested: ``whole_text``, white space around it off (``" 5550003"``
+    is ``"5550003"``: the readers strip it); None for what is neither text nor a whole number."""
+    whole = whole_text(value)
+    return None if whole is None else whole.strip()
+
+
 def texts_of(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, str] | None:
-    """The ``names`` of ``values`` holding a whole number (``whole_text``), as their text; None when none does (the
-    common case: the caller then keeps ``values`` as they are, and a digest over them stays the one it was)."""
+    """The ``names`` of ``values`` holding a whole number, or text with white space around it, as the text they are
+    read as (``id_text``); None when none does (the common case: the caller then keeps ``values`` as they are, and a
+    digest over them stays the one it was)."""
     found: dict[str, str] | None = None
     for name in names:
         value = values.get(name)
-        if value is None or type(value) is str:
+        if value is None or (type(value) is str and value == value.strip()):
             continue
-        text = whole_text(value)
+        text = id_text(value)
         if text is not None:
             found = found or {}
             found[name] = text

@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.base import clock
 from adapters.base.errors import RejectedInput
-from adapters.base.whole_ids import texts_of, whole_text
+from adapters.base.whole_ids import id_text
 from adapters.branch import errors
 from schemas.enums import IDENTIFIER_TYPES
 
@@ -24,22 +24,34 @@ TEXT_OR_NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
     "": ("event_id", "agent_id"),
     "ticket": ("id", "number", "counter_id"),
     "transaction": ("id", "counter_id", "ticket_id"),
+    "offer": ("offer_id",),
 }
+# Whole numbers the contract also takes as their digits (``"offer_version": "1"`` is version 1): digested as numbers.
+NUMBER_OR_TEXT_FIELDS: dict[str, tuple[str, ...]] = {"offer": ("offer_version",)}
 NOT_TEXT = "must be a string or a whole number"
 
 
+def _number_of(value: Any) -> Any:
+    """A version as it is digested: its digits as their number (``"1"``, ``" 1 "`` are 1), anything else as sent."""
+    if type(value) is str and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
 def one_spelling(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``event`` with every id of ``TEXT_OR_NUMBER_FIELDS`` it spells as a whole number as its text: what its content
-    digest is computed from, so a re-send under ``"5550001"`` of an event first sent under ``5550001`` is a duplicate,
-    not other content under a used id (``id_conflict``). ``event`` itself when it spells none so (the common case),
-    so the digest of an event of text ids is the one it always was."""
+    """``event`` with every id of ``TEXT_OR_NUMBER_FIELDS`` as it is read (``id_text``: a whole number as its text,
+    white space around it off) and every ``NUMBER_OR_TEXT_FIELDS`` value written in digits as its number: what its
+    content digest is computed from, so a re-send under ``"5550001"`` of an event first sent under ``5550001`` or
+    ``" 5550001"`` is a duplicate, not other content under a used id (``id_conflict``). ``event`` itself when it
+    spells none otherwise (the common case), so the digest of an event of plain text ids is the one it always was."""
     result: dict[str, Any] | None = None
-    for section, names in TEXT_OR_NUMBER_FIELDS.items():
+    for section in dict.fromkeys([*TEXT_OR_NUMBER_FIELDS, *NUMBER_OR_TEXT_FIELDS]):
         values = event if not section else event.get(section)
         if not isinstance(values, dict):
             continue
-        changed = texts_of(values, names)
-        if changed is None:
+        changed = {name: read for name, read in _as_read(values, section).items() if read != values.get(name)
+                   or type(read) is not type(values.get(name))}
+        if not changed:
             continue
         result = result if result is not None else dict(event)
         if section:
@@ -49,15 +61,29 @@ def one_spelling(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return event if result is None else result
 
 
+def _as_read(values: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """The ids and numbers of ``section`` that ``values`` holds, each as ``one_spelling`` digests it (a value neither
+    reads, such as a fraction, as sent: the event is refused for it)."""
+    read: dict[str, Any] = {}
+    for name in TEXT_OR_NUMBER_FIELDS.get(section, ()):
+        value = values.get(name)
+        if value is not None:
+            text = id_text(value)
+            read[name] = value if text is None else text
+    for name in NUMBER_OR_TEXT_FIELDS.get(section, ()):
+        if values.get(name) is not None:
+            read[name] = _number_of(values[name])
+    return read
+
+
 def optional_text(container: dict[str, Any], field: str, label: str | None = None) -> str | None:
     value = container.get(field)
     name = label or field
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    whole = whole_text(value)  # a whole number is its text: 5550001 is "5550001"
-    if whole is None:
+    result = id_text(value)  # a whole number is its text: 5550001 is "5550001"
+    if result is None:
         raise errors.bad_field(name, NOT_TEXT)
-    result = whole.strip()
     if len(result) > MAX_ID_CHARS:
         raise errors.bad_field(name, f"is longer than {MAX_ID_CHARS} characters")
     return result

@@ -132,7 +132,7 @@ EVENT = {
 def _ids_as_text_or_number() -> None:
     """Type the counter's ids (``fields.TEXT_OR_NUMBER_FIELDS``) as the mapper reads them: text, or a whole number
     read as its decimal text (``adapters.base.whole_ids``), as the web adapter's contract types its ids."""
-    sections: dict[str, dict[str, Any]] = {"": EVENT, "ticket": _TICKET, "transaction": _TRANSACTION}
+    sections: dict[str, dict[str, Any]] = {"": EVENT, "ticket": _TICKET, "transaction": _TRANSACTION, "offer": _OFFER}
     for section, names in TEXT_OR_NUMBER_FIELDS.items():
         properties: dict[str, Any] = sections[section]["properties"]
         for name in names:

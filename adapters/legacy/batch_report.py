@@ -13,6 +13,10 @@ from adapters.legacy.dropped import UnknownStatuses, trait_tally, with_dropped
 from adapters.legacy.snapshot import GoneTally
 
 # what a file of a layout with a header that has none is said to be, by import-batch's summary and check-layout's
+# How a file remembered as imported is published again (docs/legacy-batch.md, "A layout that changed"): said beside
+# "already imported", and by the import that dropped identifiers for want of a setting (set since, the same command
+# answered "already imported").
+AGAIN = "import it under a new layout `name` (under this one it is imported already: docs/legacy-batch.md)"
 NO_HEADER_LINE = "no header line (the file is empty, or its first line is blank: a failed export?)"
 
 
@@ -63,12 +67,14 @@ class BatchReport:
             when = f" on {self.imported_at.isoformat(timespec='seconds')}" if self.imported_at else ""
             then = (f"; {self.rejected_then} line{'s were' if self.rejected_then > 1 else ' was'} rejected then "
                     "(dead-lettered): import the corrected lines in a new file") if self.rejected_then else ""
-            return f"{name}: already imported{where}{when} (sha256 {self.checksum[:12]}){then}"
+            return (f"{name}: already imported{where}{when} (sha256 {self.checksum[:12]}){then}; to publish it again "
+                    f"(a corrected layout, an identifier setting set since), {AGAIN}")
         changed = f"{self.changed} changed, " if self.changed else ""
         lines = self.physical_lines or self.lines
         text = (f"{name}: {records_text(self.lines, lines)}, {events_text(self.published_events, self.event_kinds)}, "
                 f"{duplicates_text(self.duplicates, self.lines, lines)}, {changed}{len(self.rejected)} rejected")
         forgotten = ("every line rejected, nothing published: the file is not remembered as imported, import it again "
                      "once the layout or the export is fixed") if self.not_remembered else ""
+        again = f"a setting was missing: once it is set, {AGAIN}" if self.dropped.for_want_of_a_setting else ""
         return with_dropped(text, self.dropped, self.traits, self.statuses.summary(), self.nobody.summary(),
-                            *self.gone.summary(), forgotten)
+                            *self.gone.summary(), forgotten, again)

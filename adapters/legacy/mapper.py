@@ -65,6 +65,8 @@ from bus.identifiers import Found, IdentifierNormaliser, IdentifierSettings
 from bus.identifiers.account import IBAN_CHECKSUM, normalise_account
 from bus.identifiers.kinds import ACCOUNT, SUPPLY_POINT
 from bus.identifiers.model import NotAnIdentifier, Rejected
+from bus.identifiers.normaliser import NO_TOKEN_KEY_CODE
+from bus.identifiers.settings import HMAC_KEY_VARIABLE
 from bus.identifiers.traits import phone_region, standard_traits
 from bus.producer import Outgoing
 from bus.references import References, phones_of
@@ -232,12 +234,32 @@ def _role(f: Fields) -> str | None:
     return roles.holder_role(f.text(roles.FIELD, required=False))
 
 
+# The fields a card event is about: published only as the card's token, so without a token key it cannot be published.
+CARD_FIELDS = ("card_number", "new_card_number")
+
+
+def card_fields_without_key(fields: Mapping[str, Any], normaliser: IdentifierNormaliser) -> str | None:
+    """The error of a layout of ``fields`` naming a card number (``CARD_FIELDS``) while ``normaliser`` has no token
+    key: every line of it would be refused for want of a setting, not for its data, so check-layout and import-batch
+    say it once, before reading a line (exit 2, bad settings); None when the layout names none or a key is set."""
+    named = [name for name in CARD_FIELDS if name in fields]
+    if not named or normaliser.tokenises:
+        return None
+    return (f"it reads card numbers ({', '.join(named)}), published only as tokens, and no HMAC key is set: set "
+            f"{HMAC_KEY_VARIABLE} (the key identity tokenises with) and run again; nothing was read or published")
+
+
 def _card_token(f: Fields, name: str, raw: str | None) -> dict[str, str] | None:
     """The CARD identifier (its token) of ``raw``, the record's ``name`` field; ``RejectedInput`` when it is not a
-    card number (the reason names the field and the rule, never the value)."""
+    card number (the reason names the field and the rule, never the value), or when no token key is set (the reason
+    names the setting: the source is not at fault; a file import says so before reading: ``card_fields_without_key``).
+    """
     if raw is None:
         return None
     card = f.ctx.normaliser.normalise("CARD", raw)
+    if isinstance(card, Rejected) and card.code == NO_TOKEN_KEY_CODE:
+        raise RejectedInput(f"field {name} cannot be published: no HMAC key is set ({HMAC_KEY_VARIABLE}), and a card "
+                            "number leaves only as its token; set it and send the record again", code="malformed_field")
     if isinstance(card, Rejected):
         raise RejectedInput(f"field {name} is not a card number ({card.code}); the record is about that card: "
                             "correct it in the source", code="malformed_field")

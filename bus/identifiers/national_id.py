@@ -38,6 +38,8 @@ SCHEMES_VARIABLE = f"{ENV_PREFIX}NATIONAL_ID_SCHEMES"
 # The reason code of a national ID refused while no scheme is configured (neither the schemes nor a default region
 # set, so only the default cn.ric was tried): apart from one malformed under a scheme the deployment chose.
 NO_SCHEME_CODE = "national-id-no-scheme"
+# How the reason of a number refused under the schemes the deployment chose names them (``schemes_checked``).
+_CHECKED = f"{SCHEMES_VARIABLE} names the schemes checked (now "
 _HINTS = {"cn.ric": "18 characters: 17 digits and a digit or X"}
 
 
@@ -199,5 +201,14 @@ def canonical_national_id(raw: str, schemes: Sequence[str] = (LEGACY_SCHEME,),
                                               f"{SCHEMES_VARIABLE} (e.g. [\"es.dni\", \"es.nie\"]) or the "
                                               f"default region")
     # Say which setting chose the schemes: a French NIR refused "(cn.ric)" left a new user guessing (finding #7).
-    raise NotAnIdentifier(first_error.code, f"{first_error}; {SCHEMES_VARIABLE} names the schemes checked "
-                                            f"(now {', '.join(schemes)})")
+    raise NotAnIdentifier(first_error.code, f"{first_error}; {_CHECKED}{', '.join(schemes)})")
+
+
+def schemes_checked(reason: str) -> list[str]:
+    """The schemes a national ID refused under the deployment's schemes was checked against, as its reason
+    (``canonical_national_id``'s) names them: ``["es.dni", "es.nie"]``; ``[]`` for any other reason (a file summary
+    names them: a Spanish DNI under a French deployment's fr.nir read "malformed", as a mistyped number)."""
+    before, marker, named = reason.rpartition(_CHECKED)
+    if not marker or not named.endswith(")"):
+        return []
+    return [scheme.strip() for scheme in named[:-1].split(",") if scheme.strip()]

@@ -50,11 +50,14 @@ from bus.identifiers.model import BLOCKED, INVALID, Identifier, NotAnIdentifier,
 from bus.identifiers.national_id import LEGACY_SCHEME, canonical_national_id
 from bus.identifiers.phone import normalise_phone
 from bus.identifiers.placeholders import PLACEHOLDER_CODE, looks_like_placeholder
-from bus.identifiers.settings import ENV_PREFIX, IdentifierSettings, check_region
+from bus.identifiers.settings import ENV_PREFIX, HMAC_KEY_VARIABLE, IdentifierSettings, check_region
 from bus.identifiers.supply_point import normalise_supply_point
 from bus.identifiers.tokens import is_token, token
 
 MAX_CHARS = 256
+# The reason code of a value that leaves only as a token (a national ID, a card number) while no HMAC key is set: the
+# setting is missing, not the value wrong.
+NO_TOKEN_KEY_CODE = "no-token-key"
 _SYMBOLS = frozenset(kinds.IDENTIFIER_TYPES)  # looked up per value: a set, not the contract's ordered tuple
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A type name as a user types it; anything else (e.g. "PHONE=+336...", a value pasted into the type) is not
@@ -127,6 +130,12 @@ class IdentifierNormaliser:
             (kinds.ACCOUNT, self.settings.account_number_format),
             (kinds.CUSTOMER_NUMBER, self.settings.customer_number_format)) if system_format is not None}
 
+    @property
+    def tokenises(self) -> bool:
+        """Whether a token key is set: without one, a value that leaves only as a token (``NO_TOKEN_KEY_CODE``)
+        cannot leave at all."""
+        return self._key is not None
+
     def with_region(self, region: str | None) -> IdentifierNormaliser:
         """The same normaliser for a source with its own phone region (None keeps this one's)."""
         if not region or check_region(region) == self.region:
@@ -136,8 +145,8 @@ class IdentifierNormaliser:
 
     def token(self, kind: str, canonical: str) -> str:
         if self._key is None:
-            raise NotAnIdentifier("no-token-key", f"{kind} cannot be tokenised: no HMAC key is configured "
-                                  f"({ENV_PREFIX}HMAC_KEY), and it is never published raw")
+            raise NotAnIdentifier(NO_TOKEN_KEY_CODE, f"{kind} cannot be tokenised: no HMAC key is configured "
+                                  f"({HMAC_KEY_VARIABLE}), and it is never published raw")
         return token(self._key, kind, canonical)
 
     def normalise(self, kind: str, raw: object, *, region: str | None = None) -> Identifier | Rejected:

@@ -34,6 +34,7 @@ from bus.identifiers.schemes import OWN_SCHEMES, scheme_module
 from bus.validation_errors import describe_validation_error
 
 ENV_PREFIX = "OMNIBUS_IDENTIFIERS__"
+HMAC_KEY_VARIABLE = f"{ENV_PREFIX}HMAC_KEY"  # the token key's setting, as a message names it
 # Before this section existed, only identity held the key: reading it keeps every token issued so far valid.
 IDENTITY_KEY_VARIABLE = "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY"
 MIN_KEY_CHARS = 16

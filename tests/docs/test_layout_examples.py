@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from adapters.legacy.config import LegacySettings
 from adapters.legacy.layout import load_layout
 from adapters.legacy.layout_check import check_lines
 from bus.config import OmnibusSettings
+from bus.identifiers import IdentifierSettings
 from tests.adapters.legacy.support import EXAMPLES
 from tests.bus.identifiers.support import identifier_settings
 
@@ -112,3 +114,33 @@ def test_without_the_schemes_check_layout_exits_3_and_says_no_national_id_would_
             "line): set OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES") in result.output, result.output
     monkeypatch.setenv("OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES", '["es.dni", "es.nie"]')
     assert CliRunner().invoke(app, command).exit_code == 0
+
+
+def _checked(layout_path: Path, identifiers: IdentifierSettings, tmp_path: Path) -> str:
+    """The file summary check-layout prints for the sample of ``layout_path`` under ``identifiers``."""
+    layout, sample = load_layout(layout_path), sample_of(layout_path)
+    settings = OmnibusSettings(identifiers=identifiers)
+    check = check_lines(sample, layout, context(settings, LegacySettings(state_dir=tmp_path), layout.phone_region,
+                                                layout))
+    return check.summary(sample.name)
+
+
+@pytest.mark.parametrize("layout_path", [path for path in NATIONAL_ID_LAYOUTS if load_layout(path).event
+                                         != "CardStatusChanged"], ids=lambda path: path.name)
+def test_without_the_hmac_key_a_layouts_national_ids_are_said_dropped_for_want_of_the_key(
+        layout_path: Path, tmp_path: Path) -> None:
+    """tester51 F6: valid DNIs were counted ``NATIONAL_ID 3 malformed`` without OMNIBUS_IDENTIFIERS__HMAC_KEY: the
+    summary names the missing setting, once for the file."""
+    summary = _checked(layout_path, IdentifierSettings(national_id_schemes=["es.dni", "es.nie"]), tmp_path)
+    assert "NATIONAL_ID 3 not tokenised: no HMAC key set, see OMNIBUS_IDENTIFIERS__HMAC_KEY" in summary, summary
+    assert "malformed" not in summary and summary.count("HMAC_KEY") == 1
+
+
+@pytest.mark.parametrize("layout_path", NATIONAL_ID_LAYOUTS, ids=lambda path: path.name)
+def test_under_another_regions_schemes_a_layouts_national_ids_are_said_malformed_under_those_schemes(
+        layout_path: Path, tmp_path: Path) -> None:
+    """tester51 F7: a French deployment importing the Spanish master read ``NATIONAL_ID 3 malformed``, the words of a
+    mistyped number: the summary names the schemes checked and the setting that chooses them."""
+    summary = _checked(layout_path, identifier_settings(default_region="FR"), tmp_path)
+    said = r"NATIONAL_ID \d+ malformed under fr.nir, see OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES\)"
+    assert re.search(said, summary), summary

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from adapters.base.whole_ids import whole_text
+from adapters.base.whole_ids import id_text
 from adapters.branch.config import BranchSettings
 from adapters.branch.errors import EventRejected
 from adapters.branch.fields import one_spelling
@@ -119,7 +119,7 @@ class Journal:
         event.setdefault("event_id", str(uuid.uuid4()))
         event.setdefault("occurred_at", datetime.now().astimezone().isoformat())
         _checker()(event, terminal_id="check", branch_id="check")  # raises RejectedInput with the reason
-        event_id = whole_text(event["event_id"])  # 5550001.0 is "5550001", as the adapter reads it
+        event_id = id_text(event["event_id"])  # 5550001.0 and " 5550001" are "5550001", as the adapter reads it
         assert event_id is not None  # the check refuses any other value
         return event_id, json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 

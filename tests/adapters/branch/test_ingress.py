@@ -405,3 +405,55 @@ async def test_tester50_f15_a_refused_event_sent_with_a_numeric_id_is_echoed_by_
     event = {"event_id": 5550002, "kind": "ticket_printed", "occurred_at": "2026-12-02T01:00:00+00:00"}
     status, answer = await upload(client, {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": [event]})
     assert status == 400 and answer["rejected"][0]["event_id"] == "5550002"
+
+
+_OFFER = {"offer_id": "fibre-upgrade", "offer_version": 1, "response": "presented"}
+
+
+@pytest.mark.parametrize(("first", "again"), [
+    ({"event_id": " 5550003"}, {"event_id": "5550003"}),  # the reported sample
+    ({"event_id": "5550003 "}, {"event_id": 5550003}),
+    ({"agent_id": " 42"}, {"agent_id": "42"}),
+    ({"transaction": {"id": "t51-tx ", "type": "payment", "status": "completed", "counter_id": " 3"}},
+     {"transaction": {"id": "t51-tx", "type": "payment", "status": "completed", "counter_id": 3}}),
+    ({"offer": {**_OFFER, "offer_version": 1}}, {"offer": {**_OFFER, "offer_version": "1"}}),  # the offer's sample
+    ({"offer": {**_OFFER, "offer_id": 42}}, {"offer": {**_OFFER, "offer_id": "42"}}),
+    ({"offer": {**_OFFER, "offer_id": " fibre-upgrade"}}, {"offer": _OFFER}),
+])
+async def test_an_id_is_read_once_and_its_content_digested_as_read_so_a_resend_spelt_otherwise_is_a_duplicate(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters], first: dict[str, Any], again: dict[str, Any]
+) -> None:
+    """tester51 F5: ``" 5550003"`` then ``"5550003"`` was an id_conflict (the id was read trimmed, the content digested
+    with the spaces); F12: the offer section's ``offer_version "1"`` after ``1`` too. An id is normalised once
+    (``fields.id_text``), before it is read and before the content is digested."""
+    client, kafka, dead_letters = deduping
+
+    def body(change: dict[str, Any]) -> dict[str, Any]:
+        event = {"event_id": "5550003", "kind": "transaction", "occurred_at": "2026-12-02T01:00:00+00:00",
+                 "transaction": {"id": "t51-tx", "type": "payment", "status": "completed"},
+                 "identifiers": [{"type": "ACCOUNT", "value": "EL-7700011"}], **change}
+        return {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": [event]}
+
+    status, answer = await upload(client, body(first))
+    assert (status, answer.get("dropped_offers")) == (200, None), answer
+    published = len(kafka.published)
+    assert await upload(client, body(again)) == (200, {"success": True, "accepted": 1, "duplicates": 1})
+    assert len(kafka.published) == published and not dead_letters.reasons
+
+
+async def test_a_numeric_offer_id_is_read_as_its_text_not_dropped_as_missing(
+    client: TestClient, publisher: StandInPublisher
+) -> None:
+    """tester51 F12: ``"offer_id": 42`` was dropped with "'offer.offer_id' is required with an offer response"."""
+    event = {"event_id": "ov-2", "kind": "transaction", "occurred_at": "2026-12-02T01:00:00+00:00",
+             "transaction": {"id": "T-500", "type": "payment", "status": "completed"},
+             "identifiers": [{"type": "ACCOUNT", "value": "EL-7700011"}], "offer": {**_OFFER, "offer_id": 42}}
+    status, answer = await upload(client, {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": [event]})
+    assert (status, answer) == (200, {"success": True, "accepted": 1, "duplicates": 0})
+    offers = [outgoing.event.value for record in publisher.submitted for outgoing in record.events
+              if outgoing.event.schema.endswith("OfferPresented")]
+    assert [offer["offer_id"] for offer in offers] == ["42"]
+    fraction = {**event, "event_id": "ov-3", "offer": {**_OFFER, "offer_id": 4.5}}
+    status, answer = await upload(client, {"terminal_id": "CT-0142-03", "branch_id": "0142", "events": [fraction]})
+    (dropped,) = answer["dropped_offers"]
+    assert "must be a string or a whole number" in dropped["reason"], dropped

@@ -150,7 +150,9 @@ BAD_ANSWERS = {  # the wrap-up form's offer fields an agent left half filled or 
     "half recorded": ({"offer_id": "fibre-upgrade", "offer_response": "accepted"}, "Attributes.offer_version"),
     "version not a number": ({**OFFER, "offer_version": "v3"}, "Attributes.offer_version"),
     "unknown response": ({**OFFER, "offer_response": "maybe later"}, "Attributes.offer_response"),
-    "id not text": ({**OFFER, "offer_id": 42}, "Attributes.offer_id"),
+    # a whole number is the id's text (adapters.base.whole_ids): one with a fraction, or a boolean, is no id
+    "id not text": ({**OFFER, "offer_id": 4.5}, "Attributes.offer_id"),
+    "id a boolean": ({**OFFER, "offer_id": True}, "Attributes.offer_id"),
     "response without id": ({"offer_version": "3", "offer_response": "declined"}, "Attributes.offer_id"),
 }
 
@@ -217,3 +219,11 @@ def test_an_offer_answer_on_a_call_without_a_caller_identifier_is_refused_and_na
 @pytest.mark.parametrize("source", [_withheld_ctr, _withheld_task], ids=["CTR", "TaskRouter"])
 def test_a_call_without_a_caller_and_without_an_answer_drops_nothing(source: Callable[[dict], MappedRecord]) -> None:
     assert source({}).dropped_parts == ()
+
+
+@pytest.mark.parametrize("source", [_ctr_with, _task_with], ids=["CTR", "TaskRouter"])
+def test_an_offer_id_written_as_a_whole_number_is_its_text(source: Callable[[dict], MappedRecord]) -> None:
+    """tester51 F12 (the counter's sample): ``"offer_id": 42`` was refused as "is required"; an offer's id follows the
+    rule of every id (``adapters.base.whole_ids``), as on the web adapter."""
+    (outgoing,) = offer_events(source({**OFFER, "offer_id": 42}))
+    assert outgoing.event.value["offer_id"] == "42"

@@ -271,7 +271,10 @@ async def test_f6_a_file_imported_before_names_the_cluster_prefix_and_time_it_wa
     os.utime(checkpoint.path, (1_764_670_000, 1_764_670_000))
     report = await importer.import_file(path, BILLS)
     assert report.summary("bills.csv") == ("bills.csv: already imported to cluster 4L6g3nShT-eMCtK--X86sw, prefix "
-                                           f"omnibus on 2025-12-02T10:06:40+00:00 (sha256 {report.checksum[:12]})")
+                                           f"omnibus on 2025-12-02T10:06:40+00:00 (sha256 {report.checksum[:12]}); "
+                                           "to publish it again (a corrected layout, an identifier setting set since), "
+                                           "import it under a new layout `name` (under this one it is imported "
+                                           "already: docs/legacy-batch.md)")
     checkpoint.save({"file": path.name, "complete": True, "completed_at": "2026-12-02T11:08:42+00:00"})
     assert "on 2026-12-02T11:08:42+00:00" in (await importer.import_file(path, BILLS)).summary("bills.csv")
 
@@ -434,8 +437,9 @@ async def test_a_file_partly_published_stays_imported_and_its_re_run_says_how_ma
     first = await importer.import_file(path, BILLS)
     assert len(first.rejected) == 1 and first.published_events and not first.not_remembered
     again = await importer.import_file(path, BILLS)
-    assert again.already_imported and again.summary("bills.csv").endswith(
-        "; 1 line was rejected then (dead-lettered): import the corrected lines in a new file")
+    assert again.already_imported and (
+        "; 1 line was rejected then (dead-lettered): import the corrected lines in a new file; to publish it again"
+        in again.summary("bills.csv"))
 
 
 async def test_a_resumed_import_that_published_before_stays_remembered_even_if_its_last_lines_are_rejected(

@@ -452,3 +452,21 @@ async def test_an_id_of_more_digits_than_the_contract_allows_refuses_its_message
     assert status == 200 and answer["accepted"] == [{"index": 1, "messageId": "t48-short"}]
     assert [(r["index"], r["code"]) for r in answer["rejected"]] == [(0, "bad_number")]
     assert "at most 40" in answer["rejected"][0]["reason"] and len(dead_letters.reasons) == 1
+
+
+@pytest.mark.parametrize(("field", "padded", "read"), [
+    ("messageId", " t51-m1", "t51-m1"), ("userId", " portal-luc", "portal-luc"), ("anonymousId", "a-9 ", "a-9"),
+    ("userId", " 770002", 770002),
+])
+async def test_an_id_with_white_space_around_it_and_the_same_id_without_are_one_message(
+    deduping: tuple[TestClient, CountingKafka, DeadLetters], field: str, padded: str, read: object
+) -> None:
+    """The counter's sample (tester51 F5) on the web: an id is read without its surrounding spaces, but the content was
+    digested with them, so a re-send without them was an id_conflict. One reading (``whole_ids.id_text``) for both."""
+    client, kafka, dead_letters = deduping
+    message = {**track("Bill Viewed", messageId=f"t51-{field}"), field: padded}
+    assert await post_json(client, "/v1/track", message) == (200, {"success": True})
+    published = len(kafka.published)
+    again = {**message, field: read}
+    assert await post_json(client, "/v1/track", again) == (200, {"success": True, "duplicates": 1})
+    assert len(kafka.published) == published and not dead_letters.reasons

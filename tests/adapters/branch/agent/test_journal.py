@@ -58,7 +58,8 @@ def test_tester19_f18_another_event_under_a_journaled_event_id_is_refused_not_dr
     assert journal.counts()["pending"] == 1
 
 
-@pytest.mark.parametrize(("first", "again"), [(5550001, "5550001"), ("5550001", 5550001.0)])
+@pytest.mark.parametrize(("first", "again"), [(5550001, "5550001"), ("5550001", 5550001.0),
+                                              (" 5550001", "5550001"), (5550001, "5550001 ")])  # tester51 F5
 def test_tester50_f15_an_event_id_as_a_whole_number_and_as_its_text_is_one_event(
         journal: Journal, first: object, again: object) -> None:
     """As the adapter reads it (``adapters.base.whole_ids``): a retried enqueue spelling the id (or the ticket's
