@@ -87,7 +87,9 @@ async def test_a_deleted_offer_topic_refuses_the_pitch_and_keeps_the_dispute_int
         assert retried.accepted, retried
         assert killed == []
 
-    transactions = {landed.event.value.get("transaction_id") for landed in await read_events(settings, CONTACT_EVENTS)
+    # the terminal's own ids (the published id names its terminal first: adapters.base.issuers)
+    transactions = {landed.event.value.get("transaction_id").rsplit(":", 1)[-1]
+                    for landed in await read_events(settings, CONTACT_EVENTS)
                     if landed.event.schema.endswith("CounterTransaction")}
     assert {"TX-before", "TX-dispute", "TX-pitch"} <= transactions, transactions
     pitches = [landed for landed in await read_events(settings, MARKETING_RESPONSES)
