@@ -200,14 +200,28 @@ def assert_corrupted_draw_agrees(seed: int, people: int, count: int) -> None:
     assert_corrupted_households_agree(random.Random(seed), people, count, orders)
 
 
+# Random draws of the property below that differ by arrival order on main 2e851f2a and on the round after it (found by
+# a search of 12,000 draws, 2026-12-05): a #8 point 5 kind not traced yet.
+CORRUPTED_DRAWS_DIFFERING = [(6860, 8, 20), (7461, 3, 8), (1533, 6, 21), (2197, 9, 32), (2112, 9, 22), (375, 8, 35),
+                             (7653, 4, 19), (2418, 9, 20), (7852, 7, 17)]
+
+
+@pytest.mark.parametrize(("seed", "people", "count"), CORRUPTED_DRAWS_DIFFERING)
+@pytest.mark.xfail(strict=True, reason="issue #8 point 5: corrupted-traits draws whose people depend on arrival order")
+def test_the_corrupted_draws_that_differ_again(seed: int, people: int, count: int) -> None:
+    assert_corrupted_draw_agrees(seed, people, count)
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
 def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, count) -> None:  # type: ignore[no-untyped-def]
     """As above, with the records a careless form gives (``support.corrupted``: no birth date, a given-name
     typo, swapped names): the people are the same in every order and partitioning, and housemates stay apart
     (a record too spoilt to tell may stay apart from its person, in every order). Random draws: 0 of 6,500
-    differ since a record of another person than the customer it reached unweighed makes its own
-    (``graph/own_customer.py``, and three claim fixes; before, 4 of 1,500; protocol.md, "Order"; issue #8 build 5)."""
+    differed once a record of another person than the customer it reached unweighed made its own
+    (``graph/own_customer.py``, and three claim fixes; before, 4 of 1,500; protocol.md, "Order"; issue #8 build 5);
+    on main 2e851f2a 3 of 2,857 differ again (about 0.1 %: a run of 25 fails about once in 40; the draws found are
+    ``CORRUPTED_DRAWS_DIFFERING``, issue #8 point 5)."""
     assert_corrupted_draw_agrees(seed, people, count)
 
 
