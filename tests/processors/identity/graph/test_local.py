@@ -207,7 +207,8 @@ CORRUPTED_DRAWS_DIFFERING = [(6860, 8, 20), (7461, 3, 8), (1533, 6, 21), (2197, 
 
 
 @pytest.mark.parametrize(("seed", "people", "count"), CORRUPTED_DRAWS_DIFFERING)
-@pytest.mark.xfail(strict=True, reason="issue #8 point 5: corrupted-traits draws whose people depend on arrival order")
+@pytest.mark.xfail(strict=True,
+                   reason="issue #8 point 5: corrupted-traits draws whose people depend on arrival order")
 def test_the_corrupted_draws_that_differ_again(seed: int, people: int, count: int) -> None:
     assert_corrupted_draw_agrees(seed, people, count)
 
