@@ -94,7 +94,8 @@ class RegistrySettings(Section):
     )
     username: str | None = Field(None, description="Registry basic-auth user name.")
     password: SecretStr | None = Field(None, description="Registry basic-auth password (a secret).")
-    timeout_s: float = Field(10.0, gt=0, description="How long a registry request may take.")
+    timeout_s: float = Field(
+        10.0, gt=0, description="How long a registry request may take all told (seconds); a slower one is an outage.")
 
     @property
     def wire_format(self) -> WireFormat:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import queue
 import threading
 from typing import Any
 
@@ -61,6 +62,7 @@ class SchemaRegistryClient:
         if not settings.url:
             raise SchemaRegistryError("no schema registry URL configured (OMNIBUS_REGISTRY__URL)")
         self._url = settings.url
+        self._timeout_s = settings.timeout_s
         conf: dict[str, Any] = {"url": settings.url, "timeout": settings.timeout_s, "max.retries": 0}
         if settings.username:
             password = settings.password.get_secret_value() if settings.password else ""
@@ -100,13 +102,14 @@ class SchemaRegistryClient:
 
     def _call(self, what: str, again: Any, function: Any, *args: Any) -> Any:
         """``function(*args)``, its errors as ``SchemaRegistryError`` carrying ``again`` (the public call that
-        caches its answer) as ``lookup``. A registry that accepts the connection and never answers fails after
-        ``RegistrySettings.timeout_s`` (httpx's read timeout, a ``TransportError``): an outage, like a refusal.
+        caches its answer) as ``lookup``. A registry that does not answer within ``RegistrySettings.timeout_s`` all
+        told (one that accepts the connection and never answers, or answers a byte at a time: httpx's timeout bounds
+        each read, not the request) is unreachable: an outage, like a refusal (``_within_timeout``).
         Within ``bus.registry_outage.lookups_off_loop`` nothing is sent: ``RegistryLookupDeferred`` is raised."""
         if deferring_lookups():
             raise RegistryLookupDeferred(what, again)
         try:
-            result = function(*args)
+            result = self._within_timeout(what, function, *args)
         except ConfluentRegistryError as exc:
             status = exc.http_status_code if exc.http_status_code and exc.http_status_code > 0 else None
             raise SchemaRegistryError(
@@ -118,3 +121,24 @@ class SchemaRegistryClient:
                                       lookup=again) from exc
         _answered()
         return result
+
+    def _within_timeout(self, what: str, function: Any, *args: Any) -> Any:
+        """``function(*args)`` run in a daemon thread and waited for at most ``timeout_s`` seconds; raises what it
+        raised, or ``TimeoutError`` (an ``OSError``) once that time is up. The abandoned request ends in its thread
+        when the registry finishes its answer or httpx's own per-read timeout fires; nothing waits for it."""
+        outcome: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+
+        def request() -> None:
+            try:
+                outcome.put((True, function(*args)))
+            except BaseException as exc:  # handed to the caller, raised there
+                outcome.put((False, exc))
+
+        threading.Thread(target=request, name="schema-registry-request", daemon=True).start()
+        try:
+            answered, value = outcome.get(timeout=self._timeout_s)
+        except queue.Empty:
+            raise TimeoutError(f"no answer to {what} within {self._timeout_s} s") from None
+        if not answered:
+            raise value
+        return value

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 
@@ -92,3 +92,48 @@ def test_within_lookups_off_loop_no_round_trip_is_made_but_deferred_to_its_looku
         assert deferred.value.retriable and deferred.value.lookup is not None
         with pytest.raises(SchemaRegistryError, match="unreachable"):  # the call itself, made where it is run
             deferred.value.lookup()
+
+
+class _Trickles(BaseHTTPRequestHandler):
+    """Answers 200 with a body it sends one byte every ``PAUSE_S``: each byte comes well within a read timeout, the
+    whole answer takes ``len(BODY) * PAUSE_S`` seconds (a registry behind a congested link, a JVM in GC pauses)."""
+
+    PAUSE_S = 0.25
+    BODY = json.dumps({"schema": '{"type": "string"}', "schemaType": "AVRO"}).encode()
+    stopped = threading.Event()  # set at the test's end: the answer stops there
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.schemaregistry.v1+json")
+        self.send_header("Content-Length", str(len(self.BODY)))
+        self.end_headers()
+        for byte in self.BODY:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            if self.stopped.wait(self.PAUSE_S):
+                return
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_registry_that_answers_a_byte_at_a_time_fails_after_the_timeout_all_told() -> None:
+    # httpx's timeout bounds each read, not the request: without a bound of its own the call took the whole trickle
+    # (len(BODY) * PAUSE_S, about 12 s), whatever OMNIBUS_REGISTRY__TIMEOUT_S said.
+    _Trickles.stopped.clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickles)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = SchemaRegistryClient(RegistrySettings(url=f"http://127.0.0.1:{server.server_port}", timeout_s=1))
+        started = time.monotonic()
+        with pytest.raises(SchemaRegistryError, match="unreachable.*within 1.0 s") as caught:
+            client.schema_by_id(7)
+        waited = time.monotonic() - started
+    finally:
+        _Trickles.stopped.set()
+        server.shutdown()
+        server.server_close()
+    assert caught.value.retriable and caught.value.lookup is not None
+    assert waited < 4, waited  # the whole answer would take len(BODY) * PAUSE_S
+    assert len(_Trickles.BODY) * _Trickles.PAUSE_S > 3 * 4
