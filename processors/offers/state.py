@@ -52,6 +52,8 @@ class OfferStatus(StrEnum):
         return self in (OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.OPTED_OUT)
 
 
+FINAL_ANSWERS = frozenset(status.value for status in OfferStatus if status.answered)
+
 # Which final answer stands when a customer gave two: a sale stands over a refusal, an opt-out over a decline
 # (a decline at the counter, then an acceptance on the next call, is a sale whichever is read first).
 ANSWER_PRECEDENCE = {OfferStatus.ACCEPTED: 3, OfferStatus.OPTED_OUT: 2, OfferStatus.DECLINED: 1}
@@ -80,8 +82,9 @@ class OfferState:
     answered_pitch: str | None = None
     via: tuple[str, ...] = ()
     pushed: tuple[str, ...] = ()  # push channels holding an active SHOW instruction
-    # (push channel, instant in us) of the latest instruction under this customer's id on it (push.merged_away)
-    instructed: tuple[tuple[str, int], ...] = ()
+    # (push channel, instant in us, what it said) of the latest instruction under this customer's id on it
+    # (push.merged_away, push.sync): ``SHOW``, a WITHDRAW's reason, or "" for one kept before what it said was
+    instructed: tuple[tuple[str, int, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -92,11 +95,17 @@ class OfferState:
     def from_dict(cls, raw: dict[str, Any]) -> OfferState:
         return cls(**{**raw, "status": OfferStatus(raw["status"]), "via": tuple(raw.get("via", ())),
                       "pushed": tuple(raw.get("pushed", ())),
-                      "instructed": tuple((str(c), int(t)) for c, t in raw.get("instructed", ()))})
+                      "instructed": tuple((str(entry[0]), int(entry[1]), str(entry[2]) if len(entry) > 2 else "")
+                                          for entry in raw.get("instructed", ()))})
 
     def instructed_us(self, channel: str) -> int | None:
         """The instant (us) of the latest instruction on ``channel`` under this customer's id, None if not known."""
-        return dict(self.instructed).get(channel)
+        return next((at for known, at, _ in self.instructed if known == channel), None)
+
+    def instructed_reason(self, channel: str) -> str | None:
+        """What the latest instruction on ``channel`` under this customer's id said: ``SHOW``, a WITHDRAW's reason,
+        "" when kept before that was (not known), or None when none was sent."""
+        return next((said for known, _, said in self.instructed if known == channel), None)
 
 
 def first_answer_us(state: OfferState) -> int | None:

@@ -106,14 +106,15 @@ def test_each_kind_of_cap_withdraws_the_shows_it_holds_as_the_pull_query_does(
 
 def test_the_offer_presented_on_the_call_is_capped_there_and_answered_everywhere() -> None:
     """The agent's own pitch fills the call center's day: the SHOW goes (the pull query says channel_cap); an
-    answer later withdraws what is left with the answer's reason."""
+    answer later withdraws what is left with the answer's reason, and tells the call center, which last heard
+    ``CAPPED`` (a SHOW to come again), the answer too (``push.restated``)."""
     world = world_with(ContactPolicy(quiet_hours=None))
     world.created("cus_1", NID)
     world.feed(defined(offer("gold", channels=PRESENT)))
     assert reasons(world.offer_event("OfferPresented", NID, "gold", "CALL_CENTER")) == [
         ("WITHDRAW", "CALL_CENTER", "CAPPED")]
     declined = world.offer_event("OfferResponded", NID, "gold", "CALL_CENTER", response="DECLINED")
-    assert reasons(declined) == [("WITHDRAW", "BRANCH", "DECLINED")]
+    assert reasons(declined) == [("WITHDRAW", "CALL_CENTER", "DECLINED"), ("WITHDRAW", "BRANCH", "DECLINED")]
 
 
 def test_a_replay_gives_the_same_instructions_and_a_redelivered_presentation_withdraws_once() -> None:
