@@ -117,7 +117,7 @@ def withdrawn_why(current: OfferState | None, offer: Offer, now: datetime) -> st
 def restated(current: OfferState | None, channel: str, why: str) -> bool:
     """Whether ``channel``, whose latest instruction under the customer's id withdrew the offer, is to hear ``why``
     instead: when either names a final answer and they differ (answered for good after a WITHDRAW ``CAPPED``,
-    ``NOT_NOW`` or ``NOT_ELIGIBLE``; an answer taken back, ``pitches.take_back``), so that the last word on every
+    ``NOT_NOW`` or ``NOT_ELIGIBLE``; an answer taken back, ``sources.take_back``), so that the last word on every
     push channel says why the offer is not shown (docs/subscribers.md). Nothing for a channel never instructed, one
     whose latest instruction is a SHOW, or one kept before what it said was (not known)."""
     said = current.instructed_reason(channel) if current else None

@@ -34,6 +34,7 @@ from processors.offers import contact_rows
 APPLIED_IDS_KEPT = 128
 LEDGER_KEPT = 200
 CONTACTS_KEPT = 100
+ANSWERS_KEPT = 32  # sources' answers kept per offer (``OfferState.answers``): the oldest leave first
 OVERDUE_FACT = "overdue:"  # + bill id: the ``fact_via`` key of an arrears entry
 
 
@@ -66,6 +67,29 @@ def answer_order(status: OfferStatus, answered_us: int | None, channel: str | No
 
 
 @dataclass(frozen=True, slots=True)
+class SourceAnswer:
+    """One source's answer to an offer (``sources.py``): ``source``, a representative's pitch
+    (``bus.offer_presentations.pitch_of``: its newest version's answer) or an answer given on its own (its event id);
+    ``status``, a final answer or NOT_NOW; ``at_us``, when it was given (event time, us); ``channel``; ``order``, the
+    version's ``pitch_order`` (source version, occurred, received; us): of one source's two, the greater is newer."""
+
+    source: str
+    status: OfferStatus
+    at_us: int
+    channel: str
+    order: tuple[int, int, int] = (0, 0, 0)
+
+    def to_list(self) -> list[Any]:
+        return [self.source, self.status.value, self.at_us, self.channel, list(self.order)]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> SourceAnswer:
+        source, status, at_us, channel, order = raw
+        return cls(str(source), OfferStatus(status), int(at_us), str(channel),
+                   (int(order[0]), int(order[1]), int(order[2])))
+
+
+@dataclass(frozen=True, slots=True)
 class OfferState:
     status: OfferStatus
     version: int
@@ -85,18 +109,23 @@ class OfferState:
     # (push channel, instant in us, what it said) of the latest instruction under this customer's id on it
     # (push.merged_away, push.sync): ``SHOW``, a WITHDRAW's reason, or "" for one kept before what it said was
     instructed: tuple[tuple[str, int, str], ...] = ()
+    # every source's answer standing (``sources.py``); empty in a state kept before they were: its standing answer
+    # is then the only one known (``sources.known``)
+    answers: tuple[SourceAnswer, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
         return {**raw, "status": self.status.value, "via": list(self.via), "pushed": list(self.pushed),
-                "instructed": [list(pair) for pair in self.instructed]}
+                "instructed": [list(pair) for pair in self.instructed],
+                "answers": [answer.to_list() for answer in self.answers]}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> OfferState:
         return cls(**{**raw, "status": OfferStatus(raw["status"]), "via": tuple(raw.get("via", ())),
                       "pushed": tuple(raw.get("pushed", ())),
                       "instructed": tuple((str(entry[0]), int(entry[1]), str(entry[2]) if len(entry) > 2 else "")
-                                          for entry in raw.get("instructed", ()))})
+                                          for entry in raw.get("instructed", ())),
+                      "answers": tuple(SourceAnswer.from_list(entry) for entry in raw.get("answers", ()))})
 
     def instructed_us(self, channel: str) -> int | None:
         """The instant (us) of the latest instruction on ``channel`` under this customer's id, None if not known."""
@@ -106,6 +135,24 @@ class OfferState:
         """What the latest instruction on ``channel`` under this customer's id said: ``SHOW``, a WITHDRAW's reason,
         "" when kept before that was (not known), or None when none was sent."""
         return next((said for known, _, said in self.instructed if known == channel), None)
+
+
+def known_answers(offer: OfferState) -> tuple[SourceAnswer, ...]:
+    """The sources' answers of ``offer``; for a state kept before they were, its standing answer alone (its pitch, or
+    "" for an answer that names none)."""
+    if offer.answers or not (offer.status.answered or offer.status is OfferStatus.NOT_NOW):
+        return offer.answers
+    at_us = offer.answered_us if offer.answered_us is not None else offer.updated_us
+    return (SourceAnswer(offer.answered_pitch or "", offer.status, at_us, offer.answered_channel or ""),)
+
+
+def newest_answers(*answers: SourceAnswer) -> tuple[SourceAnswer, ...]:
+    """One answer per source, its newest version's (the greater ``order``; of equals the later given), the latest
+    ``ANSWERS_KEPT`` by event time."""
+    newest: dict[str, SourceAnswer] = {}
+    for answer in sorted(answers, key=lambda entry: (entry.order, entry.at_us)):
+        newest[answer.source] = answer
+    return tuple(sorted(newest.values(), key=lambda entry: (entry.at_us, entry.source))[-ANSWERS_KEPT:])
 
 
 def first_answer_us(state: OfferState) -> int | None:
@@ -182,6 +229,7 @@ def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
         last_channel=last.last_channel, last_presented_us=last.last_presented_us,
         via=tuple(_union(winner.via, other.via)), pushed=tuple(_union(winner.pushed, other.pushed)),
         instructed=left.instructed,  # the survivor's: the instructions under its id
+        answers=newest_answers(*known_answers(left), *known_answers(right)),
     )
 
 
