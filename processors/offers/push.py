@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class Adopted:
     """What a merge left shown from the merged customer (``merged_away``): ``pairs``, (offer id, channel) the
     survivor did not hold shown itself; ``settled``, those of them its own WITHDRAW, later than the merged customer's
-    SHOW, already outranks under its id."""
+    SHOW or at its instant, already outranks under its id."""
 
     pairs: frozenset[tuple[str, str]] = frozenset()
     settled: frozenset[tuple[str, str]] = frozenset()
@@ -160,7 +160,8 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
     did not hold itself, for ``sync(adopted=...)`` once merged: they stand under the survivor's id (SHOWn there)
     within the caps, else are withdrawn there, which is what the screen pop (merges followed, the later instruction
     of each offer standing) listens to; ``settled`` among them, those the survivor withdrew itself after the merged
-    customer's SHOW: a WITHDRAW already outranks that SHOW there, none is sent again."""
+    customer's SHOW, or at the same instant: a WITHDRAW already outranks that SHOW there, none is sent again. A
+    state kept before the instants were (``OfferState.instructed``) cannot tell: the WITHDRAW is sent."""
     by_id = {offer.offer_id: offer for offer in engine.live_offers(stores)}
     adopted: set[tuple[str, str]] = set()
     settled: set[tuple[str, str]] = set()
@@ -175,8 +176,9 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
             if mine is None or channel not in mine.pushed:
                 adopted.add((offer_id, channel))
                 shown_us, withdrawn_us = current.instructed_us(channel), mine.instructed_us(channel) if mine else None
-                # strictly later: at one instant the WITHDRAW is sent again, as before
-                if shown_us is not None and withdrawn_us is not None and withdrawn_us > shown_us:
+                # at one instant too: the screen pop's merge keeps the survivor's side of a tie
+                # (``EligibleOffersSection.merge``), and the survivor's key holds its WITHDRAW already
+                if shown_us is not None and withdrawn_us is not None and withdrawn_us >= shown_us:
                     settled.add((offer_id, channel))
     merged.offers = offers
     return Adopted(frozenset(adopted), frozenset(settled))
