@@ -39,6 +39,7 @@ OFFER_RESPONDED = "omnibus.marketing.OfferResponded"
 # Where a representative pitches an offer the processor pushed (a SHOW instruction on the clerk's or agent's
 # screen) and records the customer's answer: each recorded answer is its own presentation
 ASSISTED_CHANNELS = frozenset({"BRANCH", "CALL_CENTER"})
+PITCH_SEPARATOR = "|"  # between the parts of a pitch (``pitch_of``); in no event id
 
 
 def offer_channel(event: Event) -> str:
@@ -66,7 +67,7 @@ def pitch_of(event: Event) -> str | None:
     presentation = event.value.get("presentation_id")
     if channel not in ASSISTED_CHANNELS or not presentation:
         return None
-    return f"{channel}|{event.value['envelope']['source_system']}|{presentation}"
+    return PITCH_SEPARATOR.join((str(channel), str(event.value["envelope"]["source_system"]), str(presentation)))
 
 
 def pitch_order(event: Event) -> VersionOrder:

@@ -59,6 +59,6 @@ def take_back(offer: OfferState, source: str, snooze_us: int) -> OfferState:
                        answered_us=None, snoozed_until_us=None, answered_pitch=None, first_answered_us=first,
                        answers=rest)
     snooze = top.at_us + snooze_us if top.status is OfferStatus.NOT_NOW else None
-    pitch = top.source if "|" in top.source else None  # a pitch (``pitch_of``), not an answer's event id
+    pitch = top.source if top.pitch else None
     return replace(offer, status=top.status, answered_channel=top.channel or None, answered_us=top.at_us,
                    snoozed_until_us=snooze, answered_pitch=pitch, first_answered_us=first, answers=rest)

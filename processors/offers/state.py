@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from bus.offer_presentations import PITCH_SEPARATOR
 from processors.offers import accounts as account_book
 from processors.offers import contact_rows
 
@@ -35,6 +36,7 @@ APPLIED_IDS_KEPT = 128
 LEDGER_KEPT = 200
 CONTACTS_KEPT = 100
 ANSWERS_KEPT = 32  # sources' answers kept per offer (``OfferState.answers``): the oldest leave first
+STANDING_SOURCE = "standing@"  # + instant + channel: the source of an answer kept before sources were (no pitch)
 OVERDUE_FACT = "overdue:"  # + bill id: the ``fact_via`` key of an arrears entry
 
 
@@ -78,6 +80,12 @@ class SourceAnswer:
     at_us: int
     channel: str
     order: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def pitch(self) -> bool:
+        """Whether the source is a representative's pitch (``pitch_of``: ``<channel>|<source system>|<id>``), not an
+        answer's event id or a standing answer kept before sources were."""
+        return PITCH_SEPARATOR in self.source
 
     def to_list(self) -> list[Any]:
         return [self.source, self.status.value, self.at_us, self.channel, list(self.order)]
@@ -138,12 +146,13 @@ class OfferState:
 
 
 def known_answers(offer: OfferState) -> tuple[SourceAnswer, ...]:
-    """The sources' answers of ``offer``; for a state kept before they were, its standing answer alone (its pitch, or
-    "" for an answer that names none)."""
+    """The sources' answers of ``offer``; for a state kept before they were, its standing answer alone, its source
+    its pitch, else ``STANDING_SOURCE`` + its instant and channel (two such answers merged stay two)."""
     if offer.answers or not (offer.status.answered or offer.status is OfferStatus.NOT_NOW):
         return offer.answers
-    at_us = offer.answered_us if offer.answered_us is not None else offer.updated_us
-    return (SourceAnswer(offer.answered_pitch or "", offer.status, at_us, offer.answered_channel or ""),)
+    at_us, channel = offer.answered_us if offer.answered_us is not None else offer.updated_us, offer.answered_channel
+    source = offer.answered_pitch or f"{STANDING_SOURCE}{at_us}:{channel or ''}"
+    return (SourceAnswer(source, offer.status, at_us, channel or ""),)
 
 
 def newest_answers(*answers: SourceAnswer) -> tuple[SourceAnswer, ...]:

@@ -106,3 +106,19 @@ def test_a_state_kept_before_the_answers_were_loads_and_takes_back_as_before() -
             versions(old, accepted)
         versions(old, presented_again)
         assert old.offers[OFFER].status is status
+
+
+def test_two_states_kept_before_the_answers_were_keep_both_standing_answers_through_a_merge() -> None:
+    """Two customers merged, each with a standing answer given on the web before this release: both are kept (not
+    one source, "unknown"), so a pitch that takes its own answer back leaves the acceptance standing."""
+    accepted, presented_again = published_answers("accepted", "presented")
+    left, right = customer("cus_1"), customer("cus_2")
+    versions(left, elsewhere("WEB", "ACCEPTED", accepted, -10, "w1"))
+    versions(right, elsewhere("WEB", "DECLINED", accepted, -5, "w2"))
+    raws = [part.to_dict() for part in (left, right)]
+    for raw in raws:
+        del raw["offers"][OFFER]["answers"]
+    person = customer_state.merge(*(CustomerState.from_dict(raw) for raw in raws))
+    assert sorted(answer.status.value for answer in person.offers[OFFER].answers) == ["ACCEPTED", "DECLINED"]
+    versions(person, accepted, presented_again)
+    assert person.offers[OFFER].status is OfferStatus.ACCEPTED and person.offers[OFFER].answered_channel == "WEB"
