@@ -3,11 +3,12 @@
 A *source* is what gives the customer's answer and may correct it: a representative's pitch
 (``bus.offer_presentations.pitch_of``; its newest version's answer, ``pitches.py``) or an answer given on its own (a
 web, SMS or e-mail answer: its event id, never corrected). ``OfferState.answers`` keeps one ``SourceAnswer`` per
-source, at most ``state.ANSWERS_KEPT`` (the oldest by event time leave first). The answer that stands is the one
-``machine.answered_over`` puts first among them, whatever order they were read in: a final answer over a "not now",
-an acceptance over an opt-out over a decline, then the earlier; of two "not now"s the later. So when a pitch's newer
-version takes its answer back (``take_back``), the answer another source gave and the pitch's had outranked stands
-again: accepted on the call, declined on the web, the call corrected to ``not_now`` is a decline.
+source, at most ``state.ANSWERS_KEPT`` (the oldest by event time leave first, never the one that stands). The answer
+that stands (``state.standing_answer``) is the one ``machine.answered_over`` puts first among them, whatever order
+they were read in: a final answer over a "not now", an acceptance over an opt-out over a decline, then the earlier; of
+two "not now"s the later. So when a pitch's newer version takes its answer back (``take_back``), the answer another
+source gave and the pitch's had outranked stands again: accepted on the call, declined on the web, the call
+corrected to ``not_now`` is a decline.
 
 A state kept before ``answers`` was knows only its standing answer (``state.known_answers``): that is the one taken
 back when it was the pitch's, as before.
@@ -17,17 +18,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from processors.offers.state import OfferState, OfferStatus, SourceAnswer, answer_order, newest_answers
+from processors.offers.state import OfferState, OfferStatus, SourceAnswer, newest_answers
 from processors.offers.state import known_answers as known
-
-
-def standing(answers: tuple[SourceAnswer, ...]) -> SourceAnswer | None:
-    """The answer that stands among ``answers`` (module docstring), None when there is none."""
-    final = [answer for answer in answers if answer.status.answered]
-    if final:
-        return min(final, key=lambda answer: answer_order(answer.status, answer.at_us, answer.channel))
-    snoozes = [answer for answer in answers if answer.status is OfferStatus.NOT_NOW]
-    return max(snoozes, key=lambda answer: (answer.at_us, answer.channel), default=None)
+from processors.offers.state import standing_answer as standing
 
 
 def with_answer(offer: OfferState | None, answer: SourceAnswer) -> tuple[SourceAnswer, ...]:

@@ -3,7 +3,9 @@
 Instants are microseconds since the epoch. Every piece of evidence remembers the identifier keys
 (``TYPE:value``) it arrived through (``via``): that is what a split divides by. Shapes:
 
-* ``offers``: offer id -> ``OfferState`` (status, version, where and when presented, the answer).
+* ``offers``: offer id -> ``OfferState`` (status, version, where and when presented, the answer that stands, every
+  source's answer as ``SourceAnswer`` rows ``[source, status, at_us, channel, [source version, occurred, received]]``
+  (``sources.py``), and per push channel what its latest instruction said, ``[channel, instant_us, said]``).
 * ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``; a
   representative's pitch, which later versions revise (``bus.offer_presentations.pitch_of``), as
   ``[at_us, channel, offer_id, pitch, via, received_us]`` of its newest version applied.
@@ -118,7 +120,7 @@ class OfferState:
     # (push.merged_away, push.sync): ``SHOW``, a WITHDRAW's reason, or "" for one kept before what it said was
     instructed: tuple[tuple[str, int, str], ...] = ()
     # every source's answer standing (``sources.py``); empty in a state kept before they were: its standing answer
-    # is then the only one known (``sources.known``)
+    # is then the only one known (``known_answers``)
     answers: tuple[SourceAnswer, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,13 +157,28 @@ def known_answers(offer: OfferState) -> tuple[SourceAnswer, ...]:
     return (SourceAnswer(source, offer.status, at_us, channel or ""),)
 
 
+def standing_answer(answers: tuple[SourceAnswer, ...]) -> SourceAnswer | None:
+    """The answer that stands among ``answers`` (``sources.py``): the final one ``answer_order`` puts first, else the
+    latest "not now", else None."""
+    final = [answer for answer in answers if answer.status.answered]
+    if final:
+        return min(final, key=lambda answer: answer_order(answer.status, answer.at_us, answer.channel))
+    snoozes = [answer for answer in answers if answer.status is OfferStatus.NOT_NOW]
+    return max(snoozes, key=lambda answer: (answer.at_us, answer.channel), default=None)
+
+
 def newest_answers(*answers: SourceAnswer) -> tuple[SourceAnswer, ...]:
-    """One answer per source, its newest version's (the greater ``order``; of equals the later given), the latest
-    ``ANSWERS_KEPT`` by event time."""
+    """One answer per source, its newest version's (the greater ``order``; of equals the later given), by event time;
+    past ``ANSWERS_KEPT`` the oldest leave, never the one that stands."""
     newest: dict[str, SourceAnswer] = {}
     for answer in sorted(answers, key=lambda entry: (entry.order, entry.at_us)):
         newest[answer.source] = answer
-    return tuple(sorted(newest.values(), key=lambda entry: (entry.at_us, entry.source))[-ANSWERS_KEPT:])
+    kept = sorted(newest.values(), key=lambda entry: (entry.at_us, entry.source))
+    if len(kept) > ANSWERS_KEPT:
+        top = standing_answer(tuple(kept))
+        others = [answer for answer in kept if answer is not top][-(ANSWERS_KEPT - 1):]
+        kept = sorted([*others, *([top] if top else [])], key=lambda entry: (entry.at_us, entry.source))
+    return tuple(kept)
 
 
 def first_answer_us(state: OfferState) -> int | None:

@@ -122,3 +122,14 @@ def test_two_states_kept_before_the_answers_were_keep_both_standing_answers_thro
     assert sorted(answer.status.value for answer in person.offers[OFFER].answers) == ["ACCEPTED", "DECLINED"]
     versions(person, accepted, presented_again)
     assert person.offers[OFFER].status is OfferStatus.ACCEPTED and person.offers[OFFER].answered_channel == "WEB"
+
+
+def test_past_the_answers_kept_the_oldest_leave_but_never_the_one_that_stands() -> None:
+    accepted = published_answers("accepted")[0]
+    person = customer()
+    versions(person, elsewhere("WEB", "ACCEPTED", accepted, -1, "w0"))
+    for n in range(customer_state.ANSWERS_KEPT + 5):
+        versions(person, elsewhere("WEB", "NOT_NOW", accepted, n, f"nn{n}"))
+    answers = person.offers[OFFER].answers
+    assert len(answers) == customer_state.ANSWERS_KEPT and answers[0].status is OfferStatus.ACCEPTED
+    assert person.offers[OFFER].status is OfferStatus.ACCEPTED
