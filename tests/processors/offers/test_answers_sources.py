@@ -133,3 +133,17 @@ def test_past_the_answers_kept_the_oldest_leave_but_never_the_one_that_stands() 
     answers = person.offers[OFFER].answers
     assert len(answers) == customer_state.ANSWERS_KEPT and answers[0].status is OfferStatus.ACCEPTED
     assert person.offers[OFFER].status is OfferStatus.ACCEPTED
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4))), ids=str)
+def test_any_order_of_four_sources_and_versions_leaves_the_answer_that_stands(order: tuple[int, ...]) -> None:
+    """A call's pitch accepted then corrected to ``presented``, a web decline, a counter pitch's not-now: the decline
+    stands (a final answer over a not-now; the acceptance was taken back), whatever order they are read in."""
+    accepted, presented_again = published_answers("accepted", "presented")
+    events = [accepted, elsewhere("WEB", "DECLINED", accepted, 5, "w1"),
+              elsewhere("BRANCH", "NOT_NOW", accepted, 7, "t1"), presented_again]
+    person = customer()
+    versions(person, *(events[index] for index in order))
+    state = person.offers[OFFER]
+    assert (state.status, state.answered_channel) == (OfferStatus.DECLINED, "WEB")
+    assert sorted(answer.status.value for answer in state.answers) == ["DECLINED", "NOT_NOW"]
