@@ -17,21 +17,29 @@ is dropped as a copy; a changed answer is an event of its own that *revises the 
 presentation, its answer applied, and of two versions the newer (``pitch_order``) stands, whatever order they are
 read in.
 
-The KPIs (``processors.kpis.rules``: ``offers_presented``) and the offer processor (``processors.offers.answers``:
-the ledger its contact caps and reservations count, ``omnibus_offers_presented_total``) import this one
-declaration: neither imports the other.
+What a record answers is ``answer_of``: an ``OfferResponded``'s ``response`` (``ACCEPTED``, ``DECLINED``, ``NOT_NOW``,
+``OPTED_OUT``; a symbol the reader does not know, ``UNKNOWN``, is none), and of a pitch the newer version's: the KPIs
+count it in the take rate (accepted, declined), the offer processor keeps it as that pitch's answer and lets the
+answer of any source that stands decide the offer (processors/offers/README.md, "Answers from every channel").
+
+The KPIs (``processors.kpis.rules``: ``offers_presented``, ``offers_accepted``, ``offers_declined``) and the offer
+processor (``processors.offers.answers``:
+the ledger its contact caps and reservations count, ``omnibus_offers_presented_total``, the answers it applies) import
+this one declaration: neither imports the other.
 """
 
 from __future__ import annotations
 
 from bus.contact_versions import VersionOrder, version_order
 from bus.serde import Event
+from schemas.enums import OFFER_RESPONSES
 
 OFFER_PRESENTED = "omnibus.marketing.OfferPresented"
 OFFER_RESPONDED = "omnibus.marketing.OfferResponded"
 # Where a representative pitches an offer the processor pushed (a SHOW instruction on the clerk's or agent's
 # screen) and records the customer's answer: each recorded answer is its own presentation
 ASSISTED_CHANNELS = frozenset({"BRANCH", "CALL_CENTER"})
+PITCH_SEPARATOR = "|"  # between the parts of a pitch (``pitch_of``); in no event id
 
 
 def offer_channel(event: Event) -> str:
@@ -59,7 +67,7 @@ def pitch_of(event: Event) -> str | None:
     presentation = event.value.get("presentation_id")
     if channel not in ASSISTED_CHANNELS or not presentation:
         return None
-    return f"{channel}|{event.value['envelope']['source_system']}|{presentation}"
+    return PITCH_SEPARATOR.join((str(channel), str(event.value["envelope"]["source_system"]), str(presentation)))
 
 
 def pitch_order(event: Event) -> VersionOrder:
@@ -68,3 +76,13 @@ def pitch_order(event: Event) -> VersionOrder:
     versions received by two adapter replicas the later ``LastUpdateTimestamp`` is the newer whichever was read
     last; a corrected counter transaction states its own time."""
     return version_order(event)
+
+
+def answer_of(event: Event) -> str | None:
+    """The customer's answer ``event`` records, one of ``schemas.enums.OFFER_RESPONSES`` (``ACCEPTED``, ``DECLINED``,
+    ``NOT_NOW``, ``OPTED_OUT``): an ``OfferResponded``'s ``response``; None for an ``OfferPresented``, any other
+    event, or an answer the reader does not know (``UNKNOWN``)."""
+    if event.schema != OFFER_RESPONDED:
+        return None
+    answer = str(event.value.get("response"))
+    return answer if answer in OFFER_RESPONSES else None

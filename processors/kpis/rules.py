@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bus.contact_versions import contact_key, version_order
-from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, offer_channel, presented_on
+from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, answer_of, offer_channel, presented_on
 from bus.serde import Event
 from processors.handoffs.metrics import age_bucket
 from processors.kpis.config import KpisSettings
@@ -72,8 +72,7 @@ def one_shot(event: Event, zone: str = UTC_DAYS) -> OneShot | None:
         # an OfferPresented, or an answer at the counter or in the call center: the pitch behind it
         if (presented := presented_on(event)) is not None:
             _count(found, at, presented, site, Measure.OFFERS_PRESENTED, zone)
-        answer = value.get("response") if event.schema == OFFER_RESPONDED else None
-        measure = {"ACCEPTED": Measure.OFFERS_ACCEPTED, "DECLINED": Measure.OFFERS_DECLINED}.get(str(answer))
+        measure = {"ACCEPTED": Measure.OFFERS_ACCEPTED, "DECLINED": Measure.OFFERS_DECLINED}.get(str(answer_of(event)))
         if measure is not None:
             _count(found, at, offer_channel(event), site, measure, zone)
         if not found:

@@ -17,17 +17,36 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bus.offer_presentations import OFFER_PRESENTED, OFFER_RESPONDED, pitch_of, pitch_order, presented_on
+from bus.offer_presentations import (
+    OFFER_PRESENTED,
+    OFFER_RESPONDED,
+    answer_of,
+    pitch_of,
+    pitch_order,
+    presented_on,
+)
 from bus.serde import Event
-from processors.offers import intake, machine, pitches, reservations
+from processors.offers import intake, machine, pitches, reservations, sources
 from processors.offers.caps import US
 from processors.offers.config import OffersSettings
 from processors.offers.definition import Offer
 from processors.offers.outputs import Batch, Expired
-from processors.offers.state import LEDGER_KEPT, CustomerState, OfferState, first_answer_us, pitch_entry_order
+from processors.offers.state import (
+    LEDGER_KEPT,
+    CustomerState,
+    OfferState,
+    SourceAnswer,
+    first_answer_us,
+    pitch_entry_order,
+)
 from processors.offers.store import Stores, from_json, to_json
 
 PRESENTED, RESPONDED = OFFER_PRESENTED, OFFER_RESPONDED
+
+
+def snooze_us(settings: OffersSettings) -> int:
+    """How long a "not now" snoozes the offer (the policy's ``not_now_days``), us."""
+    return int(settings.policy.not_now_days * 86400 * US)
 
 
 def park(stores: Stores, identifiers: list[str], event: Event, batch: Batch, settings: OffersSettings,
@@ -89,8 +108,7 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     current = offer.version if offer else value["offer_version"]
     if offer is None:  # a channel's typo or an offer never loaded: kept as reported, and counted
         batch.count("unknown_offer", "presented" if event.schema == PRESENTED else "response", value["channel"])
-    retention_us = int(settings.retention_s * US)
-    if (channel := presented_on(event)) is not None and not _presented(state, event, current, channel, retention_us,
+    if (channel := presented_on(event)) is not None and not _presented(state, event, current, channel, settings,
                                                                           batch):
         return None  # an older version of a pitch whose newer one is applied
     if event.schema == PRESENTED:
@@ -101,7 +119,7 @@ def record(state: CustomerState, event: Event, offer: Offer | None, settings: Of
     return _answered(state, event, current, settings, batch)
 
 
-def _presented(state: CustomerState, event: Event, current: int, channel: str, retention_us: int,
+def _presented(state: CustomerState, event: Event, current: int, channel: str, settings: OffersSettings,
                batch: Batch) -> bool:
     """The offer was presented on ``channel``: on its state (``machine.present``) and in the ledger the caps count,
     once per event id (a redelivered copy the customer's ``applied`` ids no longer remember adds no row), or for a
@@ -110,7 +128,7 @@ def _presented(state: CustomerState, event: Event, current: int, channel: str, r
     value, via, at_us = event.value, intake.identifier_keys(event), intake.occurred_us(event)
     pitch = pitch_of(event)
     if pitch is not None and (entry := pitches.known(state, pitch)) is not None:
-        return _revised(state, pitch, entry, event, current, channel, retention_us, batch)
+        return _revised(state, pitch, entry, event, current, channel, settings, batch)
     row_id = pitch or value["envelope"]["event_id"]
     shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel, at_us, via)
     state.offers[value["offer_id"]] = shown.state
@@ -119,7 +137,7 @@ def _presented(state: CustomerState, event: Event, current: int, channel: str, r
         state.ledger = sorted([*state.ledger, row + [pitch_order(event)[2]] if pitch else row],
                               key=lambda r: r[0])[-LEDGER_KEPT:]
     if pitch is not None:
-        pitches.remember(state, pitch, pitch_order(event), value["offer_id"], retention_us)
+        pitches.remember(state, pitch, pitch_order(event), value["offer_id"], int(settings.retention_s * US))
     batch.count("presented", channel)
     if shown.drift:
         batch.count("version_drift", channel)
@@ -129,11 +147,11 @@ def _presented(state: CustomerState, event: Event, current: int, channel: str, r
 
 
 def _revised(state: CustomerState, pitch: str, entry: list[Any], event: Event, current: int, channel: str,
-             retention_us: int, batch: Batch) -> bool:
+             settings: OffersSettings, batch: Batch) -> bool:
     """A version of ``pitch``, whose newest version applied is ``entry`` (``pitches.known``):
     a newer one (``pitch_order``) takes the pitch over, not another presentation (its ledger row, if the ledger still
-    holds it; an offer it names anew is presented on its state), and the answer the pitch gave, if it stands and no
-    later different presentation followed, is taken back for the newer version's (``pitches.take_back``); an older one,
+    holds it; an offer it names anew is presented on its state), and the answer the pitch gave is taken back for the
+    newer version's (``sources.take_back``: the answer another source gave stands, if one did); an older one,
     read after it, is not applied (False), nor is a copy of the one applied (a redelivery past the ids the customer
     remembers). Counted by outcome, ``revised`` or ``stale``."""
     value, via = event.value, intake.identifier_keys(event)
@@ -145,9 +163,8 @@ def _revised(state: CustomerState, pitch: str, entry: list[Any], event: Event, c
             batch.count("pitch_version", channel, "stale")
         return False
     before = state.offers.get(str(entry[2]))
-    if before is not None and before.answered_pitch == pitch and not pitches.followed(state, str(entry[2]), pitch,
-                                                                                        int(entry[0])):
-        state.offers[str(entry[2])] = pitches.take_back(before)
+    if before is not None and sources.gave(before, pitch):
+        state.offers[str(entry[2])] = sources.take_back(before, pitch, snooze_us(settings))
     if entry[2] != value["offer_id"]:  # the agent corrected which offer was pitched
         shown = machine.present(state.offers.get(value["offer_id"]), current, value["offer_version"], channel,
                                 occurred_us, via)
@@ -156,7 +173,7 @@ def _revised(state: CustomerState, pitch: str, entry: list[Any], event: Event, c
         if row[3] == pitch:
             row[:] = [occurred_us, channel, value["offer_id"], pitch, sorted({*row[4], *via}), received_us]
     state.ledger = sorted(state.ledger, key=lambda r: r[0])
-    pitches.remember(state, pitch, order, value["offer_id"], retention_us)
+    pitches.remember(state, pitch, order, value["offer_id"], int(settings.retention_s * US))
     batch.count("pitch_version", channel, "revised")
     return True
 
@@ -165,12 +182,17 @@ def _answered(state: CustomerState, event: Event, current: int, settings: Offers
     """The answer ``event`` on the offer's state (``machine.respond``); returns its ``received_at`` in us."""
     value, via, at_us = event.value, intake.identifier_keys(event), intake.occurred_us(event)
     channel, previous = value["channel"], state.offers.get(value["offer_id"])
-    snooze_us = int(settings.policy.not_now_days * 86400 * US)
-    status = machine.RESPONSES.get(value["response"])
+    answer = answer_of(event)
+    status = machine.RESPONSES.get(answer) if answer is not None else None
     stands = status is not None and (previous is None or machine.answered_over(previous, status, at_us, channel))
-    answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us)
-    if stands:  # which pitch gave it, if a representative's did (``pitches.take_back``)
-        answered = replace(answered, answered_pitch=pitch_of(event))
+    answered = machine.respond(previous, current, value["response"], channel, at_us, via, snooze_us(settings))
+    pitch = pitch_of(event)
+    if stands:  # which pitch gave it, if a representative's did (``sources.take_back``)
+        answered = replace(answered, answered_pitch=pitch)
+    if status is not None:  # every source's answer is kept, standing or not (``sources.py``)
+        source = pitch or str(value["envelope"]["event_id"])
+        given = SourceAnswer(source, status, at_us, channel, pitch_order(event))
+        answered = replace(answered, answers=sources.with_answer(previous, given))
     state.offers[value["offer_id"]] = answered
     batch.count("response", value["response"], channel)
     _after_answer(state, value["offer_id"], previous, answered, batch)

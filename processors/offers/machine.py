@@ -16,9 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from processors.offers.state import OfferState, OfferStatus, answer_order, first_answer_us
+from schemas.enums import OFFER_RESPONSES
 
-RESPONSES = {"ACCEPTED": OfferStatus.ACCEPTED, "DECLINED": OfferStatus.DECLINED, "NOT_NOW": OfferStatus.NOT_NOW,
-             "OPTED_OUT": OfferStatus.OPTED_OUT}
+# an answer (``bus.offer_presentations.answer_of``) -> the state it leaves the offer in
+RESPONSES = {answer: OfferStatus(answer) for answer in OFFER_RESPONSES}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,18 +9,16 @@ kept by age: ``remember`` drops those received more than the retention (``Offers
 default) before the version it records, the window in which the contact placement that places a version is kept
 (``answers.place``, ``retention.py``); the KPIs keep theirs for their horizon (8 days), past which they count no event.
 
-The newer version's answer stands in the offer state as in the KPIs (docs/kpis.md, "One record per pitch"): when the
-answer standing is the pitch's own (``OfferState.answered_pitch``) and no later different presentation of the offer
-followed it (``followed``), ``take_back`` removes it before the newer version is applied as any answer. Otherwise the
-newer version is an answer like any other (``machine.answered_over``: an acceptance stands over a decline).
+The newer version's answer replaces the pitch's in the offer state as in the KPIs (docs/kpis.md, "One record per
+pitch"): ``sources.take_back`` removes the pitch's answer (the answer another source gave stands again, if one did)
+before the newer version is applied as any answer (``sources.py``: which answer stands).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-from processors.offers.state import CustomerState, OfferState, OfferStatus
+from processors.offers.state import CustomerState
 
 
 def known(state: CustomerState, pitch: str) -> list[Any] | None:
@@ -42,17 +40,3 @@ def remember(state: CustomerState, pitch: str, order: tuple[int, int, int], offe
     kept = {key: entry for key, entry in state.pitches.items() if int(entry[1]) >= since}
     kept[pitch] = [occurred_us, received_us, offer_id, source_version_us]
     state.pitches = kept
-
-
-def followed(state: CustomerState, offer_id: str, pitch: str, since_us: int) -> bool:
-    """Whether a presentation of ``offer_id`` other than ``pitch`` happened after ``since_us`` (event time, us; in the
-    ledger: a web view, another call or counter pitch, a gateway's send)."""
-    return any(row[2] == offer_id and row[3] != pitch and int(row[0]) > since_us for row in state.ledger)
-
-
-def take_back(offer: OfferState) -> OfferState:
-    """The pitch's own answer leaves the offer state: presented, no answer (the newer version is applied next)."""
-    final = offer.status.answered
-    first = None if final and offer.first_answered_us in (None, offer.answered_us) else offer.first_answered_us
-    return replace(offer, status=OfferStatus.PRESENTED, answered_channel=None, answered_us=None,
-                   snoozed_until_us=None, answered_pitch=None, first_answered_us=first)

@@ -79,7 +79,8 @@ class EligibleOffersSection(ProfileSection):
                  "valid_until": iso(entry["valid_until"])} for offer_id, entry in entries]
 
     def merge(self, survivor: dict[str, Any] | None, merged: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Per offer, the side with the later instruction wins."""
+        """Per offer, the side with the later instruction wins; at one instant the survivor's (the offer processor
+        sends no WITHDRAW again for a merged SHOW its survivor's own WITHDRAW ties: ``push.merged_away``)."""
         if not survivor or not merged:
             return survivor or merged
         shown: dict[str, Any] = {}

@@ -11,14 +11,15 @@ All work for an ``OfferEngine`` (``engine.py``): its settings, emitter, clock an
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from processors.offers import answers, machine, reservations
 from processors.offers.caps import US, not_before, suppression
-from processors.offers.definition import OUTBOUND
+from processors.offers.definition import OUTBOUND, Offer
 from processors.offers.outputs import Batch, Instruction, missing_address
 from processors.offers.ranking import fits, zone_of
-from processors.offers.state import CustomerState
+from processors.offers.state import FINAL_ANSWERS, CustomerState, OfferState, OfferStatus
 from processors.offers.store import Stores
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 class Adopted:
     """What a merge left shown from the merged customer (``merged_away``): ``pairs``, (offer id, channel) the
     survivor did not hold shown itself; ``settled``, those of them its own WITHDRAW, later than the merged customer's
-    SHOW, already outranks under its id."""
+    SHOW or at its instant, already outranks under its id."""
 
     pairs: frozenset[tuple[str, str]] = frozenset()
     settled: frozenset[tuple[str, str]] = frozenset()
@@ -86,20 +87,43 @@ def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch
                     reason = missing_address(channel, tuple(state.identifiers))
                 if reason is not None and not shown:
                     batch.count("suppressed", reason.value, channel)
+                    if reason.capped and restated(current, channel, reservations.CAPPED):  # an answer taken back
+                        push(engine, state, Instruction("WITHDRAW", channel, state.customer_id,
+                                                        tuple(state.identifiers), offer, reason=reservations.CAPPED,
+                                                        cause_id=cause_id), batch)
                     continue
                 push(engine, state, Instruction("SHOW", channel, state.customer_id, tuple(state.identifiers), offer,
                                                 not_before=not_before(offer, now, zone, settings.policy),
                                                 cause_id=cause_id), batch, stores)
             elif shown and (offer.offer_id, channel) in adopted.settled:
                 _settle(state, offer.offer_id, channel)
-            elif shown:
-                status = current.status if current else None
+            elif shown or restated(current, channel, withdrawn_why(current, offer, now)):
                 answered = current.answered_channel if current and current.status.answered else None
-                why = status.value if status and (status.answered or status.value == "NOT_NOW") else (
-                    "EXPIRED" if not offer.valid_at(now) else "NOT_ELIGIBLE")
+                why = withdrawn_why(current, offer, now)
                 push(engine, state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers),
                                                 offer, reason=why, answered_channel=answered, cause_id=cause_id,
                                                 started_us=started_us), batch)
+
+
+def withdrawn_why(current: OfferState | None, offer: Offer, now: datetime) -> str:
+    """The ``reason`` of a WITHDRAW of an offer that no longer fits the customer: the answer (``ACCEPTED``,
+    ``DECLINED``, ``OPTED_OUT``, ``NOT_NOW``), else ``EXPIRED`` or ``NOT_ELIGIBLE``."""
+    status = current.status if current else None
+    if status is not None and (status.answered or status is OfferStatus.NOT_NOW):
+        return status.value
+    return "EXPIRED" if not offer.valid_at(now) else "NOT_ELIGIBLE"
+
+
+def restated(current: OfferState | None, channel: str, why: str) -> bool:
+    """Whether ``channel``, whose latest instruction under the customer's id withdrew the offer, is to hear ``why``
+    instead: when either names a final answer and they differ (answered for good after a WITHDRAW ``CAPPED``,
+    ``NOT_NOW`` or ``NOT_ELIGIBLE``; an answer taken back, ``sources.take_back``), so that the last word on every
+    push channel says why the offer is not shown (docs/subscribers.md). Nothing for a channel never instructed, one
+    whose latest instruction is a SHOW, or one kept before what it said was (not known)."""
+    said = current.instructed_reason(channel) if current else None
+    if not said or said == "SHOW" or said == why:
+        return False
+    return said in FINAL_ANSWERS or why in FINAL_ANSWERS
 
 
 def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Batch,
@@ -115,7 +139,8 @@ def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Ba
     pushed = [c for c in current.pushed if c != item.channel] + ([item.channel] if stays else [])
     instructed = current.instructed
     if item.customer_id == state.customer_id:  # not a merged customer's reservation withdrawn here
-        instructed = (*((c, at) for c, at in instructed if c != item.channel), (item.channel, now_us))
+        said = item.action if item.action == "SHOW" else item.reason or ""
+        instructed = (*(entry for entry in instructed if entry[0] != item.channel), (item.channel, now_us, said))
     state.offers[offer_id] = replace(current, pushed=tuple(pushed), instructed=instructed)
     outgoing = engine.emitter.instruction(item)
     batch.outgoing.append(outgoing)
@@ -135,7 +160,8 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
     did not hold itself, for ``sync(adopted=...)`` once merged: they stand under the survivor's id (SHOWn there)
     within the caps, else are withdrawn there, which is what the screen pop (merges followed, the later instruction
     of each offer standing) listens to; ``settled`` among them, those the survivor withdrew itself after the merged
-    customer's SHOW: a WITHDRAW already outranks that SHOW there, none is sent again."""
+    customer's SHOW, or at the same instant: a WITHDRAW already outranks that SHOW there, none is sent again. A
+    state kept before the instants were (``OfferState.instructed``) cannot tell: the WITHDRAW is sent."""
     by_id = {offer.offer_id: offer for offer in engine.live_offers(stores)}
     adopted: set[tuple[str, str]] = set()
     settled: set[tuple[str, str]] = set()
@@ -150,8 +176,9 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
             if mine is None or channel not in mine.pushed:
                 adopted.add((offer_id, channel))
                 shown_us, withdrawn_us = current.instructed_us(channel), mine.instructed_us(channel) if mine else None
-                # strictly later: at one instant the WITHDRAW is sent again, as before
-                if shown_us is not None and withdrawn_us is not None and withdrawn_us > shown_us:
+                # at one instant too: the screen pop's merge keeps the survivor's side of a tie
+                # (``EligibleOffersSection.merge``), and the survivor's key holds its WITHDRAW already
+                if shown_us is not None and withdrawn_us is not None and withdrawn_us >= shown_us:
                     settled.add((offer_id, channel))
     merged.offers = offers
     return Adopted(frozenset(adopted), frozenset(settled))

@@ -3,7 +3,9 @@
 Instants are microseconds since the epoch. Every piece of evidence remembers the identifier keys
 (``TYPE:value``) it arrived through (``via``): that is what a split divides by. Shapes:
 
-* ``offers``: offer id -> ``OfferState`` (status, version, where and when presented, the answer).
+* ``offers``: offer id -> ``OfferState`` (status, version, where and when presented, the answer that stands, every
+  source's answer as ``SourceAnswer`` rows ``[source, status, at_us, channel, [source version, occurred, received]]``
+  (``sources.py``), and per push channel what its latest instruction said, ``[channel, instant_us, said]``).
 * ``ledger``: presentations for the frequency caps, ``[at_us, channel, offer_id, event_id, via]``; a
   representative's pitch, which later versions revise (``bus.offer_presentations.pitch_of``), as
   ``[at_us, channel, offer_id, pitch, via, received_us]`` of its newest version applied.
@@ -28,12 +30,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from bus.offer_presentations import PITCH_SEPARATOR
 from processors.offers import accounts as account_book
 from processors.offers import contact_rows
 
 APPLIED_IDS_KEPT = 128
 LEDGER_KEPT = 200
 CONTACTS_KEPT = 100
+ANSWERS_KEPT = 32  # sources' answers kept per offer (``OfferState.answers``): the oldest leave first
+STANDING_SOURCE = "standing@"  # + instant + channel: the source of an answer kept before sources were (no pitch)
 OVERDUE_FACT = "overdue:"  # + bill id: the ``fact_via`` key of an arrears entry
 
 
@@ -52,6 +57,8 @@ class OfferStatus(StrEnum):
         return self in (OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.OPTED_OUT)
 
 
+FINAL_ANSWERS = frozenset(status.value for status in OfferStatus if status.answered)
+
 # Which final answer stands when a customer gave two: a sale stands over a refusal, an opt-out over a decline
 # (a decline at the counter, then an acceptance on the next call, is a sale whichever is read first).
 ANSWER_PRECEDENCE = {OfferStatus.ACCEPTED: 3, OfferStatus.OPTED_OUT: 2, OfferStatus.DECLINED: 1}
@@ -61,6 +68,35 @@ def answer_order(status: OfferStatus, answered_us: int | None, channel: str | No
     """The sort key of a final answer, the one that stands first: the strongest (``ANSWER_PRECEDENCE``), then the
     earliest in event time (us), then the channel's name; the same whatever order the answers are read in."""
     return (-ANSWER_PRECEDENCE[status], answered_us or 0, channel or "")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAnswer:
+    """One source's answer to an offer (``sources.py``): ``source``, a representative's pitch
+    (``bus.offer_presentations.pitch_of``: its newest version's answer) or an answer given on its own (its event id);
+    ``status``, a final answer or NOT_NOW; ``at_us``, when it was given (event time, us); ``channel``; ``order``, the
+    version's ``pitch_order`` (source version, occurred, received; us): of one source's two, the greater is newer."""
+
+    source: str
+    status: OfferStatus
+    at_us: int
+    channel: str
+    order: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def pitch(self) -> bool:
+        """Whether the source is a representative's pitch (``pitch_of``: ``<channel>|<source system>|<id>``), not an
+        answer's event id or a standing answer kept before sources were."""
+        return PITCH_SEPARATOR in self.source
+
+    def to_list(self) -> list[Any]:
+        return [self.source, self.status.value, self.at_us, self.channel, list(self.order)]
+
+    @classmethod
+    def from_list(cls, raw: list[Any]) -> SourceAnswer:
+        source, status, at_us, channel, order = raw
+        return cls(str(source), OfferStatus(status), int(at_us), str(channel),
+                   (int(order[0]), int(order[1]), int(order[2])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,23 +116,69 @@ class OfferState:
     answered_pitch: str | None = None
     via: tuple[str, ...] = ()
     pushed: tuple[str, ...] = ()  # push channels holding an active SHOW instruction
-    # (push channel, instant in us) of the latest instruction under this customer's id on it (push.merged_away)
-    instructed: tuple[tuple[str, int], ...] = ()
+    # (push channel, instant in us, what it said) of the latest instruction under this customer's id on it
+    # (push.merged_away, push.sync): ``SHOW``, a WITHDRAW's reason, or "" for one kept before what it said was
+    instructed: tuple[tuple[str, int, str], ...] = ()
+    # every source's answer standing (``sources.py``); empty in a state kept before they were: its standing answer
+    # is then the only one known (``known_answers``)
+    answers: tuple[SourceAnswer, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         raw = {k: getattr(self, k) for k in self.__dataclass_fields__}
         return {**raw, "status": self.status.value, "via": list(self.via), "pushed": list(self.pushed),
-                "instructed": [list(pair) for pair in self.instructed]}
+                "instructed": [list(pair) for pair in self.instructed],
+                "answers": [answer.to_list() for answer in self.answers]}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> OfferState:
         return cls(**{**raw, "status": OfferStatus(raw["status"]), "via": tuple(raw.get("via", ())),
                       "pushed": tuple(raw.get("pushed", ())),
-                      "instructed": tuple((str(c), int(t)) for c, t in raw.get("instructed", ()))})
+                      "instructed": tuple((str(entry[0]), int(entry[1]), str(entry[2]) if len(entry) > 2 else "")
+                                          for entry in raw.get("instructed", ())),
+                      "answers": tuple(SourceAnswer.from_list(entry) for entry in raw.get("answers", ()))})
 
     def instructed_us(self, channel: str) -> int | None:
         """The instant (us) of the latest instruction on ``channel`` under this customer's id, None if not known."""
-        return dict(self.instructed).get(channel)
+        return next((at for known, at, _ in self.instructed if known == channel), None)
+
+    def instructed_reason(self, channel: str) -> str | None:
+        """What the latest instruction on ``channel`` under this customer's id said: ``SHOW``, a WITHDRAW's reason,
+        "" when kept before that was (not known), or None when none was sent."""
+        return next((said for known, _, said in self.instructed if known == channel), None)
+
+
+def known_answers(offer: OfferState) -> tuple[SourceAnswer, ...]:
+    """The sources' answers of ``offer``; for a state kept before they were, its standing answer alone, its source
+    its pitch, else ``STANDING_SOURCE`` + its instant and channel (two such answers merged stay two)."""
+    if offer.answers or not (offer.status.answered or offer.status is OfferStatus.NOT_NOW):
+        return offer.answers
+    at_us, channel = offer.answered_us if offer.answered_us is not None else offer.updated_us, offer.answered_channel
+    source = offer.answered_pitch or f"{STANDING_SOURCE}{at_us}:{channel or ''}"
+    return (SourceAnswer(source, offer.status, at_us, channel or ""),)
+
+
+def standing_answer(answers: tuple[SourceAnswer, ...]) -> SourceAnswer | None:
+    """The answer that stands among ``answers`` (``sources.py``): the final one ``answer_order`` puts first, else the
+    latest "not now", else None."""
+    final = [answer for answer in answers if answer.status.answered]
+    if final:
+        return min(final, key=lambda answer: answer_order(answer.status, answer.at_us, answer.channel))
+    snoozes = [answer for answer in answers if answer.status is OfferStatus.NOT_NOW]
+    return max(snoozes, key=lambda answer: (answer.at_us, answer.channel), default=None)
+
+
+def newest_answers(*answers: SourceAnswer) -> tuple[SourceAnswer, ...]:
+    """One answer per source, its newest version's (the greater ``order``; of equals the later given), by event time;
+    past ``ANSWERS_KEPT`` the oldest leave, never the one that stands."""
+    newest: dict[str, SourceAnswer] = {}
+    for answer in sorted(answers, key=lambda entry: (entry.order, entry.at_us)):
+        newest[answer.source] = answer
+    kept = sorted(newest.values(), key=lambda entry: (entry.at_us, entry.source))
+    if len(kept) > ANSWERS_KEPT:
+        top = standing_answer(tuple(kept))
+        others = [answer for answer in kept if answer is not top][-(ANSWERS_KEPT - 1):]
+        kept = sorted([*others, *([top] if top else [])], key=lambda entry: (entry.at_us, entry.source))
+    return tuple(kept)
 
 
 def first_answer_us(state: OfferState) -> int | None:
@@ -173,6 +255,7 @@ def _merge_offer(left: OfferState, right: OfferState) -> OfferState:
         last_channel=last.last_channel, last_presented_us=last.last_presented_us,
         via=tuple(_union(winner.via, other.via)), pushed=tuple(_union(winner.pushed, other.pushed)),
         instructed=left.instructed,  # the survivor's: the instructions under its id
+        answers=newest_answers(*known_answers(left), *known_answers(right)),
     )
 
 

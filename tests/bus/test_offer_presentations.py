@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bus.offer_presentations import ASSISTED_CHANNELS, OFFER_PRESENTED, OFFER_RESPONDED, offer_channel, presented_on
+from bus.offer_presentations import (
+    ASSISTED_CHANNELS,
+    OFFER_PRESENTED,
+    OFFER_RESPONDED,
+    answer_of,
+    offer_channel,
+    presented_on,
+)
 from bus.serde import Event
 from processors.kpis import rules
 from processors.offers.answers import record
@@ -85,3 +92,20 @@ def test_the_kpis_and_the_offer_caps_count_the_same_presentations(channel: str, 
     ledger = [row[1] for row in state.ledger]
     metric = [labels[0] for name, labels in batch.counts if name == "presented"]
     assert ledger == metric == [channel] * kpi_presented(event)
+
+
+@pytest.mark.parametrize("response", [*ANSWERS, "UNKNOWN"])
+def test_what_a_record_answers_is_one_declaration_the_kpis_and_the_offer_state_read_alike(response: str) -> None:
+    """``answer_of``: the take rate counts an acceptance and a decline, the offer state applies every answer it
+    names; an answer the reader does not know (``UNKNOWN``) is none for either."""
+    event = offer_event(OFFER_RESPONDED, "WEB", response)
+    answer = answer_of(event)
+    assert answer == (None if response == "UNKNOWN" else response)
+    assert answer_of(offer_event(OFFER_PRESENTED, "WEB")) is None
+    counted = rules.one_shot(event)
+    measures = {key.rpartition("#")[2] for key in (counted.contributions if counted else {})}
+    assert measures == ({f"offers_{response.lower()}"} if response in ("ACCEPTED", "DECLINED") else set())
+    state = CustomerState(customer_id="cus_1")
+    record(state, event, None, OffersSettings(), Batch())
+    assert state.offers["o1"].status.value == (response if answer else "ELIGIBLE")
+    assert [a.status.value for a in state.offers["o1"].answers] == ([response] if answer else [])

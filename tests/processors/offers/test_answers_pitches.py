@@ -1,5 +1,6 @@
 """A representative's pitch in later versions: the newer version's answer stands in the offer state as in the KPIs
-(``answers.record``), unless a later different pitch of the offer already followed; a stale version changes nothing.
+(``answers.record``; the answer another source gave stands again: ``test_answers_sources.py``); a stale version
+changes nothing.
 And the pitch's identity does not depend on the bounded ledger (``CustomerState.pitches``)."""
 
 from __future__ import annotations
@@ -81,16 +82,6 @@ def test_any_order_of_three_versions_leaves_the_newest_answer(order: tuple[int, 
     person = customer()
     versions(person, *(published[index] for index in order))
     assert person.offers[OFFER].status is OfferStatus.DECLINED and len(person.ledger) == 1
-
-
-def test_a_later_different_pitch_keeps_the_answer_that_stands() -> None:
-    """Accepted on the call, then pitched again at the counter (another pitch, later): the call's corrected version
-    no longer reopens the offer; it is applied as any answer (the acceptance stands over a decline)."""
-    accepted, declined = published_answers("accepted", "declined")
-    counter = offer_event("t1", "BRANCH", None, at(accepted, 5), offer_id=OFFER)
-    person = customer()
-    versions(person, accepted, counter, declined)
-    assert person.offers[OFFER].status is OfferStatus.ACCEPTED and len(person.ledger) == 2
 
 
 def test_an_answer_given_elsewhere_is_not_reopened_by_a_pitch_that_did_not_give_it() -> None:

@@ -30,7 +30,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def ctr_version(response: str, updated: datetime, start: datetime) -> dict[str, Any]:
+def ctr_version(response: str, updated: datetime, start: datetime, offer_id: str = "fibre-upgrade") -> dict[str, Any]:
     """One version of the call's CTR, the agent's answer in its contact attributes."""
     connected, end = start + timedelta(seconds=20), start + timedelta(minutes=4)
     return {
@@ -40,7 +40,7 @@ def ctr_version(response: str, updated: datetime, start: datetime) -> dict[str, 
         "Queue": {"Name": "sales", "EnqueueTimestamp": _iso(start + timedelta(seconds=5)),
                   "DequeueTimestamp": _iso(connected)},
         "Agent": {"Username": "agent7", "ConnectedToAgentTimestamp": _iso(connected)},
-        "Attributes": {"offer_id": "fibre-upgrade", "offer_version": "1", "offer_response": response},
+        "Attributes": {"offer_id": offer_id, "offer_version": "1", "offer_response": response},
         "DisconnectReason": "AGENT_DISCONNECT",
     }
 
@@ -132,5 +132,55 @@ async def test_an_acceptance_taken_back_in_a_later_ctr_version_shows_the_offer_a
                         "the counter's SHOW again after the acceptance was taken back")
             found = await get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL)
             assert [o["offer_id"] for o in (found or {}).get("offers") or []] == ["fibre-upgrade"]
+    finally:
+        await watcher.stop()
+
+
+async def test_the_offer_accepted_in_a_corrected_version_is_withdrawn_accepted_on_the_call_center(
+        bootstrap_servers: str, tmp_path: Any) -> None:
+    """tester51 F4: the agent recorded ``fibre-upgrade accepted``, then corrected *which* offer in after-contact work
+    (``tv-bundle accepted``). The call filled the call center's day (1 a day per channel), so ``tv-bundle`` had been
+    withdrawn ``CAPPED`` there; its acceptance now reaches the call center's topic as ``WITHDRAW ACCEPTED`` (before,
+    ``CAPPED`` stayed its last word: a SHOW to come again), and ``fibre-upgrade``'s ``ACCEPTED`` is restated."""
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    watcher = InstructionWatch(settings)
+    await watcher.start()
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    connect = {"X-Amz-Firehose-Access-Key": SITE_KEY}
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    try:
+        async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
+            identify = {"type": "identify", "messageId": "id-ctr-3", "userId": USER, "timestamp": _iso(start),
+                        "traits": {"email": EMAIL, "phone": PHONE}}
+            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
+                assert response.status == 200, await response.text()
+            await publish(settings, [offer("fibre-upgrade", title="Fibre 1 Gbit/s", priority=10),
+                                     offer("tv-bundle", title="TV bundle", priority=5)])
+            lookup = f"{endpoints.offers}/customers/lookup/offers"
+            web = await until(lambda: get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL), 60,
+                              "the web query")
+            customer = web["customer_id"]
+
+            def call_center(offer_id: str, action: str) -> list[Any]:
+                return [e for _, e in watcher.of(customer, "CALL_CENTER", action) if e.value["offer_id"] == offer_id]
+
+            await until(lambda: asyncio.sleep(0, bool(call_center("tv-bundle", "SHOW"))), 60, "the agent's SHOWs")
+            for minutes, offer_id in ((4, "fibre-upgrade"), (6, "tv-bundle")):
+                body = ctr_version("accepted", start + timedelta(minutes=minutes), start, offer_id)
+                async with http.post(f"{endpoints.call_center}/v1/connect/ctr", json=body, headers=connect) as answer:
+                    assert answer.status == 200, await answer.text()
+
+            def last(offer_id: str) -> tuple[str, str | None] | None:
+                found = [e for _, e in watcher.seen if e.value["customer_id"] == customer
+                         and e.value["channel"] == "CALL_CENTER" and e.value["offer_id"] == offer_id]
+                return (found[-1].value["action"], found[-1].value["reason"]) if found else None
+
+            await until(lambda: asyncio.sleep(0, last("tv-bundle") == ("WITHDRAW", "ACCEPTED")), 60,
+                        "the call center's WITHDRAW tv-bundle ACCEPTED")
+            (accepted,) = [e for e in call_center("tv-bundle", "WITHDRAW") if e.value["reason"] == "ACCEPTED"]
+            assert accepted.value["answered_channel"] == "CALL_CENTER"
+            # the first acceptance was taken back: fibre-upgrade is capped on the call center (the call filled it)
+            await until(lambda: asyncio.sleep(0, last("fibre-upgrade") == ("WITHDRAW", "CAPPED")), 60,
+                        "the call center's WITHDRAW fibre-upgrade CAPPED")
     finally:
         await watcher.stop()

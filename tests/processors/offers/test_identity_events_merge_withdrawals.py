@@ -92,3 +92,23 @@ def test_a_capped_withdrawal_is_not_sent_twice() -> None:
     merged = world.feed(merge_event(world))
     assert [s for s in survivors(merged) if s[0] == "WITHDRAW"] == []
     assert screen_pops(world, *log, merged).get("shown") == {}
+
+
+@pytest.mark.parametrize("survivor_first", [True, False])
+def test_at_one_instant_the_survivor_s_withdrawal_stands_and_is_not_sent_again(survivor_first: bool) -> None:
+    """The merged customer's SHOW and the survivor's WITHDRAW DECLINED at one instant (one clock reading, a replay):
+    the screen pop's merge keeps the survivor's side of a tie, and a subscriber keeping the latest per key has the
+    survivor's WITHDRAW under its id already, so the merge sends none again (before, a second WITHDRAW DECLINED)."""
+    world = World()
+    log = [world.feed(defined(offer("fibre", channels=["CALL_CENTER", "BRANCH"])))]
+    steps = [lambda: [world.created("cus_1", PHONE),
+                      world.offer_event("OfferResponded", PHONE, "fibre", "WEB", response="DECLINED")],
+             lambda: [world.created("cus_2", EMAIL)]]
+    for step in steps if survivor_first else steps[::-1]:
+        log.extend(step())
+    world.now += SECOND
+    merged = world.feed(merge_event(world))
+    assert survivors(merged) == []
+    assert screen_pops(world, *log, merged).get("shown") == {}
+    state = world.customer("cus_1")["offers"]["fibre"]
+    assert state["status"] == "DECLINED" and state["pushed"] == []

@@ -44,6 +44,14 @@ def test_merge_keeps_the_later_instruction_per_offer() -> None:
     assert SECTION.render(SECTION.merge(withdrawn, SECTION.apply(None, instruction("SHOW", "tv")))) [0]["offer_id"] == "tv"
 
 
+def test_at_one_instant_the_survivors_instruction_wins_a_merge() -> None:
+    """The offer processor relies on it: a merged SHOW its survivor's WITHDRAW ties gets no WITHDRAW again."""
+    shown = SECTION.apply(None, instruction("SHOW"))
+    withdrawn = SECTION.apply(None, instruction("WITHDRAW"))
+    assert SECTION.render(SECTION.merge(withdrawn, shown)) == []
+    assert [o["offer_id"] for o in SECTION.render(SECTION.merge(shown, withdrawn))] == ["fibre"]
+
+
 def test_registered_in_the_screen_pop() -> None:
     assert "eligible_offers" in [s.name for s in ProfileBook.from_registry().sections]
 
