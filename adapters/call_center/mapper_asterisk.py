@@ -56,15 +56,17 @@ def split_lines(body: bytes, columns: tuple[str, ...]) -> list[NativeItem]:
     except UnicodeDecodeError:
         text = body.decode("latin-1")  # cdr_csv writes bytes as the channel drivers gave them
     lines = [f"{line}\n".encode() for line in text.split("\n")]
+    last = max((at for at, line in enumerate(lines) if line.strip()), default=0)  # the body's last non-blank line
     items: list[NativeItem] = []
     at = 0
     while at < len(lines):
         line, at = lines[at], at + 1
         error = None
         if csv_lines.quote_open(line):
-            closing = csv_lines.closing_lines(line, iter(lines[at:]), lambda raw: whole_cdr(raw, columns))
+            following = (lines[after] for after in range(at, len(lines)))  # no copy of the rest per such line
+            closing = csv_lines.closing_lines(line, following, lambda raw: whole_cdr(raw, columns))
             if closing.raw is None:
-                error = _unclosed(closing.closed, first=not items, last=not any(rest.strip() for rest in lines[at:]))
+                error = _unclosed(closing.closed, first=not items, last=at - 1 == last)
             else:
                 line, at = closing.raw, at + closing.lines - 1
         record = line.decode().removesuffix("\n").removesuffix("\r")

@@ -127,7 +127,7 @@ async def test_tester52_f7_the_posted_sample_publishes_cdr_49_and_dead_letters_t
     assert [(refused["index"], refused["code"]) for refused in answer["rejected"]] == [(1, "truncated")]
     assert uniqueids(publisher) == ["1733390048.1", "1733390049.1", "1733390050.1"]
     (raw, error), = publisher.rejected
-    assert raw.value == CUT.encode() and error.reason.startswith("unclosed quote")
+    assert raw.value == CUT.encode() and "(cut mid-write?)" in error.reason  # not "a later line closes" its quote
 
 
 async def test_a_posted_crlf_body_without_a_last_newline_publishes_each_multi_line_cdr(
