@@ -44,19 +44,35 @@ def closing_lines(first: bytes, following: Iterable[bytes], is_record: Callable[
     """``first`` (a line left inside a quoted field: ``quote_open``) joined to the ``following`` lines (with their line
     ends) up to the one that closes the field, when together they are a whole record (``is_record`` of the joined
     bytes). Not joined when a following line is a whole record on its own, when the joined lines are none, or when
-    the lines end first: then ``first`` was cut. ``growing``: the file is still being appended to (a Master.csv), so a
-    last line without its line end is not written yet: ``Closing.waiting``. Consumes ``following`` no further than
-    the lines it looked at."""
-    pending, lines = first, 1
+    the lines end first: then ``first`` was cut. So was it when the line that closes the field, no record with it,
+    opens one with the lines after it (a record whose field holds a line break, right after a cut line): not
+    ``Closing.closed`` then. ``growing``: the file is still being appended to (a Master.csv), so a last line without
+    its line end is not written yet: ``Closing.waiting``. Consumes ``following`` no further than the lines it looked
+    at (up to the end of the record the closing line opens)."""
+    following = iter(following)  # one pass: the look past the closing line goes on from where it stopped
+    found, closer = _closing(first, following, is_record, quotechar, growing)
+    if found.closed and found.raw is None:  # the closing line is left inside a quoted field too (odd quotes)
+        opened, _ = _closing(closer, following, is_record, quotechar, growing)
+        if opened.waiting:
+            return opened  # the record it may open is not all written yet: decided at the next read
+        if opened.raw is not None:
+            return Closing(None)
+    return found
+
+
+def _closing(first: bytes, following: Iterable[bytes], is_record: Callable[[bytes], bool], quotechar: bytes,
+             growing: bool) -> tuple[Closing, bytes]:
+    """``closing_lines`` without its look past the closing line; with the last line it looked at."""
+    pending, lines, line = first, 1, first
     for line in following:
         if growing and not line.endswith(b"\n"):
-            return Closing(None, waiting=True)
+            return Closing(None, waiting=True), line
         if is_record(line):
-            return Closing(None)
+            return Closing(None), line
         pending, lines = pending + line, lines + 1
         if not quote_open(pending, quotechar):
-            return Closing(pending, lines, closed=True) if is_record(pending) else Closing(None, closed=True)
-    return Closing(None)
+            return (Closing(pending, lines, closed=True) if is_record(pending) else Closing(None, closed=True)), line
+    return Closing(None), line
 
 
 def unclosed_quote(closed: bool = False) -> RejectedInput:

@@ -124,7 +124,8 @@ class CallCenterIngress:
     async def asterisk_cdr(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
         ctx = self._context_by_key(request)
-        items = mapper_asterisk.split_lines(await read_body(request, max_bytes=self._settings.max_body_bytes))
+        body = await read_body(request, max_bytes=self._settings.max_body_bytes)
+        items = mapper_asterisk.split_lines(body, ctx.settings.asterisk_columns)  # the site's: how its CDRs are read
         outcome = await self._accept(request, items, lambda _, line: mapper_asterisk.map_cdr(line, ctx), started)
         return outcome if isinstance(outcome, web.Response) else _summary(outcome)
 

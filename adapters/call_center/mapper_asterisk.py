@@ -44,25 +44,29 @@ MAX_CALL_S = 31 * 24 * 3600  # no call lasts a month; larger durations are corru
 CDR_LINE = LineShape(delimiter=",", identifiers={ASTERISK_BASE_COLUMNS.index(name): PHONE for name in ("src", "dst")})
 
 
-def split_lines(body: bytes, columns: tuple[str, ...] | None = None) -> list[NativeItem]:
+def split_lines(body: bytes, columns: tuple[str, ...]) -> list[NativeItem]:
     """Cut CSV text into CDR records, one per line, but a record whose quoted field holds a line break (cdr_csv writes
     a ``userfield`` or caller name set with one as it is, inside the quotes): its lines up to the closing quote are
-    one record when together they are a CDR (``whole_cdr``; ``columns``: the site's, the most cdr.conf may write).
-    A line left inside a quoted field otherwise was cut mid-write: refused alone (``adapters.base.csv_lines``), the
-    lines after it records of their own. Bytes kept per record."""
+    one record when together they are a CDR (``whole_cdr``; ``columns``: the site's, ``asterisk_columns``, the most
+    cdr.conf may write). A line left inside a quoted field otherwise was cut mid-write: refused alone
+    (``adapters.base.csv_lines``), the lines after it records of their own; at the body's first or last line the
+    reason also names a CDR split between two bodies. Bytes kept per record; a last line needs no line end."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = body.decode("latin-1")  # cdr_csv writes bytes as the channel drivers gave them
     lines = [f"{line}\n".encode() for line in text.split("\n")]
-    items, at = [], 0
+    last = max((at for at, line in enumerate(lines) if line.strip()), default=0)  # the body's last non-blank line
+    items: list[NativeItem] = []
+    at = 0
     while at < len(lines):
         line, at = lines[at], at + 1
         error = None
         if csv_lines.quote_open(line):
-            closing = csv_lines.closing_lines(line, iter(lines[at:]), lambda raw: whole_cdr(raw, columns))
+            following = (lines[after] for after in range(at, len(lines)))  # no copy of the rest per such line
+            closing = csv_lines.closing_lines(line, following, lambda raw: whole_cdr(raw, columns))
             if closing.raw is None:
-                error = csv_lines.unclosed_quote(closing.closed)
+                error = _unclosed(closing.closed, first=not items, last=at - 1 == last)
             else:
                 line, at = closing.raw, at + closing.lines - 1
         record = line.decode().removesuffix("\n").removesuffix("\r")
@@ -73,10 +77,27 @@ def split_lines(body: bytes, columns: tuple[str, ...] | None = None) -> list[Nat
     return items
 
 
-def whole_cdr(raw: bytes, columns: tuple[str, ...] | None = None) -> bool:
+def _unclosed(closed: bool, *, first: bool, last: bool) -> RejectedInput:
+    """The refusal of a body's line left inside a quoted field (``adapters.base.csv_lines.unclosed_quote``, code
+    ``truncated``); at the body's last line (or first) it may be a CDR whose field holds a line break, split between
+    two bodies by its sender: the reason says so, as a body holds whole CDRs."""
+    if closed or not (first or last):
+        return csv_lines.unclosed_quote(closed)
+    edge = "ends inside a quoted field: a CDR cut mid-write, or the first lines of a CDR whose field holds a line " \
+           "break, its last lines left for another body" if last else \
+        "starts with a line left inside a quoted field: a CDR cut mid-write, or the last lines of a CDR whose " \
+        "field holds a line break, its first lines sent in another body"
+    return RejectedInput(f"unclosed quote: the body {edge}; send each CDR whole in one body",
+                         code=csv_lines.UNCLOSED_QUOTE_CODE)
+
+
+def whole_cdr(raw: bytes, columns: tuple[str, ...]) -> bool:
     """Whether ``raw`` (a line, or the lines of one record, with its line end) is on its own a whole CDR: its quotes
-    closed, and as many columns as a CDR has (``ASTERISK_BASE_COLUMNS``, up to ``columns``; any number beyond the base
-    ones when None): what ``adapters.base.csv_lines.closing_lines`` joins a record's lines by."""
+    closed, as many columns as a CDR has (``ASTERISK_BASE_COLUMNS``, up to the site's ``columns``), and the times and
+    seconds where cdr_csv writes them (``start`` a time, ``answer`` and ``end`` a time or empty, ``duration`` and
+    ``billsec`` whole seconds): what ``adapters.base.csv_lines.closing_lines`` joins a record's lines by. A cut line
+    joined to the first line of a CDR whose field holds a line break closes its quote there, but its columns are
+    shifted: it is no CDR, and that CDR is read whole after it."""
     if csv_lines.quote_open(raw):
         return False
     text = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
@@ -84,7 +105,20 @@ def whole_cdr(raw: bytes, columns: tuple[str, ...] | None = None) -> bool:
         rows = list(csv.reader([text], strict=False))
     except (csv.Error, ValueError):
         return False
-    return len(rows) == 1 and len(ASTERISK_BASE_COLUMNS) <= len(rows[0]) <= len(columns or rows[0])
+    if len(rows) != 1 or not len(ASTERISK_BASE_COLUMNS) <= len(rows[0]) <= len(columns):
+        return False
+    row = dict(zip(ASTERISK_BASE_COLUMNS, rows[0], strict=False))
+    return _is_time(row["start"]) and all(not row[name] or _is_time(row[name]) for name in ("answer", "end")) \
+        and all(not row[name] or (row[name].isascii() and row[name].isdigit()) for name in ("duration", "billsec"))
+
+
+def _is_time(value: str) -> bool:
+    """Whether ``value`` is a time as cdr_csv writes it (``TIME_FORMAT``)."""
+    try:
+        datetime.strptime(value, TIME_FORMAT)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_line(line: str, columns: tuple[str, ...]) -> dict[str, str]:

@@ -93,7 +93,9 @@ OPENAPI: dict[str, Any] = {
         }},
         "/v1/asterisk/cdr": {"post": {
             "summary": "Asterisk Master.csv CDR lines",
-            "description": "CSV text in cdr_csv column order, one CDR per line; the access key names the site.",
+            "description": "CSV text in cdr_csv column order, one CDR per line (one whose quoted field holds a line "
+                           "break spans lines: send it whole in one body); the access key names the site. A refused "
+                           "line is one `rejected` entry and one dead letter, the others published.",
             "security": _KEY_SECURITY,
             "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
             "responses": {"200": {"description": "Published (or already published).",

@@ -41,8 +41,8 @@ def remapped(body: bytes, headers: Mapping[str, str], received_at: datetime, set
         return events_of([mapper_ctr.call_events(mapper_ctr.ctr_call(_read(item), ctx), ctx) for item in items],
                          headers)
     if path.endswith("/asterisk/cdr"):
-        return events_of([mapper_asterisk.map_cdr(_read(item), ctx) for item in mapper_asterisk.split_lines(body)],
-                         headers)
+        items = mapper_asterisk.split_lines(body, ctx.settings.asterisk_columns)
+        return events_of([mapper_asterisk.map_cdr(_read(item), ctx) for item in items], headers)
     if path.endswith("/twilio/taskrouter"):
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         return events_of([mapper_taskrouter.map_task(form, mapper_taskrouter.Timeline(), ctx)], headers)

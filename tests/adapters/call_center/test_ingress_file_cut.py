@@ -23,6 +23,7 @@ def cdr(minute: int) -> str:
 
 
 CUT = '"","612345621","600","from-pstn","""Ana Gar'  # cut inside a quoted field holding an escaped ""
+COLUMNS = context().settings.asterisk_columns  # the test site's: cdr.conf's default columns
 
 
 def calls_published(calls: int) -> str:
@@ -116,7 +117,7 @@ async def test_a_file_that_ends_in_a_cut_line_that_never_grows_says_so_at_every_
 def test_a_posted_body_refuses_the_cut_line_alone_and_keeps_the_calls_after_it() -> None:
     """Over HTTP the two valid calls after the cut were folded into the one rejected record."""
     body = f"{cdr(20)}\n{CUT}{cdr(22)}\r\n{cdr(23)}\n{cdr(24)}\n".encode()
-    items = mapper_asterisk.split_lines(body)
+    items = mapper_asterisk.split_lines(body, COLUMNS)
     assert [item.error.code if item.error else None for item in items] == [None, "truncated", None, None]
     assert [item.record for item in items] == [cdr(20), f"{CUT}{cdr(22)}", cdr(23), cdr(24)]
     assert items[1].raw == f"{CUT}{cdr(22)}".encode()

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adapters.base.checkpoint import Checkpoint
 from adapters.call_center import mapper_asterisk
-from tests.adapters.call_center.test_ingress_file_cut import CUT, _reader, calls_published, cdr
+from adapters.call_center.ingress_file import CdrFileReader
+from tests.adapters.call_center.support import context
+from tests.adapters.call_center.test_ingress_file_cut import COLUMNS, CUT, _reader, calls_published, cdr
 from tests.adapters.web.support import StandInPublisher
 
 
@@ -70,14 +73,29 @@ async def test_a_record_whose_second_line_is_not_written_yet_waits_for_it(tmp_pa
 
 def test_a_posted_body_reads_a_cdr_over_two_lines_whole_and_a_cut_line_alone() -> None:
     two_lines = noted(20, "one\ntwo")
-    items = mapper_asterisk.split_lines(f"{two_lines}\n{CUT}\n{cdr(22)}\n".encode())
+    items = mapper_asterisk.split_lines(f"{two_lines}\n{CUT}\n{cdr(22)}\n".encode(), COLUMNS)
     assert [item.error is None for item in items] == [True, False, True]
     assert items[0].record == noted(20, "one\ntwo")
 
 
 def test_a_quote_closed_by_lines_that_make_no_cdr_with_it_is_not_said_cut_mid_write() -> None:
-    items = mapper_asterisk.split_lines(f'"","612345620","600","a\nb",5\n{cdr(22)}\n'.encode())
+    items = mapper_asterisk.split_lines(f'"","612345620","600","a\nb",5\n{cdr(22)}\n'.encode(), COLUMNS)
     first = items[0].error
     assert first is not None and first.code == "truncated"
     assert "a later line closes" in first.reason and "cut mid-write" not in first.reason
     assert items[-1].error is None and items[-1].record == cdr(22)
+
+
+async def test_a_site_with_more_columns_reads_a_multi_line_cdr_after_a_cut_line_whole(tmp_path: Path) -> None:
+    """With ``newcdrcolumns`` (21 columns) the cut line joined to the next CDR's first line had a column count a CDR
+    may have: it was read as one (refused), the rest of the CDR refused as cut. Its shifted times tell it apart."""
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join([cdr(20), CUT, noted(21, "x\ny"), cdr(22), ""]))
+    site = context(asterisk_optional_columns=("uniqueid", "userfield", "peeraccount", "linkedid", "sequence"))
+    publisher = StandInPublisher()
+    reader = CdrFileReader(master, site, publisher, Checkpoint(tmp_path / "checkpoint.json"))  # type: ignore[arg-type]
+    report = await reader.read_available()
+    assert report.summary("Master.csv") == f"Master.csv: 4 records (5 lines), {calls_published(3)}, 0 duplicates, " \
+                                           "1 rejected"
+    (raw, error), = publisher.rejected
+    assert raw.value == CUT.encode() and error.code == "truncated" and "(cut mid-write?)" in error.reason

@@ -294,6 +294,27 @@ async def test_a_cdr_batch_with_a_bad_line_publishes_the_rest(start_server: Any,
 
 
 @pytest.mark.kafka
+async def test_tester52_f7_a_cdr_over_two_lines_after_a_cut_line_is_published_and_the_cut_line_dead_lettered(
+    start_server: Any, bootstrap_servers: str
+) -> None:
+    """The reported body: CDR 48, a cut line, CDR 49 whose userfield holds a line break, CDR 50 (CDR 49 was refused in
+    two halves and lost; ``test_ingress_http_multiline.py`` has the rest of the kind)."""
+    from tests.adapters.call_center.test_ingress_http_multiline import REPORTED
+
+    settings = await settings_with_topics(bootstrap_servers)
+    _, session = await start_server(settings)
+    async with session.post("/v1/asterisk/cdr", data=REPORTED.encode(),
+                            headers={"Authorization": f"Bearer {PARIS_KEY}", "Content-Type": "text/csv"}) as r:
+        reply = await r.json()
+    assert r.status == 200 and reply["accepted"] == 3, reply
+    assert [(x["index"], x["code"]) for x in reply["rejected"]] == [(1, "truncated")]
+    calls = await _calls(settings)
+    assert sorted(c["contact_id"] for c in calls) == [f"paris/17333900{n}.1" for n in (48, 49, 50)]
+    (letter,) = await read_dead_letters(settings)
+    assert letter["value"].endswith(b'"""Ana Gar')  # the cut line alone, nothing of CDR 49 in it
+
+
+@pytest.mark.kafka
 async def test_taskrouter_events_before_the_end_of_a_task_publish_nothing(
     start_server: Any, bootstrap_servers: str
 ) -> None:

@@ -65,7 +65,8 @@ def test_a_quoted_field_broken_over_two_lines_is_one_cdr_read_whole() -> None:
     """cdr_csv writes a line break inside a quoted field as it is (tester50 F5: each half was refused as cut): the two
     lines are one CDR, and the line after it one of its own (a cut line: ``test_ingress_file_cut.py``)."""
     two = master_lines()[1].replace('"repairs,t,,,300"', '"repairs\nline two"')
-    items = mapper_asterisk.split_lines(f"{master_lines()[0]}\n{two}\n{master_lines()[2]}\n".encode())
+    body = f"{master_lines()[0]}\n{two}\n{master_lines()[2]}\n".encode()
+    items = mapper_asterisk.split_lines(body, context().settings.asterisk_columns)
     assert [item.error.code if item.error else None for item in items] == [None, None, None]
     assert items[1].record == two and mapper_asterisk.map_cdr(items[1].record, context()).events
 
@@ -91,7 +92,7 @@ def test_a_cdr_lines_clear_copy_masks_the_calling_and_called_numbers_in_their_co
     from bus.dead_letter_lines import clear_line
 
     line = master_lines()[2]  # outbound: dst is the customer's number
-    (item,) = mapper_asterisk.split_lines(f"{line}\n".encode())
+    (item,) = mapper_asterisk.split_lines(f"{line}\n".encode(), context().settings.asterisk_columns)
     assert item.line is mapper_asterisk.CDR_LINE
     cleared = clear_line(item.raw, item.line, str).decode()
     assert "0144556677" not in cleared and "1001" in cleared  # an agent's extension is no customer's number
