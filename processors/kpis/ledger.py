@@ -15,6 +15,8 @@ An operator's split re-publishes each contact that followed the moved identifier
 customer it left in a header (``bus.topics.MOVED_FROM_HEADER``, ``apply``'s ``moved_from``) and its own id as the
 cause (``envelope.causation_id``). The new customer counts it under its own id, and a move through ``kpi.merges.v1``
 keyed by the customer it left ``released`` it there: taken off that history, and ignored if it arrives there late.
+A release names the customer the contact moved to, and is no release there: when the customer it left merges into
+that one (identity's ``corrected-version`` move, then ``CustomerMerged``), the survivor keeps the contact.
 So each contact counts once, under its current customer, whatever the order; a redelivered one changes nothing.
 """
 
@@ -31,7 +33,16 @@ from bus.offer_presentations import pitch_of
 from bus.serde import Event
 from processors.kpis import rules
 from processors.kpis.config import KpisSettings
-from processors.kpis.state import CustomerContact, CustomerHistory, Entity, HandoffFacts, from_dict, split_contribution
+from processors.kpis.state import (
+    CustomerContact,
+    CustomerHistory,
+    Entity,
+    HandoffFacts,
+    Release,
+    from_dict,
+    release_of,
+    split_contribution,
+)
 from processors.kpis.windows import HOUR_US, WindowKey
 
 Source = Literal["contacts", "customer-contacts", "handoffs", "offers"]
@@ -58,7 +69,7 @@ class Change:
                 for key, counts in sorted(self.windows.items())]
 
 
-Released = tuple[tuple[str, int], ...]  # (contact event id, instant µs): ``CustomerHistory.released``
+Released = tuple[Release, ...]  # ``CustomerHistory.released``
 
 
 def move_of(customer: str, contacts: tuple[CustomerContact, ...], released: Released = ()) -> dict[str, Any]:
@@ -75,7 +86,7 @@ def decode_move(raw: bytes | None) -> dict[str, Any]:
     try:
         move = json.loads(raw or b"")
         contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
-        released = tuple((str(item[0]), int(item[1])) for item in move.get("released") or ())
+        released = tuple(release_of(item) for item in move.get("released") or ())
         if not isinstance(move["from"], str):
             raise TypeError("from must be a customer id")
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
@@ -161,7 +172,7 @@ class KpiLedger:
         closed = self.closed_through(partition)
         change = Change(partition, through=closed)
         contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
-        released = tuple((str(item[0]), int(item[1])) for item in move.get("released") or ())
+        released = tuple(release_of(item) for item in move.get("released") or ())
         self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed), released)
         return change
 
@@ -186,16 +197,20 @@ class KpiLedger:
         cause = event.value["envelope"].get("causation_id")
         if moved_from and moved_from != key:  # a split moved it here: counted under its own id, taken off there
             contact = replace(contact, event_id=cause or contact.event_id)
-            change.moves.append((moved_from, move_of(key, (), ((contact.event_id, contact.at_us),))))
+            change.moves.append((moved_from, move_of(key, (), ((contact.event_id, contact.at_us, key),))))
         elif cause:  # a later version of a contact (an updated CTR): it replaces the version it names, not a repeat
-            self._receive_contacts(change, key, [contact], closed, floor, ((cause, contact.at_us),))
+            self._receive_contacts(change, key, [contact], closed, floor, ((cause, contact.at_us, ""),))
             return
         self._receive_contacts(change, key, [contact], closed, floor)
 
     def _receive_contacts(self, change: Change, customer: str, contacts: list[CustomerContact], closed: int,
                           floor: int, released: Released = ()) -> None:
         """``contacts`` join ``customer``'s history; ``released`` ones (a split moved them to another customer) leave
-        it and are remembered there, so that a late or redelivered copy is not counted again. Idempotent."""
+        it and are remembered there, so that a late or redelivered copy is not counted again. A release naming
+        ``customer`` itself as the one the contact moved to (handed on by the merge of the customer it left, or
+        forwarded from there) is dropped, here and on the way to a survivor: the contact is this customer's.
+        Idempotent."""
+        released = tuple(item for item in released if item[2] != customer)
         entity_key = f"cust:{customer}"
         old = self._load(entity_key)
         if isinstance(old, CustomerHistory) and old.merged_into:  # arrived after the merge: forward
@@ -205,10 +220,10 @@ class KpiLedger:
         remembered = history.released
         if released:
             keep_from = floor - self.settings.repeat_window_us if floor else 0
-            union = {**dict(history.released), **dict(released)}
-            remembered = tuple(sorted(((event_id, at_us) for event_id, at_us in union.items() if at_us >= keep_from),
+            union = {item[0]: item for item in (*history.released, *released)}
+            remembered = tuple(sorted((item for item in union.values() if item[1] >= keep_from),
                                       key=lambda item: (item[1], item[0])))
-        gone = {event_id for event_id, _ in remembered}
+        gone = {item[0] for item in remembered}
         kept = tuple(contact for contact in history.contacts if contact.event_id not in gone)
         base = history.with_(contacts=kept, released=remembered)
         new = rules.with_contacts(base, [contact for contact in contacts if contact.event_id not in gone])
