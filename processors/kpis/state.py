@@ -134,10 +134,12 @@ class CustomerHistory(Entity):
     # ignored if they arrive (again, or late), but never at the customer they moved to; kept for the horizon plus the
     # repeat window, like contacts.
     released: tuple[Release, ...] = ()
+    # customers merged into this one (and those merged into them): a release naming one of them is no release here
+    absorbed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {**Entity.to_dict(self), "contacts": [c.to_list() for c in self.contacts],
-                "released": [list(item) for item in self.released]}
+                "released": [list(item) for item in self.released], "absorbed": list(self.absorbed)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,7 @@ def from_dict(data: dict[str, Any]) -> Entity:
     if cls is CustomerHistory:
         values["contacts"] = tuple(CustomerContact.from_list(c) for c in data["contacts"])
         values["released"] = tuple(release_of(item) for item in data.get("released") or ())
+        values["absorbed"] = tuple(str(customer) for customer in data.get("absorbed") or ())
     if cls is HandoffFacts:
         values["cycles"] = tuple(Cycle.from_list(c) for c in data["cycles"])
         values["breaches_us"] = tuple(data["breaches_us"])

@@ -34,7 +34,7 @@ CONTACT_MEASURES = ("interactions", "contacts", "identified_contacts", "repeat_c
                     "fcr_resolved")
 ONE_CONTACT = {"interactions": 1, "contacts": 1, "identified_contacts": 1, "repeat_contacts_7d": 0,
                "fcr_eligible": 1, "fcr_resolved": 1}
-PARTITIONS = {"cus_a": 0, "cus_b": 1, "cus_c": 2}  # each customer's partition of customer.contacts.v1
+PARTITIONS = {"cus_a": 0, "cus_b": 1, "cus_c": 2, "cus_x": 3}  # each customer's partition of customer.contacts.v1
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _every_order(adapter: tuple[Event, ...], *streams: tuple[Read, ...]) -> list
     """The day's contact counts after each reading order: ``adapter`` read first from ``contact.events.v1``."""
     start = QueuedPipeline()
     for event in adapter:
-        start.feed(event, "contacts", partition=3)
+        start.feed(event, "contacts", partition=4)
     return [_day(done) for done in _schedules(start, streams)]
 
 
@@ -205,11 +205,34 @@ def test_a_moved_version_whose_customer_then_merges_on_counts_once_under_the_las
     assert [day for day in results if day != ONE_CONTACT] == []
 
 
+def test_a_moved_version_counts_once_when_both_customers_merge_into_a_third() -> None:
+    """After the move, A merges into X, and identity merges B straight into X: B's release names A, which X absorbed
+    (whichever of the two hand-overs X reads first)."""
+    into_x = CALL_END + timedelta(minutes=12)
+    results = _every_order((FIRST, CORRECTED),
+                           (Read(FIRST, "cus_a"), Read(_moved_copy(CORRECTED), "cus_a", "cus_b"),
+                            Read(merged("cus_x", "cus_a", into_x), "cus_a")),
+                           (Read(CORRECTED, "cus_b"), Read(merged("cus_x", "cus_b", into_x), "cus_b")))
+    assert [day for day in results if day != ONE_CONTACT] == []
+
+
+def test_a_split_contact_counts_once_when_its_new_and_old_customer_merge_into_a_third() -> None:
+    """An operator's split moved the visit from B to C; later C and B both merge into A: B's release names C."""
+    visit = counter_version("T-700", "g7", CALL_END, phone="+33612340041")
+    into_a = CALL_END + timedelta(minutes=12)
+    results = _every_order((visit,),
+                           (Read(visit, "cus_b"), Read(merged("cus_a", "cus_b", into_a), "cus_b")),
+                           (Read(_moved_copy(visit, "split-1"), "cus_c", "cus_b"),
+                            Read(merged("cus_a", "cus_c", into_a), "cus_c")))
+    assert [day for day in results if day != ONE_CONTACT] == []
+
+
 def test_a_release_kept_before_it_named_a_customer_still_decodes_and_still_applies() -> None:
     """State and ``kpi.merges.v1`` records written before releases named the customer the contact moved to."""
     old = {"kind": "customer", "contributions": {}, "partition": 0, "contacts": [], "merged_into": None,
            "released": [["T-500/g2", 5]]}
     history = from_dict(old)
     assert isinstance(history, CustomerHistory) and history.released == (("T-500/g2", 5, ""),)
+    assert history.absorbed == ()
     assert decode_move(b'{"from":"cus_a","contacts":[],"released":[["T-500/g2",5]]}')["released"] == [
         ["T-500/g2", 5, ""]]
