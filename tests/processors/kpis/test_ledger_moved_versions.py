@@ -21,7 +21,7 @@ import pytest
 from bus.serde import Event
 from bus.topics import MOVED_FROM_HEADER
 from processors.kpis.config import KpisSettings
-from processors.kpis.ledger import Source, decode_move, encode_move
+from processors.kpis.ledger import Source, decode_move, encode_move, move_of
 from processors.kpis.rebuild import rebuild
 from processors.kpis.rollup import decode_partial, encode_partial
 from processors.kpis.state import CustomerHistory, from_dict
@@ -236,3 +236,10 @@ def test_a_release_kept_before_it_named_a_customer_still_decodes_and_still_appli
     assert history.absorbed == ()
     assert decode_move(b'{"from":"cus_a","contacts":[],"released":[["T-500/g2",5]]}')["released"] == [
         ["T-500/g2", 5, ""]]
+
+
+def test_a_hand_over_naming_the_customers_it_brings_round_trips_and_a_bad_one_is_refused() -> None:
+    move = move_of("cus_b", (), (("T-500/g2", 5, "cus_a"),), ("cus_b", "cus_d"))
+    assert decode_move(encode_move(move)) == move
+    with pytest.raises(ValueError, match="not a KPI merge move"):
+        decode_move(b'{"from":"cus_b","contacts":[],"absorbed":[7]}')
