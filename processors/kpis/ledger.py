@@ -15,6 +15,9 @@ An operator's split re-publishes each contact that followed the moved identifier
 customer it left in a header (``bus.topics.MOVED_FROM_HEADER``, ``apply``'s ``moved_from``) and its own id as the
 cause (``envelope.causation_id``). The new customer counts it under its own id, and a move through ``kpi.merges.v1``
 keyed by the customer it left ``released`` it there: taken off that history, and ignored if it arrives there late.
+A release names the customer the contact moved to, and is no release there, nor at a customer that customer merged
+into (``CustomerHistory.absorbed``, handed on with a merge's contacts): when the customer it left merges into that one
+(identity's ``corrected-version`` move, then ``CustomerMerged``), the survivor keeps the contact.
 So each contact counts once, under its current customer, whatever the order; a redelivered one changes nothing.
 """
 
@@ -31,7 +34,16 @@ from bus.offer_presentations import pitch_of
 from bus.serde import Event
 from processors.kpis import rules
 from processors.kpis.config import KpisSettings
-from processors.kpis.state import CustomerContact, CustomerHistory, Entity, HandoffFacts, from_dict, split_contribution
+from processors.kpis.state import (
+    CustomerContact,
+    CustomerHistory,
+    Entity,
+    HandoffFacts,
+    Release,
+    from_dict,
+    release_of,
+    split_contribution,
+)
 from processors.kpis.windows import HOUR_US, WindowKey
 
 Source = Literal["contacts", "customer-contacts", "handoffs", "offers"]
@@ -58,15 +70,19 @@ class Change:
                 for key, counts in sorted(self.windows.items())]
 
 
-Released = tuple[tuple[str, int], ...]  # (contact event id, instant µs): ``CustomerHistory.released``
+Released = tuple[Release, ...]  # ``CustomerHistory.released``
 
 
-def move_of(customer: str, contacts: tuple[CustomerContact, ...], released: Released = ()) -> dict[str, Any]:
+def move_of(customer: str, contacts: tuple[CustomerContact, ...], released: Released = (),
+            absorbed: tuple[str, ...] = ()) -> dict[str, Any]:
     """A record of ``kpi.merges.v1``: ``contacts`` to add to the key's history, ``released`` ones to take off it
-    (left out when none, as before splits were followed)."""
+    (left out when none, as before splits were followed), ``absorbed`` the customers merged into the key with it
+    (a merge's hand-over: the merged customer and those merged into it; left out when none)."""
     move: dict[str, Any] = {"from": customer, "contacts": [c.to_list() for c in contacts]}
     if released:
         move["released"] = [list(item) for item in released]
+    if absorbed:
+        move["absorbed"] = list(absorbed)
     return move
 
 
@@ -75,12 +91,13 @@ def decode_move(raw: bytes | None) -> dict[str, Any]:
     try:
         move = json.loads(raw or b"")
         contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
-        released = tuple((str(item[0]), int(item[1])) for item in move.get("released") or ())
-        if not isinstance(move["from"], str):
-            raise TypeError("from must be a customer id")
+        released = tuple(release_of(item) for item in move.get("released") or ())
+        absorbed = tuple(move.get("absorbed") or ())
+        if not isinstance(move["from"], str) or not all(isinstance(customer, str) for customer in absorbed):
+            raise TypeError("from and absorbed must be customer ids")
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise ValueError(f"not a KPI merge move: {exc}") from exc
-    return move_of(move["from"], tuple(contacts), released)
+    return move_of(move["from"], tuple(contacts), released, absorbed)
 
 
 def encode_move(move: dict[str, Any]) -> bytes:
@@ -161,8 +178,9 @@ class KpiLedger:
         closed = self.closed_through(partition)
         change = Change(partition, through=closed)
         contacts = [CustomerContact.from_list(c) for c in move["contacts"]]
-        released = tuple((str(item[0]), int(item[1])) for item in move.get("released") or ())
-        self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed), released)
+        released = tuple(release_of(item) for item in move.get("released") or ())
+        self._receive_contacts(change, customer, contacts, closed, self.floor_of(closed), released,
+                               tuple(move.get("absorbed") or ()))
         return change
 
     def _customer(self, change: Change, event: Event, key: str, closed: int, floor: int,
@@ -176,7 +194,7 @@ class KpiLedger:
             if isinstance(old, CustomerHistory) and old.merged_into == survivor:
                 return
             if isinstance(old, CustomerHistory) and (old.contacts or old.released):
-                change.moves.append((survivor, move_of(key, old.contacts, old.released)))
+                change.moves.append((survivor, move_of(key, old.contacts, old.released, (key, *old.absorbed))))
             merged = CustomerHistory(merged_into=survivor, partition=change.partition)
             self._replace(change, f"cust:{key}", old, merged, closed, floor)
             return
@@ -186,35 +204,41 @@ class KpiLedger:
         cause = event.value["envelope"].get("causation_id")
         if moved_from and moved_from != key:  # a split moved it here: counted under its own id, taken off there
             contact = replace(contact, event_id=cause or contact.event_id)
-            change.moves.append((moved_from, move_of(key, (), ((contact.event_id, contact.at_us),))))
+            change.moves.append((moved_from, move_of(key, (), ((contact.event_id, contact.at_us, key),))))
         elif cause:  # a later version of a contact (an updated CTR): it replaces the version it names, not a repeat
-            self._receive_contacts(change, key, [contact], closed, floor, ((cause, contact.at_us),))
+            self._receive_contacts(change, key, [contact], closed, floor, ((cause, contact.at_us, ""),))
             return
         self._receive_contacts(change, key, [contact], closed, floor)
 
     def _receive_contacts(self, change: Change, customer: str, contacts: list[CustomerContact], closed: int,
-                          floor: int, released: Released = ()) -> None:
+                          floor: int, released: Released = (), absorbed: tuple[str, ...] = ()) -> None:
         """``contacts`` join ``customer``'s history; ``released`` ones (a split moved them to another customer) leave
-        it and are remembered there, so that a late or redelivered copy is not counted again. Idempotent."""
+        it and are remembered there, so that a late or redelivered copy is not counted again. A release naming
+        ``customer`` itself, or a customer merged into it (``absorbed`` with a merge's hand-over, and those before), as
+        the one the contact moved to (handed on by the merge of the customer it left, or forwarded from there) is
+        dropped, here and on the way to a survivor: the contact is this customer's. Idempotent."""
         entity_key = f"cust:{customer}"
         old = self._load(entity_key)
-        if isinstance(old, CustomerHistory) and old.merged_into:  # arrived after the merge: forward
-            change.moves.append((old.merged_into, move_of(customer, tuple(contacts), released)))
-            return
         history = old if isinstance(old, CustomerHistory) else CustomerHistory()
+        own = {customer, *history.absorbed, *absorbed}
+        released = tuple(item for item in released if item[2] not in own)
+        if history.merged_into:  # arrived after the merge: forward
+            change.moves.append((history.merged_into, move_of(customer, tuple(contacts), released, absorbed)))
+            return
+        absorbed_now = tuple(sorted(own - {customer}))
         remembered = history.released
-        if released:
+        if released or absorbed_now != history.absorbed:
             keep_from = floor - self.settings.repeat_window_us if floor else 0
-            union = {**dict(history.released), **dict(released)}
-            remembered = tuple(sorted(((event_id, at_us) for event_id, at_us in union.items() if at_us >= keep_from),
+            union = {item[0]: item for item in (*history.released, *released)}
+            remembered = tuple(sorted((item for item in union.values() if item[1] >= keep_from and item[2] not in own),
                                       key=lambda item: (item[1], item[0])))
-        gone = {event_id for event_id, _ in remembered}
+        gone = {item[0] for item in remembered}
         kept = tuple(contact for contact in history.contacts if contact.event_id not in gone)
-        base = history.with_(contacts=kept, released=remembered)
+        base = history.with_(contacts=kept, released=remembered, absorbed=absorbed_now)
         new = rules.with_contacts(base, [contact for contact in contacts if contact.event_id not in gone])
         if new is None:
-            if old is None and not remembered or old is not None and (kept, remembered) == (
-                    history.contacts, history.released):
+            if old is None and not remembered and not absorbed_now or old is not None and (
+                    kept, remembered, absorbed_now) == (history.contacts, history.released, history.absorbed):
                 return  # nothing new (a redelivered contact or move)
             new = base
         self._replace(change, entity_key, old, new.with_(partition=change.partition), closed, floor)

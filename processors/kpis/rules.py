@@ -274,7 +274,7 @@ def latest_instant(entity: Entity) -> int:
     if isinstance(entity, (OneShot, CallFacts)):
         return entity.at_us
     if isinstance(entity, CustomerHistory):
-        return max([*(c.at_us for c in entity.contacts), *(at_us for _, at_us in entity.released)], default=0)
+        return max([*(c.at_us for c in entity.contacts), *(item[1] for item in entity.released)], default=0)
     if isinstance(entity, HandoffFacts):
         if not is_finished(entity):
             return 2**62  # open: still counted at every window end

@@ -115,6 +115,14 @@ class CustomerContact:
         return self.at_us, self.event_id
 
 
+Release = tuple[str, int, str]  # (contact event id, instant µs, customer it moved to; "" when kept before it was)
+
+
+def release_of(raw: list[Any] | tuple[Any, ...]) -> Release:
+    """A ``CustomerHistory.released`` entry from its list; one kept before its customer was (two items) names ""."""
+    return str(raw[0]), int(raw[1]), str(raw[2]) if len(raw) > 2 else ""
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerHistory(Entity):
     """One customer's contacts on every channel, in time order (kept for the horizon plus the repeat window)."""
@@ -122,13 +130,16 @@ class CustomerHistory(Entity):
     kind: ClassVar[str] = "customer"
     contacts: tuple[CustomerContact, ...] = ()
     merged_into: str | None = None  # set when identity merged this customer into another: contacts move there
-    # (event id, instant µs) of contacts an operator's split moved to another customer: taken off ``contacts`` and
-    # ignored if they arrive (again, or late); kept for the horizon plus the repeat window, like contacts.
-    released: tuple[tuple[str, int], ...] = ()
+    # contacts a split or a ``ContactMoved`` moved to another customer (``Release``): taken off ``contacts`` and
+    # ignored if they arrive (again, or late), but never at the customer they moved to; kept for the horizon plus the
+    # repeat window, like contacts.
+    released: tuple[Release, ...] = ()
+    # customers merged into this one (and those merged into them): a release naming one of them is no release here
+    absorbed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {**Entity.to_dict(self), "contacts": [c.to_list() for c in self.contacts],
-                "released": [list(item) for item in self.released]}
+                "released": [list(item) for item in self.released], "absorbed": list(self.absorbed)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +188,8 @@ def from_dict(data: dict[str, Any]) -> Entity:
         values["applied"] = tuple(values["applied"])
     if cls is CustomerHistory:
         values["contacts"] = tuple(CustomerContact.from_list(c) for c in data["contacts"])
-        values["released"] = tuple((str(item[0]), int(item[1])) for item in data.get("released") or ())
+        values["released"] = tuple(release_of(item) for item in data.get("released") or ())
+        values["absorbed"] = tuple(str(customer) for customer in data.get("absorbed") or ())
     if cls is HandoffFacts:
         values["cycles"] = tuple(Cycle.from_list(c) for c in data["cycles"])
         values["breaches_us"] = tuple(data["breaches_us"])

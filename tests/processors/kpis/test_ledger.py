@@ -209,7 +209,7 @@ def test_a_released_contact_follows_a_later_merge_of_the_old_customer():
     pipeline.feed(merged("cus_survivor", "cus_son", T0 + 2 * H), "customer-contacts", partition=0, key="cus_son")
     pipeline.feed(FATHER, "customer-contacts", partition=0, key="cus_son")  # late, forwarded to the survivor
     assert pipeline.day() == SPLIT_DAY
-    assert pipeline.ledger.store["cust:cus_survivor"]["released"] == [["father", to_micros(T0 + H)]]
+    assert pipeline.ledger.store["cust:cus_survivor"]["released"] == [["father", to_micros(T0 + H), "cus_father"]]
 
 
 def test_a_contact_moved_twice_is_counted_under_its_last_customer_only():
@@ -223,7 +223,7 @@ def test_a_contact_moved_twice_is_counted_under_its_last_customer_only():
 
 
 def test_a_move_record_with_released_contacts_round_trips_and_an_old_one_still_decodes():
-    move = move_of("cus_father", (), (("father", 5),))
+    move = move_of("cus_father", (), (("father", 5, "cus_father"),))
     assert decode_move(encode_move(move)) == move
     assert decode_move(b'{"from":"cus_a","contacts":[]}') == {"from": "cus_a", "contacts": []}
 
