@@ -147,11 +147,11 @@ async def test_an_open_record_after_a_full_chunk_is_left_with_the_checkpoint_bef
     first, rest = halves(noted(24, "x\ny"))
     master.write_text("".join(f"{cdr(minute)}\n" for minute in (20, 21, 22)) + first)
     publisher = StandInPublisher()
-    reader = CdrFileReader(master, context(), publisher, Checkpoint(tmp_path / "checkpoint.json"),  # type: ignore[arg-type]
-                           chunk_lines=2)
+    checkpoint = Checkpoint(tmp_path / "checkpoint.json")
+    reader = CdrFileReader(master, context(), publisher, checkpoint, chunk_lines=2)  # type: ignore[arg-type]
     report = await reader.read_available()
     assert (report.lines, report.rejected, report.unended) == (3, 0, 4)
-    saved = Checkpoint(tmp_path / "checkpoint.json").load()
+    saved = checkpoint.load()
     assert saved is not None and saved["line"] == 3
     with master.open("a") as handle:
         handle.write(rest)
