@@ -31,7 +31,9 @@ class Closing:
     """What ``closing_lines`` found after a line left inside a quoted field: ``raw``, the line and the next ones up to
     the one that closes the field, when together they are a whole record (else None); ``lines``, how many lines
     ``raw`` holds; ``closed``: whether a later line closed the field (True with ``raw`` None: the lines joined are no
-    record); ``waiting``: the lines ran out on one not ended yet (a file still being written)."""
+    record); ``waiting``: the lines ran out (on one not ended yet, or with the field still open) in a file still being
+    written: the record may be whole once the rest is written, so it is decided at the next read, neither read nor
+    refused now."""
 
     raw: bytes | None
     lines: int = 1
@@ -46,9 +48,11 @@ def closing_lines(first: bytes, following: Iterable[bytes], is_record: Callable[
     bytes). Not joined when a following line is a whole record on its own, when the joined lines are none, or when
     the lines end first: then ``first`` was cut. So was it when the line that closes the field, no record with it,
     opens one with the lines after it (a record whose field holds a line break, right after a cut line): not
-    ``Closing.closed`` then. ``growing``: the file is still being appended to (a Master.csv), so a last line without
-    its line end is not written yet: ``Closing.waiting``. Consumes ``following`` no further than the lines it looked
-    at (up to the end of the record the closing line opens)."""
+    ``Closing.closed`` then. ``growing``: the file is still being appended to (a Master.csv, a record at a time), so
+    what ends there is not all written yet: a last line without its line end, and a record still inside its quoted
+    field when the lines run out (a field's line break is written before the rest of the record): ``Closing.waiting``,
+    not cut (a cut line is told at a later read, by the whole record written after it). Consumes ``following`` no
+    further than the lines it looked at (up to the end of the record the closing line opens)."""
     following = iter(following)  # one pass: the look past the closing line goes on from where it stopped
     found, closer = _closing(first, following, is_record, quotechar, growing)
     if found.closed and found.raw is None:  # the closing line is left inside a quoted field too (odd quotes)
@@ -72,7 +76,7 @@ def _closing(first: bytes, following: Iterable[bytes], is_record: Callable[[byte
         pending, lines = pending + line, lines + 1
         if not quote_open(pending, quotechar):
             return (Closing(pending, lines, closed=True) if is_record(pending) else Closing(None, closed=True)), line
-    return Closing(None), line
+    return Closing(None, waiting=growing), line  # ran out inside the field: in a growing file, the rest is to come
 
 
 def unclosed_quote(closed: bool = False) -> RejectedInput:

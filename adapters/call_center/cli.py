@@ -59,8 +59,9 @@ def import_cdr_command(
     earlier: Earlier | None = typer.Option(None, "--earlier-imports", help=EARLIER_HELP),
 ) -> None:
     """Publish a Master.csv from where the last import to this Kafka cluster and topic prefix stopped (resumable,
-    duplicates dropped; the memory is per cluster and prefix, as import-batch's). A last line without its newline is
-    left for the next run (Asterisk may still be writing it), and the summary says so. Exit codes as
+    duplicates dropped; the memory is per cluster and prefix, as import-batch's). A last line without its newline, or
+    a CDR still inside its quoted field at the end of the file, is left for the next run (Asterisk may still be writing
+    it), and the summary says so. Exit codes as
     ``import-batch`` (docs/legacy-batch.md): 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``)
     lines were rejected and dead-lettered with their line number (0 with --rejected-ok); 69 Kafka unreachable at
     start, or a broker outage longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (waited through until then; one

@@ -5,9 +5,11 @@ line before it, so a crash resumes at the first unacknowledged chunk; re-read li
 dedupe store drops. Only complete lines are read (cdr_csv appends a record at a time), one record each, but a record
 whose quoted field holds a line break (a ``userfield`` set with one: cdr_csv writes it inside the quotes), read whole
 (``adapters.base.csv_lines.closing_lines``, as ``import-batch`` reads an export's); a line cut inside a quoted field is
-dead-lettered alone (``unclosed quote``), never joined to the lines after it. A last line without its newline (or a
-record whose last line has none yet) is left unread (the checkpoint stays before it), by a one-shot import as while
-following: Asterisk may still be writing it; the summary says so, and a later run reads it once its newline is there.
+dead-lettered alone (``unclosed quote``), never joined to the lines after it. A last line without its newline, and a
+record still inside its quoted field at the end of the file (its field's line break written, not the rest yet), are
+left unread (the checkpoint stays before them), by a one-shot import as while following: Asterisk may still be writing
+them; the summary says so, and a later run reads the record whole once its end is there (or refuses a cut line alone
+once a whole CDR follows it).
 A rotated or truncated file (new inode, or shorter than the offset) is read from the start.
 A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
 prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on.
@@ -51,19 +53,23 @@ class ImportReport:
     duplicates: int = 0
     rejected: int = 0
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published CDRs (no line numbers)
-    unended: int = 0  # the line number of a last line left unread for want of its newline (0: none)
+    unended: int = 0  # the line number of a last line (or record) left unread for want of its end (0: none)
+    unended_open: bool = False  # that record is still inside a quoted field (else: its last line has no newline)
 
     def summary(self, name: str) -> str:
         """The line ``import-cdr`` prints for the file ``name``, as ``import-batch`` does: ``Master.csv: 3 lines,
         9 events published (3 A, 3 B, 3 C), 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)][,
-        1 line not ended yet (line 4, no newline), left for the next run]`` (the events' kinds when there are several,
-        ``adapters.base.import_summary``): a left line is neither counted nor rejected."""
+        1 line not ended yet (line 4, no newline), left for the next run][, 1 record not ended yet (line 4, inside a
+        quoted field), left for the next run]`` (the events' kinds when there are several,
+        ``adapters.base.import_summary``): a left line or record is neither counted nor rejected."""
         lines = self.physical_lines or self.lines
         text = f"{name}: {records_text(self.lines, lines)}, {events_text(self.published_events, self.event_kinds)}, " \
                f"{duplicates_text(self.duplicates, self.lines, lines)}, {self.rejected} rejected"
         dropped = self.dropped.summary()
         text = f"{text}, {dropped}" if dropped else text
-        if self.unended:
+        if self.unended and self.unended_open:
+            text += f", 1 record not ended yet (line {self.unended}, inside a quoted field), left for the next run"
+        elif self.unended:
             text += f", 1 line not ended yet (line {self.unended}, no newline), left for the next run"
         return text
 
@@ -106,8 +112,9 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
     async def read_available(self) -> ImportReport:
         """Publish every complete record from the checkpoint to the end of the file as it is now.
 
-        A last line without a newline may still be being written by Asterisk: it is left for the next read (the
-        checkpoint stays before it) and the report's ``unended`` names it, a one-shot import's as a follow's.
+        A last line without a newline, or a record still inside its quoted field at the end of the file, may still be
+        being written by Asterisk: it is left for the next read (the checkpoint stays before it) and the report's
+        ``unended`` names it (``unended_open``: the record's field is open), a one-shot import's as a follow's.
         """
         self._report = ImportReport()
         with open(self._path, "rb") as handle:
@@ -127,7 +134,8 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             for name in ("lines", "physical_lines", "published_events", "duplicates", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             total.event_kinds.update(report.event_kinds)
-            total.unended = report.unended  # the last read's: a line still without its newline when stopped
+            total.unended = report.unended  # the last read's: a line (or record) still not ended when stopped
+            total.unended_open = report.unended_open
             try:
                 await asyncio.wait_for(stop.wait(), poll_s)
             except TimeoutError:
@@ -138,7 +146,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         """Up to ``chunk_lines`` complete records after the position, one line each but a record whose quoted field
         holds a line break, read whole up to its closing quote (``adapters.base.csv_lines.closing_lines``); a line
         left inside a quoted field otherwise was cut mid-write and is refused alone; the lines after it are records of
-        their own."""
+        their own. A record still inside its field at the end of the file ends the batch, left for the next read."""
         assert self._handle is not None
         handle, (position, number) = self._handle, self._position
         handle.seek(position)
@@ -148,14 +156,15 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             line = handle.readline()
             if not line.endswith(b"\n"):
                 self._report.unended = number + 1 if line.strip() else 0  # blanks are no record to wait for
+                self._report.unended_open = False
                 break  # the end, or a line still being written: left for the next read
             spans, error = 1, None
             if csv_lines.quote_open(line):
                 after_first = handle.tell()
                 closing = csv_lines.closing_lines(line, iter(handle.readline, b""),
                                                   lambda raw: mapper_asterisk.whole_cdr(raw, columns), growing=True)
-                if closing.waiting:  # its next lines are not all written yet: the record is left for the next read
-                    self._report.unended = number + 1
+                if closing.waiting:  # its field is still open at the file's end: the record is left for the next read
+                    self._report.unended, self._report.unended_open = number + 1, True
                     break
                 if closing.raw is None:
                     error = csv_lines.unclosed_quote(closing.closed)

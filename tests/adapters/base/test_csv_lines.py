@@ -52,3 +52,27 @@ def test_a_run_of_cut_lines_looks_one_record_ahead_only() -> None:
     found = closing_lines(b'"a","b\n', following, three_fields)
     assert (found.raw, found.closed) == (None, True)
     assert len(list(following)) == 5000 - 2
+
+
+def test_a_record_still_inside_its_field_when_a_growing_file_ends_waits() -> None:
+    """Its field's line break is written, the rest not yet: decided at the next read, not cut."""
+    found = closing_lines(b'"a","b","one\n', [], three_fields, growing=True)
+    assert (found.raw, found.closed, found.waiting) == (None, False, True)
+    found = closing_lines(b'"a","b","one\n', lines("two", "three"), three_fields, growing=True)
+    assert found.waiting
+
+
+def test_a_cut_line_before_a_record_open_at_a_growing_files_end_waits() -> None:
+    found = closing_lines(b'"a","b\n', lines('"c","d","one'), three_fields, growing=True)
+    assert found.waiting and found.raw is None
+
+
+def test_a_record_still_inside_its_field_when_a_finished_text_ends_is_cut() -> None:
+    """A POSTed body or an export is all there: its end inside a field is a cut."""
+    found = closing_lines(b'"a","b","one\n', lines("two"), three_fields)
+    assert (found.raw, found.closed, found.waiting) == (None, False, False)
+
+
+def test_a_cut_line_in_a_growing_file_is_still_cut_when_a_whole_record_follows() -> None:
+    found = closing_lines(b'"a","b\n', lines('"c","d","e"'), three_fields, growing=True)
+    assert (found.raw, found.closed, found.waiting) == (None, False, False)

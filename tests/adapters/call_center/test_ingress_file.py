@@ -119,3 +119,40 @@ async def test_a_refused_cdr_line_is_kept_as_its_columns_the_calling_and_called_
     assert len(columns) == len(next(csv.reader([bad])))  # the same columns, in their order
     assert columns[1] == "******5678" and columns[4] == '"Jean Dupont" <[digits]>'
     assert columns[3] == "from-pstn" and columns[9] == "yesterday" and columns[14] == "ANSWERED"
+
+
+async def test_following_reads_a_cdr_over_two_lines_whole_when_its_rest_is_appended_after_a_read(
+    bootstrap_servers: str, tmp_path: Path
+) -> None:
+    """``import-cdr --follow`` while Asterisk writes a CDR whose userfield holds a line break: a read sees its first
+    line (up to the line break) alone; the record is left, then read whole: published, no dead letter (tester52 F9:
+    both halves were dead-lettered)."""
+    import asyncio
+
+    settings = await settings_with_topics(bootstrap_servers)
+    master = tmp_path / "Master.csv"
+    noted = master_lines()[1].removesuffix('""') + '"first line\nsecond line"'
+    cut = noted.index("\n") + 1
+    master.write_text(f"{master_lines()[0]}\n{noted[:cut]}")
+    adapter = call_center_settings(dedupe_path=tmp_path / "dedupe.sqlite")
+    async with adapter_runtime("call_center", settings, adapter) as runtime:
+        ctx = MapContext("paris", adapter.sites["paris"], Topics.of(settings.topics), adapter)
+        reader = CdrFileReader(master, ctx, runtime.publisher, Checkpoint(tmp_path / "master.json"))
+        stop = asyncio.Event()
+        following = asyncio.create_task(reader.follow(stop, poll_s=0.05))
+        for _ in range(600):  # until a read saw the record's first line
+            await asyncio.sleep(0.05)
+            if reader.report.unended == 2:
+                break
+        assert reader.report.unended_open and reader.report.rejected == 0
+        with master.open("a") as handle:
+            handle.write(f"{noted[cut:]}\n")
+        for _ in range(600):
+            await asyncio.sleep(0.05)
+            if reader.report.lines == 1 and reader.report.unended == 0:
+                break
+        stop.set()
+        total = await following
+    assert (total.lines, total.physical_lines, total.rejected, total.unended) == (2, 3, 0, 0)
+    assert len(await _contacts(settings)) == 2
+    assert await read_dead_letters(settings) == []

@@ -2,9 +2,9 @@
 writes it so, one record over two lines. cdr_csv's ``append_string`` quotes every text field, doubles a quote inside
 it and copies every other byte as it is, a line break too, and the record ends with its one newline, written by one
 ``fputs``: the record is whole, and is read whole (tester50 F5: it was refused as two lines "cut mid-write?", both
-dead-lettered). A line whose quote stays open up to a line that is a CDR of its own, or to the file's end, is still
-cut and refused alone, as ``import-batch`` reads an export's records (``adapters.base.csv_lines.closing_lines``).
-"""
+dead-lettered). A line whose quote stays open up to a line that is a CDR of its own is still cut and refused alone,
+as ``import-batch`` reads an export's records (``adapters.base.csv_lines.closing_lines``); one still open at the file's
+end is left for the next read (``test_ingress_file_open_record.py``)."""
 
 from __future__ import annotations
 
