@@ -113,12 +113,14 @@ def carried(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], rank: 
         return
     members = state.members
     held = [key for key in ids if key in members and 0 < member_rank(members[key]) < rank]
-    kept = state.came_with
+    kept, at = state.came_with, dict(state.carried_at)
     for key in held:
         for other in held:
             if other != key:
                 kept = remember(kept, _carried(key, member_rank(members[key]), other), MAX_CAME_WITH)
-    state.came_with = kept
+                name = f"{key}|{other}"
+                at[name] = min(rank, at.pop(name, rank))
+    state.came_with, state.carried_at = kept, dict(list(at.items())[-MAX_CAME_WITH:])
 
 
 def carried_fell(state: CustomerState, key: str, old: int, new: int) -> None:
@@ -145,9 +147,16 @@ def carried_with(policy: LinkPolicy, state: CustomerState, key: str, rank: int) 
     that has not arrived yet, and in time order that login made the later event's offer meet two user ids (bench draw
     540: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t3, ``{x2, e0}`` t4 arriving t1, t4, ..., t0, t3)."""
     kept = state.came_with
-    if not kept or not _holds_one(policy, state):
+    if not kept:
         return []
     return sorted(other for other in state.members if other != key and recalls(kept, _carried(key, rank, other)))
+
+
+def carried_since(state: CustomerState, key: str, others: Iterable[str]) -> int:
+    """The rank of the earliest user-less event applied here that met member ``key`` together with one of ``others``
+    (``carried``; ``CustomerState.carried_at``), 0 if none is known."""
+    at = state.carried_at
+    return min((at[name] for other in others if (name := f"{key}|{other}") in at), default=0)
 
 
 def proposed(state: CustomerState, key: str) -> None:
@@ -187,9 +196,15 @@ def came_in(state: CustomerState, key: str) -> list[str]:
     return sorted(other for other in state.members if recalls(kept, _came_in(other, key)))
 
 
-def merge(state: CustomerState, theirs: bytes) -> None:
-    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept."""
+def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None) -> None:
+    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept; and
+    its carriers' ranks (``Offer.carried_at``), the earlier of two for one pair."""
     state.came_with = (state.came_with + theirs)[-MAX_CAME_WITH * TOKEN_HASH_BYTES:]
+    if theirs_at:
+        at = dict(state.carried_at)
+        for name, rank in theirs_at.items():
+            at[name] = min(rank, at.pop(name, rank))
+        state.carried_at = dict(list(at.items())[-MAX_CAME_WITH:])
 
 
 def followers(kept: bytes, linking: Iterable[str], members: Mapping[str, Member]) -> set[str]:
