@@ -190,3 +190,29 @@ def test_an_identifier_a_user_less_event_brought_with_a_member_it_visited() -> N
     earlier = joined(E)
     came_with.note(POLICY, earlier, saga(X, E), [E])
     assert not came_with.brought_by_user_less(earlier, E)
+
+
+def test_the_earliest_carrier_of_a_pair_is_kept_and_a_merge_keeps_the_earlier() -> None:
+    """``{x1, e0}`` applied at 9, then at 8, where both ranked before (``carried``): the pair's carrier ranks 8, read
+    either way round (``carried_since``); not a pair of a member ranked after the event; a merged-in customer's pair
+    carried at 6 is kept at 6 (``merge``). States and offers written before the field decode without it."""
+    state = joined(E)
+    came_with.carried(POLICY, state, [X, E], 9 << 10)
+    came_with.carried(POLICY, state, [X, E], 8 << 10)
+    came_with.carried(POLICY, state, [X, F], 8 << 10)  # (F no member)
+    assert came_with.carried_since(state, X, [E]) == came_with.carried_since(state, E, [X]) == 8 << 10
+    assert came_with.carried_since(state, X, [F, U]) == 0
+    assert came_with.carried_with(state, E, 7 << 10) == [X]
+    late = joined(E, rank=9 << 10)
+    came_with.carried(POLICY, late, [X, E], 9 << 10)
+    assert late.carried_at == {}
+    loser = joined(E, rank=4 << 10)
+    came_with.carried(POLICY, loser, [X, E], 6 << 10)
+    came_with.merge(state, loser.came_with, loser.carried_at)
+    assert came_with.carried_since(state, X, [E]) == 6 << 10
+    assert decode_state(encode_state(state)) == state
+    offer = Offer("cus_2", state.members, None, [], [], None, "t-1", False, X, saga(X, E), carried_at=state.carried_at)
+    array = msgspec.msgpack.decode(msgspec.msgpack.encode(offer))
+    before = array[:1 + Offer.__struct_fields__.index("carried_at")]
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(before), type=Offer) == msgspec.structs.replace(
+        offer, carried_at={})
