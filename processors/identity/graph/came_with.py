@@ -139,6 +139,24 @@ def carried_fell(state: CustomerState, key: str, old: int, new: int) -> None:
     state.came_with = kept
 
 
+def carried_late(state: CustomerState, key: str, old: int) -> None:
+    """Member ``key``'s rank falls from ``old`` (``rank_node.on_rekey``): where a user-less event of rank ``old``
+    brought it with a member that ranks before ``old`` now (``note``), that event met the two together, both ranked
+    before it, as ``carried`` notes at its apply (it arrived first: ``{x1, e0}`` t2 before ``{x1, u-0, e0}`` t1)."""
+    kept = state.came_with
+    if not kept:
+        return
+    members, at = state.members, dict(state.carried_at)
+    for other, value in members.items():
+        if other != key and 0 < member_rank(value) < old and recalls(kept, _pair(key, old, other)) \
+                and recalls(kept, _pair(other, old, key)):
+            kept = remember(kept, _carried(key, member_rank(members[key]), other), MAX_CAME_WITH)
+            kept = remember(kept, _carried(other, member_rank(value), key), MAX_CAME_WITH)
+            name = _carried_pair(key, other)
+            at[name] = min(old, at.pop(name, old))
+    state.came_with, state.carried_at = kept, dict(list(at.items())[-MAX_CAME_WITH:])
+
+
 def carried_with(state: CustomerState, key: str, rank: int) -> list[str]:
     """The members a user-less event applied here carried together with member ``key`` while ``key`` ranked ``rank``
     here, both ranked before that event (``carried``), sorted. A claim of ``key`` by an earlier event takes it to
