@@ -47,12 +47,14 @@ draws 1455 and 1957 newly differed.
 Read by ``claim_node.on_give`` too (``carried``, ``carried_with``, ``linked_in``, ``came_in``): a user-less event
 applied where two of its identifiers were members ranked before it met them together (``{x9, e0}`` t0, ``{x1, u-0,
 e0}`` t1, ``{x1, e0}`` t2 arriving t1, t2, t0); a claim of one of them proposes the pair again (order39's rule, bench
-draw 153). Its merge notes the claimant's side, which leaves again when a still earlier event claims the giver's
-member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed). At a giver holding no user
-id, a login ranked before the user-less event may still come on the giver's side (bench draw 540): the event's rank
-is kept per pair (``CustomerState.carried_at``, ``carried_since``), and that login's join decides the pair again
-(``weigh_again.joined_before``). Without that undo the proposal was made only at a giver holding a user id (order45):
-bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
+draw 153); arriving first, an event that brought both is noted so as an earlier one lowers their ranks below its own
+(``carried_late``, bench draw 2434's core; read for any pair with a member ranked before, it announced 17 more
+refusals on the quality bench). Its merge notes the claimant's side, which leaves again when a still earlier event
+claims the giver's member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed). At a
+giver holding no user id, a login ranked before the user-less event may still come on the giver's side (bench draw
+540): the event's rank is kept per pair (``CustomerState.carried_at``, ``carried_since``), and that login's join
+decides the pair again (``weigh_again.joined_before``). Without that undo the proposal was made only at a giver
+holding a user id (order45): bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
 """
 
 from __future__ import annotations
@@ -141,8 +143,10 @@ def carried_fell(state: CustomerState, key: str, old: int, new: int) -> None:
 
 def carried_late(state: CustomerState, key: str, old: int) -> None:
     """Member ``key``'s rank falls from ``old`` (``rank_node.on_rekey``): where a user-less event of rank ``old``
-    brought it with a member that ranks before ``old`` now (``note``), that event met the two together, both ranked
-    before it, as ``carried`` notes at its apply (it arrived first: ``{x1, e0}`` t2 before ``{x1, u-0, e0}`` t1)."""
+    brought it together with a member that ranks before ``old`` now, both new to this customer then (``note``, a pair
+    each way at ``old``), that event met the two together, both ranked before it, as ``carried`` notes at its apply:
+    it arrived first (``{x0, e0}`` t2 before ``{x0, e0}`` t1 and ``{x2, u-1, e0}`` t0, bench draw 2434's core). Not a
+    pair whose other member was here before the event: the event brought ``key`` to it, it did not meet the two."""
     kept = state.came_with
     if not kept:
         return

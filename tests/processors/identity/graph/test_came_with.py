@@ -216,3 +216,23 @@ def test_the_earliest_carrier_of_a_pair_is_kept_and_a_merge_keeps_the_earlier() 
     before = array[:1 + Offer.__struct_fields__.index("carried_at")]
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(before), type=Offer) == msgspec.structs.replace(
         offer, carried_at={})
+
+
+def test_an_event_that_came_first_with_both_is_noted_as_an_earlier_one_lowers_them() -> None:
+    """``{x1, e0}`` of rank 9 made the customer (both new: a note each way at 9); an event of rank 6 lowers x1, then
+    e0 (``carried_late`` at each rekey): the pair is carried at 9 (``carried_with`` reads it at e0's new rank). Not
+    where x1 was here before the event (it brought e0 alone: only e0's note)."""
+    state = CustomerState(created=True, members={X: member(1, 9 << 10), E: member(1, 9 << 10)})
+    came_with.note(POLICY, state, saga(X, E), [X, E])
+    state.members[X] = member(1, 6 << 10)
+    came_with.carried_late(state, X, 9 << 10)
+    assert came_with.carried_with(state, E, 9 << 10) == []  # e0 still ranks 9: not before the event yet
+    state.members[E] = member(1, 6 << 10)
+    came_with.carried_late(state, E, 9 << 10)
+    assert came_with.carried_with(state, E, 6 << 10) == [X]
+    assert came_with.carried_since(state, X, [E]) == 9 << 10
+    brought = joined(E, rank=9 << 10)
+    came_with.note(POLICY, brought, saga(X, E), [E])
+    brought.members[E] = member(1, 6 << 10)
+    came_with.carried_late(brought, E, 9 << 10)
+    assert brought.carried_at == {} and came_with.carried_with(brought, E, 6 << 10) == []
