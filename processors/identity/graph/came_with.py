@@ -46,16 +46,22 @@ draws 1455 and 1957 newly differed.
 
 Read by ``claim_node.on_give`` too (``carried``, ``carried_with``, ``linked_in``, ``came_in``): a user-less event
 applied where two of its identifiers were members ranked before it met them together (``{x9, e0}`` t0, ``{x1, u-0,
-e0}`` t1, ``{x1, e0}`` t2 arriving t1, t2, t0); a claim of one of them at a giver holding a user id proposes the pair
-again (order39's rule, bench draw 153). Its merge notes the claimant's side, which leaves again when a still earlier
-event claims the giver's member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed).
+e0}`` t1, ``{x1, e0}`` t2 arriving t1, t2, t0); a claim of one of them proposes the pair again (order39's rule, bench
+draw 153); arriving first, an event that brought both is noted so as an earlier one lowers their ranks below its own
+(``carried_late``, bench draw 2434's core; read for any pair with a member ranked before, it announced 17 more
+refusals on the quality bench). Its merge notes the claimant's side, which leaves again when a still earlier event
+claims the giver's member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed). At a
+giver holding no user id, a login ranked before the user-less event may still come on the giver's side (bench draw
+540): the event's rank is kept per pair (``CustomerState.carried_at``, ``carried_since``), and that login's join
+decides the pair again (``weigh_again.joined_before``). Without that undo the proposal was made only at a giver
+holding a user id (order45): bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from processors.identity.graph.context import TOKEN_HASH_BYTES, recalls, remember
+from processors.identity.graph.context import TOKEN_HASH_BYTES, recalls, remember, short_hash
 from processors.identity.graph.limits import claimable, member_rank
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.state import CustomerState
@@ -113,12 +119,14 @@ def carried(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], rank: 
         return
     members = state.members
     held = [key for key in ids if key in members and 0 < member_rank(members[key]) < rank]
-    kept = state.came_with
+    kept, at = state.came_with, dict(state.carried_at)
     for key in held:
         for other in held:
             if other != key:
                 kept = remember(kept, _carried(key, member_rank(members[key]), other), MAX_CAME_WITH)
-    state.came_with = kept
+                name = _carried_pair(key, other)
+                at[name] = min(rank, at.pop(name, rank))
+    state.came_with, state.carried_at = kept, dict(list(at.items())[-MAX_CAME_WITH:])
 
 
 def carried_fell(state: CustomerState, key: str, old: int, new: int) -> None:
@@ -133,21 +141,48 @@ def carried_fell(state: CustomerState, key: str, old: int, new: int) -> None:
     state.came_with = kept
 
 
-def carried_with(policy: LinkPolicy, state: CustomerState, key: str, rank: int) -> list[str]:
+def carried_late(state: CustomerState, key: str, old: int) -> None:
+    """Member ``key``'s rank falls from ``old`` (``rank_node.on_rekey``): where a user-less event of rank ``old``
+    brought it together with a member that ranks before ``old`` now, both new to this customer then (``note``, a pair
+    each way at ``old``), that event met the two together, both ranked before it, as ``carried`` notes at its apply:
+    it arrived first (``{x0, e0}`` t2 before ``{x0, e0}`` t1 and ``{x2, u-1, e0}`` t0, bench draw 2434's core). Not a
+    pair whose other member was here before the event: the event brought ``key`` to it, it did not meet the two."""
+    kept = state.came_with
+    if not kept:
+        return
+    members, at = state.members, dict(state.carried_at)
+    for other, value in members.items():
+        if other != key and 0 < member_rank(value) < old and recalls(kept, _pair(key, old, other)) \
+                and recalls(kept, _pair(other, old, key)):
+            kept = remember(kept, _carried(key, member_rank(members[key]), other), MAX_CAME_WITH)
+            kept = remember(kept, _carried(other, member_rank(value), key), MAX_CAME_WITH)
+            name = _carried_pair(key, other)
+            at[name] = min(old, at.pop(name, old))
+    state.came_with, state.carried_at = kept, dict(list(at.items())[-MAX_CAME_WITH:])
+
+
+def carried_with(state: CustomerState, key: str, rank: int) -> list[str]:
     """The members a user-less event applied here carried together with member ``key`` while ``key`` ranked ``rank``
     here, both ranked before that event (``carried``), sorted. A claim of ``key`` by an earlier event takes it to
     another customer (``claim_node.on_give``): in time order that event's customer held ``key`` first, the other
     member was elsewhere (a weighing kept the event that brought it apart: why they are two customers), and the later
     event met the two in an ``offer``, weighed (bench draw 153: ``{x9, e0}`` t0, ``{x1, u-0, e0}`` t1, ``{x1, e0}`` t2
     arriving t1, t2, t0: t1's join at ``{x9, e0}`` a review in time order, t2's offer merged at 10.3 bits; arriving
-    last, t0's claim of ``e0`` left ``{x1, u-0}`` apart). Only where this customer holds a user id (``_holds_one``,
-    the other way round from ``met_through``): one without may be given one by an event ranked before the later one
-    that has not arrived yet, and in time order that login made the later event's offer meet two user ids (bench draw
-    540: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t3, ``{x2, e0}`` t4 arriving t1, t4, ..., t0, t3)."""
+    last, t0's claim of ``e0`` left ``{x1, u-0}`` apart). Also where this customer holds no user id: an event ranked
+    before the later one may still bring one, and in time order that login made the later event's offer meet two user
+    ids (bench draw 540: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t3, ``{x2, e0}`` t4 arriving t1, t4, ...,
+    t0, t3); its join decides the proposal again (``carried_since``, ``weigh_again.joined_before``)."""
     kept = state.came_with
-    if not kept or not _holds_one(policy, state):
+    if not kept:
         return []
     return sorted(other for other in state.members if other != key and recalls(kept, _carried(key, rank, other)))
+
+
+def carried_since(state: CustomerState, key: str, others: Iterable[str]) -> int:
+    """The rank of the earliest user-less event applied here that met member ``key`` together with one of ``others``
+    (``carried``; ``CustomerState.carried_at``), 0 if none is known."""
+    at = state.carried_at
+    return min((at[name] for other in others if (name := _carried_pair(key, other)) in at), default=0)
 
 
 def proposed(state: CustomerState, key: str) -> None:
@@ -187,9 +222,15 @@ def came_in(state: CustomerState, key: str) -> list[str]:
     return sorted(other for other in state.members if recalls(kept, _came_in(other, key)))
 
 
-def merge(state: CustomerState, theirs: bytes) -> None:
-    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept."""
+def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None) -> None:
+    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept; and
+    its carriers' ranks (``Offer.carried_at``), the earlier of two for one pair."""
     state.came_with = (state.came_with + theirs)[-MAX_CAME_WITH * TOKEN_HASH_BYTES:]
+    if theirs_at:
+        at = dict(state.carried_at)
+        for name, rank in theirs_at.items():
+            at[name] = min(rank, at.pop(name, rank))
+        state.carried_at = dict(list(at.items())[-MAX_CAME_WITH:])
 
 
 def followers(kept: bytes, linking: Iterable[str], members: Mapping[str, Member]) -> set[str]:
@@ -344,6 +385,12 @@ def _fell(key: str, rank: int, other: str) -> str:
 
 def _carried(key: str, rank: int, other: str) -> str:
     return f"{key}|{rank}|carried|{other}"
+
+
+def _carried_pair(key: str, other: str) -> str:
+    """The name of a pair in ``CustomerState.carried_at``: a short hash of the two keys, either way round (keys are
+    long: the node changelog's bytes, module docstring)."""
+    return short_hash("|".join(sorted((key, other))))
 
 
 def _proposed(key: str) -> str:

@@ -263,7 +263,7 @@ def on_give(ctx: Node, message: Give) -> None:
     for other in came_with.met_through(ctx.policy, state, key, member_rank(value)):
         weigh_again.propose(ctx, f"{message.token}~{other}", message.channel, [key, other])
     # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
-    for other in came_with.carried_with(ctx.policy, state, key, member_rank(value)):
+    for other in came_with.carried_with(state, key, member_rank(value)):
         came_with.proposed(state, other)
         weigh_again.propose(ctx, f"{message.token}~carried~{other}", message.channel, [key, other],
                             weigh_again.CARRIED_PREFIX)

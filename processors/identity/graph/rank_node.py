@@ -35,6 +35,8 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
             if message.channel:
                 weigh_again.propose(ctx, f"{key}~{old}~{other}", message.channel, [key, other])
         members[key] = member(member_version(members[key]), message.rank)
+        if old:
+            came_with.carried_late(ctx.state, key, old)  # a user-less event that came first met it with a member
 
 
 def on_rejoin(ctx: Node, message: Rejoin) -> None:

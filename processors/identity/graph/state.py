@@ -241,6 +241,11 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``late_join.MAX_LATE``: linked again once the linking identifier's earliest event is applied here
     # (``late_join.py``). Not moved at a merge.
     late_joins: list[LateJoin] = []
+    # Pairs of members a user-less event applied here met together, both ranked before it (``came_with.carried``): a
+    # short hash of the two keys -> the rank of the earliest such event (``limits.event_rank``), the latest
+    # ``came_with.MAX_CAME_WITH`` pairs. Read where a pair proposal through them merged and an event ranked before
+    # that one joins later (``weigh_again.joined_before``). Moves with ``Offer.carried_at``.
+    carried_at: dict[str, int] = {}
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

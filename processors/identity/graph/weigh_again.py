@@ -340,14 +340,45 @@ def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
     ``e0`` again and merged ``{x9, e0}`` into ``{x1, u-1}``; t0's claims then took ``x1`` and ``e0``, and ``x9``
     stayed with ``u-1``, where time order kept it a customer of its own). Announced as the processor's split under
     the proposal's rule (``co-observed``), not an operator's."""
+    leaving = came_with.came_in(ctx.state, key)
+    if leaving and len(leaving) < len(ctx.state.members):
+        reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as in time order"
+        _unlink(ctx, key, leaving, message_event_id, channel, reason)
+
+
+def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
+    """The event of ``saga`` joins this customer through members ``through`` (``customer_join.on_join``: its linking
+    identifiers). Where a pair proposal through one of them linked members in (``came_with.came_in``) and the event
+    ranks before the user-less event that carried the pair (``came_with.carried_since``), in time order that event
+    met the proposal's giver with this event's identifiers, and weighed its offer with them: the members linked in
+    leave for a customer of their own (as ``unlinked``) before the join, and the pair is proposed again, to be weighed
+    with what the event brings (bench draw 540's cut: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t2, ``{x2,
+    e0}`` t3 arriving t1, t3, t0, t2: t0's claim of ``e0`` proposed ``x2`` with ``e0`` again and merged ``{x2}`` into
+    ``{u-2, e0}``; t2's ``u-0`` was then refused beside ``u-2``, where in time order t3 met ``{x2, u-0}``, two
+    logins, and linked nothing). Not where the event ranks after that one: in time order it met the merged customer."""
     state = ctx.state
-    leaving = came_with.came_in(state, key)
-    if not leaving or len(leaving) == len(state.members):
+    rank, through = saga_rank(saga), [key for key in dict.fromkeys(through) if key in state.members]
+    for key in through:
+        leaving = came_with.came_in(state, key)
+        if not leaving or len(leaving) == len(state.members) or set(leaving) & set(through):
+            continue
+        if not rank < came_with.carried_since(state, key, leaving):
+            continue
+        partner = next(other for other in ctx.policy.plan_order(leaving)
+                       if came_with.carried_since(state, key, [other]))
+        reason = "a pair proposal linked these before an event that its later event met: weighed again with it"
+        _unlink(ctx, key, leaving, saga.event_id, saga.channel, reason)
+        came_with.proposed(state, key)
+        propose(ctx, f"{saga.event_id}~carried~{key}", saga.channel, [partner, key], CARRIED_PREFIX)
         return
-    born = min(member_rank(state.members[other]) for other in leaving) % LATE_BAND >> HASH_BITS
-    new_id = customer_id(born, f"{message_event_id}~{leaving[0]}~{key}{SEED_SUFFIX}")
-    reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as in time order"
-    split = Split(ctx.key, new_id, tuple(leaving), reason, Lineage(message_event_id, channel, CO_OBSERVED))
+
+
+def _unlink(ctx: Node, key: str, leaving: list[str], event_id: str, channel: str, reason: str) -> None:
+    """Members ``leaving`` (some, not all) that a pair proposal linked in through ``key`` leave for a customer of their
+    own, announced as the processor's split under the proposal's rule (``co-observed``)."""
+    born = min(member_rank(ctx.state.members[other]) for other in leaving) % LATE_BAND >> HASH_BITS
+    new_id = customer_id(born, f"{event_id}~{leaving[0]}~{key}{SEED_SUFFIX}")
+    split = Split(ctx.key, new_id, tuple(leaving), reason, Lineage(event_id, channel, CO_OBSERVED))
     split_off(ctx, leaving, split, born, apart=False)
 
 

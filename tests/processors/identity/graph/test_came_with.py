@@ -190,3 +190,49 @@ def test_an_identifier_a_user_less_event_brought_with_a_member_it_visited() -> N
     earlier = joined(E)
     came_with.note(POLICY, earlier, saga(X, E), [E])
     assert not came_with.brought_by_user_less(earlier, E)
+
+
+def test_the_earliest_carrier_of_a_pair_is_kept_and_a_merge_keeps_the_earlier() -> None:
+    """``{x1, e0}`` applied at 9, then at 8, where both ranked before (``carried``): the pair's carrier ranks 8, read
+    either way round (``carried_since``); not a pair of a member ranked after the event; a merged-in customer's pair
+    carried at 6 is kept at 6 (``merge``). States and offers written before the field decode without it."""
+    state = joined(E)
+    came_with.carried(POLICY, state, [X, E], 9 << 10)
+    came_with.carried(POLICY, state, [X, E], 8 << 10)
+    came_with.carried(POLICY, state, [X, F], 8 << 10)  # (F no member)
+    assert came_with.carried_since(state, X, [E]) == came_with.carried_since(state, E, [X]) == 8 << 10
+    assert came_with.carried_since(state, X, [F, U]) == 0
+    assert came_with.carried_with(state, E, 7 << 10) == [X]
+    late = joined(E, rank=9 << 10)
+    came_with.carried(POLICY, late, [X, E], 9 << 10)
+    assert late.carried_at == {}
+    loser = joined(E, rank=4 << 10)
+    came_with.carried(POLICY, loser, [X, E], 6 << 10)
+    came_with.merge(state, loser.came_with, loser.carried_at)
+    assert came_with.carried_since(state, X, [E]) == 6 << 10
+    assert decode_state(encode_state(state)) == state
+    offer = Offer("cus_2", state.members, None, [], [], None, "t-1", False, X, saga(X, E), carried_at=state.carried_at)
+    array = msgspec.msgpack.decode(msgspec.msgpack.encode(offer))
+    before = array[:1 + Offer.__struct_fields__.index("carried_at")]
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(before), type=Offer) == msgspec.structs.replace(
+        offer, carried_at={})
+
+
+def test_an_event_that_came_first_with_both_is_noted_as_an_earlier_one_lowers_them() -> None:
+    """``{x1, e0}`` of rank 9 made the customer (both new: a note each way at 9); an event of rank 6 lowers x1, then
+    e0 (``carried_late`` at each rekey): the pair is carried at 9 (``carried_with`` reads it at e0's new rank). Not
+    where x1 was here before the event (it brought e0 alone: only e0's note)."""
+    state = CustomerState(created=True, members={X: member(1, 9 << 10), E: member(1, 9 << 10)})
+    came_with.note(POLICY, state, saga(X, E), [X, E])
+    state.members[X] = member(1, 6 << 10)
+    came_with.carried_late(state, X, 9 << 10)
+    assert came_with.carried_with(state, E, 9 << 10) == []  # e0 still ranks 9: not before the event yet
+    state.members[E] = member(1, 6 << 10)
+    came_with.carried_late(state, E, 9 << 10)
+    assert came_with.carried_with(state, E, 6 << 10) == [X]
+    assert came_with.carried_since(state, X, [E]) == 9 << 10
+    brought = joined(E, rank=9 << 10)
+    came_with.note(POLICY, brought, saga(X, E), [E])
+    brought.members[E] = member(1, 6 << 10)
+    came_with.carried_late(brought, E, 9 << 10)
+    assert brought.carried_at == {} and came_with.carried_with(brought, E, 6 << 10) == []
