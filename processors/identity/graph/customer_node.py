@@ -102,7 +102,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     weigh_again.carried(ctx, message.event_id, message.ids or message.linked)  # a later event linked a kept pair again
     weigh_again.again(ctx)  # ... or, its rank settled, an earlier event's members show time order weighed one
     late_join.applied(ctx)  # a join weighed only for a later login: its linking identifier's earliest event came
-    kept_side.applied(ctx)  # an event kept apart on a side an earlier event, arriving after it, brought its identifier
+    kept_side.applied(ctx, message)  # an event kept apart where an earlier one, arriving after it, brought its own
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
         # not on this screen pop, nor on its contact stream. The housemates kept apart through the family

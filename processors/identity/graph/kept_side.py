@@ -50,14 +50,21 @@ def _keep(state: CustomerState, entry: KeptSide) -> None:
     state.kept_sides = [*[other for other in state.kept_sides if other.event_id != entry.event_id], entry][-MAX_KEPT:]
 
 
-def applied(ctx: Node) -> None:
-    """Each noted event one of whose identifiers here now ranks before it at the rank of an event applied here: the
-    pair (that identifier, the one the other customer keeps) is proposed again, the note dropped."""
+def applied(ctx: Node, message: Apply) -> None:
+    """At the apply of ``message``: each noted event one of whose identifiers here now ranks before it at the rank of
+    an event applied here: the pair (that identifier, the one the other customer keeps) is proposed again, the note
+    dropped. A note is dropped unproposed where the applied event ranks before it and was itself kept apart through
+    the same identifier (``Apply.kept_apart``): in time order that event was weighed against the other customer
+    first, and the noted one met a side kept apart from it."""
     state = ctx.state
+    rank = message.rank & BANDS
+    state.kept_sides = [entry for entry in state.kept_sides
+                        if not (0 < rank < entry.rank and entry.kept in message.kept_apart)]
     for entry in list(state.kept_sides):
         early = [key for key in entry.ids if key in state.members
                  and 0 < (rank := member_rank(state.members[key]) & BANDS) < entry.rank
                  and recalls(state.ranks_applied, str(rank))]
         if early:
             state.kept_sides = [other for other in state.kept_sides if other != entry]
-            propose(ctx, entry.event_id, entry.channel, [early[0], entry.kept], TOKEN_PREFIX)
+            held = ctx.policy.plan_order([key for key in entry.ids if key in state.members])
+            propose(ctx, entry.event_id, entry.channel, [held[0], entry.kept], TOKEN_PREFIX)
