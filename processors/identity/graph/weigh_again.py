@@ -105,7 +105,7 @@ def note(ctx: Node, saga: Saga, keys: Iterable[str], linking: Iterable[str] = ()
     ranks = {key: rank for key in sorted(set(keys)) if key in members and (rank := rank_of(ctx.policy, saga, key))}
     if ranks:
         prior = {key: rank for key, rank in saga.prior_ranks.items() if key in ranks}
-        met = {key: held for key in sorted(set(linking)) if key in ranks
+        met = {} if saga.traits else {key: held for key in sorted(set(linking)) if key in ranks
                and 0 < (held := member_rank(members[key])) < ranks[key]}
         record = Unweighed(saga.event_id, saga.channel, ranks, saga.traits or None, prior=prior, met=met)
         kept = [entry for entry in ctx.state.unweighed if entry.event_id != saga.event_id]
@@ -120,7 +120,7 @@ def fell(ctx: Node, key: str, old: int, rank: int) -> None:
         return
     ctx.state.unweighed = [
         msgspec.structs.replace(entry, met={**entry.met, key: old})
-        if key in entry.ranks and old < entry.ranks[key] and not entry.met.get(key) else entry
+        if key in entry.ranks and old < entry.ranks[key] and not entry.met.get(key) and not entry.traits else entry
         for entry in ctx.state.unweighed]
 
 
