@@ -308,14 +308,15 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
     """This customer gave member ``key`` (its member rank here ``held_at``) to ``claimant``, whose event (``rank``, its
     summary ``traits``) ranks first on it (``claim_node.on_give``, after the member left). A kept event that joined here
     through ``key`` alone (an earlier event brought ``key``: another kept event ranked it before this one, or
-    ``held_at`` is below this one's and the rank of an event applied here) and ranks after the claimant met, in time
-    order, the claimant's customer through ``key``, not this one: its identifiers joined the others here only through
-    ``key``. Bench draw 2949 (one of 8 draws cut to it): A ``{x0, u-0, e0}`` t0, B ``{x1, e0}`` t1, C ``{x2, e0}`` t2.
-    In time order B and C each met A's customer, weighed (``u-0`` planned before ``e0``): a review each, ``x1`` and
-    ``x2`` apart. Arriving B, C, A, C joined B's customer unweighed, and A's claim of ``e0`` left ``x1`` and ``x2``
-    together. A ``held_at`` only the claimant's visit lowered (its event still on its way) says nothing: the kept event
-    may have brought ``key`` itself (bench draw 151: ``{u-0, e0}`` t0, ``{x0, e0}`` t1, ``alias x0 -> u-1`` t2 on 3
-    partitions; ``x0`` made the customer).
+    ``held_at`` is below this one's and the rank of an event applied here, or so is the rank ``key`` had at the join or
+    before a still earlier visit lowered it, ``Unweighed.met``: bench draw 905's cut with the login last) and ranks
+    after the claimant met, in time order, the claimant's customer through ``key``, not this one: its identifiers joined
+    the others here only through ``key``. Bench draw 2949 (one of 8 draws cut to it): A ``{x0, u-0, e0}`` t0, B ``{x1,
+    e0}`` t1, C ``{x2, e0}`` t2. In time order B and C each met A's customer, weighed (``u-0`` planned before ``e0``): a
+    review each, ``x1`` and ``x2`` apart. Arriving B, C, A, C joined B's customer unweighed, and A's claim of ``e0``
+    left ``x1`` and ``x2`` together. A ``held_at`` only the claimant's visit lowered (its event still on its way) says
+    nothing: the kept event may have brought ``key`` itself (bench draw 151: ``{u-0, e0}`` t0, ``{x0, e0}`` t1, ``alias
+    x0 -> u-1`` t2 on 3 partitions; ``x0`` made the customer).
 
     Weighed now as then as far as this customer knows the claimant: the event's summary against the claimant's
     event's, its identifiers against ``key``. Kept apart (a review or a refusal): its identifiers leave for a customer
