@@ -165,7 +165,7 @@ def on_join(ctx: Node, message: Join) -> None:
         weigh_again.joined(ctx, saga_rank(saga), [key for key in added if key not in giving])
         if linking and (housemate is None or weigh_again.met_late(saga, linking)):
             # taken unweighed, or weighed through what a later event brought: decided again as time order weighed it
-            weigh_again.note(ctx, saga, [*added, *linking])
+            weigh_again.note(ctx, saga, [*added, *linking], linking)
         for key in sorted(giving.keys() & members.keys()):
             ctx.send(*evict(state, ctx.key, key, saga.event_id, saga.channel, giving[key]))
         if consistent_traits(ctx, saga.traits):  # as ``apply`` will, now: the next event is weighed against them

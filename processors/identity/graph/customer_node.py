@@ -23,6 +23,7 @@ from processors.identity.graph import (
     handoff_moves,
     household_call,
     joined,
+    kept_side,
     late_join,
     late_owner,
     move_contact,
@@ -101,6 +102,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     weigh_again.carried(ctx, message.event_id, message.ids or message.linked)  # a later event linked a kept pair again
     weigh_again.again(ctx)  # ... or, its rank settled, an earlier event's members show time order weighed one
     late_join.applied(ctx)  # a join weighed only for a later login: its linking identifier's earliest event came
+    kept_side.applied(ctx, message)  # an event kept apart where an earlier one, arriving after it, brought its own
     if message.household_only and another_person(ctx, message.traits):
         # A housemate's contact that reached this customer through a household identifier only (contest.py):
         # not on this screen pop, nor on its contact stream. The housemates kept apart through the family
@@ -121,6 +123,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
             note_kept_apart(ctx.state.elsewhere, key)
             elsewhere.note(ctx.state, key, message.ids)  # with which of its identifiers: a split reads it
             ctx.send(key, Note(ctx.key))
+    kept_side.note(ctx, message)  # kept apart with nothing of it here ranked before it: an earlier event may come
     if mine:  # a household member on the family phone: not this person
         absorb_traits(ctx, message.traits)
     ref, event = message.event, None

@@ -21,9 +21,9 @@ A side counts as the event's too where it held nothing at the event's rank (``he
 after the event, so what it holds came with events ranked after it, and in time order the event met the other side
 alone, in a join (bench draw 2183's core: ``{x2, u-1, e0}`` t0, ``{x0, e0}`` t1, ``{x0, e1}`` t2 arriving t0, t2, t1:
 t1's offer met ``{x0, e1}``, made by t2). Its traits must still be among the event's: a side that tells a person the
-event does not stays an offer's side (read as the event's join, the quality bench merged a household pair). Not
-covered: an event ranked before the decided one that arrives after it and carried a member of that side (the side
-held it then: an offer in time order) does not decide it again.
+event does not stays an offer's side (read as the event's join, the quality bench merged a household pair). An
+event ranked before the decided one that arrives after it and carries a member of that side (the side held it then:
+an offer in time order) has the pair proposed again where the decided event told no person (``kept_side.py``).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
             came_with.fell(ctx.policy, ctx.state, key, old, message.rank)
             came_with.carried_fell(ctx.state, key, old, message.rank)  # a later event met it with another member
             joined.fell(ctx.policy, ctx.state, key, old, message.rank)  # with whom since which rank
+            weigh_again.fell(ctx, key, old, message.rank)  # the rank a kept event met it at (claimed_away)
         # Whom a user-less event brought it with (read by claim_node.on_give), and what a claim took from the two:
         for other in came_with.lowered(ctx.policy, ctx.state, key, old, message.rank):
             if message.channel:

@@ -144,6 +144,19 @@ class LateJoin(msgspec.Struct, array_like=True, frozen=True):
     added: list[str]
 
 
+class KeptSide(msgspec.Struct, array_like=True, frozen=True):
+    """An event kept apart from another customer while none of its identifiers here ranked before it
+    (``kept_side.py``): the event ``event_id`` (``channel``, rank ``rank``, ``limits.event_rank``) carried ``ids``
+    here; ``kept``: the identifier the other customer keeps. Proposed again once an earlier event gives one of
+    ``ids`` a rank before it here."""
+
+    event_id: str
+    channel: str
+    rank: int
+    ids: list[str]
+    kept: str
+
+
 class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"):
     """A customer node (``cus_...``).
 
@@ -246,6 +259,10 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``came_with.MAX_CAME_WITH`` pairs. Read where a pair proposal through them merged and an event ranked before
     # that one joins later (``weigh_again.joined_before``). Moves with ``Offer.carried_at``.
     carried_at: dict[str, int] = {}
+    # Events kept apart from another customer while none of their identifiers here ranked before them, the latest
+    # ``kept_side.MAX_KEPT``: the pair is linked again once an earlier event gives one of them a rank before the
+    # event's here (``kept_side.py``). Not moved at a merge.
+    kept_sides: list[KeptSide] = []
 
 
 class BlockEntry(msgspec.Struct, array_like=True, frozen=True):

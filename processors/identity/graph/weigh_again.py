@@ -97,16 +97,31 @@ TOKEN_PREFIX = "again~"  # the id of a kept-apart pair's link again (``relinked`
 CARRIED_PREFIX = "again~carried~"  # ... of a pair a later event carried, proposed at a claim (``came_with.carried``)
 
 
-def note(ctx: Node, saga: Saga, keys: Iterable[str]) -> None:
+def note(ctx: Node, saga: Saga, keys: Iterable[str], linking: Iterable[str] = ()) -> None:
     """Keep the event of ``saga`` whose identifiers ``keys`` this customer took unweighed, with the rank it gave each
-    (those it ranks 0, an anonymous page view's, left out: they say nothing of time order)."""
-    ranks = {key: rank for key in sorted(set(keys)) if key in ctx.state.members
-             and (rank := rank_of(ctx.policy, saga, key))}
+    (those it ranks 0, an anonymous page view's, left out: they say nothing of time order); of the ``linking`` ones
+    it joined through, the member rank each has here now where it is below the event's (``Unweighed.met``)."""
+    members = ctx.state.members
+    ranks = {key: rank for key in sorted(set(keys)) if key in members and (rank := rank_of(ctx.policy, saga, key))}
     if ranks:
         prior = {key: rank for key, rank in saga.prior_ranks.items() if key in ranks}
-        record = Unweighed(saga.event_id, saga.channel, ranks, saga.traits or None, prior=prior)
+        met = {} if saga.traits else {key: held for key in sorted(set(linking)) if key in ranks
+               and 0 < (held := member_rank(members[key])) < ranks[key]}
+        record = Unweighed(saga.event_id, saga.channel, ranks, saga.traits or None, prior=prior, met=met)
         kept = [entry for entry in ctx.state.unweighed if entry.event_id != saga.event_id]
         ctx.state.unweighed = [*kept, record][-MAX_UNWEIGHED:]
+
+
+def fell(ctx: Node, key: str, old: int, rank: int) -> None:
+    """Member ``key``'s rank here falls from ``old`` to ``rank`` (``rank_node.on_rekey``: a still earlier event's
+    visit): each kept event ranked after ``old`` that holds ``key`` keeps ``old`` (``Unweighed.met``), the rank an
+    earlier event gave it here before this one lowered it (``claimed_away`` reads it once that event is applied)."""
+    if not old or not rank < old:
+        return
+    ctx.state.unweighed = [
+        msgspec.structs.replace(entry, met={**entry.met, key: old})
+        if key in entry.ranks and old < entry.ranks[key] and not entry.met.get(key) and not entry.traits else entry
+        for entry in ctx.state.unweighed]
 
 
 def met_late(saga: Saga, keys: Iterable[str]) -> bool:
@@ -293,14 +308,15 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
     """This customer gave member ``key`` (its member rank here ``held_at``) to ``claimant``, whose event (``rank``, its
     summary ``traits``) ranks first on it (``claim_node.on_give``, after the member left). A kept event that joined here
     through ``key`` alone (an earlier event brought ``key``: another kept event ranked it before this one, or
-    ``held_at`` is below this one's and the rank of an event applied here) and ranks after the claimant met, in time
-    order, the claimant's customer through ``key``, not this one: its identifiers joined the others here only through
-    ``key``. Bench draw 2949 (one of 8 draws cut to it): A ``{x0, u-0, e0}`` t0, B ``{x1, e0}`` t1, C ``{x2, e0}`` t2.
-    In time order B and C each met A's customer, weighed (``u-0`` planned before ``e0``): a review each, ``x1`` and
-    ``x2`` apart. Arriving B, C, A, C joined B's customer unweighed, and A's claim of ``e0`` left ``x1`` and ``x2``
-    together. A ``held_at`` only the claimant's visit lowered (its event still on its way) says nothing: the kept event
-    may have brought ``key`` itself (bench draw 151: ``{u-0, e0}`` t0, ``{x0, e0}`` t1, ``alias x0 -> u-1`` t2 on 3
-    partitions; ``x0`` made the customer).
+    ``held_at`` is below this one's and the rank of an event applied here, or so is the rank ``key`` had at the join or
+    before a still earlier visit lowered it, ``Unweighed.met``: bench draw 905's cut with the login last) and ranks
+    after the claimant met, in time order, the claimant's customer through ``key``, not this one: its identifiers joined
+    the others here only through ``key``. Bench draw 2949 (one of 8 draws cut to it): A ``{x0, u-0, e0}`` t0, B ``{x1,
+    e0}`` t1, C ``{x2, e0}`` t2. In time order B and C each met A's customer, weighed (``u-0`` planned before ``e0``): a
+    review each, ``x1`` and ``x2`` apart. Arriving B, C, A, C joined B's customer unweighed, and A's claim of ``e0``
+    left ``x1`` and ``x2`` together. A ``held_at`` only the claimant's visit lowered (its event still on its way) says
+    nothing: the kept event may have brought ``key`` itself (bench draw 151: ``{u-0, e0}`` t0, ``{x0, e0}`` t1, ``alias
+    x0 -> u-1`` t2 on 3 partitions; ``x0`` made the customer).
 
     Weighed now as then as far as this customer knows the claimant: the event's summary against the claimant's
     event's, its identifiers against ``key``. Kept apart (a review or a refusal): its identifiers leave for a customer
@@ -312,7 +328,9 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
     for entry in list(state.unweighed):
         if entry.left or key not in entry.ranks or not rank < entry.ranks[key]:
             continue
-        if not (applied and held_at < entry.ranks[key]) and not any(
+        met = entry.met.get(key, 0)  # its rank here at the join: a claimant's visit may have lowered it since
+        if not (applied and held_at < entry.ranks[key]) \
+                and not (met and recalls(state.ranks_applied, str(met & BANDS))) and not any(
                 0 < other.ranks.get(key, 0) < entry.ranks[key] for other in state.unweighed if not other.through):
             continue  # nothing shows that an earlier event brought it: this event may have
         held = {other: value for other, value in entry.ranks.items() if other in members}

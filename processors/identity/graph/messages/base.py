@@ -31,6 +31,10 @@ class Unweighed(msgspec.Struct, array_like=True, frozen=True):
     # Of its identifiers an event had brought before it, the rank each had before its visit lowered it
     # (``Saga.prior_ranks``): whether it met this customer through them in time order (``weigh_again._met_none``).
     prior: dict[str, int] = {}
+    # Of the identifiers it joined through (``customer_join.on_join``), the member rank each had here at its join where
+    # that was below the event's own: an earlier event had brought it, whatever a claimant's visit lowers it to later
+    # (``weigh_again.claimed_away``). Empty in records of earlier versions and of a customer it made.
+    met: dict[str, int] = {}
 
 
 class EventRef(msgspec.Struct, array_like=True, frozen=True):

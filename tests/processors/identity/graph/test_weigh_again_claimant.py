@@ -110,17 +110,19 @@ def test_a_browser_kept_apart_where_a_claim_takes_its_e_mail_joins_the_claimant_
 
 
 def test_a_mark_and_an_adopt_carrying_marks_round_trip_and_older_ones_decode_without_them() -> None:
-    """``Unweighed.through`` (then ``Unweighed.prior``) and ``Adopt.left`` (then ``Adopt.since``, a recycled claim's
-    instant) are the last fields, default empty: a record or an ``adopt`` written before them decodes with them
-    empty."""
+    """``Unweighed.through`` (then ``Unweighed.prior``, then ``Unweighed.met``) and ``Adopt.left`` (then
+    ``Adopt.since``, a recycled claim's instant) are the last fields, default empty: a record or an ``adopt`` written
+    before them decodes with them empty."""
     mark = Unweighed("evt-1", "WEB", {E_KEY: 7 << 10, X2: 7 << 10}, None, [], left="cus_2", through=E_KEY,
-                     prior={E_KEY: 9 << 10})
+                     prior={E_KEY: 9 << 10}, met={E_KEY: 6 << 10})
     array = msgspec.msgpack.decode(msgspec.msgpack.encode(mark))
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Unweighed) == mark
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-1]), type=Unweighed) == msgspec.structs.replace(
-        mark, prior={})
+        mark, met={})
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-2]), type=Unweighed) == msgspec.structs.replace(
-        mark, through="", prior={})
+        mark, prior={}, met={})
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(array[:-3]), type=Unweighed) == msgspec.structs.replace(
+        mark, through="", prior={}, met={})
     adopt = Adopt(E_KEY, 2, 5 << 10, False, "evt-2", "WEB", "claim~t", left=[mark])
     array = msgspec.msgpack.decode(msgspec.msgpack.encode(adopt))
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(array), type=Adopt) == adopt
