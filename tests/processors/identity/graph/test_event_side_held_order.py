@@ -10,13 +10,13 @@ But every member of C's customer ranks after B (``e1`` at C's t2, ``x0`` at B's 
 it held nothing, so time order's join is weighed.
 
 Left (strict xfails): draw 905's form arriving the login last, interleaved on 3 partitions
-(``test_event_side_order.py``, ``test_kept_side_order.py``: 12 of 120 replays). Settled since: the core of draw
-498, A ``{x2, e1}`` t0, B ``{x1, u-0, e1}`` t1, C ``{x1, e1}`` t2, arriving A last. In time order B's join at A's customer is a review and C then links the two in an offer (``x1`` on both
-sides, +10.28); arriving B, C, A, C is applied to B's customer with nothing new and A's join is the only weighing
-(the kind "a later browser event repeats a pair its login's join split" of the results page); the carried pair
-proposed again at the earliest claim (``test_carried_pair_order.py``) left only C, B, A on one partition of it, and
-with the repeat arriving first noted as its ranks fall (``came_with.carried_late``) every order agrees. Measured:
-``tests/bench/results/identity_email_order.md``.
+(``test_event_side_order.py``, ``test_kept_side_order.py``: 12 of 120 replays). Settled since: the core of draw 498, A
+``{x2, e1}`` t0, B ``{x1, u-0, e1}`` t1, C ``{x1, e1}`` t2, arriving A last. In time order B's join at A's customer is a
+review and C then links the two in an offer (``x1`` on both sides, +10.28); arriving B, C, A, C is applied to B's
+customer with nothing new and A's join is the only weighing (the kind "a later browser event repeats a pair its login's
+join split" of the results page); the carried pair proposed again at the earliest claim (``test_carried_pair_order.py``)
+left only C, B, A on one partition of it, and with the repeat arriving first noted as its ranks fall
+(``came_with.carried_late``) every order agrees. Measured: ``tests/bench/results/identity_email_order.md``.
 """
 
 from __future__ import annotations
