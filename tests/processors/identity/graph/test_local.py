@@ -228,9 +228,19 @@ def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, c
         PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_corrupted_order --draws 2000 --seed 48
 
     (``tests/bench/results/identity_corrupted_order.md``: on main 2e851f2a about 0.1 % of draws differed, 1 of 1,500
-    of that search, 0 since; the nine pinned, cut to their smallest differing sub-streams, are
+    of that search, 0 since, and 1 of 1,500 with ``--seed 49``, a kind not traced yet: ``test_the_corrupted_draws_that
+    _still_differ``; the nine pinned, cut to their smallest differing sub-streams, are
     ``test_corrupted_traits_order.py``; issue #8 point 5).
     ``OMNIBUS_HYPOTHESIS_PROFILE=random`` draws this test's 25 afresh."""
+    assert_corrupted_draw_agrees(seed, people, count)
+
+
+# Found by tests.bench.identity_corrupted_order --seed 49 on branch order48 (differs on round5 78d3e72d too), cut to
+# one person's three records with a different given-name slip each ("Estxer" on u-4 and p4, "Esthxr" and "Exther" on
+# ACC-4): a kind not traced yet (issue #8 point 5).
+@pytest.mark.parametrize(("seed", "people", "count"), [(3337, 5, 8)])
+@pytest.mark.xfail(strict=True, reason="issue #8 point 5: three given-name slips of one person depend on arrival order")
+def test_the_corrupted_draws_that_still_differ(seed: int, people: int, count: int) -> None:
     assert_corrupted_draw_agrees(seed, people, count)
 
 
