@@ -40,9 +40,9 @@ def weigh_offer(ctx: Node, message: Offer, saga: Saga, also: Iterable[str] = ())
     seen = [culprit] if culprit is not None else carried_by_both(message, state)
     loser_traits, own_traits = message.traits, state.traits
     if message.swapped:
-        loser_traits = with_event(ctx, loser_traits, saga.traits)
+        loser_traits = with_event(ctx, loser_traits, saga.traits, [key for key in saga.ids if key in message.members])
     else:
-        own_traits = with_event(ctx, own_traits, saga.traits)
+        own_traits = with_event(ctx, own_traits, saga.traits, [key for key in saga.ids if key in state.members])
     also = [*message.households, *also]
     between = linking_both(message, saga, state) if culprit is not None else []
     to_loser = [key for key in between if key in state.members]

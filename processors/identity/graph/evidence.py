@@ -30,7 +30,7 @@ from processors.identity.graph.saga import TOLD
 from processors.identity.graph.state import CustomerState, IdentifierState
 from processors.identity.graph.state_parts import Person
 from processors.identity.matching.blocking import block_keys
-from processors.identity.matching.compare import TRAIT_FIELDS, trait_levels
+from processors.identity.matching.compare import TRAIT_FIELDS, Level, trait_levels
 from processors.identity.matching.traits import Summary, combine
 from processors.identity.matching.weights import Decision, MatchScore
 from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, holder_only, kind_of
@@ -90,12 +90,18 @@ def consistent_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
     return fits(ctx, traits, ctx.state.traits)
 
 
-def fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None) -> bool:
-    """Whether ``traits`` (an event's) may describe the person of the summary ``known``."""
+def fits(ctx: Ctx[CustomerState], traits: Summary | None, known: Summary | None, held: Iterable[str] = ()) -> bool:
+    """Whether ``traits`` (an event's) may describe the person of the summary ``known``. ``held``: the event's
+    identifiers (``TYPE:value`` keys) that the side of ``known`` holds; one of a type one person holds one of
+    (``Matcher.one_per_person_kinds``: a user id) agrees, as it does where the event met that side by it, and a
+    trait's veto yields to it (``Matcher.veto``: one person's records, one of them spoilt)."""
     if not traits or not known:
         return True
     matcher = ctx.policy.matcher
-    return matcher.decide(matcher.weigh(trait_levels(traits, known, matcher.thresholds))) is not Decision.REFUSE
+    levels = trait_levels(traits, known, matcher.thresholds)
+    held_kinds = {kind_of(key) for key in held}
+    levels.update({kind: Level.AGREE for kind in matcher.one_per_person_kinds if kind in held_kinds})
+    return matcher.decide(matcher.weigh(levels)) is not Decision.REFUSE
 
 
 def known_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
@@ -109,12 +115,15 @@ def known_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> bool:
     return all(set(values) <= set(known.get(code, ())) for code, values in traits.items())
 
 
-def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary | None) -> Summary | None:
+def with_event(ctx: Ctx[CustomerState], known: Summary | None, traits: Summary | None,
+               held: Iterable[str] = ()) -> Summary | None:
     """``known`` (one side of a merge) with the deciding event's ``traits`` added, if they may describe that
     side's person. The event reached that side first only because of the order of its identifiers (and of
     who owned them then): a household member's event that met its housemate first through the family
-    e-mail must not make the housemate's summary agree with itself (issue #8 build 5)."""
-    return combine(known, traits) if fits(ctx, traits, known) else known
+    e-mail must not make the housemate's summary agree with itself (issue #8 build 5). ``held``: the event's
+    identifiers that side holds (``fits``): a spoilt record ("Ann" without a birth date) that met "Axn" born 1950
+    through their login is that login's person's, whichever customer it met first (issue #8 point 5)."""
+    return combine(known, traits) if fits(ctx, traits, known, held) else known
 
 
 def absorb_traits(ctx: Ctx[CustomerState], traits: Summary | None) -> None:

@@ -67,7 +67,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from processors.identity.graph import came_with
+from processors.identity.graph import came_with, elsewhere
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
@@ -344,6 +344,7 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
         state.unweighed = [other for other in state.unweighed if other != entry]
         if decision is Decision.MERGE:
             continue
+        elsewhere.note(state, key, new)  # the kept event carried ``key``: its new customer is kept apart through it
         new_id = _split(ctx, entry, new, decision)
         kept_apart(ctx, decision, score, Lineage(entry.event_id, entry.channel, _rule(decision)), key, new_id,
                    claimant, (ctx.policy.plan_order(new)[0], key))

@@ -5,7 +5,7 @@ where the matcher refuses or a per-customer limit decides, the outcome does not 
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from processors.identity.graph.outputs import Refused
@@ -200,29 +200,47 @@ def assert_corrupted_draw_agrees(seed: int, people: int, count: int) -> None:
     assert_corrupted_households_agree(random.Random(seed), people, count, orders)
 
 
-# Random draws of the property below that differ by arrival order on main 2e851f2a and on the round after it (found by
-# a search of 12,000 draws, 2026-12-05): a #8 point 5 kind not traced yet.
-CORRUPTED_DRAWS_DIFFERING = [(6860, 8, 20), (7461, 3, 8), (1533, 6, 21), (2197, 9, 32), (2112, 9, 22), (375, 8, 35),
-                             (7653, 4, 19), (2418, 9, 20), (7852, 7, 17)]
+# Random draws of the property below that differed by arrival order on main 2e851f2a and on the round after it (a
+# search of 12,000 draws, 2026-12-05; one failed CI run; 3157 by tests.bench.identity_corrupted_order --seed 48): a
+# housemate first on the family e-mail, a spoilt record reaching a login's customer second. Their cut forms and the
+# two rules: test_corrupted_traits_order.py.
+CORRUPTED_DRAWS = [(6860, 8, 20), (7461, 3, 8), (1533, 6, 21), (2197, 9, 32), (2112, 9, 22), (375, 8, 35),
+                   (7653, 4, 19), (2418, 9, 20), (7852, 7, 17), (3157, 8, 11)]
 
 
-@pytest.mark.parametrize(("seed", "people", "count"), CORRUPTED_DRAWS_DIFFERING)
-@pytest.mark.xfail(strict=True,
-                   reason="issue #8 point 5: corrupted-traits draws whose people depend on arrival order")
-def test_the_corrupted_draws_that_differ_again(seed: int, people: int, count: int) -> None:
-    assert_corrupted_draw_agrees(seed, people, count)
+def _with_the_known_draws(test):  # type: ignore[no-untyped-def]
+    """``test`` with each of ``CORRUPTED_DRAWS`` as an ``@example``: tried first on every run."""
+    for seed, people, count in reversed(CORRUPTED_DRAWS):
+        test = example(seed=seed, people=people, count=count)(test)
+    return test
 
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), people=st.integers(2, 9), count=st.integers(1, 40))
+@_with_the_known_draws
 def test_with_corrupted_traits_the_people_do_not_depend_on_order(seed, people, count) -> None:  # type: ignore[no-untyped-def]
     """As above, with the records a careless form gives (``support.corrupted``: no birth date, a given-name
     typo, swapped names): the people are the same in every order and partitioning, and housemates stay apart
-    (a record too spoilt to tell may stay apart from its person, in every order). Random draws: 0 of 6,500
-    differed once a record of another person than the customer it reached unweighed made its own
-    (``graph/own_customer.py``, and three claim fixes; before, 4 of 1,500; protocol.md, "Order"; issue #8 build 5);
-    on main 2e851f2a 3 of 2,857 differ again (about 0.1 %: a run of 25 fails about once in 40; the draws found are
-    ``CORRUPTED_DRAWS_DIFFERING``, issue #8 point 5)."""
+    (a record too spoilt to tell may stay apart from its person, in every order). First the known draws
+    (``CORRUPTED_DRAWS``), then 25 drawn by Hypothesis, the same ones every run (``tests/fixtures/hypothesis.py``:
+    derandomized, so CI never fails on a draw nobody has seen). The broad random search is a benchmark::
+
+        PYTHONPATH=$PWD .venv/bin/python -m tests.bench.identity_corrupted_order --draws 2000 --seed 48
+
+    (``tests/bench/results/identity_corrupted_order.md``: on main 2e851f2a about 0.1 % of draws differed, 1 of 1,500
+    of that search, 0 since, and 1 of 1,500 with ``--seed 49``, a kind not traced yet: ``test_the_corrupted_draws_that
+    _still_differ``; the nine pinned, cut to their smallest differing sub-streams, are
+    ``test_corrupted_traits_order.py``; issue #8 point 5).
+    ``OMNIBUS_HYPOTHESIS_PROFILE=random`` draws this test's 25 afresh."""
+    assert_corrupted_draw_agrees(seed, people, count)
+
+
+# Found by tests.bench.identity_corrupted_order --seed 49 on branch order48 (differs on round5 78d3e72d too), cut to
+# one person's three records with a different given-name slip each ("Estxer" on u-4 and p4, "Esthxr" and "Exther" on
+# ACC-4): a kind not traced yet (issue #8 point 5).
+@pytest.mark.parametrize(("seed", "people", "count"), [(3337, 5, 8)])
+@pytest.mark.xfail(strict=True, reason="issue #8 point 5: three given-name slips of one person depend on arrival order")
+def test_the_corrupted_draws_that_still_differ(seed: int, people: int, count: int) -> None:
     assert_corrupted_draw_agrees(seed, people, count)
 
 
