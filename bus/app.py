@@ -44,7 +44,7 @@ from bus import (
 from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
 from bus.kafka_client import faust_broker_options
-from bus.logging import get_logger
+from bus.logging import get_logger, ports_logger
 from bus.topic_check import require_topics
 from bus.topics import ALL_TOPICS
 
@@ -148,7 +148,7 @@ def _web_port(requested: int, bound: socket.socket | None, bind: str, app_id: st
     if bound is None:
         return requested
     port = web_socket.port_of(bound)
-    log.info(PORT_CHOSEN_EVENT, app=app_id, port=port, bind=bind)
+    ports_logger().info(PORT_CHOSEN_EVENT, app=app_id, port=port, bind=bind)
     return port
 
 
