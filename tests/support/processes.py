@@ -32,8 +32,9 @@ class Command:
         assert self.sink is not None
         return logged_port(os.pread(self.sink.fileno(), 1 << 24, 0).decode(errors="replace"), event)
 
-    def port(self, event: str, timeout_s: float = 90.0) -> int:
-        """The port the process logged with ``event``, waited for (``logged``)."""
+    def port(self, event: str, timeout_s: float = 240.0) -> int:
+        """The port the process logged with ``event``, waited for (``logged``): a start-up's first lines, which came
+        90 s after the launch at load 20+ (tests/processors/test_readiness.py)."""
         return self.wait_for(lambda: self.logged(event), f"its {event!r} line", timeout_s)
 
     def wait_for(self, predicate: Callable[[], T | None], what: str, timeout_s: float = 90.0) -> T:
