@@ -39,17 +39,17 @@ from bus import (
     table_manager,
     takeover,
     topic_watch,
+    web_socket,
 )
 from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
 from bus.kafka_client import faust_broker_options
-from bus.logging import get_logger
-from bus.stack.ports import free_port
+from bus.logging import get_logger, ports_logger
 from bus.topic_check import require_topics
 from bus.topics import ALL_TOPICS
 
 DEFAULT_WEB_PORT = 6066  # faust's own default
-PORT_CHOSEN_EVENT = "web server port chosen"  # the log line that names the free port a worker took for port 0
+PORT_CHOSEN_EVENT = "web server port chosen"  # the log line that names the free port a worker bound for port 0
 log = get_logger(__name__)
 
 
@@ -57,7 +57,7 @@ def create_app(
     name: str,
     settings: OmnibusSettings,
     *,
-    web_port: int | None = None,  # None: no web server; 0: a free port, logged
+    web_port: int | None = None,  # None: no web server; 0: a free port, bound here and logged (bus.web_socket)
     commit_stall_after_s: float = commit_watchdog.STALL_AFTER_S,
     commit_watch_interval_s: float = commit_watchdog.INTERVAL_S,
     lag_stall_after_s: float = lag_watchdog.STALL_AFTER_S,
@@ -85,6 +85,9 @@ def create_app(
     partition_check.install()  # a changelog the metadata does not know yet is no "0 partitions" mismatch
     recovery_timeout.install()  # a restore step that times out restarts the restore, not ends it (mode's wait_first)
     stampede.install()  # a cancelled waiter of a shared declaration no longer crashes the worker doing it (mode)
+    web_socket.install()  # a web server on port 0 serves on the socket bound below, never on a number read and freed
+    web_bind = overrides.pop("web_bind", settings.web.bind)
+    bound = web_socket.bind(web_bind) if web_port == 0 else None
     options: dict[str, Any] = {
         "datadir": overrides.pop("datadir", None) or private_datadir(app_id),
         **faust_broker_options(settings.kafka, client_suffix=name),
@@ -99,8 +102,8 @@ def create_app(
         "consumer_auto_offset_reset": "earliest",
         "autodiscover": False,
         "web_enabled": web_port is not None,
-        "web_port": _web_port(web_port, settings, app_id),
-        "web_bind": settings.web.bind,
+        "web_port": DEFAULT_WEB_PORT if web_port is None else _web_port(web_port, bound, web_bind, app_id),
+        "web_bind": web_bind,
         "web_host": settings.web.host,
         "TableManager": table_manager.TableManager,  # tables registered at start without faust's 1 s wait
         # faust lets ~80 environment variables (WEB_PORT, WEB_HOST, BROKER_*, DATADIR...) override the options given
@@ -110,6 +113,8 @@ def create_app(
     }
     options.update(overrides)
     app = faust.App(app_id, **options)
+    if bound is not None:
+        web_socket.hold(app, bound)
     # A partition whose commits stall (faust-streaming #596) is reported and sought back (bus.commit_watchdog).
     commit_watchdog.install(app, name, stall_after_s=commit_stall_after_s, interval_s=commit_watch_interval_s)
     # A partition that consumes nothing while records wait is sought back, then the worker restarts (bus.lag_watchdog).
@@ -136,15 +141,14 @@ def private_datadir(app_id: str) -> str:
     return path
 
 
-def _web_port(requested: int | None, settings: OmnibusSettings, app_id: str) -> int:
-    """``requested``, or a free port when it is 0; faust needs the real number up front because it
-    tells the other workers its URL (``canonical_url``) for routed requests."""
-    if requested is None:
-        return DEFAULT_WEB_PORT  # web disabled: faust still wants a number
-    if requested != 0:
+def _web_port(requested: int, bound: socket.socket | None, bind: str, app_id: str) -> int:
+    """``requested``, or for 0 the port of ``bound`` (the socket the web server will serve on, ``bus.web_socket``),
+    logged (``PORT_CHOSEN_EVENT``); faust needs the real number up front because it tells the other workers its URL
+    (``canonical_url``) for routed requests."""
+    if bound is None:
         return requested
-    port = free_port(settings.web.bind)
-    log.info(PORT_CHOSEN_EVENT, app=app_id, port=port, bind=settings.web.bind)
+    port = web_socket.port_of(bound)
+    ports_logger().info(PORT_CHOSEN_EVENT, app=app_id, port=port, bind=bind)
     return port
 
 
@@ -152,7 +156,7 @@ def check_web_port(app: faust.App, setting: str | None) -> str | None:
     """Why ``app``'s web server could not listen (its port taken, e.g. by another worker or an orphaned process
     on this machine), naming ``setting``; None when it can, or when its web server is off."""
     conf = app.conf
-    if not conf.web_enabled:
+    if not conf.web_enabled or web_socket.held(app) is not None:  # port 0: bound already, by this process
         return None
     with socket.socket(socket.AF_INET6 if ":" in conf.web_bind else socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT is no conflict

@@ -309,6 +309,10 @@ DATA_TRACE_LOGGERS = ("celpy",)
 # HTTP clients (the schema registry's): their INFO is one line per request, "HTTP Request: GET ... 200 OK", in every
 # process. Shown from WARNING whatever the level, except at DEBUG.
 PER_REQUEST_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2")  # httpx2 logs through httpcore2
+# Where a process says which port it bound (its web server, an adapter's HTTP server, its metrics endpoint): for port 0
+# the one place that names the port. Shown from INFO whatever the level: at OMNIBUS_LOG__LEVEL=WARNING a process on
+# port 0 said nothing of where it listened.
+PORTS_LOGGER = "omnibus.ports"
 
 
 def configure_logging(level: str = "INFO", *, json_output: bool = True, library_level: str | None = None) -> None:
@@ -350,6 +354,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
         logging.getLogger(name).setLevel(library_level or logging.NOTSET)
     for name in DATA_TRACE_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(library_level or "NOTSET")))
+    logging.getLogger(PORTS_LOGGER).setLevel(min(logging.INFO, logging.getLevelName(level)))
     if logging.getLevelName(level) != logging.DEBUG:
         for name in PER_REQUEST_LOGGERS:
             logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(library_level or "NOTSET")))
@@ -380,6 +385,11 @@ def flush_repeats() -> None:
             if isinstance(limiter, RepeatLimiter):
                 limiter.flush(handler.emit)
         handler.flush()
+
+
+def ports_logger() -> structlog.stdlib.BoundLogger:
+    """The logger of the lines that name a port a process bound (``PORTS_LOGGER``: shown whatever the level)."""
+    return get_logger(PORTS_LOGGER)
 
 
 def get_logger(name: str, **context: Any) -> structlog.stdlib.BoundLogger:

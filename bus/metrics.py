@@ -23,12 +23,13 @@ from prometheus_client import Counter, Histogram, disable_created_metrics, make_
 
 from bus.config import MetricsSettings
 from bus.heartbeat import Heartbeat
-from bus.logging import get_logger
+from bus.logging import get_logger, ports_logger
 from bus.readiness import LIVE_PATH
 
 disable_created_metrics()
 log = get_logger(__name__)
 METRICS_PATH = "/metrics"  # Prometheus' default metrics_path (scrape_config)
+LISTENING_EVENT = "metrics endpoint listening"  # the log line with the port, the one place that names it for port 0
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 EVENTS_PUBLISHED = Counter(
@@ -122,6 +123,6 @@ def serve_metrics(settings: MetricsSettings, heartbeat: Heartbeat | None = None,
     server.set_app(only_metrics(make_wsgi_app(), heartbeat))
     metrics = MetricsServer(server, thread)
     # Logged always: with port 0 this line is the only place that says which port was chosen, and whose it is.
-    log.info("metrics endpoint listening", component=component, pid=os.getpid(), host=settings.host,
+    ports_logger().info(LISTENING_EVENT, component=component, pid=os.getpid(), host=settings.host,
              port=metrics.port, path=METRICS_PATH)
     return metrics

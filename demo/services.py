@@ -25,7 +25,6 @@ from bus.clock import SystemClock
 from bus.config import OmnibusSettings
 from bus.identifiers.masking import keyed
 from bus.metrics import serve_metrics
-from bus.stack.ports import free_port
 from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
 from demo.traffic import VERIFIED_BY_THE_IVR
 from processors.handoffs.agent import build_worker
@@ -92,23 +91,22 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             legacy.publisher, legacy_settings.state_dir,
         )
 
-        screen_pop_port = free_port()
+        # Port 0: each worker's web server binds a free port when it is built and serves on that socket
+        # (bus.web_socket); a number read from a probe socket could be taken before the worker started (CI s39b).
         identity = IdentityProcessor(
-            settings, IdentitySettings(hmac_key=SecretStr(DEMO_HMAC_KEY), web_port=screen_pop_port),
-            web_port=screen_pop_port, datadir=str(workdir / "identity"),
+            settings, IdentitySettings(hmac_key=SecretStr(DEMO_HMAC_KEY), web_port=0),
+            web_port=0, datadir=str(workdir / "identity"),
         )
         handoffs = build_worker(
             settings, HandoffsSettings(policy_file=POLICY, tick_interval_s=1.0), load_policy(POLICY), SystemClock(),
             datadir=str(workdir / "handoffs"),
         )
-        offers_port = free_port()
         offers = build_offers_worker(
-            settings, OffersSettings(web_port=offers_port, policy=OFFERS_POLICY,
+            settings, OffersSettings(web_port=0, policy=OFFERS_POLICY,
                                     default_timezone=demo_timezone(settings)),
             datadir=str(workdir / "offers"),
         )
-        kpis_port = free_port()
-        kpis = build_kpis_worker(settings, KpisSettings(web_port=kpis_port, tick_interval_s=1.0), SystemClock(),
+        kpis = build_kpis_worker(settings, KpisSettings(web_port=0, tick_interval_s=1.0), SystemClock(),
                                  datadir=str(workdir / "kpis"))
         for app in (identity.app, handoffs.app, offers.app, kpis.app):
             await app.start()
@@ -117,10 +115,10 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             web=f"http://127.0.0.1:{web.port}",
             branch=f"http://127.0.0.1:{branch.port}",
             call_center=f"http://127.0.0.1:{call_center.port}",
-            screen_pop=f"http://127.0.0.1:{screen_pop_port}",
+            screen_pop=f"http://127.0.0.1:{identity.app.conf.web_port}",
             batch=batch,
-            offers=f"http://127.0.0.1:{offers_port}",
-            kpis=f"http://127.0.0.1:{kpis_port}",
+            offers=f"http://127.0.0.1:{offers.app.conf.web_port}",
+            kpis=f"http://127.0.0.1:{kpis.app.conf.web_port}",
             metrics=f"http://{settings.metrics.host}:{metrics.port}/metrics" if metrics is not None else "",
         )
 

@@ -18,7 +18,7 @@ from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import CHANNEL_TOPICS, AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError, OmnibusError, RawRecord, SchemaRegistryError
-from bus.logging import get_logger
+from bus.logging import get_logger, ports_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
 from bus.refused_credentials import forwarded_for, refusal_log, route_pattern, unauthorized_body
 from bus.topics import TopicSpec
@@ -43,6 +43,7 @@ def context_headers(request: web.Request) -> tuple[tuple[str, bytes], ...]:
     return tuple(request.get(CONTEXT, ()))
 PUBLISHER = web.AppKey("publisher", AdapterPublisher)
 log = get_logger(__name__)
+LISTENING_EVENT = "adapter listening"  # the log line with the port bound, the one place that names it for port 0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -278,7 +279,7 @@ async def serve(app: web.Application, host: str, port: int, *, reuse_port: bool 
     await site.start()
     addresses = runner.addresses  # (host, port, ...) per bound socket: the real port when ``port`` is 0
     bound = addresses[0][1] if addresses else port
-    log.info("adapter listening", host=host, port=bound)
+    ports_logger().info(LISTENING_EVENT, host=host, port=bound)
     return RunningServer(runner, bound)
 
 

@@ -19,8 +19,15 @@ How it runs (what ``start`` does, all under ``<state_dir>/kafka/``):
    (unless ``keep_data=True`` and ``data/`` was formatted before: then it restarts with its topics).
 4. ``java -Xmx512m ... -cp 'libs/*' kafka.Kafka config/server.properties`` in its own process
    group; log4j2 writes ``logs/server.log``, the JVM's stdout/stderr go to ``logs/stdout.log``.
-5. Ready means a real metadata request (aiokafka ``describe_cluster``) succeeds, not just an open
-   port. Failures raise ``KafkaStartError`` with the tail of the broker log.
+5. Ready means a real metadata request (aiokafka ``describe_cluster``) succeeds and names this broker's cluster id,
+   not just an open port (another broker that took the port answers with its own). Failures raise
+   ``KafkaStartError`` with the tail of the broker log.
+
+Ports: the broker binds the ports it is given; it cannot be handed a bound socket nor report a port of its own
+choosing. Ports left to it are drawn free (``bus.stack.ports``) and, when another process binds one before the
+broker does ("Address already in use" in its log, or another cluster answering), drawn again, up to
+``_PORT_RETRIES`` starts, each retry logged. Ports the caller gave are not redrawn: the start fails naming them. A
+broker started again (``stop`` then ``start``) keeps the ports its first start bound: its clients know that address.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bus.logging import get_logger
 from bus.stack import maven, process
 from bus.stack.ports import HOST, distinct_free_ports, is_listening
 from bus.stack.security import BrokerSecurity, format_arguments, listener_properties, listeners, probe_options
@@ -43,7 +51,10 @@ from bus.stack.security import BrokerSecurity, format_arguments, listener_proper
 DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
-_PORT_RETRIES = 3
+_PORT_RETRIES = 3  # starts with newly drawn ports when another process took one first
+PORT_TAKEN_EVENT = "broker port taken before the broker bound it: starting again on other ports"
+_ANOTHER_CLUSTER = "another cluster answers on port"  # the ready probe's words for a port another broker bound
+log = get_logger(__name__)
 
 # ``shutdownHook = disable`` and ``append = true``: with log4j2's own shutdown hook the broker's shutdown logged into
 # a context log4j made afresh, whose File appender (then ``append = false``) emptied server.log as the broker
@@ -124,6 +135,7 @@ class KafkaBroker(process.OwnedServer):
         self.marker = process.new_marker()
         self._popen: subprocess.Popen[bytes] | None = None
         self.startup_seconds: float | None = None
+        self.cluster_id: str | None = None  # formatted into data/ (meta.properties); the ready probe checks it
 
     # -- properties -------------------------------------------------------------------------------
     @property
@@ -183,16 +195,30 @@ class KafkaBroker(process.OwnedServer):
             self._launch(java, libs)
             try:
                 self._await_ready_or_stop()
-            except KafkaStartError:
-                clash = "Address already in use" in maven.tail(self.log_path, 200) + maven.tail(self.stdout_path)
-                if clash and attempt < _PORT_RETRIES and self._requested == (None, None):
-                    continue  # somebody grabbed our "free" port in the meantime: pick new ones
-                raise
+            except KafkaStartError as failure:
+                if not self._port_taken(failure):
+                    raise
+                chosen = self._requested == (None, None)
+                if chosen and attempt < _PORT_RETRIES:
+                    log.warning(PORT_TAKEN_EVENT, port=self.port, controller_port=self.controller_port,
+                                attempt=attempt, attempts=_PORT_RETRIES)
+                    continue
+                raise KafkaStartError(
+                    f"port {self.port} or {self.controller_port} on {HOST} was bound by another process before the "
+                    f"broker bound it" + (f" ({_PORT_RETRIES} starts, each on newly drawn ports)" if chosen else
+                                          ": pick other ports (--port), or leave them to the broker") + f"\n{failure}"
+                ) from failure
             break
+        self._requested = (self.port, self.controller_port)  # a restart keeps the address its clients know
         self.startup_seconds = time.monotonic() - began
         return self
 
     # -- internals --------------------------------------------------------------------------------
+    def _port_taken(self, failure: KafkaStartError) -> bool:
+        """Whether ``failure`` (a start that did not become ready) came from a port another process bound first."""
+        logged = maven.tail(self.log_path, 200) + maven.tail(self.stdout_path)
+        return "Address already in use" in logged or _ANOTHER_CLUSTER in str(failure)
+
     def _choose_ports(self) -> None:
         port, controller = self._requested
         if port is None and controller is None:
@@ -255,11 +281,13 @@ class KafkaBroker(process.OwnedServer):
         (self.home / "config" / "server.properties").write_text(self._server_properties())
         (self.home / "config" / "log4j2.properties").write_text(LOG4J2)
         if reuse:
+            self.cluster_id = _formatted_cluster_id(self.home / "data")
             return
+        self.cluster_id = new_cluster_id()
         format_log = self.log_dir / "format.log"
         command = [
             java, "-Xmx256m", *self._log_props(), "-cp", f"{libs}/*", STORAGE_TOOL, "format",
-            "-t", new_cluster_id(), "-c", str(self.home / "config" / "server.properties"), "--standalone",
+            "-t", self.cluster_id, "-c", str(self.home / "config" / "server.properties"), "--standalone",
             *(format_arguments(self.security) if self.security is not None else []),
         ]  # fmt: skip
         with open(format_log, "wb") as out:
@@ -303,13 +331,26 @@ class KafkaBroker(process.OwnedServer):
                 raise self._failure(f"exited with code {code} during start-up")
             if is_listening(self.port):
                 try:
-                    wait_for_metadata(self.bootstrap_servers, timeout=min(10.0, deadline - time.monotonic()),
-                                      **probe_options(self.security))
-                    return
+                    cluster = wait_for_metadata(self.bootstrap_servers, timeout=min(10.0, deadline - time.monotonic()),
+                                                **probe_options(self.security))
                 except Exception as exc:  # noqa: BLE001 - any probe failure just means "not yet"
                     last_error = f"{type(exc).__name__}: {exc}"
+                else:
+                    answered = cluster.get("cluster_id")
+                    if answered in (None, self.cluster_id) or self.cluster_id is None:
+                        return
+                    raise self._failure(f"met {_ANOTHER_CLUSTER} {self.port} (cluster id {answered}, not its own)")
             time.sleep(0.1)
         raise self._failure(f"was not ready within {self.startup_timeout:.0f}s (last probe: {last_error})")
+
+
+def _formatted_cluster_id(data: Path) -> str | None:
+    """The cluster id ``StorageTool format`` wrote into ``data/meta.properties``; None when it cannot be read."""
+    try:
+        lines = (data / "meta.properties").read_text().splitlines()
+    except OSError:
+        return None
+    return next((line.split("=", 1)[1].strip() for line in lines if line.startswith("cluster.id=")), None)
 
 
 def wait_for_metadata(bootstrap_servers: str, timeout: float = 10.0, **options: Any) -> dict[str, Any]:

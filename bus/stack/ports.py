@@ -10,8 +10,10 @@ HOST = "127.0.0.1"
 def free_port(host: str = HOST) -> int:
     """A TCP port on ``host`` (default 127.0.0.1) that was free a moment ago (the OS picks it).
 
-    There is an unavoidable window between closing this probe socket and the server binding the
-    port; callers that chose the port this way retry with a new one if the bind fails.
+    Another process can bind it between this probe socket's close and the server's own bind. Only for a server
+    that can neither be handed a bound socket nor report a port it chose (the Kafka broker, the schema registry:
+    they draw again when the port was taken, ``bus.stack.kafka``); an Omnibus process is given port 0 and says
+    which port it bound (``bus.web_socket``, ``bus.logging.PORTS_LOGGER``).
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))

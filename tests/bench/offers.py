@@ -35,7 +35,6 @@ import aiohttp
 from bus.config import OmnibusSettings
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.stack.ports import free_port
 from bus.topics import (
     CUSTOMER_CONTACTS,
     CUSTOMER_EVENTS,
@@ -174,10 +173,10 @@ async def run(args: argparse.Namespace, bootstrap: str, workdir: Path) -> str:
     baseline = await baseline_round_trip(settings, min(args.customers, 2000), args.rate)
     baseline_cpu_s = time.process_time() - cpu_s
 
-    port = free_port()
-    worker = build_worker(settings, OffersSettings(web_port=port, policy=ContactPolicy(quiet_hours=None),
+    worker = build_worker(settings, OffersSettings(web_port=0, policy=ContactPolicy(quiet_hours=None),
                                                    **({"batch_within_s": args.batch_within} if args.batch_within else {})),
                           datadir=str(workdir / "offers"))
+    port = worker.app.conf.web_port  # port 0: bound when the worker was built, served on at its start
     # one consumer for SHOW and WITHDRAW: the bench's own decoding shares the worker's process and CPU
     instructions = Stamps(settings, [MARKETING_INSTRUCTIONS_CALL_CENTER],
                           lambda e: f"{e.value['action']}|{e.value['customer_id']}")

@@ -10,7 +10,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from bus.logging import LIBRARY_LOGGERS, ROUTINE_LIBRARY_WARNINGS, RepeatLimiter, configure_logging, get_logger
+from bus.logging import (
+    LIBRARY_LOGGERS,
+    PORTS_LOGGER,
+    ROUTINE_LIBRARY_WARNINGS,
+    RepeatLimiter,
+    configure_logging,
+    get_logger,
+    ports_logger,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +89,22 @@ def test_at_warning_level_the_routine_lines_are_not_written(capsys: pytest.Captu
     for (name, template), _ in ROUTINE_LIBRARY_WARNINGS.items():
         logging.getLogger(name).warning(template, *(["x"] * template.count("%")))
     assert capsys.readouterr().err == ""
+    configure_logging("INFO")
+
+
+def test_at_warning_level_a_process_still_says_which_port_it_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    """A process on port 0 names its port only in its log: at ``OMNIBUS_LOG__LEVEL=WARNING`` that line was left out,
+    and nothing said where the process listened. Its other INFO lines stay out."""
+    configure_logging("WARNING")
+    ports_logger().info("adapter listening", host="127.0.0.1", port=40123)
+    get_logger("adapters.base.http").info("another info line")
+    (line,) = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    assert line["event"] == "adapter listening" and line["port"] == 40123 and line["logger"] == PORTS_LOGGER
+    configure_logging("ERROR")
+    ports_logger().info("web server port chosen", port=40124)
+    assert "40124" in capsys.readouterr().err
+    configure_logging("DEBUG")
+    assert logging.getLogger(PORTS_LOGGER).getEffectiveLevel() == logging.DEBUG  # nothing hidden when debugging
     configure_logging("INFO")
 
 

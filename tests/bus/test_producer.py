@@ -11,7 +11,6 @@ from bus.errors import MissingTopicError, SerializationError
 from bus.kafka_client import connection_options
 from bus.producer import START, EventProducer, LazyProducer, Outgoing
 from bus.stack.kafka import KafkaBroker
-from bus.stack.ports import distinct_free_ports
 from bus.serde import Event, build_serde
 from bus.topics import CONTACT_EVENTS
 from tests.support.kafka_io import read_events, read_raw
@@ -142,8 +141,7 @@ async def test_a_producer_first_started_in_a_broker_outage_delivers_once_the_bro
     if no broker answers then, it keeps trying and delivers the output once the broker is back (before:
     ``KafkaConnectionError: Unable to bootstrap``, the worker stopped). A send while the broker is away again waits
     for it too (aiokafka retries an idempotent producer's batch on ``NodeNotReadyError`` itself)."""
-    port, controller = distinct_free_ports(2)
-    broker = KafkaBroker(tmp_path / "broker", port=port, controller_port=controller, keep_data=True)
+    broker = KafkaBroker(tmp_path / "broker", keep_data=True)  # ports its own; started again, it keeps them
     await asyncio.to_thread(broker.start)
     lazy: LazyProducer | None = None
     try:

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from faust.types import TP
 
+from bus.app import PORT_CHOSEN_EVENT
 from bus.lag_watchdog import WORKER_STALLED_EXIT
 from bus.stack.kafka import KafkaBroker
-from bus.stack.ports import free_port
 from bus.startup_watchdog import (
     READY,
     REBALANCING,
@@ -34,6 +34,7 @@ from bus.startup_watchdog import (
     install,
     startup_progress,
 )
+from tests.support.ports import logged_port
 from tests.support.settings import settings_with_topics
 
 CHANGELOG = "omnibus.kpis-ledger-changelog"
@@ -185,16 +186,19 @@ async def test_a_worker_whose_broker_stops_answering_during_start_up_gives_up_wi
     process: subprocess.Popen[bytes] | None = None
     try:
         config = await settings_with_topics(broker.bootstrap_servers, partitions=1)
-        web_port = free_port()
         env = {**os.environ, "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap_servers,
                "OMNIBUS_TOPICS__PREFIX": config.topics.prefix, "OMNIBUS_TOPICS__PARTITIONS": "1",
-               "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(web_port),
+               "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": "0",
                "OMNIBUS_STARTUP__STALL_AFTER_S": str(STALL_AFTER_S), "OMNIBUS_STOP__DEADLINE_S": "60"}
         with open(tmp_path / "kpis.log", "wb") as log_file:
             process = subprocess.Popen([sys.executable, "-m", "omnibus", "kpis", "run"], env=env, cwd=tmp_path,
                                        stdout=log_file, stderr=subprocess.STDOUT)
+        deadline, web_port = time.monotonic() + 120, None
+        while web_port is None:  # port 0: the port the worker bound, from its log
+            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "kpis.log").read_text()
+            web_port = logged_port((tmp_path / "kpis.log").read_text(errors="replace"), PORT_CHOSEN_EVENT)
+            await asyncio.sleep(0.02)
         live_url = f"http://127.0.0.1:{web_port}/live"
-        deadline = time.monotonic() + 120
         while http_status(live_url) is None:  # the web server starts before the consumer joins its group
             assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "kpis.log").read_text()
             await asyncio.sleep(0.02)

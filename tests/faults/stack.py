@@ -25,13 +25,15 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from adapters.base.http import LISTENING_EVENT as ADAPTER_LISTENING
 from bus.config import OmnibusSettings, load_settings
 from bus.stack import process
-from bus.stack.ports import free_port, is_listening
+from bus.stack.ports import is_listening
 from processors.identity.config import IdentitySettings, load_identity_settings
 from processors.verify.report import Report
 from processors.verify.run import averify
 from tests.processors.identity.support import HMAC_KEY
+from tests.support.ports import logged_port
 
 WRITE_KEY = "wk-fault-0123456789"
 PROCESSORS = ("identity", "handoffs", "kpis", "offers")
@@ -48,6 +50,17 @@ class Proc:
 
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    def bound(self, event: str, timeout_s: float = 180.0) -> int:
+        """The port the process logged with ``event`` once it bound it (started on port 0: a port drawn free for it
+        could be bound by another process first), kept in ``port``; AssertionError if it exits or after timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        while (port := logged_port(self.log.read_text(errors="replace") if self.log.exists() else "", event)) is None:
+            assert self.alive(), f"{self.name} exited:\n{self.tail()}"
+            assert time.monotonic() < deadline, f"{self.name} logged no {event!r} line within {timeout_s:.0f} s"
+            time.sleep(0.2)
+        self.port = port
+        return port
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
@@ -154,11 +167,10 @@ class Stack:
         return self.start(name, [name, "run"], env={"TMPDIR": str(self.root / f"{name}-tmp")})
 
     def web_adapter(self, **settings: str) -> Proc:
-        port = free_port()
-        proc = self.start("web", ["adapter", "web", "run", "--port", str(port)], env={
+        proc = self.start("web", ["adapter", "web", "run", "--port", "0"], env={
             "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(self.root / "web-dedupe.sqlite"),
-            **{f"OMNIBUS_ADAPTER_WEB__{key.upper()}": value for key, value in settings.items()}}, port=port)
-        wait_http(proc, f"http://127.0.0.1:{port}/openapi.json")
+            **{f"OMNIBUS_ADAPTER_WEB__{key.upper()}": value for key, value in settings.items()}})
+        wait_http(proc, f"http://127.0.0.1:{proc.bound(ADAPTER_LISTENING)}/openapi.json")
         return proc
 
     def group(self, processor: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from adapters.branch.agent.journal import Journal
-from bus.stack.ports import free_port
+from adapters.base.http import LISTENING_EVENT
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, IDENTIFIERS_OBSERVED
 from tests.support.commit_stall import CommitStalls, uncommitted
 from tests.faults.stack import Stack, stack, wait_http
@@ -79,11 +79,11 @@ async def test_a_day_offline_then_fifty_terminals_reconnecting_at_once_lose_noth
         total = sum(journal.counts()["pending"] for journal in journals.values())
         assert total == DAY_EVENTS + (TERMINALS - 1) * MORNING_EVENTS
         identity = running.processor("identity")
-        port = free_port()
-        adapter = running.start("branch", ["adapter", "branch", "run", "--port", str(port)], env={
+        adapter = running.start("branch", ["adapter", "branch", "run", "--port", "0"], env={
             "OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps(
                 {terminal_id(t): f"tok-{t:02d}-5e2c9a" for t in range(TERMINALS)}),
-            "OMNIBUS_ADAPTER_BRANCH__DEDUPE_PATH": str(running.root / "branch-dedupe.sqlite")}, port=port)
+            "OMNIBUS_ADAPTER_BRANCH__DEDUPE_PATH": str(running.root / "branch-dedupe.sqlite")})
+        port = adapter.bound(LISTENING_EVENT)  # port 0: the port it bound, from its log
         wait_http(adapter, f"http://127.0.0.1:{port}/openapi.json")
         groups = {running.group("identity"): {CONTACT_EVENTS.name(settings.topics),
                                               IDENTIFIERS_OBSERVED.name(settings.topics)}}

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from bus.stack.ports import distinct_free_ports, free_port
+from adapters.base.http import LISTENING_EVENT as ADAPTER_LISTENING
+from bus.app import PORT_CHOSEN_EVENT
+from bus.metrics import LISTENING_EVENT as METRICS_LISTENING
 from processors.readiness import LIVE_PATH, READY_PATH
 from tests.processors.identity.support import HMAC_KEY
 from tests.support.processes import Command, omnibus_command
@@ -39,11 +41,13 @@ ADAPTER_PATHS = ("/healthz", "/openapi.json")
 
 @dataclass
 class Poller:
-    """Polls ``paths`` on ``port`` until ``command`` exits; keeps (path, status, Retry-After) per answer."""
+    """Polls ``paths`` on the port ``command`` logs with ``event`` (started on port 0) until it exits; keeps (path,
+    status, Retry-After) per answer."""
 
     command: Command
-    port: int
+    event: str
     paths: tuple[str, ...]
+    port: int | None = None
     answers: list[tuple[str, int, str | None]] = field(default_factory=list)
 
     def status(self, path: str) -> int | None:
@@ -59,7 +63,9 @@ class Poller:
 
     def run(self) -> None:
         while self.command.process.poll() is None:
-            for path in self.paths:
+            if self.port is None:
+                self.port = self.command.logged(self.event)
+            for path in self.paths if self.port is not None else ():
                 self.status(path)
             time.sleep(0.05)
 
@@ -76,27 +82,27 @@ def assert_no_server_error(poller: Poller) -> None:
 
 async def test_every_endpoint_answers_503_with_retry_after_until_ready(bootstrap_servers: str, tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=2)
-    identity_port, handoffs_port, adapter_port, kpis_port, offers_port, *metrics = distinct_free_ports(10)
+    # Every port 0: each process binds its ports itself and logs them (a processor's web port as soon as its app is
+    # built, before its server starts: the poller sees the 503s of the start).
     common = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
-              "OMNIBUS_TOPICS__PARTITIONS": "2"}
+              "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_METRICS__PORT": "0"}
     runs = [
-        (["identity", "run", "--web-port", str(identity_port)], identity_port, IDENTITY_PATHS,
+        (["identity", "run", "--web-port", "0"], PORT_CHOSEN_EVENT, IDENTITY_PATHS,
          {"OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}),
-        (["handoffs", "run"], handoffs_port, HANDOFF_PATHS, {"OMNIBUS_PROCESSOR_HANDOFFS__WEB_PORT": str(handoffs_port)}),
-        (["kpis", "run"], kpis_port, KPI_PATHS, {"OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(kpis_port)}),
-        (["offers", "run"], offers_port, OFFER_PATHS, {"OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": str(offers_port)}),
-        (["adapter", "web", "run"], adapter_port, ADAPTER_PATHS,
-         {"OMNIBUS_ADAPTER_WEB__PORT": str(adapter_port), "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"wk": "web"})}),
+        (["handoffs", "run"], PORT_CHOSEN_EVENT, HANDOFF_PATHS, {"OMNIBUS_PROCESSOR_HANDOFFS__WEB_PORT": "0"}),
+        (["kpis", "run"], PORT_CHOSEN_EVENT, KPI_PATHS, {"OMNIBUS_PROCESSOR_KPIS__WEB_PORT": "0"}),
+        (["offers", "run"], PORT_CHOSEN_EVENT, OFFER_PATHS, {"OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": "0"}),
+        (["adapter", "web", "run"], ADAPTER_LISTENING, ADAPTER_PATHS,
+         {"OMNIBUS_ADAPTER_WEB__PORT": "0", "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"wk": "web"})}),
     ]
     pollers: list[Poller] = []
     threads: list[threading.Thread] = []
     with ExitStack() as stack:
-        for (args, port, paths, env), metrics_port in zip(runs, metrics, strict=True):
+        for args, event, paths, env in runs:
             workdir = tmp_path / args[0]
             workdir.mkdir()
-            command = stack.enter_context(
-                omnibus_command(args, {**common, **env, "OMNIBUS_METRICS__PORT": str(metrics_port)}, workdir))
-            pollers.append(poller := Poller(command, port, paths))
+            command = stack.enter_context(omnibus_command(args, {**common, **env}, workdir))
+            pollers.append(poller := Poller(command, event, paths))
             threads.append(thread := threading.Thread(target=poller.run, daemon=True))
             thread.start()
         identity, handoffs, kpis, offers, adapter = pollers
@@ -107,7 +113,8 @@ async def test_every_endpoint_answers_503_with_retry_after_until_ready(bootstrap
         kpis.command.wait_for(lambda: kpis.last(READY_PATH) == 200, "the KPI worker to be ready")
         offers.command.wait_for(lambda: offers.last(READY_PATH) == 200, "the offer worker to be ready")
         adapter.command.wait_for(lambda: adapter.last("/healthz") == 200, "the adapter to answer")
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics[0]}/metrics", timeout=5) as response:
+        metrics = identity.command.port(METRICS_LISTENING)
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as response:
             exported = response.read().decode()
         assert 'omnibus_processor_ready{component="identity"} 1.0' in exported
         assert "omnibus_consumer_lag{" in exported
@@ -154,10 +161,10 @@ async def test_ready_turns_503_when_the_broker_is_killed_and_200_when_it_is_back
     from tests.faults.stack import stack
 
     with stack(tmp_path) as running:
-        port = free_port()  # after the broker bound its ports: drawn before, it could take this one
-        identity = running.start("identity", ["identity", "run", "--web-port", str(port)], env={
+        identity = running.start("identity", ["identity", "run", "--web-port", "0"], env={
             "TMPDIR": str(tmp_path / "identity-tmp"), "OMNIBUS_READINESS__BROKER_TIMEOUT_S": str(BROKER_TIMEOUT_S),
             "OMNIBUS_READINESS__BROKER_PROBE_S": str(BROKER_PROBE_S)})
+        port = identity.bound(PORT_CHOSEN_EVENT)  # port 0: the port it bound, from its log
         wait_until(identity, lambda: probe(port, READY_PATH)[0] == 200, "/ready 200", 180)
         killed_at = time.monotonic()
         running.broker_kill9()  # returns once the broker's port is closed

@@ -28,9 +28,10 @@ from typing import Any
 
 import pytest
 
+from adapters.base.http import LISTENING_EVENT as ADAPTER_LISTENING
+from bus.app import PORT_CHOSEN_EVENT
 from bus.config import OmnibusSettings, load_settings
 from bus.stack.kafka import KafkaBroker, wait_for_metadata
-from bus.stack.ports import distinct_free_ports
 from bus.stack.security import BrokerSecurity
 from bus.topics import BUSINESS_EVENTS, CUSTOMER_IDENTIFIERS, DEAD_LETTERS, HANDOFF_EVENTS, KPI_AGGREGATES
 from demo import traffic
@@ -145,36 +146,39 @@ async def test_the_whole_stack_runs_secured(
     published = run_once(["offers", "publish", str(tmp_path / "offer.yaml")], env, tmp_path)
     assert published.returncode == 0, published.stdout + published.stderr
 
-    identity, offers, handoffs, kpis, web, branch, call_center = distinct_free_ports(7)
-    runs: dict[str, tuple[list[str], dict[str, str], str]] = {
-        "identity": (["identity", "run", "--web-port", str(identity)], {}, f"http://127.0.0.1:{identity}/ready"),
-        "handoffs": (["handoffs", "run"], {"OMNIBUS_PROCESSOR_HANDOFFS__WEB_PORT": str(handoffs),
+    # Every process on port 0: it binds its port itself and logs it (a port drawn free could be bound first by another).
+    runs: dict[str, tuple[list[str], dict[str, str], str, str]] = {
+        "identity": (["identity", "run", "--web-port", "0"], {}, PORT_CHOSEN_EVENT, "/ready"),
+        "handoffs": (["handoffs", "run"], {"OMNIBUS_PROCESSOR_HANDOFFS__WEB_PORT": "0",
                                            "OMNIBUS_PROCESSOR_HANDOFFS__POLICY_FILE": str(POLICY)},
-                     f"http://127.0.0.1:{handoffs}/ready"),
-        "kpis": (["kpis", "run"], {"OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(kpis)}, f"http://127.0.0.1:{kpis}/ready"),
-        "offers": (["offers", "run"], {"OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": str(offers),
+                     PORT_CHOSEN_EVENT, "/ready"),
+        "kpis": (["kpis", "run"], {"OMNIBUS_PROCESSOR_KPIS__WEB_PORT": "0"}, PORT_CHOSEN_EVENT, "/ready"),
+        "offers": (["offers", "run"], {"OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": "0",
                                        "OMNIBUS_PROCESSOR_OFFERS__POLICY": json.dumps({"quiet_hours": None})},
-                   f"http://127.0.0.1:{offers}/ready"),
-        "web": (["adapter", "web", "run"], {"OMNIBUS_ADAPTER_WEB__PORT": str(web),
+                   PORT_CHOSEN_EVENT, "/ready"),
+        "web": (["adapter", "web", "run"], {"OMNIBUS_ADAPTER_WEB__PORT": "0",
                                             "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal": WRITE_KEY})},
-                f"http://127.0.0.1:{web}/healthz"),
+                ADAPTER_LISTENING, "/healthz"),
         "branch": (["adapter", "branch", "run"], {
-            "OMNIBUS_ADAPTER_BRANCH__PORT": str(branch),
+            "OMNIBUS_ADAPTER_BRANCH__PORT": "0",
             "OMNIBUS_ADAPTER_BRANCH__TERMINAL_TOKENS": json.dumps({TERMINAL: TOKEN})},
-            f"http://127.0.0.1:{branch}/healthz"),
+            ADAPTER_LISTENING, "/healthz"),
         "call_center": (["adapter", "call-center", "run"], {
-            "OMNIBUS_ADAPTER_CALL_CENTER__PORT": str(call_center),
+            "OMNIBUS_ADAPTER_CALL_CENTER__PORT": "0",
             "OMNIBUS_ADAPTER_CALL_CENTER__SITES": json.dumps({"paris": {"access_keys": [SITE_KEY]}})},
-            f"http://127.0.0.1:{call_center}/healthz"),
+            ADAPTER_LISTENING, "/healthz"),
     }
     commands: dict[str, Command] = {}
     with ExitStack() as stack:
-        for name, (args, own, _) in runs.items():
+        for name, (args, own, _, _) in runs.items():
             (tmp_path / name).mkdir()
             commands[name] = stack.enter_context(omnibus_command(args, env | own, tmp_path / name))
-        for name, (_, _, ready) in runs.items():
+        ports = {name: commands[name].port(event) for name, (_, _, event, _) in runs.items()}
+        for name, (_, _, _, path) in runs.items():
+            ready = f"http://127.0.0.1:{ports[name]}{path}"
             commands[name].wait_for(lambda url=ready: http("GET", url)[0] == 200, f"{name} to be ready", 240)
-
+        identity, offers, web, branch, call_center = (ports[name] for name in ("identity", "offers", "web", "branch",
+                                                                                 "call_center"))
         drive(tmp_path, env, web, branch, call_center)
         customer = PEOPLE[0]
         screen_pop = f"http://127.0.0.1:{identity}/customers/lookup?type=EMAIL&value={customer.email}"

@@ -3,6 +3,7 @@ need it), and an address where nothing listens."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,3 +34,20 @@ def refused_url() -> Iterator[str]:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         yield f"http://127.0.0.1:{held.getsockname()[1]}"
+
+
+def logged_port(output: str, event: str) -> int | None:
+    """The ``"port"`` of the first JSON line of ``output`` (a process's log) whose ``"event"`` is ``event``: where a
+    process started on port 0 says which port it bound (``bus.app.PORT_CHOSEN_EVENT``, ``bus.metrics.LISTENING_EVENT``,
+    ``adapters.base.http.LISTENING_EVENT``); None before that line is written. Give such a process port 0 rather than a
+    port drawn free: another process can bind a drawn port before the process does."""
+    for line in output.splitlines():
+        if not (line.startswith("{") and event in line):
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("event") == event:
+            return int(record["port"])
+    return None

@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
+
+from tests.support.ports import logged_port
 
 T = TypeVar("T")
 
@@ -22,6 +24,18 @@ class Command:
     process: subprocess.Popen[bytes]
     output: str = ""
     lines: list[str] = field(default_factory=list)
+    sink: IO[bytes] | None = None  # where the process writes (stdout and stderr), read while it runs by ``port``
+
+    def logged(self, event: str) -> int | None:
+        """The port the process logged with ``event`` so far (started on port 0: ``tests.support.ports.logged_port``);
+        None before that line is written."""
+        assert self.sink is not None
+        return logged_port(os.pread(self.sink.fileno(), 1 << 24, 0).decode(errors="replace"), event)
+
+    def port(self, event: str, timeout_s: float = 240.0) -> int:
+        """The port the process logged with ``event``, waited for (``logged``): a start-up's first lines, which came
+        90 s after the launch at load 20+ (tests/processors/test_readiness.py)."""
+        return self.wait_for(lambda: self.logged(event), f"its {event!r} line", timeout_s)
 
     def wait_for(self, predicate: Callable[[], T | None], what: str, timeout_s: float = 90.0) -> T:
         deadline = time.monotonic() + timeout_s
@@ -52,7 +66,7 @@ def omnibus_command(args: list[str], env: dict[str, str], cwd: Path) -> Iterator
             [sys.executable, "-c", "from omnibus.cli import app; app()", *args],
             env={**os.environ, **env}, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
         )
-        command = Command(process)
+        command = Command(process, sink=out)
         stopped = True
         try:
             yield command

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bus.stack.ports import free_port
 from bus.stack.registry import RegistryUnavailable, SchemaRegistryServer
 
 
 def stoppable_registry(directory: Path) -> SchemaRegistryServer:
-    """A started Apicurio on a fixed free port with its data kept, so it comes back where its clients look, with its
-    schemas under the same ids; the test stops it (``stop``) in a ``finally``. Skips the test when no registry can
-    run on this machine (``RegistryUnavailable``)."""
-    registry = SchemaRegistryServer(directory, port=free_port(), keep_data=True)
+    """A started Apicurio with its data kept: started again, it comes back on the port of its first start, where its
+    clients look, with its schemas under the same ids; the test stops it (``stop``) in a ``finally``. Skips the test
+    when no registry can run on this machine (``RegistryUnavailable``)."""
+    registry = SchemaRegistryServer(directory, keep_data=True)
     try:
         registry.start()
     except RegistryUnavailable as exc:

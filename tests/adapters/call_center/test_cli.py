@@ -17,17 +17,18 @@ from adapters.base import import_target
 from adapters.base import runtime as runtime_module
 from adapters.base.cli import EXIT_REJECTED_LINES
 from adapters.base.config import dedupe_file
+from adapters.base.http import LISTENING_EVENT as ADAPTER_LISTENING
 from adapters.call_center.cli import app, import_settings, import_state_dir
 from adapters.call_center.ingress_http import running
 from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError
-from bus.stack.ports import distinct_free_ports
+from bus.metrics import LISTENING_EVENT as METRICS_LISTENING
 from bus.topics import CONTACT_EVENTS
 from tests.adapters.base.support import ClusterWithoutTopics, MissingTopicAdmin
 from tests.adapters.call_center.support import PARIS_KEY, call_center_settings, master_lines, sample
 from tests.adapters.call_center.test_ingress_file_cut import calls_published
 from tests.support.kafka_io import read_events
-from tests.support.ports import metrics_port_taken
+from tests.support.ports import logged_port, metrics_port_taken
 from tests.support.settings import settings_with_topics
 
 SITES = json.dumps({"paris": {"access_keys": [PARIS_KEY], "timezone": "Europe/Paris", "phone_region": "FR"}})
@@ -77,15 +78,21 @@ def test_tester25_f5_the_http_adapter_opens_its_state_file_after_the_topic_check
 @pytest.mark.kafka
 def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
     settings = asyncio.run(settings_with_topics(bootstrap_servers))
-    port, metrics_port = distinct_free_ports(2)
     environment = {**os.environ, **_environment(bootstrap_servers, settings.topics.prefix, tmp_path),
-                   "OMNIBUS_METRICS__ENABLED": "true", "OMNIBUS_METRICS__PORT": str(metrics_port)}
-    server = subprocess.Popen(
-        [sys.executable, "-c", "from adapters.call_center.cli import app; app()", "run", "--port", str(port)],
-        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+                   "OMNIBUS_METRICS__ENABLED": "true", "OMNIBUS_METRICS__PORT": "0",  # ports it binds itself,
+                   "OMNIBUS_LOG__JSON_OUTPUT": "true"}  # logged in JSON lines
+    log = tmp_path / "adapter.log"
+    with open(log, "wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-c", "from adapters.call_center.cli import app; app()", "run", "--port", "0"],
+            env=environment, stdout=sink, stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90  # imports and the Kafka connection: seconds at CI load, more beside a JVM
+        while (port := logged_port(log.read_text(errors="replace"), ADAPTER_LISTENING)) is None:
+            assert server.poll() is None and time.monotonic() < deadline, "the adapter did not start"
+            time.sleep(0.2)
+        metrics_port = logged_port(log.read_text(errors="replace"), METRICS_LISTENING)
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
@@ -103,10 +110,11 @@ def test_serve_answers_then_drains_and_exits_cleanly_on_sigterm(bootstrap_server
     finally:
         server.send_signal(signal.SIGTERM)
         try:
-            output = server.communicate(timeout=60)[0].decode()
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()  # never left running
-            output = server.communicate()[0].decode()
+            server.wait()
+    output = log.read_text(errors="replace")
     assert server.returncode == 0, output
     assert "call-center adapter stopped" in output
     landed = asyncio.run(read_events(settings, CONTACT_EVENTS))

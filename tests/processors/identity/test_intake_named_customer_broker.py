@@ -16,7 +16,6 @@ import aiohttp
 import pytest
 
 from bus.serde import Event
-from bus.stack.ports import distinct_free_ports
 from tests.processors.handoffs.factories import acknowledged, created, resolved
 from tests.processors.handoffs.test_profile_section import status_events
 from tests.processors.identity.broker import WorkerFactory, assignments
@@ -50,8 +49,8 @@ async def test_on_a_broker_status_events_naming_only_the_customer_land_on_her(id
     opened = created(CASE, at, identifiers=[ident(*MOBILE)])
     first, acked, done = status_events(opened, acknowledged(CASE, at + timedelta(hours=1)),
                                        resolved(CASE, at + timedelta(hours=2)))
-    (port,) = distinct_free_ports(1)
-    async with identity_worker(web_port=port) as run, aiohttp.ClientSession() as http:
+    async with identity_worker(web_port=0) as run, aiohttp.ClientSession() as http:
+        port = run.worker.app.conf.web_port  # bound when the worker was built (port 0), served on at its start
         config = run.config
         await run.publish(outgoing(config, [(observed([ACCOUNT, MOBILE], minutes=0), "identity.observed.v1")]))
         ann = (await assignments(config))[identifier_key(ACCOUNT)]

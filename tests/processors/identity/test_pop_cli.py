@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS
 from omnibus.cli import app as omnibus
 from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
@@ -47,8 +46,8 @@ async def test_pop_prints_what_the_lookup_serves(bootstrap_servers: str, tmp_pat
     async with EventProducer(config, serializer) as producer:
         await producer.publish(Outgoing(CONTACT_EVENTS.name(config.topics), "call", interaction(
             [("PHONE", "+33612345678"), ("EMAIL", "ann@x.org")], channel="CALL_CENTER", minutes=1)))
-    port = free_port()
-    async with running_workers(config, settings(), tmp_path, 1, web_ports=[port]) as workers:
+    async with running_workers(config, settings(), tmp_path, 1, web_ports=[0]) as workers:
+        port = workers[0].app.conf.web_port  # bound when the worker was built (port 0), served on at its start
         await wait_until_quiet(config, watched_topics(workers[0]), workers[0].app.conf.id)
         url = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as http:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bus.app import PORT_CHOSEN_EVENT
+from bus.metrics import LISTENING_EVENT
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topics import IDENTIFIERS_OBSERVED
 from tests.processors.identity.support import HMAC_KEY, observed
 from tests.support.processes import assert_clean_exit, omnibus_command
@@ -31,11 +32,11 @@ def lookup(port: int, email: str) -> tuple[int, dict]:
 
 async def test_the_worker_serves_the_screen_pop_and_stops_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=2)
-    web_port, metrics_port = distinct_free_ports(2)
     env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
-           "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_METRICS__PORT": str(metrics_port),
+           "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_METRICS__PORT": "0",
            "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}
-    with omnibus_command(["identity", "run", "--web-port", str(web_port)], env, tmp_path) as worker:
+    with omnibus_command(["identity", "run", "--web-port", "0"], env, tmp_path) as worker:  # the ports it bound, logged
+        web_port, metrics_port = worker.port(PORT_CHOSEN_EVENT), worker.port(LISTENING_EVENT)
         worker.wait_for(lambda: lookup(web_port, "ann@x.org")[0] == 404, "the screen pop to answer")
         serializer, _ = build_serde(config.registry)
         async with EventProducer(config, serializer) as producer:

@@ -20,7 +20,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bus.stack.ports import free_port
 from tests.processors.identity.broker import WorkerFactory, assignments
 from tests.processors.identity.calls_broker import batch, contact_keys, root, survivors
 from tests.processors.identity.graph.test_seek_twins import EMAILS, IVR_FIELDS, contact, household
@@ -70,8 +69,8 @@ async def test_on_a_broker_a_twin_who_never_carried_the_family_phone_gets_his_ca
     review with Tim's."""
     events = {**household("tom", "tim", without_phone=("tim",)), **contact("tim", asked=IVR_FIELDS)}
     call_id = events["call"][0].value["envelope"]["event_id"]
-    port = free_port()
-    async with identity_worker(web_port=port) as run:
+    async with identity_worker(web_port=0) as run:
+        port = run.worker.app.conf.web_port  # bound when the worker was built (port 0), served on at its start
         config = run.config
         await run.publish(batch(config, events, "tom", "tim"))
         await run.publish(batch(config, events, "ivr", "call"))

@@ -12,7 +12,6 @@ import pytest
 
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topics import BUSINESS_EVENTS, CONTACT_EVENTS, CUSTOMER_CONTACTS
 from processors.identity.openapi import schema_of
 from tests.processors.identity.broker import running_workers, wait_until_quiet, watched_topics
@@ -51,8 +50,8 @@ async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_s
     async with EventProducer(config, serializer) as producer:
         await producer.publish_many([Outgoing(topic, key, event) for topic, key, event in events])
 
-    ports = distinct_free_ports(2)
-    async with running_workers(config, settings(), tmp_path, 2, web_ports=list(ports)) as workers:
+    async with running_workers(config, settings(), tmp_path, 2, web_ports=[0, 0]) as workers:
+        ports = [worker.app.conf.web_port for worker in workers]  # bound when built (port 0), served at the start
         await wait_until_quiet(config, watched_topics(workers[0]), workers[0].app.conf.id)
         async with aiohttp.ClientSession() as http:
             answers = []
@@ -130,8 +129,8 @@ async def test_the_family_phones_screen_pop_names_both_housemates_from_either_wo
     async with EventProducer(config, serializer) as producer:
         await producer.publish_many([Outgoing(observed, "ann", person(anns, ANN, 0)),
                                      Outgoing(observed, "bob", person(bobs, BOB, 5))])
-    ports = distinct_free_ports(2)
-    async with running_workers(config, matcher_settings(), tmp_path, 2, web_ports=list(ports)) as workers:
+    async with running_workers(config, matcher_settings(), tmp_path, 2, web_ports=[0, 0]) as workers:
+        ports = [worker.app.conf.web_port for worker in workers]  # bound when built (port 0), served at the start
         await wait_until_quiet(config, watched_topics(workers[0]), workers[0].app.conf.id)
         # The call after the two (on another topic it could come first: a customer known only by the phone).
         async with EventProducer(config, serializer) as producer:
@@ -177,8 +176,8 @@ async def test_with_tokens_set_the_screen_pop_asks_for_one_and_workers_forward_w
             Outgoing(CONTACT_EVENTS.name(config.topics), f"call-{i}",
                      interaction([account], minutes=i, interaction_id=f"call-{i}"))
             for i, account in enumerate(accounts)])
-    ports = distinct_free_ports(2)
-    async with running_workers(config, matcher_settings(), tmp_path, 2, web_ports=list(ports)) as workers:
+    async with running_workers(config, matcher_settings(), tmp_path, 2, web_ports=[0, 0]) as workers:
+        ports = [worker.app.conf.web_port for worker in workers]  # bound when built (port 0), served at the start
         await wait_until_quiet(config, watched_topics(workers[0]), workers[0].app.conf.id)
         url = f"http://127.0.0.1:{ports[0]}/customers/lookup"
         async with aiohttp.ClientSession() as http:

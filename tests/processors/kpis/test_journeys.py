@@ -31,7 +31,6 @@ from adapters.web.ingress import running_web_adapter
 from omnibus.cli import app as omnibus
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topic_admin import apply_topics
 from bus.topics import HANDOFF_EVENTS, KPI_AGGREGATES
 from bus.clock import SystemClock
@@ -162,8 +161,8 @@ async def test_known_journeys_give_the_hand_computed_kpis(
     settings = await settings_with_topics(bootstrap_servers)
     await apply_topics(settings, changelogs(settings))  # faust's own, ahead of its start: no metadata race
     day_key = lambda channel, site: f"DAY|{to_micros(DAY) - to_micros(DAY) % DAY_US}|{channel}|{site}"
-    identity_port, kpis_port = distinct_free_ports(2)  # both bound only later, at the workers' start
-    identity_settings = IdentitySettings(hmac_key=SecretStr(HMAC_KEY), web_port=identity_port,
+    # Port 0: each worker's web server binds its port when the worker is built and serves on that socket.
+    identity_settings = IdentitySettings(hmac_key=SecretStr(HMAC_KEY), web_port=0,
                                          **IDENTITY_MERGES_ON_ANY_LINK)
     async with contextlib.AsyncExitStack() as stack:
         web = await stack.enter_async_context(running_web_adapter(
@@ -173,10 +172,11 @@ async def test_known_journeys_give_the_hand_computed_kpis(
             sites={"paris": SiteSettings(access_keys=(SecretStr(SITE_KEY),), sla_threshold_s=20)})))
         branch = await stack.enter_async_context(running_branch_adapter(
             settings, BranchSettings(port=0, terminal_tokens={TERMINAL: SecretStr(TOKEN)})))
-        identity = IdentityProcessor(settings, identity_settings, web_port=identity_port, datadir=str(tmp_path / "identity"))
-        kpis = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.5, web_port=kpis_port),
+        identity = IdentityProcessor(settings, identity_settings, web_port=0, datadir=str(tmp_path / "identity"))
+        kpis = build_worker(settings, KpisSettings(tick_interval_s=0.5, metrics_refresh_s=0.5, web_port=0),
                             SystemClock(),
                             datadir=str(tmp_path / "kpis"), broker_commit_every=50, broker_commit_interval=0.5)
+        identity_port, kpis_port = identity.app.conf.web_port, kpis.app.conf.web_port
         assert {spec.name(settings.topics) for spec in changelogs(settings)} == {
             table.changelog_topic.get_topic_name() for table in (kpis.ledger.store, kpis.rollup.store)}
         for app in (identity.app, kpis.app):

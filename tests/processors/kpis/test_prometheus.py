@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from bus.config import MetricsSettings
 from bus.metrics import serve_metrics
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
+from bus.stack import ports
 from bus.stack.ports import free_port
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, KPI_MERGES, KPI_PARTIALS
@@ -42,26 +46,88 @@ pytestmark = [
 QUERY = 'omnibus_kpi_ratio{kpi="service_level",channel="CALL_CENTER",site="paris",period="day"}'
 
 
+PORT_RETRIES = 3  # starts on a newly drawn port when another process bound the one drawn first
+
+
 @pytest.fixture
 def prometheus(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """(its port, its config file): the config is written by the test before the first scrape matters."""
-    port = free_port()
+    with running_prometheus(tmp_path) as started:
+        yield started
+
+
+@contextmanager
+def running_prometheus(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """Prometheus on a free port, ready (``/-/ready``), until the block ends. It binds the port it is given: one
+    another process binds first ("address already in use" in its log) is drawn again, up to ``PORT_RETRIES``
+    starts; AssertionError naming the port when it still cannot start."""
     config = tmp_path / "prometheus.yml"
     config.write_text("global: {scrape_interval: 1s}\n")
-    process = subprocess.Popen(
-        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle", "--log.level=warn"],
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "prometheus.log").open("w"),
-    )
+    for attempt in range(1, PORT_RETRIES + 1):
+        port, log = free_port(), tmp_path / f"prometheus-{attempt}.log"
+        with log.open("w") as sink:
+            process = subprocess.Popen(
+                ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+                 f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle", "--log.level=warn"],
+                stdout=subprocess.DEVNULL, stderr=sink,
+            )
+        try:
+            if _ready(process, port):
+                break
+            said = log.read_text(errors="replace")
+            assert "address already in use" in said and attempt < PORT_RETRIES, (
+                f"prometheus did not start on port {port} (attempt {attempt} of {PORT_RETRIES}):\n{said[-2000:]}")
+            print(f"prometheus: port {port} taken before it bound it, starting again on another")
+        except BaseException:
+            _stop(process)
+            raise
     try:
         yield port, config
     finally:
-        process.terminate()
+        _stop(process)
+
+
+def _ready(process: subprocess.Popen[bytes], port: int, timeout_s: float = 60.0) -> bool:
+    """True once ``/-/ready`` answers 200; False when ``process`` exits first."""
+    deadline = time.monotonic() + timeout_s
+    while process.poll() is None:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"prometheus on port {port} not ready within {timeout_s:.0f} s"
+        time.sleep(0.2)
+    return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_prometheus_whose_port_is_taken_before_it_binds_starts_on_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as held:  # another server on the port drawn first
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = int(held.getsockname()[1])
+        draws: list[int] = []
+
+        def taken_first(host: str = "127.0.0.1") -> int:
+            draws.append(taken if not draws else ports.free_port(host))
+            return draws[-1]
+
+        monkeypatch.setattr(sys.modules[__name__], "free_port", taken_first)
+        with running_prometheus(tmp_path) as (port, _):
+            assert port != taken and len(draws) == 2
+            assert _get(f"http://127.0.0.1:{port}/api/v1/status/buildinfo")["status"] == "success"
 
 
 def _get(url: str) -> dict:

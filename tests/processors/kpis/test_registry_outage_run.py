@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from bus.app import PORT_CHOSEN_EVENT
+from bus.metrics import LISTENING_EVENT
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, KPI_AGGREGATES
 from processors.kpis.agent import changelogs
@@ -55,16 +56,16 @@ async def test_a_kpi_worker_waits_out_a_registry_stopped_mid_stream_and_loses_no
     try:
         config = await settings_with_topics(bootstrap_servers, partitions=2, registry={"url": registry.url})
         await apply_topics(config, changelogs(config))
-        web_port, metrics_port = distinct_free_ports(2)
         env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
                "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_REGISTRY__URL": registry.url,
-               "OMNIBUS_METRICS__PORT": str(metrics_port), "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(web_port),
+               "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": "0",  # bound by the worker
                "OMNIBUS_PROCESSOR_KPIS__TICK_INTERVAL_S": "1"}
-        ready_url = f"http://127.0.0.1:{web_port}/ready"
         contacts, handoffs = CONTACT_EVENTS.name(config.topics), HANDOFF_EVENTS.name(config.topics)
         now = datetime.now(UTC)
         serializer, _ = build_serde(config.registry)
         with omnibus_command(["kpis", "run"], env, work) as worker:
+            web_port, metrics_port = worker.port(PORT_CHOSEN_EVENT), worker.port(LISTENING_EVENT)
+            ready_url = f"http://127.0.0.1:{web_port}/ready"
             async with EventProducer(config, serializer) as producer:
                 # Once the clock ticks have closed windows on both partitions, a contact 30 days old is too late to
                 # count: the worker decodes it (its schema id cached) and publishes nothing (KpiAggregate unregistered).

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bus.app import PORT_CHOSEN_EVENT
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, KPI_AGGREGATES
 from processors.kpis.agent import changelogs
@@ -27,10 +27,9 @@ pytestmark = [pytest.mark.kafka, pytest.mark.timeout(180)]
 async def test_the_kpi_worker_counts_serves_and_stops_on_sigterm(bootstrap_servers: str, tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=2)
     await apply_topics(config, changelogs(config))  # faust's own, ahead of its start: no metadata race
-    web_port, metrics_port = distinct_free_ports(2)
     env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
-           "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_METRICS__PORT": str(metrics_port),
-           "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(web_port), "OMNIBUS_PROCESSOR_KPIS__TICK_INTERVAL_S": "1"}
+           "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_METRICS__PORT": "0",  # port 0: bound by the worker itself
+           "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": "0", "OMNIBUS_PROCESSOR_KPIS__TICK_INTERVAL_S": "1"}
 
     def aggregates() -> list:
         landed = asyncio.run(read_events(config, KPI_AGGREGATES))
@@ -38,7 +37,7 @@ async def test_the_kpi_worker_counts_serves_and_stops_on_sigterm(bootstrap_serve
 
     def served() -> dict | None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/kpis?granularity=DAY", timeout=5) as response:  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{worker.port(PORT_CHOSEN_EVENT)}/kpis?granularity=DAY", timeout=5) as response:  # noqa: S310
                 found = json.loads(response.read())["aggregates"]
         except OSError:
             return None

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from bus.app import PORT_CHOSEN_EVENT
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS
 from processors.kpis.agent import changelogs
@@ -48,11 +48,10 @@ def get(port: int, path: str) -> tuple[int, Any]:
 async def test_either_of_two_workers_answers_every_window(bootstrap_servers: str, tmp_path: Path) -> None:
     config = await settings_with_topics(bootstrap_servers, partitions=PARTITIONS)
     await apply_topics(config, changelogs(config))
-    ports = distinct_free_ports(4)
     common = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
               "OMNIBUS_TOPICS__PARTITIONS": str(PARTITIONS), "OMNIBUS_PROCESSOR_KPIS__TICK_INTERVAL_S": "1"}
-    envs = [{**common, "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": str(web), "OMNIBUS_METRICS__PORT": str(metrics)}
-            for web, metrics in (ports[:2], ports[2:])]
+    # port 0: each worker binds its ports itself and logs them
+    envs = [{**common, "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": "0", "OMNIBUS_METRICS__PORT": "0"} for _ in range(2)]
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     contacts = [interaction(hour - timedelta(hours=h) + timedelta(minutes=10), channel=channel, site=site)
                 for h in range(3) for channel, site in PLACES]
@@ -77,7 +76,7 @@ async def test_either_of_two_workers_answers_every_window(bootstrap_servers: str
 
     with omnibus_command(["kpis", "run"], envs[0], tmp_path) as one, \
             omnibus_command(["kpis", "run"], envs[1], tmp_path) as two:
-        web = (ports[0], ports[2])
+        web = (one.port(PORT_CHOSEN_EVENT), two.port(PORT_CHOSEN_EVENT))
 
         def split() -> bool:
             first, second = owned(web[0]), owned(web[1])

@@ -18,17 +18,18 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
+from bus.app import PORT_CHOSEN_EVENT
 from bus.config import OmnibusSettings
+from bus.metrics import LISTENING_EVENT
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topics import CUSTOMER_EVENTS, MARKETING_INSTRUCTIONS_CALL_CENTER, MARKETING_OFFERS, MARKETING_RESPONSES
 from processors.offers.agent import INPUT_TOPICS
 from processors.offers.campaigns import defined
 from processors.sole_worker import SPLIT_LINE, WHOLE_LINE
 from tests.processors.offers.factories import envelope, offer
 from tests.support.kafka_io import one_per_event_id, read_events
-from tests.support.processes import assert_clean_exit, omnibus_command
+from tests.support.processes import Command, assert_clean_exit, omnibus_command
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -84,15 +85,19 @@ async def probe(http: aiohttp.ClientSession, url: str) -> tuple[int, dict[str, A
 
 
 class Worker:
-    """One ``omnibus offers run``: its web and metrics ports."""
+    """One ``omnibus offers run`` on port 0 (web and metrics): the ports it bound, from its log (``started``)."""
 
-    def __init__(self, web: int, metrics: int) -> None:
-        self.web, self.metrics = f"http://127.0.0.1:{web}", f"http://127.0.0.1:{metrics}"
+    def __init__(self) -> None:
+        self.web = self.metrics = ""
         self.last: tuple[int, dict[str, Any]] = (0, {})  # the last /ready answer, for a failure's message
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
-        return {**base, "OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": self.web.rpartition(":")[2],
-                "OMNIBUS_METRICS__PORT": self.metrics.rpartition(":")[2]}
+        return {**base, "OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": "0", "OMNIBUS_METRICS__PORT": "0"}
+
+    def started(self, command: Command) -> Command:
+        self.web = f"http://127.0.0.1:{command.port(PORT_CHOSEN_EVENT)}"
+        self.metrics = f"http://127.0.0.1:{command.port(LISTENING_EVENT)}"
+        return command
 
     async def split(self, http: aiohttp.ClientSession) -> tuple[int, int] | None:
         """(held, total) when ``/ready`` answers 503 because this worker holds only part of the partitions."""
@@ -123,8 +128,7 @@ async def test_tester49_f2_a_second_offers_worker_stops_both_and_nothing_is_lost
     base = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
             "OMNIBUS_TOPICS__PARTITIONS": str(PARTITIONS), "OMNIBUS_LOG__LEVEL": "WARNING",
             "OMNIBUS_PROCESSOR_OFFERS__POLICY": '{"quiet_hours": null}'}
-    ports = distinct_free_ports(4)
-    first, second = Worker(ports[0], ports[1]), Worker(ports[2], ports[3])
+    first, second = Worker(), Worker()
     lookup = "/customers/lookup/offers?type=PHONE&value=0612000001&channel=CALL_CENTER"
     await publish(settings, (CUSTOMER_EVENTS, "cus_erin", customer_created("cus_erin", PHONE)),
                   (MARKETING_OFFERS, "t49-savings", defined(offer("t49-savings"))))
@@ -133,13 +137,13 @@ async def test_tester49_f2_a_second_offers_worker_stops_both_and_nothing_is_lost
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             with omnibus_command(["offers", "run"], first.env(base), tmp_path) as one:
-                started.append(one)
+                started.append(first.started(one))
                 shown = await until(lambda: instructions(settings, "SHOW"), "the SHOW for the customer")
                 assert set(shown) == {"cus_erin"}
                 await until(lambda: first.ready(http), "the first worker ready")
 
                 with omnibus_command(["offers", "run"], second.env(base), tmp_path) as two:
-                    started.append(two)
+                    started.append(second.started(two))
                     # both hold part of the partitions: neither processes, both say why, together they hold them all
                     held = [await first.saying_split(http), await second.saying_split(http)]
                     assert {t for _, t in held} == {total} and sum(h for h, _ in held) == total, held

@@ -32,7 +32,7 @@ from adapters.branch.ingress import BranchIngress
 from adapters.branch.mapper import CounterMapper
 from bus.config import OmnibusSettings
 from bus.stack.kafka import KafkaBroker
-from bus.stack.ports import distinct_free_ports
+from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS
 from tests.support.kafka_io import read_events
 from tests.support.settings import settings_with_topics
@@ -150,18 +150,19 @@ async def until(condition: Callable[[], bool], timeout_s: float, what: str) -> N
 
 
 async def test_kill_9_adapter_restart_and_broker_outage_lose_and_duplicate_nothing(tmp_path: Path) -> None:
-    # one call: ports drawn apart could coincide (the broker binds its two only at start, after the adapter's is drawn)
-    port, controller_port, adapter_port = distinct_free_ports(3)
-    broker = KafkaBroker(tmp_path / "stack", port=port, controller_port=controller_port, keep_data=True)
-    branch = BranchSettings(
-        terminal_tokens=TERMINALS, port=adapter_port, publish_timeout_s=3, retry_after_s=1,
-        dedupe_path=tmp_path / "adapter-dedupe.sqlite3",
-    )
-    agents = Agents(tmp_path, branch.port)
-    feeding_done = asyncio.Event()
-    before = {name: _adapter_metric(name) for name in ("duplicates", "unavailable")}
+    # The broker draws its ports and draws again if another process binds one first; started again, it keeps them.
+    # The adapter's port is drawn once its ports are bound (drawn before, they could coincide); the agents are told it
+    # before the adapter starts, and the adapter starts twice on it.
+    broker = KafkaBroker(tmp_path / "stack", keep_data=True)
     broker.start()  # from the main thread: the JVM is tied to it and dies with the test run
     try:
+        branch = BranchSettings(
+            terminal_tokens=TERMINALS, port=free_port(), publish_timeout_s=3, retry_after_s=1,
+            dedupe_path=tmp_path / "adapter-dedupe.sqlite3",
+        )
+        agents = Agents(tmp_path, branch.port)
+        feeding_done = asyncio.Event()
+        before = {name: _adapter_metric(name) for name in ("duplicates", "unavailable")}
         settings = await settings_with_topics(broker.bootstrap_servers, partitions=3)
         agents.enqueue(60)  # a morning offline: queued before the agents ever ran
         held = asyncio.Event()

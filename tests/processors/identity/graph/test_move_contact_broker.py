@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS, CUSTOMER_CONTACTS, CUSTOMER_EVENTS, IDENTIFIERS_OBSERVED
 from omnibus.cli import app as omnibus
 from processors.identity.cli_common import _publish
@@ -53,8 +52,8 @@ async def test_an_operator_moves_a_visit_to_the_right_customer(bootstrap_servers
                         "TOPICS__PARTITIONS": "2", "PROCESSOR_IDENTITY__HMAC_KEY": HMAC_KEY}.items():
         monkeypatch.setenv(f"OMNIBUS_{name}", value)
 
-    (port,) = distinct_free_ports(1)
-    async with running_workers(config, settings(), tmp_path, 1, web_ports=[port]) as workers:
+    async with running_workers(config, settings(), tmp_path, 1, web_ports=[0]) as workers:
+        port = workers[0].app.conf.web_port  # bound when the worker was built (port 0), served on at its start
         group = workers[0].app.conf.id
         await wait_until_quiet(config, watched_topics(workers[0]), group, timeout_s=QUIET_WITHIN_S)
         owners = await assignments(config)

@@ -28,7 +28,6 @@ import pytest
 
 from bus.producer import EventProducer, Outgoing
 from bus.serde import Event, build_serde
-from bus.stack.ports import distinct_free_ports
 from bus.topics import (
     BUSINESS_EVENTS,
     CONTACT_EVENTS,
@@ -107,8 +106,8 @@ async def test_a_contact_follows_the_identifiers_an_operator_splits_off(bootstra
             Outgoing(BUSINESS_EVENTS.name(config.topics), ACCOUNT[1],  # tester17 M1: a customer-master line
                      account_opened(ACCOUNT[1], [PHONE], minutes=6))])
 
-    (port,) = distinct_free_ports(1)
-    async with running_workers(config, settings(), tmp_path, 1, web_ports=[port]) as workers:
+    async with running_workers(config, settings(), tmp_path, 1, web_ports=[0]) as workers:
+        port = workers[0].app.conf.web_port  # bound when the worker was built (port 0), served on at its start
         group = workers[0].app.conf.id
         await wait_until_quiet(config, watched_topics(workers[0]), group, timeout_s=QUIET_WITHIN_S)
         owners = await assignments(config)
