@@ -4,6 +4,7 @@ import logging
 import pytest
 from hypothesis import given, strategies as st
 
+from bus.issued_ids import ISSUED
 from bus.logging import configure_logging, get_logger
 from bus.redact import field_kind, may_hold_identifier, redact, scrub_text, token
 
@@ -72,7 +73,9 @@ def test_log_lines_never_carry_identifiers(level: str, capsys: pytest.CaptureFix
     for line in lines:
         text = " ".join(str(value) for key, value in json.loads(line).items() if key != "timestamp")
         for secret in [*SECRETS, *KEYED_SECRETS]:
-            assert secret not in text and not fragments(secret) & set(_windows(text)), (secret, text)
+            # the tokens standing for values are hex of a per-process random key: a 4-digit run in one is chance
+            assert secret not in text and not fragments(secret) & set(_windows(ISSUED.sub("[issued]", text))), \
+                (secret, text)
     if level == "DEBUG":
         assert f"key=<31 bytes> value=<{len(value)} bytes>" in lines[-2]  # a record's key and value: sizes only
 

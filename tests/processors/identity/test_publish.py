@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bus.config import TopicSettings
+from bus.issued_ids import ISSUED
 from bus.logging import configure_logging
 from bus.serde import SerdeContext
 from processors.identity.announcements import Announcer
@@ -79,6 +80,7 @@ def test_a_workers_log_holds_no_identifier_value_at_any_level(level: str, capsys
     secrets = [*VALUES.values(), BOB_USER[1]]
     for line in lines:
         text = " ".join(str(value) for key, value in json.loads(line).items() if key != "timestamp")
-        windows = {text[i:i + 4] for i in range(len(text) - 3)}
+        shown = ISSUED.sub("[issued]", text)  # tokens and customer ids: hex, a 4-digit run in one is chance
+        windows = {shown[i:i + 4] for i in range(len(shown) - 3)}
         for secret in secrets:
             assert secret not in text and not fragments(secret) & windows, (secret, text[:300])
