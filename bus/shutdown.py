@@ -36,6 +36,7 @@ from typing import Any
 
 from bus.lag_watchdog import CHANGELOG_SUFFIX
 from bus.logging import flush_repeats, get_logger
+from bus.registry_outage import OUTAGE, RegistryOutage
 
 STOP_DEADLINE_EXIT = 124  # what GNU timeout(1) exits with when the command timed out
 HUNG_STOP_S = 20.0  # a stop unfinished after this many seconds is hung: /live 503 (processors stop within ~15 s)
@@ -52,8 +53,10 @@ class StopDeadline:
     """
 
     def __init__(self, deadline_s: float, *, exit: Callable[[int], Any] = os._exit,  # noqa: A002 - its name
-                 exit_status: int = STOP_DEADLINE_EXIT) -> None:
+                 exit_status: int = STOP_DEADLINE_EXIT, registry: RegistryOutage = OUTAGE) -> None:
         self.deadline_s = deadline_s
+        self._registry = registry
+        self._registry_down_at_stop = False  # the schema registry was not answering when the stop began
         self._exit = exit
         self._exit_status = exit_status
         self._counters: dict[str, Counter] = {}
@@ -83,6 +86,7 @@ class StopDeadline:
             self._timer.name = "omnibus-stop-deadline"
             self._timer.start()
             self.armed_at = self._clock()
+            self._registry_down_at_stop = self._registry.ongoing()
 
     def stopping_for(self) -> float | None:
         """Seconds since the stop began (``arm``), None while no stop began."""
@@ -106,6 +110,13 @@ class StopDeadline:
                 counts[what] = UNKNOWN
         return counts
 
+    def likely_cause(self) -> str:
+        """What the ``error:`` line asks the operator to look at: the schema registry when it was not answering as
+        the stop began or is not now (a stop waits on its look-ups: ``bus.registry_outage``), else Kafka."""
+        if self._registry_down_at_stop or self._registry.ongoing():
+            return "the schema registry was not answering: is it reachable?"
+        return "is Kafka reachable?"
+
     def expire(self) -> None:
         """Log what is abandoned, write the ``error:`` line, exit."""
         counts = self.abandoned()
@@ -113,7 +124,7 @@ class StopDeadline:
         summary = ", ".join(f"{what.replace('_', ' ')}: {n if n != UNKNOWN else 'unknown'}"
                             for what, n in counts.items())
         flush_repeats()  # every log line before the error line, all before the exit
-        sys.stderr.write(f"error: the stop did not finish within {self.deadline_s:g} s (is Kafka reachable?); "
+        sys.stderr.write(f"error: the stop did not finish within {self.deadline_s:g} s ({self.likely_cause()}); "
                          f"abandoned{' ' + summary if summary else ' nothing tracked'} (nothing is lost: no event "
                          "Kafka did not acknowledge was answered 2xx, and records not committed are read again)\n")
         sys.stderr.flush()

@@ -22,6 +22,8 @@ from faust.types import TP
 
 from bus import shutdown
 from bus.config import load_settings
+from bus.errors import SchemaRegistryError
+from bus.registry_outage import RegistryOutage
 from bus.topics import CONTACT_EVENTS
 from tests.faults.stack import Proc, Stack, stack
 from tests.faults.traffic import WebTraffic
@@ -59,6 +61,21 @@ def test_an_armed_deadline_logs_the_counts_and_exits_124(capsys: pytest.CaptureF
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: the stop did not finish within 0.01 s"), err
     assert "unacknowledged events: 3" in last
+
+
+def test_a_stop_begun_during_a_registry_outage_names_the_registry_not_kafka(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A worker stopped while the registry hung was told "is Kafka reachable?" though Kafka was fine; its waiting
+    # look-ups are cancelled by the stop, so the outage may be over (``left``) by the time the deadline passes.
+    outage = RegistryOutage()
+    outage.failed(SchemaRegistryError("schema registry at http://registry unreachable", retriable=True))
+    statuses, done, exit_ = recording_exit()
+    deadline = shutdown.StopDeadline(0.05, exit=exit_, registry=outage)
+    deadline.arm()
+    outage.left()
+    assert done.wait(30)
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "schema registry was not answering" in last and "Kafka" not in last.split(";")[0], last
 
 
 def test_a_second_signal_does_not_push_the_deadline_back() -> None:
