@@ -76,8 +76,8 @@ def applied(ctx: Node, message: Apply) -> None:
                         if not (0 < rank < entry.rank and entry.kept in message.kept_apart)]
     for entry in list(state.kept_sides):
         early = [key for key in entry.ids if key in state.members
-                 and 0 < (rank := member_rank(state.members[key]) & BANDS) < entry.rank
-                 and recalls(state.ranks_applied, str(rank))]
+                 and 0 < (held_at := member_rank(state.members[key]) & BANDS) < entry.rank
+                 and recalls(state.ranks_applied, str(held_at))]
         if early:
             state.kept_sides = [other for other in state.kept_sides if other != entry]
             held = ctx.policy.plan_order([key for key in entry.ids if key in state.members])
