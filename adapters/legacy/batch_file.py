@@ -31,8 +31,10 @@ from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map
 from adapters.legacy.revisions import LineRevision, RevisionStore, content_digest, next_revision
 from adapters.legacy.snapshot import GONE_DIGEST, SnapshotLines
 from adapters.legacy.tenant_change import HolderLines, holder_of, with_closure
+from adapters.legacy.token_fields import token_fields
 from bus.errors import RawRecord
 from bus.identifiers.metrics import REJECTED_TRAITS
+from bus.identifiers.settings import HMAC_KEY_VARIABLE
 from bus.identifiers.traits import INVALID
 from bus.logging import get_logger
 
@@ -63,6 +65,8 @@ class FileImport(ResumableSource[tuple[int, int]]):
         self._shape = line_shape(layout, columns)  # a refused line's clear copy (``bus.dead_letter_lines``)
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
         self._revisions = revisions
+        # fields whose content cannot be compared with their key's last revision (compared as tokens): no token key
+        self._untokenised = [] if ctx.normaliser.tokenises or not layout.key else token_fields(layout.fields)
         # this chunk's lines of a keyed layout (a chunk tried again maps its lines again: the same revisions), and
         # the latest revision per key among them (a key twice in one chunk: the second line follows the first)
         self._lines: dict[int, LineRevision] = {}
@@ -145,6 +149,7 @@ class FileImport(ResumableSource[tuple[int, int]]):
         that dead-letters them (``on_change``)."""
         revision = self._lines.get(number)
         if revision is None:
+            self._refuse_untokenised(fields)
             last = self._latest.get(key)
             # a key an earlier version published under its written id keeps that revision: the same content is a
             # duplicate the dedupe store knows, other content chains from it to an id of the new form
@@ -161,6 +166,17 @@ class FileImport(ResumableSource[tuple[int, int]]):
             raise RejectedInput("the line's key was published before with other content (the layout's on_change "
                                 "is dead-letter)", code="changed_line")
         return revision
+
+    def _refuse_untokenised(self, fields: dict[str, Any]) -> None:
+        """``RejectedInput`` (``no_token_key``) for a keyed line holding a national ID or card number while no token
+        key is set: its content is compared with its key's last revision with them as tokens, so it would read as
+        changed and be published again without them. ``import-batch`` refuses such a layout before reading
+        (``adapters.legacy.token_fields``); this keeps any other caller from re-versioning an unchanged line."""
+        named = [name for name in self._untokenised if fields.get(name) not in (None, "")]
+        if named:
+            raise RejectedInput(f"field {named[0]} cannot be compared with what its key published before: no HMAC key "
+                                f"is set ({HMAC_KEY_VARIABLE}) and it leaves only as its token; set it and import "
+                                "the file again", code="no_token_key")
 
     def describe(self, batch: Batch[tuple[int, int]], index: int, error: RejectedInput) -> RejectedInput:
         number = batch.items[index].native[0]

@@ -35,8 +35,9 @@ from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_d
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.layout_check import DEFAULT_LINES, check_lines, unpublished_error
-from adapters.legacy.mapper import LegacyContext, card_fields_without_key
+from adapters.legacy.mapper import LegacyContext
 from adapters.legacy.snapshot import ALLOW_MASS_CLOSE, CloseLimit
+from adapters.legacy.token_fields import without_token_key
 from bus import topic_watch
 from bus.bootstrap import bad_settings_exit, exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
@@ -152,7 +153,8 @@ def import_batch_command(
     prefix publishes nothing new there (the memory is per cluster and prefix: docs/legacy-batch.md).
     Exit codes: 0 every line published (or a duplicate); 3 (``EXIT_REJECTED_LINES``) the files were imported but lines
     of them were rejected and dead-lettered (0 with --rejected-ok, unless every line of a file was); 2 bad settings (a
-    layout reading card numbers while no OMNIBUS_IDENTIFIERS__HMAC_KEY is set: cards leave only as tokens) or a
+    layout reading national IDs or card numbers while no OMNIBUS_IDENTIFIERS__HMAC_KEY is set: they leave only as
+    tokens; nothing read) or a
     layout that is invalid or does not describe a file (one ``error:`` line), or a topic it publishes to does not exist
     (``omnibus topics apply``), found at start or while importing; 69 (``KAFKA_UNAVAILABLE_EXIT``) Kafka cannot be
     reached at start, or stopped acknowledging for longer than ``OMNIBUS_PRODUCER__GIVE_UP_AFTER_S`` (the import waits
@@ -220,10 +222,10 @@ def check_layout_command(
     national ID while no scheme is set: OMNIBUS_IDENTIFIERS__NATIONAL_ID_SCHEMES; a column that holds something
     else), or a sample file of a layout with a header has none (zero bytes, or a blank first line: a failed export, of
     which ``import-batch`` imports nothing and exits 3 too; nothing of it checked: give a complete export); 2 the
-    layout is invalid or does not describe a file, or it reads card numbers while no OMNIBUS_IDENTIFIERS__HMAC_KEY is
-    set (one ``error:`` line). Each file's count also gives what the lines would lose (identifiers, traits) and the
-    card or order status words no list knows (published as UNKNOWN: map them with the status field's
-    ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
+    layout is invalid or does not describe a file, or it reads national IDs or card numbers while no
+    OMNIBUS_IDENTIFIERS__HMAC_KEY is set (one ``error:`` line). Each file's count also gives what the lines would lose
+    (identifiers, traits) and the card or order status words no list knows (published as UNKNOWN: map them with the
+    status field's ``status_words``). Layouts: docs/legacy-batch.md and docs/examples/layouts."""
     settings, adapter = _settings()
     try:
         layout = load_layout(layout_path, declared_references(settings, adapter))
@@ -260,9 +262,10 @@ def check_layout_command(
 
 
 def _exit_without_token_key(path: Path, layout: Layout, settings: OmnibusSettings, adapter: LegacySettings) -> None:
-    """Exit 2 (bad settings) with one ``error:`` line when ``layout`` is about card numbers and no HMAC key is set
-    (``mapper.card_fields_without_key``): said once, before a line is read, not as a rejection per line."""
-    error = card_fields_without_key(layout.fields, context(settings, adapter, layout.phone_region, layout).normaliser)
+    """Exit 2 (bad settings) with one ``error:`` line when ``layout`` reads national IDs or card numbers and no HMAC
+    key is set (``token_fields.without_token_key``): said once, before a line is read, not as a dropped ID or a
+    rejection per line."""
+    error = without_token_key(layout.fields, context(settings, adapter, layout.phone_region, layout).normaliser)
     if error is not None:
         exit_with_message(f"layout {path}: {error}")
 

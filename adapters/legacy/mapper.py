@@ -238,22 +238,11 @@ def _role(f: Fields) -> str | None:
 CARD_FIELDS = ("card_number", "new_card_number")
 
 
-def card_fields_without_key(fields: Mapping[str, Any], normaliser: IdentifierNormaliser) -> str | None:
-    """The error of a layout of ``fields`` naming a card number (``CARD_FIELDS``) while ``normaliser`` has no token
-    key: every line of it would be refused for want of a setting, not for its data, so check-layout and import-batch
-    say it once, before reading a line (exit 2, bad settings); None when the layout names none or a key is set."""
-    named = [name for name in CARD_FIELDS if name in fields]
-    if not named or normaliser.tokenises:
-        return None
-    return (f"it reads card numbers ({', '.join(named)}), published only as tokens, and no HMAC key is set: set "
-            f"{HMAC_KEY_VARIABLE} (the key identity tokenises with) and run again; nothing was read or published")
-
-
 def _card_token(f: Fields, name: str, raw: str | None) -> dict[str, str] | None:
     """The CARD identifier (its token) of ``raw``, the record's ``name`` field; ``RejectedInput`` when it is not a
     card number (the reason names the field and the rule, never the value), or when no token key is set (the reason
-    names the setting: the source is not at fault; a file import says so before reading: ``card_fields_without_key``).
-    """
+    names the setting: the source is not at fault; a file import says so before reading:
+    ``adapters.legacy.token_fields``)."""
     if raw is None:
         return None
     card = f.ctx.normaliser.normalise("CARD", raw)
