@@ -106,7 +106,7 @@ class CallCenterIngress:
             calls[index], latest[call.contact_id] = call, call.updated_at
             return record
 
-        contacts = sorted({str(item.record.get("ContactId")) for item in items if isinstance(item.record, dict)})
+        contacts = sorted({str(mapper_ctr.contact_key(item.record)) for item in items if isinstance(item.record, dict)})
         async with AsyncExitStack() as stack:
             for contact in contacts:  # sorted: no deadlock between overlapping batches
                 await stack.enter_async_context(self._state.hold(contact))

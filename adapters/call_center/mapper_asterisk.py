@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from adapters.base import clock, csv_lines
 from adapters.base.mapper import MappedRecord
+from adapters.base.whole_ids import id_text
 from adapters.call_center.attributes import caller_number
 from adapters.call_center.config import ASTERISK_BASE_COLUMNS
 from adapters.call_center.errors import RejectedInput, malformed
@@ -151,6 +152,7 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
     outbound = row["dcontext"] in site.asterisk_outbound_contexts
     connected_at = answer if answered and (row["dstchannel"] or not queued) else None
 
+    sequence = id_text(row.get("sequence") or "")  # trimmed, as the uniqueid (``_contact_id``)
     contact_id = _contact_id(line, row, ctx.site_name)
     customer_number = row["dst"] if outbound else row["src"]
     properties = {"linkedid": row.get("linkedid", ""), "cdr_disposition": row["disposition"],
@@ -158,7 +160,7 @@ def cdr_call(line: str, ctx: MapContext) -> Call:
     return Call(
         source_system=SOURCE_SYSTEM,
         contact_id=contact_id,
-        version_id=contact_id if row.get("sequence") else _version_id(line, contact_id),
+        version_id=contact_id if sequence else _version_id(line, contact_id),
         site=ctx.site_name,
         initiation_method="OUTBOUND" if outbound else "INBOUND",
         initiated_at=start,
@@ -180,10 +182,11 @@ def map_cdr(line: str, ctx: MapContext) -> MappedRecord:
 
 
 def _contact_id(line: str, row: dict[str, str], site: str) -> str:
-    uniqueid = row.get("uniqueid")
+    """``<site>/<uniqueid>[/<sequence>]``, each read with the white space around it off (``whole_ids.id_text``, as
+    every id the adapters read); without a uniqueid, a digest of the line."""
+    uniqueid, sequence = (id_text(row.get(name) or "") for name in ("uniqueid", "sequence"))
     if not uniqueid:
         return f"{site}/cdr-{hashlib.sha256(line.encode()).hexdigest()[:24]}"
-    sequence = row.get("sequence")
     return f"{site}/{uniqueid}/{sequence}" if sequence else f"{site}/{uniqueid}"
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from adapters.base import wire
 from adapters.base.errors import BAD_ENCODING, BAD_JSON, FieldChecks
 from adapters.base.mapper import MappedRecord
+from adapters.base.whole_ids import id_text
 from adapters.call_center.attributes import (
     caller_number,
     contact_traits,
@@ -52,6 +53,11 @@ REQUIRED_FIELDS: dict[str, str] = {
     "DisconnectTimestamp": "when it ended (ISO 8601 with offset): a CTR is a finished contact",
     "LastUpdateTimestamp": "the CTR version's time (ISO 8601 with offset): a later version replaces an earlier one",
 }
+
+
+# The CTR's fields naming a contact: read with the white space around them off (``whole_ids.id_text``, as the counter
+# and the web hall read their ids), so `` X `` is contact ``X``: its version ids, event ids, case and store entry.
+CONTACT_ID_FIELDS = ("ContactId", "InitialContactId", "PreviousContactId", "NextContactId")
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ def _dumps(value: Any) -> bytes:
 def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     """Parse one CTR; raise ``RejectedInput`` naming every required field that is missing or malformed."""
     checks = FieldChecks()
-    contact_id = checks(_text, ctr.get("ContactId"), "ContactId")
+    contact_id = checks(_text, contact_key(ctr), "ContactId")
     last_update = checks(iso_time, ctr.get("LastUpdateTimestamp"), "LastUpdateTimestamp", SOURCE)
     initiated_at = checks(iso_time, ctr.get("InitiationTimestamp"), "InitiationTimestamp", SOURCE)
     disconnected_at = checks(iso_time, ctr.get("DisconnectTimestamp"), "DisconnectTimestamp", SOURCE)
@@ -163,7 +169,7 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
     # the declared references, which may not carry the caller's own number and the note may quote
     declared = ctx.references.declared_in(attributes, phones_of(caller.records()))
     disconnect_reason = _field(ctr, "DisconnectReason")
-    properties = {"initial_contact_id": _field(ctr, "InitialContactId"),
+    properties = {"initial_contact_id": _contact_field(ctr, "InitialContactId"),
                   "disconnect_reason": disconnect_reason, "channel": _field(ctr, "Channel")}
     handoff, handoff_refused = recorded_handoff(attributes, SOURCE)  # refused: the call goes without it
     offer, offer_refused = recorded_offer(attributes, SOURCE)  # refused: the call goes without it
@@ -184,8 +190,8 @@ def ctr_call(ctr: dict[str, Any], ctx: MapContext) -> Call:
         # an agent's note: scrubbed, but the declared references written in it kept
         disposition=ctx.references.text(
             _optional_text(attributes.get(settings.connect_disposition_attribute)) or "", declared) or None,
-        previous_contact_id=_field(ctr, "PreviousContactId"),
-        next_contact_id=_field(ctr, "NextContactId"),
+        previous_contact_id=_contact_field(ctr, "PreviousContactId"),
+        next_contact_id=_contact_field(ctr, "NextContactId"),
         transferred_by_source=bool(ctr.get("TransferCompletedTimestamp") or ctr.get("TransferredToEndpoint")),
         kind=CHANNEL_KINDS.get(_field(ctr, "Channel") or "VOICE", "UNKNOWN"),
         ended=connect_ended(disconnect_reason, connected=connected_at is not None),
@@ -218,6 +224,19 @@ def superseding(call: Call, published: datetime | None) -> Call:
 def map_ctr(ctr: dict[str, Any], ctx: MapContext, published: datetime | None = None) -> MappedRecord:
     """The events of one CTR; ``published``: the latest version of its contact already published (``superseding``)."""
     return call_events(superseding(ctr_call(ctr, ctx), published), ctx)
+
+
+def contact_key(ctr: dict[str, Any]) -> Any:
+    """The CTR's ``ContactId`` as it is read: text trimmed (``whole_ids.id_text``), anything else as it is (refused by
+    ``ctr_call``); the ingress holds a contact's versions under it, so `` X `` and ``X`` wait for each other."""
+    value = ctr.get("ContactId")
+    return id_text(value) if isinstance(value, str) else value
+
+
+def _contact_field(ctr: dict[str, Any], name: str) -> str | None:
+    """An optional field naming a contact (``CONTACT_ID_FIELDS``), trimmed; None when absent or blank."""
+    found = _field(ctr, name)
+    return (id_text(found) or None) if found is not None else None
 
 
 def _text(value: Any, field_name: str) -> str:

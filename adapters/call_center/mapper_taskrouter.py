@@ -19,6 +19,7 @@ from typing import Any
 
 from adapters.base import clock, wire
 from adapters.base.mapper import MappedRecord
+from adapters.base.whole_ids import id_text
 from adapters.call_center.attributes import (
     caller_number,
     contact_traits,
@@ -80,7 +81,10 @@ def twilio_time(raw: str, field_name: str) -> datetime:
 
 
 def task_sid(form: Mapping[str, str]) -> str:
-    sid = form.get("TaskSid") or (form.get("ResourceSid") if form.get("ResourceType") == "Task" else None)
+    """The task's sid (its contact id): ``TaskSid``, else a Task's ``ResourceSid``, white space around it off
+    (``whole_ids.id_text``, as every id the adapters read); ``RejectedInput`` (missing) without one."""
+    found = form.get("TaskSid") or (form.get("ResourceSid") if form.get("ResourceType") == "Task" else None)
+    sid = id_text(found) if found else None
     if not sid:
         raise missing("TaskSid", SOURCE)
     return sid
