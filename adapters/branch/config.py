@@ -30,7 +30,8 @@ class BranchSettings(AdapterSettings):
         None, description="Transactions that occurred before this instant (ISO 8601 with its offset) keep the bare "
         "transaction id as their transaction_id and interaction_id, as they were published before ids were scoped by "
         "terminal, so their re-sends stay duplicates; set it to the upgrade's time on a deployment that published "
-        "counter transactions before (README, upgrade notes); unset: every transaction's ids are "
+        "counter transactions before, once every counter agent's journal is drained (a transaction before it uploaded "
+        "for the first time after it gets the bare id too: README, upgrade notes); unset: every transaction's ids are "
         "counter:<terminal>:<transaction id>.",
     )
     phone_region: PhoneRegion = Field(

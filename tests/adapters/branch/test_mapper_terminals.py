@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters.base.mapper import MappedRecord
+from adapters.branch.config import BranchSettings
 from adapters.branch.mapper import CounterMapper
 from bus.config import TopicSettings
 from tests.adapters.branch.support import branch_settings
@@ -94,3 +96,18 @@ def test_a_transaction_before_the_upgrade_keeps_its_bare_id_so_its_re_send_is_a_
     # the events of the re-send are those published before the upgrade, ids and content
     before = values(mapped(first, scoped_ids_from=upgrade), INTERACTION)
     assert values(mapped(copy.deepcopy(first), scoped_ids_from=upgrade), INTERACTION) == before
+
+
+def test_a_first_upload_after_the_upgrade_of_transactions_before_it_keeps_bare_ids_as_the_docs_say() -> None:
+    """The documented limit of ``scoped_ids_from`` (a counter agent offline across the upgrade, tester52 F10): the
+    instant is compared with ``occurred_at``, not with the upload, so two terminals' transactions before it keep their
+    bare, equal ids even when uploaded for the first time after it (identity merges their customers:
+    ``test_terminal_scoped_contacts``). The setting's description, docs/settings.md and the README say so."""
+    upgrade = datetime(2026, 12, 2, 12, tzinfo=UTC)  # after both visits; both uploaded after it (``RECEIVED``)
+    ids = {values(mapped(upload, scoped_ids_from=upgrade), INTERACTION)[0]["interaction_id"] for upload in reported()}
+    assert ids == {"T-100"}
+    said = BranchSettings.model_fields["scoped_ids_from"].description or ""
+    assert "journal is drained" in said and "uploaded for the first time after it gets the bare id too" in said
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    assert "uploaded for the first time after it (a counter agent offline across the upgrade)" in " ".join(
+        readme.split())
