@@ -31,7 +31,7 @@ from adapters.legacy.mapper import COMPONENT, BusinessRecord, LegacyContext, map
 from adapters.legacy.revisions import LineRevision, RevisionStore, content_digest, next_revision
 from adapters.legacy.snapshot import GONE_DIGEST, SnapshotLines
 from adapters.legacy.tenant_change import HolderLines, holder_of, with_closure
-from adapters.legacy.token_fields import token_fields
+from adapters.legacy.token_fields import spelled_as_written, token_fields
 from bus.errors import RawRecord
 from bus.identifiers.metrics import REJECTED_TRAITS
 from bus.identifiers.settings import HMAC_KEY_VARIABLE
@@ -65,8 +65,10 @@ class FileImport(ResumableSource[tuple[int, int]]):
         self._shape = line_shape(layout, columns)  # a refused line's clear copy (``bus.dead_letter_lines``)
         self._left_out: dict[int, dict[str, str]] = {}  # line number -> traits left out (key -> reason), this chunk
         self._revisions = revisions
-        # fields whose content cannot be compared with their key's last revision (compared as tokens): no token key
-        self._untokenised = [] if ctx.normaliser.tokenises or not layout.key else token_fields(layout.fields)
+        # a keyed line's fields compared as their tokens (``revisions``: ``rest`` leaves them out), and those among
+        # them that cannot be compared at all in this run: no token key
+        self._secrets = token_fields(layout.fields) if layout.key else []
+        self._untokenised = [] if ctx.normaliser.tokenises else self._secrets
         # this chunk's lines of a keyed layout (a chunk tried again maps its lines again: the same revisions), and
         # the latest revision per key among them (a key twice in one chunk: the second line follows the first)
         self._lines: dict[int, LineRevision] = {}
@@ -154,10 +156,13 @@ class FileImport(ResumableSource[tuple[int, int]]):
             # a key an earlier version published under its written id keeps that revision: the same content is a
             # duplicate the dedupe store knows, other content chains from it to an id of the new form
             # identifiers compared as spelled, so a re-spelled IBAN is no change; as written, by an earlier version
-            spelled = content_digest(spelled_fields(fields, self._ctx.normaliser))
+            spelled = spelled_fields(fields, self._ctx.normaliser)
             earlier = last.revision if last else (
                 self._revisions.latest(key) or self._revisions.latest(written_line_id(self._layout, fields)))
-            revision = next_revision(key, spelled, earlier, same=(content_digest(fields),))
+            # a national ID refused under this run's settings (its schemes unset) is compared by the other fields
+            rest = content_digest({name: value for name, value in fields.items() if name not in self._secrets})
+            revision = next_revision(key, content_digest(spelled), earlier, same=(content_digest(fields),), rest=rest,
+                                     unsure=spelled_as_written(spelled, self._secrets))
             if earlier is not None and earlier.digest == GONE_DIGEST:
                 self._reopened.add(number)
         if revision.changed and self._layout.on_change == "dead-letter":

@@ -12,6 +12,12 @@ store keeps, per key, a digest of the line's fields and the line id its events w
 - changed (another digest): a newer fact under a new id derived from the revision it replaces and its own digest,
   so a re-run after a crash derives the same id (and its events the same event ids), and a line changed back to
   an earlier content is still a new fact, with an id of its own.
+
+A line's identifiers are compared as their spelling, a national ID as its token, which needs the identifier settings
+(the HMAC key, the national ID schemes). A run missing one spells such a value as written, which no earlier digest
+holds: every line would read as changed and be published again without the ID. So a revision also keeps ``rest``, the
+digest of the line's other fields: a line whose such value could not be spelled (``unsure``) and whose other fields
+are as published is no change, and keeps its key's revision, which a run with the settings compares as before.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ REVISIONS_FILE = "revisions.sqlite"  # beside the batch checkpoints, under the a
 class Revision:
     digest: str  # ``content_digest`` of the line's fields
     line_id: str  # the ``BusinessRecord.dedupe_id`` its events were published under
+    rest: str | None = None  # ``content_digest`` of its fields but the secrets (module docstring); None: not kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,17 +56,22 @@ def content_digest(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def next_revision(key: str, digest: str, last: Revision | None, *, same: Collection[str] = ()) -> LineRevision:
+def next_revision(key: str, digest: str, last: Revision | None, *, same: Collection[str] = (),
+                  rest: str | None = None, unsure: bool = False) -> LineRevision:
     """The revision of a line with plain id ``key`` and content ``digest`` after the key's ``last`` one (``None``:
     the key has none). A changed line's id is ``<key>@<16 hex digits>``, a digest of ``last``'s id and ``digest``.
     ``same``: other digests of this content, as an earlier version took them (identifiers as written), which are no
-    change either; the revision then takes ``digest``."""
+    change either; the revision then takes ``digest``. ``rest``: the digest of the line's fields but its secrets;
+    ``unsure``: a secret of it could not be spelled under this run's settings, so only ``rest`` tells a change (equal
+    to ``last``'s: no change, and ``last`` stays the key's revision)."""
     if last is None:
-        return LineRevision(key, Revision(digest, key), changed=False)
+        return LineRevision(key, Revision(digest, key, rest), changed=False)
     if last.digest == digest or last.digest in same:
-        return LineRevision(key, Revision(digest, last.line_id), changed=False)
+        return LineRevision(key, Revision(digest, last.line_id, rest), changed=False)
+    if unsure and rest is not None and last.rest == rest:
+        return LineRevision(key, last, changed=False)
     chained = hashlib.sha256(f"{last.line_id}|{digest}".encode()).hexdigest()[:16]
-    return LineRevision(key, Revision(digest, f"{key}@{chained}"), changed=True)
+    return LineRevision(key, Revision(digest, f"{key}@{chained}", rest), changed=True)
 
 
 class RevisionStore:
@@ -71,16 +83,21 @@ class RevisionStore:
         self._db = sqlite3.connect(str(path))  # a write opens a transaction: ``with self._db`` commits it
         self._db.execute("CREATE TABLE IF NOT EXISTS revisions "
                          "(key TEXT PRIMARY KEY, digest TEXT NOT NULL, line_id TEXT NOT NULL) WITHOUT ROWID")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(revisions)")}
+        if "rest" not in columns:  # a file of before: its revisions keep no rest until their keys' next line
+            with self._db:
+                self._db.execute("ALTER TABLE revisions ADD COLUMN rest TEXT")
 
     def latest(self, key: str) -> Revision | None:
-        row = self._db.execute("SELECT digest, line_id FROM revisions WHERE key = ?", [key]).fetchone()
-        return None if row is None else Revision(row[0], row[1])
+        row = self._db.execute("SELECT digest, line_id, rest FROM revisions WHERE key = ?", [key]).fetchone()
+        return None if row is None else Revision(row[0], row[1], row[2])
 
     def save(self, lines: Iterable[LineRevision]) -> None:
         """Make each line's revision its key's latest, in one transaction (later lines of one key win)."""
-        rows = [(line.key, line.revision.digest, line.revision.line_id) for line in lines]
+        rows = [(line.key, line.revision.digest, line.revision.line_id, line.revision.rest) for line in lines]
         with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO revisions (key, digest, line_id) VALUES (?, ?, ?)", rows)
+            self._db.executemany("INSERT OR REPLACE INTO revisions (key, digest, line_id, rest) VALUES (?, ?, ?, ?)",
+                                 rows)
 
     def close(self) -> None:
         self._db.close()

@@ -10,13 +10,15 @@ and ``check-layout`` refuse such a layout once, before a line is read: exit 2, b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from adapters.legacy.mapper import CARD_FIELDS, IDENTIFIER_FIELD_KINDS
 from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.kinds import CARD, NATIONAL_ID, SECRET_TYPES
 from bus.identifiers.national_id import SCHEMES_VARIABLE
 from bus.identifiers.settings import HMAC_KEY_VARIABLE
+from bus.identifiers.tokens import is_token
 
 _WORDS = {NATIONAL_ID: "national IDs", CARD: "card numbers"}  # a kind as the error names it
 
@@ -25,6 +27,14 @@ def token_fields(fields: Iterable[str]) -> list[str]:
     """The names among a layout's ``fields`` whose value leaves only as a token: a national ID (``national_id``) or
     a card number (``mapper.CARD_FIELDS``), in the layout's order."""
     return [name for name in fields if name in CARD_FIELDS or IDENTIFIER_FIELD_KINDS.get(name) in SECRET_TYPES]
+
+
+def spelled_as_written(spelled: Mapping[str, Any], names: Iterable[str]) -> bool:
+    """Whether one of the fields ``names`` (``token_fields``) of a line, spelled as ``keys.spelled_fields`` spells
+    them, holds a value that is not its token: one the normaliser refused under this run's settings (no key, no
+    national ID scheme, or a value that is not one), which no digest taken with its token matches."""
+    return any(spelled.get(name) not in (None, "")
+               and not is_token(IDENTIFIER_FIELD_KINDS.get(name, CARD), str(spelled[name])) for name in names)
 
 
 def without_token_key(fields: Iterable[str], normaliser: IdentifierNormaliser) -> str | None:

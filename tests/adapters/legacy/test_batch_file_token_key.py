@@ -60,3 +60,17 @@ async def test_unchanged_keyed_lines_are_not_published_again_as_changed_without_
     unchanged = [record.dedupe_id for record in published.submitted if "@" not in record.dedupe_id]
     assert len(unchanged) == 2 and set(unchanged) <= ids
 
+
+
+async def test_unchanged_keyed_lines_are_not_published_again_when_the_national_id_schemes_are_missing(
+        tmp_path: Path) -> None:
+    """The rest of the kind: with the key set but the schemes unset (a nightly job's settings lost one), each DNI is
+    refused, spelled as written, and no earlier digest holds it. The lines' other fields tell: the unchanged ones stay
+    duplicates of their revision; the changed one is a newer fact (without its DNI, counted dropped, as before)."""
+    first, published = await imported(EXPORT, identifier_settings(national_id_schemes=SCHEMES), tmp_path)
+    ids = {record.dedupe_id for record in published.submitted}
+    copy = one_line_changed(tmp_path)
+    again, published = await imported(copy, identifier_settings(), tmp_path)
+    assert again.changed == 1 and not again.rejected, again.summary(copy.name)
+    unchanged = [record.dedupe_id for record in published.submitted if "@" not in record.dedupe_id]
+    assert len(unchanged) == 2 and set(unchanged) <= ids

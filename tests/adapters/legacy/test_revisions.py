@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -69,3 +71,31 @@ def test_the_store_keeps_the_latest_revision_per_key_across_runs(tmp_path: Path)
     reopened = RevisionStore(path)
     assert reopened.latest(KEY) == moved.revision and reopened.latest(f"{KEY}0") is None
     reopened.close()
+
+
+def test_a_line_whose_secret_could_not_be_spelled_is_compared_by_its_other_fields() -> None:
+    """A national ID spelled as written (its schemes unset in this run) matches no digest taken with its token: the
+    other fields (``rest``) tell. Unchanged: the key's revision stays, digest included, for a run with the settings."""
+    first = next_revision(KEY, "with-token", None, rest="others")
+    kept = next_revision(KEY, "as-written", first.revision, rest="others", unsure=True)
+    assert (kept.revision, kept.changed) == (first.revision, False)
+    moved = next_revision(KEY, "as-written-moved", first.revision, rest="others-moved", unsure=True)
+    assert moved.changed and moved.revision.rest == "others-moved"
+    # a national ID that was spelled and differs is a change, whatever the other fields
+    assert next_revision(KEY, "other-token", first.revision, rest="others").changed
+    # a revision kept before ``rest`` was: no rest to compare, a change as before
+    assert next_revision(KEY, "as-written", Revision("with-token", KEY), rest="others", unsure=True).changed
+
+
+def test_a_store_of_before_gains_the_rest_column_and_reads_its_revisions(tmp_path: Path) -> None:
+    path = tmp_path / "revisions.sqlite"
+    with closing(sqlite3.connect(str(path))) as db, db:
+        db.execute("CREATE TABLE revisions (key TEXT PRIMARY KEY, digest TEXT NOT NULL, line_id TEXT NOT NULL) "
+                   "WITHOUT ROWID")
+        db.execute("INSERT INTO revisions VALUES (?, ?, ?)", [KEY, "d", KEY])
+    with closing(RevisionStore(path)) as store:
+        assert store.latest(KEY) == Revision("d", KEY)
+        store.save([next_revision(KEY, "d", store.latest(KEY), rest="r")])
+        assert store.latest(KEY) == Revision("d", KEY, "r")
+    with closing(RevisionStore(path)) as store:  # opened again: the column is there already
+        assert store.latest(KEY) == Revision("d", KEY, "r")
