@@ -41,6 +41,14 @@ def logged_port(output: str, event: str) -> int | None:
     process started on port 0 says which port it bound (``bus.app.PORT_CHOSEN_EVENT``, ``bus.metrics.LISTENING_EVENT``,
     ``adapters.base.http.LISTENING_EVENT``); None before that line is written. Give such a process port 0 rather than a
     port drawn free: another process can bind a drawn port before the process does."""
+    ports = logged_ports(output, event)
+    return ports[0] if ports else None
+
+
+def logged_ports(output: str, event: str) -> list[int]:
+    """The ``"port"`` of every JSON line of ``output`` whose ``"event"`` is ``event``, in order (``logged_port``): one
+    per worker process of ``adapter web run --workers N``, which all write to the same output."""
+    ports = []
     for line in output.splitlines():
         if not (line.startswith("{") and event in line):
             continue
@@ -49,5 +57,5 @@ def logged_port(output: str, event: str) -> int | None:
         except ValueError:
             continue
         if record.get("event") == event:
-            return int(record["port"])
-    return None
+            ports.append(int(record["port"]))
+    return ports
