@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from bus.stack.ports import distinct_free_ports
+from adapters.base.http import LISTENING_EVENT
+from tests.support.ports import logged_port
 from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -173,21 +174,26 @@ async def test_the_installed_image_package_runs_every_command_and_an_adapter(
     assert {"adapter web run", "identity run", "handoffs run", "demo"} <= set(report["commands"])
 
     config = await settings_with_topics(bootstrap_servers, partitions=1)
-    (port, metrics_port), source, key = distinct_free_ports(2), "portal-web", "wk-image-test"
+    source, key = "portal-web", "wk-image-test"
     env = clean_env(OMNIBUS_KAFKA__BOOTSTRAP_SERVERS=bootstrap_servers, OMNIBUS_TOPICS__PREFIX=config.topics.prefix,
-                    OMNIBUS_METRICS__PORT=str(metrics_port), OMNIBUS_ADAPTER_WEB__PORT=str(port),
-                    OMNIBUS_ADAPTER_WEB__WRITE_KEYS=json.dumps({source: key}))
-    adapter = subprocess.Popen([str(venv / "bin/omnibus"), "adapter", "web", "run"], cwd=outside, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                    OMNIBUS_METRICS__PORT="0", OMNIBUS_ADAPTER_WEB__PORT="0",  # bound by the adapter, read in its log
+                    OMNIBUS_LOG__JSON_OUTPUT="true", OMNIBUS_ADAPTER_WEB__WRITE_KEYS=json.dumps({source: key}))
+    log = tmp_path / "adapter.log"
+    with log.open("wb") as sink:
+        adapter = subprocess.Popen([str(venv / "bin/omnibus"), "adapter", "web", "run"], cwd=outside, env=env,
+                                   stdout=sink, stderr=subprocess.STDOUT)
     try:
+        deadline = time.monotonic() + 90
+        while (port := logged_port(log.read_text(errors="replace"), LISTENING_EVENT)) is None:
+            assert adapter.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            time.sleep(0.3)
         body = json.dumps({"type": "track", "event": "Bill Viewed", "userId": "u-1", "messageId": "image-test-1",
                            "timestamp": "2026-01-05T10:00:00Z"}).encode()
         request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/track", data=body, method="POST", headers={
             "Content-Type": "application/json",
             "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()})
-        deadline = time.monotonic() + 60
         while True:
-            assert adapter.poll() is None, adapter.communicate()[0].decode()[-3000:]
+            assert adapter.poll() is None, log.read_text(errors="replace")[-3000:]
             try:
                 with urllib.request.urlopen(request, timeout=10) as response:
                     assert response.status == 200
@@ -197,6 +203,6 @@ async def test_the_installed_image_package_runs_every_command_and_an_adapter(
                 time.sleep(0.3)
     finally:
         adapter.send_signal(signal.SIGTERM)
-        output = adapter.communicate(timeout=60)[0].decode(errors="replace")
-    assert adapter.returncode == 0, output[-3000:]
+        adapter.wait(timeout=60)
+    assert adapter.returncode == 0, log.read_text(errors="replace")[-3000:]
     assert not list(outside.iterdir()), "the process wrote into its working directory"

@@ -9,6 +9,13 @@ then carry the same deterministic event ids (``bus.envelope``), which processors
 window would take a claims table in the shared file, taken in its own write transaction before
 publishing, released on failure and taken over when stale: one more SQLite transaction per request.)
 
+On port 0 (``--port 0``) the parent picks the port before forking (``hold_port``): it binds a socket to a port the
+system picks, with ``SO_REUSEPORT`` and not listening, and keeps it until it exits. Every worker serves on that one
+port and logs it (``adapters.base.http.LISTENING_EVENT``), and so does the parent (``PORT_CHOSEN_EVENT``). While the
+parent holds it, no socket without ``SO_REUSEPORT`` can bind the port (Linux ``socket(7)``), so nothing takes it
+between the pick and the workers' binds; the held socket never listens, so the kernel hands it no connection. (Each
+worker on its own port 0 would give N ports for one service.)
+
 The parent only supervises: SIGTERM/SIGINT is passed on to every worker (each drains and flushes
 Kafka, as a single adapter does); if a worker dies, the others are stopped and the parent exits with
 its code, so the orchestrator restarts the whole set.
@@ -19,15 +26,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
 from bus.bootstrap import startup_failure_exit
 from bus.config import OmnibusSettings
-from bus.logging import get_logger
+from bus.logging import get_logger, ports_logger
 
 log = get_logger(__name__)
+
+PORT_CHOSEN_EVENT = "adapter workers port chosen"  # the parent's log line naming the port its workers share on port 0
 
 WorkerMain = Callable[[OmnibusSettings, bool], None]  # (settings, reuse_port) -> serves until signalled
 
@@ -48,12 +58,25 @@ def metrics_ports(settings: OmnibusSettings, workers: int) -> list[int] | None:
     return [worker_settings(settings, index).metrics.port for index in range(workers)]
 
 
-def refusal(workers: int, port: int, dedupe_path: Any) -> str | None:
+def hold_port(host: str) -> socket.socket:
+    """A TCP socket bound to ``host`` (an IPv4 or IPv6 address) on a port the system picks, with ``SO_REUSEPORT``,
+    not listening: the port ``--workers N`` share on port 0. Keep it open until the workers have stopped. Raises
+    ``OSError`` when ``host`` cannot be bound (not an address of this machine)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, 0))
+    except OSError:
+        sock.close()
+        raise
+    ports_logger().info(PORT_CHOSEN_EVENT, host=host, port=sock.getsockname()[1])
+    return sock
+
+
+def refusal(workers: int, dedupe_path: Any) -> str | None:
     """Why ``workers`` processes cannot serve with these settings, or ``None``."""
     if workers < 1:
         return "--workers must be at least 1"
-    if workers > 1 and port == 0:
-        return "--workers above 1 needs a fixed port (with port 0 each worker would pick its own)"
     if workers > 1 and dedupe_path is None:
         return ("--workers above 1 needs a dedupe file shared by the workers (not dedupe_in_memory); an in-memory "
                 "store would let a redelivery reaching another worker publish again")

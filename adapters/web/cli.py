@@ -9,8 +9,8 @@ import typer
 
 from adapters.base.cli import load_or_exit, serve_until_signalled
 from adapters.base.config import dedupe_file
+from adapters.base.workers import hold_port, run_workers
 from adapters.base.workers import refusal as workers_refusal
-from adapters.base.workers import run_workers
 from adapters.web.config import ENV_PREFIX, WebSettings
 from adapters.web.ingress import running_web_adapter
 from adapters.web.openapi import openapi
@@ -26,7 +26,8 @@ def run_command(
     host: str = typer.Option(None, help=f"Overrides {ENV_PREFIX}HOST."),
     port: int = typer.Option(None, help=f"Overrides {ENV_PREFIX}PORT (0 picks a free port)."),
     workers: int = typer.Option(1, help="Worker processes sharing the port (SO_REUSEPORT), each with its own "
-                                "producer; above 1 needs a fixed port (not 0); they share the dedupe file, "
+                                "producer; on port 0 this process picks one free port, holds it and logs it, and "
+                                "every worker serves on it; they share the dedupe file, "
                                 f"{ENV_PREFIX}DEDUPE_PATH, else $XDG_STATE_HOME/omnibus/web/dedupe-PORT.sqlite "
                                 "(~/.local/state/...), as a single process does: the file of the Kafka cluster and "
                                 "topic prefix they publish to, under targets/ beside it. Worker i serves its metrics "
@@ -34,11 +35,15 @@ def run_command(
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, host=host, port=port)
+    held = None
+    if workers > 1 and web_settings.port == 0:  # one port for all of them, held until they stop (hold_port)
+        held = hold_port(web_settings.host)
+        web_settings = web_settings.model_copy(update={"port": held.getsockname()[1]})
     dedupe_path = dedupe_file("web", web_settings)  # the workers share it (a default, not a refusal)
     if workers > 1 and dedupe_path is not None:
         typer.echo(f"web hall: the {workers} workers share the dedupe file {dedupe_path} ({ENV_PREFIX}DEDUPE_PATH), "
                    "the one of the Kafka cluster and topic prefix they publish to under targets/ beside it", err=True)
-    problem = workers_refusal(workers, web_settings.port, dedupe_path)
+    problem = workers_refusal(workers, dedupe_path)
     if problem:
         exit_with_message(f"web hall: {problem}")  # "error: ..." and status 2, like every bad setting
 
@@ -47,7 +52,12 @@ def run_command(
         asyncio.run(serve_until_signalled(running, "web hall", port_setting=f"{ENV_PREFIX}PORT",
                                           sources=sorted(web_settings.write_keys)))
 
-    raise typer.Exit(run_workers(workers, settings, serve))
+    try:
+        code = run_workers(workers, settings, serve)
+    finally:
+        if held is not None:
+            held.close()
+    raise typer.Exit(code)
 
 
 @app.command("openapi")

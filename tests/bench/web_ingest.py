@@ -47,16 +47,17 @@ from pathlib import Path
 import aiohttp
 from aiokafka import AIOKafkaProducer
 
+from adapters.base.http import LISTENING_EVENT
 from adapters.web.config import WebSettings
 from adapters.web.mapper import SegmentMapper
 from bus.config import OmnibusSettings
 from bus.serde import SerdeContext, build_serde
 from bus.stack.kafka import DEFAULT_VERSION, KafkaBroker
-from bus.stack.ports import distinct_free_ports
 from bus.stack.registry import SchemaRegistryServer
 from bus.topics import CONTACT_EVENTS
 from tests.bench import web_ingest_floors as floors
 from tests.bench.output import add_output, write
+from tests.support.ports import logged_port
 from tests.support.settings import settings_with_topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,22 +167,38 @@ def _cpu_ticks(stat: Path) -> int:
     return int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14 and 15)
 
 
-def start_adapter(settings: OmnibusSettings, port: int, log_path: Path, workers: int, tmp: Path) -> subprocess.Popen[bytes]:
+def start_adapter(settings: OmnibusSettings, log_path: Path, workers: int, tmp: Path) -> subprocess.Popen[bytes]:
+    """``adapter web run`` on port 0 (its workers share the port their parent holds), writing JSON lines to
+    ``log_path``: ``adapter_port`` reads there the port it bound."""
     env = {
         **os.environ,
         "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
         "OMNIBUS_TOPICS__PARTITIONS": str(settings.topics.partitions),
         "OMNIBUS_METRICS__ENABLED": "false",
-        "OMNIBUS_LOG__LEVEL": "WARNING",
+        "OMNIBUS_LOG__LEVEL": "WARNING",  # the line naming the port is written whatever the level
+        "OMNIBUS_LOG__JSON_OUTPUT": "true",
         "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"bench": WRITE_KEY}),
-        "OMNIBUS_ADAPTER_WEB__PORT": str(port),
+        "OMNIBUS_ADAPTER_WEB__PORT": "0",
         "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(tmp / "dedupe.sqlite"),  # as deployed: a file, not memory
         "OMNIBUS_REGISTRY__URL": settings.registry.url or "",  # empty: registry-free mode, whatever the shell has
     }
     command = [sys.executable, "-c", "from adapters.web.cli import app; app(prog_name='web')", "run",
                *(["--workers", str(workers)] if workers > 1 else [])]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_path.open("ab"), stderr=subprocess.STDOUT)
+
+
+async def adapter_port(log_path: Path, process: subprocess.Popen[bytes]) -> int:
+    """The port the adapter started by ``start_adapter`` logged (``adapters.base.http.LISTENING_EVENT``), waited for."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the adapter exited with {process.returncode}")
+        port = logged_port(log_path.read_text(errors="replace"), LISTENING_EVENT)
+        if port is not None:
+            return port
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"the adapter logged no port in 90 s (see {log_path})")
 
 
 async def wait_healthy(session: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes]) -> None:
@@ -204,11 +221,10 @@ async def measure_adapter(
 ) -> tuple[Measured, Measured | None]:
     """The batch load (``POST /v1/batch``), then ``single_events`` more track calls one per request
     (``POST /v1/track``), each measured on its own, against one adapter process."""
-    port = distinct_free_ports(1)[0]
-    url = f"http://127.0.0.1:{port}"
     bodies = [json.dumps({"batch": batch, "writeKey": WRITE_KEY}).encode() for batch in work]
-    process = start_adapter(settings, port, tmp / "adapter.log", workers, tmp)
+    process = start_adapter(settings, tmp / "adapter.log", workers, tmp)
     try:
+        url = f"http://127.0.0.1:{await adapter_port(tmp / 'adapter.log', process)}"
         connector = aiohttp.TCPConnector(limit=senders)
         async with aiohttp.ClientSession(connector=connector) as session:
             await wait_healthy(session, url, process)

@@ -169,13 +169,12 @@ async def measure_http(work: list[list[dict[str, Any]]], senders: int, write_key
     """The HTTP floor: CPU µs per event of the floor server's process over the run's bodies and senders."""
     import aiohttp
 
-    from bus.stack.ports import distinct_free_ports
     from tests.bench import web_ingest as bench  # the run's own senders and /proc reading (imports this module)
+    from tests.support.ports import reserved_port
 
-    port = distinct_free_ports(1)[0]
-    url = f"http://127.0.0.1:{port}"
     bodies = [msgspec.json.encode({"batch": batch, "writeKey": write_key}) for batch in work]
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, reserved_port() as port:  # held until the floor server has stopped
+        url = f"http://127.0.0.1:{port}"
         process = start_http_floor(port, Path(tmp) / "floor.log")
         try:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=senders)) as session:

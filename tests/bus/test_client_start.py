@@ -16,8 +16,8 @@ from bus.app import create_app
 from bus.client_start import consumer_on_start, producer_on_start, start_client
 from bus.publish_retry import Backoff, Retry, process_outage_retry
 from bus.stack.kafka import KafkaBroker
-from bus.stack.ports import distinct_free_ports
 from tests.bus.test_publish_retry import FakeClock as Clock
+from tests.support.ports import reserved_port
 from tests.support.settings import isolated_settings
 
 
@@ -118,8 +118,11 @@ def test_install_patches_faust_producer_and_consumer() -> None:
 async def test_a_worker_producer_started_before_its_broker_is_up_starts_once_it_is(tmp_path: Path) -> None:
     """The sample, on a real broker: faust's producer of a worker starts while nothing listens on the broker's port
     (the broker lost right after ``probe_cluster``), keeps trying, and is started once the broker is up."""
-    port, controller = distinct_free_ports(2)
-    broker = KafkaBroker(tmp_path / "broker", port=port, controller_port=controller)
+    with reserved_port() as port, reserved_port() as controller:  # held: the client knows the port before it listens
+        await _start_before_the_broker(KafkaBroker(tmp_path / "broker", port=port, controller_port=controller), port)
+
+
+async def _start_before_the_broker(broker: KafkaBroker, port: int) -> None:
     settings = isolated_settings(f"127.0.0.1:{port}")
     app = create_app("client-start", settings)
     start = asyncio.ensure_future(app.producer.start())

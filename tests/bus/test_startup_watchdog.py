@@ -162,10 +162,10 @@ async def test_install_starts_the_watch_at_the_app_first_start_and_gave_up_finds
 STALL_AFTER_S = 6.0
 
 
-def http_status(url: str) -> tuple[int, dict[str, Any]] | None:
-    """(status, JSON body) of a GET, None when nothing answers."""
+def http_status(url: str, timeout_s: float = 2.0) -> tuple[int, dict[str, Any]] | None:
+    """(status, JSON body) of a GET, None when nothing answers within ``timeout_s``."""
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TypeVar
 
-from tests.support.ports import logged_port
+from tests.support.ports import logged_port, logged_ports
 
 T = TypeVar("T")
 
@@ -29,8 +29,16 @@ class Command:
     def logged(self, event: str) -> int | None:
         """The port the process logged with ``event`` so far (started on port 0: ``tests.support.ports.logged_port``);
         None before that line is written."""
+        return logged_port(self.written(), event)
+
+    def logged_all(self, event: str) -> list[int]:
+        """Every port the process logged with ``event`` so far (``tests.support.ports.logged_ports``)."""
+        return logged_ports(self.written(), event)
+
+    def written(self) -> str:
+        """What the process wrote so far (stdout and stderr)."""
         assert self.sink is not None
-        return logged_port(os.pread(self.sink.fileno(), 1 << 24, 0).decode(errors="replace"), event)
+        return os.pread(self.sink.fileno(), 1 << 24, 0).decode(errors="replace")
 
     def port(self, event: str, timeout_s: float = 240.0) -> int:
         """The port the process logged with ``event``, waited for (``logged``): a start-up's first lines, which came

@@ -19,10 +19,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bus.stack.ports import distinct_free_ports
 from bus.topics import CONTACT_EVENTS
 from tests.adapters.web.support import message_id_of
 from tests.support.kafka_io import read_events
+from tests.support.ports import reserved_port
 from tests.support.settings import settings_with_topics
 
 pytestmark = pytest.mark.kafka
@@ -86,8 +86,16 @@ def test_a_restarted_adapter_counts_redeliveries_as_duplicates_and_publishes_not
     bodies = [json.dumps({"writeKey": WRITE_KEY, "batch": [
         {"type": "track", "event": "Invoice Downloaded", "userId": f"u-{b % 7}", "messageId": f"m-{b}-{i}"}
         for i in range(PER_BATCH)]}).encode() for b in range(BATCHES)]
-    port, metrics_port = distinct_free_ports(2)
+    with reserved_port() as port, reserved_port() as metrics_port:  # held across the kill and the restart on them
+        _kill_and_restart(environment, port, metrics_port, bodies, tmp_path)
+    landed = asyncio.run(read_events(settings, CONTACT_EVENTS))
+    copies = Counter(message_id_of(item.event.value["interaction_id"]) for item in landed)
+    assert set(copies) == {f"m-{b}-{i}" for b in range(BATCHES) for i in range(PER_BATCH)}
+    assert set(copies.values()) == {1}, Counter(copies.values())
 
+
+def _kill_and_restart(environment: dict[str, str], port: int, metrics_port: int, bodies: list[bytes],
+                      tmp_path: Path) -> None:
     first = _start(environment, port, metrics_port)
     try:
         asyncio.run(_post_all(port, bodies))
@@ -106,8 +114,3 @@ def test_a_restarted_adapter_counts_redeliveries_as_duplicates_and_publishes_not
         output = second.communicate(timeout=60)[0].decode()
     assert second.returncode == 0, output
     assert (duplicates, published) == (BATCHES * PER_BATCH, 0)
-
-    landed = asyncio.run(read_events(settings, CONTACT_EVENTS))
-    copies = Counter(message_id_of(item.event.value["interaction_id"]) for item in landed)
-    assert set(copies) == {f"m-{b}-{i}" for b in range(BATCHES) for i in range(PER_BATCH)}
-    assert set(copies.values()) == {1}, Counter(copies.values())

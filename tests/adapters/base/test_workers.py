@@ -1,17 +1,14 @@
 """``adapter web run --workers 2``: two processes on one port, each with its own producer, one shared
-dedupe file; every acknowledged event lands on Kafka exactly once, redeliveries included."""
+dedupe file; every acknowledged event lands on Kafka exactly once, redeliveries included. On port 0 the parent picks
+the port and holds it for its workers."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -19,12 +16,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from adapters.base.workers import metrics_ports, refusal, worker_settings
+from adapters.base.http import LISTENING_EVENT as ADAPTER_LISTENING
+from adapters.base.workers import PORT_CHOSEN_EVENT, hold_port, metrics_ports, refusal, worker_settings
 from bus.config import load_settings
-from bus.stack.ports import free_port
+from bus.metrics import LISTENING_EVENT as METRICS_LISTENING
 from bus.topics import CONTACT_EVENTS
 from tests.adapters.web.support import message_id_of
 from tests.support.kafka_io import read_events
+from tests.support.processes import omnibus_command
 from tests.support.settings import settings_with_topics
 
 WRITE_KEY = "wk-workers"
@@ -32,11 +31,47 @@ BATCHES, PER_BATCH, RESENT = 40, 5, 10
 PUBLISHED = re.compile(r'^omnibus_adapter_events_published_total\{adapter="web"\} (\S+)$', re.MULTILINE)
 
 
-def test_several_workers_need_a_fixed_port_and_a_shared_dedupe_file(tmp_path: Path) -> None:
-    assert refusal(1, 0, None) is None
-    assert "fixed port" in (refusal(2, 0, tmp_path / "d.sqlite") or "")
-    assert "dedupe" in (refusal(2, 8080, None) or "")
-    assert refusal(2, 8080, tmp_path / "d.sqlite") is None
+def test_several_workers_need_a_shared_dedupe_file(tmp_path: Path) -> None:
+    assert refusal(1, None) is None
+    assert "dedupe" in (refusal(2, None) or "")
+    assert refusal(2, tmp_path / "d.sqlite") is None
+    assert "at least 1" in (refusal(0, tmp_path / "d.sqlite") or "")
+
+
+def test_the_port_held_for_workers_on_port_zero_is_theirs_alone() -> None:
+    """``--workers N --port 0``: the parent holds the port it picked (``hold_port``) and logs it. No socket without
+    ``SO_REUSEPORT`` can bind it meanwhile, a connection before a worker listens is refused, and once the workers
+    listen with ``SO_REUSEPORT`` (as ``adapters.base.http.serve`` does) every connection reaches one of them, never
+    the held socket. (The parent's log line naming the port: the broker test below.)"""
+    with hold_port("127.0.0.1") as held:
+        port = held.getsockname()[1]
+        for reuse_address in (False, True):
+            with socket.socket() as intruder:
+                intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(reuse_address))
+                with pytest.raises(OSError) as taken:
+                    intruder.bind(("127.0.0.1", port))
+                assert taken.value.errno == errno.EADDRINUSE
+        with socket.socket() as early, pytest.raises(ConnectionRefusedError):
+            early.connect(("127.0.0.1", port))
+
+        async def two_workers_answer(connections: int) -> int:
+            async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                writer.write(b"ok")
+                await writer.drain()
+                writer.close()
+
+            servers = [await asyncio.start_server(handle, "127.0.0.1", port, reuse_port=True) for _ in range(2)]
+            answered = 0
+            for _ in range(connections):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                answered += await reader.read() == b"ok"
+                writer.close()
+            for server in servers:
+                server.close()
+                await server.wait_closed()
+            return answered
+
+        assert asyncio.run(two_workers_answer(50)) == 50
 
 
 def test_each_worker_serves_metrics_on_its_own_port() -> None:
@@ -44,18 +79,6 @@ def test_each_worker_serves_metrics_on_its_own_port() -> None:
     assert [worker_settings(settings, index).metrics.port for index in range(3)] == [9500, 9501, 9502]
     assert metrics_ports(settings, 3) == [9500, 9501, 9502]  # what the start line names
     assert metrics_ports(load_settings(metrics={"enabled": False}), 2) is None
-
-
-def _free_pair() -> int:
-    """A port whose next port is free too (the second worker's metrics)."""
-    while True:
-        port = free_port()
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-                return port
-            except OSError:
-                continue
 
 
 def _message(batch: int, index: int) -> dict[str, object]:
@@ -85,65 +108,44 @@ async def _post_all(port: int, bodies: list[bytes]) -> None:
         await asyncio.gather(*(sender() for _ in range(8)))
 
 
-def _start_two_workers(environment: dict[str, str]) -> tuple[subprocess.Popen[bytes], int, int]:
-    """``adapter web run --workers 2`` answering on its port and both metrics ports: (process, port, first
-    metrics port). Ports are picked free, then bound by the workers a moment later; on a machine shared with
-    other test runs one may be taken in between: then the start is tried again on new ports (three times)."""
-    for _ in range(3):
-        metrics_port = _free_pair()
-        while (port := free_port()) in (metrics_port, metrics_port + 1):  # drawn apart, they could coincide
-            pass
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from adapters.web.cli import app; app()", "run", "--port", str(port),
-             "--workers", "2"],
-            env={**environment, "OMNIBUS_METRICS__PORT": str(metrics_port)},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90  # two workers' imports and Kafka connections on a loaded machine
-        urls = [f"http://127.0.0.1:{port}/healthz", *(f"http://127.0.0.1:{metrics_port + i}/metrics" for i in range(2))]
-        while not all(_answers(url) for url in urls):
-            if server.poll() is not None or time.monotonic() >= deadline:
-                break
-            time.sleep(0.2)
-        else:
-            return server, port, metrics_port
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-        output = server.communicate(timeout=60)[0].decode()
-        if "address already in use" not in output.lower():
-            raise AssertionError(f"the workers did not start:\n{output}")
-    raise AssertionError("the workers found a port taken in three starts")
-
-
 @pytest.mark.kafka
 def test_two_workers_publish_every_acknowledged_event_exactly_once(bootstrap_servers: str, tmp_path: Path) -> None:
+    """On port 0, adapter and metrics alike: the workers share the port their parent picked and logged, and each
+    serves its metrics on a port of its own, each logged."""
     settings = asyncio.run(settings_with_topics(bootstrap_servers))
     environment = {
-        **os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
         "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": settings.topics.prefix,
-        "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_LOG__JSON_OUTPUT": "false", "OMNIBUS_METRICS__ENABLED": "true",
+        "OMNIBUS_TOPICS__PARTITIONS": "3", "OMNIBUS_LOG__JSON_OUTPUT": "true", "OMNIBUS_METRICS__ENABLED": "true",
+        "OMNIBUS_METRICS__HOST": "127.0.0.1", "OMNIBUS_METRICS__PORT": "0",
         "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": json.dumps({"portal": WRITE_KEY}),
         "OMNIBUS_ADAPTER_WEB__DEDUPE_PATH": str(tmp_path / "dedupe.sqlite"),
     }
-    server, port, metrics_port = _start_two_workers(environment)
     bodies = [json.dumps({"writeKey": WRITE_KEY, "batch": [_message(b, i) for i in range(PER_BATCH)]}).encode()
               for b in range(BATCHES)]
-    try:
-        assert len(_children(server.pid)) == 2
+    with omnibus_command(["adapter", "web", "run", "--port", "0", "--workers", "2"], environment, tmp_path) as server:
+        port = server.port(PORT_CHOSEN_EVENT)
+        # a start-up's lines came 90 s after the launch at load 20+ (Command.port)
+        listening = server.wait_for(lambda: _two(server.logged_all(ADAPTER_LISTENING)), "both workers listening", 240)
+        metrics = server.wait_for(lambda: _two(server.logged_all(METRICS_LISTENING)), "both metrics endpoints", 240)
+        assert listening == [port, port] and len(set(metrics)) == 2 and port not in metrics
+        server.wait_for(lambda: all(_answers(f"http://127.0.0.1:{each}/metrics") for each in metrics), "metrics")
+        assert len(_children(server.process.pid)) == 2
         asyncio.run(_post_all(port, bodies))
         asyncio.run(_post_all(port, bodies[:RESENT]))  # redeliveries, to whichever worker: deduped
-        per_worker = [_published(metrics_port + index) for index in range(2)]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        output = server.communicate(timeout=60)[0].decode()
-    assert server.returncode == 0, output
-    assert output.count("web hall stopped") == 2, output
+        per_worker = [_published(each) for each in metrics]
+    assert server.process.returncode == 0, server.output[-3000:]
+    assert server.output.count("web hall stopped") == 2, server.output[-3000:]
     assert all(count > 0 for count in per_worker) and sum(per_worker) == BATCHES * PER_BATCH, per_worker
 
     landed = asyncio.run(read_events(settings, CONTACT_EVENTS))
     copies = Counter(message_id_of(item.event.value["interaction_id"]) for item in landed)
     expected = {f"m-{b}-{i}" for b in range(BATCHES) for i in range(PER_BATCH)}
     assert set(copies) == expected and set(copies.values()) == {1}
+
+
+def _two(ports: list[int]) -> list[int] | None:
+    return ports if len(ports) == 2 else None
 
 
 def _answers(url: str) -> bool:
@@ -171,11 +173,11 @@ def test_several_workers_without_a_dedupe_path_share_one_under_the_state_home(
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     shared = dedupe_file("web", AdapterSettings(port=8080))
-    assert shared == tmp_path / "omnibus" / "web" / "dedupe-8080.sqlite" and refusal(2, 8080, shared) is None
+    assert shared == tmp_path / "omnibus" / "web" / "dedupe-8080.sqlite" and refusal(2, shared) is None
     assert dedupe_file("web", AdapterSettings(port=8081)) != shared
     mine = tmp_path / "mine.sqlite"
     assert dedupe_file("web", AdapterSettings(port=8080, dedupe_path=mine)) == mine
     in_memory = dedupe_file("web", AdapterSettings(port=8080, dedupe_in_memory=True))
-    assert in_memory is None and "dedupe" in (refusal(2, 8080, in_memory) or "")  # the opt-out: one process only
+    assert in_memory is None and "dedupe" in (refusal(2, in_memory) or "")  # the opt-out: one process only
     monkeypatch.delenv("XDG_STATE_HOME")
     assert dedupe_file("web", AdapterSettings(port=8080)) == Path.home() / ".local/state/omnibus/web/dedupe-8080.sqlite"

@@ -13,10 +13,10 @@ import pytest
 
 from adapters.web.ingress import running_web_adapter
 from bus.config import OmnibusSettings
-from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS, IDENTIFIERS_OBSERVED
 from tests.adapters.web.support import basic_auth, web_settings
 from tests.support.kafka_io import read_events
+from tests.support.ports import reserved_port
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
@@ -43,8 +43,11 @@ async def send(settings: OmnibusSettings, port: int, dedupe: Path, *messages: di
 async def test_tester30_f9_another_target_gets_what_the_portal_re_sends(bootstrap_servers: str, tmp_path: Path) -> None:
     first = await settings_with_topics(bootstrap_servers, partitions=1)
     rebuilt = await settings_with_topics(bootstrap_servers, partitions=1)
-    port, dedupe = free_port(), tmp_path / "web" / "dedupe.sqlite"
+    with reserved_port() as port:  # held for the three starts on it: no other process can bind it between them
+        await _three_starts(first, rebuilt, port, tmp_path / "web" / "dedupe.sqlite")
 
+
+async def _three_starts(first: OmnibusSettings, rebuilt: OmnibusSettings, port: int, dedupe: Path) -> None:
     assert await send(first, port, dedupe, IDENTIFY, request("m-req-1", "bolletta doppia")) == [
         (200, {"success": True})] * 2
     # the same port and file, another target: the re-sent identify and a request under the same request_id land there

@@ -13,6 +13,7 @@ import pytest
 from bus.stack import kafka
 from bus.stack.kafka import PORT_TAKEN_EVENT, KafkaBroker, KafkaStartError, wait_for_metadata
 from bus.stack.ports import distinct_free_ports
+from tests.support.ports import reserved_port
 
 pytestmark = pytest.mark.kafka
 
@@ -56,8 +57,7 @@ def test_a_port_taken_between_the_draw_and_the_bind_is_drawn_again(
 
 
 def test_a_given_port_taken_before_the_bind_fails_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (controller,) = distinct_free_ports(1)
-    with listening() as taken:
+    with reserved_port() as controller, listening() as taken:  # the controller's port held: only ``taken`` clashes
         monkeypatch.setattr(kafka, "is_listening", lambda port, *a, **k: False)  # taken after the check
         broker = KafkaBroker(tmp_path / "broker", port=taken, controller_port=controller, heap="256m")
         with pytest.raises(KafkaStartError, match=f"port {taken} or {controller} on 127.0.0.1 was bound by another"):

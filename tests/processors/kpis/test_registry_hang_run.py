@@ -5,8 +5,16 @@ A registry that refuses is waited for (``test_registry_outage_run.py``). One tha
 the client's timeout (``OMNIBUS_REGISTRY__TIMEOUT_S``, 10 s), as long as the worker's session timeout: a look-up made
 on the event loop then stops its heartbeats and ``/live`` for that long. Here the worker has read a contact (its
 schema id cached); then the registry hangs, and contacts and a handoff (a schema the worker has not seen) arrive.
-Throughout the hang ``/live`` answers 200 within its 2 s, ``/ready`` says 503 why, the worker keeps its partitions
-(no rebalance); once healed it counts every contact and the handoff once, nothing dead-lettered.
+Throughout the hang ``/live`` answers 200 whenever asked, also while ``/ready`` says 503 because the registry does
+not answer, and the worker keeps its partitions (no rebalance); once healed it counts every contact and the handoff
+once, nothing dead-lettered.
+
+A blocked loop is found by what it costs, not by how fast a probe is answered: a look-up made on the loop would stop
+the worker's heartbeats for the client's timeout, as long as its session timeout, and its group would rebalance
+(``REBALANCED``). The test used to require each ``/live`` answer within 2 s: at load 15-24 on 2 cores two probes
+right after the stall, while the worker handles the burst of records, took longer (on a commit before this change
+too), and at load 6 the longest took 0.05 s. How fast a probe is answered under load is a speed target, which
+belongs in a benchmark.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,11 +49,12 @@ HANG_S = 30.0  # how long the registry hangs once the worker waits for it: three
 REBALANCED = ("Revoking previously assigned partitions {", "Heartbeat session expired", "because it is rebalancing")
 
 
-def _live_within(url: str) -> float | None:
-    """Seconds ``/live`` took to answer 200; None when it did not within 2 s (or answered otherwise)."""
-    started = time.monotonic()
-    answer = http_status(url)
-    return time.monotonic() - started if answer and answer[0] == 200 else None
+PROBE_TIMEOUT_S = 60.0  # how long a probe waits for its answer: a bound on a test that fails, not a speed target
+
+
+def _status(url: str) -> tuple[int, dict[str, Any]] | None:
+    """(status, JSON body) of a GET answered within ``PROBE_TIMEOUT_S``, None when nothing answers."""
+    return http_status(url, timeout_s=PROBE_TIMEOUT_S)
 
 
 async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_registry_and_loses_nothing(
@@ -83,20 +93,24 @@ async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_regi
                 for number in range(CONTACTS):
                     await producer.publish(Outgoing(contacts, f"c-{number}", interaction(now, outcome="RESOLVED")))
                 await producer.publish(Outgoing(handoffs, "h-1", created))
-                lives: list[float | None] = []
+                lives: list[int | None] = []
                 reasons: list[str] = []
+                live_while_waiting = 0  # /live answers 200 after /ready said the worker waits for the registry
                 deadline = time.monotonic() + HANG_S
-                while time.monotonic() < deadline:
-                    lives.append(await asyncio.to_thread(_live_within, live_url))
-                    ready = await asyncio.to_thread(http_status, ready_url)
-                    if ready and ready[0] == 503:
+                # the whole hang, and at least until /live answered while the worker waits for the registry
+                while time.monotonic() < deadline or not live_while_waiting:
+                    assert time.monotonic() < deadline + 4 * HANG_S, (lives, reasons)
+                    live = await asyncio.to_thread(_status, live_url)
+                    lives.append(live[0] if live else None)
+                    live_while_waiting += bool(reasons) and lives[-1] == 200
+                    ready = await asyncio.to_thread(_status, ready_url)
+                    if ready and ready[0] == 503 and "schema registry" in str(ready[1].get("reason")):
                         reasons.append(str(ready[1].get("reason")))
                     await asyncio.sleep(0.5)
                 assert worker.process.poll() is None, worker.process.returncode
-                print(f"/live during the hang: {len(lives)} probes, longest "
-                      f"{max((s for s in lives if s is not None), default=0):.2f} s, unanswered {lives.count(None)}")
-                assert None not in lives, "the worker's event loop was blocked: /live did not answer within 2 s"
-                assert any("schema registry" in reason for reason in reasons), reasons
+                print(f"/live during the hang: {len(lives)} probes, {live_while_waiting} answered while /ready said "
+                      f"the worker waits for the registry")
+                assert set(lives) == {200}, lives  # answered each time, and live
 
             proxy.heal()
             healed_at = time.time()

@@ -32,9 +32,9 @@ from adapters.branch.ingress import BranchIngress
 from adapters.branch.mapper import CounterMapper
 from bus.config import OmnibusSettings
 from bus.stack.kafka import KafkaBroker
-from bus.stack.ports import free_port
 from bus.topics import CONTACT_EVENTS
 from tests.support.kafka_io import read_events
+from tests.support.ports import reserved_port
 from tests.support.settings import settings_with_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(420)]
@@ -150,14 +150,19 @@ async def until(condition: Callable[[], bool], timeout_s: float, what: str) -> N
 
 
 async def test_kill_9_adapter_restart_and_broker_outage_lose_and_duplicate_nothing(tmp_path: Path) -> None:
-    # The broker draws its ports and draws again if another process binds one first; started again, it keeps them.
-    # The adapter's port is drawn once its ports are bound (drawn before, they could coincide); the agents are told it
-    # before the adapter starts, and the adapter starts twice on it.
-    broker = KafkaBroker(tmp_path / "stack", keep_data=True)
+    # The broker stops and starts again on its ports, and the agents are told the adapter's port before the adapter
+    # starts, twice, on it: the three ports are held for the whole test (reserved_port), so no other process can bind
+    # one while its server is down.
+    with reserved_port() as port, reserved_port() as controller, reserved_port() as adapter_port:
+        await _kill_9_adapter_restart_and_broker_outage(tmp_path, KafkaBroker(
+            tmp_path / "stack", port=port, controller_port=controller, keep_data=True), adapter_port)
+
+
+async def _kill_9_adapter_restart_and_broker_outage(tmp_path: Path, broker: KafkaBroker, adapter_port: int) -> None:
     broker.start()  # from the main thread: the JVM is tied to it and dies with the test run
     try:
         branch = BranchSettings(
-            terminal_tokens=TERMINALS, port=free_port(), publish_timeout_s=3, retry_after_s=1,
+            terminal_tokens=TERMINALS, port=adapter_port, publish_timeout_s=3, retry_after_s=1,
             dedupe_path=tmp_path / "adapter-dedupe.sqlite3",
         )
         agents = Agents(tmp_path, branch.port)
