@@ -16,6 +16,7 @@ from bus.serde import Event
 from processors.offers.campaigns import defined
 from processors.offers.caps import ContactPolicy
 from processors.offers.config import OffersSettings
+from processors.offers.definition import Cap
 from processors.offers.outputs import Batch
 from tests.processors.offers.factories import envelope, ident, offer
 from tests.processors.offers.test_identity_events_merge_withdrawals import screen_pops
@@ -180,3 +181,38 @@ def test_a_merge_sends_the_survivor_s_withdrawal_on_every_push_channel_alike(sur
         assert again == [(channel, "WITHDRAW", "ACCEPTED") for channel in ("BRANCH", "CALL_CENTER", "SMS")]
     assert screen_pops(world, *log, merged).get("shown") == {}
     assert world.customer("cus_1")["offers"]["fibre"]["pushed"] == []
+
+
+@pytest.mark.parametrize("survivor_capped_last", [True, False])
+def test_a_merged_show_over_the_survivor_s_cap_is_withdrawn_capped_on_every_push_channel_alike(
+        survivor_capped_last: bool) -> None:
+    """The survivor's web presentation filled the cap (1 a week across channels): ``fibre`` withdrawn ``CAPPED`` on
+    its three push channels; the merged customer had it SHOWn on all three, before or after. The merge sends the
+    survivor's ``WITHDRAW CAPPED`` on all three when the merged SHOW was the later (before: not on SMS), on none when
+    its own came after."""
+    policy = ContactPolicy(quiet_hours=None, caps=(Cap(max=1, per=7 * 86400),))
+    world = World(OffersSettings(policy=policy, default_timezone="UTC"))
+    log = [world.feed(defined(offer("fibre", channels=["WEB", *PRESENT, "SMS"])))]
+
+    def survivor_capped() -> None:
+        log.append(world.created("cus_1", PHONE))
+        world.now += SECOND
+        log.append(world.offer_event("OfferPresented", PHONE, "fibre", "WEB"))
+        assert {(i.channel, i.reason) for i in log[-1].instructions} == {
+            ("CALL_CENTER", "CAPPED"), ("BRANCH", "CAPPED"), ("SMS", "CAPPED")}
+
+    if not survivor_capped_last:
+        survivor_capped()
+    world.now += SECOND
+    log.append(world.created("cus_2", MOBILE_2))
+    world.now += SECOND
+    if survivor_capped_last:
+        survivor_capped()
+    world.now += SECOND
+    merged = world.feed(merge_event(world, "cus_1", "cus_2", MOBILE_2))
+    again = sorted((i.channel, i.action, i.reason) for i in merged.instructions if i.customer_id == "cus_1")
+    if survivor_capped_last:
+        assert again == []
+    else:
+        assert again == [(channel, "WITHDRAW", "CAPPED") for channel in ("BRANCH", "CALL_CENTER", "SMS")]
+    assert screen_pops(world, *log, merged).get("shown") == {}
