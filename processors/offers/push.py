@@ -19,7 +19,7 @@ from processors.offers.caps import US, not_before, suppression
 from processors.offers.definition import OUTBOUND, Offer
 from processors.offers.outputs import Batch, Instruction, missing_address
 from processors.offers.ranking import fits, zone_of
-from processors.offers.state import FINAL_ANSWERS, CustomerState, OfferState, OfferStatus
+from processors.offers.state import CUSTOMER_ANSWERS, CustomerState, OfferState, OfferStatus
 from processors.offers.store import Stores
 
 if TYPE_CHECKING:
@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Adopted:
     """What a merge left shown from the merged customer (``merged_away``): ``pairs``, (offer id, channel) the
-    survivor did not hold shown itself; ``settled``, those of them its own WITHDRAW, later than the merged customer's
-    SHOW or at its instant, already outranks under its id."""
+    survivor did not hold shown itself, on every push channel (outbound ones too); ``settled``, those of them its own
+    WITHDRAW, later than the merged customer's SHOW or at its instant, already outranks under its id (unless the
+    reason it gave is to be restated, ``restated``)."""
 
     pairs: frozenset[tuple[str, str]] = frozenset()
     settled: frozenset[tuple[str, str]] = frozenset()
@@ -75,7 +76,8 @@ def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch
                 if shown and channel not in OUTBOUND and reason is not None and reason.capped:
                     # a customer-present push (an agent's, a clerk's screen) filled past a cap: the same rule as
                     # the pull query; SHOWn again like any SHOW a cap holds back (outbound: reservations above)
-                    if (offer.offer_id, channel) in adopted.settled:
+                    if (offer.offer_id, channel) in adopted.settled and not restated(current, channel,
+                                                                                     reservations.CAPPED):
                         _settle(state, offer.offer_id, channel)
                         continue
                     push(engine, state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers),
@@ -87,7 +89,9 @@ def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch
                     reason = missing_address(channel, tuple(state.identifiers))
                 if reason is not None and not shown:
                     batch.count("suppressed", reason.value, channel)
-                    if reason.capped and restated(current, channel, reservations.CAPPED):  # an answer taken back
+                    # an answer taken back or a snooze ended, or a merged customer's outbound SHOW now capped
+                    if reason.capped and (restated(current, channel, reservations.CAPPED)
+                                          or _unsettled(adopted, offer.offer_id, channel)):
                         push(engine, state, Instruction("WITHDRAW", channel, state.customer_id,
                                                         tuple(state.identifiers), offer, reason=reservations.CAPPED,
                                                         cause_id=cause_id), batch)
@@ -95,11 +99,14 @@ def sync(engine: OfferEngine, stores: Stores, state: CustomerState, batch: Batch
                 push(engine, state, Instruction("SHOW", channel, state.customer_id, tuple(state.identifiers), offer,
                                                 not_before=not_before(offer, now, zone, settings.policy),
                                                 cause_id=cause_id), batch, stores)
-            elif shown and (offer.offer_id, channel) in adopted.settled:
-                _settle(state, offer.offer_id, channel)
-            elif shown or restated(current, channel, withdrawn_why(current, offer, now)):
-                answered = current.answered_channel if current and current.status.answered else None
+            elif shown or (offer.offer_id, channel) in adopted.pairs or restated(
+                    current, channel, withdrawn_why(current, offer, now)):
                 why = withdrawn_why(current, offer, now)
+                if (offer.offer_id, channel) in adopted.settled and not restated(current, channel, why):
+                    if shown:  # the survivor's own WITHDRAW, as late as the merged SHOW, says why already
+                        _settle(state, offer.offer_id, channel)
+                    continue
+                answered = current.answered_channel if current and current.status.answered else None
                 push(engine, state, Instruction("WITHDRAW", channel, state.customer_id, tuple(state.identifiers),
                                                 offer, reason=why, answered_channel=answered, cause_id=cause_id,
                                                 started_us=started_us), batch)
@@ -116,14 +123,22 @@ def withdrawn_why(current: OfferState | None, offer: Offer, now: datetime) -> st
 
 def restated(current: OfferState | None, channel: str, why: str) -> bool:
     """Whether ``channel``, whose latest instruction under the customer's id withdrew the offer, is to hear ``why``
-    instead: when either names a final answer and they differ (answered for good after a WITHDRAW ``CAPPED``,
-    ``NOT_NOW`` or ``NOT_ELIGIBLE``; an answer taken back, ``sources.take_back``), so that the last word on every
-    push channel says why the offer is not shown (docs/subscribers.md). Nothing for a channel never instructed, one
-    whose latest instruction is a SHOW, or one kept before what it said was (not known)."""
+    instead: when either names one of the customer's answers (``state.CUSTOMER_ANSWERS``: accepted, opted out,
+    declined, not now) and they differ. An answer given after a WITHDRAW ``CAPPED`` or ``NOT_ELIGIBLE`` outranks it
+    (snoozed on the counter after the call had capped the offer: ``NOT_NOW``), a final answer outranks a not-now, and
+    an answer that no longer holds (taken back, ``sources.take_back``; a snooze ended) gives way to the reason that
+    holds now; so the last word on every push channel says why the offer is not shown (docs/subscribers.md), whatever
+    order the events came in and across a merge, and is said once. Nothing for a channel never instructed, one whose
+    latest instruction is a SHOW, or one kept before what it said was (not known)."""
     said = current.instructed_reason(channel) if current else None
     if not said or said == "SHOW" or said == why:
         return False
-    return said in FINAL_ANSWERS or why in FINAL_ANSWERS
+    return said in CUSTOMER_ANSWERS or why in CUSTOMER_ANSWERS
+
+
+def _unsettled(adopted: Adopted, offer_id: str, channel: str) -> bool:
+    """A merged customer's SHOW of ``offer_id`` on ``channel`` that no WITHDRAW of the survivor outranks yet."""
+    return (offer_id, channel) in adopted.pairs and (offer_id, channel) not in adopted.settled
 
 
 def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Batch,
@@ -161,7 +176,9 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
     within the caps, else are withdrawn there, which is what the screen pop (merges followed, the later instruction
     of each offer standing) listens to; ``settled`` among them, those the survivor withdrew itself after the merged
     customer's SHOW, or at the same instant: a WITHDRAW already outranks that SHOW there, none is sent again. A
-    state kept before the instants were (``OfferState.instructed``) cannot tell: the WITHDRAW is sent."""
+    state kept before the instants were (``OfferState.instructed``) cannot tell: the WITHDRAW is sent. The pairs and
+    ``settled`` name the outbound channels (SMS, EMAIL) too, by the same rule: their SHOWs are withdrawn ``MERGED`` by
+    their reservations (``reservations.over_caps``) and the survivor's WITHDRAW follows as on the call center."""
     by_id = {offer.offer_id: offer for offer in engine.live_offers(stores)}
     adopted: set[tuple[str, str]] = set()
     settled: set[tuple[str, str]] = set()
@@ -170,9 +187,11 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
         if offer_id not in by_id:
             continue
         mine = survivor.offers.get(offer_id)
-        for channel in (c for c in current.pushed if c not in OUTBOUND):
-            push(engine, merged, Instruction("WITHDRAW", channel, merged.customer_id, tuple(merged.identifiers),
-                                             by_id[offer_id], reason=reservations.MERGED, cause_id=cause_id), batch)
+        for channel in current.pushed:  # outbound ones are withdrawn by their reservations (``over_caps``)
+            if channel not in OUTBOUND:
+                push(engine, merged, Instruction("WITHDRAW", channel, merged.customer_id, tuple(merged.identifiers),
+                                                 by_id[offer_id], reason=reservations.MERGED, cause_id=cause_id),
+                     batch)
             if mine is None or channel not in mine.pushed:
                 adopted.add((offer_id, channel))
                 shown_us, withdrawn_us = current.instructed_us(channel), mine.instructed_us(channel) if mine else None

@@ -58,6 +58,9 @@ class OfferStatus(StrEnum):
 
 
 FINAL_ANSWERS = frozenset(status.value for status in OfferStatus if status.answered)
+# The customer's own answers as a WITHDRAW reason: each outranks the channel's own limits (``CAPPED``) and the rules'
+# (``NOT_ELIGIBLE``), so a push channel's last word follows them (``push.restated``)
+CUSTOMER_ANSWERS = FINAL_ANSWERS | {OfferStatus.NOT_NOW.value}
 
 # Which final answer stands when a customer gave two: a sale stands over a refusal, an opt-out over a decline
 # (a decline at the counter, then an acceptance on the next call, is a sale whichever is read first).

@@ -30,11 +30,12 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def ctr_version(response: str, updated: datetime, start: datetime, offer_id: str = "fibre-upgrade") -> dict[str, Any]:
+def ctr_version(response: str, updated: datetime, start: datetime, offer_id: str = "fibre-upgrade",
+                contact_id: str = "ctr-versions-0001") -> dict[str, Any]:
     """One version of the call's CTR, the agent's answer in its contact attributes."""
     connected, end = start + timedelta(seconds=20), start + timedelta(minutes=4)
     return {
-        "ContactId": "ctr-versions-0001", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+        "ContactId": contact_id, "Channel": "VOICE", "InitiationMethod": "INBOUND",
         "InitiationTimestamp": _iso(start), "DisconnectTimestamp": _iso(end), "LastUpdateTimestamp": _iso(updated),
         "CustomerEndpoint": {"Address": PHONE, "Type": "TELEPHONE_NUMBER"},
         "Queue": {"Name": "sales", "EnqueueTimestamp": _iso(start + timedelta(seconds=5)),
@@ -182,5 +183,54 @@ async def test_the_offer_accepted_in_a_corrected_version_is_withdrawn_accepted_o
             # the first acceptance was taken back: fibre-upgrade is capped on the call center (the call filled it)
             await until(lambda: asyncio.sleep(0, last("fibre-upgrade") == ("WITHDRAW", "CAPPED")), 60,
                         "the call center's WITHDRAW fibre-upgrade CAPPED")
+    finally:
+        await watcher.stop()
+
+
+async def test_a_not_now_after_the_call_capped_the_offer_reaches_the_call_center(bootstrap_servers: str,
+                                                                                 tmp_path: Any) -> None:
+    """tester53 F3: a call pitched ``fibre-upgrade`` and filled the call center's day (1 a day per channel), so
+    ``tv-bundle`` was withdrawn ``CAPPED`` there; the customer then said "not now" to ``tv-bundle`` (a second call,
+    the counter's case in the report): the call center's last word on it is ``NOT_NOW``, the customer's answer over
+    the cap (before, ``CAPPED`` stayed: free again tomorrow)."""
+    settings = await settings_with_topics(bootstrap_servers, log={"level": "WARNING"})
+    watcher = InstructionWatch(settings)
+    await watcher.start()
+    auth = {"Authorization": aiohttp.encode_basic_auth(WRITE_KEY, "")}
+    connect = {"X-Amz-Firehose-Access-Key": SITE_KEY}
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    try:
+        async with running_middleware(settings, tmp_path) as endpoints, aiohttp.ClientSession() as http:
+            identify = {"type": "identify", "messageId": "id-ctr-4", "userId": USER, "timestamp": _iso(start),
+                        "traits": {"email": EMAIL, "phone": PHONE}}
+            async with http.post(f"{endpoints.web}/v1/identify", json=identify, headers=auth) as response:
+                assert response.status == 200, await response.text()
+            await publish(settings, [offer("fibre-upgrade", title="Fibre 1 Gbit/s", priority=10),
+                                     offer("tv-bundle", title="TV bundle", priority=5)])
+            lookup = f"{endpoints.offers}/customers/lookup/offers"
+            web = await until(lambda: get_json(http, lookup, channel="WEB", type="EMAIL", value=EMAIL), 60,
+                              "the web query")
+            customer = web["customer_id"]
+
+            def last(channel: str) -> tuple[str, str | None] | None:
+                found = [e for _, e in watcher.seen if e.value["customer_id"] == customer
+                         and e.value["channel"] == channel and e.value["offer_id"] == "tv-bundle"]
+                return (found[-1].value["action"], found[-1].value["reason"]) if found else None
+
+            await until(lambda: asyncio.sleep(0, last("CALL_CENTER") == ("SHOW", None)), 60, "the agent's SHOW")
+            for minutes, offer_id, response_recorded, contact_id in (
+                    (0, "fibre-upgrade", "presented", "ctr-versions-0004"),
+                    (10, "tv-bundle", "not_now", "ctr-versions-0005")):
+                body = ctr_version(response_recorded, start + timedelta(minutes=minutes + 4),
+                                   start + timedelta(minutes=minutes), offer_id, contact_id)
+                async with http.post(f"{endpoints.call_center}/v1/connect/ctr", json=body, headers=connect) as answer:
+                    assert answer.status == 200, await answer.text()
+                if offer_id == "fibre-upgrade":
+                    await until(lambda: asyncio.sleep(0, last("CALL_CENTER") == ("WITHDRAW", "CAPPED")), 60,
+                                "the call center's WITHDRAW tv-bundle CAPPED")
+            await until(lambda: asyncio.sleep(0, last("BRANCH") == ("WITHDRAW", "NOT_NOW")), 60,
+                        "the counter's WITHDRAW tv-bundle NOT_NOW")
+            await until(lambda: asyncio.sleep(0, last("CALL_CENTER") == ("WITHDRAW", "NOT_NOW")), 30,
+                        "the call center's WITHDRAW tv-bundle NOT_NOW")
     finally:
         await watcher.stop()
