@@ -173,7 +173,8 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             if csv_lines.quote_open(line):
                 after_first = handle.tell()
                 closing = csv_lines.closing_lines(line, iter(handle.readline, b""),
-                                                  lambda raw: mapper_asterisk.whole_cdr(raw, columns), growing=True)
+                                                  lambda raw: mapper_asterisk.whole_cdr(raw, columns), growing=True,
+                                                  is_shaped=lambda raw: mapper_asterisk.cdr_shaped(raw, columns))
                 if closing.waiting:  # its field is still open at the file's end: the record is left for the next read
                     self._report.unended, self._report.unended_open = number + 1, True
                     break
@@ -182,6 +183,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
                     handle.seek(after_first)  # the line was cut: the lines after it are read again, on their own
                 else:
                     line, spans = closing.raw, closing.lines
+                    handle.seek(position + len(line))  # the lines looked at past the record are read again
             if line.strip():
                 raw = line.rstrip(b"\r\n")
                 headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),
