@@ -8,6 +8,7 @@ closing line, ``adapters.base.csv_lines.closing_lines``) and lines of a wrong co
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,34 @@ async def test_tester53_f11_in_a_file_the_cdr_is_one_rejection_on_its_first_line
     saved = await _reader(master, tmp_path, StandInPublisher()).read_available()
     assert saved.lines == 0  # the checkpoint is past every line
 
+
+
+async def test_following_a_file_the_malformed_cdr_over_two_lines_is_refused_once_when_a_cdr_follows_it(
+    tmp_path: Path,
+) -> None:
+    """``import-cdr --follow``: at the file's end its second line (which leaves a quoted field open on its own) may
+    open a CDR still being written: the record waits, as an open one does; once a whole CDR is written after it, it is
+    one record refused naming its field, the CDR after it published."""
+    master = tmp_path / "Master.csv"
+    master.write_text(noted(21, "a\nb") + "\n" + malformed(22, "c\nd") + "\n")
+    publisher = StandInPublisher()
+    reader = _reader(master, tmp_path, publisher)
+    stop = asyncio.Event()
+    following = asyncio.create_task(reader.follow(stop, poll_s=0.01))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if publisher.submitted:
+            break
+    with master.open("a") as handle:
+        handle.write(f"{cdr(23)}\n")
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if len(publisher.submitted) == 2:
+            break
+    stop.set()
+    total = await following
+    assert total.summary("Master.csv") == f"Master.csv: 3 records (5 lines), {calls_published(2)}, 0 duplicates, " \
+                                          "1 rejected"
+    (raw, error), = publisher.rejected
+    assert error.code == "malformed_field" and "line 3: Master.csv: field start is malformed" in error.reason
+    assert uniqueids(publisher) == ["1733390021.1", "1733390023.1"]
