@@ -43,7 +43,8 @@ class Closing:
 
 def closing_lines(first: bytes, following: Iterable[bytes], is_record: Callable[[bytes], bool],
                   quotechar: bytes = b'"', *, growing: bool = False,
-                  is_shaped: Callable[[bytes], bool] | None = None) -> Closing:
+                  is_shaped: Callable[[bytes], bool] | None = None,
+                  starts_record: Callable[[bytes], bool] | None = None) -> Closing:
     """``first`` (a line left inside a quoted field: ``quote_open``) joined to the ``following`` lines (with their line
     ends) up to the one that closes the field, when together they are a whole record (``is_record`` of the joined
     bytes). Not joined when a following line is a whole record on its own, when the joined lines are none, or when
@@ -56,15 +57,18 @@ def closing_lines(first: bytes, following: Iterable[bytes], is_record: Callable[
     further than the lines it looked at (up to the end of the record the closing line opens). ``is_shaped``: whether
     joined lines have a record's shape (its columns) though a field of theirs is malformed: such lines, when the
     closing line opens no record with the lines after it, are one record with a bad field, returned (``raw``) for its
-    mapper to refuse naming the field, not refused as lines of no record (the line after them then taken for cut)."""
+    mapper to refuse naming the field, not refused as lines of no record (the line after them then taken for cut).
+    ``starts_record``: whether a line may be a record's first line; a closing line that may not opens none, so it is
+    not looked past (nor waited for at a growing file's end)."""
     following = iter(following)  # one pass: the look past the closing line goes on from where it stopped
     found, closer, joined = _closing(first, following, is_record, quotechar, growing)
     if found.closed and found.raw is None:  # the closing line is left inside a quoted field too (odd quotes)
-        opened, _, _ = _closing(closer, following, is_record, quotechar, growing)
-        if opened.waiting:
-            return opened  # the record it may open is not all written yet: decided at the next read
-        if opened.raw is not None:
-            return Closing(None)
+        if starts_record is None or starts_record(closer):
+            opened, _, _ = _closing(closer, following, is_record, quotechar, growing)
+            if opened.waiting:
+                return opened  # the record it may open is not all written yet: decided at the next read
+            if opened.raw is not None:
+                return Closing(None)
         if is_shaped is not None and is_shaped(joined):
             return Closing(joined, found.lines, closed=True)
     return found

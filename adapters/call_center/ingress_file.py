@@ -174,7 +174,8 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
                 after_first = handle.tell()
                 closing = csv_lines.closing_lines(line, iter(handle.readline, b""),
                                                   lambda raw: mapper_asterisk.whole_cdr(raw, columns), growing=True,
-                                                  is_shaped=lambda raw: mapper_asterisk.cdr_shaped(raw, columns))
+                                                  is_shaped=lambda raw: mapper_asterisk.cdr_shaped(raw, columns),
+                                                  starts_record=mapper_asterisk.starts_cdr)
                 if closing.waiting:  # its field is still open at the file's end: the record is left for the next read
                     self._report.unended, self._report.unended_open = number + 1, True
                     break

@@ -66,9 +66,9 @@ def split_lines(body: bytes, columns: tuple[str, ...]) -> list[NativeItem]:
         if csv_lines.quote_open(line):
             following = (lines[after] for after in range(at, len(lines)))  # no copy of the rest per such line
             closing = csv_lines.closing_lines(line, following, lambda raw: whole_cdr(raw, columns),
-                                              is_shaped=lambda raw: cdr_shaped(raw, columns))
+                                              is_shaped=lambda raw: cdr_shaped(raw, columns), starts_record=starts_cdr)
             if closing.raw is None:
-                error = _unclosed(closing.closed, first=not items and not _starts_a_cdr(line), last=at - 1 == last)
+                error = _unclosed(closing.closed, first=not items and not starts_cdr(line), last=at - 1 == last)
             else:
                 line, at = closing.raw, at + closing.lines - 1
         record = line.decode().removesuffix("\n").removesuffix("\r")
@@ -81,7 +81,7 @@ def split_lines(body: bytes, columns: tuple[str, ...]) -> list[NativeItem]:
 
 def _unclosed(closed: bool, *, first: bool, last: bool) -> RejectedInput:
     """The refusal of a body's line left inside a quoted field (``adapters.base.csv_lines.unclosed_quote``, code
-    ``truncated``); at the body's last line, or at its first when that line does not start a CDR (``_starts_a_cdr``),
+    ``truncated``); at the body's last line, or at its first when that line does not start a CDR (``starts_cdr``),
     it may be a CDR whose field holds a line break, split between two bodies by its sender: the reason says which
     half, as a body holds whole CDRs (a body of one such line is the second half when it starts no CDR)."""
     if closed or not (first or last):
@@ -97,7 +97,7 @@ def _unclosed(closed: bool, *, first: bool, last: bool) -> RejectedInput:
 _FIRST_FIELD = re.compile(rb'"(?:[^"]|"")*(?:",|\Z)')  # a quoted first field closed by ``",``, or open to the end
 
 
-def _starts_a_cdr(line: bytes) -> bool:
+def starts_cdr(line: bytes) -> bool:
     """Whether ``line`` may be a CDR's first line: cdr_csv quotes every text field, ``accountcode`` (first) too, so a
     CDR starts with a quoted field, ended by ``",`` (or open at the line's end); the rest of a field cut at its line
     break starts with the field's text, or with the quote closing it (``",``, ``"`` at the line's end), or with an
