@@ -42,7 +42,9 @@ class Closing:
 
 
 def closing_lines(first: bytes, following: Iterable[bytes], is_record: Callable[[bytes], bool],
-                  quotechar: bytes = b'"', *, growing: bool = False) -> Closing:
+                  quotechar: bytes = b'"', *, growing: bool = False,
+                  is_shaped: Callable[[bytes], bool] | None = None,
+                  starts_record: Callable[[bytes], bool] | None = None) -> Closing:
     """``first`` (a line left inside a quoted field: ``quote_open``) joined to the ``following`` lines (with their line
     ends) up to the one that closes the field, when together they are a whole record (``is_record`` of the joined
     bytes). Not joined when a following line is a whole record on its own, when the joined lines are none, or when
@@ -52,31 +54,41 @@ def closing_lines(first: bytes, following: Iterable[bytes], is_record: Callable[
     what ends there is not all written yet: a last line without its line end, and a record still inside its quoted
     field when the lines run out (a field's line break is written before the rest of the record): ``Closing.waiting``,
     not cut (a cut line is told at a later read, by the whole record written after it). Consumes ``following`` no
-    further than the lines it looked at (up to the end of the record the closing line opens)."""
+    further than the lines it looked at (up to the end of the record the closing line opens). ``is_shaped``: whether
+    joined lines have a record's shape (its columns) though a field of theirs is malformed: such lines, when the
+    closing line opens no record with the lines after it, are one record with a bad field, returned (``raw``) for its
+    mapper to refuse naming the field, not refused as lines of no record (the line after them then taken for cut).
+    ``starts_record``: whether a line may be a record's first line; a closing line that may not opens none, so it is
+    not looked past (nor waited for at a growing file's end)."""
     following = iter(following)  # one pass: the look past the closing line goes on from where it stopped
-    found, closer = _closing(first, following, is_record, quotechar, growing)
+    found, closer, joined = _closing(first, following, is_record, quotechar, growing)
     if found.closed and found.raw is None:  # the closing line is left inside a quoted field too (odd quotes)
-        opened, _ = _closing(closer, following, is_record, quotechar, growing)
-        if opened.waiting:
-            return opened  # the record it may open is not all written yet: decided at the next read
-        if opened.raw is not None:
-            return Closing(None)
+        if starts_record is None or starts_record(closer):
+            opened, _, _ = _closing(closer, following, is_record, quotechar, growing)
+            if opened.waiting:
+                return opened  # the record it may open is not all written yet: decided at the next read
+            if opened.raw is not None:
+                return Closing(None)
+        if is_shaped is not None and is_shaped(joined):
+            return Closing(joined, found.lines, closed=True)
     return found
 
 
 def _closing(first: bytes, following: Iterable[bytes], is_record: Callable[[bytes], bool], quotechar: bytes,
-             growing: bool) -> tuple[Closing, bytes]:
-    """``closing_lines`` without its look past the closing line; with the last line it looked at."""
+             growing: bool) -> tuple[Closing, bytes, bytes]:
+    """``closing_lines`` without its look past the closing line; with the last line it looked at, and the lines
+    joined (``Closing.lines`` of them when closed)."""
     pending, lines, line = first, 1, first
     for line in following:
         if growing and not line.endswith(b"\n"):
-            return Closing(None, waiting=True), line
+            return Closing(None, waiting=True), line, pending
         if is_record(line):
-            return Closing(None), line
+            return Closing(None), line, pending
         pending, lines = pending + line, lines + 1
         if not quote_open(pending, quotechar):
-            return (Closing(pending, lines, closed=True) if is_record(pending) else Closing(None, closed=True)), line
-    return Closing(None, waiting=growing), line  # ran out inside the field: in a growing file, the rest is to come
+            return Closing(pending if is_record(pending) else None, lines, closed=True), line, pending
+    # ran out inside the field: in a growing file, the rest is to come
+    return Closing(None, waiting=growing), line, pending
 
 
 def unclosed_quote(closed: bool = False) -> RejectedInput:

@@ -10,7 +10,8 @@ record still inside its quoted field at the end of the file (its field's line br
 left unread (the checkpoint stays before them), by a one-shot import as while following: Asterisk may still be writing
 them; the summary says so, and a later run reads the record whole once its end is there (or refuses a cut line alone
 once a whole CDR follows it).
-A rotated or truncated file (new inode, or shorter than the offset) is read from the start.
+A file rotated since the last read (replaced by a new one, truncated, or truncated and written again past the offset:
+``rotation``) is read from its start, the log and the summary saying so; CDRs read again are duplicates.
 A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
 prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on.
 The loop itself is ``adapters.base.resumable``; this module says what a position and a record are.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,7 +35,7 @@ from adapters.base.ingest import ChunkOutcome, Item
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import AdapterPublisher
 from adapters.base.resumable import Batch, ResumableSource, drain
-from adapters.call_center import mapper_asterisk
+from adapters.call_center import mapper_asterisk, rotation
 from adapters.call_center.mapper import MapContext
 from bus.errors import RawRecord
 from bus.logging import get_logger
@@ -55,18 +55,24 @@ class ImportReport:
     dropped: DroppedTally = field(default_factory=DroppedTally)  # identifiers left off published CDRs (no line numbers)
     unended: int = 0  # the line number of a last line (or record) left unread for want of its end (0: none)
     unended_open: bool = False  # that record is still inside a quoted field (else: its last line has no newline)
+    restarted: Counter[str] = field(default_factory=Counter)  # how often the file was read from its start, by cause
 
     def summary(self, name: str) -> str:
         """The line ``import-cdr`` prints for the file ``name``, as ``import-batch`` does: ``Master.csv: 3 lines,
         9 events published (3 A, 3 B, 3 C), 0 duplicates, 0 rejected[, 1 identifier dropped (PHONE 1 malformed)][,
-        1 line not ended yet (line 4, no newline), left for the next run][, 1 record not ended yet (line 4, inside a
-        quoted field), left for the next run]`` (the events' kinds when there are several,
-        ``adapters.base.import_summary``): a left line or record is neither counted nor rejected."""
+        read from its start (truncated since the last read)][, 1 line not ended yet (line 4, no newline), left for
+        the next run][, 1 record not ended yet (line 4, inside a quoted field), left for the next run]`` (the events'
+        kinds when there are several, ``adapters.base.import_summary``; the causes of a read from the start:
+        ``rotation``): a left line or record is neither counted nor rejected."""
         lines = self.physical_lines or self.lines
         text = f"{name}: {records_text(self.lines, lines)}, {events_text(self.published_events, self.event_kinds)}, " \
                f"{duplicates_text(self.duplicates, self.lines, lines)}, {self.rejected} rejected"
         dropped = self.dropped.summary()
         text = f"{text}, {dropped}" if dropped else text
+        if self.restarted:
+            causes = ", ".join(cause if times == 1 else f"{cause} {times} times"
+                               for cause, times in self.restarted.items())
+            text += f", read from its start ({causes} since the last read)"
         if self.unended and self.unended_open:
             text += f", 1 record not ended yet (line {self.unended}, inside a quoted field), left for the next run"
         elif self.unended:
@@ -88,21 +94,25 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         self._chunk_lines = chunk_lines
         self._handle: BinaryIO | None = None
         self._position = (0, 0)
-        self._inode = 0
         self._report = ImportReport()
         self._spans: dict[int, int] = {}  # first line number of a record read -> the lines it spans
         self._retry = retry  # how a chunk Kafka did not acknowledge is tried again (adapters.base.resumable.drain)
 
     def _start(self, handle: BinaryIO) -> tuple[int, int]:
-        saved = self._checkpoint.load() or {}
-        stat = self._path.stat()
-        offset = int(saved.get("offset", 0))
-        if saved.get("inode") != stat.st_ino or offset > stat.st_size:
-            return 0, 0  # a new or truncated file
-        if "line" in saved:
-            return offset, int(saved["line"])
-        # a checkpoint from before line numbers: count the lines before the offset once
-        return offset, sum(block.count(b"\n") for block in _blocks(handle, offset))
+        """The position to read ``handle`` from (``rotation.resume``); a file rotated since the last read is read
+        from its start, said once in the log and in the summary, its checkpoint reset at once (a follow polling an
+        emptied file says it once)."""
+        where = rotation.resume(self._checkpoint.load(), handle)
+        if where.restarted:
+            self._report.restarted[where.restarted] += 1
+            log.warning("the file was rotated since the last read: reading it from its start", file=self._path.name,
+                        cause=where.restarted)
+            self._save(handle, 0, 0)
+        return where.offset, where.line
+
+    def _save(self, handle: BinaryIO, offset: int, line: int) -> None:
+        self._checkpoint.save({"path": str(self._path), "inode": os.fstat(handle.fileno()).st_ino, "offset": offset,
+                               "line": line, "fingerprint": rotation.fingerprint(handle, offset)})
 
     @property
     def report(self) -> ImportReport:
@@ -118,7 +128,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         """
         self._report = ImportReport()
         with open(self._path, "rb") as handle:
-            self._position, self._inode = self._start(handle), self._path.stat().st_ino
+            self._position = self._start(handle)
             self._handle = handle
             try:
                 await drain(self, self._publisher, retry=self._retry)
@@ -134,6 +144,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             for name in ("lines", "physical_lines", "published_events", "duplicates", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             total.event_kinds.update(report.event_kinds)
+            total.restarted.update(report.restarted)
             total.unended = report.unended  # the last read's: a line (or record) still not ended when stopped
             total.unended_open = report.unended_open
             try:
@@ -162,7 +173,9 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             if csv_lines.quote_open(line):
                 after_first = handle.tell()
                 closing = csv_lines.closing_lines(line, iter(handle.readline, b""),
-                                                  lambda raw: mapper_asterisk.whole_cdr(raw, columns), growing=True)
+                                                  lambda raw: mapper_asterisk.whole_cdr(raw, columns), growing=True,
+                                                  is_shaped=lambda raw: mapper_asterisk.cdr_shaped(raw, columns),
+                                                  starts_record=mapper_asterisk.starts_cdr)
                 if closing.waiting:  # its field is still open at the file's end: the record is left for the next read
                     self._report.unended, self._report.unended_open = number + 1, True
                     break
@@ -171,6 +184,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
                     handle.seek(after_first)  # the line was cut: the lines after it are read again, on their own
                 else:
                     line, spans = closing.raw, closing.lines
+                    handle.seek(position + len(line))  # the lines looked at past the record are read again
             if line.strip():
                 raw = line.rstrip(b"\r\n")
                 headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),
@@ -191,8 +205,8 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         return RejectedInput(f"{self._path.name} line {batch.items[index].native[0]}: {error.reason}", code=error.code)
 
     async def commit(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
-        offset, number = batch.position
-        self._checkpoint.save({"path": str(self._path), "inode": self._inode, "offset": offset, "line": number})
+        assert self._handle is not None
+        self._save(self._handle, *batch.position)
         self._position = batch.position
         for index, error in outcome.refused:
             log.warning("refused a CDR line", file=self._path.name, line=batch.items[index].native[0],
@@ -204,14 +218,6 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         self._report.duplicates += outcome.duplicates
         self._report.rejected += len(outcome.refused)
         self._report.dropped.add(outcome.published_now, lambda index: batch.items[index].native[0])
-
-
-def _blocks(handle: BinaryIO, size: int, block: int = 1 << 20) -> Iterator[bytes]:
-    """The first ``size`` bytes of ``handle`` in blocks of ``block`` bytes."""
-    handle.seek(0)
-    while size > 0 and (data := handle.read(min(block, size))):
-        size -= len(data)
-        yield data
 
 
 CHECKPOINT_SUFFIX = ".checkpoint.json"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,9 +66,10 @@ def split_lines(body: bytes, columns: tuple[str, ...]) -> list[NativeItem]:
         error = None
         if csv_lines.quote_open(line):
             following = (lines[after] for after in range(at, len(lines)))  # no copy of the rest per such line
-            closing = csv_lines.closing_lines(line, following, lambda raw: whole_cdr(raw, columns))
+            closing = csv_lines.closing_lines(line, following, lambda raw: whole_cdr(raw, columns),
+                                              is_shaped=lambda raw: cdr_shaped(raw, columns), starts_record=starts_cdr)
             if closing.raw is None:
-                error = _unclosed(closing.closed, first=not items, last=at - 1 == last)
+                error = _unclosed(closing.closed, first=not items and not starts_cdr(line), last=at - 1 == last)
             else:
                 line, at = closing.raw, at + closing.lines - 1
         record = line.decode().removesuffix("\n").removesuffix("\r")
@@ -80,16 +82,30 @@ def split_lines(body: bytes, columns: tuple[str, ...]) -> list[NativeItem]:
 
 def _unclosed(closed: bool, *, first: bool, last: bool) -> RejectedInput:
     """The refusal of a body's line left inside a quoted field (``adapters.base.csv_lines.unclosed_quote``, code
-    ``truncated``); at the body's last line (or first) it may be a CDR whose field holds a line break, split between
-    two bodies by its sender: the reason says so, as a body holds whole CDRs."""
+    ``truncated``); at the body's last line, or at its first when that line does not start a CDR (``starts_cdr``),
+    it may be a CDR whose field holds a line break, split between two bodies by its sender: the reason says which
+    half, as a body holds whole CDRs (a body of one such line is the second half when it starts no CDR)."""
     if closed or not (first or last):
         return csv_lines.unclosed_quote(closed)
-    edge = "ends inside a quoted field: a CDR cut mid-write, or the first lines of a CDR whose field holds a line " \
-           "break, its last lines left for another body" if last else \
-        "starts with a line left inside a quoted field: a CDR cut mid-write, or the last lines of a CDR whose " \
-        "field holds a line break, its first lines sent in another body"
+    edge = "starts with a line left inside a quoted field: a CDR cut mid-write, or the last lines of a CDR whose " \
+        "field holds a line break, its first lines sent in another body" if first else \
+        "ends inside a quoted field: a CDR cut mid-write, or the first lines of a CDR whose field holds a line " \
+        "break, its last lines left for another body"
     return RejectedInput(f"unclosed quote: the body {edge}; send each CDR whole in one body",
                          code=csv_lines.UNCLOSED_QUOTE_CODE)
+
+
+_FIRST_FIELD = re.compile(rb'"(?:[^"]|"")*(?:",|\Z)')  # a quoted first field closed by ``",``, or open to the end
+
+
+def starts_cdr(line: bytes) -> bool:
+    """Whether ``line`` may be a CDR's first line: cdr_csv quotes every text field, ``accountcode`` (first) too, so a
+    CDR starts with a quoted field, ended by ``",`` (or open at the line's end); the rest of a field cut at its line
+    break starts with the field's text, or with the quote closing it (``",``, ``"`` at the line's end), or with an
+    escaped quote (``""`` then more of the field)."""
+    if line.startswith((b'",', b'"\n', b'"\r')) or line == b'"':
+        return False
+    return _FIRST_FIELD.match(line.rstrip(b"\r\n")) is not None
 
 
 def whole_cdr(raw: bytes, columns: tuple[str, ...]) -> bool:
@@ -99,18 +115,33 @@ def whole_cdr(raw: bytes, columns: tuple[str, ...]) -> bool:
     ``billsec`` whole seconds): what ``adapters.base.csv_lines.closing_lines`` joins a record's lines by. A cut line
     joined to the first line of a CDR whose field holds a line break closes its quote there, but its columns are
     shifted: it is no CDR, and that CDR is read whole after it."""
-    if csv_lines.quote_open(raw):
+    row = _shaped_row(raw, columns)
+    if row is None:
         return False
+    return _is_time(row["start"]) and all(not row[name] or _is_time(row[name]) for name in ("answer", "end")) \
+        and all(not row[name] or (row[name].isascii() and row[name].isdigit()) for name in ("duration", "billsec"))
+
+
+def cdr_shaped(raw: bytes, columns: tuple[str, ...]) -> bool:
+    """Whether ``raw`` (the lines of one record, with its line end) has a CDR's shape: its quotes closed and as many
+    columns as a CDR has (``whole_cdr`` without its look at the times and seconds). Lines over which a CDR whose field
+    holds a line break spans, one of its fields malformed, are one CDR so (refused by ``map_cdr`` naming the field),
+    not lines of no CDR (``adapters.base.csv_lines.closing_lines``, ``is_shaped``)."""
+    return _shaped_row(raw, columns) is not None
+
+
+def _shaped_row(raw: bytes, columns: tuple[str, ...]) -> dict[str, str] | None:
+    """``raw``'s base columns by name when it has a CDR's shape (``cdr_shaped``), else None."""
+    if csv_lines.quote_open(raw):
+        return None
     text = raw.decode("utf-8", "replace").removesuffix("\n").removesuffix("\r")
     try:
         rows = list(csv.reader([text], strict=False))
     except (csv.Error, ValueError):
-        return False
+        return None
     if len(rows) != 1 or not len(ASTERISK_BASE_COLUMNS) <= len(rows[0]) <= len(columns):
-        return False
-    row = dict(zip(ASTERISK_BASE_COLUMNS, rows[0], strict=False))
-    return _is_time(row["start"]) and all(not row[name] or _is_time(row[name]) for name in ("answer", "end")) \
-        and all(not row[name] or (row[name].isascii() and row[name].isdigit()) for name in ("duration", "billsec"))
+        return None
+    return dict(zip(ASTERISK_BASE_COLUMNS, rows[0], strict=False))
 
 
 def _is_time(value: str) -> bool:

@@ -156,3 +156,22 @@ async def test_following_reads_a_cdr_over_two_lines_whole_when_its_rest_is_appen
     assert (total.lines, total.physical_lines, total.rejected, total.unended) == (2, 3, 0, 0)
     assert len(await _contacts(settings)) == 2
     assert await read_dead_letters(settings) == []
+
+
+async def test_a_file_rotated_and_read_from_its_start_publishes_the_calls_already_published_once(
+    bootstrap_servers: str, tmp_path: Path,
+) -> None:
+    """A file truncated in place and written again with the CDRs it held and a new one (a copy put back, then
+    Asterisk appending): read from its start (``adapters.call_center.rotation``), the CDRs already published are
+    duplicates the dedupe store drops, against Kafka."""
+    settings = await settings_with_topics(bootstrap_servers)
+    master = tmp_path / "Master.csv"
+    master.write_text("\n".join(master_lines()[:2]) + "\n")
+    assert (await _import(settings, master, tmp_path)).published_events == 6
+    with master.open("r+") as handle:  # copytruncate, then the same CDRs and one more written past the old offset
+        handle.truncate(0)
+        handle.write(master_lines()[2] + "\n" + "\n".join(master_lines()[:2]) + "\n")
+    again = await _import(settings, master, tmp_path)
+    assert (again.lines, again.duplicates, again.published_events) == (3, 2, 3)
+    assert dict(again.restarted) == {"truncated and written again": 1}
+    assert len(await _contacts(settings)) == 3

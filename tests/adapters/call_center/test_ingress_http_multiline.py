@@ -146,3 +146,27 @@ async def test_a_posted_half_of_a_multi_line_cdr_is_a_400_and_a_dead_letter(
     assert status == 400 and answer["code"] == "truncated", answer
     assert "the body ends inside a quoted field" in answer["error"] and "send each CDR whole" in answer["error"]
     assert len(publisher.rejected) == 1 and publisher.submitted == []
+
+
+@pytest.mark.parametrize("note", ["p\nq", "p\n", 'p\n""q""'], ids=["text", "field-ends-at-the-break", "quote"])
+def test_tester53_f6_a_body_of_only_the_second_half_of_a_split_cdr_is_told_so(note: str) -> None:
+    """The reported sample: the second body holds only the rest of the CDR (one line, with or without its line end).
+    Being the body's last line too, it was told "the body ends inside a quoted field ... its last lines left for
+    another body", the first half's reason; a line that starts no CDR (cdr_csv opens every CDR with a quoted field)
+    is the rest of one."""
+    head, tail = noted(21, note).split("\n", 1)
+    for body in (tail, f"{tail}\n"):
+        (item,) = mapper_asterisk.split_lines(body.encode(), columns(NEW_COLUMNS))
+        assert item.error is not None and item.error.code == "truncated"
+        assert "the body starts with a line left inside a quoted field" in item.error.reason, body
+        assert "its first lines sent in another body" in item.error.reason
+    (item,) = mapper_asterisk.split_lines(f"{head}\n".encode(), columns(NEW_COLUMNS))  # the first half alone
+    assert item.error is not None and "the body ends inside a quoted field" in item.error.reason
+
+
+def test_a_cut_first_line_that_starts_a_cdr_is_not_told_the_rest_of_one() -> None:
+    """A body's first line left inside a quoted field, whole CDRs after it: it starts a CDR, so it is no second half of
+    a split one: cut mid-write."""
+    (cut, after) = mapper_asterisk.split_lines(f"{CUT}\n{cdr(50)}\n".encode(), columns(NEW_COLUMNS))
+    assert cut.error is not None and "(cut mid-write?)" in cut.error.reason and "another body" not in cut.error.reason
+    assert after.error is None

@@ -1,0 +1,122 @@
+"""``import-cdr`` (one-shot and ``--follow``) on a ``Master.csv`` rotated between two reads. The checkpoint was inode +
+byte offset only: a file truncated in place (logrotate ``copytruncate``) and written again past the old offset was
+resumed mid-file, the CDRs before the old offset skipped silently, exit 0 and a clean summary (tester53 F10). A file
+rotated in any way (``adapters.call_center.rotation``) is now read from its start, the summary and one log line saying
+so; the CDRs read again that were already published carry the same version ids, which the dedupe store drops."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from adapters.base.checkpoint import Checkpoint
+from adapters.call_center import ingress_file
+from bus.logging import get_logger
+from tests.adapters.call_center.test_ingress_file_cut import _reader, calls_published, cdr
+from tests.adapters.call_center.test_ingress_file_open_record import uniqueids
+from tests.adapters.web.support import StandInPublisher
+
+
+def _lines(*minutes: int) -> str:
+    return "".join(f"{cdr(minute)}\n" for minute in minutes)
+
+
+def _rewrite_in_place(path: Path, text: str) -> None:
+    """logrotate's ``copytruncate`` (the copy left out), then Asterisk writing again: the same inode."""
+    inode = path.stat().st_ino
+    with path.open("r+") as handle:
+        handle.truncate(0)
+        handle.write(text)
+    assert path.stat().st_ino == inode
+
+
+async def test_tester53_f10_a_file_truncated_in_place_and_written_past_the_old_offset_is_read_from_its_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reported sample: one CDR imported; the file truncated and three CDRs written (longer than before)."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(21))
+    assert (await _reader(master, tmp_path, StandInPublisher()).read_available()).lines == 1
+    _rewrite_in_place(master, _lines(22, 23, 24))
+    publisher = StandInPublisher()
+    monkeypatch.setattr(ingress_file, "log", get_logger(ingress_file.__name__))  # first used inside capture_logs
+    with capture_logs() as logs:
+        report = await _reader(master, tmp_path, publisher).read_available()
+    assert report.summary("Master.csv") == f"Master.csv: 3 lines, {calls_published(3)}, 0 duplicates, 0 rejected, " \
+                                           "read from its start (truncated and written again since the last read)"
+    assert uniqueids(publisher) == ["1733390022.1", "1733390023.1", "1733390024.1"]
+    (line,) = [entry for entry in logs if entry["log_level"] == "warning"]
+    assert (line["file"], line["cause"]) == ("Master.csv", "truncated and written again")  # no identifier values
+    assert "1733390" not in str(line) and "61234" not in str(line)
+    again = await _reader(master, tmp_path, StandInPublisher()).read_available()
+    assert (again.lines, again.restarted) == (0, {})  # read once: the checkpoint is at the new end
+
+
+async def test_a_rewrite_of_the_same_size_and_a_shorter_one_are_read_from_their_start(tmp_path: Path) -> None:
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(31))
+    await _reader(master, tmp_path, StandInPublisher()).read_available()
+    _rewrite_in_place(master, _lines(32))  # the very same size: only the bytes before the offset tell
+    publisher = StandInPublisher()
+    report = await _reader(master, tmp_path, publisher).read_available()
+    assert (report.lines, uniqueids(publisher)) == (1, ["1733390032.1"])
+    master.write_text(_lines(33, 34))
+    await _reader(master, tmp_path, StandInPublisher()).read_available()
+    _rewrite_in_place(master, _lines(35))  # shorter than the offset
+    publisher = StandInPublisher()
+    report = await _reader(master, tmp_path, publisher).read_available()
+    assert report.summary("Master.csv").endswith(", 0 rejected, read from its start (truncated since the last read)")
+    assert uniqueids(publisher) == ["1733390035.1"]
+
+
+async def test_a_file_replaced_by_a_new_one_is_read_from_its_start_and_what_was_published_is_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    """logrotate's ``create``: the file moved away and a new one made at the path (another inode). A new file holding
+    CDRs already published (a copy put back) is read whole; those CDRs carry the version ids they were published with,
+    so the dedupe store drops them (``test_ingress_file.py``: the same against Kafka with the checkpoint lost)."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(41, 42))
+    first = StandInPublisher()
+    await _reader(master, tmp_path, first).read_available()
+    master.rename(tmp_path / "Master.csv.1")
+    master.write_text(_lines(41, 42, 43))
+    publisher = StandInPublisher()
+    report = await _reader(master, tmp_path, publisher).read_available()
+    assert report.summary("Master.csv").endswith(", read from its start (replaced by a new file since the last read)")
+    assert [record.dedupe_id for record in publisher.submitted[:2]] == [record.dedupe_id for record in first.submitted]
+    assert uniqueids(publisher)[2:] == ["1733390043.1"]
+
+
+async def test_following_reads_a_file_truncated_and_written_again_from_its_start_and_says_it_once(
+    tmp_path: Path,
+) -> None:
+    """``import-cdr --follow``: a CDR read; the file truncated (a poll may see it empty) and CDRs written again."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(51))
+    publisher = StandInPublisher()
+    reader = _reader(master, tmp_path, publisher)
+    stop = asyncio.Event()
+    following = asyncio.create_task(reader.follow(stop, poll_s=0.01))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if publisher.submitted:
+            break
+    master.write_text("")  # truncated, then polled empty several times
+    await asyncio.sleep(0.1)
+    with master.open("a") as handle:
+        handle.write(_lines(52, 53))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if len(publisher.submitted) == 3:
+            break
+    stop.set()
+    total = await following
+    assert uniqueids(publisher) == ["1733390051.1", "1733390052.1", "1733390053.1"]
+    assert total.summary("Master.csv") == f"Master.csv: 3 lines, {calls_published(3)}, 0 duplicates, 0 rejected, " \
+                                          "read from its start (truncated since the last read)"
+    saved = Checkpoint(tmp_path / "checkpoint.json").load()
+    assert saved is not None and (saved["offset"], saved["line"]) == (len(_lines(52, 53)), 2)
