@@ -25,8 +25,8 @@ def test_the_worker_commands_are_the_processors_whose_run_starts_a_faust_worker(
     """``omnibus.cli.WORKERS``: every processor whose ``run`` goes through ``bus.app.run_worker``, and no other."""
     running = set()
     for cli in REPO.glob("processors/*/cli.py"):
-        tree = ast.parse(cli.read_text())
-        if any(isinstance(node, ast.Call) and getattr(node.func, "id", None) == "run_worker" for node in ast.walk(tree)):
+        calls = [node for node in ast.walk(ast.parse(cli.read_text())) if isinstance(node, ast.Call)]
+        if any(getattr(call.func, "id", None) == "run_worker" for call in calls):
             running.add(cli.parent.name)
     assert running == set(WORKERS)
 
