@@ -7,11 +7,12 @@ that came while faust's services were starting stopped the producer under a tabl
 whose ``NotReady`` ended the worker with status 1 and "the worker crashed" (a CI run, once).
 
 ``install()`` (``omnibus.cli.main``, for a worker command: ``starts_worker``): from then until faust's own handler
-replaces it, SIGTERM raises ``StoppedWhileStarting`` (a ``SystemExit`` with status 0) wherever the start is, and
-``stopped_cleanly()`` around the command turns it into the line ``STOPPED_WHILE_STARTING``. ``note_signal(app)``
-(faust's signalled stop, ``bus.app.arm_stop_deadline``) remembers whether the worker was still starting (its first
-table recovery not completed: ``bus.startup_watchdog.startup_progress``); ``bus.worker_exit`` then ends a start the
-stop cut short (a service failing because another was stopped under it) with the same line and status 0.
+replaces it, SIGTERM raises ``SystemExit`` with status 0 wherever the start is (not an ``Exception``: no ``except
+Exception`` of faust's start turns it into a crash), and ``stopped_cleanly()`` around the command adds the line
+``STOPPED_WHILE_STARTING``. ``note_signal(app)`` (faust's signalled stop, ``bus.app.arm_stop_deadline``) remembers
+whether the worker was still starting (its first table recovery not completed: ``bus.startup_watchdog``);
+``bus.worker_exit`` then ends a start the stop cut short (a service failing because another was stopped under it)
+with the same line and status 0.
 A worker that was ready when the signal came is not concerned: its stop and its status are faust's.
 """
 
@@ -27,13 +28,7 @@ STOPPED_WHILE_STARTING = "stopped while starting: SIGTERM came before the worker
 STOPPED_WHILE_STARTING_EXIT = 0  # a stop asked for and done: the status of a worker stopped once running
 _signalled_while_starting: list[bool] = []  # set by ``note_signal``: the worker had not become ready yet
 _said: list[bool] = []  # ``say_stopped`` wrote its line
-
-
-class StoppedWhileStarting(SystemExit):
-    """SIGTERM before faust's own handler was installed (``install``); status ``STOPPED_WHILE_STARTING_EXIT``."""
-
-    def __init__(self) -> None:
-        super().__init__(STOPPED_WHILE_STARTING_EXIT)
+_signalled_early: list[bool] = []  # SIGTERM came while ``install``'s handler was the process's
 
 
 def starts_worker(argv: Sequence[str], workers: Collection[str]) -> bool:
@@ -44,12 +39,19 @@ def starts_worker(argv: Sequence[str], workers: Collection[str]) -> bool:
 
 
 def _raise(signum: int, frame: FrameType | None) -> NoReturn:
-    raise StoppedWhileStarting
+    _signalled_early.append(True)
+    raise SystemExit(STOPPED_WHILE_STARTING_EXIT)
 
 
 def install() -> None:
-    """SIGTERM raises ``StoppedWhileStarting`` until another handler replaces this one (faust's, once it runs)."""
+    """SIGTERM raises ``SystemExit`` (``STOPPED_WHILE_STARTING_EXIT``) until another handler replaces this one
+    (faust's, once it runs); ``stopped_early`` says it came."""
     signal.signal(signal.SIGTERM, _raise)
+
+
+def stopped_early() -> bool:
+    """Whether SIGTERM came while ``install``'s handler was the process's."""
+    return bool(_signalled_early)
 
 
 def note_signal(app: Any) -> None:
@@ -86,10 +88,13 @@ def say_stopped(*, cut_short: str | None = None) -> None:
 
 @contextmanager
 def stopped_cleanly() -> Iterator[None]:
-    """Around a command: a ``StoppedWhileStarting`` raised within ends the process with its line and status 0."""
+    """Around a command: the ``SystemExit`` of an early SIGTERM (``stopped_early``) ends the process with the line
+    ``STOPPED_WHILE_STARTING`` and status 0; any other exit passes."""
     try:
         yield
-    except StoppedWhileStarting:
+    except SystemExit:
+        if not stopped_early():
+            raise
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM while the line is written: already stopping
         say_stopped()
         raise SystemExit(STOPPED_WHILE_STARTING_EXIT) from None

@@ -75,7 +75,7 @@ def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
     try:
         yield watch
     except SystemExit as exit_:
-        if isinstance(exit_, early_stop.StoppedWhileStarting):  # before faust's handler: said by omnibus.cli.main
+        if early_stop.stopped_early():  # before faust's handler: said by omnibus.cli.main (bus.early_stop)
             raise
         crash = getattr(worker, "crash_reason", None)
         if watch.error is not None:

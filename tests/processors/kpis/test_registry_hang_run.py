@@ -5,14 +5,17 @@ A registry that refuses is waited for (``test_registry_outage_run.py``). One tha
 the client's timeout (``OMNIBUS_REGISTRY__TIMEOUT_S``, 10 s), as long as the worker's session timeout: a look-up made
 on the event loop then stops its heartbeats and ``/live`` for that long. Here the worker has read a contact (its
 schema id cached); then the registry hangs, and contacts and a handoff (a schema the worker has not seen) arrive.
-Throughout the hang ``/live`` answers 200 within its 2 s, ``/ready`` says 503 why, the worker keeps its partitions
-(no rebalance); once healed it counts every contact and the handoff once, nothing dead-lettered.
+Throughout the hang ``/live`` answers 200 within its 2 s, ``/ready`` says 503 why, ``/kpis`` answers 200 saying the
+counts are held back and why, the worker keeps its partitions (no rebalance); once healed it counts every contact
+and the handoff once, nothing dead-lettered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +24,7 @@ import pytest
 from bus.app import PORT_CHOSEN_EVENT
 from bus.metrics import LISTENING_EVENT
 from bus.producer import EventProducer, Outgoing
+from bus.readiness import HELD_BACK_HEADER
 from bus.serde import build_serde
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, HANDOFF_EVENTS, KPI_AGGREGATES
@@ -47,6 +51,13 @@ def _live_within(url: str) -> float | None:
     return time.monotonic() - started if answer and answer[0] == 200 else None
 
 
+def _held_back(url: str) -> tuple[str | None, str | None]:
+    """``GET /kpis``'s ``held_back`` and ``Omnibus-Held-Back`` header; it must answer 200."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.status == 200
+        return json.loads(response.read())["held_back"], response.headers.get(HELD_BACK_HEADER)
+
+
 async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_registry_and_loses_nothing(
         bootstrap_servers: str, tmp_path: Path) -> None:
     work = tmp_path / "work"
@@ -64,6 +75,7 @@ async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_regi
         with omnibus_command(["kpis", "run"], env, work) as worker:
             web_port, metrics_port = worker.port(PORT_CHOSEN_EVENT), worker.port(LISTENING_EVENT)
             ready_url, live_url = f"http://127.0.0.1:{web_port}/ready", f"http://127.0.0.1:{web_port}/live"
+            kpis_url = f"http://127.0.0.1:{web_port}/kpis?granularity=DAY"
             async with EventProducer(config, serializer) as producer:
                 scanned = 'outcome="scanned"'
                 await asyncio.to_thread(
@@ -85,18 +97,24 @@ async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_regi
                 await producer.publish(Outgoing(handoffs, "h-1", created))
                 lives: list[float | None] = []
                 reasons: list[str] = []
+                held_back: list[tuple[str | None, str | None]] = []  # (the view's held_back, its header)
                 deadline = time.monotonic() + HANG_S
                 while time.monotonic() < deadline:
                     lives.append(await asyncio.to_thread(_live_within, live_url))
                     ready = await asyncio.to_thread(http_status, ready_url)
                     if ready and ready[0] == 503:
                         reasons.append(str(ready[1].get("reason")))
+                        if "schema registry" in reasons[-1]:
+                            held_back.append(await asyncio.to_thread(_held_back, kpis_url))
                     await asyncio.sleep(0.5)
                 assert worker.process.poll() is None, worker.process.returncode
                 print(f"/live during the hang: {len(lives)} probes, longest "
                       f"{max((s for s in lives if s is not None), default=0):.2f} s, unanswered {lives.count(None)}")
                 assert None not in lives, "the worker's event loop was blocked: /live did not answer within 2 s"
                 assert any("schema registry" in reason for reason in reasons), reasons
+                # the view answers from what it holds, and says that records wait (it answered 200 with nothing said)
+                assert held_back and all(header == "true" and text and "schema registry" in text
+                                         for text, header in held_back), held_back
 
             proxy.heal()
             healed_at = time.time()
@@ -113,6 +131,7 @@ async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_regi
                   "before it)")
             await asyncio.to_thread(worker.wait_for, lambda: (http_status(ready_url) or (0, {}))[0] == 200,
                                     "/ready 200 once the registry answers", 120)
+            assert await asyncio.to_thread(_held_back, kpis_url) == (None, None)
         assert_clean_exit(worker)
         assert await read_dead_letters(config) == []
         rebalanced = [line for line in worker.lines if any(words in line for words in REBALANCED)]
