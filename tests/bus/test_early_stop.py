@@ -133,3 +133,42 @@ def test_a_signal_is_noted_as_while_starting_until_the_first_recovery_completed(
     assert not early_stop.signalled_while_starting()
     early_stop.note_signal(object())  # not a faust app: judged as faust judges the stop
     assert not early_stop.signalled_while_starting()
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("event", ["metrics endpoint listening", "web server port chosen", "[^Worker]: Starting..."])
+async def test_an_identity_worker_sent_sigterm_as_it_starts_on_a_broker_stops_with_the_line_and_status_0(
+        bootstrap_servers: str, tmp_path: Path, event: str) -> None:
+    """CI: an identity worker sent SIGTERM while it started (after its ports were logged, while faust's services
+    started) exited 1, "the worker crashed: NotReady". SIGTERM as each of these lines is written: wherever the start
+    is then, status 0 and the last line says it stopped while starting."""
+    from tests.support.settings import settings_with_topics
+
+    config = await settings_with_topics(bootstrap_servers, partitions=3)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers,
+           "OMNIBUS_TOPICS__PREFIX": config.topics.prefix, "OMNIBUS_TOPICS__PARTITIONS": "3",
+           "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": "test-only-hmac-key-of-some-length"}
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "omnibus", "identity", "run", "--web-port", "0"], env=env,
+                                  cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while worker.poll() is None and time.monotonic() < deadline and event not in log.read_text(errors="replace"):
+            time.sleep(0.02)
+        assert worker.poll() is None, log.read_text()[-3000:]
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(90)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    text = log.read_text(errors="replace")
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert worker.returncode == 0, text[-3000:]
+    said = [line for line in lines if line["event"] == early_stop.STOPPED_WHILE_STARTING]
+    print(f"SIGTERM at {event!r}: said {said}, ready first: {'Worker ready' in text}")
+    if "Worker ready" in text:  # the start outran the signal: a plain stop, nothing to say
+        assert not said
+        return
+    assert len(said) == 1, text[-3000:]
