@@ -14,14 +14,7 @@ from typing import Any
 
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
-from bus.readiness import (
-    HELD_BACK_HEADER,
-    HELD_BACK_HEADER_SCHEMA,
-    LIVE_PATH,
-    PROBE_SCHEMA,
-    READY_PATH,
-    with_held_back,
-)
+from bus.readiness import HELD_BACK_HEADER, HELD_BACK_HEADER_SCHEMA, LIVE_PATH, PROBE_SCHEMA, READY_PATH, with_held_back
 from processors.profile.registry import SECTIONS
 from processors.profile.section import ProfileSection
 from processors.profile.sections.cards import IDENTIFIER_STATUS_SCHEMA

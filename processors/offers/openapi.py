@@ -8,14 +8,7 @@ from typing import Any
 
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
-from bus.readiness import (
-    HELD_BACK_HEADER,
-    HELD_BACK_HEADER_SCHEMA,
-    LIVE_PATH,
-    PROBE_SCHEMA,
-    READY_PATH,
-    with_held_back,
-)
+from bus.readiness import HELD_BACK_HEADER, HELD_BACK_HEADER_SCHEMA, LIVE_PATH, PROBE_SCHEMA, READY_PATH, with_held_back
 from processors.offers.caps import Suppression
 from processors.offers.definition import Channel
 from processors.profile.shapes import TEXT, TIME, Schema, closed, list_of, nullable
