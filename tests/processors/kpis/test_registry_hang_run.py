@@ -137,3 +137,46 @@ async def test_a_kpi_worker_keeps_its_loop_and_partitions_through_a_hanging_regi
         rebalanced = [line for line in worker.lines if any(words in line for words in REBALANCED)]
         print("rebalance lines:", len(rebalanced), rebalanced[:3])
         assert rebalanced == [], rebalanced[:5]
+
+
+LONG_HANG_S = 100.0  # the client's 10 s timeout, the lag watchdog's 60 s stall window and its 10 s tick, and some
+
+
+async def test_a_registry_hanging_past_the_lag_watchdogs_window_is_one_bounded_info_line_of_it(
+        bootstrap_servers: str, tmp_path: Path) -> None:
+    """A user, 60 s into a registry hang: besides the outage's warning (and its info line once healed), the lag
+    watchdog of kpis wrote a ~6 KB warning with every partition set and task stack. Now one info line: what, since
+    when, which input partitions; no other warning of the watchdog."""
+    work = tmp_path / "work"
+    work.mkdir()
+    with hanging_registry(tmp_path / "registry") as (registry, proxy):
+        config = await settings_with_topics(bootstrap_servers, partitions=2, registry={"url": registry.url})
+        await apply_topics(config, changelogs(config))
+        env = {"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": bootstrap_servers, "OMNIBUS_TOPICS__PREFIX": config.topics.prefix,
+               "OMNIBUS_TOPICS__PARTITIONS": "2", "OMNIBUS_REGISTRY__URL": proxy.url_of(registry.url),
+               "OMNIBUS_METRICS__PORT": "0", "OMNIBUS_PROCESSOR_KPIS__WEB_PORT": "0"}
+        handoffs = HANDOFF_EVENTS.name(config.topics)
+        serializer, _ = build_serde(config.registry)
+        with omnibus_command(["kpis", "run"], env, work) as worker:
+            ready_url = f"http://127.0.0.1:{worker.port(PORT_CHOSEN_EVENT)}/ready"
+            await asyncio.to_thread(worker.wait_for, lambda: (http_status(ready_url) or (0, {}))[0] == 200,
+                                    "/ready 200 before the hang", 180)
+            async with EventProducer(config, serializer) as producer:
+                created = handoff("HandoffCreated", "h-1", datetime.now(UTC), origin_site="paris")
+                await producer.encode(Outgoing(handoffs, "h-1", created))  # registered here, never seen by the worker
+                proxy.stall()
+                await producer.publish(Outgoing(handoffs, "h-1", created))
+                await asyncio.sleep(LONG_HANG_S)
+            proxy.heal()
+            await asyncio.to_thread(worker.wait_for, lambda: (http_status(ready_url) or (0, {}))[0] == 200,
+                                    "/ready 200 once the registry answers", 120)
+        assert_clean_exit(worker)
+    lines = [json.loads(line) for line in worker.lines]
+    dumps = [line for line in lines if line["event"].startswith("lag watchdog has judged no partition")]
+    assert dumps == [], str(dumps)[:1000]
+    said = [line for line in lines if line.get("why") == "waiting for the schema registry"]
+    assert len(said) == 1 and said[0]["level"] == "info", said
+    print("the lag watchdog's line:", json.dumps(said[0]))
+    assert len(json.dumps(said[0])) < 1000 and said[0]["partitions"][handoffs] == [0, 1]  # bounded: no dump
+    outage = [line["level"] for line in lines if line.get("logger") == "bus.registry_outage"]
+    assert outage == ["warning", "info"], outage  # the outage's own lines, as documented
