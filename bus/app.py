@@ -24,6 +24,7 @@ from bus import (
     commit_gap,
     commit_watchdog,
     declared_topics,
+    early_stop,
     fetch_active,
     fetch_wait,
     lag_watchdog,
@@ -197,6 +198,7 @@ def arm_stop_deadline(worker: faust.Worker, app: faust.App) -> None:
 
     def schedule_shutdown(signum: Any) -> None:
         shutdown.arm()
+        early_stop.note_signal(app)  # a stop that cuts the start short ends with status 0 too (bus.worker_exit)
         schedule(signum)
 
     worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign,assignment] # noqa: SLF001
@@ -226,7 +228,8 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
     ends it with status 75 and that line (``bus.topic_watch``).
     A fatal error once running (a table whose changelog has another partition count than its source topic)
     ends the process with one line and status 78 instead of a crash loop (``bus.worker_exit``). A stop that
-    has not finished ``OMNIBUS_STOP__DEADLINE_S`` after SIGTERM ends it with status 124 (``bus.shutdown``).
+    has not finished ``OMNIBUS_STOP__DEADLINE_S`` after SIGTERM ends it with status 124 (``bus.shutdown``). SIGTERM
+    before the worker is ready ends it with one line and status 0, whatever its start raised (``bus.early_stop``).
     """
     from bus.bootstrap import exit_with_message
     from bus.worker_exit import fatal_errors_exit

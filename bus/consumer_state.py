@@ -37,18 +37,18 @@ def consumer_state(app: Any) -> dict[str, Any]:
         "in_recovery": lambda: bool(app.in_recovery),
         "recovery_completed": lambda: app.tables.recovery.completed.is_set(),
         "flow_active": lambda: bool(consumer.flow_active),
-        "assigned": lambda: _names(consumer.assignment()),
-        "paused": lambda: _names(consumer._paused_partitions),  # faust keeps no public view of these sets
-        "fetching": lambda: _names(consumer._active_partitions),
-        "buffered": lambda: _names(consumer._buffered_partitions),
+        "assigned": lambda: partition_names(consumer.assignment()),
+        "paused": lambda: partition_names(consumer._paused_partitions),  # faust keeps no public view of these sets
+        "fetching": lambda: partition_names(consumer._active_partitions),
+        "buffered": lambda: partition_names(consumer._buffered_partitions),
         "thread_calls_queued": lambda: thread._method_queue._queue.qsize(),
         "main_calls_queued": lambda: consumer._method_queue._queue.qsize(),
         "coordinator": lambda: coordinator.coordinator_id,
         "generation": lambda: coordinator.generation,
         "member": lambda: bool(coordinator.member_id),
         "rejoin_needed": lambda: coordinator._rejoin_needed_fut.done(),
-        "client_assigned": lambda: _names(_assignment(client).tps),
-        "no_position": lambda: _names(tp for tp in _assignment(client).tps
+        "client_assigned": lambda: partition_names(_assignment(client).tps),
+        "no_position": lambda: partition_names(tp for tp in _assignment(client).tps
                                       if not _assignment(client).state_value(tp).has_valid_position),
     }
     state: dict[str, Any] = {}
@@ -67,7 +67,7 @@ def _assignment(client: Any) -> Any:
     return client._subscription.subscription.assignment  # noqa: SLF001 - aiokafka has no public view of it
 
 
-def _names(tps: Iterable[Any]) -> dict[str, list[int]]:
+def partition_names(tps: Iterable[Any]) -> dict[str, list[int]]:
     """``{topic: [partition, ...]}``, sorted: a worker holds a dozen topics of a few partitions each."""
     by_topic: dict[str, list[int]] = {}
     for tp in sorted(tps, key=lambda tp: (tp.topic, tp.partition)):

@@ -59,6 +59,10 @@ does not end, a stopped flow, offsets it could not read, a read faust's consumer
 ``READ_TIMEOUT_S``) logs a warning with the reason, the consumer's state and what every task waits on
 (``bus.consumer_state``), then once per ``stall_after_s`` while it lasts. A CI run of the 60 s broker-outage fault
 test (2026-12-01) had identity consume nothing for 4 minutes after the outage without a line from any watchdog.
+Not while it waits for the schema registry: that outage is announced by its own warning, exported in
+``omnibus_schema_registry_unreachable`` and named by ``/ready`` (``bus.registry_outage``); the watchdog says once per
+spell, at info, one bounded line: that it judges nothing, since when, and the input partitions it leaves unjudged
+(a registry outage logged a ~6 KB warning with every task's stack 60 s in, which read as a second fault).
 """
 
 from __future__ import annotations
@@ -70,12 +74,13 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Gauge
 
 from bus import registry_outage
-from bus.consumer_state import consumer_state, task_chains
+from bus.consumer_state import consumer_state, partition_names, task_chains
 from bus.log_window import LogWindow
 from bus.logging import get_logger
 from bus.stall_clock import BlindSpell, StallClock, TickGap
@@ -87,6 +92,7 @@ READ_TIMEOUT_S = 30.0  # a tick's offsets read; faust's consumer thread answers 
 WORKER_STALLED_EXIT = 75  # EX_TEMPFAIL of BSD's sysexits.h: start again; nothing is wrong with the deployment
 CHANGELOG_SUFFIX = FAUST_CHANGELOG_SUFFIX
 BEHIND_MAX_WINDOWS = 10  # a partition waiting behind its moving worker is sought again for up to 10 stall windows
+WAITING_FOR_REGISTRY = "waiting for the schema registry"  # a blind spell's reason announced by bus.registry_outage
 
 END_LAG = Gauge(
     "omnibus_consumer_end_lag",
@@ -248,6 +254,22 @@ def routed_by(app: Any, tp: Any) -> bool:
     return tp in getattr(app.topics, "_tp_to_callback", {})  # noqa: SLF001 - faust keeps no public view of it
 
 
+def waits_for_registry(app: Any, component: str, blind_s: float) -> None:
+    """The one line of a blind spell spent waiting for the schema registry (``install``): info, bounded by the
+    assignment (``partitions``: ``{topic: [partition, ...]}`` of the input partitions left unjudged), ``since`` the
+    UTC instant the spell began (ISO 8601, to the second), ``blind_s`` its length in seconds; no consumer state and no
+    task stacks (the outage is the registry's, said by ``bus.registry_outage``)."""
+    try:
+        partitions = partition_names(input_partitions(app.consumer))
+    except Exception:  # noqa: BLE001 - an assignment changing under the read: the line goes out without it
+        partitions = {}
+    since = datetime.now(UTC) - timedelta(seconds=blind_s)
+    log.info("lag watchdog judges no partition while the schema registry does not answer: the records wait for it, "
+             "nothing is stalled (omnibus_schema_registry_unreachable, /ready)", component=component,
+             why=WAITING_FOR_REGISTRY, since=since.isoformat(timespec="seconds"), blind_s=round(blind_s),
+             partitions=partitions)
+
+
 def enable_exit() -> None:
     """Called by ``bus.app.run_worker``: this process runs one worker, which may stop itself when stuck."""
     _worker_process.append(True)
@@ -293,14 +315,22 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
     moved_at: dict[Any, float] = {}  # each input partition's last check that saw its committed offset move
     behind_since: dict[Any, float] = {}  # a stalled partition sought again while its worker moved: since when
 
+    said_for: list[float | None] = [None]  # the blind spell (its start) whose registry wait was said
+
     def cannot_judge(why: str, now: float) -> None:
-        """A tick that judged nothing; after ``stall_after_s`` of them, what the consumer is doing is logged."""
+        """A tick that judged nothing; after ``stall_after_s`` of them, what the consumer is doing is logged (a wait
+        for the schema registry: ``waits_for_registry``, once per spell)."""
         detector.reset()
         held_detector.reset()
-        if (blind_s := blind.blind(now)) is not None:
-            log.warning("lag watchdog has judged no partition for a while; the consumer's state follows",
-                        component=component, why=why, blind_s=round(blind_s), **consumer_state(app),
-                        tasks=task_chains(app))
+        if (blind_s := blind.blind(now)) is None:
+            return
+        if why == WAITING_FOR_REGISTRY:
+            if said_for[0] != blind.since_s:
+                said_for[0] = blind.since_s
+                waits_for_registry(app, component, blind_s)
+            return
+        log.warning("lag watchdog has judged no partition for a while; the consumer's state follows",
+                    component=component, why=why, blind_s=round(blind_s), **consumer_state(app), tasks=task_chains(app))
 
     async def watch() -> None:
         consumer, now = app.consumer, clock()
@@ -309,7 +339,7 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             blind.judged()
             return
         why = ("rebalancing" if app.rebalancing else "restoring tables" if getattr(app, "in_recovery", False)
-               else "waiting for the schema registry" if registry_outage.OUTAGE.ongoing()
+               else WAITING_FOR_REGISTRY if registry_outage.OUTAGE.ongoing()
                else None if consumer.flow_active else "flow stopped")
         if why is not None:
             cannot_judge(why, now)

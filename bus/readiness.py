@@ -103,3 +103,27 @@ PROBE_SCHEMA: dict[str, Any] = {
                                    "offset moves); any makes a processor not ready."},
     },
 }
+
+
+# A processor's view that answers from its tables while ``/ready`` is 503 for a reason that lets it serve (a schema
+# registry or broker that does not answer, a partition behind or stalled: records wait that the answer lacks) says so:
+# the answer's ``held_back`` field is that reason (null when ready), and this header is present (``true``). A user saw
+# ``/kpis`` and the screen pop answer 200 during a registry outage with nothing saying the data was behind.
+HELD_BACK_HEADER, HELD_BACK_KEY = "Omnibus-Held-Back", "held_back"
+HELD_BACK_FIELD: dict[str, Any] = {
+    "anyOf": [{"type": "string"}, {"type": "null"}],
+    "description": "Null when the worker answering is ready. Else why records wait that this answer does not count "
+                   f"yet, as its /ready says (it answers 503 meanwhile; the {HELD_BACK_HEADER} header is true): a "
+                   "schema registry or broker that does not answer, a partition behind or stalled. Ask again later. "
+                   "Always present in the HTTP answer.",
+}
+HELD_BACK_HEADER_SCHEMA: dict[str, Any] = {
+    "schema": {"type": "string", "enum": ["true"]},
+    "description": "Present (true) when held_back is not null: the answer may lack records that wait.",
+}
+
+
+def with_held_back(schema: dict[str, Any]) -> dict[str, Any]:
+    """An answer's object ``schema`` (OpenAPI, closed) with the ``held_back`` field: present in every HTTP answer,
+    not required of the builders whose objects the view answers (the screen pop's profile, the offers' answer)."""
+    return {**schema, "properties": {**schema["properties"], HELD_BACK_KEY: HELD_BACK_FIELD}}

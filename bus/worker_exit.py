@@ -25,15 +25,15 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 
-from bus import lag_watchdog, startup_watchdog, topic_watch
+from bus import early_stop, lag_watchdog, startup_watchdog, topic_watch
 from bus.bootstrap import exit_with_message
 from bus.errors import ConfigError
-from bus.logging import get_logger
+from bus.logging import flush_repeats, get_logger
 
 FATAL_ERRORS: tuple[type[BaseException], ...] = (PartitionsMismatch, ImproperlyConfigured, ConfigError)
 WORKER_MISCONFIGURED_EXIT = 78  # EX_CONFIG of BSD's sysexits.h: the deployment (topics, settings) is wrong
@@ -75,6 +75,8 @@ def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
     try:
         yield watch
     except SystemExit as exit_:
+        if early_stop.stopped_early():  # before faust's handler: said by omnibus.cli.main (bus.early_stop)
+            raise
         crash = getattr(worker, "crash_reason", None)
         if watch.error is not None:
             _last_line(f"{type(watch.error).__name__}: {watch.error}", WORKER_MISCONFIGURED_EXIT)
@@ -84,11 +86,24 @@ def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
             _last_line(f"{vanished} (deleted while the worker ran)", topic_watch.RESTART_EXIT)
         if lag_watchdog.stuck_reason() is not None:
             _last_line(f"a partition stalled: {lag_watchdog.stuck_reason()}", lag_watchdog.WORKER_STALLED_EXIT)
+        if early_stop.signalled_while_starting():  # a start the stop cut short, whatever it raised
+            _stopped_while_starting(crash)
         if exit_.code not in (0, None) and crash is not None:
             _last_line(f"the worker crashed: {type(crash).__name__}: {crash}", WORKER_CRASHED_EXIT)
         raise
     except Exception as exc:  # faust re-raises a crash reason from its shutdown
+        if early_stop.signalled_while_starting():
+            _stopped_while_starting(exc)
         _last_line(f"the worker crashed: {type(exc).__name__}: {exc}", WORKER_CRASHED_EXIT)
+
+
+def _stopped_while_starting(error: BaseException | None) -> NoReturn:
+    """A worker asked to stop before it was ready: ``bus.early_stop``'s line (``cut_short``: what a service raised as
+    the stop came, its type only) and status 0, whatever its start raised meanwhile."""
+    flush_repeats()  # pending log lines first: this one stays the last
+    early_stop.say_stopped(cut_short=type(error).__name__ if error is not None else None)
+    logging.shutdown()
+    raise SystemExit(early_stop.STOPPED_WHILE_STARTING_EXIT)
 
 
 def _last_line(message: str, status: int) -> None:

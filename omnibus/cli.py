@@ -6,12 +6,14 @@ no processor imports another: the identity processor gets its profile sections f
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
 import typer
 
+from bus import early_stop
 from bus.bootstrap import startup_failure_exit
 from bus.cli.help_text import plain_help
 from bus.cli.lazy import Loader, lazy_group
@@ -93,6 +95,8 @@ COMMANDS: dict[str, Loader] = {  # in the order --help lists them: commands, the
     "adapter": lambda: adapter,
     "counter-agent": "adapters.branch.agent.cli:app",
 }
+# The groups whose ``run`` starts a faust worker (``bus.app.run_worker``): a SIGTERM while it starts stops it cleanly.
+WORKERS = ("identity", "kpis", "handoffs", "offers")
 HELPS = {
     "stack": "Run a local Kafka broker (and schema registry).",
     "topics": "Create or update Omnibus topics on a cluster; read what landed on one.",
@@ -151,8 +155,11 @@ plain_help(app)  # docstrings' ``literals`` and code-width line breaks, cleaned 
 def main() -> None:
     """The installed ``omnibus`` script: the command tree; a bad setting found late (a TLS file that
     cannot be read when the first client connects) still ends in one line and exit 2, a broker that cannot
-    be reached at start-up in one line and exit 69 (``bus.bootstrap.startup_failure_exit``)."""
-    with startup_failure_exit():
+    be reached at start-up in one line and exit 69 (``bus.bootstrap.startup_failure_exit``); a worker asked to
+    stop (SIGTERM) while it starts in one line and exit 0 (``bus.early_stop``)."""
+    if early_stop.starts_worker(sys.argv[1:], WORKERS):
+        early_stop.install()  # first: before the worker's modules load (seconds)
+    with early_stop.stopped_cleanly(), startup_failure_exit():
         app()
 
 

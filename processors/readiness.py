@@ -15,7 +15,9 @@ no input partition it owns is known stalled by the lag watchdog (``bus.lag_watch
 neither its position nor its committed offset moved for the watchdog's ``stall_after_s``, until its committed offset
 moves again; ``/ready`` said 200 with ``max_lag`` 138 for two minutes while four partitions stood still
 and half the new users' screen pops answered 404). The views keep answering from the tables meanwhile (as they do
-when behind): only ``/ready`` turns.
+when behind), and say so: their answer's ``held_back`` is ``/ready``'s reason, with the header ``Omnibus-Held-Back``
+(``Readiness.held_back``, ``held_back_answer``; ``/kpis`` and the screen pop answered 200 through a registry outage
+with nothing saying the counts lacked the records waiting).
 ``GET /live`` answers 200 while the event loop runs (the liveness probe), broker or not: a restart would not bring
 the broker back, and the worker reconnects by itself; it answers 503 only once a worker that never became ready
 gives up and stops itself (``bus.startup_watchdog``: its start-up made no progress for
@@ -38,6 +40,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 import faust
 from aiokafka.errors import IllegalStateError
@@ -48,7 +51,7 @@ from prometheus_client import Gauge
 from bus import lag_watchdog, registry_outage, shutdown, startup_watchdog
 from bus.config import ReadinessSettings
 from bus.logging import get_logger
-from bus.readiness import LIVE_PATH, READY_PATH, ProbeBody, probe_body
+from bus.readiness import HELD_BACK_HEADER, HELD_BACK_KEY, LIVE_PATH, READY_PATH, ProbeBody, probe_body
 from bus.topics import is_faust_internal
 
 log = get_logger(__name__)
@@ -227,6 +230,12 @@ class Readiness:
                                  partitions=len(lags), max_lag=max((lag for lag, _ in lags.values()), default=0),
                                  lag_age_s=age, behind=behind, stalled=stalled)
 
+    def held_back(self) -> str | None:
+        """Why this worker's answers may lack records that wait (the reason ``/ready`` gives while it is not ready),
+        None when it is ready. A view asks once it knows it can serve (``cannot_serve`` None)."""
+        ready, body = self.state()
+        return None if ready else body["reason"] or "not ready"
+
     def live(self) -> ProbeBody:
         """What ``/live`` answers: the probe body, whatever reading the state meets (liveness never fails on it);
         ``live`` false only when the worker's start-up stalled and it is stopping (``bus.startup_watchdog``), or
@@ -269,6 +278,13 @@ def unavailable(view: View, reason: str) -> Response:
     shape ``{"error": reason, "code": "unavailable"}`` (the processors' views answered ``{"error"}`` alone)."""
     return view.json({"error": reason, "code": UNAVAILABLE_CODE}, status=503,
                      headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+def held_back_answer(view: View, body: dict[str, Any], held_back: str | None) -> Response:
+    """200 with ``body`` and its ``held_back`` (``Readiness.held_back``: null when ready), and the header
+    ``HELD_BACK_HEADER`` when it is not null (``bus.readiness``)."""
+    return view.json({**body, HELD_BACK_KEY: held_back},
+                     headers={HELD_BACK_HEADER: "true"} if held_back is not None else None)
 
 
 def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0,

@@ -21,7 +21,9 @@ from bus.dead_letter import DeadLetterWriter
 from bus.dead_letter_clear import ClearCopy
 from bus.heartbeat import Heartbeat
 from bus.identifiers import IdentifierNormaliser
+from bus.identifiers.kinds import SECRET_TYPES
 from bus.identifiers.protect import SecretScrubber
+from bus.identifiers.settings import HMAC_KEY_VARIABLE, MIN_KEY_CHARS
 from bus.logging import get_logger
 from bus.producer import EventProducer
 from bus.references import References
@@ -82,6 +84,20 @@ def sealer(settings: OmnibusSettings, component: str = "", *, importing: bool = 
     return Sealer(key.get_secret_value())
 
 
+def warn_without_token_key(settings: OmnibusSettings, component: str = "") -> bool:
+    """At an adapter's start: without a token key (``IdentifierSettings.token_key``: ``OMNIBUS_IDENTIFIERS__HMAC_KEY``,
+    else identity's) every national ID and card number it receives is dropped (answered ``dropped_identifiers`` code
+    ``no-token-key``, never published raw), said once by a warning naming ``component``, the variable and what to set
+    it to (a tester learnt it from the first refused national ID). Returns whether it warned; no value is logged."""
+    if settings.identifiers.token_key() is not None:
+        return False
+    log.warning("national IDs and card numbers will be dropped, never published: no token key to tokenise them",
+                component=component, setting=HMAC_KEY_VARIABLE, kinds=sorted(SECRET_TYPES),
+                to_do=f"set {HMAC_KEY_VARIABLE} to a secret of at least {MIN_KEY_CHARS} characters, the same in every "
+                "adapter and in identity (README: Pointing Omnibus at your cluster)")
+    return True
+
+
 @dataclass(frozen=True)
 class AdapterRuntime:
     name: str
@@ -131,6 +147,8 @@ async def adapter_runtime(
     (a 10 s broker outage ended a nightly import with a traceback)."""
     metrics_server = (serve_metrics_or_exit(settings.metrics, heartbeat, component=adapter_component(name))
                       if metrics else None)  # first: nothing to undo
+    if not importing:  # a long-running adapter; an import's summary names the setting of an ID it dropped
+        warn_without_token_key(settings, adapter_component(name))
     serializer, _ = build_serde(settings.registry)
     producer = EventProducer(settings, serializer)
     await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait

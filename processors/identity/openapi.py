@@ -14,7 +14,7 @@ from typing import Any
 
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
-from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH
+from bus.readiness import HELD_BACK_HEADER, HELD_BACK_HEADER_SCHEMA, LIVE_PATH, PROBE_SCHEMA, READY_PATH, with_held_back
 from processors.profile.registry import SECTIONS
 from processors.profile.section import ProfileSection
 from processors.profile.sections.cards import IDENTIFIER_STATUS_SCHEMA
@@ -52,7 +52,7 @@ SHARED_HINT: Schema = closed({
 
 def customer_schema(sections: Iterable[ProfileSection | type[ProfileSection]] = SECTIONS) -> Schema:
     """The screen pop's shape with ``sections`` (a processor's ``ProfileBook.sections``; the registry's by default)."""
-    return closed({
+    return with_held_back(closed({
         "customer_id": TEXT,
         "identifiers": list_of({"$ref": REF + "Identifier"}, "The customer's identifiers, masked, sorted."),
         "merged_customer_ids": list_of(TEXT, "Customers merged into this one (their ids resolve here)."),
@@ -65,7 +65,7 @@ def customer_schema(sections: Iterable[ProfileSection | type[ProfileSection]] = 
                                       "Every other identifier of the customer several people use, each once."),
         "identifier_status": IDENTIFIER_STATUS_SCHEMA,
         **{section.name: section.render_schema for section in sections},
-    }, description="The screen pop: one shape whatever the customer holds (a list is [] when empty, never null).")
+    }, description="The screen pop: one shape whatever the customer holds (a list is [] when empty, never null)."))
 
 
 ERROR: Schema = closed({
@@ -78,7 +78,8 @@ _ERROR_BODY = {"content": {"application/json": {"schema": {"$ref": REF + "Error"
 
 def _answers(description: str) -> dict[str, Any]:
     return {
-        "200": {"description": description, "content": {"application/json": {"schema": {"$ref": REF + "Customer"}}}},
+        "200": {"description": description, "headers": {HELD_BACK_HEADER: HELD_BACK_HEADER_SCHEMA},
+                "content": {"application/json": {"schema": {"$ref": REF + "Customer"}}}},
         "401": {"description": UNAUTHORIZED, **_ERROR_BODY},
         "404": {"description": "No such customer.", **_ERROR_BODY},
         "503": {"description": "Rebalancing, recovering, or the worker owning the data did not answer: retry after "

@@ -32,7 +32,7 @@ from processors.identity.wire import partition_of
 from processors.profile.masking import mask
 from processors.profile.sections.cards import identifier_status
 from processors.profile.sections.products import accounts_named
-from processors.readiness import Readiness, install, unavailable
+from processors.readiness import Readiness, held_back_answer, install, unavailable
 from processors.web_auth import authorization, guarded
 
 if TYPE_CHECKING:
@@ -284,7 +284,8 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             found = await screen_pop.lookup(identifier)
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        return self.json(found) if found else self.error(404, "no customer has this identifier")
+        return held_back_answer(self, found, readiness.held_back()) if found else self.error(
+            404, "no customer has this identifier")
 
     @guarded(tokens, component="identity")
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
@@ -294,7 +295,7 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             found = await screen_pop.profile(customer_id)
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        return self.json(found) if found else self.error(404, "unknown customer id")
+        return held_back_answer(self, found, readiness.held_back()) if found else self.error(404, "unknown customer id")
 
     document = openapi(processor.book.sections, processor.settings.identifiers)  # a composition's own sections too
 

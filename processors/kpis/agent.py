@@ -230,5 +230,5 @@ def build_worker(settings: OmnibusSettings, kpis: KpisSettings, clock: Clock, **
     if kpis.web_port is not None:
         held = Held(partials_count, owned_partitions, windows_of, lambda: owners(app, WINDOWS_TABLE))
         register_views(app, held, http_fetch(app, settings.web.tokens), cannot_serve=probes.waiting_for,
-                       tokens=settings.web.tokens)
+                       tokens=settings.web.tokens, held_back=probes.held_back)
     return KpiWorker(app, ledger, rollup, producer, kpi_metrics, owned_windows)

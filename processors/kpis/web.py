@@ -4,12 +4,13 @@
 Query: ``granularity`` (HOUR, DAY), ``from`` / ``to`` (ISO-8601 dates or instants, UTC when they name no zone, as
 ``omnibus report kpis --from`` reads them: ``bus.clock.read_instant``; windows starting in ``[from, to)``),
 ``channel`` (``omnibus.common.Channel``), ``site``; other values of these are answered 400.
-Answer: ``{"aggregates": [...], "partial": bool, "missing": [...]}``, each aggregate with the window, its counts,
-open handoffs by age band and the KPI ratios (``docs/kpis.md``); ``open_handoffs`` is null for a window that has not
-ended (its snapshot is taken at the window's end, as ``omnibus report kpis`` shows ``pending``: a 0 there read as "no
-open handoffs"). Stage-two state is partitioned by window key: the worker asked answers its own windows and those the
-other workers own, asked of them (``peers``); ``partial`` is true and ``missing`` names the partitions and why when
-an owner did not answer (a rebalance, a worker stopping).
+Answer: ``{"aggregates": [...], "partial": bool, "missing": [...], "held_back": null or why}``, each aggregate with
+the window, its counts, open handoffs by age band and the KPI ratios (``docs/kpis.md``); ``open_handoffs`` is null for
+a window that has not ended (its snapshot is taken at the window's end, as ``omnibus report kpis`` shows ``pending``: a
+0 there read as "no open handoffs"). Stage-two state is partitioned by window key: the worker asked answers its own
+windows and those the other workers own, asked of them (``peers``); ``partial`` is true and ``missing`` names the
+partitions and why when an owner did not answer (a rebalance, a worker stopping); ``held_back`` is why records wait that
+the counts lack yet (the worker's ``/ready`` reason while it is 503: ``processors.readiness.held_back_answer``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bus.errors import OmnibusError
 from processors.kpis.measures import KPIS, Measure, open_by_band, ratio
 from processors.kpis.peers import PEER_PATH, Fetch, Gathered, Held, gather
 from processors.kpis.windows import Granularity, WindowKey, from_micros, to_micros
-from processors.readiness import unavailable
+from processors.readiness import held_back_answer, unavailable
 from processors.web_auth import guarded
 from schemas.enums import CHANNELS
 
@@ -112,14 +113,15 @@ def _partitions(text: str, count: int) -> set[int]:
 
 def register_views(
     app: Any, held: Held, fetch: Fetch | None = None, cannot_serve: Callable[[], str | None] = lambda: None,
-    tokens: Mapping[str, SecretStr] | None = None,
+    tokens: Mapping[str, SecretStr] | None = None, held_back: Callable[[], str | None] = lambda: None,
 ) -> None:
     """``GET /kpis`` and the internal ``GET /kpis/partitions`` (``peers``) on ``app``; ``held``: this worker's
     windows and the other owners; ``fetch``: how it asks them (None: it answers its own windows only, ``partial``
     naming the others); ``cannot_serve``: why the worker cannot read its tables now (starting, stopping,
     rebalancing: ``processors.readiness.Readiness.waiting_for``), answered 503 with Retry-After, as every
     processor's views are (``held.owned`` asks the consumer for its assignment, which raises before it started);
-    ``tokens``: the bearer tokens both ask for (``processors.web_auth``)."""
+    ``tokens``: the bearer tokens both ask for (``processors.web_auth``); ``held_back``: why the answer may lack records
+    that wait (``processors.readiness.Readiness.held_back``), answered in ``held_back`` and a header."""
     @guarded(tokens or {}, component="kpis")
     async def kpis_view(self: View, request: Request) -> Response:
         if (waiting := cannot_serve()) is not None:
@@ -137,8 +139,8 @@ def register_views(
             query = {name: request.query[name] for name in QUERY if request.query.get(name)}
             gathered = await gather(others, held, query, fetch)
         windows.update(gathered.windows)
-        return self.json({"aggregates": select(windows, **wanted), "partial": bool(gathered.missing),
-                          "missing": gathered.missing})
+        return held_back_answer(self, {"aggregates": select(windows, **wanted), "partial": bool(gathered.missing),
+                                       "missing": gathered.missing}, held_back())
 
     @guarded(tokens or {}, component="kpis")
     async def partitions_view(self: View, request: Request) -> Response:  # local state only: no fan-out

@@ -131,7 +131,7 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     inputs = {spec.name(settings.topics): spec.partition_count(settings.topics) for spec in INPUT_TOPICS}
     guard = sole_worker.install(app, APP_NAME, inputs) if runs_as_one_worker(APP_NAME) else None
     # /live, /ready (503 while a second worker splits the partitions), consumer-lag gauges
-    readiness.install(app, APP_NAME, broker=settings.readiness, checks=(guard.reason,) if guard else ())
+    probes = readiness.install(app, APP_NAME, broker=settings.readiness, checks=(guard.reason,) if guard else ())
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     partitions = CUSTOMER_CONTACTS.partition_count(settings.topics)
     tables = {
@@ -225,5 +225,5 @@ def build_worker(settings: OmnibusSettings, offers: OffersSettings,
     if offers.web_port is not None:
         from processors.offers.web import register_views
 
-        register_views(worker, tokens=settings.web.tokens)
+        register_views(worker, tokens=settings.web.tokens, held_back=probes.held_back)
     return worker

@@ -8,7 +8,7 @@ from typing import Any
 
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
-from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH
+from bus.readiness import HELD_BACK_HEADER, HELD_BACK_HEADER_SCHEMA, LIVE_PATH, PROBE_SCHEMA, READY_PATH, with_held_back
 from processors.offers.caps import Suppression
 from processors.offers.definition import Channel
 from processors.profile.shapes import TEXT, TIME, Schema, closed, list_of, nullable
@@ -19,7 +19,7 @@ BY_ID_PATH = "/customers/{customer_id}/offers"
 LOOKUP_PATH = "/customers/lookup/offers"
 REF = "#/components/schemas/"
 
-OFFERS_ANSWER: Schema = closed({
+OFFERS_ANSWER: Schema = with_held_back(closed({
     "customer_id": TEXT,
     "channel": {"type": "string", "enum": [channel.value for channel in Channel]},
     "offers": list_of(closed({
@@ -33,7 +33,7 @@ OFFERS_ANSWER: Schema = closed({
     }), "Eligible offers a cap or the customer's \"not now\" (while it lasts: not_now) keep from being presented "
         "now; an offer accepted, declined or opted out of is not listed. Quiet hours hold back outbound pushes only, "
         "never an offer to the customer asking (quiet_hours is not given on these channels)."),
-})
+}))
 ERROR: Schema = closed({"error": TEXT, "code": {**TEXT, "description": "unauthorized on a 401, unavailable on a 503."}},
                        required=["error"], description="400: bad channel or identifier; 401: no valid bearer token; "
                        "404: unknown customer; 503: this worker holds only part of the partitions.")
@@ -45,7 +45,7 @@ _ERROR_BODY = {"content": {"application/json": {"schema": {"$ref": REF + "Error"
 
 
 def _answers() -> dict[str, Any]:
-    return {"200": {"description": "The offers to present.",
+    return {"200": {"description": "The offers to present.", "headers": {HELD_BACK_HEADER: HELD_BACK_HEADER_SCHEMA},
                     "content": {"application/json": {"schema": {"$ref": REF + "Offers"}}}},
             "400": {"description": "Unknown channel, or an identifier that does not normalise.", **_ERROR_BODY},
             "401": {"description": UNAUTHORIZED, **_ERROR_BODY},

@@ -5,7 +5,8 @@ customer asking is there, ``definition.CUSTOMER_PRESENT``).
 ``GET /customers/lookup/offers?type=EMAIL&value=a@x.org&channel=BRANCH``. Answer::
 
     {"customer_id": "cus_...", "channel": "WEB", "offers": [{"offer_id", "version", "title", "content",
-     "priority", "valid_until"}], "suppressed": [{"offer_id": "...", "reason": "contact_cap"}]}
+     "priority", "valid_until"}], "suppressed": [{"offer_id": "...", "reason": "contact_cap"}],
+     "held_back": null or why records wait that the answer lacks (``processors.readiness.held_back_answer``)}
 
 Identifier values are normalised by ``bus.identifiers`` like everywhere else (``OMNIBUS_IDENTIFIERS__*``,
 whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's
@@ -17,7 +18,7 @@ the reason (``processors.sole_worker``), never a 404 for a customer the other wo
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from faust.web import Request, Response, View
@@ -29,7 +30,7 @@ from processors.offers.definition import Channel
 from processors.offers.openapi import BY_ID_PATH, OPENAPI_PATH, openapi
 from processors.offers.ranking import choose
 from processors.offers.store import Stores
-from processors.readiness import unavailable
+from processors.readiness import held_back_answer, unavailable
 from processors.web_auth import guarded
 
 if TYPE_CHECKING:
@@ -64,8 +65,11 @@ def answer(worker: OffersWorker, customer_id: str, channel: str) -> dict[str, An
     }
 
 
-def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | None = None) -> None:
-    """The offers query (guarded by ``tokens``: ``processors.web_auth``) and its open ``/openapi.json``."""
+def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | None = None,
+                   held_back: Callable[[], str | None] = lambda: None) -> None:
+    """The offers query (guarded by ``tokens``: ``processors.web_auth``) and its open ``/openapi.json``; ``held_back``:
+    why an answer may lack records that wait (``processors.readiness.Readiness.held_back``), answered in its
+    ``held_back`` and a header (``processors.readiness.held_back_answer``)."""
     app = worker.app
 
     @guarded(tokens or {}, component="offers")
@@ -86,7 +90,7 @@ def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | No
                 return self.error(404, "no customer has this identifier")
         found = answer(worker, customer_id, channel)
         metrics.QUERY_LATENCY.observe(time.perf_counter() - started)
-        return self.json(found) if found else self.error(404, "unknown customer id")
+        return held_back_answer(self, found, held_back()) if found else self.error(404, "unknown customer id")
 
     document = openapi(worker.normaliser.settings)
 

@@ -351,6 +351,57 @@ async def test_a_watchdog_that_judges_nothing_for_the_stall_window_logs_why_and_
 
 
 @pytest.mark.usefixtures("fresh_log")
+async def test_a_wait_for_the_schema_registry_is_said_once_per_outage_in_one_bounded_info_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user, 60 s into a registry outage: besides the outage's one warning and one info line (README), the lag
+    watchdog wrote a ~6 KB warning with every partition set and task stack, which read as a second fault. It is now one
+    info line per outage: what (no partition judged, the records wait for the registry), since when, for how long and
+    which input partitions; the watchdog's other blind spells (a rebalance that does not end) keep their warning with
+    the consumer's state, and the outage's own signals (the warning, the gauge) are bus.registry_outage's."""
+    import json
+    from datetime import UTC, datetime
+
+    from structlog.testing import capture_logs
+
+    from bus import registry_outage
+
+    outage = registry_outage.RegistryOutage()
+    monkeypatch.setattr(registry_outage, "OUTAGE", outage)
+    app, ticks = _watched_app()
+    now = [0.0]
+    lag_watchdog.install(app, "kpis", stall_after_s=60, interval_s=10, stop=lambda reason: None, clock=lambda: now[0])
+
+    async def tick_until(second: int) -> None:
+        while now[0] < second:
+            now[0] += 10
+            await ticks[0]()
+
+    with capture_logs() as lines:
+        outage.since = 0.0  # the first look-up that met no answer
+        await tick_until(200)  # three stall windows
+        outage.since = None
+        await tick_until(230)  # judged again
+        app.rebalancing = True
+        await tick_until(300)
+        app.rebalancing = False
+        await tick_until(310)
+        outage.since = 310.0  # a second outage
+        await tick_until(400)
+    said = [line for line in lines if line.get("why") == lag_watchdog.WAITING_FOR_REGISTRY]
+    assert len(said) == 2 and all(line["log_level"] == "info" for line in said)
+    first = said[0]
+    assert first["component"] == "kpis" and first["blind_s"] == 60 and first["partitions"] == {"contact.events": [0]}
+    assert abs((datetime.now(UTC) - datetime.fromisoformat(first["since"])).total_seconds() - 60) < 5
+    assert not {"tasks", "assigned", "fetching"} & set(first) and len(json.dumps(first)) < 600  # no dump
+    assert "schema registry" in first["event"]
+    blind = [line for line in lines if line["event"].startswith("lag watchdog has judged no partition")]
+    assert [(line["why"], line["log_level"]) for line in blind] == [("rebalancing", "warning")]
+    assert "tasks" in blind[0] and "assigned" in blind[0]  # a blind spell of unknown cause keeps its dump
+    assert not [line for line in lines if line["log_level"] in ("warning", "error") and line is not blind[0]]
+    assert app.consumer.sought == []
+
+
+@pytest.mark.usefixtures("fresh_log")
 async def test_a_paused_partition_that_consumes_nothing_is_reported_and_left_to_faust() -> None:
     from structlog.testing import capture_logs
 

@@ -272,3 +272,38 @@ def test_live_turns_false_once_a_stop_has_lasted_longer_than_the_hung_bound(monk
     finally:
         deadline.disarm()
     assert exits == []
+
+
+def test_a_view_answering_while_ready_is_503_says_the_answer_is_held_back_and_why(monkeypatch) -> None:
+    """A user, during a registry outage: ``/kpis`` and the screen pop answered 200 with counts lacking the records
+    waiting while ``/ready`` was 503; nothing in the answer said so. ``held_back`` is ``/ready``'s reason whenever the
+    worker serves but is not ready (registry, broker, a partition behind or stalled), null when it is ready; the view's
+    answer carries it, with the header ``Omnibus-Held-Back: true``."""
+    from bus import registry_outage
+    from bus.errors import SchemaRegistryError
+    from bus.readiness import HELD_BACK_HEADER
+    from processors.readiness import held_back_answer
+
+    now = [50.0]
+    outage = registry_outage.RegistryOutage(clock=lambda: now[0])
+    monkeypatch.setattr(registry_outage, "OUTAGE", outage)
+    stalled: dict[str, int] = {}
+    readiness = Readiness(worker(committed={0: 10}), "kpis-test", stalled=lambda: stalled)
+    assert readiness.held_back() is None
+    outage.failed(SchemaRegistryError("schema registry at http://r timed out", retriable=True))
+    now[0] += 20
+    assert readiness.held_back() == readiness.state()[1]["reason"]
+    assert readiness.held_back().startswith("the schema registry has not answered for 20 s")
+    outage.answered()
+    stalled[f"{TOPIC}[0]"] = 3
+    assert "lag watchdog" in readiness.held_back()
+    stalled.clear()
+    behind = Readiness(worker(committed={0: 4500}, highwater=5000), "kpis-test", max_lag=100)
+    assert behind.held_back() == "consumer lag above 100 records"
+
+    answers: list[tuple[dict, dict | None]] = []
+    view = SimpleNamespace(json=lambda body, status=200, headers=None: answers.append((body, headers)) or status)
+    assert held_back_answer(view, {"aggregates": []}, "consumer lag above 100 records") == 200
+    assert held_back_answer(view, {"aggregates": []}, None) == 200
+    assert answers == [({"aggregates": [], "held_back": "consumer lag above 100 records"}, {HELD_BACK_HEADER: "true"}),
+                       ({"aggregates": [], "held_back": None}, None)]

@@ -68,3 +68,44 @@ def test_an_adapter_without_a_seal_key_says_at_start_that_refused_input_cannot_b
         assert sealer(OmnibusSettings(), "adapter.legacy", importing=True) is None
         assert sealer(OmnibusSettings(dead_letters={"seal_key": key}), "adapter.legacy", importing=True) is None  # type: ignore[arg-type]
     assert not logs
+
+
+@pytest.mark.parametrize("importing", [False, True])
+def test_an_adapter_started_without_the_token_key_says_that_national_ids_will_be_dropped(
+        monkeypatch: pytest.MonkeyPatch, importing: bool) -> None:
+    """An adapter started without ``OMNIBUS_IDENTIFIERS__HMAC_KEY`` (nor identity's) drops every national ID and card
+    number it receives (``no-token-key``): a user learnt it from the first refused NIR. One warning at start names the
+    setting, whatever comes next (here the topic check refuses the start); an import says it in its summary instead.
+    Neither the key nor any value is logged."""
+    from structlog.testing import capture_logs
+
+    from bus.identifiers.settings import HMAC_KEY_VARIABLE, IDENTITY_KEY_VARIABLE
+    from bus.logging import get_logger
+
+    monkeypatch.setattr(runtime_module, "log", get_logger(runtime_module.__name__))
+    monkeypatch.setattr(runtime_module, "EventProducer", ClusterWithoutTopics)
+    for variable in (HMAC_KEY_VARIABLE, IDENTITY_KEY_VARIABLE):
+        monkeypatch.delenv(variable, raising=False)
+
+    async def start(settings: OmnibusSettings) -> None:
+        async with adapter_runtime("branch", settings, AdapterSettings(), metrics=False, importing=importing):
+            pytest.fail("the runtime started without its topics")
+
+    with capture_logs() as logs, pytest.raises(MissingTopicError):
+        asyncio.run(start(OmnibusSettings()))
+    warned = [entry for entry in logs if entry.get("setting") == HMAC_KEY_VARIABLE]
+    if importing:
+        assert not warned
+        return
+    (line,) = warned
+    assert line["log_level"] == "warning" and line["component"] == "adapter.branch"
+    assert line["kinds"] == ["CARD", "NATIONAL_ID"] and "national IDs" in line["event"]
+    assert HMAC_KEY_VARIABLE in line["to_do"] and "16 characters" in line["to_do"]
+    key = "k" * 24
+    with capture_logs() as logs, pytest.raises(MissingTopicError):
+        asyncio.run(start(OmnibusSettings(identifiers={"hmac_key": key})))  # type: ignore[arg-type]
+    assert not [entry for entry in logs if entry.get("setting") == HMAC_KEY_VARIABLE] and key not in repr(logs)
+    monkeypatch.setenv(IDENTITY_KEY_VARIABLE, key)  # identity's key is the adapters' too when theirs is not set
+    with capture_logs() as logs, pytest.raises(MissingTopicError):
+        asyncio.run(start(OmnibusSettings()))
+    assert not [entry for entry in logs if entry.get("setting") == HMAC_KEY_VARIABLE]

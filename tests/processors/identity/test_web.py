@@ -89,6 +89,7 @@ async def test_an_identifier_seen_on_one_channel_shows_every_channel(bootstrap_s
 
     profile = answers[0]
     assert answers[0] == answers[1]
+    assert profile["held_back"] is None  # both workers ready: nothing waits that the answer lacks
     assert {i["type"] for i in profile["identifiers"]} == {"PHONE", "ACCOUNT", "EMAIL", "NATIONAL_ID"}
     assert {"type": "PHONE", "value": "+86*******5678"} in profile["identifiers"]
     for raw in ("13912345678", "ann@example.org", NATIONAL_ID, "ACC-77"):

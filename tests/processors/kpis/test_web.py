@@ -129,3 +129,29 @@ async def test_the_view_answers_a_plain_date_not_500():
     assert [a["channel"] for a in answers[-1][1]["aggregates"]] == ["WEB"]
     await views["/kpis"](view, SimpleNamespace(query={"to": "tomorrow"}))
     assert answers[-1][0] == 400 and answers[-1][1]["error"].startswith("to must be")
+
+
+async def test_the_view_says_when_its_counts_lack_records_that_wait() -> None:
+    """During a registry outage ``/kpis`` answered 200 with counts lacking the records waiting, and nothing said so
+    (``/ready`` was 503). The answer's ``held_back`` is the worker's ``/ready`` reason then, with the header; null and
+    no header when it is ready."""
+    from types import SimpleNamespace
+
+    from bus.readiness import HELD_BACK_HEADER
+    from processors.kpis.peers import Held
+    from processors.kpis.web import register_views
+
+    views: dict = {}
+    app = SimpleNamespace(page=lambda path, name: lambda handler: views.setdefault(path, handler))
+    answers: list = []
+    view = SimpleNamespace(json=lambda body, status=200, headers=None: answers.append((status, body, headers)))
+    held_back: list[str | None] = ["the schema registry has not answered for 20 s: processing waits and retries (...)"]
+    register_views(app, Held(1, lambda: {0}, lambda partitions: dict(WINDOWS)), held_back=lambda: held_back[0])
+    await views["/kpis"](view, SimpleNamespace(query={}))
+    status, body, headers = answers[-1]
+    assert status == 200 and len(body["aggregates"]) == len(WINDOWS)
+    assert body["held_back"] == held_back[0] and headers == {HELD_BACK_HEADER: "true"}
+    held_back[0] = None
+    await views["/kpis"](view, SimpleNamespace(query={}))
+    status, body, headers = answers[-1]
+    assert status == 200 and body["held_back"] is None and not headers
