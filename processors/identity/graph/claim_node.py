@@ -57,6 +57,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    browser_login,
     came_with,
     elsewhere,
     handoff_moves,
@@ -121,6 +122,10 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         vacate.on_vacate(ctx, message)
         return
     state = ctx.state
+    if message.login:
+        if state.login_user != message.login or state.login_rank is None:
+            return  # a displaced user's claim of a browser another user logged in on first (browser_login.py)
+        message = msgspec.structs.replace(message, rank=state.login_rank)  # decided as that login's own claim
     if state.reserved_by:
         ctx.defer(message)  # a saga's reservation or another move: decide once it ends
         return
@@ -139,7 +144,13 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
         return  # a person's master record gave it: only that record's claim moves it (master.py, tester27 F2)
     # An earlier event visited since: its customer claims (or holds) it; the owner merges into the claimant only where
     # time order would have joined them (late_claim.py).
-    later = since is None and not by_master and late_claim.overtaken(state.first_rank, message.rank)
+    # A browser a login ranked: only that login's claim moves it (browser_login.py); a later login's is overtaken.
+    login = browser_login.claim_decides(state, message.rank) if since is None and not by_master else None
+    if login is False and message.rank < state.login_rank:  # type: ignore[operator]
+        if state.login_user not in message.users:
+            return  # an event without a user id: a login decides whose browser it is
+        login = None  # ... on the customer of that login's user: its earliest event's claim, as before
+    later = since is None and not by_master and (login is False or late_claim.overtaken(state.first_rank, message.rank))
     if since is None and not by_master and state.first_rank is None:
         return
     if not state.owner and recycled and since is not None and state.released_below is not None:
@@ -166,7 +177,7 @@ def on_claim(ctx: Ctx[IdentifierState], message: Claim) -> None:
     ctx.send(state.owner, Give(ctx.key, message.customer, message.rank, message.event_id, message.channel,
                                message.attempt, token, message.traits, since, carried_with(state),
                                kept=master.undoable(state, message), later=later,
-                               corrected=vacate.corrected_only(state, message)))
+                               corrected=vacate.corrected_only(state, message), login=later and login is True))
 
 
 def _adopt_released(ctx: Ctx[IdentifierState], message: Claim, since: int) -> None:
@@ -224,11 +235,13 @@ def on_give(ctx: Node, message: Give) -> None:
         # person keeps what the record gave it against a claimant that tells none (holder_review.py, tester26 F6).
         ctx.send(key, Release(message.token))
         return
-    if message.later and not late_claim.merges(ctx, message):
+    # A login's claim of a browser a user-less event ranked first: alone where another user was there first.
+    later = message.later and not browser_login.goes_alone(ctx.policy, state, message)
+    if later and not late_claim.merges(ctx, message):
         ctx.send(key, Release(message.token))  # overtaken by an earlier event: the identifier stays (late_claim.py)
         return
     _done(ctx, message.token)
-    if message.later or message.since is None and not message.kept and len(state.members) == 1 and (
+    if later or message.since is None and not message.kept and len(state.members) == 1 and (
             not _all_told(ctx) or not another_person(ctx, message.traits)):
         # Its only identifier: left without it, no contact could find this customer again and its contacts
         # would be on no screen pop. In the order where the earliest event came first, this customer's events

@@ -17,6 +17,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
+    browser_login,
     came_with,
     displace,
     elsewhere,
@@ -158,7 +159,8 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
         if key not in ctx.state.members and claimable(ctx.policy, key):
             # By channel too, and after every record's when the event claimed a record's key (limits.key_rank).
             rank = key_rank(message.rank, message.channel, key, message.claims_record, message.member_line)
-            ctx.send(key, Claim(ctx.key, rank, message.event_id, message.channel, traits=ctx.state.traits))
+            ctx.send(key, Claim(ctx.key, rank, message.event_id, message.channel, traits=ctx.state.traits,
+                                users=browser_login.users(key, ctx.state.members)))
 
 
 def _moved_on(ctx: Node, message: Apply) -> tuple[str, Apply] | None:

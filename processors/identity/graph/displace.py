@@ -53,6 +53,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from processors.identity.graph import (
+    browser_login,
     came_with,
     displace_late,
     elsewhere,
@@ -76,6 +77,7 @@ from processors.identity.graph.limits import (
     saga_rank,
 )
 from processors.identity.graph.messages.base import Member, Saga
+from processors.identity.graph.messages.claims import Claim
 from processors.identity.graph.messages.commands import SplitInit
 from processors.identity.graph.messages.steps import Offer, Visit
 from processors.identity.graph.met_in_time import before as _before
@@ -116,7 +118,7 @@ def at_join(ctx: Node, saga: Saga, added: list[str], culprit: str, linking: Iter
                                               [culprit, *sorted(keep - {culprit})], saga.event_id, saga.channel))
 
     return _leaving(ctx, saga, user_rank, keep, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
-                    and judge(ctx, saga.traits, ctx.state.traits, [*added, culprit], rest)[0] is Decision.MERGE,
+                    and judge(ctx, saga.traits, _staying(ctx, rest), [*added, culprit], rest)[0] is Decision.MERGE,
                     came_with.followers(ctx.state.came_with, keep, ctx.state.members), waiting, later=True)
 
 
@@ -132,7 +134,8 @@ def at_offer(ctx: Node, saga: Saga, loser: Mapping[str, Member], culprit: str | 
         return []
     ranks = {key: member_rank(value) for key, value in loser.items()}
     return _leaving(ctx, saga, ranks[arriving[0]], {culprit}, lambda rest: _fits(ctx, saga, rest, ranks, culprit)
-                    and judge(ctx, traits, ctx.state.traits, [*loser, culprit], [*rest, culprit])[0] is Decision.MERGE,
+                    and judge(ctx, traits, _staying(ctx, rest), [*loser, culprit], [*rest, culprit])[0]
+                    is Decision.MERGE,
                     came_with.followers(ctx.state.came_with, [culprit], ctx.state.members), later=True, offer=True)
 
 
@@ -223,6 +226,12 @@ def _came_after(state: CustomerState, carried: Iterable[str], keep: set[str], ra
             and not came_with.brought_by_user_less(state, key)}
 
 
+def _staying(ctx: Node, rest: list[str]) -> Summary | None:
+    """The customer's trait summary without the names the leaving members' contacts told (``split_traits.staying``):
+    an arriving login is weighed against what stays, not against the leaving resident's own names."""
+    return split_traits.staying(ctx, [key for key in ctx.state.members if key not in rest])
+
+
 def _fits(ctx: Node, saga: Saga, rest: list[str], added: Mapping[str, int], culprit: str) -> bool:
     """Whether, once the resident has left, the step goes ahead by the limits: no second identifier of a type
     limited to one, and the linking identifier does not itself give way (``limits.give_way``)."""
@@ -295,19 +304,23 @@ def split_off(ctx: Node, saga: Saga, moving: list[str]) -> None:
     state = ctx.state
     members = state.members
     resident = next(key for key in moving if kind_of(key) == USER_ID)
-    at = member_rank(members[resident]) >> HASH_BITS
+    rank = member_rank(members[resident])
+    at = rank >> HASH_BITS
     new_id = customer_id(at, f"displace~{saga.event_id}~{resident}")
     versions = {key: reassigned(members.pop(key)) for key in moving}
     moved_off.note_identifiers(state, versions, new_id)  # an apply still on its way here follows them
     refused = Refused(resident, REASON, lineage(saga, MAX_PER_CUSTOMER), customer_id=ctx.key, other_customer_id=new_id)
     ctx.emit(refused)
     assign(ctx, moving, versions, new_id, refused.event_id, None)
-    contacts, profile = split_contacts.hand_over(ctx, moving)
+    contacts, profile = split_contacts.hand_over(ctx, moving, browsers_follow=True)
     handoff_moves.note_moved(ctx, contacts, new_id)
     traits = split_traits.at_split(ctx, profile)
     ctx.send(new_id, SplitInit(versions, [], at, shared=sorted(set(state.shared) & set(moving)), contacts=contacts,
                                profile=profile, split_event_id=refused.event_id, traits=traits,
                                elsewhere=elsewhere.at_split(ctx, moving)))
+    # A browser left here whose login is the resident's (its login rank the resident's rank) goes with it.
+    for key in browser_login.left_behind(state.members):
+        ctx.send(key, Claim(new_id, rank, saga.event_id, saga.channel, login=resident))
 
 
 def at_offer_loser(ctx: Node, saga: Saga, message: Offer) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from processors.identity.graph import contact_rank, fits_two, household_call, master, recycle, vacate
+from processors.identity.graph import browser_login, contact_rank, fits_two, household_call, master, recycle, vacate
 from processors.identity.graph.contact_join import join
 from processors.identity.graph.context import Ctx, recalls_hash, remember_hash, token_hash
 from processors.identity.graph.evidence import count_person, note_kept_apart, people_count
@@ -134,12 +134,19 @@ def _lower_rank(ctx: Node, saga: Saga) -> None:
     state, rank = ctx.state, saga_key_rank(saga, ctx.key)
     if vacate.ranked_by_correction(state, rank):
         return  # a corrected version's event whose customer gave it up: it ranks it no longer
+    # A browser is its user's whose login came first on it: a login decides, not the time (browser_login.py).
+    login = browser_login.at_visit(state, ctx.key, saga, rank)
+    if login:
+        saga.lowered |= 1 << saga.visited
     known = state.first_rank
     if known is not None and rank > known:
-        if contact_rank.ranks_with_its_contact(state, saga):
+        if login is None and contact_rank.ranks_with_its_contact(state, saga):
             saga.lowered |= 1 << saga.visited  # its call's record or another of its events ranks first
         return
-    saga.lowered |= 1 << saga.visited  # the bit of this key in ``saga.ids``: one byte on the wire, not a key
+    if login is False:
+        saga.untold_first |= 1 << saga.visited  # first by time, without a user id: it claims, its login user's decides
+    elif login is None:
+        saga.lowered |= 1 << saga.visited  # the bit of this key in ``saga.ids``: one byte on the wire, not a key
     if rank == known:
         return
     state.first_rank = rank

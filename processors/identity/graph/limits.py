@@ -150,12 +150,14 @@ def tells(policy: LinkPolicy, saga: Saga, key: str) -> bool:
     """Whether the event of ``saga`` ranks its identifier ``key``: unless it carries nothing else and tells no person.
 
     An anonymous id (``rules.UNTOLD_KINDS``) is ranked by an event that carries another identifier too, never by
-    an anonymous page view: so the rank of an anonymous id is its earliest *login*: the earliest event that carried
+    an anonymous page view: so the rank of an anonymous id is the time it came: the earliest event that carried
     it with a user id, an e-mail or any other identifier, an alias naming it as ``previousId`` included. When two
     users' customers are kept apart through it (one user id per customer: a family PC's browser, or two conflicting
-    aliases), the claim protocol (``claim_node.py``) leaves it with the customer of that event, whatever the arrival
-    order: what a Segment-fed CRM does when events arrive in time order (the first user who logged in on a browser
-    keeps its anonymous history; ``analytics.reset()`` on logout would have given the next user a new id,
+    aliases), the claim protocol (``claim_node.py``) leaves it with the customer of its earliest *login*, the
+    earliest event that carried it with a user id (its node's login rank, ``browser_login.py``: an e-mail typed on
+    it without a login does not count), whatever the arrival order: what a Segment-fed CRM does when events arrive in
+    time order (the first user who logged in on a browser keeps its anonymous history; ``analytics.reset()`` on logout
+    would have given the next user a new id,
     https://segment.com/docs/connections/sources/catalog/libraries/website/javascript/identity/). Issue #8 point 5.
 
     Any other identifier likewise, when the event carries it alone and tells no person (``tells_person``): a call

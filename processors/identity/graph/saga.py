@@ -297,7 +297,7 @@ def apply_message(saga: Saga) -> Apply:
     # An identifier it only looked up (an alias's previousId) too: refused as another user's (one user id per
     # customer), the earliest alias's customer keeps it (limits.tells, #8 point 5); an alias still never creates one.
     claims = [key for index, key in enumerate(saga.ids)
-              if saga.lowered >> index & 1 and key in saga.contested
+              if (saga.lowered | saga.untold_first) >> index & 1 and key in saga.contested
               and (key not in saga.lookup_only or is_alias(saga))]
     # It carries nothing but identifiers other people's events carried too (a family phone): whether it is
     # this customer's person, only its traits can tell (contest.another_person).

@@ -55,7 +55,7 @@ from functools import lru_cache
 
 import msgspec
 
-from processors.identity.graph import handoff_records, versions
+from processors.identity.graph import browser_login, handoff_records, versions
 from processors.identity.graph.context import TOKEN_HASH_BYTES, Ctx, recalls_hash, token_hash
 from processors.identity.graph.limits import HASH_BITS
 from processors.identity.graph.messages.base import ContactRecord, EventRef
@@ -270,18 +270,21 @@ def add(ctx: Ctx[CustomerState], record: ContactRecord) -> None:
 
 
 def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str], untold_only: bool = False,
-              since: int | None = None) -> tuple[list[ContactRecord], bytes | None]:
+              since: int | None = None, browsers_follow: bool = False) -> tuple[list[ContactRecord], bytes | None]:
     """At the source of a split (or the giver of a claim) moving ``moved`` (already taken off its members): the records
     of the contacts that follow, and the part of its profile that follows (theirs, and the products and handoffs that
     came through moved identifiers only: ``ProfileBook.split``), encoded; both taken off this customer.
     ``untold_only`` (a claim): a contact that carried its person's traits stays (the matcher placed it by them), and
     so does every name observation (``ProfileSection.personal``: tester12 S1, a housemate's IVR name followed the
     family phone to its keeper). ``since`` (epoch µs; a recycled number's claim, ``recycle.py``): a contact before it
-    stays."""
+    stays. ``browsers_follow`` (a displaced resident user id, ``displace.split_off``): the browsers left here hold
+    nothing back (``browser_login.not_held``): the resident's logins on them go with it, its names too."""
     state, book = ctx.state, ctx.graph.book
     records_now = kept(ctx)
     moved = list(moved)
-    held = held_at_claim(moved, state.members) if untold_only else state.members
+    held: Iterable[str] = held_at_claim(moved, state.members) if untold_only else state.members
+    if browsers_follow:
+        held = browser_login.not_held(held)
     contacts = [record for record in records_now if not handoff_records.is_handoff(record)]
 
     def follow(chosen: list[ContactRecord]) -> list[ContactRecord]:
@@ -303,7 +306,8 @@ def hand_over(ctx: Ctx[CustomerState], moved: Iterable[str], untold_only: bool =
     if not profile:
         return going, None
     events = [ctx.graph.load_event(record.event) for record in going if book.reads(record.event.schema)]
-    stays, taken = book.split(profile, events, list(moved), list(state.members), claim=untold_only,
+    stays, taken = book.split(profile, events, list(moved), list(held if browsers_follow else state.members),
+                              claim=untold_only,
                               also=handoff_records.entries(load, going), since=since,
                               stay=handoff_records.staying(load, records_now, going))
     if not taken:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from processors.identity.graph import browser_login
 from processors.identity.graph.customer_steps import Node
 from processors.identity.graph.evidence import file_blocking
 from processors.identity.graph.messages.steps import Unblock
@@ -84,3 +85,16 @@ def at_split(ctx: Node, taken: bytes | None) -> Summary | None:
         state.traits = source
         file_blocking(ctx)
     return new
+
+
+def staying(ctx: Node, moving: Iterable[str]) -> Summary | None:
+    """This root's summary as a split moving the members ``moving`` would leave it (``divide``, with the name
+    observations that would follow them: ``ProfileBook.split``, pure); nothing changes. ``displace.py`` weighs an
+    arriving login against what stays where a resident user id would leave, without the names its own events told."""
+    state, going = ctx.state, set(moving)
+    profile = ctx.store.get_profile(ctx.key)
+    if not state.traits or not profile or not going:
+        return state.traits
+    held = browser_login.not_held(key for key in state.members if key not in going)  # a browser holds no name
+    stays, goes = ctx.graph.book.split(profile, [], going, held)
+    return divide(state.traits, _observations(stays), _observations(goes))[0]

@@ -113,6 +113,12 @@ class IdentifierState(msgspec.Struct, array_like=True, omit_defaults=True, tag="
     # The rank a corrected version gave it before its customer gave it up (``vacate.on_vacate``): events of that
     # instant (the version's, still on their way) no longer rank it (``vacate.ranked_by_correction``).
     vacated_rank: int | None = None
+    # An anonymous id's login rank (``browser_login.py``): the smallest rank (``limits.key_rank``) of the events that
+    # carried it with a user id (an identify, a logged-in track, an alias naming it), and that user id; None: no login
+    # carried it (or a state of an earlier version). Its claims are decided by it: the browser is the user's whose login
+    # came first on it.
+    login_rank: int | None = None
+    login_user: str | None = None
 
 
 class Awaited(msgspec.Struct, array_like=True, frozen=True):

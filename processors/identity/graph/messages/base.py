@@ -169,6 +169,10 @@ class Saga(msgspec.Struct, array_like=True, omit_defaults=True):
     # A system of record's line of a member of its account (``holder_role`` MEMBER: a family plan's child): its account
     # ranks after every payer's line (``limits.key_rank``). False in sagas of earlier versions: they rank as before.
     member_line: bool = False
+    # bit i: an event without a user id set or lowered ``ids[i]``'s ``first_rank``, an anonymous id a login ranked
+    # (``browser_login.py``): not ``lowered`` (the login ranks first on it), but its customer claims it, and the claim
+    # moves it only where that customer holds the login's user id. 0 in sagas of earlier versions.
+    untold_first: int = 0
 
 
 class Message(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True, tag_field="kind"):

@@ -28,6 +28,12 @@ class Claim(Message, tag="claim", frozen=True):
     # With ``vacated_by``: the contact whose correction brought it went to ``customer`` with a claim of another of its
     # identifiers (``vacate.followed``): it follows there if only that correction placed it.
     following: bool = False
+    # A resident user id moved out of a customer (``displace.split_off``) claims the browsers left there: that user id;
+    # only a browser whose earliest login is that user's (``IdentifierState.login_user``) moves (``browser_login.py``).
+    login: str = ""
+    # The claimant's user ids (``customer_node.on_apply``): an anonymous id's node takes a claim of an event without a
+    # user id ranked before its earliest login where that login's user is the claimant's (``browser_login.py``).
+    users: list[str] = []
 
 
 class Give(Message, tag="give", frozen=True):
@@ -57,6 +63,10 @@ class Give(Message, tag="give", frozen=True):
     # The giver held it by a corrected version alone, which gave it up (``vacate.corrected_only``): it was not kept
     # apart from the claimant through it, and neither screen pop names the other for it.
     corrected: bool = False
+    # With ``later``: an anonymous id's login rank decided the claim, and an event without a user id ranked it before
+    # (``browser_login.py``): the giver gives it up alone where a user id it holds ranks before the claim (another
+    # user was there first, whose browser it is not), else as ``later``. False in earlier messages.
+    login: bool = False
 
 
 class Adopt(Message, tag="adopt", frozen=True):

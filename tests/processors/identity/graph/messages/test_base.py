@@ -26,7 +26,8 @@ def test_a_saga_and_an_apply_from_before_member_line_decode_as_no_member_line() 
     saga = Saga("evt-1", "BUSINESS_SYSTEM", 60_000_000, 0.0, ["ACCOUNT:FAM-1"], review_owed=["PHONE:+447911123412"])
     member = msgspec.structs.replace(saga, member_line=True)
     fields = msgspec.msgpack.decode(msgspec.msgpack.encode(member))
-    assert msgspec.msgpack.decode(msgspec.msgpack.encode(fields[:-1]), type=Saga) == saga
+    before = Saga.__struct_fields__.index("member_line")  # the fields of the version before (later ones came since)
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(fields[:before]), type=Saga) == saga
     assert msgspec.msgpack.decode(msgspec.msgpack.encode(member), type=Saga) == member
     apply = Apply("evt-1", 0.0, None, None, ["ACCOUNT:FAM-1"], 7 << 10, "BUSINESS_SYSTEM", linked=["a", "b"])
     member_apply = msgspec.structs.replace(apply, member_line=True)
