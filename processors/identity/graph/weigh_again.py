@@ -396,7 +396,14 @@ def _unlink(ctx: Node, key: str, leaving: list[str], event_id: str, channel: str
     """Members ``leaving`` (some, not all) that a pair proposal linked in through ``key`` leave for a customer of their
     own, announced as the processor's split under the proposal's rule (``co-observed``)."""
     born = min(member_rank(ctx.state.members[other]) for other in leaving) % LATE_BAND >> HASH_BITS
-    new_id = customer_id(born, f"{event_id}~{leaving[0]}~{key}{SEED_SUFFIX}")
+    seed = f"{event_id}~{leaving[0]}~{key}"
+    new_id = customer_id(born, f"{seed}{SEED_SUFFIX}")
+    while new_id == ctx.key or new_id in ctx.state.aliases:
+        # The same event unlinked the same members before (``joined_before`` at its join, then ``unlinked`` at its
+        # claim's give), and that split-off customer merged back here: its id names this customer, and a split to it
+        # would drop the members from every list while their nodes still name it (bench draw 1455's cut form).
+        seed = f"{seed}~again"
+        new_id = customer_id(born, f"{seed}{SEED_SUFFIX}")
     split = Split(ctx.key, new_id, tuple(leaving), reason, Lineage(event_id, channel, CO_OBSERVED))
     split_off(ctx, leaving, split, born, apart=False)
 
