@@ -16,8 +16,13 @@ Customer ids are minted from the event that made the customer (``saga.customer_i
 the same inputs holds the running processor's customers under the same ids; a split's new customer is minted from
 the command id and its instant, which the announcement carries (its lineage's ``triggering_event_id``, the new id's
 birth digits: ``saga.born_at``), so it gets the same id too. Where the recomputation has no customer of that id (it
-grouped differently before the command), the command goes to the recomputed customer of the identifiers it moved;
-a command whose customers the recomputation cannot find is left out and listed (``Recomputed.not_replayed``).
+grouped differently before the command, or another event of one contact made it: verify reads the inputs back topic by
+topic, the running processor took them as they came), the command goes to the recomputed customer of the identifiers
+it moved, and a merge's survivor to the one of the identifiers the running processor had announced on it by then
+(``Holdings``: ``CustomerCreated``, ``CustomerLinked``, merges, splits, releases; before, a survivor under another id
+left the merge out, and verify failed two checks after a corrected counter upload and an operator's merge of customers
+whose events were hours old); a command whose customers the recomputation cannot find is left out and listed
+(``Recomputed.not_replayed``).
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ from processors.identity.review import identifier_key
 from processors.identity.rules import MANUAL_MERGE, MANUAL_SPLIT
 from processors.profile.sections._time import micros
 from processors.replay import Replayed
-from processors.replay.releases import Release, announced_releases, apply_release, arrived
+from processors.replay.holders import CREATED, LINKED
+from processors.replay.releases import REFUSED, Release, announced_releases, apply_release, arrived
 
 MERGED = "omnibus.identity.CustomerMerged"
 SPLIT = "omnibus.identity.CustomerSplit"
@@ -44,8 +50,9 @@ SPLIT = "omnibus.identity.CustomerSplit"
 @dataclass(frozen=True, slots=True)
 class OperatorMerge:
     """One operator's merge as announced: the running processor's ``survivor`` and ``merged`` customer ids, the
-    identifier keys that moved, the command id (``token``), who and why, and ``arrived`` (epoch µs: when the
-    announcement reached Kafka)."""
+    identifier keys that moved, the command id (``token``), who and why, ``arrived`` (epoch µs: when the
+    announcement reached Kafka), and ``survivor_held``: the identifier keys the running processor had announced on the
+    survivor before the merge (``Holdings``), which find it in a recomputation that minted it under another id."""
 
     survivor: str
     merged: str
@@ -54,6 +61,7 @@ class OperatorMerge:
     operator: str
     reason: str
     arrived: int
+    survivor_held: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +96,15 @@ def operators_split(record: Replayed) -> bool:
 def announced_commands(customer_events: Iterable[Replayed]) -> list[OperatorCommand]:
     """Every operator's release, merge and split on ``customer.events.v1`` once (by announcement id), in the order
     they reached Kafka (``releases.arrived``; equal instants in the order read)."""
-    records = list(customer_events)
+    records = sorted(customer_events, key=arrived)
     found: dict[str, OperatorCommand] = {}
+    holdings = Holdings()
     for record in records:
         event = record.event
         lineage = (event.value.get("lineage") or {}) if event is not None else {}
+        held = holdings.of(str(event.value["survivor_customer_id"])) if event is not None and event.schema == MERGED \
+            else ()
+        holdings.note(record)
         if event is None or not (operators_split(record) or (event.schema == MERGED
                                                              and lineage.get("rule") == MANUAL_MERGE)):
             continue  # the matcher's merges and the processor's own splits are the recomputation's own
@@ -103,7 +115,8 @@ def announced_commands(customer_events: Iterable[Replayed]) -> list[OperatorComm
         if event.schema == MERGED:
             found.setdefault(envelope["event_id"], OperatorMerge(
                 value["survivor_customer_id"], value["merged_customer_id"], moved, token,
-                str(value.get("operator") or ""), str(value.get("reason") or ""), arrived(record)))
+                str(value.get("operator") or ""), str(value.get("reason") or ""), arrived(record),
+                tuple(key for key in held if key not in moved)))
         else:
             at = born_at(value["new_customer_id"])
             found.setdefault(envelope["event_id"], OperatorSplit(
@@ -112,6 +125,54 @@ def announced_commands(customer_events: Iterable[Replayed]) -> list[OperatorComm
                 value.get("operator"), str(lineage.get("channel") or "BACK_OFFICE"), arrived(record)))
     commands: list[OperatorCommand] = [*found.values(), *announced_releases(records)]
     return sorted(commands, key=lambda command: command.arrived)
+
+
+class Holdings:
+    """The identifiers the running processor announced on each of its customers so far, read from ``customer.events``
+    in the order the records reached Kafka (``note``): a ``CustomerCreated``'s identifiers and a ``CustomerLinked``'s
+    identifier go to its customer, a merge's moved identifiers and every other one of the merged customer to the
+    survivor, a split's to the new customer, an identifier a release evicted (``LinkRefused`` with ``evicted``) to
+    nobody."""
+
+    def __init__(self) -> None:
+        self._owner: dict[str, str] = {}  # identifier key -> customer id
+        self._held: dict[str, set[str]] = {}  # customer id -> identifier keys
+
+    def of(self, customer: str) -> tuple[str, ...]:
+        """The identifier keys ``customer`` holds now, sorted."""
+        return tuple(sorted(self._held.get(customer, ())))
+
+    def note(self, record: Replayed) -> None:
+        """Take in the ``customer.events`` record ``record`` (another event, or one without the customer or the
+        identifiers it names, a crafted one, changes nothing)."""
+        value = record.event.value if record.event is not None else {}
+        schema = record.event.schema if record.event is not None else None
+        if schema == CREATED:
+            self._give(value.get("identifiers") or (), value.get("customer_id"))
+        elif schema == LINKED:
+            self._give([value["identifier"]] if value.get("identifier") else (), value.get("customer_id"))
+        elif schema == MERGED and value.get("survivor_customer_id"):
+            moving = self._held.pop(str(value.get("merged_customer_id")), set())
+            self._give(value.get("moved_identifiers") or (), value["survivor_customer_id"], moving)
+        elif schema == SPLIT:
+            self._give(value.get("moved_identifiers") or (), value.get("new_customer_id"))
+        elif schema == REFUSED and value.get("evicted") and value.get("identifier"):
+            self._take(identifier_key(value["identifier"]))
+
+    def _give(self, identifiers: Iterable[dict[str, str]], customer: str | None, also: Iterable[str] = ()) -> None:
+        """``identifiers`` (as announced) and the keys ``also`` now belong to ``customer`` (None: nothing changes)."""
+        if customer is None:
+            return
+        for key in {*also, *(identifier_key(i) for i in identifiers)}:
+            self._take(key)
+            self._owner[key] = customer
+            self._held.setdefault(customer, set()).add(key)
+
+    def _take(self, key: str) -> None:
+        """``key`` belongs to nobody now."""
+        previous = self._owner.pop(key, None)
+        if previous is not None:
+            self._held.get(previous, set()).discard(key)
 
 
 def apply_command(graph: LocalGraph, command: OperatorCommand) -> bool:
@@ -127,7 +188,7 @@ def apply_command(graph: LocalGraph, command: OperatorCommand) -> bool:
         graph.submit([Send(source, SplitCustomer(list(command.moved), command.reason, command.token, command.at,
                                                  command.channel, command.operator))])
     else:
-        survivor = _customer(graph, command.survivor, ())
+        survivor = _customer(graph, command.survivor, command.survivor_held)
         merged = _customer(graph, command.merged, command.moved)
         if survivor is None or merged is None:
             return False

@@ -70,6 +70,8 @@ def on_move_contact(ctx: Node, message: MoveContact) -> None:
     going = [] if message.to == ctx.key else [record for record in kept if _named(ctx, record, message.contact_id)]
     if message.to != ctx.key:  # and the handoffs opened during it (``handoff_moves.py``)
         going += handoff_records.opened_during(ctx.graph.load_event, kept, {short_key(message.contact_id)})
+    if message.rule and not going:
+        return  # a rule's move of a contact no longer here (an operator's move took it with its other versions)
     moved = ContactMoved(message.contact_id, ctx.key, message.to, tuple(sorted(r.event_id for r in going)),
                          message.operator, message.reason,
                          Lineage(message.token, message.channel, message.rule or MANUAL_MOVE))
@@ -144,4 +146,4 @@ def on_take_contact(ctx: Node, message: TakeContact) -> None:
     for record in sorted(message.contacts, key=lambda r: (r.at, r.event_id)):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.move_event_id,
                           moved_from=message.source))
-        versions.placed(ctx, record.event_id, record.event, record.ids)
+    versions.placed_together(ctx, message.contacts)

@@ -327,7 +327,7 @@ def take_over(ctx: Ctx[CustomerState], message: SplitInit) -> None:
     source = message.do_not_merge[0] if message.do_not_merge else ""  # a split's new customer: [its source]
     for record in sorted(message.contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=message.split_event_id, moved_from=source))
-        versions.placed(ctx, record.event_id, record.event, record.ids)
+    versions.placed_together(ctx, message.contacts)
 
 
 def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile: bytes | None, moved_by: str,
@@ -344,4 +344,4 @@ def take_claimed(ctx: Ctx[CustomerState], contacts: list[ContactRecord], profile
     join(ctx, contacts)
     for record in sorted(contacts, key=_order):
         ctx.emit(Resolved(ctx.key, record.event, record.event_id, moved_by=moved_by, moved_from=giver))
-        versions.placed(ctx, record.event_id, record.event, record.ids)
+    versions.placed_together(ctx, contacts)

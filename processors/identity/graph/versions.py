@@ -37,6 +37,7 @@ still on their way may be undone by these rules (a stale ``Placed``).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 
 import msgspec
 
@@ -76,6 +77,25 @@ def placed(ctx: Ctx[CustomerState], event_id: str, ref: EventRef | None, carried
     contact = f"{event.value['envelope']['channel']}/{own_id}"
     ctx.send(node_of(contact), Placed(PlacedContact(contact, version(event), *version_order(event), event_id, ctx.key,
                                                     carried[0])))
+
+
+def placed_together(ctx: Ctx[CustomerState], records: Iterable[ContactRecord]) -> None:
+    """``placed`` for each of ``records``, contact events a move, a split or a claim brought here together, each
+    contact's earliest version first. The versions node anchors a contact on its earliest version's customer: told a
+    later version's new place first, it moved the contact back to where the earliest still stood (an operator's
+    ``move-contact`` of a counter upload and its correction undone when the two share their instant); told the
+    earliest first, it takes the other versions along, and the move it sends for them to where they stood finds
+    nothing there and says nothing (``move_contact.on_move_contact``)."""
+    book = ctx.graph.book
+    ordered: list[tuple[tuple[int, int, str], ContactRecord, Event | None]] = []
+    for record in records:
+        event = None  # not a contact: ``placed`` tells nothing
+        if record.event.schema in CONTACT_SCHEMAS and book.reads(record.event.schema):
+            event = ctx.graph.load_event(record.event)
+        at, received = version_order(event) if event is not None else (record.at, 0)
+        ordered.append(((at, received, record.event_id), record, event))
+    for _, record, event in sorted(ordered, key=lambda item: item[0]):
+        placed(ctx, record.event_id, record.event, record.ids, event)
 
 
 def one_version(event: Event, own_id: str) -> bool:

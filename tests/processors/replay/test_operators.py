@@ -78,3 +78,39 @@ def test_a_merge_joins_the_recomputed_customers_of_the_running_ids() -> None:
     merge = OperatorMerge(min(ann, phone), max(ann, phone), (h.key("PHONE", "+33699887701"),), "cmd-m", "ops", "one", 0)
     assert apply_command(h.local, merge)
     assert h.customer("EMAIL", "ann@example.org") == h.customer("PHONE", "+33699887701") == min(ann, phone)
+
+
+def _created(customer: str, event_id: str, offset: int, *identifiers: dict[str, str]) -> Replayed:
+    return customer_event("CustomerCreated", customer, event_id, offset, customer_id=customer,
+                          identifiers=list(identifiers), lineage=_lineage(event_id, "co-observed"))
+
+
+def test_a_merge_carries_what_its_survivor_held_by_then() -> None:
+    """What the running processor announced on the survivor before the merge: created with, linked, merged in, not
+    what a split or a release took off, nor what came after."""
+    mail_b, account = {"type": "EMAIL", "value": "bea@example.org"}, {"type": "ACCOUNT", "value": "AC-1"}
+    events = [
+        _created("cus_a", "c1", 0, PHONE), _created("cus_c", "c2", 1, mail_b),
+        customer_event("CustomerLinked", "cus_a", "l1", 2, customer_id="cus_a", identifier=account,
+                       lineage=_lineage("l1", "co-observed")),
+        customer_event("CustomerMerged", "cus_a", "m0", 3, survivor_customer_id="cus_a", merged_customer_id="cus_c",
+                       moved_identifiers=[mail_b], lineage=_lineage("m0", "match-weight")),
+        customer_event("LinkRefused", "cus_a", "r1", 4, identifier=account, customer_id="cus_a", evicted=True,
+                       operator="ops-1", lineage=_lineage("cmd-r1", "manual-release")),
+        _merged("m1", 5), _created("cus_a", "c3", 6, {"type": "EMAIL", "value": "late@example.org"})]
+    (merge,) = [command for command in announced_commands(events) if isinstance(command, OperatorMerge)]
+    assert merge.survivor_held == ("EMAIL:bea@example.org", "PHONE:+33699887701")
+
+
+def test_a_merge_goes_to_the_customer_of_its_survivors_identifiers_when_the_recomputation_minted_another_id() -> None:
+    """Another event of the survivor's contact made it in the recomputation (verify reads the inputs topic by topic):
+    the merge still joins the two (before, it was left out)."""
+    h = Harness()
+    h.feed(observed([("EMAIL", "ann@example.org")]), INPUT)
+    h.feed(observed([("PHONE", "+33699887701")], minutes=1), INPUT)
+    ann = h.customer("EMAIL", "ann@example.org")
+    merge = OperatorMerge("cus_elsewhere", "cus_gone", (h.key("PHONE", "+33699887701"),), "cmd-m", "ops", "one", 0,
+                          (h.key("EMAIL", "ann@example.org"),))
+    assert apply_command(h.local, merge)
+    assert h.customer("EMAIL", "ann@example.org") == h.customer("PHONE", "+33699887701") == ann
+    assert not apply_command(h.local, replace(merge, survivor_held=("EMAIL:nobody@example.org",)))
