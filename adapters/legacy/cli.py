@@ -42,6 +42,7 @@ from bus import topic_watch
 from bus.bootstrap import bad_settings_exit, exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
+from bus.plural import counted
 from bus.publish_retry import outage_retry
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
@@ -232,7 +233,7 @@ def check_layout_command(
     except LayoutError as exc:
         exit_with_message(exc)
     zone = f", times without a zone in {layout.timezone}" if layout.timezone else ""
-    typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields{zone})")
+    typer.echo(f"layout {layout_path}: valid ({layout.event}, {counted(len(layout.fields), 'field')}{zone})")
     _exit_without_token_key(layout_path, layout, settings, adapter)
     ctx, rejected, no_header = context(settings, adapter, layout.phone_region, layout), False, False
     checks = []

@@ -133,4 +133,4 @@ def test_a_report_with_unread_records_is_not_ok_and_its_lines_say_so() -> None:
 
     report = Report([Check("identity: a", 3)], unread=[Unread("handoffs", "o.handoffs", "o.handoff.events.v1", 1)])
     assert not report.ok and not report.judged
-    assert report.lines()[0].startswith("not judged: handoffs has 1 records not read yet on o.handoff.events.v1")
+    assert report.lines()[0].startswith("not judged: handoffs has 1 record not read yet on o.handoff.events.v1")
