@@ -28,7 +28,7 @@ def test_the_report_lists_each_check_and_the_failures() -> None:
     console = Console(record=True, width=140)
     render(report, console)
     text = console.export_text()
-    assert "identity: a" in text and "row 1 is stale" in text and "1 failure(s)" in text and "lost 0" in text
+    assert "identity: a" in text and "row 1 is stale" in text and "1 failure" in text and "lost 0" in text
 
 
 def test_notes_past_the_listed_ones_are_counted() -> None:
