@@ -33,7 +33,7 @@ from bus.config import (
 from bus.errors import ConfigError, SchemaRegistryError
 from bus.heartbeat import Heartbeat
 from bus.kafka_client import kafka_connection
-from bus.logging import configure_logging, flush_repeats
+from bus.logging import bind_component, configure_logging, flush_repeats
 from bus.metrics import MetricsServer, serve_metrics
 
 T = TypeVar("T")
@@ -154,10 +154,14 @@ def start_process(
     *,
     settings: Callable[[], OmnibusSettings] = load_settings,
     metrics_of: str | None = None,
+    logged_as: str | None = None,
 ) -> Process[T]:
     """Load the core settings and the component's (``component(core)``), configure logging, install the stop
     deadline (``bus.shutdown``), serve metrics when ``metrics_of`` names whose they are (``identity``: named in the
     line that gives their port; None: a command that serves none, or whose runtime serves them).
+
+    Every line the process logs from then on carries its component (``bus.logging.bind_component``): ``logged_as``
+    (an adapter, whose runtime serves its metrics: ``adapter.web``), else ``metrics_of``; neither: none.
 
     Exits 2 with one line on a ``ConfigError`` from either loader, or when the metrics port cannot be bound.
     """
@@ -166,6 +170,8 @@ def start_process(
         kafka_connection(core.kafka)  # SASL and TLS settings checked (and TLS files read) before anything starts
         own = component(core)
     configure_logging(core.log.level, json_output=core.log.json_output)
+    if (name := logged_as or metrics_of) is not None:
+        bind_component(name)
     shutdown.install(core.stop.deadline_s)  # armed by the command's SIGTERM/SIGINT handler
     server = serve_metrics_or_exit(core.metrics, component=metrics_of) if metrics_of else None
     return Process(core, own, server)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bus.plural import noun_for
+
 # The root lives in the lowest layer (the contract's errors derive from it); import it from here.
 from schemas.errors import OmnibusError
 
@@ -71,7 +73,7 @@ class MissingTopicError(ConfigError, PublishError):
         self.topics = tuple(topics)
         names = ", ".join(self.topics)
         verb = "does" if len(self.topics) == 1 else "do"
-        PublishError.__init__(self, f"topic{'s' if len(self.topics) > 1 else ''} {names} {verb} not exist: "
+        PublishError.__init__(self, f"{noun_for(len(self.topics), 'topic')} {names} {verb} not exist: "
                                     f"{TOPICS_APPLY_HINT}", retriable=False)
 
 

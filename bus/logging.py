@@ -294,7 +294,8 @@ def _args(record: logging.LogRecord) -> tuple[Any, ...]:
     return record.args if isinstance(record.args, tuple) else ()
 
 
-_NOT_REDACTED = frozenset({"level", "timestamp", "logger", "component"})
+COMPONENT_KEY = "component"  # which component wrote a line: adapter.web, identity, handoffs (as metrics name it)
+_NOT_REDACTED = frozenset({"level", "timestamp", "logger", COMPONENT_KEY})
 
 
 def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +324,7 @@ def configure_logging(level: str = "INFO", *, json_output: bool = True, library_
     (a long-running process, whose group joins and connections ops want to see)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_process_component,  # after ``logged_as``'s (merged above): a component's own context wins
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -385,6 +387,32 @@ def flush_repeats() -> None:
             if isinstance(limiter, RepeatLimiter):
                 limiter.flush(handler.emit)
         handler.flush()
+
+
+_process_component: list[str] = []  # the process's own component (``bind_component``), or none
+
+
+def bind_component(component: str | None) -> None:
+    """From now on, every line of the process carries ``component`` (``COMPONENT_KEY``), from every thread (faust's
+    consumer thread, the metrics server's): the component the process runs, bound once at its start
+    (``bus.bootstrap.start_process``); None: none. A line's own ``component=`` wins, and so does ``logged_as``."""
+    _process_component[:] = [component] if component is not None else []
+
+
+def _add_process_component(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    if _process_component:
+        event_dict.setdefault(COMPONENT_KEY, _process_component[0])
+    return event_dict
+
+
+@contextmanager
+def logged_as(component: str) -> Iterator[None]:
+    """While the block runs, every line of this context carries ``component`` (``COMPONENT_KEY``), and so do the
+    tasks and servers started inside it, for their whole life (a server's connections are handled in the context it
+    started listening in); afterwards the context's own again. For several components in one process (the demo):
+    wrap a component's start and stop, never a ``yield`` that hands control back to its caller."""
+    with structlog.contextvars.bound_contextvars(**{COMPONENT_KEY: component}):
+        yield
 
 
 def ports_logger() -> structlog.stdlib.BoundLogger:

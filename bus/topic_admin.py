@@ -19,6 +19,7 @@ from aiokafka.errors import for_code
 
 from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
+from bus.plural import counted
 from bus.topics import ALL_TOPICS, TopicSpec
 
 
@@ -65,7 +66,8 @@ async def apply_topics(
         outcomes = []
         for spec, name in zip(specs, names, strict=True):
             if name in created:
-                outcome = TopicOutcome(name, Action.CREATED, f"{spec.partition_count(settings.topics)} partitions")
+                outcome = TopicOutcome(name, Action.CREATED,
+                                       counted(spec.partition_count(settings.topics), "partition"))
             elif (existing := counts[name]) is None:
                 outcome = TopicOutcome(name, Action.NEEDS_ATTENTION, "exists but is not visible in the metadata")
             else:
@@ -85,7 +87,8 @@ async def _reconcile(
     wanted_partitions = spec.partition_count(settings.topics)
     if existing > wanted_partitions:
         return TopicOutcome(
-            name, Action.NEEDS_ATTENTION, f"has {existing} partitions, declared {wanted_partitions}; not shrunk"
+            name, Action.NEEDS_ATTENTION,
+            f"has {counted(existing, 'partition')}, declared {wanted_partitions}; not shrunk"
         )
     changes = []
     if drift:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bus.errors import DeserializationError
+from bus.plural import counted
 
 UNDECODABLE_EXIT = 65  # EX_DATAERR of BSD's sysexits.h: the input data was not what it should be
 POISON_NAMED = 10  # poison records named by their position in the warning line; the others are counted
@@ -82,8 +83,8 @@ def poison_message() -> str | None:
         fate = "shown only by their size in this answer"
     else:
         fate = "left out of this answer or shown only by their size"
-    return (f"{len(_poison)} record(s) in no wire format Omnibus writes (written by a producer outside Omnibus) are "
-            f"{fate}: {named}{more}; the processors dead-letter such records: omnibus deadletters list")
+    return (f"{counted(len(_poison), 'record')} in no wire format Omnibus writes (written by a producer outside "
+            f"Omnibus) are {fate}: {named}{more}; the processors dead-letter such records: omnibus deadletters list")
 
 
 def skipped_message() -> str | None:
@@ -100,7 +101,7 @@ def skipped_message() -> str | None:
         fate = "are shown only by their size in this answer"
     else:
         fate = "are left out of this answer or shown only by their size"
-    return (f"{sum(_skipped.values())} record(s) did not decode with {used} and {fate} "
+    return (f"{counted(sum(_skipped.values()), 'record')} did not decode with {used} and {fate} "
             f"({counts}); set OMNIBUS_REGISTRY__URL to the registry they were written with")
 
 

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 import faust
 from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 
-from bus import early_stop, lag_watchdog, startup_watchdog, topic_watch
+from bus import early_stop, lag_watchdog, shutdown, startup_watchdog, topic_watch
 from bus.bootstrap import exit_with_message
 from bus.errors import ConfigError
 from bus.logging import flush_repeats, get_logger
@@ -90,11 +90,29 @@ def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
             _stopped_while_starting(crash)
         if exit_.code not in (0, None) and crash is not None:
             _last_line(f"the worker crashed: {type(crash).__name__}: {crash}", WORKER_CRASHED_EXIT)
+        if exit_.code in (0, None):
+            say_stopped(app)
         raise
     except Exception as exc:  # faust re-raises a crash reason from its shutdown
         if early_stop.signalled_while_starting():
             _stopped_while_starting(exc)
         _last_line(f"the worker crashed: {type(exc).__name__}: {exc}", WORKER_CRASHED_EXIT)
+
+
+STOPPED = "worker stopped"  # a clean stop's line (SIGTERM/SIGINT once running: status 0), as an adapter's "stopped"
+
+
+def say_stopped(app: Any) -> None:
+    """Log ``STOPPED`` at info, with ``uncommitted_records``: the input records it read past its committed offsets
+    (``bus.shutdown.faust_uncommitted``; 0: everything read was processed and committed; more: read again at its next
+    start), left out when the consumer cannot tell (it never started)."""
+    try:
+        uncommitted: dict[str, int] = {"uncommitted_records": shutdown.faust_uncommitted(app.consumer)}
+    except Exception:  # noqa: BLE001 - what the stop left is told when known; the line is said whatever
+        uncommitted = {}
+    said = ("every record read was processed and committed" if uncommitted.get("uncommitted_records") == 0 else
+            "records read but not committed are read again at the next start" if uncommitted else "")
+    log.info(f"{STOPPED}: {said}" if said else STOPPED, **uncommitted)
 
 
 def _stopped_while_starting(error: BaseException | None) -> NoReturn:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from adapters.base.errors import Misconfigured, Unavailable
 from adapters.base.http import RunningServer
+from adapters.base.runtime import adapter_component
 from bus import shutdown, topic_watch
 from bus.bootstrap import BAD_SETTINGS_EXIT, KAFKA_UNAVAILABLE_EXIT, exit_with_message, registry_hint, start_process
 from bus.config import OmnibusSettings, load_component_settings
@@ -90,11 +91,14 @@ def settle_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def load_or_exit(model: type[SettingsT], env_prefix: str, **overrides: Any) -> tuple[OmnibusSettings, SettingsT]:
-    """Core and adapter settings, logging configured (``bus.bootstrap``; the adapter runtime serves metrics);
+def load_or_exit(model: type[SettingsT], env_prefix: str, *, name: str,
+                 **overrides: Any) -> tuple[OmnibusSettings, SettingsT]:
+    """Core and adapter settings, logging configured (``bus.bootstrap``; the adapter runtime serves metrics), every
+    line of the process naming the adapter called ``name`` (``web``: component ``adapter.web``);
     a bad setting exits 2 with every problem named on one line."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    process = start_process(lambda _: load_component_settings(model, env_prefix, **given))
+    process = start_process(lambda _: load_component_settings(model, env_prefix, **given),
+                            logged_as=adapter_component(name))
     log_replaced_defaults(process.component, env_prefix)
     return process.settings, process.component
 

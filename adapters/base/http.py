@@ -18,7 +18,7 @@ from adapters.base.publisher import AdapterPublisher
 from adapters.base.runtime import CHANNEL_TOPICS, AdapterRuntime, adapter_component, adapter_runtime
 from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError, OmnibusError, RawRecord, SchemaRegistryError
-from bus.logging import get_logger, ports_logger
+from bus.logging import get_logger, logged_as, ports_logger
 from bus.readiness import LIVE_PATH, PROBE_SCHEMA, READY_PATH, probe_body
 from bus.refused_credentials import forwarded_for, refusal_log, route_pattern, unauthorized_body
 from bus.topics import TopicSpec
@@ -272,7 +272,8 @@ class RunningServer:
 
 async def serve(app: web.Application, host: str, port: int, *, reuse_port: bool = False) -> RunningServer:
     """``app`` listening on ``host:port``; ``reuse_port``: ``SO_REUSEPORT``, so several worker processes
-    share the port (``adapters.base.workers``)."""
+    share the port (``adapters.base.workers``). The line with the port bound (``LISTENING_EVENT``) and those of the
+    requests it serves carry the component of the context it is called in (``bus.logging.logged_as``)."""
     runner = web.AppRunner(app, shutdown_timeout=30.0, access_log=None, **RUNNER_OPTIONS)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
@@ -299,8 +300,11 @@ async def serving(
     the topics it writes to, checked at start (``adapter_runtime``)."""
     async with adapter_runtime(name, settings, adapter_settings, per_target_dedupe=True, answers_senders=True,
                                publishes=publishes) as runtime:
-        server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port, reuse_port=reuse_port)
+        with logged_as(adapter_component(name)):  # its connections are handled in this context: their lines name it
+            server = await serve(build_app(runtime), adapter_settings.host, adapter_settings.port,
+                                 reuse_port=reuse_port)
         try:
             yield server
         finally:
-            await server.stop()
+            with logged_as(adapter_component(name)):
+                await server.stop()

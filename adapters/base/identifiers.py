@@ -23,6 +23,7 @@ from bus.identifiers.normaliser import NO_TOKEN_KEY_CODE
 from bus.identifiers.placeholders import PLACEHOLDER_CODE
 from bus.identifiers.settings import HMAC_KEY_VARIABLE
 from bus.identifiers.traits import travelling
+from bus.plural import counted, noun_for
 from bus.producer import Outgoing
 from bus.serde import Event
 from schemas.enums import HOLDER_ROLE
@@ -284,13 +285,13 @@ class DroppedTally:
         if not total:
             return ""
         kinds = ", ".join(part for kind, count in sorted(self.kinds.items()) for part in self._counts(kind, count))
-        text = f"{total} {self.noun}{'s' if total != 1 else ''} dropped ({kinds})"
+        text = f"{counted(total, self.noun)} dropped ({kinds})"
         if not self.lines:
             return text
         if len(self.lines) > SHOWN_LINES:
             return f"{text} on {len(self.lines)} lines"
         numbers = ", ".join(str(number) for number in sorted(self.lines))
-        return f"{text} on line{'s' if len(self.lines) != 1 else ''} {numbers}"
+        return f"{text} on {noun_for(len(self.lines), 'line')} {numbers}"
 
     def _counts(self, kind: str, count: int) -> list[str]:
         """``["CUSTOMER_NUMBER 2 placeholder", "CUSTOMER_NUMBER 1 malformed"]``; ``["birth_date 2"]`` when no reason
@@ -323,8 +324,8 @@ class NobodyTally:
             return ""
         many = self.cases != 1
         where = (f" on {len(self.lines)} lines" if len(self.lines) > SHOWN_LINES else
-                 f" on line{'s' if len(self.lines) != 1 else ''} {', '.join(map(str, sorted(self.lines)))}"
+                 f" on {noun_for(len(self.lines), 'line')} {', '.join(map(str, sorted(self.lines)))}"
                  if self.lines else "")
         them = "them" if many else "it"
-        return (f"{self.cases} case{'s name' if many else ' names'} nobody{where}: nobody will be notified of {them}, "
-                f"nor see {them} on a screen pop; add a phone or e-mail")
+        return (f"{counted(self.cases, 'case')} {'name' if many else 'names'} nobody{where}: nobody will be notified "
+                f"of {them}, nor see {them} on a screen pop; add a phone or e-mail")

@@ -16,27 +16,28 @@ from collections import Counter
 from collections.abc import Mapping
 
 from adapters.base.ingest import ChunkOutcome
+from bus.plural import counted
 
 
 def records_text(records: int, lines: int) -> str:
-    """``3 records (4 lines)`` for ``records`` spanning ``lines`` physical lines, ``3 lines`` when they are as many
-    (every record on one line)."""
+    """``3 records (4 lines)`` for ``records`` spanning ``lines`` physical lines, ``3 lines`` (``1 line``) when they
+    are as many (every record on one line)."""
     if records == lines:
-        return f"{records} lines"
-    return f"{records} record{'' if records == 1 else 's'} ({lines} line{'' if lines == 1 else 's'})"
+        return counted(records, "line")
+    return f"{counted(records, 'record')} ({counted(lines, 'line')})"
 
 
 def events_text(events: int, kinds: Mapping[str, int], verb: str = "published") -> str:
     """``4 events published (3 BillIssued, 1 IdentifiersObserved)``: ``events`` and, when they are of several
     kinds, how many of each (``kinds``: short schema name -> events, most first, then by name); ``4 events
-    published`` when they are of one kind or none."""
-    return f"{events} events {verb}{kinds_text(kinds, ' ')}"
+    published`` when they are of one kind or none (``1 event published``)."""
+    return f"{counted(events, 'event')} {verb}{kinds_text(kinds, ' ')}"
 
 
 def as_events_text(events: int, kinds: Mapping[str, int]) -> str:
     """``as 4 events (3 BillIssued, 1 IdentifiersObserved)``: what records would be published as (``check-layout``
     says ``2 would be published as 4 events``), their kinds named as ``events_text`` names them."""
-    return f"as {events} events{kinds_text(kinds, ' ')}"
+    return f"as {counted(events, 'event')}{kinds_text(kinds, ' ')}"
 
 
 def kinds_text(kinds: Mapping[str, int], before: str = "") -> str:
@@ -55,8 +56,7 @@ def duplicates_text(duplicates: int, records: int, lines: int) -> str:
     whatever events it would have published."""
     if not duplicates:
         return "0 duplicates"
-    noun = "line" if records == lines else "record"
-    return f"{duplicates} duplicate {noun}{'' if duplicates == 1 else 's'}"
+    return counted(duplicates, "duplicate line" if records == lines else "duplicate record")
 
 
 def event_kind(schema: str) -> str:

@@ -24,7 +24,7 @@ from bus.identifiers import IdentifierNormaliser
 from bus.identifiers.kinds import SECRET_TYPES
 from bus.identifiers.protect import SecretScrubber
 from bus.identifiers.settings import HMAC_KEY_VARIABLE, MIN_KEY_CHARS
-from bus.logging import get_logger
+from bus.logging import get_logger, logged_as
 from bus.producer import EventProducer
 from bus.references import References
 from bus.serde import build_serde
@@ -145,49 +145,56 @@ async def adapter_runtime(
     a publish waits for Kafka up to ``producer.give_up_after_s`` (the producer retries with backoff meanwhile),
     not the ``publish_timeout_s`` an HTTP sender is answered within, and the outage warning says the import waits
     (a 10 s broker outage ended a nightly import with a traceback)."""
-    metrics_server = (serve_metrics_or_exit(settings.metrics, heartbeat, component=adapter_component(name))
-                      if metrics else None)  # first: nothing to undo
-    if not importing:  # a long-running adapter; an import's summary names the setting of an ID it dropped
-        warn_without_token_key(settings, adapter_component(name))
-    serializer, _ = build_serde(settings.registry)
-    producer = EventProducer(settings, serializer)
-    await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait
+    component = adapter_component(name)
+    # Its lines name it, and so do those of the tasks started here (its producer's, the topic watch) and of the server
+    # started on it (``adapters.base.http.serving``): the demo runs every adapter in one process.
+    with logged_as(component):
+        metrics_server = (serve_metrics_or_exit(settings.metrics, heartbeat, component=component)
+                          if metrics else None)  # first: nothing to undo
+        if not importing:  # a long-running adapter; an import's summary names the setting of an ID it dropped
+            warn_without_token_key(settings, component)
+        serializer, _ = build_serde(settings.registry)
+        producer = EventProducer(settings, serializer)
+        await producer.start(wait_for_broker=False)  # no broker at start-up: status 69, not a silent wait
     shutdown.track("unacknowledged_events", lambda: unacknowledged(producer))
     dedupe: DedupeStore | None = None
     watching: asyncio.Task[None] | None = None
     try:
-        await producer.require_topics(published_topics(settings, publishes))
-        # Only now: a missing topic (a mistyped prefix) leaves no dedupe file behind.
-        if per_target_dedupe:  # the file of the cluster and prefix it publishes to
-            adapter_settings = with_target_dedupe_file(name, adapter_settings, await current_target(settings))
-        dedupe_path = dedupe_file(name, adapter_settings)
-        dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
-        log.info("adapter dedupe store", adapter=name,
-                 path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
-        # Refused input is kept as its clear copy: national IDs and cards as tokens, phones and e-mails masked, free
-        # text scrubbed (``bus.dead_letter_clear``); as it came only sealed.
-        scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=adapter_component(name)))
-        dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=adapter_component(name),
-                                        clear=ClearCopy(scrubber, References.deployment(settings.identifiers)),
-                                        sealer=sealer(settings, adapter_component(name), importing=importing))
-        publisher = AdapterPublisher(
-            name, producer, dedupe, dead_letters,
-            retry_after_s=adapter_settings.retry_after_s,
-            publish_timeout_s=settings.producer.give_up_after_s if importing else adapter_settings.publish_timeout_s,
-            outage_message=IMPORT_MESSAGE if importing else MESSAGE,
-            outage_ended_message=IMPORT_ENDED_MESSAGE if importing else ENDED_MESSAGE,
-        )
-        if not importing:  # an import's publish finds a deleted topic itself
-            # an HTTP adapter refuses only what goes to a deleted topic; the relay and pollers stop (status 75)
-            report = publisher.refuse_topics if answers_senders else None
-            watching = asyncio.create_task(topic_watch.watch(settings, published_topics(settings, publishes), name,
-                                                             report=report))
+        with logged_as(component):
+            await producer.require_topics(published_topics(settings, publishes))
+            # Only now: a missing topic (a mistyped prefix) leaves no dedupe file behind.
+            if per_target_dedupe:  # the file of the cluster and prefix it publishes to
+                adapter_settings = with_target_dedupe_file(name, adapter_settings, await current_target(settings))
+            dedupe_path = dedupe_file(name, adapter_settings)
+            dedupe = DedupeStore(dedupe_path, adapter_settings.dedupe_window_s)
+            log.info("adapter dedupe store", adapter=name,
+                     path=str(dedupe_path) if dedupe_path else "memory (lost on restart)")
+            # Refused input is kept as its clear copy: national IDs and cards as tokens, phones and e-mails masked, free
+            # text scrubbed (``bus.dead_letter_clear``); as it came only sealed.
+            scrubber = SecretScrubber(IdentifierNormaliser(settings.identifiers, component=component))
+            dead_letters = DeadLetterWriter(producer, DEAD_LETTERS.name(settings.topics), component=component,
+                                            clear=ClearCopy(scrubber, References.deployment(settings.identifiers)),
+                                            sealer=sealer(settings, component, importing=importing))
+            publisher = AdapterPublisher(
+                name, producer, dedupe, dead_letters,
+                retry_after_s=adapter_settings.retry_after_s,
+                publish_timeout_s=(settings.producer.give_up_after_s if importing
+                                   else adapter_settings.publish_timeout_s),
+                outage_message=IMPORT_MESSAGE if importing else MESSAGE,
+                outage_ended_message=IMPORT_ENDED_MESSAGE if importing else ENDED_MESSAGE,
+            )
+            if not importing:  # an import's publish finds a deleted topic itself
+                # an HTTP adapter refuses only what goes to a deleted topic; the relay and pollers stop (status 75)
+                report = publisher.refuse_topics if answers_senders else None
+                watching = asyncio.create_task(topic_watch.watch(settings, published_topics(settings, publishes), name,
+                                                                 report=report))
         yield AdapterRuntime(name, settings, adapter_settings, publisher, producer)
     finally:
-        if watching is not None:
-            watching.cancel()
-        await producer.stop()
-        if dedupe is not None:
-            dedupe.close()
-        if metrics_server is not None:
-            metrics_server.stop()
+        with logged_as(component):
+            if watching is not None:
+                watching.cancel()
+            await producer.stop()
+            if dedupe is not None:
+                dedupe.close()
+            if metrics_server is not None:
+                metrics_server.stop()

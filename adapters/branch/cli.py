@@ -9,7 +9,7 @@ import typer
 
 from adapters.base.cli import load_or_exit, serve_until_signalled
 from adapters.branch.config import ENV_PREFIX, BranchSettings
-from adapters.branch.ingress import running_branch_adapter
+from adapters.branch.ingress import NAME, running_branch_adapter
 from adapters.branch.openapi import openapi
 from bus.identifiers.normaliser import load_identifier_settings
 
@@ -22,7 +22,7 @@ def run_command(
     port: int = typer.Option(None, help=f"Overrides {ENV_PREFIX}PORT (0 picks a free port)."),
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
-    settings, branch_settings = load_or_exit(BranchSettings, ENV_PREFIX, host=host, port=port)
+    settings, branch_settings = load_or_exit(BranchSettings, ENV_PREFIX, name=NAME, host=host, port=port)
     running = running_branch_adapter(settings, branch_settings)
     unbound = sorted(set(branch_settings.terminal_tokens) - set(branch_settings.terminal_branches))
     asyncio.run(serve_until_signalled(running, "branch adapter", port_setting=f"{ENV_PREFIX}PORT",

@@ -28,7 +28,7 @@ from adapters.base.import_target import (
 from adapters.base.runtime import adapter_runtime, published_topics
 from adapters.call_center.config import ENV_PREFIX, CallCenterSettings
 from adapters.call_center.ingress_file import CdrFileReader, ImportReport, checkpoint_for, has_checkpoints
-from adapters.call_center.ingress_http import running
+from adapters.call_center.ingress_http import NAME, running
 from adapters.call_center.mapper import MapContext, Topics
 from bus.bootstrap import exit_with_message
 from bus.publish_retry import outage_retry
@@ -40,7 +40,7 @@ app = typer.Typer(no_args_is_help=True, help="Call-center adapter: Connect CTRs,
 @app.command("run")
 def run_command(port: int = typer.Option(None, help="Overrides OMNIBUS_ADAPTER_CALL_CENTER__PORT.")) -> None:
     """Serve POST /v1/connect/ctr, /v1/asterisk/cdr and /v1/twilio/taskrouter until SIGTERM."""
-    settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX, port=port)
+    settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX, name=NAME, port=port)
     server = running(settings, adapter)
     asyncio.run(serve_until_signalled(server, "call-center adapter", port_setting=f"{ENV_PREFIX}PORT",
                                       sites=sorted(adapter.sites)))
@@ -70,7 +70,7 @@ def import_cdr_command(
     ``<state-dir>/targets/<cluster>~<prefix>~<digest>/``; for the one that claimed an earlier version's state, at the
     top, the dedupe file ``<state-dir>/dedupe.sqlite`` unless ``OMNIBUS_ADAPTER_CALL_CENTER__DEDUPE_PATH`` names one (it
     used to open the HTTP adapter's port file)."""
-    settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX)
+    settings, adapter = load_or_exit(CallCenterSettings, ENV_PREFIX, name=NAME)
     if site not in adapter.sites:
         raise typer.BadParameter(f"unknown site {site!r}; configured: {', '.join(sorted(adapter.sites))}")
     root = import_state_dir(state_dir)
@@ -83,7 +83,7 @@ def import_cdr_command(
             exit_with_message(exc)
         importing = with_target_dedupe(import_settings(adapter, root), states, root)
         # Metrics only while following (long-running); a one-shot import needs no port.
-        async with adapter_runtime("call_center", settings, importing, metrics=follow, importing=True) as runtime:
+        async with adapter_runtime(NAME, settings, importing, metrics=follow, importing=True) as runtime:
             ctx = MapContext(site, adapter.sites[site], Topics.of(settings.topics), adapter, settings.identifiers)
             reader = CdrFileReader(path, ctx, runtime.publisher, checkpoint_for(path, states),
                                    retry=outage_retry(settings))

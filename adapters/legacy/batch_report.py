@@ -47,7 +47,7 @@ class BatchReport:
     def summary(self, name: str) -> str:
         """The line ``import-batch`` prints for the file ``name``: ``bills.csv: already imported to cluster
         4L6g3nShT-eMCtK--X86sw, prefix omnibus on 2026-12-02T11:08:42+00:00 (sha256 9f86d081884c)``, or
-        ``accounts.csv: 1 lines, 2 events published (1 CustomerUpdated, 1 IdentifiersObserved), 0 duplicates, 1 changed,
+        ``accounts.csv: 1 line, 2 events published (1 CustomerUpdated, 1 IdentifiersObserved), 0 duplicates, 1 changed,
         0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1 placeholder) on line 2, 1 trait dropped
         (birth_date 1) on line 3`` (``2 duplicate lines`` when some were, counted in lines or records as the file's are;
         what lines lost only of those published now; ``3 records (4 lines)`` when a quoted field holds a line break; the

@@ -35,13 +35,14 @@ from adapters.legacy.ingress_outbox import OutboxRelay, install_outbox, outbox_d
 from adapters.legacy.ingress_poller import TablePoller
 from adapters.legacy.layout import Layout, load_layout
 from adapters.legacy.layout_check import DEFAULT_LINES, check_lines, unpublished_error
-from adapters.legacy.mapper import LegacyContext
+from adapters.legacy.mapper import COMPONENT, LegacyContext
 from adapters.legacy.snapshot import ALLOW_MASS_CLOSE, CloseLimit
 from adapters.legacy.token_fields import without_token_key
 from bus import topic_watch
 from bus.bootstrap import bad_settings_exit, exit_with_message
 from bus.config import OmnibusSettings, load_component_settings
 from bus.heartbeat import Heartbeat
+from bus.plural import counted
 from bus.publish_retry import outage_retry
 from bus.topics import BUSINESS_EVENTS, HANDOFF_EVENTS, IDENTIFIERS_OBSERVED
 
@@ -72,7 +73,7 @@ def declared_references(settings: OmnibusSettings, adapter: LegacySettings) -> t
 def _settings(**overrides: Any) -> tuple[OmnibusSettings, LegacySettings]:
     """Core and adapter settings; exits 2 with one line when the amounts' default currency cannot be told
     (``config.deployment_currency``), before any path (outbox relay, pollers, batch files) reads an amount."""
-    settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, **overrides)
+    settings, adapter = load_or_exit(LegacySettings, ENV_PREFIX, name=COMPONENT, **overrides)
     with bad_settings_exit():
         deployment_currency(adapter, settings.identifiers.default_region)
     return settings, adapter
@@ -87,7 +88,7 @@ def install_outbox_command(
         table = load_component_settings(LegacySettings, ENV_PREFIX).outbox.table
         typer.echo(outbox_ddl(table))
         return
-    _, adapter = load_or_exit(LegacySettings, ENV_PREFIX)  # reads no amount: the currency is not needed
+    _, adapter = load_or_exit(LegacySettings, ENV_PREFIX, name=COMPONENT)  # reads no amount: the currency is not needed
     asyncio.run(install_outbox(adapter.dsn(), adapter.outbox.table))
     typer.echo(f"outbox {adapter.outbox.table} installed")
 
@@ -98,9 +99,9 @@ def relay_command() -> None:
     settings, adapter = _settings()
 
     async def main() -> None:
-        heartbeat = Heartbeat(adapter_component("legacy"), adapter.outbox.live_within_s)
+        heartbeat = Heartbeat(adapter_component(COMPONENT), adapter.outbox.live_within_s)
         # serves /metrics and /live
-        async with adapter_runtime("legacy", settings, adapter, heartbeat, publishes=PUBLISHES) as runtime:
+        async with adapter_runtime(COMPONENT, settings, adapter, heartbeat, publishes=PUBLISHES) as runtime:
             relay = OutboxRelay(adapter.dsn(), adapter.outbox, context(settings, adapter), runtime.publisher,
                                 retry_after_s=adapter.retry_after_s, heartbeat=heartbeat)
             await relay.run(stop_on_signals())
@@ -119,7 +120,7 @@ def poll_command() -> None:
 
     async def main() -> None:
         stop = stop_on_signals()
-        async with adapter_runtime("legacy", settings, adapter, publishes=PUBLISHES) as runtime:
+        async with adapter_runtime(COMPONENT, settings, adapter, publishes=PUBLISHES) as runtime:
             pollers = [
                 TablePoller(spec, context(settings, adapter, spec.phone_region), runtime.publisher,
                             Checkpoint(adapter.state_dir / "pollers" / f"{spec.name}.json"),
@@ -181,7 +182,7 @@ def import_batch_command(
         except EarlierStateError as exc:  # before anything is published
             exit_with_message(exc)
         importing = with_target_dedupe(adapter, states, adapter.state_dir)
-        async with adapter_runtime("legacy", settings, importing, metrics=False, importing=True,
+        async with adapter_runtime(COMPONENT, settings, importing, metrics=False, importing=True,
                                    publishes=PUBLISHES) as runtime:
             importer = BatchImporter(  # one-shot: no endpoint; waits through a broker outage
                 context(settings, adapter, layout.phone_region, layout), runtime.publisher, states,
@@ -232,7 +233,7 @@ def check_layout_command(
     except LayoutError as exc:
         exit_with_message(exc)
     zone = f", times without a zone in {layout.timezone}" if layout.timezone else ""
-    typer.echo(f"layout {layout_path}: valid ({layout.event}, {len(layout.fields)} fields{zone})")
+    typer.echo(f"layout {layout_path}: valid ({layout.event}, {counted(len(layout.fields), 'field')}{zone})")
     _exit_without_token_key(layout_path, layout, settings, adapter)
     ctx, rejected, no_header = context(settings, adapter, layout.phone_region, layout), False, False
     checks = []

@@ -23,6 +23,7 @@ from adapters.base.identifiers import SHOWN_LINES, DroppedTally
 from adapters.base.mapper import MappedRecord
 from adapters.base.status_words import UNKNOWN_STATUS
 from adapters.legacy.statuses import STATUS_FIELDS, StatusField
+from bus.plural import counted, noun_for
 
 
 def trait_tally() -> DroppedTally:
@@ -50,7 +51,7 @@ def count_dropped(
 
 def with_dropped(text: str, identifiers: DroppedTally, traits: DroppedTally, *more: str) -> str:
     """A file's summary line: ``text`` (its counts), then what its published lines lost and ``more``, each only
-    when not empty: ``accounts.csv: 1 lines, ..., 0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1
+    when not empty: ``accounts.csv: 1 line, ..., 0 rejected, 2 identifiers dropped (EMAIL 1 malformed, PHONE 1
     placeholder) on line 2, 1 trait dropped (birth_date 1) on line 3``. Types and line numbers, never a value."""
     return ", ".join(part for part in (text, identifiers.summary(), traits.summary(), *more) if part)
 
@@ -85,6 +86,6 @@ class UnknownStatuses:
             return ""
         words = ", ".join(f"{word} {count}" for word, count in sorted(self.words.items()))
         where = (f"on {len(self.lines)} lines" if len(self.lines) > SHOWN_LINES else
-                 f"on line{'s' if len(self.lines) != 1 else ''} {', '.join(map(str, sorted(self.lines)))}")
-        return (f"{total} {self.owner.noun} status word{'s' if total != 1 else ''} unknown ({words}) {where}: "
+                 f"on {noun_for(len(self.lines), 'line')} {', '.join(map(str, sorted(self.lines)))}")
+        return (f"{counted(total, f'{self.owner.noun} status word')} unknown ({words}) {where}: "
                 f"published as {UNKNOWN_STATUS}; map them in the {self.owner.field} field's status_words")

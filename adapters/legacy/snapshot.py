@@ -56,6 +56,7 @@ from adapters.legacy.mapper import BusinessRecord, LegacyContext, map_business
 from adapters.legacy.revisions import LineRevision, RevisionStore, next_revision
 from bus.errors import RawRecord
 from bus.logging import get_logger
+from bus.plural import counted
 from bus.publish_retry import Retry
 
 SNAPSHOTS_FILE = "snapshots.sqlite"  # beside ``revisions.REVISIONS_FILE`` under the batch state
@@ -219,7 +220,7 @@ class GoneTally:
 
 def _counted(count: int, noun: str, rest: str) -> str:
     """``1 account closed ...``, ``2 accounts closed ...``; empty for 0."""
-    return f"{count} {noun}{'s' if count != 1 else ''} {rest}" if count else ""
+    return f"{counted(count, noun)} {rest}" if count else ""
 
 
 class GoneClosures(ResumableSource[int]):

@@ -12,7 +12,7 @@ from adapters.base.config import dedupe_file
 from adapters.base.workers import hold_port, run_workers
 from adapters.base.workers import refusal as workers_refusal
 from adapters.web.config import ENV_PREFIX, WebSettings
-from adapters.web.ingress import running_web_adapter
+from adapters.web.ingress import NAME, running_web_adapter
 from adapters.web.openapi import openapi
 from bus.bootstrap import exit_with_message
 from bus.config import OmnibusSettings
@@ -34,7 +34,7 @@ def run_command(
                                 "on OMNIBUS_METRICS__PORT + i (each process counts its own)."),
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
-    settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, host=host, port=port)
+    settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, name=NAME, host=host, port=port)
     held = None
     if workers > 1 and web_settings.port == 0:  # one port for all of them, held until they stop (hold_port)
         held = hold_port(web_settings.host)

@@ -22,18 +22,14 @@ from collections import Counter
 
 import typer
 
+from bus.plural import counted
 from bus.redact import free_text_masked
 from bus.references import declared
 
 
-def _plural_ending(kind: str) -> str:
-    return "es" if kind.endswith("s") else "s"  # "e-mail addresses", "card numbers"
-
-
 def _counted(masked: tuple[str, ...]) -> str:
     """``("date", "card number", "date")`` as ``2 dates, 1 card number``."""
-    return ", ".join(f"{count} {kind}{_plural_ending(kind) if count > 1 else ''}"
-                     for kind, count in Counter(masked).items())
+    return ", ".join(counted(count, kind) for kind, count in Counter(masked).items())
 
 
 def masked_note(option: str, masked: tuple[str, ...]) -> str | None:

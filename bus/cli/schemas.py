@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from bus.cli.tables import report_console, report_table
+from bus.plural import counted
 from schemas.catalog import SchemaCatalog
 from schemas.errors import SchemaError
 
@@ -35,10 +36,11 @@ def check_command(
     for problem in report.problems:
         typer.echo(str(problem))
     if report.problems:
-        typer.echo(f"{len(report.problems)} compatibility problem(s)", err=True)
+        typer.echo(counted(len(report.problems), "compatibility problem"), err=True)
         raise typer.Exit(1)
     typer.echo(
-        f"ok: {report.comparisons} historical schema version(s) from {report.revisions} revision(s) still readable"
+        f"ok: {counted(report.comparisons, 'historical schema version')} from {counted(report.revisions, 'revision')} "
+        "still readable"
     )
 
 

@@ -28,6 +28,7 @@ from bus.cli.tables import report_console, report_table
 from bus.clock import read_instant
 from bus.config import OmnibusSettings, load_settings
 from bus.logging import get_logger
+from bus.plural import counted
 from processors.deadletters import (
     RESUBMITTED_KINDS,
     DeadLetter,
@@ -111,7 +112,7 @@ def list_command(
         table.add_row(row["id"], row["failed_at"], row["component"], row["error_type"], Text(row["reason"][:200]),
                       Text(row["source"]), size)
     console.print(table)
-    console.print(f"{len(letters)} dead letter(s)")
+    console.print(counted(len(letters), "dead letter"))
 
 
 @app.command("show")

@@ -44,6 +44,7 @@ from bus.dead_letter import (
 )
 from bus.dead_letter_clear import CLEAR_COPY_HEADER
 from bus.errors import OmnibusError
+from bus.plural import counted
 from bus.producer import Outgoing
 from bus.sealing import SEAL_KEY_VARIABLE, Sealer, SealError
 from processors.deadletters import DeadLetter
@@ -328,6 +329,6 @@ def _note(letter: DeadLetter, events: Sequence[Outgoing]) -> str:
     they are that part's only (the operator is told the rest is not published again)."""
     part = refused_part(str(letter.fields.get("reason") or ""))
     if part is None:
-        return f"({len(events)} event(s))"
-    return (f"({len(events)} event(s): the {part_words(part)} only, the rest of its record was published when it was "
-            "refused)")
+        return f"({counted(len(events), 'event')})"
+    return (f"({counted(len(events), 'event')}: the {part_words(part)} only, the rest of its record was published "
+            "when it was refused)")

@@ -19,6 +19,7 @@ from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.tables import WIDE_COLUMNS, ReportTable, report_console, report_table
 from bus.config import OmnibusSettings
 from bus.errors import ConfigError
+from bus.plural import counted
 from bus.replay import replay_topic
 from bus.topics import HANDOFF_EVENTS
 from processors.handoffs import command_cli
@@ -103,7 +104,7 @@ def _print_unaccounted(found: list[Unaccounted], output_format: Format) -> None:
         typer.echo(buffer.getvalue(), nl=False)
     else:
         table = report_table("handoff", "problem", "team", "receiving system", "since", "age", "re-sends",
-                      title=f"{len(found)} handoff(s) not accounted for")
+                      title=f"{counted(len(found), 'handoff')} not accounted for")
         for u in found:
             table.add_row(u.handoff_id, u.problem, u.team or "-", u.receiving_system or "-", u.since.isoformat(),
                           hours_minutes(u.age.total_seconds()), str(u.resends))

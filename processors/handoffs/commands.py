@@ -26,6 +26,7 @@ from typing import Any
 from bus.envelope import envelope, event_id
 from bus.errors import OmnibusError
 from bus.handoff_revisions import SOURCE_RECORD_FACT
+from bus.plural import counted
 from bus.references import declared
 from bus.serde import Event
 from processors.handoffs.acknowledgements import ACKNOWLEDGING, Acknowledgement, acknowledgement
@@ -87,7 +88,7 @@ class HandoffView:
         customer came back about it."""
         owner = f", owner {self.owner['id']}" if self.owner else ""
         team = f" with team {self.team}" if self.team else ""
-        follow_ups = f", {self.follow_ups} follow-up{'s' if self.follow_ups > 1 else ''}" if self.follow_ups else ""
+        follow_ups = f", {counted(self.follow_ups, 'follow-up')}" if self.follow_ups else ""
         return f"{self.status or 'created (not routed yet)'}{team}{owner}, version {self.version}{follow_ups}"
 
     def lines(self) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any
 import typer
 
 from bus.config import OmnibusSettings
+from bus.plural import counted
 from bus.topics import CUSTOMER_CONTACTS, moved_from
 from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory
 from processors.identity.announcements import CUSTOMER_MERGED
@@ -98,7 +99,7 @@ def refuse_elsewhere(contact: str, source: str, records: list[Replayed]) -> None
         typer.echo(f"error: {contact} is the event id of one of contact {named}'s events; move-contact takes the "
                    f"contact id the screen pop shows (recent_contacts[].id): {named}", err=True)
         raise typer.Exit(1)
-    where = (f"on {len(customers)} other customer(s): {', '.join(sorted(customers))}" if customers else
+    where = (f"on {counted(len(customers), 'other customer')}: {', '.join(sorted(customers))}" if customers else
              "on no customer on customer.contacts.v1 (never placed, or older than the topic keeps)")
     typer.echo(f"error: contact {contact} is not on {source} but {where}; nothing to move", err=True)
     raise typer.Exit(1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bus.plural import noun_for
 from processors.profile.masking import mask_keys
 
 
@@ -38,7 +39,8 @@ def resolved_note(requested: str | None, current: str, splits: list[str]) -> str
         return None
     note = f"customer {requested} was merged into {current}"
     if splits:
-        note += (f"; an operator split customer(s) {', '.join(splits)} off it since or before: what {requested} "
+        split = f"{noun_for(len(splits), 'customer')} {', '.join(splits)}"
+        note += (f"; an operator split {split} off it since or before: what {requested} "
                  "brought may be there (a merge does not record which identifiers it brought)")
     return note
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bus.cli.tables import report_table
 from bus.identifiers.kinds import IDENTIFIER_TYPES
+from bus.plural import counted
 from processors.identity.review_sides import Side, masked_labels, to_decide
 
 if TYPE_CHECKING:
@@ -107,4 +108,4 @@ def print_reviews(reviews: list[OpenReview], matcher: MatchModel, console: Conso
     moot = f", {len(closed)} closed: their two customers have merged since" if closed else ""
     replaced = (f", {len(superseded)} superseded by a later request for the same two customers"
                 if superseded else "")
-    console.print(f"{len(reviews)} open review(s){moot}{replaced}")
+    console.print(f"{counted(len(reviews), 'open review')}{moot}{replaced}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bus.identifiers.kinds import IDENTIFIER_TYPES
+from bus.plural import counted
 from bus.serde import Event
 from processors.profile.masking import mask, mask_keys
 
@@ -51,7 +52,7 @@ class Side:
     def summary(self, labels: dict[str, str] | None = None) -> str:
         """``holds NATIONAL_ID:…, PHONE:+33*****1986; 3 records from BRANCH, WEB`` (values masked)."""
         held = ", ".join(self.masked(labels)) or "no identifier now"
-        records = f"{len(self.records)} record{'s' if len(self.records) != 1 else ''}"
+        records = counted(len(self.records), "record")
         return f"holds {held}; {records} from {', '.join(self.channels) or 'no channel'}"
 
 
@@ -133,8 +134,8 @@ def only_in_common(review: Any, common: list[str], sides: dict[str, Side]) -> st
         if side is None or not kinds or not set(kinds) <= set(common):
             continue
         held, records = " and ".join(kinds), len(side.records)
-        return (f"{customer} holds nothing but the {held} the two share ({records} record"
-                f"{'s' if records != 1 else ''} from {', '.join(side.channels) or 'no channel'}), with no name or "
+        return (f"{customer} holds nothing but the {held} the two share ({counted(records, 'record')} from "
+                f"{', '.join(side.channels) or 'no channel'}), with no name or "
                 f"birth date to compare. Accept if its contacts were {other}'s person; reject if another person "
                 f"uses this {held} (a household).")
     return None

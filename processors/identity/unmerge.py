@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from bus.errors import OmnibusError
 from bus.identifiers.masking import mask_keys
+from bus.plural import counted
 from bus.serde import Event
 from processors.identity.review import identifier_key
 from processors.verify.identity import final_customer
@@ -101,8 +102,8 @@ def unmerge_plan(merged: str, merges: Mapping[str, MergeRecord], owners: Mapping
     moving = tuple(key for key in merge.moved if owners.get(key) == source)
     gone = tuple(key for key in merge.moved if owners.get(key) != source)
     if not moving:
-        raise UnmergeRefused(f"{source} holds none of the {len(merge.moved)} identifier(s) {merged} brought (undone "
-                             "already, or each moved on since: see customer.events.v1)")
+        raise UnmergeRefused(f"{source} holds none of the {counted(len(merge.moved), 'identifier')} {merged} brought "
+                             "(undone already, or each moved on since: see customer.events.v1)")
     staying = tuple(sorted(key for key, owner in owners.items() if owner == source and key not in moving))
     if not staying:
         raise UnmergeRefused(f"{source} holds nothing but what {merged} brought: nothing would stay (undo the merge "

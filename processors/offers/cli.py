@@ -13,6 +13,7 @@ from bus.bootstrap import core_settings
 from bus.cli.json_lines import JSON_LINES_HELP, echo_json_lines
 from bus.cli.operator_text import operator_text
 from bus.cli.tables import WIDE_COLUMNS, report_console, report_table
+from bus.plural import counted
 from processors.offers.campaigns import (
     Current,
     PublishRefused,
@@ -43,7 +44,7 @@ def publish_command(
             typer.echo(f"{file}:{error.line}: {error.message}", err=True)
         raise typer.Exit(2) from exc
     if check:
-        typer.echo(f"{file}: {len(offers)} offer(s) valid")
+        typer.echo(f"{file}: {counted(len(offers), 'offer')} valid")
         return
     try:
         fresh = asyncio.run(publish(core_settings(bootstrap_servers), offers))
@@ -70,7 +71,7 @@ def print_offers(current: dict[str, Current], out: Console) -> None:
     """The offers table; below 120 columns: offer, version, state and title, offer ids whole on one line."""
     table = report_table("offer", "version", "title", "channels", "priority", "valid", "state",
                          narrow=("offer", "version", "state", "title"), whole=("offer",), console=out,
-                         title=f"{len(current)} offer(s)")
+                         title=counted(len(current), "offer"))
     for offer_id, c in sorted(current.items()):
         until = c.offer.valid_until.isoformat() if c.offer.valid_until else "open"
         table.add_row(offer_id, str(c.offer.version), c.offer.title, ",".join(c.offer.channels),

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressC
 from bus.config import OmnibusSettings, load_settings
 from bus.errors import RawRecord
 from bus.logging import recomputing
+from bus.plural import counted
 from bus.topics import TopicSpec
 from processors.replay import Progress as ProgressCallback
 from processors.replay import Replayed, TopicsReplay, read_topics
@@ -158,7 +159,7 @@ def replay_identity(settings: OmnibusSettings) -> Rebuilt:
     seconds = time.monotonic() - started
     current, undecodable = running(state.records)
     if undecodable:
-        typer.echo(f"{undecodable} changelog value(s) could not be decoded and were skipped", err=True)
+        typer.echo(f"{counted(undecodable, 'changelog value')} could not be decoded and were skipped", err=True)
     pairs = decided_pairs(IdentityOutputs(customer_events=of(CUSTOMER_EVENTS), reviews=of(IDENTITY_REVIEWS)))
     note = replayed_note(commands, len(result.not_replayed), len(pairs))
     if note:
@@ -179,12 +180,13 @@ def replayed_note(commands: Sequence[OperatorCommand], not_replayed: int, review
     if not (commands or review_pairs):
         return None
     kinds = Counter(type(command) for command in commands)
-    parts = [f"replayed {len(commands)} operator command(s) announced on customer.events: "
-             f"{kinds[OperatorMerge]} merge(s), {kinds[OperatorSplit]} split(s) or unmerge(s), "
-             f"{kinds[Release]} release(s)"]
+    parts = [f"replayed {counted(len(commands), 'operator command')} announced on customer.events: "
+             f"{counted(kinds[OperatorMerge], 'merge')}, "
+             f"{counted(kinds[OperatorSplit], 'split or unmerge', 'splits or unmerges')}, "
+             f"{counted(kinds[Release], 'release')}"]
     if not_replayed:
         parts.append(f"{not_replayed} of them not replayed (the recomputation holds none of its customers)")
-    parts.append(f"compared after joining {review_pairs} pair(s) of customers that reviews link "
+    parts.append(f"compared after joining {counted(review_pairs, 'pair')} of customers that reviews link "
                  "(omnibus verify lists them)")
     return "; ".join(parts)
 
@@ -198,7 +200,7 @@ def replay(processor: str, settings: OmnibusSettings) -> bool:
     """Rebuild, compare, print; True when the rebuilt state equals the running one."""
     result = REPLAYS[processor](settings)
     rate = result.events / max(result.seconds, 1e-6)
-    typer.echo(f"rebuilt {len(result.rebuilt)} {result.noun}(s) from {result.events} event(s) in "
+    typer.echo(f"rebuilt {counted(len(result.rebuilt), result.noun)} from {counted(result.events, 'event')} in "
                f"{result.seconds:.2f} s ({rate:,.0f} events/s); the running {processor} processor holds "
                f"{len(result.running)}")
     comparison = compare(result.rebuilt, result.running)

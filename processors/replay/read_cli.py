@@ -25,6 +25,7 @@ from bus.config import load_settings
 from bus.errors import OmnibusError
 from bus.identifiers.kinds import IDENTIFIER_TYPES
 from bus.identifiers.masking import mask, masked_tokens, record_kind
+from bus.plural import counted
 from bus.redact import SENSITIVE_FIELDS, field_kind
 from bus.topics import ALL_TOPICS, TopicSpec
 from processors.replay import Replayed, TopicsReplay, read_topics
@@ -161,4 +162,5 @@ def limit_note(replay: TopicsReplay, printed: list[Replayed], last: int) -> str 
     user read the default 20 of 1,500 records as all that had landed."""
     if len(replay.records) <= len(printed) and not replay.earlier:
         return None
-    return f"{len(printed)} records shown, the newest (--last {last}); older ones are left out: --last N for more"
+    return (f"{counted(len(printed), 'record')} shown, the newest (--last {last}); older ones are left out: --last N "
+            "for more")

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bus.cli.tables import report_console
 from bus.config import load_settings
+from bus.plural import counted
 from processors.verify.report import MAX_LISTED, Report
 from processors.verify.run import PROCESSORS, verify
 
@@ -59,7 +60,7 @@ def render(report: Report, console: Console, *, list_figures: bool = False) -> N
     if report.items and not list_figures:
         console.print(f"(--list-figures lists the {', '.join(sorted(report.items))})", markup=False, highlight=False)
     console.print("[green]all checks hold[/green]" if report.ok else
-                  f"[red]{sum(len(c.failures) for c in report.checks)} failure(s)[/red]")
+                  f"[red]{counted(sum(len(c.failures) for c in report.checks), 'failure')}[/red]")
 
 
 PROCESSOR_HELP = (f"Processor to check (repeat; default all it covers): {', '.join(PROCESSORS)}. The KPI and offer "

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from bus.batch_restore import DoneBatches
+from bus.plural import counted
 from processors.identity.graph.contact_codec import decode_contact
 from processors.identity.graph.context import token_hash
 from processors.identity.graph.split_contacts import KEY_SEPARATOR, keys_of
@@ -47,7 +48,7 @@ def check_contact_records(nodes: Mapping[str, NodeState], changelog: Iterable[Re
                for key in keys_of(customer, state.contact_index)}
     check = report.add(Check(CONTACT_RECORDS, len(set(records) | set(indexed))))
     if undecodable:
-        check.fail(f"{undecodable} contact record(s) could not be decoded")
+        check.fail(f"{counted(undecodable, 'contact record')} could not be decoded")
     unindexed = [f"contact {records[key].event_id}: record of {_customer(nodes, key)}, which does not name it"
                  for key in sorted(set(records) - set(indexed))]
     by_hash = {token_hash(event_id).hex(): event_id for event_id in event_ids}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from bus.plural import counted
 from bus.serde import Event
 from processors.identity.graph.outputs import Resolved, moved_contact_id
 from processors.identity.graph.state import IdentifierState, NodeState
@@ -82,7 +83,7 @@ def check_contacts(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
         if published[event_id] & _housemates(table, keys, survivors):
             report.count_item(LEFT_BY_A_CLAIM, _left_contact(events[event_id], event_id, published[event_id], owners))
             continue
-        rekeyed.fail(f"contact {event_id} is under {len(published[event_id])} customer(s), none of them "
+        rekeyed.fail(f"contact {event_id} is under {counted(len(published[event_id]), 'customer')}, none of them "
                      f"the current customer of its identifiers" + (
                          _moved_cause(moved_to[event_id]) if event_id in moved_to
                          else _split_cause(recomputed, event_id, outputs)))
@@ -113,8 +114,8 @@ def _check_on_some_customer(recomputed: Recomputed, expected: set[str], publishe
                    for key in recomputed.identifiers_of[event_id]):
                 through_shared.append(f"contact {event_id}")
                 continue
-            somewhere.fail(f"contact {event_id} carried {len(recomputed.identifiers_of[event_id])} identifier(s) and "
-                           "is on no customer (not on customer.contacts)")
+            carried = counted(len(recomputed.identifiers_of[event_id]), "identifier")
+            somewhere.fail(f"contact {event_id} carried {carried} and is on no customer (not on customer.contacts)")
     if through_shared:
         report.count_items(THROUGH_SHARED_ONLY, through_shared)
     report.count_items("lost", somewhere.failures)

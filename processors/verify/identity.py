@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from bus.plural import counted
 from processors.identity.assignments import current_rows
 from processors.identity.graph.engine import is_customer
 from processors.identity.graph.state import CustomerState, IdentifierState, NodeState
@@ -82,13 +83,14 @@ def customer_ids(keys: Iterable[str], owner: Mapping[str, str]) -> str:
 
 def customers_of_groups(groups: Iterable[Iterable[str]], owner: Mapping[str, str]) -> str:
     """``groups`` (each a set of identifier keys counted as one customer, the customers a review links joined:
-    ``reviews.joined``) named by the customer ids ``owner`` gives their keys: ``2 customer(s) (cus_a, cus_b)``, the
+    ``reviews.joined``) named by the customer ids ``owner`` gives their keys: ``2 customers (cus_a, cus_b)``, the
     count that of the ids listed, then the ids a review links, ``; a review links cus_a + cus_b``. A failure line said
     "spread over 1 customer(s)" of a group holding two reviewed customers, and listed both."""
     per_group = sorted({tuple(sorted({owner[key] for key in group if key in owner})) for group in groups})
     ids = sorted({customer for ids_of_group in per_group for customer in ids_of_group})
     linked = "; ".join(" + ".join(ids_of_group) for ids_of_group in per_group if len(ids_of_group) > 1)
-    return f"{len(ids)} customer(s) ({', '.join(ids) or 'none'}{f'; a review links {linked}' if linked else ''})"
+    links = f"; a review links {linked}" if linked else ""
+    return f"{counted(len(ids), 'customer')} ({', '.join(ids) or 'none'}{links})"
 
 
 def decided_pairs(outputs: IdentityOutputs) -> Pairs:
@@ -136,9 +138,9 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
         held = {found_joined[found[key]] for key in cluster if key in found}
         if held and held != {cluster}:
             outside = len(frozenset().union(*held) - cluster)
-            together.fail(f"customer of {shown(min(cluster))}: {len(cluster)} identifier(s) recomputed on "
+            together.fail(f"customer of {shown(min(cluster))}: {counted(len(cluster), 'identifier')} recomputed on "
                           f"{customers_of_groups([cluster], expected)}, on the topic (customer.identifiers) spread "
-                          f"over {customers_of_groups(held, topic_owner)} with {outside} other identifier(s)")
+                          f"over {customers_of_groups(held, topic_owner)} with {counted(outside, 'other identifier')}")
 
     merged_away = set(survivors)
     stale = report.add(Check("identity: no current row names a merged-away customer", len(rows)))
@@ -176,10 +178,10 @@ def check_identity(recomputed: Recomputed, outputs: IdentityOutputs, contacts_to
     table.checked = comparison.same + len(comparison.differing) + len(comparison.only_rebuilt) \
         + len(comparison.only_running)
     if undecodable:
-        table.fail(f"{undecodable} changelog value(s) could not be decoded")
+        table.fail(f"{counted(undecodable, 'changelog value')} could not be decoded")
     for member, mine, theirs in comparison.differing:
-        table.fail(f"customer of {shown(member)}: {len(mine)} identifier(s) recomputed, {len(theirs)} in the table "
-                   f"({both({*mine, *theirs})})")
+        table.fail(f"customer of {shown(member)}: {counted(len(mine), 'identifier')} recomputed, {len(theirs)} in the "
+                   f"table ({both({*mine, *theirs})})")
     table.failures += [f"customer of {shown(m)} only in the recomputation ({both(joined_rebuilt[m])})"
                        for m in comparison.only_rebuilt]
     table.failures += [f"customer of {shown(m)} only in the table ({both(joined_current[m])})"
@@ -200,7 +202,8 @@ def _note_reviews(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[s
         if joined_current.get(first) != members or mine == theirs:
             continue  # a real difference (failed by the check) or none at all
         state = status(members, pairs, theirs)
-        line = (f"customer of {shown(first)}: {len(members)} identifier(s), {len(mine)} customer(s) recomputed, "
+        line = (f"customer of {shown(first)}: {counted(len(members), 'identifier')}, "
+                f"{counted(len(mine), 'customer')} recomputed, "
                 f"{len(theirs)} in the table ({both(members)})")
         noted.setdefault(state, []).append(line)
         report.note(f"{line}: {state}")
@@ -222,7 +225,7 @@ def _check_names(recomputed: Recomputed, outputs: IdentityOutputs, table: Mappin
     both = sorted(set(wanted) & set(found))
     names = report.add(Check("identity: each screen pop shows the name the recomputation shows", len(both)))
     if undecodable:
-        names.fail(f"{undecodable} profile changelog value(s) could not be decoded")
+        names.fail(f"{counted(undecodable, 'profile changelog value')} could not be decoded")
     mine_of, theirs_of = owners(recomputed.graph.store.nodes), owners(table)
     for members in both:
         if wanted[members] != found[members]:

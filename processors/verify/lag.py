@@ -24,6 +24,7 @@ from bus.admin_client import AdminClient
 from bus.config import OmnibusSettings
 from bus.consume import start_or_close
 from bus.kafka_client import connection_options
+from bus.plural import counted
 
 POLL_S = 2.0  # between two reads of the lag while ``omnibus verify --wait`` waits
 
@@ -39,7 +40,7 @@ class Unread:
 
     def line(self) -> str:
         """What an operator reads: who, how many, where, and what to do."""
-        return (f"{self.processor} has {self.records} records not read yet on {self.topic} (consumer group "
+        return (f"{self.processor} has {counted(self.records, 'record')} not read yet on {self.topic} (consumer group "
                 f"{self.group}); run again when its consumer lag is 0, or with --wait SECONDS")
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from bus.plural import counted
 from bus.serde import Event
 from processors.handoffs.directory import MOVABLE_CONTACTS, CustomerDirectory
 from processors.handoffs.outputs import CREATED, ROUTED, STATUS_CHANGED
@@ -130,7 +131,7 @@ def check_one_customer_per_contact(placements: Placements, report: Report) -> Ch
             kinds.setdefault(placements.customer(event_id), []).append(placements.schema[event_id])
         if len(kinds) > 1:
             spread = "; ".join(sorted(f"{', '.join(sorted(names))} on {customer}" for customer, names in kinds.items()))
-            check.fail(f"contact {contact}: {len(event_ids)} event(s) on {len(kinds)} customers ({spread})")
+            check.fail(f"contact {contact}: {counted(len(event_ids), 'event')} on {len(kinds)} customers ({spread})")
     report.count_items(SPREAD, check.failures)
     return check
 

@@ -290,3 +290,41 @@ def test_a_registry_that_does_not_answer_says_which_one_and_how_to_bring_it_back
     last = capsys.readouterr().err.splitlines()[-1]
     assert last.startswith("error: schema registry at") and expected in last, last
     assert "unset" not in last, last
+
+
+@pytest.mark.parametrize(("logged_as", "metrics_of", "component"), [
+    ("adapter.web", None, "adapter.web"),  # an adapter: its runtime serves its metrics
+    (None, "kpis", "kpis"),  # a processor: the component its metrics are of
+    (None, None, None),  # a command of no component
+])
+def test_every_line_of_a_started_process_names_its_component(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], logged_as: str | None,
+        metrics_of: str | None, component: str | None) -> None:
+    """New-user sample: an adapter's ``adapter listening`` line named no adapter, where the metrics line beside it said
+    ``"component": "adapter.web"``; a process's lines all name the component it runs, bound once at its start."""
+    import json
+    import logging
+
+    import structlog
+
+    from bus import shutdown
+    from bus.bootstrap import start_process
+    from bus.config import OmnibusSettings
+    from bus.logging import LIBRARY_LOGGERS, bind_component, get_logger
+
+    monkeypatch.setattr(shutdown, "_process_deadline", None)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        start_process(lambda _: None, settings=lambda: OmnibusSettings(metrics={"enabled": False}),  # type: ignore[arg-type]
+                      metrics_of=metrics_of, logged_as=logged_as)
+        get_logger("any.module").info("a line")
+    finally:
+        bind_component(None)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        structlog.reset_defaults()
+    (line,) = [json.loads(text) for text in capsys.readouterr().err.splitlines() if '"a line"' in text]
+    assert line.get("component") == component

@@ -327,3 +327,27 @@ def test_a_recomputation_does_not_show_the_processors_warnings_about_old_input_a
     assert [json.loads(line)["event"] for line in lines] == [
         "the command's own line", "a failure of the recomputation itself", "a live line after it"]
     assert logging.getLogger("processors.handoffs").level == logging.NOTSET
+
+
+def test_a_process_component_names_every_line_from_every_thread(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bind_component``: a library's line from a thread of its own (faust's consumer thread) names the process's
+    component too; a component's own context (``logged_as``: the demo's adapters, in one process) and a line's own
+    ``component=`` win over it."""
+    from bus.logging import bind_component, logged_as
+
+    configure_logging("INFO")
+    bind_component("kpis")
+    try:
+        thread = threading.Thread(target=lambda: logging.getLogger("aiokafka.consumer").warning("from a thread"))
+        thread.start()
+        thread.join()
+        get_logger("processors.kpis").info("own line")
+        with logged_as("adapter.web"):
+            get_logger("adapters.web").info("in a component's context")
+        get_logger("bus.dead_letter").info("named", component="adapter.branch")
+    finally:
+        bind_component(None)
+    get_logger("processors.kpis").info("unbound")
+    logged = {line["event"]: line.get("component") for line in map(json.loads, capsys.readouterr().err.splitlines())}
+    assert logged == {"from a thread": "kpis", "own line": "kpis", "in a component's context": "adapter.web",
+                      "named": "adapter.branch", "unbound": None}

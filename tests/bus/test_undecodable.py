@@ -31,9 +31,9 @@ def test_a_command_that_skipped_records_writes_its_answer_then_an_error_and_exit
     result = CliRunner().invoke(omnibus, ["offers", "list"], env={"OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": "b:1",
                                                                  "OMNIBUS_REGISTRY__URL": ""})
     assert result.exit_code == undecodable.UNDECODABLE_EXIT == 65
-    assert "0 offer(s)" in result.stdout
+    assert "0 offers" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: 7 record(s) did not decode with no schema registry (OMNIBUS_REGISTRY__URL is unset: registry-free "
+        "error: 7 records did not decode with no schema registry (OMNIBUS_REGISTRY__URL is unset: registry-free "
         "mode) and are left out of this answer (omnibus.marketing.offers.v1: 7); set OMNIBUS_REGISTRY__URL to the "
         "registry they were written with")
     monkeypatch.setattr(cli, "current_offers", lambda settings: _nothing())  # the next command starts afresh
@@ -65,7 +65,7 @@ def test_offers_and_dead_letters_that_do_not_decode_fail_the_listing(bootstrap_s
     for command, topic in ((["offers", "list"], MARKETING_OFFERS), (["deadletters", "list"], DEAD_LETTERS)):
         result = CliRunner().invoke(omnibus, command, env=env)
         assert result.exit_code == 65, (command, result.output)
-        assert "1 record(s) did not decode" in result.stderr and topic.name(settings.topics) in result.stderr
+        assert "1 record did not decode" in result.stderr and topic.name(settings.topics) in result.stderr
 
 
 def test_the_error_line_says_whether_the_records_were_left_out_or_shown_by_their_size() -> None:
@@ -108,7 +108,7 @@ def test_tester28_f7_a_poison_record_is_named_by_its_position_and_the_command_ke
     for result, status in ((report, 0), (missing, 2)):  # 2: no handoff with this id (docs/handoffs.md)
         assert result.exit_code == status, result.output
         assert "did not decode" not in result.stderr and "OMNIBUS_REGISTRY__URL" not in result.stderr
-        assert ("warning: 1 record(s) in no wire format Omnibus writes (written by a producer outside Omnibus) are "
+        assert ("warning: 1 record in no wire format Omnibus writes (written by a producer outside Omnibus) are "
                 "left out of this answer: omnibus.handoff.events.v1 partition 0 offset 12; the processors "
                 "dead-letter such records: omnibus deadletters list") in result.stderr, result.stderr
 
@@ -118,11 +118,11 @@ def test_poison_records_past_the_named_ones_are_counted_and_a_registry_mismatch_
     for offset in range(undecodable.POISON_NAMED + 3):
         undecodable.note_error(_poison("t", 1, offset), None)
     message = undecodable.poison_message() or ""
-    assert message.startswith("13 record(s) in no wire format") and "t partition 1 offset 9 and 3 more;" in message
+    assert message.startswith("13 records in no wire format") and "t partition 1 offset 9 and 3 more;" in message
     assert undecodable.skipped_message() is None
     framed = DeserializationError("schema id 7 unknown", record=RawRecord(b"\0\0\0\0\7", topic="t", partition=0))
     undecodable.note_error(framed, None)
-    assert "1 record(s) did not decode with no schema registry" in (undecodable.skipped_message() or "")
+    assert "1 record did not decode with no schema registry" in (undecodable.skipped_message() or "")
     undecodable.reset()
 
 
@@ -155,6 +155,6 @@ def test_tester28_f7_handoffs_verify_and_topics_read_answer_past_poison_records(
         result = CliRunner().invoke(omnibus, command, env=env)
         assert result.exit_code == status, (command, result.output)
         assert "did not decode" not in result.stderr, (command, result.stderr)
-        assert (f"2 record(s) in no wire format Omnibus writes (written by a producer outside Omnibus) are {fate}: "
+        assert (f"2 records in no wire format Omnibus writes (written by a producer outside Omnibus) are {fate}: "
                 f"{topic} partition 0 offset 0, {topic} partition 0 offset 1; the processors dead-letter such "
                 "records: omnibus deadletters list") in result.stderr, (command, result.stderr)

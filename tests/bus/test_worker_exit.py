@@ -89,3 +89,63 @@ async def test_kpis_run_on_a_changelog_with_another_partition_count_exits_78(
     assert process.returncode == WORKER_MISCONFIGURED_EXIT, lines[-5:]
     assert lines[-1].startswith("error: PartitionsMismatch:") and "Traceback" not in lines[-1], lines[-5:]
     assert time.monotonic() - started < 90
+
+
+@pytest.mark.parametrize(("consumer", "said", "uncommitted"), [
+    ({"read": 9, "committed": 10}, "worker stopped: every record read was processed and committed", 0),
+    ({"read": 12, "committed": 10}, "worker stopped: records read but not committed are read again at the next start",
+     3),
+    (None, "worker stopped", None),  # a consumer that cannot tell (never started): the line all the same
+])
+def test_a_processor_stopped_cleanly_says_so_in_a_line_of_its_own(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], consumer: dict[str, int] | None,
+        said: str, uncommitted: int | None) -> None:
+    """New-user sample: kpis, handoffs and offers stopped by SIGTERM ended with status 0 and only faust's
+    ``Stopping...`` lines, where an adapter ends with ``... stopped: everything accepted was flushed to Kafka``. A
+    worker's clean stop (status 0) is one info line, with what it read and did not commit."""
+    import json
+    import logging
+    from types import SimpleNamespace
+
+    import structlog
+    from aiokafka import TopicPartition
+
+    from bus import early_stop, worker_exit
+    from bus.logging import LIBRARY_LOGGERS, configure_logging
+
+    monkeypatch.setattr(early_stop, "_signalled_while_starting", [])
+    tp, changelog = TopicPartition("o.contact.events.v1", 0), TopicPartition("o-kpis-changelog", 0)
+    app = SimpleNamespace(agents={})
+    if consumer is not None:  # a changelog's offsets are never committed: not counted
+        app.consumer = SimpleNamespace(_read_offset={tp: consumer["read"], changelog: 40},
+                                       _committed_offset={tp: consumer["committed"]})
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("INFO")
+    try:
+        with pytest.raises(SystemExit) as ended, worker_exit.fatal_errors_exit(app, SimpleNamespace()):  # type: ignore[arg-type]
+            raise SystemExit(0)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        structlog.reset_defaults()
+    assert ended.value.code == 0
+    (line,) = [json.loads(text) for text in capsys.readouterr().err.splitlines() if text.startswith("{")]
+    assert line["event"] == said and line["level"] == "info" and line.get("uncommitted_records") == uncommitted
+
+
+def test_a_worker_that_did_not_stop_cleanly_has_no_stopped_line(monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A crash's status is not a clean stop: its one ``error:`` line stays the last, with no ``worker stopped``."""
+    from types import SimpleNamespace
+
+    from bus import early_stop, worker_exit
+
+    monkeypatch.setattr(early_stop, "_signalled_while_starting", [])
+    worker = SimpleNamespace(crash_reason=RuntimeError("boom"))
+    with pytest.raises(SystemExit) as ended, worker_exit.fatal_errors_exit(SimpleNamespace(agents={}), worker):  # type: ignore[arg-type]
+        raise SystemExit(1)
+    assert ended.value.code == worker_exit.WORKER_CRASHED_EXIT
+    assert worker_exit.STOPPED not in capsys.readouterr().err

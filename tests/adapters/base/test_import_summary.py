@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from adapters.base.import_summary import add_published_kinds, event_kind, events_text, records_text
+from adapters.base.import_summary import (
+    add_published_kinds,
+    as_events_text,
+    duplicates_text,
+    event_kind,
+    events_text,
+    records_text,
+)
 from adapters.base.ingest import ChunkOutcome
 from adapters.base.mapper import MappedRecord
 from adapters.base.publisher import SubmitResult
@@ -18,6 +25,15 @@ def test_records_spanning_more_lines_than_they_are_say_both() -> None:
     assert records_text(1, 2) == "1 record (2 lines)"
     assert records_text(3, 3) == "3 lines"  # every record on one line: the words of before
     assert records_text(0, 0) == "0 lines"
+    assert records_text(1, 1) == "1 line"
+
+
+def test_a_count_of_one_is_said_in_the_singular_in_every_part() -> None:
+    """New-user sample: ``import-cdr`` of a file of one CDR printed ``Master.csv: 1 lines, 3 events published``; the
+    other parts of the summaries had the same fault (``as 1 events``, ``1 events published``)."""
+    assert records_text(1, 1) == "1 line" and records_text(2, 1) == "2 records (1 line)"
+    assert events_text(1, {"BillIssued": 1}) == "1 event published" and as_events_text(1, {}) == "as 1 event"
+    assert duplicates_text(1, 3, 3) == "1 duplicate line" and duplicates_text(1, 2, 3) == "1 duplicate record"
 
 
 def test_events_of_several_kinds_are_named_most_first() -> None:

@@ -109,3 +109,67 @@ def test_an_adapter_started_without_the_token_key_says_that_national_ids_will_be
     with capture_logs() as logs, pytest.raises(MissingTopicError):
         asyncio.run(start(OmnibusSettings()))
     assert not [entry for entry in logs if entry.get("setting") == HMAC_KEY_VARIABLE]
+
+
+class ClusterWithTopics:
+    """An ``EventProducer`` on a broker that lists every topic asked for; it logs a line from a task it starts, as
+    aiokafka's sender does."""
+
+    def __init__(self, *_: object) -> None:
+        self.sender: asyncio.Task[None] | None = None
+
+    async def start(self, wait_for_broker: bool = True) -> None:
+        from bus.logging import get_logger
+
+        async def send() -> None:
+            await asyncio.sleep(0)
+            get_logger("aiokafka.test").info("sender started")
+
+        self.sender = asyncio.create_task(send())
+
+    async def require_topics(self, names: object) -> None:
+        return None
+
+    async def stop(self) -> None:
+        if self.sender is not None:
+            await self.sender
+
+
+def test_every_line_of_an_adapters_runtime_names_its_component_and_none_leaks_to_the_caller(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The runtime's own lines (its dedupe store, the warnings at start) and those of the tasks it starts name the
+    adapter; the caller's lines, inside its block and after it, do not (the demo runs several adapters in one task)."""
+    import json
+    import logging
+
+    import structlog
+
+    from bus.logging import LIBRARY_LOGGERS, configure_logging, get_logger
+
+    monkeypatch.setattr(runtime_module, "EventProducer", ClusterWithTopics)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("INFO")
+    caller = get_logger("the.caller")
+
+    async def start() -> None:
+        async with adapter_runtime("legacy", OmnibusSettings(), AdapterSettings(dedupe_in_memory=True),
+                                   metrics=False):
+            caller.info("inside the block")
+        caller.info("after the block")
+
+    try:
+        asyncio.run(start())
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        structlog.reset_defaults()
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    components = {line["event"]: line.get("component") for line in logged}
+    assert components["adapter dedupe store"] == "adapter.legacy"
+    assert components["sender started"] == "adapter.legacy"
+    assert components["inside the block"] is None and components["after the block"] is None
+    runtime_lines = [line for line in logged if line["logger"].startswith("adapters.")]
+    assert len(runtime_lines) >= 3 and all(line.get("component") == "adapter.legacy" for line in runtime_lines)

@@ -133,17 +133,17 @@ def test_import_cdr_resumes_where_it_stopped(
     master.write_text(master_lines()[0] + "\n")
     arguments = ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")]
     first = CliRunner().invoke(app, arguments)
-    assert first.exit_code == 0 and "1 lines, 3 events published" in first.output, first.output
+    assert first.exit_code == 0 and "1 line, 3 events published" in first.output, first.output
     with open(master, "a") as handle:
         handle.write(master_lines()[1] + "\n")
     second = CliRunner().invoke(app, arguments)
-    assert f"Master.csv: 1 lines, {calls_published(1)}, 0 duplicates" in second.output, second.output
+    assert f"Master.csv: 1 line, {calls_published(1)}, 0 duplicates" in second.output, second.output
     # not the HTTP adapter's port file (tester17 M2); the cluster's and prefix's (F6)
     assert len(list((tmp_path / "state").glob("targets/*/dedupe.sqlite"))) == 1
     with open(master, "a") as handle:
         handle.write('"","garbage"\n')
     rejected = CliRunner().invoke(app, arguments)  # as import-batch: a scheduler sees the refused line
-    assert rejected.exit_code == EXIT_REJECTED_LINES and "Master.csv: 1 lines, 0 events published, 0 duplicates, " \
+    assert rejected.exit_code == EXIT_REJECTED_LINES and "Master.csv: 1 line, 0 events published, 0 duplicates, " \
         "1 rejected" in rejected.output and "error: lines were rejected" in rejected.output, rejected.output
     unknown = CliRunner().invoke(app, [*arguments[:3], "nowhere"])
     assert unknown.exit_code != 0 and "unknown site" in unknown.output
@@ -167,7 +167,7 @@ def test_import_cdr_of_a_file_with_a_line_cut_in_a_quote_refuses_it_and_imports_
     with open(master, "a") as handle:
         handle.write(second + "\n")
     again = CliRunner().invoke(app, arguments)  # resumes after the cut line, not at it
-    assert again.exit_code == 0 and f"Master.csv: 1 lines, {calls_published(1)}, 0 duplicates, 0 rejected" in \
+    assert again.exit_code == 0 and f"Master.csv: 1 line, {calls_published(1)}, 0 duplicates, 0 rejected" in \
         again.output, again.output
 
 
@@ -187,7 +187,7 @@ def test_a_one_shot_import_leaves_a_half_written_last_line_and_a_later_run_publi
     arguments = ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")]
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
-    assert f"Master.csv: 1 lines, {calls_published(1)}, 0 duplicates, 0 rejected, 1 line not ended yet (line 2, " \
+    assert f"Master.csv: 1 line, {calls_published(1)}, 0 duplicates, 0 rejected, 1 line not ended yet (line 2, " \
         "no newline), left for the next run" in result.output, result.output
     with open(master, "a") as handle:
         handle.write(f"{second[70:]}\n{third}\n")
@@ -208,10 +208,10 @@ def test_f6_a_cdr_file_imported_to_one_prefix_is_imported_in_full_to_another_fro
     master = tmp_path / "Master.csv"
     master.write_text(master_lines()[0] + "\n")
     arguments = ["import-cdr", str(master), "--site", "paris", "--state-dir", str(tmp_path / "state")]
-    assert "1 lines, 3 events published" in CliRunner().invoke(app, arguments).output
+    assert "1 line, 3 events published" in CliRunner().invoke(app, arguments).output
     monkeypatch.setenv("OMNIBUS_TOPICS__PREFIX", second.topics.prefix)
     result = CliRunner().invoke(app, arguments)
-    assert result.exit_code == 0 and f"Master.csv: 1 lines, {calls_published(1)}, 0 duplicates" in result.output, \
+    assert result.exit_code == 0 and f"Master.csv: 1 line, {calls_published(1)}, 0 duplicates" in result.output, \
         result.output
     landed = [len(asyncio.run(read_events(settings, CONTACT_EVENTS))) for settings in (first, second)]
     assert landed[0] == landed[1] > 0, landed
@@ -234,7 +234,7 @@ def test_import_cdr_needs_no_metrics_port_unless_it_follows(
     with metrics_port_taken(monkeypatch):
         once = CliRunner().invoke(app, arguments)
         following = CliRunner().invoke(app, [*arguments, "--follow"])
-    assert once.exit_code == 0 and "1 lines, " in once.output, once.output  # the session dedupe may know the CDR
+    assert once.exit_code == 0 and "1 line, " in once.output, once.output  # the session dedupe may know the CDR
     assert following.exit_code == 2, following.output
     assert following.output.startswith("error: metrics endpoint") and "OMNIBUS_METRICS__PORT" in following.output
 

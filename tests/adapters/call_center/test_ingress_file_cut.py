@@ -87,7 +87,7 @@ async def test_a_half_written_last_line_is_left_by_a_one_shot_import_and_publish
     master.write_text(f"{cdr(51)}\n{whole[:70]}")  # no newline yet: Asterisk is still writing it
     publisher = StandInPublisher()
     report = await _reader(master, tmp_path, publisher).read_available()
-    assert report.summary("Master.csv") == (f"Master.csv: 1 lines, {calls_published(1)}, 0 duplicates, 0 rejected, "
+    assert report.summary("Master.csv") == (f"Master.csv: 1 line, {calls_published(1)}, 0 duplicates, 0 rejected, "
                                             "1 line not ended yet (line 2, no newline), left for the next run")
     assert not publisher.rejected and report.rejected == 0  # import-cdr exits 0, as for a clean run
     with master.open("a") as handle:

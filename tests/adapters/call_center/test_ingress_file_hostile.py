@@ -55,7 +55,7 @@ async def test_line_numbers_count_every_line_and_survive_a_resume(tmp_path: Path
     again = StandInPublisher()
     report = await _reader(master, tmp_path, again).read_available()
     assert (report.lines, report.rejected) == (1, 1) and dict(again.rejected[0][0].headers)["file.line"] == b"4"
-    assert report.summary("Master.csv") == "Master.csv: 1 lines, 0 events published, 0 duplicates, 1 rejected"
+    assert report.summary("Master.csv") == "Master.csv: 1 line, 0 events published, 0 duplicates, 1 rejected"
 
 
 async def test_a_whole_valid_last_line_without_newline_is_left_until_it_has_one(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ async def test_tester52_f9_a_cdr_whose_first_line_is_written_before_its_rest_is_
     master.write_text(f"{cdr(50)}\n{first}")
     publisher = StandInPublisher()
     report = await _reader(master, tmp_path, publisher).read_available()
-    assert report.summary("Master.csv") == (f"Master.csv: 1 lines, {calls_published(1)}, 0 duplicates, 0 rejected"
+    assert report.summary("Master.csv") == (f"Master.csv: 1 line, {calls_published(1)}, 0 duplicates, 0 rejected"
                                             + LEFT.format(line=2))
     assert (report.rejected, report.unended, report.unended_open) == (0, 2, True) and not publisher.rejected
     saved = Checkpoint(tmp_path / "checkpoint.json").load()

@@ -87,5 +87,5 @@ def test_check_layout_says_the_events_the_records_would_publish(tmp_path: Path) 
         "2 IdentifiersObserved), 0 rejected, 1 identifier dropped (EMAIL 1 malformed) on line 2")
     one_kind = _file(tmp_path, "b.csv", account(1))
     assert check_lines(one_kind, LAYOUT, _context()).summary("b.csv") == (
-        "b.csv: 1 lines checked, 1 would be published as 2 events (1 AccountOpened, 1 IdentifiersObserved), "
+        "b.csv: 1 line checked, 1 would be published as 2 events (1 AccountOpened, 1 IdentifiersObserved), "
         "0 rejected")

@@ -166,7 +166,7 @@ def test_import_batch_exits_3_when_a_line_is_rejected_and_0_with_rejected_ok(
         rows = [lines[0], lines[1].replace("F2024", name[:3]), lines[2].replace("24,50", "vingt").replace("F2024", name[:3])]
         export.write_text("\n".join(rows) + "\n", encoding="utf-8")
         result = runner.invoke(app, ["import-batch", *extra, "--layout", str(EXAMPLES / "bills_layout.yaml"), str(export)])
-        assert f"{name}: 2 lines, 1 events published, 0 duplicates, 1 rejected" in result.output, result.output
+        assert f"{name}: 2 lines, 1 event published, 0 duplicates, 1 rejected" in result.output, result.output
         assert result.exit_code == (0 if extra else EXIT_REJECTED_LINES), result.output
 
 
@@ -197,7 +197,7 @@ def test_import_batch_summary_counts_dropped_identifiers_by_type_never_their_val
     shutil.copy(SAMPLES / "accounts_bad_identifiers.csv", export)
     result = runner.invoke(app, ["import-batch", "--layout", str(SAMPLES / "accounts_layout.yaml"), str(export)])
     assert result.exit_code == 0, result.output
-    assert ("accounts_2026-12-01.csv: 1 lines, 2 events published (1 AccountOpened, 1 IdentifiersObserved), "
+    assert ("accounts_2026-12-01.csv: 1 line, 2 events published (1 AccountOpened, 1 IdentifiersObserved), "
             "0 duplicates, 0 rejected, "
             "2 identifiers dropped (EMAIL 1 malformed, PHONE 1 malformed) on line 2") in result.output, result.output
     assert "not-a-phone" not in result.output and "broken@" not in result.output
@@ -351,7 +351,7 @@ def test_check_layout_on_a_sample_without_its_header_line_says_to_give_a_complet
     lines = result.output.splitlines()
     assert ("bills_empty.csv: no header line (the file is empty, or its first line is blank: a failed export?): "
             "nothing checked") in lines
-    assert "bills.csv: 1 lines checked, 1 would be published as 1 events, 0 rejected" in lines
+    assert "bills.csv: 1 line checked, 1 would be published as 1 event, 0 rejected" in lines
     assert lines[-1].startswith("error: a sample file has no header line") and "complete export" in lines[-1]
     assert lines[-1].endswith(f"exit {EXIT_REJECTED_LINES}") and "does not describe" not in result.output
 

@@ -293,7 +293,7 @@ def test_f2_the_summary_counts_changed_lines_only_when_there_are_some() -> None:
     assert report.summary("accounts_2.csv") == (
         "accounts_2.csv: 4 lines, 4 events published, 2 duplicate lines, 1 changed, 0 rejected")
     assert BatchReport("0" * 64, lines=1, published_events=1).summary("a.csv") == (
-        "a.csv: 1 lines, 1 events published, 0 duplicates, 0 rejected")
+        "a.csv: 1 line, 1 event published, 0 duplicates, 0 rejected")
 
 
 @pytest.mark.kafka
@@ -319,7 +319,7 @@ async def test_f2_a_changed_master_record_is_a_newer_fact_not_a_duplicate(
     assert summaries == [
         "a1.csv: 2 lines, 2 events published, 0 duplicates, 0 rejected",
         "a2.csv: 3 lines, 2 events published, 1 duplicate line, 1 changed, 0 rejected",
-        "a3.csv: 3 lines, 1 events published, 2 duplicate lines, 1 changed, 0 rejected",
+        "a3.csv: 3 lines, 1 event published, 2 duplicate lines, 1 changed, 0 rejected",
     ]
     accounts = [landed.event.value for landed in await read_events(settings, BUSINESS_EVENTS)]
     paul_ids = [value["envelope"]["event_id"] for value in accounts if value["account_number"] == "400055556666"]

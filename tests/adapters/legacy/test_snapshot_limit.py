@@ -64,7 +64,7 @@ async def test_a_truncated_export_closes_nothing_says_so_with_counts_and_exits_3
     assert (cut.gone.closed, cut.gone.would_close, cut.gone.listed_before, _closed(publisher)) == (0, 29, 30, [])
     assert cut.gone.refused and import_exit_code([cut]) == 3 and import_exit_code([cut], rejected_ok=True) == 3
     assert cut.summary("n2.csv") == (
-        "n2.csv: 1 lines, 0 events published, 1 duplicate line, 0 rejected, a snapshot that would close 29 of the 30 "
+        "n2.csv: 1 line, 0 events published, 1 duplicate line, 0 rejected, a snapshot that would close 29 of the 30 "
         "accounts listed before, more than 10 % of them and more than 10: nothing closed; check the export (a "
         "truncated file?), then import it again with --allow-mass-close")
     (warning,) = [entry for entry in logs if entry["log_level"] == "warning"]
@@ -210,7 +210,7 @@ def test_import_batch_exits_3_for_a_refused_snapshot_and_imports_it_with_allow_m
     assert "--rejected-ok: exit 0" not in refused.output  # it does not waive a held-back closure
     allowed = runner.invoke(app, [*arguments, "--allow-mass-close"])
     assert allowed.exit_code == 0, allowed.output
-    assert "n2.csv: 1 lines, 0 events published, 1 duplicate line, 0 rejected, 2 accounts closed" in allowed.output
+    assert "n2.csv: 1 line, 0 events published, 1 duplicate line, 0 rejected, 2 accounts closed" in allowed.output
 
 
 async def test_a_snapshot_with_rejected_lines_read_again_says_it_in_one_clause(tmp_path: Path) -> None:

@@ -113,7 +113,7 @@ def test_commands_during_the_stacks_registry_outage_wait_for_it_or_say_it_does_n
         assert applied.returncode == 0, applied.stdout
         opened = _omnibus(tmp_path, "adapter", "legacy", "import-batch", "--layout", str(tmp_path / "cases.yaml"),
                           str(tmp_path / "cases.csv"))
-        assert opened.returncode == 0 and "1 events published" in opened.stdout, opened.stdout
+        assert opened.returncode == 0 and "1 event published" in opened.stdout, opened.stdout
         read = _omnibus(tmp_path, "topics", "read", "handoff.events.v1", "--last", "1")
         assert read.returncode == 0, read.stdout
         handoff_id = json.loads(read.stdout.splitlines()[-1])["key"]

@@ -60,7 +60,7 @@ def test_a_refused_follow_up_is_refused_again_as_a_follow_up_then_re_driven_alon
     fix = {"transaction.follow_up.handoff_id": "REC-2026-000451"}
     (outcome,) = dry_run([bad], fix, monkeypatch, env)
     assert outcome.action == "would_redrive", outcome
-    assert outcome.at == (f"{HANDOFF_TOPIC} (1 event(s): the follow-up only, the rest of its record was published "
+    assert outcome.at == (f"{HANDOFF_TOPIC} (1 event: the follow-up only, the rest of its record was published "
                           "when it was refused)"), outcome
     (event,) = re_driven(bad, "adapter.branch", fix)
     assert event.event.schema == "omnibus.handoff.HandoffFollowedUp"

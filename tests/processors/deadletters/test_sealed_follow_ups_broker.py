@@ -42,7 +42,7 @@ async def test_a_refused_follow_up_is_dead_lettered_and_re_driven_as_a_follow_up
     assert as_is.exit_code == 1 and "the follow-up is refused again" in as_is.stdout, as_is.output
     done = await run("deadletters", "redrive", letter.id, "--set", f"transaction.follow_up.handoff_id={CASE}", *who)
     assert done.exit_code == 0 and done.stdout.startswith("redriven"), done.output
-    assert "(1 event(s): the follow-up only, the rest of its record was published" in done.stdout, done.output
+    assert "(1 event: the follow-up only, the rest of its record was published" in done.stdout, done.output
     assert "handoff only" not in done.stdout
     followed = [e for e in await read_events(settings, HANDOFF_EVENTS)
                 if e.event.schema == "omnibus.handoff.HandoffFollowedUp"]

@@ -214,7 +214,7 @@ def test_a_counter_visits_refused_handoff_re_driven_publishes_the_handoff_alone_
     again = re_driven(bad, "adapter.branch", {"transaction.handoff.kind": "sim-swap", "transaction.status": "failed"})
     assert [e.event.value["envelope"]["event_id"] for e in again] == [handoff.event.value["envelope"]["event_id"]]
     (outcome,) = dry_run([bad], {"transaction.handoff.kind": "sim-swap"}, monkeypatch, env)
-    assert outcome.action == "would_redrive" and outcome.at.startswith(f"{HANDOFF_TOPIC} (1 event(s): the handoff "
+    assert outcome.action == "would_redrive" and outcome.at.startswith(f"{HANDOFF_TOPIC} (1 event: the handoff "
                                                                          "only"), outcome
 
 

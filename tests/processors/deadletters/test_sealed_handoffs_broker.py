@@ -83,7 +83,7 @@ async def test_redrive36_a_refused_taskrouter_handoff_is_re_driven_or_opened_by_
     assert again.exit_code == 0 and again.stdout.startswith("already_redriven"), again.output
     # the handoff alone was published (the call went out when its handoff was refused), and every ask names the
     # place the re-drive's record went: the same as the re-drive said (it named another topic at each ask)
-    assert "(1 event(s): the handoff only" in done.stdout, done.output
+    assert "(1 event: the handoff only" in done.stdout, done.output
     went = done.stdout.split()[4]
     assert went.startswith(HANDOFF_EVENTS.name(settings.topics) + "/") and again.stdout.split()[4] == went
     case = ("--kind", "line-repair", "--identifier", "PHONE=+33478000001")

@@ -32,7 +32,7 @@ def test_a_move_from_a_customer_the_contact_is_not_on_exits_1_and_says_where_it_
         capsys: pytest.CaptureFixture[str]) -> None:
     records = [record(CONTACTS, "cus_bruno", CALL, 0)]
     refuse_elsewhere("t22-call-hugo", "cus_bruno", records)  # there: goes on
-    for source, says in (("cus_hugo", "but on 1 other customer(s): cus_bruno"), ("cus_bruno", "on no customer")):
+    for source, says in (("cus_hugo", "but on 1 other customer: cus_bruno"), ("cus_bruno", "on no customer")):
         with pytest.raises(typer.Exit) as exited:
             refuse_elsewhere("t22-call-hugo" if source == "cus_hugo" else "lost-call", source, records)
         assert exited.value.exit_code == 1

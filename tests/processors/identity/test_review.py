@@ -435,7 +435,7 @@ def test_tester27_f7_a_review_superseded_by_a_later_request_of_the_same_two_says
                   superseded=superseded_reviews(events, survivors))
     text = out.getvalue()
     assert f"review {earlier}  superseded by review {review.review_id}" in text
-    assert text.rstrip().endswith("1 open review(s), 1 superseded by a later request for the same two customers")
+    assert text.rstrip().endswith("1 open review, 1 superseded by a later request for the same two customers")
     with pytest.raises(typer.Exit):
         _no_open_review_exit(earlier, events, survivors)
     assert f"review {earlier} was superseded by review {review.review_id}" in capsys.readouterr().err

@@ -209,7 +209,7 @@ def test_a_review_whose_two_customers_have_merged_since_is_listed_as_closed(
     print_reviews([], LinkPolicy(h.config).matcher, Console(file=out, width=200, color_system=None), closed=[closed])
     said = " ".join(out.getvalue().split())
     assert f"review {closed.review_id} closed: " in said and f"have merged into {hugo} since, nothing to decide" in said
-    assert said.endswith("0 open review(s), 1 closed: their two customers have merged since")
+    assert said.endswith("0 open reviews, 1 closed: their two customers have merged since")
     import typer
 
     from processors.identity.review_refusals import _no_open_review_exit
@@ -254,4 +254,4 @@ def test_review_list_json_lists_the_closed_and_superseded_reviews_the_text_lists
     assert lines[2]["superseded_by"] == still_open.review_id
     for line in lines:  # the text names the same reviews
         assert line["review_id"] in text.output
-    assert "1 open review(s), 1 closed" in text.output
+    assert "1 open review, 1 closed" in text.output

@@ -59,7 +59,7 @@ def test_an_unmerge_moves_what_the_merged_away_customer_brought_and_follows_late
 @pytest.mark.parametrize(("customer", "owners", "says"), [
     ("cus_x", OWNERS, "no merge ended customer cus_x"),
     ("cus_a", OWNERS, "cus_a is a survivor: cus_b merged into it"),
-    ("cus_b", {**OWNERS, USER: "cus_new", EMAIL: "cus_new"}, "cus_a holds none of the 2 identifier(s) cus_b brought"),
+    ("cus_b", {**OWNERS, USER: "cus_new", EMAIL: "cus_new"}, "cus_a holds none of the 2 identifiers cus_b brought"),
     ("cus_b", {USER: "cus_a", EMAIL: "cus_a"}, "cus_a holds nothing but what cus_b brought"),
 ])
 def test_an_unmerge_is_refused_with_one_line(customer: str, owners: dict[str, str], says: str) -> None:

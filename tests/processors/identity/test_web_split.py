@@ -43,6 +43,6 @@ def test_a_merged_away_id_answers_with_its_survivor_and_says_so_and_names_a_late
     after = by_id(h, brought)
     assert after["customer_id"] == jonathan and after["split_customer_ids"] == [split.new_id]
     assert after["resolved_note"].startswith(f"customer {brought} was merged into {jonathan}; an operator split "
-                                             f"customer(s) {split.new_id} off it")
+                                             f"customer {split.new_id} off it")
     assert by_id(h, jonathan)["resolved_note"] is None and by_id(h, jonathan)["split_customer_ids"] == [split.new_id]
     assert by_id(h, split.new_id)["split_customer_ids"] == [jonathan]  # each side names the other

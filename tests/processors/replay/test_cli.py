@@ -68,8 +68,8 @@ def test_replay_identity_compares_through_an_operator_split(monkeypatch: pytest.
     monkeypatch.setattr(config, "load_identity_settings", settings)
     assert cli.replay("identity", SETTINGS), capsys.readouterr().out
     out = capsys.readouterr().out
-    assert ("replayed 1 operator command(s) announced on customer.events: 0 merge(s), 1 split(s) or unmerge(s), "
-            "0 release(s); compared after joining 0 pair(s) of customers that reviews link") in out
+    assert ("replayed 1 operator command announced on customer.events: 0 merges, 1 split or unmerge, "
+            "0 releases; compared after joining 0 pairs of customers that reviews link") in out
     assert "same: 2, differing: 0" in out
 
 
@@ -84,9 +84,9 @@ def test_the_replayed_note_tells_the_commands_read_by_kind() -> None:
     split = OperatorSplit("cus_a", "cus_c", ("EMAIL:x",), "s", 2, None, None, "BACK_OFFICE", 2)
     release = Release("PHONE:1", 3, 3, "r", "cus_a", "ops", "BACK_OFFICE")
     assert cli.replayed_note([merge, merge, split, split, release], 1, 1) == (
-        "replayed 5 operator command(s) announced on customer.events: 2 merge(s), 2 split(s) or unmerge(s), "
-        "1 release(s); 1 of them not replayed (the recomputation holds none of its customers); compared after "
-        "joining 1 pair(s) of customers that reviews link (omnibus verify lists them)")
+        "replayed 5 operator commands announced on customer.events: 2 merges, 2 splits or unmerges, "
+        "1 release; 1 of them not replayed (the recomputation holds none of its customers); compared after "
+        "joining 1 pair of customers that reviews link (omnibus verify lists them)")
     assert cli.replayed_note([], 0, 0) is None
 
 
@@ -143,6 +143,6 @@ def test_replay_identity_agrees_after_a_split_whose_contact_followed_it(monkeypa
     monkeypatch.setattr(config, "load_identity_settings", settings)
     assert cli.replay("identity", SETTINGS), capsys.readouterr().out
     out = capsys.readouterr().out
-    assert ("replayed 1 operator command(s) announced on customer.events: 0 merge(s), 1 split(s) or unmerge(s), "
-            "0 release(s); compared after joining 0 pair(s) of customers that reviews link") in out
+    assert ("replayed 1 operator command announced on customer.events: 0 merges, 1 split or unmerge, "
+            "0 releases; compared after joining 0 pairs of customers that reviews link") in out
     assert "same: 2, differing: 0" in out

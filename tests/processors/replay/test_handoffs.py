@@ -54,4 +54,4 @@ async def test_replay_rebuilds_the_trackers_state(bootstrap_servers: str, monkey
     monkeypatch.setenv("OMNIBUS_METRICS__ENABLED", "false")
     result = await asyncio.to_thread(CliRunner().invoke, omnibus, ["replay", "handoffs", "--strict"])
     assert result.exit_code == 0, result.output
-    assert "rebuilt 3 handoff(s)" in result.output and "differing: 0" in result.output
+    assert "rebuilt 3 handoffs" in result.output and "differing: 0" in result.output

@@ -173,7 +173,7 @@ def test_records_that_do_not_decode_are_printed_by_their_size_and_the_error_line
     assert [json.loads(printed)["event"] for printed in result.stdout.splitlines()] == \
         [{"undecodable": "<186 bytes>"}] * 2
     error = result.stderr.strip().splitlines()[-1]
-    assert error.startswith("error: 2 record(s) did not decode") and "left out" not in error
+    assert error.startswith("error: 2 records did not decode") and "left out" not in error
     assert f"are shown only by their size in this answer ({topic}: 2)" in error
 
 

@@ -28,7 +28,7 @@ def test_the_report_lists_each_check_and_the_failures() -> None:
     console = Console(record=True, width=140)
     render(report, console)
     text = console.export_text()
-    assert "identity: a" in text and "row 1 is stale" in text and "1 failure(s)" in text and "lost 0" in text
+    assert "identity: a" in text and "row 1 is stale" in text and "1 failure" in text and "lost 0" in text
 
 
 def test_notes_past_the_listed_ones_are_counted() -> None:
@@ -133,4 +133,4 @@ def test_a_report_with_unread_records_is_not_ok_and_its_lines_say_so() -> None:
 
     report = Report([Check("identity: a", 3)], unread=[Unread("handoffs", "o.handoffs", "o.handoff.events.v1", 1)])
     assert not report.ok and not report.judged
-    assert report.lines()[0].startswith("not judged: handoffs has 1 records not read yet on o.handoff.events.v1")
+    assert report.lines()[0].startswith("not judged: handoffs has 1 record not read yet on o.handoff.events.v1")

@@ -127,7 +127,7 @@ def test_an_undecodable_record_fails() -> None:
     changelog.append(Replayed(CONTACTS, 0, 9, changelog[0].key, None, b"\x01not zstd"))
     changelog.append(Replayed(CONTACTS, 0, 10, changelog[0].key, None, encode_contact(contact("call-1"))))
     report = checked_records(consistent(), changelog)
-    assert report.check(CONTACT_RECORDS).failures == ["1 contact record(s) could not be decoded"]
+    assert report.check(CONTACT_RECORDS).failures == ["1 contact record could not be decoded"]
 
 
 def test_no_identifier_value_in_the_failures() -> None:

@@ -50,8 +50,8 @@ def test_identifiers_split_over_two_customers_are_not_grouped_as_recomputed() ->
     report = checked(run, outputs)
     recomputed = run.recomputed.graph.customer_of(run.keys[0])
     assert report.check("identity: identifiers are grouped as the recomputation groups them").failures == [
-        f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed on 1 customer(s) ({recomputed}), on the topic "
-        "(customer.identifiers) spread over 2 customer(s) (cus_a, cus_z) with 0 other identifier(s)"]
+        f"customer of EMAIL:a***@example.org: 3 identifiers recomputed on 1 customer ({recomputed}), on the topic "
+        "(customer.identifiers) spread over 2 customers (cus_a, cus_z) with 0 other identifiers"]
 
 
 def test_a_table_that_differs_from_the_recomputation_fails() -> None:
@@ -159,9 +159,9 @@ def test_tester24_f7_each_failing_grouping_check_names_the_customer_ids_on_both_
     (lost,) = report.check("identity: every identifier of an accepted input is assigned").failures
     assert f"recomputed customer {mine})" in lost and report.items["lost"] == [lost]
     (spread,) = report.check("identity: identifiers are grouped as the recomputation groups them").failures
-    assert f"({mine}), on the topic (customer.identifiers) spread over 2 customer(s) (cus_a, cus_z)" in spread
+    assert f"({mine}), on the topic (customer.identifiers) spread over 2 customers (cus_a, cus_z)" in spread
     table = report.check("identity: node table equals the recomputation from its inputs").failures
-    assert table == [f"customer of EMAIL:a***@example.org: 3 identifier(s) recomputed, 2 in the table "
+    assert table == [f"customer of EMAIL:a***@example.org: 3 identifiers recomputed, 2 in the table "
                      f"(recomputed {mine}; in the table {theirs})"]
     printed = _everything_printed(report)
     assert not any(value in printed for value in ("a@example.org", "b@example.org", "c@example.org"))
@@ -193,11 +193,11 @@ def test_tester50_f12_a_grouping_failure_counts_the_customer_ids_it_lists() -> N
     group the customers a review links are joined into was counted once and its ids all listed. The count is now that
     of the ids listed, and the ids a review links are said to be."""
     owner = {"k1": "cus_b", "k2": "cus_c", "k3": "cus_d", "k4": "cus_e", "k5": "cus_e"}
-    assert customers_of_groups([frozenset({"k1", "k2"})], owner) == "2 customer(s) (cus_b, cus_c; a review links " \
+    assert customers_of_groups([frozenset({"k1", "k2"})], owner) == "2 customers (cus_b, cus_c; a review links " \
                                                                     "cus_b + cus_c)"
     assert customers_of_groups([frozenset({"k1", "k2"}), frozenset({"k3"})], owner) == \
-        "3 customer(s) (cus_b, cus_c, cus_d; a review links cus_b + cus_c)"
-    assert customers_of_groups([frozenset({"k4", "k5"})], owner) == "1 customer(s) (cus_e)"
+        "3 customers (cus_b, cus_c, cus_d; a review links cus_b + cus_c)"
+    assert customers_of_groups([frozenset({"k4", "k5"})], owner) == "1 customer (cus_e)"
     assert customers_of_groups([frozenset({"k1", "k2"}), frozenset({"k3", "k4"})], owner) == \
-        "4 customer(s) (cus_b, cus_c, cus_d, cus_e; a review links cus_b + cus_c; cus_d + cus_e)"
-    assert customers_of_groups([frozenset({"unowned"})], owner) == "0 customer(s) (none)"
+        "4 customers (cus_b, cus_c, cus_d, cus_e; a review links cus_b + cus_c; cus_d + cus_e)"
+    assert customers_of_groups([frozenset({"unowned"})], owner) == "0 customers (none)"

@@ -81,7 +81,7 @@ def test_tester20_f4_the_call_on_two_customers_and_the_handoff_tracked_on_the_ke
     check_handoff_customers(placements, tracker(ALICE), {HANDOFF: ALICE}, report)
     assert not report.ok
     # tester24 F7: each failure names the customer ids involved, which the operator is entitled to
-    assert report.check(ONE_CONTACT).failures == [f"contact {CALL}: 3 event(s) on 2 customers (CallCompleted on "
+    assert report.check(ONE_CONTACT).failures == [f"contact {CALL}: 3 events on 2 customers (CallCompleted on "
                                                   f"{ALICE}; HandoffCreated, InteractionRecorded on {BOB})"]
     assert report.check(HANDOFF_CUSTOMER).failures == [
         f"handoff {HANDOFF} (routed): identity placed it on {BOB}, the tracker's table and its latest "

@@ -98,7 +98,7 @@ def test_a_release_does_not_excuse_an_unrelated_difference() -> None:
                         else r for r in outputs.contacts]
     report = checked(run.recomputed(outputs.customer_events), outputs)
     (failure,) = report.failures()
-    assert failure.startswith(f"{REKEYED}: contact {run.call_2} is under 1 customer(s), none of them"), failure
+    assert failure.startswith(f"{REKEYED}: contact {run.call_2} is under 1 customer, none of them"), failure
 
 
 def test_the_late_call_from_before_the_release_is_on_carol_and_verify_flags_it_missing() -> None:
@@ -120,6 +120,6 @@ def test_the_late_call_from_before_the_release_is_on_carol_and_verify_flags_it_m
     unresolved.graph.decisions[:] = [Unresolved(run.late) if isinstance(d, Resolved) and d.triggering_event_id == run.late
                                      else d for d in unresolved.graph.decisions]
     report = checked(unresolved, outputs)
-    assert report.failures() == [f"{SOMEWHERE}: contact {run.late} carried 1 identifier(s) and is on no customer "
+    assert report.failures() == [f"{SOMEWHERE}: contact {run.late} carried 1 identifier and is on no customer "
                                  "(not on customer.contacts)"]
     assert report.figures["lost"] == 1 and "contacts without an identifier" not in report.figures
