@@ -117,6 +117,12 @@ HELD_BACK_FIELD: dict[str, Any] = {
                    "schema registry or broker that does not answer, a partition behind or stalled. Ask again later. "
                    "Always present in the HTTP answer.",
 }
+HELD_BACK_ON_MISS_FIELD: dict[str, Any] = {
+    "anyOf": [{"type": "string"}, {"type": "null"}],
+    "description": "On a 404 (no such customer or identifier): null when the worker answering is ready. Else why "
+                   f"records wait (as its /ready says; the {HELD_BACK_HEADER} header is true): the customer may be in "
+                   "them (a new caller's first contact), so the 404 may be too early. Ask again later.",
+}
 HELD_BACK_HEADER_SCHEMA: dict[str, Any] = {
     "schema": {"type": "string", "enum": ["true"]},
     "description": "Present (true) when held_back is not null: the answer may lack records that wait.",

@@ -280,11 +280,18 @@ def unavailable(view: View, reason: str) -> Response:
                      headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-def held_back_answer(view: View, body: dict[str, Any], held_back: str | None) -> Response:
-    """200 with ``body`` and its ``held_back`` (``Readiness.held_back``: null when ready), and the header
+def held_back_answer(view: View, body: dict[str, Any], held_back: str | None, *, status: int = 200) -> Response:
+    """``status`` (200) with ``body`` and its ``held_back`` (``Readiness.held_back``: null when ready), and the header
     ``HELD_BACK_HEADER`` when it is not null (``bus.readiness``)."""
-    return view.json({**body, HELD_BACK_KEY: held_back},
+    return view.json({**body, HELD_BACK_KEY: held_back}, status=status,
                      headers={HELD_BACK_HEADER: "true"} if held_back is not None else None)
+
+
+def held_back_miss(view: View, error: str, held_back: str | None) -> Response:
+    """404 ``{"error": error, "held_back": ...}`` (with the header when not null): a customer or identifier not found
+    while records wait may be in them (a new caller's first contact during a registry outage): the screen pop's
+    "unknown caller" then says it may be too early, not that nobody has it."""
+    return held_back_answer(view, {"error": error}, held_back, status=404)
 
 
 def install(app: faust.App, component: str, *, max_lag: int = DEFAULT_MAX_LAG, refresh_s: float = 5.0,

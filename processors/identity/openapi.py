@@ -14,7 +14,16 @@ from typing import Any
 
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
-from bus.readiness import HELD_BACK_HEADER, HELD_BACK_HEADER_SCHEMA, LIVE_PATH, PROBE_SCHEMA, READY_PATH, with_held_back
+from bus.readiness import (
+    HELD_BACK_HEADER,
+    HELD_BACK_HEADER_SCHEMA,
+    HELD_BACK_KEY,
+    HELD_BACK_ON_MISS_FIELD,
+    LIVE_PATH,
+    PROBE_SCHEMA,
+    READY_PATH,
+    with_held_back,
+)
 from processors.profile.registry import SECTIONS
 from processors.profile.section import ProfileSection
 from processors.profile.sections.cards import IDENTIFIER_STATUS_SCHEMA
@@ -72,6 +81,7 @@ ERROR: Schema = closed({
     "error": TEXT,
     "code": {**TEXT, "description": "unavailable on a 503, unauthorized on a 401."},
     "rule": {**TEXT, "description": "The normalisation rule that refused the identifier (400)."},
+    HELD_BACK_KEY: HELD_BACK_ON_MISS_FIELD,
 }, required=["error"])
 _ERROR_BODY = {"content": {"application/json": {"schema": {"$ref": REF + "Error"}}}}
 
@@ -81,7 +91,8 @@ def _answers(description: str) -> dict[str, Any]:
         "200": {"description": description, "headers": {HELD_BACK_HEADER: HELD_BACK_HEADER_SCHEMA},
                 "content": {"application/json": {"schema": {"$ref": REF + "Customer"}}}},
         "401": {"description": UNAUTHORIZED, **_ERROR_BODY},
-        "404": {"description": "No such customer.", **_ERROR_BODY},
+        "404": {"description": "No such customer (held_back not null: perhaps not yet).",
+                "headers": {HELD_BACK_HEADER: HELD_BACK_HEADER_SCHEMA}, **_ERROR_BODY},
         "503": {"description": "Rebalancing, recovering, or the worker owning the data did not answer: retry after "
                                "Retry-After seconds.",
                 "headers": {"Retry-After": {"schema": {"type": "integer"}}}, **_ERROR_BODY},

@@ -8,6 +8,7 @@ import typer
 
 from bus.bootstrap import COMMAND_FAILED_EXIT, KAFKA_UNAVAILABLE_EXIT
 from bus.identifiers.kinds import IDENTIFIER_TYPES
+from bus.readiness import HELD_BACK_KEY
 from processors.identity.cli_common import _settings_or_exit
 from processors.identity.config import ENV_PREFIX
 
@@ -26,7 +27,8 @@ def pop_command(
 ) -> None:
     """Print the screen pop of the customer who keeps an identifier (or of --customer ID) as JSON: what GET
     /customers/lookup (GET /customers/{id}) of a running identity worker answers, values masked. Exit 1 when no
-    customer has it, 2 when the worker refuses the input, 69 when no worker answers or it cannot answer yet (503)."""
+    customer has it, 2 when the worker refuses the input, 69 when no worker answers or it cannot answer yet (503, or
+    a 404 while records wait that may hold the customer: its held_back)."""
     from processors.identity.pop_client import NoAnswer, fetch_pop, pop_url
     from processors.web_auth import authorization
 
@@ -56,5 +58,9 @@ def pop_command(
     if answer.status == 200:
         typer.echo(json.dumps(answer.body, indent=2, ensure_ascii=False))
         return
-    typer.echo(f"error: {answer.body.get('error') or f'HTTP {answer.status}'}", err=True)  # the worker's words
+    error = answer.body.get("error") or f"HTTP {answer.status}"  # the worker's words
+    if answer.status == 404 and (held_back := answer.body.get(HELD_BACK_KEY)) is not None:
+        typer.echo(f"error: {error} yet: records wait that may hold it ({held_back}); ask again later", err=True)
+        raise typer.Exit(KAFKA_UNAVAILABLE_EXIT)
+    typer.echo(f"error: {error}", err=True)
     raise typer.Exit({404: COMMAND_FAILED_EXIT, 503: KAFKA_UNAVAILABLE_EXIT}.get(answer.status, 2))

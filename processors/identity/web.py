@@ -32,7 +32,7 @@ from processors.identity.wire import partition_of
 from processors.profile.masking import mask
 from processors.profile.sections.cards import identifier_status
 from processors.profile.sections.products import accounts_named
-from processors.readiness import Readiness, held_back_answer, install, unavailable
+from processors.readiness import Readiness, held_back_answer, held_back_miss, install, unavailable
 from processors.web_auth import authorization, guarded
 
 if TYPE_CHECKING:
@@ -284,8 +284,9 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             found = await screen_pop.lookup(identifier)
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        return held_back_answer(self, found, readiness.held_back()) if found else self.error(
-            404, "no customer has this identifier")
+        if not found:
+            return held_back_miss(self, "no customer has this identifier", readiness.held_back())
+        return held_back_answer(self, found, readiness.held_back())
 
     @guarded(tokens, component="identity")
     async def customer_view(self: View, request: Request, customer_id: str) -> Response:
@@ -295,7 +296,9 @@ def register_views(processor: IdentityProcessor) -> ScreenPop:
             found = await screen_pop.profile(customer_id)
         except Unavailable as exc:
             return unavailable(self, str(exc))
-        return held_back_answer(self, found, readiness.held_back()) if found else self.error(404, "unknown customer id")
+        if not found:
+            return held_back_miss(self, "unknown customer id", readiness.held_back())
+        return held_back_answer(self, found, readiness.held_back())
 
     document = openapi(processor.book.sections, processor.settings.identifiers)  # a composition's own sections too
 

@@ -8,7 +8,16 @@ from typing import Any
 
 from bus.identifiers.settings import IdentifierSettings
 from bus.identifiers.spelling_text import VALUE_RULES, with_value_rules
-from bus.readiness import HELD_BACK_HEADER, HELD_BACK_HEADER_SCHEMA, LIVE_PATH, PROBE_SCHEMA, READY_PATH, with_held_back
+from bus.readiness import (
+    HELD_BACK_HEADER,
+    HELD_BACK_HEADER_SCHEMA,
+    HELD_BACK_KEY,
+    HELD_BACK_ON_MISS_FIELD,
+    LIVE_PATH,
+    PROBE_SCHEMA,
+    READY_PATH,
+    with_held_back,
+)
 from processors.offers.caps import Suppression
 from processors.offers.definition import Channel
 from processors.profile.shapes import TEXT, TIME, Schema, closed, list_of, nullable
@@ -34,7 +43,8 @@ OFFERS_ANSWER: Schema = with_held_back(closed({
         "now; an offer accepted, declined or opted out of is not listed. Quiet hours hold back outbound pushes only, "
         "never an offer to the customer asking (quiet_hours is not given on these channels)."),
 }))
-ERROR: Schema = closed({"error": TEXT, "code": {**TEXT, "description": "unauthorized on a 401, unavailable on a 503."}},
+ERROR: Schema = closed({"error": TEXT, "code": {**TEXT, "description": "unauthorized on a 401, unavailable on a 503."},
+                        HELD_BACK_KEY: HELD_BACK_ON_MISS_FIELD},
                        required=["error"], description="400: bad channel or identifier; 401: no valid bearer token; "
                        "404: unknown customer; 503: this worker holds only part of the partitions.")
 
@@ -49,7 +59,9 @@ def _answers() -> dict[str, Any]:
                     "content": {"application/json": {"schema": {"$ref": REF + "Offers"}}}},
             "400": {"description": "Unknown channel, or an identifier that does not normalise.", **_ERROR_BODY},
             "401": {"description": UNAUTHORIZED, **_ERROR_BODY},
-            "404": {"description": "No customer has this identifier, or an unknown customer id.", **_ERROR_BODY},
+            "404": {"description": "No customer has this identifier, or an unknown customer id (held_back not null: "
+                                   "perhaps not yet).", "headers": {HELD_BACK_HEADER: HELD_BACK_HEADER_SCHEMA},
+                    **_ERROR_BODY},
             "503": {"description": "A second offers worker holds part of the partitions (the processor runs as one "
                                    "worker): retry after Retry-After seconds; the error says how many this one holds.",
                     **_ERROR_BODY}}

@@ -8,6 +8,9 @@ customer asking is there, ``definition.CUSTOMER_PRESENT``).
      "priority", "valid_until"}], "suppressed": [{"offer_id": "...", "reason": "contact_cap"}],
      "held_back": null or why records wait that the answer lacks (``processors.readiness.held_back_answer``)}
 
+A 404 (no customer has the identifier, an unknown customer id) carries ``held_back`` too
+(``processors.readiness.held_back_miss``): the customer may be in the records that wait.
+
 Identifier values are normalised by ``bus.identifiers`` like everywhere else (``OMNIBUS_IDENTIFIERS__*``,
 whose HMAC key turns a national ID into the token identity links on). The answer comes from this worker's
 tables (one worker, see ``agent``): while a second worker splits the partitions it is 503 with ``Retry-After`` and
@@ -30,7 +33,7 @@ from processors.offers.definition import Channel
 from processors.offers.openapi import BY_ID_PATH, OPENAPI_PATH, openapi
 from processors.offers.ranking import choose
 from processors.offers.store import Stores
-from processors.readiness import held_back_answer, unavailable
+from processors.readiness import held_back_answer, held_back_miss, unavailable
 from processors.web_auth import guarded
 
 if TYPE_CHECKING:
@@ -87,10 +90,12 @@ def register_views(worker: OffersWorker, *, tokens: Mapping[str, SecretStr] | No
                 return self.error(400, refused or "bad identifier")
             customer_id = worker.tables["directory"].get(key)
             if customer_id is None:
-                return self.error(404, "no customer has this identifier")
+                return held_back_miss(self, "no customer has this identifier", held_back())
         found = answer(worker, customer_id, channel)
         metrics.QUERY_LATENCY.observe(time.perf_counter() - started)
-        return held_back_answer(self, found, held_back()) if found else self.error(404, "unknown customer id")
+        if not found:
+            return held_back_miss(self, "unknown customer id", held_back())
+        return held_back_answer(self, found, held_back())
 
     document = openapi(worker.normaliser.settings)
 

@@ -307,3 +307,21 @@ def test_a_view_answering_while_ready_is_503_says_the_answer_is_held_back_and_wh
     assert held_back_answer(view, {"aggregates": []}, None) == 200
     assert answers == [({"aggregates": [], "held_back": "consumer lag above 100 records"}, {HELD_BACK_HEADER: "true"}),
                        ({"aggregates": [], "held_back": None}, None)]
+
+
+def test_a_not_found_while_records_wait_says_it_may_be_too_early() -> None:
+    """A new user, during a registry outage: a caller whose first contact the adapter had accepted got the screen
+    pop's plain 404 "no customer has this identifier", while the same worker's 200s said ``held_back``; the agent's
+    screen said "unknown caller" exactly when the caller's contact was the one waiting. The 404 carries ``held_back``
+    (and the header) too; null, without the header, when the worker is ready."""
+    from bus.readiness import HELD_BACK_HEADER
+    from processors.readiness import held_back_miss
+
+    answers: list[tuple[int, dict, dict | None]] = []
+    view = SimpleNamespace(json=lambda body, status=200, headers=None: answers.append((status, body, headers)))
+    held_back_miss(view, "no customer has this identifier", "the schema registry has not answered for 18 s")
+    held_back_miss(view, "unknown customer id", None)
+    assert answers == [
+        (404, {"error": "no customer has this identifier",
+               "held_back": "the schema registry has not answered for 18 s"}, {HELD_BACK_HEADER: "true"}),
+        (404, {"error": "unknown customer id", "held_back": None}, None)]

@@ -36,6 +36,42 @@ def test_pop_without_a_worker_exits_69_naming_the_address_not_the_value() -> Non
     assert "612345678" not in result.output
 
 
+@pytest.mark.parametrize(("held_back", "exit_code"), [("the schema registry has not answered for 18 s", 69), (None, 1)])
+def test_pop_of_a_caller_not_found_while_records_wait_says_not_yet_and_exits_69(held_back: str | None,
+                                                                               exit_code: int) -> None:
+    """A 404 while the worker holds records back (its ``held_back``) may be a caller whose first contact waits: the
+    command says "not ... yet" with the reason and exits 69 (ask again), not 1 (nobody has it)."""
+    import http.server
+    import threading
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = json.dumps({"error": "no customer has this identifier", "held_back": held_back}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = CliRunner().invoke(omnibus, ["identity", "pop", "PHONE", "+33612345678", "--url",
+                                              f"http://127.0.0.1:{server.server_address[1]}"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == exit_code, result.output
+    if held_back is None:
+        assert result.output == "error: no customer has this identifier\n"
+    else:
+        assert result.output.startswith("error: no customer has this identifier yet: records wait")
+        assert held_back in result.output
+
+
 @pytest.mark.kafka
 @pytest.mark.timeout(180)
 async def test_pop_prints_what_the_lookup_serves(bootstrap_servers: str, tmp_path: Path) -> None:
