@@ -114,12 +114,17 @@ class BrokerContact:
     """When a broker last answered this worker: ``probe`` (a metadata request) every ``settings.broker_probe_s``,
     each bounded by ``broker_timeout_s`` too. ``lost()`` says why the worker is out of touch, or None: no answer for
     more than ``broker_timeout_s`` seconds (counted from creation until the first answer). ``clock``: seconds,
-    monotonic."""
+    monotonic.
+
+    Silence counts only while the worker asks: a probe timer that ran late on a busy machine (faust's "Timer ...
+    ran longer than its interval") is not a broker that did not answer. From the last answer, or from one probe
+    interval before the first unanswered probe when that probe came later than its interval."""
 
     probe: MetadataProbe
     settings: ReadinessSettings = BROKER_SETTINGS
     clock: Callable[[], float] = time.monotonic
     last_answer: float = field(init=False)
+    first_unanswered: float | None = field(default=None, init=False)  # start of the first probe since last_answer
     _reported: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +132,8 @@ class BrokerContact:
 
     async def check(self) -> bool:
         """One probe; True when a broker answered (then ``last_answer`` is now)."""
+        if self.first_unanswered is None:
+            self.first_unanswered = self.clock()
         try:
             await asyncio.wait_for(self.probe(), timeout=self.settings.broker_timeout_s)
         except asyncio.CancelledError:
@@ -135,20 +142,26 @@ class BrokerContact:
             if self.lost() is not None and not self._reported:
                 self._reported = True
                 log.warning("no broker answered the readiness probe: /ready is 503 until one does",
-                            seconds=round(self.clock() - self.last_answer), error=type(error).__name__)
+                            seconds=round(self._unanswered_s()), error=type(error).__name__)
             return False
         if self._reported:
             log.info("a broker answers again: /ready follows the partitions and the lag again")
             self._reported = False
-        self.last_answer = self.clock()
+        self.last_answer, self.first_unanswered = self.clock(), None
         return True
 
     def silent_s(self) -> float:
         """Seconds since a broker last answered (since creation before the first answer)."""
         return max(0.0, self.clock() - self.last_answer)
 
+    def _unanswered_s(self) -> float:
+        if self.first_unanswered is None:
+            return 0.0
+        asked_from = max(self.last_answer, self.first_unanswered - self.settings.broker_probe_s)
+        return max(0.0, self.clock() - asked_from)
+
     def lost(self) -> str | None:
-        silent = self.clock() - self.last_answer
+        silent = self._unanswered_s()
         if silent <= self.settings.broker_timeout_s:
             return None
         return f"no broker answered for {silent:.0f} s (limit {self.settings.broker_timeout_s:g} s)"

@@ -325,3 +325,27 @@ def test_a_not_found_while_records_wait_says_it_may_be_too_early() -> None:
         (404, {"error": "no customer has this identifier",
                "held_back": "the schema registry has not answered for 18 s"}, {HELD_BACK_HEADER: "true"}),
         (404, {"error": "unknown customer id", "held_back": None}, None)]
+
+
+def test_a_probe_timer_that_ran_late_is_not_a_broker_that_did_not_answer() -> None:
+    """A new user, on a loaded machine: ``/ready`` said "no broker answered for 16 s" while the broker answered all
+    along; the worker's probe timer had run 15 s late ("Timer kpis.broker-contact ran longer than its interval").
+    Silence counts while the worker asks: from one probe interval before a late first probe, never from the last
+    answer alone; a probe asked on time and unanswered still makes the worker lost past the bound."""
+    from bus.config import ReadinessSettings
+    from processors.readiness import BrokerContact
+
+    clock, brokers = Clock(), Brokers()
+    contact = BrokerContact(brokers, ReadinessSettings(broker_timeout_s=15, broker_probe_s=5), clock)
+    assert asyncio.run(contact.check())
+    clock.now += 16  # the timer's next run, 11 s late: nothing was asked meanwhile
+    assert contact.lost() is None
+    brokers.up = False
+    assert not asyncio.run(contact.check())  # asked at 16, unanswered: silent since 11
+    assert contact.lost() is None
+    clock.now += 10
+    assert not asyncio.run(contact.check())
+    assert contact.lost() is None  # 15 s unanswered: at the bound, not past it
+    clock.now += 1
+    assert contact.lost() == "no broker answered for 16 s (limit 15 s)"
+    assert contact.silent_s() == 27  # the lag figure's age counts from the last answer whatever the timer did
