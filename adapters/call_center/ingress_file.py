@@ -11,7 +11,8 @@ left unread (the checkpoint stays before them), by a one-shot import as while fo
 them; the summary says so, and a later run reads the record whole once its end is there (or refuses a cut line alone
 once a whole CDR follows it).
 A file rotated since the last read (replaced by a new one, truncated, or truncated and written again past the offset:
-``rotation``) is read from its start, the log and the summary saying so; CDRs read again are duplicates.
+``rotation``) is read from its start, the log and the summary saying so; CDRs read again are duplicates. Replaced
+(logrotate ``create``), the rest of the file moved away (found beside it by its inode) is read first.
 A line that is not a CDR is dead-lettered with its file, line number (and byte offset), the reason
 prefixed ``Master.csv line 51:`` as ``import-batch`` does, and reading goes on.
 The loop itself is ``adapters.base.resumable``; this module says what a position and a record are.
@@ -56,6 +57,8 @@ class ImportReport:
     unended: int = 0  # the line number of a last line (or record) left unread for want of its end (0: none)
     unended_open: bool = False  # that record is still inside a quoted field (else: its last line has no newline)
     restarted: Counter[str] = field(default_factory=Counter)  # how often the file was read from its start, by cause
+    moved_rest: list[str] = field(default_factory=list)  # files moved away whose rest was read first (``rotation``)
+    moved_lost: int = 0  # times the file moved away was not found beside it: its rest (after the last read) unread
 
     def summary(self, name: str) -> str:
         """The line ``import-cdr`` prints for the file ``name``, as ``import-batch`` does: ``Master.csv: 3 lines,
@@ -73,6 +76,11 @@ class ImportReport:
             causes = ", ".join(cause if times == 1 else f"{cause} {times} times"
                                for cause, times in self.restarted.items())
             text += f", read from its start ({causes} since the last read)"
+        if self.moved_rest:
+            text += f", the rest of the file moved away read first ({', '.join(dict.fromkeys(self.moved_rest))})"
+        if self.moved_lost:
+            text += (", the file moved away not found beside it: CDRs written to it after the last read are not "
+                     "imported (import it by name)")
         if self.unended and self.unended_open:
             text += f", 1 record not ended yet (line {self.unended}, inside a quoted field), left for the next run"
         elif self.unended:
@@ -93,6 +101,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         self._checkpoint = checkpoint
         self._chunk_lines = chunk_lines
         self._handle: BinaryIO | None = None
+        self._reading = path  # the file read now: ``path``, or the file a rotation moved it to (``rotation``)
         self._position = (0, 0)
         self._report = ImportReport()
         self._spans: dict[int, int] = {}  # first line number of a record read -> the lines it spans
@@ -127,14 +136,36 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         ``unended`` names it (``unended_open``: the record's field is open), a one-shot import's as a follow's.
         """
         self._report = ImportReport()
+        saved = self._checkpoint.load()
+        if (moved := rotation.moved_away(saved, self._path)) is not None:
+            await self._read_rest_of(moved, saved or {})
+        elif saved and saved.get("inode") is not None and self._path.stat().st_ino != saved["inode"]:
+            self._report.moved_lost += 1
+            log.warning("the file was replaced and the one moved away is not beside it: CDRs written to it after the "
+                        "last read are not imported; import it by name", file=self._path.name,
+                        after_line=saved.get("line"))
         with open(self._path, "rb") as handle:
             self._position = self._start(handle)
-            self._handle = handle
-            try:
-                await drain(self, self._publisher, retry=self._retry)
-            finally:
-                self._handle = None
+            await self._drain(handle, self._path)
         return self._report
+
+    async def _read_rest_of(self, moved: Path, saved: dict[str, Any]) -> None:
+        """Publish the records of ``moved`` (this file moved away by a rotation) after the checkpoint ``saved``."""
+        if moved.stat().st_size <= int(saved.get("offset", 0)):
+            return  # read to its end before it moved: nothing of it waits
+        log.warning("the file was replaced since the last read: reading the rest of the one moved away first",
+                    file=self._path.name, moved_to=moved.name)
+        self._report.moved_rest.append(moved.name)
+        with open(moved, "rb") as handle:
+            self._position = (int(saved.get("offset", 0)), int(saved.get("line", 0)))
+            await self._drain(handle, moved)
+
+    async def _drain(self, handle: BinaryIO, path: Path) -> None:
+        self._handle, self._reading = handle, path
+        try:
+            await drain(self, self._publisher, retry=self._retry)
+        finally:
+            self._handle, self._reading = None, self._path
 
     async def follow(self, stop: asyncio.Event, poll_s: float = 1.0) -> ImportReport:
         """Keep reading as Asterisk appends, until ``stop`` is set."""
@@ -145,6 +176,8 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             total.event_kinds.update(report.event_kinds)
             total.restarted.update(report.restarted)
+            total.moved_rest.extend(report.moved_rest)
+            total.moved_lost += report.moved_lost
             total.unended = report.unended  # the last read's: a line (or record) still not ended when stopped
             total.unended_open = report.unended_open
             try:
@@ -187,7 +220,7 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
                     handle.seek(position + len(line))  # the lines looked at past the record are read again
             if line.strip():
                 raw = line.rstrip(b"\r\n")
-                headers = (("file", str(self._path).encode()), ("file.line", str(number + 1).encode()),
+                headers = (("file", str(self._reading).encode()), ("file.line", str(number + 1).encode()),
                            ("file.offset", str(position).encode()))
                 items.append(Item((number + 1, raw.decode("utf-8", errors="replace")),
                                   RawRecord(value=raw, headers=headers, line=mapper_asterisk.CDR_LINE), error))
@@ -202,14 +235,15 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         return mapper_asterisk.map_cdr(native[1], self._ctx)
 
     def describe(self, batch: Batch[tuple[int, int]], index: int, error: RejectedInput) -> RejectedInput:
-        return RejectedInput(f"{self._path.name} line {batch.items[index].native[0]}: {error.reason}", code=error.code)
+        return RejectedInput(f"{self._reading.name} line {batch.items[index].native[0]}: {error.reason}",
+                             code=error.code)
 
     async def commit(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
         assert self._handle is not None
         self._save(self._handle, *batch.position)
         self._position = batch.position
         for index, error in outcome.refused:
-            log.warning("refused a CDR line", file=self._path.name, line=batch.items[index].native[0],
+            log.warning("refused a CDR line", file=self._reading.name, line=batch.items[index].native[0],
                         reason=error.reason)
         self._report.lines += len(batch.items)
         self._report.physical_lines += sum(self._spans.pop(item.native[0], 1) for item in batch.items)

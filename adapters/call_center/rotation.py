@@ -12,6 +12,10 @@ keeps all three; a rotation breaks one of them, as ``tail -F`` and log shippers 
 Each is read from its start; the CDRs re-read that were already published are duplicates the dedupe store drops
 (a CDR's version id holds its line's digest: ``mapper_asterisk``). A checkpoint written before fingerprints
 (none saved) is trusted as it was.
+
+With ``create``, the CDRs Asterisk wrote after the last read are in the file moved away (``Master.csv.1``):
+``moved_away`` finds it beside the path by its inode (``tail -F`` reads on in the open old file alike), so its rest
+is read first. logrotate's ``olddir`` or ``compress`` without ``delaycompress`` leave none to find: the caller says so.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 FINGERPRINT_BYTES = 1024  # how many bytes before the offset the fingerprint covers (fewer at a file's start)
@@ -63,6 +68,30 @@ def resume(saved: dict[str, Any] | None, handle: BinaryIO) -> Resume:
         return Resume(offset, int(saved["line"]))
     # a checkpoint from before line numbers: count the lines before the offset once
     return Resume(offset, sum(block.count(b"\n") for block in _blocks(handle, offset)))
+
+
+def moved_away(saved: dict[str, Any] | None, path: Path) -> Path | None:
+    """The file the checkpoint ``saved`` was of, moved away from ``path`` since (``create``): a regular file in the
+    same directory with the checkpoint's inode, at least as long as its offset and, when the checkpoint has one,
+    the same fingerprint before it. None when the path still is that file, or none is found."""
+    if not saved or "inode" not in saved:
+        return None
+    try:
+        if path.stat().st_ino == saved["inode"]:
+            return None
+        candidates = [entry for entry in os.scandir(path.parent) if entry.is_file(follow_symlinks=False)]
+    except OSError:
+        return None
+    offset = int(saved.get("offset", 0))
+    for entry in candidates:
+        stat = entry.stat(follow_symlinks=False)
+        if stat.st_ino != saved["inode"] or stat.st_size < offset:
+            continue
+        with open(entry.path, "rb") as handle:
+            if "fingerprint" in saved and fingerprint(handle, offset) != saved["fingerprint"]:
+                return None
+        return Path(entry.path)
+    return None
 
 
 def _blocks(handle: BinaryIO, size: int, block: int = 1 << 20) -> Iterator[bytes]:

@@ -120,3 +120,95 @@ async def test_following_reads_a_file_truncated_and_written_again_from_its_start
                                           "read from its start (truncated since the last read)"
     saved = Checkpoint(tmp_path / "checkpoint.json").load()
     assert saved is not None and (saved["offset"], saved["line"]) == (len(_lines(52, 53)), 2)
+
+
+async def test_tester54_f9_the_cdrs_written_before_a_create_rotation_are_read_from_the_file_moved_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reported sample (logrotate ``create``, the README's advice): CDR 201 imported; Asterisk writes 202; the file
+    moved to ``Master.csv.1`` and a new one made, 203 written; the next import published 201's successor 203 only, 202
+    left unread in ``Master.csv.1``, exit 0. The rest of the file moved away (found by its inode) is read first."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(15))
+    assert (await _reader(master, tmp_path, StandInPublisher()).read_available()).lines == 1
+    with master.open("a") as handle:
+        handle.write(_lines(16))
+    master.rename(tmp_path / "Master.csv.1")
+    master.write_text(_lines(17))
+    publisher = StandInPublisher()
+    monkeypatch.setattr(ingress_file, "log", get_logger(ingress_file.__name__))  # first used inside capture_logs
+    with capture_logs() as logs:
+        report = await _reader(master, tmp_path, publisher).read_available()
+    assert uniqueids(publisher) == ["1733390016.1", "1733390017.1"]
+    assert report.summary("Master.csv") == f"Master.csv: 2 lines, {calls_published(2)}, 0 duplicates, 0 rejected, " \
+        "read from its start (replaced by a new file since the last read), the rest of the file moved away read " \
+        "first (Master.csv.1)"
+    assert [(entry["file"], entry.get("moved_to")) for entry in logs if entry["log_level"] == "warning"] == [
+        ("Master.csv", "Master.csv.1"), ("Master.csv", None)]
+    again = await _reader(master, tmp_path, StandInPublisher()).read_available()
+    assert (again.lines, again.restarted, again.moved_rest) == (0, {}, [])
+
+
+async def test_a_file_moved_away_out_of_reach_is_said_in_the_summary_and_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """logrotate's ``compress`` without ``delaycompress`` (or ``olddir``): the file moved away is not beside the new
+    one; what it held after the last read cannot be read here: the summary and a warning say to import it by name."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(11))
+    await _reader(master, tmp_path, StandInPublisher()).read_available()
+    (tmp_path / "old").mkdir()
+    master.rename(tmp_path / "old" / "Master.csv.1")  # logrotate's olddir (kept: a deleted file's inode is reused)
+    master.write_text(_lines(12))
+    publisher = StandInPublisher()
+    monkeypatch.setattr(ingress_file, "log", get_logger(ingress_file.__name__))
+    with capture_logs() as logs:
+        report = await _reader(master, tmp_path, publisher).read_available()
+    assert uniqueids(publisher) == ["1733390012.1"]
+    assert report.summary("Master.csv").endswith(
+        ", the file moved away not found beside it: CDRs written to it after the last read are not imported (import "
+        "it by name)")
+    assert any("not beside it" in entry["event"] and entry["after_line"] == 1 for entry in logs)
+
+
+async def test_a_file_moved_away_and_written_again_is_not_taken_for_the_one_read(tmp_path: Path) -> None:
+    """A file beside it with the old inode but other bytes before the offset (the inode reused) is not the file read:
+    its fingerprint differs, so nothing of it is read and the summary says the one moved away was not found."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(21))
+    await _reader(master, tmp_path, StandInPublisher()).read_available()
+    moved = tmp_path / "Master.csv.1"
+    master.rename(moved)
+    _rewrite_in_place(moved, _lines(22, 23))  # same inode, other bytes before the offset
+    master.write_text(_lines(24))
+    publisher = StandInPublisher()
+    report = await _reader(master, tmp_path, publisher).read_available()
+    assert uniqueids(publisher) == ["1733390024.1"]
+    assert report.moved_rest == [] and report.moved_lost == 1
+
+
+async def test_following_reads_the_cdrs_left_in_a_file_moved_away_before_the_next_poll(tmp_path: Path) -> None:
+    """``import-cdr --follow`` (tester54 F9, 00:23): CDR 108 appended, then the file moved and a new one made with 109
+    before the next poll: 108 was never published. Both are now, 108 first."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(25))
+    publisher = StandInPublisher()
+    reader = _reader(master, tmp_path, publisher)
+    stop = asyncio.Event()
+    following = asyncio.create_task(reader.follow(stop, poll_s=0.2))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if publisher.submitted:
+            break
+    with master.open("a") as handle:  # written and rotated between two polls
+        handle.write(_lines(26))
+    master.rename(tmp_path / "Master.csv.1")
+    master.write_text(_lines(27))
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if len(publisher.submitted) == 3:
+            break
+    stop.set()
+    total = await following
+    assert uniqueids(publisher) == ["1733390025.1", "1733390026.1", "1733390027.1"]
+    assert total.moved_rest == ["Master.csv.1"]
