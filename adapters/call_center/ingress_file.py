@@ -235,8 +235,9 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
         return mapper_asterisk.map_cdr(native[1], self._ctx)
 
     def describe(self, batch: Batch[tuple[int, int]], index: int, error: RejectedInput) -> RejectedInput:
-        return RejectedInput(f"{self._reading.name} line {batch.items[index].native[0]}: {error.reason}",
-                             code=error.code)
+        # the mapper's reasons name the format (``Master.csv: ...``, as a POSTed body's do); here the file is named
+        reason = error.reason.removeprefix(f"{mapper_asterisk.SOURCE}: ")
+        return RejectedInput(f"{self._reading.name} line {batch.items[index].native[0]}: {reason}", code=error.code)
 
     async def commit(self, batch: Batch[tuple[int, int]], outcome: ChunkOutcome) -> None:
         assert self._handle is not None

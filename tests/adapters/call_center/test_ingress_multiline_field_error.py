@@ -69,8 +69,7 @@ async def test_tester53_f11_in_a_file_the_cdr_is_one_rejection_on_its_first_line
     assert report.summary("Master.csv") == f"Master.csv: 4 records (7 lines), {calls_published(3)}, 0 duplicates, " \
                                            "1 rejected"
     (raw, error), = publisher.rejected
-    assert error.code == "malformed_field" and error.reason.startswith(
-        "Master.csv line 3: Master.csv: field start is malformed")
+    assert error.code == "malformed_field" and error.reason.startswith("Master.csv line 3: field start is malformed")
     assert raw.value == malformed(22, "c\nd").encode()
     assert uniqueids(publisher) == ["1733390021.1", "1733390023.1", "1733390024.1"]
     saved = await _reader(master, tmp_path, StandInPublisher()).read_available()
@@ -104,5 +103,17 @@ async def test_following_a_file_the_malformed_cdr_over_two_lines_at_its_end_is_r
     assert total.summary("Master.csv") == f"Master.csv: 3 records (5 lines), {calls_published(2)}, 0 duplicates, " \
                                           "1 rejected"
     (raw, error), = publisher.rejected
-    assert error.code == "malformed_field" and "line 3: Master.csv: field start is malformed" in error.reason
+    assert error.code == "malformed_field" and error.reason.startswith("Master.csv line 3: field start is malformed")
     assert uniqueids(publisher) == ["1733390021.1", "1733390023.1"]
+
+
+async def test_a_refused_cdr_of_a_file_named_otherwise_is_named_by_its_file_only(tmp_path: Path) -> None:
+    """A new user's ``Bad.csv``: the reason read ``Bad.csv line 3: Master.csv: field start is malformed ...``, a file
+    named Bad.csv called Master.csv mid-reason. The file's own name and line lead the reason, once."""
+    bad = tmp_path / "Bad.csv"
+    bad.write_text("".join(f"{record}\n" for record in [noted(21, "a\nb"), malformed(22, "c\nd")]))
+    publisher = StandInPublisher()
+    await _reader(bad, tmp_path, publisher).read_available()
+    (_, error), = publisher.rejected
+    assert error.reason.startswith("Bad.csv line 3: field start is malformed") and "Master.csv" not in error.reason
+
