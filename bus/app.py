@@ -35,6 +35,7 @@ from bus import (
     seek_before_resume,
     seek_uncommitted,
     shutdown,
+    stall_exit,
     stampede,
     startup_watchdog,
     table_manager,
@@ -238,7 +239,7 @@ def run_worker(app: faust.App, settings: OmnibusSettings, *, web_port_setting: s
         exit_with_message(taken)
     read = subscribed_topics(app, settings)
     asyncio.run(probe_cluster(settings, read))
-    lag_watchdog.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
+    stall_exit.enable_exit()  # a partition still stalled after a seek-back ends this process (status 75)
     topic_watch.enable_exit()  # a topic it reads deleted while it runs ends it, to be started again (75)
     app.task(lambda: topic_watch.watch(settings, read, app.conf.id))
     worker = faust.Worker(app, loglevel=settings.log.level.lower(), override_logging=False, quiet=True)

@@ -12,19 +12,19 @@ never be reported and the partition stays out of the fetch set (faust-streaming,
 
 What it does, every ``interval_s``, outside rebalances and table recovery: it asks the broker for the log end
 offset of every assigned input partition and compares it with the consumer's position and committed offset
-(``PartitionProgress``). It exports ``omnibus_consumer_end_lag`` (log end offset - committed offset, records)
-and, when records wait (end above committed) while neither the position nor the committed offset moved for
-``stall_after_s``, ``omnibus_consumer_lag_stalled`` = 1.
+(``PartitionProgress``, read by ``bus.faust_partitions``). It exports ``omnibus_consumer_end_lag`` (log end offset -
+committed offset, records) and, when records wait (end above committed) while neither the position nor the committed
+offset moved for ``stall_after_s``, ``omnibus_consumer_lag_stalled`` = 1.
 
 Partitions faust pauses on purpose (``Consumer.pause_partitions``: back pressure, e.g. identity's bulk intake
 while a batch waits) are not recovered; one stalled for ``stall_after_s`` is only reported (a warning with the
 consumer's state, ``bus.consumer_state``). It recovers the others in two steps:
 
-1. ``revive``: the partition is put back into faust's fetch set and
+1. ``revive`` (``bus.faust_partitions``): the partition is put back into faust's fetch set and
    sought to its committed offset (its log start when never committed), so the records are fetched and
    processed again (at-least-once; processors dedupe on event ids). ``..._recoveries_total{action="seek"}``.
-2. if it is still stalled ``stall_after_s`` after that, the worker stops (``stop``, SIGTERM by default in a
-   worker process, then exit status ``WORKER_STALLED_EXIT``) so the orchestrator starts it afresh: a new
+2. if it is still stalled ``stall_after_s`` after that, the worker stops (``stop``; by default ``bus.stall_exit``:
+   SIGTERM in a worker process, then exit status ``WORKER_STALLED_EXIT``) so the orchestrator starts it afresh: a new
    consumer, a rebalance, a restore from the committed offsets. ``{action="exit"}``. Not while the worker moves and
    nothing holds the partition: while the committed offset of another of its input partitions moved within the last
    ``stall_after_s`` and the partition is not paused inside aiokafka (where no seek and nothing of faust reaches), it
@@ -68,29 +68,32 @@ spell, at info, one bounded line: that it judges nothing, since when, and the in
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Gauge
 
-from bus import registry_outage
+from bus import registry_outage, stall_exit
 from bus.consumer_state import consumer_state, partition_names, task_chains
+from bus.faust_partitions import (
+    PartitionProgress,
+    client_paused,
+    faust_progress,
+    input_partitions,
+    revive,
+    routed_by,
+)
 from bus.log_window import LogWindow
 from bus.logging import get_logger
 from bus.stall_clock import BlindSpell, StallClock, TickGap
-from bus.topics import FAUST_CHANGELOG_SUFFIX, is_faust_internal
 
 STALL_AFTER_S = 60.0  # records waiting and nothing moving for a minute: faust fetches and commits every few seconds
 INTERVAL_S = 10.0
 READ_TIMEOUT_S = 30.0  # a tick's offsets read; faust's consumer thread answers in milliseconds when it works
-WORKER_STALLED_EXIT = 75  # EX_TEMPFAIL of BSD's sysexits.h: start again; nothing is wrong with the deployment
-CHANGELOG_SUFFIX = FAUST_CHANGELOG_SUFFIX
 BEHIND_MAX_WINDOWS = 10  # a partition waiting behind its moving worker is sought again for up to 10 stall windows
 WAITING_FOR_REGISTRY = "waiting for the schema registry"  # a blind spell's reason announced by bus.registry_outage
 
@@ -117,23 +120,6 @@ log = get_logger(__name__)
 _detectors: weakref.WeakKeyDictionary[Any, LagStallDetector] = weakref.WeakKeyDictionary()  # app -> its watchdog's
 # app -> why its worker consumes nothing on purpose now (None: it consumes), ``hold_while``
 _holds: weakref.WeakKeyDictionary[Any, Callable[[], str | None]] = weakref.WeakKeyDictionary()
-_stuck: list[str] = []  # why this process stopped itself (read by bus.worker_exit)
-_worker_process: list[bool] = []  # set by bus.app.run_worker: this process is one worker and may stop itself
-
-
-@dataclass(frozen=True, slots=True)
-class PartitionProgress:
-    """One partition: the consumer's position and committed offset (None: unknown / never committed) and the
-    log end offset (the offset the next record will get)."""
-
-    position: int | None
-    committed: int | None
-    end: int
-
-    @property
-    def lag(self) -> int:
-        """Records not yet committed (the consumer lag, in records)."""
-        return max(0, self.end - (self.committed or 0))
 
 
 @dataclass
@@ -203,57 +189,6 @@ def held_on_purpose(app: Any) -> str | None:
     return reason() if reason is not None else None
 
 
-def input_partitions(consumer: Any) -> list[Any]:
-    """The assigned partitions the group commits (table changelogs are read by recovery, the assignor's leader topic
-    by no one: ``bus.topics.is_faust_internal``)."""
-    return [tp for tp in consumer.assignment() if not is_faust_internal(tp.topic)]
-
-
-async def faust_progress(consumer: Any, partitions: Iterable[Any]) -> dict[Any, PartitionProgress]:
-    """Per partition: faust's consumer position and committed offset, and the broker's log end offset."""
-    tps = list(partitions)
-    if not tps:
-        return {}
-    ends = await consumer.highwaters(*tps)
-    committed: Mapping[Any, int | None] = consumer._committed_offset  # noqa: SLF001 - what faust commits from
-    found = {}
-    for tp in tps:
-        if tp in ends:
-            found[tp] = PartitionProgress(await consumer.position(tp), committed.get(tp), int(ends[tp]))
-    return found
-
-
-def client_paused(consumer: Any) -> set[Any]:
-    """The partitions paused inside faust's aiokafka consumer (``AIOKafkaConsumer.paused``), behind faust's back:
-    no seek and nothing of faust resumes them. Empty when there is no aiokafka client (a stand-in consumer)."""
-    try:
-        return set(consumer._thread._ensure_consumer().paused())  # noqa: SLF001 - faust keeps no public view of it
-    except AttributeError:
-        return set()
-
-
-async def revive(consumer: Any, tp: Any, committed: int | None, *, routed: bool = True) -> int:
-    """Put ``tp`` back into faust's fetch set (unless faust paused it on purpose, or no stream takes its records
-    now: ``routed`` False) and seek it to ``committed``, or to its log start when it was never committed;
-    returns the offset sought to.
-
-    ``routed``: the app's conductor has a callback for ``tp`` (``routed_by``). A record fetched for a partition
-    without one ends faust's fetcher with ``KeyError(tp)`` in ``Conductor.on_message``: seen in CI's broker-down
-    test, where the KPI agents were restarting (a transient ``PartitionsMismatch``) when the watchdog revived
-    a partition, and the worker crashed."""
-    if routed and tp not in consumer._paused_partitions:  # noqa: SLF001 - faust pauses for flow control of its own
-        consumer._buffered_partitions.discard(tp)  # noqa: SLF001 - a buffer-full mark whose drop never came
-        consumer._get_active_partitions().add(tp)  # noqa: SLF001
-    offset = committed if committed else (await consumer.earliest_offsets(tp)).get(tp, 0)
-    await consumer.seek(tp, offset)
-    return offset
-
-
-def routed_by(app: Any, tp: Any) -> bool:
-    """Whether faust ``app``'s conductor routes records of ``tp`` to a stream now."""
-    return tp in getattr(app.topics, "_tp_to_callback", {})  # noqa: SLF001 - faust keeps no public view of it
-
-
 def waits_for_registry(app: Any, component: str, blind_s: float) -> None:
     """The one line of a blind spell spent waiting for the schema registry (``install``): info, bounded by the
     assignment (``partitions``: ``{topic: [partition, ...]}`` of the input partitions left unjudged), ``since`` the
@@ -270,40 +205,11 @@ def waits_for_registry(app: Any, component: str, blind_s: float) -> None:
              partitions=partitions)
 
 
-def enable_exit() -> None:
-    """Called by ``bus.app.run_worker``: this process runs one worker, which may stop itself when stuck."""
-    _worker_process.append(True)
-
-
-def exit_when_stuck(reason: str) -> None:
-    """The default last step: in a worker process (``enable_exit``) stop gracefully (SIGTERM), then exit
-    ``WORKER_STALLED_EXIT`` (``bus.worker_exit``); elsewhere (apps inside tests or tools) only the log line."""
-    if _worker_process and not _stuck:
-        _stuck.append(reason)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-STOPPING = "stopping the worker to be started again"
-NOT_STOPPED = "not stopped: this process runs no worker of its own (a demo, a test or a tool); the watch goes on"
-
-
-def stop_outcome(stop: Callable[[str], None] | None = None) -> str:
-    """What calling ``stop`` (None: ``exit_when_stuck``) does in this process, for the watchdogs' log lines:
-    ``STOPPING`` in a worker process (``enable_exit``) or with a ``stop`` of the caller's, else ``NOT_STOPPED``
-    (the demo logged a restart at ERROR that never came)."""
-    return STOPPING if _worker_process or stop not in (None, exit_when_stuck) else NOT_STOPPED
-
-
-def stuck_reason() -> str | None:
-    """Why the lag watchdog stopped this process (None: it did not)."""
-    return _stuck[0] if _stuck else None
-
-
 def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, interval_s: float = INTERVAL_S,
             stop: Callable[[str], None] | None = None,
             clock: Callable[[], float] = time.monotonic) -> LagStallDetector:
     """Run the watchdog as a timer of faust ``app``; returns its detector (for tests). ``stop(reason)``: the last
-    step (None: ``exit_when_stuck``)."""
+    step (None: ``bus.stall_exit.exit_when_stuck``)."""
     detector = _detectors[app] = LagStallDetector(stall_after_s)
     exported: set[Any] = set()
 
@@ -393,11 +299,12 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
                 behind_since.pop(tp, None)
             if detector.escalate(tp) and not behind:
                 reason = f"{tp.topic}[{tp.partition}] consumed nothing with {seen.lag} records waiting after a seek"
-                log.error(f"partition still stalled after a seek; {stop_outcome(stop)}", component=component,
-                          topic=tp.topic, partition=tp.partition, lag=seen.lag, **consumer_state(app))
+                log.error(f"partition still stalled after a seek; {stall_exit.stop_outcome(stop)}",
+                          component=component, topic=tp.topic, partition=tp.partition, lag=seen.lag,
+                          **consumer_state(app))
                 LAG_RECOVERIES.labels(*labels, "exit").inc()
                 detector.recovered(tp, seen, now)
-                (stop or exit_when_stuck)(reason)
+                (stop or stall_exit.exit_when_stuck)(reason)
                 continue
             offset = await revive(consumer, tp, seen.committed, routed=routed_by(app, tp))
             log.warning("partition consumed nothing with records waiting, while the worker's other partitions move: "

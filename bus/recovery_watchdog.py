@@ -19,7 +19,7 @@ first time in a restore, the watchdog restarts the partition's reading within th
 offset, paused or not) for the next investigation. The CI stall of ``tests/processors/identity/test_web.py`` was
 records fetched while the partition was paused and dropped by faust (``bus.changelog_rewind`` now seeks them back):
 a seek reads them again, where stopping the worker left a test's only worker, and its lookups, dead. A partition
-that stalls again after its restart stops the worker (``stop``; by default ``bus.lag_watchdog.exit_when_stuck``:
+that stalls again after its restart stops the worker (``stop``; by default ``bus.stall_exit.exit_when_stuck``:
 SIGTERM, then exit status 75 in a worker process) to be started again, and counts
 ``omnibus_table_restore_stalls_total``: leaving the group hands its partitions to the other workers at once; a
 fresh process restores with a new consumer. A restore that progresses, however slowly, is never restarted nor
@@ -35,7 +35,7 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from bus import lag_watchdog
+from bus import stall_exit
 from bus.logging import get_logger
 from bus.stall_clock import StallClock, TickGap
 
@@ -130,7 +130,7 @@ class RestoreWatch:
             return
         partitions = ", ".join(sorted(f"{tp.topic}[{tp.partition}]" for tp in stalled))
         reason = f"the table restore read nothing from {partitions} for {self.detector.stall_after_s:.0f} s"
-        log.error(f"table restore stalled; {lag_watchdog.stop_outcome(self.stop)}", component=self.component,
+        log.error(f"table restore stalled; {stall_exit.stop_outcome(self.stop)}", component=self.component,
                   partitions=partitions, remaining=sum(remaining[tp] for tp in stalled))
         RESTORE_STALLS.labels(component=self.component).inc()
         self._stopped = True
@@ -160,12 +160,12 @@ def install(app: Any, component: str, *, stall_after_s: float = STALL_AFTER_S, i
             clock: Callable[[], float] = time.monotonic) -> RestoreWatch:
     """Run the watchdog as a timer of faust ``app``; returns it (tests call ``tick``). ``restart(partitions)``: the
     first step for stalled partitions (None: ``restart_restore``); ``stop(reason)``: the last step (None:
-    ``bus.lag_watchdog.exit_when_stuck``)."""
+    ``bus.stall_exit.exit_when_stuck``)."""
 
     async def restart_app(partitions: Collection[Any]) -> None:
         await restart_restore(app, partitions)
 
-    watch = RestoreWatch(app, component, RestoreStallDetector(stall_after_s), stop or lag_watchdog.exit_when_stuck,
+    watch = RestoreWatch(app, component, RestoreStallDetector(stall_after_s), stop or stall_exit.exit_when_stuck,
                          restart or restart_app, interval_s=interval_s, clock=clock)
 
     async def restore_watchdog() -> None:

@@ -34,9 +34,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from bus.lag_watchdog import CHANGELOG_SUFFIX
 from bus.logging import flush_repeats, get_logger
 from bus.registry_outage import OUTAGE, RegistryOutage
+from bus.topics import FAUST_CHANGELOG_SUFFIX
 
 STOP_DEADLINE_EXIT = 124  # what GNU timeout(1) exits with when the command timed out
 HUNG_STOP_S = 20.0  # a stop unfinished after this many seconds is hung: /live 503 (processors stop within ~15 s)
@@ -199,6 +199,6 @@ def faust_uncommitted(consumer: Any) -> int:
     committed: Mapping[Any, int | None] = consumer._committed_offset
     total = 0
     for tp, last in list(read.items()):
-        if last is not None and not tp.topic.endswith(CHANGELOG_SUFFIX):
+        if last is not None and not tp.topic.endswith(FAUST_CHANGELOG_SUFFIX):
             total += max(0, last + 1 - (committed.get(tp) or 0))
     return total

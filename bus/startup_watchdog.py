@@ -11,7 +11,7 @@ recovery completed: ``Recovery.completed``): it notes the start-up's progress ma
 phase, and per changelog partition the records left to restore). A marker unchanged for ``stall_after_s``
 (``OMNIBUS_STARTUP__STALL_AFTER_S``) is a stalled start-up: the worker logs why (the phase, the records left),
 ``/live`` answers 503 from then on (``gave_up``), and the worker stops the way the other watchdogs stop it
-(``bus.lag_watchdog.exit_when_stuck``: SIGTERM, then exit status ``WORKER_STALLED_EXIT`` with one line naming the
+(``bus.stall_exit.exit_when_stuck``: SIGTERM, then exit status ``WORKER_STALLED_EXIT`` with one line naming the
 cause, ``bus.worker_exit``), to be started again by its supervisor. A restore that reads records, however slowly,
 changes the marker and is never stopped (a large table may take minutes); a process that was itself frozen
 (SIGSTOP) for a stall window starts its clock afresh (``TickGap``). Once ready, the worker is never judged here
@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bus import lag_watchdog
+from bus import lag_watchdog, stall_exit
 from bus.consumer_state import consumer_state, task_chains
 from bus.log_window import LogWindow
 from bus.logging import get_logger
@@ -144,7 +144,7 @@ class StartupWatch:
                             **consumer_state(self.app), tasks=task_chains(self.app))
             return True
         self.gave_up = reason
-        log.error(f"start-up stalled; {lag_watchdog.stop_outcome(self.stop)}", component=self.component,
+        log.error(f"start-up stalled; {stall_exit.stop_outcome(self.stop)}", component=self.component,
                   phase=progress.phase, records_left=progress.records_left,
                   stall_after_s=self.detector.stall_after_s)
         self.stop(reason)
@@ -170,11 +170,11 @@ def gave_up(app: Any) -> str | None:
 def install(app: Any, component: str, *, stall_after_s: float, stop: Callable[[str], None] | None = None,
             clock: Callable[[], float] = time.monotonic) -> StartupWatch:
     """Watch faust ``app``'s start-up from its first start (``App.on_first_start``); returns the watch. ``stop``:
-    what ends the worker (None: ``bus.lag_watchdog.exit_when_stuck``). Checks every ``INTERVAL_S``, more often
+    what ends the worker (None: ``bus.stall_exit.exit_when_stuck``). Checks every ``INTERVAL_S``, more often
     when ``stall_after_s`` is short (a third of it)."""
     interval_s = min(INTERVAL_S, stall_after_s / 3)
     watch = StartupWatch(app, component, StartupStallDetector(stall_after_s, interval_s),
-                         stop or lag_watchdog.exit_when_stuck, clock)
+                         stop or stall_exit.exit_when_stuck, clock)
     _watches[app] = watch
     first_start = app.on_first_start
 

@@ -31,8 +31,8 @@ from aiokafka.errors import KafkaError
 from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
 from bus.errors import MissingTopicError
-from bus.lag_watchdog import WORKER_STALLED_EXIT
 from bus.logging import get_logger
+from bus.stall_exit import WORKER_STALLED_EXIT
 from bus.topic_check import missing_topics
 
 CHECK_EVERY_S = 10.0

@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 import faust
 from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 
-from bus import early_stop, lag_watchdog, shutdown, startup_watchdog, topic_watch
+from bus import early_stop, shutdown, stall_exit, startup_watchdog, topic_watch
 from bus.bootstrap import exit_with_message
 from bus.errors import ConfigError
 from bus.logging import flush_repeats, get_logger
@@ -81,11 +81,11 @@ def fatal_errors_exit(app: faust.App, worker: Any) -> Iterator[FatalWatch]:
         if watch.error is not None:
             _last_line(f"{type(watch.error).__name__}: {watch.error}", WORKER_MISCONFIGURED_EXIT)
         if (never_ready := startup_watchdog.gave_up(app)) is not None:
-            _last_line(never_ready, lag_watchdog.WORKER_STALLED_EXIT)
+            _last_line(never_ready, stall_exit.WORKER_STALLED_EXIT)
         if (vanished := topic_watch.gone()) is not None:
             _last_line(f"{vanished} (deleted while the worker ran)", topic_watch.RESTART_EXIT)
-        if lag_watchdog.stuck_reason() is not None:
-            _last_line(f"a partition stalled: {lag_watchdog.stuck_reason()}", lag_watchdog.WORKER_STALLED_EXIT)
+        if stall_exit.stuck_reason() is not None:
+            _last_line(f"a partition stalled: {stall_exit.stuck_reason()}", stall_exit.WORKER_STALLED_EXIT)
         if early_stop.signalled_while_starting():  # a start the stop cut short, whatever it raised
             _stopped_while_starting(crash)
         if exit_.code not in (0, None) and crash is not None:

@@ -15,7 +15,7 @@ from bus.plural import counted
 from processors.verify.report import MAX_LISTED, Report
 from processors.verify.run import PROCESSORS, verify
 
-# EX_TEMPFAIL of BSD's sysexits.h ("try again later"), as ``bus.lag_watchdog.WORKER_STALLED_EXIT``: a processor has
+# EX_TEMPFAIL of BSD's sysexits.h ("try again later"), as ``bus.stall_exit.WORKER_STALLED_EXIT``: a processor has
 # records it has not read yet, nothing was judged; not 1, which says something was lost or written wrong.
 NOT_READ_YET_EXIT = 75
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,9 +10,10 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bus import lag_watchdog
+from bus import lag_watchdog, stall_exit
 from bus.app import create_app
-from bus.lag_watchdog import LAG_RECOVERIES, LAG_STALLED, LagStallDetector, PartitionProgress
+from bus.faust_partitions import PartitionProgress
+from bus.lag_watchdog import LAG_RECOVERIES, LAG_STALLED, LagStallDetector
 from tests.support.settings import isolated_settings
 
 
@@ -97,48 +97,6 @@ def test_stalled_on_names_an_apps_stalled_partitions() -> None:
     assert lag_watchdog.stalled_on(App()) == {}  # no watchdog in it
 
 
-async def test_a_partition_no_stream_takes_now_is_sought_but_not_put_back_into_the_fetch_set() -> None:
-    """CI's broker-down test: the KPI agents were restarting when the watchdog revived a partition; faust then
-    fetched a record nobody routes, and its fetcher crashed with ``KeyError(tp)``. Such a partition is only
-    sought; it is fetched again once faust routes it."""
-    tp = TopicPartition("t.customer.contacts.v1", 0)
-    sought: list[tuple[Any, int]] = []
-
-    async def seek(partition: Any, offset: int) -> None:
-        sought.append((partition, offset))
-
-    active: set[Any] = set()
-    consumer = SimpleNamespace(_paused_partitions=set(), _buffered_partitions=set(),
-                               _get_active_partitions=lambda: active, seek=seek)
-    app = SimpleNamespace(topics=SimpleNamespace(_tp_to_callback={}))
-    routed = lag_watchdog.routed_by(app, tp)
-    assert not routed
-    assert await lag_watchdog.revive(consumer, tp, 7, routed=routed) == 7
-    assert sought == [(tp, 7)] and active == set()
-    app.topics._tp_to_callback[tp] = object()
-    assert await lag_watchdog.revive(consumer, tp, 7, routed=lag_watchdog.routed_by(app, tp)) == 7
-    assert active == {tp}
-
-
-def test_a_stuck_worker_process_stops_itself_and_exits_75(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bus.worker_exit import fatal_errors_exit
-
-    killed: list[int] = []
-    monkeypatch.setattr(lag_watchdog, "_stuck", [])
-    monkeypatch.setattr(lag_watchdog, "_worker_process", [])
-    monkeypatch.setattr(lag_watchdog, "os", SimpleNamespace(kill=lambda pid, sig: killed.append(sig),
-                                                            getpid=os.getpid))
-    lag_watchdog.exit_when_stuck("t[0] consumed nothing")
-    assert killed == [] and lag_watchdog.stuck_reason() is None  # an app inside a test or tool: log only
-    lag_watchdog.enable_exit()
-    lag_watchdog.exit_when_stuck("t[0] consumed nothing")
-    assert len(killed) == 1 and lag_watchdog.stuck_reason() == "t[0] consumed nothing"
-    app = SimpleNamespace(agents={})
-    with pytest.raises(SystemExit) as exit_, fatal_errors_exit(app, SimpleNamespace()):  # type: ignore[arg-type]
-        raise SystemExit(0)  # faust's graceful stop after the SIGTERM
-    assert exit_.value.code == lag_watchdog.WORKER_STALLED_EXIT == 75
-
-
 async def _committed(admin: AIOKafkaAdminClient, group: str, tp: TopicPartition) -> int:
     offsets = await admin.list_consumer_group_offsets(group)
     return offsets[tp].offset if tp in offsets else -1
@@ -162,7 +120,7 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     topic = topic_factory(4)
     settings = isolated_settings(bootstrap_servers, partitions=4)
     stops: list[str] = []
-    monkeypatch.setattr(lag_watchdog, "exit_when_stuck", stops.append)
+    monkeypatch.setattr(stall_exit, "exit_when_stuck", stops.append)
     stalled_seen: set[int] = set()  # partitions whose omnibus_consumer_lag_stalled was set to 1, as it was set
     watching = [False]  # from the stalls on: a slow start on a loaded machine may be flagged (and sought) before
 
@@ -257,17 +215,6 @@ async def test_stalled_partitions_are_found_and_recovered_on_the_broker(
     assert [_value(LAG_RECOVERIES, "lagwatch-test", topic, str(p), "seek") - seeks_before[p] for p in range(4)] \
         == [1, 1, 0, 1]  # 3: sought back once, in vain, then the worker was stopped
     assert stops and stops[0].startswith(f"{topic}[3]")
-
-
-def test_the_line_says_stopping_only_where_the_worker_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    """tester17 N5: the demo (no ``enable_exit``) logged "stopping the worker to be started again" at ERROR, and
-    nothing stopped; the line now says what happens in the process that writes it."""
-    monkeypatch.setattr(lag_watchdog, "_worker_process", [])
-    assert lag_watchdog.stop_outcome() == lag_watchdog.stop_outcome(lag_watchdog.exit_when_stuck)
-    assert lag_watchdog.stop_outcome().startswith("not stopped: this process runs no worker")
-    assert lag_watchdog.stop_outcome(lambda reason: None) == lag_watchdog.STOPPING  # a stop of the caller's
-    monkeypatch.setattr(lag_watchdog, "_worker_process", [True])
-    assert lag_watchdog.stop_outcome() == lag_watchdog.STOPPING == "stopping the worker to be started again"
 
 
 class _Consumer:

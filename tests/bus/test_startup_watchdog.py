@@ -20,8 +20,8 @@ import pytest
 from faust.types import TP
 
 from bus.app import PORT_CHOSEN_EVENT
-from bus.lag_watchdog import WORKER_STALLED_EXIT
 from bus.stack.kafka import KafkaBroker
+from bus.stall_exit import WORKER_STALLED_EXIT
 from bus.startup_watchdog import (
     READY,
     REBALANCING,

@@ -10,7 +10,7 @@ import asyncio
 import signal
 import sys
 
-from bus import lag_watchdog
+from bus import stall_exit
 from bus.config import load_settings
 from bus.logging import configure_logging
 from processors.identity.agent import IdentityProcessor
@@ -29,7 +29,7 @@ async def main(bootstrap: str, prefix: str, partitions: int, datadir: str) -> No
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     # As bus.app.run_worker: a worker stuck in a way only a restart mends (a table restore or a partition that reads
     # nothing, bus.recovery_watchdog / bus.lag_watchdog) stops itself; its partitions move to the other workers.
-    lag_watchdog.enable_exit()
+    stall_exit.enable_exit()
     await worker.start()
     await stop.wait()
     await worker.stop()
