@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from bus.logging import configure_logging
+from bus.logging import bind_component, configure_logging
+from demo import COMPONENT
 
 app = typer.Typer()
 T = TypeVar("T")
@@ -27,8 +28,10 @@ DEMO_QUIET_LOGGERS = (
 
 def demo_logging() -> None:
     """Warnings and errors only, and not ``DEMO_QUIET_LOGGERS``' warnings: each printed a raw JSON line between the
-    demo's tables that a first-time user read as something gone wrong."""
+    demo's tables that a first-time user read as something gone wrong. A line names its component (``adapter.web``,
+    ``identity``: ``demo.services``), else ``COMPONENT``."""
     configure_logging("WARNING")
+    bind_component(COMPONENT)
     for name in DEMO_QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
 

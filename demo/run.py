@@ -13,8 +13,11 @@ import aiohttp
 from rich.console import Console
 from rich.progress import Progress
 
+from adapters.base.runtime import adapter_component
+from adapters.legacy.mapper import COMPONENT as LEGACY
 from bus.cli.progress import waiting
 from bus.config import OmnibusSettings, load_settings
+from bus.logging import logged_as
 from bus.producer import EventProducer
 from bus.serde import build_serde
 from bus.stack import LocalStack
@@ -154,7 +157,8 @@ async def _import(endpoints: Endpoints, workdir: Path, name: str, layout_text: s
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.yaml").write_text(layout_text)
     (folder / f"{name}.csv").write_text(content)
-    await endpoints.batch.import_file(folder / f"{name}.csv", load_layout(folder / f"{name}.yaml"))
+    with logged_as(adapter_component(LEGACY)):  # an ``import-batch``'s lines name the legacy adapter, as its command's
+        await endpoints.batch.import_file(folder / f"{name}.csv", load_layout(folder / f"{name}.yaml"))
 
 
 RETRIABLE_STATUSES = frozenset({429, 503})

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import SecretStr
 
@@ -18,21 +19,28 @@ from adapters.call_center.config import CallCenterSettings, SiteSettings
 from adapters.call_center.ingress_http import running as running_call_center
 from adapters.legacy.config import LegacySettings
 from adapters.legacy.ingress_batch import BatchImporter
+from adapters.legacy.mapper import COMPONENT as LEGACY
 from adapters.legacy.mapper import LegacyContext
 from adapters.web.config import WebSettings
 from adapters.web.ingress import running_web_adapter
 from bus.clock import SystemClock
 from bus.config import OmnibusSettings
 from bus.identifiers.masking import keyed
+from bus.logging import logged_as
 from bus.metrics import serve_metrics
 from bus.topics import BUSINESS_EVENTS, IDENTIFIERS_OBSERVED
+from demo import COMPONENT
 from demo.traffic import VERIFIED_BY_THE_IVR
+from processors.handoffs.agent import APP_NAME as HANDOFFS
 from processors.handoffs.agent import build_worker
 from processors.handoffs.config import HandoffsSettings, load_policy
+from processors.identity.agent import COMPONENT as IDENTITY
 from processors.identity.agent import IdentityProcessor
 from processors.identity.config import IdentitySettings
+from processors.kpis.agent import APP_NAME as KPIS
 from processors.kpis.agent import build_worker as build_kpis_worker
 from processors.kpis.config import KpisSettings
+from processors.offers.agent import APP_NAME as OFFERS
 from processors.offers.agent import build_worker as build_offers_worker
 from processors.offers.caps import ContactPolicy
 from processors.offers.config import OffersSettings, default_zone
@@ -67,7 +75,7 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             "identifiers": settings.identifiers.model_copy(update={"hmac_key": SecretStr(DEMO_HMAC_KEY)})})
     # Every component runs in this process and writes to prometheus_client's one registry: one /metrics serves
     # them all (each adapter's runtime would otherwise start its own, on a port printed nowhere).
-    metrics = serve_metrics(settings.metrics, component="demo")  # None when the caller disabled metrics (tests)
+    metrics = serve_metrics(settings.metrics, component=COMPONENT)  # None when the caller disabled metrics (tests)
     settings = settings.model_copy(update={"metrics": settings.metrics.model_copy(update={"enabled": False})})
     async with AsyncExitStack() as stack:
         if metrics is not None:
@@ -84,7 +92,7 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             settings, CallCenterSettings(port=0, sites={SITE: SiteSettings(access_keys=(SecretStr(SITE_KEY),))},
                                          verified_record_attributes=VERIFIED_BY_THE_IVR)))
         legacy_settings = LegacySettings(state_dir=workdir / "legacy")
-        legacy = await stack.enter_async_context(adapter_runtime("legacy", settings, legacy_settings))
+        legacy = await stack.enter_async_context(adapter_runtime(LEGACY, settings, legacy_settings))
         batch = BatchImporter(
             LegacyContext(legacy_settings.source_system, BUSINESS_EVENTS.name(settings.topics),
                           identity_topic=IDENTIFIERS_OBSERVED.name(settings.topics), identifiers=settings.identifiers),
@@ -108,9 +116,10 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
         )
         kpis = build_kpis_worker(settings, KpisSettings(web_port=0, tick_interval_s=1.0), SystemClock(),
                                  datadir=str(workdir / "kpis"))
-        for app in (identity.app, handoffs.app, offers.app, kpis.app):
-            await app.start()
-            stack.push_async_callback(app.stop)
+        for component, app in ((IDENTITY, identity.app), (HANDOFFS, handoffs.app), (OFFERS, offers.app),
+                               (KPIS, kpis.app)):
+            await started_as(component, app)
+            stack.push_async_callback(stopped_as, component, app)
         yield Endpoints(
             web=f"http://127.0.0.1:{web.port}",
             branch=f"http://127.0.0.1:{branch.port}",
@@ -121,6 +130,28 @@ async def running_middleware(settings: OmnibusSettings, workdir: Path) -> AsyncI
             kpis=f"http://127.0.0.1:{kpis.app.conf.web_port}",
             metrics=f"http://{settings.metrics.host}:{metrics.port}/metrics" if metrics is not None else "",
         )
+
+
+class Startable(Protocol):
+    """A processor's faust app, as the demo starts and stops it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def started_as(component: str, app: Startable) -> None:
+    """Start ``app``, a processor called ``component`` (``identity``): its lines and those of the tasks it starts
+    (its agents, its timers, its web server) name it, as its own process's do (``bus.bootstrap.start_process``); the
+    demo runs every processor in one process, whose own component is the demo's."""
+    with logged_as(component):
+        await app.start()
+
+
+async def stopped_as(component: str, app: Startable) -> None:
+    """Stop ``app`` (``started_as``), its stop's lines naming ``component``."""
+    with logged_as(component):
+        await app.stop()
 
 
 def demo_timezone(settings: OmnibusSettings) -> str:

@@ -113,7 +113,8 @@ def log_replaced_defaults(settings: BaseModel, env_prefix: str) -> None:
 
 def stop_on_signals() -> asyncio.Event:
     """An event set by SIGINT/SIGTERM, so the adapter drains and flushes instead of dying mid-request; the
-    signal also starts the process's stop deadline (``bus.shutdown``: a flush to a broker gone for good)."""
+    signal also starts the process's stop deadline (``bus.shutdown``: a flush to a broker gone for good). Called once
+    the adapter serves: until then a SIGTERM stops its start with one line and status 0 (``bus.early_stop``)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -135,11 +136,11 @@ async def serve_until_signalled(
     ``error:`` line naming ``port_setting``, the variable that sets it (a taken port was a traceback).
     A topic it publishes to deleted while it serves does not stop it: what goes to that topic is answered 503 until
     ``omnibus topics apply`` (``bus.topic_watch``, ``AdapterPublisher.refuse_topics``)."""
-    stop = stop_on_signals()
     listening = False
     try:
         async with running as server:
             listening = True
+            stop = stop_on_signals()  # from now on; before, SIGTERM stops the start (``bus.early_stop``)
             settle_gc()
             log.info(f"{name} ready", port=server.port, **details)
             await stop.wait()

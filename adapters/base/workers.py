@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bus import early_stop
 from bus.bootstrap import startup_failure_exit
 from bus.config import OmnibusSettings
 from bus.logging import get_logger, ports_logger
@@ -39,6 +40,7 @@ log = get_logger(__name__)
 
 PORT_CHOSEN_EVENT = "adapter workers port chosen"  # the parent's log line naming the port its workers share on port 0
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # what the parent passes on to every worker
 WorkerMain = Callable[[OmnibusSettings, bool], None]  # (settings, reuse_port) -> serves until signalled
 
 
@@ -101,10 +103,16 @@ def run_workers(workers: int, settings: OmnibusSettings, main: WorkerMain) -> in
             if process.pid is not None and process.exitcode is None:
                 os.kill(process.pid, signum)
 
-    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
+    previous = {signum: signal.signal(signum, forward) for signum in STOP_SIGNALS}
     try:
-        for process in processes:
-            process.start()
+        # Held while forking: a stop that comes meanwhile reaches every worker once each has a pid, and a worker only
+        # once its own handler is set (``_worker``), not the parent's forwarding one it is forked with.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            for process in processes:
+                process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         log.info("adapter workers started", workers=workers, pids=[p.pid for p in processes],
                  metrics_ports=metrics_ports(settings, workers))
         code = _supervise(processes, lambda: stopping)
@@ -115,10 +123,14 @@ def run_workers(workers: int, settings: OmnibusSettings, main: WorkerMain) -> in
 
 
 def _worker(main: WorkerMain, settings: OmnibusSettings) -> None:
-    # A forked worker inherits the parent's forwarding handlers until its event loop sets its own.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A forked worker inherits the parent's forwarding handlers, with the stop signals held (``run_workers``): until
+    # its event loop sets its own, SIGTERM stops its start with one line and status 0, as a single adapter's
+    # (``bus.early_stop``).
+    early_stop.install()
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    with startup_failure_exit():  # a forked worker's start-up failure is one line too, and its status the parent's
+    # a forked worker's start-up failure is one line too, and its status the parent's
+    with early_stop.stopped_cleanly(), startup_failure_exit():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # inside: a stop held until now is said too
         main(settings, True)
 
 

@@ -119,8 +119,8 @@ def poll_command() -> None:
         raise typer.BadParameter("no pollers configured (OMNIBUS_ADAPTER_LEGACY__POLLERS)")
 
     async def main() -> None:
-        stop = stop_on_signals()
         async with adapter_runtime(COMPONENT, settings, adapter, publishes=PUBLISHES) as runtime:
+            stop = stop_on_signals()  # once started; before, SIGTERM stops the start (``bus.early_stop``)
             pollers = [
                 TablePoller(spec, context(settings, adapter, spec.phone_region), runtime.publisher,
                             Checkpoint(adapter.state_dir / "pollers" / f"{spec.name}.json"),

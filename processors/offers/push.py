@@ -170,15 +170,17 @@ def push(engine: OfferEngine, state: CustomerState, item: Instruction, batch: Ba
 def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, survivor: CustomerState, batch: Batch,
                 cause_id: str) -> Adopted:
     """A merge: WITHDRAW, reason ``MERGED`` and keyed by the merged customer's id, its SHOWs on the customer-present
-    push channels (call center, counters: a subscriber keeping SHOWs per key drops them; its outbound ones are
-    withdrawn by their reservations, ``reservations.over_caps``). Returns the (offer id, channel) pairs the survivor
+    push channels (call center, counters: a subscriber keeping SHOWs per key drops them) and its outbound ones the
+    gateway already reported sent (SMS, EMAIL: the key's last word there, as an answer's WITHDRAW after the send is;
+    it unsends nothing); its outbound ones still reserved are withdrawn by their reservations
+    (``reservations.over_caps``). Returns the (offer id, channel) pairs the survivor
     did not hold itself, for ``sync(adopted=...)`` once merged: they stand under the survivor's id (SHOWn there)
     within the caps, else are withdrawn there, which is what the screen pop (merges followed, the later instruction
     of each offer standing) listens to; ``settled`` among them, those the survivor withdrew itself after the merged
     customer's SHOW, or at the same instant: a WITHDRAW already outranks that SHOW there, none is sent again. A
     state kept before the instants were (``OfferState.instructed``) cannot tell: the WITHDRAW is sent. The pairs and
-    ``settled`` name the outbound channels (SMS, EMAIL) too, by the same rule: their SHOWs are withdrawn ``MERGED`` by
-    their reservations (``reservations.over_caps``) and the survivor's WITHDRAW follows as on the call center."""
+    ``settled`` name the outbound channels (SMS, EMAIL) too, by the same rule: their SHOWs are withdrawn ``MERGED``
+    (here once sent, else by their reservations) and the survivor's WITHDRAW follows as on the call center."""
     by_id = {offer.offer_id: offer for offer in engine.live_offers(stores)}
     adopted: set[tuple[str, str]] = set()
     settled: set[tuple[str, str]] = set()
@@ -187,8 +189,8 @@ def merged_away(engine: OfferEngine, stores: Stores, merged: CustomerState, surv
         if offer_id not in by_id:
             continue
         mine = survivor.offers.get(offer_id)
-        for channel in current.pushed:  # outbound ones are withdrawn by their reservations (``over_caps``)
-            if channel not in OUTBOUND:
+        for channel in current.pushed:  # outbound ones still reserved: by their reservations (``over_caps``)
+            if channel not in OUTBOUND or not reservations.held(merged, offer_id, channel):
                 push(engine, merged, Instruction("WITHDRAW", channel, merged.customer_id, tuple(merged.identifiers),
                                                  by_id[offer_id], reason=reservations.MERGED, cause_id=cause_id),
                      batch)

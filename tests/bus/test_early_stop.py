@@ -1,4 +1,4 @@
-"""A worker asked to stop (SIGTERM) while it starts: one line and status 0 (``bus.early_stop``)."""
+"""A worker or an adapter asked to stop (SIGTERM) while it starts: one line and status 0 (``bus.early_stop``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bus import early_stop, worker_exit
-from omnibus.cli import WORKERS
+from omnibus.cli import RUNS_UNTIL_STOPPED, WORKERS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,13 +31,45 @@ def test_the_worker_commands_are_the_processors_whose_run_starts_a_faust_worker(
     assert running == set(WORKERS)
 
 
-@pytest.mark.parametrize(("argv", "worker"), [
+@pytest.mark.parametrize(("argv", "runs"), [
     (["identity", "run", "--web-port", "0"], True), (["kpis", "run"], True), (["--no-color", "offers", "run"], True),
-    (["identity", "split", "C-1"], False), (["adapter", "web", "run"], False), (["kpis"], False), ([], False),
+    (["adapter", "web", "run", "--workers", "2"], True), (["adapter", "call-center", "run"], True),
+    (["adapter", "branch", "run"], True), (["adapter", "legacy", "relay"], True), (["adapter", "legacy", "poll"], True),
+    (["counter-agent", "run", "--journal", "j.sqlite"], True),
+    (["identity", "split", "C-1"], False), (["kpis"], False), ([], False), (["adapter", "web", "openapi"], False),
+    (["adapter", "legacy", "import-batch", "--layout", "l.yaml", "f.csv"], False), (["counter-agent", "status"], False),
     (["report", "kpis", "--from", "2026-03-01"], False), (["topics", "read", "run"], False),
+    (["adapter", "run"], False),
 ])
-def test_a_worker_command_is_a_worker_groups_run(argv: list[str], worker: bool) -> None:
-    assert early_stop.starts_worker(argv, WORKERS) is worker
+def test_a_command_that_runs_until_stopped_is_told_by_its_words(argv: list[str], runs: bool) -> None:
+    assert early_stop.runs_until_stopped(argv, RUNS_UNTIL_STOPPED) is runs
+
+
+def test_the_counter_agent_s_own_entry_point_stops_the_same_commands_as_the_omnibus_script() -> None:
+    from adapters.branch.agent import RUNS_UNTIL_STOPPED as AGENT_RUNS
+
+    assert {("counter-agent", *command) for command in AGENT_RUNS} == {
+        command for command in RUNS_UNTIL_STOPPED if command[0] == "counter-agent"}
+
+
+def test_every_adapter_command_that_waits_for_a_signal_runs_until_stopped() -> None:
+    """Every adapter command whose body waits for SIGTERM (``serve_until_signalled``, ``stop_on_signals``, the
+    counter agent's loop handlers) is in ``RUNS_UNTIL_STOPPED``, but ``import-cdr``: it waits only with
+    ``--follow``."""
+    groups = {"web": "web", "branch": "branch", "call_center": "call-center", "legacy": "legacy"}
+    waiting = set()
+    for cli in [*REPO.glob("adapters/*/cli.py"), REPO / "adapters/branch/agent/cli.py"]:
+        tree = ast.parse(cli.read_text())
+        for function in [node for node in tree.body if isinstance(node, ast.FunctionDef)]:
+            names = {getattr(node, "id", getattr(node, "attr", None)) for node in ast.walk(function)}
+            named = [d for d in function.decorator_list if isinstance(d, ast.Call) and d.args]
+            if not named or not names & {"serve_until_signalled", "stop_on_signals", "_run"}:
+                continue
+            command = named[0].args[0].value  # type: ignore[attr-defined]
+            group = ("counter-agent",) if cli.parent.name == "agent" else ("adapter", groups[cli.parent.name])
+            waiting.add((*group, command))
+    assert waiting - {("adapter", "call-center", "import-cdr")} == {
+        command for command in RUNS_UNTIL_STOPPED if command[0] in ("adapter", "counter-agent")}
 
 
 @pytest.fixture
@@ -102,15 +134,13 @@ def test_a_start_the_stop_cut_short_ends_with_the_line_and_status_0(monkeypatch:
     class App:
         agents: dict[str, object] = {}
 
-    monkeypatch.setattr(early_stop, "_said", [])
-    monkeypatch.setattr(early_stop, "_signalled_while_starting", [True])
     for raised in (SystemExit(1), NotReady("Producer service not yet started")):
-        monkeypatch.setattr(early_stop, "_said", [])
+        monkeypatch.setattr(early_stop, "PROCESS", early_stop.StopState(signalled_while_starting=True))
         with pytest.raises(SystemExit) as ended, worker_exit.fatal_errors_exit(App(), Worker()):  # type: ignore[arg-type]
             raise raised
         assert ended.value.code == 0
         assert early_stop.STOPPED_WHILE_STARTING in capsys.readouterr().err
-    monkeypatch.setattr(early_stop, "_signalled_while_starting", [False])  # the worker was ready: a crash
+    monkeypatch.setattr(early_stop, "PROCESS", early_stop.StopState())  # the worker was ready: a crash
     with pytest.raises(SystemExit) as ended, worker_exit.fatal_errors_exit(App(), Worker()):  # type: ignore[arg-type]
         raise SystemExit(1)
     assert ended.value.code == worker_exit.WORKER_CRASHED_EXIT
@@ -122,7 +152,7 @@ def test_a_signal_is_noted_as_while_starting_until_the_first_recovery_completed(
     import asyncio
     from types import SimpleNamespace
 
-    monkeypatch.setattr(early_stop, "_signalled_while_starting", [])
+    monkeypatch.setattr(early_stop, "PROCESS", early_stop.StopState())
     completed = asyncio.Event()
     app = SimpleNamespace(tables=SimpleNamespace(recovery=SimpleNamespace(completed=completed)), in_recovery=False,
                           rebalancing=True)
@@ -172,3 +202,53 @@ async def test_an_identity_worker_sent_sigterm_as_it_starts_on_a_broker_stops_wi
         assert not said
         return
     assert len(said) == 1, text[-3000:]
+
+
+# Each command that runs until stopped but a processor's, with the settings it needs to start, on a broker (and a
+# branch adapter) that does not answer: its start waits there. ``after_s``: the seconds after its first line at which
+# it is still starting whatever the load (a poll with no pollers, a counter agent, start in less).
+AGENT = {"OMNIBUS_ADAPTER_COUNTER_AGENT__ADAPTER_URL": "http://{broker}", "OMNIBUS_ADAPTER_COUNTER_AGENT__TOKEN": "t",
+         "OMNIBUS_ADAPTER_COUNTER_AGENT__TERMINAL_ID": "T-1", "OMNIBUS_ADAPTER_COUNTER_AGENT__BRANCH_ID": "B-1"}
+WEB = {"OMNIBUS_ADAPTER_WEB__WRITE_KEYS": '{{"portal": "k"}}'}
+STARTING: dict[str, tuple[list[str], dict[str, str], tuple[float, ...]]] = {
+    "web": (["omnibus", "adapter", "web", "run", "--port", "0"], WEB, (0.0, 1.5)),
+    "web --workers 2": (["omnibus", "adapter", "web", "run", "--port", "0", "--workers", "2"], WEB, (0.0, 1.5)),
+    "branch": (["omnibus", "adapter", "branch", "run", "--port", "0"], {}, (0.0, 1.5)),
+    "call-center": (["omnibus", "adapter", "call-center", "run", "--port", "0"], {}, (0.0, 1.5)),
+    "legacy relay": (["omnibus", "adapter", "legacy", "relay"], {}, (0.0, 1.5)),
+    "legacy poll": (["omnibus", "adapter", "legacy", "poll"], {}, (0.0,)),
+    "counter-agent": (["omnibus", "counter-agent", "run"], AGENT, (0.0,)),
+    "counter-agent alone": (["adapters.branch.agent", "run"], AGENT, (0.0,)),
+}
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.parametrize(("command", "after_s"), [(name, after_s) for name, (_, _, times) in sorted(STARTING.items())
+                                                  for after_s in times])
+def test_an_adapter_sent_sigterm_while_it_starts_stops_with_one_line_and_status_0(
+        hanging_broker: str, tmp_path: Path, command: str, after_s: float) -> None:
+    """Processors stopped while starting said so and exited 0; ``omnibus adapter <channel> run``, the legacy relay
+    and ``counter-agent run`` sent SIGTERM as they started exited 143 with an empty log (or 124 after waiting 40 s
+    for Kafka). Now the same line and status 0, from the command's first line until it serves."""
+    argv, own, _ = STARTING[command]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMNIBUS_KAFKA__BOOTSTRAP_SERVERS": hanging_broker,
+           "OMNIBUS_METRICS__PORT": "0", "XDG_STATE_HOME": str(tmp_path),
+           "OMNIBUS_ADAPTER_COUNTER_AGENT__JOURNAL_PATH": str(tmp_path / "journal.sqlite"),
+           **{name: value.format(broker=hanging_broker) for name, value in own.items()}}
+    started = subprocess.Popen([sys.executable, "-m", *argv], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while started.poll() is None and not _catches_sigterm(started.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(after_s)
+        assert started.poll() is None, started.communicate()
+        started.send_signal(signal.SIGTERM)
+        _, err = started.communicate(timeout=60)
+    finally:
+        if started.poll() is None:
+            started.kill()
+    assert started.returncode == 0, err[-3000:]
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert lines and lines[-1]["event"] == early_stop.STOPPED_WHILE_STARTING, err[-3000:]
+    assert lines[-1]["level"] == "info" and "Traceback" not in err

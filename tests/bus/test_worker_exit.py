@@ -113,7 +113,7 @@ def test_a_processor_stopped_cleanly_says_so_in_a_line_of_its_own(
     from bus import early_stop, worker_exit
     from bus.logging import LIBRARY_LOGGERS, configure_logging
 
-    monkeypatch.setattr(early_stop, "_signalled_while_starting", [])
+    monkeypatch.setattr(early_stop, "PROCESS", early_stop.StopState())
     tp, changelog = TopicPartition("o.contact.events.v1", 0), TopicPartition("o-kpis-changelog", 0)
     app = SimpleNamespace(agents={})
     if consumer is not None:  # a changelog's offsets are never committed: not counted
@@ -143,7 +143,7 @@ def test_a_worker_that_did_not_stop_cleanly_has_no_stopped_line(monkeypatch: pyt
 
     from bus import early_stop, worker_exit
 
-    monkeypatch.setattr(early_stop, "_signalled_while_starting", [])
+    monkeypatch.setattr(early_stop, "PROCESS", early_stop.StopState())
     worker = SimpleNamespace(crash_reason=RuntimeError("boom"))
     with pytest.raises(SystemExit) as ended, worker_exit.fatal_errors_exit(SimpleNamespace(agents={}), worker):  # type: ignore[arg-type]
         raise SystemExit(1)

@@ -7,3 +7,5 @@ with jitter, capped) while it is unreachable, and marks them sent only after a 2
 adapter's 2xx and the mark re-sends the batch, and the adapter drops what it already published (it
 dedupes on terminal id + event id): after ``kill -9`` or days offline nothing is lost or duplicated.
 """
+
+RUNS_UNTIL_STOPPED = (("run",),)  # its commands that run until stopped (``bus.early_stop``): ``counter-agent run``

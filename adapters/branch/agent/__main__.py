@@ -1,5 +1,11 @@
 """``python -m adapters.branch.agent``: the counter agent alone, for terminals without the full CLI."""
 
-from adapters.branch.agent.cli import app
+import sys
 
-app(prog_name="counter-agent")
+from adapters.branch.agent import RUNS_UNTIL_STOPPED
+from bus import early_stop
+
+with early_stop.while_starting(sys.argv[1:], RUNS_UNTIL_STOPPED):  # a SIGTERM as ``run`` starts: one line, status 0
+    from adapters.branch.agent.cli import app
+
+    app(prog_name="counter-agent")

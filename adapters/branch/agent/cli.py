@@ -16,18 +16,21 @@ from pathlib import Path
 import typer
 
 from adapters.base.errors import RejectedInput
-from adapters.branch.agent.config import ENV_PREFIX, AgentSettings
+from adapters.branch.agent.config import COMPONENT, ENV_PREFIX, AgentSettings
 from adapters.branch.agent.journal import Journal
 from adapters.branch.agent.uploader import Uploader
 from bus.config import load_component_settings
 from bus.errors import ConfigError
-from bus.logging import configure_logging, get_logger
+from bus.logging import bind_component, configure_logging, get_logger
 
 app = typer.Typer(no_args_is_help=True, help="Store-and-forward client of a counter terminal.")
 log = get_logger(__name__)
 
 
 def _settings(journal: Path | None) -> AgentSettings:
+    """The agent's settings (``journal`` overriding its path), every line of the process from then on naming its
+    ``COMPONENT``; a bad setting exits 2 with one line."""
+    bind_component(COMPONENT)
     try:
         return load_component_settings(AgentSettings, ENV_PREFIX, **({"journal_path": journal} if journal else {}))
     except ConfigError as exc:

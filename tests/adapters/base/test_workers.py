@@ -181,3 +181,39 @@ def test_several_workers_without_a_dedupe_path_share_one_under_the_state_home(
     assert in_memory is None and "dedupe" in (refusal(2, in_memory) or "")  # the opt-out: one process only
     monkeypatch.delenv("XDG_STATE_HOME")
     assert dedupe_file("web", AdapterSettings(port=8080)) == Path.home() / ".local/state/omnibus/web/dedupe-8080.sqlite"
+
+
+# A parent of two workers signalled just after forking the first: the stop reaches both, each as it starts.
+SIGNALLED_WHILE_FORKING = """
+import multiprocessing.context, os, signal, sys, time
+from types import SimpleNamespace
+from adapters.base import workers
+from bus import early_stop
+
+start = multiprocessing.context.ForkProcess.start
+def start_then_signalled(process):
+    start(process)
+    if process.name == "worker-0":
+        os.kill(os.getpid(), signal.SIGTERM)
+multiprocessing.context.ForkProcess.start = start_then_signalled
+def starting(settings, reuse_port):
+    time.sleep(120)  # a start waiting on a broker that does not answer
+with early_stop.while_starting(["run"], [("run",)]):
+    print("status", workers.run_workers(2, SimpleNamespace(metrics=SimpleNamespace(enabled=False)), starting))
+"""
+
+
+def test_a_stop_while_the_workers_are_forked_reaches_every_worker_as_it_starts(tmp_path: Path) -> None:
+    """``--workers 2`` sent SIGTERM as it forked its workers (CI-like load): a worker forked after the signal never
+    heard it, and one that got it before its own handler was set ran the parent's forwarding handler instead; the
+    parent then waited for them for good. Now each worker stops, with the early stop's line and status 0."""
+    import subprocess
+    import sys
+
+    from bus import early_stop
+
+    repo = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", SIGNALLED_WHILE_FORKING], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "status 0", done.stderr[-3000:]
+    assert done.stderr.count(early_stop.STOPPED_WHILE_STARTING) == 2, done.stderr[-3000:]

@@ -216,3 +216,33 @@ def test_a_merged_show_over_the_survivor_s_cap_is_withdrawn_capped_on_every_push
     else:
         assert again == [(channel, "WITHDRAW", "CAPPED") for channel in ("BRANCH", "CALL_CENTER", "SMS")]
     assert screen_pops(world, *log, merged).get("shown") == {}
+
+
+@pytest.mark.parametrize("sent", [("SMS",), ("EMAIL",), ("SMS", "EMAIL"), ()])
+def test_a_merged_customer_s_outbound_show_is_withdrawn_merged_under_its_id_whether_sent_or_not(
+        sent: tuple[str, ...]) -> None:
+    """The merged customer's ``fibre`` was SHOWn to the SMS gateway and the e-mail tool; the gateway had reported the
+    SMS sent (its reservation ended: a presentation now) before the merge. Its id got ``WITHDRAW MERGED`` on the call
+    center but nothing on SMS: that key's last word there stayed a SHOW (small65 sent ``MERGED`` on the outbound
+    channels only for SHOWs still reserved). A push already sent cannot be unsent: the WITHDRAW closes the key's
+    instruction, as an answer's WITHDRAW after the send does. Sent or still reserved, each outbound SHOW of the merged
+    customer is withdrawn ``MERGED`` once under its id, and the survivor's screen pop is as before."""
+    world = World()
+    log = [world.feed(defined(offer("fibre", channels=["CALL_CENTER", "SMS", "EMAIL"])))]
+    log.append(world.created("cus_1", PHONE))
+    world.now += SECOND
+    log.append(world.created("cus_2", MOBILE_2, "EMAIL:b@x.org"))
+    assert {(i.channel, i.action) for i in log[-1].instructions} == {
+        ("CALL_CENTER", "SHOW"), ("SMS", "SHOW"), ("EMAIL", "SHOW")}
+    for channel in sent:
+        world.now += SECOND
+        log.append(world.offer_event("OfferPresented", MOBILE_2, "fibre", channel))
+    world.now += SECOND
+    merged = world.feed(merge_event(world, "cus_1", "cus_2", MOBILE_2))
+    withdrawn = sorted((i.channel, i.action, i.reason) for i in merged.instructions if i.customer_id == "cus_2")
+    assert withdrawn == [(channel, "WITHDRAW", "MERGED") for channel in ("CALL_CENTER", "EMAIL", "SMS")]
+    assert last_words("cus_2", *log, merged) == {
+        (channel, "fibre"): ("WITHDRAW", "MERGED") for channel in ("CALL_CENTER", "SMS", "EMAIL")}
+    world.now += SECOND
+    later = world.offer_event("OfferPresented", PHONE, "fibre", "WEB")
+    assert [i for i in later.instructions if i.customer_id == "cus_2"] == []  # said once

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from adapters.branch.agent.cli import app
@@ -36,3 +37,30 @@ def test_enqueue_refuses_an_event_the_adapter_would_refuse(tmp_path: Path) -> No
 def test_run_without_an_adapter_address_exits_with_what_is_missing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--journal", str(tmp_path / "j.sqlite3")])
     assert result.exit_code == 2 and "OMNIBUS_ADAPTER_COUNTER_AGENT__ADAPTER_URL" in result.output
+
+
+def test_every_line_of_the_counter_agent_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``omnibus counter-agent`` set no component: its lines (uploads, refusals, an early stop) named none, where every
+    adapter's name theirs."""
+    import logging
+
+    import structlog
+
+    from adapters.branch.agent.config import COMPONENT
+    from bus.logging import LIBRARY_LOGGERS, bind_component, configure_logging, get_logger
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("INFO")
+        assert runner.invoke(app, ["status", "--journal", str(tmp_path / "j.sqlite3")]).exit_code == 0
+        get_logger("adapters.branch.agent.uploader").info("batch uploaded")
+        (line,) = [json.loads(text) for text in capsys.readouterr().err.splitlines() if text.startswith("{")]
+    finally:
+        bind_component(None)
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        structlog.reset_defaults()
+    assert line["event"] == "batch uploaded" and line["component"] == COMPONENT == "counter-agent"
