@@ -119,11 +119,16 @@ def test_a_bad_identifier_setting_breaks_no_help_and_never_prints_the_secret(tmp
     assert "short-secret" not in run.stderr + run.stdout
 
 
+# Every port 0: a default port (6066, 6067, 8080) may be held by another run on the machine, and the command would
+# then exit 2 for the port before it tries Kafka.
 UNREACHABLE_ENV = {
-    "identity run": {"OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": "test-only-hmac-key-of-some-length"},
-    "handoffs run": {}, "kpis run": {}, "offers run": {}, "adapter branch run": {}, "adapter legacy relay": {},
+    "identity run": {"OMNIBUS_PROCESSOR_IDENTITY__HMAC_KEY": "test-only-hmac-key-of-some-length",
+                     "OMNIBUS_PROCESSOR_IDENTITY__WEB_PORT": "0"},
+    "handoffs run": {}, "kpis run": {}, "offers run": {"OMNIBUS_PROCESSOR_OFFERS__WEB_PORT": "0"},
+    "adapter branch run": {"OMNIBUS_ADAPTER_BRANCH__PORT": "0"}, "adapter legacy relay": {},
     "adapter web run": {"OMNIBUS_ADAPTER_WEB__PORT": "0", "OMNIBUS_ADAPTER_WEB__WRITE_KEYS": '{"wk": "web"}'},
-    "adapter call-center run": {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": '{"lyon": {"access_keys": ["k1"]}}'},
+    "adapter call-center run": {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": '{"lyon": {"access_keys": ["k1"]}}',
+                                "OMNIBUS_ADAPTER_CALL_CENTER__PORT": "0"},
 }
 
 
