@@ -52,6 +52,15 @@ def reserved_port() -> Iterator[int]:
         yield port
 
 
+@contextmanager
+def stack_port_options() -> Iterator[list[str]]:
+    """``omnibus stack up`` options naming a Kafka, a controller and a registry port, each a ``reserved_port`` for
+    the block: a test's stack never takes the fixed defaults (another test's, or the developer's own stack), and keeps
+    its ports from its first ``up`` through every ``down``/``up`` and crash of the test."""
+    with reserved_port() as kafka, reserved_port() as controller, reserved_port() as registry:
+        yield ["--port", str(kafka), "--controller-port", str(controller), "--registry-port", str(registry)]
+
+
 @dataclass
 class Intruder:
     """What another process met on the ports of each start ``intruding`` watched, in order: per start, the held
