@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from bus.cli.progress import waiting
 from bus.cli.tables import report_console, report_table
-from bus.stack.local import STOPPED, LocalStack
+from bus.stack.local import DEFAULT_PORTS, STOPPED, LocalStack, StackPorts
 from bus.stack.maven import MavenError
 from bus.stack.process import StackError
 
@@ -27,9 +27,17 @@ StateDir = Annotated[
 ]
 
 
+def _port_help(what: str, default: int | None) -> str:
+    return f"{what} on 127.0.0.1 (default {default}, below the system's ephemeral range; 0: one the system picks)"
+
+
 @app.command()
 def up(
-    port: Annotated[int | None, typer.Option(help="Kafka client port (default: a free port)")] = None,
+    port: Annotated[int | None, typer.Option(help=_port_help("Kafka client port", DEFAULT_PORTS.kafka))] = None,
+    controller_port: Annotated[int | None, typer.Option(
+        help=_port_help("Kafka's KRaft controller port", DEFAULT_PORTS.controller))] = None,
+    registry_port: Annotated[int | None, typer.Option(
+        help=_port_help("schema registry port", DEFAULT_PORTS.registry))] = None,
     registry: Annotated[bool, typer.Option("--registry/--no-registry", help="Also start the schema registry.")] = True,
     state_dir: StateDir = None,
     wipe: Annotated[bool, typer.Option("--wipe", help="Start an empty cluster instead of the recorded one (after "
@@ -39,13 +47,20 @@ def up(
 
     After ``stack down`` or a crash (the broker killed) the broker recorded in ``stack.json`` comes back with its
     topics and data on its port, and the registry keeps (or comes back with) its schema ids, unless ``--wipe``.
+    The ports are fixed, below the system's ephemeral range, so that no other process is given one while the stack
+    is down; one in use stops ``up`` naming it.
     """
-    stack = LocalStack(state_dir, port=port, registry=registry, detach=True, wipe=wipe)
+    ports = StackPorts(port, controller_port, registry_port)
+    stack = LocalStack(state_dir, ports=ports, defaults=DEFAULT_PORTS, registry=registry, detach=True, wipe=wipe)
     try:
         with waiting(err, "starting Kafka" + (" and the schema registry" if registry else "") + " ..."):
             state = stack.up()
     except (StackError, MavenError) as exc:
         err.print(f"[red]stack up failed:[/red] {escape(str(exc))}", highlight=False)
+        if "already in use" in str(exc):
+            chosen = ports.over(DEFAULT_PORTS)
+            err.print(f"ports: --port {chosen.kafka or 0}, --controller-port {chosen.controller or 0}, --registry-port "
+                      f"{chosen.registry or 0} (0: one the system picks)", highlight=False)
         raise typer.Exit(1) from exc
     kafka = state["kafka"]
     if state.get("restarted_registry"):

@@ -24,10 +24,11 @@ How it runs (what ``start`` does, all under ``<state_dir>/kafka/``):
    ``KafkaStartError`` with the tail of the broker log.
 
 Ports: the broker binds the ports it is given; it cannot be handed a bound socket nor report a port of its own
-choosing. Ports left to it are drawn free (``bus.stack.ports``) and, when another process binds one before the
-broker does ("Address already in use" in its log, or another cluster answering), drawn again, up to
-``_PORT_RETRIES`` starts, each retry logged. Ports the caller gave are not redrawn: the start fails naming them. A
-broker started again (``stop`` then ``start``) keeps the ports its first start bound: its clients know that address.
+choosing. Each port is held from its choice until the broker is ready (``bus.stack.ports.start_on_held_ports``: the
+number given, or one the kernel picks), so no other process can bind it in between; a start that lost a port anyway
+("Address already in use" in its log, or another cluster answering) starts again on other ports when all were left
+to it, each retry logged. A given port another process listens on fails the start naming it. A broker started again
+(``stop`` then ``start``) keeps the ports its first start bound: its clients know that address.
 """
 
 from __future__ import annotations
@@ -43,18 +44,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bus.logging import get_logger
 from bus.stack import maven, process
-from bus.stack.ports import HOST, distinct_free_ports, is_listening
+from bus.stack.ports import HOST, PortTaken, is_listening, start_on_held_ports
 from bus.stack.security import BrokerSecurity, format_arguments, listener_properties, listeners, probe_options
 
 DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
-_PORT_RETRIES = 3  # starts with newly drawn ports when another process took one first
-PORT_TAKEN_EVENT = "broker port taken before the broker bound it: starting again on other ports"
 _ANOTHER_CLUSTER = "another cluster answers on port"  # the ready probe's words for a port another broker bound
-log = get_logger(__name__)
 
 # ``shutdownHook = disable`` and ``append = true``: with log4j2's own shutdown hook the broker's shutdown logged into
 # a context log4j made afresh, whose File appender (then ``append = false``) emptied server.log as the broker
@@ -188,56 +185,36 @@ class KafkaBroker(process.OwnedServer):
         java = maven.java_executable()
         libs = fetch(self.version)
         began = time.monotonic()
-        for attempt in range(1, _PORT_RETRIES + 1):
-            self._choose_ports()
-            self._choose_secured_ports()
-            self._prepare(java, libs)
-            self._launch(java, libs)
-            try:
-                self._await_ready_or_stop()
-            except KafkaStartError as failure:
-                if not self._port_taken(failure):
-                    raise
-                chosen = self._requested == (None, None)
-                if chosen and attempt < _PORT_RETRIES:
-                    log.warning(PORT_TAKEN_EVENT, port=self.port, controller_port=self.controller_port,
-                                attempt=attempt, attempts=_PORT_RETRIES)
-                    continue
-                raise KafkaStartError(
-                    f"port {self.port} or {self.controller_port} on {HOST} was bound by another process before the "
-                    f"broker bound it" + (f" ({_PORT_RETRIES} starts, each on newly drawn ports)" if chosen else
-                                          ": pick other ports (--port), or leave them to the broker") + f"\n{failure}"
-                ) from failure
-            break
+        port, controller = self._requested
+        secured: list[int | None] = [None, None] if self.security is not None else []
+        try:
+            start_on_held_ports([port, controller, *secured], lambda ports: self._start_on(java, libs, ports),
+                                server="broker", lost=self._port_taken)
+        except PortTaken as taken:
+            raise KafkaStartError(str(taken)) from taken
         self._requested = (self.port, self.controller_port)  # a restart keeps the address its clients know
         self.startup_seconds = time.monotonic() - began
         return self
 
     # -- internals --------------------------------------------------------------------------------
-    def _port_taken(self, failure: KafkaStartError) -> bool:
-        """Whether ``failure`` (a start that did not become ready) came from a port another process bound first."""
-        logged = maven.tail(self.log_path, 200) + maven.tail(self.stdout_path)
-        return "Address already in use" in logged or _ANOTHER_CLUSTER in str(failure)
-
-    def _choose_ports(self) -> None:
-        port, controller = self._requested
-        if port is None and controller is None:
-            self.port, self.controller_port = distinct_free_ports(2)
-            return
-        self.port = port if port is not None else distinct_free_ports(1)[0]
-        self.controller_port = controller
-        while self.controller_port is None or self.controller_port == self.port:
-            self.controller_port = distinct_free_ports(1)[0]
-        if is_listening(self.port):
-            raise KafkaStartError(f"port {self.port} on {HOST} is already in use; pick another with --port")
-
-    def _choose_secured_ports(self) -> None:
+    def _start_on(self, java: str, libs: Path, ports: list[int]) -> None:
+        """Format (unless kept), launch on ``ports`` (client, controller, then the TLS and SASL_SSL listeners' with
+        ``security``) and wait until ready; a failed wait stops the broker first."""
+        self.port, self.controller_port = ports[0], ports[1]
         if self.security is not None:
-            taken = {self.port, self.controller_port}
-            free = [port for port in distinct_free_ports(4) if port not in taken]
-            self.ssl_port, self.sasl_ssl_port = free[0], free[1]
+            self.ssl_port, self.sasl_ssl_port = ports[2], ports[3]
             if not self.security.plaintext:  # the broker's own port is then its SSL listener
                 self.ssl_port = self.port
+        self._prepare(java, libs)
+        self._launch(java, libs)
+        self._await_ready_or_stop()
+
+    def _port_taken(self, failure: Exception) -> bool:
+        """Whether ``failure`` (a start that did not become ready) came from a port another process bound first."""
+        if not isinstance(failure, KafkaStartError):
+            return False
+        logged = maven.tail(self.log_path, 200) + maven.tail(self.stdout_path)
+        return "Address already in use" in logged or _ANOTHER_CLUSTER in str(failure)
 
     def _server_properties(self) -> str:
         settings = {

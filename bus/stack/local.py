@@ -14,6 +14,12 @@ died, ``up`` brings back the registry alone. ``down`` keeps the record, marked `
 brings back the same cluster (a ``down``/``up`` wiped every topic and moved the broker to another port
 while docs/run-yourself.md promised the opposite).
 
+Ports: a server's port is held from its choice until it is ready (``bus.stack.ports``), but after ``down`` nothing holds
+it until the next ``up`` brings the server back on it. ``omnibus stack up`` therefore takes ``DEFAULT_PORTS``, below
+Linux's ephemeral range, which the kernel never gives to another process's port 0 or outgoing connection; a port the
+system picks (``StackPorts`` field None, the demo's and the tests' stacks, ``--port 0``) is in the ephemeral range, and
+another process may take it while the stack is down (``up`` then fails naming it).
+
 Other processes find a running local stack through ``local_endpoints`` (the settings fall back to its broker
 when ``OMNIBUS_KAFKA__BOOTSTRAP_SERVERS`` is unset, and to its registry when ``OMNIBUS_REGISTRY__URL`` is unset
 and the broker is the stack's: ``bus.config.load_settings``).
@@ -40,6 +46,31 @@ STATE_FILE = "stack.json"
 STOPPED = "stopped"  # the state file's mark of a stack ``down`` stopped: ``up`` brings it back with its data
 
 
+@dataclass(frozen=True)
+class StackPorts:
+    """The local stack's ports on 127.0.0.1: Kafka's client port, its KRaft controller's, the schema registry's;
+    None: one the system picks, held until the server binds it (``bus.stack.ports.held_ports``)."""
+
+    kafka: int | None = None
+    controller: int | None = None
+    registry: int | None = None
+
+    def over(self, defaults: StackPorts) -> StackPorts:
+        """Each port given here, else the one of ``defaults``; a port given as 0 is one the system picks (None)."""
+
+        def pick(given: int | None, default: int | None) -> int | None:
+            return default if given is None else (given or None)
+
+        return StackPorts(pick(self.kafka, defaults.kafka), pick(self.controller, defaults.controller),
+                          pick(self.registry, defaults.registry))
+
+
+# ``omnibus stack up``'s ports: below Linux's ephemeral range (``/proc/sys/net/ipv4/ip_local_port_range``, 32768-60999
+# by default), so no other process is given one while the stack is down; Kafka's 9092 and the registry's 8081 with a
+# leading 1, apart from the components' 18101-18106 of docs/integrating.md.
+DEFAULT_PORTS = StackPorts(kafka=18092, controller=18093, registry=18081)
+
+
 def default_state_dir() -> Path:
     """``$OMNIBUS_STACK_DIR``, else ``.omnibus`` at the repository root (or the cwd if not in one)."""
     configured = os.environ.get("OMNIBUS_STACK_DIR")
@@ -64,14 +95,17 @@ class LocalStack:
     """A Kafka broker and, if requested and runnable here, an Apicurio schema registry.
 
     ``detach=True`` (the CLI) leaves the servers running after this process exits; otherwise they
-    are tied to this process and ``down``/``__exit__`` stop them.
+    are tied to this process and ``down``/``__exit__`` stop them. ``ports``: those given (0: one the system picks),
+    the others from ``defaults`` (the CLI's: ``DEFAULT_PORTS``; else each picked by the system); an ``up`` that brings
+    back a recorded stack takes its recorded ports, unless ``ports.kafka`` names another (not 0).
     """
 
     def __init__(
         self,
         state_dir: Path | None = None,
         *,
-        port: int | None = None,
+        ports: StackPorts = StackPorts(),
+        defaults: StackPorts = StackPorts(),
         registry: bool = True,
         kafka_version: str = kafka.DEFAULT_VERSION,
         registry_version: str = registry_mod.DEFAULT_VERSION,
@@ -79,7 +113,8 @@ class LocalStack:
         wipe: bool = False,
     ) -> None:
         self.state_dir = Path(state_dir).expanduser().resolve() if state_dir is not None else default_state_dir()
-        self.port = port
+        self.ports = ports
+        self.defaults = defaults
         self.want_registry = registry
         self.kafka_version = kafka_version
         self.registry_version = registry_version
@@ -109,14 +144,17 @@ class LocalStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tie = not self.detach
         # A state file whose broker is dead means a crash: bring back the same broker, data and port.
-        restart = not self.wipe and bool(previous.get("port")) and self.port in (None, previous.get("port"))
+        restart = not self.wipe and bool(previous.get("port")) and self.ports.kafka in (None, 0, previous.get("port"))
+        chosen = self.ports.over(self.defaults)
         registry_part = _recorded((running or {}).get("registry") or {}) or {}
         kept_registry = bool(restart and ((running or {}).get("registry") or {}).get("alive"))
         if not kept_registry and registry_part.get("pid") and registry_part.get("marker"):
             process.terminate(int(registry_part["pid"]), str(registry_part["marker"]))  # a fresh stack: fresh ids
-        port, controller_port = (previous["port"], previous.get("controller_port")) if restart else (self.port, None)
-        if restart:
-            _await_released(int(previous["port"]))
+        port, controller_port = (
+            (previous["port"], previous.get("controller_port")) if restart else (chosen.kafka, chosen.controller)
+        )
+        if port is not None and port == previous.get("port"):  # the recorded broker's, also for ``--wipe``
+            _await_released(int(port))
         recorded = self.read_state()
         # Until both are ready the state file holds the crash record's parts, each replaced by the new process the
         # moment it is launched: a ``stack up`` killed while it waits leaves a record ``down`` stops them by.
@@ -136,7 +174,7 @@ class LocalStack:
         try:
             self.broker.start()
             if self.want_registry and not kept_registry:
-                port = registry_part.get("port") if restart else None
+                port = (registry_part.get("port") if restart else None) or chosen.registry
                 self._start_registry(tie, port=int(port) if port else None, keep_data=restart,
                                      record=lambda: self._write_state(starting | self._launched_parts()))
         except BaseException:

@@ -19,10 +19,11 @@ Default version 3.0.9: the newest 3.0.x. The newer 3.3.x archives are compiled f
 Java 21 runtime, ``OMNIBUS_APICURIO_VERSION=3.3.3`` may be tried (its archive uses Quarkus'
 ``quarkus-run.jar`` layout, which ``_runner_jar`` also finds).
 
-Ports: like the broker (``bus.stack.kafka``), Apicurio binds the port it is given and cannot be handed a socket. A
-port left to it is drawn free and, when another process binds it first (``_PORT_TAKEN_LINES`` in its log), drawn
-again, up to ``_PORT_RETRIES`` starts, each retry logged; a port the caller gave is not redrawn: the start fails naming
-it. A registry started again keeps the port of its first start: its clients know that URL.
+Ports: like the broker (``bus.stack.kafka``), Apicurio binds the port it is given and cannot be handed a socket. Its
+port is held from its choice until the registry is ready (``bus.stack.ports.start_on_held_ports``, Vert.x binds with
+``SO_REUSEADDR``); a start that lost it anyway (``_PORT_TAKEN_LINES`` in its log) starts again on another when the port
+was left to it, each retry logged; a given port another process listens on fails the start naming it. A registry
+started again keeps the port of its first start: its clients know that URL.
 
 ``RegistryUnavailable`` is raised only when this machine cannot run the registry at all (no Maven,
 the artifact cannot be fetched, Java too old); any other failure is a ``RegistryStartError``, so
@@ -42,17 +43,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bus.logging import get_logger
 from bus.stack import maven, process
-from bus.stack.ports import HOST, free_port, is_listening
+from bus.stack.ports import HOST, PortTaken, is_listening, start_on_held_ports
 
 DEFAULT_VERSION = os.environ.get("OMNIBUS_APICURIO_VERSION", "3.0.9")
 CCOMPAT_PATH = "/apis/ccompat/v7"
-_PORT_RETRIES = 3  # starts on a newly drawn port when another process took the one drawn first
-PORT_TAKEN_EVENT = "registry port taken before the registry bound it: starting again on another port"
 # What the registry's log says when its port is taken: the JVM's words, and Quarkus' own (3.0.x logs only these).
 _PORT_TAKEN_LINES = ("Address already in use", "seems to be in use by another process")
-log = get_logger(__name__)
 
 
 class RegistryUnavailable(process.StackError):
@@ -186,30 +183,25 @@ class SchemaRegistryServer(process.OwnedServer):
             raise RegistryUnavailable(str(exc)) from exc
         app = fetch(self.version)
         began = time.monotonic()
-        for attempt in range(1, _PORT_RETRIES + 1):
-            self.port = self._requested_port if self._requested_port is not None else free_port()
-            if self._requested_port is not None and is_listening(self.port):
-                raise RegistryStartError(f"port {self.port} on {HOST} is already in use; pick another")
-            self._launch(java, app)
-            try:
-                self._await_ready_or_stop()
-            except RegistryStartError as failure:
-                logged = maven.tail(self.log_path, 200)
-                if not any(line in logged for line in _PORT_TAKEN_LINES):
-                    raise
-                chosen = self._requested_port is None
-                if chosen and attempt < _PORT_RETRIES:
-                    log.warning(PORT_TAKEN_EVENT, port=self.port, attempt=attempt, attempts=_PORT_RETRIES)
-                    continue
-                raise RegistryStartError(
-                    f"port {self.port} on {HOST} was bound by another process before the registry bound it"
-                    + (f" ({_PORT_RETRIES} starts, each on a newly drawn port)" if chosen else
-                       ": pick another port, or leave it to the registry") + f"\n{failure}"
-                ) from failure
-            break
+        try:
+            start_on_held_ports([self._requested_port], lambda ports: self._start_on(java, app, ports[0]),
+                                server="registry", lost=self._port_taken)
+        except PortTaken as taken:
+            raise RegistryStartError(str(taken)) from taken
         self._requested_port = self.port  # a restart keeps the URL its clients know
         self.startup_seconds = time.monotonic() - began
         return self
+
+    def _start_on(self, java: str, app: Path, port: int) -> None:
+        """Launch on ``port`` and wait until ready; a failed wait stops the registry first."""
+        self.port = port
+        self._launch(java, app)
+        self._await_ready_or_stop()
+
+    def _port_taken(self, failure: Exception) -> bool:
+        """Whether ``failure`` (a start that did not become ready) came from a port another process bound first."""
+        logged = maven.tail(self.log_path, 200)
+        return isinstance(failure, RegistryStartError) and any(line in logged for line in _PORT_TAKEN_LINES)
 
     def _launch(self, java: str, app: Path) -> None:
         tmp = self.home / "tmp"

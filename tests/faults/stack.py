@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from processors.identity.config import IdentitySettings, load_identity_settings
 from processors.verify.report import Report
 from processors.verify.run import averify
 from tests.processors.identity.support import HMAC_KEY
-from tests.support.ports import logged_port
+from tests.support.ports import logged_port, stack_port_options
 
 WRITE_KEY = "wk-fault-0123456789"
 PROCESSORS = ("identity", "handoffs", "kpis", "offers")
@@ -94,6 +94,7 @@ class Stack:
     partitions: int = 2
     prefix: str = field(default_factory=lambda: f"f{uuid.uuid4().hex[:8]}")
     bootstrap_servers: str = ""  # given: a broker this stack neither starts nor stops (the session's)
+    broker_ports: list[str] = field(default_factory=list)  # ``stack up``'s port options, held by ``stack``
     procs: list[Proc] = field(default_factory=list)
 
     # -- the broker ---------------------------------------------------------------------------------------------
@@ -104,7 +105,8 @@ class Stack:
     def broker_up(self) -> float:
         """``omnibus stack up`` (after a crash: the same broker, data and port); seconds it took."""
         began = time.monotonic()
-        result = self.omnibus(["stack", "up", "--no-registry", "--state-dir", str(self.state_dir)], timeout_s=180)
+        up = ["stack", "up", "--no-registry", "--state-dir", str(self.state_dir), *self.broker_ports]
+        result = self.omnibus(up, timeout_s=180)
         assert result.returncode == 0, result.stdout[-3000:]
         self.bootstrap_servers = json.loads((self.state_dir / "stack.json").read_text())["kafka"]["bootstrap_servers"]
         return time.monotonic() - began
@@ -225,18 +227,22 @@ def wait_http(proc: Proc, url: str, timeout_s: float = 180.0) -> None:
 
 @contextmanager
 def stack(root: Path, *, partitions: int = 2, bootstrap_servers: str = "") -> Iterator[Stack]:
-    """Topics applied under a fresh prefix on ``bootstrap_servers``, or else on a broker of its own (then
-    stopped at the end); every process started through it is stopped at the end."""
+    """Topics applied under a fresh prefix on ``bootstrap_servers``, or else on a broker of its own on ports held
+    until the end (``stack_port_options``: the same across a crash and ``stack up``), stopped at the end; every
+    process started through it is stopped at the end."""
     running = Stack(root, partitions=partitions, bootstrap_servers=bootstrap_servers)
     for name in PROCESSORS:
         (root / f"{name}-tmp").mkdir(parents=True, exist_ok=True)
-    try:
+    with ExitStack() as held:
         if not bootstrap_servers:
-            running.broker_up()
-        running.topics_apply()
-        yield running
-    finally:
-        for proc in reversed(running.procs):
-            proc.stop()
-        if not bootstrap_servers:
-            running.broker_down()
+            running.broker_ports = held.enter_context(stack_port_options())
+        try:
+            if not bootstrap_servers:
+                running.broker_up()
+            running.topics_apply()
+            yield running
+        finally:
+            for proc in reversed(running.procs):
+                proc.stop()
+            if not bootstrap_servers:
+                running.broker_down()

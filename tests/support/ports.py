@@ -1,15 +1,19 @@
 """Ports for tests: a metrics port some other process already holds (the commands must say so in one line or not
-need it), an address where nothing listens, a port held for a server that must be given its number, and the ports a
-process started on port 0 logged."""
+need it), an address where nothing listens, a port held for a server that must be given its number, another process
+trying to take a server's ports before it binds them, and the ports a process started on port 0 logged."""
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import pytest
+
+from bus.stack import ports as ports_module
+from bus.stack.ports import HOST, held_ports
 
 
 @contextmanager
@@ -39,20 +43,76 @@ def refused_url() -> Iterator[str]:
 
 @contextmanager
 def reserved_port() -> Iterator[int]:
-    """A 127.0.0.1 port held for the block by a socket bound with ``SO_REUSEADDR`` and never listening: for a server
-    that must be given its number before it starts (a client built with the address first, a restart on the same
-    port), where port 0 cannot be used.
+    """A 127.0.0.1 port held for the block (``bus.stack.ports.held_ports``): for a server that must be given its
+    number before it starts (a client built with the address first, a restart on the same port), where port 0 cannot
+    be used. A server that sets ``SO_REUSEADDR`` (aiohttp, the metrics endpoint, Kafka) binds and listens on it
+    meanwhile; nothing else can take it, so it stays the server's from before its first start to after its last
+    stop. A port drawn with ``free_port`` is not held: another process could bind it before the server does."""
+    with held_ports([None]) as (port,):
+        yield port
 
-    A server that sets ``SO_REUSEADDR`` itself binds and listens on the port while it is held: aiohttp (the
-    adapters), the metrics endpoint (``http.server``), Java's ``ServerSocketChannel`` (Kafka). Meanwhile no socket
-    without the option can bind it, the kernel never picks it for another socket's port 0 or outgoing connection,
-    and a connection to it is refused until the server listens (Linux ``socket(7)``, ``tcp(7)``); so it stays the
-    server's from before its first start to after its last stop. A port drawn with ``free_port`` is not held: another
-    process could bind it before the server does."""
-    with socket.socket() as held:
-        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        held.bind(("127.0.0.1", 0))
-        yield int(held.getsockname()[1])
+
+@contextmanager
+def stack_port_options() -> Iterator[list[str]]:
+    """``omnibus stack up`` options naming a Kafka, a controller and a registry port, each a ``reserved_port`` for
+    the block: a test's stack never takes the fixed defaults (another test's, or the developer's own stack), and keeps
+    its ports from its first ``up`` through every ``down``/``up`` and crash of the test."""
+    with reserved_port() as kafka, reserved_port() as controller, reserved_port() as registry:
+        yield ["--port", str(kafka), "--controller-port", str(controller), "--registry-port", str(registry)]
+
+
+@dataclass
+class Intruder:
+    """What another process met on the ports of each start ``intruding`` watched, in order: per start, the held
+    ports and the ``errno`` of its plain bind of each (0: it bound the port, the race the hold prevents)."""
+
+    starts: list[tuple[list[int], list[int]]] = field(default_factory=list)
+
+    @property
+    def ports(self) -> list[int]:
+        return [port for held, _ in self.starts for port in held]
+
+
+@contextmanager
+def intruding(monkeypatch: pytest.MonkeyPatch, *, steal_first: bool = False) -> Iterator[Intruder]:
+    """Another process between the choice of a server's ports and the server's own bind, on every start
+    (``bus.stack.ports.held_ports``, which every start of the broker, the registry, PostgreSQL and Prometheus goes
+    through): it binds each port without ``SO_REUSEADDR`` and listens, as most servers do. With ``steal_first`` it
+    also takes the first port of the first start the one way a held port can still be lost, bound with
+    ``SO_REUSEADDR`` and listening before the server (a process that read the number before it was held), kept until
+    the block ends."""
+    intruder, original, stolen = Intruder(), ports_module.held_ports, []
+
+    @contextmanager
+    def watched(wanted: Sequence[int | None], host: str = HOST) -> Iterator[list[int]]:
+        with original(wanted, host) as held:
+            intruder.starts.append((held, [_plain_bind(host, port) for port in held]))
+            if steal_first and len(intruder.starts) == 1:
+                thief = socket.socket()
+                thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                thief.bind((host, held[0]))
+                thief.listen()
+                stolen.append(thief)
+            yield held
+
+    monkeypatch.setattr(ports_module, "held_ports", watched)
+    try:
+        yield intruder
+    finally:
+        for thief in stolen:
+            thief.close()
+
+
+def _plain_bind(host: str, port: int) -> int:
+    """0 when a socket without ``SO_REUSEADDR`` binds and listens on ``port`` (closed again at once), else the
+    ``errno`` of its failure."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+            sock.listen()
+        except OSError as exc:
+            return exc.errno or -1
+    return 0
 
 
 def logged_port(output: str, event: str) -> int | None:

@@ -99,12 +99,14 @@ def _first_bytes(bootstrap_servers: str, topic: str) -> list[bytes]:
 
 
 @pytest.mark.timeout(900)
-def test_commands_during_the_stacks_registry_outage_wait_for_it_or_say_it_does_not_answer(tmp_path: Path) -> None:
+def test_commands_during_the_stacks_registry_outage_wait_for_it_or_say_it_does_not_answer(
+    tmp_path: Path, stack_ports: list[str]
+) -> None:
     (tmp_path / "cases.yaml").write_text(CASES_LAYOUT)
     (tmp_path / "cases.csv").write_text("TICKET;KIND;SUMMARY\nT-1;meter-dispute;Estimated reading\n")
     overdue = ("--layout", str(EXAMPLES / "overdue_layout.yaml"), str(EXAMPLES / "overdue.txt"))
     try:
-        up = _omnibus(tmp_path, "stack", "up", timeout_s=600)
+        up = _omnibus(tmp_path, "stack", "up", *stack_ports, timeout_s=600)
         assert up.returncode == 0, up.stdout
         if _state(tmp_path)["registry"] is None:
             pytest.skip("this machine cannot run the registry")
@@ -146,7 +148,7 @@ def test_commands_during_the_stacks_registry_outage_wait_for_it_or_say_it_does_n
                 assert waiting.poll() is None, log.read_text()
                 time.sleep(0.2)
             assert waiting.poll() is None, log.read_text()
-            back = _omnibus(tmp_path, "stack", "up", timeout_s=600)
+            back = _omnibus(tmp_path, "stack", "up", *stack_ports, timeout_s=600)
             assert back.returncode == 0 and "restarted the schema registry" in back.stdout, back.stdout
             assert waiting.wait(300) == 0, log.read_text()
         finally:

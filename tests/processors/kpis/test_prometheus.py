@@ -9,11 +9,10 @@ service level of 0.5 for ``site="paris"``. ``promtool check metrics`` accepts th
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -24,19 +23,19 @@ from pathlib import Path
 
 import pytest
 
+from bus.clock import SystemClock
 from bus.config import MetricsSettings
 from bus.metrics import serve_metrics
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
-from bus.stack import ports
-from bus.stack.ports import free_port
+from bus.stack.ports import PORT_RETRIES, PORT_TAKEN_EVENT, PortTaken, start_on_held_ports
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, KPI_MERGES, KPI_PARTIALS
-from bus.clock import SystemClock
 from processors.kpis.agent import build_worker, changelogs
 from processors.kpis.config import KpisSettings
 from tests.processors.kpis.factories import call
 from tests.support.kafka_io import read_dead_letters
+from tests.support.ports import intruding
 from tests.support.settings import settings_with_topics
 
 pytestmark = [
@@ -44,9 +43,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus package is not installed"),
 ]
 QUERY = 'omnibus_kpi_ratio{kpi="service_level",channel="CALL_CENTER",site="paris",period="day"}'
-
-
-PORT_RETRIES = 3  # starts on a newly drawn port when another process bound the one drawn first
 
 
 @pytest.fixture
@@ -58,29 +54,32 @@ def prometheus(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 
 @contextmanager
 def running_prometheus(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """Prometheus on a free port, ready (``/-/ready``), until the block ends. It binds the port it is given: one
-    another process binds first ("address already in use" in its log) is drawn again, up to ``PORT_RETRIES``
-    starts; AssertionError naming the port when it still cannot start."""
+    """Prometheus on a port held for it until it is ready (``/-/ready``; ``start_on_held_ports``, Go binds with
+    ``SO_REUSEADDR``), until the block ends; a start that lost its port anyway ("address already in use" in its log)
+    starts again on another."""
     config = tmp_path / "prometheus.yml"
     config.write_text("global: {scrape_interval: 1s}\n")
-    for attempt in range(1, PORT_RETRIES + 1):
-        port, log = free_port(), tmp_path / f"prometheus-{attempt}.log"
+    starts = iter(range(1, PORT_RETRIES + 1))
+
+    def start(held: list[int]) -> tuple[int, subprocess.Popen[bytes]]:
+        log = tmp_path / f"prometheus-{next(starts)}.log"
         with log.open("w") as sink:
             process = subprocess.Popen(
                 ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle", "--log.level=warn"],
+                 f"--web.listen-address=127.0.0.1:{held[0]}", "--web.enable-lifecycle", "--log.level=warn"],
                 stdout=subprocess.DEVNULL, stderr=sink,
             )
         try:
-            if _ready(process, port):
-                break
-            said = log.read_text(errors="replace")
-            assert "address already in use" in said and attempt < PORT_RETRIES, (
-                f"prometheus did not start on port {port} (attempt {attempt} of {PORT_RETRIES}):\n{said[-2000:]}")
-            print(f"prometheus: port {port} taken before it bound it, starting again on another")
+            if not _ready(process, held[0]):
+                said = log.read_text(errors="replace")
+                kind = PortTaken if "address already in use" in said else AssertionError
+                raise kind(f"prometheus did not start on port {held[0]}:\n{said[-2000:]}")
         except BaseException:
             _stop(process)
             raise
+        return held[0], process
+
+    port, process = start_on_held_ports([None], start, server="prometheus")
     try:
         yield port, config
     finally:
@@ -111,23 +110,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def test_prometheus_whose_port_is_taken_before_it_binds_starts_on_another(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_prometheus_port_is_held_until_it_binds_it_and_one_lost_anyway_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as held:  # another server on the port drawn first
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        taken = int(held.getsockname()[1])
-        draws: list[int] = []
-
-        def taken_first(host: str = "127.0.0.1") -> int:
-            draws.append(taken if not draws else ports.free_port(host))
-            return draws[-1]
-
-        monkeypatch.setattr(sys.modules[__name__], "free_port", taken_first)
-        with running_prometheus(tmp_path) as (port, _):
-            assert port != taken and len(draws) == 2
-            assert _get(f"http://127.0.0.1:{port}/api/v1/status/buildinfo")["status"] == "success"
+    with intruding(monkeypatch, steal_first=True) as intruder, running_prometheus(tmp_path) as (port, _):
+        taken = intruder.starts[0][0][0]
+        assert len(intruder.starts) == 2 and port != taken
+        assert intruder.starts[1] == ([port], [errno.EADDRINUSE])  # held until prometheus bound it
+        assert _get(f"http://127.0.0.1:{port}/api/v1/status/buildinfo")["status"] == "success"
+    logged = capsys.readouterr()
+    assert PORT_TAKEN_EVENT in logged.out + logged.err and str(taken) in logged.out + logged.err
 
 
 def _get(url: str) -> dict:
