@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from adapters.branch.agent import RUNS_UNTIL_STOPPED as AGENT_RUNS
 from bus import early_stop
 from bus.bootstrap import startup_failure_exit
 from bus.cli.help_text import plain_help
@@ -103,7 +102,7 @@ RUNS_UNTIL_STOPPED: tuple[early_stop.Command, ...] = (
     *((group, "run") for group in WORKERS),
     ("adapter", "web", "run"), ("adapter", "branch", "run"), ("adapter", "call-center", "run"),
     ("adapter", "legacy", "relay"), ("adapter", "legacy", "poll"),
-    *(("counter-agent", *command) for command in AGENT_RUNS),
+    ("counter-agent", "run"),  # ``adapters.branch.agent.RUNS_UNTIL_STOPPED`` under its group (not imported here)
 )
 HELPS = {
     "stack": "Run a local Kafka broker (and schema registry).",

@@ -39,10 +39,18 @@ def test_the_worker_commands_are_the_processors_whose_run_starts_a_faust_worker(
     (["counter-agent", "run", "--journal", "j.sqlite"], True),
     (["identity", "split", "C-1"], False), (["kpis"], False), ([], False), (["adapter", "web", "openapi"], False),
     (["adapter", "legacy", "import-batch", "--layout", "l.yaml", "f.csv"], False), (["counter-agent", "status"], False),
-    (["report", "kpis", "--from", "2026-03-01"], False), (["topics", "read", "run"], False), (["adapter", "run"], False),
+    (["report", "kpis", "--from", "2026-03-01"], False), (["topics", "read", "run"], False),
+    (["adapter", "run"], False),
 ])
 def test_a_command_that_runs_until_stopped_is_told_by_its_words(argv: list[str], runs: bool) -> None:
     assert early_stop.runs_until_stopped(argv, RUNS_UNTIL_STOPPED) is runs
+
+
+def test_the_counter_agent_s_own_entry_point_stops_the_same_commands_as_the_omnibus_script() -> None:
+    from adapters.branch.agent import RUNS_UNTIL_STOPPED as AGENT_RUNS
+
+    assert {("counter-agent", *command) for command in AGENT_RUNS} == {
+        command for command in RUNS_UNTIL_STOPPED if command[0] == "counter-agent"}
 
 
 def test_every_adapter_command_that_waits_for_a_signal_runs_until_stopped() -> None:
