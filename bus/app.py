@@ -203,6 +203,13 @@ def arm_stop_deadline(worker: faust.Worker, app: faust.App) -> None:
         schedule(signum)
 
     worker._schedule_shutdown = schedule_shutdown  # type: ignore[method-assign,assignment] # noqa: SLF001
+    install_signal_handlers = worker.install_signal_handlers
+
+    def install_then_take_over() -> None:
+        install_signal_handlers()
+        early_stop.handed_over()  # a SIGTERM the start's handler took but Python dropped: to faust's handler now
+
+    worker.install_signal_handlers = install_then_take_over  # type: ignore[method-assign]
     shutdown.track("uncommitted_records", lambda: shutdown.faust_uncommitted(app.consumer))
     crash = app.crash
 

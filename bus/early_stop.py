@@ -17,16 +17,29 @@ recovery not completed: ``bus.startup_watchdog``); ``bus.worker_exit`` then ends
 service failing because another was stopped under it) with the same line and status 0.
 A process that was ready when the signal came is not concerned: its stop and its status are its own handler's.
 What the process knows of it is one ``StopState`` per process (``PROCESS``).
+
+The signal is never lost, whatever code it interrupts. Python runs a signal's handler between two bytecodes of
+whatever runs, and an exception raised inside a weakref callback, a ``__del__`` or a GC callback is printed
+("Exception ignored in ...") and dropped: the start went on and the worker ran for good, its SIGTERM lost. So
+``install`` also hooks ``sys.unraisablehook``: an ``EarlyStop`` dropped there is not printed and SIGTERM is sent
+again (from a thread, so that it lands in the code that runs next, until it is not dropped); and
+``handed_over()``, called where the command sets its own handler (``bus.app.arm_stop_deadline``,
+``adapters.base.cli.stop_on_signals``), sends a SIGTERM that was taken but never reached ``stopped_cleanly``
+(dropped where no hook hears of it) again, to that handler.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any
 
 STOPPED_WHILE_STARTING = "stopped while starting: SIGTERM came before it was ready; it took in nothing"
 STOPPED_WHILE_STARTING_EXIT = 0  # a stop asked for and done: the status of a process stopped once running
@@ -42,6 +55,8 @@ class StopState:
     signalled_early: bool = False  # SIGTERM came while ``install``'s handler was the process's
     signalled_while_starting: bool = False  # ``note_signal``: the faust worker had not become ready yet
     said: bool = False  # ``say_stopped`` wrote its line
+    stopping: bool = False  # ``stopped_cleanly`` took the early stop: the process is exiting
+    dropped: bool = False  # Python dropped the handler's ``EarlyStop`` (raised in a callback): to be sent again
 
 
 PROCESS = StopState()
@@ -55,16 +70,63 @@ def runs_until_stopped(argv: Sequence[str], commands: Sequence[Command]) -> bool
     return any(words[:len(command)] == command for command in commands)
 
 
-def _raise(signum: int, frame: FrameType | None) -> NoReturn:
+class EarlyStop(SystemExit):
+    """The ``SystemExit`` (status ``STOPPED_WHILE_STARTING_EXIT``) a SIGTERM raises while the process starts."""
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
     PROCESS.signalled_early = True
-    raise SystemExit(STOPPED_WHILE_STARTING_EXIT)
+    if PROCESS.stopping:  # a second SIGTERM while the first one's line is written: already stopping
+        return
+    raise EarlyStop(STOPPED_WHILE_STARTING_EXIT)
+
+
+RESEND_EVERY_S = 0.02  # how often a dropped SIGTERM is looked for and sent again (``_send_dropped_again``)
+
+
+def _send_dropped_again() -> None:
+    """In a thread, while the start's handler is the process's: SIGTERM once more each time Python dropped its
+    exception (``StopState.dropped``); from a thread, so that the handler runs in the code the main thread runs next,
+    not in the callback that dropped it (or it is dropped again, and sent again)."""
+    while not PROCESS.stopping and signal.getsignal(signal.SIGTERM) is _raise:
+        if PROCESS.dropped:
+            PROCESS.dropped = False
+            os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(RESEND_EVERY_S)
+
+
+def _unless_dropped(previous: Any) -> Any:
+    """A ``sys.unraisablehook``: an ``EarlyStop`` dropped (a weakref callback, a ``__del__`` it interrupted) is sent
+    again, unprinted; anything else goes to ``previous``."""
+    sender: list[threading.Thread] = []
+
+    def hook(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, EarlyStop):
+            previous(unraisable)
+            return
+        if not sender:
+            sender.append(threading.Thread(target=_send_dropped_again, name="omnibus-early-stop", daemon=True))
+            sender[0].start()
+        PROCESS.dropped = True  # last: no bytecode after it where the handler could run again, inside this hook
+
+    hook.early_stop = True  # type: ignore[attr-defined]  # ``install`` hooks once
+    return hook
 
 
 def install() -> None:
-    """SIGTERM raises ``SystemExit`` (``STOPPED_WHILE_STARTING_EXIT``) until another handler replaces this one
-    (faust's, once it runs; an adapter's ``adapters.base.cli.stop_on_signals``, once it serves); ``stopped_early``
-    says it came."""
+    """SIGTERM raises ``EarlyStop`` (a ``SystemExit``, ``STOPPED_WHILE_STARTING_EXIT``) until another handler
+    replaces this one (faust's, once it runs; an adapter's ``adapters.base.cli.stop_on_signals``, once it serves);
+    ``stopped_early`` says it came. One dropped by Python (raised in a callback) is sent again."""
+    if not getattr(sys.unraisablehook, "early_stop", False):
+        sys.unraisablehook = _unless_dropped(sys.unraisablehook)
     signal.signal(signal.SIGTERM, _raise)
+
+
+def handed_over() -> None:
+    """The command's own SIGTERM handler is now set: a SIGTERM ``install``'s handler took but that never reached
+    ``stopped_cleanly`` (dropped by Python where no hook hears of it) is sent again, to the new handler."""
+    if PROCESS.signalled_early and not PROCESS.stopping:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def stopped_early() -> bool:
@@ -113,6 +175,7 @@ def stopped_cleanly() -> Iterator[None]:
     except SystemExit:
         if not stopped_early():
             raise
+        PROCESS.stopping = True
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM while the line is written: already stopping
         say_stopped()
         raise SystemExit(STOPPED_WHILE_STARTING_EXIT) from None

@@ -22,7 +22,9 @@ nor a restart loop started it again. And once a stop has lasted ``hung_after_s()
 deadline), ``hung_stop()`` says so and a processor's ``/live`` answers 503 (``processors.readiness``).
 
 Usage: ``bus.bootstrap.start_process`` installs the deadline from the settings; a command's signal handler
-calls ``arm()``; a component names what it would abandon with ``track(what, count)``.
+calls ``arm()``; a component names what it would abandon with ``track(what, count)``; ``exit_at_once_once_stopping``
+around the command (``omnibus.cli.main``) ends a stopped process right after its last line, since the timer cannot
+fire during Python's own exit.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from bus.logging import flush_repeats, get_logger
@@ -172,6 +175,40 @@ def hung_stop() -> str | None:
         return None
     return (f"the worker's stop has not finished for {stopping:.0f} s (hung after {hung_after_s(deadline):g} s); "
             f"the process exits {deadline.deadline_s:g} s after the stop began")
+
+
+@contextmanager
+def exit_at_once_once_stopping() -> Iterator[None]:
+    """Around a command: once its stop began (``stop_began``: a signal or a crash armed the deadline), its end ends
+    the process at once, after flushing the logs and stdio (``os._exit``), with the command's status.
+
+    Python's own exit (the interpreter's finalization: objects' ``__del__``, modules torn down) comes after the
+    deadline's timer thread can run: a worker whose last line was written lingered there 72 s, past the 40 s
+    deadline, and exited 0. Nothing is left to do there once the stop finished: what the stop had to flush or
+    commit is done, and what it left is read again (the module's docstring)."""
+    try:
+        yield
+    except SystemExit as exit_:
+        if stop_began():
+            _exit_now(exit_.code)
+        raise
+    if stop_began():
+        _exit_now(0)
+
+
+def _exit_now(code: Any) -> None:
+    """``os._exit`` with the status ``sys.exit(code)`` would give (a message ``code``: printed, status 1)."""
+    import logging
+
+    if code is not None and not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+    logging.shutdown()  # held-back repeats and buffered lines first
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be written to it
+            pass
+    os._exit(0 if code is None else code if isinstance(code, int) else 1)
 
 
 def track(what: str, count: Counter) -> None:

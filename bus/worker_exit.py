@@ -105,13 +105,15 @@ STOPPED = "worker stopped"  # a clean stop's line (SIGTERM/SIGINT once running: 
 def say_stopped(app: Any) -> None:
     """Log ``STOPPED`` at info, with ``uncommitted_records``: the input records it read past its committed offsets
     (``bus.shutdown.faust_uncommitted``; 0: everything read was processed and committed; more: read again at its next
-    start), left out when the consumer cannot tell (it never started)."""
+    start), left out when the consumer cannot tell (it never started). The process's last line: the log lines held
+    back (``bus.logging.flush_repeats``) are written before it."""
     try:
         uncommitted: dict[str, int] = {"uncommitted_records": shutdown.faust_uncommitted(app.consumer)}
     except Exception:  # noqa: BLE001 - what the stop left is told when known; the line is said whatever
         uncommitted = {}
     said = ("every record read was processed and committed" if uncommitted.get("uncommitted_records") == 0 else
             "records read but not committed are read again at the next start" if uncommitted else "")
+    flush_repeats()  # held-back repeats of faust's stop ("Stopping...") first: this line stays the last
     log.info(f"{STOPPED}: {said}" if said else STOPPED, **uncommitted)
 
 

@@ -163,8 +163,12 @@ def main() -> None:
     """The installed ``omnibus`` script: the command tree; a bad setting found late (a TLS file that
     cannot be read when the first client connects) still ends in one line and exit 2, a broker that cannot
     be reached at start-up in one line and exit 69 (``bus.bootstrap.startup_failure_exit``); a worker or an adapter
-    asked to stop (SIGTERM) while it starts in one line and exit 0 (``bus.early_stop``: ``RUNS_UNTIL_STOPPED``)."""
-    with early_stop.while_starting(sys.argv[1:], RUNS_UNTIL_STOPPED), startup_failure_exit():
+    asked to stop (SIGTERM) while it starts in one line and exit 0 (``bus.early_stop``: ``RUNS_UNTIL_STOPPED``); a
+    process whose stop began ends right after its last line (``bus.shutdown.exit_at_once_once_stopping``)."""
+    from bus.shutdown import exit_at_once_once_stopping
+
+    with exit_at_once_once_stopping(), early_stop.while_starting(sys.argv[1:], RUNS_UNTIL_STOPPED), \
+            startup_failure_exit():
         app()
 
 

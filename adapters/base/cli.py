@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from adapters.base.errors import Misconfigured, Unavailable
 from adapters.base.http import RunningServer
 from adapters.base.runtime import adapter_component
-from bus import shutdown, topic_watch
+from bus import early_stop, shutdown, topic_watch
 from bus.bootstrap import BAD_SETTINGS_EXIT, KAFKA_UNAVAILABLE_EXIT, exit_with_message, registry_hint, start_process
 from bus.config import OmnibusSettings, load_component_settings
 from bus.errors import SchemaRegistryError
@@ -124,6 +124,7 @@ def stop_on_signals() -> asyncio.Event:
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping)
+    early_stop.handed_over()  # a SIGTERM the start's handler took but Python dropped: stops the adapter now
     return stop
 
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -252,3 +253,129 @@ def test_an_adapter_sent_sigterm_while_it_starts_stops_with_one_line_and_status_
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines and lines[-1]["event"] == early_stop.STOPPED_WHILE_STARTING, err[-3000:]
     assert lines[-1]["level"] == "info" and "Traceback" not in err
+
+
+@pytest.fixture
+def early_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``early_stop.install`` in this process, undone after the test: SIGTERM's handler, the unraisable hook and the
+    process's stop state as they were."""
+    monkeypatch.setattr(early_stop, "PROCESS", early_stop.StopState())
+    handler, hook = signal.getsignal(signal.SIGTERM), sys.unraisablehook
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+        sys.unraisablehook = hook
+
+
+def _wait_for_the_stop(seconds: float = 10.0) -> None:
+    """Ordinary code running: where a SIGTERM sent again raises."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+class _Collected:
+    """An object whose collection runs code: ``__del__`` and a weakref callback each send SIGTERM as they run."""
+
+    def __del__(self) -> None:
+        if _Collected.in_del:
+            signal.raise_signal(signal.SIGTERM)  # its handler runs here, inside ``__del__``
+
+    in_del = False
+
+
+@pytest.mark.parametrize("where", ["weakref callback", "__del__"])
+def test_a_sigterm_whose_exception_python_drops_in_a_callback_still_stops_the_start(
+        early_handler: None, where: str) -> None:
+    """A user: ``offers run`` sent SIGTERM 4.5 s after its start printed "Exception ignored in: <function
+    WeakSet...._remove> ... SystemExit: 0", became ready and ran 12 more minutes, the SIGTERM lost. An exception a
+    signal handler raises inside a weakref callback or a ``__del__`` is dropped by Python: the signal is sent again and
+    the start stops, without the traceback."""
+    early_stop.install()
+    collected = _Collected()
+    refs = []
+    if where == "weakref callback":
+        refs.append(weakref.ref(collected, lambda _: signal.raise_signal(signal.SIGTERM)))
+    else:
+        _Collected.in_del = True
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            del collected  # the callback runs: the handler's exception is dropped there
+            _wait_for_the_stop()
+    finally:
+        _Collected.in_del = False
+    assert stopped.value.code == early_stop.STOPPED_WHILE_STARTING_EXIT and early_stop.stopped_early()
+
+
+def test_a_sigterm_taken_but_lost_is_sent_to_the_handler_that_takes_over(early_handler: None) -> None:
+    """A SIGTERM the start's handler took whose exception never reached ``stopped_cleanly`` (dropped where no hook hears
+    of it) goes to the command's own handler once it is set (``handed_over``); none is sent otherwise."""
+    heard: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: heard.append(signum))
+    early_stop.handed_over()
+    _wait_for_the_stop(0.2)
+    assert heard == []
+    early_stop.PROCESS.signalled_early = True
+    early_stop.handed_over()
+    _wait_for_the_stop(0.2)
+    assert heard == [signal.SIGTERM]
+    early_stop.PROCESS.stopping = True  # the early stop was taken: the process is exiting
+    early_stop.handed_over()
+    _wait_for_the_stop(0.2)
+    assert heard == [signal.SIGTERM]
+
+
+def test_faust_setting_its_handler_takes_over_a_lost_sigterm(early_handler: None) -> None:
+    """``bus.app.arm_stop_deadline``: once faust's worker sets its signal handlers, a SIGTERM lost while it started is
+    sent to them (``early_stop.handed_over``)."""
+    from types import SimpleNamespace
+
+    from bus.app import arm_stop_deadline
+
+    heard: list[int] = []
+    worker = SimpleNamespace(
+        _schedule_shutdown=lambda signum: None,
+        install_signal_handlers=lambda: signal.signal(signal.SIGTERM, lambda signum, frame: heard.append(signum)))
+    arm_stop_deadline(worker, SimpleNamespace(crash=None, consumer=None))  # type: ignore[arg-type]
+    early_stop.PROCESS.signalled_early = True
+    worker.install_signal_handlers()
+    _wait_for_the_stop(0.2)
+    assert heard == [signal.SIGTERM]
+
+
+CHURN = """
+import sys, time
+from bus import early_stop
+
+class Collected:
+    def __del__(self):  # most of the time goes here: where a handler's exception is dropped
+        began = time.monotonic()
+        while time.monotonic() - began < 0.005:
+            pass
+
+with early_stop.stopped_cleanly():
+    early_stop.install()
+    print("started", flush=True)
+    while True:
+        Collected()
+"""
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.05, 0.13, 0.3, 0.55, 0.8])
+def test_a_start_sent_sigterm_at_any_moment_never_runs_on(tmp_path: Path, after_s: float) -> None:
+    """A start that spends its time in ``__del__`` (where Python drops a handler's exception), sent SIGTERM at
+    several moments: it always stops, with the line and status 0, and no "Exception ignored" traceback."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    started = subprocess.Popen([sys.executable, "-c", CHURN], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert started.stdout is not None and started.stdout.readline() == "started\n"
+        time.sleep(after_s)
+        started.send_signal(signal.SIGTERM)
+        _, err = started.communicate(timeout=30)
+    finally:
+        if started.poll() is None:
+            started.kill()
+    assert started.returncode == 0, err[-3000:]
+    assert early_stop.STOPPED_WHILE_STARTING in err and "Exception ignored" not in err, err[-3000:]

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -201,7 +203,8 @@ async def test_a_crash_of_the_app_starts_the_stop_deadline_with_the_crash_status
         crashed.append(reason)
 
     app = SimpleNamespace(crash=crash, consumer=None)
-    bus_app.arm_stop_deadline(SimpleNamespace(_schedule_shutdown=lambda signum: None), app)  # type: ignore[arg-type]
+    worker = SimpleNamespace(_schedule_shutdown=lambda signum: None, install_signal_handlers=lambda: None)
+    bus_app.arm_stop_deadline(worker, app)  # type: ignore[arg-type]
     error = RuntimeError("boom")
     try:
         await app.crash(error)
@@ -210,3 +213,40 @@ async def test_a_crash_of_the_app_starts_the_stop_deadline_with_the_crash_status
         assert exits == [1]
     finally:
         deadline.disarm()
+
+
+LINGERS = """
+import json, sys, time
+from bus import shutdown
+
+class Slow:  # torn down in Python's own exit, after the deadline's timer thread can run
+    def __del__(self, sleep=time.sleep):
+        sleep(8)
+
+json.kept = Slow()
+shutdown.install(1.0)
+with shutdown.exit_at_once_once_stopping():
+    shutdown.arm()
+    print("stopped", flush=True)
+    raise SystemExit(STATUS)
+"""
+
+
+@pytest.mark.parametrize("status", [0, 3])
+def test_a_stopped_process_ends_after_its_last_line_not_after_python_s_own_exit(status: int) -> None:
+    """A user: a kpis worker whose stop finished (its line written) lingered 72 s in its exit, past the 40 s deadline,
+    and exited 0: the deadline's timer cannot fire while Python finalizes. A process whose stop began ends at once
+    after its last line, with its status."""
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", LINGERS.replace("STATUS", str(status))], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert (done.returncode, done.stdout) == (status, "stopped\n"), done.stderr[-2000:]
+    assert time.monotonic() - began < 6, done.stderr[-2000:]
+
+
+def test_a_process_that_did_not_stop_exits_as_python_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No stop began (a one-shot command, a test): its exit is Python's own, ``SystemExit`` passes."""
+    monkeypatch.setattr(shutdown, "_process_deadline", None)
+    with pytest.raises(SystemExit) as exit_, shutdown.exit_at_once_once_stopping():
+        raise SystemExit(5)
+    assert exit_.value.code == 5

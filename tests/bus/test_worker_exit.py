@@ -149,3 +149,24 @@ def test_a_worker_that_did_not_stop_cleanly_has_no_stopped_line(monkeypatch: pyt
         raise SystemExit(1)
     assert ended.value.code == worker_exit.WORKER_CRASHED_EXIT
     assert worker_exit.STOPPED not in capsys.readouterr().err
+
+
+def test_a_clean_stops_line_is_the_last_one_after_faust_s_held_back_repeats(capsys: pytest.CaptureFixture[str]) -> None:
+    """A user: kpis's ``worker stopped: ...`` was followed by faust's ``[^---Fetcher]: Stopping...`` lines
+    (``repeated``: the repeats held back, written at exit). They are written before it: ``tail -1`` of the log is the
+    stop's line."""
+    import json
+    import logging
+    from types import SimpleNamespace
+
+    from bus import worker_exit
+    from bus.logging import configure_logging
+
+    configure_logging("INFO", json_output=True)
+    for _ in range(4):
+        logging.getLogger("faust.transport.consumer").info("[^---Fetcher]: Stopping...")
+    worker_exit.say_stopped(SimpleNamespace(consumer=None))
+    logging.shutdown()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    assert any(line.get("repeated") for line in lines), lines  # the repeats were held back, as at a real stop
+    assert lines[-1]["event"] == worker_exit.STOPPED, lines
