@@ -5,8 +5,9 @@ faust's main loop picks the partitions to commit against the assignment it sees
 to its consumer thread, which keeps only those still assigned there (``AIOKafkaConsumerThread._commit``,
 faust-streaming 0.15). A rebalance in between (a session that expired while the process was starved of CPU, a
 member that joined) can leave none, and faust passes the empty map to aiokafka anyway: ``AIOKafkaConsumer.commit``
-raises ``IllegalStateError`` ("No partitions assigned", while the group is re-joining) or ``ValueError({})``, and
-faust answers any such error with ``crash``: the worker exits 1 (``bus.worker_exit``) although nothing was wrong.
+raises ``ValueError({})`` (or ``IllegalStateError``, "No partitions assigned", for a subscription not assigned
+yet), and faust answers any such error with ``crash``: the worker exits 1 (``bus.worker_exit``) although nothing
+was wrong.
 
 ``install`` makes the thread's commit return ``False`` (not committed) when none of the offsets is assigned to it
 any more. Nothing is lost: those partitions' new owner reads on from their committed offsets (at-least-once; the
