@@ -3,7 +3,7 @@
 CI once saw ``omnibus identity run`` exit 1 while 50 counter agents starved 2 cores: its session expired, and a
 commit the main loop had prepared reached the consumer thread after the rebalance had taken every partition it
 named (``bus.commit_assigned``). Here the starvation is ``SIGSTOP`` for longer than the session timeout
-(``bus.takeover.SESSION_TIMEOUT_S``: its partitions move to the other worker), then ``SIGCONT``, three times
+(``bus.takeover.SESSION_TIMEOUT_S``: its partitions move to the other worker), then ``SIGCONT``, twice (each worker once)
 while events flow, one of two workers at a time: both must still run, every event must be processed (``omnibus
 verify``: nothing lost, nothing conflicting) and the group must have committed to the end of its inputs.
 """
@@ -70,7 +70,7 @@ def identity_env(settings: IdentitySettings) -> dict[str, str]:
 
 
 @pytest.mark.timeout(480)
-async def test_identity_workers_stopped_past_their_session_three_times_rejoin_and_lose_nothing(
+async def test_identity_workers_stopped_past_their_session_rejoin_and_lose_nothing(
     bootstrap_servers: str, tmp_path: Path
 ) -> None:
     items = workload(size=600, universe=150, seed=70)
