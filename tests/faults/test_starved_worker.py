@@ -1,11 +1,11 @@
-"""crash70: an identity worker starved of CPU past its session timeout rejoins its group and goes on.
+"""An identity worker starved of CPU past its session timeout rejoins its group and goes on.
 
-CI once saw ``omnibus identity run`` exit 1 while 50 counter agents starved 2 cores: its session expired, and a
-commit the main loop had prepared reached the consumer thread after the rebalance had taken every partition it
-named (``bus.commit_assigned``). Here the starvation is ``SIGSTOP`` for longer than the session timeout
-(``bus.takeover.SESSION_TIMEOUT_S``: its partitions move to the other worker), then ``SIGCONT``, twice (each worker once)
-while events flow, one of two workers at a time: both must still run, every event must be processed (``omnibus
-verify``: nothing lost, nothing conflicting) and the group must have committed to the end of its inputs.
+CI once saw ``omnibus identity run`` exit 1 while 50 counter agents starved 2 cores (its crash line was cut from the
+report). One way a starved worker exits 1: a commit the main loop had prepared reaches the consumer thread after a
+rebalance took every partition it named (``bus.commit_assigned``). Here the starvation is ``SIGSTOP`` for longer
+than the session timeout (``bus.takeover.SESSION_TIMEOUT_S``: its partitions move to the other worker), then
+``SIGCONT``, once for each of two workers while events flow: both must still run, every event must be processed
+(``omnibus verify``: nothing lost, nothing conflicting) and the group must have committed to the end of its inputs.
 """
 
 from __future__ import annotations
