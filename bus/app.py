@@ -81,7 +81,7 @@ def create_app(
     fetch_wait.install()  # a fetch waits at most 500 ms (faust: 1.5 s, twice at every rebalance's end)
     fetch_active.install()  # a fetch returns only partitions faust hands on: no record skipped at a start (fetch47)
     changelog_first.install()  # never commit an offset before the state changes it caused are in the changelog
-    commit_assigned.install()  # a commit whose partitions all moved in a rebalance is dropped, not a crash (crash70)
+    commit_assigned.install()  # a commit whose partitions all moved in a rebalance is dropped, not a crash
     # a changelog faust creates is in the broker's metadata before its consumer subscribes; a broker lost meanwhile
     # is waited for (producer.give_up_after_s)
     declared_topics.install(settings.producer.give_up_after_s)

@@ -1,4 +1,4 @@
-"""A commit whose partitions all moved during a rebalance is dropped, not a crash of the worker (crash70).
+"""A commit whose partitions all moved during a rebalance is dropped, not a crash of the worker.
 
 faust's main loop picks the partitions to commit against the assignment it sees
 (``Consumer._commit_offsets``), flushes the producer (twice here: ``bus.changelog_first``), then hands the offsets
