@@ -208,6 +208,9 @@ def linked_in(state: CustomerState, pair: Iterable[str], own: Iterable[str], the
         kept = state.came_with
         for other in side:
             kept = remember(kept, _came_in(other, key), MAX_CAME_WITH)
+        for other in pair:
+            if other != key:
+                kept = remember(kept, _partner(other, key), MAX_CAME_WITH)
         state.came_with = kept
         return
 
@@ -220,6 +223,43 @@ def came_in(state: CustomerState, key: str) -> list[str]:
     if not kept:
         return []
     return sorted(other for other in state.members if recalls(kept, _came_in(other, key)))
+
+
+def came_through(state: CustomerState, key: str) -> list[str]:
+    """The members through which a pair proposal of member ``key`` linked the claimant's side in (``linked_in``:
+    ``key`` the pair's member on that side), sorted."""
+    kept = state.came_with
+    if not kept:
+        return []
+    return sorted(other for other in state.members if other != key and recalls(kept, _partner(key, other)))
+
+
+def merged_in(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], own: Iterable[str],
+              theirs: Iterable[str]) -> None:
+    """An event without a user id that carried ``ids`` merged two customers here (``customer_merge.on_offer``, not a
+    proposal): ``own`` this root's members before it, ``theirs`` the loser's. Each side's members are noted as merged
+    in through each member of the other side the event carried (``merged_through`` reads it when a claim takes one)."""
+    ids = list(ids)
+    if any(policy.limit(kind_of(key)) == 1 for key in ids):
+        return
+    members, own, theirs = state.members, list(own), list(theirs)
+    kept = state.came_with
+    for side, other_side in ((own, theirs), (theirs, own)):
+        for key in [key for key in ids if key in other_side and key in members]:
+            for other in side:
+                if other in members:
+                    kept = remember(kept, _merged_in(other, key), MAX_CAME_WITH)
+    state.came_with = kept
+
+
+def merged_through(state: CustomerState, key: str) -> list[str]:
+    """The members an event without a user id merged in through member ``key`` alone (``merged_in``: not also through
+    another member still here), sorted."""
+    kept, members = state.came_with, state.members
+    if not kept:
+        return []
+    return sorted(other for other in members if recalls(kept, _merged_in(other, key)) and not any(
+        recalls(kept, _merged_in(other, through)) for through in members if through not in (key, other)))
 
 
 def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None) -> None:
@@ -399,6 +439,14 @@ def _proposed(key: str) -> str:
 
 def _came_in(member_key: str, key: str) -> str:
     return f"{member_key}|came-in|{key}"
+
+
+def _partner(member_key: str, key: str) -> str:
+    return f"{member_key}|proposed-with|{key}"
+
+
+def _merged_in(member_key: str, key: str) -> str:
+    return f"{member_key}|merged-in|{key}"
 
 
 def _given(key: str) -> str:

@@ -263,12 +263,15 @@ def on_give(ctx: Node, message: Give) -> None:
     for other in came_with.met_through(ctx.policy, state, key, member_rank(value)):
         weigh_again.propose(ctx, f"{message.token}~{other}", message.channel, [key, other])
     # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
+    # What a later event without a user id merged in through it alone leaves, and the pair is proposed again.
+    weigh_again.merged_away(ctx, key, message.event_id, message.channel)
     for other in came_with.carried_with(state, key, member_rank(value)):
         came_with.proposed(state, other)
         weigh_again.propose(ctx, f"{message.token}~carried~{other}", message.channel, [key, other],
                             weigh_again.CARRIED_PREFIX)
     # ... and a pair proposed so that linked members here through it: in time order that event met it at the claimant.
     weigh_again.unlinked(ctx, key, message.event_id, message.channel)
+    weigh_again.partner_claimed(ctx, key, message.event_id, message.channel)  # ... or of the claimant's side
     # ... and one beside a later login that brought it with an anonymous id met the claimant unweighed (late_join.py).
     for other in late_join.given(ctx, key, message.rank)[:1]:
         late = late_join.late_saga(f"{message.token}~{other}", message.channel, [key, other])

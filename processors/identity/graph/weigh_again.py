@@ -365,6 +365,44 @@ def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
         _unlink(ctx, key, leaving, message_event_id, channel, reason)
 
 
+def partner_claimed(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
+    """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``), ``key`` being of the
+    claimant's side of a pair proposal that merged here (``came_with.came_through``): in time order the later event
+    that carried the pair met ``key`` on that earlier event's customer, not on the proposal's claimant. The claimant's
+    members still here leave for a customer of their own, and the pair is proposed again, to meet ``key`` where it went
+    (bench draw 2434's cut: ``{x1, e0}`` t1, ``{x2, u-1, e0}`` t2, ``{x0, e0}`` t3 and t6 arriving t3, t6, t2, t1:
+    t2's claim of ``e0`` proposed it with ``x0`` again and merged ``{x0}`` into ``{x2, u-1, e0}``; t1's claim of
+    ``e0`` then left ``x0`` with ``u-1``, where in time order t3 joined ``x0`` to ``{x1, e0}``)."""
+    state = ctx.state
+    for giver in came_with.came_through(state, key):
+        leaving = came_with.came_in(state, giver)
+        if leaving and len(leaving) < len(state.members):
+            reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as then"
+            _unlink(ctx, giver, leaving, message_event_id, channel, reason)
+        came_with.proposed(state, giver)
+        propose(ctx, f"{message_event_id}~carried~{key}~{giver}", channel, [key, giver], CARRIED_PREFIX)
+        return
+
+
+def merged_away(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
+    """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``): the members an event
+    without a user id merged in through ``key`` alone (``came_with.merged_through``) leave for a customer of their
+    own, and the pair is proposed again (before ``came_with.carried_with`` is read: the leaving members are none of
+its pairs then). In time order that event, ranked
+    after the claimant's (else it ranked first on ``key``), met ``key`` on the claimant's customer and linked nothing
+    to this one (bench draw 2434's cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1, ``{x0, e0}`` t2 and t3 arriving t1,
+    t2, t3, t0: t2's join was a review beside ``u-1``, t3's offer merged ``{x0}`` into ``{x2, u-1, e0}``; t0's claim
+    of ``e0`` then left ``x0`` with ``u-1``, where in time order t2 joined ``x0`` to ``{x1, e0}``)."""
+    state = ctx.state
+    leaving = came_with.merged_through(state, key)
+    if not leaving or len(leaving) == len(state.members):
+        return
+    reason = "an event merged these through an identifier an earlier event claimed: apart as in time order"
+    _unlink(ctx, key, leaving, message_event_id, channel, reason)
+    partner = ctx.policy.plan_order(leaving)[0]
+    propose(ctx, f"{message_event_id}~merged~{key}~{partner}", channel, [key, partner], CARRIED_PREFIX)
+
+
 def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
     """The event of ``saga`` joins this customer through members ``through`` (``customer_join.on_join``: its linking
     identifiers). Where a pair proposal through one of them linked members in (``came_with.came_in``) and the event
