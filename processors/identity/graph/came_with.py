@@ -68,6 +68,7 @@ from processors.identity.graph.state import CustomerState
 from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
 
 MAX_CAME_WITH = 8  # (member, other) pairs a root keeps, the latest: an older one lets nothing follow
+MAX_MERGED_IN = 8  # merged-in members a root keeps (``merged_in``), the latest: a side not whole is not read
 
 
 def note(policy: LinkPolicy, state: CustomerState, saga: Saga, keys: Iterable[str]) -> None:
@@ -238,34 +239,44 @@ def merged_in(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], own:
               theirs: Iterable[str]) -> None:
     """An event without a user id that carried ``ids`` merged two customers here (``customer_merge.on_offer``, not a
     proposal): ``own`` this root's members before it, ``theirs`` the loser's. Each side's members are noted as merged
-    in through each member of the other side the event carried (``merged_through`` reads it when a claim takes one)."""
+    in through each member of the other side the event carried, and the side's size (``merged_through`` reads it when
+    a claim takes one, only while every member is still recalled)."""
     ids = list(ids)
     if any(policy.limit(kind_of(key)) == 1 for key in ids):
         return
     members, own, theirs = state.members, list(own), list(theirs)
-    kept = state.came_with
+    kept = state.merged_in
     for side, other_side in ((own, theirs), (theirs, own)):
         for key in [key for key in ids if key in other_side and key in members]:
             for other in side:
-                if other in members:
-                    kept = remember(kept, _merged_in(other, key), MAX_CAME_WITH)
-    state.came_with = kept
+                kept = remember(kept, _merged_in(other, key), MAX_MERGED_IN)
+            kept = remember(kept, _merged_side(key, len(side)), MAX_MERGED_IN)
+    state.merged_in = kept
 
 
 def merged_through(state: CustomerState, key: str) -> list[str]:
     """The members an event without a user id merged in through member ``key`` alone (``merged_in``: not also through
-    another member still here), sorted."""
-    kept, members = state.came_with, state.members
+    another member still here), sorted; none where the side is not whole here (one left since, or a pair forgotten:
+    the latest ``MAX_MERGED_IN`` are kept)."""
+    kept, members = state.merged_in, state.members
     if not kept:
         return []
-    return sorted(other for other in members if recalls(kept, _merged_in(other, key)) and not any(
-        recalls(kept, _merged_in(other, through)) for through in members if through not in (key, other)))
+    side = [other for other in members if recalls(kept, _merged_in(other, key))]
+    if not side or not recalls(kept, _merged_side(key, len(side))) or any(
+            recalls(kept, _merged_in(other, through)) for other in side for through in members
+            if through not in (key, other)):
+        return []
+    return sorted(side)
 
 
-def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None) -> None:
-    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept; and
-    its carriers' ranks (``Offer.carried_at``), the earlier of two for one pair."""
+def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None,
+          theirs_merged: bytes = b"") -> None:
+    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept; its
+    carriers' ranks (``Offer.carried_at``), the earlier of two for one pair; and its merged-in members
+    (``Offer.merged_in``)."""
     state.came_with = (state.came_with + theirs)[-MAX_CAME_WITH * TOKEN_HASH_BYTES:]
+    if theirs_merged:
+        state.merged_in = (state.merged_in + theirs_merged)[-MAX_MERGED_IN * TOKEN_HASH_BYTES:]
     if theirs_at:
         at = dict(state.carried_at)
         for name, rank in theirs_at.items():
@@ -447,6 +458,10 @@ def _partner(member_key: str, key: str) -> str:
 
 def _merged_in(member_key: str, key: str) -> str:
     return f"{member_key}|merged-in|{key}"
+
+
+def _merged_side(key: str, size: int) -> str:
+    return f"{key}|merged-side|{size}"
 
 
 def _given(key: str) -> str:

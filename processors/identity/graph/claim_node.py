@@ -262,9 +262,10 @@ def on_give(ctx: Node, message: Give) -> None:
     # A later event without a user id that brought it with a member here met both customers: an offer in time order.
     for other in came_with.met_through(ctx.policy, state, key, member_rank(value)):
         weigh_again.propose(ctx, f"{message.token}~{other}", message.channel, [key, other])
+    # What a later user-less event's offer merged in through it alone leaves, its pair proposed again (before the next).
+    weigh_again.merged_away(ctx, key, message.event_id, message.channel,
+                            came_with.following_claim(ctx.policy, state, key, message.rank))
     # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
-    # What a later event without a user id merged in through it alone leaves, and the pair is proposed again.
-    weigh_again.merged_away(ctx, key, message.event_id, message.channel)
     for other in came_with.carried_with(state, key, member_rank(value)):
         came_with.proposed(state, other)
         weigh_again.propose(ctx, f"{message.token}~carried~{other}", message.channel, [key, other],

@@ -82,6 +82,7 @@ def on_link(ctx: Node, message: Link) -> None:
             elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied, logins=state.logins,
             households=state.households, came_with=state.came_with, review_owed=state.review_owed,
             unweighed=state.unweighed, joined=state.joined, carried_at=state.carried_at,
+            merged_in=state.merged_in,
         ))
 
 
@@ -289,7 +290,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
         state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
         state.came_with, state.review_owed, state.unweighed, state.joined = b"", [], [], {}
-        state.carried_at = {}
+        state.carried_at, state.merged_in = {}, b""
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)

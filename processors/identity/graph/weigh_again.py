@@ -362,7 +362,7 @@ def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
     leaving = came_with.came_in(ctx.state, key)
     if leaving and len(leaving) < len(ctx.state.members):
         reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as in time order"
-        _unlink(ctx, key, leaving, message_event_id, channel, reason)
+        _unlink(ctx, key, leaving, message_event_id, channel, reason, "~given")
 
 
 def partner_claimed(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
@@ -378,27 +378,29 @@ def partner_claimed(ctx: Node, key: str, message_event_id: str, channel: str) ->
         leaving = came_with.came_in(state, giver)
         if leaving and len(leaving) < len(state.members):
             reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as then"
-            _unlink(ctx, giver, leaving, message_event_id, channel, reason)
+            _unlink(ctx, giver, leaving, message_event_id, channel, reason, "~partner")
         came_with.proposed(state, giver)
         propose(ctx, f"{message_event_id}~carried~{key}~{giver}", channel, [key, giver], CARRIED_PREFIX)
         return
 
 
-def merged_away(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
-    """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``): the members an event
-    without a user id merged in through ``key`` alone (``came_with.merged_through``) leave for a customer of their
-    own, and the pair is proposed again (before ``came_with.carried_with`` is read: the leaving members are none of
-its pairs then). In time order that event, ranked
-    after the claimant's (else it ranked first on ``key``), met ``key`` on the claimant's customer and linked nothing
-    to this one (bench draw 2434's cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1, ``{x0, e0}`` t2 and t3 arriving t1,
-    t2, t3, t0: t2's join was a review beside ``u-1``, t3's offer merged ``{x0}`` into ``{x2, u-1, e0}``; t0's claim
-    of ``e0`` then left ``x0`` with ``u-1``, where in time order t2 joined ``x0`` to ``{x1, e0}``)."""
+def merged_away(ctx: Node, key: str, message_event_id: str, channel: str, following: Iterable[str]) -> None:
+    """This customer gives member ``key`` to an earlier event's customer (``claim_node.on_give``, before it reads
+    ``came_with.carried_with``): the members an event without a user id merged in through ``key`` alone, by its
+    ``offer`` (``came_with.merged_through``), leave for a customer of their own, and the pair is proposed again, to
+    meet ``key`` where it goes. In time order that event, ranked after the claimant's (else it ranked first on
+    ``key`` and nothing claims it), met ``key`` on the claimant's customer and linked nothing to this one. Not where
+    they and what follows ``key`` (``following``: ``came_with.following_claim``) are this customer. Bench draw 2434's
+    cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1, ``{x0, e0}`` t2 and t3 arriving t1, t2, t3, t0: t2's join was a review
+    beside ``u-1`` and t3's offer merged ``{x0}`` into ``{x2, u-1, e0}`` (+10.28, ``x0`` on both sides); t0's claim of
+    ``e0`` then left ``x0`` with ``u-1``, and the carried pair's proposal linked all five, where in time order t2
+    joined ``x0`` to ``{x1, e0}``."""
     state = ctx.state
     leaving = came_with.merged_through(state, key)
-    if not leaving or len(leaving) == len(state.members):
-        return
+    if not leaving or len({*leaving, *following}) == len(state.members):
+        return  # they are this customer, but for what follows ``key`` (``came_with.following_claim``)
     reason = "an event merged these through an identifier an earlier event claimed: apart as in time order"
-    _unlink(ctx, key, leaving, message_event_id, channel, reason)
+    _unlink(ctx, key, leaving, message_event_id, channel, reason, "~merged")
     partner = ctx.policy.plan_order(leaving)[0]
     propose(ctx, f"{message_event_id}~merged~{key}~{partner}", channel, [key, partner], CARRIED_PREFIX)
 
@@ -416,7 +418,8 @@ def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
     state = ctx.state
     rank, through = saga_rank(saga), [key for key in dict.fromkeys(through) if key in state.members]
     for key in through:
-        leaving = came_with.came_in(state, key)
+        leaving = came_with.came_in(state, key) or (  # an event's own offer: not where this one ranks first on key
+            came_with.merged_through(state, key) if member_rank(state.members[key]) < rank else [])
         if not leaving or len(leaving) == len(state.members) or set(leaving) & set(through):
             continue
         if not rank < came_with.carried_since(state, key, leaving):
@@ -430,11 +433,12 @@ def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
         return
 
 
-def _unlink(ctx: Node, key: str, leaving: list[str], event_id: str, channel: str, reason: str) -> None:
+def _unlink(ctx: Node, key: str, leaving: list[str], event_id: str, channel: str, reason: str, by: str = "") -> None:
     """Members ``leaving`` (some, not all) that a pair proposal linked in through ``key`` leave for a customer of their
-    own, announced as the processor's split under the proposal's rule (``co-observed``)."""
+    own, announced as the processor's split under the proposal's rule (``co-observed``). ``by`` names the rule in the
+    new customer's id: one event may undo through ``key`` at its join and again at its claim."""
     born = min(member_rank(ctx.state.members[other]) for other in leaving) % LATE_BAND >> HASH_BITS
-    new_id = customer_id(born, f"{event_id}~{leaving[0]}~{key}{SEED_SUFFIX}")
+    new_id = customer_id(born, f"{event_id}~{leaving[0]}~{key}{by}{SEED_SUFFIX}")
     split = Split(ctx.key, new_id, tuple(leaving), reason, Lineage(event_id, channel, CO_OBSERVED))
     split_off(ctx, leaving, split, born, apart=False)
 
