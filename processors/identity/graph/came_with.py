@@ -55,6 +55,14 @@ giver holding no user id, a login ranked before the user-less event may still co
 540): the event's rank is kept per pair (``CustomerState.carried_at``, ``carried_since``), and that login's join
 decides the pair again (``weigh_again.joined_before``). Without that undo the proposal was made only at a giver
 holding a user id (order45): bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
+
+Written at an ``offer`` a user-less event's saga made and merged (``merged_in``, ``merged_through``; in
+``CustomerState.merged_in``, not in ``came_with``: its notes pushed out pairs ``displace.at_offer_loser`` reads, and
+bench draw 1464 newly differed): each side came in through the other side's identifiers the event carried. An
+earlier event's claim of such an identifier sends the side merged in through it alone away and proposes the pair
+again (``weigh_again.merged_away``, bench draw 2434's cut), as does a join through it by a login ranked before the
+merging event (``weigh_again.joined_before``, draw 540's cut). A proposal's merge is ``linked_in``'s, and a claim of
+its pair's member on the claimant's side undoes it too (``came_through``, ``weigh_again.partner_claimed``).
 """
 
 from __future__ import annotations

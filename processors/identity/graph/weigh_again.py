@@ -366,8 +366,9 @@ def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
 
 
 def partner_claimed(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
-    """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``), ``key`` being of the
-    claimant's side of a pair proposal that merged here (``came_with.came_through``): in time order the later event
+    """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``), ``key`` being the
+    claimant's member of a pair proposal that merged here (``came_with.came_through``; not any member of the claimant's
+    side: draw 1991's bench order newly differed so): in time order the later event
     that carried the pair met ``key`` on that earlier event's customer, not on the proposal's claimant. The claimant's
     members still here leave for a customer of their own, and the pair is proposed again, to meet ``key`` where it went
     (bench draw 2434's cut: ``{x1, e0}`` t1, ``{x2, u-1, e0}`` t2, ``{x0, e0}`` t3 and t6 arriving t3, t6, t2, t1:
