@@ -250,8 +250,8 @@ def merged_in(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], own:
     in through each member of the other side the event carried, and the side's size (``merged_through`` reads it when
     a claim takes one, only while every member is still recalled)."""
     ids = list(ids)
-    if any(policy.limit(kind_of(key)) == 1 for key in ids):
-        return
+    if any(policy.limit(kind_of(key)) == 1 for key in ids) or not any(kind_of(key) in UNTOLD_KINDS for key in ids):
+        return  # (a browser's: not a call's or a record's, whose identifiers are recycled and shared by households)
     members, own, theirs = state.members, list(own), list(theirs)
     kept = state.merged_in
     for side, other_side in ((own, theirs), (theirs, own)):

@@ -401,9 +401,10 @@ def merged_away(ctx: Node, key: str, message_event_id: str, channel: str, follow
     if not leaving or len({*leaving, *following}) == len(state.members):
         return  # they are this customer, but for what follows ``key`` (``came_with.following_claim``)
     reason = "an event merged these through an identifier an earlier event claimed: apart as in time order"
+    partners = [other for other in ctx.policy.plan_order(leaving) if came_with.carried_since(state, key, [other])]
     _unlink(ctx, key, leaving, message_event_id, channel, reason, "~merged")
-    partner = ctx.policy.plan_order(leaving)[0]
-    propose(ctx, f"{message_event_id}~merged~{key}~{partner}", channel, [key, partner], CARRIED_PREFIX)
+    for partner in partners[:1]:  # a pair an event met here together, both ranked before it (came_with.carried)
+        propose(ctx, f"{message_event_id}~merged~{key}~{partner}", channel, [key, partner], CARRIED_PREFIX)
 
 
 def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
