@@ -56,11 +56,12 @@ giver holding no user id, a login ranked before the user-less event may still co
 decides the pair again (``weigh_again.joined_before``). Without that undo the proposal was made only at a giver
 holding a user id (order45): bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
 
-Written at an ``offer`` a user-less event's saga made and merged (``merged_in``, ``merged_through``; in
-``CustomerState.merged_in``, not in ``came_with``: its notes pushed out pairs ``displace.at_offer_loser`` reads, and
-bench draw 1464 newly differed): each side came in through the other side's identifiers the event carried. An
-earlier event's claim of such an identifier sends the side merged in through it alone away and proposes the pair
-again (``weigh_again.merged_away``, bench draw 2434's cut), as does a join through it by a login ranked before the
+Written at an ``offer`` a browser's event (an anonymous id, no user id: not a call's, whose numbers households share
+and recycling moves) made and merged (``merged_in``, ``merged_through``; in ``CustomerState.merged_in``, not in
+``came_with``: its notes pushed out pairs ``displace.at_offer_loser`` reads, and bench draw 1464 newly differed): each
+side came in through the other side's identifiers the event carried. An earlier event's claim of such an identifier
+sends the side merged in through it alone away, and proposes the pair again where ``carried`` noted it
+(``weigh_again.merged_away``, bench draw 2434's cut), as does a join through it by a login ranked before the
 merging event (``weigh_again.joined_before``, draw 540's cut). A proposal's merge is ``linked_in``'s, and a claim of
 its pair's member on the claimant's side undoes it too (``came_through``, ``weigh_again.partner_claimed``).
 """

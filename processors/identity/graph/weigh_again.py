@@ -387,15 +387,16 @@ def partner_claimed(ctx: Node, key: str, message_event_id: str, channel: str) ->
 
 def merged_away(ctx: Node, key: str, message_event_id: str, channel: str, following: Iterable[str]) -> None:
     """This customer gives member ``key`` to an earlier event's customer (``claim_node.on_give``, before it reads
-    ``came_with.carried_with``): the members an event without a user id merged in through ``key`` alone, by its
-    ``offer`` (``came_with.merged_through``), leave for a customer of their own, and the pair is proposed again, to
-    meet ``key`` where it goes. In time order that event, ranked after the claimant's (else it ranked first on
-    ``key`` and nothing claims it), met ``key`` on the claimant's customer and linked nothing to this one. Not where
-    they and what follows ``key`` (``following``: ``came_with.following_claim``) are this customer. Bench draw 2434's
-    cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1, ``{x0, e0}`` t2 and t3 arriving t1, t2, t3, t0: t2's join was a review
-    beside ``u-1`` and t3's offer merged ``{x0}`` into ``{x2, u-1, e0}`` (+10.28, ``x0`` on both sides); t0's claim of
-    ``e0`` then left ``x0`` with ``u-1``, and the carried pair's proposal linked all five, where in time order t2
-    joined ``x0`` to ``{x1, e0}``."""
+    ``came_with.carried_with``): the members a browser's event merged in through ``key`` alone, by its ``offer``
+    (``came_with.merged_through``), leave for a customer of their own. In time order that event, ranked after the
+    claimant's (else it ranked first on ``key`` and nothing claims it), met ``key`` on the claimant's customer and
+    linked nothing to this one. Where an event met the pair here, both ranked before it (``came_with.carried``), the
+    pair is proposed again, to meet ``key`` where it goes; else the merging event brought one of them, and time order
+    weighed its offer (draw 905's cut: a review). Not where they and what follows ``key`` (``following``:
+    ``came_with.following_claim``) are this customer. Bench draw 2434's cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1,
+    ``{x0, e0}`` t2 and t3 arriving t1, t2, t3, t0: t2's join was a review beside ``u-1`` and t3's offer merged
+    ``{x0}`` into ``{x2, u-1, e0}`` (+10.28, ``x0`` on both sides); t0's claim of ``e0`` then left ``x0`` with
+    ``u-1``, and the carried pair's proposal linked all five, where in time order t2 joined ``x0`` to ``{x1, e0}``."""
     state = ctx.state
     leaving = came_with.merged_through(state, key)
     if not leaving or len({*leaving, *following}) == len(state.members):
