@@ -275,9 +275,11 @@ def on_give(ctx: Node, message: Give) -> None:
     # A later event without a user id that brought it with a member here met both customers: an offer in time order.
     for other in came_with.met_through(ctx.policy, state, key, member_rank(value)):
         weigh_again.propose(ctx, f"{message.token}~{other}", message.channel, [key, other])
-    # What a later user-less event's offer merged in through it alone leaves, its pair proposed again (before the next).
-    weigh_again.merged_away(ctx, key, message.event_id, message.channel,
-                            came_with.following_claim(ctx.policy, state, key, message.rank))
+    # What a later user-less event's offer merged in through it alone leaves, its pair proposed again (before the next);
+    # not where a login's rank takes a browser alone (the merging event ranked before the login: browser_login.py).
+    if not message.login:
+        weigh_again.merged_away(ctx, key, message.event_id, message.channel,
+                                came_with.following_claim(ctx.policy, state, key, message.rank))
     # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
     for other in came_with.carried_with(state, key, member_rank(value)):
         came_with.proposed(state, other)
