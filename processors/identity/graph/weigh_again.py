@@ -396,7 +396,10 @@ def merged_away(ctx: Node, key: str, message_event_id: str, channel: str, follow
     ``came_with.following_claim``) are this customer. Bench draw 2434's cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1,
     ``{x0, e0}`` t2 and t3 arriving t1, t2, t3, t0: t2's join was a review beside ``u-1`` and t3's offer merged
     ``{x0}`` into ``{x2, u-1, e0}`` (+10.28, ``x0`` on both sides); t0's claim of ``e0`` then left ``x0`` with
-    ``u-1``, and the carried pair's proposal linked all five, where in time order t2 joined ``x0`` to ``{x1, e0}``."""
+    ``u-1``, and the carried pair's proposal linked all five, where in time order t2 joined ``x0`` to ``{x1, e0}``.
+    Not called where a login's rank takes a browser alone (``Give.login``, ``browser_login.goes_alone``): the merging
+    event ranked before that login, and time order merged it too (S4 of ``test_household_scenes.py``: Ben's login
+    took ``B`` and ``merged_away`` sent Anna's ``{A, fam}`` away from her user id)."""
     state = ctx.state
     leaving = came_with.merged_through(state, key)
     if not leaving or len({*leaving, *following}) == len(state.members):
