@@ -55,6 +55,15 @@ giver holding no user id, a login ranked before the user-less event may still co
 540): the event's rank is kept per pair (``CustomerState.carried_at``, ``carried_since``), and that login's join
 decides the pair again (``weigh_again.joined_before``). Without that undo the proposal was made only at a giver
 holding a user id (order45): bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
+
+Written at an ``offer`` a browser's event (an anonymous id, no user id: not a call's, whose numbers households share
+and recycling moves) made and merged (``merged_in``, ``merged_through``; in ``CustomerState.merged_in``, not in
+``came_with``: its notes pushed out pairs ``displace.at_offer_loser`` reads, and bench draw 1464 newly differed): each
+side came in through the other side's identifiers the event carried. An earlier event's claim of such an identifier
+sends the side merged in through it alone away, and proposes the pair again where ``carried`` noted it
+(``weigh_again.merged_away``, bench draw 2434's cut), as does a join through it by a login ranked before the
+merging event (``weigh_again.joined_before``, draw 540's cut). A proposal's merge is ``linked_in``'s, and a claim of
+its pair's member on the claimant's side undoes it too (``came_through``, ``weigh_again.partner_claimed``).
 """
 
 from __future__ import annotations
@@ -68,6 +77,7 @@ from processors.identity.graph.state import CustomerState
 from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
 
 MAX_CAME_WITH = 8  # (member, other) pairs a root keeps, the latest: an older one lets nothing follow
+MAX_MERGED_IN = 8  # merged-in members a root keeps (``merged_in``), the latest: a side not whole is not read
 
 
 def note(policy: LinkPolicy, state: CustomerState, saga: Saga, keys: Iterable[str]) -> None:
@@ -208,6 +218,9 @@ def linked_in(state: CustomerState, pair: Iterable[str], own: Iterable[str], the
         kept = state.came_with
         for other in side:
             kept = remember(kept, _came_in(other, key), MAX_CAME_WITH)
+        for other in pair:
+            if other != key:
+                kept = remember(kept, _partner(other, key), MAX_CAME_WITH)
         state.came_with = kept
         return
 
@@ -222,10 +235,57 @@ def came_in(state: CustomerState, key: str) -> list[str]:
     return sorted(other for other in state.members if recalls(kept, _came_in(other, key)))
 
 
-def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None) -> None:
-    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept; and
-    its carriers' ranks (``Offer.carried_at``), the earlier of two for one pair."""
+def came_through(state: CustomerState, key: str) -> list[str]:
+    """The members through which a pair proposal of member ``key`` linked the claimant's side in (``linked_in``:
+    ``key`` the pair's member on that side), sorted."""
+    kept = state.came_with
+    if not kept:
+        return []
+    return sorted(other for other in state.members if other != key and recalls(kept, _partner(key, other)))
+
+
+def merged_in(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], own: Iterable[str],
+              theirs: Iterable[str]) -> None:
+    """An event without a user id that carried ``ids`` merged two customers here (``customer_merge.on_offer``, not a
+    proposal): ``own`` this root's members before it, ``theirs`` the loser's. Each side's members are noted as merged
+    in through each member of the other side the event carried, and the side's size (``merged_through`` reads it when
+    a claim takes one, only while every member is still recalled)."""
+    ids = list(ids)
+    if any(policy.limit(kind_of(key)) == 1 for key in ids) or not any(kind_of(key) in UNTOLD_KINDS for key in ids):
+        return  # (a browser's: not a call's or a record's, whose identifiers are recycled and shared by households)
+    members, own, theirs = state.members, list(own), list(theirs)
+    kept = state.merged_in
+    for side, other_side in ((own, theirs), (theirs, own)):
+        for key in [key for key in ids if key in other_side and key in members]:
+            for other in side:
+                kept = remember(kept, _merged_in(other, key), MAX_MERGED_IN)
+            kept = remember(kept, _merged_side(key, len(side)), MAX_MERGED_IN)
+    state.merged_in = kept
+
+
+def merged_through(state: CustomerState, key: str) -> list[str]:
+    """The members an event without a user id merged in through member ``key`` alone (``merged_in``: not also through
+    another member still here), sorted; none where the side is not whole here (one left since, or a pair forgotten:
+    the latest ``MAX_MERGED_IN`` are kept)."""
+    kept, members = state.merged_in, state.members
+    if not kept:
+        return []
+    side = [other for other in members if recalls(kept, _merged_in(other, key))]
+    if not side or not recalls(kept, _merged_side(key, len(side))) or any(
+            recalls(kept, _merged_in(other, through)) for other in side for through in members
+            if through not in (key, other)):
+        return []
+    return sorted(side)
+
+
+def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None,
+          theirs_merged: bytes = b"") -> None:
+    """A merged-in customer's pairs (``Offer.came_with``) join the survivor's, the latest ``MAX_CAME_WITH`` kept; its
+    carriers' ranks (``Offer.carried_at``), the earlier of two for one pair; and its merged-in members
+    (``Offer.merged_in``)."""
     state.came_with = (state.came_with + theirs)[-MAX_CAME_WITH * TOKEN_HASH_BYTES:]
+    if theirs_merged:
+        state.merged_in = (state.merged_in + theirs_merged)[-MAX_MERGED_IN * TOKEN_HASH_BYTES:]
     if theirs_at:
         at = dict(state.carried_at)
         for name, rank in theirs_at.items():
@@ -399,6 +459,18 @@ def _proposed(key: str) -> str:
 
 def _came_in(member_key: str, key: str) -> str:
     return f"{member_key}|came-in|{key}"
+
+
+def _partner(member_key: str, key: str) -> str:
+    return f"{member_key}|proposed-with|{key}"
+
+
+def _merged_in(member_key: str, key: str) -> str:
+    return f"{member_key}|merged-in|{key}"
+
+
+def _merged_side(key: str, size: int) -> str:
+    return f"{key}|merged-side|{size}"
 
 
 def _given(key: str) -> str:

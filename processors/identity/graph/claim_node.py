@@ -275,6 +275,11 @@ def on_give(ctx: Node, message: Give) -> None:
     # A later event without a user id that brought it with a member here met both customers: an offer in time order.
     for other in came_with.met_through(ctx.policy, state, key, member_rank(value)):
         weigh_again.propose(ctx, f"{message.token}~{other}", message.channel, [key, other])
+    # What a later user-less event's offer merged in through it alone leaves, its pair proposed again (before the next);
+    # not where a login's rank takes a browser alone (the merging event ranked before the login: browser_login.py).
+    if not message.login:
+        weigh_again.merged_away(ctx, key, message.event_id, message.channel,
+                                came_with.following_claim(ctx.policy, state, key, message.rank))
     # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
     for other in came_with.carried_with(state, key, member_rank(value)):
         came_with.proposed(state, other)
@@ -282,6 +287,7 @@ def on_give(ctx: Node, message: Give) -> None:
                             weigh_again.CARRIED_PREFIX)
     # ... and a pair proposed so that linked members here through it: in time order that event met it at the claimant.
     weigh_again.unlinked(ctx, key, message.event_id, message.channel)
+    weigh_again.partner_claimed(ctx, key, message.event_id, message.channel)  # ... or of the claimant's side
     # ... and one beside a later login that brought it with an anonymous id met the claimant unweighed (late_join.py).
     for other in late_join.given(ctx, key, message.rank)[:1]:
         late = late_join.late_saga(f"{message.token}~{other}", message.channel, [key, other])

@@ -82,6 +82,7 @@ def on_link(ctx: Node, message: Link) -> None:
             elsewhere_with=state.elsewhere_with, ranks_applied=state.ranks_applied, logins=state.logins,
             households=state.households, came_with=state.came_with, review_owed=state.review_owed,
             unweighed=state.unweighed, joined=state.joined, carried_at=state.carried_at,
+            merged_in=state.merged_in,
         ))
 
 
@@ -211,6 +212,8 @@ def on_offer(ctx: Node, message: Offer) -> None:
         _alias_applied(ctx, saga, message)
         if saga.event_id.startswith(weigh_again.CARRIED_PREFIX):  # which side the pair linked in (came_with.py)
             came_with.linked_in(state, saga.lookup_only, own_members, message.members, message.came_with)
+        elif not saga.proposal:  # the two sides met through the event's identifiers (came_with.merged_in)
+            came_with.merged_in(ctx.policy, state, saga.ids, own_members, message.members)
         weigh_again.aliased(ctx, saga)  # an alias's late link settles the kept events it links again
         weigh_again.again(ctx)  # the two sides' members together may show that time order weighed an event
     if apart and (side := own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:
@@ -287,7 +290,7 @@ def on_offer_result(ctx: Node, message: OfferResult) -> None:
         state.members, state.do_not_merge, state.aliases, state.traits, state.shared = {}, [], [], None, []
         state.rejected, state.split_off, state.refusals, state.logins, state.households = [], {}, b"", {}, []
         state.came_with, state.review_owed, state.unweighed, state.joined = b"", [], [], {}
-        state.carried_at = {}
+        state.carried_at, state.merged_in = {}, b""
         split_contacts.keep(ctx, [])
         ctx.store.put_profile(ctx.key, None)
     elif message.do_not_merge:  # only a rejected review answers with it (on_offer)

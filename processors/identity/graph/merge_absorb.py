@@ -62,7 +62,7 @@ def absorb(ctx: Node, message: Offer, saga: Saga, current: str, *, giving: Mappi
     elsewhere.merge(state, message.elsewhere, message.elsewhere_with)  # a later split reads whose they were
     logins.merge(state, message.logins, message.households)
     logins.note(state, login_keys, message.members, own_members)
-    came_with.merge(state, message.came_with, message.carried_at)
+    came_with.merge(state, message.came_with, message.carried_at, message.merged_in)
     joined.merged(ctx.policy, state, own_members, moved, saga.ids, saga_rank(saga), message.joined)  # (joined.py)
     state.review_owed = sorted({*state.review_owed, *message.review_owed})
     # Decided again below (customer_merge.on_offer) with the loser's members.

@@ -265,6 +265,12 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # ``came_with.MAX_CAME_WITH`` pairs. Read where a pair proposal through them merged and an event ranked before
     # that one joins later (``weigh_again.joined_before``). Moves with ``Offer.carried_at``.
     carried_at: dict[str, int] = {}
+    # Members a user-less event's offer merged in (``came_with.merged_in``): 6-byte hashes (``context.remember``) of
+    # ``member|merged-in|key`` for each member of one side and each identifier of the other side the event carried,
+    # and of each side's size, the latest ``came_with.MAX_MERGED_IN``. Read where a claim takes ``key``
+    # (``weigh_again.merged_away``) or a login ranked before that event joins through it
+    # (``weigh_again.joined_before``). Moves with ``Offer.merged_in``.
+    merged_in: bytes = b""
     # Events kept apart from another customer while none of their identifiers here ranked before them, the latest
     # ``kept_side.MAX_KEPT``: the pair is linked again once an earlier event gives one of them a rank before the
     # event's here (``kept_side.py``). Not moved at a merge.

@@ -362,7 +362,53 @@ def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
     leaving = came_with.came_in(ctx.state, key)
     if leaving and len(leaving) < len(ctx.state.members):
         reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as in time order"
-        _unlink(ctx, key, leaving, message_event_id, channel, reason)
+        _unlink(ctx, key, leaving, message_event_id, channel, reason, "~given")
+
+
+def partner_claimed(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
+    """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``), ``key`` being the
+    claimant's member of a pair proposal that merged here (``came_with.came_through``; not any member of the claimant's
+    side: draw 1991's bench order newly differed so): in time order the later event
+    that carried the pair met ``key`` on that earlier event's customer, not on the proposal's claimant. The claimant's
+    members still here leave for a customer of their own, and the pair is proposed again, to meet ``key`` where it went
+    (bench draw 2434's cut: ``{x1, e0}`` t1, ``{x2, u-1, e0}`` t2, ``{x0, e0}`` t3 and t6 arriving t3, t6, t2, t1:
+    t2's claim of ``e0`` proposed it with ``x0`` again and merged ``{x0}`` into ``{x2, u-1, e0}``; t1's claim of
+    ``e0`` then left ``x0`` with ``u-1``, where in time order t3 joined ``x0`` to ``{x1, e0}``)."""
+    state = ctx.state
+    for giver in came_with.came_through(state, key):
+        leaving = came_with.came_in(state, giver)
+        if leaving and len(leaving) < len(state.members):
+            reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as then"
+            _unlink(ctx, giver, leaving, message_event_id, channel, reason, "~partner")
+        came_with.proposed(state, giver)
+        propose(ctx, f"{message_event_id}~carried~{key}~{giver}", channel, [key, giver], CARRIED_PREFIX)
+        return
+
+
+def merged_away(ctx: Node, key: str, message_event_id: str, channel: str, following: Iterable[str]) -> None:
+    """This customer gives member ``key`` to an earlier event's customer (``claim_node.on_give``, before it reads
+    ``came_with.carried_with``): the members a browser's event merged in through ``key`` alone, by its ``offer``
+    (``came_with.merged_through``), leave for a customer of their own. In time order that event, ranked after the
+    claimant's (else it ranked first on ``key`` and nothing claims it), met ``key`` on the claimant's customer and
+    linked nothing to this one. Where an event met the pair here, both ranked before it (``came_with.carried``), the
+    pair is proposed again, to meet ``key`` where it goes; else the merging event brought one of them, and time order
+    weighed its offer (draw 905's cut: a review). Not where they and what follows ``key`` (``following``:
+    ``came_with.following_claim``) are this customer. Bench draw 2434's cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1,
+    ``{x0, e0}`` t2 and t3 arriving t1, t2, t3, t0: t2's join was a review beside ``u-1`` and t3's offer merged
+    ``{x0}`` into ``{x2, u-1, e0}`` (+10.28, ``x0`` on both sides); t0's claim of ``e0`` then left ``x0`` with
+    ``u-1``, and the carried pair's proposal linked all five, where in time order t2 joined ``x0`` to ``{x1, e0}``.
+    Not called where a login's rank takes a browser alone (``Give.login``, ``browser_login.goes_alone``): the merging
+    event ranked before that login, and time order merged it too (S4 of ``test_household_scenes.py``: Ben's login
+    took ``B`` and ``merged_away`` sent Anna's ``{A, fam}`` away from her user id)."""
+    state = ctx.state
+    leaving = came_with.merged_through(state, key)
+    if not leaving or len({*leaving, *following}) == len(state.members):
+        return  # they are this customer, but for what follows ``key`` (``came_with.following_claim``)
+    reason = "an event merged these through an identifier an earlier event claimed: apart as in time order"
+    partners = [other for other in ctx.policy.plan_order(leaving) if came_with.carried_since(state, key, [other])]
+    _unlink(ctx, key, leaving, message_event_id, channel, reason, "~merged")
+    for partner in partners[:1]:  # a pair an event met here together, both ranked before it (came_with.carried)
+        propose(ctx, f"{message_event_id}~merged~{key}~{partner}", channel, [key, partner], CARRIED_PREFIX)
 
 
 def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
@@ -378,7 +424,8 @@ def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
     state = ctx.state
     rank, through = saga_rank(saga), [key for key in dict.fromkeys(through) if key in state.members]
     for key in through:
-        leaving = came_with.came_in(state, key)
+        leaving = came_with.came_in(state, key) or (  # an event's own offer: not where this one ranks first on key
+            came_with.merged_through(state, key) if member_rank(state.members[key]) < rank else [])
         if not leaving or len(leaving) == len(state.members) or set(leaving) & set(through):
             continue
         if not rank < came_with.carried_since(state, key, leaving):
@@ -392,11 +439,12 @@ def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
         return
 
 
-def _unlink(ctx: Node, key: str, leaving: list[str], event_id: str, channel: str, reason: str) -> None:
+def _unlink(ctx: Node, key: str, leaving: list[str], event_id: str, channel: str, reason: str, by: str = "") -> None:
     """Members ``leaving`` (some, not all) that a pair proposal linked in through ``key`` leave for a customer of their
-    own, announced as the processor's split under the proposal's rule (``co-observed``)."""
+    own, announced as the processor's split under the proposal's rule (``co-observed``). ``by`` names the rule in the
+    new customer's id: one event may undo through ``key`` at its join and again at its claim."""
     born = min(member_rank(ctx.state.members[other]) for other in leaving) % LATE_BAND >> HASH_BITS
-    seed = f"{event_id}~{leaving[0]}~{key}"
+    seed = f"{event_id}~{leaving[0]}~{key}{by}"
     new_id = customer_id(born, f"{seed}{SEED_SUFFIX}")
     while new_id == ctx.key or new_id in ctx.state.aliases:
         # The same event unlinked the same members before (``joined_before`` at its join, then ``unlinked`` at its

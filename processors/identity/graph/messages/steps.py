@@ -102,6 +102,7 @@ class Offer(Message, tag="offer", frozen=True):
     unweighed: list[Unweighed] = []  # the loser's ``CustomerState.unweighed`` (``weigh_again.py``)
     joined: dict[str, int] = {}  # the loser's ``CustomerState.joined`` (``joined.py``)
     carried_at: dict[str, int] = {}  # the loser's ``CustomerState.carried_at`` (``came_with.carried``)
+    merged_in: bytes = b""  # the loser's ``CustomerState.merged_in`` (``came_with.merged_in``)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

@@ -236,3 +236,32 @@ def test_an_event_that_came_first_with_both_is_noted_as_an_earlier_one_lowers_th
     brought.members[E] = member(1, 6 << 10)
     came_with.carried_late(brought, E, 9 << 10)
     assert brought.carried_at == {} and came_with.carried_with(brought, E, 6 << 10) == []
+
+
+def test_a_user_less_offer_notes_each_side_as_merged_in_through_the_others_identifier() -> None:
+    """``{x0, e0}`` merged ``{x0}`` into ``{x2, u-1, e0}`` (``merged_in``): ``x0`` came in through ``e0``, the other
+    side through ``x0`` (``merged_through``); not a side that also came in through another member here, nor one no
+    longer whole (a member left since); an event with a user id notes nothing. The field moves with a
+    merge (``Offer.merged_in``), and states and offers written before it decode without it. (A proposal is not noted:
+    ``customer_merge.on_offer`` calls it for an event's offer only.)"""
+    x0, x2 = "ANONYMOUS_ID:x0", "ANONYMOUS_ID:x2"
+    state = CustomerState(created=True, members={x0: member(1, 8 << 10), x2: member(1, 7 << 10),
+                                                 U: member(1, 7 << 10), E: member(1, 7 << 10)})
+    came_with.merged_in(POLICY, state, [x0, E], [x2, U, E], [x0])
+    assert came_with.merged_through(state, E) == [x0]
+    assert came_with.merged_through(state, x0) == sorted([x2, U, E])
+    assert came_with.merged_through(state, x2) == []
+    gone = msgspec.structs.replace(state, members={key: value for key, value in state.members.items() if key != U})
+    assert came_with.merged_through(gone, x0) == []  # the side is not whole here
+    login = CustomerState(created=True, members=dict(state.members))
+    came_with.merged_in(POLICY, login, [x0, U, E], [x2, U, E], [x0])  # an event with a user id
+    assert login.merged_in == b""
+    survivor = CustomerState(created=True, members=dict(state.members))
+    came_with.merge(survivor, b"", None, state.merged_in)
+    assert came_with.merged_through(survivor, E) == [x0]
+    assert decode_state(encode_state(state)) == state
+    offer = Offer("cus_2", state.members, None, [], [], None, "t-1", False, E, saga(x0, E), merged_in=state.merged_in)
+    array = msgspec.msgpack.decode(msgspec.msgpack.encode(offer))
+    before = array[:1 + Offer.__struct_fields__.index("merged_in")]
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(before), type=Offer) == msgspec.structs.replace(
+        offer, merged_in=b"")

@@ -9,7 +9,9 @@ proposes it again; arriving C, B, A, the pair is noted as B's rekeys lower it (`
 so made is undone when a still earlier event claims the giver's member (draw 3421's cut: ``x9`` stayed with ``u-1``
 after the earlier login took ``x1`` and ``e0``), and decided again when a login ranked before the repeat joins the
 giver's member after it (draw 540's cut, ``weigh_again.joined_before``: in time order the repeat met ``x2`` with that
-login's ``u-0``, two logins, and linked nothing).
+login's ``u-0``, two logins, and linked nothing). What the repeat's own offer merged is undone likewise: at an earlier
+event's claim of the identifier it merged through (draw 2434's cut, ``weigh_again.merged_away``) and at such a
+login's join (draw 540's cut, ``came_with.merged_in``).
 """
 
 from __future__ import annotations
@@ -165,6 +167,63 @@ def test_the_proposal_decided_again_keeps_what_the_later_event_brought(
     assert _clusters(LATE_MAIL, order, parts, seed) == _clusters(LATE_MAIL, tuple(range(4)))
 
 
-@pytest.mark.parametrize("seed", [47, 153, 540, 1299, 1991, 3421])
+# Bench draw 2434's cut: A ``{x1, e0}`` t0, B ``{x2, u-1, e0}`` t1, C ``{x0, e0}`` t2, D ``{x0, e0}`` t3. In time
+# order B's join at A's customer is a review (``u-1`` planned before ``e0``), C joins ``x0`` to A's customer and D is
+# applied there. Arriving B, C, D, A: C's join at B's customer was a review, D's offer merged ``{x0}`` into B's
+# customer, and A's claim of ``e0`` proposed the carried pair ``(e0, x0)`` from there, linking all five. Now ``x0``
+# leaves at the claim, merged in through ``e0`` alone (``weigh_again.merged_away``), and meets ``e0`` at A's customer.
+# 20 -> 15 of 120 replays. Left (strict xfails): D before C with A last on one partition (A's join is taken
+# unweighed: C's apply noted ``e0`` with ``x0``, read as if a user-less event brought ``e0``), and twelve on three (D
+# before C: the pair is proposed again only where an event met the two here, ``came_with.carried``).
+# Draw 1728's cut has the same kind: 33 -> 28 (not kept here).
+MERGED_IN = [
+    identify(anonymousId="x1", email=E0),
+    identify(anonymousId="x2", userId="u-1", email=E0),
+    identify(anonymousId="x0", email=E0),
+    identify(anonymousId="x0", email=E0),
+]
+MERGED_IN_LEFT = [
+    (1, None, (1, 3, 2, 0)),
+    (1, None, (2, 1, 3, 0)),
+    (1, None, (3, 1, 2, 0)),
+    (3, 3, (1, 2, 3, 0)),
+    (3, 3, (1, 3, 0, 2)),
+    (3, 3, (1, 3, 2, 0)),
+    (3, 5, (1, 3, 0, 2)),
+    (3, 5, (1, 3, 2, 0)),
+    (3, 7, (1, 3, 0, 2)),
+    (3, 7, (1, 3, 2, 0)),
+    (3, 11, (1, 2, 0, 3)),
+    (3, 11, (1, 3, 0, 2)),
+    (3, 11, (1, 3, 2, 0)),
+    (3, 11, (2, 1, 3, 0)),
+    (3, 11, (3, 1, 2, 0)),
+]
+
+
+@pytest.mark.parametrize(
+    ("parts", "seed", "order"),
+    [
+        pytest.param(
+            parts,
+            seed,
+            order,
+            marks=[pytest.mark.xfail(strict=True, reason="differs on the base too (the order bench's results file)")]
+            if (parts, seed, order) in MERGED_IN_LEFT
+            else [],
+        )
+        for parts, seed in PLACES
+        for order in itertools.permutations(range(4))
+    ],
+)
+def test_an_earlier_claim_undoes_what_a_later_offer_merged_through_the_identifier(
+    parts: int, seed: int | None, order: tuple[int, ...]
+) -> None:
+    expected = _clusters(MERGED_IN, tuple(range(4)))
+    assert _clusters(MERGED_IN, order, parts, seed) == expected
+    assert frozenset({"USER_ID:u-1", "ANONYMOUS_ID:x2"}) in expected
+
+
+@pytest.mark.parametrize("seed", [47, 153, 540, 1299, 1438, 1792, 1802, 1991, 3349, 3401, 3421])
 def test_bench_draws_agree(seed: int) -> None:
     assert not differs(seed)
