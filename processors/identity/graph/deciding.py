@@ -64,8 +64,8 @@ def used_by_others(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> se
     if not saga.apart or tells_person(policy, saga):
         return set()  # (no key kept anyone apart: no witness, the common case checked first, #9)
     order = policy.plan_order(saga.ids)
-    witnesses = [key for index, key in enumerate(saga.ids)
-                 if saga.apart >> index & 1 and key in owned and not household_line(key)]
+    witnesses = [key for index, key in enumerate(saga.ids) if saga.apart >> index & 1 and key in owned
+                 and not household_line(key) and kind_of(key) not in UNTOLD_KINDS]
     return {key for key in owned if claimable(policy, key) and any(
         saga.seen[other] != saga.seen[key] and order.index(other) > order.index(key) for other in witnesses)}
 
