@@ -58,7 +58,12 @@ def used_by_others(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> se
     Keys planned after the witness do not count: once her call landed on her and was refused towards the holder
     through the account, the account keeps her apart too, and the mobile must not count as used by another in turn.
     A fixed line is no witness (``rules.household_line``): each housemate's account line carries the home's, and
-    the housemate kept apart through it uses his own account (tester20 F1).
+    the housemate kept apart through it uses his own account (tester20 F1). Nor is a browser's anonymous id
+    (``rules.UNTOLD_KINDS``): one that kept a second login apart says the browser is shared, not that the event's
+    e-mail is another person's. Counted, a later ``{browser, e-mail}`` identify landed on the browser's customer and
+    met the e-mail's through the e-mail alone (+3.85 bits, a review) in time order, and through the browser (+6.99 or
+    +10.28, merged) wherever the second login came after it (order bench draws 990, 1162, 3088: 112, 109 and 107 of
+    120 replays differed; ``test_browser_witness_order.py``).
     The customers kept apart are not compared with the key's owner: a node notes the customer ids of the time
     (one merged since names its root's alias), and the event has only the owners' ids."""
     if not saga.apart or tells_person(policy, saga):
