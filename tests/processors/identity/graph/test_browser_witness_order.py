@@ -70,6 +70,18 @@ LEFT = {
 }
 
 
+# Guard: the browser's earliest event arriving after both logins still counts the browser as a witness (draw 208's cut:
+# A ``{x0, e0}`` t0, B ``{x0, u-0}`` t1, C ``{x0, u-2, e0}`` t2, D ``{x0, u-0}`` t3). Differing replays as on main
+# a60f871a; 20 when every anonymous id was no witness (A arriving last landed on ``u-2``'s customer through ``e0``).
+EARLIEST = [
+    identify(anonymousId="x0", email=E0),
+    identify(anonymousId="x0", userId="u-0"),
+    identify(anonymousId="x0", userId="u-2", email=E0),
+    identify(anonymousId="x0", userId="u-0"),
+]
+EARLIEST_DIFFERING = 16
+
+
 def _clusters(name: str, order: tuple[int, ...], parts: int = 1, seed: int | None = None) -> list[list[str]]:
     clusters = replay(segment(*FORMS[name]), order, partitions=parts, seed=seed).local.clusters()
     return sorted(sorted(cluster) for cluster in clusters)
@@ -104,3 +116,15 @@ def test_interleaved_replays_differ_no_more_than_measured(name: str) -> None:
         for order in itertools.permutations(range(4))
     )
     assert differing == DIFFERING[name] < DIFFERING_ON_MAIN[name]
+
+
+def test_the_browsers_earliest_event_still_reads_it_as_a_witness() -> None:
+    events = segment(*EARLIEST)
+    expected = replay(events, range(4)).local.clusters()
+    differing = sum(
+        replay(events, order, partitions=parts, seed=seed).local.clusters() != expected
+        for parts, seed in PLACES
+        for order in itertools.permutations(range(4))
+    )
+    assert frozenset({"USER_ID:u-2"}) in expected
+    assert differing == EARLIEST_DIFFERING
