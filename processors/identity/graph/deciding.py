@@ -58,14 +58,24 @@ def used_by_others(policy: LinkPolicy, saga: Saga, owned: Collection[str]) -> se
     Keys planned after the witness do not count: once her call landed on her and was refused towards the holder
     through the account, the account keeps her apart too, and the mobile must not count as used by another in turn.
     A fixed line is no witness (``rules.household_line``): each housemate's account line carries the home's, and
-    the housemate kept apart through it uses his own account (tester20 F1).
+    the housemate kept apart through it uses his own account (tester20 F1). Nor is a browser's anonymous id
+    (``rules.UNTOLD_KINDS``) for an event that does not rank first on it: one that kept a second login apart says
+    the browser is shared, not that the event's e-mail is another person's. Counted, a later ``{browser, e-mail}``
+    identify landed on the browser's customer and met the e-mail's through the e-mail alone (+3.85 bits, a review) in
+    time order, and through the browser (+6.99 or +10.28, merged) wherever the second login came after it (order bench
+    draws 990, 1162, 3088: 112, 109 and 107 of 120 replays differed; ``test_browser_witness_order.py``). The browser's
+    earliest event, arriving after both logins, still lands on the customer the browser kept: it claims the e-mail
+    there as in time order, where the login that followed it on the browser joined it. It ranks first on the browser
+    as a login (``Saga.lowered``) or, user-less, by time once a login ranked it (``Saga.untold_first``,
+    ``browser_login.py``; draws 208 and 1995: 15 of 120 replays differ as on main, 19 and 18 with ``lowered`` alone).
     The customers kept apart are not compared with the key's owner: a node notes the customer ids of the time
     (one merged since names its root's alias), and the event has only the owners' ids."""
     if not saga.apart or tells_person(policy, saga):
         return set()  # (no key kept anyone apart: no witness, the common case checked first, #9)
     order = policy.plan_order(saga.ids)
-    witnesses = [key for index, key in enumerate(saga.ids)
-                 if saga.apart >> index & 1 and key in owned and not household_line(key)]
+    first = saga.lowered | saga.untold_first  # (ranks first on it: as a login, or by time before any login ranked it)
+    witnesses = [key for index, key in enumerate(saga.ids) if saga.apart >> index & 1 and key in owned
+                 and not household_line(key) and (kind_of(key) not in UNTOLD_KINDS or first >> index & 1)]
     return {key for key in owned if claimable(policy, key) and any(
         saga.seen[other] != saga.seen[key] and order.index(other) > order.index(key) for other in witnesses)}
 
