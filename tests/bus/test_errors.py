@@ -23,7 +23,9 @@ def _declared_exceptions() -> list[type[BaseException]]:
                 continue
             module = importlib.import_module(module_info.name)
             for _, cls in inspect.getmembers(module, inspect.isclass):
-                if issubclass(cls, BaseException) and cls.__module__ == module.__name__:
+                # a SystemExit of its own (bus.early_stop.EarlyStop) is how a process ends, not an error
+                if issubclass(cls, BaseException) and not issubclass(cls, SystemExit) \
+                        and cls.__module__ == module.__name__:
                     found.append(cls)
     return found
 
