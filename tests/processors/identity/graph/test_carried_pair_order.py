@@ -224,6 +224,8 @@ def test_an_earlier_claim_undoes_what_a_later_offer_merged_through_the_identifie
     assert frozenset({"USER_ID:u-1", "ANONYMOUS_ID:x2"}) in expected
 
 
-@pytest.mark.parametrize("seed", [47, 153, 540, 1299, 1438, 1792, 1802, 1991, 3349, 3401, 3421])
+@pytest.mark.parametrize("seed", [47, 153, 540, 1299, 1438, 1792, 1802, 1991, pytest.param(3349, marks=pytest.mark.xfail(
+    strict=True, reason="differs again with the browser-witness rule (deciding.used_by_others): results page, Round 8")),
+    3401, 3421])
 def test_bench_draws_agree(seed: int) -> None:
     assert not differs(seed)
