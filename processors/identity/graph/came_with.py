@@ -44,40 +44,24 @@ the claim took the e-mail (``given``). Measured (``tests/bench/results/identity_
 157 -> 148 differing draws, none newly; without the guard on a customer holding a user id (``_holds_one``) 141, but
 draws 1455 and 1957 newly differed.
 
-Read by ``claim_node.on_give`` too (``carried``, ``carried_with``, ``linked_in``, ``came_in``): a user-less event
-applied where two of its identifiers were members ranked before it met them together (``{x9, e0}`` t0, ``{x1, u-0,
-e0}`` t1, ``{x1, e0}`` t2 arriving t1, t2, t0); a claim of one of them proposes the pair again (order39's rule, bench
-draw 153); arriving first, an event that brought both is noted so as an earlier one lowers their ranks below its own
-(``carried_late``, bench draw 2434's core; read for any pair with a member ranked before, it announced 17 more
-refusals on the quality bench). Its merge notes the claimant's side, which leaves again when a still earlier event
-claims the giver's member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed). At a
-giver holding no user id, a login ranked before the user-less event may still come on the giver's side (bench draw
-540): the event's rank is kept per pair (``CustomerState.carried_at``, ``carried_since``), and that login's join
-decides the pair again (``weigh_again.joined_before``). Without that undo the proposal was made only at a giver
-holding a user id (order45): bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
-
-Written at an ``offer`` a browser's event (an anonymous id, no user id: not a call's, whose numbers households share
-and recycling moves) made and merged (``merged_in``, ``merged_through``; in ``CustomerState.merged_in``, not in
-``came_with``: its notes pushed out pairs ``displace.at_offer_loser`` reads, and bench draw 1464 newly differed): each
-side came in through the other side's identifiers the event carried. An earlier event's claim of such an identifier
-sends the side merged in through it alone away, and proposes the pair again where ``carried`` noted it
-(``weigh_again.merged_away``, bench draw 2434's cut), as does a join through it by a login ranked before the
-merging event (``weigh_again.joined_before``, draw 540's cut). A proposal's merge is ``linked_in``'s, and a claim of
-its pair's member on the claimant's side undoes it too (``came_through``, ``weigh_again.partner_claimed``).
+The pairs an event without a user id met here together, both ranked before it (``carried``), what a proposal of
+such a pair or a browser's ``offer`` merged in through one of its identifiers (``linked_in``, ``merged_in``) and what
+reads them: ``carried_pair.py``; what undoes those links when an earlier event claims or joins through them:
+``weigh_again.py`` (``unlinked``, ``partner_claimed``, ``merged_away``, ``joined_before``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from processors.identity.graph.context import TOKEN_HASH_BYTES, recalls, remember, short_hash
+from processors.identity.graph.context import TOKEN_HASH_BYTES, recalls, remember
 from processors.identity.graph.limits import claimable, member_rank
 from processors.identity.graph.messages.base import Member, Saga
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
 
 MAX_CAME_WITH = 8  # (member, other) pairs a root keeps, the latest: an older one lets nothing follow
-MAX_MERGED_IN = 8  # merged-in members a root keeps (``merged_in``), the latest: a side not whole is not read
+MAX_MERGED_IN = 8  # merged-in members a root keeps, the latest (``carried_pair.merged_in``): part of a side is not read
 
 
 def note(policy: LinkPolicy, state: CustomerState, saga: Saga, keys: Iterable[str]) -> None:
@@ -93,7 +77,7 @@ def note(policy: LinkPolicy, state: CustomerState, saga: Saga, keys: Iterable[st
         rank = member_rank(members[key]) if key in members else 0
         for other in held if rank else ():
             if other != key:
-                kept = remember(kept, _pair(key, rank, other), MAX_CAME_WITH)
+                kept = remember(kept, pair(key, rank, other), MAX_CAME_WITH)
     state.came_with = kept
 
 
@@ -115,167 +99,8 @@ def note_applied(policy: LinkPolicy, state: CustomerState, linked: Iterable[str]
         if key in members and claimable(policy, key):
             for other in anonymous:
                 if other != key:
-                    kept = remember(kept, _pair(key, rank, other), MAX_CAME_WITH)
+                    kept = remember(kept, pair(key, rank, other), MAX_CAME_WITH)
     state.came_with = kept
-
-
-def carried(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], rank: int) -> None:
-    """An event of ``rank`` (``Apply.rank``) carrying no identifier of a type limited to one was applied here, where it
-    found members ``ids`` (``Apply.ids``, else ``Apply.linked``) that ranked before it: it brought none of them, it met
-    them together. Each pair is noted (a hash of its own kind, at the rank the first of the two holds), read by
-    ``carried_with`` when a claim takes one of them."""
-    ids = list(dict.fromkeys(ids))
-    if any(policy.limit(kind_of(key)) == 1 for key in ids):
-        return
-    members = state.members
-    held = [key for key in ids if key in members and 0 < member_rank(members[key]) < rank]
-    kept, at = state.came_with, dict(state.carried_at)
-    for key in held:
-        for other in held:
-            if other != key:
-                kept = remember(kept, _carried(key, member_rank(members[key]), other), MAX_CAME_WITH)
-                name = _carried_pair(key, other)
-                at[name] = min(rank, at.pop(name, rank))
-    state.came_with, state.carried_at = kept, dict(list(at.items())[-MAX_CAME_WITH:])
-
-
-def carried_fell(state: CustomerState, key: str, old: int, new: int) -> None:
-    """Member ``key``'s rank falls from ``old`` to ``new`` (``rank_node.on_rekey``: an earlier event carries it, often
-    the one whose claim takes it next): the pairs ``carried`` noted at ``old`` hold at ``new`` too."""
-    kept = state.came_with
-    if not kept:
-        return
-    for other in state.members:
-        if other != key and recalls(kept, _carried(key, old, other)):
-            kept = remember(kept, _carried(key, new, other), MAX_CAME_WITH)
-    state.came_with = kept
-
-
-def carried_late(state: CustomerState, key: str, old: int) -> None:
-    """Member ``key``'s rank falls from ``old`` (``rank_node.on_rekey``): where a user-less event of rank ``old``
-    brought it together with a member that ranks before ``old`` now, both new to this customer then (``note``, a pair
-    each way at ``old``), that event met the two together, both ranked before it, as ``carried`` notes at its apply:
-    it arrived first (``{x0, e0}`` t2 before ``{x0, e0}`` t1 and ``{x2, u-1, e0}`` t0, bench draw 2434's core). Not a
-    pair whose other member was here before the event: the event brought ``key`` to it, it did not meet the two."""
-    kept = state.came_with
-    if not kept:
-        return
-    members, at = state.members, dict(state.carried_at)
-    for other, value in members.items():
-        if other != key and 0 < member_rank(value) < old and recalls(kept, _pair(key, old, other)) \
-                and recalls(kept, _pair(other, old, key)):
-            kept = remember(kept, _carried(key, member_rank(members[key]), other), MAX_CAME_WITH)
-            kept = remember(kept, _carried(other, member_rank(value), key), MAX_CAME_WITH)
-            name = _carried_pair(key, other)
-            at[name] = min(old, at.pop(name, old))
-    state.came_with, state.carried_at = kept, dict(list(at.items())[-MAX_CAME_WITH:])
-
-
-def carried_with(state: CustomerState, key: str, rank: int) -> list[str]:
-    """The members a user-less event applied here carried together with member ``key`` while ``key`` ranked ``rank``
-    here, both ranked before that event (``carried``), sorted. A claim of ``key`` by an earlier event takes it to
-    another customer (``claim_node.on_give``): in time order that event's customer held ``key`` first, the other
-    member was elsewhere (a weighing kept the event that brought it apart: why they are two customers), and the later
-    event met the two in an ``offer``, weighed (bench draw 153: ``{x9, e0}`` t0, ``{x1, u-0, e0}`` t1, ``{x1, e0}`` t2
-    arriving t1, t2, t0: t1's join at ``{x9, e0}`` a review in time order, t2's offer merged at 10.3 bits; arriving
-    last, t0's claim of ``e0`` left ``{x1, u-0}`` apart). Also where this customer holds no user id: an event ranked
-    before the later one may still bring one, and in time order that login made the later event's offer meet two user
-    ids (bench draw 540: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t3, ``{x2, e0}`` t4 arriving t1, t4, ...,
-    t0, t3); its join decides the proposal again (``carried_since``, ``weigh_again.joined_before``)."""
-    kept = state.came_with
-    if not kept:
-        return []
-    return sorted(other for other in state.members if other != key and recalls(kept, _carried(key, rank, other)))
-
-
-def carried_since(state: CustomerState, key: str, others: Iterable[str]) -> int:
-    """The rank of the earliest user-less event applied here that met member ``key`` together with one of ``others``
-    (``carried``; ``CustomerState.carried_at``), 0 if none is known."""
-    at = state.carried_at
-    return min((at[name] for other in others if (name := _carried_pair(key, other)) in at), default=0)
-
-
-def proposed(state: CustomerState, key: str) -> None:
-    """A pair ``carried_with`` gave was proposed again from this customer, ``key`` the member it keeps (``claim_node.
-    on_give``): read by ``linked_in`` where the proposal merges, to tell this side from the claimant's."""
-    state.came_with = remember(state.came_with, _proposed(key), MAX_CAME_WITH)
-
-
-def linked_in(state: CustomerState, pair: Iterable[str], own: Iterable[str], theirs: Iterable[str],
-              their_kept: bytes) -> None:
-    """A proposal of a pair ``carried_with`` gave merged here (``customer_merge.on_offer``): ``own`` this root's
-    members before it, ``theirs`` the loser's, ``their_kept`` the loser's ``came_with``. The side that does not hold
-    the giver's member (``proposed``) is the claimant's: each of its members is noted as linked in through the giver's
-    member (read by ``came_in`` when a claim takes that member)."""
-    own, theirs = list(own), list(theirs)
-    for key in pair:
-        if key in theirs and recalls(their_kept, _proposed(key)):
-            side = own
-        elif key in own and recalls(state.came_with, _proposed(key)):
-            side = theirs
-        else:
-            continue
-        kept = state.came_with
-        for other in side:
-            kept = remember(kept, _came_in(other, key), MAX_CAME_WITH)
-        for other in pair:
-            if other != key:
-                kept = remember(kept, _partner(other, key), MAX_CAME_WITH)
-        state.came_with = kept
-        return
-
-
-def came_in(state: CustomerState, key: str) -> list[str]:
-    """The members a pair proposal through member ``key`` linked in (``linked_in``), sorted: ``key`` claimed away by
-    an earlier event, in time order the later event that carried the pair met ``key`` on the claimant's customer,
-    and never linked them to this one (``claim_node.on_give``)."""
-    kept = state.came_with
-    if not kept:
-        return []
-    return sorted(other for other in state.members if recalls(kept, _came_in(other, key)))
-
-
-def came_through(state: CustomerState, key: str) -> list[str]:
-    """The members through which a pair proposal of member ``key`` linked the claimant's side in (``linked_in``:
-    ``key`` the pair's member on that side), sorted."""
-    kept = state.came_with
-    if not kept:
-        return []
-    return sorted(other for other in state.members if other != key and recalls(kept, _partner(key, other)))
-
-
-def merged_in(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], own: Iterable[str],
-              theirs: Iterable[str]) -> None:
-    """An event without a user id that carried ``ids`` merged two customers here (``customer_merge.on_offer``, not a
-    proposal): ``own`` this root's members before it, ``theirs`` the loser's. Each side's members are noted as merged
-    in through each member of the other side the event carried, and the side's size (``merged_through`` reads it when
-    a claim takes one, only while every member is still recalled)."""
-    ids = list(ids)
-    if any(policy.limit(kind_of(key)) == 1 for key in ids) or not any(kind_of(key) in UNTOLD_KINDS for key in ids):
-        return  # (a browser's: not a call's or a record's, whose identifiers are recycled and shared by households)
-    members, own, theirs = state.members, list(own), list(theirs)
-    kept = state.merged_in
-    for side, other_side in ((own, theirs), (theirs, own)):
-        for key in [key for key in ids if key in other_side and key in members]:
-            for other in side:
-                kept = remember(kept, _merged_in(other, key), MAX_MERGED_IN)
-            kept = remember(kept, _merged_side(key, len(side)), MAX_MERGED_IN)
-    state.merged_in = kept
-
-
-def merged_through(state: CustomerState, key: str) -> list[str]:
-    """The members an event without a user id merged in through member ``key`` alone (``merged_in``: not also through
-    another member still here), sorted; none where the side is not whole here (one left since, or a pair forgotten:
-    the latest ``MAX_MERGED_IN`` are kept)."""
-    kept, members = state.merged_in, state.members
-    if not kept:
-        return []
-    side = [other for other in members if recalls(kept, _merged_in(other, key))]
-    if not side or not recalls(kept, _merged_side(key, len(side))) or any(
-            recalls(kept, _merged_in(other, through)) for other in side for through in members
-            if through not in (key, other)):
-        return []
-    return sorted(side)
 
 
 def merge(state: CustomerState, theirs: bytes, theirs_at: Mapping[str, int] | None = None,
@@ -301,7 +126,7 @@ def followers(kept: bytes, linking: Iterable[str], members: Mapping[str, Member]
         return set()
     through = list(linking)
     return {key for key, value in members.items() if key not in through and any(
-        recalls(kept, _pair(key, member_rank(value), other)) for other in through)}
+        recalls(kept, pair(key, member_rank(value), other)) for other in through)}
 
 
 def brought_by_user_less(state: CustomerState, key: str) -> bool:
@@ -314,7 +139,7 @@ def brought_by_user_less(state: CustomerState, key: str) -> bool:
 def brought_by(kept: bytes, members: Mapping[str, Member], key: str) -> bool:
     """``brought_by_user_less`` read from a customer's pairs (``kept``: ``CustomerState.came_with``) and ``members``,
     as an ``Offer`` carries them (``Offer.came_with``, ``Offer.members``)."""
-    return bool(kept) and any(recalls(kept, _pair(key, member_rank(value), other))
+    return bool(kept) and any(recalls(kept, pair(key, member_rank(value), other))
                               for other, value in members.items() if other != key and member_rank(value))
 
 
@@ -323,7 +148,7 @@ def made_by_user_less(state: CustomerState, key: str) -> bool:
     ``note`` at ``key``'s own rank, with any member the event found here, at whatever rank that one holds)."""
     kept, members = state.came_with, state.members
     rank = member_rank(members[key]) if key in members else 0
-    return bool(kept and rank) and any(recalls(kept, _pair(key, rank, other)) for other in members if other != key)
+    return bool(kept and rank) and any(recalls(kept, pair(key, rank, other)) for other in members if other != key)
 
 
 def following_claim(policy: LinkPolicy, state: CustomerState, claimed: str, rank: int) -> list[str]:
@@ -339,8 +164,8 @@ def following_claim(policy: LinkPolicy, state: CustomerState, claimed: str, rank
         return []
     members = state.members
     return sorted(key for key, value in members.items() if rank < member_rank(value) and claimable(policy, key)
-                  and recalls(kept, _pair(key, member_rank(value), claimed))
-                  and not any(recalls(kept, _pair(key, member_rank(value), other)) for other in members
+                  and recalls(kept, pair(key, member_rank(value), claimed))
+                  and not any(recalls(kept, pair(key, member_rank(value), other)) for other in members
                               if other != key))
 
 
@@ -357,14 +182,14 @@ def lowered(policy: LinkPolicy, state: CustomerState, key: str, old: int, new: i
     if _holds_one(policy, state):
         return []
     gone = sorted(other for other in state.elsewhere if other not in members and recalls(kept, _given(other))
-                  and recalls(kept, _pair(key, old, other)))
+                  and recalls(kept, pair(key, old, other)))
     for other, value in members.items() if kept else ():
         rank = member_rank(value)
         if other == key or not 0 < rank < old:
             continue
-        if recalls(kept, _pair(key, old, other)):
+        if recalls(kept, pair(key, old, other)):
             kept = remember(kept, _met(key, new, other), MAX_CAME_WITH)
-        if recalls(kept, _pair(other, old, key)):
+        if recalls(kept, pair(other, old, key)):
             kept = remember(kept, _met(other, rank, key), MAX_CAME_WITH)
     state.came_with = kept
     return gone
@@ -377,11 +202,11 @@ def fell(policy: LinkPolicy, state: CustomerState, key: str, old: int, new: int)
     its own join or offer), and an event of rank ``new`` did not meet them through ``key`` in time order
     (``met_before``). Not where the event carried them: a login's ``{u, e}`` met the customer with them."""
     kept, members = state.came_with, state.members
-    if not kept or not any(recalls(kept, _pair(key, old, other)) for other in members if other != key):
+    if not kept or not any(recalls(kept, pair(key, old, other)) for other in members if other != key):
         return
     for other, value in members.items():
         if other != key and 0 < member_rank(value) < old and policy.plan_order([other, key])[0] == other \
-                and not recalls(kept, _pair(key, old, other)):
+                and not recalls(kept, pair(key, old, other)):
             kept = remember(kept, _fell(key, new, other), MAX_CAME_WITH)
     state.came_with = kept
 
@@ -412,7 +237,7 @@ def met_through(policy: LinkPolicy, state: CustomerState, key: str, rank: int) -
 def brought_together(state: CustomerState, key: str, rank: int, other: str) -> bool:
     """Whether a trait-less event without a user id, of ``rank``, found ``key`` with the anonymous id ``other`` here
     (a pair of ``note_applied``)."""
-    return recalls(state.came_with, _pair(key, rank, other))
+    return recalls(state.came_with, pair(key, rank, other))
 
 
 def _holds_one(policy: LinkPolicy, state: CustomerState) -> bool:
@@ -427,11 +252,13 @@ def pairs(state: CustomerState, claimed: str, keys: Iterable[str]) -> bytes:
     ``claimed``: what a claimant learns with ``claimed`` (``Adopt.came_with``) of the members that follow it."""
     kept = b""
     for key in keys:
-        kept = remember(kept, _pair(key, member_rank(state.members[key]), claimed), MAX_CAME_WITH)
+        kept = remember(kept, pair(key, member_rank(state.members[key]), claimed), MAX_CAME_WITH)
     return kept
 
 
-def _pair(key: str, rank: int, other: str) -> str:
+def pair(key: str, rank: int, other: str) -> str:
+    """The name of a pair of ``note`` (hashed into ``CustomerState.came_with``): member ``key``, at ``rank``, came with
+    ``other``; read by ``carried_pair.carried_late`` too."""
     return f"{key}|{rank}|{other}"
 
 
@@ -441,36 +268,6 @@ def _met(key: str, rank: int, other: str) -> str:
 
 def _fell(key: str, rank: int, other: str) -> str:
     return f"{key}|{rank}|fell|{other}"
-
-
-def _carried(key: str, rank: int, other: str) -> str:
-    return f"{key}|{rank}|carried|{other}"
-
-
-def _carried_pair(key: str, other: str) -> str:
-    """The name of a pair in ``CustomerState.carried_at``: a short hash of the two keys, either way round (keys are
-    long: the node changelog's bytes, module docstring)."""
-    return short_hash("|".join(sorted((key, other))))
-
-
-def _proposed(key: str) -> str:
-    return f"{key}|carried-proposed"
-
-
-def _came_in(member_key: str, key: str) -> str:
-    return f"{member_key}|came-in|{key}"
-
-
-def _partner(member_key: str, key: str) -> str:
-    return f"{member_key}|proposed-with|{key}"
-
-
-def _merged_in(member_key: str, key: str) -> str:
-    return f"{member_key}|merged-in|{key}"
-
-
-def _merged_side(key: str, size: int) -> str:
-    return f"{key}|merged-side|{size}"
 
 
 def _given(key: str) -> str:

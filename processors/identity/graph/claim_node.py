@@ -59,6 +59,7 @@ import msgspec
 from processors.identity.graph import (
     browser_login,
     came_with,
+    carried_pair,
     elsewhere,
     handoff_moves,
     holder_review,
@@ -281,8 +282,8 @@ def on_give(ctx: Node, message: Give) -> None:
         weigh_again.merged_away(ctx, key, message.event_id, message.channel,
                                 came_with.following_claim(ctx.policy, state, key, message.rank))
     # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
-    for other in came_with.carried_with(state, key, member_rank(value)):
-        came_with.proposed(state, other)
+    for other in carried_pair.carried_with(state, key, member_rank(value)):
+        carried_pair.proposed(state, other)
         weigh_again.propose(ctx, f"{message.token}~carried~{other}", message.channel, [key, other],
                             weigh_again.CARRIED_PREFIX)
     # ... and a pair proposed so that linked members here through it: in time order that event met it at the claimant.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import msgspec
 
 from processors.identity.graph import (
-    came_with,
+    carried_pair,
     displace,
     fits_two,
     holder_review,
@@ -210,10 +210,10 @@ def on_offer(ctx: Node, message: Offer) -> None:
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)
         _alias_applied(ctx, saga, message)
-        if saga.event_id.startswith(weigh_again.CARRIED_PREFIX):  # which side the pair linked in (came_with.py)
-            came_with.linked_in(state, saga.lookup_only, own_members, message.members, message.came_with)
-        elif not saga.proposal:  # the two sides met through the event's identifiers (came_with.merged_in)
-            came_with.merged_in(ctx.policy, state, saga.ids, own_members, message.members)
+        if saga.event_id.startswith(weigh_again.CARRIED_PREFIX):  # which side the pair linked in (carried_pair.py)
+            carried_pair.linked_in(state, saga.lookup_only, own_members, message.members, message.came_with)
+        elif not saga.proposal:  # the two sides met through the event's identifiers (carried_pair.merged_in)
+            carried_pair.merged_in(ctx.policy, state, saga.ids, own_members, message.members)
         weigh_again.aliased(ctx, saga)  # an alias's late link settles the kept events it links again
         weigh_again.again(ctx)  # the two sides' members together may show that time order weighed an event
     if apart and (side := own_side(saga, ctx.key, state.made_for, loser, message.made_for)) is not None:

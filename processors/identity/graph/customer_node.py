@@ -19,6 +19,7 @@ import msgspec
 from processors.identity.graph import (
     browser_login,
     came_with,
+    carried_pair,
     displace,
     elsewhere,
     handoff_moves,
@@ -98,7 +99,7 @@ def on_apply(ctx: Node, message: Apply, follow_moves: bool = True) -> None:
     displace.applied(ctx, message.rank)  # its rank settles the members it ranked (displace.py)
     # A trait-less event's identifiers found together here: what it brought with an anonymous id (came_with.py).
     came_with.note_applied(ctx.policy, ctx.state, message.linked, message.rank)
-    came_with.carried(ctx.policy, ctx.state, message.ids or message.linked, message.rank)  # ... found, brought by none
+    carried_pair.carried(ctx.policy, ctx.state, message.ids or message.linked, message.rank)  # found, brought by none
     joined.carried(ctx.policy, ctx.state, message.ids or message.linked, message.rank)  # pairs linked through it
     weigh_again.carried(ctx, message.event_id, message.ids or message.linked)  # a later event linked a kept pair again
     weigh_again.again(ctx)  # ... or, its rank settled, an earlier event's members show time order weighed one

@@ -6,7 +6,7 @@ rank. ``rejoin``: an identifier evicted on a stale rank asks its customer to dec
 
 from __future__ import annotations
 
-from processors.identity.graph import came_with, displace, joined, weigh_again
+from processors.identity.graph import came_with, carried_pair, displace, joined, weigh_again
 from processors.identity.graph.customer_node import Node, _admit, _done, _route
 from processors.identity.graph.limits import evict, loser, member, member_rank, member_version, ranks_of_kind
 from processors.identity.graph.messages.steps import Evict, Rejoin, Rekey
@@ -28,7 +28,7 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
         old = member_rank(members[key])
         if old:  # the members planned before it that were here when it came (customer_join.weighed_the_other_way)
             came_with.fell(ctx.policy, ctx.state, key, old, message.rank)
-            came_with.carried_fell(ctx.state, key, old, message.rank)  # a later event met it with another member
+            carried_pair.carried_fell(ctx.state, key, old, message.rank)  # a later event met it with another member
             joined.fell(ctx.policy, ctx.state, key, old, message.rank)  # with whom since which rank
             weigh_again.fell(ctx, key, old, message.rank)  # the rank a kept event met it at (claimed_away)
         # Whom a user-less event brought it with (read by claim_node.on_give), and what a claim took from the two:
@@ -37,7 +37,7 @@ def on_rekey(ctx: Node, message: Rekey) -> None:
                 weigh_again.propose(ctx, f"{key}~{old}~{other}", message.channel, [key, other])
         members[key] = member(member_version(members[key]), message.rank)
         if old:
-            came_with.carried_late(ctx.state, key, old)  # a user-less event that came first met it with a member
+            carried_pair.carried_late(ctx.state, key, old)  # a user-less event that came first met it with a member
 
 
 def on_rejoin(ctx: Node, message: Rejoin) -> None:

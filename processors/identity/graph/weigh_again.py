@@ -67,7 +67,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from processors.identity.graph import came_with, elsewhere
+from processors.identity.graph import carried_pair, elsewhere
 from processors.identity.graph.context import recalls
 from processors.identity.graph.customer_split import split_off
 from processors.identity.graph.customer_steps import Node, face
@@ -94,7 +94,7 @@ from processors.identity.rules import CO_OBSERVED, MATCH_REVIEW, MATCH_WEIGHT
 MAX_UNWEIGHED = 8  # the latest events a customer keeps to decide again (``CustomerState.unweighed``)
 SEED_SUFFIX = "~weighed-again"  # seeds the id of the customer an event's identifiers leave for (with its event id)
 TOKEN_PREFIX = "again~"  # the id of a kept-apart pair's link again (``relinked``): a hash, no identifier value
-CARRIED_PREFIX = "again~carried~"  # ... of a pair a later event carried, proposed at a claim (``came_with.carried``)
+CARRIED_PREFIX = "again~carried~"  # ... of a pair a later event carried, proposed at a claim (``carried_pair.carried``)
 
 
 def note(ctx: Node, saga: Saga, keys: Iterable[str], linking: Iterable[str] = ()) -> None:
@@ -352,14 +352,14 @@ def claimed_away(ctx: Node, key: str, held_at: int, rank: int, claimant: str, tr
 
 def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
     """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``): the members a pair
-    proposal through ``key`` linked in (``came_with.came_in``) leave for a customer of their own. In time order the
+    proposal through ``key`` linked in (``carried_pair.came_in``) leave for a customer of their own. In time order the
     later event that carried ``key`` with the claimant's member met ``key`` on that earlier event's customer, and
     linked nothing to this one (bench draw 3421's cut: ``{x1, u-2, e0}`` t0, ``{u-1, e1}`` t1, ``{x9, e0}`` t2,
     ``{x1, u-1, e0}`` t3, ``{x1, e0}`` t4 arriving t3, t4, t2, t1, t0: t2's claim of ``e0`` proposed ``x1`` with
     ``e0`` again and merged ``{x9, e0}`` into ``{x1, u-1}``; t0's claims then took ``x1`` and ``e0``, and ``x9``
     stayed with ``u-1``, where time order kept it a customer of its own). Announced as the processor's split under
     the proposal's rule (``co-observed``), not an operator's."""
-    leaving = came_with.came_in(ctx.state, key)
+    leaving = carried_pair.came_in(ctx.state, key)
     if leaving and len(leaving) < len(ctx.state.members):
         reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as in time order"
         _unlink(ctx, key, leaving, message_event_id, channel, reason, "~given")
@@ -367,30 +367,30 @@ def unlinked(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
 
 def partner_claimed(ctx: Node, key: str, message_event_id: str, channel: str) -> None:
     """This customer gave member ``key`` to an earlier event's customer (``claim_node.on_give``), ``key`` being the
-    claimant's member of a pair proposal that merged here (``came_with.came_through``; not any member of the claimant's
-    side: draw 1991's bench order newly differed so): in time order the later event
-    that carried the pair met ``key`` on that earlier event's customer, not on the proposal's claimant. The claimant's
-    members still here leave for a customer of their own, and the pair is proposed again, to meet ``key`` where it went
-    (bench draw 2434's cut: ``{x1, e0}`` t1, ``{x2, u-1, e0}`` t2, ``{x0, e0}`` t3 and t6 arriving t3, t6, t2, t1:
-    t2's claim of ``e0`` proposed it with ``x0`` again and merged ``{x0}`` into ``{x2, u-1, e0}``; t1's claim of
-    ``e0`` then left ``x0`` with ``u-1``, where in time order t3 joined ``x0`` to ``{x1, e0}``)."""
+    claimant's member of a pair proposal that merged here (``carried_pair.came_through``; not any member of the
+    claimant's side: draw 1991's bench order newly differed so): in time order the later event that carried the pair met
+    ``key`` on that earlier event's customer, not on the proposal's claimant. The claimant's members still here leave
+    for a customer of their own, and the pair is proposed again, to meet ``key`` where it went (bench draw 2434's cut:
+    ``{x1, e0}`` t1, ``{x2, u-1, e0}`` t2, ``{x0, e0}`` t3 and t6 arriving t3, t6, t2, t1: t2's claim of ``e0`` proposed
+    it with ``x0`` again and merged ``{x0}`` into ``{x2, u-1, e0}``; t1's claim of ``e0`` then left ``x0`` with ``u-1``,
+    where in time order t3 joined ``x0`` to ``{x1, e0}``)."""
     state = ctx.state
-    for giver in came_with.came_through(state, key):
-        leaving = came_with.came_in(state, giver)
+    for giver in carried_pair.came_through(state, key):
+        leaving = carried_pair.came_in(state, giver)
         if leaving and len(leaving) < len(state.members):
             reason = "a pair proposal linked these through an identifier an earlier event claimed: apart as then"
             _unlink(ctx, giver, leaving, message_event_id, channel, reason, "~partner")
-        came_with.proposed(state, giver)
+        carried_pair.proposed(state, giver)
         propose(ctx, f"{message_event_id}~carried~{key}~{giver}", channel, [key, giver], CARRIED_PREFIX)
         return
 
 
 def merged_away(ctx: Node, key: str, message_event_id: str, channel: str, following: Iterable[str]) -> None:
     """This customer gives member ``key`` to an earlier event's customer (``claim_node.on_give``, before it reads
-    ``came_with.carried_with``): the members a browser's event merged in through ``key`` alone, by its ``offer``
-    (``came_with.merged_through``), leave for a customer of their own. In time order that event, ranked after the
+    ``carried_pair.carried_with``): the members a browser's event merged in through ``key`` alone, by its ``offer``
+    (``carried_pair.merged_through``), leave for a customer of their own. In time order that event, ranked after the
     claimant's (else it ranked first on ``key`` and nothing claims it), met ``key`` on the claimant's customer and
-    linked nothing to this one. Where an event met the pair here, both ranked before it (``came_with.carried``), the
+    linked nothing to this one. Where an event met the pair here, both ranked before it (``carried_pair.carried``), the
     pair is proposed again, to meet ``key`` where it goes; else the merging event brought one of them, and time order
     weighed its offer (draw 905's cut: a review). Not where they and what follows ``key`` (``following``:
     ``came_with.following_claim``) are this customer. Bench draw 2434's cut: ``{x1, e0}`` t0, ``{x2, u-1, e0}`` t1,
@@ -401,20 +401,20 @@ def merged_away(ctx: Node, key: str, message_event_id: str, channel: str, follow
     event ranked before that login, and time order merged it too (S4 of ``test_household_scenes.py``: Ben's login
     took ``B`` and ``merged_away`` sent Anna's ``{A, fam}`` away from her user id)."""
     state = ctx.state
-    leaving = came_with.merged_through(state, key)
+    leaving = carried_pair.merged_through(state, key)
     if not leaving or len({*leaving, *following}) == len(state.members):
         return  # they are this customer, but for what follows ``key`` (``came_with.following_claim``)
     reason = "an event merged these through an identifier an earlier event claimed: apart as in time order"
-    partners = [other for other in ctx.policy.plan_order(leaving) if came_with.carried_since(state, key, [other])]
+    partners = [other for other in ctx.policy.plan_order(leaving) if carried_pair.carried_since(state, key, [other])]
     _unlink(ctx, key, leaving, message_event_id, channel, reason, "~merged")
-    for partner in partners[:1]:  # a pair an event met here together, both ranked before it (came_with.carried)
+    for partner in partners[:1]:  # a pair an event met here together, both ranked before it (carried_pair.carried)
         propose(ctx, f"{message_event_id}~merged~{key}~{partner}", channel, [key, partner], CARRIED_PREFIX)
 
 
 def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
     """The event of ``saga`` joins this customer through members ``through`` (``customer_join.on_join``: its linking
-    identifiers). Where a pair proposal through one of them linked members in (``came_with.came_in``) and the event
-    ranks before the user-less event that carried the pair (``came_with.carried_since``), in time order that event
+    identifiers). Where a pair proposal through one of them linked members in (``carried_pair.came_in``) and the event
+    ranks before the user-less event that carried the pair (``carried_pair.carried_since``), in time order that event
     met the proposal's giver with this event's identifiers, and weighed its offer with them: the members linked in
     leave for a customer of their own (as ``unlinked``) before the join, and the pair is proposed again, to be weighed
     with what the event brings (bench draw 540's cut: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t2, ``{x2,
@@ -424,17 +424,17 @@ def joined_before(ctx: Node, saga: Saga, through: Iterable[str]) -> None:
     state = ctx.state
     rank, through = saga_rank(saga), [key for key in dict.fromkeys(through) if key in state.members]
     for key in through:
-        leaving = came_with.came_in(state, key) or (  # an event's own offer: not where this one ranks first on key
-            came_with.merged_through(state, key) if member_rank(state.members[key]) < rank else [])
+        leaving = carried_pair.came_in(state, key) or (  # an event's own offer: not where this one ranks first on key
+            carried_pair.merged_through(state, key) if member_rank(state.members[key]) < rank else [])
         if not leaving or len(leaving) == len(state.members) or set(leaving) & set(through):
             continue
-        if not rank < came_with.carried_since(state, key, leaving):
+        if not rank < carried_pair.carried_since(state, key, leaving):
             continue
         partner = next(other for other in ctx.policy.plan_order(leaving)
-                       if came_with.carried_since(state, key, [other]))
+                       if carried_pair.carried_since(state, key, [other]))
         reason = "a pair proposal linked these before an event that its later event met: weighed again with it"
         _unlink(ctx, key, leaving, saga.event_id, saga.channel, reason)
-        came_with.proposed(state, key)
+        carried_pair.proposed(state, key)
         propose(ctx, f"{saga.event_id}~carried~{key}", saga.channel, [partner, key], CARRIED_PREFIX)
         return
 

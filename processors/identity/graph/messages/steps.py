@@ -101,8 +101,8 @@ class Offer(Message, tag="offer", frozen=True):
     review_owed: list[str] = []  # the loser's ``CustomerState.review_owed`` (``holder_review.py``)
     unweighed: list[Unweighed] = []  # the loser's ``CustomerState.unweighed`` (``weigh_again.py``)
     joined: dict[str, int] = {}  # the loser's ``CustomerState.joined`` (``joined.py``)
-    carried_at: dict[str, int] = {}  # the loser's ``CustomerState.carried_at`` (``came_with.carried``)
-    merged_in: bytes = b""  # the loser's ``CustomerState.merged_in`` (``came_with.merged_in``)
+    carried_at: dict[str, int] = {}  # the loser's ``CustomerState.carried_at`` (``carried_pair.carried``)
+    merged_in: bytes = b""  # the loser's ``CustomerState.merged_in`` (``carried_pair.merged_in``)
 
 
 class OfferResult(Message, tag="offer_result", frozen=True):

@@ -1,17 +1,17 @@
 """A later browser event that repeats the pair its login's join split, in every arrival order (issue #8 point 5,
-``graph/came_with.py`` ``carried``, ``weigh_again.unlinked``).
+``graph/carried_pair.py`` ``carried``, ``weigh_again.unlinked``).
 
-Bench draw 153 cut to three identifies: A ``{x9, e0}`` t0, B ``{x1, u-0, e0}`` t1, C ``{x1, e0}`` t2. In time order
-B's join at A's customer is weighed (``u-0`` planned before ``e0``), a review, and C meets ``x1``'s customer and
-``e0``'s in an offer, ``x1`` on both sides: one customer. Arriving B, C, A, C was applied to B's customer with nothing
-new, and A's claim of ``e0`` left ``{x1, u-0}`` apart. Now C's apply notes the pair it met there and A's claim
-proposes it again; arriving C, B, A, the pair is noted as B's rekeys lower it (``came_with.carried_late``). A proposal
-so made is undone when a still earlier event claims the giver's member (draw 3421's cut: ``x9`` stayed with ``u-1``
-after the earlier login took ``x1`` and ``e0``), and decided again when a login ranked before the repeat joins the
-giver's member after it (draw 540's cut, ``weigh_again.joined_before``: in time order the repeat met ``x2`` with that
-login's ``u-0``, two logins, and linked nothing). What the repeat's own offer merged is undone likewise: at an earlier
-event's claim of the identifier it merged through (draw 2434's cut, ``weigh_again.merged_away``) and at such a
-login's join (draw 540's cut, ``came_with.merged_in``).
+Bench draw 153 cut to three identifies: A ``{x9, e0}`` t0, B ``{x1, u-0, e0}`` t1, C ``{x1, e0}`` t2. In time order B's
+join at A's customer is weighed (``u-0`` planned before ``e0``), a review, and C meets ``x1``'s customer and ``e0``'s in
+an offer, ``x1`` on both sides: one customer. Arriving B, C, A, C was applied to B's customer with nothing new, and A's
+claim of ``e0`` left ``{x1, u-0}`` apart. Now C's apply notes the pair it met there and A's claim proposes it again;
+arriving C, B, A, the pair is noted as B's rekeys lower it (``carried_pair.carried_late``). A proposal so made is undone
+when a still earlier event claims the giver's member (draw 3421's cut: ``x9`` stayed with ``u-1`` after the earlier
+login took ``x1`` and ``e0``), and decided again when a login ranked before the repeat joins the giver's member after it
+(draw 540's cut, ``weigh_again.joined_before``: in time order the repeat met ``x2`` with that login's ``u-0``, two
+logins, and linked nothing). What the repeat's own offer merged is undone likewise: at an earlier event's claim of the
+identifier it merged through (draw 2434's cut, ``weigh_again.merged_away``) and at such a login's join (draw 540's cut,
+``carried_pair.merged_in``).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ LATE_LOGIN = [
 LATE_LOGIN_LEFT: list[tuple[int, int | None, tuple[int, ...]]] = []
 # The same with an e-mail in the login's place: the proposal decided again merges (the repeat's offer, +10.28). Left
 # (strict xfails): C, D, B, A (D's e0 joined C's customer through x2, weighed; B lowers both and nothing notes the
-# pair: ``came_with.carried_late`` reads only a pair its event brought both of; A's claim of e0 leaves {x2, e1}).
+# pair: ``carried_pair.carried_late`` reads only a pair its event brought both of; A's claim of e0 leaves {x2, e1}).
 LATE_MAIL_LEFT = [(1, None, (2, 3, 1, 0)), (3, 3, (2, 3, 1, 0)), (3, 5, (2, 3, 1, 0)), (3, 11, (2, 3, 1, 0))]
 LATE_MAIL = [
     identify(userId="u-2", email=E0),
@@ -174,7 +174,7 @@ def test_the_proposal_decided_again_keeps_what_the_later_event_brought(
 # leaves at the claim, merged in through ``e0`` alone (``weigh_again.merged_away``), and meets ``e0`` at A's customer.
 # 20 -> 15 of 120 replays. Left (strict xfails): D before C with A last on one partition (A's join is taken
 # unweighed: C's apply noted ``e0`` with ``x0``, read as if a user-less event brought ``e0``), and twelve on three (D
-# before C: the pair is proposed again only where an event met the two here, ``came_with.carried``).
+# before C: the pair is proposed again only where an event met the two here, ``carried_pair.carried``).
 # Draw 1728's cut has the same kind: 33 -> 28 (not kept here).
 MERGED_IN = [
     identify(anonymousId="x1", email=E0),

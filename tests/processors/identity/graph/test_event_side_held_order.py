@@ -16,7 +16,7 @@ review and C then links the two in an offer (``x1`` on both sides, +10.28); arri
 customer with nothing new and A's join is the only weighing (the kind "a later browser event repeats a pair its login's
 join split" of the results page); the carried pair proposed again at the earliest claim (``test_carried_pair_order.py``)
 left only C, B, A on one partition of it, and with the repeat arriving first noted as its ranks fall
-(``came_with.carried_late``) every order agrees. Measured: ``tests/bench/results/identity_email_order.md``.
+(``carried_pair.carried_late``) every order agrees. Measured: ``tests/bench/results/identity_email_order.md``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ FORMS: dict[str, list[dict[str, Any]]] = {
 # Draw 498's core (module docstring): B and C before A differed, on one partition and interleaved (10 of 30 on
 # round4 2e851f2a); with the carried pair proposed again at the earliest claim (``weigh_again.CARRIED_PREFIX``,
 # test_carried_pair_order.py) only C, B, A on one partition still differed, and with the repeat arriving first noted
-# as its ranks fall (``came_with.carried_late``) none.
+# as its ranks fall (``carried_pair.carried_late``) none.
 LEFT_FORM = [identify(anonymousId="x2", email=E1), identify(anonymousId="x1", userId="u-0", email=E1),
              identify(anonymousId="x1", email=E1)]
 
@@ -100,7 +100,7 @@ def test_a_repeat_of_a_split_pair_agrees_where_the_login_is_not_last(partitions:
 
 
 def test_a_repeat_of_a_split_pair_arriving_before_the_login() -> None:
-    """Draw 498's core, C, B, A on one partition (a strict xfail until ``came_with.carried_late``): C made the
+    """Draw 498's core, C, B, A on one partition (a strict xfail until ``carried_pair.carried_late``): C made the
     customer with both identifiers, B's visit lowered their ranks, and A's claim of ``e1`` proposes the pair again."""
     events = segment(*LEFT_FORM)
     expected = replay(events, range(len(events))).local.clusters()

@@ -66,7 +66,7 @@ GUARDS: dict[str, list[dict[str, Any]]] = {
                     identify(anonymousId="x1", email=E1)],
 }
 # Replays differing on main 62149eb4, and now; "claimed-off" is order39's kind 1 where the giver holds no user id, 12
-# until the carried pair was proposed at every giver (``came_with.carried_with``, ``carried_late``; branch order49).
+# until the carried pair was proposed at every giver (``carried_pair.carried_with``, ``carried_late``; branch order49).
 GUARD_DIFFERING = {"repeat-of-a-kept-pair": 0, "told-more": 11, "claimed-off": 0}
 
 
