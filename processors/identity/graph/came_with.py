@@ -47,7 +47,7 @@ draws 1455 and 1957 newly differed.
 The pairs an event without a user id met here together, both ranked before it (``carried``), what a proposal of
 such a pair or a browser's ``offer`` merged in through one of its identifiers (``linked_in``, ``merged_in``) and what
 reads them: ``carried_pair.py``; what undoes those links when an earlier event claims or joins through them:
-``weigh_again.py`` (``unlinked``, ``partner_claimed``, ``merged_away``, ``joined_before``).
+``carried_undo.py``.
 """
 
 from __future__ import annotations

@@ -5,8 +5,7 @@ Kept in the customer's ``came_with`` bytes beside the pairs of ``came_with.py`` 
 which identifiers: read there for the bytes' shape and why they are hashes), at most ``came_with.MAX_CAME_WITH`` of
 them; the carrying event's rank per pair in ``CustomerState.carried_at``, the merged-in sides in
 ``CustomerState.merged_in`` (``came_with.MAX_MERGED_IN``); all three move along a merge (``came_with.merge``). What
-undoes those links when an earlier event claims or joins through them: ``weigh_again.py`` (``unlinked``,
-``partner_claimed``, ``merged_away``, ``joined_before``).
+undoes those links when an earlier event claims or joins through them: ``carried_undo.py``.
 
 Read by ``claim_node.on_give`` (``carried``, ``carried_with``, ``linked_in``, ``came_in``): a user-less event
 applied where two of its identifiers were members ranked before it met them together (``{x9, e0}`` t0, ``{x1, u-0,
@@ -14,10 +13,10 @@ e0}`` t1, ``{x1, e0}`` t2 arriving t1, t2, t0); a claim of one of them proposes 
 draw 153); arriving first, an event that brought both is noted so as an earlier one lowers their ranks below its own
 (``carried_late``, bench draw 2434's core; read for any pair with a member ranked before, it announced 17 more
 refusals on the quality bench). Its merge notes the claimant's side, which leaves again when a still earlier event
-claims the giver's member (``weigh_again.unlinked``, bench draw 3421: without it that draw newly differed). At a
+claims the giver's member (``carried_undo.unlinked``, bench draw 3421: without it that draw newly differed). At a
 giver holding no user id, a login ranked before the user-less event may still come on the giver's side (bench draw
 540): the event's rank is kept per pair (``CustomerState.carried_at``, ``carried_since``), and that login's join
-decides the pair again (``weigh_again.joined_before``). Without that undo the proposal was made only at a giver
+decides the pair again (``carried_undo.joined_before``). Without that undo the proposal was made only at a giver
 holding a user id (order45): bench draws 1991 and 1299 (the giver's ``{x9, e1}``) differed.
 
 Written at an ``offer`` a browser's event (an anonymous id, no user id: not a call's, whose numbers households share
@@ -25,9 +24,9 @@ and recycling moves) made and merged (``merged_in``, ``merged_through``; in ``Cu
 ``came_with``: its notes pushed out pairs ``displace.at_offer_loser`` reads, and bench draw 1464 newly differed): each
 side came in through the other side's identifiers the event carried. An earlier event's claim of such an identifier
 sends the side merged in through it alone away, and proposes the pair again where ``carried`` noted it
-(``weigh_again.merged_away``, bench draw 2434's cut), as does a join through it by a login ranked before the
-merging event (``weigh_again.joined_before``, draw 540's cut). A proposal's merge is ``linked_in``'s, and a claim of
-its pair's member on the claimant's side undoes it too (``came_through``, ``weigh_again.partner_claimed``).
+(``carried_undo.merged_away``, bench draw 2434's cut), as does a join through it by a login ranked before the
+merging event (``carried_undo.joined_before``, draw 540's cut). A proposal's merge is ``linked_in``'s, and a claim of
+its pair's member on the claimant's side undoes it too (``came_through``, ``carried_undo.partner_claimed``).
 """
 
 from __future__ import annotations
@@ -39,6 +38,10 @@ from processors.identity.graph.context import recalls, remember, short_hash
 from processors.identity.graph.limits import member_rank
 from processors.identity.graph.state import CustomerState
 from processors.identity.rules import UNTOLD_KINDS, LinkPolicy, kind_of
+
+# The id prefix of a proposal of a pair ``carried_with`` gave (``weigh_again.propose``; then a hash, no identifier
+# value): ``customer_merge.on_offer`` calls ``linked_in`` where such a proposal merges.
+CARRIED_PREFIX = "again~carried~"
 
 
 def carried(policy: LinkPolicy, state: CustomerState, ids: Iterable[str], rank: int) -> None:
@@ -103,7 +106,7 @@ def carried_with(state: CustomerState, key: str, rank: int) -> list[str]:
     last, t0's claim of ``e0`` left ``{x1, u-0}`` apart). Also where this customer holds no user id: an event ranked
     before the later one may still bring one, and in time order that login made the later event's offer meet two user
     ids (bench draw 540: ``{u-2, e0}`` t0, ``{x2, e0}`` t1, ``{x2, u-0}`` t3, ``{x2, e0}`` t4 arriving t1, t4, ...,
-    t0, t3); its join decides the proposal again (``carried_since``, ``weigh_again.joined_before``)."""
+    t0, t3); its join decides the proposal again (``carried_since``, ``carried_undo.joined_before``)."""
     kept = state.came_with
     if not kept:
         return []

@@ -60,6 +60,7 @@ from processors.identity.graph import (
     browser_login,
     came_with,
     carried_pair,
+    carried_undo,
     elsewhere,
     handoff_moves,
     holder_review,
@@ -279,16 +280,16 @@ def on_give(ctx: Node, message: Give) -> None:
     # What a later user-less event's offer merged in through it alone leaves, its pair proposed again (before the next);
     # not where a login's rank takes a browser alone (the merging event ranked before the login: browser_login.py).
     if not message.login:
-        weigh_again.merged_away(ctx, key, message.event_id, message.channel,
+        carried_undo.merged_away(ctx, key, message.event_id, message.channel,
                                 came_with.following_claim(ctx.policy, state, key, message.rank))
     # A later event that met it here with a member an earlier one brought met, in time order, both customers: an offer.
     for other in carried_pair.carried_with(state, key, member_rank(value)):
         carried_pair.proposed(state, other)
         weigh_again.propose(ctx, f"{message.token}~carried~{other}", message.channel, [key, other],
-                            weigh_again.CARRIED_PREFIX)
+                            carried_pair.CARRIED_PREFIX)
     # ... and a pair proposed so that linked members here through it: in time order that event met it at the claimant.
-    weigh_again.unlinked(ctx, key, message.event_id, message.channel)
-    weigh_again.partner_claimed(ctx, key, message.event_id, message.channel)  # ... or of the claimant's side
+    carried_undo.unlinked(ctx, key, message.event_id, message.channel)
+    carried_undo.partner_claimed(ctx, key, message.event_id, message.channel)  # ... or of the claimant's side
     # ... and one beside a later login that brought it with an anonymous id met the claimant unweighed (late_join.py).
     for other in late_join.given(ctx, key, message.rank)[:1]:
         late = late_join.late_saga(f"{message.token}~{other}", message.channel, [key, other])

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 
 from processors.identity.graph import (
     came_with,
+    carried_undo,
     displace,
     fits_two,
     holder_review,
@@ -63,7 +64,7 @@ def on_join(ctx: Node, message: Join) -> None:
         ctx.send(to, message)
         return
     saga, state = copy_saga(message.saga), ctx.state
-    weigh_again.joined_before(ctx, saga, [message.culprit, *_linking(saga)])  # a pair proposal its event met later
+    carried_undo.joined_before(ctx, saga, [message.culprit, *_linking(saga)])  # a pair proposal its event met later
     members = state.members
 
     def held(keys: list[str]) -> list[str]:

@@ -210,7 +210,7 @@ def on_offer(ctx: Node, message: Offer) -> None:
                ended=own_aliases | loser_aliases if overrides(saga) else set(), login_keys=login_keys,
                own_members=own_members, leaving_members=leaving_members)
         _alias_applied(ctx, saga, message)
-        if saga.event_id.startswith(weigh_again.CARRIED_PREFIX):  # which side the pair linked in (carried_pair.py)
+        if saga.event_id.startswith(carried_pair.CARRIED_PREFIX):  # which side the pair linked in (carried_pair.py)
             carried_pair.linked_in(state, saga.lookup_only, own_members, message.members, message.came_with)
         elif not saga.proposal:  # the two sides met through the event's identifiers (carried_pair.merged_in)
             carried_pair.merged_in(ctx.policy, state, saga.ids, own_members, message.members)

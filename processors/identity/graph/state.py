@@ -263,13 +263,13 @@ class CustomerState(msgspec.Struct, array_like=True, omit_defaults=True, tag="c"
     # Pairs of members a user-less event applied here met together, both ranked before it (``carried_pair.carried``): a
     # short hash of the two keys -> the rank of the earliest such event (``limits.event_rank``), the latest
     # ``came_with.MAX_CAME_WITH`` pairs. Read where a pair proposal through them merged and an event ranked before
-    # that one joins later (``weigh_again.joined_before``). Moves with ``Offer.carried_at``.
+    # that one joins later (``carried_undo.joined_before``). Moves with ``Offer.carried_at``.
     carried_at: dict[str, int] = {}
     # Members a user-less event's offer merged in (``carried_pair.merged_in``): 6-byte hashes (``context.remember``) of
     # ``member|merged-in|key`` for each member of one side and each identifier of the other side the event carried,
     # and of each side's size, the latest ``came_with.MAX_MERGED_IN``. Read where a claim takes ``key``
-    # (``weigh_again.merged_away``) or a login ranked before that event joins through it
-    # (``weigh_again.joined_before``). Moves with ``Offer.merged_in``.
+    # (``carried_undo.merged_away``) or a login ranked before that event joins through it
+    # (``carried_undo.joined_before``). Moves with ``Offer.merged_in``.
     merged_in: bytes = b""
     # Events kept apart from another customer while none of their identifiers here ranked before them, the latest
     # ``kept_side.MAX_KEPT``: the pair is linked again once an earlier event gives one of them a rank before the

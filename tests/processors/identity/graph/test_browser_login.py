@@ -185,7 +185,7 @@ def test_a_user_that_gives_way_takes_the_browser_of_its_own_login(order: tuple[i
 
 # S4 arriving A's e-mail, Ben's login, B's e-mail, Anna's login (0312, 3012): B's user-less e-mail merged Ben's
 # customer into {A, fam} by its offer (``carried_pair.merged_in``: each side merged in through the other's identifier);
-# Ben's login then takes B alone (``goes_alone``: Anna ranks before it). ``weigh_again.merged_away`` read that give
+# Ben's login then takes B alone (``goes_alone``: Anna ranks before it). ``carried_undo.merged_away`` read that give
 # as an earlier event's claim of B and sent {A, fam} to a customer of its own, away from Anna's user id (round 7 of
 # the order bench's results: S4 4 -> 16 of 120, and the 12-call household in time order lost A1). It is not read at
 # a give of a browser its login takes alone: the merging event ranked before that login, and time order merged it.

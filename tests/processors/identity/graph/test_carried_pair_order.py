@@ -1,5 +1,5 @@
 """A later browser event that repeats the pair its login's join split, in every arrival order (issue #8 point 5,
-``graph/carried_pair.py`` ``carried``, ``weigh_again.unlinked``).
+``graph/carried_pair.py`` ``carried``, ``carried_undo.unlinked``).
 
 Bench draw 153 cut to three identifies: A ``{x9, e0}`` t0, B ``{x1, u-0, e0}`` t1, C ``{x1, e0}`` t2. In time order B's
 join at A's customer is weighed (``u-0`` planned before ``e0``), a review, and C meets ``x1``'s customer and ``e0``'s in
@@ -8,9 +8,9 @@ claim of ``e0`` left ``{x1, u-0}`` apart. Now C's apply notes the pair it met th
 arriving C, B, A, the pair is noted as B's rekeys lower it (``carried_pair.carried_late``). A proposal so made is undone
 when a still earlier event claims the giver's member (draw 3421's cut: ``x9`` stayed with ``u-1`` after the earlier
 login took ``x1`` and ``e0``), and decided again when a login ranked before the repeat joins the giver's member after it
-(draw 540's cut, ``weigh_again.joined_before``: in time order the repeat met ``x2`` with that login's ``u-0``, two
+(draw 540's cut, ``carried_undo.joined_before``: in time order the repeat met ``x2`` with that login's ``u-0``, two
 logins, and linked nothing). What the repeat's own offer merged is undone likewise: at an earlier event's claim of the
-identifier it merged through (draw 2434's cut, ``weigh_again.merged_away``) and at such a login's join (draw 540's cut,
+identifier it merged through (draw 2434's cut, ``carried_undo.merged_away``) and at such a login's join (draw 540's cut,
 ``carried_pair.merged_in``).
 """
 
@@ -171,7 +171,7 @@ def test_the_proposal_decided_again_keeps_what_the_later_event_brought(
 # order B's join at A's customer is a review (``u-1`` planned before ``e0``), C joins ``x0`` to A's customer and D is
 # applied there. Arriving B, C, D, A: C's join at B's customer was a review, D's offer merged ``{x0}`` into B's
 # customer, and A's claim of ``e0`` proposed the carried pair ``(e0, x0)`` from there, linking all five. Now ``x0``
-# leaves at the claim, merged in through ``e0`` alone (``weigh_again.merged_away``), and meets ``e0`` at A's customer.
+# leaves at the claim, merged in through ``e0`` alone (``carried_undo.merged_away``), and meets ``e0`` at A's customer.
 # 20 -> 15 of 120 replays. Left (strict xfails): D before C with A last on one partition (A's join is taken
 # unweighed: C's apply noted ``e0`` with ``x0``, read as if a user-less event brought ``e0``), and twelve on three (D
 # before C: the pair is proposed again only where an event met the two here, ``carried_pair.carried``).

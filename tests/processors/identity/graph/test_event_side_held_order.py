@@ -50,7 +50,7 @@ FORMS: dict[str, list[dict[str, Any]]] = {
 }
 
 # Draw 498's core (module docstring): B and C before A differed, on one partition and interleaved (10 of 30 on
-# round4 2e851f2a); with the carried pair proposed again at the earliest claim (``weigh_again.CARRIED_PREFIX``,
+# round4 2e851f2a); with the carried pair proposed again at the earliest claim (``carried_pair.CARRIED_PREFIX``,
 # test_carried_pair_order.py) only C, B, A on one partition still differed, and with the repeat arriving first noted
 # as its ranks fall (``carried_pair.carried_late``) none.
 LEFT_FORM = [identify(anonymousId="x2", email=E1), identify(anonymousId="x1", userId="u-0", email=E1),

@@ -7,7 +7,7 @@ Sample (order bench draw 905's cut form): A ``{userId u-2, email e0}`` t0, B ``t
 the page view, C joined A's customer with ``x0`` new, weighed (``u-2`` is planned before the linking ``e0``): ``{x0,
 e0}`` against ``{u-2, e0}``, +3.85, a review. The page view told nothing C does not carry, so the offer is decided as
 that join: a review, C stays on ``{x0}``. 87 of 120 replays differed on main 62149eb4, 25 on round5 78d3e72d, 12
-on a60f871a, 2 now (``weigh_again.merged_away``), all interleaved on three partitions: A arriving last (after C and D
+on a60f871a, 2 now (``carried_undo.merged_away``), all interleaved on three partitions: A arriving last (after C and D
 joined through ``e0`` unweighed) is decided again at A's claim (``Unweighed.met``, test_kept_side_order.py).
 Measured: ``tests/bench/results/identity_email_order.md``.
 """

@@ -49,7 +49,7 @@ LEFT: dict[tuple[str, int, int | None], list[tuple[int, ...]]] = {
     ("1428", 1, None): [(3, 2, 0, 1)],
     ("1428", 3, 5): [(3, 0, 2, 1)],
     ("1428", 3, 11): [(0, 3, 2, 1), (3, 0, 2, 1)],
-    # (ten more of 905's passed with ``weigh_again.merged_away``: C's offer merged ``{x0}`` into D's ``{x9, e0}``
+    # (ten more of 905's passed with ``carried_undo.merged_away``: C's offer merged ``{x0}`` into D's ``{x9, e0}``
     # through ``e0``, and A's claim of ``e0`` now sends ``x0`` off again)
     ("905", 3, 3): [(1, 2, 0, 3)],
     ("905", 3, 5): [(1, 2, 0, 3)],
@@ -72,7 +72,7 @@ GUARDS: dict[str, list[dict[str, Any]]] = {
              identify(anonymousId="x2", userId="u-2", email=E0)],
 }
 # Not covered (``kept_side.py``): the proposal merged ``{x2, e1}`` with ``{e0, u-1}`` before ``{x0, e0}`` t0 claimed
-# ``e0``. Replays differing on round5 78d3e72d (28), on a60f871a (30), and now (10: ``weigh_again.merged_away`` sends
+# ``e0``. Replays differing on round5 78d3e72d (28), on a60f871a (30), and now (10: ``carried_undo.merged_away`` sends
 # what the browser's offer merged in through ``e0`` off again at t0's claim).
 DECIDED_SO_FAR = [identify(anonymousId="x0", email=E0), identify(anonymousId="x2", email=E1),
                   identify(userId="u-1", email=E0), identify(anonymousId="x2", email=E0)]

@@ -313,7 +313,7 @@ CLAIM_FOLLOWS = [96, 142, 182, 693, 1175, 1204, 1464, 1509, 1512, 1805, 1812, 18
 CLAIM_FOLLOWS_GUARDS = [151, 325, 1711, 1714, 1765, 2626, 3115]
 
 
-# Differs since ``weigh_again.merged_away`` (branch order51): the bench's interleaving of its cut form
+# Differs since ``carried_undo.merged_away`` (branch order51): the bench's interleaving of its cut form
 # ``alias x1 -> u-2``, ``{x2, u-1, e0}``, ``{x1, e0}``, ``{x1, e1}``, ``{x1, u-1}`` is one of the 22 of 600 replays of
 # that form that differ on a60f871a too (22 there and now: the landing rule of the results page).
 MERGED_AWAY_LEFT = [1464]

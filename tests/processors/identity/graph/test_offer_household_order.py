@@ -36,7 +36,7 @@ FIXED = [
     (3, 5, (1, 3, 0, 2)), (3, 11, (1, 3, 0, 2)), (3, 11, (1, 3, 2, 0)),
 ]
 # D's offer before C's refusal shows ``e0`` as a household's: weighed with ``x2`` on both sides, a merge.
-# (A, B, D, C and B, A, D, C pass with ``weigh_again.merged_away``: A's claim of e0 sends {x2, e1} off again.)
+# (A, B, D, C and B, A, D, C pass with ``carried_undo.merged_away``: A's claim of e0 sends {x2, e1} off again.)
 LEFT = [(1, None, (3, 0, 1, 2))]
 
 

@@ -1,5 +1,5 @@
 """The members a pair proposal linked in leave for a customer no customer of the giver's tree already is
-(``weigh_again._unlink``).
+(``carried_undo._unlink``).
 
 Order bench draw 1455 cut to four identifies: A ``{x9, e0}`` t0, B ``{x2, u-2, e1}`` t1, C ``{x2, u-0, e0}`` t2, D
 ``{x2, e0}`` t3. Arriving C, D, A, B on one partition, B's join unlinked ``{x9, e0}`` from the proposal's giver
