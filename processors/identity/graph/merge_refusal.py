@@ -5,7 +5,7 @@ answer that unlocks the loser, and the side the event goes to.
 
 from __future__ import annotations
 
-from processors.identity.graph import displace, fits_two
+from processors.identity.graph import fits_two
 from processors.identity.graph.apart_side import belongs
 from processors.identity.graph.contest import contests, only_rejected, weigh_offer
 from processors.identity.graph.customer_steps import Node, contested, face, noted, waived
@@ -13,6 +13,7 @@ from processors.identity.graph.evidence import kept_apart
 from processors.identity.graph.limits import conflict_kind
 from processors.identity.graph.messages.base import Saga
 from processors.identity.graph.messages.steps import Offer, OfferResult
+from processors.identity.graph.met_first import met_first
 from processors.identity.graph.outputs import Refused
 from processors.identity.graph.refusals import announce
 from processors.identity.graph.saga import lineage
@@ -26,7 +27,7 @@ def refuse(ctx: Node, message: Offer, saga: Saga, rule: str, reason: str, two: s
     """Refuse the loser's ``message`` under ``rule`` (``reason``; ``two``: the reason of two identifiers of a type
     limited to one, if that is the limit), with ``current`` the side the event reached first and ``other`` the other
     side. A linking identifier's refusal is announced, then it claims, is noted beside both, or goes where the other
-    side met the event first (``displace.met_first``); a blocking candidate's two-people refusal is announced and,
+    side met the event first (``met_first``); a blocking candidate's two-people refusal is announced and,
     when one of the two may be mistyped, kept apart under review."""
     state, loser, culprit = ctx.state, message.loser, message.culprit
     loser_aliases, own_aliases = {loser, *message.aliases}, {ctx.key, *state.aliases}
@@ -34,9 +35,8 @@ def refuse(ctx: Node, message: Offer, saga: Saga, rule: str, reason: str, two: s
     if culprit is not None:
         first = announce(ctx, Refused(culprit, reason, lineage(saga, rule), customer_id=current,
                                       other_customer_id=other), known=message.refusals)
-        if rule == MAX_PER_CUSTOMER and two and (later := displace.met_first(ctx, saga, message, current, other,
-                                                                             first)):
-            pass  # the other side came after the event: it goes there, as in time order (displace.py)
+        if rule == MAX_PER_CUSTOMER and two and (later := met_first(ctx, saga, message, current, other, first)):
+            pass  # the other side came after the event: it goes there, as in time order (met_first.py)
         elif rule == SPLIT_DO_NOT_MERGE and fits_two.marked(saga, culprit):
             pass  # a login that fits two (a rejected review): as before the decision, neither claims nor is noted
         elif (rule == MAX_PER_CUSTOMER and two) or (

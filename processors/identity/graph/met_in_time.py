@@ -1,7 +1,7 @@
 """Which side an event refused between two user ids' customers met first in time order (issue #8 point 5).
 
 The limit of one user id refuses an event's ``offer`` between two users' customers; the event then goes to the side
-it reached first by arrival (its highest-priority owned identifier), unless ``displace.met_first`` finds that time
+it reached first by arrival (its highest-priority owned identifier), unless ``met_first.py`` finds that time
 order put it elsewhere. Here the cases where the side each customer got the event's identifiers at tells it: the
 ranks (``before`` the event's visit) of the event's identifiers each side holds say when that side got them, so
 whether it held one when the event came (ranked before the event) or met the event's customer later.
@@ -18,7 +18,7 @@ whether it held one when the event came (ranked before the event) or met the eve
   event with the other side and not with the first: in time order the event was kept apart from the first side and the
   other side joined it later (bench draw 1703: ``{u-0, e1}``, then ``{x0, e1}`` reviewed beside it, then
   ``{x0, u-1}``).
-* ``came_later``: every member of the other side ranks after the event (``displace.met_first``'s first branch) and
+* ``came_later``: every member of the other side ranks after the event (``met_first``'s first branch) and
   the first side held none of the event's identifiers before the event either, but got them before the other side got
   its own, at the rank of an event applied to it: in time order the event made its own customer and the first side
   met it first, weighed (bench draw 878: ``{x1, e0}``, then ``{u-0, e0}`` reviewed beside it, then ``{x1, u-1}``).
@@ -32,7 +32,7 @@ the event first: the limit refused the first side there).
 
 Not covered: the first side's user id ranking with what it holds of the event where the event did not lower them
 from that rank (an earlier event may have brought them: the state does not tell it from one of that user still on its
-way), nor ``displace._reached_first``'s like case (bench draw 2939); bench draws 490 and 3351 cut to four calls stay
+way), nor ``met_first._reached_first``'s like case (bench draw 2939); bench draws 490 and 3351 cut to four calls stay
 as they were (not traced).
 """
 

@@ -191,7 +191,7 @@ def test_bench_draws_where_the_losers_carried_rank_mate_stays_with_the_event_agr
 
 
 # Bench draws that differed before an event refused by the limit of one at an offer went to the side that ranks after
-# it where the matcher keeps it apart from the side it met (``displace.met_first``; draw 122: ``{x0, u-2, e1}`` t0,
+# it where the matcher keeps it apart from the side it met (``met_first.met_first``; draw 122: ``{x0, u-2, e1}`` t0,
 # ``{x2, e1}`` t1, ``{x2, u-1, e0}`` t2: in time order ``{x2, e1}`` is reviewed against u-2's customer, x2 stays apart
 # and u-1's event joins it; arriving last it was refused by the limit and u-2's customer claimed x2; 237: both sides
 # came after the event, the earlier user's was kept apart from it), and agree with it (seeds 0-3499, the results file,
@@ -287,8 +287,8 @@ def test_draw_438_in_full_gives_the_time_order_customers(order: tuple[int, ...])
 
 
 # Bench draws that differed before an event refused by the limit of one at an offer went to the side that reached its
-# identifiers first (``displace._reached_first``: 413, 735, 2192, 2775; ``test_reached_first.py``) and before
-# ``displace._after_both`` took an event identifier held at the rank of an event applied to the other side (2848),
+# identifiers first (``met_first._reached_first``: 413, 735, 2192, 2775; ``test_reached_first.py``) and before
+# ``met_first._after_both`` took an event identifier held at the rank of an event applied to the other side (2848),
 # and agree with it (seeds 0-3499, the results file, branch order13: 270 differ before, 265 after, none newly).
 REACHED_FIRST = [413, 735, 2192, 2775, 2848]
 # Agree on this code and on main; the same rule without the applied rank (3417: an alias of the first side's user

@@ -1,5 +1,5 @@
 """An event the limit of one refuses at an offer goes to the side that reached its identifiers first (#8 point 5,
-``displace._reached_first``).
+``met_first._reached_first``).
 
 Bench draw 413 cut down to four calls: ``{x0, e0}`` t0, ``{x0, u-1, e1}`` t1, ``{u-2}`` t2, ``{x1, u-2, e0}`` t3. In
 time order u-1's event joins the t0 customer through x0, and u-2's event, reaching it later through e0, is refused by
