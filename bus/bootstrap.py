@@ -33,7 +33,8 @@ from bus.config import (
 from bus.errors import ConfigError, SchemaRegistryError
 from bus.heartbeat import Heartbeat
 from bus.kafka_client import kafka_connection
-from bus.logging import bind_component, configure_logging, flush_repeats
+from bus.log_repeats import flush_repeats
+from bus.logging import bind_component, configure_logging
 from bus.metrics import MetricsServer, serve_metrics
 
 T = TypeVar("T")

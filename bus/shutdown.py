@@ -37,7 +37,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from bus.logging import flush_repeats, get_logger
+from bus.log_repeats import flush_repeats
+from bus.logging import get_logger
 from bus.registry_outage import OUTAGE, RegistryOutage
 from bus.topics import FAUST_CHANGELOG_SUFFIX
 

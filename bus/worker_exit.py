@@ -33,7 +33,8 @@ from faust.exceptions import ImproperlyConfigured, PartitionsMismatch
 from bus import early_stop, shutdown, stall_exit, startup_watchdog, topic_watch
 from bus.bootstrap import exit_with_message
 from bus.errors import ConfigError
-from bus.logging import flush_repeats, get_logger
+from bus.log_repeats import flush_repeats
+from bus.logging import get_logger
 
 FATAL_ERRORS: tuple[type[BaseException], ...] = (PartitionsMismatch, ImproperlyConfigured, ConfigError)
 WORKER_MISCONFIGURED_EXIT = 78  # EX_CONFIG of BSD's sysexits.h: the deployment (topics, settings) is wrong
@@ -106,7 +107,7 @@ def say_stopped(app: Any) -> None:
     """Log ``STOPPED`` at info, with ``uncommitted_records``: the input records it read past its committed offsets
     (``bus.shutdown.faust_uncommitted``; 0: everything read was processed and committed; more: read again at its next
     start), left out when the consumer cannot tell (it never started). The process's last line: the log lines held
-    back (``bus.logging.flush_repeats``) are written before it."""
+    back (``bus.log_repeats.flush_repeats``) are written before it."""
     try:
         uncommitted: dict[str, int] = {"uncommitted_records": shutdown.faust_uncommitted(app.consumer)}
     except Exception:  # noqa: BLE001 - what the stop left is told when known; the line is said whatever

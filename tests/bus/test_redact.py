@@ -133,7 +133,7 @@ def test_infrastructure_addresses_are_kept_identifiers_are_not() -> None:
 
 def test_repeated_library_errors_fold_into_lines_with_a_count() -> None:
     """Issue #10 case 11: a 30 s broker outage gave ~1,100 lines."""
-    from bus.logging import RepeatLimiter
+    from bus.log_repeats import RepeatLimiter
 
     now = [0.0]
     limiter = RepeatLimiter(window_s=10.0, clock=lambda: now[0])
@@ -156,7 +156,7 @@ def test_repeated_library_errors_fold_into_lines_with_a_count() -> None:
 def test_a_count_is_written_once_its_window_passed_with_the_times_it_covers() -> None:
     """A fresh tester: an adapter's last line read ``"Unable to update metadata", "repeated": 210`` stamped at its
     stop, eight minutes after the broker had come back: the count waited for the process to end."""
-    from bus.logging import RepeatLimiter
+    from bus.log_repeats import RepeatLimiter
 
     now = [0.0]
     written: list[logging.LogRecord] = []
@@ -185,7 +185,7 @@ def test_a_count_is_written_once_its_window_passed_with_the_times_it_covers() ->
 
 
 def test_own_events_library_debug_lines_and_access_log_lines_are_never_limited() -> None:
-    from bus.logging import RepeatLimiter
+    from bus.log_repeats import RepeatLimiter
 
     limiter = RepeatLimiter(window_s=60.0, clock=lambda: 0.0)
     logger = logging.getLogger("aiokafka")
