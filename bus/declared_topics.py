@@ -24,6 +24,12 @@ A worker told to stop (SIGTERM) while its tables declare their changelogs stops 
 faust's ``_ensure_producer`` then raises ``NotReady: Producer service not yet started`` and the worker ended with
 status 1 instead of 0 (CI, ``tests/bus/test_app_ports.py``, 2026-12-05). Once the process's stop began
 (``bus.shutdown``), that error cancels the declaration as the stop cancels the rest of the start.
+
+A broker fenced for a moment (KIP-631: it missed its heartbeats to the controller for ``broker.session.timeout.ms``)
+makes CreateTopics answer ``InvalidReplicationFactorError: ... All brokers are currently fenced``: CI's identity
+worker, starved on 2 cores with its single-node broker, ended with status 1 at start. Such a refusal, and the other
+answers of a cluster that cannot place a replica for now, are tried again too (``bus.admin_refusal``); faust's
+``RuntimeError("Invalid controller: N")`` is tried again as the ``NotControllerError`` it stands for.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaError
 from faust.exceptions import NotReady
 
 from bus import shutdown
+from bus.admin_refusal import not_controller
 from bus.errors import OmnibusError
 from bus.logging import get_logger
 from bus.publish_retry import Backoff, Retry, process_outage_retry, set_process_give_up
@@ -79,11 +86,17 @@ def listed_after_create(original: Callable[..., Awaitable[None]], retry: Callabl
                         ) -> Callable[..., Awaitable[None]]:
     """faust's aiokafka ``Producer.create_topic`` that returns once the topic is listed (``wait_until_listed``),
     tried again by ``retry()`` (default: ``Backoff`` with ``install``'s ``give_up_after_s``) while the error is
-    retriable (``bus.publish_retry.retriable``); the last error is raised once it gives up."""
+    retriable (``bus.publish_retry.retriable``, a cluster that cannot place a replica for now included); the last
+    error is raised once it gives up (``ClusterRefused`` for such a refusal)."""
 
     async def create_topic(self: Any, topic: str, partitions: int, replication: int, **kwargs: Any) -> None:
         async def declare() -> None:
-            await original(self, topic, partitions, replication, **kwargs)
+            try:
+                await original(self, topic, partitions, replication, **kwargs)
+            except RuntimeError as exc:
+                if (kafka_error := not_controller(exc)) is None:
+                    raise
+                raise kafka_error from exc
             if self.app.conf.topic_allow_declare:  # faust creates nothing otherwise: nothing to wait for
                 await wait_until_listed(self._ensure_producer().client, topic)
 

@@ -10,6 +10,10 @@ backoff while the error is retriable (``retriable``), for at most ``give_up_afte
 last error is raised, so the caller's old handling (a stopped worker, restarted and replaying from its committed
 offsets; an adapter's 503) applies to an outage that long. A non-retriable error is raised at once.
 
+A topic's creation the cluster refused because no broker can take a replica for now (every broker fenced, fewer
+registered than the replication factor: ``bus.admin_refusal``) is tried again the same way; its warning names the
+reason, and once it gives up ``ClusterRefused`` says what was refused, for how long and why.
+
 Each failed attempt is counted by the caller (``omnibus_publish_failures_total``); the warning is rate-limited to
 the first failure and then one line per ``LOG_WINDOW_S`` seconds.
 """
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
+from bus.admin_refusal import ClusterRefused, transient_reason
 from bus.errors import OmnibusError, SchemaRegistryError
 from bus.log_window import LogWindow
 from bus.logging import get_logger
@@ -41,8 +46,9 @@ def kafka_retriable(error: KafkaError) -> bool:
     """Whether trying ``error``'s publish again can succeed: aiokafka's own flag, and also a
     ``KafkaTimeoutError`` (which aiokafka marks not retriable): the broker did not answer in time, the
     idempotent producer keeps the records, and the same publish succeeds once the broker is back
-    (broker-outage timeouts were counted ``retriable="false"``)."""
-    return bool(error.retriable) or isinstance(error, KafkaTimeoutError)
+    (broker-outage timeouts were counted ``retriable="false"``); and a topic's creation refused while no broker
+    can take a replica (``bus.admin_refusal.transient_reason``)."""
+    return bool(error.retriable) or isinstance(error, KafkaTimeoutError) or transient_reason(error) is not None
 
 
 def retriable(error: BaseException) -> bool:
@@ -89,7 +95,8 @@ class Retry:
         self._warnings = LogWindow(LOG_WINDOW_S, clock=clock)  # per ``what``
 
     async def run(self, operation: Callable[[], Awaitable[T]], *, what: str) -> T:
-        """``operation()``'s result; raises its last error once ``backoff`` gives up (at once when not retriable)."""
+        """``operation()``'s result; raises its last error once ``backoff`` gives up (at once when not retriable),
+        or ``ClusterRefused`` from it when that was a topic's creation refused for a transient reason."""
         began, attempt = self._clock(), 0
         while True:
             try:
@@ -97,6 +104,8 @@ class Retry:
             except Exception as error:  # noqa: BLE001 - decided by ``retriable``; the rest is raised as it was
                 delay = self.backoff.delay_s(error, attempt, self._clock() - began)
                 if delay is None:
+                    if (reason := transient_reason(error)) is not None:
+                        raise ClusterRefused(what, reason, self._clock() - began, error) from error
                     raise
                 self._note(what, error, attempt, delay)
             await self._sleep(delay)
@@ -106,8 +115,10 @@ class Retry:
         failures = self._warnings.due(what)
         if failures is None:
             return
+        reason = transient_reason(error)  # a topic's creation refused: why, in words (no identifier value)
         log.warning(f"{_who_refused(error)} for a transient reason; retrying", operation=what,
-                    error_type=type(error).__name__, error=str(error)[:300], attempt=attempt + 1,
+                    **({"reason": reason} if reason else {}), error_type=type(error).__name__,
+                    error=str(error)[:300], attempt=attempt + 1,
                     failures_since_last_line=failures, retry_in_s=round(delay_s, 2),
                     gives_up_after_s=self.backoff.give_up_after_s)
 

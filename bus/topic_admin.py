@@ -3,6 +3,11 @@
 Missing topics are created; managed configs (clean-up policy, retention) that drifted are set back;
 a topic with fewer partitions than declared is grown. Partitions are never shrunk and topics never
 deleted: both would lose data or break key order, so they are reported for a human to decide.
+
+A creation the cluster refuses because no broker can take a replica for now (every broker fenced, fewer registered
+than the replication factor, the request on a node that is no longer the controller: ``bus.admin_refusal``) is tried
+again with the producer's backoff for up to ``producer.give_up_after_s`` (``bus.publish_retry.outage_retry``), as
+when a worker declares its own topics; only what is still missing is asked for again.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from aiokafka.errors import for_code
 from bus.admin_client import admin_client
 from bus.config import OmnibusSettings
 from bus.plural import counted
+from bus.publish_retry import outage_retry
 from bus.topics import ALL_TOPICS, TopicSpec
 
 
@@ -53,11 +59,14 @@ async def apply_topics(
         missing = [(spec, name) for spec, name in zip(specs, names, strict=True) if counts[name] is None]
         created: set[str] = set()
         if missing:
-            response = await admin.create_topics([
-                NewTopic(name, spec.partition_count(settings.topics), settings.topics.replication_factor,
-                         topic_configs=spec.configs())
-                for spec, name in missing])
-            created = _raise_for_errors(response.topic_errors, ignore_exists=True)
+            async def create() -> None:
+                response = await admin.create_topics([
+                    NewTopic(name, spec.partition_count(settings.topics), settings.topics.replication_factor,
+                             topic_configs=spec.configs())
+                    for spec, name in missing if name not in created])
+                _raise_for_errors(response.topic_errors, ignore_exists=True, created=created)
+
+            await outage_retry(settings).run(create, what="create topics")
             # A topic created a moment ago (by us or a concurrent apply) may not be in the metadata yet.
             counts |= await _await_visible(admin, [name for _, name in missing])
         kept = {name: spec.configs() for spec, name in zip(specs, names, strict=True)
@@ -95,7 +104,11 @@ async def _reconcile(
         await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, name, configs=spec.configs())])
         changes.append(Action.CONFIG_UPDATED)
     if existing < wanted_partitions:
-        await admin.create_partitions({name: NewPartitions(wanted_partitions)})
+        async def grow() -> None:  # a try the controller committed before its answer was lost is not made twice
+            if ((await _partition_counts(admin, [name]))[name] or 0) < wanted_partitions:
+                await admin.create_partitions({name: NewPartitions(wanted_partitions)})
+
+        await outage_retry(settings).run(grow, what="add partitions")
         changes.append(Action.PARTITIONS_ADDED)
     if not changes:
         return TopicOutcome(name, Action.UNCHANGED)
@@ -136,15 +149,18 @@ async def _await_visible(admin: AIOKafkaAdminClient, names: list[str], timeout_s
     return counts
 
 
-def _raise_for_errors(topic_errors: Iterable[tuple], *, ignore_exists: bool) -> set[str]:
-    """The topics created; one that already existed (``ignore_exists``) is left out."""
-    created = set()
+def _raise_for_errors(topic_errors: Iterable[tuple], *, ignore_exists: bool, created: set[str]) -> None:
+    """Adds the topics created to ``created`` (one that already existed, ``ignore_exists``, is left out), then raises
+    the first refusal, if any, as its Kafka error: the others' creation is kept for the next try."""
+    refusals = []
     for error in topic_errors:
         topic, code = error[0], error[1]
         message = error[2] if len(error) > 2 else ""
         if code == 36 and ignore_exists:  # TOPIC_ALREADY_EXISTS: a concurrent apply, or metadata not caught up
             continue
         if code:
-            raise for_code(code)(f"create topic {topic}: {message}")
-        created.add(topic)
-    return created
+            refusals.append(for_code(code)(f"create topic {topic}: {message}"))
+        else:
+            created.add(topic)
+    if refusals:
+        raise refusals[0]

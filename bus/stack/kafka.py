@@ -13,7 +13,8 @@ How it runs (what ``start`` does, all under ``<state_dir>/kafka/``):
 2. ``config/server.properties`` is written: ``process.roles=broker,controller``, listeners on
    127.0.0.1 (client port free or given, controller port free), replication 1 everywhere,
    ``group.initial.rebalance.delay.ms=0`` and ``auto.create.topics.enable=false`` (Omnibus creates
-   its topics explicitly, so a typo'd topic name fails instead of silently appearing).
+   its topics explicitly, so a typo'd topic name fails instead of silently appearing), and a broker lease on its
+   controller long enough for a starved machine (``SESSION_TIMEOUT_MS``, below).
 3. ``java -cp 'libs/*' kafka.tools.StorageTool format -t <id> -c server.properties --standalone``
    formats a fresh ``data/`` directory: the stack is ephemeral, every start is a new cluster
    (unless ``keep_data=True`` and ``data/`` was formatted before: then it restarts with its topics).
@@ -52,6 +53,19 @@ DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 _ANOTHER_CLUSTER = "another cluster answers on port"  # the ready probe's words for a port another broker bound
+
+# The broker's lease on its controller (KIP-631): a broker whose heartbeats (every ``broker.heartbeat.interval.ms``,
+# 2 s) have not reached the controller for ``broker.session.timeout.ms`` is fenced, and while it is, CreateTopics
+# answers "All brokers are currently fenced" and its partitions have no leader. Kafka's 9 s default is for a
+# dedicated machine; this broker shares 2 cores with a test's or a demo's every process: in CI, 50 counter agents,
+# an adapter and identity starved it for longer than 9 s, it fenced itself and identity's start failed. 30 s
+# (15 heartbeats) rides out such starvation. Its cost: a broker started again after it was killed (``kill -9``,
+# keeping its data) waits for its old registration's lease to run out before it can register again (Kafka's
+# ``DuplicateBrokerRegistrationException``; the controller starts every lease afresh when it becomes active), so such
+# a restart takes up to one lease longer; ``_await_ready`` allows for it, and the broker's own limit on its first
+# registration (``initial.broker.registration.timeout.ms``, 60 s by default, then it exits) is raised above it.
+SESSION_TIMEOUT_MS = 30_000
+REGISTRATION_TIMEOUT_MS = 120_000
 
 # ``shutdownHook = disable`` and ``append = true``: with log4j2's own shutdown hook the broker's shutdown logged into
 # a context log4j made afresh, whose File appender (then ``append = false``) emptied server.log as the broker
@@ -133,6 +147,7 @@ class KafkaBroker(process.OwnedServer):
         self._popen: subprocess.Popen[bytes] | None = None
         self.startup_seconds: float | None = None
         self.cluster_id: str | None = None  # formatted into data/ (meta.properties); the ready probe checks it
+        self._reused_data = False  # this start kept the data of an earlier one (``keep_data``)
 
     # -- properties -------------------------------------------------------------------------------
     @property
@@ -239,6 +254,8 @@ class KafkaBroker(process.OwnedServer):
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
+            "broker.session.timeout.ms": str(SESSION_TIMEOUT_MS),
+            "initial.broker.registration.timeout.ms": str(REGISTRATION_TIMEOUT_MS),
         }
         if self.security is not None:
             assert self.port and self.controller_port and self.ssl_port and self.sasl_ssl_port
@@ -248,7 +265,7 @@ class KafkaBroker(process.OwnedServer):
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
     def _prepare(self, java: str, libs: Path) -> None:
-        reuse = self.keep_data and (self.home / "data" / "meta.properties").exists()
+        reuse = self._reused_data = self.keep_data and (self.home / "data" / "meta.properties").exists()
         if not reuse:
             shutil.rmtree(self.home / "data", ignore_errors=True)
         (self.home / "config").mkdir(parents=True, exist_ok=True)
@@ -300,7 +317,7 @@ class KafkaBroker(process.OwnedServer):
 
     def _await_ready(self) -> None:
         assert self._popen is not None and self.port is not None
-        deadline = time.monotonic() + self.startup_timeout
+        deadline = time.monotonic() + self._ready_within_s()
         last_error = "port never opened"
         while time.monotonic() < deadline:
             code = self._popen.poll()
@@ -318,7 +335,12 @@ class KafkaBroker(process.OwnedServer):
                         return
                     raise self._failure(f"met {_ANOTHER_CLUSTER} {self.port} (cluster id {answered}, not its own)")
             time.sleep(0.1)
-        raise self._failure(f"was not ready within {self.startup_timeout:.0f}s (last probe: {last_error})")
+        raise self._failure(f"was not ready within {self._ready_within_s():.0f}s (last probe: {last_error})")
+
+    def _ready_within_s(self) -> float:
+        """Seconds a start may take: ``startup_timeout``, and one lease more (``SESSION_TIMEOUT_MS``) for a broker
+        that keeps its data, whose registration may wait for the lease of the one that was killed to run out."""
+        return self.startup_timeout + (SESSION_TIMEOUT_MS / 1000 if self._reused_data else 0.0)
 
 
 def _formatted_cluster_id(data: Path) -> str | None:

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaClient
-from aiokafka.errors import KafkaConnectionError, KafkaError
+from aiokafka.errors import (
+    InvalidConfigurationError,
+    InvalidReplicationFactorError,
+    KafkaConnectionError,
+    KafkaError,
+)
 from faust.exceptions import NotReady
 
-from bus import shutdown
+from bus import admin_refusal, shutdown
 from bus.app import create_app
 from bus.declared_topics import TopicNotListed, listed_after_create, wait_until_listed
 from bus.publish_retry import Backoff, Retry
@@ -86,6 +92,85 @@ async def test_a_declaration_the_broker_dropped_is_tried_again_until_listed() ->
     create_topic = listed_after_create(create, lambda: retry())
     await create_topic(producer(Listing(fails=2)), "app-state-changelog", 2, 1)
     assert tries == ["app-state-changelog"] * 4  # closed; listed? no metadata (twice); created and listed
+
+
+FENCED = ("Cannot create topic: f99dd80c2.identity-identity-nodes-changelog (38): Unable to replicate the partition 1 "
+          "time(s): All brokers are currently fenced, or have all their log directories cordoned.")  # CI, 2026-12-06
+
+
+def refusing(*errors: BaseException) -> tuple[Callable[..., Awaitable[None]], list[str]]:
+    """faust's ``create_topic`` that raises ``errors`` in turn, then creates the topic; and the topics it was asked
+    for."""
+    tries: list[str] = []
+    left = list(errors)
+
+    async def create(self: Any, topic: str, partitions: int, replication: int, **kwargs: Any) -> None:
+        tries.append(topic)
+        if left:
+            raise left.pop(0)
+
+    return create, tries
+
+
+async def test_a_declaration_refused_while_the_broker_is_fenced_is_tried_again(monkeypatch: pytest.MonkeyPatch,
+                                                                               ) -> None:
+    """CI's identity worker ended with status 1 at start: its single-node broker, starved on 2 cores, missed its
+    heartbeats to its controller and was fenced; CreateTopics answered InvalidReplicationFactorError."""
+    from structlog.testing import capture_logs
+
+    from bus import publish_retry
+    from bus.logging import get_logger
+
+    monkeypatch.setattr(publish_retry, "log", get_logger(publish_retry.__name__))  # first used in capture_logs
+    create, tries = refusing(InvalidReplicationFactorError(FENCED), InvalidReplicationFactorError(FENCED))
+    with capture_logs() as lines:
+        await listed_after_create(create, lambda: retry())(producer(Listing()), "app-state-changelog", 2, 1)
+    assert tries == ["app-state-changelog"] * 3
+    (warning,) = lines  # the first failure, then one line per window
+    assert warning["log_level"] == "warning" and warning["reason"] == admin_refusal.FENCED
+    assert warning["operation"] == "declare topic"
+
+
+async def test_faust_s_invalid_controller_is_tried_again() -> None:
+    create, tries = refusing(RuntimeError("Invalid controller: 1"))
+    await listed_after_create(create, lambda: retry())(producer(Listing()), "app-state-changelog", 2, 1)
+    assert tries == ["app-state-changelog"] * 2
+
+
+class Clock:
+    """A monotonic clock that moves only when the retry sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def test_a_broker_fenced_for_longer_than_the_give_up_time_ends_the_declaration_naming_why() -> None:
+    clock = Clock()
+    create, tries = refusing(*[InvalidReplicationFactorError(FENCED)] * 1000)
+    fenced_retry = Retry(Backoff(first_s=1.0, max_s=4.0, give_up_after_s=30.0), sleep=clock.sleep, clock=clock)
+    with pytest.raises(admin_refusal.ClusterRefused, match="refused to declare topic for 2[0-9] s: every broker is "
+                                                           "fenced") as raised:
+        await listed_after_create(create, lambda: fenced_retry)(producer(Listing()), "app-state-changelog", 2, 1)
+    assert isinstance(raised.value.__cause__, InvalidReplicationFactorError) and not raised.value.retriable
+    assert 5 < len(tries) < 30 and clock.now <= 30.0
+
+
+@pytest.mark.parametrize("error", [
+    InvalidReplicationFactorError("Invalid replication factor 0: the replication factor must be positive."),
+    InvalidConfigurationError("Invalid value x for configuration cleanup.policy"),
+    RuntimeError("Controller node is None"),
+], ids=lambda e: type(e).__name__)
+async def test_a_declaration_retrying_cannot_mend_is_raised_at_once(error: BaseException) -> None:
+    create, tries = refusing(error)
+    with pytest.raises(type(error)):
+        await listed_after_create(create, lambda: retry())(producer(Listing()), "app-state-changelog", 2, 1)
+    assert tries == ["app-state-changelog"]
 
 
 def stopped_producer() -> Any:

@@ -34,11 +34,10 @@ from processors.verify.report import Report
 from processors.verify.run import averify
 from tests.processors.identity.support import HMAC_KEY
 from tests.support.ports import logged_port, stack_port_options
+from tests.support.processes import tail_report
 
 WRITE_KEY = "wk-fault-0123456789"
 PROCESSORS = ("identity", "handoffs", "kpis", "offers")
-ALARM_LEVELS = ("warning", "error", "critical")  # bus.logging's JSON "level" values a failure report lists first
-ALARMS, LINE_CHARS = 10, 400
 
 
 @dataclass
@@ -65,15 +64,9 @@ class Proc:
         return port
 
     def tail(self, lines: int = 30) -> str:
-        """The process's exit status (while it ran: ``running``), its last line, its warning and error lines (the
-        last ``ALARMS``, each cut to ``LINE_CHARS``), then its last ``lines`` lines: a failure report cut short keeps
-        the cause (a crash's line is last, the log's first lines are start-up)."""
+        """``tests.support.processes.tail_report`` of the process's log."""
         logged = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
-        status = "running" if self.popen.poll() is None else f"exit status {self.popen.returncode}"
-        alarms = [line[:LINE_CHARS] for line in logged if any(f'"level": "{level}"' in line for level in ALARM_LEVELS)]
-        return "\n".join([status, "last line: " + (logged[-1][:LINE_CHARS] if logged else "(empty log)"),
-                          *(["warnings and errors:", *alarms[-ALARMS:]] if alarms else []),
-                          f"last {lines} lines:", *logged[-lines:]])
+        return tail_report(self.popen.poll(), logged, lines)
 
     def stop(self, timeout_s: float = 60.0) -> int:
         if self.alive():

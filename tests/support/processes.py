@@ -17,6 +17,19 @@ from typing import IO, TypeVar
 from tests.support.ports import logged_port, logged_ports
 
 T = TypeVar("T")
+ALARM_LEVELS = ("warning", "error", "critical")  # bus.logging's JSON "level" values a failure report lists first
+ALARMS, LINE_CHARS = 10, 400
+
+
+def tail_report(returncode: int | None, logged: list[str], lines: int = 30) -> str:
+    """A process's failure report from its output lines ``logged``: its exit status (``returncode`` None: ``running``),
+    its last line, its warning and error lines (the last ``ALARMS``, each cut to ``LINE_CHARS``), then its last
+    ``lines`` lines: a report cut short keeps the cause (a crash's line is last, the log's first lines are start-up)."""
+    status = "running" if returncode is None else f"exit status {returncode}"
+    alarms = [line[:LINE_CHARS] for line in logged if any(f'"level": "{level}"' in line for level in ALARM_LEVELS)]
+    return "\n".join([status, "last line: " + (logged[-1][:LINE_CHARS] if logged else "(empty log)"),
+                      *(["warnings and errors:", *alarms[-ALARMS:]] if alarms else []),
+                      f"last {lines} lines:", *logged[-lines:]])
 
 
 @dataclass
@@ -45,10 +58,16 @@ class Command:
         90 s after the launch at load 20+ (tests/processors/test_readiness.py)."""
         return self.wait_for(lambda: self.logged(event), f"its {event!r} line", timeout_s)
 
+    def tail(self, lines: int = 30) -> str:
+        """``tail_report`` of what the process wrote so far."""
+        return tail_report(self.process.poll(), self.written().splitlines(), lines)
+
     def wait_for(self, predicate: Callable[[], T | None], what: str, timeout_s: float = 90.0) -> T:
+        """``predicate()``'s first true value, asked every 0.2 s; AssertionError with the process's ``tail`` when it
+        exits first (CI's readiness test said only that it had exited), or after ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the process exited while waiting for {what}"
+            assert self.process.poll() is None, f"the process exited while waiting for {what}:\n{self.tail()}"
             try:
                 found = predicate()
             except OSError:

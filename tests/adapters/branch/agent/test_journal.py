@@ -127,3 +127,17 @@ def test_two_processes_share_one_journal(journal: Journal, tmp_path: Path) -> No
     second = other.append(ticket("A2"))
     assert [e.event_id for e in journal.pending(max_events=10, max_bytes=100_000)] == [first, second]
     other.close()
+
+
+def test_the_agent_starts_without_the_adapter_s_http_and_avro_stack() -> None:
+    """50 agents starting at once on 2 cores (tests/faults/test_terminals.py) each imported the adapter's mapper,
+    and with it its HTTP server and schema-registry client, for about 7 CPU-seconds: ``run`` only uploads.
+    The mapper is imported when an event is first checked (``enqueue``)."""
+    import subprocess
+    import sys
+
+    heavy = ["adapters.branch.mapper", "adapters.base.http", "confluent_kafka", "authlib"]
+    probe = ("import sys; from adapters.branch.agent.cli import app; "
+             f"print([name for name in {heavy!r} if name in sys.modules])")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
