@@ -12,7 +12,8 @@ A group of customers that differs (the customers of either side that overlap, ``
 apart from lost or stale state by one rule: each side that keeps apart what the other joins must have decided it by
 such a rule on one of the group's identifiers, the running processor by an announcement (``LinkRefused`` of rule
 ``ORDER_RULES`` on ``customer.events.v1``, a review request on ``identity.reviews.v1``), the recomputation by a decision
-of its own (``graph.outputs.Refused``, ``ReviewRequested``). A table that lost a merge, or kept a merge a fenced-out
+of its own (``graph.outputs.Refused``, not a review request: ``REFUSING_RULES``). A group an operator's command
+or review decision named is never put down to arrival order. A table that lost a merge, or kept a merge a fenced-out
 worker undid, announced no refusal for it, and still fails. An identifier with no row that the running processor
 evicted by a limit (``LinkRefused`` with ``evicted``) is not lost: it was taken off its customer on purpose.
 """
@@ -21,13 +22,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from processors.identity.graph.outputs import Output, Refused, ReviewRequested
+from processors.identity.graph.outputs import Output, Refused
 from processors.identity.review import identifier_key
-from processors.identity.rules import MATCH_REVIEW, MATCH_WEIGHT, MAX_PER_CUSTOMER, SHARED_IDENTIFIER
+from processors.identity.rules import (
+    MANUAL_MERGE,
+    MANUAL_MOVE,
+    MANUAL_RELEASE,
+    MANUAL_SPLIT,
+    MATCH_REVIEW,
+    MATCH_WEIGHT,
+    MAX_PER_CUSTOMER,
+    REVIEW_ACCEPTED,
+    REVIEW_REJECTED,
+    SHARED_IDENTIFIER,
+)
 from processors.replay import Replayed
 
 ORDER_RULES = frozenset({MAX_PER_CUSTOMER, SHARED_IDENTIFIER, MATCH_WEIGHT, MATCH_REVIEW})
+# The recomputation's side: a refusal only. Its own review requests explain nothing: no operator can decide them, and a
+# pair it keeps for review that the table merged with no review on the topic is the reverse sample of tester F9
+# (``processors.verify.reviews``).
+REFUSING_RULES = ORDER_RULES - {MATCH_REVIEW}
+# Operators' commands and review decisions: a group one of them named is never put down to arrival order (the
+# recomputation replays the commands: a difference there is theirs to explain, ``processors.replay.operators``).
+OPERATORS_RULES = frozenset({MANUAL_MERGE, MANUAL_MOVE, MANUAL_RELEASE, MANUAL_SPLIT, REVIEW_ACCEPTED, REVIEW_REJECTED})
 REFUSED = "omnibus.identity.LinkRefused"
 # The figure (and note) of the groups that differ where such a rule decided on both sides that keep customers apart.
 ARRIVAL_ORDER = "groups a limit or match weight decided otherwise (arrival order)"
@@ -35,12 +55,13 @@ ARRIVAL_ORDER = "groups a limit or match weight decided otherwise (arrival order
 
 @dataclass(frozen=True)
 class RuleKeys:
-    """Identifier keys an order-dependent rule decided on: ``recomputed`` in the recomputation, ``table`` in the
-    running processor (announced), ``evicted`` the running processor took off their customer by one (announced)."""
+    """Identifier keys an order-dependent rule decided on: ``recomputed`` refused in the recomputation, ``table`` in
+    the running processor (announced), ``evicted`` the running processor took off their customer by one (announced)."""
 
     recomputed: frozenset[str]
     table: frozenset[str]
     evicted: frozenset[str]
+    operated: frozenset[str] = frozenset()  # named by an operator's command: a recomputation replays those, in turn
 
 
 def rule_keys(
@@ -48,24 +69,33 @@ def rule_keys(
 ) -> RuleKeys:
     """``decisions``: the recomputation's (``LocalGraph.decisions``); ``customer_events``: ``customer.events.v1``;
     ``review_pairs``: the identifier pairs the running processor's reviews link (``reviews.review_pairs``)."""
-    recomputed: set[str] = set()
-    for decision in decisions:
-        if isinstance(decision, Refused) and decision.lineage.rule in ORDER_RULES:
-            recomputed.add(decision.identifier)
-        elif isinstance(decision, ReviewRequested):
-            recomputed.update(decision.identifiers)
+    recomputed = {
+        decision.identifier
+        for decision in decisions
+        if isinstance(decision, Refused) and decision.lineage.rule in REFUSING_RULES
+    }
     table = {key for pair in review_pairs for key in pair}
-    evicted = set()
+    evicted, operated = set(), set()
     for record in customer_events:
-        if record.event is None or record.event.schema != REFUSED:
+        if record.event is None:
             continue
         value = record.event.value
-        if (value.get("lineage") or {}).get("rule") in ORDER_RULES:
+        if (value.get("lineage") or {}).get("rule") in OPERATORS_RULES:
+            operated.update(_named(value))
+        elif record.event.schema == REFUSED and (value.get("lineage") or {}).get("rule") in ORDER_RULES:
             key = identifier_key(value["identifier"])
             table.add(key)
             if value.get("evicted"):
                 evicted.add(key)
-    return RuleKeys(frozenset(recomputed), frozenset(table), frozenset(evicted))
+    return RuleKeys(frozenset(recomputed), frozenset(table), frozenset(evicted), frozenset(operated))
+
+
+def _named(value: Mapping[str, Any]) -> set[str]:
+    """The identifier keys an announcement names (``identifier``, ``identifiers``, ``moved_identifiers``)."""
+    records = [value["identifier"]] if isinstance(value.get("identifier"), Mapping) else []
+    for field in ("identifiers", "moved_identifiers"):
+        records += [record for record in value.get(field) or () if isinstance(record, Mapping)]
+    return {identifier_key(record) for record in records}
 
 
 def explained(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]], keys: RuleKeys) -> frozenset[str]:
@@ -90,7 +120,7 @@ def explained(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]]
     table_apart, recomputed_apart = _apart(rebuilt, current, root), _apart(current, rebuilt, root)
     found: set[str] = set()
     for group, keys_of_group in groups.items():
-        if group not in table_apart and group not in recomputed_apart:
+        if group not in table_apart and group not in recomputed_apart or keys_of_group & keys.operated:
             continue
         if group in table_apart and not keys_of_group & keys.table:
             continue

@@ -17,7 +17,7 @@ from processors.verify.report import Report
 from processors.verify.reviews import TOGETHER_IN_TABLE, TOGETHER_RECOMPUTED
 from tests.processors.identity.support import observed
 from tests.processors.verify.operator_runs import Run
-from tests.processors.verify.support import CONTACTS_IN, SETTINGS
+from tests.processors.verify.support import CONTACTS_IN, SETTINGS, row
 
 TABLE = "identity: node table equals the recomputation from its inputs"
 GROUPED = "identity: identifiers are grouped as the recomputation groups them"
@@ -92,3 +92,14 @@ def test_a_table_that_keeps_customers_apart_without_announcing_why_fails() -> No
     assert not report.check(TABLE).ok
     assert not report.check(GROUPED).ok
     assert ARRIVAL_ORDER not in report.figures
+
+
+def test_a_row_that_disagrees_with_the_table_inside_such_a_group_fails() -> None:
+    done = run(EVENTS)
+    outputs = done.outputs()
+    email = done.harness.key("EMAIL", "b@example.org")
+    outputs.assignments = [row(email, "cus_someone_else", 2, 99) if r.key == email.encode() else r
+                           for r in outputs.assignments]
+    report = verified(done, outputs)
+    assert report.check(TABLE).ok and report.figures[ARRIVAL_ORDER] == 1
+    assert len(report.check(GROUPED).failures) == 1, report.lines()
