@@ -14,8 +14,11 @@ so unit tests can hand them crafted inputs:
   recomputation, after joining what the running processor's reviews link (``processors.verify.reviews``): a group that
   differs only there is a note, "awaiting review" where an open review on ``identity.reviews.v1`` links two of the
   table's customers, else "decided by an operator" (a decided review); any other difference fails, counted per
-  direction in the figures (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``). The recomputation's own
-  review requests excuse nothing: no operator can decide them. A customer an operator split off is named, in the
+  direction in the figures (``reviews.TOGETHER_RECOMPUTED``, ``reviews.TOGETHER_IN_TABLE``), except a group where a
+  per-customer limit, the shared-identifier threshold or a match weight decided on each side that keeps customers
+  apart (the table's side announced), which can depend on arrival order: a note, counted in
+  ``arrival_order.ARRIVAL_ORDER`` (``processors.verify.arrival_order``). The recomputation's own review requests
+  excuse nothing on their own: no operator can decide them. A customer an operator split off is named, in the
   table, by every shared identifier the recomputation keeps its identifiers' customer apart through
   (``processors.verify.split_sharing``, the flat's landline counted the split-off tenant "without a
   customer of their own").
