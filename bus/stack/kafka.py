@@ -58,13 +58,14 @@ _ANOTHER_CLUSTER = "another cluster answers on port"  # the ready probe's words 
 # 2 s) have not reached the controller for ``broker.session.timeout.ms`` is fenced, and while it is, CreateTopics
 # answers "All brokers are currently fenced" and its partitions have no leader. Kafka's 9 s default is for a
 # dedicated machine; this broker shares 2 cores with a test's or a demo's every process: in CI, 50 counter agents,
-# an adapter and identity starved it for longer than 9 s, it fenced itself and identity's start failed. 30 s
-# (15 heartbeats) rides out such starvation. Its cost: a broker started again after it was killed (``kill -9``,
+# an adapter and identity starved it for longer than 9 s, it fenced itself and identity's start failed. 20 s
+# (10 heartbeats) rides out such starvation (a worker's declarations also retry while fenced: ``bus.admin_refusal``);
+# longer would cost every kill-and-restart fault test the whole lease (below). Its cost: a broker started again after it was killed (``kill -9``,
 # keeping its data) waits for its old registration's lease to run out before it can register again (Kafka's
 # ``DuplicateBrokerRegistrationException``; the controller starts every lease afresh when it becomes active), so such
 # a restart takes up to one lease longer; ``_await_ready`` allows for it, and the broker's own limit on its first
 # registration (``initial.broker.registration.timeout.ms``, 60 s by default, then it exits) is raised above it.
-SESSION_TIMEOUT_MS = 30_000
+SESSION_TIMEOUT_MS = 20_000
 REGISTRATION_TIMEOUT_MS = 120_000
 
 # ``shutdownHook = disable`` and ``append = true``: with log4j2's own shutdown hook the broker's shutdown logged into
