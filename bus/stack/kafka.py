@@ -44,9 +44,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bus.errors import LOG_TAIL_MARK
 from bus.stack import maven, process
 from bus.stack.ports import HOST, PortTaken, is_listening, start_on_held_ports
 from bus.stack.security import BrokerSecurity, format_arguments, listener_properties, listeners, probe_options
+from bus.stack.startup import StartLimits, StartWatch, await_start
 
 DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
 MAIN_CLASS = "kafka.Kafka"
@@ -108,7 +110,7 @@ class KafkaBroker(process.OwnedServer):
         *,
         controller_port: int | None = None,
         heap: str = "512m",
-        startup_timeout: float = 90.0,
+        limits: StartLimits | None = None,
         tie_to_parent: bool = True,
         keep_data: bool = False,
         security: BrokerSecurity | None = None,
@@ -117,7 +119,7 @@ class KafkaBroker(process.OwnedServer):
         self.home = self.state_dir / "kafka"
         self.version = version
         self.heap = heap
-        self.startup_timeout = startup_timeout
+        self.limits = limits or StartLimits.from_environment()
         self.tie_to_parent = tie_to_parent
         # Reuse data/ formatted by an earlier start (same state_dir, same ports): topics and offsets
         # survive a stop, as for a broker restart in production.
@@ -268,11 +270,12 @@ class KafkaBroker(process.OwnedServer):
             *(format_arguments(self.security) if self.security is not None else []),
         ]  # fmt: skip
         with open(format_log, "wb") as out:
-            result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)
+            result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT,
+                                    timeout=self.limits.ceiling_s, check=False)
         if result.returncode != 0:
             raise KafkaStartError(
                 f"formatting KRaft storage failed (exit {result.returncode}); log: {format_log}\n"
-                f"{maven.tail(format_log)}"
+                f"{LOG_TAIL_MARK} ---\n{maven.tail(format_log)}"
             )
 
     def _log_props(self) -> list[str]:
@@ -294,31 +297,28 @@ class KafkaBroker(process.OwnedServer):
         return KafkaStartError(
             f"Kafka {self.version} broker {what}.\n"
             f"broker log: {self.log_path}\nJVM output: {self.stdout_path}\n"
-            f"--- last lines of {self.log_path.name} ---\n{maven.tail(self.log_path)}\n"
-            f"--- last lines of {self.stdout_path.name} ---\n{maven.tail(self.stdout_path, 10)}"
+            f"{LOG_TAIL_MARK} of {self.log_path.name} ---\n{maven.tail(self.log_path)}\n"
+            f"{LOG_TAIL_MARK} of {self.stdout_path.name} ---\n{maven.tail(self.stdout_path, 10)}"
         )
 
     def _await_ready(self) -> None:
         assert self._popen is not None and self.port is not None
-        deadline = time.monotonic() + self.startup_timeout
-        last_error = "port never opened"
-        while time.monotonic() < deadline:
-            code = self._popen.poll()
-            if code is not None:
-                raise self._failure(f"exited with code {code} during start-up")
-            if is_listening(self.port):
-                try:
-                    cluster = wait_for_metadata(self.bootstrap_servers, timeout=min(10.0, deadline - time.monotonic()),
-                                                **probe_options(self.security))
-                except Exception as exc:  # noqa: BLE001 - any probe failure just means "not yet"
-                    last_error = f"{type(exc).__name__}: {exc}"
-                else:
-                    answered = cluster.get("cluster_id")
-                    if answered in (None, self.cluster_id) or self.cluster_id is None:
-                        return
-                    raise self._failure(f"met {_ANOTHER_CLUSTER} {self.port} (cluster id {answered}, not its own)")
-            time.sleep(0.1)
-        raise self._failure(f"was not ready within {self.startup_timeout:.0f}s (last probe: {last_error})")
+        watch = StartWatch(f"Kafka {self.version}", [self.log_path, self.stdout_path], self.limits)
+        await_start(self._popen, self._probe, watch, self._failure)
+
+    def _probe(self) -> str | None:
+        """None once the broker answers metadata with its own cluster id; else what the probe saw."""
+        assert self.port is not None
+        if not is_listening(self.port):
+            return "port never opened"
+        try:
+            cluster = wait_for_metadata(self.bootstrap_servers, timeout=10.0, **probe_options(self.security))
+        except Exception as exc:  # noqa: BLE001 - any probe failure just means "not yet"
+            return f"{type(exc).__name__}: {exc}"
+        answered = cluster.get("cluster_id")
+        if answered in (None, self.cluster_id) or self.cluster_id is None:
+            return None
+        raise self._failure(f"met {_ANOTHER_CLUSTER} {self.port} (cluster id {answered}, not its own)")
 
 
 def _formatted_cluster_id(data: Path) -> str | None:
