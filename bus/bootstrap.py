@@ -30,7 +30,7 @@ from bus.config import (
     OmnibusSettings,
     load_settings,
 )
-from bus.errors import ConfigError, SchemaRegistryError
+from bus.errors import ConfigError, LocalStackError, SchemaRegistryError
 from bus.heartbeat import Heartbeat
 from bus.kafka_client import kafka_connection
 from bus.log_repeats import flush_repeats
@@ -104,7 +104,8 @@ def bad_settings_exit() -> Iterator[None]:
 def startup_failure_exit() -> Iterator[None]:
     """One line and an exit status instead of a traceback when a command cannot start: a ``ConfigError``
     (status 2), a Kafka cluster or schema registry that cannot be reached at all (``UNREACHABLE_ERRORS``, a retriable
-    ``SchemaRegistryError``: status 69) or a registry that refused a request (status 1).
+    ``SchemaRegistryError``: status 69), a registry that refused a request or a local stack that did not start (the
+    demo's broker, ``LocalStackError``: what failed and where its logs are, without their tails; status 1).
     Errors once running are not caught here: a worker that loses the broker later retries or dies loudly."""
     try:
         with bad_settings_exit():
@@ -115,6 +116,8 @@ def startup_failure_exit() -> Iterator[None]:
         if exc.retriable:
             exit_with_message(f"{exc}; {registry_hint()}", KAFKA_UNAVAILABLE_EXIT)
         exit_with_message(exc, COMMAND_FAILED_EXIT)
+    except LocalStackError as exc:  # the demo printed a 170-line traceback
+        exit_with_message(exc.headline(), COMMAND_FAILED_EXIT)
 
 
 def registry_hint() -> str:

@@ -21,13 +21,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConfigError", "DeserializationError", "MissingTopicError", "OmnibusError", "PublishError", "RawRecord",
-    "RegistryLookupDeferred", "SchemaRegistryError", "SerializationError",
+    "LocalStackError", "RegistryLookupDeferred", "SchemaRegistryError", "SerializationError",
 ]
+LOG_TAIL_MARK = "--- last lines"  # ``LocalStackError``'s messages: a tail of a log follows
 TOPICS_APPLY_HINT = "run `omnibus topics apply` (or check OMNIBUS_TOPICS__PREFIX)"
 
 
 class ConfigError(OmnibusError):
     """Settings are missing, malformed or unknown."""
+
+
+class LocalStackError(OmnibusError, RuntimeError):
+    """The local stack (a server that ``omnibus stack up`` or the demo starts, Maven, Java) could not be started or
+    stopped. The message opens with what failed and where its logs are; a tail of a log may follow, each after a line
+    starting with ``LOG_TAIL_MARK``."""
+
+    def headline(self) -> str:
+        """The message without the log tails: what a command's one ``error:`` line shows."""
+        return str(self).split("\n" + LOG_TAIL_MARK, 1)[0]
 
 
 class SerializationError(OmnibusError):

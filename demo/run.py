@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,7 @@ from adapters.base.runtime import adapter_component
 from adapters.legacy.mapper import COMPONENT as LEGACY
 from bus.cli.progress import waiting
 from bus.config import OmnibusSettings, load_settings
+from bus.errors import LocalStackError
 from bus.logging import logged_as
 from bus.producer import EventProducer
 from bus.serde import build_serde
@@ -86,13 +89,27 @@ async def run_demo(count: int, *, keep_running: bool, console: Console, inspect:
         starting = asyncio.ensure_future(asyncio.to_thread(stack.up))
         try:
             with waiting(console, "Starting Kafka (KRaft) and the schema registry from Maven Central..."):
-                state = await asyncio.shield(starting)
+                try:
+                    state = await asyncio.shield(starting)
+                except LocalStackError as exc:
+                    raise _with_logs_kept(exc, stack.state_dir) from exc
             return await _with_stack(state, workdir, count, keep_running, console, inspect)
         finally:
             # A stop during start-up lets the start finish first, so nothing is left running on a deleted folder.
             await asyncio.wait([starting])
             with waiting(console, "Stopping the local stack..."):
                 await asyncio.to_thread(stack.down)
+
+
+def _with_logs_kept(error: LocalStackError, stack_dir: Path) -> LocalStackError:
+    """``error`` naming a copy of the failed stack's folder (its logs) outside the scratch folder the demo removes:
+    the one ``error:`` line the demo ends with names logs that still exist (``bus.bootstrap.startup_failure_exit``)."""
+    kept = Path(tempfile.mkdtemp(prefix="omnibus-demo-failed-start-"))
+    try:
+        shutil.copytree(stack_dir, kept, dirs_exist_ok=True)
+    except OSError:
+        return error
+    return type(error)(str(error).replace(str(stack_dir), str(kept)))
 
 
 async def _with_stack(state: dict[str, Any], workdir: Path, count: int, keep_running: bool, console: Console,

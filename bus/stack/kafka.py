@@ -45,9 +45,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bus.errors import LOG_TAIL_MARK
 from bus.stack import maven, process
 from bus.stack.ports import HOST, PortTaken, is_listening, start_on_held_ports
 from bus.stack.security import BrokerSecurity, format_arguments, listener_properties, listeners, probe_options
+from bus.stack.startup import StartLimits, StartWatch, await_start
 
 DEFAULT_VERSION = os.environ.get("OMNIBUS_KAFKA_VERSION", "4.4.0")
 MAIN_CLASS = "kafka.Kafka"
@@ -58,13 +60,14 @@ _ANOTHER_CLUSTER = "another cluster answers on port"  # the ready probe's words 
 # 2 s) have not reached the controller for ``broker.session.timeout.ms`` is fenced, and while it is, CreateTopics
 # answers "All brokers are currently fenced" and its partitions have no leader. Kafka's 9 s default is for a
 # dedicated machine; this broker shares 2 cores with a test's or a demo's every process: in CI, 50 counter agents,
-# an adapter and identity starved it for longer than 9 s, it fenced itself and identity's start failed. 20 s
-# (10 heartbeats) rides out such starvation (a worker's declarations also retry while fenced: ``bus.admin_refusal``);
-# longer would cost every kill-and-restart fault test the whole lease (below). Its cost: a broker started again after it was killed (``kill -9``,
-# keeping its data) waits for its old registration's lease to run out before it can register again (Kafka's
-# ``DuplicateBrokerRegistrationException``; the controller starts every lease afresh when it becomes active), so such
-# a restart takes up to one lease longer; ``_await_ready`` allows for it, and the broker's own limit on its first
-# registration (``initial.broker.registration.timeout.ms``, 60 s by default, then it exits) is raised above it.
+# an adapter and identity starved it for longer than 9 s, it fenced itself and identity's start failed. 20 s (10
+# heartbeats) rides out such starvation (a worker's declarations also retry while fenced: ``bus.admin_refusal``).
+# Its cost: a broker started again after it was killed (``kill -9``, keeping its data) waits for its old
+# registration's lease to run out before it can register again (Kafka's ``DuplicateBrokerRegistrationException``;
+# the controller starts every lease afresh when it becomes active), so such a restart takes up to one lease longer
+# (longer leases would cost every kill-and-restart fault test that much). ``_await_ready`` waits on while the
+# broker's log grows (``bus.stack.startup``), and the broker's own limit on its first registration
+# (``initial.broker.registration.timeout.ms``, 60 s by default, then it exits) is raised above the lease.
 SESSION_TIMEOUT_MS = 20_000
 REGISTRATION_TIMEOUT_MS = 120_000
 
@@ -123,7 +126,7 @@ class KafkaBroker(process.OwnedServer):
         *,
         controller_port: int | None = None,
         heap: str = "512m",
-        startup_timeout: float = 90.0,
+        limits: StartLimits | None = None,
         tie_to_parent: bool = True,
         keep_data: bool = False,
         security: BrokerSecurity | None = None,
@@ -132,7 +135,7 @@ class KafkaBroker(process.OwnedServer):
         self.home = self.state_dir / "kafka"
         self.version = version
         self.heap = heap
-        self.startup_timeout = startup_timeout
+        self.limits = limits or StartLimits.from_environment()
         self.tie_to_parent = tie_to_parent
         # Reuse data/ formatted by an earlier start (same state_dir, same ports): topics and offsets
         # survive a stop, as for a broker restart in production.
@@ -148,7 +151,6 @@ class KafkaBroker(process.OwnedServer):
         self._popen: subprocess.Popen[bytes] | None = None
         self.startup_seconds: float | None = None
         self.cluster_id: str | None = None  # formatted into data/ (meta.properties); the ready probe checks it
-        self._reused_data = False  # this start kept the data of an earlier one (``keep_data``)
 
     # -- properties -------------------------------------------------------------------------------
     @property
@@ -266,7 +268,7 @@ class KafkaBroker(process.OwnedServer):
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
     def _prepare(self, java: str, libs: Path) -> None:
-        reuse = self._reused_data = self.keep_data and (self.home / "data" / "meta.properties").exists()
+        reuse = self.keep_data and (self.home / "data" / "meta.properties").exists()
         if not reuse:
             shutil.rmtree(self.home / "data", ignore_errors=True)
         (self.home / "config").mkdir(parents=True, exist_ok=True)
@@ -286,11 +288,12 @@ class KafkaBroker(process.OwnedServer):
             *(format_arguments(self.security) if self.security is not None else []),
         ]  # fmt: skip
         with open(format_log, "wb") as out:
-            result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)
+            result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT,
+                                    timeout=self.limits.ceiling_s, check=False)
         if result.returncode != 0:
             raise KafkaStartError(
                 f"formatting KRaft storage failed (exit {result.returncode}); log: {format_log}\n"
-                f"{maven.tail(format_log)}"
+                f"{LOG_TAIL_MARK} ---\n{maven.tail(format_log)}"
             )
 
     def _log_props(self) -> list[str]:
@@ -312,36 +315,28 @@ class KafkaBroker(process.OwnedServer):
         return KafkaStartError(
             f"Kafka {self.version} broker {what}.\n"
             f"broker log: {self.log_path}\nJVM output: {self.stdout_path}\n"
-            f"--- last lines of {self.log_path.name} ---\n{maven.tail(self.log_path)}\n"
-            f"--- last lines of {self.stdout_path.name} ---\n{maven.tail(self.stdout_path, 10)}"
+            f"{LOG_TAIL_MARK} of {self.log_path.name} ---\n{maven.tail(self.log_path)}\n"
+            f"{LOG_TAIL_MARK} of {self.stdout_path.name} ---\n{maven.tail(self.stdout_path, 10)}"
         )
 
     def _await_ready(self) -> None:
         assert self._popen is not None and self.port is not None
-        deadline = time.monotonic() + self._ready_within_s()
-        last_error = "port never opened"
-        while time.monotonic() < deadline:
-            code = self._popen.poll()
-            if code is not None:
-                raise self._failure(f"exited with code {code} during start-up")
-            if is_listening(self.port):
-                try:
-                    cluster = wait_for_metadata(self.bootstrap_servers, timeout=min(10.0, deadline - time.monotonic()),
-                                                **probe_options(self.security))
-                except Exception as exc:  # noqa: BLE001 - any probe failure just means "not yet"
-                    last_error = f"{type(exc).__name__}: {exc}"
-                else:
-                    answered = cluster.get("cluster_id")
-                    if answered in (None, self.cluster_id) or self.cluster_id is None:
-                        return
-                    raise self._failure(f"met {_ANOTHER_CLUSTER} {self.port} (cluster id {answered}, not its own)")
-            time.sleep(0.1)
-        raise self._failure(f"was not ready within {self._ready_within_s():.0f}s (last probe: {last_error})")
+        watch = StartWatch(f"Kafka {self.version}", [self.log_path, self.stdout_path], self.limits)
+        await_start(self._popen, self._probe, watch, self._failure)
 
-    def _ready_within_s(self) -> float:
-        """Seconds a start may take: ``startup_timeout``, and one lease more (``SESSION_TIMEOUT_MS``) for a broker
-        that keeps its data, whose registration may wait for the lease of the one that was killed to run out."""
-        return self.startup_timeout + (SESSION_TIMEOUT_MS / 1000 if self._reused_data else 0.0)
+    def _probe(self) -> str | None:
+        """None once the broker answers metadata with its own cluster id; else what the probe saw."""
+        assert self.port is not None
+        if not is_listening(self.port):
+            return "port never opened"
+        try:
+            cluster = wait_for_metadata(self.bootstrap_servers, timeout=10.0, **probe_options(self.security))
+        except Exception as exc:  # noqa: BLE001 - any probe failure just means "not yet"
+            return f"{type(exc).__name__}: {exc}"
+        answered = cluster.get("cluster_id")
+        if answered in (None, self.cluster_id) or self.cluster_id is None:
+            return None
+        raise self._failure(f"met {_ANOTHER_CLUSTER} {self.port} (cluster id {answered}, not its own)")
 
 
 def _formatted_cluster_id(data: Path) -> str | None:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from bus.errors import OmnibusError
+from bus.errors import LOG_TAIL_MARK, LocalStackError
 
 #: Pinned so that a fetch does not depend on whatever plugin version the local Maven defaults to.
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
@@ -31,7 +31,7 @@ GET_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:2.8"
 MARKER = ".complete"
 
 
-class MavenError(OmnibusError, RuntimeError):
+class MavenError(LocalStackError):
     """Maven (or Java) is missing, or an artifact could not be resolved."""
 
 
@@ -145,7 +145,7 @@ def _fetch(
         if result.returncode != 0 or not staging.is_dir() or not any(staging.iterdir()):
             raise MavenError(
                 f"mvn failed (exit {result.returncode}) to fetch {component} {version} from Maven Central.\n"
-                f"command: {' '.join(command)}\nlog: {log}\n--- last lines ---\n{tail(log)}"
+                f"command: {' '.join(command)}\nlog: {log}\n{LOG_TAIL_MARK} ---\n{tail(log)}"
             )
         staging.rename(libs)
         mark_complete(libs)

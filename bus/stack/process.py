@@ -23,13 +23,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Self
 
-from bus.errors import OmnibusError
+from bus.errors import LocalStackError
 
 MARKER_PROPERTY = "omnibus.stack.marker"
 _PR_SET_PDEATHSIG = 1
 
 
-class StackError(OmnibusError, RuntimeError):
+class StackError(LocalStackError):
     """A local-stack server could not be started or stopped; the message says where its log is."""
 
 

@@ -43,8 +43,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bus.errors import LOG_TAIL_MARK
 from bus.stack import maven, process
 from bus.stack.ports import HOST, PortTaken, is_listening, start_on_held_ports
+from bus.stack.startup import StartLimits, StartWatch, await_start
 
 DEFAULT_VERSION = os.environ.get("OMNIBUS_APICURIO_VERSION", "3.0.9")
 CCOMPAT_PATH = "/apis/ccompat/v7"
@@ -124,7 +126,7 @@ class SchemaRegistryServer(process.OwnedServer):
         version: str = DEFAULT_VERSION,
         *,
         heap: str = "384m",
-        startup_timeout: float = 120.0,
+        limits: StartLimits | None = None,
         tie_to_parent: bool = True,
         keep_data: bool = False,
     ) -> None:
@@ -133,7 +135,7 @@ class SchemaRegistryServer(process.OwnedServer):
         self.home = self.state_dir / "registry"
         self.version = version
         self.heap = heap
-        self.startup_timeout = startup_timeout
+        self.limits = limits or StartLimits.from_environment()
         self.tie_to_parent = tie_to_parent
         self._requested_port = port
         self.port: int | None = port
@@ -223,7 +225,7 @@ class SchemaRegistryServer(process.OwnedServer):
             "-Dapicurio.datasource.jdbc.initial-size=2", "-Dapicurio.datasource.jdbc.min-size=2",
             # Opening the H2 file after a crash may take longer than Quarkus' default 5 s on a loaded machine: the pool
             # then gave up, interrupting the thread that was reading the store, and the registry exited (M5).
-            f"-Dquarkus.datasource.h2.jdbc.acquisition-timeout={self.startup_timeout:.0f}S",
+            f"-Dquarkus.datasource.h2.jdbc.acquisition-timeout={self.limits.ceiling_s:.0f}S",
             "-Dquarkus.log.console.color=false",
             "-jar", str(_runner_jar(app)),
         ]  # fmt: skip
@@ -241,24 +243,21 @@ class SchemaRegistryServer(process.OwnedServer):
         )
         return kind(
             f"Apicurio Registry {self.version} {what}.{hint}\nlog: {self.log_path}\n"
-            f"--- last lines ---\n{log}"
+            f"{LOG_TAIL_MARK} ---\n{log}"
         )
 
     def _await_ready(self) -> None:
         assert self._popen is not None and self.port is not None
-        deadline = time.monotonic() + self.startup_timeout
-        last_error = "port never opened"
-        while time.monotonic() < deadline:
-            code = self._popen.poll()
-            if code is not None:
-                raise self._failure(f"exited with code {code} during start-up")
-            if is_listening(self.port):
-                try:
-                    with urllib.request.urlopen(self.url + "/subjects", timeout=5) as response:
-                        if response.status == 200:
-                            return
-                        last_error = f"HTTP {response.status}"
-                except (urllib.error.URLError, OSError) as exc:
-                    last_error = f"{type(exc).__name__}: {exc}"
-            time.sleep(0.2)
-        raise self._failure(f"was not ready within {self.startup_timeout:.0f}s (last probe: {last_error})")
+        watch = StartWatch(f"Apicurio Registry {self.version}", [self.log_path], self.limits)
+        await_start(self._popen, self._probe, watch, self._failure, poll_s=0.2)
+
+    def _probe(self) -> str | None:
+        """None once ``/subjects`` answers 200; else what the probe saw."""
+        assert self.port is not None
+        if not is_listening(self.port):
+            return "port never opened"
+        try:
+            with urllib.request.urlopen(self.url + "/subjects", timeout=5) as response:
+                return None if response.status == 200 else f"HTTP {response.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            return f"{type(exc).__name__}: {exc}"

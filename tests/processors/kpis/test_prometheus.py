@@ -29,6 +29,7 @@ from bus.metrics import serve_metrics
 from bus.producer import EventProducer, Outgoing
 from bus.serde import build_serde
 from bus.stack.ports import PORT_RETRIES, PORT_TAKEN_EVENT, PortTaken, start_on_held_ports
+from bus.stack.startup import StartWatch
 from bus.topic_admin import apply_topics
 from bus.topics import CONTACT_EVENTS, KPI_MERGES, KPI_PARTIALS
 from processors.kpis.agent import build_worker, changelogs
@@ -70,7 +71,7 @@ def running_prometheus(tmp_path: Path) -> Iterator[tuple[int, Path]]:
                 stdout=subprocess.DEVNULL, stderr=sink,
             )
         try:
-            if not _ready(process, held[0]):
+            if not _ready(process, held[0], log):
                 said = log.read_text(errors="replace")
                 kind = PortTaken if "address already in use" in said else AssertionError
                 raise kind(f"prometheus did not start on port {held[0]}:\n{said[-2000:]}")
@@ -86,17 +87,20 @@ def running_prometheus(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         _stop(process)
 
 
-def _ready(process: subprocess.Popen[bytes], port: int, timeout_s: float = 60.0) -> bool:
-    """True once ``/-/ready`` answers 200; False when ``process`` exits first."""
-    deadline = time.monotonic() + timeout_s
+def _ready(process: subprocess.Popen[bytes], port: int, log: Path) -> bool:
+    """True once ``/-/ready`` answers 200; False when ``process`` exits first; a failed assertion when it makes no
+    progress (``bus.stack.startup``: its ``log``, ``/-/ready``'s answer)."""
+    watch = StartWatch("prometheus", [log])
     while process.poll() is None:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=2) as response:
                 if response.status == 200:
                     return True
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, f"prometheus on port {port} not ready within {timeout_s:.0f} s"
+                answer = f"HTTP {response.status}"
+        except OSError as exc:
+            answer = f"{type(exc).__name__}: {exc}"
+        why = watch.overdue(answer)
+        assert why is None, f"prometheus on port {port} {why}"
         time.sleep(0.2)
     return False
 
