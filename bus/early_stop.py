@@ -169,22 +169,40 @@ def signalled_while_starting() -> bool:
     return PROCESS.signalled_while_starting
 
 
+COMPONENT_KEY = "component"  # ``bus.logging.COMPONENT_KEY``: this module loads before it (a test keeps them equal)
+
+
 def say_stopped(*, cut_short: str | None = None) -> None:
-    """Log ``STOPPED_WHILE_STARTING`` once per process (configuring the logs first when the command had not yet: an
-    early signal); ``cut_short``: the type of what a starting service raised as the stop came (``bus.worker_exit``)."""
+    """Log ``STOPPED_WHILE_STARTING`` once per process, naming the command's component (``while_starting``);
+    ``cut_short``: the type of what a starting service raised as the stop came (``bus.worker_exit``).
+
+    Through the command's logging once it configured it; before that, the line the default configuration writes
+    (JSON on stderr), written here: an early SIGTERM can cut an import short (``asyncio``'s, half done), and importing
+    the logging then failed in turn (``NameError`` in ``asyncio/__init__``: status 1 and a traceback, 1 run in 10 at
+    5 s)."""
     if PROCESS.said:
         return
     PROCESS.said = True
-    import structlog
-
-    from bus.logging import COMPONENT_KEY, configure_logging, get_logger
-
-    if not structlog.is_configured():
-        configure_logging(library_level="WARNING")
-    context = {"cut_short": cut_short} if cut_short else {}
+    fields = {"cut_short": cut_short} if cut_short else {}
     if PROCESS.component is not None:  # before the settings bound it (``bus.logging.bind_component``): the same name
-        context[COMPONENT_KEY] = PROCESS.component
-    get_logger(__name__).info(STOPPED_WHILE_STARTING, **context)
+        fields[COMPONENT_KEY] = PROCESS.component
+    structlog = sys.modules.get("structlog")
+    if structlog is not None and getattr(structlog, "is_configured", lambda: False)():
+        from bus.logging import get_logger
+
+        get_logger(__name__).info(STOPPED_WHILE_STARTING, **fields)
+        return
+    _write_line({**fields, "event": STOPPED_WHILE_STARTING, "level": "info", "logger": __name__})
+
+
+def _write_line(fields: dict[str, str]) -> None:
+    """One JSON line of ``fields`` (names and plain text) and the time, on stderr, as ``bus.logging`` writes one."""
+    now = time.time()
+    stamp = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(now))}.{int(now % 1 * 1e6):06d}Z"  # ISO 8601, UTC
+    fields = {**fields, "timestamp": stamp}
+    quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in fields.items()}
+    sys.stderr.write("{" + ", ".join(f'"{name}": "{value}"' for name, value in sorted(quoted.items())) + "}\n")
+    sys.stderr.flush()
 
 
 @contextmanager

@@ -488,3 +488,28 @@ def test_a_start_sent_sigterm_at_any_moment_never_runs_on(tmp_path: Path, after_
             started.kill()
     assert started.returncode == 0, err[-3000:]
     assert early_stop.STOPPED_WHILE_STARTING in err and "Exception ignored" not in err, err[-3000:]
+
+
+# A start whose SIGTERM cut an import short: importing the logging fails now (``sys.modules`` entry None).
+IMPORT_CUT_SHORT = """
+import signal, sys
+sys.modules["structlog"] = None  # as ``asyncio`` half imported made it fail: NameError in asyncio/__init__
+from bus import early_stop
+with early_stop.while_starting(["kpis", "run"], {("kpis", "run"): "kpis"}):
+    signal.raise_signal(signal.SIGTERM)
+"""
+
+
+def test_the_early_line_is_written_when_the_signal_cut_an_import_short(tmp_path: Path) -> None:
+    """Sent SIGTERM 5 s after its start, ``kpis run`` exited 1 with a traceback, 1 run in 10: the signal had cut the
+    import of ``asyncio`` short, and the line's own import of the logging failed on it. Before the command configured
+    its logging the line is written without importing it: the same JSON line, status 0."""
+    from bus.logging import COMPONENT_KEY
+
+    done = subprocess.run([sys.executable, "-c", IMPORT_CUT_SHORT], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and len(done.stderr.splitlines()) == 1, done.stderr[-3000:]
+    line = json.loads(done.stderr)
+    assert line.pop("timestamp").endswith("Z") and early_stop.COMPONENT_KEY == COMPONENT_KEY
+    assert line == {"component": "kpis", "event": early_stop.STOPPED_WHILE_STARTING, "level": "info",
+                    "logger": "bus.early_stop"}
