@@ -321,8 +321,8 @@ STARTING: dict[str, tuple[list[str], dict[str, str], tuple[float, ...]]] = {
     "counter-agent": (["omnibus", "counter-agent", "run"], AGENT, (0.0,)),
     "counter-agent alone": (["adapters.branch.agent", "run"], AGENT, (0.0,)),
     "import-cdr --follow": (["omnibus", "adapter", "call-center", "import-cdr", "Master.csv", "--site", "lyon",
-                             "--follow"], {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": '{{"lyon": {{"access_keys": ["k"]}}}}'},
-                            (0.0, 1.5)),
+                             "--follow"],
+                            {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": '{{"lyon": {{"access_keys": ["k"]}}}}'}, (0.0, 1.5)),
 }
 COMPONENTS = {"web": "adapter.web", "web --workers 2": "adapter.web", "branch": "adapter.branch",
               "call-center": "adapter.call_center", "legacy relay": "adapter.legacy", "legacy poll": "adapter.legacy",
