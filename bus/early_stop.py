@@ -7,11 +7,13 @@ SIGTERM's default action ended the process at once: status 143 and an empty log,
 by signal. And a SIGTERM that came while faust's services were starting stopped the producer under a table declaring
 its changelog topic, whose ``NotReady`` ended the worker with status 1 and "the worker crashed" (a CI run, once).
 
-``while_starting(argv, commands)`` around a command line (``omnibus.cli.main`` with ``RUNS_UNTIL_STOPPED``: the
-processors' workers, the channel adapters, the legacy relay and pollers, the counter agent; the counter agent's own
-entry point): for one of those commands, from then until the command's own handler replaces it, SIGTERM raises
-``SystemExit`` with status 0 wherever the start is (not an ``Exception``: no ``except Exception`` of a start turns it
-into a crash), and ``stopped_cleanly()`` adds the line ``STOPPED_WHILE_STARTING``. ``note_signal(app)`` (faust's
+``while_starting(argv, commands)`` around a command line (``omnibus.entry.main`` with ``RUNS_UNTIL_STOPPED``: the
+processors' workers, the channel adapters, the legacy relay and pollers, ``import-cdr --follow``, the counter agent;
+the counter agent's own entry point), entered before the command's modules are imported (this module imports only
+the standard library): for one of those commands, from then until the command's own handler replaces it, SIGTERM
+raises ``SystemExit`` with status 0 wherever the start is (not an ``Exception``: no ``except Exception`` of a start
+turns it into a crash), and ``stopped_cleanly()`` adds the line ``STOPPED_WHILE_STARTING``, naming the command's
+component (``running``: from its words, the name its later lines take from the settings). ``note_signal(app)`` (faust's
 signalled stop, ``bus.app.arm_stop_deadline``) remembers whether the worker was still starting (its first table
 recovery not completed: ``bus.startup_watchdog``); ``bus.worker_exit`` then ends a start the stop cut short (a
 service failing because another was stopped under it) with the same line and status 0.
@@ -33,41 +35,56 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from types import FrameType
-from typing import Any
+
+TYPE_CHECKING = False  # ``typing`` not imported: this module loads before the command's, from the first line
+if TYPE_CHECKING:
+    from types import FrameType
+    from typing import Any
 
 STOPPED_WHILE_STARTING = "stopped while starting: SIGTERM came before it was ready; it took in nothing"
 STOPPED_WHILE_STARTING_EXIT = 0  # a stop asked for and done: the status of a process stopped once running
 
-Command = tuple[str, ...]  # a command's words: ("identity", "run"), ("adapter", "legacy", "relay")
+Command = tuple[str, ...]  # a command's words: ("identity", "run"), ("adapter", "legacy", "relay"); and options it
+# must be given with to run until stopped: ("adapter", "call-center", "import-cdr", "--follow")
+Commands = Mapping[Command, str]  # the commands that run until stopped -> the component their log lines name
 
 
-@dataclass
 class StopState:
     """What this process knows of a stop asked while it started: one instance per process (``PROCESS``; a forked
-    adapter worker has its parent's copy, taken before any signal)."""
+    adapter worker has its parent's copy, taken before any signal). A plain class, not a dataclass: this module
+    loads before the command's (``omnibus.entry``), and ``dataclasses`` alone (``inspect``) took 0.15 s of it."""
 
-    signalled_early: bool = False  # SIGTERM came while ``install``'s handler was the process's
-    signalled_while_starting: bool = False  # ``note_signal``: the faust worker had not become ready yet
-    said: bool = False  # ``say_stopped`` wrote its line
-    stopping: bool = False  # ``stopped_cleanly`` took the early stop: the process is exiting
-    dropped: bool = False  # Python dropped the handler's ``EarlyStop`` (raised in a callback): to be sent again
+    def __init__(self, *, signalled_early: bool = False, signalled_while_starting: bool = False) -> None:
+        self.signalled_early = signalled_early  # SIGTERM came while ``install``'s handler was the process's
+        self.signalled_while_starting = signalled_while_starting  # ``note_signal``: the worker was not yet ready
+        self.said = False  # ``say_stopped`` wrote its line
+        self.stopping = False  # ``stopped_cleanly`` took the early stop: the process is exiting
+        self.dropped = False  # Python dropped the handler's ``EarlyStop`` (raised in a callback): to be sent again
+        self.component: str | None = None  # the component the command runs (``while_starting``): the line names it
 
 
 PROCESS = StopState()
 
 
-def runs_until_stopped(argv: Sequence[str], commands: Sequence[Command]) -> bool:
-    """Whether the command line ``argv`` (without the program name) is one of ``commands`` (``omnibus.cli.
-    RUNS_UNTIL_STOPPED``: ``omnibus identity run --web-port 0``, ``omnibus adapter legacy relay``); options are
-    skipped, not read."""
+def running(argv: Sequence[str], commands: Commands) -> str | None:
+    """The component of the command line ``argv`` (without the program name) when it is one of ``commands``
+    (``omnibus.entry.RUNS_UNTIL_STOPPED``: ``omnibus identity run --web-port 0`` -> ``identity``, ``omnibus adapter
+    legacy relay`` -> ``adapter.legacy``), else None. A command's words are matched in order, other options skipped;
+    an option it names (``--follow``) must be given."""
     words = tuple(word for word in argv if not word.startswith("-"))
-    return any(words[:len(command)] == command for command in commands)
+    for command, component in commands.items():
+        named = tuple(word for word in command if not word.startswith("-"))
+        if words[:len(named)] == named and all(option in argv for option in command if option.startswith("-")):
+            return component
+    return None
+
+
+def runs_until_stopped(argv: Sequence[str], commands: Commands) -> bool:
+    """Whether the command line ``argv`` is one of ``commands`` (``running``)."""
+    return running(argv, commands) is not None
 
 
 class EarlyStop(SystemExit):
@@ -98,13 +115,15 @@ def _send_dropped_again() -> None:
 def _unless_dropped(previous: Any) -> Any:
     """A ``sys.unraisablehook``: an ``EarlyStop`` dropped (a weakref callback, a ``__del__`` it interrupted) is sent
     again, unprinted; anything else goes to ``previous``."""
-    sender: list[threading.Thread] = []
+    sender: list[Any] = []
 
     def hook(unraisable: Any) -> None:
         if not isinstance(unraisable.exc_value, EarlyStop):
             previous(unraisable)
             return
         if not sender:
+            import threading
+
             sender.append(threading.Thread(target=_send_dropped_again, name="omnibus-early-stop", daemon=True))
             sender[0].start()
         PROCESS.dropped = True  # last: no bytecode after it where the handler could run again, inside this hook
@@ -150,20 +169,40 @@ def signalled_while_starting() -> bool:
     return PROCESS.signalled_while_starting
 
 
+COMPONENT_KEY = "component"  # ``bus.logging.COMPONENT_KEY``: this module loads before it (a test keeps them equal)
+
+
 def say_stopped(*, cut_short: str | None = None) -> None:
-    """Log ``STOPPED_WHILE_STARTING`` once per process (configuring the logs first when the command had not yet: an
-    early signal); ``cut_short``: the type of what a starting service raised as the stop came (``bus.worker_exit``)."""
+    """Log ``STOPPED_WHILE_STARTING`` once per process, naming the command's component (``while_starting``);
+    ``cut_short``: the type of what a starting service raised as the stop came (``bus.worker_exit``).
+
+    Through the command's logging once it configured it; before that, the line the default configuration writes
+    (JSON on stderr), written here: an early SIGTERM can cut an import short (``asyncio``'s, half done), and importing
+    the logging then failed in turn (``NameError`` in ``asyncio/__init__``: status 1 and a traceback, 1 run in 10 at
+    5 s)."""
     if PROCESS.said:
         return
     PROCESS.said = True
-    import structlog
+    fields = {"cut_short": cut_short} if cut_short else {}
+    if PROCESS.component is not None:  # before the settings bound it (``bus.logging.bind_component``): the same name
+        fields[COMPONENT_KEY] = PROCESS.component
+    structlog = sys.modules.get("structlog")
+    if structlog is not None and getattr(structlog, "is_configured", lambda: False)():
+        from bus.logging import get_logger
 
-    from bus.logging import configure_logging, get_logger
+        get_logger(__name__).info(STOPPED_WHILE_STARTING, **fields)
+        return
+    _write_line({**fields, "event": STOPPED_WHILE_STARTING, "level": "info", "logger": __name__})
 
-    if not structlog.is_configured():
-        configure_logging(library_level="WARNING")
-    context = {"cut_short": cut_short} if cut_short else {}
-    get_logger(__name__).info(STOPPED_WHILE_STARTING, **context)
+
+def _write_line(fields: dict[str, str]) -> None:
+    """One JSON line of ``fields`` (names and plain text) and the time, on stderr, as ``bus.logging`` writes one."""
+    now = time.time()
+    stamp = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(now))}.{int(now % 1 * 1e6):06d}Z"  # ISO 8601, UTC
+    fields = {**fields, "timestamp": stamp}
+    quoted = {name: value.replace("\\", "\\\\").replace('"', '\\"') for name, value in fields.items()}
+    sys.stderr.write("{" + ", ".join(f'"{name}": "{value}"' for name, value in sorted(quoted.items())) + "}\n")
+    sys.stderr.flush()
 
 
 @contextmanager
@@ -182,11 +221,14 @@ def stopped_cleanly() -> Iterator[None]:
 
 
 @contextmanager
-def while_starting(argv: Sequence[str], commands: Sequence[Command]) -> Iterator[None]:
-    """Around a command line ``argv``: when it is one of ``commands`` (``runs_until_stopped``), SIGTERM before the
-    command's own handler stops it with the line and status 0 (``install``, ``stopped_cleanly``); the ``omnibus``
-    script and the counter agent's own entry point."""
+def while_starting(argv: Sequence[str], commands: Commands) -> Iterator[None]:
+    """Around a command line ``argv``: when it is one of ``commands`` (``running``), SIGTERM before the command's own
+    handler stops it with the line, naming the command's component, and status 0 (``install``, ``stopped_cleanly``);
+    the ``omnibus`` script (``omnibus.entry``) and the counter agent's own entry point, before their commands'
+    modules load (seconds: faust, aiokafka, pydantic)."""
     with stopped_cleanly():  # first: a SIGTERM right after ``install`` is said too
-        if runs_until_stopped(argv, commands):
-            install()  # before the command's modules load (seconds)
+        component = running(argv, commands)
+        if component is not None:
+            PROCESS.component = component
+            install()
         yield

@@ -1,5 +1,5 @@
 """``python -m omnibus``: the same command as the installed ``omnibus`` script."""
 
-from omnibus.cli import main
+from omnibus.entry import main
 
 main()

@@ -17,6 +17,7 @@ from bus import early_stop
 from bus.bootstrap import startup_failure_exit
 from bus.cli.help_text import plain_help
 from bus.cli.lazy import Loader, lazy_group
+from omnibus.entry import RUNS_UNTIL_STOPPED
 
 if TYPE_CHECKING:
     from bus.config import OmnibusSettings
@@ -95,15 +96,6 @@ COMMANDS: dict[str, Loader] = {  # in the order --help lists them: commands, the
     "adapter": lambda: adapter,
     "counter-agent": "adapters.branch.agent.cli:app",
 }
-# The groups whose ``run`` starts a faust worker (``bus.app.run_worker``).
-WORKERS = ("identity", "kpis", "handoffs", "offers")
-# The commands that run until stopped: a SIGTERM while one starts stops it cleanly (``bus.early_stop``).
-RUNS_UNTIL_STOPPED: tuple[early_stop.Command, ...] = (
-    *((group, "run") for group in WORKERS),
-    ("adapter", "web", "run"), ("adapter", "branch", "run"), ("adapter", "call-center", "run"),
-    ("adapter", "legacy", "relay"), ("adapter", "legacy", "poll"),
-    ("counter-agent", "run"),  # ``adapters.branch.agent.RUNS_UNTIL_STOPPED`` under its group (not imported here)
-)
 HELPS = {
     "stack": "Run a local Kafka broker (and schema registry).",
     "topics": "Create or update Omnibus topics on a cluster; read what landed on one.",
@@ -160,11 +152,12 @@ plain_help(app)  # docstrings' ``literals`` and code-width line breaks, cleaned 
 
 
 def main() -> None:
-    """The installed ``omnibus`` script: the command tree; a bad setting found late (a TLS file that
-    cannot be read when the first client connects) still ends in one line and exit 2, a broker that cannot
-    be reached at start-up in one line and exit 69 (``bus.bootstrap.startup_failure_exit``); a worker or an adapter
-    asked to stop (SIGTERM) while it starts in one line and exit 0 (``bus.early_stop``: ``RUNS_UNTIL_STOPPED``); a
-    process whose stop began ends right after its last line (``bus.shutdown.exit_at_once_once_stopping``)."""
+    """The command tree (run by ``omnibus.entry.main``, the installed ``omnibus`` script); a bad setting found late
+    (a TLS file that cannot be read when the first client connects) still ends in one line and exit 2, a broker that
+    cannot be reached at start-up in one line and exit 69 (``bus.bootstrap.startup_failure_exit``); a worker or an
+    adapter asked to stop (SIGTERM) while it starts in one line and exit 0 (``bus.early_stop``:
+    ``RUNS_UNTIL_STOPPED``; entered again here for a script installed before ``omnibus.entry``); a process whose stop
+    began ends right after its last line (``bus.shutdown.exit_at_once_once_stopping``)."""
     from bus.shutdown import exit_at_once_once_stopping
 
     with exit_at_once_once_stopping(), early_stop.while_starting(sys.argv[1:], RUNS_UNTIL_STOPPED), \

@@ -25,16 +25,22 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
 
+from adapters.base.config import AdapterSettings, dedupe_file
 from bus import early_stop
 from bus.bootstrap import startup_failure_exit
 from bus.config import OmnibusSettings
 from bus.logging import get_logger, ports_logger
+from bus.shutdown import exit_at_once_once_stopping
 
 log = get_logger(__name__)
 
@@ -42,6 +48,7 @@ PORT_CHOSEN_EVENT = "adapter workers port chosen"  # the parent's log line namin
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # what the parent passes on to every worker
 WorkerMain = Callable[[OmnibusSettings, bool], None]  # (settings, reuse_port) -> serves until signalled
+SettingsT = TypeVar("SettingsT", bound=AdapterSettings)
 
 
 def worker_settings(settings: OmnibusSettings, index: int) -> OmnibusSettings:
@@ -85,6 +92,35 @@ def refusal(workers: int, dedupe_path: Any) -> str | None:
     return None
 
 
+SHARED_DEDUPE_EVENT = "adapter workers share a dedupe file"  # the parent's line naming the workers' dedupe file
+RUN_ONLY_PREFIX = "omnibus-dedupe-"  # the temporary folder of the file the workers of one run on port 0 share
+
+
+@contextmanager
+def shared_dedupe(adapter: str, settings: SettingsT, workers: int, *, setting: str) -> Iterator[SettingsT]:
+    """``settings`` of ``adapter`` (``web``) whose dedupe file its ``workers`` processes share; unchanged for one
+    process, or when memory was chosen (``refusal`` says why that cannot be shared). Call it with the configured
+    port, before port 0 is replaced by the one held (``hold_port``): the file is ``dedupe_file``'s, named after the
+    configured port, the adapter's identity on its host; the port picked for a run names nothing a later run reads.
+    On port 0, where one process remembers in memory, for this run only, the workers share a file for this run only,
+    in a temporary folder removed when the block ends. Logs the file (``SHARED_DEDUPE_EVENT``; ``setting``: the
+    variable that names one)."""
+    if workers < 2 or settings.dedupe_in_memory:
+        yield settings
+        return
+    configured = dedupe_file(adapter, settings)
+    run_only = None if configured is not None else Path(tempfile.mkdtemp(prefix=RUN_ONLY_PREFIX))
+    path = configured if configured is not None else run_only / "dedupe.sqlite"  # type: ignore[operator]
+    log.info(SHARED_DEDUPE_EVENT, workers=workers, path=str(path), setting=setting,
+             kept="across restarts" if run_only is None else "for this run only (port 0): removed at its end",
+             per_target="under targets/ beside it, one per Kafka cluster and topic prefix")
+    try:
+        yield settings.model_copy(update={"dedupe_path": path})
+    finally:
+        if run_only is not None:
+            shutil.rmtree(run_only, ignore_errors=True)
+
+
 def run_workers(workers: int, settings: OmnibusSettings, main: WorkerMain) -> int:
     """Run ``main`` in this process (``workers == 1``) or in ``workers`` forked processes; return the exit
     code (0 after a signalled drain, else the first failed worker's)."""
@@ -126,10 +162,12 @@ def _worker(main: WorkerMain, settings: OmnibusSettings) -> None:
     # A forked worker inherits the parent's forwarding handlers, with the stop signals held (``run_workers``): until
     # its event loop sets its own, SIGTERM stops its start with one line and status 0, as a single adapter's
     # (``bus.early_stop``).
+    # Once its stop began, it ends right after its last line, as the ``omnibus`` script does (``bus.shutdown``): a
+    # worker lingering at its exit (a thread still running) kept its parent, and the whole set, waiting.
     early_stop.install()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     # a forked worker's start-up failure is one line too, and its status the parent's
-    with early_stop.stopped_cleanly(), startup_failure_exit():
+    with exit_at_once_once_stopping(), early_stop.stopped_cleanly(), startup_failure_exit():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # inside: a stop held until now is said too
         main(settings, True)
 

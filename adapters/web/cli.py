@@ -9,7 +9,7 @@ import typer
 
 from adapters.base.cli import load_or_exit, serve_until_signalled
 from adapters.base.config import dedupe_file
-from adapters.base.workers import hold_port, run_workers
+from adapters.base.workers import hold_port, run_workers, shared_dedupe
 from adapters.base.workers import refusal as workers_refusal
 from adapters.web.config import ENV_PREFIX, WebSettings
 from adapters.web.ingress import NAME, running_web_adapter
@@ -29,34 +29,33 @@ def run_command(
                                 "producer; on port 0 this process picks one free port, holds it and logs it, and "
                                 "every worker serves on it; they share the dedupe file, "
                                 f"{ENV_PREFIX}DEDUPE_PATH, else $XDG_STATE_HOME/omnibus/web/dedupe-PORT.sqlite "
-                                "(~/.local/state/...), as a single process does: the file of the Kafka cluster and "
-                                "topic prefix they publish to, under targets/ beside it. Worker i serves its metrics "
+                                "(~/.local/state/...; PORT as configured), as a single process does: the file of the "
+                                "Kafka cluster and topic prefix they publish to, under targets/ beside it (on port 0 a "
+                                "file for the run only, removed at its end). Worker i serves its metrics "
                                 "on OMNIBUS_METRICS__PORT + i (each process counts its own)."),
 ) -> None:
     """Serve until SIGTERM/SIGINT; then finish in-flight requests and flush Kafka before exiting."""
     settings, web_settings = load_or_exit(WebSettings, ENV_PREFIX, name=NAME, host=host, port=port)
-    held = None
-    if workers > 1 and web_settings.port == 0:  # one port for all of them, held until they stop (hold_port)
-        held = hold_port(web_settings.host)
-        web_settings = web_settings.model_copy(update={"port": held.getsockname()[1]})
-    dedupe_path = dedupe_file("web", web_settings)  # the workers share it (a default, not a refusal)
-    if workers > 1 and dedupe_path is not None:
-        typer.echo(f"web hall: the {workers} workers share the dedupe file {dedupe_path} ({ENV_PREFIX}DEDUPE_PATH), "
-                   "the one of the Kafka cluster and topic prefix they publish to under targets/ beside it", err=True)
-    problem = workers_refusal(workers, dedupe_path)
-    if problem:
-        exit_with_message(f"web hall: {problem}")  # "error: ..." and status 2, like every bad setting
+    with shared_dedupe(NAME, web_settings, workers, setting=f"{ENV_PREFIX}DEDUPE_PATH") as web_settings:
+        problem = workers_refusal(workers, dedupe_file(NAME, web_settings))
+        if problem:
+            exit_with_message(f"web hall: {problem}")  # "error: ..." and status 2, like every bad setting
+        held = None
+        if workers > 1 and web_settings.port == 0:  # one port for all of them, held until they stop (hold_port)
+            held = hold_port(web_settings.host)
+            web_settings = web_settings.model_copy(update={"port": held.getsockname()[1]})
+        serving = web_settings
 
-    def serve(worker: OmnibusSettings, reuse_port: bool) -> None:
-        running = running_web_adapter(worker, web_settings, reuse_port=reuse_port)
-        asyncio.run(serve_until_signalled(running, "web hall", port_setting=f"{ENV_PREFIX}PORT",
-                                          sources=sorted(web_settings.write_keys)))
+        def serve(worker: OmnibusSettings, reuse_port: bool) -> None:
+            running = running_web_adapter(worker, serving, reuse_port=reuse_port)
+            asyncio.run(serve_until_signalled(running, "web hall", port_setting=f"{ENV_PREFIX}PORT",
+                                              sources=sorted(serving.write_keys)))
 
-    try:
-        code = run_workers(workers, settings, serve)
-    finally:
-        if held is not None:
-            held.close()
+        try:
+            code = run_workers(workers, settings, serve)
+        finally:
+            if held is not None:
+                held.close()
     raise typer.Exit(code)
 
 

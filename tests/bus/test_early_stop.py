@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from bus import early_stop, worker_exit
-from omnibus.cli import RUNS_UNTIL_STOPPED, WORKERS
+from omnibus.entry import RUNS_UNTIL_STOPPED, WORKERS
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_worker_commands_are_the_processors_whose_run_starts_a_faust_worker() -> None:
-    """``omnibus.cli.WORKERS``: every processor whose ``run`` goes through ``bus.app.run_worker``, and no other."""
+    """``omnibus.entry.WORKERS``: every processor whose ``run`` goes through ``bus.app.run_worker``, and no other."""
     running = set()
     for cli in REPO.glob("processors/*/cli.py"):
         calls = [node for node in ast.walk(ast.parse(cli.read_text())) if isinstance(node, ast.Call)]
@@ -41,22 +41,119 @@ def test_the_worker_commands_are_the_processors_whose_run_starts_a_faust_worker(
     (["adapter", "legacy", "import-batch", "--layout", "l.yaml", "f.csv"], False), (["counter-agent", "status"], False),
     (["report", "kpis", "--from", "2026-03-01"], False), (["topics", "read", "run"], False),
     (["adapter", "run"], False),
+    (["adapter", "call-center", "import-cdr", "Master.csv", "--site", "lyon", "--follow"], True),
+    (["adapter", "call-center", "import-cdr", "--follow", "Master.csv", "--site", "lyon"], True),
+    (["adapter", "call-center", "import-cdr", "Master.csv", "--site", "lyon"], False),
 ])
 def test_a_command_that_runs_until_stopped_is_told_by_its_words(argv: list[str], runs: bool) -> None:
+    """Its words in order, other options skipped; an option the command names (``import-cdr --follow``: one-shot
+    without it) given."""
     assert early_stop.runs_until_stopped(argv, RUNS_UNTIL_STOPPED) is runs
+
+
+@pytest.mark.parametrize(("argv", "component"), [
+    (["identity", "run", "--web-port", "0"], "identity"), (["kpis", "run"], "kpis"), (["offers", "run"], "offers"),
+    (["handoffs", "run"], "handoffs"), (["adapter", "web", "run", "--workers", "2"], "adapter.web"),
+    (["adapter", "branch", "run"], "adapter.branch"), (["adapter", "call-center", "run"], "adapter.call_center"),
+    (["adapter", "call-center", "import-cdr", "M.csv", "--site", "s", "--follow"], "adapter.call_center"),
+    (["adapter", "legacy", "relay"], "adapter.legacy"), (["adapter", "legacy", "poll"], "adapter.legacy"),
+    (["counter-agent", "run"], "counter-agent"), (["identity", "split", "C-1"], None),
+])
+def test_a_command_s_component_is_told_by_its_words(argv: list[str], component: str | None) -> None:
+    assert early_stop.running(argv, RUNS_UNTIL_STOPPED) == component
+
+
+def test_the_components_named_before_the_settings_load_are_those_the_settings_bind() -> None:
+    """A user: the early line had no ``component`` before the settings loaded; several workers logging to one journal
+    could not tell whose stop it was. ``RUNS_UNTIL_STOPPED`` names it without importing the command's modules: the
+    same names as theirs (``bus.bootstrap.start_process``: ``metrics_of``, ``logged_as``)."""
+    from adapters.base.runtime import adapter_component
+    from adapters.branch.agent import COMPONENT as AGENT
+    from adapters.branch.ingress import NAME as BRANCH
+    from adapters.call_center.ingress_http import NAME as CALL_CENTER
+    from adapters.legacy.mapper import COMPONENT as LEGACY
+    from adapters.web.ingress import NAME as WEB
+    from processors.handoffs.agent import APP_NAME as HANDOFFS
+    from processors.identity.agent import COMPONENT as IDENTITY
+    from processors.kpis.agent import APP_NAME as KPIS
+    from processors.offers.agent import APP_NAME as OFFERS
+
+    assert {RUNS_UNTIL_STOPPED[(group, "run")] for group in WORKERS} == {IDENTITY, KPIS, HANDOFFS, OFFERS}
+    adapters = {words[1]: name for words, name in RUNS_UNTIL_STOPPED.items() if words[0] == "adapter"}
+    assert adapters == {"web": adapter_component(WEB), "branch": adapter_component(BRANCH),
+                        "call-center": adapter_component(CALL_CENTER), "legacy": adapter_component(LEGACY)}
+    assert all(RUNS_UNTIL_STOPPED[words] == adapters[words[1]] for words in RUNS_UNTIL_STOPPED if words[0] == "adapter")
+    assert RUNS_UNTIL_STOPPED[("counter-agent", "run")] == AGENT
 
 
 def test_the_counter_agent_s_own_entry_point_stops_the_same_commands_as_the_omnibus_script() -> None:
     from adapters.branch.agent import RUNS_UNTIL_STOPPED as AGENT_RUNS
 
-    assert {("counter-agent", *command) for command in AGENT_RUNS} == {
-        command for command in RUNS_UNTIL_STOPPED if command[0] == "counter-agent"}
+    assert {("counter-agent", *command): name for command, name in AGENT_RUNS.items()} == {
+        command: name for command, name in RUNS_UNTIL_STOPPED.items() if command[0] == "counter-agent"}
+
+
+def test_the_early_line_names_the_command_s_component_before_its_settings_load(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The line of a SIGTERM that came while the command's modules loaded (no component bound yet) names the
+    component its words say."""
+    import structlog
+
+    monkeypatch.setattr(early_stop, "PROCESS", early_stop.StopState())
+    monkeypatch.setattr(structlog, "is_configured", lambda: False)  # configured afresh, as in a process just started
+    handler, hook = signal.getsignal(signal.SIGTERM), sys.unraisablehook
+    try:
+        with pytest.raises(SystemExit) as exit_, early_stop.while_starting(["kpis", "run"], RUNS_UNTIL_STOPPED):
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+        sys.unraisablehook = hook
+    assert exit_.value.code == 0
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert (line["event"], line["component"]) == (early_stop.STOPPED_WHILE_STARTING, "kpis")
+
+
+# Run as the ``omnibus`` script: at the first import of a heavy module (what ``omnibus.cli`` loads for seconds),
+# prints what SIGTERM's handler is then and exits.
+FIRST_HEAVY_IMPORT = """
+import importlib.abc, os, runpy, signal, sys
+
+class Watch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"typer", "click", "pydantic", "structlog", "faust", "aiokafka", "mode"}:
+            handler = signal.getsignal(signal.SIGTERM)
+            print(name, getattr(handler, "__module__", handler), flush=True)
+            os._exit(0)
+        return None
+
+sys.meta_path.insert(0, Watch())
+sys.argv = ["omnibus", *ARGV]
+TARGET
+"""
+
+
+@pytest.mark.parametrize("target", ["runpy.run_module('omnibus', run_name='__main__')", "script"])
+@pytest.mark.parametrize("argv", [["kpis", "run"], ["adapter", "web", "run", "--port", "0"]])
+def test_sigterm_is_handled_before_the_command_s_modules_load(target: str, argv: list[str]) -> None:
+    """A user: ``omnibus kpis run`` or ``adapter web run`` sent SIGTERM in its first 2-3 s (importing typer, pydantic,
+    faust) exited 143 with an empty log. The early handler is set before the first of them is imported, by
+    ``python -m omnibus`` and by the installed script's entry point (``[project.scripts]``)."""
+    import tomllib
+
+    if target == "script":
+        scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+        module, function = scripts["omnibus"].split(":")
+        target = f"import {module}; {module}.{function}()"
+    code = FIRST_HEAVY_IMPORT.replace("ARGV", repr(argv)).replace("TARGET", target)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and done.stdout.split()[1:] == ["bus.early_stop"], (done.stdout, done.stderr[-2000:])
 
 
 def test_every_adapter_command_that_waits_for_a_signal_runs_until_stopped() -> None:
     """Every adapter command whose body waits for SIGTERM (``serve_until_signalled``, ``stop_on_signals``, the
-    counter agent's loop handlers) is in ``RUNS_UNTIL_STOPPED``, but ``import-cdr``: it waits only with
-    ``--follow``."""
+    counter agent's loop handlers) is in ``RUNS_UNTIL_STOPPED`` (``import-cdr`` with ``--follow``: it waits only with
+    it)."""
     groups = {"web": "web", "branch": "branch", "call_center": "call-center", "legacy": "legacy"}
     waiting = set()
     for cli in [*REPO.glob("adapters/*/cli.py"), REPO / "adapters/branch/agent/cli.py"]:
@@ -69,8 +166,9 @@ def test_every_adapter_command_that_waits_for_a_signal_runs_until_stopped() -> N
             command = named[0].args[0].value  # type: ignore[attr-defined]
             group = ("counter-agent",) if cli.parent.name == "agent" else ("adapter", groups[cli.parent.name])
             waiting.add((*group, command))
-    assert waiting - {("adapter", "call-center", "import-cdr")} == {
-        command for command in RUNS_UNTIL_STOPPED if command[0] in ("adapter", "counter-agent")}
+    assert waiting == {tuple(word for word in command if not word.startswith("-"))
+                       for command in RUNS_UNTIL_STOPPED if command[0] in ("adapter", "counter-agent")}
+    assert ("adapter", "call-center", "import-cdr", "--follow") in RUNS_UNTIL_STOPPED
 
 
 @pytest.fixture
@@ -120,6 +218,7 @@ def test_a_worker_sent_sigterm_while_it_starts_stops_with_one_line_and_status_0(
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines and lines[-1]["event"] == early_stop.STOPPED_WHILE_STARTING, err[-3000:]
     assert lines[-1]["level"] == "info" and "Traceback" not in err and out == ""
+    assert lines[-1]["component"] == "kpis", err[-3000:]  # before its settings load too: from its words
 
 
 def test_a_start_the_stop_cut_short_ends_with_the_line_and_status_0(monkeypatch: pytest.MonkeyPatch,
@@ -221,7 +320,14 @@ STARTING: dict[str, tuple[list[str], dict[str, str], tuple[float, ...]]] = {
     "legacy poll": (["omnibus", "adapter", "legacy", "poll"], {}, (0.0,)),
     "counter-agent": (["omnibus", "counter-agent", "run"], AGENT, (0.0,)),
     "counter-agent alone": (["adapters.branch.agent", "run"], AGENT, (0.0,)),
+    "import-cdr --follow": (["omnibus", "adapter", "call-center", "import-cdr", "Master.csv", "--site", "lyon",
+                             "--follow"],
+                            {"OMNIBUS_ADAPTER_CALL_CENTER__SITES": '{{"lyon": {{"access_keys": ["k"]}}}}'}, (0.0, 1.5)),
 }
+COMPONENTS = {"web": "adapter.web", "web --workers 2": "adapter.web", "branch": "adapter.branch",
+              "call-center": "adapter.call_center", "legacy relay": "adapter.legacy", "legacy poll": "adapter.legacy",
+              "counter-agent": "counter-agent", "counter-agent alone": "counter-agent",
+              "import-cdr --follow": "adapter.call_center"}
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
@@ -237,6 +343,7 @@ def test_an_adapter_sent_sigterm_while_it_starts_stops_with_one_line_and_status_
            "OMNIBUS_METRICS__PORT": "0", "XDG_STATE_HOME": str(tmp_path),
            "OMNIBUS_ADAPTER_COUNTER_AGENT__JOURNAL_PATH": str(tmp_path / "journal.sqlite"),
            **{name: value.format(broker=hanging_broker) for name, value in own.items()}}
+    (tmp_path / "Master.csv").write_text("")  # the file ``import-cdr --follow`` reads
     started = subprocess.Popen([sys.executable, "-m", *argv], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -254,6 +361,7 @@ def test_an_adapter_sent_sigterm_while_it_starts_stops_with_one_line_and_status_
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines and lines[-1]["event"] == early_stop.STOPPED_WHILE_STARTING, err[-3000:]
     assert lines[-1]["level"] == "info" and "Traceback" not in err
+    assert all(line.get("component") == COMPONENTS[command] for line in lines), err[-3000:]
 
 
 @pytest.fixture
@@ -380,3 +488,28 @@ def test_a_start_sent_sigterm_at_any_moment_never_runs_on(tmp_path: Path, after_
             started.kill()
     assert started.returncode == 0, err[-3000:]
     assert early_stop.STOPPED_WHILE_STARTING in err and "Exception ignored" not in err, err[-3000:]
+
+
+# A start whose SIGTERM cut an import short: importing the logging fails now (``sys.modules`` entry None).
+IMPORT_CUT_SHORT = """
+import signal, sys
+sys.modules["structlog"] = None  # as ``asyncio`` half imported made it fail: NameError in asyncio/__init__
+from bus import early_stop
+with early_stop.while_starting(["kpis", "run"], {("kpis", "run"): "kpis"}):
+    signal.raise_signal(signal.SIGTERM)
+"""
+
+
+def test_the_early_line_is_written_when_the_signal_cut_an_import_short(tmp_path: Path) -> None:
+    """Sent SIGTERM 5 s after its start, ``kpis run`` exited 1 with a traceback, 1 run in 10: the signal had cut the
+    import of ``asyncio`` short, and the line's own import of the logging failed on it. Before the command configured
+    its logging the line is written without importing it: the same JSON line, status 0."""
+    from bus.logging import COMPONENT_KEY
+
+    done = subprocess.run([sys.executable, "-c", IMPORT_CUT_SHORT], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and len(done.stderr.splitlines()) == 1, done.stderr[-3000:]
+    line = json.loads(done.stderr)
+    assert line.pop("timestamp").endswith("Z") and early_stop.COMPONENT_KEY == COMPONENT_KEY
+    assert line == {"component": "kpis", "event": early_stop.STOPPED_WHILE_STARTING, "level": "info",
+                    "logger": "bus.early_stop"}

@@ -227,7 +227,7 @@ json.kept = Slow()
 shutdown.install(1.0)
 with shutdown.exit_at_once_once_stopping():
     shutdown.arm()
-    print("stopped", flush=True)
+    print("stopped", time.monotonic(), flush=True)  # the clock every process of the host reads alike
     raise SystemExit(STATUS)
 """
 
@@ -237,11 +237,12 @@ def test_a_stopped_process_ends_after_its_last_line_not_after_python_s_own_exit(
     """A user: a kpis worker whose stop finished (its line written) lingered 72 s in its exit, past the 40 s deadline,
     and exited 0: the deadline's timer cannot fire while Python finalizes. A process whose stop began ends at once
     after its last line, with its status."""
-    began = time.monotonic()
     done = subprocess.run([sys.executable, "-c", LINGERS.replace("STATUS", str(status))], capture_output=True,
                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
-    assert (done.returncode, done.stdout) == (status, "stopped\n"), done.stderr[-2000:]
-    assert time.monotonic() - began < 6, done.stderr[-2000:]
+    ended = time.monotonic()
+    said, stopped_at = done.stdout.split()
+    assert (done.returncode, said) == (status, "stopped"), done.stderr[-2000:]
+    assert ended - float(stopped_at) < 6, done.stderr[-2000:]  # from its last line: its imports take seconds too
 
 
 def test_a_process_that_did_not_stop_exits_as_python_does(monkeypatch: pytest.MonkeyPatch) -> None:

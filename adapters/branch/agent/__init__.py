@@ -8,4 +8,6 @@ adapter's 2xx and the mark re-sends the batch, and the adapter drops what it alr
 dedupes on terminal id + event id): after ``kill -9`` or days offline nothing is lost or duplicated.
 """
 
-RUNS_UNTIL_STOPPED = (("run",),)  # its commands that run until stopped (``bus.early_stop``): ``counter-agent run``
+COMPONENT = "counter-agent"  # the component its log lines name (``bus.logging``)
+# Its commands that run until stopped -> their component (``bus.early_stop``): ``counter-agent run``.
+RUNS_UNTIL_STOPPED: dict[tuple[str, ...], str] = {("run",): COMPONENT}

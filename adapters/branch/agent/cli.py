@@ -16,10 +16,12 @@ from pathlib import Path
 import typer
 
 from adapters.base.errors import RejectedInput
-from adapters.branch.agent.config import COMPONENT, ENV_PREFIX, AgentSettings
+from adapters.branch.agent import COMPONENT
+from adapters.branch.agent.config import ENV_PREFIX, AgentSettings
 from adapters.branch.agent.journal import Journal
 from adapters.branch.agent.uploader import Uploader
-from bus.config import load_component_settings
+from bus import early_stop, shutdown
+from bus.config import StopSettings, load_component_settings
 from bus.errors import ConfigError
 from bus.logging import bind_component, configure_logging, get_logger
 
@@ -51,14 +53,21 @@ def run_command(journal: Path = JOURNAL_OPTION) -> None:
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    shutdown.install(StopSettings().deadline_s)  # its stop, once asked, is bounded as every process's
     asyncio.run(_run(settings))
 
 
 async def _run(settings: AgentSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stopping() -> None:
+        shutdown.arm()  # the stop began: the process ends right after its last line (``bus.shutdown``)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stopping)
+    early_stop.handed_over()  # a SIGTERM the start's handler took but Python dropped: stops the loop now
     journal = Journal(settings.journal_path)
     try:
         log.info("counter agent uploading", terminal=settings.terminal_id, pending=journal.counts()["pending"])

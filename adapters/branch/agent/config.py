@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from bus.errors import ConfigError
 
 ENV_PREFIX = "OMNIBUS_ADAPTER_COUNTER_AGENT__"
-COMPONENT = "counter-agent"  # the component its log lines name (``bus.logging``)
 
 
 class AgentSettings(BaseModel):

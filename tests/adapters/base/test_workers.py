@@ -198,7 +198,7 @@ def start_then_signalled(process):
 multiprocessing.context.ForkProcess.start = start_then_signalled
 def starting(settings, reuse_port):
     time.sleep(120)  # a start waiting on a broker that does not answer
-with early_stop.while_starting(["run"], [("run",)]):
+with early_stop.while_starting(["run"], {("run",): "adapter.web"}):
     print("status", workers.run_workers(2, SimpleNamespace(metrics=SimpleNamespace(enabled=False)), starting))
 """
 
@@ -217,3 +217,96 @@ def test_a_stop_while_the_workers_are_forked_reaches_every_worker_as_it_starts(t
                           text=True, timeout=60, env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "status 0", done.stderr[-3000:]
     assert done.stderr.count(early_stop.STOPPED_WHILE_STARTING) == 2, done.stderr[-3000:]
+
+
+# A parent of two workers whose stop finished but that would linger at their exit: a thread still running.
+LINGERING_WORKERS = """
+import threading, time
+from types import SimpleNamespace
+from adapters.base import workers
+from bus import shutdown
+
+shutdown.install(30.0)  # as ``bus.bootstrap.start_process`` does in the parent: each worker has its copy
+def serving(settings, reuse_port):
+    threading.Thread(target=time.sleep, args=(8,)).start()  # not a daemon: Python's exit waits for it
+    shutdown.arm()  # what its SIGTERM handler does (``adapters.base.cli.stop_on_signals``)
+    print("stopped", flush=True)
+began = time.monotonic()
+status = workers.run_workers(2, SimpleNamespace(metrics=SimpleNamespace(enabled=False)), serving)
+print("status", status, "after", round(time.monotonic() - began, 1), flush=True)
+"""
+
+
+def test_a_worker_whose_stop_finished_ends_after_its_last_line(tmp_path: Path) -> None:
+    """A user: the parent of ``--workers 2`` exited 15-40 s after both workers' "stopped" lines. A forked worker whose
+    stop began ends right after its last line (``bus.shutdown.exit_at_once_once_stopping``), as the ``omnibus`` script
+    does, not after what still runs in it."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", LINGERING_WORKERS], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
+    status, _, after_s = done.stdout.splitlines()[-1].split()[1:]
+    assert done.returncode == 0 and status == "0" and done.stdout.count("stopped") == 2, done.stderr[-3000:]
+    assert float(after_s) < 6, done.stdout  # the thread runs 8 s
+
+
+def test_the_workers_share_the_file_of_the_configured_port_and_on_port_0_one_of_the_run(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A user: ``--workers 2 --port 0`` named its dedupe file after the port picked, ``dedupe-56411.sqlite``: each run
+    left a file no later run reads. The workers share the configured port's file (a restart finds it); on port 0, as
+    one process keeps its memory for the run only, a file of the run, removed at its end. Said in one log line."""
+    from structlog.testing import capture_logs
+
+    from adapters.base import workers
+    from adapters.base.config import AdapterSettings
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setattr(workers, "log", workers.get_logger(workers.__name__))  # first used inside capture_logs
+    with capture_logs() as lines, workers.shared_dedupe("web", AdapterSettings(port=8080), 2, setting="S") as fixed:
+        assert fixed.dedupe_path == tmp_path / "omnibus" / "web" / "dedupe-8080.sqlite"
+    with capture_logs() as run_lines, workers.shared_dedupe("web", AdapterSettings(port=0), 2, setting="S") as run:
+        assert run.dedupe_path is not None and run.dedupe_path.parent.name.startswith(workers.RUN_ONLY_PREFIX)
+        run.dedupe_path.write_bytes(b"")
+        assert refusal(2, run.dedupe_path) is None
+    assert not run.dedupe_path.parent.exists() and not (tmp_path / "omnibus").exists()
+    assert [(line["event"], line["path"]) for line in [*lines, *run_lines]] == [
+        (workers.SHARED_DEDUPE_EVENT, str(fixed.dedupe_path)), (workers.SHARED_DEDUPE_EVENT, str(run.dedupe_path))]
+    with workers.shared_dedupe("web", AdapterSettings(port=0), 1, setting="S") as alone:
+        assert alone.dedupe_path is None  # one process on port 0: memory, as before
+    with workers.shared_dedupe("web", AdapterSettings(port=8080, dedupe_in_memory=True), 2, setting="S") as memory:
+        assert memory.dedupe_path is None and refusal(2, memory.dedupe_path)  # refused, as before
+
+
+def test_web_workers_on_port_0_log_their_dedupe_file_and_serve_on_the_port_held(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """``adapter web run --workers 2 --port 0``: the file the workers share is the run's, not one named after the port
+    held, and the parent says so in a log line, not a plain-text line among them."""
+    from typer.testing import CliRunner
+
+    from adapters.base import workers
+    from adapters.web import cli
+    from adapters.web.config import WebSettings
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setattr(cli, "load_or_exit", lambda *_, port, **__: (load_settings(), WebSettings(port=port)))
+    served: list[WebSettings] = []
+
+    def run_workers(count: int, settings: object, main: workers.WorkerMain) -> int:
+        main(settings, True)  # type: ignore[arg-type]
+        return 0
+
+    async def serve_until_signalled(*_: object, **__: object) -> None:
+        return None
+
+    monkeypatch.setattr(cli, "run_workers", run_workers)
+    monkeypatch.setattr(cli, "running_web_adapter", lambda _, web, **__: served.append(web))
+    monkeypatch.setattr(cli, "serve_until_signalled", serve_until_signalled)
+    result = CliRunner().invoke(cli.app, ["run", "--workers", "2", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    [web] = served
+    assert web.port != 0 and web.dedupe_path is not None and str(web.port) not in web.dedupe_path.name
+    assert web.dedupe_path.parent.name.startswith(workers.RUN_ONLY_PREFIX) and not web.dedupe_path.parent.exists()
+    assert "share the dedupe file" not in result.output + capfd.readouterr().err
+    assert not list(tmp_path.rglob("dedupe-*.sqlite"))

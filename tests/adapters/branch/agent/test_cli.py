@@ -46,7 +46,7 @@ def test_every_line_of_the_counter_agent_names_it(tmp_path: Path, capsys: pytest
 
     import structlog
 
-    from adapters.branch.agent.config import COMPONENT
+    from adapters.branch.agent import COMPONENT
     from bus.logging import LIBRARY_LOGGERS, bind_component, configure_logging, get_logger
 
     root = logging.getLogger()
