@@ -8,7 +8,7 @@ bash scripts/bootstrap.sh
 bash scripts/lint.sh
 .venv/bin/omnibus schemas check
 # Two test processes (pytest-xdist; OMNIBUS_TEST_WORKERS=0 runs one): each starts its own broker, registry and
-# PostgreSQL, and its own demo run when it runs a demo test (``xdist_group`` does not group with pytest 9.2 and
-# xdist 3.8: the worker's group suffix on the test id is not applied, so both workers may start one).
+# PostgreSQL; the tests of one ``xdist_group`` run on one worker (the demo run's two checks: one demo, not two;
+# tests/fixtures/xdist_groups.py applies xdist 3.8's group suffix where pytest 9.2 reads a test's id).
 # Their stderr goes to .omnibus/test-stderr.log (scripts/pytest_logged.sh): pytest's report stays on the terminal.
 bash scripts/pytest_logged.sh -n "${OMNIBUS_TEST_WORKERS:-2}" --dist loadgroup "$@"

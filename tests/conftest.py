@@ -3,7 +3,7 @@ import shutil
 import tempfile
 
 pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.postgres", "tests.fixtures.hypothesis", "tests.fixtures.demo",
-                  "tests.fixtures.held_logs"]
+                  "tests.fixtures.held_logs", "tests.fixtures.xdist_groups"]
 
 _STATE_HOME = tempfile.mkdtemp(prefix="omnibus-test-state-")
 

@@ -16,6 +16,7 @@ def test_demo_customers_are_distinct_and_valid() -> None:
 @pytest.mark.kafka
 @pytest.mark.registry
 @pytest.mark.timeout(900)  # the session's one demo run (tests/fixtures/demo.py) may start here
+@pytest.mark.xdist_group("demo_run")  # on the worker of the other test of the same run: one demo, not two
 def test_demo_reaches_a_screen_pop_from_every_channel(demo_run: DemoRun) -> None:
     assert demo_run.ok, demo_run.console
     # The demo runs the KPI processor too: the day's contacts are counted. Its one /metrics (printed under

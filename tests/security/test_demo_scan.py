@@ -24,7 +24,8 @@ from demo.run import MALFORMED_NATIONAL_ID
 from tests.security.identifier_scan import Finding, scan_lines, scan_record
 from tests.support.demo_run import DEMO_CUSTOMERS, DemoRun
 
-pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.kafka, pytest.mark.registry, pytest.mark.slow, pytest.mark.timeout(900),
+              pytest.mark.xdist_group("demo_run")]  # the worker of tests/demo's check of the same run: one demo
 REGION = "FR"  # the demo's callers are French numbers
 
 
