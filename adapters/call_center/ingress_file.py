@@ -168,10 +168,20 @@ class CdrFileReader(ResumableSource[tuple[int, int]]):
             self._handle, self._reading = None, self._path
 
     async def follow(self, stop: asyncio.Event, poll_s: float = 1.0) -> ImportReport:
-        """Keep reading as Asterisk appends, until ``stop`` is set."""
+        """Keep reading as Asterisk appends, until ``stop`` is set. A poll that finds no file at the path (logrotate's
+        ``create`` between its rename and its create) reads the rest of the file moved away and waits for the path to
+        come back, as ``tail -F`` does."""
         total = ImportReport()
+        waiting = False
         while not stop.is_set():
-            report = await self.read_available()
+            try:
+                report = await self.read_available()
+            except FileNotFoundError:  # between a rotation's rename and its create: wait for the name, as tail -F
+                report = self._report  # the rest of the file moved away, read before the path was missed
+                if not waiting:
+                    log.info("the file is not there (a rotation between its rename and its create?): waiting for it",
+                             file=self._path.name)
+            waiting = not self._path.exists()
             for name in ("lines", "physical_lines", "published_events", "duplicates", "rejected"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             total.event_kinds.update(report.event_kinds)

@@ -73,12 +73,16 @@ def resume(saved: dict[str, Any] | None, handle: BinaryIO) -> Resume:
 def moved_away(saved: dict[str, Any] | None, path: Path) -> Path | None:
     """The file the checkpoint ``saved`` was of, moved away from ``path`` since (``create``): a regular file in the
     same directory with the checkpoint's inode, at least as long as its offset and, when the checkpoint has one,
-    the same fingerprint before it. None when the path still is that file, or none is found."""
+    the same fingerprint before it, also while nothing is at ``path`` (between a rotation's rename and its create).
+    None when the path still is that file, or none is found."""
     if not saved or "inode" not in saved:
         return None
     try:
         if path.stat().st_ino == saved["inode"]:
             return None
+    except FileNotFoundError:
+        pass  # between a rotation's rename and its create: the file moved away may be beside it already
+    try:
         candidates = [entry for entry in os.scandir(path.parent) if entry.is_file(follow_symlinks=False)]
     except OSError:
         return None

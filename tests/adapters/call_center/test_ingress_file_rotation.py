@@ -212,3 +212,40 @@ async def test_following_reads_the_cdrs_left_in_a_file_moved_away_before_the_nex
     total = await following
     assert uniqueids(publisher) == ["1733390025.1", "1733390026.1", "1733390027.1"]
     assert total.moved_rest == ["Master.csv.1"]
+
+
+async def test_following_waits_for_the_file_between_a_rotation_s_rename_and_its_create(tmp_path: Path) -> None:
+    """``import-cdr --follow`` (tester55 F10): a poll between logrotate ``create``'s rename and its create found no
+    file and the follower died with FileNotFoundError (exit 1); the CDRs after it waited for a restart. It now reads
+    the rest of the file moved away, says once that it waits, and reads the new file when it comes."""
+    master = tmp_path / "Master.csv"
+    master.write_text(_lines(41))
+    publisher = StandInPublisher()
+    reader = _reader(master, tmp_path, publisher)
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        following = asyncio.create_task(reader.follow(stop, poll_s=0.01))
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if publisher.submitted:
+                break
+        with master.open("a") as handle:
+            handle.write(_lines(42))
+        master.rename(tmp_path / "Master.csv.1")
+        for _ in range(500):  # several polls while no file is at the path
+            await asyncio.sleep(0.01)
+            if len(publisher.submitted) == 2:
+                break
+        await asyncio.sleep(0.1)
+        assert not following.done()
+        master.write_text(_lines(43))
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if len(publisher.submitted) == 3:
+                break
+        stop.set()
+        total = await following
+    assert uniqueids(publisher) == ["1733390041.1", "1733390042.1", "1733390043.1"]
+    assert total.moved_rest == ["Master.csv.1"]
+    waits = [entry for entry in logs if "waiting for it" in entry["event"]]
+    assert len(waits) == 1 and waits[0]["file"] == "Master.csv"
