@@ -33,10 +33,14 @@ REGISTRY_URL_VARIABLE = f"{ENV_PREFIX}REGISTRY{NESTED_DELIMITER}URL"
 # How long a local server's start is waited for in all, and without progress (seconds; ``bus.stack.startup``).
 STACK_START_VARIABLE = f"{ENV_PREFIX}STACK_START_S"
 STACK_STALL_VARIABLE = f"{ENV_PREFIX}STACK_STALL_S"
-# Variables read by the tooling (local stack, test fixtures) rather than by a running process.
+# Variables read by the tooling (local stack, scripts, test fixtures) rather than by a running process: exported in a
+# shell, they must not make every command refuse to start (``tests/bus/test_config.py`` finds the scripts' and
+# tests' names and checks they are here).
 TOOLING_VARIABLES = frozenset(
     {"OMNIBUS_STACK_DIR", "OMNIBUS_STACK_CACHE", "OMNIBUS_TEST_BOOTSTRAP", "OMNIBUS_KAFKA_VERSION",
-     "OMNIBUS_APICURIO_VERSION", "OMNIBUS_TEST_REGISTRY_URL", STACK_START_VARIABLE, STACK_STALL_VARIABLE}
+     "OMNIBUS_APICURIO_VERSION", "OMNIBUS_TEST_REGISTRY_URL", STACK_START_VARIABLE, STACK_STALL_VARIABLE,
+     "OMNIBUS_TEST_LOG", "OMNIBUS_TEST_WORKERS", "OMNIBUS_FUZZ_CASES", "OMNIBUS_FUZZ_OPENAPI_CASES",
+     "OMNIBUS_FUZZ_SLOW_CASES"}
 )
 # Each adapter and processor checks its own variables (OMNIBUS_ADAPTER_WEB__WRITE_KEYS, ...).
 COMPONENT_PREFIXES = ("OMNIBUS_ADAPTER_", "OMNIBUS_PROCESSOR_")

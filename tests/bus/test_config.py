@@ -173,3 +173,19 @@ def test_a_missing_component_setting_names_the_variable_to_set(monkeypatch: pyte
     monkeypatch.delenv("OMNIBUS_PROCESSOR_TEST__HMAC_KEY", raising=False)
     with pytest.raises(ConfigError, match=r"hmac_key \(OMNIBUS_PROCESSOR_TEST__HMAC_KEY\): Field required"):
         load_component_settings(Needs, "OMNIBUS_PROCESSOR_TEST__")
+
+
+def test_every_variable_the_scripts_and_tests_read_is_known_to_the_settings_check() -> None:
+    """``OMNIBUS_TEST_LOG`` (the README's name for the test log file), exported in a shell, made every command and
+    38 test modules refuse to start as an unknown setting. Every ``OMNIBUS_TEST_*``/``OMNIBUS_FUZZ_*`` name the
+    scripts and tests read is a tooling variable."""
+    import re
+
+    from bus.config import TOOLING_VARIABLES
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*root.joinpath("scripts").glob("*.sh"), *root.joinpath("tests").rglob("*.py")]
+    named = {name for path in sources for name in re.findall(r"OMNIBUS_(?:TEST|FUZZ)_[A-Z_]+", path.read_text())}
+    assert {"OMNIBUS_TEST_LOG", "OMNIBUS_FUZZ_SLOW_CASES"} <= named
+    assert not named - TOOLING_VARIABLES
+    assert unknown_environment_keys(dict.fromkeys(named, "1")) == []
