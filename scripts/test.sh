@@ -11,4 +11,5 @@ bash scripts/lint.sh
 # PostgreSQL; the tests of one ``xdist_group`` run on one worker (the demo run's two checks: one demo, not two;
 # tests/fixtures/xdist_groups.py applies xdist 3.8's group suffix where pytest 9.2 reads a test's id).
 # Their stderr goes to .omnibus/test-stderr.log (scripts/pytest_logged.sh): pytest's report stays on the terminal.
-bash scripts/pytest_logged.sh -n "${OMNIBUS_TEST_WORKERS:-2}" --dist loadgroup "$@"
+# The 15 slowest tests are listed at the end, so a CI run that grows long says where its time went.
+bash scripts/pytest_logged.sh -n "${OMNIBUS_TEST_WORKERS:-2}" --dist loadgroup --durations=15 "$@"
