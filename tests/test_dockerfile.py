@@ -39,8 +39,10 @@ from typer.testing import CliRunner
 module, _, name = sys.argv[1].partition(":")
 found = import_module(module)
 app = getattr(found, name)
-if not isinstance(app, typer.Typer):  # the entry point is a function wrapping the module's command tree
-    app = next(value for value in vars(found).values() if isinstance(value, typer.Typer) and value.info.name)
+if not isinstance(app, typer.Typer):  # the entry point is a function wrapping a command tree: its module's, or the
+    # one it imports when called (omnibus.entry: the early SIGTERM handling first, then omnibus.cli)
+    trees = [vars(found).values(), vars(import_module("omnibus.cli")).values()]
+    app = next(value for values in trees for value in values if isinstance(value, typer.Typer) and value.info.name)
 root = typer.main.get_command(app)
 failed, paths, todo = [], [], [()]
 while todo:

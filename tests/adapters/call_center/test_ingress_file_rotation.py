@@ -214,7 +214,9 @@ async def test_following_reads_the_cdrs_left_in_a_file_moved_away_before_the_nex
     assert total.moved_rest == ["Master.csv.1"]
 
 
-async def test_following_waits_for_the_file_between_a_rotation_s_rename_and_its_create(tmp_path: Path) -> None:
+async def test_following_waits_for_the_file_between_a_rotation_s_rename_and_its_create(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """``import-cdr --follow`` (tester55 F10): a poll between logrotate ``create``'s rename and its create found no
     file and the follower died with FileNotFoundError (exit 1); the CDRs after it waited for a restart. It now reads
     the rest of the file moved away, says once that it waits, and reads the new file when it comes."""
@@ -223,6 +225,7 @@ async def test_following_waits_for_the_file_between_a_rotation_s_rename_and_its_
     publisher = StandInPublisher()
     reader = _reader(master, tmp_path, publisher)
     stop = asyncio.Event()
+    monkeypatch.setattr(ingress_file, "log", get_logger(ingress_file.__name__))  # first used inside capture_logs
     with capture_logs() as logs:
         following = asyncio.create_task(reader.follow(stop, poll_s=0.01))
         for _ in range(500):
