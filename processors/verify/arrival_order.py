@@ -39,6 +39,7 @@ from processors.identity.rules import (
     SHARED_IDENTIFIER,
 )
 from processors.replay import Replayed
+from processors.verify.reviews import overlapping_groups
 
 ORDER_RULES = frozenset({MAX_PER_CUSTOMER, SHARED_IDENTIFIER, MATCH_WEIGHT, MATCH_REVIEW})
 # The recomputation's side: a refusal only. Its own review requests explain nothing: no operator can decide them, and a
@@ -104,19 +105,7 @@ def explained(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]]
     it (the module docstring): a group in which the table keeps apart (or unassigned) identifiers the recomputation
     joins needs a ``keys.table`` key, one in which the recomputation keeps apart what the table joins a
     ``keys.recomputed`` key."""
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        while parent.setdefault(key, key) != key:
-            key = parent[key]
-        return key
-
-    for members in (*rebuilt.values(), *current.values()):
-        for key in members[1:]:
-            parent[root(key)] = root(members[0])
-    groups: dict[str, set[str]] = {}
-    for members in (*rebuilt.values(), *current.values()):
-        groups.setdefault(root(members[0]), set()).update(members)
+    root, groups = overlapping_groups(rebuilt, current)
     table_apart, recomputed_apart = _apart(rebuilt, current, root), _apart(current, rebuilt, root)
     found: set[str] = set()
     for group, keys_of_group in groups.items():

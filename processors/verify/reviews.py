@@ -166,9 +166,10 @@ def directions(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]
     return {name: len(groups) for name, groups in direction_groups(rebuilt, current).items()}
 
 
-def direction_groups(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]]) -> dict[str, list[list[str]]]:
-    """The groups ``directions`` counts, each as its sorted identifier keys (every customer of either side that
-    overlaps it), in order of their smallest key."""
+def overlapping_groups(*sides: Mapping[str, list[str]]) -> tuple[Callable[[str], str], dict[str, set[str]]]:
+    """The groups of customers that overlap across ``sides`` (each: clusters, smallest member -> identifier keys),
+    joined through the identifier keys they share (union-find). Returns ``root`` (a member's key -> its group's
+    name) and each group's identifier keys by that name."""
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
@@ -176,17 +177,25 @@ def direction_groups(rebuilt: Mapping[str, list[str]], current: Mapping[str, lis
             key = parent[key]
         return key
 
-    for members in (*rebuilt.values(), *current.values()):
+    clusters = [members for side in sides for members in side.values()]
+    for members in clusters:
         for key in members[1:]:
             parent[root(key)] = root(members[0])
+    groups: dict[str, set[str]] = {}
+    for members in clusters:
+        groups.setdefault(root(members[0]), set()).update(members)
+    return root, groups
+
+
+def direction_groups(rebuilt: Mapping[str, list[str]], current: Mapping[str, list[str]]) -> dict[str, list[list[str]]]:
+    """The groups ``directions`` counts, each as its sorted identifier keys (every customer of either side that
+    overlaps it), in order of their smallest key."""
+    root, members_of = overlapping_groups(rebuilt, current)
     counted: dict[str, set[str]] = {TOGETHER_RECOMPUTED: set(), TOGETHER_IN_TABLE: set()}
     for name, mine, theirs in ((TOGETHER_RECOMPUTED, rebuilt, current), (TOGETHER_IN_TABLE, current, rebuilt)):
         theirs_of = {key: first for first, members in theirs.items() for key in members}
         for members in mine.values():
             if len({theirs_of[key] for key in members if key in theirs_of}) > 1:
                 counted[name].add(root(members[0]))
-    members_of: dict[str, set[str]] = {}
-    for members in (*rebuilt.values(), *current.values()):
-        members_of.setdefault(root(members[0]), set()).update(members)
     return {name: sorted((sorted(members_of[group]) for group in groups), key=lambda keys: keys[0])
             for name, groups in counted.items()}
